@@ -1,0 +1,39 @@
+/**
+ * Kitaru's typed errors, shared by the services and the client.
+ *
+ * @example
+ * ```ts
+ * import { KitaruStateError } from "kitaru/errors";
+ * try { await client.executions.replay("kr-a8f3c2", { from: "write_draft" }); }
+ * catch (e) { if (e instanceof KitaruStateError) console.error(e.selector?.availableNames); }
+ * ```
+ * @module
+ */
+export {
+  KitaruError,
+  KitaruUsageError,
+  KitaruWaitValidationError,
+  KitaruContextError,
+  KitaruStateError,
+  KitaruNotFoundError,
+  KitaruExecutionError,
+  KitaruUserCodeError,
+  KitaruDivergenceError,
+  KitaruBackendError,
+  KitaruInternalError,
+  ErrorReason,
+  ERROR_DOMAIN,
+} from "./kitaru-error.ts";
+export type {
+  ErrorReasonValue,
+  FieldViolation,
+  CallCandidate,
+  SelectorResolution,
+  ExecutionStateDetail,
+  WaitSelection,
+  DivergenceKind,
+  DivergenceDetail,
+  FailureOrigin,
+  ExecutionFailure,
+  KitaruErrorOptions,
+} from "./kitaru-error.ts";

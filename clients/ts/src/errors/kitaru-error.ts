@@ -1,0 +1,338 @@
+/**
+ * The kitaru error hierarchy: one base class and a closed set of subclasses.
+ *
+ * The same classes are thrown by the services and raised by the typed client;
+ * `wire.ts` maps each to a `google.rpc.Status` and back. Callers branch on the
+ * class (or on `reason`), never on the message text.
+ *
+ * ```
+ * KitaruError
+ * ├── KitaruUsageError            invalid input: fix the request
+ * │   ├── KitaruWaitValidationError   wait input rejected by its schema
+ * │   └── KitaruContextError          authoring API used outside a flow
+ * ├── KitaruStateError            the execution's state forbids the operation
+ * │   └── KitaruNotFoundError         no such execution (or flow)
+ * ├── KitaruExecutionError        an execution ended unsuccessfully
+ * │   ├── KitaruUserCodeError         ... because user code threw
+ * │   └── KitaruDivergenceError       ... because the durable call sequence diverged
+ * ├── KitaruBackendError          a backend (database, runner) is unavailable
+ * └── KitaruInternalError         a bug in kitaru
+ * ```
+ *
+ * @module
+ */
+
+/** The `google.rpc.ErrorInfo.reason` values kitaru sends. */
+export const ErrorReason = {
+  usage: "KITARU_USAGE_ERROR",
+  waitValidation: "KITARU_WAIT_VALIDATION_ERROR",
+  state: "KITARU_STATE_ERROR",
+  notFound: "KITARU_NOT_FOUND",
+  execution: "KITARU_EXECUTION_ERROR",
+  userCode: "KITARU_USER_CODE_ERROR",
+  divergence: "KITARU_DIVERGENCE_ERROR",
+  backend: "KITARU_BACKEND_ERROR",
+  internal: "KITARU_INTERNAL_ERROR",
+} as const;
+
+/** One of the {@link ErrorReason} values. */
+export type ErrorReasonValue = (typeof ErrorReason)[keyof typeof ErrorReason];
+
+/** The `google.rpc.ErrorInfo.domain` of every kitaru error. */
+export const ERROR_DOMAIN = "kitaru.dev";
+
+/** A problem with one field of a JSON value; `field` is a dotted path ("" for the root). */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+/** One recorded checkpoint call, named in selector errors. */
+export interface CallCandidate {
+  readonly name: string;
+  readonly invocationId: string;
+  readonly callId: string;
+}
+
+/** Why a checkpoint selector matched nothing, or several calls. */
+export interface SelectorResolution {
+  readonly selector: string;
+  /** `from` or the override key, e.g. `checkpoint.research`. */
+  readonly source: string;
+  readonly candidates: readonly CallCandidate[];
+  readonly availableNames: readonly string[];
+}
+
+/** The execution and status that forbade an operation. */
+export interface ExecutionStateDetail {
+  readonly execId: string;
+  readonly status: string;
+  readonly operation: string;
+}
+
+/** Why a wait selector matched no pending wait, or several. */
+export interface WaitSelection {
+  readonly execId: string;
+  readonly selector: string;
+  readonly availableWaitNames: readonly string[];
+  readonly matchingWaitIds: readonly string[];
+}
+
+/** Which durable-sequence rule a run broke. */
+export type DivergenceKind = "dependencies_changed" | "depends_on_changed_call" | "order_changed" | "name_changed";
+
+/** The evidence for a divergence. */
+export interface DivergenceDetail {
+  readonly execId: string;
+  readonly sourceExecId: string;
+  readonly invocationId: string;
+  readonly kind: DivergenceKind;
+  readonly recorded: string;
+  readonly seen: string;
+  readonly recordedDependencies: readonly string[];
+  readonly seenDependencies: readonly string[];
+}
+
+/** Where an execution failure came from. */
+export type FailureOrigin = "user_code" | "runtime" | "backend" | "divergence" | "unknown";
+
+/** Failure metadata of a failed execution. */
+export interface ExecutionFailure {
+  readonly origin: FailureOrigin;
+  readonly message: string;
+  readonly exceptionType: string;
+  readonly invocationId: string;
+  readonly divergence?: DivergenceDetail | undefined;
+}
+
+/** Options every kitaru error accepts. */
+export interface KitaruErrorOptions {
+  /** Values the message mentions, as strings; sent as `ErrorInfo.metadata`. */
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly cause?: unknown;
+}
+
+const brand = Symbol.for("kitaru.error");
+
+/**
+ * Base class of every kitaru error.
+ *
+ * Never thrown itself. `instanceof` works across copies of this package
+ * (the check uses a global symbol brand and the `reason`).
+ */
+export abstract class KitaruError extends Error {
+  /** The `ErrorInfo.reason` sent on the wire. */
+  abstract readonly reason: ErrorReasonValue;
+  /** Values the message mentions (lowerCamel keys, string values). */
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly [brand] = true;
+
+  constructor(message: string, options: KitaruErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.metadata = { ...(options.metadata ?? {}) };
+  }
+
+  /** True for any kitaru error, even one created by another copy of this package. */
+  static isKitaruError(value: unknown): value is KitaruError {
+    return typeof value === "object" && value !== null && (value as { [brand]?: boolean })[brand] === true;
+  }
+}
+
+/** Names of each class and its ancestors, used by the cross-copy `instanceof`. */
+function lineage(value: unknown): string[] {
+  if (!KitaruError.isKitaruError(value)) return [];
+  const names: string[] = [];
+  let proto = Object.getPrototypeOf(value) as { constructor?: { className?: string } } | null;
+  while (proto) {
+    const name = proto.constructor?.className;
+    if (name) names.push(name);
+    proto = Object.getPrototypeOf(proto) as typeof proto;
+  }
+  return names;
+}
+
+function hasInstanceOf(className: string) {
+  return (value: unknown): boolean => lineage(value).includes(className);
+}
+
+/**
+ * The request is invalid: a bad argument, override key or input.
+ *
+ * Thrown by the services (INVALID_ARGUMENT) and by the authoring API. Fix the
+ * request; retrying it unchanged fails the same way.
+ */
+export class KitaruUsageError extends KitaruError {
+  static readonly className: string = "KitaruUsageError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruUsageError");
+  override readonly name: string = "KitaruUsageError";
+  readonly reason: ErrorReasonValue = ErrorReason.usage;
+  /** Field problems, when the input failed a schema. */
+  readonly violations: readonly FieldViolation[];
+
+  constructor(message: string, options: KitaruErrorOptions & { violations?: readonly FieldViolation[] } = {}) {
+    super(message, options);
+    this.violations = options.violations ?? [];
+  }
+}
+
+/**
+ * A wait input was rejected by the wait's schema. The execution is still
+ * waiting and nothing was recorded: send a corrected value.
+ */
+export class KitaruWaitValidationError extends KitaruUsageError {
+  static override readonly className: string = "KitaruWaitValidationError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruWaitValidationError");
+  override readonly name: string = "KitaruWaitValidationError";
+  override readonly reason: ErrorReasonValue = ErrorReason.waitValidation;
+  readonly execId: string;
+  readonly waitName: string;
+  readonly waitId: string;
+
+  constructor(
+    message: string,
+    options: KitaruErrorOptions & { execId: string; waitName: string; waitId: string; violations: readonly FieldViolation[] },
+  ) {
+    super(message, options);
+    this.execId = options.execId;
+    this.waitName = options.waitName;
+    this.waitId = options.waitId;
+  }
+}
+
+/**
+ * The authoring API was used where it cannot work: `checkpoint()` or `wait()`
+ * outside a flow body, a checkpoint inside a checkpoint, a non-JSON value.
+ * Thrown inside the runner process only.
+ */
+export class KitaruContextError extends KitaruUsageError {
+  static override readonly className: string = "KitaruContextError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruContextError");
+  override readonly name: string = "KitaruContextError";
+}
+
+/**
+ * The execution's state forbids the operation: replaying a running execution,
+ * an unknown or ambiguous selector, no pending wait, retrying a non-failed one.
+ *
+ * Sent as FAILED_PRECONDITION. Inspect the execution, then change the request.
+ */
+export class KitaruStateError extends KitaruError {
+  static readonly className: string = "KitaruStateError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruStateError");
+  override readonly name: string = "KitaruStateError";
+  readonly reason: ErrorReasonValue = ErrorReason.state;
+  readonly selector: SelectorResolution | undefined;
+  readonly state: ExecutionStateDetail | undefined;
+  readonly waitSelection: WaitSelection | undefined;
+
+  constructor(
+    message: string,
+    options: KitaruErrorOptions & {
+      selector?: SelectorResolution;
+      state?: ExecutionStateDetail;
+      waitSelection?: WaitSelection;
+    } = {},
+  ) {
+    super(message, options);
+    this.selector = options.selector;
+    this.state = options.state;
+    this.waitSelection = options.waitSelection;
+  }
+}
+
+/** No execution (or flow) has that ID or name. Sent as NOT_FOUND. */
+export class KitaruNotFoundError extends KitaruStateError {
+  static override readonly className: string = "KitaruNotFoundError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruNotFoundError");
+  override readonly name: string = "KitaruNotFoundError";
+  override readonly reason: ErrorReasonValue = ErrorReason.notFound;
+  /** "execution" or "flow". */
+  readonly resourceType: string;
+  readonly resourceName: string;
+
+  constructor(message: string, options: KitaruErrorOptions & { resourceType: string; resourceName: string }) {
+    super(message, options);
+    this.resourceType = options.resourceType;
+    this.resourceName = options.resourceName;
+  }
+}
+
+/**
+ * An execution ended failed or cancelled. Raised by the client when waiting on
+ * an execution; `failure` says why. Subclasses narrow the origin.
+ */
+export class KitaruExecutionError extends KitaruError {
+  static readonly className: string = "KitaruExecutionError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruExecutionError");
+  override readonly name: string = "KitaruExecutionError";
+  readonly reason: ErrorReasonValue = ErrorReason.execution;
+  readonly execId: string;
+  /** Public status: failed or cancelled. */
+  readonly status: string;
+  readonly failure: ExecutionFailure | undefined;
+
+  constructor(
+    message: string,
+    options: KitaruErrorOptions & { execId: string; status: string; failure?: ExecutionFailure | undefined },
+  ) {
+    super(message, options);
+    this.execId = options.execId;
+    this.status = options.status;
+    this.failure = options.failure;
+  }
+}
+
+/** An execution failed because the flow body or a checkpoint threw. */
+export class KitaruUserCodeError extends KitaruExecutionError {
+  static override readonly className: string = "KitaruUserCodeError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruUserCodeError");
+  override readonly name: string = "KitaruUserCodeError";
+  override readonly reason: ErrorReasonValue = ErrorReason.userCode;
+}
+
+/**
+ * A replayed (or recovered) run broke durable call sequence compatibility: a
+ * call planned for reuse was issued with other dependencies, depended on a
+ * changed call, or came out of the recorded order.
+ *
+ * `detail` says which invocation ID, what was recorded and what was seen.
+ * Check that the flow code still issues reused checkpoints in the same order
+ * with the same inputs, or replay from an earlier checkpoint.
+ */
+export class KitaruDivergenceError extends KitaruExecutionError {
+  static override readonly className: string = "KitaruDivergenceError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruDivergenceError");
+  override readonly name: string = "KitaruDivergenceError";
+  override readonly reason: ErrorReasonValue = ErrorReason.divergence;
+  readonly detail: DivergenceDetail;
+
+  constructor(
+    message: string,
+    options: KitaruErrorOptions & { execId: string; status?: string; failure?: ExecutionFailure; detail: DivergenceDetail },
+  ) {
+    super(message, { ...options, status: options.status ?? "failed" });
+    this.detail = options.detail;
+  }
+}
+
+/**
+ * A backend the operation needs (the database, the runner) is unavailable.
+ * Sent as UNAVAILABLE; retrying later may succeed.
+ */
+export class KitaruBackendError extends KitaruError {
+  static readonly className: string = "KitaruBackendError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruBackendError");
+  override readonly name: string = "KitaruBackendError";
+  readonly reason: ErrorReasonValue = ErrorReason.backend;
+}
+
+/**
+ * A bug in kitaru. The wire message is generic; the cause is logged by the
+ * service that failed.
+ */
+export class KitaruInternalError extends KitaruError {
+  static readonly className: string = "KitaruInternalError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruInternalError");
+  override readonly name: string = "KitaruInternalError";
+  readonly reason: ErrorReasonValue = ErrorReason.internal;
+}
