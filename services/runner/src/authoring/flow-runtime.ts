@@ -1,0 +1,76 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
+import type { JsonObject, JsonValue } from "./json-value.ts";
+import type { OutputHandle } from "./output-handle.ts";
+import type { CheckpointDefinition } from "./checkpoint.ts";
+import type { z } from "zod";
+
+/** Options of one checkpoint call. */
+export interface CallOptions {
+  /** Explicit invocation ID instead of `name`, `name_2`, ...; must be unique in the execution. */
+  readonly id?: string;
+}
+
+/** What a flow body asks of a wait. */
+export interface WaitRequest {
+  readonly name: string;
+  readonly question?: string;
+  readonly schema?: z.ZodType;
+  readonly metadata?: JsonObject;
+}
+
+/**
+ * The engine's side of a running flow body: what `checkpoint()`, `wait()`,
+ * `log()` and output handles call into. Implemented by the runner's engine;
+ * not part of the public authoring API.
+ *
+ * @private
+ */
+export interface FlowRuntime {
+  /** Issues one checkpoint call and returns its output handle at once. */
+  issueCheckpoint(definition: CheckpointDefinition, args: readonly unknown[], options: CallOptions): OutputHandle<unknown>;
+  /** Records that the flow body loaded the output of `invocationId`. */
+  noteLoad(invocationId: string): void;
+  /** Suspends until the wait is resolved; returns the accepted value. */
+  wait(request: WaitRequest): Promise<JsonValue>;
+  /** Attaches metadata to the execution, or to the checkpoint call `invocationId`. */
+  log(metadata: JsonObject, invocationId?: string): void;
+}
+
+type Scope =
+  | { readonly kind: "flow"; readonly runtime: FlowRuntime }
+  | { readonly kind: "checkpoint"; readonly name: string; readonly invocationId: string; readonly runtime: FlowRuntime };
+
+const scopes = new AsyncLocalStorage<Scope>();
+
+/** Runs a flow body with `runtime` as its engine. @private */
+export function runInFlow<T>(runtime: FlowRuntime, body: () => Promise<T>): Promise<T> {
+  return scopes.run({ kind: "flow", runtime }, body);
+}
+
+/** Runs a checkpoint function; checkpoint() and wait() refuse to run inside it. @private */
+export function runInCheckpoint<T>(runtime: FlowRuntime, name: string, invocationId: string, fn: () => Promise<T>): Promise<T> {
+  return scopes.run({ kind: "checkpoint", name, invocationId, runtime }, fn);
+}
+
+/** The runtime of the flow body calling `what`, or a clear error outside one. @private */
+export function currentFlowRuntime(what: string): FlowRuntime {
+  const scope = scopes.getStore();
+  if (scope === undefined) {
+    throw new KitaruContextError(`${what} can only run inside a flow body (started by a kitaru runner).`, { metadata: { what } });
+  }
+  if (scope.kind === "checkpoint") {
+    throw new KitaruContextError(
+      `${what} cannot be called inside checkpoint '${scope.name}'. Call it in the flow body instead.`,
+      { metadata: { what, checkpoint: scope.name } },
+    );
+  }
+  return scope.runtime;
+}
+
+/** Where `log()` writes: the flow's runtime and, inside a checkpoint, its call. @private */
+export function currentLogTarget(): { runtime: FlowRuntime; invocationId?: string } {
+  const scope = scopes.getStore();
+  if (scope === undefined) throw new KitaruContextError("log() can only run inside a flow body or a checkpoint.");
+  return scope.kind === "checkpoint" ? { runtime: scope.runtime, invocationId: scope.invocationId } : { runtime: scope.runtime };
+}

@@ -1,0 +1,91 @@
+import type { z } from "zod";
+import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import type { JsonObject } from "./json-value.ts";
+
+/** Options for `flowObject.replay(...)`, shaped like the client's replay. */
+export interface FlowReplayOptions {
+  /** The source execution ID. */
+  readonly execId: string;
+  /** Checkpoint selector: name, invocation ID or call ID. */
+  readonly from: string;
+  /** Input fields shallow-merged onto the source input. */
+  readonly args?: JsonObject;
+  /** Overrides keyed `checkpoint.<selector>`. */
+  readonly overrides?: Readonly<Record<string, unknown>>;
+  /** Idempotency key. */
+  readonly requestId?: string;
+}
+
+/**
+ * A registered flow: a named async function over a zod-validated input.
+ *
+ * Export it from the module given to `kitaru runner --flows`; the runner
+ * registers every exported flow. From a client process, `run()` and
+ * `replay()` start executions through the services and return a handle whose
+ * `wait()` gives the result.
+ */
+export interface Flow<I extends z.ZodType, R> {
+  /** Marks flow objects among a module's exports. @private */
+  readonly kind: "kitaru.flow";
+  /** The flow name executions refer to. */
+  readonly name: string;
+  /** Validates (and may transform) the input of every execution. */
+  readonly inputSchema: I;
+  /** @private The body the runner executes. */
+  readonly body: (input: z.output<I>) => Promise<R>;
+  /** Starts an execution through the runner service and returns its handle. */
+  run(input: z.input<I>, options?: { requestId?: string; client?: unknown }): Promise<FlowExecutionHandle<R>>;
+  /** Replays an earlier execution of this flow; returns the new execution's handle. */
+  replay(options: FlowReplayOptions & { client?: unknown }): Promise<FlowExecutionHandle<R>>;
+}
+
+/** The part of the client's execution handle a flow object promises. */
+export interface FlowExecutionHandle<R> {
+  readonly execId: string;
+  wait(): Promise<R>;
+}
+
+/**
+ * Defines a flow named `name`.
+ *
+ * The body runs in a runner, possibly several times (after a crash, after a
+ * wait, on replay): keep it deterministic and put side effects and
+ * non-determinism (time, randomness, I/O) inside checkpoints.
+ *
+ * @example
+ * ```ts
+ * export const contentPipeline = flow("content_pipeline", { input: z.object({ topic: z.string() }) }, async ({ topic }) => {
+ *   const notes = research(topic);
+ *   return await publish(writeDraft(notes));
+ * });
+ * ```
+ */
+export function flow<I extends z.ZodType, R>(
+  name: string,
+  options: { readonly input: I },
+  body: (input: z.output<I>) => Promise<R>,
+): Flow<I, R> {
+  if (typeof name !== "string" || name.trim() === "" || name !== name.trim()) {
+    throw new KitaruUsageError(`A flow name must be a non-empty string without surrounding blanks; got '${String(name)}'.`);
+  }
+  const client = async () => (await import("../../../../clients/ts/src/flow-client.ts")).flowClient;
+  return {
+    kind: "kitaru.flow",
+    name,
+    inputSchema: options.input,
+    body,
+    async run(input, runOptions = {}) {
+      const bound = (await client())(name, { client: runOptions.client } as never);
+      return (await bound.run(input as JsonObject, { requestId: runOptions.requestId })) as unknown as FlowExecutionHandle<R>;
+    },
+    async replay(replayOptions) {
+      const bound = (await client())(name, { client: replayOptions.client } as never);
+      return (await bound.replay(replayOptions as never)) as unknown as FlowExecutionHandle<R>;
+    },
+  };
+}
+
+/** True for flow objects created by {@link flow}. @private */
+export function isFlow(value: unknown): value is Flow<z.ZodType, unknown> {
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "kitaru.flow";
+}

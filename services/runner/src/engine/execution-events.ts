@@ -1,0 +1,53 @@
+import { EventEmitter } from "node:events";
+import type { CallRecord, ExecutionState, WaitRecord } from "../store/records.ts";
+
+/** A call that started executing (not persisted: the call is written once, when it ends). */
+export interface StartedCall {
+  readonly execId: string;
+  readonly invocationId: string;
+  readonly callId: string;
+  readonly name: string;
+  readonly sequence: number;
+  readonly dataDependencies: readonly string[];
+  readonly loadDependencies: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly startedAt: Date;
+}
+
+/** Something that happened to an execution. */
+export type ExecutionEvent =
+  | { readonly kind: "call_started"; readonly execId: string; readonly at: Date; readonly call: StartedCall }
+  | { readonly kind: "call_completed" | "call_reused" | "call_failed"; readonly execId: string; readonly at: Date; readonly call: CallRecord }
+  | { readonly kind: "wait_pending" | "wait_resolved"; readonly execId: string; readonly at: Date; readonly wait: WaitRecord }
+  | { readonly kind: "status_changed"; readonly execId: string; readonly at: Date; readonly state: ExecutionState };
+
+/**
+ * In-process fan-out of execution events, for watchers and for waking the
+ * scheduler. Events of executions run by other runner processes are found by
+ * polling the store; this bus only makes local ones immediate.
+ */
+export class ExecutionEventBus {
+  readonly #emitter = new EventEmitter();
+
+  constructor() {
+    this.#emitter.setMaxListeners(0);
+  }
+
+  /** Delivers an event to the execution's subscribers. */
+  publish(event: ExecutionEvent): void {
+    this.#emitter.emit(event.execId, event);
+    this.#emitter.emit("*", event);
+  }
+
+  /** Subscribes to one execution's events; returns the unsubscribe function. */
+  subscribe(execId: string, listener: (event: ExecutionEvent) => void): () => void {
+    this.#emitter.on(execId, listener);
+    return () => this.#emitter.off(execId, listener);
+  }
+
+  /** Subscribes to every event; returns the unsubscribe function. */
+  subscribeAll(listener: (event: ExecutionEvent) => void): () => void {
+    this.#emitter.on("*", listener);
+    return () => this.#emitter.off("*", listener);
+  }
+}

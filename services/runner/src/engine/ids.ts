@@ -1,0 +1,48 @@
+import { createHash, randomBytes } from "node:crypto";
+
+const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
+
+function base32(bytes: Uint8Array, length: number): string {
+  let out = "";
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < length) {
+      out += ALPHABET[(buffer >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}
+
+/** A new random execution ID: `kr-` and 16 base32 characters (80 bits). */
+export function newExecId(): string {
+  return `kr-${base32(randomBytes(10), 16)}`;
+}
+
+/**
+ * The execution ID a request ID maps to. Deterministic, so the insert of the
+ * execution document is itself the idempotency check: a second request with
+ * the same ID collides on `_id` and gets the first execution back.
+ */
+export function execIdForRequest(scope: "start" | "replay", requestId: string): string {
+  return `kr-${base32(createHash("sha256").update(`${scope}\u0000${requestId}`).digest(), 20)}`;
+}
+
+/** A new globally unique call ID. */
+export function newCallId(): string {
+  return `call-${base32(randomBytes(10), 16)}`;
+}
+
+/** The wait ID of a wait; deterministic so that re-running a body records the same wait. */
+export function waitIdFor(execId: string, waitName: string): string {
+  return `wait-${base32(createHash("sha256").update(`${execId}\u0000${waitName}`).digest(), 16)}`;
+}
+
+/** A new runner instance ID. */
+export function newRunnerId(): string {
+  return `runner-${base32(randomBytes(5), 8)}`;
+}

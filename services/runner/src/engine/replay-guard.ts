@@ -1,0 +1,157 @@
+import type { CallRecord, DivergenceRecord, Payload, ReplayRecord } from "../store/records.ts";
+
+/** What the replayed run issued at one invocation ID planned for reuse. */
+export interface ReuseIssue {
+  readonly invocationId: string;
+  readonly name: string;
+  readonly dataDependencies: readonly string[];
+}
+
+/** Where a reused call's output comes from. */
+export interface ReusedOutput {
+  readonly payload: Payload;
+  readonly sourceCallId: string;
+  readonly overridden: boolean;
+  readonly source: CallRecord;
+}
+
+/**
+ * Checks durable call sequence compatibility while a replayed execution runs
+ * (contract §4): a call planned for reuse must be issued in the recorded
+ * relative order of reused calls, under the same checkpoint name, with the
+ * same data dependencies and the same set of loaded outputs as recorded, and
+ * must not depend on a call that was re-executed, overridden or is new.
+ *
+ * The load sets are compared incrementally (a running count of the symmetric
+ * difference between the recorded and the observed cumulative load sets), so
+ * a replay with n reused calls costs O(n + edges), not O(n²).
+ */
+export class ReplayGuard {
+  readonly #execId: string;
+  readonly #replay: ReplayRecord;
+  readonly #sourceByInvocation = new Map<string, CallRecord>();
+  readonly #sourceInOrder: CallRecord[];
+  readonly #reused = new Set<string>();
+  readonly #overrides = new Map<string, Payload>();
+  // Incremental comparison of cumulative load sets.
+  readonly #recordedLoads = new Set<string>();
+  readonly #seenLoads = new Set<string>();
+  #onlyRecorded = 0;
+  #onlySeen = 0;
+  #sourceCursor = 0;
+  #lastReusedSequence = 0;
+  #lastReusedInvocation = "";
+
+  constructor(execId: string, replay: ReplayRecord, sourceCalls: readonly CallRecord[]) {
+    this.#execId = execId;
+    this.#replay = replay;
+    this.#sourceInOrder = sourceCalls.filter((c) => c.status !== "failed").sort((a, b) => a.sequence - b.sequence);
+    for (const call of this.#sourceInOrder) this.#sourceByInvocation.set(call.invocationId, call);
+    for (const entry of replay.reuse) this.#reused.add(entry.invocationId);
+    for (const entry of replay.overrides) this.#overrides.set(entry.invocationId, entry.value);
+  }
+
+  /** The source execution. */
+  get sourceExecId(): string {
+    return this.#replay.sourceExecId;
+  }
+
+  /** True when the plan reuses `invocationId`. */
+  isReused(invocationId: string): boolean {
+    return this.#reused.has(invocationId) && this.#sourceByInvocation.has(invocationId);
+  }
+
+  /** True when an override replaces the output of `invocationId`. */
+  isOverridden(invocationId: string): boolean {
+    return this.#overrides.has(invocationId);
+  }
+
+  /** The override payload for `invocationId`, if any. */
+  overrideFor(invocationId: string): Payload | undefined {
+    return this.#overrides.get(invocationId);
+  }
+
+  /** Feeds a load the replayed run made (first time only). */
+  noteLoad(invocationId: string): void {
+    this.#seenLoads.add(invocationId);
+    if (this.#recordedLoads.has(invocationId)) this.#onlyRecorded -= 1;
+    else this.#onlySeen += 1;
+  }
+
+  /**
+   * Checks one issued call planned for reuse; returns the divergence, or the
+   * output to reuse. Call it synchronously at issue time, in issue order.
+   */
+  checkReuse(issue: ReuseIssue): { divergence: DivergenceRecord } | { output: ReusedOutput } {
+    const source = this.#sourceByInvocation.get(issue.invocationId);
+    if (source === undefined) throw new Error(`ReplayGuard: '${issue.invocationId}' is not planned for reuse.`);
+    const recordedData = [...source.dataDependencies].sort();
+    const seenData = [...new Set(issue.dataDependencies)].sort();
+    const diverge = (kind: DivergenceRecord["kind"], recorded: string, seen: string, deps?: { recorded: string[]; seen: string[] }) => ({
+      divergence: {
+        execId: this.#execId,
+        sourceExecId: this.#replay.sourceExecId,
+        invocationId: issue.invocationId,
+        kind,
+        recorded,
+        seen,
+        recordedDependencies: deps?.recorded ?? this.#fullDependencies(recordedData, this.#recordedLoads),
+        seenDependencies: deps?.seen ?? this.#fullDependencies(seenData, this.#seenLoads),
+      },
+    });
+
+    if (source.name !== issue.name) {
+      return diverge("name_changed", `checkpoint '${source.name}'`, `checkpoint '${issue.name}'`);
+    }
+    if (source.sequence < this.#lastReusedSequence) {
+      return diverge(
+        "order_changed",
+        `issued after '${this.#lastReusedInvocation}' was issued before it (sequence ${source.sequence} < ${this.#lastReusedSequence})`,
+        `issued after '${this.#lastReusedInvocation}'`,
+      );
+    }
+    // Recorded cumulative loads up to and including this call.
+    while (this.#sourceCursor < this.#sourceInOrder.length) {
+      const next = this.#sourceInOrder[this.#sourceCursor]!;
+      if (next.sequence > source.sequence) break;
+      for (const loaded of next.loadDependencies) this.#addRecordedLoad(loaded);
+      this.#sourceCursor += 1;
+    }
+    const changed = seenData.find((dep) => !this.isReused(dep) || this.isOverridden(dep));
+    if (changed !== undefined && !recordedData.includes(changed)) {
+      return diverge("depends_on_changed_call", describe(recordedData), `depends on '${changed}', which is re-executed, overridden or new in this replay`);
+    }
+    if (recordedData.join("\u0000") !== seenData.join("\u0000") || this.#onlyRecorded !== 0 || this.#onlySeen !== 0) {
+      const recorded = this.#fullDependencies(recordedData, this.#recordedLoads);
+      const seen = this.#fullDependencies(seenData, this.#seenLoads);
+      const kind = seen.some((dep) => !this.isReused(dep) || this.isOverridden(dep)) ? "depends_on_changed_call" : "dependencies_changed";
+      return diverge(kind, describe(recorded), describe(seen), { recorded, seen });
+    }
+    this.#lastReusedSequence = source.sequence;
+    this.#lastReusedInvocation = issue.invocationId;
+    const override = this.#overrides.get(issue.invocationId);
+    return {
+      output: {
+        payload: override ?? source.output ?? { kind: "inline", json: "null" },
+        sourceCallId: source.callId,
+        overridden: override !== undefined,
+        source,
+      },
+    };
+  }
+
+  #addRecordedLoad(invocationId: string): void {
+    if (this.#recordedLoads.has(invocationId)) return;
+    this.#recordedLoads.add(invocationId);
+    if (this.#seenLoads.has(invocationId)) this.#onlySeen -= 1;
+    else this.#onlyRecorded += 1;
+  }
+
+  #fullDependencies(data: readonly string[], loads: ReadonlySet<string>): string[] {
+    return [...new Set([...data, ...loads])].sort();
+  }
+}
+
+function describe(dependencies: readonly string[]): string {
+  return dependencies.length === 0 ? "no dependencies" : `depends on ${dependencies.map((d) => `'${d}'`).join(", ")}`;
+}

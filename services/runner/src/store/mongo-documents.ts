@@ -1,0 +1,93 @@
+import type { Binary } from "mongodb";
+import type { ExecutionState, FailureRecord, Payload, ReplayRecord } from "./records.ts";
+
+// Document shapes of the MongoDB collections. User JSON is always stored as
+// text (or Binary chunks), never as documents: user keys may contain "." or
+// start with "$", which MongoDB-wire servers reject or treat specially.
+
+/** `executions`: one per execution; `_id` is the execution ID. The state fields are a cache of the latest transition. */
+export interface ExecutionDocument {
+  _id: string;
+  flowName: string;
+  input: Payload;
+  createdAt: Date;
+  requestId?: string | undefined;
+  originalExecId?: string | undefined;
+  replay?: ReplayRecord | undefined;
+  state: StoredState;
+  /** Denormalized for indexed queries. */
+  status: string;
+  seq: number;
+  leaseExpiresAt: Date;
+}
+
+/** `transitions`: `_id` = `<execId>:<seq>`; inserted once, never updated. */
+export interface TransitionDocument {
+  _id: string;
+  execId: string;
+  seq: number;
+  state: StoredState;
+}
+
+/** An ExecutionState as stored (undefined fields left out). */
+export type StoredState = ExecutionState;
+
+/** `leases`: `_id` = `<execId>:<epoch>`; written only by the holder of that epoch. */
+export interface LeaseDocument {
+  _id: string;
+  runnerId: string;
+  expiresAt: Date;
+}
+
+/** `calls`: `_id` = `<execId>:<invocationId>` (failed attempts add `:failed:<generation>`). */
+export interface CallDocument {
+  _id: string;
+  execId: string;
+  invocationId: string;
+  callId: string;
+  name: string;
+  status: string;
+  attempts: number;
+  sequence: number;
+  dataDependencies: string[];
+  loadDependencies: string[];
+  outputNames: string[];
+  output?: Payload | undefined;
+  reusedFromCallId?: string | undefined;
+  overridden?: boolean | undefined;
+  failure?: { message: string; exceptionType: string } | undefined;
+  generation: number;
+  startedAt: Date;
+  endedAt: Date;
+  metadata?: string | undefined;
+}
+
+/** `waits`: `_id` = `<execId>:<wait name>`. */
+export interface WaitDocument {
+  _id: string;
+  execId: string;
+  name: string;
+  waitId: string;
+  question: string;
+  schema: string;
+  metadata: string;
+  createdAt: Date;
+}
+
+/** `wait_resolutions`: `_id` equals the wait's `_id`; the insert is what makes one input win. */
+export interface WaitResolutionDocument {
+  _id: string;
+  execId: string;
+  kind: "value" | "abort";
+  value?: Payload | undefined;
+  at: Date;
+}
+
+/** `blobs`: `_id` = `<blobId>:<chunk index>`. */
+export interface BlobDocument {
+  _id: string;
+  data: Binary;
+}
+
+/** Failure as stored (same shape). */
+export type StoredFailure = FailureRecord;

@@ -1,0 +1,353 @@
+import { randomBytes } from "node:crypto";
+import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
+import type { ExecutionPageQuery, ExecutionStore, NewExecution } from "./execution-store.ts";
+import type {
+  BlobDocument,
+  CallDocument,
+  ExecutionDocument,
+  LeaseDocument,
+  TransitionDocument,
+  WaitDocument,
+  WaitResolutionDocument,
+} from "./mongo-documents.ts";
+import type { CallRecord, ExecutionRecord, ExecutionState, Payload, WaitRecord, WaitResolution } from "./records.ts";
+
+const DUPLICATE_KEY = 11000;
+/** JSON up to this many bytes is stored inline in its document. */
+const INLINE_LIMIT_BYTES = 4 * 1024 * 1024;
+/** Larger JSON is split into chunks of this size (well under the 16 MiB document limit). */
+const CHUNK_BYTES = 8 * 1024 * 1024;
+const EPOCH_ZERO = new Date(0);
+
+function isDuplicateKey(error: unknown): boolean {
+  if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return true;
+  // insertMany reports duplicates per document in writeErrors.
+  const writeErrors = (error as { writeErrors?: { code?: number }[] } | undefined)?.writeErrors;
+  return Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
+}
+
+/** Options of {@link MongoExecutionStore.connect}. */
+export interface MongoStoreOptions {
+  /** MongoDB connection string. */
+  readonly uri: string;
+  /** Database name. */
+  readonly database: string;
+  /** Milliseconds to wait for a server before failing; default 10000. */
+  readonly serverSelectionTimeoutMS?: number;
+}
+
+/**
+ * The {@link ExecutionStore} on MongoDB (and MongoDB-wire servers such as
+ * FerretDB). Correct on servers without atomic conditional updates: contended
+ * writes are inserts with deterministic keys; the execution document's state
+ * fields are a cache that every writer repairs after writing (see `writeCache`).
+ */
+export class MongoExecutionStore implements ExecutionStore {
+  readonly #client: MongoClient;
+  readonly #executions: Collection<ExecutionDocument>;
+  readonly #transitions: Collection<TransitionDocument>;
+  readonly #leases: Collection<LeaseDocument>;
+  readonly #calls: Collection<CallDocument>;
+  readonly #waits: Collection<WaitDocument>;
+  readonly #resolutions: Collection<WaitResolutionDocument>;
+  readonly #blobs: Collection<BlobDocument>;
+
+  private constructor(client: MongoClient, db: Db) {
+    this.#client = client;
+    this.#executions = db.collection("executions");
+    this.#transitions = db.collection("transitions");
+    this.#leases = db.collection("leases");
+    this.#calls = db.collection("calls");
+    this.#waits = db.collection("waits");
+    this.#resolutions = db.collection("wait_resolutions");
+    this.#blobs = db.collection("blobs");
+  }
+
+  /** Connects, checks the server answers, and creates the indexes. */
+  static async connect(options: MongoStoreOptions): Promise<MongoExecutionStore> {
+    const client = new MongoClient(options.uri, {
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+      appName: "kitaru-runner",
+      ignoreUndefined: true,
+    });
+    await client.connect();
+    const store = new MongoExecutionStore(client, client.db(options.database));
+    await store.#ensureIndexes();
+    return store;
+  }
+
+  async #ensureIndexes(): Promise<void> {
+    // Point reads by _id are the hot path; these serve list and scheduling queries.
+    await this.#executions.createIndex({ status: 1, leaseExpiresAt: 1 });
+    await this.#executions.createIndex({ createdAt: -1, _id: -1 });
+    await this.#executions.createIndex({ flowName: 1, createdAt: -1, _id: -1 });
+    await this.#calls.createIndex({ execId: 1, sequence: 1 });
+    await this.#waits.createIndex({ execId: 1, createdAt: 1 });
+    await this.#resolutions.createIndex({ execId: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+
+  // ---------------------------------------------------------------- executions
+
+  async insertExecution(execution: NewExecution): Promise<boolean> {
+    const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
+    try {
+      await this.#executions.insertOne(
+        stripUndefined({
+          _id: execution.execId,
+          flowName: execution.flowName,
+          input: execution.input,
+          createdAt: execution.createdAt,
+          requestId: execution.requestId,
+          originalExecId: execution.originalExecId,
+          replay: execution.replay,
+          state,
+          status: state.status,
+          seq: 0,
+          leaseExpiresAt: EPOCH_ZERO,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  async getExecution(execId: string): Promise<ExecutionRecord | undefined> {
+    const doc = await this.#executions.findOne({ _id: execId });
+    if (doc === null) return undefined;
+    const latest = await this.#latestFrom(execId, doc.state);
+    if (latest.seq !== doc.state.seq) await this.#writeCache(execId, latest);
+    return toExecutionRecord(doc, latest);
+  }
+
+  async listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
+    const filter: Filter<ExecutionDocument> = {};
+    if (query.flowName) filter.flowName = query.flowName;
+    if (query.status) filter.status = query.status;
+    if (query.after) {
+      filter.$or = [
+        { createdAt: { $lt: query.after.createdAt } },
+        { createdAt: query.after.createdAt, _id: { $lt: query.after.execId } },
+      ];
+    }
+    const docs = await this.#executions.find(filter).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray();
+    return docs.map((doc) => toExecutionRecord(doc, doc.state));
+  }
+
+  async findClaimable(now: Date, limit: number): Promise<string[]> {
+    const docs = await this.#executions
+      .find({ status: "running", leaseExpiresAt: { $lt: now } }, { projection: { _id: 1 } })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => doc._id);
+  }
+
+  async appendTransition(
+    execId: string,
+    expected: ExecutionState,
+    next: Omit<ExecutionState, "seq">,
+  ): Promise<ExecutionState | undefined> {
+    const state: ExecutionState = stripUndefined({ ...next, seq: expected.seq + 1 });
+    try {
+      await this.#transitions.insertOne({ _id: `${execId}:${state.seq}`, execId, seq: state.seq, state });
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    }
+    await this.#writeCache(execId, state);
+    return state;
+  }
+
+  /** Follows transitions after `state` by point reads (`_id` lookups are indexed everywhere). */
+  async #latestFrom(execId: string, state: ExecutionState): Promise<ExecutionState> {
+    let latest = state;
+    for (;;) {
+      const next = await this.#transitions.findOne({ _id: `${execId}:${latest.seq + 1}` });
+      if (next === null) return latest;
+      latest = next.state;
+    }
+  }
+
+  /**
+   * Writes `state` into the execution document's cache fields, then checks
+   * for a newer transition and writes again until none exists. Because every
+   * transition is inserted before its writer updates the cache, and every
+   * cache write is followed by such a check, the cache converges on the
+   * latest state even when a server rewrites whole documents on update.
+   */
+  async #writeCache(execId: string, state: ExecutionState): Promise<void> {
+    let current = state;
+    for (;;) {
+      await this.#executions.updateOne(
+        { _id: execId },
+        {
+          $set: {
+            state: current,
+            status: current.status,
+            seq: current.seq,
+            leaseExpiresAt: current.claim?.expiresAt ?? EPOCH_ZERO,
+          },
+        },
+      );
+      const newer = await this.#latestFrom(execId, current);
+      if (newer.seq === current.seq) return;
+      current = newer;
+    }
+  }
+
+  // -------------------------------------------------------------------- leases
+
+  async renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date): Promise<void> {
+    await this.#leases.updateOne({ _id: `${execId}:${epoch}` }, { $set: { runnerId, expiresAt } }, { upsert: true });
+  }
+
+  async leaseExpiry(execId: string, epoch: number): Promise<Date | undefined> {
+    const lease = await this.#leases.findOne({ _id: `${execId}:${epoch}` });
+    return lease?.expiresAt;
+  }
+
+  // --------------------------------------------------------------------- calls
+
+  async recordCall(call: CallRecord): Promise<CallRecord | undefined> {
+    const doc = toCallDocument(call);
+    try {
+      await this.#calls.insertOne(doc);
+      return undefined;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const existing = await this.#calls.findOne({ _id: doc._id });
+      return existing === null ? undefined : toCallRecord(existing);
+    }
+  }
+
+  async recordCalls(calls: readonly CallRecord[]): Promise<void> {
+    if (calls.length === 0) return;
+    try {
+      await this.#calls.insertMany(calls.map(toCallDocument), { ordered: false });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
+  async listCalls(execId: string): Promise<CallRecord[]> {
+    const docs = await this.#calls.find({ execId }).sort({ sequence: 1 }).toArray();
+    return docs.map(toCallRecord);
+  }
+
+  // ------------------------------------------------------------------ payloads
+
+  async storePayload(json: string): Promise<Payload> {
+    const bytes = Buffer.byteLength(json, "utf8");
+    if (bytes <= INLINE_LIMIT_BYTES) return { kind: "inline", json };
+    const buffer = Buffer.from(json, "utf8");
+    const blobId = `blob-${randomBytes(12).toString("hex")}`;
+    const chunks = Math.ceil(buffer.length / CHUNK_BYTES);
+    // One chunk per write keeps every request under the wire message limit.
+    for (let i = 0; i < chunks; i++) {
+      const data = buffer.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
+      await this.#blobs.insertOne({ _id: `${blobId}:${i}`, data: new Binary(data) });
+    }
+    return { kind: "blob", blobId, bytes, chunks };
+  }
+
+  async loadPayload(payload: Payload): Promise<string> {
+    if (payload.kind === "inline") return payload.json;
+    const parts: Buffer[] = [];
+    for (let i = 0; i < payload.chunks; i++) {
+      const chunk = await this.#blobs.findOne({ _id: `${payload.blobId}:${i}` });
+      if (chunk === null) throw new Error(`Blob chunk ${payload.blobId}:${i} is missing.`);
+      parts.push(Buffer.from(chunk.data.buffer));
+    }
+    return Buffer.concat(parts).toString("utf8");
+  }
+
+  // --------------------------------------------------------------------- waits
+
+  async recordWait(wait: Omit<WaitRecord, "resolution">): Promise<void> {
+    try {
+      await this.#waits.insertOne({ _id: `${wait.execId}:${wait.name}`, ...wait });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
+  async listWaits(execId: string): Promise<WaitRecord[]> {
+    const [waits, resolutions] = await Promise.all([
+      this.#waits.find({ execId }).sort({ createdAt: 1 }).toArray(),
+      this.#resolutions.find({ execId }).toArray(),
+    ]);
+    const byId = new Map(resolutions.map((r) => [r._id, r]));
+    return waits.map((doc) => {
+      const resolution = byId.get(doc._id);
+      return stripUndefined({
+        execId: doc.execId,
+        name: doc.name,
+        waitId: doc.waitId,
+        question: doc.question,
+        schema: doc.schema,
+        metadata: doc.metadata,
+        createdAt: doc.createdAt,
+        resolution: resolution === undefined ? undefined : toResolution(resolution),
+      });
+    });
+  }
+
+  async resolveWait(execId: string, name: string, resolution: WaitResolution): Promise<boolean> {
+    try {
+      await this.#resolutions.insertOne(stripUndefined({ _id: `${execId}:${name}`, execId, ...resolution }));
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+}
+
+function toResolution(doc: WaitResolutionDocument): WaitResolution {
+  return doc.kind === "abort" || doc.value === undefined
+    ? { kind: "abort", at: doc.at }
+    : { kind: "value", value: doc.value, at: doc.at };
+}
+
+function toExecutionRecord(doc: ExecutionDocument, state: ExecutionState): ExecutionRecord {
+  return stripUndefined({
+    execId: doc._id,
+    flowName: doc.flowName,
+    input: doc.input,
+    createdAt: doc.createdAt,
+    requestId: doc.requestId,
+    originalExecId: doc.originalExecId,
+    replay: doc.replay,
+    state,
+  });
+}
+
+function toCallDocument(call: CallRecord): CallDocument {
+  const suffix = call.status === "failed" ? `:failed:${call.generation}` : "";
+  return stripUndefined({
+    _id: `${call.execId}:${call.invocationId}${suffix}`,
+    ...call,
+    dataDependencies: [...call.dataDependencies],
+    loadDependencies: [...call.loadDependencies],
+    outputNames: [...call.outputNames],
+  });
+}
+
+function toCallRecord(doc: CallDocument): CallRecord {
+  const { _id, ...rest } = doc;
+  return rest as CallRecord;
+}
+
+/** Drops undefined properties: MongoDB-wire servers store them as null otherwise. */
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** @private Exposed for the store's own tests. */
+export const storeLimits = { INLINE_LIMIT_BYTES, CHUNK_BYTES } as const;
+

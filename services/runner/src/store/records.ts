@@ -1,0 +1,137 @@
+/**
+ * The runner's durable records, as the engine sees them. The store maps them
+ * to MongoDB documents; nothing here knows about MongoDB.
+ */
+
+/** Public execution status. */
+export type ExecutionStatus = "running" | "waiting" | "completed" | "failed" | "cancelled";
+
+/** Where a failure came from. */
+export type FailureOrigin = "user_code" | "runtime" | "backend" | "divergence" | "unknown";
+
+/** A persisted JSON value: inline, or split into blob chunks when large. */
+export type Payload =
+  | { readonly kind: "inline"; readonly json: string }
+  | { readonly kind: "blob"; readonly blobId: string; readonly bytes: number; readonly chunks: number };
+
+/** Divergence evidence, as recorded with a failure. */
+export interface DivergenceRecord {
+  readonly execId: string;
+  readonly sourceExecId: string;
+  readonly invocationId: string;
+  readonly kind: "dependencies_changed" | "depends_on_changed_call" | "order_changed" | "name_changed";
+  readonly recorded: string;
+  readonly seen: string;
+  readonly recordedDependencies: readonly string[];
+  readonly seenDependencies: readonly string[];
+}
+
+/** Why an execution (or a call) failed. */
+export interface FailureRecord {
+  readonly origin: FailureOrigin;
+  readonly message: string;
+  readonly exceptionType: string;
+  readonly invocationId: string;
+  readonly divergence?: DivergenceRecord | undefined;
+}
+
+/** The runner holding an execution: the claim is the transition that granted it. */
+export interface ClaimRecord {
+  /** The sequence number of the `claimed` transition; doubles as the fencing epoch. */
+  readonly epoch: number;
+  readonly runnerId: string;
+  readonly at: Date;
+  /** When the claim lapses unless the holder renews its lease. */
+  readonly expiresAt: Date;
+}
+
+/** What a state transition did. */
+export type TransitionKind = "created" | "claimed" | "waiting" | "resumed" | "completed" | "failed" | "cancelled" | "retried";
+
+/**
+ * The folded state of an execution after its latest transition. Every
+ * transition stores the complete state, so the latest one is enough.
+ */
+export interface ExecutionState {
+  readonly seq: number;
+  readonly kind: TransitionKind;
+  readonly status: ExecutionStatus;
+  /** Retry generation: 0, then +1 per retry. */
+  readonly generation: number;
+  readonly claim?: ClaimRecord | undefined;
+  readonly result?: Payload | undefined;
+  readonly failure?: FailureRecord | undefined;
+  readonly at: Date;
+  readonly endedAt?: Date | undefined;
+  /** Metadata the flow body logged, as JSON text; carried from state to state. */
+  readonly metadata?: string | undefined;
+}
+
+/** How a replayed execution was planned; the runtime half of the plan. */
+export interface ReplayRecord {
+  readonly sourceExecId: string;
+  readonly from: string;
+  readonly roots: readonly string[];
+  readonly overrideKeys: readonly string[];
+  /** Invocation IDs of the source that are reused, with the source call IDs. */
+  readonly reuse: readonly { readonly invocationId: string; readonly callId: string }[];
+  /** Override values keyed by the overridden call's invocation ID. */
+  readonly overrides: readonly { readonly invocationId: string; readonly value: Payload }[];
+}
+
+/** An execution with its current state. */
+export interface ExecutionRecord {
+  readonly execId: string;
+  readonly flowName: string;
+  readonly input: Payload;
+  readonly createdAt: Date;
+  readonly requestId?: string | undefined;
+  readonly originalExecId?: string | undefined;
+  readonly replay?: ReplayRecord | undefined;
+  readonly state: ExecutionState;
+}
+
+/** Status of a recorded checkpoint call. */
+export type CallStatus = "completed" | "reused" | "failed";
+
+/** One recorded checkpoint call. */
+export interface CallRecord {
+  readonly execId: string;
+  readonly invocationId: string;
+  readonly callId: string;
+  readonly name: string;
+  readonly status: CallStatus;
+  readonly attempts: number;
+  readonly sequence: number;
+  readonly dataDependencies: readonly string[];
+  readonly loadDependencies: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly output?: Payload | undefined;
+  readonly reusedFromCallId?: string | undefined;
+  readonly overridden?: boolean | undefined;
+  readonly failure?: { readonly message: string; readonly exceptionType: string } | undefined;
+  readonly generation: number;
+  readonly startedAt: Date;
+  readonly endedAt: Date;
+  readonly metadata?: string | undefined;
+}
+
+/** One wait reached by a flow body, with its resolution when there is one. */
+export interface WaitRecord {
+  readonly execId: string;
+  /** The wait's invocation ID within the execution: `name`, `name_2`, ... */
+  readonly name: string;
+  readonly waitId: string;
+  readonly question: string;
+  /** JSON Schema, as JSON text; empty when any value is accepted. */
+  readonly schema: string;
+  /** Metadata, as JSON text; empty when none. */
+  readonly metadata: string;
+  readonly createdAt: Date;
+  readonly resolution?: WaitResolution | undefined;
+}
+
+/** How a wait was resolved. */
+export type WaitResolution =
+  | { readonly kind: "value"; readonly value: Payload; readonly at: Date }
+  | { readonly kind: "abort"; readonly at: Date };
