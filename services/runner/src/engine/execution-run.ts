@@ -231,6 +231,7 @@ export class ExecutionRun implements FlowRuntime {
       const wait: WaitRecord = {
         execId: this.#execId,
         name,
+        baseName: request.name,
         waitId: waitIdFor(this.#execId, name),
         question: request.question ?? "",
         schema: request.schema === undefined ? "" : JSON.stringify(z.toJSONSchema(request.schema, { unrepresentable: "any" })),

@@ -67,6 +67,7 @@ export interface WaitDocument {
   _id: string;
   execId: string;
   name: string;
+  baseName: string;
   waitId: string;
   question: string;
   schema: string;

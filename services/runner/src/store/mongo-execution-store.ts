@@ -287,6 +287,7 @@ export class MongoExecutionStore implements ExecutionStore {
       return stripUndefined({
         execId: doc.execId,
         name: doc.name,
+        baseName: doc.baseName,
         waitId: doc.waitId,
         question: doc.question,
         schema: doc.schema,

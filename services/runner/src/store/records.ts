@@ -121,6 +121,8 @@ export interface WaitRecord {
   readonly execId: string;
   /** The wait's invocation ID within the execution: `name`, `name_2`, ... */
   readonly name: string;
+  /** The name the flow gave `wait()`; several waits may share it. */
+  readonly baseName: string;
   readonly waitId: string;
   readonly question: string;
   /** JSON Schema, as JSON text; empty when any value is accepted. */

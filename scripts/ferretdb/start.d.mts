@@ -1,0 +1,15 @@
+/** A running local FerretDB server. */
+export interface LocalFerretDB {
+  /** `mongodb://127.0.0.1:<port>/?directConnection=true` (no database in the path). */
+  readonly uri: string;
+  readonly port: number;
+  readonly dataDir: string;
+  stop(): Promise<void>;
+}
+/** Starts FerretDB (building it first if needed); a temp data dir unless `dataDir` is given. */
+export function startFerretDB(options?: { dataDir?: string; port?: number }): Promise<LocalFerretDB>;
+/** Builds the binary if it is not cached yet. */
+export function ensureFerretDB(): string;
+/** Path of the cached binary. */
+export function ferretdbBinaryPath(): string;
+export const FERRETDB_VERSION: string;

@@ -1,0 +1,197 @@
+import {
+  KitaruNotFoundError,
+  KitaruStateError,
+  KitaruUsageError,
+  KitaruWaitValidationError,
+} from "../../../../clients/ts/src/errors/index.ts";
+import { toJsonValue, type JsonObject, type JsonValue } from "../authoring/json-value.ts";
+import type { ExecutionStore } from "../store/execution-store.ts";
+import type { ExecutionRecord, ExecutionState, ExecutionStatus, WaitRecord } from "../store/records.ts";
+import type { ExecutionEventBus } from "./execution-events.ts";
+import type { FlowRegistry } from "./flow-registry.ts";
+import { execIdForRequest, newExecId } from "./ids.ts";
+import { describeViolations, jsonSchemaViolations, violationsOf } from "./schema-violations.ts";
+import { selectPendingWait } from "./wait-selection.ts";
+
+/** Attempts at a compare-and-set transition before giving up under contention. */
+const TRANSITION_ATTEMPTS = 20;
+
+/** A transition to append, or an error explaining why the current state forbids it. */
+type Decision = Omit<ExecutionState, "seq"> | KitaruStateError | "no-op";
+
+/**
+ * The state-changing operations on executions: start, input, abort, cancel,
+ * retry. Each validates against the current state and appends one transition
+ * (compare-and-set on the transition sequence), re-deciding on contention.
+ */
+export class ExecutionCommands {
+  readonly #store: ExecutionStore;
+  readonly #bus: ExecutionEventBus;
+  readonly #flows: FlowRegistry;
+
+  constructor(init: { store: ExecutionStore; bus: ExecutionEventBus; flows: FlowRegistry }) {
+    this.#store = init.store;
+    this.#bus = init.bus;
+    this.#flows = init.flows;
+  }
+
+  /** Reads an execution or throws not-found. */
+  async require(execId: string): Promise<ExecutionRecord> {
+    if (typeof execId !== "string" || execId.trim() === "") {
+      throw new KitaruUsageError("`exec_id` must be a non-empty execution ID.");
+    }
+    const execution = await this.#store.getExecution(execId);
+    if (execution === undefined) {
+      throw new KitaruNotFoundError(`Execution '${execId}' was not found.`, {
+        resourceType: "execution",
+        resourceName: execId,
+        metadata: { execId },
+      });
+    }
+    return execution;
+  }
+
+  /**
+   * Starts an execution of `flowName`. The input is validated by the flow's
+   * schema first. With a `requestId` the execution ID is derived from it, so
+   * the same request twice returns the same execution.
+   */
+  async start(request: { flowName: string; input: JsonObject; requestId?: string }): Promise<ExecutionRecord> {
+    if (typeof request.flowName !== "string" || request.flowName.trim() === "") {
+      throw new KitaruUsageError("`flow_name` must name a registered flow.");
+    }
+    const flow = this.#flows.get(request.flowName);
+    const parsed = flow.inputSchema.safeParse(request.input);
+    if (!parsed.success) {
+      const violations = violationsOf(parsed.error);
+      throw new KitaruUsageError(`Invalid input for flow '${flow.name}': ${describeViolations(violations)}.`, {
+        violations,
+        metadata: { flowName: flow.name },
+      });
+    }
+    const execId = request.requestId ? execIdForRequest("start", request.requestId) : newExecId();
+    const inserted = await this.#store.insertExecution({
+      execId,
+      flowName: flow.name,
+      input: await this.#store.storePayload(JSON.stringify(request.input)),
+      createdAt: new Date(),
+      requestId: request.requestId || undefined,
+    });
+    const execution = await this.require(execId);
+    if (!inserted && execution.flowName !== flow.name) {
+      throw new KitaruUsageError(
+        `Request ID '${request.requestId}' was already used to start an execution of flow '${execution.flowName}'.`,
+        { metadata: { requestId: request.requestId ?? "", execId } },
+      );
+    }
+    if (inserted) this.#announce(execution.execId, execution.state);
+    return execution;
+  }
+
+  /**
+   * Accepts input for a pending wait. The value is checked against the wait's
+   * schema before anything is written; exactly one of concurrent inputs wins
+   * (the resolution is an insert keyed by the wait); the execution then
+   * continues by itself.
+   */
+  async resolveWait(execId: string, selector: string, value: JsonValue): Promise<ExecutionRecord> {
+    const execution = await this.require(execId);
+    const wait = selectPendingWait(execution, await this.#store.listWaits(execId), selector);
+    const json = toJsonValue(value, "The wait value");
+    const violations = jsonSchemaViolations(wait.schema, json);
+    if (violations.length > 0) {
+      throw new KitaruWaitValidationError(
+        `Wait input failed validation for '${wait.name}' on execution '${execId}': ${describeViolations(violations)}.`,
+        { execId, waitName: wait.name, waitId: wait.waitId, violations, metadata: { execId, wait: wait.name, waitId: wait.waitId } },
+      );
+    }
+    const at = new Date();
+    const won = await this.#store.resolveWait(execId, wait.name, {
+      kind: "value",
+      value: await this.#store.storePayload(JSON.stringify(json)),
+      at,
+    });
+    if (!won) throw alreadyResolved(execution, wait);
+    const resolved = (await this.#store.listWaits(execId)).find((w) => w.name === wait.name) ?? wait;
+    this.#bus.publish({ kind: "wait_resolved", execId, at, wait: resolved });
+    await this.#transition(execId, (state) =>
+      state.status === "waiting" ? { kind: "resumed", status: "running", generation: state.generation, metadata: state.metadata, at: new Date() } : "no-op",
+    );
+    return this.require(execId);
+  }
+
+  /** Aborts a pending wait: the resolution is recorded and the execution ends cancelled. */
+  async abortWait(execId: string, selector: string): Promise<ExecutionRecord> {
+    const execution = await this.require(execId);
+    const wait = selectPendingWait(execution, await this.#store.listWaits(execId), selector);
+    const at = new Date();
+    if (!(await this.#store.resolveWait(execId, wait.name, { kind: "abort", at }))) throw alreadyResolved(execution, wait);
+    this.#bus.publish({ kind: "wait_resolved", execId, at, wait: { ...wait, resolution: { kind: "abort", at } } });
+    await this.#transition(execId, (state) =>
+      isActive(state.status) ? { kind: "cancelled", status: "cancelled", generation: state.generation, metadata: state.metadata, at, endedAt: at } : "no-op",
+    );
+    return this.require(execId);
+  }
+
+  /** Cancels a running or waiting execution; a terminal one is a state error. */
+  async cancel(execId: string): Promise<ExecutionRecord> {
+    await this.require(execId);
+    await this.#transition(execId, (state) => {
+      if (!isActive(state.status)) {
+        return new KitaruStateError(
+          `Only running or waiting executions can be cancelled. Execution '${execId}' is currently '${state.status}'.`,
+          { state: { execId, status: state.status, operation: "cancel" }, metadata: { execId, status: state.status } },
+        );
+      }
+      const at = new Date();
+      return { kind: "cancelled", status: "cancelled", generation: state.generation, metadata: state.metadata, at, endedAt: at };
+    });
+    return this.require(execId);
+  }
+
+  /** Restarts a failed execution under the same ID; its completed calls are reused. */
+  async retry(execId: string): Promise<ExecutionRecord> {
+    await this.require(execId);
+    await this.#transition(execId, (state) => {
+      if (state.status !== "failed") {
+        return new KitaruStateError(
+          `Only failed executions can be retried. Execution '${execId}' is currently '${state.status}'.`,
+          { state: { execId, status: state.status, operation: "retry" }, metadata: { execId, status: state.status } },
+        );
+      }
+      return { kind: "retried", status: "running", generation: state.generation + 1, metadata: state.metadata, at: new Date() };
+    });
+    return this.require(execId);
+  }
+
+  /** Appends the transition `decide` picks for the latest state; retries on contention. */
+  async #transition(execId: string, decide: (state: ExecutionState) => Decision): Promise<void> {
+    for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt++) {
+      const execution = await this.require(execId);
+      const decision = decide(execution.state);
+      if (decision === "no-op") return;
+      if (decision instanceof KitaruStateError) throw decision;
+      const next = await this.#store.appendTransition(execId, execution.state, decision);
+      if (next !== undefined) {
+        this.#announce(execId, next);
+        return;
+      }
+    }
+    throw new KitaruStateError(`Execution '${execId}' is changing too fast to update; try again.`, { metadata: { execId } });
+  }
+
+  #announce(execId: string, state: ExecutionState): void {
+    this.#bus.publish({ kind: "status_changed", execId, at: state.at, state });
+  }
+}
+
+function isActive(status: ExecutionStatus): boolean {
+  return status === "running" || status === "waiting";
+}
+
+function alreadyResolved(execution: ExecutionRecord, wait: WaitRecord): KitaruStateError {
+  return new KitaruStateError(`Wait '${wait.name}' of execution '${execution.execId}' was already resolved by another input.`, {
+    waitSelection: { execId: execution.execId, selector: wait.name, availableWaitNames: [], matchingWaitIds: [wait.waitId] },
+    metadata: { execId: execution.execId, wait: wait.name, waitId: wait.waitId },
+  });
+}

@@ -1,0 +1,97 @@
+import type { ExecutionStore } from "../store/execution-store.ts";
+import type { CallRecord, ExecutionRecord, ExecutionStatus, WaitRecord } from "../store/records.ts";
+import type { ExecutionCommands } from "./execution-commands.ts";
+import type { ExecutionEvent, ExecutionEventBus } from "./execution-events.ts";
+
+/** How a watch behaves. */
+export interface WatchOptions {
+  /** Keep watching while the execution waits for input (default: end the stream at `waiting`). */
+  readonly followWaits?: boolean;
+  /** Ends the stream when aborted (client went away, deadline). */
+  readonly signal: AbortSignal;
+  /** How often the store is re-read for changes made by other runners. Default 500 ms. */
+  readonly pollMs?: number;
+}
+
+const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "cancelled"]);
+
+/**
+ * Streams an execution's events: its recorded history first, then new events
+ * until it reaches a terminal status (or `waiting`, unless `followWaits`).
+ *
+ * Durable events (calls completed, reused or failed; waits pending or
+ * resolved; status changes) are derived from the store, so they are complete
+ * whichever runner runs the execution. `call_started` events are only known
+ * to the runner executing the call and are passed through live when that is
+ * this process.
+ */
+export async function* watchExecution(
+  deps: { store: ExecutionStore; bus: ExecutionEventBus; commands: ExecutionCommands },
+  execId: string,
+  options: WatchOptions,
+): AsyncGenerator<ExecutionEvent> {
+  await deps.commands.require(execId);
+  const live: ExecutionEvent[] = [];
+  let wake: () => void = () => undefined;
+  const unsubscribe = deps.bus.subscribe(execId, (event) => {
+    if (event.kind === "call_started") live.push(event);
+    wake();
+  });
+  const sent = new Set<string>();
+  let lastStatus: ExecutionStatus | undefined;
+  try {
+    for (;;) {
+      const execution = await deps.commands.require(execId);
+      const [calls, waits] = await Promise.all([deps.store.listCalls(execId), deps.store.listWaits(execId)]);
+      for (const event of live.splice(0)) {
+        if (event.kind === "call_started" && !sent.has(callKey(event.call.invocationId, "any"))) yield event;
+      }
+      for (const { key, event } of durableEvents(execution, calls, waits)) {
+        if (sent.has(key)) continue;
+        sent.add(key);
+        if (event.kind === "call_completed" || event.kind === "call_reused") sent.add(callKey(event.call.invocationId, "any"));
+        yield event;
+      }
+      const status = execution.state.status;
+      if (status !== lastStatus) {
+        lastStatus = status;
+        yield { kind: "status_changed", execId, at: execution.state.at, state: execution.state };
+      }
+      if (TERMINAL.has(status) || (status === "waiting" && !options.followWaits)) return;
+      if (options.signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, options.pollMs ?? 500);
+        function done() {
+          clearTimeout(timer);
+          options.signal.removeEventListener("abort", done);
+          resolve();
+        }
+        wake = done;
+        options.signal.addEventListener("abort", done, { once: true });
+      });
+      if (options.signal.aborted) return;
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+function callKey(invocationId: string, what: string): string {
+  return `call:${what}:${invocationId}`;
+}
+
+function durableEvents(execution: ExecutionRecord, calls: readonly CallRecord[], waits: readonly WaitRecord[]) {
+  const { execId } = execution;
+  const events: { key: string; at: number; event: ExecutionEvent }[] = [];
+  for (const call of calls) {
+    const kind = call.status === "completed" ? "call_completed" : call.status === "reused" ? "call_reused" : "call_failed";
+    events.push({ key: callKey(call.invocationId, `${call.status}:${call.generation}`), at: call.endedAt.getTime(), event: { kind, execId, at: call.endedAt, call } });
+  }
+  for (const wait of waits) {
+    events.push({ key: `wait:pending:${wait.name}`, at: wait.createdAt.getTime(), event: { kind: "wait_pending", execId, at: wait.createdAt, wait } });
+    if (wait.resolution) {
+      events.push({ key: `wait:resolved:${wait.name}`, at: wait.resolution.at.getTime(), event: { kind: "wait_resolved", execId, at: wait.resolution.at, wait } });
+    }
+  }
+  return events.sort((a, b) => a.at - b.at);
+}

@@ -1,0 +1,58 @@
+import { pathToFileURL } from "node:url";
+import path from "node:path";
+import type { z } from "zod";
+import { KitaruNotFoundError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { isFlow, type Flow } from "../authoring/flow.ts";
+
+/** A flow as the engine runs it. */
+export type RegisteredFlow = Flow<z.ZodType, unknown>;
+
+/** The flows a runner can execute, by name. */
+export class FlowRegistry {
+  readonly #flows = new Map<string, RegisteredFlow>();
+
+  /** Registers flows; a second flow with the same name is a usage error. */
+  constructor(flows: Iterable<RegisteredFlow> = []) {
+    for (const flow of flows) {
+      if (this.#flows.has(flow.name)) {
+        throw new KitaruUsageError(`Two exported flows are named '${flow.name}'; flow names must be unique.`, { metadata: { flowName: flow.name } });
+      }
+      this.#flows.set(flow.name, flow);
+    }
+  }
+
+  /** Imports `modulePath` (a .ts or .js file) and registers every exported flow. */
+  static async fromModule(modulePath: string): Promise<FlowRegistry> {
+    const url = pathToFileURL(path.resolve(modulePath)).href;
+    const module = (await import(url)) as Record<string, unknown>;
+    const flows = Object.values(module).filter(isFlow);
+    if (flows.length === 0) {
+      throw new KitaruUsageError(`The flows module '${modulePath}' exports no flow. Export the objects returned by flow(...).`);
+    }
+    return new FlowRegistry(flows);
+  }
+
+  /** The flow named `name`; a not-found error naming the registered flows otherwise. */
+  get(name: string): RegisteredFlow {
+    const flow = this.#flows.get(name);
+    if (flow === undefined) {
+      const known = [...this.#flows.keys()].sort().join(", ") || "none";
+      throw new KitaruNotFoundError(`No flow named '${name}' is registered with this runner. Registered flows: ${known}.`, {
+        resourceType: "flow",
+        resourceName: name,
+        metadata: { flowName: name, registeredFlows: known },
+      });
+    }
+    return flow;
+  }
+
+  /** True when a flow of that name is registered. */
+  has(name: string): boolean {
+    return this.#flows.has(name);
+  }
+
+  /** Registered flow names, sorted. */
+  get names(): string[] {
+    return [...this.#flows.keys()].sort();
+  }
+}

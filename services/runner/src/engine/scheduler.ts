@@ -1,0 +1,258 @@
+import type { ExecutionStore } from "../store/execution-store.ts";
+import type { ExecutionRecord, ExecutionState } from "../store/records.ts";
+import type { ExecutionEvent, ExecutionEventBus } from "./execution-events.ts";
+import { ExecutionRun, type RunOutcome } from "./execution-run.ts";
+import type { FlowRegistry } from "./flow-registry.ts";
+import { ReplayGuard } from "./replay-guard.ts";
+
+/** Timing and capacity of a runner's scheduler. */
+export interface SchedulerOptions {
+  /** This runner's ID, recorded with its claims. */
+  readonly runnerId: string;
+  /** How long a claim lasts without renewal; another runner takes over after it. Default 15000 ms. */
+  readonly leaseTtlMs: number;
+  /** How often the holder renews its lease and checks for cancellation. Default 3000 ms. */
+  readonly heartbeatMs: number;
+  /** How often the database is polled for claimable executions. Default 250 ms. */
+  readonly pollMs: number;
+  /** Executions run at once by this runner. Default 64. */
+  readonly maxConcurrent: number;
+}
+
+/** Default scheduler timing. */
+export const defaultSchedulerOptions: Omit<SchedulerOptions, "runnerId"> = {
+  leaseTtlMs: 15_000,
+  heartbeatMs: 3_000,
+  pollMs: 250,
+  maxConcurrent: 64,
+};
+
+interface ActiveRun {
+  readonly run: ExecutionRun;
+  readonly heartbeat: NodeJS.Timeout;
+  readonly done: Promise<RunOutcome>;
+}
+
+/**
+ * Claims runnable executions and runs them.
+ *
+ * A claim is a `claimed` transition (an insert with a deterministic key, so
+ * exactly one runner wins it); its sequence number is the fencing epoch. The
+ * holder renews a lease document; when the lease lapses (the runner died),
+ * any runner may append a newer claim and continue the execution from its
+ * journal. A holder that sees a newer transition than its claim stops.
+ */
+export class Scheduler {
+  readonly #store: ExecutionStore;
+  readonly #bus: ExecutionEventBus;
+  readonly #flows: FlowRegistry;
+  readonly #options: SchedulerOptions;
+  readonly #onError: (message: string, error: unknown) => void;
+  readonly #active = new Map<string, ActiveRun>();
+  readonly #claiming = new Set<string>();
+  #pollTimer: NodeJS.Timeout | undefined;
+  #polling = false;
+  #stopped = true;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(init: {
+    store: ExecutionStore;
+    bus: ExecutionEventBus;
+    flows: FlowRegistry;
+    options: SchedulerOptions;
+    onError: (message: string, error: unknown) => void;
+  }) {
+    this.#store = init.store;
+    this.#bus = init.bus;
+    this.#flows = init.flows;
+    this.#options = init.options;
+    this.#onError = init.onError;
+  }
+
+  /** Starts polling and reacting to local events. */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#unsubscribe = this.#bus.subscribeAll((event) => this.#onEvent(event));
+    this.#schedulePoll(0);
+  }
+
+  /**
+   * Stops claiming, stops the local runs, and hands their executions back
+   * (a `resumed` transition) so another runner continues at once instead of
+   * after the lease expires.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    if (this.#pollTimer) clearTimeout(this.#pollTimer);
+    const runs = [...this.#active.values()];
+    for (const active of runs) active.run.stop("shutdown");
+    await Promise.allSettled(runs.map((active) => active.done));
+  }
+
+  /** Executions this runner is running now. */
+  get activeExecutionIds(): string[] {
+    return [...this.#active.keys()];
+  }
+
+  /** Tries to claim one execution now (after a start, an input or a retry). */
+  wake(execId: string): void {
+    if (!this.#stopped) void this.#tryClaim(execId);
+  }
+
+  #onEvent(event: ExecutionEvent): void {
+    const active = this.#active.get(event.execId);
+    if (event.kind === "wait_resolved" && active && event.wait.resolution) {
+      active.run.deliverResolution(event.wait.name, event.wait.resolution);
+    } else if (event.kind === "status_changed") {
+      const { state } = event;
+      if (state.status === "running" && state.claim === undefined) this.wake(event.execId);
+      else if (active && state.seq > active.run.epoch && state.status === "cancelled") active.run.stop("cancelled");
+    }
+  }
+
+  #schedulePoll(delayMs: number): void {
+    if (this.#stopped) return;
+    if (this.#pollTimer) clearTimeout(this.#pollTimer);
+    this.#pollTimer = setTimeout(() => void this.#poll(), delayMs);
+    this.#pollTimer.unref();
+  }
+
+  async #poll(): Promise<void> {
+    if (this.#polling || this.#stopped) return;
+    this.#polling = true;
+    try {
+      const capacity = this.#options.maxConcurrent - this.#active.size;
+      if (capacity > 0) {
+        const ids = await this.#store.findClaimable(new Date(), capacity + this.#active.size);
+        for (const execId of ids) {
+          if (this.#active.size >= this.#options.maxConcurrent) break;
+          await this.#tryClaim(execId);
+        }
+      }
+    } catch (error) {
+      this.#onError("polling for executions failed", error);
+    } finally {
+      this.#polling = false;
+      this.#schedulePoll(this.#options.pollMs);
+    }
+  }
+
+  async #tryClaim(execId: string): Promise<void> {
+    if (this.#active.has(execId) || this.#claiming.has(execId) || this.#active.size >= this.#options.maxConcurrent) return;
+    this.#claiming.add(execId);
+    try {
+      const execution = await this.#store.getExecution(execId);
+      if (execution === undefined || execution.state.status !== "running") return;
+      if (!this.#flows.has(execution.flowName)) return; // another runner may have this flow
+      if (execution.state.claim && !(await this.#claimExpired(execution))) return;
+      const now = new Date();
+      const claim = await this.#store.appendTransition(execId, execution.state, {
+        kind: "claimed",
+        status: "running",
+        generation: execution.state.generation,
+        metadata: execution.state.metadata,
+        at: now,
+        claim: {
+          epoch: execution.state.seq + 1,
+          runnerId: this.#options.runnerId,
+          at: now,
+          expiresAt: new Date(now.getTime() + this.#options.leaseTtlMs),
+        },
+      });
+      if (claim === undefined) return; // someone else changed it first
+      await this.#run(execution, claim);
+    } catch (error) {
+      this.#onError(`claiming execution ${execId} failed`, error);
+    } finally {
+      this.#claiming.delete(execId);
+    }
+  }
+
+  async #claimExpired(execution: ExecutionRecord): Promise<boolean> {
+    const claim = execution.state.claim;
+    if (claim === undefined) return true;
+    const renewed = await this.#store.leaseExpiry(execution.execId, claim.epoch);
+    const expiresAt = Math.max(claim.expiresAt.getTime(), renewed?.getTime() ?? 0);
+    return expiresAt < Date.now();
+  }
+
+  async #run(execution: ExecutionRecord, claim: ExecutionState): Promise<void> {
+    const { execId } = execution;
+    const [journal, waits, replay] = await Promise.all([
+      this.#store.listCalls(execId),
+      this.#store.listWaits(execId),
+      this.#replayGuard(execution),
+    ]);
+    const run = new ExecutionRun({
+      store: this.#store,
+      bus: this.#bus,
+      flow: this.#flows.get(execution.flowName),
+      execution,
+      claim,
+      journal,
+      waits,
+      replay,
+      onError: this.#onError,
+    });
+    this.#bus.publish({ kind: "status_changed", execId, at: claim.at, state: claim });
+    const heartbeat = setInterval(() => void this.#heartbeat(run, claim), this.#options.heartbeatMs);
+    heartbeat.unref();
+    const done = run.execute();
+    this.#active.set(execId, { run, heartbeat, done });
+    let outcome: RunOutcome;
+    try {
+      outcome = await done;
+    } finally {
+      clearInterval(heartbeat);
+      this.#active.delete(execId);
+    }
+    if (outcome.kind === "stopped" && (outcome.reason === "shutdown" || outcome.reason === "backend_error")) {
+      await this.#release(execId, claim);
+    }
+    this.#schedulePoll(0);
+  }
+
+  async #replayGuard(execution: ExecutionRecord): Promise<ReplayGuard | undefined> {
+    if (execution.replay === undefined) return undefined;
+    const sourceCalls = await this.#store.listCalls(execution.replay.sourceExecId);
+    return new ReplayGuard(execution.execId, execution.replay, sourceCalls);
+  }
+
+  /** Renews the lease, stops the run when it was fenced or cancelled, and picks up wait resolutions. */
+  async #heartbeat(run: ExecutionRun, claim: ExecutionState): Promise<void> {
+    try {
+      const epoch = claim.seq;
+      await this.#store.renewLease(run.execId, epoch, this.#options.runnerId, new Date(Date.now() + this.#options.leaseTtlMs));
+      const current = await this.#store.getExecution(run.execId);
+      if (current && current.state.seq !== epoch && current.state.claim?.epoch !== epoch) {
+        run.stop(current.state.status === "cancelled" ? "cancelled" : "fenced");
+        return;
+      }
+      if (run.pendingWaitNames.length > 0) {
+        for (const wait of await this.#store.listWaits(run.execId)) {
+          if (wait.resolution) run.deliverResolution(wait.name, wait.resolution);
+        }
+      }
+    } catch (error) {
+      this.#onError(`heartbeat of execution ${run.execId} failed`, error);
+    }
+  }
+
+  /** Hands an execution back unclaimed so any runner may continue it. */
+  async #release(execId: string, claim: ExecutionState): Promise<void> {
+    try {
+      const released = await this.#store.appendTransition(execId, claim, {
+        kind: "resumed",
+        status: "running",
+        generation: claim.generation,
+        metadata: claim.metadata,
+        at: new Date(),
+      });
+      if (released) this.#bus.publish({ kind: "status_changed", execId, at: released.at, state: released });
+    } catch (error) {
+      this.#onError(`releasing execution ${execId} failed; it continues after its lease expires`, error);
+    }
+  }
+}

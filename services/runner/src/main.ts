@@ -1,0 +1,100 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { KitaruError } from "../../../clients/ts/src/errors/index.ts";
+import { resolveConfig, RunnerConfigSchema, runnerSettings } from "./config.ts";
+import { FlowRegistry } from "./engine/flow-registry.ts";
+import { startRunner } from "./runner-server.ts";
+import { MongoExecutionStore } from "./store/mongo-execution-store.ts";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+
+const HELP = `Usage: kitaru runner --flows <module> [options]
+
+Runs flows durably: serves kitaru.runner.v1.RunnerService over gRPC and
+executes executions stored in MongoDB.
+
+Options (flag, environment variable, default):
+  --flows <path>          KITARU_FLOWS            module exporting flow(...) objects (required)
+  --host <host>           KITARU_RUNNER_HOST      127.0.0.1 (0.0.0.0 to accept remote calls)
+  --port <port>           KITARU_RUNNER_PORT      50051
+  --mongodb-uri <uri>     MONGODB_URI             unset: a local FerretDB in .cache/kitaru-data
+  --database <name>       KITARU_DATABASE         kitaru
+  --lease-ttl-ms <ms>     KITARU_LEASE_TTL_MS     15000
+  --heartbeat-ms <ms>     KITARU_HEARTBEAT_MS     3000
+  --poll-ms <ms>          KITARU_POLL_MS          250
+  --max-concurrent <n>    KITARU_MAX_CONCURRENT   64
+  -h, --help
+`;
+
+/** `kitaru runner ...`: starts a runner and serves until SIGINT/SIGTERM. */
+export async function main(argv: readonly string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        ...Object.fromEntries(Object.values(runnerSettings).map((s) => [s.flag, { type: "string" as const }])),
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${HELP}`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  let config;
+  try {
+    config = resolveConfig(RunnerConfigSchema, runnerSettings, parsed.values as Record<string, string | undefined>, process.env);
+  } catch (error) {
+    fail(KitaruError.isKitaruError(error) ? error.message : String(error));
+  }
+
+  let localDatabase: { uri: string; stop(): Promise<void> } | undefined;
+  let uri = config.mongodbUri;
+  if (uri === undefined) {
+    const { startFerretDB } = await import("../../../scripts/ferretdb/start.mjs");
+    localDatabase = await startFerretDB({ dataDir: path.join(REPO_ROOT, ".cache", "kitaru-data") });
+    uri = localDatabase.uri;
+    log(`MONGODB_URI is not set: started a local FerretDB at ${uri} (data in .cache/kitaru-data)`);
+  }
+  const flows = await FlowRegistry.fromModule(config.flows);
+  const store = await MongoExecutionStore.connect({ uri, database: config.database });
+  const runner = await startRunner({
+    store,
+    flows,
+    host: config.host,
+    port: config.port,
+    scheduler: {
+      leaseTtlMs: config.leaseTtlMs,
+      heartbeatMs: config.heartbeatMs,
+      pollMs: config.pollMs,
+      maxConcurrent: config.maxConcurrent,
+    },
+  });
+  log(`runner ${runner.runnerId} serving kitaru.runner.v1.RunnerService on ${runner.address} (database '${config.database}'; flows: ${flows.names.join(", ")})`);
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      log(`${signal}: handing running executions back and shutting down`);
+      resolve();
+    };
+    process.once("SIGINT", () => shutdown("SIGINT"));
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+  });
+  await runner.stop();
+  await store.close();
+  await localDatabase?.stop();
+}
+
+function log(message: string): void {
+  process.stderr.write(`[kitaru runner] ${message}\n`);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`Error: ${message}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,76 @@
+import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import {
+  createHealthService,
+  createReflectionServices,
+  defineService,
+  HealthStatus,
+  startGrpcServer,
+  type TransportLogger,
+} from "../../transport/src/index.ts";
+import type { FlowRegistry } from "./engine/flow-registry.ts";
+import { newRunnerId } from "./engine/ids.ts";
+import { defaultSchedulerOptions, type SchedulerOptions } from "./engine/scheduler.ts";
+import { RunnerEngine } from "./runner-engine.ts";
+import { runnerServiceHandlers } from "./server/runner-service.ts";
+import type { ExecutionStore } from "./store/execution-store.ts";
+
+/** Options of {@link startRunner}. */
+export interface StartRunnerOptions {
+  readonly store: ExecutionStore;
+  readonly flows: FlowRegistry;
+  /** Default "127.0.0.1". */
+  readonly host?: string;
+  /** Default 0 (any free port). */
+  readonly port?: number;
+  readonly scheduler?: Partial<SchedulerOptions>;
+  readonly logger?: TransportLogger;
+}
+
+/** A running runner: engine plus gRPC server. */
+export interface RunningRunner {
+  readonly engine: RunnerEngine;
+  readonly runnerId: string;
+  readonly port: number;
+  /** "host:port". */
+  readonly address: string;
+  /** Stops serving, hands running executions back, and leaves the store open (its owner closes it). */
+  stop(): Promise<void>;
+}
+
+/** Starts the runner engine and serves RunnerService, health and reflection over gRPC. */
+export async function startRunner(options: StartRunnerOptions): Promise<RunningRunner> {
+  const logger = options.logger ?? {
+    error: (message: string, fields: Readonly<Record<string, unknown>>) => console.error(`[kitaru runner] ${message}`, fields),
+    warn: (message: string, fields: Readonly<Record<string, unknown>>) => console.warn(`[kitaru runner] ${message}`, fields),
+  };
+  const runnerId = options.scheduler?.runnerId ?? newRunnerId();
+  const engine = new RunnerEngine({
+    store: options.store,
+    flows: options.flows,
+    scheduler: { ...defaultSchedulerOptions, ...options.scheduler, runnerId },
+    onError: (message, error) => logger.error(message, { error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+  });
+  const health = new HealthStatus({ "": "SERVING", [RunnerService.typeName]: "SERVING" });
+  const services = [defineService(RunnerService, runnerServiceHandlers(engine)), createHealthService(health)];
+  const server = await startGrpcServer({
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    logger,
+    services: [...services, ...createReflectionServices(services.map((s) => s.service))],
+  });
+  engine.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    engine,
+    runnerId,
+    port: server.port,
+    address: server.address,
+    stop: () =>
+      (stopping ??= (async () => {
+        health.set("", "NOT_SERVING");
+        health.set(RunnerService.typeName, "NOT_SERVING");
+        await engine.stop();
+        await server.shutdown();
+      })()),
+  };
+}

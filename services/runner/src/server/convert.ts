@@ -1,0 +1,188 @@
+import { fromJson, type MessageInitShape } from "@bufbuild/protobuf";
+import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
+import { timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
+import { DivergenceKind } from "#gen/kitaru/errors/v1/errors_pb.ts";
+import {
+  CheckpointCallStatus,
+  ExecutionStatus,
+  FailureOrigin,
+  WaitStatus,
+  type CheckpointCallSchema,
+  type ExecutionEventSchema,
+  type ExecutionSchema,
+  type FailureSchema,
+  type WaitSchema,
+} from "#gen/kitaru/runner/v1/execution_pb.ts";
+import type { JsonValue } from "../authoring/json-value.ts";
+import type { ExecutionEvent, StartedCall } from "../engine/execution-events.ts";
+import type { ExecutionView } from "../engine/execution-queries.ts";
+import type { CallRecord, DivergenceRecord, ExecutionStatus as Status, FailureRecord, WaitRecord } from "../store/records.ts";
+
+// Converters from the engine's records to the wire messages. One direction
+// only: requests are read field by field in the handlers.
+
+const statusToProto: Record<Status, ExecutionStatus> = {
+  running: ExecutionStatus.RUNNING,
+  waiting: ExecutionStatus.WAITING,
+  completed: ExecutionStatus.COMPLETED,
+  failed: ExecutionStatus.FAILED,
+  cancelled: ExecutionStatus.CANCELLED,
+};
+
+/** The engine status of a wire status filter; undefined for UNSPECIFIED. */
+export function statusFromProto(status: ExecutionStatus): Status | undefined {
+  const entry = Object.entries(statusToProto).find(([, value]) => value === status);
+  return entry?.[0] as Status | undefined;
+}
+
+const originToProto: Record<FailureRecord["origin"], FailureOrigin> = {
+  user_code: FailureOrigin.USER_CODE,
+  runtime: FailureOrigin.RUNTIME,
+  backend: FailureOrigin.BACKEND,
+  divergence: FailureOrigin.DIVERGENCE,
+  unknown: FailureOrigin.UNKNOWN,
+};
+
+const divergenceKindToProto: Record<DivergenceRecord["kind"], DivergenceKind> = {
+  dependencies_changed: DivergenceKind.DEPENDENCIES_CHANGED,
+  depends_on_changed_call: DivergenceKind.DEPENDS_ON_CHANGED_CALL,
+  order_changed: DivergenceKind.ORDER_CHANGED,
+  name_changed: DivergenceKind.NAME_CHANGED,
+};
+
+/** A JSON value as `google.protobuf.Value`. */
+export function valueToProto(value: JsonValue) {
+  return fromJson(ValueSchema, value);
+}
+
+function objectOrUndefined(text: string): ProtoJsonObject | undefined {
+  if (text === "") return undefined;
+  const value = JSON.parse(text) as JsonValue;
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as ProtoJsonObject) : undefined;
+}
+
+/** The wire form of an execution failure. */
+export function failureToProto(failure: FailureRecord): MessageInitShape<typeof FailureSchema> {
+  return {
+    origin: originToProto[failure.origin],
+    message: failure.message,
+    exceptionType: failure.exceptionType,
+    invocationId: failure.invocationId,
+    divergence: failure.divergence ? { ...failure.divergence, kind: divergenceKindToProto[failure.divergence.kind], recordedDependencies: [...failure.divergence.recordedDependencies], seenDependencies: [...failure.divergence.seenDependencies] } : undefined,
+  };
+}
+
+/** The wire form of a recorded call; `output` only when given (full view). */
+export function callToProto(call: CallRecord, output?: JsonValue): MessageInitShape<typeof CheckpointCallSchema> {
+  const status =
+    call.status === "completed" ? CheckpointCallStatus.COMPLETED : call.status === "reused" ? CheckpointCallStatus.REUSED : CheckpointCallStatus.FAILED;
+  return {
+    callId: call.callId,
+    invocationId: call.invocationId,
+    name: call.name,
+    status,
+    attempts: call.attempts,
+    sequence: BigInt(call.sequence),
+    dataDependencies: [...call.dataDependencies],
+    loadDependencies: [...call.loadDependencies],
+    outputNames: [...call.outputNames],
+    output: output === undefined ? undefined : valueToProto(output),
+    reusedFromCallId: call.reusedFromCallId ?? "",
+    overridden: call.overridden ?? false,
+    failure: call.failure ? { origin: FailureOrigin.USER_CODE, message: call.failure.message, exceptionType: call.failure.exceptionType, invocationId: call.invocationId } : undefined,
+    startTime: timestampFromDate(call.startedAt),
+    endTime: timestampFromDate(call.endedAt),
+    metadata: call.metadata ? objectOrUndefined(call.metadata) : undefined,
+  };
+}
+
+function startedCallToProto(call: StartedCall): MessageInitShape<typeof CheckpointCallSchema> {
+  return {
+    callId: call.callId,
+    invocationId: call.invocationId,
+    name: call.name,
+    status: CheckpointCallStatus.RUNNING,
+    sequence: BigInt(call.sequence),
+    dataDependencies: [...call.dataDependencies],
+    loadDependencies: [...call.loadDependencies],
+    outputNames: [...call.outputNames],
+    startTime: timestampFromDate(call.startedAt),
+  };
+}
+
+/** The wire form of a wait; the value is included once resolved. */
+export function waitToProto(wait: WaitRecord, value?: JsonValue): MessageInitShape<typeof WaitSchema> {
+  const resolution = wait.resolution;
+  return {
+    waitId: wait.waitId,
+    name: wait.name,
+    question: wait.question,
+    schema: objectOrUndefined(wait.schema),
+    metadata: objectOrUndefined(wait.metadata),
+    status: resolution === undefined ? WaitStatus.PENDING : resolution.kind === "abort" ? WaitStatus.ABORTED : WaitStatus.RESOLVED,
+    value: value === undefined ? undefined : valueToProto(value),
+    createTime: timestampFromDate(wait.createdAt),
+    resolveTime: resolution ? timestampFromDate(resolution.at) : undefined,
+    execId: wait.execId,
+  };
+}
+
+/** The wire form of an execution view. */
+export function executionToProto(view: ExecutionView): MessageInitShape<typeof ExecutionSchema> {
+  const { execution } = view;
+  const { state } = execution;
+  return {
+    name: execution.execId === "" ? "" : `executions/${execution.execId}`,
+    execId: execution.execId,
+    flowName: execution.flowName,
+    status: statusToProto[state.status],
+    input: (view.input ?? {}) as ProtoJsonObject,
+    result: view.result === undefined ? undefined : valueToProto(view.result),
+    failure: state.failure ? failureToProto(state.failure) : undefined,
+    originalExecId: execution.originalExecId ?? "",
+    retryCount: state.generation,
+    pendingWaits: view.pendingWaits.map((wait) => waitToProto(wait)),
+    checkpoints: view.calls.map((call) => callToProto(call, view.outputs.get(call.invocationId))),
+    checkpointCount: view.callCount,
+    replay: execution.replay
+      ? { from: execution.replay.from, roots: [...execution.replay.roots], overrideKeys: [...execution.replay.overrideKeys] }
+      : undefined,
+    createTime: timestampFromDate(execution.createdAt),
+    updateTime: timestampFromDate(state.at),
+    endTime: state.endedAt ? timestampFromDate(state.endedAt) : undefined,
+    metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
+  };
+}
+
+/** The wire form of an execution event; `value` is a resolved wait's value or a completed execution's result. */
+export function eventToProto(event: ExecutionEvent, value?: JsonValue): MessageInitShape<typeof ExecutionEventSchema> {
+  const base = { execId: event.execId, time: timestampFromDate(event.at) };
+  switch (event.kind) {
+    case "call_started":
+      return { ...base, kind: { case: "callStarted", value: startedCallToProto(event.call) } };
+    case "call_completed":
+      return { ...base, kind: { case: "callCompleted", value: callToProto(event.call) } };
+    case "call_reused":
+      return { ...base, kind: { case: "callReused", value: callToProto(event.call) } };
+    case "call_failed":
+      return { ...base, kind: { case: "callFailed", value: callToProto(event.call) } };
+    case "wait_pending":
+      return { ...base, kind: { case: "waitPending", value: { ...waitToProto(event.wait), status: WaitStatus.PENDING, resolveTime: undefined } } };
+    case "wait_resolved":
+      return { ...base, kind: { case: "waitResolved", value: waitToProto(event.wait, value) } };
+    case "status_changed": {
+      const result = value;
+      return {
+        ...base,
+        kind: {
+          case: "statusChanged",
+          value: {
+            status: statusToProto[event.state.status],
+            result: result === undefined ? undefined : valueToProto(result),
+            failure: event.state.failure ? failureToProto(event.state.failure) : undefined,
+          },
+        },
+      };
+    }
+  }
+}

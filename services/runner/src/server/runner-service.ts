@@ -1,0 +1,121 @@
+import { toJson } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { ExecutionView as ViewOption } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import type { ServiceHandlers } from "../../../transport/src/index.ts";
+import type { JsonObject, JsonValue } from "../authoring/json-value.ts";
+import type { ExecutionEvent } from "../engine/execution-events.ts";
+import { watchExecution } from "../engine/execution-watch.ts";
+import { startReplay } from "../engine/replay-start.ts";
+import type { RunnerEngine } from "../runner-engine.ts";
+import { callToProto, eventToProto, executionToProto, statusFromProto, waitToProto } from "./convert.ts";
+
+/**
+ * The RunnerService handlers: translate wire messages to engine calls and
+ * back. No rules live here; errors thrown by the engine are mapped to
+ * `google.rpc.Status` by the transport.
+ */
+export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHandlers<typeof RunnerService>> {
+  const { commands, queries, store, bus } = engine;
+  const basic = async (execution: Parameters<typeof queries.view>[0]) => executionToProto(await queries.view(execution, { full: false }));
+
+  return {
+    async startExecution(request, ctx) {
+      const execution = await commands.start({
+        flowName: request.flowName,
+        input: (request.input ?? {}) as JsonObject,
+        requestId: request.requestId || ctx.requestId,
+      });
+      return { execution: await basic(execution) };
+    },
+
+    async getExecution(request) {
+      const view = await queries.get(request.execId, { full: request.view === ViewOption.FULL });
+      return { execution: executionToProto(view) };
+    },
+
+    async listExecutions(request) {
+      const page = await queries.list({
+        flowName: request.flowName,
+        status: statusFromProto(request.status),
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+      });
+      return { executions: page.executions.map(executionToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async listPendingWaits(request) {
+      const view = await queries.get(request.execId, { full: false });
+      return { waits: view.pendingWaits.map((wait) => waitToProto(wait)) };
+    },
+
+    async resolveWait(request) {
+      const value = request.value === undefined ? null : (toJson(ValueSchema, request.value) as JsonValue);
+      return { execution: await basic(await commands.resolveWait(request.execId, request.wait, value)) };
+    },
+
+    async abortWait(request) {
+      return { execution: await basic(await commands.abortWait(request.execId, request.wait)) };
+    },
+
+    async retryExecution(request) {
+      return { execution: await basic(await commands.retry(request.execId)) };
+    },
+
+    async cancelExecution(request) {
+      return { execution: await basic(await commands.cancel(request.execId)) };
+    },
+
+    async *watchExecution(request, ctx) {
+      const events = watchExecution({ store, bus, commands }, request.execId, { followWaits: request.followWaits, signal: ctx.signal });
+      for await (const event of events) {
+        yield { event: eventToProto(event, await eventValue(engine, event)) };
+      }
+    },
+
+    async getCallGraph(request) {
+      const graph = await queries.callGraph(request.execId);
+      return {
+        graph: {
+          execId: graph.execution.execId,
+          flowName: graph.execution.flowName,
+          status: executionToProto(await queries.view(graph.execution, { full: false })).status,
+          input: graph.input as JsonObject,
+          calls: graph.calls.map((call) => callToProto(call)),
+        },
+      };
+    },
+
+    async startReplay(request, ctx) {
+      const plan = request.plan;
+      const execution = await startReplay(
+        { store, bus, flows: engine.flows, commands },
+        {
+          sourceExecId: plan?.sourceExecId ?? "",
+          flowName: plan?.flowName ?? "",
+          from: plan?.from ?? "",
+          roots: (plan?.roots ?? []).map((call) => call.invocationId),
+          reuse: (plan?.reuse ?? []).map((call) => ({ invocationId: call.invocationId, callId: call.callId })),
+          overrides: (plan?.overrides ?? []).map((o) => ({
+            key: o.key,
+            invocationId: o.target?.invocationId ?? "",
+            value: o.value === undefined ? null : (toJson(ValueSchema, o.value) as JsonValue),
+          })),
+          input: (plan?.input ?? {}) as JsonObject,
+        },
+        { requestId: request.requestId || ctx.requestId, validateOnly: request.validateOnly },
+      );
+      return { execution: await basic(execution) };
+    },
+  };
+}
+
+async function eventValue(engine: RunnerEngine, event: ExecutionEvent): Promise<JsonValue | undefined> {
+  if (event.kind === "wait_resolved" && event.wait.resolution?.kind === "value") {
+    return JSON.parse(await engine.store.loadPayload(event.wait.resolution.value)) as JsonValue;
+  }
+  if (event.kind === "status_changed" && event.state.result) {
+    return JSON.parse(await engine.store.loadPayload(event.state.result)) as JsonValue;
+  }
+  return undefined;
+}

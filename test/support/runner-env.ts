@@ -1,0 +1,71 @@
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { FlowRegistry, type RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
+import type { SchedulerOptions } from "../../services/runner/src/engine/scheduler.ts";
+import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
+import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
+import { freshDatabaseName, testServerUri } from "./database.ts";
+
+/** Fast timing for tests: short leases so takeovers happen within a second or two. */
+export const testScheduler: Partial<SchedulerOptions> = { leaseTtlMs: 1500, heartbeatMs: 300, pollMs: 50 };
+
+/** A runner on a fresh database, and a raw RunnerService client talking to it over gRPC. */
+export interface RunnerEnv {
+  readonly uri: string;
+  readonly database: string;
+  readonly store: MongoExecutionStore;
+  readonly runner: RunningRunner;
+  readonly client: Client<typeof RunnerService>;
+  /** Opens another client on its own HTTP/2 connection (closed by teardown). */
+  newClient(): Client<typeof RunnerService>;
+  /** Starts another runner on the same database. */
+  startAnotherRunner(): Promise<RunningRunner>;
+  teardown(): Promise<void>;
+}
+
+/** Starts a runner with `flows` on a fresh database of the test server. */
+export async function createRunnerEnv(flows: readonly RegisteredFlow[], scheduler: Partial<SchedulerOptions> = {}): Promise<RunnerEnv> {
+  const uri = await testServerUri();
+  const database = freshDatabaseName();
+  const store = await MongoExecutionStore.connect({ uri, database });
+  const registry = new FlowRegistry(flows);
+  const quiet = { error: () => undefined, warn: () => undefined };
+  const logger = process.env.KITARU_TEST_LOGS ? undefined : quiet;
+  const runner = await startRunner({ store, flows: registry, scheduler: { ...testScheduler, ...scheduler }, ...(logger ? { logger } : {}) });
+  const sessions: Http2SessionManager[] = [];
+  const runners: RunningRunner[] = [runner];
+  const newClient = () => {
+    const session = new Http2SessionManager(`http://${runner.address}`);
+    sessions.push(session);
+    return createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
+  };
+  return {
+    uri,
+    database,
+    store,
+    runner,
+    client: newClient(),
+    newClient,
+    async startAnotherRunner() {
+      const another = await startRunner({ store, flows: registry, scheduler: { ...testScheduler, ...scheduler }, ...(logger ? { logger } : {}) });
+      runners.push(another);
+      return another;
+    },
+    async teardown() {
+      for (const session of sessions) session.abort();
+      await Promise.all(runners.map((r) => r.stop()));
+      await store.close();
+    },
+  };
+}
+
+/** Polls `read` until `done` holds or `timeoutMs` passes; returns the last value read. */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
