@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const coreDir = join(repoRoot, "services/planner/src/core");
-const ERRORS_IMPORT = "../../../../clients/ts/src/errors/index.ts";
+// Only the error classes themselves: the errors index also loads the wire mapping (protobuf, connect).
+const ERRORS_IMPORT = "../../../../clients/ts/src/errors/kitaru-error.ts";
 
 const forbiddenImports: readonly { readonly test: (spec: string) => boolean; readonly why: string }[] = [
   { test: (s) => s.startsWith("node:") || builtinModules.includes(s), why: "Node built-ins do I/O or read the environment" },

@@ -24,6 +24,7 @@ export {
   ErrorReason,
   ERROR_DOMAIN,
 } from "./kitaru-error.ts";
+export { KitaruPendingWaitError } from "./pending-wait-error.ts";
 export type {
   ErrorReasonValue,
   FieldViolation,
@@ -37,3 +38,7 @@ export type {
   ExecutionFailure,
   KitaruErrorOptions,
 } from "./kitaru-error.ts";
+
+// Library-facing: the error <-> gRPC status mapping used by services and clients.
+export { errorToStatus, errorFromStatus, errorFromConnectError, INTERNAL_ERROR_MESSAGE } from "./wire.ts";
+export type { WireStatus, RawStatus } from "./wire.ts";

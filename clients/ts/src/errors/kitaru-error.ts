@@ -26,6 +26,8 @@
 export const ErrorReason = {
   usage: "KITARU_USAGE_ERROR",
   waitValidation: "KITARU_WAIT_VALIDATION_ERROR",
+  /** Own reason so that a client can rebuild a {@link KitaruContextError} from the details alone. */
+  context: "KITARU_CONTEXT_ERROR",
   state: "KITARU_STATE_ERROR",
   notFound: "KITARU_NOT_FOUND",
   execution: "KITARU_EXECUTION_ERROR",
@@ -208,6 +210,7 @@ export class KitaruContextError extends KitaruUsageError {
   static override readonly className: string = "KitaruContextError";
   static override [Symbol.hasInstance] = hasInstanceOf("KitaruContextError");
   override readonly name: string = "KitaruContextError";
+  override readonly reason: ErrorReasonValue = ErrorReason.context;
 }
 
 /**

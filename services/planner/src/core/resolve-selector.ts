@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { KitaruStateError } from "../../../../clients/ts/src/errors/index.ts";
-import type { CallCandidate } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruStateError } from "../../../../clients/ts/src/errors/kitaru-error.ts";
+import type { CallCandidate } from "../../../../clients/ts/src/errors/kitaru-error.ts";
 import type { RecordedCall } from "./source-execution.ts";
 
 /**

@@ -11,9 +11,12 @@
 //
 //   KITARU_USAGE_ERROR            INVALID_ARGUMENT     the request is malformed
 //   KITARU_WAIT_VALIDATION_ERROR  INVALID_ARGUMENT     wait input failed its schema
+//   KITARU_CONTEXT_ERROR          INVALID_ARGUMENT     the authoring API was misused
 //   KITARU_STATE_ERROR            FAILED_PRECONDITION  the execution's state forbids it
 //   KITARU_NOT_FOUND              NOT_FOUND            no such execution / flow
 //   KITARU_DIVERGENCE_ERROR       FAILED_PRECONDITION  durable call sequence broken
+//   KITARU_EXECUTION_ERROR        FAILED_PRECONDITION  an execution ended failed or cancelled
+//   KITARU_USER_CODE_ERROR        FAILED_PRECONDITION  an execution failed in user code
 //   KITARU_BACKEND_ERROR          UNAVAILABLE          a dependency (database, runner) is down
 //   KITARU_INTERNAL_ERROR         INTERNAL             a bug; details are logged server side
 //

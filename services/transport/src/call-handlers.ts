@@ -1,0 +1,148 @@
+/**
+ * The grpc-js side of one method: decode the request bytes, run the
+ * intercepted handler, encode responses, and send errors as rich statuses.
+ *
+ * @module
+ */
+import { once } from "node:events";
+import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type Message, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  Metadata,
+  type handleBidiStreamingCall,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerDuplexStream,
+  type ServerErrorResponse,
+  type ServerWritableStream,
+} from "@grpc/grpc-js";
+import { Code } from "#gen/google/rpc/code_pb.ts";
+import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
+import { errorToStatus, KitaruInternalError, KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
+import { createCallScope, type CallScope, type HandlerContext } from "./handler-context.ts";
+import type { Next } from "./interceptor.ts";
+import type { TransportLogger } from "./logger.ts";
+
+/** The trailer that carries the serialized `google.rpc.Status`. */
+export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
+
+/** Creates the grpc-js handler of a unary method; `invoke` is the intercepted handler. */
+export function unaryCallHandler(method: DescMethod, invoke: Next, logger: TransportLogger): handleUnaryCall<Buffer, Buffer> {
+  return (call, callback) => {
+    const scope = createCallScope(call, method);
+    const run = async () => {
+      try {
+        const request = decodeRequest(method, call.request);
+        const response = await firstOf(invoke(request, scope.context));
+        if (response === undefined) throw new KitaruInternalError(`${path(method)} returned no response`);
+        callback(null, encode(method.output, response));
+      } catch (err) {
+        callback(statusFor(err, scope.context, logger));
+      } finally {
+        scope.dispose();
+      }
+    };
+    void run();
+  };
+}
+
+/** Creates the grpc-js handler of a server-streaming method, with backpressure. */
+export function serverStreamingCallHandler(
+  method: DescMethod,
+  invoke: Next,
+  logger: TransportLogger,
+): handleServerStreamingCall<Buffer, Buffer> {
+  return (call) => {
+    const scope = createCallScope(call, method);
+    void stream(call, scope, logger, () => invoke(decodeRequest(method, call.request), scope.context));
+  };
+}
+
+/** Creates the grpc-js handler of a bidi-streaming method (server reflection). */
+export function bidiStreamingCallHandler(
+  method: DescMethod,
+  invoke: Next,
+  logger: TransportLogger,
+): handleBidiStreamingCall<Buffer, Buffer> {
+  return (call) => {
+    const scope = createCallScope(call, method);
+    void stream(call, scope, logger, () => invoke(decodeRequests(method, call), scope.context));
+  };
+}
+
+/** Sends every response of `responses()`, then OK; or the mapped status of whatever it throws. */
+async function stream(
+  call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
+  scope: CallScope,
+  logger: TransportLogger,
+  responses: () => AsyncIterable<MessageInitShape<DescMessage>>,
+): Promise<void> {
+  const { signal, method } = scope.context;
+  try {
+    for await (const response of responses()) {
+      // Leaving the loop calls the iterator's return(): the handler's finally blocks run.
+      if (signal.aborted) break;
+      if (!call.write(encode(method.output, response))) await once(call, "drain", { signal });
+    }
+    call.end();
+  } catch (err) {
+    // grpc-js turns an 'error' event on the stream into the call's final status.
+    call.emit("error", statusFor(err, scope.context, logger));
+  } finally {
+    scope.dispose();
+  }
+}
+
+/**
+ * Decodes request bytes. Malformed bytes are the client's fault: they answer
+ * INVALID_ARGUMENT (KITARU_USAGE_ERROR), never INTERNAL (contract §7).
+ */
+function decodeRequest(method: DescMethod, bytes: Buffer): Message {
+  try {
+    return fromBinary(method.input, bytes);
+  } catch (err) {
+    const requestType = method.input.typeName;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new KitaruUsageError(`malformed ${requestType} request: ${reason}`, { metadata: { requestType }, cause: err });
+  }
+}
+
+async function* decodeRequests(method: DescMethod, call: ServerDuplexStream<Buffer, Buffer>): AsyncIterable<Message> {
+  // destroyOnReturn: false, so a handler that stops reading can still write responses.
+  for await (const bytes of call.iterator({ destroyOnReturn: false })) yield decodeRequest(method, bytes as Buffer);
+}
+
+function encode(schema: DescMessage, init: MessageInitShape<DescMessage>): Buffer {
+  const bytes = toBinary(schema, create(schema, init));
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The first value of an iterable; stops the iterator afterwards. */
+async function firstOf<T>(iterable: AsyncIterable<T>): Promise<T | undefined> {
+  for await (const value of iterable) return value;
+  return undefined;
+}
+
+/**
+ * The one place a thrown error becomes a grpc-js status: `errorToStatus`, with
+ * the `google.rpc.Status` in the `grpc-status-details-bin` trailer. INTERNAL
+ * errors are logged with their cause, unless the call was already cancelled
+ * (the error is then most likely the cancellation itself, and nobody listens).
+ */
+function statusFor(err: unknown, ctx: HandlerContext, logger: TransportLogger): ServerErrorResponse {
+  const status = errorToStatus(err);
+  if (status.code === Code.INTERNAL && !ctx.signal.aborted) {
+    logger.error("grpc call failed with an internal error", {
+      method: path(ctx.method),
+      requestId: ctx.requestId,
+      peer: ctx.peer,
+      cause: err,
+    });
+  }
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(toBinary(StatusSchema, status.details)));
+  return Object.assign(new Error(status.message), { code: status.code as number, details: status.message, metadata });
+}
+
+function path(method: DescMethod): string {
+  return `/${method.parent.typeName}/${method.name}`;
+}

@@ -1,0 +1,22 @@
+/**
+ * The logger the transport reports to.
+ *
+ * @module
+ */
+
+/**
+ * A structured logger: one call per event, a fixed message and fields.
+ *
+ * The transport only reports failures (`error`: a call ended INTERNAL, with
+ * its `cause`) and oddities (`warn`); it never logs per-call traffic.
+ */
+export interface TransportLogger {
+  error(message: string, fields: Readonly<Record<string, unknown>>): void;
+  warn(message: string, fields: Readonly<Record<string, unknown>>): void;
+}
+
+/** The default {@link TransportLogger}: writes to `console.error` / `console.warn`. */
+export const consoleLogger: TransportLogger = {
+  error: (message, fields) => console.error(message, fields),
+  warn: (message, fields) => console.warn(message, fields),
+};
