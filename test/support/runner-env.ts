@@ -25,9 +25,13 @@ export interface RunnerEnv {
 }
 
 /** Starts a runner with `flows` on a fresh database of the test server. */
-export async function createRunnerEnv(flows: readonly RegisteredFlow[], scheduler: Partial<SchedulerOptions> = {}): Promise<RunnerEnv> {
+export async function createRunnerEnv(
+  flows: readonly RegisteredFlow[],
+  scheduler: Partial<SchedulerOptions> = {},
+  options: { database?: string } = {},
+): Promise<RunnerEnv> {
   const uri = await testServerUri();
-  const database = freshDatabaseName();
+  const database = options.database ?? freshDatabaseName();
   const store = await MongoExecutionStore.connect({ uri, database });
   const registry = new FlowRegistry(flows);
   const quiet = { error: () => undefined, warn: () => undefined };

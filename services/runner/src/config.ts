@@ -1,6 +1,4 @@
 import { z } from "zod";
-import { KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
-import { describeViolations, violationsOf } from "./engine/schema-violations.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveMs = z.coerce.number().int().positive();
@@ -35,28 +33,3 @@ export const runnerSettings = {
   pollMs: { flag: "poll-ms", env: "KITARU_POLL_MS" },
   maxConcurrent: { flag: "max-concurrent", env: "KITARU_MAX_CONCURRENT" },
 } as const;
-
-/**
- * Builds a service configuration from flags (which win) and environment
- * variables, validated by `schema`. A bad value is a usage error naming the
- * flag, the variable and what is wrong.
- */
-export function resolveConfig<S extends z.ZodType>(
-  schema: S,
-  settings: Readonly<Record<string, { readonly flag: string; readonly env: string }>>,
-  flags: Readonly<Record<string, string | undefined>>,
-  env: Readonly<Record<string, string | undefined>>,
-): z.output<S> {
-  const raw: Record<string, string> = {};
-  for (const [key, source] of Object.entries(settings)) {
-    const value = flags[source.flag] ?? env[source.env];
-    if (value !== undefined && value !== "") raw[key] = value;
-  }
-  const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const violations = violationsOf(parsed.error).map((v) => {
-    const source = settings[v.field];
-    return source ? { field: `--${source.flag} / ${source.env}`, description: v.description } : v;
-  });
-  throw new KitaruUsageError(`Invalid configuration: ${describeViolations(violations)}.`, { violations });
-}

@@ -1,0 +1,60 @@
+import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import {
+  createHealthService,
+  createReflectionServices,
+  defineService,
+  HealthStatus,
+  startGrpcServer,
+  type TransportLogger,
+} from "../../transport/src/index.ts";
+import { plannerServiceHandlers } from "./server/planner-service.ts";
+import { RunnerClient } from "./server/runner-client.ts";
+
+/** Options of {@link startPlanner}. */
+export interface StartPlannerOptions {
+  /** The runner's URL, e.g. "http://127.0.0.1:50051". */
+  readonly runnerUrl: string;
+  /** Default "127.0.0.1". */
+  readonly host?: string;
+  /** Default 0 (any free port). */
+  readonly port?: number;
+  /** Upper bound of every call to the runner, in milliseconds; default 10000. */
+  readonly runnerTimeoutMs?: number;
+  readonly logger?: TransportLogger;
+}
+
+/** A running planner. */
+export interface RunningPlanner {
+  readonly port: number;
+  /** "host:port". */
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** Serves PlannerService, health and reflection over gRPC, calling the runner at `runnerUrl`. */
+export async function startPlanner(options: StartPlannerOptions): Promise<RunningPlanner> {
+  const runner = new RunnerClient({ runnerUrl: options.runnerUrl, timeoutMs: options.runnerTimeoutMs ?? 10_000 });
+  const health = new HealthStatus({ "": "SERVING", [PlannerService.typeName]: "SERVING" });
+  const services = [defineService(PlannerService, plannerServiceHandlers(runner)), createHealthService(health)];
+  const logger = options.logger ?? {
+    error: (message: string, fields: Readonly<Record<string, unknown>>) => console.error(`[kitaru planner] ${message}`, fields),
+    warn: (message: string, fields: Readonly<Record<string, unknown>>) => console.warn(`[kitaru planner] ${message}`, fields),
+  };
+  const server = await startGrpcServer({
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    logger,
+    services: [...services, ...createReflectionServices(services.map((s) => s.service))],
+  });
+  let stopping: Promise<void> | undefined;
+  return {
+    port: server.port,
+    address: server.address,
+    stop: () =>
+      (stopping ??= (async () => {
+        health.setAll("NOT_SERVING");
+        await server.shutdown();
+        runner.close();
+      })()),
+  };
+}

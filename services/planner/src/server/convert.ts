@@ -1,0 +1,75 @@
+import { fromJson, toJson, type JsonObject as ProtoJsonObject, type MessageInitShape } from "@bufbuild/protobuf";
+import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { CheckpointCallStatus, ExecutionStatus, type CheckpointCall } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import type { CallGraph, PlannedCallSchema, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import type { ExecutionStatus as CoreStatus, JsonValue, PlannedCall, RecordedCall, ReplayPlan, SourceExecution } from "../core/index.ts";
+
+// Converters between the wire messages and the planning core's plain data.
+
+const statusFromProto: Record<ExecutionStatus, CoreStatus> = {
+  [ExecutionStatus.UNSPECIFIED]: "running", // never sent; treated as running so replay refuses it
+  [ExecutionStatus.RUNNING]: "running",
+  [ExecutionStatus.WAITING]: "waiting",
+  [ExecutionStatus.COMPLETED]: "completed",
+  [ExecutionStatus.FAILED]: "failed",
+  [ExecutionStatus.CANCELLED]: "cancelled",
+};
+
+function callFromProto(call: CheckpointCall): RecordedCall {
+  return {
+    invocationId: call.invocationId,
+    callId: call.callId,
+    name: call.name,
+    sequence: Number(call.sequence),
+    dataDependencies: call.dataDependencies,
+    loadDependencies: call.loadDependencies,
+    outputNames: call.outputNames,
+    status: call.status === CheckpointCallStatus.REUSED ? "reused" : call.status === CheckpointCallStatus.FAILED ? "failed" : "completed",
+  };
+}
+
+/** The source execution the core plans over, from the runner's call graph. */
+export function sourceFromCallGraph(graph: CallGraph): SourceExecution {
+  return {
+    execId: graph.execId,
+    flowName: graph.flowName,
+    status: statusFromProto[graph.status],
+    input: (graph.input ?? {}) as SourceExecution["input"],
+    calls: graph.calls.map(callFromProto),
+  };
+}
+
+function plannedCallToProto(call: PlannedCall): MessageInitShape<typeof PlannedCallSchema> {
+  return { invocationId: call.invocationId, callId: call.callId, name: call.name, sequence: BigInt(call.sequence) };
+}
+
+/** The wire form of a plan. */
+export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPlanSchema> {
+  return {
+    sourceExecId: plan.sourceExecId,
+    flowName: plan.flowName,
+    from: plan.from,
+    fromCall: plannedCallToProto(plan.fromCall),
+    roots: plan.roots.map(plannedCallToProto),
+    reexecute: plan.reexecute.map(plannedCallToProto),
+    reuse: plan.reuse.map(plannedCallToProto),
+    overrides: plan.overrides.map((o) => ({
+      key: o.key,
+      selector: o.selector,
+      target: plannedCallToProto(o.target),
+      value: fromJson(ValueSchema, o.value),
+      consumerInvocationIds: [...o.consumerInvocationIds],
+    })),
+    input: plan.input as ProtoJsonObject,
+  };
+}
+
+/** Replay overrides from the request's Struct (keys as given, values as JSON). */
+export function overridesFromProto(overrides: ProtoJsonObject | undefined): Record<string, JsonValue> | undefined {
+  return overrides === undefined ? undefined : (overrides as Record<string, JsonValue>);
+}
+
+/** A `google.protobuf.Value` as JSON. */
+export function valueFromProto(value: Parameters<typeof toJson<typeof ValueSchema>>[1]): JsonValue {
+  return toJson(ValueSchema, value) as JsonValue;
+}

@@ -1,0 +1,48 @@
+import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
+import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import type { HandlerContext, ServiceHandlers } from "../../../transport/src/index.ts";
+import { planReplay, type JsonValue } from "../core/index.ts";
+import { planToProto } from "./convert.ts";
+import type { RunnerClient } from "./runner-client.ts";
+
+interface ReplayRequestMessage {
+  readonly execId: string;
+  readonly from: string;
+  readonly args?: ProtoJsonObject | undefined;
+  readonly overrides?: ProtoJsonObject | undefined;
+}
+
+/**
+ * The PlannerService handlers. A plan is computed by the pure core over the
+ * source's call graph (read from the runner), then the runner validates the
+ * new input against the flow's schema (contract §2 item 8) — so a dry run
+ * reports exactly the errors a real replay would.
+ */
+export function plannerServiceHandlers(runner: RunnerClient): Partial<ServiceHandlers<typeof PlannerService>> {
+  async function plan(request: ReplayRequestMessage, ctx: HandlerContext) {
+    const call = { signal: ctx.signal, deadline: ctx.deadline };
+    const source = await runner.sourceExecution(request.execId, call);
+    const replayPlan = planToProto(
+      planReplay(source, {
+        from: request.from,
+        args: request.args,
+        overrides: request.overrides as Record<string, JsonValue> | undefined,
+      }),
+    );
+    return { replayPlan, call };
+  }
+
+  return {
+    async planReplay(request, ctx) {
+      const { replayPlan, call } = await plan(request, ctx);
+      await runner.startReplay(replayPlan, { validateOnly: true }, call);
+      return { plan: replayPlan };
+    },
+
+    async replayExecution(request, ctx) {
+      const { replayPlan, call } = await plan(request, ctx);
+      const execution = await runner.startReplay(replayPlan, { requestId: request.requestId || ctx.requestId }, call);
+      return { execution };
+    },
+  };
+}

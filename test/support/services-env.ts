@@ -1,0 +1,34 @@
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import type { RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
+import { startPlanner, type RunningPlanner } from "../../services/planner/src/planner-server.ts";
+import { createRunnerEnv, type RunnerEnv } from "./runner-env.ts";
+
+/** Runner and planner on a fresh (or given) database, with raw clients of both. */
+export interface ServicesEnv extends RunnerEnv {
+  readonly planner: RunningPlanner;
+  readonly plannerClient: Client<typeof PlannerService>;
+}
+
+/** Starts a runner with `flows` and a planner pointed at it. */
+export async function createServicesEnv(flows: readonly RegisteredFlow[], options: { database?: string } = {}): Promise<ServicesEnv> {
+  const runnerEnv = await createRunnerEnv(flows, {}, options);
+  const quiet = { error: () => undefined, warn: () => undefined };
+  const planner = await startPlanner({
+    runnerUrl: `http://${runnerEnv.runner.address}`,
+    ...(process.env.KITARU_TEST_LOGS ? {} : { logger: quiet }),
+  });
+  const session = new Http2SessionManager(`http://${planner.address}`);
+  const plannerClient = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
+  return {
+    ...runnerEnv,
+    planner,
+    plannerClient,
+    async teardown() {
+      session.abort();
+      await planner.stop();
+      await runnerEnv.teardown();
+    },
+  };
+}
