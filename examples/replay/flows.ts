@@ -23,10 +23,15 @@ export const writeDraft = checkpoint("write_draft", async (notes: string, topic:
   return `# ${topic}\n\n${notes}\n\nIn short: ${topic} deserves a closer look.`;
 });
 
-/** Publish the draft: returns where it went. */
+/** Publish the draft: returns where it went and what was published. */
 export const publish = checkpoint("publish", async (draft: string) => {
-  const title = draft.split("\n")[0]?.replace(/^# /, "") ?? "untitled";
-  return { url: `https://blog.example/${title.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`, words: draft.split(/\s+/).length };
+  const [heading = "", ...body] = draft.split("\n");
+  const title = heading.replace(/^# /, "") || "untitled";
+  return {
+    url: `https://blog.example/${title.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`,
+    title,
+    body: body.filter((line) => line !== "").join(" "),
+  };
 });
 
 /**
