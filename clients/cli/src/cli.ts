@@ -1,0 +1,93 @@
+/**
+ * The `kitaru` dispatcher: parse, open a client, run one command, print
+ * errors, return the exit code. Everything but `process.exit` (main.ts).
+ *
+ * @module
+ */
+import { runExecutionsCancel } from "./commands/executions-cancel.ts";
+import { runExecutionsGet } from "./commands/executions-get.ts";
+import { runExecutionsInput } from "./commands/executions-input.ts";
+import { runExecutionsLatest } from "./commands/executions-latest.ts";
+import { runExecutionsList } from "./commands/executions-list.ts";
+import { runExecutionsReplay } from "./commands/executions-replay.ts";
+import { runExecutionsRetry } from "./commands/executions-retry.ts";
+import { runExecutionsWatch } from "./commands/executions-watch.ts";
+import { runFlowsRun } from "./commands/flows-run.ts";
+import type { ClientFactory, CommandContext } from "./commands/context.ts";
+import { helpText, VERSION } from "./help.ts";
+import type { CliIo } from "./io.ts";
+import { printError, reportOf } from "./output.ts";
+import { parseArgs, type Command } from "./parse-args.ts";
+
+/** What the dispatcher runs with; tests inject fakes of each. */
+export interface CliDependencies {
+  readonly io: CliIo;
+  /** Opens the client for a command; it is closed when the command ends. */
+  readonly createClient: ClientFactory;
+  /** Starts `kitaru runner ...` / `kitaru planner ...` with the rest of the command line. */
+  readonly startService: (service: "runner" | "planner", argv: readonly string[]) => Promise<void>;
+}
+
+function run(command: Command, context: CommandContext): Promise<number> {
+  switch (command.kind) {
+    case "executions.get":
+      return runExecutionsGet(command, context);
+    case "executions.list":
+      return runExecutionsList(command, context);
+    case "executions.latest":
+      return runExecutionsLatest(command, context);
+    case "executions.replay":
+      return runExecutionsReplay(command, context);
+    case "executions.input":
+      return runExecutionsInput(command, context);
+    case "executions.retry":
+      return runExecutionsRetry(command, context);
+    case "executions.cancel":
+      return runExecutionsCancel(command, context);
+    case "executions.watch":
+      return runExecutionsWatch(command, context);
+    case "flows.run":
+      return runFlowsRun(command, context);
+  }
+}
+
+/**
+ * Runs one `kitaru` command line and resolves to its exit code: 0 on
+ * success, 1 on any error (printed on stderr, as JSON with `-o json`).
+ * Resolves to `undefined` after starting a service, which keeps running.
+ */
+export async function runCli(argv: readonly string[], deps: CliDependencies): Promise<number | undefined> {
+  const { io } = deps;
+  const parsed = parseArgs(argv);
+  if (!parsed.ok) {
+    printError(io, parsed.output, parsed.commandName, { message: parsed.errorMessage });
+    return 1;
+  }
+  const invocation = parsed.command;
+  switch (invocation.kind) {
+    case "help":
+      io.out(helpText(invocation.topic));
+      return 0;
+    case "version":
+      io.out(VERSION);
+      return 0;
+    case "service":
+      try {
+        await deps.startService(invocation.service, invocation.argv);
+        return undefined;
+      } catch (error) {
+        printError(io, "text", undefined, reportOf(error));
+        return 1;
+      }
+  }
+  let client: ReturnType<ClientFactory> | undefined;
+  try {
+    client = deps.createClient();
+    return await run(invocation, { io, client });
+  } catch (error) {
+    printError(io, invocation.output, invocation.kind, reportOf(error));
+    return 1;
+  } finally {
+    await client?.close();
+  }
+}

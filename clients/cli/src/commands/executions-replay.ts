@@ -1,0 +1,37 @@
+/**
+ * `kitaru executions replay <exec_id> --from SEL [--args] [--overrides] [--plan | --wait]`.
+ *
+ * @module
+ */
+import { executionItem, planItem } from "../items.ts";
+import { printItem } from "../output.ts";
+import { renderPlan, renderReplaySummary } from "../text.ts";
+import type { CommandRunner } from "./context.ts";
+import { followToEnd } from "./follow-to-end.ts";
+
+/**
+ * Replays (PlannerService) and prints `Replayed execution: <new id>`, the
+ * original and the status; `--wait` follows it with progress and ends with
+ * what was reused and re-executed. `--plan` prints the dry run instead.
+ */
+export const runExecutionsReplay: CommandRunner<"executions.replay"> = async (command, context) => {
+  const { io, client } = context;
+  const request = { from: command.from, args: command.args, overrides: command.overrides };
+  if (command.plan) {
+    const plan = await client.executions.planReplay(command.execId, request);
+    if (command.output === "json") printItem(io, command.kind, planItem(plan));
+    else for (const line of renderPlan(plan)) io.out(line);
+    return 0;
+  }
+  const execution = await client.executions.replay(command.execId, { ...request, requestId: command.requestId });
+  if (command.output === "text") {
+    io.out(
+      `Replayed execution: ${execution.execId}\n` +
+        `  Original execution: ${execution.originalExecId || command.execId}\n` +
+        `  Status: ${execution.status}`,
+    );
+  }
+  if (command.wait) return followToEnd(context, command, execution.execId, renderReplaySummary);
+  if (command.output === "json") printItem(io, command.kind, executionItem(execution));
+  return 0;
+};

@@ -1,0 +1,151 @@
+/**
+ * Help texts and the version of the `kitaru` command.
+ *
+ * @module
+ */
+
+/** The version `kitaru --version` prints (package.json `version`). */
+export const VERSION = "0.1.0";
+
+/** Help topics: the whole CLI, a command group, or one command. */
+export type HelpTopic =
+  | "kitaru"
+  | "executions"
+  | "flows"
+  | "executions.get"
+  | "executions.list"
+  | "executions.latest"
+  | "executions.replay"
+  | "executions.input"
+  | "executions.retry"
+  | "executions.cancel"
+  | "executions.watch"
+  | "flows.run";
+
+const OUTPUT = "  -o, --output text|json   Output format (default text); JSON goes to stdout, errors to stderr";
+
+const texts: Record<HelpTopic, string> = {
+  kitaru: `kitaru ${VERSION}: durable execution for agent workflows
+
+Usage: kitaru <command> [options]
+
+Commands:
+  flows run <flow>             Start an execution of a registered flow
+  executions <subcommand>      Inspect, answer, replay and follow executions
+  runner [options]             Start the runner service
+  planner [options]            Start the planner service
+
+Options:
+  -h, --help                   Show help (also: kitaru <group> --help)
+  -V, --version                Show the version
+
+Environment:
+  KITARU_RUNNER_URL            Runner URL (default http://127.0.0.1:50051)
+  KITARU_PLANNER_URL           Planner URL (default http://127.0.0.1:50052)
+  KITARU_TOKEN                 Bearer token sent to both services`,
+
+  executions: `Usage: kitaru executions <subcommand> [options]
+
+Subcommands:
+  get <exec_id>                Show one execution with its checkpoints
+  list                         List executions, newest first
+  latest                       Show the newest execution
+  replay <exec_id>             Replay an execution as a new one (or --plan it)
+  input [exec_id]              Answer a pending wait (--value, --abort, --interactive)
+  retry <exec_id>              Retry a failed execution
+  cancel <exec_id>             Cancel a running or waiting execution
+  watch <exec_id>              Follow an execution's events live
+
+Every subcommand takes -o/--output text|json. Run
+\`kitaru executions <subcommand> --help\` for its options.`,
+
+  flows: `Usage: kitaru flows run <flow> [--args JSON] [--wait] [--request-id ID] [-o text|json]
+
+Subcommands:
+  run <flow>                   Start an execution of a registered flow`,
+
+  "executions.get": `Usage: kitaru executions get <exec_id> [-o text|json]
+
+Show one execution: status, input, result, failure, pending waits and
+checkpoint calls (reused calls are marked).
+
+${OUTPUT}`,
+
+  "executions.list": `Usage: kitaru executions list [--flow NAME] [--status STATUS] [--limit N] [-o text|json]
+
+List executions, newest first.
+
+  --flow NAME              Only executions of this flow
+  --status STATUS          running, waiting, completed, failed or cancelled
+  --limit N                At most N executions (default: all)
+${OUTPUT}`,
+
+  "executions.latest": `Usage: kitaru executions latest [--flow NAME] [--status STATUS] [-o text|json]
+
+Show the newest execution matching the filters.
+
+  --flow NAME              Only executions of this flow
+  --status STATUS          running, waiting, completed, failed or cancelled
+${OUTPUT}`,
+
+  "executions.replay": `Usage: kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON]
+                                [--plan | --wait] [--request-id ID] [-o text|json]
+
+Replay an execution as a new one. Calls before the replay point (and not
+downstream of an override) are reused; the rest run again.
+
+  --from SELECTOR          Checkpoint name, invocation ID or call ID (required)
+  --args JSON              Flow input fields merged onto the source input, e.g. '{"topic":"AI"}'
+  --overrides JSON         Checkpoint outputs to replace, e.g. '{"checkpoint.research":"Edited notes"}'
+  --plan                   Show what would be re-executed and reused; create nothing
+  --wait                   Follow the new execution to its end, showing progress
+  --request-id ID          Idempotency key: the same ID returns the same execution
+${OUTPUT}`,
+
+  "executions.input": `Usage: kitaru executions input <exec_id> --value JSON [-o text|json]
+       kitaru executions input <exec_id> --abort [-o text|json]
+       kitaru executions input [exec_id] --interactive
+
+Answer a pending wait. --value and --abort pick the execution's single
+pending wait; with several, use --interactive.
+
+  --value JSON             The answer, validated by the wait's schema
+  --abort                  Abort the wait (the execution ends cancelled)
+  -i, --interactive        Prompt for each pending wait (of every waiting
+                           execution when no exec_id is given); needs a TTY
+${OUTPUT}`,
+
+  "executions.retry": `Usage: kitaru executions retry <exec_id> [-o text|json]
+
+Retry a failed execution under the same ID; completed calls are reused.
+
+${OUTPUT}`,
+
+  "executions.cancel": `Usage: kitaru executions cancel <exec_id> [-o text|json]
+
+Cancel a running or waiting execution.
+
+${OUTPUT}`,
+
+  "executions.watch": `Usage: kitaru executions watch <exec_id> [--follow-waits] [-o text|json]
+
+Show an execution's events (history first, then live) until it ends or
+waits for input. Exit code 1 when it ended failed or cancelled.
+
+  --follow-waits           Keep following while it waits for input
+${OUTPUT} (JSON: one {"command","event"} line per event)`,
+
+  "flows.run": `Usage: kitaru flows run <flow> [--args JSON] [--wait] [--request-id ID] [-o text|json]
+
+Start an execution of a registered flow.
+
+  --args JSON              The flow input, a JSON object (default {})
+  --wait                   Follow the execution to its end, showing progress
+  --request-id ID          Idempotency key: the same ID returns the same execution
+${OUTPUT}`,
+};
+
+/** The help text of a topic. */
+export function helpText(topic: HelpTopic): string {
+  return texts[topic];
+}

@@ -1,0 +1,164 @@
+/**
+ * The snake_case JSON items of `-o json` output, in Kitaru's serialization
+ * conventions (`exec_id`, `flow_name`, `original_exec_id`, ...).
+ *
+ * Absent values are `null`, never left out, so scripts can rely on the keys.
+ *
+ * @module
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import type {
+  CheckpointCall,
+  DivergenceDetail,
+  Execution,
+  ExecutionEvent,
+  ExecutionFailure,
+  PlannedCall,
+  ReplayPlan,
+  Wait,
+} from "../../ts/src/index.ts";
+
+const iso = (date: Date | undefined): string | null => (date === undefined ? null : date.toISOString());
+const orNull = (text: string): string | null => (text === "" ? null : text);
+
+function divergenceItem(detail: DivergenceDetail): JsonObject {
+  return {
+    exec_id: detail.execId,
+    source_exec_id: detail.sourceExecId,
+    invocation_id: detail.invocationId,
+    kind: detail.kind,
+    recorded: detail.recorded,
+    seen: detail.seen,
+    recorded_dependencies: [...detail.recordedDependencies],
+    seen_dependencies: [...detail.seenDependencies],
+  };
+}
+
+/** `failure` {origin, message, exception_type, invocation_id} (+ divergence), or null. */
+export function failureItem(failure: ExecutionFailure | undefined): JsonObject | null {
+  if (failure === undefined) return null;
+  return {
+    origin: failure.origin,
+    message: failure.message,
+    exception_type: failure.exceptionType,
+    invocation_id: orNull(failure.invocationId),
+    ...(failure.divergence === undefined ? {} : { divergence: divergenceItem(failure.divergence) }),
+  };
+}
+
+/** A wait: `wait_id`, `name`, `question`, `schema` (+ status, value, times). */
+export function waitItem(wait: Wait): JsonObject {
+  return {
+    wait_id: wait.waitId,
+    name: wait.name,
+    question: orNull(wait.question),
+    schema: wait.schema ?? null,
+    metadata: wait.metadata,
+    status: wait.status,
+    value: wait.value ?? null,
+    exec_id: wait.execId,
+    create_time: iso(wait.createTime),
+    resolve_time: iso(wait.resolveTime),
+  };
+}
+
+/** A checkpoint call: `call_id`, `invocation_id`, `name`, `status`, `reused_from_call_id`, `output` (+ more). */
+export function checkpointItem(call: CheckpointCall): JsonObject {
+  return {
+    call_id: call.callId,
+    invocation_id: call.invocationId,
+    name: call.name,
+    status: call.status,
+    attempts: call.attempts,
+    sequence: call.sequence,
+    reused_from_call_id: orNull(call.reusedFromCallId),
+    overridden: call.overridden,
+    output: call.output ?? null,
+    data_dependencies: [...call.dataDependencies],
+    load_dependencies: [...call.loadDependencies],
+    failure: failureItem(call.failure),
+    start_time: iso(call.startTime),
+    end_time: iso(call.endTime),
+  };
+}
+
+/** An execution, with its pending waits and checkpoint calls. */
+export function executionItem(execution: Execution): JsonObject {
+  return {
+    exec_id: execution.execId,
+    flow_name: execution.flowName,
+    status: execution.status,
+    original_exec_id: orNull(execution.originalExecId),
+    input: execution.input,
+    result: execution.result ?? null,
+    failure: failureItem(execution.failure),
+    retry_count: execution.retryCount,
+    pending_waits: execution.pendingWaits.map((wait) => ({
+      wait_id: wait.waitId,
+      name: wait.name,
+      question: orNull(wait.question),
+      schema: wait.schema ?? null,
+    })),
+    checkpoint_count: execution.checkpointCount,
+    checkpoints: execution.checkpoints.map(checkpointItem),
+    replay:
+      execution.replay === undefined
+        ? null
+        : { from: execution.replay.from, roots: [...execution.replay.roots], override_keys: [...execution.replay.overrideKeys] },
+    create_time: iso(execution.createTime),
+    update_time: iso(execution.updateTime),
+    end_time: iso(execution.endTime),
+  };
+}
+
+const ids = (calls: readonly PlannedCall[]): string[] => calls.map((call) => call.invocationId);
+
+/** A replay plan: `roots`, `reexecute`, `reuse` (invocation IDs) and `overrides` keyed by override key. */
+export function planItem(plan: ReplayPlan): JsonObject {
+  const overrides: JsonObject = {};
+  for (const override of plan.overrides) {
+    overrides[override.key] = {
+      target: override.target?.invocationId ?? null,
+      consumers: [...override.consumers],
+      value: override.value,
+    };
+  }
+  return {
+    source_exec_id: plan.sourceExecId,
+    flow_name: plan.flowName,
+    from: plan.from,
+    from_call: plan.fromCall === undefined ? null : plan.fromCall.invocationId,
+    roots: ids(plan.roots),
+    reexecute: ids(plan.reexecute),
+    reuse: ids(plan.reuse),
+    overrides,
+    input: plan.input,
+  };
+}
+
+const eventKinds = {
+  callStarted: "call_started",
+  callCompleted: "call_completed",
+  callReused: "call_reused",
+  callFailed: "call_failed",
+  waitPending: "wait_pending",
+  waitResolved: "wait_resolved",
+  statusChanged: "status_changed",
+} as const satisfies Record<ExecutionEvent["kind"], string>;
+
+/** A watch event: `kind` in snake_case, `exec_id`, `time`, and `call`, `wait` or `status`/`result`/`failure`. */
+export function eventItem(event: ExecutionEvent): JsonObject {
+  const base = { kind: eventKinds[event.kind], exec_id: event.execId, time: iso(event.time) };
+  switch (event.kind) {
+    case "callStarted":
+    case "callCompleted":
+    case "callReused":
+    case "callFailed":
+      return { ...base, call: checkpointItem(event.call) };
+    case "waitPending":
+    case "waitResolved":
+      return { ...base, wait: waitItem(event.wait) };
+    case "statusChanged":
+      return { ...base, status: event.status, result: event.result ?? null, failure: failureItem(event.failure) };
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The `kitaru` command: wires the real terminal, client and services into
+ * the dispatcher. The only place that calls `process.exit`.
+ *
+ * @module
+ */
+import { pathToFileURL } from "node:url";
+import { KitaruClient } from "../../ts/src/index.ts";
+import { runCli } from "./cli.ts";
+import { createProcessIo } from "./io.ts";
+
+/** Entry points of the services, relative to this file. */
+const SERVICE_MAIN = {
+  runner: "../../../services/runner/src/main.ts",
+  planner: "../../../services/planner/src/main.ts",
+} as const;
+
+interface ServiceModule {
+  main(argv: string[]): Promise<void>;
+}
+
+/** Imports a service only when asked for, so client commands never load server code. */
+async function startService(service: "runner" | "planner", argv: readonly string[]): Promise<void> {
+  // A computed specifier keeps the client's type check independent of the
+  // services' sources; the module shape is checked by ServiceModule.
+  const specifier: string = SERVICE_MAIN[service];
+  const module = (await import(specifier)) as ServiceModule;
+  await module.main([...argv]);
+}
+
+/**
+ * Runs `kitaru` with `argv` (default: the process arguments) and exits with
+ * its code; after `kitaru runner|planner` it returns and the service runs on.
+ */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  // `kitaru executions watch ... | head`: the reader went away; stop quietly like other CLIs.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(0);
+  });
+  const io = createProcessIo();
+  let code: number | undefined;
+  try {
+    code = await runCli(argv, { io, createClient: () => new KitaruClient(), startService });
+  } finally {
+    io.close();
+  }
+  if (code === undefined) return;
+  // Let piped output drain before exiting.
+  await new Promise<void>((resolve) => process.stdout.write("", () => resolve()));
+  process.exit(code);
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (invokedDirectly) await main();

@@ -1,0 +1,391 @@
+/**
+ * Pure parsing of `kitaru` command lines into commands.
+ *
+ * `parseArgs(argv)` never prints or exits: it returns a command or the
+ * message to show. Flag-combination rules and their messages follow Kitaru's
+ * CLI (see docs/cli.md).
+ *
+ * @module
+ */
+import { parseArgs as parseNodeArgs } from "node:util";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import type { HelpTopic } from "./help.ts";
+import { parseJsonObjectOption, parseJsonOption } from "./json-option.ts";
+
+/** How a command prints its result. */
+export type OutputFormat = "text" | "json";
+
+/** A command name as used in JSON envelopes, e.g. `executions.replay`. */
+export type CommandName = Command["kind"];
+
+interface Base {
+  readonly output: OutputFormat;
+}
+
+/** What `kitaru executions input` should do. */
+export type InputMode =
+  | { readonly kind: "value"; readonly value: JsonValue }
+  | { readonly kind: "abort" }
+  | { readonly kind: "interactive" };
+
+/** One parsed `kitaru` command. */
+export type Command =
+  | (Base & { readonly kind: "executions.get"; readonly execId: string })
+  | (Base & {
+      readonly kind: "executions.list";
+      readonly flow: string | undefined;
+      readonly status: string | undefined;
+      readonly limit: number | undefined;
+    })
+  | (Base & { readonly kind: "executions.latest"; readonly flow: string | undefined; readonly status: string | undefined })
+  | (Base & {
+      readonly kind: "executions.replay";
+      readonly execId: string;
+      readonly from: string;
+      readonly args: JsonObject | undefined;
+      readonly overrides: JsonObject | undefined;
+      readonly plan: boolean;
+      readonly wait: boolean;
+      readonly requestId: string | undefined;
+    })
+  | (Base & { readonly kind: "executions.input"; readonly execId: string | undefined; readonly mode: InputMode })
+  | (Base & { readonly kind: "executions.retry"; readonly execId: string })
+  | (Base & { readonly kind: "executions.cancel"; readonly execId: string })
+  | (Base & { readonly kind: "executions.watch"; readonly execId: string; readonly followWaits: boolean })
+  | (Base & {
+      readonly kind: "flows.run";
+      readonly flow: string;
+      readonly args: JsonObject;
+      readonly wait: boolean;
+      readonly requestId: string | undefined;
+    });
+
+/** Anything `kitaru` can be asked to do: a client command, help, the version, or starting a service. */
+export type Invocation =
+  | Command
+  | { readonly kind: "help"; readonly topic: HelpTopic }
+  | { readonly kind: "version" }
+  | { readonly kind: "service"; readonly service: "runner" | "planner"; readonly argv: readonly string[] };
+
+/** The result of {@link parseArgs}. */
+export type ParseResult =
+  | { readonly ok: true; readonly command: Invocation }
+  | {
+      readonly ok: false;
+      readonly errorMessage: string;
+      /** The command the error belongs to, for the JSON error envelope; unset before one is known. */
+      readonly commandName?: CommandName | undefined;
+      /** The output format asked for, so the error is printed in it. */
+      readonly output: OutputFormat;
+    };
+
+type OptionSpec = { readonly type: "string" | "boolean"; readonly short?: string };
+
+interface CommandSpec {
+  readonly name: CommandName;
+  readonly usage: string;
+  /** Positional names; a trailing `?` marks the optional one. */
+  readonly positionals: readonly string[];
+  readonly options: Readonly<Record<string, OptionSpec>>;
+}
+
+const common: Record<string, OptionSpec> = {
+  output: { type: "string", short: "o" },
+  help: { type: "boolean", short: "h" },
+};
+
+const specs: Readonly<Record<CommandName, CommandSpec>> = {
+  "executions.get": { name: "executions.get", usage: "kitaru executions get <exec_id>", positionals: ["exec_id"], options: {} },
+  "executions.list": {
+    name: "executions.list",
+    usage: "kitaru executions list [--flow NAME] [--status STATUS] [--limit N]",
+    positionals: [],
+    options: { flow: { type: "string" }, status: { type: "string" }, limit: { type: "string" } },
+  },
+  "executions.latest": {
+    name: "executions.latest",
+    usage: "kitaru executions latest [--flow NAME] [--status STATUS]",
+    positionals: [],
+    options: { flow: { type: "string" }, status: { type: "string" } },
+  },
+  "executions.replay": {
+    name: "executions.replay",
+    usage: "kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON] [--plan | --wait]",
+    positionals: ["exec_id"],
+    options: {
+      from: { type: "string" },
+      args: { type: "string" },
+      overrides: { type: "string" },
+      plan: { type: "boolean" },
+      wait: { type: "boolean" },
+      "request-id": { type: "string" },
+    },
+  },
+  "executions.input": {
+    name: "executions.input",
+    usage: "kitaru executions input <exec_id> --value JSON | --abort | --interactive",
+    positionals: ["exec_id?"],
+    options: { value: { type: "string" }, abort: { type: "boolean" }, interactive: { type: "boolean", short: "i" } },
+  },
+  "executions.retry": { name: "executions.retry", usage: "kitaru executions retry <exec_id>", positionals: ["exec_id"], options: {} },
+  "executions.cancel": { name: "executions.cancel", usage: "kitaru executions cancel <exec_id>", positionals: ["exec_id"], options: {} },
+  "executions.watch": {
+    name: "executions.watch",
+    usage: "kitaru executions watch <exec_id> [--follow-waits]",
+    positionals: ["exec_id"],
+    options: { "follow-waits": { type: "boolean" } },
+  },
+  "flows.run": {
+    name: "flows.run",
+    usage: "kitaru flows run <flow> [--args JSON] [--wait] [--request-id ID]",
+    positionals: ["flow"],
+    options: { args: { type: "string" }, wait: { type: "boolean" }, "request-id": { type: "string" } },
+  },
+};
+
+const groups: Readonly<Record<string, readonly string[]>> = {
+  executions: ["get", "list", "latest", "replay", "input", "retry", "cancel", "watch"],
+  flows: ["run"],
+};
+
+class ParseError extends Error {}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/**
+ * Rewrites `--opt value` into `--opt=value` for string options, so values
+ * starting with `-` (`--value -1`) are taken as values, as users expect.
+ */
+function joinStringValues(args: readonly string[], options: Readonly<Record<string, OptionSpec>>): string[] {
+  const stringFlags = new Set<string>();
+  for (const [name, spec] of Object.entries(options)) {
+    if (spec.type !== "string") continue;
+    stringFlags.add(`--${name}`);
+    if (spec.short) stringFlags.add(`-${spec.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    if (stringFlags.has(arg) && next !== undefined) {
+      // Long options take `--name=value`; short ones take the value attached (`-ojson`).
+      out.push(arg.startsWith("--") ? `${arg}=${next}` : `${arg}${next}`);
+      i += 1;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** The `-o/--output` value found anywhere in `args`, read leniently, so errors can be printed in it. */
+function scanOutput(args: readonly string[]): OutputFormat {
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] as string;
+    const value = arg === "-o" || arg === "--output" ? args[i + 1] : /^(?:--output=|-o=?)(.+)$/.exec(arg)?.[1];
+    if (value === "json") return "json";
+  }
+  return "text";
+}
+
+function readOutput(value: string | boolean | undefined): OutputFormat {
+  if (value === undefined) return "text";
+  if (value === "text" || value === "json") return value;
+  throw new ParseError("`--output` must be either `text` or `json`.");
+}
+
+function str(values: Values, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+function flag(values: Values, name: string): boolean {
+  return values[name] === true;
+}
+
+function nodeParseMessage(error: unknown, spec: CommandSpec): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-[^' ]*)/.exec(message)?.[1];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) {
+    return `Unknown option '${option}' for \`kitaru ${spec.name.replace(".", " ")}\`. Usage: ${spec.usage}`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) {
+    return message.includes("does not take an argument")
+      ? `Option \`${option}\` does not take a value.`
+      : `Option \`${option}\` requires a value.`;
+  }
+  return message;
+}
+
+function json(flagName: string, text: string | undefined): JsonValue | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseJsonOption(flagName, text);
+  if (!parsed.ok) throw new ParseError(parsed.message);
+  return parsed.value;
+}
+
+function jsonObject(flagName: string, text: string | undefined, example: string): JsonObject | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseJsonObjectOption(flagName, text, example);
+  if (!parsed.ok) throw new ParseError(parsed.message);
+  return parsed.value;
+}
+
+function parseLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[+-]?\d+$/.test(text.trim())) throw new ParseError("`--limit` must be an integer.");
+  // Values below 1 are passed on: the client rejects them with a typed KitaruUsageError.
+  return Number(text);
+}
+
+function build(spec: CommandSpec, values: Values, positionals: readonly string[], output: OutputFormat): Command {
+  const target = positionals[0];
+  switch (spec.name) {
+    case "executions.get":
+    case "executions.retry":
+    case "executions.cancel":
+      return { kind: spec.name, execId: target as string, output };
+    case "executions.watch":
+      return { kind: spec.name, execId: target as string, followWaits: flag(values, "follow-waits"), output };
+    case "executions.list":
+      return {
+        kind: spec.name,
+        flow: str(values, "flow"),
+        status: str(values, "status"),
+        limit: parseLimit(str(values, "limit")),
+        output,
+      };
+    case "executions.latest":
+      return { kind: spec.name, flow: str(values, "flow"), status: str(values, "status"), output };
+    case "executions.replay":
+      return buildReplay(target as string, values, output);
+    case "executions.input":
+      return { kind: spec.name, execId: target, mode: inputMode(target, values, output), output };
+    case "flows.run":
+      return {
+        kind: spec.name,
+        flow: target as string,
+        args: jsonObject("args", str(values, "args"), '{"topic": "AI"}') ?? {},
+        wait: flag(values, "wait"),
+        requestId: str(values, "request-id"),
+        output,
+      };
+  }
+}
+
+function buildReplay(execId: string, values: Values, output: OutputFormat): Command {
+  const from = str(values, "from");
+  if (from === undefined) {
+    throw new ParseError("`--from` is required: a checkpoint name, invocation ID or call ID to replay from.");
+  }
+  const plan = flag(values, "plan");
+  if (plan && flag(values, "wait")) throw new ParseError("`--wait` cannot be used with `--plan`.");
+  if (plan && str(values, "request-id") !== undefined) {
+    throw new ParseError("`--request-id` cannot be used with `--plan` (a plan creates nothing).");
+  }
+  return {
+    kind: "executions.replay",
+    execId,
+    from,
+    args: jsonObject("args", str(values, "args"), '{"topic": "AI"}'),
+    overrides: jsonObject("overrides", str(values, "overrides"), '{"checkpoint.research": "Edited notes"}'),
+    plan,
+    wait: flag(values, "wait"),
+    requestId: str(values, "request-id"),
+    output,
+  };
+}
+
+/** Kitaru's rules for `executions input`, in its order: interactive conflicts first. */
+function inputMode(execId: string | undefined, values: Values, output: OutputFormat): InputMode {
+  const value = str(values, "value");
+  const abort = flag(values, "abort");
+  if (flag(values, "interactive")) {
+    if (value !== undefined) throw new ParseError("`--value` cannot be used with `--interactive`.");
+    if (abort) throw new ParseError("`--abort` cannot be used with `--interactive`.");
+    if (output === "json") throw new ParseError("`--output json` cannot be used with `--interactive`.");
+    return { kind: "interactive" };
+  }
+  if (execId === undefined) {
+    throw new ParseError(
+      "Execution ID is required in non-interactive mode. Use `--interactive` to sweep all waiting executions.",
+    );
+  }
+  if (abort) {
+    if (value !== undefined) throw new ParseError("`--value` cannot be used with `--abort`.");
+    return { kind: "abort" };
+  }
+  if (value === undefined) throw new ParseError("`--value` is required (or use `--abort` / `--interactive`).");
+  return { kind: "value", value: json("value", value) as JsonValue };
+}
+
+function parseCommand(spec: CommandSpec, args: readonly string[]): ParseResult {
+  const options = { ...common, ...spec.options };
+  const fallbackOutput = scanOutput(args);
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseNodeArgs({
+      args: joinStringValues(args, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    }) as { values: Values; positionals: string[] });
+  } catch (error) {
+    return { ok: false, errorMessage: nodeParseMessage(error, spec), commandName: spec.name, output: fallbackOutput };
+  }
+  if (values["help"] === true) return { ok: true, command: { kind: "help", topic: spec.name } };
+  try {
+    const output = readOutput(values["output"]);
+    const required = spec.positionals.filter((p) => !p.endsWith("?"));
+    if (positionals.length < required.length) {
+      const missing = required[positionals.length] === "flow" ? "flow name" : "execution ID";
+      throw new ParseError(`Missing ${missing}. Usage: ${spec.usage}`);
+    }
+    const extra = positionals[spec.positionals.length];
+    if (extra !== undefined) throw new ParseError(`Unexpected argument '${extra}'. Usage: ${spec.usage}`);
+    return { ok: true, command: build(spec, values, positionals, output) };
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    return { ok: false, errorMessage: error.message, commandName: spec.name, output: fallbackOutput };
+  }
+}
+
+const isHelp = (arg: string | undefined): boolean => arg === "--help" || arg === "-h" || arg === "help";
+
+/**
+ * Parses a `kitaru` command line (without `node` and the script).
+ *
+ * `runner`/`planner` take the rest of the line unparsed. No arguments, `-h`
+ * or `--help` anywhere before a command asks for help.
+ */
+export function parseArgs(argv: readonly string[]): ParseResult {
+  const [group, sub, ...rest] = argv;
+  if (group === undefined || isHelp(group)) return { ok: true, command: { kind: "help", topic: "kitaru" } };
+  if (group === "--version" || group === "-V" || group === "version") return { ok: true, command: { kind: "version" } };
+  if (group === "runner" || group === "planner") {
+    return { ok: true, command: { kind: "service", service: group, argv: argv.slice(1) } };
+  }
+  const subcommands = groups[group];
+  if (subcommands === undefined) {
+    return {
+      ok: false,
+      errorMessage: `Unknown command '${group}'. Expected one of: flows, executions, runner, planner. Run \`kitaru --help\`.`,
+      output: scanOutput(argv),
+    };
+  }
+  if (sub === undefined || isHelp(sub)) return { ok: true, command: { kind: "help", topic: group as HelpTopic } };
+  if (!subcommands.includes(sub)) {
+    return {
+      ok: false,
+      errorMessage: `Unknown ${group} subcommand '${sub}'. Expected one of: ${subcommands.join(", ")}.`,
+      output: scanOutput(argv),
+    };
+  }
+  return parseCommand(specs[`${group}.${sub}` as CommandName], rest);
+}

@@ -1,0 +1,119 @@
+/**
+ * Connection settings and the HTTP/2 gRPC transports of a client.
+ *
+ * @module
+ */
+import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
+import { KitaruUsageError } from "./errors/kitaru-error.ts";
+
+/** The runner URL used when neither the option nor `KITARU_RUNNER_URL` is set. */
+export const DEFAULT_RUNNER_URL = "http://127.0.0.1:50051";
+/** The planner URL used when neither the option nor `KITARU_PLANNER_URL` is set. */
+export const DEFAULT_PLANNER_URL = "http://127.0.0.1:50052";
+
+/** Where a client connects and how it authenticates. */
+export interface KitaruClientOptions {
+  /** PlannerService base URL; default `KITARU_PLANNER_URL`, then {@link DEFAULT_PLANNER_URL}. */
+  readonly plannerUrl?: string | undefined;
+  /** RunnerService base URL; default `KITARU_RUNNER_URL`, then {@link DEFAULT_RUNNER_URL}. */
+  readonly runnerUrl?: string | undefined;
+  /** Sent as `authorization: Bearer <token>` on every call; default `KITARU_TOKEN` (none when unset). */
+  readonly token?: string | undefined;
+}
+
+/** The options with every default applied. */
+export interface ResolvedConnection {
+  readonly plannerUrl: string;
+  readonly runnerUrl: string;
+  readonly token: string | undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+function checkUrl(option: string, url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new KitaruUsageError(`\`${option}\` must be an http:// or https:// URL. Received: '${url}'.`, {
+      metadata: { option, url },
+    });
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new KitaruUsageError(`\`${option}\` must be an http:// or https:// URL. Received: '${url}'.`, {
+      metadata: { option, url },
+    });
+  }
+  return url;
+}
+
+/** Applies the defaults: explicit option, then environment variable, then the local default. */
+export function resolveConnection(
+  options: KitaruClientOptions = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedConnection {
+  return {
+    plannerUrl: checkUrl(
+      "plannerUrl",
+      nonEmpty(options.plannerUrl) ?? nonEmpty(env["KITARU_PLANNER_URL"]) ?? DEFAULT_PLANNER_URL,
+    ),
+    runnerUrl: checkUrl("runnerUrl", nonEmpty(options.runnerUrl) ?? nonEmpty(env["KITARU_RUNNER_URL"]) ?? DEFAULT_RUNNER_URL),
+    token: nonEmpty(options.token) ?? nonEmpty(env["KITARU_TOKEN"]),
+  };
+}
+
+/** An interceptor adding `authorization: Bearer <token>` to every request. */
+export function bearerAuth(token: string): Interceptor {
+  return (next) => async (request) => {
+    request.header.set("authorization", `Bearer ${token}`);
+    return next(request);
+  };
+}
+
+/**
+ * An interceptor that names the service and URL when it cannot be reached.
+ *
+ * Only UNAVAILABLE errors without details are rewritten: they come from the
+ * transport (connection refused, DNS), never from a kitaru service, whose
+ * errors always carry an ErrorInfo detail.
+ */
+export function explainUnreachable(service: "runner" | "planner", baseUrl: string): Interceptor {
+  return (next) => async (request) => {
+    try {
+      return await next(request);
+    } catch (error) {
+      if (!(error instanceof ConnectError) || error.code !== Code.Unavailable || error.details.length > 0) throw error;
+      throw new ConnectError(
+        `Cannot reach the kitaru ${service} at ${baseUrl} (${error.rawMessage}). ` +
+          `Start it with \`kitaru ${service}\` or set KITARU_${service.toUpperCase()}_URL.`,
+        error.code,
+        error.metadata,
+        undefined,
+        error,
+      );
+    }
+  };
+}
+
+/** A gRPC transport over one HTTP/2 session that {@link GrpcConnection.close} ends. */
+export interface GrpcConnection {
+  readonly transport: Transport;
+  /** Closes the HTTP/2 session and fails calls still in flight. */
+  close(): void;
+}
+
+/** Opens (lazily, on the first call) a gRPC-over-HTTP/2 connection to `baseUrl`. */
+export function openGrpcConnection(
+  service: "runner" | "planner",
+  baseUrl: string,
+  token: string | undefined,
+): GrpcConnection {
+  const sessionManager = new Http2SessionManager(baseUrl);
+  const interceptors = [explainUnreachable(service, baseUrl)];
+  if (token !== undefined) interceptors.push(bearerAuth(token));
+  const transport = createGrpcTransport({ baseUrl, sessionManager, interceptors });
+  return { transport, close: () => sessionManager.abort() };
+}

@@ -1,0 +1,72 @@
+/**
+ * The plain `CheckpointCall` model and its conversion from protobuf.
+ *
+ * @module
+ */
+import type { JsonValue } from "@bufbuild/protobuf";
+import type { ExecutionFailure } from "../errors/kitaru-error.ts";
+import type { CheckpointCall as CheckpointCallPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { failureFromProto } from "./failure.ts";
+import { dateFromTimestamp, jsonFromValue } from "./json.ts";
+import { callStatusFromProto, type CheckpointCallStatus } from "./status.ts";
+
+/**
+ * One recorded call of a checkpoint.
+ *
+ * A call reused by a replay has status `reused`, zero attempts and names the
+ * source call in `reusedFromCallId`.
+ */
+export interface CheckpointCall {
+  /** Globally unique ID of this call. */
+  readonly callId: string;
+  /** Deterministic ID within the execution: `name`, `name_2`, ... or the flow's explicit `id`. */
+  readonly invocationId: string;
+  /** The checkpoint name. */
+  readonly name: string;
+  readonly status: CheckpointCallStatus;
+  /** Attempts made (1 without retries); 0 for a reused call. */
+  readonly attempts: number;
+  /** Issue order within the execution, from 1. */
+  readonly sequence: number;
+  /** Invocation IDs whose output handles were passed in this call's arguments. */
+  readonly dataDependencies: readonly string[];
+  /** Invocation IDs the flow body loaded between the previous call and this one. */
+  readonly loadDependencies: readonly string[];
+  /** Output names of a multi-output checkpoint; empty for a single output. */
+  readonly outputNames: readonly string[];
+  /** The output; `undefined` when not recorded yet or not requested (list views). */
+  readonly output: JsonValue | undefined;
+  /** For a reused call, the call ID in the source execution; `""` otherwise. */
+  readonly reusedFromCallId: string;
+  /** True when a replay override replaced this call's output. */
+  readonly overridden: boolean;
+  /** Why it failed, when failed. */
+  readonly failure?: ExecutionFailure | undefined;
+  /** When it started (or was reused). */
+  readonly startTime: Date | undefined;
+  /** When it ended; `undefined` while running. */
+  readonly endTime: Date | undefined;
+}
+
+/** The plain {@link CheckpointCall} of a `kitaru.runner.v1.CheckpointCall`. */
+export function checkpointCallFromProto(call: CheckpointCallPb): CheckpointCall {
+  const failure = failureFromProto(call.failure);
+  return {
+    callId: call.callId,
+    invocationId: call.invocationId,
+    name: call.name,
+    status: callStatusFromProto(call.status),
+    attempts: call.attempts,
+    // uint64 arrives as bigint; issue order stays far below 2^53.
+    sequence: Number(call.sequence),
+    dataDependencies: [...call.dataDependencies],
+    loadDependencies: [...call.loadDependencies],
+    outputNames: [...call.outputNames],
+    output: jsonFromValue(call.output),
+    reusedFromCallId: call.reusedFromCallId,
+    overridden: call.overridden,
+    ...(failure === undefined ? {} : { failure }),
+    startTime: dateFromTimestamp(call.startTime),
+    endTime: dateFromTimestamp(call.endTime),
+  };
+}

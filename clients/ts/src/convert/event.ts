@@ -1,0 +1,81 @@
+/**
+ * The plain `ExecutionEvent` union and its conversion from protobuf.
+ *
+ * @module
+ */
+import type { JsonValue } from "@bufbuild/protobuf";
+import type { ExecutionFailure } from "../errors/kitaru-error.ts";
+import type { ExecutionEvent as ExecutionEventPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { checkpointCallFromProto, type CheckpointCall } from "./checkpoint-call.ts";
+import { failureFromProto } from "./failure.ts";
+import { dateFromTimestamp, jsonFromValue } from "./json.ts";
+import { executionStatusFromProto, type ExecutionStatus } from "./status.ts";
+import { waitFromProto, type Wait } from "./wait.ts";
+
+interface EventBase {
+  readonly execId: string;
+  /** When it happened (the time of receipt if the server sent none). */
+  readonly time: Date;
+}
+
+/** A checkpoint call started (best effort), completed, was reused by a replay, or failed. */
+export interface CallEvent extends EventBase {
+  readonly kind: "callStarted" | "callCompleted" | "callReused" | "callFailed";
+  readonly call: CheckpointCall;
+}
+
+/** A wait became pending, or was resolved or aborted (see `wait.status`). */
+export interface WaitEvent extends EventBase {
+  readonly kind: "waitPending" | "waitResolved";
+  readonly wait: Wait;
+}
+
+/** The execution's status changed; `result` is set when completed, `failure` when failed. */
+export interface StatusChangedEvent extends EventBase {
+  readonly kind: "statusChanged";
+  readonly status: ExecutionStatus;
+  readonly result: JsonValue | undefined;
+  readonly failure?: ExecutionFailure | undefined;
+}
+
+/**
+ * One thing that happened to an execution, as streamed by `watch()`.
+ *
+ * Discriminated on `kind`. Durable events are always delivered;
+ * `callStarted` is best effort.
+ */
+export type ExecutionEvent = CallEvent | WaitEvent | StatusChangedEvent;
+
+/** Every {@link ExecutionEvent} kind. */
+export type ExecutionEventKind = ExecutionEvent["kind"];
+
+/**
+ * The plain {@link ExecutionEvent} of a `kitaru.runner.v1.ExecutionEvent`;
+ * `undefined` for an event kind this client does not know (a newer server).
+ */
+export function executionEventFromProto(event: ExecutionEventPb): ExecutionEvent | undefined {
+  const base: EventBase = { execId: event.execId, time: dateFromTimestamp(event.time) ?? new Date() };
+  const kind = event.kind;
+  switch (kind.case) {
+    case "callStarted":
+    case "callCompleted":
+    case "callReused":
+    case "callFailed":
+      return { ...base, kind: kind.case, call: checkpointCallFromProto(kind.value) };
+    case "waitPending":
+    case "waitResolved":
+      return { ...base, kind: kind.case, wait: waitFromProto(kind.value) };
+    case "statusChanged": {
+      const failure = failureFromProto(kind.value.failure);
+      return {
+        ...base,
+        kind: "statusChanged",
+        status: executionStatusFromProto(kind.value.status),
+        result: jsonFromValue(kind.value.result),
+        ...(failure === undefined ? {} : { failure }),
+      };
+    }
+    case undefined:
+      return undefined;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The plain `Execution` model and its conversion from protobuf.
+ *
+ * @module
+ */
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import type { ExecutionFailure } from "../errors/kitaru-error.ts";
+import type { Execution as ExecutionPb, ReplayOrigin as ReplayOriginPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { checkpointCallFromProto, type CheckpointCall } from "./checkpoint-call.ts";
+import { failureFromProto } from "./failure.ts";
+import { dateFromTimestamp, jsonFromValue, objectFromStruct } from "./json.ts";
+import { executionStatusFromProto, type ExecutionStatus } from "./status.ts";
+import { waitFromProto, type Wait } from "./wait.ts";
+
+/** What the replay that created an execution asked for. */
+export interface ReplayOrigin {
+  /** The `from` selector as given. */
+  readonly from: string;
+  /** Invocation IDs of the replay roots. */
+  readonly roots: readonly string[];
+  /** Override keys as given, e.g. `checkpoint.research`. */
+  readonly overrideKeys: readonly string[];
+}
+
+/**
+ * One run of a flow.
+ *
+ * `checkpoints` is filled by `executions.get()` and empty in `list()` results;
+ * `checkpointCount` is always set.
+ */
+export interface Execution {
+  /** The execution ID, `kr-` followed by lowercase base32 characters. */
+  readonly execId: string;
+  readonly flowName: string;
+  readonly status: ExecutionStatus;
+  /** The validated flow input. */
+  readonly input: JsonObject;
+  /** The flow's return value once completed; `undefined` before. */
+  readonly result: JsonValue | undefined;
+  /** Why it failed, when failed. */
+  readonly failure?: ExecutionFailure | undefined;
+  /** The execution this one was replayed from; `""` when it was not replayed. */
+  readonly originalExecId: string;
+  /** How many times `retry()` restarted it. */
+  readonly retryCount: number;
+  /** Waits pending now, oldest first. */
+  readonly pendingWaits: readonly Wait[];
+  /** Checkpoint calls in issue order (only from `get()`). */
+  readonly checkpoints: readonly CheckpointCall[];
+  /** Number of recorded checkpoint calls. */
+  readonly checkpointCount: number;
+  /** What the replay that created it asked for; unset otherwise. */
+  readonly replay?: ReplayOrigin | undefined;
+  readonly createTime: Date;
+  /** When its status last changed. */
+  readonly updateTime: Date;
+  /** When it reached a terminal status. */
+  readonly endTime?: Date | undefined;
+}
+
+function replayOriginFromProto(replay: ReplayOriginPb): ReplayOrigin {
+  return { from: replay.from, roots: [...replay.roots], overrideKeys: [...replay.overrideKeys] };
+}
+
+/** The plain {@link Execution} of a `kitaru.runner.v1.Execution`. */
+export function executionFromProto(execution: ExecutionPb): Execution {
+  // The runner always sets create/update times; the epoch only stands in for
+  // a message built without them (tests, validate-only responses).
+  const createTime = dateFromTimestamp(execution.createTime) ?? new Date(0);
+  const failure = failureFromProto(execution.failure);
+  const endTime = dateFromTimestamp(execution.endTime);
+  return {
+    execId: execution.execId,
+    flowName: execution.flowName,
+    status: executionStatusFromProto(execution.status),
+    input: objectFromStruct(execution.input),
+    result: jsonFromValue(execution.result),
+    ...(failure === undefined ? {} : { failure }),
+    originalExecId: execution.originalExecId,
+    retryCount: execution.retryCount,
+    pendingWaits: execution.pendingWaits.map(waitFromProto),
+    checkpoints: execution.checkpoints.map(checkpointCallFromProto),
+    checkpointCount: execution.checkpointCount,
+    ...(execution.replay === undefined ? {} : { replay: replayOriginFromProto(execution.replay) }),
+    createTime,
+    updateTime: dateFromTimestamp(execution.updateTime) ?? createTime,
+    ...(endTime === undefined ? {} : { endTime }),
+  };
+}

@@ -1,0 +1,271 @@
+/**
+ * `client.executions`: read, steer and replay executions.
+ *
+ * @module
+ */
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import type { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { ExecutionView, type Execution as ExecutionPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { executionEventFromProto, type ExecutionEvent } from "./convert/event.ts";
+import { executionFromProto, type Execution } from "./convert/execution.ts";
+import { valueFromJson } from "./convert/json.ts";
+import { replayPlanFromProto, type ReplayPlan } from "./convert/replay-plan.ts";
+import {
+  EXECUTION_STATUSES,
+  executionStatusToProto,
+  isExecutionStatus,
+  type ExecutionStatus,
+} from "./convert/status.ts";
+import { waitFromProto, type Wait } from "./convert/wait.ts";
+import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "./errors/kitaru-error.ts";
+import { ExecutionHandle } from "./execution-handle.ts";
+import { callRpc, streamRpc } from "./rpc-error.ts";
+
+/** The most executions one `ListExecutions` page returns. */
+const MAX_PAGE_SIZE = 200;
+
+/** Options of {@link ExecutionsClient.get}. */
+export interface GetExecutionOptions {
+  /** `full` (default) includes checkpoint calls and their outputs; `basic` leaves them out. */
+  readonly view?: "basic" | "full" | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Filters and paging of {@link ExecutionsClient.list}. */
+export interface ListExecutionsOptions {
+  /** Only executions of this flow. */
+  readonly flow?: string | undefined;
+  /** Only executions in this status. */
+  readonly status?: ExecutionStatus | undefined;
+  /** Return at most this many, following pages as needed (>= 1). */
+  readonly limit?: number | undefined;
+  /** Executions per page (server default 20, at most 200). */
+  readonly pageSize?: number | undefined;
+  /** Start at this `nextPageToken`; without `limit`, only that one page is returned. */
+  readonly pageToken?: string | undefined;
+}
+
+/** Filters of {@link ExecutionsClient.latest}. */
+export interface LatestExecutionOptions {
+  readonly flow?: string | undefined;
+  readonly status?: ExecutionStatus | undefined;
+}
+
+/** What to replay: the `from` selector, new input fields and output overrides. */
+export interface PlanReplayOptions {
+  /** Checkpoint selector: name, invocation ID or call ID. Required. */
+  readonly from: string;
+  /** Flow input fields, shallow-merged onto the source execution's input. */
+  readonly args?: JsonObject | undefined;
+  /** Output overrides keyed `checkpoint.<selector>`. */
+  readonly overrides?: JsonObject | undefined;
+}
+
+/** {@link PlanReplayOptions} plus an idempotency key. */
+export interface ReplayOptions extends PlanReplayOptions {
+  /** The same request ID returns the same new execution instead of creating another. */
+  readonly requestId?: string | undefined;
+}
+
+/** Options of {@link ExecutionsClient.watch}. */
+export interface WatchExecutionOptions {
+  /** Keep streaming while the execution waits for input; by default the stream ends when it waits. */
+  readonly followWaits?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+function requireExecution(execution: ExecutionPb | undefined, method: string): Execution {
+  if (execution === undefined) {
+    throw new KitaruInternalError(`The server answered ${method} without an execution.`, { metadata: { method } });
+  }
+  return executionFromProto(execution);
+}
+
+function checkStatus(status: string | undefined): ExecutionStatus | undefined {
+  if (status === undefined) return undefined;
+  if (!isExecutionStatus(status)) {
+    throw new KitaruUsageError(
+      `Unsupported status filter '${status}'. Expected one of: ${EXECUTION_STATUSES.join(", ")}.`,
+      { metadata: { status } },
+    );
+  }
+  return status;
+}
+
+function checkPositive(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new KitaruUsageError(`\`${name}\` must be >= 1 when provided.`, { metadata: { [name]: String(value) } });
+  }
+  return value;
+}
+
+function describeFilters(flow: string | undefined, status: string | undefined): string {
+  const parts = [flow === undefined ? "" : `flow='${flow}'`, status === undefined ? "" : `status='${status}'`];
+  const filters = parts.filter(Boolean).join(" and ");
+  return filters ? ` for ${filters}` : "";
+}
+
+/**
+ * The executions API of a {@link KitaruClient}: `client.executions`.
+ *
+ * Replay and its dry run go to the PlannerService; everything else to the
+ * RunnerService. Every failure is a typed `KitaruError`.
+ */
+export class ExecutionsClient {
+  readonly #runner: Client<typeof RunnerService>;
+  readonly #planner: Client<typeof PlannerService>;
+
+  /** @private Created by `KitaruClient`. */
+  constructor(runner: Client<typeof RunnerService>, planner: Client<typeof PlannerService>) {
+    this.#runner = runner;
+    this.#planner = planner;
+  }
+
+  /** One execution, with its checkpoint calls unless `view` is `basic`. Unknown ID → `KitaruNotFoundError`. */
+  async get(execId: string, options: GetExecutionOptions = {}): Promise<Execution> {
+    const view = options.view === "basic" ? ExecutionView.BASIC : ExecutionView.FULL;
+    const response = await callRpc(() =>
+      this.#runner.getExecution({ execId, view }, options.signal ? { signal: options.signal } : {}),
+    );
+    return requireExecution(response.execution, "GetExecution");
+  }
+
+  /**
+   * Executions, newest first, without checkpoint calls.
+   *
+   * With `limit`, pages are followed until `limit` executions are found; with
+   * only `pageSize`/`pageToken`, one page is returned; with neither, all.
+   * An unknown `status` or a `limit` below 1 → `KitaruUsageError`.
+   */
+  async list(options: ListExecutionsOptions = {}): Promise<Execution[]> {
+    const status = checkStatus(options.status);
+    const limit = checkPositive("limit", options.limit);
+    const pageSize = checkPositive("pageSize", options.pageSize) ?? (limit === undefined ? 0 : Math.min(limit, MAX_PAGE_SIZE));
+    const onePage = limit === undefined && (options.pageSize !== undefined || options.pageToken !== undefined);
+    const executions: Execution[] = [];
+    let pageToken = options.pageToken ?? "";
+    for (;;) {
+      const response = await callRpc(() =>
+        this.#runner.listExecutions({
+          flowName: options.flow ?? "",
+          status: status === undefined ? undefined : executionStatusToProto(status),
+          pageSize,
+          pageToken,
+        }),
+      );
+      for (const execution of response.executions) {
+        executions.push(executionFromProto(execution));
+        if (limit !== undefined && executions.length >= limit) return executions;
+      }
+      pageToken = response.nextPageToken;
+      if (onePage || pageToken === "") return executions;
+    }
+  }
+
+  /** The newest execution matching the filters, with its checkpoint calls. None → `KitaruNotFoundError`. */
+  async latest(options: LatestExecutionOptions = {}): Promise<Execution> {
+    const [newest] = await this.list({ flow: options.flow, status: options.status, limit: 1 });
+    if (newest === undefined) {
+      throw new KitaruNotFoundError(`No executions found${describeFilters(options.flow, options.status)}.`, {
+        resourceType: "execution",
+        resourceName: "",
+        metadata: { ...(options.flow ? { flow: options.flow } : {}), ...(options.status ? { status: options.status } : {}) },
+      });
+    }
+    return this.get(newest.execId);
+  }
+
+  /** The pending waits of an execution, oldest first. */
+  async pendingWaits(execId: string): Promise<Wait[]> {
+    const response = await callRpc(() => this.#runner.listPendingWaits({ execId }));
+    return response.waits.map(waitFromProto);
+  }
+
+  /**
+   * Answers a pending wait; the execution continues by itself.
+   *
+   * `wait` matches a pending wait's name first, then its wait ID. A value
+   * rejected by the wait's schema → `KitaruWaitValidationError` (the
+   * execution keeps waiting); no such wait → `KitaruStateError`.
+   */
+  async input(execId: string, options: { readonly wait: string; readonly value?: JsonValue }): Promise<Execution> {
+    const value = valueFromJson(options.value ?? null);
+    const response = await callRpc(() => this.#runner.resolveWait({ execId, wait: options.wait, value }));
+    return requireExecution(response.execution, "ResolveWait");
+  }
+
+  /** Aborts a pending wait (name first, then wait ID); the execution ends `cancelled`. */
+  async abortWait(execId: string, options: { readonly wait: string }): Promise<Execution> {
+    const response = await callRpc(() => this.#runner.abortWait({ execId, wait: options.wait }));
+    return requireExecution(response.execution, "AbortWait");
+  }
+
+  /** Restarts a `failed` execution under the same ID; completed calls are reused. Otherwise → `KitaruStateError`. */
+  async retry(execId: string): Promise<Execution> {
+    const response = await callRpc(() => this.#runner.retryExecution({ execId }));
+    return requireExecution(response.execution, "RetryExecution");
+  }
+
+  /** Cancels a `running` or `waiting` execution; it ends `cancelled`. */
+  async cancel(execId: string): Promise<Execution> {
+    const response = await callRpc(() => this.#runner.cancelExecution({ execId }));
+    return requireExecution(response.execution, "CancelExecution");
+  }
+
+  /**
+   * Replays an execution as a new one; the source never changes.
+   *
+   * The result's `originalExecId` names the source. Calls outside the replay
+   * roots and their descendants are reused. Bad selectors or override keys →
+   * `KitaruUsageError`/`KitaruStateError`; nothing is created then.
+   */
+  async replay(execId: string, options: ReplayOptions): Promise<Execution> {
+    const response = await callRpc(() =>
+      this.#planner.replayExecution({
+        execId,
+        from: options.from,
+        args: options.args,
+        overrides: options.overrides,
+        requestId: options.requestId ?? "",
+      }),
+    );
+    return requireExecution(response.execution, "ReplayExecution");
+  }
+
+  /** The plan a replay would follow, computed without creating anything (dry run); same errors as `replay()`. */
+  async planReplay(execId: string, options: PlanReplayOptions): Promise<ReplayPlan> {
+    const response = await callRpc(() =>
+      this.#planner.planReplay({ execId, from: options.from, args: options.args, overrides: options.overrides }),
+    );
+    if (response.plan === undefined) {
+      throw new KitaruInternalError("The server answered PlanReplay without a plan.", { metadata: { method: "PlanReplay" } });
+    }
+    return replayPlanFromProto(response.plan);
+  }
+
+  /**
+   * The events of an execution: its history first, then live events until it
+   * reaches a terminal status (or waits, unless `followWaits`).
+   */
+  async *watch(execId: string, options: WatchExecutionOptions = {}): AsyncGenerator<ExecutionEvent, void, undefined> {
+    const stream = streamRpc(() =>
+      this.#runner.watchExecution(
+        { execId, followWaits: options.followWaits ?? false },
+        options.signal ? { signal: options.signal } : {},
+      ),
+    );
+    for await (const response of stream) {
+      if (response.event === undefined) continue;
+      const event = executionEventFromProto(response.event);
+      if (event !== undefined) yield event;
+    }
+  }
+
+  /** A handle on an execution, to wait for its result or follow it. Makes no call. */
+  handle<TResult = JsonValue>(execId: string): ExecutionHandle<TResult> {
+    return new ExecutionHandle<TResult>(this, execId);
+  }
+}

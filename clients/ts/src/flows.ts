@@ -1,0 +1,45 @@
+/**
+ * `client.flows`: start executions of registered flows.
+ *
+ * @module
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
+import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { executionFromProto, type Execution } from "./convert/execution.ts";
+import { KitaruInternalError } from "./errors/kitaru-error.ts";
+import { callRpc } from "./rpc-error.ts";
+
+/** Options of {@link FlowsClient.run}. */
+export interface RunFlowOptions {
+  /** The same request ID returns the same execution instead of starting another. */
+  readonly requestId?: string | undefined;
+}
+
+/** The flows API of a {@link KitaruClient}: `client.flows`. */
+export class FlowsClient {
+  readonly #runner: Client<typeof RunnerService>;
+
+  /** @private Created by `KitaruClient`. */
+  constructor(runner: Client<typeof RunnerService>) {
+    this.#runner = runner;
+  }
+
+  /**
+   * Starts an execution of a registered flow and returns it (usually `running`).
+   *
+   * The input is validated by the flow's schema: invalid → `KitaruUsageError`
+   * with field violations; unknown flow → `KitaruNotFoundError`.
+   */
+  async run(flowName: string, input: JsonObject = {}, options: RunFlowOptions = {}): Promise<Execution> {
+    const response = await callRpc(() =>
+      this.#runner.startExecution({ flowName, input, requestId: options.requestId ?? "" }),
+    );
+    if (response.execution === undefined) {
+      throw new KitaruInternalError("The server answered StartExecution without an execution.", {
+        metadata: { method: "StartExecution" },
+      });
+    }
+    return executionFromProto(response.execution);
+  }
+}

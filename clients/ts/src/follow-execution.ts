@@ -1,0 +1,73 @@
+/**
+ * Following an execution until it settles, over the watch stream.
+ *
+ * @module
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ExecutionEvent } from "./convert/event.ts";
+import type { Execution } from "./convert/execution.ts";
+import { isSettled } from "./execution-outcome.ts";
+
+/** The two reads following needs; `ExecutionsClient` provides them. */
+export interface ExecutionReader {
+  get(execId: string, options?: { view?: "basic" | "full"; signal?: AbortSignal }): Promise<Execution>;
+  watch(execId: string, options?: { followWaits?: boolean; signal?: AbortSignal }): AsyncIterable<ExecutionEvent>;
+}
+
+/** Options of {@link followExecution}. */
+export interface FollowOptions {
+  /** Called once per distinct event, in stream order; awaited before the next one. */
+  readonly onEvent?: ((event: ExecutionEvent) => void | Promise<void>) | undefined;
+  /** Which view of the settled execution to return; default `basic`. */
+  readonly view?: "basic" | "full" | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Identifies an event across re-watches, which replay the history first. */
+function eventKey(event: ExecutionEvent): string {
+  switch (event.kind) {
+    case "callStarted":
+    case "callCompleted":
+    case "callReused":
+    case "callFailed":
+      return `${event.kind}:${event.call.callId || event.call.invocationId}:${event.call.attempts}`;
+    case "waitPending":
+    case "waitResolved":
+      return `${event.kind}:${event.wait.waitId}:${event.wait.status}`;
+    case "statusChanged":
+      return `${event.kind}:${event.status}:${event.time.getTime()}`;
+  }
+}
+
+/**
+ * Watches `execId` until it settles (terminal, or waiting with pending
+ * waits) and returns it as last read.
+ *
+ * A watch stream that ends early (a restarted runner, a proxy timeout) is
+ * re-opened; events already delivered are not delivered again.
+ */
+export async function followExecution(
+  reader: ExecutionReader,
+  execId: string,
+  options: FollowOptions = {},
+): Promise<Execution> {
+  const { signal, onEvent } = options;
+  const seen = new Set<string>();
+  let quietRounds = 0;
+  for (;;) {
+    let fresh = 0;
+    for await (const event of reader.watch(execId, signal === undefined ? {} : { signal })) {
+      const key = eventKey(event);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      fresh += 1;
+      await onEvent?.(event);
+    }
+    const execution = await reader.get(execId, { view: options.view ?? "basic", ...(signal ? { signal } : {}) });
+    if (isSettled(execution)) return execution;
+    // The stream ended while the execution still runs: back off so a server
+    // that keeps closing streams is not hammered.
+    quietRounds = fresh === 0 ? quietRounds + 1 : 0;
+    if (quietRounds > 0) await sleep(Math.min(2000, 50 * 2 ** quietRounds), undefined, signal ? { signal } : {});
+  }
+}
