@@ -34,7 +34,7 @@ export async function* watchExecution(
   const live: ExecutionEvent[] = [];
   let wake: () => void = () => undefined;
   const unsubscribe = deps.bus.subscribe(execId, (event) => {
-    if (event.kind === "call_started") live.push(event);
+    if (event.kind !== "status_changed") live.push(event);
     wake();
   });
   const sent = new Set<string>();
@@ -43,13 +43,15 @@ export async function* watchExecution(
     for (;;) {
       const execution = await deps.commands.require(execId);
       const [calls, waits] = await Promise.all([deps.store.listCalls(execId), deps.store.listWaits(execId)]);
-      for (const event of live.splice(0)) {
-        if (event.kind === "call_started" && !sent.has(callKey(event.call.invocationId, "any"))) yield event;
-      }
-      for (const { key, event } of durableEvents(execution, calls, waits)) {
+      // History first (in issue order), then what happened since in this process.
+      const fresh = [...durableEvents(execution, calls, waits), ...live.splice(0).map(keyed)];
+      for (const { key, event } of fresh) {
         if (sent.has(key)) continue;
+        if (event.kind === "call_started" && sent.has(callKey(event.call.invocationId, "ended"))) continue;
         sent.add(key);
-        if (event.kind === "call_completed" || event.kind === "call_reused") sent.add(callKey(event.call.invocationId, "any"));
+        if (event.kind === "call_completed" || event.kind === "call_reused" || event.kind === "call_failed") {
+          sent.add(callKey(event.call.invocationId, "ended"));
+        }
         yield event;
       }
       const status = execution.state.status;
@@ -80,18 +82,42 @@ function callKey(invocationId: string, what: string): string {
   return `call:${what}:${invocationId}`;
 }
 
+/** The dedup key of an event: the same event read from the store or the bus gets the same key. */
+function keyed(event: ExecutionEvent): { key: string; event: ExecutionEvent } {
+  switch (event.kind) {
+    case "call_started":
+      return { key: callKey(event.call.invocationId, `started:${event.call.callId}`), event };
+    case "call_completed":
+    case "call_reused":
+    case "call_failed":
+      return { key: callKey(event.call.invocationId, `${event.call.status}:${event.call.generation}`), event };
+    case "wait_pending":
+      return { key: `wait:pending:${event.wait.name}`, event };
+    case "wait_resolved":
+      return { key: `wait:resolved:${event.wait.name}`, event };
+    case "status_changed":
+      return { key: `status:${event.state.seq}`, event };
+  }
+}
+
+/**
+ * The events the store's records imply, in the order they happened: calls by
+ * when they were issued (reused calls are recorded in batches, so their write
+ * time says nothing), waits by when they were reached and resolved.
+ */
 function durableEvents(execution: ExecutionRecord, calls: readonly CallRecord[], waits: readonly WaitRecord[]) {
   const { execId } = execution;
-  const events: { key: string; at: number; event: ExecutionEvent }[] = [];
+  const events: { at: number; order: number; entry: { key: string; event: ExecutionEvent } }[] = [];
   for (const call of calls) {
     const kind = call.status === "completed" ? "call_completed" : call.status === "reused" ? "call_reused" : "call_failed";
-    events.push({ key: callKey(call.invocationId, `${call.status}:${call.generation}`), at: call.endedAt.getTime(), event: { kind, execId, at: call.endedAt, call } });
+    events.push({ at: call.startedAt.getTime(), order: call.sequence, entry: keyed({ kind, execId, at: call.endedAt, call }) });
   }
   for (const wait of waits) {
-    events.push({ key: `wait:pending:${wait.name}`, at: wait.createdAt.getTime(), event: { kind: "wait_pending", execId, at: wait.createdAt, wait } });
+    events.push({ at: wait.createdAt.getTime(), order: 0, entry: keyed({ kind: "wait_pending", execId, at: wait.createdAt, wait }) });
     if (wait.resolution) {
-      events.push({ key: `wait:resolved:${wait.name}`, at: wait.resolution.at.getTime(), event: { kind: "wait_resolved", execId, at: wait.resolution.at, wait } });
+      const at = wait.resolution.at;
+      events.push({ at: at.getTime(), order: 0, entry: keyed({ kind: "wait_resolved", execId, at, wait }) });
     }
   }
-  return events.sort((a, b) => a.at - b.at);
+  return events.sort((a, b) => a.at - b.at || a.order - b.order).map((e) => e.entry);
 }
