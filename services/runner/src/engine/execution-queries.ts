@@ -11,7 +11,8 @@ export interface ExecutionView {
   readonly input: JsonValue;
   readonly result: JsonValue | undefined;
   readonly pendingWaits: readonly WaitRecord[];
-  readonly callCount: number;
+  /** Recorded calls; undefined in summary views. */
+  readonly callCount: number | undefined;
   /** Calls in issue order (full view only). */
   readonly calls: readonly CallRecord[];
   /** Outputs by invocation ID (full view only). */
@@ -42,11 +43,17 @@ export class ExecutionQueries {
     return this.view(await this.#commands.require(execId), options);
   }
 
-  /** The view of a record already read. */
-  async view(execution: ExecutionRecord, options: { full: boolean }): Promise<ExecutionView> {
+  /**
+   * The view of a record already read. `summary` views (list pages) skip the
+   * calls: on servers without secondary indexes each read scans the calls.
+   */
+  async view(execution: ExecutionRecord, options: { full: boolean; summary?: boolean }): Promise<ExecutionView> {
     const [calls, waits] = execution.execId === ""
       ? [[], []]
-      : await Promise.all([this.#store.listCalls(execution.execId), this.#store.listWaits(execution.execId)]);
+      : await Promise.all([
+          options.summary ? Promise.resolve([]) : this.#store.listCalls(execution.execId),
+          this.#store.listWaits(execution.execId),
+        ]);
     const visible = latestCalls(calls);
     const outputs = new Map<string, JsonValue>();
     if (options.full) {
@@ -59,7 +66,7 @@ export class ExecutionQueries {
       input: JSON.parse(await this.#store.loadPayload(execution.input)) as JsonValue,
       result: execution.state.result ? (JSON.parse(await this.#store.loadPayload(execution.state.result)) as JsonValue) : undefined,
       pendingWaits: pendingWaits(execution, waits),
-      callCount: visible.length,
+      callCount: options.summary ? undefined : visible.length,
       calls: options.full ? visible : [],
       outputs,
     };
@@ -84,7 +91,7 @@ export class ExecutionQueries {
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      executions: await Promise.all(page.map((record) => this.view(record, { full: false }))),
+      executions: await Promise.all(page.map((record) => this.view(record, { full: false, summary: true }))),
       nextPageToken: records.length > limit && last ? encodePageToken(last) : "",
     };
   }

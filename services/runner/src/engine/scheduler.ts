@@ -50,8 +50,11 @@ export class Scheduler {
   readonly #onError: (message: string, error: unknown) => void;
   readonly #active = new Map<string, ActiveRun>();
   readonly #claiming = new Set<string>();
+  /** Claims started by `wake` (each runs its execution to the end). */
+  readonly #claims = new Set<Promise<void>>();
   #pollTimer: NodeJS.Timeout | undefined;
   #polling = false;
+  #currentPoll: Promise<void> = Promise.resolve();
   #stopped = true;
   #unsubscribe: (() => void) | undefined;
 
@@ -86,9 +89,10 @@ export class Scheduler {
     this.#stopped = true;
     this.#unsubscribe?.();
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
+    await this.#currentPoll;
     const runs = [...this.#active.values()];
     for (const active of runs) active.run.stop("shutdown");
-    await Promise.allSettled(runs.map((active) => active.done));
+    await Promise.allSettled([...runs.map((active) => active.done), ...this.#claims]);
   }
 
   /** Executions this runner is running now. */
@@ -98,7 +102,9 @@ export class Scheduler {
 
   /** Tries to claim one execution now (after a start, an input or a retry). */
   wake(execId: string): void {
-    if (!this.#stopped) void this.#tryClaim(execId);
+    if (this.#stopped) return;
+    const claim = this.#tryClaim(execId).finally(() => this.#claims.delete(claim));
+    this.#claims.add(claim);
   }
 
   #onEvent(event: ExecutionEvent): void {
@@ -115,7 +121,9 @@ export class Scheduler {
   #schedulePoll(delayMs: number): void {
     if (this.#stopped) return;
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
-    this.#pollTimer = setTimeout(() => void this.#poll(), delayMs);
+    this.#pollTimer = setTimeout(() => {
+      this.#currentPoll = this.#poll();
+    }, delayMs);
     this.#pollTimer.unref();
   }
 
@@ -180,9 +188,11 @@ export class Scheduler {
 
   async #run(execution: ExecutionRecord, claim: ExecutionState): Promise<void> {
     const { execId } = execution;
+    // A never-claimed execution has recorded nothing yet: skip the reads (each scans on FerretDB).
+    const fresh = execution.state.kind === "created";
     const [journal, waits, replay] = await Promise.all([
-      this.#store.listCalls(execId),
-      this.#store.listWaits(execId),
+      fresh ? Promise.resolve([]) : this.#store.listCalls(execId),
+      fresh ? Promise.resolve([]) : this.#store.listWaits(execId),
       this.#replayGuard(execution),
     ]);
     const run = new ExecutionRun({
@@ -201,6 +211,7 @@ export class Scheduler {
     heartbeat.unref();
     const done = run.execute();
     this.#active.set(execId, { run, heartbeat, done });
+    if (this.#stopped) run.stop("shutdown"); // stop() began while this claim was being made
     let outcome: RunOutcome;
     try {
       outcome = await done;

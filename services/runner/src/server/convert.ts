@@ -21,7 +21,7 @@ import type { CallRecord, DivergenceRecord, ExecutionStatus as Status, FailureRe
 // Converters from the engine's records to the wire messages. One direction
 // only: requests are read field by field in the handlers.
 
-const statusToProto: Record<Status, ExecutionStatus> = {
+const statusesToProto: Record<Status, ExecutionStatus> = {
   running: ExecutionStatus.RUNNING,
   waiting: ExecutionStatus.WAITING,
   completed: ExecutionStatus.COMPLETED,
@@ -29,9 +29,14 @@ const statusToProto: Record<Status, ExecutionStatus> = {
   cancelled: ExecutionStatus.CANCELLED,
 };
 
+/** The wire form of an execution status. */
+export function statusToProto(status: Status): ExecutionStatus {
+  return statusesToProto[status];
+}
+
 /** The engine status of a wire status filter; undefined for UNSPECIFIED. */
 export function statusFromProto(status: ExecutionStatus): Status | undefined {
-  const entry = Object.entries(statusToProto).find(([, value]) => value === status);
+  const entry = Object.entries(statusesToProto).find(([, value]) => value === status);
   return entry?.[0] as Status | undefined;
 }
 
@@ -135,7 +140,7 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     name: execution.execId === "" ? "" : `executions/${execution.execId}`,
     execId: execution.execId,
     flowName: execution.flowName,
-    status: statusToProto[state.status],
+    status: statusToProto(state.status),
     input: (view.input ?? {}) as ProtoJsonObject,
     result: view.result === undefined ? undefined : valueToProto(view.result),
     failure: state.failure ? failureToProto(state.failure) : undefined,
@@ -143,7 +148,7 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     retryCount: state.generation,
     pendingWaits: view.pendingWaits.map((wait) => waitToProto(wait)),
     checkpoints: view.calls.map((call) => callToProto(call, view.outputs.get(call.invocationId))),
-    checkpointCount: view.callCount,
+    checkpointCount: view.callCount ?? 0,
     replay: execution.replay
       ? { from: execution.replay.from, roots: [...execution.replay.roots], overrideKeys: [...execution.replay.overrideKeys] }
       : undefined,
@@ -177,7 +182,7 @@ export function eventToProto(event: ExecutionEvent, value?: JsonValue): MessageI
         kind: {
           case: "statusChanged",
           value: {
-            status: statusToProto[event.state.status],
+            status: statusToProto(event.state.status),
             result: result === undefined ? undefined : valueToProto(result),
             failure: event.state.failure ? failureToProto(event.state.failure) : undefined,
           },

@@ -8,7 +8,7 @@ import type { ExecutionEvent } from "../engine/execution-events.ts";
 import { watchExecution } from "../engine/execution-watch.ts";
 import { startReplay } from "../engine/replay-start.ts";
 import type { RunnerEngine } from "../runner-engine.ts";
-import { callToProto, eventToProto, executionToProto, statusFromProto, waitToProto } from "./convert.ts";
+import { callToProto, eventToProto, executionToProto, statusFromProto, statusToProto, waitToProto } from "./convert.ts";
 
 /**
  * The RunnerService handlers: translate wire messages to engine calls and
@@ -79,7 +79,7 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
         graph: {
           execId: graph.execution.execId,
           flowName: graph.execution.flowName,
-          status: executionToProto(await queries.view(graph.execution, { full: false })).status,
+          status: statusToProto(graph.execution.state.status),
           input: graph.input as JsonObject,
           calls: graph.calls.map((call) => callToProto(call)),
         },

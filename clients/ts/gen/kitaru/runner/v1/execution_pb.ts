@@ -151,7 +151,7 @@ export type Execution = Message<"kitaru.runner.v1.Execution"> & {
   checkpoints: CheckpointCall[];
 
   /**
-   * Output only. Number of recorded checkpoint calls.
+   * Output only. Number of recorded checkpoint calls (GetExecution; 0 in ListExecutions).
    *
    * @generated from field: uint32 checkpoint_count = 12;
    */
