@@ -1,5 +1,7 @@
 import type { z } from "zod";
-import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import type { KitaruClient } from "../../../../clients/ts/src/client.ts";
+import type { ExecutionHandle } from "../../../../clients/ts/src/execution-handle.ts";
+import { KitaruUsageError } from "../../../../clients/ts/src/errors/kitaru-error.ts";
 import type { JsonObject } from "./json-value.ts";
 
 /** Options for `flowObject.replay(...)`, shaped like the client's replay. */
@@ -10,8 +12,8 @@ export interface FlowReplayOptions {
   readonly from: string;
   /** Input fields shallow-merged onto the source input. */
   readonly args?: JsonObject;
-  /** Overrides keyed `checkpoint.<selector>`. */
-  readonly overrides?: Readonly<Record<string, unknown>>;
+  /** Overrides keyed `checkpoint.<selector>`; values are JSON. */
+  readonly overrides?: JsonObject;
   /** Idempotency key. */
   readonly requestId?: string;
 }
@@ -34,15 +36,17 @@ export interface Flow<I extends z.ZodType, R> {
   /** @private The body the runner executes. */
   readonly body: (input: z.output<I>) => Promise<R>;
   /** Starts an execution through the runner service and returns its handle. */
-  run(input: z.input<I>, options?: { requestId?: string; client?: unknown }): Promise<FlowExecutionHandle<R>>;
+  run(input: z.input<I>, options?: FlowCallOptions): Promise<ExecutionHandle<R>>;
   /** Replays an earlier execution of this flow; returns the new execution's handle. */
-  replay(options: FlowReplayOptions & { client?: unknown }): Promise<FlowExecutionHandle<R>>;
+  replay(options: FlowReplayOptions & FlowCallOptions): Promise<ExecutionHandle<R>>;
 }
 
-/** The part of the client's execution handle a flow object promises. */
-export interface FlowExecutionHandle<R> {
-  readonly execId: string;
-  wait(): Promise<R>;
+/** Options of a flow object's `run` and `replay`. */
+export interface FlowCallOptions {
+  /** Idempotency key. */
+  readonly requestId?: string;
+  /** The client to use; default one configured from KITARU_RUNNER_URL / KITARU_PLANNER_URL. */
+  readonly client?: KitaruClient;
 }
 
 /**
@@ -68,19 +72,20 @@ export function flow<I extends z.ZodType, R>(
   if (typeof name !== "string" || name.trim() === "" || name !== name.trim()) {
     throw new KitaruUsageError(`A flow name must be a non-empty string without surrounding blanks; got '${String(name)}'.`);
   }
-  const client = async () => (await import("../../../../clients/ts/src/flow-client.ts")).flowClient;
+  // Loaded on first use: a runner process never needs the client.
+  const bind = async (client: KitaruClient | undefined) =>
+    (await import("../../../../clients/ts/src/flow-client.ts")).flowClient<JsonObject, R>(name, { client });
   return {
     kind: "kitaru.flow",
     name,
     inputSchema: options.input,
     body,
     async run(input, runOptions = {}) {
-      const bound = (await client())(name, { client: runOptions.client } as never);
-      return (await bound.run(input as JsonObject, { requestId: runOptions.requestId })) as unknown as FlowExecutionHandle<R>;
+      // Inputs are JSON objects by contract; the runner validates them with `inputSchema`.
+      return (await bind(runOptions.client)).run(input as JsonObject, { requestId: runOptions.requestId });
     },
-    async replay(replayOptions) {
-      const bound = (await client())(name, { client: replayOptions.client } as never);
-      return (await bound.replay(replayOptions as never)) as unknown as FlowExecutionHandle<R>;
+    async replay({ client, ...replayOptions }) {
+      return (await bind(client)).replay(replayOptions);
     },
   };
 }

@@ -22,7 +22,7 @@ export { checkpoint } from "./checkpoint.ts";
 export { wait } from "./wait.ts";
 export { log } from "./log.ts";
 export { OutputHandle } from "./output-handle.ts";
-export type { Flow, FlowReplayOptions, FlowExecutionHandle } from "./flow.ts";
+export type { Flow, FlowReplayOptions, FlowCallOptions } from "./flow.ts";
 export type { Checkpoint, CheckpointOptions } from "./checkpoint.ts";
 export type { WaitOptions } from "./wait.ts";
 export type { Resolvable } from "./output-handle.ts";
