@@ -1,0 +1,71 @@
+"""Decoding rules of kitaru_client.errors, without a server."""
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+from kitaru_client import (  # first: puts the generated `kitaru` package on sys.path
+    KitaruDivergenceError,
+    KitaruExecutionError,
+    KitaruUsageError,
+    KitaruWaitValidationError,
+)
+from kitaru_client.errors import error_from_status
+from kitaru.errors.v1 import errors_pb2
+
+
+def pack(*messages):
+    out = []
+    for m in messages:
+        a = any_pb2.Any()
+        a.Pack(m)
+        out.append(a)
+    return out
+
+
+def info(reason, **metadata):
+    return error_details_pb2.ErrorInfo(reason=reason, domain="kitaru.dev", metadata=metadata)
+
+
+def test_classes_come_from_details_not_messages():
+    # A status whose message says "not found" but whose ErrorInfo says usage:
+    # the class follows the ErrorInfo.
+    status = status_pb2.Status(
+        code=3, message="Execution 'x' was not found.", details=pack(info("KITARU_USAGE_ERROR", k="v"))
+    )
+    e = error_from_status(grpc.StatusCode.INVALID_ARGUMENT, status.message, status)
+    assert type(e) is KitaruUsageError and e.metadata == {"k": "v"}
+
+    # No kitaru details at all: the code decides, and says so in metadata.
+    e = error_from_status(grpc.StatusCode.UNAVAILABLE, "connection refused", None)
+    assert e.reason == "KITARU_BACKEND_ERROR" and e.metadata == {"grpcCode": "UNAVAILABLE"}
+
+
+def test_wait_validation_and_divergence_details_become_attributes():
+    wv = errors_pb2.WaitValidation(
+        exec_id="kr-1", wait_name="approval", wait_id="w1",
+        violations=[errors_pb2.FieldViolation(field="approved", description="expected boolean")],
+    )
+    status = status_pb2.Status(code=3, message="m", details=pack(info("KITARU_WAIT_VALIDATION_ERROR"), wv))
+    e = error_from_status(grpc.StatusCode.INVALID_ARGUMENT, "m", status)
+    assert isinstance(e, KitaruWaitValidationError) and isinstance(e, KitaruUsageError)
+    assert (e.exec_id, e.wait_name, e.wait_id) == ("kr-1", "approval", "w1")
+    assert [(v.field, v.description) for v in e.violations] == [("approved", "expected boolean")]
+
+    detail = errors_pb2.DivergenceDetail(
+        exec_id="kr-2", invocation_id="publish", kind=errors_pb2.DIVERGENCE_KIND_ORDER_CHANGED
+    )
+    state = errors_pb2.ExecutionStateDetail(exec_id="kr-2", status="failed")
+    status = status_pb2.Status(code=9, message="m", details=pack(info("KITARU_DIVERGENCE_ERROR"), state, detail))
+    e = error_from_status(grpc.StatusCode.FAILED_PRECONDITION, "m", status)
+    assert isinstance(e, KitaruDivergenceError) and isinstance(e, KitaruExecutionError)
+    assert e.exec_id == "kr-2" and e.status == "failed"
+    assert e.detail.invocation_id == "publish"
+    assert e.detail.kind == errors_pb2.DIVERGENCE_KIND_ORDER_CHANGED
+
+
+def test_foreign_domain_is_not_trusted():
+    foreign = error_details_pb2.ErrorInfo(reason="KITARU_USAGE_ERROR", domain="example.com")
+    status = status_pb2.Status(code=13, message="m", details=pack(foreign))
+    e = error_from_status(grpc.StatusCode.INTERNAL, "m", status)
+    assert e.reason == "KITARU_INTERNAL_ERROR" and e.metadata["grpcCode"] == "INTERNAL"

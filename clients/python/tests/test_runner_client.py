@@ -1,0 +1,120 @@
+"""The Python client against a live runner (address in KITARU_RUNNER_ADDR).
+
+Run by test/clients/python-client.test.ts, which starts a runner with the
+content_pipeline flow (test/fixtures/flows/content-pipeline.ts) on a fresh
+test database. Error classes are checked from the status details alone.
+"""
+
+import os
+import time
+import uuid
+
+import grpc
+import pytest
+from google.protobuf import json_format, struct_pb2
+
+from kitaru_client import (
+    KitaruNotFoundError,
+    KitaruStateError,
+    KitaruUsageError,
+    RunnerClient,
+)
+from kitaru.runner.v1 import execution_pb2, runner_service_pb2, runner_service_pb2_grpc
+
+ADDRESS = os.environ.get("KITARU_RUNNER_ADDR", "")
+
+pytestmark = pytest.mark.skipif(not ADDRESS, reason="KITARU_RUNNER_ADDR is not set (no live runner)")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with RunnerClient(ADDRESS, timeout=20) as c:
+        yield c
+
+
+def wait_until_terminal(client: RunnerClient, exec_id: str, timeout: float = 20.0) -> execution_pb2.Execution:
+    terminal = {
+        execution_pb2.EXECUTION_STATUS_COMPLETED,
+        execution_pb2.EXECUTION_STATUS_FAILED,
+        execution_pb2.EXECUTION_STATUS_CANCELLED,
+    }
+    deadline = time.monotonic() + timeout
+    while True:
+        execution = client.get_execution(exec_id, full=True)
+        if execution.status in terminal or time.monotonic() > deadline:
+            return execution
+        time.sleep(0.05)
+
+
+def test_generated_stub_starts_content_pipeline_and_reads_it_back(client):
+    # The raw generated stub, no wrapper: what any grpc_tools user gets.
+    with grpc.insecure_channel(ADDRESS) as channel:
+        stub = runner_service_pb2_grpc.RunnerServiceStub(channel)
+        input_ = struct_pb2.Struct()
+        input_.update({"topic": "python clients"})
+        started = stub.StartExecution(
+            runner_service_pb2.StartExecutionRequest(flow_name="content_pipeline", input=input_), timeout=20
+        ).execution
+    assert started.exec_id.startswith("kr-")
+    assert started.flow_name == "content_pipeline"
+
+    done = wait_until_terminal(client, started.exec_id)
+    assert done.status == execution_pb2.EXECUTION_STATUS_COMPLETED, done
+    assert RunnerClient.to_python(done.result) == "published: draft about python clients from [notes on python clients]"
+    assert [c.invocation_id for c in done.checkpoints] == ["research", "write_draft", "publish"]
+    assert list(done.checkpoints[1].data_dependencies) == ["research"]
+
+
+def test_start_execution_is_idempotent_on_request_id(client):
+    request_id = f"py-{uuid.uuid4()}"
+    first = client.start_execution("content_pipeline", {"topic": "idempotency"}, request_id=request_id)
+    second = client.start_execution("content_pipeline", {"topic": "idempotency"}, request_id=request_id)
+    assert first.exec_id == second.exec_id
+    assert wait_until_terminal(client, first.exec_id).status == execution_pb2.EXECUTION_STATUS_COMPLETED
+
+
+def test_unknown_execution_is_not_found_with_the_resource_from_details(client):
+    with pytest.raises(KitaruNotFoundError) as raised:
+        client.get_execution("kr-aaaaaaaaaaaaaaaa")
+    e = raised.value
+    assert isinstance(e, KitaruStateError)
+    assert e.code == grpc.StatusCode.NOT_FOUND
+    assert e.reason == "KITARU_NOT_FOUND"
+    assert e.resource_type == "execution"
+    assert e.resource_name == "kr-aaaaaaaaaaaaaaaa"
+    assert e.metadata.get("execId") == "kr-aaaaaaaaaaaaaaaa"
+    assert isinstance(e.__cause__, grpc.RpcError)
+
+
+def test_invalid_input_is_a_usage_error_with_field_violations(client):
+    with pytest.raises(KitaruUsageError) as raised:
+        client.start_execution("content_pipeline", {"topic": ""})
+    e = raised.value
+    assert type(e) is KitaruUsageError
+    assert e.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert e.metadata.get("flowName") == "content_pipeline"
+    assert [v.field for v in e.violations] == ["topic"]
+    assert e.violations[0].description
+    assert e.bad_request is not None and len(e.bad_request.field_violations) == 1
+
+
+def test_unknown_flow_is_not_found_naming_the_flow(client):
+    with pytest.raises(KitaruNotFoundError) as raised:
+        client.start_execution("no_such_flow", {})
+    assert raised.value.resource_type == "flow"
+    assert raised.value.resource_name == "no_such_flow"
+
+
+def test_resolve_wait_without_pending_waits_is_a_state_error(client):
+    execution = client.start_execution("content_pipeline", {"topic": "no waits"})
+    assert wait_until_terminal(client, execution.exec_id).status == execution_pb2.EXECUTION_STATUS_COMPLETED
+    with pytest.raises(KitaruStateError) as raised:
+        client.resolve_wait(execution.exec_id, "approval", {"approved": True})
+    e = raised.value
+    assert type(e) is KitaruStateError
+    assert e.code == grpc.StatusCode.FAILED_PRECONDITION
+    assert e.state is not None
+    assert e.state.exec_id == execution.exec_id
+    assert e.state.status == "completed"
+    assert e.state.operation == "input"
+    assert e.wait_selection is None

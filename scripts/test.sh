@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# THE test command of kitaru (README's second set-up command, `npm test`, and
+# `.ci/run` on a clean checkout). Works from a fresh clone with no stdin:
+#
+#   bash scripts/test.sh                      # set up, run every check and every test
+#   bash scripts/test.sh test/a.test.ts ...   # set up, run only these test files (no checks)
+#
+# 1. Set-up, each step idempotent and cached (skipped when already done):
+#    - `npm ci` when node_modules is missing or differs from package-lock.json
+#      (compared with npm's own record, node_modules/.package-lock.json);
+#    - FerretDB (scripts/ferretdb/build.sh), grpcurl (scripts/install-grpcurl.sh),
+#      both built with Go into .cache/;
+#    - the Python client venv and stubs (scripts/install-python-client.sh).
+# 2. Checks (full run only; all run, failures are reported together):
+#    - buf lint, buf format;
+#    - generated code up to date: `buf generate` must not change clients/ts/gen;
+#      under CI=true also `git diff --exit-code` and no untracked files there
+#      (locally, uncommitted generated files are only reported);
+#    - buf breaking, against a base commit chosen as follows (printed):
+#        a. the merge-base with origin/main, if origin/main exists and that
+#           merge-base is not HEAD itself (i.e. on a branch ahead of main);
+#        b. else HEAD~1, if it exists and has a proto/ directory (on main:
+#           the last commit's contract changes must not break the previous ones);
+#        c. else skipped with a note (first commit, shallow clone).
+#      The working tree (committed or not) is compared with that commit.
+#    - tsc -p . (type check, no emit).
+# 3. Tests: every test/**/*.test.ts (or the files given), with node:test
+#    through tsx. Fails when a test fails or is cancelled, when no test file is
+#    found, or when zero tests passed (Node 20 exits 0 when it finds nothing).
+#    The last line printed is `N passed, N failed` (`, N skipped` if any).
+#
+# Concurrency: KITARU_TEST_CONCURRENCY test files at once, default 2. Each file
+# starts its own FerretDB and servers on port 0, so files do not collide.
+# Measured on 2 cores (37 files): 1 → 73 s, 2 → 59 s, 3 → 55 s, 4 → 58 s;
+# 2 keeps most of the gain and leaves CPU headroom for the timing-sensitive
+# tests (lease takeover, crash recovery).
+# Time limits: KITARU_TEST_TIMEOUT_MS per test (default 600000), and
+# KITARU_TEST_RUN_TIMEOUT_S for the whole test run (default 2700, well inside
+# CI's 90 minutes). Test files are run with --test-force-exit, so a file
+# whose failed test leaked a handle still ends.
+set -euo pipefail
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "$script_dir/.." && pwd)"
+cd "$repo_root"
+
+export NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+export NPM_CONFIG_PROGRESS=false
+
+concurrency="${KITARU_TEST_CONCURRENCY:-2}"
+test_timeout_ms="${KITARU_TEST_TIMEOUT_MS:-600000}"
+run_timeout_s="${KITARU_TEST_RUN_TIMEOUT_S:-2700}"
+
+started_at=$SECONDS
+section() { printf '\n==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() {
+  printf '\nerror: %s\n' "$*" >&2
+  exit 1
+}
+timed() { # timed <label> <command...>: runs it, prints how long it took
+  local label="$1" t0=$SECONDS
+  shift
+  "$@"
+  note "$label: $((SECONDS - t0))s"
+}
+
+# A clone owned by another user makes git refuse to work ("dubious
+# ownership"); trust this one repository for git and for buf's git input.
+if command -v git >/dev/null 2>&1 && [[ -e .git ]] && ! git rev-parse --git-dir >/dev/null 2>&1; then
+  export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0="$repo_root"
+fi
+in_git=0
+if command -v git >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1; then in_git=1; fi
+
+# --- test files (validated before the long set-up) ---------------------------
+shopt -s globstar nullglob
+full_run=1
+if [[ $# -gt 0 ]]; then
+  full_run=0
+  files=()
+  for f in "$@"; do
+    [[ -f "$f" ]] || die "no such test file: $f"
+    files+=("$f")
+  done
+else
+  files=(test/**/*.test.ts)
+fi
+shopt -u globstar nullglob
+[[ ${#files[@]} -gt 0 ]] || die "no test files found (test/**/*.test.ts)"
+
+# --- 1. set-up ---------------------------------------------------------------
+section "Node dependencies"
+command -v node >/dev/null 2>&1 || die "node is not on PATH (need Node >= 20.19)"
+command -v npm >/dev/null 2>&1 || die "npm is not on PATH"
+note "node $(node --version), npm $(npm --version)"
+
+# Exit 0 when node_modules matches package-lock.json (per npm's hidden lockfile).
+node_modules_fresh() {
+  [[ -f node_modules/.package-lock.json ]] || return 1
+  node - <<'EOF'
+const fs = require("node:fs");
+const want = JSON.parse(fs.readFileSync("package-lock.json", "utf8")).packages ?? {};
+const have = JSON.parse(fs.readFileSync("node_modules/.package-lock.json", "utf8")).packages ?? {};
+const problems = [];
+for (const [key, entry] of Object.entries(want)) {
+  if (key === "" || !key.startsWith("node_modules/")) continue;
+  const got = have[key];
+  if (!got) {
+    if (!entry.optional) problems.push(`missing ${key}`); // optional: other platforms' binaries
+  } else if (got.version !== entry.version) {
+    problems.push(`${key} ${got.version} != ${entry.version}`);
+  } else if (!fs.existsSync(`${key}/package.json`)) {
+    problems.push(`missing on disk ${key}`);
+  }
+}
+for (const key of Object.keys(have)) if (!(key in want)) problems.push(`extra ${key}`);
+if (problems.length) {
+  console.log(`    node_modules is stale: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? "; ..." : ""}`);
+  process.exit(1);
+}
+EOF
+}
+
+if node_modules_fresh; then
+  note "node_modules matches package-lock.json"
+else
+  # npm 11 may warn that install scripts (buf, esbuild, protobufjs) were not
+  # approved; the project does not need them, and warnings do not fail npm ci.
+  timed "npm ci" npm ci --no-audit --no-fund </dev/null
+  node_modules_fresh || die "node_modules still differs from package-lock.json after npm ci"
+fi
+
+section "Tools (cached in ${KITARU_CACHE_DIR:-.cache}/)"
+# Each prints its result path on stdout (not needed here) and progress on stderr.
+quiet() { "$@" >/dev/null; }
+timed "FerretDB" quiet bash scripts/ferretdb/build.sh
+timed "grpcurl" quiet bash scripts/install-grpcurl.sh
+timed "Python client" quiet bash scripts/install-python-client.sh
+
+# --- 2. checks ---------------------------------------------------------------
+failed_checks=()
+check() { # check <name> <command...>: runs it, records a failure, never exits
+  local name="$1" t0=$SECONDS
+  shift
+  printf -- '--- %s\n' "$name"
+  if "$@"; then
+    note "ok ($((SECONDS - t0))s)"
+  else
+    note "FAILED: $name"
+    failed_checks+=("$name")
+  fi
+}
+
+gen_snapshot() {
+  if [[ -d clients/ts/gen ]]; then
+    (cd clients/ts/gen && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+  fi
+}
+
+generated_code_up_to_date() {
+  local before after
+  before="$(gen_snapshot)"
+  npx --no-install buf generate || return 1
+  after="$(gen_snapshot)"
+  if [[ "$before" != "$after" ]]; then
+    echo "    clients/ts/gen was out of date with proto/: 'buf generate' changed it (now regenerated; review and commit):"
+    diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed -n 's/^[<>] [0-9a-f]*  \.\//      /p' | sort -u
+    [[ $in_git -eq 1 ]] && git --no-pager diff --stat -- clients/ts/gen
+    return 1
+  fi
+  [[ $in_git -eq 1 ]] || return 0
+  local untracked status=0
+  untracked="$(git ls-files --others --exclude-standard -- clients/ts/gen)"
+  if [[ "${CI:-}" == "true" ]]; then
+    git --no-pager diff --exit-code --stat -- clients/ts/gen || status=1
+    if [[ -n "$untracked" ]]; then
+      printf '    untracked generated files (commit them):\n%s\n' "$untracked"
+      status=1
+    fi
+  elif ! git diff --quiet -- clients/ts/gen || [[ -n "$untracked" ]]; then
+    echo "    note: clients/ts/gen matches proto/ but has uncommitted changes (CI checks committed files)"
+  fi
+  return $status
+}
+
+breaking_against() { # prints "<commit> <description>" or nothing
+  [[ $in_git -eq 1 ]] || return 0
+  local head base
+  head="$(git rev-parse HEAD 2>/dev/null)" || return 0
+  if git rev-parse --verify -q origin/main >/dev/null; then
+    base="$(git merge-base origin/main HEAD 2>/dev/null || true)"
+    if [[ -n "$base" && "$base" != "$head" ]]; then
+      echo "$base merge-base-with-origin/main"
+      return 0
+    fi
+  fi
+  if base="$(git rev-parse --verify -q 'HEAD~1^{commit}')" && [[ "$(git cat-file -t "$base:proto" 2>/dev/null)" == "tree" ]]; then
+    echo "$base HEAD~1"
+  fi
+}
+
+no_breaking_changes() {
+  local against
+  against="$(breaking_against)"
+  if [[ -z "$against" ]]; then
+    echo "    skipped: no base commit to compare with (no origin/main ahead-of base, no HEAD~1 with proto/;"
+    echo "    first commit or shallow clone)"
+    return 0
+  fi
+  echo "    against ${against#* } (${against%% *})"
+  npx --no-install buf breaking --against ".git#ref=${against%% *}"
+}
+
+if [[ $full_run -eq 1 ]]; then
+  section "Checks"
+  check "buf lint" npx --no-install buf lint
+  check "buf format" npx --no-install buf format --diff --exit-code
+  check "generated code up to date" generated_code_up_to_date
+  check "buf breaking" no_breaking_changes
+  check "tsc" npx --no-install tsc -p .
+else
+  section "Checks skipped (test files given)"
+fi
+
+# --- 3. tests ----------------------------------------------------------------
+section "Tests: ${#files[@]} file(s), concurrency $concurrency"
+# The spec reporter writes to stdout, which is copied to a log for the counts.
+# (A second reporter writing to a file loses its end under --test-force-exit:
+# file streams are asynchronous, pipes and terminals are not.)
+log="$(mktemp "${TMPDIR:-/tmp}/kitaru-tests.XXXXXX.log")"
+trap 'rm -f "$log"' EXIT
+color=()
+[[ -t 1 ]] && color=(env FORCE_COLOR=1) # keep colors on a terminal despite the pipe
+
+# --test-force-exit: a test file whose tests are done exits even if a failed
+# test left a handle open (a server, a client, a timer); without it Node
+# waits for that file forever.
+test_cmd=(node --import tsx --test --test-force-exit
+  --test-concurrency="$concurrency" --test-timeout="$test_timeout_ms"
+  --test-reporter=spec --test-reporter-destination=stdout
+  "${files[@]}")
+if command -v timeout >/dev/null 2>&1; then
+  test_cmd=(timeout --kill-after=30 "$run_timeout_s" "${test_cmd[@]}")
+fi
+t0=$SECONDS
+set +e
+"${color[@]}" "${test_cmd[@]}" </dev/null | tee "$log"
+test_status=${PIPESTATUS[0]}
+set -e
+note "tests: $((SECONDS - t0))s (exit $test_status)"
+[[ $test_status -eq 124 || $test_status -eq 137 ]] && note "the test run hit its ${run_timeout_s}s limit (KITARU_TEST_RUN_TIMEOUT_S)"
+
+count() { # the last "ℹ <name> N" summary line of the spec reporter (column 0), or empty
+  sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n "s/^ℹ $1 \([0-9][0-9]*\)\$/\1/p" | tail -n 1
+}
+tests="$(count tests)"
+pass="$(count pass)"
+fail="$(count fail)"
+cancelled="$(count cancelled)"
+skipped="$(count skipped)"
+todo="$(count todo)"
+
+problems=()
+[[ ${#failed_checks[@]} -eq 0 ]] || problems+=("checks failed: $(IFS=,; echo "${failed_checks[*]}" | sed 's/,/, /g')")
+if [[ -z "$tests" || -z "$pass" ]]; then
+  problems+=("the test runner printed no summary (exit $test_status)")
+else
+  [[ "$tests" -gt 0 ]] || problems+=("the test runner found 0 tests")
+  [[ "$pass" -gt 0 ]] || problems+=("0 tests passed")
+fi
+failed_total=$(( ${fail:-0} + ${cancelled:-0} ))
+[[ $failed_total -eq 0 ]] || problems+=("$failed_total test(s) failed or were cancelled")
+[[ $test_status -eq 0 ]] || problems+=("the test runner exited with $test_status")
+
+printf '\n'
+for p in "${problems[@]}"; do printf 'FAILED: %s\n' "$p"; done
+[[ ${#problems[@]} -eq 0 ]] && note "all good in $((SECONDS - started_at))s" || note "finished in $((SECONDS - started_at))s"
+summary="${pass:-0} passed, $failed_total failed"
+skipped_total=$(( ${skipped:-0} + ${todo:-0} ))
+[[ $skipped_total -eq 0 ]] || summary+=", $skipped_total skipped"
+printf '%s\n' "$summary"
+[[ ${#problems[@]} -eq 0 ]]
