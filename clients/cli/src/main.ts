@@ -26,11 +26,14 @@ async function startService(service: "runner" | "planner", argv: readonly string
   const specifier: string = SERVICE_MAIN[service];
   const module = (await import(specifier)) as ServiceModule;
   await module.main([...argv]);
+  // The service has shut down and handed its executions back. Checkpoint code it
+  // abandoned (a blocked call, a timer) must not keep the process alive.
+  process.exit(0);
 }
 
 /**
  * Runs `kitaru` with `argv` (default: the process arguments) and exits with
- * its code; after `kitaru runner|planner` it returns and the service runs on.
+ * its code; `kitaru runner|planner` serve until SIGINT/SIGTERM, then exit 0.
  */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   // `kitaru executions watch ... | head`: the reader went away; stop quietly like other CLIs.
