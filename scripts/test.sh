@@ -96,40 +96,7 @@ command -v npm >/dev/null 2>&1 || die "npm is not on PATH"
 note "node $(node --version), npm $(npm --version)"
 
 # Exit 0 when node_modules matches package-lock.json (per npm's hidden lockfile).
-node_modules_fresh() {
-  [[ -f node_modules/.package-lock.json ]] || return 1
-  node - <<'EOF'
-const fs = require("node:fs");
-const want = JSON.parse(fs.readFileSync("package-lock.json", "utf8")).packages ?? {};
-const have = JSON.parse(fs.readFileSync("node_modules/.package-lock.json", "utf8")).packages ?? {};
-const problems = [];
-for (const [key, entry] of Object.entries(want)) {
-  if (key === "" || !key.startsWith("node_modules/")) continue;
-  const got = have[key];
-  if (!got) {
-    if (!entry.optional) problems.push(`missing ${key}`); // optional: other platforms' binaries
-  } else if (got.version !== entry.version) {
-    problems.push(`${key} ${got.version} != ${entry.version}`);
-  } else if (!fs.existsSync(`${key}/package.json`)) {
-    problems.push(`missing on disk ${key}`);
-  }
-}
-for (const key of Object.keys(have)) if (!(key in want)) problems.push(`extra ${key}`);
-if (problems.length) {
-  console.log(`    node_modules is stale: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? "; ..." : ""}`);
-  process.exit(1);
-}
-EOF
-}
-
-if node_modules_fresh; then
-  note "node_modules matches package-lock.json"
-else
-  # npm 11 may warn that install scripts (buf, esbuild, protobufjs) were not
-  # approved; the project does not need them, and warnings do not fail npm ci.
-  timed "npm ci" npm ci --no-audit --no-fund </dev/null
-  node_modules_fresh || die "node_modules still differs from package-lock.json after npm ci"
-fi
+timed "npm packages" bash scripts/install-node-deps.sh
 
 section "Tools (cached in ${KITARU_CACHE_DIR:-.cache}/)"
 # Each prints its result path on stdout (not needed here) and progress on stderr.
