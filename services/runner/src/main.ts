@@ -89,6 +89,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   await runner.stop();
   await store.close();
   await localDatabase?.stop();
+  // The caller (`kitaru` CLI main) exits the process: checkpoint code the
+  // shutdown abandoned may still hold timers.
 }
 
 function log(message: string): void {

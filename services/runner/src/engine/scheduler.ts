@@ -50,8 +50,10 @@ export class Scheduler {
   readonly #onError: (message: string, error: unknown) => void;
   readonly #active = new Map<string, ActiveRun>();
   readonly #claiming = new Set<string>();
-  /** Claims started by `wake` (each runs its execution to the end). */
+  /** Claims started by `wake` (each settles once its run has started). */
   readonly #claims = new Set<Promise<void>>();
+  /** Runs that have not finished yet, each including its hand-back on shutdown. */
+  readonly #endings = new Set<Promise<void>>();
   #pollTimer: NodeJS.Timeout | undefined;
   #polling = false;
   #currentPoll: Promise<void> = Promise.resolve();
@@ -90,9 +92,10 @@ export class Scheduler {
     this.#unsubscribe?.();
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
     await this.#currentPoll;
-    const runs = [...this.#active.values()];
-    for (const active of runs) active.run.stop("shutdown");
-    await Promise.allSettled([...runs.map((active) => active.done), ...this.#claims]);
+    await Promise.allSettled([...this.#claims]);
+    for (const active of this.#active.values()) active.run.stop("shutdown");
+    // The ends *and* their hand-back writes: the caller closes the store next.
+    await Promise.allSettled([...this.#endings]);
   }
 
   /** Executions this runner is running now. */
@@ -186,6 +189,10 @@ export class Scheduler {
     return expiresAt < Date.now();
   }
 
+  /**
+   * Starts running a claimed execution and returns once it runs, not when it
+   * ends: the poll loop must not wait for one execution before claiming the next.
+   */
   async #run(execution: ExecutionRecord, claim: ExecutionState): Promise<void> {
     const { execId } = execution;
     // A never-claimed execution has recorded nothing yet: skip the reads (each scans on FerretDB).
@@ -211,10 +218,19 @@ export class Scheduler {
     heartbeat.unref();
     const done = run.execute();
     this.#active.set(execId, { run, heartbeat, done });
+    const ending: Promise<void> = this.#afterRun(execId, claim, done, heartbeat).finally(() => this.#endings.delete(ending));
+    this.#endings.add(ending);
     if (this.#stopped) run.stop("shutdown"); // stop() began while this claim was being made
+  }
+
+  /** Waits for a run to end, frees its slot, and hands the execution back when the run gave it up. */
+  async #afterRun(execId: string, claim: ExecutionState, done: Promise<RunOutcome>, heartbeat: NodeJS.Timeout): Promise<void> {
     let outcome: RunOutcome;
     try {
       outcome = await done;
+    } catch (error) {
+      this.#onError(`execution ${execId} ended with an unexpected error`, error);
+      outcome = { kind: "stopped", reason: "backend_error" };
     } finally {
       clearInterval(heartbeat);
       this.#active.delete(execId);

@@ -13,6 +13,7 @@ import {
   type FailureSchema,
   type WaitSchema,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent, StartedCall } from "../engine/execution-events.ts";
 import type { ExecutionView } from "../engine/execution-queries.ts";
@@ -34,10 +35,14 @@ export function statusToProto(status: Status): ExecutionStatus {
   return statusesToProto[status];
 }
 
-/** The engine status of a wire status filter; undefined for UNSPECIFIED. */
+/** The engine status of a wire status filter; undefined for UNSPECIFIED, a usage error for a value that is no status. */
 export function statusFromProto(status: ExecutionStatus): Status | undefined {
+  if (status === ExecutionStatus.UNSPECIFIED) return undefined;
   const entry = Object.entries(statusesToProto).find(([, value]) => value === status);
-  return entry?.[0] as Status | undefined;
+  if (entry === undefined) {
+    throw new KitaruUsageError(`\`status\` ${status} is not an execution status.`, { metadata: { status: String(status) } });
+  }
+  return entry[0] as Status;
 }
 
 const originToProto: Record<FailureRecord["origin"], FailureOrigin> = {
