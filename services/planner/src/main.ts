@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import { KitaruError } from "../../../clients/ts/src/errors/index.ts";
-import { resolveConfig } from "../../transport/src/service-config.ts";
+import { parseServiceCommand } from "../../transport/src/service-config.ts";
 import { PlannerConfigSchema, plannerSettings } from "./config.ts";
 import { startPlanner } from "./planner-server.ts";
 
@@ -19,29 +18,17 @@ Options (flag, environment variable, default):
 
 /** `kitaru planner ...`: starts a planner and serves until SIGINT/SIGTERM. */
 export async function main(argv: readonly string[]): Promise<void> {
-  let parsed;
+  let command;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        ...Object.fromEntries(Object.values(plannerSettings).map((s) => [s.flag, { type: "string" as const }])),
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    fail(`${(error as Error).message}\n\n${HELP}`);
-  }
-  if (parsed.values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  let config;
-  try {
-    config = resolveConfig(PlannerConfigSchema, plannerSettings, parsed.values as Record<string, string | undefined>, process.env);
+    command = parseServiceCommand(argv, { schema: PlannerConfigSchema, settings: plannerSettings, help: HELP, env: process.env });
   } catch (error) {
     fail(KitaruError.isKitaruError(error) ? error.message : String(error));
   }
+  if (command.kind === "help") {
+    process.stdout.write(command.text);
+    return;
+  }
+  const { config } = command;
   const planner = await startPlanner(config);
   log(`serving kitaru.planner.v1.PlannerService on ${planner.address} (runner ${config.runnerUrl})`);
   await new Promise<void>((resolve) => {

@@ -1,8 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { KitaruError } from "../../../clients/ts/src/errors/index.ts";
-import { resolveConfig } from "../../transport/src/service-config.ts";
+import { parseServiceCommand } from "../../transport/src/service-config.ts";
 import { RunnerConfigSchema, runnerSettings } from "./config.ts";
 import { FlowRegistry } from "./engine/flow-registry.ts";
 import { startRunner } from "./runner-server.ts";
@@ -30,29 +29,17 @@ Options (flag, environment variable, default):
 
 /** `kitaru runner ...`: starts a runner and serves until SIGINT/SIGTERM. */
 export async function main(argv: readonly string[]): Promise<void> {
-  let parsed;
+  let command;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        ...Object.fromEntries(Object.values(runnerSettings).map((s) => [s.flag, { type: "string" as const }])),
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    });
-  } catch (error) {
-    fail(`${(error as Error).message}\n\n${HELP}`);
-  }
-  if (parsed.values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  let config;
-  try {
-    config = resolveConfig(RunnerConfigSchema, runnerSettings, parsed.values as Record<string, string | undefined>, process.env);
+    command = parseServiceCommand(argv, { schema: RunnerConfigSchema, settings: runnerSettings, help: HELP, env: process.env });
   } catch (error) {
     fail(KitaruError.isKitaruError(error) ? error.message : String(error));
   }
+  if (command.kind === "help") {
+    process.stdout.write(command.text);
+    return;
+  }
+  const { config } = command;
 
   let localDatabase: { uri: string; stop(): Promise<void> } | undefined;
   let uri = config.mongodbUri;

@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import type { z } from "zod";
 import { KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
 
@@ -25,4 +26,40 @@ export function resolveConfig<S extends z.ZodType>(
     return { field: source ? `--${source.flag} / ${source.env}` : key, description: issue.message };
   });
   throw new KitaruUsageError(`Invalid configuration: ${violations.map((v) => `${v.field}: ${v.description}`).join("; ")}.`, { violations });
+}
+
+/** What a service's command line asked for. */
+export type ServiceCommand<T> = { readonly kind: "help"; readonly text: string } | { readonly kind: "serve"; readonly config: T };
+
+/**
+ * Parses a service's command line (`--flag value` per setting, `-h/--help`)
+ * and resolves its configuration with {@link resolveConfig}. An unknown flag
+ * or a bad value is a usage error whose message ends with the help text for
+ * unknown flags.
+ */
+export function parseServiceCommand<S extends z.ZodType>(
+  argv: readonly string[],
+  command: {
+    readonly schema: S;
+    readonly settings: Readonly<Record<string, { readonly flag: string; readonly env: string }>>;
+    readonly help: string;
+    readonly env: Readonly<Record<string, string | undefined>>;
+  },
+): ServiceCommand<z.output<S>> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        ...Object.fromEntries(Object.values(command.settings).map((s) => [s.flag, { type: "string" as const }])),
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new KitaruUsageError(`${(error as Error).message}\n\n${command.help}`);
+  }
+  if (parsed.values.help) return { kind: "help", text: command.help };
+  const flags = parsed.values as Record<string, string | undefined>;
+  return { kind: "serve", config: resolveConfig(command.schema, command.settings, flags, command.env) };
 }
