@@ -54,6 +54,7 @@ import {
   type FailureOrigin,
   type FieldViolation,
 } from "./kitaru-error.ts";
+import { divergenceDetailFromProto, failureFromProto } from "../convert/failure.ts";
 
 /** The message sent for errors that are not kitaru errors; their text stays in the server log. */
 export const INTERNAL_ERROR_MESSAGE = "internal error";
@@ -225,7 +226,7 @@ const decoders: Readonly<Record<ErrorReasonValue, Decoder>> = {
   [ErrorReason.divergence]: (m, base, find) => {
     const d = find(pb.DivergenceDetailSchema);
     const fields = executionFieldsFrom(find);
-    return new KitaruDivergenceError(m, { ...base, ...fields, detail: d ? divergenceFromPb(d) : emptyDivergence(fields.execId) });
+    return new KitaruDivergenceError(m, { ...base, ...fields, detail: d ? divergenceDetailFromProto(d) : emptyDivergence(fields.execId) });
   },
   [ErrorReason.backend]: (m, base) => new KitaruBackendError(m, base),
   [ErrorReason.internal]: (m, base) => new KitaruInternalError(m, base),
@@ -348,50 +349,10 @@ function stateFieldsFrom(find: DetailLookup) {
 function executionFieldsFrom(find: DetailLookup): { execId: string; status: string; failure?: ExecutionFailure } {
   const st = find(pb.ExecutionStateDetailSchema);
   const f = find(FailureSchema);
-  return { execId: st?.execId ?? "", status: st?.status ?? "", ...(f && { failure: failureFromPb(f) }) };
-}
-
-const kindFromPb: Readonly<Record<pb.DivergenceKind, DivergenceKind | undefined>> = {
-  [pb.DivergenceKind.UNSPECIFIED]: undefined,
-  [pb.DivergenceKind.DEPENDENCIES_CHANGED]: "dependencies_changed",
-  [pb.DivergenceKind.DEPENDS_ON_CHANGED_CALL]: "depends_on_changed_call",
-  [pb.DivergenceKind.ORDER_CHANGED]: "order_changed",
-  [pb.DivergenceKind.NAME_CHANGED]: "name_changed",
-};
-
-const originFromPb: Readonly<Record<FailureOriginPb, FailureOrigin>> = {
-  [FailureOriginPb.UNSPECIFIED]: "unknown",
-  [FailureOriginPb.USER_CODE]: "user_code",
-  [FailureOriginPb.RUNTIME]: "runtime",
-  [FailureOriginPb.BACKEND]: "backend",
-  [FailureOriginPb.DIVERGENCE]: "divergence",
-  [FailureOriginPb.UNKNOWN]: "unknown",
-};
-
-function divergenceFromPb(d: pb.DivergenceDetail): DivergenceDetail {
-  return {
-    execId: d.execId,
-    sourceExecId: d.sourceExecId,
-    invocationId: d.invocationId,
-    // An unset or newer kind has no better local name than the commonest rule.
-    kind: kindFromPb[d.kind] ?? "dependencies_changed",
-    recorded: d.recorded,
-    seen: d.seen,
-    recordedDependencies: [...d.recordedDependencies],
-    seenDependencies: [...d.seenDependencies],
-  };
+  return { execId: st?.execId ?? "", status: st?.status ?? "", ...(f && { failure: failureFromProto(f)! }) };
 }
 
 function emptyDivergence(execId: string): DivergenceDetail {
-  return divergenceFromPb(create(pb.DivergenceDetailSchema, { execId }));
+  return divergenceDetailFromProto(create(pb.DivergenceDetailSchema, { execId }));
 }
 
-function failureFromPb(f: Failure): ExecutionFailure {
-  return {
-    origin: originFromPb[f.origin] ?? "unknown",
-    message: f.message,
-    exceptionType: f.exceptionType,
-    invocationId: f.invocationId,
-    ...(f.divergence && { divergence: divergenceFromPb(f.divergence) }),
-  };
-}
