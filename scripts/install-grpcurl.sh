@@ -41,21 +41,9 @@ if command -v flock >/dev/null 2>&1; then
   fi
 fi
 
-if command -v go >/dev/null 2>&1; then
-  GO="$(command -v go)"
-elif [[ -x /usr/local/go/bin/go ]]; then
-  GO=/usr/local/go/bin/go
-else
-  log "error: Go toolchain not found (need go on PATH or at /usr/local/go/bin/go)"
-  exit 1
-fi
-
-# Go needs a module cache and a build cache, both under HOME by default.
-if [[ -z "${HOME:-}" || ! -d "$HOME" || ! -w "$HOME" ]]; then
-  [[ -n "${GOPATH:-}" || -n "${GOMODCACHE:-}" ]] || export GOPATH="$cache_root/go"
-  [[ -n "${GOCACHE:-}" || -n "${XDG_CACHE_HOME:-}" ]] || export GOCACHE="$cache_root/go-build"
-fi
-export CGO_ENABLED=0
+# shellcheck source=lib/go-toolchain.sh
+source "$script_dir/lib/go-toolchain.sh"
+use_go_toolchain "$cache_root"
 export GOFLAGS="-buildvcs=false"
 
 # Build into a temporary GOBIN, then rename: a half-written binary is never on the path.

@@ -45,27 +45,9 @@ if command -v flock >/dev/null 2>&1; then
   fi
 fi
 
-# Locate the Go toolchain.
-if command -v go >/dev/null 2>&1; then
-  GO="$(command -v go)"
-elif [[ -x /usr/local/go/bin/go ]]; then
-  GO=/usr/local/go/bin/go
-else
-  log "error: Go toolchain not found (need go >= 1.24 on PATH or at /usr/local/go/bin/go)"
-  exit 1
-fi
-
-# Go needs a GOPATH (module cache) and a build cache; both default under HOME.
-# If HOME is unset or unusable, fall back to directories inside our cache.
-home_ok=0
-if [[ -n "${HOME:-}" && -d "$HOME" && -w "$HOME" ]]; then home_ok=1; fi
-if [[ -z "${GOPATH:-}" && -z "${GOMODCACHE:-}" && $home_ok -eq 0 ]]; then
-  export GOPATH="$cache_root/go"
-fi
-if [[ -z "${GOCACHE:-}" && -z "${XDG_CACHE_HOME:-}" && $home_ok -eq 0 ]]; then
-  export GOCACHE="$cache_root/go-build"
-fi
-export CGO_ENABLED=0     # modernc.org/sqlite is pure Go; no C compiler needed
+# shellcheck source=../lib/go-toolchain.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/go-toolchain.sh"
+use_go_toolchain "$cache_root"   # modernc.org/sqlite is pure Go; no C compiler needed
 export GOFLAGS="-mod=mod -buildvcs=false"
 
 work="$(mktemp -d "$dest_dir/.build.XXXXXX")"
