@@ -214,7 +214,14 @@ export class Scheduler {
       onError: this.#onError,
     });
     this.#bus.publish({ kind: "status_changed", execId, at: claim.at, state: claim });
-    const heartbeat = setInterval(() => void this.#heartbeat(run, claim), this.#options.heartbeatMs);
+    // One heartbeat at a time: a slow database must not stack concurrent lease upserts
+    // (two racing upserts of one lease collide on FerretDB).
+    let beating = false;
+    const heartbeat = setInterval(() => {
+      if (beating) return;
+      beating = true;
+      void this.#heartbeat(run, claim).finally(() => (beating = false));
+    }, this.#options.heartbeatMs);
     heartbeat.unref();
     const done = run.execute();
     this.#active.set(execId, { run, heartbeat, done });
