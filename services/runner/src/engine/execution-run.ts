@@ -1,10 +1,4 @@
 import { z } from "zod";
-import {
-  KitaruContextError,
-  KitaruDivergenceError,
-  KitaruError,
-  KitaruUsageError,
-} from "../../../../clients/ts/src/errors/index.ts";
 import type { CheckpointDefinition } from "../authoring/checkpoint.ts";
 import type { Flow } from "../authoring/flow.ts";
 import { runInCheckpoint, runInFlow, type CallOptions, type FlowRuntime, type WaitRequest } from "../authoring/flow-runtime.ts";
@@ -13,14 +7,14 @@ import { OutputHandle, resolveArguments } from "../authoring/output-handle.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type {
   CallRecord,
-  DivergenceRecord,
   ExecutionRecord,
   ExecutionState,
-  FailureRecord,
   WaitRecord,
   WaitResolution,
 } from "../store/records.ts";
 import { runAttempts } from "./checkpoint-attempts.ts";
+import { checkOutputs, parseWaitValue } from "./durable-values.ts";
+import { asRuntimeError, divergenceError, failureOf, isBackendError, markFailingCall, messageOf, typeName } from "./run-failures.ts";
 import type { ExecutionEventBus } from "./execution-events.ts";
 import { newCallId, waitIdFor } from "./ids.ts";
 import { InvocationIds } from "./invocation-ids.ts";
@@ -57,9 +51,6 @@ type Ending =
   | { readonly kind: "threw"; readonly error: unknown }
   | { readonly kind: "suspend" }
   | { readonly kind: "stop"; readonly reason: StopReason };
-
-/** Marks errors thrown by a checkpoint call with its invocation ID. */
-const failingCall = new WeakMap<object, string>();
 
 /** Flush buffered reused-call records once this many accumulate. */
 const REUSED_FLUSH_SIZE = 500;
@@ -333,7 +324,7 @@ export class ExecutionRun implements FlowRuntime {
     };
     if (!outcome.ok) {
       const error = outcome.error;
-      if (error !== null && typeof error === "object") failingCall.set(error, invocationId);
+      markFailingCall(error, invocationId);
       const record: CallRecord = { ...base, status: "failed", failure: { message: messageOf(error), exceptionType: typeName(error) } };
       await this.#init.store.recordCall(record);
       this.#publish({ kind: "call_failed", execId: this.#execId, at: record.endedAt, call: record });
@@ -482,67 +473,4 @@ interface Issue {
   readonly sequence: number;
   readonly dataDependencies: readonly string[];
   readonly loadDependencies: readonly string[];
-}
-
-function checkOutputs(definition: CheckpointDefinition, value: JsonValue): JsonValue {
-  if (definition.outputs.length === 0) return value;
-  const keys = value !== null && typeof value === "object" && !Array.isArray(value) ? Object.keys(value).sort() : undefined;
-  const expected = [...definition.outputs].sort();
-  if (keys === undefined || keys.join("\u0000") !== expected.join("\u0000")) {
-    throw new KitaruContextError(
-      `Checkpoint '${definition.name}' declares outputs ${expected.join(", ")} and must return an object with exactly those keys.`,
-      { metadata: { checkpoint: definition.name } },
-    );
-  }
-  return value;
-}
-
-function parseWaitValue(value: JsonValue, schema: z.ZodType | undefined, name: string): JsonValue {
-  if (schema === undefined) return value;
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new KitaruUsageError(`The accepted input of wait '${name}' no longer matches its schema: ${parsed.error.message}`, {
-      metadata: { wait: name },
-    });
-  }
-  return parsed.data as JsonValue;
-}
-
-function divergenceError(detail: DivergenceRecord): KitaruDivergenceError {
-  return new KitaruDivergenceError(
-    `Replay diverged at '${detail.invocationId}': recorded ${detail.recorded}, but the run ${detail.seen}. ` +
-      "The flow must issue reused checkpoints in the recorded order with the same inputs; replay from an earlier checkpoint or restore the flow code.",
-    {
-      execId: detail.execId,
-      detail,
-      metadata: { execId: detail.execId, sourceExecId: detail.sourceExecId, invocationId: detail.invocationId, kind: detail.kind },
-    },
-  );
-}
-
-function failureOf(error: unknown): FailureRecord {
-  if (error instanceof KitaruDivergenceError) {
-    return { origin: "divergence", message: error.message, exceptionType: "KitaruDivergenceError", invocationId: error.detail.invocationId, divergence: error.detail };
-  }
-  const invocationId = error !== null && typeof error === "object" ? (failingCall.get(error) ?? "") : "";
-  const origin = KitaruError.isKitaruError(error) && invocationId === "" ? "runtime" : "user_code";
-  return { origin, message: messageOf(error), exceptionType: typeName(error), invocationId };
-}
-
-function asRuntimeError(error: unknown, prefix: string): KitaruContextError {
-  return new KitaruContextError(`${prefix}: ${messageOf(error)}`, { cause: error });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function typeName(error: unknown): string {
-  if (error instanceof Error) return error.name && error.name !== "Error" ? error.name : (error.constructor?.name ?? "Error");
-  return typeof error;
-}
-
-/** Errors from the database driver (connection, write failures) are infrastructure, not user code. */
-function isBackendError(error: unknown): boolean {
-  return error instanceof Error && /^Mongo/.test(error.name);
 }

@@ -1,0 +1,61 @@
+import {
+  KitaruContextError,
+  KitaruDivergenceError,
+  KitaruError,
+} from "../../../../clients/ts/src/errors/index.ts";
+import type { DivergenceRecord, FailureRecord } from "../store/records.ts";
+
+// How a run's errors become failure records: origin, exception type and the
+// failing call.
+
+/** Marks errors thrown by a checkpoint call with its invocation ID. */
+const failingCall = new WeakMap<object, string>();
+
+/** Remembers that `error` came out of checkpoint call `invocationId`. */
+export function markFailingCall(error: unknown, invocationId: string): void {
+  if (error !== null && typeof error === "object") failingCall.set(error, invocationId);
+}
+
+/** The error a run fails with when a reused call diverges. */
+export function divergenceError(detail: DivergenceRecord): KitaruDivergenceError {
+  return new KitaruDivergenceError(
+    `Replay diverged at '${detail.invocationId}': recorded ${detail.recorded}, but the run ${detail.seen}. ` +
+      "The flow must issue reused checkpoints in the recorded order with the same inputs; replay from an earlier checkpoint or restore the flow code.",
+    {
+      execId: detail.execId,
+      detail,
+      metadata: { execId: detail.execId, sourceExecId: detail.sourceExecId, invocationId: detail.invocationId, kind: detail.kind },
+    },
+  );
+}
+
+/** The failure record of the error a run ended with. */
+export function failureOf(error: unknown): FailureRecord {
+  if (error instanceof KitaruDivergenceError) {
+    return { origin: "divergence", message: error.message, exceptionType: "KitaruDivergenceError", invocationId: error.detail.invocationId, divergence: error.detail };
+  }
+  const invocationId = error !== null && typeof error === "object" ? (failingCall.get(error) ?? "") : "";
+  const origin = KitaruError.isKitaruError(error) && invocationId === "" ? "runtime" : "user_code";
+  return { origin, message: messageOf(error), exceptionType: typeName(error), invocationId };
+}
+
+/** Wraps an error as a runtime (context) error with a prefix. */
+export function asRuntimeError(error: unknown, prefix: string): KitaruContextError {
+  return new KitaruContextError(`${prefix}: ${messageOf(error)}`, { cause: error });
+}
+
+/** The message of any thrown value. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The class name of any thrown value. */
+export function typeName(error: unknown): string {
+  if (error instanceof Error) return error.name && error.name !== "Error" ? error.name : (error.constructor?.name ?? "Error");
+  return typeof error;
+}
+
+/** Errors from the database driver (connection, write failures) are infrastructure, not user code. */
+export function isBackendError(error: unknown): boolean {
+  return error instanceof Error && /^Mongo/.test(error.name);
+}
