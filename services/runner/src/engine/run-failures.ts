@@ -19,7 +19,7 @@ export function markFailingCall(error: unknown, invocationId: string): void {
 /** The error a run fails with when a reused call diverges. */
 export function divergenceError(detail: DivergenceRecord): KitaruDivergenceError {
   return new KitaruDivergenceError(
-    `Replay diverged at '${detail.invocationId}': recorded ${detail.recorded}, but the run ${detail.seen}. ` +
+    `Replay diverged at '${detail.invocationId}' (${detail.kind.replaceAll("_", " ")}). Recorded: ${detail.recorded}. This run: ${detail.seen}. ` +
       "The flow must issue reused checkpoints in the recorded order with the same inputs; replay from an earlier checkpoint or restore the flow code.",
     {
       execId: detail.execId,
