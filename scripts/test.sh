@@ -104,6 +104,7 @@ quiet() { "$@" >/dev/null; }
 timed "FerretDB" quiet bash scripts/ferretdb/build.sh
 timed "grpcurl" quiet bash scripts/install-grpcurl.sh
 timed "Python client" quiet bash scripts/install-python-client.sh
+timed "Go client" quiet bash scripts/install-go-client.sh
 
 # --- 2. checks ---------------------------------------------------------------
 failed_checks=()

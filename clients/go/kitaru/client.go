@@ -1,0 +1,139 @@
+package kitaru
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	runnerv1 "github.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1"
+)
+
+// RunnerClient is a small wrapper around the generated RunnerService client.
+// Every method returns the generated message, or a KitaruError (see
+// FromStatus) when the call failed. For calls not wrapped here, use Stub and
+// pass its errors through FromStatus.
+//
+//	runner, err := kitaru.NewRunnerClient("127.0.0.1:50051")
+//	if err != nil { ... }
+//	defer runner.Close()
+//	execution, err := runner.StartExecution(ctx, "content_pipeline", map[string]any{"topic": "agents"})
+type RunnerClient struct {
+	// Stub is the generated client.
+	Stub runnerv1.RunnerServiceClient
+	// Timeout is the deadline of each call whose context has none (0: none).
+	Timeout time.Duration
+
+	conn *grpc.ClientConn // owned connection, closed by Close; nil for NewRunnerClientFromConn
+}
+
+// NewRunnerClient opens a client to a runner at address ("host:port"). With
+// no options the connection is plaintext (insecure credentials); pass
+// grpc.WithTransportCredentials to use TLS. Timeout defaults to 30s.
+func NewRunnerClient(address string, opts ...grpc.DialOption) (*RunnerClient, error) {
+	if len(opts) == 0 {
+		opts = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
+	conn, err := grpc.NewClient(address, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kitaru: connecting to runner %q: %w", address, err)
+	}
+	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Timeout: 30 * time.Second, conn: conn}, nil
+}
+
+// NewRunnerClientFromConn wraps a connection you own (Close leaves it open).
+func NewRunnerClientFromConn(conn grpc.ClientConnInterface) *RunnerClient {
+	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Timeout: 30 * time.Second}
+}
+
+// Close closes the connection opened by NewRunnerClient.
+func (c *RunnerClient) Close() error {
+	if c.conn == nil {
+		return nil
+	}
+	return c.conn.Close()
+}
+
+func (c *RunnerClient) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, has := ctx.Deadline(); has || c.Timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.Timeout)
+}
+
+// StartOption configures StartExecution.
+type StartOption func(*runnerv1.StartExecutionRequest)
+
+// WithRequestID makes StartExecution idempotent: the same ID returns the same execution.
+func WithRequestID(id string) StartOption {
+	return func(r *runnerv1.StartExecutionRequest) { r.RequestId = id }
+}
+
+// StartExecution starts an execution of flowName with a JSON object as input
+// (nil: {}); returns it (status RUNNING). Input failing the flow's schema is a
+// *UsageError with Violations.
+func (c *RunnerClient) StartExecution(ctx context.Context, flowName string, input map[string]any, opts ...StartOption) (*runnerv1.Execution, error) {
+	in, err := structpb.NewStruct(input)
+	if err != nil {
+		return nil, fmt.Errorf("kitaru: flow input is not JSON-like: %w", err)
+	}
+	req := &runnerv1.StartExecutionRequest{FlowName: flowName, Input: in}
+	for _, opt := range opts {
+		opt(req)
+	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	res, err := c.Stub.StartExecution(ctx, req)
+	if err != nil {
+		return nil, FromStatus(err)
+	}
+	return res.GetExecution(), nil
+}
+
+// GetExecution reads one execution; full includes the checkpoint calls and
+// their outputs (EXECUTION_VIEW_FULL). An unknown ID is a *NotFoundError.
+func (c *RunnerClient) GetExecution(ctx context.Context, execID string, full bool) (*runnerv1.Execution, error) {
+	view := runnerv1.ExecutionView_EXECUTION_VIEW_BASIC
+	if full {
+		view = runnerv1.ExecutionView_EXECUTION_VIEW_FULL
+	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	res, err := c.Stub.GetExecution(ctx, &runnerv1.GetExecutionRequest{ExecId: execID, View: view})
+	if err != nil {
+		return nil, FromStatus(err)
+	}
+	return res.GetExecution(), nil
+}
+
+// ListPendingWaits returns the pending waits of an execution, oldest first.
+func (c *RunnerClient) ListPendingWaits(ctx context.Context, execID string) ([]*runnerv1.Wait, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	res, err := c.Stub.ListPendingWaits(ctx, &runnerv1.ListPendingWaitsRequest{ExecId: execID})
+	if err != nil {
+		return nil, FromStatus(err)
+	}
+	return res.GetWaits(), nil
+}
+
+// ResolveWait answers a pending wait (by name or wait ID) with a JSON-like
+// value (as accepted by structpb.NewValue); the execution continues. A value
+// failing the wait's schema is a *WaitValidationError; an execution without
+// such a pending wait gives a *StateError.
+func (c *RunnerClient) ResolveWait(ctx context.Context, execID, wait string, value any) (*runnerv1.Execution, error) {
+	v, err := structpb.NewValue(value)
+	if err != nil {
+		return nil, fmt.Errorf("kitaru: wait value is not JSON-like: %w", err)
+	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	res, err := c.Stub.ResolveWait(ctx, &runnerv1.ResolveWaitRequest{ExecId: execID, Wait: wait, Value: v})
+	if err != nil {
+		return nil, FromStatus(err)
+	}
+	return res.GetExecution(), nil
+}
