@@ -48,7 +48,7 @@ export function parseOverrideKey(key: string): string {
     throw new KitaruUsageError(
       `Override key '${key}' targets a wait, and waits cannot be overridden or pre-populated on replay. ` +
         "Every wait the replayed execution reaches is a new pending wait: resolve it with " +
-        "`kitaru executions input <exec_id> --value ...` (SDK: `client.executions.input(exec_id, wait=..., value=...)`).",
+        "`kitaru executions input <exec_id> --value ...` (client: `client.executions.input(execId, { wait, value })`).",
       { metadata: { key, waitName } },
     );
   }
