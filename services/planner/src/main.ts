@@ -1,5 +1,4 @@
-import { KitaruError } from "../../../clients/ts/src/errors/index.ts";
-import { parseServiceCommand } from "../../transport/src/service-config.ts";
+import { runServiceProcess } from "../../transport/src/service-process.ts";
 import { PlannerConfigSchema, plannerSettings } from "./config.ts";
 import { startPlanner } from "./planner-server.ts";
 
@@ -18,32 +17,15 @@ Options (flag, environment variable, default):
 
 /** `kitaru planner ...`: starts a planner and serves until SIGINT/SIGTERM. */
 export async function main(argv: readonly string[]): Promise<void> {
-  let command;
-  try {
-    command = parseServiceCommand(argv, { schema: PlannerConfigSchema, settings: plannerSettings, help: HELP, env: process.env });
-  } catch (error) {
-    fail(KitaruError.isKitaruError(error) ? error.message : String(error));
-  }
-  if (command.kind === "help") {
-    process.stdout.write(command.text);
-    return;
-  }
-  const { config } = command;
-  const planner = await startPlanner(config);
-  log(`serving kitaru.planner.v1.PlannerService on ${planner.address} (runner ${config.runnerUrl})`);
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", () => resolve());
-    process.once("SIGTERM", () => resolve());
+  await runServiceProcess(argv, {
+    name: "planner",
+    help: HELP,
+    schema: PlannerConfigSchema,
+    settings: plannerSettings,
+    async start(config, log) {
+      const planner = await startPlanner(config);
+      log(`serving kitaru.planner.v1.PlannerService on ${planner.address} (runner ${config.runnerUrl})`);
+      return planner;
+    },
   });
-  log("shutting down");
-  await planner.stop();
-}
-
-function log(message: string): void {
-  process.stderr.write(`[kitaru planner] ${message}\n`);
-}
-
-function fail(message: string): never {
-  process.stderr.write(`Error: ${message}\n`);
-  process.exit(2);
 }

@@ -1,7 +1,6 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { KitaruError } from "../../../clients/ts/src/errors/index.ts";
-import { parseServiceCommand } from "../../transport/src/service-config.ts";
+import { runServiceProcess } from "../../transport/src/service-process.ts";
 import { RunnerConfigSchema, runnerSettings } from "./config.ts";
 import { FlowRegistry } from "./engine/flow-registry.ts";
 import { startRunner } from "./runner-server.ts";
@@ -27,64 +26,45 @@ Options (flag, environment variable, default):
   -h, --help
 `;
 
-/** `kitaru runner ...`: starts a runner and serves until SIGINT/SIGTERM. */
+/** `kitaru runner ...`: starts a runner and serves until SIGINT/SIGTERM, then hands its executions back. */
 export async function main(argv: readonly string[]): Promise<void> {
-  let command;
-  try {
-    command = parseServiceCommand(argv, { schema: RunnerConfigSchema, settings: runnerSettings, help: HELP, env: process.env });
-  } catch (error) {
-    fail(KitaruError.isKitaruError(error) ? error.message : String(error));
-  }
-  if (command.kind === "help") {
-    process.stdout.write(command.text);
-    return;
-  }
-  const { config } = command;
-
-  let localDatabase: { uri: string; stop(): Promise<void> } | undefined;
-  let uri = config.mongodbUri;
-  if (uri === undefined) {
-    const { startFerretDB } = await import("../../../scripts/ferretdb/start.mjs");
-    localDatabase = await startFerretDB({ dataDir: path.join(REPO_ROOT, ".cache", "kitaru-data") });
-    uri = localDatabase.uri;
-    log(`MONGODB_URI is not set: started a local FerretDB at ${uri} (data in .cache/kitaru-data)`);
-  }
-  const flows = await FlowRegistry.fromModule(config.flows);
-  const store = await MongoExecutionStore.connect({ uri, database: config.database });
-  const runner = await startRunner({
-    store,
-    flows,
-    host: config.host,
-    port: config.port,
-    scheduler: {
-      leaseTtlMs: config.leaseTtlMs,
-      heartbeatMs: config.heartbeatMs,
-      pollMs: config.pollMs,
-      maxConcurrent: config.maxConcurrent,
+  await runServiceProcess(argv, {
+    name: "runner",
+    help: HELP,
+    schema: RunnerConfigSchema,
+    settings: runnerSettings,
+    async start(config, log) {
+      let localDatabase: { uri: string; stop(): Promise<void> } | undefined;
+      let uri = config.mongodbUri;
+      if (uri === undefined) {
+        const { startFerretDB } = await import("../../../scripts/ferretdb/start.mjs");
+        localDatabase = await startFerretDB({ dataDir: path.join(REPO_ROOT, ".cache", "kitaru-data") });
+        uri = localDatabase.uri;
+        log(`MONGODB_URI is not set: started a local FerretDB at ${uri} (data in .cache/kitaru-data)`);
+      }
+      const flows = await FlowRegistry.fromModule(config.flows);
+      const store = await MongoExecutionStore.connect({ uri, database: config.database });
+      const runner = await startRunner({
+        store,
+        flows,
+        host: config.host,
+        port: config.port,
+        scheduler: {
+          leaseTtlMs: config.leaseTtlMs,
+          heartbeatMs: config.heartbeatMs,
+          pollMs: config.pollMs,
+          maxConcurrent: config.maxConcurrent,
+        },
+      });
+      log(`runner ${runner.runnerId} serving kitaru.runner.v1.RunnerService on ${runner.address} (database '${config.database}'; flows: ${flows.names.join(", ")})`);
+      return {
+        async stop() {
+          log("handing running executions back");
+          await runner.stop();
+          await store.close();
+          await localDatabase?.stop();
+        },
+      };
     },
   });
-  log(`runner ${runner.runnerId} serving kitaru.runner.v1.RunnerService on ${runner.address} (database '${config.database}'; flows: ${flows.names.join(", ")})`);
-
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      log(`${signal}: handing running executions back and shutting down`);
-      resolve();
-    };
-    process.once("SIGINT", () => shutdown("SIGINT"));
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-  });
-  await runner.stop();
-  await store.close();
-  await localDatabase?.stop();
-  // The caller (`kitaru` CLI main) exits the process: checkpoint code the
-  // shutdown abandoned may still hold timers.
-}
-
-function log(message: string): void {
-  process.stderr.write(`[kitaru runner] ${message}\n`);
-}
-
-function fail(message: string): never {
-  process.stderr.write(`Error: ${message}\n`);
-  process.exit(2);
 }

@@ -1,0 +1,41 @@
+import type { z } from "zod";
+import { KitaruError } from "../../../clients/ts/src/errors/index.ts";
+import { parseServiceCommand } from "./service-config.ts";
+
+/** A service as a process: its command line, how to start it, and how to stop it. */
+export interface ServiceProcess<S extends z.ZodType> {
+  /** "runner" or "planner": prefixes log lines. */
+  readonly name: string;
+  readonly help: string;
+  readonly schema: S;
+  readonly settings: Readonly<Record<string, { readonly flag: string; readonly env: string }>>;
+  /** Starts serving; returns how to stop. `log` writes one line to stderr. */
+  start(config: z.output<S>, log: (message: string) => void): Promise<{ stop(): Promise<void> }>;
+}
+
+/**
+ * Runs a service from its command line until SIGINT or SIGTERM, then stops it
+ * gracefully. A bad flag or setting exits with code 2 and a message naming it.
+ * Returns once the service has stopped; the caller exits the process.
+ */
+export async function runServiceProcess<S extends z.ZodType>(argv: readonly string[], service: ServiceProcess<S>): Promise<void> {
+  const log = (message: string) => process.stderr.write(`[kitaru ${service.name}] ${message}\n`);
+  let command;
+  try {
+    command = parseServiceCommand(argv, { schema: service.schema, settings: service.settings, help: service.help, env: process.env });
+  } catch (error) {
+    process.stderr.write(`Error: ${KitaruError.isKitaruError(error) ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+  if (command.kind === "help") {
+    process.stdout.write(command.text);
+    return;
+  }
+  const running = await service.start(command.config, log);
+  const signal = await new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
+  log(`${signal}: shutting down`);
+  await running.stop();
+}
