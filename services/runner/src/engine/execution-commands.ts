@@ -7,6 +7,7 @@ import {
 import { toJsonValue, type JsonObject, type JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type { ExecutionRecord, ExecutionState, ExecutionStatus, WaitRecord } from "../store/records.ts";
+import { crashPoint } from "./crash-points.ts";
 import type { ExecutionEventBus } from "./execution-events.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
@@ -112,6 +113,7 @@ export class ExecutionCommands {
       at,
     });
     if (!won) throw alreadyResolved(execution, wait);
+    crashPoint("after-wait-resolution");
     const resolved = (await this.#store.listWaits(execId)).find((w) => w.name === wait.name) ?? wait;
     this.#bus.publish({ kind: "wait_resolved", execId, at, wait: resolved });
     await this.#transition(execId, (state) =>

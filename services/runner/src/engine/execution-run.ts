@@ -13,6 +13,7 @@ import type {
   WaitResolution,
 } from "../store/records.ts";
 import { runAttempts } from "./checkpoint-attempts.ts";
+import { crashPoint } from "./crash-points.ts";
 import { checkOutputs, parseWaitValue } from "./durable-values.ts";
 import { asRuntimeError, divergenceError, failureOf, isBackendError, markFailingCall, messageOf, typeName } from "./run-failures.ts";
 import type { ExecutionEventBus } from "./execution-events.ts";
@@ -230,7 +231,7 @@ export class ExecutionRun implements FlowRuntime {
         createdAt: new Date(),
       };
       this.#waits.set(name, wait);
-      this.#track(this.#init.store.recordWait(wait)).then(
+      this.#track(this.#init.store.recordWait(wait).then(() => crashPoint("after-wait-recorded"))).then(
         () => this.#publish({ kind: "wait_pending", execId: this.#execId, at: new Date(), wait }),
         () => undefined,
       );
@@ -332,11 +333,13 @@ export class ExecutionRun implements FlowRuntime {
     }
     const json = JSON.stringify(outcome.value);
     const record: CallRecord = { ...base, status: "completed", output: await this.#init.store.storePayload(json) };
+    crashPoint("before-checkpoint-commit");
     const existing = await this.#init.store.recordCall(record);
     if (existing !== undefined) {
       // Another runner recorded this call first (we were fenced, or recovery raced): its output is the durable one.
       return JSON.parse(await this.#init.store.loadPayload(existing.output ?? { kind: "inline", json: "null" }));
     }
+    crashPoint("after-checkpoint-commit");
     this.#journal.set(invocationId, record);
     this.#publish({ kind: "call_completed", execId: this.#execId, at: record.endedAt, call: record });
     return outcome.value;
@@ -434,6 +437,7 @@ export class ExecutionRun implements FlowRuntime {
         return this.#fail(error);
       }
       const payload = await store.storePayload(JSON.stringify(result));
+      crashPoint("before-terminal-write");
       const state = await this.#transition({ ...base, kind: "completed", status: "completed", result: payload, endedAt: base.at });
       return state === undefined ? { kind: "stopped", reason: "fenced" } : { kind: "completed", state };
     }
@@ -443,6 +447,7 @@ export class ExecutionRun implements FlowRuntime {
   async #fail(error: unknown): Promise<RunOutcome> {
     const at = new Date();
     const failure = failureOf(error);
+    crashPoint("before-terminal-write");
     const state = await this.#transition({
       kind: "failed",
       status: "failed",

@@ -1,5 +1,6 @@
 import type { ExecutionStore } from "../store/execution-store.ts";
-import type { ExecutionRecord, ExecutionState } from "../store/records.ts";
+import type { ExecutionRecord, ExecutionState, WaitRecord } from "../store/records.ts";
+import { crashPoint } from "./crash-points.ts";
 import type { ExecutionEvent, ExecutionEventBus } from "./execution-events.ts";
 import { ExecutionRun, type RunOutcome } from "./execution-run.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
@@ -26,6 +27,9 @@ export const defaultSchedulerOptions: Omit<SchedulerOptions, "runnerId"> = {
   pollMs: 250,
   maxConcurrent: 64,
 };
+
+/** Waiting executions checked per sweep for an input nobody acted on (see `#resumeMissedInputs`). */
+const SWEEP_PAGE = 50;
 
 interface ActiveRun {
   readonly run: ExecutionRun;
@@ -57,6 +61,10 @@ export class Scheduler {
   #pollTimer: NodeJS.Timeout | undefined;
   #polling = false;
   #currentPoll: Promise<void> = Promise.resolve();
+  /** When the next sweep for missed resumes may start; pushed to the end of the running one. */
+  #nextSweepAt = 0;
+  #sweepAfter: { createdAt: Date; execId: string } | undefined;
+  #currentSweep: Promise<void> = Promise.resolve();
   #stopped = true;
   #unsubscribe: (() => void) | undefined;
 
@@ -92,6 +100,7 @@ export class Scheduler {
     this.#unsubscribe?.();
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
     await this.#currentPoll;
+    await this.#currentSweep;
     await Promise.allSettled([...this.#claims]);
     for (const active of this.#active.values()) active.run.stop("shutdown");
     // The ends *and* their hand-back writes: the caller closes the store next.
@@ -142,6 +151,12 @@ export class Scheduler {
           await this.#tryClaim(execId);
         }
       }
+      if (Date.now() >= this.#nextSweepAt) {
+        this.#nextSweepAt = Number.POSITIVE_INFINITY;
+        this.#currentSweep = this.#resumeMissedInputs()
+          .catch((error: unknown) => this.#onError("looking for waiting executions to resume failed", error))
+          .finally(() => (this.#nextSweepAt = Date.now() + this.#options.leaseTtlMs));
+      }
     } catch (error) {
       this.#onError("polling for executions failed", error);
     } finally {
@@ -173,6 +188,7 @@ export class Scheduler {
         },
       });
       if (claim === undefined) return; // someone else changed it first
+      crashPoint("after-claim");
       await this.#run(execution, claim);
     } catch (error) {
       this.#onError(`claiming execution ${execId} failed`, error);
@@ -274,6 +290,37 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Resumes waiting executions whose input was accepted but never acted on.
+   * `resolveWait` inserts the resolution and then appends `resumed`: when the
+   * process serving the input dies in between (or a holder dies right after
+   * its `waiting` transition, before it looks for an input that raced it), the
+   * execution stays `waiting` with its answer recorded, and since a waiting
+   * execution has no holder and no lease, nothing else would ever look at it.
+   * Each sweep (one per lease TTL, off the claim path) checks one page of
+   * waiting executions, continuing where the previous sweep stopped.
+   */
+  async #resumeMissedInputs(): Promise<void> {
+    const page = await this.#store.listExecutions({ status: "waiting", limit: SWEEP_PAGE, after: this.#sweepAfter });
+    const last = page.at(-1);
+    this.#sweepAfter = page.length < SWEEP_PAGE || last === undefined ? undefined : { createdAt: last.createdAt, execId: last.execId };
+    for (const { execId, state } of page) {
+      if (this.#stopped) return;
+      if (!missedResume(state, await this.#store.listWaits(execId))) continue;
+      // The page holds the cached state: resume only if it is still the latest one (the append is a compare-and-set on it).
+      const current = await this.#store.getExecution(execId);
+      if (current === undefined || current.state.seq !== state.seq) continue;
+      const resumed = await this.#store.appendTransition(execId, current.state, {
+        kind: "resumed",
+        status: "running",
+        generation: current.state.generation,
+        metadata: current.state.metadata,
+        at: new Date(),
+      });
+      if (resumed) this.#bus.publish({ kind: "status_changed", execId, at: resumed.at, state: resumed });
+    }
+  }
+
   /** Hands an execution back unclaimed so any runner may continue it. */
   async #release(execId: string, claim: ExecutionState): Promise<void> {
     try {
@@ -289,4 +336,19 @@ export class Scheduler {
       this.#onError(`releasing execution ${execId} failed; it continues after its lease expires`, error);
     }
   }
+}
+
+/**
+ * Whether a waiting execution holds an accepted input that should have resumed
+ * it. Either every recorded wait is resolved (a run records each wait before it
+ * suspends, so the body cannot be blocked on any of them), or a resolution is
+ * newer than the `waiting` transition (the run that suspended consumed only
+ * resolutions made before its `waiting` time; like leases, this trusts the
+ * runners' clocks to agree to well within a lease TTL, and a skewed clock costs
+ * at most a spurious resume: one replay of the body from its journal).
+ * Aborted waits are left alone: an abort cancels, it does not resume.
+ */
+function missedResume(state: ExecutionState, waits: readonly WaitRecord[]): boolean {
+  if (state.status !== "waiting" || waits.length === 0 || waits.some((w) => w.resolution?.kind === "abort")) return false;
+  return waits.every((w) => w.resolution !== undefined) || waits.some((w) => w.resolution !== undefined && w.resolution.at > state.at);
 }

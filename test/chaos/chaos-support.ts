@@ -1,0 +1,48 @@
+/**
+ * Helpers of the chaos suite: runner children with crash points armed, and a
+ * seeded random source so a failing run can be repeated.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
+
+/** The flows module the chaos children load. */
+export const CHAOS_FLOWS = fileURLToPath(new URL("../fixtures/flows/chaos-flows.ts", import.meta.url));
+
+/**
+ * Starts a `kitaru runner` child with `KITARU_CRASH_POINTS=crashPoints` (empty:
+ * none armed, even when the test process itself has the variable set).
+ * `startChildRunner` spawns synchronously, before its first await, so the
+ * variable is set for that one spawn only and restored before anything else runs.
+ */
+export function startArmedChild(options: { uri: string; database: string; leaseTtlMs?: number }, crashPoints = ""): Promise<ChildRunner> {
+  const saved = process.env.KITARU_CRASH_POINTS;
+  process.env.KITARU_CRASH_POINTS = crashPoints;
+  try {
+    return startChildRunner({ flowsModule: CHAOS_FLOWS, ...options });
+  } finally {
+    if (saved === undefined) delete process.env.KITARU_CRASH_POINTS;
+    else process.env.KITARU_CRASH_POINTS = saved;
+  }
+}
+
+/** A small seeded PRNG (mulberry32): the same seed gives the same kill schedule choices. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Resolves after `ms` without keeping the process alive. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** `promise`, or `fallback` after `ms`. */
+export function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  return Promise.race([promise, sleep(ms).then(() => fallback)]);
+}
