@@ -26,7 +26,6 @@ import { jsonValue } from "../runner/rpc-helpers.ts";
 import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
 import { chaosPipelineResult, markerRuns, pipelineIds } from "../fixtures/flows/chaos-flows.ts";
 import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
-import { eventually } from "../support/runner-env.ts";
 import { seededRandom, sleep, startArmedChild } from "./chaos-support.ts";
 
 const KILLS = Number(process.env.KITARU_CHAOS_KILLS || 20);

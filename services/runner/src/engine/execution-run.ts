@@ -24,7 +24,7 @@ import type { ReplayGuard } from "./replay-guard.ts";
 
 /** How a run ended, from the point of view of the runner that held it. */
 export type RunOutcome =
-  | { readonly kind: "completed" | "failed" | "waiting"; readonly state: ExecutionState }
+  | { readonly kind: "completed" | "failed" | "waiting" | "cancelled"; readonly state: ExecutionState }
   /** The run gave the execution up without a terminal write: see `reason`. */
   | { readonly kind: "stopped"; readonly reason: StopReason };
 
@@ -51,6 +51,8 @@ type Ending =
   | { readonly kind: "returned"; readonly value: unknown }
   | { readonly kind: "threw"; readonly error: unknown }
   | { readonly kind: "suspend" }
+  /** A wait the body reached was aborted: the execution ends cancelled. */
+  | { readonly kind: "aborted" }
   | { readonly kind: "stop"; readonly reason: StopReason };
 
 /** Flush buffered reused-call records once this many accumulate. */
@@ -149,7 +151,7 @@ export class ExecutionRun implements FlowRuntime {
     const pending = this.#pendingWaits.get(waitName);
     if (pending === undefined || this.#ended) return;
     if (resolution.kind === "abort") {
-      this.stop("cancelled");
+      this.#end({ kind: "aborted" });
       return;
     }
     this.#pendingWaits.delete(waitName);
@@ -213,7 +215,7 @@ export class ExecutionRun implements FlowRuntime {
       );
     }
     if (resolution?.kind === "abort") {
-      this.stop("cancelled");
+      this.#end({ kind: "aborted" });
       return new Promise(() => undefined);
     }
     const promise = new Promise<JsonValue>((resolve) => {
@@ -418,6 +420,12 @@ export class ExecutionRun implements FlowRuntime {
     await this.#flushReused();
     const { store } = this.#init;
     const base = { generation: this.#generation, metadata: this.#metadataText(), at: new Date() };
+    if (ending.kind === "aborted") {
+      // Usually abortWait has cancelled the execution already and this append loses;
+      // it wins when abortWait's process died between the abort and the cancel.
+      const cancelled = await this.#transition({ ...base, kind: "cancelled", status: "cancelled", endedAt: base.at });
+      return cancelled === undefined ? { kind: "stopped", reason: "cancelled" } : { kind: "cancelled", state: cancelled };
+    }
     if (ending.kind === "suspend") {
       const waiting = await this.#transition({ ...base, kind: "waiting", status: "waiting" });
       if (waiting === undefined) return { kind: "stopped", reason: "fenced" };

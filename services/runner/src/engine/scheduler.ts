@@ -291,7 +291,7 @@ export class Scheduler {
   }
 
   /**
-   * Resumes waiting executions whose input was accepted but never acted on.
+   * Resumes (or, after an abort, cancels) waiting executions whose input was accepted but never acted on.
    * `resolveWait` inserts the resolution and then appends `resumed`: when the
    * process serving the input dies in between (or a holder dies right after
    * its `waiting` transition, before it looks for an input that raced it), the
@@ -306,18 +306,21 @@ export class Scheduler {
     this.#sweepAfter = page.length < SWEEP_PAGE || last === undefined ? undefined : { createdAt: last.createdAt, execId: last.execId };
     for (const { execId, state } of page) {
       if (this.#stopped) return;
-      if (!missedResume(state, await this.#store.listWaits(execId))) continue;
-      // The page holds the cached state: resume only if it is still the latest one (the append is a compare-and-set on it).
+      const missed = missedInput(state, await this.#store.listWaits(execId));
+      if (missed === undefined) continue;
+      // The page holds the cached state: act only if it is still the latest one (the append is a compare-and-set on it).
       const current = await this.#store.getExecution(execId);
       if (current === undefined || current.state.seq !== state.seq) continue;
-      const resumed = await this.#store.appendTransition(execId, current.state, {
-        kind: "resumed",
-        status: "running",
+      const at = new Date();
+      const next = await this.#store.appendTransition(execId, current.state, {
+        kind: missed === "abort" ? "cancelled" : "resumed",
+        status: missed === "abort" ? "cancelled" : "running",
         generation: current.state.generation,
         metadata: current.state.metadata,
-        at: new Date(),
+        at,
+        ...(missed === "abort" ? { endedAt: at } : {}),
       });
-      if (resumed) this.#bus.publish({ kind: "status_changed", execId, at: resumed.at, state: resumed });
+      if (next) this.#bus.publish({ kind: "status_changed", execId, at: next.at, state: next });
     }
   }
 
@@ -339,16 +342,21 @@ export class Scheduler {
 }
 
 /**
- * Whether a waiting execution holds an accepted input that should have resumed
- * it. Either every recorded wait is resolved (a run records each wait before it
- * suspends, so the body cannot be blocked on any of them), or a resolution is
- * newer than the `waiting` transition (the run that suspended consumed only
- * resolutions made before its `waiting` time; like leases, this trusts the
- * runners' clocks to agree to well within a lease TTL, and a skewed clock costs
- * at most a spurious resume: one replay of the body from its journal).
- * Aborted waits are left alone: an abort cancels, it does not resume.
+ * The input a waiting execution holds but was never acted on, if any.
+ *
+ * - "abort": a wait was aborted (`abortWait` records the abort, then cancels;
+ *   its process may have died in between). An abort always cancels.
+ * - "resume": every recorded wait is resolved (a run records each wait before
+ *   it suspends, so the body cannot be blocked on any of them), or a
+ *   resolution is newer than the `waiting` transition (the run that suspended
+ *   consumed only resolutions made before its `waiting` time; like leases,
+ *   this trusts the runners' clocks to agree to well within a lease TTL, and a
+ *   skewed clock costs at most a spurious resume: one replay of the body from
+ *   its journal).
  */
-function missedResume(state: ExecutionState, waits: readonly WaitRecord[]): boolean {
-  if (state.status !== "waiting" || waits.length === 0 || waits.some((w) => w.resolution?.kind === "abort")) return false;
-  return waits.every((w) => w.resolution !== undefined) || waits.some((w) => w.resolution !== undefined && w.resolution.at > state.at);
+function missedInput(state: ExecutionState, waits: readonly WaitRecord[]): "resume" | "abort" | undefined {
+  if (state.status !== "waiting" || waits.length === 0) return undefined;
+  if (waits.some((w) => w.resolution?.kind === "abort")) return "abort";
+  const resolved = waits.every((w) => w.resolution !== undefined) || waits.some((w) => w.resolution !== undefined && w.resolution.at > state.at);
+  return resolved ? "resume" : undefined;
 }
