@@ -11,6 +11,7 @@ import type { FlowRegistry } from "./engine/flow-registry.ts";
 import { newRunnerId } from "./engine/ids.ts";
 import { defaultSchedulerOptions, type SchedulerOptions } from "./engine/scheduler.ts";
 import { RunnerEngine } from "./runner-engine.ts";
+import { databaseErrors } from "./server/database-errors.ts";
 import { runnerServiceHandlers } from "./server/runner-service.ts";
 import type { ExecutionStore } from "./store/execution-store.ts";
 
@@ -56,6 +57,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     logger,
+    interceptors: [databaseErrors],
     services: [...services, ...createReflectionServices(services.map((s) => s.service))],
   });
   engine.start();
