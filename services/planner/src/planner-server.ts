@@ -4,6 +4,7 @@ import {
   createReflectionServices,
   defineService,
   HealthStatus,
+  serviceLogger,
   startGrpcServer,
   type TransportLogger,
 } from "../../transport/src/index.ts";
@@ -36,10 +37,7 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
   const runner = new RunnerClient({ runnerUrl: options.runnerUrl, timeoutMs: options.runnerTimeoutMs ?? 10_000 });
   const health = new HealthStatus({ "": "SERVING", [PlannerService.typeName]: "SERVING" });
   const services = [defineService(PlannerService, plannerServiceHandlers(runner)), createHealthService(health)];
-  const logger = options.logger ?? {
-    error: (message: string, fields: Readonly<Record<string, unknown>>) => console.error(`[kitaru planner] ${message}`, fields),
-    warn: (message: string, fields: Readonly<Record<string, unknown>>) => console.warn(`[kitaru planner] ${message}`, fields),
-  };
+  const logger = options.logger ?? serviceLogger("planner");
   const server = await startGrpcServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,

@@ -4,6 +4,7 @@ import {
   createReflectionServices,
   defineService,
   HealthStatus,
+  serviceLogger,
   startGrpcServer,
   type TransportLogger,
 } from "../../transport/src/index.ts";
@@ -40,10 +41,7 @@ export interface RunningRunner {
 
 /** Starts the runner engine and serves RunnerService, health and reflection over gRPC. */
 export async function startRunner(options: StartRunnerOptions): Promise<RunningRunner> {
-  const logger = options.logger ?? {
-    error: (message: string, fields: Readonly<Record<string, unknown>>) => console.error(`[kitaru runner] ${message}`, fields),
-    warn: (message: string, fields: Readonly<Record<string, unknown>>) => console.warn(`[kitaru runner] ${message}`, fields),
-  };
+  const logger = options.logger ?? serviceLogger("runner");
   const runnerId = options.scheduler?.runnerId ?? newRunnerId();
   const engine = new RunnerEngine({
     store: options.store,

@@ -34,7 +34,7 @@ export type { ServingStatus } from "./health.ts";
 export { createReflectionServices } from "./reflection.ts";
 export { applyInterceptors } from "./interceptor.ts";
 export type { Interceptor, Next, CallInput } from "./interceptor.ts";
-export { consoleLogger } from "./logger.ts";
+export { consoleLogger, serviceLogger } from "./logger.ts";
 export type { TransportLogger } from "./logger.ts";
 // Library-facing: the trailer name, for raw grpc-js clients reading rich errors.
 export { STATUS_DETAILS_KEY } from "./call-handlers.ts";

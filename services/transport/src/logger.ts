@@ -20,3 +20,11 @@ export const consoleLogger: TransportLogger = {
   error: (message, fields) => console.error(message, fields),
   warn: (message, fields) => console.warn(message, fields),
 };
+
+/** A console {@link TransportLogger} whose lines start with `[kitaru <service>]`. */
+export function serviceLogger(service: string): TransportLogger {
+  return {
+    error: (message, fields) => console.error(`[kitaru ${service}] ${message}`, fields),
+    warn: (message, fields) => console.warn(`[kitaru ${service}] ${message}`, fields),
+  };
+}
