@@ -1,7 +1,5 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
@@ -11,19 +9,10 @@ import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";
+import { grpcurlPath } from "../support/grpcurl.ts";
 
 const run = promisify(execFile);
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-/** $GRPCURL, or the binary scripts/install-grpcurl.sh installs (and prints); never skipped. */
-async function grpcurlPath(): Promise<string> {
-  const fromEnv = process.env["GRPCURL"];
-  if (fromEnv) return fromEnv;
-  const { stdout } = await run("bash", [`${repoRoot}scripts/install-grpcurl.sh`], { timeout: 600_000 });
-  const path = stdout.trim();
-  assert.ok(existsSync(path), `install-grpcurl.sh printed ${path}, which does not exist`);
-  return path;
-}
 
 interface ExecutionJson {
   execId: string;

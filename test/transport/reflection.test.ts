@@ -1,8 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
@@ -13,22 +11,10 @@ import { startGrpcServer, type RunningGrpcServer } from "../../services/transpor
 import { createHealthService, HealthStatus } from "../../services/transport/src/health.ts";
 import { createReflectionServices } from "../../services/transport/src/reflection.ts";
 import { createTestRunner, KNOWN_EXEC_ID } from "./runner-fixture.ts";
+import { grpcurlPath } from "../support/grpcurl.ts";
 
 const run = promisify(execFile);
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-/**
- * The grpcurl binary: $GRPCURL, or the one scripts/install-grpcurl.sh
- * installs (it runs here when needed; the test never skips for lack of it).
- */
-async function grpcurlPath(): Promise<string> {
-  const fromEnv = process.env["GRPCURL"];
-  if (fromEnv) return fromEnv;
-  const { stdout } = await run("bash", [`${repoRoot}scripts/install-grpcurl.sh`], { timeout: 600_000 });
-  const path = stdout.trim();
-  assert.ok(existsSync(path), `install-grpcurl.sh printed ${path}, which does not exist`);
-  return path;
-}
 
 /** Starts RunnerService + Health + reflection; `reflectionVersions` picks which reflection services to serve. */
 async function startServer(reflectionVersions: readonly ("v1" | "v1alpha")[]): Promise<RunningGrpcServer> {
