@@ -107,14 +107,11 @@ export class ExecutionCommands {
       );
     }
     const at = new Date();
-    const won = await this.#store.resolveWait(execId, wait.name, {
-      kind: "value",
-      value: await this.#store.storePayload(JSON.stringify(json)),
-      at,
-    });
+    const resolution = { kind: "value" as const, value: await this.#store.storePayload(JSON.stringify(json)), at };
+    const won = await this.#store.resolveWait(execId, wait.name, resolution);
     if (!won) throw alreadyResolved(execution, wait);
     crashPoint("after-wait-resolution");
-    const resolved = (await this.#store.listWaits(execId)).find((w) => w.name === wait.name) ?? wait;
+    const resolved: WaitRecord = { ...wait, resolution };
     this.#bus.publish({ kind: "wait_resolved", execId, at, wait: resolved });
     await this.#transition(execId, (state) =>
       state.status === "waiting" ? { kind: "resumed", status: "running", generation: state.generation, metadata: state.metadata, at: new Date() } : "no-op",
