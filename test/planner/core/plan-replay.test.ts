@@ -45,6 +45,13 @@ const repeated = buildSource([
   call("combine", { data: ["search", "search_2", "search_3"] }),
 ]);
 
+/** One checkpoint called twice under explicit invocation IDs: its name is no invocation ID. */
+const explicitPair = buildSource([
+  call("write", { id: "write-a" }),
+  call("write", { id: "write-b" }),
+  call("merge", { data: ["write-a", "write-b"] }),
+]);
+
 interface PlanCase {
   readonly name: string;
   readonly source: SourceExecution;
@@ -142,6 +149,31 @@ const planCases: PlanCase[] = [
     roots: ["search_2"],
     reexecute: ["search_2", "combine"],
     reuse: ["search", "search_3"],
+  },
+  {
+    name: "a repeated checkpoint's name selects its first call (its invocation ID)",
+    source: repeated,
+    request: { from: "search" },
+    roots: ["search"],
+    reexecute: ["search", "combine"],
+    reuse: ["search_2", "search_3"],
+  },
+  {
+    name: "a repeated checkpoint's name as override key overrides its first call",
+    source: repeated,
+    request: { from: "combine", overrides: { "checkpoint.search": "edited" } },
+    roots: ["combine"],
+    reexecute: ["combine"],
+    reuse: ["search", "search_2", "search_3"],
+    consumers: { "checkpoint.search": ["combine"] },
+  },
+  {
+    name: "a call ID wins over an invocation ID and a name that look the same",
+    source: buildSource([call("c2"), call("other"), call("last", { data: ["c2", "other"] })]),
+    request: { from: "c2" },
+    roots: ["other"],
+    reexecute: ["other", "last"],
+    reuse: ["c2"],
   },
   {
     name: "repeated checkpoint selected by call ID",
@@ -395,26 +427,25 @@ const errorCases: ErrorCase[] = [
     message: /matches ' write_draft'/,
   },
   {
-    name: "6. a name called several times is ambiguous",
-    source: repeated,
-    request: { from: "search" },
+    name: "6. a name shared by calls with explicit IDs is ambiguous, and the error names what selects each",
+    source: explicitPair,
+    request: { from: "write" },
     type: KitaruStateError,
     message:
-      "The checkpoint selector 'search' (given as `from`) is ambiguous in execution 'kr-a8f3c2d4e5': it matches 3 checkpoint calls " +
-      "(invocation IDs: search, search_2, search_3; call IDs: c1, c2, c3). Select one of them by its invocation ID or call ID.",
+      "The checkpoint selector 'write' (given as `from`) is ambiguous in execution 'kr-a8f3c2d4e5': 2 calls of checkpoint 'write' " +
+      "were recorded, and none has it as invocation ID. Select one by invocation ID ('write-a', 'write-b') or by call ID ('c1', 'c2').",
     metadata: {
       execId: "kr-a8f3c2d4e5",
-      selector: "search",
+      selector: "write",
       source: "from",
-      matchCount: "3",
-      invocationIds: "search,search_2,search_3",
-      callIds: "c1,c2,c3",
+      matchCount: "2",
+      invocationIds: "write-a,write-b",
+      callIds: "c1,c2",
     },
     check: (e) =>
       assert.deepEqual(e.selector?.candidates, [
-        { name: "search", invocationId: "search", callId: "c1" },
-        { name: "search", invocationId: "search_2", callId: "c2" },
-        { name: "search", invocationId: "search_3", callId: "c3" },
+        { name: "write", invocationId: "write-a", callId: "c1" },
+        { name: "write", invocationId: "write-b", callId: "c2" },
       ]),
   },
   {
@@ -432,11 +463,11 @@ const errorCases: ErrorCase[] = [
   },
   {
     name: "7. an ambiguous override selector",
-    source: repeated,
-    request: { from: "combine", overrides: { "checkpoint.search": "x" } },
+    source: explicitPair,
+    request: { from: "merge", overrides: { "checkpoint.write": "x" } },
     type: KitaruStateError,
-    message: /'search' \(from override 'checkpoint\.search'\) is ambiguous/,
-    check: (e) => assert.equal(e.selector?.candidates.length, 3),
+    message: /'write' \(from override 'checkpoint\.write'\) is ambiguous/,
+    check: (e) => assert.equal(e.selector?.candidates.length, 2),
   },
   {
     name: "7. a multi-output target needs a single output",

@@ -1,11 +1,15 @@
 /**
- * Resolves a checkpoint selector (a name, invocation ID or call ID) to one
+ * Resolves a checkpoint selector (a call ID, invocation ID or name) to one
  * recorded call.
  *
- * Contract §2 item 6: the selector is matched exactly against all three
- * fields of every call. One matching call resolves; none or several is a
- * {@link KitaruStateError} carrying a {@link SelectorResolution}. A name
- * called twice is ambiguous; its invocation IDs and call IDs are not.
+ * Contract §2 item 6: the selector is matched exactly (not trimmed), most
+ * specific first: the call whose call ID equals it, else the call whose
+ * invocation ID equals it (both are unique within an execution), else the
+ * calls whose checkpoint name equals it. So a checkpoint called three times
+ * (invocation IDs `branch`, `branch_2`, `branch_3`) is selected by `branch`
+ * (the first call); a name is ambiguous only when no invocation ID equals it,
+ * e.g. calls given explicit IDs `write-a` and `write-b`. None, or several by
+ * name, is a {@link KitaruStateError} carrying a `SelectorResolution`.
  *
  * @module
  */
@@ -14,15 +18,17 @@ import type { CallCandidate } from "../../../../clients/ts/src/errors/kitaru-err
 import type { RecordedCall } from "./source-execution.ts";
 
 /**
- * Maps every name, invocation ID and call ID to the indices of the calls
- * carrying it (each call listed once per key, in issue order).
+ * The calls of one execution indexed by call ID, invocation ID and name.
  *
  * Built once per plan so that resolving k selectors costs O(calls + k), not O(calls * k).
  */
 export interface SelectorIndex {
   readonly execId: string;
   readonly calls: readonly RecordedCall[];
-  readonly matches: ReadonlyMap<string, readonly number[]>;
+  readonly byCallId: ReadonlyMap<string, number>;
+  readonly byInvocationId: ReadonlyMap<string, number>;
+  /** Every call of a name, in issue order. */
+  readonly byName: ReadonlyMap<string, readonly number[]>;
 }
 
 /** Where a selector came from, for messages: `from` or the override key. */
@@ -32,34 +38,40 @@ export interface SelectorSource {
   readonly source: string;
 }
 
-/** Indexes the calls of one execution by name, invocation ID and call ID. */
+/** Indexes the calls of one execution by call ID, invocation ID and name. */
 export function createSelectorIndex(execId: string, calls: readonly RecordedCall[]): SelectorIndex {
-  const matches = new Map<string, number[]>();
+  const byCallId = new Map<string, number>();
+  const byInvocationId = new Map<string, number>();
+  const byName = new Map<string, number[]>();
   calls.forEach((call, index) => {
-    for (const key of [call.name, call.invocationId, call.callId]) {
-      const list = matches.get(key);
-      if (list === undefined) matches.set(key, [index]);
-      else if (list[list.length - 1] !== index) list.push(index);
-    }
+    if (!byCallId.has(call.callId)) byCallId.set(call.callId, index);
+    if (!byInvocationId.has(call.invocationId)) byInvocationId.set(call.invocationId, index);
+    const named = byName.get(call.name);
+    if (named === undefined) byName.set(call.name, [index]);
+    else named.push(index);
   });
-  return { execId, calls, matches };
+  return { execId, calls, byCallId, byInvocationId, byName };
 }
 
 /**
- * Returns the index of the one call the selector names.
+ * Returns the index of the one call the selector names: by call ID, else by
+ * invocation ID, else by name when exactly one call has that name.
  *
  * Throws {@link KitaruStateError} when no call matches (listing the available
- * checkpoint names, sorted and unique) or when several do (listing their
- * invocation IDs and call IDs, and filling `selector.candidates`).
+ * checkpoint names, sorted and unique) or when several calls share the name
+ * and none has it as invocation ID (listing their invocation IDs and call IDs,
+ * each of which selects one call, in `selector.candidates`).
  */
 export function resolveSelector(index: SelectorIndex, { selector, source }: SelectorSource): number {
-  const found = index.matches.get(selector) ?? [];
-  const [only] = found;
-  if (found.length === 1 && only !== undefined) return only;
+  const exact = index.byCallId.get(selector) ?? index.byInvocationId.get(selector);
+  if (exact !== undefined) return exact;
+  const named = index.byName.get(selector) ?? [];
+  const [only] = named;
+  if (named.length === 1 && only !== undefined) return only;
   const given = describeSource(selector, source);
   const { execId } = index;
-  if (found.length === 0) {
-    const availableNames = [...new Set(index.calls.map((c) => c.name))].sort();
+  if (named.length === 0) {
+    const availableNames = [...index.byName.keys()].sort();
     throw new KitaruStateError(
       `No checkpoint call in execution '${execId}' matches ${given}. ` +
         `Available checkpoint names: ${availableNames.join(", ")}. ` +
@@ -70,16 +82,17 @@ export function resolveSelector(index: SelectorIndex, { selector, source }: Sele
       },
     );
   }
-  const candidates: CallCandidate[] = found.map((i) => {
+  const candidates: CallCandidate[] = named.map((i) => {
     const { name, invocationId, callId } = index.calls[i] as RecordedCall;
     return { name, invocationId, callId };
   });
   const invocationIds = candidates.map((c) => c.invocationId);
   const callIds = candidates.map((c) => c.callId);
   throw new KitaruStateError(
-    `The checkpoint selector ${given} is ambiguous in execution '${execId}': it matches ${candidates.length} ` +
-      `checkpoint calls (invocation IDs: ${invocationIds.join(", ")}; call IDs: ${callIds.join(", ")}). ` +
-      "Select one of them by its invocation ID or call ID.",
+    `The checkpoint selector ${given} is ambiguous in execution '${execId}': ${candidates.length} calls of checkpoint ` +
+      `'${selector}' were recorded, and none has it as invocation ID. ` +
+      `Select one by invocation ID (${invocationIds.map((id) => `'${id}'`).join(", ")}) ` +
+      `or by call ID (${callIds.map((id) => `'${id}'`).join(", ")}).`,
     {
       metadata: {
         execId,
