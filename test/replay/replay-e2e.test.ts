@@ -72,7 +72,9 @@ describe("replay through the planner and the runner", () => {
     assert.equal(byId.get("research")?.status, CheckpointCallStatus.REUSED);
     assert.equal(byId.get("research")?.overridden, true);
     assert.equal(byId.get("research")?.reusedFromCallId, done.checkpoints.find((c) => c.invocationId === "research")?.callId);
-    assert.equal(byId.get("research")?.output?.kind.value, "Edited notes");
+    // Its own output stays the recorded one; the flow and write_draft saw the override.
+    assert.equal(byId.get("research")?.output?.kind.value, "notes on Old topic");
+    assert.equal(byId.get("research")?.overrideValue?.kind.value, "Edited notes");
     assert.equal(byId.get("write_draft")?.status, CheckpointCallStatus.COMPLETED);
     assert.equal(byId.get("publish")?.status, CheckpointCallStatus.COMPLETED);
     // research was not executed again; write_draft and publish were.

@@ -1,3 +1,4 @@
+import { captureCheckpointConsole } from "./authoring/console-capture.ts";
 import { ExecutionCommands } from "./engine/execution-commands.ts";
 import { ExecutionEventBus } from "./engine/execution-events.ts";
 import { ExecutionQueries } from "./engine/execution-queries.ts";
@@ -22,16 +23,18 @@ export class RunnerEngine {
     flows: FlowRegistry;
     scheduler: SchedulerOptions;
     onError: (message: string, error: unknown) => void;
+    onInfo?: (message: string) => void;
   }) {
     this.store = init.store;
     this.flows = init.flows;
     this.commands = new ExecutionCommands({ store: this.store, bus: this.bus, flows: this.flows });
     this.queries = new ExecutionQueries({ store: this.store, commands: this.commands });
-    this.scheduler = new Scheduler({ store: this.store, bus: this.bus, flows: this.flows, options: init.scheduler, onError: init.onError });
+    this.scheduler = new Scheduler({ store: this.store, bus: this.bus, flows: this.flows, options: init.scheduler, onError: init.onError, onInfo: init.onInfo });
   }
 
   /** Starts running executions. */
   start(): void {
+    captureCheckpointConsole();
     this.scheduler.start();
   }
 

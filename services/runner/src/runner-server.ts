@@ -48,6 +48,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     flows: options.flows,
     scheduler: { ...defaultSchedulerOptions, ...options.scheduler, runnerId },
     onError: (message, error) => logger.error(message, { error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+    onInfo: (message) => logger.info?.(message),
   });
   const health = new HealthStatus({ "": "SERVING", [RunnerService.typeName]: "SERVING" });
   const services = [defineService(RunnerService, runnerServiceHandlers(engine)), createHealthService(health)];

@@ -13,6 +13,8 @@
 export interface TransportLogger {
   error(message: string, fields: Readonly<Record<string, unknown>>): void;
   warn(message: string, fields: Readonly<Record<string, unknown>>): void;
+  /** What the service does, one line per event (e.g. an execution started or ended); optional. */
+  info?(message: string): void;
 }
 
 /** The default {@link TransportLogger}: writes to `console.error` / `console.warn`. */
@@ -26,5 +28,6 @@ export function serviceLogger(service: string): TransportLogger {
   return {
     error: (message, fields) => console.error(`[kitaru ${service}] ${message}`, fields),
     warn: (message, fields) => console.warn(`[kitaru ${service}] ${message}`, fields),
+    info: (message) => console.log(`[kitaru ${service}] ${message}`),
   };
 }

@@ -193,6 +193,27 @@ const planCases: PlanCase[] = [
     consumers: { "checkpoint.search_2": ["combine"] },
   },
   {
+    name: "a call that failed in the source is re-executed with its descendants, though not downstream of the roots",
+    source: buildSource([
+      call("a"),
+      call("b", { status: "failed" }),
+      call("c", { data: ["b"] }),
+      call("d", { data: ["a"] }),
+    ]),
+    request: { from: "d" },
+    roots: ["d"],
+    reexecute: ["b", "c", "d"],
+    reuse: ["a"],
+  },
+  {
+    name: "a call cancelled in the source is re-executed too",
+    source: buildSource([call("a"), call("b", { status: "cancelled" }), call("c", { data: ["a"] })]),
+    request: { from: "c" },
+    roots: ["c"],
+    reexecute: ["b", "c"],
+    reuse: ["a"],
+  },
+  {
     name: "explicit invocation IDs are selectors",
     source: buildSource([call("fetch", { id: "primary" }), call("fetch", { id: "backup" }), call("merge", { data: ["primary", "backup"] })]),
     request: { from: "backup" },

@@ -13,6 +13,7 @@ export interface CallSpec {
   readonly data?: readonly string[];
   readonly load?: readonly string[];
   readonly outputs?: readonly string[];
+  readonly status?: RecordedCall["status"];
 }
 
 export interface SourceOptions {
@@ -40,7 +41,7 @@ export function buildSource(specs: readonly CallSpec[], options: SourceOptions =
       dataDependencies: spec.data ?? [],
       loadDependencies: spec.load ?? [],
       outputNames: spec.outputs ?? [],
-      status: "completed",
+      status: spec.status ?? "completed",
     };
   });
   return {

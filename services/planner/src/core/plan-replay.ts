@@ -83,7 +83,13 @@ export function planReplay(source: SourceExecution, request: ReplayRequest): Rep
   const input = mergeInput(source, request.args);
 
   const { roots, consumersByTarget } = replayRoots(graph, fromIndex, targets);
-  const reexecuted = descendantsMask(graph, roots);
+  // A call that failed or was cancelled in the source has no output to reuse: it runs again, and so
+  // does everything downstream of it (without being a root: it is not where the user asked to start).
+  const unfinished: number[] = [];
+  source.calls.forEach((call, i) => {
+    if (call.status === "failed" || call.status === "cancelled") unfinished.push(i);
+  });
+  const reexecuted = descendantsMask(graph, [...roots, ...unfinished]);
   const planned = source.calls.map(toPlannedCall);
   const at = (i: number): PlannedCall => planned[i] as PlannedCall;
   const overrides: PlannedOverride[] = parsed.map((o, k) => {

@@ -42,8 +42,11 @@ export interface RecordedCall {
   readonly loadDependencies: readonly string[];
   /** Names of the outputs of a multi-output checkpoint; empty for a single output. */
   readonly outputNames: readonly string[];
-  /** How the call ended in the source execution. */
-  readonly status: "completed" | "failed" | "reused";
+  /**
+   * How the call ended in the source execution. A `failed` or `cancelled`
+   * call has no output to reuse: a replay always re-executes it.
+   */
+  readonly status: "completed" | "failed" | "reused" | "cancelled";
 }
 
 /** The execution a replay starts from. */

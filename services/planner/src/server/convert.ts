@@ -24,8 +24,21 @@ function callFromProto(call: CheckpointCall): RecordedCall {
     dataDependencies: call.dataDependencies,
     loadDependencies: call.loadDependencies,
     outputNames: call.outputNames,
-    status: call.status === CheckpointCallStatus.REUSED ? "reused" : call.status === CheckpointCallStatus.FAILED ? "failed" : "completed",
+    status: callStatusFromProto(call.status),
   };
+}
+
+function callStatusFromProto(status: CheckpointCallStatus): RecordedCall["status"] {
+  switch (status) {
+    case CheckpointCallStatus.REUSED:
+      return "reused";
+    case CheckpointCallStatus.FAILED:
+      return "failed";
+    case CheckpointCallStatus.CANCELLED:
+      return "cancelled";
+    default:
+      return "completed";
+  }
 }
 
 /** The source execution the core plans over, from the runner's call graph. */

@@ -35,11 +35,35 @@ export interface FlowRuntime {
   wait(request: WaitRequest): Promise<JsonValue>;
   /** Attaches metadata to the execution, or to the checkpoint call `invocationId`. */
   log(metadata: JsonObject, invocationId?: string): void;
+  /** A log line the flow body wrote (not inside a checkpoint); not stored, as the body may run several times. */
+  writeFlowLog(level: LogLevel, message: string): void;
+}
+
+/** Severity of a log line. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Where a log line came from: captured `console.*` output or the `logger` of the authoring API. */
+export type LogSource = "console" | "logger";
+
+/**
+ * One running attempt of a checkpoint call, as its code sees it. Created by
+ * the engine for each attempt. @private
+ */
+export interface CheckpointAttempt {
+  readonly execId: string;
+  readonly name: string;
+  readonly invocationId: string;
+  /** 1 for the first attempt, then 2, 3, ... */
+  readonly attempt: number;
+  /** Aborted when the execution is cancelled, or the runner stops or loses its claim. */
+  readonly signal: AbortSignal;
+  /** Records one log line of this attempt. */
+  writeLog(level: LogLevel, message: string, source: LogSource): void;
 }
 
 type Scope =
   | { readonly kind: "flow"; readonly runtime: FlowRuntime }
-  | { readonly kind: "checkpoint"; readonly name: string; readonly invocationId: string; readonly runtime: FlowRuntime };
+  | { readonly kind: "checkpoint"; readonly name: string; readonly invocationId: string; readonly runtime: FlowRuntime; readonly attempt: CheckpointAttempt };
 
 const scopes = new AsyncLocalStorage<Scope>();
 
@@ -48,9 +72,21 @@ export function runInFlow<T>(runtime: FlowRuntime, body: () => Promise<T>): Prom
   return scopes.run({ kind: "flow", runtime }, body);
 }
 
-/** Runs a checkpoint function; checkpoint() and wait() refuse to run inside it. @private */
-export function runInCheckpoint<T>(runtime: FlowRuntime, name: string, invocationId: string, fn: () => Promise<T>): Promise<T> {
-  return scopes.run({ kind: "checkpoint", name, invocationId, runtime }, fn);
+/** Runs one attempt of a checkpoint function; checkpoint() and wait() refuse to run inside it. @private */
+export function runInCheckpoint<T>(runtime: FlowRuntime, attempt: CheckpointAttempt, fn: () => Promise<T>): Promise<T> {
+  return scopes.run({ kind: "checkpoint", name: attempt.name, invocationId: attempt.invocationId, runtime, attempt }, fn);
+}
+
+/** The checkpoint attempt whose code is running now, if any. @private */
+export function currentCheckpointAttempt(): CheckpointAttempt | undefined {
+  const scope = scopes.getStore();
+  return scope?.kind === "checkpoint" ? scope.attempt : undefined;
+}
+
+/** The runtime of the flow body running now (outside checkpoints), if any. @private */
+export function currentFlowBodyRuntime(): FlowRuntime | undefined {
+  const scope = scopes.getStore();
+  return scope?.kind === "flow" ? scope.runtime : undefined;
 }
 
 /** The runtime of the flow body calling `what`, or a clear error outside one. @private */

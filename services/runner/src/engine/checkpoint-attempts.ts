@@ -1,4 +1,7 @@
 import type { CheckpointDefinition } from "../authoring/checkpoint.ts";
+import { NonRetryableError } from "../authoring/non-retryable-error.ts";
+import type { AttemptRecord } from "../store/records.ts";
+import { thrownRecord } from "./run-failures.ts";
 
 /** The outcome of running a checkpoint function with its retry policy. */
 export type AttemptsOutcome =
@@ -8,26 +11,35 @@ export type AttemptsOutcome =
 /**
  * Runs `attempt` up to `1 + retries` times with exponential backoff
  * (`retryDelayMs * backoffFactor^(n-1)`, capped at `maxRetryDelayMs`).
- * Stops early when `signal` aborts (the run was fenced or cancelled).
+ *
+ * Stops early when `signal` aborts (the run was fenced or cancelled) and
+ * after a {@link NonRetryableError}. Each finished attempt is appended to
+ * `history` as it ends, so a caller that gives up mid-way still has every
+ * earlier attempt with its error.
  */
 export async function runAttempts(
   definition: CheckpointDefinition,
-  attempt: () => Promise<unknown>,
+  attempt: (number: number) => Promise<unknown>,
   signal: AbortSignal,
-  onRetry: (attempts: number, error: unknown, delayMs: number) => void = () => undefined,
+  history: AttemptRecord[],
 ): Promise<AttemptsOutcome> {
   let attempts = 0;
   for (;;) {
     attempts += 1;
+    const startedAt = new Date();
     try {
-      return { ok: true, value: await attempt(), attempts };
+      const value = await attempt(attempts);
+      history.push({ number: attempts, status: "completed", startedAt, endedAt: new Date() });
+      return { ok: true, value, attempts };
     } catch (error) {
-      if (attempts > definition.retries || signal.aborted) return { ok: false, error, attempts };
+      history.push({ number: attempts, status: "failed", startedAt, endedAt: new Date(), failure: thrownRecord(error) });
+      if (attempts > definition.retries || signal.aborted || NonRetryableError.isNonRetryable(error)) {
+        return { ok: false, error, attempts };
+      }
       const delayMs = Math.min(
         definition.maxRetryDelayMs,
         definition.retryDelayMs * definition.backoffFactor ** (attempts - 1),
       );
-      onRetry(attempts, error, delayMs);
       await sleep(delayMs, signal);
     }
   }

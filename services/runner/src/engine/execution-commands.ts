@@ -11,6 +11,7 @@ import { crashPoint } from "./crash-points.ts";
 import type { ExecutionEventBus } from "./execution-events.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
+import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
 import { describeViolations, jsonSchemaViolations, violationsOf } from "./schema-violations.ts";
 import { selectPendingWait } from "./wait-selection.ts";
 
@@ -71,19 +72,23 @@ export class ExecutionCommands {
       });
     }
     const execId = request.requestId ? execIdForRequest("start", request.requestId) : newExecId();
+    const fingerprint = request.requestId ? requestFingerprint({ flowName: flow.name, input: request.input }) : undefined;
     const inserted = await this.#store.insertExecution({
       execId,
       flowName: flow.name,
       input: await this.#store.storePayload(JSON.stringify(request.input)),
       createdAt: new Date(),
       requestId: request.requestId || undefined,
+      requestFingerprint: fingerprint,
     });
     const execution = await this.require(execId);
-    if (!inserted && execution.flowName !== flow.name) {
-      throw new KitaruUsageError(
-        `Request ID '${request.requestId}' was already used to start an execution of flow '${execution.flowName}'.`,
-        { metadata: { requestId: request.requestId ?? "", execId } },
-      );
+    if (!inserted && request.requestId && fingerprint) {
+      checkSameRequest(execution, {
+        requestId: request.requestId,
+        fingerprint,
+        what: "flow and input",
+        fallbackMatches: execution.flowName === flow.name,
+      });
     }
     if (inserted) this.#announce(execution.execId, execution.state);
     return execution;

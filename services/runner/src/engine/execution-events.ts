@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { CallRecord, ExecutionState, WaitRecord } from "../store/records.ts";
+import type { CallRecord, ExecutionState, LogChunkRecord, LogLineRecord, WaitRecord } from "../store/records.ts";
 
 /** A call that started executing (not persisted: the call is written once, when it ends). */
 export interface StartedCall {
@@ -14,12 +14,37 @@ export interface StartedCall {
   readonly startedAt: Date;
 }
 
+/** One log line with the call and attempt it belongs to. */
+export interface LogEntry {
+  readonly call: Omit<LogChunkRecord, "chunk" | "lines">;
+  readonly line: LogLineRecord;
+}
+
+/** The event kind of a recorded call, by its status. */
+export type CallEventKind = "call_completed" | "call_reused" | "call_failed" | "call_cancelled";
+
+/** The event that announces a recorded call. */
+export function callEventKind(call: CallRecord): CallEventKind {
+  switch (call.status) {
+    case "completed":
+      return "call_completed";
+    case "reused":
+      return "call_reused";
+    case "failed":
+      return "call_failed";
+    case "cancelled":
+      return "call_cancelled";
+  }
+}
+
 /** Something that happened to an execution. */
 export type ExecutionEvent =
   | { readonly kind: "call_started"; readonly execId: string; readonly at: Date; readonly call: StartedCall }
-  | { readonly kind: "call_completed" | "call_reused" | "call_failed"; readonly execId: string; readonly at: Date; readonly call: CallRecord }
+  | { readonly kind: CallEventKind; readonly execId: string; readonly at: Date; readonly call: CallRecord }
   | { readonly kind: "wait_pending" | "wait_resolved"; readonly execId: string; readonly at: Date; readonly wait: WaitRecord }
-  | { readonly kind: "status_changed"; readonly execId: string; readonly at: Date; readonly state: ExecutionState };
+  | { readonly kind: "status_changed"; readonly execId: string; readonly at: Date; readonly state: ExecutionState }
+  /** A line checkpoint code wrote (live only; stored in chunks, see `CallLog`). */
+  | { readonly kind: "log_line"; readonly execId: string; readonly at: Date; readonly entry: LogEntry };
 
 /**
  * In-process fan-out of execution events, for watchers and for waking the

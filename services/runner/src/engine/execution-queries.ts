@@ -1,7 +1,7 @@
 import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
-import type { CallRecord, ExecutionRecord, ExecutionStatus, WaitRecord } from "../store/records.ts";
+import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionStatus, type Payload, type WaitRecord } from "../store/records.ts";
 import type { ExecutionCommands } from "./execution-commands.ts";
 import { pendingWaits } from "./wait-selection.ts";
 
@@ -11,12 +11,18 @@ export interface ExecutionView {
   readonly input: JsonValue;
   readonly result: JsonValue | undefined;
   readonly pendingWaits: readonly WaitRecord[];
-  /** Recorded calls; undefined in summary views. */
-  readonly callCount: number | undefined;
+  /** How many calls are recorded (distinct invocation IDs). */
+  readonly callCount: number;
   /** Calls in issue order (full view only). */
   readonly calls: readonly CallRecord[];
-  /** Outputs by invocation ID (full view only). */
-  readonly outputs: ReadonlyMap<string, JsonValue>;
+  /** Output and override values by invocation ID (full view only). */
+  readonly values: ReadonlyMap<string, CallValues>;
+}
+
+/** The values of one recorded call: its own output and the override the flow saw instead. */
+export interface CallValues {
+  readonly output?: JsonValue | undefined;
+  readonly overrideValue?: JsonValue | undefined;
 }
 
 /** A page of executions. */
@@ -44,10 +50,11 @@ export class ExecutionQueries {
   }
 
   /**
-   * The view of a record already read. `summary` views (list pages) skip the
-   * calls: on servers without secondary indexes each read scans the calls.
+   * The view of a record already read. `summary` views (list pages) skip
+   * reading the calls and take their count from `callCount` (counted for a
+   * whole page at once).
    */
-  async view(execution: ExecutionRecord, options: { full: boolean; summary?: boolean }): Promise<ExecutionView> {
+  async view(execution: ExecutionRecord, options: { full: boolean; summary?: { callCount: number } }): Promise<ExecutionView> {
     const [calls, waits] = execution.execId === ""
       ? [[], []]
       : await Promise.all([
@@ -55,10 +62,12 @@ export class ExecutionQueries {
           this.#store.listWaits(execution.execId),
         ]);
     const visible = latestCalls(calls);
-    const outputs = new Map<string, JsonValue>();
+    const values = new Map<string, CallValues>();
     if (options.full) {
+      const load = async (payload: Payload | undefined) =>
+        payload === undefined ? undefined : (JSON.parse(await this.#store.loadPayload(payload)) as JsonValue);
       for (const call of visible) {
-        if (call.output) outputs.set(call.invocationId, JSON.parse(await this.#store.loadPayload(call.output)) as JsonValue);
+        values.set(call.invocationId, { output: await load(call.output), overrideValue: await load(call.overrideValue) });
       }
     }
     return {
@@ -66,9 +75,9 @@ export class ExecutionQueries {
       input: JSON.parse(await this.#store.loadPayload(execution.input)) as JsonValue,
       result: execution.state.result ? (JSON.parse(await this.#store.loadPayload(execution.state.result)) as JsonValue) : undefined,
       pendingWaits: pendingWaits(execution, waits),
-      callCount: options.summary ? undefined : visible.length,
+      callCount: options.summary ? options.summary.callCount : visible.length,
       calls: options.full ? visible : [],
-      outputs,
+      values,
     };
   }
 
@@ -90,22 +99,23 @@ export class ExecutionQueries {
     const records = await this.#store.listExecutions({ flowName: query.flowName || undefined, status: query.status, limit: limit + 1, after });
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
+    const counts = await this.#store.countCalls(page.map((record) => record.execId));
     return {
-      executions: await Promise.all(page.map((record) => this.view(record, { full: false, summary: true }))),
+      executions: await Promise.all(page.map((record) => this.view(record, { full: false, summary: { callCount: counts.get(record.execId) ?? 0 } }))),
       nextPageToken: records.length > limit && last ? encodePageToken(last) : "",
     };
   }
 }
 
 /**
- * The calls to show: per invocation ID the successful record when there is
- * one, else the latest failed attempt (a retry re-runs failed calls).
+ * The calls to show: per invocation ID the record with an output when there
+ * is one, else the latest failed or cancelled one (a retry re-runs those).
  */
 function latestCalls(calls: readonly CallRecord[]): CallRecord[] {
   const byInvocation = new Map<string, CallRecord>();
   for (const call of calls) {
     const seen = byInvocation.get(call.invocationId);
-    if (seen === undefined || (seen.status === "failed" && (call.status !== "failed" || call.generation > seen.generation))) {
+    if (seen === undefined || (!hasOutput(seen) && (hasOutput(call) || call.generation > seen.generation))) {
       byInvocation.set(call.invocationId, call);
     }
   }

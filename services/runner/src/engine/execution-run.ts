@@ -1,26 +1,40 @@
 import { z } from "zod";
 import type { CheckpointDefinition } from "../authoring/checkpoint.ts";
 import type { Flow } from "../authoring/flow.ts";
-import { runInCheckpoint, runInFlow, type CallOptions, type FlowRuntime, type WaitRequest } from "../authoring/flow-runtime.ts";
+import {
+  runInCheckpoint,
+  runInFlow,
+  type CallOptions,
+  type CheckpointAttempt,
+  type FlowRuntime,
+  type LogLevel,
+  type LogSource,
+  type WaitRequest,
+} from "../authoring/flow-runtime.ts";
 import { toJsonValue, type JsonObject, type JsonValue } from "../authoring/json-value.ts";
 import { OutputHandle, resolveArguments } from "../authoring/output-handle.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
-import type {
-  CallRecord,
-  ExecutionRecord,
-  ExecutionState,
-  WaitRecord,
-  WaitResolution,
+import {
+  hasOutput,
+  seenOutput,
+  type AttemptRecord,
+  type CallRecord,
+  type ExecutionRecord,
+  type ExecutionState,
+  type Payload,
+  type WaitRecord,
+  type WaitResolution,
 } from "../store/records.ts";
+import { CallLog } from "./call-log.ts";
 import { runAttempts } from "./checkpoint-attempts.ts";
 import { crashPoint } from "./crash-points.ts";
 import { checkOutputs, parseWaitValue } from "./durable-values.ts";
-import { asRuntimeError, divergenceError, failureOf, isBackendError, markFailingCall, messageOf, typeName } from "./run-failures.ts";
+import { asRuntimeError, divergenceError, failureOf, isBackendError, markFailingCall, thrownRecord } from "./run-failures.ts";
 import type { ExecutionEventBus } from "./execution-events.ts";
 import { newCallId, waitIdFor } from "./ids.ts";
 import { InvocationIds } from "./invocation-ids.ts";
 import { LineageTracker } from "./lineage-tracker.ts";
-import type { ReplayGuard } from "./replay-guard.ts";
+import type { ReplayGuard, ReusedOutput } from "./replay-guard.ts";
 
 /** How a run ended, from the point of view of the runner that held it. */
 export type RunOutcome =
@@ -45,6 +59,8 @@ export interface RunInit {
   /** Present for a replayed execution. */
   readonly replay?: ReplayGuard | undefined;
   readonly onError: (message: string, error: unknown) => void;
+  /** Where lines a flow body writes with `logger` go (they are not stored). */
+  readonly onFlowLog?: ((level: LogLevel, message: string) => void) | undefined;
 }
 
 type Ending =
@@ -57,6 +73,21 @@ type Ending =
 
 /** Flush buffered reused-call records once this many accumulate. */
 const REUSED_FLUSH_SIZE = 500;
+
+/** How often log lines of calls still running are written (calls that end write theirs with their record). */
+const LOG_FLUSH_MS = 1000;
+
+/** A checkpoint call this run is executing now. */
+interface ExecutingCall {
+  readonly issue: Issue;
+  readonly callId: string;
+  readonly startedAt: Date;
+  readonly log: CallLog;
+  /** Attempts that ended, oldest first; the running one is added when it ends. */
+  readonly history: AttemptRecord[];
+  /** The attempt running now, and when it started. */
+  current: { number: number; startedAt: Date } | undefined;
+}
 
 /**
  * One attempt at running an execution's flow body on this runner.
@@ -80,6 +111,8 @@ export class ExecutionRun implements FlowRuntime {
   readonly #abort = new AbortController();
   readonly #pendingWaits = new Map<string, { resolve: (value: JsonValue) => void; schema: z.ZodType | undefined }>();
   readonly #callMetadata = new Map<string, JsonObject>();
+  readonly #executing = new Map<string, ExecutingCall>();
+  #logFlush: NodeJS.Timeout | undefined;
   #flowMetadata: JsonObject;
   #reusedBuffer: CallRecord[] = [];
   #reusedFlush: Promise<void> = Promise.resolve();
@@ -94,7 +127,7 @@ export class ExecutionRun implements FlowRuntime {
     this.#init = init;
     this.#execId = init.execution.execId;
     this.#generation = init.claim.generation;
-    for (const call of init.journal) if (call.status !== "failed") this.#journal.set(call.invocationId, call);
+    for (const call of init.journal) if (hasOutput(call)) this.#journal.set(call.invocationId, call);
     for (const wait of init.waits) this.#waits.set(wait.name, wait);
     this.#flowMetadata = init.claim.metadata ? (JSON.parse(init.claim.metadata) as JsonObject) : {};
     this.#ending = new Promise((resolve) => {
@@ -193,9 +226,11 @@ export class ExecutionRun implements FlowRuntime {
       }
     } else {
       const recorded = this.#journal.get(invocationId);
-      value = this.#track(
-        recorded !== undefined ? this.#fromJournal(issue, recorded) : this.#execute(issue, values),
-      );
+      // An overridden call outside the reused set still runs (it is `from`, or downstream of a root),
+      // but the flow and its consumers see the override, never its fresh output (contract §3).
+      const override = replay?.overrideFor(invocationId);
+      const work = recorded !== undefined ? this.#fromJournal(issue, recorded) : this.#execute(issue, values, override);
+      value = this.#track(override === undefined ? work : work.then(() => this.#load(override)));
     }
     return new OutputHandle({ runtime: this, invocationId, value, outputNames: definition.outputs });
   }
@@ -247,9 +282,13 @@ export class ExecutionRun implements FlowRuntime {
     else this.#callMetadata.set(invocationId, { ...(this.#callMetadata.get(invocationId) ?? {}), ...metadata });
   }
 
+  writeFlowLog(level: LogLevel, message: string): void {
+    this.#init.onFlowLog?.(level, message);
+  }
+
   // ------------------------------------------------------------ call paths
 
-  async #reuse(issue: Issue, output: { payload: CallRecord["output"]; sourceCallId: string; overridden: boolean; source: CallRecord }): Promise<unknown> {
+  async #reuse(issue: Issue, output: ReusedOutput): Promise<unknown> {
     const now = new Date();
     const record: CallRecord = {
       execId: this.#execId,
@@ -264,14 +303,15 @@ export class ExecutionRun implements FlowRuntime {
       outputNames: output.source.outputNames,
       output: output.payload,
       reusedFromCallId: output.sourceCallId,
-      overridden: output.overridden,
+      overridden: output.override !== undefined ? true : undefined,
+      overrideValue: output.override,
       generation: this.#generation,
       startedAt: now,
       endedAt: now,
     };
     if (!this.#journal.has(issue.invocationId)) this.#bufferReused(record);
     this.#publish({ kind: "call_reused", execId: this.#execId, at: now, call: record });
-    return JSON.parse(await this.#init.store.loadPayload(output.payload ?? { kind: "inline", json: "null" }));
+    return this.#load(output.override ?? output.payload);
   }
 
   async #fromJournal(issue: Issue, recorded: CallRecord): Promise<unknown> {
@@ -289,15 +329,28 @@ export class ExecutionRun implements FlowRuntime {
       this.#end({ kind: "threw", error });
       throw error;
     }
-    return JSON.parse(await this.#init.store.loadPayload(recorded.output ?? { kind: "inline", json: "null" }));
+    return this.#load(seenOutput(recorded));
   }
 
-  async #execute(issue: Issue, values: Promise<unknown[]>): Promise<unknown> {
+  async #execute(issue: Issue, values: Promise<unknown[]>, override: Payload | undefined): Promise<unknown> {
     const args = await values;
     if (this.#ended) return new Promise(() => undefined);
     const { definition, invocationId } = issue;
     const callId = newCallId();
     const startedAt = new Date();
+    const call: ExecutingCall = {
+      issue,
+      callId,
+      startedAt,
+      log: new CallLog({ execId: this.#execId, invocationId, callId, name: definition.name, sequence: issue.sequence, generation: this.#generation }),
+      history: [],
+      current: undefined,
+    };
+    // Reused records buffered so far are written before this call's: a watcher then never sees a
+    // re-executed call before the reused calls issued ahead of it.
+    await this.#flushReused();
+    if (this.#ended) return new Promise(() => undefined);
+    this.#executing.set(invocationId, call);
     this.#publish({
       kind: "call_started",
       execId: this.#execId,
@@ -306,16 +359,80 @@ export class ExecutionRun implements FlowRuntime {
     });
     const outcome = await runAttempts(
       definition,
-      async () => checkOutputs(definition, toJsonValue(await runInCheckpoint(this, definition.name, invocationId, async () => definition.fn(...args)), `The output of checkpoint '${definition.name}'`)),
+      async (number) => {
+        call.current = { number, startedAt: new Date() };
+        call.log.beginAttempt(number);
+        const attempt = this.#attemptContext(call, number);
+        const returned = await runInCheckpoint(this, attempt, async () => definition.fn(...args));
+        return checkOutputs(definition, toJsonValue(returned, `The output of checkpoint '${definition.name}'`));
+      },
       this.#abort.signal,
+      call.history,
     );
+    call.current = undefined;
     if (this.#ended) return new Promise(() => undefined);
-    const base = {
+    this.#executing.delete(invocationId);
+    const base = this.#callRecordBase(call, outcome.attempts);
+    const logs = call.log.takeChunks();
+    if (!outcome.ok) {
+      const error = outcome.error;
+      markFailingCall(error, invocationId);
+      const record: CallRecord = { ...base, status: "failed", failure: thrownRecord(error) };
+      await this.#init.store.appendLogs(logs); // before the record: log followers rely on it (execution-logs.ts)
+      await this.#init.store.recordCall(record);
+      this.#publish({ kind: "call_failed", execId: this.#execId, at: record.endedAt, call: record });
+      throw error;
+    }
+    const json = JSON.stringify(outcome.value);
+    const record: CallRecord = {
+      ...base,
+      status: "completed",
+      output: await this.#init.store.storePayload(json),
+      overridden: override !== undefined ? true : undefined,
+      overrideValue: override,
+    };
+    crashPoint("before-checkpoint-commit");
+    await this.#init.store.appendLogs(logs); // before the record: log followers rely on it (execution-logs.ts)
+    const existing = await this.#init.store.recordCall(record);
+    if (existing !== undefined) {
+      // Another runner recorded this call first (we were fenced, or recovery raced): its output is the durable one.
+      return this.#load(seenOutput(existing));
+    }
+    crashPoint("after-checkpoint-commit");
+    this.#journal.set(invocationId, record);
+    this.#publish({ kind: "call_completed", execId: this.#execId, at: record.endedAt, call: record });
+    return outcome.value;
+  }
+
+  /** What checkpoint code sees of its attempt: IDs, the run's abort signal, and where its log lines go. */
+  #attemptContext(call: ExecutingCall, number: number): CheckpointAttempt {
+    const { invocationId, definition } = call.issue;
+    return {
+      execId: this.#execId,
+      name: definition.name,
+      invocationId,
+      attempt: number,
+      signal: this.#abort.signal,
+      writeLog: (level: LogLevel, message: string, source: LogSource) => {
+        if (this.#ended) return;
+        const line = call.log.write(number, level, message, source);
+        if (line === undefined) return;
+        this.#init.bus.publish({ kind: "log_line", execId: this.#execId, at: line.at, entry: { call: { ...call.log.identity, attempt: number }, line } });
+        this.#scheduleLogFlush();
+      },
+    };
+  }
+
+  /** The fields every record of an executed call has. */
+  #callRecordBase(call: ExecutingCall, attempts: number) {
+    const { issue, callId, startedAt } = call;
+    const { invocationId, definition } = issue;
+    return {
       execId: this.#execId,
       invocationId,
       callId,
       name: definition.name,
-      attempts: outcome.attempts,
+      attempts,
       sequence: issue.sequence,
       dataDependencies: issue.dataDependencies,
       loadDependencies: issue.loadDependencies,
@@ -324,27 +441,40 @@ export class ExecutionRun implements FlowRuntime {
       startedAt,
       endedAt: new Date(),
       metadata: this.#callMetadata.has(invocationId) ? JSON.stringify(this.#callMetadata.get(invocationId)) : undefined,
+      attemptHistory: [...call.history],
     };
-    if (!outcome.ok) {
-      const error = outcome.error;
-      markFailingCall(error, invocationId);
-      const record: CallRecord = { ...base, status: "failed", failure: { message: messageOf(error), exceptionType: typeName(error) } };
-      await this.#init.store.recordCall(record);
-      this.#publish({ kind: "call_failed", execId: this.#execId, at: record.endedAt, call: record });
-      throw error;
+  }
+
+  /** Writes, once a second at most, the log lines of calls still running. */
+  #scheduleLogFlush(): void {
+    if (this.#logFlush !== undefined) return;
+    this.#logFlush = setTimeout(() => {
+      this.#logFlush = undefined;
+      const chunks = [...this.#executing.values()].flatMap((call) => call.log.takeChunks());
+      if (chunks.length === 0) return;
+      this.#init.store.appendLogs(chunks).catch((error: unknown) => this.#init.onError(`execution ${this.#execId}: writing log lines failed`, error));
+    }, LOG_FLUSH_MS);
+    this.#logFlush.unref();
+  }
+
+  /** Records the calls that were running when the execution was cancelled, with their log lines. */
+  async #recordCancelledCalls(): Promise<void> {
+    const endedAt = new Date();
+    const records: CallRecord[] = [];
+    for (const call of this.#executing.values()) {
+      const history = [...call.history];
+      if (call.current !== undefined) history.push({ number: call.current.number, status: "cancelled", startedAt: call.current.startedAt, endedAt });
+      records.push({ ...this.#callRecordBase(call, history.length), attemptHistory: history, status: "cancelled", endedAt });
     }
-    const json = JSON.stringify(outcome.value);
-    const record: CallRecord = { ...base, status: "completed", output: await this.#init.store.storePayload(json) };
-    crashPoint("before-checkpoint-commit");
-    const existing = await this.#init.store.recordCall(record);
-    if (existing !== undefined) {
-      // Another runner recorded this call first (we were fenced, or recovery raced): its output is the durable one.
-      return JSON.parse(await this.#init.store.loadPayload(existing.output ?? { kind: "inline", json: "null" }));
-    }
-    crashPoint("after-checkpoint-commit");
-    this.#journal.set(invocationId, record);
-    this.#publish({ kind: "call_completed", execId: this.#execId, at: record.endedAt, call: record });
-    return outcome.value;
+    const logs = [...this.#executing.values()].flatMap((call) => call.log.takeChunks());
+    this.#executing.clear();
+    await this.#init.store.appendLogs(logs); // before the records: log followers rely on it (execution-logs.ts)
+    await this.#init.store.recordCalls(records);
+  }
+
+  /** The JSON value of a stored payload. */
+  async #load(payload: Payload | undefined): Promise<unknown> {
+    return JSON.parse(await this.#init.store.loadPayload(payload ?? { kind: "inline", json: "null" }));
   }
 
   #deadHandle(definition: CheckpointDefinition): OutputHandle<unknown> {
@@ -410,13 +540,17 @@ export class ExecutionRun implements FlowRuntime {
     this.#ended = true;
     this.#abort.abort();
     if (this.#suspendCheck) clearImmediate(this.#suspendCheck);
+    if (this.#logFlush) clearTimeout(this.#logFlush);
     this.#endWith(ending);
   }
 
   // ------------------------------------------------------------ terminal writes
 
   async #finish(ending: Ending): Promise<RunOutcome> {
-    if (ending.kind === "stop") return { kind: "stopped", reason: ending.reason };
+    if (ending.kind === "stop") {
+      if (ending.reason === "cancelled") await this.#recordCancelledCalls();
+      return { kind: "stopped", reason: ending.reason };
+    }
     await this.#flushReused();
     const { store } = this.#init;
     const base = { generation: this.#generation, metadata: this.#metadataText(), at: new Date() };

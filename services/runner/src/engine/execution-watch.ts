@@ -1,7 +1,7 @@
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type { CallRecord, ExecutionRecord, ExecutionStatus, WaitRecord } from "../store/records.ts";
 import type { ExecutionCommands } from "./execution-commands.ts";
-import type { ExecutionEvent, ExecutionEventBus } from "./execution-events.ts";
+import { callEventKind, type ExecutionEvent, type ExecutionEventBus } from "./execution-events.ts";
 
 /** How a watch behaves. */
 export interface WatchOptions {
@@ -34,6 +34,7 @@ export async function* watchExecution(
   const live: ExecutionEvent[] = [];
   let wake: () => void = () => undefined;
   const unsubscribe = deps.bus.subscribe(execId, (event) => {
+    if (event.kind === "log_line") return; // logs have a stream of their own
     if (event.kind !== "status_changed") live.push(event);
     wake();
   });
@@ -49,7 +50,7 @@ export async function* watchExecution(
         if (sent.has(key)) continue;
         if (event.kind === "call_started" && sent.has(callKey(event.call.invocationId, "ended"))) continue;
         sent.add(key);
-        if (event.kind === "call_completed" || event.kind === "call_reused" || event.kind === "call_failed") {
+        if (event.kind === "call_completed" || event.kind === "call_reused" || event.kind === "call_failed" || event.kind === "call_cancelled") {
           sent.add(callKey(event.call.invocationId, "ended"));
         }
         yield event;
@@ -90,6 +91,7 @@ function keyed(event: ExecutionEvent): { key: string; event: ExecutionEvent } {
     case "call_completed":
     case "call_reused":
     case "call_failed":
+    case "call_cancelled":
       return { key: callKey(event.call.invocationId, `${event.call.status}:${event.call.generation}`), event };
     case "wait_pending":
       return { key: `wait:pending:${event.wait.name}`, event };
@@ -97,6 +99,8 @@ function keyed(event: ExecutionEvent): { key: string; event: ExecutionEvent } {
       return { key: `wait:resolved:${event.wait.name}`, event };
     case "status_changed":
       return { key: `status:${event.state.seq}`, event };
+    case "log_line":
+      return { key: `log:${event.entry.call.callId}:${event.entry.call.attempt}:${event.entry.line.index}`, event };
   }
 }
 
@@ -109,8 +113,7 @@ function durableEvents(execution: ExecutionRecord, calls: readonly CallRecord[],
   const { execId } = execution;
   const events: { at: number; order: number; entry: { key: string; event: ExecutionEvent } }[] = [];
   for (const call of calls) {
-    const kind = call.status === "completed" ? "call_completed" : call.status === "reused" ? "call_reused" : "call_failed";
-    events.push({ at: call.startedAt.getTime(), order: call.sequence, entry: keyed({ kind, execId, at: call.endedAt, call }) });
+    events.push({ at: call.startedAt.getTime(), order: call.sequence, entry: keyed({ kind: callEventKind(call), execId, at: call.endedAt, call }) });
   }
   for (const wait of waits) {
     events.push({ at: wait.createdAt.getTime(), order: 0, entry: keyed({ kind: "wait_pending", execId, at: wait.createdAt, wait }) });

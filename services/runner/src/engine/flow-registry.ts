@@ -1,6 +1,7 @@
 import { pathToFileURL } from "node:url";
 import path from "node:path";
-import type { z } from "zod";
+import { toJSONSchema, type z } from "zod";
+import type { JsonObject } from "../authoring/json-value.ts";
 import { KitaruNotFoundError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
 import { isFlow, type Flow } from "../authoring/flow.ts";
 
@@ -49,6 +50,18 @@ export class FlowRegistry {
   /** True when a flow of that name is registered. */
   has(name: string): boolean {
     return this.#flows.has(name);
+  }
+
+  /** The registered flows, sorted by name, with the JSON Schema of their input (undefined when zod cannot express it). */
+  describe(): { name: string; inputSchema: JsonObject | undefined }[] {
+    return this.names.map((name) => {
+      const flow = this.get(name);
+      try {
+        return { name, inputSchema: toJSONSchema(flow.inputSchema, { unrepresentable: "any", io: "input" }) as JsonObject };
+      } catch {
+        return { name, inputSchema: undefined };
+      }
+    });
   }
 
   /** Registered flow names, sorted. */

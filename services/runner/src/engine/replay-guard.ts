@@ -1,4 +1,4 @@
-import type { CallRecord, DivergenceRecord, Payload, ReplayRecord } from "../store/records.ts";
+import { hasOutput, seenOutput, type CallRecord, type DivergenceRecord, type Payload, type ReplayRecord } from "../store/records.ts";
 
 /** What the replayed run issued at one invocation ID planned for reuse. */
 export interface ReuseIssue {
@@ -9,9 +9,11 @@ export interface ReuseIssue {
 
 /** Where a reused call's output comes from. */
 export interface ReusedOutput {
+  /** The output the source's flow body saw at this call (its override, if it had one). */
   readonly payload: Payload;
+  /** This replay's override of the call, which the flow body sees instead. */
+  readonly override: Payload | undefined;
   readonly sourceCallId: string;
-  readonly overridden: boolean;
   readonly source: CallRecord;
 }
 
@@ -45,7 +47,7 @@ export class ReplayGuard {
   constructor(execId: string, replay: ReplayRecord, sourceCalls: readonly CallRecord[]) {
     this.#execId = execId;
     this.#replay = replay;
-    this.#sourceInOrder = sourceCalls.filter((c) => c.status !== "failed").sort((a, b) => a.sequence - b.sequence);
+    this.#sourceInOrder = sourceCalls.filter(hasOutput).sort((a, b) => a.sequence - b.sequence);
     for (const call of this.#sourceInOrder) this.#sourceByInvocation.set(call.invocationId, call);
     for (const entry of replay.reuse) this.#reused.add(entry.invocationId);
     for (const entry of replay.overrides) this.#overrides.set(entry.invocationId, entry.value);
@@ -129,12 +131,11 @@ export class ReplayGuard {
     }
     this.#lastReusedSequence = source.sequence;
     this.#lastReusedInvocation = issue.invocationId;
-    const override = this.#overrides.get(issue.invocationId);
     return {
       output: {
-        payload: override ?? source.output ?? { kind: "inline", json: "null" },
+        payload: seenOutput(source) ?? { kind: "inline", json: "null" },
+        override: this.#overrides.get(issue.invocationId),
         sourceCallId: source.callId,
-        overridden: override !== undefined,
         source,
       },
     };

@@ -6,6 +6,7 @@ import type { ExecutionCommands } from "./execution-commands.ts";
 import type { ExecutionEventBus } from "./execution-events.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
+import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
 import { describeViolations, violationsOf } from "./schema-violations.ts";
 
 /** The runner's view of a replay plan (computed by the planner). */
@@ -56,6 +57,10 @@ export async function startReplay(
     );
   }
   const execId = options.validateOnly ? "" : options.requestId ? execIdForRequest("replay", options.requestId) : newExecId();
+  // What the caller asked for (not the plan's call IDs, which a re-plan of the same request reproduces anyway).
+  const fingerprint = options.requestId
+    ? requestFingerprint({ sourceExecId: source.execId, from: plan.from, overrides: plan.overrides.map((o) => [o.key, o.value]), input: plan.input })
+    : undefined;
   const replay: ReplayRecord = {
     sourceExecId: source.execId,
     from: plan.from,
@@ -74,17 +79,20 @@ export async function startReplay(
     requestId: options.requestId || undefined,
     originalExecId: source.execId,
     replay,
+    requestFingerprint: fingerprint,
   };
   if (options.validateOnly) {
     return { ...draft, state: { seq: 0, kind: "created", status: "running", generation: 0, at: draft.createdAt } };
   }
   const inserted = await store.insertExecution(draft);
   const execution = await commands.require(execId);
-  if (!inserted && execution.originalExecId !== source.execId) {
-    throw new KitaruUsageError(
-      `Request ID '${options.requestId}' was already used for a replay of execution '${execution.originalExecId ?? ""}'.`,
-      { metadata: { requestId: options.requestId ?? "", execId } },
-    );
+  if (!inserted && options.requestId && fingerprint) {
+    checkSameRequest(execution, {
+      requestId: options.requestId,
+      fingerprint,
+      what: "replay (source, from, overrides and input)",
+      fallbackMatches: execution.originalExecId === source.execId,
+    });
   }
   if (inserted) deps.bus.publish({ kind: "status_changed", execId, at: execution.state.at, state: execution.state });
   return execution;

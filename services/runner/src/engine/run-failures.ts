@@ -3,7 +3,10 @@ import {
   KitaruDivergenceError,
   KitaruError,
 } from "../../../../clients/ts/src/errors/index.ts";
-import type { DivergenceRecord, FailureRecord } from "../store/records.ts";
+import type { DivergenceRecord, FailureRecord, ThrownRecord } from "../store/records.ts";
+
+/** Stack traces are kept up to this many characters (the start, where the throw site is). */
+const TRACEBACK_LIMIT = 16 * 1024;
 
 // How a run's errors become failure records: origin, exception type and the
 // failing call.
@@ -36,7 +39,24 @@ export function failureOf(error: unknown): FailureRecord {
   }
   const invocationId = error !== null && typeof error === "object" ? (failingCall.get(error) ?? "") : "";
   const origin = KitaruError.isKitaruError(error) && invocationId === "" ? "runtime" : "user_code";
-  return { origin, message: messageOf(error), exceptionType: typeName(error), invocationId };
+  return { origin, invocationId, ...thrownRecord(error) };
+}
+
+/** What a thrown value says about itself: message, class name and stack trace. */
+export function thrownRecord(error: unknown): ThrownRecord {
+  return { message: messageOf(error), exceptionType: typeName(error), traceback: tracebackOf(error) };
+}
+
+/** The stack trace of an Error (with its causes), cut to a bounded size; undefined for other thrown values. */
+export function tracebackOf(error: unknown): string | undefined {
+  if (!(error instanceof Error) || typeof error.stack !== "string") return undefined;
+  let trace = error.stack;
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause instanceof Error && typeof cause.stack === "string" && depth < 5; depth++) {
+    trace += `\nCaused by: ${cause.stack}`;
+    cause = cause.cause;
+  }
+  return trace.length > TRACEBACK_LIMIT ? `${trace.slice(0, TRACEBACK_LIMIT)}\n… (stack trace cut at ${TRACEBACK_LIMIT} characters)` : trace;
 }
 
 /** Wraps an error as a runtime (context) error with a prefix. */

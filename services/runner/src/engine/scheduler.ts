@@ -52,6 +52,7 @@ export class Scheduler {
   readonly #flows: FlowRegistry;
   readonly #options: SchedulerOptions;
   readonly #onError: (message: string, error: unknown) => void;
+  readonly #onInfo: (message: string) => void;
   readonly #active = new Map<string, ActiveRun>();
   readonly #claiming = new Set<string>();
   /** Claims started by `wake` (each settles once its run has started). */
@@ -74,12 +75,15 @@ export class Scheduler {
     flows: FlowRegistry;
     options: SchedulerOptions;
     onError: (message: string, error: unknown) => void;
+    /** One line per execution started, continued, recovered or ended on this runner. */
+    onInfo?: (message: string) => void;
   }) {
     this.#store = init.store;
     this.#bus = init.bus;
     this.#flows = init.flows;
     this.#options = init.options;
     this.#onError = init.onError;
+    this.#onInfo = init.onInfo ?? (() => undefined);
   }
 
   /** Starts polling and reacting to local events. */
@@ -189,6 +193,7 @@ export class Scheduler {
       });
       if (claim === undefined) return; // someone else changed it first
       crashPoint("after-claim");
+      this.#onInfo(describeClaim(execution));
       await this.#run(execution, claim);
     } catch (error) {
       this.#onError(`claiming execution ${execId} failed`, error);
@@ -228,6 +233,7 @@ export class Scheduler {
       waits,
       replay,
       onError: this.#onError,
+      onFlowLog: (level, message) => this.#onInfo(`execution ${execId} (flow ${execution.flowName}) [${level}] ${message}`),
     });
     this.#bus.publish({ kind: "status_changed", execId, at: claim.at, state: claim });
     // One heartbeat at a time: a slow database must not stack concurrent lease upserts
@@ -241,13 +247,14 @@ export class Scheduler {
     heartbeat.unref();
     const done = run.execute();
     this.#active.set(execId, { run, heartbeat, done });
-    const ending: Promise<void> = this.#afterRun(execId, claim, done, heartbeat).finally(() => this.#endings.delete(ending));
+    const ending: Promise<void> = this.#afterRun(execution, claim, done, heartbeat).finally(() => this.#endings.delete(ending));
     this.#endings.add(ending);
     if (this.#stopped) run.stop("shutdown"); // stop() began while this claim was being made
   }
 
   /** Waits for a run to end, frees its slot, and hands the execution back when the run gave it up. */
-  async #afterRun(execId: string, claim: ExecutionState, done: Promise<RunOutcome>, heartbeat: NodeJS.Timeout): Promise<void> {
+  async #afterRun(execution: ExecutionRecord, claim: ExecutionState, done: Promise<RunOutcome>, heartbeat: NodeJS.Timeout): Promise<void> {
+    const { execId } = execution;
     let outcome: RunOutcome;
     try {
       outcome = await done;
@@ -258,6 +265,7 @@ export class Scheduler {
       clearInterval(heartbeat);
       this.#active.delete(execId);
     }
+    this.#onInfo(describeOutcome(execution, claim, outcome));
     if (outcome.kind === "stopped" && (outcome.reason === "shutdown" || outcome.reason === "backend_error")) {
       await this.#release(execId, claim);
     }
@@ -359,4 +367,38 @@ function missedInput(state: ExecutionState, waits: readonly WaitRecord[]): "resu
   if (waits.some((w) => w.resolution?.kind === "abort")) return "abort";
   const resolved = waits.every((w) => w.resolution !== undefined) || waits.some((w) => w.resolution !== undefined && w.resolution.at > state.at);
   return resolved ? "resume" : undefined;
+}
+
+/** The console line for a claim: a first start, a continuation, or a recovery after another runner's lease lapsed. */
+function describeClaim(execution: ExecutionRecord): string {
+  const { execId, flowName, state } = execution;
+  const replay = execution.replay ? `, replay of ${execution.replay.sourceExecId} from '${execution.replay.from}'` : "";
+  const subject = `execution ${execId} (flow ${flowName}${replay})`;
+  if (state.kind === "created") return `${subject} started`;
+  if (state.claim !== undefined) {
+    return `${subject} recovered: runner ${state.claim.runnerId} stopped renewing its lease; continuing from the journal`;
+  }
+  const why = state.kind === "retried" ? "retried" : state.kind === "resumed" ? "resumed" : state.kind;
+  return `${subject} continuing (${why}) from the journal`;
+}
+
+/** The console line for how a run on this runner ended. */
+function describeOutcome(execution: ExecutionRecord, claim: ExecutionState, outcome: RunOutcome): string {
+  const subject = `execution ${execution.execId} (flow ${execution.flowName})`;
+  const took = `${((Date.now() - claim.at.getTime()) / 1000).toFixed(1)} s on this runner`;
+  switch (outcome.kind) {
+    case "completed":
+      return `${subject} completed (${took})`;
+    case "failed": {
+      const failure = outcome.state.failure;
+      const where = failure?.invocationId ? ` in '${failure.invocationId}'` : "";
+      return `${subject} failed (${failure?.origin ?? "unknown"}${where}): ${failure?.message ?? ""}`;
+    }
+    case "waiting":
+      return `${subject} is waiting for input (${took})`;
+    case "cancelled":
+      return `${subject} cancelled`;
+    case "stopped":
+      return `${subject} stopped on this runner (${outcome.reason.replaceAll("_", " ")})`;
+  }
 }

@@ -3,7 +3,11 @@ import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
 import { DivergenceKind } from "#gen/kitaru/errors/v1/errors_pb.ts";
 import {
+  CallAttemptStatus,
   CheckpointCallStatus,
+  LogLevel,
+  type LogEntrySchema,
+  type StatusChangeSchema,
   ExecutionStatus,
   FailureOrigin,
   WaitStatus,
@@ -15,9 +19,20 @@ import {
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
-import type { ExecutionEvent, StartedCall } from "../engine/execution-events.ts";
-import type { ExecutionView } from "../engine/execution-queries.ts";
-import type { CallRecord, DivergenceRecord, ExecutionStatus as Status, FailureRecord, WaitRecord } from "../store/records.ts";
+import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../engine/execution-events.ts";
+import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
+import type {
+  AttemptRecord,
+  CallRecord,
+  CallStatus,
+  DivergenceRecord,
+  ExecutionState,
+  ExecutionStatus as Status,
+  FailureRecord,
+  LogLevel as Level,
+  ThrownRecord,
+  WaitRecord,
+} from "../store/records.ts";
 
 // Converters from the engine's records to the wire messages. One direction
 // only: requests are read field by field in the handlers.
@@ -79,30 +94,55 @@ export function failureToProto(failure: FailureRecord): MessageInitShape<typeof 
     exceptionType: failure.exceptionType,
     invocationId: failure.invocationId,
     divergence: failure.divergence ? { ...failure.divergence, kind: divergenceKindToProto[failure.divergence.kind], recordedDependencies: [...failure.divergence.recordedDependencies], seenDependencies: [...failure.divergence.seenDependencies] } : undefined,
+    traceback: failure.traceback ?? "",
   };
 }
 
-/** The wire form of a recorded call; `output` only when given (full view). */
-export function callToProto(call: CallRecord, output?: JsonValue): MessageInitShape<typeof CheckpointCallSchema> {
-  const status =
-    call.status === "completed" ? CheckpointCallStatus.COMPLETED : call.status === "reused" ? CheckpointCallStatus.REUSED : CheckpointCallStatus.FAILED;
+/** The wire form of what a checkpoint attempt threw (always user code). */
+function thrownToProto(thrown: ThrownRecord, invocationId: string): MessageInitShape<typeof FailureSchema> {
+  return { origin: FailureOrigin.USER_CODE, message: thrown.message, exceptionType: thrown.exceptionType, invocationId, traceback: thrown.traceback ?? "" };
+}
+
+const callStatusToProto: Record<CallStatus, CheckpointCallStatus> = {
+  completed: CheckpointCallStatus.COMPLETED,
+  reused: CheckpointCallStatus.REUSED,
+  failed: CheckpointCallStatus.FAILED,
+  cancelled: CheckpointCallStatus.CANCELLED,
+};
+
+const attemptStatusToProto: Record<AttemptRecord["status"], CallAttemptStatus> = {
+  completed: CallAttemptStatus.COMPLETED,
+  failed: CallAttemptStatus.FAILED,
+  cancelled: CallAttemptStatus.CANCELLED,
+};
+
+/** The wire form of a recorded call; its values only when given (full view). */
+export function callToProto(call: CallRecord, values: CallValues = {}): MessageInitShape<typeof CheckpointCallSchema> {
   return {
     callId: call.callId,
     invocationId: call.invocationId,
     name: call.name,
-    status,
+    status: callStatusToProto[call.status],
     attempts: call.attempts,
     sequence: BigInt(call.sequence),
     dataDependencies: [...call.dataDependencies],
     loadDependencies: [...call.loadDependencies],
     outputNames: [...call.outputNames],
-    output: output === undefined ? undefined : valueToProto(output),
+    output: values.output === undefined ? undefined : valueToProto(values.output),
+    overrideValue: values.overrideValue === undefined ? undefined : valueToProto(values.overrideValue),
     reusedFromCallId: call.reusedFromCallId ?? "",
     overridden: call.overridden ?? false,
-    failure: call.failure ? { origin: FailureOrigin.USER_CODE, message: call.failure.message, exceptionType: call.failure.exceptionType, invocationId: call.invocationId } : undefined,
+    failure: call.failure ? thrownToProto(call.failure, call.invocationId) : undefined,
     startTime: timestampFromDate(call.startedAt),
     endTime: timestampFromDate(call.endedAt),
     metadata: call.metadata ? objectOrUndefined(call.metadata) : undefined,
+    attemptHistory: (call.attemptHistory ?? []).map((attempt) => ({
+      number: attempt.number,
+      status: attemptStatusToProto[attempt.status],
+      startTime: timestampFromDate(attempt.startedAt),
+      endTime: timestampFromDate(attempt.endedAt),
+      failure: attempt.failure ? thrownToProto(attempt.failure, call.invocationId) : undefined,
+    })),
   };
 }
 
@@ -152,8 +192,8 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     originalExecId: execution.originalExecId ?? "",
     retryCount: state.generation,
     pendingWaits: view.pendingWaits.map((wait) => waitToProto(wait)),
-    checkpoints: view.calls.map((call) => callToProto(call, view.outputs.get(call.invocationId))),
-    checkpointCount: view.callCount ?? 0,
+    checkpoints: view.calls.map((call) => callToProto(call, view.values.get(call.invocationId))),
+    checkpointCount: view.callCount,
     replay: execution.replay
       ? { from: execution.replay.from, roots: [...execution.replay.roots], overrideKeys: [...execution.replay.overrideKeys] }
       : undefined,
@@ -176,23 +216,48 @@ export function eventToProto(event: ExecutionEvent, value?: JsonValue): MessageI
       return { ...base, kind: { case: "callReused", value: callToProto(event.call) } };
     case "call_failed":
       return { ...base, kind: { case: "callFailed", value: callToProto(event.call) } };
+    case "call_cancelled":
+      return { ...base, kind: { case: "callCancelled", value: callToProto(event.call) } };
     case "wait_pending":
       return { ...base, kind: { case: "waitPending", value: { ...waitToProto(event.wait), status: WaitStatus.PENDING, resolveTime: undefined } } };
     case "wait_resolved":
       return { ...base, kind: { case: "waitResolved", value: waitToProto(event.wait, value) } };
-    case "status_changed": {
-      const result = value;
-      return {
-        ...base,
-        kind: {
-          case: "statusChanged",
-          value: {
-            status: statusToProto(event.state.status),
-            result: result === undefined ? undefined : valueToProto(result),
-            failure: event.state.failure ? failureToProto(event.state.failure) : undefined,
-          },
-        },
-      };
-    }
+    case "status_changed":
+      return { ...base, kind: { case: "statusChanged", value: statusChangeToProto(event.state, value) } };
+    case "log_line":
+      throw new Error("log lines are streamed by WatchExecutionLogs, not as execution events");
   }
+}
+
+/** The wire form of an execution's new state; `result` is the loaded result, when completed. */
+export function statusChangeToProto(state: ExecutionState, result?: JsonValue): MessageInitShape<typeof StatusChangeSchema> {
+  return {
+    status: statusToProto(state.status),
+    result: result === undefined ? undefined : valueToProto(result),
+    failure: state.failure ? failureToProto(state.failure) : undefined,
+    metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
+  };
+}
+
+const logLevelToProto: Record<Level, LogLevel> = {
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+};
+
+/** The wire form of one log line. */
+export function logEntryToProto(entry: LogEntryView): MessageInitShape<typeof LogEntrySchema> {
+  const { call, line } = entry;
+  return {
+    execId: call.execId,
+    invocationId: call.invocationId,
+    checkpointName: call.name,
+    callId: call.callId,
+    attempt: call.attempt,
+    time: timestampFromDate(line.at),
+    level: logLevelToProto[line.level],
+    message: line.message,
+    source: line.source,
+  };
 }

@@ -5,10 +5,20 @@ import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import type { ServiceHandlers } from "../../../transport/src/index.ts";
 import type { JsonObject, JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent } from "../engine/execution-events.ts";
+import { followExecutionLogs, listExecutionLogs } from "../engine/execution-logs.ts";
 import { watchExecution } from "../engine/execution-watch.ts";
 import { startReplay } from "../engine/replay-start.ts";
 import type { RunnerEngine } from "../runner-engine.ts";
-import { callToProto, eventToProto, executionToProto, statusFromProto, statusToProto, waitToProto } from "./convert.ts";
+import {
+  callToProto,
+  eventToProto,
+  executionToProto,
+  logEntryToProto,
+  statusChangeToProto,
+  statusFromProto,
+  statusToProto,
+  waitToProto,
+} from "./convert.ts";
 
 /**
  * The RunnerService handlers: translate wire messages to engine calls and
@@ -71,6 +81,31 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
       for await (const event of events) {
         yield { event: eventToProto(event, await eventValue(engine, event)) };
       }
+    },
+
+    async listExecutionLogs(request) {
+      const page = await listExecutionLogs({ store, bus, commands }, request.execId, {
+        checkpoint: request.checkpoint,
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+      });
+      return { entries: page.entries.map(logEntryToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async *watchExecutionLogs(request, ctx) {
+      const events = followExecutionLogs({ store, bus, commands }, request.execId, { checkpoint: request.checkpoint, signal: ctx.signal });
+      for await (const event of events) {
+        if (event.kind === "entry") {
+          yield { kind: { case: "entry", value: logEntryToProto(event.entry) } };
+        } else {
+          const result = event.state.result ? (JSON.parse(await store.loadPayload(event.state.result)) as JsonValue) : undefined;
+          yield { kind: { case: "statusChanged", value: statusChangeToProto(event.state, result) } };
+        }
+      }
+    },
+
+    async listFlows() {
+      return { flows: engine.flows.describe().map((flow) => ({ name: `flows/${flow.name}`, flowName: flow.name, inputSchema: flow.inputSchema })) };
     },
 
     async getCallGraph(request) {

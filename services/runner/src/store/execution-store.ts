@@ -3,6 +3,7 @@ import type {
   ExecutionRecord,
   ExecutionState,
   ExecutionStatus,
+  LogChunkRecord,
   Payload,
   WaitRecord,
   WaitResolution,
@@ -18,6 +19,24 @@ export interface ExecutionPageQuery {
   readonly limit: number;
   /** Keyset cursor: return executions strictly older than this one. */
   readonly after?: { readonly createdAt: Date; readonly execId: string } | undefined;
+}
+
+/** The position of a log chunk in listing order: (sequence, generation, attempt, chunk). */
+export interface LogPosition {
+  readonly sequence: number;
+  readonly generation: number;
+  readonly attempt: number;
+  readonly chunk: number;
+}
+
+/** Which log chunks to list. */
+export interface LogChunkQuery {
+  /** Only chunks of calls whose name, invocation ID or call ID equals this; all when undefined. */
+  readonly checkpoint?: string | undefined;
+  /** Only chunks at or after this position. */
+  readonly from?: LogPosition | undefined;
+  /** At most this many chunks. */
+  readonly limit: number;
 }
 
 /**
@@ -64,6 +83,18 @@ export interface ExecutionStore {
   recordCalls(calls: readonly CallRecord[]): Promise<void>;
   /** All recorded calls of an execution, in issue order. */
   listCalls(execId: string): Promise<CallRecord[]>;
+  /**
+   * For each execution, how many distinct invocation IDs it has recorded
+   * calls for (any status); executions without calls map to 0. One query.
+   */
+  countCalls(execIds: readonly string[]): Promise<Map<string, number>>;
+
+  // ---------------------------------------------------------------------- logs
+
+  /** Stores log chunks in one write; a chunk stored already (same call, attempt and chunk number) is kept. */
+  appendLogs(chunks: readonly LogChunkRecord[]): Promise<void>;
+  /** Log chunks of an execution ordered by (sequence, generation, attempt, chunk). */
+  listLogs(execId: string, query: LogChunkQuery): Promise<LogChunkRecord[]>;
 
   // ------------------------------------------------------------------ payloads
 

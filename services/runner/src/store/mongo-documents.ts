@@ -84,6 +84,27 @@ export interface WaitResolutionDocument {
   at: Date;
 }
 
+/**
+ * `call_logs`: one chunk of log lines of one attempt of one call; `_id` =
+ * `<execId>:<callId>:<attempt>:<chunk>`. `order` is the zero-padded listing
+ * key `<sequence>:<generation>:<attempt>:<chunk>`, served by the index
+ * `{execId, order}`.
+ */
+export interface LogChunkDocument {
+  _id: string;
+  execId: string;
+  order: string;
+  invocationId: string;
+  callId: string;
+  name: string;
+  sequence: number;
+  generation: number;
+  attempt: number;
+  chunk: number;
+  /** The lines as JSON text (user text is never stored as document keys). */
+  lines: string;
+}
+
 /** `blobs`: `_id` = `<blobId>:<chunk index>`. */
 export interface BlobDocument {
   _id: string;

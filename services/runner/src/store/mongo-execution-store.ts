@@ -1,16 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
-import type { ExecutionPageQuery, ExecutionStore, NewExecution } from "./execution-store.ts";
+import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, LogPosition, NewExecution } from "./execution-store.ts";
 import type {
   BlobDocument,
   CallDocument,
   ExecutionDocument,
   LeaseDocument,
+  LogChunkDocument,
   TransitionDocument,
   WaitDocument,
   WaitResolutionDocument,
 } from "./mongo-documents.ts";
-import type { CallRecord, ExecutionRecord, ExecutionState, Payload, WaitRecord, WaitResolution } from "./records.ts";
+import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, LogLineRecord, Payload, WaitRecord, WaitResolution } from "./records.ts";
 
 const DUPLICATE_KEY = 11000;
 /** JSON up to this many bytes is stored inline in its document. */
@@ -51,6 +52,7 @@ export class MongoExecutionStore implements ExecutionStore {
   readonly #waits: Collection<WaitDocument>;
   readonly #resolutions: Collection<WaitResolutionDocument>;
   readonly #blobs: Collection<BlobDocument>;
+  readonly #logs: Collection<LogChunkDocument>;
 
   private constructor(client: MongoClient, db: Db) {
     this.#client = client;
@@ -61,6 +63,7 @@ export class MongoExecutionStore implements ExecutionStore {
     this.#waits = db.collection("waits");
     this.#resolutions = db.collection("wait_resolutions");
     this.#blobs = db.collection("blobs");
+    this.#logs = db.collection("call_logs");
   }
 
   /** Connects, checks the server answers, and creates the indexes. */
@@ -84,6 +87,7 @@ export class MongoExecutionStore implements ExecutionStore {
     await this.#calls.createIndex({ execId: 1, sequence: 1 });
     await this.#waits.createIndex({ execId: 1, createdAt: 1 });
     await this.#resolutions.createIndex({ execId: 1 });
+    await this.#logs.createIndex({ execId: 1, order: 1 });
   }
 
   async close(): Promise<void> {
@@ -239,6 +243,42 @@ export class MongoExecutionStore implements ExecutionStore {
     return docs.map(toCallRecord);
   }
 
+  async countCalls(execIds: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>(execIds.map((id) => [id, 0]));
+    if (execIds.length === 0) return counts;
+    // Distinct invocation IDs per execution: failed attempts of one call count once.
+    const rows = await this.#calls
+      .aggregate<{ _id: string; n: number }>([
+        { $match: { execId: { $in: [...execIds] } } },
+        { $group: { _id: { e: "$execId", i: "$invocationId" } } },
+        { $group: { _id: "$_id.e", n: { $sum: 1 } } },
+      ])
+      .toArray();
+    for (const row of rows) counts.set(row._id, row.n);
+    return counts;
+  }
+
+  // ---------------------------------------------------------------------- logs
+
+  async appendLogs(chunks: readonly LogChunkRecord[]): Promise<void> {
+    if (chunks.length === 0) return;
+    try {
+      await this.#logs.insertMany(chunks.map(toLogChunkDocument), { ordered: false });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
+  async listLogs(execId: string, query: LogChunkQuery): Promise<LogChunkRecord[]> {
+    const filter: Filter<LogChunkDocument> = { execId };
+    if (query.from) filter.order = { $gte: logOrderKey(query.from) };
+    if (query.checkpoint !== undefined) {
+      filter.$or = [{ name: query.checkpoint }, { invocationId: query.checkpoint }, { callId: query.checkpoint }];
+    }
+    const docs = await this.#logs.find(filter).sort({ order: 1 }).limit(query.limit).toArray();
+    return docs.map(toLogChunkRecord);
+  }
+
   // ------------------------------------------------------------------ payloads
 
   async storePayload(json: string): Promise<Payload> {
@@ -329,7 +369,8 @@ function toExecutionRecord(doc: ExecutionDocument, state: ExecutionState): Execu
 }
 
 function toCallDocument(call: CallRecord): CallDocument {
-  const suffix = call.status === "failed" ? `:failed:${call.generation}` : "";
+  // Failed and cancelled records are kept per retry generation beside the call's one output record.
+  const suffix = call.status === "failed" || call.status === "cancelled" ? `:${call.status}:${call.generation}` : "";
   return stripUndefined({
     _id: `${call.execId}:${call.invocationId}${suffix}`,
     ...call,
@@ -342,6 +383,35 @@ function toCallDocument(call: CallRecord): CallDocument {
 function toCallRecord(doc: CallDocument): CallRecord {
   const { _id, ...rest } = doc;
   return rest as CallRecord;
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, "0");
+
+/** The listing key of a log chunk: zero-padded so that string order is (sequence, generation, attempt, chunk) order. */
+function logOrderKey(position: LogPosition): string {
+  return `${pad(position.sequence, 12)}:${pad(position.generation, 6)}:${pad(position.attempt, 6)}:${pad(position.chunk, 9)}`;
+}
+
+function toLogChunkDocument(chunk: LogChunkRecord): LogChunkDocument {
+  return {
+    _id: `${chunk.execId}:${chunk.callId}:${chunk.attempt}:${chunk.chunk}`,
+    execId: chunk.execId,
+    order: logOrderKey(chunk),
+    invocationId: chunk.invocationId,
+    callId: chunk.callId,
+    name: chunk.name,
+    sequence: chunk.sequence,
+    generation: chunk.generation,
+    attempt: chunk.attempt,
+    chunk: chunk.chunk,
+    lines: JSON.stringify(chunk.lines),
+  };
+}
+
+function toLogChunkRecord(doc: LogChunkDocument): LogChunkRecord {
+  const lines = (JSON.parse(doc.lines) as (Omit<LogLineRecord, "at"> & { at: string })[]).map((line) => ({ ...line, at: new Date(line.at) }));
+  const { execId, invocationId, callId, name, sequence, generation, attempt, chunk } = doc;
+  return { execId, invocationId, callId, name, sequence, generation, attempt, chunk, lines };
 }
 
 /** Drops undefined properties: MongoDB-wire servers store them as null otherwise. */

@@ -33,6 +33,15 @@ export interface FailureRecord {
   readonly exceptionType: string;
   readonly invocationId: string;
   readonly divergence?: DivergenceRecord | undefined;
+  /** The stack trace of the thrown error, when it had one. */
+  readonly traceback?: string | undefined;
+}
+
+/** What one attempt of a checkpoint call threw. */
+export interface ThrownRecord {
+  readonly message: string;
+  readonly exceptionType: string;
+  readonly traceback?: string | undefined;
 }
 
 /** The runner holding an execution: the claim is the transition that granted it. */
@@ -88,11 +97,35 @@ export interface ExecutionRecord {
   readonly requestId?: string | undefined;
   readonly originalExecId?: string | undefined;
   readonly replay?: ReplayRecord | undefined;
+  /**
+   * A digest of what the request with `requestId` asked for (flow and input,
+   * or the replay plan): a second request with the same ID must ask the same.
+   */
+  readonly requestFingerprint?: string | undefined;
   readonly state: ExecutionState;
 }
 
-/** Status of a recorded checkpoint call. */
-export type CallStatus = "completed" | "reused" | "failed";
+/**
+ * Status of a recorded checkpoint call. `completed` and `reused` calls have
+ * an output; `failed` and `cancelled` ones are kept per retry generation
+ * beside it and never answer a call.
+ */
+export type CallStatus = "completed" | "reused" | "failed" | "cancelled";
+
+/** True for a call whose output is recorded (completed or reused). */
+export function hasOutput(call: { readonly status: CallStatus }): boolean {
+  return call.status === "completed" || call.status === "reused";
+}
+
+/** One attempt at running a checkpoint function. */
+export interface AttemptRecord {
+  /** 1, 2, ... */
+  readonly number: number;
+  readonly status: "completed" | "failed" | "cancelled";
+  readonly startedAt: Date;
+  readonly endedAt: Date;
+  readonly failure?: ThrownRecord | undefined;
+}
 
 /** One recorded checkpoint call. */
 export interface CallRecord {
@@ -106,14 +139,56 @@ export interface CallRecord {
   readonly dataDependencies: readonly string[];
   readonly loadDependencies: readonly string[];
   readonly outputNames: readonly string[];
+  /** What the call returned, or for a reused call what its source recorded the flow saw. */
   readonly output?: Payload | undefined;
   readonly reusedFromCallId?: string | undefined;
+  /** True when a replay override replaced the output the flow and consumers saw. */
   readonly overridden?: boolean | undefined;
-  readonly failure?: { readonly message: string; readonly exceptionType: string } | undefined;
+  /** The override the flow and consumers saw instead of `output`, when `overridden`. */
+  readonly overrideValue?: Payload | undefined;
+  readonly failure?: ThrownRecord | undefined;
+  /** Every attempt, oldest first; absent for reused calls (and records written before it existed). */
+  readonly attemptHistory?: readonly AttemptRecord[] | undefined;
   readonly generation: number;
   readonly startedAt: Date;
   readonly endedAt: Date;
   readonly metadata?: string | undefined;
+}
+
+/** The output the flow body and the call's consumers saw: the override when there is one. */
+export function seenOutput(call: CallRecord): Payload | undefined {
+  return call.overrideValue ?? call.output;
+}
+
+/** Severity of a log line. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** One line checkpoint code wrote. */
+export interface LogLineRecord {
+  /** Position within its attempt, from 0: with the call ID and attempt, it identifies the line. */
+  readonly index: number;
+  readonly at: Date;
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly source: "console" | "logger";
+}
+
+/**
+ * A batch of log lines of one attempt of one checkpoint call, written at the
+ * end of the call (with its record) or periodically while it runs.
+ */
+export interface LogChunkRecord {
+  readonly execId: string;
+  readonly invocationId: string;
+  readonly callId: string;
+  readonly name: string;
+  /** The call's issue order; chunks are listed by (sequence, generation, attempt, chunk). */
+  readonly sequence: number;
+  readonly generation: number;
+  readonly attempt: number;
+  /** 0, 1, ... within the attempt. */
+  readonly chunk: number;
+  readonly lines: readonly LogLineRecord[];
 }
 
 /** One wait reached by a flow body, with its resolution when there is one. */

@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/execution.proto.
  */
 export const file_kitaru_runner_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("CiBraXRhcnUvcnVubmVyL3YxL2V4ZWN1dGlvbi5wcm90bxIQa2l0YXJ1LnJ1bm5lci52MSKyAQoHRmFpbHVyZRIvCgZvcmlnaW4YASABKA4yHy5raXRhcnUucnVubmVyLnYxLkZhaWx1cmVPcmlnaW4SDwoHbWVzc2FnZRgCIAEoCRIWCg5leGNlcHRpb25fdHlwZRgDIAEoCRIVCg1pbnZvY2F0aW9uX2lkGAQgASgJEjYKCmRpdmVyZ2VuY2UYBSABKAsyIi5raXRhcnUuZXJyb3JzLnYxLkRpdmVyZ2VuY2VEZXRhaWwihgUKCUV4ZWN1dGlvbhIMCgRuYW1lGAEgASgJEg8KB2V4ZWNfaWQYAiABKAkSEQoJZmxvd19uYW1lGAMgASgJEjEKBnN0YXR1cxgEIAEoDjIhLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uU3RhdHVzEiYKBWlucHV0GAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBImCgZyZXN1bHQYBiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSKgoHZmFpbHVyZRgHIAEoCzIZLmtpdGFydS5ydW5uZXIudjEuRmFpbHVyZRIYChBvcmlnaW5hbF9leGVjX2lkGAggASgJEhMKC3JldHJ5X2NvdW50GAkgASgNEi0KDXBlbmRpbmdfd2FpdHMYCiADKAsyFi5raXRhcnUucnVubmVyLnYxLldhaXQSNQoLY2hlY2twb2ludHMYCyADKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsEhgKEGNoZWNrcG9pbnRfY291bnQYDCABKA0SLgoGcmVwbGF5GA0gASgLMh4ua2l0YXJ1LnJ1bm5lci52MS5SZXBsYXlPcmlnaW4SLwoLY3JlYXRlX3RpbWUYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoIbWV0YWRhdGEYESABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IkIKDFJlcGxheU9yaWdpbhIMCgRmcm9tGAEgASgJEg0KBXJvb3RzGAIgAygJEhUKDW92ZXJyaWRlX2tleXMYAyADKAki/AMKDkNoZWNrcG9pbnRDYWxsEg8KB2NhbGxfaWQYASABKAkSFQoNaW52b2NhdGlvbl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEjYKBnN0YXR1cxgEIAEoDjImLmtpdGFydS5ydW5uZXIudjEuQ2hlY2twb2ludENhbGxTdGF0dXMSEAoIYXR0ZW1wdHMYBSABKA0SEAoIc2VxdWVuY2UYBiABKAQSGQoRZGF0YV9kZXBlbmRlbmNpZXMYByADKAkSGQoRbG9hZF9kZXBlbmRlbmNpZXMYCCADKAkSFAoMb3V0cHV0X25hbWVzGAkgAygJEiYKBm91dHB1dBgKIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIbChNyZXVzZWRfZnJvbV9jYWxsX2lkGAsgASgJEhIKCm92ZXJyaWRkZW4YDCABKAgSKgoHZmFpbHVyZRgNIAEoCzIZLmtpdGFydS5ydW5uZXIudjEuRmFpbHVyZRIuCgpzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoIbWV0YWRhdGEYECABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0ItQCCgRXYWl0Eg8KB3dhaXRfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghxdWVzdGlvbhgDIAEoCRInCgZzY2hlbWEYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKCG1ldGFkYXRhGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIsCgZzdGF0dXMYBiABKA4yHC5raXRhcnUucnVubmVyLnYxLldhaXRTdGF0dXMSJQoFdmFsdWUYByABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHJlc29sdmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHZXhlY19pZBgKIAEoCSLWAwoORXhlY3V0aW9uRXZlbnQSDwoHZXhlY19pZBgBIAEoCRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4CgxjYWxsX3N0YXJ0ZWQYAyABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASOgoOY2FsbF9jb21wbGV0ZWQYBCABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASNwoLY2FsbF9yZXVzZWQYBSABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASNwoLY2FsbF9mYWlsZWQYBiABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASLgoMd2FpdF9wZW5kaW5nGAcgASgLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0SAASLwoNd2FpdF9yZXNvbHZlZBgIIAEoCzIWLmtpdGFydS5ydW5uZXIudjEuV2FpdEgAEjgKDnN0YXR1c19jaGFuZ2VkGAkgASgLMh4ua2l0YXJ1LnJ1bm5lci52MS5TdGF0dXNDaGFuZ2VIAEIGCgRraW5kIpUBCgxTdGF0dXNDaGFuZ2USMQoGc3RhdHVzGAEgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSJgoGcmVzdWx0GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEioKB2ZhaWx1cmUYAyABKAsyGS5raXRhcnUucnVubmVyLnYxLkZhaWx1cmUqzAEKD0V4ZWN1dGlvblN0YXR1cxIgChxFWEVDVVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYRVhFQ1VUSU9OX1NUQVRVU19SVU5OSU5HEAESHAoYRVhFQ1VUSU9OX1NUQVRVU19XQUlUSU5HEAISHgoaRVhFQ1VUSU9OX1NUQVRVU19DT01QTEVURUQQAxIbChdFWEVDVVRJT05fU1RBVFVTX0ZBSUxFRBAEEh4KGkVYRUNVVElPTl9TVEFUVVNfQ0FOQ0VMTEVEEAUqwAEKDUZhaWx1cmVPcmlnaW4SHgoaRkFJTFVSRV9PUklHSU5fVU5TUEVDSUZJRUQQABIcChhGQUlMVVJFX09SSUdJTl9VU0VSX0NPREUQARIaChZGQUlMVVJFX09SSUdJTl9SVU5USU1FEAISGgoWRkFJTFVSRV9PUklHSU5fQkFDS0VORBADEh0KGUZBSUxVUkVfT1JJR0lOX0RJVkVSR0VOQ0UQBBIaChZGQUlMVVJFX09SSUdJTl9VTktOT1dOEAUqYgoNRXhlY3V0aW9uVmlldxIeChpFWEVDVVRJT05fVklFV19VTlNQRUNJRklFRBAAEhgKFEVYRUNVVElPTl9WSUVXX0JBU0lDEAESFwoTRVhFQ1VUSU9OX1ZJRVdfRlVMTBACKs4BChRDaGVja3BvaW50Q2FsbFN0YXR1cxImCiJDSEVDS1BPSU5UX0NBTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIgoeQ0hFQ0tQT0lOVF9DQUxMX1NUQVRVU19SVU5OSU5HEAESJAogQ0hFQ0tQT0lOVF9DQUxMX1NUQVRVU19DT01QTEVURUQQAhIhCh1DSEVDS1BPSU5UX0NBTExfU1RBVFVTX0ZBSUxFRBADEiEKHUNIRUNLUE9JTlRfQ0FMTF9TVEFUVVNfUkVVU0VEEAQqdQoKV2FpdFN0YXR1cxIbChdXQUlUX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1dBSVRfU1RBVFVTX1BFTkRJTkcQARIYChRXQUlUX1NUQVRVU19SRVNPTFZFRBACEhcKE1dBSVRfU1RBVFVTX0FCT1JURUQQA2IGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_kitaru_errors_v1_errors]);
+  fileDesc("CiBraXRhcnUvcnVubmVyL3YxL2V4ZWN1dGlvbi5wcm90bxIQa2l0YXJ1LnJ1bm5lci52MSLFAQoHRmFpbHVyZRIvCgZvcmlnaW4YASABKA4yHy5raXRhcnUucnVubmVyLnYxLkZhaWx1cmVPcmlnaW4SDwoHbWVzc2FnZRgCIAEoCRIWCg5leGNlcHRpb25fdHlwZRgDIAEoCRIVCg1pbnZvY2F0aW9uX2lkGAQgASgJEjYKCmRpdmVyZ2VuY2UYBSABKAsyIi5raXRhcnUuZXJyb3JzLnYxLkRpdmVyZ2VuY2VEZXRhaWwSEQoJdHJhY2ViYWNrGAYgASgJIoYFCglFeGVjdXRpb24SDAoEbmFtZRgBIAEoCRIPCgdleGVjX2lkGAIgASgJEhEKCWZsb3dfbmFtZRgDIAEoCRIxCgZzdGF0dXMYBCABKA4yIS5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblN0YXR1cxImCgVpbnB1dBgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoGcmVzdWx0GAYgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEioKB2ZhaWx1cmUYByABKAsyGS5raXRhcnUucnVubmVyLnYxLkZhaWx1cmUSGAoQb3JpZ2luYWxfZXhlY19pZBgIIAEoCRITCgtyZXRyeV9jb3VudBgJIAEoDRItCg1wZW5kaW5nX3dhaXRzGAogAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0EjUKC2NoZWNrcG9pbnRzGAsgAygLMiAua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbBIYChBjaGVja3BvaW50X2NvdW50GAwgASgNEi4KBnJlcGxheRgNIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5T3JpZ2luEi8KC2NyZWF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCG1ldGFkYXRhGBEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJCCgxSZXBsYXlPcmlnaW4SDAoEZnJvbRgBIAEoCRINCgVyb290cxgCIAMoCRIVCg1vdmVycmlkZV9rZXlzGAMgAygJIuQECg5DaGVja3BvaW50Q2FsbBIPCgdjYWxsX2lkGAEgASgJEhUKDWludm9jYXRpb25faWQYAiABKAkSDAoEbmFtZRgDIAEoCRI2CgZzdGF0dXMYBCABKA4yJi5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsU3RhdHVzEhAKCGF0dGVtcHRzGAUgASgNEhAKCHNlcXVlbmNlGAYgASgEEhkKEWRhdGFfZGVwZW5kZW5jaWVzGAcgAygJEhkKEWxvYWRfZGVwZW5kZW5jaWVzGAggAygJEhQKDG91dHB1dF9uYW1lcxgJIAMoCRImCgZvdXRwdXQYCiABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSGwoTcmV1c2VkX2Zyb21fY2FsbF9pZBgLIAEoCRISCgpvdmVycmlkZGVuGAwgASgIEioKB2ZhaWx1cmUYDSABKAsyGS5raXRhcnUucnVubmVyLnYxLkZhaWx1cmUSLgoKc3RhcnRfdGltZRgOIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCG1ldGFkYXRhGBAgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCg5vdmVycmlkZV92YWx1ZRgRIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRI2Cg9hdHRlbXB0X2hpc3RvcnkYEiADKAsyHS5raXRhcnUucnVubmVyLnYxLkNhbGxBdHRlbXB0ItwBCgtDYWxsQXR0ZW1wdBIOCgZudW1iZXIYASABKA0SMwoGc3RhdHVzGAIgASgOMiMua2l0YXJ1LnJ1bm5lci52MS5DYWxsQXR0ZW1wdFN0YXR1cxIuCgpzdGFydF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoHZmFpbHVyZRgFIAEoCzIZLmtpdGFydS5ydW5uZXIudjEuRmFpbHVyZSLUAgoEV2FpdBIPCgd3YWl0X2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIcXVlc3Rpb24YAyABKAkSJwoGc2NoZW1hGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIpCghtZXRhZGF0YRgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLAoGc3RhdHVzGAYgASgOMhwua2l0YXJ1LnJ1bm5lci52MS5XYWl0U3RhdHVzEiUKBXZhbHVlGAcgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEi8KC2NyZWF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxyZXNvbHZlX3RpbWUYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2V4ZWNfaWQYCiABKAkikgQKDkV4ZWN1dGlvbkV2ZW50Eg8KB2V4ZWNfaWQYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASOAoMY2FsbF9zdGFydGVkGAMgASgLMiAua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbEgAEjoKDmNhbGxfY29tcGxldGVkGAQgASgLMiAua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbEgAEjcKC2NhbGxfcmV1c2VkGAUgASgLMiAua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbEgAEjcKC2NhbGxfZmFpbGVkGAYgASgLMiAua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbEgAEi4KDHdhaXRfcGVuZGluZxgHIAEoCzIWLmtpdGFydS5ydW5uZXIudjEuV2FpdEgAEi8KDXdhaXRfcmVzb2x2ZWQYCCABKAsyFi5raXRhcnUucnVubmVyLnYxLldhaXRIABI4Cg5zdGF0dXNfY2hhbmdlZBgJIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuU3RhdHVzQ2hhbmdlSAASOgoOY2FsbF9jYW5jZWxsZWQYCiABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSABCBgoEa2luZCLAAQoMU3RhdHVzQ2hhbmdlEjEKBnN0YXR1cxgBIAEoDjIhLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uU3RhdHVzEiYKBnJlc3VsdBgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIqCgdmYWlsdXJlGAMgASgLMhkua2l0YXJ1LnJ1bm5lci52MS5GYWlsdXJlEikKCG1ldGFkYXRhGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCLjAQoITG9nRW50cnkSDwoHZXhlY19pZBgBIAEoCRIVCg1pbnZvY2F0aW9uX2lkGAIgASgJEhcKD2NoZWNrcG9pbnRfbmFtZRgDIAEoCRIPCgdjYWxsX2lkGAQgASgJEg8KB2F0dGVtcHQYBSABKA0SKAoEdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoFbGV2ZWwYByABKA4yGi5raXRhcnUucnVubmVyLnYxLkxvZ0xldmVsEg8KB21lc3NhZ2UYCCABKAkSDgoGc291cmNlGAkgASgJIlYKBEZsb3cSDAoEbmFtZRgBIAEoCRIRCglmbG93X25hbWUYAiABKAkSLQoMaW5wdXRfc2NoZW1hGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCrMAQoPRXhlY3V0aW9uU3RhdHVzEiAKHEVYRUNVVElPTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhFWEVDVVRJT05fU1RBVFVTX1JVTk5JTkcQARIcChhFWEVDVVRJT05fU1RBVFVTX1dBSVRJTkcQAhIeChpFWEVDVVRJT05fU1RBVFVTX0NPTVBMRVRFRBADEhsKF0VYRUNVVElPTl9TVEFUVVNfRkFJTEVEEAQSHgoaRVhFQ1VUSU9OX1NUQVRVU19DQU5DRUxMRUQQBSrAAQoNRmFpbHVyZU9yaWdpbhIeChpGQUlMVVJFX09SSUdJTl9VTlNQRUNJRklFRBAAEhwKGEZBSUxVUkVfT1JJR0lOX1VTRVJfQ09ERRABEhoKFkZBSUxVUkVfT1JJR0lOX1JVTlRJTUUQAhIaChZGQUlMVVJFX09SSUdJTl9CQUNLRU5EEAMSHQoZRkFJTFVSRV9PUklHSU5fRElWRVJHRU5DRRAEEhoKFkZBSUxVUkVfT1JJR0lOX1VOS05PV04QBSpiCg1FeGVjdXRpb25WaWV3Eh4KGkVYRUNVVElPTl9WSUVXX1VOU1BFQ0lGSUVEEAASGAoURVhFQ1VUSU9OX1ZJRVdfQkFTSUMQARIXChNFWEVDVVRJT05fVklFV19GVUxMEAIq9AEKFENoZWNrcG9pbnRDYWxsU3RhdHVzEiYKIkNIRUNLUE9JTlRfQ0FMTF9TVEFUVVNfVU5TUEVDSUZJRUQQABIiCh5DSEVDS1BPSU5UX0NBTExfU1RBVFVTX1JVTk5JTkcQARIkCiBDSEVDS1BPSU5UX0NBTExfU1RBVFVTX0NPTVBMRVRFRBACEiEKHUNIRUNLUE9JTlRfQ0FMTF9TVEFUVVNfRkFJTEVEEAMSIQodQ0hFQ0tQT0lOVF9DQUxMX1NUQVRVU19SRVVTRUQQBBIkCiBDSEVDS1BPSU5UX0NBTExfU1RBVFVTX0NBTkNFTExFRBAFKp4BChFDYWxsQXR0ZW1wdFN0YXR1cxIjCh9DQUxMX0FUVEVNUFRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIQodQ0FMTF9BVFRFTVBUX1NUQVRVU19DT01QTEVURUQQARIeChpDQUxMX0FUVEVNUFRfU1RBVFVTX0ZBSUxFRBACEiEKHUNBTExfQVRURU1QVF9TVEFUVVNfQ0FOQ0VMTEVEEAMqdQoKV2FpdFN0YXR1cxIbChdXQUlUX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1dBSVRfU1RBVFVTX1BFTkRJTkcQARIYChRXQUlUX1NUQVRVU19SRVNPTFZFRBACEhcKE1dBSVRfU1RBVFVTX0FCT1JURUQQAyp3CghMb2dMZXZlbBIZChVMT0dfTEVWRUxfVU5TUEVDSUZJRUQQABITCg9MT0dfTEVWRUxfREVCVUcQARISCg5MT0dfTEVWRUxfSU5GTxACEhIKDkxPR19MRVZFTF9XQVJOEAMSEwoPTE9HX0xFVkVMX0VSUk9SEARiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_kitaru_errors_v1_errors]);
 
 /**
  * Failure describes why an execution failed.
@@ -58,6 +58,14 @@ export type Failure = Message<"kitaru.runner.v1.Failure"> & {
    * @generated from field: kitaru.errors.v1.DivergenceDetail divergence = 5;
    */
   divergence?: DivergenceDetail | undefined;
+
+  /**
+   * The stack trace of the thrown error, as the runtime printed it; empty
+   * when there is none (e.g. a divergence, or a thrown non-Error value).
+   *
+   * @generated from field: string traceback = 6;
+   */
+  traceback: string;
 };
 
 /**
@@ -151,7 +159,8 @@ export type Execution = Message<"kitaru.runner.v1.Execution"> & {
   checkpoints: CheckpointCall[];
 
   /**
-   * Output only. Number of recorded checkpoint calls (GetExecution; 0 in ListExecutions).
+   * Output only. Number of recorded checkpoint calls (completed, reused,
+   * failed and cancelled ones), in every view.
    *
    * @generated from field: uint32 checkpoint_count = 12;
    */
@@ -309,8 +318,10 @@ export type CheckpointCall = Message<"kitaru.runner.v1.CheckpointCall"> & {
   outputNames: string[];
 
   /**
-   * The output (an object keyed by output name for multi-output checkpoints).
-   * Only in EXECUTION_VIEW_FULL.
+   * The call's own output (an object keyed by output name for multi-output
+   * checkpoints): what it returned, or for a reused call what the source
+   * recorded. When `overridden`, the flow and the consumers saw
+   * `override_value` instead. Only in EXECUTION_VIEW_FULL.
    *
    * @generated from field: google.protobuf.Value output = 10;
    */
@@ -324,7 +335,9 @@ export type CheckpointCall = Message<"kitaru.runner.v1.CheckpointCall"> & {
   reusedFromCallId: string;
 
   /**
-   * True when a replay override replaced this call's output.
+   * True when a replay override replaced this call's output as seen by the
+   * flow body and the call's consumers (the call itself may still have been
+   * re-executed: then `output` is what it returned).
    *
    * @generated from field: bool overridden = 12;
    */
@@ -357,6 +370,22 @@ export type CheckpointCall = Message<"kitaru.runner.v1.CheckpointCall"> & {
    * @generated from field: google.protobuf.Struct metadata = 16;
    */
   metadata?: JsonObject | undefined;
+
+  /**
+   * The value the flow body and the consumers saw instead of `output`, when
+   * `overridden`. Only in EXECUTION_VIEW_FULL.
+   *
+   * @generated from field: google.protobuf.Value override_value = 17;
+   */
+  overrideValue?: Value | undefined;
+
+  /**
+   * Every attempt made, oldest first, each with its own failure (the last
+   * one's is the call's `failure`). Empty for a reused call.
+   *
+   * @generated from field: repeated kitaru.runner.v1.CallAttempt attempt_history = 18;
+   */
+  attemptHistory: CallAttempt[];
 };
 
 /**
@@ -365,6 +394,55 @@ export type CheckpointCall = Message<"kitaru.runner.v1.CheckpointCall"> & {
  */
 export const CheckpointCallSchema: GenMessage<CheckpointCall> = /*@__PURE__*/
   messageDesc(file_kitaru_runner_v1_execution, 3);
+
+/**
+ * CallAttempt is one run of a checkpoint function.
+ *
+ * @generated from message kitaru.runner.v1.CallAttempt
+ */
+export type CallAttempt = Message<"kitaru.runner.v1.CallAttempt"> & {
+  /**
+   * 1 for the first attempt, then 2, 3, ...
+   *
+   * @generated from field: uint32 number = 1;
+   */
+  number: number;
+
+  /**
+   * How it ended.
+   *
+   * @generated from field: kitaru.runner.v1.CallAttemptStatus status = 2;
+   */
+  status: CallAttemptStatus;
+
+  /**
+   * When it started.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 3;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * When it ended.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 4;
+   */
+  endTime?: Timestamp | undefined;
+
+  /**
+   * What it threw, when failed.
+   *
+   * @generated from field: kitaru.runner.v1.Failure failure = 5;
+   */
+  failure?: Failure | undefined;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.CallAttempt.
+ * Use `create(CallAttemptSchema)` to create a new message.
+ */
+export const CallAttemptSchema: GenMessage<CallAttempt> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_execution, 4);
 
 /**
  * Wait is a point in a flow body that waits for human (or other external) input.
@@ -448,7 +526,7 @@ export type Wait = Message<"kitaru.runner.v1.Wait"> & {
  * Use `create(WaitSchema)` to create a new message.
  */
 export const WaitSchema: GenMessage<Wait> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 4);
+  messageDesc(file_kitaru_runner_v1_execution, 5);
 
 /**
  * ExecutionEvent is one thing that happened to an execution, as streamed by
@@ -533,6 +611,14 @@ export type ExecutionEvent = Message<"kitaru.runner.v1.ExecutionEvent"> & {
      */
     value: StatusChange;
     case: "statusChanged";
+  } | {
+    /**
+     * A checkpoint call was running when the execution was cancelled.
+     *
+     * @generated from field: kitaru.runner.v1.CheckpointCall call_cancelled = 10;
+     */
+    value: CheckpointCall;
+    case: "callCancelled";
   } | { case: undefined; value?: undefined };
 };
 
@@ -541,7 +627,7 @@ export type ExecutionEvent = Message<"kitaru.runner.v1.ExecutionEvent"> & {
  * Use `create(ExecutionEventSchema)` to create a new message.
  */
 export const ExecutionEventSchema: GenMessage<ExecutionEvent> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 5);
+  messageDesc(file_kitaru_runner_v1_execution, 6);
 
 /**
  * StatusChange is an execution's new status, with its result or failure.
@@ -569,6 +655,14 @@ export type StatusChange = Message<"kitaru.runner.v1.StatusChange"> & {
    * @generated from field: kitaru.runner.v1.Failure failure = 3;
    */
   failure?: Failure | undefined;
+
+  /**
+   * The execution's metadata (attached with `log()` in the flow body) as of
+   * this change.
+   *
+   * @generated from field: google.protobuf.Struct metadata = 4;
+   */
+  metadata?: JsonObject | undefined;
 };
 
 /**
@@ -576,7 +670,120 @@ export type StatusChange = Message<"kitaru.runner.v1.StatusChange"> & {
  * Use `create(StatusChangeSchema)` to create a new message.
  */
 export const StatusChangeSchema: GenMessage<StatusChange> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 6);
+  messageDesc(file_kitaru_runner_v1_execution, 7);
+
+/**
+ * LogEntry is one line checkpoint code wrote, with `console.*` or the
+ * authoring API's `logger`.
+ *
+ * @generated from message kitaru.runner.v1.LogEntry
+ */
+export type LogEntry = Message<"kitaru.runner.v1.LogEntry"> & {
+  /**
+   * The execution.
+   *
+   * @generated from field: string exec_id = 1;
+   */
+  execId: string;
+
+  /**
+   * The checkpoint call's invocation ID.
+   *
+   * @generated from field: string invocation_id = 2;
+   */
+  invocationId: string;
+
+  /**
+   * The checkpoint name.
+   *
+   * @generated from field: string checkpoint_name = 3;
+   */
+  checkpointName: string;
+
+  /**
+   * The call ID of the attempt's call record.
+   *
+   * @generated from field: string call_id = 4;
+   */
+  callId: string;
+
+  /**
+   * The attempt that wrote it (1, 2, ...).
+   *
+   * @generated from field: uint32 attempt = 5;
+   */
+  attempt: number;
+
+  /**
+   * When it was written.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 6;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * Its severity.
+   *
+   * @generated from field: kitaru.runner.v1.LogLevel level = 7;
+   */
+  level: LogLevel;
+
+  /**
+   * The text, at most 8 KiB (longer lines are cut and end with "…").
+   *
+   * @generated from field: string message = 8;
+   */
+  message: string;
+
+  /**
+   * Where it came from: "console" or "logger".
+   *
+   * @generated from field: string source = 9;
+   */
+  source: string;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.LogEntry.
+ * Use `create(LogEntrySchema)` to create a new message.
+ */
+export const LogEntrySchema: GenMessage<LogEntry> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_execution, 8);
+
+/**
+ * Flow is a flow a runner serves.
+ *
+ * @generated from message kitaru.runner.v1.Flow
+ */
+export type Flow = Message<"kitaru.runner.v1.Flow"> & {
+  /**
+   * Resource name: "flows/{flow_name}".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The flow name, as given to `flow(name, ...)`.
+   *
+   * @generated from field: string flow_name = 2;
+   */
+  flowName: string;
+
+  /**
+   * JSON Schema of the flow's input, converted from its zod schema.
+   *
+   * @generated from field: google.protobuf.Struct input_schema = 3;
+   */
+  inputSchema?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.Flow.
+ * Use `create(FlowSchema)` to create a new message.
+ */
+export const FlowSchema: GenMessage<Flow> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_execution, 9);
 
 /**
  * ExecutionStatus is the public status of an execution.
@@ -762,6 +969,13 @@ export enum CheckpointCallStatus {
    * @generated from enum value: CHECKPOINT_CALL_STATUS_REUSED = 4;
    */
   REUSED = 4,
+
+  /**
+   * Was running when the execution was cancelled; no output was recorded.
+   *
+   * @generated from enum value: CHECKPOINT_CALL_STATUS_CANCELLED = 5;
+   */
+  CANCELLED = 5,
 }
 
 /**
@@ -769,6 +983,47 @@ export enum CheckpointCallStatus {
  */
 export const CheckpointCallStatusSchema: GenEnum<CheckpointCallStatus> = /*@__PURE__*/
   enumDesc(file_kitaru_runner_v1_execution, 3);
+
+/**
+ * CallAttemptStatus is how one attempt of a checkpoint call ended.
+ *
+ * @generated from enum kitaru.runner.v1.CallAttemptStatus
+ */
+export enum CallAttemptStatus {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: CALL_ATTEMPT_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The function returned.
+   *
+   * @generated from enum value: CALL_ATTEMPT_STATUS_COMPLETED = 1;
+   */
+  COMPLETED = 1,
+
+  /**
+   * The function threw.
+   *
+   * @generated from enum value: CALL_ATTEMPT_STATUS_FAILED = 2;
+   */
+  FAILED = 2,
+
+  /**
+   * The execution was cancelled while the attempt ran.
+   *
+   * @generated from enum value: CALL_ATTEMPT_STATUS_CANCELLED = 3;
+   */
+  CANCELLED = 3,
+}
+
+/**
+ * Describes the enum kitaru.runner.v1.CallAttemptStatus.
+ */
+export const CallAttemptStatusSchema: GenEnum<CallAttemptStatus> = /*@__PURE__*/
+  enumDesc(file_kitaru_runner_v1_execution, 4);
 
 /**
  * WaitStatus is the status of one wait.
@@ -809,5 +1064,53 @@ export enum WaitStatus {
  * Describes the enum kitaru.runner.v1.WaitStatus.
  */
 export const WaitStatusSchema: GenEnum<WaitStatus> = /*@__PURE__*/
-  enumDesc(file_kitaru_runner_v1_execution, 4);
+  enumDesc(file_kitaru_runner_v1_execution, 5);
+
+/**
+ * LogLevel is the severity of a log line.
+ *
+ * @generated from enum kitaru.runner.v1.LogLevel
+ */
+export enum LogLevel {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: LOG_LEVEL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * console.debug, logger.debug.
+   *
+   * @generated from enum value: LOG_LEVEL_DEBUG = 1;
+   */
+  DEBUG = 1,
+
+  /**
+   * console.log, console.info, logger.info.
+   *
+   * @generated from enum value: LOG_LEVEL_INFO = 2;
+   */
+  INFO = 2,
+
+  /**
+   * console.warn, logger.warn.
+   *
+   * @generated from enum value: LOG_LEVEL_WARN = 3;
+   */
+  WARN = 3,
+
+  /**
+   * console.error, logger.error.
+   *
+   * @generated from enum value: LOG_LEVEL_ERROR = 4;
+   */
+  ERROR = 4,
+}
+
+/**
+ * Describes the enum kitaru.runner.v1.LogLevel.
+ */
+export const LogLevelSchema: GenEnum<LogLevel> = /*@__PURE__*/
+  enumDesc(file_kitaru_runner_v1_execution, 6);
 

@@ -8,7 +8,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
-import type { Execution, ExecutionEvent, ExecutionStatus, ExecutionView, Wait } from "./execution_pb.ts";
+import type { Execution, ExecutionEvent, ExecutionStatus, ExecutionView, Flow, LogEntry, StatusChange, Wait } from "./execution_pb.ts";
 import { file_kitaru_runner_v1_execution } from "./execution_pb.ts";
 import type { CallGraph, ReplayPlan } from "./replay_plan_pb.ts";
 import { file_kitaru_runner_v1_replay_plan } from "./replay_plan_pb.ts";
@@ -18,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/runner_service.proto.
  */
 export const file_kitaru_runner_v1_runner_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVraXRhcnUvcnVubmVyL3YxL3J1bm5lcl9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxImYKFVN0YXJ0RXhlY3V0aW9uUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSJgoFaW5wdXQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkiVQoTR2V0RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEi0KBHZpZXcYAiABKA4yHy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblZpZXcihAEKFUxpc3RFeGVjdXRpb25zUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSMQoGc3RhdHVzGAIgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYgoWTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRIvCgpleGVjdXRpb25zGAEgAygLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKF0xpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiQQoYTGlzdFBlbmRpbmdXYWl0c1Jlc3BvbnNlEiUKBXdhaXRzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0IloKElJlc29sdmVXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkSJQoFdmFsdWUYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiMQoQQWJvcnRXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkiKAoVUmV0cnlFeGVjdXRpb25SZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiKQoWQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJIj4KFVdhdGNoRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhQKDGZvbGxvd193YWl0cxgCIAEoCCImChNHZXRDYWxsR3JhcGhSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiawoSU3RhcnRSZXBsYXlSZXF1ZXN0EioKBHBsYW4YASABKAsyHC5raXRhcnUucnVubmVyLnYxLlJlcGxheVBsYW4SEgoKcmVxdWVzdF9pZBgCIAEoCRIVCg12YWxpZGF0ZV9vbmx5GAMgASgIIkgKFlN0YXJ0RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRgoUR2V0RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRQoTUmVzb2x2ZVdhaXRSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJDChFBYm9ydFdhaXRSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJIChZSZXRyeUV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkkKF0NhbmNlbEV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkUKE1N0YXJ0UmVwbGF5UmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iSQoWV2F0Y2hFeGVjdXRpb25SZXNwb25zZRIvCgVldmVudBgBIAEoCzIgLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uRXZlbnQiQgoUR2V0Q2FsbEdyYXBoUmVzcG9uc2USKgoFZ3JhcGgYASABKAsyGy5raXRhcnUucnVubmVyLnYxLkNhbGxHcmFwaDLECAoNUnVubmVyU2VydmljZRJjCg5TdGFydEV4ZWN1dGlvbhInLmtpdGFydS5ydW5uZXIudjEuU3RhcnRFeGVjdXRpb25SZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5TdGFydEV4ZWN1dGlvblJlc3BvbnNlEl0KDEdldEV4ZWN1dGlvbhIlLmtpdGFydS5ydW5uZXIudjEuR2V0RXhlY3V0aW9uUmVxdWVzdBomLmtpdGFydS5ydW5uZXIudjEuR2V0RXhlY3V0aW9uUmVzcG9uc2USYwoOTGlzdEV4ZWN1dGlvbnMSJy5raXRhcnUucnVubmVyLnYxLkxpc3RFeGVjdXRpb25zUmVxdWVzdBooLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRJpChBMaXN0UGVuZGluZ1dhaXRzEikua2l0YXJ1LnJ1bm5lci52MS5MaXN0UGVuZGluZ1dhaXRzUmVxdWVzdBoqLmtpdGFydS5ydW5uZXIudjEuTGlzdFBlbmRpbmdXYWl0c1Jlc3BvbnNlEloKC1Jlc29sdmVXYWl0EiQua2l0YXJ1LnJ1bm5lci52MS5SZXNvbHZlV2FpdFJlcXVlc3QaJS5raXRhcnUucnVubmVyLnYxLlJlc29sdmVXYWl0UmVzcG9uc2USVAoJQWJvcnRXYWl0EiIua2l0YXJ1LnJ1bm5lci52MS5BYm9ydFdhaXRSZXF1ZXN0GiMua2l0YXJ1LnJ1bm5lci52MS5BYm9ydFdhaXRSZXNwb25zZRJjCg5SZXRyeUV4ZWN1dGlvbhInLmtpdGFydS5ydW5uZXIudjEuUmV0cnlFeGVjdXRpb25SZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5SZXRyeUV4ZWN1dGlvblJlc3BvbnNlEmYKD0NhbmNlbEV4ZWN1dGlvbhIoLmtpdGFydS5ydW5uZXIudjEuQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBopLmtpdGFydS5ydW5uZXIudjEuQ2FuY2VsRXhlY3V0aW9uUmVzcG9uc2USZQoOV2F0Y2hFeGVjdXRpb24SJy5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uUmVxdWVzdBooLmtpdGFydS5ydW5uZXIudjEuV2F0Y2hFeGVjdXRpb25SZXNwb25zZTABEl0KDEdldENhbGxHcmFwaBIlLmtpdGFydS5ydW5uZXIudjEuR2V0Q2FsbEdyYXBoUmVxdWVzdBomLmtpdGFydS5ydW5uZXIudjEuR2V0Q2FsbEdyYXBoUmVzcG9uc2USWgoLU3RhcnRSZXBsYXkSJC5raXRhcnUucnVubmVyLnYxLlN0YXJ0UmVwbGF5UmVxdWVzdBolLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("CiVraXRhcnUvcnVubmVyL3YxL3J1bm5lcl9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxImYKFVN0YXJ0RXhlY3V0aW9uUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSJgoFaW5wdXQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkiVQoTR2V0RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEi0KBHZpZXcYAiABKA4yHy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblZpZXcihAEKFUxpc3RFeGVjdXRpb25zUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSMQoGc3RhdHVzGAIgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYgoWTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRIvCgpleGVjdXRpb25zGAEgAygLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKF0xpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiQQoYTGlzdFBlbmRpbmdXYWl0c1Jlc3BvbnNlEiUKBXdhaXRzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0IloKElJlc29sdmVXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkSJQoFdmFsdWUYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiMQoQQWJvcnRXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkiKAoVUmV0cnlFeGVjdXRpb25SZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiKQoWQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJIj4KFVdhdGNoRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhQKDGZvbGxvd193YWl0cxgCIAEoCCJmChhMaXN0RXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJImEKGUxpc3RFeGVjdXRpb25Mb2dzUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkAKGVdhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJIosBChpXYXRjaEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRIrCgVlbnRyeRgBIAEoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnlIABI4Cg5zdGF0dXNfY2hhbmdlZBgCIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuU3RhdHVzQ2hhbmdlSABCBgoEa2luZCISChBMaXN0Rmxvd3NSZXF1ZXN0IjoKEUxpc3RGbG93c1Jlc3BvbnNlEiUKBWZsb3dzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5GbG93IiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJrChJTdGFydFJlcGxheVJlcXVlc3QSKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbhISCgpyZXF1ZXN0X2lkGAIgASgJEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiSAoWU3RhcnRFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJGChRHZXRFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJFChNSZXNvbHZlV2FpdFJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkMKEUFib3J0V2FpdFJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkgKFlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iSQoXQ2FuY2VsRXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRQoTU3RhcnRSZXBsYXlSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJJChZXYXRjaEV4ZWN1dGlvblJlc3BvbnNlEi8KBWV2ZW50GAEgASgLMiAua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25FdmVudCJCChRHZXRDYWxsR3JhcGhSZXNwb25zZRIqCgVncmFwaBgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuQ2FsbEdyYXBoMvsKCg1SdW5uZXJTZXJ2aWNlEmMKDlN0YXJ0RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5TdGFydEV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlN0YXJ0RXhlY3V0aW9uUmVzcG9uc2USXQoMR2V0RXhlY3V0aW9uEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXNwb25zZRJjCg5MaXN0RXhlY3V0aW9ucxInLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5MaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEmkKEExpc3RQZW5kaW5nV2FpdHMSKS5raXRhcnUucnVubmVyLnYxLkxpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Gioua2l0YXJ1LnJ1bm5lci52MS5MaXN0UGVuZGluZ1dhaXRzUmVzcG9uc2USWgoLUmVzb2x2ZVdhaXQSJC5raXRhcnUucnVubmVyLnYxLlJlc29sdmVXYWl0UmVxdWVzdBolLmtpdGFydS5ydW5uZXIudjEuUmVzb2x2ZVdhaXRSZXNwb25zZRJUCglBYm9ydFdhaXQSIi5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlcXVlc3QaIy5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlc3BvbnNlEmMKDlJldHJ5RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5SZXRyeUV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USZgoPQ2FuY2VsRXhlY3V0aW9uEigua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXF1ZXN0Gikua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXNwb25zZRJlCg5XYXRjaEV4ZWN1dGlvbhInLmtpdGFydS5ydW5uZXIudjEuV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5XYXRjaEV4ZWN1dGlvblJlc3BvbnNlMAESbAoRTGlzdEV4ZWN1dGlvbkxvZ3MSKi5raXRhcnUucnVubmVyLnYxLkxpc3RFeGVjdXRpb25Mb2dzUmVxdWVzdBorLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRJxChJXYXRjaEV4ZWN1dGlvbkxvZ3MSKy5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QaLC5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1Jlc3BvbnNlMAESVAoJTGlzdEZsb3dzEiIua2l0YXJ1LnJ1bm5lci52MS5MaXN0Rmxvd3NSZXF1ZXN0GiMua2l0YXJ1LnJ1bm5lci52MS5MaXN0Rmxvd3NSZXNwb25zZRJdCgxHZXRDYWxsR3JhcGgSJS5raXRhcnUucnVubmVyLnYxLkdldENhbGxHcmFwaFJlcXVlc3QaJi5raXRhcnUucnVubmVyLnYxLkdldENhbGxHcmFwaFJlc3BvbnNlEloKC1N0YXJ0UmVwbGF5EiQua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlcXVlc3QaJS5raXRhcnUucnVubmVyLnYxLlN0YXJ0UmVwbGF5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
 
 /**
  * StartExecutionRequest asks for a new execution.
@@ -42,7 +42,8 @@ export type StartExecutionRequest = Message<"kitaru.runner.v1.StartExecutionRequ
 
   /**
    * Optional. A client-chosen ID making the request idempotent: the same ID
-   * returns the same execution.
+   * with the same flow and input returns the same execution; with another
+   * flow or input it is refused (INVALID_ARGUMENT).
    *
    * @generated from field: string request_id = 3;
    */
@@ -331,6 +332,178 @@ export const WatchExecutionRequestSchema: GenMessage<WatchExecutionRequest> = /*
   messageDesc(file_kitaru_runner_v1_runner_service, 10);
 
 /**
+ * ListExecutionLogsRequest names the execution and pages its log lines.
+ *
+ * @generated from message kitaru.runner.v1.ListExecutionLogsRequest
+ */
+export type ListExecutionLogsRequest = Message<"kitaru.runner.v1.ListExecutionLogsRequest"> & {
+  /**
+   * Required. The execution ID.
+   *
+   * @generated from field: string exec_id = 1;
+   */
+  execId: string;
+
+  /**
+   * Only lines of this checkpoint (a name, invocation ID or call ID).
+   *
+   * @generated from field: string checkpoint = 2;
+   */
+  checkpoint: string;
+
+  /**
+   * Maximum lines per page; default 200, at most 1000.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * A `next_page_token` from a previous response.
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ListExecutionLogsRequest.
+ * Use `create(ListExecutionLogsRequestSchema)` to create a new message.
+ */
+export const ListExecutionLogsRequestSchema: GenMessage<ListExecutionLogsRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 11);
+
+/**
+ * ListExecutionLogsResponse is one page of log lines.
+ *
+ * @generated from message kitaru.runner.v1.ListExecutionLogsResponse
+ */
+export type ListExecutionLogsResponse = Message<"kitaru.runner.v1.ListExecutionLogsResponse"> & {
+  /**
+   * The lines, oldest first (by call issue order, attempt, then time).
+   *
+   * @generated from field: repeated kitaru.runner.v1.LogEntry entries = 1;
+   */
+  entries: LogEntry[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ListExecutionLogsResponse.
+ * Use `create(ListExecutionLogsResponseSchema)` to create a new message.
+ */
+export const ListExecutionLogsResponseSchema: GenMessage<ListExecutionLogsResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 12);
+
+/**
+ * WatchExecutionLogsRequest names the execution to follow.
+ *
+ * @generated from message kitaru.runner.v1.WatchExecutionLogsRequest
+ */
+export type WatchExecutionLogsRequest = Message<"kitaru.runner.v1.WatchExecutionLogsRequest"> & {
+  /**
+   * Required. The execution ID.
+   *
+   * @generated from field: string exec_id = 1;
+   */
+  execId: string;
+
+  /**
+   * Only lines of this checkpoint (a name, invocation ID or call ID).
+   *
+   * @generated from field: string checkpoint = 2;
+   */
+  checkpoint: string;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.WatchExecutionLogsRequest.
+ * Use `create(WatchExecutionLogsRequestSchema)` to create a new message.
+ */
+export const WatchExecutionLogsRequestSchema: GenMessage<WatchExecutionLogsRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 13);
+
+/**
+ * WatchExecutionLogsResponse carries one log line or one status change.
+ *
+ * @generated from message kitaru.runner.v1.WatchExecutionLogsResponse
+ */
+export type WatchExecutionLogsResponse = Message<"kitaru.runner.v1.WatchExecutionLogsResponse"> & {
+  /**
+   * What happened.
+   *
+   * @generated from oneof kitaru.runner.v1.WatchExecutionLogsResponse.kind
+   */
+  kind: {
+    /**
+     * A log line.
+     *
+     * @generated from field: kitaru.runner.v1.LogEntry entry = 1;
+     */
+    value: LogEntry;
+    case: "entry";
+  } | {
+    /**
+     * The execution's status changed (waiting, running again, or terminal:
+     * the last message of the stream).
+     *
+     * @generated from field: kitaru.runner.v1.StatusChange status_changed = 2;
+     */
+    value: StatusChange;
+    case: "statusChanged";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message kitaru.runner.v1.WatchExecutionLogsResponse.
+ * Use `create(WatchExecutionLogsResponseSchema)` to create a new message.
+ */
+export const WatchExecutionLogsResponseSchema: GenMessage<WatchExecutionLogsResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 14);
+
+/**
+ * ListFlowsRequest asks for the flows this runner serves.
+ *
+ * @generated from message kitaru.runner.v1.ListFlowsRequest
+ */
+export type ListFlowsRequest = Message<"kitaru.runner.v1.ListFlowsRequest"> & {
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ListFlowsRequest.
+ * Use `create(ListFlowsRequestSchema)` to create a new message.
+ */
+export const ListFlowsRequestSchema: GenMessage<ListFlowsRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 15);
+
+/**
+ * ListFlowsResponse lists the flows.
+ *
+ * @generated from message kitaru.runner.v1.ListFlowsResponse
+ */
+export type ListFlowsResponse = Message<"kitaru.runner.v1.ListFlowsResponse"> & {
+  /**
+   * The flows, sorted by name.
+   *
+   * @generated from field: repeated kitaru.runner.v1.Flow flows = 1;
+   */
+  flows: Flow[];
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ListFlowsResponse.
+ * Use `create(ListFlowsResponseSchema)` to create a new message.
+ */
+export const ListFlowsResponseSchema: GenMessage<ListFlowsResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 16);
+
+/**
  * GetCallGraphRequest names the execution.
  *
  * @generated from message kitaru.runner.v1.GetCallGraphRequest
@@ -349,7 +522,7 @@ export type GetCallGraphRequest = Message<"kitaru.runner.v1.GetCallGraphRequest"
  * Use `create(GetCallGraphRequestSchema)` to create a new message.
  */
 export const GetCallGraphRequestSchema: GenMessage<GetCallGraphRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 11);
+  messageDesc(file_kitaru_runner_v1_runner_service, 17);
 
 /**
  * StartReplayRequest creates a replayed execution from a plan.
@@ -365,7 +538,8 @@ export type StartReplayRequest = Message<"kitaru.runner.v1.StartReplayRequest"> 
   plan?: ReplayPlan | undefined;
 
   /**
-   * Optional. Idempotency key: the same ID returns the same execution.
+   * Optional. Idempotency key: the same ID with the same plan returns the
+   * same execution; with another plan it is refused (INVALID_ARGUMENT).
    *
    * @generated from field: string request_id = 2;
    */
@@ -385,7 +559,7 @@ export type StartReplayRequest = Message<"kitaru.runner.v1.StartReplayRequest"> 
  * Use `create(StartReplayRequestSchema)` to create a new message.
  */
 export const StartReplayRequestSchema: GenMessage<StartReplayRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 12);
+  messageDesc(file_kitaru_runner_v1_runner_service, 18);
 
 /**
  * StartExecutionResponse holds the execution.
@@ -406,7 +580,7 @@ export type StartExecutionResponse = Message<"kitaru.runner.v1.StartExecutionRes
  * Use `create(StartExecutionResponseSchema)` to create a new message.
  */
 export const StartExecutionResponseSchema: GenMessage<StartExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 13);
+  messageDesc(file_kitaru_runner_v1_runner_service, 19);
 
 /**
  * GetExecutionResponse holds the execution.
@@ -427,7 +601,7 @@ export type GetExecutionResponse = Message<"kitaru.runner.v1.GetExecutionRespons
  * Use `create(GetExecutionResponseSchema)` to create a new message.
  */
 export const GetExecutionResponseSchema: GenMessage<GetExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 14);
+  messageDesc(file_kitaru_runner_v1_runner_service, 20);
 
 /**
  * ResolveWaitResponse holds the execution.
@@ -448,7 +622,7 @@ export type ResolveWaitResponse = Message<"kitaru.runner.v1.ResolveWaitResponse"
  * Use `create(ResolveWaitResponseSchema)` to create a new message.
  */
 export const ResolveWaitResponseSchema: GenMessage<ResolveWaitResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 15);
+  messageDesc(file_kitaru_runner_v1_runner_service, 21);
 
 /**
  * AbortWaitResponse holds the execution.
@@ -469,7 +643,7 @@ export type AbortWaitResponse = Message<"kitaru.runner.v1.AbortWaitResponse"> & 
  * Use `create(AbortWaitResponseSchema)` to create a new message.
  */
 export const AbortWaitResponseSchema: GenMessage<AbortWaitResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 16);
+  messageDesc(file_kitaru_runner_v1_runner_service, 22);
 
 /**
  * RetryExecutionResponse holds the execution.
@@ -490,7 +664,7 @@ export type RetryExecutionResponse = Message<"kitaru.runner.v1.RetryExecutionRes
  * Use `create(RetryExecutionResponseSchema)` to create a new message.
  */
 export const RetryExecutionResponseSchema: GenMessage<RetryExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 17);
+  messageDesc(file_kitaru_runner_v1_runner_service, 23);
 
 /**
  * CancelExecutionResponse holds the execution.
@@ -511,7 +685,7 @@ export type CancelExecutionResponse = Message<"kitaru.runner.v1.CancelExecutionR
  * Use `create(CancelExecutionResponseSchema)` to create a new message.
  */
 export const CancelExecutionResponseSchema: GenMessage<CancelExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 18);
+  messageDesc(file_kitaru_runner_v1_runner_service, 24);
 
 /**
  * StartReplayResponse holds the execution.
@@ -532,7 +706,7 @@ export type StartReplayResponse = Message<"kitaru.runner.v1.StartReplayResponse"
  * Use `create(StartReplayResponseSchema)` to create a new message.
  */
 export const StartReplayResponseSchema: GenMessage<StartReplayResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 19);
+  messageDesc(file_kitaru_runner_v1_runner_service, 25);
 
 /**
  * WatchExecutionResponse carries one event.
@@ -553,7 +727,7 @@ export type WatchExecutionResponse = Message<"kitaru.runner.v1.WatchExecutionRes
  * Use `create(WatchExecutionResponseSchema)` to create a new message.
  */
 export const WatchExecutionResponseSchema: GenMessage<WatchExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 20);
+  messageDesc(file_kitaru_runner_v1_runner_service, 26);
 
 /**
  * GetCallGraphResponse holds the call graph.
@@ -574,7 +748,7 @@ export type GetCallGraphResponse = Message<"kitaru.runner.v1.GetCallGraphRespons
  * Use `create(GetCallGraphResponseSchema)` to create a new message.
  */
 export const GetCallGraphResponseSchema: GenMessage<GetCallGraphResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 21);
+  messageDesc(file_kitaru_runner_v1_runner_service, 27);
 
 /**
  * RunnerService starts, inspects and steers executions of the flows its
@@ -675,6 +849,38 @@ export const RunnerService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchExecutionRequestSchema;
     output: typeof WatchExecutionResponseSchema;
+  },
+  /**
+   * Lists the log lines checkpoint code wrote, oldest first.
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerService.ListExecutionLogs
+   */
+  listExecutionLogs: {
+    methodKind: "unary";
+    input: typeof ListExecutionLogsRequestSchema;
+    output: typeof ListExecutionLogsResponseSchema;
+  },
+  /**
+   * Streams an execution's log lines: those written so far, then new ones
+   * as they are written, with the execution's status changes, until it
+   * reaches a terminal status.
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerService.WatchExecutionLogs
+   */
+  watchExecutionLogs: {
+    methodKind: "server_streaming";
+    input: typeof WatchExecutionLogsRequestSchema;
+    output: typeof WatchExecutionLogsResponseSchema;
+  },
+  /**
+   * Lists the flows this runner serves, with their input schemas.
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerService.ListFlows
+   */
+  listFlows: {
+    methodKind: "unary";
+    input: typeof ListFlowsRequestSchema;
+    output: typeof ListFlowsResponseSchema;
   },
   /**
    * Returns the lineage of an execution's calls (used by the planner).

@@ -1,0 +1,116 @@
+/**
+ * The runner engine in-process, without gRPC: a store on a fresh database of
+ * the test server, a started engine, and replays planned by the planner's
+ * pure core and started by the engine exactly as the two services do.
+ */
+import type { JsonObject, JsonValue } from "../../services/runner/src/authoring/json-value.ts";
+import { defaultSchedulerOptions } from "../../services/runner/src/engine/scheduler.ts";
+import { FlowRegistry, type RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
+import type { ExecutionView } from "../../services/runner/src/engine/execution-queries.ts";
+import { startReplay } from "../../services/runner/src/engine/replay-start.ts";
+import { RunnerEngine } from "../../services/runner/src/runner-engine.ts";
+import type { ExecutionStatus } from "../../services/runner/src/store/records.ts";
+import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
+import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
+import { planReplay, type ReplayPlan, type ReplayRequest, type SourceExecution } from "../../services/planner/src/core/index.ts";
+import { freshDatabaseName, testServerUri } from "./database.ts";
+import { eventually, testScheduler } from "./runner-env.ts";
+
+/** An engine on a fresh database. */
+export interface EngineEnv {
+  readonly engine: RunnerEngine;
+  readonly store: ExecutionStore;
+  /** Lines the engine reported (`onInfo`) and errors it logged (`onError`). */
+  readonly info: string[];
+  readonly errors: string[];
+  /** Starts an execution; returns its ID. */
+  start(flowName: string, input: JsonObject, requestId?: string): Promise<string>;
+  /** Waits until the execution is in one of `statuses` (default: terminal or waiting) and returns its full view. */
+  settled(execId: string, statuses?: readonly ExecutionStatus[]): Promise<ExecutionView>;
+  /** Plans a replay with the planner core (as PlanReplay does). */
+  plan(execId: string, request: ReplayRequest): Promise<ReplayPlan>;
+  /** Plans and starts a replay (as ReplayExecution does); returns the new execution's ID. */
+  replay(execId: string, request: ReplayRequest, requestId?: string): Promise<string>;
+  teardown(): Promise<void>;
+}
+
+/** Starts an engine with `flows` on a fresh database. */
+export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise<EngineEnv> {
+  const store = await MongoExecutionStore.connect({ uri: await testServerUri(), database: freshDatabaseName("kitaru_engine") });
+  const info: string[] = [];
+  const errors: string[] = [];
+  const engine = new RunnerEngine({
+    store,
+    flows: new FlowRegistry(flows),
+    scheduler: { ...defaultSchedulerOptions, ...testScheduler, runnerId: "runner-engine-test" },
+    onError: (message, error) => errors.push(`${message}: ${error instanceof Error ? error.message : String(error)}`),
+    onInfo: (message) => info.push(message),
+  });
+  engine.start();
+  const plan = async (execId: string, request: ReplayRequest) => {
+    const graph = await engine.queries.callGraph(execId);
+    const source: SourceExecution = {
+      execId,
+      flowName: graph.execution.flowName,
+      status: graph.execution.state.status,
+      input: graph.input as JsonObject,
+      calls: graph.calls.map((call) => ({
+        invocationId: call.invocationId,
+        callId: call.callId,
+        name: call.name,
+        sequence: call.sequence,
+        dataDependencies: call.dataDependencies,
+        loadDependencies: call.loadDependencies,
+        outputNames: call.outputNames,
+        status: call.status,
+      })),
+    };
+    return planReplay(source, request);
+  };
+  return {
+    engine,
+    store,
+    info,
+    errors,
+    async start(flowName, input, requestId) {
+      return (await engine.commands.start({ flowName, input, ...(requestId ? { requestId } : {}) })).execId;
+    },
+    async settled(execId, statuses = ["waiting", "completed", "failed", "cancelled"]) {
+      return eventually(
+        () => engine.queries.get(execId, { full: true }),
+        (view) => statuses.includes(view.execution.state.status),
+        20_000,
+      );
+    },
+    plan,
+    async replay(execId, request, requestId) {
+      const planned = await plan(execId, request);
+      const execution = await startReplay(
+        { store, bus: engine.bus, flows: engine.flows, commands: engine.commands },
+        {
+          sourceExecId: planned.sourceExecId,
+          flowName: planned.flowName,
+          from: planned.from,
+          roots: planned.roots.map((c) => c.invocationId),
+          reuse: planned.reuse.map((c) => ({ invocationId: c.invocationId, callId: c.callId })),
+          overrides: planned.overrides.map((o) => ({ key: o.key, invocationId: o.target.invocationId, value: o.value as JsonValue })),
+          input: planned.input,
+        },
+        requestId ? { requestId } : {},
+      );
+      return execution.execId;
+    },
+    async teardown() {
+      await engine.stop();
+      await store.close();
+    },
+  };
+}
+
+/** A recorded call with its loaded values. */
+export type ViewedCall = Omit<ExecutionView["calls"][number], "output" | "overrideValue"> & { output?: JsonValue; overrideValue?: JsonValue };
+
+/** The calls of a full view by invocation ID, with their loaded values. */
+export function callsById(view: ExecutionView): Map<string, ViewedCall> {
+  return new Map(view.calls.map((call) => [call.invocationId, { ...call, ...view.values.get(call.invocationId) }]));
+}
