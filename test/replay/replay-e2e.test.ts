@@ -9,7 +9,7 @@ import {
   type Execution,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { DivergenceKind } from "#gen/kitaru/errors/v1/errors_pb.ts";
-import { errorFromConnectError, KitaruStateError } from "../../clients/ts/src/errors/index.ts";
+import { errorFromConnectError, KitaruStateError, KitaruUsageError } from "../../clients/ts/src/errors/index.ts";
 import { contentPipeline, executions } from "../fixtures/flows/content-pipeline.ts";
 import { contentPipeline as changedPipeline } from "../fixtures/flows/content-pipeline-with-validation.ts";
 import { closeGate, gatedPipeline, openGate } from "../fixtures/flows/gated-pipeline.ts";
@@ -153,6 +153,14 @@ describe("replay through the planner and the runner", () => {
       (e) => e.originalExecId === source!.execId,
     );
     assert.equal(replays.length, 1);
+
+    // The same request ID for another replay (other overrides) is refused, not answered with the first one.
+    const otherReplay = errorFromConnectError(
+      await rejection(env.plannerClient.replayExecution({ ...request, overrides: { "checkpoint.research": "other notes" } })),
+    );
+    assert.ok(otherReplay instanceof KitaruUsageError, otherReplay.message);
+    assert.match(otherReplay.message, /Request ID 'replay-once-123' was already used for a different request/);
+    assert.equal(otherReplay.metadata["execId"], first.execution?.execId);
   });
 
   it("refuses to replay a running execution with a state error", async () => {

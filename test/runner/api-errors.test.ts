@@ -122,6 +122,25 @@ describe("API errors and listing", () => {
     assert.equal((await listAll("order_intake")).length, 3);
   });
 
+  it("refuses a request_id reused for another input or flow, naming the execution it created", async () => {
+    const input = { customer: { email: "bo@example.com" }, items: [{ sku: "tea", qty: 1 }] };
+    const first = (await env.client.startExecution({ flowName: "order_intake", input, requestId: "order-50" })).execution!;
+    // The same input with its keys in another order is the same request.
+    const reordered = { items: [{ qty: 1, sku: "tea" }], customer: { email: "bo@example.com" } };
+    assert.equal((await env.client.startExecution({ flowName: "order_intake", input: reordered, requestId: "order-50" })).execution!.execId, first.execId);
+    const other = { ...input, items: [{ sku: "tea", qty: 2 }] };
+    const { error, reason } = await expectRpcError(
+      env.client.startExecution({ flowName: "order_intake", input: other, requestId: "order-50" }),
+      Code.InvalidArgument,
+      KitaruUsageError,
+    );
+    assert.equal(reason, "KITARU_USAGE_ERROR");
+    assert.ok(error.message.startsWith(`Request ID 'order-50' was already used for a different request (it created execution '${first.execId}').`), error.message);
+    assert.deepEqual(error.violations, [{ field: "request_id", description: "already used for a different flow and input" }]);
+    assert.equal(error.metadata["execId"], first.execId);
+    assert.equal((await listAll("order_intake")).filter((e) => e.execId === first.execId).length, 1);
+  });
+
   it("lists executions newest first, filtered by flow and status, across pages without gaps or duplicates", async () => {
     const started: string[] = [];
     const holding = new Set([2, 5]);

@@ -12,6 +12,7 @@ export interface ExecutionDocument {
   input: Payload;
   createdAt: Date;
   requestId?: string | undefined;
+  requestFingerprint?: string | undefined;
   originalExecId?: string | undefined;
   replay?: ReplayRecord | undefined;
   state: StoredState;
