@@ -21,6 +21,13 @@ describe("kitaru executions input --value / --abort", () => {
     assert.deepEqual(client.calls, [["pendingWaits", "kr-1"], ["input", "kr-1", { wait: "w-approve-1", value: true }]]);
   });
 
+  it("reads --value from an @file", async () => {
+    const client = fakeClient({ pendingWaits: async () => [approve], input: async () => running });
+    const { code, stderr } = await cli(["executions", "input", "kr-1", "--value", "@answer.json"], client, undefined, { "answer.json": '{"approved": true}' });
+    assert.equal(code, 0, stderr);
+    assert.deepEqual(client.calls.at(-1), ["input", "kr-1", { wait: approve.waitId, value: { approved: true } }]);
+  });
+
   it("prints the refreshed execution as the JSON item", async () => {
     const client = fakeClient({ pendingWaits: async () => [approve], input: async () => running });
     const { stdout } = await cli(["executions", "input", "kr-1", "--value", '{"ok":1}', "-o", "json"], client);

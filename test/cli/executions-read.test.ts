@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
-import { CheckpointCallStatus, ExecutionStatus, FailureOrigin, FailureSchema } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { CallAttemptStatus, CheckpointCallStatus, ExecutionStatus, FailureOrigin, FailureSchema } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruNotFoundError, KitaruUsageError } from "../../clients/ts/src/index.ts";
 import { callPb, execution, waitPb } from "../client/builders.ts";
 import { cli, envelope, fakeClient } from "./fakes.ts";
@@ -75,6 +75,48 @@ describe("kitaru executions get", () => {
     ]);
   });
 
+  it("shows execution and checkpoint metadata, the stack trace and earlier attempts' errors", async () => {
+    const failed = execution({
+      status: ExecutionStatus.FAILED,
+      result: undefined,
+      metadata: { run: "nightly" },
+      failure: create(FailureSchema, {
+        origin: FailureOrigin.USER_CODE,
+        message: "refused",
+        exceptionType: "UpstreamError",
+        invocationId: "research",
+        traceback: "UpstreamError: refused\n    at fetch (flows.ts:3:9)",
+      }),
+      checkpoints: [
+        callPb({
+          status: CheckpointCallStatus.FAILED,
+          attempts: 2,
+          metadata: { tries: 2 },
+          failure: create(FailureSchema, { origin: FailureOrigin.USER_CODE, message: "refused", exceptionType: "UpstreamError" }),
+          attemptHistory: [
+            { number: 1, status: CallAttemptStatus.FAILED, failure: { message: "timeout", exceptionType: "TimeoutError" } },
+            { number: 2, status: CallAttemptStatus.FAILED, failure: { message: "refused", exceptionType: "UpstreamError" } },
+          ],
+        }),
+      ],
+    });
+    const { stdout } = await cli(["executions", "get", "kr-f"], fakeClient({ get: async () => failed }));
+    assert.match(stdout, /  Traceback:\n    UpstreamError: refused\n        at fetch \(flows\.ts:3:9\)\n/);
+    assert.match(stdout, /  Metadata: \{"run":"nightly"\}/);
+    assert.match(stdout, /    research  \(failed, 2 attempts, UpstreamError: refused\)\n      metadata: \{"tries":2\}\n      attempt 1 failed: TimeoutError: timeout/);
+
+    const item = envelope((await cli(["executions", "get", "kr-f", "-o", "json"], fakeClient({ get: async () => failed }))).stdout)["item"] as Record<string, unknown>;
+    assert.deepEqual(item["metadata"], { run: "nightly" });
+    assert.equal((item["failure"] as Record<string, unknown>)["traceback"], "UpstreamError: refused\n    at fetch (flows.ts:3:9)");
+    const [call] = item["checkpoints"] as Record<string, unknown>[];
+    assert.deepEqual(call?.["metadata"], { tries: 2 });
+    assert.equal(call?.["attempt_count"], 2);
+    assert.deepEqual(
+      (call?.["attempts"] as Record<string, unknown>[]).map((a) => [a["attempt"], a["status"], (a["failure"] as Record<string, unknown>)["message"]]),
+      [[1, "failed", "timeout"], [2, "failed", "refused"]],
+    );
+  });
+
   it("prints a typed error as JSON on stderr and exits 1", async () => {
     const client = fakeClient({
       get: async () => {
@@ -121,6 +163,19 @@ describe("kitaru executions list", () => {
     assert.equal(out["command"], "executions.list");
     assert.equal(out["count"], 1);
     assert.equal((out["items"] as Record<string, unknown>[])[0]?.["exec_id"], "kr-new");
+  });
+
+  it("shows page N of size S (reading the first N*S) and says how to get the next page", async () => {
+    const all = Array.from({ length: 6 }, (_, i) => execution({ execId: `kr-${i}` }));
+    const client = fakeClient({ list: async (options) => all.slice(0, options?.limit) });
+    const { stdout } = await cli(["executions", "list", "--page", "2", "--size", "3", "--flow", "f"], client);
+    assert.deepEqual(client.calls, [["list", { flow: "f", status: undefined, limit: 6 }]]);
+    const lines = stdout.split("\n");
+    assert.deepEqual(lines.slice(1, 4).map((l) => l.split(/\s+/)[0]), ["kr-3", "kr-4", "kr-5"]);
+    assert.equal(lines[4], "Page 2 (3 per page). Next: kitaru executions list --flow f --page 3 --size 3");
+    // JSON has the page's items only, and no note.
+    const json = envelope((await cli(["executions", "list", "--page", "2", "--size", "3", "-o", "json"], client)).stdout);
+    assert.deepEqual((json["items"] as Record<string, unknown>[]).map((i) => i["exec_id"]), ["kr-3", "kr-4", "kr-5"]);
   });
 
   it("says so when nothing matches", async () => {

@@ -21,7 +21,7 @@ const events: ExecutionEvent[] = [
   { kind: "callReused", execId: "kr-new", time: T0, call: checkpointCallFromProto(reusedCall) },
   { kind: "callStarted", execId: "kr-new", time: T0, call: checkpointCallFromProto(callPb({ ...rerunCall, status: CheckpointCallStatus.RUNNING })) },
   { kind: "callCompleted", execId: "kr-new", time: T0, call: checkpointCallFromProto(rerunCall) },
-  { kind: "statusChanged", execId: "kr-new", time: T0, status: "completed", result: "final text" },
+  { kind: "statusChanged", metadata: {}, execId: "kr-new", time: T0, status: "completed", result: "final text" },
 ];
 
 const plan = replayPlanFromProto(
@@ -144,6 +144,21 @@ describe("kitaru executions replay", () => {
       command: "executions.replay",
       error: { message: "Checkpoint selector 'nope' is ambiguous.", type: "KitaruStateError" },
     });
+  });
+
+  it("reads --args and --overrides from @files, and says which file is bad", async () => {
+    const client = fakeClient({ replay: async () => started });
+    const files = { "args.json": '{"topic": "From a file"}', "overrides.json": '{"checkpoint.research": "Edited in a file"}', "bad.json": "{oops", "list.json": "[1]" };
+    const ok = await cli(["executions", "replay", "kr-old", "--from", "write_draft", "--args", "@args.json", "--overrides", "@overrides.json"], client, undefined, files);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(client.calls[0], ["replay", "kr-old", { from: "write_draft", args: { topic: "From a file" }, overrides: { "checkpoint.research": "Edited in a file" }, requestId: undefined }]);
+    const bad = await cli(["executions", "replay", "kr-old", "--from", "x", "--args", "@bad.json"], client, undefined, files);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^Error: Invalid JSON for `--args` file 'bad\.json': /);
+    const notObject = await cli(["executions", "replay", "kr-old", "--from", "x", "--overrides", "@list.json"], client, undefined, files);
+    assert.match(notObject.stderr, /`--overrides` must be a JSON object/);
+    const missing = await cli(["executions", "replay", "kr-old", "--from", "x", "--args", "@nope.json"], client, undefined, files);
+    assert.match(missing.stderr, /^Error: Unable to read `--args` file 'nope\.json': ENOENT/);
   });
 
   it("prints command-line mistakes without a type and never opens a client", async () => {

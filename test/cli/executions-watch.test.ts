@@ -9,7 +9,7 @@ const call = (init: Parameters<typeof callPb>[0]) => checkpointCallFromProto(cal
 const base = { execId: "kr-1", time: T0 };
 
 const history: ExecutionEvent[] = [
-  { ...base, kind: "statusChanged", status: "running", result: undefined },
+  { ...base, kind: "statusChanged", metadata: {}, status: "running", result: undefined },
   { ...base, kind: "callReused", call: call({ status: CheckpointCallStatus.REUSED, reusedFromCallId: "c-old", attempts: 0, overridden: true }) },
   { ...base, kind: "callStarted", call: call({ invocationId: "write_draft", status: CheckpointCallStatus.RUNNING }) },
   { ...base, kind: "callCompleted", call: call({ invocationId: "write_draft", attempts: 2 }) },
@@ -25,7 +25,7 @@ const history: ExecutionEvent[] = [
       failure: { origin: 1, message: "boom", exceptionType: "TypeError" },
     }),
   },
-  { ...base, kind: "statusChanged", status: "failed", result: undefined, failure: { origin: "user_code", message: "boom", exceptionType: "TypeError", invocationId: "review" } },
+  { ...base, kind: "statusChanged", metadata: {}, status: "failed", result: undefined, failure: { origin: "user_code", message: "boom", exceptionType: "TypeError", invocationId: "review" } },
 ];
 
 const watching = (events: ExecutionEvent[]) =>
@@ -60,7 +60,7 @@ describe("kitaru executions watch", () => {
     const events: ExecutionEvent[] = [
       history[1]!,
       { ...base, kind: "waitPending", wait: waitFromProto(waitPb()) },
-      { ...base, kind: "statusChanged", status: "waiting", result: undefined },
+      { ...base, kind: "statusChanged", metadata: {}, status: "waiting", result: undefined },
     ];
     const { code, stdout } = await cli(["executions", "watch", "kr-1", "-o", "json"], watching(events));
     assert.equal(code, 0);
@@ -72,7 +72,7 @@ describe("kitaru executions watch", () => {
     assert.equal(reused["exec_id"], "kr-1");
     assert.equal((reused["call"] as Record<string, unknown>)["reused_from_call_id"], "c-old");
     assert.equal((lines[1]!["event"] as Record<string, unknown>)["kind"], "wait_pending");
-    assert.deepEqual(lines[2]!["event"], { kind: "status_changed", exec_id: "kr-1", time: T0.toISOString(), status: "waiting", result: null, failure: null });
+    assert.deepEqual(lines[2]!["event"], { kind: "status_changed", exec_id: "kr-1", time: T0.toISOString(), status: "waiting", result: null, failure: null, metadata: {} });
   });
 
   it("shows aborted waits", async () => {

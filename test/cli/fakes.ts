@@ -35,7 +35,7 @@ export function fakeIo(input: (string | null)[] = [], interactive = true): FakeI
 /** Methods a test gives the fake client; calling any other one fails the test. */
 export type FakeMethods = {
   [K in keyof CliClient["executions"]]?: CliClient["executions"][K];
-} & { run?: CliClient["flows"]["run"] };
+} & { run?: CliClient["flows"]["run"]; listFlows?: CliClient["flows"]["list"] };
 
 /** Records every call as `[method, ...args]`. */
 export interface FakeClient extends CliClient {
@@ -53,13 +53,13 @@ export function fakeClient(methods: FakeMethods = {}): FakeClient {
       if (impl === undefined) throw new Error(`unexpected call: ${name}`);
       return impl(...args) as never;
     };
-  const names = ["get", "list", "latest", "pendingWaits", "input", "abortWait", "retry", "cancel", "replay", "planReplay", "watch"];
+  const names = ["get", "list", "latest", "pendingWaits", "input", "abortWait", "retry", "cancel", "replay", "planReplay", "watch", "logs", "followLogs"];
   const executions = Object.fromEntries(names.map((name) => [name, method(name)])) as unknown as CliClient["executions"];
   const client: FakeClient = {
     calls,
     closed: false,
     executions,
-    flows: { run: method("run") as CliClient["flows"]["run"] },
+    flows: { run: method("run") as CliClient["flows"]["run"], list: method("listFlows") as CliClient["flows"]["list"] },
     async close() {
       client.closed = true;
     },
@@ -68,10 +68,15 @@ export function fakeClient(methods: FakeMethods = {}): FakeClient {
 }
 
 /** Runs `kitaru <argv>` against the fakes. */
-export async function cli(argv: string[], client: FakeClient = fakeClient(), io: FakeIo = fakeIo()) {
+export async function cli(argv: string[], client: FakeClient = fakeClient(), io: FakeIo = fakeIo(), files: Record<string, string> = {}) {
   const code = await runCli(argv, {
     io,
     createClient: () => client,
+    readFile: (path) => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+      return text;
+    },
     startService: async () => {
       throw new Error("no services in CLI tests");
     },

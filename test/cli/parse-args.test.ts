@@ -165,16 +165,24 @@ describe("parseArgs: executions input", () => {
 });
 
 describe("parseArgs: list, latest, watch, flows run", () => {
-  it("parses list filters and refuses a non-integer limit", () => {
+  it("parses list filters and Kitaru's paging: --limit, or --page/--size (default page 1 of 20), never both", () => {
     assert.deepEqual(command(["executions", "list", "--flow", "f", "--status", "failed", "--limit", "5"]), {
       kind: "executions.list",
       flow: "f",
       status: "failed",
-      limit: 5,
+      paging: { kind: "limit", limit: 5 },
       output: "text",
     });
+    assert.deepEqual((command(["executions", "list"]) as { paging: unknown }).paging, { kind: "page", page: 1, size: 20 });
+    assert.deepEqual((command(["executions", "list", "--page", "3", "--size", "5"]) as { paging: unknown }).paging, { kind: "page", page: 3, size: 5 });
     assert.equal(failure(["executions", "list", "--limit", "many"]).errorMessage, "`--limit` must be an integer.");
-    assert.equal((command(["executions", "list", "--limit", "0"]) as { limit: number }).limit, 0);
+    assert.equal(failure(["executions", "list", "--limit", "0"]).errorMessage, "`--limit` must be >= 1 when provided.");
+    assert.equal(
+      failure(["executions", "list", "--limit", "5", "--page", "2"]).errorMessage,
+      "`--limit` cannot be combined with `--page` or `--size`; use either `--limit N` or `--page 1 --size N`.",
+    );
+    assert.equal(failure(["executions", "list", "--page", "0"]).errorMessage, "`--page` must be >= 1.");
+    assert.equal(failure(["executions", "list", "--size", "500"]).errorMessage, "`--size` must be between 1 and 200.");
   });
 
   it("parses latest and watch", () => {

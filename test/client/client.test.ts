@@ -209,7 +209,7 @@ describe("KitaruClient", () => {
   it("streams watch events and waits on a handle", async () => {
     const events: ExecutionEvent[] = [];
     for await (const event of client.executions.watch("kr-1")) events.push(event);
-    assert.deepEqual(events, [{ kind: "statusChanged", execId: "kr-1", time: T0, status: "completed", result: "final text" }]);
+    assert.deepEqual(events, [{ kind: "statusChanged", execId: "kr-1", time: T0, status: "completed", result: "final text", metadata: {} }]);
     assert.equal(await client.executions.handle("kr-1").wait(), "final text");
   });
 

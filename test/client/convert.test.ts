@@ -210,7 +210,7 @@ describe("executionEventFromProto", () => {
     const done = event({
       kind: { case: "statusChanged", value: create(StatusChangeSchema, { status: ExecutionStatus.COMPLETED, result: json(42) }) },
     });
-    assert.deepEqual(done, { execId: "kr-test", time: T0, kind: "statusChanged", status: "completed", result: 42 });
+    assert.deepEqual(done, { execId: "kr-test", time: T0, kind: "statusChanged", status: "completed", result: 42, metadata: {} });
   });
 
   it("skips an event whose kind this client does not know", () => {

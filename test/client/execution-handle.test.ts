@@ -123,7 +123,7 @@ describe("ExecutionHandle.wait", () => {
   });
 
   it("re-watches while running and delivers each event once", async () => {
-    const started: ExecutionEvent = { kind: "statusChanged", execId: "kr-test", time: T0, status: "running", result: undefined };
+    const started: ExecutionEvent = { kind: "statusChanged", metadata: {}, execId: "kr-test", time: T0, status: "running", result: undefined };
     const running = execution({ status: ExecutionStatus.RUNNING, result: undefined, endTime: undefined });
     const fake = reader([
       { events: [started], execution: running },
@@ -147,7 +147,7 @@ describe("ExecutionHandle.wait", () => {
   });
 
   it("get() reads the full view and watch() streams the reader's events", async () => {
-    const event: ExecutionEvent = { kind: "statusChanged", execId: "kr-test", time: T0, status: "completed", result: 1 };
+    const event: ExecutionEvent = { kind: "statusChanged", metadata: {}, execId: "kr-test", time: T0, status: "completed", result: 1 };
     const fake = reader([{ events: [event], execution: execution() }]);
     const handle = new ExecutionHandle(fake, "kr-test");
     assert.equal((await handle.get()).execId, "kr-test");

@@ -9,9 +9,11 @@ import { runExecutionsGet } from "./commands/executions-get.ts";
 import { runExecutionsInput } from "./commands/executions-input.ts";
 import { runExecutionsLatest } from "./commands/executions-latest.ts";
 import { runExecutionsList } from "./commands/executions-list.ts";
+import { runExecutionsLogs } from "./commands/executions-logs.ts";
 import { runExecutionsReplay } from "./commands/executions-replay.ts";
 import { runExecutionsRetry } from "./commands/executions-retry.ts";
 import { runExecutionsWatch } from "./commands/executions-watch.ts";
+import { runFlowsList } from "./commands/flows-list.ts";
 import { runFlowsRun } from "./commands/flows-run.ts";
 import type { ClientFactory, CommandContext } from "./commands/context.ts";
 import { helpText, VERSION } from "./help.ts";
@@ -26,6 +28,8 @@ export interface CliDependencies {
   readonly createClient: ClientFactory;
   /** Starts `kitaru runner ...` / `kitaru planner ...` with the rest of the command line. */
   readonly startService: (service: "runner" | "planner", argv: readonly string[]) => Promise<void>;
+  /** Reads `@file` option values (`--args @input.json`); without it they are refused. */
+  readonly readFile?: ((path: string) => string) | undefined;
 }
 
 function run(command: Command, context: CommandContext): Promise<number> {
@@ -46,8 +50,12 @@ function run(command: Command, context: CommandContext): Promise<number> {
       return runExecutionsCancel(command, context);
     case "executions.watch":
       return runExecutionsWatch(command, context);
+    case "executions.logs":
+      return runExecutionsLogs(command, context);
     case "flows.run":
       return runFlowsRun(command, context);
+    case "flows.list":
+      return runFlowsList(command, context);
   }
 }
 
@@ -58,7 +66,7 @@ function run(command: Command, context: CommandContext): Promise<number> {
  */
 export async function runCli(argv: readonly string[], deps: CliDependencies): Promise<number | undefined> {
   const { io } = deps;
-  const parsed = parseArgs(argv);
+  const parsed = parseArgs(argv, { readFile: deps.readFile });
   if (!parsed.ok) {
     printError(io, parsed.output, parsed.commandName, { message: parsed.errorMessage });
     return 1;

@@ -20,7 +20,9 @@ export type HelpTopic =
   | "executions.retry"
   | "executions.cancel"
   | "executions.watch"
-  | "flows.run";
+  | "executions.logs"
+  | "flows.run"
+  | "flows.list";
 
 const OUTPUT = "  -o, --output text|json   Output format (default text); JSON goes to stdout, errors to stderr";
 
@@ -31,6 +33,7 @@ Usage: kitaru <command> [options]
 
 Commands:
   flows run <flow>             Start an execution of a registered flow
+  flows list                   List the flows the runner serves
   executions <subcommand>      Inspect, answer, replay and follow executions
   runner [options]             Start the runner service
   planner [options]            Start the planner service
@@ -55,14 +58,16 @@ Subcommands:
   retry <exec_id>              Retry a failed execution
   cancel <exec_id>             Cancel a running or waiting execution
   watch <exec_id>              Follow an execution's events live
+  logs <exec_id>               Show (or --follow) the log lines of checkpoint code
 
 Every subcommand takes -o/--output text|json. Run
 \`kitaru executions <subcommand> --help\` for its options.`,
 
-  flows: `Usage: kitaru flows run <flow> [--args JSON] [--wait] [--request-id ID] [-o text|json]
+  flows: `Usage: kitaru flows <subcommand> [options]
 
 Subcommands:
-  run <flow>                   Start an execution of a registered flow`,
+  run <flow>                   Start an execution of a registered flow
+  list                         List the flows the runner serves, with their input schemas`,
 
   "executions.get": `Usage: kitaru executions get <exec_id> [-o text|json]
 
@@ -71,14 +76,32 @@ checkpoint calls (reused calls are marked).
 
 ${OUTPUT}`,
 
-  "executions.list": `Usage: kitaru executions list [--flow NAME] [--status STATUS] [--limit N] [-o text|json]
+  "executions.list": `Usage: kitaru executions list [--flow NAME] [--status STATUS] [--limit N | --page N --size N] [-o text|json]
 
-List executions, newest first.
+List executions, newest first, a page at a time.
 
   --flow NAME              Only executions of this flow
   --status STATUS          running, waiting, completed, failed or cancelled
-  --limit N                At most N executions (default: all)
+  --page N                 1-based page number (default 1)
+  --size N                 Executions per page, 1 to 200 (default 20)
+  --limit N                The first N executions instead of a page (not with --page/--size)
 ${OUTPUT}`,
+
+  "executions.logs": `Usage: kitaru executions logs <exec_id> [--checkpoint NAME] [--limit N] [--follow]
+                              [--grouped] [-v | -vv] [-o text|json]
+
+Show the lines checkpoint code wrote (console.* and kitaru's logger), oldest
+first. With --follow, keep printing new lines until the execution ends; the
+exit code is 0 when it completed and 1 when it failed or was cancelled.
+
+  --checkpoint NAME        Only this checkpoint (a name, invocation ID or call ID)
+  --limit N                At most N lines
+  --follow                 Stream new lines until the execution ends
+  --grouped                Group lines under a header per checkpoint (text only)
+  -v, -vv                  Add time and level; -vv also the checkpoint
+  --source step            Which logs (only \`step\`, the default, is stored)
+  --interval SECONDS       Accepted for Kitaru compatibility; --follow streams
+${OUTPUT} (with --follow: one {"command","event","item"} line per event)`,
 
   "executions.latest": `Usage: kitaru executions latest [--flow NAME] [--status STATUS] [-o text|json]
 
@@ -134,6 +157,12 @@ waits for input. Exit code 1 when it ended failed or cancelled.
 
   --follow-waits           Keep following while it waits for input
 ${OUTPUT} (JSON: one {"command","event"} line per event)`,
+
+  "flows.list": `Usage: kitaru flows list [-o text|json]
+
+List the flows the runner serves, with the JSON Schema of their input.
+
+${OUTPUT}`,
 
   "flows.run": `Usage: kitaru flows run <flow> [--args JSON] [--wait] [--request-id ID] [-o text|json]
 

@@ -8,6 +8,7 @@
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import type {
+  CallAttempt,
   CheckpointCall,
   DivergenceDetail,
   Execution,
@@ -34,13 +35,14 @@ function divergenceItem(detail: DivergenceDetail): JsonObject {
   };
 }
 
-/** `failure` {origin, message, exception_type, invocation_id} (+ divergence), or null. */
+/** `failure` {origin, message, exception_type, traceback, invocation_id} (+ divergence), or null. */
 export function failureItem(failure: ExecutionFailure | undefined): JsonObject | null {
   if (failure === undefined) return null;
   return {
     origin: failure.origin,
     message: failure.message,
     exception_type: failure.exceptionType,
+    traceback: failure.traceback ?? null,
     invocation_id: orNull(failure.invocationId),
     ...(failure.divergence === undefined ? {} : { divergence: divergenceItem(failure.divergence) }),
   };
@@ -62,23 +64,42 @@ export function waitItem(wait: Wait): JsonObject {
   };
 }
 
-/** A checkpoint call: `call_id`, `invocation_id`, `name`, `status`, `reused_from_call_id`, `output` (+ more). */
+/** One attempt of a call: `attempt`, `status`, `started_at`, `ended_at`, `failure` (Kitaru's attempt shape). */
+function attemptItem(attempt: CallAttempt): JsonObject {
+  return {
+    attempt: attempt.number,
+    status: attempt.status,
+    started_at: iso(attempt.startTime),
+    ended_at: iso(attempt.endTime),
+    failure: failureItem(attempt.failure),
+  };
+}
+
+/**
+ * A checkpoint call: `call_id`, `invocation_id`, `name`, `status`, `output`,
+ * `override_value`, `metadata`, `attempts` (a list, as Kitaru's) and more.
+ * `reused_from_call_id` is also given under Kitaru's name `original_call_id`.
+ */
 export function checkpointItem(call: CheckpointCall): JsonObject {
   return {
     call_id: call.callId,
     invocation_id: call.invocationId,
     name: call.name,
     status: call.status,
-    attempts: call.attempts,
+    attempt_count: call.attempts,
+    attempts: call.attemptHistory.map(attemptItem),
     sequence: call.sequence,
     reused_from_call_id: orNull(call.reusedFromCallId),
+    original_call_id: orNull(call.reusedFromCallId),
     overridden: call.overridden,
     output: call.output ?? null,
+    override_value: call.overrideValue ?? null,
+    metadata: call.metadata,
     data_dependencies: [...call.dataDependencies],
     load_dependencies: [...call.loadDependencies],
     failure: failureItem(call.failure),
-    start_time: iso(call.startTime),
-    end_time: iso(call.endTime),
+    started_at: iso(call.startTime),
+    ended_at: iso(call.endTime),
   };
 }
 
@@ -105,9 +126,10 @@ export function executionItem(execution: Execution): JsonObject {
       execution.replay === undefined
         ? null
         : { from: execution.replay.from, roots: [...execution.replay.roots], override_keys: [...execution.replay.overrideKeys] },
-    create_time: iso(execution.createTime),
-    update_time: iso(execution.updateTime),
-    end_time: iso(execution.endTime),
+    metadata: execution.metadata,
+    started_at: iso(execution.createTime),
+    updated_at: iso(execution.updateTime),
+    ended_at: iso(execution.endTime),
   };
 }
 
@@ -141,6 +163,7 @@ const eventKinds = {
   callCompleted: "call_completed",
   callReused: "call_reused",
   callFailed: "call_failed",
+  callCancelled: "call_cancelled",
   waitPending: "wait_pending",
   waitResolved: "wait_resolved",
   statusChanged: "status_changed",
@@ -154,11 +177,12 @@ export function eventItem(event: ExecutionEvent): JsonObject {
     case "callCompleted":
     case "callReused":
     case "callFailed":
+    case "callCancelled":
       return { ...base, call: checkpointItem(event.call) };
     case "waitPending":
     case "waitResolved":
       return { ...base, wait: waitItem(event.wait) };
     case "statusChanged":
-      return { ...base, status: event.status, result: event.result ?? null, failure: failureItem(event.failure) };
+      return { ...base, status: event.status, result: event.result ?? null, failure: failureItem(event.failure), metadata: event.metadata };
   }
 }

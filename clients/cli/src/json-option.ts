@@ -38,19 +38,20 @@ function describeSyntaxError(text: string, error: SyntaxError): string {
   return `${message} (line ${line}, column ${column})`;
 }
 
-/** Parses `text`, the value of `--<flag>`, as any JSON value. */
-export function parseJsonOption(flag: string, text: string): JsonOptionResult<JsonValue> {
+/** Parses `text`, the value of `--<flag>` (or the contents of the `file` it named), as any JSON value. */
+export function parseJsonOption(flag: string, text: string, file?: string): JsonOptionResult<JsonValue> {
   try {
     return { ok: true, value: JSON.parse(text) as JsonValue };
   } catch (error) {
     const detail = error instanceof SyntaxError ? describeSyntaxError(text, error) : String(error);
-    return { ok: false, message: `Invalid JSON for \`--${flag}\`: ${detail}.` };
+    const subject = file === undefined ? `\`--${flag}\`` : `\`--${flag}\` file '${file}'`;
+    return { ok: false, message: `Invalid JSON for ${subject}: ${detail}.` };
   }
 }
 
-/** Parses `text`, the value of `--<flag>`, as a JSON object; `example` goes into the error message. */
-export function parseJsonObjectOption(flag: string, text: string, example: string): JsonOptionResult<JsonObject> {
-  const parsed = parseJsonOption(flag, text);
+/** Parses `text`, the value of `--<flag>` (or the contents of `file`), as a JSON object; `example` goes into the error message. */
+export function parseJsonObjectOption(flag: string, text: string, example: string, file?: string): JsonOptionResult<JsonObject> {
+  const parsed = parseJsonOption(flag, text, file);
   if (!parsed.ok) return parsed;
   const value = parsed.value;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {

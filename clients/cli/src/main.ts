@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { KitaruClient } from "../../ts/src/index.ts";
 import { runCli } from "./cli.ts";
@@ -44,7 +45,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const io = createProcessIo();
   let code: number | undefined;
   try {
-    code = await runCli(argv, { io, createClient: () => new KitaruClient(), startService });
+    code = await runCli(argv, { io, createClient: () => new KitaruClient(), startService, readFile: (path) => readFileSync(path, "utf8") });
   } finally {
     io.close();
   }

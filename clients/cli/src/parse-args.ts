@@ -18,6 +18,9 @@ export type OutputFormat = "text" | "json";
 /** A command name as used in JSON envelopes, e.g. `executions.replay`. */
 export type CommandName = Command["kind"];
 
+/** A command of the given kind, narrowed from {@link Command}. */
+type CommandOf<K extends CommandName> = Extract<Command, { kind: K }>;
+
 interface Base {
   readonly output: OutputFormat;
 }
@@ -35,7 +38,18 @@ export type Command =
       readonly kind: "executions.list";
       readonly flow: string | undefined;
       readonly status: string | undefined;
+      /** `--limit N` (first N), or `--page P --size S` (default page 1 of 20). */
+      readonly paging: { readonly kind: "limit"; readonly limit: number } | { readonly kind: "page"; readonly page: number; readonly size: number };
+    })
+  | (Base & {
+      readonly kind: "executions.logs";
+      readonly execId: string;
+      readonly checkpoint: string | undefined;
       readonly limit: number | undefined;
+      readonly follow: boolean;
+      readonly grouped: boolean;
+      /** 0: message only; 1: time and level; 2: also the checkpoint. */
+      readonly verbosity: number;
     })
   | (Base & { readonly kind: "executions.latest"; readonly flow: string | undefined; readonly status: string | undefined })
   | (Base & {
@@ -52,6 +66,7 @@ export type Command =
   | (Base & { readonly kind: "executions.retry"; readonly execId: string })
   | (Base & { readonly kind: "executions.cancel"; readonly execId: string })
   | (Base & { readonly kind: "executions.watch"; readonly execId: string; readonly followWaits: boolean })
+  | (Base & { readonly kind: "flows.list" })
   | (Base & {
       readonly kind: "flows.run";
       readonly flow: string;
@@ -79,7 +94,13 @@ export type ParseResult =
       readonly output: OutputFormat;
     };
 
-type OptionSpec = { readonly type: "string" | "boolean"; readonly short?: string };
+type OptionSpec = { readonly type: "string" | "boolean"; readonly short?: string; readonly multiple?: boolean };
+
+/** How `parseArgs` reads `@file` option values; without it, `@file` is refused. */
+export interface ParseOptions {
+  /** Reads a file as UTF-8 text; throws (any error) when it cannot. */
+  readonly readFile?: ((path: string) => string) | undefined;
+}
 
 interface CommandSpec {
   readonly name: CommandName;
@@ -98,9 +119,23 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
   "executions.get": { name: "executions.get", usage: "kitaru executions get <exec_id>", positionals: ["exec_id"], options: {} },
   "executions.list": {
     name: "executions.list",
-    usage: "kitaru executions list [--flow NAME] [--status STATUS] [--limit N]",
+    usage: "kitaru executions list [--flow NAME] [--status STATUS] [--limit N | --page N --size N]",
     positionals: [],
-    options: { flow: { type: "string" }, status: { type: "string" }, limit: { type: "string" } },
+    options: { flow: { type: "string" }, status: { type: "string" }, limit: { type: "string" }, page: { type: "string" }, size: { type: "string" } },
+  },
+  "executions.logs": {
+    name: "executions.logs",
+    usage: "kitaru executions logs <exec_id> [--checkpoint NAME] [--limit N] [--follow] [--grouped] [-v|-vv]",
+    positionals: ["exec_id"],
+    options: {
+      checkpoint: { type: "string" },
+      limit: { type: "string" },
+      follow: { type: "boolean" },
+      interval: { type: "string" },
+      grouped: { type: "boolean" },
+      source: { type: "string" },
+      verbose: { type: "boolean", short: "v", multiple: true },
+    },
   },
   "executions.latest": {
     name: "executions.latest",
@@ -135,6 +170,7 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
     positionals: ["exec_id"],
     options: { "follow-waits": { type: "boolean" } },
   },
+  "flows.list": { name: "flows.list", usage: "kitaru flows list", positionals: [], options: {} },
   "flows.run": {
     name: "flows.run",
     usage: "kitaru flows run <flow> [--args JSON] [--wait] [--request-id ID]",
@@ -144,13 +180,13 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
 };
 
 const groups: Readonly<Record<string, readonly string[]>> = {
-  executions: ["get", "list", "latest", "replay", "input", "retry", "cancel", "watch"],
-  flows: ["run"],
+  executions: ["get", "list", "latest", "replay", "input", "retry", "cancel", "watch", "logs"],
+  flows: ["run", "list"],
 };
 
 class ParseError extends Error {}
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | boolean[] | undefined>;
 
 /**
  * Rewrites `--opt value` into `--opt=value` for string options, so values
@@ -192,7 +228,7 @@ function scanOutput(args: readonly string[]): OutputFormat {
   return "text";
 }
 
-function readOutput(value: string | boolean | undefined): OutputFormat {
+function readOutput(value: string | undefined): OutputFormat {
   if (value === undefined) return "text";
   if (value === "text" || value === "json") return value;
   throw new ParseError("`--output` must be either `text` or `json`.");
@@ -222,28 +258,90 @@ function nodeParseMessage(error: unknown, spec: CommandSpec): string {
   return message;
 }
 
-function json(flagName: string, text: string | undefined): JsonValue | undefined {
+/**
+ * The JSON text of an option: the value itself, or with a leading `@` the
+ * contents of the file it names (as Kitaru accepts for JSON options).
+ */
+function jsonText(flagName: string, text: string, options: ParseOptions): { text: string; file?: string } {
+  if (!text.startsWith("@")) return { text };
+  const path = text.slice(1);
+  if (options.readFile === undefined) throw new ParseError(`\`--${flagName}\` cannot read files here.`);
+  try {
+    return { text: options.readFile(path), file: path };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ParseError(`Unable to read \`--${flagName}\` file '${path}': ${reason}`);
+  }
+}
+
+function json(flagName: string, text: string | undefined, options: ParseOptions): JsonValue | undefined {
   if (text === undefined) return undefined;
-  const parsed = parseJsonOption(flagName, text);
+  const source = jsonText(flagName, text, options);
+  const parsed = parseJsonOption(flagName, source.text, source.file);
   if (!parsed.ok) throw new ParseError(parsed.message);
   return parsed.value;
 }
 
-function jsonObject(flagName: string, text: string | undefined, example: string): JsonObject | undefined {
+function jsonObject(flagName: string, text: string | undefined, example: string, options: ParseOptions): JsonObject | undefined {
   if (text === undefined) return undefined;
-  const parsed = parseJsonObjectOption(flagName, text, example);
+  const source = jsonText(flagName, text, options);
+  const parsed = parseJsonObjectOption(flagName, source.text, example, source.file);
   if (!parsed.ok) throw new ParseError(parsed.message);
   return parsed.value;
 }
 
-function parseLimit(text: string | undefined): number | undefined {
+function integer(flagName: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[+-]?\d+$/.test(text.trim())) throw new ParseError("`--limit` must be an integer.");
-  // Values below 1 are passed on: the client rejects them with a typed KitaruUsageError.
+  if (!/^[+-]?\d+$/.test(text.trim())) throw new ParseError(`\`--${flagName}\` must be an integer.`);
   return Number(text);
 }
 
-function build(spec: CommandSpec, values: Values, positionals: readonly string[], output: OutputFormat): Command {
+/** Kitaru's list paging: `--limit N`, or `--page`/`--size` (default page 1 of 20), never both. */
+function listPaging(values: Values): CommandOf<"executions.list">["paging"] {
+  const limit = integer("limit", str(values, "limit"));
+  const page = integer("page", str(values, "page"));
+  const size = integer("size", str(values, "size"));
+  if (limit !== undefined) {
+    if (limit < 1) throw new ParseError("`--limit` must be >= 1 when provided.");
+    if (page !== undefined || size !== undefined) {
+      throw new ParseError("`--limit` cannot be combined with `--page` or `--size`; use either `--limit N` or `--page 1 --size N`.");
+    }
+    return { kind: "limit", limit };
+  }
+  if (page !== undefined && page < 1) throw new ParseError("`--page` must be >= 1.");
+  if (size !== undefined && (size < 1 || size > 200)) throw new ParseError("`--size` must be between 1 and 200.");
+  return { kind: "page", page: page ?? 1, size: size ?? 20 };
+}
+
+function buildLogs(execId: string, values: Values, output: OutputFormat): Command {
+  const grouped = flag(values, "grouped");
+  if (grouped && output === "json") throw new ParseError("`--grouped` cannot be combined with `--output json`.");
+  const source = (str(values, "source") ?? "step").trim().toLowerCase();
+  if (source !== "step") {
+    throw new ParseError(
+      source === "runner"
+        ? "`--source runner` is not available: kitaru stores the logs of checkpoint code (`step`); the runner's own lines are on its console."
+        : `\`--source\` must be \`step\`; got '${source}'.`,
+    );
+  }
+  const interval = str(values, "interval");
+  if (interval !== undefined && !(Number(interval) > 0)) throw new ParseError("`--interval` must be > 0.");
+  const limit = integer("limit", str(values, "limit"));
+  if (limit !== undefined && limit < 1) throw new ParseError("`--limit` must be >= 1 when provided.");
+  const verbose = values["verbose"];
+  return {
+    kind: "executions.logs",
+    execId,
+    checkpoint: str(values, "checkpoint"),
+    limit,
+    follow: flag(values, "follow"),
+    grouped,
+    verbosity: Math.min(Array.isArray(verbose) ? verbose.length : verbose === true ? 1 : 0, 2),
+    output,
+  };
+}
+
+function build(spec: CommandSpec, values: Values, positionals: readonly string[], output: OutputFormat, options: ParseOptions): Command {
   const target = positionals[0];
   switch (spec.name) {
     case "executions.get":
@@ -253,24 +351,22 @@ function build(spec: CommandSpec, values: Values, positionals: readonly string[]
     case "executions.watch":
       return { kind: spec.name, execId: target as string, followWaits: flag(values, "follow-waits"), output };
     case "executions.list":
-      return {
-        kind: spec.name,
-        flow: str(values, "flow"),
-        status: str(values, "status"),
-        limit: parseLimit(str(values, "limit")),
-        output,
-      };
+      return { kind: spec.name, flow: str(values, "flow"), status: str(values, "status"), paging: listPaging(values), output };
+    case "executions.logs":
+      return buildLogs(target as string, values, output);
+    case "flows.list":
+      return { kind: spec.name, output };
     case "executions.latest":
       return { kind: spec.name, flow: str(values, "flow"), status: str(values, "status"), output };
     case "executions.replay":
-      return buildReplay(target as string, values, output);
+      return buildReplay(target as string, values, output, options);
     case "executions.input":
-      return { kind: spec.name, execId: target, mode: inputMode(target, values, output), output };
+      return { kind: spec.name, execId: target, mode: inputMode(target, values, output, options), output };
     case "flows.run":
       return {
         kind: spec.name,
         flow: target as string,
-        args: jsonObject("args", str(values, "args"), '{"topic": "AI"}') ?? {},
+        args: jsonObject("args", str(values, "args"), '{"topic": "AI"}', options) ?? {},
         wait: flag(values, "wait"),
         requestId: str(values, "request-id"),
         output,
@@ -278,7 +374,7 @@ function build(spec: CommandSpec, values: Values, positionals: readonly string[]
   }
 }
 
-function buildReplay(execId: string, values: Values, output: OutputFormat): Command {
+function buildReplay(execId: string, values: Values, output: OutputFormat, options: ParseOptions): Command {
   const from = str(values, "from");
   if (from === undefined) {
     throw new ParseError("`--from` is required: a checkpoint name, invocation ID or call ID to replay from.");
@@ -292,8 +388,8 @@ function buildReplay(execId: string, values: Values, output: OutputFormat): Comm
     kind: "executions.replay",
     execId,
     from,
-    args: jsonObject("args", str(values, "args"), '{"topic": "AI"}'),
-    overrides: jsonObject("overrides", str(values, "overrides"), '{"checkpoint.research": "Edited notes"}'),
+    args: jsonObject("args", str(values, "args"), '{"topic": "AI"}', options),
+    overrides: jsonObject("overrides", str(values, "overrides"), '{"checkpoint.research": "Edited notes"}', options),
     plan,
     wait: flag(values, "wait"),
     requestId: str(values, "request-id"),
@@ -302,7 +398,7 @@ function buildReplay(execId: string, values: Values, output: OutputFormat): Comm
 }
 
 /** Kitaru's rules for `executions input`, in its order: interactive conflicts first. */
-function inputMode(execId: string | undefined, values: Values, output: OutputFormat): InputMode {
+function inputMode(execId: string | undefined, values: Values, output: OutputFormat, options: ParseOptions): InputMode {
   const value = str(values, "value");
   const abort = flag(values, "abort");
   if (flag(values, "interactive")) {
@@ -321,10 +417,10 @@ function inputMode(execId: string | undefined, values: Values, output: OutputFor
     return { kind: "abort" };
   }
   if (value === undefined) throw new ParseError("`--value` is required (or use `--abort` / `--interactive`).");
-  return { kind: "value", value: json("value", value) as JsonValue };
+  return { kind: "value", value: json("value", value, options) as JsonValue };
 }
 
-function parseCommand(spec: CommandSpec, args: readonly string[]): ParseResult {
+function parseCommand(spec: CommandSpec, args: readonly string[], parseOptions: ParseOptions): ParseResult {
   const options = { ...common, ...spec.options };
   const fallbackOutput = scanOutput(args);
   let values: Values;
@@ -341,7 +437,7 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): ParseResult {
   }
   if (values["help"] === true) return { ok: true, command: { kind: "help", topic: spec.name } };
   try {
-    const output = readOutput(values["output"]);
+    const output = readOutput(str(values, "output"));
     const required = spec.positionals.filter((p) => !p.endsWith("?"));
     if (positionals.length < required.length) {
       const missing = required[positionals.length] === "flow" ? "flow name" : "execution ID";
@@ -349,7 +445,7 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): ParseResult {
     }
     const extra = positionals[spec.positionals.length];
     if (extra !== undefined) throw new ParseError(`Unexpected argument '${extra}'. Usage: ${spec.usage}`);
-    return { ok: true, command: build(spec, values, positionals, output) };
+    return { ok: true, command: build(spec, values, positionals, output, parseOptions) };
   } catch (error) {
     if (!(error instanceof ParseError)) throw error;
     return { ok: false, errorMessage: error.message, commandName: spec.name, output: fallbackOutput };
@@ -364,7 +460,7 @@ const isHelp = (arg: string | undefined): boolean => arg === "--help" || arg ===
  * `runner`/`planner` take the rest of the line unparsed. No arguments, `-h`
  * or `--help` anywhere before a command asks for help.
  */
-export function parseArgs(argv: readonly string[]): ParseResult {
+export function parseArgs(argv: readonly string[], parseOptions: ParseOptions = {}): ParseResult {
   const [group, sub, ...rest] = argv;
   if (group === undefined || isHelp(group)) return { ok: true, command: { kind: "help", topic: "kitaru" } };
   if (group === "--version" || group === "-V" || group === "version") return { ok: true, command: { kind: "version" } };
@@ -387,5 +483,5 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       output: scanOutput(argv),
     };
   }
-  return parseCommand(specs[`${group}.${sub}` as CommandName], rest);
+  return parseCommand(specs[`${group}.${sub}` as CommandName], rest, parseOptions);
 }

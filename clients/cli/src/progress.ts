@@ -39,6 +39,8 @@ export function progressLine(event: ExecutionEvent, options: ProgressOptions): s
     }
     case "callFailed":
       return `  ✗ ${event.call.invocationId} failed after ${plural(event.call.attempts, "attempt")}: ${failureSummary(event.call.failure)}`;
+    case "callCancelled":
+      return `  ■ ${event.call.invocationId} cancelled while running`;
     case "waitPending":
       return `  ⏸ wait ${event.wait.name} pending${event.wait.question ? `: ${event.wait.question}` : ""}`;
     case "waitResolved":

@@ -17,14 +17,29 @@ export function compactJson(value: JsonValue | undefined): string {
 
 const time = (date: Date | undefined): string => (date === undefined ? "-" : date.toISOString());
 
-function checkpointLine(call: CheckpointCall): string {
+/** Stack trace lines shown by `get`; the rest is in `-o json`. */
+const MAX_TRACEBACK_LINES = 20;
+
+function checkpointLines(call: CheckpointCall): string[] {
   const marks: string[] = [];
   if (call.status === "reused") marks.push(`reused from ${call.reusedFromCallId || "source"}`);
   else marks.push(call.status);
   if (call.attempts > 1) marks.push(`${call.attempts} attempts`);
-  if (call.overridden) marks.push("output overridden");
+  if (call.overridden) marks.push(`output overridden with ${compactJson(call.overrideValue)}`);
   if (call.status === "failed") marks.push(failureSummary(call.failure));
-  return `    ${call.invocationId}  (${marks.join(", ")})`;
+  const lines = [`    ${call.invocationId}  (${marks.join(", ")})`];
+  if (Object.keys(call.metadata).length > 0) lines.push(`      metadata: ${compactJson(call.metadata)}`);
+  // Earlier attempts' errors (the last one is the call's own failure, shown above).
+  const failedEarlier = call.attemptHistory.filter((a) => a.failure !== undefined && a.number < call.attempts);
+  for (const attempt of failedEarlier) lines.push(`      attempt ${attempt.number} failed: ${failureSummary(attempt.failure)}`);
+  return lines;
+}
+
+function tracebackLines(traceback: string): string[] {
+  const lines = traceback.split("\n");
+  const shown = lines.slice(0, MAX_TRACEBACK_LINES).map((line) => `    ${line}`);
+  if (lines.length > MAX_TRACEBACK_LINES) shown.push(`    … ${lines.length - MAX_TRACEBACK_LINES} more lines (see -o json)`);
+  return shown;
 }
 
 /** `approve (w-123): Publish the draft?` */
@@ -56,10 +71,12 @@ export function renderExecution(execution: Execution): string[] {
     lines.push(`  Failure: ${execution.failure.origin}${at}: ${failureSummary(execution.failure)}`);
     const divergence = execution.failure.divergence;
     if (divergence) lines.push(`    recorded: ${divergence.recorded}`, `    seen: ${divergence.seen}`);
+    if (execution.failure.traceback) lines.push("  Traceback:", ...tracebackLines(execution.failure.traceback));
   }
+  if (Object.keys(execution.metadata).length > 0) lines.push(`  Metadata: ${compactJson(execution.metadata)}`);
   const count = Math.max(execution.checkpointCount, execution.checkpoints.length);
   lines.push(`  Checkpoints (${count}):${count === 0 ? " none" : ""}`);
-  for (const call of execution.checkpoints) lines.push(checkpointLine(call));
+  for (const call of execution.checkpoints) lines.push(...checkpointLines(call));
   return lines;
 }
 

@@ -8,12 +8,16 @@ import type { Client } from "@connectrpc/connect";
 import type { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { ExecutionView, type Execution as ExecutionPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { executionEventFromProto, type ExecutionEvent } from "./convert/event.ts";
+import { executionEventFromProto, type ExecutionEvent, type StatusChangedEvent } from "./convert/event.ts";
 import { executionFromProto, type Execution } from "./convert/execution.ts";
-import { valueFromJson } from "./convert/json.ts";
+import { failureFromProto } from "./convert/failure.ts";
+import { jsonFromValue, objectFromStruct, valueFromJson } from "./convert/json.ts";
+import { logEntryFromProto, type LogEntry } from "./convert/log-entry.ts";
+
 import { replayPlanFromProto, type ReplayPlan } from "./convert/replay-plan.ts";
 import {
   EXECUTION_STATUSES,
+  executionStatusFromProto,
   executionStatusToProto,
   isExecutionStatus,
   type ExecutionStatus,
@@ -25,6 +29,8 @@ import { callRpc, streamRpc } from "./rpc-error.ts";
 
 /** The most executions one `ListExecutions` page returns. */
 const MAX_PAGE_SIZE = 200;
+/** The most lines one `ListExecutionLogs` page returns. */
+const MAX_LOG_PAGE_SIZE = 1000;
 
 /** Options of {@link ExecutionsClient.get}. */
 export interface GetExecutionOptions {
@@ -68,6 +74,27 @@ export interface ReplayOptions extends PlanReplayOptions {
   /** The same request ID returns the same new execution instead of creating another. */
   readonly requestId?: string | undefined;
 }
+
+/** Options of {@link ExecutionsClient.logs}. */
+export interface ExecutionLogsOptions {
+  /** Only lines of calls whose checkpoint name, invocation ID or call ID equals this. */
+  readonly checkpoint?: string | undefined;
+  /** Return at most this many lines (>= 1); all by default. */
+  readonly limit?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link ExecutionsClient.followLogs}. */
+export interface FollowLogsOptions {
+  /** Only lines of calls whose checkpoint name, invocation ID or call ID equals this. */
+  readonly checkpoint?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What {@link ExecutionsClient.followLogs} yields: a log line, or the execution's new status. */
+export type LogFollowEvent =
+  | { readonly kind: "log"; readonly entry: LogEntry }
+  | Omit<StatusChangedEvent, "execId" | "time">;
 
 /** Options of {@link ExecutionsClient.watch}. */
 export interface WatchExecutionOptions {
@@ -261,6 +288,56 @@ export class ExecutionsClient {
       if (response.event === undefined) continue;
       const event = executionEventFromProto(response.event);
       if (event !== undefined) yield event;
+    }
+  }
+
+  /**
+   * The lines checkpoint code wrote (`console.*` and the authoring API's
+   * `logger`), oldest first: by call issue order, attempt, then time.
+   * A `checkpoint` filter naming no call of a finished execution →
+   * `KitaruStateError`; `limit` below 1 → `KitaruUsageError`.
+   */
+  async logs(execId: string, options: ExecutionLogsOptions = {}): Promise<LogEntry[]> {
+    const limit = checkPositive("limit", options.limit);
+    const entries: LogEntry[] = [];
+    let pageToken = "";
+    for (;;) {
+      const pageSize = limit === undefined ? MAX_LOG_PAGE_SIZE : Math.min(limit - entries.length, MAX_LOG_PAGE_SIZE);
+      const response = await callRpc(() =>
+        this.#runner.listExecutionLogs(
+          { execId, checkpoint: options.checkpoint ?? "", pageSize, pageToken },
+          options.signal ? { signal: options.signal } : {},
+        ),
+      );
+      entries.push(...response.entries.map(logEntryFromProto));
+      pageToken = response.nextPageToken;
+      if (pageToken === "" || (limit !== undefined && entries.length >= limit)) return entries;
+    }
+  }
+
+  /**
+   * Follows an execution's log lines: those written so far, then new ones as
+   * they are written, with each status change, until the execution ends (the
+   * last event is its terminal status) or `signal` aborts.
+   */
+  async *followLogs(execId: string, options: FollowLogsOptions = {}): AsyncGenerator<LogFollowEvent, void, undefined> {
+    const stream = streamRpc(() =>
+      this.#runner.watchExecutionLogs({ execId, checkpoint: options.checkpoint ?? "" }, options.signal ? { signal: options.signal } : {}),
+    );
+    for await (const response of stream) {
+      const kind = response.kind;
+      if (kind.case === "entry") {
+        yield { kind: "log", entry: logEntryFromProto(kind.value) };
+      } else if (kind.case === "statusChanged") {
+        const failure = failureFromProto(kind.value.failure);
+        yield {
+          kind: "statusChanged",
+          status: executionStatusFromProto(kind.value.status),
+          result: jsonFromValue(kind.value.result),
+          ...(failure === undefined ? {} : { failure }),
+          metadata: objectFromStruct(kind.value.metadata),
+        };
+      }
     }
   }
 

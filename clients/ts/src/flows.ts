@@ -16,6 +16,13 @@ export interface RunFlowOptions {
   readonly requestId?: string | undefined;
 }
 
+/** A flow a runner serves. */
+export interface FlowInfo {
+  readonly name: string;
+  /** JSON Schema of the flow's input; `undefined` when its zod schema has no JSON Schema form. */
+  readonly inputSchema: JsonObject | undefined;
+}
+
 /** The flows API of a {@link KitaruClient}: `client.flows`. */
 export class FlowsClient {
   readonly #runner: Client<typeof RunnerService>;
@@ -23,6 +30,12 @@ export class FlowsClient {
   /** @private Created by `KitaruClient`. */
   constructor(runner: Client<typeof RunnerService>) {
     this.#runner = runner;
+  }
+
+  /** The flows the runner serves, sorted by name, with their input JSON schemas. */
+  async list(): Promise<FlowInfo[]> {
+    const response = await callRpc(() => this.#runner.listFlows({}));
+    return response.flows.map((flow) => ({ name: flow.flowName, inputSchema: flow.inputSchema }));
   }
 
   /**

@@ -30,6 +30,7 @@ function eventKey(event: ExecutionEvent): string {
     case "callCompleted":
     case "callReused":
     case "callFailed":
+    case "callCancelled":
       return `${event.kind}:${event.call.callId || event.call.invocationId}:${event.call.attempts}`;
     case "waitPending":
     case "waitResolved":

@@ -41,9 +41,12 @@ export type {
   PlanReplayOptions,
   ReplayOptions,
   WatchExecutionOptions,
+  ExecutionLogsOptions,
+  FollowLogsOptions,
+  LogFollowEvent,
 } from "./executions.ts";
 export { FlowsClient } from "./flows.ts";
-export type { RunFlowOptions } from "./flows.ts";
+export type { FlowInfo, RunFlowOptions } from "./flows.ts";
 export { ExecutionHandle } from "./execution-handle.ts";
 export type { HandleWatchOptions, WaitOptions } from "./execution-handle.ts";
 export { flowClient } from "./flow-client.ts";
@@ -51,8 +54,9 @@ export type { FlowClient, FlowClientOptions, FlowReplayOptions } from "./flow-cl
 
 // User-facing: the model types.
 export type { Execution, ReplayOrigin } from "./convert/execution.ts";
-export type { CheckpointCall } from "./convert/checkpoint-call.ts";
+export type { CallAttempt, CheckpointCall } from "./convert/checkpoint-call.ts";
 export type { Wait } from "./convert/wait.ts";
+export type { LogEntry, LogLevel } from "./convert/log-entry.ts";
 export type { PlannedCall, PlannedOverride, ReplayPlan } from "./convert/replay-plan.ts";
 export type {
   CallEvent,

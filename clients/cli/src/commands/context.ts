@@ -22,8 +22,10 @@ export interface CliClient {
     | "replay"
     | "planReplay"
     | "watch"
+    | "logs"
+    | "followLogs"
   >;
-  readonly flows: Pick<FlowsClient, "run">;
+  readonly flows: Pick<FlowsClient, "run" | "list">;
   close(): Promise<void>;
 }
 

@@ -3,12 +3,27 @@
  *
  * @module
  */
-import type { JsonValue } from "@bufbuild/protobuf";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { ExecutionFailure } from "../errors/kitaru-error.ts";
-import type { CheckpointCall as CheckpointCallPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import {
+  CallAttemptStatus as CallAttemptStatusPb,
+  type CallAttempt as CallAttemptPb,
+  type CheckpointCall as CheckpointCallPb,
+} from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { failureFromProto } from "./failure.ts";
-import { dateFromTimestamp, jsonFromValue } from "./json.ts";
+import { dateFromTimestamp, jsonFromValue, objectFromStruct } from "./json.ts";
 import { callStatusFromProto, type CheckpointCallStatus } from "./status.ts";
+
+/** One run of a checkpoint function. */
+export interface CallAttempt {
+  /** 1 for the first attempt, then 2, 3, ... */
+  readonly number: number;
+  readonly status: "completed" | "failed" | "cancelled";
+  readonly startTime: Date | undefined;
+  readonly endTime: Date | undefined;
+  /** What it threw, when failed. */
+  readonly failure?: ExecutionFailure | undefined;
+}
 
 /**
  * One recorded call of a checkpoint.
@@ -34,12 +49,24 @@ export interface CheckpointCall {
   readonly loadDependencies: readonly string[];
   /** Output names of a multi-output checkpoint; empty for a single output. */
   readonly outputNames: readonly string[];
-  /** The output; `undefined` when not recorded yet or not requested (list views). */
+  /**
+   * The call's own output: what it returned, or for a reused call what its
+   * source recorded. `undefined` when not recorded yet or not requested.
+   */
   readonly output: JsonValue | undefined;
   /** For a reused call, the call ID in the source execution; `""` otherwise. */
   readonly reusedFromCallId: string;
-  /** True when a replay override replaced this call's output. */
+  /**
+   * True when a replay override replaced this call's output as the flow body
+   * and the call's consumers saw it; they saw `overrideValue`.
+   */
   readonly overridden: boolean;
+  /** The value the flow and the consumers saw instead of `output`, when `overridden`. */
+  readonly overrideValue: JsonValue | undefined;
+  /** Metadata the checkpoint attached with `log()`; `{}` when none. */
+  readonly metadata: JsonObject;
+  /** Every attempt, oldest first, each with its own failure; empty for reused calls. */
+  readonly attemptHistory: readonly CallAttempt[];
   /** Why it failed, when failed. */
   readonly failure?: ExecutionFailure | undefined;
   /** When it started (or was reused). */
@@ -65,8 +92,29 @@ export function checkpointCallFromProto(call: CheckpointCallPb): CheckpointCall 
     output: jsonFromValue(call.output),
     reusedFromCallId: call.reusedFromCallId,
     overridden: call.overridden,
+    overrideValue: jsonFromValue(call.overrideValue),
+    metadata: objectFromStruct(call.metadata),
+    attemptHistory: call.attemptHistory.map(callAttemptFromProto),
     ...(failure === undefined ? {} : { failure }),
     startTime: dateFromTimestamp(call.startTime),
     endTime: dateFromTimestamp(call.endTime),
+  };
+}
+
+const attemptStatusByPb: Record<CallAttemptStatusPb, CallAttempt["status"]> = {
+  [CallAttemptStatusPb.UNSPECIFIED]: "failed",
+  [CallAttemptStatusPb.COMPLETED]: "completed",
+  [CallAttemptStatusPb.FAILED]: "failed",
+  [CallAttemptStatusPb.CANCELLED]: "cancelled",
+};
+
+function callAttemptFromProto(attempt: CallAttemptPb): CallAttempt {
+  const failure = failureFromProto(attempt.failure);
+  return {
+    number: attempt.number,
+    status: attemptStatusByPb[attempt.status] ?? "failed",
+    startTime: dateFromTimestamp(attempt.startTime),
+    endTime: dateFromTimestamp(attempt.endTime),
+    ...(failure === undefined ? {} : { failure }),
   };
 }

@@ -3,12 +3,12 @@
  *
  * @module
  */
-import type { JsonValue } from "@bufbuild/protobuf";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { ExecutionFailure } from "../errors/kitaru-error.ts";
 import type { ExecutionEvent as ExecutionEventPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { checkpointCallFromProto, type CheckpointCall } from "./checkpoint-call.ts";
 import { failureFromProto } from "./failure.ts";
-import { dateFromTimestamp, jsonFromValue } from "./json.ts";
+import { dateFromTimestamp, jsonFromValue, objectFromStruct } from "./json.ts";
 import { executionStatusFromProto, type ExecutionStatus } from "./status.ts";
 import { waitFromProto, type Wait } from "./wait.ts";
 
@@ -18,9 +18,9 @@ interface EventBase {
   readonly time: Date;
 }
 
-/** A checkpoint call started (best effort), completed, was reused by a replay, or failed. */
+/** A checkpoint call started (best effort), completed, was reused by a replay, failed, or was cancelled. */
 export interface CallEvent extends EventBase {
-  readonly kind: "callStarted" | "callCompleted" | "callReused" | "callFailed";
+  readonly kind: "callStarted" | "callCompleted" | "callReused" | "callFailed" | "callCancelled";
   readonly call: CheckpointCall;
 }
 
@@ -36,6 +36,8 @@ export interface StatusChangedEvent extends EventBase {
   readonly status: ExecutionStatus;
   readonly result: JsonValue | undefined;
   readonly failure?: ExecutionFailure | undefined;
+  /** The execution's metadata (from `log()` in the flow body) as of this change. */
+  readonly metadata: JsonObject;
 }
 
 /**
@@ -61,6 +63,7 @@ export function executionEventFromProto(event: ExecutionEventPb): ExecutionEvent
     case "callCompleted":
     case "callReused":
     case "callFailed":
+    case "callCancelled":
       return { ...base, kind: kind.case, call: checkpointCallFromProto(kind.value) };
     case "waitPending":
     case "waitResolved":
@@ -73,6 +76,7 @@ export function executionEventFromProto(event: ExecutionEventPb): ExecutionEvent
         status: executionStatusFromProto(kind.value.status),
         result: jsonFromValue(kind.value.result),
         ...(failure === undefined ? {} : { failure }),
+        metadata: objectFromStruct(kind.value.metadata),
       };
     }
     case undefined:

@@ -56,6 +56,8 @@ export interface Execution {
   readonly updateTime: Date;
   /** When it reached a terminal status. */
   readonly endTime?: Date | undefined;
+  /** Metadata the flow body attached with `log()`; `{}` when none. */
+  readonly metadata: JsonObject;
 }
 
 function replayOriginFromProto(replay: ReplayOriginPb): ReplayOrigin {
@@ -85,5 +87,6 @@ export function executionFromProto(execution: ExecutionPb): Execution {
     createTime,
     updateTime: dateFromTimestamp(execution.updateTime) ?? createTime,
     ...(endTime === undefined ? {} : { endTime }),
+    metadata: objectFromStruct(execution.metadata),
   };
 }

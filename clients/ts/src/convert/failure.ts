@@ -57,6 +57,7 @@ export function failureFromProto(failure: FailurePb | undefined): ExecutionFailu
     message: failure.message,
     exceptionType: failure.exceptionType,
     invocationId: failure.invocationId,
+    ...(failure.traceback === "" ? {} : { traceback: failure.traceback }),
   };
   return failure.divergence === undefined
     ? plain

@@ -17,7 +17,7 @@ export const EXECUTION_STATUSES = ["running", "waiting", "completed", "failed", 
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 /** The status of one checkpoint call. */
-export type CheckpointCallStatus = "running" | "completed" | "failed" | "reused";
+export type CheckpointCallStatus = "running" | "completed" | "failed" | "reused" | "cancelled";
 
 /** The status of one wait. */
 export type WaitStatus = "pending" | "resolved" | "aborted";
@@ -70,6 +70,8 @@ export function callStatusFromProto(status: CallStatusPb): CheckpointCallStatus 
       return "failed";
     case CallStatusPb.REUSED:
       return "reused";
+    case CallStatusPb.CANCELLED:
+      return "cancelled";
     case CallStatusPb.RUNNING:
     case CallStatusPb.UNSPECIFIED:
       return "running";

@@ -105,6 +105,8 @@ export interface ExecutionFailure {
   readonly exceptionType: string;
   readonly invocationId: string;
   readonly divergence?: DivergenceDetail | undefined;
+  /** The stack trace of the thrown error as the runner printed it; `""` when there is none. */
+  readonly traceback?: string | undefined;
 }
 
 /** Options every kitaru error accepts. */
