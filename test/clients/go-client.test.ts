@@ -17,6 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
+import { chattyFlow, flakyFlow } from "../fixtures/flows/observability.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, type RunnerEnv } from "../support/runner-env.ts";
 
@@ -33,6 +34,8 @@ const LIVE_TESTS = [
   "TestLiveUnknownFlowIsNotFoundNamingTheFlow",
   "TestLiveInvalidInputIsUsageErrorWithFieldViolations",
   "TestLiveResolveWaitWithoutPendingWaitsIsStateError",
+  "TestLiveMetadataAndLogsOfAChattyExecution",
+  "TestLiveFailureCarriesItsStackTraceAndEveryAttempt",
 ];
 
 function goBinary(): string {
@@ -68,7 +71,7 @@ describe("Go client (clients/go) against a live runner", () => {
       const { code, output } = await run("bash", [INSTALL], { cwd: REPO_ROOT, env: process.env, timeoutMs: 600_000 });
       assert.equal(code, 0, `scripts/install-go-client.sh failed:\n${output}`);
     }
-    env = await createRunnerEnv([contentPipeline]);
+    env = await createRunnerEnv([contentPipeline, chattyFlow, flakyFlow]);
   });
   after(async () => {
     await env?.teardown();

@@ -14,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
+import { chattyFlow, flakyFlow } from "../fixtures/flows/observability.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, type RunnerEnv } from "../support/runner-env.ts";
 
@@ -44,7 +45,7 @@ describe("Python client (clients/python) against a live runner", () => {
   let env: RunnerEnv;
 
   before(async () => {
-    env = await createRunnerEnv([contentPipeline]);
+    env = await createRunnerEnv([contentPipeline, chattyFlow, flakyFlow]);
   });
   after(async () => {
     await env?.teardown();

@@ -7,6 +7,7 @@ import { KitaruClient, KitaruDivergenceError, KitaruPendingWaitError, KitaruStat
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { contentPipeline as changedPipeline } from "../fixtures/flows/content-pipeline-with-validation.ts";
 import { reviewedPipeline } from "../fixtures/flows/reviewed-pipeline.ts";
+import { chattyFlow } from "../fixtures/flows/observability.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
 
@@ -36,7 +37,7 @@ describe("the typed client and the CLI against the real services", () => {
   let env: ServicesEnv;
   let client: KitaruClient;
   before(async () => {
-    env = await createServicesEnv([contentPipeline, reviewedPipeline]);
+    env = await createServicesEnv([contentPipeline, reviewedPipeline, chattyFlow]);
     client = new KitaruClient(urls(env));
   });
   after(async () => {
@@ -114,6 +115,34 @@ describe("the typed client and the CLI against the real services", () => {
     const replayOfMissing = await kitaru(env, ["executions", "replay", "kr-missing0000000", "--from", "research", "-o", "json"]);
     assert.equal(replayOfMissing.code, 1);
     assert.equal(JSON.parse(replayOfMissing.stderr).error.type, "KitaruNotFoundError");
+  });
+
+  it("shows logs, metadata and flows through the client and the CLI", async () => {
+    const handle = await chattyFlow.run({ label: "e2e" }, { client });
+    assert.equal(await handle.wait(), "quiet talked e2e");
+    const execution = await client.executions.get(handle.execId);
+    assert.deepEqual(execution.metadata, { run: "e2e", stage: "end" });
+    assert.deepEqual(execution.checkpoints.find((c) => c.invocationId === "talk")?.metadata, { items: 3, label: "e2e" });
+    const entries = await client.executions.logs(handle.execId, { checkpoint: "talk", limit: 3 });
+    assert.deepEqual(entries.map((e) => [e.level, e.message]), [["info", "starting e2e with 3 items"], ["info", "from the logger { label: 'e2e' }"], ["warn", "careful"]]);
+    const followed: string[] = [];
+    for await (const event of client.executions.followLogs(handle.execId)) followed.push(event.kind === "log" ? event.entry.message : `status ${event.status}`);
+    assert.deepEqual(followed, ["starting e2e with 3 items", "from the logger { label: 'e2e' }", "careful", "something odd", "status completed"]);
+    assert.deepEqual((await client.flows.list()).map((f) => f.name), ["chatty", "content_pipeline", "reviewed_pipeline"]);
+
+    const logs = await kitaru(env, ["executions", "logs", handle.execId, "-v"]);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d INFO  starting e2e with 3 items\n/);
+    assert.match(logs.stdout, /WARNING careful\n/);
+    const follow = await kitaru(env, ["executions", "logs", handle.execId, "--follow", "-o", "json"]);
+    assert.equal(follow.code, 0, follow.stderr);
+    const events = follow.stdout.trim().split("\n").map((line) => JSON.parse(line) as { event: string; item: Record<string, unknown> });
+    assert.deepEqual(events.map((e) => e.event), ["log", "log", "log", "log", "terminal"]);
+    assert.equal(events[0]?.item["checkpoint_name"], "talk");
+    const got = await kitaru(env, ["executions", "get", handle.execId]);
+    assert.match(got.stdout, /  Metadata: \{"run":"e2e","stage":"end"\}/);
+    const flows = await kitaru(env, ["flows", "list"]);
+    assert.match(flows.stdout, /^chatty  input: label \(string, required\)$/m);
   });
 
   it("raises KitaruStateError from the client when retrying a completed execution", async () => {

@@ -214,3 +214,51 @@ func TestLiveResolveWaitWithoutPendingWaitsIsStateError(t *testing.T) {
 		t.Errorf("unexpected WaitSelection: %v", st.WaitSelection)
 	}
 }
+
+func TestLiveMetadataAndLogsOfAChattyExecution(t *testing.T) {
+	c := client(t)
+	ctx := context.Background()
+	// The chatty flow (test/fixtures/flows/observability.ts) logs metadata and writes log lines.
+	execution, err := c.StartExecution(ctx, "chatty", map[string]any{"label": "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitUntilTerminal(t, c, execution.GetExecId())
+	if done.GetStatus() != runnerv1.ExecutionStatus_EXECUTION_STATUS_COMPLETED {
+		t.Fatalf("status = %s", done.GetStatus())
+	}
+	if got := done.GetMetadata().AsMap(); fmt.Sprint(got) != fmt.Sprint(map[string]any{"run": "go", "stage": "end"}) {
+		t.Errorf("execution metadata = %v", got)
+	}
+	logs, err := c.Stub.ListExecutionLogs(ctx, &runnerv1.ListExecutionLogsRequest{ExecId: execution.GetExecId(), Checkpoint: "talk"})
+	if err != nil {
+		t.Fatal(kitaru.FromStatus(err))
+	}
+	var messages []string
+	for _, entry := range logs.GetEntries() {
+		messages = append(messages, entry.GetLevel().String()+" "+entry.GetMessage())
+	}
+	want := "LOG_LEVEL_INFO starting go with 3 items|LOG_LEVEL_INFO from the logger { label: 'go' }|LOG_LEVEL_WARN careful|LOG_LEVEL_ERROR something odd"
+	if strings.Join(messages, "|") != want {
+		t.Errorf("log lines = %q", messages)
+	}
+}
+
+func TestLiveFailureCarriesItsStackTraceAndEveryAttempt(t *testing.T) {
+	c := client(t)
+	execution, err := c.StartExecution(context.Background(), "always_flaky", map[string]any{"label": "go"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := waitUntilTerminal(t, c, execution.GetExecId())
+	if failed.GetStatus() != runnerv1.ExecutionStatus_EXECUTION_STATUS_FAILED {
+		t.Fatalf("status = %s", failed.GetStatus())
+	}
+	if !strings.HasPrefix(failed.GetFailure().GetTraceback(), "UpstreamError: upstream refused attempt 3\n") {
+		t.Errorf("traceback = %q", failed.GetFailure().GetTraceback())
+	}
+	attempts := failed.GetCheckpoints()[0].GetAttemptHistory()
+	if len(attempts) != 3 || attempts[0].GetFailure().GetMessage() != "upstream refused attempt 1" {
+		t.Errorf("attempt history = %v", attempts)
+	}
+}

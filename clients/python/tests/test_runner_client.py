@@ -118,3 +118,36 @@ def test_resolve_wait_without_pending_waits_is_a_state_error(client):
     assert e.state.status == "completed"
     assert e.state.operation == "input"
     assert e.wait_selection is None
+
+
+def test_metadata_and_logs_of_a_chatty_execution(client):
+    # The `chatty` flow (test/fixtures/flows/observability.ts) logs metadata and writes log lines.
+    execution = client.start_execution("chatty", {"label": "py"})
+    done = wait_until_terminal(client, execution.exec_id)
+    assert done.status == execution_pb2.EXECUTION_STATUS_COMPLETED
+    assert RunnerClient.to_python(done.metadata) == {"run": "py", "stage": "end"}
+    talk = next(c for c in done.checkpoints if c.invocation_id == "talk")
+    assert RunnerClient.to_python(talk.metadata) == {"items": 3, "label": "py"}
+    logs = client.stub.ListExecutionLogs(
+        runner_service_pb2.ListExecutionLogsRequest(exec_id=execution.exec_id, checkpoint="talk"), timeout=20
+    )
+    assert [(e.level, e.message) for e in logs.entries] == [
+        (execution_pb2.LOG_LEVEL_INFO, "starting py with 3 items"),
+        (execution_pb2.LOG_LEVEL_INFO, "from the logger { label: 'py' }"),
+        (execution_pb2.LOG_LEVEL_WARN, "careful"),
+        (execution_pb2.LOG_LEVEL_ERROR, "something odd"),
+    ]
+
+
+def test_a_failure_carries_its_stack_trace_and_every_attempt(client):
+    execution = client.start_execution("always_flaky", {"label": "py"})
+    failed = wait_until_terminal(client, execution.exec_id)
+    assert failed.status == execution_pb2.EXECUTION_STATUS_FAILED
+    assert failed.failure.exception_type == "UpstreamError"
+    assert failed.failure.traceback.startswith("UpstreamError: upstream refused attempt 3\n")
+    call = failed.checkpoints[0]
+    assert [(a.number, a.failure.message) for a in call.attempt_history] == [
+        (1, "upstream refused attempt 1"),
+        (2, "upstream refused attempt 2"),
+        (3, "upstream refused attempt 3"),
+    ]
