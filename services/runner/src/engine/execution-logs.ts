@@ -3,6 +3,7 @@ import type { ExecutionStore, LogPosition } from "../store/execution-store.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionState, type ExecutionStatus, type LogChunkRecord } from "../store/records.ts";
 import type { ExecutionCommands } from "./execution-commands.ts";
 import type { ExecutionEventBus, LogEntry } from "./execution-events.ts";
+import { PollPause } from "./poll-pause.ts";
 
 /** A page of log entries. */
 export interface LogPage {
@@ -92,10 +93,10 @@ export async function* followExecutionLogs(
   const execution = await deps.commands.require(execId);
   const checkpoint = await checkCheckpoint(deps.store, execution, options.checkpoint);
   const live: LogEntry[] = [];
-  let wake: () => void = () => undefined;
+  const pause = new PollPause();
   const unsubscribe = deps.bus.subscribe(execId, (event) => {
     if (event.kind === "log_line" && (checkpoint === undefined || matches(event.entry, checkpoint))) live.push(event.entry);
-    if (event.kind === "log_line" || event.kind === "status_changed") wake();
+    if (event.kind === "log_line" || event.kind === "status_changed") pause.wake();
   });
   const sent = new Set<string>();
   let lastStatus: ExecutionStatus | undefined;
@@ -136,16 +137,7 @@ export async function* followExecutionLogs(
         yield { kind: "status", state: current.state };
       }
       if (TERMINAL.has(current.state.status) || options.signal.aborted) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, options.pollMs ?? 1000);
-        function done() {
-          clearTimeout(timer);
-          options.signal.removeEventListener("abort", done);
-          resolve();
-        }
-        wake = done;
-        options.signal.addEventListener("abort", done, { once: true });
-      });
+      await pause.pause(options.pollMs ?? 1000, options.signal);
       if (options.signal.aborted) return;
     }
   } finally {

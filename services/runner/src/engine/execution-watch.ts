@@ -2,6 +2,7 @@ import type { ExecutionStore } from "../store/execution-store.ts";
 import type { CallRecord, ExecutionRecord, ExecutionStatus, WaitRecord } from "../store/records.ts";
 import type { ExecutionCommands } from "./execution-commands.ts";
 import { callEventKind, type ExecutionEvent, type ExecutionEventBus } from "./execution-events.ts";
+import { PollPause } from "./poll-pause.ts";
 
 /** How a watch behaves. */
 export interface WatchOptions {
@@ -32,11 +33,11 @@ export async function* watchExecution(
 ): AsyncGenerator<ExecutionEvent> {
   await deps.commands.require(execId);
   const live: ExecutionEvent[] = [];
-  let wake: () => void = () => undefined;
+  const pause = new PollPause();
   const unsubscribe = deps.bus.subscribe(execId, (event) => {
     if (event.kind === "log_line") return; // logs have a stream of their own
     if (event.kind !== "status_changed") live.push(event);
-    wake();
+    pause.wake();
   });
   const sent = new Set<string>();
   let lastStatus: ExecutionStatus | undefined;
@@ -62,16 +63,7 @@ export async function* watchExecution(
       }
       if (TERMINAL.has(status) || (status === "waiting" && !options.followWaits)) return;
       if (options.signal.aborted) return;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, options.pollMs ?? 500);
-        function done() {
-          clearTimeout(timer);
-          options.signal.removeEventListener("abort", done);
-          resolve();
-        }
-        wake = done;
-        options.signal.addEventListener("abort", done, { once: true });
-      });
+      await pause.pause(options.pollMs ?? 500, options.signal);
       if (options.signal.aborted) return;
     }
   } finally {
