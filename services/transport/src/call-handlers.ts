@@ -19,6 +19,7 @@ import { Code } from "#gen/google/rpc/code_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { errorToStatus, KitaruInternalError, KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
 import { createCallScope, type CallScope, type HandlerContext } from "./handler-context.ts";
+import { checkRequestLimits, REQUEST_LIMITS } from "./request-limits.ts";
 import type { Next } from "./interceptor.ts";
 import type { TransportLogger } from "./logger.ts";
 
@@ -93,17 +94,33 @@ async function stream(
 }
 
 /**
- * Decodes request bytes. Malformed bytes are the client's fault: they answer
- * INVALID_ARGUMENT (KITARU_USAGE_ERROR), never INTERNAL (contract §7).
+ * Decodes request bytes and checks them against {@link REQUEST_LIMITS}.
+ * Malformed bytes and requests beyond a limit are the client's fault: they
+ * answer INVALID_ARGUMENT (KITARU_USAGE_ERROR), never INTERNAL (contract §7).
  */
 function decodeRequest(method: DescMethod, bytes: Buffer): Message {
-  try {
-    return fromBinary(method.input, bytes);
-  } catch (err) {
-    const requestType = method.input.typeName;
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new KitaruUsageError(`malformed ${requestType} request: ${reason}`, { metadata: { requestType }, cause: err });
+  const requestType = method.input.typeName;
+  if (bytes.length > REQUEST_LIMITS.messageBytes) {
+    throw new KitaruUsageError(`The ${requestType} request is ${bytes.length} bytes; kitaru accepts at most ${REQUEST_LIMITS.messageBytes}.`, {
+      metadata: { requestType, bytes: String(bytes.length) },
+      violations: [{ field: "", description: `must be at most ${REQUEST_LIMITS.messageBytes} bytes; got ${bytes.length}` }],
+    });
   }
+  let message: Message;
+  try {
+    message = fromBinary(method.input, bytes);
+  } catch (err) {
+    // The decoder's message names the problem, never the bytes; bounded all the same.
+    const reason = (err instanceof Error ? err.message : String(err)).slice(0, 200);
+    const tooDeep = /maximum recursion depth/.test(reason);
+    throw new KitaruUsageError(`malformed ${requestType} request: ${reason}`, {
+      metadata: { requestType },
+      cause: err,
+      ...(tooDeep ? { violations: [{ field: "", description: `values must be nested at most ${REQUEST_LIMITS.valueDepth} levels deep` }] } : {}),
+    });
+  }
+  checkRequestLimits(method.input, message);
+  return message;
 }
 
 async function* decodeRequests(method: DescMethod, call: ServerDuplexStream<Buffer, Buffer>): AsyncIterable<Message> {

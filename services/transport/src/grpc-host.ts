@@ -25,10 +25,19 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { bidiStreamingCallHandler, serverStreamingCallHandler, unaryCallHandler } from "./call-handlers.ts";
 import { applyInterceptors, type Interceptor, type Next } from "./interceptor.ts";
 import { consoleLogger, type TransportLogger } from "./logger.ts";
+import { REQUEST_LIMITS } from "./request-limits.ts";
 import type { AnyHandler, ServiceRegistration } from "./service-handlers.ts";
 
-/** Largest message sent or received: 256 MiB, because checkpoint outputs can be large. */
-export const MAX_MESSAGE_BYTES = 256 * 1024 * 1024;
+/**
+ * Largest message grpc-js reads or sends. Requests up to
+ * `REQUEST_LIMITS.messageBytes` are decoded; larger ones up to this bound are
+ * refused by kitaru with details, beyond it by grpc-js itself
+ * (RESOURCE_EXHAUSTED, without details: it never buffers them).
+ */
+export const MAX_MESSAGE_BYTES = REQUEST_LIMITS.messageBytes + 16 * 1024 * 1024;
+
+/** Largest request header block (metadata) grpc-js accepts: 16 KiB; larger ones are refused before any handler runs. */
+export const MAX_METADATA_BYTES = 16 * 1024;
 
 /** Options of {@link createGrpcServer}. */
 export interface GrpcServerOptions {
@@ -79,6 +88,7 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
   const server = new Server({
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+    "grpc.max_metadata_size": MAX_METADATA_BYTES,
   });
   for (const { service, handlers } of options.services) {
     const definition: Record<string, ReturnType<typeof methodDefinition>> = {};

@@ -106,9 +106,34 @@ export function errorToStatus(err: unknown): WireStatus {
   const e = asKitaruError(err);
   // `??` covers an error from a newer copy of this package with a reason we do not know.
   const code = codeByReason[e.reason] ?? Code.INTERNAL;
-  const errorInfo = create(ErrorInfoSchema, { reason: e.reason, domain: ERROR_DOMAIN, metadata: { ...e.metadata } });
+  // Bounded, whatever the error holds: a status travels in HTTP/2 trailers, and one
+  // huge trailer can stall every call on the connection (test: "bounds ... an error").
+  const message = cut(e.message, STATUS_LIMITS.messageChars);
+  const metadata = Object.fromEntries(
+    Object.entries(e.metadata)
+      .slice(0, STATUS_LIMITS.metadataEntries)
+      .map(([key, value]) => [cut(key, STATUS_LIMITS.metadataChars), cut(value, STATUS_LIMITS.metadataChars)]),
+  );
+  const errorInfo = create(ErrorInfoSchema, { reason: e.reason, domain: ERROR_DOMAIN, metadata });
   const details = [anyPack(ErrorInfoSchema, errorInfo), ...typedDetails(e)];
-  return { code, message: e.message, details: create(StatusSchema, { code, message: e.message, details }) };
+  return { code, message, details: create(StatusSchema, { code, message, details }) };
+}
+
+/** How much of an error goes on the wire; the rest is cut (strings end with "…"). */
+export const STATUS_LIMITS = {
+  messageChars: 4096,
+  metadataChars: 1024,
+  metadataEntries: 32,
+  /** Entries of each list in a typed detail (candidates, names, violations). */
+  listEntries: 50,
+} as const;
+
+function cut(text: string, chars: number): string {
+  return text.length > chars ? `${text.slice(0, chars - 1)}…` : text;
+}
+
+function firstOf<T>(list: readonly T[]): T[] {
+  return list.slice(0, STATUS_LIMITS.listEntries);
 }
 
 function asKitaruError(err: unknown): KitaruError {
@@ -122,21 +147,21 @@ function typedDetails(e: KitaruError): Any[] {
   const out: Any[] = [];
   if (e instanceof KitaruUsageError && e.violations.length > 0) {
     // BadRequest as well as WaitValidation: generic gRPC tooling understands it.
-    out.push(anyPack(BadRequestSchema, create(BadRequestSchema, { fieldViolations: e.violations.map((v) => ({ ...v })) })));
+    out.push(anyPack(BadRequestSchema, create(BadRequestSchema, { fieldViolations: firstOf(e.violations).map((v) => ({ ...v })) })));
   }
   if (e instanceof KitaruWaitValidationError) {
     const { execId, waitName, waitId, violations } = e;
-    out.push(pack(pb.WaitValidationSchema, { execId, waitName, waitId, violations: violations.map((v) => ({ ...v })) }));
+    out.push(pack(pb.WaitValidationSchema, { execId, waitName, waitId, violations: firstOf(violations).map((v) => ({ ...v })) }));
   }
   if (e instanceof KitaruStateError) {
     if (e.selector) {
       const { candidates, availableNames, ...rest } = e.selector;
-      out.push(pack(pb.SelectorResolutionSchema, { ...rest, candidates: candidates.map((c) => ({ ...c })), availableNames: [...availableNames] }));
+      out.push(pack(pb.SelectorResolutionSchema, { ...rest, candidates: firstOf(candidates).map((c) => ({ ...c })), availableNames: firstOf(availableNames) }));
     }
     if (e.state) out.push(pack(pb.ExecutionStateDetailSchema, { ...e.state }));
     if (e.waitSelection) {
       const w = e.waitSelection;
-      out.push(pack(pb.WaitSelectionSchema, { ...w, availableWaitNames: [...w.availableWaitNames], matchingWaitIds: [...w.matchingWaitIds] }));
+      out.push(pack(pb.WaitSelectionSchema, { ...w, availableWaitNames: firstOf(w.availableWaitNames), matchingWaitIds: firstOf(w.matchingWaitIds) }));
     }
   }
   if (e instanceof KitaruNotFoundError) {

@@ -1,4 +1,5 @@
 import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
+import { VALUE_LIMITS } from "../../../../clients/ts/src/value-limits.ts";
 
 /** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -13,10 +14,27 @@ export type JsonObject = { [key: string]: JsonValue };
  * are dropped (as `JSON.stringify` does). Anything that would not round-trip
  * (functions, symbols, bigint, NaN, Infinity, Date, Map, class instances,
  * cycles) throws a {@link KitaruContextError} naming the path, so the error
- * surfaces where the value was produced instead of as a corrupted record.
+ * surfaces where the value was produced instead of as a corrupted record;
+ * so does a value nested deeper than `VALUE_LIMITS.depth`.
  */
 export function toJsonValue(value: unknown, what: string): JsonValue {
   return convert(value, what, "", new Set());
+}
+
+/**
+ * The JSON text of a value about to be stored; a value larger than
+ * `VALUE_LIMITS.bytes` throws a {@link KitaruContextError}.
+ */
+export function storableJson(value: JsonValue, what: string): string {
+  const json = JSON.stringify(value);
+  const bytes = Buffer.byteLength(json, "utf8");
+  if (bytes > VALUE_LIMITS.bytes) {
+    throw new KitaruContextError(
+      `${what} is ${bytes} bytes as JSON; kitaru stores values of at most ${VALUE_LIMITS.bytes} bytes. Store large data elsewhere and return a reference to it.`,
+      { metadata: { what, bytes: String(bytes), limit: String(VALUE_LIMITS.bytes) } },
+    );
+  }
+  return json;
 }
 
 function convert(value: unknown, what: string, path: string, seen: Set<object>): JsonValue {
@@ -30,6 +48,12 @@ function convert(value: unknown, what: string, path: string, seen: Set<object>):
       return value;
     case "object": {
       if (seen.has(value)) throw notJson(what, path, "a circular reference");
+      if (seen.size >= VALUE_LIMITS.depth) {
+        throw new KitaruContextError(
+          `${what} is nested more than ${VALUE_LIMITS.depth} levels deep${path === "" ? "" : ` at '${path}'`}; kitaru stores values nested at most ${VALUE_LIMITS.depth} levels.`,
+          { metadata: { what, path, limit: String(VALUE_LIMITS.depth) } },
+        );
+      }
       seen.add(value);
       try {
         if (Array.isArray(value)) return value.map((item, i) => convert(item, what, join(path, String(i)), seen));

@@ -1,4 +1,5 @@
 import type { CheckpointDefinition } from "../authoring/checkpoint.ts";
+import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
 import { NonRetryableError } from "../authoring/non-retryable-error.ts";
 import type { AttemptRecord } from "../store/records.ts";
 import { thrownRecord } from "./run-failures.ts";
@@ -12,8 +13,8 @@ export type AttemptsOutcome =
  * Runs `attempt` up to `1 + retries` times with exponential backoff
  * (`retryDelayMs * backoffFactor^(n-1)`, capped at `maxRetryDelayMs`).
  *
- * Stops early when `signal` aborts (the run was fenced or cancelled) and
- * after a {@link NonRetryableError}. Each finished attempt is appended to
+ * Stops early when `signal` aborts (the run was fenced or cancelled), after
+ * a {@link NonRetryableError}, and after a `KitaruContextError`. Each finished attempt is appended to
  * `history` as it ends, so a caller that gives up mid-way still has every
  * earlier attempt with its error.
  */
@@ -33,7 +34,9 @@ export async function runAttempts(
       return { ok: true, value, attempts };
     } catch (error) {
       history.push({ number: attempts, status: "failed", startedAt, endedAt: new Date(), failure: thrownRecord(error) });
-      if (attempts > definition.retries || signal.aborted || NonRetryableError.isNonRetryable(error)) {
+      // A KitaruContextError is the runtime refusing what the code did (an output that is not JSON
+      // or beyond the value limits, checkpoint() inside a checkpoint): another attempt does the same.
+      if (attempts > definition.retries || signal.aborted || NonRetryableError.isNonRetryable(error) || error instanceof KitaruContextError) {
         return { ok: false, error, attempts };
       }
       const delayMs = Math.min(

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
 import type { CheckpointDefinition } from "../authoring/checkpoint.ts";
 import type { Flow } from "../authoring/flow.ts";
 import {
@@ -11,7 +12,7 @@ import {
   type LogSource,
   type WaitRequest,
 } from "../authoring/flow-runtime.ts";
-import { toJsonValue, type JsonObject, type JsonValue } from "../authoring/json-value.ts";
+import { storableJson, toJsonValue, type JsonObject, type JsonValue } from "../authoring/json-value.ts";
 import { OutputHandle, resolveArguments } from "../authoring/output-handle.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import {
@@ -73,6 +74,9 @@ type Ending =
 
 /** Flush buffered reused-call records once this many accumulate. */
 const REUSED_FLUSH_SIZE = 500;
+
+/** Metadata kept per execution and per call (it travels with every state transition). */
+const METADATA_LIMIT_BYTES = 64 * 1024;
 
 /** How often log lines of calls still running are written (calls that end write theirs with their record). */
 const LOG_FLUSH_MS = 1000;
@@ -278,8 +282,16 @@ export class ExecutionRun implements FlowRuntime {
   }
 
   log(metadata: JsonObject, invocationId?: string): void {
-    if (invocationId === undefined) this.#flowMetadata = { ...this.#flowMetadata, ...metadata };
-    else this.#callMetadata.set(invocationId, { ...(this.#callMetadata.get(invocationId) ?? {}), ...metadata });
+    const merged = { ...(invocationId === undefined ? this.#flowMetadata : (this.#callMetadata.get(invocationId) ?? {})), ...metadata };
+    const bytes = Buffer.byteLength(JSON.stringify(merged), "utf8");
+    if (bytes > METADATA_LIMIT_BYTES) {
+      throw new KitaruContextError(
+        `log() metadata would grow to ${bytes} bytes; an execution or checkpoint call keeps at most ${METADATA_LIMIT_BYTES} bytes of metadata.`,
+        { metadata: { bytes: String(bytes), limit: String(METADATA_LIMIT_BYTES) } },
+      );
+    }
+    if (invocationId === undefined) this.#flowMetadata = merged;
+    else this.#callMetadata.set(invocationId, merged);
   }
 
   writeFlowLog(level: LogLevel, message: string): void {
@@ -364,7 +376,9 @@ export class ExecutionRun implements FlowRuntime {
         call.log.beginAttempt(number);
         const attempt = this.#attemptContext(call, number);
         const returned = await runInCheckpoint(this, attempt, async () => definition.fn(...args));
-        return checkOutputs(definition, toJsonValue(returned, `The output of checkpoint '${definition.name}'`));
+        const what = `The output of checkpoint '${definition.name}'`;
+        const value = checkOutputs(definition, toJsonValue(returned, what));
+        return { value, json: storableJson(value, what) };
       },
       this.#abort.signal,
       call.history,
@@ -383,7 +397,7 @@ export class ExecutionRun implements FlowRuntime {
       this.#publish({ kind: "call_failed", execId: this.#execId, at: record.endedAt, call: record });
       throw error;
     }
-    const json = JSON.stringify(outcome.value);
+    const { value, json } = outcome.value as { value: JsonValue; json: string };
     const record: CallRecord = {
       ...base,
       status: "completed",
@@ -401,7 +415,7 @@ export class ExecutionRun implements FlowRuntime {
     crashPoint("after-checkpoint-commit");
     this.#journal.set(invocationId, record);
     this.#publish({ kind: "call_completed", execId: this.#execId, at: record.endedAt, call: record });
-    return outcome.value;
+    return value;
   }
 
   /** What checkpoint code sees of its attempt: IDs, the run's abort signal, and where its log lines go. */
@@ -572,13 +586,13 @@ export class ExecutionRun implements FlowRuntime {
       return { kind: "waiting", state: waiting };
     }
     if (ending.kind === "returned") {
-      let result: JsonValue;
+      let json: string;
       try {
-        result = toJsonValue(ending.value, "The flow result");
+        json = storableJson(toJsonValue(ending.value, "The flow result"), "The flow result");
       } catch (error) {
         return this.#fail(error);
       }
-      const payload = await store.storePayload(JSON.stringify(result));
+      const payload = await store.storePayload(json);
       crashPoint("before-terminal-write");
       const state = await this.#transition({ ...base, kind: "completed", status: "completed", result: payload, endedAt: base.at });
       return state === undefined ? { kind: "stopped", reason: "fenced" } : { kind: "completed", state };

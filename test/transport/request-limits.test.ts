@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { BadRequestSchema } from "#gen/google/rpc/error_details_pb.ts";
+import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { KitaruUsageError } from "../../clients/ts/src/errors/index.ts";
+import { REQUEST_LIMITS } from "../../services/transport/src/request-limits.ts";
+import { approvalFlow } from "../fixtures/flows/approval.ts";
+import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
+import { stopTestServer } from "../support/database.ts";
+import { eventually } from "../support/runner-env.ts";
+import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
+import { expectRpcError } from "../runner/rpc-helpers.ts";
+
+const LONG_ID = `kr-${"x".repeat(16 * 1024)}`;
+
+/** A Value nested `depth` lists deep. */
+function deepValue(depth: number): Value {
+  let value = create(ValueSchema, { kind: { case: "stringValue", value: "bottom" } });
+  for (let i = 0; i < depth; i++) value = create(ValueSchema, { kind: { case: "listValue", value: { values: [value] } } });
+  return value;
+}
+
+describe("request limits: bounded strings and well-formed values, refused with details", () => {
+  let env: ServicesEnv;
+  let waitingExecId: string;
+  before(async () => {
+    env = await createServicesEnv([contentPipeline, approvalFlow]);
+    const { execution } = await env.client.startExecution({ flowName: approvalFlow.name, input: approvalInput() });
+    waitingExecId = execution!.execId;
+    await eventually(
+      async () => (await env.client.getExecution({ execId: waitingExecId })).execution!.status,
+      (s) => s === ExecutionStatus.WAITING,
+    );
+  });
+  after(async () => {
+    await env.teardown();
+    await stopTestServer();
+  });
+
+  it("refuses a 16 KiB execution ID on every service without echoing it, and the connection keeps working", async () => {
+    const calls = [
+      () => env.client.getExecution({ execId: LONG_ID }),
+      () => env.client.cancelExecution({ execId: LONG_ID }),
+      () => env.plannerClient.planReplay({ execId: LONG_ID, from: "research" }),
+      () => env.plannerClient.replayExecution({ execId: "kr-short", from: LONG_ID }),
+    ];
+    for (const call of calls) {
+      const { raw, error } = await expectRpcError(call, Code.InvalidArgument, KitaruUsageError);
+      assert.ok(raw.rawMessage.length < 1000, `the message stays small: ${raw.rawMessage.length} characters`);
+      assert.ok(!raw.rawMessage.includes("xxxxxxxxxx"), "the ID is not echoed");
+      const [badRequest] = raw.findDetails(BadRequestSchema);
+      assert.match(badRequest?.fieldViolations[0]?.description ?? "", new RegExp(`at most ${REQUEST_LIMITS.stringChars} characters; got \\d+`));
+      assert.ok(JSON.stringify(error.metadata).length < 1000);
+    }
+    // The same connections still serve valid calls at once.
+    const { execution } = await env.client.startExecution({ flowName: "content_pipeline", input: { topic: "after" } });
+    assert.ok(execution?.execId);
+    await eventually(
+      async () => (await env.client.getExecution({ execId: execution!.execId })).execution!.status,
+      (s) => s === ExecutionStatus.COMPLETED,
+    );
+    const { plan } = await env.plannerClient.planReplay({ execId: execution!.execId, from: "write_draft" });
+    assert.deepEqual(plan?.roots.map((c) => c.invocationId), ["write_draft"]);
+  });
+
+  it("refuses a google.protobuf.Value with no kind, NaN or ±Infinity in ResolveWait (was INTERNAL)", async () => {
+    const bad: [string, Value][] = [
+      ["no kind", create(ValueSchema, {})],
+      ["NaN", create(ValueSchema, { kind: { case: "numberValue", value: Number.NaN } })],
+      ["Infinity", create(ValueSchema, { kind: { case: "numberValue", value: Number.POSITIVE_INFINITY } })],
+      ["nested no kind", create(ValueSchema, { kind: { case: "structValue", value: { fields: { approved: create(ValueSchema, {}) } } } })],
+      ["nested -Infinity", create(ValueSchema, { kind: { case: "listValue", value: { values: [create(ValueSchema, { kind: { case: "numberValue", value: Number.NEGATIVE_INFINITY } })] } } })],
+    ];
+    for (const [label, value] of bad) {
+      const { raw } = await expectRpcError(env.client.resolveWait({ execId: waitingExecId, wait: "approve", value }), Code.InvalidArgument, KitaruUsageError);
+      assert.equal(raw.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field, "value", label);
+    }
+    const still = (await env.client.getExecution({ execId: waitingExecId })).execution!;
+    assert.equal(still.status, ExecutionStatus.WAITING, "nothing was recorded");
+  });
+
+  it("refuses the same in StartReplay's plan and in ReplayExecution's Struct fields", async () => {
+    const { raw } = await expectRpcError(
+      env.client.startReplay({ plan: { sourceExecId: waitingExecId, flowName: approvalFlow.name, from: "x", overrides: [{ key: "checkpoint.x", value: create(ValueSchema, {}) }] } }),
+      Code.InvalidArgument,
+      KitaruUsageError,
+    );
+    assert.equal(raw.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.field, "plan.overrides[0].value");
+    const nan = await expectRpcError(
+      env.plannerClient.replayExecution({ execId: waitingExecId, from: "x", args: { n: Number.NaN } }),
+      Code.InvalidArgument,
+      KitaruUsageError,
+    );
+    assert.match(nan.error.message, /finite numbers/);
+  });
+
+  it("refuses a value nested deeper than the limit without overflowing the stack", async () => {
+    const { raw } = await expectRpcError(
+      env.client.resolveWait({ execId: waitingExecId, wait: "approve", value: deepValue(45) }),
+      Code.InvalidArgument,
+      KitaruUsageError,
+    );
+    assert.match(raw.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.description ?? "", /nested at most 40 levels/);
+  });
+
+  it("refuses hand-made request bytes nested 100,000 levels deep (no client would serialize them)", async () => {
+    // ResolveWaitRequest{exec_id, wait, value: Value{list_value: ListValue{values: [Value{...}]}}}, built inside out.
+    let value: Buffer = Buffer.from([0x1a, 0x01, 0x78]); // Value{string_value: "x"}
+    for (let i = 0; i < 100_000; i++) value = lengthDelimited(0x32, lengthDelimited(0x0a, value)); // list_value(6) { values(1) }
+    const request = Buffer.concat([
+      lengthDelimited(0x0a, Buffer.from(waitingExecId)),
+      lengthDelimited(0x12, Buffer.from("approve")),
+      lengthDelimited(0x1a, value),
+    ]);
+    const client = new grpc.Client(env.runner.address, grpc.credentials.createInsecure());
+    try {
+      const identity = (b: Buffer) => b;
+      const err = await new Promise<grpc.ServiceError>((resolve, reject) => {
+        client.makeUnaryRequest("/kitaru.runner.v1.RunnerService/ResolveWait", identity, identity, request, (e, res) =>
+          e ? resolve(e) : reject(new Error(`unexpected success: ${String(res)}`)),
+        );
+      });
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT, err.details);
+    } finally {
+      client.close();
+    }
+    assert.equal((await env.client.getExecution({ execId: waitingExecId })).execution!.status, ExecutionStatus.WAITING);
+  });
+});
+
+/** A protobuf length-delimited field: tag byte, varint length, bytes. */
+function lengthDelimited(tag: number, bytes: Buffer): Buffer {
+  const length: number[] = [];
+  let n = bytes.length;
+  while (n > 0x7f) {
+    length.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  length.push(n);
+  return Buffer.concat([Buffer.from([tag, ...length]), bytes]);
+}
+
+function approvalInput(): Record<string, string> {
+  return { topic: "limits" };
+}
