@@ -26,6 +26,8 @@ const listRequests: ListExecutionsRequest[] = [];
 let lastResolve: { execId: string; wait: string; value: unknown } | undefined;
 let lastStart: { flowName: string; input: unknown; requestId: string } | undefined;
 let lastGetView: ExecutionView | undefined;
+/** Request IDs the fake planner saw for `from: "flaky"`; it answers UNAVAILABLE to the first one. */
+const flakyReplayIds: string[] = [];
 
 let runner: FakeServer;
 let planner: FakeServer;
@@ -85,6 +87,10 @@ before(async () => {
   });
   planner = await servePlanner({
     replayExecution(request) {
+      if (request.from === "flaky") {
+        flakyReplayIds.push(request.requestId);
+        if (flakyReplayIds.length === 1) throw wireError(new KitaruBackendError("the runner did not answer in time"));
+      }
       if (request.from === "nope") {
         throw wireError(
           new KitaruStateError("Checkpoint selector 'nope' matched nothing.", {
@@ -130,6 +136,14 @@ describe("KitaruClient", () => {
     assert.equal(planner.calls.at(-1)?.method, "replayExecution");
     assert.equal(planner.calls.at(-1)?.authorization, "Bearer s3cret");
     assert.equal(runner.calls.length, before);
+  });
+
+  it("always sends a request ID with a replay, and retries a backend failure with the same one", async () => {
+    const replayed = await client.executions.replay("kr-src", { from: "flaky" });
+    assert.equal(replayed.execId, "kr-replayed");
+    assert.equal(flakyReplayIds.length, 2, "asked twice");
+    assert.match(flakyReplayIds[0] ?? "", /^[0-9a-f-]{36}$/, "a generated UUID");
+    assert.equal(flakyReplayIds[1], flakyReplayIds[0], "the retry carries the same request ID");
   });
 
   it("plans a replay through the planner", async () => {
@@ -200,10 +214,12 @@ describe("KitaruClient", () => {
     assert.equal((await client.executions.cancel("kr-1")).status, "cancelled");
   });
 
-  it("starts a flow with its input and request ID", async () => {
+  it("starts a flow with its input and request ID, and generates one when none is given", async () => {
     const started = await client.flows.run("content_pipeline", { topic: "AI" }, { requestId: "r-1" });
     assert.equal(started.execId, "kr-started");
     assert.deepEqual(lastStart, { flowName: "content_pipeline", input: { topic: "AI" }, requestId: "r-1" });
+    await client.flows.run("content_pipeline", { topic: "AI" });
+    assert.match(lastStart?.requestId ?? "", /^[0-9a-f-]{36}$/);
   });
 
   it("streams watch events and waits on a handle", async () => {

@@ -4,6 +4,8 @@ import { after, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { serveRunner } from "../client/fake-services.ts";
 import { errorFromConnectError, KitaruBackendError } from "../../clients/ts/src/errors/index.ts";
 import { startPlanner } from "../../services/planner/src/planner-server.ts";
 
@@ -58,5 +60,86 @@ describe("planner when the runner is unavailable", () => {
     assert.equal(error.code, Code.Unavailable);
     assert.ok(errorFromConnectError(error) instanceof KitaruBackendError);
     assert.ok(elapsedMs >= 600 && elapsedMs < 5000, `took ${elapsedMs} ms`);
+  });
+});
+
+describe("planner when the runner answers StartReplay late", () => {
+  const graph = {
+    execId: "kr-aaaaaaaaaaaaaaaa",
+    flowName: "content_pipeline",
+    status: ExecutionStatus.COMPLETED,
+    input: { topic: "t" },
+    calls: [
+      { callId: "c1", invocationId: "research", name: "research", sequence: 1n, status: CheckpointCallStatus.COMPLETED },
+      { callId: "c2", invocationId: "write_draft", name: "write_draft", sequence: 2n, dataDependencies: ["research"], status: CheckpointCallStatus.COMPLETED },
+    ],
+  };
+
+  /** A runner that creates the execution at once but answers the first StartReplay (or, while `mode.every`, each one) after `lateMs`. */
+  async function lateRunner(lateMs: number, mode = { every: false }) {
+    const requestIds: string[] = [];
+    const created = new Set<string>();
+    const runner = await serveRunner({
+      getCallGraph: async () => ({ graph }),
+      startReplay: async (request) => {
+        requestIds.push(request.requestId);
+        const first = !created.has(request.requestId);
+        created.add(request.requestId);
+        if (first || mode.every) await new Promise((resolve) => setTimeout(resolve, lateMs));
+        return { execution: { execId: `kr-from-${request.requestId}`, originalExecId: graph.execId } };
+      },
+    });
+    return { runner, requestIds, created };
+  }
+
+  it("asks again with the same request ID and answers with the one execution", async () => {
+    const { runner, requestIds, created } = await lateRunner(1500);
+    const planner = await startPlanner({ runnerUrl: runner.url, runnerTimeoutMs: 400, logger: quiet });
+    const session = new Http2SessionManager(`http://${planner.address}`);
+    const client = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
+    try {
+      const { execution } = await client.replayExecution({ execId: graph.execId, from: "write_draft" });
+      assert.ok(requestIds.length >= 2, `the planner asked ${requestIds.length} time(s)`);
+      assert.equal(new Set(requestIds).size, 1, "every attempt carried the same request ID");
+      assert.equal(created.size, 1);
+      assert.equal(execution?.execId, `kr-from-${requestIds[0]}`);
+    } finally {
+      session.abort();
+      await planner.stop();
+      await runner.close();
+    }
+  });
+
+  it("when the caller's deadline runs out first, says the replay may exist and names the request ID to repeat", async () => {
+    const mode = { every: true };
+    const { runner, requestIds } = await lateRunner(1500, mode);
+    const planner = await startPlanner({ runnerUrl: runner.url, runnerTimeoutMs: 300, logger: quiet });
+    const session = new Http2SessionManager(`http://${planner.address}`);
+    const client = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
+    try {
+      const error = await client.replayExecution({ execId: graph.execId, from: "write_draft", requestId: "caller-7" }, { timeoutMs: 900 }).then(
+        () => assert.fail("expected a failure"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof ConnectError);
+      const typed = errorFromConnectError(error);
+      if (error.code === Code.Unavailable) {
+        assert.ok(typed instanceof KitaruBackendError);
+        assert.match(typed.message, /may have been created: repeat the request with request ID 'caller-7'/);
+        assert.equal(typed.metadata["requestId"], "caller-7");
+      } else {
+        // The caller's own deadline fired first: it knows the request ID it sent.
+        assert.equal(error.code, Code.DeadlineExceeded);
+      }
+      assert.deepEqual([...new Set(requestIds)], ["caller-7"]);
+      // Once the runner answers in time again, repeating with the same ID gets the execution the first attempt created.
+      mode.every = false;
+      const { execution } = await client.replayExecution({ execId: graph.execId, from: "write_draft", requestId: "caller-7" }, { timeoutMs: 10_000 });
+      assert.equal(execution?.execId, "kr-from-caller-7");
+    } finally {
+      session.abort();
+      await planner.stop();
+      await runner.close();
+    }
   });
 });

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { randomUUID } from "node:crypto";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
@@ -25,6 +26,7 @@ import {
 import { waitFromProto, type Wait } from "./convert/wait.ts";
 import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "./errors/kitaru-error.ts";
 import { ExecutionHandle } from "./execution-handle.ts";
+import { retryOnBackendError } from "./retry-backend.ts";
 import { callRpc, streamRpc } from "./rpc-error.ts";
 
 /** The most executions one `ListExecutions` page returns. */
@@ -248,16 +250,18 @@ export class ExecutionsClient {
    * The result's `originalExecId` names the source. Calls outside the replay
    * roots and their descendants are reused. Bad selectors or override keys →
    * `KitaruUsageError`/`KitaruStateError`; nothing is created then.
+   *
+   * Always idempotent: without a `requestId` one is generated, and a call
+   * that fails with `KitaruBackendError` (the planner or runner did not
+   * answer) is retried with the same ID, so a retry never creates a second
+   * execution. The ID of the last attempt is in the error's `requestId` metadata.
    */
   async replay(execId: string, options: ReplayOptions): Promise<Execution> {
-    const response = await callRpc(() =>
-      this.#planner.replayExecution({
-        execId,
-        from: options.from,
-        args: options.args,
-        overrides: options.overrides,
-        requestId: options.requestId ?? "",
-      }),
+    const requestId = options.requestId ?? randomUUID();
+    const response = await retryOnBackendError(() =>
+      callRpc(() =>
+        this.#planner.replayExecution({ execId, from: options.from, args: options.args, overrides: options.overrides, requestId }),
+      ),
     );
     return requireExecution(response.execution, "ReplayExecution");
   }

@@ -3,11 +3,13 @@
  *
  * @module
  */
+import { randomUUID } from "node:crypto";
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { executionFromProto, type Execution } from "./convert/execution.ts";
 import { KitaruInternalError } from "./errors/kitaru-error.ts";
+import { retryOnBackendError } from "./retry-backend.ts";
 import { callRpc } from "./rpc-error.ts";
 
 /** Options of {@link FlowsClient.run}. */
@@ -42,12 +44,13 @@ export class FlowsClient {
    * Starts an execution of a registered flow and returns it (usually `running`).
    *
    * The input is validated by the flow's schema: invalid → `KitaruUsageError`
-   * with field violations; unknown flow → `KitaruNotFoundError`.
+   * with field violations; unknown flow → `KitaruNotFoundError`. Always
+   * idempotent: without a `requestId` one is generated, and a
+   * `KitaruBackendError` is retried with the same ID (never two executions).
    */
   async run(flowName: string, input: JsonObject = {}, options: RunFlowOptions = {}): Promise<Execution> {
-    const response = await callRpc(() =>
-      this.#runner.startExecution({ flowName, input, requestId: options.requestId ?? "" }),
-    );
+    const requestId = options.requestId ?? randomUUID();
+    const response = await retryOnBackendError(() => callRpc(() => this.#runner.startExecution({ flowName, input, requestId })));
     if (response.execution === undefined) {
       throw new KitaruInternalError("The server answered StartExecution without an execution.", {
         metadata: { method: "StartExecution" },

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import type { HandlerContext, ServiceHandlers } from "../../../transport/src/index.ts";
@@ -41,7 +42,9 @@ export function plannerServiceHandlers(runner: RunnerClient): Partial<ServiceHan
 
     async replayExecution(request, ctx) {
       const { replayPlan, call } = await plan(request, ctx);
-      const execution = await runner.startReplay(replayPlan, { requestId: request.requestId || ctx.requestId }, call);
+      // Always under a request ID, so that the planner (and a caller told to) can safely ask again.
+      const requestId = request.requestId || ctx.requestId || `planner-${randomUUID()}`;
+      const execution = await runner.startReplayOnce(replayPlan, requestId, call);
       return { execution };
     },
   };

@@ -4,9 +4,13 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { errorFromConnectError } from "../../../../clients/ts/src/errors/index.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { errorFromConnectError, KitaruBackendError } from "../../../../clients/ts/src/errors/index.ts";
 import type { SourceExecution } from "../core/index.ts";
 import { sourceFromCallGraph } from "./convert.ts";
+
+/** Attempts of StartReplay in all, while the caller's deadline leaves time. */
+const START_REPLAY_ATTEMPTS = 4;
 
 /** Per-call limits for calls to the runner. */
 export interface RunnerCallOptions {
@@ -48,6 +52,38 @@ export class RunnerClient {
     const response = await this.#call(() => this.#client.getCallGraph({ execId }, this.#callOptions(options)));
     if (response.graph === undefined) throw new Error("runner returned no call graph");
     return sourceFromCallGraph(response.graph);
+  }
+
+  /**
+   * Asks the runner to create the replayed execution under `requestId`, and
+   * asks again with the same ID while the runner does not answer (UNAVAILABLE,
+   * DEADLINE_EXCEEDED) and the caller's deadline leaves time: the ID makes the
+   * repeats create one execution at most. When no attempt is confirmed, the
+   * `KitaruBackendError` says the replay may exist and names the request ID
+   * that fetches it.
+   */
+  async startReplayOnce(plan: MessageInitShape<typeof ReplayPlanSchema>, requestId: string, options: RunnerCallOptions): Promise<Execution> {
+    let attempts = 0;
+    let delayMs = 100;
+    for (;;) {
+      attempts += 1;
+      try {
+        return await this.startReplay(plan, { requestId }, options);
+      } catch (error) {
+        if (!(error instanceof KitaruBackendError)) throw error;
+        const remaining = options.deadline ? options.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
+        const more = attempts < START_REPLAY_ATTEMPTS && remaining > delayMs + 50 && !options.signal?.aborted;
+        if (!more) {
+          throw new KitaruBackendError(
+            `The runner did not confirm the replay of execution '${plan.sourceExecId ?? ""}' (${attempts} attempt${attempts === 1 ? "" : "s"}: ${error.message}). ` +
+              `It may have been created: repeat the request with request ID '${requestId}' to get it; the same ID never creates a second execution.`,
+            { metadata: { ...error.metadata, requestId, attempts: String(attempts), sourceExecId: plan.sourceExecId ?? "" }, cause: error },
+          );
+        }
+      }
+      await sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 2000);
+    }
   }
 
   /** Asks the runner to create (or, with `validateOnly`, just validate) the replayed execution. */

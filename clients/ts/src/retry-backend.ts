@@ -1,0 +1,38 @@
+/**
+ * Retrying a call whose failure may be temporary, for calls that are safe to
+ * repeat (reads, and writes carrying a request ID).
+ *
+ * @module
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { KitaruBackendError } from "./errors/kitaru-error.ts";
+
+/** How {@link retryOnBackendError} retries. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included; default 3. */
+  readonly attempts?: number | undefined;
+  /** Delay before the second attempt; each further one doubles it. Default 200 ms. */
+  readonly delayMs?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * Runs `call`; when it fails with a {@link KitaruBackendError} (UNAVAILABLE or
+ * DEADLINE_EXCEEDED: a service or the database did not answer), runs it again
+ * after a backoff, up to `attempts` times. Any other error, and the last
+ * backend error, is thrown as is. Only for calls that are safe to repeat:
+ * reads, and writes that carry the same request ID every time.
+ */
+export async function retryOnBackendError<T>(call: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
+  const attempts = policy.attempts ?? 3;
+  let delayMs = policy.delayMs ?? 200;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof KitaruBackendError) || attempt >= attempts || policy.signal?.aborted) throw error;
+    }
+    await sleep(delayMs, undefined, policy.signal ? { signal: policy.signal } : {});
+    delayMs *= 2;
+  }
+}
