@@ -30,6 +30,8 @@ export class ExecutionCommands {
   readonly #store: ExecutionStore;
   readonly #bus: ExecutionEventBus;
   readonly #flows: FlowRegistry;
+  /** Resolutions being written by this process, by `<execId>:<wait name>`: racing inputs wait for them. */
+  readonly #resolving = new Map<string, Promise<unknown>>();
 
   constructor(init: { store: ExecutionStore; bus: ExecutionEventBus; flows: FlowRegistry }) {
     this.#store = init.store;
@@ -103,6 +105,22 @@ export class ExecutionCommands {
   async resolveWait(execId: string, selector: string, value: JsonValue): Promise<ExecutionRecord> {
     const execution = await this.require(execId);
     const wait = selectPendingWait(execution, await this.#store.listWaits(execId), selector);
+    // Inputs racing in this process for one wait: all but the first wait for it instead of each
+    // storing a payload and attempting the insert; if it won, they lose at once without a write.
+    const key = `${execId}:${wait.name}`;
+    const inFlight = this.#resolving.get(key);
+    if (inFlight !== undefined && (await inFlight.then(() => true, () => false))) throw alreadyResolved(execution, wait);
+    const attempt = this.#resolveSelected(execution, wait, value);
+    this.#resolving.set(key, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.#resolving.get(key) === attempt) this.#resolving.delete(key);
+    }
+  }
+
+  async #resolveSelected(execution: ExecutionRecord, wait: WaitRecord, value: JsonValue): Promise<ExecutionRecord> {
+    const { execId } = execution;
     const json = toJsonValue(value, "The wait value");
     const violations = jsonSchemaViolations(wait.schema, json);
     if (violations.length > 0) {
