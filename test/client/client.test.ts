@@ -249,16 +249,20 @@ describe("KitaruClient", () => {
 
 describe("resolveConnection", () => {
   it("prefers options, then KITARU_* variables, then the local defaults", () => {
-    assert.deepEqual(resolveConnection({}, {}), { runnerUrl: DEFAULT_RUNNER_URL, plannerUrl: DEFAULT_PLANNER_URL, token: undefined });
+    const noTls = { caFile: undefined, clientCertFile: undefined, clientKeyFile: undefined };
+    assert.deepEqual(resolveConnection({}, {}), { runnerUrl: DEFAULT_RUNNER_URL, plannerUrl: DEFAULT_PLANNER_URL, token: undefined, tls: noTls });
     assert.equal(DEFAULT_RUNNER_URL, "http://127.0.0.1:50051");
     assert.equal(DEFAULT_PLANNER_URL, "http://127.0.0.1:50052");
     const env = { KITARU_RUNNER_URL: "http://r:1", KITARU_PLANNER_URL: "http://p:2", KITARU_TOKEN: "t" };
-    assert.deepEqual(resolveConnection({}, env), { runnerUrl: "http://r:1", plannerUrl: "http://p:2", token: "t" });
+    assert.deepEqual(resolveConnection({}, env), { runnerUrl: "http://r:1", plannerUrl: "http://p:2", token: "t", tls: noTls });
     assert.deepEqual(resolveConnection({ runnerUrl: "http://x:3", token: "o" }, env), {
       runnerUrl: "http://x:3",
       plannerUrl: "http://p:2",
       token: "o",
+      tls: noTls,
     });
+    const tlsEnv = { KITARU_CA_FILE: "/ca.pem", KITARU_CLIENT_CERT: "/c.pem", KITARU_CLIENT_KEY: "/k.pem" };
+    assert.deepEqual(resolveConnection({ caFile: "/mine.pem" }, tlsEnv).tls, { caFile: "/mine.pem", clientCertFile: "/c.pem", clientKeyFile: "/k.pem" });
   });
 });
 

@@ -25,6 +25,8 @@ import {
   KitaruUserCodeError,
   KitaruWaitValidationError,
   type DivergenceDetail,
+  KitaruAuthError,
+  KitaruPermissionError,
 } from "../../clients/ts/src/errors/index.ts";
 
 const divergence: DivergenceDetail = {
@@ -116,6 +118,8 @@ const cases: { error: KitaruError; code: Code }[] = [
     code: Code.FAILED_PRECONDITION,
   },
   { error: new KitaruBackendError("database unavailable", { metadata: { backend: "mongodb" } }), code: Code.UNAVAILABLE },
+  { error: new KitaruAuthError("no valid bearer token"), code: Code.UNAUTHENTICATED },
+  { error: new KitaruPermissionError("the token does not allow this"), code: Code.PERMISSION_DENIED },
   { error: new KitaruInternalError("internal error"), code: Code.INTERNAL },
 ];
 
@@ -223,8 +227,10 @@ describe("errorFromStatus without a kitaru ErrorInfo (other servers)", () => {
     [Code.INTERNAL, KitaruInternalError],
     [Code.UNKNOWN, KitaruInternalError],
     [Code.UNIMPLEMENTED, KitaruInternalError],
-    [Code.PERMISSION_DENIED, KitaruBackendError],
-    [Code.RESOURCE_EXHAUSTED, KitaruBackendError],
+    [Code.PERMISSION_DENIED, KitaruPermissionError],
+    [Code.UNAUTHENTICATED, KitaruAuthError],
+    [Code.RESOURCE_EXHAUSTED, KitaruUsageError],
+    [Code.ABORTED, KitaruBackendError],
   ];
   for (const [code, cls] of expectations) {
     it(`maps ${Code[code]} to ${cls.name}`, () => {

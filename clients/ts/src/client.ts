@@ -40,8 +40,8 @@ export class KitaruClient implements AsyncDisposable {
     const resolved = resolveConnection(options);
     this.runnerUrl = resolved.runnerUrl;
     this.plannerUrl = resolved.plannerUrl;
-    const runner = openGrpcConnection("runner", resolved.runnerUrl, resolved.token);
-    const planner = openGrpcConnection("planner", resolved.plannerUrl, resolved.token);
+    const runner = openGrpcConnection("runner", resolved.runnerUrl, resolved.token, resolved.tls);
+    const planner = openGrpcConnection("planner", resolved.plannerUrl, resolved.token, resolved.tls);
     this.#connections = [runner, planner];
     const runnerClient = createClient(RunnerService, runner.transport);
     this.executions = new ExecutionsClient(runnerClient, createClient(PlannerService, planner.transport));

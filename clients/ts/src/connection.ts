@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { KitaruUsageError } from "./errors/kitaru-error.ts";
@@ -20,6 +21,18 @@ export interface KitaruClientOptions {
   readonly runnerUrl?: string | undefined;
   /** Sent as `authorization: Bearer <token>` on every call; default `KITARU_TOKEN` (none when unset). */
   readonly token?: string | undefined;
+  /** PEM file of the CA that signed the services' certificates (https:// URLs); default `KITARU_CA_FILE`, then the system's CAs. */
+  readonly caFile?: string | undefined;
+  /** PEM files of a client certificate and its key, for services requiring mTLS; default `KITARU_CLIENT_CERT` / `KITARU_CLIENT_KEY`. */
+  readonly clientCertFile?: string | undefined;
+  readonly clientKeyFile?: string | undefined;
+}
+
+/** TLS material for https:// connections; every field optional. */
+export interface ClientTls {
+  readonly caFile?: string | undefined;
+  readonly clientCertFile?: string | undefined;
+  readonly clientKeyFile?: string | undefined;
 }
 
 /** The options with every default applied. */
@@ -27,6 +40,7 @@ export interface ResolvedConnection {
   readonly plannerUrl: string;
   readonly runnerUrl: string;
   readonly token: string | undefined;
+  readonly tls: ClientTls;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -62,7 +76,21 @@ export function resolveConnection(
     ),
     runnerUrl: checkUrl("runnerUrl", nonEmpty(options.runnerUrl) ?? nonEmpty(env["KITARU_RUNNER_URL"]) ?? DEFAULT_RUNNER_URL),
     token: nonEmpty(options.token) ?? nonEmpty(env["KITARU_TOKEN"]),
+    tls: {
+      caFile: nonEmpty(options.caFile) ?? nonEmpty(env["KITARU_CA_FILE"]),
+      clientCertFile: nonEmpty(options.clientCertFile) ?? nonEmpty(env["KITARU_CLIENT_CERT"]),
+      clientKeyFile: nonEmpty(options.clientKeyFile) ?? nonEmpty(env["KITARU_CLIENT_KEY"]),
+    },
   };
+}
+
+function readPem(file: string | undefined, what: string): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new KitaruUsageError(`Cannot read the ${what} '${file}': ${(error as Error).message}`, { metadata: { file } });
+  }
 }
 
 /** An interceptor adding `authorization: Bearer <token>` to every request. */
@@ -105,13 +133,17 @@ export interface GrpcConnection {
   close(): void;
 }
 
-/** Opens (lazily, on the first call) a gRPC-over-HTTP/2 connection to `baseUrl`. */
+/** Opens (lazily, on the first call) a gRPC-over-HTTP/2 connection to `baseUrl`; TLS for https:// URLs. */
 export function openGrpcConnection(
   service: "runner" | "planner",
   baseUrl: string,
   token: string | undefined,
+  tls: ClientTls = {},
 ): GrpcConnection {
-  const sessionManager = new Http2SessionManager(baseUrl);
+  const ca = readPem(tls.caFile, "CA file (KITARU_CA_FILE)");
+  const cert = readPem(tls.clientCertFile, "client certificate (KITARU_CLIENT_CERT)");
+  const key = readPem(tls.clientKeyFile, "client key (KITARU_CLIENT_KEY)");
+  const sessionManager = new Http2SessionManager(baseUrl, undefined, { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}) });
   const interceptors = [explainUnreachable(service, baseUrl)];
   if (token !== undefined) interceptors.push(bearerAuth(token));
   const transport = createGrpcTransport({ baseUrl, sessionManager, interceptors });

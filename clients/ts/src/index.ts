@@ -79,6 +79,8 @@ export {
   KitaruUserCodeError,
   KitaruDivergenceError,
   KitaruBackendError,
+  KitaruAuthError,
+  KitaruPermissionError,
   KitaruInternalError,
 } from "./errors/kitaru-error.ts";
 export type { DivergenceDetail, ExecutionFailure, FailureOrigin } from "./errors/kitaru-error.ts";

@@ -1,4 +1,6 @@
+import type { ServerCredentials } from "@grpc/grpc-js";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { authenticate, isHealthMethod, type TokenRegistry } from "../../transport/src/auth.ts";
 import {
   createHealthService,
   createReflectionServices,
@@ -9,7 +11,7 @@ import {
   type TransportLogger,
 } from "../../transport/src/index.ts";
 import { plannerServiceHandlers } from "./server/planner-service.ts";
-import { RunnerClient } from "./server/runner-client.ts";
+import { RunnerClient, type RunnerConnectionOptions } from "./server/runner-client.ts";
 
 /** Options of {@link startPlanner}. */
 export interface StartPlannerOptions {
@@ -21,6 +23,12 @@ export interface StartPlannerOptions {
   readonly port?: number;
   /** Upper bound of every call to the runner, in milliseconds; default 10000. */
   readonly runnerTimeoutMs?: number;
+  /** How the planner authenticates to the runner, and trusts its certificate. */
+  readonly runnerConnection?: Omit<RunnerConnectionOptions, "runnerUrl" | "timeoutMs">;
+  /** The tokens callers must present; undefined turns authentication off. */
+  readonly tokens?: TokenRegistry | undefined;
+  /** TLS; default plaintext. */
+  readonly credentials?: ServerCredentials | undefined;
   readonly logger?: TransportLogger;
 }
 
@@ -34,7 +42,7 @@ export interface RunningPlanner {
 
 /** Serves PlannerService, health and reflection over gRPC, calling the runner at `runnerUrl`. */
 export async function startPlanner(options: StartPlannerOptions): Promise<RunningPlanner> {
-  const runner = new RunnerClient({ runnerUrl: options.runnerUrl, timeoutMs: options.runnerTimeoutMs ?? 10_000 });
+  const runner = new RunnerClient({ ...options.runnerConnection, runnerUrl: options.runnerUrl, timeoutMs: options.runnerTimeoutMs ?? 10_000 });
   const health = new HealthStatus({ "": "SERVING", [PlannerService.typeName]: "SERVING" });
   const services = [defineService(PlannerService, plannerServiceHandlers(runner)), createHealthService(health)];
   const logger = options.logger ?? serviceLogger("planner");
@@ -42,6 +50,8 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     logger,
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    interceptors: [authenticate({ tokens: options.tokens, exempt: isHealthMethod })],
     services: [...services, ...createReflectionServices(services.map((s) => s.service))],
   });
   let stopping: Promise<void> | undefined;

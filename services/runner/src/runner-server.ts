@@ -1,4 +1,6 @@
+import type { ServerCredentials } from "@grpc/grpc-js";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { authenticate, isHealthMethod, type TokenRegistry } from "../../transport/src/auth.ts";
 import {
   createHealthService,
   createReflectionServices,
@@ -25,6 +27,10 @@ export interface StartRunnerOptions {
   /** Default 0 (any free port). */
   readonly port?: number;
   readonly scheduler?: Partial<SchedulerOptions>;
+  /** The tokens callers must present; undefined turns authentication off. */
+  readonly tokens?: TokenRegistry | undefined;
+  /** TLS; default plaintext. */
+  readonly credentials?: ServerCredentials | undefined;
   readonly logger?: TransportLogger;
 }
 
@@ -56,7 +62,8 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     logger,
-    interceptors: [databaseErrors],
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    interceptors: [authenticate({ tokens: options.tokens, exempt: isHealthMethod }), databaseErrors],
     services: [...services, ...createReflectionServices(services.map((s) => s.service))],
   });
   engine.start();

@@ -6,6 +6,7 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { EventEmitter } from "node:events";
 import type { Metadata, ServerUnaryCall } from "@grpc/grpc-js";
+import { DEFAULT_NAMESPACE, type Principal } from "./auth.ts";
 
 /** What every grpc-js server call (unary or streaming) offers; grpc-js does not export this type. */
 type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "cancelled" | "getPeer" | "getDeadline"> & EventEmitter;
@@ -31,6 +32,11 @@ export interface HandlerContext {
   readonly metadata: Metadata;
   /** The client's address, e.g. "127.0.0.1:53122". */
   readonly peer: string;
+  /**
+   * Who is calling: set by the `authenticate` interceptor; before it (or
+   * without it) the anonymous caller of the default namespace.
+   */
+  readonly principal: Principal;
 }
 
 /** A {@link HandlerContext} together with the hook that releases its timer and listener. */
@@ -71,6 +77,7 @@ export function createCallScope(call: SurfaceCall, method: DescMethod): CallScop
     requestId: typeof requestId === "string" && requestId !== "" ? requestId : undefined,
     metadata: call.metadata,
     peer: call.getPeer(),
+    principal: { namespace: DEFAULT_NAMESPACE, kind: "anonymous" } satisfies Principal,
   });
   return {
     context,

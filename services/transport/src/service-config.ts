@@ -7,15 +7,24 @@ import { KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
  * variables, validated by `schema`. A bad value is a usage error naming the
  * flag, the variable and what is wrong.
  */
+/** Where a setting comes from: a `--flag value` (or a bare `--flag` when `boolean`) and an environment variable. */
+export interface SettingSource {
+  readonly flag: string;
+  readonly env: string;
+  /** A switch: `--flag` alone means "true" (the variable takes true/false). */
+  readonly boolean?: boolean;
+}
+
 export function resolveConfig<S extends z.ZodType>(
   schema: S,
-  settings: Readonly<Record<string, { readonly flag: string; readonly env: string }>>,
-  flags: Readonly<Record<string, string | undefined>>,
+  settings: Readonly<Record<string, SettingSource>>,
+  flags: Readonly<Record<string, string | boolean | undefined>>,
   env: Readonly<Record<string, string | undefined>>,
 ): z.output<S> {
   const raw: Record<string, string> = {};
   for (const [key, source] of Object.entries(settings)) {
-    const value = flags[source.flag] ?? env[source.env];
+    const flag = flags[source.flag];
+    const value = flag === true ? "true" : flag === false ? undefined : (flag ?? env[source.env]);
     if (value !== undefined && value !== "") raw[key] = value;
   }
   const parsed = schema.safeParse(raw);
@@ -41,7 +50,7 @@ export function parseServiceCommand<S extends z.ZodType>(
   argv: readonly string[],
   command: {
     readonly schema: S;
-    readonly settings: Readonly<Record<string, { readonly flag: string; readonly env: string }>>;
+    readonly settings: Readonly<Record<string, SettingSource>>;
     readonly help: string;
     readonly env: Readonly<Record<string, string | undefined>>;
   },
@@ -51,7 +60,7 @@ export function parseServiceCommand<S extends z.ZodType>(
     parsed = parseArgs({
       args: [...argv],
       options: {
-        ...Object.fromEntries(Object.values(command.settings).map((s) => [s.flag, { type: "string" as const }])),
+        ...Object.fromEntries(Object.values(command.settings).map((s) => [s.flag, { type: s.boolean ? ("boolean" as const) : ("string" as const) }])),
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -60,6 +69,6 @@ export function parseServiceCommand<S extends z.ZodType>(
     throw new KitaruUsageError(`${(error as Error).message}\n\n${command.help}`);
   }
   if (parsed.values.help) return { kind: "help", text: command.help };
-  const flags = parsed.values as Record<string, string | undefined>;
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
   return { kind: "serve", config: resolveConfig(command.schema, command.settings, flags, command.env) };
 }

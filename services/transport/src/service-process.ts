@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { KitaruError } from "../../../clients/ts/src/errors/index.ts";
-import { parseServiceCommand } from "./service-config.ts";
+import { parseServiceCommand, type SettingSource } from "./service-config.ts";
 
 /** A service as a process: its command line, how to start it, and how to stop it. */
 export interface ServiceProcess<S extends z.ZodType> {
@@ -8,7 +8,7 @@ export interface ServiceProcess<S extends z.ZodType> {
   readonly name: string;
   readonly help: string;
   readonly schema: S;
-  readonly settings: Readonly<Record<string, { readonly flag: string; readonly env: string }>>;
+  readonly settings: Readonly<Record<string, SettingSource>>;
   /** Starts serving; returns how to stop. `log` writes one line to stderr. */
   start(config: z.output<S>, log: (message: string) => void): Promise<{ stop(): Promise<void> }>;
 }

@@ -20,6 +20,8 @@ export {
   KitaruUserCodeError,
   KitaruDivergenceError,
   KitaruBackendError,
+  KitaruAuthError,
+  KitaruPermissionError,
   KitaruInternalError,
   ErrorReason,
   ERROR_DOMAIN,

@@ -16,6 +16,8 @@
  * │   ├── KitaruUserCodeError         ... because user code threw
  * │   └── KitaruDivergenceError       ... because the durable call sequence diverged
  * ├── KitaruBackendError          a backend (database, runner) is unavailable
+ * ├── KitaruAuthError             no valid credential (UNAUTHENTICATED)
+ * ├── KitaruPermissionError       the credential does not allow it (PERMISSION_DENIED)
  * └── KitaruInternalError         a bug in kitaru
  * ```
  *
@@ -34,6 +36,8 @@ export const ErrorReason = {
   userCode: "KITARU_USER_CODE_ERROR",
   divergence: "KITARU_DIVERGENCE_ERROR",
   backend: "KITARU_BACKEND_ERROR",
+  unauthenticated: "KITARU_UNAUTHENTICATED",
+  permissionDenied: "KITARU_PERMISSION_DENIED",
   internal: "KITARU_INTERNAL_ERROR",
 } as const;
 
@@ -329,6 +333,29 @@ export class KitaruBackendError extends KitaruError {
   static override [Symbol.hasInstance] = hasInstanceOf("KitaruBackendError");
   override readonly name: string = "KitaruBackendError";
   readonly reason: ErrorReasonValue = ErrorReason.backend;
+}
+
+/**
+ * The call carried no credential the service accepts (missing, malformed or
+ * unknown bearer token). Sent as UNAUTHENTICATED; set `KITARU_TOKEN` (or the
+ * client's `token` option) to a token the service was started with.
+ */
+export class KitaruAuthError extends KitaruError {
+  static readonly className: string = "KitaruAuthError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruAuthError");
+  override readonly name: string = "KitaruAuthError";
+  readonly reason: ErrorReasonValue = ErrorReason.unauthenticated;
+}
+
+/**
+ * The credential is valid but does not allow the call (e.g. a namespace token
+ * asking to act for another namespace). Sent as PERMISSION_DENIED.
+ */
+export class KitaruPermissionError extends KitaruError {
+  static readonly className: string = "KitaruPermissionError";
+  static override [Symbol.hasInstance] = hasInstanceOf("KitaruPermissionError");
+  override readonly name: string = "KitaruPermissionError";
+  readonly reason: ErrorReasonValue = ErrorReason.permissionDenied;
 }
 
 /**

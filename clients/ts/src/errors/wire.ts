@@ -15,6 +15,8 @@
  * KitaruNotFoundError                                              NOT_FOUND
  * KitaruExecutionError, KitaruUserCodeError, KitaruDivergenceError FAILED_PRECONDITION
  * KitaruBackendError                                               UNAVAILABLE
+ * KitaruAuthError                                                  UNAUTHENTICATED
+ * KitaruPermissionError                                            PERMISSION_DENIED
  * KitaruInternalError, any other thrown value                      INTERNAL
  * ```
  *
@@ -36,6 +38,7 @@ import { FailureOrigin as FailureOriginPb, FailureSchema, type Failure } from "#
 import {
   ERROR_DOMAIN,
   ErrorReason,
+  KitaruAuthError,
   KitaruBackendError,
   KitaruContextError,
   KitaruDivergenceError,
@@ -43,6 +46,7 @@ import {
   KitaruExecutionError,
   KitaruInternalError,
   KitaruNotFoundError,
+  KitaruPermissionError,
   KitaruStateError,
   KitaruUsageError,
   KitaruUserCodeError,
@@ -92,6 +96,8 @@ const codeByReason: Readonly<Record<ErrorReasonValue, Code>> = {
   [ErrorReason.userCode]: Code.FAILED_PRECONDITION,
   [ErrorReason.divergence]: Code.FAILED_PRECONDITION,
   [ErrorReason.backend]: Code.UNAVAILABLE,
+  [ErrorReason.unauthenticated]: Code.UNAUTHENTICATED,
+  [ErrorReason.permissionDenied]: Code.PERMISSION_DENIED,
   [ErrorReason.internal]: Code.INTERNAL,
 };
 
@@ -254,6 +260,8 @@ const decoders: Readonly<Record<ErrorReasonValue, Decoder>> = {
     return new KitaruDivergenceError(m, { ...base, ...fields, detail: d ? divergenceDetailFromProto(d) : emptyDivergence(fields.execId) });
   },
   [ErrorReason.backend]: (m, base) => new KitaruBackendError(m, base),
+  [ErrorReason.unauthenticated]: (m, base) => new KitaruAuthError(m, base),
+  [ErrorReason.permissionDenied]: (m, base) => new KitaruPermissionError(m, base),
   [ErrorReason.internal]: (m, base) => new KitaruInternalError(m, base),
 };
 
@@ -307,8 +315,10 @@ export function errorFromConnectError(e: ConnectError): KitaruError {
  * Rebuilds a kitaru error from a status code, a message and a detail lookup.
  *
  * Without a known kitaru `ErrorInfo.reason` the code decides (documented choice):
- * UNAVAILABLE, DEADLINE_EXCEEDED → KitaruBackendError; INVALID_ARGUMENT →
- * KitaruUsageError; NOT_FOUND → KitaruNotFoundError; FAILED_PRECONDITION →
+ * UNAVAILABLE, DEADLINE_EXCEEDED → KitaruBackendError; INVALID_ARGUMENT and
+ * RESOURCE_EXHAUSTED (a request larger than the transport accepts) →
+ * KitaruUsageError; UNAUTHENTICATED → KitaruAuthError; PERMISSION_DENIED →
+ * KitaruPermissionError; NOT_FOUND → KitaruNotFoundError; FAILED_PRECONDITION →
  * KitaruStateError; INTERNAL, UNKNOWN, DATA_LOSS, UNIMPLEMENTED →
  * KitaruInternalError (a bug or mismatched deployment: retrying will not help);
  * every other code → KitaruBackendError (the server refused or dropped the
@@ -325,7 +335,12 @@ function errorFromDetails(code: number, message: string, find: DetailLookup, cau
   const fallback = { ...base, metadata: { ...metadata, grpcCode: Code[code] ?? String(code) } };
   switch (code) {
     case Code.INVALID_ARGUMENT:
+    case Code.RESOURCE_EXHAUSTED:
       return new KitaruUsageError(message, { ...fallback, violations: violationsFrom(find) });
+    case Code.UNAUTHENTICATED:
+      return new KitaruAuthError(message, fallback);
+    case Code.PERMISSION_DENIED:
+      return new KitaruPermissionError(message, fallback);
     case Code.NOT_FOUND: {
       const r = find(ResourceInfoSchema);
       return new KitaruNotFoundError(message, { ...fallback, resourceType: r?.resourceType ?? "", resourceName: r?.resourceName ?? "" });

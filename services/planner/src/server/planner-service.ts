@@ -21,7 +21,7 @@ interface ReplayRequestMessage {
  */
 export function plannerServiceHandlers(runner: RunnerClient): Partial<ServiceHandlers<typeof PlannerService>> {
   async function plan(request: ReplayRequestMessage, ctx: HandlerContext) {
-    const call = { signal: ctx.signal, deadline: ctx.deadline };
+    const call = { signal: ctx.signal, deadline: ctx.deadline, namespace: ctx.principal.namespace };
     const source = await runner.sourceExecution(request.execId, call);
     const replayPlan = planToProto(
       planReplay(source, {

@@ -6,11 +6,26 @@ import type { Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { errorFromConnectError, KitaruBackendError } from "../../../../clients/ts/src/errors/index.ts";
+import { NAMESPACE_HEADER } from "../../../transport/src/auth.ts";
 import type { SourceExecution } from "../core/index.ts";
 import { sourceFromCallGraph } from "./convert.ts";
 
 /** Attempts of StartReplay in all, while the caller's deadline leaves time. */
 const START_REPLAY_ATTEMPTS = 4;
+
+/** How the planner reaches the runner. */
+export interface RunnerConnectionOptions {
+  readonly runnerUrl: string;
+  /** Upper bound of every call, in milliseconds. */
+  readonly timeoutMs: number;
+  /** The planner's own credential: a service token the runner accepts (`*=<token>` there). */
+  readonly token?: string | undefined;
+  /** PEM: the CA that signed the runner's certificate (https:// URLs); default the system's. */
+  readonly ca?: string | undefined;
+  /** PEM: the planner's client certificate and key, when the runner requires them (mTLS). */
+  readonly clientCert?: string | undefined;
+  readonly clientKey?: string | undefined;
+}
 
 /** Per-call limits for calls to the runner. */
 export interface RunnerCallOptions {
@@ -18,6 +33,8 @@ export interface RunnerCallOptions {
   readonly signal?: AbortSignal;
   /** The planner caller's deadline; the runner call never outlives it. */
   readonly deadline?: Date | undefined;
+  /** The namespace of the planner's caller: the runner acts in it. */
+  readonly namespace?: string | undefined;
 }
 
 /**
@@ -33,8 +50,10 @@ export class RunnerClient {
   readonly #client: Client<typeof RunnerService>;
   readonly #timeoutMs: number;
 
-  constructor(options: { runnerUrl: string; timeoutMs: number }) {
-    this.#session = new Http2SessionManager(options.runnerUrl, { idleConnectionTimeoutMs: 60_000 });
+  constructor(options: RunnerConnectionOptions) {
+    const tls = { ...(options.ca ? { ca: options.ca } : {}), ...(options.clientCert ? { cert: options.clientCert, key: options.clientKey } : {}) };
+    this.#session = new Http2SessionManager(options.runnerUrl, { idleConnectionTimeoutMs: 60_000 }, tls);
+    const token = options.token;
     this.#client = createClient(
       RunnerService,
       createGrpcTransport({
@@ -42,6 +61,10 @@ export class RunnerClient {
         sessionManager: this.#session,
         readMaxBytes: 256 * 1024 * 1024,
         writeMaxBytes: 256 * 1024 * 1024,
+        interceptors: token === undefined ? [] : [(next) => async (request) => {
+          request.header.set("authorization", `Bearer ${token}`);
+          return next(request);
+        }],
       }),
     );
     this.#timeoutMs = options.timeoutMs;
@@ -106,7 +129,11 @@ export class RunnerClient {
 
   #callOptions(options: RunnerCallOptions) {
     const remaining = options.deadline ? options.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
-    return { signal: options.signal, timeoutMs: Math.max(1, Math.min(this.#timeoutMs, remaining)) };
+    return {
+      signal: options.signal,
+      timeoutMs: Math.max(1, Math.min(this.#timeoutMs, remaining)),
+      headers: options.namespace === undefined ? {} : { [NAMESPACE_HEADER]: options.namespace },
+    };
   }
 
   async #call<T>(call: () => Promise<T>): Promise<T> {

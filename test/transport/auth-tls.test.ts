@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
+import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { KitaruAuthError, KitaruClient, KitaruPermissionError, KitaruUsageError } from "../../clients/ts/src/index.ts";
+import { startPlanner, type RunningPlanner } from "../../services/planner/src/planner-server.ts";
+import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
+import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
+import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
+import { TokenRegistry } from "../../services/transport/src/auth.ts";
+import { isLoopback, serverSecurity } from "../../services/transport/src/server-security.ts";
+import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
+import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
+import { testScheduler } from "../support/runner-env.ts";
+import { expectRpcError } from "../runner/rpc-helpers.ts";
+
+const TLS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/tls");
+const tlsFile = (name: string) => path.join(TLS_DIR, name);
+const TEAM_A = "team-a-token-0123456789";
+const TEAM_B = "team-b-token-0123456789";
+const SERVICE = "planner-service-token-0123456789";
+const quiet = { error: () => undefined, warn: () => undefined };
+
+describe("bearer tokens and TLS on both services", () => {
+  let store: MongoExecutionStore;
+  let runner: RunningRunner;
+  let planner: RunningPlanner;
+  const clients: KitaruClient[] = [];
+  const client = (options: ConstructorParameters<typeof KitaruClient>[0]) => {
+    const c = new KitaruClient(options);
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    store = await MongoExecutionStore.connect({ uri: await testServerUri(), database: freshDatabaseName("kitaru_auth") });
+    const security = serverSecurity(
+      { tokens: `team-a=${TEAM_A},team-b=${TEAM_B},*=${SERVICE}`, tlsCert: tlsFile("server.pem"), tlsKey: tlsFile("server.key") },
+      "127.0.0.1",
+    );
+    runner = await startRunner({
+      store,
+      flows: new FlowRegistry([contentPipeline]),
+      scheduler: testScheduler,
+      tokens: security.tokens,
+      credentials: security.credentials,
+      logger: quiet,
+    });
+    planner = await startPlanner({
+      runnerUrl: `https://${runner.address}`,
+      tokens: TokenRegistry.parse(`team-a=${TEAM_A},team-b=${TEAM_B}`, "test"),
+      runnerConnection: { token: SERVICE, ca: readFileSync(tlsFile("ca.pem"), "utf8") },
+      logger: quiet,
+    });
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    await planner.stop();
+    await runner.stop();
+    await store.close();
+    await stopTestServer();
+  });
+
+  const urls = () => ({ runnerUrl: `https://${runner.address}`, plannerUrl: `http://${planner.address}`, caFile: tlsFile("ca.pem") });
+
+  it("refuses a call without a token, or with an unknown one, with UNAUTHENTICATED and no hint of what exists", async () => {
+    const none = client(urls());
+    await assert.rejects(none.executions.list(), (e: unknown) => {
+      assert.ok(e instanceof KitaruAuthError, String(e));
+      assert.match(e.message, /requires a bearer token/);
+      return true;
+    });
+    const wrong = client({ ...urls(), token: "not-a-token-at-all-000000" });
+    await assert.rejects(wrong.executions.list(), (e: unknown) => {
+      assert.ok(e instanceof KitaruAuthError);
+      assert.equal(e.message, "The bearer token is not valid for this service.");
+      assert.doesNotMatch(JSON.stringify(e.metadata), /team|namespace/);
+      return true;
+    });
+    await assert.rejects(wrong.executions.replay("kr-aaaaaaaaaaaaaaaa", { from: "research" }), KitaruAuthError);
+  });
+
+  it("serves a valid token over TLS, and the planner reaches the runner with its own service token", async () => {
+    const a = client({ ...urls(), token: TEAM_A });
+    const started = await a.flows.run("content_pipeline", { topic: "secured" });
+    await a.executions.handle(started.execId).wait();
+    const replayed = await a.executions.replay(started.execId, { from: "publish" });
+    assert.equal(replayed.originalExecId, started.execId);
+  });
+
+  it("answers health checks without a token", async () => {
+    const session = new Http2SessionManager(`https://${runner.address}`, undefined, { ca: readFileSync(tlsFile("ca.pem"), "utf8") });
+    try {
+      const health = createClient(Health, createGrpcTransport({ baseUrl: `https://${runner.address}`, sessionManager: session }));
+      assert.equal((await health.check({ service: "" })).status, Serving.SERVING);
+    } finally {
+      session.abort();
+    }
+  });
+
+  it("refuses a namespace token acting for another namespace with PERMISSION_DENIED", async () => {
+    const session = new Http2SessionManager(`https://${runner.address}`, undefined, { ca: readFileSync(tlsFile("ca.pem"), "utf8") });
+    try {
+      const raw = createClient(RunnerService, createGrpcTransport({ baseUrl: `https://${runner.address}`, sessionManager: session }));
+      await expectRpcError(
+        raw.listExecutions({}, { headers: { authorization: `Bearer ${TEAM_A}`, "x-kitaru-namespace": "team-b" } }),
+        Code.PermissionDenied,
+        KitaruPermissionError,
+      );
+    } finally {
+      session.abort();
+    }
+  });
+
+  it("a plaintext client cannot talk to the TLS port", async () => {
+    const plain = client({ runnerUrl: `http://${runner.address}`, plannerUrl: `http://${planner.address}`, token: TEAM_A });
+    await assert.rejects(plain.executions.list(), (e: unknown) => e instanceof Error);
+  });
+
+  it("requires client certificates with --tls-client-ca (mTLS)", async () => {
+    const mtls = serverSecurity({ tlsCert: tlsFile("server.pem"), tlsKey: tlsFile("server.key"), tlsClientCa: tlsFile("ca.pem") }, "127.0.0.1");
+    const strict = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, credentials: mtls.credentials, logger: quiet });
+    try {
+      const without = client({ runnerUrl: `https://${strict.address}`, caFile: tlsFile("ca.pem") });
+      await assert.rejects(without.executions.list(), (e: unknown) => e instanceof Error);
+      const withCert = client({ runnerUrl: `https://${strict.address}`, caFile: tlsFile("ca.pem"), clientCertFile: tlsFile("client.pem"), clientKeyFile: tlsFile("client.key") });
+      assert.ok(Array.isArray(await withCert.executions.list({ limit: 1 })));
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
+describe("serverSecurity", () => {
+  it("refuses to listen beyond loopback without tokens, unless told a proxy authenticates", () => {
+    assert.throws(() => serverSecurity({}, "0.0.0.0"), (e: unknown) => e instanceof KitaruUsageError && /requires bearer tokens: set KITARU_TOKENS/.test(e.message));
+    assert.equal(serverSecurity({ allowUnauthenticated: "true" }, "0.0.0.0").tokens, undefined);
+    assert.match(serverSecurity({}, "127.0.0.1").notes.join("\n"), /authentication is OFF/);
+    assert.equal(serverSecurity({ tokens: `team-a=${TEAM_A}` }, "0.0.0.0").tokens?.size, 1);
+  });
+
+  it("names the setting of a bad token list, never the token", () => {
+    assert.throws(() => TokenRegistry.parse("team-a=short", "KITARU_TOKENS"), /KITARU_TOKENS, entry 1: a token must have at least 16 characters/);
+    assert.throws(() => TokenRegistry.parse("team-a", "KITARU_TOKENS"), /entry 1: expected `namespace=token`/);
+    assert.throws(() => TokenRegistry.parse("Team-A=0123456789abcdef0", "KITARU_TOKENS"), /entry 1: the namespace must be lowercase/);
+    assert.throws(() => TokenRegistry.parse("BAD=0123456789abcdef0", "f"), (e: unknown) => e instanceof Error && !e.message.includes("0123456789abcdef0"));
+    assert.equal(TokenRegistry.parse("# comment\nteam-a 0123456789abcdef0\n*=0123456789abcdefX", "file").size, 2);
+    assert.throws(() => serverSecurity({ tlsCert: tlsFile("server.pem") }, "127.0.0.1"), /needs both/);
+  });
+
+  it("knows loopback addresses", () => {
+    for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"]) assert.ok(isLoopback(host), host);
+    for (const host of ["0.0.0.0", "::", "10.0.0.5", "example.com"]) assert.ok(!isLoopback(host), host);
+  });
+});
