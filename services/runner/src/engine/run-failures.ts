@@ -4,6 +4,7 @@ import {
   KitaruError,
 } from "../../../../clients/ts/src/errors/index.ts";
 import type { DivergenceRecord, FailureRecord } from "../store/records.ts";
+import { StoreUnavailableError } from "../store/store-errors.ts";
 
 // How a run's errors become failure records: origin, exception type and the
 // failing call.
@@ -57,5 +58,5 @@ export function typeName(error: unknown): string {
 
 /** Errors from the database driver (connection, write failures) are infrastructure, not user code. */
 export function isBackendError(error: unknown): boolean {
-  return error instanceof Error && /^Mongo/.test(error.name);
+  return error instanceof StoreUnavailableError || (error instanceof Error && /^Mongo/.test(error.name));
 }

@@ -1,5 +1,18 @@
-import { randomBytes } from "node:crypto";
-import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
+import {
+  Binary,
+  MongoClient,
+  MongoClientClosedError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoSystemError,
+  MongoTopologyClosedError,
+  type Collection,
+  type Db,
+  type Filter,
+} from "mongodb";
 import type { ExecutionPageQuery, ExecutionStore, NewExecution } from "./execution-store.ts";
 import type {
   BlobDocument,
@@ -10,13 +23,11 @@ import type {
   WaitDocument,
   WaitResolutionDocument,
 } from "./mongo-documents.ts";
+import { joinChunks, splitPayload } from "./payload-chunks.ts";
 import type { CallRecord, ExecutionRecord, ExecutionState, Payload, WaitRecord, WaitResolution } from "./records.ts";
+import { StoreUnavailableError } from "./store-errors.ts";
 
 const DUPLICATE_KEY = 11000;
-/** JSON up to this many bytes is stored inline in its document. */
-const INLINE_LIMIT_BYTES = 4 * 1024 * 1024;
-/** Larger JSON is split into chunks of this size (well under the 16 MiB document limit). */
-const CHUNK_BYTES = 8 * 1024 * 1024;
 const EPOCH_ZERO = new Date(0);
 
 function isDuplicateKey(error: unknown): boolean {
@@ -24,6 +35,33 @@ function isDuplicateKey(error: unknown): boolean {
   // insertMany reports duplicates per document in writeErrors.
   const writeErrors = (error as { writeErrors?: { code?: number }[] } | undefined)?.writeErrors;
   return Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
+}
+
+/** Driver errors that mean the server is unreachable or the client is closed: infrastructure, not a bad request. */
+const UNAVAILABLE: readonly (abstract new (...args: never[]) => Error)[] = [
+  MongoNetworkError, // includes timeouts and cleared pools
+  MongoSystemError, // server selection failed
+  MongoTopologyClosedError,
+  MongoNotConnectedError,
+  MongoServerClosedError,
+  MongoClientClosedError,
+  MongoOperationTimeoutError,
+];
+
+/** `error` as the store reports it: a {@link StoreUnavailableError} (with the driver error as cause) when the server is out of reach. */
+function storeError(error: unknown): unknown {
+  if (!UNAVAILABLE.some((type) => error instanceof type)) return error;
+  const cause = error as Error;
+  return new StoreUnavailableError(`MongoDB is unavailable (${cause.name}: ${cause.message})`, { cause });
+}
+
+/** Runs one store operation, reporting an unreachable server as {@link StoreUnavailableError}. */
+async function guarded<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    throw storeError(error);
+  }
 }
 
 /** Options of {@link MongoExecutionStore.connect}. */
@@ -41,6 +79,8 @@ export interface MongoStoreOptions {
  * FerretDB). Correct on servers without atomic conditional updates: contended
  * writes are inserts with deterministic keys; the execution document's state
  * fields are a cache that every writer repairs after writing (see `writeCache`).
+ * A server out of reach (network, server selection, closed client) surfaces
+ * as {@link StoreUnavailableError} with the driver error as its cause.
  */
 export class MongoExecutionStore implements ExecutionStore {
   readonly #client: MongoClient;
@@ -63,24 +103,38 @@ export class MongoExecutionStore implements ExecutionStore {
     this.#blobs = db.collection("blobs");
   }
 
-  /** Connects, checks the server answers, and creates the indexes. */
+  /** Connects, checks the server answers, and creates the indexes; an unreachable server is a {@link StoreUnavailableError}. */
   static async connect(options: MongoStoreOptions): Promise<MongoExecutionStore> {
     const client = new MongoClient(options.uri, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
       appName: "kitaru-runner",
       ignoreUndefined: true,
     });
-    await client.connect();
-    const store = new MongoExecutionStore(client, client.db(options.database));
-    await store.#ensureIndexes();
-    return store;
+    try {
+      await client.connect();
+      const store = new MongoExecutionStore(client, client.db(options.database));
+      await store.#ensureIndexes();
+      return store;
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw storeError(error);
+    }
   }
 
+  /**
+   * Every query the store makes has an index (docs/architecture.md lists
+   * them with their queries). Point reads by `_id` (executions, transitions,
+   * leases, calls, blobs) use the primary key.
+   */
   async #ensureIndexes(): Promise<void> {
-    // Point reads by _id are the hot path; these serve list and scheduling queries.
+    // findClaimable: {status: "running", leaseExpiresAt: {$lt: now}}.
     await this.#executions.createIndex({ status: 1, leaseExpiresAt: 1 });
+    // listExecutions, newest first and keyset-paged, with no filter, a flow, a status, or both.
     await this.#executions.createIndex({ createdAt: -1, _id: -1 });
     await this.#executions.createIndex({ flowName: 1, createdAt: -1, _id: -1 });
+    await this.#executions.createIndex({ status: 1, createdAt: -1, _id: -1 });
+    await this.#executions.createIndex({ flowName: 1, status: 1, createdAt: -1, _id: -1 });
+    // listCalls, listWaits and the resolutions beside them.
     await this.#calls.createIndex({ execId: 1, sequence: 1 });
     await this.#waits.createIndex({ execId: 1, createdAt: 1 });
     await this.#resolutions.createIndex({ execId: 1 });
@@ -92,75 +146,85 @@ export class MongoExecutionStore implements ExecutionStore {
 
   // ---------------------------------------------------------------- executions
 
-  async insertExecution(execution: NewExecution): Promise<boolean> {
-    const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
-    try {
-      await this.#executions.insertOne(
-        stripUndefined({
-          _id: execution.execId,
-          flowName: execution.flowName,
-          input: execution.input,
-          createdAt: execution.createdAt,
-          requestId: execution.requestId,
-          originalExecId: execution.originalExecId,
-          replay: execution.replay,
-          state,
-          status: state.status,
-          seq: 0,
-          leaseExpiresAt: EPOCH_ZERO,
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+  insertExecution(execution: NewExecution): Promise<boolean> {
+    return guarded(async () => {
+      const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
+      try {
+        await this.#executions.insertOne(
+          stripUndefined({
+            _id: execution.execId,
+            flowName: execution.flowName,
+            input: execution.input,
+            createdAt: execution.createdAt,
+            requestId: execution.requestId,
+            originalExecId: execution.originalExecId,
+            replay: execution.replay,
+            state,
+            status: state.status,
+            seq: 0,
+            leaseExpiresAt: EPOCH_ZERO,
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      }
+    });
   }
 
-  async getExecution(execId: string): Promise<ExecutionRecord | undefined> {
-    const doc = await this.#executions.findOne({ _id: execId });
-    if (doc === null) return undefined;
-    const latest = await this.#latestFrom(execId, doc.state);
-    if (latest.seq !== doc.state.seq) await this.#writeCache(execId, latest);
-    return toExecutionRecord(doc, latest);
+  getExecution(execId: string): Promise<ExecutionRecord | undefined> {
+    return guarded(async () => {
+      const doc = await this.#executions.findOne({ _id: execId });
+      if (doc === null) return undefined;
+      const latest = await this.#latestFrom(execId, doc.state);
+      if (latest.seq !== doc.state.seq) await this.#writeCache(execId, latest);
+      return toExecutionRecord(doc, latest);
+    });
   }
 
-  async listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
-    const filter: Filter<ExecutionDocument> = {};
-    if (query.flowName) filter.flowName = query.flowName;
-    if (query.status) filter.status = query.status;
-    if (query.after) {
-      filter.$or = [
-        { createdAt: { $lt: query.after.createdAt } },
-        { createdAt: query.after.createdAt, _id: { $lt: query.after.execId } },
-      ];
-    }
-    const docs = await this.#executions.find(filter).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray();
-    return docs.map((doc) => toExecutionRecord(doc, doc.state));
+  listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
+    return guarded(async () => {
+      const filter: Filter<ExecutionDocument> = {};
+      if (query.flowName) filter.flowName = query.flowName;
+      if (query.status) filter.status = query.status;
+      if (query.after) {
+        filter.$or = [
+          { createdAt: { $lt: query.after.createdAt } },
+          { createdAt: query.after.createdAt, _id: { $lt: query.after.execId } },
+        ];
+      }
+      const docs = await this.#executions.find(filter).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray();
+      return docs.map((doc) => toExecutionRecord(doc, doc.state));
+    });
   }
 
-  async findClaimable(now: Date, limit: number): Promise<string[]> {
-    const docs = await this.#executions
-      .find({ status: "running", leaseExpiresAt: { $lt: now } }, { projection: { _id: 1 } })
-      .limit(limit)
-      .toArray();
-    return docs.map((doc) => doc._id);
+  findClaimable(now: Date, limit: number): Promise<string[]> {
+    return guarded(async () => {
+      const docs = await this.#executions
+        .find({ status: "running", leaseExpiresAt: { $lt: now } }, { projection: { _id: 1 } })
+        .limit(limit)
+        .toArray();
+      return docs.map((doc) => doc._id);
+    });
   }
 
-  async appendTransition(
+  appendTransition(
     execId: string,
     expected: ExecutionState,
     next: Omit<ExecutionState, "seq">,
   ): Promise<ExecutionState | undefined> {
-    const state: ExecutionState = stripUndefined({ ...next, seq: expected.seq + 1 });
-    try {
-      await this.#transitions.insertOne({ _id: `${execId}:${state.seq}`, execId, seq: state.seq, state });
-    } catch (error) {
-      if (isDuplicateKey(error)) return undefined;
-      throw error;
-    }
-    await this.#writeCache(execId, state);
-    return state;
+    return guarded(async () => {
+      const state: ExecutionState = stripUndefined({ ...next, seq: expected.seq + 1 });
+      try {
+        await this.#transitions.insertOne({ _id: `${execId}:${state.seq}`, execId, seq: state.seq, state });
+      } catch (error) {
+        if (isDuplicateKey(error)) return undefined;
+        throw error;
+      }
+      await this.#writeCache(execId, state);
+      return state;
+    });
   }
 
   /** Follows transitions after `state` by point reads (`_id` lookups are indexed everywhere). */
@@ -202,110 +266,125 @@ export class MongoExecutionStore implements ExecutionStore {
 
   // -------------------------------------------------------------------- leases
 
-  async renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date): Promise<void> {
-    await this.#leases.updateOne({ _id: `${execId}:${epoch}` }, { $set: { runnerId, expiresAt } }, { upsert: true });
+  renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date): Promise<void> {
+    return guarded(async () => {
+      await this.#leases.updateOne({ _id: `${execId}:${epoch}` }, { $set: { runnerId, expiresAt } }, { upsert: true });
+    });
   }
 
-  async leaseExpiry(execId: string, epoch: number): Promise<Date | undefined> {
-    const lease = await this.#leases.findOne({ _id: `${execId}:${epoch}` });
-    return lease?.expiresAt;
+  leaseExpiry(execId: string, epoch: number): Promise<Date | undefined> {
+    return guarded(async () => {
+      const lease = await this.#leases.findOne({ _id: `${execId}:${epoch}` });
+      return lease?.expiresAt;
+    });
   }
 
   // --------------------------------------------------------------------- calls
 
-  async recordCall(call: CallRecord): Promise<CallRecord | undefined> {
-    const doc = toCallDocument(call);
-    try {
-      await this.#calls.insertOne(doc);
-      return undefined;
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-      const existing = await this.#calls.findOne({ _id: doc._id });
-      return existing === null ? undefined : toCallRecord(existing);
-    }
+  recordCall(call: CallRecord): Promise<CallRecord | undefined> {
+    return guarded(async () => {
+      const doc = toCallDocument(call);
+      try {
+        await this.#calls.insertOne(doc);
+        return undefined;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        const existing = await this.#calls.findOne({ _id: doc._id });
+        return existing === null ? undefined : toCallRecord(existing);
+      }
+    });
   }
 
-  async recordCalls(calls: readonly CallRecord[]): Promise<void> {
-    if (calls.length === 0) return;
-    try {
-      await this.#calls.insertMany(calls.map(toCallDocument), { ordered: false });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
+  recordCalls(calls: readonly CallRecord[]): Promise<void> {
+    return guarded(async () => {
+      if (calls.length === 0) return;
+      try {
+        await this.#calls.insertMany(calls.map(toCallDocument), { ordered: false });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    });
   }
 
-  async listCalls(execId: string): Promise<CallRecord[]> {
-    const docs = await this.#calls.find({ execId }).sort({ sequence: 1 }).toArray();
-    return docs.map(toCallRecord);
+  listCalls(execId: string): Promise<CallRecord[]> {
+    return guarded(async () => {
+      const docs = await this.#calls.find({ execId }).sort({ sequence: 1 }).toArray();
+      return docs.map(toCallRecord);
+    });
   }
 
   // ------------------------------------------------------------------ payloads
 
-  async storePayload(json: string): Promise<Payload> {
-    const bytes = Buffer.byteLength(json, "utf8");
-    if (bytes <= INLINE_LIMIT_BYTES) return { kind: "inline", json };
-    const buffer = Buffer.from(json, "utf8");
-    const blobId = `blob-${randomBytes(12).toString("hex")}`;
-    const chunks = Math.ceil(buffer.length / CHUNK_BYTES);
-    // One chunk per write keeps every request under the wire message limit.
-    for (let i = 0; i < chunks; i++) {
-      const data = buffer.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
-      await this.#blobs.insertOne({ _id: `${blobId}:${i}`, data: new Binary(data) });
-    }
-    return { kind: "blob", blobId, bytes, chunks };
+  storePayload(json: string): Promise<Payload> {
+    return guarded(async () => {
+      const { payload, chunks } = splitPayload(json);
+      if (payload.kind === "blob") {
+        // One chunk per write keeps every request under the wire message limit.
+        for (const [i, data] of chunks.entries()) await this.#blobs.insertOne({ _id: `${payload.blobId}:${i}`, data: new Binary(data) });
+      }
+      return payload;
+    });
   }
 
-  async loadPayload(payload: Payload): Promise<string> {
-    if (payload.kind === "inline") return payload.json;
-    const parts: Buffer[] = [];
-    for (let i = 0; i < payload.chunks; i++) {
-      const chunk = await this.#blobs.findOne({ _id: `${payload.blobId}:${i}` });
-      if (chunk === null) throw new Error(`Blob chunk ${payload.blobId}:${i} is missing.`);
-      parts.push(Buffer.from(chunk.data.buffer));
-    }
-    return Buffer.concat(parts).toString("utf8");
+  loadPayload(payload: Payload): Promise<string> {
+    return guarded(async () => {
+      if (payload.kind === "inline") return payload.json;
+      const chunks: (Uint8Array | undefined)[] = [];
+      for (let i = 0; i < payload.chunks; i++) {
+        const chunk = await this.#blobs.findOne({ _id: `${payload.blobId}:${i}` });
+        if (chunk === null) break;
+        chunks.push(chunk.data.buffer);
+      }
+      return joinChunks(payload, chunks);
+    });
   }
 
   // --------------------------------------------------------------------- waits
 
-  async recordWait(wait: Omit<WaitRecord, "resolution">): Promise<void> {
-    try {
-      await this.#waits.insertOne({ _id: `${wait.execId}:${wait.name}`, ...wait });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
+  recordWait(wait: Omit<WaitRecord, "resolution">): Promise<void> {
+    return guarded(async () => {
+      try {
+        await this.#waits.insertOne({ _id: `${wait.execId}:${wait.name}`, ...wait });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    });
   }
 
-  async listWaits(execId: string): Promise<WaitRecord[]> {
-    const [waits, resolutions] = await Promise.all([
-      this.#waits.find({ execId }).sort({ createdAt: 1 }).toArray(),
-      this.#resolutions.find({ execId }).toArray(),
-    ]);
-    const byId = new Map(resolutions.map((r) => [r._id, r]));
-    return waits.map((doc) => {
-      const resolution = byId.get(doc._id);
-      return stripUndefined({
-        execId: doc.execId,
-        name: doc.name,
-        baseName: doc.baseName,
-        waitId: doc.waitId,
-        question: doc.question,
-        schema: doc.schema,
-        metadata: doc.metadata,
-        createdAt: doc.createdAt,
-        resolution: resolution === undefined ? undefined : toResolution(resolution),
+  listWaits(execId: string): Promise<WaitRecord[]> {
+    return guarded(async () => {
+      const [waits, resolutions] = await Promise.all([
+        this.#waits.find({ execId }).sort({ createdAt: 1 }).toArray(),
+        this.#resolutions.find({ execId }).toArray(),
+      ]);
+      const byId = new Map(resolutions.map((r) => [r._id, r]));
+      return waits.map((doc) => {
+        const resolution = byId.get(doc._id);
+        return stripUndefined({
+          execId: doc.execId,
+          name: doc.name,
+          baseName: doc.baseName,
+          waitId: doc.waitId,
+          question: doc.question,
+          schema: doc.schema,
+          metadata: doc.metadata,
+          createdAt: doc.createdAt,
+          resolution: resolution === undefined ? undefined : toResolution(resolution),
+        });
       });
     });
   }
 
-  async resolveWait(execId: string, name: string, resolution: WaitResolution): Promise<boolean> {
-    try {
-      await this.#resolutions.insertOne(stripUndefined({ _id: `${execId}:${name}`, execId, ...resolution }));
-      return true;
-    } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    }
+  resolveWait(execId: string, name: string, resolution: WaitResolution): Promise<boolean> {
+    return guarded(async () => {
+      try {
+        await this.#resolutions.insertOne(stripUndefined({ _id: `${execId}:${name}`, execId, ...resolution }));
+        return true;
+      } catch (error) {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      }
+    });
   }
 }
 
@@ -348,7 +427,4 @@ function toCallRecord(doc: CallDocument): CallRecord {
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
-
-/** @private Exposed for the store's own tests. */
-export const storeLimits = { INLINE_LIMIT_BYTES, CHUNK_BYTES } as const;
 
