@@ -55,12 +55,24 @@ function storeError(error: unknown): unknown {
   return new StoreUnavailableError(`MongoDB is unavailable (${cause.name}: ${cause.message})`, { cause });
 }
 
-/** Runs one store operation, reporting an unreachable server as {@link StoreUnavailableError}. */
-async function guarded<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (error) {
-    throw storeError(error);
+/**
+ * Makes every public method of `store` (everything on its class's prototype)
+ * report an unreachable server as {@link StoreUnavailableError}, so a method
+ * added later is covered without wrapping it by hand.
+ */
+function reportUnavailable(store: object): void {
+  const prototype = Object.getPrototypeOf(store) as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(prototype)) {
+    const method = prototype[name];
+    if (name === "constructor" || typeof method !== "function") continue;
+    const guarded = async (...args: unknown[]) => {
+      try {
+        return await (method as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+      } catch (error) {
+        throw storeError(error);
+      }
+    };
+    Object.defineProperty(store, name, { value: guarded, configurable: true, writable: true });
   }
 }
 
@@ -101,6 +113,7 @@ export class MongoExecutionStore implements ExecutionStore {
     this.#waits = db.collection("waits");
     this.#resolutions = db.collection("wait_resolutions");
     this.#blobs = db.collection("blobs");
+    reportUnavailable(this);
   }
 
   /** Connects, checks the server answers, and creates the indexes; an unreachable server is a {@link StoreUnavailableError}. */
@@ -146,85 +159,75 @@ export class MongoExecutionStore implements ExecutionStore {
 
   // ---------------------------------------------------------------- executions
 
-  insertExecution(execution: NewExecution): Promise<boolean> {
-    return guarded(async () => {
-      const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
-      try {
-        await this.#executions.insertOne(
-          stripUndefined({
-            _id: execution.execId,
-            flowName: execution.flowName,
-            input: execution.input,
-            createdAt: execution.createdAt,
-            requestId: execution.requestId,
-            originalExecId: execution.originalExecId,
-            replay: execution.replay,
-            state,
-            status: state.status,
-            seq: 0,
-            leaseExpiresAt: EPOCH_ZERO,
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isDuplicateKey(error)) return false;
-        throw error;
-      }
-    });
+  async insertExecution(execution: NewExecution): Promise<boolean> {
+    const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
+    try {
+      await this.#executions.insertOne(
+        stripUndefined({
+          _id: execution.execId,
+          flowName: execution.flowName,
+          input: execution.input,
+          createdAt: execution.createdAt,
+          requestId: execution.requestId,
+          originalExecId: execution.originalExecId,
+          replay: execution.replay,
+          state,
+          status: state.status,
+          seq: 0,
+          leaseExpiresAt: EPOCH_ZERO,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
   }
 
-  getExecution(execId: string): Promise<ExecutionRecord | undefined> {
-    return guarded(async () => {
-      const doc = await this.#executions.findOne({ _id: execId });
-      if (doc === null) return undefined;
-      const latest = await this.#latestFrom(execId, doc.state);
-      if (latest.seq !== doc.state.seq) await this.#writeCache(execId, latest);
-      return toExecutionRecord(doc, latest);
-    });
+  async getExecution(execId: string): Promise<ExecutionRecord | undefined> {
+    const doc = await this.#executions.findOne({ _id: execId });
+    if (doc === null) return undefined;
+    const latest = await this.#latestFrom(execId, doc.state);
+    if (latest.seq !== doc.state.seq) await this.#writeCache(execId, latest);
+    return toExecutionRecord(doc, latest);
   }
 
-  listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
-    return guarded(async () => {
-      const filter: Filter<ExecutionDocument> = {};
-      if (query.flowName) filter.flowName = query.flowName;
-      if (query.status) filter.status = query.status;
-      if (query.after) {
-        filter.$or = [
-          { createdAt: { $lt: query.after.createdAt } },
-          { createdAt: query.after.createdAt, _id: { $lt: query.after.execId } },
-        ];
-      }
-      const docs = await this.#executions.find(filter).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray();
-      return docs.map((doc) => toExecutionRecord(doc, doc.state));
-    });
+  async listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
+    const filter: Filter<ExecutionDocument> = {};
+    if (query.flowName) filter.flowName = query.flowName;
+    if (query.status) filter.status = query.status;
+    if (query.after) {
+      filter.$or = [
+        { createdAt: { $lt: query.after.createdAt } },
+        { createdAt: query.after.createdAt, _id: { $lt: query.after.execId } },
+      ];
+    }
+    const docs = await this.#executions.find(filter).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray();
+    return docs.map((doc) => toExecutionRecord(doc, doc.state));
   }
 
-  findClaimable(now: Date, limit: number): Promise<string[]> {
-    return guarded(async () => {
-      const docs = await this.#executions
-        .find({ status: "running", leaseExpiresAt: { $lt: now } }, { projection: { _id: 1 } })
-        .limit(limit)
-        .toArray();
-      return docs.map((doc) => doc._id);
-    });
+  async findClaimable(now: Date, limit: number): Promise<string[]> {
+    const docs = await this.#executions
+      .find({ status: "running", leaseExpiresAt: { $lt: now } }, { projection: { _id: 1 } })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => doc._id);
   }
 
-  appendTransition(
+  async appendTransition(
     execId: string,
     expected: ExecutionState,
     next: Omit<ExecutionState, "seq">,
   ): Promise<ExecutionState | undefined> {
-    return guarded(async () => {
-      const state: ExecutionState = stripUndefined({ ...next, seq: expected.seq + 1 });
-      try {
-        await this.#transitions.insertOne({ _id: `${execId}:${state.seq}`, execId, seq: state.seq, state });
-      } catch (error) {
-        if (isDuplicateKey(error)) return undefined;
-        throw error;
-      }
-      await this.#writeCache(execId, state);
-      return state;
-    });
+    const state: ExecutionState = stripUndefined({ ...next, seq: expected.seq + 1 });
+    try {
+      await this.#transitions.insertOne({ _id: `${execId}:${state.seq}`, execId, seq: state.seq, state });
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined;
+      throw error;
+    }
+    await this.#writeCache(execId, state);
+    return state;
   }
 
   /** Follows transitions after `state` by point reads (`_id` lookups are indexed everywhere). */
@@ -266,125 +269,105 @@ export class MongoExecutionStore implements ExecutionStore {
 
   // -------------------------------------------------------------------- leases
 
-  renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date): Promise<void> {
-    return guarded(async () => {
-      await this.#leases.updateOne({ _id: `${execId}:${epoch}` }, { $set: { runnerId, expiresAt } }, { upsert: true });
-    });
+  async renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date): Promise<void> {
+    await this.#leases.updateOne({ _id: `${execId}:${epoch}` }, { $set: { runnerId, expiresAt } }, { upsert: true });
   }
 
-  leaseExpiry(execId: string, epoch: number): Promise<Date | undefined> {
-    return guarded(async () => {
-      const lease = await this.#leases.findOne({ _id: `${execId}:${epoch}` });
-      return lease?.expiresAt;
-    });
+  async leaseExpiry(execId: string, epoch: number): Promise<Date | undefined> {
+    const lease = await this.#leases.findOne({ _id: `${execId}:${epoch}` });
+    return lease?.expiresAt;
   }
 
   // --------------------------------------------------------------------- calls
 
-  recordCall(call: CallRecord): Promise<CallRecord | undefined> {
-    return guarded(async () => {
-      const doc = toCallDocument(call);
-      try {
-        await this.#calls.insertOne(doc);
-        return undefined;
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        const existing = await this.#calls.findOne({ _id: doc._id });
-        return existing === null ? undefined : toCallRecord(existing);
-      }
-    });
+  async recordCall(call: CallRecord): Promise<CallRecord | undefined> {
+    const doc = toCallDocument(call);
+    try {
+      await this.#calls.insertOne(doc);
+      return undefined;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const existing = await this.#calls.findOne({ _id: doc._id });
+      return existing === null ? undefined : toCallRecord(existing);
+    }
   }
 
-  recordCalls(calls: readonly CallRecord[]): Promise<void> {
-    return guarded(async () => {
-      if (calls.length === 0) return;
-      try {
-        await this.#calls.insertMany(calls.map(toCallDocument), { ordered: false });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-    });
+  async recordCalls(calls: readonly CallRecord[]): Promise<void> {
+    if (calls.length === 0) return;
+    try {
+      await this.#calls.insertMany(calls.map(toCallDocument), { ordered: false });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
   }
 
-  listCalls(execId: string): Promise<CallRecord[]> {
-    return guarded(async () => {
-      const docs = await this.#calls.find({ execId }).sort({ sequence: 1 }).toArray();
-      return docs.map(toCallRecord);
-    });
+  async listCalls(execId: string): Promise<CallRecord[]> {
+    const docs = await this.#calls.find({ execId }).sort({ sequence: 1 }).toArray();
+    return docs.map(toCallRecord);
   }
 
   // ------------------------------------------------------------------ payloads
 
-  storePayload(json: string): Promise<Payload> {
-    return guarded(async () => {
-      const { payload, chunks } = splitPayload(json);
-      if (payload.kind === "blob") {
-        // One chunk per write keeps every request under the wire message limit.
-        for (const [i, data] of chunks.entries()) await this.#blobs.insertOne({ _id: `${payload.blobId}:${i}`, data: new Binary(data) });
-      }
-      return payload;
-    });
+  async storePayload(json: string): Promise<Payload> {
+    const { payload, chunks } = splitPayload(json);
+    if (payload.kind === "blob") {
+      // One chunk per write keeps every request under the wire message limit.
+      for (const [i, data] of chunks.entries()) await this.#blobs.insertOne({ _id: `${payload.blobId}:${i}`, data: new Binary(data) });
+    }
+    return payload;
   }
 
-  loadPayload(payload: Payload): Promise<string> {
-    return guarded(async () => {
-      if (payload.kind === "inline") return payload.json;
-      const chunks: (Uint8Array | undefined)[] = [];
-      for (let i = 0; i < payload.chunks; i++) {
-        const chunk = await this.#blobs.findOne({ _id: `${payload.blobId}:${i}` });
-        if (chunk === null) break;
-        chunks.push(chunk.data.buffer);
-      }
-      return joinChunks(payload, chunks);
-    });
+  async loadPayload(payload: Payload): Promise<string> {
+    if (payload.kind === "inline") return payload.json;
+    const chunks: (Uint8Array | undefined)[] = [];
+    for (let i = 0; i < payload.chunks; i++) {
+      const chunk = await this.#blobs.findOne({ _id: `${payload.blobId}:${i}` });
+      if (chunk === null) break;
+      chunks.push(chunk.data.buffer);
+    }
+    return joinChunks(payload, chunks);
   }
 
   // --------------------------------------------------------------------- waits
 
-  recordWait(wait: Omit<WaitRecord, "resolution">): Promise<void> {
-    return guarded(async () => {
-      try {
-        await this.#waits.insertOne({ _id: `${wait.execId}:${wait.name}`, ...wait });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-    });
+  async recordWait(wait: Omit<WaitRecord, "resolution">): Promise<void> {
+    try {
+      await this.#waits.insertOne({ _id: `${wait.execId}:${wait.name}`, ...wait });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
   }
 
-  listWaits(execId: string): Promise<WaitRecord[]> {
-    return guarded(async () => {
-      const [waits, resolutions] = await Promise.all([
-        this.#waits.find({ execId }).sort({ createdAt: 1 }).toArray(),
-        this.#resolutions.find({ execId }).toArray(),
-      ]);
-      const byId = new Map(resolutions.map((r) => [r._id, r]));
-      return waits.map((doc) => {
-        const resolution = byId.get(doc._id);
-        return stripUndefined({
-          execId: doc.execId,
-          name: doc.name,
-          baseName: doc.baseName,
-          waitId: doc.waitId,
-          question: doc.question,
-          schema: doc.schema,
-          metadata: doc.metadata,
-          createdAt: doc.createdAt,
-          resolution: resolution === undefined ? undefined : toResolution(resolution),
-        });
+  async listWaits(execId: string): Promise<WaitRecord[]> {
+    const [waits, resolutions] = await Promise.all([
+      this.#waits.find({ execId }).sort({ createdAt: 1 }).toArray(),
+      this.#resolutions.find({ execId }).toArray(),
+    ]);
+    const byId = new Map(resolutions.map((r) => [r._id, r]));
+    return waits.map((doc) => {
+      const resolution = byId.get(doc._id);
+      return stripUndefined({
+        execId: doc.execId,
+        name: doc.name,
+        baseName: doc.baseName,
+        waitId: doc.waitId,
+        question: doc.question,
+        schema: doc.schema,
+        metadata: doc.metadata,
+        createdAt: doc.createdAt,
+        resolution: resolution === undefined ? undefined : toResolution(resolution),
       });
     });
   }
 
-  resolveWait(execId: string, name: string, resolution: WaitResolution): Promise<boolean> {
-    return guarded(async () => {
-      try {
-        await this.#resolutions.insertOne(stripUndefined({ _id: `${execId}:${name}`, execId, ...resolution }));
-        return true;
-      } catch (error) {
-        if (isDuplicateKey(error)) return false;
-        throw error;
-      }
-    });
+  async resolveWait(execId: string, name: string, resolution: WaitResolution): Promise<boolean> {
+    try {
+      await this.#resolutions.insertOne(stripUndefined({ _id: `${execId}:${name}`, execId, ...resolution }));
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
   }
 }
 

@@ -241,9 +241,14 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 }
 
-/** The call's key beside its invocation ID: its outcome is keyed by the invocation alone, each failed attempt by its generation. */
+/**
+ * The call's key beside its invocation ID: a call with an output (completed,
+ * reused) is keyed by the invocation alone, so the first writer wins; any
+ * other record (a failed attempt) is kept per retry generation, as
+ * `<status>:<generation>`.
+ */
 function callAttempt(call: CallRecord): string {
-  return call.status === "failed" ? `failed:${call.generation}` : "";
+  return call.status === "completed" || call.status === "reused" ? "" : `${call.status}:${call.generation}`;
 }
 
 function toExecutionRecord(row: Row): ExecutionRecord {

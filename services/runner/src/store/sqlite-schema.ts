@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS leases (
 CREATE TABLE IF NOT EXISTS calls (
   exec_id       TEXT    NOT NULL,
   invocation_id TEXT    NOT NULL,
-  -- '' for the call's outcome; 'failed:<generation>' for a failed attempt.
+  -- '' for the call's outcome (completed, reused); '<status>:<generation>' for
+  -- any other record, e.g. 'failed:2' for a failed attempt.
   attempt       TEXT    NOT NULL,
   sequence      INTEGER NOT NULL,
   record        TEXT    NOT NULL,
