@@ -16,7 +16,7 @@
  * fresh database.
  * See bench/README.md for what is measured and the targets.
  */
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startFerretDB } from "../scripts/ferretdb/start.mjs";
@@ -42,7 +42,7 @@ const RUNS = intFlag("runs", kind === "sqlite" ? 5 : 3);
 const IDLE_S = intFlag("idle-s", 10);
 const CALLS = 10;
 /** Executions run untimed first at each size (JIT, caches). */
-const WARMUP_RUNS = 3;
+const WARMUP_RUNS = 10;
 /** Fill timestamps start here, one second apart: all older than the executions the runs create. */
 const FILL_EPOCH = Date.parse("2020-01-01T00:00:00Z");
 
@@ -142,6 +142,16 @@ async function timeOp(samples: number, op: (i: number) => Promise<unknown>): Pro
   return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
 }
 
+/** fsyncs `file`, so none of its pages are left dirty in the page cache. */
+function flushToDisk(file: string): void {
+  const fd = openSync(file, "r+");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** CPU time (user + system) of another process so far, in ms, from /proc (Linux); undefined elsewhere. */
 function processCpuMs(pid: number): number | undefined {
   try {
@@ -208,7 +218,8 @@ async function measure(store: ExecutionStore, where: string, size: number, fillM
     };
     if (!idle) return level;
     // Idle: the runner polls findClaimable every 250 ms and sweeps waiting executions once per lease TTL.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Settle first, so the collection of the measurements' garbage is not counted as idle work.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     const cpu0 = process.cpuUsage();
     const server0 = serverPid === undefined ? undefined : processCpuMs(serverPid);
     const t0 = now();
@@ -273,6 +284,7 @@ async function sqliteLevels(): Promise<Level[]> {
       filled = size;
       const copy = path.join(dir, `kitaru-${size}.db`);
       copyFileSync(fillFile, copy);
+      flushToDisk(copy); // else the first checkpoint's fsync would flush the whole copy inside a timed run
       const idle = size === SIZES[0] || size === SIZES.at(-1);
       levels.push(await measure(await SqliteExecutionStore.open({ path: copy }), copy, size, fillMs, idle));
       rmSync(copy, { force: true });

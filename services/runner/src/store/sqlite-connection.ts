@@ -40,11 +40,14 @@ export class SqliteConnection {
   readonly db: Database.Database;
   readonly #file: string;
   readonly #lockRetryMs: number;
+  /** One transaction function for every write (better-sqlite3 builds its BEGIN/COMMIT wrappers once). */
+  readonly #transaction: Database.Transaction<(work: () => unknown) => unknown>;
 
   private constructor(db: Database.Database, file: string, lockRetryMs: number) {
     this.db = db;
     this.#file = file;
     this.#lockRetryMs = lockRetryMs;
+    this.#transaction = db.transaction((work: () => unknown) => work());
   }
 
   /**
@@ -88,7 +91,7 @@ export class SqliteConnection {
    * rolled back when `work` throws, retried as a whole while the database is locked.
    */
   write<T>(work: () => T): Promise<T> {
-    return this.#attempt(() => this.db.transaction(work).immediate());
+    return this.#attempt(() => this.#transaction.immediate(work) as T);
   }
 
   /** Closes the database; later operations fail with {@link StoreUnavailableError}. Idempotent. */
