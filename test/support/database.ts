@@ -33,7 +33,7 @@ export async function stopTestServer(): Promise<void> {
   local = undefined;
 }
 
-/** The store a test run uses. */
+/** The store a test run uses; one per test process, chosen by {@link testStoreKind}. */
 export type TestStoreKind = "sqlite" | "mongo";
 
 /** `KITARU_TEST_STORE`: `sqlite` (the default) or `mongo` (the test server above). Anything else is an error. */

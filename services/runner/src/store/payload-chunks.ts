@@ -9,9 +9,6 @@ const INLINE_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Larger JSON is split into chunks of this size (well under MongoDB's 16 MiB document limit). */
 const CHUNK_BYTES = 8 * 1024 * 1024;
 
-/** The payload size limits: inline up to `INLINE_LIMIT_BYTES`, then chunks of `CHUNK_BYTES`. */
-export const payloadLimits = { INLINE_LIMIT_BYTES, CHUNK_BYTES } as const;
-
 /**
  * A JSON text prepared for storage: the payload to record, and the blob
  * chunks to write before it. Inline payloads have no chunks; a blob gets a
