@@ -13,7 +13,6 @@ import {
   dropDatabase,
   freshDatabase,
   intFlag,
-  mean,
   machineLoad,
   median,
   ms,
@@ -21,87 +20,19 @@ import {
   quantile,
   startBenchEnv,
   stringFlag,
-  type BenchEnv,
 } from "./support/common.ts";
+import { describeFlowRuns, runFlow, type FlowRun } from "./support/flow-run.ts";
 import { formatGroups, startWireCounter, summarize } from "./support/wire-counter.ts";
 import { benchFlows } from "./flows.ts";
 
 const N = intFlag("calls", 500);
 const R = intFlag("runs", 5);
 const style = stringFlag("style", "handles");
-const flowName = style === "await" ? "bench_chain_await" : style === "handles" ? "bench_chain" : undefined;
-if (flowName === undefined) throw new Error(`--style must be handles or await, got ${style}`);
+const chosenFlow = style === "await" ? "bench_chain_await" : style === "handles" ? "bench_chain" : undefined;
+if (chosenFlow === undefined) throw new Error(`--style must be handles or await, got ${style}`);
+const flowName: string = chosenFlow;
 /** Calls of the discarded warm-up execution (and raw inserts): enough for the JIT and the connection pools. */
 const WARMUP = Math.min(N, 200);
-
-interface FlowRun {
-  readonly execId: string;
-  /** first call_started → last call_completed, divided by N. */
-  readonly perCallMs: number;
-  readonly spanMs: number;
-  /** call_completed(k-1) → call_completed(k): the cadence of the chain. */
-  readonly intervals: number[];
-  /** call_started(k) → call_completed(k): the function plus the insert of its record. */
-  readonly inCall: number[];
-  /** call_completed(k-1) → call_started(k): handing the value to the next call. */
-  readonly gaps: number[];
-  /** start request → first call_started (claim, journal load: excluded from per-call). */
-  readonly schedulingMs: number;
-  /** last call_completed → terminal state (result write: excluded from per-call). */
-  readonly terminalMs: number;
-  /** Node process CPU (user+system) over the whole execution, per call. */
-  readonly cpuPerCallMs: number;
-  readonly firstStarted: number;
-  readonly lastCompleted: number;
-  readonly startedAt: number;
-  readonly doneAt: number;
-}
-
-async function runFlow(env: BenchEnv, calls: number): Promise<FlowRun> {
-  const cpu0 = process.cpuUsage();
-  const startedAt = now();
-  const execution = await env.runner.engine.commands.start({ flowName: flowName!, input: { calls } });
-  const done = await env.finished(execution.execId);
-  const cpu = process.cpuUsage(cpu0);
-  if (done.event.kind !== "status_changed" || done.event.state.status !== "completed") {
-    throw new Error(`execution ${execution.execId} ended ${done.event.kind === "status_changed" ? done.event.state.status : "?"}`);
-  }
-  const events = env.events.get(execution.execId) ?? [];
-  const started = new Map<string, number>();
-  const completed: { id: string; t: number }[] = [];
-  for (const { t, event } of events) {
-    if (event.kind === "call_started") started.set(event.call.invocationId, t);
-    if (event.kind === "call_completed") completed.push({ id: event.call.invocationId, t });
-  }
-  if (completed.length !== calls || started.size !== calls) {
-    throw new Error(`expected ${calls} executed calls, saw ${started.size} started / ${completed.length} completed`);
-  }
-  const firstStarted = Math.min(...started.values());
-  const lastCompleted = completed[completed.length - 1]!.t;
-  const intervals: number[] = [];
-  const gaps: number[] = [];
-  const inCall = completed.map((c) => c.t - started.get(c.id)!);
-  for (let k = 1; k < completed.length; k++) {
-    intervals.push(completed[k]!.t - completed[k - 1]!.t);
-    gaps.push(started.get(completed[k]!.id)! - completed[k - 1]!.t);
-  }
-  const spanMs = lastCompleted - firstStarted;
-  return {
-    execId: execution.execId,
-    perCallMs: spanMs / calls,
-    spanMs,
-    intervals,
-    inCall,
-    gaps,
-    schedulingMs: firstStarted - startedAt,
-    terminalMs: done.t - lastCompleted,
-    cpuPerCallMs: (cpu.user + cpu.system) / 1000 / calls,
-    firstStarted,
-    lastCompleted,
-    startedAt,
-    doneAt: done.t,
-  };
-}
 
 interface RawRun {
   readonly perInsertMs: number;
@@ -149,7 +80,7 @@ async function main(): Promise<void> {
     await rawCalls.createIndex({ execId: 1, sequence: 1 });
     const rawPlain = raw.db(database).collection("bench_raw_plain");
 
-    const warm = await runFlow(env, WARMUP);
+    const warm = await runFlow(env, flowName, WARMUP);
     template = await sampleCallDocument(raw, database, warm.execId);
     await rawInserts(rawCalls, template, WARMUP, "warm");
     await rawInserts(rawPlain, template, WARMUP, "warm");
@@ -157,7 +88,7 @@ async function main(): Promise<void> {
 
     for (let r = 0; r < R; r++) {
       // Alternate the order so drift (table growth, caches) does not favour one side.
-      const doFlow = async () => flowRuns.push(await runFlow(env, N));
+      const doFlow = async () => flowRuns.push(await runFlow(env, flowName, N));
       const doRaw = async () => {
         rawRuns.push(await rawInserts(rawCalls, template, N, `run${r}`));
         plainRuns.push(await rawInserts(rawPlain, template, N, `run${r}`));
@@ -180,17 +111,11 @@ async function main(): Promise<void> {
     await env.teardown();
   }
 
-  const all = (pick: (f: FlowRun) => number[]) => flowRuns.flatMap(pick);
   const rawLat = rawRuns.flatMap((w) => w.latencies);
   const plainLat = plainRuns.flatMap((w) => w.latencies);
   const ratios = flowRuns.map((f, i) => f.perCallMs / rawRuns[i]!.perInsertMs);
   console.log("");
-  console.log(`per executed call (span/N), median of runs: ${ms(median(flowRuns.map((f) => f.perCallMs)))}; runs: ${flowRuns.map((f) => f.perCallMs.toFixed(3)).join(", ")}`);
-  console.log(`  completion-to-completion interval, all calls: p50 ${ms(quantile(all((f) => f.intervals), 0.5))}, p95 ${ms(quantile(all((f) => f.intervals), 0.95))}, mean ${ms(mean(all((f) => f.intervals)))}`);
-  console.log(`  inside a call (started→completed: fn + record insert): p50 ${ms(quantile(all((f) => f.inCall), 0.5))}, p95 ${ms(quantile(all((f) => f.inCall), 0.95))}`);
-  console.log(`  between calls (completed→next started): p50 ${ms(quantile(all((f) => f.gaps), 0.5))}, p95 ${ms(quantile(all((f) => f.gaps), 0.95))}`);
-  console.log(`  excluded: scheduling (start→first call) median ${ms(median(flowRuns.map((f) => f.schedulingMs)), 1)}, terminal write median ${ms(median(flowRuns.map((f) => f.terminalMs)), 1)}`);
-  console.log(`  node CPU per call (whole execution / N), median ${ms(median(flowRuns.map((f) => f.cpuPerCallMs)))}`);
+  for (const line of describeFlowRuns(flowRuns)) console.log(line);
   console.log(`raw insertOne (same index as calls), per insert median of runs: ${ms(median(rawRuns.map((w) => w.perInsertMs)))}; latency p50 ${ms(quantile(rawLat, 0.5))}, p95 ${ms(quantile(rawLat, 0.95))}; node CPU ${ms(median(rawRuns.map((w) => w.cpuPerInsertMs)))}`);
   console.log(`raw insertOne (_id index only), per insert median of runs: ${ms(median(plainRuns.map((w) => w.perInsertMs)))}; latency p50 ${ms(quantile(plainLat, 0.5))}, p95 ${ms(quantile(plainLat, 0.95))}`);
   console.log(`RATIO per call / raw insertOne: median ${median(ratios).toFixed(2)} (runs: ${ratios.map((x) => x.toFixed(2)).join(", ")}); target <= 1.5`);
@@ -210,8 +135,8 @@ async function countRoundTrips(uri: string, template: Document): Promise<void> {
   const env = await startBenchEnv({ uri: wire.uri, database, flows: benchFlows });
   const raw = new MongoClient(wire.uri, { ignoreUndefined: true });
   try {
-    await runFlow(env, WARMUP);
-    const f = await runFlow(env, N);
+    await runFlow(env, flowName, WARMUP);
+    const f = await runFlow(env, flowName, N);
     const window = summarize(wire.requests, database, f.firstStarted, f.lastCompleted);
     const whole = summarize(wire.requests, database, f.startedAt, f.doneAt);
     const callInserts = window.groups.find(([key]) => key === "insert calls")?.[1];

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# The main job: runs the replay example end to end on the local default
-# database (a FerretDB kept in .cache/kitaru-data, or MONGODB_URI when set).
-# Installs what it needs first; see README.md.
+# The main job: runs the replay example end to end on the runner's default
+# store (the embedded SQLite file .kitaru/kitaru.db, or MongoDB when
+# MONGODB_URI is set). Installs the npm packages first (no Go needed); see README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-node-deps.sh
-bash scripts/ferretdb/build.sh >/dev/null
 exec node --import tsx examples/replay/run-end-to-end.ts

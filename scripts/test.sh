@@ -25,12 +25,16 @@
 #      The working tree (committed or not) is compared with that commit.
 #    - tsc -p . (type check, no emit).
 # 3. Tests: every test/**/*.test.ts (or the files given), with node:test
-#    through tsx. Fails when a test fails or is cancelled, when no test file is
-#    found, or when zero tests passed (Node 20 exits 0 when it finds nothing).
-#    The last line printed is `N passed, N failed` (`, N skipped` if any).
+#    through tsx, on the store KITARU_TEST_STORE names (default sqlite: the
+#    embedded store; mongo: MONGODB_URI or a local FerretDB). A full run then
+#    runs the store-heavy integration files again on MongoDB (see below).
+#    Fails when a test fails or is cancelled, when no test file is found, or
+#    when zero tests passed in a pass (Node 20 exits 0 when it finds nothing).
+#    The last line printed is `N passed, N failed` (`, N skipped` if any),
+#    summed over the passes.
 #
 # Concurrency: KITARU_TEST_CONCURRENCY test files at once, default 2. Each file
-# starts its own FerretDB and servers on port 0, so files do not collide.
+# uses its own SQLite files (or FerretDB) and servers on port 0, so files do not collide.
 # Measured on 2 cores (37 files): 1 → 73 s, 2 → 59 s, 3 → 55 s, 4 → 58 s;
 # 2 keeps most of the gain and leaves CPU headroom for the timing-sensitive
 # tests (lease takeover, crash recovery).
@@ -192,60 +196,92 @@ else
 fi
 
 # --- 3. tests ----------------------------------------------------------------
-section "Tests: ${#files[@]} file(s), concurrency $concurrency"
 # The spec reporter writes to stdout, which is copied to a log for the counts.
 # (A second reporter writing to a file loses its end under --test-force-exit:
 # file streams are asynchronous, pipes and terminals are not.)
-log="$(mktemp "${TMPDIR:-/tmp}/kitaru-tests.XXXXXX.log")"
-trap 'rm -f "$log"' EXIT
+logs=()
+trap 'rm -f "${logs[@]}"' EXIT
 color=()
 [[ -t 1 ]] && color=(env FORCE_COLOR=1) # keep colors on a terminal despite the pipe
 
-# --test-force-exit: a test file whose tests are done exits even if a failed
-# test left a handle open (a server, a client, a timer); without it Node
-# waits for that file forever.
-test_cmd=(node --import tsx --test --test-force-exit
-  --test-concurrency="$concurrency" --test-timeout="$test_timeout_ms"
-  --test-reporter=spec --test-reporter-destination=stdout
-  "${files[@]}")
-if command -v timeout >/dev/null 2>&1; then
-  test_cmd=(timeout --kill-after=30 "$run_timeout_s" "${test_cmd[@]}")
-fi
-t0=$SECONDS
-set +e
-"${color[@]}" "${test_cmd[@]}" </dev/null | tee "$log"
-test_status=${PIPESTATUS[0]}
-set -e
-note "tests: $((SECONDS - t0))s (exit $test_status)"
-[[ $test_status -eq 124 || $test_status -eq 137 ]] && note "the test run hit its ${run_timeout_s}s limit (KITARU_TEST_RUN_TIMEOUT_S)"
-
-count() { # the last "ℹ <name> N" summary line of the spec reporter (column 0), or empty
-  sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n "s/^ℹ $1 \([0-9][0-9]*\)\$/\1/p" | tail -n 1
-}
-tests="$(count tests)"
-pass="$(count pass)"
-fail="$(count fail)"
-cancelled="$(count cancelled)"
-skipped="$(count skipped)"
-todo="$(count todo)"
-
 problems=()
 [[ ${#failed_checks[@]} -eq 0 ]] || problems+=("checks failed: $(IFS=,; echo "${failed_checks[*]}" | sed 's/,/, /g')")
-if [[ -z "$tests" || -z "$pass" ]]; then
-  problems+=("the test runner printed no summary (exit $test_status)")
-else
-  [[ "$tests" -gt 0 ]] || problems+=("the test runner found 0 tests")
-  [[ "$pass" -gt 0 ]] || problems+=("0 tests passed")
+pass=0 failed_total=0 skipped_total=0
+
+run_tests() { # run_tests <label> <file...>: one test pass; adds its counts and problems to the totals
+  local label="$1" log t0 status
+  shift
+  log="$(mktemp "${TMPDIR:-/tmp}/kitaru-tests.XXXXXX.log")"
+  logs+=("$log")
+  # --test-force-exit: a test file whose tests are done exits even if a failed
+  # test left a handle open (a server, a client, a timer); without it Node
+  # waits for that file forever.
+  local cmd=(node --import tsx --test --test-force-exit
+    --test-concurrency="$concurrency" --test-timeout="$test_timeout_ms"
+    --test-reporter=spec --test-reporter-destination=stdout "$@")
+  if command -v timeout >/dev/null 2>&1; then
+    cmd=(timeout --kill-after=30 "$run_timeout_s" "${cmd[@]}")
+  fi
+  t0=$SECONDS
+  set +e
+  "${color[@]}" "${cmd[@]}" </dev/null | tee "$log"
+  status=${PIPESTATUS[0]}
+  set -e
+  note "$label: $((SECONDS - t0))s (exit $status)"
+  [[ $status -eq 124 || $status -eq 137 ]] && note "the test run hit its ${run_timeout_s}s limit (KITARU_TEST_RUN_TIMEOUT_S)"
+
+  count() { # the last "ℹ <name> N" summary line of the spec reporter (column 0), or empty
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n "s/^ℹ $1 \([0-9][0-9]*\)\$/\1/p" | tail -n 1
+  }
+  local tests passed failed cancelled skipped todo
+  tests="$(count tests)"
+  passed="$(count pass)"
+  failed="$(count fail)"
+  cancelled="$(count cancelled)"
+  skipped="$(count skipped)"
+  todo="$(count todo)"
+  if [[ -z "$tests" || -z "$passed" ]]; then
+    problems+=("$label: the test runner printed no summary (exit $status)")
+  else
+    [[ "$tests" -gt 0 ]] || problems+=("$label: the test runner found 0 tests")
+    [[ "$passed" -gt 0 ]] || problems+=("$label: 0 tests passed")
+  fi
+  local failures=$(( ${failed:-0} + ${cancelled:-0} ))
+  [[ $failures -eq 0 ]] || problems+=("$label: $failures test(s) failed or were cancelled")
+  [[ $status -eq 0 ]] || problems+=("$label: the test runner exited with $status")
+  pass=$(( pass + ${passed:-0} ))
+  failed_total=$(( failed_total + failures ))
+  skipped_total=$(( skipped_total + ${skipped:-0} + ${todo:-0} ))
+}
+
+store="${KITARU_TEST_STORE:-sqlite}"
+section "Tests: ${#files[@]} file(s) on the $store store, concurrency $concurrency"
+run_tests "tests" "${files[@]}"
+
+# The default run uses the embedded SQLite store. On a full run, the
+# integration tests that exercise the store hardest (durability, waits,
+# concurrent input, crash recovery and crash points, replay) run once more on
+# the MongoDB store (MONGODB_URI or a local FerretDB), so both stores are
+# covered end to end; the store conformance suite (test/store/) covers both
+# in the first pass. About 30 s on 2 cores.
+mongo_files=(
+  test/runner/durable-flow.test.ts
+  test/runner/waits.test.ts
+  test/runner/concurrent-input.test.ts
+  test/runner/crash-recovery.test.ts
+  test/chaos/crash-points.test.ts
+  test/chaos/missed-input.test.ts
+  test/replay/replay-e2e.test.ts
+)
+if [[ $full_run -eq 1 && "$store" != "mongo" ]]; then
+  section "Tests again on the MongoDB store: ${#mongo_files[@]} integration file(s)"
+  KITARU_TEST_STORE=mongo run_tests "tests on MongoDB" "${mongo_files[@]}"
 fi
-failed_total=$(( ${fail:-0} + ${cancelled:-0} ))
-[[ $failed_total -eq 0 ]] || problems+=("$failed_total test(s) failed or were cancelled")
-[[ $test_status -eq 0 ]] || problems+=("the test runner exited with $test_status")
 
 printf '\n'
 for p in "${problems[@]}"; do printf 'FAILED: %s\n' "$p"; done
 [[ ${#problems[@]} -eq 0 ]] && note "all good in $((SECONDS - started_at))s" || note "finished in $((SECONDS - started_at))s"
-summary="${pass:-0} passed, $failed_total failed"
-skipped_total=$(( ${skipped:-0} + ${todo:-0} ))
+summary="$pass passed, $failed_total failed"
 [[ $skipped_total -eq 0 ]] || summary+=", $skipped_total skipped"
 printf '%s\n' "$summary"
 [[ ${#problems[@]} -eq 0 ]]

@@ -109,8 +109,9 @@ export interface TimedEvent {
 }
 
 export interface BenchEnv {
+  /** The MongoDB database name, or the SQLite store's file. */
   readonly database: string;
-  readonly store: MongoExecutionStore;
+  readonly store: ExecutionStore;
   readonly runner: RunningRunner;
   readonly planner: RunningPlanner | undefined;
   readonly plannerClient: Client<typeof PlannerService> | undefined;
@@ -121,20 +122,29 @@ export interface BenchEnv {
   teardown(): Promise<void>;
 }
 
+/** What {@link startBenchEnv} runs besides its store. */
+export interface BenchEnvOptions {
+  flows: readonly RegisteredFlow[];
+  withPlanner?: boolean;
+  /** Record every store method call the runner makes (start/end times), see {@link StoreTrace}. */
+  trace?: StoreTrace;
+}
+
 /**
  * A runner started in-process with `startRunner` (default scheduler timing:
  * this is what a deployment runs), on `database` at `uri`; with a planner too
  * when `withPlanner`.
  */
-export async function startBenchEnv(options: {
-  uri: string;
-  database: string;
-  flows: readonly RegisteredFlow[];
-  withPlanner?: boolean;
-  /** Record every store method call the runner makes (start/end times), see {@link StoreTrace}. */
-  trace?: StoreTrace;
-}): Promise<BenchEnv> {
+export async function startBenchEnv(options: BenchEnvOptions & { uri: string; database: string }): Promise<BenchEnv> {
   const store = await MongoExecutionStore.connect({ uri: options.uri, database: options.database });
+  return startBenchEnvOn(store, options.database, options);
+}
+
+/**
+ * The same on a store the caller opened (`where` names it in reports, e.g. the
+ * SQLite file); the env closes the store at teardown.
+ */
+export async function startBenchEnvOn(store: ExecutionStore, where: string, options: BenchEnvOptions): Promise<BenchEnv> {
   const runnerStore = options.trace ? traced(store, options.trace) : store;
   const errors: string[] = [];
   let stopping = false;
@@ -164,7 +174,7 @@ export async function startBenchEnv(options: {
     plannerClient = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
   }
   return {
-    database: options.database,
+    database: where,
     store,
     runner,
     planner,
@@ -215,7 +225,7 @@ export interface StoreTrace {
 }
 
 /** Wraps the store so each method call is timed; the methods run on the real store (private fields intact). */
-function traced(store: MongoExecutionStore, trace: StoreTrace): ExecutionStore {
+function traced(store: ExecutionStore, trace: StoreTrace): ExecutionStore {
   return new Proxy(store, {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;

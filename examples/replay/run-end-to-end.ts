@@ -1,15 +1,14 @@
 /**
- * Runs the replay example end to end, as a user would: starts the database
- * (a local FerretDB in .cache/kitaru-data unless MONGODB_URI is set), a
- * runner serving examples/replay/flows.ts and a planner, each as its own
- * `kitaru` process, runs replay_with_overrides.ts against them, then stops
- * everything.
+ * Runs the replay example end to end, as a user would: a runner serving
+ * examples/replay/flows.ts and a planner, each as its own `kitaru` process,
+ * runs replay_with_overrides.ts against them, then stops both. The runner
+ * keeps its executions where its defaults say: the embedded store in
+ * .kitaru/kitaru.db (or KITARU_DB_PATH), or MongoDB when MONGODB_URI is set.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startFerretDB } from "../../scripts/ferretdb/start.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const kitaru = path.join(root, "bin", "kitaru.mjs");
@@ -53,16 +52,9 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  let database: { uri: string; stop(): Promise<void> } | undefined;
-  let uri = process.env.MONGODB_URI;
-  if (!uri) {
-    database = await startFerretDB({ dataDir: path.join(root, ".cache", "kitaru-data") });
-    uri = database.uri;
-    console.error(`[example] local FerretDB at ${uri} (data in .cache/kitaru-data)`);
-  }
   const runnerPort = await freePort();
   const plannerPort = await freePort();
-  const env = { ...process.env, MONGODB_URI: uri };
+  const env = process.env;
   let runner: ChildProcess | undefined;
   let planner: ChildProcess | undefined;
   try {
@@ -75,7 +67,6 @@ async function main(): Promise<void> {
   } finally {
     await stop(planner);
     await stop(runner);
-    await database?.stop();
   }
 }
 

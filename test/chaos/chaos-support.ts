@@ -16,7 +16,7 @@ export const CHAOS_FLOWS = fileURLToPath(new URL("../fixtures/flows/chaos-flows.
  * `startChildRunner` spawns synchronously, before its first await, so the
  * variable is set for that one spawn only and restored before anything else runs.
  */
-export function startArmedChild(options: { uri: string; database: string; leaseTtlMs?: number }, crashPoints = ""): Promise<ChildRunner> {
+export function startArmedChild(options: Omit<Parameters<typeof startChildRunner>[0], "flowsModule">, crashPoints = ""): Promise<ChildRunner> {
   const saved = process.env.KITARU_CRASH_POINTS;
   process.env.KITARU_CRASH_POINTS = crashPoints;
   try {

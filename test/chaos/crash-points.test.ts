@@ -20,9 +20,9 @@ import type { CrashPointName } from "../../services/runner/src/engine/crash-poin
 import { crashPointNames } from "../../services/runner/src/engine/crash-points.ts";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
 import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
-import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
+import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { chaosRace, chaosSteps, chaosStepsResult, markerRuns, runCounts, stepValue } from "../fixtures/flows/chaos-flows.ts";
-import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
+import { stopTestServer, testDatabase } from "../support/database.ts";
 import { eventually, testScheduler } from "../support/runner-env.ts";
 import type { ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
@@ -119,15 +119,13 @@ const cases: readonly Case[] = [
 ];
 
 describe("crash points: a runner killed at each named point loses nothing", () => {
-  let uri: string;
   let scratch: string;
   const children: ChildRunner[] = [];
   const runners: RunningRunner[] = [];
-  const stores: MongoExecutionStore[] = [];
+  const stores: ExecutionStore[] = [];
   const sessions: Http2SessionManager[] = [];
 
   before(async () => {
-    uri = await testServerUri();
     scratch = mkdtempSync(path.join(tmpdir(), "kitaru-crash-points-"));
   });
   after(async () => {
@@ -154,8 +152,8 @@ describe("crash points: a runner killed at each named point loses nothing", () =
 
   for (const c of cases) {
     it(`${c.point}:${c.at} (${c.flow}): ${c.title}`, async () => {
-      const database = freshDatabaseName();
-      const store = await MongoExecutionStore.connect({ uri, database });
+      const database = await testDatabase();
+      const store = await database.open();
       stores.push(store);
       const marker = path.join(scratch, `${c.point}-${c.flow}.log`);
       writeFileSync(marker, "");
@@ -164,7 +162,7 @@ describe("crash points: a runner killed at each named point loses nothing", () =
       const value = jsonValue({ add: ADD });
 
       // 1. The armed runner runs the flow (answering the wait when it is its turn) until it kills itself.
-      const armed = await startArmedChild({ uri, database }, `${c.point}:${c.at}`);
+      const armed = await startArmedChild({ db: database }, `${c.point}:${c.at}`);
       children.push(armed);
       const { execution } = await armed.client.startExecution({ flowName: c.flow, input });
       const execId = execution!.execId;

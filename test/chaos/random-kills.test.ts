@@ -23,9 +23,9 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
-import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
+import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { chaosPipelineResult, markerRuns, pipelineIds } from "../fixtures/flows/chaos-flows.ts";
-import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
+import { stopTestServer, testDatabase } from "../support/database.ts";
 import { seededRandom, sleep, startArmedChild } from "./chaos-support.ts";
 
 const KILLS = Number(process.env.KITARU_CHAOS_KILLS || 20);
@@ -50,13 +50,11 @@ interface Tracked {
 }
 
 describe("chaos: runners SIGKILLed at random moments", () => {
-  let uri: string;
   let scratch: string;
-  let store: MongoExecutionStore | undefined;
+  let store: ExecutionStore | undefined;
   const children: ChildRunner[] = [];
 
   before(async () => {
-    uri = await testServerUri();
     scratch = mkdtempSync(path.join(tmpdir(), "kitaru-chaos-"));
   });
   after(async () => {
@@ -72,11 +70,11 @@ describe("chaos: runners SIGKILLed at random moments", () => {
   it(`loses no execution under ${KILLS} kills`, async (t) => {
     assert.ok(Number.isInteger(KILLS) && KILLS >= 1, "KITARU_CHAOS_KILLS must be a positive integer");
     const random = seededRandom(SEED); // the kill schedule only, so the seed repeats it
-    const database = freshDatabaseName("kitaru_chaos");
-    const db = await MongoExecutionStore.connect({ uri, database });
+    const database = await testDatabase();
+    const db = await database.open();
     store = db;
     const startChild = async () => {
-      const child = await startArmedChild({ uri, database, leaseTtlMs: LEASE_TTL_MS });
+      const child = await startArmedChild({ db: database, leaseTtlMs: LEASE_TTL_MS });
       children.push(child);
       return child;
     };

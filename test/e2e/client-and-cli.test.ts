@@ -163,7 +163,7 @@ describe("handle.wait() on a diverged replay", () => {
     const source = await contentPipeline.run({ topic: "Diverge" }, { client: firstClient });
     await source.wait();
     await firstClient.close();
-    await original.teardown();
+    await original.teardown({ keepDatabase: true });
 
     const changed = await createServicesEnv([changedPipeline], { database: original.database });
     const client = new KitaruClient(urls(changed));

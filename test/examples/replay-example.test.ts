@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
+import { stopTestServer, testDatabase } from "../support/database.ts";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -24,7 +24,8 @@ describe("the replay example (README's first command)", () => {
   });
 
   it("runs the pipeline, replays it from write_draft with an override, and prints what was reused", async () => {
-    const env = { ...process.env, MONGODB_URI: await testServerUri(), KITARU_DATABASE: freshDatabaseName("kitaru_example") };
+    const db = await testDatabase();
+    const env = { ...process.env, ...db.runnerEnv };
     const { code, stdout, stderr } = await run(env);
     assert.equal(code, 0, `example failed:\n${stdout}\n${stderr}`);
     const original = /Original execution: (kr-[a-z2-7]+)/.exec(stdout)?.[1];

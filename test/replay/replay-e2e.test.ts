@@ -198,7 +198,7 @@ describe("replay with a changed flow", () => {
     const original = await createServicesEnv([contentPipeline]);
     const { execution: source } = await original.client.startExecution({ flowName: "content_pipeline", input: { topic: "Diverge" } });
     await finished(original, source!.execId);
-    await original.teardown();
+    await original.teardown({ keepDatabase: true });
 
     const changed = await createServicesEnv([changedPipeline], { database: original.database });
     try {

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import type { TestDatabase } from "../support/database.ts";
 import { testScheduler } from "../support/runner-env.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -29,20 +30,18 @@ export interface ChildRunner {
 }
 
 /**
- * Starts `node bin/kitaru.mjs runner --flows <flowsModule> ...` on `database`
- * with the tests' fast timing (lease `leaseTtlMs`, default 1500 ms), and
- * resolves once it prints its address.
+ * Starts `node bin/kitaru.mjs runner --flows <flowsModule> ...` on the test
+ * database `db` (its SQLite file or MongoDB database) with the tests' fast
+ * timing (lease `leaseTtlMs`, default 1500 ms), and resolves once it prints
+ * its address.
  */
-export async function startChildRunner(options: { flowsModule: string; uri: string; database: string; leaseTtlMs?: number }): Promise<ChildRunner> {
+export async function startChildRunner(options: { flowsModule: string; db: Pick<TestDatabase, "runnerArgs">; leaseTtlMs?: number }): Promise<ChildRunner> {
   const args = [
     "bin/kitaru.mjs",
     "runner",
     "--flows",
     options.flowsModule,
-    "--mongodb-uri",
-    options.uri,
-    "--database",
-    options.database,
+    ...options.db.runnerArgs,
     "--port",
     "0",
     "--lease-ttl-ms",

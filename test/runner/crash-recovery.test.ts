@@ -10,10 +10,10 @@ import { CheckpointCallStatus, ExecutionStatus, ExecutionView } from "#gen/kitar
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
 import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
-import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
+import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { crashPipeline, markerCounts } from "../fixtures/flows/crash-pipeline.ts";
 import { bigText, digest } from "../fixtures/flows/large-output.ts";
-import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
+import { stopTestServer, testDatabase, type TestDatabase } from "../support/database.ts";
 import { eventually, testScheduler } from "../support/runner-env.ts";
 import { startChildRunner, type ChildRunner } from "./child-runner.ts";
 
@@ -24,16 +24,14 @@ const quiet = { error: () => undefined, warn: () => undefined };
 const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms).unref());
 
 describe("recovery of executions from a runner that went away", () => {
-  let uri: string;
   let scratch: string;
-  const stores: MongoExecutionStore[] = [];
+  const stores: ExecutionStore[] = [];
   const runners: RunningRunner[] = [];
   const children: ChildRunner[] = [];
   const sessions: Http2SessionManager[] = [];
   const markers: string[] = [];
 
   before(async () => {
-    uri = await testServerUri();
     scratch = mkdtempSync(path.join(tmpdir(), "kitaru-crash-"));
   });
   after(async () => {
@@ -49,14 +47,14 @@ describe("recovery of executions from a runner that went away", () => {
     await stopTestServer();
   });
 
-  async function openStore(database: string): Promise<MongoExecutionStore> {
-    const store = await MongoExecutionStore.connect({ uri, database });
+  async function openStore(database: TestDatabase): Promise<ExecutionStore> {
+    const store = await database.open();
     stores.push(store);
     return store;
   }
 
   /** An in-process runner with the crash pipeline on `store`'s database. */
-  async function inProcessRunner(store: MongoExecutionStore, leaseTtlMs = testScheduler.leaseTtlMs!): Promise<RunningRunner> {
+  async function inProcessRunner(store: ExecutionStore, leaseTtlMs = testScheduler.leaseTtlMs!): Promise<RunningRunner> {
     const runner = await startRunner({ store, flows: new FlowRegistry([crashPipeline]), scheduler: { ...testScheduler, leaseTtlMs }, logger: quiet });
     runners.push(runner);
     return runner;
@@ -80,8 +78,8 @@ describe("recovery of executions from a runner that went away", () => {
     (await client.getExecution({ execId, view: ExecutionView.FULL })).execution!;
 
   /** Starts a runner child on `database` (lease `leaseTtlMs`). */
-  async function child(database: string, leaseTtlMs?: number): Promise<ChildRunner> {
-    const started = await startChildRunner({ flowsModule: FLOWS_MODULE, uri, database, ...(leaseTtlMs ? { leaseTtlMs } : {}) });
+  async function child(database: TestDatabase, leaseTtlMs?: number): Promise<ChildRunner> {
+    const started = await startChildRunner({ flowsModule: FLOWS_MODULE, db: database, ...(leaseTtlMs ? { leaseTtlMs } : {}) });
     children.push(started);
     return started;
   }
@@ -102,7 +100,7 @@ describe("recovery of executions from a runner that went away", () => {
   }
 
   /** Runs the crash pipeline in a child until it blocks in slow_step, then SIGKILLs the child. */
-  async function runUntilKilled(database: string, marker: string, mib: number): Promise<string> {
+  async function runUntilKilled(database: TestDatabase, marker: string, mib: number): Promise<string> {
     const runner = await child(database);
     const execId = await startBlocked(runner, marker, mib);
     await runner.kill("SIGKILL");
@@ -111,7 +109,7 @@ describe("recovery of executions from a runner that went away", () => {
   }
 
   it("continues a SIGKILLed runner's execution on another runner without re-running completed checkpoints", async () => {
-    const database = freshDatabaseName();
+    const database = await testDatabase();
     const marker = newMarker("killed");
     const execId = await runUntilKilled(database, marker, 0);
 
@@ -133,7 +131,7 @@ describe("recovery of executions from a runner that went away", () => {
   });
 
   it("carries a checkpoint output larger than 16 MiB across a crash", async () => {
-    const database = freshDatabaseName();
+    const database = await testDatabase();
     const marker = newMarker("killed-large");
     const execId = await runUntilKilled(database, marker, 17);
 
@@ -152,7 +150,7 @@ describe("recovery of executions from a runner that went away", () => {
   });
 
   it("recovers every execution of a killed runner at once, even while one of them is blocked", async () => {
-    const database = freshDatabaseName();
+    const database = await testDatabase();
     const runner = await child(database);
     const markersInOrder = [newMarker("stuck"), newMarker("free")];
     const [stuckId, freeId] = [await startBlocked(runner, markersInOrder[0]!), await startBlocked(runner, markersInOrder[1]!)];
@@ -181,7 +179,7 @@ describe("recovery of executions from a runner that went away", () => {
 
   it("hands the execution back when a runner process gets SIGTERM, and the process exits", async () => {
     const leaseTtlMs = 60_000; // so a takeover within the test can only come from the hand-back
-    const database = freshDatabaseName();
+    const database = await testDatabase();
     const runner = await child(database, leaseTtlMs);
     const marker = newMarker("terminated");
     const execId = await startBlocked(runner, marker);
@@ -204,7 +202,7 @@ describe("recovery of executions from a runner that went away", () => {
 
   it("hands an execution back on graceful stop, and another runner continues it before the lease would expire", async () => {
     const leaseTtlMs = 60_000; // so a takeover within the test can only come from the hand-back
-    const database = freshDatabaseName();
+    const database = await testDatabase();
     const store = await openStore(database);
     const first = await inProcessRunner(store, leaseTtlMs);
     const marker = newMarker("stopped");

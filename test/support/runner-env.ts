@@ -4,35 +4,37 @@ import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { FlowRegistry, type RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
 import type { SchedulerOptions } from "../../services/runner/src/engine/scheduler.ts";
 import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
-import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
-import { freshDatabaseName, testServerUri } from "./database.ts";
+import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
+import { testDatabase, type TestDatabase } from "./database.ts";
 
 /** Fast timing for tests: short leases so takeovers happen within a second or two. */
 export const testScheduler: Partial<SchedulerOptions> = { leaseTtlMs: 1500, heartbeatMs: 300, pollMs: 50 };
 
 /** A runner on a fresh database, and a raw RunnerService client talking to it over gRPC. */
 export interface RunnerEnv {
-  readonly uri: string;
+  /** Where the executions are: an SQLite file or a MongoDB database, as `KITARU_TEST_STORE` chose. */
+  readonly db: TestDatabase;
+  /** The database's name: `createRunnerEnv(flows, {}, { database })` opens it again. */
   readonly database: string;
-  readonly store: MongoExecutionStore;
+  readonly store: ExecutionStore;
   readonly runner: RunningRunner;
   readonly client: Client<typeof RunnerService>;
   /** Opens another client on its own HTTP/2 connection (closed by teardown). */
   newClient(): Client<typeof RunnerService>;
   /** Starts another runner on the same database. */
   startAnotherRunner(): Promise<RunningRunner>;
-  teardown(): Promise<void>;
+  /** Stops the runners, closes the store and deletes the database, unless `keepDatabase` (another env opens it next). */
+  teardown(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
-/** Starts a runner with `flows` on a fresh database of the test server. */
+/** Starts a runner with `flows` on a fresh test database (or the named one, again). */
 export async function createRunnerEnv(
   flows: readonly RegisteredFlow[],
   scheduler: Partial<SchedulerOptions> = {},
   options: { database?: string } = {},
 ): Promise<RunnerEnv> {
-  const uri = await testServerUri();
-  const database = options.database ?? freshDatabaseName();
-  const store = await MongoExecutionStore.connect({ uri, database });
+  const db = await testDatabase(options.database);
+  const store = await db.open();
   const registry = new FlowRegistry(flows);
   const quiet = { error: () => undefined, warn: () => undefined };
   const logger = process.env.KITARU_TEST_LOGS ? undefined : quiet;
@@ -45,8 +47,8 @@ export async function createRunnerEnv(
     return createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
   };
   return {
-    uri,
-    database,
+    db,
+    database: db.name,
     store,
     runner,
     client: newClient(),
@@ -56,10 +58,11 @@ export async function createRunnerEnv(
       runners.push(another);
       return another;
     },
-    async teardown() {
+    async teardown(teardownOptions = {}) {
       for (const session of sessions) session.abort();
       await Promise.all(runners.map((r) => r.stop()));
       await store.close();
+      if (!teardownOptions.keepDatabase) db.remove();
     },
   };
 }

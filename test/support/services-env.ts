@@ -25,10 +25,10 @@ export async function createServicesEnv(flows: readonly RegisteredFlow[], option
     ...runnerEnv,
     planner,
     plannerClient,
-    async teardown() {
+    async teardown(teardownOptions) {
       session.abort();
       await planner.stop();
-      await runnerEnv.teardown();
+      await runnerEnv.teardown(teardownOptions);
     },
   };
 }

@@ -17,6 +17,9 @@ describe("service configuration from flags and environment", () => {
     assert.equal(command.config.database, "prod");
     assert.equal(command.config.leaseTtlMs, 15_000);
     assert.equal(command.config.mongodbUri, undefined);
+    assert.equal(command.config.dbPath, ".kitaru/kitaru.db", "no MongoDB URI: the embedded store's default file");
+    const fromEnv = runner(["--flows", "f.ts"], { KITARU_DB_PATH: "/var/lib/kitaru/k.db" });
+    assert.equal(fromEnv.kind === "serve" && fromEnv.config.dbPath, "/var/lib/kitaru/k.db");
   });
 
   it("names the flag and the variable of a bad value", () => {

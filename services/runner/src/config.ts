@@ -10,6 +10,8 @@ export const RunnerConfigSchema = z
     host: z.string().min(1).default("127.0.0.1"),
     port: port.default(50051),
     mongodbUri: z.string().regex(/^mongodb(\+srv)?:\/\//, "must start with mongodb:// or mongodb+srv://").optional(),
+    /** The embedded store's file, used when no MongoDB URI is given; relative to the working directory. */
+    dbPath: z.string().min(1).default(".kitaru/kitaru.db"),
     database: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "letters, digits, _ and - only (at most 63)").default("kitaru"),
     leaseTtlMs: positiveMs.default(15_000),
     heartbeatMs: positiveMs.default(3_000),
@@ -27,6 +29,7 @@ export const runnerSettings = {
   host: { flag: "host", env: "KITARU_RUNNER_HOST" },
   port: { flag: "port", env: "KITARU_RUNNER_PORT" },
   mongodbUri: { flag: "mongodb-uri", env: "MONGODB_URI" },
+  dbPath: { flag: "db-path", env: "KITARU_DB_PATH" },
   database: { flag: "database", env: "KITARU_DATABASE" },
   leaseTtlMs: { flag: "lease-ttl-ms", env: "KITARU_LEASE_TTL_MS" },
   heartbeatMs: { flag: "heartbeat-ms", env: "KITARU_HEARTBEAT_MS" },

@@ -107,11 +107,13 @@ function durableEvents(execution: ExecutionRecord, calls: readonly CallRecord[],
   for (const call of calls) {
     events.push({ at: call.startedAt.getTime(), order: call.sequence, entry: keyed({ kind: callEventKind(call), execId, at: call.endedAt, call }) });
   }
+  // A wait reached in the same millisecond as a call started comes after it: the body issues the
+  // calls before it awaits the wait (on a fast store both land in one millisecond).
   for (const wait of waits) {
-    events.push({ at: wait.createdAt.getTime(), order: 0, entry: keyed({ kind: "wait_pending", execId, at: wait.createdAt, wait }) });
+    events.push({ at: wait.createdAt.getTime(), order: Number.MAX_SAFE_INTEGER, entry: keyed({ kind: "wait_pending", execId, at: wait.createdAt, wait }) });
     if (wait.resolution) {
       const at = wait.resolution.at;
-      events.push({ at: at.getTime(), order: 0, entry: keyed({ kind: "wait_resolved", execId, at, wait }) });
+      events.push({ at: at.getTime(), order: Number.MAX_SAFE_INTEGER, entry: keyed({ kind: "wait_resolved", execId, at, wait }) });
     }
   }
   return events.sort((a, b) => a.at - b.at || a.order - b.order).map((e) => e.entry);

@@ -4,6 +4,7 @@ import {
   KitaruError,
 } from "../../../../clients/ts/src/errors/index.ts";
 import type { DivergenceRecord, FailureRecord, ThrownRecord } from "../store/records.ts";
+import { StoreUnavailableError } from "../store/store-errors.ts";
 
 /** Stack traces are kept up to this many characters (the start, where the throw site is). */
 const TRACEBACK_LIMIT = 16 * 1024;
@@ -77,5 +78,5 @@ export function typeName(error: unknown): string {
 
 /** Errors from the database driver (connection, write failures) are infrastructure, not user code. */
 export function isBackendError(error: unknown): boolean {
-  return error instanceof Error && /^Mongo/.test(error.name);
+  return error instanceof StoreUnavailableError || (error instanceof Error && /^Mongo/.test(error.name));
 }

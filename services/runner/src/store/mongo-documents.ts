@@ -87,9 +87,9 @@ export interface WaitResolutionDocument {
 
 /**
  * `call_logs`: one chunk of log lines of one attempt of one call; `_id` =
- * `<execId>:<callId>:<attempt>:<chunk>`. `order` is the zero-padded listing
- * key `<sequence>:<generation>:<attempt>:<chunk>`, served by the index
- * `{execId, order}`.
+ * `<execId>:<order>:<callId>`, where `order` is the zero-padded listing key
+ * `<sequence>:<generation>:<attempt>:<chunk>` (log-order.ts), served by the
+ * index `{execId, order}`.
  */
 export interface LogChunkDocument {
   _id: string;

@@ -1,6 +1,20 @@
-import { randomBytes } from "node:crypto";
-import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
-import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, LogPosition, NewExecution } from "./execution-store.ts";
+import {
+  Binary,
+  MongoClient,
+  MongoClientClosedError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoSystemError,
+  MongoTopologyClosedError,
+  type Collection,
+  type Db,
+  type Filter,
+} from "mongodb";
+import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution } from "./execution-store.ts";
+import { logOrderKey } from "./log-order.ts";
 import type {
   BlobDocument,
   CallDocument,
@@ -11,13 +25,11 @@ import type {
   WaitDocument,
   WaitResolutionDocument,
 } from "./mongo-documents.ts";
+import { joinChunks, splitPayload } from "./payload-chunks.ts";
 import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, LogLineRecord, Payload, WaitRecord, WaitResolution } from "./records.ts";
+import { StoreUnavailableError } from "./store-errors.ts";
 
 const DUPLICATE_KEY = 11000;
-/** JSON up to this many bytes is stored inline in its document. */
-const INLINE_LIMIT_BYTES = 4 * 1024 * 1024;
-/** Larger JSON is split into chunks of this size (well under the 16 MiB document limit). */
-const CHUNK_BYTES = 8 * 1024 * 1024;
 const EPOCH_ZERO = new Date(0);
 
 function isDuplicateKey(error: unknown): boolean {
@@ -25,6 +37,45 @@ function isDuplicateKey(error: unknown): boolean {
   // insertMany reports duplicates per document in writeErrors.
   const writeErrors = (error as { writeErrors?: { code?: number }[] } | undefined)?.writeErrors;
   return Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
+}
+
+/** Driver errors that mean the server is unreachable or the client is closed: infrastructure, not a bad request. */
+const UNAVAILABLE: readonly (abstract new (...args: never[]) => Error)[] = [
+  MongoNetworkError, // includes timeouts and cleared pools
+  MongoSystemError, // server selection failed
+  MongoTopologyClosedError,
+  MongoNotConnectedError,
+  MongoServerClosedError,
+  MongoClientClosedError,
+  MongoOperationTimeoutError,
+];
+
+/** `error` as the store reports it: a {@link StoreUnavailableError} (with the driver error as cause) when the server is out of reach. */
+function storeError(error: unknown): unknown {
+  if (!UNAVAILABLE.some((type) => error instanceof type)) return error;
+  const cause = error as Error;
+  return new StoreUnavailableError(`MongoDB is unavailable (${cause.name}: ${cause.message})`, { cause });
+}
+
+/**
+ * Makes every public method of `store` (everything on its class's prototype)
+ * report an unreachable server as {@link StoreUnavailableError}, so a method
+ * added later is covered without wrapping it by hand.
+ */
+function reportUnavailable(store: object): void {
+  const prototype = Object.getPrototypeOf(store) as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(prototype)) {
+    const method = prototype[name];
+    if (name === "constructor" || typeof method !== "function") continue;
+    const guarded = async (...args: unknown[]) => {
+      try {
+        return await (method as (...a: unknown[]) => Promise<unknown>).apply(store, args);
+      } catch (error) {
+        throw storeError(error);
+      }
+    };
+    Object.defineProperty(store, name, { value: guarded, configurable: true, writable: true });
+  }
 }
 
 /** Options of {@link MongoExecutionStore.connect}. */
@@ -42,6 +93,8 @@ export interface MongoStoreOptions {
  * FerretDB). Correct on servers without atomic conditional updates: contended
  * writes are inserts with deterministic keys; the execution document's state
  * fields are a cache that every writer repairs after writing (see `writeCache`).
+ * A server out of reach (network, server selection, closed client) surfaces
+ * as {@link StoreUnavailableError} with the driver error as its cause.
  */
 export class MongoExecutionStore implements ExecutionStore {
   readonly #client: MongoClient;
@@ -64,26 +117,41 @@ export class MongoExecutionStore implements ExecutionStore {
     this.#resolutions = db.collection("wait_resolutions");
     this.#blobs = db.collection("blobs");
     this.#logs = db.collection("call_logs");
+    reportUnavailable(this);
   }
 
-  /** Connects, checks the server answers, and creates the indexes. */
+  /** Connects, checks the server answers, and creates the indexes; an unreachable server is a {@link StoreUnavailableError}. */
   static async connect(options: MongoStoreOptions): Promise<MongoExecutionStore> {
     const client = new MongoClient(options.uri, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
       appName: "kitaru-runner",
       ignoreUndefined: true,
     });
-    await client.connect();
-    const store = new MongoExecutionStore(client, client.db(options.database));
-    await store.#ensureIndexes();
-    return store;
+    try {
+      await client.connect();
+      const store = new MongoExecutionStore(client, client.db(options.database));
+      await store.#ensureIndexes();
+      return store;
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      throw storeError(error);
+    }
   }
 
+  /**
+   * Every query the store makes has an index (docs/architecture.md lists
+   * them with their queries). Point reads by `_id` (executions, transitions,
+   * leases, calls, blobs) use the primary key.
+   */
   async #ensureIndexes(): Promise<void> {
-    // Point reads by _id are the hot path; these serve list and scheduling queries.
+    // findClaimable: {status: "running", leaseExpiresAt: {$lt: now}}.
     await this.#executions.createIndex({ status: 1, leaseExpiresAt: 1 });
+    // listExecutions, newest first and keyset-paged, with no filter, a flow, a status, or both.
     await this.#executions.createIndex({ createdAt: -1, _id: -1 });
     await this.#executions.createIndex({ flowName: 1, createdAt: -1, _id: -1 });
+    await this.#executions.createIndex({ status: 1, createdAt: -1, _id: -1 });
+    await this.#executions.createIndex({ flowName: 1, status: 1, createdAt: -1, _id: -1 });
+    // listCalls, listWaits and the resolutions beside them.
     await this.#calls.createIndex({ execId: 1, sequence: 1 });
     await this.#waits.createIndex({ execId: 1, createdAt: 1 });
     await this.#resolutions.createIndex({ execId: 1 });
@@ -99,22 +167,9 @@ export class MongoExecutionStore implements ExecutionStore {
   async insertExecution(execution: NewExecution): Promise<boolean> {
     const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
     try {
-      await this.#executions.insertOne(
-        stripUndefined({
-          _id: execution.execId,
-          flowName: execution.flowName,
-          input: execution.input,
-          createdAt: execution.createdAt,
-          requestId: execution.requestId,
-          requestFingerprint: execution.requestFingerprint,
-          originalExecId: execution.originalExecId,
-          replay: execution.replay,
-          state,
-          status: state.status,
-          seq: 0,
-          leaseExpiresAt: EPOCH_ZERO,
-        }),
-      );
+      // Every field of the record is kept (a field added to ExecutionRecord needs no change here).
+      const { execId, ...fields } = execution;
+      await this.#executions.insertOne(stripUndefined({ _id: execId, ...fields, state, status: state.status, seq: 0, leaseExpiresAt: EPOCH_ZERO }));
       return true;
     } catch (error) {
       if (isDuplicateKey(error)) return false;
@@ -283,28 +338,23 @@ export class MongoExecutionStore implements ExecutionStore {
   // ------------------------------------------------------------------ payloads
 
   async storePayload(json: string): Promise<Payload> {
-    const bytes = Buffer.byteLength(json, "utf8");
-    if (bytes <= INLINE_LIMIT_BYTES) return { kind: "inline", json };
-    const buffer = Buffer.from(json, "utf8");
-    const blobId = `blob-${randomBytes(12).toString("hex")}`;
-    const chunks = Math.ceil(buffer.length / CHUNK_BYTES);
-    // One chunk per write keeps every request under the wire message limit.
-    for (let i = 0; i < chunks; i++) {
-      const data = buffer.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES);
-      await this.#blobs.insertOne({ _id: `${blobId}:${i}`, data: new Binary(data) });
+    const { payload, chunks } = splitPayload(json);
+    if (payload.kind === "blob") {
+      // One chunk per write keeps every request under the wire message limit.
+      for (const [i, data] of chunks.entries()) await this.#blobs.insertOne({ _id: `${payload.blobId}:${i}`, data: new Binary(data) });
     }
-    return { kind: "blob", blobId, bytes, chunks };
+    return payload;
   }
 
   async loadPayload(payload: Payload): Promise<string> {
     if (payload.kind === "inline") return payload.json;
-    const parts: Buffer[] = [];
+    const chunks: (Uint8Array | undefined)[] = [];
     for (let i = 0; i < payload.chunks; i++) {
       const chunk = await this.#blobs.findOne({ _id: `${payload.blobId}:${i}` });
-      if (chunk === null) throw new Error(`Blob chunk ${payload.blobId}:${i} is missing.`);
-      parts.push(Buffer.from(chunk.data.buffer));
+      if (chunk === null) break;
+      chunks.push(chunk.data.buffer);
     }
-    return Buffer.concat(parts).toString("utf8");
+    return joinChunks(payload, chunks);
   }
 
   // --------------------------------------------------------------------- waits
@@ -357,17 +407,9 @@ function toResolution(doc: WaitResolutionDocument): WaitResolution {
 }
 
 function toExecutionRecord(doc: ExecutionDocument, state: ExecutionState): ExecutionRecord {
-  return stripUndefined({
-    execId: doc._id,
-    flowName: doc.flowName,
-    input: doc.input,
-    createdAt: doc.createdAt,
-    requestId: doc.requestId,
-    requestFingerprint: doc.requestFingerprint,
-    originalExecId: doc.originalExecId,
-    replay: doc.replay,
-    state,
-  });
+  // The document is the record plus its _id and the cache fields.
+  const { _id, state: _cached, status: _status, seq: _seq, leaseExpiresAt: _lease, ...fields } = doc;
+  return stripUndefined({ ...fields, execId: _id, state });
 }
 
 function toCallDocument(call: CallRecord): CallDocument {
@@ -387,16 +429,9 @@ function toCallRecord(doc: CallDocument): CallRecord {
   return rest as CallRecord;
 }
 
-const pad = (n: number, width: number) => String(n).padStart(width, "0");
-
-/** The listing key of a log chunk: zero-padded so that string order is (sequence, generation, attempt, chunk) order. */
-function logOrderKey(position: LogPosition): string {
-  return `${pad(position.sequence, 12)}:${pad(position.generation, 6)}:${pad(position.attempt, 6)}:${pad(position.chunk, 9)}`;
-}
-
 function toLogChunkDocument(chunk: LogChunkRecord): LogChunkDocument {
   return {
-    _id: `${chunk.execId}:${chunk.callId}:${chunk.attempt}:${chunk.chunk}`,
+    _id: `${chunk.execId}:${logOrderKey(chunk)}:${chunk.callId}`,
     execId: chunk.execId,
     order: logOrderKey(chunk),
     invocationId: chunk.invocationId,
@@ -420,7 +455,4 @@ function toLogChunkRecord(doc: LogChunkDocument): LogChunkRecord {
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
-
-/** @private Exposed for the store's own tests. */
-export const storeLimits = { INLINE_LIMIT_BYTES, CHUNK_BYTES } as const;
 

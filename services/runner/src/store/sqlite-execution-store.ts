@@ -1,0 +1,299 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution } from "./execution-store.ts";
+import { logOrderKey } from "./log-order.ts";
+import { joinChunks, splitPayload } from "./payload-chunks.ts";
+import { decodeRecord, encodeRecord } from "./record-json.ts";
+import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, Payload, WaitRecord, WaitResolution } from "./records.ts";
+import { SqliteConnection, type SqliteLockOptions } from "./sqlite-connection.ts";
+
+/** Options of {@link SqliteExecutionStore.open}. */
+export interface SqliteStoreOptions extends SqliteLockOptions {
+  /** The database file; created, with its parent directory, when missing. */
+  readonly path: string;
+}
+
+type Row = Record<string, unknown>;
+type Stmt = BetterSqlite3.Statement<unknown[], Row>;
+
+/** The SQL of every statement the store runs (list pages are built per filter, see `#listStatement`). */
+const SQL = {
+  insertExecution: `INSERT INTO executions (exec_id, flow_name, created_at, status, seq, lease_expires_at, record, state)
+    VALUES (?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
+  getExecution: "SELECT record, state FROM executions WHERE exec_id = ?",
+  // INDEXED BY: without statistics the planner would pick executions_by_status and filter every running row.
+  findClaimable: "SELECT exec_id FROM executions INDEXED BY executions_claimable WHERE status = 'running' AND lease_expires_at < ? LIMIT ?",
+  insertTransition: "INSERT INTO transitions (exec_id, seq, state) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+  updateCache: "UPDATE executions SET state = ?, status = ?, seq = ?, lease_expires_at = ? WHERE exec_id = ? AND seq < ?",
+  renewLease: `INSERT INTO leases (exec_id, epoch, runner_id, expires_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (exec_id, epoch) DO UPDATE SET runner_id = excluded.runner_id, expires_at = excluded.expires_at`,
+  leaseExpiry: "SELECT expires_at FROM leases WHERE exec_id = ? AND epoch = ?",
+  insertCall: "INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  getCall: "SELECT record FROM calls WHERE exec_id = ? AND invocation_id = ? AND attempt = ?",
+  listCalls: "SELECT record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid",
+  insertBlobChunk: "INSERT INTO blobs (blob_id, chunk, data) VALUES (?, ?, ?)",
+  blobChunks: "SELECT chunk, data FROM blobs WHERE blob_id = ? ORDER BY chunk",
+  insertWait: "INSERT INTO waits (exec_id, name, created_at, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  listWaits: `SELECT w.record AS wait, r.record AS resolution FROM waits w
+    LEFT JOIN wait_resolutions r ON r.exec_id = w.exec_id AND r.name = w.name
+    WHERE w.exec_id = ? ORDER BY w.created_at, w.rowid`,
+  insertResolution: "INSERT INTO wait_resolutions (exec_id, name, record) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+  insertLogChunk: `INSERT INTO call_logs (exec_id, order_key, call_id, invocation_id, name, record)
+    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  listLogs: "SELECT record FROM call_logs WHERE exec_id = ? AND order_key >= ? ORDER BY order_key, call_id LIMIT ?",
+  listCheckpointLogs: `SELECT record FROM call_logs WHERE exec_id = ? AND order_key >= ? AND (name = ? OR invocation_id = ? OR call_id = ?)
+    ORDER BY order_key, call_id LIMIT ?`,
+} as const;
+
+/**
+ * The {@link ExecutionStore} in an SQLite file, embedded in the runner process
+ * (the default store for one machine). Same semantics as the MongoDB store:
+ * contended writes are inserts with deterministic keys (the transition's
+ * `(exec_id, seq)`, the wait's resolution, the call's invocation ID), and the
+ * loser re-reads. Here a transition and the execution row's cached state are
+ * written in one transaction, so the cache is never stale.
+ *
+ * Several runner processes may share one file: every operation retries while
+ * another process holds the lock (see {@link SqliteConnection}); infrastructure
+ * failures surface as `StoreUnavailableError`.
+ */
+export class SqliteExecutionStore implements ExecutionStore {
+  readonly #connection: SqliteConnection;
+  readonly #statements = new Map<string, Stmt>();
+
+  private constructor(connection: SqliteConnection) {
+    this.#connection = connection;
+  }
+
+  /** Opens (or creates) the store in `options.path`. */
+  static async open(options: SqliteStoreOptions): Promise<SqliteExecutionStore> {
+    return new SqliteExecutionStore(await SqliteConnection.open(options.path, options));
+  }
+
+  /** The absolute path of the database file. */
+  get path(): string {
+    return this.#connection.file;
+  }
+
+  async close(): Promise<void> {
+    this.#connection.close();
+  }
+
+  /** A prepared statement, prepared on first use. */
+  #sql(source: string): Stmt {
+    let statement = this.#statements.get(source);
+    if (statement === undefined) {
+      statement = this.#connection.db.prepare<unknown[], Row>(source);
+      this.#statements.set(source, statement);
+    }
+    return statement;
+  }
+
+  // ---------------------------------------------------------------- executions
+
+  insertExecution(execution: NewExecution): Promise<boolean> {
+    const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
+    const stateJson = encodeRecord(state);
+    const recordJson = encodeRecord(execution);
+    return this.#connection.write(() => {
+      const inserted = this.#sql(SQL.insertExecution).run(
+        execution.execId,
+        execution.flowName,
+        execution.createdAt.getTime(),
+        state.status,
+        state.seq,
+        recordJson,
+        stateJson,
+      );
+      if (inserted.changes === 0) return false;
+      this.#sql(SQL.insertTransition).run(execution.execId, state.seq, stateJson);
+      return true;
+    });
+  }
+
+  getExecution(execId: string): Promise<ExecutionRecord | undefined> {
+    return this.#connection.read(() => {
+      const row = this.#sql(SQL.getExecution).get(execId);
+      return row === undefined ? undefined : toExecutionRecord(row);
+    });
+  }
+
+  listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
+    const params: unknown[] = [];
+    if (query.flowName) params.push(query.flowName);
+    if (query.status) params.push(query.status);
+    if (query.after) params.push(query.after.createdAt.getTime(), query.after.execId);
+    params.push(query.limit > 0 ? query.limit : -1); // like MongoDB: a limit of 0 means none
+    return this.#connection.read(() =>
+      this.#listStatement(Boolean(query.flowName), Boolean(query.status), query.after !== undefined)
+        .all(...params)
+        .map(toExecutionRecord),
+    );
+  }
+
+  /** The list query for one combination of filters; each is served by its own index (sqlite-schema.ts). */
+  #listStatement(byFlow: boolean, byStatus: boolean, afterCursor: boolean): Stmt {
+    const where: string[] = [];
+    if (byFlow) where.push("flow_name = ?");
+    if (byStatus) where.push("status = ?");
+    if (afterCursor) where.push("(created_at, exec_id) < (?, ?)");
+    const filter = where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`;
+    return this.#sql(`SELECT record, state FROM executions${filter} ORDER BY created_at DESC, exec_id DESC LIMIT ?`);
+  }
+
+  findClaimable(now: Date, limit: number): Promise<string[]> {
+    return this.#connection.read(() =>
+      this.#sql(SQL.findClaimable)
+        .all(now.getTime(), limit > 0 ? limit : -1)
+        .map((row) => row.exec_id as string),
+    );
+  }
+
+  appendTransition(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">): Promise<ExecutionState | undefined> {
+    const seq = expected.seq + 1;
+    const stateJson = encodeRecord({ ...next, seq });
+    const state = decodeRecord<ExecutionState>(stateJson);
+    return this.#connection.write(() => {
+      if (this.#sql(SQL.insertTransition).run(execId, seq, stateJson).changes === 0) return undefined;
+      // Same transaction: the cached state is the latest transition, always.
+      this.#sql(SQL.updateCache).run(stateJson, state.status, seq, state.claim?.expiresAt.getTime() ?? 0, execId, seq);
+      return state;
+    });
+  }
+
+  // -------------------------------------------------------------------- leases
+
+  async renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date): Promise<void> {
+    await this.#connection.write(() => this.#sql(SQL.renewLease).run(execId, epoch, runnerId, expiresAt.getTime()));
+  }
+
+  leaseExpiry(execId: string, epoch: number): Promise<Date | undefined> {
+    return this.#connection.read(() => {
+      const row = this.#sql(SQL.leaseExpiry).get(execId, epoch);
+      return row === undefined ? undefined : new Date(row.expires_at as number);
+    });
+  }
+
+  // --------------------------------------------------------------------- calls
+
+  recordCall(call: CallRecord): Promise<CallRecord | undefined> {
+    const key = [call.execId, call.invocationId, callAttempt(call)] as const;
+    const recordJson = encodeRecord(call);
+    return this.#connection.write(() => {
+      if (this.#sql(SQL.insertCall).run(...key, call.sequence, recordJson).changes === 1) return undefined;
+      const existing = this.#sql(SQL.getCall).get(...key);
+      return existing === undefined ? undefined : decodeRecord<CallRecord>(existing.record as string);
+    });
+  }
+
+  async recordCalls(calls: readonly CallRecord[]): Promise<void> {
+    if (calls.length === 0) return;
+    const rows = calls.map((call) => [call.execId, call.invocationId, callAttempt(call), call.sequence, encodeRecord(call)] as const);
+    await this.#connection.write(() => {
+      const insert = this.#sql(SQL.insertCall);
+      for (const row of rows) insert.run(...row); // an existing call is kept
+    });
+  }
+
+  listCalls(execId: string): Promise<CallRecord[]> {
+    return this.#connection.read(() =>
+      this.#sql(SQL.listCalls)
+        .all(execId)
+        .map((row) => decodeRecord<CallRecord>(row.record as string)),
+    );
+  }
+
+  countCalls(execIds: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>(execIds.map((id) => [id, 0]));
+    if (execIds.length === 0) return Promise.resolve(counts);
+    // One statement per page size (a list page has at most a few hundred executions).
+    const placeholders = execIds.map(() => "?").join(", ");
+    return this.#connection.read(() => {
+      const rows = this.#sql(
+        `SELECT exec_id, COUNT(DISTINCT invocation_id) AS n FROM calls WHERE exec_id IN (${placeholders}) GROUP BY exec_id`,
+      ).all(...execIds);
+      for (const row of rows) counts.set(row.exec_id as string, row.n as number);
+      return counts;
+    });
+  }
+
+  // ---------------------------------------------------------------------- logs
+
+  async appendLogs(chunks: readonly LogChunkRecord[]): Promise<void> {
+    if (chunks.length === 0) return;
+    const rows = chunks.map((c) => [c.execId, logOrderKey(c), c.callId, c.invocationId, c.name, encodeRecord(c)] as const);
+    await this.#connection.write(() => {
+      const insert = this.#sql(SQL.insertLogChunk);
+      for (const row of rows) insert.run(...row); // a chunk stored already is kept
+    });
+  }
+
+  listLogs(execId: string, query: LogChunkQuery): Promise<LogChunkRecord[]> {
+    const from = query.from === undefined ? "" : logOrderKey(query.from);
+    const limit = query.limit > 0 ? query.limit : -1;
+    return this.#connection.read(() => {
+      const rows =
+        query.checkpoint === undefined
+          ? this.#sql(SQL.listLogs).all(execId, from, limit)
+          : this.#sql(SQL.listCheckpointLogs).all(execId, from, query.checkpoint, query.checkpoint, query.checkpoint, limit);
+      return rows.map((row) => decodeRecord<LogChunkRecord>(row.record as string));
+    });
+  }
+
+  // ------------------------------------------------------------------ payloads
+
+  async storePayload(json: string): Promise<Payload> {
+    const { payload, chunks } = splitPayload(json);
+    if (payload.kind === "blob") {
+      await this.#connection.write(() => {
+        const insert = this.#sql(SQL.insertBlobChunk);
+        for (const [i, data] of chunks.entries()) insert.run(payload.blobId, i, data);
+      });
+    }
+    return payload;
+  }
+
+  async loadPayload(payload: Payload): Promise<string> {
+    if (payload.kind === "inline") return payload.json;
+    const rows = await this.#connection.read(() => this.#sql(SQL.blobChunks).all(payload.blobId));
+    const chunks: (Uint8Array | undefined)[] = [];
+    for (const row of rows) chunks[row.chunk as number] = row.data as Buffer;
+    return joinChunks(payload, chunks);
+  }
+
+  // --------------------------------------------------------------------- waits
+
+  async recordWait(wait: Omit<WaitRecord, "resolution">): Promise<void> {
+    const recordJson = encodeRecord(wait);
+    await this.#connection.write(() => this.#sql(SQL.insertWait).run(wait.execId, wait.name, wait.createdAt.getTime(), recordJson));
+  }
+
+  listWaits(execId: string): Promise<WaitRecord[]> {
+    return this.#connection.read(() =>
+      this.#sql(SQL.listWaits)
+        .all(execId)
+        .map((row) => {
+          const wait = decodeRecord<WaitRecord>(row.wait as string);
+          return row.resolution === null ? wait : { ...wait, resolution: decodeRecord<WaitResolution>(row.resolution as string) };
+        }),
+    );
+  }
+
+  resolveWait(execId: string, name: string, resolution: WaitResolution): Promise<boolean> {
+    const recordJson = encodeRecord(resolution);
+    return this.#connection.write(() => this.#sql(SQL.insertResolution).run(execId, name, recordJson).changes === 1);
+  }
+}
+
+/**
+ * The call's key beside its invocation ID: a call with an output (completed,
+ * reused) is keyed by the invocation alone, so the first writer wins; any
+ * other record (a failed attempt) is kept per retry generation, as
+ * `<status>:<generation>`.
+ */
+function callAttempt(call: CallRecord): string {
+  return call.status === "completed" || call.status === "reused" ? "" : `${call.status}:${call.generation}`;
+}
+
+function toExecutionRecord(row: Row): ExecutionRecord {
+  return { ...decodeRecord<NewExecution>(row.record as string), state: decodeRecord<ExecutionState>(row.state as string) };
+}

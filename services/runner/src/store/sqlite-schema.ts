@@ -1,0 +1,145 @@
+import type BetterSqlite3 from "better-sqlite3";
+
+// The embedded store's tables. Every record is a few indexed key columns plus
+// the whole record as JSON text (record-json.ts), so optional fields added to
+// the records later need no schema change. Dates used in queries are INTEGER
+// milliseconds since the epoch.
+//
+// Every query of the store is served by a primary key or an index:
+//   executions   point read by exec_id (PK); list pages (keyset on created_at
+//                desc, exec_id desc) without filter, by flow, by status, by
+//                both; claimable = running with an expired lease (partial index)
+//   transitions  (exec_id, seq) PK: the insert is the compare-and-set
+//   leases       (exec_id, epoch) PK
+//   calls        (exec_id, invocation_id, attempt) PK: first writer wins;
+//                listCalls by (exec_id, sequence)
+//   waits        (exec_id, name) PK; listWaits by (exec_id, created_at)
+//   wait_resolutions (exec_id, name) PK: the insert makes one input win
+//   blobs        (blob_id, chunk) PK
+//   call_logs    (exec_id, order_key, call_id) PK: listLogs from a position;
+//                countCalls uses the calls PK (exec_id prefix)
+
+/** The schema version this code writes (`PRAGMA user_version`). */
+export const SCHEMA_VERSION = 2;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS executions (
+  exec_id          TEXT    NOT NULL PRIMARY KEY,
+  flow_name        TEXT    NOT NULL,
+  created_at       INTEGER NOT NULL,
+  -- Cache of the latest transition, written in the same transaction as it.
+  status           TEXT    NOT NULL,
+  seq              INTEGER NOT NULL,
+  lease_expires_at INTEGER NOT NULL,
+  record           TEXT    NOT NULL, -- the execution without its state
+  state            TEXT    NOT NULL  -- the latest state
+);
+CREATE INDEX IF NOT EXISTS executions_by_created ON executions (created_at DESC, exec_id DESC);
+CREATE INDEX IF NOT EXISTS executions_by_flow ON executions (flow_name, created_at DESC, exec_id DESC);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status, created_at DESC, exec_id DESC);
+CREATE INDEX IF NOT EXISTS executions_by_flow_status ON executions (flow_name, status, created_at DESC, exec_id DESC);
+CREATE INDEX IF NOT EXISTS executions_claimable ON executions (lease_expires_at) WHERE status = 'running';
+
+CREATE TABLE IF NOT EXISTS transitions (
+  exec_id TEXT    NOT NULL,
+  seq     INTEGER NOT NULL,
+  state   TEXT    NOT NULL,
+  PRIMARY KEY (exec_id, seq)
+);
+
+CREATE TABLE IF NOT EXISTS leases (
+  exec_id    TEXT    NOT NULL,
+  epoch      INTEGER NOT NULL,
+  runner_id  TEXT    NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (exec_id, epoch)
+);
+
+CREATE TABLE IF NOT EXISTS calls (
+  exec_id       TEXT    NOT NULL,
+  invocation_id TEXT    NOT NULL,
+  -- '' for the call's outcome (completed, reused); '<status>:<generation>' for
+  -- any other record, e.g. 'failed:2' for a failed attempt.
+  attempt       TEXT    NOT NULL,
+  sequence      INTEGER NOT NULL,
+  record        TEXT    NOT NULL,
+  PRIMARY KEY (exec_id, invocation_id, attempt)
+);
+CREATE INDEX IF NOT EXISTS calls_by_sequence ON calls (exec_id, sequence);
+
+CREATE TABLE IF NOT EXISTS waits (
+  exec_id    TEXT    NOT NULL,
+  name       TEXT    NOT NULL,
+  created_at INTEGER NOT NULL,
+  record     TEXT    NOT NULL,
+  PRIMARY KEY (exec_id, name)
+);
+CREATE INDEX IF NOT EXISTS waits_by_created ON waits (exec_id, created_at);
+
+CREATE TABLE IF NOT EXISTS wait_resolutions (
+  exec_id TEXT NOT NULL,
+  name    TEXT NOT NULL,
+  record  TEXT NOT NULL,
+  PRIMARY KEY (exec_id, name)
+);
+
+CREATE TABLE IF NOT EXISTS blobs (
+  blob_id TEXT    NOT NULL,
+  chunk   INTEGER NOT NULL,
+  data    BLOB    NOT NULL,
+  PRIMARY KEY (blob_id, chunk)
+);
+
+-- Version 2: log lines of checkpoint calls, one row per chunk of an attempt.
+CREATE TABLE IF NOT EXISTS call_logs (
+  exec_id       TEXT NOT NULL,
+  order_key     TEXT NOT NULL, -- log-order.ts: sequence, generation, attempt, chunk, zero-padded
+  call_id       TEXT NOT NULL,
+  invocation_id TEXT NOT NULL,
+  name          TEXT NOT NULL,
+  record        TEXT NOT NULL,
+  PRIMARY KEY (exec_id, order_key, call_id)
+);
+`;
+
+/**
+ * Sets the connection's durability settings. Call once per connection,
+ * before anything else:
+ *
+ * - `journal_mode=WAL`: readers never block the writer and the writer never
+ *   blocks readers, also across processes on one machine (the WAL index is
+ *   shared memory, so the file must be on a local disk, not a network share).
+ * - `synchronous=FULL`: every commit fsyncs the WAL before it returns, so a
+ *   committed write survives a crash of the process *and* of the machine
+ *   (NORMAL would only survive the process crash: the last commits before a
+ *   power loss could roll back). `fullfsync` makes that hold on macOS too,
+ *   where plain fsync does not flush the drive's cache (no-op elsewhere).
+ * - `journal_size_limit`: the WAL file is truncated back to 64 MiB after a
+ *   checkpoint instead of keeping its largest size (checkpoints run
+ *   automatically every ~1000 pages).
+ * - Foreign keys stay off: the store keeps its own invariants.
+ */
+export function configureConnection(db: BetterSqlite3.Database): void {
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("fullfsync = ON");
+  db.pragma("journal_size_limit = 67108864");
+}
+
+/**
+ * Creates the tables and indexes when the file is new, and the ones a newer
+ * version added when it is older (every statement is `IF NOT EXISTS`), in one
+ * transaction (several processes may open a file at once). Throws when the
+ * file was written by a newer schema version than this code knows.
+ */
+export function applySchema(db: BetterSqlite3.Database): void {
+  db.transaction(() => {
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`The database has schema version ${version}; this kitaru knows up to ${SCHEMA_VERSION}. Use a newer kitaru.`);
+    }
+    if (version === SCHEMA_VERSION) return;
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}

@@ -1,0 +1,442 @@
+/**
+ * One behavioural suite for every {@link ExecutionStore}: each store's test
+ * file runs it against its own backend, so the stores cannot drift apart.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import type { ExecutionStore, NewExecution } from "../../services/runner/src/store/execution-store.ts";
+import type { CallRecord, ExecutionState, WaitRecord } from "../../services/runner/src/store/records.ts";
+import { StoreUnavailableError } from "../../services/runner/src/store/store-errors.ts";
+
+/** A store opened for one test, and how to reopen its data after closing it. */
+export interface OpenedStore {
+  readonly store: ExecutionStore;
+  /** Opens another store on the same data (the persistence test closes `store` first). */
+  reopen(): Promise<ExecutionStore>;
+  /** Removes the data (the test has closed every store it opened). */
+  cleanup(): Promise<void>;
+}
+
+const T0 = Date.parse("2026-01-01T00:00:00.000Z");
+const at = (seconds: number) => new Date(T0 + seconds * 1000);
+
+function execution(execId: string, options: { flowName?: string; createdAt?: Date } = {}): NewExecution {
+  return { execId, flowName: options.flowName ?? "flow_a", input: { kind: "inline", json: `{"id":"${execId}"}` }, createdAt: options.createdAt ?? at(0) };
+}
+
+/** A completed call; `extra` overrides fields, and an `undefined` in it leaves the field out (as stores return records). */
+function call(execId: string, invocationId: string, sequence: number, extra: Partial<CallRecord> = {}): CallRecord {
+  const record: CallRecord = {
+    execId,
+    invocationId,
+    callId: `call-${invocationId}`,
+    name: invocationId.replace(/_\d+$/, ""),
+    status: "completed",
+    attempts: 1,
+    sequence,
+    dataDependencies: [],
+    loadDependencies: [],
+    outputNames: [],
+    output: { kind: "inline", json: JSON.stringify(`${invocationId} output`) },
+    generation: 0,
+    startedAt: at(sequence),
+    endedAt: at(sequence + 0.5),
+    ...extra,
+  };
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as unknown as CallRecord;
+}
+
+function wait(execId: string, name: string, createdAt: Date): Omit<WaitRecord, "resolution"> {
+  return { execId, name, baseName: name.replace(/_\d+$/, ""), waitId: `wait-${name}`, question: `${name}?`, schema: "", metadata: "", createdAt };
+}
+
+/** The `claimed` state after `state`, held until `expiresAt`. */
+function claimedAfter(state: ExecutionState, expiresAt: Date): Omit<ExecutionState, "seq"> {
+  const now = new Date(expiresAt.getTime() - 15_000);
+  return { kind: "claimed", status: "running", generation: state.generation, at: now, claim: { epoch: state.seq + 1, runnerId: "runner-1", at: now, expiresAt } };
+}
+
+/**
+ * Registers the store conformance tests under `name`. `openStore` opens a
+ * store on fresh, empty data for each test.
+ */
+export function describeStoreConformance(name: string, openStore: () => Promise<OpenedStore>): void {
+  describe(`${name} conformance`, () => {
+    let opened: OpenedStore;
+    let store: ExecutionStore;
+    const extraStores: ExecutionStore[] = [];
+    beforeEach(async () => {
+      opened = await openStore();
+      store = opened.store;
+    });
+    afterEach(async () => {
+      for (const extra of extraStores.splice(0)) await extra.close();
+      await store.close();
+      await opened.cleanup();
+    });
+
+    /** Inserts an execution and returns its current state. */
+    async function inserted(execId: string, options: Parameters<typeof execution>[1] = {}): Promise<ExecutionState> {
+      assert.equal(await store.insertExecution(execution(execId, options)), true);
+      return (await store.getExecution(execId))!.state;
+    }
+
+    describe("executions", () => {
+      it("inserts and reads an execution, dates as Dates, optional fields kept", async () => {
+        const record: NewExecution = {
+          ...execution("e1", { createdAt: at(5) }),
+          requestId: "req-1",
+          requestFingerprint: "digest-of-the-request",
+          originalExecId: "e0",
+          replay: {
+            sourceExecId: "e0",
+            from: "b",
+            roots: ["b"],
+            overrideKeys: ["a"],
+            reuse: [{ invocationId: "a", callId: "call-a" }],
+            overrides: [{ invocationId: "a", value: { kind: "inline", json: "42" } }],
+          },
+        };
+        assert.equal(await store.insertExecution(record), true);
+        const read = await store.getExecution("e1");
+        assert.deepEqual(read, { ...record, state: { seq: 0, kind: "created", status: "running", generation: 0, at: at(5) } });
+        assert.ok(read!.createdAt instanceof Date && read!.state.at instanceof Date);
+        assert.equal(await store.getExecution("missing"), undefined);
+      });
+
+      it("inserts idempotently: a second insert with the same ID returns false and changes nothing", async () => {
+        assert.equal(await store.insertExecution(execution("e1", { flowName: "first" })), true);
+        assert.equal(await store.insertExecution(execution("e1", { flowName: "second" })), false);
+        assert.equal((await store.getExecution("e1"))!.flowName, "first");
+      });
+
+      it("lists newest first (ties broken by ID, descending) and pages by keyset without gaps or repeats", async () => {
+        const created = [
+          ["e1", 1, "flow_a"],
+          ["e2", 2, "flow_b"],
+          ["e3", 2, "flow_a"], // same createdAt as e2
+          ["e4", 3, "flow_a"],
+          ["e5", 4, "flow_b"],
+          ["e6", 4, "flow_a"],
+          ["e7", 5, "flow_a"],
+        ] as const;
+        for (const [id, seconds, flowName] of created) await inserted(id, { createdAt: at(seconds), flowName });
+        const expected = ["e7", "e6", "e5", "e4", "e3", "e2", "e1"];
+        assert.deepEqual((await store.listExecutions({ limit: 100 })).map((e) => e.execId), expected);
+
+        const paged: string[] = [];
+        let after: { createdAt: Date; execId: string } | undefined;
+        for (;;) {
+          const page = await store.listExecutions({ limit: 2, after });
+          paged.push(...page.map((e) => e.execId));
+          const last = page.at(-1);
+          if (page.length < 2 || last === undefined) break;
+          after = { createdAt: last.createdAt, execId: last.execId };
+        }
+        assert.deepEqual(paged, expected);
+        // The cursor sits between the tied e3 and e2.
+        assert.deepEqual((await store.listExecutions({ limit: 10, after: { createdAt: at(2), execId: "e3" } })).map((e) => e.execId), ["e2", "e1"]);
+      });
+
+      it("filters list pages by flow, by status and by both, on the cached state", async () => {
+        for (const [i, flowName] of ["flow_a", "flow_b", "flow_a", "flow_a", "flow_b"].entries()) await inserted(`e${i + 1}`, { createdAt: at(i), flowName });
+        for (const execId of ["e1", "e2", "e4"]) {
+          const state = (await store.getExecution(execId))!.state;
+          assert.ok(await store.appendTransition(execId, state, { kind: "waiting", status: "waiting", generation: 0, at: at(10) }));
+        }
+        const ids = async (query: Parameters<ExecutionStore["listExecutions"]>[0]) => (await store.listExecutions(query)).map((e) => e.execId);
+        assert.deepEqual(await ids({ limit: 10, flowName: "flow_a" }), ["e4", "e3", "e1"]);
+        assert.deepEqual(await ids({ limit: 10, status: "waiting" }), ["e4", "e2", "e1"]);
+        assert.deepEqual(await ids({ limit: 10, flowName: "flow_a", status: "waiting" }), ["e4", "e1"]);
+        assert.deepEqual(await ids({ limit: 1, flowName: "flow_a", status: "waiting", after: { createdAt: at(3), execId: "e4" } }), ["e1"]);
+        assert.deepEqual(await ids({ limit: 10, status: "running" }), ["e5", "e3"]);
+        const listed = (await store.listExecutions({ limit: 10, status: "waiting" }))[0]!;
+        assert.equal(listed.state.kind, "waiting");
+        assert.ok(listed.state.at instanceof Date);
+      });
+    });
+
+    describe("transitions", () => {
+      it("appends transition seq+1 and reads it back as the latest state", async () => {
+        const created = await inserted("e1");
+        const expiresAt = at(60);
+        const claimed = await store.appendTransition("e1", created, claimedAfter(created, expiresAt));
+        assert.equal(claimed?.seq, 1);
+        assert.deepEqual(claimed?.claim?.expiresAt, expiresAt);
+        const completed = await store.appendTransition("e1", claimed!, {
+          kind: "completed",
+          status: "completed",
+          generation: 0,
+          at: at(70),
+          endedAt: at(70),
+          result: { kind: "inline", json: '"done"' },
+          metadata: '{"k":1}',
+        });
+        assert.equal(completed?.seq, 2);
+        const read = (await store.getExecution("e1"))!.state;
+        assert.deepEqual(read, completed);
+        assert.ok(read.endedAt instanceof Date);
+      });
+
+      it("is a compare-and-set: appending after a state that is no longer the latest loses", async () => {
+        const created = await inserted("e1");
+        assert.ok(await store.appendTransition("e1", created, { kind: "waiting", status: "waiting", generation: 0, at: at(1) }));
+        assert.equal(await store.appendTransition("e1", created, { kind: "cancelled", status: "cancelled", generation: 0, at: at(2) }), undefined);
+        assert.equal((await store.getExecution("e1"))!.state.kind, "waiting");
+      });
+
+      it("lets exactly one of two racing appends win, and the winner is the latest state", async () => {
+        const created = await inserted("e1");
+        const results = await Promise.all(
+          (["cancelled", "completed"] as const).map((status) => store.appendTransition("e1", created, { kind: status, status, generation: 0, at: at(1) })),
+        );
+        const winners = results.filter((r) => r !== undefined);
+        assert.equal(winners.length, 1);
+        assert.deepEqual((await store.getExecution("e1"))!.state, winners[0]);
+      });
+    });
+
+    describe("claims and leases", () => {
+      it("finds running executions whose lease expired (or that have none), and nothing else", async () => {
+        const now = at(100);
+        await inserted("unclaimed");
+        const held = await inserted("held");
+        assert.ok(await store.appendTransition("held", held, claimedAfter(held, at(200))));
+        const lapsed = await inserted("lapsed");
+        assert.ok(await store.appendTransition("lapsed", lapsed, claimedAfter(lapsed, at(50))));
+        const waiting = await inserted("waiting");
+        assert.ok(await store.appendTransition("waiting", waiting, { kind: "waiting", status: "waiting", generation: 0, at: at(1) }));
+        const done = await inserted("done");
+        assert.ok(await store.appendTransition("done", done, { kind: "completed", status: "completed", generation: 0, at: at(1), endedAt: at(1) }));
+
+        assert.deepEqual((await store.findClaimable(now, 10)).sort(), ["lapsed", "unclaimed"]);
+        assert.equal((await store.findClaimable(now, 1)).length, 1);
+        assert.deepEqual((await store.findClaimable(at(300), 10)).sort(), ["held", "lapsed", "unclaimed"]);
+      });
+
+      it("renews a lease per epoch and reads the latest expiry back", async () => {
+        assert.equal(await store.leaseExpiry("e1", 1), undefined);
+        await store.renewLease("e1", 1, "runner-1", at(10));
+        assert.deepEqual(await store.leaseExpiry("e1", 1), at(10));
+        await store.renewLease("e1", 1, "runner-1", at(20));
+        assert.deepEqual(await store.leaseExpiry("e1", 1), at(20));
+        assert.equal(await store.leaseExpiry("e1", 2), undefined, "another epoch has its own lease");
+        assert.ok((await store.leaseExpiry("e1", 1)) instanceof Date);
+      });
+    });
+
+    describe("calls", () => {
+      it("records a call once: the first writer wins and a later writer gets the recorded call back", async () => {
+        const first = call("e1", "a", 0, { dataDependencies: ["x"], outputNames: ["out"], metadata: '{"m":1}' });
+        assert.equal(await store.recordCall(first), undefined);
+        const existing = await store.recordCall(call("e1", "a", 0, { callId: "call-late", output: { kind: "inline", json: '"late"' } }));
+        assert.deepEqual(existing, first);
+        assert.ok(existing!.startedAt instanceof Date);
+        assert.deepEqual(await store.listCalls("e1"), [first]);
+      });
+
+      it("lists an execution's calls in sequence order, whatever the insert order", async () => {
+        for (const [id, sequence] of [["c", 2], ["a", 0], ["d", 3], ["b", 1]] as const) await store.recordCall(call("e1", id, sequence));
+        await store.recordCall(call("e2", "other", 0));
+        assert.deepEqual((await store.listCalls("e1")).map((c) => c.invocationId), ["a", "b", "c", "d"]);
+        assert.deepEqual(await store.listCalls("nobody"), []);
+      });
+
+      it("records many calls in one write and keeps calls that exist already", async () => {
+        const kept = call("e1", "a", 0, { callId: "call-original" });
+        await store.recordCall(kept);
+        await store.recordCalls([
+          call("e1", "a", 0, { callId: "call-replacement", status: "reused" }),
+          call("e1", "b", 1, { status: "reused", reusedFromCallId: "call-src-b" }),
+          call("e1", "c", 2, { status: "reused", overridden: true }),
+        ]);
+        await store.recordCalls([]);
+        const calls = await store.listCalls("e1");
+        assert.deepEqual(calls.map((c) => [c.invocationId, c.callId, c.status]), [
+          ["a", "call-original", "completed"],
+          ["b", "call-b", "reused"],
+          ["c", "call-c", "reused"],
+        ]);
+        assert.equal(calls[1]!.reusedFromCallId, "call-src-b");
+        assert.equal(calls[2]!.overridden, true);
+      });
+
+      it("keeps failed attempts apart from the outcome, one per generation", async () => {
+        const failure = { message: "boom", exceptionType: "Error" };
+        const failed0 = call("e1", "a", 0, { status: "failed", generation: 0, failure, output: undefined, attempts: 3 });
+        const failed1 = call("e1", "a", 0, { status: "failed", generation: 1, failure, output: undefined });
+        assert.equal(await store.recordCall(failed0), undefined);
+        assert.equal(await store.recordCall(failed1), undefined);
+        assert.deepEqual(await store.recordCall({ ...failed1, attempts: 9 }), failed1, "one record per failed generation");
+        const completed = call("e1", "a", 0, { generation: 2 });
+        assert.equal(await store.recordCall(completed), undefined, "the outcome is not blocked by failed attempts");
+        const calls = await store.listCalls("e1");
+        assert.equal(calls.length, 3);
+        assert.deepEqual(calls.map((c) => `${c.status}:${c.generation}`).sort(), ["completed:2", "failed:0", "failed:1"]);
+        assert.deepEqual(calls.find((c) => c.generation === 0), failed0);
+      });
+
+      it("keeps a cancelled call apart from the outcome, with its attempts, override and traceback fields intact", async () => {
+        const started = at(1);
+        const cancelled = call("e1", "a", 0, {
+          status: "cancelled",
+          output: undefined,
+          attemptHistory: [
+            { number: 1, status: "failed", startedAt: started, endedAt: at(2), failure: { message: "x", exceptionType: "Error", traceback: "Error: x\n    at f" } },
+            { number: 2, status: "cancelled", startedAt: at(3), endedAt: at(4) },
+          ],
+        });
+        assert.equal(await store.recordCall(cancelled), undefined);
+        const overridden = call("e1", "a", 0, { generation: 1, overridden: true, overrideValue: { kind: "inline", json: '"seen"' } });
+        assert.equal(await store.recordCall(overridden), undefined, "the outcome is not blocked by a cancelled record");
+        const calls = await store.listCalls("e1");
+        assert.deepEqual(calls.find((c) => c.status === "cancelled"), cancelled);
+        assert.ok(calls.find((c) => c.status === "cancelled")!.attemptHistory![0]!.startedAt instanceof Date);
+        assert.deepEqual(calls.find((c) => c.status === "completed"), overridden);
+      });
+
+      it("counts distinct recorded invocations per execution in one query, 0 for none", async () => {
+        await store.recordCall(call("e1", "a", 0, { status: "failed", generation: 0, output: undefined }));
+        await store.recordCall(call("e1", "a", 0, { generation: 1 }));
+        await store.recordCall(call("e1", "b", 1));
+        await store.recordCall(call("e2", "x", 0));
+        const counts = await store.countCalls(["e1", "e2", "e3"]);
+        assert.deepEqual(Object.fromEntries(counts), { e1: 2, e2: 1, e3: 0 });
+        assert.equal((await store.countCalls([])).size, 0);
+      });
+    });
+
+    describe("logs", () => {
+      const line = (index: number, message: string) => ({ index, at: at(index), level: "info" as const, message, source: "console" as const });
+      const chunk = (invocationId: string, sequence: number, attempt: number, chunkNo: number, messages: string[], extra: { generation?: number; callId?: string } = {}) => ({
+        execId: "e1",
+        invocationId,
+        callId: extra.callId ?? `call-${invocationId}`,
+        name: invocationId.replace(/_\d+$/, ""),
+        sequence,
+        generation: extra.generation ?? 0,
+        attempt,
+        chunk: chunkNo,
+        lines: messages.map((m, i) => line(i, m)),
+      });
+
+      it("lists chunks by (sequence, generation, attempt, chunk) whatever the write order, from a position, one checkpoint or all", async () => {
+        await store.appendLogs([chunk("b", 2, 1, 0, ["b1"]), chunk("a", 1, 2, 0, ["a2"])]);
+        await store.appendLogs([chunk("a", 1, 1, 1, ["a1 second"]), chunk("a", 1, 1, 0, ["a1 first"]), chunk("a", 1, 1, 0, ["duplicate"])]);
+        await store.appendLogs([chunk("a", 1, 1, 0, ["retried"], { generation: 1 })]);
+        await store.appendLogs([]);
+        const all = await store.listLogs("e1", { limit: 100 });
+        assert.deepEqual(all.map((c) => c.lines.map((l) => l.message).join()), ["a1 first", "a1 second", "a2", "retried", "b1"]);
+        assert.ok(all[0]!.lines[0]!.at instanceof Date);
+        const from = await store.listLogs("e1", { from: { sequence: 1, generation: 0, attempt: 2, chunk: 0 }, limit: 2 });
+        assert.deepEqual(from.map((c) => c.lines[0]!.message), ["a2", "retried"]);
+        const onlyB = await store.listLogs("e1", { checkpoint: "b", limit: 100 });
+        assert.deepEqual(onlyB.map((c) => c.invocationId), ["b"]);
+        assert.deepEqual((await store.listLogs("e1", { checkpoint: "call-a", limit: 100 })).length, 4, "a call ID selects too");
+        assert.deepEqual(await store.listLogs("e2", { limit: 10 }), []);
+      });
+    });
+
+    describe("payloads", () => {
+      it("keeps small JSON inline", async () => {
+        const json = JSON.stringify({ text: "héllo", n: [1, 2, 3] });
+        const payload = await store.storePayload(json);
+        assert.deepEqual(payload, { kind: "inline", json });
+        assert.equal(await store.loadPayload(payload), json);
+      });
+
+      it("round-trips a 20 MiB value through blob chunks", async () => {
+        const text = "0123456789abcdé—".repeat((20 * 1024 * 1024) / 16);
+        const json = JSON.stringify({ text });
+        const payload = await store.storePayload(json);
+        assert.equal(payload.kind, "blob");
+        assert.ok(payload.kind === "blob" && payload.bytes === Buffer.byteLength(json) && payload.chunks > 1);
+        const loaded = await store.loadPayload(payload);
+        assert.equal(loaded.length, json.length);
+        assert.ok(loaded === json, "the loaded text is identical");
+        assert.notDeepEqual(await store.storePayload(json), payload, "each large payload gets its own blob");
+      });
+
+      it("reports a blob whose chunks are missing", async () => {
+        await assert.rejects(store.loadPayload({ kind: "blob", blobId: "blob-missing", bytes: 10, chunks: 1 }), /Blob chunk blob-missing:0 is missing/);
+      });
+    });
+
+    describe("waits", () => {
+      it("records a wait once and lists an execution's waits in the order reached", async () => {
+        await store.recordWait(wait("e1", "second", at(2)));
+        await store.recordWait(wait("e1", "first", at(1)));
+        await store.recordWait({ ...wait("e1", "first", at(3)), question: "changed?" });
+        await store.recordWait(wait("e2", "other", at(1)));
+        const waits = await store.listWaits("e1");
+        assert.deepEqual(waits, [wait("e1", "first", at(1)), wait("e1", "second", at(2))]);
+        assert.deepEqual(await store.listWaits("nobody"), []);
+      });
+
+      it("resolves a wait exactly once, with a value or an abort", async () => {
+        await store.recordWait(wait("e1", "approve", at(1)));
+        await store.recordWait(wait("e1", "veto", at(2)));
+        const value = { kind: "value" as const, value: { kind: "inline" as const, json: "true" }, at: at(5) };
+        assert.equal(await store.resolveWait("e1", "approve", value), true);
+        assert.equal(await store.resolveWait("e1", "approve", { kind: "abort", at: at(6) }), false);
+        assert.equal(await store.resolveWait("e1", "veto", { kind: "abort", at: at(7) }), true);
+        const [approve, veto] = await store.listWaits("e1");
+        assert.deepEqual(approve?.resolution, value);
+        assert.deepEqual(veto?.resolution, { kind: "abort", at: at(7) });
+        assert.ok(veto!.resolution!.at instanceof Date);
+      });
+
+      it("lets exactly one of 50 concurrent resolvers win", async () => {
+        await store.recordWait(wait("e1", "race", at(1)));
+        const outcomes = await Promise.all(
+          Array.from({ length: 50 }, (_, i) => store.resolveWait("e1", "race", { kind: "value", value: { kind: "inline", json: String(i) }, at: at(2) })),
+        );
+        assert.equal(outcomes.filter(Boolean).length, 1);
+        const winner = outcomes.indexOf(true);
+        const [race] = await store.listWaits("e1");
+        assert.deepEqual(race?.resolution, { kind: "value", value: { kind: "inline", json: String(winner) }, at: at(2) });
+      });
+    });
+
+    describe("lifecycle", () => {
+      it("keeps everything across a close and a reopen", async () => {
+        const created = await inserted("e1", { createdAt: at(1) });
+        const claimed = await store.appendTransition("e1", created, claimedAfter(created, at(100)));
+        await store.renewLease("e1", claimed!.seq, "runner-1", at(200));
+        const output = await store.storePayload(JSON.stringify("x".repeat(5 * 1024 * 1024)));
+        const recorded = call("e1", "a", 0, { output });
+        await store.recordCall(recorded);
+        await store.recordWait(wait("e1", "approve", at(2)));
+        await store.resolveWait("e1", "approve", { kind: "abort", at: at(3) });
+        await store.close();
+
+        store = await opened.reopen();
+        assert.deepEqual((await store.getExecution("e1"))?.state, claimed);
+        assert.deepEqual(await store.leaseExpiry("e1", claimed!.seq), at(200));
+        assert.deepEqual(await store.listCalls("e1"), [recorded]);
+        assert.equal(await store.loadPayload(output), JSON.stringify("x".repeat(5 * 1024 * 1024)));
+        assert.deepEqual((await store.listWaits("e1"))[0]?.resolution, { kind: "abort", at: at(3) });
+        assert.deepEqual((await store.listExecutions({ limit: 10 })).map((e) => e.execId), ["e1"]);
+        assert.equal(await store.insertExecution(execution("e1")), false);
+      });
+
+      it("sees another store's writes on the same data", async () => {
+        const other = await opened.reopen();
+        extraStores.push(other);
+        const created = await inserted("e1");
+        const next = await other.appendTransition("e1", created, { kind: "waiting", status: "waiting", generation: 0, at: at(1) });
+        assert.deepEqual((await store.getExecution("e1"))?.state, next);
+        assert.equal(await store.appendTransition("e1", created, { kind: "cancelled", status: "cancelled", generation: 0, at: at(2) }), undefined);
+      });
+
+      it("fails operations after close with StoreUnavailableError", async () => {
+        await inserted("e1");
+        await store.close();
+        await assert.rejects(store.getExecution("e1"), (error: unknown) => error instanceof StoreUnavailableError, "a read");
+        await assert.rejects(store.insertExecution(execution("e2")), (error: unknown) => error instanceof StoreUnavailableError, "a write");
+      });
+    });
+  });
+}

@@ -1,0 +1,102 @@
+/**
+ * The store conformance suite against SqliteExecutionStore (a fresh file per
+ * test), and what only the embedded store has: the file, its settings, lock
+ * handling and error mapping.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { SqliteExecutionStore } from "../../services/runner/src/store/sqlite-execution-store.ts";
+import { SCHEMA_VERSION } from "../../services/runner/src/store/sqlite-schema.ts";
+import { StoreUnavailableError } from "../../services/runner/src/store/store-errors.ts";
+import { describeStoreConformance } from "./conformance.ts";
+
+const scratch = mkdtempSync(path.join(tmpdir(), "kitaru-sqlite-store-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+let files = 0;
+const freshFile = () => path.join(scratch, `store-${++files}`, "kitaru.db");
+
+describeStoreConformance("SqliteExecutionStore", async () => {
+  const file = freshFile();
+  const open = () => SqliteExecutionStore.open({ path: file });
+  return { store: await open(), reopen: open, cleanup: async () => rmSync(path.dirname(file), { recursive: true, force: true }) };
+});
+
+const newExecution = (execId: string) => ({ execId, flowName: "f", input: { kind: "inline" as const, json: "{}" }, createdAt: new Date() });
+const unavailable = (error: unknown) => error instanceof StoreUnavailableError;
+
+describe("SqliteExecutionStore file", () => {
+  it("creates the file and its parent directories, in WAL mode", async () => {
+    const file = path.join(scratch, "deep", "er", "kitaru.db");
+    const store = await SqliteExecutionStore.open({ path: file });
+    assert.equal(store.path, file);
+    assert.ok(statSync(file).isFile());
+    await store.close();
+    await store.close(); // idempotent
+    const raw = new Database(file, { readonly: true });
+    assert.equal(raw.pragma("journal_mode", { simple: true }), "wal");
+    assert.equal(raw.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    raw.close();
+  });
+
+  it("reports a file it cannot open, or one that is not a database, as StoreUnavailableError", async () => {
+    const directory = path.join(scratch, "a-directory");
+    mkdirSync(directory);
+    await assert.rejects(SqliteExecutionStore.open({ path: directory }), unavailable);
+    const garbage = path.join(scratch, "garbage.db");
+    writeFileSync(garbage, "this is not an SQLite database, just some text that is long enough to have a header".repeat(100));
+    await assert.rejects(SqliteExecutionStore.open({ path: garbage }), unavailable);
+    await assert.rejects(SqliteExecutionStore.open({ path: path.join(garbage, "below-a-file.db") }), unavailable);
+  });
+
+  it("waits for a lock another connection holds instead of failing, and gives up with StoreUnavailableError only after lockRetryMs", async () => {
+    const file = freshFile();
+    const store = await SqliteExecutionStore.open({ path: file, busyTimeoutMs: 20 });
+    const other = new Database(file, { timeout: 20 });
+    try {
+      other.exec("BEGIN IMMEDIATE");
+      const writing = store.insertExecution(newExecution("e1"));
+      const reading = store.getExecution("e1"); // WAL: readers are not blocked by the writer
+      assert.equal(await reading, undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      other.exec("COMMIT");
+      assert.equal(await writing, true, "the write went through once the lock was released");
+
+      const impatient = await SqliteExecutionStore.open({ path: file, busyTimeoutMs: 20, lockRetryMs: 150 });
+      other.exec("BEGIN IMMEDIATE");
+      await assert.rejects(impatient.insertExecution(newExecution("e2")), (error: unknown) => unavailable(error) && /stayed locked/.test(String(error)));
+      other.exec("ROLLBACK");
+      assert.equal(await impatient.insertExecution(newExecution("e2")), true);
+      await impatient.close();
+    } finally {
+      other.close();
+      await store.close();
+    }
+  });
+});
+
+describe("SqliteExecutionStore schema upgrades", () => {
+  it("opens a version 1 file (before log chunks) and adds what version 2 needs", async () => {
+    const file = freshFile();
+    mkdirSync(path.dirname(file), { recursive: true });
+    // A version 1 file: today's tables without call_logs.
+    await (await SqliteExecutionStore.open({ path: file })).close();
+    const old = new Database(file);
+    old.exec("DROP TABLE call_logs");
+    old.pragma("user_version = 1");
+    old.close();
+    const store = await SqliteExecutionStore.open({ path: file });
+    try {
+      await store.appendLogs([{ execId: "e1", invocationId: "a", callId: "c", name: "a", sequence: 1, generation: 0, attempt: 1, chunk: 0, lines: [] }]);
+      assert.equal((await store.listLogs("e1", { limit: 10 })).length, 1);
+    } finally {
+      await store.close();
+    }
+    const raw = new Database(file, { readonly: true });
+    assert.equal(raw.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    raw.close();
+  });
+});
