@@ -272,6 +272,8 @@ mongo_files=(
   test/chaos/crash-points.test.ts
   test/chaos/missed-input.test.ts
   test/replay/replay-e2e.test.ts
+  test/engine/override-wins.test.ts
+  test/runner/observability.test.ts
 )
 if [[ $full_run -eq 1 && "$store" != "mongo" ]]; then
   section "Tests again on the MongoDB store: ${#mongo_files[@]} integration file(s)"

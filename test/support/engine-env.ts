@@ -1,7 +1,8 @@
 /**
- * The runner engine in-process, without gRPC: a store on a fresh database of
- * the test server, a started engine, and replays planned by the planner's
- * pure core and started by the engine exactly as the two services do.
+ * The runner engine in-process, without gRPC: a store on a fresh test
+ * database (the store `KITARU_TEST_STORE` chose), a started engine, and
+ * replays planned by the planner's pure core and started by the engine
+ * exactly as the two services do.
  */
 import type { JsonObject, JsonValue } from "../../services/runner/src/authoring/json-value.ts";
 import { defaultSchedulerOptions } from "../../services/runner/src/engine/scheduler.ts";
@@ -10,10 +11,9 @@ import type { ExecutionView } from "../../services/runner/src/engine/execution-q
 import { startReplay } from "../../services/runner/src/engine/replay-start.ts";
 import { RunnerEngine } from "../../services/runner/src/runner-engine.ts";
 import type { ExecutionStatus } from "../../services/runner/src/store/records.ts";
-import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
 import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { planReplay, type ReplayPlan, type ReplayRequest, type SourceExecution } from "../../services/planner/src/core/index.ts";
-import { freshDatabaseName, testServerUri } from "./database.ts";
+import { freshDatabaseName, testDatabase } from "./database.ts";
 import { eventually, testScheduler } from "./runner-env.ts";
 
 /** An engine on a fresh database. */
@@ -36,7 +36,8 @@ export interface EngineEnv {
 
 /** Starts an engine with `flows` on a fresh database. */
 export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise<EngineEnv> {
-  const store = await MongoExecutionStore.connect({ uri: await testServerUri(), database: freshDatabaseName("kitaru_engine") });
+  const db = await testDatabase(freshDatabaseName("kitaru_engine"));
+  const store = await db.open();
   const info: string[] = [];
   const errors: string[] = [];
   const engine = new RunnerEngine({
@@ -103,6 +104,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
     async teardown() {
       await engine.stop();
       await store.close();
+      db.remove();
     },
   };
 }

@@ -11,11 +11,11 @@ import { KitaruAuthError, KitaruClient, KitaruPermissionError, KitaruUsageError 
 import { startPlanner, type RunningPlanner } from "../../services/planner/src/planner-server.ts";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
 import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
-import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
+import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { TokenRegistry } from "../../services/transport/src/auth.ts";
 import { isLoopback, serverSecurity } from "../../services/transport/src/server-security.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
-import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
+import { stopTestServer, testDatabase, type TestDatabase } from "../support/database.ts";
 import { testScheduler } from "../support/runner-env.ts";
 import { expectRpcError } from "../runner/rpc-helpers.ts";
 
@@ -27,7 +27,8 @@ const SERVICE = "planner-service-token-0123456789";
 const quiet = { error: () => undefined, warn: () => undefined };
 
 describe("bearer tokens and TLS on both services", () => {
-  let store: MongoExecutionStore;
+  let db: TestDatabase;
+  let store: ExecutionStore;
   let runner: RunningRunner;
   let planner: RunningPlanner;
   const clients: KitaruClient[] = [];
@@ -38,7 +39,8 @@ describe("bearer tokens and TLS on both services", () => {
   };
 
   before(async () => {
-    store = await MongoExecutionStore.connect({ uri: await testServerUri(), database: freshDatabaseName("kitaru_auth") });
+    db = await testDatabase();
+    store = await db.open();
     const security = serverSecurity(
       { tokens: `team-a=${TEAM_A},team-b=${TEAM_B},*=${SERVICE}`, tlsCert: tlsFile("server.pem"), tlsKey: tlsFile("server.key") },
       "127.0.0.1",
@@ -63,6 +65,7 @@ describe("bearer tokens and TLS on both services", () => {
     await planner.stop();
     await runner.stop();
     await store.close();
+    db.remove();
     await stopTestServer();
   });
 
