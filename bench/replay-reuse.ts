@@ -10,6 +10,7 @@
  * server: MONGODB_URI or a local FerretDB started by scripts/ferretdb/start.mjs.
  */
 import { MongoClient } from "mongodb";
+import { DEFAULT_NAMESPACE } from "../clients/ts/src/namespaces.ts";
 import {
   benchServer,
   boolFlag,
@@ -61,7 +62,7 @@ interface ReplayRun {
 
 async function runOnce(env: BenchEnv, calls: number): Promise<ReplayRun> {
   const s0 = now();
-  const source = await env.runner.engine.commands.start({ flowName: flowName!, input: { calls } });
+  const source = await env.runner.engine.commands.start({ namespace: DEFAULT_NAMESPACE, flowName: flowName!, input: { calls } });
   const sourceDone = await env.finished(source.execId);
   const sourceMs = sourceDone.t - s0;
   if (sourceDone.event.kind !== "status_changed" || sourceDone.event.state.status !== "completed") throw new Error("source did not complete");

@@ -4,6 +4,7 @@
  * replays planned by the planner's pure core and started by the engine
  * exactly as the two services do.
  */
+import { DEFAULT_NAMESPACE } from "../../clients/ts/src/namespaces.ts";
 import type { JsonObject, JsonValue } from "../../services/runner/src/authoring/json-value.ts";
 import { defaultSchedulerOptions } from "../../services/runner/src/engine/scheduler.ts";
 import { FlowRegistry, type RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
@@ -23,6 +24,8 @@ export interface EngineEnv {
   /** Lines the engine reported (`onInfo`) and errors it logged (`onError`). */
   readonly info: string[];
   readonly errors: string[];
+  /** The execution `execId` as the default namespace names it. */
+  ref(execId: string): { execId: string; namespace: string };
   /** Starts an execution; returns its ID. */
   start(flowName: string, input: JsonObject, requestId?: string): Promise<string>;
   /** Waits until the execution is in one of `statuses` (default: terminal or waiting) and returns its full view. */
@@ -49,7 +52,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
   });
   engine.start();
   const plan = async (execId: string, request: ReplayRequest) => {
-    const graph = await engine.queries.callGraph(execId);
+    const graph = await engine.queries.callGraph({ execId, namespace: DEFAULT_NAMESPACE });
     const source: SourceExecution = {
       execId,
       flowName: graph.execution.flowName,
@@ -74,16 +77,17 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
     info,
     errors,
     async start(flowName, input, requestId) {
-      return (await engine.commands.start({ flowName, input, ...(requestId ? { requestId } : {}) })).execId;
+      return (await engine.commands.start({ namespace: DEFAULT_NAMESPACE, flowName, input, ...(requestId ? { requestId } : {}) })).execId;
     },
     async settled(execId, statuses = ["waiting", "completed", "failed", "cancelled"]) {
       return eventually(
-        () => engine.queries.get(execId, { full: true }),
+        () => engine.queries.get({ execId, namespace: DEFAULT_NAMESPACE }, { full: true }),
         (view) => statuses.includes(view.execution.state.status),
         20_000,
       );
     },
     plan,
+    ref: (execId) => ({ execId, namespace: DEFAULT_NAMESPACE }),
     async replay(execId, request, requestId) {
       const planned = await plan(execId, request);
       const execution = await startReplay(
@@ -97,7 +101,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
           overrides: planned.overrides.map((o) => ({ key: o.key, invocationId: o.target.invocationId, value: o.value as JsonValue })),
           input: planned.input,
         },
-        requestId ? { requestId } : {},
+        { namespace: DEFAULT_NAMESPACE, ...(requestId ? { requestId } : {}) },
       );
       return execution.execId;
     },

@@ -7,7 +7,7 @@ import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { KitaruAuthError, KitaruClient, KitaruPermissionError, KitaruUsageError } from "../../clients/ts/src/index.ts";
+import { KitaruAuthError, KitaruClient, KitaruNotFoundError, KitaruPermissionError, KitaruUsageError } from "../../clients/ts/src/index.ts";
 import { startPlanner, type RunningPlanner } from "../../services/planner/src/planner-server.ts";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
 import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
@@ -94,6 +94,24 @@ describe("bearer tokens and TLS on both services", () => {
     await a.executions.handle(started.execId).wait();
     const replayed = await a.executions.replay(started.execId, { from: "publish" });
     assert.equal(replayed.originalExecId, started.execId);
+  });
+
+  it("keeps namespaces apart: another team's execution is not found, not listed, not replayable, and request IDs do not collide", async () => {
+    const a = client({ ...urls(), token: TEAM_A });
+    const b = client({ ...urls(), token: TEAM_B });
+    const mine = await a.flows.run("content_pipeline", { topic: "team a only" }, { requestId: "same-request" });
+    await a.executions.handle(mine.execId).wait();
+    await assert.rejects(b.executions.get(mine.execId), KitaruNotFoundError);
+    await assert.rejects(b.executions.cancel(mine.execId), KitaruNotFoundError);
+    await assert.rejects(b.executions.retry(mine.execId), KitaruNotFoundError);
+    await assert.rejects(b.executions.logs(mine.execId), KitaruNotFoundError);
+    await assert.rejects(b.executions.replay(mine.execId, { from: "publish" }), KitaruNotFoundError);
+    await assert.rejects(b.executions.planReplay(mine.execId, { from: "publish" }), KitaruNotFoundError);
+    assert.ok(!(await b.executions.list()).some((e) => e.execId === mine.execId), "not in the other team's list");
+    assert.ok((await a.executions.list()).some((e) => e.execId === mine.execId));
+    // The same request ID in the other namespace is another request.
+    const theirs = await b.flows.run("content_pipeline", { topic: "team b" }, { requestId: "same-request" });
+    assert.notEqual(theirs.execId, mine.execId);
   });
 
   it("answers health checks without a token", async () => {

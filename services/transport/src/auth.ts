@@ -12,6 +12,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { KitaruAuthError, KitaruPermissionError, KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
+import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN } from "../../../clients/ts/src/namespaces.ts";
 import type { HandlerContext } from "./handler-context.ts";
 import type { Interceptor } from "./interceptor.ts";
 
@@ -23,14 +24,13 @@ export interface Principal {
   readonly kind: "token" | "service" | "anonymous";
 }
 
-/** The namespace of every call when authentication is off. */
-export const DEFAULT_NAMESPACE = "default";
+export { DEFAULT_NAMESPACE };
 
 /** The header a service token names the caller's namespace in. */
 export const NAMESPACE_HEADER = "x-kitaru-namespace";
 
-/** A namespace name: lowercase letters, digits, `_` and `-`; `*` marks a service token. */
-const NAMESPACE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** A namespace name (`*` in a token entry marks a service token). */
+const NAMESPACE = NAMESPACE_PATTERN;
 /** Tokens shorter than this are refused at start: they are guessable. */
 const MIN_TOKEN_CHARS = 16;
 

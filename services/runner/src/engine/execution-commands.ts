@@ -4,6 +4,7 @@ import {
   KitaruUsageError,
   KitaruWaitValidationError,
 } from "../../../../clients/ts/src/errors/index.ts";
+import { DEFAULT_NAMESPACE } from "../../../../clients/ts/src/namespaces.ts";
 import { toJsonValue, type JsonObject, type JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type { ExecutionRecord, ExecutionState, ExecutionStatus, WaitRecord } from "../store/records.ts";
@@ -14,6 +15,17 @@ import { execIdForRequest, newExecId } from "./ids.ts";
 import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
 import { describeViolations, jsonSchemaViolations, violationsOf } from "./schema-violations.ts";
 import { selectPendingWait } from "./wait-selection.ts";
+
+/** An execution as a caller names it: its ID, in the caller's namespace. */
+export interface ExecutionRef {
+  readonly execId: string;
+  readonly namespace: string;
+}
+
+/** The namespace of an execution (records written before namespaces are in the default one). */
+export function namespaceOf(execution: ExecutionRecord): string {
+  return execution.namespace ?? DEFAULT_NAMESPACE;
+}
 
 /** Attempts at a compare-and-set transition before giving up under contention. */
 const TRANSITION_ATTEMPTS = 20;
@@ -39,13 +51,17 @@ export class ExecutionCommands {
     this.#flows = init.flows;
   }
 
-  /** Reads an execution or throws not-found. */
-  async require(execId: string): Promise<ExecutionRecord> {
+  /**
+   * Reads an execution of the caller's namespace or throws not-found: one of
+   * another namespace is "not found" too, so nothing says it exists.
+   */
+  async require(ref: ExecutionRef): Promise<ExecutionRecord> {
+    const { execId } = ref;
     if (typeof execId !== "string" || execId.trim() === "") {
       throw new KitaruUsageError("`exec_id` must be a non-empty execution ID.");
     }
     const execution = await this.#store.getExecution(execId);
-    if (execution === undefined) {
+    if (execution === undefined || namespaceOf(execution) !== ref.namespace) {
       throw new KitaruNotFoundError(`Execution '${execId}' was not found.`, {
         resourceType: "execution",
         resourceName: execId,
@@ -60,7 +76,7 @@ export class ExecutionCommands {
    * schema first. With a `requestId` the execution ID is derived from it, so
    * the same request twice returns the same execution.
    */
-  async start(request: { flowName: string; input: JsonObject; requestId?: string }): Promise<ExecutionRecord> {
+  async start(request: { namespace: string; flowName: string; input: JsonObject; requestId?: string }): Promise<ExecutionRecord> {
     if (typeof request.flowName !== "string" || request.flowName.trim() === "") {
       throw new KitaruUsageError("`flow_name` must name a registered flow.");
     }
@@ -73,17 +89,19 @@ export class ExecutionCommands {
         metadata: { flowName: flow.name },
       });
     }
-    const execId = request.requestId ? execIdForRequest("start", request.requestId) : newExecId();
+    const { namespace } = request;
+    const execId = request.requestId ? execIdForRequest("start", namespace, request.requestId) : newExecId();
     const fingerprint = request.requestId ? requestFingerprint({ flowName: flow.name, input: request.input }) : undefined;
     const inserted = await this.#store.insertExecution({
       execId,
+      namespace,
       flowName: flow.name,
       input: await this.#store.storePayload(JSON.stringify(request.input)),
       createdAt: new Date(),
       requestId: request.requestId || undefined,
       requestFingerprint: fingerprint,
     });
-    const execution = await this.require(execId);
+    const execution = await this.require({ execId, namespace });
     if (!inserted && request.requestId && fingerprint) {
       checkSameRequest(execution, {
         requestId: request.requestId,
@@ -102,8 +120,9 @@ export class ExecutionCommands {
    * (the resolution is an insert keyed by the wait); the execution then
    * continues by itself.
    */
-  async resolveWait(execId: string, selector: string, value: JsonValue): Promise<ExecutionRecord> {
-    const execution = await this.require(execId);
+  async resolveWait(ref: ExecutionRef, selector: string, value: JsonValue): Promise<ExecutionRecord> {
+    const execution = await this.require(ref);
+    const { execId } = execution;
     const wait = selectPendingWait(execution, await this.#store.listWaits(execId), selector);
     // Inputs racing in this process for one wait: all but the first wait for it instead of each
     // storing a payload and attempting the insert; if it won, they lose at once without a write.
@@ -139,12 +158,13 @@ export class ExecutionCommands {
     await this.#transition(execId, (state) =>
       state.status === "waiting" ? { kind: "resumed", status: "running", generation: state.generation, metadata: state.metadata, at: new Date() } : "no-op",
     );
-    return this.require(execId);
+    return this.#read(execId);
   }
 
   /** Aborts a pending wait: the resolution is recorded and the execution ends cancelled. */
-  async abortWait(execId: string, selector: string): Promise<ExecutionRecord> {
-    const execution = await this.require(execId);
+  async abortWait(ref: ExecutionRef, selector: string): Promise<ExecutionRecord> {
+    const execution = await this.require(ref);
+    const { execId } = execution;
     const wait = selectPendingWait(execution, await this.#store.listWaits(execId), selector);
     const at = new Date();
     if (!(await this.#store.resolveWait(execId, wait.name, { kind: "abort", at }))) throw alreadyResolved(execution, wait);
@@ -152,12 +172,12 @@ export class ExecutionCommands {
     await this.#transition(execId, (state) =>
       isActive(state.status) ? { kind: "cancelled", status: "cancelled", generation: state.generation, metadata: state.metadata, at, endedAt: at } : "no-op",
     );
-    return this.require(execId);
+    return this.#read(execId);
   }
 
   /** Cancels a running or waiting execution; a terminal one is a state error. */
-  async cancel(execId: string): Promise<ExecutionRecord> {
-    await this.require(execId);
+  async cancel(ref: ExecutionRef): Promise<ExecutionRecord> {
+    const { execId } = await this.require(ref);
     await this.#transition(execId, (state) => {
       if (!isActive(state.status)) {
         return new KitaruStateError(
@@ -168,12 +188,12 @@ export class ExecutionCommands {
       const at = new Date();
       return { kind: "cancelled", status: "cancelled", generation: state.generation, metadata: state.metadata, at, endedAt: at };
     });
-    return this.require(execId);
+    return this.#read(execId);
   }
 
   /** Restarts a failed execution under the same ID; its completed calls are reused. */
-  async retry(execId: string): Promise<ExecutionRecord> {
-    await this.require(execId);
+  async retry(ref: ExecutionRef): Promise<ExecutionRecord> {
+    const { execId } = await this.require(ref);
     await this.#transition(execId, (state) => {
       if (state.status !== "failed") {
         return new KitaruStateError(
@@ -183,13 +203,13 @@ export class ExecutionCommands {
       }
       return { kind: "retried", status: "running", generation: state.generation + 1, metadata: state.metadata, at: new Date() };
     });
-    return this.require(execId);
+    return this.#read(execId);
   }
 
   /** Appends the transition `decide` picks for the latest state; retries on contention. */
   async #transition(execId: string, decide: (state: ExecutionState) => Decision): Promise<void> {
     for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt++) {
-      const execution = await this.require(execId);
+      const execution = await this.#read(execId);
       const decision = decide(execution.state);
       if (decision === "no-op") return;
       if (decision instanceof KitaruStateError) throw decision;
@@ -200,6 +220,13 @@ export class ExecutionCommands {
       }
     }
     throw new KitaruStateError(`Execution '${execId}' is changing too fast to update; try again.`, { metadata: { execId } });
+  }
+
+  /** Reads an execution already found in the caller's namespace (it is never deleted). */
+  async #read(execId: string): Promise<ExecutionRecord> {
+    const execution = await this.#store.getExecution(execId);
+    if (execution === undefined) throw new Error(`execution ${execId} vanished from the store`);
+    return execution;
   }
 
   #announce(execId: string, state: ExecutionState): void {

@@ -1,7 +1,7 @@
 import { KitaruStateError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
 import type { ExecutionStore, LogPosition } from "../store/execution-store.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionState, type ExecutionStatus, type LogChunkRecord } from "../store/records.ts";
-import type { ExecutionCommands } from "./execution-commands.ts";
+import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";
 import type { ExecutionEventBus, LogEntry } from "./execution-events.ts";
 import { PollPause } from "./poll-pause.ts";
 
@@ -41,10 +41,11 @@ interface LogCursor extends LogPosition {
  */
 export async function listExecutionLogs(
   deps: LogDeps,
-  execId: string,
+  ref: ExecutionRef,
   query: { checkpoint?: string; pageSize?: number; pageToken?: string },
 ): Promise<LogPage> {
-  const execution = await deps.commands.require(execId);
+  const execution = await deps.commands.require(ref);
+  const { execId } = execution;
   const checkpoint = await checkCheckpoint(deps.store, execution, query.checkpoint);
   const pageSize = query.pageSize === undefined || query.pageSize === 0 ? DEFAULT_PAGE_SIZE : query.pageSize;
   if (!Number.isInteger(pageSize) || pageSize < 0) {
@@ -87,10 +88,11 @@ export async function listExecutionLogs(
  */
 export async function* followExecutionLogs(
   deps: LogDeps,
-  execId: string,
+  ref: ExecutionRef,
   options: { checkpoint?: string; signal: AbortSignal; pollMs?: number },
 ): AsyncGenerator<LogFollowEvent> {
-  const execution = await deps.commands.require(execId);
+  const execution = await deps.commands.require(ref);
+  const { execId } = execution;
   const checkpoint = await checkCheckpoint(deps.store, execution, options.checkpoint);
   const live: LogEntry[] = [];
   const pause = new PollPause();
@@ -108,7 +110,7 @@ export async function* followExecutionLogs(
     for (;;) {
       // The status is read first: the calls of an execution that ended are all recorded, so the last
       // round (after a terminal status) misses no line.
-      const current = await deps.commands.require(execId);
+      const current = await deps.commands.require(ref);
       const nextReadFrom = firstOpenPosition(current, await deps.store.listCalls(execId));
       let from = readFrom;
       for (;;) {

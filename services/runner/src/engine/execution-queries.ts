@@ -2,7 +2,7 @@ import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionStatus, type Payload, type WaitRecord } from "../store/records.ts";
-import type { ExecutionCommands } from "./execution-commands.ts";
+import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";
 import { pendingWaits } from "./wait-selection.ts";
 
 /** An execution with what a read returns alongside it. */
@@ -45,8 +45,8 @@ export class ExecutionQueries {
   }
 
   /** One execution; `full` adds its calls with their outputs. */
-  async get(execId: string, options: { full: boolean }): Promise<ExecutionView> {
-    return this.view(await this.#commands.require(execId), options);
+  async get(ref: ExecutionRef, options: { full: boolean }): Promise<ExecutionView> {
+    return this.view(await this.#commands.require(ref), options);
   }
 
   /**
@@ -82,21 +82,21 @@ export class ExecutionQueries {
   }
 
   /** The recorded calls of an execution for the planner (no outputs). */
-  async callGraph(execId: string): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallRecord[] }> {
-    const execution = await this.#commands.require(execId);
-    const calls = latestCalls(await this.#store.listCalls(execId));
+  async callGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallRecord[] }> {
+    const execution = await this.#commands.require(ref);
+    const calls = latestCalls(await this.#store.listCalls(execution.execId));
     return { execution, input: JSON.parse(await this.#store.loadPayload(execution.input)) as JsonValue, calls };
   }
 
   /** Executions newest first, filtered by flow and status, paged by an opaque token (AIP-158). */
-  async list(query: { flowName?: string; status?: ExecutionStatus; pageSize?: number; pageToken?: string }): Promise<ExecutionPage> {
+  async list(query: { namespace: string; flowName?: string; status?: ExecutionStatus; pageSize?: number; pageToken?: string }): Promise<ExecutionPage> {
     const pageSize = query.pageSize === undefined || query.pageSize === 0 ? DEFAULT_PAGE_SIZE : query.pageSize;
     if (!Number.isInteger(pageSize) || pageSize < 0) {
       throw new KitaruUsageError(`\`page_size\` must be a non-negative integer; got ${query.pageSize}.`, { metadata: { pageSize: String(query.pageSize) } });
     }
     const limit = Math.min(pageSize, MAX_PAGE_SIZE);
     const after = query.pageToken ? decodePageToken(query.pageToken) : undefined;
-    const records = await this.#store.listExecutions({ flowName: query.flowName || undefined, status: query.status, limit: limit + 1, after });
+    const records = await this.#store.listExecutions({ namespace: query.namespace, flowName: query.flowName || undefined, status: query.status, limit: limit + 1, after });
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
     const counts = await this.#store.countCalls(page.map((record) => record.execId));

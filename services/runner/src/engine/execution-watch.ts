@@ -1,6 +1,6 @@
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type { CallRecord, ExecutionRecord, ExecutionStatus, WaitRecord } from "../store/records.ts";
-import type { ExecutionCommands } from "./execution-commands.ts";
+import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";
 import { callEventKind, type ExecutionEvent, type ExecutionEventBus } from "./execution-events.ts";
 import { PollPause } from "./poll-pause.ts";
 
@@ -28,10 +28,10 @@ const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "
  */
 export async function* watchExecution(
   deps: { store: ExecutionStore; bus: ExecutionEventBus; commands: ExecutionCommands },
-  execId: string,
+  ref: ExecutionRef,
   options: WatchOptions,
 ): AsyncGenerator<ExecutionEvent> {
-  await deps.commands.require(execId);
+  const { execId } = await deps.commands.require(ref);
   const live: ExecutionEvent[] = [];
   const pause = new PollPause();
   const unsubscribe = deps.bus.subscribe(execId, (event) => {
@@ -43,7 +43,7 @@ export async function* watchExecution(
   let lastStatus: ExecutionStatus | undefined;
   try {
     for (;;) {
-      const execution = await deps.commands.require(execId);
+      const execution = await deps.commands.require(ref);
       const [calls, waits] = await Promise.all([deps.store.listCalls(execId), deps.store.listWaits(execId)]);
       // History first (in issue order), then what happened since in this process.
       const fresh = [...durableEvents(execution, calls, waits), ...live.splice(0).map(keyed)];

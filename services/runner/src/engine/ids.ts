@@ -28,8 +28,9 @@ export function newExecId(): string {
  * execution document is itself the idempotency check: a second request with
  * the same ID collides on `_id` and gets the first execution back.
  */
-export function execIdForRequest(scope: "start" | "replay", requestId: string): string {
-  return `kr-${base32(createHash("sha256").update(`${scope}\u0000${requestId}`).digest(), 20)}`;
+export function execIdForRequest(scope: "start" | "replay", namespace: string, requestId: string): string {
+  // The namespace is part of it: two namespaces may use the same request ID for unrelated requests.
+  return `kr-${base32(createHash("sha256").update(`${scope}\u0000${namespace}\u0000${requestId}`).digest(), 20)}`;
 }
 
 /** A new globally unique call ID. */

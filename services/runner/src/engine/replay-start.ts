@@ -29,10 +29,12 @@ export interface ReplayPlanInput {
 export async function startReplay(
   deps: { store: ExecutionStore; bus: ExecutionEventBus; flows: FlowRegistry; commands: ExecutionCommands },
   plan: ReplayPlanInput,
-  options: { requestId?: string; validateOnly?: boolean },
+  options: { namespace: string; requestId?: string; validateOnly?: boolean },
 ): Promise<ExecutionRecord> {
   const { store, flows, commands } = deps;
-  const source = await commands.require(plan.sourceExecId);
+  const { namespace } = options;
+  // The source must be the caller's: a replay lives in the source's namespace.
+  const source = await commands.require({ execId: plan.sourceExecId, namespace });
   if (source.state.status === "running") {
     throw new KitaruStateError(
       `Replay requires a non-running source execution. Execution '${source.execId}' is currently 'running'.`,
@@ -56,7 +58,7 @@ export async function startReplay(
       { metadata: { execId: source.execId, invocationId: stale.invocationId, callId: stale.callId } },
     );
   }
-  const execId = options.validateOnly ? "" : options.requestId ? execIdForRequest("replay", options.requestId) : newExecId();
+  const execId = options.validateOnly ? "" : options.requestId ? execIdForRequest("replay", namespace, options.requestId) : newExecId();
   // What the caller asked for (not the plan's call IDs, which a re-plan of the same request reproduces anyway).
   const fingerprint = options.requestId
     ? requestFingerprint({ sourceExecId: source.execId, from: plan.from, overrides: plan.overrides.map((o) => [o.key, o.value]), input: plan.input })
@@ -73,6 +75,7 @@ export async function startReplay(
   };
   const draft = {
     execId,
+    namespace,
     flowName: flow.name,
     input: await store.storePayload(JSON.stringify(plan.input)),
     createdAt: new Date(),
@@ -85,7 +88,7 @@ export async function startReplay(
     return { ...draft, state: { seq: 0, kind: "created", status: "running", generation: 0, at: draft.createdAt } };
   }
   const inserted = await store.insertExecution(draft);
-  const execution = await commands.require(execId);
+  const execution = await commands.require({ execId, namespace });
   if (!inserted && options.requestId && fingerprint) {
     checkSameRequest(execution, {
       requestId: options.requestId,

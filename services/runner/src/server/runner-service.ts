@@ -2,7 +2,8 @@ import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { ExecutionView as ViewOption } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import type { ServiceHandlers } from "../../../transport/src/index.ts";
+import type { HandlerContext, ServiceHandlers } from "../../../transport/src/index.ts";
+import type { ExecutionRef } from "../engine/execution-commands.ts";
 import type { JsonObject, JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent } from "../engine/execution-events.ts";
 import { followExecutionLogs, listExecutionLogs } from "../engine/execution-logs.ts";
@@ -32,6 +33,7 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
   return {
     async startExecution(request, ctx) {
       const execution = await commands.start({
+        namespace: ctx.principal.namespace,
         flowName: request.flowName,
         input: (request.input ?? {}) as JsonObject,
         requestId: request.requestId || ctx.requestId,
@@ -39,13 +41,14 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
       return { execution: await basic(execution) };
     },
 
-    async getExecution(request) {
-      const view = await queries.get(request.execId, { full: request.view === ViewOption.FULL });
+    async getExecution(request, ctx) {
+      const view = await queries.get(ref(request, ctx), { full: request.view === ViewOption.FULL });
       return { execution: executionToProto(view) };
     },
 
-    async listExecutions(request) {
+    async listExecutions(request, ctx) {
       const page = await queries.list({
+        namespace: ctx.principal.namespace,
         flowName: request.flowName,
         status: statusFromProto(request.status),
         pageSize: request.pageSize,
@@ -54,37 +57,37 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
       return { executions: page.executions.map(executionToProto), nextPageToken: page.nextPageToken };
     },
 
-    async listPendingWaits(request) {
-      const view = await queries.get(request.execId, { full: false });
+    async listPendingWaits(request, ctx) {
+      const view = await queries.get(ref(request, ctx), { full: false });
       return { waits: view.pendingWaits.map((wait) => waitToProto(wait)) };
     },
 
-    async resolveWait(request) {
+    async resolveWait(request, ctx) {
       const value = request.value === undefined ? null : (toJson(ValueSchema, request.value) as JsonValue);
-      return { execution: await basic(await commands.resolveWait(request.execId, request.wait, value)) };
+      return { execution: await basic(await commands.resolveWait(ref(request, ctx), request.wait, value)) };
     },
 
-    async abortWait(request) {
-      return { execution: await basic(await commands.abortWait(request.execId, request.wait)) };
+    async abortWait(request, ctx) {
+      return { execution: await basic(await commands.abortWait(ref(request, ctx), request.wait)) };
     },
 
-    async retryExecution(request) {
-      return { execution: await basic(await commands.retry(request.execId)) };
+    async retryExecution(request, ctx) {
+      return { execution: await basic(await commands.retry(ref(request, ctx))) };
     },
 
-    async cancelExecution(request) {
-      return { execution: await basic(await commands.cancel(request.execId)) };
+    async cancelExecution(request, ctx) {
+      return { execution: await basic(await commands.cancel(ref(request, ctx))) };
     },
 
     async *watchExecution(request, ctx) {
-      const events = watchExecution({ store, bus, commands }, request.execId, { followWaits: request.followWaits, signal: ctx.signal });
+      const events = watchExecution({ store, bus, commands }, ref(request, ctx), { followWaits: request.followWaits, signal: ctx.signal });
       for await (const event of events) {
         yield { event: eventToProto(event, await eventValue(engine, event)) };
       }
     },
 
-    async listExecutionLogs(request) {
-      const page = await listExecutionLogs({ store, bus, commands }, request.execId, {
+    async listExecutionLogs(request, ctx) {
+      const page = await listExecutionLogs({ store, bus, commands }, ref(request, ctx), {
         checkpoint: request.checkpoint,
         pageSize: request.pageSize,
         pageToken: request.pageToken,
@@ -93,7 +96,7 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
     },
 
     async *watchExecutionLogs(request, ctx) {
-      const events = followExecutionLogs({ store, bus, commands }, request.execId, { checkpoint: request.checkpoint, signal: ctx.signal });
+      const events = followExecutionLogs({ store, bus, commands }, ref(request, ctx), { checkpoint: request.checkpoint, signal: ctx.signal });
       for await (const event of events) {
         if (event.kind === "entry") {
           yield { kind: { case: "entry", value: logEntryToProto(event.entry) } };
@@ -108,8 +111,8 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
       return { flows: engine.flows.describe().map((flow) => ({ name: `flows/${flow.name}`, flowName: flow.name, inputSchema: flow.inputSchema })) };
     },
 
-    async getCallGraph(request) {
-      const graph = await queries.callGraph(request.execId);
+    async getCallGraph(request, ctx) {
+      const graph = await queries.callGraph(ref(request, ctx));
       return {
         graph: {
           execId: graph.execution.execId,
@@ -138,11 +141,16 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
           })),
           input: (plan?.input ?? {}) as JsonObject,
         },
-        { requestId: request.requestId || ctx.requestId, validateOnly: request.validateOnly },
+        { namespace: ctx.principal.namespace, requestId: request.requestId || ctx.requestId, validateOnly: request.validateOnly },
       );
       return { execution: await basic(execution) };
     },
   };
+}
+
+/** The execution a request names, in the caller's namespace. */
+function ref(request: { execId: string }, ctx: HandlerContext): ExecutionRef {
+  return { execId: request.execId, namespace: ctx.principal.namespace };
 }
 
 async function eventValue(engine: RunnerEngine, event: ExecutionEvent): Promise<JsonValue | undefined> {

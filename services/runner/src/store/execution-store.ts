@@ -14,6 +14,8 @@ export type NewExecution = Omit<ExecutionRecord, "state">;
 
 /** A page of executions, newest first. */
 export interface ExecutionPageQuery {
+  /** Only executions of this namespace; all when undefined (the scheduler's sweep). */
+  readonly namespace?: string | undefined;
   readonly flowName?: string | undefined;
   readonly status?: ExecutionStatus | undefined;
   readonly limit: number;

@@ -8,6 +8,8 @@ import type { ExecutionState, FailureRecord, Payload, ReplayRecord } from "./rec
 /** `executions`: one per execution; `_id` is the execution ID. The state fields are a cache of the latest transition. */
 export interface ExecutionDocument {
   _id: string;
+  /** Always written (engine); read as `default` when absent. */
+  namespace?: string | undefined;
   flowName: string;
   input: Payload;
   createdAt: Date;

@@ -146,11 +146,13 @@ export class MongoExecutionStore implements ExecutionStore {
   async #ensureIndexes(): Promise<void> {
     // findClaimable: {status: "running", leaseExpiresAt: {$lt: now}}.
     await this.#executions.createIndex({ status: 1, leaseExpiresAt: 1 });
-    // listExecutions, newest first and keyset-paged, with no filter, a flow, a status, or both.
-    await this.#executions.createIndex({ createdAt: -1, _id: -1 });
-    await this.#executions.createIndex({ flowName: 1, createdAt: -1, _id: -1 });
+    // listExecutions of a namespace, newest first and keyset-paged, with no filter, a flow, a status, or both.
+    await this.#executions.createIndex({ namespace: 1, createdAt: -1, _id: -1 });
+    await this.#executions.createIndex({ namespace: 1, flowName: 1, createdAt: -1, _id: -1 });
+    await this.#executions.createIndex({ namespace: 1, status: 1, createdAt: -1, _id: -1 });
+    await this.#executions.createIndex({ namespace: 1, flowName: 1, status: 1, createdAt: -1, _id: -1 });
+    // The scheduler's sweep: pages of waiting executions across namespaces.
     await this.#executions.createIndex({ status: 1, createdAt: -1, _id: -1 });
-    await this.#executions.createIndex({ flowName: 1, status: 1, createdAt: -1, _id: -1 });
     // listCalls, listWaits and the resolutions beside them.
     await this.#calls.createIndex({ execId: 1, sequence: 1 });
     await this.#waits.createIndex({ execId: 1, createdAt: 1 });
@@ -187,6 +189,7 @@ export class MongoExecutionStore implements ExecutionStore {
 
   async listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
     const filter: Filter<ExecutionDocument> = {};
+    if (query.namespace !== undefined) filter.namespace = query.namespace;
     if (query.flowName) filter.flowName = query.flowName;
     if (query.status) filter.status = query.status;
     if (query.after) {

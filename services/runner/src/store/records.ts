@@ -91,6 +91,8 @@ export interface ReplayRecord {
 /** An execution with its current state. */
 export interface ExecutionRecord {
   readonly execId: string;
+  /** The namespace it lives in; absent on records written before namespaces (read as `DEFAULT_NAMESPACE`). */
+  readonly namespace?: string | undefined;
   readonly flowName: string;
   readonly input: Payload;
   readonly createdAt: Date;

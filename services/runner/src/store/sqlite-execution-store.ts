@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution } from "./execution-store.ts";
+import { DEFAULT_NAMESPACE } from "../../../../clients/ts/src/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
 import { joinChunks, splitPayload } from "./payload-chunks.ts";
 import { decodeRecord, encodeRecord } from "./record-json.ts";
@@ -17,8 +18,8 @@ type Stmt = BetterSqlite3.Statement<unknown[], Row>;
 
 /** The SQL of every statement the store runs (list pages are built per filter, see `#listStatement`). */
 const SQL = {
-  insertExecution: `INSERT INTO executions (exec_id, flow_name, created_at, status, seq, lease_expires_at, record, state)
-    VALUES (?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
+  insertExecution: `INSERT INTO executions (exec_id, namespace, flow_name, created_at, status, seq, lease_expires_at, record, state)
+    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
   getExecution: "SELECT record, state FROM executions WHERE exec_id = ?",
   // INDEXED BY: without statistics the planner would pick executions_by_status and filter every running row.
   findClaimable: "SELECT exec_id FROM executions INDEXED BY executions_claimable WHERE status = 'running' AND lease_expires_at < ? LIMIT ?",
@@ -97,6 +98,7 @@ export class SqliteExecutionStore implements ExecutionStore {
     return this.#connection.write(() => {
       const inserted = this.#sql(SQL.insertExecution).run(
         execution.execId,
+        execution.namespace ?? DEFAULT_NAMESPACE,
         execution.flowName,
         execution.createdAt.getTime(),
         state.status,
@@ -119,20 +121,22 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
     const params: unknown[] = [];
+    if (query.namespace !== undefined) params.push(query.namespace);
     if (query.flowName) params.push(query.flowName);
     if (query.status) params.push(query.status);
     if (query.after) params.push(query.after.createdAt.getTime(), query.after.execId);
     params.push(query.limit > 0 ? query.limit : -1); // like MongoDB: a limit of 0 means none
     return this.#connection.read(() =>
-      this.#listStatement(Boolean(query.flowName), Boolean(query.status), query.after !== undefined)
+      this.#listStatement(query.namespace !== undefined, Boolean(query.flowName), Boolean(query.status), query.after !== undefined)
         .all(...params)
         .map(toExecutionRecord),
     );
   }
 
   /** The list query for one combination of filters; each is served by its own index (sqlite-schema.ts). */
-  #listStatement(byFlow: boolean, byStatus: boolean, afterCursor: boolean): Stmt {
+  #listStatement(byNamespace: boolean, byFlow: boolean, byStatus: boolean, afterCursor: boolean): Stmt {
     const where: string[] = [];
+    if (byNamespace) where.push("namespace = ?");
     if (byFlow) where.push("flow_name = ?");
     if (byStatus) where.push("status = ?");
     if (afterCursor) where.push("(created_at, exec_id) < (?, ?)");

@@ -7,8 +7,9 @@ import type BetterSqlite3 from "better-sqlite3";
 //
 // Every query of the store is served by a primary key or an index:
 //   executions   point read by exec_id (PK); list pages (keyset on created_at
-//                desc, exec_id desc) without filter, by flow, by status, by
-//                both; claimable = running with an expired lease (partial index)
+//                desc, exec_id desc) of a namespace without filter, by flow,
+//                by status, by both; the sweep's pages by status across
+//                namespaces; claimable = running with an expired lease (partial index)
 //   transitions  (exec_id, seq) PK: the insert is the compare-and-set
 //   leases       (exec_id, epoch) PK
 //   calls        (exec_id, invocation_id, attempt) PK: first writer wins;
@@ -20,11 +21,12 @@ import type BetterSqlite3 from "better-sqlite3";
 //                countCalls uses the calls PK (exec_id prefix)
 
 /** The schema version this code writes (`PRAGMA user_version`). */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
   exec_id          TEXT    NOT NULL PRIMARY KEY,
+  namespace        TEXT    NOT NULL DEFAULT 'default',
   flow_name        TEXT    NOT NULL,
   created_at       INTEGER NOT NULL,
   -- Cache of the latest transition, written in the same transaction as it.
@@ -34,10 +36,7 @@ CREATE TABLE IF NOT EXISTS executions (
   record           TEXT    NOT NULL, -- the execution without its state
   state            TEXT    NOT NULL  -- the latest state
 );
-CREATE INDEX IF NOT EXISTS executions_by_created ON executions (created_at DESC, exec_id DESC);
-CREATE INDEX IF NOT EXISTS executions_by_flow ON executions (flow_name, created_at DESC, exec_id DESC);
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status, created_at DESC, exec_id DESC);
-CREATE INDEX IF NOT EXISTS executions_by_flow_status ON executions (flow_name, status, created_at DESC, exec_id DESC);
 CREATE INDEX IF NOT EXISTS executions_claimable ON executions (lease_expires_at) WHERE status = 'running';
 
 CREATE TABLE IF NOT EXISTS transitions (
@@ -102,6 +101,17 @@ CREATE TABLE IF NOT EXISTS call_logs (
 );
 `;
 
+/** Version 3: list pages per namespace (the `namespace` column is added to older files first). */
+const NAMESPACE_INDEXES = `
+DROP INDEX IF EXISTS executions_by_created;
+DROP INDEX IF EXISTS executions_by_flow;
+DROP INDEX IF EXISTS executions_by_flow_status;
+CREATE INDEX IF NOT EXISTS executions_by_namespace ON executions (namespace, created_at DESC, exec_id DESC);
+CREATE INDEX IF NOT EXISTS executions_by_namespace_flow ON executions (namespace, flow_name, created_at DESC, exec_id DESC);
+CREATE INDEX IF NOT EXISTS executions_by_namespace_status ON executions (namespace, status, created_at DESC, exec_id DESC);
+CREATE INDEX IF NOT EXISTS executions_by_namespace_flow_status ON executions (namespace, flow_name, status, created_at DESC, exec_id DESC);
+`;
+
 /**
  * Sets the connection's durability settings. Call once per connection,
  * before anything else:
@@ -140,6 +150,9 @@ export function applySchema(db: BetterSqlite3.Database): void {
     }
     if (version === SCHEMA_VERSION) return;
     db.exec(SCHEMA);
+    const columns = db.prepare("SELECT name FROM pragma_table_info('executions')").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "namespace")) db.exec("ALTER TABLE executions ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default'");
+    db.exec(NAMESPACE_INDEXES);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
