@@ -7,9 +7,12 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { JsonObject } from "@bufbuild/protobuf";
+import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { approvalFlow } from "../fixtures/flows/approval.ts";
 import { chattyFlow, flakyFlow, sleepingFlow } from "../fixtures/flows/observability.ts";
+import { eventually, type RunnerEnv } from "../support/runner-env.ts";
 import { failsOnceFlow, orderedFlow } from "./fixtures/client-flows.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -52,4 +55,17 @@ export function readmeCode(readme: string, language: string): string {
   const block = new RegExp("^```" + language + "\\n([\\s\\S]*?)^```", "m").exec(text);
   if (!block?.[1]) throw new Error(`${readme} has no \`\`\`${language} block`);
   return block[1];
+}
+
+/** Starts `flowName` through the raw runner client and waits until it completed; returns its ID. */
+export async function completedExecution(env: RunnerEnv, flowName: string, input: JsonObject): Promise<string> {
+  const started = await env.client.startExecution({ flowName, input });
+  const execId = started.execution?.execId ?? "";
+  const done = await eventually(
+    () => env.client.getExecution({ execId }),
+    (r) => r.execution?.status === ExecutionStatus.COMPLETED,
+    20_000,
+  );
+  if (done.execution?.status !== ExecutionStatus.COMPLETED) throw new Error(`${flowName} ${execId} did not complete`);
+  return execId;
 }

@@ -18,11 +18,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { stopTestServer } from "../support/database.ts";
-import { eventually } from "../support/runner-env.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
-import { CLIENT_FLOWS, REPO_ROOT, readmeCode, run } from "./client-process.ts";
+import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run } from "./client-process.ts";
 
 const GO_DIR = path.join(REPO_ROOT, "clients/go");
 const MODULE = "github.com/kitaru-dev/kitaru/clients/go";
@@ -100,14 +98,7 @@ describe("Go client (clients/go) against a live runner and planner", () => {
   });
 
   it("runs the README's example from a module outside the repository with one replace line", async () => {
-    const started = await env.client.startExecution({ flowName: "content_pipeline", input: { topic: "the README" } });
-    const execId = started.execution?.execId ?? "";
-    const done = await eventually(
-      () => env.client.getExecution({ execId }),
-      (r) => r.execution?.status === ExecutionStatus.COMPLETED,
-      20_000,
-    );
-    assert.equal(done.execution?.status, ExecutionStatus.COMPLETED);
+    await completedExecution(env, "content_pipeline", { topic: "the README" }); // something to replay
 
     const dir = mkdtempSync(path.join(os.tmpdir(), "kitaru-go-user-"));
     try {

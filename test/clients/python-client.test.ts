@@ -16,11 +16,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { stopTestServer } from "../support/database.ts";
-import { eventually } from "../support/runner-env.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
-import { CLIENT_FLOWS, REPO_ROOT, readmeCode, run } from "./client-process.ts";
+import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run } from "./client-process.ts";
 
 const PY_DIR = path.join(REPO_ROOT, "clients/python");
 const PYTHON = path.join(PY_DIR, ".venv/bin/python");
@@ -74,15 +72,7 @@ describe("Python client (clients/python) against a live runner and planner", () 
   });
 
   it("installs with `pip install ./clients/python` into a fresh venv and runs the README's replay example", async () => {
-    // Something to replay: a completed content_pipeline execution.
-    const started = await env.client.startExecution({ flowName: "content_pipeline", input: { topic: "the README" } });
-    const execId = started.execution?.execId ?? "";
-    const done = await eventually(
-      () => env.client.getExecution({ execId }),
-      (r) => r.execution?.status === ExecutionStatus.COMPLETED,
-      20_000,
-    );
-    assert.equal(done.execution?.status, ExecutionStatus.COMPLETED);
+    await completedExecution(env, "content_pipeline", { topic: "the README" }); // something to replay
 
     const dir = mkdtempSync(path.join(os.tmpdir(), "kitaru-pip-"));
     try {

@@ -164,6 +164,14 @@ func newClient(t *testing.T, opts kitaru.Options) *kitaru.Client {
 	return c
 }
 
+// plainClient starts the fake services and a plaintext client of both, with opts besides the URLs.
+func plainClient(t *testing.T, opts kitaru.Options) (*recorder, *kitaru.Client) {
+	t.Helper()
+	r, address := serve(t)
+	opts.RunnerURL, opts.PlannerURL = "http://"+address, "http://"+address
+	return r, newClient(t, opts)
+}
+
 func TestDefaultsComeFromTheEnvironmentLikeTheCLI(t *testing.T) {
 	clearEnv(t)
 	c := newClient(t, kitaru.Options{})
@@ -204,11 +212,9 @@ func TestBadURLsAndTLSOptionsAreUsageErrors(t *testing.T) {
 
 func TestTheTokenIsSentOnEveryUnaryAndStreamingCall(t *testing.T) {
 	clearEnv(t)
-	r, address := serve(t)
-	url := "http://" + address
-	ctx := context.Background()
 	t.Setenv("KITARU_TOKEN", "s3cret")
-	c := newClient(t, kitaru.Options{RunnerURL: url, PlannerURL: url})
+	r, c := plainClient(t, kitaru.Options{})
+	ctx := context.Background()
 	if _, err := c.Executions.Get(ctx, "kr-x"); err != nil {
 		t.Fatal(err)
 	}
@@ -233,10 +239,8 @@ func TestTheTokenIsSentOnEveryUnaryAndStreamingCall(t *testing.T) {
 
 func TestDeadlinesPerClientAndPerCall(t *testing.T) {
 	clearEnv(t)
-	r, address := serve(t)
+	r, c := plainClient(t, kitaru.Options{Timeout: 100 * time.Millisecond})
 	r.delay = 500 * time.Millisecond
-	url := "http://" + address
-	c := newClient(t, kitaru.Options{RunnerURL: url, PlannerURL: url, Timeout: 100 * time.Millisecond})
 	_, err := c.Executions.Get(context.Background(), "kr-slow")
 	var b *kitaru.BackendError
 	if !errors.As(err, &b) || b.Code() != codes.DeadlineExceeded {
@@ -251,10 +255,8 @@ func TestDeadlinesPerClientAndPerCall(t *testing.T) {
 
 func TestRunAndReplayRetryUnavailableWithOneRequestID(t *testing.T) {
 	clearEnv(t)
-	r, address := serve(t)
-	url := "http://" + address
+	r, c := plainClient(t, kitaru.Options{})
 	ctx := context.Background()
-	c := newClient(t, kitaru.Options{RunnerURL: url, PlannerURL: url})
 
 	r.reset(2)
 	started, err := c.Flows.Run(ctx, "f", map[string]any{"topic": "x"})
@@ -287,10 +289,8 @@ func TestRunAndReplayRetryUnavailableWithOneRequestID(t *testing.T) {
 
 func TestRetriesAreBoundedAndOnlyForUnavailableCreatingCalls(t *testing.T) {
 	clearEnv(t)
-	r, address := serve(t)
-	url := "http://" + address
+	r, c := plainClient(t, kitaru.Options{MaxAttempts: 2})
 	ctx := context.Background()
-	c := newClient(t, kitaru.Options{RunnerURL: url, PlannerURL: url, MaxAttempts: 2})
 
 	r.reset(5)
 	_, err := c.Flows.Run(ctx, "f", nil)

@@ -134,34 +134,51 @@ func (e *ExecutionsClient) List(ctx context.Context, opts ListOptions) ([]*Execu
 		skip = (max(opts.Page, 1) - 1) * opts.Size
 		limit = skip + opts.Size
 	}
-	var out []*Execution
-	token := ""
-	for {
-		size := maxPageSize
-		if limit > 0 {
-			size = min(limit-len(out), maxPageSize)
-		}
+	out, err := collectPages(limit, maxPageSize, func(size int32, token string) ([]*Execution, string, error) {
 		res, err := e.runner.ListExecutions(ctx, &runnerv1.ListExecutionsRequest{
-			FlowName: opts.Flow, Status: status, PageSize: int32(size), PageToken: token,
+			FlowName: opts.Flow, Status: status, PageSize: size, PageToken: token,
 		})
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
+		page := make([]*Execution, 0, len(res.GetExecutions()))
 		for _, x := range res.GetExecutions() {
-			out = append(out, executionFromProto(x))
+			page = append(page, executionFromProto(x))
 		}
-		token = res.GetNextPageToken()
-		if token == "" || (limit > 0 && len(out) >= limit) {
-			break
-		}
-	}
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+		return page, res.GetNextPageToken(), nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if skip >= len(out) {
 		return []*Execution{}, nil
 	}
 	return out[skip:], nil
+}
+
+// collectPages follows page tokens until the last page, or until limit
+// items (0: no limit); fetch reads one page of the given size.
+func collectPages[T any](limit, maxPage int, fetch func(size int32, token string) ([]T, string, error)) ([]T, error) {
+	var items []T
+	token := ""
+	for {
+		size := maxPage
+		if limit > 0 {
+			size = min(limit-len(items), maxPage)
+		}
+		page, next, err := fetch(int32(size), token)
+		if err != nil {
+			return nil, err
+		}
+		items, token = append(items, page...), next
+		if token == "" || (limit > 0 && len(items) >= limit) {
+			break
+		}
+	}
+	if limit > 0 && len(items) > limit {
+		items = items[:limit]
+	}
+	return items, nil
 }
 
 // Latest returns the newest execution matching the filter, with its
@@ -295,24 +312,42 @@ func replayInputs(opts ReplayOptions) (args, overrides *structpb.Struct, err err
 //		fmt.Println(event.Kind)
 //	}
 func (e *ExecutionsClient) Watch(ctx context.Context, execID string, opts WatchOptions) iter.Seq2[Event, error] {
-	return func(yield func(Event, error) bool) {
+	open := func(ctx context.Context) (receiver[*runnerv1.WatchExecutionResponse], error) {
+		return e.runner.WatchExecution(ctx, &runnerv1.WatchExecutionRequest{ExecId: execID, FollowWaits: opts.FollowWaits})
+	}
+	return streamSeq(ctx, open, func(res *runnerv1.WatchExecutionResponse) (Event, bool) {
+		return eventFromProto(res.GetEvent())
+	})
+}
+
+// receiver is a server stream of R (the generated grpc.ServerStreamingClient).
+type receiver[R any] interface {
+	Recv() (R, error)
+}
+
+// streamSeq yields convert(message) for each message of the stream open
+// starts, skipping those convert does not know; a failure is yielded once,
+// last. Leaving the loop early cancels the stream.
+func streamSeq[R, T any](ctx context.Context, open func(context.Context) (receiver[R], error), convert func(R) (T, bool)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		stream, err := e.runner.WatchExecution(ctx, &runnerv1.WatchExecutionRequest{ExecId: execID, FollowWaits: opts.FollowWaits})
+		stream, err := open(ctx)
 		if err != nil {
-			yield(Event{}, err)
+			yield(zero, err)
 			return
 		}
 		for {
-			res, err := stream.Recv()
+			message, err := stream.Recv()
 			if err == io.EOF {
 				return
 			}
 			if err != nil {
-				yield(Event{}, err)
+				yield(zero, err)
 				return
 			}
-			if event, known := eventFromProto(res.GetEvent()); known && !yield(event, nil) {
+			if item, known := convert(message); known && !yield(item, nil) {
 				return
 			}
 		}
@@ -325,31 +360,19 @@ func (e *ExecutionsClient) Logs(ctx context.Context, execID string, opts LogsOpt
 	if err := notNegative("Limit", opts.Limit); err != nil {
 		return nil, err
 	}
-	var out []LogEntry
-	token := ""
-	for {
-		size := maxLogPageSize
-		if opts.Limit > 0 {
-			size = min(opts.Limit-len(out), maxLogPageSize)
-		}
+	return collectPages(opts.Limit, maxLogPageSize, func(size int32, token string) ([]LogEntry, string, error) {
 		res, err := e.runner.ListExecutionLogs(ctx, &runnerv1.ListExecutionLogsRequest{
-			ExecId: execID, Checkpoint: opts.Checkpoint, PageSize: int32(size), PageToken: token,
+			ExecId: execID, Checkpoint: opts.Checkpoint, PageSize: size, PageToken: token,
 		})
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
+		page := make([]LogEntry, 0, len(res.GetEntries()))
 		for _, entry := range res.GetEntries() {
-			out = append(out, logEntryFromProto(entry))
+			page = append(page, logEntryFromProto(entry))
 		}
-		token = res.GetNextPageToken()
-		if token == "" || (opts.Limit > 0 && len(out) >= opts.Limit) {
-			break
-		}
-	}
-	if opts.Limit > 0 && len(out) > opts.Limit {
-		out = out[:opts.Limit]
-	}
-	return out, nil
+		return page, res.GetNextPageToken(), nil
+	})
 }
 
 // FollowLogs yields the log lines written so far, then new ones as they are
@@ -357,38 +380,19 @@ func (e *ExecutionsClient) Logs(ctx context.Context, execID string, opts LogsOpt
 // LogEvent is its terminal status). opts.Limit is not used. A failure is
 // yielded once, as the last pair; stopping early cancels the stream.
 func (e *ExecutionsClient) FollowLogs(ctx context.Context, execID string, opts LogsOptions) iter.Seq2[LogEvent, error] {
-	return func(yield func(LogEvent, error) bool) {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		stream, err := e.runner.WatchExecutionLogs(ctx, &runnerv1.WatchExecutionLogsRequest{ExecId: execID, Checkpoint: opts.Checkpoint})
-		if err != nil {
-			yield(LogEvent{}, err)
-			return
-		}
-		for {
-			res, err := stream.Recv()
-			if err == io.EOF {
-				return
-			}
-			if err != nil {
-				yield(LogEvent{}, err)
-				return
-			}
-			var event LogEvent
-			switch k := res.GetKind().(type) {
-			case *runnerv1.WatchExecutionLogsResponse_Entry:
-				entry := logEntryFromProto(k.Entry)
-				event.Entry = &entry
-			case *runnerv1.WatchExecutionLogsResponse_StatusChanged:
-				event.StatusChange = statusChangeFromProto(k.StatusChanged)
-			default:
-				continue // a kind this client does not know (a newer server)
-			}
-			if !yield(event, nil) {
-				return
-			}
-		}
+	open := func(ctx context.Context) (receiver[*runnerv1.WatchExecutionLogsResponse], error) {
+		return e.runner.WatchExecutionLogs(ctx, &runnerv1.WatchExecutionLogsRequest{ExecId: execID, Checkpoint: opts.Checkpoint})
 	}
+	return streamSeq(ctx, open, func(res *runnerv1.WatchExecutionLogsResponse) (LogEvent, bool) {
+		switch k := res.GetKind().(type) {
+		case *runnerv1.WatchExecutionLogsResponse_Entry:
+			entry := logEntryFromProto(k.Entry)
+			return LogEvent{Entry: &entry}, true
+		case *runnerv1.WatchExecutionLogsResponse_StatusChanged:
+			return LogEvent{StatusChange: statusChangeFromProto(k.StatusChanged)}, true
+		}
+		return LogEvent{}, false // a kind this client does not know (a newer server)
+	})
 }
 
 // Result waits for the execution to finish and returns the flow's result

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union
 
 import grpc
 
@@ -59,6 +59,8 @@ MAX_LOG_PAGE_SIZE = 1000
 
 _STATUSES = ", ".join(s.value for s in ExecutionStatus)
 
+_Item = TypeVar("_Item")
+
 
 def _status_filter(status: Union[ExecutionStatus, str, None]) -> Optional[ExecutionStatus]:
     if status is None:
@@ -94,6 +96,19 @@ def merge_inputs(inputs: Optional[Mapping[str, Any]], flow_inputs: Mapping[str, 
         )
     merged.update(flow_inputs)
     return merged
+
+
+def _collect_pages(
+    fetch: Callable[[int, str], Tuple[List[_Item], str]], limit: Optional[int], max_page_size: int
+) -> List[_Item]:
+    """Follows page tokens until the last page, or until ``limit`` items (``fetch(page_size, token)`` reads one)."""
+    items: List[_Item] = []
+    token = ""
+    while True:
+        page, token = fetch(max_page_size if limit is None else min(limit - len(items), max_page_size), token)
+        items.extend(page)
+        if not token or (limit is not None and len(items) >= limit):
+            return items[:limit]
 
 
 @contextlib.contextmanager
@@ -154,20 +169,15 @@ class ExecutionsClient:
         if size is not None:
             skip = ((page or 1) - 1) * size
             limit = skip + size
-        executions: List[Execution] = []
-        token = ""
-        while True:
+        status_pb = execution_status_to_proto(wanted) if wanted else execution_pb2.EXECUTION_STATUS_UNSPECIFIED
+
+        def fetch(page_size: int, token: str) -> Tuple[List[Execution], str]:
             response = self._runner.list_executions(
-                flow_name=flow or "",
-                status=execution_status_to_proto(wanted) if wanted else execution_pb2.EXECUTION_STATUS_UNSPECIFIED,
-                page_size=MAX_PAGE_SIZE if limit is None else min(limit - len(executions), MAX_PAGE_SIZE),
-                page_token=token,
-                timeout=timeout,
+                flow_name=flow or "", status=status_pb, page_size=page_size, page_token=token, timeout=timeout
             )
-            executions.extend(execution_from_proto(e) for e in response.executions)
-            token = response.next_page_token
-            if not token or (limit is not None and len(executions) >= limit):
-                return executions[skip:limit]
+            return [execution_from_proto(e) for e in response.executions], response.next_page_token
+
+        return _collect_pages(fetch, limit, MAX_PAGE_SIZE)[skip:]
 
     def latest(
         self,
@@ -300,21 +310,15 @@ class ExecutionsClient:
         """
         _check_source(source)
         limit = _positive("limit", limit)
-        entries: List[LogEntry] = []
-        token = ""
+
+        def fetch(page_size: int, token: str) -> Tuple[List[LogEntry], str]:
+            response = self._runner.list_execution_logs(
+                exec_id, checkpoint=checkpoint or "", page_size=page_size, page_token=token, timeout=timeout
+            )
+            return [log_entry_from_proto(e) for e in response.entries], response.next_page_token
+
         with _log_retrieval(exec_id):
-            while True:
-                response = self._runner.list_execution_logs(
-                    exec_id,
-                    checkpoint=checkpoint or "",
-                    page_size=MAX_LOG_PAGE_SIZE if limit is None else min(limit - len(entries), MAX_LOG_PAGE_SIZE),
-                    page_token=token,
-                    timeout=timeout,
-                )
-                entries.extend(log_entry_from_proto(e) for e in response.entries)
-                token = response.next_page_token
-                if not token or (limit is not None and len(entries) >= limit):
-                    return entries[:limit]
+            return _collect_pages(fetch, limit, MAX_LOG_PAGE_SIZE)
 
     def follow_logs(
         self, exec_id: str, *, checkpoint: Optional[str] = None, timeout: Optional[float] = None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from typing import Any, Callable, Iterator, List, Mapping, Optional, TypeVar
+from typing import Any, Callable, ClassVar, Iterator, List, Mapping, Optional, TypeVar
 
 import grpc
 from google.protobuf import struct_pb2
@@ -71,19 +71,35 @@ def json_value(option: str, data: Any) -> Any:
         raise KitaruUsageError(f"`{option}` must be a JSON value: {e}.", metadata={"option": option}) from e
 
 
+_Client = TypeVar("_Client", bound="_ServiceClient")
+
+
 class _ServiceClient:
-    """A channel (owned or given), a default deadline, retries, and error decoding."""
+    """A channel (owned or given), its generated stub, a default deadline, retries, and error decoding.
+
+    Args:
+        target: ``http://host:port``, ``https://host:port`` or plain ``host:port`` (plaintext).
+        timeout: default deadline of each unary call in seconds (None: none).
+        channel: use this channel instead of opening one (``close()`` leaves it open).
+        token: sent as ``authorization: Bearer <token>`` on every call.
+        credentials: TLS credentials for an https target (default: system roots).
+        max_attempts: how often the idempotent creating calls are sent at most.
+    """
+
+    #: The option name in error messages about ``target``.
+    _option: ClassVar[str]
+    #: The generated stub class of the service.
+    _stub_class: ClassVar[Any]  # a class taking the channel (untyped generated code)
 
     def __init__(
         self,
         target: str,
         *,
-        option: str,
-        timeout: Optional[float],
-        channel: Optional[grpc.Channel],
-        token: Optional[str],
-        credentials: Optional[grpc.ChannelCredentials],
-        max_attempts: int,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        channel: Optional[grpc.Channel] = None,
+        token: Optional[str] = None,
+        credentials: Optional[grpc.ChannelCredentials] = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
         if max_attempts < 1:
             raise KitaruUsageError("`max_attempts` must be >= 1.", metadata={"maxAttempts": str(max_attempts)})
@@ -92,9 +108,17 @@ class _ServiceClient:
         self.max_attempts = max_attempts
         self._owns_channel = channel is None
         if channel is None:
-            endpoint = parse_endpoint(option, target, allow_bare=True)
+            endpoint = parse_endpoint(self._option, target, allow_bare=True)
             channel = open_channel(endpoint, token=token, credentials=credentials)
         self.channel: grpc.Channel = channel
+        #: The generated stub, on the same channel (token included; errors not decoded).
+        self.stub: Any = type(self)._stub_class(self.channel)
+
+    def __enter__(self: _Client) -> _Client:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def close(self) -> None:
         """Closes the channel this client opened (a channel passed in stays open). Calls in flight fail."""
@@ -135,44 +159,10 @@ class _ServiceClient:
 
 
 class RunnerClient(_ServiceClient):
-    """A client of ``kitaru.runner.v1.RunnerService``.
+    """A client of ``kitaru.runner.v1.RunnerService``; ``max_attempts`` bounds ``start_execution``/``start_replay``."""
 
-    Args:
-        target: ``http://host:port``, ``https://host:port`` or plain ``host:port`` (plaintext).
-        timeout: default deadline of each unary call in seconds (None: none).
-        channel: use this channel instead of opening one (``close()`` leaves it open).
-        token: sent as ``authorization: Bearer <token>`` on every call.
-        credentials: TLS credentials for an https target (default: system roots).
-        max_attempts: how often ``start_execution``/``start_replay`` are sent at most.
-    """
-
-    def __init__(
-        self,
-        target: str,
-        *,
-        timeout: Optional[float] = DEFAULT_TIMEOUT,
-        channel: Optional[grpc.Channel] = None,
-        token: Optional[str] = None,
-        credentials: Optional[grpc.ChannelCredentials] = None,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    ) -> None:
-        super().__init__(
-            target,
-            option="runner_url",
-            timeout=timeout,
-            channel=channel,
-            token=token,
-            credentials=credentials,
-            max_attempts=max_attempts,
-        )
-        #: The generated stub, on the same channel (token included; errors not decoded).
-        self.stub: Any = runner_service_pb2_grpc.RunnerServiceStub(self.channel)
-
-    def __enter__(self) -> "RunnerClient":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    _option = "runner_url"
+    _stub_class = runner_service_pb2_grpc.RunnerServiceStub
 
     def start_execution(
         self,
@@ -325,35 +315,10 @@ class RunnerClient(_ServiceClient):
 
 
 class PlannerClient(_ServiceClient):
-    """A client of ``kitaru.planner.v1.PlannerService``; same arguments as :class:`RunnerClient`."""
+    """A client of ``kitaru.planner.v1.PlannerService``; ``max_attempts`` bounds ``replay_execution``."""
 
-    def __init__(
-        self,
-        target: str,
-        *,
-        timeout: Optional[float] = DEFAULT_TIMEOUT,
-        channel: Optional[grpc.Channel] = None,
-        token: Optional[str] = None,
-        credentials: Optional[grpc.ChannelCredentials] = None,
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    ) -> None:
-        super().__init__(
-            target,
-            option="planner_url",
-            timeout=timeout,
-            channel=channel,
-            token=token,
-            credentials=credentials,
-            max_attempts=max_attempts,
-        )
-        #: The generated stub, on the same channel (token included; errors not decoded).
-        self.stub: Any = planner_service_pb2_grpc.PlannerServiceStub(self.channel)
-
-    def __enter__(self) -> "PlannerClient":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
+    _option = "planner_url"
+    _stub_class = planner_service_pb2_grpc.PlannerServiceStub
 
     def plan_replay(
         self,

@@ -143,25 +143,22 @@ def test_replay_with_overrides_and_new_inputs_end_to_end(client):
     assert client.executions.latest(flow="content_pipeline").exec_id == source.exec_id
 
     request_id = str(uuid.uuid4())
-    replayed = client.executions.replay(
-        source.exec_id,
-        from_="write_draft",
-        overrides={"checkpoint.research": "edited notes"},
-        request_id=request_id,
-        topic="new topic",
-    )
+
+    def replay() -> Execution:
+        return client.executions.replay(
+            source.exec_id,
+            from_="write_draft",
+            overrides={"checkpoint.research": "edited notes"},
+            request_id=request_id,
+            topic="new topic",
+        )
+
+    replayed = replay()
     assert replayed.original_exec_id == source.exec_id and replayed.exec_id != source.exec_id
     assert replayed.replay is not None and replayed.replay.from_ == "write_draft"
     assert replayed.replay.override_keys == ["checkpoint.research"]
     # The same request ID is the same replay.
-    again = client.executions.replay(
-        source.exec_id,
-        from_="write_draft",
-        overrides={"checkpoint.research": "edited notes"},
-        request_id=request_id,
-        topic="new topic",
-    )
-    assert again.exec_id == replayed.exec_id
+    assert replay().exec_id == replayed.exec_id
 
     assert client.executions.result(replayed.exec_id, timeout=20) == "published: draft about new topic from [edited notes]"
     done = client.executions.get(replayed.exec_id)
