@@ -20,7 +20,7 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from kitaru_client import Execution, KitaruClient  # noqa: E402
+from kitaru_client import Execution, ExecutionStatus, KitaruClient  # noqa: E402
 
 LIVE = bool(os.environ.get("KITARU_RUNNER_URL") and os.environ.get("KITARU_PLANNER_URL"))
 
@@ -35,10 +35,12 @@ def client() -> Iterator[KitaruClient]:
 
 
 def settle(client: KitaruClient, exec_id: str, timeout: float = 20.0) -> Execution:
-    """Polls until the execution is terminal or waits with a pending wait; returns it with its checkpoints."""
+    """Polls until the execution is terminal or waiting with a pending wait (a wait may be recorded a
+    moment before the status says waiting); returns it with its checkpoints."""
     deadline = time.monotonic() + timeout
     while True:
         execution = client.executions.get(exec_id)
-        if execution.status.is_terminal or execution.pending_waits or time.monotonic() > deadline:
+        waiting = execution.status is ExecutionStatus.WAITING and execution.pending_waits
+        if execution.status.is_terminal or waiting or time.monotonic() > deadline:
             return execution
         time.sleep(0.05)

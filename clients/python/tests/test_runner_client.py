@@ -162,11 +162,11 @@ def planner():
 
 def test_every_other_runner_rpc_through_the_lower_layer(client):
     execution = client.start_execution("approval", {"topic": "lower layer"})
-    waits = []
     deadline = time.monotonic() + 20
-    while not waits and time.monotonic() < deadline:
-        waits = client.list_pending_waits(execution.exec_id)
+    while client.get_execution(execution.exec_id).status != execution_pb2.EXECUTION_STATUS_WAITING:
+        assert time.monotonic() < deadline, "the approval execution never waited"
         time.sleep(0.05)
+    waits = client.list_pending_waits(execution.exec_id)
     assert [w.name for w in waits] == ["approve"]
     page = client.list_executions(flow_name="approval", status=execution_pb2.EXECUTION_STATUS_WAITING, page_size=1)
     assert len(page.executions) == 1 and page.executions[0].flow_name == "approval"
