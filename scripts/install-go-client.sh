@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
-# Installs the generated Go client of kitaru (clients/go, module
-# github.com/kitaru-dev/kitaru/clients/go):
+# The Go client of kitaru (clients/go, module github.com/kitaru-dev/kitaru/clients/go):
+#
+#   bash scripts/install-go-client.sh           # plugins; regenerate gen/ if stale; build and vet
+#   bash scripts/install-go-client.sh --check   # is the committed gen/ current? (exit 1 if not)
+#
 #   1. protoc-gen-go (same version as google.golang.org/protobuf in
 #      clients/go/go.mod) and protoc-gen-go-grpc (pinned below), with
 #      `go install` into ${KITARU_CACHE_DIR:-<repo>/.cache}/bin;
-#   2. clients/go/gen/ (git-ignored): Go messages and gRPC clients for
+#   2. clients/go/gen/ (COMMITTED): Go messages and gRPC clients for
 #      proto/kitaru/**, generated with
-#      `npx buf generate --template buf.gen.go.yaml --path proto/kitaru`;
+#      `npx buf generate --template buf.gen.go.yaml --path proto/kitaru`.
+#      Committed because Go builds modules from source: a user's
+#      `go mod tidy` / `go build` against this module (through a `replace`
+#      or, once published, the module proxy) never runs a generator, so the
+#      code must be in the tree. After a regeneration, commit clients/go/gen.
+#      `--check` regenerates into a temporary directory and compares: it is
+#      how test/clients/generated-code.test.ts tells that gen/ matches proto/.
 #   3. `go build ./...` and `go vet ./...` in clients/go.
 #
 # Idempotent: a plugin is installed only when missing or at another version;
 # the code is generated only when a .proto file, buf.gen.go.yaml, this script,
-# a plugin version or the buf version changed (or clients/go/gen is missing).
+# a plugin version or the buf version changed (a git-ignored stamp,
+# clients/go/gen/.kitaru-sources, records what it was made from).
 # Prints clients/go on stdout; progress goes to stderr.
 #
 # Works from a fresh clone with an empty Go cache: modules come from the Go
@@ -20,6 +30,16 @@
 # HOME is unusable). GOTOOLCHAIN=local: the installed Go is used, never a
 # downloaded one (clients/go/go.mod needs Go 1.26+).
 set -euo pipefail
+
+check_only=0
+case "${1:-}" in
+  "") ;;
+  --check) check_only=1 ;;
+  *)
+    echo "usage: $0 [--check]" >&2
+    exit 2
+    ;;
+esac
 
 PROTOC_GEN_GO_GRPC_VERSION="v1.6.2"
 PROTOC_GEN_GO_GRPC_PACKAGE="google.golang.org/grpc/cmd/protoc-gen-go-grpc"
@@ -119,25 +139,57 @@ want_gen="$( {
   for f in "${protos[@]}"; do printf '%s ' "$f"; sha256sum <"$f"; done
 } | hash_of)"
 
+# generate <dir>: the Go code of every proto into <dir> (which must not exist yet).
+generate() {
+  local out="$1" tmp
+  # A dot-directory: invisible to `go build ./...` while it exists.
+  tmp="$(mktemp -d "$go_dir/.gen.XXXXXX")"
+  # --output prefixes the template's `out` (clients/go/gen); the plugins
+  # from the cache come first on PATH.
+  if ! PATH="$bin_dir:$PATH" npx --no-install buf generate --template "$template" --path proto/kitaru --output "$tmp"; then
+    rm -rf "$tmp"
+    return 1
+  fi
+  if [[ ! -d "$tmp/clients/go/gen/kitaru" ]]; then
+    rm -rf "$tmp"
+    die "buf generate wrote nothing under clients/go/gen/kitaru"
+  fi
+  mv "$tmp/clients/go/gen" "$out"
+  rm -rf "$tmp"
+}
+
+# snapshot <dir>: one "sha256  path" line per generated file (the stamp left out).
+snapshot() {
+  (cd "$1" && find . -type f ! -name .kitaru-sources -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
+
+fresh="$go_dir/.gen.fresh.$$"
+trap 'rm -rf "$fresh"' EXIT
+if [[ $check_only -eq 1 ]]; then
+  generate "$fresh"
+  [[ -d "$gen_dir" ]] || die "$gen_dir is missing; run scripts/install-go-client.sh and commit it"
+  if ! diff <(snapshot "$gen_dir") <(snapshot "$fresh") >/dev/null; then
+    log "error: clients/go/gen does not match proto/; files that differ:"
+    diff <(snapshot "$gen_dir") <(snapshot "$fresh") | sed -n 's/^[<>] [0-9a-f]*  \.\//    /p' | sort -u >&2
+    die "run scripts/install-go-client.sh and commit clients/go/gen"
+  fi
+  log "generated code is current ($gen_dir)"
+  printf '%s\n' "$go_dir"
+  exit 0
+fi
+
 if [[ -f "$gen_stamp" && "$(cat "$gen_stamp")" == "$want_gen" ]]; then
   log "generated code up to date ($gen_dir)"
 else
   log "generating Go code for ${#protos[@]} files (buf $buf_version, protoc-gen-go $protobuf_version, protoc-gen-go-grpc $PROTOC_GEN_GO_GRPC_VERSION)..."
-  # A dot-directory: invisible to `go build ./...` while it exists.
-  tmp="$(mktemp -d "$go_dir/.gen.XXXXXX")"
-  trap 'rm -rf "$tmp"' EXIT
-  # --output prefixes the template's `out` (clients/go/gen); the plugins
-  # from the cache come first on PATH.
-  PATH="$bin_dir:$PATH" npx --no-install buf generate --template "$template" --path proto/kitaru --output "$tmp"
-  [[ -d "$tmp/clients/go/gen/kitaru" ]] || die "buf generate wrote nothing under clients/go/gen/kitaru"
-  printf '%s\n' "$want_gen" >"$tmp/clients/go/gen/.kitaru-sources"
+  generate "$fresh"
+  printf '%s\n' "$want_gen" >"$fresh/.kitaru-sources"
   # Swap in the new tree; a failed generation above leaves the old one alone.
   rm -rf "$gen_dir.old"
   [[ -d "$gen_dir" ]] && mv "$gen_dir" "$gen_dir.old"
-  mv "$tmp/clients/go/gen" "$gen_dir"
-  rm -rf "$gen_dir.old" "$tmp"
-  trap - EXIT
-  log "generated $gen_dir"
+  mv "$fresh" "$gen_dir"
+  rm -rf "$gen_dir.old"
+  log "generated $gen_dir (commit it if it changed: git status clients/go/gen)"
 fi
 
 # ---------------------------------------------------------------------------

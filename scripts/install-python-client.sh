@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
-# Installs the generated Python client of kitaru:
+# The Python client of kitaru (clients/python, package `kitaru_client`):
+#
+#   bash scripts/install-python-client.sh           # dev venv; regenerate the stubs if stale
+#   bash scripts/install-python-client.sh --check   # are the committed stubs current? (exit 1 if not)
+#
 #   1. clients/python/.venv (git-ignored): a virtual environment with the exact
-#      versions in clients/python/requirements.txt (grpcio, grpcio-tools,
-#      grpcio-status, protobuf, pytest) from PyPI;
-#   2. clients/python/kitaru_client/gen/ (git-ignored): Python messages and
-#      gRPC stubs for proto/kitaru/**, generated with `python -m grpc_tools.protoc`.
+#      versions in clients/python/requirements.txt (the runtime dependencies,
+#      grpcio-tools, pytest, cryptography for the TLS tests) from PyPI. The
+#      tests import kitaru_client from the source tree; users install the
+#      package with `pip install ./clients/python` instead (see its README).
+#   2. clients/python/kitaru_client/gen/ (COMMITTED): Python messages and gRPC
+#      stubs for proto/kitaru/**, generated with `python -m grpc_tools.protoc`.
+#      They are committed so that a plain `pip install` of the directory (or of
+#      a git URL) needs no code generator and no proto files: a wheel is built
+#      from what is there. protoc writes absolute imports (`from kitaru.runner.v1
+#      import ...`); they are rewritten to `kitaru_client.gen.kitaru.*`, so the
+#      installed package owns no top-level `kitaru` module (that name belongs to
+#      Kitaru itself) and never touches sys.path.
 #
 # Idempotent: the venv is rebuilt only when requirements.txt or the Python
 # version changed (or the venv is broken); the stubs only when a .proto file,
-# this script or the grpcio-tools version changed. Prints the venv's python on
+# this script or the grpcio-tools version changed (a git-ignored stamp,
+# kitaru_client/gen/.kitaru-sources, records what they were made from). After a
+# regeneration, commit kitaru_client/gen. `--check` regenerates into a
+# temporary directory and compares: it is how test/clients/generated-code.test.ts
+# tells that the committed stubs match proto/. Prints the venv's python on
 # stdout; progress goes to stderr.
 #
 # Python: $KITARU_PYTHON, else the first of python3, /usr/bin/python3, ... that
@@ -18,9 +34,18 @@
 # Only our own contracts are generated. google.rpc.* comes from
 # googleapis-common-protos (a dependency of grpcio-status): generating the
 # vendored copies too would register the same proto files twice. The health
-# and reflection protos are not generated either (their package `grpc` would
-# shadow grpcio's module of the same name; use grpcio-health-checking).
+# and reflection protos are not generated either (use grpcio-health-checking).
 set -euo pipefail
+
+check_only=0
+case "${1:-}" in
+  "") ;;
+  --check) check_only=1 ;;
+  *)
+    echo "usage: $0 [--check]" >&2
+    exit 2
+    ;;
+esac
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$script_dir/.." && pwd)"
@@ -29,6 +54,7 @@ py_dir="$repo_root/clients/python"
 venv="$py_dir/.venv"
 requirements="$py_dir/requirements.txt"
 gen_dir="$py_dir/kitaru_client/gen"
+gen_package="kitaru_client.gen"
 
 log() { printf '[python-client] %s\n' "$*" >&2; }
 
@@ -62,11 +88,12 @@ else
 fi
 py_version="$("$python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
 
+venv_imports='import grpc, grpc_tools.protoc, grpc_status.rpc_status, google.rpc.error_details_pb2, pytest, cryptography'
 venv_stamp="$venv/.kitaru-requirements"
 want_venv="$( { cat "$requirements"; echo "python $py_version"; } | hash_of)"
 venv_ok() {
   [[ -x "$venv/bin/python" && -f "$venv_stamp" && "$(cat "$venv_stamp")" == "$want_venv" ]] || return 1
-  "$venv/bin/python" -c 'import grpc, grpc_tools.protoc, grpc_status.rpc_status, google.rpc.error_details_pb2, pytest' 2>/dev/null
+  "$venv/bin/python" -c "$venv_imports" 2>/dev/null
 }
 
 if venv_ok; then
@@ -83,7 +110,7 @@ else
   printf '%s\n' "$want_venv" >"$venv_stamp"
   if ! venv_ok; then
     log "error: the venv was installed but its packages do not import:"
-    "$venv/bin/python" -c 'import grpc, grpc_tools.protoc, grpc_status.rpc_status, pytest' >&2 || true
+    "$venv/bin/python" -c "$venv_imports" >&2 || true
     exit 1
   fi
   log "venv ready in $((SECONDS - start_ts))s"
@@ -106,27 +133,62 @@ want_gen="$( {
   for f in "${protos[@]}"; do printf '%s ' "$f"; sha256sum <"$f"; done
 } | hash_of)"
 
-if [[ -f "$gen_stamp" && "$(cat "$gen_stamp")" == "$want_gen" ]]; then
-  log "generated code up to date ($gen_dir)"
-else
-  log "generating Python stubs for ${#protos[@]} files with grpcio-tools $tools_version..."
-  tmp="$(mktemp -d "$py_dir/kitaru_client/.gen.XXXXXX")"
-  trap 'rm -rf "$tmp"' EXIT
+# generate <dir>: the stubs of every proto, as the package kitaru_client.gen, into <dir>.
+generate() {
+  local out="$1"
   # grpc_tools.protoc adds its bundled google/protobuf/*.proto include by itself.
   "$venv/bin/python" -m grpc_tools.protoc \
     -I proto -I vendor/proto \
-    --python_out="$tmp" --pyi_out="$tmp" --grpc_python_out="$tmp" \
+    --python_out="$out" --pyi_out="$out" --grpc_python_out="$out" \
     "${protos[@]}"
+  # Absolute imports of our own packages, into this package.
+  find "$out" -type f \( -name '*.py' -o -name '*.pyi' \) -print0 |
+    xargs -0 sed -i -e "s/^from kitaru\\.\\([a-z0-9_.]*\\) import /from $gen_package.kitaru.\\1 import /"
+  if grep -rEn '^(from|import) kitaru[. ]' "$out" >&2; then
+    log "error: generated code still imports the top-level package 'kitaru' (lines above)"
+    return 1
+  fi
+  # Regular packages (not namespace packages), so every build backend finds them.
+  find "$out" -type d -print0 | while IFS= read -r -d '' dir; do
+    printf '# Generated by scripts/install-python-client.sh from proto/kitaru. DO NOT EDIT.\n' >"$dir/__init__.py"
+  done
+}
+
+# snapshot <dir>: one "sha256  path" line per generated file (the stamp left out).
+snapshot() {
+  (cd "$1" && find . -type f ! -name .kitaru-sources ! -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
+
+tmp="$(mktemp -d "$py_dir/kitaru_client/.gen.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+
+if [[ $check_only -eq 1 ]]; then
+  generate "$tmp"
+  if [[ ! -d "$gen_dir" ]]; then
+    log "error: $gen_dir is missing; run scripts/install-python-client.sh and commit it"
+    exit 1
+  fi
+  if ! diff <(snapshot "$gen_dir") <(snapshot "$tmp") >/dev/null; then
+    log "error: clients/python/kitaru_client/gen does not match proto/ (grpcio-tools $tools_version); files that differ:"
+    diff <(snapshot "$gen_dir") <(snapshot "$tmp") | sed -n 's/^[<>] [0-9a-f]*  \.\//    /p' | sort -u >&2
+    log "run scripts/install-python-client.sh and commit clients/python/kitaru_client/gen"
+    exit 1
+  fi
+  log "generated code is current ($gen_dir)"
+elif [[ -f "$gen_stamp" && "$(cat "$gen_stamp")" == "$want_gen" ]]; then
+  log "generated code up to date ($gen_dir)"
+else
+  log "generating Python stubs for ${#protos[@]} files with grpcio-tools $tools_version..."
+  generate "$tmp"
   printf '%s\n' "$want_gen" >"$tmp/.kitaru-sources"
   # Swap in the new tree; a failed generation above leaves the old one alone.
   rm -rf "$gen_dir.old"
   [[ -d "$gen_dir" ]] && mv "$gen_dir" "$gen_dir.old"
   mv "$tmp" "$gen_dir"
   rm -rf "$gen_dir.old"
-  trap - EXIT
   # Smoke test: the stubs import with the pinned protobuf runtime.
-  "$venv/bin/python" -c "import sys; sys.path.insert(0, '$py_dir'); import kitaru_client" >&2
-  log "generated $gen_dir"
+  (cd "$py_dir" && "$venv/bin/python" -c 'import kitaru_client') >&2
+  log "generated $gen_dir (commit it if it changed: git status clients/python/kitaru_client/gen)"
 fi
 
 printf '%s\n' "$venv/bin/python"

@@ -1,32 +1,31 @@
 /**
- * The generated Go client (clients/go) against a live runner: starts a runner
- * with the content_pipeline flow on a fresh test database and runs
- * `go test -count=1 -v ./...` in clients/go with KITARU_RUNNER_ADDR pointing
- * at it: the offline decoding tests (clients/go/kitaru) and the live ones
- * (clients/go/livetest, every test named TestLive*), which must have run and
- * passed, not skipped.
+ * The Go client (clients/go) against a live runner and planner, started here
+ * on a fresh test database with the flows of CLIENT_FLOWS:
  *
- * The plugins, the generated code (clients/go/gen) and the module cache come
- * from scripts/install-go-client.sh; this test runs it when clients/go/gen is
- * missing (scripts/test.sh normally has run it already).
+ * - `go test -count=1 -v ./...` in clients/go with KITARU_RUNNER_URL,
+ *   KITARU_PLANNER_URL and KITARU_RUNNER_ADDR set: the offline tests
+ *   (clients/go/kitaru) and the live ones (clients/go/livetest, every test
+ *   named TestLive*, listed below), which must have run and passed, not skipped;
+ * - the README's replay example as a user runs it: a new module outside the
+ *   repository, the one `replace` line, `go mod tidy`, `go run .`.
+ *
+ * The plugins and the module cache come from scripts/install-go-client.sh;
+ * this test runs it when its build cache stamp is missing (scripts/test.sh
+ * normally has run it already).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
-import { chattyFlow, flakyFlow } from "../fixtures/flows/observability.ts";
 import { stopTestServer } from "../support/database.ts";
-import { createRunnerEnv, type RunnerEnv } from "../support/runner-env.ts";
+import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
+import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run } from "./client-process.ts";
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const GO_DIR = path.join(REPO_ROOT, "clients/go");
-const GEN_DIR = path.join(GO_DIR, "gen/kitaru");
-const INSTALL = path.join(REPO_ROOT, "scripts/install-go-client.sh");
+const MODULE = "github.com/kitaru-dev/kitaru/clients/go";
 
-/** The live tests in clients/go/livetest/live_test.go; each must pass. */
+/** The live tests in clients/go/livetest; each must pass. */
 const LIVE_TESTS = [
   "TestLiveGeneratedStubRunsContentPipeline",
   "TestLiveStartExecutionIsIdempotentOnRequestID",
@@ -36,6 +35,19 @@ const LIVE_TESTS = [
   "TestLiveResolveWaitWithoutPendingWaitsIsStateError",
   "TestLiveMetadataAndLogsOfAChattyExecution",
   "TestLiveFailureCarriesItsStackTraceAndEveryAttempt",
+  "TestLiveClientRunGetAndPlainResults",
+  "TestLiveClientRunIsIdempotentOnItsRequestID",
+  "TestLiveClientFlowsList",
+  "TestLiveClientListLatestPagingAndFilters",
+  "TestLiveClientReplayWithOverridesAndPlan",
+  "TestLiveClientWaitsInputValidationAndAbort",
+  "TestLiveClientWatchEventsAndFollowWaits",
+  "TestLiveClientLogsAndFollowLogs",
+  "TestLiveClientRetryAFailedExecution",
+  "TestLiveClientCancelAndResultDeadline",
+  "TestLiveClientDivergingReplayIsADivergenceError",
+  "TestLiveClientTypedErrorsForUnknownIDsAndBadInput",
+  "TestLiveClientLowerLayerPlannerCalls",
 ];
 
 function goBinary(): string {
@@ -43,46 +55,34 @@ function goBinary(): string {
   return onPath ? "go" : "/usr/local/go/bin/go";
 }
 
-/** Runs a command without blocking the event loop (the runner answers from this process). */
-function run(command: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }) {
-  return new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-describe("Go client (clients/go) against a live runner", () => {
-  let env: RunnerEnv;
+describe("Go client (clients/go) against a live runner and planner", () => {
+  let env: ServicesEnv;
+  let goEnv: NodeJS.ProcessEnv;
 
   before(async () => {
-    if (!existsSync(GEN_DIR)) {
-      // First run on a fresh clone: plugins, generation, module download, build.
-      const { code, output } = await run("bash", [INSTALL], { cwd: REPO_ROOT, env: process.env, timeoutMs: 600_000 });
+    if (!existsSync(path.join(GO_DIR, "gen/.kitaru-sources"))) {
+      // First run on a fresh clone: plugins, module download, build.
+      const { code, output } = await run("bash", ["scripts/install-go-client.sh"], { timeoutMs: 600_000 });
       assert.equal(code, 0, `scripts/install-go-client.sh failed:\n${output}`);
     }
-    env = await createRunnerEnv([contentPipeline, chattyFlow, flakyFlow]);
+    env = await createServicesEnv(CLIENT_FLOWS);
+    goEnv = {
+      ...process.env,
+      KITARU_RUNNER_ADDR: env.runner.address,
+      KITARU_RUNNER_URL: `http://${env.runner.address}`,
+      KITARU_PLANNER_URL: `http://${env.planner.address}`,
+      GOTOOLCHAIN: "local",
+    };
   });
   after(async () => {
     await env?.teardown();
     await stopTestServer();
   });
 
-  it("passes go test: offline error decoding, and stub calls and error types from status details", async () => {
-    assert.ok(existsSync(GEN_DIR), `the Go client is not generated (${GEN_DIR}); run scripts/install-go-client.sh`);
+  it("passes go test: offline decoding, options, TLS and retries, and every method live", async () => {
     const { code, output } = await run(goBinary(), ["test", "-count=1", "-v", "./..."], {
       cwd: GO_DIR,
-      env: { ...process.env, KITARU_RUNNER_ADDR: env.runner.address, GOTOOLCHAIN: "local" },
+      env: goEnv,
       timeoutMs: 300_000,
     });
     assert.equal(code, 0, `go test failed:\n${output}`);
@@ -95,5 +95,27 @@ describe("Go client (clients/go) against a live runner", () => {
     assert.deepEqual([...new Set(ran)].sort(), [...LIVE_TESTS].sort());
     assert.match(output, /^ok\s+github\.com\/kitaru-dev\/kitaru\/clients\/go\/kitaru\s/m, `the offline tests did not pass:\n${output}`);
     assert.match(output, /^ok\s+github\.com\/kitaru-dev\/kitaru\/clients\/go\/livetest\s/m, `the live tests did not pass:\n${output}`);
+  });
+
+  it("runs the README's example from a module outside the repository with one replace line", async () => {
+    await completedExecution(env, "content_pipeline", { topic: "the README" }); // something to replay
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kitaru-go-user-"));
+    try {
+      const go = async (...args: string[]) => {
+        const result = await run(goBinary(), args, { cwd: dir, env: goEnv, timeoutMs: 300_000 });
+        assert.equal(result.code, 0, `go ${args.join(" ")} failed:\n${result.output}`);
+        return result.output;
+      };
+      await go("mod", "init", "example.com/replay");
+      writeFileSync(path.join(dir, "main.go"), readmeCode("clients/go/README.md", "go"));
+      await go("mod", "edit", `-replace=${MODULE}=${GO_DIR}`);
+      await go("mod", "tidy");
+      const output = await go("run", ".");
+      assert.match(output, /^kr-[a-z2-7]+ replays kr-[a-z2-7]+$/m);
+      assert.match(output, /^published: draft about New topic from \[Edited notes\]$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,71 +1,121 @@
 /**
- * The generated Python client (clients/python) against a live runner: starts a
- * runner with the content_pipeline flow on a fresh test database and runs the
- * client's pytest suite with KITARU_RUNNER_ADDR pointing at it.
+ * The Python client (clients/python) against a live runner and planner,
+ * started here on a fresh test database with the flows of CLIENT_FLOWS:
  *
- * The venv and the generated stubs come from scripts/install-python-client.sh,
- * which scripts/test.sh runs first; this test fails (it does not skip) when
- * they are missing.
+ * - its pytest suite (offline error, connection, TLS and retry tests, and the
+ *   live ones covering every method), which must pass with nothing skipped;
+ * - `mypy --strict` over the package (it ships `py.typed`);
+ * - `pip install ./clients/python` into a fresh virtual environment, from
+ *   PyPI alone, then the README's replay example run with that environment.
+ *
+ * The dev venv (clients/python/.venv) comes from scripts/install-python-client.sh,
+ * which scripts/test.sh runs first; this test runs it itself when it is missing.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
-import { chattyFlow, flakyFlow } from "../fixtures/flows/observability.ts";
 import { stopTestServer } from "../support/database.ts";
-import { createRunnerEnv, type RunnerEnv } from "../support/runner-env.ts";
+import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
+import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run } from "./client-process.ts";
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const PYTHON = path.join(REPO_ROOT, "clients/python/.venv/bin/python");
-const GEN_DIR = path.join(REPO_ROOT, "clients/python/kitaru_client/gen/kitaru");
+const PY_DIR = path.join(REPO_ROOT, "clients/python");
+const PYTHON = path.join(PY_DIR, ".venv/bin/python");
 
-/** Runs a command without blocking the event loop (the runner answers from this process). */
-function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
-  return new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+/** The environment of a Python process talking to the test services, like a user's shell would set it. */
+function clientEnv(env: ServicesEnv): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KITARU_RUNNER_ADDR: env.runner.address,
+    KITARU_RUNNER_URL: `http://${env.runner.address}`,
+    KITARU_PLANNER_URL: `http://${env.planner.address}`,
+    PYTHONDONTWRITEBYTECODE: "1",
+  };
 }
 
-describe("Python client (clients/python) against a live runner", () => {
-  let env: RunnerEnv;
+describe("Python client (clients/python) against a live runner and planner", () => {
+  let env: ServicesEnv;
 
   before(async () => {
-    env = await createRunnerEnv([contentPipeline, chattyFlow, flakyFlow]);
+    if (!existsSync(PYTHON)) {
+      const { code, output } = await run("bash", ["scripts/install-python-client.sh"], { timeoutMs: 600_000 });
+      assert.equal(code, 0, `scripts/install-python-client.sh failed:\n${output}`);
+    }
+    env = await createServicesEnv(CLIENT_FLOWS);
   });
   after(async () => {
     await env?.teardown();
     await stopTestServer();
   });
 
-  it("passes its pytest suite: stub calls, and error classes from status details", async () => {
-    assert.ok(
-      existsSync(PYTHON) && existsSync(GEN_DIR),
-      `the Python client is not installed (${PYTHON}, ${GEN_DIR}); run scripts/install-python-client.sh (scripts/test.sh does)`,
-    );
-    const { code, output } = await run(
-      PYTHON,
-      ["-m", "pytest", "-q", "-p", "no:cacheprovider", "clients/python/tests"],
-      { ...process.env, KITARU_RUNNER_ADDR: env.runner.address, PYTHONDONTWRITEBYTECODE: "1" },
-      120_000,
-    );
+  it("passes its pytest suite with nothing skipped: every method, errors, TLS, token, retries", async () => {
+    const { code, output } = await run(PYTHON, ["-m", "pytest", "-q", "-p", "no:cacheprovider", "clients/python/tests"], {
+      env: clientEnv(env),
+      timeoutMs: 300_000,
+    });
     assert.equal(code, 0, `pytest failed:\n${output}`);
     const summary = /(\d+) passed/.exec(output);
     assert.ok(summary && Number(summary[1]) > 0, `pytest reported no passed tests:\n${output}`);
     assert.doesNotMatch(output, /\d+ (failed|error|skipped)/, `pytest failed, errored or skipped tests:\n${output}`);
+  });
+
+  it("type-checks with mypy --strict", async () => {
+    const cache = mkdtempSync(path.join(os.tmpdir(), "kitaru-mypy-"));
+    try {
+      const { code, output } = await run(PYTHON, ["-m", "mypy", "--cache-dir", cache], { cwd: PY_DIR, timeoutMs: 300_000 });
+      assert.equal(code, 0, `mypy failed:\n${output}`);
+      assert.match(output, /^Success: no issues found/m);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
+  it("installs with `pip install ./clients/python` into a fresh venv and runs the README's replay example", async () => {
+    await completedExecution(env, "content_pipeline", { topic: "the README" }); // something to replay
+
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kitaru-pip-"));
+    try {
+      // The venv is made by the interpreter the dev venv was made from (Python 3.9+).
+      const base = await run(PYTHON, ["-c", "import sys; print(sys._base_executable)"], { timeoutMs: 30_000 });
+      assert.equal(base.code, 0, base.output);
+      const venv = path.join(dir, "venv");
+      const made = await run(base.output.trim(), ["-m", "venv", venv], { timeoutMs: 120_000 });
+      assert.equal(made.code, 0, `python -m venv failed:\n${made.output}`);
+
+      // The package index is the only source: no local wheel directories (PIP_FIND_LINKS is set
+      // on these machines), no extra indexes, nothing on PYTHONPATH.
+      const pipEnv: NodeJS.ProcessEnv = { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: "1", PIP_NO_INPUT: "1" };
+      for (const name of ["PIP_FIND_LINKS", "PIP_NO_INDEX", "PIP_EXTRA_INDEX_URL", "PYTHONPATH"]) delete pipEnv[name];
+      const python = path.join(venv, "bin/python");
+      const install = await run(python, ["-m", "pip", "install", "./clients/python"], { env: pipEnv, timeoutMs: 600_000 });
+      assert.equal(install.code, 0, `pip install ./clients/python failed:\n${install.output}`);
+
+      // The README's example, run from outside the repository: only the installed package can be imported.
+      const script = path.join(dir, "readme_example.py");
+      writeFileSync(script, readmeCode("clients/python/README.md", "python"));
+      const { KITARU_RUNNER_ADDR: _, ...userEnv } = clientEnv(env);
+      const example = await run(python, [script], { cwd: dir, env: userEnv, timeoutMs: 120_000 });
+      assert.equal(example.code, 0, `the README example failed:\n${example.output}`);
+      assert.match(example.output, /^reuses \['research'\] re-executes \['write_draft', 'publish'\]$/m);
+      assert.match(example.output, /^kr-[a-z2-7]+ replays kr-[a-z2-7]+$/m);
+      assert.match(example.output, /^published: draft about New topic from \[Edited notes\]$/m);
+
+      // The package, its generated stubs and py.typed are installed; no top-level `kitaru` package is.
+      const check = await run(
+        python,
+        [
+          "-c",
+          "import importlib.util, kitaru_client, kitaru_client.gen.kitaru.runner.v1.runner_service_pb2_grpc as g, pathlib; " +
+            "p = pathlib.Path(kitaru_client.__file__).parent; " +
+            "print(p.parent.name, (p / 'py.typed').exists(), importlib.util.find_spec('kitaru') is None, g.RunnerServiceStub.__name__)",
+        ],
+        { cwd: dir, env: userEnv, timeoutMs: 60_000 },
+      );
+      assert.equal(check.code, 0, check.output);
+      assert.equal(check.output.trim(), "site-packages True True RunnerServiceStub");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

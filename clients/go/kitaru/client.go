@@ -2,6 +2,7 @@ package kitaru
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,13 +10,90 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	plannerv1 "github.com/kitaru-dev/kitaru/clients/go/gen/kitaru/planner/v1"
 	runnerv1 "github.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1"
 )
 
-// RunnerClient is a small wrapper around the generated RunnerService client.
-// Every method returns the generated message, or a KitaruError (see
-// FromStatus) when the call failed. For calls not wrapped here, use Stub and
-// pass its errors through FromStatus.
+// Client is a connection to a kitaru runner and planner over gRPC.
+//
+//	client, err := kitaru.NewClient(kitaru.Options{}) // KITARU_RUNNER_URL, KITARU_PLANNER_URL, KITARU_TOKEN
+//	if err != nil { ... }
+//	defer client.Close()
+//	replayed, err := client.Executions.Replay(ctx, "kr-a8f3c2", kitaru.ReplayOptions{From: "write_draft"})
+type Client struct {
+	// Executions reads, steers, replays and follows executions.
+	Executions *ExecutionsClient
+	// Flows starts executions and lists the flows.
+	Flows *FlowsClient
+	// Runner is the lower layer: Runner.Stub is the generated RunnerService
+	// client, every RPC (GetCallGraph and StartReplay included), with the
+	// client's token, deadline, request IDs and retries, and KitaruErrors.
+	Runner *RunnerClient
+	// Planner is the same for the PlannerService.
+	Planner *PlannerClient
+	// RunnerURL and PlannerURL are the URLs in use.
+	RunnerURL, PlannerURL string
+}
+
+// NewClient opens a client of the runner and planner that opts (and the
+// environment) name. Connections open lazily, on the first call; close the
+// client when done. A bad URL or TLS option is a *UsageError.
+func NewClient(opts Options) (*Client, error) {
+	s, err := resolve(opts)
+	if err != nil {
+		return nil, err
+	}
+	runnerConn, err := s.dial(s.runner)
+	if err != nil {
+		return nil, err
+	}
+	plannerConn, err := s.dial(s.planner)
+	if err != nil {
+		_ = runnerConn.Close()
+		return nil, err
+	}
+	timeout := max(s.timeout, 0)
+	runner := &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(runnerConn), Timeout: timeout, conn: runnerConn}
+	planner := &PlannerClient{Stub: plannerv1.NewPlannerServiceClient(plannerConn), conn: plannerConn}
+	return &Client{
+		Executions: &ExecutionsClient{runner: runner.Stub, planner: planner.Stub},
+		Flows:      &FlowsClient{runner: runner.Stub},
+		Runner:     runner,
+		Planner:    planner,
+		RunnerURL:  s.runner.url,
+		PlannerURL: s.planner.url,
+	}, nil
+}
+
+// Close closes both connections; calls in flight fail.
+func (c *Client) Close() error {
+	return errors.Join(c.Runner.Close(), c.Planner.Close())
+}
+
+// PlannerClient holds the generated PlannerService client of a Client.
+type PlannerClient struct {
+	// Stub is the generated client, with the Client's token, deadline,
+	// request IDs and retries, and KitaruErrors.
+	Stub plannerv1.PlannerServiceClient
+
+	conn *grpc.ClientConn
+}
+
+// Close closes the connection.
+func (c *PlannerClient) Close() error {
+	if c.conn == nil {
+		return nil
+	}
+	return c.conn.Close()
+}
+
+// RunnerClient is the lower layer of the RunnerService: Stub, the generated
+// client, and a few wrappers taking plain arguments. Every method returns
+// the generated message, or a KitaruError when the call failed. The Runner
+// of a Client, and a RunnerClient from NewRunnerClient, decode the errors of
+// every Stub call, send request IDs and retry the creating calls (see
+// interceptors.go); with NewRunnerClientFromConn, pass Stub's errors through
+// FromStatus yourself.
 //
 //	runner, err := kitaru.NewRunnerClient("127.0.0.1:50051")
 //	if err != nil { ... }
@@ -32,21 +110,25 @@ type RunnerClient struct {
 
 // NewRunnerClient opens a client to a runner at address ("host:port"). With
 // no options the connection is plaintext (insecure credentials); pass
-// grpc.WithTransportCredentials to use TLS. Timeout defaults to 30s.
+// grpc.WithTransportCredentials to use TLS. Timeout defaults to 30s. Prefer
+// NewClient, which reads URLs, token and TLS options like the CLI.
 func NewRunnerClient(address string, opts ...grpc.DialOption) (*RunnerClient, error) {
 	if len(opts) == 0 {
 		opts = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	}
+	opts = append(opts,
+		grpc.WithChainUnaryInterceptor(interceptors(DefaultMaxAttempts, 0)...),
+		grpc.WithChainStreamInterceptor(decodeStreamErrors))
 	conn, err := grpc.NewClient(address, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kitaru: connecting to runner %q: %w", address, err)
 	}
-	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Timeout: 30 * time.Second, conn: conn}, nil
+	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Timeout: DefaultTimeout, conn: conn}, nil
 }
 
 // NewRunnerClientFromConn wraps a connection you own (Close leaves it open).
 func NewRunnerClientFromConn(conn grpc.ClientConnInterface) *RunnerClient {
-	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Timeout: 30 * time.Second}
+	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Timeout: DefaultTimeout}
 }
 
 // Close closes the connection opened by NewRunnerClient.
@@ -64,10 +146,11 @@ func (c *RunnerClient) callContext(ctx context.Context) (context.Context, contex
 	return context.WithTimeout(ctx, c.Timeout)
 }
 
-// StartOption configures StartExecution.
+// StartOption configures StartExecution and Flows.Run.
 type StartOption func(*runnerv1.StartExecutionRequest)
 
-// WithRequestID makes StartExecution idempotent: the same ID returns the same execution.
+// WithRequestID sets the request ID of StartExecution / Flows.Run: the same
+// ID returns the same execution. Without it a new UUID is sent.
 func WithRequestID(id string) StartOption {
 	return func(r *runnerv1.StartExecutionRequest) { r.RequestId = id }
 }

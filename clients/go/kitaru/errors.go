@@ -1,5 +1,6 @@
-// Package kitaru is the Go client of kitaru: the error hierarchy rebuilt from
-// gRPC status details, and a small RunnerService wrapper (client.go).
+// Package kitaru is the Go client of kitaru's runner and planner services:
+// NewClient (client.go) with Executions and Flows, plain result structs
+// (models.go), and the error hierarchy rebuilt from gRPC status details (this file).
 //
 // The hierarchy mirrors clients/ts/src/errors/kitaru-error.ts and
 // clients/python/kitaru_client/errors.py:
@@ -15,6 +16,9 @@
 //	│   └── DivergenceError       ... because the durable call sequence diverged
 //	├── BackendError          a backend (database, runner) is unavailable
 //	└── InternalError         a bug in kitaru
+//
+// plus PendingWaitError (a StateError), which Executions.Result returns when
+// the execution waits for input.
 //
 // [FromStatus] picks the type from the google.rpc.ErrorInfo (domain
 // "kitaru.dev") in the grpc-status-details-bin trailer and fills its fields
@@ -300,6 +304,26 @@ func (e *InternalError) As(target any) bool {
 	return asBase(&e.BaseError, target)
 }
 
+// PendingWaitError: the execution Executions.Result waited on stopped at
+// pending waits. Raised by the client, never sent on the wire. Nothing
+// failed: answer each wait in PendingWaits with Executions.Input, then call
+// Result again. It is also a StateError (State names the execution, status
+// "waiting", operation "wait").
+type PendingWaitError struct {
+	StateError
+	ExecID       string
+	PendingWaits []Wait
+}
+
+// As lets errors.As find the parents of a *PendingWaitError.
+func (e *PendingWaitError) As(target any) bool {
+	if t, ok := target.(**StateError); ok {
+		*t = &e.StateError
+		return true
+	}
+	return asBase(&e.BaseError, target)
+}
+
 // asBase serves errors.As(err, &b) with b a *BaseError.
 func asBase(b *BaseError, target any) bool {
 	if t, ok := target.(**BaseError); ok {
@@ -321,7 +345,35 @@ var (
 	_ KitaruError = (*DivergenceError)(nil)
 	_ KitaruError = (*BackendError)(nil)
 	_ KitaruError = (*InternalError)(nil)
+	_ KitaruError = (*PendingWaitError)(nil)
 )
+
+// codeOfReason is the status code a service sends with each reason
+// (clients/ts/src/errors/wire.ts), for the errors the client raises itself.
+var codeOfReason = map[string]codes.Code{
+	ReasonUsage:          codes.InvalidArgument,
+	ReasonWaitValidation: codes.InvalidArgument,
+	ReasonContext:        codes.InvalidArgument,
+	ReasonState:          codes.FailedPrecondition,
+	ReasonNotFound:       codes.NotFound,
+	ReasonExecution:      codes.FailedPrecondition,
+	ReasonUserCode:       codes.FailedPrecondition,
+	ReasonDivergence:     codes.FailedPrecondition,
+	ReasonBackend:        codes.Unavailable,
+	ReasonInternal:       codes.Internal,
+}
+
+// clientError is the BaseError of an error the client raises itself (no call failed).
+func clientError(message, reason string, metadata map[string]string) BaseError {
+	if metadata == nil {
+		metadata = map[string]string{}
+	}
+	return BaseError{Message: message, Metadata: metadata, reason: reason, code: codeOfReason[reason]}
+}
+
+func usageError(message string, metadata map[string]string) *UsageError {
+	return &UsageError{BaseError: clientError(message, ReasonUsage, metadata)}
+}
 
 // ---------------------------------------------------------------------------
 // wire -> error

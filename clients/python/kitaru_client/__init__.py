@@ -1,29 +1,28 @@
-"""Python client of kitaru's gRPC services.
+"""The Python client of kitaru: durable executions, their waits, replays and logs, over gRPC.
 
-The messages and stubs are generated from ``proto/kitaru/**`` into
-``kitaru_client/gen/`` by ``scripts/install-python-client.sh`` (not committed).
-grpc_tools generates absolute imports (``from kitaru.runner.v1 import
-execution_pb2``), so that directory is added to ``sys.path`` here and the
-generated modules import as ``kitaru.runner.v1.*``, ``kitaru.errors.v1.*``, ...
+Shaped like Kitaru's own Python client::
 
-Hand-written on top of them: :mod:`kitaru_client.errors` (the error classes,
-rebuilt from ``google.rpc.Status`` details alone) and
-:mod:`kitaru_client.client` (:class:`RunnerClient`).
+    from kitaru_client import KitaruClient
+
+    with KitaruClient() as client:  # KITARU_RUNNER_URL / KITARU_PLANNER_URL / KITARU_TOKEN
+        source = client.executions.latest(flow="content_pipeline", status="completed")
+        replayed = client.executions.replay(source.exec_id, from_="write_draft", topic="New topic")
+        print(client.executions.result(replayed.exec_id))
+
+- :class:`KitaruClient` with ``executions`` (:class:`ExecutionsClient`) and
+  ``flows`` (:class:`FlowsClient`); results are the dataclasses of
+  :mod:`kitaru_client.models`.
+- Errors: the :class:`KitaruError` hierarchy of :mod:`kitaru_client.errors`,
+  decoded from the ``google.rpc.Status`` details alone.
+- The lower layer, one method per RPC with the generated messages:
+  :class:`RunnerClient`, :class:`PlannerClient` (:mod:`kitaru_client.services`),
+  and the generated code itself under ``kitaru_client.gen.kitaru.*``
+  (e.g. ``kitaru_client.gen.kitaru.runner.v1.runner_service_pb2_grpc``).
 """
 
-import os as _os
-import sys as _sys
-
-GEN_DIR = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "gen")
-
-if not _os.path.isdir(_os.path.join(GEN_DIR, "kitaru")):
-    raise ImportError(
-        f"kitaru_client: generated code missing in {GEN_DIR}; run scripts/install-python-client.sh"
-    )
-if GEN_DIR not in _sys.path:
-    _sys.path.append(GEN_DIR)
-
-from .errors import (  # noqa: E402
+from .client import KitaruClient
+from .connection import DEFAULT_PLANNER_URL, DEFAULT_RUNNER_URL, DEFAULT_TIMEOUT
+from .errors import (
     ERROR_DOMAIN,
     ErrorReason,
     FieldViolation,
@@ -32,31 +31,101 @@ from .errors import (  # noqa: E402
     KitaruDivergenceError,
     KitaruError,
     KitaruExecutionError,
+    KitaruFeatureNotAvailableError,
     KitaruInternalError,
+    KitaruLogRetrievalError,
     KitaruNotFoundError,
+    KitaruPendingWaitError,
+    KitaruRuntimeError,
     KitaruStateError,
+    KitaruTimeoutError,
     KitaruUsageError,
     KitaruUserCodeError,
     KitaruWaitValidationError,
     error_from_rpc_error,
+    error_from_status,
 )
-from .client import RunnerClient  # noqa: E402
+from .executions import ExecutionsClient
+from .flows import FlowsClient
+from .models import (
+    AttemptStatus,
+    CallAttempt,
+    CheckpointCall,
+    CheckpointStatus,
+    DivergenceDetail,
+    DivergenceKind,
+    EventKind,
+    Execution,
+    ExecutionEvent,
+    ExecutionStatus,
+    Failure,
+    FailureOrigin,
+    Flow,
+    LogEntry,
+    LogLevel,
+    PendingWait,
+    PlannedCall,
+    PlannedOverride,
+    ReplayOrigin,
+    ReplayPlan,
+    StatusChange,
+    WaitStatus,
+)
+from .services import PlannerClient, RunnerClient, new_request_id
+
+__version__ = "0.2.0"
 
 __all__ = [
+    "DEFAULT_PLANNER_URL",
+    "DEFAULT_RUNNER_URL",
+    "DEFAULT_TIMEOUT",
     "ERROR_DOMAIN",
+    "AttemptStatus",
+    "CallAttempt",
+    "CheckpointCall",
+    "CheckpointStatus",
+    "DivergenceDetail",
+    "DivergenceKind",
     "ErrorReason",
+    "EventKind",
+    "Execution",
+    "ExecutionEvent",
+    "ExecutionStatus",
+    "ExecutionsClient",
+    "Failure",
+    "FailureOrigin",
     "FieldViolation",
+    "Flow",
+    "FlowsClient",
     "KitaruBackendError",
+    "KitaruClient",
     "KitaruContextError",
     "KitaruDivergenceError",
     "KitaruError",
     "KitaruExecutionError",
+    "KitaruFeatureNotAvailableError",
     "KitaruInternalError",
+    "KitaruLogRetrievalError",
     "KitaruNotFoundError",
+    "KitaruPendingWaitError",
+    "KitaruRuntimeError",
     "KitaruStateError",
+    "KitaruTimeoutError",
     "KitaruUsageError",
     "KitaruUserCodeError",
     "KitaruWaitValidationError",
+    "LogEntry",
+    "LogLevel",
+    "PendingWait",
+    "PlannedCall",
+    "PlannedOverride",
+    "PlannerClient",
+    "ReplayOrigin",
+    "ReplayPlan",
     "RunnerClient",
+    "StatusChange",
+    "WaitStatus",
     "error_from_rpc_error",
+    "error_from_status",
+    "new_request_id",
 ]

@@ -1,18 +1,26 @@
 """The kitaru error hierarchy for Python, rebuilt from gRPC status details.
 
-Mirrors ``clients/ts/src/errors/kitaru-error.ts``::
+Mirrors ``clients/ts/src/errors/kitaru-error.ts`` (same classes, same
+``reason`` values) and, like Kitaru's own ``kitaru.errors``, also derives from
+the matching built-in exceptions, so ``except ValueError`` / ``LookupError`` /
+``TimeoutError`` code written for Kitaru keeps working::
 
     KitaruError
-    ├── KitaruUsageError            invalid input: fix the request
-    │   ├── KitaruWaitValidationError   wait input rejected by its schema
-    │   └── KitaruContextError          authoring API used outside a flow
-    ├── KitaruStateError            the execution's state forbids the operation
-    │   └── KitaruNotFoundError         no such execution (or flow)
-    ├── KitaruExecutionError        an execution ended unsuccessfully
-    │   ├── KitaruUserCodeError         ... because user code threw
-    │   └── KitaruDivergenceError       ... because the durable call sequence diverged
-    ├── KitaruBackendError          a backend (database, runner) is unavailable
-    └── KitaruInternalError         a bug in kitaru
+    ├── KitaruUsageError (ValueError)          invalid input: fix the request
+    │   ├── KitaruWaitValidationError              wait input rejected by its schema
+    │   └── KitaruContextError (RuntimeError)      authoring API used outside a flow
+    ├── KitaruStateError (RuntimeError)        the execution's state forbids the operation
+    │   ├── KitaruNotFoundError (LookupError)      no such execution (or flow)
+    │   ├── KitaruPendingWaitError                 client side: the awaited execution waits for input
+    │   └── KitaruTimeoutError (TimeoutError)      client side: it did not finish in time
+    ├── KitaruRuntimeError (RuntimeError)
+    │   ├── KitaruExecutionError                   an execution ended unsuccessfully
+    │   │   ├── KitaruUserCodeError                    ... because user code raised
+    │   │   └── KitaruDivergenceError                  ... because the durable call sequence diverged
+    │   ├── KitaruBackendError                     a backend (database, runner) is unavailable
+    │   │   └── KitaruLogRetrievalError                ... while reading logs
+    │   └── KitaruInternalError                    a bug in kitaru
+    └── KitaruFeatureNotAvailableError (NotImplementedError)
 
 :func:`error_from_rpc_error` picks the class from the ``google.rpc.ErrorInfo``
 (domain ``kitaru.dev``) in the ``grpc-status-details-bin`` trailer and fills
@@ -24,15 +32,17 @@ a connection failure) maps by its code, the same way the TypeScript client does.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Type, TypeVar
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Type, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError, Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status as _rpc_status
 
-from kitaru.errors.v1 import errors_pb2
-from kitaru.runner.v1 import execution_pb2
+from ._convert import divergence_from_proto, failure_from_proto
+from .gen.kitaru.errors.v1 import errors_pb2
+from .gen.kitaru.runner.v1 import execution_pb2
+from .models import DivergenceDetail, ExecutionStatus, Failure, FailureOrigin, PendingWait
 
 #: The ``google.rpc.ErrorInfo.domain`` of every kitaru error.
 ERROR_DOMAIN = "kitaru.dev"
@@ -97,8 +107,11 @@ class KitaruError(Exception):
         return f"{type(self).__name__}({self.message!r}, reason={self.reason!r})"
 
 
-class KitaruUsageError(KitaruError):
+class KitaruUsageError(KitaruError, ValueError):
     """The request is invalid (INVALID_ARGUMENT): fix it; retrying unchanged fails the same way.
+
+    Also raised by the client itself for arguments it can check (a status
+    filter, ``limit < 1``, a flow input that is not JSON).
 
     Attributes:
         violations: field problems from ``google.rpc.BadRequest`` (or ``WaitValidation``).
@@ -146,13 +159,13 @@ class KitaruWaitValidationError(KitaruUsageError):
         self.wait_validation = wait_validation
 
 
-class KitaruContextError(KitaruUsageError):
+class KitaruContextError(KitaruUsageError, RuntimeError):
     """The authoring API was used where it cannot work (raised inside the runner)."""
 
     default_reason = ErrorReason.CONTEXT
 
 
-class KitaruStateError(KitaruError):
+class KitaruStateError(KitaruError, RuntimeError):
     """The execution's state forbids the operation (FAILED_PRECONDITION).
 
     Attributes (each the typed detail, or None):
@@ -178,8 +191,10 @@ class KitaruStateError(KitaruError):
         self.wait_selection = wait_selection
 
 
-class KitaruNotFoundError(KitaruStateError):
-    """No execution (or flow) has that ID or name (NOT_FOUND).
+class KitaruNotFoundError(KitaruStateError, LookupError):
+    """No execution (or flow) has that ID or name (NOT_FOUND); also ``executions.latest()`` finding none.
+
+    A ``LookupError`` too, which is what Kitaru's ``latest()`` raises.
 
     Attributes: ``resource_type`` ("execution" or "flow"), ``resource_name``,
     ``resource_info`` (the ``google.rpc.ResourceInfo`` detail).
@@ -202,11 +217,18 @@ class KitaruNotFoundError(KitaruStateError):
         self.resource_info = resource_info
 
 
-class KitaruExecutionError(KitaruError):
-    """An execution ended failed or cancelled.
+class KitaruRuntimeError(KitaruError, RuntimeError):
+    """Something failed while running: an execution, a backend, kitaru itself (Kitaru's grouping)."""
 
-    Attributes: ``exec_id``, ``status`` ("failed" or "cancelled") and ``failure``
-    (the ``kitaru.runner.v1.Failure`` detail, or None).
+
+class KitaruExecutionError(KitaruRuntimeError):
+    """An execution ended failed or cancelled (raised by ``executions.result()``, or sent by a service).
+
+    Attributes:
+        exec_id: the execution.
+        status: its public status (``failed`` or ``cancelled``), or None when unknown.
+        failure: why it failed (:class:`~kitaru_client.models.Failure`), or None.
+        failure_origin: ``failure.origin`` (Kitaru's attribute), or None.
     """
 
     default_reason = ErrorReason.EXECUTION
@@ -216,14 +238,23 @@ class KitaruExecutionError(KitaruError):
         message: str,
         *,
         exec_id: str = "",
-        status: str = "",
-        failure: Optional[execution_pb2.Failure] = None,
+        status: Optional[str] = None,
+        failure: Optional[Failure] = None,
+        failure_origin: Optional[FailureOrigin] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(message, **kwargs)
         self.exec_id = exec_id
-        self.status = status
+        self.status: Optional[ExecutionStatus] = _public_status(status)
         self.failure = failure
+        self.failure_origin = failure_origin or (failure.origin if failure is not None else None)
+
+
+def _public_status(status: Optional[str]) -> Optional[ExecutionStatus]:
+    try:
+        return ExecutionStatus(status) if status else None
+    except ValueError:
+        return None
 
 
 class KitaruUserCodeError(KitaruExecutionError):
@@ -235,27 +266,92 @@ class KitaruUserCodeError(KitaruExecutionError):
 class KitaruDivergenceError(KitaruExecutionError):
     """A replayed or recovered run broke durable call sequence compatibility.
 
-    ``detail`` is the ``kitaru.errors.v1.DivergenceDetail`` (invocation ID, what
-    was recorded and what was seen), or None if the server sent none.
+    ``detail`` (:class:`~kitaru_client.models.DivergenceDetail`) says at which
+    invocation ID, what was recorded and what was seen; None if none was sent.
+    Check that the flow still issues reused checkpoints in the same order with
+    the same inputs, or replay from an earlier checkpoint.
     """
 
     default_reason = ErrorReason.DIVERGENCE
 
-    def __init__(self, message: str, *, detail: Optional[errors_pb2.DivergenceDetail] = None, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, detail: Optional[DivergenceDetail] = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.detail = detail
 
 
-class KitaruBackendError(KitaruError):
-    """A backend (the database, the runner) is unavailable; retrying later may succeed."""
+class KitaruBackendError(KitaruRuntimeError):
+    """A backend (the database, the runner) is unavailable (UNAVAILABLE); retrying later may succeed.
+
+    Also what a connection failure or an expired deadline becomes.
+    """
 
     default_reason = ErrorReason.BACKEND
 
 
-class KitaruInternalError(KitaruError):
+class KitaruLogRetrievalError(KitaruBackendError):
+    """The logs of an execution could not be read (``executions.logs()``/``follow_logs()``)."""
+
+    default_reason = ErrorReason.BACKEND
+
+
+class KitaruInternalError(KitaruRuntimeError):
     """A bug in kitaru; the cause is in the failing service's log."""
 
     default_reason = ErrorReason.INTERNAL
+
+
+class KitaruFeatureNotAvailableError(KitaruError, NotImplementedError):
+    """A Kitaru feature this implementation does not offer (e.g. ``logs(source="runner")``)."""
+
+    default_reason = ErrorReason.USAGE
+
+
+class KitaruPendingWaitError(KitaruStateError):
+    """The execution ``executions.result()`` waited on stopped at pending waits. Never sent on the wire.
+
+    Nothing failed: answer each wait in ``pending_waits`` with
+    ``client.executions.input(exec_id, wait=..., value=...)``, then wait again.
+    """
+
+    def __init__(self, exec_id: str, pending_waits: Sequence[PendingWait]) -> None:
+        names = [w.name for w in pending_waits]
+        if len(pending_waits) == 1:
+            only = pending_waits[0]
+            question = f": {only.question}" if only.question else "."
+            message = (
+                f"Execution '{exec_id}' is waiting for input at wait '{only.name}'{question} Answer it with "
+                f"client.executions.input('{exec_id}', wait='{only.name}', value=...), then wait again."
+            )
+        else:
+            message = (
+                f"Execution '{exec_id}' is waiting for input at {len(names)} waits ({', '.join(names)}). "
+                f"Answer each with client.executions.input('{exec_id}', wait=<name>, value=...), then wait again."
+            )
+        state = errors_pb2.ExecutionStateDetail(exec_id=exec_id, status="waiting", operation="wait")
+        super().__init__(message, state=state, metadata={"execId": exec_id, "waitNames": ",".join(names)})
+        self.exec_id = exec_id
+        self.pending_waits: List[PendingWait] = list(pending_waits)
+
+
+class KitaruTimeoutError(KitaruStateError, TimeoutError):
+    """``executions.result()`` gave up waiting (Kitaru's local wait timeout). Never sent on the wire.
+
+    The execution was not changed and may still be running.
+    """
+
+    def __init__(
+        self, exec_id: str, *, timeout_seconds: float, elapsed_seconds: float, last_status: Optional[ExecutionStatus]
+    ) -> None:
+        status = f" (last status: {last_status})" if last_status is not None else ""
+        message = (
+            f"Timed out after {elapsed_seconds:.1f}s waiting for execution '{exec_id}' to finish{status}. "
+            "The remote execution was not changed and may still be running."
+        )
+        super().__init__(message, metadata={"execId": exec_id, "timeoutSeconds": str(timeout_seconds)})
+        self.exec_id = exec_id
+        self.timeout_seconds = timeout_seconds
+        self.elapsed_seconds = elapsed_seconds
+        self.last_status = last_status
 
 
 # ---------------------------------------------------------------------------
@@ -297,14 +393,23 @@ def _state_fields(d: _Details) -> Dict[str, Any]:
 
 def _execution_fields(d: _Details) -> Dict[str, Any]:
     st = d.find(errors_pb2.ExecutionStateDetail)
+    failure = d.find(execution_pb2.Failure)
     return {
         "exec_id": st.exec_id if st else "",
-        "status": st.status if st else "",
-        "failure": d.find(execution_pb2.Failure),
+        "status": st.status if st else None,
+        "failure": failure_from_proto(failure) if failure is not None else None,
     }
 
 
-def _usage(cls: Type[KitaruUsageError]):
+def _divergence(d: _Details) -> Optional[DivergenceDetail]:
+    detail = d.find(errors_pb2.DivergenceDetail)
+    return divergence_from_proto(detail) if detail is not None else None
+
+
+_Decoder = Callable[[str, Dict[str, Any], _Details], KitaruError]
+
+
+def _usage(cls: Type[KitaruUsageError]) -> _Decoder:
     def build(message: str, base: Dict[str, Any], d: _Details) -> KitaruError:
         return cls(message, violations=_violations(d), bad_request=d.find(error_details_pb2.BadRequest), **base)
 
@@ -338,14 +443,14 @@ def _not_found(message: str, base: Dict[str, Any], d: _Details) -> KitaruError:
     )
 
 
-def _execution(cls: Type[KitaruExecutionError]):
+def _execution(cls: Type[KitaruExecutionError]) -> _Decoder:
     def build(message: str, base: Dict[str, Any], d: _Details) -> KitaruError:
         return cls(message, **_execution_fields(d), **base)
 
     return build
 
 
-_DECODERS = {
+_DECODERS: Dict[str, _Decoder] = {
     ErrorReason.USAGE: _usage(KitaruUsageError),
     ErrorReason.CONTEXT: _usage(KitaruContextError),
     ErrorReason.WAIT_VALIDATION: _wait_validation,
@@ -354,7 +459,7 @@ _DECODERS = {
     ErrorReason.EXECUTION: _execution(KitaruExecutionError),
     ErrorReason.USER_CODE: _execution(KitaruUserCodeError),
     ErrorReason.DIVERGENCE: lambda m, base, d: KitaruDivergenceError(
-        m, detail=d.find(errors_pb2.DivergenceDetail), **_execution_fields(d), **base
+        m, detail=_divergence(d), **_execution_fields(d), **base
     ),
     ErrorReason.BACKEND: lambda m, base, d: KitaruBackendError(m, **base),
     ErrorReason.INTERNAL: lambda m, base, d: KitaruInternalError(m, **base),
@@ -363,15 +468,18 @@ _DECODERS = {
 
 def _status_from_call(e: grpc.RpcError) -> Optional[status_pb2.Status]:
     """The ``google.rpc.Status`` of a failed call, or None when the server sent none."""
+    call: Any = e  # a grpc.Call at run time (every failed call is one)
     try:
-        return _rpc_status.from_call(e)  # type: ignore[arg-type]
+        status: Optional[status_pb2.Status] = _rpc_status.from_call(call)
+        return status
     except ValueError:
         # from_call insists that the trailer's code and message equal the call's;
         # the details are still good when, e.g., a proxy rewrote the message.
         pass
     except AttributeError:
         return None  # not a grpc.Call (e.g. a bare RpcError in a test)
-    for key, value in e.trailing_metadata() or ():  # type: ignore[attr-defined]
+    trailers: Any = call.trailing_metadata() or ()  # (key, value) pairs at run time
+    for key, value in trailers:
         if key == STATUS_DETAILS_KEY:
             try:
                 return status_pb2.Status.FromString(value)
@@ -419,8 +527,10 @@ def error_from_status(
 
 def error_from_rpc_error(e: grpc.RpcError) -> KitaruError:
     """Rebuilds the kitaru error behind a failed gRPC call (``raise error_from_rpc_error(e) from e``)."""
-    code = e.code() if hasattr(e, "code") else grpc.StatusCode.UNKNOWN  # type: ignore[attr-defined]
-    message = (e.details() if hasattr(e, "details") else None) or str(e)  # type: ignore[attr-defined]
+    # A grpc.Call (every failed call) has code() and details(); a bare RpcError may not.
+    call: Any = e
+    code = call.code() if hasattr(call, "code") else grpc.StatusCode.UNKNOWN
+    message = (call.details() if hasattr(call, "details") else None) or str(e)
     error = error_from_status(code, message, _status_from_call(e))
     error.__cause__ = e
     return error

@@ -4,14 +4,18 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
-from kitaru_client import (  # first: puts the generated `kitaru` package on sys.path
+from kitaru_client import (
+    DivergenceKind,
+    ExecutionStatus,
+    FailureOrigin,
     KitaruDivergenceError,
     KitaruExecutionError,
     KitaruUsageError,
     KitaruWaitValidationError,
 )
 from kitaru_client.errors import error_from_status
-from kitaru.errors.v1 import errors_pb2
+from kitaru_client.gen.kitaru.errors.v1 import errors_pb2
+from kitaru_client.gen.kitaru.runner.v1 import execution_pb2
 
 
 def pack(*messages):
@@ -56,12 +60,18 @@ def test_wait_validation_and_divergence_details_become_attributes():
         exec_id="kr-2", invocation_id="publish", kind=errors_pb2.DIVERGENCE_KIND_ORDER_CHANGED
     )
     state = errors_pb2.ExecutionStateDetail(exec_id="kr-2", status="failed")
-    status = status_pb2.Status(code=9, message="m", details=pack(info("KITARU_DIVERGENCE_ERROR"), state, detail))
+    failure = execution_pb2.Failure(origin=execution_pb2.FAILURE_ORIGIN_DIVERGENCE, message="m", divergence=detail)
+    status = status_pb2.Status(
+        code=9, message="m", details=pack(info("KITARU_DIVERGENCE_ERROR"), state, detail, failure)
+    )
     e = error_from_status(grpc.StatusCode.FAILED_PRECONDITION, "m", status)
     assert isinstance(e, KitaruDivergenceError) and isinstance(e, KitaruExecutionError)
-    assert e.exec_id == "kr-2" and e.status == "failed"
-    assert e.detail.invocation_id == "publish"
-    assert e.detail.kind == errors_pb2.DIVERGENCE_KIND_ORDER_CHANGED
+    assert e.exec_id == "kr-2" and e.status is ExecutionStatus.FAILED and e.status == "failed"
+    # Details become the same dataclasses an Execution's failure holds.
+    assert e.detail is not None and e.detail.invocation_id == "publish"
+    assert e.detail.kind is DivergenceKind.ORDER_CHANGED
+    assert e.failure is not None and e.failure.divergence == e.detail
+    assert e.failure_origin is FailureOrigin.DIVERGENCE
 
 
 def test_foreign_domain_is_not_trusted():

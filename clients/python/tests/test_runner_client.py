@@ -1,8 +1,8 @@
-"""The Python client against a live runner (address in KITARU_RUNNER_ADDR).
+"""The lower layer (RunnerClient, PlannerClient, the generated stubs) against the live services.
 
-Run by test/clients/python-client.test.ts, which starts a runner with the
-content_pipeline flow (test/fixtures/flows/content-pipeline.ts) on a fresh
-test database. Error classes are checked from the status details alone.
+Run by test/clients/python-client.test.ts, which starts a runner (host:port in
+KITARU_RUNNER_ADDR, URL in KITARU_RUNNER_URL) and a planner (KITARU_PLANNER_URL)
+on a fresh test database. Error classes are checked from the status details alone.
 """
 
 import os
@@ -17,9 +17,10 @@ from kitaru_client import (
     KitaruNotFoundError,
     KitaruStateError,
     KitaruUsageError,
+    PlannerClient,
     RunnerClient,
 )
-from kitaru.runner.v1 import execution_pb2, runner_service_pb2, runner_service_pb2_grpc
+from kitaru_client.gen.kitaru.runner.v1 import execution_pb2, runner_service_pb2, runner_service_pb2_grpc
 
 ADDRESS = os.environ.get("KITARU_RUNNER_ADDR", "")
 
@@ -151,3 +152,62 @@ def test_a_failure_carries_its_stack_trace_and_every_attempt(client):
         (2, "upstream refused attempt 2"),
         (3, "upstream refused attempt 3"),
     ]
+
+
+@pytest.fixture(scope="module")
+def planner():
+    with PlannerClient(os.environ["KITARU_PLANNER_URL"], timeout=20) as p:
+        yield p
+
+
+def test_every_other_runner_rpc_through_the_lower_layer(client):
+    execution = client.start_execution("approval", {"topic": "lower layer"})
+    deadline = time.monotonic() + 20
+    while client.get_execution(execution.exec_id).status != execution_pb2.EXECUTION_STATUS_WAITING:
+        assert time.monotonic() < deadline, "the approval execution never waited"
+        time.sleep(0.05)
+    waits = client.list_pending_waits(execution.exec_id)
+    assert [w.name for w in waits] == ["approve"]
+    page = client.list_executions(flow_name="approval", status=execution_pb2.EXECUTION_STATUS_WAITING, page_size=1)
+    assert len(page.executions) == 1 and page.executions[0].flow_name == "approval"
+    events = list(client.watch_execution(execution.exec_id))
+    assert "wait_pending" in [e.WhichOneof("kind") for e in events]
+    assert events[-1].status_changed.status == execution_pb2.EXECUTION_STATUS_WAITING
+    aborted = client.abort_wait(execution.exec_id, "approve")
+    assert aborted.exec_id == execution.exec_id
+    assert wait_until_terminal(client, execution.exec_id).status == execution_pb2.EXECUTION_STATUS_CANCELLED
+    with pytest.raises(KitaruStateError):
+        client.retry_execution(execution.exec_id)
+    with pytest.raises(KitaruStateError):
+        client.cancel_execution(execution.exec_id)
+
+    chatty = client.start_execution("chatty", {"label": "lower"})
+    wait_until_terminal(client, chatty.exec_id)
+    logs = client.list_execution_logs(chatty.exec_id, checkpoint="talk", page_size=2)
+    assert len(logs.entries) == 2 and logs.next_page_token
+    streamed = [m.WhichOneof("kind") for m in client.watch_execution_logs(chatty.exec_id, checkpoint="talk")]
+    assert streamed == ["entry"] * 4 + ["status_changed"]
+    assert "content_pipeline" in [f.flow_name for f in client.list_flows()]
+
+
+def test_the_planner_calls_and_its_runner_calls(client, planner):
+    source = client.start_execution("content_pipeline", {"topic": "planner"})
+    wait_until_terminal(client, source.exec_id)
+    graph = client.get_call_graph(source.exec_id)
+    assert [c.invocation_id for c in graph.calls] == ["research", "write_draft", "publish"]
+    assert not graph.calls[0].HasField("output")  # the lineage only
+
+    plan = planner.plan_replay(source.exec_id, "publish", overrides={"checkpoint.write_draft": "my draft"})
+    assert [c.invocation_id for c in plan.reuse] == ["research", "write_draft"]
+    # The runner validates a plan without creating anything, then creates exactly one execution per request ID.
+    preview = client.start_replay(plan, validate_only=True)
+    assert preview.original_exec_id == source.exec_id
+    request_id = f"py-{uuid.uuid4()}"
+    created = client.start_replay(plan, request_id=request_id)
+    assert client.start_replay(plan, request_id=request_id).exec_id == created.exec_id
+    done = wait_until_terminal(client, created.exec_id)
+    assert RunnerClient.to_python(done.result) == "published: my draft"
+
+    replayed = planner.replay_execution(source.exec_id, "publish", args={"topic": "ignored by publish"})
+    assert replayed.original_exec_id == source.exec_id
+    assert RunnerClient.to_python(wait_until_terminal(client, replayed.exec_id).input) == {"topic": "ignored by publish"}

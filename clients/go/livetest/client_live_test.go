@@ -1,0 +1,498 @@
+package livetest
+
+// kitaru.Client against the live runner and planner (KITARU_RUNNER_URL,
+// KITARU_PLANNER_URL): every method of Executions and Flows, and the lower
+// layer's planner calls. The flows are registered by
+// test/clients/go-client.test.ts: content_pipeline, approval, chatty,
+// always_flaky, sleeping, fails_once, ordered.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/structpb"
+
+	plannerv1 "github.com/kitaru-dev/kitaru/clients/go/gen/kitaru/planner/v1"
+	runnerv1 "github.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1"
+	"github.com/kitaru-dev/kitaru/clients/go/kitaru"
+)
+
+func live(t *testing.T) (*kitaru.Client, context.Context) {
+	t.Helper()
+	if os.Getenv("KITARU_RUNNER_URL") == "" || os.Getenv("KITARU_PLANNER_URL") == "" {
+		t.Skip("KITARU_RUNNER_URL / KITARU_PLANNER_URL are not set (no live services)")
+	}
+	c, err := kitaru.NewClient(kitaru.Options{Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c, ctx
+}
+
+// settle polls Get until the execution is terminal or waiting with a pending wait (a wait may be
+// recorded a moment before the status says waiting).
+func settle(t *testing.T, c *kitaru.Client, ctx context.Context, execID string) *kitaru.Execution {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		e, err := c.Executions.Get(ctx, execID)
+		if err != nil {
+			t.Fatalf("Get(%s): %v", execID, err)
+		}
+		if e.Status.Terminal() || (e.Status == kitaru.StatusWaiting && len(e.PendingWaits) > 0) || time.Now().After(deadline) {
+			return e
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func run(t *testing.T, c *kitaru.Client, ctx context.Context, flow string, input map[string]any, opts ...kitaru.StartOption) *kitaru.Execution {
+	t.Helper()
+	e, err := c.Flows.Run(ctx, flow, input, opts...)
+	if err != nil {
+		t.Fatalf("Run(%s): %v", flow, err)
+	}
+	return e
+}
+
+func invocationIDs[T any](items []T, id func(T) string) []string {
+	out := []string{}
+	for _, item := range items {
+		out = append(out, id(item))
+	}
+	return out
+}
+
+func planned(c kitaru.PlannedCall) string   { return c.InvocationID }
+func called(c kitaru.CheckpointCall) string { return c.InvocationID }
+func execID(e *kitaru.Execution) string     { return e.ExecID }
+
+// must(f()).ok(t) is f's value, or ends the test with f's error.
+func must[T any](v T, err error) checked[T] { return checked[T]{v, err} }
+
+type checked[T any] struct {
+	v   T
+	err error
+}
+
+func (c checked[T]) ok(t *testing.T) T {
+	t.Helper()
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	return c.v
+}
+
+func TestLiveClientRunGetAndPlainResults(t *testing.T) {
+	c, ctx := live(t)
+	started := run(t, c, ctx, "content_pipeline", map[string]any{"topic": "plain results"})
+	if !strings.HasPrefix(started.ExecID, "kr-") || started.FlowName != "content_pipeline" || started.Input["topic"] != "plain results" {
+		t.Fatalf("started = %+v", started)
+	}
+	done := settle(t, c, ctx, started.ExecID)
+	if done.Status != kitaru.StatusCompleted || done.Result != "published: draft about plain results from [notes on plain results]" {
+		t.Fatalf("done = %s %v", done.Status, done.Result)
+	}
+	if done.OriginalExecID != "" || done.Failure != nil || done.CheckpointCount != 3 || done.StartedAt.IsZero() || done.EndedAt.Before(done.StartedAt) {
+		t.Errorf("done = %+v", done)
+	}
+	if got := invocationIDs(done.Checkpoints, called); !slices.Equal(got, []string{"research", "write_draft", "publish"}) {
+		t.Errorf("checkpoints = %v", got)
+	}
+	research := done.Checkpoints[0]
+	if research.Status != kitaru.CheckpointCompleted || research.AttemptCount != 1 || len(research.Attempts) != 1 || research.Output != "notes on plain results" {
+		t.Errorf("research = %+v", research)
+	}
+	if !slices.Equal(done.Checkpoints[1].DataDependencies, []string{"research"}) {
+		t.Errorf("write_draft dependencies = %v", done.Checkpoints[1].DataDependencies)
+	}
+}
+
+func TestLiveClientRunIsIdempotentOnItsRequestID(t *testing.T) {
+	c, ctx := live(t)
+	id := kitaru.NewRequestID()
+	first := run(t, c, ctx, "content_pipeline", map[string]any{"topic": "once"}, kitaru.WithRequestID(id))
+	second := run(t, c, ctx, "content_pipeline", map[string]any{"topic": "once"}, kitaru.WithRequestID(id))
+	if first.ExecID != second.ExecID {
+		t.Errorf("one request ID, two executions: %s %s", first.ExecID, second.ExecID)
+	}
+	if a, b := run(t, c, ctx, "content_pipeline", map[string]any{"topic": "a"}), run(t, c, ctx, "content_pipeline", map[string]any{"topic": "a"}); a.ExecID == b.ExecID {
+		t.Errorf("two runs without an ID gave one execution")
+	}
+}
+
+func TestLiveClientFlowsList(t *testing.T) {
+	c, ctx := live(t)
+	flows := must(c.Flows.List(ctx)).ok(t)
+	names := invocationIDs(flows, func(f kitaru.Flow) string { return f.Name })
+	for _, want := range []string{"approval", "content_pipeline", "ordered"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("flows = %v, missing %s", names, want)
+		}
+	}
+	i := slices.Index(names, "content_pipeline")
+	if props, _ := flows[i].InputSchema["properties"].(map[string]any); props["topic"] == nil {
+		t.Errorf("content_pipeline schema = %v", flows[i].InputSchema)
+	}
+}
+
+func TestLiveClientListLatestPagingAndFilters(t *testing.T) {
+	c, ctx := live(t)
+	// One after the other, so that their creation times differ (the order of equal times is arbitrary).
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, settle(t, c, ctx, run(t, c, ctx, "chatty", map[string]any{"label": fmt.Sprintf("go-list-%d", i)}).ExecID).ExecID)
+	}
+	newest := must(c.Executions.List(ctx, kitaru.ListOptions{Filter: kitaru.Filter{Flow: "chatty"}, Limit: 2})).ok(t)
+	if got := invocationIDs(newest, execID); !slices.Equal(got, []string{ids[2], ids[1]}) {
+		t.Errorf("newest two = %v, want %v", got, []string{ids[2], ids[1]})
+	}
+	if len(newest[0].Checkpoints) != 0 || newest[0].CheckpointCount != 2 {
+		t.Errorf("List must leave checkpoints out: %+v", newest[0])
+	}
+	page2 := must(c.Executions.List(ctx, kitaru.ListOptions{Filter: kitaru.Filter{Flow: "chatty"}, Page: 2, Size: 1})).ok(t)
+	if got := invocationIDs(page2, execID); !slices.Equal(got, []string{ids[1]}) {
+		t.Errorf("page 2 of size 1 = %v", got)
+	}
+	completed := must(c.Executions.List(ctx, kitaru.ListOptions{Filter: kitaru.Filter{Flow: "chatty", Status: kitaru.StatusCompleted}})).ok(t)
+	for _, e := range completed {
+		if e.Status != kitaru.StatusCompleted {
+			t.Errorf("status filter let %s through", e.Status)
+		}
+	}
+	latest := must(c.Executions.Latest(ctx, kitaru.Filter{Flow: "chatty", Status: kitaru.StatusCompleted})).ok(t)
+	if latest.ExecID != ids[2] || len(latest.Checkpoints) != 2 {
+		t.Errorf("latest = %s with %d checkpoints", latest.ExecID, len(latest.Checkpoints))
+	}
+
+	var u *kitaru.UsageError
+	for _, opts := range []kitaru.ListOptions{{Filter: kitaru.Filter{Status: "done"}}, {Limit: -1}, {Page: 2}, {Limit: 1, Size: 2}} {
+		if _, err := c.Executions.List(ctx, opts); !errors.As(err, &u) {
+			t.Errorf("List(%+v) = %v, want a *UsageError", opts, err)
+		}
+	}
+	_, err := c.Executions.Latest(ctx, kitaru.Filter{Flow: "no_such_flow_anywhere"})
+	var nf *kitaru.NotFoundError
+	if !errors.As(err, &nf) || nf.Message != "No executions found for flow='no_such_flow_anywhere'." {
+		t.Errorf("Latest of nothing = %v", err)
+	}
+}
+
+func TestLiveClientReplayWithOverridesAndPlan(t *testing.T) {
+	c, ctx := live(t)
+	source := settle(t, c, ctx, run(t, c, ctx, "content_pipeline", map[string]any{"topic": "agents"}).ExecID)
+	opts := kitaru.ReplayOptions{
+		From:      "write_draft",
+		Args:      map[string]any{"topic": "new topic"},
+		Overrides: map[string]any{"checkpoint.research": "edited notes"},
+		RequestID: kitaru.NewRequestID(),
+	}
+	plan := must(c.Executions.Plan(ctx, source.ExecID, opts)).ok(t)
+	if plan.SourceExecID != source.ExecID || plan.From != "write_draft" || plan.FromCall == nil || plan.FromCall.InvocationID != "write_draft" {
+		t.Errorf("plan = %+v", plan)
+	}
+	if !slices.Equal(invocationIDs(plan.Reuse, planned), []string{"research"}) ||
+		!slices.Equal(invocationIDs(plan.Reexecute, planned), []string{"write_draft", "publish"}) ||
+		!slices.Equal(invocationIDs(plan.Roots, planned), []string{"write_draft"}) {
+		t.Errorf("plan reuse %v reexecute %v roots %v", plan.Reuse, plan.Reexecute, plan.Roots)
+	}
+	if len(plan.Overrides) != 1 || plan.Overrides[0].Key != "checkpoint.research" || plan.Overrides[0].Value != "edited notes" ||
+		plan.Overrides[0].Target.InvocationID != "research" || !slices.Equal(plan.Overrides[0].Consumers, []string{"write_draft"}) {
+		t.Errorf("plan overrides = %+v", plan.Overrides)
+	}
+	if plan.Input["topic"] != "new topic" {
+		t.Errorf("plan input = %v", plan.Input)
+	}
+
+	replayed := must(c.Executions.Replay(ctx, source.ExecID, opts)).ok(t)
+	if replayed.OriginalExecID != source.ExecID || replayed.Replay == nil || replayed.Replay.From != "write_draft" {
+		t.Errorf("replayed = %+v", replayed)
+	}
+	if again := must(c.Executions.Replay(ctx, source.ExecID, opts)).ok(t); again.ExecID != replayed.ExecID {
+		t.Errorf("one request ID, two replays: %s %s", replayed.ExecID, again.ExecID)
+	}
+	if result := must(c.Executions.Result(ctx, replayed.ExecID)).ok(t); result != "published: draft about new topic from [edited notes]" {
+		t.Errorf("result = %v", result)
+	}
+	research := must(c.Executions.Get(ctx, replayed.ExecID)).ok(t).Checkpoints[0]
+	if research.Status != kitaru.CheckpointReused || research.OriginalCallID() != source.Checkpoints[0].CallID ||
+		!research.Overridden || research.OverrideValue != "edited notes" || research.Output != "notes on agents" {
+		t.Errorf("reused research = %+v", research)
+	}
+
+	_, err := c.Executions.Plan(ctx, source.ExecID, kitaru.ReplayOptions{From: "no_such_checkpoint"})
+	var st *kitaru.StateError
+	if !errors.As(err, &st) || st.Selector == nil || strings.Join(st.Selector.GetAvailableNames(), ",") != "publish,research,write_draft" {
+		t.Errorf("unknown selector = %v", err)
+	}
+	var u *kitaru.UsageError
+	if _, err := c.Executions.Replay(ctx, source.ExecID, kitaru.ReplayOptions{From: "research", Overrides: map[string]any{"wait.approve": true}}); !errors.As(err, &u) {
+		t.Errorf("a wait override = %v, want *UsageError", err)
+	}
+}
+
+func TestLiveClientWaitsInputValidationAndAbort(t *testing.T) {
+	c, ctx := live(t)
+	execution := run(t, c, ctx, "approval", map[string]any{"topic": "waits"})
+	if s := settle(t, c, ctx, execution.ExecID).Status; s != kitaru.StatusWaiting {
+		t.Fatalf("status = %s", s)
+	}
+	waits := must(c.Executions.PendingWaits(ctx, execution.ExecID)).ok(t)
+	if len(waits) != 1 || waits[0].Name != "approve" || waits[0].Status != kitaru.WaitPending ||
+		waits[0].Question != "Publish the draft about waits?" || waits[0].Schema["type"] != "object" || waits[0].Metadata["topic"] != "waits" {
+		t.Fatalf("waits = %+v", waits)
+	}
+	_, err := c.Executions.Result(ctx, execution.ExecID)
+	var pending *kitaru.PendingWaitError
+	var st *kitaru.StateError
+	if !errors.As(err, &pending) || !reflect.DeepEqual(pending.PendingWaits, waits) || !errors.As(err, &st) {
+		t.Errorf("Result of a waiting execution = %v", err)
+	}
+
+	_, err = c.Executions.Input(ctx, execution.ExecID, "approve", map[string]any{"approved": "yes"})
+	var invalid *kitaru.WaitValidationError
+	if !errors.As(err, &invalid) || invalid.WaitName != "approve" || invalid.WaitID != waits[0].WaitID {
+		t.Fatalf("invalid input = %v", err)
+	}
+	if !slices.ContainsFunc(invalid.Violations, func(v kitaru.FieldViolation) bool { return v.Field == "approved" }) {
+		t.Errorf("violations = %+v", invalid.Violations)
+	}
+	if _, err := c.Executions.Input(ctx, execution.ExecID, "nope", true); !errors.As(err, &st) || st.WaitSelection == nil {
+		t.Errorf("unknown wait = %v", err)
+	}
+	answered := must(c.Executions.Input(ctx, execution.ExecID, waits[0].WaitID, map[string]any{"approved": true, "reviewer": "ada"})).ok(t)
+	if answered.ExecID != execution.ExecID {
+		t.Errorf("answered = %+v", answered)
+	}
+	if result := must(c.Executions.Result(ctx, execution.ExecID)).ok(t); result != "published 'draft about waits', approved by ada" {
+		t.Errorf("result = %v", result)
+	}
+
+	other := run(t, c, ctx, "approval", map[string]any{"topic": "abort"})
+	settle(t, c, ctx, other.ExecID)
+	must(c.Executions.AbortWait(ctx, other.ExecID, "approve")).ok(t)
+	if s := settle(t, c, ctx, other.ExecID).Status; s != kitaru.StatusCancelled {
+		t.Errorf("status after AbortWait = %s", s)
+	}
+	var ex *kitaru.ExecutionError
+	if _, err := c.Executions.Result(ctx, other.ExecID); !errors.As(err, &ex) || ex.Status != "cancelled" {
+		t.Errorf("Result of an aborted execution = %v", err)
+	}
+}
+
+func TestLiveClientWatchEventsAndFollowWaits(t *testing.T) {
+	c, ctx := live(t)
+	done := settle(t, c, ctx, run(t, c, ctx, "content_pipeline", map[string]any{"topic": "watch"}).ExecID)
+	var events []kitaru.Event
+	for event, err := range c.Executions.Watch(ctx, done.ExecID, kitaru.WatchOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, event)
+	}
+	var completed []string
+	for _, e := range events {
+		if e.Kind == kitaru.EventCallCompleted {
+			completed = append(completed, e.Call.InvocationID)
+		}
+	}
+	last := events[len(events)-1]
+	if !slices.Equal(completed, []string{"research", "write_draft", "publish"}) || last.Kind != kitaru.EventStatusChanged ||
+		last.StatusChange.Status != kitaru.StatusCompleted || last.StatusChange.Result != done.Result || last.Time.IsZero() {
+		t.Errorf("events = %+v", events)
+	}
+
+	execution := run(t, c, ctx, "approval", map[string]any{"topic": "follow"})
+	settle(t, c, ctx, execution.ExecID)
+	followed := make(chan []kitaru.Event)
+	go func() {
+		var seen []kitaru.Event
+		for event, err := range c.Executions.Watch(ctx, execution.ExecID, kitaru.WatchOptions{FollowWaits: true}) {
+			if err != nil {
+				break
+			}
+			seen = append(seen, event)
+		}
+		followed <- seen
+	}()
+	must(c.Executions.Input(ctx, execution.ExecID, "approve", map[string]any{"approved": false, "reviewer": "bo"})).ok(t)
+	seen := <-followed
+	i := slices.IndexFunc(seen, func(e kitaru.Event) bool { return e.Kind == kitaru.EventWaitResolved })
+	if i < 0 || seen[i].Wait.Status != kitaru.WaitResolved || !reflect.DeepEqual(seen[i].Wait.Value, map[string]any{"approved": false, "reviewer": "bo"}) {
+		t.Errorf("followed events = %+v", seen)
+	}
+	if end := seen[len(seen)-1]; end.StatusChange == nil || end.StatusChange.Result != "rejected by bo" {
+		t.Errorf("last followed event = %+v", end)
+	}
+
+	waiting := run(t, c, ctx, "approval", map[string]any{"topic": "stop early"})
+	settle(t, c, ctx, waiting.ExecID)
+	for range c.Executions.Watch(ctx, waiting.ExecID, kitaru.WatchOptions{}) {
+		break // leaving the loop cancels the stream
+	}
+}
+
+func TestLiveClientLogsAndFollowLogs(t *testing.T) {
+	c, ctx := live(t)
+	done := settle(t, c, ctx, run(t, c, ctx, "chatty", map[string]any{"label": "go-logs"}).ExecID)
+	if !reflect.DeepEqual(done.Metadata, map[string]any{"run": "go-logs", "stage": "end"}) {
+		t.Errorf("metadata = %v", done.Metadata)
+	}
+	entries := must(c.Executions.Logs(ctx, done.ExecID, kitaru.LogsOptions{Checkpoint: "talk"})).ok(t)
+	var lines []string
+	for _, e := range entries {
+		lines = append(lines, string(e.Level)+" "+e.Message)
+	}
+	want := "info starting go-logs with 3 items|info from the logger { label: 'go-logs' }|warn careful|error something odd"
+	if strings.Join(lines, "|") != want {
+		t.Errorf("lines = %q", lines)
+	}
+	if e := entries[0]; e.InvocationID != "talk" || e.Attempt != 1 || e.Source != "console" || e.Time.IsZero() {
+		t.Errorf("first line = %+v", e)
+	}
+	if two := must(c.Executions.Logs(ctx, done.ExecID, kitaru.LogsOptions{Limit: 2})).ok(t); len(two) != 2 {
+		t.Errorf("Limit 2 gave %d lines", len(two))
+	}
+	var followed []string
+	var end *kitaru.StatusChange
+	for event, err := range c.Executions.FollowLogs(ctx, done.ExecID, kitaru.LogsOptions{Checkpoint: "talk"}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if event.Entry != nil {
+			followed = append(followed, string(event.Entry.Level)+" "+event.Entry.Message)
+		}
+		end = event.StatusChange
+	}
+	if strings.Join(followed, "|") != want || end == nil || end.Status != kitaru.StatusCompleted {
+		t.Errorf("followed = %q, ending with %+v", followed, end)
+	}
+}
+
+func TestLiveClientRetryAFailedExecution(t *testing.T) {
+	c, ctx := live(t)
+	label := "go-retry-" + kitaru.NewRequestID()[:8]
+	failed := settle(t, c, ctx, run(t, c, ctx, "fails_once", map[string]any{"label": label}).ExecID)
+	if failed.Status != kitaru.StatusFailed || failed.Failure == nil || failed.Failure.Origin != kitaru.OriginUserCode ||
+		failed.Failure.InvocationID != "shaky" || failed.Failure.Traceback == "" {
+		t.Fatalf("failed = %+v", failed)
+	}
+	var uc *kitaru.UserCodeError
+	if _, err := c.Executions.Result(ctx, failed.ExecID); !errors.As(err, &uc) || uc.Failure.GetMessage() != "first run of "+label+" fails" {
+		t.Errorf("Result of a failed execution = %v", err)
+	}
+	retried := must(c.Executions.Retry(ctx, failed.ExecID)).ok(t)
+	if retried.ExecID != failed.ExecID {
+		t.Errorf("retried = %+v", retried)
+	}
+	if result := must(c.Executions.Result(ctx, failed.ExecID)).ok(t); result != "settled: "+label+" steady" {
+		t.Errorf("result after retry = %v", result)
+	}
+	var st *kitaru.StateError
+	if _, err := c.Executions.Retry(ctx, failed.ExecID); !errors.As(err, &st) || st.State.GetOperation() != "retry" {
+		t.Errorf("retrying a completed execution = %v", err)
+	}
+}
+
+func TestLiveClientCancelAndResultDeadline(t *testing.T) {
+	c, ctx := live(t)
+	execution := run(t, c, ctx, "sleeping", map[string]any{"label": "go-cancel-" + kitaru.NewRequestID()[:8]})
+	short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if _, err := c.Executions.Result(short, execution.ExecID); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Result past its context deadline = %v", err)
+	}
+	must(c.Executions.Cancel(ctx, execution.ExecID)).ok(t)
+	if s := settle(t, c, ctx, execution.ExecID).Status; s != kitaru.StatusCancelled {
+		t.Errorf("status after Cancel = %s", s)
+	}
+	var ex *kitaru.ExecutionError
+	if _, err := c.Executions.Result(ctx, execution.ExecID); !errors.As(err, &ex) || ex.Status != "cancelled" || ex.Reason() != kitaru.ReasonExecution {
+		t.Errorf("Result of a cancelled execution = %v", err)
+	}
+}
+
+func TestLiveClientDivergingReplayIsADivergenceError(t *testing.T) {
+	c, ctx := live(t)
+	source := settle(t, c, ctx, run(t, c, ctx, "ordered", map[string]any{"order": "first-second"}).ExecID)
+	if source.Result != "one+two" {
+		t.Fatalf("source = %+v", source)
+	}
+	replayed := must(c.Executions.Replay(ctx, source.ExecID, kitaru.ReplayOptions{From: "combine", Args: map[string]any{"order": "second-first"}})).ok(t)
+	_, err := c.Executions.Result(ctx, replayed.ExecID)
+	var d *kitaru.DivergenceError
+	var ex *kitaru.ExecutionError
+	if !errors.As(err, &d) || !errors.As(err, &ex) {
+		t.Fatalf("Result of a diverging replay = %T %v", err, err)
+	}
+	if d.ExecID != replayed.ExecID || d.Detail.GetSourceExecId() != source.ExecID || d.Detail.GetKind().String() != "DIVERGENCE_KIND_ORDER_CHANGED" {
+		t.Errorf("divergence = %+v", d.Detail)
+	}
+	failed := must(c.Executions.Get(ctx, replayed.ExecID)).ok(t)
+	if failed.Failure == nil || failed.Failure.Origin != kitaru.OriginDivergence || failed.Failure.Divergence.Kind != kitaru.DivergenceOrderChanged {
+		t.Errorf("failure = %+v", failed.Failure)
+	}
+}
+
+func TestLiveClientTypedErrorsForUnknownIDsAndBadInput(t *testing.T) {
+	c, ctx := live(t)
+	var nf *kitaru.NotFoundError
+	if _, err := c.Executions.Get(ctx, "kr-aaaaaaaaaaaaaaaa"); !errors.As(err, &nf) || nf.ResourceType != "execution" {
+		t.Errorf("unknown execution = %v", err)
+	}
+	if _, err := c.Flows.Run(ctx, "no_such_flow", nil); !errors.As(err, &nf) || nf.ResourceName != "no_such_flow" {
+		t.Errorf("unknown flow = %v", err)
+	}
+	var u *kitaru.UsageError
+	if _, err := c.Flows.Run(ctx, "content_pipeline", map[string]any{"topic": ""}); !errors.As(err, &u) || len(u.Violations) != 1 || u.Violations[0].Field != "topic" {
+		t.Errorf("invalid input = %v", err)
+	}
+	if _, err := c.Flows.Run(ctx, "content_pipeline", map[string]any{"topic": make(chan int)}); !errors.As(err, &u) {
+		t.Errorf("non-JSON input = %v", err)
+	}
+}
+
+func TestLiveClientLowerLayerPlannerCalls(t *testing.T) {
+	c, ctx := live(t)
+	source := settle(t, c, ctx, run(t, c, ctx, "content_pipeline", map[string]any{"topic": "lower"}).ExecID)
+	graph := must(c.Runner.Stub.GetCallGraph(ctx, &runnerv1.GetCallGraphRequest{ExecId: source.ExecID})).ok(t).GetGraph()
+	if got := invocationIDs(graph.GetCalls(), (*runnerv1.CheckpointCall).GetInvocationId); !slices.Equal(got, []string{"research", "write_draft", "publish"}) {
+		t.Errorf("call graph = %v", got)
+	}
+	plan := must(c.Planner.Stub.PlanReplay(ctx, plannerPlanRequest(source.ExecID))).ok(t).GetPlan()
+	preview := must(c.Runner.Stub.StartReplay(ctx, &runnerv1.StartReplayRequest{Plan: plan, ValidateOnly: true})).ok(t).GetExecution()
+	if preview.GetOriginalExecId() != source.ExecID {
+		t.Errorf("validate-only replay = %v", preview)
+	}
+	// The interceptor sends a request ID when the request has none; the same explicit ID is the same execution.
+	id := kitaru.NewRequestID()
+	first := must(c.Runner.Stub.StartReplay(ctx, &runnerv1.StartReplayRequest{Plan: plan, RequestId: id})).ok(t).GetExecution()
+	second := must(c.Runner.Stub.StartReplay(ctx, &runnerv1.StartReplayRequest{Plan: plan, RequestId: id})).ok(t).GetExecution()
+	if first.GetExecId() != second.GetExecId() {
+		t.Errorf("one request ID, two replays")
+	}
+	if result := must(c.Executions.Result(ctx, first.GetExecId())).ok(t); result != "published: my draft" {
+		t.Errorf("result = %v", result)
+	}
+	_, err := c.Runner.Stub.GetCallGraph(ctx, &runnerv1.GetCallGraphRequest{ExecId: "kr-aaaaaaaaaaaaaaaa"})
+	var nf *kitaru.NotFoundError
+	if !errors.As(err, &nf) {
+		t.Errorf("stub errors must be KitaruErrors: %T %v", err, err)
+	}
+}
+
+// plannerPlanRequest replays from publish, with write_draft's output replaced by "my draft".
+func plannerPlanRequest(execID string) *plannerv1.PlanReplayRequest {
+	overrides, _ := structpb.NewStruct(map[string]any{"checkpoint.write_draft": "my draft"})
+	return &plannerv1.PlanReplayRequest{ExecId: execID, From: "publish", Overrides: overrides}
+}

@@ -1,0 +1,388 @@
+"""The plain, typed results of the client: executions, checkpoint calls, waits, plans, logs, events.
+
+Every class is a frozen dataclass built from the wire messages by
+:mod:`kitaru_client._convert`; statuses are ``str`` enums (``status ==
+"completed"`` works), JSON values are plain Python data (``dict``, ``list``,
+``str``, ``int``, ``float``, ``bool``, ``None``) and times are timezone-aware
+UTC ``datetime`` objects. Field names follow Kitaru's Python client and the
+CLI's ``-o json`` items (``exec_id``, ``started_at``, ``original_call_id``, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any, Dict, List, Optional
+
+
+class _StrEnum(str, Enum):
+    """A ``str`` enum whose ``str()`` is its value on every Python version."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class ExecutionStatus(_StrEnum):
+    """The public status of an execution (Kitaru's names)."""
+
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True for completed, failed and cancelled: the execution will not change by itself."""
+        return self in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED)
+
+
+class CheckpointStatus(_StrEnum):
+    """The status of one checkpoint call; ``reused`` means a replay took the source's output."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    REUSED = "reused"
+    CANCELLED = "cancelled"
+
+
+class AttemptStatus(_StrEnum):
+    """How one attempt of a checkpoint call ended."""
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class WaitStatus(_StrEnum):
+    """The status of one wait."""
+
+    PENDING = "pending"
+    RESOLVED = "resolved"
+    ABORTED = "aborted"
+
+
+class FailureOrigin(_StrEnum):
+    """Where a failure came from (Kitaru's ``FailureOrigin``)."""
+
+    USER_CODE = "user_code"
+    RUNTIME = "runtime"
+    BACKEND = "backend"
+    DIVERGENCE = "divergence"
+    UNKNOWN = "unknown"
+
+
+class DivergenceKind(_StrEnum):
+    """Which durable-sequence rule a replayed or recovered run broke."""
+
+    DEPENDENCIES_CHANGED = "dependencies_changed"
+    DEPENDS_ON_CHANGED_CALL = "depends_on_changed_call"
+    ORDER_CHANGED = "order_changed"
+    NAME_CHANGED = "name_changed"
+
+
+class LogLevel(_StrEnum):
+    """The severity of a log line."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+
+
+class EventKind(_StrEnum):
+    """What an :class:`ExecutionEvent` reports."""
+
+    CALL_STARTED = "call_started"
+    CALL_COMPLETED = "call_completed"
+    CALL_REUSED = "call_reused"
+    CALL_FAILED = "call_failed"
+    CALL_CANCELLED = "call_cancelled"
+    WAIT_PENDING = "wait_pending"
+    WAIT_RESOLVED = "wait_resolved"
+    STATUS_CHANGED = "status_changed"
+
+
+@dataclass(frozen=True)
+class DivergenceDetail:
+    """The evidence of a divergence: what was recorded and what the new run did at one invocation ID."""
+
+    exec_id: str
+    #: The execution compared against (the replay source, or the same one on retry and recovery).
+    source_exec_id: str
+    invocation_id: str
+    kind: DivergenceKind
+    #: What was recorded, in words.
+    recorded: str
+    #: What the new run did instead, in words.
+    seen: str
+    recorded_dependencies: List[str] = field(default_factory=list)
+    seen_dependencies: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an execution, a checkpoint call or one attempt failed."""
+
+    origin: FailureOrigin
+    message: str
+    #: The class name of the thrown error, e.g. ``"TypeError"``.
+    exception_type: str
+    #: The stack trace as the runtime printed it; ``None`` when there is none.
+    traceback: Optional[str] = None
+    #: The failing checkpoint call's invocation ID, when one failed.
+    invocation_id: Optional[str] = None
+    #: Set when ``origin`` is ``divergence``.
+    divergence: Optional[DivergenceDetail] = None
+
+
+@dataclass(frozen=True)
+class CallAttempt:
+    """One run of a checkpoint function (Kitaru's attempt)."""
+
+    #: 1 for the first attempt, then 2, 3, ...
+    number: int
+    status: AttemptStatus
+    started_at: Optional[datetime] = None
+    ended_at: Optional[datetime] = None
+    failure: Optional[Failure] = None
+
+
+@dataclass(frozen=True)
+class CheckpointCall:
+    """One recorded call of a checkpoint.
+
+    A call reused by a replay has status ``reused``, no attempts, and names
+    its source call in ``reused_from_call_id`` (Kitaru: ``original_call_id``).
+    ``output`` and ``override_value`` are only filled by ``executions.get()``.
+    """
+
+    #: Globally unique ID of this call.
+    call_id: str
+    #: Deterministic ID within the execution: ``name``, ``name_2``, ... or the flow's explicit ``id``.
+    invocation_id: str
+    name: str
+    status: CheckpointStatus
+    #: Issue order within the execution, from 1.
+    sequence: int
+    #: Attempts made (1 without retries; 0 for a reused call).
+    attempt_count: int
+    #: Every attempt, oldest first, each with its own failure (Kitaru's ``attempts`` list).
+    attempts: List[CallAttempt] = field(default_factory=list)
+    #: What the call returned (for a reused call: what the source recorded); ``None`` if not recorded.
+    output: Any = None
+    #: True when a replay override replaced the output the flow and the consumers saw.
+    overridden: bool = False
+    #: The value the flow and the consumers saw instead of ``output``, when ``overridden``.
+    override_value: Any = None
+    #: For a reused call, the call ID in the source execution; ``None`` otherwise.
+    reused_from_call_id: Optional[str] = None
+    #: Invocation IDs whose output handles were passed to this call.
+    data_dependencies: List[str] = field(default_factory=list)
+    #: Invocation IDs the flow body loaded between the previous call and this one.
+    load_dependencies: List[str] = field(default_factory=list)
+    #: Output names of a multi-output checkpoint; empty for a single output.
+    output_names: List[str] = field(default_factory=list)
+    #: Metadata the checkpoint attached with ``log()``.
+    metadata: Dict[str, Any] = field(default_factory=dict)
+    failure: Optional[Failure] = None
+    started_at: Optional[datetime] = None
+    ended_at: Optional[datetime] = None
+
+    @property
+    def original_call_id(self) -> Optional[str]:
+        """Kitaru's name for :attr:`reused_from_call_id`."""
+        return self.reused_from_call_id
+
+
+@dataclass(frozen=True)
+class PendingWait:
+    """A point in a flow body waiting for input (also the resolved waits of watch events).
+
+    Answer it with ``client.executions.input(exec_id, wait=<name or wait_id>, value=...)``.
+    """
+
+    wait_id: str
+    #: The wait's name (``name_2``, ... for a repeated name).
+    name: str
+    exec_id: str
+    status: WaitStatus
+    #: The question for whoever answers; ``None`` when the flow gave none.
+    question: Optional[str] = None
+    #: JSON Schema of the expected value; ``None`` when any JSON value is accepted.
+    schema: Optional[Dict[str, Any]] = None
+    metadata: Dict[str, Any] = field(default_factory=dict)
+    #: The accepted value, once resolved.
+    value: Any = None
+    created_at: Optional[datetime] = None
+    resolved_at: Optional[datetime] = None
+
+    @property
+    def entered_waiting_at(self) -> Optional[datetime]:
+        """Kitaru's name for :attr:`created_at`."""
+        return self.created_at
+
+
+@dataclass(frozen=True)
+class ReplayOrigin:
+    """What the replay that created an execution asked for."""
+
+    #: The ``from_`` selector as given.
+    from_: str
+    #: Invocation IDs of the replay roots.
+    roots: List[str] = field(default_factory=list)
+    #: Override keys as given, e.g. ``checkpoint.research``.
+    override_keys: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One run of a flow.
+
+    ``checkpoints`` is filled by ``executions.get()``/``latest()`` and empty in
+    ``list()`` results and in what mutating calls return; ``checkpoint_count``
+    is always set.
+    """
+
+    exec_id: str
+    flow_name: str
+    status: ExecutionStatus
+    #: The validated flow input.
+    input: Dict[str, Any] = field(default_factory=dict)
+    #: The flow's return value once completed.
+    result: Any = None
+    failure: Optional[Failure] = None
+    #: The execution this one was replayed from; ``None`` when it was not replayed.
+    original_exec_id: Optional[str] = None
+    #: How many times ``retry()`` restarted it.
+    retry_count: int = 0
+    #: Waits pending now, oldest first.
+    pending_waits: List[PendingWait] = field(default_factory=list)
+    #: Checkpoint calls in issue order (``get()`` only).
+    checkpoints: List[CheckpointCall] = field(default_factory=list)
+    #: Number of recorded checkpoint calls.
+    checkpoint_count: int = 0
+    replay: Optional[ReplayOrigin] = None
+    #: Metadata the flow body attached with ``log()``.
+    metadata: Dict[str, Any] = field(default_factory=dict)
+    started_at: Optional[datetime] = None
+    #: When its status last changed.
+    updated_at: Optional[datetime] = None
+    #: When it reached a terminal status.
+    ended_at: Optional[datetime] = None
+
+    @property
+    def pending_wait(self) -> Optional[PendingWait]:
+        """The oldest pending wait, or ``None`` (Kitaru's single ``pending_wait``)."""
+        return self.pending_waits[0] if self.pending_waits else None
+
+
+@dataclass(frozen=True)
+class PlannedCall:
+    """One call of the source execution, as named in a replay plan."""
+
+    invocation_id: str
+    call_id: str
+    name: str
+    #: Issue order in the source execution.
+    sequence: int
+
+
+@dataclass(frozen=True)
+class PlannedOverride:
+    """One ``checkpoint.<selector>`` override: its target call and the consumers that receive the value."""
+
+    #: The key as given, e.g. ``checkpoint.research``.
+    key: str
+    #: The selector part of the key, trimmed.
+    selector: str
+    target: Optional[PlannedCall]
+    #: The value the new execution sees instead of the recorded output.
+    value: Any
+    #: Invocation IDs of the direct consumers (they are replay roots).
+    consumers: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReplayPlan:
+    """What a replay would re-execute and reuse, computed without creating anything.
+
+    ``reexecute`` holds the roots and all their descendants, ``reuse`` every
+    other recorded call, both in issue order.
+    """
+
+    source_exec_id: str
+    flow_name: str
+    #: The ``from_`` selector as given.
+    from_: str
+    #: The call ``from_`` resolved to.
+    from_call: Optional[PlannedCall]
+    roots: List[PlannedCall] = field(default_factory=list)
+    reexecute: List[PlannedCall] = field(default_factory=list)
+    reuse: List[PlannedCall] = field(default_factory=list)
+    overrides: List[PlannedOverride] = field(default_factory=list)
+    #: The new execution's input: the source input shallow-merged with the given inputs.
+    input: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One line checkpoint code wrote (``console.*`` or the authoring API's ``logger``)."""
+
+    exec_id: str
+    #: The checkpoint call's invocation ID.
+    invocation_id: str
+    checkpoint_name: str
+    call_id: str
+    #: The attempt that wrote it (1, 2, ... after retries).
+    attempt: int
+    level: LogLevel
+    message: str
+    #: ``console`` or ``logger``.
+    source: str
+    time: Optional[datetime] = None
+
+    @property
+    def timestamp(self) -> Optional[datetime]:
+        """Kitaru's name for :attr:`time`."""
+        return self.time
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A flow the runner serves."""
+
+    name: str
+    #: JSON Schema of the flow's input; ``None`` when its schema has no JSON Schema form.
+    input_schema: Optional[Dict[str, Any]] = None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """An execution's new status, with its result (completed) or failure (failed)."""
+
+    status: ExecutionStatus
+    result: Any = None
+    failure: Optional[Failure] = None
+    #: The execution's metadata as of this change.
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExecutionEvent:
+    """One thing that happened to an execution, as ``executions.watch()`` yields it.
+
+    ``call`` is set for the ``call_*`` kinds, ``wait`` for ``wait_pending`` and
+    ``wait_resolved`` (see ``wait.status``), ``status_change`` for
+    ``status_changed``. Durable events are always delivered; ``call_started``
+    is best effort.
+    """
+
+    kind: EventKind
+    exec_id: str
+    time: Optional[datetime] = None
+    call: Optional[CheckpointCall] = None
+    wait: Optional[PendingWait] = None
+    status_change: Optional[StatusChange] = None

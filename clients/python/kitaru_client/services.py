@@ -1,0 +1,365 @@
+"""The lower layer: one method per RPC of the RunnerService and the PlannerService.
+
+Methods take plain arguments and return the generated messages
+(``kitaru_client.gen.kitaru.*``); every failure is a
+:class:`~kitaru_client.errors.KitaruError`. Each unary call gets the client's
+``timeout`` unless the call gives its own; streams have no deadline unless
+the call gives one. The idempotent creating calls (``start_execution``,
+``start_replay``, ``replay_execution``) always send a request ID (a new UUID
+when none is given) and are retried with that same ID on UNAVAILABLE or
+DEADLINE_EXCEEDED, so a retry never creates a second execution.
+
+:class:`~kitaru_client.KitaruClient` builds on these; use them directly for
+what it leaves out, e.g. the planner's own calls ``get_call_graph`` and
+``start_replay``, or the raw ``stub``::
+
+    with RunnerClient("http://127.0.0.1:50051") as runner:
+        execution = runner.start_execution("content_pipeline", {"topic": "agents"})
+        print(runner.get_execution(execution.exec_id).status)
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from typing import Any, Callable, ClassVar, Iterator, List, Mapping, Optional, TypeVar
+
+import grpc
+from google.protobuf import struct_pb2
+
+from ._json import dict_from_struct, python_from_value, struct_from_mapping, value_from_python
+from .connection import DEFAULT_TIMEOUT, parse_endpoint, open_channel
+from .errors import KitaruError, KitaruUsageError, error_from_rpc_error
+from .gen.kitaru.planner.v1 import planner_service_pb2, planner_service_pb2_grpc
+from .gen.kitaru.runner.v1 import (
+    execution_pb2,
+    replay_plan_pb2,
+    runner_service_pb2,
+    runner_service_pb2_grpc,
+)
+
+T = TypeVar("T")
+
+#: Status codes after which an idempotent creating call is sent again (same request ID).
+RETRYABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+#: How many times an idempotent creating call is sent at most, by default.
+DEFAULT_MAX_ATTEMPTS = 4
+#: The pause before the second attempt; it doubles per attempt (with jitter), up to ``MAX_BACKOFF``.
+INITIAL_BACKOFF = 0.2
+MAX_BACKOFF = 2.0
+
+
+def new_request_id() -> str:
+    """A fresh request ID (a UUID4), as sent when the caller gives none."""
+    return str(uuid.uuid4())
+
+
+def json_struct(option: str, data: Optional[Mapping[str, Any]]) -> Any:
+    """``data`` as a ``google.protobuf.Struct``; not JSON → :class:`KitaruUsageError` naming ``option``."""
+    try:
+        return struct_from_mapping(data or {})
+    except (TypeError, ValueError) as e:
+        raise KitaruUsageError(f"`{option}` must be a JSON object: {e}.", metadata={"option": option}) from e
+
+
+def json_value(option: str, data: Any) -> Any:
+    """``data`` as a ``google.protobuf.Value``; not JSON → :class:`KitaruUsageError` naming ``option``."""
+    try:
+        return value_from_python(data)
+    except (TypeError, ValueError) as e:
+        raise KitaruUsageError(f"`{option}` must be a JSON value: {e}.", metadata={"option": option}) from e
+
+
+_Client = TypeVar("_Client", bound="_ServiceClient")
+
+
+class _ServiceClient:
+    """A channel (owned or given), its generated stub, a default deadline, retries, and error decoding.
+
+    Args:
+        target: ``http://host:port``, ``https://host:port`` or plain ``host:port`` (plaintext).
+        timeout: default deadline of each unary call in seconds (None: none).
+        channel: use this channel instead of opening one (``close()`` leaves it open).
+        token: sent as ``authorization: Bearer <token>`` on every call.
+        credentials: TLS credentials for an https target (default: system roots).
+        max_attempts: how often the idempotent creating calls are sent at most.
+    """
+
+    #: The option name in error messages about ``target``.
+    _option: ClassVar[str]
+    #: The generated stub class of the service.
+    _stub_class: ClassVar[Any]  # a class taking the channel (untyped generated code)
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        channel: Optional[grpc.Channel] = None,
+        token: Optional[str] = None,
+        credentials: Optional[grpc.ChannelCredentials] = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    ) -> None:
+        if max_attempts < 1:
+            raise KitaruUsageError("`max_attempts` must be >= 1.", metadata={"maxAttempts": str(max_attempts)})
+        self.address = target
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self._owns_channel = channel is None
+        if channel is None:
+            endpoint = parse_endpoint(self._option, target, allow_bare=True)
+            channel = open_channel(endpoint, token=token, credentials=credentials)
+        self.channel: grpc.Channel = channel
+        #: The generated stub, on the same channel (token included; errors not decoded).
+        self.stub: Any = type(self)._stub_class(self.channel)
+
+    def __enter__(self: _Client) -> _Client:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the channel this client opened (a channel passed in stays open). Calls in flight fail."""
+        if self._owns_channel:
+            self.channel.close()
+
+    def _deadline(self, timeout: Optional[float]) -> Optional[float]:
+        return self.timeout if timeout is None else timeout
+
+    def _unary(self, method: Callable[..., Any], request: Any, timeout: Optional[float]) -> Any:
+        try:
+            return method(request, timeout=self._deadline(timeout))
+        except grpc.RpcError as e:
+            raise error_from_rpc_error(e) from e
+
+    def _retried(self, call: Callable[[], T]) -> T:
+        """Runs ``call`` up to ``max_attempts`` times while it fails with a retryable code."""
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except KitaruError as e:
+                if e.code not in RETRYABLE_CODES or attempt >= self.max_attempts:
+                    raise
+            pause = min(MAX_BACKOFF, INITIAL_BACKOFF * 2 ** (attempt - 1))
+            time.sleep(pause * random.uniform(0.5, 1.0))
+            attempt += 1
+
+    def _stream(self, method: Callable[..., Any], request: Any, timeout: Optional[float]) -> Iterator[Any]:
+        call = method(request, timeout=timeout)
+        try:
+            for message in call:
+                yield message
+        except grpc.RpcError as e:
+            raise error_from_rpc_error(e) from e
+        finally:
+            call.cancel()  # a no-op once the stream ended; stops it when the caller stops early
+
+
+class RunnerClient(_ServiceClient):
+    """A client of ``kitaru.runner.v1.RunnerService``; ``max_attempts`` bounds ``start_execution``/``start_replay``."""
+
+    _option = "runner_url"
+    _stub_class = runner_service_pb2_grpc.RunnerServiceStub
+
+    def start_execution(
+        self,
+        flow_name: str,
+        input: Optional[Mapping[str, Any]] = None,
+        *,
+        request_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> execution_pb2.Execution:
+        """StartExecution: starts ``flow_name`` with a JSON object as input; returns it (usually running).
+
+        Idempotent on ``request_id`` (a new UUID when None or empty), and retried on
+        UNAVAILABLE / DEADLINE_EXCEEDED with the same ID.
+        """
+        request = runner_service_pb2.StartExecutionRequest(
+            flow_name=flow_name, input=json_struct("input", input), request_id=request_id or new_request_id()
+        )
+        response: runner_service_pb2.StartExecutionResponse = self._retried(
+            lambda: self._unary(self.stub.StartExecution, request, timeout)
+        )
+        return response.execution
+
+    def get_execution(self, exec_id: str, *, full: bool = False, timeout: Optional[float] = None) -> execution_pb2.Execution:
+        """GetExecution; ``full=True`` includes the checkpoint calls and their outputs."""
+        view = execution_pb2.EXECUTION_VIEW_FULL if full else execution_pb2.EXECUTION_VIEW_BASIC
+        request = runner_service_pb2.GetExecutionRequest(exec_id=exec_id, view=view)
+        response: runner_service_pb2.GetExecutionResponse = self._unary(self.stub.GetExecution, request, timeout)
+        return response.execution
+
+    def list_executions(
+        self,
+        *,
+        flow_name: str = "",
+        status: execution_pb2.ExecutionStatus = execution_pb2.EXECUTION_STATUS_UNSPECIFIED,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Optional[float] = None,
+    ) -> runner_service_pb2.ListExecutionsResponse:
+        """ListExecutions: one page, newest first (``status`` is an ``ExecutionStatus`` enum value)."""
+        request = runner_service_pb2.ListExecutionsRequest(
+            flow_name=flow_name, status=status, page_size=page_size, page_token=page_token
+        )
+        response: runner_service_pb2.ListExecutionsResponse = self._unary(self.stub.ListExecutions, request, timeout)
+        return response
+
+    def list_pending_waits(self, exec_id: str, *, timeout: Optional[float] = None) -> List[execution_pb2.Wait]:
+        """ListPendingWaits: the pending waits of an execution, oldest first."""
+        request = runner_service_pb2.ListPendingWaitsRequest(exec_id=exec_id)
+        response: runner_service_pb2.ListPendingWaitsResponse = self._unary(self.stub.ListPendingWaits, request, timeout)
+        return list(response.waits)
+
+    def resolve_wait(self, exec_id: str, wait: str, value: Any, *, timeout: Optional[float] = None) -> execution_pb2.Execution:
+        """ResolveWait: answers a pending wait (by name, then wait ID) with a JSON value. Not retried."""
+        request = runner_service_pb2.ResolveWaitRequest(exec_id=exec_id, wait=wait, value=json_value("value", value))
+        response: runner_service_pb2.ResolveWaitResponse = self._unary(self.stub.ResolveWait, request, timeout)
+        return response.execution
+
+    def abort_wait(self, exec_id: str, wait: str, *, timeout: Optional[float] = None) -> execution_pb2.Execution:
+        """AbortWait: aborts a pending wait; the execution ends cancelled."""
+        request = runner_service_pb2.AbortWaitRequest(exec_id=exec_id, wait=wait)
+        response: runner_service_pb2.AbortWaitResponse = self._unary(self.stub.AbortWait, request, timeout)
+        return response.execution
+
+    def retry_execution(self, exec_id: str, *, timeout: Optional[float] = None) -> execution_pb2.Execution:
+        """RetryExecution: restarts a failed execution under the same ID. Not retried."""
+        request = runner_service_pb2.RetryExecutionRequest(exec_id=exec_id)
+        response: runner_service_pb2.RetryExecutionResponse = self._unary(self.stub.RetryExecution, request, timeout)
+        return response.execution
+
+    def cancel_execution(self, exec_id: str, *, timeout: Optional[float] = None) -> execution_pb2.Execution:
+        """CancelExecution: a running or waiting execution ends cancelled."""
+        request = runner_service_pb2.CancelExecutionRequest(exec_id=exec_id)
+        response: runner_service_pb2.CancelExecutionResponse = self._unary(self.stub.CancelExecution, request, timeout)
+        return response.execution
+
+    def watch_execution(
+        self, exec_id: str, *, follow_waits: bool = False, timeout: Optional[float] = None
+    ) -> Iterator[execution_pb2.ExecutionEvent]:
+        """WatchExecution: the history, then live events until terminal (or waiting, unless ``follow_waits``)."""
+        request = runner_service_pb2.WatchExecutionRequest(exec_id=exec_id, follow_waits=follow_waits)
+        response: runner_service_pb2.WatchExecutionResponse
+        for response in self._stream(self.stub.WatchExecution, request, timeout):
+            yield response.event
+
+    def list_execution_logs(
+        self,
+        exec_id: str,
+        *,
+        checkpoint: str = "",
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Optional[float] = None,
+    ) -> runner_service_pb2.ListExecutionLogsResponse:
+        """ListExecutionLogs: one page of log lines, oldest first."""
+        request = runner_service_pb2.ListExecutionLogsRequest(
+            exec_id=exec_id, checkpoint=checkpoint, page_size=page_size, page_token=page_token
+        )
+        response: runner_service_pb2.ListExecutionLogsResponse = self._unary(
+            self.stub.ListExecutionLogs, request, timeout
+        )
+        return response
+
+    def watch_execution_logs(
+        self, exec_id: str, *, checkpoint: str = "", timeout: Optional[float] = None
+    ) -> Iterator[runner_service_pb2.WatchExecutionLogsResponse]:
+        """WatchExecutionLogs: log lines so far, then new ones and status changes, until terminal."""
+        request = runner_service_pb2.WatchExecutionLogsRequest(exec_id=exec_id, checkpoint=checkpoint)
+        return self._stream(self.stub.WatchExecutionLogs, request, timeout)
+
+    def list_flows(self, *, timeout: Optional[float] = None) -> List[execution_pb2.Flow]:
+        """ListFlows: the flows this runner serves, sorted by name."""
+        response: runner_service_pb2.ListFlowsResponse = self._unary(
+            self.stub.ListFlows, runner_service_pb2.ListFlowsRequest(), timeout
+        )
+        return list(response.flows)
+
+    def get_call_graph(self, exec_id: str, *, timeout: Optional[float] = None) -> replay_plan_pb2.CallGraph:
+        """GetCallGraph (the planner's call): the lineage of an execution's calls, without outputs."""
+        request = runner_service_pb2.GetCallGraphRequest(exec_id=exec_id)
+        response: runner_service_pb2.GetCallGraphResponse = self._unary(self.stub.GetCallGraph, request, timeout)
+        return response.graph
+
+    def start_replay(
+        self,
+        plan: replay_plan_pb2.ReplayPlan,
+        *,
+        request_id: Optional[str] = None,
+        validate_only: bool = False,
+        timeout: Optional[float] = None,
+    ) -> execution_pb2.Execution:
+        """StartReplay (the planner's call): creates the execution a plan describes.
+
+        Idempotent on ``request_id`` (a new UUID when None or empty) and retried like
+        :meth:`start_execution`. ``validate_only`` creates nothing.
+        """
+        request = runner_service_pb2.StartReplayRequest(
+            plan=plan, request_id=request_id or new_request_id(), validate_only=validate_only
+        )
+        response: runner_service_pb2.StartReplayResponse = self._retried(
+            lambda: self._unary(self.stub.StartReplay, request, timeout)
+        )
+        return response.execution
+
+    @staticmethod
+    def to_python(value: Any) -> Any:
+        """A ``google.protobuf.Value`` or ``Struct`` (e.g. ``execution.result``) as plain Python data."""
+        if isinstance(value, struct_pb2.Struct):
+            return dict_from_struct(value)
+        return python_from_value(value)
+
+
+class PlannerClient(_ServiceClient):
+    """A client of ``kitaru.planner.v1.PlannerService``; ``max_attempts`` bounds ``replay_execution``."""
+
+    _option = "planner_url"
+    _stub_class = planner_service_pb2_grpc.PlannerServiceStub
+
+    def plan_replay(
+        self,
+        exec_id: str,
+        from_: str,
+        *,
+        args: Optional[Mapping[str, Any]] = None,
+        overrides: Optional[Mapping[str, Any]] = None,
+        timeout: Optional[float] = None,
+    ) -> replay_plan_pb2.ReplayPlan:
+        """PlanReplay: the plan of a replay, creating nothing; the same errors as :meth:`replay_execution`."""
+        request = planner_service_pb2.PlanReplayRequest(
+            exec_id=exec_id, args=json_struct("args", args), overrides=json_struct("overrides", overrides)
+        )
+        setattr(request, "from", from_)  # `from` is a Python keyword
+        response: planner_service_pb2.PlanReplayResponse = self._unary(self.stub.PlanReplay, request, timeout)
+        return response.plan
+
+    def replay_execution(
+        self,
+        exec_id: str,
+        from_: str,
+        *,
+        args: Optional[Mapping[str, Any]] = None,
+        overrides: Optional[Mapping[str, Any]] = None,
+        request_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> execution_pb2.Execution:
+        """ReplayExecution: plans a replay and starts the new execution.
+
+        Idempotent on ``request_id`` (a new UUID when None or empty), and retried on
+        UNAVAILABLE / DEADLINE_EXCEEDED with the same ID.
+        """
+        request = planner_service_pb2.ReplayExecutionRequest(
+            exec_id=exec_id,
+            args=json_struct("args", args),
+            overrides=json_struct("overrides", overrides),
+            request_id=request_id or new_request_id(),
+        )
+        setattr(request, "from", from_)
+        response: planner_service_pb2.ReplayExecutionResponse = self._retried(
+            lambda: self._unary(self.stub.ReplayExecution, request, timeout)
+        )
+        return response.execution
