@@ -13,6 +13,7 @@ import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { approvalFlow } from "../fixtures/flows/approval.ts";
 import { chattyFlow, flakyFlow, sleepingFlow } from "../fixtures/flows/observability.ts";
 import { eventually, type RunnerEnv } from "../support/runner-env.ts";
+import { TEST_TOKENS, tlsFile, type SecuredServices } from "../support/secured-services.ts";
 import { failsOnceFlow, orderedFlow } from "./fixtures/client-flows.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -55,6 +56,16 @@ export function readmeCode(readme: string, language: string): string {
   const block = new RegExp("^```" + language + "\\n([\\s\\S]*?)^```", "m").exec(text);
   if (!block?.[1]) throw new Error(`${readme} has no \`\`\`${language} block`);
   return block[1];
+}
+
+/** The variables pointing a client test at the secured services: https URLs, the test CA, a team-a token. */
+export function securedEnv(services: SecuredServices): Record<string, string> {
+  return {
+    KITARU_SECURE_RUNNER_URL: services.runnerUrl,
+    KITARU_SECURE_PLANNER_URL: services.plannerUrl,
+    KITARU_SECURE_CA_FILE: tlsFile("ca.pem"),
+    KITARU_SECURE_TOKEN: TEST_TOKENS.teamA,
+  };
 }
 
 /** Starts `flowName` through the raw runner client and waits until it completed; returns its ID. */

@@ -20,7 +20,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stopTestServer } from "../support/database.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
-import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run } from "./client-process.ts";
+import { startSecuredServices, type SecuredServices } from "../support/secured-services.ts";
+import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run, securedEnv } from "./client-process.ts";
 
 const GO_DIR = path.join(REPO_ROOT, "clients/go");
 const MODULE = "github.com/kitaru-dev/kitaru/clients/go";
@@ -48,6 +49,7 @@ const LIVE_TESTS = [
   "TestLiveClientDivergingReplayIsADivergenceError",
   "TestLiveClientTypedErrorsForUnknownIDsAndBadInput",
   "TestLiveClientLowerLayerPlannerCalls",
+  "TestLiveClientTokenAndTLS",
 ];
 
 function goBinary(): string {
@@ -57,6 +59,7 @@ function goBinary(): string {
 
 describe("Go client (clients/go) against a live runner and planner", () => {
   let env: ServicesEnv;
+  let secured: SecuredServices;
   let goEnv: NodeJS.ProcessEnv;
 
   before(async () => {
@@ -66,8 +69,10 @@ describe("Go client (clients/go) against a live runner and planner", () => {
       assert.equal(code, 0, `scripts/install-go-client.sh failed:\n${output}`);
     }
     env = await createServicesEnv(CLIENT_FLOWS);
+    secured = await startSecuredServices(CLIENT_FLOWS);
     goEnv = {
       ...process.env,
+      ...securedEnv(secured),
       KITARU_RUNNER_ADDR: env.runner.address,
       KITARU_RUNNER_URL: `http://${env.runner.address}`,
       KITARU_PLANNER_URL: `http://${env.planner.address}`,
@@ -75,6 +80,7 @@ describe("Go client (clients/go) against a live runner and planner", () => {
     };
   });
   after(async () => {
+    await secured?.teardown();
     await env?.teardown();
     await stopTestServer();
   });

@@ -18,15 +18,17 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stopTestServer } from "../support/database.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
-import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run } from "./client-process.ts";
+import { startSecuredServices, type SecuredServices } from "../support/secured-services.ts";
+import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run, securedEnv } from "./client-process.ts";
 
 const PY_DIR = path.join(REPO_ROOT, "clients/python");
 const PYTHON = path.join(PY_DIR, ".venv/bin/python");
 
 /** The environment of a Python process talking to the test services, like a user's shell would set it. */
-function clientEnv(env: ServicesEnv): NodeJS.ProcessEnv {
+function clientEnv(env: ServicesEnv, secured: SecuredServices): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    ...securedEnv(secured),
     KITARU_RUNNER_ADDR: env.runner.address,
     KITARU_RUNNER_URL: `http://${env.runner.address}`,
     KITARU_PLANNER_URL: `http://${env.planner.address}`,
@@ -36,6 +38,7 @@ function clientEnv(env: ServicesEnv): NodeJS.ProcessEnv {
 
 describe("Python client (clients/python) against a live runner and planner", () => {
   let env: ServicesEnv;
+  let secured: SecuredServices;
 
   before(async () => {
     if (!existsSync(PYTHON)) {
@@ -43,15 +46,17 @@ describe("Python client (clients/python) against a live runner and planner", () 
       assert.equal(code, 0, `scripts/install-python-client.sh failed:\n${output}`);
     }
     env = await createServicesEnv(CLIENT_FLOWS);
+    secured = await startSecuredServices(CLIENT_FLOWS);
   });
   after(async () => {
+    await secured?.teardown();
     await env?.teardown();
     await stopTestServer();
   });
 
   it("passes its pytest suite with nothing skipped: every method, errors, TLS, token, retries", async () => {
     const { code, output } = await run(PYTHON, ["-m", "pytest", "-q", "-p", "no:cacheprovider", "clients/python/tests"], {
-      env: clientEnv(env),
+      env: clientEnv(env, secured),
       timeoutMs: 300_000,
     });
     assert.equal(code, 0, `pytest failed:\n${output}`);
@@ -94,7 +99,7 @@ describe("Python client (clients/python) against a live runner and planner", () 
       // The README's example, run from outside the repository: only the installed package can be imported.
       const script = path.join(dir, "readme_example.py");
       writeFileSync(script, readmeCode("clients/python/README.md", "python"));
-      const { KITARU_RUNNER_ADDR: _, ...userEnv } = clientEnv(env);
+      const { KITARU_RUNNER_ADDR: _, ...userEnv } = clientEnv(env, secured);
       const example = await run(python, [script], { cwd: dir, env: userEnv, timeoutMs: 120_000 });
       assert.equal(example.code, 0, `the README example failed:\n${example.output}`);
       assert.match(example.output, /^reuses \['research'\] re-executes \['write_draft', 'publish'\]$/m);

@@ -1,33 +1,28 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { KitaruAuthError, KitaruClient, KitaruNotFoundError, KitaruPermissionError, KitaruUsageError } from "../../clients/ts/src/index.ts";
-import { startPlanner, type RunningPlanner } from "../../services/planner/src/planner-server.ts";
+import type { RunningPlanner } from "../../services/planner/src/planner-server.ts";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
 import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
 import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { TokenRegistry } from "../../services/transport/src/auth.ts";
 import { isLoopback, serverSecurity } from "../../services/transport/src/server-security.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
-import { stopTestServer, testDatabase, type TestDatabase } from "../support/database.ts";
+import { stopTestServer } from "../support/database.ts";
+import { startSecuredServices, TEST_TOKENS, tlsFile, type SecuredServices } from "../support/secured-services.ts";
 import { testScheduler } from "../support/runner-env.ts";
 import { expectRpcError } from "../runner/rpc-helpers.ts";
 
-const TLS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/tls");
-const tlsFile = (name: string) => path.join(TLS_DIR, name);
-const TEAM_A = "team-a-token-0123456789";
-const TEAM_B = "team-b-token-0123456789";
-const SERVICE = "planner-service-token-0123456789";
+const { teamA: TEAM_A, teamB: TEAM_B } = TEST_TOKENS;
 const quiet = { error: () => undefined, warn: () => undefined };
 
 describe("bearer tokens and TLS on both services", () => {
-  let db: TestDatabase;
+  let services: SecuredServices;
   let store: ExecutionStore;
   let runner: RunningRunner;
   let planner: RunningPlanner;
@@ -39,37 +34,16 @@ describe("bearer tokens and TLS on both services", () => {
   };
 
   before(async () => {
-    db = await testDatabase();
-    store = await db.open();
-    const security = serverSecurity(
-      { tokens: `team-a=${TEAM_A},team-b=${TEAM_B},*=${SERVICE}`, tlsCert: tlsFile("server.pem"), tlsKey: tlsFile("server.key") },
-      "127.0.0.1",
-    );
-    runner = await startRunner({
-      store,
-      flows: new FlowRegistry([contentPipeline]),
-      scheduler: testScheduler,
-      tokens: security.tokens,
-      credentials: security.credentials,
-      logger: quiet,
-    });
-    planner = await startPlanner({
-      runnerUrl: `https://${runner.address}`,
-      tokens: TokenRegistry.parse(`team-a=${TEAM_A},team-b=${TEAM_B}`, "test"),
-      runnerConnection: { token: SERVICE, ca: readFileSync(tlsFile("ca.pem"), "utf8") },
-      logger: quiet,
-    });
+    services = await startSecuredServices([contentPipeline]);
+    ({ store, runner, planner } = services);
   });
   after(async () => {
     for (const c of clients) await c.close();
-    await planner.stop();
-    await runner.stop();
-    await store.close();
-    db.remove();
+    await services.teardown();
     await stopTestServer();
   });
 
-  const urls = () => ({ runnerUrl: `https://${runner.address}`, plannerUrl: `http://${planner.address}`, caFile: tlsFile("ca.pem") });
+  const urls = () => ({ runnerUrl: services.runnerUrl, plannerUrl: services.plannerUrl, caFile: tlsFile("ca.pem") });
 
   it("refuses a call without a token, or with an unknown one, with UNAUTHENTICATED and no hint of what exists", async () => {
     const none = client(urls());
@@ -140,6 +114,7 @@ describe("bearer tokens and TLS on both services", () => {
 
   it("a plaintext client cannot talk to the TLS port", async () => {
     const plain = client({ runnerUrl: `http://${runner.address}`, plannerUrl: `http://${planner.address}`, token: TEAM_A });
+    await assert.rejects(plain.executions.replay("kr-aaaaaaaaaaaaaaaa", { from: "x" }), (e: unknown) => e instanceof Error);
     await assert.rejects(plain.executions.list(), (e: unknown) => e instanceof Error);
   });
 

@@ -66,16 +66,18 @@ const ErrorDomain = "kitaru.dev"
 
 // The google.rpc.ErrorInfo.reason values kitaru sends (kitaru/errors/v1/errors.proto).
 const (
-	ReasonUsage          = "KITARU_USAGE_ERROR"
-	ReasonWaitValidation = "KITARU_WAIT_VALIDATION_ERROR"
-	ReasonContext        = "KITARU_CONTEXT_ERROR"
-	ReasonState          = "KITARU_STATE_ERROR"
-	ReasonNotFound       = "KITARU_NOT_FOUND"
-	ReasonExecution      = "KITARU_EXECUTION_ERROR"
-	ReasonUserCode       = "KITARU_USER_CODE_ERROR"
-	ReasonDivergence     = "KITARU_DIVERGENCE_ERROR"
-	ReasonBackend        = "KITARU_BACKEND_ERROR"
-	ReasonInternal       = "KITARU_INTERNAL_ERROR"
+	ReasonUsage            = "KITARU_USAGE_ERROR"
+	ReasonWaitValidation   = "KITARU_WAIT_VALIDATION_ERROR"
+	ReasonContext          = "KITARU_CONTEXT_ERROR"
+	ReasonState            = "KITARU_STATE_ERROR"
+	ReasonNotFound         = "KITARU_NOT_FOUND"
+	ReasonExecution        = "KITARU_EXECUTION_ERROR"
+	ReasonUserCode         = "KITARU_USER_CODE_ERROR"
+	ReasonDivergence       = "KITARU_DIVERGENCE_ERROR"
+	ReasonBackend          = "KITARU_BACKEND_ERROR"
+	ReasonUnauthenticated  = "KITARU_UNAUTHENTICATED"
+	ReasonPermissionDenied = "KITARU_PERMISSION_DENIED"
+	ReasonInternal         = "KITARU_INTERNAL_ERROR"
 )
 
 // KitaruError is implemented by every kitaru error type (always as a pointer,
@@ -283,6 +285,28 @@ func (e *DivergenceError) As(target any) bool {
 	return asBase(&e.BaseError, target)
 }
 
+// AuthError: the call carried no token the service accepts (UNAUTHENTICATED);
+// set KITARU_TOKEN or Options.Token.
+type AuthError struct {
+	BaseError
+}
+
+// As lets errors.As find the parents of an *AuthError.
+func (e *AuthError) As(target any) bool {
+	return asBase(&e.BaseError, target)
+}
+
+// PermissionError: the token is valid but does not allow the call, e.g.
+// acting in another namespace (PERMISSION_DENIED).
+type PermissionError struct {
+	BaseError
+}
+
+// As lets errors.As find the parents of a *PermissionError.
+func (e *PermissionError) As(target any) bool {
+	return asBase(&e.BaseError, target)
+}
+
 // BackendError: a backend (the database, the runner) is unavailable; retrying
 // later may succeed.
 type BackendError struct {
@@ -344,6 +368,8 @@ var (
 	_ KitaruError = (*UserCodeError)(nil)
 	_ KitaruError = (*DivergenceError)(nil)
 	_ KitaruError = (*BackendError)(nil)
+	_ KitaruError = (*AuthError)(nil)
+	_ KitaruError = (*PermissionError)(nil)
 	_ KitaruError = (*InternalError)(nil)
 	_ KitaruError = (*PendingWaitError)(nil)
 )
@@ -351,16 +377,18 @@ var (
 // codeOfReason is the status code a service sends with each reason
 // (clients/ts/src/errors/wire.ts), for the errors the client raises itself.
 var codeOfReason = map[string]codes.Code{
-	ReasonUsage:          codes.InvalidArgument,
-	ReasonWaitValidation: codes.InvalidArgument,
-	ReasonContext:        codes.InvalidArgument,
-	ReasonState:          codes.FailedPrecondition,
-	ReasonNotFound:       codes.NotFound,
-	ReasonExecution:      codes.FailedPrecondition,
-	ReasonUserCode:       codes.FailedPrecondition,
-	ReasonDivergence:     codes.FailedPrecondition,
-	ReasonBackend:        codes.Unavailable,
-	ReasonInternal:       codes.Internal,
+	ReasonUsage:            codes.InvalidArgument,
+	ReasonWaitValidation:   codes.InvalidArgument,
+	ReasonContext:          codes.InvalidArgument,
+	ReasonState:            codes.FailedPrecondition,
+	ReasonNotFound:         codes.NotFound,
+	ReasonExecution:        codes.FailedPrecondition,
+	ReasonUserCode:         codes.FailedPrecondition,
+	ReasonDivergence:       codes.FailedPrecondition,
+	ReasonBackend:          codes.Unavailable,
+	ReasonUnauthenticated:  codes.Unauthenticated,
+	ReasonPermissionDenied: codes.PermissionDenied,
+	ReasonInternal:         codes.Internal,
 }
 
 // clientError is the BaseError of an error the client raises itself (no call failed).
@@ -433,9 +461,15 @@ func FromGRPCStatus(s *status.Status) KitaruError {
 	}
 	metadata["grpcCode"] = name
 	switch s.Code() {
-	case codes.InvalidArgument:
+	case codes.InvalidArgument, codes.ResourceExhausted:
 		base.reason = ReasonUsage
 		return usage(base, d)
+	case codes.Unauthenticated:
+		base.reason = ReasonUnauthenticated
+		return &AuthError{BaseError: base}
+	case codes.PermissionDenied:
+		base.reason = ReasonPermissionDenied
+		return &PermissionError{BaseError: base}
 	case codes.NotFound:
 		base.reason = ReasonNotFound
 		return notFound(base, d)
@@ -486,6 +520,10 @@ func decode(base BaseError, d details) KitaruError {
 		return &DivergenceError{ExecutionError: *execution(base, d), Detail: findDetail[errorsv1.DivergenceDetail](d)}
 	case ReasonBackend:
 		return &BackendError{BaseError: base}
+	case ReasonUnauthenticated:
+		return &AuthError{BaseError: base}
+	case ReasonPermissionDenied:
+		return &PermissionError{BaseError: base}
 	case ReasonInternal:
 		return &InternalError{BaseError: base}
 	}

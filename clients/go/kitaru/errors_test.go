@@ -290,7 +290,10 @@ func TestWithoutKitaruDetailsTheCodeDecides(t *testing.T) {
 	}{
 		{codes.Unavailable, "*kitaru.BackendError", kitaru.ReasonBackend, "UNAVAILABLE"},
 		{codes.DeadlineExceeded, "*kitaru.BackendError", kitaru.ReasonBackend, "DEADLINE_EXCEEDED"},
-		{codes.PermissionDenied, "*kitaru.BackendError", kitaru.ReasonBackend, "PERMISSION_DENIED"},
+		{codes.Aborted, "*kitaru.BackendError", kitaru.ReasonBackend, "ABORTED"},
+		{codes.PermissionDenied, "*kitaru.PermissionError", kitaru.ReasonPermissionDenied, "PERMISSION_DENIED"},
+		{codes.Unauthenticated, "*kitaru.AuthError", kitaru.ReasonUnauthenticated, "UNAUTHENTICATED"},
+		{codes.ResourceExhausted, "*kitaru.UsageError", kitaru.ReasonUsage, "RESOURCE_EXHAUSTED"},
 		{codes.InvalidArgument, "*kitaru.UsageError", kitaru.ReasonUsage, "INVALID_ARGUMENT"},
 		{codes.NotFound, "*kitaru.NotFoundError", kitaru.ReasonNotFound, "NOT_FOUND"},
 		{codes.FailedPrecondition, "*kitaru.StateError", kitaru.ReasonState, "FAILED_PRECONDITION"},

@@ -496,3 +496,41 @@ func plannerPlanRequest(execID string) *plannerv1.PlanReplayRequest {
 	overrides, _ := structpb.NewStruct(map[string]any{"checkpoint.write_draft": "my draft"})
 	return &plannerv1.PlanReplayRequest{ExecId: execID, From: "publish", Overrides: overrides}
 }
+
+// TestLiveClientTokenAndTLS runs against the secured services the test harness
+// starts beside the plain ones (KITARU_SECURE_RUNNER_URL, KITARU_SECURE_PLANNER_URL:
+// https, bearer tokens, the test CA in KITARU_SECURE_CA_FILE).
+func TestLiveClientTokenAndTLS(t *testing.T) {
+	runnerURL, plannerURL := os.Getenv("KITARU_SECURE_RUNNER_URL"), os.Getenv("KITARU_SECURE_PLANNER_URL")
+	if runnerURL == "" || plannerURL == "" {
+		t.Skip("KITARU_SECURE_RUNNER_URL / KITARU_SECURE_PLANNER_URL are not set (no secured services)")
+	}
+	options := kitaru.Options{RunnerURL: runnerURL, PlannerURL: plannerURL, CAFile: os.Getenv("KITARU_SECURE_CA_FILE"), Timeout: 20 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	anonymous, err := kitaru.NewClient(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anonymous.Close()
+	var auth *kitaru.AuthError
+	if _, err := anonymous.Executions.List(ctx, kitaru.ListOptions{Limit: 1}); !errors.As(err, &auth) {
+		t.Fatalf("without a token: got %T %v, want *kitaru.AuthError", err, err)
+	}
+
+	options.Token = os.Getenv("KITARU_SECURE_TOKEN")
+	c, err := kitaru.NewClient(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	started := run(t, c, ctx, "content_pipeline", map[string]any{"topic": "over TLS"})
+	if done := settle(t, c, ctx, started.ExecID); done.Status != kitaru.StatusCompleted {
+		t.Fatalf("status = %s", done.Status)
+	}
+	replayed, err := c.Executions.Replay(ctx, started.ExecID, kitaru.ReplayOptions{From: "publish"})
+	if err != nil || replayed.OriginalExecID != started.ExecID {
+		t.Fatalf("replay = %+v, %v", replayed, err)
+	}
+}

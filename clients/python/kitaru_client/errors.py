@@ -13,6 +13,8 @@ the matching built-in exceptions, so ``except ValueError`` / ``LookupError`` /
     │   ├── KitaruNotFoundError (LookupError)      no such execution (or flow)
     │   ├── KitaruPendingWaitError                 client side: the awaited execution waits for input
     │   └── KitaruTimeoutError (TimeoutError)      client side: it did not finish in time
+    ├── KitaruAuthError (PermissionError)      no valid bearer token (UNAUTHENTICATED)
+    ├── KitaruPermissionError (PermissionError) the token does not allow the call (PERMISSION_DENIED)
     ├── KitaruRuntimeError (RuntimeError)
     │   ├── KitaruExecutionError                   an execution ended unsuccessfully
     │   │   ├── KitaruUserCodeError                    ... because user code raised
@@ -63,6 +65,8 @@ class ErrorReason:
     USER_CODE = "KITARU_USER_CODE_ERROR"
     DIVERGENCE = "KITARU_DIVERGENCE_ERROR"
     BACKEND = "KITARU_BACKEND_ERROR"
+    UNAUTHENTICATED = "KITARU_UNAUTHENTICATED"
+    PERMISSION_DENIED = "KITARU_PERMISSION_DENIED"
     INTERNAL = "KITARU_INTERNAL_ERROR"
 
 
@@ -294,6 +298,18 @@ class KitaruLogRetrievalError(KitaruBackendError):
     default_reason = ErrorReason.BACKEND
 
 
+class KitaruAuthError(KitaruError, PermissionError):
+    """The call carried no token the service accepts (UNAUTHENTICATED): set ``KITARU_TOKEN`` or ``token=``."""
+
+    default_reason = ErrorReason.UNAUTHENTICATED
+
+
+class KitaruPermissionError(KitaruError, PermissionError):
+    """The token is valid but does not allow the call, e.g. acting in another namespace (PERMISSION_DENIED)."""
+
+    default_reason = ErrorReason.PERMISSION_DENIED
+
+
 class KitaruInternalError(KitaruRuntimeError):
     """A bug in kitaru; the cause is in the failing service's log."""
 
@@ -462,6 +478,8 @@ _DECODERS: Dict[str, _Decoder] = {
         m, detail=_divergence(d), **_execution_fields(d), **base
     ),
     ErrorReason.BACKEND: lambda m, base, d: KitaruBackendError(m, **base),
+    ErrorReason.UNAUTHENTICATED: lambda m, base, d: KitaruAuthError(m, **base),
+    ErrorReason.PERMISSION_DENIED: lambda m, base, d: KitaruPermissionError(m, **base),
     ErrorReason.INTERNAL: lambda m, base, d: KitaruInternalError(m, **base),
 }
 
@@ -498,7 +516,9 @@ def error_from_status(
     KitaruNotFoundError, FAILED_PRECONDITION → KitaruStateError, INTERNAL /
     UNKNOWN / DATA_LOSS / UNIMPLEMENTED → KitaruInternalError, any other code
     (UNAVAILABLE, DEADLINE_EXCEEDED, ...) → KitaruBackendError; such errors get
-    metadata ``grpcCode`` (e.g. "PERMISSION_DENIED").
+    metadata ``grpcCode`` (e.g. "ABORTED"). RESOURCE_EXHAUSTED (a request larger
+    than the transport accepts) → KitaruUsageError, UNAUTHENTICATED →
+    KitaruAuthError, PERMISSION_DENIED → KitaruPermissionError.
     """
     d = _Details(status)
     info = d.find(error_details_pb2.ErrorInfo)
@@ -509,8 +529,12 @@ def error_from_status(
 
     metadata["grpcCode"] = code.name if isinstance(code, grpc.StatusCode) else str(code)
     base = {"code": code, "metadata": metadata, "rpc_status": status}
-    if code == grpc.StatusCode.INVALID_ARGUMENT:
+    if code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.RESOURCE_EXHAUSTED):
         return _usage(KitaruUsageError)(message, base, d)
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return KitaruAuthError(message, **base)
+    if code == grpc.StatusCode.PERMISSION_DENIED:
+        return KitaruPermissionError(message, **base)
     if code == grpc.StatusCode.NOT_FOUND:
         return _not_found(message, base, d)
     if code == grpc.StatusCode.FAILED_PRECONDITION:

@@ -5,6 +5,8 @@ from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from kitaru_client import (
+    KitaruAuthError,
+    KitaruPermissionError,
     DivergenceKind,
     ExecutionStatus,
     FailureOrigin,
@@ -43,6 +45,16 @@ def test_classes_come_from_details_not_messages():
     # No kitaru details at all: the code decides, and says so in metadata.
     e = error_from_status(grpc.StatusCode.UNAVAILABLE, "connection refused", None)
     assert e.reason == "KITARU_BACKEND_ERROR" and e.metadata == {"grpcCode": "UNAVAILABLE"}
+    assert type(error_from_status(grpc.StatusCode.UNAUTHENTICATED, "no token", None)) is KitaruAuthError
+    assert type(error_from_status(grpc.StatusCode.PERMISSION_DENIED, "not yours", None)) is KitaruPermissionError
+    assert type(error_from_status(grpc.StatusCode.RESOURCE_EXHAUSTED, "too large", None)) is KitaruUsageError
+
+
+def test_auth_reasons_decode_to_their_classes_which_are_permission_errors():
+    for reason, cls in (("KITARU_UNAUTHENTICATED", KitaruAuthError), ("KITARU_PERMISSION_DENIED", KitaruPermissionError)):
+        status = status_pb2.Status(code=16, message="m", details=pack(info(reason)))
+        e = error_from_status(grpc.StatusCode.UNAUTHENTICATED, "m", status)
+        assert type(e) is cls and isinstance(e, PermissionError) and e.reason == reason
 
 
 def test_wait_validation_and_divergence_details_become_attributes():
