@@ -11,9 +11,16 @@ ENV NODE_ENV=production \
 
 WORKDIR /app
 
-# Dependencies first, so that source changes reuse this layer.
+# Dependencies first, so that source changes reuse this layer. better-sqlite3
+# (the embedded store) is a native module: npm fetches a prebuilt binary, and
+# when none matches it compiles one, for which python3, make and g++ are
+# installed for this step only and removed after it.
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && npm ci --omit=dev \
+ && npm cache clean --force \
+ && apt-get purge -y python3 make g++ && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 
 COPY . .
 

@@ -7,7 +7,8 @@
  *     and KITARU_DATABASE: a fresh database name (tests never share data);
  *   - --host: 127.0.0.1 instead of 0.0.0.0, --port: a free port;
  *   - --runner-url: the runner started here instead of http://runner:50051;
- *   - `node`: this Node binary; the working directory: the repo root (the image's /app).
+ *   - `node`: this Node binary; the working directory: the repo root (the image's /app);
+ *   - ${KITARU_TOKEN} and ${KITARU_SERVICE_TOKEN}: test tokens, interpolated as compose does.
  *
  * Both are then probed with their compose health check command
  * (scripts/grpc-health-check.mjs), and must stop cleanly on SIGTERM (what
@@ -21,7 +22,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
-import { composeServices, parseComposeYaml, type ComposeService } from "./compose-file.ts";
+import { composeServices, interpolate, parseComposeYaml, type ComposeService } from "./compose-file.ts";
+import { KitaruAuthError, KitaruClient } from "../../clients/ts/src/index.ts";
+
+/** The variables a user exports before `docker compose up` (docker-compose.yml requires them). */
+const COMPOSE_VARIABLES = { KITARU_TOKEN: "compose-user-token-0123456789", KITARU_SERVICE_TOKEN: "compose-service-token-0123456789" };
+
+/** A service's `environment`, interpolated with {@link COMPOSE_VARIABLES}. */
+function environmentOf(name: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(service(name).environment).map(([k, v]) => [k, interpolate(v, COMPOSE_VARIABLES)]));
+}
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HEALTH_CHECK = "scripts/grpc-health-check.mjs";
@@ -160,7 +170,11 @@ describe("docker-compose.yml", () => {
     assert.deepEqual(command("runner").slice(0, 3), ["node", "bin/kitaru.mjs", "runner"]);
     assert.equal(flagValue(command("runner"), "--host"), "0.0.0.0");
     const runnerPort = flagValue(command("runner"), "--port");
-    assert.deepEqual(runner.ports, [`${runnerPort}:${runnerPort}`]);
+    assert.deepEqual(runner.ports, [`127.0.0.1:${runnerPort}:${runnerPort}`], "published on the host's loopback only");
+    // Listening on 0.0.0.0 inside the container needs tokens: both come from variables compose requires.
+    assert.throws(() => interpolate(runner.environment.KITARU_TOKENS!, {}), /required variable KITARU_TOKEN is missing/);
+    assert.equal(environmentOf("runner").KITARU_TOKENS, `default=${COMPOSE_VARIABLES.KITARU_TOKEN},*=${COMPOSE_VARIABLES.KITARU_SERVICE_TOKEN}`);
+    assert.equal(environmentOf("planner").KITARU_RUNNER_TOKEN, COMPOSE_VARIABLES.KITARU_SERVICE_TOKEN);
     assert.deepEqual(healthCheck("runner", "X"), ["node", HEALTH_CHECK, "X"]);
     assert.ok(runner.healthcheck!.includes(`127.0.0.1:${runnerPort}`), "the runner's health check probes its own port");
 
@@ -171,14 +185,15 @@ describe("docker-compose.yml", () => {
     assert.equal(flagValue(command("planner"), "--host"), "0.0.0.0");
     assert.equal(flagValue(command("planner"), "--runner-url"), `http://runner:${runnerPort}`);
     const plannerPort = flagValue(command("planner"), "--port");
-    assert.deepEqual(planner.ports, [`${plannerPort}:${plannerPort}`]);
+    assert.deepEqual(planner.ports, [`127.0.0.1:${plannerPort}:${plannerPort}`]);
     assert.ok(planner.healthcheck!.includes(`127.0.0.1:${plannerPort}`), "the planner's health check probes its own port");
   });
 
   it("builds an image that holds everything the commands need, without dev dependencies", () => {
     const dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
     assert.match(dockerfile, /^FROM node:20-bookworm-slim$/m);
-    assert.match(dockerfile, /^RUN npm ci --omit=dev\b/m);
+    assert.match(dockerfile, /^ && npm ci --omit=dev \\$/m);
+    assert.match(dockerfile, /apt-get install -y --no-install-recommends python3 make g\+\+/, "what better-sqlite3 compiles with when no prebuilt binary matches");
     assert.match(dockerfile, /^WORKDIR \/app$/m);
 
     const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
@@ -229,7 +244,7 @@ describe("docker-compose.yml", () => {
       runnerAddress = `127.0.0.1:${runnerPort}`;
       runner = startCommand(
         withFlags(command("runner"), { "--host": "127.0.0.1", "--port": String(runnerPort) }),
-        containerEnv({ ...service("runner").environment, MONGODB_URI: uri, KITARU_DATABASE: freshDatabaseName() }),
+        containerEnv({ ...environmentOf("runner"), MONGODB_URI: uri, KITARU_DATABASE: freshDatabaseName() }),
       );
     });
 
@@ -255,10 +270,27 @@ describe("docker-compose.yml", () => {
       plannerAddress = `127.0.0.1:${plannerPort}`;
       planner = startCommand(
         withFlags(command("planner"), { "--host": "127.0.0.1", "--port": String(plannerPort), "--runner-url": `http://${runnerAddress}` }),
-        containerEnv({ ...service("planner").environment }),
+        containerEnv({ ...environmentOf("planner") }),
       );
       const out = await waitHealthy("planner", planner, plannerAddress);
       assert.match(out, /SERVING/);
+    });
+
+    it("both require the user's token, and the planner reaches the runner with its service token", async () => {
+      const urls = { runnerUrl: `http://${runnerAddress}`, plannerUrl: `http://${plannerAddress}` };
+      const anonymous = new KitaruClient(urls);
+      const user = new KitaruClient({ ...urls, token: COMPOSE_VARIABLES.KITARU_TOKEN });
+      try {
+        await assert.rejects(anonymous.executions.list({ limit: 1 }), KitaruAuthError);
+        await assert.rejects(anonymous.executions.planReplay("kr-aaaaaaaaaaaaaaaa", { from: "x" }), KitaruAuthError);
+        const started = await user.flows.run("content_pipeline", { topic: "compose" });
+        await user.executions.handle(started.execId).wait();
+        const replayed = await user.executions.replay(started.execId, { from: "publish" });
+        assert.equal(replayed.originalExecId, started.execId);
+      } finally {
+        await anonymous.close();
+        await user.close();
+      }
     });
 
     it("both stop cleanly on SIGTERM (docker compose stop)", async () => {

@@ -150,3 +150,17 @@ function asStrings(value: ComposeValue | undefined, where: string): string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw new Error(`${where} must be a list of strings`);
   return value as string[];
 }
+
+/**
+ * Compose's variable interpolation of one value: `${NAME}`, `${NAME:-default}`
+ * and `${NAME:?message}` (which fails, as compose does, when NAME is unset or empty).
+ */
+export function interpolate(value: string, variables: Readonly<Record<string, string | undefined>>): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|:\?)([^}]*))?\}/g, (_all, name: string, op: string | undefined, arg: string | undefined) => {
+    const found = variables[name];
+    if (found !== undefined && found !== "") return found;
+    if (op === ":-") return arg ?? "";
+    if (op === ":?") throw new Error(`required variable ${name} is missing a value: ${arg ?? ""}`);
+    return "";
+  });
+}

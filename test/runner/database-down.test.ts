@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { errorFromConnectError, KitaruBackendError } from "../../clients/ts/src/errors/index.ts";
 import { startFerretDB } from "../../scripts/ferretdb/start.mjs";
@@ -9,7 +13,7 @@ import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts"
 import { startRunner } from "../../services/runner/src/runner-server.ts";
 import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
-import { testScheduler } from "../support/runner-env.ts";
+import { eventually, testScheduler } from "../support/runner-env.ts";
 
 describe("a runner whose database goes away", () => {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -43,5 +47,57 @@ describe("a runner whose database goes away", () => {
       assert.ok(typed instanceof KitaruBackendError);
       assert.equal(typed.metadata.method, "GetExecution");
     }
+  });
+});
+
+describe("health and fast failure while the database is down", () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it("reports NOT_SERVING within a few seconds, fails calls at once with UNAVAILABLE, and recovers when the database is back", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "kitaru-health-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const database = await startFerretDB({ dataDir });
+    cleanups.push(() => database.stop());
+    const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_health", serverSelectionTimeoutMS: 1000 });
+    cleanups.push(() => store.close());
+    const quiet = { error: () => undefined, warn: () => undefined };
+    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, logger: quiet, databaseCheckMs: 200 });
+    cleanups.push(() => runner.stop());
+    const session = new Http2SessionManager(`http://${runner.address}`);
+    cleanups.push(() => session.abort());
+    const transport = createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session });
+    const client = createClient(RunnerService, transport);
+    const health = createClient(Health, transport);
+    assert.equal((await health.check({ service: "" })).status, Serving.SERVING);
+    const { execution } = await client.startExecution({ flowName: "content_pipeline", input: { topic: "health" } });
+
+    // The database goes away (stopped, as in a crash of its host): health follows within a few pings.
+    await database.stop();
+    const notServing = await eventually(() => health.check({ service: "" }).then((r) => r.status), (s) => s === Serving.NOT_SERVING, 10_000);
+    assert.equal(notServing, Serving.NOT_SERVING);
+    assert.equal((await health.check({ service: "kitaru.runner.v1.RunnerService" })).status, Serving.NOT_SERVING);
+
+    // Calls fail at once, not after the driver's timeout or the caller's deadline.
+    const started = Date.now();
+    const error = await client.getExecution({ execId: execution!.execId }, { timeoutMs: 30_000 }).then(
+      () => assert.fail("the read should fail while the database is down"),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ConnectError);
+    assert.equal(error.code, Code.Unavailable);
+    const typed = errorFromConnectError(error);
+    assert.ok(typed instanceof KitaruBackendError);
+    assert.ok(typed.metadata["databaseDownSince"], "says since when");
+    assert.ok(Date.now() - started < 500, `failed in ${Date.now() - started} ms`);
+
+    // Back on the same port: SERVING again, and the execution can be read.
+    const again = await startFerretDB({ port: database.port, dataDir });
+    cleanups.push(() => again.stop());
+    await eventually(() => health.check({ service: "" }).then((r) => r.status), (s) => s === Serving.SERVING, 15_000);
+    const { execution: read } = await client.getExecution({ execId: execution!.execId });
+    assert.equal(read?.execId, execution!.execId);
   });
 });

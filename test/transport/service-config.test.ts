@@ -6,7 +6,7 @@ import { RunnerConfigSchema, runnerSettings } from "../../services/runner/src/co
 import { parseServiceCommand } from "../../services/transport/src/service-config.ts";
 
 const runner = (argv: string[], env: Record<string, string> = {}) =>
-  parseServiceCommand(argv, { schema: RunnerConfigSchema, settings: runnerSettings, help: "HELP", env });
+  parseServiceCommand(argv, { schema: RunnerConfigSchema, settings: runnerSettings.sources, help: "HELP", env });
 
 describe("service configuration from flags and environment", () => {
   it("takes flags over environment variables and applies defaults", () => {
@@ -48,7 +48,7 @@ describe("service configuration from flags and environment", () => {
 
   it("validates the planner's runner URL", () => {
     assert.throws(
-      () => parseServiceCommand(["--runner-url", "runner:50051"], { schema: PlannerConfigSchema, settings: plannerSettings, help: "", env: {} }),
+      () => parseServiceCommand(["--runner-url", "runner:50051"], { schema: PlannerConfigSchema, settings: plannerSettings.sources, help: "", env: {} }),
       (e: unknown) => e instanceof KitaruUsageError && /--runner-url \/ KITARU_RUNNER_URL/.test(e.message),
     );
   });

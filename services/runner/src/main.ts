@@ -1,11 +1,11 @@
 import path from "node:path";
+import { serverSecurity } from "../../transport/src/server-security.ts";
 import { runServiceProcess } from "../../transport/src/service-process.ts";
 import { RunnerConfigSchema, runnerSettings, type RunnerConfig } from "./config.ts";
 import { FlowRegistry } from "./engine/flow-registry.ts";
 import { startRunner } from "./runner-server.ts";
 import type { ExecutionStore } from "./store/execution-store.ts";
 import { MongoExecutionStore } from "./store/mongo-execution-store.ts";
-import { SqliteExecutionStore } from "./store/sqlite-execution-store.ts";
 
 const HELP = `Usage: kitaru runner --flows <module> [options]
 
@@ -13,18 +13,7 @@ Runs flows durably: serves kitaru.runner.v1.RunnerService over gRPC and
 executes executions kept in an embedded SQLite file (one machine; several
 runner processes may share it) or, given a MongoDB URI, in MongoDB.
 
-Options (flag, environment variable, default):
-  --flows <path>          KITARU_FLOWS            module exporting flow(...) objects (required)
-  --host <host>           KITARU_RUNNER_HOST      127.0.0.1 (0.0.0.0 to accept remote calls)
-  --port <port>           KITARU_RUNNER_PORT      50051
-  --db-path <file>        KITARU_DB_PATH          .kitaru/kitaru.db (embedded store; relative to the working directory)
-  --mongodb-uri <uri>     MONGODB_URI             unset: the embedded store; set: MongoDB, and --db-path is ignored
-  --database <name>       KITARU_DATABASE         kitaru (MongoDB only)
-  --lease-ttl-ms <ms>     KITARU_LEASE_TTL_MS     15000
-  --heartbeat-ms <ms>     KITARU_HEARTBEAT_MS     3000
-  --poll-ms <ms>          KITARU_POLL_MS          250
-  --max-concurrent <n>    KITARU_MAX_CONCURRENT   64
-  -h, --help
+${runnerSettings.helpOptions()}
 `;
 
 /** Opens the store the configuration asks for: MongoDB when a URI is given, else the embedded SQLite file. */
@@ -34,6 +23,8 @@ async function openStore(config: RunnerConfig): Promise<{ store: ExecutionStore;
     const where = config.mongodbUri.replace(/\/\/[^@/]*@/, "//***@"); // no credentials in logs
     return { store, description: `MongoDB database '${config.database}' at ${where}` };
   }
+  // Imported here: a runner on MongoDB never loads the native SQLite module.
+  const { SqliteExecutionStore } = await import("./store/sqlite-execution-store.ts");
   const store = await SqliteExecutionStore.open({ path: path.resolve(config.dbPath) });
   return { store, description: `embedded SQLite store ${store.path}` };
 }
@@ -44,8 +35,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     name: "runner",
     help: HELP,
     schema: RunnerConfigSchema,
-    settings: runnerSettings,
+    settings: runnerSettings.sources,
     async start(config, log) {
+      const security = serverSecurity(config, config.host);
       const flows = await FlowRegistry.fromModule(config.flows);
       const { store, description } = await openStore(config);
       log(`store: ${description}`);
@@ -54,6 +46,8 @@ export async function main(argv: readonly string[]): Promise<void> {
         flows,
         host: config.host,
         port: config.port,
+        tokens: security.tokens,
+        credentials: security.credentials,
         scheduler: {
           leaseTtlMs: config.leaseTtlMs,
           heartbeatMs: config.heartbeatMs,
@@ -61,7 +55,8 @@ export async function main(argv: readonly string[]): Promise<void> {
           maxConcurrent: config.maxConcurrent,
         },
       });
-      log(`runner ${runner.runnerId} serving kitaru.runner.v1.RunnerService on ${runner.address} (flows: ${flows.names.join(", ")})`);
+      for (const note of security.notes) log(note);
+      log(`runner ${runner.runnerId} serving kitaru.runner.v1.RunnerService on ${security.scheme}://${runner.address} (flows: ${flows.names.join(", ")})`);
       return {
         async stop() {
           log("handing running executions back");

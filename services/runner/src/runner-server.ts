@@ -8,6 +8,7 @@ import {
   HealthStatus,
   serviceLogger,
   startGrpcServer,
+  type Interceptor,
   type TransportLogger,
 } from "../../transport/src/index.ts";
 import type { FlowRegistry } from "./engine/flow-registry.ts";
@@ -15,6 +16,7 @@ import { newRunnerId } from "./engine/ids.ts";
 import { defaultSchedulerOptions, type SchedulerOptions } from "./engine/scheduler.ts";
 import { RunnerEngine } from "./runner-engine.ts";
 import { databaseErrors } from "./server/database-errors.ts";
+import { DatabaseMonitor, failFastWhileDatabaseDown } from "./server/database-monitor.ts";
 import { runnerServiceHandlers } from "./server/runner-service.ts";
 import type { ExecutionStore } from "./store/execution-store.ts";
 
@@ -31,6 +33,8 @@ export interface StartRunnerOptions {
   readonly tokens?: TokenRegistry | undefined;
   /** TLS; default plaintext. */
   readonly credentials?: ServerCredentials | undefined;
+  /** How often the database is pinged for health; default 2000 ms. */
+  readonly databaseCheckMs?: number;
   readonly logger?: TransportLogger;
 }
 
@@ -57,16 +61,27 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     onInfo: (message) => logger.info?.(message),
   });
   const health = new HealthStatus({ "": "SERVING", [RunnerService.typeName]: "SERVING" });
+  const database = new DatabaseMonitor({
+    ping: () => options.store.ping(),
+    intervalMs: options.databaseCheckMs ?? 2000,
+    onChange(outage) {
+      health.set("", outage ? "NOT_SERVING" : "SERVING");
+      health.set(RunnerService.typeName, outage ? "NOT_SERVING" : "SERVING");
+      if (outage) logger.error("the database cannot be reached: health is NOT_SERVING, calls fail with UNAVAILABLE", { reason: outage.reason });
+      else logger.info?.("the database answers again: health is SERVING");
+    },
+  });
   const services = [defineService(RunnerService, runnerServiceHandlers(engine)), createHealthService(health)];
   const server = await startGrpcServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     logger,
     ...(options.credentials ? { credentials: options.credentials } : {}),
-    interceptors: [authenticate({ tokens: options.tokens, exempt: isHealthMethod }), databaseErrors],
+    interceptors: [authenticate({ tokens: options.tokens, exempt: isHealthMethod }), failFastOnRunnerService(database), databaseErrors],
     services: [...services, ...createReflectionServices(services.map((s) => s.service))],
   });
   engine.start();
+  database.start();
   let stopping: Promise<void> | undefined;
   return {
     engine,
@@ -75,10 +90,20 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     address: server.address,
     stop: () =>
       (stopping ??= (async () => {
+        database.stop();
         health.set("", "NOT_SERVING");
         health.set(RunnerService.typeName, "NOT_SERVING");
         await engine.stop();
         await server.shutdown();
       })()),
+  };
+}
+
+/** Fails RunnerService calls fast while the database is down; health and reflection do not need it. */
+function failFastOnRunnerService(database: DatabaseMonitor): Interceptor {
+  const failFast = failFastWhileDatabaseDown(database);
+  return (next) => {
+    const guarded = failFast(next);
+    return (input, ctx) => (ctx.method.parent.typeName === RunnerService.typeName ? guarded(input, ctx) : next(input, ctx));
   };
 }

@@ -11,30 +11,49 @@ import { ServerCredentials } from "@grpc/grpc-js";
 import { z } from "zod";
 import { KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
 import { TokenRegistry } from "./auth.ts";
-import type { SettingSource } from "./service-config.ts";
+import type { SettingsTable } from "./settings-table.ts";
 
-/** The security settings every service takes. */
+/** The security settings every service takes (spread into its settings table). */
 export const securitySettings = {
-  tokens: { flag: "tokens", env: "KITARU_TOKENS" },
-  tokensFile: { flag: "tokens-file", env: "KITARU_TOKENS_FILE" },
-  tlsCert: { flag: "tls-cert", env: "KITARU_TLS_CERT" },
-  tlsKey: { flag: "tls-key", env: "KITARU_TLS_KEY" },
-  tlsClientCa: { flag: "tls-client-ca", env: "KITARU_TLS_CLIENT_CA" },
-  allowUnauthenticated: { flag: "allow-unauthenticated", env: "KITARU_ALLOW_UNAUTHENTICATED", boolean: true },
-} as const satisfies Record<string, SettingSource>;
-
-/** The zod shape of {@link securitySettings}, spread into each service's schema. */
-export const securityConfigShape = {
-  tokens: z.string().optional(),
-  tokensFile: z.string().optional(),
-  tlsCert: z.string().optional(),
-  tlsKey: z.string().optional(),
-  tlsClientCa: z.string().optional(),
-  allowUnauthenticated: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
-};
+  tokens: {
+    flag: "tokens",
+    env: "KITARU_TOKENS",
+    schema: z.string().optional(),
+    arg: "<list>",
+    shown: "",
+    doc: "accepted bearer tokens, `namespace=token,...` (`*=token`: a service token); unset: no authentication",
+  },
+  tokensFile: {
+    flag: "tokens-file",
+    env: "KITARU_TOKENS_FILE",
+    schema: z.string().optional(),
+    arg: "<file>",
+    shown: "",
+    doc: "accepted tokens from a file, one `namespace token` per line (# comments)",
+  },
+  tlsCert: { flag: "tls-cert", env: "KITARU_TLS_CERT", schema: z.string().optional(), arg: "<file>", shown: "", doc: "serve TLS with this certificate chain (PEM)" },
+  tlsKey: { flag: "tls-key", env: "KITARU_TLS_KEY", schema: z.string().optional(), arg: "<file>", shown: "", doc: "the certificate's private key (PEM)" },
+  tlsClientCa: {
+    flag: "tls-client-ca",
+    env: "KITARU_TLS_CLIENT_CA",
+    schema: z.string().optional(),
+    arg: "<file>",
+    shown: "",
+    doc: "require client certificates signed by this CA (mTLS)",
+  },
+  allowUnauthenticated: {
+    flag: "allow-unauthenticated",
+    env: "KITARU_ALLOW_UNAUTHENTICATED",
+    schema: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
+    arg: "",
+    shown: "",
+    doc: "listen beyond loopback without tokens (only when a proxy in front authenticates every call)",
+    boolean: true,
+  },
+} as const satisfies SettingsTable;
 
 /** The security part of a validated service configuration. */
-export type SecurityConfig = { readonly [K in keyof typeof securityConfigShape]?: z.output<(typeof securityConfigShape)[K]> };
+export type SecurityConfig = { readonly [K in keyof typeof securitySettings]?: z.output<(typeof securitySettings)[K]["schema"]> };
 
 /** What a service serves with. */
 export interface ServerSecurity {

@@ -116,6 +116,8 @@ export interface ExecutionStore {
 
   // ------------------------------------------------------------------ lifecycle
 
+  /** Resolves when the database answers a trivial request; rejects (StoreUnavailableError) when it does not. */
+  ping(): Promise<void>;
   /** Closes the connection. */
   close(): Promise<void>;
 }

@@ -84,7 +84,11 @@ export interface MongoStoreOptions {
   readonly uri: string;
   /** Database name. */
   readonly database: string;
-  /** Milliseconds to wait for a server before failing; default 10000. */
+  /**
+   * Milliseconds to wait for a server before failing; default 5000. Longer
+   * than a replica set's election (~2 s), short enough that callers hear of
+   * an outage well before their own deadlines.
+   */
   readonly serverSelectionTimeoutMS?: number;
 }
 
@@ -106,9 +110,11 @@ export class MongoExecutionStore implements ExecutionStore {
   readonly #resolutions: Collection<WaitResolutionDocument>;
   readonly #blobs: Collection<BlobDocument>;
   readonly #logs: Collection<LogChunkDocument>;
+  readonly #db: Db;
 
   private constructor(client: MongoClient, db: Db) {
     this.#client = client;
+    this.#db = db;
     this.#executions = db.collection("executions");
     this.#transitions = db.collection("transitions");
     this.#leases = db.collection("leases");
@@ -123,7 +129,7 @@ export class MongoExecutionStore implements ExecutionStore {
   /** Connects, checks the server answers, and creates the indexes; an unreachable server is a {@link StoreUnavailableError}. */
   static async connect(options: MongoStoreOptions): Promise<MongoExecutionStore> {
     const client = new MongoClient(options.uri, {
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000,
       appName: "kitaru-runner",
       ignoreUndefined: true,
     });
@@ -162,6 +168,10 @@ export class MongoExecutionStore implements ExecutionStore {
 
   async close(): Promise<void> {
     await this.#client.close();
+  }
+
+  async ping(): Promise<void> {
+    await this.#db.command({ ping: 1 });
   }
 
   // ---------------------------------------------------------------- executions

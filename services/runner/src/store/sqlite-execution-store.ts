@@ -79,6 +79,10 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.#connection.close();
   }
 
+  async ping(): Promise<void> {
+    await this.#connection.read(() => this.#sql("SELECT 1").get());
+  }
+
   /** A prepared statement, prepared on first use. */
   #sql(source: string): Stmt {
     let statement = this.#statements.get(source);
