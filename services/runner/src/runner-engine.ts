@@ -1,6 +1,7 @@
 import { captureCheckpointConsole } from "./authoring/console-capture.ts";
 import { ExecutionCommands } from "./engine/execution-commands.ts";
 import { ExecutionEventBus } from "./engine/execution-events.ts";
+import { ExecutionFeed } from "./engine/execution-feed.ts";
 import { ExecutionQueries } from "./engine/execution-queries.ts";
 import type { FlowRegistry } from "./engine/flow-registry.ts";
 import { Scheduler, type SchedulerOptions } from "./engine/scheduler.ts";
@@ -16,6 +17,8 @@ export class RunnerEngine {
   readonly bus = new ExecutionEventBus();
   readonly commands: ExecutionCommands;
   readonly queries: ExecutionQueries;
+  /** Watches of executions, one reader per watched execution. */
+  readonly feed: ExecutionFeed;
   readonly scheduler: Scheduler;
 
   constructor(init: {
@@ -29,6 +32,7 @@ export class RunnerEngine {
     this.flows = init.flows;
     this.commands = new ExecutionCommands({ store: this.store, bus: this.bus, flows: this.flows });
     this.queries = new ExecutionQueries({ store: this.store, commands: this.commands });
+    this.feed = new ExecutionFeed({ store: this.store, bus: this.bus, commands: this.commands });
     this.scheduler = new Scheduler({ store: this.store, bus: this.bus, flows: this.flows, options: init.scheduler, onError: init.onError, onInfo: init.onInfo });
   }
 

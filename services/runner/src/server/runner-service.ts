@@ -7,7 +7,6 @@ import type { ExecutionRef } from "../engine/execution-commands.ts";
 import type { JsonObject, JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent } from "../engine/execution-events.ts";
 import { followExecutionLogs, listExecutionLogs } from "../engine/execution-logs.ts";
-import { watchExecution } from "../engine/execution-watch.ts";
 import { startReplay } from "../engine/replay-start.ts";
 import type { RunnerEngine } from "../runner-engine.ts";
 import {
@@ -80,7 +79,7 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
     },
 
     async *watchExecution(request, ctx) {
-      const events = watchExecution({ store, bus, commands }, ref(request, ctx), { followWaits: request.followWaits, signal: ctx.signal });
+      const events = engine.feed.watch(ref(request, ctx), { followWaits: request.followWaits, signal: ctx.signal });
       for await (const event of events) {
         yield { event: eventToProto(event, await eventValue(engine, event)) };
       }
