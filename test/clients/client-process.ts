@@ -14,12 +14,12 @@ import { approvalFlow } from "../fixtures/flows/approval.ts";
 import { chattyFlow, flakyFlow, sleepingFlow } from "../fixtures/flows/observability.ts";
 import { eventually, type RunnerEnv } from "../support/runner-env.ts";
 import { TEST_TOKENS, tlsFile, type SecuredServices } from "../support/secured-services.ts";
-import { failsOnceFlow, orderedFlow } from "./fixtures/client-flows.ts";
+import { bigOutputsFlow, failsOnceFlow, orderedFlow } from "./fixtures/client-flows.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** The flows the live client suites use (clients/python/tests, clients/go/livetest). */
-export const CLIENT_FLOWS = [contentPipeline, approvalFlow, chattyFlow, flakyFlow, sleepingFlow, failsOnceFlow, orderedFlow];
+export const CLIENT_FLOWS = [contentPipeline, approvalFlow, chattyFlow, flakyFlow, sleepingFlow, failsOnceFlow, orderedFlow, bigOutputsFlow];
 
 export interface RunOptions {
   readonly cwd?: string;

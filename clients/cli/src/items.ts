@@ -130,6 +130,10 @@ export function executionItem(execution: Execution): JsonObject {
     started_at: iso(execution.createTime),
     updated_at: iso(execution.updateTime),
     ended_at: iso(execution.endTime),
+    // Only list results leave values out; `executions get` reads them all.
+    ...(execution.omittedValues.length === 0
+      ? {}
+      : { omitted_values: execution.omittedValues.map((value) => ({ path: value.path, bytes: value.bytes })) }),
   };
 }
 

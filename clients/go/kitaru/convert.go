@@ -234,6 +234,7 @@ func executionFromProto(e *runnerv1.Execution) *Execution {
 		StartedAt:       timeOf(e.GetCreateTime()),
 		UpdatedAt:       timeOf(e.GetUpdateTime()),
 		EndedAt:         timeOf(e.GetEndTime()),
+		OmittedValues:   omittedValuesFromProto(e.GetOmittedValues()),
 	}
 }
 

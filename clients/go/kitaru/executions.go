@@ -109,7 +109,11 @@ func (e *ExecutionsClient) Get(ctx context.Context, execID string) (*Execution, 
 	if err != nil {
 		return nil, err
 	}
-	return executionFromProto(res.GetExecution()), nil
+	execution := executionFromProto(res.GetExecution())
+	if err := e.fillOmittedValues(ctx, execution); err != nil {
+		return nil, err
+	}
+	return execution, nil
 }
 
 // List returns executions, newest first, without checkpoint calls.

@@ -221,6 +221,9 @@ type Execution struct {
 	StartedAt       time.Time        `json:"started_at"`
 	UpdatedAt       time.Time        `json:"updated_at"`
 	EndedAt         time.Time        `json:"ended_at"`
+	// OmittedValues lists the values this response left out: empty from
+	// Get, which reads them; read one of a List result with ReadValue.
+	OmittedValues []OmittedValue `json:"omitted_values"`
 }
 
 // PlannedCall names one call of the source execution in a replay plan.

@@ -342,6 +342,43 @@ func TestLiveClientWatchEventsAndFollowWaits(t *testing.T) {
 	}
 }
 
+func TestLiveClientGetReadsTheValuesAResponseLeftOut(t *testing.T) {
+	c, ctx := live(t)
+	const mib = 1024 * 1024
+	// Three 4 MiB outputs are past the 8 MiB of values one response carries.
+	done := settle(t, c, ctx, run(t, c, ctx, "big_outputs", map[string]any{"mib": 4, "parts": 3}).ExecID)
+	if done.Status != kitaru.StatusCompleted || len(done.OmittedValues) != 0 || len(done.Checkpoints) != 3 {
+		t.Fatalf("done = %s, omitted %v, %d checkpoints", done.Status, done.OmittedValues, len(done.Checkpoints))
+	}
+	for i, call := range done.Checkpoints {
+		text, _ := call.Output.(string)
+		if len(text) != 4*mib || !strings.HasPrefix(text, fmt.Sprintf("%d:", i)) {
+			t.Errorf("output %d: %d bytes", i, len(text))
+		}
+	}
+	raw := must(c.Runner.GetExecution(ctx, done.ExecID, true)).ok(t)
+	var omitted []string
+	for _, v := range raw.GetOmittedValues() {
+		omitted = append(omitted, fmt.Sprintf("%s %d", v.GetPath(), v.GetBytes()))
+	}
+	want := []string{fmt.Sprintf("checkpoints/big_part_2/output %d", 4*mib+2), fmt.Sprintf("checkpoints/big_part_3/output %d", 4*mib+2)}
+	if !slices.Equal(omitted, want) || raw.GetCheckpoints()[2].GetOutput() != nil {
+		t.Errorf("omitted = %v", omitted)
+	}
+	value := must(c.Executions.ReadValue(ctx, done.ExecID, "checkpoints/big_part_2/output")).ok(t)
+	if text, _ := value.(string); len(text) != 4*mib || !strings.HasPrefix(text, "1:") {
+		t.Errorf("ReadValue gave %d bytes", len(text))
+	}
+	var nf *kitaru.NotFoundError
+	if _, err := c.Executions.ReadValue(ctx, done.ExecID, "checkpoints/nope/output"); !errors.As(err, &nf) {
+		t.Errorf("unknown call: %v", err)
+	}
+	var usage *kitaru.UsageError
+	if _, err := c.Executions.ReadValue(ctx, done.ExecID, "outputs"); !errors.As(err, &usage) {
+		t.Errorf("bad path: %v", err)
+	}
+}
+
 func TestLiveClientLogsAndFollowLogs(t *testing.T) {
 	c, ctx := live(t)
 	done := settle(t, c, ctx, run(t, c, ctx, "chatty", map[string]any{"label": "go-logs"}).ExecID)

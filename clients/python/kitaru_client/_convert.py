@@ -220,6 +220,7 @@ def execution_from_proto(execution: pb.Execution) -> Execution:
         started_at=datetime_from_timestamp(execution, "create_time"),
         updated_at=datetime_from_timestamp(execution, "update_time"),
         ended_at=datetime_from_timestamp(execution, "end_time"),
+        omitted_values=[(value.path, value.bytes) for value in execution.omitted_values],
     )
 
 

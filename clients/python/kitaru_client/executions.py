@@ -138,7 +138,19 @@ class ExecutionsClient:
 
     def get(self, exec_id: str, *, timeout: Optional[float] = None) -> Execution:
         """One execution with its checkpoint calls (outputs included). Unknown ID → :class:`KitaruNotFoundError`."""
-        return execution_from_proto(self._runner.get_execution(exec_id, full=True, timeout=timeout))
+        execution = self._runner.get_execution(exec_id, full=True, timeout=timeout)
+        self._runner.fill_omitted_values(execution, timeout=timeout)
+        return execution_from_proto(execution)
+
+    def read_value(self, exec_id: str, path: str, *, timeout: Optional[float] = None) -> Any:
+        """One value of an execution by its path (``"input"``, ``"result"``,
+        ``"checkpoints/<invocation_id>/output"``, ``"checkpoints/<invocation_id>/override_value"``).
+
+        ``get()`` already reads what a response left out; this reads the values
+        ``list()`` results name in ``omitted_values``. No such value →
+        :class:`KitaruNotFoundError`; a malformed path → :class:`KitaruUsageError`.
+        """
+        return self._runner.read_execution_value(exec_id, path, timeout=timeout)
 
     def list(
         self,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 
 class _StrEnum(str, Enum):
@@ -272,6 +272,10 @@ class Execution:
     updated_at: Optional[datetime] = None
     #: When it reached a terminal status.
     ended_at: Optional[datetime] = None
+    #: Values this response left out (a response carries at most 8 MiB of
+    #: values), as ``(path, bytes)``: empty from ``get()``, which reads them;
+    #: read one from a ``list()`` result with ``executions.read_value()``.
+    omitted_values: List[Tuple[str, int]] = field(default_factory=list)
 
     @property
     def pending_wait(self) -> Optional[PendingWait]:

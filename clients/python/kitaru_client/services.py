@@ -20,6 +20,7 @@ what it leaves out, e.g. the planner's own calls ``get_call_graph`` and
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -30,7 +31,7 @@ from google.protobuf import struct_pb2
 
 from ._json import dict_from_struct, python_from_value, struct_from_mapping, value_from_python
 from .connection import DEFAULT_TIMEOUT, parse_endpoint, open_channel
-from .errors import KitaruError, KitaruUsageError, error_from_rpc_error
+from .errors import KitaruError, KitaruInternalError, KitaruUsageError, error_from_rpc_error
 from .gen.kitaru.planner.v1 import planner_service_pb2, planner_service_pb2_grpc
 from .gen.kitaru.runner.v1 import (
     execution_pb2,
@@ -191,6 +192,42 @@ class RunnerClient(_ServiceClient):
         request = runner_service_pb2.GetExecutionRequest(exec_id=exec_id, view=view)
         response: runner_service_pb2.GetExecutionResponse = self._unary(self.stub.GetExecution, request, timeout)
         return response.execution
+
+    def read_execution_value(self, exec_id: str, path: str, *, timeout: Optional[float] = None) -> Any:
+        """ReadExecutionValue: one value of an execution by its path, joined from its chunks and parsed.
+
+        ``path`` is ``"input"``, ``"result"``, ``"checkpoints/<invocation_id>/output"`` or
+        ``"checkpoints/<invocation_id>/override_value"``, as ``Execution.omitted_values`` names them.
+        """
+        request = runner_service_pb2.ReadExecutionValueRequest(exec_id=exec_id, path=path)
+        chunks: List[bytes] = []
+        total = -1
+        response: runner_service_pb2.ReadExecutionValueResponse
+        for response in self._stream(self.stub.ReadExecutionValue, request, timeout):
+            chunks.append(response.chunk)
+            total = response.total_bytes
+        text = b"".join(chunks)
+        if len(text) != total:
+            raise KitaruInternalError(f"ReadExecutionValue sent {len(text)} of {total} bytes of {path!r}.")
+        return json.loads(text.decode("utf-8"))
+
+    def fill_omitted_values(self, execution: execution_pb2.Execution, *, timeout: Optional[float] = None) -> None:
+        """Reads each value ``execution`` left out (``omitted_values``) and puts it in place."""
+        for omitted in list(execution.omitted_values):
+            value = self.read_execution_value(execution.exec_id, omitted.path, timeout=timeout)
+            if omitted.path == "input":
+                execution.input.Clear()
+                execution.input.update(value)
+                continue
+            if omitted.path == "result":
+                execution.result.CopyFrom(value_from_python(value))
+                continue
+            _, invocation_id, kind = (omitted.path.split("/") + ["", "", ""])[:3]
+            call = next((c for c in execution.checkpoints if c.invocation_id == invocation_id), None)
+            if call is None or kind not in ("output", "override_value"):
+                raise KitaruInternalError(f"The server left out a value at {omitted.path!r}, which names no value of the execution.")
+            getattr(call, kind).CopyFrom(value_from_python(value))
+        del execution.omitted_values[:]
 
     def list_executions(
         self,

@@ -260,6 +260,27 @@ def test_watch_yields_typed_events_and_follows_waits(client):
         break
 
 
+def test_get_reads_the_values_a_response_left_out(client):
+    # Three 4 MiB outputs are past the 8 MiB of values one response carries.
+    done = run_to_end(client, "big_outputs", mib=4, parts=3)
+    assert done.status is ExecutionStatus.COMPLETED and done.result == 3 * 4 * 1024 * 1024
+    assert done.omitted_values == []
+    outputs = [c.output for c in done.checkpoints]
+    assert [(o[:2], len(o)) for o in outputs] == [(f"{i}:", 4 * 1024 * 1024) for i in range(3)]
+
+    raw = client.runner.get_execution(done.exec_id, full=True)
+    # The first output fits; the next two (each 4 MiB + 2 bytes of JSON quotes) do not.
+    omitted = [(v.path, v.bytes) for v in raw.omitted_values]
+    assert omitted == [("checkpoints/big_part_2/output", 4 * 1024 * 1024 + 2), ("checkpoints/big_part_3/output", 4 * 1024 * 1024 + 2)]
+    assert not raw.checkpoints[2].HasField("output")
+    value = client.executions.read_value(done.exec_id, "checkpoints/big_part_3/output")
+    assert isinstance(value, str) and value.startswith("2:") and len(value) == 4 * 1024 * 1024
+    with pytest.raises(KitaruNotFoundError):
+        client.executions.read_value(done.exec_id, "checkpoints/nope/output")
+    with pytest.raises(KitaruUsageError):
+        client.executions.read_value(done.exec_id, "outputs")
+
+
 def test_logs_and_follow_logs(client):
     done = run_to_end(client, "chatty", label="py-logs")
     assert done.metadata == {"run": "py-logs", "stage": "end"}

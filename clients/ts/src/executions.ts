@@ -26,6 +26,7 @@ import {
 import { waitFromProto, type Wait } from "./convert/wait.ts";
 import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "./errors/kitaru-error.ts";
 import { ExecutionHandle } from "./execution-handle.ts";
+import { fillOmittedValues, readExecutionValue } from "./execution-values.ts";
 import { retryOnBackendError } from "./retry-backend.ts";
 import { callRpc, streamRpc } from "./rpc-error.ts";
 
@@ -159,7 +160,19 @@ export class ExecutionsClient {
     const response = await callRpc(() =>
       this.#runner.getExecution({ execId, view }, options.signal ? { signal: options.signal } : {}),
     );
+    if (response.execution !== undefined) await fillOmittedValues(this.#runner, response.execution, options.signal);
     return requireExecution(response.execution, "GetExecution");
+  }
+
+  /**
+   * One value of an execution, by its path: `input`, `result`,
+   * `checkpoints/<invocation_id>/output` or
+   * `checkpoints/<invocation_id>/override_value`. `get()` already reads the
+   * values a response left out; this reads those of `list()` results
+   * (`execution.omittedValues`). No such value → `KitaruNotFoundError`.
+   */
+  async readValue(execId: string, path: string, options: { signal?: AbortSignal | undefined } = {}): Promise<JsonValue> {
+    return readExecutionValue(this.#runner, execId, path, options.signal);
   }
 
   /**

@@ -53,7 +53,7 @@ export { flowClient } from "./flow-client.ts";
 export type { FlowClient, FlowClientOptions, FlowReplayOptions } from "./flow-client.ts";
 
 // User-facing: the model types.
-export type { Execution, ReplayOrigin } from "./convert/execution.ts";
+export type { Execution, OmittedValue, ReplayOrigin } from "./convert/execution.ts";
 export type { CallAttempt, CheckpointCall } from "./convert/checkpoint-call.ts";
 export type { Wait } from "./convert/wait.ts";
 export type { LogEntry, LogLevel } from "./convert/log-entry.ts";

@@ -22,6 +22,14 @@ export interface ReplayOrigin {
   readonly overrideKeys: readonly string[];
 }
 
+/** A value a response left out to stay small; read it with `executions.readValue()`. */
+export interface OmittedValue {
+  /** `input`, `result`, `checkpoints/<invocation_id>/output` or `checkpoints/<invocation_id>/override_value`. */
+  readonly path: string;
+  /** Its size as JSON text, in bytes. */
+  readonly bytes: number;
+}
+
 /**
  * One run of a flow.
  *
@@ -58,6 +66,12 @@ export interface Execution {
   readonly endTime?: Date | undefined;
   /** Metadata the flow body attached with `log()`; `{}` when none. */
   readonly metadata: JsonObject;
+  /**
+   * Values this response left out (a response carries at most 8 MiB of
+   * values): empty from `get()`, which reads them; in `list()` results their
+   * fields read as unset (`input` as `{}`).
+   */
+  readonly omittedValues: readonly OmittedValue[];
 }
 
 function replayOriginFromProto(replay: ReplayOriginPb): ReplayOrigin {
@@ -88,5 +102,6 @@ export function executionFromProto(execution: ExecutionPb): Execution {
     updateTime: dateFromTimestamp(execution.updateTime) ?? createTime,
     ...(endTime === undefined ? {} : { endTime }),
     metadata: objectFromStruct(execution.metadata),
+    omittedValues: execution.omittedValues.map((value) => ({ path: value.path, bytes: Number(value.bytes) })),
   };
 }

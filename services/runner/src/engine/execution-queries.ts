@@ -1,15 +1,19 @@
-import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruNotFoundError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionStatus, type Payload, type WaitRecord } from "../store/records.ts";
 import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";
+import { formatValuePath, parseValuePath, payloadBytes, ValueBudget, type OmittedValue, type ValuePath } from "./value-budget.ts";
 import { pendingWaits } from "./wait-selection.ts";
 
 /** An execution with what a read returns alongside it. */
 export interface ExecutionView {
   readonly execution: ExecutionRecord;
-  readonly input: JsonValue;
+  /** Undefined only when left out (see `omitted`). */
+  readonly input: JsonValue | undefined;
   readonly result: JsonValue | undefined;
+  /** Values left out to keep the response within its value budget. */
+  readonly omitted: readonly OmittedValue[];
   readonly pendingWaits: readonly WaitRecord[];
   /** How many calls are recorded (distinct invocation IDs). */
   readonly callCount: number;
@@ -52,9 +56,29 @@ export class ExecutionQueries {
   /**
    * The view of a record already read. `summary` views (list pages) skip
    * reading the calls and take their count from `callCount` (counted for a
-   * whole page at once).
+   * whole page at once). Values past `budget` are left out and listed in
+   * `omitted`: input first, then result, then call outputs and override
+   * values in issue order.
    */
-  async view(execution: ExecutionRecord, options: { full: boolean; summary?: { callCount: number } }): Promise<ExecutionView> {
+  async view(
+    execution: ExecutionRecord,
+    options: { full: boolean; summary?: { callCount: number }; budget?: ValueBudget },
+  ): Promise<ExecutionView> {
+    const budget = options.budget ?? new ValueBudget();
+    const omitted: OmittedValue[] = [];
+    const admit = (path: ValuePath, payload: Payload | undefined): Payload | undefined => {
+      if (payload === undefined) return undefined;
+      const bytes = payloadBytes(payload);
+      if (budget.take(bytes)) return payload;
+      omitted.push({ path: formatValuePath(path), bytes });
+      return undefined;
+    };
+    const load = async (payload: Payload | undefined) =>
+      payload === undefined ? undefined : (JSON.parse(await this.#store.loadPayload(payload)) as JsonValue);
+    // Input and result are admitted before the first await, so a list page's
+    // shared budget goes to its executions in page order.
+    const input = load(admit({ kind: "input" }, execution.input));
+    const result = load(admit({ kind: "result" }, execution.state.result));
     const [calls, waits] = execution.execId === ""
       ? [[], []]
       : await Promise.all([
@@ -64,21 +88,54 @@ export class ExecutionQueries {
     const visible = latestCalls(calls);
     const values = new Map<string, CallValues>();
     if (options.full) {
-      const load = async (payload: Payload | undefined) =>
-        payload === undefined ? undefined : (JSON.parse(await this.#store.loadPayload(payload)) as JsonValue);
       for (const call of visible) {
-        values.set(call.invocationId, { output: await load(call.output), overrideValue: await load(call.overrideValue) });
+        const { invocationId } = call;
+        const output = admit({ kind: "output", invocationId }, call.output);
+        const overrideValue = admit({ kind: "override_value", invocationId }, call.overrideValue);
+        values.set(invocationId, { output: await load(output), overrideValue: await load(overrideValue) });
       }
     }
     return {
       execution,
-      input: JSON.parse(await this.#store.loadPayload(execution.input)) as JsonValue,
-      result: execution.state.result ? (JSON.parse(await this.#store.loadPayload(execution.state.result)) as JsonValue) : undefined,
+      input: await input,
+      result: await result,
+      omitted,
       pendingWaits: pendingWaits(execution, waits),
       callCount: options.summary ? options.summary.callCount : visible.length,
       calls: options.full ? visible : [],
       values,
     };
+  }
+
+  /**
+   * One value of an execution as JSON text, by its path (see
+   * `formatValuePath`). An unknown path, or one naming no value (a call
+   * without an output), → `KitaruNotFoundError`.
+   */
+  async readValue(ref: ExecutionRef, pathText: string): Promise<string> {
+    const path = parseValuePath(pathText);
+    if (path === undefined) {
+      throw new KitaruUsageError(
+        "`path` must be \"input\", \"result\", \"checkpoints/<invocation_id>/output\" or \"checkpoints/<invocation_id>/override_value\".",
+        { metadata: { path: pathText }, violations: [{ field: "path", description: "not a value path" }] },
+      );
+    }
+    const execution = await this.#commands.require(ref);
+    const payload = await this.#payloadAt(execution, path);
+    if (payload === undefined) {
+      throw new KitaruNotFoundError(`Execution ${execution.execId} has no value at '${pathText}'.`, {
+        resourceType: "value",
+        resourceName: `executions/${execution.execId}/${pathText}`,
+      });
+    }
+    return this.#store.loadPayload(payload);
+  }
+
+  async #payloadAt(execution: ExecutionRecord, path: ValuePath): Promise<Payload | undefined> {
+    if (path.kind === "input") return execution.input;
+    if (path.kind === "result") return execution.state.result;
+    const call = latestCalls(await this.#store.listCalls(execution.execId)).find((c) => c.invocationId === path.invocationId);
+    return path.kind === "output" ? call?.output : call?.overrideValue;
   }
 
   /** The recorded calls of an execution for the planner (no outputs). */
@@ -100,8 +157,11 @@ export class ExecutionQueries {
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
     const counts = await this.#store.countCalls(page.map((record) => record.execId));
+    const budget = new ValueBudget();
     return {
-      executions: await Promise.all(page.map((record) => this.view(record, { full: false, summary: { callCount: counts.get(record.execId) ?? 0 } }))),
+      executions: await Promise.all(
+        page.map((record) => this.view(record, { full: false, budget, summary: { callCount: counts.get(record.execId) ?? 0 } })),
+      ),
       nextPageToken: records.length > limit && last ? encodePageToken(last) : "",
     };
   }

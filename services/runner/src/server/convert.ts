@@ -186,7 +186,7 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     execId: execution.execId,
     flowName: execution.flowName,
     status: statusToProto(state.status),
-    input: (view.input ?? {}) as ProtoJsonObject,
+    input: view.input === undefined ? undefined : (view.input as ProtoJsonObject),
     result: view.result === undefined ? undefined : valueToProto(view.result),
     failure: state.failure ? failureToProto(state.failure) : undefined,
     originalExecId: execution.originalExecId ?? "",
@@ -201,6 +201,7 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     updateTime: timestampFromDate(state.at),
     endTime: state.endedAt ? timestampFromDate(state.endedAt) : undefined,
     metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
+    omittedValues: view.omitted.map((value) => ({ path: value.path, bytes: BigInt(value.bytes) })),
   };
 }
 

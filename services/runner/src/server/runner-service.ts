@@ -106,6 +106,16 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
       }
     },
 
+    async *readExecutionValue(request, ctx) {
+      const text = Buffer.from(await queries.readValue(ref(request, ctx), request.path), "utf8");
+      const totalBytes = BigInt(text.length);
+      let offset = 0;
+      do {
+        yield { chunk: text.subarray(offset, offset + VALUE_CHUNK_BYTES), totalBytes };
+        offset += VALUE_CHUNK_BYTES;
+      } while (offset < text.length);
+    },
+
     async listFlows() {
       return { flows: engine.flows.describe().map((flow) => ({ name: `flows/${flow.name}`, flowName: flow.name, inputSchema: flow.inputSchema })) };
     },
@@ -146,6 +156,9 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
     },
   };
 }
+
+/** The most bytes of a value one `ReadExecutionValue` message carries. */
+const VALUE_CHUNK_BYTES = 1024 * 1024;
 
 /** The execution a request names, in the caller's namespace. */
 function ref(request: { execId: string }, ctx: HandlerContext): ExecutionRef {

@@ -578,7 +578,11 @@ type Execution struct {
 	// Output only. When it reached a terminal status.
 	EndTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	// Output only. Metadata the flow body attached with `log()`.
-	Metadata      *structpb.Struct `protobuf:"bytes,17,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Metadata *structpb.Struct `protobuf:"bytes,17,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// Output only. Values left out of this response to keep it small (a
+	// response holds at most 8 MiB of values): read each with
+	// `ReadExecutionValue`. Their fields here are unset.
+	OmittedValues []*OmittedValue `protobuf:"bytes,18,rep,name=omitted_values,json=omittedValues,proto3" json:"omitted_values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -732,6 +736,69 @@ func (x *Execution) GetMetadata() *structpb.Struct {
 	return nil
 }
 
+func (x *Execution) GetOmittedValues() []*OmittedValue {
+	if x != nil {
+		return x.OmittedValues
+	}
+	return nil
+}
+
+// OmittedValue names a value an Execution response left out.
+type OmittedValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which value: "input", "result", "checkpoints/<invocation_id>/output" or
+	// "checkpoints/<invocation_id>/override_value".
+	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
+	// Its size as JSON text (UTF-8 bytes).
+	Bytes         uint64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OmittedValue) Reset() {
+	*x = OmittedValue{}
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OmittedValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OmittedValue) ProtoMessage() {}
+
+func (x *OmittedValue) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OmittedValue.ProtoReflect.Descriptor instead.
+func (*OmittedValue) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *OmittedValue) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *OmittedValue) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
 // ReplayOrigin records how a replayed execution was planned.
 type ReplayOrigin struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -747,7 +814,7 @@ type ReplayOrigin struct {
 
 func (x *ReplayOrigin) Reset() {
 	*x = ReplayOrigin{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[2]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +826,7 @@ func (x *ReplayOrigin) String() string {
 func (*ReplayOrigin) ProtoMessage() {}
 
 func (x *ReplayOrigin) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[2]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +839,7 @@ func (x *ReplayOrigin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayOrigin.ProtoReflect.Descriptor instead.
 func (*ReplayOrigin) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{2}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ReplayOrigin) GetFrom() string {
@@ -852,7 +919,7 @@ type CheckpointCall struct {
 
 func (x *CheckpointCall) Reset() {
 	*x = CheckpointCall{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[3]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -864,7 +931,7 @@ func (x *CheckpointCall) String() string {
 func (*CheckpointCall) ProtoMessage() {}
 
 func (x *CheckpointCall) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[3]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -877,7 +944,7 @@ func (x *CheckpointCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointCall.ProtoReflect.Descriptor instead.
 func (*CheckpointCall) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{3}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CheckpointCall) GetCallId() string {
@@ -1025,7 +1092,7 @@ type CallAttempt struct {
 
 func (x *CallAttempt) Reset() {
 	*x = CallAttempt{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[4]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1037,7 +1104,7 @@ func (x *CallAttempt) String() string {
 func (*CallAttempt) ProtoMessage() {}
 
 func (x *CallAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[4]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1050,7 +1117,7 @@ func (x *CallAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallAttempt.ProtoReflect.Descriptor instead.
 func (*CallAttempt) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{4}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CallAttempt) GetNumber() uint32 {
@@ -1117,7 +1184,7 @@ type Wait struct {
 
 func (x *Wait) Reset() {
 	*x = Wait{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[5]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1129,7 +1196,7 @@ func (x *Wait) String() string {
 func (*Wait) ProtoMessage() {}
 
 func (x *Wait) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[5]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1142,7 +1209,7 @@ func (x *Wait) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Wait.ProtoReflect.Descriptor instead.
 func (*Wait) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{5}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Wait) GetWaitId() string {
@@ -1243,7 +1310,7 @@ type ExecutionEvent struct {
 
 func (x *ExecutionEvent) Reset() {
 	*x = ExecutionEvent{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[6]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1255,7 +1322,7 @@ func (x *ExecutionEvent) String() string {
 func (*ExecutionEvent) ProtoMessage() {}
 
 func (x *ExecutionEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[6]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1268,7 +1335,7 @@ func (x *ExecutionEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecutionEvent.ProtoReflect.Descriptor instead.
 func (*ExecutionEvent) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{6}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ExecutionEvent) GetExecId() string {
@@ -1442,7 +1509,7 @@ type StatusChange struct {
 
 func (x *StatusChange) Reset() {
 	*x = StatusChange{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[7]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1454,7 +1521,7 @@ func (x *StatusChange) String() string {
 func (*StatusChange) ProtoMessage() {}
 
 func (x *StatusChange) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[7]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1467,7 +1534,7 @@ func (x *StatusChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusChange.ProtoReflect.Descriptor instead.
 func (*StatusChange) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{7}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *StatusChange) GetStatus() ExecutionStatus {
@@ -1526,7 +1593,7 @@ type LogEntry struct {
 
 func (x *LogEntry) Reset() {
 	*x = LogEntry{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[8]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1538,7 +1605,7 @@ func (x *LogEntry) String() string {
 func (*LogEntry) ProtoMessage() {}
 
 func (x *LogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[8]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1551,7 +1618,7 @@ func (x *LogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogEntry.ProtoReflect.Descriptor instead.
 func (*LogEntry) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{8}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *LogEntry) GetExecId() string {
@@ -1632,7 +1699,7 @@ type Flow struct {
 
 func (x *Flow) Reset() {
 	*x = Flow{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[9]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1644,7 +1711,7 @@ func (x *Flow) String() string {
 func (*Flow) ProtoMessage() {}
 
 func (x *Flow) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[9]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1657,7 +1724,7 @@ func (x *Flow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Flow.ProtoReflect.Descriptor instead.
 func (*Flow) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{9}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Flow) GetName() string {
@@ -1694,7 +1761,7 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\n" +
 	"divergence\x18\x05 \x01(\v2\".kitaru.errors.v1.DivergenceDetailR\n" +
 	"divergence\x12\x1c\n" +
-	"\ttraceback\x18\x06 \x01(\tR\ttraceback\"\xb9\x06\n" +
+	"\ttraceback\x18\x06 \x01(\tR\ttraceback\"\x80\a\n" +
 	"\tExecution\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x17\n" +
 	"\aexec_id\x18\x02 \x01(\tR\x06execId\x12\x1b\n" +
@@ -1716,7 +1783,11 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\vupdate_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x125\n" +
 	"\bend_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x123\n" +
-	"\bmetadata\x18\x11 \x01(\v2\x17.google.protobuf.StructR\bmetadata\"]\n" +
+	"\bmetadata\x18\x11 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12E\n" +
+	"\x0eomitted_values\x18\x12 \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\"8\n" +
+	"\fOmittedValue\x12\x12\n" +
+	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"]\n" +
 	"\fReplayOrigin\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x14\n" +
 	"\x05roots\x18\x02 \x03(\tR\x05roots\x12#\n" +
@@ -1855,7 +1926,7 @@ func file_kitaru_runner_v1_execution_proto_rawDescGZIP() []byte {
 }
 
 var file_kitaru_runner_v1_execution_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_kitaru_runner_v1_execution_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_kitaru_runner_v1_execution_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_kitaru_runner_v1_execution_proto_goTypes = []any{
 	(ExecutionStatus)(0),          // 0: kitaru.runner.v1.ExecutionStatus
 	(FailureOrigin)(0),            // 1: kitaru.runner.v1.FailureOrigin
@@ -1866,72 +1937,74 @@ var file_kitaru_runner_v1_execution_proto_goTypes = []any{
 	(LogLevel)(0),                 // 6: kitaru.runner.v1.LogLevel
 	(*Failure)(nil),               // 7: kitaru.runner.v1.Failure
 	(*Execution)(nil),             // 8: kitaru.runner.v1.Execution
-	(*ReplayOrigin)(nil),          // 9: kitaru.runner.v1.ReplayOrigin
-	(*CheckpointCall)(nil),        // 10: kitaru.runner.v1.CheckpointCall
-	(*CallAttempt)(nil),           // 11: kitaru.runner.v1.CallAttempt
-	(*Wait)(nil),                  // 12: kitaru.runner.v1.Wait
-	(*ExecutionEvent)(nil),        // 13: kitaru.runner.v1.ExecutionEvent
-	(*StatusChange)(nil),          // 14: kitaru.runner.v1.StatusChange
-	(*LogEntry)(nil),              // 15: kitaru.runner.v1.LogEntry
-	(*Flow)(nil),                  // 16: kitaru.runner.v1.Flow
-	(*v1.DivergenceDetail)(nil),   // 17: kitaru.errors.v1.DivergenceDetail
-	(*structpb.Struct)(nil),       // 18: google.protobuf.Struct
-	(*structpb.Value)(nil),        // 19: google.protobuf.Value
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
+	(*OmittedValue)(nil),          // 9: kitaru.runner.v1.OmittedValue
+	(*ReplayOrigin)(nil),          // 10: kitaru.runner.v1.ReplayOrigin
+	(*CheckpointCall)(nil),        // 11: kitaru.runner.v1.CheckpointCall
+	(*CallAttempt)(nil),           // 12: kitaru.runner.v1.CallAttempt
+	(*Wait)(nil),                  // 13: kitaru.runner.v1.Wait
+	(*ExecutionEvent)(nil),        // 14: kitaru.runner.v1.ExecutionEvent
+	(*StatusChange)(nil),          // 15: kitaru.runner.v1.StatusChange
+	(*LogEntry)(nil),              // 16: kitaru.runner.v1.LogEntry
+	(*Flow)(nil),                  // 17: kitaru.runner.v1.Flow
+	(*v1.DivergenceDetail)(nil),   // 18: kitaru.errors.v1.DivergenceDetail
+	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
+	(*structpb.Value)(nil),        // 20: google.protobuf.Value
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
 }
 var file_kitaru_runner_v1_execution_proto_depIdxs = []int32{
 	1,  // 0: kitaru.runner.v1.Failure.origin:type_name -> kitaru.runner.v1.FailureOrigin
-	17, // 1: kitaru.runner.v1.Failure.divergence:type_name -> kitaru.errors.v1.DivergenceDetail
+	18, // 1: kitaru.runner.v1.Failure.divergence:type_name -> kitaru.errors.v1.DivergenceDetail
 	0,  // 2: kitaru.runner.v1.Execution.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	18, // 3: kitaru.runner.v1.Execution.input:type_name -> google.protobuf.Struct
-	19, // 4: kitaru.runner.v1.Execution.result:type_name -> google.protobuf.Value
+	19, // 3: kitaru.runner.v1.Execution.input:type_name -> google.protobuf.Struct
+	20, // 4: kitaru.runner.v1.Execution.result:type_name -> google.protobuf.Value
 	7,  // 5: kitaru.runner.v1.Execution.failure:type_name -> kitaru.runner.v1.Failure
-	12, // 6: kitaru.runner.v1.Execution.pending_waits:type_name -> kitaru.runner.v1.Wait
-	10, // 7: kitaru.runner.v1.Execution.checkpoints:type_name -> kitaru.runner.v1.CheckpointCall
-	9,  // 8: kitaru.runner.v1.Execution.replay:type_name -> kitaru.runner.v1.ReplayOrigin
-	20, // 9: kitaru.runner.v1.Execution.create_time:type_name -> google.protobuf.Timestamp
-	20, // 10: kitaru.runner.v1.Execution.update_time:type_name -> google.protobuf.Timestamp
-	20, // 11: kitaru.runner.v1.Execution.end_time:type_name -> google.protobuf.Timestamp
-	18, // 12: kitaru.runner.v1.Execution.metadata:type_name -> google.protobuf.Struct
-	3,  // 13: kitaru.runner.v1.CheckpointCall.status:type_name -> kitaru.runner.v1.CheckpointCallStatus
-	19, // 14: kitaru.runner.v1.CheckpointCall.output:type_name -> google.protobuf.Value
-	7,  // 15: kitaru.runner.v1.CheckpointCall.failure:type_name -> kitaru.runner.v1.Failure
-	20, // 16: kitaru.runner.v1.CheckpointCall.start_time:type_name -> google.protobuf.Timestamp
-	20, // 17: kitaru.runner.v1.CheckpointCall.end_time:type_name -> google.protobuf.Timestamp
-	18, // 18: kitaru.runner.v1.CheckpointCall.metadata:type_name -> google.protobuf.Struct
-	19, // 19: kitaru.runner.v1.CheckpointCall.override_value:type_name -> google.protobuf.Value
-	11, // 20: kitaru.runner.v1.CheckpointCall.attempt_history:type_name -> kitaru.runner.v1.CallAttempt
-	4,  // 21: kitaru.runner.v1.CallAttempt.status:type_name -> kitaru.runner.v1.CallAttemptStatus
-	20, // 22: kitaru.runner.v1.CallAttempt.start_time:type_name -> google.protobuf.Timestamp
-	20, // 23: kitaru.runner.v1.CallAttempt.end_time:type_name -> google.protobuf.Timestamp
-	7,  // 24: kitaru.runner.v1.CallAttempt.failure:type_name -> kitaru.runner.v1.Failure
-	18, // 25: kitaru.runner.v1.Wait.schema:type_name -> google.protobuf.Struct
-	18, // 26: kitaru.runner.v1.Wait.metadata:type_name -> google.protobuf.Struct
-	5,  // 27: kitaru.runner.v1.Wait.status:type_name -> kitaru.runner.v1.WaitStatus
-	19, // 28: kitaru.runner.v1.Wait.value:type_name -> google.protobuf.Value
-	20, // 29: kitaru.runner.v1.Wait.create_time:type_name -> google.protobuf.Timestamp
-	20, // 30: kitaru.runner.v1.Wait.resolve_time:type_name -> google.protobuf.Timestamp
-	20, // 31: kitaru.runner.v1.ExecutionEvent.time:type_name -> google.protobuf.Timestamp
-	10, // 32: kitaru.runner.v1.ExecutionEvent.call_started:type_name -> kitaru.runner.v1.CheckpointCall
-	10, // 33: kitaru.runner.v1.ExecutionEvent.call_completed:type_name -> kitaru.runner.v1.CheckpointCall
-	10, // 34: kitaru.runner.v1.ExecutionEvent.call_reused:type_name -> kitaru.runner.v1.CheckpointCall
-	10, // 35: kitaru.runner.v1.ExecutionEvent.call_failed:type_name -> kitaru.runner.v1.CheckpointCall
-	12, // 36: kitaru.runner.v1.ExecutionEvent.wait_pending:type_name -> kitaru.runner.v1.Wait
-	12, // 37: kitaru.runner.v1.ExecutionEvent.wait_resolved:type_name -> kitaru.runner.v1.Wait
-	14, // 38: kitaru.runner.v1.ExecutionEvent.status_changed:type_name -> kitaru.runner.v1.StatusChange
-	10, // 39: kitaru.runner.v1.ExecutionEvent.call_cancelled:type_name -> kitaru.runner.v1.CheckpointCall
-	0,  // 40: kitaru.runner.v1.StatusChange.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	19, // 41: kitaru.runner.v1.StatusChange.result:type_name -> google.protobuf.Value
-	7,  // 42: kitaru.runner.v1.StatusChange.failure:type_name -> kitaru.runner.v1.Failure
-	18, // 43: kitaru.runner.v1.StatusChange.metadata:type_name -> google.protobuf.Struct
-	20, // 44: kitaru.runner.v1.LogEntry.time:type_name -> google.protobuf.Timestamp
-	6,  // 45: kitaru.runner.v1.LogEntry.level:type_name -> kitaru.runner.v1.LogLevel
-	18, // 46: kitaru.runner.v1.Flow.input_schema:type_name -> google.protobuf.Struct
-	47, // [47:47] is the sub-list for method output_type
-	47, // [47:47] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	13, // 6: kitaru.runner.v1.Execution.pending_waits:type_name -> kitaru.runner.v1.Wait
+	11, // 7: kitaru.runner.v1.Execution.checkpoints:type_name -> kitaru.runner.v1.CheckpointCall
+	10, // 8: kitaru.runner.v1.Execution.replay:type_name -> kitaru.runner.v1.ReplayOrigin
+	21, // 9: kitaru.runner.v1.Execution.create_time:type_name -> google.protobuf.Timestamp
+	21, // 10: kitaru.runner.v1.Execution.update_time:type_name -> google.protobuf.Timestamp
+	21, // 11: kitaru.runner.v1.Execution.end_time:type_name -> google.protobuf.Timestamp
+	19, // 12: kitaru.runner.v1.Execution.metadata:type_name -> google.protobuf.Struct
+	9,  // 13: kitaru.runner.v1.Execution.omitted_values:type_name -> kitaru.runner.v1.OmittedValue
+	3,  // 14: kitaru.runner.v1.CheckpointCall.status:type_name -> kitaru.runner.v1.CheckpointCallStatus
+	20, // 15: kitaru.runner.v1.CheckpointCall.output:type_name -> google.protobuf.Value
+	7,  // 16: kitaru.runner.v1.CheckpointCall.failure:type_name -> kitaru.runner.v1.Failure
+	21, // 17: kitaru.runner.v1.CheckpointCall.start_time:type_name -> google.protobuf.Timestamp
+	21, // 18: kitaru.runner.v1.CheckpointCall.end_time:type_name -> google.protobuf.Timestamp
+	19, // 19: kitaru.runner.v1.CheckpointCall.metadata:type_name -> google.protobuf.Struct
+	20, // 20: kitaru.runner.v1.CheckpointCall.override_value:type_name -> google.protobuf.Value
+	12, // 21: kitaru.runner.v1.CheckpointCall.attempt_history:type_name -> kitaru.runner.v1.CallAttempt
+	4,  // 22: kitaru.runner.v1.CallAttempt.status:type_name -> kitaru.runner.v1.CallAttemptStatus
+	21, // 23: kitaru.runner.v1.CallAttempt.start_time:type_name -> google.protobuf.Timestamp
+	21, // 24: kitaru.runner.v1.CallAttempt.end_time:type_name -> google.protobuf.Timestamp
+	7,  // 25: kitaru.runner.v1.CallAttempt.failure:type_name -> kitaru.runner.v1.Failure
+	19, // 26: kitaru.runner.v1.Wait.schema:type_name -> google.protobuf.Struct
+	19, // 27: kitaru.runner.v1.Wait.metadata:type_name -> google.protobuf.Struct
+	5,  // 28: kitaru.runner.v1.Wait.status:type_name -> kitaru.runner.v1.WaitStatus
+	20, // 29: kitaru.runner.v1.Wait.value:type_name -> google.protobuf.Value
+	21, // 30: kitaru.runner.v1.Wait.create_time:type_name -> google.protobuf.Timestamp
+	21, // 31: kitaru.runner.v1.Wait.resolve_time:type_name -> google.protobuf.Timestamp
+	21, // 32: kitaru.runner.v1.ExecutionEvent.time:type_name -> google.protobuf.Timestamp
+	11, // 33: kitaru.runner.v1.ExecutionEvent.call_started:type_name -> kitaru.runner.v1.CheckpointCall
+	11, // 34: kitaru.runner.v1.ExecutionEvent.call_completed:type_name -> kitaru.runner.v1.CheckpointCall
+	11, // 35: kitaru.runner.v1.ExecutionEvent.call_reused:type_name -> kitaru.runner.v1.CheckpointCall
+	11, // 36: kitaru.runner.v1.ExecutionEvent.call_failed:type_name -> kitaru.runner.v1.CheckpointCall
+	13, // 37: kitaru.runner.v1.ExecutionEvent.wait_pending:type_name -> kitaru.runner.v1.Wait
+	13, // 38: kitaru.runner.v1.ExecutionEvent.wait_resolved:type_name -> kitaru.runner.v1.Wait
+	15, // 39: kitaru.runner.v1.ExecutionEvent.status_changed:type_name -> kitaru.runner.v1.StatusChange
+	11, // 40: kitaru.runner.v1.ExecutionEvent.call_cancelled:type_name -> kitaru.runner.v1.CheckpointCall
+	0,  // 41: kitaru.runner.v1.StatusChange.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	20, // 42: kitaru.runner.v1.StatusChange.result:type_name -> google.protobuf.Value
+	7,  // 43: kitaru.runner.v1.StatusChange.failure:type_name -> kitaru.runner.v1.Failure
+	19, // 44: kitaru.runner.v1.StatusChange.metadata:type_name -> google.protobuf.Struct
+	21, // 45: kitaru.runner.v1.LogEntry.time:type_name -> google.protobuf.Timestamp
+	6,  // 46: kitaru.runner.v1.LogEntry.level:type_name -> kitaru.runner.v1.LogLevel
+	19, // 47: kitaru.runner.v1.Flow.input_schema:type_name -> google.protobuf.Struct
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_execution_proto_init() }
@@ -1939,7 +2012,7 @@ func file_kitaru_runner_v1_execution_proto_init() {
 	if File_kitaru_runner_v1_execution_proto != nil {
 		return
 	}
-	file_kitaru_runner_v1_execution_proto_msgTypes[6].OneofWrappers = []any{
+	file_kitaru_runner_v1_execution_proto_msgTypes[7].OneofWrappers = []any{
 		(*ExecutionEvent_CallStarted)(nil),
 		(*ExecutionEvent_CallCompleted)(nil),
 		(*ExecutionEvent_CallReused)(nil),
@@ -1955,7 +2028,7 @@ func file_kitaru_runner_v1_execution_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_execution_proto_rawDesc), len(file_kitaru_runner_v1_execution_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -903,6 +903,116 @@ func (*WatchExecutionLogsResponse_Entry) isWatchExecutionLogsResponse_Kind() {}
 
 func (*WatchExecutionLogsResponse_StatusChanged) isWatchExecutionLogsResponse_Kind() {}
 
+// ReadExecutionValueRequest names one value of an execution.
+type ReadExecutionValueRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The execution ID.
+	ExecId string `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	// Required. The value's path, as in `OmittedValue.path`.
+	Path          string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadExecutionValueRequest) Reset() {
+	*x = ReadExecutionValueRequest{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadExecutionValueRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadExecutionValueRequest) ProtoMessage() {}
+
+func (x *ReadExecutionValueRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadExecutionValueRequest.ProtoReflect.Descriptor instead.
+func (*ReadExecutionValueRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ReadExecutionValueRequest) GetExecId() string {
+	if x != nil {
+		return x.ExecId
+	}
+	return ""
+}
+
+func (x *ReadExecutionValueRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+// ReadExecutionValueResponse is one chunk of a value's JSON text.
+type ReadExecutionValueResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next bytes of the JSON text (UTF-8), at most 1 MiB.
+	Chunk []byte `protobuf:"bytes,1,opt,name=chunk,proto3" json:"chunk,omitempty"`
+	// The size of the whole JSON text, in every message.
+	TotalBytes    uint64 `protobuf:"varint,2,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadExecutionValueResponse) Reset() {
+	*x = ReadExecutionValueResponse{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadExecutionValueResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadExecutionValueResponse) ProtoMessage() {}
+
+func (x *ReadExecutionValueResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadExecutionValueResponse.ProtoReflect.Descriptor instead.
+func (*ReadExecutionValueResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ReadExecutionValueResponse) GetChunk() []byte {
+	if x != nil {
+		return x.Chunk
+	}
+	return nil
+}
+
+func (x *ReadExecutionValueResponse) GetTotalBytes() uint64 {
+	if x != nil {
+		return x.TotalBytes
+	}
+	return 0
+}
+
 // ListFlowsRequest asks for the flows this runner serves.
 type ListFlowsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -912,7 +1022,7 @@ type ListFlowsRequest struct {
 
 func (x *ListFlowsRequest) Reset() {
 	*x = ListFlowsRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[15]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -924,7 +1034,7 @@ func (x *ListFlowsRequest) String() string {
 func (*ListFlowsRequest) ProtoMessage() {}
 
 func (x *ListFlowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[15]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -937,7 +1047,7 @@ func (x *ListFlowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlowsRequest.ProtoReflect.Descriptor instead.
 func (*ListFlowsRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{15}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{17}
 }
 
 // ListFlowsResponse lists the flows.
@@ -951,7 +1061,7 @@ type ListFlowsResponse struct {
 
 func (x *ListFlowsResponse) Reset() {
 	*x = ListFlowsResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[16]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -963,7 +1073,7 @@ func (x *ListFlowsResponse) String() string {
 func (*ListFlowsResponse) ProtoMessage() {}
 
 func (x *ListFlowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[16]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +1086,7 @@ func (x *ListFlowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlowsResponse.ProtoReflect.Descriptor instead.
 func (*ListFlowsResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{16}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListFlowsResponse) GetFlows() []*Flow {
@@ -997,7 +1107,7 @@ type GetCallGraphRequest struct {
 
 func (x *GetCallGraphRequest) Reset() {
 	*x = GetCallGraphRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[17]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1009,7 +1119,7 @@ func (x *GetCallGraphRequest) String() string {
 func (*GetCallGraphRequest) ProtoMessage() {}
 
 func (x *GetCallGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[17]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1022,7 +1132,7 @@ func (x *GetCallGraphRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCallGraphRequest.ProtoReflect.Descriptor instead.
 func (*GetCallGraphRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{17}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetCallGraphRequest) GetExecId() string {
@@ -1049,7 +1159,7 @@ type StartReplayRequest struct {
 
 func (x *StartReplayRequest) Reset() {
 	*x = StartReplayRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[18]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1061,7 +1171,7 @@ func (x *StartReplayRequest) String() string {
 func (*StartReplayRequest) ProtoMessage() {}
 
 func (x *StartReplayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[18]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1074,7 +1184,7 @@ func (x *StartReplayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartReplayRequest.ProtoReflect.Descriptor instead.
 func (*StartReplayRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{18}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StartReplayRequest) GetPlan() *ReplayPlan {
@@ -1109,7 +1219,7 @@ type StartExecutionResponse struct {
 
 func (x *StartExecutionResponse) Reset() {
 	*x = StartExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1231,7 @@ func (x *StartExecutionResponse) String() string {
 func (*StartExecutionResponse) ProtoMessage() {}
 
 func (x *StartExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1244,7 @@ func (x *StartExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartExecutionResponse.ProtoReflect.Descriptor instead.
 func (*StartExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{19}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StartExecutionResponse) GetExecution() *Execution {
@@ -1155,7 +1265,7 @@ type GetExecutionResponse struct {
 
 func (x *GetExecutionResponse) Reset() {
 	*x = GetExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1277,7 @@ func (x *GetExecutionResponse) String() string {
 func (*GetExecutionResponse) ProtoMessage() {}
 
 func (x *GetExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1290,7 @@ func (x *GetExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetExecutionResponse.ProtoReflect.Descriptor instead.
 func (*GetExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{20}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetExecutionResponse) GetExecution() *Execution {
@@ -1201,7 +1311,7 @@ type ResolveWaitResponse struct {
 
 func (x *ResolveWaitResponse) Reset() {
 	*x = ResolveWaitResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1213,7 +1323,7 @@ func (x *ResolveWaitResponse) String() string {
 func (*ResolveWaitResponse) ProtoMessage() {}
 
 func (x *ResolveWaitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1226,7 +1336,7 @@ func (x *ResolveWaitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveWaitResponse.ProtoReflect.Descriptor instead.
 func (*ResolveWaitResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{21}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ResolveWaitResponse) GetExecution() *Execution {
@@ -1247,7 +1357,7 @@ type AbortWaitResponse struct {
 
 func (x *AbortWaitResponse) Reset() {
 	*x = AbortWaitResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1369,7 @@ func (x *AbortWaitResponse) String() string {
 func (*AbortWaitResponse) ProtoMessage() {}
 
 func (x *AbortWaitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1382,7 @@ func (x *AbortWaitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortWaitResponse.ProtoReflect.Descriptor instead.
 func (*AbortWaitResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{22}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AbortWaitResponse) GetExecution() *Execution {
@@ -1293,7 +1403,7 @@ type RetryExecutionResponse struct {
 
 func (x *RetryExecutionResponse) Reset() {
 	*x = RetryExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1415,7 @@ func (x *RetryExecutionResponse) String() string {
 func (*RetryExecutionResponse) ProtoMessage() {}
 
 func (x *RetryExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1428,7 @@ func (x *RetryExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryExecutionResponse.ProtoReflect.Descriptor instead.
 func (*RetryExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{23}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RetryExecutionResponse) GetExecution() *Execution {
@@ -1339,7 +1449,7 @@ type CancelExecutionResponse struct {
 
 func (x *CancelExecutionResponse) Reset() {
 	*x = CancelExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1351,7 +1461,7 @@ func (x *CancelExecutionResponse) String() string {
 func (*CancelExecutionResponse) ProtoMessage() {}
 
 func (x *CancelExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1364,7 +1474,7 @@ func (x *CancelExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelExecutionResponse.ProtoReflect.Descriptor instead.
 func (*CancelExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{24}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CancelExecutionResponse) GetExecution() *Execution {
@@ -1385,7 +1495,7 @@ type StartReplayResponse struct {
 
 func (x *StartReplayResponse) Reset() {
 	*x = StartReplayResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1397,7 +1507,7 @@ func (x *StartReplayResponse) String() string {
 func (*StartReplayResponse) ProtoMessage() {}
 
 func (x *StartReplayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1410,7 +1520,7 @@ func (x *StartReplayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartReplayResponse.ProtoReflect.Descriptor instead.
 func (*StartReplayResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{25}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *StartReplayResponse) GetExecution() *Execution {
@@ -1431,7 +1541,7 @@ type WatchExecutionResponse struct {
 
 func (x *WatchExecutionResponse) Reset() {
 	*x = WatchExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1443,7 +1553,7 @@ func (x *WatchExecutionResponse) String() string {
 func (*WatchExecutionResponse) ProtoMessage() {}
 
 func (x *WatchExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1456,7 +1566,7 @@ func (x *WatchExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchExecutionResponse.ProtoReflect.Descriptor instead.
 func (*WatchExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{26}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WatchExecutionResponse) GetEvent() *ExecutionEvent {
@@ -1477,7 +1587,7 @@ type GetCallGraphResponse struct {
 
 func (x *GetCallGraphResponse) Reset() {
 	*x = GetCallGraphResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1489,7 +1599,7 @@ func (x *GetCallGraphResponse) String() string {
 func (*GetCallGraphResponse) ProtoMessage() {}
 
 func (x *GetCallGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1502,7 +1612,7 @@ func (x *GetCallGraphResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCallGraphResponse.ProtoReflect.Descriptor instead.
 func (*GetCallGraphResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{27}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetCallGraphResponse) GetGraph() *CallGraph {
@@ -1573,7 +1683,14 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x1aWatchExecutionLogsResponse\x122\n" +
 	"\x05entry\x18\x01 \x01(\v2\x1a.kitaru.runner.v1.LogEntryH\x00R\x05entry\x12G\n" +
 	"\x0estatus_changed\x18\x02 \x01(\v2\x1e.kitaru.runner.v1.StatusChangeH\x00R\rstatusChangedB\x06\n" +
-	"\x04kind\"\x12\n" +
+	"\x04kind\"H\n" +
+	"\x19ReadExecutionValueRequest\x12\x17\n" +
+	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\"S\n" +
+	"\x1aReadExecutionValueResponse\x12\x14\n" +
+	"\x05chunk\x18\x01 \x01(\fR\x05chunk\x12\x1f\n" +
+	"\vtotal_bytes\x18\x02 \x01(\x04R\n" +
+	"totalBytes\"\x12\n" +
 	"\x10ListFlowsRequest\"A\n" +
 	"\x11ListFlowsResponse\x12,\n" +
 	"\x05flows\x18\x01 \x03(\v2\x16.kitaru.runner.v1.FlowR\x05flows\".\n" +
@@ -1601,8 +1718,7 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x16WatchExecutionResponse\x126\n" +
 	"\x05event\x18\x01 \x01(\v2 .kitaru.runner.v1.ExecutionEventR\x05event\"I\n" +
 	"\x14GetCallGraphResponse\x121\n" +
-	"\x05graph\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.CallGraphR\x05graph2\xfb\n" +
-	"\n" +
+	"\x05graph\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.CallGraphR\x05graph2\xee\v\n" +
 	"\rRunnerService\x12c\n" +
 	"\x0eStartExecution\x12'.kitaru.runner.v1.StartExecutionRequest\x1a(.kitaru.runner.v1.StartExecutionResponse\x12]\n" +
 	"\fGetExecution\x12%.kitaru.runner.v1.GetExecutionRequest\x1a&.kitaru.runner.v1.GetExecutionResponse\x12c\n" +
@@ -1614,7 +1730,8 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x0fCancelExecution\x12(.kitaru.runner.v1.CancelExecutionRequest\x1a).kitaru.runner.v1.CancelExecutionResponse\x12e\n" +
 	"\x0eWatchExecution\x12'.kitaru.runner.v1.WatchExecutionRequest\x1a(.kitaru.runner.v1.WatchExecutionResponse0\x01\x12l\n" +
 	"\x11ListExecutionLogs\x12*.kitaru.runner.v1.ListExecutionLogsRequest\x1a+.kitaru.runner.v1.ListExecutionLogsResponse\x12q\n" +
-	"\x12WatchExecutionLogs\x12+.kitaru.runner.v1.WatchExecutionLogsRequest\x1a,.kitaru.runner.v1.WatchExecutionLogsResponse0\x01\x12T\n" +
+	"\x12WatchExecutionLogs\x12+.kitaru.runner.v1.WatchExecutionLogsRequest\x1a,.kitaru.runner.v1.WatchExecutionLogsResponse0\x01\x12q\n" +
+	"\x12ReadExecutionValue\x12+.kitaru.runner.v1.ReadExecutionValueRequest\x1a,.kitaru.runner.v1.ReadExecutionValueResponse0\x01\x12T\n" +
 	"\tListFlows\x12\".kitaru.runner.v1.ListFlowsRequest\x1a#.kitaru.runner.v1.ListFlowsResponse\x12]\n" +
 	"\fGetCallGraph\x12%.kitaru.runner.v1.GetCallGraphRequest\x1a&.kitaru.runner.v1.GetCallGraphResponse\x12Z\n" +
 	"\vStartReplay\x12$.kitaru.runner.v1.StartReplayRequest\x1a%.kitaru.runner.v1.StartReplayResponseB\xd3\x01\n" +
@@ -1632,7 +1749,7 @@ func file_kitaru_runner_v1_runner_service_proto_rawDescGZIP() []byte {
 	return file_kitaru_runner_v1_runner_service_proto_rawDescData
 }
 
-var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_kitaru_runner_v1_runner_service_proto_goTypes = []any{
 	(*StartExecutionRequest)(nil),      // 0: kitaru.runner.v1.StartExecutionRequest
 	(*GetExecutionRequest)(nil),        // 1: kitaru.runner.v1.GetExecutionRequest
@@ -1649,53 +1766,55 @@ var file_kitaru_runner_v1_runner_service_proto_goTypes = []any{
 	(*ListExecutionLogsResponse)(nil),  // 12: kitaru.runner.v1.ListExecutionLogsResponse
 	(*WatchExecutionLogsRequest)(nil),  // 13: kitaru.runner.v1.WatchExecutionLogsRequest
 	(*WatchExecutionLogsResponse)(nil), // 14: kitaru.runner.v1.WatchExecutionLogsResponse
-	(*ListFlowsRequest)(nil),           // 15: kitaru.runner.v1.ListFlowsRequest
-	(*ListFlowsResponse)(nil),          // 16: kitaru.runner.v1.ListFlowsResponse
-	(*GetCallGraphRequest)(nil),        // 17: kitaru.runner.v1.GetCallGraphRequest
-	(*StartReplayRequest)(nil),         // 18: kitaru.runner.v1.StartReplayRequest
-	(*StartExecutionResponse)(nil),     // 19: kitaru.runner.v1.StartExecutionResponse
-	(*GetExecutionResponse)(nil),       // 20: kitaru.runner.v1.GetExecutionResponse
-	(*ResolveWaitResponse)(nil),        // 21: kitaru.runner.v1.ResolveWaitResponse
-	(*AbortWaitResponse)(nil),          // 22: kitaru.runner.v1.AbortWaitResponse
-	(*RetryExecutionResponse)(nil),     // 23: kitaru.runner.v1.RetryExecutionResponse
-	(*CancelExecutionResponse)(nil),    // 24: kitaru.runner.v1.CancelExecutionResponse
-	(*StartReplayResponse)(nil),        // 25: kitaru.runner.v1.StartReplayResponse
-	(*WatchExecutionResponse)(nil),     // 26: kitaru.runner.v1.WatchExecutionResponse
-	(*GetCallGraphResponse)(nil),       // 27: kitaru.runner.v1.GetCallGraphResponse
-	(*structpb.Struct)(nil),            // 28: google.protobuf.Struct
-	(ExecutionView)(0),                 // 29: kitaru.runner.v1.ExecutionView
-	(ExecutionStatus)(0),               // 30: kitaru.runner.v1.ExecutionStatus
-	(*Execution)(nil),                  // 31: kitaru.runner.v1.Execution
-	(*Wait)(nil),                       // 32: kitaru.runner.v1.Wait
-	(*structpb.Value)(nil),             // 33: google.protobuf.Value
-	(*LogEntry)(nil),                   // 34: kitaru.runner.v1.LogEntry
-	(*StatusChange)(nil),               // 35: kitaru.runner.v1.StatusChange
-	(*Flow)(nil),                       // 36: kitaru.runner.v1.Flow
-	(*ReplayPlan)(nil),                 // 37: kitaru.runner.v1.ReplayPlan
-	(*ExecutionEvent)(nil),             // 38: kitaru.runner.v1.ExecutionEvent
-	(*CallGraph)(nil),                  // 39: kitaru.runner.v1.CallGraph
+	(*ReadExecutionValueRequest)(nil),  // 15: kitaru.runner.v1.ReadExecutionValueRequest
+	(*ReadExecutionValueResponse)(nil), // 16: kitaru.runner.v1.ReadExecutionValueResponse
+	(*ListFlowsRequest)(nil),           // 17: kitaru.runner.v1.ListFlowsRequest
+	(*ListFlowsResponse)(nil),          // 18: kitaru.runner.v1.ListFlowsResponse
+	(*GetCallGraphRequest)(nil),        // 19: kitaru.runner.v1.GetCallGraphRequest
+	(*StartReplayRequest)(nil),         // 20: kitaru.runner.v1.StartReplayRequest
+	(*StartExecutionResponse)(nil),     // 21: kitaru.runner.v1.StartExecutionResponse
+	(*GetExecutionResponse)(nil),       // 22: kitaru.runner.v1.GetExecutionResponse
+	(*ResolveWaitResponse)(nil),        // 23: kitaru.runner.v1.ResolveWaitResponse
+	(*AbortWaitResponse)(nil),          // 24: kitaru.runner.v1.AbortWaitResponse
+	(*RetryExecutionResponse)(nil),     // 25: kitaru.runner.v1.RetryExecutionResponse
+	(*CancelExecutionResponse)(nil),    // 26: kitaru.runner.v1.CancelExecutionResponse
+	(*StartReplayResponse)(nil),        // 27: kitaru.runner.v1.StartReplayResponse
+	(*WatchExecutionResponse)(nil),     // 28: kitaru.runner.v1.WatchExecutionResponse
+	(*GetCallGraphResponse)(nil),       // 29: kitaru.runner.v1.GetCallGraphResponse
+	(*structpb.Struct)(nil),            // 30: google.protobuf.Struct
+	(ExecutionView)(0),                 // 31: kitaru.runner.v1.ExecutionView
+	(ExecutionStatus)(0),               // 32: kitaru.runner.v1.ExecutionStatus
+	(*Execution)(nil),                  // 33: kitaru.runner.v1.Execution
+	(*Wait)(nil),                       // 34: kitaru.runner.v1.Wait
+	(*structpb.Value)(nil),             // 35: google.protobuf.Value
+	(*LogEntry)(nil),                   // 36: kitaru.runner.v1.LogEntry
+	(*StatusChange)(nil),               // 37: kitaru.runner.v1.StatusChange
+	(*Flow)(nil),                       // 38: kitaru.runner.v1.Flow
+	(*ReplayPlan)(nil),                 // 39: kitaru.runner.v1.ReplayPlan
+	(*ExecutionEvent)(nil),             // 40: kitaru.runner.v1.ExecutionEvent
+	(*CallGraph)(nil),                  // 41: kitaru.runner.v1.CallGraph
 }
 var file_kitaru_runner_v1_runner_service_proto_depIdxs = []int32{
-	28, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
-	29, // 1: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
-	30, // 2: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	31, // 3: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
-	32, // 4: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
-	33, // 5: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
-	34, // 6: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
-	34, // 7: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
-	35, // 8: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
-	36, // 9: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
-	37, // 10: kitaru.runner.v1.StartReplayRequest.plan:type_name -> kitaru.runner.v1.ReplayPlan
-	31, // 11: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	31, // 12: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	31, // 13: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	31, // 14: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	31, // 15: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	31, // 16: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	31, // 17: kitaru.runner.v1.StartReplayResponse.execution:type_name -> kitaru.runner.v1.Execution
-	38, // 18: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
-	39, // 19: kitaru.runner.v1.GetCallGraphResponse.graph:type_name -> kitaru.runner.v1.CallGraph
+	30, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
+	31, // 1: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
+	32, // 2: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	33, // 3: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
+	34, // 4: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
+	35, // 5: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
+	36, // 6: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
+	36, // 7: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
+	37, // 8: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
+	38, // 9: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
+	39, // 10: kitaru.runner.v1.StartReplayRequest.plan:type_name -> kitaru.runner.v1.ReplayPlan
+	33, // 11: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 12: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 13: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 14: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 15: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 16: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 17: kitaru.runner.v1.StartReplayResponse.execution:type_name -> kitaru.runner.v1.Execution
+	40, // 18: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
+	41, // 19: kitaru.runner.v1.GetCallGraphResponse.graph:type_name -> kitaru.runner.v1.CallGraph
 	0,  // 20: kitaru.runner.v1.RunnerService.StartExecution:input_type -> kitaru.runner.v1.StartExecutionRequest
 	1,  // 21: kitaru.runner.v1.RunnerService.GetExecution:input_type -> kitaru.runner.v1.GetExecutionRequest
 	2,  // 22: kitaru.runner.v1.RunnerService.ListExecutions:input_type -> kitaru.runner.v1.ListExecutionsRequest
@@ -1707,25 +1826,27 @@ var file_kitaru_runner_v1_runner_service_proto_depIdxs = []int32{
 	10, // 28: kitaru.runner.v1.RunnerService.WatchExecution:input_type -> kitaru.runner.v1.WatchExecutionRequest
 	11, // 29: kitaru.runner.v1.RunnerService.ListExecutionLogs:input_type -> kitaru.runner.v1.ListExecutionLogsRequest
 	13, // 30: kitaru.runner.v1.RunnerService.WatchExecutionLogs:input_type -> kitaru.runner.v1.WatchExecutionLogsRequest
-	15, // 31: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
-	17, // 32: kitaru.runner.v1.RunnerService.GetCallGraph:input_type -> kitaru.runner.v1.GetCallGraphRequest
-	18, // 33: kitaru.runner.v1.RunnerService.StartReplay:input_type -> kitaru.runner.v1.StartReplayRequest
-	19, // 34: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
-	20, // 35: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
-	3,  // 36: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
-	5,  // 37: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
-	21, // 38: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
-	22, // 39: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
-	23, // 40: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
-	24, // 41: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
-	26, // 42: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
-	12, // 43: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
-	14, // 44: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
-	16, // 45: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
-	27, // 46: kitaru.runner.v1.RunnerService.GetCallGraph:output_type -> kitaru.runner.v1.GetCallGraphResponse
-	25, // 47: kitaru.runner.v1.RunnerService.StartReplay:output_type -> kitaru.runner.v1.StartReplayResponse
-	34, // [34:48] is the sub-list for method output_type
-	20, // [20:34] is the sub-list for method input_type
+	15, // 31: kitaru.runner.v1.RunnerService.ReadExecutionValue:input_type -> kitaru.runner.v1.ReadExecutionValueRequest
+	17, // 32: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
+	19, // 33: kitaru.runner.v1.RunnerService.GetCallGraph:input_type -> kitaru.runner.v1.GetCallGraphRequest
+	20, // 34: kitaru.runner.v1.RunnerService.StartReplay:input_type -> kitaru.runner.v1.StartReplayRequest
+	21, // 35: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
+	22, // 36: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
+	3,  // 37: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
+	5,  // 38: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
+	23, // 39: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
+	24, // 40: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
+	25, // 41: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
+	26, // 42: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
+	28, // 43: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
+	12, // 44: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
+	14, // 45: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
+	16, // 46: kitaru.runner.v1.RunnerService.ReadExecutionValue:output_type -> kitaru.runner.v1.ReadExecutionValueResponse
+	18, // 47: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
+	29, // 48: kitaru.runner.v1.RunnerService.GetCallGraph:output_type -> kitaru.runner.v1.GetCallGraphResponse
+	27, // 49: kitaru.runner.v1.RunnerService.StartReplay:output_type -> kitaru.runner.v1.StartReplayResponse
+	35, // [35:50] is the sub-list for method output_type
+	20, // [20:35] is the sub-list for method input_type
 	20, // [20:20] is the sub-list for extension type_name
 	20, // [20:20] is the sub-list for extension extendee
 	0,  // [0:20] is the sub-list for field type_name
@@ -1748,7 +1869,7 @@ func file_kitaru_runner_v1_runner_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_runner_service_proto_rawDesc), len(file_kitaru_runner_v1_runner_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

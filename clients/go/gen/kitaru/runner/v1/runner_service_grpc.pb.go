@@ -32,6 +32,7 @@ const (
 	RunnerService_WatchExecution_FullMethodName     = "/kitaru.runner.v1.RunnerService/WatchExecution"
 	RunnerService_ListExecutionLogs_FullMethodName  = "/kitaru.runner.v1.RunnerService/ListExecutionLogs"
 	RunnerService_WatchExecutionLogs_FullMethodName = "/kitaru.runner.v1.RunnerService/WatchExecutionLogs"
+	RunnerService_ReadExecutionValue_FullMethodName = "/kitaru.runner.v1.RunnerService/ReadExecutionValue"
 	RunnerService_ListFlows_FullMethodName          = "/kitaru.runner.v1.RunnerService/ListFlows"
 	RunnerService_GetCallGraph_FullMethodName       = "/kitaru.runner.v1.RunnerService/GetCallGraph"
 	RunnerService_StartReplay_FullMethodName        = "/kitaru.runner.v1.RunnerService/StartReplay"
@@ -71,6 +72,9 @@ type RunnerServiceClient interface {
 	// as they are written, with the execution's status changes, until it
 	// reaches a terminal status.
 	WatchExecutionLogs(ctx context.Context, in *WatchExecutionLogsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchExecutionLogsResponse], error)
+	// Reads one value of an execution as JSON text, in chunks: what a response
+	// left out (`Execution.omitted_values`), or any value by its path.
+	ReadExecutionValue(ctx context.Context, in *ReadExecutionValueRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadExecutionValueResponse], error)
 	// Lists the flows this runner serves, with their input schemas.
 	ListFlows(ctx context.Context, in *ListFlowsRequest, opts ...grpc.CallOption) (*ListFlowsResponse, error)
 	// Returns the lineage of an execution's calls (used by the planner).
@@ -216,6 +220,25 @@ func (c *runnerServiceClient) WatchExecutionLogs(ctx context.Context, in *WatchE
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RunnerService_WatchExecutionLogsClient = grpc.ServerStreamingClient[WatchExecutionLogsResponse]
 
+func (c *runnerServiceClient) ReadExecutionValue(ctx context.Context, in *ReadExecutionValueRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadExecutionValueResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RunnerService_ServiceDesc.Streams[2], RunnerService_ReadExecutionValue_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ReadExecutionValueRequest, ReadExecutionValueResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RunnerService_ReadExecutionValueClient = grpc.ServerStreamingClient[ReadExecutionValueResponse]
+
 func (c *runnerServiceClient) ListFlows(ctx context.Context, in *ListFlowsRequest, opts ...grpc.CallOption) (*ListFlowsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListFlowsResponse)
@@ -280,6 +303,9 @@ type RunnerServiceServer interface {
 	// as they are written, with the execution's status changes, until it
 	// reaches a terminal status.
 	WatchExecutionLogs(*WatchExecutionLogsRequest, grpc.ServerStreamingServer[WatchExecutionLogsResponse]) error
+	// Reads one value of an execution as JSON text, in chunks: what a response
+	// left out (`Execution.omitted_values`), or any value by its path.
+	ReadExecutionValue(*ReadExecutionValueRequest, grpc.ServerStreamingServer[ReadExecutionValueResponse]) error
 	// Lists the flows this runner serves, with their input schemas.
 	ListFlows(context.Context, *ListFlowsRequest) (*ListFlowsResponse, error)
 	// Returns the lineage of an execution's calls (used by the planner).
@@ -329,6 +355,9 @@ func (UnimplementedRunnerServiceServer) ListExecutionLogs(context.Context, *List
 }
 func (UnimplementedRunnerServiceServer) WatchExecutionLogs(*WatchExecutionLogsRequest, grpc.ServerStreamingServer[WatchExecutionLogsResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchExecutionLogs not implemented")
+}
+func (UnimplementedRunnerServiceServer) ReadExecutionValue(*ReadExecutionValueRequest, grpc.ServerStreamingServer[ReadExecutionValueResponse]) error {
+	return status.Error(codes.Unimplemented, "method ReadExecutionValue not implemented")
 }
 func (UnimplementedRunnerServiceServer) ListFlows(context.Context, *ListFlowsRequest) (*ListFlowsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFlows not implemented")
@@ -544,6 +573,17 @@ func _RunnerService_WatchExecutionLogs_Handler(srv interface{}, stream grpc.Serv
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type RunnerService_WatchExecutionLogsServer = grpc.ServerStreamingServer[WatchExecutionLogsResponse]
 
+func _RunnerService_ReadExecutionValue_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ReadExecutionValueRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RunnerServiceServer).ReadExecutionValue(m, &grpc.GenericServerStream[ReadExecutionValueRequest, ReadExecutionValueResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RunnerService_ReadExecutionValueServer = grpc.ServerStreamingServer[ReadExecutionValueResponse]
+
 func _RunnerService_ListFlows_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListFlowsRequest)
 	if err := dec(in); err != nil {
@@ -663,6 +703,11 @@ var RunnerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchExecutionLogs",
 			Handler:       _RunnerService_WatchExecutionLogs_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ReadExecutionValue",
+			Handler:       _RunnerService_ReadExecutionValue_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -18,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/runner_service.proto.
  */
 export const file_kitaru_runner_v1_runner_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVraXRhcnUvcnVubmVyL3YxL3J1bm5lcl9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxImYKFVN0YXJ0RXhlY3V0aW9uUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSJgoFaW5wdXQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkiVQoTR2V0RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEi0KBHZpZXcYAiABKA4yHy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblZpZXcihAEKFUxpc3RFeGVjdXRpb25zUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSMQoGc3RhdHVzGAIgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYgoWTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRIvCgpleGVjdXRpb25zGAEgAygLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKF0xpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiQQoYTGlzdFBlbmRpbmdXYWl0c1Jlc3BvbnNlEiUKBXdhaXRzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0IloKElJlc29sdmVXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkSJQoFdmFsdWUYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiMQoQQWJvcnRXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkiKAoVUmV0cnlFeGVjdXRpb25SZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiKQoWQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJIj4KFVdhdGNoRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhQKDGZvbGxvd193YWl0cxgCIAEoCCJmChhMaXN0RXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJImEKGUxpc3RFeGVjdXRpb25Mb2dzUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkAKGVdhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJIosBChpXYXRjaEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRIrCgVlbnRyeRgBIAEoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnlIABI4Cg5zdGF0dXNfY2hhbmdlZBgCIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuU3RhdHVzQ2hhbmdlSABCBgoEa2luZCISChBMaXN0Rmxvd3NSZXF1ZXN0IjoKEUxpc3RGbG93c1Jlc3BvbnNlEiUKBWZsb3dzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5GbG93IiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJrChJTdGFydFJlcGxheVJlcXVlc3QSKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbhISCgpyZXF1ZXN0X2lkGAIgASgJEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiSAoWU3RhcnRFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJGChRHZXRFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJFChNSZXNvbHZlV2FpdFJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkMKEUFib3J0V2FpdFJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkgKFlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iSQoXQ2FuY2VsRXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRQoTU3RhcnRSZXBsYXlSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJJChZXYXRjaEV4ZWN1dGlvblJlc3BvbnNlEi8KBWV2ZW50GAEgASgLMiAua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25FdmVudCJCChRHZXRDYWxsR3JhcGhSZXNwb25zZRIqCgVncmFwaBgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuQ2FsbEdyYXBoMvsKCg1SdW5uZXJTZXJ2aWNlEmMKDlN0YXJ0RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5TdGFydEV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlN0YXJ0RXhlY3V0aW9uUmVzcG9uc2USXQoMR2V0RXhlY3V0aW9uEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXNwb25zZRJjCg5MaXN0RXhlY3V0aW9ucxInLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5MaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEmkKEExpc3RQZW5kaW5nV2FpdHMSKS5raXRhcnUucnVubmVyLnYxLkxpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Gioua2l0YXJ1LnJ1bm5lci52MS5MaXN0UGVuZGluZ1dhaXRzUmVzcG9uc2USWgoLUmVzb2x2ZVdhaXQSJC5raXRhcnUucnVubmVyLnYxLlJlc29sdmVXYWl0UmVxdWVzdBolLmtpdGFydS5ydW5uZXIudjEuUmVzb2x2ZVdhaXRSZXNwb25zZRJUCglBYm9ydFdhaXQSIi5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlcXVlc3QaIy5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlc3BvbnNlEmMKDlJldHJ5RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5SZXRyeUV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USZgoPQ2FuY2VsRXhlY3V0aW9uEigua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXF1ZXN0Gikua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXNwb25zZRJlCg5XYXRjaEV4ZWN1dGlvbhInLmtpdGFydS5ydW5uZXIudjEuV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5XYXRjaEV4ZWN1dGlvblJlc3BvbnNlMAESbAoRTGlzdEV4ZWN1dGlvbkxvZ3MSKi5raXRhcnUucnVubmVyLnYxLkxpc3RFeGVjdXRpb25Mb2dzUmVxdWVzdBorLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRJxChJXYXRjaEV4ZWN1dGlvbkxvZ3MSKy5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QaLC5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1Jlc3BvbnNlMAESVAoJTGlzdEZsb3dzEiIua2l0YXJ1LnJ1bm5lci52MS5MaXN0Rmxvd3NSZXF1ZXN0GiMua2l0YXJ1LnJ1bm5lci52MS5MaXN0Rmxvd3NSZXNwb25zZRJdCgxHZXRDYWxsR3JhcGgSJS5raXRhcnUucnVubmVyLnYxLkdldENhbGxHcmFwaFJlcXVlc3QaJi5raXRhcnUucnVubmVyLnYxLkdldENhbGxHcmFwaFJlc3BvbnNlEloKC1N0YXJ0UmVwbGF5EiQua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlcXVlc3QaJS5raXRhcnUucnVubmVyLnYxLlN0YXJ0UmVwbGF5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("CiVraXRhcnUvcnVubmVyL3YxL3J1bm5lcl9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxImYKFVN0YXJ0RXhlY3V0aW9uUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSJgoFaW5wdXQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkiVQoTR2V0RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEi0KBHZpZXcYAiABKA4yHy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblZpZXcihAEKFUxpc3RFeGVjdXRpb25zUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSMQoGc3RhdHVzGAIgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYgoWTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRIvCgpleGVjdXRpb25zGAEgAygLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKF0xpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiQQoYTGlzdFBlbmRpbmdXYWl0c1Jlc3BvbnNlEiUKBXdhaXRzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0IloKElJlc29sdmVXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkSJQoFdmFsdWUYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiMQoQQWJvcnRXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkiKAoVUmV0cnlFeGVjdXRpb25SZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiKQoWQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJIj4KFVdhdGNoRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhQKDGZvbGxvd193YWl0cxgCIAEoCCJmChhMaXN0RXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJImEKGUxpc3RFeGVjdXRpb25Mb2dzUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkAKGVdhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJIosBChpXYXRjaEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRIrCgVlbnRyeRgBIAEoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnlIABI4Cg5zdGF0dXNfY2hhbmdlZBgCIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuU3RhdHVzQ2hhbmdlSABCBgoEa2luZCI6ChlSZWFkRXhlY3V0aW9uVmFsdWVSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkSDAoEcGF0aBgCIAEoCSJAChpSZWFkRXhlY3V0aW9uVmFsdWVSZXNwb25zZRINCgVjaHVuaxgBIAEoDBITCgt0b3RhbF9ieXRlcxgCIAEoBCISChBMaXN0Rmxvd3NSZXF1ZXN0IjoKEUxpc3RGbG93c1Jlc3BvbnNlEiUKBWZsb3dzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5GbG93IiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJrChJTdGFydFJlcGxheVJlcXVlc3QSKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbhISCgpyZXF1ZXN0X2lkGAIgASgJEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiSAoWU3RhcnRFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJGChRHZXRFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJFChNSZXNvbHZlV2FpdFJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkMKEUFib3J0V2FpdFJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkgKFlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iSQoXQ2FuY2VsRXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRQoTU3RhcnRSZXBsYXlSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJJChZXYXRjaEV4ZWN1dGlvblJlc3BvbnNlEi8KBWV2ZW50GAEgASgLMiAua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25FdmVudCJCChRHZXRDYWxsR3JhcGhSZXNwb25zZRIqCgVncmFwaBgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuQ2FsbEdyYXBoMu4LCg1SdW5uZXJTZXJ2aWNlEmMKDlN0YXJ0RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5TdGFydEV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlN0YXJ0RXhlY3V0aW9uUmVzcG9uc2USXQoMR2V0RXhlY3V0aW9uEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXNwb25zZRJjCg5MaXN0RXhlY3V0aW9ucxInLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5MaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEmkKEExpc3RQZW5kaW5nV2FpdHMSKS5raXRhcnUucnVubmVyLnYxLkxpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Gioua2l0YXJ1LnJ1bm5lci52MS5MaXN0UGVuZGluZ1dhaXRzUmVzcG9uc2USWgoLUmVzb2x2ZVdhaXQSJC5raXRhcnUucnVubmVyLnYxLlJlc29sdmVXYWl0UmVxdWVzdBolLmtpdGFydS5ydW5uZXIudjEuUmVzb2x2ZVdhaXRSZXNwb25zZRJUCglBYm9ydFdhaXQSIi5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlcXVlc3QaIy5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlc3BvbnNlEmMKDlJldHJ5RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5SZXRyeUV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USZgoPQ2FuY2VsRXhlY3V0aW9uEigua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXF1ZXN0Gikua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXNwb25zZRJlCg5XYXRjaEV4ZWN1dGlvbhInLmtpdGFydS5ydW5uZXIudjEuV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5XYXRjaEV4ZWN1dGlvblJlc3BvbnNlMAESbAoRTGlzdEV4ZWN1dGlvbkxvZ3MSKi5raXRhcnUucnVubmVyLnYxLkxpc3RFeGVjdXRpb25Mb2dzUmVxdWVzdBorLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRJxChJXYXRjaEV4ZWN1dGlvbkxvZ3MSKy5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QaLC5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1Jlc3BvbnNlMAEScQoSUmVhZEV4ZWN1dGlvblZhbHVlEisua2l0YXJ1LnJ1bm5lci52MS5SZWFkRXhlY3V0aW9uVmFsdWVSZXF1ZXN0Giwua2l0YXJ1LnJ1bm5lci52MS5SZWFkRXhlY3V0aW9uVmFsdWVSZXNwb25zZTABElQKCUxpc3RGbG93cxIiLmtpdGFydS5ydW5uZXIudjEuTGlzdEZsb3dzUmVxdWVzdBojLmtpdGFydS5ydW5uZXIudjEuTGlzdEZsb3dzUmVzcG9uc2USXQoMR2V0Q2FsbEdyYXBoEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXNwb25zZRJaCgtTdGFydFJlcGxheRIkLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXF1ZXN0GiUua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
 
 /**
  * StartExecutionRequest asks for a new execution.
@@ -468,6 +468,62 @@ export const WatchExecutionLogsResponseSchema: GenMessage<WatchExecutionLogsResp
   messageDesc(file_kitaru_runner_v1_runner_service, 14);
 
 /**
+ * ReadExecutionValueRequest names one value of an execution.
+ *
+ * @generated from message kitaru.runner.v1.ReadExecutionValueRequest
+ */
+export type ReadExecutionValueRequest = Message<"kitaru.runner.v1.ReadExecutionValueRequest"> & {
+  /**
+   * Required. The execution ID.
+   *
+   * @generated from field: string exec_id = 1;
+   */
+  execId: string;
+
+  /**
+   * Required. The value's path, as in `OmittedValue.path`.
+   *
+   * @generated from field: string path = 2;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ReadExecutionValueRequest.
+ * Use `create(ReadExecutionValueRequestSchema)` to create a new message.
+ */
+export const ReadExecutionValueRequestSchema: GenMessage<ReadExecutionValueRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 15);
+
+/**
+ * ReadExecutionValueResponse is one chunk of a value's JSON text.
+ *
+ * @generated from message kitaru.runner.v1.ReadExecutionValueResponse
+ */
+export type ReadExecutionValueResponse = Message<"kitaru.runner.v1.ReadExecutionValueResponse"> & {
+  /**
+   * The next bytes of the JSON text (UTF-8), at most 1 MiB.
+   *
+   * @generated from field: bytes chunk = 1;
+   */
+  chunk: Uint8Array;
+
+  /**
+   * The size of the whole JSON text, in every message.
+   *
+   * @generated from field: uint64 total_bytes = 2;
+   */
+  totalBytes: bigint;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ReadExecutionValueResponse.
+ * Use `create(ReadExecutionValueResponseSchema)` to create a new message.
+ */
+export const ReadExecutionValueResponseSchema: GenMessage<ReadExecutionValueResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 16);
+
+/**
  * ListFlowsRequest asks for the flows this runner serves.
  *
  * @generated from message kitaru.runner.v1.ListFlowsRequest
@@ -480,7 +536,7 @@ export type ListFlowsRequest = Message<"kitaru.runner.v1.ListFlowsRequest"> & {
  * Use `create(ListFlowsRequestSchema)` to create a new message.
  */
 export const ListFlowsRequestSchema: GenMessage<ListFlowsRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 15);
+  messageDesc(file_kitaru_runner_v1_runner_service, 17);
 
 /**
  * ListFlowsResponse lists the flows.
@@ -501,7 +557,7 @@ export type ListFlowsResponse = Message<"kitaru.runner.v1.ListFlowsResponse"> & 
  * Use `create(ListFlowsResponseSchema)` to create a new message.
  */
 export const ListFlowsResponseSchema: GenMessage<ListFlowsResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 16);
+  messageDesc(file_kitaru_runner_v1_runner_service, 18);
 
 /**
  * GetCallGraphRequest names the execution.
@@ -522,7 +578,7 @@ export type GetCallGraphRequest = Message<"kitaru.runner.v1.GetCallGraphRequest"
  * Use `create(GetCallGraphRequestSchema)` to create a new message.
  */
 export const GetCallGraphRequestSchema: GenMessage<GetCallGraphRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 17);
+  messageDesc(file_kitaru_runner_v1_runner_service, 19);
 
 /**
  * StartReplayRequest creates a replayed execution from a plan.
@@ -559,7 +615,7 @@ export type StartReplayRequest = Message<"kitaru.runner.v1.StartReplayRequest"> 
  * Use `create(StartReplayRequestSchema)` to create a new message.
  */
 export const StartReplayRequestSchema: GenMessage<StartReplayRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 18);
+  messageDesc(file_kitaru_runner_v1_runner_service, 20);
 
 /**
  * StartExecutionResponse holds the execution.
@@ -580,7 +636,7 @@ export type StartExecutionResponse = Message<"kitaru.runner.v1.StartExecutionRes
  * Use `create(StartExecutionResponseSchema)` to create a new message.
  */
 export const StartExecutionResponseSchema: GenMessage<StartExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 19);
+  messageDesc(file_kitaru_runner_v1_runner_service, 21);
 
 /**
  * GetExecutionResponse holds the execution.
@@ -601,7 +657,7 @@ export type GetExecutionResponse = Message<"kitaru.runner.v1.GetExecutionRespons
  * Use `create(GetExecutionResponseSchema)` to create a new message.
  */
 export const GetExecutionResponseSchema: GenMessage<GetExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 20);
+  messageDesc(file_kitaru_runner_v1_runner_service, 22);
 
 /**
  * ResolveWaitResponse holds the execution.
@@ -622,7 +678,7 @@ export type ResolveWaitResponse = Message<"kitaru.runner.v1.ResolveWaitResponse"
  * Use `create(ResolveWaitResponseSchema)` to create a new message.
  */
 export const ResolveWaitResponseSchema: GenMessage<ResolveWaitResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 21);
+  messageDesc(file_kitaru_runner_v1_runner_service, 23);
 
 /**
  * AbortWaitResponse holds the execution.
@@ -643,7 +699,7 @@ export type AbortWaitResponse = Message<"kitaru.runner.v1.AbortWaitResponse"> & 
  * Use `create(AbortWaitResponseSchema)` to create a new message.
  */
 export const AbortWaitResponseSchema: GenMessage<AbortWaitResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 22);
+  messageDesc(file_kitaru_runner_v1_runner_service, 24);
 
 /**
  * RetryExecutionResponse holds the execution.
@@ -664,7 +720,7 @@ export type RetryExecutionResponse = Message<"kitaru.runner.v1.RetryExecutionRes
  * Use `create(RetryExecutionResponseSchema)` to create a new message.
  */
 export const RetryExecutionResponseSchema: GenMessage<RetryExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 23);
+  messageDesc(file_kitaru_runner_v1_runner_service, 25);
 
 /**
  * CancelExecutionResponse holds the execution.
@@ -685,7 +741,7 @@ export type CancelExecutionResponse = Message<"kitaru.runner.v1.CancelExecutionR
  * Use `create(CancelExecutionResponseSchema)` to create a new message.
  */
 export const CancelExecutionResponseSchema: GenMessage<CancelExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 24);
+  messageDesc(file_kitaru_runner_v1_runner_service, 26);
 
 /**
  * StartReplayResponse holds the execution.
@@ -706,7 +762,7 @@ export type StartReplayResponse = Message<"kitaru.runner.v1.StartReplayResponse"
  * Use `create(StartReplayResponseSchema)` to create a new message.
  */
 export const StartReplayResponseSchema: GenMessage<StartReplayResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 25);
+  messageDesc(file_kitaru_runner_v1_runner_service, 27);
 
 /**
  * WatchExecutionResponse carries one event.
@@ -727,7 +783,7 @@ export type WatchExecutionResponse = Message<"kitaru.runner.v1.WatchExecutionRes
  * Use `create(WatchExecutionResponseSchema)` to create a new message.
  */
 export const WatchExecutionResponseSchema: GenMessage<WatchExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 26);
+  messageDesc(file_kitaru_runner_v1_runner_service, 28);
 
 /**
  * GetCallGraphResponse holds the call graph.
@@ -748,7 +804,7 @@ export type GetCallGraphResponse = Message<"kitaru.runner.v1.GetCallGraphRespons
  * Use `create(GetCallGraphResponseSchema)` to create a new message.
  */
 export const GetCallGraphResponseSchema: GenMessage<GetCallGraphResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 27);
+  messageDesc(file_kitaru_runner_v1_runner_service, 29);
 
 /**
  * RunnerService starts, inspects and steers executions of the flows its
@@ -871,6 +927,17 @@ export const RunnerService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchExecutionLogsRequestSchema;
     output: typeof WatchExecutionLogsResponseSchema;
+  },
+  /**
+   * Reads one value of an execution as JSON text, in chunks: what a response
+   * left out (`Execution.omitted_values`), or any value by its path.
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerService.ReadExecutionValue
+   */
+  readExecutionValue: {
+    methodKind: "server_streaming";
+    input: typeof ReadExecutionValueRequestSchema;
+    output: typeof ReadExecutionValueResponseSchema;
   },
   /**
    * Lists the flows this runner serves, with their input schemas.

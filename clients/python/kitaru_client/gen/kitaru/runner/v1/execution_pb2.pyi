@@ -118,7 +118,7 @@ class Failure(_message.Message):
     def __init__(self, origin: _Optional[_Union[FailureOrigin, str]] = ..., message: _Optional[str] = ..., exception_type: _Optional[str] = ..., invocation_id: _Optional[str] = ..., divergence: _Optional[_Union[_errors_pb2.DivergenceDetail, _Mapping]] = ..., traceback: _Optional[str] = ...) -> None: ...
 
 class Execution(_message.Message):
-    __slots__ = ("name", "exec_id", "flow_name", "status", "input", "result", "failure", "original_exec_id", "retry_count", "pending_waits", "checkpoints", "checkpoint_count", "replay", "create_time", "update_time", "end_time", "metadata")
+    __slots__ = ("name", "exec_id", "flow_name", "status", "input", "result", "failure", "original_exec_id", "retry_count", "pending_waits", "checkpoints", "checkpoint_count", "replay", "create_time", "update_time", "end_time", "metadata", "omitted_values")
     NAME_FIELD_NUMBER: _ClassVar[int]
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -136,6 +136,7 @@ class Execution(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    OMITTED_VALUES_FIELD_NUMBER: _ClassVar[int]
     name: str
     exec_id: str
     flow_name: str
@@ -153,7 +154,16 @@ class Execution(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     metadata: _struct_pb2.Struct
-    def __init__(self, name: _Optional[str] = ..., exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., original_exec_id: _Optional[str] = ..., retry_count: _Optional[int] = ..., pending_waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ..., checkpoints: _Optional[_Iterable[_Union[CheckpointCall, _Mapping]]] = ..., checkpoint_count: _Optional[int] = ..., replay: _Optional[_Union[ReplayOrigin, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    omitted_values: _containers.RepeatedCompositeFieldContainer[OmittedValue]
+    def __init__(self, name: _Optional[str] = ..., exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., original_exec_id: _Optional[str] = ..., retry_count: _Optional[int] = ..., pending_waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ..., checkpoints: _Optional[_Iterable[_Union[CheckpointCall, _Mapping]]] = ..., checkpoint_count: _Optional[int] = ..., replay: _Optional[_Union[ReplayOrigin, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., omitted_values: _Optional[_Iterable[_Union[OmittedValue, _Mapping]]] = ...) -> None: ...
+
+class OmittedValue(_message.Message):
+    __slots__ = ("path", "bytes")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    bytes: int
+    def __init__(self, path: _Optional[str] = ..., bytes: _Optional[int] = ...) -> None: ...
 
 class ReplayOrigin(_message.Message):
     __slots__ = ("roots", "override_keys")

@@ -133,6 +133,22 @@ class WatchExecutionLogsResponse(_message.Message):
     status_changed: _execution_pb2.StatusChange
     def __init__(self, entry: _Optional[_Union[_execution_pb2.LogEntry, _Mapping]] = ..., status_changed: _Optional[_Union[_execution_pb2.StatusChange, _Mapping]] = ...) -> None: ...
 
+class ReadExecutionValueRequest(_message.Message):
+    __slots__ = ("exec_id", "path")
+    EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    exec_id: str
+    path: str
+    def __init__(self, exec_id: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class ReadExecutionValueResponse(_message.Message):
+    __slots__ = ("chunk", "total_bytes")
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    chunk: bytes
+    total_bytes: int
+    def __init__(self, chunk: _Optional[bytes] = ..., total_bytes: _Optional[int] = ...) -> None: ...
+
 class ListFlowsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...

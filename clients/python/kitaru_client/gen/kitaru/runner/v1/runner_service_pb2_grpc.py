@@ -92,6 +92,11 @@ class RunnerServiceStub(object):
                 request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.WatchExecutionLogsRequest.SerializeToString,
                 response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.WatchExecutionLogsResponse.FromString,
                 _registered_method=True)
+        self.ReadExecutionValue = channel.unary_stream(
+                '/kitaru.runner.v1.RunnerService/ReadExecutionValue',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ReadExecutionValueRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ReadExecutionValueResponse.FromString,
+                _registered_method=True)
         self.ListFlows = channel.unary_unary(
                 '/kitaru.runner.v1.RunnerService/ListFlows',
                 request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsRequest.SerializeToString,
@@ -196,6 +201,14 @@ class RunnerServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReadExecutionValue(self, request, context):
+        """Reads one value of an execution as JSON text, in chunks: what a response
+        left out (`Execution.omitted_values`), or any value by its path.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListFlows(self, request, context):
         """Lists the flows this runner serves, with their input schemas.
         """
@@ -275,6 +288,11 @@ def add_RunnerServiceServicer_to_server(servicer, server):
                     servicer.WatchExecutionLogs,
                     request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.WatchExecutionLogsRequest.FromString,
                     response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.WatchExecutionLogsResponse.SerializeToString,
+            ),
+            'ReadExecutionValue': grpc.unary_stream_rpc_method_handler(
+                    servicer.ReadExecutionValue,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ReadExecutionValueRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ReadExecutionValueResponse.SerializeToString,
             ),
             'ListFlows': grpc.unary_unary_rpc_method_handler(
                     servicer.ListFlows,
@@ -592,6 +610,33 @@ class RunnerService(object):
             '/kitaru.runner.v1.RunnerService/WatchExecutionLogs',
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.WatchExecutionLogsRequest.SerializeToString,
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.WatchExecutionLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadExecutionValue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerService/ReadExecutionValue',
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ReadExecutionValueRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ReadExecutionValueResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,67 @@
+import type { Payload } from "../store/records.ts";
+
+/**
+ * How many bytes of values (JSON text) one response carries at most. Values
+ * past it are named in the response instead (`Execution.omitted_values`) and
+ * read on their own with `ReadExecutionValue`, so an execution holding
+ * several maximum-size values stays readable.
+ */
+export const RESPONSE_VALUE_BUDGET_BYTES = 8 * 1024 * 1024;
+
+/** A value a response left out: its path and size. */
+export interface OmittedValue {
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/** The JSON text size of a stored value, known without loading it. */
+export function payloadBytes(payload: Payload): number {
+  return payload.kind === "inline" ? Buffer.byteLength(payload.json, "utf8") : payload.bytes;
+}
+
+/**
+ * The bytes of values one response may still carry, shared by the executions
+ * of a list page. Values are admitted in the order they are offered; one that
+ * does not fit is left out (a later, smaller one may still fit).
+ */
+export class ValueBudget {
+  #remaining: number;
+
+  constructor(bytes = RESPONSE_VALUE_BUDGET_BYTES) {
+    this.#remaining = bytes;
+  }
+
+  /** Takes `bytes` from the budget when they fit; false (and nothing taken) when not. */
+  take(bytes: number): boolean {
+    if (bytes > this.#remaining) return false;
+    this.#remaining -= bytes;
+    return true;
+  }
+}
+
+/** Where a value lives in an execution, as a `ReadExecutionValue` path names it. */
+export type ValuePath =
+  | { readonly kind: "input" }
+  | { readonly kind: "result" }
+  | { readonly kind: "output"; readonly invocationId: string }
+  | { readonly kind: "override_value"; readonly invocationId: string };
+
+/** The path text of a value. */
+export function formatValuePath(path: ValuePath): string {
+  switch (path.kind) {
+    case "input":
+    case "result":
+      return path.kind;
+    case "output":
+    case "override_value":
+      return `checkpoints/${path.invocationId}/${path.kind}`;
+  }
+}
+
+/** Parses a value path; undefined when it names no kind of value. */
+export function parseValuePath(text: string): ValuePath | undefined {
+  if (text === "input" || text === "result") return { kind: text };
+  const match = /^checkpoints\/([^/]+)\/(output|override_value)$/.exec(text);
+  if (match === null) return undefined;
+  return { kind: match[2] as "output" | "override_value", invocationId: match[1]! };
+}
