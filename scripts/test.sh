@@ -274,6 +274,7 @@ mongo_files=(
   test/replay/replay-e2e.test.ts
   test/engine/override-wins.test.ts
   test/runner/observability.test.ts
+  test/runner/operator-keys.test.ts
 )
 if [[ $full_run -eq 1 && "$store" != "mongo" ]]; then
   section "Tests again on the MongoDB store: ${#mongo_files[@]} integration file(s)"
