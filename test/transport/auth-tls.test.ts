@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
@@ -17,6 +19,9 @@ import { stopTestServer } from "../support/database.ts";
 import { startSecuredServices, TEST_TOKENS, tlsFile, type SecuredServices } from "../support/secured-services.ts";
 import { testScheduler } from "../support/runner-env.ts";
 import { expectRpcError } from "../runner/rpc-helpers.ts";
+import { grpcurlPath } from "../support/grpcurl.ts";
+
+const execFileAsync = promisify(execFile);
 
 const { teamA: TEAM_A, teamB: TEAM_B } = TEST_TOKENS;
 const quiet = { error: () => undefined, warn: () => undefined };
@@ -86,6 +91,25 @@ describe("bearer tokens and TLS on both services", () => {
     // The same request ID in the other namespace is another request.
     const theirs = await b.flows.run("content_pipeline", { topic: "team b" }, { requestId: "same-request" });
     assert.notEqual(theirs.execId, mine.execId);
+  });
+
+  it("serves grpcurl as docs/security.md shows it: TLS with -cacert and the token in a header", async () => {
+    const grpcurl = await grpcurlPath();
+    const a = client({ ...urls(), token: TEAM_A });
+    const started = await a.flows.run("content_pipeline", { topic: "grpcurl over TLS" });
+    const call = (...args: string[]) =>
+      execFileAsync(grpcurl, ["-cacert", tlsFile("ca.pem"), ...args], { timeout: 60_000 }).then(
+        ({ stdout }) => ({ ok: true, out: stdout }),
+        (error: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${error.stdout ?? ""}${error.stderr ?? ""}` }),
+      );
+    const auth = ["-H", `authorization: Bearer ${TEAM_A}`];
+    const listed = await call(...auth, runner.address, "list");
+    assert.ok(listed.ok && listed.out.includes("kitaru.runner.v1.RunnerService"), listed.out);
+    const got = await call(...auth, "-d", JSON.stringify({ execId: started.execId }), runner.address, "kitaru.runner.v1.RunnerService/GetExecution");
+    assert.ok(got.ok && got.out.includes(started.execId), got.out);
+    // Reflection too requires the token; only health answers without one.
+    const anonymous = await call(runner.address, "list");
+    assert.ok(!anonymous.ok && /Unauthenticated/i.test(anonymous.out), anonymous.out);
   });
 
   it("answers health checks without a token", async () => {

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { BadRequestSchema } from "#gen/google/rpc/error_details_pb.ts";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruUsageError } from "../../clients/ts/src/errors/index.ts";
+import { errorFromStatus } from "../../clients/ts/src/errors/wire.ts";
+import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { REQUEST_LIMITS } from "../../services/transport/src/request-limits.ts";
 import { approvalFlow } from "../fixtures/flows/approval.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
@@ -109,8 +111,17 @@ describe("request limits: bounded strings and well-formed values, refused with d
 
   it("refuses hand-made request bytes nested 100,000 levels deep (no client would serialize them)", async () => {
     // ResolveWaitRequest{exec_id, wait, value: Value{list_value: ListValue{values: [Value{...}]}}}, built inside out.
-    let value: Buffer = Buffer.from([0x1a, 0x01, 0x78]); // Value{string_value: "x"}
-    for (let i = 0; i < 100_000; i++) value = lengthDelimited(0x32, lengthDelimited(0x0a, value)); // list_value(6) { values(1) }
+    // Headers are computed inside out and joined once (re-copying the growing value would take seconds).
+    const innermost = Buffer.from([0x1a, 0x01, 0x78]); // Value{string_value: "x"}
+    const headers: Buffer[] = [];
+    let size = innermost.length;
+    for (let i = 0; i < 100_000; i++) {
+      const values = fieldHeader(0x0a, size); // ListValue.values(1)
+      const list = fieldHeader(0x32, size + values.length); // Value.list_value(6)
+      headers.push(values, list);
+      size += values.length + list.length;
+    }
+    const value = Buffer.concat([...headers.reverse(), innermost]);
     const request = Buffer.concat([
       lengthDelimited(0x0a, Buffer.from(waitingExecId)),
       lengthDelimited(0x12, Buffer.from("approve")),
@@ -130,18 +141,69 @@ describe("request limits: bounded strings and well-formed values, refused with d
     }
     assert.equal((await env.client.getExecution({ execId: waitingExecId })).execution!.status, ExecutionStatus.WAITING);
   });
+
+  it("refuses a value larger than 32 MiB with a violation naming the bound", async () => {
+    const input = { topic: "x".repeat(REQUEST_LIMITS.valueBytes) };
+    const { raw } = await expectRpcError(env.client.startExecution({ flowName: contentPipeline.name, input }), Code.InvalidArgument, KitaruUsageError);
+    const [badRequest] = raw.findDetails(BadRequestSchema);
+    assert.equal(badRequest?.fieldViolations[0]?.field, "input");
+    assert.match(badRequest?.fieldViolations[0]?.description ?? "", new RegExp(`at most ${REQUEST_LIMITS.valueBytes} bytes`));
+  });
+
+  it("refuses requests past 64 MiB with details: INVALID_ARGUMENT, and RESOURCE_EXHAUSTED where grpc-js stops reading (was without details)", async () => {
+    const client = new grpc.Client(env.runner.address, grpc.credentials.createInsecure());
+    const send = (bytes: Buffer) =>
+      new Promise<grpc.ServiceError>((resolve, reject) => {
+        const identity = (b: Buffer) => b;
+        client.makeUnaryRequest("/kitaru.runner.v1.RunnerService/StartExecution", identity, identity, bytes, (e, res) =>
+          e ? resolve(e) : reject(new Error(`unexpected success: ${String(res)}`)),
+        );
+      });
+    /** The kitaru error a client rebuilds from the status and its details trailer. */
+    const errorOf = (err: grpc.ServiceError) => {
+      const [bin] = err.metadata.get("grpc-status-details-bin");
+      assert.ok(Buffer.isBuffer(bin), `no details on ${grpc.status[err.code]}: ${err.details}`);
+      const status = fromBinary(StatusSchema, bin);
+      assert.equal(status.code, err.code);
+      return errorFromStatus(status);
+    };
+    try {
+      // Past the documented bound, within what the transport reads: refused after reading, before decoding.
+      const seventy = await send(lengthDelimited(0x0a, Buffer.alloc(70 * 1024 * 1024, 0x61)));
+      assert.equal(seventy.code, grpc.status.INVALID_ARGUMENT, seventy.details);
+      const tooBig = errorOf(seventy);
+      assert.ok(tooBig instanceof KitaruUsageError && tooBig.violations.length === 1, String(tooBig));
+      // Past what the transport reads at all: refused from the length prefix, never buffered.
+      const huge = 100 * 1024 * 1024;
+      const refused = await send(lengthDelimited(0x0a, Buffer.alloc(huge, 0x61)));
+      assert.equal(refused.code, grpc.status.RESOURCE_EXHAUSTED, refused.details);
+      const error = errorOf(refused);
+      assert.ok(error instanceof KitaruUsageError, String(error));
+      assert.match(error.message, new RegExp(`larger than the ${REQUEST_LIMITS.messageBytes} bytes`));
+      assert.match(error.violations[0]?.description ?? "", new RegExp(`at most ${REQUEST_LIMITS.messageBytes} bytes; got ${huge + 5}`));
+    } finally {
+      client.close();
+    }
+    // The service goes on serving.
+    assert.equal((await env.client.getExecution({ execId: waitingExecId })).execution!.status, ExecutionStatus.WAITING);
+  });
 });
 
 /** A protobuf length-delimited field: tag byte, varint length, bytes. */
 function lengthDelimited(tag: number, bytes: Buffer): Buffer {
-  const length: number[] = [];
-  let n = bytes.length;
+  return Buffer.concat([fieldHeader(tag, bytes.length), bytes]);
+}
+
+/** The tag byte and varint length that start a length-delimited field of `length` bytes. */
+function fieldHeader(tag: number, length: number): Buffer {
+  const bytes = [tag];
+  let n = length;
   while (n > 0x7f) {
-    length.push((n & 0x7f) | 0x80);
+    bytes.push((n & 0x7f) | 0x80);
     n >>>= 7;
   }
-  length.push(n);
-  return Buffer.concat([Buffer.from([tag, ...length]), bytes]);
+  bytes.push(n);
+  return Buffer.from(bytes);
 }
 
 function approvalInput(): Record<string, string> {

@@ -25,14 +25,16 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { bidiStreamingCallHandler, serverStreamingCallHandler, unaryCallHandler } from "./call-handlers.ts";
 import { applyInterceptors, type Interceptor, type Next } from "./interceptor.ts";
 import { consoleLogger, type TransportLogger } from "./logger.ts";
+import { installOversizedRequestDetails } from "./oversized-requests.ts";
 import { REQUEST_LIMITS } from "./request-limits.ts";
 import type { AnyHandler, ServiceRegistration } from "./service-handlers.ts";
 
 /**
  * Largest message grpc-js reads or sends. Requests up to
  * `REQUEST_LIMITS.messageBytes` are decoded; larger ones up to this bound are
- * refused by kitaru with details, beyond it by grpc-js itself
- * (RESOURCE_EXHAUSTED, without details: it never buffers them).
+ * refused by kitaru with details, beyond it by grpc-js itself from the length
+ * prefix (RESOURCE_EXHAUSTED, never buffered), with details added by
+ * `oversized-requests.ts`.
  */
 export const MAX_MESSAGE_BYTES = REQUEST_LIMITS.messageBytes + 16 * 1024 * 1024;
 
@@ -85,6 +87,7 @@ export interface RunningGrpcServer {
 export function createGrpcServer(options: GrpcServerOptions): Server {
   const logger = options.logger ?? consoleLogger;
   const interceptors = options.interceptors ?? [];
+  installOversizedRequestDetails(REQUEST_LIMITS.messageBytes);
   const server = new Server({
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
     "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
