@@ -1,7 +1,7 @@
 # One image for the kitaru runner and planner (docker-compose.yml picks the
 # command). The services run TypeScript through tsx, a runtime dependency, so
 # there is no build step; dev dependencies (buf, protoc-gen-es, typescript) are
-# left out. The generated code in clients/ts/gen is committed.
+# left out. The generated code in proto/ts/gen is committed.
 FROM node:20-bookworm-slim
 
 ENV NODE_ENV=production \

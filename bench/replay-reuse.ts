@@ -10,7 +10,7 @@
  * server: MONGODB_URI or a local FerretDB started by scripts/ferretdb/start.mjs.
  */
 import { MongoClient } from "mongodb";
-import { DEFAULT_NAMESPACE } from "../clients/ts/src/namespaces.ts";
+import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import {
   benchServer,
   boolFlag,

@@ -13,7 +13,7 @@
 #    - the Python client venv and stubs (scripts/install-python-client.sh).
 # 2. Checks (full run only; all run, failures are reported together):
 #    - buf lint, buf format;
-#    - generated code up to date: `buf generate` must not change clients/ts/gen;
+#    - generated code up to date: `buf generate` must not change proto/ts/gen;
 #      under CI=true also `git diff --exit-code` and no untracked files there
 #      (locally, uncommitted generated files are only reported);
 #    - buf breaking, against a base commit chosen as follows (printed):
@@ -125,8 +125,8 @@ check() { # check <name> <command...>: runs it, records a failure, never exits
 }
 
 gen_snapshot() {
-  if [[ -d clients/ts/gen ]]; then
-    (cd clients/ts/gen && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+  if [[ -d proto/ts/gen ]]; then
+    (cd proto/ts/gen && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
   fi
 }
 
@@ -136,22 +136,22 @@ generated_code_up_to_date() {
   npx --no-install buf generate || return 1
   after="$(gen_snapshot)"
   if [[ "$before" != "$after" ]]; then
-    echo "    clients/ts/gen was out of date with proto/: 'buf generate' changed it (now regenerated; review and commit):"
+    echo "    proto/ts/gen was out of date with proto/: 'buf generate' changed it (now regenerated; review and commit):"
     diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed -n 's/^[<>] [0-9a-f]*  \.\//      /p' | sort -u
-    [[ $in_git -eq 1 ]] && git --no-pager diff --stat -- clients/ts/gen
+    [[ $in_git -eq 1 ]] && git --no-pager diff --stat -- proto/ts/gen
     return 1
   fi
   [[ $in_git -eq 1 ]] || return 0
   local untracked status=0
-  untracked="$(git ls-files --others --exclude-standard -- clients/ts/gen)"
+  untracked="$(git ls-files --others --exclude-standard -- proto/ts/gen)"
   if [[ "${CI:-}" == "true" ]]; then
-    git --no-pager diff --exit-code --stat -- clients/ts/gen || status=1
+    git --no-pager diff --exit-code --stat -- proto/ts/gen || status=1
     if [[ -n "$untracked" ]]; then
       printf '    untracked generated files (commit them):\n%s\n' "$untracked"
       status=1
     fi
-  elif ! git diff --quiet -- clients/ts/gen || [[ -n "$untracked" ]]; then
-    echo "    note: clients/ts/gen matches proto/ but has uncommitted changes (CI checks committed files)"
+  elif ! git diff --quiet -- proto/ts/gen || [[ -n "$untracked" ]]; then
+    echo "    note: proto/ts/gen matches proto/ but has uncommitted changes (CI checks committed files)"
   fi
   return $status
 }

@@ -1,5 +1,5 @@
 /** Timing one execution of a bench chain flow from the runner's events, shared by the checkpoint-cost benches. */
-import { DEFAULT_NAMESPACE } from "../../clients/ts/src/namespaces.ts";
+import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { mean, median, ms, now, quantile, type BenchEnv } from "./common.ts";
 
 /** One timed execution of a bench chain flow (see {@link runFlow}). */

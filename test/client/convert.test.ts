@@ -19,7 +19,7 @@ import { executionEventFromProto } from "../../clients/ts/src/convert/event.ts";
 import { executionFromProto } from "../../clients/ts/src/convert/execution.ts";
 import { jsonFromValue, valueFromJson } from "../../clients/ts/src/convert/json.ts";
 import { replayPlanFromProto } from "../../clients/ts/src/convert/replay-plan.ts";
-import { executionStatusFromProto, executionStatusToProto, EXECUTION_STATUSES } from "../../clients/ts/src/convert/status.ts";
+import { executionStatusFromProto, executionStatusToProto, EXECUTION_STATUSES } from "#contract/status.ts";
 import { callPb, executionPb, json, T0, T1, ts, waitPb } from "./builders.ts";
 
 describe("JSON values", () => {

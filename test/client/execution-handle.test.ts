@@ -10,8 +10,8 @@ import {
   KitaruExecutionError,
   KitaruStateError,
   KitaruUserCodeError,
-} from "../../clients/ts/src/errors/kitaru-error.ts";
-import { KitaruPendingWaitError } from "../../clients/ts/src/errors/pending-wait-error.ts";
+} from "#contract/errors/kitaru-error.ts";
+import { KitaruPendingWaitError } from "#contract/errors/pending-wait-error.ts";
 import { ExecutionHandle } from "../../clients/ts/src/execution-handle.ts";
 import type { ExecutionReader } from "../../clients/ts/src/follow-execution.ts";
 import { execution, T0, waitPb } from "./builders.ts";

@@ -9,8 +9,8 @@ import { ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { errorToStatus } from "../../clients/ts/src/errors/wire.ts";
-import type { KitaruError } from "../../clients/ts/src/errors/kitaru-error.ts";
+import { errorToStatus } from "#contract/errors/wire.ts";
+import type { KitaruError } from "#contract/errors/kitaru-error.ts";
 
 /** A ConnectError carrying exactly the google.rpc.Status details a kitaru service sends for `error`. */
 export function wireError(error: KitaruError): ConnectError {

@@ -5,7 +5,7 @@
  * directory and compares. Under CI=true the committed files must also be the
  * ones in the working tree (the install scripts regenerate stale code before
  * the tests run, which would otherwise hide it), like scripts/test.sh checks
- * clients/ts/gen.
+ * proto/ts/gen.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { KitaruBackendError } from "../../clients/ts/src/errors/index.ts";
+import { KitaruBackendError } from "#contract/errors/index.ts";
 import { ExecutionFeed } from "../../services/runner/src/engine/execution-feed.ts";
 import type { ExecutionEvent } from "../../services/runner/src/engine/execution-events.ts";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { VALUE_LIMITS } from "../../clients/ts/src/value-limits.ts";
+import { VALUE_LIMITS } from "#contract/value-limits.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createEngineEnv, type EngineEnv } from "../support/engine-env.ts";
 import { bigMetadataFlow, deepOutputFlow, hugeOutputFlow, tries } from "../fixtures/flows/oversized-values.ts";

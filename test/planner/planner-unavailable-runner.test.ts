@@ -6,7 +6,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { serveRunner } from "../client/fake-services.ts";
-import { errorFromConnectError, KitaruBackendError } from "../../clients/ts/src/errors/index.ts";
+import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { startPlanner } from "../../services/planner/src/planner-server.ts";
 
 const quiet = { error: () => undefined, warn: () => undefined };

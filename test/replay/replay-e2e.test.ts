@@ -9,7 +9,7 @@ import {
   type Execution,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { DivergenceKind } from "#gen/kitaru/errors/v1/errors_pb.ts";
-import { errorFromConnectError, KitaruStateError, KitaruUsageError } from "../../clients/ts/src/errors/index.ts";
+import { errorFromConnectError, KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import { contentPipeline, executions } from "../fixtures/flows/content-pipeline.ts";
 import { contentPipeline as changedPipeline } from "../fixtures/flows/content-pipeline-with-validation.ts";
 import { closeGate, gatedPipeline, openGate } from "../fixtures/flows/gated-pipeline.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { ExecutionStatus, ExecutionView, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { KitaruStateError } from "../../clients/ts/src/errors/index.ts";
+import { KitaruStateError } from "#contract/errors/index.ts";
 import { ran, repeatedCallsFlow } from "../fixtures/flows/repeated-calls.ts";
 import { stopTestServer } from "../support/database.ts";
 import { eventually } from "../support/runner-env.ts";

@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { BadRequestSchema } from "#gen/google/rpc/error_details_pb.ts";
 import { ExecutionStatus, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { KitaruNotFoundError, KitaruUsageError } from "../../clients/ts/src/errors/index.ts";
+import { KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
 import { ledgerEntryFlow, orderIntakeFlow } from "../fixtures/flows/order-intake.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";

@@ -4,7 +4,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { checkpoint, wait } from "kitaru";
 import { ExecutionStatus, ExecutionView, FailureOrigin, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { KitaruContextError } from "../../clients/ts/src/errors/index.ts";
+import { KitaruContextError } from "#contract/errors/index.ts";
 import { explicitIdsFlow, multiOutputFlow, nestedFlow, nestedHandlesFlow, nonJsonFlow } from "../fixtures/flows/authoring-cases.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";

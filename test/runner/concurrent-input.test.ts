@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { errorFromConnectError, KitaruStateError } from "../../clients/ts/src/errors/index.ts";
+import { errorFromConnectError, KitaruStateError } from "#contract/errors/index.ts";
 import { firstAnswerFlow } from "../fixtures/flows/first-answer.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";

@@ -7,7 +7,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { errorFromConnectError, KitaruBackendError } from "../../clients/ts/src/errors/index.ts";
+import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { startFerretDB } from "../../scripts/ferretdb/start.mjs";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
 import { startRunner } from "../../services/runner/src/runner-server.ts";

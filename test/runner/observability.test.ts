@@ -10,7 +10,7 @@ import {
   LogLevel,
   type LogEntry,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { KitaruStateError, KitaruUsageError } from "../../clients/ts/src/errors/index.ts";
+import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import {
   chattyFlow,
   flakyFlow,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { CheckpointCallStatus, ExecutionStatus, ExecutionView, FailureOrigin } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { KitaruStateError } from "../../clients/ts/src/errors/index.ts";
+import { KitaruStateError } from "#contract/errors/index.ts";
 import {
   attemptTimes,
   control,

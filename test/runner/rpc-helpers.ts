@@ -11,7 +11,7 @@ import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
 import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "#gen/google/rpc/error_details_pb.ts";
-import { ERROR_DOMAIN, errorFromConnectError, type KitaruError } from "../../clients/ts/src/errors/index.ts";
+import { ERROR_DOMAIN, errorFromConnectError, type KitaruError } from "#contract/errors/index.ts";
 
 /** An RPC error as the client sees it: the raw ConnectError and the decoded kitaru error. */
 export interface RpcFailure<E extends KitaruError> {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { ConnectError } from "@connectrpc/connect";
 import { ExecutionStatus, ExecutionView } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { errorFromConnectError, KitaruStateError } from "../../clients/ts/src/errors/index.ts";
+import { errorFromConnectError, KitaruStateError } from "#contract/errors/index.ts";
 import { freshDatabaseName, testDatabase, type TestDatabase } from "../support/database.ts";
 import { eventually } from "../support/runner-env.ts";
 import { startChildRunner, type ChildRunner } from "./child-runner.ts";

@@ -6,7 +6,7 @@ import {
   KitaruStateError,
   KitaruUsageError,
   KitaruWaitValidationError,
-} from "../../clients/ts/src/errors/index.ts";
+} from "#contract/errors/index.ts";
 import { approvalFlow, executions, twinReviewFlow } from "../fixtures/flows/approval.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";

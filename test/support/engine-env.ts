@@ -4,7 +4,7 @@
  * replays planned by the planner's pure core and started by the engine
  * exactly as the two services do.
  */
-import { DEFAULT_NAMESPACE } from "../../clients/ts/src/namespaces.ts";
+import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { JsonObject, JsonValue } from "../../services/runner/src/authoring/json-value.ts";
 import { defaultSchedulerOptions } from "../../services/runner/src/engine/scheduler.ts";
 import { FlowRegistry, type RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";

@@ -27,7 +27,7 @@ import {
   type DivergenceDetail,
   KitaruAuthError,
   KitaruPermissionError,
-} from "../../clients/ts/src/errors/index.ts";
+} from "#contract/errors/index.ts";
 
 const divergence: DivergenceDetail = {
   execId: "kr-new",

@@ -15,7 +15,7 @@ import {
   INTERNAL_ERROR_MESSAGE,
   KitaruNotFoundError,
   KitaruUsageError,
-} from "../../clients/ts/src/errors/index.ts";
+} from "#contract/errors/index.ts";
 import { createGrpcServer, startGrpcServer, type RunningGrpcServer } from "../../services/transport/src/grpc-host.ts";
 import type { Interceptor } from "../../services/transport/src/interceptor.ts";
 import type { TransportLogger } from "../../services/transport/src/logger.ts";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
-import { errorFromConnectError, KitaruNotFoundError } from "../../clients/ts/src/errors/index.ts";
+import { errorFromConnectError, KitaruNotFoundError } from "#contract/errors/index.ts";
 import { startGrpcServer, type RunningGrpcServer } from "../../services/transport/src/grpc-host.ts";
 import { createHealthService, HealthStatus } from "../../services/transport/src/health.ts";
 

@@ -7,7 +7,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { ExecutionStatus, type ExecutionSchema } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { KitaruNotFoundError } from "../../clients/ts/src/errors/index.ts";
+import { KitaruNotFoundError } from "#contract/errors/index.ts";
 import type { HandlerContext } from "../../services/transport/src/handler-context.ts";
 import { defineService, type ServiceRegistration } from "../../services/transport/src/service-handlers.ts";
 

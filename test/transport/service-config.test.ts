@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KitaruUsageError } from "../../clients/ts/src/errors/index.ts";
+import { KitaruUsageError } from "#contract/errors/index.ts";
 import { PlannerConfigSchema, plannerSettings } from "../../services/planner/src/config.ts";
 import { RunnerConfigSchema, runnerSettings } from "../../services/runner/src/config.ts";
 import { parseServiceCommand } from "../../services/transport/src/service-config.ts";

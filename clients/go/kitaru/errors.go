@@ -2,7 +2,7 @@
 // NewClient (client.go) with Executions and Flows, plain result structs
 // (models.go), and the error hierarchy rebuilt from gRPC status details (this file).
 //
-// The hierarchy mirrors clients/ts/src/errors/kitaru-error.ts and
+// The hierarchy mirrors proto/ts/src/errors/kitaru-error.ts and
 // clients/python/kitaru_client/errors.py:
 //
 //	KitaruError (interface; BaseError holds the common fields)
@@ -375,7 +375,7 @@ var (
 )
 
 // codeOfReason is the status code a service sends with each reason
-// (clients/ts/src/errors/wire.ts), for the errors the client raises itself.
+// (proto/ts/src/errors/wire.ts), for the errors the client raises itself.
 var codeOfReason = map[string]codes.Code{
 	ReasonUsage:            codes.InvalidArgument,
 	ReasonWaitValidation:   codes.InvalidArgument,

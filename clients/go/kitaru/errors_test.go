@@ -2,7 +2,7 @@ package kitaru_test
 
 // Decoding rules of FromStatus / FromGRPCStatus, without a server: statuses
 // are built with their details as a kitaru server sends them
-// (clients/ts/src/errors/wire.ts), turned into gRPC errors, and decoded.
+// (proto/ts/src/errors/wire.ts), turned into gRPC errors, and decoded.
 
 import (
 	"errors"

@@ -1,6 +1,6 @@
 """The kitaru error hierarchy for Python, rebuilt from gRPC status details.
 
-Mirrors ``clients/ts/src/errors/kitaru-error.ts`` (same classes, same
+Mirrors ``proto/ts/src/errors/kitaru-error.ts`` (same classes, same
 ``reason`` values) and, like Kitaru's own ``kitaru.errors``, also derives from
 the matching built-in exceptions, so ``except ValueError`` / ``LookupError`` /
 ``TimeoutError`` code written for Kitaru keeps working::

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
-import { KitaruUsageError } from "./errors/kitaru-error.ts";
+import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 
 /** The runner URL used when neither the option nor `KITARU_RUNNER_URL` is set. */
 export const DEFAULT_RUNNER_URL = "http://127.0.0.1:50051";

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Execution } from "./convert/execution.ts";
-import { isTerminalStatus } from "./convert/status.ts";
+import { isTerminalStatus } from "#contract/status.ts";
 import {
   KitaruDivergenceError,
   KitaruExecutionError,
@@ -12,8 +12,8 @@ import {
   type DivergenceDetail,
   type ExecutionFailure,
   type KitaruError,
-} from "./errors/kitaru-error.ts";
-import { KitaruPendingWaitError } from "./errors/pending-wait-error.ts";
+} from "#contract/errors/kitaru-error.ts";
+import { KitaruPendingWaitError } from "#contract/errors/pending-wait-error.ts";
 
 /**
  * True once waiting on the execution has an answer: it reached a terminal

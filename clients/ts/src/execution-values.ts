@@ -9,7 +9,7 @@ import type { Client } from "@connectrpc/connect";
 import type { Execution as ExecutionPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { valueFromJson } from "./convert/json.ts";
-import { KitaruInternalError } from "./errors/kitaru-error.ts";
+import { KitaruInternalError } from "#contract/errors/kitaru-error.ts";
 import { streamRpc } from "./rpc-error.ts";
 
 /** Reads one value of an execution by its path (`input`, `result`, `checkpoints/<invocation_id>/output`, ...). */

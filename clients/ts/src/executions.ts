@@ -11,7 +11,7 @@ import { ExecutionView, type Execution as ExecutionPb } from "#gen/kitaru/runner
 import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { executionEventFromProto, type ExecutionEvent, type StatusChangedEvent } from "./convert/event.ts";
 import { executionFromProto, type Execution } from "./convert/execution.ts";
-import { failureFromProto } from "./convert/failure.ts";
+import { failureFromProto } from "#contract/failure.ts";
 import { jsonFromValue, objectFromStruct, valueFromJson } from "./convert/json.ts";
 import { logEntryFromProto, type LogEntry } from "./convert/log-entry.ts";
 
@@ -22,9 +22,9 @@ import {
   executionStatusToProto,
   isExecutionStatus,
   type ExecutionStatus,
-} from "./convert/status.ts";
+} from "#contract/status.ts";
 import { waitFromProto, type Wait } from "./convert/wait.ts";
-import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "./errors/kitaru-error.ts";
+import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import { ExecutionHandle } from "./execution-handle.ts";
 import { fillOmittedValues, readExecutionValue } from "./execution-values.ts";
 import { retryOnBackendError } from "./retry-backend.ts";

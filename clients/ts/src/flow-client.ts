@@ -7,7 +7,7 @@
  */
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { KitaruClient } from "./client.ts";
-import { KitaruUsageError } from "./errors/kitaru-error.ts";
+import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import type { ExecutionHandle } from "./execution-handle.ts";
 
 /** Options of {@link flowClient}. */

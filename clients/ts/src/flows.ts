@@ -8,7 +8,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { executionFromProto, type Execution } from "./convert/execution.ts";
-import { KitaruInternalError } from "./errors/kitaru-error.ts";
+import { KitaruInternalError } from "#contract/errors/kitaru-error.ts";
 import { retryOnBackendError } from "./retry-backend.ts";
 import { callRpc } from "./rpc-error.ts";
 

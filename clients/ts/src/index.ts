@@ -65,8 +65,8 @@ export type {
   StatusChangedEvent,
   WaitEvent,
 } from "./convert/event.ts";
-export type { CheckpointCallStatus, ExecutionStatus, WaitStatus } from "./convert/status.ts";
-export { EXECUTION_STATUSES, isTerminalStatus } from "./convert/status.ts";
+export type { CheckpointCallStatus, ExecutionStatus, WaitStatus } from "#contract/status.ts";
+export { EXECUTION_STATUSES, isTerminalStatus } from "#contract/status.ts";
 
 // User-facing: the errors a client raises (all of them: `kitaru/errors`).
 export {
@@ -82,9 +82,9 @@ export {
   KitaruAuthError,
   KitaruPermissionError,
   KitaruInternalError,
-} from "./errors/kitaru-error.ts";
-export type { DivergenceDetail, ExecutionFailure, FailureOrigin } from "./errors/kitaru-error.ts";
-export { KitaruPendingWaitError } from "./errors/pending-wait-error.ts";
+} from "#contract/errors/kitaru-error.ts";
+export type { DivergenceDetail, ExecutionFailure, FailureOrigin } from "#contract/errors/kitaru-error.ts";
+export { KitaruPendingWaitError } from "#contract/errors/pending-wait-error.ts";
 
 // Library-facing: converters and following, for tools built on the client (the CLI).
 export { executionFromProto } from "./convert/execution.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { KitaruBackendError } from "./errors/kitaru-error.ts";
+import { KitaruBackendError } from "#contract/errors/kitaru-error.ts";
 
 /** How {@link retryOnBackendError} retries. */
 export interface RetryPolicy {

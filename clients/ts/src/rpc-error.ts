@@ -8,8 +8,8 @@
  * @module
  */
 import { ConnectError } from "@connectrpc/connect";
-import { KitaruError } from "./errors/kitaru-error.ts";
-import { errorFromConnectError } from "./errors/wire.ts";
+import { KitaruError } from "#contract/errors/kitaru-error.ts";
+import { errorFromConnectError } from "#contract/errors/wire.ts";
 
 /** `error` as a kitaru error: kitaru errors pass through, everything else is decoded as a ConnectError. */
 export function toKitaruError(error: unknown): KitaruError {

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
+import { KitaruUsageError } from "#contract/errors/index.ts";
 import { runServiceProcess } from "../../transport/src/service-process.ts";
 import { serverSecurity } from "../../transport/src/server-security.ts";
 import { PlannerConfigSchema, plannerSettings } from "./config.ts";

@@ -11,8 +11,8 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { KitaruAuthError, KitaruPermissionError, KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
-import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN } from "../../../clients/ts/src/namespaces.ts";
+import { KitaruAuthError, KitaruPermissionError, KitaruUsageError } from "#contract/errors/index.ts";
+import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN } from "#contract/namespaces.ts";
 import type { HandlerContext } from "./handler-context.ts";
 import type { Interceptor } from "./interceptor.ts";
 

@@ -17,7 +17,7 @@ import {
 } from "@grpc/grpc-js";
 import { Code } from "#gen/google/rpc/code_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
-import { errorToStatus, KitaruInternalError, KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
+import { errorToStatus, KitaruInternalError, KitaruUsageError } from "#contract/errors/index.ts";
 import { createCallScope, type CallScope, type HandlerContext } from "./handler-context.ts";
 import { checkRequestLimits, REQUEST_LIMITS } from "./request-limits.ts";
 import type { Next } from "./interceptor.ts";

@@ -13,7 +13,7 @@
  * @module
  */
 import { Health, HealthCheckResponse_ServingStatus as ServingStatusPb } from "#gen/grpc/health/v1/health_pb.ts";
-import { KitaruNotFoundError } from "../../../clients/ts/src/errors/index.ts";
+import { KitaruNotFoundError } from "#contract/errors/index.ts";
 import { defineService, type ServiceRegistration } from "./service-handlers.ts";
 
 /** The status a service owner can report. */

@@ -19,8 +19,8 @@ import { createRequire } from "node:module";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Metadata, status as GrpcStatus } from "@grpc/grpc-js";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
-import { KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
-import { errorToStatus } from "../../../clients/ts/src/errors/wire.ts";
+import { KitaruUsageError } from "#contract/errors/index.ts";
+import { errorToStatus } from "#contract/errors/wire.ts";
 
 /** What grpc-js passes to `sendStatus`. */
 interface GrpcStatusObject {

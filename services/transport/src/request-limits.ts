@@ -12,8 +12,8 @@
  */
 import type { DescField, DescMessage, JsonObject, JsonValue, Message } from "@bufbuild/protobuf";
 import type { Value } from "@bufbuild/protobuf/wkt";
-import { KitaruUsageError, type FieldViolation } from "../../../clients/ts/src/errors/index.ts";
-import { VALUE_LIMITS } from "../../../clients/ts/src/value-limits.ts";
+import { KitaruUsageError, type FieldViolation } from "#contract/errors/index.ts";
+import { VALUE_LIMITS } from "#contract/value-limits.ts";
 
 /** The documented limits (docs/limits.md). */
 export const REQUEST_LIMITS = {

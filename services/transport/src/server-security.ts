@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { ServerCredentials } from "@grpc/grpc-js";
 import { z } from "zod";
-import { KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
+import { KitaruUsageError } from "#contract/errors/index.ts";
 import { TokenRegistry } from "./auth.ts";
 import type { SettingsTable } from "./settings-table.ts";
 

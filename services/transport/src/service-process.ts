@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { KitaruError } from "../../../clients/ts/src/errors/index.ts";
+import { KitaruError } from "#contract/errors/index.ts";
 import { parseServiceCommand, type SettingSource } from "./service-config.ts";
 
 /** A service as a process: its command line, how to start it, and how to stop it. */

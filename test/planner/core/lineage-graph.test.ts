@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KitaruInternalError } from "../../../clients/ts/src/errors/index.ts";
+import { KitaruInternalError } from "#contract/errors/index.ts";
 import {
   buildLineageGraph,
   descendantsMask,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
+import { KitaruUsageError } from "#contract/errors/index.ts";
 import { parseOverrideKey, parseOverrides } from "../../../services/planner/src/core/index.ts";
 
 describe("parseOverrideKey", () => {

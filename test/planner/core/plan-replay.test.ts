@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KitaruStateError, KitaruUsageError } from "../../../clients/ts/src/errors/index.ts";
+import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import { planReplay } from "../../../services/planner/src/core/index.ts";
 import type { ReplayPlan, ReplayRequest, SourceExecution } from "../../../services/planner/src/core/index.ts";
 import { buildSource, call, contentPipeline } from "./source-builder.ts";

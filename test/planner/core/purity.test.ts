@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const coreDir = join(repoRoot, "services/planner/src/core");
 // Only the error classes themselves: the errors index also loads the wire mapping (protobuf, connect).
-const ERRORS_IMPORT = "../../../../clients/ts/src/errors/kitaru-error.ts";
+const ERRORS_IMPORT = "#contract/errors/kitaru-error.ts";
 
 const forbiddenImports: readonly { readonly test: (spec: string) => boolean; readonly why: string }[] = [
   { test: (s) => s.startsWith("node:") || builtinModules.includes(s), why: "Node built-ins do I/O or read the environment" },

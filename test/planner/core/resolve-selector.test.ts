@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { KitaruStateError } from "../../../clients/ts/src/errors/index.ts";
+import { KitaruStateError } from "#contract/errors/index.ts";
 import { createSelectorIndex, resolveSelector } from "../../../services/planner/src/core/index.ts";
 import { buildSource, call } from "./source-builder.ts";
 

@@ -4,15 +4,15 @@
  * @module
  */
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import type { ExecutionFailure } from "../errors/kitaru-error.ts";
+import type { ExecutionFailure } from "#contract/errors/kitaru-error.ts";
 import {
   CallAttemptStatus as CallAttemptStatusPb,
   type CallAttempt as CallAttemptPb,
   type CheckpointCall as CheckpointCallPb,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { failureFromProto } from "./failure.ts";
+import { failureFromProto } from "#contract/failure.ts";
 import { dateFromTimestamp, jsonFromValue, objectFromStruct } from "./json.ts";
-import { callStatusFromProto, type CheckpointCallStatus } from "./status.ts";
+import { callStatusFromProto, type CheckpointCallStatus } from "#contract/status.ts";
 
 /** One run of a checkpoint function. */
 export interface CallAttempt {

@@ -4,12 +4,12 @@
  * @module
  */
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import type { ExecutionFailure } from "../errors/kitaru-error.ts";
+import type { ExecutionFailure } from "#contract/errors/kitaru-error.ts";
 import type { Execution as ExecutionPb, ReplayOrigin as ReplayOriginPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { checkpointCallFromProto, type CheckpointCall } from "./checkpoint-call.ts";
-import { failureFromProto } from "./failure.ts";
+import { failureFromProto } from "#contract/failure.ts";
 import { dateFromTimestamp, jsonFromValue, objectFromStruct } from "./json.ts";
-import { executionStatusFromProto, type ExecutionStatus } from "./status.ts";
+import { executionStatusFromProto, type ExecutionStatus } from "#contract/status.ts";
 import { waitFromProto, type Wait } from "./wait.ts";
 
 /** What the replay that created an execution asked for. */

@@ -6,7 +6,7 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { Wait as WaitPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { dateFromTimestamp, jsonFromValue, objectFromStruct } from "./json.ts";
-import { waitStatusFromProto, type WaitStatus } from "./status.ts";
+import { waitStatusFromProto, type WaitStatus } from "#contract/status.ts";
 
 /**
  * A point in a flow body waiting for external input.

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { FieldViolation } from "../../../../clients/ts/src/errors/kitaru-error.ts";
+import type { FieldViolation } from "#contract/errors/kitaru-error.ts";
 
 /** True for `{}`-style objects (prototype `Object.prototype` or `null`), not arrays, dates or class instances. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { KitaruInternalError } from "../../../../clients/ts/src/errors/kitaru-error.ts";
+import { KitaruInternalError } from "#contract/errors/kitaru-error.ts";
 import type { RecordedCall } from "./source-execution.ts";
 
 /** Call indices (positions in `calls`) instead of invocation IDs, resolved once. */

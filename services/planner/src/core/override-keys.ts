@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { KitaruUsageError } from "../../../../clients/ts/src/errors/kitaru-error.ts";
+import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import { formatViolations, jsonViolations } from "./json-value.ts";
 import type { JsonValue } from "./source-execution.ts";
 

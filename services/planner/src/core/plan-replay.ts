@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { KitaruStateError, KitaruUsageError } from "../../../../clients/ts/src/errors/kitaru-error.ts";
+import { KitaruStateError, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import { describeJsonType, formatViolations, isPlainObject, jsonViolations } from "./json-value.ts";
 import { buildLineageGraph, descendantsMask } from "./lineage-graph.ts";
 import type { LineageGraph } from "./lineage-graph.ts";

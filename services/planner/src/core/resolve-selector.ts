@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { KitaruStateError } from "../../../../clients/ts/src/errors/kitaru-error.ts";
-import type { CallCandidate } from "../../../../clients/ts/src/errors/kitaru-error.ts";
+import { KitaruStateError } from "#contract/errors/kitaru-error.ts";
+import type { CallCandidate } from "#contract/errors/kitaru-error.ts";
 import type { RecordedCall } from "./source-execution.ts";
 
 /**

@@ -5,7 +5,7 @@ import type { ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import { errorFromConnectError, KitaruBackendError } from "../../../../clients/ts/src/errors/index.ts";
+import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { NAMESPACE_HEADER } from "../../../transport/src/auth.ts";
 import type { SourceExecution } from "../core/index.ts";
 import { sourceFromCallGraph } from "./convert.ts";

@@ -1,4 +1,4 @@
-import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruContextError } from "#contract/errors/index.ts";
 import { currentCheckpointAttempt } from "./flow-runtime.ts";
 
 /** What checkpoint code can know about the attempt it runs in. */

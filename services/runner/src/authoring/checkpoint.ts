@@ -1,4 +1,4 @@
-import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruUsageError } from "#contract/errors/index.ts";
 import { currentFlowRuntime, type CallOptions } from "./flow-runtime.ts";
 import type { OutputHandle, Resolvable } from "./output-handle.ts";
 

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruContextError } from "#contract/errors/index.ts";
 import type { JsonObject, JsonValue } from "./json-value.ts";
 import type { OutputHandle } from "./output-handle.ts";
 import type { CheckpointDefinition } from "./checkpoint.ts";

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { KitaruClient } from "../../../../clients/ts/src/client.ts";
 import type { ExecutionHandle } from "../../../../clients/ts/src/execution-handle.ts";
-import { KitaruUsageError } from "../../../../clients/ts/src/errors/kitaru-error.ts";
+import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import type { JsonObject } from "./json-value.ts";
 
 /** Options for `flowObject.replay(...)`, shaped like the client's replay. */

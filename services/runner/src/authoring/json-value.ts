@@ -1,5 +1,5 @@
-import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
-import { VALUE_LIMITS } from "../../../../clients/ts/src/value-limits.ts";
+import { KitaruContextError } from "#contract/errors/index.ts";
+import { VALUE_LIMITS } from "#contract/value-limits.ts";
 
 /** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

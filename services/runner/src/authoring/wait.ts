@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruUsageError } from "#contract/errors/index.ts";
 import { currentFlowRuntime } from "./flow-runtime.ts";
 import type { JsonObject, JsonValue } from "./json-value.ts";
 

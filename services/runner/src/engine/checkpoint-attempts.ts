@@ -1,5 +1,5 @@
 import type { CheckpointDefinition } from "../authoring/checkpoint.ts";
-import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruContextError } from "#contract/errors/index.ts";
 import { NonRetryableError } from "../authoring/non-retryable-error.ts";
 import type { AttemptRecord } from "../store/records.ts";
 import { thrownRecord } from "./run-failures.ts";

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { KitaruContextError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruContextError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { CheckpointDefinition } from "../authoring/checkpoint.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 

@@ -3,8 +3,8 @@ import {
   KitaruStateError,
   KitaruUsageError,
   KitaruWaitValidationError,
-} from "../../../../clients/ts/src/errors/index.ts";
-import { DEFAULT_NAMESPACE } from "../../../../clients/ts/src/namespaces.ts";
+} from "#contract/errors/index.ts";
+import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { toJsonValue, type JsonObject, type JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type { ExecutionRecord, ExecutionState, ExecutionStatus, WaitRecord } from "../store/records.ts";

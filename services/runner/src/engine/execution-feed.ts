@@ -1,4 +1,4 @@
-import { KitaruBackendError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruBackendError } from "#contract/errors/index.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type { ExecutionRecord, ExecutionStatus } from "../store/records.ts";
 import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";

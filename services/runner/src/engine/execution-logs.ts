@@ -1,4 +1,4 @@
-import { KitaruStateError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { ExecutionStore, LogPosition } from "../store/execution-store.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionState, type ExecutionStatus, type LogChunkRecord } from "../store/records.ts";
 import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";

@@ -1,4 +1,4 @@
-import { KitaruNotFoundError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionStatus, type Payload, type WaitRecord } from "../store/records.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruContextError } from "#contract/errors/index.ts";
 import type { CheckpointDefinition } from "../authoring/checkpoint.ts";
 import type { Flow } from "../authoring/flow.ts";
 import {

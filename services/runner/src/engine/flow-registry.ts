@@ -2,7 +2,7 @@ import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { toJSONSchema, type z } from "zod";
 import type { JsonObject } from "../authoring/json-value.ts";
-import { KitaruNotFoundError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
 import { isFlow, type Flow } from "../authoring/flow.ts";
 
 /** A flow as the engine runs it. */

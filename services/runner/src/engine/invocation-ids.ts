@@ -1,4 +1,4 @@
-import { KitaruContextError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruContextError } from "#contract/errors/index.ts";
 
 /**
  * Hands out invocation IDs within one execution: the name for the first call,

@@ -1,4 +1,4 @@
-import { KitaruStateError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { JsonObject, JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type { ExecutionRecord, ReplayRecord } from "../store/records.ts";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruUsageError } from "#contract/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionRecord } from "../store/records.ts";
 

@@ -2,7 +2,7 @@ import {
   KitaruContextError,
   KitaruDivergenceError,
   KitaruError,
-} from "../../../../clients/ts/src/errors/index.ts";
+} from "#contract/errors/index.ts";
 import type { DivergenceRecord, FailureRecord, ThrownRecord } from "../store/records.ts";
 import { StoreUnavailableError } from "../store/store-errors.ts";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { FieldViolation } from "../../../../clients/ts/src/errors/index.ts";
+import type { FieldViolation } from "#contract/errors/index.ts";
 
 /** Field violations of a failed zod parse, with dotted paths ("" for the root). */
 export function violationsOf(error: z.ZodError): FieldViolation[] {

@@ -1,4 +1,4 @@
-import { KitaruStateError, KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { ExecutionRecord, WaitRecord } from "../store/records.ts";
 
 /** The waits of an execution that can take input now. */

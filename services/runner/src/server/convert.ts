@@ -17,7 +17,7 @@ import {
   type FailureSchema,
   type WaitSchema,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { KitaruUsageError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruUsageError } from "#contract/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../engine/execution-events.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";

@@ -1,4 +1,4 @@
-import { KitaruBackendError } from "../../../../clients/ts/src/errors/index.ts";
+import { KitaruBackendError } from "#contract/errors/index.ts";
 import type { Interceptor } from "../../../transport/src/index.ts";
 import { isBackendError } from "../engine/run-failures.ts";
 

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution } from "./execution-store.ts";
-import { DEFAULT_NAMESPACE } from "../../../../clients/ts/src/namespaces.ts";
+import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
 import { joinChunks, splitPayload } from "./payload-chunks.ts";
 import { decodeRecord, encodeRecord } from "./record-json.ts";

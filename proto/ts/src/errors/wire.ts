@@ -58,7 +58,7 @@ import {
   type FailureOrigin,
   type FieldViolation,
 } from "./kitaru-error.ts";
-import { divergenceDetailFromProto, failureFromProto } from "../convert/failure.ts";
+import { divergenceDetailFromProto, failureFromProto } from "../failure.ts";
 
 /** The message sent for errors that are not kitaru errors; their text stays in the server log. */
 export const INTERNAL_ERROR_MESSAGE = "internal error";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { DivergenceDetail, DivergenceKind, ExecutionFailure, FailureOrigin } from "../errors/kitaru-error.ts";
+import type { DivergenceDetail, DivergenceKind, ExecutionFailure, FailureOrigin } from "./errors/kitaru-error.ts";
 import {
   DivergenceKind as DivergenceKindPb,
   type DivergenceDetail as DivergenceDetailPb,

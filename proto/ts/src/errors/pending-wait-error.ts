@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Wait } from "../convert/wait.ts";
+import type { Wait } from "../../../../clients/ts/src/convert/wait.ts";
 import { KitaruError, KitaruStateError, type KitaruErrorOptions } from "./kitaru-error.ts";
 
 /** Class names of `value`'s prototype chain; the cross-copy `instanceof` of kitaru-error.ts. */
