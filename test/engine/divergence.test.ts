@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import type { DivergenceRecord } from "../../services/runner/src/store/records.ts";
+import type { DivergenceDetail } from "#contract/failure.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createEngineEnv, type EngineEnv } from "../support/engine-env.ts";
 import { divergingFlow, renamingFlow, variant } from "../fixtures/flows/diverging-flows.ts";
@@ -28,7 +28,7 @@ describe("divergence of a replayed run", () => {
     variant.shape = "recorded";
   });
 
-  async function diverged(shape: string, sourceExecId: string, from: string): Promise<DivergenceRecord> {
+  async function diverged(shape: string, sourceExecId: string, from: string): Promise<DivergenceDetail> {
     variant.shape = shape;
     const replayed = await env.replay(sourceExecId, { from });
     const view = await env.settled(replayed);

@@ -1,15 +1,46 @@
 /**
- * Failure metadata and divergence evidence, from protobuf to the plain shapes
- * the error classes carry.
+ * Why an execution failed, and the evidence of a divergence: the plain shapes
+ * the runner records, the error classes carry and the clients return, and
+ * their protobuf form both ways.
  *
  * @module
  */
-import type { DivergenceDetail, DivergenceKind, ExecutionFailure, FailureOrigin } from "./errors/kitaru-error.ts";
+import { create } from "@bufbuild/protobuf";
 import {
+  DivergenceDetailSchema,
   DivergenceKind as DivergenceKindPb,
   type DivergenceDetail as DivergenceDetailPb,
 } from "#gen/kitaru/errors/v1/errors_pb.ts";
-import { FailureOrigin as FailureOriginPb, type Failure as FailurePb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { FailureOrigin as FailureOriginPb, FailureSchema, type Failure as FailurePb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+
+/** Where an execution failure came from. */
+export type FailureOrigin = "user_code" | "runtime" | "backend" | "divergence" | "unknown";
+
+/** Which durable-sequence rule a run broke. */
+export type DivergenceKind = "dependencies_changed" | "depends_on_changed_call" | "order_changed" | "name_changed";
+
+/** The evidence for a divergence. */
+export interface DivergenceDetail {
+  readonly execId: string;
+  readonly sourceExecId: string;
+  readonly invocationId: string;
+  readonly kind: DivergenceKind;
+  readonly recorded: string;
+  readonly seen: string;
+  readonly recordedDependencies: readonly string[];
+  readonly seenDependencies: readonly string[];
+}
+
+/** Failure metadata of a failed execution. */
+export interface ExecutionFailure {
+  readonly origin: FailureOrigin;
+  readonly message: string;
+  readonly exceptionType: string;
+  readonly invocationId: string;
+  readonly divergence?: DivergenceDetail | undefined;
+  /** The stack trace of the thrown error as the runner printed it; `""` or unset when there is none. */
+  readonly traceback?: string | undefined;
+}
 
 const originByPb: Record<FailureOriginPb, FailureOrigin> = {
   [FailureOriginPb.UNSPECIFIED]: "unknown",
@@ -20,6 +51,14 @@ const originByPb: Record<FailureOriginPb, FailureOrigin> = {
   [FailureOriginPb.UNKNOWN]: "unknown",
 };
 
+const originToPb: Record<FailureOrigin, FailureOriginPb> = {
+  user_code: FailureOriginPb.USER_CODE,
+  runtime: FailureOriginPb.RUNTIME,
+  backend: FailureOriginPb.BACKEND,
+  divergence: FailureOriginPb.DIVERGENCE,
+  unknown: FailureOriginPb.UNKNOWN,
+};
+
 const kindByPb: Record<DivergenceKindPb, DivergenceKind> = {
   // The runner always sets a kind (replay-contract §4). An unset kind can only
   // come from a newer server; "dependencies_changed" is the most general rule.
@@ -28,6 +67,13 @@ const kindByPb: Record<DivergenceKindPb, DivergenceKind> = {
   [DivergenceKindPb.DEPENDS_ON_CHANGED_CALL]: "depends_on_changed_call",
   [DivergenceKindPb.ORDER_CHANGED]: "order_changed",
   [DivergenceKindPb.NAME_CHANGED]: "name_changed",
+};
+
+const kindToPb: Record<DivergenceKind, DivergenceKindPb> = {
+  dependencies_changed: DivergenceKindPb.DEPENDENCIES_CHANGED,
+  depends_on_changed_call: DivergenceKindPb.DEPENDS_ON_CHANGED_CALL,
+  order_changed: DivergenceKindPb.ORDER_CHANGED,
+  name_changed: DivergenceKindPb.NAME_CHANGED,
 };
 
 /** The public name of a `FailureOrigin` enum value (unset and unknown values read as `unknown`). */
@@ -49,6 +95,16 @@ export function divergenceDetailFromProto(detail: DivergenceDetailPb): Divergenc
   };
 }
 
+/** The `kitaru.errors.v1.DivergenceDetail` of divergence evidence. */
+export function divergenceDetailToProto(detail: DivergenceDetail): DivergenceDetailPb {
+  return create(DivergenceDetailSchema, {
+    ...detail,
+    kind: kindToPb[detail.kind],
+    recordedDependencies: [...detail.recordedDependencies],
+    seenDependencies: [...detail.seenDependencies],
+  });
+}
+
 /** The plain failure metadata of a `kitaru.runner.v1.Failure`; `undefined` when unset. */
 export function failureFromProto(failure: FailurePb | undefined): ExecutionFailure | undefined {
   if (failure === undefined) return undefined;
@@ -59,7 +115,17 @@ export function failureFromProto(failure: FailurePb | undefined): ExecutionFailu
     invocationId: failure.invocationId,
     ...(failure.traceback === "" ? {} : { traceback: failure.traceback }),
   };
-  return failure.divergence === undefined
-    ? plain
-    : { ...plain, divergence: divergenceDetailFromProto(failure.divergence) };
+  return failure.divergence === undefined ? plain : { ...plain, divergence: divergenceDetailFromProto(failure.divergence) };
+}
+
+/** The `kitaru.runner.v1.Failure` of failure metadata. */
+export function failureToProto(failure: ExecutionFailure): FailurePb {
+  return create(FailureSchema, {
+    origin: originToPb[failure.origin],
+    message: failure.message,
+    exceptionType: failure.exceptionType,
+    invocationId: failure.invocationId,
+    divergence: failure.divergence ? divergenceDetailToProto(failure.divergence) : undefined,
+    traceback: failure.traceback ?? "",
+  });
 }

@@ -79,6 +79,19 @@ export function callStatusFromProto(status: CallStatusPb): CheckpointCallStatus 
   return "running";
 }
 
+const callStatusToPb: Record<CheckpointCallStatus, CallStatusPb> = {
+  running: CallStatusPb.RUNNING,
+  completed: CallStatusPb.COMPLETED,
+  failed: CallStatusPb.FAILED,
+  reused: CallStatusPb.REUSED,
+  cancelled: CallStatusPb.CANCELLED,
+};
+
+/** The `CheckpointCallStatus` enum value of a call status. */
+export function callStatusToProto(status: CheckpointCallStatus): CallStatusPb {
+  return callStatusToPb[status];
+}
+
 /** The public name of a `WaitStatus` enum value (unset reads as pending). */
 export function waitStatusFromProto(status: WaitStatusPb): WaitStatus {
   switch (status) {

@@ -1,8 +1,10 @@
 /**
  * The planner core must stay pure: same source and request, same plan or
  * error, on any machine, at any time. So its modules may import only each
- * other and the shared error classes, and may not read the clock, randomness
- * or the process environment. This test reads the source files themselves.
+ * other, the shared error classes and (type-only) the contract's shared types,
+ * and may not read the clock, randomness or the process environment. This
+ * test reads the source files themselves; test/architecture/import-directions
+ * checks who imports whom across the whole tree.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -48,16 +50,23 @@ function importSpecifiers(code: string): string[] {
   return patterns.flatMap((p) => [...code.matchAll(p)].map((m) => m[1] ?? ""));
 }
 
+/** Specifiers of `import type` / `export type` statements: erased, so they load nothing. */
+function typeOnlySpecifiers(code: string): Set<string> {
+  return new Set([...code.matchAll(/\b(?:import|export)\s+type\s[^;]*?\sfrom\s*["']([^"']+)["']/g)].map((m) => m[1] ?? ""));
+}
+
 /** Explains, one sentence each, why a core file is not pure; empty when it is. */
 function purityViolations(file: string, source: string): string[] {
   const code = stripComments(source);
   const problems: string[] = [];
+  const typeOnly = typeOnlySpecifiers(code);
   for (const spec of importSpecifiers(code)) {
+    if (spec.startsWith("#contract/") && typeOnly.has(spec)) continue;
     const rule = forbiddenImports.find((r) => r.test(spec));
     if (rule) {
       problems.push(`${file} imports '${spec}', but the planner core must stay pure because ${rule.why}; move that code to services/planner/src/server/.`);
     } else if (!(spec.startsWith("./") && spec.endsWith(".ts")) && spec !== ERRORS_IMPORT) {
-      problems.push(`${file} imports '${spec}', but the planner core may import only its own modules ('./x.ts') and '${ERRORS_IMPORT}', so that it stays free of I/O.`);
+      problems.push(`${file} imports '${spec}', but the planner core may import only its own modules ('./x.ts'), '${ERRORS_IMPORT}' and types from '#contract/', so that it stays free of I/O.`);
     }
   }
   for (const { pattern, what } of forbiddenGlobals) {
@@ -94,12 +103,16 @@ describe("planner core purity", () => {
       'export { x } from "@grpc/grpc-js";',
       'import "fs";',
       'const m = await import("../server/store.ts");',
+      'import { executionStatusFromProto } from "#contract/status.ts";',
       "const now = Date.now();",
       "const r = Math.random();",
       "const e = process.env.X;",
     ];
     for (const line of bad) assert.equal(purityViolations("x.ts", line).length, 1, line);
-    const fine = ['import { a } from "./a.ts";', `import { KitaruUsageError } from "${ERRORS_IMPORT}";`, "// Date.now() is forbidden", "/* process */"];
+    const fine = [
+      'import { a } from "./a.ts";',
+      `import { KitaruUsageError } from "${ERRORS_IMPORT}";`,
+      'import type { ExecutionStatus } from "#contract/status.ts";', "// Date.now() is forbidden", "/* process */"];
     for (const line of fine) assert.deepEqual(purityViolations("x.ts", line), [], line);
   });
 });

@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { LogLevel as LogLevelPb, type LogEntry as LogEntryPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import type { LogEntry as LogEntryPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { logLevelFromProto, type LogLevel } from "#contract/log-level.ts";
 import { dateFromTimestamp } from "./json.ts";
 
-/** Severity of a log line. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type { LogLevel } from "#contract/log-level.ts";
 
 /** One line checkpoint code wrote with `console.*` or the authoring API's `logger`. */
 export interface LogEntry {
@@ -25,14 +25,6 @@ export interface LogEntry {
   readonly source: string;
 }
 
-const levelByPb: Record<LogLevelPb, LogLevel> = {
-  [LogLevelPb.UNSPECIFIED]: "info",
-  [LogLevelPb.DEBUG]: "debug",
-  [LogLevelPb.INFO]: "info",
-  [LogLevelPb.WARN]: "warn",
-  [LogLevelPb.ERROR]: "error",
-};
-
 /** The plain {@link LogEntry} of a `kitaru.runner.v1.LogEntry`. */
 export function logEntryFromProto(entry: LogEntryPb): LogEntry {
   return {
@@ -42,7 +34,7 @@ export function logEntryFromProto(entry: LogEntryPb): LogEntry {
     callId: entry.callId,
     attempt: entry.attempt,
     time: dateFromTimestamp(entry.time),
-    level: levelByPb[entry.level] ?? "info",
+    level: logLevelFromProto(entry.level),
     message: entry.message,
     source: entry.source,
   };

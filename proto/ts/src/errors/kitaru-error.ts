@@ -23,6 +23,9 @@
  *
  * @module
  */
+import type { DivergenceDetail, ExecutionFailure } from "../failure.ts";
+
+export type { DivergenceDetail, DivergenceKind, ExecutionFailure, FailureOrigin } from "../failure.ts";
 
 /** The `google.rpc.ErrorInfo.reason` values kitaru sends. */
 export const ErrorReason = {
@@ -82,35 +85,6 @@ export interface WaitSelection {
   readonly selector: string;
   readonly availableWaitNames: readonly string[];
   readonly matchingWaitIds: readonly string[];
-}
-
-/** Which durable-sequence rule a run broke. */
-export type DivergenceKind = "dependencies_changed" | "depends_on_changed_call" | "order_changed" | "name_changed";
-
-/** The evidence for a divergence. */
-export interface DivergenceDetail {
-  readonly execId: string;
-  readonly sourceExecId: string;
-  readonly invocationId: string;
-  readonly kind: DivergenceKind;
-  readonly recorded: string;
-  readonly seen: string;
-  readonly recordedDependencies: readonly string[];
-  readonly seenDependencies: readonly string[];
-}
-
-/** Where an execution failure came from. */
-export type FailureOrigin = "user_code" | "runtime" | "backend" | "divergence" | "unknown";
-
-/** Failure metadata of a failed execution. */
-export interface ExecutionFailure {
-  readonly origin: FailureOrigin;
-  readonly message: string;
-  readonly exceptionType: string;
-  readonly invocationId: string;
-  readonly divergence?: DivergenceDetail | undefined;
-  /** The stack trace of the thrown error as the runner printed it; `""` when there is none. */
-  readonly traceback?: string | undefined;
 }
 
 /** Options every kitaru error accepts. */

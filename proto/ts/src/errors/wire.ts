@@ -34,7 +34,7 @@ import { Code } from "#gen/google/rpc/code_pb.ts";
 import { BadRequestSchema, ErrorInfoSchema, ResourceInfoSchema } from "#gen/google/rpc/error_details_pb.ts";
 import { StatusSchema, type Status } from "#gen/google/rpc/status_pb.ts";
 import * as pb from "#gen/kitaru/errors/v1/errors_pb.ts";
-import { FailureOrigin as FailureOriginPb, FailureSchema, type Failure } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { FailureSchema } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import {
   ERROR_DOMAIN,
   ErrorReason,
@@ -52,13 +52,11 @@ import {
   KitaruUserCodeError,
   KitaruWaitValidationError,
   type DivergenceDetail,
-  type DivergenceKind,
   type ErrorReasonValue,
   type ExecutionFailure,
-  type FailureOrigin,
   type FieldViolation,
 } from "./kitaru-error.ts";
-import { divergenceDetailFromProto, failureFromProto } from "../failure.ts";
+import { divergenceDetailFromProto, divergenceDetailToProto, failureFromProto, failureToProto } from "../failure.ts";
 
 /** The message sent for errors that are not kitaru errors; their text stays in the server log. */
 export const INTERNAL_ERROR_MESSAGE = "internal error";
@@ -176,48 +174,15 @@ function typedDetails(e: KitaruError): Any[] {
   if (e instanceof KitaruExecutionError) {
     // ExecutionStateDetail carries execId and status; `operation` stays empty.
     out.push(pack(pb.ExecutionStateDetailSchema, { execId: e.execId, status: e.status }));
-    if (e.failure) out.push(anyPack(FailureSchema, failureToPb(e.failure)));
+    // Without the traceback: a status travels in trailers, which stay small.
+    if (e.failure) out.push(anyPack(FailureSchema, failureToProto({ ...e.failure, traceback: undefined })));
   }
-  if (e instanceof KitaruDivergenceError) out.push(anyPack(pb.DivergenceDetailSchema, divergenceToPb(e.detail)));
+  if (e instanceof KitaruDivergenceError) out.push(anyPack(pb.DivergenceDetailSchema, divergenceDetailToProto(e.detail)));
   return out;
 }
 
 function pack<D extends DescMessage>(schema: D, init: MessageInitShape<D>): Any {
   return anyPack(schema, create(schema, init));
-}
-
-const kindToPb: Readonly<Record<DivergenceKind, pb.DivergenceKind>> = {
-  dependencies_changed: pb.DivergenceKind.DEPENDENCIES_CHANGED,
-  depends_on_changed_call: pb.DivergenceKind.DEPENDS_ON_CHANGED_CALL,
-  order_changed: pb.DivergenceKind.ORDER_CHANGED,
-  name_changed: pb.DivergenceKind.NAME_CHANGED,
-};
-
-const originToPb: Readonly<Record<FailureOrigin, FailureOriginPb>> = {
-  user_code: FailureOriginPb.USER_CODE,
-  runtime: FailureOriginPb.RUNTIME,
-  backend: FailureOriginPb.BACKEND,
-  divergence: FailureOriginPb.DIVERGENCE,
-  unknown: FailureOriginPb.UNKNOWN,
-};
-
-function divergenceToPb(d: DivergenceDetail): pb.DivergenceDetail {
-  return create(pb.DivergenceDetailSchema, {
-    ...d,
-    kind: kindToPb[d.kind],
-    recordedDependencies: [...d.recordedDependencies],
-    seenDependencies: [...d.seenDependencies],
-  });
-}
-
-function failureToPb(f: ExecutionFailure): Failure {
-  return create(FailureSchema, {
-    origin: originToPb[f.origin],
-    message: f.message,
-    exceptionType: f.exceptionType,
-    invocationId: f.invocationId,
-    divergence: f.divergence ? divergenceToPb(f.divergence) : undefined,
-  });
 }
 
 // ---------------------------------------------------------------------------

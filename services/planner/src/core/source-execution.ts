@@ -8,14 +8,11 @@
  * @module
  */
 
-/** A JSON value, as stored and as sent in a `google.protobuf.Value`. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+import type { JsonObject } from "#contract/json-value.ts";
+import type { ExecutionStatus } from "#contract/status.ts";
 
-/** A JSON object, as stored and as sent in a `google.protobuf.Struct`. */
-export type JsonObject = { [k: string]: JsonValue };
-
-/** The public status of an execution. */
-export type ExecutionStatus = "running" | "waiting" | "completed" | "failed" | "cancelled";
+export type { JsonObject, JsonValue } from "#contract/json-value.ts";
+export type { ExecutionStatus } from "#contract/status.ts";
 
 /**
  * One recorded checkpoint call of the source execution.

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { KitaruContextError } from "#contract/errors/index.ts";
+import type { LogLevel } from "#contract/log-level.ts";
 import type { JsonObject, JsonValue } from "./json-value.ts";
 import type { OutputHandle } from "./output-handle.ts";
 import type { CheckpointDefinition } from "./checkpoint.ts";
@@ -40,7 +41,7 @@ export interface FlowRuntime {
 }
 
 /** Severity of a log line. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
+export type { LogLevel };
 
 /** Where a log line came from: captured `console.*` output or the `logger` of the authoring API. */
 export type LogSource = "console" | "logger";

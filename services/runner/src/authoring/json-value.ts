@@ -1,11 +1,9 @@
 import { KitaruContextError } from "#contract/errors/index.ts";
 import { VALUE_LIMITS } from "#contract/value-limits.ts";
 
-/** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+import type { JsonValue } from "#contract/json-value.ts";
 
-/** A JSON object (flow inputs, wait metadata). */
-export type JsonObject = { [key: string]: JsonValue };
+export type { JsonObject, JsonValue } from "#contract/json-value.ts";
 
 /**
  * Checks that `value` is JSON-able and returns it as a {@link JsonValue}.

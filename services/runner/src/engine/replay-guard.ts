@@ -1,4 +1,5 @@
-import { hasOutput, seenOutput, type CallRecord, type DivergenceRecord, type Payload, type ReplayRecord } from "../store/records.ts";
+import type { DivergenceDetail } from "#contract/failure.ts";
+import { hasOutput, seenOutput, type CallRecord, type Payload, type ReplayRecord } from "../store/records.ts";
 
 /** What the replayed run issued at one invocation ID planned for reuse. */
 export interface ReuseIssue {
@@ -84,12 +85,12 @@ export class ReplayGuard {
    * Checks one issued call planned for reuse; returns the divergence, or the
    * output to reuse. Call it synchronously at issue time, in issue order.
    */
-  checkReuse(issue: ReuseIssue): { divergence: DivergenceRecord } | { output: ReusedOutput } {
+  checkReuse(issue: ReuseIssue): { divergence: DivergenceDetail } | { output: ReusedOutput } {
     const source = this.#sourceByInvocation.get(issue.invocationId);
     if (source === undefined) throw new Error(`ReplayGuard: '${issue.invocationId}' is not planned for reuse.`);
     const recordedData = [...source.dataDependencies].sort();
     const seenData = [...new Set(issue.dataDependencies)].sort();
-    const diverge = (kind: DivergenceRecord["kind"], recorded: string, seen: string, deps?: { recorded: string[]; seen: string[] }) => ({
+    const diverge = (kind: DivergenceDetail["kind"], recorded: string, seen: string, deps?: { recorded: string[]; seen: string[] }) => ({
       divergence: {
         execId: this.#execId,
         sourceExecId: this.#replay.sourceExecId,

@@ -3,7 +3,8 @@ import {
   KitaruDivergenceError,
   KitaruError,
 } from "#contract/errors/index.ts";
-import type { DivergenceRecord, FailureRecord, ThrownRecord } from "../store/records.ts";
+import type { DivergenceDetail } from "#contract/failure.ts";
+import type { FailureRecord, ThrownRecord } from "../store/records.ts";
 import { StoreUnavailableError } from "../store/store-errors.ts";
 
 /** Stack traces are kept up to this many characters (the start, where the throw site is). */
@@ -21,7 +22,7 @@ export function markFailingCall(error: unknown, invocationId: string): void {
 }
 
 /** The error a run fails with when a reused call diverges. */
-export function divergenceError(detail: DivergenceRecord): KitaruDivergenceError {
+export function divergenceError(detail: DivergenceDetail): KitaruDivergenceError {
   return new KitaruDivergenceError(
     `Replay diverged at '${detail.invocationId}' (${detail.kind.replaceAll("_", " ")}). Recorded: ${detail.recorded}. This run: ${detail.seen}. ` +
       "The flow must issue reused checkpoints in the recorded order with the same inputs; replay from an earlier checkpoint or restore the flow code.",

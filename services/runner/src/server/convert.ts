@@ -1,11 +1,9 @@
 import { fromJson, type MessageInitShape } from "@bufbuild/protobuf";
 import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
-import { DivergenceKind } from "#gen/kitaru/errors/v1/errors_pb.ts";
 import {
   CallAttemptStatus,
   CheckpointCallStatus,
-  LogLevel,
   type LogEntrySchema,
   type StatusChangeSchema,
   ExecutionStatus,
@@ -18,62 +16,26 @@ import {
   type WaitSchema,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruUsageError } from "#contract/errors/index.ts";
+import { failureToProto } from "#contract/failure.ts";
+import { logLevelToProto } from "#contract/log-level.ts";
+import { callStatusToProto, executionStatusFromProto, executionStatusToProto } from "#contract/status.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../engine/execution-events.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
-import type {
-  AttemptRecord,
-  CallRecord,
-  CallStatus,
-  DivergenceRecord,
-  ExecutionState,
-  ExecutionStatus as Status,
-  FailureRecord,
-  LogLevel as Level,
-  ThrownRecord,
-  WaitRecord,
-} from "../store/records.ts";
+import type { AttemptRecord, CallRecord, ExecutionState, ExecutionStatus as Status, ThrownRecord, WaitRecord } from "../store/records.ts";
 
 // Converters from the engine's records to the wire messages. One direction
-// only: requests are read field by field in the handlers.
-
-const statusesToProto: Record<Status, ExecutionStatus> = {
-  running: ExecutionStatus.RUNNING,
-  waiting: ExecutionStatus.WAITING,
-  completed: ExecutionStatus.COMPLETED,
-  failed: ExecutionStatus.FAILED,
-  cancelled: ExecutionStatus.CANCELLED,
-};
-
-/** The wire form of an execution status. */
-export function statusToProto(status: Status): ExecutionStatus {
-  return statusesToProto[status];
-}
+// only: requests are read field by field in the handlers. The contract's
+// shared shapes (statuses, failures, log levels) convert in #contract.
 
 /** The engine status of a wire status filter; undefined for UNSPECIFIED, a usage error for a value that is no status. */
 export function statusFromProto(status: ExecutionStatus): Status | undefined {
   if (status === ExecutionStatus.UNSPECIFIED) return undefined;
-  const entry = Object.entries(statusesToProto).find(([, value]) => value === status);
-  if (entry === undefined) {
+  if (ExecutionStatus[status] === undefined) {
     throw new KitaruUsageError(`\`status\` ${status} is not an execution status.`, { metadata: { status: String(status) } });
   }
-  return entry[0] as Status;
+  return executionStatusFromProto(status);
 }
-
-const originToProto: Record<FailureRecord["origin"], FailureOrigin> = {
-  user_code: FailureOrigin.USER_CODE,
-  runtime: FailureOrigin.RUNTIME,
-  backend: FailureOrigin.BACKEND,
-  divergence: FailureOrigin.DIVERGENCE,
-  unknown: FailureOrigin.UNKNOWN,
-};
-
-const divergenceKindToProto: Record<DivergenceRecord["kind"], DivergenceKind> = {
-  dependencies_changed: DivergenceKind.DEPENDENCIES_CHANGED,
-  depends_on_changed_call: DivergenceKind.DEPENDS_ON_CHANGED_CALL,
-  order_changed: DivergenceKind.ORDER_CHANGED,
-  name_changed: DivergenceKind.NAME_CHANGED,
-};
 
 /** A JSON value as `google.protobuf.Value`. */
 export function valueToProto(value: JsonValue) {
@@ -86,29 +48,10 @@ function objectOrUndefined(text: string): ProtoJsonObject | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as ProtoJsonObject) : undefined;
 }
 
-/** The wire form of an execution failure. */
-export function failureToProto(failure: FailureRecord): MessageInitShape<typeof FailureSchema> {
-  return {
-    origin: originToProto[failure.origin],
-    message: failure.message,
-    exceptionType: failure.exceptionType,
-    invocationId: failure.invocationId,
-    divergence: failure.divergence ? { ...failure.divergence, kind: divergenceKindToProto[failure.divergence.kind], recordedDependencies: [...failure.divergence.recordedDependencies], seenDependencies: [...failure.divergence.seenDependencies] } : undefined,
-    traceback: failure.traceback ?? "",
-  };
-}
-
 /** The wire form of what a checkpoint attempt threw (always user code). */
 function thrownToProto(thrown: ThrownRecord, invocationId: string): MessageInitShape<typeof FailureSchema> {
   return { origin: FailureOrigin.USER_CODE, message: thrown.message, exceptionType: thrown.exceptionType, invocationId, traceback: thrown.traceback ?? "" };
 }
-
-const callStatusToProto: Record<CallStatus, CheckpointCallStatus> = {
-  completed: CheckpointCallStatus.COMPLETED,
-  reused: CheckpointCallStatus.REUSED,
-  failed: CheckpointCallStatus.FAILED,
-  cancelled: CheckpointCallStatus.CANCELLED,
-};
 
 const attemptStatusToProto: Record<AttemptRecord["status"], CallAttemptStatus> = {
   completed: CallAttemptStatus.COMPLETED,
@@ -122,7 +65,7 @@ export function callToProto(call: CallRecord, values: CallValues = {}): MessageI
     callId: call.callId,
     invocationId: call.invocationId,
     name: call.name,
-    status: callStatusToProto[call.status],
+    status: callStatusToProto(call.status),
     attempts: call.attempts,
     sequence: BigInt(call.sequence),
     dataDependencies: [...call.dataDependencies],
@@ -185,7 +128,7 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     name: execution.execId === "" ? "" : `executions/${execution.execId}`,
     execId: execution.execId,
     flowName: execution.flowName,
-    status: statusToProto(state.status),
+    status: executionStatusToProto(state.status),
     input: view.input === undefined ? undefined : (view.input as ProtoJsonObject),
     result: view.result === undefined ? undefined : valueToProto(view.result),
     failure: state.failure ? failureToProto(state.failure) : undefined,
@@ -233,19 +176,12 @@ export function eventToProto(event: ExecutionEvent, value?: JsonValue): MessageI
 /** The wire form of an execution's new state; `result` is the loaded result, when completed. */
 export function statusChangeToProto(state: ExecutionState, result?: JsonValue): MessageInitShape<typeof StatusChangeSchema> {
   return {
-    status: statusToProto(state.status),
+    status: executionStatusToProto(state.status),
     result: result === undefined ? undefined : valueToProto(result),
     failure: state.failure ? failureToProto(state.failure) : undefined,
     metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
   };
 }
-
-const logLevelToProto: Record<Level, LogLevel> = {
-  debug: LogLevel.DEBUG,
-  info: LogLevel.INFO,
-  warn: LogLevel.WARN,
-  error: LogLevel.ERROR,
-};
 
 /** The wire form of one log line. */
 export function logEntryToProto(entry: LogEntryView): MessageInitShape<typeof LogEntrySchema> {
@@ -257,7 +193,7 @@ export function logEntryToProto(entry: LogEntryView): MessageInitShape<typeof Lo
     callId: call.callId,
     attempt: call.attempt,
     time: timestampFromDate(line.at),
-    level: logLevelToProto[line.level],
+    level: logLevelToProto(line.level),
     message: line.message,
     source: line.source,
   };

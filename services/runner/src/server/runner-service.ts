@@ -1,4 +1,5 @@
 import { toJson } from "@bufbuild/protobuf";
+import { executionStatusToProto } from "#contract/status.ts";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { ExecutionView as ViewOption } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
@@ -16,7 +17,6 @@ import {
   logEntryToProto,
   statusChangeToProto,
   statusFromProto,
-  statusToProto,
   waitToProto,
 } from "./convert.ts";
 
@@ -126,7 +126,7 @@ export function runnerServiceHandlers(engine: RunnerEngine): Partial<ServiceHand
         graph: {
           execId: graph.execution.execId,
           flowName: graph.execution.flowName,
-          status: statusToProto(graph.execution.state.status),
+          status: executionStatusToProto(graph.execution.state.status),
           input: graph.input as JsonObject,
           calls: graph.calls.map((call) => callToProto(call)),
         },

@@ -3,39 +3,20 @@
  * to MongoDB documents; nothing here knows about MongoDB.
  */
 
-/** Public execution status. */
-export type ExecutionStatus = "running" | "waiting" | "completed" | "failed" | "cancelled";
+import type { ExecutionFailure } from "#contract/failure.ts";
+import type { CheckpointCallStatus, ExecutionStatus } from "#contract/status.ts";
 
-/** Where a failure came from. */
-export type FailureOrigin = "user_code" | "runtime" | "backend" | "divergence" | "unknown";
+export type { ExecutionStatus } from "#contract/status.ts";
+export type { LogLevel } from "#contract/log-level.ts";
+import type { LogLevel } from "#contract/log-level.ts";
 
 /** A persisted JSON value: inline, or split into blob chunks when large. */
 export type Payload =
   | { readonly kind: "inline"; readonly json: string }
   | { readonly kind: "blob"; readonly blobId: string; readonly bytes: number; readonly chunks: number };
 
-/** Divergence evidence, as recorded with a failure. */
-export interface DivergenceRecord {
-  readonly execId: string;
-  readonly sourceExecId: string;
-  readonly invocationId: string;
-  readonly kind: "dependencies_changed" | "depends_on_changed_call" | "order_changed" | "name_changed";
-  readonly recorded: string;
-  readonly seen: string;
-  readonly recordedDependencies: readonly string[];
-  readonly seenDependencies: readonly string[];
-}
-
-/** Why an execution (or a call) failed. */
-export interface FailureRecord {
-  readonly origin: FailureOrigin;
-  readonly message: string;
-  readonly exceptionType: string;
-  readonly invocationId: string;
-  readonly divergence?: DivergenceRecord | undefined;
-  /** The stack trace of the thrown error, when it had one. */
-  readonly traceback?: string | undefined;
-}
+/** Why an execution (or a call) failed, as recorded: the contract's failure shape. */
+export type FailureRecord = ExecutionFailure;
 
 /** What one attempt of a checkpoint call threw. */
 export interface ThrownRecord {
@@ -112,7 +93,7 @@ export interface ExecutionRecord {
  * an output; `failed` and `cancelled` ones are kept per retry generation
  * beside it and never answer a call.
  */
-export type CallStatus = "completed" | "reused" | "failed" | "cancelled";
+export type CallStatus = Exclude<CheckpointCallStatus, "running">;
 
 /** True for a call whose output is recorded (completed or reused). */
 export function hasOutput(call: { readonly status: CallStatus }): boolean {
@@ -162,8 +143,6 @@ export function seenOutput(call: CallRecord): Payload | undefined {
   return call.overrideValue ?? call.output;
 }
 
-/** Severity of a log line. */
-export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /** One line checkpoint code wrote. */
 export interface LogLineRecord {
