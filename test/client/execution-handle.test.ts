@@ -11,7 +11,7 @@ import {
   KitaruStateError,
   KitaruUserCodeError,
 } from "#contract/errors/kitaru-error.ts";
-import { KitaruPendingWaitError } from "#contract/errors/pending-wait-error.ts";
+import { KitaruPendingWaitError } from "../../clients/ts/src/pending-wait-error.ts";
 import { ExecutionHandle } from "../../clients/ts/src/execution-handle.ts";
 import type { ExecutionReader } from "../../clients/ts/src/follow-execution.ts";
 import { execution, T0, waitPb } from "./builders.ts";

@@ -13,7 +13,7 @@ import {
   type ExecutionFailure,
   type KitaruError,
 } from "#contract/errors/kitaru-error.ts";
-import { KitaruPendingWaitError } from "#contract/errors/pending-wait-error.ts";
+import { KitaruPendingWaitError } from "./pending-wait-error.ts";
 
 /**
  * True once waiting on the execution has an answer: it reached a terminal

@@ -84,7 +84,7 @@ export {
   KitaruInternalError,
 } from "#contract/errors/kitaru-error.ts";
 export type { DivergenceDetail, ExecutionFailure, FailureOrigin } from "#contract/errors/kitaru-error.ts";
-export { KitaruPendingWaitError } from "#contract/errors/pending-wait-error.ts";
+export { KitaruPendingWaitError } from "./pending-wait-error.ts";
 
 // Library-facing: converters and following, for tools built on the client (the CLI).
 export { executionFromProto } from "./convert/execution.ts";

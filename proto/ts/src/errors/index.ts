@@ -25,8 +25,8 @@ export {
   KitaruInternalError,
   ErrorReason,
   ERROR_DOMAIN,
+  kitaruError,
 } from "./kitaru-error.ts";
-export { KitaruPendingWaitError } from "./pending-wait-error.ts";
 export type {
   ErrorReasonValue,
   FieldViolation,

@@ -96,15 +96,19 @@ export interface KitaruErrorOptions {
 
 const brand = Symbol.for("kitaru.error");
 
+/** What {@link KitaruError.from} makes of a value that is no kitaru error. */
+const UNKNOWN_ERROR_MESSAGE = "internal error";
+
 /**
  * Base class of every kitaru error.
  *
- * Never thrown itself. `instanceof` works across copies of this package
- * (the check uses a global symbol brand and the `reason`).
+ * Never thrown itself. Each subclass is declared with {@link kitaruError},
+ * which gives it its name, its `reason` and an `instanceof` that works across
+ * copies of this package (a global symbol brand and the class names).
  */
 export abstract class KitaruError extends Error {
-  /** The `ErrorInfo.reason` sent on the wire. */
-  abstract readonly reason: ErrorReasonValue;
+  /** The `ErrorInfo.reason` sent on the wire (set per class by {@link kitaruError}). */
+  declare readonly reason: ErrorReasonValue;
   /** Values the message mentions (lowerCamel keys, string values). */
   readonly metadata: Readonly<Record<string, string>>;
   readonly [brand] = true;
@@ -117,6 +121,17 @@ export abstract class KitaruError extends Error {
   /** True for any kitaru error, even one created by another copy of this package. */
   static isKitaruError(value: unknown): value is KitaruError {
     return typeof value === "object" && value !== null && (value as { [brand]?: boolean })[brand] === true;
+  }
+
+  /**
+   * `reason` as a kitaru error: a kitaru error is returned as it is; anything
+   * else becomes a {@link KitaruInternalError} with `message` (by default a
+   * generic one, so nothing internal reaches a caller) and the original as its
+   * `cause`, kept for logs.
+   */
+  static from(reason: unknown, message: string = UNKNOWN_ERROR_MESSAGE): KitaruError {
+    if (KitaruError.isKitaruError(reason)) return reason;
+    return new KitaruInternalError(message, { cause: reason });
   }
 }
 
@@ -133,8 +148,19 @@ function lineage(value: unknown): string[] {
   return names;
 }
 
-function hasInstanceOf(className: string) {
-  return (value: unknown): boolean => lineage(value).includes(className);
+/**
+ * Declares a class of the hierarchy: `@kitaruError(ErrorReason.backend)` gives
+ * it its `name` (the class name), its `reason`, and an `instanceof` that
+ * recognises instances made by another copy of this package.
+ */
+export function kitaruError(reason: ErrorReasonValue) {
+  return <C extends abstract new (...args: never[]) => KitaruError>(target: C, context: ClassDecoratorContext<C>): void => {
+    const name = String(context.name);
+    Object.defineProperty(target, "className", { value: name });
+    Object.defineProperty(target, Symbol.hasInstance, { value: (value: unknown) => lineage(value).includes(name) });
+    Object.defineProperty(target.prototype, "name", { value: name, writable: true, configurable: true });
+    Object.defineProperty(target.prototype, "reason", { value: reason });
+  };
 }
 
 /**
@@ -143,11 +169,8 @@ function hasInstanceOf(className: string) {
  * Thrown by the services (INVALID_ARGUMENT) and by the authoring API. Fix the
  * request; retrying it unchanged fails the same way.
  */
+@kitaruError(ErrorReason.usage)
 export class KitaruUsageError extends KitaruError {
-  static readonly className: string = "KitaruUsageError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruUsageError");
-  override readonly name: string = "KitaruUsageError";
-  readonly reason: ErrorReasonValue = ErrorReason.usage;
   /** Field problems, when the input failed a schema. */
   readonly violations: readonly FieldViolation[];
 
@@ -161,11 +184,8 @@ export class KitaruUsageError extends KitaruError {
  * A wait input was rejected by the wait's schema. The execution is still
  * waiting and nothing was recorded: send a corrected value.
  */
+@kitaruError(ErrorReason.waitValidation)
 export class KitaruWaitValidationError extends KitaruUsageError {
-  static override readonly className: string = "KitaruWaitValidationError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruWaitValidationError");
-  override readonly name: string = "KitaruWaitValidationError";
-  override readonly reason: ErrorReasonValue = ErrorReason.waitValidation;
   readonly execId: string;
   readonly waitName: string;
   readonly waitId: string;
@@ -186,12 +206,8 @@ export class KitaruWaitValidationError extends KitaruUsageError {
  * outside a flow body, a checkpoint inside a checkpoint, a non-JSON value.
  * Thrown inside the runner process only.
  */
-export class KitaruContextError extends KitaruUsageError {
-  static override readonly className: string = "KitaruContextError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruContextError");
-  override readonly name: string = "KitaruContextError";
-  override readonly reason: ErrorReasonValue = ErrorReason.context;
-}
+@kitaruError(ErrorReason.context)
+export class KitaruContextError extends KitaruUsageError {}
 
 /**
  * The execution's state forbids the operation: replaying a running execution,
@@ -199,11 +215,8 @@ export class KitaruContextError extends KitaruUsageError {
  *
  * Sent as FAILED_PRECONDITION. Inspect the execution, then change the request.
  */
+@kitaruError(ErrorReason.state)
 export class KitaruStateError extends KitaruError {
-  static readonly className: string = "KitaruStateError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruStateError");
-  override readonly name: string = "KitaruStateError";
-  readonly reason: ErrorReasonValue = ErrorReason.state;
   readonly selector: SelectorResolution | undefined;
   readonly state: ExecutionStateDetail | undefined;
   readonly waitSelection: WaitSelection | undefined;
@@ -224,11 +237,8 @@ export class KitaruStateError extends KitaruError {
 }
 
 /** No execution (or flow) has that ID or name. Sent as NOT_FOUND. */
+@kitaruError(ErrorReason.notFound)
 export class KitaruNotFoundError extends KitaruStateError {
-  static override readonly className: string = "KitaruNotFoundError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruNotFoundError");
-  override readonly name: string = "KitaruNotFoundError";
-  override readonly reason: ErrorReasonValue = ErrorReason.notFound;
   /** "execution" or "flow". */
   readonly resourceType: string;
   readonly resourceName: string;
@@ -244,11 +254,8 @@ export class KitaruNotFoundError extends KitaruStateError {
  * An execution ended failed or cancelled. Raised by the client when waiting on
  * an execution; `failure` says why. Subclasses narrow the origin.
  */
+@kitaruError(ErrorReason.execution)
 export class KitaruExecutionError extends KitaruError {
-  static readonly className: string = "KitaruExecutionError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruExecutionError");
-  override readonly name: string = "KitaruExecutionError";
-  readonly reason: ErrorReasonValue = ErrorReason.execution;
   readonly execId: string;
   /** Public status: failed or cancelled. */
   readonly status: string;
@@ -266,12 +273,8 @@ export class KitaruExecutionError extends KitaruError {
 }
 
 /** An execution failed because the flow body or a checkpoint threw. */
-export class KitaruUserCodeError extends KitaruExecutionError {
-  static override readonly className: string = "KitaruUserCodeError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruUserCodeError");
-  override readonly name: string = "KitaruUserCodeError";
-  override readonly reason: ErrorReasonValue = ErrorReason.userCode;
-}
+@kitaruError(ErrorReason.userCode)
+export class KitaruUserCodeError extends KitaruExecutionError {}
 
 /**
  * A replayed (or recovered) run broke durable call sequence compatibility: a
@@ -282,11 +285,8 @@ export class KitaruUserCodeError extends KitaruExecutionError {
  * Check that the flow code still issues reused checkpoints in the same order
  * with the same inputs, or replay from an earlier checkpoint.
  */
+@kitaruError(ErrorReason.divergence)
 export class KitaruDivergenceError extends KitaruExecutionError {
-  static override readonly className: string = "KitaruDivergenceError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruDivergenceError");
-  override readonly name: string = "KitaruDivergenceError";
-  override readonly reason: ErrorReasonValue = ErrorReason.divergence;
   readonly detail: DivergenceDetail;
 
   constructor(
@@ -302,43 +302,27 @@ export class KitaruDivergenceError extends KitaruExecutionError {
  * A backend the operation needs (the database, the runner) is unavailable.
  * Sent as UNAVAILABLE; retrying later may succeed.
  */
-export class KitaruBackendError extends KitaruError {
-  static readonly className: string = "KitaruBackendError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruBackendError");
-  override readonly name: string = "KitaruBackendError";
-  readonly reason: ErrorReasonValue = ErrorReason.backend;
-}
+@kitaruError(ErrorReason.backend)
+export class KitaruBackendError extends KitaruError {}
 
 /**
  * The call carried no credential the service accepts (missing, malformed or
  * unknown bearer token). Sent as UNAUTHENTICATED; set `KITARU_TOKEN` (or the
  * client's `token` option) to a token the service was started with.
  */
-export class KitaruAuthError extends KitaruError {
-  static readonly className: string = "KitaruAuthError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruAuthError");
-  override readonly name: string = "KitaruAuthError";
-  readonly reason: ErrorReasonValue = ErrorReason.unauthenticated;
-}
+@kitaruError(ErrorReason.unauthenticated)
+export class KitaruAuthError extends KitaruError {}
 
 /**
  * The credential is valid but does not allow the call (e.g. a namespace token
  * asking to act for another namespace). Sent as PERMISSION_DENIED.
  */
-export class KitaruPermissionError extends KitaruError {
-  static readonly className: string = "KitaruPermissionError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruPermissionError");
-  override readonly name: string = "KitaruPermissionError";
-  readonly reason: ErrorReasonValue = ErrorReason.permissionDenied;
-}
+@kitaruError(ErrorReason.permissionDenied)
+export class KitaruPermissionError extends KitaruError {}
 
 /**
  * A bug in kitaru. The wire message is generic; the cause is logged by the
  * service that failed.
  */
-export class KitaruInternalError extends KitaruError {
-  static readonly className: string = "KitaruInternalError";
-  static override [Symbol.hasInstance] = hasInstanceOf("KitaruInternalError");
-  override readonly name: string = "KitaruInternalError";
-  readonly reason: ErrorReasonValue = ErrorReason.internal;
-}
+@kitaruError(ErrorReason.internal)
+export class KitaruInternalError extends KitaruError {}

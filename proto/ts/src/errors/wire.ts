@@ -141,9 +141,7 @@ function firstOf<T>(list: readonly T[]): T[] {
 }
 
 function asKitaruError(err: unknown): KitaruError {
-  if (KitaruError.isKitaruError(err)) return err;
-  if (err instanceof ConnectError) return errorFromConnectError(err);
-  return new KitaruInternalError(INTERNAL_ERROR_MESSAGE, { cause: err });
+  return err instanceof ConnectError ? errorFromConnectError(err) : KitaruError.from(err, INTERNAL_ERROR_MESSAGE);
 }
 
 /** The typed details of one error, most specific last; ErrorInfo is added by the caller. */

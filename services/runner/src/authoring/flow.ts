@@ -1,6 +1,7 @@
 import type { z } from "zod";
-import type { KitaruClient } from "../../../../clients/ts/src/client.ts";
-import type { ExecutionHandle } from "../../../../clients/ts/src/execution-handle.ts";
+// The client is a separate layer: only its public entry, and only its types
+// here; `run()`/`replay()` load it on first use (test/architecture checks this).
+import type { ExecutionHandle, KitaruClient } from "kitaru/client";
 import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import type { JsonObject } from "./json-value.ts";
 
@@ -74,7 +75,7 @@ export function flow<I extends z.ZodType, R>(
   }
   // Loaded on first use: a runner process never needs the client.
   const bind = async (client: KitaruClient | undefined) =>
-    (await import("../../../../clients/ts/src/flow-client.ts")).flowClient<JsonObject, R>(name, { client });
+    (await import("kitaru/client")).flowClient<JsonObject, R>(name, { client });
   return {
     kind: "kitaru.flow",
     name,

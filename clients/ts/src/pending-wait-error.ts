@@ -4,21 +4,8 @@
  *
  * @module
  */
-import type { Wait } from "../../../../clients/ts/src/convert/wait.ts";
-import { KitaruError, KitaruStateError, type KitaruErrorOptions } from "./kitaru-error.ts";
-
-/** Class names of `value`'s prototype chain; the cross-copy `instanceof` of kitaru-error.ts. */
-function classNames(value: unknown): string[] {
-  if (!KitaruError.isKitaruError(value)) return [];
-  const names: string[] = [];
-  let proto = Object.getPrototypeOf(value) as { constructor?: { className?: string } } | null;
-  while (proto) {
-    const name = proto.constructor?.className;
-    if (name) names.push(name);
-    proto = Object.getPrototypeOf(proto) as typeof proto;
-  }
-  return names;
-}
+import { ErrorReason, kitaruError, KitaruStateError, type KitaruErrorOptions } from "#contract/errors/kitaru-error.ts";
+import type { Wait } from "./convert/wait.ts";
 
 function describe(execId: string, waits: readonly Wait[]): string {
   const [only] = waits;
@@ -46,11 +33,8 @@ function describe(execId: string, waits: readonly Wait[]): string {
  * answer the waits listed in `pendingWaits` (`client.executions.input(...)` or
  * `kitaru executions input <id> --value ...`) and call `wait()` again.
  */
+@kitaruError(ErrorReason.state)
 export class KitaruPendingWaitError extends KitaruStateError {
-  static override readonly className: string = "KitaruPendingWaitError";
-  static override [Symbol.hasInstance] = (value: unknown): boolean =>
-    classNames(value).includes("KitaruPendingWaitError");
-  override readonly name: string = "KitaruPendingWaitError";
   readonly execId: string;
   /** The waits pending when the execution stopped, oldest first. */
   readonly pendingWaits: readonly Wait[];
