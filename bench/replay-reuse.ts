@@ -62,7 +62,7 @@ interface ReplayRun {
 
 async function runOnce(env: BenchEnv, calls: number): Promise<ReplayRun> {
   const s0 = now();
-  const source = await env.runner.engine.commands.start({ namespace: DEFAULT_NAMESPACE, flowName: flowName!, input: { calls } });
+  const source = (await env.runner.engine.startExecution({ namespace: DEFAULT_NAMESPACE, flowName: flowName!, input: { calls } })).execution;
   const sourceDone = await env.finished(source.execId);
   const sourceMs = sourceDone.t - s0;
   if (sourceDone.event.kind !== "status_changed" || sourceDone.event.state.status !== "completed") throw new Error("source did not complete");

@@ -156,7 +156,7 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
   const runner = await startRunner({ store: runnerStore, flows: new FlowRegistry(options.flows), logger });
   const events = new Map<string, TimedEvent[]>();
   const waiters = new Map<string, (e: TimedEvent) => void>();
-  runner.engine.bus.subscribeAll((event) => {
+  runner.engine.context.bus.subscribeAll((event) => {
     const timed = { t: now(), event };
     let list = events.get(event.execId);
     if (list === undefined) events.set(event.execId, (list = []));

@@ -34,7 +34,7 @@ export interface FlowRun {
 export async function runFlow(env: BenchEnv, flowName: string, calls: number): Promise<FlowRun> {
   const cpu0 = process.cpuUsage();
   const startedAt = now();
-  const execution = await env.runner.engine.commands.start({ namespace: DEFAULT_NAMESPACE, flowName, input: { calls } });
+  const { execution } = await env.runner.engine.startExecution({ namespace: DEFAULT_NAMESPACE, flowName, input: { calls } });
   const done = await env.finished(execution.execId);
   const cpu = process.cpuUsage(cpu0);
   if (done.event.kind !== "status_changed" || done.event.state.status !== "completed") {

@@ -24,6 +24,7 @@ import { after, before, describe, it } from "node:test";
 import type { ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
 import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
+import { ValueCodec } from "../../services/runner/src/store/value-codec.ts";
 import { chaosPipelineResult, markerRuns, pipelineIds } from "../fixtures/flows/chaos-flows.ts";
 import { stopTestServer, testDatabase } from "../support/database.ts";
 import { seededRandom, sleep, startArmedChild } from "./chaos-support.ts";
@@ -173,7 +174,7 @@ describe("chaos: runners SIGKILLed at random moments", () => {
       const execId = e.execId!;
       const label = `execution #${e.n} (${execId})`;
       const execution = (await db.getExecution(execId))!;
-      assert.equal(JSON.parse(await db.loadPayload(execution.state.result!)), chaosPipelineResult(e.seed, e.add), `${label}: result`);
+      assert.equal(await new ValueCodec(db).load(execution.state.result!), chaosPipelineResult(e.seed, e.add), `${label}: result`);
       const calls = await db.listCalls(execId);
       assert.deepEqual(calls.map((c) => `${c.invocationId}:${c.status}`), pipelineIds.map((id) => `${id}:completed`), `${label}: each checkpoint recorded exactly once`);
       const waits = await db.listWaits(execId);

@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { errorToStatus } from "#contract/errors/wire.ts";
 import type { KitaruError } from "#contract/errors/kitaru-error.ts";
@@ -71,6 +72,11 @@ function recording<T extends object>(impl: T, calls: SeenCall[]): T {
 /** Serves a partial RunnerService; methods left out answer UNIMPLEMENTED. */
 export function serveRunner(impl: Partial<ServiceImpl<typeof RunnerService>>): Promise<FakeServer> {
   return serve((router, calls) => router.service(RunnerService, recording(impl, calls)));
+}
+
+/** Serves a partial RunnerInternalService (what the planner calls). */
+export function serveRunnerInternal(impl: Partial<ServiceImpl<typeof RunnerInternalService>>): Promise<FakeServer> {
+  return serve((router, calls) => router.service(RunnerInternalService, recording(impl, calls)));
 }
 
 /** Serves a partial PlannerService. */

@@ -5,7 +5,8 @@ import { ExecutionFeed } from "../../services/runner/src/engine/execution-feed.t
 import type { ExecutionEvent } from "../../services/runner/src/engine/execution-events.ts";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
 import { defaultSchedulerOptions } from "../../services/runner/src/engine/scheduler.ts";
-import { RunnerEngine } from "../../services/runner/src/runner-engine.ts";
+import { ExecutionCommands } from "../../services/runner/src/engine/execution-commands.ts";
+import { RunnerEngine } from "../../services/runner/src/engine/runner-engine.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createEngineEnv, type EngineEnv } from "../support/engine-env.ts";
 import { testScheduler } from "../support/runner-env.ts";
@@ -30,7 +31,7 @@ describe("one change feed per runner process", () => {
     for (let i = 0; i < 100; i++) {
       seen.push(
         (async () => {
-          for await (const event of env.engine.feed.watch(env.ref(execId), { followWaits: true, signal: controller.signal })) {
+          for await (const { event } of env.engine.watch(env.ref(execId), { followWaits: true, signal: controller.signal })) {
             if (event.kind === "wait_resolved") return Date.now();
           }
           return Number.NaN;
@@ -38,19 +39,19 @@ describe("one change feed per runner process", () => {
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(env.engine.feed.watchedExecutions, 1, "100 watchers, one reader");
+    assert.equal(env.engine.watchedExecutions, 1, "100 watchers, one reader");
     const answered = Date.now();
-    await env.engine.commands.resolveWait(env.ref(execId), "approve", { approved: true, reviewer: "ana" });
+    await env.engine.resolveWait(env.ref(execId), "approve", { approved: true, reviewer: "ana" });
     const times = await Promise.all(seen);
     controller.abort();
     const slowest = Math.max(...times) - answered;
     assert.ok(slowest < 1000, `the slowest watcher saw the answer after ${slowest} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(env.engine.feed.watchedExecutions, 0, "the reader stops with the last watcher");
+    assert.equal(env.engine.watchedExecutions, 0, "the reader stops with the last watcher");
   });
 
   it("closes the stream of a watcher that falls behind its buffer, with KitaruBackendError", async () => {
-    const feed = new ExecutionFeed({ store: env.store, bus: env.engine.bus, commands: env.engine.commands, bufferLimit: 2 });
+    const feed = new ExecutionFeed(env.engine.context, new ExecutionCommands(env.engine.context), { bufferLimit: 2 });
     const execId = await env.start("gated_chain", { label: "hold-slow" });
     const stream = feed.watch(env.ref(execId), { signal: AbortSignal.timeout(20_000) });
     await stream.next(); // joined; now it stops reading
@@ -76,7 +77,7 @@ describe("one change feed per runner process", () => {
     const execId = await env.start("gated_chain", { label: "hold-remote" });
     const events: ExecutionEvent[] = [];
     const watching = (async () => {
-      for await (const event of observer.feed.watch(env.ref(execId), { signal: AbortSignal.timeout(20_000) })) events.push(event);
+      for await (const { event } of observer.watch(env.ref(execId), { followWaits: false, signal: AbortSignal.timeout(20_000) })) events.push(event);
     })();
     await new Promise((resolve) => setTimeout(resolve, 200));
     chainGates.open("hold-remote");

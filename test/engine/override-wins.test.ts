@@ -100,14 +100,14 @@ describe("an override wins even when the overridden call is re-executed", () => 
   it("after a wait the body runs again and the journal answers the re-executed overridden call with the override", async () => {
     const source = await env.start("gated_diamond", { x: 1 });
     await env.settled(source, ["waiting"]);
-    await env.engine.commands.resolveWait(env.ref(source), "go", true);
+    await env.engine.resolveWait(env.ref(source), "go", true);
     await env.settled(source, ["completed"]);
     resetReceived();
 
     const replayed = await env.replay(source, { from: "src", overrides: { "checkpoint.src": 10 } });
     await env.settled(replayed, ["waiting"]);
     assert.deepEqual(received, { src: [1] });
-    await env.engine.commands.resolveWait(env.ref(replayed), "go", true);
+    await env.engine.resolveWait(env.ref(replayed), "go", true);
     const view = await env.settled(replayed, ["completed", "failed"]);
     assert.equal(view.execution.state.status, "completed");
     // src ran once (the second pass took it from the journal); left and right saw the override both times they ran.

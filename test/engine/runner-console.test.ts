@@ -37,7 +37,7 @@ describe("the runner's console: one line per execution started, recovered and en
     // An execution claimed by a runner that died at once: its claim expired long ago.
     const execId = "kr-consoletestrecover1";
     const createdAt = new Date();
-    await env.store.insertExecution({ execId, flowName: "chatty", input: await env.store.storePayload('{"label":"c3"}'), createdAt });
+    await env.store.insertExecution({ execId, flowName: "chatty", input: await env.engine.context.values.save({ label: "c3" }, "The flow input"), createdAt });
     const created = (await env.store.getExecution(execId))!.state;
     const past = new Date(Date.now() - 60_000);
     const claimed = await env.store.appendTransition(execId, created, {

@@ -42,6 +42,6 @@ describe("limits on stored values", () => {
   it("refuses metadata beyond 64 KiB where log() is called", async () => {
     const view = await env.settled(await env.start("big_metadata", { kib: 70 }));
     assert.equal(view.execution.state.status, "failed");
-    assert.match(view.execution.state.failure?.message ?? "", /log\(\) metadata would grow to \d+ bytes/);
+    assert.match(view.execution.state.failure?.message ?? "", /log\(\) metadata would be \d+ bytes; kitaru keeps at most 65536 bytes of it/);
   });
 });

@@ -5,7 +5,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { serveRunner } from "../client/fake-services.ts";
+import { serveRunnerInternal } from "../client/fake-services.ts";
 import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { startPlanner } from "../../services/planner/src/planner-server.ts";
 
@@ -79,7 +79,7 @@ describe("planner when the runner answers StartReplay late", () => {
   async function lateRunner(lateMs: number, mode = { every: false }) {
     const requestIds: string[] = [];
     const created = new Set<string>();
-    const runner = await serveRunner({
+    const runner = await serveRunnerInternal({
       getCallGraph: async () => ({ graph }),
       startReplay: async (request) => {
         requestIds.push(request.requestId);

@@ -35,7 +35,7 @@ describe("API errors and listing", () => {
         /* the first read fails */
       }
     },
-    GetCallGraph: () => env.client.getCallGraph({ execId }),
+    GetCallGraph: () => env.internalClient.getCallGraph({ execId }),
   });
 
   const listAll = async (flowName: string) => (await env.client.listExecutions({ flowName, pageSize: 200 })).executions;

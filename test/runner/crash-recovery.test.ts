@@ -162,7 +162,7 @@ describe("recovery of executions from a runner that went away", () => {
     const client = clientOf(survivor.address);
     const free = await eventually(() => full(client, freeId!), (e) => e.status === ExecutionStatus.COMPLETED, TIMEOUT);
     assert.equal(free.status, ExecutionStatus.COMPLETED, "the free execution is not held up by the blocked one");
-    const active = await eventually(async () => survivor.engine.scheduler.activeExecutionIds, (ids) => ids.includes(stuckId!), TIMEOUT);
+    const active = await eventually(async () => survivor.engine.activeExecutionIds, (ids) => ids.includes(stuckId!), TIMEOUT);
     assert.ok(active.includes(stuckId!), "the blocked execution was recovered too");
     assert.equal(counts(markersInOrder[0]!).slow_step, 2);
     assert.deepEqual(counts(markersInOrder[1]!), { fetch: 1, parse: 1, slow_step: 2, finish: 1 });
@@ -190,7 +190,7 @@ describe("recovery of executions from a runner that went away", () => {
     const ended = await Promise.race([runner.exited, later(20_000, "still running")]);
     assert.deepEqual(ended, { code: 0, signal: null }, `the runner exits after handing back\n${runner.stderr()}`);
     assert.doesNotMatch(runner.stderr(), /releasing execution .* failed/);
-    const taken = await eventually(async () => survivor.engine.scheduler.activeExecutionIds, (ids) => ids.includes(execId), TIMEOUT);
+    const taken = await eventually(async () => survivor.engine.activeExecutionIds, (ids) => ids.includes(execId), TIMEOUT);
     assert.deepEqual(taken, [execId], "another runner took the execution over");
     assert.ok(Date.now() - stoppedAt < leaseTtlMs / 2, `takeover took ${Date.now() - stoppedAt} ms`);
 
@@ -209,13 +209,13 @@ describe("recovery of executions from a runner that went away", () => {
     const { execution } = await clientOf(first.address).startExecution({ flowName: "crash_pipeline", input: { marker } });
     const execId = execution!.execId;
     await eventually(async () => counts(marker).slow_step ?? 0, (n) => n === 1, TIMEOUT);
-    assert.deepEqual(first.engine.scheduler.activeExecutionIds, [execId]);
+    assert.deepEqual(first.engine.activeExecutionIds, [execId]);
 
     const second = await inProcessRunner(store, leaseTtlMs);
     const stoppedAt = Date.now();
     await first.stop();
-    assert.deepEqual(first.engine.scheduler.activeExecutionIds, []);
-    const taken = await eventually(async () => second.engine.scheduler.activeExecutionIds, (ids) => ids.includes(execId), TIMEOUT);
+    assert.deepEqual(first.engine.activeExecutionIds, []);
+    const taken = await eventually(async () => second.engine.activeExecutionIds, (ids) => ids.includes(execId), TIMEOUT);
     assert.deepEqual(taken, [execId], "the second runner took the execution over");
     assert.ok(Date.now() - stoppedAt < leaseTtlMs / 2, `takeover took ${Date.now() - stoppedAt} ms`);
 

@@ -90,7 +90,7 @@ describe("retry and cancel", () => {
     assert.equal(execution?.status, ExecutionStatus.CANCELLED);
     assert.equal(execution?.failure, undefined);
     const released = await eventually(
-      async () => env.runner.engine.scheduler.activeExecutionIds,
+      async () => env.runner.engine.activeExecutionIds,
       (ids) => !ids.includes(execId),
       TIMEOUT,
     );

@@ -55,7 +55,7 @@ describe("waits and input", () => {
     // The same wait is shown on the execution itself.
     assert.deepEqual((await get(execId)).pendingWaits.map((w) => w.waitId), [wait!.waitId]);
     const released = await eventually(
-      async () => env.runner.engine.scheduler.activeExecutionIds,
+      async () => env.runner.engine.activeExecutionIds,
       (ids) => !ids.includes(execId),
       TIMEOUT,
     );

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import type { ExecutionStore, NewExecution } from "../../services/runner/src/store/execution-store.ts";
 import type { CallRecord, ExecutionState, WaitRecord } from "../../services/runner/src/store/records.ts";
-import { StoreUnavailableError } from "../../services/runner/src/store/store-errors.ts";
+import { StoreDataLossError, StoreUnavailableError } from "../../services/runner/src/store/store-errors.ts";
+import { ValueCodec } from "../../services/runner/src/store/value-codec.ts";
 
 /** A store opened for one test, and how to reopen its data after closing it. */
 export interface OpenedStore {
@@ -339,28 +340,42 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       });
     });
 
-    describe("payloads", () => {
-      it("keeps small JSON inline", async () => {
-        const json = JSON.stringify({ text: "héllo", n: [1, 2, 3] });
-        const payload = await store.storePayload(json);
-        assert.deepEqual(payload, { kind: "inline", json });
-        assert.equal(await store.loadPayload(payload), json);
+    describe("values (through the value codec) and blobs", () => {
+      const codec = () => new ValueCodec(store);
+
+      it("keeps small values inline", async () => {
+        const value = { text: "héllo", n: [1, 2, 3] };
+        const payload = await codec().save(value, "The value");
+        assert.deepEqual(payload, { kind: "inline", json: JSON.stringify(value) });
+        assert.deepEqual(await codec().load(payload), value);
       });
 
       it("round-trips a 20 MiB value through blob chunks", async () => {
         const text = "0123456789abcdé—".repeat((20 * 1024 * 1024) / 16);
+        const payload = await codec().save({ text }, "The value");
         const json = JSON.stringify({ text });
-        const payload = await store.storePayload(json);
-        assert.equal(payload.kind, "blob");
-        assert.ok(payload.kind === "blob" && payload.bytes === Buffer.byteLength(json) && payload.chunks > 1);
-        const loaded = await store.loadPayload(payload);
-        assert.equal(loaded.length, json.length);
-        assert.ok(loaded === json, "the loaded text is identical");
-        assert.notDeepEqual(await store.storePayload(json), payload, "each large payload gets its own blob");
+        assert.ok(payload.kind === "blob" && payload.bytes === Buffer.byteLength(json) && payload.chunks > 1, JSON.stringify(payload));
+        assert.ok((await codec().loadText(payload)) === json, "the loaded text is identical");
+        assert.deepEqual(await codec().load(payload), { text });
+        assert.notDeepEqual(await codec().save({ text }, "The value"), payload, "each large value gets its own blob");
       });
 
-      it("reports a blob whose chunks are missing", async () => {
-        await assert.rejects(store.loadPayload({ kind: "blob", blobId: "blob-missing", bytes: 10, chunks: 1 }), /Blob chunk blob-missing:0 is missing/);
+      it("reads blob chunks back by number, a missing one as undefined", async () => {
+        await store.writeBlob("blob-test", [Buffer.from("ab"), Buffer.from("cd")]);
+        const chunks = await store.readBlob("blob-test", 3);
+        assert.deepEqual(chunks.map((c) => (c === undefined ? undefined : Buffer.from(c).toString())), ["ab", "cd", undefined]);
+      });
+
+      it("reports a stored value whose chunks are missing as data loss", async () => {
+        await assert.rejects(codec().load({ kind: "blob", blobId: "blob-missing", bytes: 10, chunks: 1 }), (error: unknown) => {
+          assert.ok(error instanceof StoreDataLossError, String(error));
+          assert.match((error as Error).message, /Chunk 0 of stored value blob-missing is missing/);
+          return true;
+        });
+      });
+
+      it("stops a read when its caller gave up", async () => {
+        await assert.rejects(store.readBlob("blob-test", 1, { signal: AbortSignal.abort() }), { name: "AbortError" });
       });
     });
 
@@ -405,7 +420,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const created = await inserted("e1", { createdAt: at(1) });
         const claimed = await store.appendTransition("e1", created, claimedAfter(created, at(100)));
         await store.renewLease("e1", claimed!.seq, "runner-1", at(200));
-        const output = await store.storePayload(JSON.stringify("x".repeat(5 * 1024 * 1024)));
+        const output = await new ValueCodec(store).save("x".repeat(5 * 1024 * 1024), "The output");
         const recorded = call("e1", "a", 0, { output });
         await store.recordCall(recorded);
         await store.recordWait(wait("e1", "approve", at(2)));
@@ -416,7 +431,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         assert.deepEqual((await store.getExecution("e1"))?.state, claimed);
         assert.deepEqual(await store.leaseExpiry("e1", claimed!.seq), at(200));
         assert.deepEqual(await store.listCalls("e1"), [recorded]);
-        assert.equal(await store.loadPayload(output), JSON.stringify("x".repeat(5 * 1024 * 1024)));
+        assert.equal(await new ValueCodec(store).load(output), "x".repeat(5 * 1024 * 1024));
         assert.deepEqual((await store.listWaits("e1"))[0]?.resolution, { kind: "abort", at: at(3) });
         assert.deepEqual((await store.listExecutions({ limit: 10 })).map((e) => e.execId), ["e1"]);
         assert.equal(await store.insertExecution(execution("e1")), false);

@@ -9,8 +9,7 @@ import type { JsonObject, JsonValue } from "../../services/runner/src/authoring/
 import { defaultSchedulerOptions } from "../../services/runner/src/engine/scheduler.ts";
 import { FlowRegistry, type RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
 import type { ExecutionView } from "../../services/runner/src/engine/execution-queries.ts";
-import { startReplay } from "../../services/runner/src/engine/replay-start.ts";
-import { RunnerEngine } from "../../services/runner/src/runner-engine.ts";
+import { RunnerEngine } from "../../services/runner/src/engine/runner-engine.ts";
 import type { ExecutionStatus } from "../../services/runner/src/store/records.ts";
 import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { planReplay, type ReplayPlan, type ReplayRequest, type SourceExecution } from "../../services/planner/src/core/index.ts";
@@ -52,7 +51,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
   });
   engine.start();
   const plan = async (execId: string, request: ReplayRequest) => {
-    const graph = await engine.queries.callGraph({ execId, namespace: DEFAULT_NAMESPACE });
+    const graph = await engine.callGraph({ execId, namespace: DEFAULT_NAMESPACE });
     const source: SourceExecution = {
       execId,
       flowName: graph.execution.flowName,
@@ -77,11 +76,11 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
     info,
     errors,
     async start(flowName, input, requestId) {
-      return (await engine.commands.start({ namespace: DEFAULT_NAMESPACE, flowName, input, ...(requestId ? { requestId } : {}) })).execId;
+      return (await engine.startExecution({ namespace: DEFAULT_NAMESPACE, flowName, input, ...(requestId ? { requestId } : {}) })).execution.execId;
     },
     async settled(execId, statuses = ["waiting", "completed", "failed", "cancelled"]) {
       return eventually(
-        () => engine.queries.get({ execId, namespace: DEFAULT_NAMESPACE }, { full: true }),
+        () => engine.getExecution({ execId, namespace: DEFAULT_NAMESPACE }, { full: true }),
         (view) => statuses.includes(view.execution.state.status),
         20_000,
       );
@@ -90,8 +89,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
     ref: (execId) => ({ execId, namespace: DEFAULT_NAMESPACE }),
     async replay(execId, request, requestId) {
       const planned = await plan(execId, request);
-      const execution = await startReplay(
-        { store, bus: engine.bus, flows: engine.flows, commands: engine.commands },
+      const outcome = await engine.startReplay(
         {
           sourceExecId: planned.sourceExecId,
           flowName: planned.flowName,
@@ -103,7 +101,8 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
         },
         { namespace: DEFAULT_NAMESPACE, ...(requestId ? { requestId } : {}) },
       );
-      return execution.execId;
+      if (outcome.kind !== "created") throw new Error("a replay without validateOnly creates an execution");
+      return outcome.view.execution.execId;
     },
     async teardown() {
       await engine.stop();

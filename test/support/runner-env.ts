@@ -1,5 +1,6 @@
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { FlowRegistry, type RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
 import type { SchedulerOptions } from "../../services/runner/src/engine/scheduler.ts";
@@ -19,6 +20,8 @@ export interface RunnerEnv {
   readonly store: ExecutionStore;
   readonly runner: RunningRunner;
   readonly client: Client<typeof RunnerService>;
+  /** A raw client of the runner's internal service (what the planner calls). */
+  readonly internalClient: Client<typeof RunnerInternalService>;
   /** Opens another client on its own HTTP/2 connection (closed by teardown). */
   newClient(): Client<typeof RunnerService>;
   /** Starts another runner on the same database. */
@@ -41,17 +44,19 @@ export async function createRunnerEnv(
   const runner = await startRunner({ store, flows: registry, scheduler: { ...testScheduler, ...scheduler }, ...(logger ? { logger } : {}) });
   const sessions: Http2SessionManager[] = [];
   const runners: RunningRunner[] = [runner];
-  const newClient = () => {
+  const transport = () => {
     const session = new Http2SessionManager(`http://${runner.address}`);
     sessions.push(session);
-    return createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
+    return createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session });
   };
+  const newClient = () => createClient(RunnerService, transport());
   return {
     db,
     database: db.name,
     store,
     runner,
     client: newClient(),
+    internalClient: createClient(RunnerInternalService, transport()),
     newClient,
     async startAnotherRunner() {
       const another = await startRunner({ store, flows: registry, scheduler: { ...testScheduler, ...scheduler }, ...(logger ? { logger } : {}) });

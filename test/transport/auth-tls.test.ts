@@ -110,6 +110,11 @@ describe("bearer tokens and TLS on both services", () => {
     // Reflection too requires the token; only health answers without one.
     const anonymous = await call(runner.address, "list");
     assert.ok(!anonymous.ok && /Unauthenticated/i.test(anonymous.out), anonymous.out);
+    // The runner's internal service is the planner's: a namespace token may not call it.
+    const internal = await call(...auth, "-d", JSON.stringify({ execId: started.execId }), runner.address, "kitaru.runner.v1.RunnerInternalService/GetCallGraph");
+    assert.ok(!internal.ok && /PermissionDenied/i.test(internal.out) && /internal to kitaru's services/.test(internal.out), internal.out);
+    const asService = await call("-H", `authorization: Bearer ${TEST_TOKENS.service}`, "-H", "x-kitaru-namespace: team-a", "-d", JSON.stringify({ execId: started.execId }), runner.address, "kitaru.runner.v1.RunnerInternalService/GetCallGraph");
+    assert.ok(asService.ok && asService.out.includes("write_draft"), asService.out);
   });
 
   it("answers health checks without a token", async () => {

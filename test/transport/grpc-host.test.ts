@@ -19,7 +19,7 @@ import {
 import { createGrpcServer, startGrpcServer, type RunningGrpcServer } from "../../services/transport/src/grpc-host.ts";
 import type { Interceptor } from "../../services/transport/src/interceptor.ts";
 import type { TransportLogger } from "../../services/transport/src/logger.ts";
-import { defineService } from "../../services/transport/src/service-handlers.ts";
+import { definePartialService } from "../../services/transport/src/service-handlers.ts";
 import { createTestRunner, KNOWN_EXEC_ID, type RunnerProbe } from "./runner-fixture.ts";
 
 /** A logger that keeps what it was given. */
@@ -101,7 +101,7 @@ describe("grpc-host serving RunnerService", () => {
   });
 
   it("answers UNIMPLEMENTED for a method without a handler", async () => {
-    const e = await rejection(client.getCallGraph({ execId: KNOWN_EXEC_ID }));
+    const e = await rejection(client.retryExecution({ execId: KNOWN_EXEC_ID }));
     assert.equal(e.code, Code.Unimplemented);
   });
 
@@ -200,7 +200,7 @@ describe("grpc-host serving RunnerService", () => {
 
 describe("grpc-host lifecycle", () => {
   it("refuses a handler that names no method of its service", () => {
-    const registration = defineService(RunnerService, {});
+    const registration = definePartialService(RunnerService, {});
     const typo = { ...registration, handlers: { getExecutoin: async () => ({}) } };
     assert.throws(() => createGrpcServer({ services: [typo] }), /has no method "getExecutoin"/);
   });

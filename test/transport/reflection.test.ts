@@ -177,7 +177,7 @@ describe("server reflection v1alpha over a raw grpc-js stream", () => {
 
     const names = fileNames(byName);
     assert.equal(names[0], "kitaru/runner/v1/runner_service.proto");
-    for (const dep of ["kitaru/runner/v1/replay_plan.proto", "kitaru/errors/v1/errors.proto", "google/protobuf/timestamp.proto"]) {
+    for (const dep of ["kitaru/runner/v1/execution.proto", "kitaru/errors/v1/errors.proto", "google/protobuf/timestamp.proto"]) {
       assert.ok(names.includes(dep), `${dep} missing from ${JSON.stringify(names)}`);
     }
     assert.equal(new Set(names).size, names.length, "each file once");

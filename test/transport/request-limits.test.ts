@@ -87,7 +87,7 @@ describe("request limits: bounded strings and well-formed values, refused with d
 
   it("refuses the same in StartReplay's plan and in ReplayExecution's Struct fields", async () => {
     const { raw } = await expectRpcError(
-      env.client.startReplay({ plan: { sourceExecId: waitingExecId, flowName: approvalFlow.name, from: "x", overrides: [{ key: "checkpoint.x", value: create(ValueSchema, {}) }] } }),
+      env.internalClient.startReplay({ plan: { sourceExecId: waitingExecId, flowName: approvalFlow.name, from: "x", overrides: [{ key: "checkpoint.x", value: create(ValueSchema, {}) }] } }),
       Code.InvalidArgument,
       KitaruUsageError,
     );

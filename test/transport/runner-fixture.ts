@@ -9,7 +9,7 @@ import { ExecutionStatus, type ExecutionSchema } from "#gen/kitaru/runner/v1/exe
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { KitaruNotFoundError } from "#contract/errors/index.ts";
 import type { HandlerContext } from "../../services/transport/src/handler-context.ts";
-import { defineService, type ServiceRegistration } from "../../services/transport/src/service-handlers.ts";
+import { definePartialService, type ServiceRegistration } from "../../services/transport/src/service-handlers.ts";
 
 /** The one execution ID the fixture knows. */
 export const KNOWN_EXEC_ID = "kr-x";
@@ -44,7 +44,7 @@ export function fixedExecution(execId: string): MessageInitShape<typeof Executio
  */
 export function createTestRunner(): { registration: ServiceRegistration; probe: RunnerProbe } {
   const probe: RunnerProbe = { hung: [], aborted: [], watchClosed: 0 };
-  const registration = defineService(RunnerService, {
+  const registration = definePartialService(RunnerService, {
     async getExecution({ execId }) {
       if (execId !== KNOWN_EXEC_ID) {
         throw new KitaruNotFoundError(`execution "${execId}" not found`, {

@@ -26,7 +26,7 @@ type Client struct {
 	// Flows starts executions and lists the flows.
 	Flows *FlowsClient
 	// Runner is the lower layer: Runner.Stub is the generated RunnerService
-	// client, every RPC (GetCallGraph and StartReplay included), with the
+	// client, every RPC (Runner.Internal: the internal GetCallGraph and StartReplay), with the
 	// client's token, deadline, request IDs and retries, and KitaruErrors.
 	Runner *RunnerClient
 	// Planner is the same for the PlannerService.
@@ -53,7 +53,7 @@ func NewClient(opts Options) (*Client, error) {
 		return nil, err
 	}
 	timeout := max(s.timeout, 0)
-	runner := &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(runnerConn), Timeout: timeout, conn: runnerConn}
+	runner := &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(runnerConn), Internal: runnerv1.NewRunnerInternalServiceClient(runnerConn), Timeout: timeout, conn: runnerConn}
 	planner := &PlannerClient{Stub: plannerv1.NewPlannerServiceClient(plannerConn), conn: plannerConn}
 	return &Client{
 		Executions: &ExecutionsClient{runner: runner.Stub, planner: planner.Stub},
@@ -102,6 +102,11 @@ func (c *PlannerClient) Close() error {
 type RunnerClient struct {
 	// Stub is the generated client.
 	Stub runnerv1.RunnerServiceClient
+	// Internal is the generated client of the runner's internal service
+	// (GetCallGraph, StartReplay): what the planner calls. Applications use
+	// the PlannerService; a runner that requires tokens accepts only service
+	// tokens here.
+	Internal runnerv1.RunnerInternalServiceClient
 	// Timeout is the deadline of each call whose context has none (0: none).
 	Timeout time.Duration
 
@@ -123,12 +128,12 @@ func NewRunnerClient(address string, opts ...grpc.DialOption) (*RunnerClient, er
 	if err != nil {
 		return nil, fmt.Errorf("kitaru: connecting to runner %q: %w", address, err)
 	}
-	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Timeout: DefaultTimeout, conn: conn}, nil
+	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Internal: runnerv1.NewRunnerInternalServiceClient(conn), Timeout: DefaultTimeout, conn: conn}, nil
 }
 
 // NewRunnerClientFromConn wraps a connection you own (Close leaves it open).
 func NewRunnerClientFromConn(conn grpc.ClientConnInterface) *RunnerClient {
-	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Timeout: DefaultTimeout}
+	return &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(conn), Internal: runnerv1.NewRunnerInternalServiceClient(conn), Timeout: DefaultTimeout}
 }
 
 // Close closes the connection opened by NewRunnerClient.

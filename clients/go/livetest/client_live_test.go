@@ -502,26 +502,26 @@ func TestLiveClientTypedErrorsForUnknownIDsAndBadInput(t *testing.T) {
 func TestLiveClientLowerLayerPlannerCalls(t *testing.T) {
 	c, ctx := live(t)
 	source := settle(t, c, ctx, run(t, c, ctx, "content_pipeline", map[string]any{"topic": "lower"}).ExecID)
-	graph := must(c.Runner.Stub.GetCallGraph(ctx, &runnerv1.GetCallGraphRequest{ExecId: source.ExecID})).ok(t).GetGraph()
+	graph := must(c.Runner.Internal.GetCallGraph(ctx, &runnerv1.GetCallGraphRequest{ExecId: source.ExecID})).ok(t).GetGraph()
 	if got := invocationIDs(graph.GetCalls(), (*runnerv1.CheckpointCall).GetInvocationId); !slices.Equal(got, []string{"research", "write_draft", "publish"}) {
 		t.Errorf("call graph = %v", got)
 	}
 	plan := must(c.Planner.Stub.PlanReplay(ctx, plannerPlanRequest(source.ExecID))).ok(t).GetPlan()
-	preview := must(c.Runner.Stub.StartReplay(ctx, &runnerv1.StartReplayRequest{Plan: plan, ValidateOnly: true})).ok(t).GetExecution()
+	preview := must(c.Runner.Internal.StartReplay(ctx, &runnerv1.StartReplayRequest{Plan: plan, ValidateOnly: true})).ok(t).GetExecution()
 	if preview.GetOriginalExecId() != source.ExecID {
 		t.Errorf("validate-only replay = %v", preview)
 	}
 	// The interceptor sends a request ID when the request has none; the same explicit ID is the same execution.
 	id := kitaru.NewRequestID()
-	first := must(c.Runner.Stub.StartReplay(ctx, &runnerv1.StartReplayRequest{Plan: plan, RequestId: id})).ok(t).GetExecution()
-	second := must(c.Runner.Stub.StartReplay(ctx, &runnerv1.StartReplayRequest{Plan: plan, RequestId: id})).ok(t).GetExecution()
+	first := must(c.Runner.Internal.StartReplay(ctx, &runnerv1.StartReplayRequest{Plan: plan, RequestId: id})).ok(t).GetExecution()
+	second := must(c.Runner.Internal.StartReplay(ctx, &runnerv1.StartReplayRequest{Plan: plan, RequestId: id})).ok(t).GetExecution()
 	if first.GetExecId() != second.GetExecId() {
 		t.Errorf("one request ID, two replays")
 	}
 	if result := must(c.Executions.Result(ctx, first.GetExecId())).ok(t); result != "published: my draft" {
 		t.Errorf("result = %v", result)
 	}
-	_, err := c.Runner.Stub.GetCallGraph(ctx, &runnerv1.GetCallGraphRequest{ExecId: "kr-aaaaaaaaaaaaaaaa"})
+	_, err := c.Runner.Internal.GetCallGraph(ctx, &runnerv1.GetCallGraphRequest{ExecId: "kr-aaaaaaaaaaaaaaaa"})
 	var nf *kitaru.NotFoundError
 	if !errors.As(err, &nf) {
 		t.Errorf("stub errors must be KitaruErrors: %T %v", err, err)

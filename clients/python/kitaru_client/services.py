@@ -10,8 +10,9 @@ when none is given) and are retried with that same ID on UNAVAILABLE or
 DEADLINE_EXCEEDED, so a retry never creates a second execution.
 
 :class:`~kitaru_client.KitaruClient` builds on these; use them directly for
-what it leaves out, e.g. the planner's own calls ``get_call_graph`` and
-``start_replay``, or the raw ``stub``::
+what it leaves out, e.g. the calls the planner makes to the runner's internal
+service (``get_call_graph`` and ``start_replay``: a runner that requires tokens
+takes only service tokens there), or the raw ``stub``::
 
     with RunnerClient("http://127.0.0.1:50051") as runner:
         execution = runner.start_execution("content_pipeline", {"topic": "agents"})
@@ -36,6 +37,8 @@ from .gen.kitaru.planner.v1 import planner_service_pb2, planner_service_pb2_grpc
 from .gen.kitaru.runner.v1 import (
     execution_pb2,
     replay_plan_pb2,
+    runner_internal_service_pb2,
+    runner_internal_service_pb2_grpc,
     runner_service_pb2,
     runner_service_pb2_grpc,
 )
@@ -164,6 +167,11 @@ class RunnerClient(_ServiceClient):
 
     _option = "runner_url"
     _stub_class = runner_service_pb2_grpc.RunnerServiceStub
+
+    @property
+    def internal_stub(self) -> Any:
+        """The generated stub of ``kitaru.runner.v1.RunnerInternalService`` (the planner's calls), on the same channel."""
+        return runner_internal_service_pb2_grpc.RunnerInternalServiceStub(self.channel)
 
     def start_execution(
         self,
@@ -317,9 +325,11 @@ class RunnerClient(_ServiceClient):
         return list(response.flows)
 
     def get_call_graph(self, exec_id: str, *, timeout: Optional[float] = None) -> replay_plan_pb2.CallGraph:
-        """GetCallGraph (the planner's call): the lineage of an execution's calls, without outputs."""
-        request = runner_service_pb2.GetCallGraphRequest(exec_id=exec_id)
-        response: runner_service_pb2.GetCallGraphResponse = self._unary(self.stub.GetCallGraph, request, timeout)
+        """GetCallGraph (RunnerInternalService, the planner's call): the lineage of an execution's calls, without outputs."""
+        request = runner_internal_service_pb2.GetCallGraphRequest(exec_id=exec_id)
+        response: runner_internal_service_pb2.GetCallGraphResponse = self._unary(
+            self.internal_stub.GetCallGraph, request, timeout
+        )
         return response.graph
 
     def start_replay(
@@ -330,16 +340,16 @@ class RunnerClient(_ServiceClient):
         validate_only: bool = False,
         timeout: Optional[float] = None,
     ) -> execution_pb2.Execution:
-        """StartReplay (the planner's call): creates the execution a plan describes.
+        """StartReplay (RunnerInternalService, the planner's call): creates the execution a plan describes.
 
         Idempotent on ``request_id`` (a new UUID when None or empty) and retried like
         :meth:`start_execution`. ``validate_only`` creates nothing.
         """
-        request = runner_service_pb2.StartReplayRequest(
+        request = runner_internal_service_pb2.StartReplayRequest(
             plan=plan, request_id=request_id or new_request_id(), validate_only=validate_only
         )
-        response: runner_service_pb2.StartReplayResponse = self._retried(
-            lambda: self._unary(self.stub.StartReplay, request, timeout)
+        response: runner_internal_service_pb2.StartReplayResponse = self._retried(
+            lambda: self._unary(self.internal_stub.StartReplay, request, timeout)
         )
         return response.execution
 

@@ -6,9 +6,92 @@
  *
  * @module
  */
+import { KitaruContextError } from "./errors/kitaru-error.ts";
+import { VALUE_LIMITS } from "./value-limits.ts";
 
 /** A value that survives `JSON.stringify` / `JSON.parse` unchanged. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /** A JSON object (flow inputs, wait metadata, overrides). */
 export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * Checks that `value` is JSON-able and returns it as a {@link JsonValue}.
+ *
+ * `undefined` at the top level becomes `null`; `undefined` object properties
+ * are dropped (as `JSON.stringify` does). Anything that would not round-trip
+ * (functions, symbols, bigint, NaN, Infinity, Date, Map, class instances,
+ * cycles) throws a {@link KitaruContextError} naming the path, so the error
+ * surfaces where the value was produced instead of as a corrupted record;
+ * so does a value nested deeper than `VALUE_LIMITS.depth`.
+ */
+export function toJsonValue(value: unknown, what: string): JsonValue {
+  return convert(value, what, "", new Set());
+}
+
+/**
+ * The JSON text of a value about to be stored; a value larger than
+ * `VALUE_LIMITS.bytes` throws a {@link KitaruContextError}.
+ */
+export function storableJson(value: JsonValue, what: string): string {
+  const json = JSON.stringify(value);
+  const bytes = Buffer.byteLength(json, "utf8");
+  if (bytes > VALUE_LIMITS.bytes) {
+    throw new KitaruContextError(
+      `${what} is ${bytes} bytes as JSON; kitaru stores values of at most ${VALUE_LIMITS.bytes} bytes. Store large data elsewhere and return a reference to it.`,
+      { metadata: { what, bytes: String(bytes), limit: String(VALUE_LIMITS.bytes) } },
+    );
+  }
+  return json;
+}
+
+function convert(value: unknown, what: string, path: string, seen: Set<object>): JsonValue {
+  if (value === null || value === undefined) return null;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      if (!Number.isFinite(value)) throw notJson(what, path, String(value));
+      return value;
+    case "object": {
+      if (seen.has(value)) throw notJson(what, path, "a circular reference");
+      if (seen.size >= VALUE_LIMITS.depth) {
+        throw new KitaruContextError(
+          `${what} is nested more than ${VALUE_LIMITS.depth} levels deep${path === "" ? "" : ` at '${path}'`}; kitaru stores values nested at most ${VALUE_LIMITS.depth} levels.`,
+          { metadata: { what, path, limit: String(VALUE_LIMITS.depth) } },
+        );
+      }
+      seen.add(value);
+      try {
+        if (Array.isArray(value)) return value.map((item, i) => convert(item, what, join(path, String(i)), seen));
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) {
+          throw notJson(what, path, `an instance of ${value.constructor?.name ?? "a class"}`);
+        }
+        const out: { [key: string]: JsonValue } = {};
+        for (const [key, item] of Object.entries(value)) {
+          if (item === undefined) continue;
+          out[key] = convert(item, what, join(path, key), seen);
+        }
+        return out;
+      } finally {
+        seen.delete(value);
+      }
+    }
+    default:
+      throw notJson(what, path, `a ${typeof value}`);
+  }
+}
+
+function join(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
+}
+
+function notJson(what: string, path: string, found: string): KitaruContextError {
+  const where = path === "" ? "" : ` at '${path}'`;
+  return new KitaruContextError(
+    `${what} must be JSON-serializable, but found ${found}${where}. Convert it to plain objects, arrays, strings, finite numbers, booleans or null.`,
+    { metadata: { what, path } },
+  );
+}

@@ -1,4 +1,5 @@
 import type { ServerCredentials } from "@grpc/grpc-js";
+import { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { authenticate, isHealthMethod, type TokenRegistry } from "../../transport/src/auth.ts";
 import {
@@ -14,9 +15,10 @@ import {
 import type { FlowRegistry } from "./engine/flow-registry.ts";
 import { newRunnerId } from "./engine/ids.ts";
 import { defaultSchedulerOptions, type SchedulerOptions } from "./engine/scheduler.ts";
-import { RunnerEngine } from "./runner-engine.ts";
+import { RunnerEngine } from "./engine/runner-engine.ts";
 import { databaseErrors } from "./server/database-errors.ts";
 import { DatabaseMonitor, failFastWhileDatabaseDown } from "./server/database-monitor.ts";
+import { runnerInternalServiceHandlers } from "./server/runner-internal-service.ts";
 import { runnerServiceHandlers } from "./server/runner-service.ts";
 import type { ExecutionStore } from "./store/execution-store.ts";
 
@@ -71,13 +73,21 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
       else logger.info?.("the database answers again: health is SERVING");
     },
   });
-  const services = [defineService(RunnerService, runnerServiceHandlers(engine)), createHealthService(health)];
+  const services = [
+    defineService(RunnerService, runnerServiceHandlers(engine)),
+    defineService(RunnerInternalService, runnerInternalServiceHandlers(engine)),
+    createHealthService(health),
+  ];
   const server = await startGrpcServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     logger,
     ...(options.credentials ? { credentials: options.credentials } : {}),
-    interceptors: [authenticate({ tokens: options.tokens, exempt: isHealthMethod }), failFastOnRunnerService(database), databaseErrors],
+    interceptors: [
+      authenticate({ tokens: options.tokens, exempt: isHealthMethod, serviceOnly: (method) => method.parent.typeName === RunnerInternalService.typeName }),
+      failFastOnDatabaseServices(database),
+      databaseErrors,
+    ],
     services: [...services, ...createReflectionServices(services.map((s) => s.service))],
   });
   engine.start();
@@ -99,11 +109,14 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
   };
 }
 
-/** Fails RunnerService calls fast while the database is down; health and reflection do not need it. */
-function failFastOnRunnerService(database: DatabaseMonitor): Interceptor {
+/** Services whose calls need the database. */
+const DATABASE_SERVICES: ReadonlySet<string> = new Set([RunnerService.typeName, RunnerInternalService.typeName]);
+
+/** Fails calls that need the database fast while it is down; health and reflection do not need it. */
+function failFastOnDatabaseServices(database: DatabaseMonitor): Interceptor {
   const failFast = failFastWhileDatabaseDown(database);
   return (next) => {
     const guarded = failFast(next);
-    return (input, ctx) => (ctx.method.parent.typeName === RunnerService.typeName ? guarded(input, ctx) : next(input, ctx));
+    return (input, ctx) => (DATABASE_SERVICES.has(ctx.method.parent.typeName) ? guarded(input, ctx) : next(input, ctx));
   };
 }

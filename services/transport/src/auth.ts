@@ -105,6 +105,8 @@ export interface AuthenticateOptions {
   readonly tokens: TokenRegistry | undefined;
   /** Methods callable without a token: health checks. */
   readonly exempt?: (method: DescMethod) => boolean;
+  /** Methods only a service token may call (internal services); a namespace token gets PERMISSION_DENIED. */
+  readonly serviceOnly?: (method: DescMethod) => boolean;
 }
 
 /** True for the gRPC health service, which load balancers probe without credentials. */
@@ -149,6 +151,9 @@ function principalOf(ctx: HandlerContext, options: AuthenticateOptions): Princip
   }
   if (asked !== undefined && asked !== granted) {
     throw new KitaruPermissionError("This token does not allow acting in another namespace.");
+  }
+  if (options.serviceOnly?.(ctx.method)) {
+    throw new KitaruPermissionError(`${ctx.method.parent.typeName} is internal to kitaru's services; use the PlannerService instead.`);
   }
   return { namespace: granted, kind: "token" };
 }

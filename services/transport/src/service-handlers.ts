@@ -57,8 +57,8 @@ export type MethodHandler<M extends DescMethod> =
 /**
  * The handlers of a service, keyed by method local name (`getExecution`).
  *
- * Used as `Partial<ServiceHandlers<typeof RunnerService>>`: methods left out
- * answer UNIMPLEMENTED.
+ * Every method is required: a service missing one fails the type check
+ * (`definePartialService` is the explicit exception, for transport tests).
  */
 export type ServiceHandlers<S extends DescService> = {
   [K in keyof S["method"]]: MethodHandler<S["method"][K]>;
@@ -88,11 +88,17 @@ export interface ServiceRegistration {
  * });
  * ```
  */
-export function defineService<S extends DescService>(
-  service: S,
-  handlers: Partial<ServiceHandlers<S>>,
-): ServiceRegistration {
-  // The mapped type above is what callers check against; the adapter only
-  // needs the erased shape, which every MethodHandler satisfies.
+export function defineService<S extends DescService>(service: S, handlers: ServiceHandlers<S>): ServiceRegistration {
+  // The mapped type is what callers are checked against (every method of the
+  // service, or the type check fails); the adapter only needs the erased shape.
+  return { service, handlers: handlers as unknown as ServiceRegistration["handlers"] };
+}
+
+/**
+ * Registers some methods of a service only; the others answer UNIMPLEMENTED.
+ * For tests of the transport itself: a service kitaru serves is defined with
+ * {@link defineService}, so a missing handler fails the type check.
+ */
+export function definePartialService<S extends DescService>(service: S, handlers: Partial<ServiceHandlers<S>>): ServiceRegistration {
   return { service, handlers: handlers as unknown as ServiceRegistration["handlers"] };
 }

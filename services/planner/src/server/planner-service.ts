@@ -19,7 +19,7 @@ interface ReplayRequestMessage {
  * new input against the flow's schema (contract §2 item 8) — so a dry run
  * reports exactly the errors a real replay would.
  */
-export function plannerServiceHandlers(runner: RunnerClient): Partial<ServiceHandlers<typeof PlannerService>> {
+export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<typeof PlannerService> {
   async function plan(request: ReplayRequestMessage, ctx: HandlerContext) {
     const call = { signal: ctx.signal, deadline: ctx.deadline, namespace: ctx.principal.namespace };
     const source = await runner.sourceExecution(request.execId, call);

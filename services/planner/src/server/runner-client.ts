@@ -3,7 +3,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { NAMESPACE_HEADER } from "../../../transport/src/auth.ts";
@@ -47,7 +47,7 @@ export interface RunnerCallOptions {
  */
 export class RunnerClient {
   readonly #session: Http2SessionManager;
-  readonly #client: Client<typeof RunnerService>;
+  readonly #client: Client<typeof RunnerInternalService>;
   readonly #timeoutMs: number;
 
   constructor(options: RunnerConnectionOptions) {
@@ -55,7 +55,7 @@ export class RunnerClient {
     this.#session = new Http2SessionManager(options.runnerUrl, { idleConnectionTimeoutMs: 60_000 }, tls);
     const token = options.token;
     this.#client = createClient(
-      RunnerService,
+      RunnerInternalService,
       createGrpcTransport({
         baseUrl: options.runnerUrl,
         sessionManager: this.#session,

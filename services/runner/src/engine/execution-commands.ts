@@ -5,21 +5,28 @@ import {
   KitaruWaitValidationError,
 } from "#contract/errors/index.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
-import { toJsonValue, type JsonObject, type JsonValue } from "../authoring/json-value.ts";
+import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
+import type { ValueCodec } from "../store/value-codec.ts";
+import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionRecord, ExecutionState, ExecutionStatus, WaitRecord } from "../store/records.ts";
 import { crashPoint } from "./crash-points.ts";
 import type { ExecutionEventBus } from "./execution-events.ts";
+import type { ExecutionTransitions } from "./execution-transitions.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
 import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
 import { describeViolations, jsonSchemaViolations, violationsOf } from "./schema-violations.ts";
 import { selectPendingWait } from "./wait-selection.ts";
 
-/** An execution as a caller names it: its ID, in the caller's namespace. */
+/**
+ * An execution as a caller names it: its ID, in the caller's namespace, with
+ * the caller's signal (store calls made for the request stop when it aborts).
+ */
 export interface ExecutionRef {
   readonly execId: string;
   readonly namespace: string;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The namespace of an execution (records written before namespaces are in the default one). */
@@ -42,13 +49,17 @@ export class ExecutionCommands {
   readonly #store: ExecutionStore;
   readonly #bus: ExecutionEventBus;
   readonly #flows: FlowRegistry;
+  readonly #values: ValueCodec;
+  readonly #transitions: ExecutionTransitions;
   /** Resolutions being written by this process, by `<execId>:<wait name>`: racing inputs wait for them. */
   readonly #resolving = new Map<string, Promise<unknown>>();
 
-  constructor(init: { store: ExecutionStore; bus: ExecutionEventBus; flows: FlowRegistry }) {
-    this.#store = init.store;
-    this.#bus = init.bus;
-    this.#flows = init.flows;
+  constructor(context: EngineContext) {
+    this.#store = context.store;
+    this.#bus = context.bus;
+    this.#flows = context.flows;
+    this.#values = context.values;
+    this.#transitions = context.transitions;
   }
 
   /**
@@ -60,7 +71,7 @@ export class ExecutionCommands {
     if (typeof execId !== "string" || execId.trim() === "") {
       throw new KitaruUsageError("`exec_id` must be a non-empty execution ID.");
     }
-    const execution = await this.#store.getExecution(execId);
+    const execution = await this.#store.getExecution(execId, { signal: ref.signal });
     if (execution === undefined || namespaceOf(execution) !== ref.namespace) {
       throw new KitaruNotFoundError(`Execution '${execId}' was not found.`, {
         resourceType: "execution",
@@ -76,7 +87,7 @@ export class ExecutionCommands {
    * schema first. With a `requestId` the execution ID is derived from it, so
    * the same request twice returns the same execution.
    */
-  async start(request: { namespace: string; flowName: string; input: JsonObject; requestId?: string }): Promise<ExecutionRecord> {
+  async start(request: { namespace: string; flowName: string; input: JsonObject; requestId?: string; signal?: AbortSignal }): Promise<ExecutionRecord> {
     if (typeof request.flowName !== "string" || request.flowName.trim() === "") {
       throw new KitaruUsageError("`flow_name` must name a registered flow.");
     }
@@ -92,17 +103,18 @@ export class ExecutionCommands {
     const { namespace } = request;
     const execId = request.requestId ? execIdForRequest("start", namespace, request.requestId) : newExecId();
     const fingerprint = request.requestId ? requestFingerprint({ flowName: flow.name, input: request.input }) : undefined;
-    const inserted = await this.#store.insertExecution({
+    const created = await this.#transitions.create({
       execId,
       namespace,
       flowName: flow.name,
-      input: await this.#store.storePayload(JSON.stringify(request.input)),
+      input: await this.#values.save(request.input, "The flow input", { signal: request.signal }),
       createdAt: new Date(),
       requestId: request.requestId || undefined,
       requestFingerprint: fingerprint,
-    });
-    const execution = await this.require({ execId, namespace });
-    if (!inserted && request.requestId && fingerprint) {
+    }, { signal: request.signal });
+    if (created !== undefined) return created;
+    const execution = await this.require({ execId, namespace, signal: request.signal });
+    if (request.requestId && fingerprint) {
       checkSameRequest(execution, {
         requestId: request.requestId,
         fingerprint,
@@ -110,7 +122,6 @@ export class ExecutionCommands {
         fallbackMatches: execution.flowName === flow.name,
       });
     }
-    if (inserted) this.#announce(execution.execId, execution.state);
     return execution;
   }
 
@@ -123,13 +134,13 @@ export class ExecutionCommands {
   async resolveWait(ref: ExecutionRef, selector: string, value: JsonValue): Promise<ExecutionRecord> {
     const execution = await this.require(ref);
     const { execId } = execution;
-    const wait = selectPendingWait(execution, await this.#store.listWaits(execId), selector);
+    const wait = selectPendingWait(execution, await this.#store.listWaits(execId, { signal: ref.signal }), selector);
     // Inputs racing in this process for one wait: all but the first wait for it instead of each
     // storing a payload and attempting the insert; if it won, they lose at once without a write.
     const key = `${execId}:${wait.name}`;
     const inFlight = this.#resolving.get(key);
     if (inFlight !== undefined && (await inFlight.then(() => true, () => false))) throw alreadyResolved(execution, wait);
-    const attempt = this.#resolveSelected(execution, wait, value);
+    const attempt = this.#resolveSelected(execution, wait, value, ref.signal);
     this.#resolving.set(key, attempt);
     try {
       return await attempt;
@@ -138,10 +149,10 @@ export class ExecutionCommands {
     }
   }
 
-  async #resolveSelected(execution: ExecutionRecord, wait: WaitRecord, value: JsonValue): Promise<ExecutionRecord> {
+  async #resolveSelected(execution: ExecutionRecord, wait: WaitRecord, value: JsonValue, signal: AbortSignal | undefined): Promise<ExecutionRecord> {
     const { execId } = execution;
-    const json = toJsonValue(value, "The wait value");
-    const violations = jsonSchemaViolations(wait.schema, json);
+    const encoded = this.#values.encode(value, "The wait value");
+    const violations = jsonSchemaViolations(wait.schema, encoded.value);
     if (violations.length > 0) {
       throw new KitaruWaitValidationError(
         `Wait input failed validation for '${wait.name}' on execution '${execId}': ${describeViolations(violations)}.`,
@@ -149,13 +160,14 @@ export class ExecutionCommands {
       );
     }
     const at = new Date();
-    const resolution = { kind: "value" as const, value: await this.#store.storePayload(JSON.stringify(json)), at };
-    const won = await this.#store.resolveWait(execId, wait.name, resolution);
+    const resolution = { kind: "value" as const, value: await this.#values.store(encoded, { signal }), at };
+    const won = await this.#store.resolveWait(execId, wait.name, resolution, { signal });
+    // Accepted: what follows must happen even if the caller gives up now.
     if (!won) throw alreadyResolved(execution, wait);
     crashPoint("after-wait-resolution");
     const resolved: WaitRecord = { ...wait, resolution };
     this.#bus.publish({ kind: "wait_resolved", execId, at, wait: resolved });
-    await this.#transition(execId, (state) =>
+    await this.#transition(execId, undefined, (state) =>
       state.status === "waiting" ? { kind: "resumed", status: "running", generation: state.generation, metadata: state.metadata, at: new Date() } : "no-op",
     );
     return this.#read(execId);
@@ -165,11 +177,11 @@ export class ExecutionCommands {
   async abortWait(ref: ExecutionRef, selector: string): Promise<ExecutionRecord> {
     const execution = await this.require(ref);
     const { execId } = execution;
-    const wait = selectPendingWait(execution, await this.#store.listWaits(execId), selector);
+    const wait = selectPendingWait(execution, await this.#store.listWaits(execId, { signal: ref.signal }), selector);
     const at = new Date();
-    if (!(await this.#store.resolveWait(execId, wait.name, { kind: "abort", at }))) throw alreadyResolved(execution, wait);
+    if (!(await this.#store.resolveWait(execId, wait.name, { kind: "abort", at }, { signal: ref.signal }))) throw alreadyResolved(execution, wait);
     this.#bus.publish({ kind: "wait_resolved", execId, at, wait: { ...wait, resolution: { kind: "abort", at } } });
-    await this.#transition(execId, (state) =>
+    await this.#transition(execId, undefined, (state) =>
       isActive(state.status) ? { kind: "cancelled", status: "cancelled", generation: state.generation, metadata: state.metadata, at, endedAt: at } : "no-op",
     );
     return this.#read(execId);
@@ -178,7 +190,7 @@ export class ExecutionCommands {
   /** Cancels a running or waiting execution; a terminal one is a state error. */
   async cancel(ref: ExecutionRef): Promise<ExecutionRecord> {
     const { execId } = await this.require(ref);
-    await this.#transition(execId, (state) => {
+    await this.#transition(execId, ref.signal, (state) => {
       if (!isActive(state.status)) {
         return new KitaruStateError(
           `Only running or waiting executions can be cancelled. Execution '${execId}' is currently '${state.status}'.`,
@@ -194,7 +206,7 @@ export class ExecutionCommands {
   /** Restarts a failed execution under the same ID; its completed calls are reused. */
   async retry(ref: ExecutionRef): Promise<ExecutionRecord> {
     const { execId } = await this.require(ref);
-    await this.#transition(execId, (state) => {
+    await this.#transition(execId, ref.signal, (state) => {
       if (state.status !== "failed") {
         return new KitaruStateError(
           `Only failed executions can be retried. Execution '${execId}' is currently '${state.status}'.`,
@@ -207,30 +219,22 @@ export class ExecutionCommands {
   }
 
   /** Appends the transition `decide` picks for the latest state; retries on contention. */
-  async #transition(execId: string, decide: (state: ExecutionState) => Decision): Promise<void> {
+  async #transition(execId: string, signal: AbortSignal | undefined, decide: (state: ExecutionState) => Decision): Promise<void> {
     for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt++) {
-      const execution = await this.#read(execId);
+      const execution = await this.#read(execId, signal);
       const decision = decide(execution.state);
       if (decision === "no-op") return;
       if (decision instanceof KitaruStateError) throw decision;
-      const next = await this.#store.appendTransition(execId, execution.state, decision);
-      if (next !== undefined) {
-        this.#announce(execId, next);
-        return;
-      }
+      if ((await this.#transitions.append(execId, execution.state, decision, { signal })) !== undefined) return;
     }
     throw new KitaruStateError(`Execution '${execId}' is changing too fast to update; try again.`, { metadata: { execId } });
   }
 
   /** Reads an execution already found in the caller's namespace (it is never deleted). */
-  async #read(execId: string): Promise<ExecutionRecord> {
-    const execution = await this.#store.getExecution(execId);
+  async #read(execId: string, signal?: AbortSignal): Promise<ExecutionRecord> {
+    const execution = await this.#store.getExecution(execId, { signal });
     if (execution === undefined) throw new Error(`execution ${execId} vanished from the store`);
     return execution;
-  }
-
-  #announce(execId: string, state: ExecutionState): void {
-    this.#bus.publish({ kind: "status_changed", execId, at: state.at, state });
   }
 }
 

@@ -1,6 +1,7 @@
 import { KitaruBackendError } from "#contract/errors/index.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type { ExecutionRecord, ExecutionStatus } from "../store/records.ts";
+import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";
 import type { ExecutionEvent, ExecutionEventBus } from "./execution-events.ts";
 import { durableEvents, eventKey, isCallEnd, type KeyedEvent } from "./execution-history.ts";
@@ -61,12 +62,12 @@ export class ExecutionFeed {
   readonly #bufferLimit: number;
   readonly #channels = new Map<string, Channel>();
 
-  constructor(init: { store: ExecutionStore; bus: ExecutionEventBus; commands: ExecutionCommands } & ExecutionFeedOptions) {
-    this.#store = init.store;
-    this.#bus = init.bus;
-    this.#commands = init.commands;
-    this.#pollMs = init.pollMs ?? 500;
-    this.#bufferLimit = init.bufferLimit ?? 1000;
+  constructor(context: EngineContext, commands: ExecutionCommands, options: ExecutionFeedOptions = {}) {
+    this.#store = context.store;
+    this.#bus = context.bus;
+    this.#commands = commands;
+    this.#pollMs = options.pollMs ?? 500;
+    this.#bufferLimit = options.bufferLimit ?? 1000;
   }
 
   /** How many executions are being watched now (each read once per poll). */

@@ -1,8 +1,9 @@
 import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { ExecutionStore, LogPosition } from "../store/execution-store.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionState, type ExecutionStatus, type LogChunkRecord } from "../store/records.ts";
+import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";
-import type { ExecutionEventBus, LogEntry } from "./execution-events.ts";
+import type { LogEntry } from "./execution-events.ts";
 import { PollPause } from "./poll-pause.ts";
 
 /** A page of log entries. */
@@ -16,11 +17,8 @@ export type LogFollowEvent =
   | { readonly kind: "entry"; readonly entry: LogEntry }
   | { readonly kind: "status"; readonly state: ExecutionState };
 
-interface LogDeps {
-  readonly store: ExecutionStore;
-  readonly bus: ExecutionEventBus;
-  readonly commands: ExecutionCommands;
-}
+/** What the log readers use: the engine's store and bus, and its commands (to find the execution). */
+type LogDeps = Pick<EngineContext, "store" | "bus"> & { readonly commands: ExecutionCommands };
 
 const DEFAULT_PAGE_SIZE = 200;
 const MAX_PAGE_SIZE = 1000;

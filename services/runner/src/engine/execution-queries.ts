@@ -1,9 +1,11 @@
 import { KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
+import type { ValueCodec } from "../store/value-codec.ts";
+import type { EngineContext } from "./engine-context.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionStatus, type Payload, type WaitRecord } from "../store/records.ts";
 import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";
-import { formatValuePath, parseValuePath, payloadBytes, ValueBudget, type OmittedValue, type ValuePath } from "./value-budget.ts";
+import { formatValuePath, parseValuePath, ValueBudget, type OmittedValue, type ValuePath } from "./value-budget.ts";
 import { pendingWaits } from "./wait-selection.ts";
 
 /** An execution with what a read returns alongside it. */
@@ -42,15 +44,17 @@ const MAX_PAGE_SIZE = 200;
 export class ExecutionQueries {
   readonly #store: ExecutionStore;
   readonly #commands: ExecutionCommands;
+  readonly #values: ValueCodec;
 
-  constructor(init: { store: ExecutionStore; commands: ExecutionCommands }) {
-    this.#store = init.store;
-    this.#commands = init.commands;
+  constructor(context: EngineContext, commands: ExecutionCommands) {
+    this.#store = context.store;
+    this.#commands = commands;
+    this.#values = context.values;
   }
 
   /** One execution; `full` adds its calls with their outputs. */
   async get(ref: ExecutionRef, options: { full: boolean }): Promise<ExecutionView> {
-    return this.view(await this.#commands.require(ref), options);
+    return this.view(await this.#commands.require(ref), { ...options, signal: ref.signal });
   }
 
   /**
@@ -62,29 +66,27 @@ export class ExecutionQueries {
    */
   async view(
     execution: ExecutionRecord,
-    options: { full: boolean; summary?: { callCount: number }; budget?: ValueBudget },
+    options: { full: boolean; summary?: { callCount: number }; budget?: ValueBudget; signal?: AbortSignal | undefined },
   ): Promise<ExecutionView> {
+    const { signal } = options;
     const budget = options.budget ?? new ValueBudget();
     const omitted: OmittedValue[] = [];
     const admit = (path: ValuePath, payload: Payload | undefined): Payload | undefined => {
       if (payload === undefined) return undefined;
-      const bytes = payloadBytes(payload);
+      const bytes = this.#values.bytes(payload);
       if (budget.take(bytes)) return payload;
       omitted.push({ path: formatValuePath(path), bytes });
       return undefined;
     };
-    const load = async (payload: Payload | undefined) =>
-      payload === undefined ? undefined : (JSON.parse(await this.#store.loadPayload(payload)) as JsonValue);
+    const load = (payload: Payload | undefined) => this.#values.loadOptional(payload, { signal });
     // Input and result are admitted before the first await, so a list page's
     // shared budget goes to its executions in page order.
     const input = load(admit({ kind: "input" }, execution.input));
     const result = load(admit({ kind: "result" }, execution.state.result));
-    const [calls, waits] = execution.execId === ""
-      ? [[], []]
-      : await Promise.all([
-          options.summary ? Promise.resolve([]) : this.#store.listCalls(execution.execId),
-          this.#store.listWaits(execution.execId),
-        ]);
+    const [calls, waits] = await Promise.all([
+      options.summary ? Promise.resolve([]) : this.#store.listCalls(execution.execId, { signal }),
+      this.#store.listWaits(execution.execId, { signal }),
+    ]);
     const visible = latestCalls(calls);
     const values = new Map<string, CallValues>();
     if (options.full) {
@@ -121,46 +123,54 @@ export class ExecutionQueries {
       );
     }
     const execution = await this.#commands.require(ref);
-    const payload = await this.#payloadAt(execution, path);
+    const payload = await this.#payloadAt(execution, path, ref.signal);
     if (payload === undefined) {
       throw new KitaruNotFoundError(`Execution ${execution.execId} has no value at '${pathText}'.`, {
         resourceType: "value",
         resourceName: `executions/${execution.execId}/${pathText}`,
       });
     }
-    return this.#store.loadPayload(payload);
+    return this.#values.loadText(payload, { signal: ref.signal });
   }
 
-  async #payloadAt(execution: ExecutionRecord, path: ValuePath): Promise<Payload | undefined> {
+  async #payloadAt(execution: ExecutionRecord, path: ValuePath, signal: AbortSignal | undefined): Promise<Payload | undefined> {
     if (path.kind === "input") return execution.input;
     if (path.kind === "result") return execution.state.result;
-    const call = latestCalls(await this.#store.listCalls(execution.execId)).find((c) => c.invocationId === path.invocationId);
+    const call = latestCalls(await this.#store.listCalls(execution.execId, { signal })).find((c) => c.invocationId === path.invocationId);
     return path.kind === "output" ? call?.output : call?.overrideValue;
   }
 
   /** The recorded calls of an execution for the planner (no outputs). */
   async callGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallRecord[] }> {
     const execution = await this.#commands.require(ref);
-    const calls = latestCalls(await this.#store.listCalls(execution.execId));
-    return { execution, input: JSON.parse(await this.#store.loadPayload(execution.input)) as JsonValue, calls };
+    const calls = latestCalls(await this.#store.listCalls(execution.execId, { signal: ref.signal }));
+    return { execution, input: await this.#values.load(execution.input, { signal: ref.signal }), calls };
   }
 
   /** Executions newest first, filtered by flow and status, paged by an opaque token (AIP-158). */
-  async list(query: { namespace: string; flowName?: string; status?: ExecutionStatus; pageSize?: number; pageToken?: string }): Promise<ExecutionPage> {
+  async list(query: {
+    namespace: string;
+    flowName?: string;
+    status?: ExecutionStatus;
+    pageSize?: number;
+    pageToken?: string;
+    signal?: AbortSignal | undefined;
+  }): Promise<ExecutionPage> {
+    const { signal } = query;
     const pageSize = query.pageSize === undefined || query.pageSize === 0 ? DEFAULT_PAGE_SIZE : query.pageSize;
     if (!Number.isInteger(pageSize) || pageSize < 0) {
       throw new KitaruUsageError(`\`page_size\` must be a non-negative integer; got ${query.pageSize}.`, { metadata: { pageSize: String(query.pageSize) } });
     }
     const limit = Math.min(pageSize, MAX_PAGE_SIZE);
     const after = query.pageToken ? decodePageToken(query.pageToken) : undefined;
-    const records = await this.#store.listExecutions({ namespace: query.namespace, flowName: query.flowName || undefined, status: query.status, limit: limit + 1, after });
+    const records = await this.#store.listExecutions({ namespace: query.namespace, flowName: query.flowName || undefined, status: query.status, limit: limit + 1, after }, { signal });
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
-    const counts = await this.#store.countCalls(page.map((record) => record.execId));
+    const counts = await this.#store.countCalls(page.map((record) => record.execId), { signal });
     const budget = new ValueBudget();
     return {
       executions: await Promise.all(
-        page.map((record) => this.view(record, { full: false, budget, summary: { callCount: counts.get(record.execId) ?? 0 } })),
+        page.map((record) => this.view(record, { full: false, budget, signal, summary: { callCount: counts.get(record.execId) ?? 0 } })),
       ),
       nextPageToken: records.length > limit && last ? encodePageToken(last) : "",
     };

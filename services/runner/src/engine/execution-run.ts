@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { KitaruContextError } from "#contract/errors/index.ts";
 import type { CheckpointDefinition } from "../authoring/checkpoint.ts";
 import type { Flow } from "../authoring/flow.ts";
 import {
@@ -12,9 +11,10 @@ import {
   type LogSource,
   type WaitRequest,
 } from "../authoring/flow-runtime.ts";
-import { storableJson, toJsonValue, type JsonObject, type JsonValue } from "../authoring/json-value.ts";
+import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import { OutputHandle, resolveArguments } from "../authoring/output-handle.ts";
-import type { ExecutionStore } from "../store/execution-store.ts";
+import type { EncodedValue } from "../store/value-codec.ts";
+import type { EngineContext } from "./engine-context.ts";
 import {
   hasOutput,
   seenOutput,
@@ -48,8 +48,7 @@ export type StopReason = "fenced" | "cancelled" | "shutdown" | "backend_error";
 
 /** Everything a run needs; loaded by the scheduler when it claims the execution. */
 export interface RunInit {
-  readonly store: ExecutionStore;
-  readonly bus: ExecutionEventBus;
+  readonly context: EngineContext;
   readonly flow: Flow<z.ZodType, unknown>;
   readonly execution: ExecutionRecord;
   /** The `claimed` state that makes this runner the holder. */
@@ -133,7 +132,7 @@ export class ExecutionRun implements FlowRuntime {
     this.#generation = init.claim.generation;
     for (const call of init.journal) if (hasOutput(call)) this.#journal.set(call.invocationId, call);
     for (const wait of init.waits) this.#waits.set(wait.name, wait);
-    this.#flowMetadata = init.claim.metadata ? (JSON.parse(init.claim.metadata) as JsonObject) : {};
+    this.#flowMetadata = (init.context.values.decodeInline(init.claim.metadata) ?? {}) as JsonObject;
     this.#ending = new Promise((resolve) => {
       this.#endWith = resolve;
     });
@@ -156,10 +155,11 @@ export class ExecutionRun implements FlowRuntime {
 
   /** Runs the body to its end and performs the terminal write. */
   async execute(): Promise<RunOutcome> {
-    const { flow, execution, store } = this.#init;
+    const { flow, execution } = this.#init;
+    const { values } = this.#init.context;
     let input: unknown;
     try {
-      input = flow.inputSchema.parse(JSON.parse(await store.loadPayload(execution.input)));
+      input = flow.inputSchema.parse(await values.load(execution.input, { signal: this.#abort.signal }));
     } catch (error) {
       this.#end({ kind: "threw", error: asRuntimeError(error, "The execution input no longer matches the flow's input schema") });
     }
@@ -193,11 +193,11 @@ export class ExecutionRun implements FlowRuntime {
     }
     this.#pendingWaits.delete(waitName);
     this.#inFlight += 1;
-    this.#init.store.loadPayload(resolution.value).then(
-      (json) => {
+    this.#init.context.values.load(resolution.value, { signal: this.#abort.signal }).then(
+      (value) => {
         this.#inFlight -= 1;
         try {
-          pending.resolve(parseWaitValue(JSON.parse(json) as JsonValue, pending.schema, waitName));
+          pending.resolve(parseWaitValue(value, pending.schema, waitName));
         } catch (error) {
           this.#end({ kind: "threw", error });
         }
@@ -250,7 +250,7 @@ export class ExecutionRun implements FlowRuntime {
     const resolution = recorded?.resolution;
     if (resolution?.kind === "value") {
       return this.#track(
-        this.#init.store.loadPayload(resolution.value).then((json) => parseWaitValue(JSON.parse(json) as JsonValue, request.schema, name)),
+        this.#init.context.values.load(resolution.value, { signal: this.#abort.signal }).then((value) => parseWaitValue(value, request.schema, name)),
       );
     }
     if (resolution?.kind === "abort") {
@@ -268,11 +268,11 @@ export class ExecutionRun implements FlowRuntime {
         waitId: waitIdFor(this.#execId, name),
         question: request.question ?? "",
         schema: request.schema === undefined ? "" : JSON.stringify(z.toJSONSchema(request.schema, { unrepresentable: "any" })),
-        metadata: request.metadata === undefined ? "" : JSON.stringify(toJsonValue(request.metadata, `Metadata of wait '${name}'`)),
+        metadata: request.metadata === undefined ? "" : this.#init.context.values.encodeInline(request.metadata, `Metadata of wait '${name}'`, METADATA_LIMIT_BYTES),
         createdAt: new Date(),
       };
       this.#waits.set(name, wait);
-      this.#track(this.#init.store.recordWait(wait).then(() => crashPoint("after-wait-recorded"))).then(
+      this.#track(this.#init.context.store.recordWait(wait).then(() => crashPoint("after-wait-recorded"))).then(
         () => this.#publish({ kind: "wait_pending", execId: this.#execId, at: new Date(), wait }),
         () => undefined,
       );
@@ -283,13 +283,7 @@ export class ExecutionRun implements FlowRuntime {
 
   log(metadata: JsonObject, invocationId?: string): void {
     const merged = { ...(invocationId === undefined ? this.#flowMetadata : (this.#callMetadata.get(invocationId) ?? {})), ...metadata };
-    const bytes = Buffer.byteLength(JSON.stringify(merged), "utf8");
-    if (bytes > METADATA_LIMIT_BYTES) {
-      throw new KitaruContextError(
-        `log() metadata would grow to ${bytes} bytes; an execution or checkpoint call keeps at most ${METADATA_LIMIT_BYTES} bytes of metadata.`,
-        { metadata: { bytes: String(bytes), limit: String(METADATA_LIMIT_BYTES) } },
-      );
-    }
+    this.#init.context.values.encodeInline(merged, "log() metadata", METADATA_LIMIT_BYTES); // throws past the limit
     if (invocationId === undefined) this.#flowMetadata = merged;
     else this.#callMetadata.set(invocationId, merged);
   }
@@ -376,9 +370,9 @@ export class ExecutionRun implements FlowRuntime {
         call.log.beginAttempt(number);
         const attempt = this.#attemptContext(call, number);
         const returned = await runInCheckpoint(this, attempt, async () => definition.fn(...args));
-        const what = `The output of checkpoint '${definition.name}'`;
-        const value = checkOutputs(definition, toJsonValue(returned, what));
-        return { value, json: storableJson(value, what) };
+        const encoded = this.#init.context.values.encode(returned, `The output of checkpoint '${definition.name}'`);
+        checkOutputs(definition, encoded.value);
+        return encoded;
       },
       this.#abort.signal,
       call.history,
@@ -392,22 +386,23 @@ export class ExecutionRun implements FlowRuntime {
       const error = outcome.error;
       markFailingCall(error, invocationId);
       const record: CallRecord = { ...base, status: "failed", failure: thrownRecord(error) };
-      await this.#init.store.appendLogs(logs); // before the record: log followers rely on it (execution-logs.ts)
-      await this.#init.store.recordCall(record);
+      await this.#init.context.store.appendLogs(logs); // before the record: log followers rely on it (execution-logs.ts)
+      await this.#init.context.store.recordCall(record);
       this.#publish({ kind: "call_failed", execId: this.#execId, at: record.endedAt, call: record });
       throw error;
     }
-    const { value, json } = outcome.value as { value: JsonValue; json: string };
+    const encoded = outcome.value as EncodedValue;
+    const { value } = encoded;
     const record: CallRecord = {
       ...base,
       status: "completed",
-      output: await this.#init.store.storePayload(json),
+      output: await this.#init.context.values.store(encoded),
       overridden: override !== undefined ? true : undefined,
       overrideValue: override,
     };
     crashPoint("before-checkpoint-commit");
-    await this.#init.store.appendLogs(logs); // before the record: log followers rely on it (execution-logs.ts)
-    const existing = await this.#init.store.recordCall(record);
+    await this.#init.context.store.appendLogs(logs); // before the record: log followers rely on it (execution-logs.ts)
+    const existing = await this.#init.context.store.recordCall(record);
     if (existing !== undefined) {
       // Another runner recorded this call first (we were fenced, or recovery raced): its output is the durable one.
       return this.#load(seenOutput(existing));
@@ -431,7 +426,7 @@ export class ExecutionRun implements FlowRuntime {
         if (this.#ended) return;
         const line = call.log.write(number, level, message, source);
         if (line === undefined) return;
-        this.#init.bus.publish({ kind: "log_line", execId: this.#execId, at: line.at, entry: { call: { ...call.log.identity, attempt: number }, line } });
+        this.#init.context.bus.publish({ kind: "log_line", execId: this.#execId, at: line.at, entry: { call: { ...call.log.identity, attempt: number }, line } });
         this.#scheduleLogFlush();
       },
     };
@@ -454,7 +449,7 @@ export class ExecutionRun implements FlowRuntime {
       generation: this.#generation,
       startedAt,
       endedAt: new Date(),
-      metadata: this.#callMetadata.has(invocationId) ? JSON.stringify(this.#callMetadata.get(invocationId)) : undefined,
+      metadata: this.#callMetadata.has(invocationId) ? this.#init.context.values.encodeInline(this.#callMetadata.get(invocationId), "log() metadata", METADATA_LIMIT_BYTES) : undefined,
       attemptHistory: [...call.history],
     };
   }
@@ -466,7 +461,7 @@ export class ExecutionRun implements FlowRuntime {
       this.#logFlush = undefined;
       const chunks = [...this.#executing.values()].flatMap((call) => call.log.takeChunks());
       if (chunks.length === 0) return;
-      this.#init.store.appendLogs(chunks).catch((error: unknown) => this.#init.onError(`execution ${this.#execId}: writing log lines failed`, error));
+      this.#init.context.store.appendLogs(chunks).catch((error: unknown) => this.#init.onError(`execution ${this.#execId}: writing log lines failed`, error));
     }, LOG_FLUSH_MS);
     this.#logFlush.unref();
   }
@@ -482,13 +477,13 @@ export class ExecutionRun implements FlowRuntime {
     }
     const logs = [...this.#executing.values()].flatMap((call) => call.log.takeChunks());
     this.#executing.clear();
-    await this.#init.store.appendLogs(logs); // before the records: log followers rely on it (execution-logs.ts)
-    await this.#init.store.recordCalls(records);
+    await this.#init.context.store.appendLogs(logs); // before the records: log followers rely on it (execution-logs.ts)
+    await this.#init.context.store.recordCalls(records);
   }
 
   /** The JSON value of a stored payload. */
   async #load(payload: Payload | undefined): Promise<unknown> {
-    return JSON.parse(await this.#init.store.loadPayload(payload ?? { kind: "inline", json: "null" }));
+    return payload === undefined ? null : this.#init.context.values.load(payload, { signal: this.#abort.signal });
   }
 
   #deadHandle(definition: CheckpointDefinition): OutputHandle<unknown> {
@@ -541,12 +536,12 @@ export class ExecutionRun implements FlowRuntime {
   #flushReused(): Promise<void> {
     const batch = this.#reusedBuffer;
     this.#reusedBuffer = [];
-    if (batch.length > 0) this.#reusedFlush = this.#reusedFlush.then(() => this.#init.store.recordCalls(batch));
+    if (batch.length > 0) this.#reusedFlush = this.#reusedFlush.then(() => this.#init.context.store.recordCalls(batch));
     return this.#reusedFlush;
   }
 
   #publish(event: Parameters<ExecutionEventBus["publish"]>[0]): void {
-    if (!this.#ended || event.kind === "status_changed") this.#init.bus.publish(event);
+    if (!this.#ended || event.kind === "status_changed") this.#init.context.bus.publish(event);
   }
 
   #end(ending: Ending): void {
@@ -566,7 +561,7 @@ export class ExecutionRun implements FlowRuntime {
       return { kind: "stopped", reason: ending.reason };
     }
     await this.#flushReused();
-    const { store } = this.#init;
+    const { store, transitions } = this.#init.context;
     const base = { generation: this.#generation, metadata: this.#metadataText(), at: new Date() };
     if (ending.kind === "aborted") {
       // Usually abortWait has cancelled the execution already and this append loses;
@@ -580,19 +575,18 @@ export class ExecutionRun implements FlowRuntime {
       // An input may have been accepted between our last look and the transition; if so, hand the execution back.
       const waits = await store.listWaits(this.#execId);
       if (waits.some((w) => this.#pendingWaits.has(w.name) && w.resolution !== undefined)) {
-        const resumed = await store.appendTransition(this.#execId, waiting, { ...base, kind: "resumed", status: "running" });
-        if (resumed) this.#publish({ kind: "status_changed", execId: this.#execId, at: resumed.at, state: resumed });
+        await transitions.append(this.#execId, waiting, { ...base, kind: "resumed", status: "running" });
       }
       return { kind: "waiting", state: waiting };
     }
     if (ending.kind === "returned") {
-      let json: string;
+      let encoded: EncodedValue;
       try {
-        json = storableJson(toJsonValue(ending.value, "The flow result"), "The flow result");
+        encoded = this.#init.context.values.encode(ending.value, "The flow result");
       } catch (error) {
         return this.#fail(error);
       }
-      const payload = await store.storePayload(json);
+      const payload = await this.#init.context.values.store(encoded);
       crashPoint("before-terminal-write");
       const state = await this.#transition({ ...base, kind: "completed", status: "completed", result: payload, endedAt: base.at });
       return state === undefined ? { kind: "stopped", reason: "fenced" } : { kind: "completed", state };
@@ -618,13 +612,11 @@ export class ExecutionRun implements FlowRuntime {
 
   /** Appends a transition after our claim; undefined when someone else appended first. */
   async #transition(next: Omit<ExecutionState, "seq">): Promise<ExecutionState | undefined> {
-    const state = await this.#init.store.appendTransition(this.#execId, this.#init.claim, next);
-    if (state) this.#publish({ kind: "status_changed", execId: this.#execId, at: state.at, state });
-    return state;
+    return this.#init.context.transitions.append(this.#execId, this.#init.claim, next);
   }
 
   #metadataText(): string | undefined {
-    return Object.keys(this.#flowMetadata).length === 0 ? undefined : JSON.stringify(this.#flowMetadata);
+    return Object.keys(this.#flowMetadata).length === 0 ? undefined : this.#init.context.values.encodeInline(this.#flowMetadata, "log() metadata", METADATA_LIMIT_BYTES);
   }
 }
 

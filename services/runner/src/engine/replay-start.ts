@@ -1,10 +1,8 @@
 import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
-import type { JsonObject, JsonValue } from "../authoring/json-value.ts";
-import type { ExecutionStore } from "../store/execution-store.ts";
+import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import type { ExecutionRecord, ReplayRecord } from "../store/records.ts";
+import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionCommands } from "./execution-commands.ts";
-import type { ExecutionEventBus } from "./execution-events.ts";
-import type { FlowRegistry } from "./flow-registry.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
 import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
 import { describeViolations, violationsOf } from "./schema-violations.ts";
@@ -20,21 +18,36 @@ export interface ReplayPlanInput {
   readonly input: JsonObject;
 }
 
+/** What a replay that was only validated would create (AIP-163 `validate_only`): nothing is stored. */
+export interface ReplayDraft {
+  readonly flowName: string;
+  readonly namespace: string;
+  readonly input: JsonObject;
+  readonly originalExecId: string;
+  readonly replay: Pick<ReplayRecord, "sourceExecId" | "from" | "roots" | "overrideKeys">;
+  readonly createdAt: Date;
+}
+
+/** The outcome of {@link startReplay}: the new execution, or with `validateOnly` the draft. */
+export type ReplayStart = { readonly kind: "created"; readonly execution: ExecutionRecord } | { readonly kind: "validated"; readonly draft: ReplayDraft };
+
 /**
  * Creates the new execution of a replay plan: validates the merged input
  * with the flow's schema (contract §2 item 8) and that the plan still
  * matches the source, then inserts the execution with its replay record.
  * With a request ID the new execution ID is derived from it (idempotent).
+ * With `validateOnly`, checks the same and stores nothing.
  */
 export async function startReplay(
-  deps: { store: ExecutionStore; bus: ExecutionEventBus; flows: FlowRegistry; commands: ExecutionCommands },
+  context: EngineContext,
+  commands: ExecutionCommands,
   plan: ReplayPlanInput,
-  options: { namespace: string; requestId?: string; validateOnly?: boolean },
-): Promise<ExecutionRecord> {
-  const { store, flows, commands } = deps;
-  const { namespace } = options;
+  options: { namespace: string; requestId?: string; validateOnly?: boolean; signal?: AbortSignal | undefined },
+): Promise<ReplayStart> {
+  const { store, flows, values, transitions } = context;
+  const { namespace, signal } = options;
   // The source must be the caller's: a replay lives in the source's namespace.
-  const source = await commands.require({ execId: plan.sourceExecId, namespace });
+  const source = await commands.require({ execId: plan.sourceExecId, namespace, signal });
   if (source.state.status === "running") {
     throw new KitaruStateError(
       `Replay requires a non-running source execution. Execution '${source.execId}' is currently 'running'.`,
@@ -50,7 +63,7 @@ export async function startReplay(
       metadata: { flowName: flow.name, execId: source.execId },
     });
   }
-  const recorded = new Map((await store.listCalls(source.execId)).filter((c) => c.status !== "failed").map((c) => [c.invocationId, c.callId]));
+  const recorded = new Map((await store.listCalls(source.execId, { signal })).filter((c) => c.status !== "failed").map((c) => [c.invocationId, c.callId]));
   const stale = plan.reuse.find((entry) => recorded.get(entry.invocationId) !== entry.callId);
   if (stale !== undefined) {
     throw new KitaruStateError(
@@ -58,38 +71,43 @@ export async function startReplay(
       { metadata: { execId: source.execId, invocationId: stale.invocationId, callId: stale.callId } },
     );
   }
-  const execId = options.validateOnly ? "" : options.requestId ? execIdForRequest("replay", namespace, options.requestId) : newExecId();
+  // Checked (and serialized) before anything is written, in a dry run too.
+  const input = values.encode(plan.input, "The replay input");
+  const overrides = plan.overrides.map((o) => ({ invocationId: o.invocationId, value: values.encode(o.value, `The override '${o.key}'`) }));
+  const origin = { sourceExecId: source.execId, from: plan.from, roots: plan.roots, overrideKeys: plan.overrides.map((o) => o.key) };
+  if (options.validateOnly) {
+    return {
+      kind: "validated",
+      draft: { flowName: flow.name, namespace, input: plan.input, originalExecId: source.execId, replay: origin, createdAt: new Date() },
+    };
+  }
+  const execId = options.requestId ? execIdForRequest("replay", namespace, options.requestId) : newExecId();
   // What the caller asked for (not the plan's call IDs, which a re-plan of the same request reproduces anyway).
   const fingerprint = options.requestId
     ? requestFingerprint({ sourceExecId: source.execId, from: plan.from, overrides: plan.overrides.map((o) => [o.key, o.value]), input: plan.input })
     : undefined;
   const replay: ReplayRecord = {
-    sourceExecId: source.execId,
-    from: plan.from,
-    roots: plan.roots,
-    overrideKeys: plan.overrides.map((o) => o.key),
+    ...origin,
     reuse: plan.reuse,
-    overrides: await Promise.all(
-      plan.overrides.map(async (o) => ({ invocationId: o.invocationId, value: await store.storePayload(JSON.stringify(o.value)) })),
-    ),
+    overrides: await Promise.all(overrides.map(async (o) => ({ invocationId: o.invocationId, value: await values.store(o.value, { signal }) }))),
   };
-  const draft = {
-    execId,
-    namespace,
-    flowName: flow.name,
-    input: await store.storePayload(JSON.stringify(plan.input)),
-    createdAt: new Date(),
-    requestId: options.requestId || undefined,
-    originalExecId: source.execId,
-    replay,
-    requestFingerprint: fingerprint,
-  };
-  if (options.validateOnly) {
-    return { ...draft, state: { seq: 0, kind: "created", status: "running", generation: 0, at: draft.createdAt } };
-  }
-  const inserted = await store.insertExecution(draft);
-  const execution = await commands.require({ execId, namespace });
-  if (!inserted && options.requestId && fingerprint) {
+  const created = await transitions.create(
+    {
+      execId,
+      namespace,
+      flowName: flow.name,
+      input: await values.store(input, { signal }),
+      createdAt: new Date(),
+      requestId: options.requestId || undefined,
+      originalExecId: source.execId,
+      replay,
+      requestFingerprint: fingerprint,
+    },
+    { signal },
+  );
+  if (created !== undefined) return { kind: "created", execution: created };
+  const execution = await commands.require({ execId, namespace, signal });
+  if (options.requestId && fingerprint) {
     checkSameRequest(execution, {
       requestId: options.requestId,
       fingerprint,
@@ -97,6 +115,5 @@ export async function startReplay(
       fallbackMatches: execution.originalExecId === source.execId,
     });
   }
-  if (inserted) deps.bus.publish({ kind: "status_changed", execId, at: execution.state.at, state: execution.state });
-  return execution;
+  return { kind: "created", execution };
 }

@@ -5,7 +5,7 @@ import {
 } from "#contract/errors/index.ts";
 import type { DivergenceDetail } from "#contract/failure.ts";
 import type { FailureRecord, ThrownRecord } from "../store/records.ts";
-import { StoreUnavailableError } from "../store/store-errors.ts";
+import { StoreDataLossError, StoreUnavailableError } from "../store/store-errors.ts";
 
 /** Stack traces are kept up to this many characters (the start, where the throw site is). */
 const TRACEBACK_LIMIT = 16 * 1024;
@@ -40,6 +40,10 @@ export function failureOf(error: unknown): FailureRecord {
     return { origin: "divergence", message: error.message, exceptionType: "KitaruDivergenceError", invocationId: error.detail.invocationId, divergence: error.detail };
   }
   const invocationId = error !== null && typeof error === "object" ? (failingCall.get(error) ?? "") : "";
+  if (error instanceof StoreDataLossError) {
+    // Not the user's code, whatever it was doing: data the runner wrote is gone.
+    return { origin: "backend", invocationId, ...thrownRecord(error), message: `Stored data is missing or unreadable: ${error.message}` };
+  }
   const origin = KitaruError.isKitaruError(error) && invocationId === "" ? "runtime" : "user_code";
   return { origin, invocationId, ...thrownRecord(error) };
 }
@@ -77,7 +81,7 @@ export function typeName(error: unknown): string {
   return typeof error;
 }
 
-/** Errors from the database driver (connection, write failures) are infrastructure, not user code. */
+/** The store could not be reached or failed (the store's typed error): give the run up for another attempt. */
 export function isBackendError(error: unknown): boolean {
-  return error instanceof StoreUnavailableError || (error instanceof Error && /^Mongo/.test(error.name));
+  return error instanceof StoreUnavailableError;
 }

@@ -1,3 +1,4 @@
+import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
 import type { ExecutionRecord, ExecutionState, WaitRecord } from "../store/records.ts";
 import { crashPoint } from "./crash-points.ts";
@@ -47,6 +48,7 @@ interface ActiveRun {
  * journal. A holder that sees a newer transition than its claim stops.
  */
 export class Scheduler {
+  readonly #context: EngineContext;
   readonly #store: ExecutionStore;
   readonly #bus: ExecutionEventBus;
   readonly #flows: FlowRegistry;
@@ -69,18 +71,18 @@ export class Scheduler {
   #stopped = true;
   #unsubscribe: (() => void) | undefined;
 
-  constructor(init: {
-    store: ExecutionStore;
-    bus: ExecutionEventBus;
-    flows: FlowRegistry;
+  constructor(
+    context: EngineContext,
+    init: {
     options: SchedulerOptions;
     onError: (message: string, error: unknown) => void;
     /** One line per execution started, continued, recovered or ended on this runner. */
     onInfo?: (message: string) => void;
   }) {
-    this.#store = init.store;
-    this.#bus = init.bus;
-    this.#flows = init.flows;
+    this.#context = context;
+    this.#store = context.store;
+    this.#bus = context.bus;
+    this.#flows = context.flows;
     this.#options = init.options;
     this.#onError = init.onError;
     this.#onInfo = init.onInfo ?? (() => undefined);
@@ -178,7 +180,7 @@ export class Scheduler {
       if (!this.#flows.has(execution.flowName)) return; // another runner may have this flow
       if (execution.state.claim && !(await this.#claimExpired(execution))) return;
       const now = new Date();
-      const claim = await this.#store.appendTransition(execId, execution.state, {
+      const claim = await this.#context.transitions.append(execId, execution.state, {
         kind: "claimed",
         status: "running",
         generation: execution.state.generation,
@@ -224,8 +226,7 @@ export class Scheduler {
       this.#replayGuard(execution),
     ]);
     const run = new ExecutionRun({
-      store: this.#store,
-      bus: this.#bus,
+      context: this.#context,
       flow: this.#flows.get(execution.flowName),
       execution,
       claim,
@@ -235,7 +236,6 @@ export class Scheduler {
       onError: this.#onError,
       onFlowLog: (level, message) => this.#onInfo(`execution ${execId} (flow ${execution.flowName}) [${level}] ${message}`),
     });
-    this.#bus.publish({ kind: "status_changed", execId, at: claim.at, state: claim });
     // One heartbeat at a time: a slow database must not stack concurrent lease upserts
     // (two racing upserts of one lease collide on FerretDB).
     let beating = false;
@@ -320,7 +320,7 @@ export class Scheduler {
       const current = await this.#store.getExecution(execId);
       if (current === undefined || current.state.seq !== state.seq) continue;
       const at = new Date();
-      const next = await this.#store.appendTransition(execId, current.state, {
+      await this.#context.transitions.append(execId, current.state, {
         kind: missed === "abort" ? "cancelled" : "resumed",
         status: missed === "abort" ? "cancelled" : "running",
         generation: current.state.generation,
@@ -328,21 +328,19 @@ export class Scheduler {
         at,
         ...(missed === "abort" ? { endedAt: at } : {}),
       });
-      if (next) this.#bus.publish({ kind: "status_changed", execId, at: next.at, state: next });
     }
   }
 
   /** Hands an execution back unclaimed so any runner may continue it. */
   async #release(execId: string, claim: ExecutionState): Promise<void> {
     try {
-      const released = await this.#store.appendTransition(execId, claim, {
+      await this.#context.transitions.append(execId, claim, {
         kind: "resumed",
         status: "running",
         generation: claim.generation,
         metadata: claim.metadata,
         at: new Date(),
       });
-      if (released) this.#bus.publish({ kind: "status_changed", execId, at: released.at, state: released });
     } catch (error) {
       this.#onError(`releasing execution ${execId} failed; it continues after its lease expires`, error);
     }

@@ -1,5 +1,3 @@
-import type { Payload } from "../store/records.ts";
-
 /**
  * How many bytes of values (JSON text) one response carries at most. Values
  * past it are named in the response instead (`Execution.omitted_values`) and
@@ -12,11 +10,6 @@ export const RESPONSE_VALUE_BUDGET_BYTES = 8 * 1024 * 1024;
 export interface OmittedValue {
   readonly path: string;
   readonly bytes: number;
-}
-
-/** The JSON text size of a stored value, known without loading it. */
-export function payloadBytes(payload: Payload): number {
-  return payload.kind === "inline" ? Buffer.byteLength(payload.json, "utf8") : payload.bytes;
 }
 
 /**

@@ -22,6 +22,7 @@ import { callStatusToProto, executionStatusFromProto, executionStatusToProto } f
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../engine/execution-events.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
+import type { ReplayDraft } from "../engine/replay-start.ts";
 import type { AttemptRecord, CallRecord, ExecutionState, ExecutionStatus as Status, ThrownRecord, WaitRecord } from "../store/records.ts";
 
 // Converters from the engine's records to the wire messages. One direction
@@ -125,7 +126,7 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
   const { execution } = view;
   const { state } = execution;
   return {
-    name: execution.execId === "" ? "" : `executions/${execution.execId}`,
+    name: `executions/${execution.execId}`,
     execId: execution.execId,
     flowName: execution.flowName,
     status: executionStatusToProto(state.status),
@@ -145,6 +146,22 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     endTime: state.endedAt ? timestampFromDate(state.endedAt) : undefined,
     metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
     omittedValues: view.omitted.map((value) => ({ path: value.path, bytes: BigInt(value.bytes) })),
+  };
+}
+
+/**
+ * The execution a validated replay would create (AIP-163 `validate_only`):
+ * no ID, status running, no calls yet.
+ */
+export function draftToProto(draft: ReplayDraft): MessageInitShape<typeof ExecutionSchema> {
+  return {
+    flowName: draft.flowName,
+    status: ExecutionStatus.RUNNING,
+    input: draft.input as ProtoJsonObject,
+    originalExecId: draft.originalExecId,
+    replay: { from: draft.replay.from, roots: [...draft.replay.roots], overrideKeys: [...draft.replay.overrideKeys] },
+    createTime: timestampFromDate(draft.createdAt),
+    updateTime: timestampFromDate(draft.createdAt),
   };
 }
 

@@ -1,22 +1,28 @@
-import { KitaruBackendError } from "#contract/errors/index.ts";
+import { KitaruBackendError, KitaruInternalError } from "#contract/errors/index.ts";
 import type { Interceptor } from "../../../transport/src/index.ts";
-import { isBackendError } from "../engine/run-failures.ts";
+import { StoreDataLossError, StoreUnavailableError } from "../store/store-errors.ts";
 
 /**
- * Turns database driver errors (server unreachable, connection lost, write
- * failed) into `KitaruBackendError`, sent as UNAVAILABLE with details: the
- * request was fine, the database was not, and the caller may retry.
+ * Turns the store's typed errors into kitaru errors, in one place: an
+ * unavailable store is `KitaruBackendError` (UNAVAILABLE: the request was
+ * fine, the database was not, retry later); lost data is
+ * `KitaruInternalError` (retrying will not bring it back; the operator must
+ * look).
  */
 export const databaseErrors: Interceptor = (next) =>
   async function* (input, ctx) {
     try {
       yield* next(input, ctx);
     } catch (error) {
-      if (!isBackendError(error)) throw error;
-      const cause = error as Error;
-      throw new KitaruBackendError(`The runner's database is unavailable (${cause.name}: ${cause.message}). Retry later.`, {
-        cause,
-        metadata: { method: ctx.method.name, databaseError: cause.name },
-      });
+      if (error instanceof StoreUnavailableError) {
+        throw new KitaruBackendError(`The runner's database is unavailable (${error.message}). Retry later.`, {
+          cause: error,
+          metadata: { method: ctx.method.name, databaseError: error.cause instanceof Error ? error.cause.name : error.name },
+        });
+      }
+      if (error instanceof StoreDataLossError) {
+        throw new KitaruInternalError(`Stored data is missing or unreadable: ${error.message}`, { cause: error, metadata: { method: ctx.method.name } });
+      }
+      throw error;
     }
   };

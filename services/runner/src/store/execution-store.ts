@@ -4,10 +4,15 @@ import type {
   ExecutionState,
   ExecutionStatus,
   LogChunkRecord,
-  Payload,
   WaitRecord,
   WaitResolution,
 } from "./records.ts";
+
+/** Options a store call takes. */
+export interface StoreCallOptions {
+  /** Aborts the call when its caller gave up (a cancelled RPC, a stopping run). */
+  readonly signal?: AbortSignal | undefined;
+}
 
 /** A new execution to insert; its first state is `created`/`running`. */
 export type NewExecution = Omit<ExecutionRecord, "state">;
@@ -50,28 +55,32 @@ export interface LogChunkQuery {
  * inserts (`<execId>:<seq>`), so `appendTransition` is a compare-and-set.
  */
 export interface ExecutionStore {
+  // Every method takes `options.signal`: when its caller gives up (a cancelled
+  // RPC, a stopping run), the call stops before or while it talks to the
+  // database and rejects with the signal's reason (an AbortError).
+
   // ---------------------------------------------------------------- executions
 
   /** Inserts a new execution; `false` when one with that ID exists already. */
-  insertExecution(execution: NewExecution): Promise<boolean>;
+  insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean>;
   /** Reads an execution with its latest state. */
-  getExecution(execId: string): Promise<ExecutionRecord | undefined>;
+  getExecution(execId: string, options?: StoreCallOptions): Promise<ExecutionRecord | undefined>;
   /** Lists executions newest first (state as of the last cache write). */
-  listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]>;
+  listExecutions(query: ExecutionPageQuery, options?: StoreCallOptions): Promise<ExecutionRecord[]>;
   /** IDs of `running` executions whose lease expired before `now` (or that have none). */
-  findClaimable(now: Date, limit: number): Promise<string[]>;
+  findClaimable(now: Date, limit: number, options?: StoreCallOptions): Promise<string[]>;
   /**
    * Appends `next` as transition `expected.seq + 1`. Returns the new state, or
    * `undefined` when another writer appended that sequence number first.
    */
-  appendTransition(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">): Promise<ExecutionState | undefined>;
+  appendTransition(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">, options?: StoreCallOptions): Promise<ExecutionState | undefined>;
 
   // -------------------------------------------------------------------- leases
 
   /** Extends the holder's lease (only the holder of `epoch` writes it). */
-  renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date): Promise<void>;
+  renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date, options?: StoreCallOptions): Promise<void>;
   /** The lease expiry the holder of `epoch` last wrote, if any. */
-  leaseExpiry(execId: string, epoch: number): Promise<Date | undefined>;
+  leaseExpiry(execId: string, epoch: number, options?: StoreCallOptions): Promise<Date | undefined>;
 
   // --------------------------------------------------------------------- calls
 
@@ -80,44 +89,47 @@ export interface ExecutionStore {
    * already (a zombie runner, a concurrent recovery), returns that record:
    * the first writer wins and everyone adopts its output.
    */
-  recordCall(call: CallRecord): Promise<CallRecord | undefined>;
+  recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined>;
   /** Records many calls in one write; existing ones are kept. */
-  recordCalls(calls: readonly CallRecord[]): Promise<void>;
+  recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void>;
   /** All recorded calls of an execution, in issue order. */
-  listCalls(execId: string): Promise<CallRecord[]>;
+  listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]>;
   /**
    * For each execution, how many distinct invocation IDs it has recorded
    * calls for (any status); executions without calls map to 0. One query.
    */
-  countCalls(execIds: readonly string[]): Promise<Map<string, number>>;
+  countCalls(execIds: readonly string[], options?: StoreCallOptions): Promise<Map<string, number>>;
 
   // ---------------------------------------------------------------------- logs
 
   /** Stores log chunks in one write; a chunk stored already (same call, attempt and chunk number) is kept. */
-  appendLogs(chunks: readonly LogChunkRecord[]): Promise<void>;
+  appendLogs(chunks: readonly LogChunkRecord[], options?: StoreCallOptions): Promise<void>;
   /** Log chunks of an execution ordered by (sequence, generation, attempt, chunk). */
-  listLogs(execId: string, query: LogChunkQuery): Promise<LogChunkRecord[]>;
+  listLogs(execId: string, query: LogChunkQuery, options?: StoreCallOptions): Promise<LogChunkRecord[]>;
 
-  // ------------------------------------------------------------------ payloads
+  // --------------------------------------------------------------------- blobs
 
-  /** Turns a JSON text into a payload, writing blob chunks first when it is large. */
-  storePayload(json: string): Promise<Payload>;
-  /** The JSON text of a payload. */
-  loadPayload(payload: Payload): Promise<string>;
+  /**
+   * Writes a large value's chunks (numbered from 0) before any record names
+   * it. Values are encoded, split and read back by `value-codec.ts`.
+   */
+  writeBlob(blobId: string, chunks: readonly Uint8Array[], options?: StoreCallOptions): Promise<void>;
+  /** Reads chunks 0..count-1 of a blob, in order; a missing chunk is `undefined`. */
+  readBlob(blobId: string, count: number, options?: StoreCallOptions): Promise<(Uint8Array | undefined)[]>;
 
   // --------------------------------------------------------------------- waits
 
   /** Records that a flow reached a wait; a no-op when recorded already. */
-  recordWait(wait: Omit<WaitRecord, "resolution">): Promise<void>;
+  recordWait(wait: Omit<WaitRecord, "resolution">, options?: StoreCallOptions): Promise<void>;
   /** The waits of an execution with their resolutions, in the order reached. */
-  listWaits(execId: string): Promise<WaitRecord[]>;
+  listWaits(execId: string, options?: StoreCallOptions): Promise<WaitRecord[]>;
   /** Resolves a wait; `false` when it was resolved already (exactly one wins). */
-  resolveWait(execId: string, name: string, resolution: WaitResolution): Promise<boolean>;
+  resolveWait(execId: string, name: string, resolution: WaitResolution, options?: StoreCallOptions): Promise<boolean>;
 
   // ------------------------------------------------------------------ lifecycle
 
   /** Resolves when the database answers a trivial request; rejects (StoreUnavailableError) when it does not. */
-  ping(): Promise<void>;
+  ping(options?: StoreCallOptions): Promise<void>;
   /** Closes the connection. */
   close(): Promise<void>;
 }

@@ -1,19 +1,13 @@
 import {
   Binary,
   MongoClient,
-  MongoClientClosedError,
-  MongoNetworkError,
-  MongoNotConnectedError,
-  MongoOperationTimeoutError,
-  MongoServerClosedError,
+  MongoError,
   MongoServerError,
-  MongoSystemError,
-  MongoTopologyClosedError,
   type Collection,
   type Db,
   type Filter,
 } from "mongodb";
-import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution } from "./execution-store.ts";
+import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
 import { logOrderKey } from "./log-order.ts";
 import type {
   BlobDocument,
@@ -25,8 +19,7 @@ import type {
   WaitDocument,
   WaitResolutionDocument,
 } from "./mongo-documents.ts";
-import { joinChunks, splitPayload } from "./payload-chunks.ts";
-import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, LogLineRecord, Payload, WaitRecord, WaitResolution } from "./records.ts";
+import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, LogLineRecord, WaitRecord, WaitResolution } from "./records.ts";
 import { StoreUnavailableError } from "./store-errors.ts";
 
 const DUPLICATE_KEY = 11000;
@@ -39,22 +32,16 @@ function isDuplicateKey(error: unknown): boolean {
   return Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
 }
 
-/** Driver errors that mean the server is unreachable or the client is closed: infrastructure, not a bad request. */
-const UNAVAILABLE: readonly (abstract new (...args: never[]) => Error)[] = [
-  MongoNetworkError, // includes timeouts and cleared pools
-  MongoSystemError, // server selection failed
-  MongoTopologyClosedError,
-  MongoNotConnectedError,
-  MongoServerClosedError,
-  MongoClientClosedError,
-  MongoOperationTimeoutError,
-];
-
-/** `error` as the store reports it: a {@link StoreUnavailableError} (with the driver error as cause) when the server is out of reach. */
+/**
+ * `error` as the store reports it: every driver error (server unreachable,
+ * connection lost, a write the server refused) becomes a
+ * {@link StoreUnavailableError} with the driver error as its cause. The
+ * duplicate keys the store expects are handled inside its methods and never
+ * get here; an AbortError (the caller gave up) passes through.
+ */
 function storeError(error: unknown): unknown {
-  if (!UNAVAILABLE.some((type) => error instanceof type)) return error;
-  const cause = error as Error;
-  return new StoreUnavailableError(`MongoDB is unavailable (${cause.name}: ${cause.message})`, { cause });
+  if (!(error instanceof MongoError)) return error;
+  return new StoreUnavailableError(`MongoDB failed (${error.name}: ${error.message})`, { cause: error });
 }
 
 /**
@@ -170,13 +157,15 @@ export class MongoExecutionStore implements ExecutionStore {
     await this.#client.close();
   }
 
-  async ping(): Promise<void> {
-    await this.#db.command({ ping: 1 });
+  async ping(options?: StoreCallOptions): Promise<void> {
+    options?.signal?.throwIfAborted();
+    await this.#db.command({ ping: 1 }, { signal: options?.signal });
   }
 
   // ---------------------------------------------------------------- executions
 
-  async insertExecution(execution: NewExecution): Promise<boolean> {
+  async insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean> {
+    options?.signal?.throwIfAborted();
     const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
     try {
       // Every field of the record is kept (a field added to ExecutionRecord needs no change here).
@@ -189,15 +178,17 @@ export class MongoExecutionStore implements ExecutionStore {
     }
   }
 
-  async getExecution(execId: string): Promise<ExecutionRecord | undefined> {
-    const doc = await this.#executions.findOne({ _id: execId });
+  async getExecution(execId: string, options?: StoreCallOptions): Promise<ExecutionRecord | undefined> {
+    options?.signal?.throwIfAborted();
+    const doc = await this.#executions.findOne({ _id: execId }, { signal: options?.signal });
     if (doc === null) return undefined;
     const latest = await this.#latestFrom(execId, doc.state);
     if (latest.seq !== doc.state.seq) await this.#writeCache(execId, latest);
     return toExecutionRecord(doc, latest);
   }
 
-  async listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
+  async listExecutions(query: ExecutionPageQuery, options?: StoreCallOptions): Promise<ExecutionRecord[]> {
+    options?.signal?.throwIfAborted();
     const filter: Filter<ExecutionDocument> = {};
     if (query.namespace !== undefined) filter.namespace = query.namespace;
     if (query.flowName) filter.flowName = query.flowName;
@@ -208,13 +199,14 @@ export class MongoExecutionStore implements ExecutionStore {
         { createdAt: query.after.createdAt, _id: { $lt: query.after.execId } },
       ];
     }
-    const docs = await this.#executions.find(filter).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray();
+    const docs = await this.#executions.find(filter, { signal: options?.signal }).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray();
     return docs.map((doc) => toExecutionRecord(doc, doc.state));
   }
 
-  async findClaimable(now: Date, limit: number): Promise<string[]> {
+  async findClaimable(now: Date, limit: number, options?: StoreCallOptions): Promise<string[]> {
+    options?.signal?.throwIfAborted();
     const docs = await this.#executions
-      .find({ status: "running", leaseExpiresAt: { $lt: now } }, { projection: { _id: 1 } })
+      .find({ status: "running", leaseExpiresAt: { $lt: now } }, { projection: { _id: 1 }, signal: options?.signal })
       .limit(limit)
       .toArray();
     return docs.map((doc) => doc._id);
@@ -224,7 +216,9 @@ export class MongoExecutionStore implements ExecutionStore {
     execId: string,
     expected: ExecutionState,
     next: Omit<ExecutionState, "seq">,
+    options?: StoreCallOptions,
   ): Promise<ExecutionState | undefined> {
+    options?.signal?.throwIfAborted();
     const state: ExecutionState = stripUndefined({ ...next, seq: expected.seq + 1 });
     try {
       await this.#transitions.insertOne({ _id: `${execId}:${state.seq}`, execId, seq: state.seq, state });
@@ -275,18 +269,21 @@ export class MongoExecutionStore implements ExecutionStore {
 
   // -------------------------------------------------------------------- leases
 
-  async renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date): Promise<void> {
+  async renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date, options?: StoreCallOptions): Promise<void> {
+    options?.signal?.throwIfAborted();
     await this.#leases.updateOne({ _id: `${execId}:${epoch}` }, { $set: { runnerId, expiresAt } }, { upsert: true });
   }
 
-  async leaseExpiry(execId: string, epoch: number): Promise<Date | undefined> {
-    const lease = await this.#leases.findOne({ _id: `${execId}:${epoch}` });
+  async leaseExpiry(execId: string, epoch: number, options?: StoreCallOptions): Promise<Date | undefined> {
+    options?.signal?.throwIfAborted();
+    const lease = await this.#leases.findOne({ _id: `${execId}:${epoch}` }, { signal: options?.signal });
     return lease?.expiresAt;
   }
 
   // --------------------------------------------------------------------- calls
 
-  async recordCall(call: CallRecord): Promise<CallRecord | undefined> {
+  async recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined> {
+    options?.signal?.throwIfAborted();
     const doc = toCallDocument(call);
     try {
       await this.#calls.insertOne(doc);
@@ -298,7 +295,8 @@ export class MongoExecutionStore implements ExecutionStore {
     }
   }
 
-  async recordCalls(calls: readonly CallRecord[]): Promise<void> {
+  async recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void> {
+    options?.signal?.throwIfAborted();
     if (calls.length === 0) return;
     try {
       await this.#calls.insertMany(calls.map(toCallDocument), { ordered: false });
@@ -307,12 +305,14 @@ export class MongoExecutionStore implements ExecutionStore {
     }
   }
 
-  async listCalls(execId: string): Promise<CallRecord[]> {
-    const docs = await this.#calls.find({ execId }).sort({ sequence: 1 }).toArray();
+  async listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
+    options?.signal?.throwIfAborted();
+    const docs = await this.#calls.find({ execId }, { signal: options?.signal }).sort({ sequence: 1 }).toArray();
     return docs.map(toCallRecord);
   }
 
-  async countCalls(execIds: readonly string[]): Promise<Map<string, number>> {
+  async countCalls(execIds: readonly string[], options?: StoreCallOptions): Promise<Map<string, number>> {
+    options?.signal?.throwIfAborted();
     const counts = new Map<string, number>(execIds.map((id) => [id, 0]));
     if (execIds.length === 0) return counts;
     // Distinct invocation IDs per execution: failed attempts of one call count once.
@@ -321,7 +321,7 @@ export class MongoExecutionStore implements ExecutionStore {
         { $match: { execId: { $in: [...execIds] } } },
         { $group: { _id: { e: "$execId", i: "$invocationId" } } },
         { $group: { _id: "$_id.e", n: { $sum: 1 } } },
-      ])
+      ], { signal: options?.signal })
       .toArray();
     for (const row of rows) counts.set(row._id, row.n);
     return counts;
@@ -329,7 +329,8 @@ export class MongoExecutionStore implements ExecutionStore {
 
   // ---------------------------------------------------------------------- logs
 
-  async appendLogs(chunks: readonly LogChunkRecord[]): Promise<void> {
+  async appendLogs(chunks: readonly LogChunkRecord[], options?: StoreCallOptions): Promise<void> {
+    options?.signal?.throwIfAborted();
     if (chunks.length === 0) return;
     try {
       await this.#logs.insertMany(chunks.map(toLogChunkDocument), { ordered: false });
@@ -338,41 +339,41 @@ export class MongoExecutionStore implements ExecutionStore {
     }
   }
 
-  async listLogs(execId: string, query: LogChunkQuery): Promise<LogChunkRecord[]> {
+  async listLogs(execId: string, query: LogChunkQuery, options?: StoreCallOptions): Promise<LogChunkRecord[]> {
+    options?.signal?.throwIfAborted();
     const filter: Filter<LogChunkDocument> = { execId };
     if (query.from) filter.order = { $gte: logOrderKey(query.from) };
     if (query.checkpoint !== undefined) {
       filter.$or = [{ name: query.checkpoint }, { invocationId: query.checkpoint }, { callId: query.checkpoint }];
     }
-    const docs = await this.#logs.find(filter).sort({ order: 1 }).limit(query.limit).toArray();
+    const docs = await this.#logs.find(filter, { signal: options?.signal }).sort({ order: 1 }).limit(query.limit).toArray();
     return docs.map(toLogChunkRecord);
   }
 
   // ------------------------------------------------------------------ payloads
 
-  async storePayload(json: string): Promise<Payload> {
-    const { payload, chunks } = splitPayload(json);
-    if (payload.kind === "blob") {
-      // One chunk per write keeps every request under the wire message limit.
-      for (const [i, data] of chunks.entries()) await this.#blobs.insertOne({ _id: `${payload.blobId}:${i}`, data: new Binary(data) });
+  async writeBlob(blobId: string, chunks: readonly Uint8Array[], options?: StoreCallOptions): Promise<void> {
+    // One chunk per write keeps every request under the wire message limit.
+    for (const [i, data] of chunks.entries()) {
+      options?.signal?.throwIfAborted();
+      await this.#blobs.insertOne({ _id: `${blobId}:${i}`, data: new Binary(data) });
     }
-    return payload;
   }
 
-  async loadPayload(payload: Payload): Promise<string> {
-    if (payload.kind === "inline") return payload.json;
+  async readBlob(blobId: string, count: number, options?: StoreCallOptions): Promise<(Uint8Array | undefined)[]> {
     const chunks: (Uint8Array | undefined)[] = [];
-    for (let i = 0; i < payload.chunks; i++) {
-      const chunk = await this.#blobs.findOne({ _id: `${payload.blobId}:${i}` });
-      if (chunk === null) break;
-      chunks.push(chunk.data.buffer);
+    // One chunk per read: a chunk is up to 8 MiB, so a batch of them could pass the wire limit.
+    for (let i = 0; i < count; i++) {
+      const chunk = await this.#blobs.findOne({ _id: `${blobId}:${i}` }, { signal: options?.signal });
+      chunks.push(chunk === null ? undefined : chunk.data.buffer);
     }
-    return joinChunks(payload, chunks);
+    return chunks;
   }
 
   // --------------------------------------------------------------------- waits
 
-  async recordWait(wait: Omit<WaitRecord, "resolution">): Promise<void> {
+  async recordWait(wait: Omit<WaitRecord, "resolution">, options?: StoreCallOptions): Promise<void> {
+    options?.signal?.throwIfAborted();
     try {
       await this.#waits.insertOne({ _id: `${wait.execId}:${wait.name}`, ...wait });
     } catch (error) {
@@ -380,10 +381,11 @@ export class MongoExecutionStore implements ExecutionStore {
     }
   }
 
-  async listWaits(execId: string): Promise<WaitRecord[]> {
+  async listWaits(execId: string, options?: StoreCallOptions): Promise<WaitRecord[]> {
+    options?.signal?.throwIfAborted();
     const [waits, resolutions] = await Promise.all([
-      this.#waits.find({ execId }).sort({ createdAt: 1 }).toArray(),
-      this.#resolutions.find({ execId }).toArray(),
+      this.#waits.find({ execId }, { signal: options?.signal }).sort({ createdAt: 1 }).toArray(),
+      this.#resolutions.find({ execId }, { signal: options?.signal }).toArray(),
     ]);
     const byId = new Map(resolutions.map((r) => [r._id, r]));
     return waits.map((doc) => {
@@ -402,7 +404,8 @@ export class MongoExecutionStore implements ExecutionStore {
     });
   }
 
-  async resolveWait(execId: string, name: string, resolution: WaitResolution): Promise<boolean> {
+  async resolveWait(execId: string, name: string, resolution: WaitResolution, options?: StoreCallOptions): Promise<boolean> {
+    options?.signal?.throwIfAborted();
     try {
       await this.#resolutions.insertOne(stripUndefined({ _id: `${execId}:${name}`, execId, ...resolution }));
       return true;

@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { applySchema, configureConnection } from "./sqlite-schema.ts";
 import { StoreUnavailableError } from "./store-errors.ts";
@@ -66,8 +67,8 @@ export class SqliteConnection {
     }
     const connection = new SqliteConnection(db, absolute, options.lockRetryMs ?? 30_000);
     try {
-      await connection.#attempt(() => configureConnection(db));
-      await connection.#attempt(() => applySchema(db));
+      await connection.#attempt(undefined, () => configureConnection(db));
+      await connection.#attempt(undefined, () => applySchema(db));
     } catch (error) {
       db.close();
       throw error;
@@ -80,18 +81,19 @@ export class SqliteConnection {
     return this.#file;
   }
 
-  /** Runs `work` (reads only); retries while the database is locked. */
-  read<T>(work: () => T): Promise<T> {
-    return this.#attempt(work);
+  /** Runs `work` (reads only); retries while the database is locked, until `signal` aborts. */
+  read<T>(signal: AbortSignal | undefined, work: () => T): Promise<T> {
+    return this.#attempt(signal, work);
   }
 
   /**
    * Runs `work` in one write transaction (`BEGIN IMMEDIATE`: the write lock
    * is taken first, so the transaction never fails half-way for a lock);
-   * rolled back when `work` throws, retried as a whole while the database is locked.
+   * rolled back when `work` throws, retried as a whole while the database
+   * is locked, until `signal` aborts.
    */
-  write<T>(work: () => T): Promise<T> {
-    return this.#attempt(() => this.#transaction.immediate(work) as T);
+  write<T>(signal: AbortSignal | undefined, work: () => T): Promise<T> {
+    return this.#attempt(signal, () => this.#transaction.immediate(work) as T);
   }
 
   /** Closes the database; later operations fail with {@link StoreUnavailableError}. Idempotent. */
@@ -99,9 +101,12 @@ export class SqliteConnection {
     if (this.db.open) this.db.close();
   }
 
-  async #attempt<T>(work: () => T): Promise<T> {
+  async #attempt<T>(signal: AbortSignal | undefined, work: () => T): Promise<T> {
     const giveUpAt = Date.now() + this.#lockRetryMs;
     for (let attempt = 0; ; attempt++) {
+      // better-sqlite3 runs each statement synchronously (and briefly): a caller that
+      // gave up is honoured before each attempt and during the waits between them.
+      signal?.throwIfAborted();
       if (!this.db.open) throw new StoreUnavailableError(`The SQLite database ${this.#file} is closed.`);
       try {
         return work();
@@ -116,7 +121,7 @@ export class SqliteConnection {
         }
         // Off the event loop: exponential from 2 ms up to 100 ms, with jitter so contenders spread out.
         const delay = Math.min(100, 2 ** Math.min(attempt + 1, 7)) * (0.5 + Math.random());
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await sleep(delay, undefined, signal ? { signal } : undefined);
       }
     }
   }

@@ -1,10 +1,9 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution } from "./execution-store.ts";
+import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
-import { joinChunks, splitPayload } from "./payload-chunks.ts";
 import { decodeRecord, encodeRecord } from "./record-json.ts";
-import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, Payload, WaitRecord, WaitResolution } from "./records.ts";
+import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, WaitRecord, WaitResolution } from "./records.ts";
 import { SqliteConnection, type SqliteLockOptions } from "./sqlite-connection.ts";
 
 /** Options of {@link SqliteExecutionStore.open}. */
@@ -79,8 +78,8 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.#connection.close();
   }
 
-  async ping(): Promise<void> {
-    await this.#connection.read(() => this.#sql("SELECT 1").get());
+  async ping(options?: StoreCallOptions): Promise<void> {
+    await this.#connection.read(options?.signal, () => this.#sql("SELECT 1").get());
   }
 
   /** A prepared statement, prepared on first use. */
@@ -95,11 +94,11 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   // ---------------------------------------------------------------- executions
 
-  insertExecution(execution: NewExecution): Promise<boolean> {
+  insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean> {
     const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
     const stateJson = encodeRecord(state);
     const recordJson = encodeRecord(execution);
-    return this.#connection.write(() => {
+    return this.#connection.write(options?.signal, () => {
       const inserted = this.#sql(SQL.insertExecution).run(
         execution.execId,
         execution.namespace ?? DEFAULT_NAMESPACE,
@@ -116,21 +115,21 @@ export class SqliteExecutionStore implements ExecutionStore {
     });
   }
 
-  getExecution(execId: string): Promise<ExecutionRecord | undefined> {
-    return this.#connection.read(() => {
+  getExecution(execId: string, options?: StoreCallOptions): Promise<ExecutionRecord | undefined> {
+    return this.#connection.read(options?.signal, () => {
       const row = this.#sql(SQL.getExecution).get(execId);
       return row === undefined ? undefined : toExecutionRecord(row);
     });
   }
 
-  listExecutions(query: ExecutionPageQuery): Promise<ExecutionRecord[]> {
+  listExecutions(query: ExecutionPageQuery, options?: StoreCallOptions): Promise<ExecutionRecord[]> {
     const params: unknown[] = [];
     if (query.namespace !== undefined) params.push(query.namespace);
     if (query.flowName) params.push(query.flowName);
     if (query.status) params.push(query.status);
     if (query.after) params.push(query.after.createdAt.getTime(), query.after.execId);
     params.push(query.limit > 0 ? query.limit : -1); // like MongoDB: a limit of 0 means none
-    return this.#connection.read(() =>
+    return this.#connection.read(options?.signal, () =>
       this.#listStatement(query.namespace !== undefined, Boolean(query.flowName), Boolean(query.status), query.after !== undefined)
         .all(...params)
         .map(toExecutionRecord),
@@ -148,19 +147,19 @@ export class SqliteExecutionStore implements ExecutionStore {
     return this.#sql(`SELECT record, state FROM executions${filter} ORDER BY created_at DESC, exec_id DESC LIMIT ?`);
   }
 
-  findClaimable(now: Date, limit: number): Promise<string[]> {
-    return this.#connection.read(() =>
+  findClaimable(now: Date, limit: number, options?: StoreCallOptions): Promise<string[]> {
+    return this.#connection.read(options?.signal, () =>
       this.#sql(SQL.findClaimable)
         .all(now.getTime(), limit > 0 ? limit : -1)
         .map((row) => row.exec_id as string),
     );
   }
 
-  appendTransition(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">): Promise<ExecutionState | undefined> {
+  appendTransition(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">, options?: StoreCallOptions): Promise<ExecutionState | undefined> {
     const seq = expected.seq + 1;
     const stateJson = encodeRecord({ ...next, seq });
     const state = decodeRecord<ExecutionState>(stateJson);
-    return this.#connection.write(() => {
+    return this.#connection.write(options?.signal, () => {
       if (this.#sql(SQL.insertTransition).run(execId, seq, stateJson).changes === 0) return undefined;
       // Same transaction: the cached state is the latest transition, always.
       this.#sql(SQL.updateCache).run(stateJson, state.status, seq, state.claim?.expiresAt.getTime() ?? 0, execId, seq);
@@ -170,12 +169,12 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   // -------------------------------------------------------------------- leases
 
-  async renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date): Promise<void> {
-    await this.#connection.write(() => this.#sql(SQL.renewLease).run(execId, epoch, runnerId, expiresAt.getTime()));
+  async renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date, options?: StoreCallOptions): Promise<void> {
+    await this.#connection.write(options?.signal, () => this.#sql(SQL.renewLease).run(execId, epoch, runnerId, expiresAt.getTime()));
   }
 
-  leaseExpiry(execId: string, epoch: number): Promise<Date | undefined> {
-    return this.#connection.read(() => {
+  leaseExpiry(execId: string, epoch: number, options?: StoreCallOptions): Promise<Date | undefined> {
+    return this.#connection.read(options?.signal, () => {
       const row = this.#sql(SQL.leaseExpiry).get(execId, epoch);
       return row === undefined ? undefined : new Date(row.expires_at as number);
     });
@@ -183,39 +182,39 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   // --------------------------------------------------------------------- calls
 
-  recordCall(call: CallRecord): Promise<CallRecord | undefined> {
+  recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined> {
     const key = [call.execId, call.invocationId, callAttempt(call)] as const;
     const recordJson = encodeRecord(call);
-    return this.#connection.write(() => {
+    return this.#connection.write(options?.signal, () => {
       if (this.#sql(SQL.insertCall).run(...key, call.sequence, recordJson).changes === 1) return undefined;
       const existing = this.#sql(SQL.getCall).get(...key);
       return existing === undefined ? undefined : decodeRecord<CallRecord>(existing.record as string);
     });
   }
 
-  async recordCalls(calls: readonly CallRecord[]): Promise<void> {
+  async recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void> {
     if (calls.length === 0) return;
     const rows = calls.map((call) => [call.execId, call.invocationId, callAttempt(call), call.sequence, encodeRecord(call)] as const);
-    await this.#connection.write(() => {
+    await this.#connection.write(options?.signal, () => {
       const insert = this.#sql(SQL.insertCall);
       for (const row of rows) insert.run(...row); // an existing call is kept
     });
   }
 
-  listCalls(execId: string): Promise<CallRecord[]> {
-    return this.#connection.read(() =>
+  listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
+    return this.#connection.read(options?.signal, () =>
       this.#sql(SQL.listCalls)
         .all(execId)
         .map((row) => decodeRecord<CallRecord>(row.record as string)),
     );
   }
 
-  countCalls(execIds: readonly string[]): Promise<Map<string, number>> {
+  countCalls(execIds: readonly string[], options?: StoreCallOptions): Promise<Map<string, number>> {
     const counts = new Map<string, number>(execIds.map((id) => [id, 0]));
     if (execIds.length === 0) return Promise.resolve(counts);
     // One statement per page size (a list page has at most a few hundred executions).
     const placeholders = execIds.map(() => "?").join(", ");
-    return this.#connection.read(() => {
+    return this.#connection.read(options?.signal, () => {
       const rows = this.#sql(
         `SELECT exec_id, COUNT(DISTINCT invocation_id) AS n FROM calls WHERE exec_id IN (${placeholders}) GROUP BY exec_id`,
       ).all(...execIds);
@@ -226,19 +225,19 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   // ---------------------------------------------------------------------- logs
 
-  async appendLogs(chunks: readonly LogChunkRecord[]): Promise<void> {
+  async appendLogs(chunks: readonly LogChunkRecord[], options?: StoreCallOptions): Promise<void> {
     if (chunks.length === 0) return;
     const rows = chunks.map((c) => [c.execId, logOrderKey(c), c.callId, c.invocationId, c.name, encodeRecord(c)] as const);
-    await this.#connection.write(() => {
+    await this.#connection.write(options?.signal, () => {
       const insert = this.#sql(SQL.insertLogChunk);
       for (const row of rows) insert.run(...row); // a chunk stored already is kept
     });
   }
 
-  listLogs(execId: string, query: LogChunkQuery): Promise<LogChunkRecord[]> {
+  listLogs(execId: string, query: LogChunkQuery, options?: StoreCallOptions): Promise<LogChunkRecord[]> {
     const from = query.from === undefined ? "" : logOrderKey(query.from);
     const limit = query.limit > 0 ? query.limit : -1;
-    return this.#connection.read(() => {
+    return this.#connection.read(options?.signal, () => {
       const rows =
         query.checkpoint === undefined
           ? this.#sql(SQL.listLogs).all(execId, from, limit)
@@ -249,34 +248,29 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   // ------------------------------------------------------------------ payloads
 
-  async storePayload(json: string): Promise<Payload> {
-    const { payload, chunks } = splitPayload(json);
-    if (payload.kind === "blob") {
-      await this.#connection.write(() => {
-        const insert = this.#sql(SQL.insertBlobChunk);
-        for (const [i, data] of chunks.entries()) insert.run(payload.blobId, i, data);
-      });
-    }
-    return payload;
+  async writeBlob(blobId: string, chunks: readonly Uint8Array[], options?: StoreCallOptions): Promise<void> {
+    await this.#connection.write(options?.signal, () => {
+      const insert = this.#sql(SQL.insertBlobChunk);
+      for (const [i, data] of chunks.entries()) insert.run(blobId, i, data);
+    });
   }
 
-  async loadPayload(payload: Payload): Promise<string> {
-    if (payload.kind === "inline") return payload.json;
-    const rows = await this.#connection.read(() => this.#sql(SQL.blobChunks).all(payload.blobId));
-    const chunks: (Uint8Array | undefined)[] = [];
-    for (const row of rows) chunks[row.chunk as number] = row.data as Buffer;
-    return joinChunks(payload, chunks);
+  async readBlob(blobId: string, count: number, options?: StoreCallOptions): Promise<(Uint8Array | undefined)[]> {
+    const rows = await this.#connection.read(options?.signal, () => this.#sql(SQL.blobChunks).all(blobId));
+    const chunks = new Array<Uint8Array | undefined>(count).fill(undefined);
+    for (const row of rows) if ((row.chunk as number) < count) chunks[row.chunk as number] = row.data as Buffer;
+    return chunks;
   }
 
   // --------------------------------------------------------------------- waits
 
-  async recordWait(wait: Omit<WaitRecord, "resolution">): Promise<void> {
+  async recordWait(wait: Omit<WaitRecord, "resolution">, options?: StoreCallOptions): Promise<void> {
     const recordJson = encodeRecord(wait);
-    await this.#connection.write(() => this.#sql(SQL.insertWait).run(wait.execId, wait.name, wait.createdAt.getTime(), recordJson));
+    await this.#connection.write(options?.signal, () => this.#sql(SQL.insertWait).run(wait.execId, wait.name, wait.createdAt.getTime(), recordJson));
   }
 
-  listWaits(execId: string): Promise<WaitRecord[]> {
-    return this.#connection.read(() =>
+  listWaits(execId: string, options?: StoreCallOptions): Promise<WaitRecord[]> {
+    return this.#connection.read(options?.signal, () =>
       this.#sql(SQL.listWaits)
         .all(execId)
         .map((row) => {
@@ -286,9 +280,9 @@ export class SqliteExecutionStore implements ExecutionStore {
     );
   }
 
-  resolveWait(execId: string, name: string, resolution: WaitResolution): Promise<boolean> {
+  resolveWait(execId: string, name: string, resolution: WaitResolution, options?: StoreCallOptions): Promise<boolean> {
     const recordJson = encodeRecord(resolution);
-    return this.#connection.write(() => this.#sql(SQL.insertResolution).run(execId, name, recordJson).changes === 1);
+    return this.#connection.write(options?.signal, () => this.#sql(SQL.insertResolution).run(execId, name, recordJson).changes === 1);
   }
 }
 

@@ -1096,118 +1096,6 @@ func (x *ListFlowsResponse) GetFlows() []*Flow {
 	return nil
 }
 
-// GetCallGraphRequest names the execution.
-type GetCallGraphRequest struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. The execution ID.
-	ExecId        string `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetCallGraphRequest) Reset() {
-	*x = GetCallGraphRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetCallGraphRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetCallGraphRequest) ProtoMessage() {}
-
-func (x *GetCallGraphRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetCallGraphRequest.ProtoReflect.Descriptor instead.
-func (*GetCallGraphRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{19}
-}
-
-func (x *GetCallGraphRequest) GetExecId() string {
-	if x != nil {
-		return x.ExecId
-	}
-	return ""
-}
-
-// StartReplayRequest creates a replayed execution from a plan.
-type StartReplayRequest struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Required. The plan computed by the planner.
-	Plan *ReplayPlan `protobuf:"bytes,1,opt,name=plan,proto3" json:"plan,omitempty"`
-	// Optional. Idempotency key: the same ID with the same plan returns the
-	// same execution; with another plan it is refused (INVALID_ARGUMENT).
-	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	// Validate the plan and the new input, create nothing, and return the
-	// execution that would be created (AIP-163).
-	ValidateOnly  bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *StartReplayRequest) Reset() {
-	*x = StartReplayRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *StartReplayRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*StartReplayRequest) ProtoMessage() {}
-
-func (x *StartReplayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use StartReplayRequest.ProtoReflect.Descriptor instead.
-func (*StartReplayRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{20}
-}
-
-func (x *StartReplayRequest) GetPlan() *ReplayPlan {
-	if x != nil {
-		return x.Plan
-	}
-	return nil
-}
-
-func (x *StartReplayRequest) GetRequestId() string {
-	if x != nil {
-		return x.RequestId
-	}
-	return ""
-}
-
-func (x *StartReplayRequest) GetValidateOnly() bool {
-	if x != nil {
-		return x.ValidateOnly
-	}
-	return false
-}
-
 // StartExecutionResponse holds the execution.
 type StartExecutionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1219,7 +1107,7 @@ type StartExecutionResponse struct {
 
 func (x *StartExecutionResponse) Reset() {
 	*x = StartExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1231,7 +1119,7 @@ func (x *StartExecutionResponse) String() string {
 func (*StartExecutionResponse) ProtoMessage() {}
 
 func (x *StartExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1244,7 +1132,7 @@ func (x *StartExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartExecutionResponse.ProtoReflect.Descriptor instead.
 func (*StartExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{21}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StartExecutionResponse) GetExecution() *Execution {
@@ -1265,7 +1153,7 @@ type GetExecutionResponse struct {
 
 func (x *GetExecutionResponse) Reset() {
 	*x = GetExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1277,7 +1165,7 @@ func (x *GetExecutionResponse) String() string {
 func (*GetExecutionResponse) ProtoMessage() {}
 
 func (x *GetExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1290,7 +1178,7 @@ func (x *GetExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetExecutionResponse.ProtoReflect.Descriptor instead.
 func (*GetExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{22}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetExecutionResponse) GetExecution() *Execution {
@@ -1311,7 +1199,7 @@ type ResolveWaitResponse struct {
 
 func (x *ResolveWaitResponse) Reset() {
 	*x = ResolveWaitResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1323,7 +1211,7 @@ func (x *ResolveWaitResponse) String() string {
 func (*ResolveWaitResponse) ProtoMessage() {}
 
 func (x *ResolveWaitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1336,7 +1224,7 @@ func (x *ResolveWaitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveWaitResponse.ProtoReflect.Descriptor instead.
 func (*ResolveWaitResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{23}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ResolveWaitResponse) GetExecution() *Execution {
@@ -1357,7 +1245,7 @@ type AbortWaitResponse struct {
 
 func (x *AbortWaitResponse) Reset() {
 	*x = AbortWaitResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1257,7 @@ func (x *AbortWaitResponse) String() string {
 func (*AbortWaitResponse) ProtoMessage() {}
 
 func (x *AbortWaitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1270,7 @@ func (x *AbortWaitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortWaitResponse.ProtoReflect.Descriptor instead.
 func (*AbortWaitResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{24}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AbortWaitResponse) GetExecution() *Execution {
@@ -1403,7 +1291,7 @@ type RetryExecutionResponse struct {
 
 func (x *RetryExecutionResponse) Reset() {
 	*x = RetryExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1415,7 +1303,7 @@ func (x *RetryExecutionResponse) String() string {
 func (*RetryExecutionResponse) ProtoMessage() {}
 
 func (x *RetryExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1428,7 +1316,7 @@ func (x *RetryExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryExecutionResponse.ProtoReflect.Descriptor instead.
 func (*RetryExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{25}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RetryExecutionResponse) GetExecution() *Execution {
@@ -1449,7 +1337,7 @@ type CancelExecutionResponse struct {
 
 func (x *CancelExecutionResponse) Reset() {
 	*x = CancelExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1461,7 +1349,7 @@ func (x *CancelExecutionResponse) String() string {
 func (*CancelExecutionResponse) ProtoMessage() {}
 
 func (x *CancelExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1474,56 +1362,10 @@ func (x *CancelExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelExecutionResponse.ProtoReflect.Descriptor instead.
 func (*CancelExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{26}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CancelExecutionResponse) GetExecution() *Execution {
-	if x != nil {
-		return x.Execution
-	}
-	return nil
-}
-
-// StartReplayResponse holds the execution.
-type StartReplayResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The execution.
-	Execution     *Execution `protobuf:"bytes,1,opt,name=execution,proto3" json:"execution,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *StartReplayResponse) Reset() {
-	*x = StartReplayResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *StartReplayResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*StartReplayResponse) ProtoMessage() {}
-
-func (x *StartReplayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use StartReplayResponse.ProtoReflect.Descriptor instead.
-func (*StartReplayResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{27}
-}
-
-func (x *StartReplayResponse) GetExecution() *Execution {
 	if x != nil {
 		return x.Execution
 	}
@@ -1541,7 +1383,7 @@ type WatchExecutionResponse struct {
 
 func (x *WatchExecutionResponse) Reset() {
 	*x = WatchExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1395,7 @@ func (x *WatchExecutionResponse) String() string {
 func (*WatchExecutionResponse) ProtoMessage() {}
 
 func (x *WatchExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1408,7 @@ func (x *WatchExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchExecutionResponse.ProtoReflect.Descriptor instead.
 func (*WatchExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{28}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *WatchExecutionResponse) GetEvent() *ExecutionEvent {
@@ -1576,57 +1418,11 @@ func (x *WatchExecutionResponse) GetEvent() *ExecutionEvent {
 	return nil
 }
 
-// GetCallGraphResponse holds the call graph.
-type GetCallGraphResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// The call graph.
-	Graph         *CallGraph `protobuf:"bytes,1,opt,name=graph,proto3" json:"graph,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *GetCallGraphResponse) Reset() {
-	*x = GetCallGraphResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *GetCallGraphResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*GetCallGraphResponse) ProtoMessage() {}
-
-func (x *GetCallGraphResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use GetCallGraphResponse.ProtoReflect.Descriptor instead.
-func (*GetCallGraphResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{29}
-}
-
-func (x *GetCallGraphResponse) GetGraph() *CallGraph {
-	if x != nil {
-		return x.Graph
-	}
-	return nil
-}
-
 var File_kitaru_runner_v1_runner_service_proto protoreflect.FileDescriptor
 
 const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\n" +
-	"%kitaru/runner/v1/runner_service.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\x82\x01\n" +
+	"%kitaru/runner/v1/runner_service.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\"\x82\x01\n" +
 	"\x15StartExecutionRequest\x12\x1b\n" +
 	"\tflow_name\x18\x01 \x01(\tR\bflowName\x12-\n" +
 	"\x05input\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x05input\x12\x1d\n" +
@@ -1693,14 +1489,7 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"totalBytes\"\x12\n" +
 	"\x10ListFlowsRequest\"A\n" +
 	"\x11ListFlowsResponse\x12,\n" +
-	"\x05flows\x18\x01 \x03(\v2\x16.kitaru.runner.v1.FlowR\x05flows\".\n" +
-	"\x13GetCallGraphRequest\x12\x17\n" +
-	"\aexec_id\x18\x01 \x01(\tR\x06execId\"\x8a\x01\n" +
-	"\x12StartReplayRequest\x120\n" +
-	"\x04plan\x18\x01 \x01(\v2\x1c.kitaru.runner.v1.ReplayPlanR\x04plan\x12\x1d\n" +
-	"\n" +
-	"request_id\x18\x02 \x01(\tR\trequestId\x12#\n" +
-	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\"S\n" +
+	"\x05flows\x18\x01 \x03(\v2\x16.kitaru.runner.v1.FlowR\x05flows\"S\n" +
 	"\x16StartExecutionResponse\x129\n" +
 	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"Q\n" +
 	"\x14GetExecutionResponse\x129\n" +
@@ -1713,12 +1502,9 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"T\n" +
 	"\x17CancelExecutionResponse\x129\n" +
 	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"P\n" +
-	"\x13StartReplayResponse\x129\n" +
-	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"P\n" +
 	"\x16WatchExecutionResponse\x126\n" +
-	"\x05event\x18\x01 \x01(\v2 .kitaru.runner.v1.ExecutionEventR\x05event\"I\n" +
-	"\x14GetCallGraphResponse\x121\n" +
-	"\x05graph\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.CallGraphR\x05graph2\xee\v\n" +
+	"\x05event\x18\x01 \x01(\v2 .kitaru.runner.v1.ExecutionEventR\x05event2\xb3\n" +
+	"\n" +
 	"\rRunnerService\x12c\n" +
 	"\x0eStartExecution\x12'.kitaru.runner.v1.StartExecutionRequest\x1a(.kitaru.runner.v1.StartExecutionResponse\x12]\n" +
 	"\fGetExecution\x12%.kitaru.runner.v1.GetExecutionRequest\x1a&.kitaru.runner.v1.GetExecutionResponse\x12c\n" +
@@ -1732,9 +1518,7 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x11ListExecutionLogs\x12*.kitaru.runner.v1.ListExecutionLogsRequest\x1a+.kitaru.runner.v1.ListExecutionLogsResponse\x12q\n" +
 	"\x12WatchExecutionLogs\x12+.kitaru.runner.v1.WatchExecutionLogsRequest\x1a,.kitaru.runner.v1.WatchExecutionLogsResponse0\x01\x12q\n" +
 	"\x12ReadExecutionValue\x12+.kitaru.runner.v1.ReadExecutionValueRequest\x1a,.kitaru.runner.v1.ReadExecutionValueResponse0\x01\x12T\n" +
-	"\tListFlows\x12\".kitaru.runner.v1.ListFlowsRequest\x1a#.kitaru.runner.v1.ListFlowsResponse\x12]\n" +
-	"\fGetCallGraph\x12%.kitaru.runner.v1.GetCallGraphRequest\x1a&.kitaru.runner.v1.GetCallGraphResponse\x12Z\n" +
-	"\vStartReplay\x12$.kitaru.runner.v1.StartReplayRequest\x1a%.kitaru.runner.v1.StartReplayResponseB\xd3\x01\n" +
+	"\tListFlows\x12\".kitaru.runner.v1.ListFlowsRequest\x1a#.kitaru.runner.v1.ListFlowsResponseB\xd3\x01\n" +
 	"\x14com.kitaru.runner.v1B\x12RunnerServiceProtoP\x01ZEgithub.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1;runnerv1\xa2\x02\x03KRX\xaa\x02\x10Kitaru.Runner.V1\xca\x02\x10Kitaru\\Runner\\V1\xe2\x02\x1cKitaru\\Runner\\V1\\GPBMetadata\xea\x02\x12Kitaru::Runner::V1b\x06proto3"
 
 var (
@@ -1749,7 +1533,7 @@ func file_kitaru_runner_v1_runner_service_proto_rawDescGZIP() []byte {
 	return file_kitaru_runner_v1_runner_service_proto_rawDescData
 }
 
-var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_kitaru_runner_v1_runner_service_proto_goTypes = []any{
 	(*StartExecutionRequest)(nil),      // 0: kitaru.runner.v1.StartExecutionRequest
 	(*GetExecutionRequest)(nil),        // 1: kitaru.runner.v1.GetExecutionRequest
@@ -1770,86 +1554,73 @@ var file_kitaru_runner_v1_runner_service_proto_goTypes = []any{
 	(*ReadExecutionValueResponse)(nil), // 16: kitaru.runner.v1.ReadExecutionValueResponse
 	(*ListFlowsRequest)(nil),           // 17: kitaru.runner.v1.ListFlowsRequest
 	(*ListFlowsResponse)(nil),          // 18: kitaru.runner.v1.ListFlowsResponse
-	(*GetCallGraphRequest)(nil),        // 19: kitaru.runner.v1.GetCallGraphRequest
-	(*StartReplayRequest)(nil),         // 20: kitaru.runner.v1.StartReplayRequest
-	(*StartExecutionResponse)(nil),     // 21: kitaru.runner.v1.StartExecutionResponse
-	(*GetExecutionResponse)(nil),       // 22: kitaru.runner.v1.GetExecutionResponse
-	(*ResolveWaitResponse)(nil),        // 23: kitaru.runner.v1.ResolveWaitResponse
-	(*AbortWaitResponse)(nil),          // 24: kitaru.runner.v1.AbortWaitResponse
-	(*RetryExecutionResponse)(nil),     // 25: kitaru.runner.v1.RetryExecutionResponse
-	(*CancelExecutionResponse)(nil),    // 26: kitaru.runner.v1.CancelExecutionResponse
-	(*StartReplayResponse)(nil),        // 27: kitaru.runner.v1.StartReplayResponse
-	(*WatchExecutionResponse)(nil),     // 28: kitaru.runner.v1.WatchExecutionResponse
-	(*GetCallGraphResponse)(nil),       // 29: kitaru.runner.v1.GetCallGraphResponse
-	(*structpb.Struct)(nil),            // 30: google.protobuf.Struct
-	(ExecutionView)(0),                 // 31: kitaru.runner.v1.ExecutionView
-	(ExecutionStatus)(0),               // 32: kitaru.runner.v1.ExecutionStatus
-	(*Execution)(nil),                  // 33: kitaru.runner.v1.Execution
-	(*Wait)(nil),                       // 34: kitaru.runner.v1.Wait
-	(*structpb.Value)(nil),             // 35: google.protobuf.Value
-	(*LogEntry)(nil),                   // 36: kitaru.runner.v1.LogEntry
-	(*StatusChange)(nil),               // 37: kitaru.runner.v1.StatusChange
-	(*Flow)(nil),                       // 38: kitaru.runner.v1.Flow
-	(*ReplayPlan)(nil),                 // 39: kitaru.runner.v1.ReplayPlan
-	(*ExecutionEvent)(nil),             // 40: kitaru.runner.v1.ExecutionEvent
-	(*CallGraph)(nil),                  // 41: kitaru.runner.v1.CallGraph
+	(*StartExecutionResponse)(nil),     // 19: kitaru.runner.v1.StartExecutionResponse
+	(*GetExecutionResponse)(nil),       // 20: kitaru.runner.v1.GetExecutionResponse
+	(*ResolveWaitResponse)(nil),        // 21: kitaru.runner.v1.ResolveWaitResponse
+	(*AbortWaitResponse)(nil),          // 22: kitaru.runner.v1.AbortWaitResponse
+	(*RetryExecutionResponse)(nil),     // 23: kitaru.runner.v1.RetryExecutionResponse
+	(*CancelExecutionResponse)(nil),    // 24: kitaru.runner.v1.CancelExecutionResponse
+	(*WatchExecutionResponse)(nil),     // 25: kitaru.runner.v1.WatchExecutionResponse
+	(*structpb.Struct)(nil),            // 26: google.protobuf.Struct
+	(ExecutionView)(0),                 // 27: kitaru.runner.v1.ExecutionView
+	(ExecutionStatus)(0),               // 28: kitaru.runner.v1.ExecutionStatus
+	(*Execution)(nil),                  // 29: kitaru.runner.v1.Execution
+	(*Wait)(nil),                       // 30: kitaru.runner.v1.Wait
+	(*structpb.Value)(nil),             // 31: google.protobuf.Value
+	(*LogEntry)(nil),                   // 32: kitaru.runner.v1.LogEntry
+	(*StatusChange)(nil),               // 33: kitaru.runner.v1.StatusChange
+	(*Flow)(nil),                       // 34: kitaru.runner.v1.Flow
+	(*ExecutionEvent)(nil),             // 35: kitaru.runner.v1.ExecutionEvent
 }
 var file_kitaru_runner_v1_runner_service_proto_depIdxs = []int32{
-	30, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
-	31, // 1: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
-	32, // 2: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	33, // 3: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
-	34, // 4: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
-	35, // 5: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
-	36, // 6: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
-	36, // 7: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
-	37, // 8: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
-	38, // 9: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
-	39, // 10: kitaru.runner.v1.StartReplayRequest.plan:type_name -> kitaru.runner.v1.ReplayPlan
-	33, // 11: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 12: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 13: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 14: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 15: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 16: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 17: kitaru.runner.v1.StartReplayResponse.execution:type_name -> kitaru.runner.v1.Execution
-	40, // 18: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
-	41, // 19: kitaru.runner.v1.GetCallGraphResponse.graph:type_name -> kitaru.runner.v1.CallGraph
-	0,  // 20: kitaru.runner.v1.RunnerService.StartExecution:input_type -> kitaru.runner.v1.StartExecutionRequest
-	1,  // 21: kitaru.runner.v1.RunnerService.GetExecution:input_type -> kitaru.runner.v1.GetExecutionRequest
-	2,  // 22: kitaru.runner.v1.RunnerService.ListExecutions:input_type -> kitaru.runner.v1.ListExecutionsRequest
-	4,  // 23: kitaru.runner.v1.RunnerService.ListPendingWaits:input_type -> kitaru.runner.v1.ListPendingWaitsRequest
-	6,  // 24: kitaru.runner.v1.RunnerService.ResolveWait:input_type -> kitaru.runner.v1.ResolveWaitRequest
-	7,  // 25: kitaru.runner.v1.RunnerService.AbortWait:input_type -> kitaru.runner.v1.AbortWaitRequest
-	8,  // 26: kitaru.runner.v1.RunnerService.RetryExecution:input_type -> kitaru.runner.v1.RetryExecutionRequest
-	9,  // 27: kitaru.runner.v1.RunnerService.CancelExecution:input_type -> kitaru.runner.v1.CancelExecutionRequest
-	10, // 28: kitaru.runner.v1.RunnerService.WatchExecution:input_type -> kitaru.runner.v1.WatchExecutionRequest
-	11, // 29: kitaru.runner.v1.RunnerService.ListExecutionLogs:input_type -> kitaru.runner.v1.ListExecutionLogsRequest
-	13, // 30: kitaru.runner.v1.RunnerService.WatchExecutionLogs:input_type -> kitaru.runner.v1.WatchExecutionLogsRequest
-	15, // 31: kitaru.runner.v1.RunnerService.ReadExecutionValue:input_type -> kitaru.runner.v1.ReadExecutionValueRequest
-	17, // 32: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
-	19, // 33: kitaru.runner.v1.RunnerService.GetCallGraph:input_type -> kitaru.runner.v1.GetCallGraphRequest
-	20, // 34: kitaru.runner.v1.RunnerService.StartReplay:input_type -> kitaru.runner.v1.StartReplayRequest
-	21, // 35: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
-	22, // 36: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
-	3,  // 37: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
-	5,  // 38: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
-	23, // 39: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
-	24, // 40: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
-	25, // 41: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
-	26, // 42: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
-	28, // 43: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
-	12, // 44: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
-	14, // 45: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
-	16, // 46: kitaru.runner.v1.RunnerService.ReadExecutionValue:output_type -> kitaru.runner.v1.ReadExecutionValueResponse
-	18, // 47: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
-	29, // 48: kitaru.runner.v1.RunnerService.GetCallGraph:output_type -> kitaru.runner.v1.GetCallGraphResponse
-	27, // 49: kitaru.runner.v1.RunnerService.StartReplay:output_type -> kitaru.runner.v1.StartReplayResponse
-	35, // [35:50] is the sub-list for method output_type
-	20, // [20:35] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	26, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
+	27, // 1: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
+	28, // 2: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	29, // 3: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
+	30, // 4: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
+	31, // 5: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
+	32, // 6: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
+	32, // 7: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
+	33, // 8: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
+	34, // 9: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
+	29, // 10: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	29, // 11: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	29, // 12: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	29, // 13: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	29, // 14: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	29, // 15: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 16: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
+	0,  // 17: kitaru.runner.v1.RunnerService.StartExecution:input_type -> kitaru.runner.v1.StartExecutionRequest
+	1,  // 18: kitaru.runner.v1.RunnerService.GetExecution:input_type -> kitaru.runner.v1.GetExecutionRequest
+	2,  // 19: kitaru.runner.v1.RunnerService.ListExecutions:input_type -> kitaru.runner.v1.ListExecutionsRequest
+	4,  // 20: kitaru.runner.v1.RunnerService.ListPendingWaits:input_type -> kitaru.runner.v1.ListPendingWaitsRequest
+	6,  // 21: kitaru.runner.v1.RunnerService.ResolveWait:input_type -> kitaru.runner.v1.ResolveWaitRequest
+	7,  // 22: kitaru.runner.v1.RunnerService.AbortWait:input_type -> kitaru.runner.v1.AbortWaitRequest
+	8,  // 23: kitaru.runner.v1.RunnerService.RetryExecution:input_type -> kitaru.runner.v1.RetryExecutionRequest
+	9,  // 24: kitaru.runner.v1.RunnerService.CancelExecution:input_type -> kitaru.runner.v1.CancelExecutionRequest
+	10, // 25: kitaru.runner.v1.RunnerService.WatchExecution:input_type -> kitaru.runner.v1.WatchExecutionRequest
+	11, // 26: kitaru.runner.v1.RunnerService.ListExecutionLogs:input_type -> kitaru.runner.v1.ListExecutionLogsRequest
+	13, // 27: kitaru.runner.v1.RunnerService.WatchExecutionLogs:input_type -> kitaru.runner.v1.WatchExecutionLogsRequest
+	15, // 28: kitaru.runner.v1.RunnerService.ReadExecutionValue:input_type -> kitaru.runner.v1.ReadExecutionValueRequest
+	17, // 29: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
+	19, // 30: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
+	20, // 31: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
+	3,  // 32: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
+	5,  // 33: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
+	21, // 34: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
+	22, // 35: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
+	23, // 36: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
+	24, // 37: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
+	25, // 38: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
+	12, // 39: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
+	14, // 40: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
+	16, // 41: kitaru.runner.v1.RunnerService.ReadExecutionValue:output_type -> kitaru.runner.v1.ReadExecutionValueResponse
+	18, // 42: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
+	30, // [30:43] is the sub-list for method output_type
+	17, // [17:30] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_runner_service_proto_init() }
@@ -1858,7 +1629,6 @@ func file_kitaru_runner_v1_runner_service_proto_init() {
 		return
 	}
 	file_kitaru_runner_v1_execution_proto_init()
-	file_kitaru_runner_v1_replay_plan_proto_init()
 	file_kitaru_runner_v1_runner_service_proto_msgTypes[14].OneofWrappers = []any{
 		(*WatchExecutionLogsResponse_Entry)(nil),
 		(*WatchExecutionLogsResponse_StatusChanged)(nil),
@@ -1869,7 +1639,7 @@ func file_kitaru_runner_v1_runner_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_runner_service_proto_rawDesc), len(file_kitaru_runner_v1_runner_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

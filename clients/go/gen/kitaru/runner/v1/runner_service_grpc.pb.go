@@ -34,8 +34,6 @@ const (
 	RunnerService_WatchExecutionLogs_FullMethodName = "/kitaru.runner.v1.RunnerService/WatchExecutionLogs"
 	RunnerService_ReadExecutionValue_FullMethodName = "/kitaru.runner.v1.RunnerService/ReadExecutionValue"
 	RunnerService_ListFlows_FullMethodName          = "/kitaru.runner.v1.RunnerService/ListFlows"
-	RunnerService_GetCallGraph_FullMethodName       = "/kitaru.runner.v1.RunnerService/GetCallGraph"
-	RunnerService_StartReplay_FullMethodName        = "/kitaru.runner.v1.RunnerService/StartReplay"
 )
 
 // RunnerServiceClient is the client API for RunnerService service.
@@ -77,11 +75,6 @@ type RunnerServiceClient interface {
 	ReadExecutionValue(ctx context.Context, in *ReadExecutionValueRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadExecutionValueResponse], error)
 	// Lists the flows this runner serves, with their input schemas.
 	ListFlows(ctx context.Context, in *ListFlowsRequest, opts ...grpc.CallOption) (*ListFlowsResponse, error)
-	// Returns the lineage of an execution's calls (used by the planner).
-	GetCallGraph(ctx context.Context, in *GetCallGraphRequest, opts ...grpc.CallOption) (*GetCallGraphResponse, error)
-	// Creates a new execution from a replay plan (used by the planner).
-	// Idempotent on `request_id`.
-	StartReplay(ctx context.Context, in *StartReplayRequest, opts ...grpc.CallOption) (*StartReplayResponse, error)
 }
 
 type runnerServiceClient struct {
@@ -249,26 +242,6 @@ func (c *runnerServiceClient) ListFlows(ctx context.Context, in *ListFlowsReques
 	return out, nil
 }
 
-func (c *runnerServiceClient) GetCallGraph(ctx context.Context, in *GetCallGraphRequest, opts ...grpc.CallOption) (*GetCallGraphResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetCallGraphResponse)
-	err := c.cc.Invoke(ctx, RunnerService_GetCallGraph_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *runnerServiceClient) StartReplay(ctx context.Context, in *StartReplayRequest, opts ...grpc.CallOption) (*StartReplayResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(StartReplayResponse)
-	err := c.cc.Invoke(ctx, RunnerService_StartReplay_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // RunnerServiceServer is the server API for RunnerService service.
 // All implementations must embed UnimplementedRunnerServiceServer
 // for forward compatibility.
@@ -308,11 +281,6 @@ type RunnerServiceServer interface {
 	ReadExecutionValue(*ReadExecutionValueRequest, grpc.ServerStreamingServer[ReadExecutionValueResponse]) error
 	// Lists the flows this runner serves, with their input schemas.
 	ListFlows(context.Context, *ListFlowsRequest) (*ListFlowsResponse, error)
-	// Returns the lineage of an execution's calls (used by the planner).
-	GetCallGraph(context.Context, *GetCallGraphRequest) (*GetCallGraphResponse, error)
-	// Creates a new execution from a replay plan (used by the planner).
-	// Idempotent on `request_id`.
-	StartReplay(context.Context, *StartReplayRequest) (*StartReplayResponse, error)
 	mustEmbedUnimplementedRunnerServiceServer()
 }
 
@@ -361,12 +329,6 @@ func (UnimplementedRunnerServiceServer) ReadExecutionValue(*ReadExecutionValueRe
 }
 func (UnimplementedRunnerServiceServer) ListFlows(context.Context, *ListFlowsRequest) (*ListFlowsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFlows not implemented")
-}
-func (UnimplementedRunnerServiceServer) GetCallGraph(context.Context, *GetCallGraphRequest) (*GetCallGraphResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method GetCallGraph not implemented")
-}
-func (UnimplementedRunnerServiceServer) StartReplay(context.Context, *StartReplayRequest) (*StartReplayResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method StartReplay not implemented")
 }
 func (UnimplementedRunnerServiceServer) mustEmbedUnimplementedRunnerServiceServer() {}
 func (UnimplementedRunnerServiceServer) testEmbeddedByValue()                       {}
@@ -602,42 +564,6 @@ func _RunnerService_ListFlows_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
-func _RunnerService_GetCallGraph_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetCallGraphRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(RunnerServiceServer).GetCallGraph(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: RunnerService_GetCallGraph_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RunnerServiceServer).GetCallGraph(ctx, req.(*GetCallGraphRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _RunnerService_StartReplay_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(StartReplayRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(RunnerServiceServer).StartReplay(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: RunnerService_StartReplay_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(RunnerServiceServer).StartReplay(ctx, req.(*StartReplayRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 // RunnerService_ServiceDesc is the grpc.ServiceDesc for RunnerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -684,14 +610,6 @@ var RunnerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFlows",
 			Handler:    _RunnerService_ListFlows_Handler,
-		},
-		{
-			MethodName: "GetCallGraph",
-			Handler:    _RunnerService_GetCallGraph_Handler,
-		},
-		{
-			MethodName: "StartReplay",
-			Handler:    _RunnerService_StartReplay_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

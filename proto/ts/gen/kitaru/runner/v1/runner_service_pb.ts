@@ -10,15 +10,13 @@ import type { Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { Execution, ExecutionEvent, ExecutionStatus, ExecutionView, Flow, LogEntry, StatusChange, Wait } from "./execution_pb.ts";
 import { file_kitaru_runner_v1_execution } from "./execution_pb.ts";
-import type { CallGraph, ReplayPlan } from "./replay_plan_pb.ts";
-import { file_kitaru_runner_v1_replay_plan } from "./replay_plan_pb.ts";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file kitaru/runner/v1/runner_service.proto.
  */
 export const file_kitaru_runner_v1_runner_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVraXRhcnUvcnVubmVyL3YxL3J1bm5lcl9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxImYKFVN0YXJ0RXhlY3V0aW9uUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSJgoFaW5wdXQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkiVQoTR2V0RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEi0KBHZpZXcYAiABKA4yHy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblZpZXcihAEKFUxpc3RFeGVjdXRpb25zUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSMQoGc3RhdHVzGAIgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYgoWTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRIvCgpleGVjdXRpb25zGAEgAygLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKF0xpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiQQoYTGlzdFBlbmRpbmdXYWl0c1Jlc3BvbnNlEiUKBXdhaXRzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0IloKElJlc29sdmVXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkSJQoFdmFsdWUYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiMQoQQWJvcnRXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkiKAoVUmV0cnlFeGVjdXRpb25SZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiKQoWQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJIj4KFVdhdGNoRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhQKDGZvbGxvd193YWl0cxgCIAEoCCJmChhMaXN0RXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJImEKGUxpc3RFeGVjdXRpb25Mb2dzUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkAKGVdhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJIosBChpXYXRjaEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRIrCgVlbnRyeRgBIAEoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnlIABI4Cg5zdGF0dXNfY2hhbmdlZBgCIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuU3RhdHVzQ2hhbmdlSABCBgoEa2luZCI6ChlSZWFkRXhlY3V0aW9uVmFsdWVSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkSDAoEcGF0aBgCIAEoCSJAChpSZWFkRXhlY3V0aW9uVmFsdWVSZXNwb25zZRINCgVjaHVuaxgBIAEoDBITCgt0b3RhbF9ieXRlcxgCIAEoBCISChBMaXN0Rmxvd3NSZXF1ZXN0IjoKEUxpc3RGbG93c1Jlc3BvbnNlEiUKBWZsb3dzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5GbG93IiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJrChJTdGFydFJlcGxheVJlcXVlc3QSKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbhISCgpyZXF1ZXN0X2lkGAIgASgJEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiSAoWU3RhcnRFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJGChRHZXRFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJFChNSZXNvbHZlV2FpdFJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkMKEUFib3J0V2FpdFJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkgKFlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iSQoXQ2FuY2VsRXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRQoTU3RhcnRSZXBsYXlSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJJChZXYXRjaEV4ZWN1dGlvblJlc3BvbnNlEi8KBWV2ZW50GAEgASgLMiAua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25FdmVudCJCChRHZXRDYWxsR3JhcGhSZXNwb25zZRIqCgVncmFwaBgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuQ2FsbEdyYXBoMu4LCg1SdW5uZXJTZXJ2aWNlEmMKDlN0YXJ0RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5TdGFydEV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlN0YXJ0RXhlY3V0aW9uUmVzcG9uc2USXQoMR2V0RXhlY3V0aW9uEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXNwb25zZRJjCg5MaXN0RXhlY3V0aW9ucxInLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5MaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEmkKEExpc3RQZW5kaW5nV2FpdHMSKS5raXRhcnUucnVubmVyLnYxLkxpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Gioua2l0YXJ1LnJ1bm5lci52MS5MaXN0UGVuZGluZ1dhaXRzUmVzcG9uc2USWgoLUmVzb2x2ZVdhaXQSJC5raXRhcnUucnVubmVyLnYxLlJlc29sdmVXYWl0UmVxdWVzdBolLmtpdGFydS5ydW5uZXIudjEuUmVzb2x2ZVdhaXRSZXNwb25zZRJUCglBYm9ydFdhaXQSIi5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlcXVlc3QaIy5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlc3BvbnNlEmMKDlJldHJ5RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5SZXRyeUV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USZgoPQ2FuY2VsRXhlY3V0aW9uEigua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXF1ZXN0Gikua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXNwb25zZRJlCg5XYXRjaEV4ZWN1dGlvbhInLmtpdGFydS5ydW5uZXIudjEuV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5XYXRjaEV4ZWN1dGlvblJlc3BvbnNlMAESbAoRTGlzdEV4ZWN1dGlvbkxvZ3MSKi5raXRhcnUucnVubmVyLnYxLkxpc3RFeGVjdXRpb25Mb2dzUmVxdWVzdBorLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRJxChJXYXRjaEV4ZWN1dGlvbkxvZ3MSKy5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QaLC5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1Jlc3BvbnNlMAEScQoSUmVhZEV4ZWN1dGlvblZhbHVlEisua2l0YXJ1LnJ1bm5lci52MS5SZWFkRXhlY3V0aW9uVmFsdWVSZXF1ZXN0Giwua2l0YXJ1LnJ1bm5lci52MS5SZWFkRXhlY3V0aW9uVmFsdWVSZXNwb25zZTABElQKCUxpc3RGbG93cxIiLmtpdGFydS5ydW5uZXIudjEuTGlzdEZsb3dzUmVxdWVzdBojLmtpdGFydS5ydW5uZXIudjEuTGlzdEZsb3dzUmVzcG9uc2USXQoMR2V0Q2FsbEdyYXBoEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXNwb25zZRJaCgtTdGFydFJlcGxheRIkLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXF1ZXN0GiUua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("CiVraXRhcnUvcnVubmVyL3YxL3J1bm5lcl9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxImYKFVN0YXJ0RXhlY3V0aW9uUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSJgoFaW5wdXQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkiVQoTR2V0RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEi0KBHZpZXcYAiABKA4yHy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblZpZXcihAEKFUxpc3RFeGVjdXRpb25zUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSMQoGc3RhdHVzGAIgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYgoWTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRIvCgpleGVjdXRpb25zGAEgAygLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKF0xpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiQQoYTGlzdFBlbmRpbmdXYWl0c1Jlc3BvbnNlEiUKBXdhaXRzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0IloKElJlc29sdmVXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkSJQoFdmFsdWUYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiMQoQQWJvcnRXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkiKAoVUmV0cnlFeGVjdXRpb25SZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiKQoWQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJIj4KFVdhdGNoRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhQKDGZvbGxvd193YWl0cxgCIAEoCCJmChhMaXN0RXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJImEKGUxpc3RFeGVjdXRpb25Mb2dzUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkAKGVdhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJIosBChpXYXRjaEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRIrCgVlbnRyeRgBIAEoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnlIABI4Cg5zdGF0dXNfY2hhbmdlZBgCIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuU3RhdHVzQ2hhbmdlSABCBgoEa2luZCI6ChlSZWFkRXhlY3V0aW9uVmFsdWVSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkSDAoEcGF0aBgCIAEoCSJAChpSZWFkRXhlY3V0aW9uVmFsdWVSZXNwb25zZRINCgVjaHVuaxgBIAEoDBITCgt0b3RhbF9ieXRlcxgCIAEoBCISChBMaXN0Rmxvd3NSZXF1ZXN0IjoKEUxpc3RGbG93c1Jlc3BvbnNlEiUKBWZsb3dzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5GbG93IkgKFlN0YXJ0RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRgoUR2V0RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRQoTUmVzb2x2ZVdhaXRSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJDChFBYm9ydFdhaXRSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJIChZSZXRyeUV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkkKF0NhbmNlbEV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkkKFldhdGNoRXhlY3V0aW9uUmVzcG9uc2USLwoFZXZlbnQYASABKAsyIC5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbkV2ZW50MrMKCg1SdW5uZXJTZXJ2aWNlEmMKDlN0YXJ0RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5TdGFydEV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlN0YXJ0RXhlY3V0aW9uUmVzcG9uc2USXQoMR2V0RXhlY3V0aW9uEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXNwb25zZRJjCg5MaXN0RXhlY3V0aW9ucxInLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5MaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEmkKEExpc3RQZW5kaW5nV2FpdHMSKS5raXRhcnUucnVubmVyLnYxLkxpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Gioua2l0YXJ1LnJ1bm5lci52MS5MaXN0UGVuZGluZ1dhaXRzUmVzcG9uc2USWgoLUmVzb2x2ZVdhaXQSJC5raXRhcnUucnVubmVyLnYxLlJlc29sdmVXYWl0UmVxdWVzdBolLmtpdGFydS5ydW5uZXIudjEuUmVzb2x2ZVdhaXRSZXNwb25zZRJUCglBYm9ydFdhaXQSIi5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlcXVlc3QaIy5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlc3BvbnNlEmMKDlJldHJ5RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5SZXRyeUV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USZgoPQ2FuY2VsRXhlY3V0aW9uEigua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXF1ZXN0Gikua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXNwb25zZRJlCg5XYXRjaEV4ZWN1dGlvbhInLmtpdGFydS5ydW5uZXIudjEuV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5XYXRjaEV4ZWN1dGlvblJlc3BvbnNlMAESbAoRTGlzdEV4ZWN1dGlvbkxvZ3MSKi5raXRhcnUucnVubmVyLnYxLkxpc3RFeGVjdXRpb25Mb2dzUmVxdWVzdBorLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRJxChJXYXRjaEV4ZWN1dGlvbkxvZ3MSKy5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QaLC5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1Jlc3BvbnNlMAEScQoSUmVhZEV4ZWN1dGlvblZhbHVlEisua2l0YXJ1LnJ1bm5lci52MS5SZWFkRXhlY3V0aW9uVmFsdWVSZXF1ZXN0Giwua2l0YXJ1LnJ1bm5lci52MS5SZWFkRXhlY3V0aW9uVmFsdWVSZXNwb25zZTABElQKCUxpc3RGbG93cxIiLmtpdGFydS5ydW5uZXIudjEuTGlzdEZsb3dzUmVxdWVzdBojLmtpdGFydS5ydW5uZXIudjEuTGlzdEZsb3dzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_kitaru_runner_v1_execution]);
 
 /**
  * StartExecutionRequest asks for a new execution.
@@ -560,64 +558,6 @@ export const ListFlowsResponseSchema: GenMessage<ListFlowsResponse> = /*@__PURE_
   messageDesc(file_kitaru_runner_v1_runner_service, 18);
 
 /**
- * GetCallGraphRequest names the execution.
- *
- * @generated from message kitaru.runner.v1.GetCallGraphRequest
- */
-export type GetCallGraphRequest = Message<"kitaru.runner.v1.GetCallGraphRequest"> & {
-  /**
-   * Required. The execution ID.
-   *
-   * @generated from field: string exec_id = 1;
-   */
-  execId: string;
-};
-
-/**
- * Describes the message kitaru.runner.v1.GetCallGraphRequest.
- * Use `create(GetCallGraphRequestSchema)` to create a new message.
- */
-export const GetCallGraphRequestSchema: GenMessage<GetCallGraphRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 19);
-
-/**
- * StartReplayRequest creates a replayed execution from a plan.
- *
- * @generated from message kitaru.runner.v1.StartReplayRequest
- */
-export type StartReplayRequest = Message<"kitaru.runner.v1.StartReplayRequest"> & {
-  /**
-   * Required. The plan computed by the planner.
-   *
-   * @generated from field: kitaru.runner.v1.ReplayPlan plan = 1;
-   */
-  plan?: ReplayPlan | undefined;
-
-  /**
-   * Optional. Idempotency key: the same ID with the same plan returns the
-   * same execution; with another plan it is refused (INVALID_ARGUMENT).
-   *
-   * @generated from field: string request_id = 2;
-   */
-  requestId: string;
-
-  /**
-   * Validate the plan and the new input, create nothing, and return the
-   * execution that would be created (AIP-163).
-   *
-   * @generated from field: bool validate_only = 3;
-   */
-  validateOnly: boolean;
-};
-
-/**
- * Describes the message kitaru.runner.v1.StartReplayRequest.
- * Use `create(StartReplayRequestSchema)` to create a new message.
- */
-export const StartReplayRequestSchema: GenMessage<StartReplayRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 20);
-
-/**
  * StartExecutionResponse holds the execution.
  *
  * @generated from message kitaru.runner.v1.StartExecutionResponse
@@ -636,7 +576,7 @@ export type StartExecutionResponse = Message<"kitaru.runner.v1.StartExecutionRes
  * Use `create(StartExecutionResponseSchema)` to create a new message.
  */
 export const StartExecutionResponseSchema: GenMessage<StartExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 21);
+  messageDesc(file_kitaru_runner_v1_runner_service, 19);
 
 /**
  * GetExecutionResponse holds the execution.
@@ -657,7 +597,7 @@ export type GetExecutionResponse = Message<"kitaru.runner.v1.GetExecutionRespons
  * Use `create(GetExecutionResponseSchema)` to create a new message.
  */
 export const GetExecutionResponseSchema: GenMessage<GetExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 22);
+  messageDesc(file_kitaru_runner_v1_runner_service, 20);
 
 /**
  * ResolveWaitResponse holds the execution.
@@ -678,7 +618,7 @@ export type ResolveWaitResponse = Message<"kitaru.runner.v1.ResolveWaitResponse"
  * Use `create(ResolveWaitResponseSchema)` to create a new message.
  */
 export const ResolveWaitResponseSchema: GenMessage<ResolveWaitResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 23);
+  messageDesc(file_kitaru_runner_v1_runner_service, 21);
 
 /**
  * AbortWaitResponse holds the execution.
@@ -699,7 +639,7 @@ export type AbortWaitResponse = Message<"kitaru.runner.v1.AbortWaitResponse"> & 
  * Use `create(AbortWaitResponseSchema)` to create a new message.
  */
 export const AbortWaitResponseSchema: GenMessage<AbortWaitResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 24);
+  messageDesc(file_kitaru_runner_v1_runner_service, 22);
 
 /**
  * RetryExecutionResponse holds the execution.
@@ -720,7 +660,7 @@ export type RetryExecutionResponse = Message<"kitaru.runner.v1.RetryExecutionRes
  * Use `create(RetryExecutionResponseSchema)` to create a new message.
  */
 export const RetryExecutionResponseSchema: GenMessage<RetryExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 25);
+  messageDesc(file_kitaru_runner_v1_runner_service, 23);
 
 /**
  * CancelExecutionResponse holds the execution.
@@ -741,28 +681,7 @@ export type CancelExecutionResponse = Message<"kitaru.runner.v1.CancelExecutionR
  * Use `create(CancelExecutionResponseSchema)` to create a new message.
  */
 export const CancelExecutionResponseSchema: GenMessage<CancelExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 26);
-
-/**
- * StartReplayResponse holds the execution.
- *
- * @generated from message kitaru.runner.v1.StartReplayResponse
- */
-export type StartReplayResponse = Message<"kitaru.runner.v1.StartReplayResponse"> & {
-  /**
-   * The execution.
-   *
-   * @generated from field: kitaru.runner.v1.Execution execution = 1;
-   */
-  execution?: Execution | undefined;
-};
-
-/**
- * Describes the message kitaru.runner.v1.StartReplayResponse.
- * Use `create(StartReplayResponseSchema)` to create a new message.
- */
-export const StartReplayResponseSchema: GenMessage<StartReplayResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 27);
+  messageDesc(file_kitaru_runner_v1_runner_service, 24);
 
 /**
  * WatchExecutionResponse carries one event.
@@ -783,28 +702,7 @@ export type WatchExecutionResponse = Message<"kitaru.runner.v1.WatchExecutionRes
  * Use `create(WatchExecutionResponseSchema)` to create a new message.
  */
 export const WatchExecutionResponseSchema: GenMessage<WatchExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 28);
-
-/**
- * GetCallGraphResponse holds the call graph.
- *
- * @generated from message kitaru.runner.v1.GetCallGraphResponse
- */
-export type GetCallGraphResponse = Message<"kitaru.runner.v1.GetCallGraphResponse"> & {
-  /**
-   * The call graph.
-   *
-   * @generated from field: kitaru.runner.v1.CallGraph graph = 1;
-   */
-  graph?: CallGraph | undefined;
-};
-
-/**
- * Describes the message kitaru.runner.v1.GetCallGraphResponse.
- * Use `create(GetCallGraphResponseSchema)` to create a new message.
- */
-export const GetCallGraphResponseSchema: GenMessage<GetCallGraphResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 29);
+  messageDesc(file_kitaru_runner_v1_runner_service, 25);
 
 /**
  * RunnerService starts, inspects and steers executions of the flows its
@@ -948,27 +846,6 @@ export const RunnerService: GenService<{
     methodKind: "unary";
     input: typeof ListFlowsRequestSchema;
     output: typeof ListFlowsResponseSchema;
-  },
-  /**
-   * Returns the lineage of an execution's calls (used by the planner).
-   *
-   * @generated from rpc kitaru.runner.v1.RunnerService.GetCallGraph
-   */
-  getCallGraph: {
-    methodKind: "unary";
-    input: typeof GetCallGraphRequestSchema;
-    output: typeof GetCallGraphResponseSchema;
-  },
-  /**
-   * Creates a new execution from a replay plan (used by the planner).
-   * Idempotent on `request_id`.
-   *
-   * @generated from rpc kitaru.runner.v1.RunnerService.StartReplay
-   */
-  startReplay: {
-    methodKind: "unary";
-    input: typeof StartReplayRequestSchema;
-    output: typeof StartReplayResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kitaru_runner_v1_runner_service, 0);

@@ -1,6 +1,5 @@
 from google.protobuf import struct_pb2 as _struct_pb2
 from kitaru_client.gen.kitaru.runner.v1 import execution_pb2 as _execution_pb2
-from kitaru_client.gen.kitaru.runner.v1 import replay_plan_pb2 as _replay_plan_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -159,22 +158,6 @@ class ListFlowsResponse(_message.Message):
     flows: _containers.RepeatedCompositeFieldContainer[_execution_pb2.Flow]
     def __init__(self, flows: _Optional[_Iterable[_Union[_execution_pb2.Flow, _Mapping]]] = ...) -> None: ...
 
-class GetCallGraphRequest(_message.Message):
-    __slots__ = ("exec_id",)
-    EXEC_ID_FIELD_NUMBER: _ClassVar[int]
-    exec_id: str
-    def __init__(self, exec_id: _Optional[str] = ...) -> None: ...
-
-class StartReplayRequest(_message.Message):
-    __slots__ = ("plan", "request_id", "validate_only")
-    PLAN_FIELD_NUMBER: _ClassVar[int]
-    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
-    plan: _replay_plan_pb2.ReplayPlan
-    request_id: str
-    validate_only: bool
-    def __init__(self, plan: _Optional[_Union[_replay_plan_pb2.ReplayPlan, _Mapping]] = ..., request_id: _Optional[str] = ..., validate_only: bool = ...) -> None: ...
-
 class StartExecutionResponse(_message.Message):
     __slots__ = ("execution",)
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
@@ -211,20 +194,8 @@ class CancelExecutionResponse(_message.Message):
     execution: _execution_pb2.Execution
     def __init__(self, execution: _Optional[_Union[_execution_pb2.Execution, _Mapping]] = ...) -> None: ...
 
-class StartReplayResponse(_message.Message):
-    __slots__ = ("execution",)
-    EXECUTION_FIELD_NUMBER: _ClassVar[int]
-    execution: _execution_pb2.Execution
-    def __init__(self, execution: _Optional[_Union[_execution_pb2.Execution, _Mapping]] = ...) -> None: ...
-
 class WatchExecutionResponse(_message.Message):
     __slots__ = ("event",)
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event: _execution_pb2.ExecutionEvent
     def __init__(self, event: _Optional[_Union[_execution_pb2.ExecutionEvent, _Mapping]] = ...) -> None: ...
-
-class GetCallGraphResponse(_message.Message):
-    __slots__ = ("graph",)
-    GRAPH_FIELD_NUMBER: _ClassVar[int]
-    graph: _replay_plan_pb2.CallGraph
-    def __init__(self, graph: _Optional[_Union[_replay_plan_pb2.CallGraph, _Mapping]] = ...) -> None: ...

@@ -102,16 +102,6 @@ class RunnerServiceStub(object):
                 request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsRequest.SerializeToString,
                 response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsResponse.FromString,
                 _registered_method=True)
-        self.GetCallGraph = channel.unary_unary(
-                '/kitaru.runner.v1.RunnerService/GetCallGraph',
-                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetCallGraphRequest.SerializeToString,
-                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetCallGraphResponse.FromString,
-                _registered_method=True)
-        self.StartReplay = channel.unary_unary(
-                '/kitaru.runner.v1.RunnerService/StartReplay',
-                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartReplayRequest.SerializeToString,
-                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartReplayResponse.FromString,
-                _registered_method=True)
 
 
 class RunnerServiceServicer(object):
@@ -216,21 +206,6 @@ class RunnerServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def GetCallGraph(self, request, context):
-        """Returns the lineage of an execution's calls (used by the planner).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def StartReplay(self, request, context):
-        """Creates a new execution from a replay plan (used by the planner).
-        Idempotent on `request_id`.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
 
 def add_RunnerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -298,16 +273,6 @@ def add_RunnerServiceServicer_to_server(servicer, server):
                     servicer.ListFlows,
                     request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsRequest.FromString,
                     response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsResponse.SerializeToString,
-            ),
-            'GetCallGraph': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetCallGraph,
-                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetCallGraphRequest.FromString,
-                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetCallGraphResponse.SerializeToString,
-            ),
-            'StartReplay': grpc.unary_unary_rpc_method_handler(
-                    servicer.StartReplay,
-                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartReplayRequest.FromString,
-                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartReplayResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -664,60 +629,6 @@ class RunnerService(object):
             '/kitaru.runner.v1.RunnerService/ListFlows',
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsRequest.SerializeToString,
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetCallGraph(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/kitaru.runner.v1.RunnerService/GetCallGraph',
-            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetCallGraphRequest.SerializeToString,
-            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetCallGraphResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def StartReplay(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/kitaru.runner.v1.RunnerService/StartReplay',
-            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartReplayRequest.SerializeToString,
-            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartReplayResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,46 @@
+/**
+ * The one path an execution's state changes take: write it to the store
+ * (an insert with a deterministic key, so a compare-and-set), and when it was
+ * written, publish it to this process's watchers and scheduler.
+ *
+ * @module
+ */
+import type { ExecutionStore, NewExecution, StoreCallOptions } from "../store/execution-store.ts";
+import type { ExecutionRecord, ExecutionState } from "../store/records.ts";
+import type { ExecutionEventBus } from "./execution-events.ts";
+
+/** Writes state changes and announces the ones that were written. */
+export class ExecutionTransitions {
+  readonly #store: ExecutionStore;
+  readonly #bus: ExecutionEventBus;
+
+  constructor(store: ExecutionStore, bus: ExecutionEventBus) {
+    this.#store = store;
+    this.#bus = bus;
+  }
+
+  /**
+   * Inserts a new execution and announces its first state; `undefined` when
+   * one with that ID exists already (an idempotent repeat).
+   */
+  async create(execution: NewExecution, options?: StoreCallOptions): Promise<ExecutionRecord | undefined> {
+    if (!(await this.#store.insertExecution(execution, options))) return undefined;
+    const created = await this.#store.getExecution(execution.execId, options);
+    if (created !== undefined) this.#announce(execution.execId, created.state);
+    return created;
+  }
+
+  /**
+   * Appends `next` after `expected` and announces it; `undefined` (nothing
+   * announced) when another writer appended first.
+   */
+  async append(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">, options?: StoreCallOptions): Promise<ExecutionState | undefined> {
+    const state = await this.#store.appendTransition(execId, expected, next, options);
+    if (state !== undefined) this.#announce(execId, state);
+    return state;
+  }
+
+  #announce(execId: string, state: ExecutionState): void {
+    this.#bus.publish({ kind: "status_changed", execId, at: state.at, state });
+  }
+}
