@@ -60,7 +60,7 @@ const originToPb: Record<FailureOrigin, FailureOriginPb> = {
 };
 
 const kindByPb: Record<DivergenceKindPb, DivergenceKind> = {
-  // The runner always sets a kind (replay-contract §4). An unset kind can only
+  // The runner always sets a kind (docs/replay-contract.md §4). An unset kind can only
   // come from a newer server; "dependencies_changed" is the most general rule.
   [DivergenceKindPb.UNSPECIFIED]: "dependencies_changed",
   [DivergenceKindPb.DEPENDENCIES_CHANGED]: "dependencies_changed",

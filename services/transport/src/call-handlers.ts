@@ -96,7 +96,7 @@ async function stream(
 /**
  * Decodes request bytes and checks them against {@link REQUEST_LIMITS}.
  * Malformed bytes and requests beyond a limit are the client's fault: they
- * answer INVALID_ARGUMENT (KITARU_USAGE_ERROR), never INTERNAL (contract §7).
+ * answer INVALID_ARGUMENT (KITARU_USAGE_ERROR), never INTERNAL (docs/replay-contract.md §7).
  */
 function decodeRequest(method: DescMethod, bytes: Buffer): Message {
   const requestType = method.input.typeName;

@@ -22,7 +22,7 @@ import type { JsonObject, RecordedCall, ReplayRequest, SourceExecution } from ".
 /**
  * Plans a replay of `source` as asked by `request`.
  *
- * Validation follows contract §2 items 2-8, in order, and throws the first
+ * Validation follows docs/replay-contract.md §2 items 2-8, in order, and throws the first
  * failure: a {@link KitaruStateError} (source running, no history, selector
  * matching no call or several calls, override without consumer) or a
  * {@link KitaruUsageError} (blank `from`, bad override key or value,

@@ -1,5 +1,5 @@
 /**
- * Replay roots (contract §3): the `from` call plus the direct consumers of
+ * Replay roots (docs/replay-contract.md §3): the `from` call plus the direct consumers of
  * every overridden call.
  *
  * The overridden call itself is not a root: its consumers receive the

@@ -16,7 +16,7 @@ interface ReplayRequestMessage {
 /**
  * The PlannerService handlers. A plan is computed by the pure core over the
  * source's call graph (read from the runner), then the runner validates the
- * new input against the flow's schema (contract §2 item 8) — so a dry run
+ * new input against the flow's schema (docs/replay-contract.md §2 item 8) — so a dry run
  * reports exactly the errors a real replay would.
  */
 export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<typeof PlannerService> {

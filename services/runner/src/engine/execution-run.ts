@@ -231,7 +231,7 @@ export class ExecutionRun implements FlowRuntime {
     } else {
       const recorded = this.#journal.get(invocationId);
       // An overridden call outside the reused set still runs (it is `from`, or downstream of a root),
-      // but the flow and its consumers see the override, never its fresh output (contract §3).
+      // but the flow and its consumers see the override, never its fresh output (docs/replay-contract.md §3).
       const override = replay?.overrideFor(invocationId);
       const work = recorded !== undefined ? this.#fromJournal(issue, recorded) : this.#execute(issue, values, override);
       value = this.#track(override === undefined ? work : work.then(() => this.#load(override)));

@@ -20,7 +20,7 @@ export interface ReusedOutput {
 
 /**
  * Checks durable call sequence compatibility while a replayed execution runs
- * (contract §4): a call planned for reuse must be issued in the recorded
+ * (docs/replay-contract.md §4): a call planned for reuse must be issued in the recorded
  * relative order of reused calls, under the same checkpoint name, with the
  * same data dependencies and the same set of loaded outputs as recorded, and
  * must not depend on a call that was re-executed, overridden or is new.

@@ -33,7 +33,7 @@ export type ReplayStart = { readonly kind: "created"; readonly execution: Execut
 
 /**
  * Creates the new execution of a replay plan: validates the merged input
- * with the flow's schema (contract §2 item 8) and that the plan still
+ * with the flow's schema (docs/replay-contract.md §2 item 8) and that the plan still
  * matches the source, then inserts the execution with its replay record.
  * With a request ID the new execution ID is derived from it (idempotent).
  * With `validateOnly`, checks the same and stores nothing.

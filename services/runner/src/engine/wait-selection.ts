@@ -8,7 +8,7 @@ export function pendingWaits(execution: ExecutionRecord, waits: readonly WaitRec
 }
 
 /**
- * Picks the pending wait a selector names (contract §5): by name first (the
+ * Picks the pending wait a selector names (docs/replay-contract.md §5): by name first (the
  * name given to `wait()`, or its numbered invocation name), then by wait ID.
  */
 export function selectPendingWait(execution: ExecutionRecord, waits: readonly WaitRecord[], selector: string): WaitRecord {
