@@ -27,6 +27,8 @@ import {
   type WaitResolution,
 } from "../store/records.ts";
 import { CallLog } from "./call-log.ts";
+import { ReusedCallWriter } from "./reused-call-writer.ts";
+import { METADATA_LIMIT_BYTES, RunMetadata } from "./run-metadata.ts";
 import { runAttempts } from "./checkpoint-attempts.ts";
 import { crashPoint } from "./crash-points.ts";
 import { checkOutputs, parseWaitValue } from "./durable-values.ts";
@@ -71,12 +73,6 @@ type Ending =
   | { readonly kind: "aborted" }
   | { readonly kind: "stop"; readonly reason: StopReason };
 
-/** Flush buffered reused-call records once this many accumulate. */
-const REUSED_FLUSH_SIZE = 500;
-
-/** Metadata kept per execution and per call (it travels with every state transition). */
-const METADATA_LIMIT_BYTES = 64 * 1024;
-
 /** How often log lines of calls still running are written (calls that end write theirs with their record). */
 const LOG_FLUSH_MS = 1000;
 
@@ -113,12 +109,10 @@ export class ExecutionRun implements FlowRuntime {
   readonly #lineage = new LineageTracker();
   readonly #abort = new AbortController();
   readonly #pendingWaits = new Map<string, { resolve: (value: JsonValue) => void; schema: z.ZodType | undefined }>();
-  readonly #callMetadata = new Map<string, JsonObject>();
   readonly #executing = new Map<string, ExecutingCall>();
   #logFlush: NodeJS.Timeout | undefined;
-  #flowMetadata: JsonObject;
-  #reusedBuffer: CallRecord[] = [];
-  #reusedFlush: Promise<void> = Promise.resolve();
+  readonly #metadata: RunMetadata;
+  readonly #reused: ReusedCallWriter;
   #sequence = 0;
   #inFlight = 0;
   #suspendCheck: NodeJS.Immediate | undefined;
@@ -132,7 +126,8 @@ export class ExecutionRun implements FlowRuntime {
     this.#generation = init.claim.generation;
     for (const call of init.journal) if (hasOutput(call)) this.#journal.set(call.invocationId, call);
     for (const wait of init.waits) this.#waits.set(wait.name, wait);
-    this.#flowMetadata = (init.context.values.decodeInline(init.claim.metadata) ?? {}) as JsonObject;
+    this.#metadata = new RunMetadata(init.context.values, init.claim.metadata);
+    this.#reused = new ReusedCallWriter(init.context.store);
     this.#ending = new Promise((resolve) => {
       this.#endWith = resolve;
     });
@@ -282,10 +277,7 @@ export class ExecutionRun implements FlowRuntime {
   }
 
   log(metadata: JsonObject, invocationId?: string): void {
-    const merged = { ...(invocationId === undefined ? this.#flowMetadata : (this.#callMetadata.get(invocationId) ?? {})), ...metadata };
-    this.#init.context.values.encodeInline(merged, "log() metadata", METADATA_LIMIT_BYTES); // throws past the limit
-    if (invocationId === undefined) this.#flowMetadata = merged;
-    else this.#callMetadata.set(invocationId, merged);
+    this.#metadata.log(metadata, invocationId);
   }
 
   writeFlowLog(level: LogLevel, message: string): void {
@@ -315,7 +307,7 @@ export class ExecutionRun implements FlowRuntime {
       startedAt: now,
       endedAt: now,
     };
-    if (!this.#journal.has(issue.invocationId)) this.#bufferReused(record);
+    if (!this.#journal.has(issue.invocationId)) this.#reused.add(record);
     this.#publish({ kind: "call_reused", execId: this.#execId, at: now, call: record });
     return this.#load(output.override ?? output.payload);
   }
@@ -354,7 +346,7 @@ export class ExecutionRun implements FlowRuntime {
     };
     // Reused records buffered so far are written before this call's: a watcher then never sees a
     // re-executed call before the reused calls issued ahead of it.
-    await this.#flushReused();
+    await this.#reused.flush();
     if (this.#ended) return new Promise(() => undefined);
     this.#executing.set(invocationId, call);
     this.#publish({
@@ -449,7 +441,7 @@ export class ExecutionRun implements FlowRuntime {
       generation: this.#generation,
       startedAt,
       endedAt: new Date(),
-      metadata: this.#callMetadata.has(invocationId) ? this.#init.context.values.encodeInline(this.#callMetadata.get(invocationId), "log() metadata", METADATA_LIMIT_BYTES) : undefined,
+      metadata: this.#metadata.callText(invocationId),
       attemptHistory: [...call.history],
     };
   }
@@ -527,19 +519,6 @@ export class ExecutionRun implements FlowRuntime {
     });
   }
 
-  #bufferReused(record: CallRecord): void {
-    this.#reusedBuffer.push(record);
-    if (this.#reusedBuffer.length >= REUSED_FLUSH_SIZE) this.#flushReused();
-  }
-
-  /** Writes buffered reused-call records in one insert. They are derivable from the plan, so a crash before a flush loses nothing. */
-  #flushReused(): Promise<void> {
-    const batch = this.#reusedBuffer;
-    this.#reusedBuffer = [];
-    if (batch.length > 0) this.#reusedFlush = this.#reusedFlush.then(() => this.#init.context.store.recordCalls(batch));
-    return this.#reusedFlush;
-  }
-
   #publish(event: Parameters<ExecutionEventBus["publish"]>[0]): void {
     if (!this.#ended || event.kind === "status_changed") this.#init.context.bus.publish(event);
   }
@@ -560,9 +539,9 @@ export class ExecutionRun implements FlowRuntime {
       if (ending.reason === "cancelled") await this.#recordCancelledCalls();
       return { kind: "stopped", reason: ending.reason };
     }
-    await this.#flushReused();
+    await this.#reused.flush();
     const { store, transitions } = this.#init.context;
-    const base = { generation: this.#generation, metadata: this.#metadataText(), at: new Date() };
+    const base = { generation: this.#generation, metadata: this.#metadata.flowText(), at: new Date() };
     if (ending.kind === "aborted") {
       // Usually abortWait has cancelled the execution already and this append loses;
       // it wins when abortWait's process died between the abort and the cancel.
@@ -602,7 +581,7 @@ export class ExecutionRun implements FlowRuntime {
       kind: "failed",
       status: "failed",
       generation: this.#generation,
-      metadata: this.#metadataText(),
+      metadata: this.#metadata.flowText(),
       at,
       endedAt: at,
       failure,
@@ -613,10 +592,6 @@ export class ExecutionRun implements FlowRuntime {
   /** Appends a transition after our claim; undefined when someone else appended first. */
   async #transition(next: Omit<ExecutionState, "seq">): Promise<ExecutionState | undefined> {
     return this.#init.context.transitions.append(this.#execId, this.#init.claim, next);
-  }
-
-  #metadataText(): string | undefined {
-    return Object.keys(this.#flowMetadata).length === 0 ? undefined : this.#init.context.values.encodeInline(this.#flowMetadata, "log() metadata", METADATA_LIMIT_BYTES);
   }
 }
 
