@@ -207,11 +207,15 @@ describe("docker-compose.yml", () => {
       .split("\n")
       .map((l) => l.trim())
       .filter((l) => l !== "" && !l.startsWith("#"));
+    /** The .dockerignore pattern that leaves `file` (or a folder above it) out of the image, if any. */
+    const excludedBy = (file: string) => {
+      const parts = file.split("/");
+      return ignored.find((pattern) => parts.some((_, i) => parts.slice(0, i + 1).join("/") === pattern.replace(/\/$/, "")));
+    };
     const needed = ["package.json", "package-lock.json", "tsconfig.json", "bin/kitaru.mjs", HEALTH_CHECK, flagValue(command("runner"), "--flows")];
     for (const file of needed) {
       assert.ok(existsSync(path.join(REPO_ROOT, file)), `${file} is missing`);
-      const parts = file.split("/");
-      const excluded = ignored.find((pattern) => parts.some((_, i) => parts.slice(0, i + 1).join("/") === pattern.replace(/\/$/, "")));
+      const excluded = excludedBy(file);
       assert.equal(excluded, undefined, `.dockerignore excludes ${file} (pattern '${excluded}')`);
     }
 
@@ -222,6 +226,7 @@ describe("docker-compose.yml", () => {
     const walk = (dir: string) => {
       for (const entry of readdirSync(path.join(REPO_ROOT, dir))) {
         const rel = `${dir}/${entry}`;
+        if (excludedBy(rel) !== undefined) continue; // not in the image (development tools)
         if (statSync(path.join(REPO_ROOT, rel)).isDirectory()) walk(rel);
         else if (/\.(ts|mts|mjs|js)$/.test(entry) && importOf.test(readFileSync(path.join(REPO_ROOT, rel), "utf8"))) offenders.push(rel);
       }
