@@ -19,7 +19,7 @@
  */
 export { startGrpcServer, createGrpcServer, MAX_MESSAGE_BYTES } from "./grpc-host.ts";
 export type { GrpcServerOptions, StartGrpcServerOptions, RunningGrpcServer } from "./grpc-host.ts";
-export { defineService, definePartialService } from "./service-handlers.ts";
+export { defineService } from "./service-handlers.ts";
 export type {
   ServiceHandlers,
   MethodHandler,

@@ -4,4 +4,4 @@
  * @module
  */
 export type { JsonObject, JsonValue } from "#contract/json-value.ts";
-export { storableJson, toJsonValue } from "#contract/json-value.ts";
+export { toJsonValue } from "#contract/json-value.ts";

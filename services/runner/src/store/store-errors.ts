@@ -15,7 +15,7 @@
  */
 
 /** Base of the store's typed errors; the backend's own error is the `cause`. */
-export abstract class StoreError extends Error {
+abstract class StoreError extends Error {
   constructor(message: string, options?: { readonly cause?: unknown }) {
     super(message, options);
   }

@@ -20,9 +20,9 @@ import type { Payload } from "./records.ts";
 import { StoreDataLossError } from "./store-errors.ts";
 
 /** JSON up to this many bytes (UTF-8) is stored inline in its record. */
-export const INLINE_LIMIT_BYTES = 4 * 1024 * 1024;
+const INLINE_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Larger JSON is split into chunks of this size. */
-export const CHUNK_BYTES = 8 * 1024 * 1024;
+const CHUNK_BYTES = 8 * 1024 * 1024;
 
 /** The raw blob storage a store provides to the codec. */
 export type BlobStore = Pick<ExecutionStore, "writeBlob" | "readBlob">;
