@@ -1,7 +1,7 @@
 /**
  * Cost of one executed checkpoint call versus one raw insertOne, on the same server.
  *
- *   node --import tsx bench/checkpoint-cost.ts [--calls N] [--runs R] [--style handles|await] [--no-count]
+ *   node --conditions=kitaru-source --import tsx bench/checkpoint-cost.ts [--calls N] [--runs R] [--style handles|await] [--no-count]
  *
  * Server: MONGODB_URI, or a local FerretDB (SQLite) started by scripts/ferretdb/start.mjs.
  * See bench/README.md for what is measured and the target.

@@ -4,7 +4,7 @@
  * requests (and writes) it makes; reused calls should cost O(1) round trips
  * in total, not one each.
  *
- *   node --import tsx bench/replay-reuse.ts [--calls N] [--runs R] [--style handles|await] [--shared-db] [--no-count]
+ *   node --conditions=kitaru-source --import tsx bench/replay-reuse.ts [--calls N] [--runs R] [--style handles|await] [--shared-db] [--no-count]
  *
  * Planner and runner run in-process (as in test/support/services-env.ts);
  * server: MONGODB_URI or a local FerretDB started by scripts/ferretdb/start.mjs.

@@ -2,7 +2,7 @@
  * Cost of one executed checkpoint call on the embedded SQLite store versus one
  * raw durable insert of the same row through the same driver.
  *
- *   node --import tsx bench/sqlite-checkpoint-cost.ts [--calls 300] [--runs 10] [--dir <directory>]
+ *   node --conditions=kitaru-source --import tsx bench/sqlite-checkpoint-cost.ts [--calls 300] [--runs 10] [--dir <directory>]
  *
  * The store and the raw table live in files in `--dir` (default: a new
  * directory under the OS temp dir; use a directory on the disk you care about).

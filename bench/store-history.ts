@@ -4,7 +4,7 @@
  * size time the queries the engine makes and a start→completed execution
  * through a real runner, plus the runner's idle CPU.
  *
- *   node --import tsx bench/store-history.ts [--store sqlite|mongo] [--sizes 0,1000,5000,20000,100000]
+ *   node --conditions=kitaru-source --import tsx bench/store-history.ts [--store sqlite|mongo] [--sizes 0,1000,5000,20000,100000]
  *     [--samples 300|10] [--runs 5|3] [--idle-s 10] [--dir <directory>] [--fill-dir <directory>]
  *
  * sqlite (default sizes 0,1k,5k,20k,100k): the store is filled through its API

@@ -3,10 +3,10 @@
  * code is proto/ts/src, services, clients/ts and clients/cli; everything else
  * (tests, benchmarks, examples, scripts) only counts as a user.
  *
- *   node --import tsx scripts/dead-exports.ts             # the report; exit 1 on a dead export
- *   node --import tsx scripts/dead-exports.ts --summary   # problems and counts only (scripts/test.sh)
- *   node --import tsx scripts/dead-exports.ts --all       # also the types used only in their own module
- *   node --import tsx scripts/dead-exports.ts --prune-baseline   # drop baseline lines no longer dead
+ *   node --conditions=kitaru-source --import tsx scripts/dead-exports.ts             # the report; exit 1 on a dead export
+ *   node --conditions=kitaru-source --import tsx scripts/dead-exports.ts --summary   # problems and counts only (scripts/test.sh)
+ *   node --conditions=kitaru-source --import tsx scripts/dead-exports.ts --all       # also the types used only in their own module
+ *   node --conditions=kitaru-source --import tsx scripts/dead-exports.ts --prune-baseline   # drop baseline lines no longer dead
  *
  * An export is used when a module imports or re-exports it (static, type-only,
  * dynamic `import("...")` or `import("...").T` in a type); a re-export is used
@@ -334,8 +334,13 @@ function declarationKind(sf: ts.SourceFile, name: string): string {
 
 /** The package's entry points (package.json "exports") and the process entry points, as repository paths. */
 export function kitaruEntryPoints(root = ROOT): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { exports?: Record<string, string> };
-  const fromPackage = Object.values(pkg.exports ?? {}).map((p) => path.posix.normalize(p));
+  type Target = string | { readonly "kitaru-source"?: string };
+  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { exports?: Record<string, Target> };
+  // Each entry's TypeScript source (its "kitaru-source" condition); plain strings are files as they are.
+  const fromPackage = Object.values(pkg.exports ?? {})
+    .map((target) => (typeof target === "string" ? target : target["kitaru-source"]))
+    .filter((p): p is string => p !== undefined && p.endsWith(".ts"))
+    .map((p) => path.posix.normalize(p));
   const services = readdirSync(path.join(root, "services"))
     .map((name) => `services/${name}/src/main.ts`)
     .filter((p) => existsSync(path.join(root, p)));

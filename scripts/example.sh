@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-node-deps.sh
-exec node --import tsx examples/replay/run-end-to-end.ts
+# Run from the sources: the package's own imports resolve to them (package.json "kitaru-source").
+exec node --conditions=kitaru-source --import tsx examples/replay/run-end-to-end.ts

@@ -4,7 +4,7 @@
  * `<!-- /settings:runner -->` (and the planner's). `--check` only compares and
  * exits 1 when the docs are stale; test/docs/settings-tables.test.ts does too.
  *
- *   node --import tsx scripts/settings-tables.ts [--check]
+ *   node --conditions=kitaru-source --import tsx scripts/settings-tables.ts [--check]
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -37,7 +37,7 @@ if (invokedDirectly) {
   const wanted = withSettingsTables(current);
   if (process.argv.includes("--check")) {
     if (current !== wanted) {
-      console.error("docs/deployment.md's settings tables are stale: run node --import tsx scripts/settings-tables.ts");
+      console.error("docs/deployment.md's settings tables are stale: run node --conditions=kitaru-source --import tsx scripts/settings-tables.ts");
       process.exit(1);
     }
   } else if (current !== wanted) {

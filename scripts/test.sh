@@ -98,6 +98,11 @@ fi
 shopt -u globstar nullglob
 [[ ${#files[@]} -gt 0 ]] || die "no test files found (test/**/*.test.ts)"
 
+# The repository runs its TypeScript sources: the package's own imports
+# (`kitaru`, `#gen/*`, `#contract/*`) resolve to them through package.json's
+# "kitaru-source" condition, in this process and every node child it starts.
+export NODE_OPTIONS="--conditions=kitaru-source${NODE_OPTIONS:+ $NODE_OPTIONS}"
+
 # --- 1. set-up ---------------------------------------------------------------
 section "Node dependencies"
 command -v node >/dev/null 2>&1 || die "node is not on PATH (need Node >= 20.19)"
@@ -191,8 +196,8 @@ biome_check() {
 }
 
 dead_exports() {
-  node --import tsx scripts/dead-exports.ts --summary && return 0
-  echo "    to see them all: node --import tsx scripts/dead-exports.ts"
+  node --conditions=kitaru-source --import tsx scripts/dead-exports.ts --summary && return 0
+  echo "    to see them all: node --conditions=kitaru-source --import tsx scripts/dead-exports.ts"
   return 1
 }
 
@@ -242,7 +247,7 @@ run_tests() { # run_tests <label> <file...>: one test pass; adds its counts and 
   # --test-force-exit: a test file whose tests are done exits even if a failed
   # test left a handle open (a server, a client, a timer); without it Node
   # waits for that file forever.
-  local cmd=(node --import tsx --test --test-force-exit
+  local cmd=(node --conditions=kitaru-source --import tsx --test --test-force-exit
     --test-concurrency="$concurrency" --test-timeout="$test_timeout_ms"
     --test-reporter=spec --test-reporter-destination=stdout "$@")
   if command -v timeout >/dev/null 2>&1; then

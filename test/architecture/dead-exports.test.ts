@@ -35,7 +35,7 @@ describe("dead exports", () => {
       names(added),
       [],
       "nothing imports these exports: remove them (or their `export`), or tag them /** @public <why> */ " +
-        "(node --import tsx scripts/dead-exports.ts lists them)",
+        "(node --conditions=kitaru-source --import tsx scripts/dead-exports.ts lists them)",
     );
     assert.deepEqual(stale, [], "no longer dead: delete these lines from scripts/dead-exports.baseline (or run scripts/dead-exports.ts --prune-baseline)");
   });

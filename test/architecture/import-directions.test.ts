@@ -68,7 +68,7 @@ const RULES: Readonly<Record<Exclude<Layer, "free">, Rule>> = {
   authoring: { layers: ["contract"], packages: ["zod"] },
   store: { layers: ["contract"], packages: ["mongodb", "better-sqlite3"] },
   engine: { layers: ["store", "authoring", "contract"], packages: ["zod"] },
-  runner: { layers: ["engine", "store", "authoring", "transport", "contract"], packages: [...PROTOBUF, "@grpc/grpc-js", "zod"] },
+  runner: { layers: ["engine", "store", "authoring", "transport", "contract"], packages: [...PROTOBUF, "@grpc/grpc-js", "zod", "tsx"] },
   client: { layers: ["contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-node"] },
   // The CLI starts the services: it may load their process entry points (lazily, see bin/kitaru.mjs).
   cli: { layers: ["client", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "zod", "tsx"] },

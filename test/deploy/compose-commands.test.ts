@@ -1,13 +1,16 @@
 /**
  * docker-compose.yml without Docker: reads the file, checks the wiring between
- * its services, then runs the runner's and planner's `command` and
- * `environment` exactly as written, with only these substitutions:
+ * its services and what the Dockerfile builds, then runs the runner's and
+ * planner's `command` and `environment` exactly as written, in a project laid
+ * out as the image's /app (the npm package installed with zod, the example
+ * flows beside it: test/support/installed-package.ts), with only these
+ * substitutions:
  *
  *   - MONGODB_URI: the test server (test/support/database.ts) instead of mongo:27017,
  *     and KITARU_DATABASE: a fresh database name (tests never share data);
  *   - --host: 127.0.0.1 instead of 0.0.0.0, --port: a free port;
  *   - --runner-url: the runner started here instead of http://runner:50051;
- *   - `node`: this Node binary; the working directory: the repo root (the image's /app);
+ *   - `node`: this Node binary; the working directory: that project (the image's /app);
  *   - ${KITARU_TOKEN} and ${KITARU_SERVICE_TOKEN}: test tokens, interpolated as compose does.
  *
  * Both are then probed with their compose health check command
@@ -16,7 +19,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { cpSync, existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,6 +27,7 @@ import { after, before, describe, it } from "node:test";
 import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
 import { composeServices, interpolate, parseComposeYaml, type ComposeService } from "./compose-file.ts";
 import { KitaruAuthError, KitaruClient } from "../../clients/ts/src/index.ts";
+import { userProject } from "../support/installed-package.ts";
 
 /** The variables a user exports before `docker compose up` (docker-compose.yml requires them). */
 const COMPOSE_VARIABLES = { KITARU_TOKEN: "compose-user-token-0123456789", KITARU_SERVICE_TOKEN: "compose-service-token-0123456789" };
@@ -34,7 +38,18 @@ function environmentOf(name: string): Record<string, string> {
 }
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const HEALTH_CHECK = "scripts/grpc-health-check.mjs";
+const HEALTH_CHECK = "node_modules/kitaru/scripts/grpc-health-check.mjs";
+const KITARU_BIN = "node_modules/kitaru/bin/kitaru.mjs";
+
+let appDir: Promise<string> | undefined;
+/** A project laid out as the image's /app: the package installed with zod, and the example flows. */
+function app(): Promise<string> {
+  appDir ??= userProject().then((dir) => {
+    cpSync(path.join(REPO_ROOT, "examples/replay"), path.join(dir, "examples/replay"), { recursive: true });
+    return dir;
+  });
+  return appDir;
+}
 const STARTUP_TIMEOUT_MS = 60_000;
 
 const compose = composeServices(parseComposeYaml(readFileSync(path.join(REPO_ROOT, "docker-compose.yml"), "utf8")));
@@ -80,11 +95,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The environment a container would have: no KITARU_* or MONGODB_URI from this process. */
+/** The environment a container would have: no KITARU_*, MONGODB_URI or NODE_OPTIONS from this process. */
 function containerEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith("KITARU_") && k !== "MONGODB_URI" && !k.startsWith("FERRETDB_")) env[k] = v;
+    if (!k.startsWith("KITARU_") && k !== "MONGODB_URI" && !k.startsWith("FERRETDB_") && k !== "NODE_OPTIONS") env[k] = v;
   }
   return { ...env, ...extra };
 }
@@ -95,10 +110,10 @@ interface Started {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts a compose `command` (["node", ...]) from the repo root. */
-function startCommand(args: readonly string[], env: NodeJS.ProcessEnv): Started {
+/** Starts a compose `command` (["node", ...]) in `cwd` (the image's /app). */
+function startCommand(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Started {
   assert.equal(args[0], "node", "compose commands start with node");
-  const child = spawn(process.execPath, args.slice(1), { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args.slice(1), { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.setEncoding("utf8").on("data", (c: string) => (output += c));
   child.stderr!.setEncoding("utf8").on("data", (c: string) => (output += c));
@@ -110,7 +125,7 @@ function startCommand(args: readonly string[], env: NodeJS.ProcessEnv): Started 
 
 /** Runs a command to completion (async: never blocks the event loop). */
 async function runCommand(args: readonly string[]): Promise<{ code: number | null; output: string }> {
-  const started = startCommand(args, containerEnv({}));
+  const started = startCommand(args, containerEnv({}), await app());
   const { code } = await started.exited;
   await new Promise((r) => setImmediate(r));
   return { code, output: started.output() };
@@ -167,7 +182,7 @@ describe("docker-compose.yml", () => {
     assert.equal(runner.build, ".");
     assert.equal(runner.environment.MONGODB_URI, "mongodb://mongo:27017");
     assert.deepEqual(runner.dependsOn, { mongo: "service_healthy" });
-    assert.deepEqual(command("runner").slice(0, 3), ["node", "bin/kitaru.mjs", "runner"]);
+    assert.deepEqual(command("runner").slice(0, 3), ["node", KITARU_BIN, "runner"]);
     assert.equal(flagValue(command("runner"), "--host"), "0.0.0.0");
     const runnerPort = flagValue(command("runner"), "--port");
     assert.deepEqual(runner.ports, [`127.0.0.1:${runnerPort}:${runnerPort}`], "published on the host's loopback only");
@@ -181,7 +196,7 @@ describe("docker-compose.yml", () => {
     const planner = service("planner");
     assert.equal(planner.build, ".");
     assert.deepEqual(planner.dependsOn, { runner: "service_healthy" });
-    assert.deepEqual(command("planner").slice(0, 3), ["node", "bin/kitaru.mjs", "planner"]);
+    assert.deepEqual(command("planner").slice(0, 3), ["node", KITARU_BIN, "planner"]);
     assert.equal(flagValue(command("planner"), "--host"), "0.0.0.0");
     assert.equal(flagValue(command("planner"), "--runner-url"), `http://runner:${runnerPort}`);
     const plannerPort = flagValue(command("planner"), "--port");
@@ -189,52 +204,27 @@ describe("docker-compose.yml", () => {
     assert.ok(planner.healthcheck!.includes(`127.0.0.1:${plannerPort}`), "the planner's health check probes its own port");
   });
 
-  it("builds an image that holds everything the commands need, without dev dependencies", () => {
+  it("builds the image from the npm package, installed with zod as a user installs it, with everything the commands name", async () => {
     const dockerfile = readFileSync(path.join(REPO_ROOT, "Dockerfile"), "utf8");
-    assert.match(dockerfile, /^FROM node:20-bookworm-slim$/m);
-    assert.match(dockerfile, /^ && npm ci --omit=dev \\$/m);
+    assert.match(dockerfile, /^FROM node:20-bookworm-slim AS package$/m, "a first stage packs the package");
+    assert.match(dockerfile, /^RUN npm ci --no-audit --no-fund$/m);
+    assert.match(dockerfile, /npm pack --pack-destination \/package$/m);
+    assert.match(dockerfile, /^FROM node:20-bookworm-slim$/m, "the runtime stage starts clean");
+    assert.match(dockerfile, /npm install --omit=dev \/tmp\/package\/kitaru-\*\.tgz "zod@\^4"/, "the package and zod, no dev dependencies");
     assert.match(dockerfile, /apt-get install -y --no-install-recommends python3 make g\+\+/, "what better-sqlite3 compiles with when no prebuilt binary matches");
+    assert.match(dockerfile, /^COPY examples\/replay\/ \.\/examples\/replay\/$/m);
     assert.match(dockerfile, /^WORKDIR \/app$/m);
+    assert.match(dockerfile, /^USER node$/m);
 
-    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
-      dependencies: Record<string, string>;
-      devDependencies: Record<string, string>;
-    };
-    for (const runtime of ["tsx", "@grpc/grpc-js"]) assert.ok(pkg.dependencies[runtime], `${runtime} must be a runtime dependency`);
-
-    // Paths the commands use must not be excluded from the build context.
-    const ignored = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8")
-      .split("\n")
-      .map((l) => l.trim())
-      .filter((l) => l !== "" && !l.startsWith("#"));
-    /** The .dockerignore pattern that leaves `file` (or a folder above it) out of the image, if any. */
-    const excludedBy = (file: string) => {
-      const parts = file.split("/");
-      return ignored.find((pattern) => parts.some((_, i) => parts.slice(0, i + 1).join("/") === pattern.replace(/\/$/, "")));
-    };
-    const needed = ["package.json", "package-lock.json", "tsconfig.json", "bin/kitaru.mjs", HEALTH_CHECK, flagValue(command("runner"), "--flows")];
-    for (const file of needed) {
-      assert.ok(existsSync(path.join(REPO_ROOT, file)), `${file} is missing`);
-      const excluded = excludedBy(file);
-      assert.equal(excluded, undefined, `.dockerignore excludes ${file} (pattern '${excluded}')`);
+    // What the commands and health checks name exists in a project laid out as /app.
+    const dir = await app();
+    const needed = [KITARU_BIN, HEALTH_CHECK, flagValue(command("runner"), "--flows")];
+    for (const file of needed) assert.ok(existsSync(path.join(dir, file)), `${file} is missing from the image's /app`);
+    // The build context keeps what npm pack needs.
+    const ignored = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
+    for (const kept of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "scripts", "services", "proto", "clients/ts", "clients/cli", "bin", "examples"]) {
+      assert.ok(!ignored.includes(kept), `.dockerignore must not leave out ${kept}`);
     }
-
-    // `npm ci --omit=dev` leaves dev dependencies out: code in the image must not import them.
-    const devOnly = Object.keys(pkg.devDependencies).filter((d) => !d.startsWith("@types/"));
-    const importOf = new RegExp(String.raw`(?:from\s*|import\s*\(\s*|import\s+)["'](${devOnly.map((d) => d.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")).join("|")})(?:/[^"']*)?["']`);
-    const offenders: string[] = [];
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(path.join(REPO_ROOT, dir))) {
-        const rel = `${dir}/${entry}`;
-        if (excludedBy(rel) !== undefined) continue; // not in the image (development tools)
-        if (statSync(path.join(REPO_ROOT, rel)).isDirectory()) walk(rel);
-        else if (/\.(ts|mts|mjs|js)$/.test(entry) && importOf.test(readFileSync(path.join(REPO_ROOT, rel), "utf8"))) offenders.push(rel);
-      }
-    };
-    for (const dir of ["bin", "services", "clients/ts", "clients/cli", "scripts", path.dirname(flagValue(command("runner"), "--flows"))]) {
-      if (existsSync(path.join(REPO_ROOT, dir))) walk(dir);
-    }
-    assert.deepEqual(offenders, [], `files in the image import dev-only packages (${devOnly.join(", ")})`);
   });
 
   describe("the runner and planner commands, run as written", () => {
@@ -250,6 +240,7 @@ describe("docker-compose.yml", () => {
       runner = startCommand(
         withFlags(command("runner"), { "--host": "127.0.0.1", "--port": String(runnerPort) }),
         containerEnv({ ...environmentOf("runner"), MONGODB_URI: uri, KITARU_DATABASE: freshDatabaseName() }),
+        await app(),
       );
     });
 
@@ -270,12 +261,12 @@ describe("docker-compose.yml", () => {
     });
 
     it("planner: serves against that runner, and its compose health check reports SERVING", async () => {
-      assert.ok(existsSync(path.join(REPO_ROOT, "services/planner/src/main.ts")), "services/planner/src/main.ts does not exist yet");
       const plannerPort = await freePort();
       plannerAddress = `127.0.0.1:${plannerPort}`;
       planner = startCommand(
         withFlags(command("planner"), { "--host": "127.0.0.1", "--port": String(plannerPort), "--runner-url": `http://${runnerAddress}` }),
         containerEnv({ ...environmentOf("planner") }),
+        await app(),
       );
       const out = await waitHealthy("planner", planner, plannerAddress);
       assert.match(out, /SERVING/);

@@ -9,7 +9,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 
 function run(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "examples/replay/run-end-to-end.ts"], { cwd: root, env });
+    const child = spawn(process.execPath, ["--conditions=kitaru-source", "--import", "tsx", "examples/replay/run-end-to-end.ts"], { cwd: root, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -4,7 +4,7 @@
  * inserts, transitions, call records and wait resolutions. Prints one JSON
  * line with what it won; any error that escapes the store fails the process.
  *
- *   node --import tsx test/store/sqlite-hammer.ts <file> <worker> <startAt ms> <rounds> <shared> <busyTimeoutMs>
+ *   node --conditions=kitaru-source --import tsx test/store/sqlite-hammer.ts <file> <worker> <startAt ms> <rounds> <shared> <busyTimeoutMs>
  *
  * `shared` executions (`shared-<i>`) are transitioned by every worker, and
  * each has a wait `go` and a call `step` that every worker tries to resolve

@@ -24,7 +24,7 @@ const HAMMER = fileURLToPath(new URL("./sqlite-hammer.ts", import.meta.url));
 
 function runWorker(file: string, worker: string, startAt: number): Promise<HammerReport> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", HAMMER, file, worker, String(startAt), String(ROUNDS), String(SHARED), String(BUSY_TIMEOUT_MS)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--conditions=kitaru-source", "--import", "tsx", HAMMER, file, worker, String(startAt), String(ROUNDS), String(SHARED), String(BUSY_TIMEOUT_MS)], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));

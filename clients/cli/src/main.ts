@@ -10,10 +10,13 @@ import { KitaruClient } from "../../ts/src/index.ts";
 import { runCli } from "./cli.ts";
 import { createProcessIo } from "./io.ts";
 
+/** This module's extension: `.ts` from the sources, `.js` from the package's dist/. */
+const EXTENSION = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+
 /** Entry points of the services, relative to this file. */
 const SERVICE_MAIN = {
-  runner: "../../../services/runner/src/main.ts",
-  planner: "../../../services/planner/src/main.ts",
+  runner: `../../../services/runner/src/main${EXTENSION}`,
+  planner: `../../../services/planner/src/main${EXTENSION}`,
 } as const;
 
 interface ServiceModule {

@@ -1,3 +1,4 @@
+/// <reference lib="esnext.disposable" preserve="true" />
 /**
  * `KitaruClient`: the typed client of the runner and planner services.
  *

@@ -62,11 +62,20 @@ export interface CheckpointAttempt {
   writeLog(level: LogLevel, message: string, source: LogSource): void;
 }
 
+const SCOPES_KEY = Symbol.for("kitaru.flowScopes");
+
 type Scope =
   | { readonly kind: "flow"; readonly runtime: FlowRuntime }
   | { readonly kind: "checkpoint"; readonly name: string; readonly invocationId: string; readonly runtime: FlowRuntime; readonly attempt: CheckpointAttempt };
 
-const scopes = new AsyncLocalStorage<Scope>();
+/**
+ * Which flow body or checkpoint the current code runs in. One per process,
+ * shared through a global symbol: a flows module may load its own copy of this
+ * package (tsx loads a TypeScript flows module of a CommonJS project in a
+ * loader namespace of its own), and its `checkpoint()` calls must still find
+ * the run the engine started.
+ */
+const scopes: AsyncLocalStorage<Scope> = ((globalThis as { [SCOPES_KEY]?: AsyncLocalStorage<Scope> })[SCOPES_KEY] ??= new AsyncLocalStorage<Scope>());
 
 /** Runs a flow body with `runtime` as its engine. @private */
 export function runInFlow<T>(runtime: FlowRuntime, body: () => Promise<T>): Promise<T> {

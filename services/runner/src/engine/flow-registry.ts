@@ -22,10 +22,13 @@ export class FlowRegistry {
     }
   }
 
-  /** Imports `modulePath` (a .ts or .js file) and registers every exported flow. */
-  static async fromModule(modulePath: string): Promise<FlowRegistry> {
+  /**
+   * Imports `modulePath` (with `load`, by default `import()`) and registers
+   * every exported flow.
+   */
+  static async fromModule(modulePath: string, load: (url: string) => Promise<unknown> = (url) => import(url)): Promise<FlowRegistry> {
     const url = pathToFileURL(path.resolve(modulePath)).href;
-    const module = (await import(url)) as Record<string, unknown>;
+    const module = (await load(url)) as Record<string, unknown>;
     const flows = Object.values(module).filter(isFlow);
     if (flows.length === 0) {
       throw new KitaruUsageError(`The flows module '${modulePath}' exports no flow. Export the objects returned by flow(...).`);
