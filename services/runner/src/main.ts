@@ -2,7 +2,7 @@ import path from "node:path";
 import { serverSecurity } from "../../transport/src/server-security.ts";
 import { runServiceProcess } from "../../transport/src/service-process.ts";
 import { RunnerConfigSchema, runnerSettings, type RunnerConfig } from "./config.ts";
-import { FlowRegistry } from "./engine/flow-registry.ts";
+import { loadFlowsModule } from "./flows-module.ts";
 import { startRunner } from "./runner-server.ts";
 import type { ExecutionStore } from "./store/execution-store.ts";
 import { MongoExecutionStore } from "./store/mongo-execution-store.ts";
@@ -38,7 +38,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     settings: runnerSettings.sources,
     async start(config, log) {
       const security = serverSecurity(config, config.host);
-      const flows = await FlowRegistry.fromModule(config.flows);
+      const flows = await loadFlowsModule(config.flows);
       const { store, description } = await openStore(config);
       log(`store: ${description}`);
       const runner = await startRunner({

@@ -28,7 +28,10 @@ export class FlowRegistry {
     const module = (await import(url)) as Record<string, unknown>;
     const flows = Object.values(module).filter(isFlow);
     if (flows.length === 0) {
-      throw new KitaruUsageError(`The flows module '${modulePath}' exports no flow. Export the objects returned by flow(...).`);
+      const exported = Object.keys(module).sort().join(", ") || "nothing";
+      throw new KitaruUsageError(`The flows module '${modulePath}' exports no flow (it exports: ${exported}). Export the objects returned by flow(...).`, {
+        metadata: { flowsModule: modulePath, exports: exported },
+      });
     }
     return new FlowRegistry(flows);
   }
