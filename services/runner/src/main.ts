@@ -4,6 +4,7 @@ import { runServiceProcess } from "../../transport/src/service-process.ts";
 import { RunnerConfigSchema, runnerSettings, type RunnerConfig } from "./config.ts";
 import { loadFlowsModule } from "./flows-module.ts";
 import { startRunner } from "./runner-server.ts";
+import { explainStoreConnectError } from "./store-setup-errors.ts";
 import type { ExecutionStore } from "./store/execution-store.ts";
 import { MongoExecutionStore } from "./store/mongo-execution-store.ts";
 
@@ -19,7 +20,9 @@ ${runnerSettings.helpOptions()}
 /** Opens the store the configuration asks for: MongoDB when a URI is given, else the embedded SQLite file. */
 async function openStore(config: RunnerConfig): Promise<{ store: ExecutionStore; description: string }> {
   if (config.mongodbUri !== undefined) {
-    const store = await MongoExecutionStore.connect({ uri: config.mongodbUri, database: config.database });
+    const store = await MongoExecutionStore.connect({ uri: config.mongodbUri, database: config.database }).catch((error: unknown) => {
+      throw explainStoreConnectError(error);
+    });
     const where = config.mongodbUri.replace(/\/\/[^@/]*@/, "//***@"); // no credentials in logs
     return { store, description: `MongoDB database '${config.database}' at ${where}` };
   }
