@@ -66,7 +66,7 @@ function explainImportFailure(error: unknown, shown: string, resolved: string, m
     details = [];
     const name = packageName(what);
     check = !isPackage
-      ? "Fix the import's path (relative to the importing file)."
+      ? "Fix the path in the import (relative to the importing file)."
       : name === "kitaru"
         ? "A flows module imports the authoring API as 'kitaru': keep it in a project that depends on kitaru (npm install kitaru)."
         : `Install it in the module's project (npm install ${name}), or fix the import.`;

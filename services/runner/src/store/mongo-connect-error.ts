@@ -46,7 +46,7 @@ export class StoreConnectError extends StoreUnavailableError {
 }
 
 /** The host list of a MongoDB connection string, without user and password. */
-export function mongoHosts(uri: string): string {
+function mongoHosts(uri: string): string {
   const rest = uri.replace(/^mongodb(\+srv)?:\/\//, "");
   const beforeQuery = rest.split("?", 1)[0] ?? rest;
   // "@" cannot appear unencoded after the credentials: the last one ends them.
