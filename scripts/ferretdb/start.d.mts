@@ -6,8 +6,8 @@ export interface LocalFerretDB {
   readonly dataDir: string;
   stop(): Promise<void>;
 }
-/** Starts FerretDB (building it first if needed); a temp data dir unless `dataDir` is given. */
-export function startFerretDB(options?: { dataDir?: string; port?: number }): Promise<LocalFerretDB>;
+/** Starts FerretDB (building it first if needed); a temp data dir unless `dataDir` is given; `extraArgs` are more FerretDB flags. */
+export function startFerretDB(options?: { dataDir?: string; port?: number; extraArgs?: readonly string[] }): Promise<LocalFerretDB>;
 /** Builds the binary if it is not cached yet. */
 export function ensureFerretDB(): string;
 /** Path of the cached binary. */

@@ -76,13 +76,14 @@ function tcpConnectOnce(port) {
 
 /**
  * Starts FerretDB.
- * @param {{ dataDir?: string, port?: number }} [opts]
+ * @param {{ dataDir?: string, port?: number, extraArgs?: string[] }} [opts]
  *   dataDir: SQLite data directory (created if missing, kept on stop).
  *            Default: a fresh temp dir, removed on stop.
  *   port:    TCP port on 127.0.0.1. Default 0 (pick a free port).
+ *   extraArgs: more FerretDB flags, e.g. ['--test-enable-new-auth'] (a server that requires credentials).
  * @returns {Promise<{ uri: string, port: number, dataDir: string, stop: () => Promise<void> }>}
  */
-export async function startFerretDB({ dataDir, port = 0 } = {}) {
+export async function startFerretDB({ dataDir, port = 0, extraArgs = [] } = {}) {
   const bin = ensureFerretDB();
 
   const ownsDataDir = !dataDir;
@@ -104,6 +105,7 @@ export async function startFerretDB({ dataDir, port = 0 } = {}) {
     // INFO is needed: the "Listening on TCP <host>:<port>..." line is logged at INFO.
     '--log-level=info',
     '--log-format=console',
+    ...extraArgs,
   ];
 
   const child = spawn(bin, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });

@@ -4,9 +4,10 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import { Code, ConnectError, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { Interceptor, Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
+import { explainConnectionFailures } from "./connection-failures.ts";
 
 /** The runner URL used when neither the option nor `KITARU_RUNNER_URL` is set. */
 export const DEFAULT_RUNNER_URL = "http://127.0.0.1:50051";
@@ -101,31 +102,6 @@ export function bearerAuth(token: string): Interceptor {
   };
 }
 
-/**
- * An interceptor that names the service and URL when it cannot be reached.
- *
- * Only UNAVAILABLE errors without details are rewritten: they come from the
- * transport (connection refused, DNS), never from a kitaru service, whose
- * errors always carry an ErrorInfo detail.
- */
-export function explainUnreachable(service: "runner" | "planner", baseUrl: string): Interceptor {
-  return (next) => async (request) => {
-    try {
-      return await next(request);
-    } catch (error) {
-      if (!(error instanceof ConnectError) || error.code !== Code.Unavailable || error.details.length > 0) throw error;
-      throw new ConnectError(
-        `Cannot reach the kitaru ${service} at ${baseUrl} (${error.rawMessage}). ` +
-          `Start it with \`kitaru ${service}\` or set KITARU_${service.toUpperCase()}_URL.`,
-        error.code,
-        error.metadata,
-        undefined,
-        error,
-      );
-    }
-  };
-}
-
 /** A gRPC transport over one HTTP/2 session that {@link GrpcConnection.close} ends. */
 export interface GrpcConnection {
   readonly transport: Transport;
@@ -144,8 +120,9 @@ export function openGrpcConnection(
   const cert = readPem(tls.clientCertFile, "client certificate (KITARU_CLIENT_CERT)");
   const key = readPem(tls.clientKeyFile, "client key (KITARU_CLIENT_KEY)");
   const sessionManager = new Http2SessionManager(baseUrl, undefined, { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}) });
-  const interceptors = [explainUnreachable(service, baseUrl)];
-  if (token !== undefined) interceptors.push(bearerAuth(token));
-  const transport = createGrpcTransport({ baseUrl, sessionManager, interceptors });
+  const auth = token === undefined ? [] : [bearerAuth(token)];
+  // The probes that explain a failed connection go over the same session, unexplained themselves.
+  const probe = createGrpcTransport({ baseUrl, sessionManager, interceptors: auth });
+  const transport = createGrpcTransport({ baseUrl, sessionManager, interceptors: [explainConnectionFailures(service, baseUrl, probe), ...auth] });
   return { transport, close: () => sessionManager.abort() };
 }

@@ -11,9 +11,14 @@ import { ConnectError } from "@connectrpc/connect";
 import { KitaruError } from "#contract/errors/kitaru-error.ts";
 import { errorFromConnectError } from "#contract/errors/wire.ts";
 
-/** `error` as a kitaru error: kitaru errors pass through, everything else is decoded as a ConnectError. */
+/**
+ * `error` as a kitaru error: kitaru errors pass through (also when connect
+ * wrapped one an interceptor threw, see connection-failures.ts), everything
+ * else is decoded as a ConnectError.
+ */
 export function toKitaruError(error: unknown): KitaruError {
   if (KitaruError.isKitaruError(error)) return error;
+  if (error instanceof ConnectError && KitaruError.isKitaruError(error.cause)) return error.cause;
   return errorFromConnectError(ConnectError.from(error));
 }
 

@@ -47,6 +47,16 @@ export async function main(argv: readonly string[]): Promise<void> {
       });
       for (const note of security.notes) log(note);
       log(`serving kitaru.planner.v1.PlannerService on ${security.scheme}://${planner.address} (runner ${config.runnerUrl})`);
+      // Not fatal: the planner may start before the runner. Said now rather than at the first replay.
+      void planner.checkRunner().then(
+        (status) =>
+          log(
+            status === "SERVING"
+              ? `the runner at ${config.runnerUrl} answers`
+              : `the runner at ${config.runnerUrl} answers NOT_SERVING (its database cannot be reached)`,
+          ),
+        (error: Error) => log(`warning: ${error.message} Replays fail with UNAVAILABLE until a runner answers there.`),
+      );
       return planner;
     },
   });

@@ -37,15 +37,22 @@ export interface RunningPlanner {
   readonly port: number;
   /** "host:port". */
   readonly address: string;
+  /** The runner's health now; a `KitaruBackendError` naming `--runner-url` when no runner answers at its URL. */
+  checkRunner(): Promise<"SERVING" | "NOT_SERVING">;
   stop(): Promise<void>;
 }
 
 /** Serves PlannerService, health and reflection over gRPC, calling the runner at `runnerUrl`. */
 export async function startPlanner(options: StartPlannerOptions): Promise<RunningPlanner> {
-  const runner = new RunnerClient({ ...options.runnerConnection, runnerUrl: options.runnerUrl, timeoutMs: options.runnerTimeoutMs ?? 10_000 });
+  const logger = options.logger ?? serviceLogger("planner");
+  const runner = new RunnerClient({
+    ...options.runnerConnection,
+    runnerUrl: options.runnerUrl,
+    timeoutMs: options.runnerTimeoutMs ?? 10_000,
+    onConnectionProblem: (message) => logger.warn(`warning: ${message}`, {}),
+  });
   const health = new HealthStatus({ "": "SERVING", [PlannerService.typeName]: "SERVING" });
   const services = [defineService(PlannerService, plannerServiceHandlers(runner)), createHealthService(health)];
-  const logger = options.logger ?? serviceLogger("planner");
   const server = await startGrpcServer({
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
@@ -58,6 +65,7 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
   return {
     port: server.port,
     address: server.address,
+    checkRunner: () => runner.checkRunner(),
     stop: () =>
       (stopping ??= (async () => {
         health.setAll("NOT_SERVING");

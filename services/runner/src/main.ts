@@ -2,9 +2,9 @@ import path from "node:path";
 import { serverSecurity } from "../../transport/src/server-security.ts";
 import { runServiceProcess } from "../../transport/src/service-process.ts";
 import { RunnerConfigSchema, runnerSettings, type RunnerConfig } from "./config.ts";
-import { FlowRegistry } from "./engine/flow-registry.ts";
-import { importFlowsModule } from "./flows-module.ts";
+import { loadFlowsModule } from "./flows-module.ts";
 import { startRunner } from "./runner-server.ts";
+import { explainStoreConnectError } from "./store-setup-errors.ts";
 import type { ExecutionStore } from "./store/execution-store.ts";
 import { MongoExecutionStore } from "./store/mongo-execution-store.ts";
 
@@ -20,7 +20,9 @@ ${runnerSettings.helpOptions()}
 /** Opens the store the configuration asks for: MongoDB when a URI is given, else the embedded SQLite file. */
 async function openStore(config: RunnerConfig): Promise<{ store: ExecutionStore; description: string }> {
   if (config.mongodbUri !== undefined) {
-    const store = await MongoExecutionStore.connect({ uri: config.mongodbUri, database: config.database });
+    const store = await MongoExecutionStore.connect({ uri: config.mongodbUri, database: config.database }).catch((error: unknown) => {
+      throw explainStoreConnectError(error);
+    });
     const where = config.mongodbUri.replace(/\/\/[^@/]*@/, "//***@"); // no credentials in logs
     return { store, description: `MongoDB database '${config.database}' at ${where}` };
   }
@@ -39,7 +41,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     settings: runnerSettings.sources,
     async start(config, log) {
       const security = serverSecurity(config, config.host);
-      const flows = await FlowRegistry.fromModule(config.flows, importFlowsModule);
+      const flows = await loadFlowsModule(config.flows);
       const { store, description } = await openStore(config);
       log(`store: ${description}`);
       const runner = await startRunner({

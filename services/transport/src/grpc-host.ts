@@ -25,6 +25,7 @@ import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceI
 import { bidiStreamingCallHandler, serverStreamingCallHandler, unaryCallHandler } from "./call-handlers.ts";
 import { applyInterceptors, type Interceptor, type Next } from "./interceptor.ts";
 import { consoleLogger, type TransportLogger } from "./logger.ts";
+import { checkListenAddress, listenErrorFromBind } from "./listen-errors.ts";
 import { installOversizedRequestDetails } from "./oversized-requests.ts";
 import { REQUEST_LIMITS } from "./request-limits.ts";
 import type { AnyHandler, ServiceRegistration } from "./service-handlers.ts";
@@ -118,9 +119,15 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
   return server;
 }
 
-/** Creates, binds and starts a server; see {@link createGrpcServer}. */
+/**
+ * Creates, binds and starts a server; see {@link createGrpcServer}. Rejects
+ * with a `ListenAddressError` (listen-errors.ts) when it cannot listen on
+ * the host and port (taken, privileged, not an address of this machine).
+ */
 export async function startGrpcServer(options: StartGrpcServerOptions): Promise<RunningGrpcServer> {
   const host = options.host ?? "127.0.0.1";
+  // A taken port (or a host that is no address here) is a ListenAddressError naming it, before grpc-js logs its own line.
+  await checkListenAddress(host, options.port ?? 0);
   const server = createGrpcServer(options);
   const hostPart = host.includes(":") ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) => {
@@ -129,7 +136,7 @@ export async function startGrpcServer(options: StartGrpcServerOptions): Promise<
     );
   }).catch((err: unknown) => {
     server.forceShutdown(); // e.g. the port is taken: release what was created
-    throw err;
+    throw listenErrorFromBind(err, host, options.port ?? 0) ?? err;
   });
   const timeoutMs = options.shutdownTimeoutMs ?? 5000;
   let stopping: Promise<void> | undefined;

@@ -23,11 +23,13 @@ export const consoleLogger: TransportLogger = {
   warn: (message, fields) => console.warn(message, fields),
 };
 
-/** A console {@link TransportLogger} whose lines start with `[kitaru <service>]`. */
+/** A console {@link TransportLogger} whose lines start with `[kitaru <service>]` (and end with the fields, if any). */
 export function serviceLogger(service: string): TransportLogger {
+  const line = (message: string, fields: Readonly<Record<string, unknown>>) =>
+    Object.keys(fields).length === 0 ? [`[kitaru ${service}] ${message}`] : [`[kitaru ${service}] ${message}`, fields];
   return {
-    error: (message, fields) => console.error(`[kitaru ${service}] ${message}`, fields),
-    warn: (message, fields) => console.warn(`[kitaru ${service}] ${message}`, fields),
+    error: (message, fields) => console.error(...line(message, fields)),
+    warn: (message, fields) => console.warn(...line(message, fields)),
     info: (message) => console.log(`[kitaru ${service}] ${message}`),
   };
 }

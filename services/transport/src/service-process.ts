@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { KitaruError } from "#contract/errors/index.ts";
+import { checkListenAddress, explainListenError, ListenAddressError } from "./listen-errors.ts";
 import { parseServiceCommand, type SettingSource } from "./service-config.ts";
 
 /** A service as a process: its command line, how to start it, and how to stop it. */
@@ -16,6 +17,10 @@ export interface ServiceProcess<S extends z.ZodType> {
 /**
  * Runs a service from its command line until SIGINT or SIGTERM, then stops it
  * gracefully. A bad flag or setting exits with code 2 and a message naming it.
+ * A set-up failure while starting (the port is taken, the database or the
+ * flows module cannot be loaded: a `KitaruError` from `start`, or a
+ * `ListenAddressError`) exits with code 1 and one line
+ * `kitaru <service>: <what and how to fix it>`; anything else is thrown.
  * Returns once the service has stopped; the caller exits the process.
  */
 export async function runServiceProcess<S extends z.ZodType>(argv: readonly string[], service: ServiceProcess<S>): Promise<void> {
@@ -31,7 +36,18 @@ export async function runServiceProcess<S extends z.ZodType>(argv: readonly stri
     process.stdout.write(command.text);
     return;
   }
-  const running = await service.start(command.config, log);
+  let running: { stop(): Promise<void> };
+  try {
+    // The address first: a taken port is reported before the database or the flows are loaded.
+    const { host, port } = command.config as { host?: unknown; port?: unknown };
+    if (typeof host === "string" && typeof port === "number") await checkListenAddress(host, port);
+    running = await service.start(command.config, log);
+  } catch (error) {
+    const failure = error instanceof ListenAddressError ? explainListenError(error, { service: service.name, ...service.settings }) : error;
+    if (!KitaruError.isKitaruError(failure)) throw error;
+    process.stderr.write(`kitaru ${service.name}: ${failure.message}\n`);
+    process.exit(1);
+  }
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));

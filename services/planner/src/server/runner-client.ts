@@ -1,4 +1,4 @@
-import { ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
@@ -9,6 +9,7 @@ import { errorFromConnectError, KitaruBackendError } from "#contract/errors/inde
 import { NAMESPACE_HEADER } from "../../../transport/src/auth.ts";
 import type { SourceExecution } from "../core/index.ts";
 import { sourceFromCallGraph } from "./convert.ts";
+import { RunnerConnectionProblems } from "./runner-connection-problems.ts";
 
 /** Attempts of StartReplay in all, while the caller's deadline leaves time. */
 const START_REPLAY_ATTEMPTS = 4;
@@ -25,6 +26,8 @@ export interface RunnerConnectionOptions {
   /** PEM: the planner's client certificate and key, when the runner requires them (mTLS). */
   readonly clientCert?: string | undefined;
   readonly clientKey?: string | undefined;
+  /** Told (once per distinct problem, see runner-connection-problems.ts) when the runner cannot be used at its URL. */
+  readonly onConnectionProblem?: ((message: string) => void) | undefined;
 }
 
 /** Per-call limits for calls to the runner. */
@@ -49,11 +52,21 @@ export class RunnerClient {
   readonly #session: Http2SessionManager;
   readonly #client: Client<typeof RunnerInternalService>;
   readonly #timeoutMs: number;
+  readonly #problems: RunnerConnectionProblems;
 
   constructor(options: RunnerConnectionOptions) {
     const tls = { ...(options.ca ? { ca: options.ca } : {}), ...(options.clientCert ? { cert: options.clientCert, key: options.clientKey } : {}) };
     this.#session = new Http2SessionManager(options.runnerUrl, { idleConnectionTimeoutMs: 60_000 }, tls);
     const token = options.token;
+    const auth: Interceptor[] =
+      token === undefined
+        ? []
+        : [
+            (next) => async (request) => {
+              request.header.set("authorization", `Bearer ${token}`);
+              return next(request);
+            },
+          ];
     this.#client = createClient(
       RunnerInternalService,
       createGrpcTransport({
@@ -61,18 +74,26 @@ export class RunnerClient {
         sessionManager: this.#session,
         readMaxBytes: 256 * 1024 * 1024,
         writeMaxBytes: 256 * 1024 * 1024,
-        interceptors: token === undefined ? [] : [(next) => async (request) => {
-          request.header.set("authorization", `Bearer ${token}`);
-          return next(request);
-        }],
+        interceptors: auth,
       }),
     );
+    const probe = createGrpcTransport({ baseUrl: options.runnerUrl, sessionManager: this.#session, interceptors: auth });
+    this.#problems = new RunnerConnectionProblems(options.runnerUrl, probe, options.onConnectionProblem);
     this.#timeoutMs = options.timeoutMs;
+  }
+
+  /**
+   * Asks the runner's health: "SERVING" or "NOT_SERVING" (its database is
+   * down); a `KitaruBackendError` naming the URL and `--runner-url` when no
+   * runner answers there. For the planner's start (it may start first).
+   */
+  async checkRunner(): Promise<"SERVING" | "NOT_SERVING"> {
+    return await this.#problems.checkHealth(Math.min(this.#timeoutMs, 3000));
   }
 
   /** The source execution's call graph, ready for the planning core. */
   async sourceExecution(execId: string, options: RunnerCallOptions): Promise<SourceExecution> {
-    const response = await this.#call(() => this.#client.getCallGraph({ execId }, this.#callOptions(options)));
+    const response = await this.#call(() => this.#client.getCallGraph({ execId }, this.#callOptions(options)), options.signal);
     if (response.graph === undefined) throw new Error("runner returned no call graph");
     return sourceFromCallGraph(response.graph);
   }
@@ -115,8 +136,9 @@ export class RunnerClient {
     request: { requestId?: string; validateOnly?: boolean },
     options: RunnerCallOptions,
   ): Promise<Execution> {
-    const response = await this.#call(() =>
-      this.#client.startReplay({ plan, requestId: request.requestId ?? "", validateOnly: request.validateOnly ?? false }, this.#callOptions(options)),
+    const response = await this.#call(
+      () => this.#client.startReplay({ plan, requestId: request.requestId ?? "", validateOnly: request.validateOnly ?? false }, this.#callOptions(options)),
+      options.signal,
     );
     if (response.execution === undefined) throw new Error("runner returned no execution");
     return response.execution;
@@ -136,11 +158,12 @@ export class RunnerClient {
     };
   }
 
-  async #call<T>(call: () => Promise<T>): Promise<T> {
+  async #call<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
       return await call();
     } catch (error) {
-      throw error instanceof ConnectError ? errorFromConnectError(error) : error;
+      // A connection problem (nothing there, another service, http/https) names the URL and --runner-url.
+      throw (await this.#problems.explain(error, signal)) ?? (error instanceof ConnectError ? errorFromConnectError(error) : error);
     }
   }
 }

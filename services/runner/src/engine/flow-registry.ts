@@ -31,7 +31,10 @@ export class FlowRegistry {
     const module = (await load(url)) as Record<string, unknown>;
     const flows = Object.values(module).filter(isFlow);
     if (flows.length === 0) {
-      throw new KitaruUsageError(`The flows module '${modulePath}' exports no flow. Export the objects returned by flow(...).`);
+      const exported = Object.keys(module).sort().join(", ") || "nothing";
+      throw new KitaruUsageError(`The flows module '${modulePath}' exports no flow (it exports: ${exported}). Export the objects returned by flow(...).`, {
+        metadata: { flowsModule: modulePath, exports: exported },
+      });
     }
     return new FlowRegistry(flows);
   }

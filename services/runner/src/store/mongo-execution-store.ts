@@ -1,12 +1,4 @@
-import {
-  Binary,
-  MongoClient,
-  MongoError,
-  MongoServerError,
-  type Collection,
-  type Db,
-  type Filter,
-} from "mongodb";
+import { Binary, MongoClient, MongoError, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
 import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
 import { logOrderKey } from "./log-order.ts";
 import type {
@@ -20,6 +12,7 @@ import type {
   WaitResolutionDocument,
 } from "./mongo-documents.ts";
 import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, LogLineRecord, WaitRecord, WaitResolution } from "./records.ts";
+import { mongoConnectError } from "./mongo-connect-error.ts";
 import { StoreUnavailableError } from "./store-errors.ts";
 
 const DUPLICATE_KEY = 11000;
@@ -79,6 +72,9 @@ export interface MongoStoreOptions {
   readonly serverSelectionTimeoutMS?: number;
 }
 
+/** Default of {@link MongoStoreOptions.serverSelectionTimeoutMS}, and the cap on opening one connection (`connectTimeoutMS`). */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /**
  * The {@link ExecutionStore} on MongoDB (and MongoDB-wire servers such as
  * FerretDB). Correct on servers without atomic conditional updates: contended
@@ -113,13 +109,25 @@ export class MongoExecutionStore implements ExecutionStore {
     reportUnavailable(this);
   }
 
-  /** Connects, checks the server answers, and creates the indexes; an unreachable server is a {@link StoreUnavailableError}. */
+  /**
+   * Connects, checks the server answers, and creates the indexes. Any failure
+   * is a `StoreConnectError` (a {@link StoreUnavailableError}) saying why:
+   * refused, DNS, not MongoDB, timeout, authentication, TLS, a bad URI. An
+   * unreachable server fails after `serverSelectionTimeoutMS`.
+   */
   static async connect(options: MongoStoreOptions): Promise<MongoExecutionStore> {
-    const client = new MongoClient(options.uri, {
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000,
-      appName: "kitaru-runner",
-      ignoreUndefined: true,
-    });
+    const timeoutMs = options.serverSelectionTimeoutMS ?? CONNECT_TIMEOUT_MS;
+    let client: MongoClient;
+    try {
+      client = new MongoClient(options.uri, {
+        serverSelectionTimeoutMS: timeoutMs,
+        connectTimeoutMS: Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
+        appName: "kitaru-runner",
+        ignoreUndefined: true,
+      });
+    } catch (error) {
+      throw mongoConnectError(error, options.uri, timeoutMs, "uri"); // the driver parses the URI here
+    }
     try {
       await client.connect();
       const store = new MongoExecutionStore(client, client.db(options.database));
@@ -127,7 +135,7 @@ export class MongoExecutionStore implements ExecutionStore {
       return store;
     } catch (error) {
       await client.close().catch(() => undefined);
-      throw storeError(error);
+      throw mongoConnectError(error, options.uri, timeoutMs);
     }
   }
 
@@ -194,10 +202,7 @@ export class MongoExecutionStore implements ExecutionStore {
     if (query.flowName) filter.flowName = query.flowName;
     if (query.status) filter.status = query.status;
     if (query.after) {
-      filter.$or = [
-        { createdAt: { $lt: query.after.createdAt } },
-        { createdAt: query.after.createdAt, _id: { $lt: query.after.execId } },
-      ];
+      filter.$or = [{ createdAt: { $lt: query.after.createdAt } }, { createdAt: query.after.createdAt, _id: { $lt: query.after.execId } }];
     }
     const docs = await this.#executions.find(filter, { signal: options?.signal }).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray();
     return docs.map((doc) => toExecutionRecord(doc, doc.state));
@@ -317,11 +322,14 @@ export class MongoExecutionStore implements ExecutionStore {
     if (execIds.length === 0) return counts;
     // Distinct invocation IDs per execution: failed attempts of one call count once.
     const rows = await this.#calls
-      .aggregate<{ _id: string; n: number }>([
-        { $match: { execId: { $in: [...execIds] } } },
-        { $group: { _id: { e: "$execId", i: "$invocationId" } } },
-        { $group: { _id: "$_id.e", n: { $sum: 1 } } },
-      ], { signal: options?.signal })
+      .aggregate<{ _id: string; n: number }>(
+        [
+          { $match: { execId: { $in: [...execIds] } } },
+          { $group: { _id: { e: "$execId", i: "$invocationId" } } },
+          { $group: { _id: "$_id.e", n: { $sum: 1 } } },
+        ],
+        { signal: options?.signal },
+      )
       .toArray();
     for (const row of rows) counts.set(row._id, row.n);
     return counts;
@@ -417,9 +425,7 @@ export class MongoExecutionStore implements ExecutionStore {
 }
 
 function toResolution(doc: WaitResolutionDocument): WaitResolution {
-  return doc.kind === "abort" || doc.value === undefined
-    ? { kind: "abort", at: doc.at }
-    : { kind: "value", value: doc.value, at: doc.at };
+  return doc.kind === "abort" || doc.value === undefined ? { kind: "abort", at: doc.at } : { kind: "value", value: doc.value, at: doc.at };
 }
 
 function toExecutionRecord(doc: ExecutionDocument, state: ExecutionState): ExecutionRecord {
@@ -471,4 +477,3 @@ function toLogChunkRecord(doc: LogChunkDocument): LogChunkRecord {
 function stripUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
-
