@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
+import { readmeCode } from "../clients/client-process.ts";
 import { REPO_ROOT, runCommand, userEnv, userProject } from "../support/installed-package.ts";
 
 const children: ChildProcess[] = [];
@@ -85,6 +86,22 @@ describe("the npm package, installed into a project of the user's own", { timeou
     // And the declarations type-check the user's TypeScript (flows and a typed use of the client).
     const tsc = await runCommand(process.execPath, [path.join(REPO_ROOT, "node_modules/typescript/bin/tsc"), "-p", "."], { cwd: project });
     assert.equal(tsc.code, 0, `tsc over the user's project:\n${tsc.output}`);
+  });
+
+  it("runs the client README's replay example from plain node", async () => {
+    const project = await userProject({
+      "pipeline.ts": readFileSync(path.join(REPO_ROOT, "examples/replay/flows.ts"), "utf8"),
+      "readme.mjs": readmeCode("clients/ts/README.md", "js"),
+    });
+    const env = await services(project, "./pipeline.ts");
+    const source = await runCommand("npx", ["kitaru", "flows", "run", "content_pipeline", "--args", '{"topic":"agents"}', "--wait"], { cwd: project, env });
+    assert.equal(source.code, 0, source.output);
+    const example = await runCommand(process.execPath, ["readme.mjs"], { cwd: project, env, timeoutMs: 120_000 });
+    assert.equal(example.code, 0, example.output);
+    const lines = example.output.trim().split("\n");
+    assert.match(lines[0]!, /^reuses \[ 'research' \] re-executes \[ 'write_draft', 'publish' \]$/);
+    assert.match(lines[1]!, /^kr-\S+ replays kr-\S+$/);
+    assert.match(lines.slice(2).join("\n"), /New topic/);
   });
 
   it("serves flows of a CommonJS project (TypeScript and plain JavaScript) and answers a CommonJS client", async () => {
