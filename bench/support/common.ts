@@ -6,6 +6,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { MongoClient } from "mongodb";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { startFerretDB, FERRETDB_VERSION } from "../../scripts/ferretdb/start.mjs";
 import { FlowRegistry, type RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
 import type { ExecutionEvent } from "../../services/runner/src/engine/execution-events.ts";
@@ -62,6 +63,24 @@ export const mean = (values: readonly number[]) => values.reduce((a, b) => a + b
 export const ms = (value: number, digits = 3) => `${value.toFixed(digits)} ms`;
 export const now = () => performance.now();
 
+/** Median and p95 of a series of timings, in ms. */
+export interface Timing {
+  readonly p50: number;
+  readonly p95: number;
+}
+
+/** Median and p95 of `samples` sequential calls of `op`, in ms, after `samples / 5` untimed calls (JIT, caches). */
+export async function timeOp(samples: number, op: (i: number) => Promise<unknown>): Promise<Timing> {
+  for (let i = 0; i < samples / 5; i++) await op(i);
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = now();
+    await op(i);
+    times.push(now() - t0);
+  }
+  return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
+}
+
 /** "1m/5m/15m load average x/y/z on N cores": other work on the machine skews every number here. */
 export function machineLoad(): string {
   const [a, b, c] = os.loadavg();
@@ -113,6 +132,8 @@ export interface BenchEnv {
   readonly database: string;
   readonly store: ExecutionStore;
   readonly runner: RunningRunner;
+  /** A RunnerService client of the runner, over gRPC (its own HTTP/2 connection). */
+  readonly runnerClient: Client<typeof RunnerService>;
   readonly planner: RunningPlanner | undefined;
   readonly plannerClient: Client<typeof PlannerService> | undefined;
   /** Every event of every execution, timestamped, by execId. */
@@ -154,6 +175,8 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
     warn: () => undefined,
   };
   const runner = await startRunner({ store: runnerStore, flows: new FlowRegistry(options.flows), logger });
+  const runnerSession = new Http2SessionManager(`http://${runner.address}`);
+  const runnerClient = createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: runnerSession }));
   const events = new Map<string, TimedEvent[]>();
   const waiters = new Map<string, (e: TimedEvent) => void>();
   runner.engine.context.bus.subscribeAll((event) => {
@@ -177,6 +200,7 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
     database: where,
     store,
     runner,
+    runnerClient,
     planner,
     plannerClient,
     events,
@@ -197,6 +221,7 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
     async teardown() {
       stopping = true;
       session?.abort();
+      runnerSession.abort();
       await planner?.stop();
       await runner.stop();
       await store.close();
