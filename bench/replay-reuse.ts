@@ -27,6 +27,7 @@ import {
   type BenchEnv,
   type StoreTrace,
 } from "./support/common.ts";
+import { timeReplay, type ReplayTiming } from "./support/replay-timing.ts";
 import { formatGroups, startWireCounter, summarize, type WireRequest } from "./support/wire-counter.ts";
 import { benchFlows, invocationIdOf } from "./flows.ts";
 
@@ -36,28 +37,10 @@ const style = stringFlag("style", "handles");
 const flowName = style === "await" ? "bench_chain_await" : style === "handles" ? "bench_chain" : undefined;
 if (flowName === undefined) throw new Error(`--style must be handles or await, got ${style}`);
 
-interface ReplayRun {
+/** A source execution and its replay from the last call. */
+interface ReplayRun extends ReplayTiming {
   readonly sourceExecId: string;
-  readonly replayExecId: string;
   readonly sourceMs: number;
-  /** ReplayExecution sent → the runner published the new execution's `created` state (planner reads the call graph and plans; the runner re-checks the plan against the source and inserts). */
-  readonly createMs: number;
-  /** ReplayExecution sent → its response arrived (the runner answers with a view of the new execution; overlaps the claim). */
-  readonly rpcMs: number;
-  /** created → claimed event (scheduler: read execution, claim transition, then load journal, waits and the source's calls). */
-  readonly claimMs: number;
-  /** claimed → terminal state: journal + source calls read, body re-run, reuse, one executed call, writes. */
-  readonly runMs: number;
-  /** claimed → first call_reused. */
-  readonly loadMs: number;
-  /** first → last call_reused (in memory: the records are buffered). */
-  readonly reuseMs: number;
-  /** ReplayExecution sent → replay terminal state. */
-  readonly totalMs: number;
-  readonly t0: number;
-  readonly createdAt: number;
-  readonly claimedAt: number;
-  readonly doneAt: number;
 }
 
 async function runOnce(env: BenchEnv, calls: number): Promise<ReplayRun> {
@@ -67,43 +50,11 @@ async function runOnce(env: BenchEnv, calls: number): Promise<ReplayRun> {
   const sourceMs = sourceDone.t - s0;
   if (sourceDone.event.kind !== "status_changed" || sourceDone.event.state.status !== "completed") throw new Error("source did not complete");
 
-  const t0 = now();
-  const response = await env.plannerClient!.replayExecution({ execId: source.execId, from: invocationIdOf(calls) });
-  const rpcAt = now();
-  const replayExecId = response.execution?.execId;
-  if (!replayExecId) throw new Error("ReplayExecution returned no execution");
-  const done = await env.finished(replayExecId);
-  if (done.event.kind !== "status_changed" || done.event.state.status !== "completed") {
-    throw new Error(`replay ended ${done.event.kind === "status_changed" ? JSON.stringify(done.event.state.failure ?? done.event.state.status) : "?"}`);
-  }
+  const replay = await timeReplay(env, source.execId, invocationIdOf(calls));
   // Same result as the source, N-1 reused calls and 1 executed call recorded.
-  if (JSON.stringify(done.event.state.result) !== JSON.stringify(sourceDone.event.state.result)) throw new Error("replay result differs from the source");
-  const recorded = await env.store.listCalls(replayExecId);
-  const reusedCount = recorded.filter((c) => c.status === "reused").length;
-  const executedCount = recorded.filter((c) => c.status === "completed").length;
-  if (reusedCount !== calls - 1 || executedCount !== 1) throw new Error(`replay recorded ${reusedCount} reused / ${executedCount} executed calls`);
-
-  const events = env.events.get(replayExecId) ?? [];
-  const created = events.find((e) => e.event.kind === "status_changed" && e.event.state.kind === "created");
-  const claimed = events.find((e) => e.event.kind === "status_changed" && e.event.state.kind === "claimed");
-  const reused = events.filter((e) => e.event.kind === "call_reused");
-  if (!created || !claimed || reused.length !== calls - 1) throw new Error("missing replay events");
-  return {
-    sourceExecId: source.execId,
-    replayExecId,
-    sourceMs,
-    createMs: created.t - t0,
-    rpcMs: rpcAt - t0,
-    claimMs: claimed.t - created.t,
-    runMs: done.t - claimed.t,
-    loadMs: (reused[0]?.t ?? claimed.t) - claimed.t,
-    reuseMs: (reused[reused.length - 1]?.t ?? claimed.t) - (reused[0]?.t ?? claimed.t),
-    totalMs: done.t - t0,
-    t0,
-    createdAt: created.t,
-    claimedAt: claimed.t,
-    doneAt: done.t,
-  };
+  if (JSON.stringify(replay.state.result) !== JSON.stringify(sourceDone.event.state.result)) throw new Error("replay result differs from the source");
+  if (replay.reused !== calls - 1 || replay.executed !== 1) throw new Error(`replay recorded ${replay.reused} reused / ${replay.executed} executed calls`);
+  return { ...replay, sourceExecId: source.execId, sourceMs };
 }
 
 async function countCalls(uri: string, database: string): Promise<number> {
