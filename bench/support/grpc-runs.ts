@@ -39,8 +39,9 @@ export async function watchToEnd(client: Client<typeof RunnerService>, execId: s
 /** One execution started and watched to its end over gRPC. */
 export interface WatchedExecution extends WatchEnd {
   readonly execId: string;
-  /** performance.now() when StartExecution was sent. */
+  /** performance.now() when StartExecution was sent, and when its response arrived. */
   readonly sentAt: number;
+  readonly answeredAt: number;
   /** The execution's creation time as the runner recorded it. */
   readonly createdAt: Date | undefined;
 }
@@ -49,10 +50,11 @@ export interface WatchedExecution extends WatchEnd {
 export async function startAndWatch(client: Client<typeof RunnerService>, flowName: string, input: Record<string, number>): Promise<WatchedExecution> {
   const sentAt = now();
   const { execution } = await client.startExecution({ flowName, input });
+  const answeredAt = now();
   if (execution === undefined) throw new Error("StartExecution returned no execution");
   const end = await watchToEnd(client, execution.execId);
   if (end.status !== ExecutionStatus.COMPLETED) {
     throw new Error(`execution ${execution.execId} ended ${ExecutionStatus[end.status]}${end.failure ? `: ${end.failure}` : ""}`);
   }
-  return { ...end, execId: execution.execId, sentAt, createdAt: execution.createTime === undefined ? undefined : timestampDate(execution.createTime) };
+  return { ...end, execId: execution.execId, sentAt, answeredAt, createdAt: execution.createTime === undefined ? undefined : timestampDate(execution.createTime) };
 }
