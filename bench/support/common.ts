@@ -1,5 +1,6 @@
 /** Shared pieces of the benches: arguments, statistics, the server, an in-process runner (and planner). */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { createClient, type Client } from "@connectrpc/connect";
@@ -81,10 +82,21 @@ export async function timeOp(samples: number, op: (i: number) => Promise<unknown
   return { p50: quantile(times, 0.5), p95: quantile(times, 0.95) };
 }
 
-/** "1m/5m/15m load average x/y/z on N cores": other work on the machine skews every number here. */
+/**
+ * "load average x/y/z (1m/5m/15m) on N cores", and on Linux the share of the
+ * last 10 s some task waited for I/O (/proc/pressure/io): other work on the
+ * machine skews every number here, and a busy disk every commit's fsync.
+ */
 export function machineLoad(): string {
   const [a, b, c] = os.loadavg();
-  return `load average ${a!.toFixed(2)}/${b!.toFixed(2)}/${c!.toFixed(2)} on ${os.cpus().length} cores`;
+  let io = "";
+  try {
+    const some = /^some avg10=([\d.]+)/.exec(readFileSync("/proc/pressure/io", "utf8"));
+    if (some) io = `, I/O pressure ${some[1]} %`;
+  } catch {
+    // not Linux, or no PSI
+  }
+  return `load average ${a!.toFixed(2)}/${b!.toFixed(2)}/${c!.toFixed(2)} on ${os.cpus().length} cores${io}`;
 }
 
 // ------------------------------------------------------------------ server
@@ -140,6 +152,8 @@ export interface BenchEnv {
   readonly events: Map<string, TimedEvent[]>;
   /** Resolves with the terminal state's event once `execId` completes or fails. */
   finished(execId: string, timeoutMs?: number): Promise<TimedEvent>;
+  /** Drops the events kept for `execId` (a bench with big executions keeps the heap, and so GC work, small). */
+  forget(execId: string): void;
   teardown(): Promise<void>;
 }
 
@@ -217,6 +231,9 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
           resolve(e);
         });
       });
+    },
+    forget(execId) {
+      events.delete(execId);
     },
     async teardown() {
       stopping = true;

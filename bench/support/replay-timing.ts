@@ -52,6 +52,7 @@ export async function timeReplay(env: BenchEnv, sourceExecId: string, from: stri
   const reusedEvents = events.filter((e) => e.event.kind === "call_reused");
   if (!created || !claimed) throw new Error("missing replay events");
   const firstReuse = reusedEvents[0]?.t ?? claimed.t;
+  env.forget(replayExecId);
   return {
     replayExecId,
     state: done.event.state,
