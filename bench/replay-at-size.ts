@@ -25,10 +25,12 @@
  * See bench/README.md.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import Database from "better-sqlite3";
-import { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
+import { PlanReplayResponseSchema } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { GetCallGraphResponseSchema, RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ExecutionStore } from "../services/runner/src/store/execution-store.ts";
@@ -140,6 +142,16 @@ interface PlanTiming {
   /** The same rows as listCalls read through a connection of our own: fetched only, and fetched and parsed with a plain JSON.parse (no reviver). */
   readonly rawRows: number;
   readonly rawParsed: number;
+  /** The two big messages of a plan (the runner's call graph, the plan): size and the time to encode + decode each once. */
+  readonly graphMessage: { bytes: number; ms: number };
+  readonly planMessage: { bytes: number; ms: number };
+}
+
+/** Size of `message` in the wire format, and the median time to encode and decode it once. */
+async function codecCost<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>, runs: number): Promise<{ bytes: number; ms: number }> {
+  const bytes = toBinary(schema, message).length;
+  const { median: ms } = await medianOf(runs, async () => fromBinary(schema, toBinary(schema, message)));
+  return { bytes, ms };
 }
 
 /** The calls query of the store (sqlite-execution-store.ts), on a read-only connection of the bench's own. */
@@ -163,6 +175,8 @@ async function timePlan(env: BenchEnv, file: string, source: Source): Promise<Pl
   const internal = createClient(RunnerInternalService, createGrpcTransport({ baseUrl: `http://${env.runner.address}`, sessionManager: session }));
   const db = new Database(file, { readonly: true });
   try {
+    const graphMessage = await codecCost(GetCallGraphResponseSchema, await internal.getCallGraph({ execId: source.execId }), parts);
+    const planMessage = await codecCost(PlanReplayResponseSchema, planResponse, parts);
     const getCallGraph = await medianOf(parts, () => internal.getCallGraph({ execId: source.execId }));
     const validate = await medianOf(parts, () => internal.startReplay({ plan: planResponse.plan!, validateOnly: true }));
     const listCalls = await medianOf(parts, () => env.store.listCalls(source.execId));
@@ -177,6 +191,8 @@ async function timePlan(env: BenchEnv, file: string, source: Source): Promise<Pl
       listCalls: listCalls.median,
       rawRows: rawRows.median,
       rawParsed: rawParsed.median,
+      graphMessage,
+      planMessage,
     };
   } finally {
     db.close();
@@ -287,6 +303,10 @@ async function main(): Promise<void> {
         `  ${p.calls} calls: ${fmt(p.planReplay.median)}; of it, timed alone: GetCallGraph ${fmt(p.getCallGraph)}, StartReplay validate_only ${fmt(p.validate)} ` +
           `(each reads the source's calls: store listCalls alone ${fmt(p.listCalls)}; the same rows fetched ${fmt(p.rawRows)}, fetched and parsed without a reviver ${fmt(p.rawParsed)}); ` +
           `planning and the plan's way back: the rest`,
+      );
+      console.log(
+        `    protobuf, encode + decode once: the call graph (${(p.graphMessage.bytes / 1e6).toFixed(2)} MB) ${fmt(p.graphMessage.ms)}, the plan (${(p.planMessage.bytes / 1e6).toFixed(2)} MB) ${fmt(p.planMessage.ms)}; ` +
+          `a PlanReplay moves the graph once and the plan twice (to the runner's validate_only, back to the caller)`,
       );
     }
     console.log(`  ${N} calls ≤ ${PLAN_TARGET_MS} ms: ${verdict(small.planReplay.median <= PLAN_TARGET_MS)}`);
