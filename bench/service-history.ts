@@ -7,7 +7,7 @@
  * idle.
  *
  *   node --import tsx bench/service-history.ts [--store sqlite|mongo] [--sizes 0,1000,5000,20000,100000]
- *     [--samples 200|3] [--runs 10|3] [--replays 10|3] [--idle-s 10] [--dir <directory>] [--fill-dir <directory>]
+ *     [--samples 200|3] [--runs 10|3] [--replays 10|2] [--idle-s 10] [--dir <directory>] [--fill-dir <directory>]
  *
  * sqlite (default sizes 0,1k,5k,20k,100k): filled through the store API on
  * /dev/shm, measured on a copy on the real disk (bench/support/history-fill.ts).
@@ -32,7 +32,7 @@ const SIZES = parseSizes(stringFlag("sizes", sqlite ? "0,1000,5000,20000,100000"
 /** Sequential GetExecution and PlanReplay calls per size (FerretDB: each reads the calls collection, seconds at 5k). */
 const SAMPLES = intFlag("samples", sqlite ? 200 : 3);
 const RUNS = intFlag("runs", sqlite ? 10 : 3);
-const REPLAYS = intFlag("replays", sqlite ? 10 : 3);
+const REPLAYS = intFlag("replays", sqlite ? 10 : 2);
 const IDLE_S = intFlag("idle-s", 10);
 /** Executions run untimed first at each size (JIT, caches, connections). */
 const WARMUP_RUNS = sqlite ? 10 : 2;
