@@ -29,6 +29,7 @@ import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufb
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import Database from "better-sqlite3";
+import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { PlanReplayResponseSchema } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { GetCallGraphResponseSchema, RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import { tmpdir } from "node:os";
@@ -96,7 +97,7 @@ async function runSource(env: BenchEnv, calls: number): Promise<SourceRun> {
 async function writeSource(store: ExecutionStore, templates: readonly CallRecord[], calls: number): Promise<Source> {
   const execId = `bench-large-${calls}-${Date.now()}`;
   const at = new Date();
-  await store.insertExecution({ execId, flowName: "bench_chain", input: { kind: "inline", json: JSON.stringify({ calls }) }, createdAt: at });
+  await store.insertExecution({ execId, namespace: DEFAULT_NAMESPACE, flowName: "bench_chain", input: { kind: "inline", json: JSON.stringify({ calls }) }, createdAt: at });
   const created = (await store.getExecution(execId))!.state;
   const claim = { epoch: 1, runnerId: "bench-writer", at, expiresAt: new Date(at.getTime() + 15_000) };
   const claimed = (await store.appendTransition(execId, created, { kind: "claimed", status: "running", generation: 0, at, claim }))!;

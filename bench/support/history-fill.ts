@@ -9,6 +9,7 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, mkdtempSync, openSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MongoClient } from "mongodb";
+import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { startFerretDB } from "../../scripts/ferretdb/start.mjs";
 import type { ExecutionStore, NewExecution } from "../../services/runner/src/store/execution-store.ts";
 import type { CallDocument, ExecutionDocument, TransitionDocument } from "../../services/runner/src/store/mongo-documents.ts";
@@ -47,6 +48,7 @@ export function completedExecution(i: number): FilledExecution {
   const at = new Date(FILL_EPOCH + i * 1000);
   const execution: NewExecution = {
     execId,
+    namespace: DEFAULT_NAMESPACE,
     flowName: isBenchChainFill(i) ? "bench_chain" : "other_flow",
     input: { kind: "inline", json: `{"calls":${FILL_CALLS}}` },
     createdAt: at,
@@ -111,8 +113,8 @@ export async function fillMongoBulk(uri: string, database: string, from: number,
           { ...filled.completed, seq: 2 },
         ];
         const last = states[2]!;
-        const { flowName, input } = filled.execution;
-        executions.push({ _id: execId, flowName, input, createdAt, state: last, status: last.status, seq: last.seq, leaseExpiresAt: new Date(0) });
+        const { namespace, flowName, input } = filled.execution;
+        executions.push({ _id: execId, namespace, flowName, input, createdAt, state: last, status: last.status, seq: last.seq, leaseExpiresAt: new Date(0) });
         for (const state of states.slice(1)) transitions.push({ _id: `${execId}:${state.seq}`, execId, seq: state.seq, state });
         for (const call of filled.calls) calls.push({ ...call, _id: `${execId}:${call.invocationId}`, dataDependencies: [...call.dataDependencies], loadDependencies: [], outputNames: [] });
       }
