@@ -22,7 +22,7 @@ import type { ExecutionRecord } from "../services/runner/src/store/records.ts";
 import { SqliteExecutionStore } from "../services/runner/src/store/sqlite-execution-store.ts";
 import { intFlag, machineLoad, median, startBenchEnvOn, stringFlag, timeOp, type Timing } from "./support/common.ts";
 import { runFlow } from "./support/flow-run.ts";
-import { FILL_CALLS, fillExecId, idleCpu, mongoHistory, parseSizes, sqliteHistory, type HistoryLevel } from "./support/history-fill.ts";
+import { FILL_CALLS, fillExecId, idleCpu, mongoHistory, parseSizes, buildSqliteHistory, type HistoryLevel } from "./support/history-fill.ts";
 import { benchFlows } from "./flows.ts";
 
 const kind = stringFlag("store", "sqlite");
@@ -120,11 +120,15 @@ function report(levels: readonly Level[]): void {
 
 async function sqliteLevels(): Promise<Level[]> {
   const levels: Level[] = [];
-  const history = sqliteHistory(SIZES, { dir: stringFlag("dir", "") || undefined, fillRoot: stringFlag("fill-dir", "") || undefined, log: (line) => console.log(`store-history: ${line}`) });
-  for await (const level of history) {
-    const idle = level.size === SIZES[0] || level.size === SIZES.at(-1);
-    levels.push(await measure(await SqliteExecutionStore.open({ path: level.file }), level.file, level, idle));
-    console.log(`measured at ${level.size} executions (${machineLoad()})`);
+  const history = await buildSqliteHistory(SIZES, { dir: stringFlag("dir", "") || undefined, fillRoot: stringFlag("fill-dir", "") || undefined, log: (line) => console.log(`store-history: ${line}`) });
+  try {
+    for (const level of history.levels) {
+      const idle = level.size === SIZES[0] || level.size === SIZES.at(-1);
+      levels.push(await measure(await SqliteExecutionStore.open({ path: level.file }), level.file, level, idle));
+      console.log(`measured at ${level.size} executions (${machineLoad()})`);
+    }
+  } finally {
+    history.remove();
   }
   return levels;
 }

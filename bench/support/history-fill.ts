@@ -149,24 +149,29 @@ export interface SqliteHistoryLevel extends HistoryLevel {
   readonly file: string;
 }
 
+/** The copies of an SQLite history, one file per size, and how to delete them. */
+export interface SqliteHistory {
+  readonly levels: readonly SqliteHistoryLevel[];
+  /** Deletes the copies (close their stores first). */
+  remove(): void;
+}
+
 /**
- * Grows an SQLite history through `sizes` (ascending) and yields, per size, a
- * copy of it on the real disk to measure; the copy is deleted when the
- * consumer asks for the next one. Filled through the store's API in
- * `fillRoot` (default /dev/shm when it exists: commits there cost no fsync,
- * so 100k executions fill in well under a minute), then copied into a fresh
- * directory under `dir` (default: the OS temp dir) and fsynced, so the first
- * checkpoint of a timed run does not flush the whole copy. Announces both
- * directories through `log`.
+ * Grows an SQLite history through `sizes` (ascending) and keeps, per size, a
+ * copy of it on the real disk to measure (~5.3 KB per execution: 100k is
+ * ~530 MB). Filled through the store's API in `fillRoot` (default /dev/shm
+ * when it exists: commits there cost no fsync, so 100k executions fill in
+ * well under a minute), then copied into a fresh directory under `dir`
+ * (default: the OS temp dir) and fsynced, so the first checkpoint of a timed
+ * run does not flush the whole copy. Announces both directories through `log`.
  */
-export async function* sqliteHistory(
-  sizes: readonly number[],
-  options: { dir?: string; fillRoot?: string; log: (line: string) => void },
-): AsyncGenerator<SqliteHistoryLevel> {
+export async function buildSqliteHistory(sizes: readonly number[], options: { dir?: string; fillRoot?: string; log: (line: string) => void }): Promise<SqliteHistory> {
   const dir = mkdtempSync(path.join(options.dir ?? tmpdir(), "kitaru-bench-history-"));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
   const fillDir = mkdtempSync(path.join(options.fillRoot ?? (existsSync("/dev/shm") ? "/dev/shm" : dir), "kitaru-bench-fill-"));
   const fillFile = path.join(fillDir, "kitaru.db");
-  options.log(`embedded SQLite store; filled through the store API in ${fillDir}, measured on a copy in ${dir}`);
+  options.log(`embedded SQLite store; filled through the store API in ${fillDir}, measured on copies in ${dir}`);
+  const levels: SqliteHistoryLevel[] = [];
   let filled = 0;
   try {
     for (const size of sizes) {
@@ -176,19 +181,18 @@ export async function* sqliteHistory(
       await filler.close(); // checkpoints the WAL into the file
       const fillMs = now() - t0;
       filled = size;
-      const file = path.join(dir, `kitaru-${size}.db`);
+      const file = path.join(dir, `kitaru-${levels.length}-${size}.db`);
       copyFileSync(fillFile, file);
       flushToDisk(file);
-      try {
-        yield { size, fillMs, file };
-      } finally {
-        for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
-      }
+      levels.push({ size, fillMs, file });
     }
+  } catch (error) {
+    remove();
+    throw error;
   } finally {
     rmSync(fillDir, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
   }
+  return { levels, remove };
 }
 
 /** A level of a MongoDB history: the database holding `size` filled executions. */
