@@ -8,6 +8,8 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { MongoClient } from "mongodb";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { startFerretDB } from "../../scripts/ferretdb/start.mjs";
@@ -269,12 +271,21 @@ export interface IdleCpu {
   readonly serverPct: number | undefined;
 }
 
+/** A full garbage collection, on demand (the flag V8 checks when a context is created). */
+const collectGarbage = (() => {
+  v8.setFlagsFromString("--expose-gc");
+  return vm.runInNewContext("gc") as () => void;
+})();
+
 /**
  * This process's CPU (`process.cpuUsage`) over `seconds` of doing nothing,
- * after 3 s to settle (so collecting the measurements' garbage is not counted
- * as idle work); with `serverPid`, that process's CPU too (from /proc).
+ * after a full garbage collection and 3 s to settle (so collecting the
+ * garbage of the fill and the measurements, hundreds of MB after a 100k fill,
+ * is not counted as idle work); with `serverPid`, that process's CPU too
+ * (from /proc).
  */
 export async function idleCpu(seconds: number, serverPid?: number): Promise<IdleCpu> {
+  collectGarbage();
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   const cpu0 = process.cpuUsage();
   const server0 = serverPid === undefined ? undefined : processCpuMs(serverPid);

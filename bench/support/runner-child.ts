@@ -5,6 +5,7 @@
  * stdin/stdout, one JSON object a line:
  *
  *   node --import tsx bench/support/runner-child.ts <store file>
+ *   node --import tsx bench/support/runner-child.ts <mongodb:// URI> <database>   # the MongoDB store
  *
  * - on start it prints `{"ready": {address, runnerId, pid}}`;
  * - `reset` (stdin) zeroes its counters and CPU baseline; `stats` prints
@@ -14,14 +15,18 @@
 import { createInterface } from "node:readline";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
 import { startRunner } from "../../services/runner/src/runner-server.ts";
+import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
+import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
 import { SqliteExecutionStore } from "../../services/runner/src/store/sqlite-execution-store.ts";
 import { benchFlows } from "../flows.ts";
 import type { RunnerStats } from "./runner-process.ts";
 
-const file = process.argv[2];
-if (!file) throw new Error("usage: runner-child.ts <store file>");
+const [where, database] = process.argv.slice(2);
+if (!where) throw new Error("usage: runner-child.ts <store file> | <mongodb:// URI> <database>");
 
-const store = await SqliteExecutionStore.open({ path: file });
+const store: ExecutionStore = /^mongodb(\+srv)?:\/\//.test(where)
+  ? await MongoExecutionStore.connect({ uri: where, database: database ?? "kitaru" })
+  : await SqliteExecutionStore.open({ path: where });
 /** Per store method: calls, and time spent inside them synchronously (better-sqlite3 runs the SQL, commit fsync and lock waits included, before the promise returns). */
 const storeCalls = new Map<string, { calls: number; syncMs: number }>();
 const measured = new Proxy(store, {

@@ -51,9 +51,14 @@ export interface RunnerProcess {
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "runner-child.ts");
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Starts `node --import tsx runner-child.ts <file>` and waits until its runner serves. */
-export async function spawnRunner(file: string): Promise<RunnerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", CHILD, file], { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
+/**
+ * Starts `node --import tsx runner-child.ts <where> [database]` and waits
+ * until its runner serves: `where` is an SQLite file, or a `mongodb://` URI
+ * with the `database` to use.
+ */
+export async function spawnRunner(where: string, database?: string): Promise<RunnerProcess> {
+  const args = ["--import", "tsx", CHILD, where, ...(database === undefined ? [] : [database])];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async <K extends "ready" | "stats">(key: K): Promise<Record<K, unknown>[K]> => {
     for (;;) {
