@@ -54,6 +54,7 @@ interface Level {
   readonly replay: Timing;
   readonly idleCpuPct: number;
   readonly idleBusyPct: number;
+  readonly idleGc: string;
   readonly idleStoreCalls: string;
   readonly serverIdleCpuPct: number | undefined;
   readonly load: string;
@@ -144,6 +145,9 @@ interface RunnerIdle {
   readonly cpuPct: number;
   /** Event-loop busy time, % of the window. */
   readonly busyPct: number;
+  /** Garbage collection pauses in the window, and how many were major ones. */
+  readonly gcMs: number;
+  readonly majorGcs: number;
   /** The store calls it made in the window, e.g. "findClaimable ×40". */
   readonly storeCalls: string;
   /** The database server's CPU over the same window, when its PID is known. */
@@ -173,6 +177,8 @@ async function idleRunners(stores: readonly { where: string; database?: string }
     return stats.map((s) => ({
       cpuPct: (s.cpuMs / s.wallMs) * 100,
       busyPct: (s.busyMs / s.wallMs) * 100,
+      gcMs: s.gcMs,
+      majorGcs: s.majorGcs,
       storeCalls: Object.entries(s.storeCalls).map(([name, c]) => `${name} ×${c.calls}`).join(", ") || "none",
       serverPct,
     }));
@@ -193,6 +199,7 @@ function levelOf(target: Target, idle: RunnerIdle, load: string): Level {
     replay: timing(times.replay),
     idleCpuPct: idle.cpuPct,
     idleBusyPct: idle.busyPct,
+    idleGc: `${idle.gcMs.toFixed(0)} ms of GC pauses (${idle.majorGcs} major)`,
     idleStoreCalls: idle.storeCalls,
     serverIdleCpuPct: idle.serverPct,
     load,
@@ -273,7 +280,7 @@ function report(levels: readonly Level[]): void {
   }
   for (const [label, pick] of rows) console.log(`p95, ${label.replace(/, (p50|median) of \d+$/, "")}: ${levels.map((l) => fmt(pick(l).p95)).join(" / ")}`);
   console.log(`fill time to each size: ${levels.map((l) => `${(l.fillMs / 1000).toFixed(1)} s`).join(" / ")}`);
-  for (const l of levels) console.log(`idle window at ${l.size.toLocaleString("en")}: event loop busy ${l.idleBusyPct.toFixed(2)} %; store calls ${l.idleStoreCalls}`);
+  for (const l of levels) console.log(`idle window at ${l.size.toLocaleString("en")}: event loop busy ${l.idleBusyPct.toFixed(2)} %, of it ${l.idleGc}; store calls ${l.idleStoreCalls}`);
   for (const l of levels) console.log(`at ${l.size.toLocaleString("en")}: measured under ${l.load}`);
 }
 

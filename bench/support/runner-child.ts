@@ -12,6 +12,7 @@
  *   `{"stats": RunnerStats}`; `stop` stops the runner, closes the store,
  *   prints the final stats and exits.
  */
+import { constants, PerformanceObserver } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
 import { startRunner } from "../../services/runner/src/runner-server.ts";
@@ -53,7 +54,7 @@ let elu0 = performance.eventLoopUtilization();
 let t0 = performance.now();
 const createdHere = new Set<string>();
 const reset = () => {
-  stats = { cpuMs: 0, busyMs: 0, wallMs: 0, storeCalls: {}, claimed: 0, claimedFromOther: 0, completed: 0, errors: [], warnings: [], notes: [] };
+  stats = { cpuMs: 0, busyMs: 0, wallMs: 0, gcMs: 0, majorGcs: 0, storeCalls: {}, claimed: 0, claimedFromOther: 0, completed: 0, errors: [], warnings: [], notes: [] };
   createdHere.clear();
   storeCalls.clear();
   cpu0 = process.cpuUsage();
@@ -61,6 +62,13 @@ const reset = () => {
   t0 = performance.now();
 };
 reset();
+// Garbage collections: their pauses are part of the event loop's busy time.
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    stats.gcMs += entry.duration;
+    if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) stats.majorGcs += 1;
+  }
+}).observe({ entryTypes: ["gc"] });
 const describe = (message: string, fields: Readonly<Record<string, unknown>>) => `${message} ${JSON.stringify(fields)}`.slice(0, 2000);
 const runner = await startRunner({
   store: measured,

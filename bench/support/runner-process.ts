@@ -22,6 +22,9 @@ export interface RunnerStats {
    */
   readonly busyMs: number;
   readonly wallMs: number;
+  /** Garbage collection pauses (all kinds), and how many were major (mark-compact) ones. */
+  readonly gcMs: number;
+  readonly majorGcs: number;
   /** Per store method: calls, and the time spent inside them before they returned (synchronous SQLite work, commit fsync and waits for another process's write lock included). */
   readonly storeCalls: Readonly<Record<string, { readonly calls: number; readonly syncMs: number }>>;
   /** Executions this runner claimed, and how many of them another runner had been asked to start. */
