@@ -37,7 +37,18 @@ import path from "node:path";
 import type { ExecutionStore } from "../services/runner/src/store/execution-store.ts";
 import type { CallRecord } from "../services/runner/src/store/records.ts";
 import { SqliteExecutionStore } from "../services/runner/src/store/sqlite-execution-store.ts";
-import { boolFlag, intFlag, machineLoad, median, now, startBenchEnvOn, storeCallsBetween, stringFlag, type BenchEnv, type StoreTrace } from "./support/common.ts";
+import {
+  boolFlag,
+  intFlag,
+  machineLoad,
+  median,
+  now,
+  startBenchEnvOn,
+  storeCallsBetween,
+  stringFlag,
+  type BenchEnv,
+  type StoreTrace,
+} from "./support/common.ts";
 import { describeProfile, profiled } from "./support/cpu-profile.ts";
 import { runFlow } from "./support/flow-run.ts";
 import { timeReplay, type ReplayTiming } from "./support/replay-timing.ts";
@@ -85,7 +96,12 @@ async function runSource(env: BenchEnv, calls: number): Promise<SourceRun> {
   const run = await runFlow(env, "bench_chain", calls);
   const execution = (await env.store.getExecution(run.execId))!;
   env.forget(run.execId);
-  return { source: { execId: run.execId, calls, result: JSON.stringify(execution.state.result) }, spanMs: run.spanMs, totalMs: run.doneAt - run.startedAt, cpuPerCallMs: run.cpuPerCallMs };
+  return {
+    source: { execId: run.execId, calls, result: JSON.stringify(execution.state.result) },
+    spanMs: run.spanMs,
+    totalMs: run.doneAt - run.startedAt,
+    cpuPerCallMs: run.cpuPerCallMs,
+  };
 }
 
 /**
@@ -97,7 +113,13 @@ async function runSource(env: BenchEnv, calls: number): Promise<SourceRun> {
 async function writeSource(store: ExecutionStore, templates: readonly CallRecord[], calls: number): Promise<Source> {
   const execId = `bench-large-${calls}-${Date.now()}`;
   const at = new Date();
-  await store.insertExecution({ execId, namespace: DEFAULT_NAMESPACE, flowName: "bench_chain", input: { kind: "inline", json: JSON.stringify({ calls }) }, createdAt: at });
+  await store.insertExecution({
+    execId,
+    namespace: DEFAULT_NAMESPACE,
+    flowName: "bench_chain",
+    input: { kind: "inline", json: JSON.stringify({ calls }) },
+    createdAt: at,
+  });
   const created = (await store.getExecution(execId))!.state;
   const claim = { epoch: 1, runnerId: "bench-writer", at, expiresAt: new Date(at.getTime() + 15_000) };
   const claimed = (await store.appendTransition(execId, created, { kind: "claimed", status: "running", generation: 0, at, claim }))!;
@@ -167,7 +189,8 @@ async function timePlan(env: BenchEnv, file: string, source: Source): Promise<Pl
   const from = invocationIdOf(source.calls);
   const planReplay = await medianOf(PLANS, async () => {
     const { plan } = await env.plannerClient!.planReplay({ execId: source.execId, from });
-    if (plan?.reuse.length !== source.calls - 1 || plan.reexecute.length !== 1) throw new Error(`plan reuses ${plan?.reuse.length}, re-executes ${plan?.reexecute.length}`);
+    if (plan?.reuse.length !== source.calls - 1 || plan.reexecute.length !== 1)
+      throw new Error(`plan reuses ${plan?.reuse.length}, re-executes ${plan?.reexecute.length}`);
   });
   const planResponse = await env.plannerClient!.planReplay({ execId: source.execId, from });
   const parts = Math.min(PLANS, 3);
@@ -261,7 +284,9 @@ async function main(): Promise<void> {
     await replays(env, trace, warm, invocationIdOf(50), 2, { reused: 49, executed: 1 }, "warm-up");
     const one = (await runSource(env, 1)).source;
     const built = await runSource(env, N);
-    console.log(`source of ${N} calls run in ${(built.totalMs / 1000).toFixed(2)} s (${(built.spanMs / N).toFixed(3)} ms per executed call, first call start → last call end)`);
+    console.log(
+      `source of ${N} calls run in ${(built.totalMs / 1000).toFixed(2)} s (${(built.spanMs / N).toFixed(3)} ms per executed call, first call start → last call end)`,
+    );
     const t0 = now();
     const large = await writeSource(env.store, await env.store.listCalls(built.source.execId), LARGE);
     console.log(`source of ${LARGE} calls written through the store API in ${((now() - t0) / 1000).toFixed(2)} s; ${machineLoad()}`);
@@ -282,7 +307,9 @@ async function main(): Promise<void> {
 
     // (b) replays to completed
     const fixed = await replays(env, trace, one, invocationIdOf(1), 5, { reused: 0, executed: 1 }, "1-call source, from its only call");
-    const last = await part(`replay-last-${N}`, () => replays(env, trace, built.source, invocationIdOf(N), REPLAYS, { reused: N - 1, executed: 1 }, `${N} calls, from the last`));
+    const last = await part(`replay-last-${N}`, () =>
+      replays(env, trace, built.source, invocationIdOf(N), REPLAYS, { reused: N - 1, executed: 1 }, `${N} calls, from the last`),
+    );
     trace.calls.length = 0;
     // Each replay from the first call after a fresh run of the same source, so that the two are compared under the same disk (fsync) conditions.
     const sourceRuns: SourceRun[] = [];
@@ -291,7 +318,9 @@ async function main(): Promise<void> {
       replays(env, trace, built.source, invocationIdOf(1), FIRST_REPLAYS, { reused: 0, executed: N }, `${N} calls, from the first`, { warmUp: false, between }),
     );
     trace.calls.length = 0;
-    const largeLast = boolFlag("replay-large") ? await replays(env, trace, large, invocationIdOf(LARGE), 1, { reused: LARGE - 1, executed: 1 }, `${LARGE} calls, from the last`) : [];
+    const largeLast = boolFlag("replay-large")
+      ? await replays(env, trace, large, invocationIdOf(LARGE), 1, { reused: LARGE - 1, executed: 1 }, `${LARGE} calls, from the last`)
+      : [];
     const loadAfter = machineLoad();
 
     // Report

@@ -109,16 +109,23 @@ async function measureRound(target: Target, round: number, record: boolean): Pro
   const reads = Math.floor(SAMPLES / ROUNDS) + (round < SAMPLES % ROUNDS ? 1 : 0);
   for (let i = 0; i < reads; i++) keep(times.getBasic, await timed(() => client.getExecution({ execId: pick(), view: ExecutionView.BASIC })));
   for (let i = 0; i < reads; i++) {
-    keep(times.getFull, await timed(async () => {
-      const { execution } = await client.getExecution({ execId: pick(), view: ExecutionView.FULL });
-      if (execution?.checkpoints.length !== FILL_CALLS) throw new Error(`FULL view of ${execution?.execId} has ${execution?.checkpoints.length} calls`);
-    }));
+    keep(
+      times.getFull,
+      await timed(async () => {
+        const { execution } = await client.getExecution({ execId: pick(), view: ExecutionView.FULL });
+        if (execution?.checkpoints.length !== FILL_CALLS) throw new Error(`FULL view of ${execution?.execId} has ${execution?.checkpoints.length} calls`);
+      }),
+    );
   }
   for (let i = 0; i < reads; i++) {
-    keep(times.plan, await timed(async () => {
-      const { plan } = await env.plannerClient!.planReplay({ execId: pick(), from: FROM });
-      if (plan?.reuse.length !== 4 || plan.reexecute.length !== 6) throw new Error(`plan reuses ${plan?.reuse.length}, re-executes ${plan?.reexecute.length}`);
-    }));
+    keep(
+      times.plan,
+      await timed(async () => {
+        const { plan } = await env.plannerClient!.planReplay({ execId: pick(), from: FROM });
+        if (plan?.reuse.length !== 4 || plan.reexecute.length !== 6)
+          throw new Error(`plan reuses ${plan?.reuse.length}, re-executes ${plan?.reexecute.length}`);
+      }),
+    );
   }
   if (round < REPLAYS) {
     const replay = await timeReplay(env, pick(), FROM);
@@ -179,7 +186,10 @@ async function idleRunners(stores: readonly { where: string; database?: string }
       busyPct: (s.busyMs / s.wallMs) * 100,
       gcMs: s.gcMs,
       majorGcs: s.majorGcs,
-      storeCalls: Object.entries(s.storeCalls).map(([name, c]) => `${name} ×${c.calls}`).join(", ") || "none",
+      storeCalls:
+        Object.entries(s.storeCalls)
+          .map(([name, c]) => `${name} ×${c.calls}`)
+          .join(", ") || "none",
       serverPct,
     }));
   } finally {
@@ -266,21 +276,30 @@ function report(levels: readonly Level[]): void {
   const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
   console.log("");
   // The target compares with the first size; the ratio to the fastest size is the stricter test.
-  console.log(`| | ${levels.map((l) => l.size.toLocaleString("en")).join(" | ")} | ${last.size.toLocaleString("en")} / ${base.size} | ${last.size.toLocaleString("en")} / fastest | ≤ ${MAX_GROWTH}× |`);
+  console.log(
+    `| | ${levels.map((l) => l.size.toLocaleString("en")).join(" | ")} | ${last.size.toLocaleString("en")} / ${base.size} | ${last.size.toLocaleString("en")} / fastest | ≤ ${MAX_GROWTH}× |`,
+  );
   console.log(`|---|${levels.map(() => "---|").join("")}---|---|---|`);
   for (const [label, pick] of rows) {
     const ratio = pick(last).p50 / pick(base).p50;
     const strict = pick(last).p50 / Math.min(...levels.map((l) => pick(l).p50));
-    console.log(`| ${label} | ${levels.map((l) => fmt(pick(l).p50)).join(" | ")} | ${ratio.toFixed(2)}× | ${strict.toFixed(2)}× | ${verdict(ratio <= MAX_GROWTH)} |`);
+    console.log(
+      `| ${label} | ${levels.map((l) => fmt(pick(l).p50)).join(" | ")} | ${ratio.toFixed(2)}× | ${strict.toFixed(2)}× | ${verdict(ratio <= MAX_GROWTH)} |`,
+    );
   }
   const idleOk = levels.every((l) => l.idleCpuPct < MAX_IDLE_PCT);
-  console.log(`| runner process (alone) CPU idle over ${IDLE_S} s, % of a core | ${levels.map((l) => `${l.idleCpuPct.toFixed(2)} %`).join(" | ")} | | | < ${MAX_IDLE_PCT} %: ${verdict(idleOk)} |`);
+  console.log(
+    `| runner process (alone) CPU idle over ${IDLE_S} s, % of a core | ${levels.map((l) => `${l.idleCpuPct.toFixed(2)} %`).join(" | ")} | | | < ${MAX_IDLE_PCT} %: ${verdict(idleOk)} |`,
+  );
   if (levels.some((l) => l.serverIdleCpuPct !== undefined)) {
     console.log(`| database server process CPU idle, % of a core | ${levels.map((l) => `${l.serverIdleCpuPct?.toFixed(2) ?? "?"} %`).join(" | ")} | | | |`);
   }
   for (const [label, pick] of rows) console.log(`p95, ${label.replace(/, (p50|median) of \d+$/, "")}: ${levels.map((l) => fmt(pick(l).p95)).join(" / ")}`);
   console.log(`fill time to each size: ${levels.map((l) => `${(l.fillMs / 1000).toFixed(1)} s`).join(" / ")}`);
-  for (const l of levels) console.log(`idle window at ${l.size.toLocaleString("en")}: event loop busy ${l.idleBusyPct.toFixed(2)} %, of it ${l.idleGc}; store calls ${l.idleStoreCalls}`);
+  for (const l of levels)
+    console.log(
+      `idle window at ${l.size.toLocaleString("en")}: event loop busy ${l.idleBusyPct.toFixed(2)} %, of it ${l.idleGc}; store calls ${l.idleStoreCalls}`,
+    );
   for (const l of levels) console.log(`at ${l.size.toLocaleString("en")}: measured under ${l.load}`);
 }
 

@@ -131,7 +131,9 @@ function report(configuration: Configuration): void {
     );
     for (const line of [...s.warnings, ...s.notes].slice(0, 3)) console.log(`    ${line}`);
   }
-  console.log(`  client (this process) CPU ${((configuration.clientCpuMs / batch.wallMs) * 100).toFixed(0)} % of a core; store file ${(configuration.fileBytes / 1e6).toFixed(1)} MB after warm-up + batch`);
+  console.log(
+    `  client (this process) CPU ${((configuration.clientCpuMs / batch.wallMs) * 100).toFixed(0)} % of a core; store file ${(configuration.fileBytes / 1e6).toFixed(1)} MB after warm-up + batch`,
+  );
   console.log(`  errors: ${errors.length}${errors.length === 0 ? "" : ` (client ${batch.errors.length}, runners ${runnerErrors.length})`}`);
   for (const line of errors.slice(0, 10)) console.log(`    ${line}`);
 }
@@ -151,7 +153,9 @@ async function main(): Promise<void> {
   if (configurations.length > 1) {
     const rate = (c: Configuration) => c.batch.clientMs.length / c.batch.wallMs;
     console.log("");
-    console.log(`executions/s relative to ${configurations[0]!.runners} runner: ${configurations.map((c) => `${c.runners}: ${(rate(c) / rate(configurations[0]!)).toFixed(2)}×`).join(", ")}`);
+    console.log(
+      `executions/s relative to ${configurations[0]!.runners} runner: ${configurations.map((c) => `${c.runners}: ${(rate(c) / rate(configurations[0]!)).toFixed(2)}×`).join(", ")}`,
+    );
   }
   const failed = configurations.some((c) => c.batch.errors.length > 0 || c.stats.some((s) => s.errors.length > 0) || c.batch.clientMs.length !== EXECUTIONS);
   console.log(`after: ${machineLoad()}; took ${((Date.now() - t0) / 1000).toFixed(0)} s`);

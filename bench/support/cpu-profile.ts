@@ -74,7 +74,10 @@ export function describeProfile(profile: CpuProfile, options: { top: number; mat
   const lines: string[] = [];
   const table = (title: string, times: Map<string, number>) => {
     lines.push(`${title} (of ${totalMs.toFixed(0)} ms sampled):`);
-    for (const [name, ms] of [...times].filter(([name]) => options.match?.test(name) ?? true).sort((a, b) => b[1] - a[1]).slice(0, options.top)) {
+    for (const [name, ms] of [...times]
+      .filter(([name]) => options.match?.test(name) ?? true)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, options.top)) {
       lines.push(`  ${((ms / totalMs) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(7)} ms  ${name}`);
     }
   };

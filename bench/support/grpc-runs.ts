@@ -56,5 +56,11 @@ export async function startAndWatch(client: Client<typeof RunnerService>, flowNa
   if (end.status !== ExecutionStatus.COMPLETED) {
     throw new Error(`execution ${execution.execId} ended ${ExecutionStatus[end.status]}${end.failure ? `: ${end.failure}` : ""}`);
   }
-  return { ...end, execId: execution.execId, sentAt, answeredAt, createdAt: execution.createTime === undefined ? undefined : timestampDate(execution.createTime) };
+  return {
+    ...end,
+    execId: execution.execId,
+    sentAt,
+    answeredAt,
+    createdAt: execution.createTime === undefined ? undefined : timestampDate(execution.createTime),
+  };
 }

@@ -118,7 +118,8 @@ export async function fillMongoBulk(uri: string, database: string, from: number,
         const { namespace, flowName, input } = filled.execution;
         executions.push({ _id: execId, namespace, flowName, input, createdAt, state: last, status: last.status, seq: last.seq, leaseExpiresAt: new Date(0) });
         for (const state of states.slice(1)) transitions.push({ _id: `${execId}:${state.seq}`, execId, seq: state.seq, state });
-        for (const call of filled.calls) calls.push({ ...call, _id: `${execId}:${call.invocationId}`, dataDependencies: [...call.dataDependencies], loadDependencies: [], outputNames: [] });
+        for (const call of filled.calls)
+          calls.push({ ...call, _id: `${execId}:${call.invocationId}`, dataDependencies: [...call.dataDependencies], loadDependencies: [], outputNames: [] });
       }
       await db.collection<ExecutionDocument>("executions").insertMany(executions);
       await db.collection<TransitionDocument>("transitions").insertMany(transitions);
@@ -167,7 +168,10 @@ export interface SqliteHistory {
  * (default: the OS temp dir) and fsynced, so the first checkpoint of a timed
  * run does not flush the whole copy. Announces both directories through `log`.
  */
-export async function buildSqliteHistory(sizes: readonly number[], options: { dir?: string; fillRoot?: string; log: (line: string) => void }): Promise<SqliteHistory> {
+export async function buildSqliteHistory(
+  sizes: readonly number[],
+  options: { dir?: string; fillRoot?: string; log: (line: string) => void },
+): Promise<SqliteHistory> {
   const dir = mkdtempSync(path.join(options.dir ?? tmpdir(), "kitaru-bench-history-"));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const fillDir = mkdtempSync(path.join(options.fillRoot ?? (existsSync("/dev/shm") ? "/dev/shm" : dir), "kitaru-bench-fill-"));

@@ -54,7 +54,20 @@ let elu0 = performance.eventLoopUtilization();
 let t0 = performance.now();
 const createdHere = new Set<string>();
 const reset = () => {
-  stats = { cpuMs: 0, busyMs: 0, wallMs: 0, gcMs: 0, majorGcs: 0, storeCalls: {}, claimed: 0, claimedFromOther: 0, completed: 0, errors: [], warnings: [], notes: [] };
+  stats = {
+    cpuMs: 0,
+    busyMs: 0,
+    wallMs: 0,
+    gcMs: 0,
+    majorGcs: 0,
+    storeCalls: {},
+    claimed: 0,
+    claimedFromOther: 0,
+    completed: 0,
+    errors: [],
+    warnings: [],
+    notes: [],
+  };
   createdHere.clear();
   storeCalls.clear();
   cpu0 = process.cpuUsage();
