@@ -256,13 +256,13 @@ async function replays(
     if (r === 0) continue; // warm-up
     timings.push(replay);
     console.log(
-      `${label} run ${r}: total ${fmt(replay.totalMs)} = plan & create ${fmt(replay.createMs)} + claim & load ${fmt(replay.claimMs)} + run ${fmt(replay.runMs)} ` +
+      `${label} run ${r}: total ${fmt(replay.totalMs)} = plan & create ${fmt(replay.createMs)} + claim ${fmt(replay.claimMs)} + run ${fmt(replay.runMs)} ` +
         `(claimed→first reuse ${fmt(replay.loadMs)}, reuses ${fmt(replay.reuseMs)})`,
     );
     if (source.calls > 1) {
       console.log(`  store calls, plan & create: ${storeCallsBetween(trace, replay.t0, replay.createdAt)}`);
-      console.log(`  store calls, claim & load: ${storeCallsBetween(trace, replay.createdAt, replay.claimedAt)}`);
-      console.log(`  store calls, run: ${storeCallsBetween(trace, replay.claimedAt, replay.doneAt)}`);
+      console.log(`  store calls, claim: ${storeCallsBetween(trace, replay.createdAt, replay.claimedAt)}`);
+      console.log(`  store calls, run (load and body): ${storeCallsBetween(trace, replay.claimedAt, replay.doneAt)}`);
     }
   }
   return timings;
@@ -346,7 +346,7 @@ async function main(): Promise<void> {
     console.log("(b) ReplayExecution → completed (medians):");
     const row = (label: string, t: readonly TimedReplay[]) =>
       console.log(
-        `  ${label}: total ${fmt(med(t, (x) => x.totalMs))} = plan & create ${fmt(med(t, (x) => x.createMs))} + claim & load ${fmt(med(t, (x) => x.claimMs))} + run ${fmt(med(t, (x) => x.runMs))} (runs ${t.map((x) => x.totalMs.toFixed(0)).join(", ")})`,
+        `  ${label}: total ${fmt(med(t, (x) => x.totalMs))} = plan & create ${fmt(med(t, (x) => x.createMs))} + claim ${fmt(med(t, (x) => x.claimMs))} + run ${fmt(med(t, (x) => x.runMs))} (runs ${t.map((x) => x.totalMs.toFixed(0)).join(", ")})`,
       );
     row("1-call source, from its only call (0 reused, 1 executed: fixed overheads + one executed call)", fixed);
     row(`${N} calls from the last (${N - 1} reused, 1 executed)`, last);
@@ -356,7 +356,7 @@ async function main(): Promise<void> {
     const total = perReused((x) => x.totalMs);
     console.log(
       `  per reused call = (T_last(${N}) − T_last(1)) / ${N - 1} = ${total.toFixed(1)} µs ` +
-        `(plan & create ${perReused((x) => x.createMs).toFixed(1)} + claim & load ${perReused((x) => x.claimMs).toFixed(1)} + run ${perReused((x) => x.runMs).toFixed(1)} µs); ` +
+        `(plan & create ${perReused((x) => x.createMs).toFixed(1)} + claim ${perReused((x) => x.claimMs).toFixed(1)} + run ${perReused((x) => x.runMs).toFixed(1)} µs); ` +
         `≤ ${REUSED_TARGET_US} µs: ${verdict(total <= REUSED_TARGET_US)}`,
     );
     if (largeLast.length > 0) {

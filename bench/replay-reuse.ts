@@ -104,20 +104,20 @@ async function main(): Promise<void> {
       runs.push(run);
       const callDocs = await countCalls(server.uri, env.database);
       console.log(
-        `run ${r + 1}: replay total ${ms(run.totalMs, 1)} = plan & create ${ms(run.createMs, 1)} + claim & load ${ms(run.claimMs, 1)} + run ${ms(run.runMs, 1)} ` +
+        `run ${r + 1}: replay total ${ms(run.totalMs, 1)} = plan & create ${ms(run.createMs, 1)} + claim ${ms(run.claimMs, 1)} + run ${ms(run.runMs, 1)} ` +
           `(claimed→first reuse ${ms(run.loadMs, 1)}, ${N - 1} reuses ${ms(run.reuseMs, 1)}); RPC answered after ${ms(run.rpcMs, 1)}; source execution ${ms(run.sourceMs, 0)}; ` +
           `${callDocs} documents in calls`,
       );
       console.log(`  runner store calls, plan & create: ${storeCallsBetween(trace, run.t0, run.createdAt)}`);
-      console.log(`  runner store calls, claim & load: ${storeCallsBetween(trace, run.createdAt, run.claimedAt)}`);
-      console.log(`  runner store calls, run: ${storeCallsBetween(trace, run.claimedAt, run.doneAt)}`);
+      console.log(`  runner store calls, claim: ${storeCallsBetween(trace, run.createdAt, run.claimedAt)}`);
+      console.log(`  runner store calls, run (load and body): ${storeCallsBetween(trace, run.claimedAt, run.doneAt)}`);
     }
   } finally {
     if (env) await close(env);
   }
   const med = (pick: (r: ReplayRun) => number) => ms(median(runs.map(pick)), 1);
   console.log("");
-  console.log(`median of ${R} runs: replay total ${med((r) => r.totalMs)}; plan & create ${med((r) => r.createMs)}, claim & load ${med((r) => r.claimMs)}, run ${med((r) => r.runMs)} (of it ${N - 1} reuses ${med((r) => r.reuseMs)}); source (${N} executed calls) ${med((r) => r.sourceMs)}`);
+  console.log(`median of ${R} runs: replay total ${med((r) => r.totalMs)}; plan & create ${med((r) => r.createMs)}, claim ${med((r) => r.claimMs)}, run ${med((r) => r.runMs)} (of it ${N - 1} reuses ${med((r) => r.reuseMs)}); source (${N} executed calls) ${med((r) => r.sourceMs)}`);
   console.log(`replay total per source call: ${ms(median(runs.map((r) => r.totalMs)) / N)}; source execution per call: ${ms(median(runs.map((r) => r.sourceMs)) / N)}`);
 
   console.log(`after the timed runs: ${machineLoad()}`);
@@ -142,7 +142,7 @@ async function countRequests(uri: string): Promise<void> {
     console.log(`requests (counting proxy, separate database, one source of N=${N} + replay from the last; timings through the proxy are not used):`);
     console.log(`  ReplayExecution sent → replay completed: ${whole.total} requests; ${formatGroups(whole.groups)}`);
     console.log(`  plan & create: ${planPart.total}; ${formatGroups(planPart.groups)}`);
-    console.log(`  claim & load (overlaps the RPC answer): ${claimPart.total}; ${formatGroups(claimPart.groups)}`);
+    console.log(`  claim (overlaps the RPC answer): ${claimPart.total}; ${formatGroups(claimPart.groups)}`);
     console.log(`  run (claimed → completed): ${runPart.total}; ${formatGroups(runPart.groups)}`);
     console.log(
       `  writes: ${writes.requests} requests in all; inserts into calls: ${writes.callInserts.length} requests carrying ${callDocs} documents ` +

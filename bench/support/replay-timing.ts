@@ -14,11 +14,11 @@ export interface ReplayTiming {
   readonly createMs: number;
   /** ReplayExecution sent → its response arrived (the runner answers with a view of the new execution; overlaps the claim). */
   readonly rpcMs: number;
-  /** created → claimed event (scheduler: read execution, claim transition, then load journal, waits and the source's calls). */
+  /** created → claimed event (scheduler: read the execution, append the claim transition, which is announced at once). */
   readonly claimMs: number;
-  /** claimed → terminal state: body re-run, reuse, executed calls, writes. */
+  /** claimed → terminal state: the journal, waits and the source's calls read, the body re-run, reuse, executed calls, writes. */
   readonly runMs: number;
-  /** claimed → first call_reused (or claimed, when nothing is reused). */
+  /** claimed → first call_reused (or claimed, when nothing is reused): mostly reading the source's calls for the replay guard. */
   readonly loadMs: number;
   /** first → last call_reused (in memory: the records are buffered). */
   readonly reuseMs: number;
