@@ -43,6 +43,7 @@ import {
   machineLoad,
   median,
   now,
+  runBench,
   startBenchEnvOn,
   storeCallsBetween,
   stringFlag,
@@ -375,10 +376,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

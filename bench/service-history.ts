@@ -20,7 +20,7 @@ import { ExecutionView } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { ExecutionStore } from "../services/runner/src/store/execution-store.ts";
 import { MongoExecutionStore } from "../services/runner/src/store/mongo-execution-store.ts";
 import { SqliteExecutionStore } from "../services/runner/src/store/sqlite-execution-store.ts";
-import { intFlag, machineLoad, median, now, quantile, startBenchEnvOn, stringFlag, type BenchEnv, type Timing } from "./support/common.ts";
+import { intFlag, machineLoad, median, now, quantile, runBench, startBenchEnvOn, stringFlag, type BenchEnv, type Timing } from "./support/common.ts";
 import { startAndWatch } from "./support/grpc-runs.ts";
 import { spawnRunner, type RunnerProcess } from "./support/runner-process.ts";
 import { buildSqliteHistory, FILL_CALLS, fillExecId, mongoHistory, parseSizes, processCpuMs, type HistoryLevel } from "./support/history-fill.ts";
@@ -314,10 +314,4 @@ async function main(): Promise<void> {
   console.log(`after: ${machineLoad()}; took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

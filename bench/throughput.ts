@@ -16,7 +16,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { intFlag, machineLoad, now, quantile, stringFlag } from "./support/common.ts";
+import { intFlag, machineLoad, now, quantile, runBench, stringFlag } from "./support/common.ts";
 import { startAndWatch } from "./support/grpc-runs.ts";
 import { spawnRunner, type RunnerProcess, type RunnerStats } from "./support/runner-process.ts";
 
@@ -162,10 +162,4 @@ async function main(): Promise<void> {
   if (failed) process.exitCode = 1;
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(main);

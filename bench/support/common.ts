@@ -49,6 +49,21 @@ export function boolFlag(name: string): boolean {
   return process.argv.slice(2).includes(`--${name}`);
 }
 
+/**
+ * Runs a bench script's `main` and exits the process: with `process.exitCode`
+ * (default 0) when it resolves, with 1 after printing the error when it throws
+ * (a runner's timers would otherwise keep the process alive).
+ */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(process.exitCode ?? 0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
+
 // ------------------------------------------------------------------ statistics
 
 /** Nearest-rank quantile (q in [0, 1]) of unsorted values. */
