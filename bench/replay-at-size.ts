@@ -13,7 +13,7 @@
  *       from the first call follows a fresh run of the 10k source, for a
  *       per-executed-call comparison under the same disk conditions.
  *
- *   node --import tsx bench/replay-at-size.ts [--calls 10000] [--large 100000] [--plans 5] [--replays 3]
+ *   node --conditions=kitaru-source --import tsx bench/replay-at-size.ts [--calls 10000] [--large 100000] [--plans 5] [--replays 3]
  *     [--first-replays 2] [--replay-large] [--dir <directory>] [--profile-dir <directory>]
  *
  * `--profile-dir`: CPU-profile each measured part (PlanReplay per size, the

@@ -8,7 +8,7 @@
  * open at once and measured in rounds across them, so that load changing on a
  * shared machine hits every size alike.
  *
- *   node --import tsx bench/service-history.ts [--store sqlite|mongo] [--sizes 0,1000,5000,20000,100000]
+ *   node --conditions=kitaru-source --import tsx bench/service-history.ts [--store sqlite|mongo] [--sizes 0,1000,5000,20000,100000]
  *     [--samples 200|3] [--runs 10|3] [--replays 10|2] [--idle-s 10] [--dir <directory>] [--fill-dir <directory>]
  *
  * sqlite (default sizes 0,1k,5k,20k,100k): filled through the store API on

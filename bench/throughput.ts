@@ -5,7 +5,7 @@
  * `StartExecution` and watched to completed (`WatchExecution`) on one runner's
  * gRPC port, round robin over the runners.
  *
- *   node --import tsx bench/throughput.ts [--executions 1000] [--concurrency 100] [--calls 5]
+ *   node --conditions=kitaru-source --import tsx bench/throughput.ts [--executions 1000] [--concurrency 100] [--calls 5]
  *     [--runners 1,2] [--warmup 100] [--dir <directory>]
  *
  * Runners run as separate OS processes (bench/support/runner-child.ts, default

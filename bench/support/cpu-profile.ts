@@ -5,8 +5,8 @@
  * the most inclusive time (self + everything they called), as shares of the
  * sampled time. Run as a script, it summarizes a `.cpuprofile` file:
  *
- *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/<script>.ts ...
- *   node --import tsx bench/support/cpu-profile.ts /tmp/prof/<file>.cpuprofile [--top 25] [--match <regexp>]
+ *   node --conditions=kitaru-source --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/<script>.ts ...
+ *   node --conditions=kitaru-source --import tsx bench/support/cpu-profile.ts /tmp/prof/<file>.cpuprofile [--top 25] [--match <regexp>]
  *
  * `--match` keeps only functions whose name or file matches (e.g.
  * `services/`), so the engine's own functions show up among the library ones.

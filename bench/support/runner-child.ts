@@ -4,8 +4,8 @@
  * Started by {@link spawnRunner} (runner-process.ts), which talks to it over
  * stdin/stdout, one JSON object a line:
  *
- *   node --import tsx bench/support/runner-child.ts <store file>
- *   node --import tsx bench/support/runner-child.ts <mongodb:// URI> <database>   # the MongoDB store
+ *   node --conditions=kitaru-source --import tsx bench/support/runner-child.ts <store file>
+ *   node --conditions=kitaru-source --import tsx bench/support/runner-child.ts <mongodb:// URI> <database>   # the MongoDB store
  *
  * - on start it prints `{"ready": {address, runnerId, pid}}`;
  * - `reset` (stdin) zeroes its counters and CPU baseline; `stats` prints

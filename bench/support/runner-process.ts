@@ -55,12 +55,13 @@ const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), "runner-ch
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /**
- * Starts `node --import tsx runner-child.ts <where> [database]` and waits
+ * Starts `node --conditions=kitaru-source --import tsx runner-child.ts <where> [database]`
+ * (the condition resolves `#gen/*` and `#contract/*` to the sources) and waits
  * until its runner serves: `where` is an SQLite file, or a `mongodb://` URI
  * with the `database` to use.
  */
 export async function spawnRunner(where: string, database?: string): Promise<RunnerProcess> {
-  const args = ["--import", "tsx", CHILD, where, ...(database === undefined ? [] : [database])];
+  const args = ["--conditions=kitaru-source", "--import", "tsx", CHILD, where, ...(database === undefined ? [] : [database])];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async <K extends "ready" | "stats">(key: K): Promise<Record<K, unknown>[K]> => {
