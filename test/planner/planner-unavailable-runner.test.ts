@@ -69,7 +69,7 @@ describe("planner when the runner answers StartReplay late", () => {
     flowName: "content_pipeline",
     status: ExecutionStatus.COMPLETED,
     input: { topic: "t" },
-    calls: [
+    lineage: [
       { callId: "c1", invocationId: "research", name: "research", sequence: 1n, status: CheckpointCallStatus.COMPLETED },
       { callId: "c2", invocationId: "write_draft", name: "write_draft", sequence: 2n, dataDependencies: ["research"], status: CheckpointCallStatus.COMPLETED },
     ],

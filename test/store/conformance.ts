@@ -229,6 +229,22 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
     });
 
     describe("calls", () => {
+      it("lists the lineage of the calls, in issue order, as the whole records have it", async () => {
+        const records = [
+          call("e1", "b", 2, { dataDependencies: ["a"], loadDependencies: ["a"], outputNames: ["x", "y"], generation: 1 }),
+          call("e1", "a", 1, { status: "failed", output: undefined, attemptHistory: [{ number: 1, status: "failed", startedAt: at(1), endedAt: at(2) }] }),
+          call("e2", "other", 1),
+        ];
+        await store.recordCalls(records);
+        const lineage = await store.listCallLineage("e1");
+        const fields = ["invocationId", "callId", "name", "status", "sequence", "generation", "dataDependencies", "loadDependencies", "outputNames"] as const;
+        const expected = (await store.listCalls("e1")).map((c) => Object.fromEntries(fields.map((f) => [f, c[f]])));
+        assert.deepEqual(lineage, expected);
+        assert.deepEqual(lineage.map((c) => c.invocationId), ["a", "b"]);
+        assert.deepEqual(lineage[1]?.outputNames, ["x", "y"]);
+        assert.deepEqual(await store.listCallLineage("nobody"), []);
+      });
+
       it("records a call once: the first writer wins and a later writer gets the recorded call back", async () => {
         const first = call("e1", "a", 0, { dataDependencies: ["x"], outputNames: ["out"], metadata: '{"m":1}' });
         assert.equal(await store.recordCall(first), undefined);

@@ -99,4 +99,29 @@ describe("SqliteExecutionStore schema upgrades", () => {
     assert.equal(raw.pragma("user_version", { simple: true }), SCHEMA_VERSION);
     raw.close();
   });
+
+  it("opens a version 3 file (calls without a lineage column) and gives its calls their lineage", async () => {
+    const file = freshFile();
+    mkdirSync(path.dirname(file), { recursive: true });
+    const store = await SqliteExecutionStore.open({ path: file });
+    const recorded = {
+      execId: "e1", invocationId: "b", callId: "call-b", name: "b", status: "completed" as const, attempts: 1, sequence: 2,
+      dataDependencies: ["a"], loadDependencies: [], outputNames: ["x"], generation: 0, startedAt: new Date(1), endedAt: new Date(2),
+    };
+    await store.recordCall(recorded);
+    await store.close();
+    // As version 3 wrote it: no lineage column.
+    const old = new Database(file);
+    old.exec("ALTER TABLE calls DROP COLUMN lineage");
+    old.pragma("user_version = 3");
+    old.close();
+    const upgraded = await SqliteExecutionStore.open({ path: file });
+    try {
+      assert.deepEqual(await upgraded.listCallLineage("e1"), [
+        { invocationId: "b", callId: "call-b", name: "b", status: "completed", sequence: 2, generation: 0, dataDependencies: ["a"], loadDependencies: [], outputNames: ["x"] },
+      ]);
+    } finally {
+      await upgraded.close();
+    }
+  });
 });

@@ -57,6 +57,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
       flowName: graph.execution.flowName,
       status: graph.execution.state.status,
       input: graph.input as JsonObject,
+      version: graph.execution.state.seq,
       calls: graph.calls.map((call) => ({
         invocationId: call.invocationId,
         callId: call.callId,
@@ -98,6 +99,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
           reuse: planned.reuse.map((c) => ({ invocationId: c.invocationId, callId: c.callId })),
           overrides: planned.overrides.map((o) => ({ key: o.key, invocationId: o.target.invocationId, value: o.value as JsonValue })),
           input: planned.input,
+          sourceVersion: planned.sourceVersion ?? 0,
         },
         { namespace: DEFAULT_NAMESPACE, ...(requestId ? { requestId } : {}) },
       );

@@ -503,7 +503,7 @@ func TestLiveClientLowerLayerPlannerCalls(t *testing.T) {
 	c, ctx := live(t)
 	source := settle(t, c, ctx, run(t, c, ctx, "content_pipeline", map[string]any{"topic": "lower"}).ExecID)
 	graph := must(c.Runner.Internal.GetCallGraph(ctx, &runnerv1.GetCallGraphRequest{ExecId: source.ExecID})).ok(t).GetGraph()
-	if got := invocationIDs(graph.GetCalls(), (*runnerv1.CheckpointCall).GetInvocationId); !slices.Equal(got, []string{"research", "write_draft", "publish"}) {
+	if got := invocationIDs(graph.GetLineage(), (*runnerv1.CallLineage).GetInvocationId); !slices.Equal(got, []string{"research", "write_draft", "publish"}) {
 		t.Errorf("call graph = %v", got)
 	}
 	plan := must(c.Planner.Stub.PlanReplay(ctx, plannerPlanRequest(source.ExecID))).ok(t).GetPlan()

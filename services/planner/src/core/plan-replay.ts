@@ -113,6 +113,7 @@ export function planReplay(source: SourceExecution, request: ReplayRequest): Rep
     reuse: planned.filter((_, i) => !reexecuted[i]),
     overrides,
     input,
+    ...(source.version === undefined ? {} : { sourceVersion: source.version }),
   };
 }
 

@@ -54,4 +54,6 @@ export interface ReplayPlan {
   readonly overrides: readonly PlannedOverride[];
   /** The new execution's input: the source input shallow-merged with `args`. */
   readonly input: JsonObject;
+  /** The source's state version the plan was made from (absent when the source had none). */
+  readonly sourceVersion?: number | undefined;
 }

@@ -55,6 +55,8 @@ export interface SourceExecution {
   readonly input: JsonObject;
   /** Every recorded call, in issue order. */
   readonly calls: readonly RecordedCall[];
+  /** Its state version when read (the runner's `CallGraph.version`); a plan carries it. */
+  readonly version?: number | undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { fromJson, toJson, type JsonObject as ProtoJsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
-import { CheckpointCallStatus, ExecutionStatus, type CheckpointCall } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import type { CallGraph, PlannedCallSchema, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import type { CallGraph, CallLineage, PlannedCallSchema, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { ExecutionStatus as CoreStatus, JsonValue, PlannedCall, RecordedCall, ReplayPlan, SourceExecution } from "../core/index.ts";
 
 // Converters between the wire messages and the planning core's plain data.
@@ -15,7 +15,7 @@ const statusFromProto: Record<ExecutionStatus, CoreStatus> = {
   [ExecutionStatus.CANCELLED]: "cancelled",
 };
 
-function callFromProto(call: CheckpointCall): RecordedCall {
+function callFromProto(call: CallLineage): RecordedCall {
   return {
     invocationId: call.invocationId,
     callId: call.callId,
@@ -48,7 +48,8 @@ export function sourceFromCallGraph(graph: CallGraph): SourceExecution {
     flowName: graph.flowName,
     status: statusFromProto[graph.status],
     input: (graph.input ?? {}) as SourceExecution["input"],
-    calls: graph.calls.map(callFromProto),
+    calls: graph.lineage.map(callFromProto),
+    version: Number(graph.version),
   };
 }
 
@@ -63,6 +64,7 @@ export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPla
     flowName: plan.flowName,
     from: plan.from,
     fromCall: plannedCallToProto(plan.fromCall),
+    sourceVersion: BigInt(plan.sourceVersion ?? 0),
     roots: plan.roots.map(plannedCallToProto),
     reexecute: plan.reexecute.map(plannedCallToProto),
     reuse: plan.reuse.map(plannedCallToProto),

@@ -36,7 +36,8 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
   return {
     async planReplay(request, ctx) {
       const { replayPlan, call } = await plan(request, ctx);
-      await runner.startReplay(replayPlan, { validateOnly: true }, call);
+      // The runner checks the source version and the new input: the call lists are not needed for that.
+      await runner.startReplay({ ...replayPlan, reuse: [], reexecute: [] }, { validateOnly: true }, call);
       return { plan: replayPlan };
     },
 
@@ -44,7 +45,8 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
       const { replayPlan, call } = await plan(request, ctx);
       // Always under a request ID, so that the planner (and a caller told to) can safely ask again.
       const requestId = request.requestId || ctx.requestId || `planner-${randomUUID()}`;
-      const execution = await runner.startReplayOnce(replayPlan, requestId, call);
+      // The runner reuses what `reuse` lists and runs everything else: `reexecute` would only be sent back and forth.
+      const execution = await runner.startReplayOnce({ ...replayPlan, reexecute: [] }, requestId, call);
       return { execution };
     },
   };

@@ -1,6 +1,6 @@
 import { KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
-import type { ExecutionStore } from "../store/execution-store.ts";
+import type { CallLineage, ExecutionStore } from "../store/execution-store.ts";
 import type { ValueCodec } from "../store/value-codec.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionStatus, type Payload, type WaitRecord } from "../store/records.ts";
@@ -140,10 +140,10 @@ export class ExecutionQueries {
     return path.kind === "output" ? call?.output : call?.overrideValue;
   }
 
-  /** The recorded calls of an execution for the planner (no outputs). */
-  async callGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallRecord[] }> {
+  /** The lineage of an execution's recorded calls, for the planner (no outputs). */
+  async callGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallLineage[] }> {
     const execution = await this.#commands.require(ref);
-    const calls = latestCalls(await this.#store.listCalls(execution.execId, { signal: ref.signal }));
+    const calls = latestCalls(await this.#store.listCallLineage(execution.execId, { signal: ref.signal }));
     return { execution, input: await this.#values.load(execution.input, { signal: ref.signal }), calls };
   }
 
@@ -181,8 +181,8 @@ export class ExecutionQueries {
  * The calls to show: per invocation ID the record with an output when there
  * is one, else the latest failed or cancelled one (a retry re-runs those).
  */
-function latestCalls(calls: readonly CallRecord[]): CallRecord[] {
-  const byInvocation = new Map<string, CallRecord>();
+function latestCalls<C extends CallLineage>(calls: readonly C[]): C[] {
+  const byInvocation = new Map<string, C>();
   for (const call of calls) {
     const seen = byInvocation.get(call.invocationId);
     if (seen === undefined || (!hasOutput(seen) && (hasOutput(call) || call.generation > seen.generation))) {

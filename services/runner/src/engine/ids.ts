@@ -33,9 +33,31 @@ export function execIdForRequest(scope: "start" | "replay", namespace: string, r
   return `kr-${base32(createHash("sha256").update(`${scope}\u0000${namespace}\u0000${requestId}`).digest(), 20)}`;
 }
 
-/** A new globally unique call ID. */
+/**
+ * Random bytes handed out from a pool refilled 4 KiB at a time: a replay
+ * gives thousands of reused calls new IDs at once, and one `randomBytes`
+ * call per ID would cost more than the rest of recording the call.
+ */
+class RandomPool {
+  #pool = Buffer.alloc(0);
+  #offset = 0;
+
+  take(length: number): Uint8Array {
+    if (this.#offset + length > this.#pool.length) {
+      this.#pool = randomBytes(4096);
+      this.#offset = 0;
+    }
+    const bytes = this.#pool.subarray(this.#offset, this.#offset + length);
+    this.#offset += length;
+    return bytes;
+  }
+}
+
+const callIdRandomness = new RandomPool();
+
+/** A new globally unique call ID (80 random bits). */
 export function newCallId(): string {
-  return `call-${base32(randomBytes(10), 16)}`;
+  return `call-${base32(callIdRandomness.take(10), 16)}`;
 }
 
 /** The wait ID of a wait; deterministic so that re-running a body records the same wait. */

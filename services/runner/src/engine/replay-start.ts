@@ -16,6 +16,8 @@ export interface ReplayPlanInput {
   readonly reuse: readonly { readonly invocationId: string; readonly callId: string }[];
   readonly overrides: readonly { readonly key: string; readonly invocationId: string; readonly value: JsonValue }[];
   readonly input: JsonObject;
+  /** The source's state version the plan was made from; 0 when unknown (the plan is then checked against the recorded calls). */
+  readonly sourceVersion: number;
 }
 
 /** What a replay that was only validated would create (AIP-163 `validate_only`): nothing is stored. */
@@ -63,13 +65,24 @@ export async function startReplay(
       metadata: { flowName: flow.name, execId: source.execId },
     });
   }
-  const recorded = new Map((await store.listCalls(source.execId, { signal })).filter((c) => c.status !== "failed").map((c) => [c.invocationId, c.callId]));
-  const stale = plan.reuse.find((entry) => recorded.get(entry.invocationId) !== entry.callId);
-  if (stale !== undefined) {
-    throw new KitaruStateError(
-      `The replay plan does not match execution '${source.execId}': call '${stale.invocationId}' (${stale.callId}) is not recorded there. Plan the replay again.`,
-      { metadata: { execId: source.execId, invocationId: stale.invocationId, callId: stale.callId } },
-    );
+  if (plan.sourceVersion > 0) {
+    // Calls are recorded only while an execution runs, and every run changes its state:
+    // the same version means the same calls as when the plan was made.
+    if (source.state.seq !== plan.sourceVersion) {
+      throw new KitaruStateError(
+        `Execution '${source.execId}' changed since the replay was planned (version ${plan.sourceVersion}, now ${source.state.seq}). Plan the replay again.`,
+        { metadata: { execId: source.execId, plannedVersion: String(plan.sourceVersion), version: String(source.state.seq) } },
+      );
+    }
+  } else {
+    const recorded = new Map((await store.listCalls(source.execId, { signal })).filter((c) => c.status !== "failed").map((c) => [c.invocationId, c.callId]));
+    const stale = plan.reuse.find((entry) => recorded.get(entry.invocationId) !== entry.callId);
+    if (stale !== undefined) {
+      throw new KitaruStateError(
+        `The replay plan does not match execution '${source.execId}': call '${stale.invocationId}' (${stale.callId}) is not recorded there. Plan the replay again.`,
+        { metadata: { execId: source.execId, invocationId: stale.invocationId, callId: stale.callId } },
+      );
+    }
   }
   // Checked (and serialized) before anything is written, in a dry run too.
   const input = values.encode(plan.input, "The replay input");

@@ -11,8 +11,8 @@
  */
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import { captureCheckpointConsole } from "../authoring/console-capture.ts";
-import type { ExecutionStore } from "../store/execution-store.ts";
-import type { CallRecord, ExecutionRecord, ExecutionState, WaitRecord } from "../store/records.ts";
+import type { CallLineage, ExecutionStore } from "../store/execution-store.ts";
+import type { ExecutionRecord, ExecutionState, WaitRecord } from "../store/records.ts";
 import { createEngineContext, type EngineContext } from "./engine-context.ts";
 import { ExecutionCommands, type ExecutionRef } from "./execution-commands.ts";
 import type { ExecutionEvent, LogEntry } from "./execution-events.ts";
@@ -169,7 +169,7 @@ export class RunnerEngine {
   // ------------------------------------------------------- for the planner only
 
   /** The recorded calls of an execution (outputs left out), for planning a replay. */
-  callGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallRecord[] }> {
+  callGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallLineage[] }> {
     return this.#queries.callGraph(ref);
   }
 

@@ -21,8 +21,10 @@ import { logLevelToProto } from "#contract/log-level.ts";
 import { callStatusToProto, executionStatusFromProto, executionStatusToProto } from "#contract/status.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../engine/execution-events.ts";
+import type { CallLineageSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
 import type { ReplayDraft } from "../engine/replay-start.ts";
+import type { CallLineage } from "../store/execution-store.ts";
 import type { AttemptRecord, CallRecord, ExecutionState, ExecutionStatus as Status, ThrownRecord, WaitRecord } from "../store/records.ts";
 
 // Converters from the engine's records to the wire messages. One direction
@@ -87,6 +89,20 @@ export function callToProto(call: CallRecord, values: CallValues = {}): MessageI
       endTime: timestampFromDate(attempt.endedAt),
       failure: attempt.failure ? thrownToProto(attempt.failure, call.invocationId) : undefined,
     })),
+  };
+}
+
+/** The lineage of a recorded call, for the planner: what it plans with, nothing more. */
+export function lineageToProto(call: CallLineage): MessageInitShape<typeof CallLineageSchema> {
+  return {
+    invocationId: call.invocationId,
+    callId: call.callId,
+    name: call.name,
+    status: callStatusToProto(call.status),
+    sequence: BigInt(call.sequence),
+    dataDependencies: [...call.dataDependencies],
+    loadDependencies: [...call.loadDependencies],
+    outputNames: [...call.outputNames],
   };
 }
 

@@ -5,7 +5,7 @@ import { executionStatusToProto } from "#contract/status.ts";
 import type { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import type { ServiceHandlers } from "../../../transport/src/index.ts";
 import type { RunnerEngine } from "../engine/runner-engine.ts";
-import { callToProto, draftToProto, executionToProto } from "./convert.ts";
+import { draftToProto, executionToProto, lineageToProto } from "./convert.ts";
 import { executionRef } from "./runner-service.ts";
 
 /**
@@ -22,7 +22,8 @@ export function runnerInternalServiceHandlers(engine: RunnerEngine): ServiceHand
           flowName: graph.execution.flowName,
           status: executionStatusToProto(graph.execution.state.status),
           input: graph.input as JsonObject,
-          calls: graph.calls.map((call) => callToProto(call)),
+          lineage: graph.calls.map(lineageToProto),
+          version: BigInt(graph.execution.state.seq),
         },
       };
     },
@@ -42,6 +43,7 @@ export function runnerInternalServiceHandlers(engine: RunnerEngine): ServiceHand
             value: o.value === undefined ? null : (toJson(ValueSchema, o.value) as JsonValue),
           })),
           input: (plan?.input ?? {}) as JsonObject,
+          sourceVersion: Number(plan?.sourceVersion ?? 0n),
         },
         { namespace: ctx.principal.namespace, requestId: request.requestId || ctx.requestId, validateOnly: request.validateOnly, signal: ctx.signal },
       );

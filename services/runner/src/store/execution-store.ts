@@ -14,6 +14,12 @@ export interface StoreCallOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** The part of a call record that says where it sits in the execution's lineage. */
+export type CallLineage = Pick<
+  CallRecord,
+  "invocationId" | "callId" | "name" | "status" | "sequence" | "generation" | "dataDependencies" | "loadDependencies" | "outputNames"
+>;
+
 /** A new execution to insert; its first state is `created`/`running`. */
 export type NewExecution = Omit<ExecutionRecord, "state">;
 
@@ -92,6 +98,11 @@ export interface ExecutionStore {
   recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined>;
   /** Records many calls in one write; existing ones are kept. */
   recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void>;
+  /**
+   * The lineage of every recorded call of an execution, in issue order:
+   * what planning a replay needs, read without the rest of each record.
+   */
+  listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]>;
   /** All recorded calls of an execution, in issue order. */
   listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]>;
   /**

@@ -1,5 +1,5 @@
 import { Binary, MongoClient, MongoError, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
-import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
+import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
 import { logOrderKey } from "./log-order.ts";
 import type {
   BlobDocument,
@@ -308,6 +308,23 @@ export class MongoExecutionStore implements ExecutionStore {
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
+  }
+
+  async listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
+    options?.signal?.throwIfAborted();
+    const projection = { _id: 0, invocationId: 1, callId: 1, name: 1, status: 1, sequence: 1, generation: 1, dataDependencies: 1, loadDependencies: 1, outputNames: 1 };
+    const docs = await this.#calls.find({ execId }, { projection, signal: options?.signal }).sort({ sequence: 1 }).toArray();
+    return docs.map((doc) => ({
+      invocationId: doc.invocationId,
+      callId: doc.callId,
+      name: doc.name,
+      status: doc.status as CallLineage["status"],
+      sequence: doc.sequence,
+      generation: doc.generation,
+      dataDependencies: doc.dataDependencies,
+      loadDependencies: doc.loadDependencies,
+      outputNames: doc.outputNames,
+    }));
   }
 
   async listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {

@@ -1,8 +1,17 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
+import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
-import { decodeRecord, encodeRecord } from "./record-json.ts";
+import {
+  decodeCallRecord,
+  decodeExecutionRecord,
+  decodeExecutionState,
+  decodeRecord,
+  encodeCallLineage,
+  encodeCallRecord,
+  encodeExecutionRecord,
+  encodeRecord,
+} from "./record-json.ts";
 import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, WaitRecord, WaitResolution } from "./records.ts";
 import { SqliteConnection, type SqliteLockOptions } from "./sqlite-connection.ts";
 
@@ -27,9 +36,11 @@ const SQL = {
   renewLease: `INSERT INTO leases (exec_id, epoch, runner_id, expires_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (exec_id, epoch) DO UPDATE SET runner_id = excluded.runner_id, expires_at = excluded.expires_at`,
   leaseExpiry: "SELECT expires_at FROM leases WHERE exec_id = ? AND epoch = ?",
-  insertCall: "INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  insertCall: "INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
   getCall: "SELECT record FROM calls WHERE exec_id = ? AND invocation_id = ? AND attempt = ?",
   listCalls: "SELECT record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid",
+  // One JSON array built by SQLite: one parse instead of one per call.
+  listCallLineage: "SELECT '[' || COALESCE(group_concat(lineage, ','), '') || ']' AS lineage FROM (SELECT lineage FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)",
   insertBlobChunk: "INSERT INTO blobs (blob_id, chunk, data) VALUES (?, ?, ?)",
   blobChunks: "SELECT chunk, data FROM blobs WHERE blob_id = ? ORDER BY chunk",
   insertWait: "INSERT INTO waits (exec_id, name, created_at, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -97,7 +108,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean> {
     const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
     const stateJson = encodeRecord(state);
-    const recordJson = encodeRecord(execution);
+    const recordJson = encodeExecutionRecord(execution);
     return this.#connection.write(options?.signal, () => {
       const inserted = this.#sql(SQL.insertExecution).run(
         execution.execId,
@@ -158,7 +169,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   appendTransition(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">, options?: StoreCallOptions): Promise<ExecutionState | undefined> {
     const seq = expected.seq + 1;
     const stateJson = encodeRecord({ ...next, seq });
-    const state = decodeRecord<ExecutionState>(stateJson);
+    const state = decodeExecutionState(stateJson);
     return this.#connection.write(options?.signal, () => {
       if (this.#sql(SQL.insertTransition).run(execId, seq, stateJson).changes === 0) return undefined;
       // Same transaction: the cached state is the latest transition, always.
@@ -184,28 +195,34 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined> {
     const key = [call.execId, call.invocationId, callAttempt(call)] as const;
-    const recordJson = encodeRecord(call);
+    const recordJson = encodeCallRecord(call);
     return this.#connection.write(options?.signal, () => {
-      if (this.#sql(SQL.insertCall).run(...key, call.sequence, recordJson).changes === 1) return undefined;
+      if (this.#sql(SQL.insertCall).run(...key, call.sequence, recordJson, encodeCallLineage(call)).changes === 1) return undefined;
       const existing = this.#sql(SQL.getCall).get(...key);
-      return existing === undefined ? undefined : decodeRecord<CallRecord>(existing.record as string);
+      return existing === undefined ? undefined : decodeCallRecord(existing.record as string);
     });
   }
 
   async recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void> {
     if (calls.length === 0) return;
-    const rows = calls.map((call) => [call.execId, call.invocationId, callAttempt(call), call.sequence, encodeRecord(call)] as const);
+    const rows = calls.map(
+      (call) => [call.execId, call.invocationId, callAttempt(call), call.sequence, encodeCallRecord(call), encodeCallLineage(call)] as const,
+    );
     await this.#connection.write(options?.signal, () => {
       const insert = this.#sql(SQL.insertCall);
       for (const row of rows) insert.run(...row); // an existing call is kept
     });
   }
 
+  listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
+    return this.#connection.read(options?.signal, () => JSON.parse(this.#sql(SQL.listCallLineage).get(execId)!.lineage as string) as CallLineage[]);
+  }
+
   listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
     return this.#connection.read(options?.signal, () =>
       this.#sql(SQL.listCalls)
         .all(execId)
-        .map((row) => decodeRecord<CallRecord>(row.record as string)),
+        .map((row) => decodeCallRecord(row.record as string)),
     );
   }
 
@@ -297,5 +314,6 @@ function callAttempt(call: CallRecord): string {
 }
 
 function toExecutionRecord(row: Row): ExecutionRecord {
-  return { ...decodeRecord<NewExecution>(row.record as string), state: decodeRecord<ExecutionState>(row.state as string) };
+  return { ...decodeExecutionRecord(row.record as string), state: decodeExecutionState(row.state as string) };
 }
+

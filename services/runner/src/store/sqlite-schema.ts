@@ -21,7 +21,7 @@ import type BetterSqlite3 from "better-sqlite3";
 //                countCalls uses the calls PK (exec_id prefix)
 
 /** The schema version this code writes (`PRAGMA user_version`). */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS calls (
   attempt       TEXT    NOT NULL,
   sequence      INTEGER NOT NULL,
   record        TEXT    NOT NULL,
+  -- Version 4: the call's lineage fields as compact JSON, so that planning a
+  -- replay reads them without parsing whole records (record-json.ts).
+  lineage       TEXT,
   PRIMARY KEY (exec_id, invocation_id, attempt)
 );
 CREATE INDEX IF NOT EXISTS calls_by_sequence ON calls (exec_id, sequence);
@@ -153,6 +156,14 @@ export function applySchema(db: BetterSqlite3.Database): void {
     const columns = db.prepare("SELECT name FROM pragma_table_info('executions')").all() as { name: string }[];
     if (!columns.some((c) => c.name === "namespace")) db.exec("ALTER TABLE executions ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default'");
     db.exec(NAMESPACE_INDEXES);
+    const callColumns = db.prepare("SELECT name FROM pragma_table_info('calls')").all() as { name: string }[];
+    if (!callColumns.some((c) => c.name === "lineage")) db.exec("ALTER TABLE calls ADD COLUMN lineage TEXT");
+    // Calls written before version 4 get their lineage from their records, once.
+    db.exec(`UPDATE calls SET lineage = json_object(
+      'invocationId', record ->> '$.invocationId', 'callId', record ->> '$.callId', 'name', record ->> '$.name',
+      'status', record ->> '$.status', 'sequence', sequence, 'generation', record ->> '$.generation',
+      'dataDependencies', json(record -> '$.dataDependencies'), 'loadDependencies', json(record -> '$.loadDependencies'),
+      'outputNames', json(record -> '$.outputNames')) WHERE lineage IS NULL`);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

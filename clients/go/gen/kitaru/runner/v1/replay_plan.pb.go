@@ -35,8 +35,18 @@ type CallGraph struct {
 	Status ExecutionStatus `protobuf:"varint,3,opt,name=status,proto3,enum=kitaru.runner.v1.ExecutionStatus" json:"status,omitempty"`
 	// Its input (the base that replay `args` are merged onto).
 	Input *structpb.Struct `protobuf:"bytes,4,opt,name=input,proto3" json:"input,omitempty"`
-	// Every recorded call, in issue order; outputs left out.
-	Calls         []*CheckpointCall `protobuf:"bytes,5,rep,name=calls,proto3" json:"calls,omitempty"`
+	// Not filled since `lineage` replaced it (planning needs only the lineage,
+	// and a CheckpointCall costs twice as much to encode and decode).
+	//
+	// Deprecated: Marked as deprecated in kitaru/runner/v1/replay_plan.proto.
+	Calls []*CheckpointCall `protobuf:"bytes,5,rep,name=calls,proto3" json:"calls,omitempty"`
+	// The execution's state version (the sequence number of its latest state
+	// change). Its calls cannot change while the version stays the same, so a
+	// plan made from this graph carries it (`ReplayPlan.source_version`) and
+	// the runner starts the replay without reading the calls again.
+	Version uint64 `protobuf:"varint,6,opt,name=version,proto3" json:"version,omitempty"`
+	// Every recorded call's lineage, in issue order.
+	Lineage       []*CallLineage `protobuf:"bytes,7,rep,name=lineage,proto3" json:"lineage,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -99,9 +109,133 @@ func (x *CallGraph) GetInput() *structpb.Struct {
 	return nil
 }
 
+// Deprecated: Marked as deprecated in kitaru/runner/v1/replay_plan.proto.
 func (x *CallGraph) GetCalls() []*CheckpointCall {
 	if x != nil {
 		return x.Calls
+	}
+	return nil
+}
+
+func (x *CallGraph) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *CallGraph) GetLineage() []*CallLineage {
+	if x != nil {
+		return x.Lineage
+	}
+	return nil
+}
+
+// CallLineage is where one recorded call sits in its execution's lineage.
+type CallLineage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Invocation ID: `name`, `name_2`, ... or an explicit ID.
+	InvocationId string `protobuf:"bytes,1,opt,name=invocation_id,json=invocationId,proto3" json:"invocation_id,omitempty"`
+	// Call ID of the record.
+	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// Checkpoint name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// Status of the record.
+	Status CheckpointCallStatus `protobuf:"varint,4,opt,name=status,proto3,enum=kitaru.runner.v1.CheckpointCallStatus" json:"status,omitempty"`
+	// Issue order within the execution.
+	Sequence uint64 `protobuf:"varint,5,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// Invocation IDs whose output handles were passed to the call.
+	DataDependencies []string `protobuf:"bytes,6,rep,name=data_dependencies,json=dataDependencies,proto3" json:"data_dependencies,omitempty"`
+	// Invocation IDs whose outputs the flow body loaded before issuing it.
+	LoadDependencies []string `protobuf:"bytes,7,rep,name=load_dependencies,json=loadDependencies,proto3" json:"load_dependencies,omitempty"`
+	// Declared output names (multi-output checkpoints).
+	OutputNames   []string `protobuf:"bytes,8,rep,name=output_names,json=outputNames,proto3" json:"output_names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallLineage) Reset() {
+	*x = CallLineage{}
+	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallLineage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallLineage) ProtoMessage() {}
+
+func (x *CallLineage) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallLineage.ProtoReflect.Descriptor instead.
+func (*CallLineage) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_replay_plan_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CallLineage) GetInvocationId() string {
+	if x != nil {
+		return x.InvocationId
+	}
+	return ""
+}
+
+func (x *CallLineage) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *CallLineage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CallLineage) GetStatus() CheckpointCallStatus {
+	if x != nil {
+		return x.Status
+	}
+	return CheckpointCallStatus_CHECKPOINT_CALL_STATUS_UNSPECIFIED
+}
+
+func (x *CallLineage) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *CallLineage) GetDataDependencies() []string {
+	if x != nil {
+		return x.DataDependencies
+	}
+	return nil
+}
+
+func (x *CallLineage) GetLoadDependencies() []string {
+	if x != nil {
+		return x.LoadDependencies
+	}
+	return nil
+}
+
+func (x *CallLineage) GetOutputNames() []string {
+	if x != nil {
+		return x.OutputNames
 	}
 	return nil
 }
@@ -123,7 +257,7 @@ type PlannedCall struct {
 
 func (x *PlannedCall) Reset() {
 	*x = PlannedCall{}
-	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[1]
+	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -135,7 +269,7 @@ func (x *PlannedCall) String() string {
 func (*PlannedCall) ProtoMessage() {}
 
 func (x *PlannedCall) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[1]
+	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -148,7 +282,7 @@ func (x *PlannedCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlannedCall.ProtoReflect.Descriptor instead.
 func (*PlannedCall) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_replay_plan_proto_rawDescGZIP(), []int{1}
+	return file_kitaru_runner_v1_replay_plan_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *PlannedCall) GetInvocationId() string {
@@ -198,7 +332,7 @@ type CheckpointOverride struct {
 
 func (x *CheckpointOverride) Reset() {
 	*x = CheckpointOverride{}
-	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[2]
+	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -210,7 +344,7 @@ func (x *CheckpointOverride) String() string {
 func (*CheckpointOverride) ProtoMessage() {}
 
 func (x *CheckpointOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[2]
+	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -223,7 +357,7 @@ func (x *CheckpointOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointOverride.ProtoReflect.Descriptor instead.
 func (*CheckpointOverride) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_replay_plan_proto_rawDescGZIP(), []int{2}
+	return file_kitaru_runner_v1_replay_plan_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CheckpointOverride) GetKey() string {
@@ -281,14 +415,17 @@ type ReplayPlan struct {
 	// The overrides, in the order given.
 	Overrides []*CheckpointOverride `protobuf:"bytes,8,rep,name=overrides,proto3" json:"overrides,omitempty"`
 	// The new execution's input: the source input shallow-merged with `args`.
-	Input         *structpb.Struct `protobuf:"bytes,9,opt,name=input,proto3" json:"input,omitempty"`
+	Input *structpb.Struct `protobuf:"bytes,9,opt,name=input,proto3" json:"input,omitempty"`
+	// The source's `CallGraph.version` the plan was made from; 0 when unknown.
+	// The runner refuses a plan whose source has changed since (plan again).
+	SourceVersion uint64 `protobuf:"varint,10,opt,name=source_version,json=sourceVersion,proto3" json:"source_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReplayPlan) Reset() {
 	*x = ReplayPlan{}
-	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[3]
+	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -300,7 +437,7 @@ func (x *ReplayPlan) String() string {
 func (*ReplayPlan) ProtoMessage() {}
 
 func (x *ReplayPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[3]
+	mi := &file_kitaru_runner_v1_replay_plan_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -313,7 +450,7 @@ func (x *ReplayPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayPlan.ProtoReflect.Descriptor instead.
 func (*ReplayPlan) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_replay_plan_proto_rawDescGZIP(), []int{3}
+	return file_kitaru_runner_v1_replay_plan_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ReplayPlan) GetSourceExecId() string {
@@ -379,17 +516,35 @@ func (x *ReplayPlan) GetInput() *structpb.Struct {
 	return nil
 }
 
+func (x *ReplayPlan) GetSourceVersion() uint64 {
+	if x != nil {
+		return x.SourceVersion
+	}
+	return 0
+}
+
 var File_kitaru_runner_v1_replay_plan_proto protoreflect.FileDescriptor
 
 const file_kitaru_runner_v1_replay_plan_proto_rawDesc = "" +
 	"\n" +
-	"\"kitaru/runner/v1/replay_plan.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\"\xe3\x01\n" +
+	"\"kitaru/runner/v1/replay_plan.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\"\xba\x02\n" +
 	"\tCallGraph\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x1b\n" +
 	"\tflow_name\x18\x02 \x01(\tR\bflowName\x129\n" +
 	"\x06status\x18\x03 \x01(\x0e2!.kitaru.runner.v1.ExecutionStatusR\x06status\x12-\n" +
-	"\x05input\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x05input\x126\n" +
-	"\x05calls\x18\x05 \x03(\v2 .kitaru.runner.v1.CheckpointCallR\x05calls\"{\n" +
+	"\x05input\x18\x04 \x01(\v2\x17.google.protobuf.StructR\x05input\x12:\n" +
+	"\x05calls\x18\x05 \x03(\v2 .kitaru.runner.v1.CheckpointCallB\x02\x18\x01R\x05calls\x12\x18\n" +
+	"\aversion\x18\x06 \x01(\x04R\aversion\x127\n" +
+	"\alineage\x18\a \x03(\v2\x1d.kitaru.runner.v1.CallLineageR\alineage\"\xb8\x02\n" +
+	"\vCallLineage\x12#\n" +
+	"\rinvocation_id\x18\x01 \x01(\tR\finvocationId\x12\x17\n" +
+	"\acall_id\x18\x02 \x01(\tR\x06callId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12>\n" +
+	"\x06status\x18\x04 \x01(\x0e2&.kitaru.runner.v1.CheckpointCallStatusR\x06status\x12\x1a\n" +
+	"\bsequence\x18\x05 \x01(\x04R\bsequence\x12+\n" +
+	"\x11data_dependencies\x18\x06 \x03(\tR\x10dataDependencies\x12+\n" +
+	"\x11load_dependencies\x18\a \x03(\tR\x10loadDependencies\x12!\n" +
+	"\foutput_names\x18\b \x03(\tR\voutputNames\"{\n" +
 	"\vPlannedCall\x12#\n" +
 	"\rinvocation_id\x18\x01 \x01(\tR\finvocationId\x12\x17\n" +
 	"\acall_id\x18\x02 \x01(\tR\x06callId\x12\x12\n" +
@@ -400,7 +555,7 @@ const file_kitaru_runner_v1_replay_plan_proto_rawDesc = "" +
 	"\bselector\x18\x02 \x01(\tR\bselector\x125\n" +
 	"\x06target\x18\x03 \x01(\v2\x1d.kitaru.runner.v1.PlannedCallR\x06target\x12,\n" +
 	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\x05value\x126\n" +
-	"\x17consumer_invocation_ids\x18\x05 \x03(\tR\x15consumerInvocationIds\"\xb9\x03\n" +
+	"\x17consumer_invocation_ids\x18\x05 \x03(\tR\x15consumerInvocationIds\"\xe0\x03\n" +
 	"\n" +
 	"ReplayPlan\x12$\n" +
 	"\x0esource_exec_id\x18\x01 \x01(\tR\fsourceExecId\x12\x1b\n" +
@@ -411,7 +566,9 @@ const file_kitaru_runner_v1_replay_plan_proto_rawDesc = "" +
 	"\treexecute\x18\x06 \x03(\v2\x1d.kitaru.runner.v1.PlannedCallR\treexecute\x123\n" +
 	"\x05reuse\x18\a \x03(\v2\x1d.kitaru.runner.v1.PlannedCallR\x05reuse\x12B\n" +
 	"\toverrides\x18\b \x03(\v2$.kitaru.runner.v1.CheckpointOverrideR\toverrides\x12-\n" +
-	"\x05input\x18\t \x01(\v2\x17.google.protobuf.StructR\x05inputB\xd0\x01\n" +
+	"\x05input\x18\t \x01(\v2\x17.google.protobuf.StructR\x05input\x12%\n" +
+	"\x0esource_version\x18\n" +
+	" \x01(\x04R\rsourceVersionB\xd0\x01\n" +
 	"\x14com.kitaru.runner.v1B\x0fReplayPlanProtoP\x01ZEgithub.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1;runnerv1\xa2\x02\x03KRX\xaa\x02\x10Kitaru.Runner.V1\xca\x02\x10Kitaru\\Runner\\V1\xe2\x02\x1cKitaru\\Runner\\V1\\GPBMetadata\xea\x02\x12Kitaru::Runner::V1b\x06proto3"
 
 var (
@@ -426,34 +583,38 @@ func file_kitaru_runner_v1_replay_plan_proto_rawDescGZIP() []byte {
 	return file_kitaru_runner_v1_replay_plan_proto_rawDescData
 }
 
-var file_kitaru_runner_v1_replay_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_kitaru_runner_v1_replay_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_kitaru_runner_v1_replay_plan_proto_goTypes = []any{
 	(*CallGraph)(nil),          // 0: kitaru.runner.v1.CallGraph
-	(*PlannedCall)(nil),        // 1: kitaru.runner.v1.PlannedCall
-	(*CheckpointOverride)(nil), // 2: kitaru.runner.v1.CheckpointOverride
-	(*ReplayPlan)(nil),         // 3: kitaru.runner.v1.ReplayPlan
-	(ExecutionStatus)(0),       // 4: kitaru.runner.v1.ExecutionStatus
-	(*structpb.Struct)(nil),    // 5: google.protobuf.Struct
-	(*CheckpointCall)(nil),     // 6: kitaru.runner.v1.CheckpointCall
-	(*structpb.Value)(nil),     // 7: google.protobuf.Value
+	(*CallLineage)(nil),        // 1: kitaru.runner.v1.CallLineage
+	(*PlannedCall)(nil),        // 2: kitaru.runner.v1.PlannedCall
+	(*CheckpointOverride)(nil), // 3: kitaru.runner.v1.CheckpointOverride
+	(*ReplayPlan)(nil),         // 4: kitaru.runner.v1.ReplayPlan
+	(ExecutionStatus)(0),       // 5: kitaru.runner.v1.ExecutionStatus
+	(*structpb.Struct)(nil),    // 6: google.protobuf.Struct
+	(*CheckpointCall)(nil),     // 7: kitaru.runner.v1.CheckpointCall
+	(CheckpointCallStatus)(0),  // 8: kitaru.runner.v1.CheckpointCallStatus
+	(*structpb.Value)(nil),     // 9: google.protobuf.Value
 }
 var file_kitaru_runner_v1_replay_plan_proto_depIdxs = []int32{
-	4,  // 0: kitaru.runner.v1.CallGraph.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	5,  // 1: kitaru.runner.v1.CallGraph.input:type_name -> google.protobuf.Struct
-	6,  // 2: kitaru.runner.v1.CallGraph.calls:type_name -> kitaru.runner.v1.CheckpointCall
-	1,  // 3: kitaru.runner.v1.CheckpointOverride.target:type_name -> kitaru.runner.v1.PlannedCall
-	7,  // 4: kitaru.runner.v1.CheckpointOverride.value:type_name -> google.protobuf.Value
-	1,  // 5: kitaru.runner.v1.ReplayPlan.from_call:type_name -> kitaru.runner.v1.PlannedCall
-	1,  // 6: kitaru.runner.v1.ReplayPlan.roots:type_name -> kitaru.runner.v1.PlannedCall
-	1,  // 7: kitaru.runner.v1.ReplayPlan.reexecute:type_name -> kitaru.runner.v1.PlannedCall
-	1,  // 8: kitaru.runner.v1.ReplayPlan.reuse:type_name -> kitaru.runner.v1.PlannedCall
-	2,  // 9: kitaru.runner.v1.ReplayPlan.overrides:type_name -> kitaru.runner.v1.CheckpointOverride
-	5,  // 10: kitaru.runner.v1.ReplayPlan.input:type_name -> google.protobuf.Struct
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	5,  // 0: kitaru.runner.v1.CallGraph.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	6,  // 1: kitaru.runner.v1.CallGraph.input:type_name -> google.protobuf.Struct
+	7,  // 2: kitaru.runner.v1.CallGraph.calls:type_name -> kitaru.runner.v1.CheckpointCall
+	1,  // 3: kitaru.runner.v1.CallGraph.lineage:type_name -> kitaru.runner.v1.CallLineage
+	8,  // 4: kitaru.runner.v1.CallLineage.status:type_name -> kitaru.runner.v1.CheckpointCallStatus
+	2,  // 5: kitaru.runner.v1.CheckpointOverride.target:type_name -> kitaru.runner.v1.PlannedCall
+	9,  // 6: kitaru.runner.v1.CheckpointOverride.value:type_name -> google.protobuf.Value
+	2,  // 7: kitaru.runner.v1.ReplayPlan.from_call:type_name -> kitaru.runner.v1.PlannedCall
+	2,  // 8: kitaru.runner.v1.ReplayPlan.roots:type_name -> kitaru.runner.v1.PlannedCall
+	2,  // 9: kitaru.runner.v1.ReplayPlan.reexecute:type_name -> kitaru.runner.v1.PlannedCall
+	2,  // 10: kitaru.runner.v1.ReplayPlan.reuse:type_name -> kitaru.runner.v1.PlannedCall
+	3,  // 11: kitaru.runner.v1.ReplayPlan.overrides:type_name -> kitaru.runner.v1.CheckpointOverride
+	6,  // 12: kitaru.runner.v1.ReplayPlan.input:type_name -> google.protobuf.Struct
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_replay_plan_proto_init() }
@@ -468,7 +629,7 @@ func file_kitaru_runner_v1_replay_plan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_replay_plan_proto_rawDesc), len(file_kitaru_runner_v1_replay_plan_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

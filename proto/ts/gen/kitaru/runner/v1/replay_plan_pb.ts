@@ -8,7 +8,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Value } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
-import type { CheckpointCall, ExecutionStatus } from "./execution_pb.ts";
+import type { CheckpointCall, CheckpointCallStatus, ExecutionStatus } from "./execution_pb.ts";
 import { file_kitaru_runner_v1_execution } from "./execution_pb.ts";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/replay_plan.proto.
  */
 export const file_kitaru_runner_v1_replay_plan: GenFile = /*@__PURE__*/
-  fileDesc("CiJraXRhcnUvcnVubmVyL3YxL3JlcGxheV9wbGFuLnByb3RvEhBraXRhcnUucnVubmVyLnYxIrsBCglDYWxsR3JhcGgSDwoHZXhlY19pZBgBIAEoCRIRCglmbG93X25hbWUYAiABKAkSMQoGc3RhdHVzGAMgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSJgoFaW5wdXQYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei8KBWNhbGxzGAUgAygLMiAua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbCJVCgtQbGFubmVkQ2FsbBIVCg1pbnZvY2F0aW9uX2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIQCghzZXF1ZW5jZRgEIAEoBCKqAQoSQ2hlY2twb2ludE92ZXJyaWRlEgsKA2tleRgBIAEoCRIQCghzZWxlY3RvchgCIAEoCRItCgZ0YXJnZXQYAyABKAsyHS5raXRhcnUucnVubmVyLnYxLlBsYW5uZWRDYWxsEiUKBXZhbHVlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEh8KF2NvbnN1bWVyX2ludm9jYXRpb25faWRzGAUgAygJIuYCCgpSZXBsYXlQbGFuEhYKDnNvdXJjZV9leGVjX2lkGAEgASgJEhEKCWZsb3dfbmFtZRgCIAEoCRIMCgRmcm9tGAMgASgJEjAKCWZyb21fY2FsbBgEIAEoCzIdLmtpdGFydS5ydW5uZXIudjEuUGxhbm5lZENhbGwSLAoFcm9vdHMYBSADKAsyHS5raXRhcnUucnVubmVyLnYxLlBsYW5uZWRDYWxsEjAKCXJlZXhlY3V0ZRgGIAMoCzIdLmtpdGFydS5ydW5uZXIudjEuUGxhbm5lZENhbGwSLAoFcmV1c2UYByADKAsyHS5raXRhcnUucnVubmVyLnYxLlBsYW5uZWRDYWxsEjcKCW92ZXJyaWRlcxgIIAMoCzIkLmtpdGFydS5ydW5uZXIudjEuQ2hlY2twb2ludE92ZXJyaWRlEiYKBWlucHV0GAkgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdGIGcHJvdG8z", [file_google_protobuf_struct, file_kitaru_runner_v1_execution]);
+  fileDesc("CiJraXRhcnUvcnVubmVyL3YxL3JlcGxheV9wbGFuLnByb3RvEhBraXRhcnUucnVubmVyLnYxIoACCglDYWxsR3JhcGgSDwoHZXhlY19pZBgBIAEoCRIRCglmbG93X25hbWUYAiABKAkSMQoGc3RhdHVzGAMgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSJgoFaW5wdXQYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjMKBWNhbGxzGAUgAygLMiAua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbEICGAESDwoHdmVyc2lvbhgGIAEoBBIuCgdsaW5lYWdlGAcgAygLMh0ua2l0YXJ1LnJ1bm5lci52MS5DYWxsTGluZWFnZSLZAQoLQ2FsbExpbmVhZ2USFQoNaW52b2NhdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSNgoGc3RhdHVzGAQgASgOMiYua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbFN0YXR1cxIQCghzZXF1ZW5jZRgFIAEoBBIZChFkYXRhX2RlcGVuZGVuY2llcxgGIAMoCRIZChFsb2FkX2RlcGVuZGVuY2llcxgHIAMoCRIUCgxvdXRwdXRfbmFtZXMYCCADKAkiVQoLUGxhbm5lZENhbGwSFQoNaW52b2NhdGlvbl9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEgwKBG5hbWUYAyABKAkSEAoIc2VxdWVuY2UYBCABKAQiqgEKEkNoZWNrcG9pbnRPdmVycmlkZRILCgNrZXkYASABKAkSEAoIc2VsZWN0b3IYAiABKAkSLQoGdGFyZ2V0GAMgASgLMh0ua2l0YXJ1LnJ1bm5lci52MS5QbGFubmVkQ2FsbBIlCgV2YWx1ZRgEIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIfChdjb25zdW1lcl9pbnZvY2F0aW9uX2lkcxgFIAMoCSL+AgoKUmVwbGF5UGxhbhIWCg5zb3VyY2VfZXhlY19pZBgBIAEoCRIRCglmbG93X25hbWUYAiABKAkSDAoEZnJvbRgDIAEoCRIwCglmcm9tX2NhbGwYBCABKAsyHS5raXRhcnUucnVubmVyLnYxLlBsYW5uZWRDYWxsEiwKBXJvb3RzGAUgAygLMh0ua2l0YXJ1LnJ1bm5lci52MS5QbGFubmVkQ2FsbBIwCglyZWV4ZWN1dGUYBiADKAsyHS5raXRhcnUucnVubmVyLnYxLlBsYW5uZWRDYWxsEiwKBXJldXNlGAcgAygLMh0ua2l0YXJ1LnJ1bm5lci52MS5QbGFubmVkQ2FsbBI3CglvdmVycmlkZXMYCCADKAsyJC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRPdmVycmlkZRImCgVpbnB1dBgJIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFgoOc291cmNlX3ZlcnNpb24YCiABKARiBnByb3RvMw", [file_google_protobuf_struct, file_kitaru_runner_v1_execution]);
 
 /**
  * CallGraph is the lineage of one execution's checkpoint calls, without outputs.
@@ -53,11 +53,30 @@ export type CallGraph = Message<"kitaru.runner.v1.CallGraph"> & {
   input?: JsonObject | undefined;
 
   /**
-   * Every recorded call, in issue order; outputs left out.
+   * Not filled since `lineage` replaced it (planning needs only the lineage,
+   * and a CheckpointCall costs twice as much to encode and decode).
    *
-   * @generated from field: repeated kitaru.runner.v1.CheckpointCall calls = 5;
+   * @generated from field: repeated kitaru.runner.v1.CheckpointCall calls = 5 [deprecated = true];
+   * @deprecated
    */
   calls: CheckpointCall[];
+
+  /**
+   * The execution's state version (the sequence number of its latest state
+   * change). Its calls cannot change while the version stays the same, so a
+   * plan made from this graph carries it (`ReplayPlan.source_version`) and
+   * the runner starts the replay without reading the calls again.
+   *
+   * @generated from field: uint64 version = 6;
+   */
+  version: bigint;
+
+  /**
+   * Every recorded call's lineage, in issue order.
+   *
+   * @generated from field: repeated kitaru.runner.v1.CallLineage lineage = 7;
+   */
+  lineage: CallLineage[];
 };
 
 /**
@@ -66,6 +85,76 @@ export type CallGraph = Message<"kitaru.runner.v1.CallGraph"> & {
  */
 export const CallGraphSchema: GenMessage<CallGraph> = /*@__PURE__*/
   messageDesc(file_kitaru_runner_v1_replay_plan, 0);
+
+/**
+ * CallLineage is where one recorded call sits in its execution's lineage.
+ *
+ * @generated from message kitaru.runner.v1.CallLineage
+ */
+export type CallLineage = Message<"kitaru.runner.v1.CallLineage"> & {
+  /**
+   * Invocation ID: `name`, `name_2`, ... or an explicit ID.
+   *
+   * @generated from field: string invocation_id = 1;
+   */
+  invocationId: string;
+
+  /**
+   * Call ID of the record.
+   *
+   * @generated from field: string call_id = 2;
+   */
+  callId: string;
+
+  /**
+   * Checkpoint name.
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * Status of the record.
+   *
+   * @generated from field: kitaru.runner.v1.CheckpointCallStatus status = 4;
+   */
+  status: CheckpointCallStatus;
+
+  /**
+   * Issue order within the execution.
+   *
+   * @generated from field: uint64 sequence = 5;
+   */
+  sequence: bigint;
+
+  /**
+   * Invocation IDs whose output handles were passed to the call.
+   *
+   * @generated from field: repeated string data_dependencies = 6;
+   */
+  dataDependencies: string[];
+
+  /**
+   * Invocation IDs whose outputs the flow body loaded before issuing it.
+   *
+   * @generated from field: repeated string load_dependencies = 7;
+   */
+  loadDependencies: string[];
+
+  /**
+   * Declared output names (multi-output checkpoints).
+   *
+   * @generated from field: repeated string output_names = 8;
+   */
+  outputNames: string[];
+};
+
+/**
+ * Describes the message kitaru.runner.v1.CallLineage.
+ * Use `create(CallLineageSchema)` to create a new message.
+ */
+export const CallLineageSchema: GenMessage<CallLineage> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_replay_plan, 1);
 
 /**
  * PlannedCall names one call of the source execution in a plan.
@@ -107,7 +196,7 @@ export type PlannedCall = Message<"kitaru.runner.v1.PlannedCall"> & {
  * Use `create(PlannedCallSchema)` to create a new message.
  */
 export const PlannedCallSchema: GenMessage<PlannedCall> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_replay_plan, 1);
+  messageDesc(file_kitaru_runner_v1_replay_plan, 2);
 
 /**
  * CheckpointOverride replaces one checkpoint's output as seen by the new execution.
@@ -156,7 +245,7 @@ export type CheckpointOverride = Message<"kitaru.runner.v1.CheckpointOverride"> 
  * Use `create(CheckpointOverrideSchema)` to create a new message.
  */
 export const CheckpointOverrideSchema: GenMessage<CheckpointOverride> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_replay_plan, 2);
+  messageDesc(file_kitaru_runner_v1_replay_plan, 3);
 
 /**
  * ReplayPlan says which calls of the source a replay re-executes and which it reuses.
@@ -226,6 +315,14 @@ export type ReplayPlan = Message<"kitaru.runner.v1.ReplayPlan"> & {
    * @generated from field: google.protobuf.Struct input = 9;
    */
   input?: JsonObject | undefined;
+
+  /**
+   * The source's `CallGraph.version` the plan was made from; 0 when unknown.
+   * The runner refuses a plan whose source has changed since (plan again).
+   *
+   * @generated from field: uint64 source_version = 10;
+   */
+  sourceVersion: bigint;
 };
 
 /**
@@ -233,5 +330,5 @@ export type ReplayPlan = Message<"kitaru.runner.v1.ReplayPlan"> & {
  * Use `create(ReplayPlanSchema)` to create a new message.
  */
 export const ReplayPlanSchema: GenMessage<ReplayPlan> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_replay_plan, 3);
+  messageDesc(file_kitaru_runner_v1_replay_plan, 4);
 

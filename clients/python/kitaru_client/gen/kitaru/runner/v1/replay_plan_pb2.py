@@ -26,19 +26,23 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from kitaru_client.gen.kitaru.runner.v1 import execution_pb2 as kitaru_dot_runner_dot_v1_dot_execution__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"kitaru/runner/v1/replay_plan.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\"\xbb\x01\n\tCallGraph\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x11\n\tflow_name\x18\x02 \x01(\t\x12\x31\n\x06status\x18\x03 \x01(\x0e\x32!.kitaru.runner.v1.ExecutionStatus\x12&\n\x05input\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12/\n\x05\x63\x61lls\x18\x05 \x03(\x0b\x32 .kitaru.runner.v1.CheckpointCall\"U\n\x0bPlannedCall\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\x04\"\xaa\x01\n\x12\x43heckpointOverride\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08selector\x18\x02 \x01(\t\x12-\n\x06target\x18\x03 \x01(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12%\n\x05value\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x1f\n\x17\x63onsumer_invocation_ids\x18\x05 \x03(\t\"\xe6\x02\n\nReplayPlan\x12\x16\n\x0esource_exec_id\x18\x01 \x01(\t\x12\x11\n\tflow_name\x18\x02 \x01(\t\x12\x0c\n\x04\x66rom\x18\x03 \x01(\t\x12\x30\n\tfrom_call\x18\x04 \x01(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12,\n\x05roots\x18\x05 \x03(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12\x30\n\treexecute\x18\x06 \x03(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12,\n\x05reuse\x18\x07 \x03(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12\x37\n\toverrides\x18\x08 \x03(\x0b\x32$.kitaru.runner.v1.CheckpointOverride\x12&\n\x05input\x18\t \x01(\x0b\x32\x17.google.protobuf.Structb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"kitaru/runner/v1/replay_plan.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\"\x80\x02\n\tCallGraph\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x11\n\tflow_name\x18\x02 \x01(\t\x12\x31\n\x06status\x18\x03 \x01(\x0e\x32!.kitaru.runner.v1.ExecutionStatus\x12&\n\x05input\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x33\n\x05\x63\x61lls\x18\x05 \x03(\x0b\x32 .kitaru.runner.v1.CheckpointCallB\x02\x18\x01\x12\x0f\n\x07version\x18\x06 \x01(\x04\x12.\n\x07lineage\x18\x07 \x03(\x0b\x32\x1d.kitaru.runner.v1.CallLineage\"\xd9\x01\n\x0b\x43\x61llLineage\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x36\n\x06status\x18\x04 \x01(\x0e\x32&.kitaru.runner.v1.CheckpointCallStatus\x12\x10\n\x08sequence\x18\x05 \x01(\x04\x12\x19\n\x11\x64\x61ta_dependencies\x18\x06 \x03(\t\x12\x19\n\x11load_dependencies\x18\x07 \x03(\t\x12\x14\n\x0coutput_names\x18\x08 \x03(\t\"U\n\x0bPlannedCall\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\x04\"\xaa\x01\n\x12\x43heckpointOverride\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x10\n\x08selector\x18\x02 \x01(\t\x12-\n\x06target\x18\x03 \x01(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12%\n\x05value\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x1f\n\x17\x63onsumer_invocation_ids\x18\x05 \x03(\t\"\xfe\x02\n\nReplayPlan\x12\x16\n\x0esource_exec_id\x18\x01 \x01(\t\x12\x11\n\tflow_name\x18\x02 \x01(\t\x12\x0c\n\x04\x66rom\x18\x03 \x01(\t\x12\x30\n\tfrom_call\x18\x04 \x01(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12,\n\x05roots\x18\x05 \x03(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12\x30\n\treexecute\x18\x06 \x03(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12,\n\x05reuse\x18\x07 \x03(\x0b\x32\x1d.kitaru.runner.v1.PlannedCall\x12\x37\n\toverrides\x18\x08 \x03(\x0b\x32$.kitaru.runner.v1.CheckpointOverride\x12&\n\x05input\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x16\n\x0esource_version\x18\n \x01(\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kitaru.runner.v1.replay_plan_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CALLGRAPH'].fields_by_name['calls']._loaded_options = None
+  _globals['_CALLGRAPH'].fields_by_name['calls']._serialized_options = b'\030\001'
   _globals['_CALLGRAPH']._serialized_start=121
-  _globals['_CALLGRAPH']._serialized_end=308
-  _globals['_PLANNEDCALL']._serialized_start=310
-  _globals['_PLANNEDCALL']._serialized_end=395
-  _globals['_CHECKPOINTOVERRIDE']._serialized_start=398
-  _globals['_CHECKPOINTOVERRIDE']._serialized_end=568
-  _globals['_REPLAYPLAN']._serialized_start=571
-  _globals['_REPLAYPLAN']._serialized_end=929
+  _globals['_CALLGRAPH']._serialized_end=377
+  _globals['_CALLLINEAGE']._serialized_start=380
+  _globals['_CALLLINEAGE']._serialized_end=597
+  _globals['_PLANNEDCALL']._serialized_start=599
+  _globals['_PLANNEDCALL']._serialized_end=684
+  _globals['_CHECKPOINTOVERRIDE']._serialized_start=687
+  _globals['_CHECKPOINTOVERRIDE']._serialized_end=857
+  _globals['_REPLAYPLAN']._serialized_start=860
+  _globals['_REPLAYPLAN']._serialized_end=1242
 # @@protoc_insertion_point(module_scope)

@@ -9,18 +9,42 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CallGraph(_message.Message):
-    __slots__ = ("exec_id", "flow_name", "status", "input", "calls")
+    __slots__ = ("exec_id", "flow_name", "status", "input", "calls", "version", "lineage")
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     CALLS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    LINEAGE_FIELD_NUMBER: _ClassVar[int]
     exec_id: str
     flow_name: str
     status: _execution_pb2.ExecutionStatus
     input: _struct_pb2.Struct
     calls: _containers.RepeatedCompositeFieldContainer[_execution_pb2.CheckpointCall]
-    def __init__(self, exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[_execution_pb2.ExecutionStatus, str]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., calls: _Optional[_Iterable[_Union[_execution_pb2.CheckpointCall, _Mapping]]] = ...) -> None: ...
+    version: int
+    lineage: _containers.RepeatedCompositeFieldContainer[CallLineage]
+    def __init__(self, exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[_execution_pb2.ExecutionStatus, str]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., calls: _Optional[_Iterable[_Union[_execution_pb2.CheckpointCall, _Mapping]]] = ..., version: _Optional[int] = ..., lineage: _Optional[_Iterable[_Union[CallLineage, _Mapping]]] = ...) -> None: ...
+
+class CallLineage(_message.Message):
+    __slots__ = ("invocation_id", "call_id", "name", "status", "sequence", "data_dependencies", "load_dependencies", "output_names")
+    INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    DATA_DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
+    LOAD_DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_NAMES_FIELD_NUMBER: _ClassVar[int]
+    invocation_id: str
+    call_id: str
+    name: str
+    status: _execution_pb2.CheckpointCallStatus
+    sequence: int
+    data_dependencies: _containers.RepeatedScalarFieldContainer[str]
+    load_dependencies: _containers.RepeatedScalarFieldContainer[str]
+    output_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, invocation_id: _Optional[str] = ..., call_id: _Optional[str] = ..., name: _Optional[str] = ..., status: _Optional[_Union[_execution_pb2.CheckpointCallStatus, str]] = ..., sequence: _Optional[int] = ..., data_dependencies: _Optional[_Iterable[str]] = ..., load_dependencies: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PlannedCall(_message.Message):
     __slots__ = ("invocation_id", "call_id", "name", "sequence")
@@ -49,7 +73,7 @@ class CheckpointOverride(_message.Message):
     def __init__(self, key: _Optional[str] = ..., selector: _Optional[str] = ..., target: _Optional[_Union[PlannedCall, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., consumer_invocation_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReplayPlan(_message.Message):
-    __slots__ = ("source_exec_id", "flow_name", "from_call", "roots", "reexecute", "reuse", "overrides", "input")
+    __slots__ = ("source_exec_id", "flow_name", "from_call", "roots", "reexecute", "reuse", "overrides", "input", "source_version")
     SOURCE_EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     FROM_FIELD_NUMBER: _ClassVar[int]
@@ -59,6 +83,7 @@ class ReplayPlan(_message.Message):
     REUSE_FIELD_NUMBER: _ClassVar[int]
     OVERRIDES_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
     source_exec_id: str
     flow_name: str
     from_call: PlannedCall
@@ -67,4 +92,5 @@ class ReplayPlan(_message.Message):
     reuse: _containers.RepeatedCompositeFieldContainer[PlannedCall]
     overrides: _containers.RepeatedCompositeFieldContainer[CheckpointOverride]
     input: _struct_pb2.Struct
-    def __init__(self, source_exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., from_call: _Optional[_Union[PlannedCall, _Mapping]] = ..., roots: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reexecute: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reuse: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[CheckpointOverride, _Mapping]]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., **kwargs) -> None: ...
+    source_version: int
+    def __init__(self, source_exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., from_call: _Optional[_Union[PlannedCall, _Mapping]] = ..., roots: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reexecute: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reuse: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[CheckpointOverride, _Mapping]]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source_version: _Optional[int] = ..., **kwargs) -> None: ...
