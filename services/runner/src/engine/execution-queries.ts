@@ -181,7 +181,7 @@ export class ExecutionQueries {
  * The calls to show: per invocation ID the record with an output when there
  * is one, else the latest failed or cancelled one (a retry re-runs those).
  */
-function latestCalls<C extends CallLineage>(calls: readonly C[]): C[] {
+export function latestCalls<C extends CallLineage>(calls: readonly C[]): C[] {
   const byInvocation = new Map<string, C>();
   for (const call of calls) {
     const seen = byInvocation.get(call.invocationId);

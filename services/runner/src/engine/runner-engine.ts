@@ -16,6 +16,7 @@ import type { ExecutionRecord, ExecutionState, WaitRecord } from "../store/recor
 import { createEngineContext, type EngineContext } from "./engine-context.ts";
 import { ExecutionCommands, type ExecutionRef } from "./execution-commands.ts";
 import type { ExecutionEvent, LogEntry } from "./execution-events.ts";
+import { ExecutionFamilies, type ExecutionComparison, type ExecutionFamily } from "./execution-family.ts";
 import { ExecutionFeed } from "./execution-feed.ts";
 import { followExecutionLogs, listExecutionLogs, type LogPage } from "./execution-logs.ts";
 import { ExecutionQueries, type ExecutionPage, type ExecutionView } from "./execution-queries.ts";
@@ -52,6 +53,7 @@ export class RunnerEngine {
   readonly #commands: ExecutionCommands;
   readonly #queries: ExecutionQueries;
   readonly #feed: ExecutionFeed;
+  readonly #families: ExecutionFamilies;
   readonly #scheduler: Scheduler;
 
   constructor(init: {
@@ -65,6 +67,7 @@ export class RunnerEngine {
     this.#commands = new ExecutionCommands(this.context);
     this.#queries = new ExecutionQueries(this.context, this.#commands);
     this.#feed = new ExecutionFeed(this.context, this.#commands);
+    this.#families = new ExecutionFamilies(this.context, this.#commands);
     this.#scheduler = new Scheduler(this.context, { options: init.scheduler, onError: init.onError, onInfo: init.onInfo });
   }
 
@@ -159,6 +162,16 @@ export class RunnerEngine {
         yield { kind: "status", state: item.state, result: await this.context.values.loadOptional(item.state.result, { signal: options.signal }) };
       }
     }
+  }
+
+  /** The execution's family: the original it descends from through replays, and every replay below it. */
+  lineage(ref: ExecutionRef, maxNodes?: number): Promise<ExecutionFamily> {
+    return this.#families.lineage(ref, maxNodes);
+  }
+
+  /** `other` compared with `base`, call by call. */
+  compare(base: ExecutionRef, other: ExecutionRef): Promise<ExecutionComparison> {
+    return this.#families.compare(base, other);
   }
 
   /** The flows this runner serves, with their input schemas. */

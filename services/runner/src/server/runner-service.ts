@@ -6,6 +6,7 @@ import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import type { HandlerContext, ServiceHandlers } from "../../../transport/src/index.ts";
 import type { ExecutionRef, RunnerEngine } from "../engine/runner-engine.ts";
 import { eventToProto, executionToProto, logEntryToProto, statusChangeToProto, statusFromProto, waitToProto } from "./convert.ts";
+import { comparisonToProto, familyToProto } from "./family-convert.ts";
 
 /** The most bytes of a value one `ReadExecutionValue` message carries. */
 const VALUE_CHUNK_BYTES = 1024 * 1024;
@@ -96,6 +97,15 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
         yield { chunk: text.subarray(offset, offset + VALUE_CHUNK_BYTES), totalBytes };
         offset += VALUE_CHUNK_BYTES;
       } while (offset < text.length);
+    },
+
+    async getExecutionLineage(request, ctx) {
+      return { lineage: familyToProto(await engine.lineage(executionRef(request, ctx), request.maxNodes)) };
+    },
+
+    async compareExecutions(request, ctx) {
+      const comparison = await engine.compare(executionRef({ execId: request.baseExecId }, ctx), executionRef({ execId: request.otherExecId }, ctx));
+      return { comparison: comparisonToProto(comparison) };
     },
 
     async listFlows() {

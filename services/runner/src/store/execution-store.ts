@@ -73,6 +73,11 @@ export interface ExecutionStore {
   getExecution(execId: string, options?: StoreCallOptions): Promise<ExecutionRecord | undefined>;
   /** Lists executions newest first (state as of the last cache write). */
   listExecutions(query: ExecutionPageQuery, options?: StoreCallOptions): Promise<ExecutionRecord[]>;
+  /**
+   * The executions replayed from any of `execIds` (their `originalExecId`),
+   * in `namespace`, oldest first: one level of an execution's family tree.
+   */
+  listReplaysOf(execIds: readonly string[], namespace: string, options?: StoreCallOptions): Promise<ExecutionRecord[]>;
   /** IDs of `running` executions whose lease expired before `now` (or that have none). */
   findClaimable(now: Date, limit: number, options?: StoreCallOptions): Promise<string[]>;
   /**

@@ -1,4 +1,5 @@
 import { Binary, MongoClient, MongoError, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
+import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
 import { logOrderKey } from "./log-order.ts";
 import type {
@@ -155,6 +156,7 @@ export class MongoExecutionStore implements ExecutionStore {
     // The scheduler's sweep: pages of waiting executions across namespaces.
     await this.#executions.createIndex({ status: 1, createdAt: -1, _id: -1 });
     // listCalls, listWaits and the resolutions beside them.
+    await this.#executions.createIndex({ originalExecId: 1, createdAt: 1 });
     await this.#calls.createIndex({ execId: 1, sequence: 1 });
     await this.#waits.createIndex({ execId: 1, createdAt: 1 });
     await this.#resolutions.createIndex({ execId: 1 });
@@ -193,6 +195,17 @@ export class MongoExecutionStore implements ExecutionStore {
     const latest = await this.#latestFrom(execId, doc.state);
     if (latest.seq !== doc.state.seq) await this.#writeCache(execId, latest);
     return toExecutionRecord(doc, latest);
+  }
+
+  async listReplaysOf(execIds: readonly string[], namespace: string, options?: StoreCallOptions): Promise<ExecutionRecord[]> {
+    options?.signal?.throwIfAborted();
+    if (execIds.length === 0) return [];
+    const docs = await this.#executions
+      .find({ originalExecId: { $in: [...execIds] } }, { signal: options?.signal })
+      .sort({ createdAt: 1, _id: 1 })
+      .toArray();
+    // Executions written before namespaces have none: they are in the default one.
+    return docs.filter((doc) => (doc.namespace ?? DEFAULT_NAMESPACE) === namespace).map((doc) => toExecutionRecord(doc, doc.state));
   }
 
   async listExecutions(query: ExecutionPageQuery, options?: StoreCallOptions): Promise<ExecutionRecord[]> {

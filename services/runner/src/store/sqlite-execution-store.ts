@@ -26,8 +26,8 @@ type Stmt = BetterSqlite3.Statement<unknown[], Row>;
 
 /** The SQL of every statement the store runs (list pages are built per filter, see `#listStatement`). */
 const SQL = {
-  insertExecution: `INSERT INTO executions (exec_id, namespace, flow_name, created_at, status, seq, lease_expires_at, record, state)
-    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING`,
+  insertExecution: `INSERT INTO executions (exec_id, namespace, flow_name, created_at, status, seq, lease_expires_at, record, state, original_exec_id)
+    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
   getExecution: "SELECT record, state FROM executions WHERE exec_id = ?",
   // INDEXED BY: without statistics the planner would pick executions_by_status and filter every running row.
   findClaimable: "SELECT exec_id FROM executions INDEXED BY executions_claimable WHERE status = 'running' AND lease_expires_at < ? LIMIT ?",
@@ -119,6 +119,7 @@ export class SqliteExecutionStore implements ExecutionStore {
         state.seq,
         recordJson,
         stateJson,
+        execution.originalExecId ?? null,
       );
       if (inserted.changes === 0) return false;
       this.#sql(SQL.insertTransition).run(execution.execId, state.seq, stateJson);
@@ -131,6 +132,18 @@ export class SqliteExecutionStore implements ExecutionStore {
       const row = this.#sql(SQL.getExecution).get(execId);
       return row === undefined ? undefined : toExecutionRecord(row);
     });
+  }
+
+  listReplaysOf(execIds: readonly string[], namespace: string, options?: StoreCallOptions): Promise<ExecutionRecord[]> {
+    if (execIds.length === 0) return Promise.resolve([]);
+    const placeholders = execIds.map(() => "?").join(", ");
+    return this.#connection.read(options?.signal, () =>
+      this.#sql(
+        `SELECT record, state FROM executions WHERE original_exec_id IN (${placeholders}) AND namespace = ? ORDER BY created_at, exec_id`,
+      )
+        .all(...execIds, namespace)
+        .map(toExecutionRecord),
+    );
   }
 
   listExecutions(query: ExecutionPageQuery, options?: StoreCallOptions): Promise<ExecutionRecord[]> {

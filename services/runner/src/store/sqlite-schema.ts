@@ -21,7 +21,7 @@ import type BetterSqlite3 from "better-sqlite3";
 //                countCalls uses the calls PK (exec_id prefix)
 
 /** The schema version this code writes (`PRAGMA user_version`). */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS executions (
   seq              INTEGER NOT NULL,
   lease_expires_at INTEGER NOT NULL,
   record           TEXT    NOT NULL, -- the execution without its state
-  state            TEXT    NOT NULL  -- the latest state
+  state            TEXT    NOT NULL, -- the latest state
+  -- Version 5: the execution a replay was made from (its family's tree).
+  original_exec_id TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status, created_at DESC, exec_id DESC);
 CREATE INDEX IF NOT EXISTS executions_claimable ON executions (lease_expires_at) WHERE status = 'running';
@@ -164,6 +166,11 @@ export function applySchema(db: BetterSqlite3.Database): void {
       'status', record ->> '$.status', 'sequence', sequence, 'generation', record ->> '$.generation',
       'dataDependencies', json(record -> '$.dataDependencies'), 'loadDependencies', json(record -> '$.loadDependencies'),
       'outputNames', json(record -> '$.outputNames')) WHERE lineage IS NULL`);
+    if (!columns.some((c) => c.name === "original_exec_id")) {
+      db.exec("ALTER TABLE executions ADD COLUMN original_exec_id TEXT");
+      db.exec("UPDATE executions SET original_exec_id = record ->> '$.originalExecId' WHERE record ->> '$.originalExecId' IS NOT NULL");
+    }
+    db.exec("CREATE INDEX IF NOT EXISTS executions_by_original ON executions (original_exec_id, created_at) WHERE original_exec_id IS NOT NULL");
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

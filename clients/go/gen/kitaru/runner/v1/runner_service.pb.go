@@ -1418,11 +1418,213 @@ func (x *WatchExecutionResponse) GetEvent() *ExecutionEvent {
 	return nil
 }
 
+// GetExecutionLineageRequest names an execution of the family.
+type GetExecutionLineageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. Any execution of the family.
+	ExecId string `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	// At most this many executions in the response (0: 200; at most 1000).
+	MaxNodes      uint32 `protobuf:"varint,2,opt,name=max_nodes,json=maxNodes,proto3" json:"max_nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetExecutionLineageRequest) Reset() {
+	*x = GetExecutionLineageRequest{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetExecutionLineageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetExecutionLineageRequest) ProtoMessage() {}
+
+func (x *GetExecutionLineageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetExecutionLineageRequest.ProtoReflect.Descriptor instead.
+func (*GetExecutionLineageRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetExecutionLineageRequest) GetExecId() string {
+	if x != nil {
+		return x.ExecId
+	}
+	return ""
+}
+
+func (x *GetExecutionLineageRequest) GetMaxNodes() uint32 {
+	if x != nil {
+		return x.MaxNodes
+	}
+	return 0
+}
+
+// GetExecutionLineageResponse holds the family.
+type GetExecutionLineageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The family.
+	Lineage       *ExecutionLineage `protobuf:"bytes,1,opt,name=lineage,proto3" json:"lineage,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetExecutionLineageResponse) Reset() {
+	*x = GetExecutionLineageResponse{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetExecutionLineageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetExecutionLineageResponse) ProtoMessage() {}
+
+func (x *GetExecutionLineageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetExecutionLineageResponse.ProtoReflect.Descriptor instead.
+func (*GetExecutionLineageResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetExecutionLineageResponse) GetLineage() *ExecutionLineage {
+	if x != nil {
+		return x.Lineage
+	}
+	return nil
+}
+
+// CompareExecutionsRequest names the two executions.
+type CompareExecutionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The base (e.g. the source of a replay).
+	BaseExecId string `protobuf:"bytes,1,opt,name=base_exec_id,json=baseExecId,proto3" json:"base_exec_id,omitempty"`
+	// Required. The execution compared with it (e.g. the replay).
+	OtherExecId   string `protobuf:"bytes,2,opt,name=other_exec_id,json=otherExecId,proto3" json:"other_exec_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareExecutionsRequest) Reset() {
+	*x = CompareExecutionsRequest{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareExecutionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareExecutionsRequest) ProtoMessage() {}
+
+func (x *CompareExecutionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareExecutionsRequest.ProtoReflect.Descriptor instead.
+func (*CompareExecutionsRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CompareExecutionsRequest) GetBaseExecId() string {
+	if x != nil {
+		return x.BaseExecId
+	}
+	return ""
+}
+
+func (x *CompareExecutionsRequest) GetOtherExecId() string {
+	if x != nil {
+		return x.OtherExecId
+	}
+	return ""
+}
+
+// CompareExecutionsResponse holds the comparison.
+type CompareExecutionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The comparison.
+	Comparison    *ExecutionComparison `protobuf:"bytes,1,opt,name=comparison,proto3" json:"comparison,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompareExecutionsResponse) Reset() {
+	*x = CompareExecutionsResponse{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompareExecutionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompareExecutionsResponse) ProtoMessage() {}
+
+func (x *CompareExecutionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompareExecutionsResponse.ProtoReflect.Descriptor instead.
+func (*CompareExecutionsResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *CompareExecutionsResponse) GetComparison() *ExecutionComparison {
+	if x != nil {
+		return x.Comparison
+	}
+	return nil
+}
+
 var File_kitaru_runner_v1_runner_service_proto protoreflect.FileDescriptor
 
 const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\n" +
-	"%kitaru/runner/v1/runner_service.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\"\x82\x01\n" +
+	"%kitaru/runner/v1/runner_service.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a\x1ekitaru/runner/v1/lineage.proto\"\x82\x01\n" +
 	"\x15StartExecutionRequest\x12\x1b\n" +
 	"\tflow_name\x18\x01 \x01(\tR\bflowName\x12-\n" +
 	"\x05input\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x05input\x12\x1d\n" +
@@ -1503,8 +1705,20 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x17CancelExecutionResponse\x129\n" +
 	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"P\n" +
 	"\x16WatchExecutionResponse\x126\n" +
-	"\x05event\x18\x01 \x01(\v2 .kitaru.runner.v1.ExecutionEventR\x05event2\xb3\n" +
+	"\x05event\x18\x01 \x01(\v2 .kitaru.runner.v1.ExecutionEventR\x05event\"R\n" +
+	"\x1aGetExecutionLineageRequest\x12\x17\n" +
+	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x1b\n" +
+	"\tmax_nodes\x18\x02 \x01(\rR\bmaxNodes\"[\n" +
+	"\x1bGetExecutionLineageResponse\x12<\n" +
+	"\alineage\x18\x01 \x01(\v2\".kitaru.runner.v1.ExecutionLineageR\alineage\"`\n" +
+	"\x18CompareExecutionsRequest\x12 \n" +
+	"\fbase_exec_id\x18\x01 \x01(\tR\n" +
+	"baseExecId\x12\"\n" +
+	"\rother_exec_id\x18\x02 \x01(\tR\votherExecId\"b\n" +
+	"\x19CompareExecutionsResponse\x12E\n" +
 	"\n" +
+	"comparison\x18\x01 \x01(\v2%.kitaru.runner.v1.ExecutionComparisonR\n" +
+	"comparison2\x95\f\n" +
 	"\rRunnerService\x12c\n" +
 	"\x0eStartExecution\x12'.kitaru.runner.v1.StartExecutionRequest\x1a(.kitaru.runner.v1.StartExecutionResponse\x12]\n" +
 	"\fGetExecution\x12%.kitaru.runner.v1.GetExecutionRequest\x1a&.kitaru.runner.v1.GetExecutionResponse\x12c\n" +
@@ -1518,7 +1732,9 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x11ListExecutionLogs\x12*.kitaru.runner.v1.ListExecutionLogsRequest\x1a+.kitaru.runner.v1.ListExecutionLogsResponse\x12q\n" +
 	"\x12WatchExecutionLogs\x12+.kitaru.runner.v1.WatchExecutionLogsRequest\x1a,.kitaru.runner.v1.WatchExecutionLogsResponse0\x01\x12q\n" +
 	"\x12ReadExecutionValue\x12+.kitaru.runner.v1.ReadExecutionValueRequest\x1a,.kitaru.runner.v1.ReadExecutionValueResponse0\x01\x12T\n" +
-	"\tListFlows\x12\".kitaru.runner.v1.ListFlowsRequest\x1a#.kitaru.runner.v1.ListFlowsResponseB\xd3\x01\n" +
+	"\tListFlows\x12\".kitaru.runner.v1.ListFlowsRequest\x1a#.kitaru.runner.v1.ListFlowsResponse\x12r\n" +
+	"\x13GetExecutionLineage\x12,.kitaru.runner.v1.GetExecutionLineageRequest\x1a-.kitaru.runner.v1.GetExecutionLineageResponse\x12l\n" +
+	"\x11CompareExecutions\x12*.kitaru.runner.v1.CompareExecutionsRequest\x1a+.kitaru.runner.v1.CompareExecutionsResponseB\xd3\x01\n" +
 	"\x14com.kitaru.runner.v1B\x12RunnerServiceProtoP\x01ZEgithub.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1;runnerv1\xa2\x02\x03KRX\xaa\x02\x10Kitaru.Runner.V1\xca\x02\x10Kitaru\\Runner\\V1\xe2\x02\x1cKitaru\\Runner\\V1\\GPBMetadata\xea\x02\x12Kitaru::Runner::V1b\x06proto3"
 
 var (
@@ -1533,94 +1749,106 @@ func file_kitaru_runner_v1_runner_service_proto_rawDescGZIP() []byte {
 	return file_kitaru_runner_v1_runner_service_proto_rawDescData
 }
 
-var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_kitaru_runner_v1_runner_service_proto_goTypes = []any{
-	(*StartExecutionRequest)(nil),      // 0: kitaru.runner.v1.StartExecutionRequest
-	(*GetExecutionRequest)(nil),        // 1: kitaru.runner.v1.GetExecutionRequest
-	(*ListExecutionsRequest)(nil),      // 2: kitaru.runner.v1.ListExecutionsRequest
-	(*ListExecutionsResponse)(nil),     // 3: kitaru.runner.v1.ListExecutionsResponse
-	(*ListPendingWaitsRequest)(nil),    // 4: kitaru.runner.v1.ListPendingWaitsRequest
-	(*ListPendingWaitsResponse)(nil),   // 5: kitaru.runner.v1.ListPendingWaitsResponse
-	(*ResolveWaitRequest)(nil),         // 6: kitaru.runner.v1.ResolveWaitRequest
-	(*AbortWaitRequest)(nil),           // 7: kitaru.runner.v1.AbortWaitRequest
-	(*RetryExecutionRequest)(nil),      // 8: kitaru.runner.v1.RetryExecutionRequest
-	(*CancelExecutionRequest)(nil),     // 9: kitaru.runner.v1.CancelExecutionRequest
-	(*WatchExecutionRequest)(nil),      // 10: kitaru.runner.v1.WatchExecutionRequest
-	(*ListExecutionLogsRequest)(nil),   // 11: kitaru.runner.v1.ListExecutionLogsRequest
-	(*ListExecutionLogsResponse)(nil),  // 12: kitaru.runner.v1.ListExecutionLogsResponse
-	(*WatchExecutionLogsRequest)(nil),  // 13: kitaru.runner.v1.WatchExecutionLogsRequest
-	(*WatchExecutionLogsResponse)(nil), // 14: kitaru.runner.v1.WatchExecutionLogsResponse
-	(*ReadExecutionValueRequest)(nil),  // 15: kitaru.runner.v1.ReadExecutionValueRequest
-	(*ReadExecutionValueResponse)(nil), // 16: kitaru.runner.v1.ReadExecutionValueResponse
-	(*ListFlowsRequest)(nil),           // 17: kitaru.runner.v1.ListFlowsRequest
-	(*ListFlowsResponse)(nil),          // 18: kitaru.runner.v1.ListFlowsResponse
-	(*StartExecutionResponse)(nil),     // 19: kitaru.runner.v1.StartExecutionResponse
-	(*GetExecutionResponse)(nil),       // 20: kitaru.runner.v1.GetExecutionResponse
-	(*ResolveWaitResponse)(nil),        // 21: kitaru.runner.v1.ResolveWaitResponse
-	(*AbortWaitResponse)(nil),          // 22: kitaru.runner.v1.AbortWaitResponse
-	(*RetryExecutionResponse)(nil),     // 23: kitaru.runner.v1.RetryExecutionResponse
-	(*CancelExecutionResponse)(nil),    // 24: kitaru.runner.v1.CancelExecutionResponse
-	(*WatchExecutionResponse)(nil),     // 25: kitaru.runner.v1.WatchExecutionResponse
-	(*structpb.Struct)(nil),            // 26: google.protobuf.Struct
-	(ExecutionView)(0),                 // 27: kitaru.runner.v1.ExecutionView
-	(ExecutionStatus)(0),               // 28: kitaru.runner.v1.ExecutionStatus
-	(*Execution)(nil),                  // 29: kitaru.runner.v1.Execution
-	(*Wait)(nil),                       // 30: kitaru.runner.v1.Wait
-	(*structpb.Value)(nil),             // 31: google.protobuf.Value
-	(*LogEntry)(nil),                   // 32: kitaru.runner.v1.LogEntry
-	(*StatusChange)(nil),               // 33: kitaru.runner.v1.StatusChange
-	(*Flow)(nil),                       // 34: kitaru.runner.v1.Flow
-	(*ExecutionEvent)(nil),             // 35: kitaru.runner.v1.ExecutionEvent
+	(*StartExecutionRequest)(nil),       // 0: kitaru.runner.v1.StartExecutionRequest
+	(*GetExecutionRequest)(nil),         // 1: kitaru.runner.v1.GetExecutionRequest
+	(*ListExecutionsRequest)(nil),       // 2: kitaru.runner.v1.ListExecutionsRequest
+	(*ListExecutionsResponse)(nil),      // 3: kitaru.runner.v1.ListExecutionsResponse
+	(*ListPendingWaitsRequest)(nil),     // 4: kitaru.runner.v1.ListPendingWaitsRequest
+	(*ListPendingWaitsResponse)(nil),    // 5: kitaru.runner.v1.ListPendingWaitsResponse
+	(*ResolveWaitRequest)(nil),          // 6: kitaru.runner.v1.ResolveWaitRequest
+	(*AbortWaitRequest)(nil),            // 7: kitaru.runner.v1.AbortWaitRequest
+	(*RetryExecutionRequest)(nil),       // 8: kitaru.runner.v1.RetryExecutionRequest
+	(*CancelExecutionRequest)(nil),      // 9: kitaru.runner.v1.CancelExecutionRequest
+	(*WatchExecutionRequest)(nil),       // 10: kitaru.runner.v1.WatchExecutionRequest
+	(*ListExecutionLogsRequest)(nil),    // 11: kitaru.runner.v1.ListExecutionLogsRequest
+	(*ListExecutionLogsResponse)(nil),   // 12: kitaru.runner.v1.ListExecutionLogsResponse
+	(*WatchExecutionLogsRequest)(nil),   // 13: kitaru.runner.v1.WatchExecutionLogsRequest
+	(*WatchExecutionLogsResponse)(nil),  // 14: kitaru.runner.v1.WatchExecutionLogsResponse
+	(*ReadExecutionValueRequest)(nil),   // 15: kitaru.runner.v1.ReadExecutionValueRequest
+	(*ReadExecutionValueResponse)(nil),  // 16: kitaru.runner.v1.ReadExecutionValueResponse
+	(*ListFlowsRequest)(nil),            // 17: kitaru.runner.v1.ListFlowsRequest
+	(*ListFlowsResponse)(nil),           // 18: kitaru.runner.v1.ListFlowsResponse
+	(*StartExecutionResponse)(nil),      // 19: kitaru.runner.v1.StartExecutionResponse
+	(*GetExecutionResponse)(nil),        // 20: kitaru.runner.v1.GetExecutionResponse
+	(*ResolveWaitResponse)(nil),         // 21: kitaru.runner.v1.ResolveWaitResponse
+	(*AbortWaitResponse)(nil),           // 22: kitaru.runner.v1.AbortWaitResponse
+	(*RetryExecutionResponse)(nil),      // 23: kitaru.runner.v1.RetryExecutionResponse
+	(*CancelExecutionResponse)(nil),     // 24: kitaru.runner.v1.CancelExecutionResponse
+	(*WatchExecutionResponse)(nil),      // 25: kitaru.runner.v1.WatchExecutionResponse
+	(*GetExecutionLineageRequest)(nil),  // 26: kitaru.runner.v1.GetExecutionLineageRequest
+	(*GetExecutionLineageResponse)(nil), // 27: kitaru.runner.v1.GetExecutionLineageResponse
+	(*CompareExecutionsRequest)(nil),    // 28: kitaru.runner.v1.CompareExecutionsRequest
+	(*CompareExecutionsResponse)(nil),   // 29: kitaru.runner.v1.CompareExecutionsResponse
+	(*structpb.Struct)(nil),             // 30: google.protobuf.Struct
+	(ExecutionView)(0),                  // 31: kitaru.runner.v1.ExecutionView
+	(ExecutionStatus)(0),                // 32: kitaru.runner.v1.ExecutionStatus
+	(*Execution)(nil),                   // 33: kitaru.runner.v1.Execution
+	(*Wait)(nil),                        // 34: kitaru.runner.v1.Wait
+	(*structpb.Value)(nil),              // 35: google.protobuf.Value
+	(*LogEntry)(nil),                    // 36: kitaru.runner.v1.LogEntry
+	(*StatusChange)(nil),                // 37: kitaru.runner.v1.StatusChange
+	(*Flow)(nil),                        // 38: kitaru.runner.v1.Flow
+	(*ExecutionEvent)(nil),              // 39: kitaru.runner.v1.ExecutionEvent
+	(*ExecutionLineage)(nil),            // 40: kitaru.runner.v1.ExecutionLineage
+	(*ExecutionComparison)(nil),         // 41: kitaru.runner.v1.ExecutionComparison
 }
 var file_kitaru_runner_v1_runner_service_proto_depIdxs = []int32{
-	26, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
-	27, // 1: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
-	28, // 2: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	29, // 3: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
-	30, // 4: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
-	31, // 5: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
-	32, // 6: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
-	32, // 7: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
-	33, // 8: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
-	34, // 9: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
-	29, // 10: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	29, // 11: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	29, // 12: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	29, // 13: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	29, // 14: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	29, // 15: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	35, // 16: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
-	0,  // 17: kitaru.runner.v1.RunnerService.StartExecution:input_type -> kitaru.runner.v1.StartExecutionRequest
-	1,  // 18: kitaru.runner.v1.RunnerService.GetExecution:input_type -> kitaru.runner.v1.GetExecutionRequest
-	2,  // 19: kitaru.runner.v1.RunnerService.ListExecutions:input_type -> kitaru.runner.v1.ListExecutionsRequest
-	4,  // 20: kitaru.runner.v1.RunnerService.ListPendingWaits:input_type -> kitaru.runner.v1.ListPendingWaitsRequest
-	6,  // 21: kitaru.runner.v1.RunnerService.ResolveWait:input_type -> kitaru.runner.v1.ResolveWaitRequest
-	7,  // 22: kitaru.runner.v1.RunnerService.AbortWait:input_type -> kitaru.runner.v1.AbortWaitRequest
-	8,  // 23: kitaru.runner.v1.RunnerService.RetryExecution:input_type -> kitaru.runner.v1.RetryExecutionRequest
-	9,  // 24: kitaru.runner.v1.RunnerService.CancelExecution:input_type -> kitaru.runner.v1.CancelExecutionRequest
-	10, // 25: kitaru.runner.v1.RunnerService.WatchExecution:input_type -> kitaru.runner.v1.WatchExecutionRequest
-	11, // 26: kitaru.runner.v1.RunnerService.ListExecutionLogs:input_type -> kitaru.runner.v1.ListExecutionLogsRequest
-	13, // 27: kitaru.runner.v1.RunnerService.WatchExecutionLogs:input_type -> kitaru.runner.v1.WatchExecutionLogsRequest
-	15, // 28: kitaru.runner.v1.RunnerService.ReadExecutionValue:input_type -> kitaru.runner.v1.ReadExecutionValueRequest
-	17, // 29: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
-	19, // 30: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
-	20, // 31: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
-	3,  // 32: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
-	5,  // 33: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
-	21, // 34: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
-	22, // 35: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
-	23, // 36: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
-	24, // 37: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
-	25, // 38: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
-	12, // 39: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
-	14, // 40: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
-	16, // 41: kitaru.runner.v1.RunnerService.ReadExecutionValue:output_type -> kitaru.runner.v1.ReadExecutionValueResponse
-	18, // 42: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
-	30, // [30:43] is the sub-list for method output_type
-	17, // [17:30] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	30, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
+	31, // 1: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
+	32, // 2: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	33, // 3: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
+	34, // 4: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
+	35, // 5: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
+	36, // 6: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
+	36, // 7: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
+	37, // 8: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
+	38, // 9: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
+	33, // 10: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 11: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 12: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 13: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 14: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	33, // 15: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	39, // 16: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
+	40, // 17: kitaru.runner.v1.GetExecutionLineageResponse.lineage:type_name -> kitaru.runner.v1.ExecutionLineage
+	41, // 18: kitaru.runner.v1.CompareExecutionsResponse.comparison:type_name -> kitaru.runner.v1.ExecutionComparison
+	0,  // 19: kitaru.runner.v1.RunnerService.StartExecution:input_type -> kitaru.runner.v1.StartExecutionRequest
+	1,  // 20: kitaru.runner.v1.RunnerService.GetExecution:input_type -> kitaru.runner.v1.GetExecutionRequest
+	2,  // 21: kitaru.runner.v1.RunnerService.ListExecutions:input_type -> kitaru.runner.v1.ListExecutionsRequest
+	4,  // 22: kitaru.runner.v1.RunnerService.ListPendingWaits:input_type -> kitaru.runner.v1.ListPendingWaitsRequest
+	6,  // 23: kitaru.runner.v1.RunnerService.ResolveWait:input_type -> kitaru.runner.v1.ResolveWaitRequest
+	7,  // 24: kitaru.runner.v1.RunnerService.AbortWait:input_type -> kitaru.runner.v1.AbortWaitRequest
+	8,  // 25: kitaru.runner.v1.RunnerService.RetryExecution:input_type -> kitaru.runner.v1.RetryExecutionRequest
+	9,  // 26: kitaru.runner.v1.RunnerService.CancelExecution:input_type -> kitaru.runner.v1.CancelExecutionRequest
+	10, // 27: kitaru.runner.v1.RunnerService.WatchExecution:input_type -> kitaru.runner.v1.WatchExecutionRequest
+	11, // 28: kitaru.runner.v1.RunnerService.ListExecutionLogs:input_type -> kitaru.runner.v1.ListExecutionLogsRequest
+	13, // 29: kitaru.runner.v1.RunnerService.WatchExecutionLogs:input_type -> kitaru.runner.v1.WatchExecutionLogsRequest
+	15, // 30: kitaru.runner.v1.RunnerService.ReadExecutionValue:input_type -> kitaru.runner.v1.ReadExecutionValueRequest
+	17, // 31: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
+	26, // 32: kitaru.runner.v1.RunnerService.GetExecutionLineage:input_type -> kitaru.runner.v1.GetExecutionLineageRequest
+	28, // 33: kitaru.runner.v1.RunnerService.CompareExecutions:input_type -> kitaru.runner.v1.CompareExecutionsRequest
+	19, // 34: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
+	20, // 35: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
+	3,  // 36: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
+	5,  // 37: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
+	21, // 38: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
+	22, // 39: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
+	23, // 40: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
+	24, // 41: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
+	25, // 42: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
+	12, // 43: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
+	14, // 44: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
+	16, // 45: kitaru.runner.v1.RunnerService.ReadExecutionValue:output_type -> kitaru.runner.v1.ReadExecutionValueResponse
+	18, // 46: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
+	27, // 47: kitaru.runner.v1.RunnerService.GetExecutionLineage:output_type -> kitaru.runner.v1.GetExecutionLineageResponse
+	29, // 48: kitaru.runner.v1.RunnerService.CompareExecutions:output_type -> kitaru.runner.v1.CompareExecutionsResponse
+	34, // [34:49] is the sub-list for method output_type
+	19, // [19:34] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_runner_service_proto_init() }
@@ -1629,6 +1857,7 @@ func file_kitaru_runner_v1_runner_service_proto_init() {
 		return
 	}
 	file_kitaru_runner_v1_execution_proto_init()
+	file_kitaru_runner_v1_lineage_proto_init()
 	file_kitaru_runner_v1_runner_service_proto_msgTypes[14].OneofWrappers = []any{
 		(*WatchExecutionLogsResponse_Entry)(nil),
 		(*WatchExecutionLogsResponse_StatusChanged)(nil),
@@ -1639,7 +1868,7 @@ func file_kitaru_runner_v1_runner_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_runner_service_proto_rawDesc), len(file_kitaru_runner_v1_runner_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,19 +21,21 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RunnerService_StartExecution_FullMethodName     = "/kitaru.runner.v1.RunnerService/StartExecution"
-	RunnerService_GetExecution_FullMethodName       = "/kitaru.runner.v1.RunnerService/GetExecution"
-	RunnerService_ListExecutions_FullMethodName     = "/kitaru.runner.v1.RunnerService/ListExecutions"
-	RunnerService_ListPendingWaits_FullMethodName   = "/kitaru.runner.v1.RunnerService/ListPendingWaits"
-	RunnerService_ResolveWait_FullMethodName        = "/kitaru.runner.v1.RunnerService/ResolveWait"
-	RunnerService_AbortWait_FullMethodName          = "/kitaru.runner.v1.RunnerService/AbortWait"
-	RunnerService_RetryExecution_FullMethodName     = "/kitaru.runner.v1.RunnerService/RetryExecution"
-	RunnerService_CancelExecution_FullMethodName    = "/kitaru.runner.v1.RunnerService/CancelExecution"
-	RunnerService_WatchExecution_FullMethodName     = "/kitaru.runner.v1.RunnerService/WatchExecution"
-	RunnerService_ListExecutionLogs_FullMethodName  = "/kitaru.runner.v1.RunnerService/ListExecutionLogs"
-	RunnerService_WatchExecutionLogs_FullMethodName = "/kitaru.runner.v1.RunnerService/WatchExecutionLogs"
-	RunnerService_ReadExecutionValue_FullMethodName = "/kitaru.runner.v1.RunnerService/ReadExecutionValue"
-	RunnerService_ListFlows_FullMethodName          = "/kitaru.runner.v1.RunnerService/ListFlows"
+	RunnerService_StartExecution_FullMethodName      = "/kitaru.runner.v1.RunnerService/StartExecution"
+	RunnerService_GetExecution_FullMethodName        = "/kitaru.runner.v1.RunnerService/GetExecution"
+	RunnerService_ListExecutions_FullMethodName      = "/kitaru.runner.v1.RunnerService/ListExecutions"
+	RunnerService_ListPendingWaits_FullMethodName    = "/kitaru.runner.v1.RunnerService/ListPendingWaits"
+	RunnerService_ResolveWait_FullMethodName         = "/kitaru.runner.v1.RunnerService/ResolveWait"
+	RunnerService_AbortWait_FullMethodName           = "/kitaru.runner.v1.RunnerService/AbortWait"
+	RunnerService_RetryExecution_FullMethodName      = "/kitaru.runner.v1.RunnerService/RetryExecution"
+	RunnerService_CancelExecution_FullMethodName     = "/kitaru.runner.v1.RunnerService/CancelExecution"
+	RunnerService_WatchExecution_FullMethodName      = "/kitaru.runner.v1.RunnerService/WatchExecution"
+	RunnerService_ListExecutionLogs_FullMethodName   = "/kitaru.runner.v1.RunnerService/ListExecutionLogs"
+	RunnerService_WatchExecutionLogs_FullMethodName  = "/kitaru.runner.v1.RunnerService/WatchExecutionLogs"
+	RunnerService_ReadExecutionValue_FullMethodName  = "/kitaru.runner.v1.RunnerService/ReadExecutionValue"
+	RunnerService_ListFlows_FullMethodName           = "/kitaru.runner.v1.RunnerService/ListFlows"
+	RunnerService_GetExecutionLineage_FullMethodName = "/kitaru.runner.v1.RunnerService/GetExecutionLineage"
+	RunnerService_CompareExecutions_FullMethodName   = "/kitaru.runner.v1.RunnerService/CompareExecutions"
 )
 
 // RunnerServiceClient is the client API for RunnerService service.
@@ -75,6 +77,13 @@ type RunnerServiceClient interface {
 	ReadExecutionValue(ctx context.Context, in *ReadExecutionValueRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadExecutionValueResponse], error)
 	// Lists the flows this runner serves, with their input schemas.
 	ListFlows(ctx context.Context, in *ListFlowsRequest, opts ...grpc.CallOption) (*ListFlowsResponse, error)
+	// Returns an execution's family: the original it descends from through
+	// replays, and every replay of it and of its replays, as a tree.
+	GetExecutionLineage(ctx context.Context, in *GetExecutionLineageRequest, opts ...grpc.CallOption) (*GetExecutionLineageResponse, error)
+	// Compares two executions call by call (typically a replay and its
+	// source): reused, re-run with the same or another output, overridden, new,
+	// not reached, with JSON diffs.
+	CompareExecutions(ctx context.Context, in *CompareExecutionsRequest, opts ...grpc.CallOption) (*CompareExecutionsResponse, error)
 }
 
 type runnerServiceClient struct {
@@ -242,6 +251,26 @@ func (c *runnerServiceClient) ListFlows(ctx context.Context, in *ListFlowsReques
 	return out, nil
 }
 
+func (c *runnerServiceClient) GetExecutionLineage(ctx context.Context, in *GetExecutionLineageRequest, opts ...grpc.CallOption) (*GetExecutionLineageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetExecutionLineageResponse)
+	err := c.cc.Invoke(ctx, RunnerService_GetExecutionLineage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *runnerServiceClient) CompareExecutions(ctx context.Context, in *CompareExecutionsRequest, opts ...grpc.CallOption) (*CompareExecutionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompareExecutionsResponse)
+	err := c.cc.Invoke(ctx, RunnerService_CompareExecutions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RunnerServiceServer is the server API for RunnerService service.
 // All implementations must embed UnimplementedRunnerServiceServer
 // for forward compatibility.
@@ -281,6 +310,13 @@ type RunnerServiceServer interface {
 	ReadExecutionValue(*ReadExecutionValueRequest, grpc.ServerStreamingServer[ReadExecutionValueResponse]) error
 	// Lists the flows this runner serves, with their input schemas.
 	ListFlows(context.Context, *ListFlowsRequest) (*ListFlowsResponse, error)
+	// Returns an execution's family: the original it descends from through
+	// replays, and every replay of it and of its replays, as a tree.
+	GetExecutionLineage(context.Context, *GetExecutionLineageRequest) (*GetExecutionLineageResponse, error)
+	// Compares two executions call by call (typically a replay and its
+	// source): reused, re-run with the same or another output, overridden, new,
+	// not reached, with JSON diffs.
+	CompareExecutions(context.Context, *CompareExecutionsRequest) (*CompareExecutionsResponse, error)
 	mustEmbedUnimplementedRunnerServiceServer()
 }
 
@@ -329,6 +365,12 @@ func (UnimplementedRunnerServiceServer) ReadExecutionValue(*ReadExecutionValueRe
 }
 func (UnimplementedRunnerServiceServer) ListFlows(context.Context, *ListFlowsRequest) (*ListFlowsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFlows not implemented")
+}
+func (UnimplementedRunnerServiceServer) GetExecutionLineage(context.Context, *GetExecutionLineageRequest) (*GetExecutionLineageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetExecutionLineage not implemented")
+}
+func (UnimplementedRunnerServiceServer) CompareExecutions(context.Context, *CompareExecutionsRequest) (*CompareExecutionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompareExecutions not implemented")
 }
 func (UnimplementedRunnerServiceServer) mustEmbedUnimplementedRunnerServiceServer() {}
 func (UnimplementedRunnerServiceServer) testEmbeddedByValue()                       {}
@@ -564,6 +606,42 @@ func _RunnerService_ListFlows_Handler(srv interface{}, ctx context.Context, dec 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RunnerService_GetExecutionLineage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetExecutionLineageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunnerServiceServer).GetExecutionLineage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunnerService_GetExecutionLineage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunnerServiceServer).GetExecutionLineage(ctx, req.(*GetExecutionLineageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RunnerService_CompareExecutions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompareExecutionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunnerServiceServer).CompareExecutions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunnerService_CompareExecutions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunnerServiceServer).CompareExecutions(ctx, req.(*CompareExecutionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RunnerService_ServiceDesc is the grpc.ServiceDesc for RunnerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -610,6 +688,14 @@ var RunnerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFlows",
 			Handler:    _RunnerService_ListFlows_Handler,
+		},
+		{
+			MethodName: "GetExecutionLineage",
+			Handler:    _RunnerService_GetExecutionLineage_Handler,
+		},
+		{
+			MethodName: "CompareExecutions",
+			Handler:    _RunnerService_CompareExecutions_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

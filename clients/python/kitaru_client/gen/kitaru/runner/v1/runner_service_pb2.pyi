@@ -1,5 +1,6 @@
 from google.protobuf import struct_pb2 as _struct_pb2
 from kitaru_client.gen.kitaru.runner.v1 import execution_pb2 as _execution_pb2
+from kitaru_client.gen.kitaru.runner.v1 import lineage_pb2 as _lineage_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -199,3 +200,31 @@ class WatchExecutionResponse(_message.Message):
     EVENT_FIELD_NUMBER: _ClassVar[int]
     event: _execution_pb2.ExecutionEvent
     def __init__(self, event: _Optional[_Union[_execution_pb2.ExecutionEvent, _Mapping]] = ...) -> None: ...
+
+class GetExecutionLineageRequest(_message.Message):
+    __slots__ = ("exec_id", "max_nodes")
+    EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    MAX_NODES_FIELD_NUMBER: _ClassVar[int]
+    exec_id: str
+    max_nodes: int
+    def __init__(self, exec_id: _Optional[str] = ..., max_nodes: _Optional[int] = ...) -> None: ...
+
+class GetExecutionLineageResponse(_message.Message):
+    __slots__ = ("lineage",)
+    LINEAGE_FIELD_NUMBER: _ClassVar[int]
+    lineage: _lineage_pb2.ExecutionLineage
+    def __init__(self, lineage: _Optional[_Union[_lineage_pb2.ExecutionLineage, _Mapping]] = ...) -> None: ...
+
+class CompareExecutionsRequest(_message.Message):
+    __slots__ = ("base_exec_id", "other_exec_id")
+    BASE_EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    OTHER_EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    base_exec_id: str
+    other_exec_id: str
+    def __init__(self, base_exec_id: _Optional[str] = ..., other_exec_id: _Optional[str] = ...) -> None: ...
+
+class CompareExecutionsResponse(_message.Message):
+    __slots__ = ("comparison",)
+    COMPARISON_FIELD_NUMBER: _ClassVar[int]
+    comparison: _lineage_pb2.ExecutionComparison
+    def __init__(self, comparison: _Optional[_Union[_lineage_pb2.ExecutionComparison, _Mapping]] = ...) -> None: ...

@@ -102,6 +102,16 @@ class RunnerServiceStub(object):
                 request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsRequest.SerializeToString,
                 response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsResponse.FromString,
                 _registered_method=True)
+        self.GetExecutionLineage = channel.unary_unary(
+                '/kitaru.runner.v1.RunnerService/GetExecutionLineage',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetExecutionLineageRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetExecutionLineageResponse.FromString,
+                _registered_method=True)
+        self.CompareExecutions = channel.unary_unary(
+                '/kitaru.runner.v1.RunnerService/CompareExecutions',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsResponse.FromString,
+                _registered_method=True)
 
 
 class RunnerServiceServicer(object):
@@ -206,6 +216,23 @@ class RunnerServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetExecutionLineage(self, request, context):
+        """Returns an execution's family: the original it descends from through
+        replays, and every replay of it and of its replays, as a tree.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompareExecutions(self, request, context):
+        """Compares two executions call by call (typically a replay and its
+        source): reused, re-run with the same or another output, overridden, new,
+        not reached, with JSON diffs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunnerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -273,6 +300,16 @@ def add_RunnerServiceServicer_to_server(servicer, server):
                     servicer.ListFlows,
                     request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsRequest.FromString,
                     response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsResponse.SerializeToString,
+            ),
+            'GetExecutionLineage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetExecutionLineage,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetExecutionLineageRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetExecutionLineageResponse.SerializeToString,
+            ),
+            'CompareExecutions': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompareExecutions,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -629,6 +666,60 @@ class RunnerService(object):
             '/kitaru.runner.v1.RunnerService/ListFlows',
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsRequest.SerializeToString,
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.ListFlowsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetExecutionLineage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerService/GetExecutionLineage',
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetExecutionLineageRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetExecutionLineageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompareExecutions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerService/CompareExecutions',
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
