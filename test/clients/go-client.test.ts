@@ -40,6 +40,7 @@ const LIVE_TESTS = [
   "TestLiveClientRunIsIdempotentOnItsRequestID",
   "TestLiveClientFlowsList",
   "TestLiveClientGetReadsTheValuesAResponseLeftOut",
+  "TestLiveClientLineageAndCompare",
   "TestLiveClientListLatestPagingAndFilters",
   "TestLiveClientReplayWithOverridesAndPlan",
   "TestLiveClientWaitsInputValidationAndAbort",

@@ -5,6 +5,7 @@
  * @module
  */
 import { runExecutionsCancel } from "./commands/executions-cancel.ts";
+import { runExecutionsDiff } from "./commands/executions-diff.ts";
 import { runExecutionsGet } from "./commands/executions-get.ts";
 import { runExecutionsInput } from "./commands/executions-input.ts";
 import { runExecutionsLatest } from "./commands/executions-latest.ts";
@@ -12,6 +13,7 @@ import { runExecutionsList } from "./commands/executions-list.ts";
 import { runExecutionsLogs } from "./commands/executions-logs.ts";
 import { runExecutionsReplay } from "./commands/executions-replay.ts";
 import { runExecutionsRetry } from "./commands/executions-retry.ts";
+import { runExecutionsTree } from "./commands/executions-tree.ts";
 import { runExecutionsWatch } from "./commands/executions-watch.ts";
 import { runFlowsList } from "./commands/flows-list.ts";
 import { runFlowsRun } from "./commands/flows-run.ts";
@@ -52,6 +54,10 @@ function run(command: Command, context: CommandContext): Promise<number> {
       return runExecutionsWatch(command, context);
     case "executions.logs":
       return runExecutionsLogs(command, context);
+    case "executions.tree":
+      return runExecutionsTree(command, context);
+    case "executions.diff":
+      return runExecutionsDiff(command, context);
     case "flows.run":
       return runFlowsRun(command, context);
     case "flows.list":

@@ -21,6 +21,8 @@ export type HelpTopic =
   | "executions.cancel"
   | "executions.watch"
   | "executions.logs"
+  | "executions.tree"
+  | "executions.diff"
   | "flows.run"
   | "flows.list";
 
@@ -59,6 +61,8 @@ Subcommands:
   cancel <exec_id>             Cancel a running or waiting execution
   watch <exec_id>              Follow an execution's events live
   logs <exec_id>               Show (or --follow) the log lines of checkpoint code
+  tree <exec_id>               Show the execution's family: its original, replays and their replays
+  diff <base> <other>          Compare two executions call by call (e.g. a replay with its source)
 
 Every subcommand takes -o/--output text|json. Run
 \`kitaru executions <subcommand> --help\` for its options.`,
@@ -102,6 +106,25 @@ exit code is 0 when it completed and 1 when it failed or was cancelled.
   --source step            Which logs (only \`step\`, the default, is stored)
   --interval SECONDS       Accepted for Kitaru compatibility; --follow streams
 ${OUTPUT} (with --follow: one {"command","event","item"} line per event)`,
+
+  "executions.tree": `Usage: kitaru executions tree <exec_id> [--max N] [-o text|json]
+
+Show the execution's family as a tree: the original it descends from through
+replays, then every replay of it and of its replays (oldest first), each with
+its status, what the replay asked for and how often it was retried. The
+execution asked about is marked.
+
+  --max N                  At most N executions (1 to 1000, default 200)
+${OUTPUT}`,
+
+  "executions.diff": `Usage: kitaru executions diff <base_exec_id> <other_exec_id> [-o text|json]
+
+Compare two executions call by call, typically a replay (other) with its
+source (base): each call reused, run again with the same output, run again
+with another output, overridden, new, or not reached, with what changed in
+what the flow saw; then the input and result differences.
+
+${OUTPUT}`,
 
   "executions.latest": `Usage: kitaru executions latest [--flow NAME] [--status STATUS] [-o text|json]
 

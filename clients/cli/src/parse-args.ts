@@ -52,6 +52,8 @@ export type Command =
       readonly verbosity: number;
     })
   | (Base & { readonly kind: "executions.latest"; readonly flow: string | undefined; readonly status: string | undefined })
+  | (Base & { readonly kind: "executions.tree"; readonly execId: string; readonly max: number | undefined })
+  | (Base & { readonly kind: "executions.diff"; readonly baseExecId: string; readonly otherExecId: string })
   | (Base & {
       readonly kind: "executions.replay";
       readonly execId: string;
@@ -170,6 +172,18 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
     positionals: ["exec_id"],
     options: { "follow-waits": { type: "boolean" } },
   },
+  "executions.tree": {
+    name: "executions.tree",
+    usage: "kitaru executions tree <exec_id> [--max N]",
+    positionals: ["exec_id"],
+    options: { max: { type: "string" } },
+  },
+  "executions.diff": {
+    name: "executions.diff",
+    usage: "kitaru executions diff <base_exec_id> <other_exec_id>",
+    positionals: ["base_exec_id", "other_exec_id"],
+    options: {},
+  },
   "flows.list": { name: "flows.list", usage: "kitaru flows list", positionals: [], options: {} },
   "flows.run": {
     name: "flows.run",
@@ -180,7 +194,7 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
 };
 
 const groups: Readonly<Record<string, readonly string[]>> = {
-  executions: ["get", "list", "latest", "replay", "input", "retry", "cancel", "watch", "logs"],
+  executions: ["get", "list", "latest", "replay", "input", "retry", "cancel", "watch", "logs", "tree", "diff"],
   flows: ["run", "list"],
 };
 
@@ -354,6 +368,13 @@ function build(spec: CommandSpec, values: Values, positionals: readonly string[]
       return { kind: spec.name, flow: str(values, "flow"), status: str(values, "status"), paging: listPaging(values), output };
     case "executions.logs":
       return buildLogs(target as string, values, output);
+    case "executions.tree": {
+      const max = integer("max", str(values, "max"));
+      if (max !== undefined && (max < 1 || max > 1000)) throw new ParseError("`--max` must be between 1 and 1000.");
+      return { kind: spec.name, execId: target as string, max, output };
+    }
+    case "executions.diff":
+      return { kind: spec.name, baseExecId: target as string, otherExecId: positionals[1] as string, output };
     case "flows.list":
       return { kind: spec.name, output };
     case "executions.latest":

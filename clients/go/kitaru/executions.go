@@ -456,3 +456,25 @@ func interrupted(ctx context.Context, execID string, err error) error {
 	}
 	return fmt.Errorf("kitaru: waiting for execution %s: %w", execID, cause)
 }
+
+// Lineage returns the replay family of any of its members: the original
+// (RootExecId), then its replays and theirs, depth first, as the generated
+// message (`kitaru executions tree`). Unknown ID: a *NotFoundError.
+func (e *ExecutionsClient) Lineage(ctx context.Context, execID string) (*runnerv1.ExecutionLineage, error) {
+	res, err := e.runner.GetExecutionLineage(ctx, &runnerv1.GetExecutionLineageRequest{ExecId: execID})
+	if err != nil {
+		return nil, err
+	}
+	return res.GetLineage(), nil
+}
+
+// Compare returns other next to base call by call (reused, same output,
+// changed output with its JSON changes, overridden, new, not reached), with
+// the input and result changes, as the generated message (`kitaru executions diff`).
+func (e *ExecutionsClient) Compare(ctx context.Context, baseExecID, otherExecID string) (*runnerv1.ExecutionComparison, error) {
+	res, err := e.runner.CompareExecutions(ctx, &runnerv1.CompareExecutionsRequest{BaseExecId: baseExecID, OtherExecId: otherExecID})
+	if err != nil {
+		return nil, err
+	}
+	return res.GetComparison(), nil
+}

@@ -571,3 +571,35 @@ func TestLiveClientTokenAndTLS(t *testing.T) {
 		t.Fatalf("replay = %+v, %v", replayed, err)
 	}
 }
+
+func TestLiveClientLineageAndCompare(t *testing.T) {
+	c, ctx := live(t)
+	source := settle(t, c, ctx, run(t, c, ctx, "content_pipeline", map[string]any{"topic": "family"}).ExecID)
+	replayed := must(c.Executions.Replay(ctx, source.ExecID, kitaru.ReplayOptions{
+		From: "write_draft", Overrides: map[string]any{"checkpoint.research": "edited"},
+	})).ok(t)
+	settle(t, c, ctx, replayed.ExecID)
+	lineage := must(c.Executions.Lineage(ctx, replayed.ExecID)).ok(t)
+	nodes := lineage.GetNodes()
+	if lineage.GetRootExecId() != source.ExecID || len(nodes) != 2 ||
+		nodes[0].GetEdge() != runnerv1.LineageEdgeKind_LINEAGE_EDGE_KIND_ORIGINAL ||
+		nodes[1].GetExecId() != replayed.ExecID || nodes[1].GetParentExecId() != source.ExecID ||
+		nodes[1].GetEdge() != runnerv1.LineageEdgeKind_LINEAGE_EDGE_KIND_REPLAY_OF {
+		t.Errorf("lineage = %v", lineage)
+	}
+	comparison := must(c.Executions.Compare(ctx, source.ExecID, replayed.ExecID)).ok(t)
+	var kinds []string
+	for _, call := range comparison.GetCalls() {
+		kinds = append(kinds, call.GetInvocationId()+"="+strings.TrimPrefix(call.GetKind().String(), "CALL_COMPARISON_KIND_"))
+	}
+	if strings.Join(kinds, ",") != "research=OVERRIDDEN,write_draft=CHANGED_OUTPUT,publish=CHANGED_OUTPUT" {
+		t.Errorf("comparison kinds = %v", kinds)
+	}
+	if comparison.GetCounts()["changed_output"] != 2 {
+		t.Errorf("counts = %v", comparison.GetCounts())
+	}
+	var nf *kitaru.NotFoundError
+	if _, err := c.Executions.Compare(ctx, source.ExecID, "kr-aaaaaaaaaaaaaaaa"); !errors.As(err, &nf) {
+		t.Errorf("unknown other = %v, want *NotFoundError", err)
+	}
+}

@@ -18,8 +18,15 @@ from ._json import (
 )
 from .gen.kitaru.errors.v1 import errors_pb2
 from .gen.kitaru.runner.v1 import execution_pb2 as pb
-from .gen.kitaru.runner.v1 import replay_plan_pb2, runner_service_pb2
+from .gen.kitaru.runner.v1 import lineage_pb2, replay_plan_pb2, runner_service_pb2
 from .models import (
+    CallComparison,
+    CallComparisonKind,
+    ExecutionComparison,
+    ExecutionLineage,
+    JsonChange,
+    LineageEdge,
+    LineageNode,
     AttemptStatus,
     CallAttempt,
     CheckpointCall,
@@ -312,3 +319,67 @@ def log_event_from_proto(response: runner_service_pb2.WatchExecutionLogsResponse
     if kind == "status_changed":
         return status_change_from_proto(response.status_changed)
     return None
+
+
+_EDGE_PREFIX = "LINEAGE_EDGE_KIND_"
+_COMPARISON_PREFIX = "CALL_COMPARISON_KIND_"
+_CHANGE_PREFIX = "JSON_CHANGE_KIND_"
+
+
+def lineage_from_proto(lineage: lineage_pb2.ExecutionLineage) -> ExecutionLineage:
+    """The plain :class:`ExecutionLineage` of a ``kitaru.runner.v1.ExecutionLineage``."""
+    return ExecutionLineage(
+        exec_id=lineage.exec_id,
+        root_exec_id=lineage.root_exec_id,
+        nodes=[_lineage_node(node) for node in lineage.nodes],
+        truncated=lineage.truncated,
+    )
+
+
+def _lineage_node(node: lineage_pb2.LineageNode) -> LineageNode:
+    edge = lineage_pb2.LineageEdgeKind.Name(node.edge)[len(_EDGE_PREFIX) :].lower()
+    return LineageNode(
+        exec_id=node.exec_id,
+        flow_name=node.flow_name,
+        status=execution_status_from_proto(node.status),
+        edge=LineageEdge(edge),
+        parent_exec_id=_text(node.parent_exec_id),
+        replay=_replay_origin(node.replay) if node.HasField("replay") else None,
+        retry_count=node.retry_count,
+        checkpoint_count=node.checkpoint_count,
+        started_at=datetime_from_timestamp(node, "create_time"),
+        updated_at=datetime_from_timestamp(node, "update_time"),
+    )
+
+
+def comparison_from_proto(comparison: lineage_pb2.ExecutionComparison) -> ExecutionComparison:
+    """The plain :class:`ExecutionComparison` of a ``kitaru.runner.v1.ExecutionComparison``."""
+    return ExecutionComparison(
+        base_exec_id=comparison.base_exec_id,
+        other_exec_id=comparison.other_exec_id,
+        calls=[_call_comparison(call) for call in comparison.calls],
+        input_changes=[_json_change(change) for change in comparison.input_changes],
+        result_changes=[_json_change(change) for change in comparison.result_changes],
+        counts=dict(comparison.counts),
+    )
+
+
+def _call_comparison(call: lineage_pb2.CallComparison) -> CallComparison:
+    kind = lineage_pb2.CallComparisonKind.Name(call.kind)[len(_COMPARISON_PREFIX) :].lower()
+    return CallComparison(
+        invocation_id=call.invocation_id,
+        name=call.name,
+        kind=CallComparisonKind(kind),
+        base=checkpoint_from_proto(call.base) if call.HasField("base") else None,
+        other=checkpoint_from_proto(call.other) if call.HasField("other") else None,
+        changes=[_json_change(change) for change in call.changes],
+    )
+
+
+def _json_change(change: lineage_pb2.JsonChange) -> JsonChange:
+    return JsonChange(
+        path=change.path,
+        kind=lineage_pb2.JsonChangeKind.Name(change.kind)[len(_CHANGE_PREFIX) :].lower(),
+        before=optional_value(change, "before"),
+        after=optional_value(change, "after"),
+    )

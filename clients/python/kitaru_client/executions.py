@@ -17,9 +17,11 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 import grpc
 
 from ._convert import (
+    comparison_from_proto,
     event_from_proto,
     execution_from_proto,
     execution_status_to_proto,
+    lineage_from_proto,
     log_entry_from_proto,
     log_event_from_proto,
     replay_plan_from_proto,
@@ -42,7 +44,9 @@ from .models import (
     DivergenceDetail,
     DivergenceKind,
     Execution,
+    ExecutionComparison,
     ExecutionEvent,
+    ExecutionLineage,
     ExecutionStatus,
     FailureOrigin,
     LogEntry,
@@ -346,6 +350,16 @@ class ExecutionsClient:
                 item = log_event_from_proto(response)
                 if item is not None:
                     yield item
+
+    def lineage(self, exec_id: str, *, timeout: Optional[float] = None) -> ExecutionLineage:
+        """The replay family of any of its members: the original, its replays and theirs
+        (``kitaru executions tree``). Unknown ID → :class:`KitaruNotFoundError`."""
+        return lineage_from_proto(self._runner.get_execution_lineage(exec_id, timeout=timeout))
+
+    def compare(self, base_exec_id: str, other_exec_id: str, *, timeout: Optional[float] = None) -> ExecutionComparison:
+        """``other`` next to ``base`` call by call: reused, same output, changed output (with
+        the JSON changes), overridden, new, not reached (``kitaru executions diff``)."""
+        return comparison_from_proto(self._runner.compare_executions(base_exec_id, other_exec_id, timeout=timeout))
 
     def result(self, exec_id: str, *, timeout: Optional[float] = None) -> Any:
         """Waits for the execution to finish and returns the flow's result (Kitaru's ``handle.wait()``).

@@ -390,3 +390,85 @@ class ExecutionEvent:
     call: Optional[CheckpointCall] = None
     wait: Optional[PendingWait] = None
     status_change: Optional[StatusChange] = None
+
+
+class LineageEdge(_StrEnum):
+    """How an execution joined its family."""
+
+    ORIGINAL = "original"
+    REPLAY_OF = "replay_of"
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    """One execution of a replay family (retries keep the ID: ``retry_count``)."""
+
+    exec_id: str
+    flow_name: str
+    status: ExecutionStatus
+    edge: LineageEdge
+    #: The execution it was replayed from; ``None`` for the original.
+    parent_exec_id: Optional[str] = None
+    replay: Optional[ReplayOrigin] = None
+    retry_count: int = 0
+    checkpoint_count: int = 0
+    started_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class ExecutionLineage:
+    """An execution's family: the original at ``root_exec_id``, then its replays depth first."""
+
+    exec_id: str
+    root_exec_id: str
+    nodes: List[LineageNode] = field(default_factory=list)
+    #: The family was larger than the service returns at once.
+    truncated: bool = False
+
+
+class CallComparisonKind(_StrEnum):
+    """What happened to one call in the other execution, relative to the base."""
+
+    REUSED = "reused"
+    SAME_OUTPUT = "same_output"
+    CHANGED_OUTPUT = "changed_output"
+    OVERRIDDEN = "overridden"
+    NEW = "new"
+    NOT_REACHED = "not_reached"
+
+
+@dataclass(frozen=True)
+class JsonChange:
+    """One difference between two JSON values; ``path`` is a JSON pointer (``""`` is the whole value)."""
+
+    path: str
+    kind: str
+    before: Any = None
+    after: Any = None
+
+
+@dataclass(frozen=True)
+class CallComparison:
+    """One invocation ID in both executions (or in one of them)."""
+
+    invocation_id: str
+    name: str
+    kind: CallComparisonKind
+    base: Optional[CheckpointCall] = None
+    other: Optional[CheckpointCall] = None
+    #: What the flow saw changing (output, or the override value).
+    changes: List[JsonChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExecutionComparison:
+    """Two executions compared call by call, with their input and result differences."""
+
+    base_exec_id: str
+    other_exec_id: str
+    calls: List[CallComparison] = field(default_factory=list)
+    input_changes: List[JsonChange] = field(default_factory=list)
+    result_changes: List[JsonChange] = field(default_factory=list)
+    #: How many calls of each kind (every kind present, zero included).
+    counts: Dict[str, int] = field(default_factory=dict)

@@ -36,6 +36,7 @@ from .errors import KitaruError, KitaruInternalError, KitaruUsageError, error_fr
 from .gen.kitaru.planner.v1 import planner_service_pb2, planner_service_pb2_grpc
 from .gen.kitaru.runner.v1 import (
     execution_pb2,
+    lineage_pb2,
     replay_plan_pb2,
     runner_internal_service_pb2,
     runner_internal_service_pb2_grpc,
@@ -316,6 +317,24 @@ class RunnerClient(_ServiceClient):
         """WatchExecutionLogs: log lines so far, then new ones and status changes, until terminal."""
         request = runner_service_pb2.WatchExecutionLogsRequest(exec_id=exec_id, checkpoint=checkpoint)
         return self._stream(self.stub.WatchExecutionLogs, request, timeout)
+
+    def get_execution_lineage(self, exec_id: str, *, timeout: Optional[float] = None) -> lineage_pb2.ExecutionLineage:
+        """GetExecutionLineage: the replay family of an execution (original, replays, their replays)."""
+        request = runner_service_pb2.GetExecutionLineageRequest(exec_id=exec_id)
+        response: runner_service_pb2.GetExecutionLineageResponse = self._unary(
+            self.stub.GetExecutionLineage, request, timeout
+        )
+        return response.lineage
+
+    def compare_executions(
+        self, base_exec_id: str, other_exec_id: str, *, timeout: Optional[float] = None
+    ) -> lineage_pb2.ExecutionComparison:
+        """CompareExecutions: two executions call by call, ``other`` relative to ``base``."""
+        request = runner_service_pb2.CompareExecutionsRequest(base_exec_id=base_exec_id, other_exec_id=other_exec_id)
+        response: runner_service_pb2.CompareExecutionsResponse = self._unary(
+            self.stub.CompareExecutions, request, timeout
+        )
+        return response.comparison
 
     def list_flows(self, *, timeout: Optional[float] = None) -> List[execution_pb2.Flow]:
         """ListFlows: the flows this runner serves, sorted by name."""

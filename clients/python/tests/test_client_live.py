@@ -13,6 +13,7 @@ import pytest
 
 from conftest import live, settle
 from kitaru_client import (
+    CallComparisonKind,
     CheckpointStatus,
     DivergenceKind,
     EventKind,
@@ -31,6 +32,7 @@ from kitaru_client import (
     KitaruUsageError,
     KitaruUserCodeError,
     KitaruWaitValidationError,
+    LineageEdge,
     LogEntry,
     LogLevel,
     StatusChange,
@@ -371,3 +373,28 @@ def test_unknown_ids_and_bad_inputs_are_typed_errors(client):
     assert [v.field for v in usage.value.violations] == ["topic"]
     with pytest.raises(KitaruUsageError, match="not a JSON value"):
         client.flows.run("content_pipeline", topic=object())
+
+
+def test_lineage_and_compare_of_a_replay_family(client):
+    source = run_to_end(client, "content_pipeline", topic="family")
+    replayed = client.executions.replay(source.exec_id, from_="write_draft", overrides={"checkpoint.research": "edited"})
+    settle(client, replayed.exec_id)
+    lineage = client.executions.lineage(replayed.exec_id)
+    assert lineage.root_exec_id == source.exec_id and lineage.exec_id == replayed.exec_id
+    assert [(n.exec_id, n.edge, n.parent_exec_id) for n in lineage.nodes] == [
+        (source.exec_id, LineageEdge.ORIGINAL, None),
+        (replayed.exec_id, LineageEdge.REPLAY_OF, source.exec_id),
+    ]
+    assert lineage.nodes[1].replay is not None and lineage.nodes[1].replay.from_ == "write_draft"
+    comparison = client.executions.compare(source.exec_id, replayed.exec_id)
+    assert [(c.invocation_id, c.kind) for c in comparison.calls] == [
+        ("research", CallComparisonKind.OVERRIDDEN),
+        ("write_draft", CallComparisonKind.CHANGED_OUTPUT),
+        ("publish", CallComparisonKind.CHANGED_OUTPUT),
+    ]
+    (change,) = comparison.calls[0].changes
+    assert (change.path, change.kind, change.before, change.after) == ("", "changed", "notes on family", "edited")
+    assert comparison.counts["overridden"] == 1 and comparison.counts["changed_output"] == 2
+    assert comparison.input_changes == []
+    with pytest.raises(KitaruNotFoundError):
+        client.executions.lineage("kr-aaaaaaaaaaaaaaaa")

@@ -13,6 +13,7 @@ import { executionEventFromProto, type ExecutionEvent, type StatusChangedEvent }
 import { executionFromProto, type Execution } from "./convert/execution.ts";
 import { failureFromProto } from "#contract/failure.ts";
 import { jsonFromValue, objectFromStruct, valueFromJson } from "./convert/json.ts";
+import { comparisonFromProto, lineageFromProto, type ExecutionComparison, type ExecutionLineage } from "./convert/lineage.ts";
 import { logEntryFromProto, type LogEntry } from "./convert/log-entry.ts";
 
 import { replayPlanFromProto, type ReplayPlan } from "./convert/replay-plan.ts";
@@ -162,6 +163,32 @@ export class ExecutionsClient {
     );
     if (response.execution !== undefined) await fillOmittedValues(this.#runner, response.execution, options.signal);
     return requireExecution(response.execution, "GetExecution");
+  }
+
+  /**
+   * The execution's family: the original it descends from through replays,
+   * then every replay of it and of its replays, level by level (at most
+   * `maxNodes`, default 200). Unknown ID → `KitaruNotFoundError`.
+   */
+  async lineage(execId: string, options: { maxNodes?: number; signal?: AbortSignal } = {}): Promise<ExecutionLineage> {
+    const response = await callRpc(() =>
+      this.#runner.getExecutionLineage({ execId, maxNodes: options.maxNodes ?? 0 }, options.signal ? { signal: options.signal } : {}),
+    );
+    if (response.lineage === undefined) throw new KitaruInternalError("The server answered GetExecutionLineage without a lineage.");
+    return lineageFromProto(response.lineage);
+  }
+
+  /**
+   * `otherExecId` compared with `baseExecId` call by call (typically a replay
+   * with its source): reused, same output, changed output, overridden, new,
+   * not reached, with JSON diffs of what the flow saw.
+   */
+  async compare(baseExecId: string, otherExecId: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionComparison> {
+    const response = await callRpc(() =>
+      this.#runner.compareExecutions({ baseExecId, otherExecId }, options.signal ? { signal: options.signal } : {}),
+    );
+    if (response.comparison === undefined) throw new KitaruInternalError("The server answered CompareExecutions without a comparison.");
+    return comparisonFromProto(response.comparison);
   }
 
   /**

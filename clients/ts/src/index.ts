@@ -54,6 +54,7 @@ export type { FlowClient, FlowClientOptions, FlowReplayOptions } from "./flow-cl
 
 // User-facing: the model types.
 export type { Execution, OmittedValue, ReplayOrigin } from "./convert/execution.ts";
+export type { CallComparison, CallComparisonKind, ExecutionComparison, ExecutionLineage, JsonChange, LineageNode } from "./convert/lineage.ts";
 export type { CallAttempt, CheckpointCall } from "./convert/checkpoint-call.ts";
 export type { Wait } from "./convert/wait.ts";
 export type { LogEntry, LogLevel } from "./convert/log-entry.ts";

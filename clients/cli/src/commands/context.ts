@@ -24,6 +24,8 @@ export interface CliClient {
     | "watch"
     | "logs"
     | "followLogs"
+    | "lineage"
+    | "compare"
   >;
   readonly flows: Pick<FlowsClient, "run" | "list">;
   close(): Promise<void>;

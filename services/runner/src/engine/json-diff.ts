@@ -15,7 +15,7 @@ export interface JsonChange {
 }
 
 /** At most this many changes per comparison; the rest are not listed. */
-export const MAX_CHANGES = 50;
+const MAX_CHANGES = 50;
 
 /** The differences from `before` to `after` (empty when equal), objects compared key by key and arrays index by index. */
 export function jsonDiff(before: JsonValue | undefined, after: JsonValue | undefined, limit = MAX_CHANGES): JsonChange[] {
