@@ -23,7 +23,8 @@
 #           the last commit's contract changes must not break the previous ones);
 #        c. else skipped with a note (first commit, shallow clone).
 #      The working tree (committed or not) is compared with that commit.
-#    - tsc -p . (type check, no emit).
+#    - tsc -p . (type check, no emit), and tsc -p clients/console (the
+#      console's browser page, checked against the DOM library).
 #    - Biome (biome.jsonc): formatting and lint of the TypeScript, scripts and
 #      JSON configuration; `npm run format` fixes what it can. Reported but not
 #      enforced while BIOME_ENFORCED=0 (until the tree has been formatted once).
@@ -220,6 +221,7 @@ if [[ $full_run -eq 1 ]]; then
   check "generated code up to date" generated_code_up_to_date
   check "buf breaking" no_breaking_changes
   check "tsc" npx --no-install tsc -p .
+  check "tsc (console page, DOM)" npx --no-install tsc -p clients/console
   check "biome (format, lint)" biome_check
   check "dead exports" dead_exports
 else

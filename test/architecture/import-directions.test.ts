@@ -15,6 +15,8 @@
  *   engine          runs executions over the store
  *   runner          the runner's gRPC layer and process
  *   client          the typed TS client (`kitaru/client`)
+ *   console         services/console: the `kitaru console` process (serves the page, bridges its RPCs)
+ *   page            clients/console: the console's browser page (no Node built-ins)
  *   cli             the `kitaru` command
  *
  * The one exception is deliberate and narrow: a flow object's `run()` and
@@ -31,7 +33,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-type Layer = "contract" | "transport" | "planner-core" | "planner" | "authoring" | "store" | "engine" | "runner" | "client" | "cli" | "free";
+type Layer = "contract" | "transport" | "planner-core" | "planner" | "authoring" | "store" | "engine" | "runner" | "client" | "console" | "page" | "cli" | "free";
 
 /** Which layer a repository path belongs to; the first match wins. */
 const LAYER_OF: readonly (readonly [string, Layer])[] = [
@@ -43,6 +45,8 @@ const LAYER_OF: readonly (readonly [string, Layer])[] = [
   ["services/runner/src/store/", "store"],
   ["services/runner/src/engine/", "engine"],
   ["services/runner/", "runner"],
+  ["services/console/", "console"],
+  ["clients/console/", "page"],
   ["clients/ts/", "client"],
   ["clients/cli/", "cli"],
   ["bin/", "cli"],
@@ -70,12 +74,14 @@ const RULES: Readonly<Record<Exclude<Layer, "free">, Rule>> = {
   engine: { layers: ["store", "authoring", "contract"], packages: ["zod"] },
   runner: { layers: ["engine", "store", "authoring", "transport", "contract"], packages: [...PROTOBUF, "@grpc/grpc-js", "zod", "tsx"] },
   client: { layers: ["contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-node"] },
+  console: { layers: ["transport", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-node", "zod", "esbuild"] },
+  page: { layers: ["contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-web", "@dagrejs/dagre"] },
   // The CLI starts the services: it may load their process entry points (lazily, see bin/kitaru.mjs).
   cli: { layers: ["client", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "zod", "tsx"] },
 };
 
 /** Modules of other layers the CLI may load: the services' process entry points only. */
-const CLI_ENTRY_POINTS = ["services/runner/src/main.ts", "services/planner/src/main.ts"];
+const CLI_ENTRY_POINTS = ["services/runner/src/main.ts", "services/planner/src/main.ts", "services/console/src/main.ts"];
 
 /** The package's own specifiers and where they point. */
 const SELF: Readonly<Record<string, string>> = {
@@ -133,6 +139,7 @@ export function importViolations(file: string, source: string): string[] {
     const target = resolve(file, site.spec);
     if ("builtin" in target) {
       if (layer === "planner-core") problems.push(`${file} (planner-core) imports '${site.spec}': the planner core does no I/O.`);
+      if (layer === "page") problems.push(`${file} (page) imports '${site.spec}': the page runs in a browser.`);
       continue;
     }
     if ("pkg" in target) {
@@ -166,7 +173,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 describe("import directions", () => {
-  const files = ["proto/ts", "services", "clients/ts", "clients/cli", "bin"].flatMap(sourceFiles);
+  const files = ["proto/ts", "services", "clients/ts", "clients/console", "clients/cli", "bin"].flatMap(sourceFiles);
 
   it("puts every product source file in a layer", () => {
     assert.ok(files.length > 100, `only ${files.length} files found`);
@@ -191,6 +198,9 @@ describe("import directions", () => {
       ["services/planner/src/core/x.ts", 'import { readFileSync } from "node:fs";'],
       ["services/transport/src/x.ts", 'import { createEngineEnv } from "../../../test/support/engine-env.ts";'],
       ["clients/cli/src/x.ts", 'import { startRunner } from "../../../services/runner/src/runner-server.ts";'],
+      ["clients/console/src/x.ts", 'import { readFileSync } from "node:fs";'],
+      ["clients/console/src/x.ts", 'import { KitaruClient } from "../../ts/src/client.ts";'],
+      ["services/console/src/x.ts", 'import { startRunner } from "../../runner/src/runner-server.ts";'],
     ];
     for (const [file, line] of forbidden) assert.equal(importViolations(file, line).length, 1, `${file}: ${line}`);
     const allowed: readonly [string, string][] = [

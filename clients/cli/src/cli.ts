@@ -21,15 +21,15 @@ import type { ClientFactory, CommandContext } from "./commands/context.ts";
 import { helpText, VERSION } from "./help.ts";
 import type { CliIo } from "./io.ts";
 import { printError, reportOf } from "./output.ts";
-import { parseArgs, type Command } from "./parse-args.ts";
+import { parseArgs, type Command, type ServiceName } from "./parse-args.ts";
 
 /** What the dispatcher runs with; tests inject fakes of each. */
 export interface CliDependencies {
   readonly io: CliIo;
   /** Opens the client for a command; it is closed when the command ends. */
   readonly createClient: ClientFactory;
-  /** Starts `kitaru runner ...` / `kitaru planner ...` with the rest of the command line. */
-  readonly startService: (service: "runner" | "planner", argv: readonly string[]) => Promise<void>;
+  /** Starts `kitaru runner ...` / `kitaru planner ...` / `kitaru console ...` with the rest of the command line. */
+  readonly startService: (service: ServiceName, argv: readonly string[]) => Promise<void>;
   /** Reads `@file` option values (`--args @input.json`); without it they are refused. */
   readonly readFile?: ((path: string) => string) | undefined;
 }

@@ -39,6 +39,7 @@ Commands:
   executions <subcommand>      Inspect, answer, replay and follow executions
   runner [options]             Start the runner service
   planner [options]            Start the planner service
+  console [options]            Serve the browser console (http://127.0.0.1:50053)
 
 Options:
   -h, --help                   Show help (also: kitaru <group> --help)

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { KitaruClient } from "../../ts/src/index.ts";
 import { runCli } from "./cli.ts";
+import type { ServiceName } from "./parse-args.ts";
 import { createProcessIo } from "./io.ts";
 
 /** This module's extension: `.ts` from the sources, `.js` from the package's dist/. */
@@ -17,6 +18,7 @@ const EXTENSION = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 const SERVICE_MAIN = {
   runner: `../../../services/runner/src/main${EXTENSION}`,
   planner: `../../../services/planner/src/main${EXTENSION}`,
+  console: `../../../services/console/src/main${EXTENSION}`,
 } as const;
 
 interface ServiceModule {
@@ -24,7 +26,7 @@ interface ServiceModule {
 }
 
 /** Imports a service only when asked for, so client commands never load server code. */
-async function startService(service: "runner" | "planner", argv: readonly string[]): Promise<void> {
+async function startService(service: ServiceName, argv: readonly string[]): Promise<void> {
   // A computed specifier keeps the client's type check independent of the
   // services' sources; the module shape is checked by ServiceModule.
   const specifier: string = SERVICE_MAIN[service];
@@ -37,7 +39,7 @@ async function startService(service: "runner" | "planner", argv: readonly string
 
 /**
  * Runs `kitaru` with `argv` (default: the process arguments) and exits with
- * its code; `kitaru runner|planner` serve until SIGINT/SIGTERM, then exit 0.
+ * its code; `kitaru runner|planner|console` serve until SIGINT/SIGTERM, then exit 0.
  */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   // `kitaru executions watch ... | head`: the reader went away; stop quietly like other CLIs.

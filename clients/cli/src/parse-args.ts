@@ -82,7 +82,10 @@ export type Invocation =
   | Command
   | { readonly kind: "help"; readonly topic: HelpTopic }
   | { readonly kind: "version" }
-  | { readonly kind: "service"; readonly service: "runner" | "planner"; readonly argv: readonly string[] };
+  | { readonly kind: "service"; readonly service: ServiceName; readonly argv: readonly string[] };
+
+/** The processes `kitaru` can start: the two services and the browser console. */
+export type ServiceName = "runner" | "planner" | "console";
 
 /** The result of {@link parseArgs}. */
 export type ParseResult =
@@ -478,21 +481,21 @@ const isHelp = (arg: string | undefined): boolean => arg === "--help" || arg ===
 /**
  * Parses a `kitaru` command line (without `node` and the script).
  *
- * `runner`/`planner` take the rest of the line unparsed. No arguments, `-h`
+ * `runner`/`planner`/`console` take the rest of the line unparsed. No arguments, `-h`
  * or `--help` anywhere before a command asks for help.
  */
 export function parseArgs(argv: readonly string[], parseOptions: ParseOptions = {}): ParseResult {
   const [group, sub, ...rest] = argv;
   if (group === undefined || isHelp(group)) return { ok: true, command: { kind: "help", topic: "kitaru" } };
   if (group === "--version" || group === "-V" || group === "version") return { ok: true, command: { kind: "version" } };
-  if (group === "runner" || group === "planner") {
+  if (group === "runner" || group === "planner" || group === "console") {
     return { ok: true, command: { kind: "service", service: group, argv: argv.slice(1) } };
   }
   const subcommands = groups[group];
   if (subcommands === undefined) {
     return {
       ok: false,
-      errorMessage: `Unknown command '${group}'. Expected one of: flows, executions, runner, planner. Run \`kitaru --help\`.`,
+      errorMessage: `Unknown command '${group}'. Expected one of: flows, executions, runner, planner, console. Run \`kitaru --help\`.`,
       output: scanOutput(argv),
     };
   }

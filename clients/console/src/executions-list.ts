@@ -1,0 +1,146 @@
+/**
+ * The executions list: filters by flow and status, pages with page tokens,
+ * and refreshes the shown page every few seconds (rows are updated in place,
+ * so nothing moves when a status changes).
+ */
+import { ExecutionStatus, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { EXECUTION_STATUSES, executionStatusFromProto, executionStatusToProto, isExecutionStatus } from "#contract/status.ts";
+import { button, h, replaceChildren } from "./dom.ts";
+import { statusBadge, timeText } from "./format.ts";
+import { errorLine, runner } from "./rpc.ts";
+import type { View } from "./view.ts";
+
+const PAGE_SIZE = 25;
+const REFRESH_MS = 2500;
+
+/** The link to one execution's view. */
+export function executionHref(execId: string): string {
+  return `#/executions/${encodeURIComponent(execId)}`;
+}
+
+function row(execution: Execution): HTMLTableRowElement {
+  const status = executionStatusFromProto(execution.status);
+  return h(
+    "tr",
+    { "data-exec-id": execution.execId },
+    h("td", { class: "cell-status" }, statusBadge(status)),
+    h("td", { class: "mono" }, h("a", { href: executionHref(execution.execId) }, execution.execId)),
+    h("td", {}, execution.flowName),
+    h("td", { class: "num" }, execution.checkpointCount),
+    h("td", { class: "mono small" }, execution.replay?.from ? `replay of ${execution.originalExecId} from ${execution.replay.from}` : execution.retryCount ? `retry ${execution.retryCount}` : ""),
+    h("td", { class: "time" }, timeText(execution.createTime)),
+    h("td", { class: "time" }, timeText(execution.updateTime)),
+  );
+}
+
+/** The list of executions, filtered by `flow` and `status` when given. */
+export function executionsList(params: URLSearchParams): View {
+  let flow = params.get("flow") ?? "";
+  let status = params.get("status") ?? "";
+  /** Tokens of the pages before the shown one ("" for the first), and the shown page's. */
+  const previous: string[] = [];
+  let pageToken = "";
+  let nextToken = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let disposed = false;
+
+  const flowSelect = h("select", { id: "filter-flow", "aria-label": "Flow" }, h("option", { value: "" }, "all flows"));
+  const statusSelect = h(
+    "select",
+    { id: "filter-status", "aria-label": "Status" },
+    h("option", { value: "" }, "any status"),
+    ...EXECUTION_STATUSES.map((s) => h("option", { value: s }, s)),
+  );
+  statusSelect.value = status;
+  const message = h("p", { class: "message", role: "status" });
+  const body = h("tbody");
+  const pageLabel = h("span", { class: "page-label" });
+  const prevButton = button("← Newer", () => {
+    pageToken = previous.pop() ?? "";
+    return load();
+  });
+  const nextButton = button("Older →", () => {
+    previous.push(pageToken);
+    pageToken = nextToken;
+    return load();
+  });
+
+  const filtersChanged = () => {
+    flow = flowSelect.value;
+    status = statusSelect.value;
+    const query = new URLSearchParams();
+    if (flow) query.set("flow", flow);
+    if (status) query.set("status", status);
+    history.replaceState(null, "", `#/executions${query.size ? `?${query}` : ""}`);
+    previous.length = 0;
+    pageToken = "";
+    void load();
+  };
+  flowSelect.addEventListener("change", filtersChanged);
+  statusSelect.addEventListener("change", filtersChanged);
+
+  async function load(): Promise<void> {
+    clearTimeout(timer);
+    try {
+      const response = await runner.listExecutions({
+        flowName: flow,
+        status: isExecutionStatus(status) ? executionStatusToProto(status) : ExecutionStatus.UNSPECIFIED,
+        pageSize: PAGE_SIZE,
+        pageToken,
+      });
+      if (disposed) return;
+      nextToken = response.nextPageToken;
+      render(response.executions);
+      message.textContent = response.executions.length === 0 ? "No executions match." : "";
+    } catch (error) {
+      if (disposed) return;
+      message.textContent = errorLine(error);
+    }
+    prevButton.disabled = previous.length === 0;
+    nextButton.disabled = nextToken === "";
+    pageLabel.textContent = `page ${previous.length + 1}`;
+    if (!disposed) timer = setTimeout(load, REFRESH_MS);
+  }
+
+  /** Rows for `executions`, reusing the row of an execution already shown when nothing changed. */
+  function render(executions: readonly Execution[]): void {
+    const shown = new Map<string, HTMLTableRowElement>();
+    for (const tr of body.querySelectorAll<HTMLTableRowElement>("tr[data-exec-id]")) shown.set(tr.dataset.execId ?? "", tr);
+    const rows = executions.map((execution) => {
+      const fresh = row(execution);
+      const old = shown.get(execution.execId);
+      return old && old.textContent === fresh.textContent ? old : fresh;
+    });
+    replaceChildren(body, ...rows);
+  }
+
+  void runner.listFlows({}).then(
+    (response) => {
+      for (const f of response.flows) flowSelect.append(h("option", { value: f.flowName }, f.flowName));
+      flowSelect.value = flow;
+    },
+    () => undefined,
+  );
+  void load();
+
+  const element = h(
+    "section",
+    { class: "executions-list", "aria-labelledby": "executions-title" },
+    h("h1", { id: "executions-title" }, "Executions"),
+    h("div", { class: "toolbar" }, h("label", {}, "Flow ", flowSelect), h("label", {}, "Status ", statusSelect), h("span", { class: "spacer" }), prevButton, pageLabel, nextButton),
+    message,
+    h(
+      "table",
+      { class: "executions" },
+      h("thead", {}, h("tr", {}, ...["Status", "Execution", "Flow", "Calls", "Origin", "Created", "Updated"].map((t) => h("th", { scope: "col" }, t)))),
+      body,
+    ),
+  );
+  return {
+    element,
+    dispose() {
+      disposed = true;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * The console process's server: one HTTP/1.1 listener serving the page and
+ * the bridged RPCs (Connect protocol and gRPC-Web) on the same origin.
+ *
+ * @module
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { isLoopback } from "../../transport/src/server-security.ts";
+import { type BridgeOptions, ConsoleBridge } from "./bridge.ts";
+import { PageAssets, pageDirectory } from "./page-assets.ts";
+
+/** Where the console listens and what it bridges to. */
+export interface ConsoleOptions extends BridgeOptions {
+  readonly host: string;
+  /** 0: any free port. */
+  readonly port: number;
+  /** The built page; default: built now (sources) or the package's dist/console/. */
+  readonly pageDirectory?: string;
+}
+
+/** A running console. */
+export interface RunningConsole {
+  /** `host:port` it listens on. */
+  readonly address: string;
+  /** The page's URL. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Refuses requests another site could make through the browser: a request
+ * whose Origin is not the console's own (cross-site), and, on a loopback
+ * listener, one whose Host is not a loopback name (DNS rebinding).
+ */
+function foreignRequest(request: IncomingMessage, loopbackOnly: boolean): string | undefined {
+  const host = request.headers.host ?? "";
+  const hostname = host.replace(/:\d+$/, "");
+  if (loopbackOnly && !isLoopback(hostname)) return `host ${hostname} is not this machine`;
+  const origin = request.headers.origin;
+  if (origin !== undefined && origin !== "null") {
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      return "malformed origin";
+    }
+    if (originHost !== host) return `origin ${origin} is not the console`;
+  }
+  return undefined;
+}
+
+/** Starts the console: serves the page and bridges its calls to the runner and planner. */
+export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
+  const assets = new PageAssets(options.pageDirectory ?? (await pageDirectory()));
+  const bridge = new ConsoleBridge(options);
+  const handler = connectNodeAdapter({
+    routes: bridge.routes,
+    // The listener is HTTP/1.1 (node:http), so the fallback sees its request and response types.
+    fallback: (request, response) => assets.serve(request as IncomingMessage, response as ServerResponse),
+    // The page sends JSON; binary is accepted too (gRPC-Web clients).
+    readMaxBytes: 64 * 1024 * 1024,
+  });
+  const loopbackOnly = isLoopback(options.host);
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const refusal = foreignRequest(request, loopbackOnly);
+    if (refusal !== undefined) {
+      response.writeHead(403, { "content-type": "text/plain; charset=utf-8" }).end(`forbidden: ${refusal}\n`);
+      return;
+    }
+    handler(request, response);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const hostForUrl = options.host.includes(":") ? `[${options.host}]` : options.host;
+  const address = `${hostForUrl}:${port}`;
+  return {
+    address,
+    url: `http://${address}/`,
+    async stop() {
+      bridge.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
