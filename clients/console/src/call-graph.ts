@@ -268,7 +268,10 @@ export class CallGraph {
   /** Shows the whole graph. */
   fit(): void {
     const e = this.#extent;
-    this.#box = { x: e.x - 10, y: e.y - 10, w: e.w + 20, h: e.h + 20 };
+    // Never larger than life: a small graph keeps its size, centred.
+    const w = Math.max(e.w + 20, this.#svg.clientWidth || 800);
+    const h2 = Math.max(e.h + 20, this.#svg.clientHeight || 400);
+    this.#box = { x: e.x + e.w / 2 - w / 2, y: e.y + e.h / 2 - h2 / 2, w, h: h2 };
     this.#apply();
   }
 

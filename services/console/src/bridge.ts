@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { DescMethod, DescMethodServerStreaming, DescMethodUnary, DescService } from "@bufbuild/protobuf";
-import type { ConnectRouter, HandlerContext, Transport } from "@connectrpc/connect";
+import { type ConnectRouter, ConnectError, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
@@ -52,6 +52,18 @@ function upstream(url: string, ca: string | undefined): Upstream {
   return { session, transport };
 }
 
+/**
+ * The service's error as the bridge's own: its code, message and details
+ * (kitaru's typed details ride there), without the upstream's response
+ * headers, which describe a gRPC response and not this one.
+ */
+function relayed(error: unknown): unknown {
+  if (!(error instanceof ConnectError)) return error;
+  const own = new ConnectError(error.rawMessage, error.code);
+  own.details.push(...error.details);
+  return own;
+}
+
 async function* single<T>(message: T): AsyncIterable<T> {
   yield message;
 }
@@ -88,14 +100,21 @@ export class ConsoleBridge {
       const cap = this.#timeoutMs;
       router.rpc(method, (async (request: never, context: HandlerContext) => {
         const timeoutMs = Math.min(context.timeoutMs() ?? cap, cap);
-        const response = await transport.unary(unary, context.signal, timeoutMs, header, request);
-        return response.message;
+        try {
+          return (await transport.unary(unary, context.signal, timeoutMs, header, request)).message;
+        } catch (error) {
+          throw relayed(error);
+        }
       }) as never);
     } else if (method.methodKind === "server_streaming") {
       const streaming = method as DescMethodServerStreaming;
       router.rpc(method, async function* (request: never, context: HandlerContext) {
-        const response = await transport.stream(streaming, context.signal, context.timeoutMs(), header, single(request));
-        yield* response.message as AsyncIterable<never>;
+        try {
+          const response = await transport.stream(streaming, context.signal, context.timeoutMs(), header, single(request));
+          yield* response.message as AsyncIterable<never>;
+        } catch (error) {
+          throw relayed(error);
+        }
       } as never);
     } else {
       throw new Error(`the console cannot bridge ${method.methodKind} RPC ${method.parent.typeName}.${method.name}`);
