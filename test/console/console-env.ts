@@ -49,6 +49,8 @@ export async function createConsoleEnv(flows: readonly RegisteredFlow[], viewpor
   });
   const page = await browser.newPage();
   await page.setViewport(viewport);
+  // The page's own failures belong in the test's output.
+  page.on("pageerror", (error) => process.stderr.write(`[page error] ${String(error)}\n`));
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {
     services,

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { ElementHandle, Page } from "puppeteer-core";
+import type { Page } from "puppeteer-core";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { approvalFlow } from "../fixtures/flows/approval.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
@@ -20,14 +20,21 @@ async function planWords(page: Page, invocationId: string): Promise<string[]> {
   return plan.split(" ").filter(Boolean).sort();
 }
 
+/** A form control as the browser code below uses it (this file is type-checked without the DOM library). */
+type Control = { value: string; disabled: boolean; dispatchEvent(event: Event): boolean };
+
 /** Sets a text field's value as typing would (an input event). */
-async function fill(page: Page, selector: string | ElementHandle<Element>, value: string): Promise<void> {
-  const element = typeof selector === "string" ? await page.waitForSelector(selector) : selector;
+async function fill(page: Page, selector: string, value: string): Promise<void> {
+  const element = await page.waitForSelector(selector);
   await element!.evaluate((el, v) => {
-    (el as HTMLInputElement).value = v;
-    el.dispatchEvent(new Event("input", { bubbles: true }));
+    const control = el as unknown as Control;
+    control.value = v;
+    control.dispatchEvent(new Event("input", { bubbles: true }));
   }, value);
 }
+
+/** The page's location hash. */
+const hash = (page: Page) => page.evaluate("location.hash") as Promise<string>;
 
 describe("the console in a browser", { timeout: 120_000 }, () => {
   let env: ConsoleEnv;
@@ -73,7 +80,7 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
     // Compose: from write_draft (clicked on the graph), a new topic, an override on a call that does not exist first.
     await page.click("#tab-replay");
     await page.click('g.node[data-node="write_draft"]');
-    assert.equal(await page.$eval("#replay-from", (i) => (i as HTMLInputElement).value), "write_draft");
+    assert.equal(await page.$eval("#replay-from", (i) => (i as unknown as Control).value), "write_draft");
     await fill(page, "#replay-input", JSON.stringify({ topic: "storms" }));
     await page.click("#override-add");
     await fill(page, ".override-row .override-key", "checkpoint.nope");
@@ -81,7 +88,7 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
     // The error the replay would get, before anything is created.
     const planError = await page.waitForSelector("[data-plan-error]");
     assert.match((await planError!.evaluate((e) => e.textContent)) ?? "", /nope/);
-    assert.equal(await page.$eval("#replay-run", (b) => (b as HTMLButtonElement).disabled), true);
+    assert.equal(await page.$eval("#replay-run", (b) => (b as unknown as Control).disabled), true);
     const before = await env.services.client.listExecutions({});
     await fill(page, ".override-row .override-key", "checkpoint.research");
     await page.waitForSelector("[data-plan-summary]");
@@ -97,8 +104,8 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
 
     // Run it: the page opens the new execution and follows it to the end.
     await page.click("#replay-run");
-    await page.waitForFunction((src) => location.hash.startsWith("#/executions/") && !location.hash.endsWith(src), {}, source);
-    const replay = decodeURIComponent((await page.evaluate(() => location.hash)).split("/").pop()!);
+    await page.waitForFunction(`location.hash.startsWith("#/executions/") && !location.hash.endsWith(${JSON.stringify(source)})`);
+    const replay = decodeURIComponent((await hash(page)).split("/").pop()!);
     await page.waitForSelector('.execution-header [data-status="completed"]');
     await page.waitForSelector('g.node[data-node="research"].marker-overridden');
 
@@ -123,7 +130,7 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
     // An invalid answer first: an empty reviewer (the schema wants at least one character).
     await page.click('form[data-wait="approve"] input[name="approved"]');
     await page.click('form[data-wait="approve"] button[type="submit"]');
-    await page.waitForFunction(() => (document.querySelector('[data-error-for="reviewer"]')?.textContent ?? "") !== "");
+    await page.waitForFunction(`(document.querySelector('[data-error-for="reviewer"]')?.textContent ?? "") !== ""`);
     const fieldError = await page.$eval('[data-error-for="reviewer"]', (e) => e.textContent ?? "");
     assert.ok(fieldError.length > 0);
     await env.screenshot("05-wait-validation");

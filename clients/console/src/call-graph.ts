@@ -193,7 +193,6 @@ export class CallGraph {
 
   #nodeElement(node: GraphNode, x: number, y: number): SVGGElement {
     const activate = () => {
-      if (Date.now() - this.#draggedAt < 100) return;
       if (node.group) this.expand(node.calls[0]!.name);
       else this.#onSelect(node.id);
     };
@@ -207,7 +206,8 @@ export class CallGraph {
         "data-node": node.id,
         "data-group": node.group ? "true" : undefined,
         "aria-label": node.group ? `${node.label}: expand` : `call ${node.id}`,
-        onclick: activate,
+        // The click that ends a drag selects nothing.
+        onclick: () => Date.now() - this.#draggedAt > 100 && activate(),
         onkeydown: ((event: KeyboardEvent) => {
           if (event.key === "Enter" || event.key === " ") {
             event.preventDefault();
