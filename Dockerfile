@@ -1,4 +1,4 @@
-# One image for the kitaru runner and planner (docker-compose.yml picks the
+# One image for the kitaru runner, planner and console (docker-compose.yml picks the
 # command), built the way a user installs kitaru: the npm package this
 # repository packs, installed with zod into /app, next to the flows it serves
 # (here the replay example's; see docs/your-project.md to serve your own).
@@ -40,8 +40,8 @@ COPY examples/replay/ ./examples/replay/
 # Run as the image's unprivileged user; tsx (which loads TypeScript flows) writes its cache under /tmp.
 USER node
 
-# 50051: runner (kitaru.runner.v1.RunnerService), 50052: planner.
-EXPOSE 50051 50052
+# 50051: runner (kitaru.runner.v1.RunnerService), 50052: planner, 50053: console (HTTP).
+EXPOSE 50051 50052 50053
 
 # Overridden by docker-compose.yml; e.g.
 #   docker run kitaru node node_modules/kitaru/bin/kitaru.mjs runner --flows examples/replay/flows.ts --host 0.0.0.0

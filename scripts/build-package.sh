@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package's dist/: the product code (proto/ts, services,
-# clients/ts, clients/cli) compiled to ES modules with declaration files.
+# clients/ts, clients/cli) compiled to ES modules with declaration files, and
+# the console's page (clients/console) bundled into dist/console/.
 # `npm pack` runs it (prepack); the repository itself runs the TypeScript
 # sources (package.json "source" conditions) and never needs dist/.
 set -euo pipefail
@@ -16,4 +17,7 @@ if grep -rEq --include='*.js' "$relative_ts" dist; then
   grep -rEn --include='*.js' "$relative_ts" dist | head -5 >&2
   exit 1
 fi
-echo "built dist/ ($(find dist -name '*.js' | wc -l | tr -d ' ') modules)" >&2
+# The console's page: static assets bundled by esbuild (a devDependency), served by `kitaru console`.
+node --conditions=kitaru-source --import tsx scripts/build-console-page.ts dist/console
+[[ -f dist/console/index.html && -f dist/console/console.js ]] || { echo "build-package: the console page was not built" >&2; exit 1; }
+echo "built dist/ ($(find dist -name '*.js' | wc -l | tr -d ' ') modules, and the console page in dist/console/)" >&2

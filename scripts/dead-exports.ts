@@ -1,6 +1,7 @@
 /**
  * Lists the exports of product code that nothing imports: dead exports. Product
- * code is proto/ts/src, services, clients/ts and clients/cli; everything else
+ * code is proto/ts/src, services, clients/ts, clients/cli and clients/console
+ * (the console's page, with its own tsconfig); everything else
  * (tests, benchmarks, examples, scripts) only counts as a user.
  *
  *   node --conditions=kitaru-source --import tsx scripts/dead-exports.ts             # the report; exit 1 on a dead export
@@ -13,7 +14,8 @@
  * only when its own export is. The roots, used by definition: every export of
  * the package's entry points (package.json "exports") and of the process entry
  * points (services/{name}/src/main.ts, clients/cli/src/main.ts; bin/kitaru.mjs
- * loads the CLI's main.ts), and what they re-export.
+ * loads the CLI's main.ts; clients/console/src/main.ts, the page's bundle),
+ * and what they re-export.
  *
  * - Used only by tests, benchmarks, examples or scripts: fine (tests are
  *   legitimate users), listed for information.
@@ -40,7 +42,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 /** Known dead exports, one `path name` a line; `#` starts a comment. */
 export const BASELINE_FILE = path.join(ROOT, "scripts/dead-exports.baseline");
 
-const PRODUCT_DIRS = ["proto/ts/src/", "services/", "clients/ts/", "clients/cli/"];
+const PRODUCT_DIRS = ["proto/ts/src/", "services/", "clients/ts/", "clients/cli/", "clients/console/"];
 
 /** Whether a repository path is product code. */
 export function isProduct(file: string): boolean {
@@ -345,21 +347,26 @@ export function kitaruEntryPoints(root = ROOT): string[] {
     .map((name) => `services/${name}/src/main.ts`)
     .filter((p) => existsSync(path.join(root, p)));
   // bin/kitaru.mjs is JavaScript outside the program; what it loads is the CLI's main.ts.
-  return [...fromPackage, ...services, "clients/cli/src/main.ts"];
+  return [...fromPackage, ...services, "clients/cli/src/main.ts", "clients/console/src/main.ts"];
 }
 
 /**
- * A program over tsconfig.json's files, parsed only (no type check, no lib
- * files). `extra` adds or replaces files (repository path → source text), for
+ * A program over the files of tsconfig.json and of the console page's
+ * clients/console/tsconfig.json, parsed only (no type check, no lib files). `extra` adds or replaces files (repository path → source text), for
  * checking what the analysis makes of code that is not on disk.
  */
 export function parseKitaru(root = ROOT, extra: Readonly<Record<string, string>> = {}): ParsedTree {
-  const configPath = path.join(root, "tsconfig.json");
-  const config = ts.readConfigFile(configPath, ts.sys.readFile);
-  if (config.error) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, "\n"));
-  const parsed = ts.parseJsonConfigFileContent(config.config, ts.sys, root, undefined, configPath);
+  const configFiles = (configPath: string) => {
+    const config = ts.readConfigFile(configPath, ts.sys.readFile);
+    if (config.error) throw new Error(ts.flattenDiagnosticMessageText(config.error.messageText, "\n"));
+    return ts.parseJsonConfigFileContent(config.config, ts.sys, path.dirname(configPath), undefined, configPath);
+  };
+  const parsed = configFiles(path.join(root, "tsconfig.json"));
+  const pageConfig = path.join(root, "clients/console/tsconfig.json");
+  const page = existsSync(pageConfig) ? configFiles(pageConfig).fileNames : [];
   const virtual = new Map(Object.entries(extra).map(([p, text]) => [path.resolve(root, p), text]));
-  return parseFiles([...new Set([...parsed.fileNames.map((f) => path.resolve(f)), ...virtual.keys()])], parsed.options, virtual);
+  const files = [...parsed.fileNames, ...page].map((f) => path.resolve(f));
+  return parseFiles([...new Set([...files, ...virtual.keys()])], parsed.options, virtual);
 }
 
 /** `rootNames` (absolute paths) parsed, reading `virtual` (absolute path → text) before the disk. */

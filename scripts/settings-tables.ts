@@ -1,7 +1,7 @@
 /**
  * Writes the settings tables of docs/deployment.md from the services' settings
  * tables (services/*\/src/config.ts), between `<!-- settings:runner -->` and
- * `<!-- /settings:runner -->` (and the planner's). `--check` only compares and
+ * `<!-- /settings:runner -->` (and the planner's and the console's). `--check` only compares and
  * exits 1 when the docs are stale; test/docs/settings-tables.test.ts does too.
  *
  *   node --conditions=kitaru-source --import tsx scripts/settings-tables.ts [--check]
@@ -9,13 +9,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { consoleSettings } from "../services/console/src/config.ts";
 import { plannerSettings } from "../services/planner/src/config.ts";
 import { runnerSettings } from "../services/runner/src/config.ts";
 
 /** The file whose tables this writes. */
 export const DEPLOYMENT_DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../docs/deployment.md");
 
-const tables = { runner: runnerSettings, planner: plannerSettings } as const;
+const tables = { runner: runnerSettings, planner: plannerSettings, console: consoleSettings } as const;
 
 /** `markdown` with every settings table replaced by the current one; throws when a marker is missing. */
 export function withSettingsTables(markdown: string): string {

@@ -1,7 +1,7 @@
 /**
  * docker-compose.yml without Docker: reads the file, checks the wiring between
- * its services and what the Dockerfile builds, then runs the runner's and
- * planner's `command` and `environment` exactly as written, in a project laid
+ * its services and what the Dockerfile builds, then runs the runner's,
+ * planner's and console's `command` and `environment` exactly as written, in a project laid
  * out as the image's /app (the npm package installed with zod, the example
  * flows beside it: test/support/installed-package.ts), with only these
  * substitutions:
@@ -9,7 +9,8 @@
  *   - MONGODB_URI: the test server (test/support/database.ts) instead of mongo:27017,
  *     and KITARU_DATABASE: a fresh database name (tests never share data);
  *   - --host: 127.0.0.1 instead of 0.0.0.0, --port: a free port;
- *   - --runner-url: the runner started here instead of http://runner:50051;
+ *   - --runner-url: the runner started here instead of http://runner:50051,
+ *     and --planner-url: the planner started here instead of http://planner:50052;
  *   - `node`: this Node binary; the working directory: that project (the image's /app);
  *   - ${KITARU_TOKEN} and ${KITARU_SERVICE_TOKEN}: test tokens, interpolated as compose does.
  *
@@ -202,6 +203,18 @@ describe("docker-compose.yml", () => {
     const plannerPort = flagValue(command("planner"), "--port");
     assert.deepEqual(planner.ports, [`127.0.0.1:${plannerPort}:${plannerPort}`]);
     assert.ok(planner.healthcheck!.includes(`127.0.0.1:${plannerPort}`), "the planner's health check probes its own port");
+
+    const consoleService = service("console");
+    assert.equal(consoleService.build, ".");
+    assert.deepEqual(consoleService.dependsOn, { planner: "service_healthy" });
+    assert.deepEqual(command("console").slice(0, 3), ["node", KITARU_BIN, "console"]);
+    assert.equal(flagValue(command("console"), "--runner-url"), `http://runner:${runnerPort}`);
+    assert.equal(flagValue(command("console"), "--planner-url"), `http://planner:${plannerPort}`);
+    const consolePort = flagValue(command("console"), "--port");
+    assert.deepEqual(consoleService.ports, [`127.0.0.1:${consolePort}:${consolePort}`], "the console is published on the host's loopback only");
+    // The console acts with the user's token (it has no login of its own).
+    assert.throws(() => interpolate(consoleService.environment.KITARU_TOKEN!, {}), /required variable KITARU_TOKEN is missing/);
+    assert.ok(consoleService.healthcheck!.some((arg) => arg.includes(`http://127.0.0.1:${consolePort}/`)), "the console's health check fetches its page");
   });
 
   it("builds the image from the npm package, installed with zod as a user installs it, with everything the commands name", async () => {
@@ -222,14 +235,15 @@ describe("docker-compose.yml", () => {
     for (const file of needed) assert.ok(existsSync(path.join(dir, file)), `${file} is missing from the image's /app`);
     // The build context keeps what npm pack needs.
     const ignored = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
-    for (const kept of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "scripts", "services", "proto", "clients/ts", "clients/cli", "bin", "examples"]) {
+    for (const kept of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "scripts", "services", "proto", "clients/ts", "clients/cli", "clients/console", "bin", "examples"]) {
       assert.ok(!ignored.includes(kept), `.dockerignore must not leave out ${kept}`);
     }
   });
 
-  describe("the runner and planner commands, run as written", () => {
+  describe("the runner, planner and console commands, run as written", () => {
     let runner: Started | undefined;
     let planner: Started | undefined;
+    let consoleProcess: Started | undefined;
     let runnerAddress = "";
     let plannerAddress = "";
 
@@ -245,6 +259,7 @@ describe("docker-compose.yml", () => {
     });
 
     after(async () => {
+      await stop(consoleProcess);
       await stop(planner);
       await stop(runner);
       await stopTestServer();
@@ -287,6 +302,49 @@ describe("docker-compose.yml", () => {
         await anonymous.close();
         await user.close();
       }
+    });
+
+    it("console: serves the page, and bridges the browser's calls to runner and planner with the user's token", async () => {
+      const consolePort = await freePort();
+      const address = `127.0.0.1:${consolePort}`;
+      consoleProcess = startCommand(
+        withFlags(command("console"), {
+          "--host": "127.0.0.1",
+          "--port": String(consolePort),
+          "--runner-url": `http://${runnerAddress}`,
+          "--planner-url": `http://${plannerAddress}`,
+        }),
+        containerEnv({ ...environmentOf("console") }),
+        await app(),
+      );
+      // Its compose health check, pointed at this port.
+      const check = service("console").healthcheck!.slice(1).map((arg) => arg.replace(/127\.0\.0\.1:\d+/, address));
+      const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+      for (;;) {
+        if (consoleProcess.child.exitCode !== null) assert.fail(`console exited before it was healthy:\n${consoleProcess.output()}`);
+        if ((await runCommand(check)).code === 0) break;
+        if (Date.now() > deadline) assert.fail(`console not healthy after ${STARTUP_TIMEOUT_MS} ms:\n${consoleProcess.output()}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      const page = await fetch(`http://${address}/`);
+      assert.match(await page.text(), /<script type="module" src="\/console.js">/);
+      assert.equal((await fetch(`http://${address}/console.js`)).status, 200, "the page's bundle is in the installed package");
+      // A Connect-protocol call as the page makes it: the runner answers, so the console sent the user's token.
+      const listed = await fetch(`http://${address}/kitaru.runner.v1.RunnerService/ListExecutions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ flowName: "content_pipeline" }),
+      });
+      assert.equal(listed.status, 200, await listed.clone().text());
+      assert.ok(((await listed.json()) as { executions?: unknown[] }).executions?.length, "the execution run above is listed");
+      const planned = await fetch(`http://${address}/kitaru.planner.v1.PlannerService/PlanReplay`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ execId: "kr-aaaaaaaaaaaaaaaa", from: "publish" }),
+      });
+      assert.equal(((await planned.json()) as { code?: string }).code, "not_found", "the planner answered, as the user");
+      const exit = await stop(consoleProcess);
+      assert.deepEqual(exit, { code: 0, signal: null }, `console output:\n${consoleProcess.output()}`);
     });
 
     it("both stop cleanly on SIGTERM (docker compose stop)", async () => {

@@ -7,7 +7,7 @@
 import type { CheckpointCall } from "#gen/kitaru/runner/v1/execution_pb.ts";
 
 /** Calls of one name beyond this many are drawn as one group node until expanded. */
-export const GROUP_THRESHOLD = 8;
+const GROUP_THRESHOLD = 8;
 
 /** A node of the drawn graph. */
 export interface GraphNode {
@@ -37,7 +37,7 @@ export interface GraphModel {
 }
 
 /** The node ID of a group of calls named `name`. */
-export function groupId(name: string): string {
+function groupId(name: string): string {
   return `group:${name}`;
 }
 

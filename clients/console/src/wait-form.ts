@@ -103,7 +103,7 @@ function readValue(fields: readonly Field[]): JsonValue {
 }
 
 /** The form answering (or aborting) one pending wait; `onDone` after it was answered or aborted. */
-export function waitForm(execId: string, wait: Wait, onDone: () => void): HTMLElement {
+function waitForm(execId: string, wait: Wait, onDone: () => void): HTMLElement {
   const fields = fieldsFor(wait.schema ?? {});
   const formError = h("p", { class: "form-error", role: "alert" });
   const clearErrors = () => {

@@ -17,7 +17,7 @@ import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { KitaruUsageError } from "#contract/errors/index.ts";
 
 /** The services the browser may call, and nothing more. */
-export const BRIDGED_SERVICES = [RunnerService, PlannerService] as const;
+const BRIDGED_SERVICES = [RunnerService, PlannerService] as const;
 
 /** Where the console forwards calls, and as whom. */
 export interface BridgeOptions {

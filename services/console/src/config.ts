@@ -33,6 +33,14 @@ export const consoleSettings = defineSettings({
   },
   token: { flag: "token", env: "KITARU_TOKEN", schema: z.string().min(1).optional(), arg: "<token>", shown: "", doc: "the console's token for the runner and planner (a namespace token)" },
   caFile: { flag: "ca-file", env: "KITARU_CA_FILE", schema: z.string().min(1).optional(), arg: "<file>", shown: "", doc: "CA of the services' certificates (default: the system's)" },
+  allowedHosts: {
+    flag: "allowed-hosts",
+    env: "KITARU_CONSOLE_ALLOWED_HOSTS",
+    schema: z.string().default(""),
+    arg: "<names>",
+    shown: "",
+    doc: "host names besides localhost the page may be reached by (comma-separated; e.g. an authenticating proxy's)",
+  },
   timeoutMs: {
     flag: "timeout-ms",
     env: "KITARU_CONSOLE_TIMEOUT_MS",

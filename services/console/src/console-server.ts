@@ -16,6 +16,8 @@ export interface ConsoleOptions extends BridgeOptions {
   readonly host: string;
   /** 0: any free port. */
   readonly port: number;
+  /** Host names besides loopback ones the page may be reached by (comma-separated, or a list). */
+  readonly allowedHosts?: string | readonly string[] | undefined;
   /** The built page; default: built now (sources) or the package's dist/console/. */
   readonly pageDirectory?: string;
 }
@@ -30,14 +32,14 @@ export interface RunningConsole {
 }
 
 /**
- * Refuses requests another site could make through the browser: a request
- * whose Origin is not the console's own (cross-site), and, on a loopback
- * listener, one whose Host is not a loopback name (DNS rebinding).
+ * Refuses requests another site could make through the browser: one whose
+ * Host is neither a loopback name nor an allowed one (DNS rebinding), and one
+ * whose Origin is not the console's own (cross-site).
  */
-function foreignRequest(request: IncomingMessage, loopbackOnly: boolean): string | undefined {
+function foreignRequest(request: IncomingMessage, allowedHosts: ReadonlySet<string>): string | undefined {
   const host = request.headers.host ?? "";
   const hostname = host.replace(/:\d+$/, "");
-  if (loopbackOnly && !isLoopback(hostname)) return `host ${hostname} is not this machine`;
+  if (!isLoopback(hostname) && !allowedHosts.has(hostname.toLowerCase())) return `host ${hostname} is not allowed (--allowed-hosts)`;
   const origin = request.headers.origin;
   if (origin !== undefined && origin !== "null") {
     let originHost: string;
@@ -62,9 +64,10 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     // The page sends JSON; binary is accepted too (gRPC-Web clients).
     readMaxBytes: 64 * 1024 * 1024,
   });
-  const loopbackOnly = isLoopback(options.host);
+  const listed = typeof options.allowedHosts === "string" ? options.allowedHosts.split(",") : (options.allowedHosts ?? []);
+  const allowedHosts = new Set(listed.map((name) => name.trim().toLowerCase()).filter(Boolean));
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const refusal = foreignRequest(request, loopbackOnly);
+    const refusal = foreignRequest(request, allowedHosts);
     if (refusal !== undefined) {
       response.writeHead(403, { "content-type": "text/plain; charset=utf-8" }).end(`forbidden: ${refusal}\n`);
       return;

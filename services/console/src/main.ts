@@ -1,3 +1,4 @@
+import { isLoopback } from "../../transport/src/server-security.ts";
 import { runServiceProcess } from "../../transport/src/service-process.ts";
 import { ConsoleConfigSchema, consoleSettings } from "./config.ts";
 import { startConsole } from "./console-server.ts";
@@ -20,6 +21,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     schema: ConsoleConfigSchema,
     settings: consoleSettings.sources,
     async start(config, log) {
+      if (!isLoopback(config.host)) {
+        log(`warning: listening on ${config.host}: anyone who reaches this port can do what the console's token allows (see docs/security.md)`);
+      }
       const running = await startConsole(config);
       log(`serving the console on ${running.url} (runner ${config.runnerUrl}, planner ${config.plannerUrl})`);
       return running;
