@@ -10,7 +10,8 @@
 #      (compared with npm's own record, node_modules/.package-lock.json);
 #    - FerretDB (scripts/ferretdb/build.sh), grpcurl (scripts/install-grpcurl.sh),
 #      both built with Go into .cache/;
-#    - the Python client venv and stubs (scripts/install-python-client.sh).
+#    - the Python client venv and stubs (scripts/install-python-client.sh);
+#    - Debian's chromium for the console's browser tests (scripts/install-chromium.sh).
 # 2. Checks (full run only; all run, failures are reported together):
 #    - buf lint, buf format;
 #    - generated code up to date: `buf generate` must not change proto/ts/gen;
@@ -120,6 +121,8 @@ timed "FerretDB" quiet bash scripts/ferretdb/build.sh
 timed "grpcurl" quiet bash scripts/install-grpcurl.sh
 timed "Python client" quiet bash scripts/install-python-client.sh
 timed "Go client" quiet bash scripts/install-go-client.sh
+# Debian's chromium, for the console's browser tests (test/console/); apt-get only when missing.
+timed "Chromium" quiet bash scripts/install-chromium.sh
 
 # --- 2. checks ---------------------------------------------------------------
 failed_checks=()

@@ -69,7 +69,9 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
 
     // The graph: three calls, data edges between them.
     for (const id of ["research", "write_draft", "publish"]) await page.waitForSelector(`g.node[data-node="${id}"][data-status="completed"]`);
-    const edges = await page.$$eval("path.edge", (paths) => paths.map((p) => `${p.getAttribute("data-from")}>${p.getAttribute("data-to")}:${p.getAttribute("class")}`));
+    const edges = await page.$$eval("path.edge", (paths) =>
+      paths.map((p) => `${p.getAttribute("data-from")}>${p.getAttribute("data-to")}:${p.getAttribute("class")}`),
+    );
     assert.ok(edges.includes("research>write_draft:edge edge-data"), edges.join(", "));
     await page.click('g.node[data-node="write_draft"]');
     await page.waitForSelector('.call-details[data-call="write_draft"]');
@@ -98,7 +100,10 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
     assert.deepEqual(await planWords(page, "write_draft"), ["consumer", "from", "re-executed", "root"]);
     assert.deepEqual(await planWords(page, "publish"), ["re-executed"]);
     assert.ok((await planWords(page, "research")).includes("override"), (await planWords(page, "research")).join(" "));
-    assert.equal(await page.$eval('[data-plan-override="checkpoint.research"]', (d) => d.textContent ?? ""), 'lands on research; read by write_draft = "notes from the archive"');
+    assert.equal(
+      await page.$eval('[data-plan-override="checkpoint.research"]', (d) => d.textContent ?? ""),
+      'lands on research; read by write_draft = "notes from the archive"',
+    );
     assert.equal((await env.services.client.listExecutions({})).executions.length, before.executions.length, "planning created no execution");
     await env.screenshot("03-replay-plan");
 

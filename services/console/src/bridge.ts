@@ -16,9 +16,6 @@ import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { KitaruUsageError } from "#contract/errors/index.ts";
 
-/** The services the browser may call, and nothing more. */
-const BRIDGED_SERVICES = [RunnerService, PlannerService] as const;
-
 /** Where the console forwards calls, and as whom. */
 export interface BridgeOptions {
   readonly runnerUrl: string;
@@ -70,6 +67,7 @@ async function* single<T>(message: T): AsyncIterable<T> {
 
 /** The bridge: its routes for `connectNodeAdapter`, and how to close its upstream sessions. */
 export class ConsoleBridge {
+  /** The upstream of each bridged service (RunnerService, PlannerService), and nothing more. */
   readonly #upstreams: ReadonlyMap<DescService, Upstream>;
   readonly #header: Record<string, string>;
   readonly #timeoutMs: number;
@@ -86,8 +84,7 @@ export class ConsoleBridge {
 
   /** Registers a forwarding handler for every method of the bridged services. */
   readonly routes = (router: ConnectRouter): void => {
-    for (const service of BRIDGED_SERVICES) {
-      const { transport } = this.#upstreams.get(service)!;
+    for (const [service, { transport }] of this.#upstreams) {
       for (const method of service.methods) this.#forward(router, transport, method);
     }
   };

@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { defineSettings, portSchema } from "../../transport/src/settings-table.ts";
 
-const serviceUrl = (example: string) =>
-  z.url({ protocol: /^https?$/, error: `must be an http:// or https:// URL such as ${example}` }).default(example);
+const serviceUrl = (example: string) => z.url({ protocol: /^https?$/, error: `must be an http:// or https:// URL such as ${example}` }).default(example);
 
 /** The console's settings: flag, variable, schema with its default, and what each does. */
 export const consoleSettings = defineSettings({
@@ -14,7 +13,14 @@ export const consoleSettings = defineSettings({
     shown: "127.0.0.1",
     doc: "interface to serve the page on (the console has the CLI's powers: keep it on localhost)",
   },
-  port: { flag: "port", env: "KITARU_CONSOLE_PORT", schema: portSchema.default(50053), arg: "<port>", shown: "50053", doc: "port to serve the page on (0: any free port)" },
+  port: {
+    flag: "port",
+    env: "KITARU_CONSOLE_PORT",
+    schema: portSchema.default(50053),
+    arg: "<port>",
+    shown: "50053",
+    doc: "port to serve the page on (0: any free port)",
+  },
   runnerUrl: {
     flag: "runner-url",
     env: "KITARU_RUNNER_URL",
@@ -31,8 +37,22 @@ export const consoleSettings = defineSettings({
     shown: "http://127.0.0.1:50052",
     doc: "the planner replays are planned and started on",
   },
-  token: { flag: "token", env: "KITARU_TOKEN", schema: z.string().min(1).optional(), arg: "<token>", shown: "", doc: "the console's token for the runner and planner (a namespace token)" },
-  caFile: { flag: "ca-file", env: "KITARU_CA_FILE", schema: z.string().min(1).optional(), arg: "<file>", shown: "", doc: "CA of the services' certificates (default: the system's)" },
+  token: {
+    flag: "token",
+    env: "KITARU_TOKEN",
+    schema: z.string().min(1).optional(),
+    arg: "<token>",
+    shown: "",
+    doc: "the console's token for the runner and planner (a namespace token)",
+  },
+  caFile: {
+    flag: "ca-file",
+    env: "KITARU_CA_FILE",
+    schema: z.string().min(1).optional(),
+    arg: "<file>",
+    shown: "",
+    doc: "CA of the services' certificates (default: the system's)",
+  },
   allowedHosts: {
     flag: "allowed-hosts",
     env: "KITARU_CONSOLE_ALLOWED_HOSTS",

@@ -78,16 +78,16 @@ export class PageAssets {
     }
   }
 
-  /** Answers a GET or HEAD for an asset; 404 for any other path, 405 for other methods. */
+  /** Answers a GET or HEAD for an asset; 404 for any other path (RPCs of services not bridged too), 405 for other methods. */
   serve(request: IncomingMessage, response: ServerResponse): void {
     const pathname = new URL(request.url ?? "/", "http://console").pathname;
     const asset = this.#assets.get(pathname === "/" ? "/index.html" : pathname);
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      response.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
     if (!asset) {
       response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found\n");
+      return;
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      response.writeHead(405, { allow: "GET, HEAD" }).end();
       return;
     }
     response.writeHead(200, {

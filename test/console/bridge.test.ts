@@ -1,0 +1,128 @@
+/**
+ * The console's bridge without a browser: Connect-protocol calls (what the
+ * page sends) reach TLS services that require tokens, with the console's own
+ * token, in that token's namespace; errors keep their kitaru class and
+ * details; the runner's internal service is not served; requests another
+ * site could make through a browser (foreign Host, foreign Origin) are refused.
+ */
+import assert from "node:assert/strict";
+import { request } from "node:http";
+import { after, before, describe, it } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { errorFromConnectError, KitaruAuthError, KitaruNotFoundError } from "#contract/errors/index.ts";
+import { type RunningConsole, startConsole } from "../../services/console/src/console-server.ts";
+import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
+import { startSecuredServices, type SecuredServices, TEST_TOKENS, tlsFile } from "../support/secured-services.ts";
+
+/** The page's clients, over HTTP/1.1 and the Connect protocol as in a browser. */
+function pageClients(console: RunningConsole) {
+  const transport = createConnectTransport({ baseUrl: console.url.replace(/\/$/, ""), httpVersion: "1.1" });
+  return { runner: createClient(RunnerService, transport), planner: createClient(PlannerService, transport) };
+}
+
+/** The kitaru error a call fails with. */
+async function failure(call: Promise<unknown>) {
+  try {
+    await call;
+  } catch (error) {
+    return errorFromConnectError(error as never);
+  }
+  assert.fail("the call succeeded");
+}
+
+/** A raw GET with the given headers: status and body. */
+function get(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("kitaru console's bridge", () => {
+  let services: SecuredServices;
+  let teamA: RunningConsole;
+  let anonymous: RunningConsole;
+
+  before(async () => {
+    services = await startSecuredServices([contentPipeline]);
+    const common = { host: "127.0.0.1", port: 0, runnerUrl: services.runnerUrl, plannerUrl: services.plannerUrl, caFile: tlsFile("ca.pem"), timeoutMs: 10_000 };
+    teamA = await startConsole({ ...common, token: TEST_TOKENS.teamA });
+    anonymous = await startConsole(common);
+  });
+  after(async () => {
+    await teamA?.stop();
+    await anonymous?.stop();
+    await services?.teardown();
+  });
+
+  it("calls the runner and planner with the console's token, in its namespace", async () => {
+    const { runner, planner } = pageClients(teamA);
+    const started = await runner.startExecution({ flowName: "content_pipeline", input: { topic: "bridges" } });
+    const execId = started.execution!.execId;
+    const events = [];
+    for await (const event of runner.watchExecution({ execId })) events.push(event.event?.kind.case);
+    assert.ok(events.includes("statusChanged"), `a server stream crosses the bridge: ${events.join(", ")}`);
+    const plan = await planner.planReplay({ execId, from: "publish" });
+    assert.deepEqual(
+      plan.plan!.reexecute.map((c) => c.invocationId),
+      ["publish"],
+    );
+    // team-b cannot see team-a's execution through the services directly; the console acts as team-a only.
+    const listed = await runner.listExecutions({});
+    assert.deepEqual(
+      listed.executions.map((e) => e.execId),
+      [execId],
+    );
+  });
+
+  it("relays errors with their kitaru class and details", async () => {
+    const { runner } = pageClients(teamA);
+    const notFound = await failure(runner.getExecution({ execId: "kr-aaaaaaaaaaaaaaaa" }));
+    assert.ok(notFound instanceof KitaruNotFoundError, notFound.name);
+    assert.equal(notFound.metadata.execId, "kr-aaaaaaaaaaaaaaaa");
+    const unauthenticated = await failure(pageClients(anonymous).runner.listExecutions({}));
+    assert.ok(unauthenticated instanceof KitaruAuthError, unauthenticated.name);
+  });
+
+  it("serves neither the runner's internal service nor anything but the page and the two public services", async () => {
+    const internal = await fetch(`${teamA.url}kitaru.runner.v1.RunnerInternalService/GetCallGraph`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(internal.status, 404);
+    assert.equal((await fetch(`${teamA.url}../package.json`)).status, 404);
+    const page = await fetch(teamA.url);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+  });
+
+  it("refuses requests for another host name (DNS rebinding) and from other sites", async () => {
+    const { status } = await get(teamA.url, { host: "attacker.example:50053" });
+    assert.equal(status, 403);
+    const crossSite = await get(teamA.url, { origin: "https://attacker.example" });
+    assert.equal(crossSite.status, 403);
+    assert.equal((await get(teamA.url, { host: "localhost" })).status, 200);
+    const proxied = await startConsole({
+      host: "127.0.0.1",
+      port: 0,
+      runnerUrl: services.runnerUrl,
+      plannerUrl: services.plannerUrl,
+      timeoutMs: 1000,
+      allowedHosts: "console.internal",
+    });
+    try {
+      assert.equal((await get(proxied.url, { host: "console.internal" })).status, 200);
+    } finally {
+      await proxied.stop();
+    }
+  });
+});
