@@ -142,6 +142,10 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
     const { execution: stillWaiting } = await env.services.client.getExecution({ execId });
     assert.equal(stillWaiting?.status, ExecutionStatus.WAITING);
 
+    // Where things are while it waits: a live status change must not move them.
+    const titleBefore = await (await page.$(".execution-header h1"))!.boundingBox();
+    const graphBefore = await (await page.$(".graph"))!.boundingBox();
+
     await page.type('form[data-wait="approve"] input[name="reviewer"]', "ana");
     await page.click('form[data-wait="approve"] button[type="submit"]');
     await page.waitForSelector('.execution-header [data-status="completed"]');
@@ -149,5 +153,14 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
     const { execution } = await env.services.client.getExecution({ execId });
     assert.deepEqual(execution?.result?.kind, { case: "stringValue", value: "published 'draft about tides', approved by ana" });
     await env.screenshot("06-wait-answered");
+    assert.deepEqual(await (await page.$(".execution-header h1"))!.boundingBox(), titleBefore, "the title did not move when the status changed");
+    assert.deepEqual(await (await page.$(".graph"))!.boundingBox(), graphBefore, "the graph did not move or resize");
+
+    // A large screen: the same page, wider panels.
+    await page.setViewport({ width: 2560, height: 1440 });
+    await page.goto(`${env.console.url}#/executions`);
+    await page.waitForSelector(`tr[data-exec-id="${execId}"]`);
+    await env.screenshot("09-executions-large-screen");
+    await page.setViewport({ width: 1440, height: 900 });
   });
 });
