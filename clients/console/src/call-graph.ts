@@ -84,6 +84,8 @@ export class CallGraph {
   #selected: string | undefined;
   #box: ViewBox = { x: 0, y: 0, w: 800, h: 400 };
   #extent: ViewBox = { x: 0, y: 0, w: 800, h: 400 };
+  /** The centre of each drawn node, from the last layout. */
+  #positions = new Map<string, { x: number; y: number }>();
   /** When the last drag ended: the click that ends a drag selects nothing. */
   #draggedAt = 0;
 
@@ -148,6 +150,19 @@ export class CallGraph {
   expand(name: string): void {
     this.#expanded.add(name);
     this.#draw();
+    // A large group laid out is long: show its first calls at full size rather than all of it as a sliver.
+    const first = this.#calls.find((c) => c.name === name);
+    if (first) this.#showAtFullSize(first.invocationId);
+  }
+
+  /** Centres the view on a node, at full size (Fit shows everything again). */
+  #showAtFullSize(nodeId: string): void {
+    const at = this.#positions.get(nodeId);
+    if (!at) return;
+    const w = this.#svg.clientWidth || 800;
+    const h2 = this.#svg.clientHeight || 400;
+    this.#box = { x: at.x - w / 2, y: at.y - h2 / 2, w, h: h2 };
+    this.#apply();
   }
 
   #collapse(name: string): void {
@@ -180,6 +195,7 @@ export class CallGraph {
       return svg("path", { d, class: `edge edge-${edge.kind}`, "marker-end": "url(#arrow)", "data-from": edge.from, "data-to": edge.to });
     });
     replaceChildren(this.#edgeLayer, ...edges);
+    this.#positions = new Map(model.nodes.map((node) => [node.id, { x: graph.node(node.id).x, y: graph.node(node.id).y }]));
     const nodes = model.nodes.map((node) => {
       const { x, y } = graph.node(node.id);
       return this.#nodeElement(node, x - NODE_WIDTH / 2, y - NODE_HEIGHT / 2);
