@@ -58,12 +58,14 @@ describe("the npm package, installed into a project of the user's own", { timeou
     const pkg = path.join(project, "node_modules/kitaru");
     const manifest = JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8")) as { peerDependencies?: Record<string, string> };
     assert.deepEqual(manifest.peerDependencies, { zod: "^4.0.0" });
-    for (const file of ["dist/clients/ts/src/index.js", "dist/clients/ts/src/index.d.ts", "dist/services/runner/src/authoring/index.d.ts", "bin/kitaru.mjs"]) {
+    for (const file of ["dist/clients/ts/src/index.js", "dist/clients/ts/src/index.d.ts", "dist/services/runner/src/authoring/index.d.ts", "bin/kitaru.mjs", "dist/console/index.html", "dist/console/console.js", "dist/console/console.css"]) {
       assert.ok(existsSync(path.join(pkg, file)), `${file} is in the package`);
     }
     assert.ok(!existsSync(path.join(pkg, "services")), "no TypeScript sources");
     assert.ok(!existsSync(path.join(pkg, "test")), "no tests");
     assert.ok(!existsSync(path.join(project, "node_modules/typescript")), "no TypeScript compiler installed with it");
+    assert.ok(!existsSync(path.join(project, "node_modules/puppeteer-core")), "no browser driver installed with it");
+    assert.ok(!existsSync(path.join(project, "node_modules/@connectrpc/connect-web")), "the console's page is bundled: its libraries are not installed");
     assert.ok(!existsSync(path.join(pkg, "node_modules/zod")), "one zod: the project's (a peer dependency)");
   });
 
