@@ -16,7 +16,7 @@ const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 /** A runner process and a client connected to it. */
 export interface ChildRunner {
   readonly process: ChildProcess;
-  /** "host:port" it serves on. */
+  /** "host:port" it serves on (no scheme). */
   readonly address: string;
   readonly client: Client<typeof RunnerService>;
   /** Everything it wrote to stderr so far (for failure messages). */
@@ -66,7 +66,8 @@ export async function startChildRunner(options: { flowsModule: string; db: Pick<
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (text: string) => {
       stderr += text;
-      const match = /serving \S+ on (\S+)/.exec(stderr);
+      // "... serving kitaru.runner.v1.RunnerService on http://127.0.0.1:41234 (flows: ...)": the address without its scheme.
+      const match = /serving \S+ on (?:https?:\/\/)?(\S+)/.exec(stderr);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);
