@@ -80,7 +80,7 @@ function tcpConnectOnce(port) {
  *   dataDir: SQLite data directory (created if missing, kept on stop).
  *            Default: a fresh temp dir, removed on stop.
  *   port:    TCP port on 127.0.0.1. Default 0 (pick a free port).
- * @returns {Promise<{ uri: string, port: number, dataDir: string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ uri: string, port: number, dataDir: string, pid: number, stop: () => Promise<void>, kill: (signal: NodeJS.Signals) => Promise<void> }>}
  */
 export async function startFerretDB({ dataDir, port = 0 } = {}) {
   const bin = ensureFerretDB();
@@ -156,6 +156,15 @@ export async function startFerretDB({ dataDir, port = 0 } = {}) {
     return stopPromise;
   };
 
+  // Like a crash when `signal` is SIGKILL: no shutdown, the data dir is kept (restart with the same dataDir and port).
+  const kill = async (signal) => {
+    if (!exited) {
+      child.ref();
+      child.kill(signal);
+    }
+    await exitPromise;
+  };
+
   let actualPort;
   try {
     actualPort = await new Promise((resolve, reject) => {
@@ -210,7 +219,9 @@ export async function startFerretDB({ dataDir, port = 0 } = {}) {
     uri: `mongodb://127.0.0.1:${actualPort}/?directConnection=true`,
     port: actualPort,
     dataDir,
+    pid: child.pid,
     stop,
+    kill,
   };
 }
 
