@@ -30,6 +30,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ExecutionStatus, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { KitaruBackendError, KitaruClient } from "../../clients/ts/src/index.ts";
 import { CHAOS_FLOWS, sleep } from "../chaos/chaos-support.ts";
 import { chaosStepsResult } from "../fixtures/flows/chaos-flows.ts";
 import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
@@ -160,6 +161,50 @@ describe("faults: the planner killed between plan and start", () => {
     });
   }
 
+  it("killed after StartReplay under the TS client: its error names the request ID it generated, and repeating with it gives the same execution", async () => {
+    const source = await completedSource("source-client");
+    const planner = await startPlanner();
+    const seenBefore = proxy.startReplays.length;
+    proxy.onStartReplay = async ({ forward, respond }) => {
+      const reply = await forward();
+      await planner.kill("SIGKILL");
+      respond(reply);
+    };
+    const client = new KitaruClient({ runnerUrl: `http://${runner.address}`, plannerUrl: `http://${planner.address}` });
+    let error: unknown;
+    try {
+      // No request ID given: the client makes one, retries with it while the planner is gone, then gives up.
+      await client.executions.replay(source, { from: "b" }).then(() => assert.fail("the replay should fail: its planner was killed"));
+    } catch (e) {
+      error = e;
+    } finally {
+      client.close();
+    }
+    proxy.onStartReplay = undefined;
+    planner.close();
+    assert.ok(error instanceof KitaruBackendError, `got ${String(error)}`);
+    firstCodes.push(`client:${error.name}`);
+    const requestId = error.metadata["requestId"];
+    assert.ok(requestId, `the error names the request ID to repeat: ${JSON.stringify(error.metadata)}`);
+    const attempts = proxy.startReplays.slice(seenBefore);
+    assert.equal(attempts.length, 1);
+    assert.equal(attempts[0]!.requestId, requestId, "the one the runner created the execution under");
+    const created = await attempts[0]!.outcome;
+    assert.ok("execId" in created);
+
+    const restarted = await startPlanner();
+    const again = new KitaruClient({ runnerUrl: `http://${runner.address}`, plannerUrl: `http://${restarted.address}` });
+    try {
+      const execution = await again.executions.replay(source, { from: "b", requestId });
+      assert.equal(execution.execId, created.execId, "repeating with the named request ID returns the execution the killed planner's call created");
+    } finally {
+      again.close();
+    }
+    assert.deepEqual((await replaysOf(source)).map((e) => e.execId), [created.execId], "exactly one replayed execution exists");
+    await completes(created.execId);
+    outcomes.push(`client: ${created.execId}`);
+  });
+
   it("answers the caller once when the runner's answer to StartReplay comes after the planner's timeout: one execution, the planner having asked again under one request ID", async (t) => {
     const source = await completedSource("source-late");
     const planner = await startPlanner(["--runner-timeout-ms", "500"]);
@@ -184,13 +229,13 @@ describe("faults: the planner killed between plan and start", () => {
     await completes(execution!.execId);
     outcomes.push(`late: ${execution!.execId}`);
     planner.close();
-    if (outcomes.length === 4) {
+    if (outcomes.length === 5) {
       reportFigures(t, {
         scenario: "planner-kills",
         text:
-          `planner kills 3/3 (before/during/after StartReplay) → 1 execution each on retry with the same request ID; ` +
+          `planner kills 4/4 (before/during/after StartReplay, after under the TS client) → 1 execution each on retry with the same request ID; ` +
           `runner answering late → 1 execution after ${attempts.length} StartReplay attempts`,
-        figures: { kills: 3, executionsPerReplay: 1, lateRunnerAttempts: attempts.length, firstCallCodes: firstCodes.join("/") },
+        figures: { kills: 4, executionsPerReplay: 1, lateRunnerAttempts: attempts.length, firstCallCodes: firstCodes.join("/") },
       });
     }
   });
