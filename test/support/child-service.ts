@@ -17,6 +17,8 @@ export const MEMORY_PROBE = fileURLToPath(new URL("./memory-probe.mjs", import.m
 export interface ChildMemory {
   readonly rss: number;
   readonly heapUsed: number;
+  /** The V8 heap's committed size. */
+  readonly heapTotal: number;
   readonly external: number;
   readonly arrayBuffers: number;
 }
@@ -108,7 +110,7 @@ export async function startChildService(service: "runner" | "planner", args: rea
       if (!options.memoryProbe) throw new Error("start the child with memoryProbe: true");
       probes += 1;
       const tag = `probe-${probes}`;
-      const pattern = new RegExp(`kitaru-memory-probe ${tag} rss=(\\d+) heapUsed=(\\d+) external=(\\d+) arrayBuffers=(\\d+)`);
+      const pattern = new RegExp(`kitaru-memory-probe ${tag} rss=(\\d+) heapUsed=(\\d+) external=(\\d+) arrayBuffers=(\\d+) heapTotal=(\\d+)`);
       return await new Promise<ChildMemory>((resolve, reject) => {
         const timer = setTimeout(() => done(new Error(`no memory report from pid ${child.pid} within 10 s`)), 10_000);
         function done(error?: Error, memory?: ChildMemory) {
@@ -119,7 +121,7 @@ export async function startChildService(service: "runner" | "planner", args: rea
         }
         function check() {
           const match = pattern.exec(stderr);
-          if (match) done(undefined, { rss: Number(match[1]), heapUsed: Number(match[2]), external: Number(match[3]), arrayBuffers: Number(match[4]) });
+          if (match) done(undefined, { rss: Number(match[1]), heapUsed: Number(match[2]), external: Number(match[3]), arrayBuffers: Number(match[4]), heapTotal: Number(match[5]) });
         }
         listeners.add(check);
         // The tag travels in a file-free way: the preload numbers its answers, as the test numbers its asks.
