@@ -11,7 +11,8 @@
  * Asserted:
  * - no answer is UNKNOWN or INTERNAL, and no service logs an internal error;
  * - every error answer the services make carries a kitaru ErrorInfo, and
- *   every OK answer decodes as the method's response type;
+ *   every OK answer decodes as the method's response type and is at most
+ *   9 MiB (8 MiB of values, one execution in the pool holding 12 MiB);
  * - a request breaking a bound checked before any handler (a string beyond
  *   1024 characters, a JSON value not set, not finite or nested too deep, an
  *   `x-request-id` header beyond 1024 characters, more than 16 KiB of
@@ -77,7 +78,7 @@ const STREAM_READ_MS = 300;
  * - RSS, 192 MiB: only a gross native leak (above ~20 KiB per request).
  *   RSS also counts what the C allocator keeps after freeing. glibc's main
  *   arena grows to the peak of the transient buffers (16 calls in flight,
- *   GetExecution of the 9 MiB execution building ~8 MiB responses, requests
+ *   GetExecution of the 12 MiB execution building ~8 MiB responses, requests
  *   up to 85 MiB received in 16 KiB chunks) and hands memory back only from
  *   its top: measured +25 to +137 MiB of RSS after a run depending on the
  *   seed, while the V8 heap grew +2 MiB and `external` +0, with the runner's
@@ -282,8 +283,8 @@ async function makePool(runner: ChildRunner, planner: ChildPlanner): Promise<Fuz
   const approvals = await Promise.all(Array.from({ length: 8 }, (_, i) => start("approval", { topic: `pool ${i}` })));
   const answers = await Promise.all(Array.from({ length: 3 }, () => start("first_answer", {})));
   const twin = await start("twin_review", {});
-  // Values past one response's budget: GetExecution leaves some out, ReadExecutionValue streams them.
-  const large = await start("many_large_outputs", { mib: 3, parts: 3 });
+  // 12 MiB of values, past one response's budget: GetExecution leaves some out, ReadExecutionValue streams them.
+  const large = await start("many_large_outputs", { mib: 3, parts: 4 });
   const cancelled = await start("approval", { topic: "cancelled" });
   for (const execId of completed) await settle(execId, [ExecutionStatus.COMPLETED]);
   for (const execId of [...approvals, ...answers, twin, cancelled]) await settle(execId, [ExecutionStatus.WAITING]);
@@ -339,8 +340,17 @@ function send(client: grpc.Client, request: FuzzRequest): Promise<Outcome> {
   });
 }
 
-/** Why a response message does not decode as the method's output; undefined when it does. */
+/**
+ * The largest response message allowed: a response carries at most 8 MiB of
+ * values (RESPONSE_VALUE_BUDGET_BYTES; the rest is named in `omitted_values`
+ * and read with ReadExecutionValue, 1 MiB a message), plus room for
+ * everything else in it. The pool holds an execution with 12 MiB of values.
+ */
+const RESPONSE_BYTES_BOUND = 9 * 1024 * 1024;
+
+/** Why a response message is wrong (does not decode, or is too large); undefined when it is fine. */
 function undecodable(method: DescMethod, bytes: Buffer): string | undefined {
+  if (bytes.length > RESPONSE_BYTES_BOUND) return `a response of ${bytes.length} bytes: more than 8 MiB of values`;
   try {
     fromBinary(method.output, bytes);
     return undefined;

@@ -11,6 +11,7 @@
  * after the streams are cancelled the runner is as idle as before.
  */
 import assert from "node:assert/strict";
+import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { createClient, type Client } from "@connectrpc/connect";
@@ -76,6 +77,7 @@ describe("faults: hundreds of watchers of one execution", () => {
       return createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
     });
     const controller = new AbortController();
+    setMaxListeners(WATCHERS + 10, controller.signal); // one per stream
     let joined = 0;
     const seenAt = Array.from({ length: WATCHERS }, (_, n) =>
       (async () => {
