@@ -90,6 +90,14 @@ export interface MongoStoreOptions {
    * an outage well before their own deadlines.
    */
   readonly serverSelectionTimeoutMS?: number;
+  /**
+   * Milliseconds to open a connection, and the most the driver's monitor
+   * waits for a heartbeat; default 5000. The driver's own default, 30 s, let
+   * one heartbeat sent to a host that died without closing its connections
+   * keep the server unselectable (every call failing) for 30 s after the
+   * database answered again.
+   */
+  readonly connectTimeoutMS?: number;
 }
 
 /**
@@ -130,6 +138,7 @@ export class MongoExecutionStore implements ExecutionStore {
   static async connect(options: MongoStoreOptions): Promise<MongoExecutionStore> {
     const client = new MongoClient(options.uri, {
       serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 5_000,
+      connectTimeoutMS: options.connectTimeoutMS ?? 5_000,
       appName: "kitaru-runner",
       ignoreUndefined: true,
     });
