@@ -166,7 +166,7 @@ describe("faults: the database killed and restarted under load", () => {
         children.map(async (child, i) => {
           for (;;) {
             if ((await status(i)) === Serving.NOT_SERVING) break;
-            assert.ok(Date.now() - killedAt < DETECT_LIMIT_MS, `runner ${i}: still not NOT_SERVING ${DETECT_LIMIT_MS} ms after the database died`);
+            assert.ok(Date.now() - killedAt < DETECT_LIMIT_MS, `runner ${i}: still not NOT_SERVING ${DETECT_LIMIT_MS} ms after the database died\n${child.stderr().slice(-4000)}`);
             await sleep(25);
           }
           const detected = Date.now() - killedAt;
@@ -203,7 +203,10 @@ describe("faults: the database killed and restarted under load", () => {
       for (let i = 0; i < RUNNERS; i++) {
         for (;;) {
           if ((await status(i)) === Serving.SERVING) break;
-          assert.ok(Date.now() - restartedAt < RECOVER_LIMIT_MS, `runner ${i}: not SERVING ${RECOVER_LIMIT_MS} ms after the database came back`);
+          assert.ok(
+            Date.now() - restartedAt < RECOVER_LIMIT_MS,
+            `runner ${i}: not SERVING ${RECOVER_LIMIT_MS} ms after the database came back (cycle ${cycle + 1})\n${children[i]!.stderr().slice(-4000)}`,
+          );
           await sleep(25);
         }
       }
