@@ -91,6 +91,14 @@ describe("faults: the database killed and restarted under load", () => {
 
     const children: ChildRunner[] = [];
     const sessions: Http2SessionManager[] = [];
+    // KITARU_FAULTS_LOG_DIR: each runner's log is written there at the end (with MONGODB_LOG_TOPOLOGY=debug
+    // MONGODB_LOG_PATH=stderr as well to see the driver's view).
+    const logDir = process.env.KITARU_FAULTS_LOG_DIR;
+    if (logDir) {
+      t.after(() => {
+        for (const [i, child] of children.entries()) writeFileSync(path.join(logDir, `database-restarts-runner-${i}.log`), child.stderr());
+      });
+    }
     cleanups.push(async () => {
       for (const session of sessions) session.abort();
       for (const child of children) {
@@ -223,7 +231,8 @@ describe("faults: the database killed and restarted under load", () => {
       `lost executions: ${lost.map((e) => `#${e.n} ${e.execId ?? "(not started)"} ${e.status === undefined ? "" : ExecutionStatus[e.status]}`).join(", ")}\n` +
         children.map((c) => c.stderr().slice(-3000)).join("\n---\n"),
     );
-    assert.deepEqual(badCodes, [], "no call was answered UNKNOWN or INTERNAL");
+    const internalLogs = children.map((c) => c.stderr().match(/internal error[^]{0,1500}/g)?.join("\n") ?? "").join("\n---\n");
+    assert.deepEqual(badCodes, [], `no call was answered UNKNOWN or INTERNAL; the runners logged:\n${internalLogs}`);
     for (const [i, child] of children.entries()) assert.ok(child.alive(), `runner ${i} exited:\n${child.stderr().slice(-3000)}`);
 
     // The journal, read from the database itself.
