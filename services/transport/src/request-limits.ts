@@ -25,7 +25,41 @@ export const REQUEST_LIMITS = {
   valueBytes: VALUE_LIMITS.bytes,
   /** Bytes of one request message; the transport refuses larger ones before decoding them. */
   messageBytes: 64 * 1024 * 1024,
+  /** Bytes of a call's request headers (metadata), each header counted as HTTP/2 does: name + value + 32. */
+  headerBytes: 16 * 1024,
 } as const;
+
+/** The request header whose value is the call's request ID (`HandlerContext.requestId`): bounded like the `request_id` fields. */
+const REQUEST_ID_HEADER = "x-request-id";
+
+/**
+ * Throws {@link KitaruUsageError} when a call's request headers are larger
+ * than `REQUEST_LIMITS.headerBytes` together, or its `x-request-id` header is
+ * longer than `REQUEST_LIMITS.stringChars` (the bound of the `request_id`
+ * field it stands in for). `headers` are the call's metadata as HTTP/2
+ * headers (binary values base64-encoded, as sent).
+ */
+export function checkRequestHeaders(requestType: string, headers: Readonly<Record<string, string | number | string[] | undefined>>): void {
+  const violations: FieldViolation[] = [];
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    for (const item of Array.isArray(value) ? value : value === undefined ? [] : [String(value)]) {
+      bytes += name.length + item.length + 32;
+      if (name === REQUEST_ID_HEADER && item.length > REQUEST_LIMITS.stringChars) {
+        violations.push({ field: `${REQUEST_ID_HEADER} header`, description: `must be at most ${REQUEST_LIMITS.stringChars} characters; got ${item.length}` });
+      }
+    }
+  }
+  if (bytes > REQUEST_LIMITS.headerBytes) {
+    violations.unshift({ field: "request headers", description: `must be at most ${REQUEST_LIMITS.headerBytes} bytes together; got ${bytes}` });
+  }
+  if (violations.length === 0) return;
+  const first = violations[0] as FieldViolation;
+  throw new KitaruUsageError(`The ${requestType} call is beyond kitaru's limits: ${first.field} ${first.description}.`, {
+    violations,
+    metadata: { requestType, field: first.field },
+  });
+}
 
 const STRUCT = "google.protobuf.Struct";
 const VALUE = "google.protobuf.Value";
