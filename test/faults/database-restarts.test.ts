@@ -232,7 +232,7 @@ describe("faults: the database killed and restarted under load", () => {
       `lost executions: ${lost.map((e) => `#${e.n} ${e.execId ?? "(not started)"} ${e.status === undefined ? "" : ExecutionStatus[e.status]}`).join(", ")}\n` +
         children.map((c) => c.stderr().slice(-3000)).join("\n---\n"),
     );
-    const internalLogs = children.map((c) => c.stderr().match(/internal error[^]{0,1500}/g)?.join("\n") ?? "").join("\n---\n");
+    const internalLogs = children.map((c) => c.stderr().match(/internal error[\s\S]{0,1500}/g)?.join("\n") ?? "").join("\n---\n");
     assert.deepEqual(badCodes, [], `no call was answered UNKNOWN or INTERNAL; the runners logged:\n${internalLogs}`);
     for (const [i, child] of children.entries()) assert.ok(child.alive(), `runner ${i} exited:\n${child.stderr().slice(-3000)}`);
 

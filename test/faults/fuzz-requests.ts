@@ -278,6 +278,7 @@ export class RequestFuzzer {
       case 7:
         return "'; DROP TABLE executions; --{\"$gt\":\"\"}";
       case 8:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a format-string probe, sent as is
         return "%s%n%x${x}{{x}}";
       default:
         return "x".repeat(this.#int(1, STRING_CHARS)); // up to the bound: fine
@@ -337,7 +338,7 @@ export class RequestFuzzer {
       return nestedValue(depth);
     }
     if (roll < 0.2) return nestedValue(this.#int(1, 35)); // deep but within the bound
-    return valueOf(this.#json(0));
+    return protoValueOf(this.#json(0));
   }
 
   /**
@@ -370,7 +371,7 @@ export class RequestFuzzer {
       "kitaru.runner.v1.ResolveWaitRequest": {
         execId,
         wait: this.#pick(pool.waits),
-        value: valueOf(this.#pick<JsonValue>([{ approved: true, reviewer: "fuzz" }, { approved: false, reviewer: "" }, { n: 1 }, { add: 2 }, "text", null])),
+        value: protoValueOf(this.#pick<JsonValue>([{ approved: true, reviewer: "fuzz" }, { approved: false, reviewer: "" }, { n: 1 }, { add: 2 }, "text", null])),
       },
       "kitaru.runner.v1.AbortWaitRequest": { execId, wait: this.#pick(pool.waits) },
       "kitaru.runner.v1.RetryExecutionRequest": { execId },
@@ -388,7 +389,7 @@ export class RequestFuzzer {
           from: this.#pick(pool.checkpoints),
           roots: [{ invocationId: this.#pick(pool.checkpoints), callId: "call-x" }],
           reuse: this.#chance(0.5) ? [{ invocationId: this.#pick(pool.checkpoints), callId: "call-y", sequence: 1n }] : [],
-          overrides: this.#chance(0.3) ? [{ key: `checkpoint.${this.#pick(pool.checkpoints)}`, value: valueOf("override") }] : [],
+          overrides: this.#chance(0.3) ? [{ key: `checkpoint.${this.#pick(pool.checkpoints)}`, value: protoValueOf("override") }] : [],
           input: { topic: "replayed" },
         },
         requestId: this.#chance(0.5) ? `fuzz-replay-${this.#int(0, 30)}` : "",
@@ -492,13 +493,13 @@ export class RequestFuzzer {
 }
 
 /** A JSON value as a `google.protobuf.Value` message. */
-function valueOf(json: JsonValue): Value {
+function protoValueOf(json: JsonValue): Value {
   if (json === null) return create(ValueSchema, { kind: { case: "nullValue", value: 0 } });
   if (typeof json === "number") return create(ValueSchema, { kind: { case: "numberValue", value: json } });
   if (typeof json === "string") return create(ValueSchema, { kind: { case: "stringValue", value: json } });
   if (typeof json === "boolean") return create(ValueSchema, { kind: { case: "boolValue", value: json } });
-  if (Array.isArray(json)) return create(ValueSchema, { kind: { case: "listValue", value: { values: json.map(valueOf) } } });
-  return create(ValueSchema, { kind: { case: "structValue", value: { fields: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, valueOf(v)])) } } });
+  if (Array.isArray(json)) return create(ValueSchema, { kind: { case: "listValue", value: { values: json.map(protoValueOf) } } });
+  return create(ValueSchema, { kind: { case: "structValue", value: { fields: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, protoValueOf(v)])) } } });
 }
 
 /** A Value `depth` lists deep around a string. */

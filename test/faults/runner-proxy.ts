@@ -114,7 +114,11 @@ export async function startRunnerProxy(target: string): Promise<RunnerProxy> {
       };
       proxy.startReplays.push(request);
       const hook = proxy.onStartReplay;
-      const tracked = () => forward().then((reply) => (settle(reply), reply));
+      const tracked = () =>
+        forward().then((reply) => {
+          settle(reply);
+          return reply;
+        });
       if (hook === undefined) {
         void tracked().then(respond);
         return;

@@ -149,8 +149,8 @@ function jsonOfValue(value: Value, path: string, out: FieldViolation[]): JsonVal
   const stack: { source: Value; assign: (v: JsonValue) => void; depth: number }[] = [
     { source: value, assign: (v) => (root.value = v), depth: 0 },
   ];
-  while (stack.length > 0) {
-    const { source, assign, depth } = stack.pop()!;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { source, assign, depth } = item;
     if (depth > REQUEST_LIMITS.valueDepth) {
       out.push({ field: path, description: `must be nested at most ${REQUEST_LIMITS.valueDepth} levels deep` });
       return undefined;
@@ -176,7 +176,7 @@ function jsonOfValue(value: Value, path: string, out: FieldViolation[]): JsonVal
       case "listValue": {
         const list: JsonValue[] = new Array<JsonValue>(kind.value.values.length).fill(null);
         assign(list);
-        kind.value.values.forEach((child, i) => stack.push({ source: child, assign: (v) => (list[i] = v), depth: depth + 1 }));
+        for (const [i, child] of kind.value.values.entries()) stack.push({ source: child, assign: (v) => (list[i] = v), depth: depth + 1 });
         break;
       }
       case undefined:
@@ -191,8 +191,8 @@ function jsonOfValue(value: Value, path: string, out: FieldViolation[]): JsonVal
 function checkJson(value: JsonValue | undefined, path: string, out: FieldViolation[]): void {
   if (value === undefined) return;
   const stack: { value: JsonValue; depth: number }[] = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const { value: current, depth } = stack.pop()!;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value: current, depth } = item;
     if (typeof current === "number" && !Number.isFinite(current)) {
       out.push({ field: path, description: `must hold finite numbers only, not ${current}` });
       return;

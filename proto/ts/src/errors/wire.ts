@@ -351,8 +351,8 @@ function stateFieldsFrom(find: DetailLookup) {
 
 function executionFieldsFrom(find: DetailLookup): { execId: string; status: string; failure?: ExecutionFailure } {
   const st = find(pb.ExecutionStateDetailSchema);
-  const f = find(FailureSchema);
-  return { execId: st?.execId ?? "", status: st?.status ?? "", ...(f && { failure: failureFromProto(f)! }) };
+  const failure = failureFromProto(find(FailureSchema));
+  return { execId: st?.execId ?? "", status: st?.status ?? "", ...(failure && { failure }) };
 }
 
 function emptyDivergence(execId: string): DivergenceDetail {
