@@ -24,7 +24,7 @@ import type { Next } from "./interceptor.ts";
 import type { TransportLogger } from "./logger.ts";
 
 /** The trailer that carries the serialized `google.rpc.Status`. */
-export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
+const STATUS_DETAILS_KEY = "grpc-status-details-bin";
 
 /** Creates the grpc-js handler of a unary method; `invoke` is the intercepted handler. */
 export function unaryCallHandler(method: DescMethod, invoke: Next, logger: TransportLogger): handleUnaryCall<Buffer, Buffer> {

@@ -37,7 +37,7 @@ import type { AnyHandler, ServiceRegistration } from "./service-handlers.ts";
  * prefix (RESOURCE_EXHAUSTED, never buffered), with details added by
  * `oversized-requests.ts`.
  */
-export const MAX_MESSAGE_BYTES = REQUEST_LIMITS.messageBytes + 16 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = REQUEST_LIMITS.messageBytes + 16 * 1024 * 1024;
 
 /**
  * Largest request header block (metadata) kitaru accepts: 16 KiB. grpc-js
@@ -47,7 +47,7 @@ export const MAX_MESSAGE_BYTES = REQUEST_LIMITS.messageBytes + 16 * 1024 * 1024;
  * Node's HTTP/2 layer resets streams whose header block is above 64 KiB
  * before gRPC sees them (the client reports RST_STREAM).
  */
-export const MAX_METADATA_BYTES = REQUEST_LIMITS.headerBytes;
+const MAX_METADATA_BYTES = REQUEST_LIMITS.headerBytes;
 
 /** Options of {@link createGrpcServer}. */
 export interface GrpcServerOptions {

@@ -15,7 +15,7 @@ export interface SettingSource {
   readonly boolean?: boolean;
 }
 
-export function resolveConfig<S extends z.ZodType>(
+function resolveConfig<S extends z.ZodType>(
   schema: S,
   settings: Readonly<Record<string, SettingSource>>,
   flags: Readonly<Record<string, string | boolean | undefined>>,

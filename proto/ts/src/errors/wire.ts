@@ -124,7 +124,7 @@ export function errorToStatus(err: unknown): WireStatus {
 }
 
 /** How much of an error goes on the wire; the rest is cut (strings end with "…"). */
-export const STATUS_LIMITS = {
+const STATUS_LIMITS = {
   messageChars: 4096,
   metadataChars: 1024,
   metadataEntries: 32,
