@@ -43,13 +43,16 @@ async function retryOnBackendError<T>(call: () => Promise<T>, policy: RetryPolic
  * creating the execution, and is not back yet), the error names the request
  * ID in its `requestId` metadata and its message, so the caller can repeat
  * the request later under the same ID, also when the client generated it:
- * the same ID never creates a second execution.
+ * the same ID never creates a second execution. Not when the error is a
+ * setup problem (it has `problem` metadata): then no service got the request.
  */
 export async function retryUnderRequestId<T>(requestId: string, call: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
   try {
     return await retryOnBackendError(call, policy);
   } catch (error) {
-    if (!(error instanceof KitaruBackendError) || error.metadata["requestId"] === requestId) throw error;
+    // A setup problem (`problem`: nothing there, TLS mixed up, another service at the URL) means no
+    // service acted on the request: the hint would only mislead.
+    if (!(error instanceof KitaruBackendError) || error.metadata["requestId"] === requestId || error.metadata["problem"] !== undefined) throw error;
     throw new KitaruBackendError(
       `${error.message} It may have been done: repeat the request with request ID '${requestId}' to get the result; the same ID never creates a second execution.`,
       { metadata: { ...error.metadata, requestId }, cause: error },
