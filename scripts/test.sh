@@ -33,8 +33,11 @@
 #      in scripts/dead-exports.baseline (scripts/dead-exports.ts).
 # 3. Tests: every test/**/*.test.ts (or the files given), with node:test
 #    through tsx, on the store KITARU_TEST_STORE names (default sqlite: the
-#    embedded store; mongo: MONGODB_URI or a local FerretDB). A full run then
-#    runs the store-heavy integration files again on MongoDB (see below).
+#    embedded store; mongo: MONGODB_URI or a local FerretDB). A full run runs
+#    the fault suite (test/faults/) in a section of its own, one file at a
+#    time, and prints its summary line `faults: ...` (also printed when fault
+#    suite files are given); then it runs the store-heavy integration files
+#    again on MongoDB (see below).
 #    Fails when a test fails or is cancelled, when no test file is found, or
 #    when zero tests passed in a pass (Node 20 exits 0 when it finds nothing).
 #    The last line printed is `N passed, N failed` (`, N skipped` if any),
@@ -95,10 +98,19 @@ if [[ $# -gt 0 ]]; then
     files+=("$f")
   done
 else
-  files=(test/**/*.test.ts)
+  # The fault suite runs in a section of its own (below), one file at a time.
+  files=()
+  for f in test/**/*.test.ts; do [[ "$f" == test/faults/* ]] || files+=("$f"); done
+  fault_files=(test/faults/*.test.ts)
 fi
 shopt -u globstar nullglob
 [[ ${#files[@]} -gt 0 ]] || die "no test files found (test/**/*.test.ts)"
+# Fault suite files given alone run one at a time, as in a full run (they measure timings and CPU).
+if [[ $full_run -eq 0 && -z "${KITARU_TEST_CONCURRENCY:-}" ]]; then
+  only_faults=1
+  for f in "${files[@]}"; do [[ "$f" == test/faults/* ]] || only_faults=0; done
+  [[ $only_faults -eq 0 ]] || concurrency=1
+fi
 
 # The repository runs its TypeScript sources: the package's own imports
 # (`kitaru`, `#gen/*`, `#contract/*`) resolve to them through package.json's
@@ -290,9 +302,38 @@ run_tests() { # run_tests <label> <file...>: one test pass; adds its counts and 
   skipped_total=$(( skipped_total + ${skipped:-0} + ${todo:-0} ))
 }
 
+# The fault suite's scenarios (test/faults/) append their figures to a
+# report file; test/faults/summary.ts prints them as one line.
+faults_report="$(mktemp "${TMPDIR:-/tmp}/kitaru-faults.XXXXXX.jsonl")"
+logs+=("$faults_report")
+export KITARU_FAULTS_REPORT="$faults_report"
+faults_line() { # faults_line [--all]: the fault suite's summary line
+  node --import tsx test/faults/summary.ts "$faults_report" "$@" || true
+}
+
 store="${KITARU_TEST_STORE:-sqlite}"
 section "Tests: ${#files[@]} file(s) on the $store store, concurrency $concurrency"
 run_tests "tests" "${files[@]}"
+fault_lines=()
+if [[ $full_run -eq 0 && -s "$faults_report" ]]; then
+  fault_lines+=("$(faults_line)")
+  printf '\n%s\n' "${fault_lines[0]}"
+fi
+
+# The fault suite (docs/chaos.md): real processes killed, the database
+# killed and restarted, racing inputs, a fuzzer; its files one at a time,
+# since each measures timings and CPU. About 4 minutes on 2 cores; sizes
+# from KITARU_FAULTS_* (scripts/faults.sh runs it alone).
+if [[ $full_run -eq 1 ]]; then
+  section "Fault suite: ${#fault_files[@]} file(s), one at a time"
+  : >"$faults_report"
+  saved_concurrency=$concurrency
+  concurrency=1
+  run_tests "fault suite" "${fault_files[@]}"
+  concurrency=$saved_concurrency
+  fault_lines+=("$(faults_line --all)")
+  printf '\n%s\n' "${fault_lines[0]}"
+fi
 
 # The default run uses the embedded SQLite store. On a full run, the
 # integration tests that exercise the store hardest (durability, waits,
@@ -318,6 +359,7 @@ if [[ $full_run -eq 1 && "$store" != "mongo" ]]; then
 fi
 
 printf '\n'
+[[ ${#fault_lines[@]} -eq 0 ]] || printf '%s\n' "${fault_lines[@]}"
 for p in "${problems[@]}"; do printf 'FAILED: %s\n' "$p"; done
 [[ ${#problems[@]} -eq 0 ]] && note "all good in $((SECONDS - started_at))s" || note "finished in $((SECONDS - started_at))s"
 summary="$pass passed, $failed_total failed"

@@ -211,7 +211,10 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
   runner.engine.context.bus.subscribeAll((event) => {
     const timed = { t: now(), event };
     let list = events.get(event.execId);
-    if (list === undefined) events.set(event.execId, (list = []));
+    if (list === undefined) {
+      list = [];
+      events.set(event.execId, list);
+    }
     list.push(timed);
     if (event.kind === "status_changed" && (event.state.status === "completed" || event.state.status === "failed")) {
       waiters.get(event.execId)?.(timed);

@@ -4,7 +4,10 @@ export interface LocalFerretDB {
   readonly uri: string;
   readonly port: number;
   readonly dataDir: string;
+  readonly pid: number;
   stop(): Promise<void>;
+  /** Sends `signal` (SIGKILL: a crash) and resolves once the server has exited; its data dir is kept. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 /** Starts FerretDB (building it first if needed); a temp data dir unless `dataDir` is given; `extraArgs` are more FerretDB flags. */
 export function startFerretDB(options?: { dataDir?: string; port?: number; extraArgs?: readonly string[] }): Promise<LocalFerretDB>;

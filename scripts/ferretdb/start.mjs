@@ -81,7 +81,7 @@ function tcpConnectOnce(port) {
  *            Default: a fresh temp dir, removed on stop.
  *   port:    TCP port on 127.0.0.1. Default 0 (pick a free port).
  *   extraArgs: more FerretDB flags, e.g. ['--test-enable-new-auth'] (a server that requires credentials).
- * @returns {Promise<{ uri: string, port: number, dataDir: string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ uri: string, port: number, dataDir: string, pid: number, stop: () => Promise<void>, kill: (signal: NodeJS.Signals) => Promise<void> }>}
  */
 export async function startFerretDB({ dataDir, port = 0, extraArgs = [] } = {}) {
   const bin = ensureFerretDB();
@@ -158,6 +158,15 @@ export async function startFerretDB({ dataDir, port = 0, extraArgs = [] } = {}) 
     return stopPromise;
   };
 
+  // Like a crash when `signal` is SIGKILL: no shutdown, the data dir is kept (restart with the same dataDir and port).
+  const kill = async (signal) => {
+    if (!exited) {
+      child.ref();
+      child.kill(signal);
+    }
+    await exitPromise;
+  };
+
   let actualPort;
   try {
     actualPort = await new Promise((resolve, reject) => {
@@ -212,7 +221,9 @@ export async function startFerretDB({ dataDir, port = 0, extraArgs = [] } = {}) 
     uri: `mongodb://127.0.0.1:${actualPort}/?directConnection=true`,
     port: actualPort,
     dataDir,
+    pid: child.pid,
     stop,
+    kill,
   };
 }
 

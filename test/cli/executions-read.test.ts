@@ -112,7 +112,7 @@ describe("kitaru executions get", () => {
     assert.deepEqual(call?.["metadata"], { tries: 2 });
     assert.equal(call?.["attempt_count"], 2);
     assert.deepEqual(
-      (call?.["attempts"] as Record<string, unknown>[]).map((a) => [a["attempt"], a["status"], (a["failure"] as Record<string, unknown>)["message"]]),
+      (call?.["attempts"] as Record<string, unknown>[] | undefined)?.map((a) => [a["attempt"], a["status"], (a["failure"] as Record<string, unknown>)["message"]]),
       [[1, "failed", "timeout"], [2, "failed", "refused"]],
     );
   });

@@ -14,6 +14,7 @@ import { startRunner } from "../../services/runner/src/runner-server.ts";
 import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { eventually, testScheduler } from "../support/runner-env.ts";
+import { startTcpProxy } from "../support/tcp-proxy.ts";
 
 describe("a runner whose database goes away", () => {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -101,3 +102,44 @@ describe("health and fast failure while the database is down", () => {
     assert.equal(read?.execId, execution!.execId);
   });
 });
+
+describe("a database connection that goes silent", () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it("does not keep the store from the database for longer than a few seconds (the driver's monitor waits at most connectTimeoutMS)", async () => {
+    // A crashed host or a partition closes nothing: a heartbeat sent just then gets no answer and
+    // no error. The driver's monitor waits for it up to connectTimeoutMS (30 s by default), and
+    // after an operation's network error the server stays unselectable until it is done.
+    const database = await startFerretDB();
+    cleanups.push(() => database.stop());
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: database.port });
+    cleanups.push(() => proxy.close());
+    const store = await MongoExecutionStore.connect({ uri: `mongodb://127.0.0.1:${proxy.port}/?directConnection=true`, database: "kitaru_silent" });
+    cleanups.push(() => store.close());
+    await store.ping();
+    const [monitor, ...pool] = proxy.connections;
+    assert.ok(monitor && pool.length >= 1, `the monitor's connection comes first (${proxy.connections.length} connections)`);
+    monitor.mute();
+    for (const connection of pool) connection.mute();
+    const failing = store.ping().then(
+      () => assert.fail("a ping on a silent connection cannot succeed"),
+      (e: unknown) => e,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const connection of pool) connection.reset(); // the operation's connection resets: the server is marked unknown
+    assert.ok(await failing);
+
+    // The database itself never went away: new connections work. How long until the store uses them again?
+    const started = Date.now();
+    for (;;) {
+      if (await store.ping().then(() => true, () => false)) break;
+      assert.ok(Date.now() - started < 15_000, "the store still cannot reach a database that answers, 15 s later");
+    }
+    const unavailableMs = Date.now() - started;
+    assert.ok(unavailableMs < 8_000, `the store could not reach an answering database for ${unavailableMs} ms`);
+  });
+});
+

@@ -71,13 +71,14 @@ export interface TestDatabase {
 }
 
 /**
- * A test database in the store `KITARU_TEST_STORE` names: an SQLite file in
- * a per-process temporary directory (removed at exit), or a database on the
+ * A test database in the store `KITARU_TEST_STORE` names (or `kind`, for a
+ * test that must run on one store or on both): an SQLite file in a
+ * per-process temporary directory (removed at exit), or a database on the
  * MongoDB test server. Without `name` it is a fresh, empty one; with the
  * `name` of an earlier one it is that one again.
  */
-export async function testDatabase(name = freshDatabaseName()): Promise<TestDatabase> {
-  if (testStoreKind() === "mongo") {
+export async function testDatabase(name = freshDatabaseName(), kind: TestStoreKind = testStoreKind()): Promise<TestDatabase> {
+  if (kind === "mongo") {
     const uri = await testServerUri();
     return {
       kind: "mongo",

@@ -5,10 +5,10 @@ import { ValueSchema, type Value } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { BadRequestSchema } from "#gen/google/rpc/error_details_pb.ts";
+import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruUsageError } from "#contract/errors/index.ts";
 import { errorFromStatus } from "#contract/errors/wire.ts";
-import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { REQUEST_LIMITS } from "../../services/transport/src/request-limits.ts";
 import { approvalFlow } from "../fixtures/flows/approval.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
@@ -107,6 +107,42 @@ describe("request limits: bounded strings and well-formed values, refused with d
       KitaruUsageError,
     );
     assert.match(raw.findDetails(BadRequestSchema)[0]?.fieldViolations[0]?.description ?? "", /nested at most 40 levels/);
+  });
+
+  it("refuses a call whose headers are beyond 16 KiB, or whose x-request-id header is beyond 1024 characters, with details (grpc-js does not enforce grpc.max_metadata_size)", async () => {
+    const client = new grpc.Client(env.runner.address, grpc.credentials.createInsecure());
+    const identity = (b: Buffer) => b;
+    const call = (path: string, metadata: grpc.Metadata) =>
+      new Promise<{ code: grpc.status; details: string; violation?: string }>((resolve) => {
+        client.makeUnaryRequest(path, identity, identity, Buffer.alloc(0), metadata, (e) => {
+          const raw = e?.metadata.get("grpc-status-details-bin")[0];
+          const status = raw instanceof Buffer ? fromBinary(StatusSchema, raw) : undefined;
+          const badRequest = status?.details.find((d) => d.typeUrl.endsWith("/google.rpc.BadRequest"));
+          const violation = badRequest ? fromBinary(BadRequestSchema, badRequest.value).fieldViolations[0] : undefined;
+          resolve({ code: e ? e.code : grpc.status.OK, details: e?.details ?? "", violation: violation && `${violation.field}: ${violation.description}` });
+        });
+      });
+    try {
+      const many = new grpc.Metadata();
+      for (let i = 0; i < 10; i++) many.set(`x-extra-${i}`, "v".repeat(2000));
+      for (const path of ["/kitaru.runner.v1.RunnerService/ListFlows", "/grpc.health.v1.Health/Check"]) {
+        const refused = await call(path, many);
+        assert.equal(refused.code, grpc.status.INVALID_ARGUMENT, `${path}: ${refused.details}`);
+        assert.match(refused.violation ?? "", /^request headers: must be at most 16384 bytes together; got \d+$/);
+      }
+      const longId = new grpc.Metadata();
+      longId.set("x-request-id", "r".repeat(REQUEST_LIMITS.stringChars + 1));
+      const byId = await call("/kitaru.runner.v1.RunnerService/ListFlows", longId);
+      assert.equal(byId.code, grpc.status.INVALID_ARGUMENT, byId.details);
+      assert.equal(byId.violation, `x-request-id header: must be at most ${REQUEST_LIMITS.stringChars} characters; got ${REQUEST_LIMITS.stringChars + 1}`);
+      assert.ok(!byId.details.includes("rrrrrrrrrr"), "the header is not echoed");
+      const fine = new grpc.Metadata();
+      fine.set("x-request-id", "r".repeat(REQUEST_LIMITS.stringChars));
+      for (let i = 0; i < 5; i++) fine.set(`x-extra-${i}`, "v".repeat(2000));
+      assert.equal((await call("/kitaru.runner.v1.RunnerService/ListFlows", fine)).code, grpc.status.OK);
+    } finally {
+      client.close();
+    }
   });
 
   it("refuses hand-made request bytes nested 100,000 levels deep (no client would serialize them)", async () => {

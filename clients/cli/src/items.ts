@@ -36,7 +36,7 @@ function divergenceItem(detail: DivergenceDetail): JsonObject {
 }
 
 /** `failure` {origin, message, exception_type, traceback, invocation_id} (+ divergence), or null. */
-export function failureItem(failure: ExecutionFailure | undefined): JsonObject | null {
+function failureItem(failure: ExecutionFailure | undefined): JsonObject | null {
   if (failure === undefined) return null;
   return {
     origin: failure.origin,
@@ -49,7 +49,7 @@ export function failureItem(failure: ExecutionFailure | undefined): JsonObject |
 }
 
 /** A wait: `wait_id`, `name`, `question`, `schema` (+ status, value, times). */
-export function waitItem(wait: Wait): JsonObject {
+function waitItem(wait: Wait): JsonObject {
   return {
     wait_id: wait.waitId,
     name: wait.name,
@@ -80,7 +80,7 @@ function attemptItem(attempt: CallAttempt): JsonObject {
  * `override_value`, `metadata`, `attempts` (a list, as Kitaru's) and more.
  * `reused_from_call_id` is also given under Kitaru's name `original_call_id`.
  */
-export function checkpointItem(call: CheckpointCall): JsonObject {
+function checkpointItem(call: CheckpointCall): JsonObject {
   return {
     call_id: call.callId,
     invocation_id: call.invocationId,

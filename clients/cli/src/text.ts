@@ -83,12 +83,10 @@ export function renderExecution(execution: Execution): string[] {
 /** The table printed by `list`. */
 export function renderExecutionTable(executions: readonly Execution[]): string[] {
   if (executions.length === 0) return ["No executions found."];
-  const rows = [
-    ["ID", "FLOW", "STATUS", "STARTED", "ORIGINAL"],
-    ...executions.map((e) => [e.execId, e.flowName, e.status, time(e.createTime), e.originalExecId || "-"]),
-  ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd());
+  const header = ["ID", "FLOW", "STATUS", "STARTED", "ORIGINAL"];
+  const rows = [header, ...executions.map((e) => [e.execId, e.flowName, e.status, time(e.createTime), e.originalExecId || "-"])];
+  const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd());
 }
 
 const names = (calls: readonly { invocationId: string }[]): string =>

@@ -95,7 +95,7 @@ function readPem(file: string | undefined, what: string): string | undefined {
 }
 
 /** An interceptor adding `authorization: Bearer <token>` to every request. */
-export function bearerAuth(token: string): Interceptor {
+function bearerAuth(token: string): Interceptor {
   return (next) => async (request) => {
     request.header.set("authorization", `Bearer ${token}`);
     return next(request);

@@ -28,7 +28,7 @@ import { waitFromProto, type Wait } from "./convert/wait.ts";
 import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import { ExecutionHandle } from "./execution-handle.ts";
 import { fillOmittedValues, readExecutionValue } from "./execution-values.ts";
-import { retryOnBackendError } from "./retry-backend.ts";
+import { retryUnderRequestId } from "./retry-backend.ts";
 import { callRpc, streamRpc } from "./rpc-error.ts";
 
 /** The most executions one `ListExecutions` page returns. */
@@ -294,11 +294,12 @@ export class ExecutionsClient {
    * Always idempotent: without a `requestId` one is generated, and a call
    * that fails with `KitaruBackendError` (the planner or runner did not
    * answer) is retried with the same ID, so a retry never creates a second
-   * execution. The ID of the last attempt is in the error's `requestId` metadata.
+   * execution. When the retries fail too, the error's `requestId` metadata
+   * (and its message) names the ID to repeat the request with.
    */
   async replay(execId: string, options: ReplayOptions): Promise<Execution> {
     const requestId = options.requestId ?? randomUUID();
-    const response = await retryOnBackendError(() =>
+    const response = await retryUnderRequestId(requestId, () =>
       callRpc(() =>
         this.#planner.replayExecution({ execId, from: options.from, args: options.args, overrides: options.overrides, requestId }),
       ),

@@ -9,7 +9,7 @@ import type { Client } from "@connectrpc/connect";
 import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { executionFromProto, type Execution } from "./convert/execution.ts";
 import { KitaruInternalError } from "#contract/errors/kitaru-error.ts";
-import { retryOnBackendError } from "./retry-backend.ts";
+import { retryUnderRequestId } from "./retry-backend.ts";
 import { callRpc } from "./rpc-error.ts";
 
 /** Options of {@link FlowsClient.run}. */
@@ -47,10 +47,12 @@ export class FlowsClient {
    * with field violations; unknown flow → `KitaruNotFoundError`. Always
    * idempotent: without a `requestId` one is generated, and a
    * `KitaruBackendError` is retried with the same ID (never two executions).
+   * When the retries fail too, the error's `requestId` metadata names the ID
+   * to repeat the request with.
    */
   async run(flowName: string, input: JsonObject = {}, options: RunFlowOptions = {}): Promise<Execution> {
     const requestId = options.requestId ?? randomUUID();
-    const response = await retryOnBackendError(() => callRpc(() => this.#runner.startExecution({ flowName, input, requestId })));
+    const response = await retryUnderRequestId(requestId, () => callRpc(() => this.#runner.startExecution({ flowName, input, requestId })));
     if (response.execution === undefined) {
       throw new KitaruInternalError("The server answered StartExecution without an execution.", {
         metadata: { method: "StartExecution" },

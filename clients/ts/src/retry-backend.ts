@@ -23,7 +23,7 @@ export interface RetryPolicy {
  * backend error, is thrown as is. Only for calls that are safe to repeat:
  * reads, and writes that carry the same request ID every time.
  */
-export async function retryOnBackendError<T>(call: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
+async function retryOnBackendError<T>(call: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
   const attempts = policy.attempts ?? 3;
   let delayMs = policy.delayMs ?? 200;
   for (let attempt = 1; ; attempt++) {
@@ -34,5 +34,28 @@ export async function retryOnBackendError<T>(call: () => Promise<T>, policy: Ret
     }
     await sleep(delayMs, undefined, policy.signal ? { signal: policy.signal } : {});
     delayMs *= 2;
+  }
+}
+
+/**
+ * {@link retryOnBackendError} for a write that carries `requestId`. When it
+ * still fails with a {@link KitaruBackendError} (say the service died after
+ * creating the execution, and is not back yet), the error names the request
+ * ID in its `requestId` metadata and its message, so the caller can repeat
+ * the request later under the same ID, also when the client generated it:
+ * the same ID never creates a second execution. Not when the error is a
+ * setup problem (it has `problem` metadata): then no service got the request.
+ */
+export async function retryUnderRequestId<T>(requestId: string, call: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
+  try {
+    return await retryOnBackendError(call, policy);
+  } catch (error) {
+    // A setup problem (`problem`: nothing there, TLS mixed up, another service at the URL) means no
+    // service acted on the request: the hint would only mislead.
+    if (!(error instanceof KitaruBackendError) || error.metadata["requestId"] === requestId || error.metadata["problem"] !== undefined) throw error;
+    throw new KitaruBackendError(
+      `${error.message} It may have been done: repeat the request with request ID '${requestId}' to get the result; the same ID never creates a second execution.`,
+      { metadata: { ...error.metadata, requestId }, cause: error },
+    );
   }
 }

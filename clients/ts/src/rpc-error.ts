@@ -16,7 +16,7 @@ import { errorFromConnectError } from "#contract/errors/wire.ts";
  * wrapped one an interceptor threw, see connection-failures.ts), everything
  * else is decoded as a ConnectError.
  */
-export function toKitaruError(error: unknown): KitaruError {
+function toKitaruError(error: unknown): KitaruError {
   if (KitaruError.isKitaruError(error)) return error;
   if (error instanceof ConnectError && KitaruError.isKitaruError(error.cause)) return error.cause;
   return errorFromConnectError(ConnectError.from(error));

@@ -77,7 +77,7 @@ const kindToPb: Record<DivergenceKind, DivergenceKindPb> = {
 };
 
 /** The public name of a `FailureOrigin` enum value (unset and unknown values read as `unknown`). */
-export function failureOriginFromProto(origin: FailureOriginPb): FailureOrigin {
+function failureOriginFromProto(origin: FailureOriginPb): FailureOrigin {
   return originByPb[origin] ?? "unknown";
 }
 

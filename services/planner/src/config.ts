@@ -48,5 +48,3 @@ export const plannerSettings = defineSettings({
 /** The planner's configuration, from flags and environment. */
 export const PlannerConfigSchema = z.object(plannerSettings.shape);
 
-/** A validated planner configuration. */
-export type PlannerConfig = z.output<typeof PlannerConfigSchema>;

@@ -19,12 +19,12 @@ import { Code } from "#gen/google/rpc/code_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { errorToStatus, KitaruInternalError, KitaruUsageError } from "#contract/errors/index.ts";
 import { createCallScope, type CallScope, type HandlerContext } from "./handler-context.ts";
-import { checkRequestLimits, REQUEST_LIMITS } from "./request-limits.ts";
+import { checkRequestHeaders, checkRequestLimits, REQUEST_LIMITS } from "./request-limits.ts";
 import type { Next } from "./interceptor.ts";
 import type { TransportLogger } from "./logger.ts";
 
 /** The trailer that carries the serialized `google.rpc.Status`. */
-export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
+const STATUS_DETAILS_KEY = "grpc-status-details-bin";
 
 /** Creates the grpc-js handler of a unary method; `invoke` is the intercepted handler. */
 export function unaryCallHandler(method: DescMethod, invoke: Next, logger: TransportLogger): handleUnaryCall<Buffer, Buffer> {
@@ -32,7 +32,7 @@ export function unaryCallHandler(method: DescMethod, invoke: Next, logger: Trans
     const scope = createCallScope(call, method);
     const run = async () => {
       try {
-        const request = decodeRequest(method, call.request);
+        const request = decodeRequest(method, call.request, call.metadata);
         const response = await firstOf(invoke(request, scope.context));
         if (response === undefined) throw new KitaruInternalError(`${path(method)} returned no response`);
         callback(null, encode(method.output, response));
@@ -54,7 +54,7 @@ export function serverStreamingCallHandler(
 ): handleServerStreamingCall<Buffer, Buffer> {
   return (call) => {
     const scope = createCallScope(call, method);
-    void stream(call, scope, logger, () => invoke(decodeRequest(method, call.request), scope.context));
+    void stream(call, scope, logger, () => invoke(decodeRequest(method, call.request, call.metadata), scope.context));
   };
 }
 
@@ -66,7 +66,10 @@ export function bidiStreamingCallHandler(
 ): handleBidiStreamingCall<Buffer, Buffer> {
   return (call) => {
     const scope = createCallScope(call, method);
-    void stream(call, scope, logger, () => invoke(decodeRequests(method, call), scope.context));
+    void stream(call, scope, logger, () => {
+      checkRequestHeaders(method.input.typeName, call.metadata.toHttp2Headers());
+      return invoke(decodeRequests(method, call), scope.context);
+    });
   };
 }
 
@@ -94,12 +97,14 @@ async function stream(
 }
 
 /**
- * Decodes request bytes and checks them against {@link REQUEST_LIMITS}.
- * Malformed bytes and requests beyond a limit are the client's fault: they
- * answer INVALID_ARGUMENT (KITARU_USAGE_ERROR), never INTERNAL (docs/replay-contract.md §7).
+ * Checks a call's headers, then decodes its request bytes and checks them,
+ * against {@link REQUEST_LIMITS}. Malformed bytes and requests beyond a limit
+ * are the client's fault: they answer INVALID_ARGUMENT (KITARU_USAGE_ERROR),
+ * never INTERNAL (docs/replay-contract.md §7).
  */
-function decodeRequest(method: DescMethod, bytes: Buffer): Message {
+function decodeRequest(method: DescMethod, bytes: Buffer, metadata?: Metadata): Message {
   const requestType = method.input.typeName;
+  if (metadata !== undefined) checkRequestHeaders(requestType, metadata.toHttp2Headers());
   if (bytes.length > REQUEST_LIMITS.messageBytes) {
     throw new KitaruUsageError(`The ${requestType} request is ${bytes.length} bytes; kitaru accepts at most ${REQUEST_LIMITS.messageBytes}.`, {
       metadata: { requestType, bytes: String(bytes.length) },

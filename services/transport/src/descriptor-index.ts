@@ -70,31 +70,33 @@ export class DescriptorIndex {
   }
 
   #serialized(file: DescFile): Uint8Array {
-    let bytes = this.#bytes.get(file);
-    if (!bytes) this.#bytes.set(file, (bytes = toBinary(FileDescriptorProtoSchema, file.proto)));
+    const cached = this.#bytes.get(file);
+    if (cached) return cached;
+    const bytes = toBinary(FileDescriptorProtoSchema, file.proto);
+    this.#bytes.set(file, bytes);
     return bytes;
   }
 
   #addFile(file: DescFile): void {
     if (this.#files.has(file.proto.name)) return;
     this.#files.set(file.proto.name, file);
-    file.dependencies.forEach((dep) => this.#addFile(dep));
+    for (const dep of file.dependencies) this.#addFile(dep);
     for (const service of file.services) {
       this.#symbols.set(service.typeName, file);
       for (const method of service.methods) this.#symbols.set(`${service.typeName}.${method.name}`, file);
     }
-    file.messages.forEach((m) => this.#addMessage(file, m));
-    file.enums.forEach((e) => this.#addEnum(file, e));
-    file.extensions.forEach((x) => this.#addExtension(file, x));
+    for (const m of file.messages) this.#addMessage(file, m);
+    for (const e of file.enums) this.#addEnum(file, e);
+    for (const x of file.extensions) this.#addExtension(file, x);
   }
 
   #addMessage(file: DescFile, message: DescMessage): void {
     this.#symbols.set(message.typeName, file);
     for (const field of message.fields) this.#symbols.set(`${message.typeName}.${field.name}`, file);
     for (const oneof of message.oneofs) this.#symbols.set(`${message.typeName}.${oneof.name}`, file);
-    message.nestedMessages.forEach((m) => this.#addMessage(file, m));
-    message.nestedEnums.forEach((e) => this.#addEnum(file, e));
-    message.nestedExtensions.forEach((x) => this.#addExtension(file, x));
+    for (const m of message.nestedMessages) this.#addMessage(file, m);
+    for (const e of message.nestedEnums) this.#addEnum(file, e);
+    for (const x of message.nestedExtensions) this.#addExtension(file, x);
   }
 
   #addEnum(file: DescFile, enumDesc: DescEnum): void {

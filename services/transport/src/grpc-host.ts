@@ -37,10 +37,17 @@ import type { AnyHandler, ServiceRegistration } from "./service-handlers.ts";
  * prefix (RESOURCE_EXHAUSTED, never buffered), with details added by
  * `oversized-requests.ts`.
  */
-export const MAX_MESSAGE_BYTES = REQUEST_LIMITS.messageBytes + 16 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = REQUEST_LIMITS.messageBytes + 16 * 1024 * 1024;
 
-/** Largest request header block (metadata) grpc-js accepts: 16 KiB; larger ones are refused before any handler runs. */
-export const MAX_METADATA_BYTES = 16 * 1024;
+/**
+ * Largest request header block (metadata) kitaru accepts: 16 KiB. grpc-js
+ * 1.14 does not apply `grpc.max_metadata_size` on a server (it is set below
+ * for versions that do), so each call's headers are checked before its
+ * request is decoded (`checkRequestHeaders`): INVALID_ARGUMENT with details.
+ * Node's HTTP/2 layer resets streams whose header block is above 64 KiB
+ * before gRPC sees them (the client reports RST_STREAM).
+ */
+const MAX_METADATA_BYTES = REQUEST_LIMITS.headerBytes;
 
 /** Options of {@link createGrpcServer}. */
 export interface GrpcServerOptions {

@@ -17,24 +17,15 @@
  *
  * @module
  */
-export { startGrpcServer, createGrpcServer, MAX_MESSAGE_BYTES } from "./grpc-host.ts";
-export type { GrpcServerOptions, StartGrpcServerOptions, RunningGrpcServer } from "./grpc-host.ts";
+export { startGrpcServer } from "./grpc-host.ts";
 export { defineService } from "./service-handlers.ts";
 export type {
   ServiceHandlers,
-  MethodHandler,
-  UnaryHandler,
-  ServerStreamingHandler,
-  BidiStreamingHandler,
-  ServiceRegistration,
 } from "./service-handlers.ts";
 export type { HandlerContext } from "./handler-context.ts";
 export { HealthStatus, createHealthService } from "./health.ts";
-export type { ServingStatus } from "./health.ts";
 export { createReflectionServices } from "./reflection.ts";
-export { applyInterceptors } from "./interceptor.ts";
-export type { Interceptor, Next, CallInput } from "./interceptor.ts";
-export { consoleLogger, serviceLogger } from "./logger.ts";
+export type { Interceptor } from "./interceptor.ts";
+export { serviceLogger } from "./logger.ts";
 export type { TransportLogger } from "./logger.ts";
 // Library-facing: the trailer name, for raw grpc-js clients reading rich errors.
-export { STATUS_DETAILS_KEY } from "./call-handlers.ts";

@@ -56,7 +56,7 @@ export function installOversizedRequestDetails(maxBytes: number): void {
 }
 
 /** The status with details, when it is grpc-js refusing an oversized request; else undefined. */
-export function oversized(status: GrpcStatusObject, maxBytes: number): GrpcStatusObject | undefined {
+function oversized(status: GrpcStatusObject, maxBytes: number): GrpcStatusObject | undefined {
   if (status.code !== GrpcStatus.RESOURCE_EXHAUSTED || !/^Received message (larger|that decompresses)/.test(status.details)) return undefined;
   if ((status.metadata?.get(DETAILS_KEY).length ?? 0) > 0) return undefined;
   const size = /\((\d+) vs/.exec(status.details)?.[1];

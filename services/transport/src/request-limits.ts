@@ -25,7 +25,41 @@ export const REQUEST_LIMITS = {
   valueBytes: VALUE_LIMITS.bytes,
   /** Bytes of one request message; the transport refuses larger ones before decoding them. */
   messageBytes: 64 * 1024 * 1024,
+  /** Bytes of a call's request headers (metadata), each header counted as HTTP/2 does: name + value + 32. */
+  headerBytes: 16 * 1024,
 } as const;
+
+/** The request header whose value is the call's request ID (`HandlerContext.requestId`): bounded like the `request_id` fields. */
+const REQUEST_ID_HEADER = "x-request-id";
+
+/**
+ * Throws {@link KitaruUsageError} when a call's request headers are larger
+ * than `REQUEST_LIMITS.headerBytes` together, or its `x-request-id` header is
+ * longer than `REQUEST_LIMITS.stringChars` (the bound of the `request_id`
+ * field it stands in for). `headers` are the call's metadata as HTTP/2
+ * headers (binary values base64-encoded, as sent).
+ */
+export function checkRequestHeaders(requestType: string, headers: Readonly<Record<string, string | number | string[] | undefined>>): void {
+  const violations: FieldViolation[] = [];
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    for (const item of Array.isArray(value) ? value : value === undefined ? [] : [String(value)]) {
+      bytes += name.length + item.length + 32;
+      if (name === REQUEST_ID_HEADER && item.length > REQUEST_LIMITS.stringChars) {
+        violations.push({ field: `${REQUEST_ID_HEADER} header`, description: `must be at most ${REQUEST_LIMITS.stringChars} characters; got ${item.length}` });
+      }
+    }
+  }
+  if (bytes > REQUEST_LIMITS.headerBytes) {
+    violations.unshift({ field: "request headers", description: `must be at most ${REQUEST_LIMITS.headerBytes} bytes together; got ${bytes}` });
+  }
+  if (violations.length === 0) return;
+  const first = violations[0] as FieldViolation;
+  throw new KitaruUsageError(`The ${requestType} call is beyond kitaru's limits: ${first.field} ${first.description}.`, {
+    violations,
+    metadata: { requestType, field: first.field },
+  });
+}
 
 const STRUCT = "google.protobuf.Struct";
 const VALUE = "google.protobuf.Value";
@@ -115,8 +149,8 @@ function jsonOfValue(value: Value, path: string, out: FieldViolation[]): JsonVal
   const stack: { source: Value; assign: (v: JsonValue) => void; depth: number }[] = [
     { source: value, assign: (v) => (root.value = v), depth: 0 },
   ];
-  while (stack.length > 0) {
-    const { source, assign, depth } = stack.pop()!;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { source, assign, depth } = item;
     if (depth > REQUEST_LIMITS.valueDepth) {
       out.push({ field: path, description: `must be nested at most ${REQUEST_LIMITS.valueDepth} levels deep` });
       return undefined;
@@ -142,7 +176,7 @@ function jsonOfValue(value: Value, path: string, out: FieldViolation[]): JsonVal
       case "listValue": {
         const list: JsonValue[] = new Array<JsonValue>(kind.value.values.length).fill(null);
         assign(list);
-        kind.value.values.forEach((child, i) => stack.push({ source: child, assign: (v) => (list[i] = v), depth: depth + 1 }));
+        for (const [i, child] of kind.value.values.entries()) stack.push({ source: child, assign: (v) => (list[i] = v), depth: depth + 1 });
         break;
       }
       case undefined:
@@ -157,8 +191,8 @@ function jsonOfValue(value: Value, path: string, out: FieldViolation[]): JsonVal
 function checkJson(value: JsonValue | undefined, path: string, out: FieldViolation[]): void {
   if (value === undefined) return;
   const stack: { value: JsonValue; depth: number }[] = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const { value: current, depth } = stack.pop()!;
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value: current, depth } = item;
     if (typeof current === "number" && !Number.isFinite(current)) {
       out.push({ field: path, description: `must hold finite numbers only, not ${current}` });
       return;

@@ -15,7 +15,7 @@ export interface SettingSource {
   readonly boolean?: boolean;
 }
 
-export function resolveConfig<S extends z.ZodType>(
+function resolveConfig<S extends z.ZodType>(
   schema: S,
   settings: Readonly<Record<string, SettingSource>>,
   flags: Readonly<Record<string, string | boolean | undefined>>,
@@ -55,20 +55,19 @@ export function parseServiceCommand<S extends z.ZodType>(
     readonly env: Readonly<Record<string, string | undefined>>;
   },
 ): ServiceCommand<z.output<S>> {
-  let parsed;
+  let flags: Record<string, string | boolean | undefined>;
   try {
-    parsed = parseArgs({
+    flags = parseArgs({
       args: [...argv],
       options: {
         ...Object.fromEntries(Object.values(command.settings).map((s) => [s.flag, { type: s.boolean ? ("boolean" as const) : ("string" as const) }])),
         help: { type: "boolean", short: "h" },
       },
       strict: true,
-    });
+    }).values;
   } catch (error) {
     throw new KitaruUsageError(`${(error as Error).message}\n\n${command.help}`);
   }
-  if (parsed.values.help) return { kind: "help", text: command.help };
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  if (flags["help"] === true) return { kind: "help", text: command.help };
   return { kind: "serve", config: resolveConfig(command.schema, command.settings, flags, command.env) };
 }

@@ -25,7 +25,7 @@ export interface ServiceProcess<S extends z.ZodType> {
  */
 export async function runServiceProcess<S extends z.ZodType>(argv: readonly string[], service: ServiceProcess<S>): Promise<void> {
   const log = (message: string) => process.stderr.write(`[kitaru ${service.name}] ${message}\n`);
-  let command;
+  let command: ReturnType<typeof parseServiceCommand<S>>;
   try {
     command = parseServiceCommand(argv, { schema: service.schema, settings: service.settings, help: service.help, env: process.env });
   } catch (error) {

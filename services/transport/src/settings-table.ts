@@ -53,10 +53,10 @@ export function defineSettings<T extends SettingsTable>(table: T): ServiceSettin
     sources,
     shape,
     helpOptions() {
-      const rows = entries.map(([, s]) => [`--${s.flag}${s.arg ? ` ${s.arg}` : ""}`, s.env, s.shown ? `${s.doc} (default: ${s.shown})` : s.doc]);
-      const flagWidth = Math.max(...rows.map((r) => r[0]!.length));
-      const envWidth = Math.max(...rows.map((r) => r[1]!.length));
-      const lines = rows.map(([flag, env, doc]) => `  ${flag!.padEnd(flagWidth)}  ${env!.padEnd(envWidth)}  ${doc}`);
+      const rows = entries.map(([, s]) => ({ flag: `--${s.flag}${s.arg ? ` ${s.arg}` : ""}`, env: s.env, doc: s.shown ? `${s.doc} (default: ${s.shown})` : s.doc }));
+      const flagWidth = Math.max(...rows.map((r) => r.flag.length));
+      const envWidth = Math.max(...rows.map((r) => r.env.length));
+      const lines = rows.map(({ flag, env, doc }) => `  ${flag.padEnd(flagWidth)}  ${env.padEnd(envWidth)}  ${doc}`);
       return `Options (flag, environment variable, what it does):\n${lines.join("\n")}\n  -h, --help`;
     },
     markdown() {

@@ -21,7 +21,7 @@ export const VALUE_PROMPT = "JSON value for result (empty for null): ";
  * The execution's only pending wait. None or several → `KitaruStateError`,
  * the second pointing to `--interactive`.
  */
-export async function singlePendingWait(client: CliClient, execId: string): Promise<Wait> {
+async function singlePendingWait(client: CliClient, execId: string): Promise<Wait> {
   const waits = await client.executions.pendingWaits(execId);
   const [only] = waits;
   if (only === undefined) {

@@ -16,7 +16,7 @@ const LEVEL_NAMES = { debug: "DEBUG", info: "INFO", warn: "WARNING", error: "ERR
 const stamp = (date: Date | undefined): string => (date === undefined ? "-" : date.toISOString().replace("T", " ").slice(0, 19));
 
 /** One log line as text: the message; with `-v` time and level; with `-vv` also the checkpoint. */
-export function logLine(entry: LogEntry, verbosity: number): string {
+function logLine(entry: LogEntry, verbosity: number): string {
   if (verbosity <= 0) return entry.message;
   const level = LEVEL_NAMES[entry.level].padEnd(5);
   if (verbosity === 1) return `${stamp(entry.time)} ${level} ${entry.message}`;
@@ -24,7 +24,7 @@ export function logLine(entry: LogEntry, verbosity: number): string {
 }
 
 /** A log line as a JSON item: Kitaru's keys (`message`, `level`, `timestamp`, `source`, `checkpoint_name`) and kitaru's own. */
-export function logItem(entry: LogEntry): JsonObject {
+function logItem(entry: LogEntry): JsonObject {
   return {
     message: entry.message,
     level: LEVEL_NAMES[entry.level],

@@ -55,7 +55,7 @@ function renderLineage(lineage: ExecutionLineage): string[] {
     lines.push(`${prefix}${branch}${describe(node)}`);
     const below = children.get(node.execId) ?? [];
     const childPrefix = branch === "" ? "" : `${prefix}${branch === "└── " ? "    " : "│   "}`;
-    below.forEach((child, i) => walk(child, childPrefix, i === below.length - 1 ? "└── " : "├── "));
+    for (const [i, child] of below.entries()) walk(child, childPrefix, i === below.length - 1 ? "└── " : "├── ");
   };
   const root = lineage.nodes[0];
   if (root !== undefined) walk(root, "", "");

@@ -13,7 +13,7 @@ import { compactJson, waitLine } from "../text.ts";
 import type { CommandContext } from "./context.ts";
 
 /** How to answer the pending waits of `execution`, as text lines. */
-export function answerHint(execution: Execution): string[] {
+function answerHint(execution: Execution): string[] {
   const lines = execution.pendingWaits.map((wait) => `  ⏸ ${waitLine(wait)}`);
   lines.push(
     execution.pendingWaits.length === 1

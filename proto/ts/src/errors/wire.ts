@@ -124,7 +124,7 @@ export function errorToStatus(err: unknown): WireStatus {
 }
 
 /** How much of an error goes on the wire; the rest is cut (strings end with "…"). */
-export const STATUS_LIMITS = {
+const STATUS_LIMITS = {
   messageChars: 4096,
   metadataChars: 1024,
   metadataEntries: 32,
@@ -351,8 +351,8 @@ function stateFieldsFrom(find: DetailLookup) {
 
 function executionFieldsFrom(find: DetailLookup): { execId: string; status: string; failure?: ExecutionFailure } {
   const st = find(pb.ExecutionStateDetailSchema);
-  const f = find(FailureSchema);
-  return { execId: st?.execId ?? "", status: st?.status ?? "", ...(f && { failure: failureFromProto(f)! }) };
+  const failure = failureFromProto(find(FailureSchema));
+  return { execId: st?.execId ?? "", status: st?.status ?? "", ...(failure && { failure }) };
 }
 
 function emptyDivergence(execId: string): DivergenceDetail {

@@ -32,16 +32,11 @@ export type {
   ReplayRequest,
   SourceExecution,
 } from "./source-execution.ts";
-export type { PlannedCall, PlannedOverride, ReplayPlan } from "./replay-plan.ts";
+export type { PlannedCall, ReplayPlan } from "./replay-plan.ts";
 
 // Building blocks, for the server layer (e.g. validating keys before loading
 // a source) and for tests.
-export { CHECKPOINT_PREFIX, parseOverrideKey, parseOverrides } from "./override-keys.ts";
-export type { ParsedOverride } from "./override-keys.ts";
+export { parseOverrideKey, parseOverrides } from "./override-keys.ts";
 export { createSelectorIndex, resolveSelector } from "./resolve-selector.ts";
-export type { SelectorIndex, SelectorSource } from "./resolve-selector.ts";
 export { buildLineageGraph, descendantsMask, directConsumers } from "./lineage-graph.ts";
-export type { LineageGraph } from "./lineage-graph.ts";
-export { replayRoots } from "./replay-roots.ts";
-export type { ReplayRoots } from "./replay-roots.ts";
-export { describeJsonType, formatViolations, isPlainObject, jsonViolations } from "./json-value.ts";
+export { describeJsonType, isPlainObject, jsonViolations } from "./json-value.ts";

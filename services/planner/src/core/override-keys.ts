@@ -11,7 +11,7 @@ import { formatViolations, jsonViolations } from "./json-value.ts";
 import type { JsonValue } from "./source-execution.ts";
 
 /** The only accepted key prefix. */
-export const CHECKPOINT_PREFIX = "checkpoint.";
+const CHECKPOINT_PREFIX = "checkpoint.";
 
 const WAIT_PREFIX = "wait.";
 

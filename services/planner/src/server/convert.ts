@@ -1,8 +1,8 @@
-import { fromJson, toJson, type JsonObject as ProtoJsonObject, type MessageInitShape } from "@bufbuild/protobuf";
+import { fromJson, type JsonObject as ProtoJsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { CallGraph, CallLineage, PlannedCallSchema, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
-import type { ExecutionStatus as CoreStatus, JsonValue, PlannedCall, RecordedCall, ReplayPlan, SourceExecution } from "../core/index.ts";
+import type { ExecutionStatus as CoreStatus, PlannedCall, RecordedCall, ReplayPlan, SourceExecution } from "../core/index.ts";
 
 // Converters between the wire messages and the planning core's plain data.
 
@@ -79,12 +79,3 @@ export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPla
   };
 }
 
-/** Replay overrides from the request's Struct (keys as given, values as JSON). */
-export function overridesFromProto(overrides: ProtoJsonObject | undefined): Record<string, JsonValue> | undefined {
-  return overrides === undefined ? undefined : (overrides as Record<string, JsonValue>);
-}
-
-/** A `google.protobuf.Value` as JSON. */
-export function valueFromProto(value: Parameters<typeof toJson<typeof ValueSchema>>[1]): JsonValue {
-  return toJson(ValueSchema, value) as JsonValue;
-}

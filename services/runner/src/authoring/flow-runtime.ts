@@ -75,7 +75,9 @@ type Scope =
  * loader namespace of its own), and its `checkpoint()` calls must still find
  * the run the engine started.
  */
-const scopes: AsyncLocalStorage<Scope> = ((globalThis as { [SCOPES_KEY]?: AsyncLocalStorage<Scope> })[SCOPES_KEY] ??= new AsyncLocalStorage<Scope>());
+const processScopes = globalThis as { [SCOPES_KEY]?: AsyncLocalStorage<Scope> };
+processScopes[SCOPES_KEY] ??= new AsyncLocalStorage<Scope>();
+const scopes: AsyncLocalStorage<Scope> = processScopes[SCOPES_KEY];
 
 /** Runs a flow body with `runtime` as its engine. @private */
 export function runInFlow<T>(runtime: FlowRuntime, body: () => Promise<T>): Promise<T> {

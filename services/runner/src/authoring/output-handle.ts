@@ -45,6 +45,7 @@ export class OutputHandle<T> implements PromiseLike<T> {
   }
 
   /** Loads the value; records a load edge. */
+  // biome-ignore lint/suspicious/noThenProperty: a handle is awaited on purpose (a thenable): awaiting it is the load edge
   then<A = T, B = never>(
     onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,

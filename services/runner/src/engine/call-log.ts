@@ -12,7 +12,7 @@ export interface CallLogLimits {
 }
 
 /** Default {@link CallLogLimits}. */
-export const defaultCallLogLimits: CallLogLimits = { linesPerAttempt: 1000, bytesPerAttempt: 256 * 1024, lineLength: 8192 };
+const defaultCallLogLimits: CallLogLimits = { linesPerAttempt: 1000, bytesPerAttempt: 256 * 1024, lineLength: 8192 };
 
 /** The call a log belongs to. */
 export type CallLogIdentity = Pick<LogChunkRecord, "execId" | "invocationId" | "callId" | "name" | "sequence" | "generation">;

@@ -71,7 +71,7 @@ const reached = new Map<CrashPointName, number>();
  * Parses `KITARU_CRASH_POINTS`: comma-separated `name` or `name:n` (n ≥ 1,
  * default 1). Throws on an unknown name or a bad count.
  */
-export function parseCrashPoints(text: string): Map<CrashPointName, number> {
+function parseCrashPoints(text: string): Map<CrashPointName, number> {
   const points = new Map<CrashPointName, number>();
   for (const item of text.split(",").map((s) => s.trim()).filter(Boolean)) {
     const [name = "", count = "1"] = item.split(":");

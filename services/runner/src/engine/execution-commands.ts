@@ -51,8 +51,13 @@ export class ExecutionCommands {
   readonly #flows: FlowRegistry;
   readonly #values: ValueCodec;
   readonly #transitions: ExecutionTransitions;
-  /** Resolutions being written by this process, by `<execId>:<wait name>`: racing inputs wait for them. */
-  readonly #resolving = new Map<string, Promise<unknown>>();
+  /**
+   * The input being handled by this process, per execution (by namespace and
+   * execution ID): inputs racing for one execution queue behind it. It
+   * resolves with the waits as it left them, so the inputs queued behind it
+   * are decided against that state without reading the store.
+   */
+  readonly #inputs = new Map<string, Promise<InputOutcome>>();
 
   constructor(context: EngineContext) {
     this.#store = context.store;
@@ -132,24 +137,56 @@ export class ExecutionCommands {
    * continues by itself.
    */
   async resolveWait(ref: ExecutionRef, selector: string, value: JsonValue): Promise<ExecutionRecord> {
-    const execution = await this.require(ref);
-    const { execId } = execution;
-    const wait = selectPendingWait(execution, await this.#store.listWaits(execId, { signal: ref.signal }), selector);
-    // Inputs racing in this process for one wait: all but the first wait for it instead of each
-    // storing a payload and attempting the insert; if it won, they lose at once without a write.
-    const key = `${execId}:${wait.name}`;
-    const inFlight = this.#resolving.get(key);
-    if (inFlight !== undefined && (await inFlight.then(() => true, () => false))) throw alreadyResolved(execution, wait);
-    const attempt = this.#resolveSelected(execution, wait, value, ref.signal);
-    this.#resolving.set(key, attempt);
+    // Inputs racing in this process for one execution are served one at a time. One queued behind
+    // an input that settled its wait is decided against the state that input left (it is ordered
+    // right after it), so a thousand racing inputs cost one attempt's reads and writes, not a
+    // thousand: the winner is not slowed down by the losers, and they lose at once.
+    const key = `${ref.namespace}\u0000${ref.execId}`;
+    for (let ahead = this.#inputs.get(key); ahead !== undefined; ) {
+      const outcome = await ahead.catch(() => undefined);
+      const current = this.#inputs.get(key);
+      if (current !== undefined && current !== ahead) {
+        ahead = current; // another queued input went first: wait for it in turn
+        continue;
+      }
+      if (outcome !== undefined) {
+        const { execution, waits, settled } = outcome;
+        try {
+          selectPendingWait(execution, waits, selector);
+        } catch (error) {
+          const trimmed = typeof selector === "string" ? selector.trim() : "";
+          const named = settled.baseName === trimmed || settled.name === trimmed || settled.waitId === trimmed;
+          throw error instanceof KitaruStateError && named ? alreadyResolved(execution, settled) : error;
+        }
+      }
+      break; // the input ahead failed (invalid value, database), or another wait is pending: go ahead
+    }
+    const attempt = this.#resolveInput(ref, selector, value);
+    this.#inputs.set(key, attempt);
     try {
-      return await attempt;
+      const outcome = await attempt;
+      if (!outcome.won) throw alreadyResolved(outcome.execution, outcome.settled);
+      return outcome.execution;
     } finally {
-      if (this.#resolving.get(key) === attempt) this.#resolving.delete(key);
+      if (this.#inputs.get(key) === attempt) this.#inputs.delete(key);
     }
   }
 
-  async #resolveSelected(execution: ExecutionRecord, wait: WaitRecord, value: JsonValue, signal: AbortSignal | undefined): Promise<ExecutionRecord> {
+  /** Reads the execution and its waits, then resolves the selected one (see {@link resolveWait}). */
+  async #resolveInput(ref: ExecutionRef, selector: string, value: JsonValue): Promise<InputOutcome> {
+    const execution = await this.require(ref);
+    const waits = await this.#store.listWaits(execution.execId, { signal: ref.signal });
+    const wait = selectPendingWait(execution, waits, selector);
+    return this.#resolveSelected(execution, waits, wait, value, ref.signal);
+  }
+
+  async #resolveSelected(
+    execution: ExecutionRecord,
+    waits: readonly WaitRecord[],
+    wait: WaitRecord,
+    value: JsonValue,
+    signal: AbortSignal | undefined,
+  ): Promise<InputOutcome> {
     const { execId } = execution;
     const encoded = this.#values.encode(value, "The wait value");
     const violations = jsonSchemaViolations(wait.schema, encoded.value);
@@ -162,15 +199,16 @@ export class ExecutionCommands {
     const at = new Date();
     const resolution = { kind: "value" as const, value: await this.#values.store(encoded, { signal }), at };
     const won = await this.#store.resolveWait(execId, wait.name, resolution, { signal });
-    // Accepted: what follows must happen even if the caller gives up now.
-    if (!won) throw alreadyResolved(execution, wait);
-    crashPoint("after-wait-resolution");
     const resolved: WaitRecord = { ...wait, resolution };
+    const after = waits.map((w) => (w.name === wait.name ? resolved : w));
+    // Lost to an input in another process: the wait is settled all the same (its value is not known here).
+    if (!won) return { won: false, execution, waits: after, settled: wait };
+    crashPoint("after-wait-resolution");
     this.#bus.publish({ kind: "wait_resolved", execId, at, wait: resolved });
     await this.#transition(execId, undefined, (state) =>
       state.status === "waiting" ? { kind: "resumed", status: "running", generation: state.generation, metadata: state.metadata, at: new Date() } : "no-op",
     );
-    return this.#read(execId);
+    return { won: true, execution: await this.#read(execId), waits: after, settled: wait };
   }
 
   /** Aborts a pending wait: the resolution is recorded and the execution ends cancelled. */
@@ -236,6 +274,14 @@ export class ExecutionCommands {
     if (execution === undefined) throw new Error(`execution ${execId} vanished from the store`);
     return execution;
   }
+}
+
+/** How an input left its execution: the wait it settled (won, or lost to another process's input) and the waits after it. */
+interface InputOutcome {
+  readonly won: boolean;
+  readonly execution: ExecutionRecord;
+  readonly waits: readonly WaitRecord[];
+  readonly settled: WaitRecord;
 }
 
 function isActive(status: ExecutionStatus): boolean {

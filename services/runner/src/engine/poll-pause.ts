@@ -15,14 +15,14 @@ export class PollPause {
   pause(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
-      const wake = (this.#wake = done);
+      this.#wake = done;
       function done() {
         clearTimeout(timer);
         signal.removeEventListener("abort", done);
         resolve();
       }
       signal.addEventListener("abort", done, { once: true });
-      if (signal.aborted) wake();
+      if (signal.aborted) done();
     });
   }
 }

@@ -114,8 +114,7 @@ export class ReplayGuard {
       );
     }
     // Recorded cumulative loads up to and including this call.
-    while (this.#sourceCursor < this.#sourceInOrder.length) {
-      const next = this.#sourceInOrder[this.#sourceCursor]!;
+    for (let next = this.#sourceInOrder[this.#sourceCursor]; next !== undefined; next = this.#sourceInOrder[this.#sourceCursor]) {
       if (next.sequence > source.sequence) break;
       for (const loaded of next.loadDependencies) this.#addRecordedLoad(loaded);
       this.#sourceCursor += 1;

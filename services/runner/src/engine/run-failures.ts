@@ -54,7 +54,7 @@ export function thrownRecord(error: unknown): ThrownRecord {
 }
 
 /** The stack trace of an Error (with its causes), cut to a bounded size; undefined for other thrown values. */
-export function tracebackOf(error: unknown): string | undefined {
+function tracebackOf(error: unknown): string | undefined {
   if (!(error instanceof Error) || typeof error.stack !== "string") return undefined;
   let trace = error.stack;
   let cause: unknown = error.cause;
@@ -71,12 +71,12 @@ export function asRuntimeError(error: unknown, prefix: string): KitaruContextErr
 }
 
 /** The message of any thrown value. */
-export function messageOf(error: unknown): string {
+function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /** The class name of any thrown value. */
-export function typeName(error: unknown): string {
+function typeName(error: unknown): string {
   if (error instanceof Error) return error.name && error.name !== "Error" ? error.name : (error.constructor?.name ?? "Error");
   return typeof error;
 }

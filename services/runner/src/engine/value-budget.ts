@@ -56,5 +56,6 @@ export function parseValuePath(text: string): ValuePath | undefined {
   if (text === "input" || text === "result") return { kind: text };
   const match = /^checkpoints\/([^/]+)\/(output|override_value)$/.exec(text);
   if (match === null) return undefined;
-  return { kind: match[2] as "output" | "override_value", invocationId: match[1]! };
+  const [, invocationId = "", kind] = match;
+  return { kind: kind as "output" | "override_value", invocationId };
 }

@@ -41,7 +41,7 @@ export function statusFromProto(status: ExecutionStatus): Status | undefined {
 }
 
 /** A JSON value as `google.protobuf.Value`. */
-export function valueToProto(value: JsonValue) {
+function valueToProto(value: JsonValue) {
   return fromJson(ValueSchema, value);
 }
 

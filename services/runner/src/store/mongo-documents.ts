@@ -1,5 +1,5 @@
 import type { Binary } from "mongodb";
-import type { ExecutionState, FailureRecord, Payload, ReplayRecord } from "./records.ts";
+import type { ExecutionState, Payload, ReplayRecord } from "./records.ts";
 
 // Document shapes of the MongoDB collections. User JSON is always stored as
 // text (or Binary chunks), never as documents: user keys may contain "." or
@@ -114,5 +114,3 @@ export interface BlobDocument {
   data: Binary;
 }
 
-/** Failure as stored (same shape). */
-export type StoredFailure = FailureRecord;

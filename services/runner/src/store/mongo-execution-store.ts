@@ -71,6 +71,14 @@ export interface MongoStoreOptions {
    * an outage well before their own deadlines.
    */
   readonly serverSelectionTimeoutMS?: number;
+  /**
+   * Milliseconds to open a connection, and the most the driver's monitor
+   * waits for a heartbeat; default 5000 (or serverSelectionTimeoutMS when lower). The driver's own default, 30 s, let
+   * one heartbeat sent to a host that died without closing its connections
+   * keep the server unselectable (every call failing) for 30 s after the
+   * database answered again.
+   */
+  readonly connectTimeoutMS?: number;
 }
 
 /** Default of {@link MongoStoreOptions.serverSelectionTimeoutMS}, and the cap on opening one connection (`connectTimeoutMS`). */
@@ -122,7 +130,7 @@ export class MongoExecutionStore implements ExecutionStore {
     try {
       client = new MongoClient(options.uri, {
         serverSelectionTimeoutMS: timeoutMs,
-        connectTimeoutMS: Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
+        connectTimeoutMS: options.connectTimeoutMS ?? Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
         appName: "kitaru-runner",
         ignoreUndefined: true,
       });

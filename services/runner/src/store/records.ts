@@ -7,7 +7,6 @@ import type { ExecutionFailure } from "#contract/failure.ts";
 import type { CheckpointCallStatus, ExecutionStatus } from "#contract/status.ts";
 
 export type { ExecutionStatus } from "#contract/status.ts";
-export type { LogLevel } from "#contract/log-level.ts";
 import type { LogLevel } from "#contract/log-level.ts";
 
 /** A persisted JSON value: inline, or split into blob chunks when large. */

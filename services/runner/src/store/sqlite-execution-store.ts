@@ -228,7 +228,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
-    return this.#connection.read(options?.signal, () => JSON.parse(this.#sql(SQL.listCallLineage).get(execId)!.lineage as string) as CallLineage[]);
+    return this.#connection.read(options?.signal, () => JSON.parse((this.#sql(SQL.listCallLineage).get(execId)?.lineage as string | undefined) ?? "[]") as CallLineage[]);
   }
 
   listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {

@@ -1,0 +1,34 @@
+/**
+ * A real `kitaru planner` in a child process, for tests that kill it.
+ *
+ * @module
+ */
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { startChildService, type ChildService, type ChildServiceOptions } from "./child-service.ts";
+
+/** A planner process and a client connected to it. */
+export interface ChildPlanner extends ChildService {
+  readonly client: Client<typeof PlannerService>;
+  /** Closes the client connection. */
+  close(): void;
+}
+
+/**
+ * Starts `node bin/kitaru.mjs planner --runner-url <runnerUrl> --port <port>`
+ * (default port 0) and resolves once it prints its address. `args` are
+ * further planner flags.
+ */
+export async function startChildPlanner(
+  options: { runnerUrl: string; port?: number; args?: readonly string[] } & ChildServiceOptions,
+): Promise<ChildPlanner> {
+  const args = ["--runner-url", options.runnerUrl, "--port", String(options.port ?? 0), ...(options.args ?? [])];
+  const child = await startChildService("planner", args, options);
+  const session = new Http2SessionManager(`http://${child.address}`);
+  return {
+    ...child,
+    client: createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${child.address}`, sessionManager: session })),
+    close: () => session.abort(),
+  };
+}
