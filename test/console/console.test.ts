@@ -116,9 +116,12 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
 
     // The diff beside the lineage: research overridden, the rest re-executed with changed outputs.
     await page.waitForSelector(`li[data-lineage="${source}"] li[data-lineage="${replay}"]`);
-    await page.waitForSelector('tr[data-diff-call="research"]');
-    const kinds = await page.$$eval("tr[data-diff-call]", (rows) => rows.map((r) => `${r.getAttribute("data-diff-call")}:${r.getAttribute("data-kind")}`));
-    assert.deepEqual(kinds, ["research:overridden", "write_draft:changed output", "publish:changed output"]);
+    // (The diff is read again as the replay runs; wait for the one of the finished replay.)
+    const expectedKinds = ["research:overridden", "write_draft:changed output", "publish:changed output"];
+    const kindsNow = `[...document.querySelectorAll("tr[data-diff-call]")].map((r) => r.dataset.diffCall + ":" + r.dataset.kind).join(",")`;
+    await page.waitForFunction(`${kindsNow} === ${JSON.stringify(expectedKinds.join(","))}`).catch(async (error: unknown) => {
+      assert.fail(`diff kinds: ${await page.evaluate(kindsNow)} (${String(error)})`);
+    });
     const writeDraftChanges = await page.$eval('tr[data-diff-call="write_draft"]', (r) => r.textContent ?? "");
     assert.match(writeDraftChanges, /notes from the archive/);
     await env.screenshot("04-replay-and-diff");
