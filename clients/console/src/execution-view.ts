@@ -21,6 +21,16 @@ type Tab = "call" | "waits" | "replay";
 const REFRESH_BATCH_MS = 250;
 const POLL_MS = 3000;
 
+/**
+ * What the call panel shows of `execution`: the selected call's state, or the
+ * execution's own when no call is selected. Equal keys, same panel.
+ */
+function callPanelKey(execution: Execution, selected: string | undefined): string {
+  const call = execution.checkpoints.find((c) => c.invocationId === selected);
+  if (call === undefined) return `execution:${execution.status}:${execution.updateTime?.seconds ?? ""}:${execution.updateTime?.nanos ?? ""}`;
+  return `call:${call.callId}:${call.status}:${call.attempts}:${call.attemptHistory.length}:${call.endTime?.seconds ?? ""}:${call.endTime?.nanos ?? ""}`;
+}
+
 /** The view of execution `execId`. */
 export function executionView(execId: string): View {
   const abort = new AbortController();
@@ -30,6 +40,7 @@ export function executionView(execId: string): View {
   let composer: ReplayComposer | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
   let lastStatus = "";
+  let lastCallPanel = "";
 
   const title = h("h1", { class: "mono" }, execId);
   const status = h("span", { class: "cell-status" });
@@ -78,6 +89,7 @@ export function executionView(execId: string): View {
     if (tab === "call") {
       const call = execution.checkpoints.find((c) => c.invocationId === selected);
       replaceChildren(panelBody, call ? callDetails(execution, call) : executionDetails(execution));
+      lastCallPanel = callPanelKey(execution, selected);
     } else if (tab === "waits") {
       replaceChildren(panelBody, waitsPanel(execId, execution.pendingWaits, () => void refresh()));
     } else {
@@ -117,8 +129,9 @@ export function executionView(execId: string): View {
     }
     renderHeader(execution);
     graph.setCalls(execution.checkpoints);
-    // The panel is redrawn when what it shows may have changed, never under a form being filled in.
-    if (tab === "call") renderPanel();
+    // The panel is redrawn when what it shows may have changed, never under a form being filled in
+    // (and a call's logs are read again only when the call itself changed).
+    if (tab === "call" && callPanelKey(execution, selected) !== lastCallPanel) renderPanel();
     const statusNow = `${execution.status}:${execution.pendingWaits.map((w) => w.waitId).join(",")}`;
     if (tab === "waits" && statusNow !== lastStatus) renderPanel();
     if (statusNow !== lastStatus) void lineage.refresh();
