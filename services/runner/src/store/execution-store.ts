@@ -20,6 +20,9 @@ export type CallLineage = Pick<
   "invocationId" | "callId" | "name" | "status" | "sequence" | "generation" | "dataDependencies" | "loadDependencies" | "outputNames"
 >;
 
+/** A call's lineage and the outputs it recorded: what a replay of its execution reuses. */
+export type ReusableCall = CallLineage & Pick<CallRecord, "output" | "overrideValue">;
+
 /** A new execution to insert; its first state is `created`/`running`. */
 export type NewExecution = Omit<ExecutionRecord, "state">;
 
@@ -108,6 +111,11 @@ export interface ExecutionStore {
    * what planning a replay needs, read without the rest of each record.
    */
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]>;
+  /**
+   * The lineage and recorded outputs of every call of an execution, in issue
+   * order: what running a replay of it needs, read without the rest of each record.
+   */
+  listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]>;
   /** All recorded calls of an execution, in issue order. */
   listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]>;
   /**

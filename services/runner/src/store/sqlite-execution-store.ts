@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
+import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
 import {
@@ -41,6 +41,12 @@ const SQL = {
   listCalls: "SELECT record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid",
   // One JSON array built by SQLite: one parse instead of one per call.
   listCallLineage: "SELECT '[' || COALESCE(group_concat(lineage, ','), '') || ']' AS lineage FROM (SELECT lineage FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)",
+  // The lineage object with the two payloads spliced in by SQLite (json_extract parses the record in C), as one array.
+  listReusableCalls: `SELECT '[' || COALESCE(group_concat(call, ','), '') || ']' AS calls FROM (
+    SELECT substr(lineage, 1, length(lineage) - 1)
+      || COALESCE(',"output":' || json_extract(record, '$.output'), '')
+      || COALESCE(',"overrideValue":' || json_extract(record, '$.overrideValue'), '') || '}' AS call
+    FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)`,
   insertBlobChunk: "INSERT INTO blobs (blob_id, chunk, data) VALUES (?, ?, ?)",
   blobChunks: "SELECT chunk, data FROM blobs WHERE blob_id = ? ORDER BY chunk",
   insertWait: "INSERT INTO waits (exec_id, name, created_at, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -229,6 +235,10 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
     return this.#connection.read(options?.signal, () => JSON.parse(this.#sql(SQL.listCallLineage).get(execId)!.lineage as string) as CallLineage[]);
+  }
+
+  listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]> {
+    return this.#connection.read(options?.signal, () => JSON.parse(this.#sql(SQL.listReusableCalls).get(execId)!.calls as string) as ReusableCall[]);
   }
 
   listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
