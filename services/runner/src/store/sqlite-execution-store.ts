@@ -7,8 +7,7 @@ import {
   decodeExecutionRecord,
   decodeExecutionState,
   decodeRecord,
-  encodeCallLineage,
-  encodeCallRecord,
+  encodeCall,
   encodeExecutionRecord,
   encodeRecord,
 } from "./record-json.ts";
@@ -214,9 +213,9 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined> {
     const key = [call.execId, call.invocationId, callAttempt(call)] as const;
-    const recordJson = encodeCallRecord(call);
+    const texts = encodeCall(call);
     return this.#connection.write(options?.signal, () => {
-      if (this.#sql(SQL.insertCall).run(...key, call.sequence, recordJson, encodeCallLineage(call)).changes === 1) return undefined;
+      if (this.#sql(SQL.insertCall).run(...key, call.sequence, texts.record, texts.lineage).changes === 1) return undefined;
       const existing = this.#sql(SQL.getCall).get(...key);
       return existing === undefined ? undefined : decodeCallRecord(existing.record as string);
     });
@@ -224,9 +223,10 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   async recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void> {
     if (calls.length === 0) return;
-    const rows = calls.map(
-      (call) => [call.execId, call.invocationId, callAttempt(call), call.sequence, encodeCallRecord(call), encodeCallLineage(call)] as const,
-    );
+    const rows = calls.map((call) => {
+      const texts = encodeCall(call);
+      return [call.execId, call.invocationId, callAttempt(call), call.sequence, texts.record, texts.lineage] as const;
+    });
     await this.#connection.write(options?.signal, () => {
       const insert = this.#sql(SQL.insertCall);
       for (const row of rows) insert.run(...row); // an existing call is kept
