@@ -1,5 +1,14 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
+import type {
+  CallLineage,
+  ExecutionPageQuery,
+  ExecutionStore,
+  LogChunkQuery,
+  NewExecution,
+  RecordCallsOptions,
+  ReusableCall,
+  StoreCallOptions,
+} from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
 import {
@@ -221,16 +230,17 @@ export class SqliteExecutionStore implements ExecutionStore {
     });
   }
 
-  async recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void> {
+  async recordCalls(calls: readonly CallRecord[], options?: RecordCallsOptions): Promise<void> {
     if (calls.length === 0) return;
     const rows = calls.map((call) => {
       const texts = encodeCall(call);
       return [call.execId, call.invocationId, callAttempt(call), call.sequence, texts.record, texts.lineage] as const;
     });
-    await this.#connection.write(options?.signal, () => {
+    const insertAll = () => {
       const insert = this.#sql(SQL.insertCall);
       for (const row of rows) insert.run(...row); // an existing call is kept
-    });
+    };
+    await (options?.derivable ? this.#connection.writeWithoutSync(options.signal, insertAll) : this.#connection.write(options?.signal, insertAll));
   }
 
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
