@@ -245,6 +245,25 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         assert.deepEqual(await store.listCallLineage("nobody"), []);
       });
 
+      it("lists the lineage and the recorded outputs of the calls, in issue order, as the whole records have them", async () => {
+        const override = { kind: "inline", json: '"seen"' } as const;
+        const records = [
+          call("e1", "c", 3, { status: "reused", reusedFromCallId: "call-src", overridden: true, overrideValue: override, loadDependencies: ["b"] }),
+          call("e1", "b", 2, { dataDependencies: ["a"], outputNames: ["x", "y"], generation: 1, output: { kind: "blob", blobId: "blob-1", bytes: 70_000, chunks: 2 } }),
+          call("e1", "a", 1, { status: "failed", output: undefined, attemptHistory: [{ number: 1, status: "failed", startedAt: at(1), endedAt: at(2) }] }),
+          call("e2", "other", 1),
+        ];
+        await store.recordCalls(records);
+        const reusable = await store.listReusableCalls("e1");
+        const fields = ["invocationId", "callId", "name", "status", "sequence", "generation", "dataDependencies", "loadDependencies", "outputNames", "output", "overrideValue"] as const;
+        const expected = (await store.listCalls("e1")).map((c) => Object.fromEntries(fields.filter((f) => c[f] !== undefined).map((f) => [f, c[f]])));
+        assert.deepEqual(reusable, expected);
+        assert.deepEqual(reusable.map((c) => c.invocationId), ["a", "b", "c"]);
+        assert.equal(reusable[0]?.output, undefined);
+        assert.deepEqual(reusable[2]?.overrideValue, override);
+        assert.deepEqual(await store.listReusableCalls("nobody"), []);
+      });
+
       it("records a call once: the first writer wins and a later writer gets the recorded call back", async () => {
         const first = call("e1", "a", 0, { dataDependencies: ["x"], outputNames: ["out"], metadata: '{"m":1}' });
         assert.equal(await store.recordCall(first), undefined);

@@ -9,6 +9,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import { encodeRecord } from "../../services/runner/src/store/record-json.ts";
+import type { CallRecord } from "../../services/runner/src/store/records.ts";
+import { SqliteConnection } from "../../services/runner/src/store/sqlite-connection.ts";
 import { SqliteExecutionStore } from "../../services/runner/src/store/sqlite-execution-store.ts";
 import { SCHEMA_VERSION } from "../../services/runner/src/store/sqlite-schema.ts";
 import { StoreUnavailableError } from "../../services/runner/src/store/store-errors.ts";
@@ -74,6 +77,81 @@ describe("SqliteExecutionStore file", () => {
     } finally {
       other.close();
       await store.close();
+    }
+  });
+});
+
+describe("SqliteExecutionStore call texts", () => {
+  it("stores each call as the generic record text and its lineage fields, whatever fields the record has", async () => {
+    const at = new Date("2026-01-02T03:04:05.678Z");
+    const base: CallRecord = {
+      execId: "e1",
+      invocationId: "a",
+      callId: "call-a",
+      name: "a",
+      status: "reused",
+      attempts: 0,
+      sequence: 1,
+      dataDependencies: ["x", "y"],
+      loadDependencies: ["z"],
+      outputNames: ["out"],
+      output: { kind: "inline", json: '{"v":"\\u00e9\\n"}' },
+      reusedFromCallId: "call-src",
+      overridden: true,
+      overrideValue: { kind: "blob", blobId: "b1", bytes: 10, chunks: 1 },
+      generation: 2,
+      startedAt: at,
+      endedAt: new Date(Number.NaN),
+    };
+    const calls: CallRecord[] = [
+      base,
+      { ...base, invocationId: "b", status: "completed", attempts: 2, output: undefined, overridden: undefined, overrideValue: undefined,
+        failure: { message: "m", exceptionType: "E" }, metadata: '{"k":1}',
+        attemptHistory: [{ number: 1, status: "failed", startedAt: at, endedAt: at, failure: { message: "m", exceptionType: "E" } }] },
+      { ...base, invocationId: "c", extra: { when: at } } as CallRecord, // a field the store does not know yet
+      { ...base, invocationId: "d", outputNames: undefined } as unknown as CallRecord, // a record missing a field
+    ];
+    const file = freshFile();
+    const store = await SqliteExecutionStore.open({ path: file });
+    await store.recordCalls(calls.slice(0, 2));
+    for (const call of calls.slice(2)) await store.recordCall(call);
+    await store.close();
+    const raw = new Database(file, { readonly: true });
+    const rows = raw.prepare("SELECT record, lineage FROM calls ORDER BY invocation_id").all() as { record: string; lineage: string }[];
+    raw.close();
+    const lineageOf = (c: CallRecord) => ({ invocationId: c.invocationId, callId: c.callId, name: c.name, status: c.status, sequence: c.sequence,
+      generation: c.generation, dataDependencies: c.dataDependencies, loadDependencies: c.loadDependencies, outputNames: c.outputNames });
+    assert.equal(rows.length, calls.length);
+    for (const [i, call] of calls.entries()) {
+      assert.deepEqual(JSON.parse(rows[i]!.record), JSON.parse(encodeRecord(call)), `record of ${call.invocationId}`);
+      assert.deepEqual(JSON.parse(rows[i]!.lineage), JSON.parse(JSON.stringify(lineageOf(call))), `lineage of ${call.invocationId}`);
+    }
+  });
+});
+
+describe("SqliteConnection writes without their own fsync", () => {
+  it("commits with synchronous=NORMAL for that transaction only, and is back to FULL after it, also when it throws", async () => {
+    const connection = await SqliteConnection.open(freshFile());
+    const FULL = 2;
+    const NORMAL = 1;
+    try {
+      assert.equal(connection.db.pragma("synchronous", { simple: true }), FULL);
+      const inside = await connection.writeWithoutSync(undefined, () => {
+        connection.db.prepare("INSERT INTO blobs (blob_id, chunk, data) VALUES ('b', 0, x'00')").run();
+        return connection.db.pragma("synchronous", { simple: true });
+      });
+      assert.equal(inside, NORMAL);
+      assert.equal(connection.db.pragma("synchronous", { simple: true }), FULL);
+      await assert.rejects(
+        connection.writeWithoutSync(undefined, () => {
+          throw new Error("boom");
+        }),
+        /boom/,
+      );
+      assert.equal(connection.db.pragma("synchronous", { simple: true }), FULL);
+      assert.deepEqual(await connection.read(undefined, () => connection.db.prepare("SELECT COUNT(*) AS n FROM blobs").get()), { n: 1 });
+    } finally {
+      connection.close();
     }
   });
 });

@@ -18,18 +18,25 @@ import type { CallCandidate } from "#contract/errors/kitaru-error.ts";
 import type { RecordedCall } from "./source-execution.ts";
 
 /**
- * The calls of one execution indexed by call ID, invocation ID and name.
+ * The calls of one execution, looked up by call ID, invocation ID and name.
  *
- * Built once per plan so that resolving k selectors costs O(calls + k), not O(calls * k).
+ * A plan resolves `from` and one selector per override: the first few are
+ * found by scanning the calls (a plan of 10,000 calls would spend more on
+ * building maps than on a scan); after {@link SCANS_BEFORE_MAPS} the index
+ * builds its maps once, so resolving k selectors stays O(calls + k).
  */
 export interface SelectorIndex {
   readonly execId: string;
   readonly calls: readonly RecordedCall[];
-  readonly byCallId: ReadonlyMap<string, number>;
-  readonly byInvocationId: ReadonlyMap<string, number>;
+  /** The first call with this call ID, else the first with this invocation ID. */
+  exact(selector: string): number | undefined;
   /** Every call of a name, in issue order. */
-  readonly byName: ReadonlyMap<string, readonly number[]>;
+  named(name: string): readonly number[];
+  /** The checkpoint names, each once, in first-issue order. */
+  names(): string[];
 }
+
+const SCANS_BEFORE_MAPS = 4;
 
 /** Where a selector came from, for messages: `from` or the override key. */
 export interface SelectorSource {
@@ -38,19 +45,48 @@ export interface SelectorSource {
   readonly source: string;
 }
 
-/** Indexes the calls of one execution by call ID, invocation ID and name. */
+/** The calls of one execution, to resolve selectors against. */
 export function createSelectorIndex(execId: string, calls: readonly RecordedCall[]): SelectorIndex {
-  const byCallId = new Map<string, number>();
-  const byInvocationId = new Map<string, number>();
-  const byName = new Map<string, number[]>();
-  calls.forEach((call, index) => {
-    if (!byCallId.has(call.callId)) byCallId.set(call.callId, index);
-    if (!byInvocationId.has(call.invocationId)) byInvocationId.set(call.invocationId, index);
-    const named = byName.get(call.name);
-    if (named === undefined) byName.set(call.name, [index]);
-    else named.push(index);
-  });
-  return { execId, calls, byCallId, byInvocationId, byName };
+  let scans = 0;
+  let maps: { byCallId: Map<string, number>; byInvocationId: Map<string, number>; byName: Map<string, number[]> } | undefined;
+  const built = () => {
+    if (maps === undefined && ++scans > SCANS_BEFORE_MAPS) {
+      maps = { byCallId: new Map(), byInvocationId: new Map(), byName: new Map() };
+      calls.forEach((call, index) => {
+        if (!maps!.byCallId.has(call.callId)) maps!.byCallId.set(call.callId, index);
+        if (!maps!.byInvocationId.has(call.invocationId)) maps!.byInvocationId.set(call.invocationId, index);
+        const named = maps!.byName.get(call.name);
+        if (named === undefined) maps!.byName.set(call.name, [index]);
+        else named.push(index);
+      });
+    }
+    return maps;
+  };
+  const firstWhere = (matches: (call: RecordedCall) => boolean): number | undefined => {
+    const index = calls.findIndex(matches);
+    return index < 0 ? undefined : index;
+  };
+  return {
+    execId,
+    calls,
+    exact(selector) {
+      const m = built();
+      if (m !== undefined) return m.byCallId.get(selector) ?? m.byInvocationId.get(selector);
+      return firstWhere((call) => call.callId === selector) ?? firstWhere((call) => call.invocationId === selector);
+    },
+    named(name) {
+      const m = built();
+      if (m !== undefined) return m.byName.get(name) ?? [];
+      const found: number[] = [];
+      calls.forEach((call, index) => {
+        if (call.name === name) found.push(index);
+      });
+      return found;
+    },
+    names() {
+      return [...new Set(calls.map((call) => call.name))];
+    },
+  };
 }
 
 /**
@@ -63,15 +99,15 @@ export function createSelectorIndex(execId: string, calls: readonly RecordedCall
  * each of which selects one call, in `selector.candidates`).
  */
 export function resolveSelector(index: SelectorIndex, { selector, source }: SelectorSource): number {
-  const exact = index.byCallId.get(selector) ?? index.byInvocationId.get(selector);
+  const exact = index.exact(selector);
   if (exact !== undefined) return exact;
-  const named = index.byName.get(selector) ?? [];
+  const named = index.named(selector);
   const [only] = named;
   if (named.length === 1 && only !== undefined) return only;
   const given = describeSource(selector, source);
   const { execId } = index;
   if (named.length === 0) {
-    const availableNames = [...index.byName.keys()].sort();
+    const availableNames = index.names().sort();
     throw new KitaruStateError(
       `No checkpoint call in execution '${execId}' matches ${given}. ` +
         `Available checkpoint names: ${availableNames.join(", ")}. ` +

@@ -93,13 +93,14 @@ export type Resolvable<T> =
 /**
  * Finds the output handles anywhere in checkpoint arguments (arrays and plain
  * objects are searched) and returns their invocation IDs, in first-seen order,
- * plus a promise of the arguments with every handle replaced by its value.
+ * plus a function that resolves the arguments with every handle replaced by
+ * its value (called for a call that runs, not for one reused or journaled).
  *
  * @private
  */
-export function resolveArguments(args: readonly unknown[]): { dependencies: string[]; values: Promise<unknown[]> } {
+export function resolveArguments(args: readonly unknown[]): { dependencies: string[]; values: () => Promise<unknown[]> } {
   const dependencies: string[] = [];
-  const pending: Promise<unknown>[] = [];
+  const handles: OutputHandle<unknown>[] = [];
   const seen = new Set<string>();
   const visit = (value: unknown): (() => unknown) => {
     if (value instanceof OutputHandle) {
@@ -107,7 +108,7 @@ export function resolveArguments(args: readonly unknown[]): { dependencies: stri
         seen.add(value.invocationId);
         dependencies.push(value.invocationId);
       }
-      const index = pending.push(value.resolveWithoutLoad()) - 1;
+      const index = handles.push(value) - 1;
       return () => settled[index];
     }
     if (Array.isArray(value)) {
@@ -122,9 +123,11 @@ export function resolveArguments(args: readonly unknown[]): { dependencies: stri
   };
   let settled: unknown[] = [];
   const builders = args.map(visit);
-  const values = Promise.all(pending).then((resolved) => {
-    settled = resolved;
-    return builders.map((build) => build());
-  });
+  // Only a call that runs needs its arguments (a reused one does not wait for them).
+  const values = () =>
+    Promise.all(handles.map((handle) => handle.resolveWithoutLoad())).then((resolved) => {
+      settled = resolved;
+      return builders.map((build) => build());
+    });
   return { dependencies, values };
 }

@@ -228,7 +228,7 @@ export class ExecutionRun implements FlowRuntime {
       // An overridden call outside the reused set still runs (it is `from`, or downstream of a root),
       // but the flow and its consumers see the override, never its fresh output (docs/replay-contract.md §3).
       const override = replay?.overrideFor(invocationId);
-      const work = recorded !== undefined ? this.#fromJournal(issue, recorded) : this.#execute(issue, values, override);
+      const work = recorded !== undefined ? this.#fromJournal(issue, recorded) : this.#execute(issue, values(), override);
       value = this.#track(override === undefined ? work : work.then(() => this.#load(override)));
     }
     return new OutputHandle({ runtime: this, invocationId, value, outputNames: definition.outputs });
@@ -286,7 +286,7 @@ export class ExecutionRun implements FlowRuntime {
 
   // ------------------------------------------------------------ call paths
 
-  async #reuse(issue: Issue, output: ReusedOutput): Promise<unknown> {
+  #reuse(issue: Issue, output: ReusedOutput): Promise<unknown> {
     const now = new Date();
     const record: CallRecord = {
       execId: this.#execId,
@@ -474,8 +474,15 @@ export class ExecutionRun implements FlowRuntime {
   }
 
   /** The JSON value of a stored payload. */
-  async #load(payload: Payload | undefined): Promise<unknown> {
-    return payload === undefined ? null : this.#init.context.values.load(payload, { signal: this.#abort.signal });
+  /** A recorded value; an inline one (most) without a store read or a chain of promises. */
+  #load(payload: Payload | undefined): Promise<unknown> {
+    if (payload === undefined) return Promise.resolve(null);
+    if (payload.kind !== "inline") return this.#init.context.values.load(payload, { signal: this.#abort.signal });
+    try {
+      return Promise.resolve(this.#init.context.values.loadInline(payload));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #deadHandle(definition: CheckpointDefinition): OutputHandle<unknown> {

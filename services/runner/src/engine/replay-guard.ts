@@ -1,5 +1,6 @@
 import type { DivergenceDetail } from "#contract/failure.ts";
-import { hasOutput, seenOutput, type CallRecord, type Payload, type ReplayRecord } from "../store/records.ts";
+import type { ReusableCall } from "../store/execution-store.ts";
+import { hasOutput, seenOutput, type Payload, type ReplayRecord } from "../store/records.ts";
 
 /** What the replayed run issued at one invocation ID planned for reuse. */
 export interface ReuseIssue {
@@ -15,7 +16,7 @@ export interface ReusedOutput {
   /** This replay's override of the call, which the flow body sees instead. */
   readonly override: Payload | undefined;
   readonly sourceCallId: string;
-  readonly source: CallRecord;
+  readonly source: ReusableCall;
 }
 
 /**
@@ -32,8 +33,8 @@ export interface ReusedOutput {
 export class ReplayGuard {
   readonly #execId: string;
   readonly #replay: ReplayRecord;
-  readonly #sourceByInvocation = new Map<string, CallRecord>();
-  readonly #sourceInOrder: CallRecord[];
+  readonly #sourceByInvocation = new Map<string, ReusableCall>();
+  readonly #sourceInOrder: ReusableCall[];
   readonly #reused = new Set<string>();
   readonly #overrides = new Map<string, Payload>();
   // Incremental comparison of cumulative load sets.
@@ -45,7 +46,7 @@ export class ReplayGuard {
   #lastReusedSequence = 0;
   #lastReusedInvocation = "";
 
-  constructor(execId: string, replay: ReplayRecord, sourceCalls: readonly CallRecord[]) {
+  constructor(execId: string, replay: ReplayRecord, sourceCalls: readonly ReusableCall[]) {
     this.#execId = execId;
     this.#replay = replay;
     this.#sourceInOrder = sourceCalls.filter(hasOutput).sort((a, b) => a.sequence - b.sequence);

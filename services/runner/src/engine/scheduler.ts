@@ -274,7 +274,7 @@ export class Scheduler {
 
   async #replayGuard(execution: ExecutionRecord): Promise<ReplayGuard | undefined> {
     if (execution.replay === undefined) return undefined;
-    const sourceCalls = await this.#store.listCalls(execution.replay.sourceExecId);
+    const sourceCalls = await this.#store.listReusableCalls(execution.replay.sourceExecId);
     return new ReplayGuard(execution.execId, execution.replay, sourceCalls);
   }
 

@@ -100,9 +100,10 @@ export function lineageToProto(call: CallLineage): MessageInitShape<typeof CallL
     name: call.name,
     status: callStatusToProto(call.status),
     sequence: BigInt(call.sequence),
-    dataDependencies: [...call.dataDependencies],
-    loadDependencies: [...call.loadDependencies],
-    outputNames: [...call.outputNames],
+    // The store's arrays, not copies: a call graph has thousands of calls, and toBinary only reads them.
+    dataDependencies: call.dataDependencies as string[],
+    loadDependencies: call.loadDependencies as string[],
+    outputNames: call.outputNames as string[],
   };
 }
 

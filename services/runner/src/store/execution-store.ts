@@ -14,11 +14,26 @@ export interface StoreCallOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Options of {@link ExecutionStore.recordCalls}. */
+export interface RecordCallsOptions extends StoreCallOptions {
+  /**
+   * The records can be derived again after a crash (a replay's reused calls,
+   * from its plan): the store may leave them to be made durable by its next
+   * durable write instead of on their own (the embedded store skips their
+   * fsync; a later commit's fsync covers them). A crash of the machine before
+   * that write may lose them, as a crash before they were written would.
+   */
+  readonly derivable?: boolean | undefined;
+}
+
 /** The part of a call record that says where it sits in the execution's lineage. */
 export type CallLineage = Pick<
   CallRecord,
   "invocationId" | "callId" | "name" | "status" | "sequence" | "generation" | "dataDependencies" | "loadDependencies" | "outputNames"
 >;
+
+/** A call's lineage and the outputs it recorded: what a replay of its execution reuses. */
+export type ReusableCall = CallLineage & Pick<CallRecord, "output" | "overrideValue">;
 
 /** A new execution to insert; its first state is `created`/`running`. */
 export type NewExecution = Omit<ExecutionRecord, "state">;
@@ -102,12 +117,17 @@ export interface ExecutionStore {
    */
   recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined>;
   /** Records many calls in one write; existing ones are kept. */
-  recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void>;
+  recordCalls(calls: readonly CallRecord[], options?: RecordCallsOptions): Promise<void>;
   /**
    * The lineage of every recorded call of an execution, in issue order:
    * what planning a replay needs, read without the rest of each record.
    */
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]>;
+  /**
+   * The lineage and recorded outputs of every call of an execution, in issue
+   * order: what running a replay of it needs, read without the rest of each record.
+   */
+  listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]>;
   /** All recorded calls of an execution, in issue order. */
   listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]>;
   /**

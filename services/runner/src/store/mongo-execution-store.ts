@@ -1,6 +1,6 @@
 import { Binary, MongoClient, MongoError, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
-import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
+import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
 import { logOrderKey } from "./log-order.ts";
 import type {
   BlobDocument,
@@ -346,6 +346,13 @@ export class MongoExecutionStore implements ExecutionStore {
       loadDependencies: doc.loadDependencies,
       outputNames: doc.outputNames,
     }));
+  }
+
+  async listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]> {
+    options?.signal?.throwIfAborted();
+    const projection = { _id: 0, invocationId: 1, callId: 1, name: 1, status: 1, sequence: 1, generation: 1, dataDependencies: 1, loadDependencies: 1, outputNames: 1, output: 1, overrideValue: 1 };
+    const docs = await this.#calls.find({ execId }, { projection, signal: options?.signal }).sort({ sequence: 1 }).toArray();
+    return docs as unknown as ReusableCall[];
   }
 
   async listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {

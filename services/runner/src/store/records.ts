@@ -138,7 +138,7 @@ export interface CallRecord {
 }
 
 /** The output the flow body and the call's consumers saw: the override when there is one. */
-export function seenOutput(call: CallRecord): Payload | undefined {
+export function seenOutput(call: Pick<CallRecord, "output" | "overrideValue">): Payload | undefined {
   return call.overrideValue ?? call.output;
 }
 

@@ -1,5 +1,14 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, StoreCallOptions } from "./execution-store.ts";
+import type {
+  CallLineage,
+  ExecutionPageQuery,
+  ExecutionStore,
+  LogChunkQuery,
+  NewExecution,
+  RecordCallsOptions,
+  ReusableCall,
+  StoreCallOptions,
+} from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
 import {
@@ -7,8 +16,7 @@ import {
   decodeExecutionRecord,
   decodeExecutionState,
   decodeRecord,
-  encodeCallLineage,
-  encodeCallRecord,
+  encodeCall,
   encodeExecutionRecord,
   encodeRecord,
 } from "./record-json.ts";
@@ -41,6 +49,12 @@ const SQL = {
   listCalls: "SELECT record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid",
   // One JSON array built by SQLite: one parse instead of one per call.
   listCallLineage: "SELECT '[' || COALESCE(group_concat(lineage, ','), '') || ']' AS lineage FROM (SELECT lineage FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)",
+  // The lineage object with the two payloads spliced in by SQLite (json_extract parses the record in C), as one array.
+  listReusableCalls: `SELECT '[' || COALESCE(group_concat(call, ','), '') || ']' AS calls FROM (
+    SELECT substr(lineage, 1, length(lineage) - 1)
+      || COALESCE(',"output":' || json_extract(record, '$.output'), '')
+      || COALESCE(',"overrideValue":' || json_extract(record, '$.overrideValue'), '') || '}' AS call
+    FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)`,
   insertBlobChunk: "INSERT INTO blobs (blob_id, chunk, data) VALUES (?, ?, ?)",
   blobChunks: "SELECT chunk, data FROM blobs WHERE blob_id = ? ORDER BY chunk",
   insertWait: "INSERT INTO waits (exec_id, name, created_at, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -208,27 +222,33 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined> {
     const key = [call.execId, call.invocationId, callAttempt(call)] as const;
-    const recordJson = encodeCallRecord(call);
+    const texts = encodeCall(call);
     return this.#connection.write(options?.signal, () => {
-      if (this.#sql(SQL.insertCall).run(...key, call.sequence, recordJson, encodeCallLineage(call)).changes === 1) return undefined;
+      if (this.#sql(SQL.insertCall).run(...key, call.sequence, texts.record, texts.lineage).changes === 1) return undefined;
       const existing = this.#sql(SQL.getCall).get(...key);
       return existing === undefined ? undefined : decodeCallRecord(existing.record as string);
     });
   }
 
-  async recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void> {
+  async recordCalls(calls: readonly CallRecord[], options?: RecordCallsOptions): Promise<void> {
     if (calls.length === 0) return;
-    const rows = calls.map(
-      (call) => [call.execId, call.invocationId, callAttempt(call), call.sequence, encodeCallRecord(call), encodeCallLineage(call)] as const,
-    );
-    await this.#connection.write(options?.signal, () => {
+    const rows = calls.map((call) => {
+      const texts = encodeCall(call);
+      return [call.execId, call.invocationId, callAttempt(call), call.sequence, texts.record, texts.lineage] as const;
+    });
+    const insertAll = () => {
       const insert = this.#sql(SQL.insertCall);
       for (const row of rows) insert.run(...row); // an existing call is kept
-    });
+    };
+    await (options?.derivable ? this.#connection.writeWithoutSync(options.signal, insertAll) : this.#connection.write(options?.signal, insertAll));
   }
 
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
     return this.#connection.read(options?.signal, () => JSON.parse((this.#sql(SQL.listCallLineage).get(execId)?.lineage as string | undefined) ?? "[]") as CallLineage[]);
+  }
+
+  listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]> {
+    return this.#connection.read(options?.signal, () => JSON.parse(this.#sql(SQL.listReusableCalls).get(execId)!.calls as string) as ReusableCall[]);
   }
 
   listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {

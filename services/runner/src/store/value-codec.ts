@@ -90,7 +90,13 @@ export class ValueCodec {
 
   /** A stored value. */
   async load(payload: Payload, options?: StoreCallOptions): Promise<JsonValue> {
-    return parse(await this.loadText(payload, options), payload.kind === "blob" ? payload.blobId : "an inline value");
+    if (payload.kind === "inline") return this.loadInline(payload);
+    return parse(await this.loadText(payload, options), payload.blobId);
+  }
+
+  /** A value stored inline, at once. */
+  loadInline(payload: Extract<Payload, { kind: "inline" }>): JsonValue {
+    return parse(payload.json, "an inline value");
   }
 
   /** A stored value, or undefined for none. */
