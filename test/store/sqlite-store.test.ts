@@ -11,7 +11,6 @@ import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { encodeRecord } from "../../services/runner/src/store/record-json.ts";
 import type { CallRecord } from "../../services/runner/src/store/records.ts";
-import { SqliteConnection } from "../../services/runner/src/store/sqlite-connection.ts";
 import { SqliteExecutionStore } from "../../services/runner/src/store/sqlite-execution-store.ts";
 import { SCHEMA_VERSION } from "../../services/runner/src/store/sqlite-schema.ts";
 import { StoreUnavailableError } from "../../services/runner/src/store/store-errors.ts";
@@ -125,33 +124,6 @@ describe("SqliteExecutionStore call texts", () => {
     for (const [i, call] of calls.entries()) {
       assert.deepEqual(JSON.parse(rows[i]!.record), JSON.parse(encodeRecord(call)), `record of ${call.invocationId}`);
       assert.deepEqual(JSON.parse(rows[i]!.lineage), JSON.parse(JSON.stringify(lineageOf(call))), `lineage of ${call.invocationId}`);
-    }
-  });
-});
-
-describe("SqliteConnection writes without their own fsync", () => {
-  it("commits with synchronous=NORMAL for that transaction only, and is back to FULL after it, also when it throws", async () => {
-    const connection = await SqliteConnection.open(freshFile());
-    const FULL = 2;
-    const NORMAL = 1;
-    try {
-      assert.equal(connection.db.pragma("synchronous", { simple: true }), FULL);
-      const inside = await connection.writeWithoutSync(undefined, () => {
-        connection.db.prepare("INSERT INTO blobs (blob_id, chunk, data) VALUES ('b', 0, x'00')").run();
-        return connection.db.pragma("synchronous", { simple: true });
-      });
-      assert.equal(inside, NORMAL);
-      assert.equal(connection.db.pragma("synchronous", { simple: true }), FULL);
-      await assert.rejects(
-        connection.writeWithoutSync(undefined, () => {
-          throw new Error("boom");
-        }),
-        /boom/,
-      );
-      assert.equal(connection.db.pragma("synchronous", { simple: true }), FULL);
-      assert.deepEqual(await connection.read(undefined, () => connection.db.prepare("SELECT COUNT(*) AS n FROM blobs").get()), { n: 1 });
-    } finally {
-      connection.close();
     }
   });
 });

@@ -2,9 +2,8 @@
  * Writes a replay's reused-call records in batches: one insert per
  * {@link REUSED_FLUSH_SIZE} records instead of one per call. They can be
  * derived again from the replay plan, so a crash before a flush loses
- * nothing, and they are written as `derivable` (made durable by the store's
- * next durable write, not each batch on its own); they are flushed before
- * the next executed call's record, so watchers see calls in issue order.
+ * nothing; they are flushed before the next executed call's record, so
+ * watchers see calls in issue order.
  *
  * @module
  */
@@ -34,7 +33,7 @@ export class ReusedCallWriter {
   flush(): Promise<void> {
     const batch = this.#buffer;
     this.#buffer = [];
-    if (batch.length > 0) this.#flushed = this.#flushed.then(() => this.#store.recordCalls(batch, { derivable: true }));
+    if (batch.length > 0) this.#flushed = this.#flushed.then(() => this.#store.recordCalls(batch));
     return this.#flushed;
   }
 }

@@ -14,18 +14,6 @@ export interface StoreCallOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** Options of {@link ExecutionStore.recordCalls}. */
-export interface RecordCallsOptions extends StoreCallOptions {
-  /**
-   * The records can be derived again after a crash (a replay's reused calls,
-   * from its plan): the store may leave them to be made durable by its next
-   * durable write instead of on their own (the embedded store skips their
-   * fsync; a later commit's fsync covers them). A crash of the machine before
-   * that write may lose them, as a crash before they were written would.
-   */
-  readonly derivable?: boolean | undefined;
-}
-
 /** The part of a call record that says where it sits in the execution's lineage. */
 export type CallLineage = Pick<
   CallRecord,
@@ -117,7 +105,7 @@ export interface ExecutionStore {
    */
   recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined>;
   /** Records many calls in one write; existing ones are kept. */
-  recordCalls(calls: readonly CallRecord[], options?: RecordCallsOptions): Promise<void>;
+  recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void>;
   /**
    * The lineage of every recorded call of an execution, in issue order:
    * what planning a replay needs, read without the rest of each record.

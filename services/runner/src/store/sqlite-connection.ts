@@ -96,24 +96,6 @@ export class SqliteConnection {
     return this.#attempt(signal, () => this.#transaction.immediate(work) as T);
   }
 
-  /**
-   * {@link write}, committed without its own fsync (`synchronous=NORMAL` for
-   * this transaction only): for records that can be derived again. WAL frames
-   * are appended in order and the next `FULL` commit fsyncs the whole WAL (a
-   * checkpoint syncs first too), so they become durable with the next durable
-   * write; a machine crash before it loses them (never a later write without them).
-   */
-  writeWithoutSync<T>(signal: AbortSignal | undefined, work: () => T): Promise<T> {
-    return this.#attempt(signal, () => {
-      this.db.pragma("synchronous = NORMAL");
-      try {
-        return this.#transaction.immediate(work) as T;
-      } finally {
-        this.db.pragma("synchronous = FULL");
-      }
-    });
-  }
-
   /** Closes the database; later operations fail with {@link StoreUnavailableError}. Idempotent. */
   close(): void {
     if (this.db.open) this.db.close();

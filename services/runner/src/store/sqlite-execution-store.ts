@@ -1,14 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type {
-  CallLineage,
-  ExecutionPageQuery,
-  ExecutionStore,
-  LogChunkQuery,
-  NewExecution,
-  RecordCallsOptions,
-  ReusableCall,
-  StoreCallOptions,
-} from "./execution-store.ts";
+import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
 import {
@@ -230,17 +221,16 @@ export class SqliteExecutionStore implements ExecutionStore {
     });
   }
 
-  async recordCalls(calls: readonly CallRecord[], options?: RecordCallsOptions): Promise<void> {
+  async recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void> {
     if (calls.length === 0) return;
     const rows = calls.map((call) => {
       const texts = encodeCall(call);
       return [call.execId, call.invocationId, callAttempt(call), call.sequence, texts.record, texts.lineage] as const;
     });
-    const insertAll = () => {
+    await this.#connection.write(options?.signal, () => {
       const insert = this.#sql(SQL.insertCall);
       for (const row of rows) insert.run(...row); // an existing call is kept
-    };
-    await (options?.derivable ? this.#connection.writeWithoutSync(options.signal, insertAll) : this.#connection.write(options?.signal, insertAll));
+    });
   }
 
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
