@@ -116,8 +116,12 @@ async function main(): Promise<void> {
   const ratios = flowRuns.map((f, i) => f.perCallMs / rawRuns[i]!.perInsertMs);
   console.log("");
   for (const line of describeFlowRuns(flowRuns)) console.log(line);
-  console.log(`raw insertOne (same index as calls), per insert median of runs: ${ms(median(rawRuns.map((w) => w.perInsertMs)))}; latency p50 ${ms(quantile(rawLat, 0.5))}, p95 ${ms(quantile(rawLat, 0.95))}; node CPU ${ms(median(rawRuns.map((w) => w.cpuPerInsertMs)))}`);
-  console.log(`raw insertOne (_id index only), per insert median of runs: ${ms(median(plainRuns.map((w) => w.perInsertMs)))}; latency p50 ${ms(quantile(plainLat, 0.5))}, p95 ${ms(quantile(plainLat, 0.95))}`);
+  console.log(
+    `raw insertOne (same index as calls), per insert median of runs: ${ms(median(rawRuns.map((w) => w.perInsertMs)))}; latency p50 ${ms(quantile(rawLat, 0.5))}, p95 ${ms(quantile(rawLat, 0.95))}; node CPU ${ms(median(rawRuns.map((w) => w.cpuPerInsertMs)))}`,
+  );
+  console.log(
+    `raw insertOne (_id index only), per insert median of runs: ${ms(median(plainRuns.map((w) => w.perInsertMs)))}; latency p50 ${ms(quantile(plainLat, 0.5))}, p95 ${ms(quantile(plainLat, 0.95))}`,
+  );
   console.log(`RATIO per call / raw insertOne: median ${median(ratios).toFixed(2)} (runs: ${ratios.map((x) => x.toFixed(2)).join(", ")}); target <= 1.5`);
 
   await raw.close();
@@ -142,7 +146,9 @@ async function countRoundTrips(uri: string, template: Document): Promise<void> {
     const callInserts = window.groups.find(([key]) => key === "insert calls")?.[1];
     console.log("");
     console.log(`round trips (counting proxy, separate database, 1 execution of N=${N}; timings through the proxy are not used):`);
-    console.log(`  first call started → last call completed: ${window.total} requests = ${(window.total / N).toFixed(3)} per call; ${formatGroups(window.groups)}`);
+    console.log(
+      `  first call started → last call completed: ${window.total} requests = ${(window.total / N).toFixed(3)} per call; ${formatGroups(window.groups)}`,
+    );
     console.log(`  inserts into calls per executed call: ${((callInserts?.requests ?? 0) / N).toFixed(3)} (${callInserts?.documents ?? 0} documents)`);
     console.log(`  whole execution (start request → terminal state): ${whole.total} requests; ${formatGroups(whole.groups)}`);
     const collection = raw.db(database).collection("bench_raw");

@@ -76,7 +76,9 @@ function writesOf(requests: readonly WireRequest[], db: string, from: number, to
 async function main(): Promise<void> {
   const server = await benchServer();
   console.log(`replay-reuse: server ${server.description}`);
-  console.log(`N=${N} calls in the source, replay from the last (${invocationIdOf(N)}): ${N - 1} reused + 1 executed; R=${R} runs; style=${style}; node ${process.version}, ${machineLoad()}`);
+  console.log(
+    `N=${N} calls in the source, replay from the last (${invocationIdOf(N)}): ${N - 1} reused + 1 executed; R=${R} runs; style=${style}; node ${process.version}, ${machineLoad()}`,
+  );
   // Default: a fresh database per run, so every run starts from the same state. On FerretDB every
   // non-_id query scans its whole collection, so with --shared-db each run is slower than the last.
   const shared = boolFlag("shared-db");
@@ -117,8 +119,12 @@ async function main(): Promise<void> {
   }
   const med = (pick: (r: ReplayRun) => number) => ms(median(runs.map(pick)), 1);
   console.log("");
-  console.log(`median of ${R} runs: replay total ${med((r) => r.totalMs)}; plan & create ${med((r) => r.createMs)}, claim ${med((r) => r.claimMs)}, run ${med((r) => r.runMs)} (of it ${N - 1} reuses ${med((r) => r.reuseMs)}); source (${N} executed calls) ${med((r) => r.sourceMs)}`);
-  console.log(`replay total per source call: ${ms(median(runs.map((r) => r.totalMs)) / N)}; source execution per call: ${ms(median(runs.map((r) => r.sourceMs)) / N)}`);
+  console.log(
+    `median of ${R} runs: replay total ${med((r) => r.totalMs)}; plan & create ${med((r) => r.createMs)}, claim ${med((r) => r.claimMs)}, run ${med((r) => r.runMs)} (of it ${N - 1} reuses ${med((r) => r.reuseMs)}); source (${N} executed calls) ${med((r) => r.sourceMs)}`,
+  );
+  console.log(
+    `replay total per source call: ${ms(median(runs.map((r) => r.totalMs)) / N)}; source execution per call: ${ms(median(runs.map((r) => r.sourceMs)) / N)}`,
+  );
 
   console.log(`after the timed runs: ${machineLoad()}`);
   if (!boolFlag("no-count")) await countRequests(server.uri);

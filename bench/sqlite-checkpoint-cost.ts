@@ -91,10 +91,14 @@ async function main(): Promise<void> {
       }
       const f = flowRuns.at(-1)!;
       const w = rawRuns.at(-1)!;
-      console.log(`run ${r + 1}: per call ${ms(f.perCallMs)} (span ${ms(f.spanMs, 1)}), raw insert ${ms(w.perInsertMs)}, ratio ${(f.perCallMs / w.perInsertMs).toFixed(2)}`);
+      console.log(
+        `run ${r + 1}: per call ${ms(f.perCallMs)} (span ${ms(f.spanMs, 1)}), raw insert ${ms(w.perInsertMs)}, ratio ${(f.perCallMs / w.perInsertMs).toFixed(2)}`,
+      );
     }
     const last = flowRuns.at(-1)!;
-    console.log(`store calls of run ${R} between the first call's start and the last call's completion: ${storeCallsBetween(trace, last.firstStarted, last.lastCompleted)}`);
+    console.log(
+      `store calls of run ${R} between the first call's start and the last call's completion: ${storeCallsBetween(trace, last.firstStarted, last.lastCompleted)}`,
+    );
   } finally {
     await env.teardown();
     raw.close();
@@ -104,10 +108,17 @@ async function main(): Promise<void> {
   const ratios = flowRuns.map((f, i) => f.perCallMs / rawRuns[i]!.perInsertMs);
   console.log("");
   for (const line of describeFlowRuns(flowRuns)) console.log(line);
-  console.log(`raw durable insert (autocommit, same row, same table and indexes), per insert median of runs: ${ms(median(rawRuns.map((w) => w.perInsertMs)))}; latency p50 ${ms(quantile(rawLat, 0.5))}, p95 ${ms(quantile(rawLat, 0.95))}; node CPU ${ms(median(rawRuns.map((w) => w.cpuPerInsertMs)))}`);
-  const intervalP50 = quantile(flowRuns.flatMap((f) => f.intervals), 0.5);
+  console.log(
+    `raw durable insert (autocommit, same row, same table and indexes), per insert median of runs: ${ms(median(rawRuns.map((w) => w.perInsertMs)))}; latency p50 ${ms(quantile(rawLat, 0.5))}, p95 ${ms(quantile(rawLat, 0.95))}; node CPU ${ms(median(rawRuns.map((w) => w.cpuPerInsertMs)))}`,
+  );
+  const intervalP50 = quantile(
+    flowRuns.flatMap((f) => f.intervals),
+    0.5,
+  );
   console.log(`RATIO per call / raw insert: median ${median(ratios).toFixed(2)} (runs: ${ratios.map((x) => x.toFixed(2)).join(", ")}); target <= 1.5`);
-  console.log(`  typical call vs typical insert (p50 completion interval / p50 raw latency, robust to fsync stalls): ${(intervalP50 / quantile(rawLat, 0.5)).toFixed(2)}`);
+  console.log(
+    `  typical call vs typical insert (p50 completion interval / p50 raw latency, robust to fsync stalls): ${(intervalP50 / quantile(rawLat, 0.5)).toFixed(2)}`,
+  );
   console.log(`after the timed runs: ${machineLoad()}`);
   rmSync(dir, { recursive: true, force: true });
 }

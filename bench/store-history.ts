@@ -106,9 +106,13 @@ function report(levels: readonly Level[]): void {
   console.log(`| p50 | ${levels.map((l) => `${l.size.toLocaleString("en")}`).join(" | ")} | ${last.size}/${base.size} | ${last.size}/${full.size} |`);
   console.log(`|---|${levels.map(() => "---|").join("")}---|---|`);
   for (const [label, pick] of rows) {
-    console.log(`| ${label} | ${levels.map((l) => us(pick(l))).join(" | ")} | ${(pick(last) / pick(base)).toFixed(2)}× | ${(pick(last) / pick(full)).toFixed(2)}× |`);
+    console.log(
+      `| ${label} | ${levels.map((l) => us(pick(l))).join(" | ")} | ${(pick(last) / pick(base)).toFixed(2)}× | ${(pick(last) / pick(full)).toFixed(2)}× |`,
+    );
   }
-  console.log(`| p95 getExecution / listCalls / findClaimable | ${levels.map((l) => `${us(l.getExecution.p95)} / ${us(l.listCalls.p95)} / ${us(l.findClaimable.p95)}`).join(" | ")} | | |`);
+  console.log(
+    `| p95 getExecution / listCalls / findClaimable | ${levels.map((l) => `${us(l.getExecution.p95)} / ${us(l.listCalls.p95)} / ${us(l.findClaimable.p95)}`).join(" | ")} | | |`,
+  );
   console.log(`| fill time to this size | ${levels.map((l) => `${(l.fillMs / 1000).toFixed(1)} s`).join(" | ")} | | |`);
   for (const l of levels) {
     if (l.idleCpuPct !== undefined) {
@@ -120,7 +124,11 @@ function report(levels: readonly Level[]): void {
 
 async function sqliteLevels(): Promise<Level[]> {
   const levels: Level[] = [];
-  const history = await buildSqliteHistory(SIZES, { dir: stringFlag("dir", "") || undefined, fillRoot: stringFlag("fill-dir", "") || undefined, log: (line) => console.log(`store-history: ${line}`) });
+  const history = await buildSqliteHistory(SIZES, {
+    dir: stringFlag("dir", "") || undefined,
+    fillRoot: stringFlag("fill-dir", "") || undefined,
+    log: (line) => console.log(`store-history: ${line}`),
+  });
   try {
     for (const level of history.levels) {
       const idle = level.size === SIZES[0] || level.size === SIZES.at(-1);
@@ -145,7 +153,9 @@ async function mongoLevels(): Promise<Level[]> {
 }
 
 async function main(): Promise<void> {
-  console.log(`sizes ${SIZES.join(", ")} completed ${CALLS}-call executions; ${SAMPLES} samples per query, ${RUNS} runs per size; node ${process.version}; ${machineLoad()}`);
+  console.log(
+    `sizes ${SIZES.join(", ")} completed ${CALLS}-call executions; ${SAMPLES} samples per query, ${RUNS} runs per size; node ${process.version}; ${machineLoad()}`,
+  );
   const levels = kind === "sqlite" ? await sqliteLevels() : await mongoLevels();
   report(levels);
   console.log(`after: ${machineLoad()}`);

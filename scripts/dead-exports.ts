@@ -341,7 +341,7 @@ export function kitaruEntryPoints(root = ROOT): string[] {
   // Each entry's TypeScript source (its "kitaru-source" condition); plain strings are files as they are.
   const fromPackage = Object.values(pkg.exports ?? {})
     .map((target) => (typeof target === "string" ? target : target["kitaru-source"]))
-    .filter((p): p is string => p !== undefined && p.endsWith(".ts"))
+    .filter((p): p is string => p?.endsWith(".ts") === true)
     .map((p) => path.posix.normalize(p));
   const services = readdirSync(path.join(root, "services"))
     .map((name) => `services/${name}/src/main.ts`)

@@ -27,8 +27,8 @@
 #    - tsc -p . (type check, no emit), and tsc -p clients/console (the
 #      console's browser page, checked against the DOM library).
 #    - Biome (biome.jsonc): formatting and lint of the TypeScript, scripts and
-#      JSON configuration; `npm run format` fixes what it can. Reported but not
-#      enforced while BIOME_ENFORCED=0 (until the tree has been formatted once).
+#      JSON configuration; `npm run format` fixes what it can. A finding fails
+#      the run.
 #    - dead exports: product exports that nothing imports, beyond the known ones
 #      in scripts/dead-exports.baseline (scripts/dead-exports.ts).
 # 3. Tests: every test/**/*.test.ts (or the files given), with node:test
@@ -198,17 +198,12 @@ breaking_against() { # prints "<commit> <description>" or nothing
   fi
 }
 
-# Formatting and lint (Biome). 0: run and report only, 1: a finding fails the run.
-BIOME_ENFORCED=0
-
+# Formatting and lint (Biome): a finding fails the run.
 biome_check() {
-  local shown=20
-  [[ $BIOME_ENFORCED -eq 1 ]] || shown=0 # counts only while not enforced
-  if npx --no-install biome check --error-on-warnings --max-diagnostics=$shown; then return 0; fi
+  if npx --no-install biome check --error-on-warnings --max-diagnostics=20; then return 0; fi
   echo "    to fix: npm run format (formats the tree and applies the safe fixes; review with git diff),"
   echo "    then fix by hand what it still lists (or add '// biome-ignore lint/<group>/<rule>: <reason>')"
-  [[ $BIOME_ENFORCED -eq 1 ]] && return 1
-  echo "    not enforced yet (BIOME_ENFORCED=0 in scripts/test.sh): not counted as a failure"
+  return 1
 }
 
 dead_exports() {

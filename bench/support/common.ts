@@ -237,12 +237,15 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
     plannerClient,
     events,
     finished(execId, timeoutMs = 300_000) {
-      const done = events.get(execId)?.find(
-        (e) => e.event.kind === "status_changed" && (e.event.state.status === "completed" || e.event.state.status === "failed"),
-      );
+      const done = events
+        .get(execId)
+        ?.find((e) => e.event.kind === "status_changed" && (e.event.state.status === "completed" || e.event.state.status === "failed"));
       if (done) return Promise.resolve(done);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`execution ${execId} did not finish in ${timeoutMs} ms; runner errors: ${errors.join("; ")}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`execution ${execId} did not finish in ${timeoutMs} ms; runner errors: ${errors.join("; ")}`)),
+          timeoutMs,
+        );
         waiters.set(execId, (e) => {
           clearTimeout(timer);
           waiters.delete(execId);
@@ -337,9 +340,11 @@ export function storeCallsBetween(trace: StoreTrace, from: number, to: number): 
     if (curEnd > curStart) total += curEnd - curStart;
     return total;
   };
-  return [...groups.entries()]
-    .map(([method, calls]) => ({ method, count: calls.length, ms: covered(calls) }))
-    .sort((a, b) => b.ms - a.ms)
-    .map((g) => `${g.method} ×${g.count} ${g.ms.toFixed(1)} ms`)
-    .join(", ") || "none";
+  return (
+    [...groups.entries()]
+      .map(([method, calls]) => ({ method, count: calls.length, ms: covered(calls) }))
+      .sort((a, b) => b.ms - a.ms)
+      .map((g) => `${g.method} ×${g.count} ${g.ms.toFixed(1)} ms`)
+      .join(", ") || "none"
+  );
 }

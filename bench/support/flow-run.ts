@@ -82,9 +82,39 @@ export function describeFlowRuns(flowRuns: readonly FlowRun[]): string[] {
   const all = (pick: (f: FlowRun) => number[]) => flowRuns.flatMap(pick);
   return [
     `per executed call (span/N), median of runs: ${ms(median(flowRuns.map((f) => f.perCallMs)))}; runs: ${flowRuns.map((f) => f.perCallMs.toFixed(3)).join(", ")}`,
-    `  completion-to-completion interval, all calls: p50 ${ms(quantile(all((f) => f.intervals), 0.5))}, p95 ${ms(quantile(all((f) => f.intervals), 0.95))}, mean ${ms(mean(all((f) => f.intervals)))}`,
-    `  inside a call (started→completed: fn + record insert): p50 ${ms(quantile(all((f) => f.inCall), 0.5))}, p95 ${ms(quantile(all((f) => f.inCall), 0.95))}`,
-    `  between calls (completed→next started): p50 ${ms(quantile(all((f) => f.gaps), 0.5))}, p95 ${ms(quantile(all((f) => f.gaps), 0.95))}`,
+    `  completion-to-completion interval, all calls: p50 ${ms(
+      quantile(
+        all((f) => f.intervals),
+        0.5,
+      ),
+    )}, p95 ${ms(
+      quantile(
+        all((f) => f.intervals),
+        0.95,
+      ),
+    )}, mean ${ms(mean(all((f) => f.intervals)))}`,
+    `  inside a call (started→completed: fn + record insert): p50 ${ms(
+      quantile(
+        all((f) => f.inCall),
+        0.5,
+      ),
+    )}, p95 ${ms(
+      quantile(
+        all((f) => f.inCall),
+        0.95,
+      ),
+    )}`,
+    `  between calls (completed→next started): p50 ${ms(
+      quantile(
+        all((f) => f.gaps),
+        0.5,
+      ),
+    )}, p95 ${ms(
+      quantile(
+        all((f) => f.gaps),
+        0.95,
+      ),
+    )}`,
     `  excluded: scheduling (start→first call) median ${ms(median(flowRuns.map((f) => f.schedulingMs)), 1)}, terminal write median ${ms(median(flowRuns.map((f) => f.terminalMs)), 1)}`,
     `  node CPU per call (whole execution / N), median ${ms(median(flowRuns.map((f) => f.cpuPerCallMs)))}`,
   ];

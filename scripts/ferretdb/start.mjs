@@ -11,38 +11,36 @@
 // Plain Node ESM, no dependencies. The binary is built on first use by build.sh
 // into ${KITARU_CACHE_DIR:-<repo>/.cache}/ferretdb/<version>/ferretdb.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-export const FERRETDB_VERSION = 'v1.24.2';
+export const FERRETDB_VERSION = "v1.24.2";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO_ROOT = path.resolve(HERE, '..', '..');
-const BUILD_SCRIPT = path.join(HERE, 'build.sh');
+const REPO_ROOT = path.resolve(HERE, "..", "..");
+const BUILD_SCRIPT = path.join(HERE, "build.sh");
 const STARTUP_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 3_000;
 const STDERR_TAIL_BYTES = 64 * 1024;
 
 /** Path of the cached FerretDB binary (may not exist yet). */
 export function ferretdbBinaryPath() {
-  const cacheRoot = process.env.KITARU_CACHE_DIR
-    ? path.resolve(process.env.KITARU_CACHE_DIR)
-    : path.join(REPO_ROOT, '.cache');
-  return path.join(cacheRoot, 'ferretdb', FERRETDB_VERSION, 'ferretdb');
+  const cacheRoot = process.env.KITARU_CACHE_DIR ? path.resolve(process.env.KITARU_CACHE_DIR) : path.join(REPO_ROOT, ".cache");
+  return path.join(cacheRoot, "ferretdb", FERRETDB_VERSION, "ferretdb");
 }
 
 /** Builds the binary if it is not cached yet (synchronous; first build takes minutes). */
 export function ensureFerretDB() {
   const bin = ferretdbBinaryPath();
   if (existsSync(bin)) return bin;
-  const res = spawnSync('bash', [BUILD_SCRIPT], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    encoding: 'utf8',
+  const res = spawnSync("bash", [BUILD_SCRIPT], {
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
   });
   if (res.error) throw new Error(`ferretdb build.sh failed to run: ${res.error.message}`);
   if (res.status !== 0) {
@@ -56,20 +54,20 @@ export function ensureFerretDB() {
 function cleanEnv() {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('FERRETDB_')) env[k] = v;
+    if (!k.startsWith("FERRETDB_")) env[k] = v;
   }
   return env;
 }
 
 function tcpConnectOnce(port) {
   return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
+    const sock = net.connect({ host: "127.0.0.1", port });
     const done = (ok) => {
       sock.destroy();
       resolve(ok);
     };
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
+    sock.once("connect", () => done(true));
+    sock.once("error", () => done(false));
     sock.setTimeout(1_000, () => done(false));
   });
 }
@@ -91,30 +89,30 @@ export async function startFerretDB({ dataDir, port = 0, extraArgs = [] } = {}) 
     dataDir = path.resolve(dataDir);
     mkdirSync(dataDir, { recursive: true });
   } else {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'kitaru-ferretdb-'));
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "kitaru-ferretdb-"));
   }
-  const sqliteUrl = pathToFileURL(dataDir).href.replace(/\/?$/, '/');
+  const sqliteUrl = pathToFileURL(dataDir).href.replace(/\/?$/, "/");
 
   const args = [
-    '--handler=sqlite',
+    "--handler=sqlite",
     `--sqlite-url=${sqliteUrl}`,
     `--listen-addr=127.0.0.1:${port}`,
-    '--state-dir=-',
-    '--debug-addr=-',
-    '--telemetry=disable',
+    "--state-dir=-",
+    "--debug-addr=-",
+    "--telemetry=disable",
     // INFO is needed: the "Listening on TCP <host>:<port>..." line is logged at INFO.
-    '--log-level=info',
-    '--log-format=console',
+    "--log-level=info",
+    "--log-format=console",
     ...extraArgs,
   ];
 
-  const child = spawn(bin, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
 
-  let output = '';
+  let output = "";
   let exited = false;
-  let exitInfo = '';
+  let exitInfo = "";
   const exitPromise = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once("exit", (code, signal) => {
       exited = true;
       exitInfo = signal ? `signal ${signal}` : `code ${code}`;
       resolve();
@@ -124,7 +122,7 @@ export async function startFerretDB({ dataDir, port = 0, extraArgs = [] } = {}) 
   const onParentExit = () => {
     if (!exited) {
       try {
-        child.kill('SIGKILL');
+        child.kill("SIGKILL");
       } catch {}
     }
     if (ownsDataDir) {
@@ -133,26 +131,23 @@ export async function startFerretDB({ dataDir, port = 0, extraArgs = [] } = {}) 
       } catch {}
     }
   };
-  process.on('exit', onParentExit);
+  process.on("exit", onParentExit);
 
   let stopPromise;
   const stop = () => {
     stopPromise ??= (async () => {
       if (!exited) {
         child.ref(); // keep the event loop alive until the exit is observed
-        child.kill('SIGTERM');
+        child.kill("SIGTERM");
         let timer;
-        await Promise.race([
-          exitPromise,
-          new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS))),
-        ]);
+        await Promise.race([exitPromise, new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS)))]);
         clearTimeout(timer);
         if (!exited) {
-          child.kill('SIGKILL');
+          child.kill("SIGKILL");
           await exitPromise;
         }
       }
-      process.removeListener('exit', onParentExit);
+      process.removeListener("exit", onParentExit);
       if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
     })();
     return stopPromise;
@@ -170,10 +165,7 @@ export async function startFerretDB({ dataDir, port = 0, extraArgs = [] } = {}) 
   let actualPort;
   try {
     actualPort = await new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`FerretDB did not report its port within ${STARTUP_TIMEOUT_MS} ms`)),
-        STARTUP_TIMEOUT_MS,
-      );
+      const timer = setTimeout(() => reject(new Error(`FerretDB did not report its port within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);
       const settle = (fn, v) => {
         clearTimeout(timer);
         fn(v);
@@ -188,12 +180,10 @@ export async function startFerretDB({ dataDir, port = 0, extraArgs = [] } = {}) 
         }
       };
       // Keep draining both pipes for the life of the process, or it blocks once they fill.
-      child.stdout.setEncoding('utf8').on('data', onData);
-      child.stderr.setEncoding('utf8').on('data', onData);
-      child.once('error', (err) => settle(reject, new Error(`failed to start FerretDB: ${err.message}`)));
-      exitPromise.then(() =>
-        settle(reject, new Error(`FerretDB exited early (${exitInfo}):\n${output}`)),
-      );
+      child.stdout.setEncoding("utf8").on("data", onData);
+      child.stderr.setEncoding("utf8").on("data", onData);
+      child.once("error", (err) => settle(reject, new Error(`failed to start FerretDB: ${err.message}`)));
+      exitPromise.then(() => settle(reject, new Error(`FerretDB exited early (${exitInfo}):\n${output}`)));
     });
 
     // Wait until a TCP connection is accepted.
@@ -233,7 +223,7 @@ async function main() {
   for (const arg of process.argv.slice(2)) {
     const m = /^--(port|data-dir)=(.*)$/.exec(arg);
     if (!m) throw new Error(`unknown argument ${arg} (supported: --port=N, --data-dir=DIR)`);
-    if (m[1] === 'port') opts.port = Number(m[2]);
+    if (m[1] === "port") opts.port = Number(m[2]);
     else opts.dataDir = m[2];
   }
   const server = await startFerretDB(opts);
@@ -250,8 +240,8 @@ async function main() {
     clearInterval(keepAlive);
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -33,7 +33,20 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-type Layer = "contract" | "transport" | "planner-core" | "planner" | "authoring" | "store" | "engine" | "runner" | "client" | "console" | "page" | "cli" | "free";
+type Layer =
+  | "contract"
+  | "transport"
+  | "planner-core"
+  | "planner"
+  | "authoring"
+  | "store"
+  | "engine"
+  | "runner"
+  | "client"
+  | "console"
+  | "page"
+  | "cli"
+  | "free";
 
 /** Which layer a repository path belongs to; the first match wins. */
 const LAYER_OF: readonly (readonly [string, Layer])[] = [
@@ -68,7 +81,10 @@ const RULES: Readonly<Record<Exclude<Layer, "free">, Rule>> = {
   contract: { layers: [], packages: [...PROTOBUF, "@connectrpc/connect"] },
   transport: { layers: ["contract"], packages: [...PROTOBUF, "@grpc/grpc-js", "zod"] },
   "planner-core": { layers: ["contract"], packages: [] },
-  planner: { layers: ["planner-core", "transport", "contract"], packages: [...PROTOBUF, "@grpc/grpc-js", "@connectrpc/connect", "@connectrpc/connect-node", "zod"] },
+  planner: {
+    layers: ["planner-core", "transport", "contract"],
+    packages: [...PROTOBUF, "@grpc/grpc-js", "@connectrpc/connect", "@connectrpc/connect-node", "zod"],
+  },
   authoring: { layers: ["contract"], packages: ["zod"] },
   store: { layers: ["contract"], packages: ["mongodb", "better-sqlite3"] },
   engine: { layers: ["store", "authoring", "contract"], packages: ["zod"] },
@@ -157,9 +173,7 @@ export function importViolations(file: string, source: string): string[] {
     if (rule.layers.includes(targetLayer)) continue;
     if (layer === "authoring" && site.spec === "kitaru/client" && (site.typeOnly || site.dynamic)) continue;
     if (layer === "cli" && CLI_ENTRY_POINTS.includes(target.path) && site.dynamic) continue;
-    problems.push(
-      `${file} (${layer}) imports '${site.spec}' (${targetLayer}), but ${layer} may import only ${[layer, ...rule.layers].join(", ")}.`,
-    );
+    problems.push(`${file} (${layer}) imports '${site.spec}' (${targetLayer}), but ${layer} may import only ${[layer, ...rule.layers].join(", ")}.`);
   }
   return problems;
 }

@@ -183,17 +183,30 @@ describe("crash points: a runner killed at each named point loses nothing", () =
       }
       assert.deepEqual(await armed.exited, { code: null, signal: "SIGKILL" });
       const crashLine = `crash point '${c.point}' reached (${c.at}x)`;
-      assert.match(await eventually(async () => armed.stderr(), (s) => s.includes(crashLine), 5_000), new RegExp(crashLine.replace(/[()]/g, "\\$&")));
+      assert.match(
+        await eventually(
+          async () => armed.stderr(),
+          (s) => s.includes(crashLine),
+          5_000,
+        ),
+        new RegExp(crashLine.replace(/[()]/g, "\\$&")),
+      );
       if (c.point === "after-wait-resolution") assert.equal(inputOutcome, "failed", "the input RPC died with its process");
 
       // 2. What the crash left behind: the point's moment, exactly.
       const calls = await store.listCalls(execId);
-      assert.deepEqual(calls.map((call) => `${call.invocationId}:${call.status}`), c.atCrash.calls.map((id) => `${id}:completed`));
+      assert.deepEqual(
+        calls.map((call) => `${call.invocationId}:${call.status}`),
+        c.atCrash.calls.map((id) => `${id}:completed`),
+      );
       const crashed = (await store.getExecution(execId))!.state;
       assert.equal(crashed.status, c.atCrash.status);
       if (crashed.status === "running") assert.ok(crashed.claim, "still held by the dead runner until its lease lapses");
       const waits = await store.listWaits(execId);
-      assert.deepEqual(waits.filter((w) => w.resolution).map((w) => w.name), c.atCrash.resolved);
+      assert.deepEqual(
+        waits.filter((w) => w.resolution).map((w) => w.name),
+        c.atCrash.resolved,
+      );
       assert.deepEqual(runs(), c.atCrash.runs);
 
       // 3. Another runner on the same database finishes it.
@@ -220,7 +233,11 @@ describe("crash points: a runner killed at each named point loses nothing", () =
         ids.map((id) => [id, CheckpointCallStatus.COMPLETED]),
       );
       const recorded = await store.listCalls(execId);
-      assert.deepEqual(recorded.map((call) => `${call.invocationId}:${call.status}`), ids.map((id) => `${id}:completed`), "exactly one record per call");
+      assert.deepEqual(
+        recorded.map((call) => `${call.invocationId}:${call.status}`),
+        ids.map((id) => `${id}:completed`),
+        "exactly one record per call",
+      );
       assert.deepEqual(runs(), c.runs, "function runs per checkpoint");
     });
   }

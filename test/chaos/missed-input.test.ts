@@ -24,7 +24,13 @@ describe("an abort whose process died before the cancelled transition", () => {
   it("is cancelled by the sweep, with no failure", async () => {
     const { execution } = await env.client.startExecution({ flowName: "reviewed_pipeline", input: { topic: "abort" } });
     const execId = execution!.execId;
-    assert.equal(await eventually(() => status(execId), (s) => s === ExecutionStatus.WAITING), ExecutionStatus.WAITING);
+    assert.equal(
+      await eventually(
+        () => status(execId),
+        (s) => s === ExecutionStatus.WAITING,
+      ),
+      ExecutionStatus.WAITING,
+    );
 
     assert.equal(await env.store.resolveWait(execId, "approve_research", { kind: "abort", at: new Date() }), true);
 
@@ -49,7 +55,11 @@ describe("an abort whose process died before the cancelled transition", () => {
 
     assert.equal(await env.store.resolveWait(execId, "decide", { kind: "abort", at: new Date() }), true);
 
-    const ended = await eventually(() => status(execId), (s) => s !== ExecutionStatus.RUNNING, 15_000);
+    const ended = await eventually(
+      () => status(execId),
+      (s) => s !== ExecutionStatus.RUNNING,
+      15_000,
+    );
     finishWork();
     assert.equal(ended, ExecutionStatus.CANCELLED);
   });
@@ -57,7 +67,10 @@ describe("an abort whose process died before the cancelled transition", () => {
   it("leaves a waiting execution with no answer alone", async () => {
     const { execution } = await env.client.startExecution({ flowName: "reviewed_pipeline", input: { topic: "patience" } });
     const execId = execution!.execId;
-    await eventually(() => status(execId), (s) => s === ExecutionStatus.WAITING);
+    await eventually(
+      () => status(execId),
+      (s) => s === ExecutionStatus.WAITING,
+    );
     // Several sweeps (one per lease TTL of 1.5 s) pass; nothing may change.
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     assert.equal(await status(execId), ExecutionStatus.WAITING);

@@ -100,7 +100,7 @@ export async function runRandomKills(options: RandomKillOptions): Promise<Random
     };
     const pending = () => tracked.filter((e) => e.status !== "completed");
     const someClient = () => {
-      const live = slots.filter((c): c is ChildRunner => c !== undefined && c.alive());
+      const live = slots.filter((c): c is ChildRunner => c?.alive() === true);
       return live[Math.floor(Math.random() * live.length)]?.client;
     };
 
@@ -180,9 +180,17 @@ export async function runRandomKills(options: RandomKillOptions): Promise<Random
       const execution = (await db.getExecution(execId))!;
       assert.equal(await new ValueCodec(db).load(execution.state.result!), chaosPipelineResult(e.seed, e.add), `${label}: result`);
       const calls = await db.listCalls(execId);
-      assert.deepEqual(calls.map((c) => `${c.invocationId}:${c.status}`), pipelineIds.map((id) => `${id}:completed`), `${label}: each checkpoint recorded exactly once`);
+      assert.deepEqual(
+        calls.map((c) => `${c.invocationId}:${c.status}`),
+        pipelineIds.map((id) => `${id}:completed`),
+        `${label}: each checkpoint recorded exactly once`,
+      );
       const waits = await db.listWaits(execId);
-      assert.deepEqual(waits.map((w) => [w.name, w.resolution?.kind]), [["go", "value"]], `${label}: one wait, answered once`);
+      assert.deepEqual(
+        waits.map((w) => [w.name, w.resolution?.kind]),
+        [["go", "value"]],
+        `${label}: one wait, answered once`,
+      );
 
       // At least once; an extra run only in a killed process, at most one per killed process (the call in flight at its kill).
       const byId = new Map<string, number[]>();

@@ -40,7 +40,10 @@ describe("kitaru dispatch", () => {
     };
     assert.equal(await runCli(["runner", "--port", "0"], deps), undefined);
     assert.equal(await runCli(["planner"], deps), undefined);
-    assert.deepEqual(started, [["runner", ["--port", "0"]], ["planner", []]]);
+    assert.deepEqual(started, [
+      ["runner", ["--port", "0"]],
+      ["planner", []],
+    ]);
   });
 
   it("reports a service that fails to start and exits 1", async () => {

@@ -18,7 +18,10 @@ describe("kitaru executions input --value / --abort", () => {
     const { code, stdout } = await cli(["executions", "input", "kr-1", "--value", "true"], client);
     assert.equal(code, 0);
     assert.equal(stdout, "Resolved wait input for execution: kr-1\n  Status: running");
-    assert.deepEqual(client.calls, [["pendingWaits", "kr-1"], ["input", "kr-1", { wait: "w-approve-1", value: true }]]);
+    assert.deepEqual(client.calls, [
+      ["pendingWaits", "kr-1"],
+      ["input", "kr-1", { wait: "w-approve-1", value: true }],
+    ]);
   });
 
   it("reads --value from an @file", async () => {
@@ -47,11 +50,13 @@ describe("kitaru executions input --value / --abort", () => {
     const { code, stderr } = await cli(["executions", "input", "kr-1", "--value", "1", "-o", "json"], client);
     assert.equal(code, 1);
     assert.deepEqual(envelope(stderr)["error"], {
-      message:
-        "Execution 'kr-1' has multiple pending waits (approve, review). Use `kitaru executions input kr-1 --interactive` to resolve them.",
+      message: "Execution 'kr-1' has multiple pending waits (approve, review). Use `kitaru executions input kr-1 --interactive` to resolve them.",
       type: "KitaruStateError",
     });
-    assert.deepEqual(client.calls.map((c) => c[0]), ["pendingWaits"]);
+    assert.deepEqual(
+      client.calls.map((c) => c[0]),
+      ["pendingWaits"],
+    );
   });
 
   it("aborts the single pending wait", async () => {
@@ -124,7 +129,10 @@ describe("kitaru executions input --interactive", () => {
     assert.match(stdout, /Please answer c, a, s or q\./);
     assert.match(stdout, /Aborted wait for execution: kr-1\n  Status: cancelled/);
     assert.match(stdout, /Skipped wait review\./);
-    assert.deepEqual(client.calls.filter((c) => c[0] === "abortWait"), [["abortWait", "kr-1", { wait: "w-approve-1" }]]);
+    assert.deepEqual(
+      client.calls.filter((c) => c[0] === "abortWait"),
+      [["abortWait", "kr-1", { wait: "w-approve-1" }]],
+    );
     assert.equal(io.prompts.length, 4);
   });
 
@@ -140,7 +148,10 @@ describe("kitaru executions input --interactive", () => {
     assert.deepEqual(client.calls[0], ["list", { status: "waiting" }]);
     assert.deepEqual(
       client.calls.filter((c) => c[0] === "input"),
-      [["input", "kr-1", { wait: "w-kr-1", value: 1 }], ["input", "kr-2", { wait: "w-kr-2", value: 2 }]],
+      [
+        ["input", "kr-1", { wait: "w-kr-1", value: 1 }],
+        ["input", "kr-2", { wait: "w-kr-2", value: 2 }],
+      ],
     );
   });
 

@@ -39,10 +39,7 @@ describe("kitaru executions logs", () => {
       (await cli(["executions", "logs", "kr-1", "-v"], client)).stdout,
       "2026-03-01 10:00:00 INFO  searching\n2026-03-01 10:00:00 WARNING odd result\n2026-03-01 10:00:00 INFO  drafting",
     );
-    assert.equal(
-      (await cli(["executions", "logs", "kr-1", "-vv"], client)).stdout.split("\n")[2],
-      "2026-03-01 10:00:00 INFO  [write_draft] drafting",
-    );
+    assert.equal((await cli(["executions", "logs", "kr-1", "-vv"], client)).stdout.split("\n")[2], "2026-03-01 10:00:00 INFO  [write_draft] drafting");
   });
 
   it("passes --checkpoint and --limit to the client, and groups by checkpoint with --grouped", async () => {
@@ -138,7 +135,13 @@ describe("kitaru executions logs", () => {
     const { code, stdout } = await cli(["executions", "logs", "kr-1", "--follow", "-o", "json"], client);
     assert.equal(code, 1);
     const lines = stdout.split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(lines.map((l) => [l["command"], l["event"]]), [["executions.logs", "log"], ["executions.logs", "terminal"]]);
+    assert.deepEqual(
+      lines.map((l) => [l["command"], l["event"]]),
+      [
+        ["executions.logs", "log"],
+        ["executions.logs", "terminal"],
+      ],
+    );
     assert.deepEqual(lines[1]!["item"], { status: "failed", message: "boom", recovery_command: "kitaru executions retry kr-1" });
   });
 });

@@ -45,7 +45,14 @@ describe("kitaru executions get", () => {
     assert.deepEqual(item["pending_waits"], []);
     const [first] = item["checkpoints"] as Record<string, unknown>[];
     assert.deepEqual(
-      { call_id: first?.["call_id"], invocation_id: first?.["invocation_id"], name: first?.["name"], status: first?.["status"], reused_from_call_id: first?.["reused_from_call_id"], output: first?.["output"] },
+      {
+        call_id: first?.["call_id"],
+        invocation_id: first?.["invocation_id"],
+        name: first?.["name"],
+        status: first?.["status"],
+        reused_from_call_id: first?.["reused_from_call_id"],
+        output: first?.["output"],
+      },
       { call_id: "c-new", invocation_id: "research", name: "research", status: "reused", reused_from_call_id: "c-old", output: "notes" },
     );
   });
@@ -70,9 +77,7 @@ describe("kitaru executions get", () => {
     assert.equal(failure["exception_type"], "KitaruDivergenceError");
     assert.equal(failure["invocation_id"], "write_draft");
     assert.equal((failure["divergence"] as Record<string, unknown>)["source_exec_id"], "kr-old");
-    assert.deepEqual(item["pending_waits"], [
-      { wait_id: "w-approve-1", name: "approve", question: "Publish the draft?", schema: { type: "boolean" } },
-    ]);
+    assert.deepEqual(item["pending_waits"], [{ wait_id: "w-approve-1", name: "approve", question: "Publish the draft?", schema: { type: "boolean" } }]);
   });
 
   it("shows execution and checkpoint metadata, the stack trace and earlier attempts' errors", async () => {
@@ -103,17 +108,30 @@ describe("kitaru executions get", () => {
     const { stdout } = await cli(["executions", "get", "kr-f"], fakeClient({ get: async () => failed }));
     assert.match(stdout, /  Traceback:\n    UpstreamError: refused\n        at fetch \(flows\.ts:3:9\)\n/);
     assert.match(stdout, /  Metadata: \{"run":"nightly"\}/);
-    assert.match(stdout, /    research  \(failed, 2 attempts, UpstreamError: refused\)\n      metadata: \{"tries":2\}\n      attempt 1 failed: TimeoutError: timeout/);
+    assert.match(
+      stdout,
+      /    research  \(failed, 2 attempts, UpstreamError: refused\)\n      metadata: \{"tries":2\}\n      attempt 1 failed: TimeoutError: timeout/,
+    );
 
-    const item = envelope((await cli(["executions", "get", "kr-f", "-o", "json"], fakeClient({ get: async () => failed }))).stdout)["item"] as Record<string, unknown>;
+    const item = envelope((await cli(["executions", "get", "kr-f", "-o", "json"], fakeClient({ get: async () => failed }))).stdout)["item"] as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(item["metadata"], { run: "nightly" });
     assert.equal((item["failure"] as Record<string, unknown>)["traceback"], "UpstreamError: refused\n    at fetch (flows.ts:3:9)");
     const [call] = item["checkpoints"] as Record<string, unknown>[];
     assert.deepEqual(call?.["metadata"], { tries: 2 });
     assert.equal(call?.["attempt_count"], 2);
     assert.deepEqual(
-      (call?.["attempts"] as Record<string, unknown>[] | undefined)?.map((a) => [a["attempt"], a["status"], (a["failure"] as Record<string, unknown>)["message"]]),
-      [[1, "failed", "timeout"], [2, "failed", "refused"]],
+      (call?.["attempts"] as Record<string, unknown>[] | undefined)?.map((a) => [
+        a["attempt"],
+        a["status"],
+        (a["failure"] as Record<string, unknown>)["message"],
+      ]),
+      [
+        [1, "failed", "timeout"],
+        [2, "failed", "refused"],
+      ],
     );
   });
 
@@ -171,11 +189,17 @@ describe("kitaru executions list", () => {
     const { stdout } = await cli(["executions", "list", "--page", "2", "--size", "3", "--flow", "f"], client);
     assert.deepEqual(client.calls, [["list", { flow: "f", status: undefined, limit: 6 }]]);
     const lines = stdout.split("\n");
-    assert.deepEqual(lines.slice(1, 4).map((l) => l.split(/\s+/)[0]), ["kr-3", "kr-4", "kr-5"]);
+    assert.deepEqual(
+      lines.slice(1, 4).map((l) => l.split(/\s+/)[0]),
+      ["kr-3", "kr-4", "kr-5"],
+    );
     assert.equal(lines[4], "Page 2 (3 per page). Next: kitaru executions list --flow f --page 3 --size 3");
     // JSON has the page's items only, and no note.
     const json = envelope((await cli(["executions", "list", "--page", "2", "--size", "3", "-o", "json"], client)).stdout);
-    assert.deepEqual((json["items"] as Record<string, unknown>[]).map((i) => i["exec_id"]), ["kr-3", "kr-4", "kr-5"]);
+    assert.deepEqual(
+      (json["items"] as Record<string, unknown>[]).map((i) => i["exec_id"]),
+      ["kr-3", "kr-4", "kr-5"],
+    );
   });
 
   it("says so when nothing matches", async () => {

@@ -3,12 +3,7 @@ import assert from "node:assert/strict";
 import { create } from "@bufbuild/protobuf";
 import { CheckpointCallStatus, ExecutionStatus, FailureOrigin, FailureSchema } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
-import {
-  checkpointCallFromProto,
-  KitaruStateError,
-  replayPlanFromProto,
-  type ExecutionEvent,
-} from "../../clients/ts/src/index.ts";
+import { checkpointCallFromProto, KitaruStateError, replayPlanFromProto, type ExecutionEvent } from "../../clients/ts/src/index.ts";
 import { callPb, execution, json, T0 } from "../client/builders.ts";
 import { cli, envelope, fakeClient } from "./fakes.ts";
 
@@ -47,8 +42,15 @@ const plan = replayPlanFromProto(
 );
 
 const replayArgv = [
-  "executions", "replay", "kr-old", "--from", "write_draft",
-  "--args", '{"topic":"New topic"}', "--overrides", '{"checkpoint.research":"Edited notes"}',
+  "executions",
+  "replay",
+  "kr-old",
+  "--from",
+  "write_draft",
+  "--args",
+  '{"topic":"New topic"}',
+  "--overrides",
+  '{"checkpoint.research":"Edited notes"}',
 ];
 
 describe("kitaru executions replay", () => {
@@ -75,7 +77,10 @@ describe("kitaru executions replay", () => {
     const client = fakeClient({ planReplay: async () => plan });
     const { code, stdout } = await cli([...replayArgv, "--plan"], client);
     assert.equal(code, 0);
-    assert.deepEqual(client.calls.map((c) => c[0]), ["planReplay"]);
+    assert.deepEqual(
+      client.calls.map((c) => c[0]),
+      ["planReplay"],
+    );
     assert.match(stdout, /^Replay plan for execution kr-old \(flow content_pipeline\)/);
     assert.match(stdout, /  Roots: write_draft\n  Re-execute \(2\): write_draft, review\n  Reuse \(1\): research/);
     assert.match(stdout, /checkpoint\.research → research, consumers: write_draft, value: "Edited notes"/);
@@ -148,10 +153,24 @@ describe("kitaru executions replay", () => {
 
   it("reads --args and --overrides from @files, and says which file is bad", async () => {
     const client = fakeClient({ replay: async () => started });
-    const files = { "args.json": '{"topic": "From a file"}', "overrides.json": '{"checkpoint.research": "Edited in a file"}', "bad.json": "{oops", "list.json": "[1]" };
-    const ok = await cli(["executions", "replay", "kr-old", "--from", "write_draft", "--args", "@args.json", "--overrides", "@overrides.json"], client, undefined, files);
+    const files = {
+      "args.json": '{"topic": "From a file"}',
+      "overrides.json": '{"checkpoint.research": "Edited in a file"}',
+      "bad.json": "{oops",
+      "list.json": "[1]",
+    };
+    const ok = await cli(
+      ["executions", "replay", "kr-old", "--from", "write_draft", "--args", "@args.json", "--overrides", "@overrides.json"],
+      client,
+      undefined,
+      files,
+    );
     assert.equal(ok.code, 0, ok.stderr);
-    assert.deepEqual(client.calls[0], ["replay", "kr-old", { from: "write_draft", args: { topic: "From a file" }, overrides: { "checkpoint.research": "Edited in a file" }, requestId: undefined }]);
+    assert.deepEqual(client.calls[0], [
+      "replay",
+      "kr-old",
+      { from: "write_draft", args: { topic: "From a file" }, overrides: { "checkpoint.research": "Edited in a file" }, requestId: undefined },
+    ]);
     const bad = await cli(["executions", "replay", "kr-old", "--from", "x", "--args", "@bad.json"], client, undefined, files);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^Error: Invalid JSON for `--args` file 'bad\.json': /);

@@ -25,7 +25,14 @@ const history: ExecutionEvent[] = [
       failure: { origin: 1, message: "boom", exceptionType: "TypeError" },
     }),
   },
-  { ...base, kind: "statusChanged", metadata: {}, status: "failed", result: undefined, failure: { origin: "user_code", message: "boom", exceptionType: "TypeError", invocationId: "review" } },
+  {
+    ...base,
+    kind: "statusChanged",
+    metadata: {},
+    status: "failed",
+    result: undefined,
+    failure: { origin: "user_code", message: "boom", exceptionType: "TypeError", invocationId: "review" },
+  },
 ];
 
 const watching = (events: ExecutionEvent[]) =>
@@ -72,11 +79,22 @@ describe("kitaru executions watch", () => {
     assert.equal(reused["exec_id"], "kr-1");
     assert.equal((reused["call"] as Record<string, unknown>)["reused_from_call_id"], "c-old");
     assert.equal((lines[1]!["event"] as Record<string, unknown>)["kind"], "wait_pending");
-    assert.deepEqual(lines[2]!["event"], { kind: "status_changed", exec_id: "kr-1", time: T0.toISOString(), status: "waiting", result: null, failure: null, metadata: {} });
+    assert.deepEqual(lines[2]!["event"], {
+      kind: "status_changed",
+      exec_id: "kr-1",
+      time: T0.toISOString(),
+      status: "waiting",
+      result: null,
+      failure: null,
+      metadata: {},
+    });
   });
 
   it("shows aborted waits", async () => {
-    const { stdout } = await cli(["executions", "watch", "kr-1"], watching([{ ...base, kind: "waitResolved", wait: waitFromProto(waitPb({ status: WaitStatus.ABORTED })) }]));
+    const { stdout } = await cli(
+      ["executions", "watch", "kr-1"],
+      watching([{ ...base, kind: "waitResolved", wait: waitFromProto(waitPb({ status: WaitStatus.ABORTED })) }]),
+    );
     assert.equal(stdout, "  ■ wait approve aborted");
   });
 });

@@ -84,9 +84,20 @@ describe("parseArgs: executions replay", () => {
   it("parses selectors, JSON objects and flags", () => {
     assert.deepEqual(
       command([
-        "executions", "replay", "kr-a8f3c2", "--from", "write_draft",
-        "--args", '{"topic":"New topic"}', "--overrides", '{"checkpoint.research":"Edited notes"}',
-        "--wait", "--request-id", "r-1", "-o", "json",
+        "executions",
+        "replay",
+        "kr-a8f3c2",
+        "--from",
+        "write_draft",
+        "--args",
+        '{"topic":"New topic"}',
+        "--overrides",
+        '{"checkpoint.research":"Edited notes"}',
+        "--wait",
+        "--request-id",
+        "r-1",
+        "-o",
+        "json",
       ]),
       {
         kind: "executions.replay",
@@ -108,17 +119,20 @@ describe("parseArgs: executions replay", () => {
 
   it("refuses --plan with --wait or --request-id", () => {
     assert.equal(failure(["executions", "replay", "kr-1", "--from", "a", "--plan", "--wait"]).errorMessage, "`--wait` cannot be used with `--plan`.");
-    assert.match(failure(["executions", "replay", "kr-1", "--from", "a", "--plan", "--request-id", "r"]).errorMessage, /^`--request-id` cannot be used with `--plan`/);
+    assert.match(
+      failure(["executions", "replay", "kr-1", "--from", "a", "--plan", "--request-id", "r"]).errorMessage,
+      /^`--request-id` cannot be used with `--plan`/,
+    );
   });
 
   it("refuses --args and --overrides that are not JSON objects", () => {
     assert.equal(
       failure(["executions", "replay", "kr-1", "--from", "a", "--args", "[1]"]).errorMessage,
-      "`--args` must be a JSON object (for example: '{\"topic\": \"AI\"}').",
+      '`--args` must be a JSON object (for example: \'{"topic": "AI"}\').',
     );
     assert.equal(
       failure(["executions", "replay", "kr-1", "--from", "a", "--overrides", '"x"']).errorMessage,
-      "`--overrides` must be a JSON object (for example: '{\"checkpoint.research\": \"Edited notes\"}').",
+      '`--overrides` must be a JSON object (for example: \'{"checkpoint.research": "Edited notes"}\').',
     );
     assert.match(
       failure(["executions", "replay", "kr-1", "--from", "a", "--overrides", "{bad}"]).errorMessage,

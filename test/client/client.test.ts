@@ -38,9 +38,7 @@ before(async () => {
     getExecution(request) {
       lastGetView = request.view;
       if (request.execId === "kr-missing") {
-        throw wireError(
-          new KitaruNotFoundError("Execution 'kr-missing' not found.", { resourceType: "execution", resourceName: "kr-missing" }),
-        );
+        throw wireError(new KitaruNotFoundError("Execution 'kr-missing' not found.", { resourceType: "execution", resourceName: "kr-missing" }));
       }
       return { execution: executionPb({ execId: request.execId }) };
     },
@@ -183,7 +181,10 @@ describe("KitaruClient", () => {
   it("follows pages until limit executions are found", async () => {
     listRequests.length = 0;
     const found = await client.executions.list({ limit: 3, pageSize: 2, status: "completed", flow: "content_pipeline" });
-    assert.deepEqual(found.map((e) => e.execId), ["kr-0", "kr-1", "kr-2"]);
+    assert.deepEqual(
+      found.map((e) => e.execId),
+      ["kr-0", "kr-1", "kr-2"],
+    );
     assert.equal(listRequests.length, 2);
     assert.equal(listRequests[0]?.status, ExecutionStatus.COMPLETED);
     assert.equal(listRequests[0]?.flowName, "content_pipeline");
@@ -192,7 +193,10 @@ describe("KitaruClient", () => {
   it("lists every page without a limit, and one page with only a page token", async () => {
     assert.equal((await client.executions.list()).length, 5);
     const page = await client.executions.list({ pageToken: "2", pageSize: 2 });
-    assert.deepEqual(page.map((e) => e.execId), ["kr-2", "kr-3"]);
+    assert.deepEqual(
+      page.map((e) => e.execId),
+      ["kr-2", "kr-3"],
+    );
   });
 
   it("latest returns the newest match in full and explains when there is none", async () => {

@@ -174,8 +174,14 @@ describe("replayPlanFromProto", () => {
       }),
     );
     assert.deepEqual(plan.fromCall, { invocationId: "write_draft", callId: "c-write_draft", name: "write_draft", sequence: 2 });
-    assert.deepEqual(plan.reexecute.map((c) => c.invocationId), ["write_draft", "review"]);
-    assert.deepEqual(plan.reuse.map((c) => c.invocationId), ["research"]);
+    assert.deepEqual(
+      plan.reexecute.map((c) => c.invocationId),
+      ["write_draft", "review"],
+    );
+    assert.deepEqual(
+      plan.reuse.map((c) => c.invocationId),
+      ["research"],
+    );
     assert.deepEqual(plan.overrides[0], {
       key: "checkpoint.research",
       selector: "research",

@@ -5,12 +5,7 @@ import { DivergenceDetailSchema, DivergenceKind } from "#gen/kitaru/errors/v1/er
 import { ExecutionStatus, FailureOrigin, FailureSchema } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { ExecutionEvent } from "../../clients/ts/src/convert/event.ts";
 import type { Execution } from "../../clients/ts/src/convert/execution.ts";
-import {
-  KitaruDivergenceError,
-  KitaruExecutionError,
-  KitaruStateError,
-  KitaruUserCodeError,
-} from "#contract/errors/kitaru-error.ts";
+import { KitaruDivergenceError, KitaruExecutionError, KitaruStateError, KitaruUserCodeError } from "#contract/errors/kitaru-error.ts";
 import { KitaruPendingWaitError } from "../../clients/ts/src/pending-wait-error.ts";
 import { ExecutionHandle } from "../../clients/ts/src/execution-handle.ts";
 import type { ExecutionReader } from "../../clients/ts/src/follow-execution.ts";
@@ -104,7 +99,10 @@ describe("ExecutionHandle.wait", () => {
     assert.ok(error instanceof KitaruPendingWaitError);
     assert.ok(error instanceof KitaruStateError);
     assert.equal(error.execId, "kr-test");
-    assert.deepEqual(error.pendingWaits.map((w) => w.name), ["approve"]);
+    assert.deepEqual(
+      error.pendingWaits.map((w) => w.name),
+      ["approve"],
+    );
     assert.match(error.message, /kitaru executions input kr-test --value/);
     assert.match(error.message, /client\.executions\.input\(/);
     assert.match(error.message, /Publish the draft\?/);

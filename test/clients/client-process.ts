@@ -53,7 +53,7 @@ export function run(command: string, args: readonly string[], options: RunOption
 /** The first fenced code block of `language` in a README under the repository, or throws. */
 export function readmeCode(readme: string, language: string): string {
   const text = readFileSync(path.join(REPO_ROOT, readme), "utf8");
-  const block = new RegExp("^```" + language + "\\n([\\s\\S]*?)^```", "m").exec(text);
+  const block = new RegExp(`^\`\`\`${language}\\n([\\s\\S]*?)^\`\`\``, "m").exec(text);
   if (!block?.[1]) throw new Error(`${readme} has no \`\`\`${language} block`);
   return block[1];
 }

@@ -161,10 +161,7 @@ async function stop(started: Started | undefined): Promise<{ code: number | null
   if (!started) return undefined;
   if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill("SIGTERM");
   let timer: NodeJS.Timeout | undefined;
-  const result = await Promise.race([
-    started.exited,
-    new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 15_000))),
-  ]);
+  const result = await Promise.race([started.exited, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 15_000)))]);
   clearTimeout(timer);
   if (result === undefined) {
     started.child.kill("SIGKILL");
@@ -214,7 +211,10 @@ describe("docker-compose.yml", () => {
     assert.deepEqual(consoleService.ports, [`127.0.0.1:${consolePort}:${consolePort}`], "the console is published on the host's loopback only");
     // The console acts with the user's token (it has no login of its own).
     assert.throws(() => interpolate(consoleService.environment.KITARU_TOKEN!, {}), /required variable KITARU_TOKEN is missing/);
-    assert.ok(consoleService.healthcheck!.some((arg) => arg.includes(`http://127.0.0.1:${consolePort}/`)), "the console's health check fetches its page");
+    assert.ok(
+      consoleService.healthcheck!.some((arg) => arg.includes(`http://127.0.0.1:${consolePort}/`)),
+      "the console's health check fetches its page",
+    );
   });
 
   it("builds the image from the npm package, installed with zod as a user installs it, with everything the commands name", async () => {
@@ -224,7 +224,11 @@ describe("docker-compose.yml", () => {
     assert.match(dockerfile, /npm pack --pack-destination \/package$/m);
     assert.match(dockerfile, /^FROM node:20-bookworm-slim$/m, "the runtime stage starts clean");
     assert.match(dockerfile, /npm install --omit=dev \/tmp\/package\/kitaru-\*\.tgz "zod@\^4"/, "the package and zod, no dev dependencies");
-    assert.match(dockerfile, /apt-get install -y --no-install-recommends python3 make g\+\+/, "what better-sqlite3 compiles with when no prebuilt binary matches");
+    assert.match(
+      dockerfile,
+      /apt-get install -y --no-install-recommends python3 make g\+\+/,
+      "what better-sqlite3 compiles with when no prebuilt binary matches",
+    );
     assert.match(dockerfile, /^COPY examples\/replay\/ \.\/examples\/replay\/$/m);
     assert.match(dockerfile, /^WORKDIR \/app$/m);
     assert.match(dockerfile, /^USER node$/m);
@@ -234,8 +238,23 @@ describe("docker-compose.yml", () => {
     const needed = [KITARU_BIN, HEALTH_CHECK, flagValue(command("runner"), "--flows")];
     for (const file of needed) assert.ok(existsSync(path.join(dir, file)), `${file} is missing from the image's /app`);
     // The build context keeps what npm pack needs.
-    const ignored = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8").split("\n").map((l) => l.trim());
-    for (const kept of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "scripts", "services", "proto", "clients/ts", "clients/cli", "clients/console", "bin", "examples"]) {
+    const ignored = readFileSync(path.join(REPO_ROOT, ".dockerignore"), "utf8")
+      .split("\n")
+      .map((l) => l.trim());
+    for (const kept of [
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "tsconfig.build.json",
+      "scripts",
+      "services",
+      "proto",
+      "clients/ts",
+      "clients/cli",
+      "clients/console",
+      "bin",
+      "examples",
+    ]) {
       assert.ok(!ignored.includes(kept), `.dockerignore must not leave out ${kept}`);
     }
   });
@@ -318,7 +337,9 @@ describe("docker-compose.yml", () => {
         await app(),
       );
       // Its compose health check, pointed at this port.
-      const check = service("console").healthcheck!.slice(1).map((arg) => arg.replace(/127\.0\.0\.1:\d+/, address));
+      const check = service("console")
+        .healthcheck!.slice(1)
+        .map((arg) => arg.replace(/127\.0\.0\.1:\d+/, address));
       const deadline = Date.now() + STARTUP_TIMEOUT_MS;
       for (;;) {
         if (consoleProcess.child.exitCode !== null) assert.fail(`console exited before it was healthy:\n${consoleProcess.output()}`);

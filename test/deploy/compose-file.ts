@@ -128,7 +128,10 @@ export function composeServices(doc: { [key: string]: ComposeValue }): Record<st
       environment: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, asString(v, `services.${name}.environment.${k}`)])),
       ports: s.ports === undefined ? [] : asStrings(s.ports, `services.${name}.ports`),
       dependsOn: Object.fromEntries(
-        Object.entries(dependsOn).map(([k, v]) => [k, asString(asMap(v, `services.${name}.depends_on.${k}`).condition, `services.${name}.depends_on.${k}.condition`)]),
+        Object.entries(dependsOn).map(([k, v]) => [
+          k,
+          asString(asMap(v, `services.${name}.depends_on.${k}`).condition, `services.${name}.depends_on.${k}.condition`),
+        ]),
       ),
       ...(health && { healthcheck: asStrings(health.test, `services.${name}.healthcheck.test`) }),
     };

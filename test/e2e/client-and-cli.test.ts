@@ -79,7 +79,18 @@ describe("the typed client and the CLI against the real services", () => {
   it("replays with the CLI: --plan previews, --wait -o json follows to the end", async () => {
     const source = await contentPipeline.run({ topic: "CLI" }, { client });
     await source.wait();
-    const plan = await kitaru(env, ["executions", "replay", source.execId, "--from", "write_draft", "--overrides", '{"checkpoint.research":"Edited"}', "--plan", "-o", "json"]);
+    const plan = await kitaru(env, [
+      "executions",
+      "replay",
+      source.execId,
+      "--from",
+      "write_draft",
+      "--overrides",
+      '{"checkpoint.research":"Edited"}',
+      "--plan",
+      "-o",
+      "json",
+    ]);
     assert.equal(plan.code, 0, plan.stderr);
     const planItem = JSON.parse(plan.stdout);
     assert.equal(planItem.command, "executions.replay");
@@ -124,11 +135,21 @@ describe("the typed client and the CLI against the real services", () => {
     assert.deepEqual(execution.metadata, { run: "e2e", stage: "end" });
     assert.deepEqual(execution.checkpoints.find((c) => c.invocationId === "talk")?.metadata, { items: 3, label: "e2e" });
     const entries = await client.executions.logs(handle.execId, { checkpoint: "talk", limit: 3 });
-    assert.deepEqual(entries.map((e) => [e.level, e.message]), [["info", "starting e2e with 3 items"], ["info", "from the logger { label: 'e2e' }"], ["warn", "careful"]]);
+    assert.deepEqual(
+      entries.map((e) => [e.level, e.message]),
+      [
+        ["info", "starting e2e with 3 items"],
+        ["info", "from the logger { label: 'e2e' }"],
+        ["warn", "careful"],
+      ],
+    );
     const followed: string[] = [];
     for await (const event of client.executions.followLogs(handle.execId)) followed.push(event.kind === "log" ? event.entry.message : `status ${event.status}`);
     assert.deepEqual(followed, ["starting e2e with 3 items", "from the logger { label: 'e2e' }", "careful", "something odd", "status completed"]);
-    assert.deepEqual((await client.flows.list()).map((f) => f.name), ["chatty", "content_pipeline", "reviewed_pipeline"]);
+    assert.deepEqual(
+      (await client.flows.list()).map((f) => f.name),
+      ["chatty", "content_pipeline", "reviewed_pipeline"],
+    );
 
     const logs = await kitaru(env, ["executions", "logs", handle.execId, "-v"]);
     assert.equal(logs.code, 0, logs.stderr);
@@ -136,8 +157,14 @@ describe("the typed client and the CLI against the real services", () => {
     assert.match(logs.stdout, /WARNING careful\n/);
     const follow = await kitaru(env, ["executions", "logs", handle.execId, "--follow", "-o", "json"]);
     assert.equal(follow.code, 0, follow.stderr);
-    const events = follow.stdout.trim().split("\n").map((line) => JSON.parse(line) as { event: string; item: Record<string, unknown> });
-    assert.deepEqual(events.map((e) => e.event), ["log", "log", "log", "log", "terminal"]);
+    const events = follow.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { event: string; item: Record<string, unknown> });
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ["log", "log", "log", "log", "terminal"],
+    );
     assert.equal(events[0]?.item["checkpoint_name"], "talk");
     const got = await kitaru(env, ["executions", "get", handle.execId]);
     assert.match(got.stdout, /  Metadata: \{"run":"e2e","stage":"end"\}/);

@@ -37,7 +37,9 @@ describe("executions tree and diff: the TS client and the CLI", () => {
     client = new KitaruClient({ runnerUrl: `http://${env.runner.address}`, plannerUrl: `http://${env.planner.address}` });
     source = (await client.flows.run("content_pipeline", { topic: "agents" })).execId;
     await client.executions.handle(source).wait();
-    replay = (await client.executions.replay(source, { from: "write_draft", args: { topic: "New topic" }, overrides: { "checkpoint.research": "Edited notes" } })).execId;
+    replay = (
+      await client.executions.replay(source, { from: "write_draft", args: { topic: "New topic" }, overrides: { "checkpoint.research": "Edited notes" } })
+    ).execId;
     await client.executions.handle(replay).wait();
     again = (await client.executions.replay(replay, { from: "publish" })).execId;
     await client.executions.handle(again).wait();
@@ -51,17 +53,23 @@ describe("executions tree and diff: the TS client and the CLI", () => {
   it("client: lineage() gives the family from any member, compare() the call-by-call diff", async () => {
     const lineage = await client.executions.lineage(again);
     assert.equal(lineage.rootExecId, source);
-    assert.deepEqual(lineage.nodes.map((n) => [n.execId, n.edge, n.parentExecId]), [
-      [source, "original", ""],
-      [replay, "replay_of", source],
-      [again, "replay_of", replay],
-    ]);
+    assert.deepEqual(
+      lineage.nodes.map((n) => [n.execId, n.edge, n.parentExecId]),
+      [
+        [source, "original", ""],
+        [replay, "replay_of", source],
+        [again, "replay_of", replay],
+      ],
+    );
     const comparison = await client.executions.compare(source, replay);
-    assert.deepEqual(comparison.calls.map((c) => [c.invocationId, c.kind]), [
-      ["research", "overridden"],
-      ["write_draft", "changed_output"],
-      ["publish", "changed_output"],
-    ]);
+    assert.deepEqual(
+      comparison.calls.map((c) => [c.invocationId, c.kind]),
+      [
+        ["research", "overridden"],
+        ["write_draft", "changed_output"],
+        ["publish", "changed_output"],
+      ],
+    );
     assert.deepEqual(comparison.calls[0]!.changes, [{ path: "", kind: "changed", before: "notes on agents", after: "Edited notes" }]);
     assert.deepEqual(comparison.counts, { reused: 0, same_output: 0, changed_output: 2, overridden: 1, new: 0, not_reached: 0 });
     await assert.rejects(client.executions.compare(source, "kr-nope"), KitaruNotFoundError);
@@ -75,10 +83,13 @@ describe("executions tree and diff: the TS client and the CLI", () => {
     assert.match(lines[1]!, new RegExp(`^└── ${replay}  completed  replay from write_draft, overrides checkpoint.research  3 calls  ←$`));
     assert.match(lines[2]!, new RegExp(`^    └── ${again}  completed  replay from publish  3 calls$`));
     const json = await kitaru(["executions", "tree", replay, "-o", "json"]);
-    const item = (JSON.parse(json.stdout) as { command: string; item: { root_exec_id: string; nodes: { exec_id: string; edge: string }[] } });
+    const item = JSON.parse(json.stdout) as { command: string; item: { root_exec_id: string; nodes: { exec_id: string; edge: string }[] } };
     assert.equal(item.command, "executions.tree");
     assert.equal(item.item.root_exec_id, source);
-    assert.deepEqual(item.item.nodes.map((n) => n.edge), ["original", "replay_of", "replay_of"]);
+    assert.deepEqual(
+      item.item.nodes.map((n) => n.edge),
+      ["original", "replay_of", "replay_of"],
+    );
   });
 
   it("cli: `executions diff` lists each call's kind and what changed, then input, result and counts", async () => {
@@ -93,11 +104,14 @@ describe("executions tree and diff: the TS client and the CLI", () => {
     const item = (JSON.parse(same.stdout) as { item: { calls: { invocation_id: string; kind: string }[] } }).item;
     // `again` reuses research as the base recorded it (overridden there):
     // relative to that base it is reused, not overridden again.
-    assert.deepEqual(item.calls.map((c) => [c.invocation_id, c.kind]), [
-      ["research", "reused"],
-      ["write_draft", "reused"],
-      ["publish", "same_output"],
-    ]);
+    assert.deepEqual(
+      item.calls.map((c) => [c.invocation_id, c.kind]),
+      [
+        ["research", "reused"],
+        ["write_draft", "reused"],
+        ["publish", "same_output"],
+      ],
+    );
     const missing = await kitaru(["executions", "diff", source]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /Missing execution ID\. Usage: kitaru executions diff <base_exec_id> <other_exec_id>/);

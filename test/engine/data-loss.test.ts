@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { SqliteExecutionStore } from "../../services/runner/src/store/sqlite-execution-store.ts";
+import type { SqliteExecutionStore } from "../../services/runner/src/store/sqlite-execution-store.ts";
 import { largeOutputFlow } from "../fixtures/flows/large-output.ts";
 import { stopTestServer, testStoreKind } from "../support/database.ts";
 import { createEngineEnv, type EngineEnv } from "../support/engine-env.ts";
@@ -38,7 +38,11 @@ describe("stored data that went missing", { skip: testStoreKind() !== "sqlite" &
     const replayed = await env.replay(source, { from: "measure" });
     // A basic view: a full one would read the lost output too (and fail the same way).
     const status = (statuses: readonly string[]) =>
-      eventually(() => env.engine.getExecution(env.ref(replayed), { full: false }), (v) => statuses.includes(v.execution.state.status), 20_000);
+      eventually(
+        () => env.engine.getExecution(env.ref(replayed), { full: false }),
+        (v) => statuses.includes(v.execution.state.status),
+        20_000,
+      );
     await status(["waiting"]);
     await env.engine.resolveWait(env.ref(replayed), "measure_now", true);
     const view = await status(["completed", "failed"]);

@@ -20,8 +20,18 @@ describe("a replay's durable record follows issue order", () => {
     assert.equal((await env.settled(source)).execution.state.status, "completed");
     // Replay from slow with a label that holds it: first and second are reused, slow blocks.
     const replayed = await env.replay(source, { from: "slow", args: { label: "hold-1" } });
-    const calls = await eventually(() => env.store.listCalls(replayed), (list) => list.length >= 2, 10_000);
-    assert.deepEqual(calls.map((c) => [c.invocationId, c.status]), [["first", "reused"], ["second", "reused"]]);
+    const calls = await eventually(
+      () => env.store.listCalls(replayed),
+      (list) => list.length >= 2,
+      10_000,
+    );
+    assert.deepEqual(
+      calls.map((c) => [c.invocationId, c.status]),
+      [
+        ["first", "reused"],
+        ["second", "reused"],
+      ],
+    );
     const view = await env.engine.getExecution(env.ref(replayed), { full: false });
     assert.equal(view.execution.state.status, "running", "slow is still running");
     chainGates.open("hold-1");

@@ -20,7 +20,10 @@ describe("the runner's console: one line per execution started, recovered and en
   it("says when an execution starts and completes", async () => {
     const execId = await env.start("chatty", { label: "c1" });
     await env.settled(execId);
-    await eventually(async () => linesOf(execId), (lines) => lines.length >= 2);
+    await eventually(
+      async () => linesOf(execId),
+      (lines) => lines.length >= 2,
+    );
     const [started, completed] = linesOf(execId);
     assert.equal(started, `execution ${execId} (flow chatty) started`);
     assert.match(completed ?? "", new RegExp(`^execution ${execId} \\(flow chatty\\) completed \\(\\d+\\.\\d s on this runner\\)$`));
@@ -29,7 +32,10 @@ describe("the runner's console: one line per execution started, recovered and en
   it("says why an execution failed", async () => {
     const execId = await env.start("always_flaky", { label: "c2" });
     await env.settled(execId);
-    await eventually(async () => linesOf(execId), (lines) => lines.length >= 2);
+    await eventually(
+      async () => linesOf(execId),
+      (lines) => lines.length >= 2,
+    );
     assert.equal(linesOf(execId)[1], `execution ${execId} (flow always_flaky) failed (user_code in 'flaky'): upstream refused attempt 3`);
   });
 
@@ -50,9 +56,6 @@ describe("the runner's console: one line per execution started, recovered and en
     assert.ok(claimed);
     const view = await env.settled(execId);
     assert.equal(view.execution.state.status, "completed");
-    assert.equal(
-      linesOf(execId)[0],
-      `execution ${execId} (flow chatty) recovered: runner runner-gone stopped renewing its lease; continuing from the journal`,
-    );
+    assert.equal(linesOf(execId)[0], `execution ${execId} (flow chatty) recovered: runner runner-gone stopped renewing its lease; continuing from the journal`);
   });
 });

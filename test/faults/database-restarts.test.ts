@@ -113,7 +113,11 @@ describe("faults: the database killed and restarted under load", () => {
       sessions.push(session);
       return createClient(Health, createGrpcTransport({ baseUrl: `http://${child.address}`, sessionManager: session }));
     });
-    const status = (i: number) => health[i]!.check({ service: "" }, { timeoutMs: 2000 }).then((r) => r.status, () => Serving.UNKNOWN);
+    const status = (i: number) =>
+      health[i]!.check({ service: "" }, { timeoutMs: 2000 }).then(
+        (r) => r.status,
+        () => Serving.UNKNOWN,
+      );
 
     // --- the load: executions started, answered and followed through the runners only (black box)
     const tracked: Tracked[] = [];
@@ -128,7 +132,8 @@ describe("faults: the database killed and restarted under load", () => {
     };
     const pending = () => tracked.filter((e) => e.status !== ExecutionStatus.COMPLETED);
     const noteError = (error: unknown) => {
-      if (error instanceof ConnectError && (error.code === Code.Unknown || error.code === Code.Internal)) badCodes.push(`${Code[error.code]}: ${error.rawMessage.slice(0, 300)}`);
+      if (error instanceof ConnectError && (error.code === Code.Unknown || error.code === Code.Internal))
+        badCodes.push(`${Code[error.code]}: ${error.rawMessage.slice(0, 300)}`);
     };
     const rpc = { timeoutMs: 10_000 };
     const drive = async () => {
@@ -139,7 +144,10 @@ describe("faults: the database killed and restarted under load", () => {
           const client = children[e.n % RUNNERS]!.client;
           try {
             if (e.execId === undefined) {
-              const { execution } = await client.startExecution({ flowName: "chaos_pipeline", input: { marker: e.marker, seed: e.seed }, requestId: `db-kills-${e.n}` }, rpc);
+              const { execution } = await client.startExecution(
+                { flowName: "chaos_pipeline", input: { marker: e.marker, seed: e.seed }, requestId: `db-kills-${e.n}` },
+                rpc,
+              );
               e.execId = execution!.execId;
               continue;
             }
@@ -175,7 +183,10 @@ describe("faults: the database killed and restarted under load", () => {
         children.map(async (child, i) => {
           for (;;) {
             if ((await status(i)) === Serving.NOT_SERVING) break;
-            assert.ok(Date.now() - killedAt < DETECT_LIMIT_MS, `runner ${i}: still not NOT_SERVING ${DETECT_LIMIT_MS} ms after the database died\n${child.stderr().slice(-4000)}`);
+            assert.ok(
+              Date.now() - killedAt < DETECT_LIMIT_MS,
+              `runner ${i}: still not NOT_SERVING ${DETECT_LIMIT_MS} ms after the database died\n${child.stderr().slice(-4000)}`,
+            );
             await sleep(25);
           }
           const detected = Date.now() - killedAt;
@@ -183,7 +194,14 @@ describe("faults: the database killed and restarted under load", () => {
           const probes: [string, () => Promise<unknown>][] = [
             ["GetExecution", () => child.client.getExecution({ execId: known }, { timeoutMs: 30_000 })],
             ["ListExecutions", () => child.client.listExecutions({ pageSize: 10 }, { timeoutMs: 30_000 })],
-            ["StartExecution", () => child.client.startExecution({ flowName: "chaos_pipeline", input: { marker: "/dev/null", seed: 0 }, requestId: `db-probe-${probeN++}` }, { timeoutMs: 30_000 })],
+            [
+              "StartExecution",
+              () =>
+                child.client.startExecution(
+                  { flowName: "chaos_pipeline", input: { marker: "/dev/null", seed: 0 }, requestId: `db-probe-${probeN++}` },
+                  { timeoutMs: 30_000 },
+                ),
+            ],
             ["ResolveWait", () => child.client.resolveWait({ execId: known, wait: "go", value: jsonValue({ add: 0 }) }, { timeoutMs: 30_000 })],
           ];
           for (const [method, call] of probes) {
@@ -232,7 +250,15 @@ describe("faults: the database killed and restarted under load", () => {
       `lost executions: ${lost.map((e) => `#${e.n} ${e.execId ?? "(not started)"} ${e.status === undefined ? "" : ExecutionStatus[e.status]}`).join(", ")}\n` +
         children.map((c) => c.stderr().slice(-3000)).join("\n---\n"),
     );
-    const internalLogs = children.map((c) => c.stderr().match(/internal error[\s\S]{0,1500}/g)?.join("\n") ?? "").join("\n---\n");
+    const internalLogs = children
+      .map(
+        (c) =>
+          c
+            .stderr()
+            .match(/internal error[\s\S]{0,1500}/g)
+            ?.join("\n") ?? "",
+      )
+      .join("\n---\n");
     assert.deepEqual(badCodes, [], `no call was answered UNKNOWN or INTERNAL; the runners logged:\n${internalLogs}`);
     for (const [i, child] of children.entries()) assert.ok(child.alive(), `runner ${i} exited:\n${child.stderr().slice(-3000)}`);
 
@@ -245,11 +271,23 @@ describe("faults: the database killed and restarted under load", () => {
       const execution = (await store.getExecution(e.execId!))!;
       assert.equal(await new ValueCodec(store).load(execution.state.result!), chaosPipelineResult(e.seed, e.add), `${label}: result`);
       const calls = await store.listCalls(e.execId!);
-      assert.deepEqual(calls.map((c) => `${c.invocationId}:${c.status}`), pipelineIds.map((id) => `${id}:completed`), `${label}: each checkpoint recorded exactly once`);
+      assert.deepEqual(
+        calls.map((c) => `${c.invocationId}:${c.status}`),
+        pipelineIds.map((id) => `${id}:completed`),
+        `${label}: each checkpoint recorded exactly once`,
+      );
       const waits = await store.listWaits(e.execId!);
-      assert.deepEqual(waits.map((w) => [w.name, w.resolution?.kind]), [["go", "value"]], `${label}: one wait, answered once`);
+      assert.deepEqual(
+        waits.map((w) => [w.name, w.resolution?.kind]),
+        [["go", "value"]],
+        `${label}: one wait, answered once`,
+      );
       const ran = markerRuns(readFileSync(e.marker, "utf8"));
-      for (const id of pipelineIds) assert.ok(ran.some((r) => r.id === id), `${label}: ${id} never ran`);
+      for (const id of pipelineIds)
+        assert.ok(
+          ran.some((r) => r.id === id),
+          `${label}: ${id} never ran`,
+        );
       runs += ran.length;
     }
 

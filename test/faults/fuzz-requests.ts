@@ -128,7 +128,15 @@ export class RequestFuzzer {
     } else {
       bytes = Buffer.concat([lengthDelimitedHeader(1, what.messageBytes), Buffer.alloc(what.messageBytes, 0x78)]);
     }
-    return { method, path: `/${method.parent.typeName}/${method.name}`, kind: "huge", bytes, headers: [], expectInvalid: true, why: `huge: ${JSON.stringify(what)}` };
+    return {
+      method,
+      path: `/${method.parent.typeName}/${method.name}`,
+      kind: "huge",
+      bytes,
+      headers: [],
+      expectInvalid: true,
+      why: `huge: ${JSON.stringify(what)}`,
+    };
   }
 
   #pickMethod(): DescMethod {
@@ -253,7 +261,8 @@ export class RequestFuzzer {
     if (/flow_name/.test(name)) return this.#pick(pool.flows);
     if (name === "wait") return this.#pick(pool.waits);
     if (name === "path") return this.#pick(pool.valuePaths);
-    if (/^(from|checkpoint|invocation_id|selector|name|key)$/.test(name)) return this.#pick([...pool.checkpoints, ...pool.checkpoints.map((c) => `checkpoint.${c}`)]);
+    if (/^(from|checkpoint|invocation_id|selector|name|key)$/.test(name))
+      return this.#pick([...pool.checkpoints, ...pool.checkpoints.map((c) => `checkpoint.${c}`)]);
     if (name === "request_id") return `fuzz-${this.#int(0, 50)}`; // reused: conflicting requests under one ID
     if (name === "page_token") return this.#pick(["", "eyJ4IjoxfQ", "not a token", "kr-aaaa:0"]);
     return undefined;
@@ -266,7 +275,7 @@ export class RequestFuzzer {
       case 1:
         return " \t\n";
       case 2:
-        return "kr-" + "a".repeat(this.#int(0, 40));
+        return `kr-${"a".repeat(this.#int(0, 40))}`;
       case 3:
         return "😀🎉 ü ß 漢字 \u202e RTL \u0301\u0301\u0301";
       case 4:
@@ -276,7 +285,7 @@ export class RequestFuzzer {
       case 6:
         return "../../etc/passwd";
       case 7:
-        return "'; DROP TABLE executions; --{\"$gt\":\"\"}";
+        return '\'; DROP TABLE executions; --{"$gt":""}';
       case 8:
         // biome-ignore lint/suspicious/noTemplateCurlyInString: a format-string probe, sent as is
         return "%s%n%x${x}{{x}}";
@@ -366,18 +375,28 @@ export class RequestFuzzer {
         requestId: this.#chance(0.5) ? `fuzz-start-${this.#int(0, 30)}` : "",
       },
       "kitaru.runner.v1.GetExecutionRequest": { execId, view: this.#int(0, 2) },
-      "kitaru.runner.v1.ListExecutionsRequest": { flowName: this.#chance(0.5) ? this.#pick(pool.flows) : "", status: this.#int(0, 5), pageSize: this.#pick([0, 1, 10, 100, 1000]) },
+      "kitaru.runner.v1.ListExecutionsRequest": {
+        flowName: this.#chance(0.5) ? this.#pick(pool.flows) : "",
+        status: this.#int(0, 5),
+        pageSize: this.#pick([0, 1, 10, 100, 1000]),
+      },
       "kitaru.runner.v1.ListPendingWaitsRequest": { execId },
       "kitaru.runner.v1.ResolveWaitRequest": {
         execId,
         wait: this.#pick(pool.waits),
-        value: protoValueOf(this.#pick<JsonValue>([{ approved: true, reviewer: "fuzz" }, { approved: false, reviewer: "" }, { n: 1 }, { add: 2 }, "text", null])),
+        value: protoValueOf(
+          this.#pick<JsonValue>([{ approved: true, reviewer: "fuzz" }, { approved: false, reviewer: "" }, { n: 1 }, { add: 2 }, "text", null]),
+        ),
       },
       "kitaru.runner.v1.AbortWaitRequest": { execId, wait: this.#pick(pool.waits) },
       "kitaru.runner.v1.RetryExecutionRequest": { execId },
       "kitaru.runner.v1.CancelExecutionRequest": { execId },
       "kitaru.runner.v1.WatchExecutionRequest": { execId, followWaits: this.#chance(0.5) },
-      "kitaru.runner.v1.ListExecutionLogsRequest": { execId, checkpoint: this.#chance(0.5) ? this.#pick(pool.checkpoints) : "", pageSize: this.#pick([0, 5, 500]) },
+      "kitaru.runner.v1.ListExecutionLogsRequest": {
+        execId,
+        checkpoint: this.#chance(0.5) ? this.#pick(pool.checkpoints) : "",
+        pageSize: this.#pick([0, 5, 500]),
+      },
       "kitaru.runner.v1.WatchExecutionLogsRequest": { execId, checkpoint: this.#chance(0.3) ? this.#pick(pool.checkpoints) : "" },
       "kitaru.runner.v1.ReadExecutionValueRequest": { execId, path: this.#pick(pool.valuePaths) },
       "kitaru.runner.v1.ListFlowsRequest": {},
@@ -436,7 +455,10 @@ export class RequestFuzzer {
       case 3: // a field with a huge declared length
         return Buffer.concat([out, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])]);
       default: // an unknown field, group wire types, a varint of 10 bytes
-        return Buffer.concat([out, Buffer.from([0xf8, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x0b, 0x0c, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]);
+        return Buffer.concat([
+          out,
+          Buffer.from([0xf8, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x0b, 0x0c, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+        ]);
     }
   }
 
@@ -499,7 +521,9 @@ function protoValueOf(json: JsonValue): Value {
   if (typeof json === "string") return create(ValueSchema, { kind: { case: "stringValue", value: json } });
   if (typeof json === "boolean") return create(ValueSchema, { kind: { case: "boolValue", value: json } });
   if (Array.isArray(json)) return create(ValueSchema, { kind: { case: "listValue", value: { values: json.map(protoValueOf) } } });
-  return create(ValueSchema, { kind: { case: "structValue", value: { fields: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, protoValueOf(v)])) } } });
+  return create(ValueSchema, {
+    kind: { case: "structValue", value: { fields: Object.fromEntries(Object.entries(json).map(([k, v]) => [k, protoValueOf(v)])) } },
+  });
 }
 
 /** A Value `depth` lists deep around a string. */

@@ -187,12 +187,19 @@ describe("faults: fuzzed requests to both services", () => {
     // --- the verdicts
     const byCode = new Map<string, number>();
     for (const o of outcomes) byCode.set(grpc.status[o.code] ?? String(o.code), (byCode.get(grpc.status[o.code] ?? String(o.code)) ?? 0) + 1);
-    const histogram = [...byCode].sort((a, b) => b[1] - a[1]).map(([code, count]) => `${code} ${count}`).join(", ");
+    const histogram = [...byCode]
+      .sort((a, b) => b[1] - a[1])
+      .map(([code, count]) => `${code} ${count}`)
+      .join(", ");
     const describeOutcome = (o: Outcome) =>
       `${o.request.path} [${o.request.kind}${o.request.why ? `: ${o.request.why}` : ""}] → ${grpc.status[o.code]}: ${o.details.slice(0, 300)}${o.problem ? ` (${o.problem})` : ""}`;
 
     const unknownOrInternal = outcomes.filter((o) => o.code === grpc.status.UNKNOWN || o.code === grpc.status.INTERNAL);
-    assert.deepEqual(unknownOrInternal.slice(0, 5).map(describeOutcome), [], `${unknownOrInternal.length} UNKNOWN/INTERNAL answers (seed ${SEED}; ${histogram})`);
+    assert.deepEqual(
+      unknownOrInternal.slice(0, 5).map(describeOutcome),
+      [],
+      `${unknownOrInternal.length} UNKNOWN/INTERNAL answers (seed ${SEED}; ${histogram})`,
+    );
     const problems = outcomes.filter((o) => o.problem !== undefined);
     assert.deepEqual(problems.slice(0, 5).map(describeOutcome), [], `${problems.length} wrong answers (seed ${SEED}; ${histogram})`);
     assert.equal(outcomes.length, REQUESTS);
@@ -218,7 +225,10 @@ describe("faults: fuzzed requests to both services", () => {
       const g = growth(name);
       const m = memoryText(name, { baseline: baseline[name], final: final[name] });
       assert.ok(g.heap <= HEAP_BOUND, `${m}: the heap stayed ${mib(g.heap)} MiB above its baseline (bound ${mib(HEAP_BOUND)})`);
-      assert.ok(g.external <= EXTERNAL_BOUND, `${m}: memory outside the heap (external) stayed ${mib(g.external)} MiB above its baseline (bound ${mib(EXTERNAL_BOUND)})`);
+      assert.ok(
+        g.external <= EXTERNAL_BOUND,
+        `${m}: memory outside the heap (external) stayed ${mib(g.external)} MiB above its baseline (bound ${mib(EXTERNAL_BOUND)})`,
+      );
       assert.ok(g.rss <= RSS_BOUND, `${m}: RSS stayed ${mib(g.rss)} MiB above its baseline (bound ${mib(RSS_BOUND)})`);
     }
 
@@ -276,9 +286,14 @@ async function settledMemory(child: ChildService): Promise<ChildMemory> {
 /** Executions for realistic requests to name: completed, waiting, large, replayed. */
 async function makePool(runner: ChildRunner, planner: ChildPlanner): Promise<FuzzPool> {
   const client = runner.client;
-  const start = async (flowName: string, input: Record<string, unknown>) => (await client.startExecution({ flowName, input: input as never })).execution!.execId;
+  const start = async (flowName: string, input: Record<string, unknown>) =>
+    (await client.startExecution({ flowName, input: input as never })).execution!.execId;
   const settle = (execId: string, statuses: ExecutionStatus[]) =>
-    eventually(async () => (await client.getExecution({ execId })).execution!.status, (s) => statuses.includes(s), 60_000);
+    eventually(
+      async () => (await client.getExecution({ execId })).execution!.status,
+      (s) => statuses.includes(s),
+      60_000,
+    );
   const completed = await Promise.all(Array.from({ length: 6 }, (_, i) => start("content_pipeline", { topic: `pool ${i}` })));
   const approvals = await Promise.all(Array.from({ length: 8 }, (_, i) => start("approval", { topic: `pool ${i}` })));
   const answers = await Promise.all(Array.from({ length: 3 }, () => start("first_answer", {})));
@@ -291,14 +306,24 @@ async function makePool(runner: ChildRunner, planner: ChildPlanner): Promise<Fuz
   await client.cancelExecution({ execId: cancelled });
   await client.resolveWait({ execId: approvals[0]!, wait: "approve", value: jsonValue({ approved: true, reviewer: "pool" }) });
   await settle(large, [ExecutionStatus.COMPLETED]);
-  const replayed = (await planner.client.replayExecution({ execId: completed[0]!, from: "write_draft", overrides: { "checkpoint.research": "edited" } })).execution!.execId;
+  const replayed = (await planner.client.replayExecution({ execId: completed[0]!, from: "write_draft", overrides: { "checkpoint.research": "edited" } }))
+    .execution!.execId;
   await settle(replayed, [ExecutionStatus.COMPLETED]);
   return {
     execIds: [...completed, ...approvals, ...answers, twin, large, cancelled, replayed, "kr-aaaaaaaaaaaaaaaa", "kr-zzzzzzzzzzzzzzzzzzzz"],
     flows: ["content_pipeline", "approval", "first_answer", "twin_review", "many_large_outputs", "chaos_steps", "no_such_flow"],
     waits: ["approve", "answer", "review", "review_2", "go", "nope"],
     checkpoints: ["research", "write_draft", "publish", "draft", "part", "part_2", "acknowledge", "a", "b", "nope"],
-    valuePaths: ["input", "result", "checkpoints/research/output", "checkpoints/part/output", "checkpoints/part_3/output", "checkpoints/research/override_value", "nope", "checkpoints//output"],
+    valuePaths: [
+      "input",
+      "result",
+      "checkpoints/research/output",
+      "checkpoints/part/output",
+      "checkpoints/part_3/output",
+      "checkpoints/research/override_value",
+      "nope",
+      "checkpoints//output",
+    ],
   };
 }
 
@@ -425,5 +450,3 @@ async function servingStatus(address: string, sessions: Http2SessionManager[]): 
   const health = createClient(Health, createGrpcTransport({ baseUrl: `http://${address}`, sessionManager: session }));
   return (await health.check({ service: "" }, { timeoutMs: 5000 })).status;
 }
-
-

@@ -87,9 +87,17 @@ describe("faults: the planner killed between plan and start", () => {
     writeFileSync(marker, "");
     const { execution } = await runner.client.startExecution({ flowName: "chaos_steps", input: { marker, seed: 7 } }, RPC);
     const execId = execution!.execId;
-    await eventually(async () => (await runner.client.getExecution({ execId })).execution!.status, (s) => s === ExecutionStatus.WAITING, 30_000);
+    await eventually(
+      async () => (await runner.client.getExecution({ execId })).execution!.status,
+      (s) => s === ExecutionStatus.WAITING,
+      30_000,
+    );
     await runner.client.resolveWait({ execId, wait: "go", value: jsonValue({ add: ADD }) }, RPC);
-    const done = await eventually(async () => (await runner.client.getExecution({ execId })).execution!.status, (s) => s === ExecutionStatus.COMPLETED, 30_000);
+    const done = await eventually(
+      async () => (await runner.client.getExecution({ execId })).execution!.status,
+      (s) => s === ExecutionStatus.COMPLETED,
+      30_000,
+    );
     assert.equal(done, ExecutionStatus.COMPLETED);
     return execId;
   };
@@ -108,9 +116,17 @@ describe("faults: the planner killed between plan and start", () => {
 
   /** The replay runs like any execution: it reaches the wait again, takes an answer, completes. */
   const completes = async (execId: string) => {
-    await eventually(async () => (await runner.client.getExecution({ execId })).execution!.status, (s) => s === ExecutionStatus.WAITING, 30_000);
+    await eventually(
+      async () => (await runner.client.getExecution({ execId })).execution!.status,
+      (s) => s === ExecutionStatus.WAITING,
+      30_000,
+    );
     await runner.client.resolveWait({ execId, wait: "go", value: jsonValue({ add: ADD }) }, RPC);
-    const done = await eventually(async () => (await runner.client.getExecution({ execId })).execution!, (e) => e.status === ExecutionStatus.COMPLETED, 30_000);
+    const done = await eventually(
+      async () => (await runner.client.getExecution({ execId })).execution!,
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      30_000,
+    );
     assert.equal(plainJson(done.result), chaosStepsResult(7, ADD));
   };
 
@@ -127,7 +143,8 @@ describe("faults: the planner killed between plan and start", () => {
           return;
         }
         const reply = forward();
-        if (moment === "during") await planner.kill("SIGKILL"); // the runner is creating it right now
+        if (moment === "during")
+          await planner.kill("SIGKILL"); // the runner is creating it right now
         else await reply.then(() => planner.kill("SIGKILL")); // created and answered; the answer dies with the planner
         respond(await reply);
       };
@@ -152,10 +169,15 @@ describe("faults: the planner killed between plan and start", () => {
       const again = await restarted.client.replayExecution({ execId: source, from: "b", requestId }, RPC);
       assert.ok(execution?.execId);
       assert.equal(execution.originalExecId, source);
-      if (created !== undefined && "execId" in created) assert.equal(execution.execId, created.execId, "the retry returns the execution the runner created for the killed planner");
+      if (created !== undefined && "execId" in created)
+        assert.equal(execution.execId, created.execId, "the retry returns the execution the runner created for the killed planner");
       assert.equal(again.execution?.execId, execution.execId, "a second retry returns it again");
       const replays = await replaysOf(source);
-      assert.deepEqual(replays.map((e) => e.execId), [execution.execId], "exactly one replayed execution exists");
+      assert.deepEqual(
+        replays.map((e) => e.execId),
+        [execution.execId],
+        "exactly one replayed execution exists",
+      );
       await completes(execution.execId);
       outcomes.push(`${moment}: ${execution.execId}`);
     });
@@ -200,7 +222,11 @@ describe("faults: the planner killed between plan and start", () => {
     } finally {
       again.close();
     }
-    assert.deepEqual((await replaysOf(source)).map((e) => e.execId), [created.execId], "exactly one replayed execution exists");
+    assert.deepEqual(
+      (await replaysOf(source)).map((e) => e.execId),
+      [created.execId],
+      "exactly one replayed execution exists",
+    );
     await completes(created.execId);
     outcomes.push(`client: ${created.execId}`);
   });
@@ -225,7 +251,11 @@ describe("faults: the planner killed between plan and start", () => {
     assert.deepEqual([...new Set(attempts.map((a) => a.requestId))], ["faults-replay-late"], "every attempt under the caller's request ID");
     const first = await attempts[0]!.outcome;
     assert.ok("execId" in first && first.execId === execution?.execId, "the caller got the execution the first attempt created");
-    assert.deepEqual((await replaysOf(source)).map((e) => e.execId), [execution!.execId], "exactly one replayed execution exists");
+    assert.deepEqual(
+      (await replaysOf(source)).map((e) => e.execId),
+      [execution!.execId],
+      "exactly one replayed execution exists",
+    );
     await completes(execution!.execId);
     outcomes.push(`late: ${execution!.execId}`);
     planner.close();

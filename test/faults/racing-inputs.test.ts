@@ -74,7 +74,11 @@ describe("faults: racing inputs to one wait, with hundreds of executions in the 
 
       const { execution } = await client.startExecution({ flowName: "first_answer", input: {} });
       const execId = execution!.execId;
-      const waiting = await eventually(async () => (await client.getExecution({ execId })).execution!.status, (s) => s === ExecutionStatus.WAITING, 30_000);
+      const waiting = await eventually(
+        async () => (await client.getExecution({ execId })).execution!.status,
+        (s) => s === ExecutionStatus.WAITING,
+        30_000,
+      );
       assert.equal(waiting, ExecutionStatus.WAITING);
 
       const clients: Client<typeof RunnerService>[] = Array.from({ length: CONNECTIONS }, () => {
@@ -103,7 +107,11 @@ describe("faults: racing inputs to one wait, with hundreds of executions in the 
       }
       const histogram = [...codes].map(([code, count]) => `${code} ${count}`).join(", ");
       const slowest = Math.max(...outcomes.map((o) => o.ms));
-      assert.equal(winners.length, 1, `exactly one input is accepted; accepted: ${JSON.stringify(winners.map((w) => w.n))} (answers: ${histogram}; slowest ${slowest.toFixed(0)} ms)`);
+      assert.equal(
+        winners.length,
+        1,
+        `exactly one input is accepted; accepted: ${JSON.stringify(winners.map((w) => w.n))} (answers: ${histogram}; slowest ${slowest.toFixed(0)} ms)`,
+      );
       const winner = winners[0]!;
       const wrong: string[] = [];
       for (const { n, error } of outcomes) {
@@ -113,12 +121,17 @@ describe("faults: racing inputs to one wait, with hundreds of executions in the 
           continue;
         }
         const decoded = errorFromConnectError(error);
-        if (error.code !== Code.FailedPrecondition || !(decoded instanceof KitaruStateError)) wrong.push(`#${n}: ${Code[error.code]} ${decoded.name}: ${error.rawMessage.slice(0, 200)}`);
+        if (error.code !== Code.FailedPrecondition || !(decoded instanceof KitaruStateError))
+          wrong.push(`#${n}: ${Code[error.code]} ${decoded.name}: ${error.rawMessage.slice(0, 200)}`);
       }
       assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} losers were not told FAILED_PRECONDITION (KitaruStateError); answers: ${histogram}`);
       assert.ok(winner.ms < DEADLINE_MS, `the winner was told after ${winner.ms.toFixed(0)} ms`);
 
-      const done = await eventually(async () => (await client.getExecution({ execId })).execution!, (e) => e.status === ExecutionStatus.COMPLETED, 30_000);
+      const done = await eventually(
+        async () => (await client.getExecution({ execId })).execution!,
+        (e) => e.status === ExecutionStatus.COMPLETED,
+        30_000,
+      );
       assert.equal(plainJson(done.result), `accepted answer ${winner.n}`, "the flow saw the accepted value");
 
       const all = outcomes.map((o) => o.ms);
@@ -130,11 +143,16 @@ describe("faults: racing inputs to one wait, with hundreds of executions in the 
           scenario: "racing-inputs",
           text: `racing inputs ${RACERS} (${BACKGROUND} other executions in the store) → 1 accepted, the rest FAILED_PRECONDITION (${parts.map(describePart).join("; ")})`,
           figures: Object.fromEntries(
-            parts.flatMap((p) => [
-              [`${p.kind}WinnerMs`, Math.round(p.winnerMs)],
-              [`${p.kind}P50Ms`, Math.round(p.p50Ms)],
-              [`${p.kind}MaxMs`, Math.round(p.maxMs)],
-            ]).concat([["racers", RACERS], ["background", BACKGROUND]]),
+            parts
+              .flatMap((p) => [
+                [`${p.kind}WinnerMs`, Math.round(p.winnerMs)],
+                [`${p.kind}P50Ms`, Math.round(p.p50Ms)],
+                [`${p.kind}MaxMs`, Math.round(p.maxMs)],
+              ])
+              .concat([
+                ["racers", RACERS],
+                ["background", BACKGROUND],
+              ]),
           ),
         });
       }

@@ -27,11 +27,7 @@ export interface ProxiedStartReplay {
  * and resolves with its answer; the hook answers the planner with
  * `respond` (or never, when it killed the planner).
  */
-export type StartReplayHook = (call: {
-  readonly request: ProxiedStartReplay;
-  forward(): Promise<Answer>;
-  respond(answer: Answer): void;
-}) => Promise<void>;
+export type StartReplayHook = (call: { readonly request: ProxiedStartReplay; forward(): Promise<Answer>; respond(answer: Answer): void }) => Promise<void>;
 
 /** A runner's answer as the proxy passes it on. */
 export type Answer = { readonly bytes: Buffer } | { readonly error: grpc.ServiceError };
@@ -109,7 +105,9 @@ export async function startRunnerProxy(target: string): Promise<RunnerProxy> {
         requestId: decoded.requestId,
         sourceExecId: decoded.plan?.sourceExecId ?? "",
         outcome: forwarded.then((reply) =>
-          "error" in reply ? { code: reply.error.code, details: reply.error.details } : { execId: fromBinary(StartReplayResponseSchema, reply.bytes).execution?.execId ?? "" },
+          "error" in reply
+            ? { code: reply.error.code, details: reply.error.details }
+            : { execId: fromBinary(StartReplayResponseSchema, reply.bytes).execution?.execId ?? "" },
         ),
       };
       proxy.startReplays.push(request);

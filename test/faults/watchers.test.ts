@@ -66,7 +66,11 @@ describe("faults: hundreds of watchers of one execution", () => {
   it(`serves ${WATCHERS} watchers of one wait from one change feed: the runner stays idle, and every watcher sees the answer`, async (t) => {
     const { execution } = await runner.client.startExecution({ flowName: "approval", input: { topic: "watched" } });
     const execId = execution!.execId;
-    await eventually(async () => (await runner.client.getExecution({ execId })).execution!.status, (s) => s === ExecutionStatus.WAITING, 30_000);
+    await eventually(
+      async () => (await runner.client.getExecution({ execId })).execution!.status,
+      (s) => s === ExecutionStatus.WAITING,
+      30_000,
+    );
     const pid = runner.process.pid!;
     await sleep(500);
     const idle = await cpuShare(pid, CPU_WINDOW_MS);
@@ -82,7 +86,10 @@ describe("faults: hundreds of watchers of one execution", () => {
     const seenAt = Array.from({ length: WATCHERS }, (_, n) =>
       (async () => {
         let counted = false;
-        for await (const { event } of clients[n % CONNECTIONS]!.watchExecution({ execId, followWaits: true }, { signal: controller.signal, timeoutMs: 120_000 })) {
+        for await (const { event } of clients[n % CONNECTIONS]!.watchExecution(
+          { execId, followWaits: true },
+          { signal: controller.signal, timeoutMs: 120_000 },
+        )) {
           if (!counted && event?.kind.case === "waitPending") {
             counted = true;
             joined += 1;
@@ -92,11 +99,18 @@ describe("faults: hundreds of watchers of one execution", () => {
         return Number.NaN;
       })().catch(() => Number.NaN),
     );
-    const allJoined = await eventually(async () => joined, (n) => n === WATCHERS, 60_000);
+    const allJoined = await eventually(
+      async () => joined,
+      (n) => n === WATCHERS,
+      60_000,
+    );
     assert.equal(allJoined, WATCHERS, "every watcher got the execution's history");
     await sleep(500);
     const watched = await cpuShare(pid, CPU_WINDOW_MS);
-    assert.ok(watched <= CPU_BOUND, `the runner used ${(watched * 100).toFixed(1)} % of a core while ${WATCHERS} watchers waited (idle: ${(idle * 100).toFixed(1)} %)`);
+    assert.ok(
+      watched <= CPU_BOUND,
+      `the runner used ${(watched * 100).toFixed(1)} % of a core while ${WATCHERS} watchers waited (idle: ${(idle * 100).toFixed(1)} %)`,
+    );
 
     const answeredAt = performance.now();
     await runner.client.resolveWait({ execId, wait: "approve", value: jsonValue({ approved: true, reviewer: "watchers" }) });

@@ -58,7 +58,15 @@ describe("the npm package, installed into a project of the user's own", { timeou
     const pkg = path.join(project, "node_modules/kitaru");
     const manifest = JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8")) as { peerDependencies?: Record<string, string> };
     assert.deepEqual(manifest.peerDependencies, { zod: "^4.0.0" });
-    for (const file of ["dist/clients/ts/src/index.js", "dist/clients/ts/src/index.d.ts", "dist/services/runner/src/authoring/index.d.ts", "bin/kitaru.mjs", "dist/console/index.html", "dist/console/console.js", "dist/console/console.css"]) {
+    for (const file of [
+      "dist/clients/ts/src/index.js",
+      "dist/clients/ts/src/index.d.ts",
+      "dist/services/runner/src/authoring/index.d.ts",
+      "bin/kitaru.mjs",
+      "dist/console/index.html",
+      "dist/console/console.js",
+      "dist/console/console.css",
+    ]) {
       assert.ok(existsSync(path.join(pkg, file)), `${file} is in the package`);
     }
     assert.ok(!existsSync(path.join(pkg, "services")), "no TypeScript sources");
@@ -135,5 +143,4 @@ describe("the npm package, installed into a project of the user's own", { timeou
     assert.equal(client.code, 0, client.output);
     assert.deepEqual(JSON.parse(client.output.trim().split("\n").at(-1)!), { result: "HELLO", flows: ["shouting"] });
   });
-
 });

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  CheckpointCallStatus,
-  ExecutionStatus,
-  ExecutionView,
-  FailureOrigin,
-  type Execution,
-} from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { CheckpointCallStatus, ExecutionStatus, ExecutionView, FailureOrigin, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { DivergenceKind } from "#gen/kitaru/errors/v1/errors_pb.ts";
 import { errorFromConnectError, KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import { contentPipeline, executions } from "../fixtures/flows/content-pipeline.ts";
@@ -94,18 +88,26 @@ describe("replay through the planner and the runner", () => {
       from: "publish",
       overrides: { "checkpoint.research": "Edited" },
     });
-    assert.deepEqual(plan?.roots.map((c) => c.invocationId), ["write_draft", "publish"]);
-    assert.deepEqual(plan?.reexecute.map((c) => c.invocationId), ["write_draft", "publish"]);
-    assert.deepEqual(plan?.reuse.map((c) => c.invocationId), ["research"]);
-    assert.deepEqual(plan?.overrides.map((o) => [o.key, o.target?.invocationId, o.consumerInvocationIds]), [
-      ["checkpoint.research", "research", ["write_draft"]],
-    ]);
+    assert.deepEqual(
+      plan?.roots.map((c) => c.invocationId),
+      ["write_draft", "publish"],
+    );
+    assert.deepEqual(
+      plan?.reexecute.map((c) => c.invocationId),
+      ["write_draft", "publish"],
+    );
+    assert.deepEqual(
+      plan?.reuse.map((c) => c.invocationId),
+      ["research"],
+    );
+    assert.deepEqual(
+      plan?.overrides.map((o) => [o.key, o.target?.invocationId, o.consumerInvocationIds]),
+      [["checkpoint.research", "research", ["write_draft"]]],
+    );
     const afterCount = (await env.client.listExecutions({ flowName: "content_pipeline", pageSize: 200 })).executions.length;
     assert.equal(afterCount, before);
     // The dry run reports the same validation errors, including the flow's input schema.
-    const invalid = errorFromConnectError(
-      await rejection(env.plannerClient.planReplay({ execId: source!.execId, from: "publish", args: { topic: "" } })),
-    );
+    const invalid = errorFromConnectError(await rejection(env.plannerClient.planReplay({ execId: source!.execId, from: "publish", args: { topic: "" } })));
     assert.equal(invalid.reason, "KITARU_USAGE_ERROR");
   });
 
@@ -128,13 +130,19 @@ describe("replay through the planner and the runner", () => {
       async () => (await env.client.getExecution({ execId: newId })).execution!,
       (e) => e.status === ExecutionStatus.WAITING,
     );
-    assert.deepEqual(firstWait.pendingWaits.map((w) => w.name), ["approve_research"]);
+    assert.deepEqual(
+      firstWait.pendingWaits.map((w) => w.name),
+      ["approve_research"],
+    );
     await env.client.resolveWait({ execId: newId, wait: "approve_research", value: { kind: { case: "boolValue", value: true } } });
     const secondWait = await eventually(
       async () => (await env.client.getExecution({ execId: newId })).execution!,
       (e) => e.status === ExecutionStatus.WAITING && e.pendingWaits.some((w) => w.name === "approve_draft"),
     );
-    assert.deepEqual(secondWait.pendingWaits.map((w) => w.name), ["approve_draft"]);
+    assert.deepEqual(
+      secondWait.pendingWaits.map((w) => w.name),
+      ["approve_draft"],
+    );
     await env.client.resolveWait({ execId: newId, wait: "approve_draft", value: { kind: { case: "boolValue", value: true } } });
     const result = await finished(env, newId);
     assert.equal(result.status, ExecutionStatus.COMPLETED);

@@ -38,8 +38,14 @@ describe("replay selectors through the planner and the runner", () => {
 
   it("a name called several times selects its first call, whose invocation ID is the name", async () => {
     const plan = await plannedRoots("branch");
-    assert.deepEqual(plan.roots.map((c) => c.invocationId), ["branch"]);
-    assert.deepEqual(plan.reexecute.map((c) => c.invocationId), ["branch", "merge"]);
+    assert.deepEqual(
+      plan.roots.map((c) => c.invocationId),
+      ["branch"],
+    );
+    assert.deepEqual(
+      plan.reexecute.map((c) => c.invocationId),
+      ["branch", "merge"],
+    );
     const overridden = await plannedRoots("merge", { "checkpoint.branch": "edited" });
     assert.equal(overridden.overrides[0]?.target?.invocationId, "branch");
 
@@ -52,10 +58,19 @@ describe("replay selectors through the planner and the runner", () => {
   });
 
   it("invocation IDs and call IDs select exactly one call", async () => {
-    assert.deepEqual((await plannedRoots("branch_3")).roots.map((c) => c.invocationId), ["branch_3"]);
+    assert.deepEqual(
+      (await plannedRoots("branch_3")).roots.map((c) => c.invocationId),
+      ["branch_3"],
+    );
     const second = source.checkpoints.find((c) => c.invocationId === "branch_2")!;
-    assert.deepEqual((await plannedRoots(second.callId)).roots.map((c) => c.invocationId), ["branch_2"]);
-    assert.deepEqual((await plannedRoots("write-b")).roots.map((c) => c.invocationId), ["write-b"]);
+    assert.deepEqual(
+      (await plannedRoots(second.callId)).roots.map((c) => c.invocationId),
+      ["branch_2"],
+    );
+    assert.deepEqual(
+      (await plannedRoots("write-b")).roots.map((c) => c.invocationId),
+      ["write-b"],
+    );
   });
 
   it("a name shared by calls with explicit IDs is ambiguous, and the error lists the selectors that work", async () => {
@@ -67,10 +82,19 @@ describe("replay selectors through the planner and the runner", () => {
     assert.equal(reason, "KITARU_STATE_ERROR");
     assert.match(error.message, /ambiguous/);
     assert.match(error.message, /Select one by invocation ID \('write-a', 'write-b'\)/);
-    assert.deepEqual(error.selector?.candidates.map((c) => c.invocationId), ["write-a", "write-b"]);
+    assert.deepEqual(
+      error.selector?.candidates.map((c) => c.invocationId),
+      ["write-a", "write-b"],
+    );
     for (const candidate of error.selector?.candidates ?? []) {
-      assert.deepEqual((await plannedRoots(candidate.invocationId)).roots.map((c) => c.invocationId), [candidate.invocationId]);
-      assert.deepEqual((await plannedRoots(candidate.callId)).roots.map((c) => c.invocationId), [candidate.invocationId]);
+      assert.deepEqual(
+        (await plannedRoots(candidate.invocationId)).roots.map((c) => c.invocationId),
+        [candidate.invocationId],
+      );
+      assert.deepEqual(
+        (await plannedRoots(candidate.callId)).roots.map((c) => c.invocationId),
+        [candidate.invocationId],
+      );
     }
   });
 });

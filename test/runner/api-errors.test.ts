@@ -51,7 +51,13 @@ describe("API errors and listing", () => {
     const { error, raw } = await expectRpcError(
       env.client.startExecution({
         flowName: "order_intake",
-        input: { customer: { email: "not an email" }, items: [{ sku: "tea", qty: 2 }, { sku: "", qty: 0 }] },
+        input: {
+          customer: { email: "not an email" },
+          items: [
+            { sku: "tea", qty: 2 },
+            { sku: "", qty: 0 },
+          ],
+        },
       }),
       Code.InvalidArgument,
       KitaruUsageError,
@@ -104,7 +110,11 @@ describe("API errors and listing", () => {
     const again = (await env.client.startExecution({ flowName: "order_intake", input, requestId: "order-42" })).execution!;
     assert.equal(again.execId, first.execId);
     const listed = await listAll("order_intake");
-    assert.deepEqual(listed.map((e) => e.execId), [first.execId], "one execution for the request ID");
+    assert.deepEqual(
+      listed.map((e) => e.execId),
+      [first.execId],
+      "one execution for the request ID",
+    );
     const done = await eventually(
       async () => (await env.client.getExecution({ execId: first.execId })).execution!,
       (e) => e.status === ExecutionStatus.COMPLETED,
@@ -135,7 +145,10 @@ describe("API errors and listing", () => {
       KitaruUsageError,
     );
     assert.equal(reason, "KITARU_USAGE_ERROR");
-    assert.ok(error.message.startsWith(`Request ID 'order-50' was already used for a different request (it created execution '${first.execId}').`), error.message);
+    assert.ok(
+      error.message.startsWith(`Request ID 'order-50' was already used for a different request (it created execution '${first.execId}').`),
+      error.message,
+    );
     assert.deepEqual(error.violations, [{ field: "request_id", description: "already used for a different flow and input" }]);
     assert.equal(error.metadata["execId"], first.execId);
     assert.equal((await listAll("order_intake")).filter((e) => e.execId === first.execId).length, 1);
@@ -176,7 +189,10 @@ describe("API errors and listing", () => {
         assert.ok(pages.length <= expected.length + 1, "paging ends");
       } while (pageToken !== "");
       assert.deepEqual(pages.flat(), expected, `pages of ${pageSize}: ${JSON.stringify(pages)}`);
-      assert.ok(pages.slice(0, -1).every((p) => p.length === pageSize), "every page but the last is full");
+      assert.ok(
+        pages.slice(0, -1).every((p) => p.length === pageSize),
+        "every page but the last is full",
+      );
     }
   });
 });

@@ -29,7 +29,10 @@ describe("the authoring API", () => {
 
   it("refuses checkpoint() and wait() outside a flow body with a KitaruContextError", () => {
     const lonely = checkpoint("lonely", async () => 1);
-    assert.throws(() => lonely(), (e: unknown) => e instanceof KitaruContextError && /only run inside a flow body/.test(e.message));
+    assert.throws(
+      () => lonely(),
+      (e: unknown) => e instanceof KitaruContextError && /only run inside a flow body/.test(e.message),
+    );
     assert.throws(() => wait({ name: "w" }), KitaruContextError);
   });
 
@@ -61,7 +64,10 @@ describe("the authoring API", () => {
 
   it("uses explicit invocation IDs and refuses a duplicate one", async () => {
     const done = await runToEnd("explicit_ids_flow", { duplicate: false });
-    assert.deepEqual(done.checkpoints.map((c) => c.invocationId), ["first_echo", "echo", "echo_2"]);
+    assert.deepEqual(
+      done.checkpoints.map((c) => c.invocationId),
+      ["first_echo", "echo", "echo_2"],
+    );
     const failed = await runToEnd("explicit_ids_flow", { duplicate: true });
     assert.equal(failed.status, ExecutionStatus.FAILED);
     assert.equal(failed.failure?.origin, FailureOrigin.RUNTIME);

@@ -33,9 +33,7 @@ describe("concurrent input to one wait", () => {
     const clients = Array.from({ length: CALLERS }, () => env.newClient());
     // Open every connection first, so the inputs race on the server rather than on connection setup.
     await Promise.all(clients.map((client) => client.listPendingWaits({ execId })));
-    const outcomes = await Promise.allSettled(
-      clients.map((client, n) => client.resolveWait({ execId, wait: "answer", value: jsonValue({ n }) })),
-    );
+    const outcomes = await Promise.allSettled(clients.map((client, n) => client.resolveWait({ execId, wait: "answer", value: jsonValue({ n }) })));
 
     const winners = outcomes.flatMap((o, n) => (o.status === "fulfilled" ? [n] : []));
     assert.equal(winners.length, 1, `exactly one input is accepted; accepted: ${JSON.stringify(winners)}`);

@@ -74,8 +74,7 @@ describe("recovery of executions from a runner that went away", () => {
   }
 
   const counts = (marker: string) => markerCounts(readFileSync(marker, "utf8"));
-  const full = async (client: Client<typeof RunnerService>, execId: string) =>
-    (await client.getExecution({ execId, view: ExecutionView.FULL })).execution!;
+  const full = async (client: Client<typeof RunnerService>, execId: string) => (await client.getExecution({ execId, view: ExecutionView.FULL })).execution!;
 
   /** Starts a runner child on `database` (lease `leaseTtlMs`). */
   async function child(database: TestDatabase, leaseTtlMs?: number): Promise<ChildRunner> {
@@ -88,10 +87,17 @@ describe("recovery of executions from a runner that went away", () => {
   async function startBlocked(runner: ChildRunner, marker: string, mib = 0): Promise<string> {
     const { execution } = await runner.client.startExecution({ flowName: "crash_pipeline", input: { marker, mib } });
     const execId = execution!.execId;
-    const blocked = await eventually(() => full(runner.client, execId), (e) => e.checkpoints.length === 2 && counts(marker).slow_step === 1, TIMEOUT);
+    const blocked = await eventually(
+      () => full(runner.client, execId),
+      (e) => e.checkpoints.length === 2 && counts(marker).slow_step === 1,
+      TIMEOUT,
+    );
     assert.deepEqual(
       blocked.checkpoints.map((c) => [c.invocationId, c.status]),
-      [["fetch", CheckpointCallStatus.COMPLETED], ["parse", CheckpointCallStatus.COMPLETED]],
+      [
+        ["fetch", CheckpointCallStatus.COMPLETED],
+        ["parse", CheckpointCallStatus.COMPLETED],
+      ],
       `the child ran fetch and parse and is inside slow_step\n${runner.stderr()}`,
     );
     assert.deepEqual(counts(marker), { fetch: 1, parse: 1, slow_step: 1 });
@@ -116,7 +122,11 @@ describe("recovery of executions from a runner that went away", () => {
     writeFileSync(`${marker}.release`, "");
     const survivor = await inProcessRunner(await openStore(database));
     const client = clientOf(survivor.address);
-    const done = await eventually(() => full(client, execId), (e) => e.status === ExecutionStatus.COMPLETED, TIMEOUT);
+    const done = await eventually(
+      () => full(client, execId),
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      TIMEOUT,
+    );
     assert.equal(done.status, ExecutionStatus.COMPLETED, `still ${ExecutionStatus[done.status]}`);
     assert.equal(done.result?.kind.value, `parsed 7 chars, slow step done; fetched 7 chars, sha256 ${digest("fetched").sha256}`);
     assert.deepEqual(
@@ -138,7 +148,11 @@ describe("recovery of executions from a runner that went away", () => {
     writeFileSync(`${marker}.release`, "");
     const survivor = await inProcessRunner(await openStore(database));
     const client = clientOf(survivor.address);
-    const done = await eventually(() => full(client, execId), (e) => e.status === ExecutionStatus.COMPLETED, TIMEOUT);
+    const done = await eventually(
+      () => full(client, execId),
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      TIMEOUT,
+    );
     assert.equal(done.status, ExecutionStatus.COMPLETED);
     const expected = digest(bigText(17));
     assert.equal(
@@ -160,9 +174,17 @@ describe("recovery of executions from a runner that went away", () => {
     const store = await openStore(database);
     const survivor = await inProcessRunner(store);
     const client = clientOf(survivor.address);
-    const free = await eventually(() => full(client, freeId!), (e) => e.status === ExecutionStatus.COMPLETED, TIMEOUT);
+    const free = await eventually(
+      () => full(client, freeId!),
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      TIMEOUT,
+    );
     assert.equal(free.status, ExecutionStatus.COMPLETED, "the free execution is not held up by the blocked one");
-    const active = await eventually(async () => survivor.engine.activeExecutionIds, (ids) => ids.includes(stuckId!), TIMEOUT);
+    const active = await eventually(
+      async () => survivor.engine.activeExecutionIds,
+      (ids) => ids.includes(stuckId!),
+      TIMEOUT,
+    );
     assert.ok(active.includes(stuckId!), "the blocked execution was recovered too");
     assert.equal(counts(markersInOrder[0]!).slow_step, 2);
     assert.deepEqual(counts(markersInOrder[1]!), { fetch: 1, parse: 1, slow_step: 2, finish: 1 });
@@ -172,7 +194,11 @@ describe("recovery of executions from a runner that went away", () => {
     assert.equal(stopping, "stopped");
     const third = await inProcessRunner(store);
     writeFileSync(`${markersInOrder[0]}.release`, "");
-    const stuck = await eventually(() => full(clientOf(third.address), stuckId!), (e) => e.status === ExecutionStatus.COMPLETED, TIMEOUT);
+    const stuck = await eventually(
+      () => full(clientOf(third.address), stuckId!),
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      TIMEOUT,
+    );
     assert.equal(stuck.status, ExecutionStatus.COMPLETED);
     assert.deepEqual(counts(markersInOrder[0]!), { fetch: 1, parse: 1, slow_step: 3, finish: 1 });
   });
@@ -190,12 +216,20 @@ describe("recovery of executions from a runner that went away", () => {
     const ended = await Promise.race([runner.exited, later(20_000, "still running")]);
     assert.deepEqual(ended, { code: 0, signal: null }, `the runner exits after handing back\n${runner.stderr()}`);
     assert.doesNotMatch(runner.stderr(), /releasing execution .* failed/);
-    const taken = await eventually(async () => survivor.engine.activeExecutionIds, (ids) => ids.includes(execId), TIMEOUT);
+    const taken = await eventually(
+      async () => survivor.engine.activeExecutionIds,
+      (ids) => ids.includes(execId),
+      TIMEOUT,
+    );
     assert.deepEqual(taken, [execId], "another runner took the execution over");
     assert.ok(Date.now() - stoppedAt < leaseTtlMs / 2, `takeover took ${Date.now() - stoppedAt} ms`);
 
     writeFileSync(`${marker}.release`, "");
-    const done = await eventually(() => full(clientOf(survivor.address), execId), (e) => e.status === ExecutionStatus.COMPLETED, TIMEOUT);
+    const done = await eventually(
+      () => full(clientOf(survivor.address), execId),
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      TIMEOUT,
+    );
     assert.equal(done.status, ExecutionStatus.COMPLETED);
     assert.deepEqual(counts(marker), { fetch: 1, parse: 1, slow_step: 2, finish: 1 });
   });
@@ -208,21 +242,37 @@ describe("recovery of executions from a runner that went away", () => {
     const marker = newMarker("stopped");
     const { execution } = await clientOf(first.address).startExecution({ flowName: "crash_pipeline", input: { marker } });
     const execId = execution!.execId;
-    await eventually(async () => counts(marker).slow_step ?? 0, (n) => n === 1, TIMEOUT);
+    await eventually(
+      async () => counts(marker).slow_step ?? 0,
+      (n) => n === 1,
+      TIMEOUT,
+    );
     assert.deepEqual(first.engine.activeExecutionIds, [execId]);
 
     const second = await inProcessRunner(store, leaseTtlMs);
     const stoppedAt = Date.now();
     await first.stop();
     assert.deepEqual(first.engine.activeExecutionIds, []);
-    const taken = await eventually(async () => second.engine.activeExecutionIds, (ids) => ids.includes(execId), TIMEOUT);
+    const taken = await eventually(
+      async () => second.engine.activeExecutionIds,
+      (ids) => ids.includes(execId),
+      TIMEOUT,
+    );
     assert.deepEqual(taken, [execId], "the second runner took the execution over");
     assert.ok(Date.now() - stoppedAt < leaseTtlMs / 2, `takeover took ${Date.now() - stoppedAt} ms`);
 
-    await eventually(async () => counts(marker).slow_step ?? 0, (n) => n === 2, TIMEOUT);
+    await eventually(
+      async () => counts(marker).slow_step ?? 0,
+      (n) => n === 2,
+      TIMEOUT,
+    );
     writeFileSync(`${marker}.release`, "");
     const client = clientOf(second.address);
-    const done = await eventually(() => full(client, execId), (e) => e.status === ExecutionStatus.COMPLETED, TIMEOUT);
+    const done = await eventually(
+      () => full(client, execId),
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      TIMEOUT,
+    );
     assert.equal(done.status, ExecutionStatus.COMPLETED);
     assert.equal(done.result?.kind.value, `parsed 7 chars, slow step done; fetched 7 chars, sha256 ${digest("fetched").sha256}`);
     assert.deepEqual(counts(marker), { fetch: 1, parse: 1, slow_step: 2, finish: 1 });

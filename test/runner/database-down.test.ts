@@ -77,7 +77,11 @@ describe("health and fast failure while the database is down", () => {
 
     // The database goes away (stopped, as in a crash of its host): health follows within a few pings.
     await database.stop();
-    const notServing = await eventually(() => health.check({ service: "" }).then((r) => r.status), (s) => s === Serving.NOT_SERVING, 10_000);
+    const notServing = await eventually(
+      () => health.check({ service: "" }).then((r) => r.status),
+      (s) => s === Serving.NOT_SERVING,
+      10_000,
+    );
     assert.equal(notServing, Serving.NOT_SERVING);
     assert.equal((await health.check({ service: "kitaru.runner.v1.RunnerService" })).status, Serving.NOT_SERVING);
 
@@ -97,7 +101,11 @@ describe("health and fast failure while the database is down", () => {
     // Back on the same port: SERVING again, and the execution can be read.
     const again = await startFerretDB({ port: database.port, dataDir });
     cleanups.push(() => again.stop());
-    await eventually(() => health.check({ service: "" }).then((r) => r.status), (s) => s === Serving.SERVING, 15_000);
+    await eventually(
+      () => health.check({ service: "" }).then((r) => r.status),
+      (s) => s === Serving.SERVING,
+      15_000,
+    );
     const { execution: read } = await client.getExecution({ execId: execution!.execId });
     assert.equal(read?.execId, execution!.execId);
   });
@@ -135,11 +143,16 @@ describe("a database connection that goes silent", () => {
     // The database itself never went away: new connections work. How long until the store uses them again?
     const started = Date.now();
     for (;;) {
-      if (await store.ping().then(() => true, () => false)) break;
+      if (
+        await store.ping().then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       assert.ok(Date.now() - started < 15_000, "the store still cannot reach a database that answers, 15 s later");
     }
     const unavailableMs = Date.now() - started;
     assert.ok(unavailableMs < 8_000, `the store could not reach an answering database for ${unavailableMs} ms`);
   });
 });
-

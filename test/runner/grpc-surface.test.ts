@@ -13,7 +13,6 @@ import { grpcurlPath } from "../support/grpcurl.ts";
 
 const run = promisify(execFile);
 
-
 interface ExecutionJson {
   execId: string;
   flowName: string;
@@ -76,8 +75,11 @@ describe("the runner's gRPC surface for generic tools", () => {
     assert.equal(started.execution.flowName, "content_pipeline");
 
     const get = async () =>
-      (JSON.parse(await grpcurlRun("-d", JSON.stringify({ execId, view: "EXECUTION_VIEW_FULL" }), "kitaru.runner.v1.RunnerService/GetExecution")) as { execution: ExecutionJson })
-        .execution;
+      (
+        JSON.parse(await grpcurlRun("-d", JSON.stringify({ execId, view: "EXECUTION_VIEW_FULL" }), "kitaru.runner.v1.RunnerService/GetExecution")) as {
+          execution: ExecutionJson;
+        }
+      ).execution;
     const done = await eventually(get, (e) => e.status === "EXECUTION_STATUS_COMPLETED", 60_000);
     assert.equal(done.status, "EXECUTION_STATUS_COMPLETED");
     assert.equal(done.result, "published: draft about grpcurl from [notes on grpcurl]");

@@ -47,14 +47,21 @@ describe("a checkpoint output larger than a MongoDB document (16 MiB)", () => {
     assert.equal(produced?.status, CheckpointCallStatus.COMPLETED);
     // Past one response's value budget, the output is named instead of sent, and read on its own.
     assert.equal(produced?.output, undefined);
-    assert.deepEqual(fullView!.omittedValues.map((v) => v.path), ["checkpoints/produce/output"]);
+    assert.deepEqual(
+      fullView!.omittedValues.map((v) => v.path),
+      ["checkpoints/produce/output"],
+    );
     const chunks: Uint8Array[] = [];
     for await (const message of client.readExecutionValue({ execId, path: "checkpoints/produce/output" })) chunks.push(message.chunk);
     assert.deepEqual(digest(JSON.parse(Buffer.concat(chunks).toString("utf8")) as string), expected, "ReadExecutionValue returns the output intact");
 
     // After the input the body runs again: produce is not re-run, measure reads its output from the store.
     await client.resolveWait({ execId, wait: "measure_now", value: jsonValue(true) });
-    const done = await eventually(async () => (await client.getExecution({ execId })).execution!, (e) => settled(e) && e.status !== ExecutionStatus.WAITING, 120_000);
+    const done = await eventually(
+      async () => (await client.getExecution({ execId })).execution!,
+      (e) => settled(e) && e.status !== ExecutionStatus.WAITING,
+      120_000,
+    );
     assert.equal(done.status, ExecutionStatus.COMPLETED, done.failure?.message);
     assert.deepEqual(plainJson(done.result), { length: expected.length, sha256: expected.sha256, tail: bigText(MIB).slice(-32) });
     assert.deepEqual(executions, { produce: 1, measure: 1 });

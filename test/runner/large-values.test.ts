@@ -31,8 +31,15 @@ describe("an execution holding more values than one response carries stays reada
     execId = execution!.execId;
     // The 9 MiB input alone is past the budget: even the start response leaves it out.
     assert.equal(execution!.input, undefined);
-    assert.deepEqual(execution!.omittedValues.map((v) => [v.path, Number(v.bytes)]), [["input", Buffer.byteLength(JSON.stringify({ mib: MIB, parts: PARTS, note }))]]);
-    const done = await eventually(async () => (await raw.getExecution({ execId })).execution!, (e) => e.status !== ExecutionStatus.RUNNING, 120_000);
+    assert.deepEqual(
+      execution!.omittedValues.map((v) => [v.path, Number(v.bytes)]),
+      [["input", Buffer.byteLength(JSON.stringify({ mib: MIB, parts: PARTS, note }))]],
+    );
+    const done = await eventually(
+      async () => (await raw.getExecution({ execId })).execution!,
+      (e) => e.status !== ExecutionStatus.RUNNING,
+      120_000,
+    );
     assert.equal(done.status, ExecutionStatus.COMPLETED, done.failure?.message);
   });
   after(async () => {
@@ -76,12 +83,18 @@ describe("an execution holding more values than one response carries stays reada
     assert.deepEqual(execution.omittedValues, []);
     assert.equal(execution.input["note"], note);
     const expected = Array.from({ length: PARTS }, (_, index) => digest(`${index}:${bigText(MIB)}`));
-    assert.deepEqual(execution.checkpoints.map((call) => digest(call.output as string)), expected);
+    assert.deepEqual(
+      execution.checkpoints.map((call) => digest(call.output as string)),
+      expected,
+    );
     assert.deepEqual(execution.result, expected);
 
     // list() leaves big values out and says so; readValue() fetches one.
     const [listed] = await client.executions.list({ flow: manyLargeOutputsFlow.name });
-    assert.deepEqual(listed!.omittedValues.map((v) => v.path), ["input"]);
+    assert.deepEqual(
+      listed!.omittedValues.map((v) => v.path),
+      ["input"],
+    );
     assert.deepEqual(await client.executions.readValue(execId, "input"), { mib: MIB, parts: PARTS, note });
     await assert.rejects(client.executions.readValue(execId, "checkpoints/nope/output"), KitaruNotFoundError);
     await assert.rejects(client.executions.readValue(execId, "checkpoints"), KitaruUsageError);

@@ -21,7 +21,11 @@ describe("GetExecutionLineage and CompareExecutions", () => {
   let second = "";
 
   const completed = (execId: string) =>
-    eventually(async () => (await env.client.getExecution({ execId })).execution!, (e) => e.status === ExecutionStatus.COMPLETED, 20_000);
+    eventually(
+      async () => (await env.client.getExecution({ execId })).execution!,
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      20_000,
+    );
 
   before(async () => {
     env = await createServicesEnv([contentPipeline]);
@@ -89,7 +93,10 @@ describe("GetExecutionLineage and CompareExecutions", () => {
     assert.equal(research.base?.callId !== research.other?.callId, true);
     assert.equal(research.other?.reusedFromCallId, research.base?.callId);
     assert.deepEqual(plainJson(comparison!.calls[1]!.changes[0]!.after), "draft about New topic from [Edited notes]");
-    assert.deepEqual(comparison!.inputChanges.map((c) => [c.path, plainJson(c.before), plainJson(c.after)]), [["topic", "agents", "New topic"]]);
+    assert.deepEqual(
+      comparison!.inputChanges.map((c) => [c.path, plainJson(c.before), plainJson(c.after)]),
+      [["topic", "agents", "New topic"]],
+    );
     assert.equal(comparison!.resultChanges.length, 1);
     assert.deepEqual(comparison!.counts, { reused: 0, same_output: 0, changed_output: 2, overridden: 1, new: 0, not_reached: 0 });
   });

@@ -11,16 +11,7 @@ import {
   type LogEntry,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
-import {
-  chattyFlow,
-  flakyFlow,
-  gates,
-  observed,
-  sleepingFlow,
-  stepwiseFlow,
-  terminalFlow,
-  verboseFlow,
-} from "../fixtures/flows/observability.ts";
+import { chattyFlow, flakyFlow, gates, observed, sleepingFlow, stepwiseFlow, terminalFlow, verboseFlow } from "../fixtures/flows/observability.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";
 import { expectRpcError } from "./rpc-helpers.ts";
@@ -38,9 +29,13 @@ describe("what a user sees of an execution: metadata, logs, failures, attempts, 
   });
 
   const full = async (execId: string) => (await env.client.getExecution({ execId, view: ExecutionView.FULL })).execution!;
-  const until = (execId: string, statuses: ExecutionStatus[]) => eventually(() => full(execId), (e) => statuses.includes(e.status), TIMEOUT);
-  const start = async (flowName: string, input: Record<string, string | number>) =>
-    (await env.client.startExecution({ flowName, input })).execution!.execId;
+  const until = (execId: string, statuses: ExecutionStatus[]) =>
+    eventually(
+      () => full(execId),
+      (e) => statuses.includes(e.status),
+      TIMEOUT,
+    );
+  const start = async (flowName: string, input: Record<string, string | number>) => (await env.client.startExecution({ flowName, input })).execution!.execId;
   const allLogs = async (execId: string, checkpoint = "") => {
     const entries: LogEntry[] = [];
     let pageToken = "";
@@ -63,7 +58,10 @@ describe("what a user sees of an execution: metadata, logs, failures, attempts, 
     const events = [];
     for await (const message of env.client.watchExecution({ execId })) events.push(message.event);
     const completedTalk = events.find((e) => e?.kind.case === "callCompleted" && e.kind.value.invocationId === "talk");
-    assert.deepEqual(completedTalk?.kind.value && "metadata" in completedTalk.kind.value ? completedTalk.kind.value.metadata : undefined, { items: 3, label: "m1" });
+    assert.deepEqual(completedTalk?.kind.value && "metadata" in completedTalk.kind.value ? completedTalk.kind.value.metadata : undefined, {
+      items: 3,
+      label: "m1",
+    });
     const last = events.at(-1);
     assert.equal(last?.kind.case, "statusChanged");
     assert.deepEqual(last?.kind.case === "statusChanged" ? last.kind.value.metadata : undefined, { run: "m1", stage: "end" });
@@ -133,7 +131,10 @@ describe("what a user sees of an execution: metadata, logs, failures, attempts, 
         seen.push(message.kind.value.message);
         if (!opened) {
           // The first line arrived while the checkpoint is still blocked on its gate.
-          assert.deepEqual(seen.filter((s) => !s.startsWith("status")), ["before the gate of f1"]);
+          assert.deepEqual(
+            seen.filter((s) => !s.startsWith("status")),
+            ["before the gate of f1"],
+          );
           opened = true;
           gates.open("f1");
         }
@@ -141,7 +142,10 @@ describe("what a user sees of an execution: metadata, logs, failures, attempts, 
         seen.push(`status ${ExecutionStatus[message.kind.value.status]}`);
       }
     }
-    assert.deepEqual(seen.filter((s) => !s.startsWith("status RUNNING")), ["before the gate of f1", "after the gate of f1", "status COMPLETED"]);
+    assert.deepEqual(
+      seen.filter((s) => !s.startsWith("status RUNNING")),
+      ["before the gate of f1", "after the gate of f1", "status COMPLETED"],
+    );
   });
 
   it("a failure carries the stack trace, and every attempt keeps its own error", async () => {
@@ -166,7 +170,14 @@ describe("what a user sees of an execution: metadata, logs, failures, attempts, 
     assert.equal(call?.failure?.message, "upstream refused attempt 3");
     // Each attempt's log lines are kept under its own attempt number.
     const entries = await allLogs(execId);
-    assert.deepEqual(entries.map((e) => [e.attempt, e.message]), [[1, "attempt 1"], [2, "attempt 2"], [3, "attempt 3"]]);
+    assert.deepEqual(
+      entries.map((e) => [e.attempt, e.message]),
+      [
+        [1, "attempt 1"],
+        [2, "attempt 2"],
+        [3, "attempt 3"],
+      ],
+    );
   });
 
   it("a NonRetryableError skips the remaining retries", async () => {
@@ -180,29 +191,45 @@ describe("what a user sees of an execution: metadata, logs, failures, attempts, 
 
   it("cancel aborts the running checkpoint's signal and records the call as cancelled", async () => {
     const execId = await start("sleeping", { label: "c1" });
-    await eventually(async () => observed["c1"]?.attempts ?? 0, (n) => n === 1, TIMEOUT);
+    await eventually(
+      async () => observed["c1"]?.attempts ?? 0,
+      (n) => n === 1,
+      TIMEOUT,
+    );
     await env.client.cancelExecution({ execId });
     const cancelled = await until(execId, [ExecutionStatus.CANCELLED]);
-    await eventually(async () => observed["c1"]?.aborted, (aborted) => aborted === true, TIMEOUT);
+    await eventually(
+      async () => observed["c1"]?.aborted,
+      (aborted) => aborted === true,
+      TIMEOUT,
+    );
     const call = await eventually(
       async () => (await full(execId)).checkpoints.find((c) => c.invocationId === "sleeper"),
       (c) => c?.status === CheckpointCallStatus.CANCELLED,
       TIMEOUT,
     );
     assert.equal(call?.status, CheckpointCallStatus.CANCELLED);
-    assert.deepEqual(call?.attemptHistory.map((a) => [a.number, a.status]), [[1, CallAttemptStatus.CANCELLED]]);
+    assert.deepEqual(
+      call?.attemptHistory.map((a) => [a.number, a.status]),
+      [[1, CallAttemptStatus.CANCELLED]],
+    );
     assert.equal(cancelled.failure, undefined);
     // The lines it wrote before the cancel are kept.
-    assert.deepEqual((await allLogs(execId)).map((e) => e.message), ["sleeping in sleeper/sleeper"]);
+    assert.deepEqual(
+      (await allLogs(execId)).map((e) => e.message),
+      ["sleeping in sleeper/sleeper"],
+    );
   });
 
   it("lists the flows it serves with their input JSON schemas", async () => {
     const { flows } = await env.client.listFlows({});
-    assert.deepEqual(flows.map((f) => f.flowName), ["always_flaky", "chatty", "sleeping", "stepwise", "terminal", "verbose"]);
+    assert.deepEqual(
+      flows.map((f) => f.flowName),
+      ["always_flaky", "chatty", "sleeping", "stepwise", "terminal", "verbose"],
+    );
     const chatty = flows.find((f) => f.flowName === "chatty");
     assert.equal(chatty?.name, "flows/chatty");
     assert.deepEqual(chatty?.inputSchema?.["properties"], { label: { type: "string" } });
     assert.deepEqual(chatty?.inputSchema?.["required"], ["label"]);
   });
-
 });

@@ -22,7 +22,11 @@ describe("user values with `$` and dotted keys round-trip intact through the sto
   });
 
   const settle = (execId: string, status: ExecutionStatus) =>
-    eventually(async () => (await env.client.getExecution({ execId, view: ExecutionView.FULL })).execution!, (e) => e.status === status, 30_000);
+    eventually(
+      async () => (await env.client.getExecution({ execId, view: ExecutionView.FULL })).execution!,
+      (e) => e.status === status,
+      30_000,
+    );
 
   it("in the input, a checkpoint output, a wait value, metadata, the result and a replay override", async () => {
     const payload = structuredClone(OPERATOR_KEYS) as unknown as Record<string, never>;
@@ -33,14 +37,14 @@ describe("user values with `$` and dotted keys round-trip intact through the sto
     assert.deepEqual(plainJson(waiting.checkpoints[0]!.output), { echoed: OPERATOR_KEYS, "$meta.key": "kept" });
     assert.deepEqual(waiting.metadata, { $set: OPERATOR_KEYS, "dotted.metadata": true });
 
-    const answer = { "$unset": "", "k.v": { "$$ROOT": 1 } };
+    const answer = { $unset: "", "k.v": { $$ROOT: 1 } };
     await env.client.resolveWait({ execId, wait: "answer", value: jsonValue(answer) });
     const done = await settle(execId, ExecutionStatus.COMPLETED);
     const expected = { echoed: { echoed: OPERATOR_KEYS, "$meta.key": "kept" }, answer };
     assert.deepEqual(plainJson(done.result), expected);
 
     // A replay overriding echo with another such value: the override is stored and used as given.
-    const override = { "$inc": { n: 1 }, "x.$": ["$"] };
+    const override = { $inc: { n: 1 }, "x.$": ["$"] };
     const { execution: replayed } = await env.plannerClient.replayExecution({
       execId,
       from: "combine",

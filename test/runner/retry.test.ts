@@ -3,16 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { CheckpointCallStatus, ExecutionStatus, ExecutionView, FailureOrigin } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruStateError } from "#contract/errors/index.ts";
-import {
-  attemptTimes,
-  control,
-  executions,
-  flakyFlow,
-  heldFlow,
-  parkedFlow,
-  releaseHold,
-  retryPipeline,
-} from "../fixtures/flows/retry-pipeline.ts";
+import { attemptTimes, control, executions, flakyFlow, heldFlow, parkedFlow, releaseHold, retryPipeline } from "../fixtures/flows/retry-pipeline.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";
 import { expectRpcError } from "./rpc-helpers.ts";
@@ -33,9 +24,13 @@ describe("retry and cancel", () => {
   });
 
   const full = async (execId: string) => (await env.client.getExecution({ execId, view: ExecutionView.FULL })).execution!;
-  const untilStatus = (execId: string, status: ExecutionStatus) => eventually(() => full(execId), (e) => e.status === status, TIMEOUT);
-  const start = async (flowName: string, input: Record<string, string | number>) =>
-    (await env.client.startExecution({ flowName, input })).execution!.execId;
+  const untilStatus = (execId: string, status: ExecutionStatus) =>
+    eventually(
+      () => full(execId),
+      (e) => e.status === status,
+      TIMEOUT,
+    );
+  const start = async (flowName: string, input: Record<string, string | number>) => (await env.client.startExecution({ flowName, input })).execution!.execId;
 
   it("fails with the user code's error and the failing call, then a retry completes without re-running finished calls", async () => {
     control.failSecond = true;
@@ -49,7 +44,10 @@ describe("retry and cancel", () => {
     assert.equal(failed.retryCount, 0);
     assert.deepEqual(
       failed.checkpoints.map((c) => [c.invocationId, c.status]),
-      [["first", CheckpointCallStatus.COMPLETED], ["second", CheckpointCallStatus.FAILED]],
+      [
+        ["first", CheckpointCallStatus.COMPLETED],
+        ["second", CheckpointCallStatus.FAILED],
+      ],
     );
     assert.equal(executions["r1/first"], 1);
     assert.equal(executions["r1/second"], 1);
@@ -64,7 +62,11 @@ describe("retry and cancel", () => {
     assert.equal(done.failure, undefined);
     assert.deepEqual(
       done.checkpoints.map((c) => [c.invocationId, c.status]),
-      [["first", CheckpointCallStatus.COMPLETED], ["second", CheckpointCallStatus.COMPLETED], ["third", CheckpointCallStatus.COMPLETED]],
+      [
+        ["first", CheckpointCallStatus.COMPLETED],
+        ["second", CheckpointCallStatus.COMPLETED],
+        ["third", CheckpointCallStatus.COMPLETED],
+      ],
     );
     assert.equal(executions["r1/first"], 1, "the completed first call was reused, not re-run");
     assert.equal(executions["r1/second"], 2, "the failed call ran again");
@@ -84,7 +86,11 @@ describe("retry and cancel", () => {
   it("cancels a running execution blocked in a checkpoint, and nothing after it runs", async () => {
     held.push("c1");
     const execId = await start("held", { label: "c1" });
-    await eventually(async () => executions["c1/hold"] ?? 0, (n) => n === 1, TIMEOUT);
+    await eventually(
+      async () => executions["c1/hold"] ?? 0,
+      (n) => n === 1,
+      TIMEOUT,
+    );
     assert.equal((await full(execId)).status, ExecutionStatus.RUNNING);
     const { execution } = await env.client.cancelExecution({ execId });
     assert.equal(execution?.status, ExecutionStatus.CANCELLED);
@@ -128,7 +134,10 @@ describe("retry and cancel", () => {
     const execId = await start("flaky", { label: "f1", failures: 2 });
     const done = await untilStatus(execId, ExecutionStatus.COMPLETED);
     assert.equal(done.result?.kind.value, "succeeded on attempt 3");
-    assert.deepEqual(done.checkpoints.map((c) => [c.invocationId, c.status, c.attempts]), [["flaky", CheckpointCallStatus.COMPLETED, 3]]);
+    assert.deepEqual(
+      done.checkpoints.map((c) => [c.invocationId, c.status, c.attempts]),
+      [["flaky", CheckpointCallStatus.COMPLETED, 3]],
+    );
     const [t1, t2, t3] = attemptTimes["f1"] ?? [];
     assert.ok(t1 !== undefined && t2 !== undefined && t3 !== undefined);
     // retryDelayMs 10, doubling: about 10 ms before the 2nd attempt and 20 ms before the 3rd.
@@ -142,7 +151,10 @@ describe("retry and cancel", () => {
     assert.equal(failed.failure?.origin, FailureOrigin.USER_CODE);
     assert.equal(failed.failure?.message, "attempt 3 of flaky failed");
     assert.equal(failed.failure?.invocationId, "flaky");
-    assert.deepEqual(failed.checkpoints.map((c) => [c.status, c.attempts]), [[CheckpointCallStatus.FAILED, 3]]);
+    assert.deepEqual(
+      failed.checkpoints.map((c) => [c.status, c.attempts]),
+      [[CheckpointCallStatus.FAILED, 3]],
+    );
     assert.equal(executions["f2/flaky"], 3);
   });
 });

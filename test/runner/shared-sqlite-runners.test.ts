@@ -50,9 +50,7 @@ describe("three runner processes sharing one SQLite file", () => {
     // Starts spread over the three runners, all at once.
     const started = await Promise.all(
       Array.from({ length: EXECUTIONS }, (_, i) =>
-        runners[i % 3]!.client
-          .startExecution({ flowName: "approval", input: { topic: `t${i}` }, requestId: `shared-${i}` })
-          .then((r) => r.execution!.execId),
+        runners[i % 3]!.client.startExecution({ flowName: "approval", input: { topic: `t${i}` }, requestId: `shared-${i}` }).then((r) => r.execution!.execId),
       ),
     );
     assert.equal(new Set(started).size, EXECUTIONS);
@@ -73,7 +71,8 @@ describe("three runner processes sharing one SQLite file", () => {
             .then(() => (accepted += 1))
             .catch((error: unknown) => {
               const typed = error instanceof ConnectError ? errorFromConnectError(error) : undefined;
-              if (typed instanceof KitaruStateError) refused += 1; // lost the race: expected
+              if (typed instanceof KitaruStateError)
+                refused += 1; // lost the race: expected
               else note(error);
             }),
         ),
@@ -88,7 +87,11 @@ describe("three runner processes sharing one SQLite file", () => {
       60_000,
     );
     for (const execution of done) {
-      assert.deepEqual(execution.checkpoints.map((c) => c.invocationId), ["draft", "publish"], execution.execId);
+      assert.deepEqual(
+        execution.checkpoints.map((c) => c.invocationId),
+        ["draft", "publish"],
+        execution.execId,
+      );
       assert.match(String(execution.result?.kind.value), /^published 'draft about t\d+', approved by r[012]$/);
     }
     for (const runner of runners) assert.doesNotMatch(runner.stderr(), /SQLITE_BUSY|database is locked/i);

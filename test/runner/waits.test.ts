@@ -2,11 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { ExecutionStatus, WaitStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import {
-  KitaruStateError,
-  KitaruUsageError,
-  KitaruWaitValidationError,
-} from "#contract/errors/index.ts";
+import { KitaruStateError, KitaruUsageError, KitaruWaitValidationError } from "#contract/errors/index.ts";
 import { approvalFlow, executions, twinReviewFlow } from "../fixtures/flows/approval.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";
@@ -26,7 +22,11 @@ describe("waits and input", () => {
 
   const get = async (execId: string) => (await env.client.getExecution({ execId })).execution!;
   const untilStatus = (execId: string, status: ExecutionStatus) =>
-    eventually(() => get(execId), (e) => e.status === status, TIMEOUT);
+    eventually(
+      () => get(execId),
+      (e) => e.status === status,
+      TIMEOUT,
+    );
 
   /** Starts the approval flow and returns once it is suspended on its wait. */
   async function startWaiting(topic: string): Promise<string> {
@@ -53,7 +53,10 @@ describe("waits and input", () => {
     assert.equal(schema.properties?.reviewer?.type, "string");
     assert.deepEqual([...(schema.required ?? [])].sort(), ["approved", "reviewer"]);
     // The same wait is shown on the execution itself.
-    assert.deepEqual((await get(execId)).pendingWaits.map((w) => w.waitId), [wait!.waitId]);
+    assert.deepEqual(
+      (await get(execId)).pendingWaits.map((w) => w.waitId),
+      [wait!.waitId],
+    );
     const released = await eventually(
       async () => env.runner.engine.activeExecutionIds,
       (ids) => !ids.includes(execId),
@@ -80,12 +83,18 @@ describe("waits and input", () => {
       Code.InvalidArgument,
       KitaruWaitValidationError,
     );
-    assert.deepEqual(typed.error.violations.map((v) => v.field), ["approved"]);
+    assert.deepEqual(
+      typed.error.violations.map((v) => v.field),
+      ["approved"],
+    );
 
     // Nothing was lost: still waiting, the wait still pending, and it takes a valid value afterwards.
     assert.equal((await get(execId)).status, ExecutionStatus.WAITING);
     const { waits } = await env.client.listPendingWaits({ execId });
-    assert.deepEqual(waits.map((w) => [w.name, w.status]), [["approve", WaitStatus.PENDING]]);
+    assert.deepEqual(
+      waits.map((w) => [w.name, w.status]),
+      [["approve", WaitStatus.PENDING]],
+    );
     await env.client.resolveWait({ execId, wait: "approve", value: jsonValue({ approved: false, reviewer: "ana" }) });
     assert.equal((await untilStatus(execId, ExecutionStatus.COMPLETED)).result?.kind.value, "rejected by ana");
   });
@@ -185,7 +194,10 @@ describe("waits and input", () => {
       (r) => r.waits.length === 1,
       TIMEOUT,
     );
-    assert.deepEqual(remaining.waits.map((w) => w.waitId), [first.waitId]);
+    assert.deepEqual(
+      remaining.waits.map((w) => w.waitId),
+      [first.waitId],
+    );
     await env.client.resolveWait({ execId, wait: first.waitId, value: jsonValue("first says yes") });
     const done = await untilStatus(execId, ExecutionStatus.COMPLETED);
     assert.equal(done.result?.kind.value, "first says yes / second says no");

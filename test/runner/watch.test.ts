@@ -122,9 +122,17 @@ describe("watching an execution", () => {
     releaseAnalyze("w3");
     const { execution } = await env.client.startExecution({ flowName: "watched", input: { label: "w3" } });
     const execId = execution!.execId;
-    await eventually(async () => (await env.client.getExecution({ execId })).execution!, (e) => e.status === ExecutionStatus.WAITING, TIMEOUT);
+    await eventually(
+      async () => (await env.client.getExecution({ execId })).execution!,
+      (e) => e.status === ExecutionStatus.WAITING,
+      TIMEOUT,
+    );
     await env.client.resolveWait({ execId, wait: "approve", value: jsonValue("fine") });
-    await eventually(async () => (await env.client.getExecution({ execId })).execution!, (e) => e.status === ExecutionStatus.COMPLETED, TIMEOUT);
+    await eventually(
+      async () => (await env.client.getExecution({ execId })).execution!,
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      TIMEOUT,
+    );
     const { seen } = await watch(execId, false);
     assert.deepEqual(seen, [
       "callCompleted:gather",

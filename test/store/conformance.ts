@@ -56,7 +56,13 @@ function wait(execId: string, name: string, createdAt: Date): Omit<WaitRecord, "
 /** The `claimed` state after `state`, held until `expiresAt`. */
 function claimedAfter(state: ExecutionState, expiresAt: Date): Omit<ExecutionState, "seq"> {
   const now = new Date(expiresAt.getTime() - 15_000);
-  return { kind: "claimed", status: "running", generation: state.generation, at: now, claim: { epoch: state.seq + 1, runnerId: "runner-1", at: now, expiresAt } };
+  return {
+    kind: "claimed",
+    status: "running",
+    generation: state.generation,
+    at: now,
+    claim: { epoch: state.seq + 1, runnerId: "runner-1", at: now, expiresAt },
+  };
 }
 
 /**
@@ -125,7 +131,10 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         ] as const;
         for (const [id, seconds, flowName] of created) await inserted(id, { createdAt: at(seconds), flowName });
         const expected = ["e7", "e6", "e5", "e4", "e3", "e2", "e1"];
-        assert.deepEqual((await store.listExecutions({ limit: 100 })).map((e) => e.execId), expected);
+        assert.deepEqual(
+          (await store.listExecutions({ limit: 100 })).map((e) => e.execId),
+          expected,
+        );
 
         const paged: string[] = [];
         let after: { createdAt: Date; execId: string } | undefined;
@@ -138,7 +147,10 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         }
         assert.deepEqual(paged, expected);
         // The cursor sits between the tied e3 and e2.
-        assert.deepEqual((await store.listExecutions({ limit: 10, after: { createdAt: at(2), execId: "e3" } })).map((e) => e.execId), ["e2", "e1"]);
+        assert.deepEqual(
+          (await store.listExecutions({ limit: 10, after: { createdAt: at(2), execId: "e3" } })).map((e) => e.execId),
+          ["e2", "e1"],
+        );
       });
 
       it("filters list pages by flow, by status and by both, on the cached state", async () => {
@@ -240,7 +252,10 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const fields = ["invocationId", "callId", "name", "status", "sequence", "generation", "dataDependencies", "loadDependencies", "outputNames"] as const;
         const expected = (await store.listCalls("e1")).map((c) => Object.fromEntries(fields.map((f) => [f, c[f]])));
         assert.deepEqual(lineage, expected);
-        assert.deepEqual(lineage.map((c) => c.invocationId), ["a", "b"]);
+        assert.deepEqual(
+          lineage.map((c) => c.invocationId),
+          ["a", "b"],
+        );
         assert.deepEqual(lineage[1]?.outputNames, ["x", "y"]);
         assert.deepEqual(await store.listCallLineage("nobody"), []);
       });
@@ -249,16 +264,36 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const override = { kind: "inline", json: '"seen"' } as const;
         const records = [
           call("e1", "c", 3, { status: "reused", reusedFromCallId: "call-src", overridden: true, overrideValue: override, loadDependencies: ["b"] }),
-          call("e1", "b", 2, { dataDependencies: ["a"], outputNames: ["x", "y"], generation: 1, output: { kind: "blob", blobId: "blob-1", bytes: 70_000, chunks: 2 } }),
+          call("e1", "b", 2, {
+            dataDependencies: ["a"],
+            outputNames: ["x", "y"],
+            generation: 1,
+            output: { kind: "blob", blobId: "blob-1", bytes: 70_000, chunks: 2 },
+          }),
           call("e1", "a", 1, { status: "failed", output: undefined, attemptHistory: [{ number: 1, status: "failed", startedAt: at(1), endedAt: at(2) }] }),
           call("e2", "other", 1),
         ];
         await store.recordCalls(records);
         const reusable = await store.listReusableCalls("e1");
-        const fields = ["invocationId", "callId", "name", "status", "sequence", "generation", "dataDependencies", "loadDependencies", "outputNames", "output", "overrideValue"] as const;
+        const fields = [
+          "invocationId",
+          "callId",
+          "name",
+          "status",
+          "sequence",
+          "generation",
+          "dataDependencies",
+          "loadDependencies",
+          "outputNames",
+          "output",
+          "overrideValue",
+        ] as const;
         const expected = (await store.listCalls("e1")).map((c) => Object.fromEntries(fields.filter((f) => c[f] !== undefined).map((f) => [f, c[f]])));
         assert.deepEqual(reusable, expected);
-        assert.deepEqual(reusable.map((c) => c.invocationId), ["a", "b", "c"]);
+        assert.deepEqual(
+          reusable.map((c) => c.invocationId),
+          ["a", "b", "c"],
+        );
         assert.equal(reusable[0]?.output, undefined);
         assert.deepEqual(reusable[2]?.overrideValue, override);
         assert.deepEqual(await store.listReusableCalls("nobody"), []);
@@ -274,9 +309,18 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       });
 
       it("lists an execution's calls in sequence order, whatever the insert order", async () => {
-        for (const [id, sequence] of [["c", 2], ["a", 0], ["d", 3], ["b", 1]] as const) await store.recordCall(call("e1", id, sequence));
+        for (const [id, sequence] of [
+          ["c", 2],
+          ["a", 0],
+          ["d", 3],
+          ["b", 1],
+        ] as const)
+          await store.recordCall(call("e1", id, sequence));
         await store.recordCall(call("e2", "other", 0));
-        assert.deepEqual((await store.listCalls("e1")).map((c) => c.invocationId), ["a", "b", "c", "d"]);
+        assert.deepEqual(
+          (await store.listCalls("e1")).map((c) => c.invocationId),
+          ["a", "b", "c", "d"],
+        );
         assert.deepEqual(await store.listCalls("nobody"), []);
       });
 
@@ -290,11 +334,14 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         ]);
         await store.recordCalls([]);
         const calls = await store.listCalls("e1");
-        assert.deepEqual(calls.map((c) => [c.invocationId, c.callId, c.status]), [
-          ["a", "call-original", "completed"],
-          ["b", "call-b", "reused"],
-          ["c", "call-c", "reused"],
-        ]);
+        assert.deepEqual(
+          calls.map((c) => [c.invocationId, c.callId, c.status]),
+          [
+            ["a", "call-original", "completed"],
+            ["b", "call-b", "reused"],
+            ["c", "call-c", "reused"],
+          ],
+        );
         assert.equal(calls[1]!.reusedFromCallId, "call-src-b");
         assert.equal(calls[2]!.overridden, true);
       });
@@ -311,7 +358,10 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const calls = await store.listCalls("e1");
         assert.equal(calls.length, 3);
         assert.deepEqual(calls.map((c) => `${c.status}:${c.generation}`).sort(), ["completed:2", "failed:0", "failed:1"]);
-        assert.deepEqual(calls.find((c) => c.generation === 0), failed0);
+        assert.deepEqual(
+          calls.find((c) => c.generation === 0),
+          failed0,
+        );
       });
 
       it("keeps a cancelled call apart from the outcome, with its attempts, override and traceback fields intact", async () => {
@@ -320,7 +370,13 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
           status: "cancelled",
           output: undefined,
           attemptHistory: [
-            { number: 1, status: "failed", startedAt: started, endedAt: at(2), failure: { message: "x", exceptionType: "Error", traceback: "Error: x\n    at f" } },
+            {
+              number: 1,
+              status: "failed",
+              startedAt: started,
+              endedAt: at(2),
+              failure: { message: "x", exceptionType: "Error", traceback: "Error: x\n    at f" },
+            },
             { number: 2, status: "cancelled", startedAt: at(3), endedAt: at(4) },
           ],
         });
@@ -328,9 +384,15 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         const overridden = call("e1", "a", 0, { generation: 1, overridden: true, overrideValue: { kind: "inline", json: '"seen"' } });
         assert.equal(await store.recordCall(overridden), undefined, "the outcome is not blocked by a cancelled record");
         const calls = await store.listCalls("e1");
-        assert.deepEqual(calls.find((c) => c.status === "cancelled"), cancelled);
+        assert.deepEqual(
+          calls.find((c) => c.status === "cancelled"),
+          cancelled,
+        );
         assert.ok(calls.find((c) => c.status === "cancelled")!.attemptHistory![0]!.startedAt instanceof Date);
-        assert.deepEqual(calls.find((c) => c.status === "completed"), overridden);
+        assert.deepEqual(
+          calls.find((c) => c.status === "completed"),
+          overridden,
+        );
       });
 
       it("counts distinct recorded invocations per execution in one query, 0 for none", async () => {
@@ -346,7 +408,14 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
 
     describe("logs", () => {
       const line = (index: number, message: string) => ({ index, at: at(index), level: "info" as const, message, source: "console" as const });
-      const chunk = (invocationId: string, sequence: number, attempt: number, chunkNo: number, messages: string[], extra: { generation?: number; callId?: string } = {}) => ({
+      const chunk = (
+        invocationId: string,
+        sequence: number,
+        attempt: number,
+        chunkNo: number,
+        messages: string[],
+        extra: { generation?: number; callId?: string } = {},
+      ) => ({
         execId: "e1",
         invocationId,
         callId: extra.callId ?? `call-${invocationId}`,
@@ -364,12 +433,21 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         await store.appendLogs([chunk("a", 1, 1, 0, ["retried"], { generation: 1 })]);
         await store.appendLogs([]);
         const all = await store.listLogs("e1", { limit: 100 });
-        assert.deepEqual(all.map((c) => c.lines.map((l) => l.message).join()), ["a1 first", "a1 second", "a2", "retried", "b1"]);
+        assert.deepEqual(
+          all.map((c) => c.lines.map((l) => l.message).join()),
+          ["a1 first", "a1 second", "a2", "retried", "b1"],
+        );
         assert.ok(all[0]!.lines[0]!.at instanceof Date);
         const from = await store.listLogs("e1", { from: { sequence: 1, generation: 0, attempt: 2, chunk: 0 }, limit: 2 });
-        assert.deepEqual(from.map((c) => c.lines[0]!.message), ["a2", "retried"]);
+        assert.deepEqual(
+          from.map((c) => c.lines[0]!.message),
+          ["a2", "retried"],
+        );
         const onlyB = await store.listLogs("e1", { checkpoint: "b", limit: 100 });
-        assert.deepEqual(onlyB.map((c) => c.invocationId), ["b"]);
+        assert.deepEqual(
+          onlyB.map((c) => c.invocationId),
+          ["b"],
+        );
         assert.deepEqual((await store.listLogs("e1", { checkpoint: "call-a", limit: 100 })).length, 4, "a call ID selects too");
         assert.deepEqual(await store.listLogs("e2", { limit: 10 }), []);
       });
@@ -398,7 +476,10 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
       it("reads blob chunks back by number, a missing one as undefined", async () => {
         await store.writeBlob("blob-test", [Buffer.from("ab"), Buffer.from("cd")]);
         const chunks = await store.readBlob("blob-test", 3);
-        assert.deepEqual(chunks.map((c) => (c === undefined ? undefined : Buffer.from(c).toString())), ["ab", "cd", undefined]);
+        assert.deepEqual(
+          chunks.map((c) => (c === undefined ? undefined : Buffer.from(c).toString())),
+          ["ab", "cd", undefined],
+        );
       });
 
       it("reports a stored value whose chunks are missing as data loss", async () => {
@@ -468,7 +549,10 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         assert.deepEqual(await store.listCalls("e1"), [recorded]);
         assert.equal(await new ValueCodec(store).load(output), "x".repeat(5 * 1024 * 1024));
         assert.deepEqual((await store.listWaits("e1"))[0]?.resolution, { kind: "abort", at: at(3) });
-        assert.deepEqual((await store.listExecutions({ limit: 10 })).map((e) => e.execId), ["e1"]);
+        assert.deepEqual(
+          (await store.listExecutions({ limit: 10 })).map((e) => e.execId),
+          ["e1"],
+        );
         assert.equal(await store.insertExecution(execution("e1")), false);
       });
 

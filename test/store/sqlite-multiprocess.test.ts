@@ -24,7 +24,11 @@ const HAMMER = fileURLToPath(new URL("./sqlite-hammer.ts", import.meta.url));
 
 function runWorker(file: string, worker: string, startAt: number): Promise<HammerReport> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--conditions=kitaru-source", "--import", "tsx", HAMMER, file, worker, String(startAt), String(ROUNDS), String(SHARED), String(BUSY_TIMEOUT_MS)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      ["--conditions=kitaru-source", "--import", "tsx", HAMMER, file, worker, String(startAt), String(ROUNDS), String(SHARED), String(BUSY_TIMEOUT_MS)],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
@@ -61,7 +65,11 @@ describe("several processes on one SQLite file", () => {
         // Transitions: 0..n without gaps, n = the appends the workers won, and the cached state is the last one.
         const won = reports.reduce((sum, r) => sum + (r.transitions[execId] ?? 0), 0);
         const seqs = (raw.prepare("SELECT seq FROM transitions WHERE exec_id = ? ORDER BY seq").all(execId) as { seq: number }[]).map((r) => r.seq);
-        assert.deepEqual(seqs, Array.from({ length: won + 1 }, (_, k) => k), `${execId}: transitions without gaps`);
+        assert.deepEqual(
+          seqs,
+          Array.from({ length: won + 1 }, (_, k) => k),
+          `${execId}: transitions without gaps`,
+        );
         assert.ok(won >= ROUNDS, `${execId}: at least one append per round won (${won})`);
         const state = (await store.getExecution(execId))!.state;
         assert.equal(state.seq, won);
@@ -76,7 +84,10 @@ describe("several processes on one SQLite file", () => {
         // The first call record won, and every worker adopted the same one.
         const adopted = new Set(reports.map((r) => r.calls[execId]));
         assert.equal(adopted.size, 1, `${execId}: all workers saw one recorded call (${[...adopted].join(", ")})`);
-        assert.deepEqual((await store.listCalls(execId)).map((c) => c.callId), [...adopted]);
+        assert.deepEqual(
+          (await store.listCalls(execId)).map((c) => c.callId),
+          [...adopted],
+        );
       }
     } finally {
       raw.close();

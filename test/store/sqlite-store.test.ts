@@ -104,9 +104,18 @@ describe("SqliteExecutionStore call texts", () => {
     };
     const calls: CallRecord[] = [
       base,
-      { ...base, invocationId: "b", status: "completed", attempts: 2, output: undefined, overridden: undefined, overrideValue: undefined,
-        failure: { message: "m", exceptionType: "E" }, metadata: '{"k":1}',
-        attemptHistory: [{ number: 1, status: "failed", startedAt: at, endedAt: at, failure: { message: "m", exceptionType: "E" } }] },
+      {
+        ...base,
+        invocationId: "b",
+        status: "completed",
+        attempts: 2,
+        output: undefined,
+        overridden: undefined,
+        overrideValue: undefined,
+        failure: { message: "m", exceptionType: "E" },
+        metadata: '{"k":1}',
+        attemptHistory: [{ number: 1, status: "failed", startedAt: at, endedAt: at, failure: { message: "m", exceptionType: "E" } }],
+      },
       { ...base, invocationId: "c", extra: { when: at } } as CallRecord, // a field the store does not know yet
       { ...base, invocationId: "d", outputNames: undefined } as unknown as CallRecord, // a record missing a field
     ];
@@ -118,8 +127,17 @@ describe("SqliteExecutionStore call texts", () => {
     const raw = new Database(file, { readonly: true });
     const rows = raw.prepare("SELECT record, lineage FROM calls ORDER BY invocation_id").all() as { record: string; lineage: string }[];
     raw.close();
-    const lineageOf = (c: CallRecord) => ({ invocationId: c.invocationId, callId: c.callId, name: c.name, status: c.status, sequence: c.sequence,
-      generation: c.generation, dataDependencies: c.dataDependencies, loadDependencies: c.loadDependencies, outputNames: c.outputNames });
+    const lineageOf = (c: CallRecord) => ({
+      invocationId: c.invocationId,
+      callId: c.callId,
+      name: c.name,
+      status: c.status,
+      sequence: c.sequence,
+      generation: c.generation,
+      dataDependencies: c.dataDependencies,
+      loadDependencies: c.loadDependencies,
+      outputNames: c.outputNames,
+    });
     assert.equal(rows.length, calls.length);
     for (const [i, call] of calls.entries()) {
       assert.deepEqual(JSON.parse(rows[i]!.record), JSON.parse(encodeRecord(call)), `record of ${call.invocationId}`);
@@ -155,8 +173,19 @@ describe("SqliteExecutionStore schema upgrades", () => {
     mkdirSync(path.dirname(file), { recursive: true });
     const store = await SqliteExecutionStore.open({ path: file });
     const recorded = {
-      execId: "e1", invocationId: "b", callId: "call-b", name: "b", status: "completed" as const, attempts: 1, sequence: 2,
-      dataDependencies: ["a"], loadDependencies: [], outputNames: ["x"], generation: 0, startedAt: new Date(1), endedAt: new Date(2),
+      execId: "e1",
+      invocationId: "b",
+      callId: "call-b",
+      name: "b",
+      status: "completed" as const,
+      attempts: 1,
+      sequence: 2,
+      dataDependencies: ["a"],
+      loadDependencies: [],
+      outputNames: ["x"],
+      generation: 0,
+      startedAt: new Date(1),
+      endedAt: new Date(2),
     };
     await store.recordCall(recorded);
     await store.close();
@@ -168,7 +197,17 @@ describe("SqliteExecutionStore schema upgrades", () => {
     const upgraded = await SqliteExecutionStore.open({ path: file });
     try {
       assert.deepEqual(await upgraded.listCallLineage("e1"), [
-        { invocationId: "b", callId: "call-b", name: "b", status: "completed", sequence: 2, generation: 0, dataDependencies: ["a"], loadDependencies: [], outputNames: ["x"] },
+        {
+          invocationId: "b",
+          callId: "call-b",
+          name: "b",
+          status: "completed",
+          sequence: 2,
+          generation: 0,
+          dataDependencies: ["a"],
+          loadDependencies: [],
+          outputNames: ["x"],
+        },
       ]);
     } finally {
       await upgraded.close();

@@ -20,9 +20,7 @@ export interface ChildPlanner extends ChildService {
  * (default port 0) and resolves once it prints its address. `args` are
  * further planner flags.
  */
-export async function startChildPlanner(
-  options: { runnerUrl: string; port?: number; args?: readonly string[] } & ChildServiceOptions,
-): Promise<ChildPlanner> {
+export async function startChildPlanner(options: { runnerUrl: string; port?: number; args?: readonly string[] } & ChildServiceOptions): Promise<ChildPlanner> {
   const args = ["--runner-url", options.runnerUrl, "--port", String(options.port ?? 0), ...(options.args ?? [])];
   const child = await startChildService("planner", args, options);
   const session = new Http2SessionManager(`http://${child.address}`);

@@ -121,7 +121,14 @@ export async function startChildService(service: "runner" | "planner", args: rea
         }
         function check() {
           const match = pattern.exec(stderr);
-          if (match) done(undefined, { rss: Number(match[1]), heapUsed: Number(match[2]), external: Number(match[3]), arrayBuffers: Number(match[4]), heapTotal: Number(match[5]) });
+          if (match)
+            done(undefined, {
+              rss: Number(match[1]),
+              heapUsed: Number(match[2]),
+              external: Number(match[3]),
+              arrayBuffers: Number(match[4]),
+              heapTotal: Number(match[5]),
+            });
         }
         listeners.add(check);
         // The tag travels in a file-free way: the preload numbers its answers, as the test numbers its asks.

@@ -13,5 +13,8 @@ process.on("SIGUSR2", () => {
   }
   answers += 1;
   const m = process.memoryUsage();
-  writeSync(2, `kitaru-memory-probe probe-${answers} rss=${m.rss} heapUsed=${m.heapUsed} external=${m.external} arrayBuffers=${m.arrayBuffers} heapTotal=${m.heapTotal}\n`);
+  writeSync(
+    2,
+    `kitaru-memory-probe probe-${answers} rss=${m.rss} heapUsed=${m.heapUsed} external=${m.external} arrayBuffers=${m.arrayBuffers} heapTotal=${m.heapTotal}\n`,
+  );
 });

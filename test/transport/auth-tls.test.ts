@@ -111,9 +111,24 @@ describe("bearer tokens and TLS on both services", () => {
     const anonymous = await call(runner.address, "list");
     assert.ok(!anonymous.ok && /Unauthenticated/i.test(anonymous.out), anonymous.out);
     // The runner's internal service is the planner's: a namespace token may not call it.
-    const internal = await call(...auth, "-d", JSON.stringify({ execId: started.execId }), runner.address, "kitaru.runner.v1.RunnerInternalService/GetCallGraph");
+    const internal = await call(
+      ...auth,
+      "-d",
+      JSON.stringify({ execId: started.execId }),
+      runner.address,
+      "kitaru.runner.v1.RunnerInternalService/GetCallGraph",
+    );
     assert.ok(!internal.ok && /PermissionDenied/i.test(internal.out) && /internal to kitaru's services/.test(internal.out), internal.out);
-    const asService = await call("-H", `authorization: Bearer ${TEST_TOKENS.service}`, "-H", "x-kitaru-namespace: team-a", "-d", JSON.stringify({ execId: started.execId }), runner.address, "kitaru.runner.v1.RunnerInternalService/GetCallGraph");
+    const asService = await call(
+      "-H",
+      `authorization: Bearer ${TEST_TOKENS.service}`,
+      "-H",
+      "x-kitaru-namespace: team-a",
+      "-d",
+      JSON.stringify({ execId: started.execId }),
+      runner.address,
+      "kitaru.runner.v1.RunnerInternalService/GetCallGraph",
+    );
     assert.ok(asService.ok && asService.out.includes("write_draft"), asService.out);
   });
 
@@ -149,11 +164,22 @@ describe("bearer tokens and TLS on both services", () => {
 
   it("requires client certificates with --tls-client-ca (mTLS)", async () => {
     const mtls = serverSecurity({ tlsCert: tlsFile("server.pem"), tlsKey: tlsFile("server.key"), tlsClientCa: tlsFile("ca.pem") }, "127.0.0.1");
-    const strict = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, credentials: mtls.credentials, logger: quiet });
+    const strict = await startRunner({
+      store,
+      flows: new FlowRegistry([contentPipeline]),
+      scheduler: testScheduler,
+      credentials: mtls.credentials,
+      logger: quiet,
+    });
     try {
       const without = client({ runnerUrl: `https://${strict.address}`, caFile: tlsFile("ca.pem") });
       await assert.rejects(without.executions.list(), (e: unknown) => e instanceof Error);
-      const withCert = client({ runnerUrl: `https://${strict.address}`, caFile: tlsFile("ca.pem"), clientCertFile: tlsFile("client.pem"), clientKeyFile: tlsFile("client.key") });
+      const withCert = client({
+        runnerUrl: `https://${strict.address}`,
+        caFile: tlsFile("ca.pem"),
+        clientCertFile: tlsFile("client.pem"),
+        clientKeyFile: tlsFile("client.key"),
+      });
       assert.ok(Array.isArray(await withCert.executions.list({ limit: 1 })));
     } finally {
       await strict.stop();
@@ -163,7 +189,10 @@ describe("bearer tokens and TLS on both services", () => {
 
 describe("serverSecurity", () => {
   it("refuses to listen beyond loopback without tokens, unless told a proxy authenticates", () => {
-    assert.throws(() => serverSecurity({}, "0.0.0.0"), (e: unknown) => e instanceof KitaruUsageError && /requires bearer tokens: set KITARU_TOKENS/.test(e.message));
+    assert.throws(
+      () => serverSecurity({}, "0.0.0.0"),
+      (e: unknown) => e instanceof KitaruUsageError && /requires bearer tokens: set KITARU_TOKENS/.test(e.message),
+    );
     assert.equal(serverSecurity({ allowUnauthenticated: "true" }, "0.0.0.0").tokens, undefined);
     assert.match(serverSecurity({}, "127.0.0.1").notes.join("\n"), /authentication is OFF/);
     assert.equal(serverSecurity({ tokens: `team-a=${TEAM_A}` }, "0.0.0.0").tokens?.size, 1);
@@ -173,7 +202,10 @@ describe("serverSecurity", () => {
     assert.throws(() => TokenRegistry.parse("team-a=short", "KITARU_TOKENS"), /KITARU_TOKENS, entry 1: a token must have at least 16 characters/);
     assert.throws(() => TokenRegistry.parse("team-a", "KITARU_TOKENS"), /entry 1: expected `namespace=token`/);
     assert.throws(() => TokenRegistry.parse("Team-A=0123456789abcdef0", "KITARU_TOKENS"), /entry 1: the namespace must be lowercase/);
-    assert.throws(() => TokenRegistry.parse("BAD=0123456789abcdef0", "f"), (e: unknown) => e instanceof Error && !e.message.includes("0123456789abcdef0"));
+    assert.throws(
+      () => TokenRegistry.parse("BAD=0123456789abcdef0", "f"),
+      (e: unknown) => e instanceof Error && !e.message.includes("0123456789abcdef0"),
+    );
     assert.equal(TokenRegistry.parse("# comment\nteam-a 0123456789abcdef0\n*=0123456789abcdefX", "file").size, 2);
     assert.throws(() => serverSecurity({ tlsCert: tlsFile("server.pem") }, "127.0.0.1"), /needs both/);
   });

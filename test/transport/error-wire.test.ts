@@ -16,7 +16,7 @@ import {
   KitaruBackendError,
   KitaruContextError,
   KitaruDivergenceError,
-  KitaruError,
+  type KitaruError,
   KitaruExecutionError,
   KitaruInternalError,
   KitaruNotFoundError,

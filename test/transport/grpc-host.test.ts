@@ -8,14 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "#gen/google/rpc/error_details_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import {
-  ErrorReason,
-  errorFromConnectError,
-  errorFromStatus,
-  INTERNAL_ERROR_MESSAGE,
-  KitaruNotFoundError,
-  KitaruUsageError,
-} from "#contract/errors/index.ts";
+import { ErrorReason, errorFromConnectError, errorFromStatus, INTERNAL_ERROR_MESSAGE, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
 import { createGrpcServer, startGrpcServer, type RunningGrpcServer } from "../../services/transport/src/grpc-host.ts";
 import type { Interceptor } from "../../services/transport/src/interceptor.ts";
 import type { TransportLogger } from "../../services/transport/src/logger.ts";

@@ -62,9 +62,9 @@ describe("grpc.health.v1.Health", () => {
   it("lists every known service", async () => {
     health.setAll("NOT_SERVING");
     const { statuses } = await client.list({});
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(statuses).map(([name, r]) => [name, r.status])),
-      { "": Serving.NOT_SERVING, runner: Serving.NOT_SERVING },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(statuses).map(([name, r]) => [name, r.status])), {
+      "": Serving.NOT_SERVING,
+      runner: Serving.NOT_SERVING,
+    });
   });
 });

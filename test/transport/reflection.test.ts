@@ -15,7 +15,6 @@ import { grpcurlPath } from "../support/grpcurl.ts";
 
 const run = promisify(execFile);
 
-
 /** Starts RunnerService + Health + reflection; `reflectionVersions` picks which reflection services to serve. */
 async function startServer(reflectionVersions: readonly ("v1" | "v1alpha")[]): Promise<RunningGrpcServer> {
   const runner = createTestRunner();
@@ -44,7 +43,7 @@ describe("server reflection through grpcurl", () => {
 
   /** Runs grpcurl against `server`; resolves with stdout, or rejects with the failed process's error (stdout, stderr, code). */
   async function grpcurlRun(server: RunningGrpcServer, ...args: string[]): Promise<string> {
-    const target = args.findIndex((a) => a === "@");
+    const target = args.indexOf("@");
     const argv = ["-plaintext", ...args.slice(0, target), server.address, ...args.slice(target + 1)];
     const { stdout } = await run(grpcurl, argv, { timeout: 30_000 });
     return stdout;

@@ -66,7 +66,10 @@ describe("request limits: bounded strings and well-formed values, refused with d
       (s) => s === ExecutionStatus.COMPLETED,
     );
     const { plan } = await env.plannerClient.planReplay({ execId: execution!.execId, from: "write_draft" });
-    assert.deepEqual(plan?.roots.map((c) => c.invocationId), ["write_draft"]);
+    assert.deepEqual(
+      plan?.roots.map((c) => c.invocationId),
+      ["write_draft"],
+    );
   });
 
   it("refuses a google.protobuf.Value with no kind, NaN or ±Infinity in ResolveWait (was INTERNAL)", async () => {
@@ -75,7 +78,12 @@ describe("request limits: bounded strings and well-formed values, refused with d
       ["NaN", create(ValueSchema, { kind: { case: "numberValue", value: Number.NaN } })],
       ["Infinity", create(ValueSchema, { kind: { case: "numberValue", value: Number.POSITIVE_INFINITY } })],
       ["nested no kind", create(ValueSchema, { kind: { case: "structValue", value: { fields: { approved: create(ValueSchema, {}) } } } })],
-      ["nested -Infinity", create(ValueSchema, { kind: { case: "listValue", value: { values: [create(ValueSchema, { kind: { case: "numberValue", value: Number.NEGATIVE_INFINITY } })] } } })],
+      [
+        "nested -Infinity",
+        create(ValueSchema, {
+          kind: { case: "listValue", value: { values: [create(ValueSchema, { kind: { case: "numberValue", value: Number.NEGATIVE_INFINITY } })] } },
+        }),
+      ],
     ];
     for (const [label, value] of bad) {
       const { raw } = await expectRpcError(env.client.resolveWait({ execId: waitingExecId, wait: "approve", value }), Code.InvalidArgument, KitaruUsageError);
@@ -87,7 +95,9 @@ describe("request limits: bounded strings and well-formed values, refused with d
 
   it("refuses the same in StartReplay's plan and in ReplayExecution's Struct fields", async () => {
     const { raw } = await expectRpcError(
-      env.internalClient.startReplay({ plan: { sourceExecId: waitingExecId, flowName: approvalFlow.name, from: "x", overrides: [{ key: "checkpoint.x", value: create(ValueSchema, {}) }] } }),
+      env.internalClient.startReplay({
+        plan: { sourceExecId: waitingExecId, flowName: approvalFlow.name, from: "x", overrides: [{ key: "checkpoint.x", value: create(ValueSchema, {}) }] },
+      }),
       Code.InvalidArgument,
       KitaruUsageError,
     );

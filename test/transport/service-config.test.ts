@@ -34,7 +34,10 @@ describe("service configuration from flags and environment", () => {
   });
 
   it("requires the flows module and a heartbeat shorter than the lease", () => {
-    assert.throws(() => runner([]), (e: unknown) => e instanceof KitaruUsageError && /--flows \/ KITARU_FLOWS/.test(e.message));
+    assert.throws(
+      () => runner([]),
+      (e: unknown) => e instanceof KitaruUsageError && /--flows \/ KITARU_FLOWS/.test(e.message),
+    );
     assert.throws(
       () => runner(["--flows", "f.ts", "--lease-ttl-ms", "1000", "--heartbeat-ms", "1000"]),
       (e: unknown) => e instanceof KitaruUsageError && /heartbeat-ms.*shorter than the lease/.test(e.message),
@@ -42,7 +45,10 @@ describe("service configuration from flags and environment", () => {
   });
 
   it("refuses unknown flags with the help text and answers --help", () => {
-    assert.throws(() => runner(["--flow", "f.ts"]), (e: unknown) => e instanceof KitaruUsageError && /Unknown option '--flow'[\s\S]*HELP/.test(e.message));
+    assert.throws(
+      () => runner(["--flow", "f.ts"]),
+      (e: unknown) => e instanceof KitaruUsageError && /Unknown option '--flow'[\s\S]*HELP/.test(e.message),
+    );
     assert.deepEqual(runner(["-h"]), { kind: "help", text: "HELP" });
   });
 

@@ -62,13 +62,16 @@ export function createProcessIo(): ProcessIo {
         const onClose = (): void => resolve(null);
         reader.once("SIGINT", onSigint);
         reader.once("close", onClose);
-        reader.question(prompt, { signal: controller.signal }).then(
-          (answer) => resolve(answer),
-          () => undefined, // aborted by SIGINT or closed: settled by the handlers above
-        ).finally(() => {
-          reader.off("SIGINT", onSigint);
-          reader.off("close", onClose);
-        });
+        reader
+          .question(prompt, { signal: controller.signal })
+          .then(
+            (answer) => resolve(answer),
+            () => undefined, // aborted by SIGINT or closed: settled by the handlers above
+          )
+          .finally(() => {
+            reader.off("SIGINT", onSigint);
+            reader.off("close", onClose);
+          });
       });
     },
     close() {

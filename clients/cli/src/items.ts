@@ -131,9 +131,7 @@ export function executionItem(execution: Execution): JsonObject {
     updated_at: iso(execution.updateTime),
     ended_at: iso(execution.endTime),
     // Only list results leave values out; `executions get` reads them all.
-    ...(execution.omittedValues.length === 0
-      ? {}
-      : { omitted_values: execution.omittedValues.map((value) => ({ path: value.path, bytes: value.bytes })) }),
+    ...(execution.omittedValues.length === 0 ? {} : { omitted_values: execution.omittedValues.map((value) => ({ path: value.path, bytes: value.bytes })) }),
   };
 }
 

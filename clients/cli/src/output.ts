@@ -42,12 +42,7 @@ export function reportOf(error: unknown): ErrorReport {
 }
 
 /** Prints an error on stderr: `Error: <message>` or the JSON error envelope. */
-export function printError(
-  io: CliIo,
-  output: "text" | "json",
-  command: CommandName | undefined,
-  report: ErrorReport,
-): void {
+export function printError(io: CliIo, output: "text" | "json", command: CommandName | undefined, report: ErrorReport): void {
   if (output === "text") {
     io.err(`Error: ${report.message}`);
     return;

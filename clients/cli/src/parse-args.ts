@@ -26,10 +26,7 @@ interface Base {
 }
 
 /** What `kitaru executions input` should do. */
-export type InputMode =
-  | { readonly kind: "value"; readonly value: JsonValue }
-  | { readonly kind: "abort" }
-  | { readonly kind: "interactive" };
+export type InputMode = { readonly kind: "value"; readonly value: JsonValue } | { readonly kind: "abort" } | { readonly kind: "interactive" };
 
 /** One parsed `kitaru` command. */
 export type Command =
@@ -268,9 +265,7 @@ function nodeParseMessage(error: unknown, spec: CommandSpec): string {
     return `Unknown option '${option}' for \`kitaru ${spec.name.replace(".", " ")}\`. Usage: ${spec.usage}`;
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) {
-    return message.includes("does not take an argument")
-      ? `Option \`${option}\` does not take a value.`
-      : `Option \`${option}\` requires a value.`;
+    return message.includes("does not take an argument") ? `Option \`${option}\` does not take a value.` : `Option \`${option}\` requires a value.`;
   }
   return message;
 }
@@ -432,9 +427,7 @@ function inputMode(execId: string | undefined, values: Values, output: OutputFor
     return { kind: "interactive" };
   }
   if (execId === undefined) {
-    throw new ParseError(
-      "Execution ID is required in non-interactive mode. Use `--interactive` to sweep all waiting executions.",
-    );
+    throw new ParseError("Execution ID is required in non-interactive mode. Use `--interactive` to sweep all waiting executions.");
   }
   if (abort) {
     if (value !== undefined) throw new ParseError("`--value` cannot be used with `--abort`.");

@@ -47,8 +47,6 @@ export function progressLine(event: ExecutionEvent, options: ProgressOptions): s
       return event.wait.status === "aborted" ? `  ■ wait ${event.wait.name} aborted` : `  ▶ wait ${event.wait.name} resolved`;
     case "statusChanged":
       if (!options.statusLines) return undefined;
-      return event.status === "failed"
-        ? `Status: failed (${event.failure?.origin ?? "unknown"}: ${failureSummary(event.failure)})`
-        : `Status: ${event.status}`;
+      return event.status === "failed" ? `Status: failed (${event.failure?.origin ?? "unknown"}: ${failureSummary(event.failure)})` : `Status: ${event.status}`;
   }
 }

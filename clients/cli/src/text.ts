@@ -49,12 +49,7 @@ export function waitLine(wait: Wait): string {
 
 /** The snapshot of one execution printed by `get` and `latest`. */
 export function renderExecution(execution: Execution): string[] {
-  const lines = [
-    "Kitaru execution",
-    `  Execution ID: ${execution.execId}`,
-    `  Flow: ${execution.flowName}`,
-    `  Status: ${execution.status}`,
-  ];
+  const lines = ["Kitaru execution", `  Execution ID: ${execution.execId}`, `  Flow: ${execution.flowName}`, `  Status: ${execution.status}`];
   if (execution.originalExecId) lines.push(`  Original execution: ${execution.originalExecId}`);
   if (execution.replay) lines.push(`  Replayed from: ${execution.replay.from}`);
   if (execution.retryCount > 0) lines.push(`  Retries: ${execution.retryCount}`);
@@ -86,11 +81,15 @@ export function renderExecutionTable(executions: readonly Execution[]): string[]
   const header = ["ID", "FLOW", "STATUS", "STARTED", "ORIGINAL"];
   const rows = [header, ...executions.map((e) => [e.execId, e.flowName, e.status, time(e.createTime), e.originalExecId || "-"])];
   const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
-const names = (calls: readonly { invocationId: string }[]): string =>
-  calls.length === 0 ? "none" : calls.map((c) => c.invocationId).join(", ");
+const names = (calls: readonly { invocationId: string }[]): string => (calls.length === 0 ? "none" : calls.map((c) => c.invocationId).join(", "));
 
 /** The dry-run report printed by `replay --plan`. */
 export function renderPlan(plan: ReplayPlan): string[] {

@@ -66,15 +66,9 @@ function checkUrl(option: string, url: string): string {
 }
 
 /** Applies the defaults: explicit option, then environment variable, then the local default. */
-export function resolveConnection(
-  options: KitaruClientOptions = {},
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): ResolvedConnection {
+export function resolveConnection(options: KitaruClientOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env): ResolvedConnection {
   return {
-    plannerUrl: checkUrl(
-      "plannerUrl",
-      nonEmpty(options.plannerUrl) ?? nonEmpty(env["KITARU_PLANNER_URL"]) ?? DEFAULT_PLANNER_URL,
-    ),
+    plannerUrl: checkUrl("plannerUrl", nonEmpty(options.plannerUrl) ?? nonEmpty(env["KITARU_PLANNER_URL"]) ?? DEFAULT_PLANNER_URL),
     runnerUrl: checkUrl("runnerUrl", nonEmpty(options.runnerUrl) ?? nonEmpty(env["KITARU_RUNNER_URL"]) ?? DEFAULT_RUNNER_URL),
     token: nonEmpty(options.token) ?? nonEmpty(env["KITARU_TOKEN"]),
     tls: {
@@ -110,12 +104,7 @@ export interface GrpcConnection {
 }
 
 /** Opens (lazily, on the first call) a gRPC-over-HTTP/2 connection to `baseUrl`; TLS for https:// URLs. */
-export function openGrpcConnection(
-  service: "runner" | "planner",
-  baseUrl: string,
-  token: string | undefined,
-  tls: ClientTls = {},
-): GrpcConnection {
+export function openGrpcConnection(service: "runner" | "planner", baseUrl: string, token: string | undefined, tls: ClientTls = {}): GrpcConnection {
   const ca = readPem(tls.caFile, "CA file (KITARU_CA_FILE)");
   const cert = readPem(tls.clientCertFile, "client certificate (KITARU_CLIENT_CERT)");
   const key = readPem(tls.clientKeyFile, "client key (KITARU_CLIENT_KEY)");

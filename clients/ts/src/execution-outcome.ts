@@ -63,9 +63,7 @@ export function executionOutcomeError(execution: Execution): KitaruError | undef
     case "running":
       return undefined;
     case "waiting":
-      return execution.pendingWaits.length > 0
-        ? new KitaruPendingWaitError({ execId, pendingWaits: execution.pendingWaits })
-        : undefined;
+      return execution.pendingWaits.length > 0 ? new KitaruPendingWaitError({ execId, pendingWaits: execution.pendingWaits }) : undefined;
     case "cancelled":
       return new KitaruExecutionError(`Execution '${execId}' was cancelled.`, {
         execId,

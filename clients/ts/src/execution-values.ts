@@ -13,12 +13,7 @@ import { KitaruInternalError } from "#contract/errors/kitaru-error.ts";
 import { streamRpc } from "./rpc-error.ts";
 
 /** Reads one value of an execution by its path (`input`, `result`, `checkpoints/<invocation_id>/output`, ...). */
-export async function readExecutionValue(
-  runner: Client<typeof RunnerService>,
-  execId: string,
-  path: string,
-  signal?: AbortSignal,
-): Promise<JsonValue> {
+export async function readExecutionValue(runner: Client<typeof RunnerService>, execId: string, path: string, signal?: AbortSignal): Promise<JsonValue> {
   const chunks: Uint8Array[] = [];
   let received = 0;
   let total: bigint | undefined;

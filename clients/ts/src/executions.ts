@@ -17,13 +17,7 @@ import { comparisonFromProto, lineageFromProto, type ExecutionComparison, type E
 import { logEntryFromProto, type LogEntry } from "./convert/log-entry.ts";
 
 import { replayPlanFromProto, type ReplayPlan } from "./convert/replay-plan.ts";
-import {
-  EXECUTION_STATUSES,
-  executionStatusFromProto,
-  executionStatusToProto,
-  isExecutionStatus,
-  type ExecutionStatus,
-} from "#contract/status.ts";
+import { EXECUTION_STATUSES, executionStatusFromProto, executionStatusToProto, isExecutionStatus, type ExecutionStatus } from "#contract/status.ts";
 import { waitFromProto, type Wait } from "./convert/wait.ts";
 import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import { ExecutionHandle } from "./execution-handle.ts";
@@ -96,9 +90,7 @@ export interface FollowLogsOptions {
 }
 
 /** What {@link ExecutionsClient.followLogs} yields: a log line, or the execution's new status. */
-export type LogFollowEvent =
-  | { readonly kind: "log"; readonly entry: LogEntry }
-  | Omit<StatusChangedEvent, "execId" | "time">;
+export type LogFollowEvent = { readonly kind: "log"; readonly entry: LogEntry } | Omit<StatusChangedEvent, "execId" | "time">;
 
 /** Options of {@link ExecutionsClient.watch}. */
 export interface WatchExecutionOptions {
@@ -117,10 +109,7 @@ function requireExecution(execution: ExecutionPb | undefined, method: string): E
 function checkStatus(status: string | undefined): ExecutionStatus | undefined {
   if (status === undefined) return undefined;
   if (!isExecutionStatus(status)) {
-    throw new KitaruUsageError(
-      `Unsupported status filter '${status}'. Expected one of: ${EXECUTION_STATUSES.join(", ")}.`,
-      { metadata: { status } },
-    );
+    throw new KitaruUsageError(`Unsupported status filter '${status}'. Expected one of: ${EXECUTION_STATUSES.join(", ")}.`, { metadata: { status } });
   }
   return status;
 }
@@ -158,9 +147,7 @@ export class ExecutionsClient {
   /** One execution, with its checkpoint calls unless `view` is `basic`. Unknown ID → `KitaruNotFoundError`. */
   async get(execId: string, options: GetExecutionOptions = {}): Promise<Execution> {
     const view = options.view === "basic" ? ExecutionView.BASIC : ExecutionView.FULL;
-    const response = await callRpc(() =>
-      this.#runner.getExecution({ execId, view }, options.signal ? { signal: options.signal } : {}),
-    );
+    const response = await callRpc(() => this.#runner.getExecution({ execId, view }, options.signal ? { signal: options.signal } : {}));
     if (response.execution !== undefined) await fillOmittedValues(this.#runner, response.execution, options.signal);
     return requireExecution(response.execution, "GetExecution");
   }
@@ -184,9 +171,7 @@ export class ExecutionsClient {
    * not reached, with JSON diffs of what the flow saw.
    */
   async compare(baseExecId: string, otherExecId: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionComparison> {
-    const response = await callRpc(() =>
-      this.#runner.compareExecutions({ baseExecId, otherExecId }, options.signal ? { signal: options.signal } : {}),
-    );
+    const response = await callRpc(() => this.#runner.compareExecutions({ baseExecId, otherExecId }, options.signal ? { signal: options.signal } : {}));
     if (response.comparison === undefined) throw new KitaruInternalError("The server answered CompareExecutions without a comparison.");
     return comparisonFromProto(response.comparison);
   }
@@ -300,18 +285,14 @@ export class ExecutionsClient {
   async replay(execId: string, options: ReplayOptions): Promise<Execution> {
     const requestId = options.requestId ?? randomUUID();
     const response = await retryUnderRequestId(requestId, () =>
-      callRpc(() =>
-        this.#planner.replayExecution({ execId, from: options.from, args: options.args, overrides: options.overrides, requestId }),
-      ),
+      callRpc(() => this.#planner.replayExecution({ execId, from: options.from, args: options.args, overrides: options.overrides, requestId })),
     );
     return requireExecution(response.execution, "ReplayExecution");
   }
 
   /** The plan a replay would follow, computed without creating anything (dry run); same errors as `replay()`. */
   async planReplay(execId: string, options: PlanReplayOptions): Promise<ReplayPlan> {
-    const response = await callRpc(() =>
-      this.#planner.planReplay({ execId, from: options.from, args: options.args, overrides: options.overrides }),
-    );
+    const response = await callRpc(() => this.#planner.planReplay({ execId, from: options.from, args: options.args, overrides: options.overrides }));
     if (response.plan === undefined) {
       throw new KitaruInternalError("The server answered PlanReplay without a plan.", { metadata: { method: "PlanReplay" } });
     }
@@ -324,10 +305,7 @@ export class ExecutionsClient {
    */
   async *watch(execId: string, options: WatchExecutionOptions = {}): AsyncGenerator<ExecutionEvent, void, undefined> {
     const stream = streamRpc(() =>
-      this.#runner.watchExecution(
-        { execId, followWaits: options.followWaits ?? false },
-        options.signal ? { signal: options.signal } : {},
-      ),
+      this.#runner.watchExecution({ execId, followWaits: options.followWaits ?? false }, options.signal ? { signal: options.signal } : {}),
     );
     for await (const response of stream) {
       if (response.event === undefined) continue;
@@ -349,10 +327,7 @@ export class ExecutionsClient {
     for (;;) {
       const pageSize = limit === undefined ? MAX_LOG_PAGE_SIZE : Math.min(limit - entries.length, MAX_LOG_PAGE_SIZE);
       const response = await callRpc(() =>
-        this.#runner.listExecutionLogs(
-          { execId, checkpoint: options.checkpoint ?? "", pageSize, pageToken },
-          options.signal ? { signal: options.signal } : {},
-        ),
+        this.#runner.listExecutionLogs({ execId, checkpoint: options.checkpoint ?? "", pageSize, pageToken }, options.signal ? { signal: options.signal } : {}),
       );
       entries.push(...response.entries.map(logEntryFromProto));
       pageToken = response.nextPageToken;

@@ -60,10 +60,7 @@ function defaultClient(): KitaruClient {
  * const result = await handle.wait();
  * ```
  */
-export function flowClient<TInput = JsonObject, TResult = JsonValue>(
-  flowName: string,
-  options: FlowClientOptions = {},
-): FlowClient<TInput, TResult> {
+export function flowClient<TInput = JsonObject, TResult = JsonValue>(flowName: string, options: FlowClientOptions = {}): FlowClient<TInput, TResult> {
   const client = (): KitaruClient => options.client ?? defaultClient();
   return {
     flowName,

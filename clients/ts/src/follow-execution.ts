@@ -47,11 +47,7 @@ function eventKey(event: ExecutionEvent): string {
  * A watch stream that ends early (a restarted runner, a proxy timeout) is
  * re-opened; events already delivered are not delivered again.
  */
-export async function followExecution(
-  reader: ExecutionReader,
-  execId: string,
-  options: FollowOptions = {},
-): Promise<Execution> {
+export async function followExecution(reader: ExecutionReader, execId: string, options: FollowOptions = {}): Promise<Execution> {
   const { signal, onEvent } = options;
   const seen = new Set<string>();
   let quietRounds = 0;

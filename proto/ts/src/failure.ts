@@ -6,11 +6,7 @@
  * @module
  */
 import { create } from "@bufbuild/protobuf";
-import {
-  DivergenceDetailSchema,
-  DivergenceKind as DivergenceKindPb,
-  type DivergenceDetail as DivergenceDetailPb,
-} from "#gen/kitaru/errors/v1/errors_pb.ts";
+import { DivergenceDetailSchema, DivergenceKind as DivergenceKindPb, type DivergenceDetail as DivergenceDetailPb } from "#gen/kitaru/errors/v1/errors_pb.ts";
 import { FailureOrigin as FailureOriginPb, FailureSchema, type Failure as FailurePb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 
 /** Where an execution failure came from. */

@@ -4,11 +4,7 @@
  *
  * @module
  */
-import {
-  CheckpointCallStatus as CallStatusPb,
-  ExecutionStatus as ExecutionStatusPb,
-  WaitStatus as WaitStatusPb,
-} from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { CheckpointCallStatus as CallStatusPb, ExecutionStatus as ExecutionStatusPb, WaitStatus as WaitStatusPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 
 /** Every public execution status, in lifecycle order. */
 export const EXECUTION_STATUSES = ["running", "waiting", "completed", "failed", "cancelled"] as const;

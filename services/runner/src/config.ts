@@ -20,7 +20,14 @@ export const runnerSettings = defineSettings({
     shown: "127.0.0.1",
     doc: "interface to listen on (0.0.0.0 to accept remote calls: needs tokens)",
   },
-  port: { flag: "port", env: "KITARU_RUNNER_PORT", schema: portSchema.default(50051), arg: "<port>", shown: "50051", doc: "port to listen on (0: any free port)" },
+  port: {
+    flag: "port",
+    env: "KITARU_RUNNER_PORT",
+    schema: portSchema.default(50051),
+    arg: "<port>",
+    shown: "50051",
+    doc: "port to listen on (0: any free port)",
+  },
   dbPath: {
     flag: "db-path",
     env: "KITARU_DB_PATH",
@@ -32,7 +39,10 @@ export const runnerSettings = defineSettings({
   mongodbUri: {
     flag: "mongodb-uri",
     env: "MONGODB_URI",
-    schema: z.string().regex(/^mongodb(\+srv)?:\/\//, "must start with mongodb:// or mongodb+srv://").optional(),
+    schema: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, "must start with mongodb:// or mongodb+srv://")
+      .optional(),
     arg: "<uri>",
     shown: "",
     doc: "use MongoDB instead of the embedded store",
@@ -40,14 +50,38 @@ export const runnerSettings = defineSettings({
   database: {
     flag: "database",
     env: "KITARU_DATABASE",
-    schema: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "letters, digits, _ and - only (at most 63)").default("kitaru"),
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,63}$/, "letters, digits, _ and - only (at most 63)")
+      .default("kitaru"),
     arg: "<name>",
     shown: "kitaru",
     doc: "the MongoDB database",
   },
-  leaseTtlMs: { flag: "lease-ttl-ms", env: "KITARU_LEASE_TTL_MS", schema: positiveMsSchema.default(15_000), arg: "<ms>", shown: "15000", doc: "how long a claim lasts unrenewed; another runner takes over after it" },
-  heartbeatMs: { flag: "heartbeat-ms", env: "KITARU_HEARTBEAT_MS", schema: positiveMsSchema.default(3_000), arg: "<ms>", shown: "3000", doc: "how often a claim is renewed (and cancels are seen)" },
-  pollMs: { flag: "poll-ms", env: "KITARU_POLL_MS", schema: positiveMsSchema.default(250), arg: "<ms>", shown: "250", doc: "how often the store is polled for executions to run" },
+  leaseTtlMs: {
+    flag: "lease-ttl-ms",
+    env: "KITARU_LEASE_TTL_MS",
+    schema: positiveMsSchema.default(15_000),
+    arg: "<ms>",
+    shown: "15000",
+    doc: "how long a claim lasts unrenewed; another runner takes over after it",
+  },
+  heartbeatMs: {
+    flag: "heartbeat-ms",
+    env: "KITARU_HEARTBEAT_MS",
+    schema: positiveMsSchema.default(3_000),
+    arg: "<ms>",
+    shown: "3000",
+    doc: "how often a claim is renewed (and cancels are seen)",
+  },
+  pollMs: {
+    flag: "poll-ms",
+    env: "KITARU_POLL_MS",
+    schema: positiveMsSchema.default(250),
+    arg: "<ms>",
+    shown: "250",
+    doc: "how often the store is polled for executions to run",
+  },
   maxConcurrent: {
     flag: "max-concurrent",
     env: "KITARU_MAX_CONCURRENT",

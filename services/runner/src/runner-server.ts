@@ -59,7 +59,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     store: options.store,
     flows: options.flows,
     scheduler: { ...defaultSchedulerOptions, ...options.scheduler, runnerId },
-    onError: (message, error) => logger.error(message, { error: error instanceof Error ? error.stack ?? error.message : String(error) }),
+    onError: (message, error) => logger.error(message, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
     onInfo: (message) => logger.info?.(message),
   });
   const health = new HealthStatus({ "": "SERVING", [RunnerService.typeName]: "SERVING" });

@@ -145,7 +145,9 @@ function principalOf(ctx: HandlerContext, options: AuthenticateOptions): Princip
   }
   if (granted === "*") {
     if (asked !== undefined && !NAMESPACE.test(asked)) {
-      throw new KitaruUsageError(`\`${NAMESPACE_HEADER}\` must be a namespace name.`, { violations: [{ field: NAMESPACE_HEADER, description: "must be lowercase letters, digits, _ and -" }] });
+      throw new KitaruUsageError(`\`${NAMESPACE_HEADER}\` must be a namespace name.`, {
+        violations: [{ field: NAMESPACE_HEADER, description: "must be lowercase letters, digits, _ and -" }],
+      });
     }
     return { namespace: asked ?? DEFAULT_NAMESPACE, kind: "service" };
   }

@@ -47,11 +47,7 @@ export function unaryCallHandler(method: DescMethod, invoke: Next, logger: Trans
 }
 
 /** Creates the grpc-js handler of a server-streaming method, with backpressure. */
-export function serverStreamingCallHandler(
-  method: DescMethod,
-  invoke: Next,
-  logger: TransportLogger,
-): handleServerStreamingCall<Buffer, Buffer> {
+export function serverStreamingCallHandler(method: DescMethod, invoke: Next, logger: TransportLogger): handleServerStreamingCall<Buffer, Buffer> {
   return (call) => {
     const scope = createCallScope(call, method);
     void stream(call, scope, logger, () => invoke(decodeRequest(method, call.request, call.metadata), scope.context));
@@ -59,11 +55,7 @@ export function serverStreamingCallHandler(
 }
 
 /** Creates the grpc-js handler of a bidi-streaming method (server reflection). */
-export function bidiStreamingCallHandler(
-  method: DescMethod,
-  invoke: Next,
-  logger: TransportLogger,
-): handleBidiStreamingCall<Buffer, Buffer> {
+export function bidiStreamingCallHandler(method: DescMethod, invoke: Next, logger: TransportLogger): handleBidiStreamingCall<Buffer, Buffer> {
   return (call) => {
     const scope = createCallScope(call, method);
     void stream(call, scope, logger, () => {

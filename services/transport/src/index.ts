@@ -19,9 +19,7 @@
  */
 export { startGrpcServer } from "./grpc-host.ts";
 export { defineService } from "./service-handlers.ts";
-export type {
-  ServiceHandlers,
-} from "./service-handlers.ts";
+export type { ServiceHandlers } from "./service-handlers.ts";
 export type { HandlerContext } from "./handler-context.ts";
 export { HealthStatus, createHealthService } from "./health.ts";
 export { createReflectionServices } from "./reflection.ts";

@@ -146,9 +146,7 @@ function checkMessageValue(schema: DescMessage, value: unknown, path: string, ou
 function jsonOfValue(value: Value, path: string, out: FieldViolation[]): JsonValue | undefined {
   // Iterative: a hostile value may be nested far deeper than the JS stack allows.
   const root: { value?: JsonValue } = {};
-  const stack: { source: Value; assign: (v: JsonValue) => void; depth: number }[] = [
-    { source: value, assign: (v) => (root.value = v), depth: 0 },
-  ];
+  const stack: { source: Value; assign: (v: JsonValue) => void; depth: number }[] = [{ source: value, assign: (v) => (root.value = v), depth: 0 }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const { source, assign, depth } = item;
     if (depth > REQUEST_LIMITS.valueDepth) {

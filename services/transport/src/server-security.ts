@@ -31,7 +31,14 @@ export const securitySettings = {
     shown: "",
     doc: "accepted tokens from a file, one `namespace token` per line (# comments)",
   },
-  tlsCert: { flag: "tls-cert", env: "KITARU_TLS_CERT", schema: z.string().optional(), arg: "<file>", shown: "", doc: "serve TLS with this certificate chain (PEM)" },
+  tlsCert: {
+    flag: "tls-cert",
+    env: "KITARU_TLS_CERT",
+    schema: z.string().optional(),
+    arg: "<file>",
+    shown: "",
+    doc: "serve TLS with this certificate chain (PEM)",
+  },
   tlsKey: { flag: "tls-key", env: "KITARU_TLS_KEY", schema: z.string().optional(), arg: "<file>", shown: "", doc: "the certificate's private key (PEM)" },
   tlsClientCa: {
     flag: "tls-client-ca",

@@ -18,10 +18,7 @@ import type {
 import type { HandlerContext } from "./handler-context.ts";
 
 /** A unary method's handler: one request in, one response out. Throw kitaru errors to fail. */
-export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
-  request: MessageShape<I>,
-  ctx: HandlerContext,
-) => Promise<MessageInitShape<O>>;
+export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (request: MessageShape<I>, ctx: HandlerContext) => Promise<MessageInitShape<O>>;
 
 /**
  * A server-streaming method's handler: each yielded value is sent as one

@@ -44,16 +44,20 @@ export interface ServiceSettings<T extends SettingsTable> {
 /** Builds what a service derives from its settings table. */
 export function defineSettings<T extends SettingsTable>(table: T): ServiceSettings<T> {
   const entries = Object.entries(table) as [keyof T & string, Setting][];
-  const sources = Object.fromEntries(
-    entries.map(([key, s]) => [key, { flag: s.flag, env: s.env, ...(s.boolean ? { boolean: true } : {}) }]),
-  ) as { [K in keyof T]: SettingSource };
+  const sources = Object.fromEntries(entries.map(([key, s]) => [key, { flag: s.flag, env: s.env, ...(s.boolean ? { boolean: true } : {}) }])) as {
+    [K in keyof T]: SettingSource;
+  };
   const shape = Object.fromEntries(entries.map(([key, s]) => [key, s.schema])) as { [K in keyof T]: T[K]["schema"] };
   return {
     table,
     sources,
     shape,
     helpOptions() {
-      const rows = entries.map(([, s]) => ({ flag: `--${s.flag}${s.arg ? ` ${s.arg}` : ""}`, env: s.env, doc: s.shown ? `${s.doc} (default: ${s.shown})` : s.doc }));
+      const rows = entries.map(([, s]) => ({
+        flag: `--${s.flag}${s.arg ? ` ${s.arg}` : ""}`,
+        env: s.env,
+        doc: s.shown ? `${s.doc} (default: ${s.shown})` : s.doc,
+      }));
       const flagWidth = Math.max(...rows.map((r) => r.flag.length));
       const envWidth = Math.max(...rows.map((r) => r.env.length));
       const lines = rows.map(({ flag, env, doc }) => `  ${flag.padEnd(flagWidth)}  ${env.padEnd(envWidth)}  ${doc}`);

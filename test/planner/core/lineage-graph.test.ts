@@ -1,12 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { KitaruInternalError } from "#contract/errors/index.ts";
-import {
-  buildLineageGraph,
-  descendantsMask,
-  directConsumers,
-  planReplay,
-} from "../../../services/planner/src/core/index.ts";
+import { buildLineageGraph, descendantsMask, directConsumers, planReplay } from "../../../services/planner/src/core/index.ts";
 import type { ReplayPlan, SourceExecution } from "../../../services/planner/src/core/index.ts";
 import { buildSource, call, randomSource, seededRandom } from "./source-builder.ts";
 
@@ -40,23 +35,18 @@ function naiveDescendants(edges: Set<number>[], roots: number[]): Set<number> {
   return seen;
 }
 
-const indexOf = (source: SourceExecution, invocationId: string): number =>
-  source.calls.findIndex((c) => c.invocationId === invocationId);
+const indexOf = (source: SourceExecution, invocationId: string): number => source.calls.findIndex((c) => c.invocationId === invocationId);
 
 describe("buildLineageGraph", () => {
   it("resolves dependencies to earlier calls and records each load once, at its first load point", () => {
-    const graph = buildLineageGraph(
-      buildSource([call("a"), call("b", { data: ["a", "a"], load: ["a"] }), call("c", { load: ["a", "b"] })]).calls,
-    );
+    const graph = buildLineageGraph(buildSource([call("a"), call("b", { data: ["a", "a"], load: ["a"] }), call("c", { load: ["a", "b"] })]).calls);
     assert.deepEqual(graph.dataProducers, [[], [0], []]);
     assert.deepEqual(graph.loadedBefore, [[], [0], [1]]);
     assert.deepEqual(graph.hasConsumer, [true, true, false]);
   });
 
   it("ignores dependencies on unknown, own or later invocation IDs (no edge)", () => {
-    const graph = buildLineageGraph(
-      buildSource([call("a", { data: ["a", "b", "ghost"], load: ["b"] }), call("b", { load: ["ghost"] })]).calls,
-    );
+    const graph = buildLineageGraph(buildSource([call("a", { data: ["a", "b", "ghost"], load: ["b"] }), call("b", { load: ["ghost"] })]).calls);
     assert.deepEqual(graph.dataProducers, [[], []]);
     assert.deepEqual(graph.loadedBefore, [[], []]);
     assert.deepEqual(graph.hasConsumer, [false, false]);
@@ -71,16 +61,15 @@ describe("buildLineageGraph", () => {
 
 describe("directConsumers", () => {
   it("lists data consumers before the first load point, then every call from it on", () => {
-    const source = buildSource([
-      call("a"),
-      call("b", { data: ["a"] }),
-      call("c"),
-      call("d", { load: ["a"] }),
-      call("e", { data: ["a"] }),
-      call("f"),
-    ]);
+    const source = buildSource([call("a"), call("b", { data: ["a"] }), call("c"), call("d", { load: ["a"] }), call("e", { data: ["a"] }), call("f")]);
     const graph = buildLineageGraph(source.calls);
-    assert.deepEqual(directConsumers(graph, [0, 2]), new Map([[0, [1, 3, 4, 5]], [2, []]]));
+    assert.deepEqual(
+      directConsumers(graph, [0, 2]),
+      new Map([
+        [0, [1, 3, 4, 5]],
+        [2, []],
+      ]),
+    );
   });
 });
 
@@ -121,7 +110,11 @@ describe("replay plans on random DAGs (seeded, reproducible)", () => {
         const at = (ids: readonly { invocationId: string }[]): number[] => ids.map((c) => indexOf(source, c.invocationId));
 
         assert.deepEqual(at(plan.roots), expectedRoots, "roots");
-        assert.deepEqual(at(plan.reexecute), [...expectedX].sort((x, y) => x - y), "reexecute");
+        assert.deepEqual(
+          at(plan.reexecute),
+          [...expectedX].sort((x, y) => x - y),
+          "reexecute",
+        );
         assert.deepEqual(
           plan.overrides.map((o) => at(o.consumerInvocationIds.map((invocationId) => ({ invocationId })))),
           targets.map(consumersOf),
@@ -129,10 +122,16 @@ describe("replay plans on random DAGs (seeded, reproducible)", () => {
         );
         // Partition, in issue order.
         const all = [...at(plan.reexecute), ...at(plan.reuse)].sort((x, y) => x - y);
-        assert.deepEqual(all, source.calls.map((_, i) => i));
+        assert.deepEqual(
+          all,
+          source.calls.map((_, i) => i),
+        );
         for (const list of [plan.roots, plan.reexecute, plan.reuse]) {
           const seqs = list.map((c) => c.sequence);
-          assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
+          assert.deepEqual(
+            seqs,
+            [...seqs].sort((x, y) => x - y),
+          );
         }
         // K closed upwards: no edge from a re-executed call into a reused one.
         const reused = new Set(at(plan.reuse));
@@ -154,7 +153,10 @@ describe("linear planning on large executions", () => {
     const source = buildSource(specs);
     assert.equal(planReplay(source, { from: "step50000" }).reuse.length, 50_000);
     const plan = planReplay(source, { from: "step50000", overrides: { "checkpoint.step10": 0 } });
-    assert.deepEqual(plan.roots.map((c) => c.invocationId), ["step11", "step50000"]);
+    assert.deepEqual(
+      plan.roots.map((c) => c.invocationId),
+      ["step11", "step50000"],
+    );
     assert.equal(plan.reuse.length, 11);
     assert.equal(plan.reexecute.length, size - 11);
     assert.deepEqual(plan.overrides[0]?.consumerInvocationIds, ["step11"]);
@@ -172,6 +174,9 @@ describe("linear planning on large executions", () => {
     const specs = Array.from({ length: size }, (_, i) => call(`leaf${i}`));
     specs.push(call("join", { data: specs.map((s) => s.name), load: specs.map((s) => s.name) }));
     const plan = planReplay(buildSource(specs), { from: "leaf0" });
-    assert.deepEqual(plan.reexecute.map((c) => c.invocationId), ["leaf0", "join"]);
+    assert.deepEqual(
+      plan.reexecute.map((c) => c.invocationId),
+      ["leaf0", "join"],
+    );
   });
 });

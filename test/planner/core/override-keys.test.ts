@@ -12,17 +12,23 @@ describe("parseOverrideKey", () => {
 
   it("rejects a blank selector with KITARU_USAGE_ERROR", () => {
     for (const key of ["checkpoint.", "checkpoint. \t"]) {
-      assert.throws(() => parseOverrideKey(key), (e: unknown) => e instanceof KitaruUsageError && e.reason === "KITARU_USAGE_ERROR");
+      assert.throws(
+        () => parseOverrideKey(key),
+        (e: unknown) => e instanceof KitaruUsageError && e.reason === "KITARU_USAGE_ERROR",
+      );
     }
   });
 
   it("rejects a wait.* override with KITARU_USAGE_ERROR pointing to executions input", () => {
-    assert.throws(() => parseOverrideKey("wait.approval"), (e: unknown) => {
-      assert.ok(e instanceof KitaruUsageError);
-      assert.match(e.message, /waits cannot be overridden/);
-      assert.match(e.message, /kitaru executions input/);
-      return true;
-    });
+    assert.throws(
+      () => parseOverrideKey("wait.approval"),
+      (e: unknown) => {
+        assert.ok(e instanceof KitaruUsageError);
+        assert.match(e.message, /waits cannot be overridden/);
+        assert.match(e.message, /kitaru executions input/);
+        return true;
+      },
+    );
   });
 
   it("rejects any other prefix with the contract's message, case-sensitively", () => {

@@ -15,12 +15,7 @@ const awaitedFlow = buildSource([
   call("draft", { load: ["sidebar"] }),
 ]);
 /** The same flow passing handles: outline and draft really consume, sidebar is independent. */
-const handleFlow = buildSource([
-  call("research"),
-  call("outline", { data: ["research"] }),
-  call("sidebar"),
-  call("draft", { data: ["outline", "sidebar"] }),
-]);
+const handleFlow = buildSource([call("research"), call("outline", { data: ["research"] }), call("sidebar"), call("draft", { data: ["outline", "sidebar"] })]);
 const fanOut = buildSource([
   call("fetch"),
   call("other"),
@@ -29,28 +24,13 @@ const fanOut = buildSource([
   call("translate", { data: ["fetch"] }),
   call("report", { data: ["summarize"] }),
 ]);
-const diamond = buildSource([
-  call("a"),
-  call("b", { data: ["a"] }),
-  call("c", { data: ["a"] }),
-  call("d", { data: ["b", "c"] }),
-  call("e"),
-]);
+const diamond = buildSource([call("a"), call("b", { data: ["a"] }), call("c", { data: ["a"] }), call("d", { data: ["b", "c"] }), call("e")]);
 const chain = buildSource([call("a"), call("b", { data: ["a"] }), call("c", { data: ["b"] }), call("d", { data: ["c"] })]);
 /** `search` called three times (search, search_2, search_3), results combined. */
-const repeated = buildSource([
-  call("search"),
-  call("search"),
-  call("search"),
-  call("combine", { data: ["search", "search_2", "search_3"] }),
-]);
+const repeated = buildSource([call("search"), call("search"), call("search"), call("combine", { data: ["search", "search_2", "search_3"] })]);
 
 /** One checkpoint called twice under explicit invocation IDs: its name is no invocation ID. */
-const explicitPair = buildSource([
-  call("write", { id: "write-a" }),
-  call("write", { id: "write-b" }),
-  call("merge", { data: ["write-a", "write-b"] }),
-]);
+const explicitPair = buildSource([call("write", { id: "write-a" }), call("write", { id: "write-b" }), call("merge", { data: ["write-a", "write-b"] })]);
 
 interface PlanCase {
   readonly name: string;
@@ -194,12 +174,7 @@ const planCases: PlanCase[] = [
   },
   {
     name: "a call that failed in the source is re-executed with its descendants, though not downstream of the roots",
-    source: buildSource([
-      call("a"),
-      call("b", { status: "failed" }),
-      call("c", { data: ["b"] }),
-      call("d", { data: ["a"] }),
-    ]),
+    source: buildSource([call("a"), call("b", { status: "failed" }), call("c", { data: ["b"] }), call("d", { data: ["a"] })]),
     request: { from: "d" },
     roots: ["d"],
     reexecute: ["b", "c", "d"],
@@ -248,13 +223,7 @@ const planCases: PlanCase[] = [
   },
   {
     name: "an output loaded late only taints calls after its load point",
-    source: buildSource([
-      call("a"),
-      call("b"),
-      call("c", { load: ["a"] }),
-      call("d", { load: ["b"] }),
-      call("e"),
-    ]),
+    source: buildSource([call("a"), call("b"), call("c", { load: ["a"] }), call("d", { load: ["b"] }), call("e")]),
     request: { from: "b" },
     roots: ["b"],
     reexecute: ["b", "d", "e"],
@@ -278,11 +247,7 @@ describe("planReplay plans", () => {
       assert.deepEqual(ids(plan.roots), c.roots, "roots");
       assert.deepEqual(ids(plan.reexecute), c.reexecute, "reexecute");
       assert.deepEqual(ids(plan.reuse), c.reuse, "reuse");
-      assert.deepEqual(
-        Object.fromEntries(plan.overrides.map((o) => [o.key, [...o.consumerInvocationIds]])),
-        c.consumers ?? {},
-        "override consumers",
-      );
+      assert.deepEqual(Object.fromEntries(plan.overrides.map((o) => [o.key, [...o.consumerInvocationIds]])), c.consumers ?? {}, "override consumers");
     });
   }
 
@@ -438,8 +403,7 @@ const errorCases: ErrorCase[] = [
       "No checkpoint call in execution 'kr-a8f3c2d4e5' matches 'nope' (given as `from`). " +
       "Available checkpoint names: combine, search. A selector is a checkpoint name, invocation ID or call ID, matched exactly.",
     metadata: { execId: "kr-a8f3c2d4e5", selector: "nope", source: "from", availableNames: "combine,search" },
-    check: (e) =>
-      assert.deepEqual(e.selector, { selector: "nope", source: "from", candidates: [], availableNames: ["combine", "search"] }),
+    check: (e) => assert.deepEqual(e.selector, { selector: "nope", source: "from", candidates: [], availableNames: ["combine", "search"] }),
   },
   {
     name: "6. from is not trimmed",

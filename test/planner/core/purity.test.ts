@@ -42,11 +42,7 @@ function stripComments(source: string): string {
 
 /** Every module specifier a file imports or re-exports, statically or dynamically. */
 function importSpecifiers(code: string): string[] {
-  const patterns = [
-    /\b(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']/g,
-    /\bimport\s*["']([^"']+)["']/g,
-    /\bimport\s*\(\s*["'`]?([^"'`)]*)/g,
-  ];
+  const patterns = [/\b(?:import|export)\s[^;]*?\sfrom\s*["']([^"']+)["']/g, /\bimport\s*["']([^"']+)["']/g, /\bimport\s*\(\s*["'`]?([^"'`)]*)/g];
   return patterns.flatMap((p) => [...code.matchAll(p)].map((m) => m[1] ?? ""));
 }
 
@@ -66,7 +62,9 @@ function purityViolations(file: string, source: string): string[] {
     if (rule) {
       problems.push(`${file} imports '${spec}', but the planner core must stay pure because ${rule.why}; move that code to services/planner/src/server/.`);
     } else if (!(spec.startsWith("./") && spec.endsWith(".ts")) && spec !== ERRORS_IMPORT) {
-      problems.push(`${file} imports '${spec}', but the planner core may import only its own modules ('./x.ts'), '${ERRORS_IMPORT}' and types from '#contract/', so that it stays free of I/O.`);
+      problems.push(
+        `${file} imports '${spec}', but the planner core may import only its own modules ('./x.ts'), '${ERRORS_IMPORT}' and types from '#contract/', so that it stays free of I/O.`,
+      );
     }
   }
   for (const { pattern, what } of forbiddenGlobals) {
@@ -78,16 +76,17 @@ function purityViolations(file: string, source: string): string[] {
 }
 
 function listFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? listFiles(join(dir, entry.name)) : [join(dir, entry.name)]));
 }
 
 describe("planner core purity", () => {
   const files = listFiles(coreDir);
 
   it("finds the core modules", () => {
-    assert.ok(files.some((f) => f.endsWith("plan-replay.ts")), `no plan-replay.ts under ${coreDir}`);
+    assert.ok(
+      files.some((f) => f.endsWith("plan-replay.ts")),
+      `no plan-replay.ts under ${coreDir}`,
+    );
   });
 
   it("imports nothing but its own modules and the error classes, and reads no clock, randomness or process", () => {
@@ -112,7 +111,10 @@ describe("planner core purity", () => {
     const fine = [
       'import { a } from "./a.ts";',
       `import { KitaruUsageError } from "${ERRORS_IMPORT}";`,
-      'import type { ExecutionStatus } from "#contract/status.ts";', "// Date.now() is forbidden", "/* process */"];
+      'import type { ExecutionStatus } from "#contract/status.ts";',
+      "// Date.now() is forbidden",
+      "/* process */",
+    ];
     for (const line of fine) assert.deepEqual(purityViolations("x.ts", line), [], line);
   });
 });

@@ -41,29 +41,41 @@ describe("resolveSelector", () => {
 
   it("reports a name shared by calls with explicit IDs as ambiguous, listing the selectors that work", () => {
     const pair = buildSource([call("write", { id: "write-a" }), call("write", { id: "write-b" })]);
-    assert.throws(() => resolveSelector(createSelectorIndex("kr-x", pair.calls), { selector: "write", source: "checkpoint.write" }), (e: unknown) => {
-      assert.ok(e instanceof KitaruStateError);
-      assert.match(e.message, /ambiguous/);
-      assert.match(e.message, /'write-a', 'write-b'/);
-      assert.deepEqual(e.selector?.candidates.map((c) => c.invocationId), ["write-a", "write-b"]);
-      assert.deepEqual(e.selector?.candidates.map((c) => c.callId), ["c1", "c2"]);
-      assert.equal(e.selector?.source, "checkpoint.write");
-      // Each advertised alternative resolves on its own.
-      for (const candidate of e.selector?.candidates ?? []) {
-        assert.doesNotThrow(() => resolveSelector(createSelectorIndex("kr-x", pair.calls), { selector: candidate.invocationId, source: "from" }));
-      }
-      return true;
-    });
+    assert.throws(
+      () => resolveSelector(createSelectorIndex("kr-x", pair.calls), { selector: "write", source: "checkpoint.write" }),
+      (e: unknown) => {
+        assert.ok(e instanceof KitaruStateError);
+        assert.match(e.message, /ambiguous/);
+        assert.match(e.message, /'write-a', 'write-b'/);
+        assert.deepEqual(
+          e.selector?.candidates.map((c) => c.invocationId),
+          ["write-a", "write-b"],
+        );
+        assert.deepEqual(
+          e.selector?.candidates.map((c) => c.callId),
+          ["c1", "c2"],
+        );
+        assert.equal(e.selector?.source, "checkpoint.write");
+        // Each advertised alternative resolves on its own.
+        for (const candidate of e.selector?.candidates ?? []) {
+          assert.doesNotThrow(() => resolveSelector(createSelectorIndex("kr-x", pair.calls), { selector: candidate.invocationId, source: "from" }));
+        }
+        return true;
+      },
+    );
   });
 
   it("reports an unknown selector with the sorted, unique available names", () => {
     for (const selector of ["nope", "Write", " write", ""]) {
-      assert.throws(() => resolve(selector), (e: unknown) => {
-        assert.ok(e instanceof KitaruStateError);
-        assert.deepEqual(e.selector?.availableNames, ["fetch", "search", "write"]);
-        assert.equal(e.metadata["availableNames"], "fetch,search,write");
-        return true;
-      });
+      assert.throws(
+        () => resolve(selector),
+        (e: unknown) => {
+          assert.ok(e instanceof KitaruStateError);
+          assert.deepEqual(e.selector?.availableNames, ["fetch", "search", "write"]);
+          assert.equal(e.metadata["availableNames"], "fetch,search,write");
+          return true;
+        },
+      );
     }
   });
 });

@@ -55,10 +55,7 @@ export function buildSource(specs: readonly CallSpec[], options: SourceOptions =
 
 /** The seed page's content pipeline: research -> write_draft -> publish, passing handles. */
 export function contentPipeline(options: SourceOptions = {}): SourceExecution {
-  return buildSource(
-    [call("research"), call("write_draft", { data: ["research"] }), call("publish", { data: ["write_draft"] })],
-    options,
-  );
+  return buildSource([call("research"), call("write_draft", { data: ["research"] }), call("publish", { data: ["write_draft"] })], options);
 }
 
 /** A deterministic PRNG (mulberry32), so random DAG tests are reproducible without Math.random. */

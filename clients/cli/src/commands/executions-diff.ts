@@ -68,7 +68,10 @@ function renderComparison(comparison: ExecutionComparison): string[] {
   lines.push(`${"CALL".padEnd(idWidth)}  ${"KIND".padEnd(kindWidth)}  CHANGES`);
   for (const call of comparison.calls) {
     const [first, ...rest] = call.changes.map(changeLine);
-    const status = call.kind === "changed_output" && call.other !== undefined && call.base !== undefined && call.other.status !== call.base.status ? `${call.base.status} → ${call.other.status}` : "";
+    const status =
+      call.kind === "changed_output" && call.other !== undefined && call.base !== undefined && call.other.status !== call.base.status
+        ? `${call.base.status} → ${call.other.status}`
+        : "";
     lines.push(`${call.invocationId.padEnd(idWidth)}  ${KIND_LABEL[call.kind].padEnd(kindWidth)}  ${first ?? status}`.trimEnd());
     for (const more of rest) lines.push(`${" ".repeat(idWidth + kindWidth + 4)}${more}`);
   }

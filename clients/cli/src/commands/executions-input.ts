@@ -30,8 +30,7 @@ async function singlePendingWait(client: CliClient, execId: string): Promise<Wai
   if (waits.length > 1) {
     const names = waits.map((w) => w.name).join(", ");
     throw new KitaruStateError(
-      `Execution '${execId}' has multiple pending waits (${names}). ` +
-        `Use \`kitaru executions input ${execId} --interactive\` to resolve them.`,
+      `Execution '${execId}' has multiple pending waits (${names}). ` + `Use \`kitaru executions input ${execId} --interactive\` to resolve them.`,
       { metadata: { execId, waitNames: names } },
     );
   }
@@ -66,9 +65,7 @@ interface Candidate {
 }
 
 async function candidates(client: CliClient, execId: string | undefined): Promise<Candidate[]> {
-  const executions = execId === undefined
-    ? await client.executions.list({ status: "waiting" })
-    : [await client.executions.get(execId, { view: "basic" })];
+  const executions = execId === undefined ? await client.executions.list({ status: "waiting" }) : [await client.executions.get(execId, { view: "basic" })];
   const found: Candidate[] = [];
   for (const execution of executions) {
     for (const wait of await client.executions.pendingWaits(execution.execId)) found.push({ execution, wait });

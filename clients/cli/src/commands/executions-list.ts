@@ -28,7 +28,9 @@ export const runExecutionsList: CommandRunner<"executions.list"> = async (comman
   for (const line of renderExecutionTable(executions)) io.out(line);
   if (paging.kind === "page" && executions.length === paging.size) {
     const filters = [command.flow ? `--flow ${command.flow}` : "", command.status ? `--status ${command.status}` : ""].filter(Boolean);
-    io.out(`Page ${paging.page} (${paging.size} per page). Next: kitaru executions list ${[...filters, `--page ${paging.page + 1}`, `--size ${paging.size}`].join(" ")}`);
+    io.out(
+      `Page ${paging.page} (${paging.size} per page). Next: kitaru executions list ${[...filters, `--page ${paging.page + 1}`, `--size ${paging.size}`].join(" ")}`,
+    );
   }
   return 0;
 };

@@ -26,9 +26,7 @@ export const runExecutionsReplay: CommandRunner<"executions.replay"> = async (co
   const execution = await client.executions.replay(command.execId, { ...request, requestId: command.requestId });
   if (command.output === "text") {
     io.out(
-      `Replayed execution: ${execution.execId}\n` +
-        `  Original execution: ${execution.originalExecId || command.execId}\n` +
-        `  Status: ${execution.status}`,
+      `Replayed execution: ${execution.execId}\n` + `  Original execution: ${execution.originalExecId || command.execId}\n` + `  Status: ${execution.status}`,
     );
   }
   if (command.wait) return followToEnd(context, command, execution.execId, renderReplaySummary);

@@ -10,7 +10,11 @@ import type { CommandRunner } from "./context.ts";
 export const runFlowsList: CommandRunner<"flows.list"> = async (command, { io, client }) => {
   const flows = await client.flows.list();
   if (command.output === "json") {
-    printItems(io, command.kind, flows.map((flow) => ({ name: flow.name, input_schema: flow.inputSchema ?? null })));
+    printItems(
+      io,
+      command.kind,
+      flows.map((flow) => ({ name: flow.name, input_schema: flow.inputSchema ?? null })),
+    );
     return 0;
   }
   if (flows.length === 0) {

@@ -190,10 +190,7 @@ export class KitaruWaitValidationError extends KitaruUsageError {
   readonly waitName: string;
   readonly waitId: string;
 
-  constructor(
-    message: string,
-    options: KitaruErrorOptions & { execId: string; waitName: string; waitId: string; violations: readonly FieldViolation[] },
-  ) {
+  constructor(message: string, options: KitaruErrorOptions & { execId: string; waitName: string; waitId: string; violations: readonly FieldViolation[] }) {
     super(message, options);
     this.execId = options.execId;
     this.waitName = options.waitName;
@@ -261,10 +258,7 @@ export class KitaruExecutionError extends KitaruError {
   readonly status: string;
   readonly failure: ExecutionFailure | undefined;
 
-  constructor(
-    message: string,
-    options: KitaruErrorOptions & { execId: string; status: string; failure?: ExecutionFailure | undefined },
-  ) {
+  constructor(message: string, options: KitaruErrorOptions & { execId: string; status: string; failure?: ExecutionFailure | undefined }) {
     super(message, options);
     this.execId = options.execId;
     this.status = options.status;
@@ -289,10 +283,7 @@ export class KitaruUserCodeError extends KitaruExecutionError {}
 export class KitaruDivergenceError extends KitaruExecutionError {
   readonly detail: DivergenceDetail;
 
-  constructor(
-    message: string,
-    options: KitaruErrorOptions & { execId: string; status?: string; failure?: ExecutionFailure; detail: DivergenceDetail },
-  ) {
+  constructor(message: string, options: KitaruErrorOptions & { execId: string; status?: string; failure?: ExecutionFailure; detail: DivergenceDetail }) {
     super(message, { ...options, status: options.status ?? "failed" });
     this.detail = options.detail;
   }

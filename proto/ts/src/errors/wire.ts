@@ -358,4 +358,3 @@ function executionFieldsFrom(find: DetailLookup): { execId: string; status: stri
 function emptyDivergence(execId: string): DivergenceDetail {
   return divergenceDetailFromProto(create(pb.DivergenceDetailSchema, { execId }));
 }
-

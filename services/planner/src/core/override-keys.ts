@@ -69,10 +69,10 @@ export function parseOverrides(overrides: Readonly<Record<string, unknown>> | un
     const selector = parseOverrideKey(key);
     const violations = jsonViolations(value);
     if (violations.length > 0) {
-      throw new KitaruUsageError(
-        `The value of override '${key}' must be a JSON value: ${formatViolations(violations)}.`,
-        { metadata: { key, selector }, violations },
-      );
+      throw new KitaruUsageError(`The value of override '${key}' must be a JSON value: ${formatViolations(violations)}.`, {
+        metadata: { key, selector },
+        violations,
+      });
     }
     parsed.push({ key, selector, value: value as JsonValue });
   }

@@ -46,13 +46,10 @@ export function planReplay(source: SourceExecution, request: ReplayRequest): Rep
   const { execId } = source;
   // 2. The source must not be running (a run in flight has no final lineage).
   if (source.status === "running") {
-    throw new KitaruStateError(
-      `Replay requires a non-running source execution. Execution '${execId}' is currently 'running'.`,
-      {
-        metadata: { execId, status: source.status, operation: "replay" },
-        state: { execId, status: source.status, operation: "replay" },
-      },
-    );
+    throw new KitaruStateError(`Replay requires a non-running source execution. Execution '${execId}' is currently 'running'.`, {
+      metadata: { execId, status: source.status, operation: "replay" },
+      state: { execId, status: source.status, operation: "replay" },
+    });
   }
   // 3. Something to replay.
   if (source.calls.length === 0) {
@@ -66,8 +63,7 @@ export function planReplay(source: SourceExecution, request: ReplayRequest): Rep
   if (typeof from !== "string" || from.trim() === "") {
     const given = typeof from === "string" ? from : "";
     throw new KitaruUsageError(
-      `Replay of execution '${execId}' needs a \`from\` checkpoint selector (a checkpoint name, invocation ID or call ID). ` +
-        `Received: '${given}'.`,
+      `Replay of execution '${execId}' needs a \`from\` checkpoint selector (a checkpoint name, invocation ID or call ID). Received: '${given}'.`,
       { metadata: { execId, from: given } },
     );
   }
@@ -122,11 +118,7 @@ export function planReplay(source: SourceExecution, request: ReplayRequest): Rep
  * a single output, then at least one direct consumer, then a call no earlier
  * override already targets (two values for one output would be ambiguous).
  */
-function resolveOverrideTargets(
-  index: SelectorIndex,
-  graph: LineageGraph,
-  overrides: readonly ParsedOverride[],
-): number[] {
+function resolveOverrideTargets(index: SelectorIndex, graph: LineageGraph, overrides: readonly ParsedOverride[]): number[] {
   const { execId } = index;
   const keyByTarget = new Map<number, string>();
   return overrides.map(({ key, selector }) => {
@@ -155,8 +147,7 @@ function resolveOverrideTargets(
     const earlierKey = keyByTarget.get(target);
     if (earlierKey !== undefined) {
       throw new KitaruUsageError(
-        `Overrides '${earlierKey}' and '${key}' both target ${described} in execution '${execId}'. ` +
-          "Give at most one override per checkpoint call.",
+        `Overrides '${earlierKey}' and '${key}' both target ${described} in execution '${execId}'. Give at most one override per checkpoint call.`,
         { metadata: { execId, key, earlierKey, selector, name, invocationId, callId } },
       );
     }
@@ -171,17 +162,16 @@ function mergeInput(source: SourceExecution, args: unknown): JsonObject {
   const { execId } = source;
   if (!isPlainObject(args)) {
     const receivedType = describeJsonType(args);
-    throw new KitaruUsageError(
-      `Replay args for execution '${execId}' must be a JSON object of flow input fields; received ${receivedType}.`,
-      { metadata: { execId, receivedType } },
-    );
+    throw new KitaruUsageError(`Replay args for execution '${execId}' must be a JSON object of flow input fields; received ${receivedType}.`, {
+      metadata: { execId, receivedType },
+    });
   }
   const violations = jsonViolations(args);
   if (violations.length > 0) {
-    throw new KitaruUsageError(
-      `Replay args for execution '${execId}' must hold JSON values: ${formatViolations(violations)}.`,
-      { metadata: { execId, fields: violations.map((v) => v.field).join(",") }, violations },
-    );
+    throw new KitaruUsageError(`Replay args for execution '${execId}' must hold JSON values: ${formatViolations(violations)}.`, {
+      metadata: { execId, fields: violations.map((v) => v.field).join(",") },
+      violations,
+    });
   }
   return { ...source.input, ...(args as JsonObject) };
 }

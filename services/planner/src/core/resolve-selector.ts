@@ -51,14 +51,15 @@ export function createSelectorIndex(execId: string, calls: readonly RecordedCall
   let maps: { byCallId: Map<string, number>; byInvocationId: Map<string, number>; byName: Map<string, number[]> } | undefined;
   const built = () => {
     if (maps === undefined && ++scans > SCANS_BEFORE_MAPS) {
-      maps = { byCallId: new Map(), byInvocationId: new Map(), byName: new Map() };
-      calls.forEach((call, index) => {
-        if (!maps!.byCallId.has(call.callId)) maps!.byCallId.set(call.callId, index);
-        if (!maps!.byInvocationId.has(call.invocationId)) maps!.byInvocationId.set(call.invocationId, index);
-        const named = maps!.byName.get(call.name);
-        if (named === undefined) maps!.byName.set(call.name, [index]);
-        else named.push(index);
-      });
+      const index = { byCallId: new Map<string, number>(), byInvocationId: new Map<string, number>(), byName: new Map<string, number[]>() };
+      for (const [position, call] of calls.entries()) {
+        if (!index.byCallId.has(call.callId)) index.byCallId.set(call.callId, position);
+        if (!index.byInvocationId.has(call.invocationId)) index.byInvocationId.set(call.invocationId, position);
+        const named = index.byName.get(call.name);
+        if (named === undefined) index.byName.set(call.name, [position]);
+        else named.push(position);
+      }
+      maps = index;
     }
     return maps;
   };

@@ -78,4 +78,3 @@ export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPla
     input: plan.input as ProtoJsonObject,
   };
 }
-

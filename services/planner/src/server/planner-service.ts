@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
-import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import type { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import type { HandlerContext, ServiceHandlers } from "../../../transport/src/index.ts";
 import { planReplay, type JsonValue } from "../core/index.ts";
 import { planToProto } from "./convert.ts";

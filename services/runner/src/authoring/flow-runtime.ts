@@ -108,10 +108,9 @@ export function currentFlowRuntime(what: string): FlowRuntime {
     throw new KitaruContextError(`${what} can only run inside a flow body (started by a kitaru runner).`, { metadata: { what } });
   }
   if (scope.kind === "checkpoint") {
-    throw new KitaruContextError(
-      `${what} cannot be called inside checkpoint '${scope.name}'. Call it in the flow body instead.`,
-      { metadata: { what, checkpoint: scope.name } },
-    );
+    throw new KitaruContextError(`${what} cannot be called inside checkpoint '${scope.name}'. Call it in the flow body instead.`, {
+      metadata: { what, checkpoint: scope.name },
+    });
   }
   return scope.runtime;
 }

@@ -65,17 +65,12 @@ export interface FlowCallOptions {
  * });
  * ```
  */
-export function flow<I extends z.ZodType, R>(
-  name: string,
-  options: { readonly input: I },
-  body: (input: z.output<I>) => Promise<R>,
-): Flow<I, R> {
+export function flow<I extends z.ZodType, R>(name: string, options: { readonly input: I }, body: (input: z.output<I>) => Promise<R>): Flow<I, R> {
   if (typeof name !== "string" || name.trim() === "" || name !== name.trim()) {
     throw new KitaruUsageError(`A flow name must be a non-empty string without surrounding blanks; got '${String(name)}'.`);
   }
   // Loaded on first use: a runner process never needs the client.
-  const bind = async (client: KitaruClient | undefined) =>
-    (await import("kitaru/client")).flowClient<JsonObject, R>(name, { client });
+  const bind = async (client: KitaruClient | undefined) => (await import("kitaru/client")).flowClient<JsonObject, R>(name, { client });
   return {
     kind: "kitaru.flow",
     name,

@@ -30,9 +30,7 @@ export interface WaitOptions<S extends z.ZodType | undefined> {
  * const approved = await wait({ name: "approve", question: "Publish?", schema: z.boolean() });
  * ```
  */
-export function wait<S extends z.ZodType | undefined = undefined>(
-  options: WaitOptions<S>,
-): Promise<S extends z.ZodType ? z.output<S> : JsonValue> {
+export function wait<S extends z.ZodType | undefined = undefined>(options: WaitOptions<S>): Promise<S extends z.ZodType ? z.output<S> : JsonValue> {
   const runtime = currentFlowRuntime(`wait '${options?.name}'`);
   if (typeof options?.name !== "string" || options.name.trim() === "") {
     throw new KitaruUsageError("wait() needs a non-empty `name`.");

@@ -39,10 +39,7 @@ export async function runAttempts(
       if (attempts > definition.retries || signal.aborted || NonRetryableError.isNonRetryable(error) || error instanceof KitaruContextError) {
         return { ok: false, error, attempts };
       }
-      const delayMs = Math.min(
-        definition.maxRetryDelayMs,
-        definition.retryDelayMs * definition.backoffFactor ** (attempts - 1),
-      );
+      const delayMs = Math.min(definition.maxRetryDelayMs, definition.retryDelayMs * definition.backoffFactor ** (attempts - 1));
       await sleep(delayMs, signal);
     }
   }

@@ -73,7 +73,10 @@ const reached = new Map<CrashPointName, number>();
  */
 function parseCrashPoints(text: string): Map<CrashPointName, number> {
   const points = new Map<CrashPointName, number>();
-  for (const item of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const item of text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name = "", count = "1"] = item.split(":");
     if (!(name in POINTS)) {
       throw new Error(`KITARU_CRASH_POINTS: unknown crash point '${name}'; known: ${crashPointNames.join(", ")}.`);

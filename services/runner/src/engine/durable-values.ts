@@ -12,10 +12,9 @@ export function checkOutputs(definition: CheckpointDefinition, value: JsonValue)
   const keys = value !== null && typeof value === "object" && !Array.isArray(value) ? Object.keys(value).sort() : undefined;
   const expected = [...definition.outputs].sort();
   if (keys === undefined || keys.join("\u0000") !== expected.join("\u0000")) {
-    throw new KitaruContextError(
-      `Checkpoint '${definition.name}' declares outputs ${expected.join(", ")} and must return an object with exactly those keys.`,
-      { metadata: { checkpoint: definition.name } },
-    );
+    throw new KitaruContextError(`Checkpoint '${definition.name}' declares outputs ${expected.join(", ")} and must return an object with exactly those keys.`, {
+      metadata: { checkpoint: definition.name },
+    });
   }
   return value;
 }

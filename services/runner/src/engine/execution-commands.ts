@@ -1,9 +1,4 @@
-import {
-  KitaruNotFoundError,
-  KitaruStateError,
-  KitaruUsageError,
-  KitaruWaitValidationError,
-} from "#contract/errors/index.ts";
+import { KitaruNotFoundError, KitaruStateError, KitaruUsageError, KitaruWaitValidationError } from "#contract/errors/index.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
@@ -108,15 +103,18 @@ export class ExecutionCommands {
     const { namespace } = request;
     const execId = request.requestId ? execIdForRequest("start", namespace, request.requestId) : newExecId();
     const fingerprint = request.requestId ? requestFingerprint({ flowName: flow.name, input: request.input }) : undefined;
-    const created = await this.#transitions.create({
-      execId,
-      namespace,
-      flowName: flow.name,
-      input: await this.#values.save(request.input, "The flow input", { signal: request.signal }),
-      createdAt: new Date(),
-      requestId: request.requestId || undefined,
-      requestFingerprint: fingerprint,
-    }, { signal: request.signal });
+    const created = await this.#transitions.create(
+      {
+        execId,
+        namespace,
+        flowName: flow.name,
+        input: await this.#values.save(request.input, "The flow input", { signal: request.signal }),
+        createdAt: new Date(),
+        requestId: request.requestId || undefined,
+        requestFingerprint: fingerprint,
+      },
+      { signal: request.signal },
+    );
     if (created !== undefined) return created;
     const execution = await this.require({ execId, namespace, signal: request.signal });
     if (request.requestId && fingerprint) {
@@ -191,10 +189,13 @@ export class ExecutionCommands {
     const encoded = this.#values.encode(value, "The wait value");
     const violations = jsonSchemaViolations(wait.schema, encoded.value);
     if (violations.length > 0) {
-      throw new KitaruWaitValidationError(
-        `Wait input failed validation for '${wait.name}' on execution '${execId}': ${describeViolations(violations)}.`,
-        { execId, waitName: wait.name, waitId: wait.waitId, violations, metadata: { execId, wait: wait.name, waitId: wait.waitId } },
-      );
+      throw new KitaruWaitValidationError(`Wait input failed validation for '${wait.name}' on execution '${execId}': ${describeViolations(violations)}.`, {
+        execId,
+        waitName: wait.name,
+        waitId: wait.waitId,
+        violations,
+        metadata: { execId, wait: wait.name, waitId: wait.waitId },
+      });
     }
     const at = new Date();
     const resolution = { kind: "value" as const, value: await this.#values.store(encoded, { signal }), at };
@@ -230,10 +231,10 @@ export class ExecutionCommands {
     const { execId } = await this.require(ref);
     await this.#transition(execId, ref.signal, (state) => {
       if (!isActive(state.status)) {
-        return new KitaruStateError(
-          `Only running or waiting executions can be cancelled. Execution '${execId}' is currently '${state.status}'.`,
-          { state: { execId, status: state.status, operation: "cancel" }, metadata: { execId, status: state.status } },
-        );
+        return new KitaruStateError(`Only running or waiting executions can be cancelled. Execution '${execId}' is currently '${state.status}'.`, {
+          state: { execId, status: state.status, operation: "cancel" },
+          metadata: { execId, status: state.status },
+        });
       }
       const at = new Date();
       return { kind: "cancelled", status: "cancelled", generation: state.generation, metadata: state.metadata, at, endedAt: at };
@@ -246,10 +247,10 @@ export class ExecutionCommands {
     const { execId } = await this.require(ref);
     await this.#transition(execId, ref.signal, (state) => {
       if (state.status !== "failed") {
-        return new KitaruStateError(
-          `Only failed executions can be retried. Execution '${execId}' is currently '${state.status}'.`,
-          { state: { execId, status: state.status, operation: "retry" }, metadata: { execId, status: state.status } },
-        );
+        return new KitaruStateError(`Only failed executions can be retried. Execution '${execId}' is currently '${state.status}'.`, {
+          state: { execId, status: state.status, operation: "retry" },
+          metadata: { execId, status: state.status },
+        });
       }
       return { kind: "retried", status: "running", generation: state.generation + 1, metadata: state.metadata, at: new Date() };
     });

@@ -76,7 +76,9 @@ export class ExecutionFamilies {
    */
   async lineage(ref: ExecutionRef, maxNodes = 0): Promise<ExecutionFamily> {
     if (!Number.isInteger(maxNodes) || maxNodes < 0) {
-      throw new KitaruUsageError(`\`max_nodes\` must be a non-negative integer; got ${maxNodes}.`, { violations: [{ field: "max_nodes", description: "must be >= 0" }] });
+      throw new KitaruUsageError(`\`max_nodes\` must be a non-negative integer; got ${maxNodes}.`, {
+        violations: [{ field: "max_nodes", description: "must be >= 0" }],
+      });
     }
     const limit = Math.min(maxNodes === 0 ? DEFAULT_MAX_NODES : maxNodes, MAX_NODES);
     const { store } = this.#context;
@@ -151,12 +153,15 @@ export class ExecutionFamilies {
         calls.push({ ...entry, kind: "changed_output", changes: hasOutput(call) && hasOutput(source) ? jsonDiff(await load(source), await load(call)) : [] });
       } else {
         const [before, after] = [await load(source), await load(call)];
-        calls.push(jsonEqual(before, after) ? { ...entry, kind: "same_output", changes: [] } : { ...entry, kind: "changed_output", changes: jsonDiff(before, after) });
+        calls.push(
+          jsonEqual(before, after) ? { ...entry, kind: "same_output", changes: [] } : { ...entry, kind: "changed_output", changes: jsonDiff(before, after) },
+        );
       }
     }
     const reached = new Set(otherInOrder.map((c) => c.invocationId));
     for (const source of baseInOrder) {
-      if (!reached.has(source.invocationId)) calls.push({ invocationId: source.invocationId, name: source.name, kind: "not_reached", base: source, other: undefined, changes: [] });
+      if (!reached.has(source.invocationId))
+        calls.push({ invocationId: source.invocationId, name: source.name, kind: "not_reached", base: source, other: undefined, changes: [] });
     }
     const counts: Record<CallComparisonKind, number> = { reused: 0, same_output: 0, changed_output: 0, overridden: 0, new: 0, not_reached: 0 };
     for (const call of calls) counts[call.kind] += 1;

@@ -182,7 +182,10 @@ export class ExecutionFeed {
         const execution = await this.#store.getExecution(channel.execId);
         if (execution === undefined) continue;
         const events = await this.#read(execution);
-        this.#fanOut(channel, events.filter(({ key }) => !channel.seen.has(key)));
+        this.#fanOut(
+          channel,
+          events.filter(({ key }) => !channel.seen.has(key)),
+        );
         for (const { key } of events) channel.seen.add(key);
       } catch {
         // A failed read (the database is down) is retried at the next poll; watchers keep their streams.

@@ -13,9 +13,7 @@ export interface LogPage {
 }
 
 /** What a log follower receives: a line, or a status change of the execution. */
-export type LogFollowEvent =
-  | { readonly kind: "entry"; readonly entry: LogEntry }
-  | { readonly kind: "status"; readonly state: ExecutionState };
+export type LogFollowEvent = { readonly kind: "entry"; readonly entry: LogEntry } | { readonly kind: "status"; readonly state: ExecutionState };
 
 /** What the log readers use: the engine's store and bus, and its commands (to find the execution). */
 type LogDeps = Pick<EngineContext, "store" | "bus"> & { readonly commands: ExecutionCommands };
@@ -167,8 +165,7 @@ async function checkCheckpoint(store: ExecutionStore, execution: ExecutionRecord
   if (calls.some((call) => call.name === checkpoint || call.invocationId === checkpoint || call.callId === checkpoint)) return checkpoint;
   const availableNames = [...new Set(calls.map((call) => call.name))].sort();
   throw new KitaruStateError(
-    `No checkpoint call in execution '${execution.execId}' matches '${checkpoint}'. ` +
-      `Available checkpoint names: ${availableNames.join(", ") || "none"}.`,
+    `No checkpoint call in execution '${execution.execId}' matches '${checkpoint}'. ` + `Available checkpoint names: ${availableNames.join(", ") || "none"}.`,
     {
       metadata: { execId: execution.execId, checkpoint, availableNames: availableNames.join(",") },
       selector: { selector: checkpoint, source: "checkpoint", candidates: [], availableNames },

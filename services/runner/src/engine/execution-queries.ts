@@ -117,10 +117,10 @@ export class ExecutionQueries {
   async readValue(ref: ExecutionRef, pathText: string): Promise<string> {
     const path = parseValuePath(pathText);
     if (path === undefined) {
-      throw new KitaruUsageError(
-        "`path` must be \"input\", \"result\", \"checkpoints/<invocation_id>/output\" or \"checkpoints/<invocation_id>/override_value\".",
-        { metadata: { path: pathText }, violations: [{ field: "path", description: "not a value path" }] },
-      );
+      throw new KitaruUsageError('`path` must be "input", "result", "checkpoints/<invocation_id>/output" or "checkpoints/<invocation_id>/override_value".', {
+        metadata: { path: pathText },
+        violations: [{ field: "path", description: "not a value path" }],
+      });
     }
     const execution = await this.#commands.require(ref);
     const payload = await this.#payloadAt(execution, path, ref.signal);
@@ -163,10 +163,16 @@ export class ExecutionQueries {
     }
     const limit = Math.min(pageSize, MAX_PAGE_SIZE);
     const after = query.pageToken ? decodePageToken(query.pageToken) : undefined;
-    const records = await this.#store.listExecutions({ namespace: query.namespace, flowName: query.flowName || undefined, status: query.status, limit: limit + 1, after }, { signal });
+    const records = await this.#store.listExecutions(
+      { namespace: query.namespace, flowName: query.flowName || undefined, status: query.status, limit: limit + 1, after },
+      { signal },
+    );
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
-    const counts = await this.#store.countCalls(page.map((record) => record.execId), { signal });
+    const counts = await this.#store.countCalls(
+      page.map((record) => record.execId),
+      { signal },
+    );
     const budget = new ValueBudget();
     return {
       executions: await Promise.all(

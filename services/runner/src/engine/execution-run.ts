@@ -263,7 +263,8 @@ export class ExecutionRun implements FlowRuntime {
         waitId: waitIdFor(this.#execId, name),
         question: request.question ?? "",
         schema: request.schema === undefined ? "" : JSON.stringify(z.toJSONSchema(request.schema, { unrepresentable: "any" })),
-        metadata: request.metadata === undefined ? "" : this.#init.context.values.encodeInline(request.metadata, `Metadata of wait '${name}'`, METADATA_LIMIT_BYTES),
+        metadata:
+          request.metadata === undefined ? "" : this.#init.context.values.encodeInline(request.metadata, `Metadata of wait '${name}'`, METADATA_LIMIT_BYTES),
         createdAt: new Date(),
       };
       this.#waits.set(name, wait);
@@ -353,7 +354,17 @@ export class ExecutionRun implements FlowRuntime {
       kind: "call_started",
       execId: this.#execId,
       at: startedAt,
-      call: { execId: this.#execId, invocationId, callId, name: definition.name, sequence: issue.sequence, dataDependencies: issue.dataDependencies, loadDependencies: issue.loadDependencies, outputNames: definition.outputs, startedAt },
+      call: {
+        execId: this.#execId,
+        invocationId,
+        callId,
+        name: definition.name,
+        sequence: issue.sequence,
+        dataDependencies: issue.dataDependencies,
+        loadDependencies: issue.loadDependencies,
+        outputNames: definition.outputs,
+        startedAt,
+      },
     });
     const outcome = await runAttempts(
       definition,
@@ -418,7 +429,12 @@ export class ExecutionRun implements FlowRuntime {
         if (this.#ended) return;
         const line = call.log.write(number, level, message, source);
         if (line === undefined) return;
-        this.#init.context.bus.publish({ kind: "log_line", execId: this.#execId, at: line.at, entry: { call: { ...call.log.identity, attempt: number }, line } });
+        this.#init.context.bus.publish({
+          kind: "log_line",
+          execId: this.#execId,
+          at: line.at,
+          entry: { call: { ...call.log.identity, attempt: number }, line },
+        });
         this.#scheduleLogFlush();
       },
     };

@@ -22,10 +22,9 @@ export class InvocationIds {
         throw new KitaruContextError(`An explicit ${this.#kind} id must be a non-empty string.`);
       }
       if (this.#used.has(explicit)) {
-        throw new KitaruContextError(
-          `Duplicate ${this.#kind} id '${explicit}' in one execution: explicit ids must be unique.`,
-          { metadata: { invocationId: explicit } },
-        );
+        throw new KitaruContextError(`Duplicate ${this.#kind} id '${explicit}' in one execution: explicit ids must be unique.`, {
+          metadata: { invocationId: explicit },
+        });
       }
       this.#used.add(explicit);
       return explicit;

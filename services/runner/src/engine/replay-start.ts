@@ -51,10 +51,10 @@ export async function startReplay(
   // The source must be the caller's: a replay lives in the source's namespace.
   const source = await commands.require({ execId: plan.sourceExecId, namespace, signal });
   if (source.state.status === "running") {
-    throw new KitaruStateError(
-      `Replay requires a non-running source execution. Execution '${source.execId}' is currently 'running'.`,
-      { state: { execId: source.execId, status: "running", operation: "replay" }, metadata: { execId: source.execId, status: "running" } },
-    );
+    throw new KitaruStateError(`Replay requires a non-running source execution. Execution '${source.execId}' is currently 'running'.`, {
+      state: { execId: source.execId, status: "running", operation: "replay" },
+      metadata: { execId: source.execId, status: "running" },
+    });
   }
   const flow = flows.get(source.flowName);
   const parsed = flow.inputSchema.safeParse(plan.input);

@@ -26,10 +26,7 @@ function canonicalJson(value: JsonValue): string {
  * request with `requestId` created, was asked for differently than now.
  * Executions recorded before fingerprints existed are compared by `fallback`.
  */
-export function checkSameRequest(
-  existing: ExecutionRecord,
-  request: { requestId: string; fingerprint: string; what: string; fallbackMatches: boolean },
-): void {
+export function checkSameRequest(existing: ExecutionRecord, request: { requestId: string; fingerprint: string; what: string; fallbackMatches: boolean }): void {
   const same = existing.requestFingerprint === undefined ? request.fallbackMatches : existing.requestFingerprint === request.fingerprint;
   if (same) return;
   throw new KitaruUsageError(

@@ -1,8 +1,4 @@
-import {
-  KitaruContextError,
-  KitaruDivergenceError,
-  KitaruError,
-} from "#contract/errors/index.ts";
+import { KitaruContextError, KitaruDivergenceError, KitaruError } from "#contract/errors/index.ts";
 import type { DivergenceDetail } from "#contract/failure.ts";
 import type { FailureRecord, ThrownRecord } from "../store/records.ts";
 import { StoreDataLossError, StoreUnavailableError } from "../store/store-errors.ts";
@@ -37,7 +33,13 @@ export function divergenceError(detail: DivergenceDetail): KitaruDivergenceError
 /** The failure record of the error a run ended with. */
 export function failureOf(error: unknown): FailureRecord {
   if (error instanceof KitaruDivergenceError) {
-    return { origin: "divergence", message: error.message, exceptionType: "KitaruDivergenceError", invocationId: error.detail.invocationId, divergence: error.detail };
+    return {
+      origin: "divergence",
+      message: error.message,
+      exceptionType: "KitaruDivergenceError",
+      invocationId: error.detail.invocationId,
+      divergence: error.detail,
+    };
   }
   const invocationId = error !== null && typeof error === "object" ? (failingCall.get(error) ?? "") : "";
   if (error instanceof StoreDataLossError) {

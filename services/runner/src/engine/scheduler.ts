@@ -74,11 +74,12 @@ export class Scheduler {
   constructor(
     context: EngineContext,
     init: {
-    options: SchedulerOptions;
-    onError: (message: string, error: unknown) => void;
-    /** One line per execution started, continued, recovered or ended on this runner. */
-    onInfo?: (message: string) => void;
-  }) {
+      options: SchedulerOptions;
+      onError: (message: string, error: unknown) => void;
+      /** One line per execution started, continued, recovered or ended on this runner. */
+      onInfo?: (message: string) => void;
+    },
+  ) {
     this.#context = context;
     this.#store = context.store;
     this.#bus = context.bus;

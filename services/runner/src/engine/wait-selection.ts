@@ -35,13 +35,10 @@ export function selectPendingWait(execution: ExecutionRecord, waits: readonly Wa
   }
   const match = byName[0] ?? pending.find((w) => w.waitId === trimmed);
   if (match === undefined) {
-    throw new KitaruStateError(
-      `Execution '${execId}' has no pending wait '${trimmed}'. Available waits: ${available.join(", ")}.`,
-      {
-        waitSelection: { execId, selector: trimmed, availableWaitNames: available, matchingWaitIds: [] },
-        metadata: { execId, selector: trimmed, availableWaits: available.join(",") },
-      },
-    );
+    throw new KitaruStateError(`Execution '${execId}' has no pending wait '${trimmed}'. Available waits: ${available.join(", ")}.`, {
+      waitSelection: { execId, selector: trimmed, availableWaitNames: available, matchingWaitIds: [] },
+      metadata: { execId, selector: trimmed, availableWaits: available.join(",") },
+    });
   }
   return match;
 }

@@ -92,6 +92,9 @@ function changeToProto(change: JsonChange): MessageInitShape<typeof JsonChangeSc
 function bounded(value: JsonValue) {
   const text = JSON.stringify(value);
   const bytes = Buffer.byteLength(text, "utf8");
-  const shown: JsonValue = bytes <= CHANGE_VALUE_BYTES ? value : `<${Array.isArray(value) ? "array" : typeof value === "object" && value !== null ? "object" : typeof value} of ${bytes} bytes>`;
+  const shown: JsonValue =
+    bytes <= CHANGE_VALUE_BYTES
+      ? value
+      : `<${Array.isArray(value) ? "array" : typeof value === "object" && value !== null ? "object" : typeof value} of ${bytes} bytes>`;
   return fromJson(ValueSchema, shown);
 }

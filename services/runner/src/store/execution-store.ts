@@ -1,12 +1,4 @@
-import type {
-  CallRecord,
-  ExecutionRecord,
-  ExecutionState,
-  ExecutionStatus,
-  LogChunkRecord,
-  WaitRecord,
-  WaitResolution,
-} from "./records.ts";
+import type { CallRecord, ExecutionRecord, ExecutionState, ExecutionStatus, LogChunkRecord, WaitRecord, WaitResolution } from "./records.ts";
 
 /** Options a store call takes. */
 export interface StoreCallOptions {
@@ -87,7 +79,12 @@ export interface ExecutionStore {
    * Appends `next` as transition `expected.seq + 1`. Returns the new state, or
    * `undefined` when another writer appended that sequence number first.
    */
-  appendTransition(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">, options?: StoreCallOptions): Promise<ExecutionState | undefined>;
+  appendTransition(
+    execId: string,
+    expected: ExecutionState,
+    next: Omit<ExecutionState, "seq">,
+    options?: StoreCallOptions,
+  ): Promise<ExecutionState | undefined>;
 
   // -------------------------------------------------------------------- leases
 

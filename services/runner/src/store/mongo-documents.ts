@@ -113,4 +113,3 @@ export interface BlobDocument {
   _id: string;
   data: Binary;
 }
-

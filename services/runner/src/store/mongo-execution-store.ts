@@ -333,7 +333,18 @@ export class MongoExecutionStore implements ExecutionStore {
 
   async listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
     options?.signal?.throwIfAborted();
-    const projection = { _id: 0, invocationId: 1, callId: 1, name: 1, status: 1, sequence: 1, generation: 1, dataDependencies: 1, loadDependencies: 1, outputNames: 1 };
+    const projection = {
+      _id: 0,
+      invocationId: 1,
+      callId: 1,
+      name: 1,
+      status: 1,
+      sequence: 1,
+      generation: 1,
+      dataDependencies: 1,
+      loadDependencies: 1,
+      outputNames: 1,
+    };
     const docs = await this.#calls.find({ execId }, { projection, signal: options?.signal }).sort({ sequence: 1 }).toArray();
     return docs.map((doc) => ({
       invocationId: doc.invocationId,
@@ -350,7 +361,20 @@ export class MongoExecutionStore implements ExecutionStore {
 
   async listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]> {
     options?.signal?.throwIfAborted();
-    const projection = { _id: 0, invocationId: 1, callId: 1, name: 1, status: 1, sequence: 1, generation: 1, dataDependencies: 1, loadDependencies: 1, outputNames: 1, output: 1, overrideValue: 1 };
+    const projection = {
+      _id: 0,
+      invocationId: 1,
+      callId: 1,
+      name: 1,
+      status: 1,
+      sequence: 1,
+      generation: 1,
+      dataDependencies: 1,
+      loadDependencies: 1,
+      outputNames: 1,
+      output: 1,
+      overrideValue: 1,
+    };
     const docs = await this.#calls.find({ execId }, { projection, signal: options?.signal }).sort({ sequence: 1 }).toArray();
     return docs as unknown as ReusableCall[];
   }

@@ -101,7 +101,10 @@ function writableByField(call: CallRecord): boolean {
 export function encodeCall(call: CallRecord): { record: string; lineage: string } {
   if (!writableByField(call)) {
     const { invocationId, callId, name, status, sequence, generation, dataDependencies, loadDependencies, outputNames } = call;
-    return { record: encodeRecord(call), lineage: text({ invocationId, callId, name, status, sequence, generation, dataDependencies, loadDependencies, outputNames }) };
+    return {
+      record: encodeRecord(call),
+      lineage: text({ invocationId, callId, name, status, sequence, generation, dataDependencies, loadDependencies, outputNames }),
+    };
   }
   const ids = `"invocationId":${text(call.invocationId)},"callId":${text(call.callId)},"name":${text(call.name)},"status":${text(call.status)}`;
   const edges = `"dataDependencies":${text(call.dataDependencies)},"loadDependencies":${text(call.loadDependencies)},"outputNames":${text(call.outputNames)}`;

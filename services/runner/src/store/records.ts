@@ -142,7 +142,6 @@ export function seenOutput(call: Pick<CallRecord, "output" | "overrideValue">): 
   return call.overrideValue ?? call.output;
 }
 
-
 /** One line checkpoint code wrote. */
 export interface LogLineRecord {
   /** Position within its attempt, from 0: with the call ID and attempt, it identifies the line. */
@@ -189,6 +188,4 @@ export interface WaitRecord {
 }
 
 /** How a wait was resolved. */
-export type WaitResolution =
-  | { readonly kind: "value"; readonly value: Payload; readonly at: Date }
-  | { readonly kind: "abort"; readonly at: Date };
+export type WaitResolution = { readonly kind: "value"; readonly value: Payload; readonly at: Date } | { readonly kind: "abort"; readonly at: Date };

@@ -2,15 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
-import {
-  decodeCallRecord,
-  decodeExecutionRecord,
-  decodeExecutionState,
-  decodeRecord,
-  encodeCall,
-  encodeExecutionRecord,
-  encodeRecord,
-} from "./record-json.ts";
+import { decodeCallRecord, decodeExecutionRecord, decodeExecutionState, decodeRecord, encodeCall, encodeExecutionRecord, encodeRecord } from "./record-json.ts";
 import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, WaitRecord, WaitResolution } from "./records.ts";
 import { SqliteConnection, type SqliteLockOptions } from "./sqlite-connection.ts";
 
@@ -39,7 +31,8 @@ const SQL = {
   getCall: "SELECT record FROM calls WHERE exec_id = ? AND invocation_id = ? AND attempt = ?",
   listCalls: "SELECT record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid",
   // One JSON array built by SQLite: one parse instead of one per call.
-  listCallLineage: "SELECT '[' || COALESCE(group_concat(lineage, ','), '') || ']' AS lineage FROM (SELECT lineage FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)",
+  listCallLineage:
+    "SELECT '[' || COALESCE(group_concat(lineage, ','), '') || ']' AS lineage FROM (SELECT lineage FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)",
   // The lineage object with the two payloads spliced in by SQLite (json_extract parses the record in C), as one array.
   listReusableCalls: `SELECT '[' || COALESCE(group_concat(call, ','), '') || ']' AS calls FROM (
     SELECT substr(lineage, 1, length(lineage) - 1)
@@ -143,9 +136,7 @@ export class SqliteExecutionStore implements ExecutionStore {
     if (execIds.length === 0) return Promise.resolve([]);
     const placeholders = execIds.map(() => "?").join(", ");
     return this.#connection.read(options?.signal, () =>
-      this.#sql(
-        `SELECT record, state FROM executions WHERE original_exec_id IN (${placeholders}) AND namespace = ? ORDER BY created_at, exec_id`,
-      )
+      this.#sql(`SELECT record, state FROM executions WHERE original_exec_id IN (${placeholders}) AND namespace = ? ORDER BY created_at, exec_id`)
         .all(...execIds, namespace)
         .map(toExecutionRecord),
     );
@@ -184,7 +175,12 @@ export class SqliteExecutionStore implements ExecutionStore {
     );
   }
 
-  appendTransition(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">, options?: StoreCallOptions): Promise<ExecutionState | undefined> {
+  appendTransition(
+    execId: string,
+    expected: ExecutionState,
+    next: Omit<ExecutionState, "seq">,
+    options?: StoreCallOptions,
+  ): Promise<ExecutionState | undefined> {
     const seq = expected.seq + 1;
     const stateJson = encodeRecord({ ...next, seq });
     const state = decodeExecutionState(stateJson);
@@ -234,11 +230,17 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
-    return this.#connection.read(options?.signal, () => JSON.parse((this.#sql(SQL.listCallLineage).get(execId)?.lineage as string | undefined) ?? "[]") as CallLineage[]);
+    return this.#connection.read(
+      options?.signal,
+      () => JSON.parse((this.#sql(SQL.listCallLineage).get(execId)?.lineage as string | undefined) ?? "[]") as CallLineage[],
+    );
   }
 
   listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]> {
-    return this.#connection.read(options?.signal, () => JSON.parse(this.#sql(SQL.listReusableCalls).get(execId)!.calls as string) as ReusableCall[]);
+    return this.#connection.read(
+      options?.signal,
+      () => JSON.parse((this.#sql(SQL.listReusableCalls).get(execId)?.calls as string | undefined) ?? "[]") as ReusableCall[],
+    );
   }
 
   listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
@@ -255,9 +257,9 @@ export class SqliteExecutionStore implements ExecutionStore {
     // One statement per page size (a list page has at most a few hundred executions).
     const placeholders = execIds.map(() => "?").join(", ");
     return this.#connection.read(options?.signal, () => {
-      const rows = this.#sql(
-        `SELECT exec_id, COUNT(DISTINCT invocation_id) AS n FROM calls WHERE exec_id IN (${placeholders}) GROUP BY exec_id`,
-      ).all(...execIds);
+      const rows = this.#sql(`SELECT exec_id, COUNT(DISTINCT invocation_id) AS n FROM calls WHERE exec_id IN (${placeholders}) GROUP BY exec_id`).all(
+        ...execIds,
+      );
       for (const row of rows) counts.set(row.exec_id as string, row.n as number);
       return counts;
     });
@@ -339,4 +341,3 @@ function callAttempt(call: CallRecord): string {
 function toExecutionRecord(row: Row): ExecutionRecord {
   return { ...decodeExecutionRecord(row.record as string), state: decodeExecutionState(row.state as string) };
 }
-
