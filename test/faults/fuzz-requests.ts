@@ -399,6 +399,8 @@ export class RequestFuzzer {
       },
       "kitaru.runner.v1.WatchExecutionLogsRequest": { execId, checkpoint: this.#chance(0.3) ? this.#pick(pool.checkpoints) : "" },
       "kitaru.runner.v1.ReadExecutionValueRequest": { execId, path: this.#pick(pool.valuePaths) },
+      "kitaru.runner.v1.GetExecutionLineageRequest": { execId },
+      "kitaru.runner.v1.CompareExecutionsRequest": { baseExecId: execId, otherExecId: this.#pick(pool.execIds) },
       "kitaru.runner.v1.ListFlowsRequest": {},
       "kitaru.runner.v1.GetCallGraphRequest": { execId },
       "kitaru.runner.v1.StartReplayRequest": {
@@ -428,7 +430,11 @@ export class RequestFuzzer {
         requestId: this.#chance(0.5) ? `fuzz-planner-${this.#int(0, 30)}` : "",
       },
     };
-    const init = good[schema.typeName] ?? this.#message(schema, 0);
+    const realistic = good[schema.typeName];
+    // A request type without a realistic form is a structured one (its fields already fuzzed, and
+    // noted in #invalid: overwriting one of them here would leave a stale note).
+    if (realistic === undefined) return this.#message(schema, 0);
+    const init = realistic;
     if (this.#chance(0.1) && schema.fields.length > 0) {
       // One field at random, fuzzed.
       const field = this.#pick(schema.fields);
