@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ExecutionStore, NewExecution, StoreCallOptions } from "../store/execution-store.ts";
+import { createdState, type ExecutionStore, type NewExecution, type StoreCallOptions } from "../store/execution-store.ts";
 import type { ExecutionRecord, ExecutionState } from "../store/records.ts";
 import type { ExecutionEventBus } from "./execution-events.ts";
 
@@ -25,9 +25,13 @@ export class ExecutionTransitions {
    */
   async create(execution: NewExecution, options?: StoreCallOptions): Promise<ExecutionRecord | undefined> {
     if (!(await this.#store.insertExecution(execution, options))) return undefined;
-    const created = await this.#store.getExecution(execution.execId, options);
-    if (created !== undefined) this.#announce(execution.execId, created.state);
-    return created;
+    // What was inserted, not read back: a replay's record holds its whole plan (thousands of entries).
+    // Undefined fields are left out, as a read would return them.
+    const created = { ...execution, state: createdState(execution) } as Record<string, unknown>;
+    for (const key of Object.keys(created)) if (created[key] === undefined) delete created[key];
+    const record = created as unknown as ExecutionRecord;
+    this.#announce(execution.execId, record.state);
+    return record;
   }
 
   /**

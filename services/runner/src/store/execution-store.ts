@@ -15,8 +15,13 @@ export type CallLineage = Pick<
 /** A call's lineage and the outputs it recorded: what a replay of its execution reuses. */
 export type ReusableCall = CallLineage & Pick<CallRecord, "output" | "overrideValue">;
 
-/** A new execution to insert; its first state is `created`/`running`. */
+/** A new execution to insert; its first state is {@link createdState}. */
 export type NewExecution = Omit<ExecutionRecord, "state">;
+
+/** The first state of a new execution, as `insertExecution` stores it. */
+export function createdState(execution: NewExecution): ExecutionState {
+  return { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
+}
 
 /** A page of executions, newest first. */
 export interface ExecutionPageQuery {

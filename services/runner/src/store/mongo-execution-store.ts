@@ -1,6 +1,7 @@
 import { Binary, MongoClient, MongoError, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
+import { createdState } from "./execution-store.ts";
 import { logOrderKey } from "./log-order.ts";
 import type {
   BlobDocument,
@@ -184,7 +185,7 @@ export class MongoExecutionStore implements ExecutionStore {
 
   async insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean> {
     options?.signal?.throwIfAborted();
-    const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
+    const state = createdState(execution);
     try {
       // Every field of the record is kept (a field added to ExecutionRecord needs no change here).
       const { execId, ...fields } = execution;

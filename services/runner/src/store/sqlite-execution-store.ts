@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
+import { createdState } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
 import { decodeCallRecord, decodeExecutionRecord, decodeExecutionState, decodeRecord, encodeCall, encodeExecutionRecord, encodeRecord } from "./record-json.ts";
@@ -104,7 +105,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   // ---------------------------------------------------------------- executions
 
   insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean> {
-    const state: ExecutionState = { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
+    const state = createdState(execution);
     const stateJson = encodeRecord(state);
     const recordJson = encodeExecutionRecord(execution);
     return this.#connection.write(options?.signal, () => {
