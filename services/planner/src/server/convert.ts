@@ -1,7 +1,7 @@
 import { fromJson, type JsonObject as ProtoJsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import type { CallGraph, CallLineage, PlannedCallSchema, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import type { CallGraph, CallLineage, PlannedCall as PlannedCallMessage, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { ExecutionStatus as CoreStatus, PlannedCall, RecordedCall, ReplayPlan, SourceExecution } from "../core/index.ts";
 
 // Converters between the wire messages and the planning core's plain data.
@@ -53,8 +53,9 @@ export function sourceFromCallGraph(graph: CallGraph): SourceExecution {
   };
 }
 
-function plannedCallToProto(call: PlannedCall): MessageInitShape<typeof PlannedCallSchema> {
-  return { invocationId: call.invocationId, callId: call.callId, name: call.name, sequence: BigInt(call.sequence) };
+/** The message itself (every field set), so that `create` passes the thousands of a plan through without copying them. */
+function plannedCallToProto(call: PlannedCall): PlannedCallMessage {
+  return { $typeName: "kitaru.runner.v1.PlannedCall", invocationId: call.invocationId, callId: call.callId, name: call.name, sequence: BigInt(call.sequence) };
 }
 
 /** The wire form of a plan. */

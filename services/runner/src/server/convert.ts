@@ -21,7 +21,7 @@ import { logLevelToProto } from "#contract/log-level.ts";
 import { callStatusToProto, executionStatusFromProto, executionStatusToProto } from "#contract/status.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../engine/execution-events.ts";
-import type { CallLineageSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import type { CallLineage as CallLineageMessage } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
 import type { ReplayDraft } from "../engine/replay-start.ts";
 import type { CallLineage } from "../store/execution-store.ts";
@@ -92,18 +92,23 @@ export function callToProto(call: CallRecord, values: CallValues = {}): MessageI
   };
 }
 
-/** The lineage of a recorded call, for the planner: what it plans with, nothing more. */
-export function lineageToProto(call: CallLineage): MessageInitShape<typeof CallLineageSchema> {
+/**
+ * The lineage of a recorded call, for the planner: what it plans with, nothing more. Built as the
+ * message itself (every field set, as `create` would set it), so that encoding a call graph of
+ * thousands of calls does not copy each one through `create` first.
+ */
+export function lineageToProto(call: CallLineage): CallLineageMessage {
   return {
-    invocationId: call.invocationId,
-    callId: call.callId,
-    name: call.name,
+    $typeName: "kitaru.runner.v1.CallLineage",
+    invocationId: call.invocationId ?? "",
+    callId: call.callId ?? "",
+    name: call.name ?? "",
     status: callStatusToProto(call.status),
     sequence: BigInt(call.sequence),
-    // The store's arrays, not copies: a call graph has thousands of calls, and toBinary only reads them.
-    dataDependencies: call.dataDependencies as string[],
-    loadDependencies: call.loadDependencies as string[],
-    outputNames: call.outputNames as string[],
+    // The store's arrays, not copies: toBinary only reads them.
+    dataDependencies: (call.dataDependencies ?? []) as string[],
+    loadDependencies: (call.loadDependencies ?? []) as string[],
+    outputNames: (call.outputNames ?? []) as string[],
   };
 }
 
