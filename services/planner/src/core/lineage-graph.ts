@@ -39,12 +39,13 @@ export interface LineageGraph {
  */
 export function buildLineageGraph(calls: readonly RecordedCall[]): LineageGraph {
   const byInvocationId = new Map<string, number>();
-  const dataProducers: number[][] = [];
-  const loadedBefore: number[][] = [];
+  const dataProducers: (readonly number[])[] = new Array<readonly number[]>(calls.length);
+  const loadedBefore: (readonly number[])[] = new Array<readonly number[]>(calls.length);
   const hasConsumer: boolean[] = new Array<boolean>(calls.length).fill(false);
   const loaded = new Set<number>();
   let previousSequence = -Infinity;
-  calls.forEach((call, i) => {
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i] as RecordedCall;
     if (!(call.sequence > previousSequence)) {
       throw new KitaruInternalError(
         `Checkpoint calls must be listed in issue order: call '${call.callId}' has sequence ${call.sequence} after ${previousSequence}.`,
@@ -53,28 +54,38 @@ export function buildLineageGraph(calls: readonly RecordedCall[]): LineageGraph 
     }
     previousSequence = call.sequence;
     const data = resolveEarlier(call.dataDependencies, byInvocationId);
-    const load: number[] = [];
+    let load: number[] | undefined;
     for (const producer of resolveEarlier(call.loadDependencies, byInvocationId)) {
       if (loaded.has(producer)) continue; // already in the cumulative load set
       loaded.add(producer);
-      load.push(producer);
+      if (load === undefined) load = [producer];
+      else load.push(producer);
     }
     for (const producer of data) hasConsumer[producer] = true;
-    for (const producer of load) hasConsumer[producer] = true;
-    dataProducers.push(data);
-    loadedBefore.push(load);
+    if (load !== undefined) for (const producer of load) hasConsumer[producer] = true;
+    dataProducers[i] = data;
+    loadedBefore[i] = load ?? NONE;
     byInvocationId.set(call.invocationId, i);
-  });
+  }
   return { calls, dataProducers, loadedBefore, hasConsumer };
 }
 
-function resolveEarlier(invocationIds: readonly string[], byInvocationId: ReadonlyMap<string, number>): number[] {
+/** The one empty index list, shared by every call without edges of a kind (nothing writes to the lists). */
+const NONE: readonly number[] = Object.freeze([]);
+
+/** The distinct indices of the IDs that name earlier calls, in the order first named. */
+function resolveEarlier(invocationIds: readonly string[], byInvocationId: ReadonlyMap<string, number>): readonly number[] {
+  if (invocationIds.length === 0) return NONE;
+  if (invocationIds.length === 1) {
+    const index = byInvocationId.get(invocationIds[0] as string);
+    return index === undefined ? NONE : [index];
+  }
   const out = new Set<number>();
   for (const id of invocationIds) {
     const index = byInvocationId.get(id);
     if (index !== undefined) out.add(index);
   }
-  return [...out];
+  return out.size === 0 ? NONE : [...out];
 }
 
 /**
@@ -113,9 +124,15 @@ export function descendantsMask(graph: LineageGraph, roots: Iterable<number>): b
   const mask: boolean[] = new Array<boolean>(graph.calls.length).fill(false);
   for (const r of roots) mask[r] = true;
   let loadedReexecuted = false;
-  graph.calls.forEach((_, i) => {
-    if (!loadedReexecuted) loadedReexecuted = (graph.loadedBefore[i] ?? []).some((p) => mask[p]);
-    if (loadedReexecuted || (graph.dataProducers[i] ?? []).some((p) => mask[p])) mask[i] = true;
-  });
+  for (let i = 0; i < graph.calls.length; i++) {
+    if (!loadedReexecuted) loadedReexecuted = anyMarked(graph.loadedBefore[i], mask);
+    if (loadedReexecuted || anyMarked(graph.dataProducers[i], mask)) mask[i] = true;
+  }
   return mask;
+}
+
+function anyMarked(indices: readonly number[] | undefined, mask: readonly boolean[]): boolean {
+  if (indices === undefined) return false;
+  for (const p of indices) if (mask[p]) return true;
+  return false;
 }

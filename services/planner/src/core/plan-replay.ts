@@ -88,6 +88,10 @@ export function planReplay(source: SourceExecution, request: ReplayRequest): Rep
   const reexecuted = descendantsMask(graph, [...roots, ...unfinished]);
   const planned = source.calls.map(toPlannedCall);
   const at = (i: number): PlannedCall => planned[i] as PlannedCall;
+  // One pass over the calls for both lists.
+  const reexecute: PlannedCall[] = [];
+  const reuse: PlannedCall[] = [];
+  for (let i = 0; i < planned.length; i++) (reexecuted[i] ? reexecute : reuse).push(at(i));
   const overrides: PlannedOverride[] = parsed.map((o, k) => {
     const target = targets[k] as number;
     const consumers = consumersByTarget.get(target) ?? [];
@@ -105,8 +109,8 @@ export function planReplay(source: SourceExecution, request: ReplayRequest): Rep
     from,
     fromCall: at(fromIndex),
     roots: roots.map(at),
-    reexecute: planned.filter((_, i) => reexecuted[i]),
-    reuse: planned.filter((_, i) => !reexecuted[i]),
+    reexecute,
+    reuse,
     overrides,
     input,
     ...(source.version === undefined ? {} : { sourceVersion: source.version }),
