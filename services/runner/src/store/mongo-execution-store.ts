@@ -85,6 +85,20 @@ export interface MongoStoreOptions {
 /** Default of {@link MongoStoreOptions.serverSelectionTimeoutMS}, and the cap on opening one connection (`connectTimeoutMS`). */
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/** The fields of a call document the planner and the replay guard read: its lineage, never its values. */
+const LINEAGE_PROJECTION = {
+  _id: 0,
+  invocationId: 1,
+  callId: 1,
+  name: 1,
+  status: 1,
+  sequence: 1,
+  generation: 1,
+  dataDependencies: 1,
+  loadDependencies: 1,
+  outputNames: 1,
+} as const;
+
 /**
  * The {@link ExecutionStore} on MongoDB (and MongoDB-wire servers such as
  * FerretDB). Correct on servers without atomic conditional updates: contended
@@ -334,19 +348,7 @@ export class MongoExecutionStore implements ExecutionStore {
 
   async listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
     options?.signal?.throwIfAborted();
-    const projection = {
-      _id: 0,
-      invocationId: 1,
-      callId: 1,
-      name: 1,
-      status: 1,
-      sequence: 1,
-      generation: 1,
-      dataDependencies: 1,
-      loadDependencies: 1,
-      outputNames: 1,
-    };
-    const docs = await this.#calls.find({ execId }, { projection, signal: options?.signal }).sort({ sequence: 1 }).toArray();
+    const docs = await this.#calls.find({ execId }, { projection: LINEAGE_PROJECTION, signal: options?.signal }).sort({ sequence: 1 }).toArray();
     return docs.map((doc) => ({
       invocationId: doc.invocationId,
       callId: doc.callId,
@@ -362,20 +364,7 @@ export class MongoExecutionStore implements ExecutionStore {
 
   async listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]> {
     options?.signal?.throwIfAborted();
-    const projection = {
-      _id: 0,
-      invocationId: 1,
-      callId: 1,
-      name: 1,
-      status: 1,
-      sequence: 1,
-      generation: 1,
-      dataDependencies: 1,
-      loadDependencies: 1,
-      outputNames: 1,
-      output: 1,
-      overrideValue: 1,
-    };
+    const projection = { ...LINEAGE_PROJECTION, output: 1, overrideValue: 1 };
     const docs = await this.#calls.find({ execId }, { projection, signal: options?.signal }).sort({ sequence: 1 }).toArray();
     return docs as unknown as ReusableCall[];
   }
