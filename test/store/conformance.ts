@@ -49,6 +49,14 @@ function call(execId: string, invocationId: string, sequence: number, extra: Par
   return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as unknown as CallRecord;
 }
 
+/** The fields of a call record that `listCallLineage` returns; `listReusableCalls` adds the two payloads. */
+const LINEAGE_FIELDS = ["invocationId", "callId", "name", "status", "sequence", "generation", "dataDependencies", "loadDependencies", "outputNames"] as const;
+const REUSABLE_FIELDS = [...LINEAGE_FIELDS, "output", "overrideValue"] as const;
+
+/** The `fields` of `record` that it has. */
+const pick = (record: CallRecord, fields: readonly (keyof CallRecord)[]) =>
+  Object.fromEntries(fields.filter((f) => record[f] !== undefined).map((f) => [f, record[f]]));
+
 function wait(execId: string, name: string, createdAt: Date): Omit<WaitRecord, "resolution"> {
   return { execId, name, baseName: name.replace(/_\d+$/, ""), waitId: `wait-${name}`, question: `${name}?`, schema: "", metadata: "", createdAt };
 }
@@ -249,8 +257,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         ];
         await store.recordCalls(records);
         const lineage = await store.listCallLineage("e1");
-        const fields = ["invocationId", "callId", "name", "status", "sequence", "generation", "dataDependencies", "loadDependencies", "outputNames"] as const;
-        const expected = (await store.listCalls("e1")).map((c) => Object.fromEntries(fields.map((f) => [f, c[f]])));
+        const expected = (await store.listCalls("e1")).map((c) => pick(c, LINEAGE_FIELDS));
         assert.deepEqual(lineage, expected);
         assert.deepEqual(
           lineage.map((c) => c.invocationId),
@@ -275,20 +282,7 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         ];
         await store.recordCalls(records);
         const reusable = await store.listReusableCalls("e1");
-        const fields = [
-          "invocationId",
-          "callId",
-          "name",
-          "status",
-          "sequence",
-          "generation",
-          "dataDependencies",
-          "loadDependencies",
-          "outputNames",
-          "output",
-          "overrideValue",
-        ] as const;
-        const expected = (await store.listCalls("e1")).map((c) => Object.fromEntries(fields.filter((f) => c[f] !== undefined).map((f) => [f, c[f]])));
+        const expected = (await store.listCalls("e1")).map((c) => pick(c, REUSABLE_FIELDS));
         assert.deepEqual(reusable, expected);
         assert.deepEqual(
           reusable.map((c) => c.invocationId),
@@ -344,6 +338,61 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         );
         assert.equal(calls[1]!.reusedFromCallId, "call-src-b");
         assert.equal(calls[2]!.overridden, true);
+      });
+
+      it("reads a replay's reused calls back whole, in issue order among its executed and failed ones, as records, lineage and outputs", async () => {
+        const reused = (invocationId: string, sequence: number, extra: Partial<CallRecord> = {}) =>
+          call("r1", invocationId, sequence, { status: "reused", attempts: 0, reusedFromCallId: `call-src-${invocationId}`, ...extra });
+        const records = [
+          reused("a", 1, { startedAt: at(1), endedAt: at(1) }),
+          call("r1", "b", 2, { dataDependencies: ["a"] }),
+          reused("c", 3, {
+            dataDependencies: ["a", "b"],
+            loadDependencies: ["a"],
+            outputNames: ["x", "y"],
+            generation: 1,
+            output: { kind: "blob", blobId: "blob-c", bytes: 90_000, chunks: 2 },
+          }),
+          call("r1", "d", 4, { status: "failed", output: undefined, failure: { message: "boom", exceptionType: "Error" } }),
+          reused("e", 5, { overridden: true, overrideValue: { kind: "inline", json: '"seen"' }, reusedFromCallId: undefined }),
+          reused("f", 6, { output: undefined, name: 'g\u00e9n"\u2028' }),
+        ];
+        // Written as a replay writes them: reused calls in batches, executed ones alone, not in issue order.
+        await store.recordCalls([records[0]!, records[2]!]);
+        await store.recordCall(records[3]!);
+        await store.recordCall(records[1]!);
+        await store.recordCalls([records[5]!, records[4]!]);
+        await store.recordCalls([call("r2", "other", 1, { status: "reused", attempts: 0 })]);
+        assert.deepEqual(await store.listCalls("r1"), records);
+        assert.deepEqual(
+          await store.listCallLineage("r1"),
+          records.map((r) => pick(r, LINEAGE_FIELDS)),
+        );
+        assert.deepEqual(
+          await store.listReusableCalls("r1"),
+          records.map((r) => pick(r, REUSABLE_FIELDS)),
+        );
+        assert.deepEqual(Object.fromEntries(await store.countCalls(["r1", "r2"])), { r1: 6, r2: 1 });
+        const read = (await store.listCalls("r1"))[0]!;
+        assert.ok(read.startedAt instanceof Date && read.endedAt instanceof Date);
+      });
+
+      it("records a reused call once: the first writer of an invocation's outcome wins, reused or executed", async () => {
+        const reused = call("r1", "a", 1, { status: "reused", attempts: 0, reusedFromCallId: "call-src-a" });
+        assert.equal(await store.recordCall(reused), undefined);
+        assert.deepEqual(await store.recordCall({ ...reused, callId: "call-late" }), reused, "a second reused record gets the first back");
+        assert.deepEqual(await store.recordCall(call("r1", "a", 1)), reused, "an executed outcome after it gets the reused call back");
+        await store.recordCalls([call("r1", "b", 2, { status: "reused", attempts: 0 })]);
+        await store.recordCalls([call("r1", "b", 2, { status: "reused", attempts: 0, callId: "call-late" }), call("r1", "c", 3)]);
+        assert.deepEqual(
+          (await store.listCalls("r1")).map((c) => [c.invocationId, c.callId, c.status]),
+          [
+            ["a", "call-a", "reused"],
+            ["b", "call-b", "reused"],
+            ["c", "call-c", "completed"],
+          ],
+        );
+        assert.deepEqual(Object.fromEntries(await store.countCalls(["r1"])), { r1: 3 });
       });
 
       it("keeps failed attempts apart from the outcome, one per generation", async () => {

@@ -146,6 +146,111 @@ describe("SqliteExecutionStore call texts", () => {
   });
 });
 
+describe("SqliteExecutionStore reused calls", () => {
+  const reused = (invocationId: string, sequence: number, extra: Partial<CallRecord> = {}): CallRecord => ({
+    execId: "r1",
+    invocationId,
+    callId: `call-${invocationId}`,
+    name: "step",
+    status: "reused",
+    attempts: 0,
+    sequence,
+    dataDependencies: [],
+    loadDependencies: [],
+    outputNames: [],
+    output: { kind: "inline", json: `"${invocationId}"` },
+    reusedFromCallId: `call-src-${invocationId}`,
+    generation: 0,
+    startedAt: new Date(1_000 + sequence),
+    endedAt: new Date(1_000 + sequence),
+    ...extra,
+  });
+
+  it("stores a reused call as one compact entry in reused_calls, and one it cannot hold exactly as a whole record in calls", async () => {
+    const file = freshFile();
+    const store = await SqliteExecutionStore.open({ path: file });
+    const records = [reused("a", 1), reused("b", 2, { metadata: '{"k":1}' }), reused("c", 3, { dataDependencies: ["a"], endedAt: new Date(9_000) })];
+    await store.recordCalls(records);
+    assert.deepEqual(await store.listCalls("r1"), records);
+    await store.close();
+    const raw = new Database(file, { readonly: true });
+    const entries = raw.prepare("SELECT invocation_id, sequence, entry FROM reused_calls ORDER BY sequence").all() as {
+      invocation_id: string;
+      entry: string;
+    }[];
+    const rows = raw.prepare("SELECT invocation_id FROM calls").all() as { invocation_id: string }[];
+    raw.close();
+    assert.deepEqual(
+      entries.map((e) => e.invocation_id),
+      ["a", "c"],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.invocation_id),
+      ["b"],
+    );
+    assert.deepEqual(JSON.parse(entries[1]!.entry), {
+      i: "c",
+      c: "call-c",
+      n: "step",
+      s: 3,
+      g: 0,
+      d: ["a"],
+      p: { kind: "inline", json: '"c"' },
+      f: "call-src-c",
+      t: 1_003,
+      e: 9_000,
+    });
+  });
+
+  it("opens a version 5 file (reused calls as rows of calls) and reads its reused rows with the entries written after", async () => {
+    const file = freshFile();
+    await (await SqliteExecutionStore.open({ path: file })).close();
+    // As version 5 wrote a reused call: a whole record in calls; no reused_calls table.
+    const old = new Database(file);
+    old.exec("DROP TABLE reused_calls");
+    const before = reused("a", 1);
+    old.prepare("INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage) VALUES (?, ?, '', ?, ?, ?)").run(
+      "r1",
+      "a",
+      1,
+      encodeRecord(before),
+      JSON.stringify({
+        invocationId: "a",
+        callId: "call-a",
+        name: "step",
+        status: "reused",
+        sequence: 1,
+        generation: 0,
+        dataDependencies: [],
+        loadDependencies: [],
+        outputNames: [],
+      }),
+    );
+    old.pragma("user_version = 5");
+    old.close();
+    const store = await SqliteExecutionStore.open({ path: file });
+    try {
+      const after = [reused("b", 2, { dataDependencies: ["a"] }), reused("a", 1, { callId: "call-again" })];
+      await store.recordCalls(after);
+      assert.deepEqual(await store.listCalls("r1"), [before, after[0]], "the row written first wins over a later entry of its invocation");
+      assert.deepEqual(
+        (await store.listCallLineage("r1")).map((c) => c.callId),
+        ["call-a", "call-b"],
+      );
+      assert.deepEqual(
+        (await store.listReusableCalls("r1")).map((c) => c.output),
+        [before.output, after[0]!.output],
+      );
+      assert.deepEqual(Object.fromEntries(await store.countCalls(["r1"])), { r1: 2 });
+    } finally {
+      await store.close();
+    }
+    const raw = new Database(file, { readonly: true });
+    assert.equal(raw.pragma("user_version", { simple: true }), SCHEMA_VERSION);
+    raw.close();
+  });
+});
+
 describe("SqliteExecutionStore schema upgrades", () => {
   it("opens a version 1 file (before log chunks) and adds what version 2 needs", async () => {
     const file = freshFile();

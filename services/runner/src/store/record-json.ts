@@ -52,7 +52,7 @@ function untag(value: unknown): Date {
 }
 
 /** The fields every call record has (optional ones are written only when defined). */
-const REQUIRED_CALL_FIELDS = [
+export const REQUIRED_CALL_FIELDS = [
   "execId",
   "invocationId",
   "callId",

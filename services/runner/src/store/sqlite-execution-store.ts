@@ -5,6 +5,7 @@ import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
 import { decodeCallRecord, decodeExecutionRecord, decodeExecutionState, decodeRecord, encodeCall, encodeExecutionRecord, encodeRecord } from "./record-json.ts";
 import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, WaitRecord, WaitResolution } from "./records.ts";
+import { decodeReusedEntry, encodeReusedEntry, fitsReusedEntry, withReusedLineage, withReusedOutputs, withReusedRecords } from "./reused-call-entry.ts";
 import { SqliteConnection, type SqliteLockOptions } from "./sqlite-connection.ts";
 
 /** Options of {@link SqliteExecutionStore.open}. */
@@ -29,7 +30,15 @@ const SQL = {
     ON CONFLICT (exec_id, epoch) DO UPDATE SET runner_id = excluded.runner_id, expires_at = excluded.expires_at`,
   leaseExpiry: "SELECT expires_at FROM leases WHERE exec_id = ? AND epoch = ?",
   insertCall: "INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  // A call's outcome (attempt ''), unless a reused entry of the invocation came first.
+  insertOutcome: `INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage) SELECT ?, ?, ?, ?, ?, ?
+    WHERE NOT EXISTS (SELECT 1 FROM reused_calls WHERE exec_id = ? AND invocation_id = ?) ON CONFLICT DO NOTHING`,
   getCall: "SELECT record FROM calls WHERE exec_id = ? AND invocation_id = ? AND attempt = ?",
+  insertReused: "INSERT INTO reused_calls (exec_id, invocation_id, sequence, entry) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  getReused: "SELECT entry FROM reused_calls WHERE exec_id = ? AND invocation_id = ?",
+  // One JSON array of an execution's reused entries, in sequence order (reused-call-entry.ts merges it with the calls).
+  listReused:
+    "SELECT '[' || COALESCE(group_concat(entry, ','), '') || ']' AS entries FROM (SELECT entry FROM reused_calls WHERE exec_id = ? ORDER BY sequence)",
   listCalls: "SELECT record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid",
   // One JSON array built by SQLite: one parse instead of one per call.
   listCallLineage:
@@ -209,46 +218,87 @@ export class SqliteExecutionStore implements ExecutionStore {
   // --------------------------------------------------------------------- calls
 
   recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined> {
-    const key = [call.execId, call.invocationId, callAttempt(call)] as const;
+    const attempt = callAttempt(call);
+    if (fitsReusedEntry(call)) {
+      const entry = encodeReusedEntry(call);
+      return this.#connection.write(options?.signal, () => {
+        const outcome = this.#sql(SQL.getCall).get(call.execId, call.invocationId, "");
+        if (outcome !== undefined) return decodeCallRecord(outcome.record as string);
+        if (this.#sql(SQL.insertReused).run(call.execId, call.invocationId, call.sequence, entry).changes === 1) return undefined;
+        return this.#reusedEntry(call.execId, call.invocationId);
+      });
+    }
     const texts = encodeCall(call);
     return this.#connection.write(options?.signal, () => {
-      if (this.#sql(SQL.insertCall).run(...key, call.sequence, texts.record, texts.lineage).changes === 1) return undefined;
-      const existing = this.#sql(SQL.getCall).get(...key);
-      return existing === undefined ? undefined : decodeCallRecord(existing.record as string);
+      if (this.#insertRow(call, attempt, texts)) return undefined;
+      const existing = this.#sql(SQL.getCall).get(call.execId, call.invocationId, attempt);
+      if (existing !== undefined) return decodeCallRecord(existing.record as string);
+      return attempt === "" ? this.#reusedEntry(call.execId, call.invocationId) : undefined;
     });
   }
 
   async recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void> {
     if (calls.length === 0) return;
-    const rows = calls.map((call) => {
-      const texts = encodeCall(call);
-      return [call.execId, call.invocationId, callAttempt(call), call.sequence, texts.record, texts.lineage] as const;
-    });
+    // Encoded before the write transaction, which blocks other writers while it lasts.
+    const rows = calls.map((call) => (fitsReusedEntry(call) ? { call, entry: encodeReusedEntry(call) } : { call, texts: encodeCall(call) }));
     await this.#connection.write(options?.signal, () => {
-      const insert = this.#sql(SQL.insertCall);
-      for (const row of rows) insert.run(...row); // an existing call is kept
+      const insertReused = this.#sql(SQL.insertReused);
+      for (const row of rows) {
+        // An existing call is kept (an entry behind an outcome row of its invocation is never read).
+        if (row.entry !== undefined) insertReused.run(row.call.execId, row.call.invocationId, row.call.sequence, row.entry);
+        else this.#insertRow(row.call, callAttempt(row.call), row.texts);
+      }
     });
   }
 
+  /** Inserts a call's row in `calls`; false when a record of its key (or, for an outcome, a reused entry of its invocation) exists. */
+  #insertRow(call: CallRecord, attempt: string, texts: { record: string; lineage: string }): boolean {
+    const { execId, invocationId, sequence } = call;
+    const inserted =
+      attempt === ""
+        ? this.#sql(SQL.insertOutcome).run(execId, invocationId, attempt, sequence, texts.record, texts.lineage, execId, invocationId)
+        : this.#sql(SQL.insertCall).run(execId, invocationId, attempt, sequence, texts.record, texts.lineage);
+    return inserted.changes === 1;
+  }
+
+  /** The reused entry of an invocation, as a call record. */
+  #reusedEntry(execId: string, invocationId: string): CallRecord | undefined {
+    const row = this.#sql(SQL.getReused).get(execId, invocationId);
+    return row === undefined ? undefined : decodeReusedEntry(execId, row.entry as string);
+  }
+
+  /** The JSON array of an execution's reused entries. */
+  #reusedEntries(execId: string): string | undefined {
+    return this.#sql(SQL.listReused).get(execId)?.entries as string | undefined;
+  }
+
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]> {
-    return this.#connection.read(
-      options?.signal,
-      () => JSON.parse((this.#sql(SQL.listCallLineage).get(execId)?.lineage as string | undefined) ?? "[]") as CallLineage[],
+    return this.#connection.read(options?.signal, () =>
+      withReusedLineage(
+        JSON.parse((this.#sql(SQL.listCallLineage).get(execId)?.lineage as string | undefined) ?? "[]") as CallLineage[],
+        this.#reusedEntries(execId),
+      ),
     );
   }
 
   listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]> {
-    return this.#connection.read(
-      options?.signal,
-      () => JSON.parse((this.#sql(SQL.listReusableCalls).get(execId)?.calls as string | undefined) ?? "[]") as ReusableCall[],
+    return this.#connection.read(options?.signal, () =>
+      withReusedOutputs(
+        JSON.parse((this.#sql(SQL.listReusableCalls).get(execId)?.calls as string | undefined) ?? "[]") as ReusableCall[],
+        this.#reusedEntries(execId),
+      ),
     );
   }
 
   listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
     return this.#connection.read(options?.signal, () =>
-      this.#sql(SQL.listCalls)
-        .all(execId)
-        .map((row) => decodeCallRecord(row.record as string)),
+      withReusedRecords(
+        execId,
+        this.#sql(SQL.listCalls)
+          .all(execId)
+          .map((row) => decodeCallRecord(row.record as string)),
+        this.#reusedEntries(execId),
+      ),
     );
   }
 
@@ -258,9 +308,12 @@ export class SqliteExecutionStore implements ExecutionStore {
     // One statement per page size (a list page has at most a few hundred executions).
     const placeholders = execIds.map(() => "?").join(", ");
     return this.#connection.read(options?.signal, () => {
-      const rows = this.#sql(`SELECT exec_id, COUNT(DISTINCT invocation_id) AS n FROM calls WHERE exec_id IN (${placeholders}) GROUP BY exec_id`).all(
-        ...execIds,
-      );
+      const rows = this.#sql(
+        `SELECT exec_id, COUNT(DISTINCT invocation_id) AS n FROM (
+          SELECT exec_id, invocation_id FROM calls WHERE exec_id IN (${placeholders})
+          UNION ALL SELECT exec_id, invocation_id FROM reused_calls WHERE exec_id IN (${placeholders})
+        ) GROUP BY exec_id`,
+      ).all(...execIds, ...execIds);
       for (const row of rows) counts.set(row.exec_id as string, row.n as number);
       return counts;
     });
