@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { ExecutionStatus, ExecutionView, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { ExecutionStatus, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruStateError } from "#contract/errors/index.ts";
 import { ran, repeatedCallsFlow } from "../fixtures/flows/repeated-calls.ts";
 import { stopTestServer } from "../support/database.ts";
-import { eventually } from "../support/runner-env.ts";
-import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
+import { createServicesEnv, finishedExecution, type ServicesEnv } from "../support/services-env.ts";
 import { expectRpcError } from "../runner/rpc-helpers.ts";
 
 // Contract §2 item 6 through both services: call ID, then invocation ID, then name.
@@ -25,13 +24,7 @@ describe("replay selectors through the planner and the runner", () => {
     await stopTestServer();
   });
 
-  async function finished(execId: string): Promise<Execution> {
-    return eventually(
-      async () => (await env.client.getExecution({ execId, view: ExecutionView.FULL })).execution!,
-      (e) => e.status === ExecutionStatus.COMPLETED || e.status === ExecutionStatus.FAILED,
-      20_000,
-    );
-  }
+  const finished = (execId: string) => finishedExecution(env, execId);
 
   const plannedRoots = async (from: string, overrides?: Record<string, string>) =>
     (await env.plannerClient.planReplay({ execId: source.execId, from, ...(overrides ? { overrides } : {}) })).plan!;

@@ -1,9 +1,10 @@
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { ExecutionStatus, ExecutionView, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
 import { startPlanner, type RunningPlanner } from "../../services/planner/src/planner-server.ts";
-import { createRunnerEnv, type RunnerEnv } from "./runner-env.ts";
+import { createRunnerEnv, eventually, type RunnerEnv } from "./runner-env.ts";
 
 /** Runner and planner on a fresh (or given) database, with raw clients of both. */
 export interface ServicesEnv extends RunnerEnv {
@@ -31,4 +32,13 @@ export async function createServicesEnv(flows: readonly RegisteredFlow[], option
       await runnerEnv.teardown(teardownOptions);
     },
   };
+}
+
+/** The full view of `execId` once it has completed or failed (within 20 s). */
+export function finishedExecution(env: RunnerEnv, execId: string): Promise<Execution> {
+  return eventually(
+    async () => (await env.client.getExecution({ execId, view: ExecutionView.FULL })).execution!,
+    (e) => e.status === ExecutionStatus.COMPLETED || e.status === ExecutionStatus.FAILED,
+    20_000,
+  );
 }

@@ -23,14 +23,18 @@ export class OutputHandle<T> implements PromiseLike<T> {
   /** The output name, for one output of a multi-output checkpoint. */
   readonly outputName: string | undefined;
   readonly #runtime: FlowRuntime;
-  readonly #value: Promise<unknown>;
+  #value: Promise<unknown> | (() => Promise<unknown>);
   readonly #outputNames: readonly string[];
 
-  /** @private Created by the engine when a call is issued. */
+  /**
+   * @private Created by the engine when a call is issued. `value` is the
+   * output, or a function that produces it on first use (a reused call's
+   * recorded output is parsed only if the flow or an executed call needs it).
+   */
   constructor(init: {
     runtime: FlowRuntime;
     invocationId: string;
-    value: Promise<unknown>;
+    value: Promise<unknown> | (() => Promise<unknown>);
     outputNames: readonly string[];
     outputName?: string;
   }) {
@@ -39,9 +43,13 @@ export class OutputHandle<T> implements PromiseLike<T> {
     this.#value = init.value;
     this.#outputNames = init.outputNames;
     this.outputName = init.outputName;
-    // A handle nobody awaits must not crash the process with an unhandled rejection;
-    // the failure still reaches the flow through any await or dependent call.
-    this.#value.catch(() => undefined);
+    if (typeof init.value !== "function") unhandledIsFine(init.value);
+  }
+
+  /** The output (produced now if it is produced on first use). */
+  #settled(): Promise<unknown> {
+    if (typeof this.#value === "function") this.#value = unhandledIsFine(this.#value());
+    return this.#value;
   }
 
   /** Loads the value; records a load edge. */
@@ -71,7 +79,7 @@ export class OutputHandle<T> implements PromiseLike<T> {
     return new OutputHandle<T[K]>({
       runtime: this.#runtime,
       invocationId: this.invocationId,
-      value: this.#value,
+      value: () => this.#settled(),
       outputNames: [],
       outputName: name,
     });
@@ -80,8 +88,18 @@ export class OutputHandle<T> implements PromiseLike<T> {
   /** @private The value without recording a load (used for data edges). */
   resolveWithoutLoad(): Promise<T> {
     const name = this.outputName;
-    return this.#value.then((value) => (name === undefined ? value : (value as Record<string, unknown>)[name]) as T);
+    return this.#settled().then((value) => (name === undefined ? value : (value as Record<string, unknown>)[name]) as T);
   }
+}
+
+/**
+ * Returns `value` after marking its rejection handled: a handle nobody awaits
+ * must not crash the process with an unhandled rejection; the failure still
+ * reaches the flow through any await or dependent call.
+ */
+function unhandledIsFine(value: Promise<unknown>): Promise<unknown> {
+  value.catch(() => undefined);
+  return value;
 }
 
 /** A value, its handle, or arrays/objects of such: what checkpoint arguments accept. */
@@ -91,43 +109,59 @@ export type Resolvable<T> =
   | (T extends readonly (infer E)[] ? readonly Resolvable<E>[] : T extends object ? { [P in keyof T]: Resolvable<T[P]> } : never);
 
 /**
- * Finds the output handles anywhere in checkpoint arguments (arrays and plain
- * objects are searched) and returns their invocation IDs, in first-seen order,
- * plus a function that resolves the arguments with every handle replaced by
- * its value (called for a call that runs, not for one reused or journaled).
+ * A copy of a checkpoint argument with `replace` applied to every instance of
+ * `type` in it (arrays and plain objects are searched and copied; any other
+ * value is kept as it is).
+ */
+function mapInstances<T>(value: unknown, type: abstract new (...args: never[]) => T, replace: (found: T) => unknown): unknown {
+  if (value instanceof type) return replace(value);
+  if (Array.isArray(value)) return value.map((item) => mapInstances(item, type, replace));
+  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapInstances(item, type, replace)]));
+  }
+  return value;
+}
+
+/** Where a handle was in a checkpoint's arguments, in the copy {@link resolveArguments} keeps. */
+class HandleSlot {
+  constructor(readonly index: number) {}
+}
+
+/**
+ * The invocation IDs of the output handles anywhere in checkpoint arguments,
+ * in first-seen order: the call's data dependencies. All a reused call needs
+ * of its arguments.
  *
  * @private
  */
-export function resolveArguments(args: readonly unknown[]): { dependencies: string[]; values: () => Promise<unknown[]> } {
+export function argumentDependencies(args: readonly unknown[]): string[] {
   const dependencies: string[] = [];
-  const handles: OutputHandle<unknown>[] = [];
-  const seen = new Set<string>();
-  const visit = (value: unknown): (() => unknown) => {
-    if (value instanceof OutputHandle) {
-      if (!seen.has(value.invocationId)) {
-        seen.add(value.invocationId);
-        dependencies.push(value.invocationId);
-      }
-      const index = handles.push(value) - 1;
-      return () => settled[index];
-    }
-    if (Array.isArray(value)) {
-      const items = value.map(visit);
-      return () => items.map((item) => item());
-    }
-    if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-      const entries = Object.entries(value).map(([key, item]) => [key, visit(item)] as const);
-      return () => Object.fromEntries(entries.map(([key, item]) => [key, item()]));
-    }
-    return () => value;
+  let seen: Set<string> | undefined; // only once there are many
+  const add = (handle: OutputHandle<unknown>) => {
+    const id = handle.invocationId;
+    if (seen === undefined && dependencies.length >= 16) seen = new Set(dependencies);
+    if (seen === undefined ? dependencies.includes(id) : seen.has(id)) return;
+    dependencies.push(id);
+    seen?.add(id);
   };
-  let settled: unknown[] = [];
-  const builders = args.map(visit);
-  // Only a call that runs needs its arguments (a reused one does not wait for them).
-  const values = () =>
-    Promise.all(handles.map((handle) => handle.resolveWithoutLoad())).then((resolved) => {
-      settled = resolved;
-      return builders.map((build) => build());
-    });
-  return { dependencies, values };
+  for (const arg of args) {
+    if (arg instanceof OutputHandle) add(arg);
+    else mapInstances(arg, OutputHandle, add);
+  }
+  return dependencies;
+}
+
+/**
+ * The arguments of a call that runs, with every output handle replaced by its
+ * value. Their shape is taken now (a copy with the handles marked), the
+ * values filled in once every handle has resolved.
+ *
+ * @private
+ */
+export function resolveArguments(args: readonly unknown[]): Promise<unknown[]> {
+  const handles: OutputHandle<unknown>[] = [];
+  const shape = args.map((arg) => mapInstances(arg, OutputHandle, (handle) => new HandleSlot(handles.push(handle) - 1)));
+  return Promise.all(handles.map((handle) => handle.resolveWithoutLoad())).then((resolved) =>
+    shape.map((arg) => mapInstances(arg, HandleSlot, (slot) => resolved[slot.index])),
+  );
 }

@@ -12,7 +12,7 @@ import {
   type WaitRequest,
 } from "../authoring/flow-runtime.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
-import { OutputHandle, resolveArguments } from "../authoring/output-handle.ts";
+import { argumentDependencies, OutputHandle, resolveArguments } from "../authoring/output-handle.ts";
 import type { EncodedValue } from "../store/value-codec.ts";
 import type { EngineContext } from "./engine-context.ts";
 import {
@@ -208,10 +208,10 @@ export class ExecutionRun implements FlowRuntime {
     const invocationId = this.#checkpointIds.next(definition.name, options.id);
     const sequence = ++this.#sequence;
     const loadDependencies = this.#lineage.takeLoadDelta();
-    const { dependencies, values } = resolveArguments(args);
+    const dependencies = argumentDependencies(args);
     const issue = { definition, invocationId, sequence, dataDependencies: dependencies, loadDependencies };
 
-    let value: Promise<unknown>;
+    let value: Promise<unknown> | (() => Promise<unknown>);
     const replay = this.#init.replay;
     if (replay?.isReused(invocationId)) {
       // Checked synchronously, in issue order: the order rule depends on it.
@@ -221,14 +221,16 @@ export class ExecutionRun implements FlowRuntime {
         this.#end({ kind: "threw", error });
         value = Promise.reject(error);
       } else {
-        value = this.#track(this.#reuse(issue, checked.output));
+        const seen = this.#reuse(issue, checked.output);
+        // An inline output is parsed when first needed (a replay passes most reused outputs on as handles).
+        value = seen.kind === "inline" ? () => this.#load(seen) : this.#track(this.#load(seen));
       }
     } else {
       const recorded = this.#journal.get(invocationId);
       // An overridden call outside the reused set still runs (it is `from`, or downstream of a root),
       // but the flow and its consumers see the override, never its fresh output (docs/replay-contract.md §3).
       const override = replay?.overrideFor(invocationId);
-      const work = recorded !== undefined ? this.#fromJournal(issue, recorded) : this.#execute(issue, values(), override);
+      const work = recorded !== undefined ? this.#fromJournal(issue, recorded) : this.#execute(issue, resolveArguments(args), override);
       value = this.#track(override === undefined ? work : work.then(() => this.#load(override)));
     }
     return new OutputHandle({ runtime: this, invocationId, value, outputNames: definition.outputs });
@@ -287,7 +289,8 @@ export class ExecutionRun implements FlowRuntime {
 
   // ------------------------------------------------------------ call paths
 
-  #reuse(issue: Issue, output: ReusedOutput): Promise<unknown> {
+  /** Records a reused call (buffered) and returns the payload the flow sees. */
+  #reuse(issue: Issue, output: ReusedOutput): Payload {
     const now = new Date();
     const record: CallRecord = {
       execId: this.#execId,
@@ -310,7 +313,7 @@ export class ExecutionRun implements FlowRuntime {
     };
     if (!this.#journal.has(issue.invocationId)) this.#reused.add(record);
     this.#publish({ kind: "call_reused", execId: this.#execId, at: now, call: record });
-    return this.#load(output.override ?? output.payload);
+    return output.override ?? output.payload;
   }
 
   async #fromJournal(issue: Issue, recorded: CallRecord): Promise<unknown> {

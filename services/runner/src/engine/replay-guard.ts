@@ -89,26 +89,13 @@ export class ReplayGuard {
   checkReuse(issue: ReuseIssue): { divergence: DivergenceDetail } | { output: ReusedOutput } {
     const source = this.#sourceByInvocation.get(issue.invocationId);
     if (source === undefined) throw new Error(`ReplayGuard: '${issue.invocationId}' is not planned for reuse.`);
-    const recordedData = [...source.dataDependencies].sort();
-    const seenData = [...new Set(issue.dataDependencies)].sort();
-    const diverge = (kind: DivergenceDetail["kind"], recorded: string, seen: string, deps?: { recorded: string[]; seen: string[] }) => ({
-      divergence: {
-        execId: this.#execId,
-        sourceExecId: this.#replay.sourceExecId,
-        invocationId: issue.invocationId,
-        kind,
-        recorded,
-        seen,
-        recordedDependencies: deps?.recorded ?? this.#fullDependencies(recordedData, this.#recordedLoads),
-        seenDependencies: deps?.seen ?? this.#fullDependencies(seenData, this.#seenLoads),
-      },
-    });
-
     if (source.name !== issue.name) {
-      return diverge("name_changed", `checkpoint '${source.name}'`, `checkpoint '${issue.name}'`);
+      return this.#diverge(source, issue, "name_changed", `checkpoint '${source.name}'`, `checkpoint '${issue.name}'`);
     }
     if (source.sequence < this.#lastReusedSequence) {
-      return diverge(
+      return this.#diverge(
+        source,
+        issue,
         "order_changed",
         `issued after '${this.#lastReusedInvocation}' was issued before it (sequence ${source.sequence} < ${this.#lastReusedSequence})`,
         `issued after '${this.#lastReusedInvocation}'`,
@@ -120,15 +107,25 @@ export class ReplayGuard {
       for (const loaded of next.loadDependencies) this.#addRecordedLoad(loaded);
       this.#sourceCursor += 1;
     }
-    const changed = seenData.find((dep) => !this.isReused(dep) || this.isOverridden(dep));
-    if (changed !== undefined && !recordedData.includes(changed)) {
-      return diverge("depends_on_changed_call", describe(recordedData), `depends on '${changed}', which is re-executed, overridden or new in this replay`);
+    const recordedData = source.dataDependencies;
+    let changed: string | undefined; // the first in sorted order
+    for (const dep of issue.dataDependencies) {
+      if ((!this.isReused(dep) || this.isOverridden(dep)) && (changed === undefined || dep < changed)) changed = dep;
     }
-    if (recordedData.join("\u0000") !== seenData.join("\u0000") || this.#onlyRecorded !== 0 || this.#onlySeen !== 0) {
+    if (changed !== undefined && !recordedData.includes(changed)) {
+      return this.#diverge(
+        source,
+        issue,
+        "depends_on_changed_call",
+        describe([...recordedData].sort()),
+        `depends on '${changed}', which is re-executed, overridden or new in this replay`,
+      );
+    }
+    if (!sameMembers(recordedData, issue.dataDependencies) || this.#onlyRecorded !== 0 || this.#onlySeen !== 0) {
       const recorded = this.#fullDependencies(recordedData, this.#recordedLoads);
-      const seen = this.#fullDependencies(seenData, this.#seenLoads);
+      const seen = this.#fullDependencies(issue.dataDependencies, this.#seenLoads);
       const kind = seen.some((dep) => !this.isReused(dep) || this.isOverridden(dep)) ? "depends_on_changed_call" : "dependencies_changed";
-      return diverge(kind, describe(recorded), describe(seen), { recorded, seen });
+      return this.#diverge(source, issue, kind, describe(recorded), describe(seen), { recorded, seen });
     }
     this.#lastReusedSequence = source.sequence;
     this.#lastReusedInvocation = issue.invocationId;
@@ -142,6 +139,29 @@ export class ReplayGuard {
     };
   }
 
+  /** The divergence of `issue` from `source`, with both sides' dependencies (data and loads so far) unless given. */
+  #diverge(
+    source: ReusableCall,
+    issue: ReuseIssue,
+    kind: DivergenceDetail["kind"],
+    recorded: string,
+    seen: string,
+    dependencies?: { recorded: string[]; seen: string[] },
+  ): { divergence: DivergenceDetail } {
+    return {
+      divergence: {
+        execId: this.#execId,
+        sourceExecId: this.#replay.sourceExecId,
+        invocationId: issue.invocationId,
+        kind,
+        recorded,
+        seen,
+        recordedDependencies: dependencies?.recorded ?? this.#fullDependencies(source.dataDependencies, this.#recordedLoads),
+        seenDependencies: dependencies?.seen ?? this.#fullDependencies(issue.dataDependencies, this.#seenLoads),
+      },
+    };
+  }
+
   #addRecordedLoad(invocationId: string): void {
     if (this.#recordedLoads.has(invocationId)) return;
     this.#recordedLoads.add(invocationId);
@@ -150,8 +170,22 @@ export class ReplayGuard {
   }
 
   #fullDependencies(data: readonly string[], loads: ReadonlySet<string>): string[] {
-    return [...new Set([...data, ...loads])].sort();
+    return sortedUnique([...data, ...loads]);
   }
+}
+
+/** The distinct members of `names`, sorted. */
+function sortedUnique(names: readonly string[]): string[] {
+  return [...new Set(names)].sort();
+}
+
+/**
+ * True when the recorded data dependencies are the distinct `seen` ones, in
+ * any order; without allocating when they are equal in order (the usual case).
+ */
+function sameMembers(recorded: readonly string[], seen: readonly string[]): boolean {
+  if (recorded.length === seen.length && recorded.every((name, i) => name === seen[i])) return true;
+  return [...recorded].sort().join("\u0000") === sortedUnique(seen).join("\u0000");
 }
 
 function describe(dependencies: readonly string[]): string {
