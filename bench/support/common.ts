@@ -154,6 +154,13 @@ export interface TimedEvent {
   readonly event: ExecutionEvent;
 }
 
+/** See {@link BenchEnv.reuses}. */
+export interface ReuseEvents {
+  count: number;
+  readonly first: number;
+  last: number;
+}
+
 export interface BenchEnv {
   /** The MongoDB database name, or the SQLite store's file. */
   readonly database: string;
@@ -163,8 +170,15 @@ export interface BenchEnv {
   readonly runnerClient: Client<typeof RunnerService>;
   readonly planner: RunningPlanner | undefined;
   readonly plannerClient: Client<typeof PlannerService> | undefined;
-  /** Every event of every execution, timestamped, by execId. */
+  /** Every event of every execution, timestamped, by execId; `call_reused` events only counted, in {@link reuses}. */
   readonly events: Map<string, TimedEvent[]>;
+  /**
+   * The `call_reused` events of each execution: how many, and when the first
+   * and the last were published. Not kept one by one: a replay publishes
+   * thousands, and holding them (with their records) until the bench reads
+   * them would add garbage-collection work to the replay being timed.
+   */
+  readonly reuses: Map<string, ReuseEvents>;
   /** Resolves with the terminal state's event once `execId` completes or fails. */
   finished(execId: string, timeoutMs?: number): Promise<TimedEvent>;
   /** Drops the events kept for `execId` (a bench with big executions keeps the heap, and so GC work, small). */
@@ -207,9 +221,20 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
   const runnerSession = new Http2SessionManager(`http://${runner.address}`);
   const runnerClient = createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: runnerSession }));
   const events = new Map<string, TimedEvent[]>();
+  const reuses = new Map<string, ReuseEvents>();
   const waiters = new Map<string, (e: TimedEvent) => void>();
   runner.engine.context.bus.subscribeAll((event) => {
-    const timed = { t: now(), event };
+    const t = now();
+    if (event.kind === "call_reused") {
+      const seen = reuses.get(event.execId);
+      if (seen === undefined) reuses.set(event.execId, { count: 1, first: t, last: t });
+      else {
+        seen.count += 1;
+        seen.last = t;
+      }
+      return;
+    }
+    const timed = { t, event };
     let list = events.get(event.execId);
     if (list === undefined) {
       list = [];
@@ -236,6 +261,7 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
     planner,
     plannerClient,
     events,
+    reuses,
     finished(execId, timeoutMs = 300_000) {
       const done = events
         .get(execId)
@@ -255,6 +281,7 @@ export async function startBenchEnvOn(store: ExecutionStore, where: string, opti
     },
     forget(execId) {
       events.delete(execId);
+      reuses.delete(execId);
     },
     async teardown() {
       stopping = true;

@@ -49,21 +49,23 @@ export async function timeReplay(env: BenchEnv, sourceExecId: string, from: stri
   const events = env.events.get(replayExecId) ?? [];
   const created = events.find((e) => e.event.kind === "status_changed" && e.event.state.kind === "created");
   const claimed = events.find((e) => e.event.kind === "status_changed" && e.event.state.kind === "claimed");
-  const reusedEvents = events.filter((e) => e.event.kind === "call_reused");
+  const reuses = env.reuses.get(replayExecId);
   if (!created || !claimed) throw new Error("missing replay events");
-  const firstReuse = reusedEvents[0]?.t ?? claimed.t;
+  const firstReuse = reuses?.first ?? claimed.t;
+  const reused = recorded.filter((c) => c.status === "reused").length;
+  if ((reuses?.count ?? 0) !== reused) throw new Error(`${reused} reused calls recorded, ${reuses?.count ?? 0} announced`);
   env.forget(replayExecId);
   return {
     replayExecId,
     state: done.event.state,
-    reused: recorded.filter((c) => c.status === "reused").length,
+    reused,
     executed: recorded.filter((c) => c.status === "completed").length,
     createMs: created.t - t0,
     rpcMs: rpcAt - t0,
     claimMs: claimed.t - created.t,
     runMs: done.t - claimed.t,
     loadMs: firstReuse - claimed.t,
-    reuseMs: (reusedEvents.at(-1)?.t ?? firstReuse) - firstReuse,
+    reuseMs: (reuses?.last ?? firstReuse) - firstReuse,
     totalMs: done.t - t0,
     t0,
     createdAt: created.t,
