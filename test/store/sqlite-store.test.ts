@@ -81,7 +81,7 @@ describe("SqliteExecutionStore file", () => {
 });
 
 describe("SqliteExecutionStore call texts", () => {
-  it("stores each call as the generic record text and its lineage fields, whatever fields the record has", async () => {
+  it("stores each call as the generic record text (its payloads apart) and its lineage fields, whatever fields the record has", async () => {
     const at = new Date("2026-01-02T03:04:05.678Z");
     const base: CallRecord = {
       execId: "e1",
@@ -125,7 +125,11 @@ describe("SqliteExecutionStore call texts", () => {
     for (const call of calls.slice(2)) await store.recordCall(call);
     await store.close();
     const raw = new Database(file, { readonly: true });
-    const rows = raw.prepare("SELECT record, lineage FROM calls ORDER BY invocation_id").all() as { record: string; lineage: string }[];
+    const rows = raw.prepare("SELECT record, lineage, payloads FROM calls ORDER BY invocation_id").all() as {
+      record: string;
+      lineage: string;
+      payloads: string | null;
+    }[];
     raw.close();
     const lineageOf = (c: CallRecord) => ({
       invocationId: c.invocationId,
@@ -140,7 +144,12 @@ describe("SqliteExecutionStore call texts", () => {
     });
     assert.equal(rows.length, calls.length);
     for (const [i, call] of calls.entries()) {
-      assert.deepEqual(JSON.parse(rows[i]!.record), JSON.parse(encodeRecord(call)), `record of ${call.invocationId}`);
+      const { record, payloads } = rows[i]!;
+      const payloadsOf = { output: call.output, overrideValue: call.overrideValue };
+      assert.deepEqual(JSON.parse(`{${payloads ?? ""}}`), JSON.parse(JSON.stringify(payloadsOf)), `payloads of ${call.invocationId}`);
+      assert.ok(!("output" in JSON.parse(record)) && !("overrideValue" in JSON.parse(record)), "the record without its payloads");
+      const whole = payloads === null ? record : `${record.slice(0, -1)},${payloads}}`;
+      assert.deepEqual(JSON.parse(whole), JSON.parse(encodeRecord(call)), `record of ${call.invocationId}`);
       assert.deepEqual(JSON.parse(rows[i]!.lineage), JSON.parse(JSON.stringify(lineageOf(call))), `lineage of ${call.invocationId}`);
     }
   });
@@ -202,12 +211,13 @@ describe("SqliteExecutionStore reused calls", () => {
     });
   });
 
-  it("opens a version 5 file (reused calls as rows of calls) and reads its reused rows with the entries written after", async () => {
+  it("opens a version 5 file (reused calls as rows of calls, payloads in the records) and reads its rows with the entries and rows written after", async () => {
     const file = freshFile();
     await (await SqliteExecutionStore.open({ path: file })).close();
-    // As version 5 wrote a reused call: a whole record in calls; no reused_calls table.
+    // As version 5 wrote a reused call: a whole record (with its payloads) in calls; no reused_calls table, no payloads column.
     const old = new Database(file);
     old.exec("DROP TABLE reused_calls");
+    old.exec("ALTER TABLE calls DROP COLUMN payloads");
     const before = reused("a", 1);
     old.prepare("INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage) VALUES (?, ?, '', ?, ?, ?)").run(
       "r1",
@@ -232,16 +242,19 @@ describe("SqliteExecutionStore reused calls", () => {
     try {
       const after = [reused("b", 2, { dataDependencies: ["a"] }), reused("a", 1, { callId: "call-again" })];
       await store.recordCalls(after);
-      assert.deepEqual(await store.listCalls("r1"), [before, after[0]], "the row written first wins over a later entry of its invocation");
+      const { reusedFromCallId: _source, ...fresh } = reused("c", 3);
+      const executed: CallRecord = { ...fresh, status: "completed", attempts: 1 };
+      assert.equal(await store.recordCall(executed), undefined);
+      assert.deepEqual(await store.listCalls("r1"), [before, after[0], executed], "the row written first wins over a later entry of its invocation");
       assert.deepEqual(
         (await store.listCallLineage("r1")).map((c) => c.callId),
-        ["call-a", "call-b"],
+        ["call-a", "call-b", "call-c"],
       );
       assert.deepEqual(
         (await store.listReusableCalls("r1")).map((c) => c.output),
-        [before.output, after[0]!.output],
+        [before.output, after[0]!.output, executed.output],
       );
-      assert.deepEqual(Object.fromEntries(await store.countCalls(["r1"])), { r1: 2 });
+      assert.deepEqual(Object.fromEntries(await store.countCalls(["r1"])), { r1: 3 });
     } finally {
       await store.close();
     }

@@ -89,31 +89,49 @@ function writableByField(call: CallRecord): boolean {
   return true;
 }
 
+/** The stored texts of a call record (see {@link encodeCall}). */
+export interface CallTexts {
+  /** The record without its payloads. */
+  readonly record: string;
+  /** The lineage fields alone. */
+  readonly lineage: string;
+  /**
+   * The payload members, `"output":…` and `"overrideValue":…` (those
+   * defined, comma-separated); undefined when neither is. The record's text
+   * with them is `record` with `,payloads` spliced in before its last brace.
+   */
+  readonly payloads: string | undefined;
+}
+
 /**
  * The stored texts of a call record: the record as {@link encodeRecord}
- * writes it (same values, fields in the record type's order) and the lineage
- * fields alone, built together from the same pieces. A replay writes one per
- * reused call, so this is written out field by field (3-4x faster than a
- * stringify of a copy with tagged dates); a record with a field not named in
- * {@link CALL_FIELDS}, or without a required one, goes the generic way, so
- * the text is always what {@link encodeRecord} would store.
+ * writes it (same values, fields in the record type's order) without the
+ * payloads, the payloads, and the lineage fields alone, built together from
+ * the same pieces. A replay writes one per reused call, so this is written
+ * out field by field (3-4x faster than a stringify of a copy with tagged
+ * dates); a record with a field not named in {@link CALL_FIELDS}, or without
+ * a required one, goes the generic way, so the texts always hold what
+ * {@link encodeRecord} would store.
  */
-export function encodeCall(call: CallRecord): { record: string; lineage: string } {
+export function encodeCall(call: CallRecord): CallTexts {
+  let payloads: string | undefined;
+  if (call.output !== undefined) payloads = `"output":${text(call.output)}`;
+  if (call.overrideValue !== undefined) payloads = `${payloads === undefined ? "" : `${payloads},`}"overrideValue":${text(call.overrideValue)}`;
   if (!writableByField(call)) {
     const { invocationId, callId, name, status, sequence, generation, dataDependencies, loadDependencies, outputNames } = call;
+    const { output: _output, overrideValue: _overrideValue, ...rest } = call;
     return {
-      record: encodeRecord(call),
+      record: encodeRecord(rest),
       lineage: text({ invocationId, callId, name, status, sequence, generation, dataDependencies, loadDependencies, outputNames }),
+      payloads,
     };
   }
   const ids = `"invocationId":${text(call.invocationId)},"callId":${text(call.callId)},"name":${text(call.name)},"status":${text(call.status)}`;
   const edges = `"dataDependencies":${text(call.dataDependencies)},"loadDependencies":${text(call.loadDependencies)},"outputNames":${text(call.outputNames)}`;
   const lineage = `{${ids},"sequence":${text(call.sequence)},"generation":${text(call.generation)},${edges}}`;
   let record = `{"execId":${text(call.execId)},${ids},"attempts":${text(call.attempts)},"sequence":${text(call.sequence)},${edges}`;
-  if (call.output !== undefined) record += `,"output":${text(call.output)}`;
   if (call.reusedFromCallId !== undefined) record += `,"reusedFromCallId":${text(call.reusedFromCallId)}`;
   if (call.overridden !== undefined) record += `,"overridden":${text(call.overridden)}`;
-  if (call.overrideValue !== undefined) record += `,"overrideValue":${text(call.overrideValue)}`;
   if (call.failure !== undefined) record += `,"failure":${text(call.failure)}`;
   if (call.attemptHistory !== undefined) {
     const history = call.attemptHistory.map((attempt) => ({ ...attempt, startedAt: tag(attempt.startedAt), endedAt: tag(attempt.endedAt) }));
@@ -121,7 +139,7 @@ export function encodeCall(call: CallRecord): { record: string; lineage: string 
   }
   record += `,"generation":${text(call.generation)},"startedAt":${dateText(call.startedAt)},"endedAt":${dateText(call.endedAt)}`;
   if (call.metadata !== undefined) record += `,"metadata":${text(call.metadata)}`;
-  return { record: `${record}}`, lineage };
+  return { record: `${record}}`, lineage, payloads };
 }
 
 // The last date written: the reused records of a replay are stamped by the

@@ -3,7 +3,16 @@ import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, Ne
 import { createdState } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
-import { decodeCallRecord, decodeExecutionRecord, decodeExecutionState, decodeRecord, encodeCall, encodeExecutionRecord, encodeRecord } from "./record-json.ts";
+import {
+  type CallTexts,
+  decodeCallRecord,
+  decodeExecutionRecord,
+  decodeExecutionState,
+  decodeRecord,
+  encodeCall,
+  encodeExecutionRecord,
+  encodeRecord,
+} from "./record-json.ts";
 import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, WaitRecord, WaitResolution } from "./records.ts";
 import { decodeReusedEntry, encodeReusedEntry, fitsReusedEntry, withReusedLineage, withReusedOutputs, withReusedRecords } from "./reused-call-entry.ts";
 import { SqliteConnection, type SqliteLockOptions } from "./sqlite-connection.ts";
@@ -18,6 +27,13 @@ type Row = Record<string, unknown>;
 type Stmt = BetterSqlite3.Statement<unknown[], Row>;
 
 /** The SQL of every statement the store runs (list pages are built per filter, see `#listStatement`). */
+/**
+ * A call row's record text: `record` with the `payloads` members spliced in
+ * before its last brace (rows written before schema version 6 hold them in
+ * `record` and have no `payloads`).
+ */
+const CALL_RECORD = "CASE WHEN payloads IS NULL THEN record ELSE substr(record, 1, length(record) - 1) || ',' || payloads || '}' END";
+
 const SQL = {
   insertExecution: `INSERT INTO executions (exec_id, namespace, flow_name, created_at, status, seq, lease_expires_at, record, state, original_exec_id)
     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -29,25 +45,26 @@ const SQL = {
   renewLease: `INSERT INTO leases (exec_id, epoch, runner_id, expires_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (exec_id, epoch) DO UPDATE SET runner_id = excluded.runner_id, expires_at = excluded.expires_at`,
   leaseExpiry: "SELECT expires_at FROM leases WHERE exec_id = ? AND epoch = ?",
-  insertCall: "INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  insertCall: "INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage, payloads) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
   // A call's outcome (attempt ''), unless a reused entry of the invocation came first.
-  insertOutcome: `INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage) SELECT ?, ?, ?, ?, ?, ?
+  insertOutcome: `INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage, payloads) SELECT ?, ?, ?, ?, ?, ?, ?
     WHERE NOT EXISTS (SELECT 1 FROM reused_calls WHERE exec_id = ? AND invocation_id = ?) ON CONFLICT DO NOTHING`,
-  getCall: "SELECT record FROM calls WHERE exec_id = ? AND invocation_id = ? AND attempt = ?",
+  getCall: `SELECT ${CALL_RECORD} AS record FROM calls WHERE exec_id = ? AND invocation_id = ? AND attempt = ?`,
   insertReused: "INSERT INTO reused_calls (exec_id, invocation_id, sequence, entry) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
   getReused: "SELECT entry FROM reused_calls WHERE exec_id = ? AND invocation_id = ?",
   // One JSON array of an execution's reused entries, in sequence order (reused-call-entry.ts merges it with the calls).
   listReused:
     "SELECT '[' || COALESCE(group_concat(entry, ','), '') || ']' AS entries FROM (SELECT entry FROM reused_calls WHERE exec_id = ? ORDER BY sequence)",
-  listCalls: "SELECT record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid",
+  listCalls: `SELECT ${CALL_RECORD} AS record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid`,
   // One JSON array built by SQLite: one parse instead of one per call.
   listCallLineage:
     "SELECT '[' || COALESCE(group_concat(lineage, ','), '') || ']' AS lineage FROM (SELECT lineage FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)",
-  // The lineage object with the two payloads spliced in by SQLite (json_extract parses the record in C), as one array.
+  // The lineage object with the payload members spliced in by SQLite, as one array (rows written before
+  // version 6 hold the payloads in their records: json_extract parses those in C).
   listReusableCalls: `SELECT '[' || COALESCE(group_concat(call, ','), '') || ']' AS calls FROM (
-    SELECT substr(lineage, 1, length(lineage) - 1)
-      || COALESCE(',"output":' || json_extract(record, '$.output'), '')
-      || COALESCE(',"overrideValue":' || json_extract(record, '$.overrideValue'), '') || '}' AS call
+    SELECT substr(lineage, 1, length(lineage) - 1) || CASE WHEN payloads IS NOT NULL THEN ',' || payloads ELSE
+        COALESCE(',"output":' || json_extract(record, '$.output'), '') || COALESCE(',"overrideValue":' || json_extract(record, '$.overrideValue'), '')
+      END || '}' AS call
     FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)`,
   insertBlobChunk: "INSERT INTO blobs (blob_id, chunk, data) VALUES (?, ?, ?)",
   blobChunks: "SELECT chunk, data FROM blobs WHERE blob_id = ? ORDER BY chunk",
@@ -252,12 +269,12 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 
   /** Inserts a call's row in `calls`; false when a record of its key (or, for an outcome, a reused entry of its invocation) exists. */
-  #insertRow(call: CallRecord, attempt: string, texts: { record: string; lineage: string }): boolean {
+  #insertRow(call: CallRecord, attempt: string, texts: CallTexts): boolean {
     const { execId, invocationId, sequence } = call;
     const inserted =
       attempt === ""
-        ? this.#sql(SQL.insertOutcome).run(execId, invocationId, attempt, sequence, texts.record, texts.lineage, execId, invocationId)
-        : this.#sql(SQL.insertCall).run(execId, invocationId, attempt, sequence, texts.record, texts.lineage);
+        ? this.#sql(SQL.insertOutcome).run(execId, invocationId, attempt, sequence, texts.record, texts.lineage, texts.payloads ?? null, execId, invocationId)
+        : this.#sql(SQL.insertCall).run(execId, invocationId, attempt, sequence, texts.record, texts.lineage, texts.payloads ?? null);
     return inserted.changes === 1;
   }
 

@@ -70,6 +70,11 @@ CREATE TABLE IF NOT EXISTS calls (
   -- Version 4: the call's lineage fields as compact JSON, so that planning a
   -- replay reads them without parsing whole records (record-json.ts).
   lineage       TEXT,
+  -- Version 6: the record's payload members ("output":…,"overrideValue":…),
+  -- kept out of record, so that a replay reads them without parsing whole
+  -- records; NULL when it has none, and in rows written before (whose record
+  -- holds them).
+  payloads      TEXT,
   PRIMARY KEY (exec_id, invocation_id, attempt)
 );
 CREATE INDEX IF NOT EXISTS calls_by_sequence ON calls (exec_id, sequence);
@@ -174,6 +179,7 @@ export function applySchema(db: BetterSqlite3.Database): void {
     db.exec(NAMESPACE_INDEXES);
     const callColumns = db.prepare("SELECT name FROM pragma_table_info('calls')").all() as { name: string }[];
     if (!callColumns.some((c) => c.name === "lineage")) db.exec("ALTER TABLE calls ADD COLUMN lineage TEXT");
+    if (!callColumns.some((c) => c.name === "payloads")) db.exec("ALTER TABLE calls ADD COLUMN payloads TEXT");
     // Calls written before version 4 get their lineage from their records, once.
     db.exec(`UPDATE calls SET lineage = json_object(
       'invocationId', record ->> '$.invocationId', 'callId', record ->> '$.callId', 'name', record ->> '$.name',
