@@ -28,7 +28,7 @@ function callFromProto(call: CallLineage): RecordedCall {
   };
 }
 
-function callStatusFromProto(status: CheckpointCallStatus): RecordedCall["status"] {
+export function callStatusFromProto(status: CheckpointCallStatus): RecordedCall["status"] {
   switch (status) {
     case CheckpointCallStatus.REUSED:
       return "reused";
@@ -41,7 +41,7 @@ function callStatusFromProto(status: CheckpointCallStatus): RecordedCall["status
   }
 }
 
-/** The source execution the core plans over, from the runner's call graph. */
+/** The source execution the core plans over, from the runner's call graph (call-graph-wire.ts reads it from its bytes, the same way). */
 export function sourceFromCallGraph(graph: CallGraph): SourceExecution {
   return {
     execId: graph.execId,
