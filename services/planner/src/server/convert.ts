@@ -60,6 +60,11 @@ function plannedCallToProto(call: PlannedCall): PlannedCallMessage {
 
 /** The wire form of a plan. */
 export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPlanSchema> {
+  return { ...planHeadToProto(plan), reexecute: plan.reexecute.map(plannedCallToProto), reuse: plan.reuse.map(plannedCallToProto) };
+}
+
+/** The wire form of a plan without its two call lists (`reexecute`, `reuse`: the thousands; plan-wire.ts writes them). */
+export function planHeadToProto(plan: ReplayPlan) {
   return {
     sourceExecId: plan.sourceExecId,
     flowName: plan.flowName,
@@ -67,8 +72,6 @@ export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPla
     fromCall: plannedCallToProto(plan.fromCall),
     sourceVersion: BigInt(plan.sourceVersion ?? 0),
     roots: plan.roots.map(plannedCallToProto),
-    reexecute: plan.reexecute.map(plannedCallToProto),
-    reuse: plan.reuse.map(plannedCallToProto),
     overrides: plan.overrides.map((o) => ({
       key: o.key,
       selector: o.selector,
