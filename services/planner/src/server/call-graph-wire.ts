@@ -63,6 +63,10 @@ export function sourceFromCallGraphBytes(bytes: Uint8Array): SourceExecution {
 class NotCovered extends Error {}
 
 const LINEAGE_TAG = (7 << 3) | 2;
+/** The lists of a call that has none (the core only reads them). */
+const NONE: readonly string[] = Object.freeze([]);
+/** Slots of the table of strings read (a power of 2). */
+const SEEN_SLOTS = 4096;
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The hand decoder: the source execution, or undefined for bytes it does not cover. */
@@ -82,22 +86,43 @@ export function readCoveredGraph(bytes: Uint8Array): SourceExecution | undefined
     }
   };
 
+  // The strings read so far, by a hash of their bytes: a name or a dependency repeats a string read before
+  // (the name of every call of a loop, the invocation ID of the call before), and is then not allocated again.
+  const seen: (string | undefined)[] = new Array(SEEN_SLOTS);
+
   const string = (limit: number): string => {
     const length = varint(limit);
     const start = pos;
     const end = start + length;
     if (end > limit) throw new NotCovered();
     pos = end;
+    let hash = length;
     for (let i = start; i < end; i++) {
-      if ((buf[i] ?? 0) > 0x7f) {
+      const byte = buf[i] ?? 0;
+      if (byte > 0x7f) {
         try {
           return strictUtf8.decode(buf.subarray(start, end));
         } catch {
           throw new NotCovered();
         }
       }
+      hash = (Math.imul(hash, 31) + byte) | 0;
     }
-    return buf.toString("latin1", start, end);
+    const slot = hash & (SEEN_SLOTS - 1);
+    const earlier = seen[slot];
+    if (earlier !== undefined && earlier.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (earlier.charCodeAt(i) !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return earlier;
+    }
+    const text = buf.toString("latin1", start, end);
+    seen[slot] = text;
+    return text;
   };
 
   const call = (limit: number): RecordedCall => {
@@ -106,9 +131,9 @@ export function readCoveredGraph(bytes: Uint8Array): SourceExecution | undefined
     let name = "";
     let status = 0;
     let sequence = 0;
-    const dataDependencies: string[] = [];
-    const loadDependencies: string[] = [];
-    const outputNames: string[] = [];
+    let dataDependencies: string[] | undefined;
+    let loadDependencies: string[] | undefined;
+    let outputNames: string[] | undefined;
     while (pos < limit) {
       switch (varint(limit)) {
         case (1 << 3) | 2:
@@ -129,13 +154,13 @@ export function readCoveredGraph(bytes: Uint8Array): SourceExecution | undefined
           if (sequence > Number.MAX_SAFE_INTEGER) throw new NotCovered();
           break;
         case (6 << 3) | 2:
-          dataDependencies.push(string(limit));
+          (dataDependencies ??= []).push(string(limit));
           break;
         case (7 << 3) | 2:
-          loadDependencies.push(string(limit));
+          (loadDependencies ??= []).push(string(limit));
           break;
         case (8 << 3) | 2:
-          outputNames.push(string(limit));
+          (outputNames ??= []).push(string(limit));
           break;
         default:
           throw new NotCovered();
@@ -143,7 +168,16 @@ export function readCoveredGraph(bytes: Uint8Array): SourceExecution | undefined
     }
     if (pos !== limit) throw new NotCovered();
     // The same record (and property order) as convert.ts's callFromProto.
-    return { invocationId, callId, name, sequence, dataDependencies, loadDependencies, outputNames, status: callStatusFromProto(status) };
+    return {
+      invocationId,
+      callId,
+      name,
+      sequence,
+      dataDependencies: dataDependencies ?? NONE,
+      loadDependencies: loadDependencies ?? NONE,
+      outputNames: outputNames ?? NONE,
+      status: callStatusFromProto(status),
+    };
   };
 
   try {
