@@ -25,6 +25,10 @@ export class EncodedMessage<Desc extends DescMessage = DescMessage> {
 /** Wire types (protobuf encoding spec). */
 export const WireType = { varint: 0, lengthDelimited: 2 } as const;
 
+const DEFAULT_BYTES = 64 * 1024;
+/** A larger estimate starts at this size (and grows as needed). */
+const MAX_INITIAL_BYTES = 256 * 1024 * 1024;
+
 /** Strings shorter than this many UTF-16 units are at most 127 bytes in UTF-8 (3 bytes per unit): a 1-byte length prefix. */
 const ONE_BYTE_LENGTH_UNITS = 43;
 
@@ -38,8 +42,9 @@ export class WireWriter {
   #buf: Buffer;
   #pos = 0;
 
-  constructor(initialBytes = 64 * 1024) {
-    this.#buf = Buffer.allocUnsafe(initialBytes);
+  /** `initialBytes`: an estimate of the size (the buffer grows past it); one that is no size (NaN, negative) is ignored. */
+  constructor(initialBytes = DEFAULT_BYTES) {
+    this.#buf = Buffer.allocUnsafe(initialBytes >= 1 && initialBytes <= MAX_INITIAL_BYTES ? Math.ceil(initialBytes) : DEFAULT_BYTES);
   }
 
   #ensure(bytes: number): Buffer {

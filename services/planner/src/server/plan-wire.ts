@@ -15,8 +15,11 @@ import { EncodedMessage, WireType, WireWriter } from "../../../transport/src/ind
 import type { PlannedCall, ReplayPlan } from "../core/index.ts";
 import { planHeadToProto } from "./convert.ts";
 
-/** Bytes per planned call to start with (a call of a chain is ~40). */
-const BYTES_PER_CALL = 48;
+/** Bytes to start with for a list: every call as large as its last one (ASCII assumed; the buffer grows if that is short). */
+function estimatedBytes(calls: readonly PlannedCall[]): number {
+  const last = calls[calls.length - 1];
+  return last === undefined ? 0 : calls.length * (16 + last.invocationId.length + last.callId.length + last.name.length);
+}
 
 /**
  * The response encoded, or undefined. A `ReplayPlan`'s fields in number order:
@@ -28,7 +31,7 @@ export function encodePlanReplayResponse(plan: ReplayPlan): EncodedMessage<typeo
   const { overrides, input, sourceVersion, ...first } = planHeadToProto(plan);
   const head = toBinary(ReplayPlanSchema, create(ReplayPlanSchema, first));
   const tail = toBinary(ReplayPlanSchema, create(ReplayPlanSchema, { overrides, input, sourceVersion }));
-  const writer = new WireWriter(head.length + tail.length + (plan.reexecute.length + plan.reuse.length) * BYTES_PER_CALL + 16);
+  const writer = new WireWriter(head.length + tail.length + estimatedBytes(plan.reexecute) + estimatedBytes(plan.reuse) + 16);
   writer.tag(1, WireType.lengthDelimited);
   const planAt = writer.fork();
   writer.raw(head);

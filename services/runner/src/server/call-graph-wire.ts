@@ -42,8 +42,17 @@ export function callGraphResponseInit(graph: CallGraphRead): MessageInitShape<ty
   return { graph: { ...header(graph), lineage: graph.calls.map(lineageToProto) } };
 }
 
-/** Bytes per call to start with (a call of a chain is ~58). */
-const BYTES_PER_CALL = 64;
+/**
+ * Bytes to start the buffer with: every call as large as the last one (in a chain its IDs are the longest),
+ * ASCII assumed; the buffer grows if that is short.
+ */
+function estimatedBytes(calls: readonly CallLineage[]): number {
+  const last = calls[calls.length - 1];
+  if (last === undefined) return 0;
+  let perCall = 24 + (last.invocationId?.length ?? 0) + (last.callId?.length ?? 0) + (last.name?.length ?? 0);
+  for (const list of [last.dataDependencies, last.loadDependencies, last.outputNames]) for (const value of list ?? []) perCall += 2 + (value?.length ?? 0);
+  return calls.length * perCall;
+}
 
 /**
  * The response encoded, or undefined when a record holds a value only the
@@ -53,7 +62,7 @@ const BYTES_PER_CALL = 64;
  */
 export function encodeCallGraphResponse(graph: CallGraphRead): EncodedMessage<typeof GetCallGraphResponseSchema> | undefined {
   const head = toBinary(CallGraphSchema, create(CallGraphSchema, header(graph)));
-  const writer = new WireWriter(head.length + graph.calls.length * BYTES_PER_CALL + 16);
+  const writer = new WireWriter(head.length + estimatedBytes(graph.calls) + 16);
   writer.tag(1, WireType.lengthDelimited);
   const graphAt = writer.fork();
   writer.raw(head);
