@@ -36,9 +36,18 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
     async planReplay(request, ctx) {
       const { replayPlan, call } = await plan(request, ctx);
       // The runner checks the source version and the new input: the call lists are not needed for that.
-      await runner.startReplay(planHeadToProto(replayPlan), { validateOnly: true }, call);
-      // Thousands of calls: encoded directly from the plan (the same bytes), else the generic way.
-      return encodePlanReplayResponse(replayPlan) ?? { plan: planToProto(replayPlan) };
+      const validated = runner.startReplay(planHeadToProto(replayPlan), { validateOnly: true }, call);
+      // Meanwhile the answer: thousands of calls, encoded directly from the plan (the same bytes), else the generic way.
+      // Encoded before the wait, the plan's objects are garbage before the runner's work makes the collector run.
+      let response: ReturnType<typeof encodePlanReplayResponse> | { plan: ReturnType<typeof planToProto> };
+      try {
+        response = encodePlanReplayResponse(replayPlan) ?? { plan: planToProto(replayPlan) };
+      } catch (err) {
+        await validated.catch(() => undefined);
+        throw err;
+      }
+      await validated;
+      return response;
     },
 
     async replayExecution(request, ctx) {
