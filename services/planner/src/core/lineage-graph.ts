@@ -126,7 +126,11 @@ class EarlierCalls {
 
   indexBefore(i: number, invocationId: string): number | undefined {
     if (i > 0 && this.#calls[i - 1]?.invocationId === invocationId) return i - 1;
-    const map = (this.#byInvocationId ??= new Map<string, number>());
+    let map = this.#byInvocationId;
+    if (map === undefined) {
+      map = new Map<string, number>();
+      this.#byInvocationId = map;
+    }
     for (; this.#mapped < i; this.#mapped++) map.set((this.#calls[this.#mapped] as RecordedCall).invocationId, this.#mapped);
     return map.get(invocationId);
   }

@@ -59,6 +59,13 @@ export function sourceFromCallGraphBytes(bytes: Uint8Array): SourceExecution {
   return readCoveredGraph(bytes) ?? sourceFromCallGraph(fromBinary(CallGraphSchema, bytes));
 }
 
+/** `list` with `value` added (a new list for the first value). */
+function appended(list: string[] | undefined, value: string): string[] {
+  if (list === undefined) return [value];
+  list.push(value);
+  return list;
+}
+
 /** Thrown inside the hand decoder when the bytes hold something it does not cover (the generic way decides). */
 class NotCovered extends Error {}
 
@@ -154,13 +161,13 @@ export function readCoveredGraph(bytes: Uint8Array): SourceExecution | undefined
           if (sequence > Number.MAX_SAFE_INTEGER) throw new NotCovered();
           break;
         case (6 << 3) | 2:
-          (dataDependencies ??= []).push(string(limit));
+          dataDependencies = appended(dataDependencies, string(limit));
           break;
         case (7 << 3) | 2:
-          (loadDependencies ??= []).push(string(limit));
+          loadDependencies = appended(loadDependencies, string(limit));
           break;
         case (8 << 3) | 2:
-          (outputNames ??= []).push(string(limit));
+          outputNames = appended(outputNames, string(limit));
           break;
         default:
           throw new NotCovered();
