@@ -1,14 +1,16 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fromBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "#gen/google/rpc/error_details_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
-import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { ExecutionSchema, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { GetExecutionResponseSchema, RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { ErrorReason, errorFromConnectError, errorFromStatus, INTERNAL_ERROR_MESSAGE, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
+import { EncodedMessage } from "../../services/transport/src/encoded-message.ts";
 import { createGrpcServer, startGrpcServer, type RunningGrpcServer } from "../../services/transport/src/grpc-host.ts";
 import type { Interceptor } from "../../services/transport/src/interceptor.ts";
 import type { TransportLogger } from "../../services/transport/src/logger.ts";
@@ -196,6 +198,31 @@ describe("grpc-host lifecycle", () => {
     const registration = definePartialService(RunnerService, {});
     const typo = { ...registration, handlers: { getExecutoin: async () => ({}) } };
     assert.throws(() => createGrpcServer({ services: [typo] }), /has no method "getExecutoin"/);
+  });
+
+  it("sends a response a handler encoded itself (EncodedMessage) as its bytes, and refuses one of another message type", async () => {
+    const execution = create(ExecutionSchema, { execId: "kr-encoded", flowName: "flow", status: ExecutionStatus.COMPLETED });
+    const bytes = toBinary(GetExecutionResponseSchema, create(GetExecutionResponseSchema, { execution }));
+    const logged = recordingLogger();
+    const registration = definePartialService(RunnerService, {
+      getExecution: async ({ execId }) =>
+        execId === "right"
+          ? new EncodedMessage(GetExecutionResponseSchema, bytes)
+          : (new EncodedMessage(ExecutionSchema, bytes) as unknown as EncodedMessage<typeof GetExecutionResponseSchema>),
+    });
+    const host = await startGrpcServer({ port: 0, services: [registration], logger: logged.logger });
+    const { client, close } = connectClient(host.address);
+    try {
+      const response = await client.getExecution({ execId: "right" });
+      assert.equal(response.execution?.execId, "kr-encoded");
+      assert.deepEqual(response, fromBinary(GetExecutionResponseSchema, bytes));
+      const err = await rejection(client.getExecution({ execId: "wrong" }));
+      assert.equal(err.code, Code.Internal);
+      assert.match(String(logged.errors[0]?.fields.cause), /encoded kitaru.runner.v1.Execution for kitaru.runner.v1.GetExecutionResponse/);
+    } finally {
+      close();
+      await host.shutdown();
+    }
   });
 
   it("shutdown() cancels calls still running after its timeout", async () => {

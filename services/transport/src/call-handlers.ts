@@ -18,6 +18,7 @@ import {
 import { Code } from "#gen/google/rpc/code_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { errorToStatus, KitaruInternalError, KitaruUsageError } from "#contract/errors/index.ts";
+import { EncodedMessage } from "./encoded-message.ts";
 import { createCallScope, type CallScope, type HandlerContext } from "./handler-context.ts";
 import { checkRequestHeaders, checkRequestLimits, REQUEST_LIMITS } from "./request-limits.ts";
 import type { Next } from "./interceptor.ts";
@@ -70,7 +71,7 @@ async function stream(
   call: ServerWritableStream<Buffer, Buffer> | ServerDuplexStream<Buffer, Buffer>,
   scope: CallScope,
   logger: TransportLogger,
-  responses: () => AsyncIterable<MessageInitShape<DescMessage>>,
+  responses: () => AsyncIterable<MessageInitShape<DescMessage> | EncodedMessage>,
 ): Promise<void> {
   const { signal, method } = scope.context;
   try {
@@ -125,7 +126,11 @@ async function* decodeRequests(method: DescMethod, call: ServerDuplexStream<Buff
   for await (const bytes of call.iterator({ destroyOnReturn: false })) yield decodeRequest(method, bytes as Buffer);
 }
 
-function encode(schema: DescMessage, init: MessageInitShape<DescMessage>): Buffer {
+function encode(schema: DescMessage, init: MessageInitShape<DescMessage> | EncodedMessage): Buffer {
+  if (init instanceof EncodedMessage) {
+    if (init.schema.typeName !== schema.typeName) throw new KitaruInternalError(`a handler returned an encoded ${init.schema.typeName} for ${schema.typeName}`);
+    return Buffer.from(init.bytes.buffer, init.bytes.byteOffset, init.bytes.byteLength);
+  }
   const bytes = toBinary(schema, create(schema, init));
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

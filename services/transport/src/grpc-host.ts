@@ -23,6 +23,7 @@
 import type { DescMessage, DescMethod, MessageInitShape } from "@bufbuild/protobuf";
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { bidiStreamingCallHandler, serverStreamingCallHandler, unaryCallHandler } from "./call-handlers.ts";
+import type { EncodedMessage } from "./encoded-message.ts";
 import { applyInterceptors, type Interceptor, type Next } from "./interceptor.ts";
 import { consoleLogger, type TransportLogger } from "./logger.ts";
 import { checkListenAddress, listenErrorFromBind } from "./listen-errors.ts";
@@ -191,7 +192,7 @@ function methodDefinition(method: DescMethod) {
 function asNext(handler: AnyHandler, method: DescMethod): Next {
   if (method.methodKind === "unary") {
     // defineService typed it as a UnaryHandler, which returns a promise.
-    const unary = handler as (...args: Parameters<Next>) => Promise<MessageInitShape<DescMessage>>;
+    const unary = handler as (...args: Parameters<Next>) => Promise<MessageInitShape<DescMessage> | EncodedMessage>;
     return async function* (request, ctx) {
       yield await unary(request, ctx);
     };

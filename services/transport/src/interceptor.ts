@@ -4,6 +4,7 @@
  * @module
  */
 import type { DescMessage, Message, MessageInitShape } from "@bufbuild/protobuf";
+import type { EncodedMessage } from "./encoded-message.ts";
 import type { HandlerContext } from "./handler-context.ts";
 
 /**
@@ -18,7 +19,7 @@ export type CallInput = Message | AsyncIterable<Message>;
  * Every call has the same shape: a unary call yields exactly one response. A
  * thrown error ends the call; the adapter maps it to a status.
  */
-export type Next = (input: CallInput, ctx: HandlerContext) => AsyncIterable<MessageInitShape<DescMessage>>;
+export type Next = (input: CallInput, ctx: HandlerContext) => AsyncIterable<MessageInitShape<DescMessage> | EncodedMessage>;
 
 /**
  * A cross-cutting concern (auth, logging, deadline clamping) as one wrapper.

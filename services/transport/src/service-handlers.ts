@@ -15,10 +15,17 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
+import type { EncodedMessage } from "./encoded-message.ts";
 import type { HandlerContext } from "./handler-context.ts";
 
-/** A unary method's handler: one request in, one response out. Throw kitaru errors to fail. */
-export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (request: MessageShape<I>, ctx: HandlerContext) => Promise<MessageInitShape<O>>;
+/**
+ * A unary method's handler: one request in, one response out (a message, or one it encoded itself, see
+ * encoded-message.ts). Throw kitaru errors to fail.
+ */
+export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  ctx: HandlerContext,
+) => Promise<MessageInitShape<O> | EncodedMessage<O>>;
 
 /**
  * A server-streaming method's handler: each yielded value is sent as one
@@ -65,7 +72,7 @@ export type ServiceHandlers<S extends DescService> = {
 export type AnyHandler = (
   request: Message | AsyncIterable<Message>,
   ctx: HandlerContext,
-) => Promise<MessageInitShape<DescMessage>> | AsyncIterable<MessageInitShape<DescMessage>>;
+) => Promise<MessageInitShape<DescMessage> | EncodedMessage> | AsyncIterable<MessageInitShape<DescMessage>>;
 
 /** A service descriptor with its handlers, ready for `createGrpcServer({ services })`. */
 export interface ServiceRegistration {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { KitaruInternalError } from "#contract/errors/index.ts";
-import { buildLineageGraph, descendantsMask, directConsumers, planReplay } from "../../../services/planner/src/core/index.ts";
+import { buildLineageGraph, descendantsMask, directConsumers, planReplay, producersOf } from "../../../services/planner/src/core/index.ts";
+import type { LineageGraph } from "../../../services/planner/src/core/lineage-graph.ts";
 import type { ReplayPlan, SourceExecution } from "../../../services/planner/src/core/index.ts";
 import { buildSource, call, randomSource, seededRandom } from "./source-builder.ts";
 
@@ -37,19 +38,45 @@ function naiveDescendants(edges: Set<number>[], roots: number[]): Set<number> {
 
 const indexOf = (source: SourceExecution, invocationId: string): number => source.calls.findIndex((c) => c.invocationId === invocationId);
 
+/** Per call: its data producers, the calls first loaded before it, and whether it has a consumer. */
+function edgesOf(graph: LineageGraph) {
+  return {
+    data: graph.calls.map((_, i) => producersOf(graph.dataProducers, graph.dataStart, i)),
+    load: graph.calls.map((_, i) => producersOf(graph.loadedBefore, graph.loadStart, i)),
+    hasConsumer: [...graph.hasConsumer].map((flag) => flag === 1),
+  };
+}
+
 describe("buildLineageGraph", () => {
   it("resolves dependencies to earlier calls and records each load once, at its first load point", () => {
     const graph = buildLineageGraph(buildSource([call("a"), call("b", { data: ["a", "a"], load: ["a"] }), call("c", { load: ["a", "b"] })]).calls);
-    assert.deepEqual(graph.dataProducers, [[], [0], []]);
-    assert.deepEqual(graph.loadedBefore, [[], [0], [1]]);
-    assert.deepEqual(graph.hasConsumer, [true, true, false]);
+    assert.deepEqual(edgesOf(graph), { data: [[], [0], []], load: [[], [0], [1]], hasConsumer: [true, true, false] });
   });
 
   it("ignores dependencies on unknown, own or later invocation IDs (no edge)", () => {
     const graph = buildLineageGraph(buildSource([call("a", { data: ["a", "b", "ghost"], load: ["b"] }), call("b", { load: ["ghost"] })]).calls);
-    assert.deepEqual(graph.dataProducers, [[], []]);
-    assert.deepEqual(graph.loadedBefore, [[], []]);
-    assert.deepEqual(graph.hasConsumer, [false, false]);
+    assert.deepEqual(edgesOf(graph), { data: [[], []], load: [[], []], hasConsumer: [false, false] });
+  });
+
+  it("resolves a repeated invocation ID to its latest earlier call, with or without the call just before, and deduplicates many producers", () => {
+    // "a" twice (indices 0 and 2): a later dependency on "a" is on index 2, whether "a" is the call just before or not.
+    const many = Array.from({ length: 40 }, (_, k) => ["a", "b", "x"][k % 3] as string);
+    const graph = buildLineageGraph(
+      buildSource([
+        call("a"),
+        call("b", { data: ["a"] }),
+        call("a2", { id: "a" }),
+        call("c", { data: ["a", "b"] }),
+        call("d", { data: ["c", "a", "c"] }),
+        call("e", { data: many }),
+      ]).calls,
+    );
+    assert.deepEqual(edgesOf(graph).data, [[], [0], [], [2, 1], [3, 2], [2, 1]]);
+    const same = buildSource([call("a"), call("b"), call("c")]);
+    const renamed = { ...same, calls: same.calls.map((c, i) => ({ ...c, invocationId: i === 1 ? "x" : "a", dataDependencies: i === 0 ? [] : ["a"] })) };
+    assert.deepEqual(edgesOf(buildLineageGraph(renamed.calls)).data, [[], [0], [0]]);
+    const chain = { ...same, calls: same.calls.map((c) => ({ ...c, invocationId: "a", dataDependencies: ["a"] })) };
+    assert.deepEqual(edgesOf(buildLineageGraph(chain.calls)).data, [[], [0], [1]]);
   });
 
   it("throws KitaruInternalError when calls are not in issue order", () => {

@@ -38,5 +38,5 @@ export type { PlannedCall, ReplayPlan } from "./replay-plan.ts";
 // a source) and for tests.
 export { parseOverrideKey, parseOverrides } from "./override-keys.ts";
 export { createSelectorIndex, resolveSelector } from "./resolve-selector.ts";
-export { buildLineageGraph, descendantsMask, directConsumers } from "./lineage-graph.ts";
+export { buildLineageGraph, descendantsMask, directConsumers, producersOf } from "./lineage-graph.ts";
 export { describeJsonType, isPlainObject, jsonViolations } from "./json-value.ts";

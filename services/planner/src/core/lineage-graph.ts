@@ -17,15 +17,30 @@
 import { KitaruInternalError } from "#contract/errors/kitaru-error.ts";
 import type { RecordedCall } from "./source-execution.ts";
 
-/** Call indices (positions in `calls`) instead of invocation IDs, resolved once. */
+/**
+ * Call indices (positions in `calls`) instead of invocation IDs, resolved once.
+ *
+ * The edges of all calls are in two flat lists, each call's in one range
+ * (`dataProducers[dataStart[i] .. dataStart[i + 1])`): no list per call, which
+ * for an execution of 100 000 calls is that many small arrays for the
+ * collector to copy (see {@link producersOf}).
+ */
 export interface LineageGraph {
   readonly calls: readonly RecordedCall[];
-  /** Per call: indices of earlier calls it has a data edge from (deduplicated). */
-  readonly dataProducers: readonly (readonly number[])[];
-  /** Per call: indices of earlier calls first loaded just before it (the recorded delta). */
-  readonly loadedBefore: readonly (readonly number[])[];
-  /** Per call: whether any later call has an edge from it. */
-  readonly hasConsumer: readonly boolean[];
+  /** Per call (and one past the last): where its range starts in `dataProducers` / `loadedBefore`. */
+  readonly dataStart: Int32Array;
+  readonly loadStart: Int32Array;
+  /** Indices of earlier calls each call has a data edge from (deduplicated, in the order first named). */
+  readonly dataProducers: readonly number[];
+  /** Indices of earlier calls first loaded just before each call (the recorded delta). */
+  readonly loadedBefore: readonly number[];
+  /** Per call: 1 when any later call has an edge from it. */
+  readonly hasConsumer: Uint8Array;
+}
+
+/** The indices in call `i`'s range of an edge list of `graph` (`dataProducers` with `dataStart`, or `loadedBefore` with `loadStart`). */
+export function producersOf(edges: readonly number[], start: Int32Array, i: number): number[] {
+  return edges.slice(start[i], start[i + 1]);
 }
 
 /**
@@ -38,13 +53,16 @@ export interface LineageGraph {
  * not in strictly increasing `sequence` order (the store must return them so).
  */
 export function buildLineageGraph(calls: readonly RecordedCall[]): LineageGraph {
-  const byInvocationId = new Map<string, number>();
-  const dataProducers: (readonly number[])[] = new Array<readonly number[]>(calls.length);
-  const loadedBefore: (readonly number[])[] = new Array<readonly number[]>(calls.length);
-  const hasConsumer: boolean[] = new Array<boolean>(calls.length).fill(false);
+  const n = calls.length;
+  const ids = new EarlierCalls(calls);
+  const dataStart = new Int32Array(n + 1);
+  const loadStart = new Int32Array(n + 1);
+  const dataProducers: number[] = [];
+  const loadedBefore: number[] = [];
+  const hasConsumer = new Uint8Array(n);
   const loaded = new Set<number>();
   let previousSequence = -Infinity;
-  for (let i = 0; i < calls.length; i++) {
+  for (let i = 0; i < n; i++) {
     const call = calls[i] as RecordedCall;
     if (!(call.sequence > previousSequence)) {
       throw new KitaruInternalError(
@@ -53,39 +71,69 @@ export function buildLineageGraph(calls: readonly RecordedCall[]): LineageGraph 
       );
     }
     previousSequence = call.sequence;
-    const data = resolveEarlier(call.dataDependencies, byInvocationId);
-    let load: number[] | undefined;
-    for (const producer of resolveEarlier(call.loadDependencies, byInvocationId)) {
-      if (loaded.has(producer)) continue; // already in the cumulative load set
-      loaded.add(producer);
-      if (load === undefined) load = [producer];
-      else load.push(producer);
+    const from = dataProducers.length;
+    dataStart[i] = from;
+    const data = call.dataDependencies;
+    // Deduplicated by a scan of the few so far, or for a call on many others a set.
+    const distinct = data.length > MANY ? new Set<number>() : undefined;
+    for (let k = 0; k < data.length; k++) {
+      const producer = ids.indexBefore(i, data[k] as string);
+      if (producer === undefined) continue;
+      if (distinct === undefined ? includesFrom(dataProducers, from, producer) : distinct.has(producer)) continue;
+      distinct?.add(producer);
+      dataProducers.push(producer);
+      hasConsumer[producer] = 1;
     }
-    for (const producer of data) hasConsumer[producer] = true;
-    if (load !== undefined) for (const producer of load) hasConsumer[producer] = true;
-    dataProducers[i] = data;
-    loadedBefore[i] = load ?? NONE;
-    byInvocationId.set(call.invocationId, i);
+    loadStart[i] = loadedBefore.length;
+    const load = call.loadDependencies;
+    for (let k = 0; k < load.length; k++) {
+      const producer = ids.indexBefore(i, load[k] as string);
+      if (producer === undefined || loaded.has(producer)) continue; // unknown, or already in the cumulative load set
+      loaded.add(producer);
+      loadedBefore.push(producer);
+      hasConsumer[producer] = 1;
+    }
   }
-  return { calls, dataProducers, loadedBefore, hasConsumer };
+  dataStart[n] = dataProducers.length;
+  loadStart[n] = loadedBefore.length;
+  return { calls, dataStart, loadStart, dataProducers, loadedBefore, hasConsumer };
 }
 
-/** The one empty index list, shared by every call without edges of a kind (nothing writes to the lists). */
-const NONE: readonly number[] = Object.freeze([]);
+/** Above this many data dependencies, a call's producers are deduplicated with a set. */
+const MANY = 16;
 
-/** The distinct indices of the IDs that name earlier calls, in the order first named. */
-function resolveEarlier(invocationIds: readonly string[], byInvocationId: ReadonlyMap<string, number>): readonly number[] {
-  if (invocationIds.length === 0) return NONE;
-  if (invocationIds.length === 1) {
-    const index = byInvocationId.get(invocationIds[0] as string);
-    return index === undefined ? NONE : [index];
+/** Whether `list[from..]` holds `value` (a call's few producers so far). */
+function includesFrom(list: readonly number[], from: number, value: number): boolean {
+  for (let k = from; k < list.length; k++) if (list[k] === value) return true;
+  return false;
+}
+
+/**
+ * The index of the latest call before call `i` with a given invocation ID.
+ * A dependency on the call just before is answered without a map (a chain of
+ * calls, each on the one before, needs none); the map of every earlier call is
+ * built at the first other dependency, and kept up to date from there on.
+ */
+class EarlierCalls {
+  readonly #calls: readonly RecordedCall[];
+  #byInvocationId: Map<string, number> | undefined;
+  /** The calls before this index are in the map. */
+  #mapped = 0;
+
+  constructor(calls: readonly RecordedCall[]) {
+    this.#calls = calls;
   }
-  const out = new Set<number>();
-  for (const id of invocationIds) {
-    const index = byInvocationId.get(id);
-    if (index !== undefined) out.add(index);
+
+  indexBefore(i: number, invocationId: string): number | undefined {
+    if (i > 0 && this.#calls[i - 1]?.invocationId === invocationId) return i - 1;
+    let map = this.#byInvocationId;
+    if (map === undefined) {
+      map = new Map<string, number>();
+      this.#byInvocationId = map;
+    }
+    for (; this.#mapped < i; this.#mapped++) map.set((this.#calls[this.#mapped] as RecordedCall).invocationId, this.#mapped);
+    return map.get(invocationId);
   }
-  return out.size === 0 ? NONE : [...out];
 }
 
 /**
@@ -99,10 +147,14 @@ export function directConsumers(graph: LineageGraph, producers: Iterable<number>
   const dataConsumers = new Map<number, number[]>();
   const firstLoad = new Map<number, number>();
   for (const p of wanted) dataConsumers.set(p, []);
-  graph.calls.forEach((_, i) => {
-    for (const p of graph.dataProducers[i] ?? []) dataConsumers.get(p)?.push(i);
-    for (const p of graph.loadedBefore[i] ?? []) if (wanted.has(p)) firstLoad.set(p, i);
-  });
+  const { dataStart, dataProducers, loadStart, loadedBefore } = graph;
+  for (let i = 0; i < graph.calls.length; i++) {
+    for (let k = dataStart[i] ?? 0; k < (dataStart[i + 1] ?? 0); k++) dataConsumers.get(dataProducers[k] as number)?.push(i);
+    for (let k = loadStart[i] ?? 0; k < (loadStart[i + 1] ?? 0); k++) {
+      const p = loadedBefore[k] as number;
+      if (wanted.has(p)) firstLoad.set(p, i);
+    }
+  }
   const result = new Map<number, number[]>();
   for (const p of wanted) {
     const start = firstLoad.get(p) ?? graph.calls.length;
@@ -123,16 +175,16 @@ export function directConsumers(graph: LineageGraph, producers: Iterable<number>
 export function descendantsMask(graph: LineageGraph, roots: Iterable<number>): boolean[] {
   const mask: boolean[] = new Array<boolean>(graph.calls.length).fill(false);
   for (const r of roots) mask[r] = true;
+  const { dataStart, dataProducers, loadStart, loadedBefore } = graph;
   let loadedReexecuted = false;
   for (let i = 0; i < graph.calls.length; i++) {
-    if (!loadedReexecuted) loadedReexecuted = anyMarked(graph.loadedBefore[i], mask);
-    if (loadedReexecuted || anyMarked(graph.dataProducers[i], mask)) mask[i] = true;
+    if (!loadedReexecuted) loadedReexecuted = anyMarked(loadedBefore, loadStart[i] ?? 0, loadStart[i + 1] ?? 0, mask);
+    if (loadedReexecuted || anyMarked(dataProducers, dataStart[i] ?? 0, dataStart[i + 1] ?? 0, mask)) mask[i] = true;
   }
   return mask;
 }
 
-function anyMarked(indices: readonly number[] | undefined, mask: readonly boolean[]): boolean {
-  if (indices === undefined) return false;
-  for (const p of indices) if (mask[p]) return true;
+function anyMarked(indices: readonly number[], from: number, to: number, mask: readonly boolean[]): boolean {
+  for (let k = from; k < to; k++) if (mask[indices[k] as number]) return true;
   return false;
 }

@@ -28,7 +28,7 @@ function callFromProto(call: CallLineage): RecordedCall {
   };
 }
 
-function callStatusFromProto(status: CheckpointCallStatus): RecordedCall["status"] {
+export function callStatusFromProto(status: CheckpointCallStatus): RecordedCall["status"] {
   switch (status) {
     case CheckpointCallStatus.REUSED:
       return "reused";
@@ -41,7 +41,7 @@ function callStatusFromProto(status: CheckpointCallStatus): RecordedCall["status
   }
 }
 
-/** The source execution the core plans over, from the runner's call graph. */
+/** The source execution the core plans over, from the runner's call graph (call-graph-wire.ts reads it from its bytes, the same way). */
 export function sourceFromCallGraph(graph: CallGraph): SourceExecution {
   return {
     execId: graph.execId,
@@ -60,6 +60,11 @@ function plannedCallToProto(call: PlannedCall): PlannedCallMessage {
 
 /** The wire form of a plan. */
 export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPlanSchema> {
+  return { ...planHeadToProto(plan), reexecute: plan.reexecute.map(plannedCallToProto), reuse: plan.reuse.map(plannedCallToProto) };
+}
+
+/** The wire form of a plan without its two call lists (`reexecute`, `reuse`: the thousands; plan-wire.ts writes them). */
+export function planHeadToProto(plan: ReplayPlan) {
   return {
     sourceExecId: plan.sourceExecId,
     flowName: plan.flowName,
@@ -67,8 +72,6 @@ export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPla
     fromCall: plannedCallToProto(plan.fromCall),
     sourceVersion: BigInt(plan.sourceVersion ?? 0),
     roots: plan.roots.map(plannedCallToProto),
-    reexecute: plan.reexecute.map(plannedCallToProto),
-    reuse: plan.reuse.map(plannedCallToProto),
     overrides: plan.overrides.map((o) => ({
       key: o.key,
       selector: o.selector,

@@ -1,4 +1,4 @@
-import { ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { NAMESPACE_HEADER } from "../../../transport/src/auth.ts";
 import type { SourceExecution } from "../core/index.ts";
-import { sourceFromCallGraph } from "./convert.ts";
+import { callGraphBytes, GET_CALL_GRAPH_BYTES, sourceFromCallGraphBytes } from "./call-graph-wire.ts";
 import { RunnerConnectionProblems } from "./runner-connection-problems.ts";
 
 /** Attempts of StartReplay in all, while the caller's deadline leaves time. */
@@ -51,6 +51,7 @@ export interface RunnerCallOptions {
 export class RunnerClient {
   readonly #session: Http2SessionManager;
   readonly #client: Client<typeof RunnerInternalService>;
+  readonly #transport: Transport;
   readonly #timeoutMs: number;
   readonly #problems: RunnerConnectionProblems;
 
@@ -67,16 +68,14 @@ export class RunnerClient {
               return next(request);
             },
           ];
-    this.#client = createClient(
-      RunnerInternalService,
-      createGrpcTransport({
-        baseUrl: options.runnerUrl,
-        sessionManager: this.#session,
-        readMaxBytes: 256 * 1024 * 1024,
-        writeMaxBytes: 256 * 1024 * 1024,
-        interceptors: auth,
-      }),
-    );
+    this.#transport = createGrpcTransport({
+      baseUrl: options.runnerUrl,
+      sessionManager: this.#session,
+      readMaxBytes: 256 * 1024 * 1024,
+      writeMaxBytes: 256 * 1024 * 1024,
+      interceptors: auth,
+    });
+    this.#client = createClient(RunnerInternalService, this.#transport);
     const probe = createGrpcTransport({ baseUrl: options.runnerUrl, sessionManager: this.#session, interceptors: auth });
     this.#problems = new RunnerConnectionProblems(options.runnerUrl, probe, options.onConnectionProblem);
     this.#timeoutMs = options.timeoutMs;
@@ -93,9 +92,14 @@ export class RunnerClient {
 
   /** The source execution's call graph, ready for the planning core. */
   async sourceExecution(execId: string, options: RunnerCallOptions): Promise<SourceExecution> {
-    const response = await this.#call(() => this.#client.getCallGraph({ execId }, this.#callOptions(options)), options.signal);
-    if (response.graph === undefined) throw new Error("runner returned no call graph");
-    return sourceFromCallGraph(response.graph);
+    // GetCallGraph with the graph left as bytes, decoded straight into the core's records (call-graph-wire.ts).
+    const response = await this.#call(() => {
+      const { signal, timeoutMs, headers } = this.#callOptions(options);
+      return this.#transport.unary(GET_CALL_GRAPH_BYTES, signal, timeoutMs, headers, { execId });
+    }, options.signal);
+    const graph = callGraphBytes(response.message);
+    if (graph === undefined) throw new Error("runner returned no call graph");
+    return sourceFromCallGraphBytes(graph);
   }
 
   /**

@@ -1,11 +1,11 @@
 import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
-import { executionStatusToProto } from "#contract/status.ts";
 import type { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import type { ServiceHandlers } from "../../../transport/src/index.ts";
 import type { RunnerEngine } from "../engine/runner-engine.ts";
-import { draftToProto, executionToProto, lineageToProto } from "./convert.ts";
+import { callGraphResponseInit, encodeCallGraphResponse } from "./call-graph-wire.ts";
+import { draftToProto, executionToProto } from "./convert.ts";
 import { executionRef } from "./runner-service.ts";
 
 /**
@@ -16,16 +16,8 @@ export function runnerInternalServiceHandlers(engine: RunnerEngine): ServiceHand
   return {
     async getCallGraph(request, ctx) {
       const graph = await engine.callGraph(executionRef(request, ctx));
-      return {
-        graph: {
-          execId: graph.execution.execId,
-          flowName: graph.execution.flowName,
-          status: executionStatusToProto(graph.execution.state.status),
-          input: graph.input as JsonObject,
-          lineage: graph.calls.map(lineageToProto),
-          version: BigInt(graph.execution.state.seq),
-        },
-      };
+      // Thousands of calls: encoded directly from the records (the same bytes), else the generic way.
+      return encodeCallGraphResponse(graph) ?? callGraphResponseInit(graph);
     },
 
     async startReplay(request, ctx) {
