@@ -188,6 +188,9 @@ export class ExecutionQueries {
  * is one, else the latest failed or cancelled one (a retry re-runs those).
  */
 export function latestCalls<C extends CallLineage>(calls: readonly C[]): C[] {
+  // The usual case, in linear time without a map: outcomes only, in issue order, so already one
+  // per invocation (a store records an invocation's outcome once).
+  if (outcomesInOrder(calls)) return calls.slice();
   const byInvocation = new Map<string, C>();
   for (const call of calls) {
     const seen = byInvocation.get(call.invocationId);
@@ -196,6 +199,16 @@ export function latestCalls<C extends CallLineage>(calls: readonly C[]): C[] {
     }
   }
   return [...byInvocation.values()].sort((a, b) => a.sequence - b.sequence);
+}
+
+/** True when every call has its output recorded (no failed or cancelled record) and they are in sequence order. */
+function outcomesInOrder(calls: readonly CallLineage[]): boolean {
+  let sequence = Number.NEGATIVE_INFINITY;
+  for (const call of calls) {
+    if (!hasOutput(call) || call.sequence < sequence) return false;
+    sequence = call.sequence;
+  }
+  return true;
 }
 
 function encodePageToken(record: ExecutionRecord): string {
