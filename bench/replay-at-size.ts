@@ -3,9 +3,9 @@
  * `bench_chain`) and a 100,000-call one (written through the store API from
  * the 10k one's records), then
  *
- *   (a) PlanReplay of each, from its last call (median of runs), split into
- *       the runner calls the planner makes (GetCallGraph, StartReplay with
- *       validate_only) by timing those directly;
+ *   (a) PlanReplay of each, from its last call (median of runs, the two
+ *       sizes taking turns), split into the runner calls the planner makes
+ *       (GetCallGraph, StartReplay with validate_only) by timing those directly;
  *   (b) ReplayExecution of the 10k one from its last call (N−1 reused, 1
  *       executed) and from its first call (N executed) to completed, and the
  *       same from the only call of a 1-call execution (the fixed overheads).
@@ -179,20 +179,17 @@ async function codecCost<Desc extends DescMessage>(schema: Desc, message: Messag
 }
 
 /** The calls query of the store (sqlite-execution-store.ts), on a read-only connection of the bench's own. */
-const LIST_CALLS_SQL = "SELECT record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid";
+const LIST_CALLS_SQL =
+  "SELECT CASE WHEN payloads IS NULL THEN record ELSE substr(record, 1, length(record) - 1) || ',' || payloads || '}' END AS record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid";
 
 /**
- * (a) PlanReplay of `source` from its last call, and the runner calls it is
- * made of, each timed on its own (`PLANS` runs, at most 3 for these), with
- * the store's read of the calls and the same read done plainly.
+ * (a) PlanReplay of `source` from its last call (`planReplay`, timed by
+ * {@link timePlansInTurn}), and the runner calls it is made of, each timed on
+ * its own (at most 3 runs), with the store's read of the calls and the same
+ * read done plainly.
  */
-async function timePlan(env: BenchEnv, file: string, source: Source): Promise<PlanTiming> {
+async function timePlan(env: BenchEnv, file: string, source: Source, planReplay: { median: number; runs: number[] }): Promise<PlanTiming> {
   const from = invocationIdOf(source.calls);
-  const planReplay = await medianOf(PLANS, async () => {
-    const { plan } = await env.plannerClient!.planReplay({ execId: source.execId, from });
-    if (plan?.reuse.length !== source.calls - 1 || plan.reexecute.length !== 1)
-      throw new Error(`plan reuses ${plan?.reuse.length}, re-executes ${plan?.reexecute.length}`);
-  });
   const planResponse = await env.plannerClient!.planReplay({ execId: source.execId, from });
   const parts = Math.min(PLANS, 3);
   // The runner service the planner calls (authentication is off here, so the bench may call it too).
@@ -223,6 +220,32 @@ async function timePlan(env: BenchEnv, file: string, source: Source): Promise<Pl
     db.close();
     session.abort();
   }
+}
+
+/** One PlanReplay of `source` from its last call, checked. */
+async function planFromLast(env: BenchEnv, source: Source): Promise<void> {
+  const { plan } = await env.plannerClient!.planReplay({ execId: source.execId, from: invocationIdOf(source.calls) });
+  if (plan?.reuse.length !== source.calls - 1 || plan.reexecute.length !== 1)
+    throw new Error(`plan reuses ${plan?.reuse.length}, re-executes ${plan?.reexecute.length}`);
+}
+
+/**
+ * PlanReplay of each source from its last call, `PLANS` times after one
+ * untimed, the sources taking turns (so that their ratio is not the machine's
+ * load changing between one size's runs and the other's): the median and the
+ * runs of each.
+ */
+async function timePlansInTurn(env: BenchEnv, sources: readonly Source[]): Promise<{ median: number; runs: number[] }[]> {
+  for (const source of sources) await planFromLast(env, source);
+  const runs = sources.map((): number[] => []);
+  for (let r = 0; r < PLANS; r++) {
+    for (const [i, source] of sources.entries()) {
+      const t0 = now();
+      await planFromLast(env, source);
+      runs[i]!.push(now() - t0);
+    }
+  }
+  return runs.map((times) => ({ median: median(times), runs: times }));
 }
 
 /** A replay's timing and this process's CPU time over it (planner, runner and client all run here). */
@@ -295,8 +318,10 @@ async function main(): Promise<void> {
 
     // (a) PlanReplay
     const plans: PlanTiming[] = [];
-    for (const source of [built.source, large]) {
-      const plan = await part(`plan-${source.calls}`, () => timePlan(env, file, source));
+    const sizes = [built.source, large];
+    const planReplays = await part("plans", () => timePlansInTurn(env, sizes));
+    for (const [i, source] of sizes.entries()) {
+      const plan = await part(`plan-${source.calls}`, () => timePlan(env, file, source, planReplays[i]!));
       plans.push(plan);
       console.log(
         `PlanReplay of ${source.calls} calls from the last: median ${fmt(plan.planReplay.median)} (runs ${plan.planReplay.runs.map((r) => r.toFixed(1)).join(", ")}); ` +
