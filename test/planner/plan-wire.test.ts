@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { PlanReplayResponseSchema } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
+import { PlannedCallSchema, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { PlannedCall, ReplayPlan } from "../../services/planner/src/core/index.ts";
 import { planToProto } from "../../services/planner/src/server/convert.ts";
 import { encodePlanReplayResponse } from "../../services/planner/src/server/plan-wire.ts";
@@ -46,6 +47,23 @@ function assertSameBytes(p: ReplayPlan): void {
 }
 
 describe("PlanReplay response encoded from the plan", () => {
+  it("knows every field of the messages it writes by hand (a field added to the contract must be added to the encoder)", () => {
+    assert.deepEqual(
+      PlannedCallSchema.fields.map((f) => `${f.number} ${f.name}`),
+      ["1 invocation_id", "2 call_id", "3 name", "4 sequence"],
+    );
+    // Fields 1-5 and 8-10 are written by protobuf-es around the two lists.
+    assert.deepEqual(
+      ReplayPlanSchema.fields.map((f) => f.number),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    );
+    assert.deepEqual([ReplayPlanSchema.field.reexecute.number, ReplayPlanSchema.field.reuse.number], [6, 7]);
+    assert.deepEqual(
+      PlanReplayResponseSchema.fields.map((f) => `${f.number} ${f.name}`),
+      ["1 plan"],
+    );
+  });
+
   it("is protobuf-es's bytes for a plan of 10 000 calls (9 999 reused, 1 re-executed)", () => {
     const n = 10_000;
     assertSameBytes(

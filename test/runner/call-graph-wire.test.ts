@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { CallGraphSchema, CallLineageSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import { GetCallGraphResponseSchema } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import { type CallGraphRead, callGraphResponseInit, encodeCallGraphResponse } from "../../services/runner/src/server/call-graph-wire.ts";
 import type { CallLineage } from "../../services/runner/src/store/execution-store.ts";
@@ -53,6 +54,20 @@ function assertSameBytes(graph: CallGraphRead): void {
 const long = (units: number, unit = "a") => unit.repeat(units);
 
 describe("GetCallGraph response encoded from the records", () => {
+  it("knows every field of the messages it writes by hand (a field added to the contract must be added to the encoder)", () => {
+    assert.deepEqual(
+      CallLineageSchema.fields.map((f) => `${f.number} ${f.name}`),
+      ["1 invocation_id", "2 call_id", "3 name", "4 status", "5 sequence", "6 data_dependencies", "7 load_dependencies", "8 output_names"],
+    );
+    // The graph's other fields are written by protobuf-es, then the lineage: it must stay the last field.
+    const numbers = CallGraphSchema.fields.map((f) => f.number);
+    assert.equal(CallGraphSchema.field.lineage.number, Math.max(...numbers));
+    assert.deepEqual(
+      GetCallGraphResponseSchema.fields.map((f) => `${f.number} ${f.name}`),
+      ["1 graph"],
+    );
+  });
+
   it("is protobuf-es's bytes for a chain of 10 000 calls", () => {
     assertSameBytes({ execution: execution(), input: { calls: 10_000 }, calls: Array.from({ length: 10_000 }, (_, i) => call(i + 1)) });
   });
