@@ -366,8 +366,11 @@ async function main(): Promise<void> {
       );
     }
     console.log(`  ${N} calls ≤ ${PLAN_TARGET_MS} ms: ${verdict(small.planReplay.median <= PLAN_TARGET_MS)}`);
+    // "≤ 50 ms for 10k, ≤ 10× that for 100k": read as 10 × the 10k target, and as 10 × the 10k figure measured here.
+    const largeTarget = PLAN_TARGET_MS * (LARGE / N);
+    console.log(`  ${LARGE} calls ≤ ${LARGE / N} × the ${N}-call target (${largeTarget} ms): ${verdict(big.planReplay.median <= largeTarget)}`);
     const growth = big.planReplay.median / small.planReplay.median;
-    console.log(`  ${LARGE} / ${N}: ${growth.toFixed(1)}× (≤ ${PLAN_GROWTH_TARGET}×: ${verdict(growth <= PLAN_GROWTH_TARGET)})`);
+    console.log(`  ${LARGE} / ${N} as measured here: ${growth.toFixed(1)}× (≤ ${PLAN_GROWTH_TARGET}×: ${verdict(growth <= PLAN_GROWTH_TARGET)})`);
     console.log("");
     console.log("(b) ReplayExecution → completed (medians):");
     const row = (label: string, t: readonly TimedReplay[]) =>
