@@ -29,13 +29,10 @@ import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufb
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import Database from "better-sqlite3";
-import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { PlanReplayResponseSchema } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { GetCallGraphResponseSchema, RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { ExecutionStore } from "../services/runner/src/store/execution-store.ts";
-import type { CallRecord } from "../services/runner/src/store/records.ts";
 import { SqliteExecutionStore } from "../services/runner/src/store/sqlite-execution-store.ts";
 import {
   boolFlag,
@@ -53,6 +50,8 @@ import {
 import { describeProfile, profiled } from "./support/cpu-profile.ts";
 import { runFlow } from "./support/flow-run.ts";
 import { timeReplay, type ReplayTiming } from "./support/replay-timing.ts";
+import { type Source, writeSource } from "./support/chain-source.ts";
+import { planTargetLines, verdict } from "./support/plan-targets.ts";
 import { benchFlows, invocationIdOf } from "./flows.ts";
 
 const N = intFlag("calls", 10_000);
@@ -61,8 +60,6 @@ const PLANS = intFlag("plans", 5);
 const REPLAYS = intFlag("replays", 3);
 const FIRST_REPLAYS = intFlag("first-replays", 2);
 /** Targets (bench/README.md). */
-const PLAN_TARGET_MS = 50;
-const PLAN_GROWTH_TARGET = 10;
 const REUSED_TARGET_US = 20;
 const PROFILE_DIR = stringFlag("profile-dir", "") || undefined;
 
@@ -74,14 +71,6 @@ async function part<T>(name: string, work: () => Promise<T>): Promise<T> {
     for (const line of describeProfile(profile, { top: 20 })) console.log(`  ${line}`);
   }
   return value;
-}
-
-/** A source execution to replay. */
-interface Source {
-  readonly execId: string;
-  readonly calls: number;
-  /** Its result as recorded (the replays must return the same). */
-  readonly result: string;
 }
 
 /** A source run: its span (first call started → last call completed), whole time, and this process's CPU per call. */
@@ -103,46 +92,6 @@ async function runSource(env: BenchEnv, calls: number): Promise<SourceRun> {
     totalMs: run.doneAt - run.startedAt,
     cpuPerCallMs: run.cpuPerCallMs,
   };
-}
-
-/**
- * Writes a completed `bench_chain` execution of `calls` calls through the
- * store API, in batches of 5,000 calls, each call a copy of one of
- * `templates` (real records of a run) with its own IDs, sequence, dependency
- * and output: what running it would have recorded, without running it.
- */
-async function writeSource(store: ExecutionStore, templates: readonly CallRecord[], calls: number): Promise<Source> {
-  const execId = `bench-large-${calls}-${Date.now()}`;
-  const at = new Date();
-  await store.insertExecution({
-    execId,
-    namespace: DEFAULT_NAMESPACE,
-    flowName: "bench_chain",
-    input: { kind: "inline", json: JSON.stringify({ calls }) },
-    createdAt: at,
-  });
-  const created = (await store.getExecution(execId))!.state;
-  const claim = { epoch: 1, runnerId: "bench-writer", at, expiresAt: new Date(at.getTime() + 15_000) };
-  const claimed = (await store.appendTransition(execId, created, { kind: "claimed", status: "running", generation: 0, at, claim }))!;
-  for (let start = 0; start < calls; start += 5_000) {
-    const batch: CallRecord[] = [];
-    for (let k = start; k < Math.min(calls, start + 5_000); k++) {
-      const template = templates[k % templates.length]!;
-      batch.push({
-        ...template,
-        execId,
-        invocationId: invocationIdOf(k + 1),
-        callId: `${execId}-call-${k + 1}`,
-        sequence: k + 1,
-        dataDependencies: k === 0 ? [] : [invocationIdOf(k)],
-        output: { kind: "inline", json: JSON.stringify({ i: k + 1, label: `step ${k + 1}` }) },
-      });
-    }
-    await store.recordCalls(batch);
-  }
-  const result = { kind: "inline" as const, json: JSON.stringify({ i: calls, label: `step ${calls}` }) };
-  await store.appendTransition(execId, claimed, { kind: "completed", status: "completed", generation: 0, at: new Date(), endedAt: new Date(), result });
-  return { execId, calls, result: JSON.stringify(result) };
 }
 
 /** Median wall time of `runs` calls of `op` after one untimed call, and every run's time. */
@@ -351,7 +300,6 @@ async function main(): Promise<void> {
 
     // Report
     const [small, big] = plans as [PlanTiming, PlanTiming];
-    const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
     console.log("");
     console.log("(a) PlanReplay from the last call, through the planner (medians):");
     for (const p of plans) {
@@ -365,12 +313,7 @@ async function main(): Promise<void> {
           `a PlanReplay moves the graph once and the plan twice (to the runner's validate_only, back to the caller)`,
       );
     }
-    console.log(`  ${N} calls ≤ ${PLAN_TARGET_MS} ms: ${verdict(small.planReplay.median <= PLAN_TARGET_MS)}`);
-    // "≤ 50 ms for 10k, ≤ 10× that for 100k": read as 10 × the 10k target, and as 10 × the 10k figure measured here.
-    const largeTarget = PLAN_TARGET_MS * (LARGE / N);
-    console.log(`  ${LARGE} calls ≤ ${LARGE / N} × the ${N}-call target (${largeTarget} ms): ${verdict(big.planReplay.median <= largeTarget)}`);
-    const growth = big.planReplay.median / small.planReplay.median;
-    console.log(`  ${LARGE} / ${N} as measured here: ${growth.toFixed(1)}× (≤ ${PLAN_GROWTH_TARGET}×: ${verdict(growth <= PLAN_GROWTH_TARGET)})`);
+    for (const line of planTargetLines(N, small.planReplay.median, LARGE, big.planReplay.median)) console.log(`  ${line}`);
     console.log("");
     console.log("(b) ReplayExecution → completed (medians):");
     const row = (label: string, t: readonly TimedReplay[]) =>
