@@ -81,7 +81,8 @@ export function encodeReusedEntry(call: CallRecord): string {
   return `${entry}}`;
 }
 
-const NO_NAMES: readonly string[] = [];
+/** The lists of a lineage without them (shared: nothing may change it). */
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /** The whole call record of an entry of execution `execId`. */
 function entryRecord(execId: string, entry: ReusedCallEntry): CallRecord {
