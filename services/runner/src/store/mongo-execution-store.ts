@@ -1,4 +1,4 @@
-import { Binary, MongoClient, MongoError, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
+import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
 import { createdState } from "./execution-store.ts";
@@ -15,7 +15,7 @@ import type {
 } from "./mongo-documents.ts";
 import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, LogLineRecord, WaitRecord, WaitResolution } from "./records.ts";
 import { mongoConnectError } from "./mongo-connect-error.ts";
-import { StoreUnavailableError } from "./store-errors.ts";
+import { storeError } from "./mongo-store-error.ts";
 
 const DUPLICATE_KEY = 11000;
 const EPOCH_ZERO = new Date(0);
@@ -25,18 +25,6 @@ function isDuplicateKey(error: unknown): boolean {
   // insertMany reports duplicates per document in writeErrors.
   const writeErrors = (error as { writeErrors?: { code?: number }[] } | undefined)?.writeErrors;
   return Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
-}
-
-/**
- * `error` as the store reports it: every driver error (server unreachable,
- * connection lost, a write the server refused) becomes a
- * {@link StoreUnavailableError} with the driver error as its cause. The
- * duplicate keys the store expects are handled inside its methods and never
- * get here; an AbortError (the caller gave up) passes through.
- */
-function storeError(error: unknown): unknown {
-  if (!(error instanceof MongoError)) return error;
-  return new StoreUnavailableError(`MongoDB failed (${error.name}: ${error.message})`, { cause: error });
 }
 
 /**
@@ -84,6 +72,8 @@ export interface MongoStoreOptions {
 
 /** Default of {@link MongoStoreOptions.serverSelectionTimeoutMS}, and the cap on opening one connection (`connectTimeoutMS`). */
 const CONNECT_TIMEOUT_MS = 5_000;
+/** The driver's `heartbeatFrequencyMS`: one check of the server every 2 s (a `hello`; the driver's default is 10 s). */
+const HEARTBEAT_MS = 2_000;
 
 /** The fields of a call document the planner and the replay guard read: its lineage, never its values. */
 const LINEAGE_PROJECTION = {
@@ -146,6 +136,9 @@ export class MongoExecutionStore implements ExecutionStore {
       client = new MongoClient(options.uri, {
         serverSelectionTimeoutMS: timeoutMs,
         connectTimeoutMS: options.connectTimeoutMS ?? Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
+        // How often the driver checks a server it cannot reach (default 10 s): after a database restart, a
+        // failed check would otherwise keep every operation, and health, failing that long after it is back.
+        heartbeatFrequencyMS: HEARTBEAT_MS,
         appName: "kitaru-runner",
         ignoreUndefined: true,
       });

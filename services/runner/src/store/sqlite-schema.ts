@@ -21,7 +21,7 @@ import type BetterSqlite3 from "better-sqlite3";
 //   wait_resolutions (exec_id, name) PK: the insert makes one input win
 //   blobs        (blob_id, chunk) PK
 //   call_logs    (exec_id, order_key, call_id) PK: listLogs from a position;
-//                countCalls uses the calls PK (exec_id prefix)
+//                countCalls uses the calls and reused_calls PKs (exec_id prefix)
 
 /** The schema version this code writes (`PRAGMA user_version`). */
 export const SCHEMA_VERSION = 6;
