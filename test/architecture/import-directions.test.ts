@@ -88,7 +88,8 @@ const RULES: Readonly<Record<Exclude<Layer, "free">, Rule>> = {
   authoring: { layers: ["contract"], packages: ["zod"] },
   store: { layers: ["contract"], packages: ["mongodb", "better-sqlite3"] },
   engine: { layers: ["store", "authoring", "contract"], packages: ["zod"] },
-  runner: { layers: ["engine", "store", "authoring", "transport", "contract"], packages: [...PROTOBUF, "@grpc/grpc-js", "zod", "tsx"] },
+  // esbuild: the flow version's digest follows the flows module's imports with it (loaded through tsx, which depends on it).
+  runner: { layers: ["engine", "store", "authoring", "transport", "contract"], packages: [...PROTOBUF, "@grpc/grpc-js", "zod", "tsx", "esbuild"] },
   client: { layers: ["contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-node"] },
   console: { layers: ["transport", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-node", "zod", "esbuild"] },
   page: { layers: ["contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-web", "@dagrejs/dagre"] },

@@ -10,7 +10,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { PlanReplayResponseSchema } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { PlannedCallSchema, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { PlannedCall, ReplayPlan } from "../../services/planner/src/core/index.ts";
-import { planToProto } from "../../services/planner/src/server/convert.ts";
+import { type PlanFlowVersions, planToProto } from "../../services/planner/src/server/convert.ts";
 import { encodePlanReplayResponse } from "../../services/planner/src/server/plan-wire.ts";
 
 const planned = (k: number, overrides: Partial<PlannedCall> = {}): PlannedCall => ({
@@ -37,11 +37,11 @@ function plan(overrides: Partial<ReplayPlan> = {}): ReplayPlan {
   };
 }
 
-function assertSameBytes(p: ReplayPlan): void {
-  const encoded = encodePlanReplayResponse(p);
+function assertSameBytes(p: ReplayPlan, versions?: PlanFlowVersions): void {
+  const encoded = encodePlanReplayResponse(p, versions);
   assert.ok(encoded, "the encoder covers this plan");
   assert.equal(encoded.schema, PlanReplayResponseSchema);
-  const expected = toBinary(PlanReplayResponseSchema, create(PlanReplayResponseSchema, { plan: planToProto(p) }));
+  const expected = toBinary(PlanReplayResponseSchema, create(PlanReplayResponseSchema, { plan: planToProto(p, versions) }));
   assert.deepEqual(Buffer.from(encoded.bytes), Buffer.from(expected));
   assert.deepEqual(fromBinary(PlanReplayResponseSchema, encoded.bytes), fromBinary(PlanReplayResponseSchema, expected));
 }
@@ -52,10 +52,10 @@ describe("PlanReplay response encoded from the plan", () => {
       PlannedCallSchema.fields.map((f) => `${f.number} ${f.name}`),
       ["1 invocation_id", "2 call_id", "3 name", "4 sequence"],
     );
-    // Fields 1-5 and 8-10 are written by protobuf-es around the two lists.
+    // Fields 1-5 and 8-12 are written by protobuf-es around the two lists.
     assert.deepEqual(
       ReplayPlanSchema.fields.map((f) => f.number),
-      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
     );
     assert.deepEqual([ReplayPlanSchema.field.reexecute.number, ReplayPlanSchema.field.reuse.number], [6, 7]);
     assert.deepEqual(
@@ -74,7 +74,14 @@ describe("PlanReplay response encoded from the plan", () => {
         reexecute: [planned(n)],
         reuse: Array.from({ length: n - 1 }, (_, i) => planned(i + 1)),
       }),
+      { sourceFlowVersion: "src-0123456789ab", flowVersion: "v2-é" },
     );
+  });
+
+  it("is protobuf-es's bytes with the flow versions of the source and of the replay, one or both empty", () => {
+    assertSameBytes(plan(), { sourceFlowVersion: "v1", flowVersion: "v2" });
+    assertSameBytes(plan(), { sourceFlowVersion: "", flowVersion: "v2" });
+    assertSameBytes(plan({ overrides: [] }), { sourceFlowVersion: "v1", flowVersion: "" });
   });
 
   it("is protobuf-es's bytes for empty lists, empty strings, no version, zero and large sequences", () => {

@@ -64,17 +64,38 @@ describe("GetCallGraph response encoded from the records", () => {
     assert.equal(CallGraphSchema.field.lineage.number, Math.max(...numbers));
     assert.deepEqual(
       GetCallGraphResponseSchema.fields.map((f) => `${f.number} ${f.name}`),
-      ["1 graph"],
+      ["1 graph", "2 source_flow_version", "3 flow_version"],
     );
   });
 
   it("is protobuf-es's bytes for a chain of 10 000 calls", () => {
-    assertSameBytes({ execution: execution(), input: { calls: 10_000 }, calls: Array.from({ length: 10_000 }, (_, i) => call(i + 1)) });
+    assertSameBytes({
+      execution: execution(),
+      input: { calls: 10_000 },
+      calls: Array.from({ length: 10_000 }, (_, i) => call(i + 1)),
+      flowVersion: "src-0123456789ab",
+    });
+  });
+
+  it("is protobuf-es's bytes with the flow versions of the source and of the runner after the graph", () => {
+    const ran = { ...execution(), flowVersion: "v1" };
+    const runs = {
+      ...ran,
+      state: {
+        ...ran.state,
+        flowVersionRuns: [
+          { flowVersion: "v1", at: new Date(0) },
+          { flowVersion: "v2é", at: new Date(1) },
+        ],
+      },
+    };
+    assertSameBytes({ execution: ran, input: {}, calls: [call(1), call(2)], flowVersion: "v3" });
+    assertSameBytes({ execution: runs, input: {}, calls: [call(1)], flowVersion: "v3" });
   });
 
   it("is protobuf-es's bytes for an empty graph and an empty header", () => {
-    assertSameBytes({ execution: execution(), input: {}, calls: [] });
-    assertSameBytes({ execution: execution({ execId: "", flowName: "", seq: 0, status: "running" }), input: {}, calls: [] });
+    assertSameBytes({ execution: execution(), input: {}, calls: [], flowVersion: "" });
+    assertSameBytes({ execution: execution({ execId: "", flowName: "", seq: 0, status: "running" }), input: {}, calls: [], flowVersion: "" });
   });
 
   it("is protobuf-es's bytes for varied calls: statuses, zero and large sequences, empty and missing fields, several dependencies", () => {
@@ -93,7 +114,12 @@ describe("GetCallGraph response encoded from the records", () => {
       call(12, { sequence: 16_384 }),
       call(13, { status: "running" as CallLineage["status"] }),
     ];
-    assertSameBytes({ execution: execution({ status: "failed", seq: 2 ** 40 }), input: { a: [1, "two", null, { b: true }], c: 1.5 }, calls });
+    assertSameBytes({
+      execution: execution({ status: "failed", seq: 2 ** 40 }),
+      input: { a: [1, "two", null, { b: true }], c: 1.5 },
+      calls,
+      flowVersion: "v1",
+    });
   });
 
   it("is protobuf-es's bytes for strings of every length class and of non-ASCII, astral and ill-formed UTF-16", () => {
@@ -124,12 +150,17 @@ describe("GetCallGraph response encoded from the records", () => {
     const calls = strings.map((s, i) =>
       call(i + 1, { invocationId: s, callId: `${s}-id`, name: s, dataDependencies: [s, s], loadDependencies: [s], outputNames: [s] }),
     );
-    assertSameBytes({ execution: execution({ execId: strings[7], flowName: strings[15] }), input: { s: strings[13] ?? "" }, calls });
+    assertSameBytes({
+      execution: execution({ execId: strings[7], flowName: strings[15] }),
+      input: { s: strings[13] ?? "" },
+      calls,
+      flowVersion: strings[17] ?? "",
+    });
   });
 
   it("widens a call's length prefix when the call is 128 bytes or more", () => {
     for (const units of [100, 110, 120, 127, 128, 200, 16_400]) {
-      assertSameBytes({ execution: execution(), input: {}, calls: [call(1, { callId: long(units) }), call(2)] });
+      assertSameBytes({ execution: execution(), input: {}, calls: [call(1, { callId: long(units) }), call(2)], flowVersion: "v1" });
     }
   });
 
@@ -144,7 +175,7 @@ describe("GetCallGraph response encoded from the records", () => {
       call(1, { dataDependencies: null as unknown as string[] }),
     ];
     for (const bad of cases) {
-      assert.equal(encodeCallGraphResponse({ execution: execution(), input: {}, calls: [call(2), bad] }), undefined, JSON.stringify(bad));
+      assert.equal(encodeCallGraphResponse({ execution: execution(), input: {}, calls: [call(2), bad], flowVersion: "v2" }), undefined, JSON.stringify(bad));
     }
   });
 });

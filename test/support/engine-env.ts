@@ -13,7 +13,7 @@ import { RunnerEngine } from "../../services/runner/src/engine/runner-engine.ts"
 import type { ExecutionStatus } from "../../services/runner/src/store/records.ts";
 import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { planReplay, type ReplayPlan, type ReplayRequest, type SourceExecution } from "../../services/planner/src/core/index.ts";
-import { freshDatabaseName, testDatabase } from "./database.ts";
+import { freshDatabaseName, testDatabase, type TestDatabase } from "./database.ts";
 import { eventually, testScheduler } from "./runner-env.ts";
 
 /** An engine on a fresh database. */
@@ -36,16 +36,33 @@ export interface EngineEnv {
   teardown(): Promise<void>;
 }
 
-/** Starts an engine with `flows` on a fresh database. */
-export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise<EngineEnv> {
-  const db = await testDatabase(freshDatabaseName("kitaru_engine"));
+/** Options of {@link createEngineEnv}. */
+export interface EngineEnvOptions {
+  /** A database to share with other engines (the caller removes it); a fresh one by default. */
+  readonly db?: TestDatabase;
+  /** The flow version the engine serves (default: the registry's `unversioned`). */
+  readonly flowVersion?: string;
+  /** What the engine does when its code diverges from another version's record (default `hold`). */
+  readonly onResumeDivergence?: "hold" | "fail";
+  /** Recorded with its claims (default `runner-engine-test`). */
+  readonly runnerId?: string;
+}
+
+/** Starts an engine with `flows` on a fresh database (or the one given). */
+export async function createEngineEnv(flows: readonly RegisteredFlow[], options: EngineEnvOptions = {}): Promise<EngineEnv> {
+  const db = options.db ?? (await testDatabase(freshDatabaseName("kitaru_engine")));
   const store = await db.open();
   const info: string[] = [];
   const errors: string[] = [];
   const engine = new RunnerEngine({
     store,
-    flows: new FlowRegistry(flows),
-    scheduler: { ...defaultSchedulerOptions, ...testScheduler, runnerId: "runner-engine-test" },
+    flows: new FlowRegistry(flows, { version: options.flowVersion }),
+    scheduler: {
+      ...defaultSchedulerOptions,
+      ...testScheduler,
+      runnerId: options.runnerId ?? "runner-engine-test",
+      onResumeDivergence: options.onResumeDivergence,
+    },
     onError: (message, error) => errors.push(`${message}: ${error instanceof Error ? error.message : String(error)}`),
     onInfo: (message) => info.push(message),
   });
@@ -109,7 +126,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[]): Promise
     async teardown() {
       await engine.stop();
       await store.close();
-      db.remove();
+      if (options.db === undefined) db.remove();
     },
   };
 }

@@ -13,7 +13,7 @@ import { FailureOrigin as FailureOriginPb, FailureSchema, type Failure as Failur
 export type FailureOrigin = "user_code" | "runtime" | "backend" | "divergence" | "unknown";
 
 /** Which durable-sequence rule a run broke. */
-export type DivergenceKind = "dependencies_changed" | "depends_on_changed_call" | "order_changed" | "name_changed";
+export type DivergenceKind = "dependencies_changed" | "depends_on_changed_call" | "order_changed" | "name_changed" | "call_replaced" | "wait_changed";
 
 /** The evidence for a divergence. */
 export interface DivergenceDetail {
@@ -25,6 +25,14 @@ export interface DivergenceDetail {
   readonly seen: string;
   readonly recordedDependencies: readonly string[];
   readonly seenDependencies: readonly string[];
+  /** The flow version that recorded the calls compared against; absent when unknown. */
+  readonly recordedFlowVersion?: string | undefined;
+  /** The flow version of the code that diverged; absent when unknown. */
+  readonly flowVersion?: string | undefined;
+  /** On a resume by code of another version: the replay that would continue the work on that code. */
+  readonly replayCommand?: string | undefined;
+  /** The `from` of that replay (an invocation ID of the execution). */
+  readonly replayFrom?: string | undefined;
 }
 
 /** Failure metadata of a failed execution. */
@@ -63,6 +71,8 @@ const kindByPb: Record<DivergenceKindPb, DivergenceKind> = {
   [DivergenceKindPb.DEPENDS_ON_CHANGED_CALL]: "depends_on_changed_call",
   [DivergenceKindPb.ORDER_CHANGED]: "order_changed",
   [DivergenceKindPb.NAME_CHANGED]: "name_changed",
+  [DivergenceKindPb.CALL_REPLACED]: "call_replaced",
+  [DivergenceKindPb.WAIT_CHANGED]: "wait_changed",
 };
 
 const kindToPb: Record<DivergenceKind, DivergenceKindPb> = {
@@ -70,6 +80,8 @@ const kindToPb: Record<DivergenceKind, DivergenceKindPb> = {
   depends_on_changed_call: DivergenceKindPb.DEPENDS_ON_CHANGED_CALL,
   order_changed: DivergenceKindPb.ORDER_CHANGED,
   name_changed: DivergenceKindPb.NAME_CHANGED,
+  call_replaced: DivergenceKindPb.CALL_REPLACED,
+  wait_changed: DivergenceKindPb.WAIT_CHANGED,
 };
 
 /** The public name of a `FailureOrigin` enum value (unset and unknown values read as `unknown`). */
@@ -88,16 +100,28 @@ export function divergenceDetailFromProto(detail: DivergenceDetailPb): Divergenc
     seen: detail.seen,
     recordedDependencies: [...detail.recordedDependencies],
     seenDependencies: [...detail.seenDependencies],
+    ...(detail.recordedFlowVersion === "" ? {} : { recordedFlowVersion: detail.recordedFlowVersion }),
+    ...(detail.flowVersion === "" ? {} : { flowVersion: detail.flowVersion }),
+    ...(detail.replayCommand === "" ? {} : { replayCommand: detail.replayCommand }),
+    ...(detail.replayFrom === "" ? {} : { replayFrom: detail.replayFrom }),
   };
 }
 
 /** The `kitaru.errors.v1.DivergenceDetail` of divergence evidence. */
 export function divergenceDetailToProto(detail: DivergenceDetail): DivergenceDetailPb {
   return create(DivergenceDetailSchema, {
-    ...detail,
+    execId: detail.execId,
+    sourceExecId: detail.sourceExecId,
+    invocationId: detail.invocationId,
     kind: kindToPb[detail.kind],
+    recorded: detail.recorded,
+    seen: detail.seen,
     recordedDependencies: [...detail.recordedDependencies],
     seenDependencies: [...detail.seenDependencies],
+    recordedFlowVersion: detail.recordedFlowVersion ?? "",
+    flowVersion: detail.flowVersion ?? "",
+    replayCommand: detail.replayCommand ?? "",
+    replayFrom: detail.replayFrom ?? "",
   });
 }
 

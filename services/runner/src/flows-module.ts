@@ -19,6 +19,7 @@ import { fileURLToPath } from "node:url";
 import { tsImport } from "tsx/esm/api";
 import { KitaruError, KitaruUsageError } from "#contract/errors/index.ts";
 import { FlowRegistry } from "./engine/flow-registry.ts";
+import { flowVersionOf } from "./flow-version.ts";
 
 /** The setting that names the module, for messages. */
 const FLOWS_SETTING = "--flows / KITARU_FLOWS";
@@ -31,11 +32,13 @@ const KITARU_DIRS = ["services", "clients", "bin"].map((dir) => path.join(KITARU
 const FRAMES_SHOWN = 5;
 
 /**
- * Imports `modulePath` and registers its flows. Every failure is a
- * {@link KitaruUsageError} whose first line names the module and the cause,
- * followed by the module's own error and what to check.
+ * Imports `modulePath` and registers its flows, with the flow version
+ * `options.flowVersion` or else a digest of the module's sources
+ * (flow-version.ts). Every failure is a {@link KitaruUsageError} whose first
+ * line names the module and the cause, followed by the module's own error
+ * and what to check.
  */
-export async function loadFlowsModule(modulePath: string): Promise<FlowRegistry> {
+export async function loadFlowsModule(modulePath: string, options: { flowVersion?: string | undefined } = {}): Promise<FlowRegistry> {
   const resolved = path.resolve(modulePath);
   const shown = modulePath === resolved ? `'${modulePath}'` : `'${modulePath}' (${resolved})`;
   if (!existsSync(resolved) || !statSync(resolved).isFile()) {
@@ -46,7 +49,8 @@ export async function loadFlowsModule(modulePath: string): Promise<FlowRegistry>
     );
   }
   try {
-    return await FlowRegistry.fromModule(modulePath, importFlowsModule);
+    const { version, source } = await flowVersionOf(modulePath, options.flowVersion);
+    return await FlowRegistry.fromModule(modulePath, importFlowsModule, { version, versionSource: source });
   } catch (error) {
     if (KitaruError.isKitaruError(error)) {
       // The module loaded but exports no flow (or two with one name: nothing to do with the setting).

@@ -41,7 +41,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     settings: runnerSettings.sources,
     async start(config, log) {
       const security = serverSecurity(config, config.host);
-      const flows = await loadFlowsModule(config.flows);
+      const flows = await loadFlowsModule(config.flows, { flowVersion: config.flowVersion });
       const { store, description } = await openStore(config);
       log(`store: ${description}`);
       const runner = await startRunner({
@@ -56,9 +56,11 @@ export async function main(argv: readonly string[]): Promise<void> {
           heartbeatMs: config.heartbeatMs,
           pollMs: config.pollMs,
           maxConcurrent: config.maxConcurrent,
+          onResumeDivergence: config.onResumeDivergence,
         },
       });
       for (const note of security.notes) log(note);
+      log(`flow version ${flows.version} (${flows.versionSource}); on a divergence from another version's record: ${config.onResumeDivergence}`);
       log(`runner ${runner.runnerId} serving kitaru.runner.v1.RunnerService on ${security.scheme}://${runner.address} (flows: ${flows.names.join(", ")})`);
       return {
         async stop() {

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { KitaruError } from "#contract/errors/index.ts";
 import { checkListenAddress, explainListenError, ListenAddressError } from "./listen-errors.ts";
+import { parentExit, startedByNpm } from "./parent-exit.ts";
 import { parseServiceCommand, type SettingSource } from "./service-config.ts";
 
 /** A service as a process: its command line, how to start it, and how to stop it. */
@@ -15,7 +16,8 @@ export interface ServiceProcess<S extends z.ZodType> {
 }
 
 /**
- * Runs a service from its command line until SIGINT or SIGTERM, then stops it
+ * Runs a service from its command line until SIGINT or SIGTERM (or, when npm
+ * started it, until npm's shell exits: parent-exit.ts), then stops it
  * gracefully. A bad flag or setting exits with code 2 and a message naming it.
  * A set-up failure while starting (the port is taken, the database or the
  * flows module cannot be loaded: a `KitaruError` from `start`, or a
@@ -48,10 +50,15 @@ export async function runServiceProcess<S extends z.ZodType>(argv: readonly stri
     process.stderr.write(`kitaru ${service.name}: ${failure.message}\n`);
     process.exit(1);
   }
-  const signal = await new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
-  log(`${signal}: shutting down`);
+  const parent = parentExit(startedByNpm());
+  const reason = await Promise.race([
+    new Promise<string>((resolve) => {
+      process.once("SIGINT", () => resolve("SIGINT"));
+      process.once("SIGTERM", () => resolve("SIGTERM"));
+    }),
+    parent.exited.then((pid) => `the npm process that started it (its shell, pid ${pid}) exited`),
+  ]);
+  parent.cancel();
+  log(`${reason}: shutting down`);
   await running.stop();
 }

@@ -23,8 +23,8 @@ import { type GetCallGraphRequestSchema, RunnerInternalService } from "#gen/kita
 import type { RecordedCall, SourceExecution } from "../core/index.ts";
 import { callStatusFromProto, sourceFromCallGraph } from "./convert.ts";
 
-/** `GetCallGraphResponse` with its graph left as bytes. */
-type CallGraphBytes = { $typeName: "kitaru.planner.internal.CallGraphBytes"; graph: Uint8Array[] };
+/** `GetCallGraphResponse` with its graph left as bytes (its flow versions as they are). */
+type CallGraphBytes = { $typeName: "kitaru.planner.internal.CallGraphBytes"; graph: Uint8Array[]; sourceFlowVersion: string; flowVersion: string };
 
 const CallGraphBytesSchema = createFileRegistry(
   create(FileDescriptorProtoSchema, {
@@ -34,7 +34,17 @@ const CallGraphBytesSchema = createFileRegistry(
     messageType: [
       {
         name: "CallGraphBytes",
-        field: [{ name: "graph", jsonName: "graph", number: 1, type: FieldDescriptorProto_Type.BYTES, label: FieldDescriptorProto_Label.REPEATED }],
+        field: [
+          { name: "graph", jsonName: "graph", number: 1, type: FieldDescriptorProto_Type.BYTES, label: FieldDescriptorProto_Label.REPEATED },
+          {
+            name: "source_flow_version",
+            jsonName: "sourceFlowVersion",
+            number: 2,
+            type: FieldDescriptorProto_Type.STRING,
+            label: FieldDescriptorProto_Label.OPTIONAL,
+          },
+          { name: "flow_version", jsonName: "flowVersion", number: 3, type: FieldDescriptorProto_Type.STRING, label: FieldDescriptorProto_Label.OPTIONAL },
+        ],
       },
     ],
   }),

@@ -58,13 +58,24 @@ function plannedCallToProto(call: PlannedCall): PlannedCallMessage {
   return { $typeName: "kitaru.runner.v1.PlannedCall", invocationId: call.invocationId, callId: call.callId, name: call.name, sequence: BigInt(call.sequence) };
 }
 
+/**
+ * The flow versions a plan shows beside it (they are not the planning core's
+ * concern): the one that last ran the source, and the one the replay runs on.
+ */
+export interface PlanFlowVersions {
+  readonly sourceFlowVersion: string;
+  readonly flowVersion: string;
+}
+
+const NO_VERSIONS: PlanFlowVersions = { sourceFlowVersion: "", flowVersion: "" };
+
 /** The wire form of a plan. */
-export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPlanSchema> {
-  return { ...planHeadToProto(plan), reexecute: plan.reexecute.map(plannedCallToProto), reuse: plan.reuse.map(plannedCallToProto) };
+export function planToProto(plan: ReplayPlan, versions: PlanFlowVersions = NO_VERSIONS): MessageInitShape<typeof ReplayPlanSchema> {
+  return { ...planHeadToProto(plan, versions), reexecute: plan.reexecute.map(plannedCallToProto), reuse: plan.reuse.map(plannedCallToProto) };
 }
 
 /** The wire form of a plan without its two call lists (`reexecute`, `reuse`: the thousands; plan-wire.ts writes them). */
-export function planHeadToProto(plan: ReplayPlan) {
+export function planHeadToProto(plan: ReplayPlan, versions: PlanFlowVersions = NO_VERSIONS) {
   return {
     sourceExecId: plan.sourceExecId,
     flowName: plan.flowName,
@@ -80,5 +91,7 @@ export function planHeadToProto(plan: ReplayPlan) {
       consumerInvocationIds: [...o.consumerInvocationIds],
     })),
     input: plan.input as ProtoJsonObject,
+    sourceFlowVersion: versions.sourceFlowVersion,
+    flowVersion: versions.flowVersion,
   };
 }

@@ -13,7 +13,7 @@ import { PlanReplayResponseSchema } from "#gen/kitaru/planner/v1/planner_service
 import { ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import { EncodedMessage, WireType, WireWriter } from "../../../transport/src/index.ts";
 import type { PlannedCall, ReplayPlan } from "../core/index.ts";
-import { planHeadToProto } from "./convert.ts";
+import { planHeadToProto, type PlanFlowVersions } from "./convert.ts";
 
 /** Bytes to start with for a list: every call as large as its last one (ASCII assumed; the buffer grows if that is short). */
 function estimatedBytes(calls: readonly PlannedCall[]): number {
@@ -23,14 +23,14 @@ function estimatedBytes(calls: readonly PlannedCall[]): number {
 
 /**
  * The response encoded, or undefined. A `ReplayPlan`'s fields in number order:
- * 1–5 (source, flow, from, from_call, roots) and 8–10 (overrides, input,
- * source_version) as protobuf-es writes them, and between them 6 (`reexecute`)
- * and 7 (`reuse`) written here.
+ * 1–5 (source, flow, from, from_call, roots) and 8–12 (overrides, input,
+ * source_version, the flow versions) as protobuf-es writes them, and between
+ * them 6 (`reexecute`) and 7 (`reuse`) written here.
  */
-export function encodePlanReplayResponse(plan: ReplayPlan): EncodedMessage<typeof PlanReplayResponseSchema> | undefined {
-  const { overrides, input, sourceVersion, ...first } = planHeadToProto(plan);
+export function encodePlanReplayResponse(plan: ReplayPlan, versions?: PlanFlowVersions): EncodedMessage<typeof PlanReplayResponseSchema> | undefined {
+  const { overrides, input, sourceVersion, sourceFlowVersion, flowVersion, ...first } = planHeadToProto(plan, versions);
   const head = toBinary(ReplayPlanSchema, create(ReplayPlanSchema, first));
-  const tail = toBinary(ReplayPlanSchema, create(ReplayPlanSchema, { overrides, input, sourceVersion }));
+  const tail = toBinary(ReplayPlanSchema, create(ReplayPlanSchema, { overrides, input, sourceVersion, sourceFlowVersion, flowVersion }));
   const writer = new WireWriter(head.length + tail.length + estimatedBytes(plan.reexecute) + estimatedBytes(plan.reuse) + 16);
   writer.tag(1, WireType.lengthDelimited);
   const planAt = writer.fork();

@@ -23,25 +23,25 @@ interface ReplayRequestMessage {
 export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<typeof PlannerService> {
   async function plan(request: ReplayRequestMessage, ctx: HandlerContext) {
     const call = { signal: ctx.signal, deadline: ctx.deadline, namespace: ctx.principal.namespace };
-    const source = await runner.sourceExecution(request.execId, call);
+    const { source, versions } = await runner.sourceExecution(request.execId, call);
     const replayPlan = planReplay(source, {
       from: request.from,
       args: request.args,
       overrides: request.overrides as Record<string, JsonValue> | undefined,
     });
-    return { replayPlan, call };
+    return { replayPlan, versions, call };
   }
 
   return {
     async planReplay(request, ctx) {
-      const { replayPlan, call } = await plan(request, ctx);
+      const { replayPlan, versions, call } = await plan(request, ctx);
       // The runner checks the source version and the new input: the call lists are not needed for that.
-      const validated = runner.startReplay(planHeadToProto(replayPlan), { validateOnly: true }, call);
+      const validated = runner.startReplay(planHeadToProto(replayPlan, versions), { validateOnly: true }, call);
       // Meanwhile the answer: thousands of calls, encoded directly from the plan (the same bytes), else the generic way.
       // Encoded before the wait, the plan's objects are garbage before the runner's work makes the collector run.
       let response: ReturnType<typeof encodePlanReplayResponse> | { plan: ReturnType<typeof planToProto> };
       try {
-        response = encodePlanReplayResponse(replayPlan) ?? { plan: planToProto(replayPlan) };
+        response = encodePlanReplayResponse(replayPlan, versions) ?? { plan: planToProto(replayPlan, versions) };
       } catch (err) {
         await validated.catch(() => undefined);
         throw err;
@@ -51,11 +51,11 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
     },
 
     async replayExecution(request, ctx) {
-      const { replayPlan, call } = await plan(request, ctx);
+      const { replayPlan, versions, call } = await plan(request, ctx);
       // Always under a request ID, so that the planner (and a caller told to) can safely ask again.
       const requestId = request.requestId || ctx.requestId || `planner-${randomUUID()}`;
       // The runner reuses what `reuse` lists and runs everything else: `reexecute` would only be sent back and forth.
-      const execution = await runner.startReplayOnce({ ...planToProto(replayPlan), reexecute: [] }, requestId, call);
+      const execution = await runner.startReplayOnce({ ...planToProto(replayPlan, versions), reexecute: [] }, requestId, call);
       return { execution };
     },
   };

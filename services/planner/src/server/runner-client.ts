@@ -9,6 +9,7 @@ import { errorFromConnectError, KitaruBackendError } from "#contract/errors/inde
 import { NAMESPACE_HEADER } from "../../../transport/src/auth.ts";
 import type { SourceExecution } from "../core/index.ts";
 import { callGraphBytes, GET_CALL_GRAPH_BYTES, sourceFromCallGraphBytes } from "./call-graph-wire.ts";
+import type { PlanFlowVersions } from "./convert.ts";
 import { RunnerConnectionProblems } from "./runner-connection-problems.ts";
 
 /** Attempts of StartReplay in all, while the caller's deadline leaves time. */
@@ -90,8 +91,8 @@ export class RunnerClient {
     return await this.#problems.checkHealth(Math.min(this.#timeoutMs, 3000));
   }
 
-  /** The source execution's call graph, ready for the planning core. */
-  async sourceExecution(execId: string, options: RunnerCallOptions): Promise<SourceExecution> {
+  /** The source execution's call graph, ready for the planning core, with the flow versions a plan shows. */
+  async sourceExecution(execId: string, options: RunnerCallOptions): Promise<{ source: SourceExecution; versions: PlanFlowVersions }> {
     // GetCallGraph with the graph left as bytes, decoded straight into the core's records (call-graph-wire.ts).
     const response = await this.#call(() => {
       const { signal, timeoutMs, headers } = this.#callOptions(options);
@@ -99,7 +100,8 @@ export class RunnerClient {
     }, options.signal);
     const graph = callGraphBytes(response.message);
     if (graph === undefined) throw new Error("runner returned no call graph");
-    return sourceFromCallGraphBytes(graph);
+    const { sourceFlowVersion, flowVersion } = response.message;
+    return { source: sourceFromCallGraphBytes(graph), versions: { sourceFlowVersion, flowVersion } };
   }
 
   /**

@@ -111,6 +111,7 @@ export class ExecutionCommands {
         input: await this.#values.save(request.input, "The flow input", { signal: request.signal }),
         createdAt: new Date(),
         requestId: request.requestId || undefined,
+        flowVersion: this.#flows.version,
         requestFingerprint: fingerprint,
       },
       { signal: request.signal },

@@ -23,6 +23,10 @@ export interface ExecutionView {
   readonly calls: readonly CallRecord[];
   /** Output and override values by invocation ID (full view only). */
   readonly values: ReadonlyMap<string, CallValues>;
+  /** Every wait the body reached, in the order reached (full view only). */
+  readonly waits: readonly WaitRecord[];
+  /** The answers of resolved waits by wait name, unless left out (full view only). */
+  readonly waitValues: ReadonlyMap<string, JsonValue>;
 }
 
 /** The values of one recorded call: its own output and the override the flow saw instead. */
@@ -89,12 +93,18 @@ export class ExecutionQueries {
     ]);
     const visible = latestCalls(calls);
     const values = new Map<string, CallValues>();
+    const waitValues = new Map<string, JsonValue>();
     if (options.full) {
       for (const call of visible) {
         const { invocationId } = call;
         const output = admit({ kind: "output", invocationId }, call.output);
         const overrideValue = admit({ kind: "override_value", invocationId }, call.overrideValue);
         values.set(invocationId, { output: await load(output), overrideValue: await load(overrideValue) });
+      }
+      for (const wait of waits) {
+        if (wait.resolution?.kind !== "value") continue;
+        const answer = await load(admit({ kind: "wait_value", waitName: wait.name }, wait.resolution.value));
+        if (answer !== undefined) waitValues.set(wait.name, answer);
       }
     }
     return {
@@ -106,6 +116,8 @@ export class ExecutionQueries {
       callCount: options.summary ? options.summary.callCount : visible.length,
       calls: options.full ? visible : [],
       values,
+      waits: options.full ? waits : [],
+      waitValues,
     };
   }
 
@@ -117,10 +129,13 @@ export class ExecutionQueries {
   async readValue(ref: ExecutionRef, pathText: string): Promise<string> {
     const path = parseValuePath(pathText);
     if (path === undefined) {
-      throw new KitaruUsageError('`path` must be "input", "result", "checkpoints/<invocation_id>/output" or "checkpoints/<invocation_id>/override_value".', {
-        metadata: { path: pathText },
-        violations: [{ field: "path", description: "not a value path" }],
-      });
+      throw new KitaruUsageError(
+        '`path` must be "input", "result", "checkpoints/<invocation_id>/output", "checkpoints/<invocation_id>/override_value" or "waits/<name>/value".',
+        {
+          metadata: { path: pathText },
+          violations: [{ field: "path", description: "not a value path" }],
+        },
+      );
     }
     const execution = await this.#commands.require(ref);
     const payload = await this.#payloadAt(execution, path, ref.signal);
@@ -136,6 +151,10 @@ export class ExecutionQueries {
   async #payloadAt(execution: ExecutionRecord, path: ValuePath, signal: AbortSignal | undefined): Promise<Payload | undefined> {
     if (path.kind === "input") return execution.input;
     if (path.kind === "result") return execution.state.result;
+    if (path.kind === "wait_value") {
+      const resolution = (await this.#store.listWaits(execution.execId, { signal })).find((w) => w.name === path.waitName)?.resolution;
+      return resolution?.kind === "value" ? resolution.value : undefined;
+    }
     const call = latestCalls(await this.#store.listCalls(execution.execId, { signal })).find((c) => c.invocationId === path.invocationId);
     return path.kind === "output" ? call?.output : call?.overrideValue;
   }
@@ -148,27 +167,9 @@ export class ExecutionQueries {
   }
 
   /** Executions newest first, filtered by flow and status, paged by an opaque token (AIP-158). */
-  async list(query: {
-    namespace: string;
-    flowName?: string;
-    status?: ExecutionStatus;
-    pageSize?: number;
-    pageToken?: string;
-    signal?: AbortSignal | undefined;
-  }): Promise<ExecutionPage> {
+  async list(query: ExecutionListQuery): Promise<ExecutionPage> {
     const { signal } = query;
-    const pageSize = query.pageSize === undefined || query.pageSize === 0 ? DEFAULT_PAGE_SIZE : query.pageSize;
-    if (!Number.isInteger(pageSize) || pageSize < 0) {
-      throw new KitaruUsageError(`\`page_size\` must be a non-negative integer; got ${query.pageSize}.`, { metadata: { pageSize: String(query.pageSize) } });
-    }
-    const limit = Math.min(pageSize, MAX_PAGE_SIZE);
-    const after = query.pageToken ? decodePageToken(query.pageToken) : undefined;
-    const records = await this.#store.listExecutions(
-      { namespace: query.namespace, flowName: query.flowName || undefined, status: query.status, limit: limit + 1, after },
-      { signal },
-    );
-    const page = records.slice(0, limit);
-    const last = page[page.length - 1];
+    const { records: page, nextPageToken } = await this.page(query);
     const counts = await this.#store.countCalls(
       page.map((record) => record.execId),
       { signal },
@@ -178,9 +179,36 @@ export class ExecutionQueries {
       executions: await Promise.all(
         page.map((record) => this.view(record, { full: false, budget, signal, summary: { callCount: counts.get(record.execId) ?? 0 } })),
       ),
-      nextPageToken: records.length > limit && last ? encodePageToken(last) : "",
+      nextPageToken,
     };
   }
+
+  /** One page of execution records, newest first, as `list` pages them (no values read). */
+  async page(query: ExecutionListQuery): Promise<{ records: ExecutionRecord[]; nextPageToken: string }> {
+    const pageSize = query.pageSize === undefined || query.pageSize === 0 ? DEFAULT_PAGE_SIZE : query.pageSize;
+    if (!Number.isInteger(pageSize) || pageSize < 0) {
+      throw new KitaruUsageError(`\`page_size\` must be a non-negative integer; got ${query.pageSize}.`, { metadata: { pageSize: String(query.pageSize) } });
+    }
+    const limit = Math.min(pageSize, MAX_PAGE_SIZE);
+    const after = query.pageToken ? decodePageToken(query.pageToken) : undefined;
+    const records = await this.#store.listExecutions(
+      { namespace: query.namespace, flowName: query.flowName || undefined, status: query.status, limit: limit + 1, after },
+      { signal: query.signal },
+    );
+    const page = records.slice(0, limit);
+    const last = page[page.length - 1];
+    return { records: page, nextPageToken: records.length > limit && last ? encodePageToken(last) : "" };
+  }
+}
+
+/** Which executions a list page holds. */
+export interface ExecutionListQuery {
+  readonly namespace: string;
+  readonly flowName?: string | undefined;
+  readonly status?: ExecutionStatus | undefined;
+  readonly pageSize?: number | undefined;
+  readonly pageToken?: string | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

@@ -38,10 +38,14 @@ import { newCallId, waitIdFor } from "./ids.ts";
 import { InvocationIds } from "./invocation-ids.ts";
 import { LineageTracker } from "./lineage-tracker.ts";
 import type { ReplayGuard, ReusedOutput } from "./replay-guard.ts";
+import type { ResumeGuard } from "./resume-guard.ts";
+import type { DivergenceDetail } from "#contract/failure.ts";
 
 /** How a run ended, from the point of view of the runner that held it. */
 export type RunOutcome =
   | { readonly kind: "completed" | "failed" | "waiting" | "cancelled"; readonly state: ExecutionState }
+  /** The code diverged from a record another flow version made: the execution is held for runners of that version. */
+  | { readonly kind: "held"; readonly state: ExecutionState }
   /** The run gave the execution up without a terminal write: see `reason`. */
   | { readonly kind: "stopped"; readonly reason: StopReason };
 
@@ -60,13 +64,31 @@ export interface RunInit {
   readonly waits: readonly WaitRecord[];
   /** Present for a replayed execution. */
   readonly replay?: ReplayGuard | undefined;
+  /** Present when the body was last run by code of another flow version than this runner's. */
+  readonly resume?: ResumeCheck | undefined;
   readonly onError: (message: string, error: unknown) => void;
   /** Where lines a flow body writes with `logger` go (they are not stored). */
   readonly onFlowLog?: ((level: LogLevel, message: string) => void) | undefined;
 }
 
+/** How a body resumed by code of another flow version is checked, and what happens when it diverges. */
+export interface ResumeCheck {
+  readonly guard: ResumeGuard;
+  /**
+   * On a divergence: `hold` keeps the execution for runners of
+   * `recordedFlowVersion` (when known), `fail` fails it with the divergence.
+   */
+  readonly onDivergence: "hold" | "fail";
+  /** The flow version that last ran the body; undefined when the record predates flow versions. */
+  readonly recordedFlowVersion: string | undefined;
+  /** The flow versions that had run the body before this run's claim (kept when the execution is held). */
+  readonly previousRuns: ExecutionState["flowVersionRuns"];
+}
+
 type Ending =
   | { readonly kind: "returned"; readonly value: unknown }
+  /** The resumed body diverged from the record of another flow version (see {@link ResumeCheck}). */
+  | { readonly kind: "diverged"; readonly detail: DivergenceDetail }
   | { readonly kind: "threw"; readonly error: unknown }
   | { readonly kind: "suspend" }
   /** A wait the body reached was aborted: the execution ends cancelled. */
@@ -211,6 +233,13 @@ export class ExecutionRun implements FlowRuntime {
     const dependencies = argumentDependencies(args);
     const issue = { definition, invocationId, sequence, dataDependencies: dependencies, loadDependencies };
 
+    // Checked before anything runs: code of another version never executes a call in place of a recorded one.
+    const diverged = this.#init.resume?.guard.checkCall({ invocationId, name: definition.name, sequence, dataDependencies: dependencies });
+    if (diverged !== undefined) {
+      this.#end({ kind: "diverged", detail: diverged });
+      return this.#deadHandle(definition);
+    }
+
     let value: Promise<unknown> | (() => Promise<unknown>);
     const replay = this.#init.replay;
     if (replay?.isReused(invocationId)) {
@@ -237,12 +266,20 @@ export class ExecutionRun implements FlowRuntime {
   }
 
   noteLoad(invocationId: string): void {
-    if (this.#lineage.noteLoad(invocationId)) this.#init.replay?.noteLoad(invocationId);
+    if (this.#lineage.noteLoad(invocationId)) {
+      this.#init.replay?.noteLoad(invocationId);
+      this.#init.resume?.guard.noteLoad(invocationId);
+    }
   }
 
   wait(request: WaitRequest): Promise<JsonValue> {
     if (this.#ended) return new Promise(() => undefined);
     const name = this.#waitIds.next(request.name);
+    const diverged = this.#init.resume?.guard.checkWait(name, this.#sequence);
+    if (diverged !== undefined) {
+      this.#end({ kind: "diverged", detail: diverged });
+      return new Promise(() => undefined);
+    }
     const recorded = this.#waits.get(name);
     const resolution = recorded?.resolution;
     if (resolution?.kind === "value") {
@@ -568,6 +605,7 @@ export class ExecutionRun implements FlowRuntime {
     await this.#reused.flush();
     const { store, transitions } = this.#init.context;
     const base = { generation: this.#generation, metadata: this.#metadata.flowText(), at: new Date() };
+    if (ending.kind === "diverged") return this.#divergedOnResume(ending.detail, base);
     if (ending.kind === "aborted") {
       // Usually abortWait has cancelled the execution already and this append loses;
       // it wins when abortWait's process died between the abort and the cancel.
@@ -599,7 +637,28 @@ export class ExecutionRun implements FlowRuntime {
     return this.#fail(ending.error);
   }
 
-  async #fail(error: unknown): Promise<RunOutcome> {
+  /**
+   * The resumed body diverged from the record of another flow version: hold
+   * the execution for runners of that version, or (when told to, or when the
+   * record's version is unknown) fail it with the divergence.
+   */
+  async #divergedOnResume(detail: DivergenceDetail, base: { generation: number; metadata: string | undefined; at: Date }): Promise<RunOutcome> {
+    const resume = this.#init.resume;
+    const required = resume?.recordedFlowVersion;
+    // The diverging code recorded nothing: the versions that ran the body stay those before its claim.
+    const previousRuns = { flowVersionRuns: resume?.previousRuns };
+    if (resume === undefined || resume.onDivergence === "fail" || required === undefined) return this.#fail(divergenceError(detail), previousRuns);
+    const held = await this.#transition({
+      ...base,
+      kind: "held",
+      status: "running",
+      ...previousRuns,
+      versionHold: { requiredFlowVersion: required, divergence: detail, at: base.at },
+    });
+    return held === undefined ? { kind: "stopped", reason: "fenced" } : { kind: "held", state: held };
+  }
+
+  async #fail(error: unknown, carry: Pick<ExecutionState, "flowVersionRuns"> = {}): Promise<RunOutcome> {
     const at = new Date();
     const failure = failureOf(error);
     crashPoint("before-terminal-write");
@@ -611,6 +670,7 @@ export class ExecutionRun implements FlowRuntime {
       at,
       endedAt: at,
       failure,
+      ...carry,
     });
     return state === undefined ? { kind: "stopped", reason: "fenced" } : { kind: "failed", state };
   }

@@ -37,9 +37,19 @@ export class ExecutionTransitions {
   /**
    * Appends `next` after `expected` and announces it; `undefined` (nothing
    * announced) when another writer appended first.
+   *
+   * What every state carries from the one before unless `next` sets it: the
+   * flow versions that ran the body, and a version hold while the execution
+   * is running (`next` clears it by naming `versionHold` as undefined).
    */
   async append(execId: string, expected: ExecutionState, next: Omit<ExecutionState, "seq">, options?: StoreCallOptions): Promise<ExecutionState | undefined> {
-    const state = await this.#store.appendTransition(execId, expected, next, options);
+    const carried: Omit<ExecutionState, "seq"> = {
+      ...next,
+      flowVersionRuns: next.flowVersionRuns ?? expected.flowVersionRuns,
+      versionHold: "versionHold" in next ? next.versionHold : next.status === "running" ? expected.versionHold : undefined,
+    };
+    for (const key of ["flowVersionRuns", "versionHold"] as const) if (carried[key] === undefined) delete (carried as Record<string, unknown>)[key];
+    const state = await this.#store.appendTransition(execId, expected, carried, options);
     if (state !== undefined) this.#announce(execId, state);
     return state;
   }

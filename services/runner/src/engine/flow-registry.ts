@@ -8,12 +8,32 @@ import { isFlow, type Flow } from "../authoring/flow.ts";
 /** A flow as the engine runs it. */
 export type RegisteredFlow = Flow<z.ZodType, unknown>;
 
-/** The flows a runner can execute, by name. */
+/** The flow version of flows registered without one (in-process engines, tests). */
+const UNVERSIONED = "unversioned";
+
+/** Options of a {@link FlowRegistry}. */
+export interface FlowRegistryOptions {
+  /**
+   * The version of the code the flows come from: recorded by every execution
+   * this runner creates and by every run of a body on it. Default {@link UNVERSIONED}.
+   */
+  readonly version?: string | undefined;
+  /** How the version was obtained, in words (for the runner's start-up line). */
+  readonly versionSource?: string | undefined;
+}
+
+/** The flows a runner can execute, by name, and the version of their code. */
 export class FlowRegistry {
   readonly #flows = new Map<string, RegisteredFlow>();
+  /** The version of the code the flows come from (see {@link FlowRegistryOptions.version}). */
+  readonly version: string;
+  /** How {@link version} was obtained, in words. */
+  readonly versionSource: string;
 
   /** Registers flows; a second flow with the same name is a usage error. */
-  constructor(flows: Iterable<RegisteredFlow> = []) {
+  constructor(flows: Iterable<RegisteredFlow> = [], options: FlowRegistryOptions = {}) {
+    this.version = options.version ?? UNVERSIONED;
+    this.versionSource = options.versionSource ?? (options.version === undefined ? "not given" : "given");
     for (const flow of flows) {
       if (this.#flows.has(flow.name)) {
         throw new KitaruUsageError(`Two exported flows are named '${flow.name}'; flow names must be unique.`, { metadata: { flowName: flow.name } });
@@ -26,7 +46,11 @@ export class FlowRegistry {
    * Imports `modulePath` (with `load`, by default `import()`) and registers
    * every exported flow.
    */
-  static async fromModule(modulePath: string, load: (url: string) => Promise<unknown> = (url) => import(url)): Promise<FlowRegistry> {
+  static async fromModule(
+    modulePath: string,
+    load: (url: string) => Promise<unknown> = (url) => import(url),
+    options: FlowRegistryOptions = {},
+  ): Promise<FlowRegistry> {
     const url = pathToFileURL(path.resolve(modulePath)).href;
     const module = (await load(url)) as Record<string, unknown>;
     const flows = Object.values(module).filter(isFlow);
@@ -36,7 +60,7 @@ export class FlowRegistry {
         metadata: { flowsModule: modulePath, exports: exported },
       });
     }
-    return new FlowRegistry(flows);
+    return new FlowRegistry(flows, options);
   }
 
   /** The flow named `name`; a not-found error naming the registered flows otherwise. */

@@ -32,6 +32,7 @@ export interface ReusedOutput {
  */
 export class ReplayGuard {
   readonly #execId: string;
+  readonly #versions: GuardVersions;
   readonly #replay: ReplayRecord;
   readonly #sourceByInvocation = new Map<string, ReusableCall>();
   readonly #sourceInOrder: ReusableCall[];
@@ -46,8 +47,9 @@ export class ReplayGuard {
   #lastReusedSequence = 0;
   #lastReusedInvocation = "";
 
-  constructor(execId: string, replay: ReplayRecord, sourceCalls: readonly ReusableCall[]) {
+  constructor(execId: string, replay: ReplayRecord, sourceCalls: readonly ReusableCall[], versions: GuardVersions = {}) {
     this.#execId = execId;
+    this.#versions = versions;
     this.#replay = replay;
     this.#sourceInOrder = sourceCalls.filter(hasOutput).sort((a, b) => a.sequence - b.sequence);
     for (const call of this.#sourceInOrder) this.#sourceByInvocation.set(call.invocationId, call);
@@ -158,6 +160,7 @@ export class ReplayGuard {
         seen,
         recordedDependencies: dependencies?.recorded ?? this.#fullDependencies(source.dataDependencies, this.#recordedLoads),
         seenDependencies: dependencies?.seen ?? this.#fullDependencies(issue.dataDependencies, this.#seenLoads),
+        ...versionFields(this.#versions),
       },
     };
   }
@@ -172,6 +175,20 @@ export class ReplayGuard {
   #fullDependencies(data: readonly string[], loads: ReadonlySet<string>): string[] {
     return sortedUnique([...data, ...loads]);
   }
+}
+
+/** The flow versions a guard names in its divergences: the record's and the running code's. */
+export interface GuardVersions {
+  /** The flow version that recorded the calls compared against. */
+  readonly recorded?: string | undefined;
+  /** The flow version of the code running now. */
+  readonly current?: string | undefined;
+}
+
+/** The version fields of a divergence detail: both versions when they differ (or the record's is unknown), none when they are the same. */
+export function versionFields(versions: GuardVersions): Pick<DivergenceDetail, "recordedFlowVersion" | "flowVersion"> {
+  if (versions.current === undefined || versions.recorded === versions.current) return {};
+  return versions.recorded === undefined ? { flowVersion: versions.current } : { recordedFlowVersion: versions.recorded, flowVersion: versions.current };
 }
 
 /** The distinct members of `names`, sorted. */

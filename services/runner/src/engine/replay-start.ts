@@ -1,6 +1,6 @@
 import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
-import type { ExecutionRecord, ReplayRecord } from "../store/records.ts";
+import { lastFlowVersion, type ExecutionRecord, type ReplayRecord } from "../store/records.ts";
 import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionCommands } from "./execution-commands.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
@@ -26,8 +26,10 @@ export interface ReplayDraft {
   readonly namespace: string;
   readonly input: JsonObject;
   readonly originalExecId: string;
-  readonly replay: Pick<ReplayRecord, "sourceExecId" | "from" | "roots" | "overrideKeys">;
+  readonly replay: Pick<ReplayRecord, "sourceExecId" | "sourceFlowVersion" | "from" | "roots" | "overrideKeys">;
   readonly createdAt: Date;
+  /** The flow version the replay would run on: this runner's. */
+  readonly flowVersion: string;
 }
 
 /** The outcome of {@link startReplay}: the new execution, or with `validateOnly` the draft. */
@@ -87,11 +89,25 @@ export async function startReplay(
   // Checked (and serialized) before anything is written, in a dry run too.
   const input = values.encode(plan.input, "The replay input");
   const overrides = plan.overrides.map((o) => ({ invocationId: o.invocationId, value: values.encode(o.value, `The override '${o.key}'`) }));
-  const origin = { sourceExecId: source.execId, from: plan.from, roots: plan.roots, overrideKeys: plan.overrides.map((o) => o.key) };
+  const origin = {
+    sourceExecId: source.execId,
+    sourceFlowVersion: lastFlowVersion(source.state) ?? source.flowVersion,
+    from: plan.from,
+    roots: plan.roots,
+    overrideKeys: plan.overrides.map((o) => o.key),
+  };
   if (options.validateOnly) {
     return {
       kind: "validated",
-      draft: { flowName: flow.name, namespace, input: plan.input, originalExecId: source.execId, replay: origin, createdAt: new Date() },
+      draft: {
+        flowName: flow.name,
+        namespace,
+        input: plan.input,
+        originalExecId: source.execId,
+        replay: origin,
+        createdAt: new Date(),
+        flowVersion: flows.version,
+      },
     };
   }
   const execId = options.requestId ? execIdForRequest("replay", namespace, options.requestId) : newExecId();
@@ -112,6 +128,7 @@ export async function startReplay(
       input: await values.store(input, { signal }),
       createdAt: new Date(),
       requestId: options.requestId || undefined,
+      flowVersion: flows.version,
       originalExecId: source.execId,
       replay,
       requestFingerprint: fingerprint,

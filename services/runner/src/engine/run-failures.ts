@@ -17,17 +17,29 @@ export function markFailingCall(error: unknown, invocationId: string): void {
   if (error !== null && typeof error === "object") failingCall.set(error, invocationId);
 }
 
-/** The error a run fails with when a reused call diverges. */
+/**
+ * The error a run fails with when it diverges: a replay from its source's
+ * record, or a run (a resume, a recovery, a retry) from the execution's own
+ * record, e.g. by code of another flow version.
+ */
 export function divergenceError(detail: DivergenceDetail): KitaruDivergenceError {
-  return new KitaruDivergenceError(
-    `Replay diverged at '${detail.invocationId}' (${detail.kind.replaceAll("_", " ")}). Recorded: ${detail.recorded}. This run: ${detail.seen}. ` +
-      "The flow must issue reused checkpoints in the recorded order with the same inputs; replay from an earlier checkpoint or restore the flow code.",
-    {
-      execId: detail.execId,
-      detail,
-      metadata: { execId: detail.execId, sourceExecId: detail.sourceExecId, invocationId: detail.invocationId, kind: detail.kind },
-    },
-  );
+  const rule = detail.kind.replaceAll("_", " ");
+  const ownRecord = detail.sourceExecId === detail.execId;
+  const versions =
+    detail.flowVersion === undefined ? "" : `, recorded by flow version ${detail.recordedFlowVersion ?? "(unknown)"}, run by ${detail.flowVersion}`;
+  const head = ownRecord
+    ? `Execution '${detail.execId}' diverged from its own record at '${detail.invocationId}' (${rule}${versions}).`
+    : `Replay diverged at '${detail.invocationId}' (${rule}${versions}).`;
+  const advice = !ownRecord
+    ? "The flow must issue reused checkpoints in the recorded order with the same inputs; replay from an earlier checkpoint or restore the flow code."
+    : detail.replayCommand !== undefined
+      ? `Run it on code of the recorded flow version, or continue the work on this code with a replay: ${detail.replayCommand}`
+      : "Run it on code of the recorded flow version, or restore the flow code.";
+  const metadata: Record<string, string> = { execId: detail.execId, sourceExecId: detail.sourceExecId, invocationId: detail.invocationId, kind: detail.kind };
+  if (detail.recordedFlowVersion !== undefined) metadata["recordedFlowVersion"] = detail.recordedFlowVersion;
+  if (detail.flowVersion !== undefined) metadata["flowVersion"] = detail.flowVersion;
+  if (detail.replayCommand !== undefined) metadata["replayCommand"] = detail.replayCommand;
+  return new KitaruDivergenceError(`${head} Recorded: ${detail.recorded}. This run: ${detail.seen}. ${advice}`, { execId: detail.execId, detail, metadata });
 }
 
 /** The failure record of the error a run ended with. */

@@ -23,6 +23,7 @@ import { ExecutionQueries, type ExecutionPage, type ExecutionView } from "./exec
 import type { FlowRegistry } from "./flow-registry.ts";
 import { startReplay, type ReplayDraft, type ReplayPlanInput } from "./replay-start.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
+import { verifyExecutions, type VerificationPage, type VerificationSelection } from "./execution-verifier.ts";
 
 export type { ExecutionRef } from "./execution-commands.ts";
 
@@ -82,6 +83,11 @@ export class RunnerEngine {
   /** Stops running executions and hands them back for another runner. */
   async stop(): Promise<void> {
     await this.#scheduler.stop();
+  }
+
+  /** The flow version of the code this runner serves. */
+  get flowVersion(): string {
+    return this.context.flows.version;
   }
 
   /** Executions this runner is running now. */
@@ -172,6 +178,14 @@ export class RunnerEngine {
   /** `other` compared with `base`, call by call. */
   compare(base: ExecutionRef, other: ExecutionRef): Promise<ExecutionComparison> {
     return this.#families.compare(base, other);
+  }
+
+  /**
+   * Checks recorded executions against the code this runner serves, without
+   * running a checkpoint or writing anything (docs/upgrades.md).
+   */
+  verify(selection: VerificationSelection): Promise<VerificationPage> {
+    return verifyExecutions(this.context, { commands: this.#commands, queries: this.#queries }, selection);
   }
 
   /** The flows this runner serves, with their input schemas. */

@@ -1,11 +1,12 @@
 import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
-import type { ExecutionRecord, ExecutionState, WaitRecord } from "../store/records.ts";
+import { lastFlowVersion, type CallRecord, type ExecutionRecord, type ExecutionState, type FlowVersionRun, type WaitRecord } from "../store/records.ts";
 import { crashPoint } from "./crash-points.ts";
 import type { ExecutionEvent, ExecutionEventBus } from "./execution-events.ts";
-import { ExecutionRun, type RunOutcome } from "./execution-run.ts";
+import { ExecutionRun, type ResumeCheck, type RunOutcome } from "./execution-run.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 import { ReplayGuard } from "./replay-guard.ts";
+import { ResumeGuard } from "./resume-guard.ts";
 
 /** Timing and capacity of a runner's scheduler. */
 export interface SchedulerOptions {
@@ -19,6 +20,12 @@ export interface SchedulerOptions {
   readonly pollMs: number;
   /** Executions run at once by this runner. Default 64. */
   readonly maxConcurrent: number;
+  /**
+   * What to do when this runner's code diverges from an execution's record
+   * made by another flow version: `hold` it for runners of that version
+   * (default), or `fail` it (docs/upgrades.md).
+   */
+  readonly onResumeDivergence?: "hold" | "fail" | undefined;
 }
 
 /** Default scheduler timing. */
@@ -152,7 +159,7 @@ export class Scheduler {
     try {
       const capacity = this.#options.maxConcurrent - this.#active.size;
       if (capacity > 0) {
-        const ids = await this.#store.findClaimable(new Date(), capacity + this.#active.size);
+        const ids = await this.#store.findClaimable(new Date(), capacity + this.#active.size, { flowVersion: this.#flows.version });
         for (const execId of ids) {
           if (this.#active.size >= this.#options.maxConcurrent) break;
           await this.#tryClaim(execId);
@@ -179,6 +186,9 @@ export class Scheduler {
       const execution = await this.#store.getExecution(execId);
       if (execution === undefined || execution.state.status !== "running") return;
       if (!this.#flows.has(execution.flowName)) return; // another runner may have this flow
+      const hold = execution.state.versionHold;
+      if (hold !== undefined && hold.requiredFlowVersion !== this.#flows.version) return; // held for runners of another version
+      if (this.#leftToItsCreator(execution)) return;
       if (execution.state.claim && !(await this.#claimExpired(execution))) return;
       const now = new Date();
       const claim = await this.#context.transitions.append(execId, execution.state, {
@@ -187,6 +197,8 @@ export class Scheduler {
         generation: execution.state.generation,
         metadata: execution.state.metadata,
         at: now,
+        flowVersionRuns: withRun(execution.state.flowVersionRuns, this.#flows.version, now),
+        ...(hold === undefined ? {} : { versionHold: undefined }),
         claim: {
           epoch: execution.state.seq + 1,
           runnerId: this.#options.runnerId,
@@ -203,6 +215,17 @@ export class Scheduler {
     } finally {
       this.#claiming.delete(execId);
     }
+  }
+
+  /**
+   * True for a new execution (or replay) that code of another flow version
+   * created less than a lease TTL ago: it runs on the version that created it
+   * unless no runner of that version claims it in that time.
+   */
+  #leftToItsCreator(execution: ExecutionRecord): boolean {
+    const creator = execution.flowVersion;
+    if (execution.state.kind !== "created" || creator === undefined || creator === this.#flows.version) return false;
+    return Date.now() - execution.createdAt.getTime() < this.#options.leaseTtlMs;
   }
 
   async #claimExpired(execution: ExecutionRecord): Promise<boolean> {
@@ -234,6 +257,7 @@ export class Scheduler {
       journal,
       waits,
       replay,
+      resume: fresh ? undefined : this.#resumeCheck(execution, journal, waits),
       onError: this.#onError,
       onFlowLog: (level, message) => this.#onInfo(`execution ${execId} (flow ${execution.flowName}) [${level}] ${message}`),
     });
@@ -276,7 +300,24 @@ export class Scheduler {
   async #replayGuard(execution: ExecutionRecord): Promise<ReplayGuard | undefined> {
     if (execution.replay === undefined) return undefined;
     const sourceCalls = await this.#store.listReusableCalls(execution.replay.sourceExecId);
-    return new ReplayGuard(execution.execId, execution.replay, sourceCalls);
+    return new ReplayGuard(execution.execId, execution.replay, sourceCalls, { recorded: execution.replay.sourceFlowVersion, current: this.#flows.version });
+  }
+
+  /**
+   * The check of a body last run by code of another flow version (or by code
+   * of an unknown version: a record made before flow versions); undefined
+   * when this runner's version ran it last, as its journal then answers it as is.
+   */
+  #resumeCheck(execution: ExecutionRecord, journal: readonly CallRecord[], waits: readonly WaitRecord[]): ResumeCheck | undefined {
+    const recorded = lastFlowVersion(execution.state);
+    const current = this.#flows.version;
+    if (recorded === current || (journal.length === 0 && waits.length === 0)) return undefined;
+    return {
+      guard: new ResumeGuard({ execId: execution.execId, journal, waits, versions: { recorded, current } }),
+      onDivergence: this.#options.onResumeDivergence ?? "hold",
+      recordedFlowVersion: recorded,
+      previousRuns: execution.state.flowVersionRuns,
+    };
   }
 
   /** Renews the lease, stops the run when it was fenced or cancelled, and picks up wait resolutions. */
@@ -348,6 +389,12 @@ export class Scheduler {
   }
 }
 
+/** `runs` with a run of `flowVersion` added, unless that version ran the body last. */
+function withRun(runs: readonly FlowVersionRun[] | undefined, flowVersion: string, at: Date): readonly FlowVersionRun[] {
+  const list = runs ?? [];
+  return list.at(-1)?.flowVersion === flowVersion ? list : [...list, { flowVersion, at }];
+}
+
 /**
  * The input a waiting execution holds but was never acted on, if any.
  *
@@ -397,6 +444,15 @@ function describeOutcome(execution: ExecutionRecord, claim: ExecutionState, outc
       return `${subject} is waiting for input (${took})`;
     case "cancelled":
       return `${subject} cancelled`;
+    case "held": {
+      const hold = outcome.state.versionHold;
+      const divergence = hold?.divergence;
+      const move = divergence?.replayCommand ? `; to continue it on this code: ${divergence.replayCommand}` : "";
+      return (
+        `${subject} held for a runner of flow version ${hold?.requiredFlowVersion ?? "?"}: this runner's code diverges from its record at ` +
+        `'${divergence?.invocationId ?? "?"}' (${divergence?.kind.replaceAll("_", " ") ?? "?"}; recorded: ${divergence?.recorded ?? "?"}; this code: ${divergence?.seen ?? "?"})${move}`
+      );
+    }
     case "stopped":
       return `${subject} stopped on this runner (${outcome.reason.replaceAll("_", " ")})`;
   }

@@ -37,7 +37,8 @@ export type ValuePath =
   | { readonly kind: "input" }
   | { readonly kind: "result" }
   | { readonly kind: "output"; readonly invocationId: string }
-  | { readonly kind: "override_value"; readonly invocationId: string };
+  | { readonly kind: "override_value"; readonly invocationId: string }
+  | { readonly kind: "wait_value"; readonly waitName: string };
 
 /** The path text of a value. */
 export function formatValuePath(path: ValuePath): string {
@@ -48,12 +49,16 @@ export function formatValuePath(path: ValuePath): string {
     case "output":
     case "override_value":
       return `checkpoints/${path.invocationId}/${path.kind}`;
+    case "wait_value":
+      return `waits/${path.waitName}/value`;
   }
 }
 
 /** Parses a value path; undefined when it names no kind of value. */
 export function parseValuePath(text: string): ValuePath | undefined {
   if (text === "input" || text === "result") return { kind: text };
+  const wait = /^waits\/([^/]+)\/value$/.exec(text);
+  if (wait !== null) return { kind: "wait_value", waitName: wait[1] ?? "" };
   const match = /^checkpoints\/([^/]+)\/(output|override_value)$/.exec(text);
   if (match === null) return undefined;
   const [, invocationId = "", kind] = match;

@@ -16,14 +16,21 @@ import { GetCallGraphResponseSchema } from "#gen/kitaru/runner/v1/runner_interna
 import { EncodedMessage, WireType, WireWriter } from "../../../transport/src/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { CallLineage } from "../store/execution-store.ts";
-import type { ExecutionRecord } from "../store/records.ts";
+import { lastFlowVersion, type ExecutionRecord } from "../store/records.ts";
 import { lineageToProto } from "./convert.ts";
 
-/** What GetCallGraph answers with: the engine's `callGraph`. */
+/** What GetCallGraph answers with: the engine's `callGraph`, and the runner's flow version. */
 export interface CallGraphRead {
   readonly execution: ExecutionRecord;
   readonly input: JsonValue;
   readonly calls: readonly CallLineage[];
+  /** The flow version this runner serves. */
+  readonly flowVersion: string;
+}
+
+/** The flow version that last ran the graph's execution ("" when unknown). */
+function sourceFlowVersion(graph: CallGraphRead): string {
+  return lastFlowVersion(graph.execution.state) ?? graph.execution.flowVersion ?? "";
 }
 
 /** The graph's fields other than `lineage`, as a message init. */
@@ -39,7 +46,7 @@ function header(graph: CallGraphRead) {
 
 /** The response as a message init: what the generic way encodes. */
 export function callGraphResponseInit(graph: CallGraphRead): MessageInitShape<typeof GetCallGraphResponseSchema> {
-  return { graph: { ...header(graph), lineage: graph.calls.map(lineageToProto) } };
+  return { graph: { ...header(graph), lineage: graph.calls.map(lineageToProto) }, sourceFlowVersion: sourceFlowVersion(graph), flowVersion: graph.flowVersion };
 }
 
 /**
@@ -58,7 +65,7 @@ function estimatedBytes(calls: readonly CallLineage[]): number {
  * The response encoded, or undefined when a record holds a value only the
  * generic way handles. `lineage` is the graph's last field (7), so the
  * graph's bytes are its other fields as protobuf-es writes them, then one
- * `CallLineage` per call.
+ * `CallLineage` per call; the response's flow versions (fields 2 and 3) follow the graph.
  */
 export function encodeCallGraphResponse(graph: CallGraphRead): EncodedMessage<typeof GetCallGraphResponseSchema> | undefined {
   const head = toBinary(CallGraphSchema, create(CallGraphSchema, header(graph)));
@@ -73,6 +80,8 @@ export function encodeCallGraphResponse(graph: CallGraphRead): EncodedMessage<ty
     writer.join(callAt);
   }
   writer.join(graphAt);
+  optionalString(writer, 2, sourceFlowVersion(graph));
+  optionalString(writer, 3, graph.flowVersion);
   return new EncodedMessage(GetCallGraphResponseSchema, writer.finish());
 }
 

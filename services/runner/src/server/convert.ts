@@ -13,10 +13,11 @@ import {
   type ExecutionEventSchema,
   type ExecutionSchema,
   type FailureSchema,
+  type VersionHoldSchema,
   type WaitSchema,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruUsageError } from "#contract/errors/index.ts";
-import { failureToProto } from "#contract/failure.ts";
+import { divergenceDetailToProto, failureToProto } from "#contract/failure.ts";
 import { logLevelToProto } from "#contract/log-level.ts";
 import { callStatusToProto, executionStatusFromProto, executionStatusToProto } from "#contract/status.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
@@ -25,7 +26,16 @@ import type { CallLineage as CallLineageMessage } from "#gen/kitaru/runner/v1/re
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
 import type { ReplayDraft } from "../engine/replay-start.ts";
 import type { CallLineage } from "../store/execution-store.ts";
-import type { AttemptRecord, CallRecord, ExecutionState, ExecutionStatus as Status, ThrownRecord, WaitRecord } from "../store/records.ts";
+import {
+  lastFlowVersion,
+  type AttemptRecord,
+  type CallRecord,
+  type ExecutionState,
+  type ExecutionStatus as Status,
+  type ThrownRecord,
+  type VersionHoldRecord,
+  type WaitRecord,
+} from "../store/records.ts";
 
 // Converters from the engine's records to the wire messages. One direction
 // only: requests are read field by field in the handlers. The contract's
@@ -161,14 +171,28 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     checkpoints: view.calls.map((call) => callToProto(call, view.values.get(call.invocationId))),
     checkpointCount: view.callCount,
     replay: execution.replay
-      ? { from: execution.replay.from, roots: [...execution.replay.roots], overrideKeys: [...execution.replay.overrideKeys] }
+      ? {
+          from: execution.replay.from,
+          roots: [...execution.replay.roots],
+          overrideKeys: [...execution.replay.overrideKeys],
+          sourceFlowVersion: execution.replay.sourceFlowVersion ?? "",
+        }
       : undefined,
     createTime: timestampFromDate(execution.createdAt),
     updateTime: timestampFromDate(state.at),
     endTime: state.endedAt ? timestampFromDate(state.endedAt) : undefined,
     metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
     omittedValues: view.omitted.map((value) => ({ path: value.path, bytes: BigInt(value.bytes) })),
+    flowVersion: execution.flowVersion ?? "",
+    flowVersionRuns: (state.flowVersionRuns ?? []).map((run) => ({ flowVersion: run.flowVersion, startTime: timestampFromDate(run.at) })),
+    versionHold: state.versionHold ? versionHoldToProto(state.versionHold) : undefined,
+    waits: view.waits.map((wait) => waitToProto(wait, view.waitValues.get(wait.name))),
   };
+}
+
+/** The wire form of a version hold. */
+function versionHoldToProto(hold: VersionHoldRecord): MessageInitShape<typeof VersionHoldSchema> {
+  return { requiredFlowVersion: hold.requiredFlowVersion, divergence: divergenceDetailToProto(hold.divergence), createTime: timestampFromDate(hold.at) };
 }
 
 /**
@@ -181,9 +205,15 @@ export function draftToProto(draft: ReplayDraft): MessageInitShape<typeof Execut
     status: ExecutionStatus.RUNNING,
     input: draft.input as ProtoJsonObject,
     originalExecId: draft.originalExecId,
-    replay: { from: draft.replay.from, roots: [...draft.replay.roots], overrideKeys: [...draft.replay.overrideKeys] },
+    replay: {
+      from: draft.replay.from,
+      roots: [...draft.replay.roots],
+      overrideKeys: [...draft.replay.overrideKeys],
+      sourceFlowVersion: draft.replay.sourceFlowVersion ?? "",
+    },
     createTime: timestampFromDate(draft.createdAt),
     updateTime: timestampFromDate(draft.createdAt),
+    flowVersion: draft.flowVersion,
   };
 }
 
@@ -219,6 +249,8 @@ export function statusChangeToProto(state: ExecutionState, result?: JsonValue): 
     result: result === undefined ? undefined : valueToProto(result),
     failure: state.failure ? failureToProto(state.failure) : undefined,
     metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
+    flowVersion: lastFlowVersion(state) ?? "",
+    versionHold: state.versionHold ? versionHoldToProto(state.versionHold) : undefined,
   };
 }
 

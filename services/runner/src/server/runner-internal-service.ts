@@ -15,7 +15,7 @@ import { executionRef } from "./runner-service.ts";
 export function runnerInternalServiceHandlers(engine: RunnerEngine): ServiceHandlers<typeof RunnerInternalService> {
   return {
     async getCallGraph(request, ctx) {
-      const graph = await engine.callGraph(executionRef(request, ctx));
+      const graph = { ...(await engine.callGraph(executionRef(request, ctx))), flowVersion: engine.flowVersion };
       // Thousands of calls: encoded directly from the records (the same bytes), else the generic way.
       return encodeCallGraphResponse(graph) ?? callGraphResponseInit(graph);
     },

@@ -7,6 +7,7 @@ import type { HandlerContext, ServiceHandlers } from "../../../transport/src/ind
 import type { ExecutionRef, RunnerEngine } from "../engine/runner-engine.ts";
 import { eventToProto, executionToProto, logEntryToProto, statusChangeToProto, statusFromProto, waitToProto } from "./convert.ts";
 import { comparisonToProto, familyToProto } from "./family-convert.ts";
+import { verificationToProto } from "#contract/execution-verification.ts";
 
 /** The most bytes of a value one `ReadExecutionValue` message carries. */
 const VALUE_CHUNK_BYTES = 1024 * 1024;
@@ -108,8 +109,24 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
       return { comparison: comparisonToProto(comparison) };
     },
 
+    async verifyExecutions(request, ctx) {
+      const page = await engine.verify({
+        namespace: ctx.principal.namespace,
+        execIds: request.execIds,
+        flowName: request.flowName,
+        status: statusFromProto(request.status),
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+        signal: ctx.signal,
+      });
+      return { flowVersion: page.flowVersion, results: page.results.map(verificationToProto), nextPageToken: page.nextPageToken };
+    },
+
     async listFlows() {
-      return { flows: engine.describeFlows().map((flow) => ({ name: `flows/${flow.name}`, flowName: flow.name, inputSchema: flow.inputSchema })) };
+      return {
+        flows: engine.describeFlows().map((flow) => ({ name: `flows/${flow.name}`, flowName: flow.name, inputSchema: flow.inputSchema })),
+        flowVersion: engine.flowVersion,
+      };
     },
   };
 }

@@ -6,6 +6,15 @@ export interface StoreCallOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Options of `findClaimable`. */
+export interface ClaimableOptions extends StoreCallOptions {
+  /**
+   * The flow version of the runner asking: executions held for another
+   * version (`ExecutionState.versionHold`) are left out.
+   */
+  readonly flowVersion?: string | undefined;
+}
+
 /** The part of a call record that says where it sits in the execution's lineage. */
 export type CallLineage = Pick<
   CallRecord,
@@ -78,8 +87,11 @@ export interface ExecutionStore {
    * in `namespace`, oldest first: one level of an execution's family tree.
    */
   listReplaysOf(execIds: readonly string[], namespace: string, options?: StoreCallOptions): Promise<ExecutionRecord[]>;
-  /** IDs of `running` executions whose lease expired before `now` (or that have none). */
-  findClaimable(now: Date, limit: number, options?: StoreCallOptions): Promise<string[]>;
+  /**
+   * IDs of `running` executions whose lease expired before `now` (or that
+   * have none), except those held for a flow version other than `options.flowVersion`.
+   */
+  findClaimable(now: Date, limit: number, options?: ClaimableOptions): Promise<string[]>;
   /**
    * Appends `next` as transition `expected.seq + 1`. Returns the new state, or
    * `undefined` when another writer appended that sequence number first.

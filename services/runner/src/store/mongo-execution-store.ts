@@ -1,6 +1,15 @@
 import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
-import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
+import type {
+  CallLineage,
+  ClaimableOptions,
+  ExecutionPageQuery,
+  ExecutionStore,
+  LogChunkQuery,
+  NewExecution,
+  ReusableCall,
+  StoreCallOptions,
+} from "./execution-store.ts";
 import { createdState } from "./execution-store.ts";
 import { logOrderKey } from "./log-order.ts";
 import type {
@@ -237,10 +246,13 @@ export class MongoExecutionStore implements ExecutionStore {
     return docs.map((doc) => toExecutionRecord(doc, doc.state));
   }
 
-  async findClaimable(now: Date, limit: number, options?: StoreCallOptions): Promise<string[]> {
+  async findClaimable(now: Date, limit: number, options?: ClaimableOptions): Promise<string[]> {
     options?.signal?.throwIfAborted();
+    // A version hold is matched on the cached state: the index serves {status, leaseExpiresAt}, the few expired rows are filtered.
+    const unheld = { "state.versionHold": { $exists: false } };
+    const hold = options?.flowVersion === undefined ? unheld : { $or: [unheld, { "state.versionHold.requiredFlowVersion": options.flowVersion }] };
     const docs = await this.#executions
-      .find({ status: "running", leaseExpiresAt: { $lt: now } }, { projection: { _id: 1 }, signal: options?.signal })
+      .find({ status: "running", leaseExpiresAt: { $lt: now }, ...hold }, { projection: { _id: 1 }, signal: options?.signal })
       .limit(limit)
       .toArray();
     return docs.map((doc) => doc._id);

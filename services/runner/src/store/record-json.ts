@@ -174,16 +174,23 @@ export function decodeCallRecord(text: string): CallRecord {
 /**
  * An execution's state from its stored text: read at every turn of a run and
  * every read of an execution, so without a reviver. Dates: `at`, `endedAt`,
- * `claim.at`, `claim.expiresAt`.
+ * `claim.at`, `claim.expiresAt`, `flowVersionRuns[].at`, `versionHold.at`.
  */
 export function decodeExecutionState(text: string): ExecutionState {
-  const state = JSON.parse(text) as Record<string, unknown> & { claim?: Record<string, unknown>; endedAt?: unknown };
+  const state = JSON.parse(text) as Record<string, unknown> & {
+    claim?: Record<string, unknown>;
+    endedAt?: unknown;
+    flowVersionRuns?: Record<string, unknown>[];
+    versionHold?: Record<string, unknown>;
+  };
   state["at"] = untag(state["at"]);
   if (state.endedAt !== undefined) state.endedAt = untag(state.endedAt);
   if (state.claim !== undefined) {
     state.claim["at"] = untag(state.claim["at"]);
     state.claim["expiresAt"] = untag(state.claim["expiresAt"]);
   }
+  if (state.flowVersionRuns !== undefined) for (const run of state.flowVersionRuns) run["at"] = untag(run["at"]);
+  if (state.versionHold !== undefined) state.versionHold["at"] = untag(state.versionHold["at"]);
   return state as unknown as ExecutionState;
 }
 

@@ -3,7 +3,7 @@
  * to MongoDB documents; nothing here knows about MongoDB.
  */
 
-import type { ExecutionFailure } from "#contract/failure.ts";
+import type { DivergenceDetail, ExecutionFailure } from "#contract/failure.ts";
 import type { CheckpointCallStatus, ExecutionStatus } from "#contract/status.ts";
 
 export type { ExecutionStatus } from "#contract/status.ts";
@@ -34,8 +34,26 @@ export interface ClaimRecord {
   readonly expiresAt: Date;
 }
 
+/** One flow version that ran an execution's body, from when code of that version took the body over. */
+export interface FlowVersionRun {
+  readonly flowVersion: string;
+  readonly at: Date;
+}
+
+/**
+ * An execution kept for runners of one flow version: code of another version
+ * resumed it and diverged from the record before running anything new.
+ */
+export interface VersionHoldRecord {
+  /** Only a runner serving this version may claim the execution. */
+  readonly requiredFlowVersion: string;
+  /** Where the other version's code diverged (both versions, the replay that would move it on). */
+  readonly divergence: DivergenceDetail;
+  readonly at: Date;
+}
+
 /** What a state transition did. */
-export type TransitionKind = "created" | "claimed" | "waiting" | "resumed" | "completed" | "failed" | "cancelled" | "retried";
+export type TransitionKind = "created" | "claimed" | "waiting" | "resumed" | "held" | "completed" | "failed" | "cancelled" | "retried";
 
 /**
  * The folded state of an execution after its latest transition. Every
@@ -54,11 +72,27 @@ export interface ExecutionState {
   readonly endedAt?: Date | undefined;
   /** Metadata the flow body logged, as JSON text; carried from state to state. */
   readonly metadata?: string | undefined;
+  /**
+   * The flow versions that ran the body, in the order they took it over (a
+   * claim by code of another version than the last one adds an entry); the
+   * last one ran it most recently. Carried from state to state; absent before
+   * the first run and on executions recorded before flow versions.
+   */
+  readonly flowVersionRuns?: readonly FlowVersionRun[] | undefined;
+  /** Set while only runners of one flow version may claim the execution; carried while it is running. */
+  readonly versionHold?: VersionHoldRecord | undefined;
+}
+
+/** The flow version that ran the body most recently; undefined before the first run (or when unknown). */
+export function lastFlowVersion(state: Pick<ExecutionState, "flowVersionRuns">): string | undefined {
+  return state.flowVersionRuns?.at(-1)?.flowVersion;
 }
 
 /** How a replayed execution was planned; the runtime half of the plan. */
 export interface ReplayRecord {
   readonly sourceExecId: string;
+  /** The flow version that had last run the source's body when the replay was created. */
+  readonly sourceFlowVersion?: string | undefined;
   readonly from: string;
   readonly roots: readonly string[];
   readonly overrideKeys: readonly string[];
@@ -77,6 +111,8 @@ export interface ExecutionRecord {
   readonly input: Payload;
   readonly createdAt: Date;
   readonly requestId?: string | undefined;
+  /** The flow version of the runner that created it (a start or a replay); absent on records written before versions. */
+  readonly flowVersion?: string | undefined;
   readonly originalExecId?: string | undefined;
   readonly replay?: ReplayRecord | undefined;
   /**

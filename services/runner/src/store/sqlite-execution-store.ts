@@ -1,5 +1,14 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
+import type {
+  CallLineage,
+  ClaimableOptions,
+  ExecutionPageQuery,
+  ExecutionStore,
+  LogChunkQuery,
+  NewExecution,
+  ReusableCall,
+  StoreCallOptions,
+} from "./execution-store.ts";
 import { createdState } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
@@ -39,7 +48,9 @@ const SQL = {
     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
   getExecution: "SELECT record, state FROM executions WHERE exec_id = ?",
   // INDEXED BY: without statistics the planner would pick executions_by_status and filter every running row.
-  findClaimable: "SELECT exec_id FROM executions INDEXED BY executions_claimable WHERE status = 'running' AND lease_expires_at < ? LIMIT ?",
+  // A version hold is read from the cached state of the (few) expired rows only: no column or index for it.
+  findClaimable: `SELECT exec_id FROM executions INDEXED BY executions_claimable WHERE status = 'running' AND lease_expires_at < ?
+    AND (json_extract(state, '$.versionHold') IS NULL OR json_extract(state, '$.versionHold.requiredFlowVersion') = ?) LIMIT ?`,
   insertTransition: "INSERT INTO transitions (exec_id, seq, state) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   updateCache: "UPDATE executions SET state = ?, status = ?, seq = ?, lease_expires_at = ? WHERE exec_id = ? AND seq < ?",
   renewLease: `INSERT INTO leases (exec_id, epoch, runner_id, expires_at) VALUES (?, ?, ?, ?)
@@ -194,10 +205,10 @@ export class SqliteExecutionStore implements ExecutionStore {
     return this.#sql(`SELECT record, state FROM executions${filter} ORDER BY created_at DESC, exec_id DESC LIMIT ?`);
   }
 
-  findClaimable(now: Date, limit: number, options?: StoreCallOptions): Promise<string[]> {
+  findClaimable(now: Date, limit: number, options?: ClaimableOptions): Promise<string[]> {
     return this.#connection.read(options?.signal, () =>
       this.#sql(SQL.findClaimable)
-        .all(now.getTime(), limit > 0 ? limit : -1)
+        .all(now.getTime(), options?.flowVersion ?? null, limit > 0 ? limit : -1)
         .map((row) => row.exec_id as string),
     );
   }

@@ -57,6 +57,13 @@ const (
 	DivergenceKind_DIVERGENCE_KIND_ORDER_CHANGED DivergenceKind = 3
 	// A recorded invocation ID was issued by a checkpoint of another name.
 	DivergenceKind_DIVERGENCE_KIND_NAME_CHANGED DivergenceKind = 4
+	// A call the record does not hold was issued where the record holds
+	// another call (e.g. a renamed or inserted checkpoint), on a resume by
+	// code of another flow version.
+	DivergenceKind_DIVERGENCE_KIND_CALL_REPLACED DivergenceKind = 5
+	// A wait the record does not hold was reached while recorded waits were
+	// not reached yet, on a resume by code of another flow version.
+	DivergenceKind_DIVERGENCE_KIND_WAIT_CHANGED DivergenceKind = 6
 )
 
 // Enum value maps for DivergenceKind.
@@ -67,6 +74,8 @@ var (
 		2: "DIVERGENCE_KIND_DEPENDS_ON_CHANGED_CALL",
 		3: "DIVERGENCE_KIND_ORDER_CHANGED",
 		4: "DIVERGENCE_KIND_NAME_CHANGED",
+		5: "DIVERGENCE_KIND_CALL_REPLACED",
+		6: "DIVERGENCE_KIND_WAIT_CHANGED",
 	}
 	DivergenceKind_value = map[string]int32{
 		"DIVERGENCE_KIND_UNSPECIFIED":             0,
@@ -74,6 +83,8 @@ var (
 		"DIVERGENCE_KIND_DEPENDS_ON_CHANGED_CALL": 2,
 		"DIVERGENCE_KIND_ORDER_CHANGED":           3,
 		"DIVERGENCE_KIND_NAME_CHANGED":            4,
+		"DIVERGENCE_KIND_CALL_REPLACED":           5,
+		"DIVERGENCE_KIND_WAIT_CHANGED":            6,
 	}
 )
 
@@ -529,8 +540,20 @@ type DivergenceDetail struct {
 	RecordedDependencies []string `protobuf:"bytes,7,rep,name=recorded_dependencies,json=recordedDependencies,proto3" json:"recorded_dependencies,omitempty"`
 	// Dependencies seen in the new run (invocation IDs), sorted.
 	SeenDependencies []string `protobuf:"bytes,8,rep,name=seen_dependencies,json=seenDependencies,proto3" json:"seen_dependencies,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The flow version that recorded the calls compared against (the source's,
+	// or the execution's own on a resume); empty when unknown or the same.
+	RecordedFlowVersion string `protobuf:"bytes,9,opt,name=recorded_flow_version,json=recordedFlowVersion,proto3" json:"recorded_flow_version,omitempty"`
+	// The flow version of the code that diverged; empty when unknown.
+	FlowVersion string `protobuf:"bytes,10,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
+	// For a resume by code of another flow version: a command that continues
+	// the work on that code, a replay from the first recorded call it does not
+	// issue the recorded way (e.g. `kitaru executions replay kr-... --from
+	// write_draft`); empty otherwise.
+	ReplayCommand string `protobuf:"bytes,11,opt,name=replay_command,json=replayCommand,proto3" json:"replay_command,omitempty"`
+	// The `from` selector of that replay (an invocation ID of `exec_id`).
+	ReplayFrom    string `protobuf:"bytes,12,opt,name=replay_from,json=replayFrom,proto3" json:"replay_from,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DivergenceDetail) Reset() {
@@ -619,6 +642,34 @@ func (x *DivergenceDetail) GetSeenDependencies() []string {
 	return nil
 }
 
+func (x *DivergenceDetail) GetRecordedFlowVersion() string {
+	if x != nil {
+		return x.RecordedFlowVersion
+	}
+	return ""
+}
+
+func (x *DivergenceDetail) GetFlowVersion() string {
+	if x != nil {
+		return x.FlowVersion
+	}
+	return ""
+}
+
+func (x *DivergenceDetail) GetReplayCommand() string {
+	if x != nil {
+		return x.ReplayCommand
+	}
+	return ""
+}
+
+func (x *DivergenceDetail) GetReplayFrom() string {
+	if x != nil {
+		return x.ReplayFrom
+	}
+	return ""
+}
+
 var File_kitaru_errors_v1_errors_proto protoreflect.FileDescriptor
 
 const file_kitaru_errors_v1_errors_proto_rawDesc = "" +
@@ -653,7 +704,7 @@ const file_kitaru_errors_v1_errors_proto_rawDesc = "" +
 	"violations\"H\n" +
 	"\x0eFieldViolation\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xbe\x02\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xdd\x03\n" +
 	"\x10DivergenceDetail\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12$\n" +
 	"\x0esource_exec_id\x18\x02 \x01(\tR\fsourceExecId\x12#\n" +
@@ -662,13 +713,21 @@ const file_kitaru_errors_v1_errors_proto_rawDesc = "" +
 	"\brecorded\x18\x05 \x01(\tR\brecorded\x12\x12\n" +
 	"\x04seen\x18\x06 \x01(\tR\x04seen\x123\n" +
 	"\x15recorded_dependencies\x18\a \x03(\tR\x14recordedDependencies\x12+\n" +
-	"\x11seen_dependencies\x18\b \x03(\tR\x10seenDependencies*\xcd\x01\n" +
+	"\x11seen_dependencies\x18\b \x03(\tR\x10seenDependencies\x122\n" +
+	"\x15recorded_flow_version\x18\t \x01(\tR\x13recordedFlowVersion\x12!\n" +
+	"\fflow_version\x18\n" +
+	" \x01(\tR\vflowVersion\x12%\n" +
+	"\x0ereplay_command\x18\v \x01(\tR\rreplayCommand\x12\x1f\n" +
+	"\vreplay_from\x18\f \x01(\tR\n" +
+	"replayFrom*\x92\x02\n" +
 	"\x0eDivergenceKind\x12\x1f\n" +
 	"\x1bDIVERGENCE_KIND_UNSPECIFIED\x10\x00\x12(\n" +
 	"$DIVERGENCE_KIND_DEPENDENCIES_CHANGED\x10\x01\x12+\n" +
 	"'DIVERGENCE_KIND_DEPENDS_ON_CHANGED_CALL\x10\x02\x12!\n" +
 	"\x1dDIVERGENCE_KIND_ORDER_CHANGED\x10\x03\x12 \n" +
-	"\x1cDIVERGENCE_KIND_NAME_CHANGED\x10\x04B\xcc\x01\n" +
+	"\x1cDIVERGENCE_KIND_NAME_CHANGED\x10\x04\x12!\n" +
+	"\x1dDIVERGENCE_KIND_CALL_REPLACED\x10\x05\x12 \n" +
+	"\x1cDIVERGENCE_KIND_WAIT_CHANGED\x10\x06B\xcc\x01\n" +
 	"\x14com.kitaru.errors.v1B\vErrorsProtoP\x01ZEgithub.com/kitaru-dev/kitaru/clients/go/gen/kitaru/errors/v1;errorsv1\xa2\x02\x03KEX\xaa\x02\x10Kitaru.Errors.V1\xca\x02\x10Kitaru\\Errors\\V1\xe2\x02\x1cKitaru\\Errors\\V1\\GPBMetadata\xea\x02\x12Kitaru::Errors::V1b\x06proto3"
 
 var (

@@ -449,6 +449,69 @@ func (LogLevel) EnumDescriptor() ([]byte, []int) {
 	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{6}
 }
 
+// VerificationVerdict is what checking a recorded execution against flow code found.
+type VerificationVerdict int32
+
+const (
+	// Not set.
+	VerificationVerdict_VERIFICATION_VERDICT_UNSPECIFIED VerificationVerdict = 0
+	// The code issues every recorded call and wait the recorded way; it would
+	// continue the execution (or, for an ended one, ends the same way).
+	VerificationVerdict_VERIFICATION_VERDICT_COMPATIBLE VerificationVerdict = 1
+	// The code diverges from the record: `divergence` says where.
+	VerificationVerdict_VERIFICATION_VERDICT_DIVERGED VerificationVerdict = 2
+	// The flow body threw before it reached the end of the record (e.g. the
+	// input no longer matches the flow's input schema).
+	VerificationVerdict_VERIFICATION_VERDICT_FAILED VerificationVerdict = 3
+	// Not checked: the flow is not served by the code, or nothing ran yet.
+	VerificationVerdict_VERIFICATION_VERDICT_SKIPPED VerificationVerdict = 4
+)
+
+// Enum value maps for VerificationVerdict.
+var (
+	VerificationVerdict_name = map[int32]string{
+		0: "VERIFICATION_VERDICT_UNSPECIFIED",
+		1: "VERIFICATION_VERDICT_COMPATIBLE",
+		2: "VERIFICATION_VERDICT_DIVERGED",
+		3: "VERIFICATION_VERDICT_FAILED",
+		4: "VERIFICATION_VERDICT_SKIPPED",
+	}
+	VerificationVerdict_value = map[string]int32{
+		"VERIFICATION_VERDICT_UNSPECIFIED": 0,
+		"VERIFICATION_VERDICT_COMPATIBLE":  1,
+		"VERIFICATION_VERDICT_DIVERGED":    2,
+		"VERIFICATION_VERDICT_FAILED":      3,
+		"VERIFICATION_VERDICT_SKIPPED":     4,
+	}
+)
+
+func (x VerificationVerdict) Enum() *VerificationVerdict {
+	p := new(VerificationVerdict)
+	*p = x
+	return p
+}
+
+func (x VerificationVerdict) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VerificationVerdict) Descriptor() protoreflect.EnumDescriptor {
+	return file_kitaru_runner_v1_execution_proto_enumTypes[7].Descriptor()
+}
+
+func (VerificationVerdict) Type() protoreflect.EnumType {
+	return &file_kitaru_runner_v1_execution_proto_enumTypes[7]
+}
+
+func (x VerificationVerdict) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VerificationVerdict.Descriptor instead.
+func (VerificationVerdict) EnumDescriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{7}
+}
+
 // Failure describes why an execution failed.
 type Failure struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -583,6 +646,22 @@ type Execution struct {
 	// response holds at most 8 MiB of values): read each with
 	// `ReadExecutionValue`. Their fields here are unset.
 	OmittedValues []*OmittedValue `protobuf:"bytes,18,rep,name=omitted_values,json=omittedValues,proto3" json:"omitted_values,omitempty"`
+	// Output only. The version of the flow code that created this execution:
+	// the `--flow-version` of the runner that started it (or created the
+	// replay), by default a digest of that runner's flows module. Empty for
+	// executions recorded before flow versions existed.
+	FlowVersion string `protobuf:"bytes,19,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
+	// Output only. The flow versions that ran the body, in the order they took
+	// it over (a run after a wait, a crash or a retry by code of another
+	// version adds one): the last one ran it most recently.
+	FlowVersionRuns []*FlowVersionRun `protobuf:"bytes,20,rep,name=flow_version_runs,json=flowVersionRuns,proto3" json:"flow_version_runs,omitempty"`
+	// Output only. Set while the execution is held for runners of one flow
+	// version: a runner of another version resumed it, and that code does not
+	// issue the recorded calls the recorded way (see docs/upgrades.md).
+	VersionHold *VersionHold `protobuf:"bytes,21,opt,name=version_hold,json=versionHold,proto3" json:"version_hold,omitempty"`
+	// Output only. Every wait the body reached, in the order reached, with its
+	// status and answer (EXECUTION_VIEW_FULL only).
+	Waits         []*Wait `protobuf:"bytes,22,rep,name=waits,proto3" json:"waits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -743,6 +822,156 @@ func (x *Execution) GetOmittedValues() []*OmittedValue {
 	return nil
 }
 
+func (x *Execution) GetFlowVersion() string {
+	if x != nil {
+		return x.FlowVersion
+	}
+	return ""
+}
+
+func (x *Execution) GetFlowVersionRuns() []*FlowVersionRun {
+	if x != nil {
+		return x.FlowVersionRuns
+	}
+	return nil
+}
+
+func (x *Execution) GetVersionHold() *VersionHold {
+	if x != nil {
+		return x.VersionHold
+	}
+	return nil
+}
+
+func (x *Execution) GetWaits() []*Wait {
+	if x != nil {
+		return x.Waits
+	}
+	return nil
+}
+
+// FlowVersionRun is one flow version that ran an execution's body.
+type FlowVersionRun struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The flow version.
+	FlowVersion string `protobuf:"bytes,1,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
+	// When code of this version took the body over.
+	StartTime     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FlowVersionRun) Reset() {
+	*x = FlowVersionRun{}
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FlowVersionRun) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FlowVersionRun) ProtoMessage() {}
+
+func (x *FlowVersionRun) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FlowVersionRun.ProtoReflect.Descriptor instead.
+func (*FlowVersionRun) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *FlowVersionRun) GetFlowVersion() string {
+	if x != nil {
+		return x.FlowVersion
+	}
+	return ""
+}
+
+func (x *FlowVersionRun) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+// VersionHold keeps an execution for runners of the flow version that
+// recorded it: code of another version resumed it and diverged from the
+// record before running anything the record does not hold.
+type VersionHold struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only a runner serving this flow version continues the execution.
+	RequiredFlowVersion string `protobuf:"bytes,1,opt,name=required_flow_version,json=requiredFlowVersion,proto3" json:"required_flow_version,omitempty"`
+	// Where the other version's code diverged, with both versions and the
+	// replay that would continue the work on that code.
+	Divergence *v1.DivergenceDetail `protobuf:"bytes,2,opt,name=divergence,proto3" json:"divergence,omitempty"`
+	// When the hold was placed.
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VersionHold) Reset() {
+	*x = VersionHold{}
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VersionHold) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VersionHold) ProtoMessage() {}
+
+func (x *VersionHold) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VersionHold.ProtoReflect.Descriptor instead.
+func (*VersionHold) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *VersionHold) GetRequiredFlowVersion() string {
+	if x != nil {
+		return x.RequiredFlowVersion
+	}
+	return ""
+}
+
+func (x *VersionHold) GetDivergence() *v1.DivergenceDetail {
+	if x != nil {
+		return x.Divergence
+	}
+	return nil
+}
+
+func (x *VersionHold) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 // OmittedValue names a value an Execution response left out.
 type OmittedValue struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -757,7 +986,7 @@ type OmittedValue struct {
 
 func (x *OmittedValue) Reset() {
 	*x = OmittedValue{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[2]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +998,7 @@ func (x *OmittedValue) String() string {
 func (*OmittedValue) ProtoMessage() {}
 
 func (x *OmittedValue) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[2]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +1011,7 @@ func (x *OmittedValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OmittedValue.ProtoReflect.Descriptor instead.
 func (*OmittedValue) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{2}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *OmittedValue) GetPath() string {
@@ -807,14 +1036,18 @@ type ReplayOrigin struct {
 	// Invocation IDs of the replay roots.
 	Roots []string `protobuf:"bytes,2,rep,name=roots,proto3" json:"roots,omitempty"`
 	// Override keys as given, e.g. "checkpoint.research".
-	OverrideKeys  []string `protobuf:"bytes,3,rep,name=override_keys,json=overrideKeys,proto3" json:"override_keys,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	OverrideKeys []string `protobuf:"bytes,3,rep,name=override_keys,json=overrideKeys,proto3" json:"override_keys,omitempty"`
+	// The flow version that had last run the source's body when the replay
+	// was created (empty when unknown); the replay itself runs on
+	// `Execution.flow_version`.
+	SourceFlowVersion string `protobuf:"bytes,4,opt,name=source_flow_version,json=sourceFlowVersion,proto3" json:"source_flow_version,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ReplayOrigin) Reset() {
 	*x = ReplayOrigin{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[3]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +1059,7 @@ func (x *ReplayOrigin) String() string {
 func (*ReplayOrigin) ProtoMessage() {}
 
 func (x *ReplayOrigin) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[3]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +1072,7 @@ func (x *ReplayOrigin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayOrigin.ProtoReflect.Descriptor instead.
 func (*ReplayOrigin) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{3}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ReplayOrigin) GetFrom() string {
@@ -861,6 +1094,13 @@ func (x *ReplayOrigin) GetOverrideKeys() []string {
 		return x.OverrideKeys
 	}
 	return nil
+}
+
+func (x *ReplayOrigin) GetSourceFlowVersion() string {
+	if x != nil {
+		return x.SourceFlowVersion
+	}
+	return ""
 }
 
 // CheckpointCall is one recorded call of a checkpoint.
@@ -919,7 +1159,7 @@ type CheckpointCall struct {
 
 func (x *CheckpointCall) Reset() {
 	*x = CheckpointCall{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[4]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1171,7 @@ func (x *CheckpointCall) String() string {
 func (*CheckpointCall) ProtoMessage() {}
 
 func (x *CheckpointCall) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[4]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1184,7 @@ func (x *CheckpointCall) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckpointCall.ProtoReflect.Descriptor instead.
 func (*CheckpointCall) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{4}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CheckpointCall) GetCallId() string {
@@ -1092,7 +1332,7 @@ type CallAttempt struct {
 
 func (x *CallAttempt) Reset() {
 	*x = CallAttempt{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[5]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1344,7 @@ func (x *CallAttempt) String() string {
 func (*CallAttempt) ProtoMessage() {}
 
 func (x *CallAttempt) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[5]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1357,7 @@ func (x *CallAttempt) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallAttempt.ProtoReflect.Descriptor instead.
 func (*CallAttempt) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{5}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CallAttempt) GetNumber() uint32 {
@@ -1184,7 +1424,7 @@ type Wait struct {
 
 func (x *Wait) Reset() {
 	*x = Wait{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[6]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1436,7 @@ func (x *Wait) String() string {
 func (*Wait) ProtoMessage() {}
 
 func (x *Wait) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[6]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1449,7 @@ func (x *Wait) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Wait.ProtoReflect.Descriptor instead.
 func (*Wait) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{6}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Wait) GetWaitId() string {
@@ -1310,7 +1550,7 @@ type ExecutionEvent struct {
 
 func (x *ExecutionEvent) Reset() {
 	*x = ExecutionEvent{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[7]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1322,7 +1562,7 @@ func (x *ExecutionEvent) String() string {
 func (*ExecutionEvent) ProtoMessage() {}
 
 func (x *ExecutionEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[7]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1335,7 +1575,7 @@ func (x *ExecutionEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExecutionEvent.ProtoReflect.Descriptor instead.
 func (*ExecutionEvent) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{7}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ExecutionEvent) GetExecId() string {
@@ -1502,14 +1742,19 @@ type StatusChange struct {
 	Failure *Failure `protobuf:"bytes,3,opt,name=failure,proto3" json:"failure,omitempty"`
 	// The execution's metadata (attached with `log()` in the flow body) as of
 	// this change.
-	Metadata      *structpb.Struct `protobuf:"bytes,4,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Metadata *structpb.Struct `protobuf:"bytes,4,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// The flow version that ran (or, for a running execution, runs) the body
+	// as of this change; empty when unknown.
+	FlowVersion string `protobuf:"bytes,5,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
+	// Set when the execution is held for runners of one flow version.
+	VersionHold   *VersionHold `protobuf:"bytes,6,opt,name=version_hold,json=versionHold,proto3" json:"version_hold,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StatusChange) Reset() {
 	*x = StatusChange{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[8]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1521,7 +1766,7 @@ func (x *StatusChange) String() string {
 func (*StatusChange) ProtoMessage() {}
 
 func (x *StatusChange) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[8]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1534,7 +1779,7 @@ func (x *StatusChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusChange.ProtoReflect.Descriptor instead.
 func (*StatusChange) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{8}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StatusChange) GetStatus() ExecutionStatus {
@@ -1561,6 +1806,20 @@ func (x *StatusChange) GetFailure() *Failure {
 func (x *StatusChange) GetMetadata() *structpb.Struct {
 	if x != nil {
 		return x.Metadata
+	}
+	return nil
+}
+
+func (x *StatusChange) GetFlowVersion() string {
+	if x != nil {
+		return x.FlowVersion
+	}
+	return ""
+}
+
+func (x *StatusChange) GetVersionHold() *VersionHold {
+	if x != nil {
+		return x.VersionHold
 	}
 	return nil
 }
@@ -1593,7 +1852,7 @@ type LogEntry struct {
 
 func (x *LogEntry) Reset() {
 	*x = LogEntry{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[9]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1605,7 +1864,7 @@ func (x *LogEntry) String() string {
 func (*LogEntry) ProtoMessage() {}
 
 func (x *LogEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[9]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1618,7 +1877,7 @@ func (x *LogEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogEntry.ProtoReflect.Descriptor instead.
 func (*LogEntry) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{9}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *LogEntry) GetExecId() string {
@@ -1699,7 +1958,7 @@ type Flow struct {
 
 func (x *Flow) Reset() {
 	*x = Flow{}
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[10]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1711,7 +1970,7 @@ func (x *Flow) String() string {
 func (*Flow) ProtoMessage() {}
 
 func (x *Flow) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[10]
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1724,7 +1983,7 @@ func (x *Flow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Flow.ProtoReflect.Descriptor instead.
 func (*Flow) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{10}
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Flow) GetName() string {
@@ -1748,6 +2007,127 @@ func (x *Flow) GetInputSchema() *structpb.Struct {
 	return nil
 }
 
+// ExecutionVerification is the result of checking one recorded execution
+// against flow code, without running a checkpoint or writing anything.
+type ExecutionVerification struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The execution.
+	ExecId string `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	// Its flow.
+	FlowName string `protobuf:"bytes,2,opt,name=flow_name,json=flowName,proto3" json:"flow_name,omitempty"`
+	// Its status.
+	Status ExecutionStatus `protobuf:"varint,3,opt,name=status,proto3,enum=kitaru.runner.v1.ExecutionStatus" json:"status,omitempty"`
+	// The flow version that last ran its body (empty when unknown).
+	RecordedFlowVersion string `protobuf:"bytes,4,opt,name=recorded_flow_version,json=recordedFlowVersion,proto3" json:"recorded_flow_version,omitempty"`
+	// What the check found.
+	Verdict VerificationVerdict `protobuf:"varint,5,opt,name=verdict,proto3,enum=kitaru.runner.v1.VerificationVerdict" json:"verdict,omitempty"`
+	// The evidence, when diverged.
+	Divergence *v1.DivergenceDetail `protobuf:"bytes,6,opt,name=divergence,proto3" json:"divergence,omitempty"`
+	// In words, where the check stopped: "would run checkpoint 'publish' next",
+	// "would wait at 'approve'", "would complete", the error it would fail
+	// with, or why it was skipped.
+	Outcome string `protobuf:"bytes,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// How many recorded calls the code issued the recorded way.
+	MatchedCalls uint32 `protobuf:"varint,8,opt,name=matched_calls,json=matchedCalls,proto3" json:"matched_calls,omitempty"`
+	// How many checkpoint calls the execution has recorded.
+	RecordedCalls uint32 `protobuf:"varint,9,opt,name=recorded_calls,json=recordedCalls,proto3" json:"recorded_calls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExecutionVerification) Reset() {
+	*x = ExecutionVerification{}
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExecutionVerification) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExecutionVerification) ProtoMessage() {}
+
+func (x *ExecutionVerification) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_execution_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExecutionVerification.ProtoReflect.Descriptor instead.
+func (*ExecutionVerification) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_execution_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ExecutionVerification) GetExecId() string {
+	if x != nil {
+		return x.ExecId
+	}
+	return ""
+}
+
+func (x *ExecutionVerification) GetFlowName() string {
+	if x != nil {
+		return x.FlowName
+	}
+	return ""
+}
+
+func (x *ExecutionVerification) GetStatus() ExecutionStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ExecutionStatus_EXECUTION_STATUS_UNSPECIFIED
+}
+
+func (x *ExecutionVerification) GetRecordedFlowVersion() string {
+	if x != nil {
+		return x.RecordedFlowVersion
+	}
+	return ""
+}
+
+func (x *ExecutionVerification) GetVerdict() VerificationVerdict {
+	if x != nil {
+		return x.Verdict
+	}
+	return VerificationVerdict_VERIFICATION_VERDICT_UNSPECIFIED
+}
+
+func (x *ExecutionVerification) GetDivergence() *v1.DivergenceDetail {
+	if x != nil {
+		return x.Divergence
+	}
+	return nil
+}
+
+func (x *ExecutionVerification) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *ExecutionVerification) GetMatchedCalls() uint32 {
+	if x != nil {
+		return x.MatchedCalls
+	}
+	return 0
+}
+
+func (x *ExecutionVerification) GetRecordedCalls() uint32 {
+	if x != nil {
+		return x.RecordedCalls
+	}
+	return 0
+}
+
 var File_kitaru_runner_v1_execution_proto protoreflect.FileDescriptor
 
 const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
@@ -1761,7 +2141,7 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\n" +
 	"divergence\x18\x05 \x01(\v2\".kitaru.errors.v1.DivergenceDetailR\n" +
 	"divergence\x12\x1c\n" +
-	"\ttraceback\x18\x06 \x01(\tR\ttraceback\"\x80\a\n" +
+	"\ttraceback\x18\x06 \x01(\tR\ttraceback\"\xe1\b\n" +
 	"\tExecution\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x17\n" +
 	"\aexec_id\x18\x02 \x01(\tR\x06execId\x12\x1b\n" +
@@ -1784,14 +2164,30 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"updateTime\x125\n" +
 	"\bend_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x123\n" +
 	"\bmetadata\x18\x11 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12E\n" +
-	"\x0eomitted_values\x18\x12 \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\"8\n" +
+	"\x0eomitted_values\x18\x12 \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\x12!\n" +
+	"\fflow_version\x18\x13 \x01(\tR\vflowVersion\x12L\n" +
+	"\x11flow_version_runs\x18\x14 \x03(\v2 .kitaru.runner.v1.FlowVersionRunR\x0fflowVersionRuns\x12@\n" +
+	"\fversion_hold\x18\x15 \x01(\v2\x1d.kitaru.runner.v1.VersionHoldR\vversionHold\x12,\n" +
+	"\x05waits\x18\x16 \x03(\v2\x16.kitaru.runner.v1.WaitR\x05waits\"n\n" +
+	"\x0eFlowVersionRun\x12!\n" +
+	"\fflow_version\x18\x01 \x01(\tR\vflowVersion\x129\n" +
+	"\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\"\xc2\x01\n" +
+	"\vVersionHold\x122\n" +
+	"\x15required_flow_version\x18\x01 \x01(\tR\x13requiredFlowVersion\x12B\n" +
+	"\n" +
+	"divergence\x18\x02 \x01(\v2\".kitaru.errors.v1.DivergenceDetailR\n" +
+	"divergence\x12;\n" +
+	"\vcreate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"8\n" +
 	"\fOmittedValue\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
-	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"]\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"\x8d\x01\n" +
 	"\fReplayOrigin\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x14\n" +
 	"\x05roots\x18\x02 \x03(\tR\x05roots\x12#\n" +
-	"\roverride_keys\x18\x03 \x03(\tR\foverrideKeys\"\xb9\x06\n" +
+	"\roverride_keys\x18\x03 \x03(\tR\foverrideKeys\x12.\n" +
+	"\x13source_flow_version\x18\x04 \x01(\tR\x11sourceFlowVersion\"\xb9\x06\n" +
 	"\x0eCheckpointCall\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12#\n" +
 	"\rinvocation_id\x18\x02 \x01(\tR\finvocationId\x12\x12\n" +
@@ -1849,12 +2245,14 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\x0estatus_changed\x18\t \x01(\v2\x1e.kitaru.runner.v1.StatusChangeH\x00R\rstatusChanged\x12I\n" +
 	"\x0ecall_cancelled\x18\n" +
 	" \x01(\v2 .kitaru.runner.v1.CheckpointCallH\x00R\rcallCancelledB\x06\n" +
-	"\x04kind\"\xe3\x01\n" +
+	"\x04kind\"\xc8\x02\n" +
 	"\fStatusChange\x129\n" +
 	"\x06status\x18\x01 \x01(\x0e2!.kitaru.runner.v1.ExecutionStatusR\x06status\x12.\n" +
 	"\x06result\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x06result\x123\n" +
 	"\afailure\x18\x03 \x01(\v2\x19.kitaru.runner.v1.FailureR\afailure\x123\n" +
-	"\bmetadata\x18\x04 \x01(\v2\x17.google.protobuf.StructR\bmetadata\"\xb8\x02\n" +
+	"\bmetadata\x18\x04 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12!\n" +
+	"\fflow_version\x18\x05 \x01(\tR\vflowVersion\x12@\n" +
+	"\fversion_hold\x18\x06 \x01(\v2\x1d.kitaru.runner.v1.VersionHoldR\vversionHold\"\xb8\x02\n" +
 	"\bLogEntry\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12#\n" +
 	"\rinvocation_id\x18\x02 \x01(\tR\finvocationId\x12'\n" +
@@ -1868,7 +2266,19 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\x04Flow\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1b\n" +
 	"\tflow_name\x18\x02 \x01(\tR\bflowName\x12:\n" +
-	"\finput_schema\x18\x03 \x01(\v2\x17.google.protobuf.StructR\vinputSchema*\xcc\x01\n" +
+	"\finput_schema\x18\x03 \x01(\v2\x17.google.protobuf.StructR\vinputSchema\"\xa7\x03\n" +
+	"\x15ExecutionVerification\x12\x17\n" +
+	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x1b\n" +
+	"\tflow_name\x18\x02 \x01(\tR\bflowName\x129\n" +
+	"\x06status\x18\x03 \x01(\x0e2!.kitaru.runner.v1.ExecutionStatusR\x06status\x122\n" +
+	"\x15recorded_flow_version\x18\x04 \x01(\tR\x13recordedFlowVersion\x12?\n" +
+	"\averdict\x18\x05 \x01(\x0e2%.kitaru.runner.v1.VerificationVerdictR\averdict\x12B\n" +
+	"\n" +
+	"divergence\x18\x06 \x01(\v2\".kitaru.errors.v1.DivergenceDetailR\n" +
+	"divergence\x12\x18\n" +
+	"\aoutcome\x18\a \x01(\tR\aoutcome\x12#\n" +
+	"\rmatched_calls\x18\b \x01(\rR\fmatchedCalls\x12%\n" +
+	"\x0erecorded_calls\x18\t \x01(\rR\rrecordedCalls*\xcc\x01\n" +
 	"\x0fExecutionStatus\x12 \n" +
 	"\x1cEXECUTION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18EXECUTION_STATUS_RUNNING\x10\x01\x12\x1c\n" +
@@ -1910,7 +2320,13 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\x0fLOG_LEVEL_DEBUG\x10\x01\x12\x12\n" +
 	"\x0eLOG_LEVEL_INFO\x10\x02\x12\x12\n" +
 	"\x0eLOG_LEVEL_WARN\x10\x03\x12\x13\n" +
-	"\x0fLOG_LEVEL_ERROR\x10\x04B\xcf\x01\n" +
+	"\x0fLOG_LEVEL_ERROR\x10\x04*\xc6\x01\n" +
+	"\x13VerificationVerdict\x12$\n" +
+	" VERIFICATION_VERDICT_UNSPECIFIED\x10\x00\x12#\n" +
+	"\x1fVERIFICATION_VERDICT_COMPATIBLE\x10\x01\x12!\n" +
+	"\x1dVERIFICATION_VERDICT_DIVERGED\x10\x02\x12\x1f\n" +
+	"\x1bVERIFICATION_VERDICT_FAILED\x10\x03\x12 \n" +
+	"\x1cVERIFICATION_VERDICT_SKIPPED\x10\x04B\xcf\x01\n" +
 	"\x14com.kitaru.runner.v1B\x0eExecutionProtoP\x01ZEgithub.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1;runnerv1\xa2\x02\x03KRX\xaa\x02\x10Kitaru.Runner.V1\xca\x02\x10Kitaru\\Runner\\V1\xe2\x02\x1cKitaru\\Runner\\V1\\GPBMetadata\xea\x02\x12Kitaru::Runner::V1b\x06proto3"
 
 var (
@@ -1925,8 +2341,8 @@ func file_kitaru_runner_v1_execution_proto_rawDescGZIP() []byte {
 	return file_kitaru_runner_v1_execution_proto_rawDescData
 }
 
-var file_kitaru_runner_v1_execution_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_kitaru_runner_v1_execution_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_kitaru_runner_v1_execution_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_kitaru_runner_v1_execution_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_kitaru_runner_v1_execution_proto_goTypes = []any{
 	(ExecutionStatus)(0),          // 0: kitaru.runner.v1.ExecutionStatus
 	(FailureOrigin)(0),            // 1: kitaru.runner.v1.FailureOrigin
@@ -1935,76 +2351,90 @@ var file_kitaru_runner_v1_execution_proto_goTypes = []any{
 	(CallAttemptStatus)(0),        // 4: kitaru.runner.v1.CallAttemptStatus
 	(WaitStatus)(0),               // 5: kitaru.runner.v1.WaitStatus
 	(LogLevel)(0),                 // 6: kitaru.runner.v1.LogLevel
-	(*Failure)(nil),               // 7: kitaru.runner.v1.Failure
-	(*Execution)(nil),             // 8: kitaru.runner.v1.Execution
-	(*OmittedValue)(nil),          // 9: kitaru.runner.v1.OmittedValue
-	(*ReplayOrigin)(nil),          // 10: kitaru.runner.v1.ReplayOrigin
-	(*CheckpointCall)(nil),        // 11: kitaru.runner.v1.CheckpointCall
-	(*CallAttempt)(nil),           // 12: kitaru.runner.v1.CallAttempt
-	(*Wait)(nil),                  // 13: kitaru.runner.v1.Wait
-	(*ExecutionEvent)(nil),        // 14: kitaru.runner.v1.ExecutionEvent
-	(*StatusChange)(nil),          // 15: kitaru.runner.v1.StatusChange
-	(*LogEntry)(nil),              // 16: kitaru.runner.v1.LogEntry
-	(*Flow)(nil),                  // 17: kitaru.runner.v1.Flow
-	(*v1.DivergenceDetail)(nil),   // 18: kitaru.errors.v1.DivergenceDetail
-	(*structpb.Struct)(nil),       // 19: google.protobuf.Struct
-	(*structpb.Value)(nil),        // 20: google.protobuf.Value
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(VerificationVerdict)(0),      // 7: kitaru.runner.v1.VerificationVerdict
+	(*Failure)(nil),               // 8: kitaru.runner.v1.Failure
+	(*Execution)(nil),             // 9: kitaru.runner.v1.Execution
+	(*FlowVersionRun)(nil),        // 10: kitaru.runner.v1.FlowVersionRun
+	(*VersionHold)(nil),           // 11: kitaru.runner.v1.VersionHold
+	(*OmittedValue)(nil),          // 12: kitaru.runner.v1.OmittedValue
+	(*ReplayOrigin)(nil),          // 13: kitaru.runner.v1.ReplayOrigin
+	(*CheckpointCall)(nil),        // 14: kitaru.runner.v1.CheckpointCall
+	(*CallAttempt)(nil),           // 15: kitaru.runner.v1.CallAttempt
+	(*Wait)(nil),                  // 16: kitaru.runner.v1.Wait
+	(*ExecutionEvent)(nil),        // 17: kitaru.runner.v1.ExecutionEvent
+	(*StatusChange)(nil),          // 18: kitaru.runner.v1.StatusChange
+	(*LogEntry)(nil),              // 19: kitaru.runner.v1.LogEntry
+	(*Flow)(nil),                  // 20: kitaru.runner.v1.Flow
+	(*ExecutionVerification)(nil), // 21: kitaru.runner.v1.ExecutionVerification
+	(*v1.DivergenceDetail)(nil),   // 22: kitaru.errors.v1.DivergenceDetail
+	(*structpb.Struct)(nil),       // 23: google.protobuf.Struct
+	(*structpb.Value)(nil),        // 24: google.protobuf.Value
+	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
 }
 var file_kitaru_runner_v1_execution_proto_depIdxs = []int32{
 	1,  // 0: kitaru.runner.v1.Failure.origin:type_name -> kitaru.runner.v1.FailureOrigin
-	18, // 1: kitaru.runner.v1.Failure.divergence:type_name -> kitaru.errors.v1.DivergenceDetail
+	22, // 1: kitaru.runner.v1.Failure.divergence:type_name -> kitaru.errors.v1.DivergenceDetail
 	0,  // 2: kitaru.runner.v1.Execution.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	19, // 3: kitaru.runner.v1.Execution.input:type_name -> google.protobuf.Struct
-	20, // 4: kitaru.runner.v1.Execution.result:type_name -> google.protobuf.Value
-	7,  // 5: kitaru.runner.v1.Execution.failure:type_name -> kitaru.runner.v1.Failure
-	13, // 6: kitaru.runner.v1.Execution.pending_waits:type_name -> kitaru.runner.v1.Wait
-	11, // 7: kitaru.runner.v1.Execution.checkpoints:type_name -> kitaru.runner.v1.CheckpointCall
-	10, // 8: kitaru.runner.v1.Execution.replay:type_name -> kitaru.runner.v1.ReplayOrigin
-	21, // 9: kitaru.runner.v1.Execution.create_time:type_name -> google.protobuf.Timestamp
-	21, // 10: kitaru.runner.v1.Execution.update_time:type_name -> google.protobuf.Timestamp
-	21, // 11: kitaru.runner.v1.Execution.end_time:type_name -> google.protobuf.Timestamp
-	19, // 12: kitaru.runner.v1.Execution.metadata:type_name -> google.protobuf.Struct
-	9,  // 13: kitaru.runner.v1.Execution.omitted_values:type_name -> kitaru.runner.v1.OmittedValue
-	3,  // 14: kitaru.runner.v1.CheckpointCall.status:type_name -> kitaru.runner.v1.CheckpointCallStatus
-	20, // 15: kitaru.runner.v1.CheckpointCall.output:type_name -> google.protobuf.Value
-	7,  // 16: kitaru.runner.v1.CheckpointCall.failure:type_name -> kitaru.runner.v1.Failure
-	21, // 17: kitaru.runner.v1.CheckpointCall.start_time:type_name -> google.protobuf.Timestamp
-	21, // 18: kitaru.runner.v1.CheckpointCall.end_time:type_name -> google.protobuf.Timestamp
-	19, // 19: kitaru.runner.v1.CheckpointCall.metadata:type_name -> google.protobuf.Struct
-	20, // 20: kitaru.runner.v1.CheckpointCall.override_value:type_name -> google.protobuf.Value
-	12, // 21: kitaru.runner.v1.CheckpointCall.attempt_history:type_name -> kitaru.runner.v1.CallAttempt
-	4,  // 22: kitaru.runner.v1.CallAttempt.status:type_name -> kitaru.runner.v1.CallAttemptStatus
-	21, // 23: kitaru.runner.v1.CallAttempt.start_time:type_name -> google.protobuf.Timestamp
-	21, // 24: kitaru.runner.v1.CallAttempt.end_time:type_name -> google.protobuf.Timestamp
-	7,  // 25: kitaru.runner.v1.CallAttempt.failure:type_name -> kitaru.runner.v1.Failure
-	19, // 26: kitaru.runner.v1.Wait.schema:type_name -> google.protobuf.Struct
-	19, // 27: kitaru.runner.v1.Wait.metadata:type_name -> google.protobuf.Struct
-	5,  // 28: kitaru.runner.v1.Wait.status:type_name -> kitaru.runner.v1.WaitStatus
-	20, // 29: kitaru.runner.v1.Wait.value:type_name -> google.protobuf.Value
-	21, // 30: kitaru.runner.v1.Wait.create_time:type_name -> google.protobuf.Timestamp
-	21, // 31: kitaru.runner.v1.Wait.resolve_time:type_name -> google.protobuf.Timestamp
-	21, // 32: kitaru.runner.v1.ExecutionEvent.time:type_name -> google.protobuf.Timestamp
-	11, // 33: kitaru.runner.v1.ExecutionEvent.call_started:type_name -> kitaru.runner.v1.CheckpointCall
-	11, // 34: kitaru.runner.v1.ExecutionEvent.call_completed:type_name -> kitaru.runner.v1.CheckpointCall
-	11, // 35: kitaru.runner.v1.ExecutionEvent.call_reused:type_name -> kitaru.runner.v1.CheckpointCall
-	11, // 36: kitaru.runner.v1.ExecutionEvent.call_failed:type_name -> kitaru.runner.v1.CheckpointCall
-	13, // 37: kitaru.runner.v1.ExecutionEvent.wait_pending:type_name -> kitaru.runner.v1.Wait
-	13, // 38: kitaru.runner.v1.ExecutionEvent.wait_resolved:type_name -> kitaru.runner.v1.Wait
-	15, // 39: kitaru.runner.v1.ExecutionEvent.status_changed:type_name -> kitaru.runner.v1.StatusChange
-	11, // 40: kitaru.runner.v1.ExecutionEvent.call_cancelled:type_name -> kitaru.runner.v1.CheckpointCall
-	0,  // 41: kitaru.runner.v1.StatusChange.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	20, // 42: kitaru.runner.v1.StatusChange.result:type_name -> google.protobuf.Value
-	7,  // 43: kitaru.runner.v1.StatusChange.failure:type_name -> kitaru.runner.v1.Failure
-	19, // 44: kitaru.runner.v1.StatusChange.metadata:type_name -> google.protobuf.Struct
-	21, // 45: kitaru.runner.v1.LogEntry.time:type_name -> google.protobuf.Timestamp
-	6,  // 46: kitaru.runner.v1.LogEntry.level:type_name -> kitaru.runner.v1.LogLevel
-	19, // 47: kitaru.runner.v1.Flow.input_schema:type_name -> google.protobuf.Struct
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	23, // 3: kitaru.runner.v1.Execution.input:type_name -> google.protobuf.Struct
+	24, // 4: kitaru.runner.v1.Execution.result:type_name -> google.protobuf.Value
+	8,  // 5: kitaru.runner.v1.Execution.failure:type_name -> kitaru.runner.v1.Failure
+	16, // 6: kitaru.runner.v1.Execution.pending_waits:type_name -> kitaru.runner.v1.Wait
+	14, // 7: kitaru.runner.v1.Execution.checkpoints:type_name -> kitaru.runner.v1.CheckpointCall
+	13, // 8: kitaru.runner.v1.Execution.replay:type_name -> kitaru.runner.v1.ReplayOrigin
+	25, // 9: kitaru.runner.v1.Execution.create_time:type_name -> google.protobuf.Timestamp
+	25, // 10: kitaru.runner.v1.Execution.update_time:type_name -> google.protobuf.Timestamp
+	25, // 11: kitaru.runner.v1.Execution.end_time:type_name -> google.protobuf.Timestamp
+	23, // 12: kitaru.runner.v1.Execution.metadata:type_name -> google.protobuf.Struct
+	12, // 13: kitaru.runner.v1.Execution.omitted_values:type_name -> kitaru.runner.v1.OmittedValue
+	10, // 14: kitaru.runner.v1.Execution.flow_version_runs:type_name -> kitaru.runner.v1.FlowVersionRun
+	11, // 15: kitaru.runner.v1.Execution.version_hold:type_name -> kitaru.runner.v1.VersionHold
+	16, // 16: kitaru.runner.v1.Execution.waits:type_name -> kitaru.runner.v1.Wait
+	25, // 17: kitaru.runner.v1.FlowVersionRun.start_time:type_name -> google.protobuf.Timestamp
+	22, // 18: kitaru.runner.v1.VersionHold.divergence:type_name -> kitaru.errors.v1.DivergenceDetail
+	25, // 19: kitaru.runner.v1.VersionHold.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 20: kitaru.runner.v1.CheckpointCall.status:type_name -> kitaru.runner.v1.CheckpointCallStatus
+	24, // 21: kitaru.runner.v1.CheckpointCall.output:type_name -> google.protobuf.Value
+	8,  // 22: kitaru.runner.v1.CheckpointCall.failure:type_name -> kitaru.runner.v1.Failure
+	25, // 23: kitaru.runner.v1.CheckpointCall.start_time:type_name -> google.protobuf.Timestamp
+	25, // 24: kitaru.runner.v1.CheckpointCall.end_time:type_name -> google.protobuf.Timestamp
+	23, // 25: kitaru.runner.v1.CheckpointCall.metadata:type_name -> google.protobuf.Struct
+	24, // 26: kitaru.runner.v1.CheckpointCall.override_value:type_name -> google.protobuf.Value
+	15, // 27: kitaru.runner.v1.CheckpointCall.attempt_history:type_name -> kitaru.runner.v1.CallAttempt
+	4,  // 28: kitaru.runner.v1.CallAttempt.status:type_name -> kitaru.runner.v1.CallAttemptStatus
+	25, // 29: kitaru.runner.v1.CallAttempt.start_time:type_name -> google.protobuf.Timestamp
+	25, // 30: kitaru.runner.v1.CallAttempt.end_time:type_name -> google.protobuf.Timestamp
+	8,  // 31: kitaru.runner.v1.CallAttempt.failure:type_name -> kitaru.runner.v1.Failure
+	23, // 32: kitaru.runner.v1.Wait.schema:type_name -> google.protobuf.Struct
+	23, // 33: kitaru.runner.v1.Wait.metadata:type_name -> google.protobuf.Struct
+	5,  // 34: kitaru.runner.v1.Wait.status:type_name -> kitaru.runner.v1.WaitStatus
+	24, // 35: kitaru.runner.v1.Wait.value:type_name -> google.protobuf.Value
+	25, // 36: kitaru.runner.v1.Wait.create_time:type_name -> google.protobuf.Timestamp
+	25, // 37: kitaru.runner.v1.Wait.resolve_time:type_name -> google.protobuf.Timestamp
+	25, // 38: kitaru.runner.v1.ExecutionEvent.time:type_name -> google.protobuf.Timestamp
+	14, // 39: kitaru.runner.v1.ExecutionEvent.call_started:type_name -> kitaru.runner.v1.CheckpointCall
+	14, // 40: kitaru.runner.v1.ExecutionEvent.call_completed:type_name -> kitaru.runner.v1.CheckpointCall
+	14, // 41: kitaru.runner.v1.ExecutionEvent.call_reused:type_name -> kitaru.runner.v1.CheckpointCall
+	14, // 42: kitaru.runner.v1.ExecutionEvent.call_failed:type_name -> kitaru.runner.v1.CheckpointCall
+	16, // 43: kitaru.runner.v1.ExecutionEvent.wait_pending:type_name -> kitaru.runner.v1.Wait
+	16, // 44: kitaru.runner.v1.ExecutionEvent.wait_resolved:type_name -> kitaru.runner.v1.Wait
+	18, // 45: kitaru.runner.v1.ExecutionEvent.status_changed:type_name -> kitaru.runner.v1.StatusChange
+	14, // 46: kitaru.runner.v1.ExecutionEvent.call_cancelled:type_name -> kitaru.runner.v1.CheckpointCall
+	0,  // 47: kitaru.runner.v1.StatusChange.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	24, // 48: kitaru.runner.v1.StatusChange.result:type_name -> google.protobuf.Value
+	8,  // 49: kitaru.runner.v1.StatusChange.failure:type_name -> kitaru.runner.v1.Failure
+	23, // 50: kitaru.runner.v1.StatusChange.metadata:type_name -> google.protobuf.Struct
+	11, // 51: kitaru.runner.v1.StatusChange.version_hold:type_name -> kitaru.runner.v1.VersionHold
+	25, // 52: kitaru.runner.v1.LogEntry.time:type_name -> google.protobuf.Timestamp
+	6,  // 53: kitaru.runner.v1.LogEntry.level:type_name -> kitaru.runner.v1.LogLevel
+	23, // 54: kitaru.runner.v1.Flow.input_schema:type_name -> google.protobuf.Struct
+	0,  // 55: kitaru.runner.v1.ExecutionVerification.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	7,  // 56: kitaru.runner.v1.ExecutionVerification.verdict:type_name -> kitaru.runner.v1.VerificationVerdict
+	22, // 57: kitaru.runner.v1.ExecutionVerification.divergence:type_name -> kitaru.errors.v1.DivergenceDetail
+	58, // [58:58] is the sub-list for method output_type
+	58, // [58:58] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_execution_proto_init() }
@@ -2012,7 +2442,7 @@ func file_kitaru_runner_v1_execution_proto_init() {
 	if File_kitaru_runner_v1_execution_proto != nil {
 		return
 	}
-	file_kitaru_runner_v1_execution_proto_msgTypes[7].OneofWrappers = []any{
+	file_kitaru_runner_v1_execution_proto_msgTypes[9].OneofWrappers = []any{
 		(*ExecutionEvent_CallStarted)(nil),
 		(*ExecutionEvent_CallCompleted)(nil),
 		(*ExecutionEvent_CallReused)(nil),
@@ -2027,8 +2457,8 @@ func file_kitaru_runner_v1_execution_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_execution_proto_rawDesc), len(file_kitaru_runner_v1_execution_proto_rawDesc)),
-			NumEnums:      7,
-			NumMessages:   11,
+			NumEnums:      8,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

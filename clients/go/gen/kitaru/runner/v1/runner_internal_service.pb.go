@@ -185,7 +185,11 @@ func (x *StartReplayResponse) GetExecution() *Execution {
 type GetCallGraphResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The call graph.
-	Graph         *CallGraph `protobuf:"bytes,1,opt,name=graph,proto3" json:"graph,omitempty"`
+	Graph *CallGraph `protobuf:"bytes,1,opt,name=graph,proto3" json:"graph,omitempty"`
+	// The flow version that last ran the execution's body; empty when unknown.
+	SourceFlowVersion string `protobuf:"bytes,2,opt,name=source_flow_version,json=sourceFlowVersion,proto3" json:"source_flow_version,omitempty"`
+	// The flow version this runner serves: a replay it creates runs on it.
+	FlowVersion   string `protobuf:"bytes,3,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -227,6 +231,20 @@ func (x *GetCallGraphResponse) GetGraph() *CallGraph {
 	return nil
 }
 
+func (x *GetCallGraphResponse) GetSourceFlowVersion() string {
+	if x != nil {
+		return x.SourceFlowVersion
+	}
+	return ""
+}
+
+func (x *GetCallGraphResponse) GetFlowVersion() string {
+	if x != nil {
+		return x.FlowVersion
+	}
+	return ""
+}
+
 var File_kitaru_runner_v1_runner_internal_service_proto protoreflect.FileDescriptor
 
 const file_kitaru_runner_v1_runner_internal_service_proto_rawDesc = "" +
@@ -240,9 +258,11 @@ const file_kitaru_runner_v1_runner_internal_service_proto_rawDesc = "" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12#\n" +
 	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\"P\n" +
 	"\x13StartReplayResponse\x129\n" +
-	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"I\n" +
+	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"\x9c\x01\n" +
 	"\x14GetCallGraphResponse\x121\n" +
-	"\x05graph\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.CallGraphR\x05graph2\xd2\x01\n" +
+	"\x05graph\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.CallGraphR\x05graph\x12.\n" +
+	"\x13source_flow_version\x18\x02 \x01(\tR\x11sourceFlowVersion\x12!\n" +
+	"\fflow_version\x18\x03 \x01(\tR\vflowVersion2\xd2\x01\n" +
 	"\x15RunnerInternalService\x12]\n" +
 	"\fGetCallGraph\x12%.kitaru.runner.v1.GetCallGraphRequest\x1a&.kitaru.runner.v1.GetCallGraphResponse\x12Z\n" +
 	"\vStartReplay\x12$.kitaru.runner.v1.StartReplayRequest\x1a%.kitaru.runner.v1.StartReplayResponseB\xdb\x01\n" +

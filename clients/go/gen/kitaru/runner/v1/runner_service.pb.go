@@ -1054,7 +1054,10 @@ func (*ListFlowsRequest) Descriptor() ([]byte, []int) {
 type ListFlowsResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The flows, sorted by name.
-	Flows         []*Flow `protobuf:"bytes,1,rep,name=flows,proto3" json:"flows,omitempty"`
+	Flows []*Flow `protobuf:"bytes,1,rep,name=flows,proto3" json:"flows,omitempty"`
+	// The flow version of the code this runner serves (`--flow-version`, by
+	// default a digest of its flows module).
+	FlowVersion   string `protobuf:"bytes,2,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1094,6 +1097,13 @@ func (x *ListFlowsResponse) GetFlows() []*Flow {
 		return x.Flows
 	}
 	return nil
+}
+
+func (x *ListFlowsResponse) GetFlowVersion() string {
+	if x != nil {
+		return x.FlowVersion
+	}
+	return ""
 }
 
 // StartExecutionResponse holds the execution.
@@ -1620,6 +1630,153 @@ func (x *CompareExecutionsResponse) GetComparison() *ExecutionComparison {
 	return nil
 }
 
+// VerifyExecutionsRequest selects the executions to check: by ID, or by a
+// filter (newest first, paged).
+type VerifyExecutionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// These executions (at most 200). When set, the filter fields must be empty.
+	ExecIds []string `protobuf:"bytes,1,rep,name=exec_ids,json=execIds,proto3" json:"exec_ids,omitempty"`
+	// Only executions of this flow.
+	FlowName string `protobuf:"bytes,2,opt,name=flow_name,json=flowName,proto3" json:"flow_name,omitempty"`
+	// Only executions in this status, e.g. EXECUTION_STATUS_WAITING.
+	Status ExecutionStatus `protobuf:"varint,3,opt,name=status,proto3,enum=kitaru.runner.v1.ExecutionStatus" json:"status,omitempty"`
+	// Executions per page by the filter; default 20, at most 200.
+	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A `next_page_token` from a previous response.
+	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyExecutionsRequest) Reset() {
+	*x = VerifyExecutionsRequest{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyExecutionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyExecutionsRequest) ProtoMessage() {}
+
+func (x *VerifyExecutionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyExecutionsRequest.ProtoReflect.Descriptor instead.
+func (*VerifyExecutionsRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *VerifyExecutionsRequest) GetExecIds() []string {
+	if x != nil {
+		return x.ExecIds
+	}
+	return nil
+}
+
+func (x *VerifyExecutionsRequest) GetFlowName() string {
+	if x != nil {
+		return x.FlowName
+	}
+	return ""
+}
+
+func (x *VerifyExecutionsRequest) GetStatus() ExecutionStatus {
+	if x != nil {
+		return x.Status
+	}
+	return ExecutionStatus_EXECUTION_STATUS_UNSPECIFIED
+}
+
+func (x *VerifyExecutionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *VerifyExecutionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// VerifyExecutionsResponse holds one result per execution.
+type VerifyExecutionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The flow version of the code checked: this runner's.
+	FlowVersion string `protobuf:"bytes,1,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
+	// The results, in the order the IDs were given, or newest first.
+	Results []*ExecutionVerification `protobuf:"bytes,2,rep,name=results,proto3" json:"results,omitempty"`
+	// Token for the next page of a filter; empty on the last page.
+	NextPageToken string `protobuf:"bytes,3,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyExecutionsResponse) Reset() {
+	*x = VerifyExecutionsResponse{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyExecutionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyExecutionsResponse) ProtoMessage() {}
+
+func (x *VerifyExecutionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyExecutionsResponse.ProtoReflect.Descriptor instead.
+func (*VerifyExecutionsResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *VerifyExecutionsResponse) GetFlowVersion() string {
+	if x != nil {
+		return x.FlowVersion
+	}
+	return ""
+}
+
+func (x *VerifyExecutionsResponse) GetResults() []*ExecutionVerification {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *VerifyExecutionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_kitaru_runner_v1_runner_service_proto protoreflect.FileDescriptor
 
 const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
@@ -1689,9 +1846,10 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x05chunk\x18\x01 \x01(\fR\x05chunk\x12\x1f\n" +
 	"\vtotal_bytes\x18\x02 \x01(\x04R\n" +
 	"totalBytes\"\x12\n" +
-	"\x10ListFlowsRequest\"A\n" +
+	"\x10ListFlowsRequest\"d\n" +
 	"\x11ListFlowsResponse\x12,\n" +
-	"\x05flows\x18\x01 \x03(\v2\x16.kitaru.runner.v1.FlowR\x05flows\"S\n" +
+	"\x05flows\x18\x01 \x03(\v2\x16.kitaru.runner.v1.FlowR\x05flows\x12!\n" +
+	"\fflow_version\x18\x02 \x01(\tR\vflowVersion\"S\n" +
 	"\x16StartExecutionResponse\x129\n" +
 	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"Q\n" +
 	"\x14GetExecutionResponse\x129\n" +
@@ -1718,7 +1876,18 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x19CompareExecutionsResponse\x12E\n" +
 	"\n" +
 	"comparison\x18\x01 \x01(\v2%.kitaru.runner.v1.ExecutionComparisonR\n" +
-	"comparison2\x95\f\n" +
+	"comparison\"\xc8\x01\n" +
+	"\x17VerifyExecutionsRequest\x12\x19\n" +
+	"\bexec_ids\x18\x01 \x03(\tR\aexecIds\x12\x1b\n" +
+	"\tflow_name\x18\x02 \x01(\tR\bflowName\x129\n" +
+	"\x06status\x18\x03 \x01(\x0e2!.kitaru.runner.v1.ExecutionStatusR\x06status\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\"\xa8\x01\n" +
+	"\x18VerifyExecutionsResponse\x12!\n" +
+	"\fflow_version\x18\x01 \x01(\tR\vflowVersion\x12A\n" +
+	"\aresults\x18\x02 \x03(\v2'.kitaru.runner.v1.ExecutionVerificationR\aresults\x12&\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken2\x80\r\n" +
 	"\rRunnerService\x12c\n" +
 	"\x0eStartExecution\x12'.kitaru.runner.v1.StartExecutionRequest\x1a(.kitaru.runner.v1.StartExecutionResponse\x12]\n" +
 	"\fGetExecution\x12%.kitaru.runner.v1.GetExecutionRequest\x1a&.kitaru.runner.v1.GetExecutionResponse\x12c\n" +
@@ -1734,7 +1903,8 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x12ReadExecutionValue\x12+.kitaru.runner.v1.ReadExecutionValueRequest\x1a,.kitaru.runner.v1.ReadExecutionValueResponse0\x01\x12T\n" +
 	"\tListFlows\x12\".kitaru.runner.v1.ListFlowsRequest\x1a#.kitaru.runner.v1.ListFlowsResponse\x12r\n" +
 	"\x13GetExecutionLineage\x12,.kitaru.runner.v1.GetExecutionLineageRequest\x1a-.kitaru.runner.v1.GetExecutionLineageResponse\x12l\n" +
-	"\x11CompareExecutions\x12*.kitaru.runner.v1.CompareExecutionsRequest\x1a+.kitaru.runner.v1.CompareExecutionsResponseB\xd3\x01\n" +
+	"\x11CompareExecutions\x12*.kitaru.runner.v1.CompareExecutionsRequest\x1a+.kitaru.runner.v1.CompareExecutionsResponse\x12i\n" +
+	"\x10VerifyExecutions\x12).kitaru.runner.v1.VerifyExecutionsRequest\x1a*.kitaru.runner.v1.VerifyExecutionsResponseB\xd3\x01\n" +
 	"\x14com.kitaru.runner.v1B\x12RunnerServiceProtoP\x01ZEgithub.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1;runnerv1\xa2\x02\x03KRX\xaa\x02\x10Kitaru.Runner.V1\xca\x02\x10Kitaru\\Runner\\V1\xe2\x02\x1cKitaru\\Runner\\V1\\GPBMetadata\xea\x02\x12Kitaru::Runner::V1b\x06proto3"
 
 var (
@@ -1749,7 +1919,7 @@ func file_kitaru_runner_v1_runner_service_proto_rawDescGZIP() []byte {
 	return file_kitaru_runner_v1_runner_service_proto_rawDescData
 }
 
-var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
 var file_kitaru_runner_v1_runner_service_proto_goTypes = []any{
 	(*StartExecutionRequest)(nil),       // 0: kitaru.runner.v1.StartExecutionRequest
 	(*GetExecutionRequest)(nil),         // 1: kitaru.runner.v1.GetExecutionRequest
@@ -1781,74 +1951,81 @@ var file_kitaru_runner_v1_runner_service_proto_goTypes = []any{
 	(*GetExecutionLineageResponse)(nil), // 27: kitaru.runner.v1.GetExecutionLineageResponse
 	(*CompareExecutionsRequest)(nil),    // 28: kitaru.runner.v1.CompareExecutionsRequest
 	(*CompareExecutionsResponse)(nil),   // 29: kitaru.runner.v1.CompareExecutionsResponse
-	(*structpb.Struct)(nil),             // 30: google.protobuf.Struct
-	(ExecutionView)(0),                  // 31: kitaru.runner.v1.ExecutionView
-	(ExecutionStatus)(0),                // 32: kitaru.runner.v1.ExecutionStatus
-	(*Execution)(nil),                   // 33: kitaru.runner.v1.Execution
-	(*Wait)(nil),                        // 34: kitaru.runner.v1.Wait
-	(*structpb.Value)(nil),              // 35: google.protobuf.Value
-	(*LogEntry)(nil),                    // 36: kitaru.runner.v1.LogEntry
-	(*StatusChange)(nil),                // 37: kitaru.runner.v1.StatusChange
-	(*Flow)(nil),                        // 38: kitaru.runner.v1.Flow
-	(*ExecutionEvent)(nil),              // 39: kitaru.runner.v1.ExecutionEvent
-	(*ExecutionLineage)(nil),            // 40: kitaru.runner.v1.ExecutionLineage
-	(*ExecutionComparison)(nil),         // 41: kitaru.runner.v1.ExecutionComparison
+	(*VerifyExecutionsRequest)(nil),     // 30: kitaru.runner.v1.VerifyExecutionsRequest
+	(*VerifyExecutionsResponse)(nil),    // 31: kitaru.runner.v1.VerifyExecutionsResponse
+	(*structpb.Struct)(nil),             // 32: google.protobuf.Struct
+	(ExecutionView)(0),                  // 33: kitaru.runner.v1.ExecutionView
+	(ExecutionStatus)(0),                // 34: kitaru.runner.v1.ExecutionStatus
+	(*Execution)(nil),                   // 35: kitaru.runner.v1.Execution
+	(*Wait)(nil),                        // 36: kitaru.runner.v1.Wait
+	(*structpb.Value)(nil),              // 37: google.protobuf.Value
+	(*LogEntry)(nil),                    // 38: kitaru.runner.v1.LogEntry
+	(*StatusChange)(nil),                // 39: kitaru.runner.v1.StatusChange
+	(*Flow)(nil),                        // 40: kitaru.runner.v1.Flow
+	(*ExecutionEvent)(nil),              // 41: kitaru.runner.v1.ExecutionEvent
+	(*ExecutionLineage)(nil),            // 42: kitaru.runner.v1.ExecutionLineage
+	(*ExecutionComparison)(nil),         // 43: kitaru.runner.v1.ExecutionComparison
+	(*ExecutionVerification)(nil),       // 44: kitaru.runner.v1.ExecutionVerification
 }
 var file_kitaru_runner_v1_runner_service_proto_depIdxs = []int32{
-	30, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
-	31, // 1: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
-	32, // 2: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	33, // 3: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
-	34, // 4: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
-	35, // 5: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
-	36, // 6: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
-	36, // 7: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
-	37, // 8: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
-	38, // 9: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
-	33, // 10: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 11: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 12: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 13: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 14: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	33, // 15: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	39, // 16: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
-	40, // 17: kitaru.runner.v1.GetExecutionLineageResponse.lineage:type_name -> kitaru.runner.v1.ExecutionLineage
-	41, // 18: kitaru.runner.v1.CompareExecutionsResponse.comparison:type_name -> kitaru.runner.v1.ExecutionComparison
-	0,  // 19: kitaru.runner.v1.RunnerService.StartExecution:input_type -> kitaru.runner.v1.StartExecutionRequest
-	1,  // 20: kitaru.runner.v1.RunnerService.GetExecution:input_type -> kitaru.runner.v1.GetExecutionRequest
-	2,  // 21: kitaru.runner.v1.RunnerService.ListExecutions:input_type -> kitaru.runner.v1.ListExecutionsRequest
-	4,  // 22: kitaru.runner.v1.RunnerService.ListPendingWaits:input_type -> kitaru.runner.v1.ListPendingWaitsRequest
-	6,  // 23: kitaru.runner.v1.RunnerService.ResolveWait:input_type -> kitaru.runner.v1.ResolveWaitRequest
-	7,  // 24: kitaru.runner.v1.RunnerService.AbortWait:input_type -> kitaru.runner.v1.AbortWaitRequest
-	8,  // 25: kitaru.runner.v1.RunnerService.RetryExecution:input_type -> kitaru.runner.v1.RetryExecutionRequest
-	9,  // 26: kitaru.runner.v1.RunnerService.CancelExecution:input_type -> kitaru.runner.v1.CancelExecutionRequest
-	10, // 27: kitaru.runner.v1.RunnerService.WatchExecution:input_type -> kitaru.runner.v1.WatchExecutionRequest
-	11, // 28: kitaru.runner.v1.RunnerService.ListExecutionLogs:input_type -> kitaru.runner.v1.ListExecutionLogsRequest
-	13, // 29: kitaru.runner.v1.RunnerService.WatchExecutionLogs:input_type -> kitaru.runner.v1.WatchExecutionLogsRequest
-	15, // 30: kitaru.runner.v1.RunnerService.ReadExecutionValue:input_type -> kitaru.runner.v1.ReadExecutionValueRequest
-	17, // 31: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
-	26, // 32: kitaru.runner.v1.RunnerService.GetExecutionLineage:input_type -> kitaru.runner.v1.GetExecutionLineageRequest
-	28, // 33: kitaru.runner.v1.RunnerService.CompareExecutions:input_type -> kitaru.runner.v1.CompareExecutionsRequest
-	19, // 34: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
-	20, // 35: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
-	3,  // 36: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
-	5,  // 37: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
-	21, // 38: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
-	22, // 39: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
-	23, // 40: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
-	24, // 41: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
-	25, // 42: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
-	12, // 43: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
-	14, // 44: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
-	16, // 45: kitaru.runner.v1.RunnerService.ReadExecutionValue:output_type -> kitaru.runner.v1.ReadExecutionValueResponse
-	18, // 46: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
-	27, // 47: kitaru.runner.v1.RunnerService.GetExecutionLineage:output_type -> kitaru.runner.v1.GetExecutionLineageResponse
-	29, // 48: kitaru.runner.v1.RunnerService.CompareExecutions:output_type -> kitaru.runner.v1.CompareExecutionsResponse
-	34, // [34:49] is the sub-list for method output_type
-	19, // [19:34] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	32, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
+	33, // 1: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
+	34, // 2: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	35, // 3: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
+	36, // 4: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
+	37, // 5: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
+	38, // 6: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
+	38, // 7: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
+	39, // 8: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
+	40, // 9: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
+	35, // 10: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 11: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 12: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 13: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 14: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 15: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	41, // 16: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
+	42, // 17: kitaru.runner.v1.GetExecutionLineageResponse.lineage:type_name -> kitaru.runner.v1.ExecutionLineage
+	43, // 18: kitaru.runner.v1.CompareExecutionsResponse.comparison:type_name -> kitaru.runner.v1.ExecutionComparison
+	34, // 19: kitaru.runner.v1.VerifyExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	44, // 20: kitaru.runner.v1.VerifyExecutionsResponse.results:type_name -> kitaru.runner.v1.ExecutionVerification
+	0,  // 21: kitaru.runner.v1.RunnerService.StartExecution:input_type -> kitaru.runner.v1.StartExecutionRequest
+	1,  // 22: kitaru.runner.v1.RunnerService.GetExecution:input_type -> kitaru.runner.v1.GetExecutionRequest
+	2,  // 23: kitaru.runner.v1.RunnerService.ListExecutions:input_type -> kitaru.runner.v1.ListExecutionsRequest
+	4,  // 24: kitaru.runner.v1.RunnerService.ListPendingWaits:input_type -> kitaru.runner.v1.ListPendingWaitsRequest
+	6,  // 25: kitaru.runner.v1.RunnerService.ResolveWait:input_type -> kitaru.runner.v1.ResolveWaitRequest
+	7,  // 26: kitaru.runner.v1.RunnerService.AbortWait:input_type -> kitaru.runner.v1.AbortWaitRequest
+	8,  // 27: kitaru.runner.v1.RunnerService.RetryExecution:input_type -> kitaru.runner.v1.RetryExecutionRequest
+	9,  // 28: kitaru.runner.v1.RunnerService.CancelExecution:input_type -> kitaru.runner.v1.CancelExecutionRequest
+	10, // 29: kitaru.runner.v1.RunnerService.WatchExecution:input_type -> kitaru.runner.v1.WatchExecutionRequest
+	11, // 30: kitaru.runner.v1.RunnerService.ListExecutionLogs:input_type -> kitaru.runner.v1.ListExecutionLogsRequest
+	13, // 31: kitaru.runner.v1.RunnerService.WatchExecutionLogs:input_type -> kitaru.runner.v1.WatchExecutionLogsRequest
+	15, // 32: kitaru.runner.v1.RunnerService.ReadExecutionValue:input_type -> kitaru.runner.v1.ReadExecutionValueRequest
+	17, // 33: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
+	26, // 34: kitaru.runner.v1.RunnerService.GetExecutionLineage:input_type -> kitaru.runner.v1.GetExecutionLineageRequest
+	28, // 35: kitaru.runner.v1.RunnerService.CompareExecutions:input_type -> kitaru.runner.v1.CompareExecutionsRequest
+	30, // 36: kitaru.runner.v1.RunnerService.VerifyExecutions:input_type -> kitaru.runner.v1.VerifyExecutionsRequest
+	19, // 37: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
+	20, // 38: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
+	3,  // 39: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
+	5,  // 40: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
+	21, // 41: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
+	22, // 42: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
+	23, // 43: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
+	24, // 44: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
+	25, // 45: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
+	12, // 46: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
+	14, // 47: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
+	16, // 48: kitaru.runner.v1.RunnerService.ReadExecutionValue:output_type -> kitaru.runner.v1.ReadExecutionValueResponse
+	18, // 49: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
+	27, // 50: kitaru.runner.v1.RunnerService.GetExecutionLineage:output_type -> kitaru.runner.v1.GetExecutionLineageResponse
+	29, // 51: kitaru.runner.v1.RunnerService.CompareExecutions:output_type -> kitaru.runner.v1.CompareExecutionsResponse
+	31, // 52: kitaru.runner.v1.RunnerService.VerifyExecutions:output_type -> kitaru.runner.v1.VerifyExecutionsResponse
+	37, // [37:53] is the sub-list for method output_type
+	21, // [21:37] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_runner_service_proto_init() }
@@ -1868,7 +2045,7 @@ func file_kitaru_runner_v1_runner_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_runner_service_proto_rawDesc), len(file_kitaru_runner_v1_runner_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   32,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

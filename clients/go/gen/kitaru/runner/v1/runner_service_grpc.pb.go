@@ -36,6 +36,7 @@ const (
 	RunnerService_ListFlows_FullMethodName           = "/kitaru.runner.v1.RunnerService/ListFlows"
 	RunnerService_GetExecutionLineage_FullMethodName = "/kitaru.runner.v1.RunnerService/GetExecutionLineage"
 	RunnerService_CompareExecutions_FullMethodName   = "/kitaru.runner.v1.RunnerService/CompareExecutions"
+	RunnerService_VerifyExecutions_FullMethodName    = "/kitaru.runner.v1.RunnerService/VerifyExecutions"
 )
 
 // RunnerServiceClient is the client API for RunnerService service.
@@ -84,6 +85,11 @@ type RunnerServiceClient interface {
 	// source): reused, re-run with the same or another output, overridden, new,
 	// not reached, with JSON diffs.
 	CompareExecutions(ctx context.Context, in *CompareExecutionsRequest, opts ...grpc.CallOption) (*CompareExecutionsResponse, error)
+	// Checks recorded executions against the flow code this runner serves,
+	// without running a checkpoint or writing anything: every recorded call is
+	// answered from the record and every wait from its recorded answer. Tells,
+	// per execution, whether this code would continue it (see docs/upgrades.md).
+	VerifyExecutions(ctx context.Context, in *VerifyExecutionsRequest, opts ...grpc.CallOption) (*VerifyExecutionsResponse, error)
 }
 
 type runnerServiceClient struct {
@@ -271,6 +277,16 @@ func (c *runnerServiceClient) CompareExecutions(ctx context.Context, in *Compare
 	return out, nil
 }
 
+func (c *runnerServiceClient) VerifyExecutions(ctx context.Context, in *VerifyExecutionsRequest, opts ...grpc.CallOption) (*VerifyExecutionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyExecutionsResponse)
+	err := c.cc.Invoke(ctx, RunnerService_VerifyExecutions_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RunnerServiceServer is the server API for RunnerService service.
 // All implementations must embed UnimplementedRunnerServiceServer
 // for forward compatibility.
@@ -317,6 +333,11 @@ type RunnerServiceServer interface {
 	// source): reused, re-run with the same or another output, overridden, new,
 	// not reached, with JSON diffs.
 	CompareExecutions(context.Context, *CompareExecutionsRequest) (*CompareExecutionsResponse, error)
+	// Checks recorded executions against the flow code this runner serves,
+	// without running a checkpoint or writing anything: every recorded call is
+	// answered from the record and every wait from its recorded answer. Tells,
+	// per execution, whether this code would continue it (see docs/upgrades.md).
+	VerifyExecutions(context.Context, *VerifyExecutionsRequest) (*VerifyExecutionsResponse, error)
 	mustEmbedUnimplementedRunnerServiceServer()
 }
 
@@ -371,6 +392,9 @@ func (UnimplementedRunnerServiceServer) GetExecutionLineage(context.Context, *Ge
 }
 func (UnimplementedRunnerServiceServer) CompareExecutions(context.Context, *CompareExecutionsRequest) (*CompareExecutionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CompareExecutions not implemented")
+}
+func (UnimplementedRunnerServiceServer) VerifyExecutions(context.Context, *VerifyExecutionsRequest) (*VerifyExecutionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyExecutions not implemented")
 }
 func (UnimplementedRunnerServiceServer) mustEmbedUnimplementedRunnerServiceServer() {}
 func (UnimplementedRunnerServiceServer) testEmbeddedByValue()                       {}
@@ -642,6 +666,24 @@ func _RunnerService_CompareExecutions_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RunnerService_VerifyExecutions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyExecutionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunnerServiceServer).VerifyExecutions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunnerService_VerifyExecutions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunnerServiceServer).VerifyExecutions(ctx, req.(*VerifyExecutionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RunnerService_ServiceDesc is the grpc.ServiceDesc for RunnerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -696,6 +738,10 @@ var RunnerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CompareExecutions",
 			Handler:    _RunnerService_CompareExecutions_Handler,
+		},
+		{
+			MethodName: "VerifyExecutions",
+			Handler:    _RunnerService_VerifyExecutions_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -32,7 +32,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/errors/v1/errors.proto.
  */
 export const file_kitaru_errors_v1_errors: GenFile = /*@__PURE__*/
-  fileDesc("Ch1raXRhcnUvZXJyb3JzL3YxL2Vycm9ycy5wcm90bxIQa2l0YXJ1LmVycm9ycy52MSKEAQoSU2VsZWN0b3JSZXNvbHV0aW9uEhAKCHNlbGVjdG9yGAEgASgJEg4KBnNvdXJjZRgCIAEoCRIzCgpjYW5kaWRhdGVzGAMgAygLMh8ua2l0YXJ1LmVycm9ycy52MS5DYWxsQ2FuZGlkYXRlEhcKD2F2YWlsYWJsZV9uYW1lcxgEIAMoCSJFCg1DYWxsQ2FuZGlkYXRlEgwKBG5hbWUYASABKAkSFQoNaW52b2NhdGlvbl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIkoKFEV4ZWN1dGlvblN0YXRlRGV0YWlsEg8KB2V4ZWNfaWQYASABKAkSDgoGc3RhdHVzGAIgASgJEhEKCW9wZXJhdGlvbhgDIAEoCSJrCg1XYWl0U2VsZWN0aW9uEg8KB2V4ZWNfaWQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkSHAoUYXZhaWxhYmxlX3dhaXRfbmFtZXMYAyADKAkSGQoRbWF0Y2hpbmdfd2FpdF9pZHMYBCADKAkiewoOV2FpdFZhbGlkYXRpb24SDwoHZXhlY19pZBgBIAEoCRIRCgl3YWl0X25hbWUYAiABKAkSDwoHd2FpdF9pZBgDIAEoCRI0Cgp2aW9sYXRpb25zGAQgAygLMiAua2l0YXJ1LmVycm9ycy52MS5GaWVsZFZpb2xhdGlvbiI0Cg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSLcAQoQRGl2ZXJnZW5jZURldGFpbBIPCgdleGVjX2lkGAEgASgJEhYKDnNvdXJjZV9leGVjX2lkGAIgASgJEhUKDWludm9jYXRpb25faWQYAyABKAkSLgoEa2luZBgEIAEoDjIgLmtpdGFydS5lcnJvcnMudjEuRGl2ZXJnZW5jZUtpbmQSEAoIcmVjb3JkZWQYBSABKAkSDAoEc2VlbhgGIAEoCRIdChVyZWNvcmRlZF9kZXBlbmRlbmNpZXMYByADKAkSGQoRc2Vlbl9kZXBlbmRlbmNpZXMYCCADKAkqzQEKDkRpdmVyZ2VuY2VLaW5kEh8KG0RJVkVSR0VOQ0VfS0lORF9VTlNQRUNJRklFRBAAEigKJERJVkVSR0VOQ0VfS0lORF9ERVBFTkRFTkNJRVNfQ0hBTkdFRBABEisKJ0RJVkVSR0VOQ0VfS0lORF9ERVBFTkRTX09OX0NIQU5HRURfQ0FMTBACEiEKHURJVkVSR0VOQ0VfS0lORF9PUkRFUl9DSEFOR0VEEAMSIAocRElWRVJHRU5DRV9LSU5EX05BTUVfQ0hBTkdFRBAEYgZwcm90bzM");
+  fileDesc("Ch1raXRhcnUvZXJyb3JzL3YxL2Vycm9ycy5wcm90bxIQa2l0YXJ1LmVycm9ycy52MSKEAQoSU2VsZWN0b3JSZXNvbHV0aW9uEhAKCHNlbGVjdG9yGAEgASgJEg4KBnNvdXJjZRgCIAEoCRIzCgpjYW5kaWRhdGVzGAMgAygLMh8ua2l0YXJ1LmVycm9ycy52MS5DYWxsQ2FuZGlkYXRlEhcKD2F2YWlsYWJsZV9uYW1lcxgEIAMoCSJFCg1DYWxsQ2FuZGlkYXRlEgwKBG5hbWUYASABKAkSFQoNaW52b2NhdGlvbl9pZBgCIAEoCRIPCgdjYWxsX2lkGAMgASgJIkoKFEV4ZWN1dGlvblN0YXRlRGV0YWlsEg8KB2V4ZWNfaWQYASABKAkSDgoGc3RhdHVzGAIgASgJEhEKCW9wZXJhdGlvbhgDIAEoCSJrCg1XYWl0U2VsZWN0aW9uEg8KB2V4ZWNfaWQYASABKAkSEAoIc2VsZWN0b3IYAiABKAkSHAoUYXZhaWxhYmxlX3dhaXRfbmFtZXMYAyADKAkSGQoRbWF0Y2hpbmdfd2FpdF9pZHMYBCADKAkiewoOV2FpdFZhbGlkYXRpb24SDwoHZXhlY19pZBgBIAEoCRIRCgl3YWl0X25hbWUYAiABKAkSDwoHd2FpdF9pZBgDIAEoCRI0Cgp2aW9sYXRpb25zGAQgAygLMiAua2l0YXJ1LmVycm9ycy52MS5GaWVsZFZpb2xhdGlvbiI0Cg5GaWVsZFZpb2xhdGlvbhINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSK+AgoQRGl2ZXJnZW5jZURldGFpbBIPCgdleGVjX2lkGAEgASgJEhYKDnNvdXJjZV9leGVjX2lkGAIgASgJEhUKDWludm9jYXRpb25faWQYAyABKAkSLgoEa2luZBgEIAEoDjIgLmtpdGFydS5lcnJvcnMudjEuRGl2ZXJnZW5jZUtpbmQSEAoIcmVjb3JkZWQYBSABKAkSDAoEc2VlbhgGIAEoCRIdChVyZWNvcmRlZF9kZXBlbmRlbmNpZXMYByADKAkSGQoRc2Vlbl9kZXBlbmRlbmNpZXMYCCADKAkSHQoVcmVjb3JkZWRfZmxvd192ZXJzaW9uGAkgASgJEhQKDGZsb3dfdmVyc2lvbhgKIAEoCRIWCg5yZXBsYXlfY29tbWFuZBgLIAEoCRITCgtyZXBsYXlfZnJvbRgMIAEoCSqSAgoORGl2ZXJnZW5jZUtpbmQSHwobRElWRVJHRU5DRV9LSU5EX1VOU1BFQ0lGSUVEEAASKAokRElWRVJHRU5DRV9LSU5EX0RFUEVOREVOQ0lFU19DSEFOR0VEEAESKwonRElWRVJHRU5DRV9LSU5EX0RFUEVORFNfT05fQ0hBTkdFRF9DQUxMEAISIQodRElWRVJHRU5DRV9LSU5EX09SREVSX0NIQU5HRUQQAxIgChxESVZFUkdFTkNFX0tJTkRfTkFNRV9DSEFOR0VEEAQSIQodRElWRVJHRU5DRV9LSU5EX0NBTExfUkVQTEFDRUQQBRIgChxESVZFUkdFTkNFX0tJTkRfV0FJVF9DSEFOR0VEEAZiBnByb3RvMw");
 
 /**
  * SelectorResolution explains why a checkpoint selector (a replay `from` or
@@ -323,6 +323,38 @@ export type DivergenceDetail = Message<"kitaru.errors.v1.DivergenceDetail"> & {
    * @generated from field: repeated string seen_dependencies = 8;
    */
   seenDependencies: string[];
+
+  /**
+   * The flow version that recorded the calls compared against (the source's,
+   * or the execution's own on a resume); empty when unknown or the same.
+   *
+   * @generated from field: string recorded_flow_version = 9;
+   */
+  recordedFlowVersion: string;
+
+  /**
+   * The flow version of the code that diverged; empty when unknown.
+   *
+   * @generated from field: string flow_version = 10;
+   */
+  flowVersion: string;
+
+  /**
+   * For a resume by code of another flow version: a command that continues
+   * the work on that code, a replay from the first recorded call it does not
+   * issue the recorded way (e.g. `kitaru executions replay kr-... --from
+   * write_draft`); empty otherwise.
+   *
+   * @generated from field: string replay_command = 11;
+   */
+  replayCommand: string;
+
+  /**
+   * The `from` selector of that replay (an invocation ID of `exec_id`).
+   *
+   * @generated from field: string replay_from = 12;
+   */
+  replayFrom: string;
 };
 
 /**
@@ -372,6 +404,23 @@ export enum DivergenceKind {
    * @generated from enum value: DIVERGENCE_KIND_NAME_CHANGED = 4;
    */
   NAME_CHANGED = 4,
+
+  /**
+   * A call the record does not hold was issued where the record holds
+   * another call (e.g. a renamed or inserted checkpoint), on a resume by
+   * code of another flow version.
+   *
+   * @generated from enum value: DIVERGENCE_KIND_CALL_REPLACED = 5;
+   */
+  CALL_REPLACED = 5,
+
+  /**
+   * A wait the record does not hold was reached while recorded waits were
+   * not reached yet, on a resume by code of another flow version.
+   *
+   * @generated from enum value: DIVERGENCE_KIND_WAIT_CHANGED = 6;
+   */
+  WAIT_CHANGED = 6,
 }
 
 /**

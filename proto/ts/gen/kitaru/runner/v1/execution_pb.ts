@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/execution.proto.
  */
 export const file_kitaru_runner_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("CiBraXRhcnUvcnVubmVyL3YxL2V4ZWN1dGlvbi5wcm90bxIQa2l0YXJ1LnJ1bm5lci52MSLFAQoHRmFpbHVyZRIvCgZvcmlnaW4YASABKA4yHy5raXRhcnUucnVubmVyLnYxLkZhaWx1cmVPcmlnaW4SDwoHbWVzc2FnZRgCIAEoCRIWCg5leGNlcHRpb25fdHlwZRgDIAEoCRIVCg1pbnZvY2F0aW9uX2lkGAQgASgJEjYKCmRpdmVyZ2VuY2UYBSABKAsyIi5raXRhcnUuZXJyb3JzLnYxLkRpdmVyZ2VuY2VEZXRhaWwSEQoJdHJhY2ViYWNrGAYgASgJIr4FCglFeGVjdXRpb24SDAoEbmFtZRgBIAEoCRIPCgdleGVjX2lkGAIgASgJEhEKCWZsb3dfbmFtZRgDIAEoCRIxCgZzdGF0dXMYBCABKA4yIS5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblN0YXR1cxImCgVpbnB1dBgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoGcmVzdWx0GAYgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEioKB2ZhaWx1cmUYByABKAsyGS5raXRhcnUucnVubmVyLnYxLkZhaWx1cmUSGAoQb3JpZ2luYWxfZXhlY19pZBgIIAEoCRITCgtyZXRyeV9jb3VudBgJIAEoDRItCg1wZW5kaW5nX3dhaXRzGAogAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0EjUKC2NoZWNrcG9pbnRzGAsgAygLMiAua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbBIYChBjaGVja3BvaW50X2NvdW50GAwgASgNEi4KBnJlcGxheRgNIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5T3JpZ2luEi8KC2NyZWF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCG1ldGFkYXRhGBEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI2Cg5vbWl0dGVkX3ZhbHVlcxgSIAMoCzIeLmtpdGFydS5ydW5uZXIudjEuT21pdHRlZFZhbHVlIisKDE9taXR0ZWRWYWx1ZRIMCgRwYXRoGAEgASgJEg0KBWJ5dGVzGAIgASgEIkIKDFJlcGxheU9yaWdpbhIMCgRmcm9tGAEgASgJEg0KBXJvb3RzGAIgAygJEhUKDW92ZXJyaWRlX2tleXMYAyADKAki5AQKDkNoZWNrcG9pbnRDYWxsEg8KB2NhbGxfaWQYASABKAkSFQoNaW52b2NhdGlvbl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEjYKBnN0YXR1cxgEIAEoDjImLmtpdGFydS5ydW5uZXIudjEuQ2hlY2twb2ludENhbGxTdGF0dXMSEAoIYXR0ZW1wdHMYBSABKA0SEAoIc2VxdWVuY2UYBiABKAQSGQoRZGF0YV9kZXBlbmRlbmNpZXMYByADKAkSGQoRbG9hZF9kZXBlbmRlbmNpZXMYCCADKAkSFAoMb3V0cHV0X25hbWVzGAkgAygJEiYKBm91dHB1dBgKIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIbChNyZXVzZWRfZnJvbV9jYWxsX2lkGAsgASgJEhIKCm92ZXJyaWRkZW4YDCABKAgSKgoHZmFpbHVyZRgNIAEoCzIZLmtpdGFydS5ydW5uZXIudjEuRmFpbHVyZRIuCgpzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoIbWV0YWRhdGEYECABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei4KDm92ZXJyaWRlX3ZhbHVlGBEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEjYKD2F0dGVtcHRfaGlzdG9yeRgSIAMoCzIdLmtpdGFydS5ydW5uZXIudjEuQ2FsbEF0dGVtcHQi3AEKC0NhbGxBdHRlbXB0Eg4KBm51bWJlchgBIAEoDRIzCgZzdGF0dXMYAiABKA4yIy5raXRhcnUucnVubmVyLnYxLkNhbGxBdHRlbXB0U3RhdHVzEi4KCnN0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgdmYWlsdXJlGAUgASgLMhkua2l0YXJ1LnJ1bm5lci52MS5GYWlsdXJlItQCCgRXYWl0Eg8KB3dhaXRfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghxdWVzdGlvbhgDIAEoCRInCgZzY2hlbWEYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKCG1ldGFkYXRhGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIsCgZzdGF0dXMYBiABKA4yHC5raXRhcnUucnVubmVyLnYxLldhaXRTdGF0dXMSJQoFdmFsdWUYByABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHJlc29sdmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHZXhlY19pZBgKIAEoCSKSBAoORXhlY3V0aW9uRXZlbnQSDwoHZXhlY19pZBgBIAEoCRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4CgxjYWxsX3N0YXJ0ZWQYAyABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASOgoOY2FsbF9jb21wbGV0ZWQYBCABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASNwoLY2FsbF9yZXVzZWQYBSABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASNwoLY2FsbF9mYWlsZWQYBiABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASLgoMd2FpdF9wZW5kaW5nGAcgASgLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0SAASLwoNd2FpdF9yZXNvbHZlZBgIIAEoCzIWLmtpdGFydS5ydW5uZXIudjEuV2FpdEgAEjgKDnN0YXR1c19jaGFuZ2VkGAkgASgLMh4ua2l0YXJ1LnJ1bm5lci52MS5TdGF0dXNDaGFuZ2VIABI6Cg5jYWxsX2NhbmNlbGxlZBgKIAEoCzIgLmtpdGFydS5ydW5uZXIudjEuQ2hlY2twb2ludENhbGxIAEIGCgRraW5kIsABCgxTdGF0dXNDaGFuZ2USMQoGc3RhdHVzGAEgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSJgoGcmVzdWx0GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEioKB2ZhaWx1cmUYAyABKAsyGS5raXRhcnUucnVubmVyLnYxLkZhaWx1cmUSKQoIbWV0YWRhdGEYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IuMBCghMb2dFbnRyeRIPCgdleGVjX2lkGAEgASgJEhUKDWludm9jYXRpb25faWQYAiABKAkSFwoPY2hlY2twb2ludF9uYW1lGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSDwoHYXR0ZW1wdBgFIAEoDRIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgVsZXZlbBgHIAEoDjIaLmtpdGFydS5ydW5uZXIudjEuTG9nTGV2ZWwSDwoHbWVzc2FnZRgIIAEoCRIOCgZzb3VyY2UYCSABKAkiVgoERmxvdxIMCgRuYW1lGAEgASgJEhEKCWZsb3dfbmFtZRgCIAEoCRItCgxpbnB1dF9zY2hlbWEYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0KswBCg9FeGVjdXRpb25TdGF0dXMSIAocRVhFQ1VUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhwKGEVYRUNVVElPTl9TVEFUVVNfUlVOTklORxABEhwKGEVYRUNVVElPTl9TVEFUVVNfV0FJVElORxACEh4KGkVYRUNVVElPTl9TVEFUVVNfQ09NUExFVEVEEAMSGwoXRVhFQ1VUSU9OX1NUQVRVU19GQUlMRUQQBBIeChpFWEVDVVRJT05fU1RBVFVTX0NBTkNFTExFRBAFKsABCg1GYWlsdXJlT3JpZ2luEh4KGkZBSUxVUkVfT1JJR0lOX1VOU1BFQ0lGSUVEEAASHAoYRkFJTFVSRV9PUklHSU5fVVNFUl9DT0RFEAESGgoWRkFJTFVSRV9PUklHSU5fUlVOVElNRRACEhoKFkZBSUxVUkVfT1JJR0lOX0JBQ0tFTkQQAxIdChlGQUlMVVJFX09SSUdJTl9ESVZFUkdFTkNFEAQSGgoWRkFJTFVSRV9PUklHSU5fVU5LTk9XThAFKmIKDUV4ZWN1dGlvblZpZXcSHgoaRVhFQ1VUSU9OX1ZJRVdfVU5TUEVDSUZJRUQQABIYChRFWEVDVVRJT05fVklFV19CQVNJQxABEhcKE0VYRUNVVElPTl9WSUVXX0ZVTEwQAir0AQoUQ2hlY2twb2ludENhbGxTdGF0dXMSJgoiQ0hFQ0tQT0lOVF9DQUxMX1NUQVRVU19VTlNQRUNJRklFRBAAEiIKHkNIRUNLUE9JTlRfQ0FMTF9TVEFUVVNfUlVOTklORxABEiQKIENIRUNLUE9JTlRfQ0FMTF9TVEFUVVNfQ09NUExFVEVEEAISIQodQ0hFQ0tQT0lOVF9DQUxMX1NUQVRVU19GQUlMRUQQAxIhCh1DSEVDS1BPSU5UX0NBTExfU1RBVFVTX1JFVVNFRBAEEiQKIENIRUNLUE9JTlRfQ0FMTF9TVEFUVVNfQ0FOQ0VMTEVEEAUqngEKEUNhbGxBdHRlbXB0U3RhdHVzEiMKH0NBTExfQVRURU1QVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIhCh1DQUxMX0FUVEVNUFRfU1RBVFVTX0NPTVBMRVRFRBABEh4KGkNBTExfQVRURU1QVF9TVEFUVVNfRkFJTEVEEAISIQodQ0FMTF9BVFRFTVBUX1NUQVRVU19DQU5DRUxMRUQQAyp1CgpXYWl0U3RhdHVzEhsKF1dBSVRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTV0FJVF9TVEFUVVNfUEVORElORxABEhgKFFdBSVRfU1RBVFVTX1JFU09MVkVEEAISFwoTV0FJVF9TVEFUVVNfQUJPUlRFRBADKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBGIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_kitaru_errors_v1_errors]);
+  fileDesc("CiBraXRhcnUvcnVubmVyL3YxL2V4ZWN1dGlvbi5wcm90bxIQa2l0YXJ1LnJ1bm5lci52MSLFAQoHRmFpbHVyZRIvCgZvcmlnaW4YASABKA4yHy5raXRhcnUucnVubmVyLnYxLkZhaWx1cmVPcmlnaW4SDwoHbWVzc2FnZRgCIAEoCRIWCg5leGNlcHRpb25fdHlwZRgDIAEoCRIVCg1pbnZvY2F0aW9uX2lkGAQgASgJEjYKCmRpdmVyZ2VuY2UYBSABKAsyIi5raXRhcnUuZXJyb3JzLnYxLkRpdmVyZ2VuY2VEZXRhaWwSEQoJdHJhY2ViYWNrGAYgASgJIu0GCglFeGVjdXRpb24SDAoEbmFtZRgBIAEoCRIPCgdleGVjX2lkGAIgASgJEhEKCWZsb3dfbmFtZRgDIAEoCRIxCgZzdGF0dXMYBCABKA4yIS5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblN0YXR1cxImCgVpbnB1dBgFIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoGcmVzdWx0GAYgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEioKB2ZhaWx1cmUYByABKAsyGS5raXRhcnUucnVubmVyLnYxLkZhaWx1cmUSGAoQb3JpZ2luYWxfZXhlY19pZBgIIAEoCRITCgtyZXRyeV9jb3VudBgJIAEoDRItCg1wZW5kaW5nX3dhaXRzGAogAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0EjUKC2NoZWNrcG9pbnRzGAsgAygLMiAua2l0YXJ1LnJ1bm5lci52MS5DaGVja3BvaW50Q2FsbBIYChBjaGVja3BvaW50X2NvdW50GAwgASgNEi4KBnJlcGxheRgNIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5T3JpZ2luEi8KC2NyZWF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEikKCG1ldGFkYXRhGBEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBI2Cg5vbWl0dGVkX3ZhbHVlcxgSIAMoCzIeLmtpdGFydS5ydW5uZXIudjEuT21pdHRlZFZhbHVlEhQKDGZsb3dfdmVyc2lvbhgTIAEoCRI7ChFmbG93X3ZlcnNpb25fcnVucxgUIAMoCzIgLmtpdGFydS5ydW5uZXIudjEuRmxvd1ZlcnNpb25SdW4SMwoMdmVyc2lvbl9ob2xkGBUgASgLMh0ua2l0YXJ1LnJ1bm5lci52MS5WZXJzaW9uSG9sZBIlCgV3YWl0cxgWIAMoCzIWLmtpdGFydS5ydW5uZXIudjEuV2FpdCJWCg5GbG93VmVyc2lvblJ1bhIUCgxmbG93X3ZlcnNpb24YASABKAkSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAilQEKC1ZlcnNpb25Ib2xkEh0KFXJlcXVpcmVkX2Zsb3dfdmVyc2lvbhgBIAEoCRI2CgpkaXZlcmdlbmNlGAIgASgLMiIua2l0YXJ1LmVycm9ycy52MS5EaXZlcmdlbmNlRGV0YWlsEi8KC2NyZWF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIrCgxPbWl0dGVkVmFsdWUSDAoEcGF0aBgBIAEoCRINCgVieXRlcxgCIAEoBCJfCgxSZXBsYXlPcmlnaW4SDAoEZnJvbRgBIAEoCRINCgVyb290cxgCIAMoCRIVCg1vdmVycmlkZV9rZXlzGAMgAygJEhsKE3NvdXJjZV9mbG93X3ZlcnNpb24YBCABKAki5AQKDkNoZWNrcG9pbnRDYWxsEg8KB2NhbGxfaWQYASABKAkSFQoNaW52b2NhdGlvbl9pZBgCIAEoCRIMCgRuYW1lGAMgASgJEjYKBnN0YXR1cxgEIAEoDjImLmtpdGFydS5ydW5uZXIudjEuQ2hlY2twb2ludENhbGxTdGF0dXMSEAoIYXR0ZW1wdHMYBSABKA0SEAoIc2VxdWVuY2UYBiABKAQSGQoRZGF0YV9kZXBlbmRlbmNpZXMYByADKAkSGQoRbG9hZF9kZXBlbmRlbmNpZXMYCCADKAkSFAoMb3V0cHV0X25hbWVzGAkgAygJEiYKBm91dHB1dBgKIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIbChNyZXVzZWRfZnJvbV9jYWxsX2lkGAsgASgJEhIKCm92ZXJyaWRkZW4YDCABKAgSKgoHZmFpbHVyZRgNIAEoCzIZLmtpdGFydS5ydW5uZXIudjEuRmFpbHVyZRIuCgpzdGFydF90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKQoIbWV0YWRhdGEYECABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei4KDm92ZXJyaWRlX3ZhbHVlGBEgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEjYKD2F0dGVtcHRfaGlzdG9yeRgSIAMoCzIdLmtpdGFydS5ydW5uZXIudjEuQ2FsbEF0dGVtcHQi3AEKC0NhbGxBdHRlbXB0Eg4KBm51bWJlchgBIAEoDRIzCgZzdGF0dXMYAiABKA4yIy5raXRhcnUucnVubmVyLnYxLkNhbGxBdHRlbXB0U3RhdHVzEi4KCnN0YXJ0X3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgdmYWlsdXJlGAUgASgLMhkua2l0YXJ1LnJ1bm5lci52MS5GYWlsdXJlItQCCgRXYWl0Eg8KB3dhaXRfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghxdWVzdGlvbhgDIAEoCRInCgZzY2hlbWEYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EikKCG1ldGFkYXRhGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIsCgZzdGF0dXMYBiABKA4yHC5raXRhcnUucnVubmVyLnYxLldhaXRTdGF0dXMSJQoFdmFsdWUYByABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUSLwoLY3JlYXRlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDHJlc29sdmVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHZXhlY19pZBgKIAEoCSKSBAoORXhlY3V0aW9uRXZlbnQSDwoHZXhlY19pZBgBIAEoCRIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI4CgxjYWxsX3N0YXJ0ZWQYAyABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASOgoOY2FsbF9jb21wbGV0ZWQYBCABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASNwoLY2FsbF9yZXVzZWQYBSABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASNwoLY2FsbF9mYWlsZWQYBiABKAsyIC5raXRhcnUucnVubmVyLnYxLkNoZWNrcG9pbnRDYWxsSAASLgoMd2FpdF9wZW5kaW5nGAcgASgLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0SAASLwoNd2FpdF9yZXNvbHZlZBgIIAEoCzIWLmtpdGFydS5ydW5uZXIudjEuV2FpdEgAEjgKDnN0YXR1c19jaGFuZ2VkGAkgASgLMh4ua2l0YXJ1LnJ1bm5lci52MS5TdGF0dXNDaGFuZ2VIABI6Cg5jYWxsX2NhbmNlbGxlZBgKIAEoCzIgLmtpdGFydS5ydW5uZXIudjEuQ2hlY2twb2ludENhbGxIAEIGCgRraW5kIosCCgxTdGF0dXNDaGFuZ2USMQoGc3RhdHVzGAEgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSJgoGcmVzdWx0GAIgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEioKB2ZhaWx1cmUYAyABKAsyGS5raXRhcnUucnVubmVyLnYxLkZhaWx1cmUSKQoIbWV0YWRhdGEYBCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhQKDGZsb3dfdmVyc2lvbhgFIAEoCRIzCgx2ZXJzaW9uX2hvbGQYBiABKAsyHS5raXRhcnUucnVubmVyLnYxLlZlcnNpb25Ib2xkIuMBCghMb2dFbnRyeRIPCgdleGVjX2lkGAEgASgJEhUKDWludm9jYXRpb25faWQYAiABKAkSFwoPY2hlY2twb2ludF9uYW1lGAMgASgJEg8KB2NhbGxfaWQYBCABKAkSDwoHYXR0ZW1wdBgFIAEoDRIoCgR0aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIpCgVsZXZlbBgHIAEoDjIaLmtpdGFydS5ydW5uZXIudjEuTG9nTGV2ZWwSDwoHbWVzc2FnZRgIIAEoCRIOCgZzb3VyY2UYCSABKAkiVgoERmxvdxIMCgRuYW1lGAEgASgJEhEKCWZsb3dfbmFtZRgCIAEoCRItCgxpbnB1dF9zY2hlbWEYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ir0CChVFeGVjdXRpb25WZXJpZmljYXRpb24SDwoHZXhlY19pZBgBIAEoCRIRCglmbG93X25hbWUYAiABKAkSMQoGc3RhdHVzGAMgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSHQoVcmVjb3JkZWRfZmxvd192ZXJzaW9uGAQgASgJEjYKB3ZlcmRpY3QYBSABKA4yJS5raXRhcnUucnVubmVyLnYxLlZlcmlmaWNhdGlvblZlcmRpY3QSNgoKZGl2ZXJnZW5jZRgGIAEoCzIiLmtpdGFydS5lcnJvcnMudjEuRGl2ZXJnZW5jZURldGFpbBIPCgdvdXRjb21lGAcgASgJEhUKDW1hdGNoZWRfY2FsbHMYCCABKA0SFgoOcmVjb3JkZWRfY2FsbHMYCSABKA0qzAEKD0V4ZWN1dGlvblN0YXR1cxIgChxFWEVDVVRJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASHAoYRVhFQ1VUSU9OX1NUQVRVU19SVU5OSU5HEAESHAoYRVhFQ1VUSU9OX1NUQVRVU19XQUlUSU5HEAISHgoaRVhFQ1VUSU9OX1NUQVRVU19DT01QTEVURUQQAxIbChdFWEVDVVRJT05fU1RBVFVTX0ZBSUxFRBAEEh4KGkVYRUNVVElPTl9TVEFUVVNfQ0FOQ0VMTEVEEAUqwAEKDUZhaWx1cmVPcmlnaW4SHgoaRkFJTFVSRV9PUklHSU5fVU5TUEVDSUZJRUQQABIcChhGQUlMVVJFX09SSUdJTl9VU0VSX0NPREUQARIaChZGQUlMVVJFX09SSUdJTl9SVU5USU1FEAISGgoWRkFJTFVSRV9PUklHSU5fQkFDS0VORBADEh0KGUZBSUxVUkVfT1JJR0lOX0RJVkVSR0VOQ0UQBBIaChZGQUlMVVJFX09SSUdJTl9VTktOT1dOEAUqYgoNRXhlY3V0aW9uVmlldxIeChpFWEVDVVRJT05fVklFV19VTlNQRUNJRklFRBAAEhgKFEVYRUNVVElPTl9WSUVXX0JBU0lDEAESFwoTRVhFQ1VUSU9OX1ZJRVdfRlVMTBACKvQBChRDaGVja3BvaW50Q2FsbFN0YXR1cxImCiJDSEVDS1BPSU5UX0NBTExfU1RBVFVTX1VOU1BFQ0lGSUVEEAASIgoeQ0hFQ0tQT0lOVF9DQUxMX1NUQVRVU19SVU5OSU5HEAESJAogQ0hFQ0tQT0lOVF9DQUxMX1NUQVRVU19DT01QTEVURUQQAhIhCh1DSEVDS1BPSU5UX0NBTExfU1RBVFVTX0ZBSUxFRBADEiEKHUNIRUNLUE9JTlRfQ0FMTF9TVEFUVVNfUkVVU0VEEAQSJAogQ0hFQ0tQT0lOVF9DQUxMX1NUQVRVU19DQU5DRUxMRUQQBSqeAQoRQ2FsbEF0dGVtcHRTdGF0dXMSIwofQ0FMTF9BVFRFTVBUX1NUQVRVU19VTlNQRUNJRklFRBAAEiEKHUNBTExfQVRURU1QVF9TVEFUVVNfQ09NUExFVEVEEAESHgoaQ0FMTF9BVFRFTVBUX1NUQVRVU19GQUlMRUQQAhIhCh1DQUxMX0FUVEVNUFRfU1RBVFVTX0NBTkNFTExFRBADKnUKCldhaXRTdGF0dXMSGwoXV0FJVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNXQUlUX1NUQVRVU19QRU5ESU5HEAESGAoUV0FJVF9TVEFUVVNfUkVTT0xWRUQQAhIXChNXQUlUX1NUQVRVU19BQk9SVEVEEAMqdwoITG9nTGV2ZWwSGQoVTE9HX0xFVkVMX1VOU1BFQ0lGSUVEEAASEwoPTE9HX0xFVkVMX0RFQlVHEAESEgoOTE9HX0xFVkVMX0lORk8QAhISCg5MT0dfTEVWRUxfV0FSThADEhMKD0xPR19MRVZFTF9FUlJPUhAEKsYBChNWZXJpZmljYXRpb25WZXJkaWN0EiQKIFZFUklGSUNBVElPTl9WRVJESUNUX1VOU1BFQ0lGSUVEEAASIwofVkVSSUZJQ0FUSU9OX1ZFUkRJQ1RfQ09NUEFUSUJMRRABEiEKHVZFUklGSUNBVElPTl9WRVJESUNUX0RJVkVSR0VEEAISHwobVkVSSUZJQ0FUSU9OX1ZFUkRJQ1RfRkFJTEVEEAMSIAocVkVSSUZJQ0FUSU9OX1ZFUkRJQ1RfU0tJUFBFRBAEYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_kitaru_errors_v1_errors]);
 
 /**
  * Failure describes why an execution failed.
@@ -209,6 +209,42 @@ export type Execution = Message<"kitaru.runner.v1.Execution"> & {
    * @generated from field: repeated kitaru.runner.v1.OmittedValue omitted_values = 18;
    */
   omittedValues: OmittedValue[];
+
+  /**
+   * Output only. The version of the flow code that created this execution:
+   * the `--flow-version` of the runner that started it (or created the
+   * replay), by default a digest of that runner's flows module. Empty for
+   * executions recorded before flow versions existed.
+   *
+   * @generated from field: string flow_version = 19;
+   */
+  flowVersion: string;
+
+  /**
+   * Output only. The flow versions that ran the body, in the order they took
+   * it over (a run after a wait, a crash or a retry by code of another
+   * version adds one): the last one ran it most recently.
+   *
+   * @generated from field: repeated kitaru.runner.v1.FlowVersionRun flow_version_runs = 20;
+   */
+  flowVersionRuns: FlowVersionRun[];
+
+  /**
+   * Output only. Set while the execution is held for runners of one flow
+   * version: a runner of another version resumed it, and that code does not
+   * issue the recorded calls the recorded way (see docs/upgrades.md).
+   *
+   * @generated from field: kitaru.runner.v1.VersionHold version_hold = 21;
+   */
+  versionHold?: VersionHold | undefined;
+
+  /**
+   * Output only. Every wait the body reached, in the order reached, with its
+   * status and answer (EXECUTION_VIEW_FULL only).
+   *
+   * @generated from field: repeated kitaru.runner.v1.Wait waits = 22;
+   */
+  waits: Wait[];
 };
 
 /**
@@ -217,6 +253,72 @@ export type Execution = Message<"kitaru.runner.v1.Execution"> & {
  */
 export const ExecutionSchema: GenMessage<Execution> = /*@__PURE__*/
   messageDesc(file_kitaru_runner_v1_execution, 1);
+
+/**
+ * FlowVersionRun is one flow version that ran an execution's body.
+ *
+ * @generated from message kitaru.runner.v1.FlowVersionRun
+ */
+export type FlowVersionRun = Message<"kitaru.runner.v1.FlowVersionRun"> & {
+  /**
+   * The flow version.
+   *
+   * @generated from field: string flow_version = 1;
+   */
+  flowVersion: string;
+
+  /**
+   * When code of this version took the body over.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 2;
+   */
+  startTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.FlowVersionRun.
+ * Use `create(FlowVersionRunSchema)` to create a new message.
+ */
+export const FlowVersionRunSchema: GenMessage<FlowVersionRun> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_execution, 2);
+
+/**
+ * VersionHold keeps an execution for runners of the flow version that
+ * recorded it: code of another version resumed it and diverged from the
+ * record before running anything the record does not hold.
+ *
+ * @generated from message kitaru.runner.v1.VersionHold
+ */
+export type VersionHold = Message<"kitaru.runner.v1.VersionHold"> & {
+  /**
+   * Only a runner serving this flow version continues the execution.
+   *
+   * @generated from field: string required_flow_version = 1;
+   */
+  requiredFlowVersion: string;
+
+  /**
+   * Where the other version's code diverged, with both versions and the
+   * replay that would continue the work on that code.
+   *
+   * @generated from field: kitaru.errors.v1.DivergenceDetail divergence = 2;
+   */
+  divergence?: DivergenceDetail | undefined;
+
+  /**
+   * When the hold was placed.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 3;
+   */
+  createTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.VersionHold.
+ * Use `create(VersionHoldSchema)` to create a new message.
+ */
+export const VersionHoldSchema: GenMessage<VersionHold> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_execution, 3);
 
 /**
  * OmittedValue names a value an Execution response left out.
@@ -245,7 +347,7 @@ export type OmittedValue = Message<"kitaru.runner.v1.OmittedValue"> & {
  * Use `create(OmittedValueSchema)` to create a new message.
  */
 export const OmittedValueSchema: GenMessage<OmittedValue> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 2);
+  messageDesc(file_kitaru_runner_v1_execution, 4);
 
 /**
  * ReplayOrigin records how a replayed execution was planned.
@@ -273,6 +375,15 @@ export type ReplayOrigin = Message<"kitaru.runner.v1.ReplayOrigin"> & {
    * @generated from field: repeated string override_keys = 3;
    */
   overrideKeys: string[];
+
+  /**
+   * The flow version that had last run the source's body when the replay
+   * was created (empty when unknown); the replay itself runs on
+   * `Execution.flow_version`.
+   *
+   * @generated from field: string source_flow_version = 4;
+   */
+  sourceFlowVersion: string;
 };
 
 /**
@@ -280,7 +391,7 @@ export type ReplayOrigin = Message<"kitaru.runner.v1.ReplayOrigin"> & {
  * Use `create(ReplayOriginSchema)` to create a new message.
  */
 export const ReplayOriginSchema: GenMessage<ReplayOrigin> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 3);
+  messageDesc(file_kitaru_runner_v1_execution, 5);
 
 /**
  * CheckpointCall is one recorded call of a checkpoint.
@@ -431,7 +542,7 @@ export type CheckpointCall = Message<"kitaru.runner.v1.CheckpointCall"> & {
  * Use `create(CheckpointCallSchema)` to create a new message.
  */
 export const CheckpointCallSchema: GenMessage<CheckpointCall> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 4);
+  messageDesc(file_kitaru_runner_v1_execution, 6);
 
 /**
  * CallAttempt is one run of a checkpoint function.
@@ -480,7 +591,7 @@ export type CallAttempt = Message<"kitaru.runner.v1.CallAttempt"> & {
  * Use `create(CallAttemptSchema)` to create a new message.
  */
 export const CallAttemptSchema: GenMessage<CallAttempt> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 5);
+  messageDesc(file_kitaru_runner_v1_execution, 7);
 
 /**
  * Wait is a point in a flow body that waits for human (or other external) input.
@@ -564,7 +675,7 @@ export type Wait = Message<"kitaru.runner.v1.Wait"> & {
  * Use `create(WaitSchema)` to create a new message.
  */
 export const WaitSchema: GenMessage<Wait> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 6);
+  messageDesc(file_kitaru_runner_v1_execution, 8);
 
 /**
  * ExecutionEvent is one thing that happened to an execution, as streamed by
@@ -665,7 +776,7 @@ export type ExecutionEvent = Message<"kitaru.runner.v1.ExecutionEvent"> & {
  * Use `create(ExecutionEventSchema)` to create a new message.
  */
 export const ExecutionEventSchema: GenMessage<ExecutionEvent> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 7);
+  messageDesc(file_kitaru_runner_v1_execution, 9);
 
 /**
  * StatusChange is an execution's new status, with its result or failure.
@@ -701,6 +812,21 @@ export type StatusChange = Message<"kitaru.runner.v1.StatusChange"> & {
    * @generated from field: google.protobuf.Struct metadata = 4;
    */
   metadata?: JsonObject | undefined;
+
+  /**
+   * The flow version that ran (or, for a running execution, runs) the body
+   * as of this change; empty when unknown.
+   *
+   * @generated from field: string flow_version = 5;
+   */
+  flowVersion: string;
+
+  /**
+   * Set when the execution is held for runners of one flow version.
+   *
+   * @generated from field: kitaru.runner.v1.VersionHold version_hold = 6;
+   */
+  versionHold?: VersionHold | undefined;
 };
 
 /**
@@ -708,7 +834,7 @@ export type StatusChange = Message<"kitaru.runner.v1.StatusChange"> & {
  * Use `create(StatusChangeSchema)` to create a new message.
  */
 export const StatusChangeSchema: GenMessage<StatusChange> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 8);
+  messageDesc(file_kitaru_runner_v1_execution, 10);
 
 /**
  * LogEntry is one line checkpoint code wrote, with `console.*` or the
@@ -786,7 +912,7 @@ export type LogEntry = Message<"kitaru.runner.v1.LogEntry"> & {
  * Use `create(LogEntrySchema)` to create a new message.
  */
 export const LogEntrySchema: GenMessage<LogEntry> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 9);
+  messageDesc(file_kitaru_runner_v1_execution, 11);
 
 /**
  * Flow is a flow a runner serves.
@@ -821,7 +947,87 @@ export type Flow = Message<"kitaru.runner.v1.Flow"> & {
  * Use `create(FlowSchema)` to create a new message.
  */
 export const FlowSchema: GenMessage<Flow> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_execution, 10);
+  messageDesc(file_kitaru_runner_v1_execution, 12);
+
+/**
+ * ExecutionVerification is the result of checking one recorded execution
+ * against flow code, without running a checkpoint or writing anything.
+ *
+ * @generated from message kitaru.runner.v1.ExecutionVerification
+ */
+export type ExecutionVerification = Message<"kitaru.runner.v1.ExecutionVerification"> & {
+  /**
+   * The execution.
+   *
+   * @generated from field: string exec_id = 1;
+   */
+  execId: string;
+
+  /**
+   * Its flow.
+   *
+   * @generated from field: string flow_name = 2;
+   */
+  flowName: string;
+
+  /**
+   * Its status.
+   *
+   * @generated from field: kitaru.runner.v1.ExecutionStatus status = 3;
+   */
+  status: ExecutionStatus;
+
+  /**
+   * The flow version that last ran its body (empty when unknown).
+   *
+   * @generated from field: string recorded_flow_version = 4;
+   */
+  recordedFlowVersion: string;
+
+  /**
+   * What the check found.
+   *
+   * @generated from field: kitaru.runner.v1.VerificationVerdict verdict = 5;
+   */
+  verdict: VerificationVerdict;
+
+  /**
+   * The evidence, when diverged.
+   *
+   * @generated from field: kitaru.errors.v1.DivergenceDetail divergence = 6;
+   */
+  divergence?: DivergenceDetail | undefined;
+
+  /**
+   * In words, where the check stopped: "would run checkpoint 'publish' next",
+   * "would wait at 'approve'", "would complete", the error it would fail
+   * with, or why it was skipped.
+   *
+   * @generated from field: string outcome = 7;
+   */
+  outcome: string;
+
+  /**
+   * How many recorded calls the code issued the recorded way.
+   *
+   * @generated from field: uint32 matched_calls = 8;
+   */
+  matchedCalls: number;
+
+  /**
+   * How many checkpoint calls the execution has recorded.
+   *
+   * @generated from field: uint32 recorded_calls = 9;
+   */
+  recordedCalls: number;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ExecutionVerification.
+ * Use `create(ExecutionVerificationSchema)` to create a new message.
+ */
+export const ExecutionVerificationSchema: GenMessage<ExecutionVerification> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_execution, 13);
 
 /**
  * ExecutionStatus is the public status of an execution.
@@ -1151,4 +1357,54 @@ export enum LogLevel {
  */
 export const LogLevelSchema: GenEnum<LogLevel> = /*@__PURE__*/
   enumDesc(file_kitaru_runner_v1_execution, 6);
+
+/**
+ * VerificationVerdict is what checking a recorded execution against flow code found.
+ *
+ * @generated from enum kitaru.runner.v1.VerificationVerdict
+ */
+export enum VerificationVerdict {
+  /**
+   * Not set.
+   *
+   * @generated from enum value: VERIFICATION_VERDICT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The code issues every recorded call and wait the recorded way; it would
+   * continue the execution (or, for an ended one, ends the same way).
+   *
+   * @generated from enum value: VERIFICATION_VERDICT_COMPATIBLE = 1;
+   */
+  COMPATIBLE = 1,
+
+  /**
+   * The code diverges from the record: `divergence` says where.
+   *
+   * @generated from enum value: VERIFICATION_VERDICT_DIVERGED = 2;
+   */
+  DIVERGED = 2,
+
+  /**
+   * The flow body threw before it reached the end of the record (e.g. the
+   * input no longer matches the flow's input schema).
+   *
+   * @generated from enum value: VERIFICATION_VERDICT_FAILED = 3;
+   */
+  FAILED = 3,
+
+  /**
+   * Not checked: the flow is not served by the code, or nothing ran yet.
+   *
+   * @generated from enum value: VERIFICATION_VERDICT_SKIPPED = 4;
+   */
+  SKIPPED = 4,
+}
+
+/**
+ * Describes the enum kitaru.runner.v1.VerificationVerdict.
+ */
+export const VerificationVerdictSchema: GenEnum<VerificationVerdict> = /*@__PURE__*/
+  enumDesc(file_kitaru_runner_v1_execution, 7);
 

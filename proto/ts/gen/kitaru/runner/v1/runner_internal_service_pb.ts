@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/runner_internal_service.proto.
  */
 export const file_kitaru_runner_v1_runner_internal_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci5raXRhcnUvcnVubmVyL3YxL3J1bm5lcl9pbnRlcm5hbF9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxIiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJrChJTdGFydFJlcGxheVJlcXVlc3QSKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbhISCgpyZXF1ZXN0X2lkGAIgASgJEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiRQoTU3RhcnRSZXBsYXlSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJCChRHZXRDYWxsR3JhcGhSZXNwb25zZRIqCgVncmFwaBgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuQ2FsbEdyYXBoMtIBChVSdW5uZXJJbnRlcm5hbFNlcnZpY2USXQoMR2V0Q2FsbEdyYXBoEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXNwb25zZRJaCgtTdGFydFJlcGxheRIkLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXF1ZXN0GiUua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlc3BvbnNlYgZwcm90bzM", [file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("Ci5raXRhcnUvcnVubmVyL3YxL3J1bm5lcl9pbnRlcm5hbF9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxIiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJrChJTdGFydFJlcGxheVJlcXVlc3QSKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbhISCgpyZXF1ZXN0X2lkGAIgASgJEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiRQoTU3RhcnRSZXBsYXlSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJ1ChRHZXRDYWxsR3JhcGhSZXNwb25zZRIqCgVncmFwaBgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuQ2FsbEdyYXBoEhsKE3NvdXJjZV9mbG93X3ZlcnNpb24YAiABKAkSFAoMZmxvd192ZXJzaW9uGAMgASgJMtIBChVSdW5uZXJJbnRlcm5hbFNlcnZpY2USXQoMR2V0Q2FsbEdyYXBoEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXNwb25zZRJaCgtTdGFydFJlcGxheRIkLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXF1ZXN0GiUua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlc3BvbnNlYgZwcm90bzM", [file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
 
 /**
  * GetCallGraphRequest names the execution.
@@ -109,6 +109,20 @@ export type GetCallGraphResponse = Message<"kitaru.runner.v1.GetCallGraphRespons
    * @generated from field: kitaru.runner.v1.CallGraph graph = 1;
    */
   graph?: CallGraph | undefined;
+
+  /**
+   * The flow version that last ran the execution's body; empty when unknown.
+   *
+   * @generated from field: string source_flow_version = 2;
+   */
+  sourceFlowVersion: string;
+
+  /**
+   * The flow version this runner serves: a replay it creates runs on it.
+   *
+   * @generated from field: string flow_version = 3;
+   */
+  flowVersion: string;
 };
 
 /**

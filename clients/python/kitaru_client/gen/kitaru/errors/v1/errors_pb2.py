@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkitaru/errors/v1/errors.proto\x12\x10kitaru.errors.v1\"\x84\x01\n\x12SelectorResolution\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x33\n\ncandidates\x18\x03 \x03(\x0b\x32\x1f.kitaru.errors.v1.CallCandidate\x12\x17\n\x0f\x61vailable_names\x18\x04 \x03(\t\"E\n\rCallCandidate\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rinvocation_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\"J\n\x14\x45xecutionStateDetail\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x11\n\toperation\x18\x03 \x01(\t\"k\n\rWaitSelection\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x10\n\x08selector\x18\x02 \x01(\t\x12\x1c\n\x14\x61vailable_wait_names\x18\x03 \x03(\t\x12\x19\n\x11matching_wait_ids\x18\x04 \x03(\t\"{\n\x0eWaitValidation\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x11\n\twait_name\x18\x02 \x01(\t\x12\x0f\n\x07wait_id\x18\x03 \x01(\t\x12\x34\n\nviolations\x18\x04 \x03(\x0b\x32 .kitaru.errors.v1.FieldViolation\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\xdc\x01\n\x10\x44ivergenceDetail\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x16\n\x0esource_exec_id\x18\x02 \x01(\t\x12\x15\n\rinvocation_id\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .kitaru.errors.v1.DivergenceKind\x12\x10\n\x08recorded\x18\x05 \x01(\t\x12\x0c\n\x04seen\x18\x06 \x01(\t\x12\x1d\n\x15recorded_dependencies\x18\x07 \x03(\t\x12\x19\n\x11seen_dependencies\x18\x08 \x03(\t*\xcd\x01\n\x0e\x44ivergenceKind\x12\x1f\n\x1b\x44IVERGENCE_KIND_UNSPECIFIED\x10\x00\x12(\n$DIVERGENCE_KIND_DEPENDENCIES_CHANGED\x10\x01\x12+\n\'DIVERGENCE_KIND_DEPENDS_ON_CHANGED_CALL\x10\x02\x12!\n\x1d\x44IVERGENCE_KIND_ORDER_CHANGED\x10\x03\x12 \n\x1c\x44IVERGENCE_KIND_NAME_CHANGED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dkitaru/errors/v1/errors.proto\x12\x10kitaru.errors.v1\"\x84\x01\n\x12SelectorResolution\x12\x10\n\x08selector\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x33\n\ncandidates\x18\x03 \x03(\x0b\x32\x1f.kitaru.errors.v1.CallCandidate\x12\x17\n\x0f\x61vailable_names\x18\x04 \x03(\t\"E\n\rCallCandidate\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rinvocation_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x03 \x01(\t\"J\n\x14\x45xecutionStateDetail\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x11\n\toperation\x18\x03 \x01(\t\"k\n\rWaitSelection\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x10\n\x08selector\x18\x02 \x01(\t\x12\x1c\n\x14\x61vailable_wait_names\x18\x03 \x03(\t\x12\x19\n\x11matching_wait_ids\x18\x04 \x03(\t\"{\n\x0eWaitValidation\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x11\n\twait_name\x18\x02 \x01(\t\x12\x0f\n\x07wait_id\x18\x03 \x01(\t\x12\x34\n\nviolations\x18\x04 \x03(\x0b\x32 .kitaru.errors.v1.FieldViolation\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\xbe\x02\n\x10\x44ivergenceDetail\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x16\n\x0esource_exec_id\x18\x02 \x01(\t\x12\x15\n\rinvocation_id\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .kitaru.errors.v1.DivergenceKind\x12\x10\n\x08recorded\x18\x05 \x01(\t\x12\x0c\n\x04seen\x18\x06 \x01(\t\x12\x1d\n\x15recorded_dependencies\x18\x07 \x03(\t\x12\x19\n\x11seen_dependencies\x18\x08 \x03(\t\x12\x1d\n\x15recorded_flow_version\x18\t \x01(\t\x12\x14\n\x0c\x66low_version\x18\n \x01(\t\x12\x16\n\x0ereplay_command\x18\x0b \x01(\t\x12\x13\n\x0breplay_from\x18\x0c \x01(\t*\x92\x02\n\x0e\x44ivergenceKind\x12\x1f\n\x1b\x44IVERGENCE_KIND_UNSPECIFIED\x10\x00\x12(\n$DIVERGENCE_KIND_DEPENDENCIES_CHANGED\x10\x01\x12+\n\'DIVERGENCE_KIND_DEPENDS_ON_CHANGED_CALL\x10\x02\x12!\n\x1d\x44IVERGENCE_KIND_ORDER_CHANGED\x10\x03\x12 \n\x1c\x44IVERGENCE_KIND_NAME_CHANGED\x10\x04\x12!\n\x1d\x44IVERGENCE_KIND_CALL_REPLACED\x10\x05\x12 \n\x1c\x44IVERGENCE_KIND_WAIT_CHANGED\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kitaru.errors.v1.errors_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DIVERGENCEKIND']._serialized_start=845
-  _globals['_DIVERGENCEKIND']._serialized_end=1050
+  _globals['_DIVERGENCEKIND']._serialized_start=943
+  _globals['_DIVERGENCEKIND']._serialized_end=1217
   _globals['_SELECTORRESOLUTION']._serialized_start=52
   _globals['_SELECTORRESOLUTION']._serialized_end=184
   _globals['_CALLCANDIDATE']._serialized_start=186
@@ -46,5 +46,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FIELDVIOLATION']._serialized_start=567
   _globals['_FIELDVIOLATION']._serialized_end=619
   _globals['_DIVERGENCEDETAIL']._serialized_start=622
-  _globals['_DIVERGENCEDETAIL']._serialized_end=842
+  _globals['_DIVERGENCEDETAIL']._serialized_end=940
 # @@protoc_insertion_point(module_scope)

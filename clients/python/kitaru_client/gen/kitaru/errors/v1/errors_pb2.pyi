@@ -14,11 +14,15 @@ class DivergenceKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DIVERGENCE_KIND_DEPENDS_ON_CHANGED_CALL: _ClassVar[DivergenceKind]
     DIVERGENCE_KIND_ORDER_CHANGED: _ClassVar[DivergenceKind]
     DIVERGENCE_KIND_NAME_CHANGED: _ClassVar[DivergenceKind]
+    DIVERGENCE_KIND_CALL_REPLACED: _ClassVar[DivergenceKind]
+    DIVERGENCE_KIND_WAIT_CHANGED: _ClassVar[DivergenceKind]
 DIVERGENCE_KIND_UNSPECIFIED: DivergenceKind
 DIVERGENCE_KIND_DEPENDENCIES_CHANGED: DivergenceKind
 DIVERGENCE_KIND_DEPENDS_ON_CHANGED_CALL: DivergenceKind
 DIVERGENCE_KIND_ORDER_CHANGED: DivergenceKind
 DIVERGENCE_KIND_NAME_CHANGED: DivergenceKind
+DIVERGENCE_KIND_CALL_REPLACED: DivergenceKind
+DIVERGENCE_KIND_WAIT_CHANGED: DivergenceKind
 
 class SelectorResolution(_message.Message):
     __slots__ = ("selector", "source", "candidates", "available_names")
@@ -85,7 +89,7 @@ class FieldViolation(_message.Message):
     def __init__(self, field: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
 
 class DivergenceDetail(_message.Message):
-    __slots__ = ("exec_id", "source_exec_id", "invocation_id", "kind", "recorded", "seen", "recorded_dependencies", "seen_dependencies")
+    __slots__ = ("exec_id", "source_exec_id", "invocation_id", "kind", "recorded", "seen", "recorded_dependencies", "seen_dependencies", "recorded_flow_version", "flow_version", "replay_command", "replay_from")
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     SOURCE_EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     INVOCATION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +98,10 @@ class DivergenceDetail(_message.Message):
     SEEN_FIELD_NUMBER: _ClassVar[int]
     RECORDED_DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
     SEEN_DEPENDENCIES_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_COMMAND_FIELD_NUMBER: _ClassVar[int]
+    REPLAY_FROM_FIELD_NUMBER: _ClassVar[int]
     exec_id: str
     source_exec_id: str
     invocation_id: str
@@ -102,4 +110,8 @@ class DivergenceDetail(_message.Message):
     seen: str
     recorded_dependencies: _containers.RepeatedScalarFieldContainer[str]
     seen_dependencies: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, exec_id: _Optional[str] = ..., source_exec_id: _Optional[str] = ..., invocation_id: _Optional[str] = ..., kind: _Optional[_Union[DivergenceKind, str]] = ..., recorded: _Optional[str] = ..., seen: _Optional[str] = ..., recorded_dependencies: _Optional[_Iterable[str]] = ..., seen_dependencies: _Optional[_Iterable[str]] = ...) -> None: ...
+    recorded_flow_version: str
+    flow_version: str
+    replay_command: str
+    replay_from: str
+    def __init__(self, exec_id: _Optional[str] = ..., source_exec_id: _Optional[str] = ..., invocation_id: _Optional[str] = ..., kind: _Optional[_Union[DivergenceKind, str]] = ..., recorded: _Optional[str] = ..., seen: _Optional[str] = ..., recorded_dependencies: _Optional[_Iterable[str]] = ..., seen_dependencies: _Optional[_Iterable[str]] = ..., recorded_flow_version: _Optional[str] = ..., flow_version: _Optional[str] = ..., replay_command: _Optional[str] = ..., replay_from: _Optional[str] = ...) -> None: ...

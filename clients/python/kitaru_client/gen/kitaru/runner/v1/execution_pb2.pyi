@@ -66,6 +66,14 @@ class LogLevel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LOG_LEVEL_INFO: _ClassVar[LogLevel]
     LOG_LEVEL_WARN: _ClassVar[LogLevel]
     LOG_LEVEL_ERROR: _ClassVar[LogLevel]
+
+class VerificationVerdict(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    VERIFICATION_VERDICT_UNSPECIFIED: _ClassVar[VerificationVerdict]
+    VERIFICATION_VERDICT_COMPATIBLE: _ClassVar[VerificationVerdict]
+    VERIFICATION_VERDICT_DIVERGED: _ClassVar[VerificationVerdict]
+    VERIFICATION_VERDICT_FAILED: _ClassVar[VerificationVerdict]
+    VERIFICATION_VERDICT_SKIPPED: _ClassVar[VerificationVerdict]
 EXECUTION_STATUS_UNSPECIFIED: ExecutionStatus
 EXECUTION_STATUS_RUNNING: ExecutionStatus
 EXECUTION_STATUS_WAITING: ExecutionStatus
@@ -100,6 +108,11 @@ LOG_LEVEL_DEBUG: LogLevel
 LOG_LEVEL_INFO: LogLevel
 LOG_LEVEL_WARN: LogLevel
 LOG_LEVEL_ERROR: LogLevel
+VERIFICATION_VERDICT_UNSPECIFIED: VerificationVerdict
+VERIFICATION_VERDICT_COMPATIBLE: VerificationVerdict
+VERIFICATION_VERDICT_DIVERGED: VerificationVerdict
+VERIFICATION_VERDICT_FAILED: VerificationVerdict
+VERIFICATION_VERDICT_SKIPPED: VerificationVerdict
 
 class Failure(_message.Message):
     __slots__ = ("origin", "message", "exception_type", "invocation_id", "divergence", "traceback")
@@ -118,7 +131,7 @@ class Failure(_message.Message):
     def __init__(self, origin: _Optional[_Union[FailureOrigin, str]] = ..., message: _Optional[str] = ..., exception_type: _Optional[str] = ..., invocation_id: _Optional[str] = ..., divergence: _Optional[_Union[_errors_pb2.DivergenceDetail, _Mapping]] = ..., traceback: _Optional[str] = ...) -> None: ...
 
 class Execution(_message.Message):
-    __slots__ = ("name", "exec_id", "flow_name", "status", "input", "result", "failure", "original_exec_id", "retry_count", "pending_waits", "checkpoints", "checkpoint_count", "replay", "create_time", "update_time", "end_time", "metadata", "omitted_values")
+    __slots__ = ("name", "exec_id", "flow_name", "status", "input", "result", "failure", "original_exec_id", "retry_count", "pending_waits", "checkpoints", "checkpoint_count", "replay", "create_time", "update_time", "end_time", "metadata", "omitted_values", "flow_version", "flow_version_runs", "version_hold", "waits")
     NAME_FIELD_NUMBER: _ClassVar[int]
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -137,6 +150,10 @@ class Execution(_message.Message):
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     OMITTED_VALUES_FIELD_NUMBER: _ClassVar[int]
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FLOW_VERSION_RUNS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_HOLD_FIELD_NUMBER: _ClassVar[int]
+    WAITS_FIELD_NUMBER: _ClassVar[int]
     name: str
     exec_id: str
     flow_name: str
@@ -155,7 +172,29 @@ class Execution(_message.Message):
     end_time: _timestamp_pb2.Timestamp
     metadata: _struct_pb2.Struct
     omitted_values: _containers.RepeatedCompositeFieldContainer[OmittedValue]
-    def __init__(self, name: _Optional[str] = ..., exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., original_exec_id: _Optional[str] = ..., retry_count: _Optional[int] = ..., pending_waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ..., checkpoints: _Optional[_Iterable[_Union[CheckpointCall, _Mapping]]] = ..., checkpoint_count: _Optional[int] = ..., replay: _Optional[_Union[ReplayOrigin, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., omitted_values: _Optional[_Iterable[_Union[OmittedValue, _Mapping]]] = ...) -> None: ...
+    flow_version: str
+    flow_version_runs: _containers.RepeatedCompositeFieldContainer[FlowVersionRun]
+    version_hold: VersionHold
+    waits: _containers.RepeatedCompositeFieldContainer[Wait]
+    def __init__(self, name: _Optional[str] = ..., exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., original_exec_id: _Optional[str] = ..., retry_count: _Optional[int] = ..., pending_waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ..., checkpoints: _Optional[_Iterable[_Union[CheckpointCall, _Mapping]]] = ..., checkpoint_count: _Optional[int] = ..., replay: _Optional[_Union[ReplayOrigin, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., omitted_values: _Optional[_Iterable[_Union[OmittedValue, _Mapping]]] = ..., flow_version: _Optional[str] = ..., flow_version_runs: _Optional[_Iterable[_Union[FlowVersionRun, _Mapping]]] = ..., version_hold: _Optional[_Union[VersionHold, _Mapping]] = ..., waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ...) -> None: ...
+
+class FlowVersionRun(_message.Message):
+    __slots__ = ("flow_version", "start_time")
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    flow_version: str
+    start_time: _timestamp_pb2.Timestamp
+    def __init__(self, flow_version: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class VersionHold(_message.Message):
+    __slots__ = ("required_flow_version", "divergence", "create_time")
+    REQUIRED_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DIVERGENCE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    required_flow_version: str
+    divergence: _errors_pb2.DivergenceDetail
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, required_flow_version: _Optional[str] = ..., divergence: _Optional[_Union[_errors_pb2.DivergenceDetail, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class OmittedValue(_message.Message):
     __slots__ = ("path", "bytes")
@@ -166,13 +205,15 @@ class OmittedValue(_message.Message):
     def __init__(self, path: _Optional[str] = ..., bytes: _Optional[int] = ...) -> None: ...
 
 class ReplayOrigin(_message.Message):
-    __slots__ = ("roots", "override_keys")
+    __slots__ = ("roots", "override_keys", "source_flow_version")
     FROM_FIELD_NUMBER: _ClassVar[int]
     ROOTS_FIELD_NUMBER: _ClassVar[int]
     OVERRIDE_KEYS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
     roots: _containers.RepeatedScalarFieldContainer[str]
     override_keys: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, roots: _Optional[_Iterable[str]] = ..., override_keys: _Optional[_Iterable[str]] = ..., **kwargs) -> None: ...
+    source_flow_version: str
+    def __init__(self, roots: _Optional[_Iterable[str]] = ..., override_keys: _Optional[_Iterable[str]] = ..., source_flow_version: _Optional[str] = ..., **kwargs) -> None: ...
 
 class CheckpointCall(_message.Message):
     __slots__ = ("call_id", "invocation_id", "name", "status", "attempts", "sequence", "data_dependencies", "load_dependencies", "output_names", "output", "reused_from_call_id", "overridden", "failure", "start_time", "end_time", "metadata", "override_value", "attempt_history")
@@ -277,16 +318,20 @@ class ExecutionEvent(_message.Message):
     def __init__(self, exec_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., call_started: _Optional[_Union[CheckpointCall, _Mapping]] = ..., call_completed: _Optional[_Union[CheckpointCall, _Mapping]] = ..., call_reused: _Optional[_Union[CheckpointCall, _Mapping]] = ..., call_failed: _Optional[_Union[CheckpointCall, _Mapping]] = ..., wait_pending: _Optional[_Union[Wait, _Mapping]] = ..., wait_resolved: _Optional[_Union[Wait, _Mapping]] = ..., status_changed: _Optional[_Union[StatusChange, _Mapping]] = ..., call_cancelled: _Optional[_Union[CheckpointCall, _Mapping]] = ...) -> None: ...
 
 class StatusChange(_message.Message):
-    __slots__ = ("status", "result", "failure", "metadata")
+    __slots__ = ("status", "result", "failure", "metadata", "flow_version", "version_hold")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_HOLD_FIELD_NUMBER: _ClassVar[int]
     status: ExecutionStatus
     result: _struct_pb2.Value
     failure: Failure
     metadata: _struct_pb2.Struct
-    def __init__(self, status: _Optional[_Union[ExecutionStatus, str]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    flow_version: str
+    version_hold: VersionHold
+    def __init__(self, status: _Optional[_Union[ExecutionStatus, str]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., flow_version: _Optional[str] = ..., version_hold: _Optional[_Union[VersionHold, _Mapping]] = ...) -> None: ...
 
 class LogEntry(_message.Message):
     __slots__ = ("exec_id", "invocation_id", "checkpoint_name", "call_id", "attempt", "time", "level", "message", "source")
@@ -319,3 +364,25 @@ class Flow(_message.Message):
     flow_name: str
     input_schema: _struct_pb2.Struct
     def __init__(self, name: _Optional[str] = ..., flow_name: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ExecutionVerification(_message.Message):
+    __slots__ = ("exec_id", "flow_name", "status", "recorded_flow_version", "verdict", "divergence", "outcome", "matched_calls", "recorded_calls")
+    EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    DIVERGENCE_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_CALLS_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_CALLS_FIELD_NUMBER: _ClassVar[int]
+    exec_id: str
+    flow_name: str
+    status: ExecutionStatus
+    recorded_flow_version: str
+    verdict: VerificationVerdict
+    divergence: _errors_pb2.DivergenceDetail
+    outcome: str
+    matched_calls: int
+    recorded_calls: int
+    def __init__(self, exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., recorded_flow_version: _Optional[str] = ..., verdict: _Optional[_Union[VerificationVerdict, str]] = ..., divergence: _Optional[_Union[_errors_pb2.DivergenceDetail, _Mapping]] = ..., outcome: _Optional[str] = ..., matched_calls: _Optional[int] = ..., recorded_calls: _Optional[int] = ...) -> None: ...

@@ -73,7 +73,7 @@ class CheckpointOverride(_message.Message):
     def __init__(self, key: _Optional[str] = ..., selector: _Optional[str] = ..., target: _Optional[_Union[PlannedCall, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., consumer_invocation_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReplayPlan(_message.Message):
-    __slots__ = ("source_exec_id", "flow_name", "from_call", "roots", "reexecute", "reuse", "overrides", "input", "source_version")
+    __slots__ = ("source_exec_id", "flow_name", "from_call", "roots", "reexecute", "reuse", "overrides", "input", "source_version", "source_flow_version", "flow_version")
     SOURCE_EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     FROM_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +84,8 @@ class ReplayPlan(_message.Message):
     OVERRIDES_FIELD_NUMBER: _ClassVar[int]
     INPUT_FIELD_NUMBER: _ClassVar[int]
     SOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
     source_exec_id: str
     flow_name: str
     from_call: PlannedCall
@@ -93,4 +95,6 @@ class ReplayPlan(_message.Message):
     overrides: _containers.RepeatedCompositeFieldContainer[CheckpointOverride]
     input: _struct_pb2.Struct
     source_version: int
-    def __init__(self, source_exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., from_call: _Optional[_Union[PlannedCall, _Mapping]] = ..., roots: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reexecute: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reuse: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[CheckpointOverride, _Mapping]]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source_version: _Optional[int] = ..., **kwargs) -> None: ...
+    source_flow_version: str
+    flow_version: str
+    def __init__(self, source_exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., from_call: _Optional[_Union[PlannedCall, _Mapping]] = ..., roots: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reexecute: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reuse: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[CheckpointOverride, _Mapping]]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source_version: _Optional[int] = ..., source_flow_version: _Optional[str] = ..., flow_version: _Optional[str] = ..., **kwargs) -> None: ...

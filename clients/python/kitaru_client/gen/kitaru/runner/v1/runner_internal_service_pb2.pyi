@@ -30,7 +30,11 @@ class StartReplayResponse(_message.Message):
     def __init__(self, execution: _Optional[_Union[_execution_pb2.Execution, _Mapping]] = ...) -> None: ...
 
 class GetCallGraphResponse(_message.Message):
-    __slots__ = ("graph",)
+    __slots__ = ("graph", "source_flow_version", "flow_version")
     GRAPH_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
     graph: _replay_plan_pb2.CallGraph
-    def __init__(self, graph: _Optional[_Union[_replay_plan_pb2.CallGraph, _Mapping]] = ...) -> None: ...
+    source_flow_version: str
+    flow_version: str
+    def __init__(self, graph: _Optional[_Union[_replay_plan_pb2.CallGraph, _Mapping]] = ..., source_flow_version: _Optional[str] = ..., flow_version: _Optional[str] = ...) -> None: ...

@@ -154,10 +154,12 @@ class ListFlowsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ListFlowsResponse(_message.Message):
-    __slots__ = ("flows",)
+    __slots__ = ("flows", "flow_version")
     FLOWS_FIELD_NUMBER: _ClassVar[int]
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
     flows: _containers.RepeatedCompositeFieldContainer[_execution_pb2.Flow]
-    def __init__(self, flows: _Optional[_Iterable[_Union[_execution_pb2.Flow, _Mapping]]] = ...) -> None: ...
+    flow_version: str
+    def __init__(self, flows: _Optional[_Iterable[_Union[_execution_pb2.Flow, _Mapping]]] = ..., flow_version: _Optional[str] = ...) -> None: ...
 
 class StartExecutionResponse(_message.Message):
     __slots__ = ("execution",)
@@ -228,3 +230,27 @@ class CompareExecutionsResponse(_message.Message):
     COMPARISON_FIELD_NUMBER: _ClassVar[int]
     comparison: _lineage_pb2.ExecutionComparison
     def __init__(self, comparison: _Optional[_Union[_lineage_pb2.ExecutionComparison, _Mapping]] = ...) -> None: ...
+
+class VerifyExecutionsRequest(_message.Message):
+    __slots__ = ("exec_ids", "flow_name", "status", "page_size", "page_token")
+    EXEC_IDS_FIELD_NUMBER: _ClassVar[int]
+    FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    exec_ids: _containers.RepeatedScalarFieldContainer[str]
+    flow_name: str
+    status: _execution_pb2.ExecutionStatus
+    page_size: int
+    page_token: str
+    def __init__(self, exec_ids: _Optional[_Iterable[str]] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[_execution_pb2.ExecutionStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class VerifyExecutionsResponse(_message.Message):
+    __slots__ = ("flow_version", "results", "next_page_token")
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    flow_version: str
+    results: _containers.RepeatedCompositeFieldContainer[_execution_pb2.ExecutionVerification]
+    next_page_token: str
+    def __init__(self, flow_version: _Optional[str] = ..., results: _Optional[_Iterable[_Union[_execution_pb2.ExecutionVerification, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -112,6 +112,11 @@ class RunnerServiceStub(object):
                 request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsRequest.SerializeToString,
                 response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsResponse.FromString,
                 _registered_method=True)
+        self.VerifyExecutions = channel.unary_unary(
+                '/kitaru.runner.v1.RunnerService/VerifyExecutions',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.VerifyExecutionsRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.VerifyExecutionsResponse.FromString,
+                _registered_method=True)
 
 
 class RunnerServiceServicer(object):
@@ -233,6 +238,16 @@ class RunnerServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyExecutions(self, request, context):
+        """Checks recorded executions against the flow code this runner serves,
+        without running a checkpoint or writing anything: every recorded call is
+        answered from the record and every wait from its recorded answer. Tells,
+        per execution, whether this code would continue it (see docs/upgrades.md).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunnerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -310,6 +325,11 @@ def add_RunnerServiceServicer_to_server(servicer, server):
                     servicer.CompareExecutions,
                     request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsRequest.FromString,
                     response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsResponse.SerializeToString,
+            ),
+            'VerifyExecutions': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyExecutions,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.VerifyExecutionsRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.VerifyExecutionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -720,6 +740,33 @@ class RunnerService(object):
             '/kitaru.runner.v1.RunnerService/CompareExecutions',
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsRequest.SerializeToString,
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.CompareExecutionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyExecutions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerService/VerifyExecutions',
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.VerifyExecutionsRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.VerifyExecutionsResponse.FromString,
             options,
             channel_credentials,
             insecure,
