@@ -98,7 +98,12 @@ const RULES: Readonly<Record<Exclude<Layer, "free">, Rule>> = {
 };
 
 /** Modules of other layers the CLI may load: the services' process entry points only. */
-const CLI_ENTRY_POINTS = ["services/runner/src/main.ts", "services/planner/src/main.ts", "services/console/src/main.ts"];
+const CLI_ENTRY_POINTS = [
+  "services/runner/src/main.ts",
+  "services/planner/src/main.ts",
+  "services/console/src/main.ts",
+  "services/runner/src/local-verifier.ts",
+];
 
 /** The package's own specifiers and where they point. */
 const SELF: Readonly<Record<string, string>> = {

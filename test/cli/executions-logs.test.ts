@@ -148,14 +148,21 @@ describe("kitaru executions logs", () => {
 
 describe("kitaru flows list", () => {
   const flows = [
-    { name: "content_pipeline", inputSchema: { type: "object", properties: { topic: { type: "string" }, audience: { type: "string" } }, required: ["topic"] } },
-    { name: "no_schema", inputSchema: undefined },
+    {
+      name: "content_pipeline",
+      inputSchema: { type: "object", properties: { topic: { type: "string" }, audience: { type: "string" } }, required: ["topic"] },
+      flowVersion: "src-3f9a1c0e7b2d",
+    },
+    { name: "no_schema", inputSchema: undefined, flowVersion: "src-3f9a1c0e7b2d" },
   ];
 
   it("prints each flow with its input fields", async () => {
     const { code, stdout } = await cli(["flows", "list"], fakeClient({ listFlows: async () => flows }));
     assert.equal(code, 0);
-    assert.equal(stdout, "content_pipeline  input: topic (string, required), audience (string)\nno_schema  input: any JSON object");
+    assert.equal(
+      stdout,
+      "content_pipeline  input: topic (string, required), audience (string)\nno_schema  input: any JSON object\nFlow version: src-3f9a1c0e7b2d",
+    );
   });
 
   it("prints {command, items, count} with the input JSON schemas", async () => {
@@ -163,8 +170,8 @@ describe("kitaru flows list", () => {
     assert.deepEqual(envelope(stdout), {
       command: "flows.list",
       items: [
-        { name: "content_pipeline", input_schema: flows[0]!.inputSchema },
-        { name: "no_schema", input_schema: null },
+        { name: "content_pipeline", input_schema: flows[0]!.inputSchema, flow_version: "src-3f9a1c0e7b2d" },
+        { name: "no_schema", input_schema: null, flow_version: "src-3f9a1c0e7b2d" },
       ],
       count: 2,
     });

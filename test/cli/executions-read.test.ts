@@ -169,9 +169,9 @@ describe("kitaru executions list", () => {
     const { code, stdout } = await cli(["executions", "list", "--flow", "content_pipeline", "--status", "completed", "--limit", "2"], client);
     assert.equal(code, 0);
     const lines = stdout.split("\n");
-    assert.match(lines[0]!, /^ID\s+FLOW\s+STATUS\s+STARTED\s+ORIGINAL$/);
-    assert.match(lines[1]!, /^kr-new\s+content_pipeline\s+completed\s+2026-03-01T10:00:00.000Z\s+kr-old$/);
-    assert.match(lines[2]!, /^kr-old\s+content_pipeline\s+completed\s+\S+\s+-$/);
+    assert.match(lines[0]!, /^ID\s+FLOW\s+STATUS\s+VERSION\s+STARTED\s+ORIGINAL$/);
+    assert.match(lines[1]!, /^kr-new\s+content_pipeline\s+completed\s+-\s+2026-03-01T10:00:00.000Z\s+kr-old$/);
+    assert.match(lines[2]!, /^kr-old\s+content_pipeline\s+completed\s+-\s+\S+\s+-$/);
     assert.deepEqual(client.calls, [["list", { flow: "content_pipeline", status: "completed", limit: 2 }]]);
   });
 

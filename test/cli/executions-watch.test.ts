@@ -87,6 +87,8 @@ describe("kitaru executions watch", () => {
       result: null,
       failure: null,
       metadata: {},
+      flow_version: null,
+      version_hold: null,
     });
   });
 

@@ -4,6 +4,7 @@
  */
 import type { CliClient } from "../../clients/cli/src/commands/context.ts";
 import { runCli } from "../../clients/cli/src/cli.ts";
+import type { LocalVerifierLoader } from "../../clients/cli/src/commands/executions-verify.ts";
 import { InterruptedError, type CliIo } from "../../clients/cli/src/io.ts";
 
 /** A recording terminal; `input` lines answer prompts in order (`null` = end of input, `"^C"` = Ctrl-C). */
@@ -53,7 +54,25 @@ export function fakeClient(methods: FakeMethods = {}): FakeClient {
       if (impl === undefined) throw new Error(`unexpected call: ${name}`);
       return impl(...args) as never;
     };
-  const names = ["get", "list", "latest", "pendingWaits", "input", "abortWait", "retry", "cancel", "replay", "planReplay", "watch", "logs", "followLogs"];
+  const names = [
+    "get",
+    "list",
+    "latest",
+    "pendingWaits",
+    "input",
+    "abortWait",
+    "retry",
+    "cancel",
+    "replay",
+    "planReplay",
+    "watch",
+    "logs",
+    "followLogs",
+    "lineage",
+    "compare",
+    "verify",
+    "history",
+  ];
   const executions = Object.fromEntries(names.map((name) => [name, method(name)])) as unknown as CliClient["executions"];
   const client: FakeClient = {
     calls,
@@ -67,10 +86,17 @@ export function fakeClient(methods: FakeMethods = {}): FakeClient {
   return client;
 }
 
-/** Runs `kitaru <argv>` against the fakes. */
-export async function cli(argv: string[], client: FakeClient = fakeClient(), io: FakeIo = fakeIo(), files: Record<string, string> = {}) {
+/** Runs `kitaru <argv>` against the fakes (`loadVerifier`: what `executions verify --flows` loads). */
+export async function cli(
+  argv: string[],
+  client: FakeClient = fakeClient(),
+  io: FakeIo = fakeIo(),
+  files: Record<string, string> = {},
+  loadVerifier?: LocalVerifierLoader,
+) {
   const code = await runCli(argv, {
     io,
+    loadVerifier,
     createClient: () => client,
     readFile: (path) => {
       const text = files[path];

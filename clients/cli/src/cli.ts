@@ -14,6 +14,7 @@ import { runExecutionsLogs } from "./commands/executions-logs.ts";
 import { runExecutionsReplay } from "./commands/executions-replay.ts";
 import { runExecutionsRetry } from "./commands/executions-retry.ts";
 import { runExecutionsTree } from "./commands/executions-tree.ts";
+import { verifyCommand, type LocalVerifierLoader } from "./commands/executions-verify.ts";
 import { runExecutionsWatch } from "./commands/executions-watch.ts";
 import { runFlowsList } from "./commands/flows-list.ts";
 import { runFlowsRun } from "./commands/flows-run.ts";
@@ -32,9 +33,13 @@ export interface CliDependencies {
   readonly startService: (service: ServiceName, argv: readonly string[]) => Promise<void>;
   /** Reads `@file` option values (`--args @input.json`); without it they are refused. */
   readonly readFile?: ((path: string) => string) | undefined;
+  /** Loads a flows module for `executions verify --flows`; without it `--flows` is refused. */
+  readonly loadVerifier?: LocalVerifierLoader | undefined;
 }
 
-function run(command: Command, context: CommandContext): Promise<number> {
+const noLocalVerifier: LocalVerifierLoader = () => Promise.reject(new Error("`--flows` is not available here."));
+
+function run(command: Command, context: CommandContext, deps: CliDependencies): Promise<number> {
   switch (command.kind) {
     case "executions.get":
       return runExecutionsGet(command, context);
@@ -58,6 +63,8 @@ function run(command: Command, context: CommandContext): Promise<number> {
       return runExecutionsTree(command, context);
     case "executions.diff":
       return runExecutionsDiff(command, context);
+    case "executions.verify":
+      return verifyCommand(deps.loadVerifier ?? noLocalVerifier)(command, context);
     case "flows.run":
       return runFlowsRun(command, context);
     case "flows.list":
@@ -97,7 +104,7 @@ export async function runCli(argv: readonly string[], deps: CliDependencies): Pr
   let client: ReturnType<ClientFactory> | undefined;
   try {
     client = deps.createClient();
-    return await run(invocation, { io, client });
+    return await run(invocation, { io, client }, deps);
   } catch (error) {
     printError(io, invocation.output, invocation.kind, reportOf(error));
     return 1;

@@ -23,6 +23,7 @@ export type HelpTopic =
   | "executions.logs"
   | "executions.tree"
   | "executions.diff"
+  | "executions.verify"
   | "flows.run"
   | "flows.list";
 
@@ -64,6 +65,7 @@ Subcommands:
   logs <exec_id>               Show (or --follow) the log lines of checkpoint code
   tree <exec_id>               Show the execution's family: its original, replays and their replays
   diff <base> <other>          Compare two executions call by call (e.g. a replay with its source)
+  verify [exec_id ...]         Check recorded executions against flow code without running anything
 
 Every subcommand takes -o/--output text|json. Run
 \`kitaru executions <subcommand> --help\` for its options.`,
@@ -125,6 +127,26 @@ source (base): each call reused, run again with the same output, run again
 with another output, overridden, new, or not reached, with what changed in
 what the flow saw; then the input and result differences.
 
+${OUTPUT}`,
+
+  "executions.verify": `Usage: kitaru executions verify [<exec_id> ...] [--flow NAME] [--status STATUS] [--limit N]
+                                [--flows MODULE [--flow-version V]] [-o text|json]
+
+Check recorded executions against flow code, without running a checkpoint or
+writing anything: the body runs from the top, every recorded call is
+answered from the record and every wait from its recorded answer. Prints per
+execution whether the code would continue it (compatible), diverges from
+its record (with where, and the replay that would move it to this code), or
+would fail. Exits 1 when any diverged or would fail: use it in CI before a
+deploy ("will the new code resume the executions waiting for approval?").
+
+Which code: the runner's (KITARU_RUNNER_URL), or with --flows the flows
+module given, loaded here (histories are read from the runner).
+Which executions: the IDs given, or --flow/--status, newest first (--limit,
+default 20, at most 1000).
+
+  --flows MODULE           Check against this flows module instead of the runner's code
+  --flow-version V         The version to report for --flows (default: a digest of its sources)
 ${OUTPUT}`,
 
   "executions.latest": `Usage: kitaru executions latest [--flow NAME] [--status STATUS] [-o text|json]

@@ -16,13 +16,15 @@ import type {
   ExecutionFailure,
   PlannedCall,
   ReplayPlan,
+  VersionHold,
   Wait,
 } from "../../ts/src/index.ts";
 
 const iso = (date: Date | undefined): string | null => (date === undefined ? null : date.toISOString());
 const orNull = (text: string): string | null => (text === "" ? null : text);
 
-function divergenceItem(detail: DivergenceDetail): JsonObject {
+/** A divergence's evidence, with the flow versions and the replay that moves the work to new code. */
+export function divergenceItem(detail: DivergenceDetail): JsonObject {
   return {
     exec_id: detail.execId,
     source_exec_id: detail.sourceExecId,
@@ -32,6 +34,19 @@ function divergenceItem(detail: DivergenceDetail): JsonObject {
     seen: detail.seen,
     recorded_dependencies: [...detail.recordedDependencies],
     seen_dependencies: [...detail.seenDependencies],
+    recorded_flow_version: detail.recordedFlowVersion ?? null,
+    flow_version: detail.flowVersion ?? null,
+    replay_command: detail.replayCommand ?? null,
+  };
+}
+
+/** A version hold: the version the execution waits for, and why. */
+function versionHoldItem(hold: VersionHold | undefined): JsonObject | null {
+  if (hold === undefined) return null;
+  return {
+    required_flow_version: hold.requiredFlowVersion,
+    divergence: hold.divergence === undefined ? null : divergenceItem(hold.divergence),
+    since: iso(hold.createTime),
   };
 }
 
@@ -125,7 +140,16 @@ export function executionItem(execution: Execution): JsonObject {
     replay:
       execution.replay === undefined
         ? null
-        : { from: execution.replay.from, roots: [...execution.replay.roots], override_keys: [...execution.replay.overrideKeys] },
+        : {
+            from: execution.replay.from,
+            roots: [...execution.replay.roots],
+            override_keys: [...execution.replay.overrideKeys],
+            source_flow_version: execution.replay.sourceFlowVersion ?? null,
+          },
+    flow_version: orNull(execution.flowVersion),
+    flow_version_runs: execution.flowVersionRuns.map((run) => ({ flow_version: run.flowVersion, started_at: iso(run.startTime) })),
+    version_hold: versionHoldItem(execution.versionHold),
+    waits: execution.waits.map(waitItem),
     metadata: execution.metadata,
     started_at: iso(execution.createTime),
     updated_at: iso(execution.updateTime),
@@ -157,6 +181,8 @@ export function planItem(plan: ReplayPlan): JsonObject {
     reuse: ids(plan.reuse),
     overrides,
     input: plan.input,
+    source_flow_version: orNull(plan.sourceFlowVersion),
+    flow_version: orNull(plan.flowVersion),
   };
 }
 
@@ -185,6 +211,14 @@ export function eventItem(event: ExecutionEvent): JsonObject {
     case "waitResolved":
       return { ...base, wait: waitItem(event.wait) };
     case "statusChanged":
-      return { ...base, status: event.status, result: event.result ?? null, failure: failureItem(event.failure), metadata: event.metadata };
+      return {
+        ...base,
+        status: event.status,
+        result: event.result ?? null,
+        failure: failureItem(event.failure),
+        metadata: event.metadata,
+        flow_version: event.flowVersion ?? null,
+        version_hold: versionHoldItem(event.versionHold),
+      };
   }
 }

@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { KitaruClient } from "../../ts/src/index.ts";
 import { runCli } from "./cli.ts";
 import type { ServiceName } from "./parse-args.ts";
+import type { LocalVerifierLoader } from "./commands/executions-verify.ts";
 import { createProcessIo } from "./io.ts";
 
 /** This module's extension: `.ts` from the sources, `.js` from the package's dist/. */
@@ -23,6 +24,13 @@ const SERVICE_MAIN = {
 
 interface ServiceModule {
   main(argv: string[]): Promise<void>;
+}
+
+/** The runner's check of executions against a local flows module, loaded for `executions verify --flows` only. */
+const LOCAL_VERIFIER = `../../../services/runner/src/local-verifier${EXTENSION}`;
+
+interface LocalVerifierModule {
+  openLocalVerifier: LocalVerifierLoader;
 }
 
 /** Imports a service only when asked for, so client commands never load server code. */
@@ -50,7 +58,16 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   const io = createProcessIo();
   let code: number | undefined;
   try {
-    code = await runCli(argv, { io, createClient: () => new KitaruClient(), startService, readFile: (path) => readFileSync(path, "utf8") });
+    code = await runCli(argv, {
+      io,
+      createClient: () => new KitaruClient(),
+      startService,
+      readFile: (path) => readFileSync(path, "utf8"),
+      loadVerifier: async (modulePath, options) => {
+        const specifier: string = LOCAL_VERIFIER; // computed: the client's type check stays independent of the runner's sources
+        return ((await import(specifier)) as LocalVerifierModule).openLocalVerifier(modulePath, options);
+      },
+    });
   } finally {
     io.close();
   }

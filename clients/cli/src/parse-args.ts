@@ -52,6 +52,18 @@ export type Command =
   | (Base & { readonly kind: "executions.tree"; readonly execId: string; readonly max: number | undefined })
   | (Base & { readonly kind: "executions.diff"; readonly baseExecId: string; readonly otherExecId: string })
   | (Base & {
+      readonly kind: "executions.verify";
+      /** These executions; when empty, those the filter selects. */
+      readonly execIds: readonly string[];
+      readonly flow: string | undefined;
+      readonly status: string | undefined;
+      readonly limit: number;
+      /** Check against this flows module (loaded here) instead of the runner's code. */
+      readonly flowsModule: string | undefined;
+      /** The flow version to report for `flowsModule` (default: the digest of its sources). */
+      readonly flowVersion: string | undefined;
+    })
+  | (Base & {
       readonly kind: "executions.replay";
       readonly execId: string;
       readonly from: string;
@@ -107,7 +119,7 @@ export interface ParseOptions {
 interface CommandSpec {
   readonly name: CommandName;
   readonly usage: string;
-  /** Positional names; a trailing `?` marks the optional one. */
+  /** Positional names; a trailing `?` marks the optional one, a trailing `*` any number (the last one). */
   readonly positionals: readonly string[];
   readonly options: Readonly<Record<string, OptionSpec>>;
 }
@@ -184,6 +196,18 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
     positionals: ["base_exec_id", "other_exec_id"],
     options: {},
   },
+  "executions.verify": {
+    name: "executions.verify",
+    usage: "kitaru executions verify [<exec_id> ...] [--flow NAME] [--status STATUS] [--limit N] [--flows MODULE [--flow-version V]]",
+    positionals: ["exec_id*"],
+    options: {
+      flow: { type: "string" },
+      status: { type: "string" },
+      limit: { type: "string" },
+      flows: { type: "string" },
+      "flow-version": { type: "string" },
+    },
+  },
   "flows.list": { name: "flows.list", usage: "kitaru flows list", positionals: [], options: {} },
   "flows.run": {
     name: "flows.run",
@@ -194,7 +218,7 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
 };
 
 const groups: Readonly<Record<string, readonly string[]>> = {
-  executions: ["get", "list", "latest", "replay", "input", "retry", "cancel", "watch", "logs", "tree", "diff"],
+  executions: ["get", "list", "latest", "replay", "input", "retry", "cancel", "watch", "logs", "tree", "diff", "verify"],
   flows: ["run", "list"],
 };
 
@@ -373,6 +397,8 @@ function build(spec: CommandSpec, values: Values, positionals: readonly string[]
     }
     case "executions.diff":
       return { kind: spec.name, baseExecId: target as string, otherExecId: positionals[1] as string, output };
+    case "executions.verify":
+      return buildVerify(positionals, values, output);
     case "flows.list":
       return { kind: spec.name, output };
     case "executions.latest":
@@ -416,6 +442,22 @@ function buildReplay(execId: string, values: Values, output: OutputFormat, optio
   };
 }
 
+function buildVerify(execIds: readonly string[], values: Values, output: OutputFormat): Command {
+  const flow = str(values, "flow");
+  const status = str(values, "status");
+  const given = integer("limit", str(values, "limit"));
+  if (given !== undefined && (given < 1 || given > 1000)) throw new ParseError("`--limit` must be between 1 and 1000.");
+  if (execIds.length > 0 && (flow !== undefined || status !== undefined || given !== undefined)) {
+    throw new ParseError("Give execution IDs or `--flow`/`--status`/`--limit`, not both.");
+  }
+  const flowsModule = str(values, "flows");
+  const flowVersion = str(values, "flow-version");
+  if (flowVersion !== undefined && flowsModule === undefined) {
+    throw new ParseError("`--flow-version` names the version of `--flows`; give the flows module too (without it, the runner's own code is checked).");
+  }
+  return { kind: "executions.verify", execIds, flow, status, limit: given ?? 20, flowsModule, flowVersion, output };
+}
+
 /** Kitaru's rules for `executions input`, in its order: interactive conflicts first. */
 function inputMode(execId: string | undefined, values: Values, output: OutputFormat, options: ParseOptions): InputMode {
   const value = str(values, "value");
@@ -455,12 +497,12 @@ function parseCommand(spec: CommandSpec, args: readonly string[], parseOptions: 
   if (values["help"] === true) return { ok: true, command: { kind: "help", topic: spec.name } };
   try {
     const output = readOutput(str(values, "output"));
-    const required = spec.positionals.filter((p) => !p.endsWith("?"));
+    const required = spec.positionals.filter((p) => !p.endsWith("?") && !p.endsWith("*"));
     if (positionals.length < required.length) {
       const missing = required[positionals.length] === "flow" ? "flow name" : "execution ID";
       throw new ParseError(`Missing ${missing}. Usage: ${spec.usage}`);
     }
-    const extra = positionals[spec.positionals.length];
+    const extra = spec.positionals.at(-1)?.endsWith("*") ? undefined : positionals[spec.positionals.length];
     if (extra !== undefined) throw new ParseError(`Unexpected argument '${extra}'. Usage: ${spec.usage}`);
     return { ok: true, command: build(spec, values, positionals, output, parseOptions) };
   } catch (error) {

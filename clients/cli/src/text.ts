@@ -49,7 +49,8 @@ export function waitLine(wait: Wait): string {
 
 /** The snapshot of one execution printed by `get` and `latest`. */
 export function renderExecution(execution: Execution): string[] {
-  const lines = ["Kitaru execution", `  Execution ID: ${execution.execId}`, `  Flow: ${execution.flowName}`, `  Status: ${execution.status}`];
+  const lines = ["Kitaru execution", `  Execution ID: ${execution.execId}`, `  Flow: ${execution.flowName}`, `  Status: ${statusText(execution)}`];
+  lines.push(...versionLines(execution));
   if (execution.originalExecId) lines.push(`  Original execution: ${execution.originalExecId}`);
   if (execution.replay) lines.push(`  Replayed from: ${execution.replay.from}`);
   if (execution.retryCount > 0) lines.push(`  Retries: ${execution.retryCount}`);
@@ -66,6 +67,7 @@ export function renderExecution(execution: Execution): string[] {
     lines.push(`  Failure: ${execution.failure.origin}${at}: ${failureSummary(execution.failure)}`);
     const divergence = execution.failure.divergence;
     if (divergence) lines.push(`    recorded: ${divergence.recorded}`, `    seen: ${divergence.seen}`);
+    if (divergence?.replayCommand) lines.push(`    to continue it on the new code: ${divergence.replayCommand}`);
     if (execution.failure.traceback) lines.push("  Traceback:", ...tracebackLines(execution.failure.traceback));
   }
   if (Object.keys(execution.metadata).length > 0) lines.push(`  Metadata: ${compactJson(execution.metadata)}`);
@@ -75,11 +77,51 @@ export function renderExecution(execution: Execution): string[] {
   return lines;
 }
 
+/** The status, with what a held execution waits for. */
+function statusText(execution: Execution): string {
+  const hold = execution.versionHold;
+  return hold === undefined ? execution.status : `${execution.status} (waiting for a runner of flow version ${hold.requiredFlowVersion})`;
+}
+
+/** The flow versions that started and ran an execution, and a version hold with what to do about it. */
+function versionLines(execution: Execution): string[] {
+  const lines: string[] = [];
+  const runs = execution.flowVersionRuns.map((run) => run.flowVersion);
+  if (execution.flowVersion !== "" || runs.length > 0) {
+    const ran = runs.length > 1 || (runs.length === 1 && runs[0] !== execution.flowVersion) ? ` (ran on ${runs.join(" → ")})` : "";
+    lines.push(`  Flow version: ${execution.flowVersion || "unknown"}${ran}`);
+  }
+  const hold = execution.versionHold;
+  if (hold === undefined) return lines;
+  const d = hold.divergence;
+  lines.push(`  Held for flow version ${hold.requiredFlowVersion} since ${time(hold.createTime)}:`);
+  if (d !== undefined) {
+    lines.push(
+      `    flow version ${d.flowVersion ?? "(unknown)"} diverged at '${d.invocationId}' (${d.kind.replaceAll("_", " ")})`,
+      `    recorded: ${d.recorded}`,
+      `    seen: ${d.seen}`,
+    );
+    if (d.replayCommand !== undefined) lines.push(`    to continue it on the new code: ${d.replayCommand}`);
+  }
+  lines.push(`    or start a runner of flow version ${hold.requiredFlowVersion} to finish it as recorded`);
+  return lines;
+}
+
 /** The table printed by `list`. */
 export function renderExecutionTable(executions: readonly Execution[]): string[] {
   if (executions.length === 0) return ["No executions found."];
-  const header = ["ID", "FLOW", "STATUS", "STARTED", "ORIGINAL"];
-  const rows = [header, ...executions.map((e) => [e.execId, e.flowName, e.status, time(e.createTime), e.originalExecId || "-"])];
+  const header = ["ID", "FLOW", "STATUS", "VERSION", "STARTED", "ORIGINAL"];
+  const rows = [
+    header,
+    ...executions.map((e) => [
+      e.execId,
+      e.flowName,
+      e.versionHold === undefined ? e.status : `${e.status} (held for ${e.versionHold.requiredFlowVersion})`,
+      e.flowVersionRuns.at(-1)?.flowVersion || e.flowVersion || "-",
+      time(e.createTime),
+      e.originalExecId || "-",
+    ]),
+  ];
   const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
   return rows.map((row) =>
     row
@@ -91,11 +133,18 @@ export function renderExecutionTable(executions: readonly Execution[]): string[]
 
 const names = (calls: readonly { invocationId: string }[]): string => (calls.length === 0 ? "none" : calls.map((c) => c.invocationId).join(", "));
 
+/** "source vs new" flow versions in words. */
+function versionChange(source: string, replay: string): string {
+  if (source === replay) return `${replay || "unknown"} (unchanged)`;
+  return `${source || "unknown"} (source) → ${replay || "unknown"} (replay): code version changed`;
+}
+
 /** The dry-run report printed by `replay --plan`. */
 export function renderPlan(plan: ReplayPlan): string[] {
   const from = plan.fromCall ? `${plan.fromCall.invocationId} (${plan.fromCall.callId})` : plan.from;
   const lines = [
     `Replay plan for execution ${plan.sourceExecId} (flow ${plan.flowName})`,
+    `  Flow version: ${versionChange(plan.sourceFlowVersion, plan.flowVersion)}`,
     `  From: ${plan.from} → ${from}`,
     `  Roots: ${names(plan.roots)}`,
     `  Re-execute (${plan.reexecute.length}): ${names(plan.reexecute)}`,

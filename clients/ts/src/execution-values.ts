@@ -48,6 +48,12 @@ function placeValue(execution: ExecutionPb, path: string, value: JsonValue): voi
     execution.result = valueFromJson(value);
     return;
   }
+  const waitName = /^waits\/([^/]+)\/value$/.exec(path)?.[1];
+  const wait = waitName === undefined ? undefined : execution.waits.find((w) => w.name === waitName);
+  if (wait !== undefined) {
+    wait.value = valueFromJson(value);
+    return;
+  }
   const match = /^checkpoints\/([^/]+)\/(output|override_value)$/.exec(path);
   const call = match ? execution.checkpoints.find((c) => c.invocationId === match[1]) : undefined;
   if (match === null || call === undefined) {

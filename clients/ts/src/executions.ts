@@ -9,15 +9,15 @@ import type { Client } from "@connectrpc/connect";
 import type { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { ExecutionView, type Execution as ExecutionPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { executionEventFromProto, type ExecutionEvent, type StatusChangedEvent } from "./convert/event.ts";
+import { executionEventFromProto, statusChangeFromProto, type ExecutionEvent, type StatusChangedEvent } from "./convert/event.ts";
 import { executionFromProto, type Execution } from "./convert/execution.ts";
-import { failureFromProto } from "#contract/failure.ts";
-import { jsonFromValue, objectFromStruct, valueFromJson } from "./convert/json.ts";
+import { executionHistoryFromProto, verificationFromProto, type ExecutionHistory, type ExecutionVerification } from "#contract/execution-verification.ts";
+import { valueFromJson } from "./convert/json.ts";
 import { comparisonFromProto, lineageFromProto, type ExecutionComparison, type ExecutionLineage } from "./convert/lineage.ts";
 import { logEntryFromProto, type LogEntry } from "./convert/log-entry.ts";
 
 import { replayPlanFromProto, type ReplayPlan } from "./convert/replay-plan.ts";
-import { EXECUTION_STATUSES, executionStatusFromProto, executionStatusToProto, isExecutionStatus, type ExecutionStatus } from "#contract/status.ts";
+import { EXECUTION_STATUSES, executionStatusToProto, isExecutionStatus, type ExecutionStatus } from "#contract/status.ts";
 import { waitFromProto, type Wait } from "./convert/wait.ts";
 import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import { ExecutionHandle } from "./execution-handle.ts";
@@ -71,6 +71,24 @@ export interface PlanReplayOptions {
 export interface ReplayOptions extends PlanReplayOptions {
   /** The same request ID returns the same new execution instead of creating another. */
   readonly requestId?: string | undefined;
+}
+
+/** Which executions {@link ExecutionsClient.verify} checks: by ID, or by flow and status (newest first). */
+export interface VerifyExecutionsOptions {
+  /** These executions (at most 200); the filter is then not used. */
+  readonly execIds?: readonly string[];
+  readonly flow?: string;
+  readonly status?: ExecutionStatus;
+  /** At most this many executions by the filter (default 20). */
+  readonly limit?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** What {@link ExecutionsClient.verify} found. */
+export interface VerifyExecutionsResult {
+  /** The flow version of the code checked: the runner's. */
+  readonly flowVersion: string;
+  readonly results: readonly ExecutionVerification[];
 }
 
 /** Options of {@link ExecutionsClient.logs}. */
@@ -150,6 +168,56 @@ export class ExecutionsClient {
     const response = await callRpc(() => this.#runner.getExecution({ execId, view }, options.signal ? { signal: options.signal } : {}));
     if (response.execution !== undefined) await fillOmittedValues(this.#runner, response.execution, options.signal);
     return requireExecution(response.execution, "GetExecution");
+  }
+
+  /**
+   * The execution's recorded history, as `executions verify --flows` checks
+   * it against other code: its input, every call with the output the body
+   * saw, every wait with its answer (values left out of the response are read).
+   */
+  async history(execId: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionHistory> {
+    const response = await callRpc(() => this.#runner.getExecution({ execId, view: ExecutionView.FULL }, options.signal ? { signal: options.signal } : {}));
+    if (response.execution === undefined) throw new KitaruInternalError("The server answered GetExecution without an execution.", { metadata: { execId } });
+    await fillOmittedValues(this.#runner, response.execution, options.signal);
+    return executionHistoryFromProto(response.execution);
+  }
+
+  /**
+   * Checks recorded executions against the flow code the runner serves,
+   * without running a checkpoint or writing anything: per execution,
+   * whether that code would continue it (`compatible`), diverges from its
+   * record (`diverged`, with the evidence), would fail, or was skipped.
+   * Pages through a filter up to `limit`.
+   */
+  async verify(options: VerifyExecutionsOptions = {}): Promise<VerifyExecutionsResult> {
+    const call = options.signal ? { signal: options.signal } : {};
+    const execIds = [...(options.execIds ?? [])];
+    if (execIds.length > 0) {
+      const response = await callRpc(() => this.#runner.verifyExecutions({ execIds }, call));
+      return { flowVersion: response.flowVersion, results: response.results.map(verificationFromProto) };
+    }
+    const limit = options.limit ?? 20;
+    if (!Number.isInteger(limit) || limit < 1) throw new KitaruUsageError("`limit` must be >= 1 when provided.", { metadata: { limit: String(limit) } });
+    const results: ExecutionVerification[] = [];
+    let flowVersion = "";
+    let pageToken = "";
+    do {
+      const response = await callRpc(() =>
+        this.#runner.verifyExecutions(
+          {
+            flowName: options.flow ?? "",
+            status: options.status === undefined ? undefined : executionStatusToProto(options.status),
+            pageSize: Math.min(limit - results.length, 200),
+            pageToken,
+          },
+          call,
+        ),
+      );
+      flowVersion = response.flowVersion;
+      results.push(...response.results.map(verificationFromProto));
+      pageToken = response.nextPageToken;
+    } while (pageToken !== "" && results.length < limit);
+    return { flowVersion, results };
   }
 
   /**
@@ -349,14 +417,7 @@ export class ExecutionsClient {
       if (kind.case === "entry") {
         yield { kind: "log", entry: logEntryFromProto(kind.value) };
       } else if (kind.case === "statusChanged") {
-        const failure = failureFromProto(kind.value.failure);
-        yield {
-          kind: "statusChanged",
-          status: executionStatusFromProto(kind.value.status),
-          result: jsonFromValue(kind.value.result),
-          ...(failure === undefined ? {} : { failure }),
-          metadata: objectFromStruct(kind.value.metadata),
-        };
+        yield statusChangeFromProto(kind.value);
       }
     }
   }

@@ -23,6 +23,8 @@ export interface FlowInfo {
   readonly name: string;
   /** JSON Schema of the flow's input; `undefined` when its zod schema has no JSON Schema form. */
   readonly inputSchema: JsonObject | undefined;
+  /** The flow version of the code the runner serves it with (`--flow-version`, or a digest of its flows module). */
+  readonly flowVersion: string;
 }
 
 /** The flows API of a {@link KitaruClient}: `client.flows`. */
@@ -37,7 +39,7 @@ export class FlowsClient {
   /** The flows the runner serves, sorted by name, with their input JSON schemas. */
   async list(): Promise<FlowInfo[]> {
     const response = await callRpc(() => this.#runner.listFlows({}));
-    return response.flows.map((flow) => ({ name: flow.flowName, inputSchema: flow.inputSchema }));
+    return response.flows.map((flow) => ({ name: flow.flowName, inputSchema: flow.inputSchema, flowVersion: response.flowVersion }));
   }
 
   /**

@@ -44,6 +44,8 @@ export type {
   ExecutionLogsOptions,
   FollowLogsOptions,
   LogFollowEvent,
+  VerifyExecutionsOptions,
+  VerifyExecutionsResult,
 } from "./executions.ts";
 export { FlowsClient } from "./flows.ts";
 export type { FlowInfo, RunFlowOptions } from "./flows.ts";
@@ -53,7 +55,14 @@ export { flowClient } from "./flow-client.ts";
 export type { FlowClient, FlowClientOptions, FlowReplayOptions } from "./flow-client.ts";
 
 // User-facing: the model types.
-export type { Execution, OmittedValue, ReplayOrigin } from "./convert/execution.ts";
+export type { Execution, FlowVersionRun, OmittedValue, ReplayOrigin, VersionHold } from "./convert/execution.ts";
+export type {
+  ExecutionHistory,
+  ExecutionVerification,
+  HistoryCall,
+  HistoryWait,
+  VerificationVerdict,
+} from "#contract/execution-verification.ts";
 export type { CallComparison, CallComparisonKind, ExecutionComparison, ExecutionLineage, JsonChange, LineageNode } from "./convert/lineage.ts";
 export type { CallAttempt, CheckpointCall } from "./convert/checkpoint-call.ts";
 export type { Wait } from "./convert/wait.ts";

@@ -26,6 +26,8 @@ export interface CliClient {
     | "followLogs"
     | "lineage"
     | "compare"
+    | "verify"
+    | "history"
   >;
   readonly flows: Pick<FlowsClient, "run" | "list">;
   close(): Promise<void>;

@@ -43,6 +43,9 @@ function comparisonItem(comparison: ExecutionComparison): JsonObject {
     input_changes: comparison.inputChanges.map(changeItem),
     result_changes: comparison.resultChanges.map(changeItem),
     counts: { ...comparison.counts },
+    base_flow_version: comparison.baseFlowVersion || null,
+    other_flow_version: comparison.otherFlowVersion || null,
+    code_version_changed: comparison.baseFlowVersion !== comparison.otherFlowVersion,
   };
 }
 
@@ -62,7 +65,9 @@ function changeLine(change: JsonChange): string {
 
 /** The comparison as text: a table of calls, then input, result and counts. */
 function renderComparison(comparison: ExecutionComparison): string[] {
-  const lines = [`${comparison.otherExecId} compared with ${comparison.baseExecId} (base)`, ""];
+  const lines = [`${comparison.otherExecId} compared with ${comparison.baseExecId} (base)`];
+  const [base, other] = [comparison.baseFlowVersion || "unknown", comparison.otherFlowVersion || "unknown"];
+  lines.push(base === other ? `flow version: ${base} (same code)` : `flow version: ${base} → ${other} (code version changed)`, "");
   const idWidth = Math.max(4, ...comparison.calls.map((c) => c.invocationId.length));
   const kindWidth = Math.max(...Object.values(KIND_LABEL).map((l) => l.length));
   lines.push(`${"CALL".padEnd(idWidth)}  ${"KIND".padEnd(kindWidth)}  CHANGES`);

@@ -24,6 +24,7 @@ function lineageItem(lineage: ExecutionLineage): JsonObject {
       replay: node.replay === undefined ? null : { from: node.replay.from, roots: [...node.replay.roots], override_keys: [...node.replay.overrideKeys] },
       retry_count: node.retryCount,
       checkpoint_count: node.checkpointCount,
+      flow_version: node.flowVersion || null,
       created_at: node.createTime?.toISOString() ?? null,
     })),
   };
@@ -48,6 +49,7 @@ function renderLineage(lineage: ExecutionLineage): string[] {
       parts.push(`original (${node.flowName})`);
     }
     parts.push(`${node.checkpointCount} call${node.checkpointCount === 1 ? "" : "s"}`);
+    if (node.flowVersion !== "") parts.push(`flow version ${node.flowVersion}`);
     if (node.retryCount > 0) parts.push(`retried ${node.retryCount}×`);
     return `${parts.join("  ")}${node.execId === lineage.execId ? "  ←" : ""}`;
   };

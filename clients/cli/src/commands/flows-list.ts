@@ -6,14 +6,17 @@
 import { printItems } from "../output.ts";
 import type { CommandRunner } from "./context.ts";
 
-/** Prints one line per flow with its input fields (text), or `{"command": "flows.list", "items", "count"}`. */
+/**
+ * Prints one line per flow with its input fields and the flow version of the
+ * runner's code (text), or `{"command": "flows.list", "items", "count"}`.
+ */
 export const runFlowsList: CommandRunner<"flows.list"> = async (command, { io, client }) => {
   const flows = await client.flows.list();
   if (command.output === "json") {
     printItems(
       io,
       command.kind,
-      flows.map((flow) => ({ name: flow.name, input_schema: flow.inputSchema ?? null })),
+      flows.map((flow) => ({ name: flow.name, input_schema: flow.inputSchema ?? null, flow_version: flow.flowVersion })),
     );
     return 0;
   }
@@ -22,6 +25,7 @@ export const runFlowsList: CommandRunner<"flows.list"> = async (command, { io, c
     return 0;
   }
   for (const flow of flows) io.out(`${flow.name}  ${describeInput(flow.inputSchema)}`);
+  io.out(`Flow version: ${flows[0]?.flowVersion || "unknown"}`);
   return 0;
 };
 

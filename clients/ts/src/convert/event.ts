@@ -5,12 +5,13 @@
  */
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { ExecutionFailure } from "#contract/errors/kitaru-error.ts";
-import type { ExecutionEvent as ExecutionEventPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import type { ExecutionEvent as ExecutionEventPb, StatusChange as StatusChangePb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { checkpointCallFromProto, type CheckpointCall } from "./checkpoint-call.ts";
 import { failureFromProto } from "#contract/failure.ts";
 import { dateFromTimestamp, jsonFromValue, objectFromStruct } from "./json.ts";
 import { executionStatusFromProto, type ExecutionStatus } from "#contract/status.ts";
 import { waitFromProto, type Wait } from "./wait.ts";
+import { type VersionHold, versionHoldFromProto } from "./execution.ts";
 
 interface EventBase {
   readonly execId: string;
@@ -38,6 +39,10 @@ export interface StatusChangedEvent extends EventBase {
   readonly failure?: ExecutionFailure | undefined;
   /** The execution's metadata (from `log()` in the flow body) as of this change. */
   readonly metadata: JsonObject;
+  /** The flow version that ran (or runs) the body as of this change; absent when unknown. */
+  readonly flowVersion?: string | undefined;
+  /** Set when the execution is held for runners of one flow version. */
+  readonly versionHold?: VersionHold | undefined;
 }
 
 /**
@@ -50,6 +55,20 @@ export type ExecutionEvent = CallEvent | WaitEvent | StatusChangedEvent;
 
 /** Every {@link ExecutionEvent} kind. */
 export type ExecutionEventKind = ExecutionEvent["kind"];
+
+/** The plain status change of a `kitaru.runner.v1.StatusChange` (a watch event's or a log follower's). */
+export function statusChangeFromProto(change: StatusChangePb): Omit<StatusChangedEvent, "execId" | "time"> {
+  const failure = failureFromProto(change.failure);
+  return {
+    kind: "statusChanged",
+    status: executionStatusFromProto(change.status),
+    result: jsonFromValue(change.result),
+    ...(failure === undefined ? {} : { failure }),
+    metadata: objectFromStruct(change.metadata),
+    ...(change.flowVersion === "" ? {} : { flowVersion: change.flowVersion }),
+    ...(change.versionHold === undefined ? {} : { versionHold: versionHoldFromProto(change.versionHold) }),
+  };
+}
 
 /**
  * The plain {@link ExecutionEvent} of a `kitaru.runner.v1.ExecutionEvent`;
@@ -68,17 +87,8 @@ export function executionEventFromProto(event: ExecutionEventPb): ExecutionEvent
     case "waitPending":
     case "waitResolved":
       return { ...base, kind: kind.case, wait: waitFromProto(kind.value) };
-    case "statusChanged": {
-      const failure = failureFromProto(kind.value.failure);
-      return {
-        ...base,
-        kind: "statusChanged",
-        status: executionStatusFromProto(kind.value.status),
-        result: jsonFromValue(kind.value.result),
-        ...(failure === undefined ? {} : { failure }),
-        metadata: objectFromStruct(kind.value.metadata),
-      };
-    }
+    case "statusChanged":
+      return { ...base, ...statusChangeFromProto(kind.value) };
     case undefined:
       return undefined;
   }

@@ -4,10 +4,10 @@
  * @module
  */
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import type { ExecutionFailure } from "#contract/errors/kitaru-error.ts";
-import type { Execution as ExecutionPb, ReplayOrigin as ReplayOriginPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import type { DivergenceDetail, ExecutionFailure } from "#contract/errors/kitaru-error.ts";
+import type { Execution as ExecutionPb, ReplayOrigin as ReplayOriginPb, VersionHold as VersionHoldPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { checkpointCallFromProto, type CheckpointCall } from "./checkpoint-call.ts";
-import { failureFromProto } from "#contract/failure.ts";
+import { divergenceDetailFromProto, failureFromProto } from "#contract/failure.ts";
 import { dateFromTimestamp, jsonFromValue, objectFromStruct } from "./json.ts";
 import { executionStatusFromProto, type ExecutionStatus } from "#contract/status.ts";
 import { waitFromProto, type Wait } from "./wait.ts";
@@ -20,6 +20,26 @@ export interface ReplayOrigin {
   readonly roots: readonly string[];
   /** Override keys as given, e.g. `checkpoint.research`. */
   readonly overrideKeys: readonly string[];
+  /** The flow version that had last run the source when the replay was created; absent when unknown. */
+  readonly sourceFlowVersion?: string | undefined;
+}
+
+/** One flow version that ran an execution's body, from when it took the body over. */
+export interface FlowVersionRun {
+  readonly flowVersion: string;
+  readonly startTime: Date;
+}
+
+/**
+ * An execution kept for runners of one flow version: code of another version
+ * resumed it and does not issue the recorded calls the recorded way.
+ */
+export interface VersionHold {
+  /** Only a runner serving this flow version continues the execution. */
+  readonly requiredFlowVersion: string;
+  /** Where the other version's code diverged; `replayCommand` continues the work on that code. */
+  readonly divergence: DivergenceDetail | undefined;
+  readonly createTime: Date;
 }
 
 /** A value a response left out to stay small; read it with `executions.readValue()`. */
@@ -72,10 +92,33 @@ export interface Execution {
    * fields read as unset (`input` as `{}`).
    */
   readonly omittedValues: readonly OmittedValue[];
+  /** The flow version of the code that created it; `""` for executions recorded before flow versions. */
+  readonly flowVersion: string;
+  /** The flow versions that ran its body, in the order they took it over; the last ran it most recently. */
+  readonly flowVersionRuns: readonly FlowVersionRun[];
+  /** Set while it waits for a runner of one flow version (`status` stays `running`). */
+  readonly versionHold?: VersionHold | undefined;
+  /** Every wait the body reached, with its status and answer (only from `get()`). */
+  readonly waits: readonly Wait[];
 }
 
-function replayOriginFromProto(replay: ReplayOriginPb): ReplayOrigin {
-  return { from: replay.from, roots: [...replay.roots], overrideKeys: [...replay.overrideKeys] };
+/** The plain {@link ReplayOrigin} of a `kitaru.runner.v1.ReplayOrigin`. */
+export function replayOriginFromProto(replay: ReplayOriginPb): ReplayOrigin {
+  return {
+    from: replay.from,
+    roots: [...replay.roots],
+    overrideKeys: [...replay.overrideKeys],
+    ...(replay.sourceFlowVersion === "" ? {} : { sourceFlowVersion: replay.sourceFlowVersion }),
+  };
+}
+
+/** The plain {@link VersionHold} of a `kitaru.runner.v1.VersionHold`. */
+export function versionHoldFromProto(hold: VersionHoldPb): VersionHold {
+  return {
+    requiredFlowVersion: hold.requiredFlowVersion,
+    divergence: hold.divergence === undefined ? undefined : divergenceDetailFromProto(hold.divergence),
+    createTime: dateFromTimestamp(hold.createTime) ?? new Date(0),
+  };
 }
 
 /** The plain {@link Execution} of a `kitaru.runner.v1.Execution`. */
@@ -103,5 +146,9 @@ export function executionFromProto(execution: ExecutionPb): Execution {
     ...(endTime === undefined ? {} : { endTime }),
     metadata: objectFromStruct(execution.metadata),
     omittedValues: execution.omittedValues.map((value) => ({ path: value.path, bytes: Number(value.bytes) })),
+    flowVersion: execution.flowVersion,
+    flowVersionRuns: execution.flowVersionRuns.map((run) => ({ flowVersion: run.flowVersion, startTime: dateFromTimestamp(run.startTime) ?? createTime })),
+    ...(execution.versionHold === undefined ? {} : { versionHold: versionHoldFromProto(execution.versionHold) }),
+    waits: execution.waits.map(waitFromProto),
   };
 }

@@ -15,7 +15,7 @@ import {
   type JsonChange as JsonChangePb,
 } from "#gen/kitaru/runner/v1/lineage_pb.ts";
 import { checkpointCallFromProto, type CheckpointCall } from "./checkpoint-call.ts";
-import type { ReplayOrigin } from "./execution.ts";
+import { replayOriginFromProto, type ReplayOrigin } from "./execution.ts";
 import { dateFromTimestamp, jsonFromValue } from "./json.ts";
 
 /** One execution of a family. */
@@ -34,6 +34,8 @@ export interface LineageNode {
   readonly checkpointCount: number;
   readonly createTime: Date | undefined;
   readonly updateTime: Date | undefined;
+  /** The flow version that last ran it (or created it); `""` when unknown. */
+  readonly flowVersion: string;
 }
 
 /** An execution's family: the original first, then replays level by level. */
@@ -79,6 +81,9 @@ export interface ExecutionComparison {
   readonly resultChanges: readonly JsonChange[];
   /** Calls per kind. */
   readonly counts: Readonly<Record<CallComparisonKind, number>>;
+  /** The flow versions of the two executions' code; `""` when unknown. They differ when the code changed between them. */
+  readonly baseFlowVersion: string;
+  readonly otherFlowVersion: string;
 }
 
 const kindByPb: Record<CallComparisonKindPb, CallComparisonKind> = {
@@ -110,11 +115,12 @@ export function lineageFromProto(lineage: ExecutionLineagePb): ExecutionLineage 
       status: executionStatusFromProto(node.status),
       edge: node.edge === LineageEdgeKindPb.REPLAY_OF ? "replay_of" : "original",
       parentExecId: node.parentExecId,
-      replay: node.replay === undefined ? undefined : { from: node.replay.from, roots: [...node.replay.roots], overrideKeys: [...node.replay.overrideKeys] },
+      replay: node.replay === undefined ? undefined : replayOriginFromProto(node.replay),
       retryCount: node.retryCount,
       checkpointCount: node.checkpointCount,
       createTime: dateFromTimestamp(node.createTime),
       updateTime: dateFromTimestamp(node.updateTime),
+      flowVersion: node.flowVersion,
     })),
   };
 }
@@ -137,6 +143,8 @@ export function comparisonFromProto(comparison: ExecutionComparisonPb): Executio
     inputChanges: comparison.inputChanges.map(changeFromProto),
     resultChanges: comparison.resultChanges.map(changeFromProto),
     counts,
+    baseFlowVersion: comparison.baseFlowVersion,
+    otherFlowVersion: comparison.otherFlowVersion,
   };
 }
 

@@ -54,6 +54,10 @@ export interface ReplayPlan {
   readonly overrides: readonly PlannedOverride[];
   /** The new execution's input: the source input shallow-merged with `args`. */
   readonly input: JsonObject;
+  /** The flow version that last ran the source; `""` when unknown. */
+  readonly sourceFlowVersion: string;
+  /** The flow version the replay would run on (the runner's). */
+  readonly flowVersion: string;
 }
 
 function plannedCallFromProto(call: PlannedCallPb): PlannedCall {
@@ -82,5 +86,7 @@ export function replayPlanFromProto(plan: ReplayPlanPb): ReplayPlan {
     reuse: plan.reuse.map(plannedCallFromProto),
     overrides: plan.overrides.map(plannedOverrideFromProto),
     input: objectFromStruct(plan.input),
+    sourceFlowVersion: plan.sourceFlowVersion,
+    flowVersion: plan.flowVersion,
   };
 }

@@ -7,7 +7,7 @@
  */
 import { KitaruUsageError } from "#contract/errors/index.ts";
 import type { ExecutionRecord, CallRecord } from "../store/records.ts";
-import { hasOutput, seenOutput } from "../store/records.ts";
+import { hasOutput, recordedFlowVersion, seenOutput } from "../store/records.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { namespaceOf, type ExecutionCommands, type ExecutionRef } from "./execution-commands.ts";
 import { latestCalls } from "./execution-queries.ts";
@@ -52,6 +52,9 @@ export interface ExecutionComparison {
   readonly inputChanges: readonly JsonChange[];
   readonly resultChanges: readonly JsonChange[];
   readonly counts: Readonly<Record<CallComparisonKind, number>>;
+  /** The flow versions of the two executions' code (recordedFlowVersion); undefined when unknown. */
+  readonly baseFlowVersion: string | undefined;
+  readonly otherFlowVersion: string | undefined;
 }
 
 const DEFAULT_MAX_NODES = 200;
@@ -174,6 +177,8 @@ export class ExecutionFamilies {
       inputChanges: jsonDiff(baseInput, otherInput),
       resultChanges: baseResult === undefined || otherResult === undefined ? [] : jsonDiff(baseResult, otherResult),
       counts,
+      baseFlowVersion: recordedFlowVersion(base),
+      otherFlowVersion: recordedFlowVersion(other),
     };
   }
 }

@@ -7,7 +7,7 @@
  */
 import { KitaruUsageError } from "#contract/errors/index.ts";
 import type { ExecutionHistory, ExecutionVerification } from "#contract/execution-verification.ts";
-import { lastFlowVersion, seenOutput, type ExecutionRecord, type ExecutionStatus } from "../store/records.ts";
+import { recordedFlowVersion, seenOutput, type ExecutionRecord, type ExecutionStatus } from "../store/records.ts";
 import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";
 import { latestCalls, type ExecutionQueries } from "./execution-queries.ts";
@@ -67,7 +67,7 @@ export async function verifyExecutions(
 async function historyOf(context: EngineContext, execution: ExecutionRecord, signal: AbortSignal | undefined): Promise<ExecutionHistory> {
   const { store, values } = context;
   const [calls, waits] = await Promise.all([store.listCalls(execution.execId, { signal }), store.listWaits(execution.execId, { signal })]);
-  const flowVersion = lastFlowVersion(execution.state) ?? execution.flowVersion;
+  const flowVersion = recordedFlowVersion(execution);
   return {
     execId: execution.execId,
     flowName: execution.flowName,

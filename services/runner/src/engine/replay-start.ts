@@ -1,6 +1,6 @@
 import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
-import { lastFlowVersion, type ExecutionRecord, type ReplayRecord } from "../store/records.ts";
+import { recordedFlowVersion, type ExecutionRecord, type ReplayRecord } from "../store/records.ts";
 import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionCommands } from "./execution-commands.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
@@ -91,7 +91,7 @@ export async function startReplay(
   const overrides = plan.overrides.map((o) => ({ invocationId: o.invocationId, value: values.encode(o.value, `The override '${o.key}'`) }));
   const origin = {
     sourceExecId: source.execId,
-    sourceFlowVersion: lastFlowVersion(source.state) ?? source.flowVersion,
+    sourceFlowVersion: recordedFlowVersion(source),
     from: plan.from,
     roots: plan.roots,
     overrideKeys: plan.overrides.map((o) => o.key),

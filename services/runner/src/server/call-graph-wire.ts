@@ -16,7 +16,7 @@ import { GetCallGraphResponseSchema } from "#gen/kitaru/runner/v1/runner_interna
 import { EncodedMessage, WireType, WireWriter } from "../../../transport/src/index.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { CallLineage } from "../store/execution-store.ts";
-import { lastFlowVersion, type ExecutionRecord } from "../store/records.ts";
+import { recordedFlowVersion, type ExecutionRecord } from "../store/records.ts";
 import { lineageToProto } from "./convert.ts";
 
 /** What GetCallGraph answers with: the engine's `callGraph`, and the runner's flow version. */
@@ -30,7 +30,7 @@ export interface CallGraphRead {
 
 /** The flow version that last ran the graph's execution ("" when unknown). */
 function sourceFlowVersion(graph: CallGraphRead): string {
-  return lastFlowVersion(graph.execution.state) ?? graph.execution.flowVersion ?? "";
+  return recordedFlowVersion(graph.execution) ?? "";
 }
 
 /** The graph's fields other than `lineage`, as a message init. */

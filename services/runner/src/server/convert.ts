@@ -13,6 +13,7 @@ import {
   type ExecutionEventSchema,
   type ExecutionSchema,
   type FailureSchema,
+  type ReplayOriginSchema,
   type VersionHoldSchema,
   type WaitSchema,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
@@ -32,6 +33,7 @@ import {
   type CallRecord,
   type ExecutionState,
   type ExecutionStatus as Status,
+  type ReplayRecord,
   type ThrownRecord,
   type VersionHoldRecord,
   type WaitRecord,
@@ -170,14 +172,7 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     pendingWaits: view.pendingWaits.map((wait) => waitToProto(wait)),
     checkpoints: view.calls.map((call) => callToProto(call, view.values.get(call.invocationId))),
     checkpointCount: view.callCount,
-    replay: execution.replay
-      ? {
-          from: execution.replay.from,
-          roots: [...execution.replay.roots],
-          overrideKeys: [...execution.replay.overrideKeys],
-          sourceFlowVersion: execution.replay.sourceFlowVersion ?? "",
-        }
-      : undefined,
+    replay: execution.replay ? replayOriginToProto(execution.replay) : undefined,
     createTime: timestampFromDate(execution.createdAt),
     updateTime: timestampFromDate(state.at),
     endTime: state.endedAt ? timestampFromDate(state.endedAt) : undefined,
@@ -188,6 +183,13 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     versionHold: state.versionHold ? versionHoldToProto(state.versionHold) : undefined,
     waits: view.waits.map((wait) => waitToProto(wait, view.waitValues.get(wait.name))),
   };
+}
+
+/** The wire form of what a replay asked for (an execution's `replay`). */
+export function replayOriginToProto(
+  replay: Pick<ReplayRecord, "from" | "roots" | "overrideKeys" | "sourceFlowVersion">,
+): MessageInitShape<typeof ReplayOriginSchema> {
+  return { from: replay.from, roots: [...replay.roots], overrideKeys: [...replay.overrideKeys], sourceFlowVersion: replay.sourceFlowVersion ?? "" };
 }
 
 /** The wire form of a version hold. */
@@ -205,12 +207,7 @@ export function draftToProto(draft: ReplayDraft): MessageInitShape<typeof Execut
     status: ExecutionStatus.RUNNING,
     input: draft.input as ProtoJsonObject,
     originalExecId: draft.originalExecId,
-    replay: {
-      from: draft.replay.from,
-      roots: [...draft.replay.roots],
-      overrideKeys: [...draft.replay.overrideKeys],
-      sourceFlowVersion: draft.replay.sourceFlowVersion ?? "",
-    },
+    replay: replayOriginToProto(draft.replay),
     createTime: timestampFromDate(draft.createdAt),
     updateTime: timestampFromDate(draft.createdAt),
     flowVersion: draft.flowVersion,

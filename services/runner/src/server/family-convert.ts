@@ -18,7 +18,8 @@ import {
 } from "#gen/kitaru/runner/v1/lineage_pb.ts";
 import type { CallComparisonKind as Kind, ExecutionComparison, ExecutionFamily } from "../engine/execution-family.ts";
 import type { JsonChange } from "../engine/json-diff.ts";
-import { callToProto } from "./convert.ts";
+import { recordedFlowVersion } from "../store/records.ts";
+import { callToProto, replayOriginToProto } from "./convert.ts";
 
 /** A changed value over this many bytes of JSON is replaced by a summary: a diff is for reading. */
 const CHANGE_VALUE_BYTES = 4096;
@@ -50,13 +51,12 @@ export function familyToProto(family: ExecutionFamily): MessageInitShape<typeof 
       status: executionStatusToProto(execution.state.status),
       edge: parentExecId === undefined ? LineageEdgeKind.ORIGINAL : LineageEdgeKind.REPLAY_OF,
       parentExecId: parentExecId ?? "",
-      replay: execution.replay
-        ? { from: execution.replay.from, roots: [...execution.replay.roots], overrideKeys: [...execution.replay.overrideKeys] }
-        : undefined,
+      replay: execution.replay ? replayOriginToProto(execution.replay) : undefined,
       retryCount: execution.state.generation,
       createTime: timestampFromDate(execution.createdAt),
       updateTime: timestampFromDate(execution.state.at),
       checkpointCount: callCount,
+      flowVersion: recordedFlowVersion(execution) ?? "",
     })),
   };
 }
@@ -77,6 +77,8 @@ export function comparisonToProto(comparison: ExecutionComparison): MessageInitS
     inputChanges: comparison.inputChanges.map(changeToProto),
     resultChanges: comparison.resultChanges.map(changeToProto),
     counts: { ...comparison.counts },
+    baseFlowVersion: comparison.baseFlowVersion ?? "",
+    otherFlowVersion: comparison.otherFlowVersion ?? "",
   };
 }
 

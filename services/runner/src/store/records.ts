@@ -83,6 +83,14 @@ export interface ExecutionState {
   readonly versionHold?: VersionHoldRecord | undefined;
 }
 
+/**
+ * The flow version of an execution's code as recorded: the version that ran
+ * its body most recently, else the one that created it; undefined when unknown.
+ */
+export function recordedFlowVersion(execution: Pick<ExecutionRecord, "flowVersion" | "state">): string | undefined {
+  return lastFlowVersion(execution.state) ?? execution.flowVersion;
+}
+
 /** The flow version that ran the body most recently; undefined before the first run (or when unknown). */
 export function lastFlowVersion(state: Pick<ExecutionState, "flowVersionRuns">): string | undefined {
   return state.flowVersionRuns?.at(-1)?.flowVersion;

@@ -306,8 +306,11 @@ type LineageNode struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// How many checkpoint calls it has recorded.
 	CheckpointCount uint32 `protobuf:"varint,10,opt,name=checkpoint_count,json=checkpointCount,proto3" json:"checkpoint_count,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The flow version that last ran its body (the one that created it when
+	// it has not run yet); empty when unknown.
+	FlowVersion   string `protobuf:"bytes,11,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LineageNode) Reset() {
@@ -410,6 +413,13 @@ func (x *LineageNode) GetCheckpointCount() uint32 {
 	return 0
 }
 
+func (x *LineageNode) GetFlowVersion() string {
+	if x != nil {
+		return x.FlowVersion
+	}
+	return ""
+}
+
 // ExecutionComparison compares two executions call by call, by invocation
 // ID: typically a replay (`other`) against its source (`base`).
 type ExecutionComparison struct {
@@ -426,9 +436,14 @@ type ExecutionComparison struct {
 	// How the results differ (empty when equal, or when either has none).
 	ResultChanges []*JsonChange `protobuf:"bytes,5,rep,name=result_changes,json=resultChanges,proto3" json:"result_changes,omitempty"`
 	// Counts by kind, for a summary line.
-	Counts        map[string]uint32 `protobuf:"bytes,6,rep,name=counts,proto3" json:"counts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Counts map[string]uint32 `protobuf:"bytes,6,rep,name=counts,proto3" json:"counts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// The flow version that last ran the base; empty when unknown.
+	BaseFlowVersion string `protobuf:"bytes,7,opt,name=base_flow_version,json=baseFlowVersion,proto3" json:"base_flow_version,omitempty"`
+	// The flow version that last ran the other execution; empty when unknown.
+	// When the two differ, the code changed between them.
+	OtherFlowVersion string `protobuf:"bytes,8,opt,name=other_flow_version,json=otherFlowVersion,proto3" json:"other_flow_version,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ExecutionComparison) Reset() {
@@ -501,6 +516,20 @@ func (x *ExecutionComparison) GetCounts() map[string]uint32 {
 		return x.Counts
 	}
 	return nil
+}
+
+func (x *ExecutionComparison) GetBaseFlowVersion() string {
+	if x != nil {
+		return x.BaseFlowVersion
+	}
+	return ""
+}
+
+func (x *ExecutionComparison) GetOtherFlowVersion() string {
+	if x != nil {
+		return x.OtherFlowVersion
+	}
+	return ""
 }
 
 // CallComparison is one invocation ID in two executions.
@@ -678,7 +707,7 @@ const file_kitaru_runner_v1_lineage_proto_rawDesc = "" +
 	"\froot_exec_id\x18\x02 \x01(\tR\n" +
 	"rootExecId\x123\n" +
 	"\x05nodes\x18\x03 \x03(\v2\x1d.kitaru.runner.v1.LineageNodeR\x05nodes\x12\x1c\n" +
-	"\ttruncated\x18\x04 \x01(\bR\ttruncated\"\xd9\x03\n" +
+	"\ttruncated\x18\x04 \x01(\bR\ttruncated\"\xfc\x03\n" +
 	"\vLineageNode\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x1b\n" +
 	"\tflow_name\x18\x02 \x01(\tR\bflowName\x129\n" +
@@ -693,7 +722,8 @@ const file_kitaru_runner_v1_lineage_proto_rawDesc = "" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12)\n" +
 	"\x10checkpoint_count\x18\n" +
-	" \x01(\rR\x0fcheckpointCount\"\xa1\x03\n" +
+	" \x01(\rR\x0fcheckpointCount\x12!\n" +
+	"\fflow_version\x18\v \x01(\tR\vflowVersion\"\xfb\x03\n" +
 	"\x13ExecutionComparison\x12 \n" +
 	"\fbase_exec_id\x18\x01 \x01(\tR\n" +
 	"baseExecId\x12\"\n" +
@@ -701,7 +731,9 @@ const file_kitaru_runner_v1_lineage_proto_rawDesc = "" +
 	"\x05calls\x18\x03 \x03(\v2 .kitaru.runner.v1.CallComparisonR\x05calls\x12A\n" +
 	"\rinput_changes\x18\x04 \x03(\v2\x1c.kitaru.runner.v1.JsonChangeR\finputChanges\x12C\n" +
 	"\x0eresult_changes\x18\x05 \x03(\v2\x1c.kitaru.runner.v1.JsonChangeR\rresultChanges\x12I\n" +
-	"\x06counts\x18\x06 \x03(\v21.kitaru.runner.v1.ExecutionComparison.CountsEntryR\x06counts\x1a9\n" +
+	"\x06counts\x18\x06 \x03(\v21.kitaru.runner.v1.ExecutionComparison.CountsEntryR\x06counts\x12*\n" +
+	"\x11base_flow_version\x18\a \x01(\tR\x0fbaseFlowVersion\x12,\n" +
+	"\x12other_flow_version\x18\b \x01(\tR\x10otherFlowVersion\x1a9\n" +
 	"\vCountsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\rR\x05value:\x028\x01\"\xa9\x02\n" +

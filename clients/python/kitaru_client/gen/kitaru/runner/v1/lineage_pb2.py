@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from kitaru_client.gen.kitaru.runner.v1 import execution_pb2 as kitaru_dot_runner_dot_v1_dot_execution__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ekitaru/runner/v1/lineage.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a kitaru/runner/v1/execution.proto\"z\n\x10\x45xecutionLineage\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x14\n\x0croot_exec_id\x18\x02 \x01(\t\x12,\n\x05nodes\x18\x03 \x03(\x0b\x32\x1d.kitaru.runner.v1.LineageNode\x12\x11\n\ttruncated\x18\x04 \x01(\x08\"\xee\x02\n\x0bLineageNode\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x11\n\tflow_name\x18\x02 \x01(\t\x12\x31\n\x06status\x18\x03 \x01(\x0e\x32!.kitaru.runner.v1.ExecutionStatus\x12/\n\x04\x65\x64ge\x18\x04 \x01(\x0e\x32!.kitaru.runner.v1.LineageEdgeKind\x12\x16\n\x0eparent_exec_id\x18\x05 \x01(\t\x12.\n\x06replay\x18\x06 \x01(\x0b\x32\x1e.kitaru.runner.v1.ReplayOrigin\x12\x13\n\x0bretry_count\x18\x07 \x01(\r\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63heckpoint_count\x18\n \x01(\r\"\xd0\x02\n\x13\x45xecutionComparison\x12\x14\n\x0c\x62\x61se_exec_id\x18\x01 \x01(\t\x12\x15\n\rother_exec_id\x18\x02 \x01(\t\x12/\n\x05\x63\x61lls\x18\x03 \x03(\x0b\x32 .kitaru.runner.v1.CallComparison\x12\x33\n\rinput_changes\x18\x04 \x03(\x0b\x32\x1c.kitaru.runner.v1.JsonChange\x12\x34\n\x0eresult_changes\x18\x05 \x03(\x0b\x32\x1c.kitaru.runner.v1.JsonChange\x12\x41\n\x06\x63ounts\x18\x06 \x03(\x0b\x32\x31.kitaru.runner.v1.ExecutionComparison.CountsEntry\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\r:\x02\x38\x01\"\xf9\x01\n\x0e\x43\x61llComparison\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32$.kitaru.runner.v1.CallComparisonKind\x12.\n\x04\x62\x61se\x18\x04 \x01(\x0b\x32 .kitaru.runner.v1.CheckpointCall\x12/\n\x05other\x18\x05 \x01(\x0b\x32 .kitaru.runner.v1.CheckpointCall\x12-\n\x07\x63hanges\x18\x06 \x03(\x0b\x32\x1c.kitaru.runner.v1.JsonChange\"\x99\x01\n\nJsonChange\x12\x0c\n\x04path\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .kitaru.runner.v1.JsonChangeKind\x12&\n\x06\x62\x65\x66ore\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12%\n\x05\x61\x66ter\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value*u\n\x0fLineageEdgeKind\x12!\n\x1dLINEAGE_EDGE_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_EDGE_KIND_ORIGINAL\x10\x01\x12\x1f\n\x1bLINEAGE_EDGE_KIND_REPLAY_OF\x10\x02*\x93\x02\n\x12\x43\x61llComparisonKind\x12$\n CALL_COMPARISON_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x43\x41LL_COMPARISON_KIND_REUSED\x10\x01\x12$\n CALL_COMPARISON_KIND_SAME_OUTPUT\x10\x02\x12\'\n#CALL_COMPARISON_KIND_CHANGED_OUTPUT\x10\x03\x12#\n\x1f\x43\x41LL_COMPARISON_KIND_OVERRIDDEN\x10\x04\x12\x1c\n\x18\x43\x41LL_COMPARISON_KIND_NEW\x10\x05\x12$\n CALL_COMPARISON_KIND_NOT_REACHED\x10\x06*\x8a\x01\n\x0eJsonChangeKind\x12 \n\x1cJSON_CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16JSON_CHANGE_KIND_ADDED\x10\x01\x12\x1c\n\x18JSON_CHANGE_KIND_REMOVED\x10\x02\x12\x1c\n\x18JSON_CHANGE_KIND_CHANGED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ekitaru/runner/v1/lineage.proto\x12\x10kitaru.runner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a kitaru/runner/v1/execution.proto\"z\n\x10\x45xecutionLineage\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x14\n\x0croot_exec_id\x18\x02 \x01(\t\x12,\n\x05nodes\x18\x03 \x03(\x0b\x32\x1d.kitaru.runner.v1.LineageNode\x12\x11\n\ttruncated\x18\x04 \x01(\x08\"\x84\x03\n\x0bLineageNode\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x11\n\tflow_name\x18\x02 \x01(\t\x12\x31\n\x06status\x18\x03 \x01(\x0e\x32!.kitaru.runner.v1.ExecutionStatus\x12/\n\x04\x65\x64ge\x18\x04 \x01(\x0e\x32!.kitaru.runner.v1.LineageEdgeKind\x12\x16\n\x0eparent_exec_id\x18\x05 \x01(\t\x12.\n\x06replay\x18\x06 \x01(\x0b\x32\x1e.kitaru.runner.v1.ReplayOrigin\x12\x13\n\x0bretry_count\x18\x07 \x01(\r\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10\x63heckpoint_count\x18\n \x01(\r\x12\x14\n\x0c\x66low_version\x18\x0b \x01(\t\"\x87\x03\n\x13\x45xecutionComparison\x12\x14\n\x0c\x62\x61se_exec_id\x18\x01 \x01(\t\x12\x15\n\rother_exec_id\x18\x02 \x01(\t\x12/\n\x05\x63\x61lls\x18\x03 \x03(\x0b\x32 .kitaru.runner.v1.CallComparison\x12\x33\n\rinput_changes\x18\x04 \x03(\x0b\x32\x1c.kitaru.runner.v1.JsonChange\x12\x34\n\x0eresult_changes\x18\x05 \x03(\x0b\x32\x1c.kitaru.runner.v1.JsonChange\x12\x41\n\x06\x63ounts\x18\x06 \x03(\x0b\x32\x31.kitaru.runner.v1.ExecutionComparison.CountsEntry\x12\x19\n\x11\x62\x61se_flow_version\x18\x07 \x01(\t\x12\x1a\n\x12other_flow_version\x18\x08 \x01(\t\x1a-\n\x0b\x43ountsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\r:\x02\x38\x01\"\xf9\x01\n\x0e\x43\x61llComparison\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32$.kitaru.runner.v1.CallComparisonKind\x12.\n\x04\x62\x61se\x18\x04 \x01(\x0b\x32 .kitaru.runner.v1.CheckpointCall\x12/\n\x05other\x18\x05 \x01(\x0b\x32 .kitaru.runner.v1.CheckpointCall\x12-\n\x07\x63hanges\x18\x06 \x03(\x0b\x32\x1c.kitaru.runner.v1.JsonChange\"\x99\x01\n\nJsonChange\x12\x0c\n\x04path\x18\x01 \x01(\t\x12.\n\x04kind\x18\x02 \x01(\x0e\x32 .kitaru.runner.v1.JsonChangeKind\x12&\n\x06\x62\x65\x66ore\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12%\n\x05\x61\x66ter\x18\x04 \x01(\x0b\x32\x16.google.protobuf.Value*u\n\x0fLineageEdgeKind\x12!\n\x1dLINEAGE_EDGE_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1aLINEAGE_EDGE_KIND_ORIGINAL\x10\x01\x12\x1f\n\x1bLINEAGE_EDGE_KIND_REPLAY_OF\x10\x02*\x93\x02\n\x12\x43\x61llComparisonKind\x12$\n CALL_COMPARISON_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x43\x41LL_COMPARISON_KIND_REUSED\x10\x01\x12$\n CALL_COMPARISON_KIND_SAME_OUTPUT\x10\x02\x12\'\n#CALL_COMPARISON_KIND_CHANGED_OUTPUT\x10\x03\x12#\n\x1f\x43\x41LL_COMPARISON_KIND_OVERRIDDEN\x10\x04\x12\x1c\n\x18\x43\x41LL_COMPARISON_KIND_NEW\x10\x05\x12$\n CALL_COMPARISON_KIND_NOT_REACHED\x10\x06*\x8a\x01\n\x0eJsonChangeKind\x12 \n\x1cJSON_CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16JSON_CHANGE_KIND_ADDED\x10\x01\x12\x1c\n\x18JSON_CHANGE_KIND_REMOVED\x10\x02\x12\x1c\n\x18JSON_CHANGE_KIND_CHANGED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,22 +36,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EXECUTIONCOMPARISON_COUNTSENTRY']._loaded_options = None
   _globals['_EXECUTIONCOMPARISON_COUNTSENTRY']._serialized_options = b'8\001'
-  _globals['_LINEAGEEDGEKIND']._serialized_start=1389
-  _globals['_LINEAGEEDGEKIND']._serialized_end=1506
-  _globals['_CALLCOMPARISONKIND']._serialized_start=1509
-  _globals['_CALLCOMPARISONKIND']._serialized_end=1784
-  _globals['_JSONCHANGEKIND']._serialized_start=1787
-  _globals['_JSONCHANGEKIND']._serialized_end=1925
+  _globals['_LINEAGEEDGEKIND']._serialized_start=1466
+  _globals['_LINEAGEEDGEKIND']._serialized_end=1583
+  _globals['_CALLCOMPARISONKIND']._serialized_start=1586
+  _globals['_CALLCOMPARISONKIND']._serialized_end=1861
+  _globals['_JSONCHANGEKIND']._serialized_start=1864
+  _globals['_JSONCHANGEKIND']._serialized_end=2002
   _globals['_EXECUTIONLINEAGE']._serialized_start=149
   _globals['_EXECUTIONLINEAGE']._serialized_end=271
   _globals['_LINEAGENODE']._serialized_start=274
-  _globals['_LINEAGENODE']._serialized_end=640
-  _globals['_EXECUTIONCOMPARISON']._serialized_start=643
-  _globals['_EXECUTIONCOMPARISON']._serialized_end=979
-  _globals['_EXECUTIONCOMPARISON_COUNTSENTRY']._serialized_start=934
-  _globals['_EXECUTIONCOMPARISON_COUNTSENTRY']._serialized_end=979
-  _globals['_CALLCOMPARISON']._serialized_start=982
-  _globals['_CALLCOMPARISON']._serialized_end=1231
-  _globals['_JSONCHANGE']._serialized_start=1234
-  _globals['_JSONCHANGE']._serialized_end=1387
+  _globals['_LINEAGENODE']._serialized_end=662
+  _globals['_EXECUTIONCOMPARISON']._serialized_start=665
+  _globals['_EXECUTIONCOMPARISON']._serialized_end=1056
+  _globals['_EXECUTIONCOMPARISON_COUNTSENTRY']._serialized_start=1011
+  _globals['_EXECUTIONCOMPARISON_COUNTSENTRY']._serialized_end=1056
+  _globals['_CALLCOMPARISON']._serialized_start=1059
+  _globals['_CALLCOMPARISON']._serialized_end=1308
+  _globals['_JSONCHANGE']._serialized_start=1311
+  _globals['_JSONCHANGE']._serialized_end=1464
 # @@protoc_insertion_point(module_scope)

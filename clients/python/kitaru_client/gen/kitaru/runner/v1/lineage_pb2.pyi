@@ -62,7 +62,7 @@ class ExecutionLineage(_message.Message):
     def __init__(self, exec_id: _Optional[str] = ..., root_exec_id: _Optional[str] = ..., nodes: _Optional[_Iterable[_Union[LineageNode, _Mapping]]] = ..., truncated: bool = ...) -> None: ...
 
 class LineageNode(_message.Message):
-    __slots__ = ("exec_id", "flow_name", "status", "edge", "parent_exec_id", "replay", "retry_count", "create_time", "update_time", "checkpoint_count")
+    __slots__ = ("exec_id", "flow_name", "status", "edge", "parent_exec_id", "replay", "retry_count", "create_time", "update_time", "checkpoint_count", "flow_version")
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +73,7 @@ class LineageNode(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     CHECKPOINT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
     exec_id: str
     flow_name: str
     status: _execution_pb2.ExecutionStatus
@@ -83,10 +84,11 @@ class LineageNode(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     checkpoint_count: int
-    def __init__(self, exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[_execution_pb2.ExecutionStatus, str]] = ..., edge: _Optional[_Union[LineageEdgeKind, str]] = ..., parent_exec_id: _Optional[str] = ..., replay: _Optional[_Union[_execution_pb2.ReplayOrigin, _Mapping]] = ..., retry_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., checkpoint_count: _Optional[int] = ...) -> None: ...
+    flow_version: str
+    def __init__(self, exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[_execution_pb2.ExecutionStatus, str]] = ..., edge: _Optional[_Union[LineageEdgeKind, str]] = ..., parent_exec_id: _Optional[str] = ..., replay: _Optional[_Union[_execution_pb2.ReplayOrigin, _Mapping]] = ..., retry_count: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., checkpoint_count: _Optional[int] = ..., flow_version: _Optional[str] = ...) -> None: ...
 
 class ExecutionComparison(_message.Message):
-    __slots__ = ("base_exec_id", "other_exec_id", "calls", "input_changes", "result_changes", "counts")
+    __slots__ = ("base_exec_id", "other_exec_id", "calls", "input_changes", "result_changes", "counts", "base_flow_version", "other_flow_version")
     class CountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -100,13 +102,17 @@ class ExecutionComparison(_message.Message):
     INPUT_CHANGES_FIELD_NUMBER: _ClassVar[int]
     RESULT_CHANGES_FIELD_NUMBER: _ClassVar[int]
     COUNTS_FIELD_NUMBER: _ClassVar[int]
+    BASE_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OTHER_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
     base_exec_id: str
     other_exec_id: str
     calls: _containers.RepeatedCompositeFieldContainer[CallComparison]
     input_changes: _containers.RepeatedCompositeFieldContainer[JsonChange]
     result_changes: _containers.RepeatedCompositeFieldContainer[JsonChange]
     counts: _containers.ScalarMap[str, int]
-    def __init__(self, base_exec_id: _Optional[str] = ..., other_exec_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[CallComparison, _Mapping]]] = ..., input_changes: _Optional[_Iterable[_Union[JsonChange, _Mapping]]] = ..., result_changes: _Optional[_Iterable[_Union[JsonChange, _Mapping]]] = ..., counts: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    base_flow_version: str
+    other_flow_version: str
+    def __init__(self, base_exec_id: _Optional[str] = ..., other_exec_id: _Optional[str] = ..., calls: _Optional[_Iterable[_Union[CallComparison, _Mapping]]] = ..., input_changes: _Optional[_Iterable[_Union[JsonChange, _Mapping]]] = ..., result_changes: _Optional[_Iterable[_Union[JsonChange, _Mapping]]] = ..., counts: _Optional[_Mapping[str, int]] = ..., base_flow_version: _Optional[str] = ..., other_flow_version: _Optional[str] = ...) -> None: ...
 
 class CallComparison(_message.Message):
     __slots__ = ("invocation_id", "name", "kind", "base", "other", "changes")
