@@ -237,6 +237,40 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         assert.deepEqual((await store.findClaimable(at(300), 10)).sort(), ["held", "lapsed", "unclaimed"]);
       });
 
+      it("leaves out executions held for another flow version, and keeps their hold and versions in the state", async () => {
+        await inserted("free");
+        const created = await inserted("for-v1");
+        const divergence = {
+          execId: "for-v1",
+          sourceExecId: "for-v1",
+          invocationId: "write_draft",
+          kind: "call_replaced" as const,
+          recorded: "checkpoint 'write_draft'",
+          seen: "checkpoint 'write_draft_v2'",
+          recordedDependencies: [],
+          seenDependencies: [],
+          recordedFlowVersion: "v1",
+          flowVersion: "v2",
+          replayCommand: "kitaru executions replay for-v1 --from write_draft",
+          replayFrom: "write_draft",
+        };
+        const state = await store.appendTransition("for-v1", created, {
+          kind: "held",
+          status: "running",
+          generation: 0,
+          at: at(2),
+          flowVersionRuns: [{ flowVersion: "v1", at: at(1) }],
+          versionHold: { requiredFlowVersion: "v1", divergence, at: at(2) },
+        });
+        assert.ok(state);
+        assert.deepEqual((await store.findClaimable(at(100), 10)).sort(), ["free"], "no version given: held ones are left out");
+        assert.deepEqual((await store.findClaimable(at(100), 10, { flowVersion: "v2" })).sort(), ["free"]);
+        assert.deepEqual((await store.findClaimable(at(100), 10, { flowVersion: "v1" })).sort(), ["for-v1", "free"]);
+        const read = (await store.getExecution("for-v1"))!.state;
+        assert.deepEqual(read, state, "the hold, its divergence and the version runs read back as written (dates as Dates)");
+        assert.ok(read.versionHold!.at instanceof Date && read.flowVersionRuns![0]!.at instanceof Date);
+      });
+
       it("renews a lease per epoch and reads the latest expiry back", async () => {
         assert.equal(await store.leaseExpiry("e1", 1), undefined);
         await store.renewLease("e1", 1, "runner-1", at(10));

@@ -93,7 +93,7 @@ async function stream(
  * Checks a call's headers, then decodes its request bytes and checks them,
  * against {@link REQUEST_LIMITS}. Malformed bytes and requests beyond a limit
  * are the client's fault: they answer INVALID_ARGUMENT (KITARU_USAGE_ERROR),
- * never INTERNAL (docs/replay-contract.md §7).
+ * never INTERNAL (docs/replay-contract.md §9).
  */
 function decodeRequest(method: DescMethod, bytes: Buffer, metadata?: Metadata): Message {
   const requestType = method.input.typeName;

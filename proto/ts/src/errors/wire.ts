@@ -7,7 +7,7 @@
  * `google.rpc.ErrorInfo` (domain `kitaru.dev`) whose `reason` picks the class;
  * typed details restore the class's fields. Messages are never parsed.
  *
- * Status codes (docs/replay-contract.md §7):
+ * Status codes (docs/replay-contract.md §9):
  *
  * ```
  * KitaruUsageError, KitaruWaitValidationError, KitaruContextError  INVALID_ARGUMENT

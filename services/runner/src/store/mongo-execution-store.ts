@@ -1,4 +1,4 @@
-import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
+import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter, type MongoClientOptions } from "mongodb";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type {
   CallLineage,
@@ -84,6 +84,30 @@ const CONNECT_TIMEOUT_MS = 5_000;
 /** The driver's `heartbeatFrequencyMS`: one check of the server every 2 s (a `hello`; the driver's default is 10 s). */
 const HEARTBEAT_MS = 2_000;
 
+/**
+ * The driver options of the store's client. They take precedence over the
+ * URI's (docs/upgrades.md, "MongoDB in production"): reads go to the primary
+ * (a compare-and-set re-read must see the write that beat it, which a
+ * secondary may not have yet) and writes are acknowledged by a majority of
+ * the replica set, journaled (an acknowledged checkpoint must survive a
+ * failover); retryable writes stay on (the server applies a retried insert
+ * once, so it never looks like a lost race).
+ */
+export function storeClientOptions(serverSelectionTimeoutMS: number, connectTimeoutMS?: number): MongoClientOptions {
+  return {
+    serverSelectionTimeoutMS,
+    connectTimeoutMS: connectTimeoutMS ?? Math.min(serverSelectionTimeoutMS, CONNECT_TIMEOUT_MS),
+    // How often the driver checks a server it cannot reach (default 10 s): after a database restart, a
+    // failed check would otherwise keep every operation, and health, failing that long after it is back.
+    heartbeatFrequencyMS: HEARTBEAT_MS,
+    appName: "kitaru-runner",
+    ignoreUndefined: true,
+    readPreference: "primary",
+    writeConcern: { w: "majority", journal: true },
+    retryWrites: true,
+  };
+}
+
 /** The fields of a call document the planner and the replay guard read: its lineage, never its values. */
 const LINEAGE_PROJECTION = {
   _id: 0,
@@ -142,15 +166,7 @@ export class MongoExecutionStore implements ExecutionStore {
     const timeoutMs = options.serverSelectionTimeoutMS ?? CONNECT_TIMEOUT_MS;
     let client: MongoClient;
     try {
-      client = new MongoClient(options.uri, {
-        serverSelectionTimeoutMS: timeoutMs,
-        connectTimeoutMS: options.connectTimeoutMS ?? Math.min(timeoutMs, CONNECT_TIMEOUT_MS),
-        // How often the driver checks a server it cannot reach (default 10 s): after a database restart, a
-        // failed check would otherwise keep every operation, and health, failing that long after it is back.
-        heartbeatFrequencyMS: HEARTBEAT_MS,
-        appName: "kitaru-runner",
-        ignoreUndefined: true,
-      });
+      client = new MongoClient(options.uri, storeClientOptions(timeoutMs, options.connectTimeoutMS));
     } catch (error) {
       throw mongoConnectError(error, options.uri, timeoutMs, "uri"); // the driver parses the URI here
     }
