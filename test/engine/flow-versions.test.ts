@@ -265,4 +265,41 @@ describe("executions across flow versions on one store", () => {
     assert.equal(counts["v1:write_draft_v2"], undefined);
     assert.equal(counts["v2:write_draft"], undefined);
   });
+
+  it("an execution recorded before flow versions resumes under the guard: compatible code continues, a divergence fails it", async () => {
+    await freshStore();
+    const a = await runner(v1, "v1");
+    const file = marker("legacy");
+    const compatible = await waitingArticle(a, file);
+    const diverging = await waitingArticle(a, file);
+    await stop(a);
+    // What a runner from before flow versions left: no versions in the record or its state.
+    const store = await db.open();
+    try {
+      for (const execId of [compatible, diverging]) {
+        const current = (await store.getExecution(execId))!;
+        const { flowVersionRuns: _runs, seq: _seq, ...legacy } = current.state;
+        assert.ok(await store.appendTransition(execId, current.state, legacy));
+        assert.equal((await store.getExecution(execId))!.state.flowVersionRuns, undefined);
+      }
+    } finally {
+      await store.close();
+    }
+
+    const b = await runner(v2Compatible, "v2");
+    await b.engine.resolveWait(b.ref(compatible), "approve", true);
+    const done = await b.settled(compatible, ["completed", "failed", "cancelled"]);
+    assert.equal(done.execution.state.status, "completed");
+    assert.deepEqual(runs(done), ["v2"]);
+    await stop(b);
+
+    const c = await runner(v2Renamed, "v2");
+    await c.engine.resolveWait(c.ref(diverging), "approve", true);
+    const failed = await c.settled(diverging, ["completed", "failed", "cancelled"]);
+    assert.equal(failed.execution.state.status, "failed", "no version to hold it for");
+    assert.equal(failed.execution.state.failure?.divergence?.kind, "call_replaced");
+    assert.equal(failed.execution.state.failure?.divergence?.recordedFlowVersion, undefined);
+    assert.equal(failed.execution.state.failure?.divergence?.flowVersion, "v2");
+    assert.match(failed.execution.state.failure!.message, /recorded by flow version \(unknown\), run by v2/);
+  });
 });

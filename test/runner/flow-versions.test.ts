@@ -9,6 +9,7 @@ import { starts } from "../fixtures/flows/deploys/marker.ts";
 import { runKitaru } from "../setup/kitaru-process.ts";
 import { stopTestServer, testDatabase, type TestDatabase } from "../support/database.ts";
 import { eventually } from "../support/runner-env.ts";
+import { startChildPlanner } from "../support/child-planner.ts";
 import { startChildRunner, type ChildRunner } from "./child-runner.ts";
 
 // Issue 16 with real runner processes: versions reported by the runner, a
@@ -186,5 +187,55 @@ describe("flow versions across runner processes", { timeout: TIMEOUT * 3 }, () =
     );
     assert.deepEqual(started(file), { "v1:research": 2, "v1:write_draft": 2 }, "verify ran no checkpoint");
     await stop(a);
+  });
+
+  it("a replay planned on new code shows the source's version and the new one, and runs on the new one", async () => {
+    const a = await runner("v1", "v1");
+    const file = marker("replay-versions");
+    const source = (await a.client.startExecution({ flowName: "article", input: { marker: file } })).execution!.execId;
+    await eventually(
+      () => full(a, source),
+      (e) => e.status === ExecutionStatus.WAITING,
+      TIMEOUT,
+    );
+    await a.client.resolveWait({ execId: source, wait: "approve", value: { kind: { case: "boolValue", value: true } } });
+    await eventually(
+      () => full(a, source),
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      TIMEOUT,
+    );
+    await stop(a);
+
+    const b = await runner("v2-compatible", "v2");
+    const planner = await startChildPlanner({ runnerUrl: `http://${b.address}` });
+    try {
+      const env = { KITARU_RUNNER_URL: `http://${b.address}`, KITARU_PLANNER_URL: `http://${planner.address}` };
+      const plan = await runKitaru(["executions", "replay", source, "--from", "publish", "--plan"], env);
+      assert.equal(plan.code, 0, plan.stderr);
+      assert.match(plan.stdout, /Flow version: v1 \(source\) → v2 \(replay\): code version changed/);
+      const planJson = JSON.parse((await runKitaru(["executions", "replay", source, "--from", "publish", "--plan", "-o", "json"], env)).stdout);
+      assert.deepEqual([planJson.item.source_flow_version, planJson.item.flow_version], ["v1", "v2"]);
+
+      const replayed = await runKitaru(["executions", "replay", source, "--from", "publish", "-o", "json"], env);
+      assert.equal(replayed.code, 0, replayed.stderr);
+      const replayId = JSON.parse(replayed.stdout).item.exec_id as string;
+      const replay = await eventually(
+        () => full(b, replayId),
+        (e) => e.status === ExecutionStatus.WAITING,
+        TIMEOUT,
+      );
+      assert.equal(replay.flowVersion, "v2");
+      assert.equal(replay.replay?.sourceFlowVersion, "v1");
+      const diff = await runKitaru(["executions", "diff", source, replayId], env);
+      assert.equal(diff.code, 0, diff.stderr);
+      assert.match(diff.stdout, /flow version: v1 → v2 \(code version changed\)/);
+      const tree = await runKitaru(["executions", "tree", replayId], env);
+      assert.match(tree.stdout, new RegExp(`${source} .*flow version v1`));
+      assert.match(tree.stdout, new RegExp(`${replayId} .*flow version v2`));
+    } finally {
+      planner.close();
+      await planner.kill("SIGTERM");
+      await stop(b);
+    }
   });
 });
