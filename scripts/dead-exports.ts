@@ -14,7 +14,8 @@
  * only when its own export is. The roots, used by definition: every export of
  * the package's entry points (package.json "exports") and of the process entry
  * points (services/{name}/src/main.ts, clients/cli/src/main.ts; bin/kitaru.mjs
- * loads the CLI's main.ts; clients/console/src/main.ts, the page's bundle),
+ * loads the CLI's main.ts; clients/console/src/main.ts, the page's bundle;
+ * services/runner/src/local-verifier.ts, which the CLI loads for `verify --flows`),
  * and what they re-export.
  *
  * - Used only by tests, benchmarks, examples or scripts: fine (tests are
@@ -346,8 +347,9 @@ export function kitaruEntryPoints(root = ROOT): string[] {
   const services = readdirSync(path.join(root, "services"))
     .map((name) => `services/${name}/src/main.ts`)
     .filter((p) => existsSync(path.join(root, p)));
-  // bin/kitaru.mjs is JavaScript outside the program; what it loads is the CLI's main.ts.
-  return [...fromPackage, ...services, "clients/cli/src/main.ts", "clients/console/src/main.ts"];
+  // bin/kitaru.mjs is JavaScript outside the program; what it loads is the CLI's main.ts. The CLI's main.ts
+  // loads the runner's local verifier (`executions verify --flows`) by a computed specifier.
+  return [...fromPackage, ...services, "clients/cli/src/main.ts", "clients/console/src/main.ts", "services/runner/src/local-verifier.ts"];
 }
 
 /**
