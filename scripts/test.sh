@@ -345,6 +345,8 @@ mongo_files=(
   test/chaos/missed-input.test.ts
   test/replay/replay-e2e.test.ts
   test/engine/override-wins.test.ts
+  test/engine/flow-versions.test.ts
+  test/engine/verify.test.ts
   test/runner/observability.test.ts
   test/runner/operator-keys.test.ts
 )
