@@ -79,9 +79,10 @@ describe("executions tree and diff: the TS client and the CLI", () => {
     const { code, stdout, stderr } = await kitaru(["executions", "tree", replay]);
     assert.equal(code, 0, stderr);
     const lines = stdout.trimEnd().split("\n");
-    assert.match(lines[0]!, new RegExp(`^${source}  completed  original \\(content_pipeline\\)  3 calls$`));
-    assert.match(lines[1]!, new RegExp(`^└── ${replay}  completed  replay from write_draft, overrides checkpoint.research  3 calls  ←$`));
-    assert.match(lines[2]!, new RegExp(`^    └── ${again}  completed  replay from publish  3 calls$`));
+    // The services here serve flows without a --flow-version or module: the registry's "unversioned".
+    assert.match(lines[0]!, new RegExp(`^${source}  completed  original \\(content_pipeline\\)  3 calls  flow version unversioned$`));
+    assert.match(lines[1]!, new RegExp(`^└── ${replay}  completed  replay from write_draft, overrides checkpoint.research  3 calls  flow version unversioned  ←$`));
+    assert.match(lines[2]!, new RegExp(`^    └── ${again}  completed  replay from publish  3 calls  flow version unversioned$`));
     const json = await kitaru(["executions", "tree", replay, "-o", "json"]);
     const item = JSON.parse(json.stdout) as { command: string; item: { root_exec_id: string; nodes: { exec_id: string; edge: string }[] } };
     assert.equal(item.command, "executions.tree");
@@ -95,7 +96,7 @@ describe("executions tree and diff: the TS client and the CLI", () => {
   it("cli: `executions diff` lists each call's kind and what changed, then input, result and counts", async () => {
     const { code, stdout, stderr } = await kitaru(["executions", "diff", source, replay]);
     assert.equal(code, 0, stderr);
-    assert.match(stdout, new RegExp(`^${replay} compared with ${source} \\(base\\)`));
+    assert.match(stdout, new RegExp(`^${replay} compared with ${source} \\(base\\)\nflow version: unversioned \\(same code\\)\n`));
     assert.match(stdout, /^research\s+overridden\s+"notes on agents" → "Edited notes"$/m);
     assert.match(stdout, /^write_draft\s+changed output\s+"draft about agents from \[notes on agents\]" → "draft about New topic from \[Edited notes\]"$/m);
     assert.match(stdout, /^input: topic: "agents" → "New topic"$/m);

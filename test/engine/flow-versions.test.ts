@@ -210,6 +210,7 @@ describe("executions across flow versions on one store", () => {
     // slow_step was in flight (never recorded): v2 ran it; research was recorded: not run again.
     assert.equal(started(file)["v2:research"], undefined);
     assert.equal(started(file)["v2:slow_step"], 1);
+    await stop(b); // else this compatible runner would take the next execution over too
 
     // Incompatible: v1 records research and stops in slow_step; v2 renamed research: held for v1.
     const c = await runner(v1, "v1");
