@@ -81,7 +81,10 @@ describe("executions tree and diff: the TS client and the CLI", () => {
     const lines = stdout.trimEnd().split("\n");
     // The services here serve flows without a --flow-version or module: the registry's "unversioned".
     assert.match(lines[0]!, new RegExp(`^${source}  completed  original \\(content_pipeline\\)  3 calls  flow version unversioned$`));
-    assert.match(lines[1]!, new RegExp(`^└── ${replay}  completed  replay from write_draft, overrides checkpoint.research  3 calls  flow version unversioned  ←$`));
+    assert.match(
+      lines[1]!,
+      new RegExp(`^└── ${replay}  completed  replay from write_draft, overrides checkpoint.research  3 calls  flow version unversioned  ←$`),
+    );
     assert.match(lines[2]!, new RegExp(`^    └── ${again}  completed  replay from publish  3 calls  flow version unversioned$`));
     const json = await kitaru(["executions", "tree", replay, "-o", "json"]);
     const item = JSON.parse(json.stdout) as { command: string; item: { root_exec_id: string; nodes: { exec_id: string; edge: string }[] } };

@@ -126,7 +126,11 @@ describe("executions across flow versions on one store", () => {
     assert.equal(hold.divergence.recordedFlowVersion, "v1");
     assert.equal(hold.divergence.flowVersion, "v2");
     assert.equal(hold.divergence.replayFrom, "write_draft");
-    assert.equal(hold.divergence.replayCommand, `kitaru executions replay ${execId} --from write_draft`);
+    assert.equal(
+      hold.divergence.replayCommand,
+      `kitaru executions cancel ${execId} && kitaru executions replay ${execId} --from write_draft`,
+      "a held execution is cancelled before its work is moved, or a runner of v1 could still run it too",
+    );
     assert.match(hold.divergence.seen, /write_draft_v2/);
     assert.deepEqual(names(view), ["research:completed", "write_draft:completed"], "v2 recorded nothing");
     assert.deepEqual(runs(view), ["v1"], "the diverging run is not counted as a run of the body");
@@ -149,6 +153,48 @@ describe("executions across flow versions on one store", () => {
     assert.deepEqual(names(view), ["research:completed", "write_draft:completed", "publish:completed"]);
     assert.equal(view.result, "published: draft from notes on agents");
     assert.deepEqual(started(file), { "v1:research": 1, "v1:write_draft": 1, "v1:publish": 1 });
+  });
+
+  it("the hold's commands move the work to the new code: a held execution is cancelled, then replayed", async () => {
+    await freshStore();
+    const a = await runner(v1, "v1");
+    const file = marker("move");
+    const execId = await waitingArticle(a, file);
+    await stop(a);
+    const b = await runner(v2Renamed, "v2");
+    await b.engine.resolveWait(b.ref(execId), "approve", true);
+    const held = await eventually(
+      () => read(b, execId),
+      (v) => v.execution.state.versionHold !== undefined,
+    );
+    // Replaying it while it is held is refused, naming the way out (the runner's check, behind the planner's).
+    const planned = await b.plan(execId, { from: "write_draft" }).catch((error: unknown) => error);
+    assert.match(String(planned), /Replay requires a non-running source execution/);
+    await assert.rejects(
+      b.engine.startReplay(
+        {
+          sourceExecId: execId,
+          flowName: "article",
+          from: "write_draft",
+          roots: [],
+          reuse: [],
+          overrides: [],
+          input: held.execution.input as never,
+          sourceVersion: 0,
+        },
+        { namespace: b.ref(execId).namespace, validateOnly: true },
+      ),
+      new RegExp(`held for a runner of flow version v1: cancel it first \\(kitaru executions cancel ${execId}\\), then replay it`),
+    );
+    // The hold's commands: cancel, then replay from write_draft on v2.
+    assert.equal((await b.engine.cancel(b.ref(execId))).execution.state.status, "cancelled");
+    const replayed = await b.replay(execId, { from: "write_draft" });
+    assert.equal((await b.settled(replayed)).execution.state.status, "waiting");
+    await b.engine.resolveWait(b.ref(replayed), "approve", true);
+    const done = await b.settled(replayed, ["completed", "failed", "cancelled"]);
+    assert.equal(done.execution.state.status, "completed");
+    assert.deepEqual(names(done), ["research:reused", "write_draft_v2:completed", "publish:completed"]);
+    assert.deepEqual(started(file), { "v1:research": 1, "v1:write_draft": 1, "v2:write_draft_v2": 1, "v2:publish": 1 });
   });
 
   it("with --on-resume-divergence fail, the rename fails the execution with a divergence naming both versions and the replay", async () => {

@@ -134,7 +134,10 @@ describe("flow versions across runner processes", { timeout: TIMEOUT * 3 }, () =
     const shown = await runKitaru(["executions", "get", second], { KITARU_RUNNER_URL: `http://${d.address}` });
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /Status: running \(waiting for a runner of flow version v1\)/);
-    assert.match(shown.stdout, new RegExp(`to continue it on the new code: kitaru executions replay ${second} --from research`));
+    assert.match(
+      shown.stdout,
+      new RegExp(`to continue it on the new code: kitaru executions cancel ${second} && kitaru executions replay ${second} --from research`),
+    );
     writeFileSync(`${file2}.release`, "");
     const e = await runner("v1", "v1");
     const finished = await eventually(

@@ -37,6 +37,7 @@ import type { ExecutionEventBus } from "./execution-events.ts";
 import { newCallId, waitIdFor } from "./ids.ts";
 import { InvocationIds } from "./invocation-ids.ts";
 import { LineageTracker } from "./lineage-tracker.ts";
+import { cancelThenReplayCommand } from "./replay-command.ts";
 import type { ReplayGuard, ReusedOutput } from "./replay-guard.ts";
 import type { ResumeGuard } from "./resume-guard.ts";
 import type { DivergenceDetail } from "#contract/failure.ts";
@@ -653,7 +654,7 @@ export class ExecutionRun implements FlowRuntime {
       kind: "held",
       status: "running",
       ...previousRuns,
-      versionHold: { requiredFlowVersion: required, divergence: detail, at: base.at },
+      versionHold: { requiredFlowVersion: required, divergence: heldDivergence(detail), at: base.at },
     });
     return held === undefined ? { kind: "stopped", reason: "fenced" } : { kind: "held", state: held };
   }
@@ -679,6 +680,11 @@ export class ExecutionRun implements FlowRuntime {
   async #transition(next: Omit<ExecutionState, "seq">): Promise<ExecutionState | undefined> {
     return this.#init.context.transitions.append(this.#execId, this.#init.claim, next);
   }
+}
+
+/** A divergence as a hold shows it: its replay, which a held (running) execution takes only once cancelled, is preceded by the cancel. */
+function heldDivergence(detail: DivergenceDetail): DivergenceDetail {
+  return detail.replayFrom === undefined ? detail : { ...detail, replayCommand: cancelThenReplayCommand(detail.execId, detail.replayFrom) };
 }
 
 interface Issue {

@@ -53,7 +53,12 @@ export async function startReplay(
   // The source must be the caller's: a replay lives in the source's namespace.
   const source = await commands.require({ execId: plan.sourceExecId, namespace, signal });
   if (source.state.status === "running") {
-    throw new KitaruStateError(`Replay requires a non-running source execution. Execution '${source.execId}' is currently 'running'.`, {
+    const hold = source.state.versionHold;
+    const held =
+      hold === undefined
+        ? ""
+        : ` It is held for a runner of flow version ${hold.requiredFlowVersion}: cancel it first (kitaru executions cancel ${source.execId}), then replay it.`;
+    throw new KitaruStateError(`Replay requires a non-running source execution. Execution '${source.execId}' is currently 'running'.${held}`, {
       state: { execId: source.execId, status: "running", operation: "replay" },
       metadata: { execId: source.execId, status: "running" },
     });
