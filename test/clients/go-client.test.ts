@@ -52,6 +52,8 @@ const LIVE_TESTS = [
   "TestLiveClientTypedErrorsForUnknownIDsAndBadInput",
   "TestLiveClientLowerLayerPlannerCalls",
   "TestLiveClientTokenAndTLS",
+  "TestLiveClientFlowVersionsEveryWaitAndVerify",
+  "TestLiveClientReplayPlansLineageAndDiffsCarryFlowVersions",
 ];
 
 function goBinary(): string {
