@@ -21,6 +21,9 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 /** The flows the live client suites use (clients/python/tests, clients/go/livetest). */
 export const CLIENT_FLOWS = [contentPipeline, approvalFlow, chattyFlow, flakyFlow, sleepingFlow, failsOnceFlow, orderedFlow, bigOutputsFlow];
 
+/** The flow version the suites' runner serves; they read it as KITARU_TEST_FLOW_VERSION. */
+export const CLIENT_FLOW_VERSION = "clients-v1";
+
 export interface RunOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;

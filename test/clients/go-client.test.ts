@@ -21,7 +21,7 @@ import { after, before, describe, it } from "node:test";
 import { stopTestServer } from "../support/database.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
 import { startSecuredServices, type SecuredServices } from "../support/secured-services.ts";
-import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run, securedEnv } from "./client-process.ts";
+import { CLIENT_FLOWS, CLIENT_FLOW_VERSION, REPO_ROOT, completedExecution, readmeCode, run, securedEnv } from "./client-process.ts";
 
 const GO_DIR = path.join(REPO_ROOT, "clients/go");
 const MODULE = "github.com/kitaru-dev/kitaru/clients/go";
@@ -52,6 +52,8 @@ const LIVE_TESTS = [
   "TestLiveClientTypedErrorsForUnknownIDsAndBadInput",
   "TestLiveClientLowerLayerPlannerCalls",
   "TestLiveClientTokenAndTLS",
+  "TestLiveClientFlowVersionsEveryWaitAndVerify",
+  "TestLiveClientReplayPlansLineageAndDiffsCarryFlowVersions",
 ];
 
 function goBinary(): string {
@@ -70,7 +72,7 @@ describe("Go client (clients/go) against a live runner and planner", () => {
       const { code, output } = await run("bash", ["scripts/install-go-client.sh"], { timeoutMs: 600_000 });
       assert.equal(code, 0, `scripts/install-go-client.sh failed:\n${output}`);
     }
-    env = await createServicesEnv(CLIENT_FLOWS);
+    env = await createServicesEnv(CLIENT_FLOWS, { flowVersion: CLIENT_FLOW_VERSION });
     secured = await startSecuredServices(CLIENT_FLOWS);
     goEnv = {
       ...process.env,
@@ -78,6 +80,7 @@ describe("Go client (clients/go) against a live runner and planner", () => {
       KITARU_RUNNER_ADDR: env.runner.address,
       KITARU_RUNNER_URL: `http://${env.runner.address}`,
       KITARU_PLANNER_URL: `http://${env.planner.address}`,
+      KITARU_TEST_FLOW_VERSION: CLIENT_FLOW_VERSION,
       GOTOOLCHAIN: "local",
     };
   });

@@ -19,7 +19,7 @@ import { after, before, describe, it } from "node:test";
 import { stopTestServer } from "../support/database.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
 import { startSecuredServices, type SecuredServices } from "../support/secured-services.ts";
-import { CLIENT_FLOWS, REPO_ROOT, completedExecution, readmeCode, run, securedEnv } from "./client-process.ts";
+import { CLIENT_FLOWS, CLIENT_FLOW_VERSION, REPO_ROOT, completedExecution, readmeCode, run, securedEnv } from "./client-process.ts";
 
 const PY_DIR = path.join(REPO_ROOT, "clients/python");
 const PYTHON = path.join(PY_DIR, ".venv/bin/python");
@@ -32,6 +32,7 @@ function clientEnv(env: ServicesEnv, secured: SecuredServices): NodeJS.ProcessEn
     KITARU_RUNNER_ADDR: env.runner.address,
     KITARU_RUNNER_URL: `http://${env.runner.address}`,
     KITARU_PLANNER_URL: `http://${env.planner.address}`,
+    KITARU_TEST_FLOW_VERSION: CLIENT_FLOW_VERSION,
     PYTHONDONTWRITEBYTECODE: "1",
   };
 }
@@ -45,7 +46,7 @@ describe("Python client (clients/python) against a live runner and planner", () 
       const { code, output } = await run("bash", ["scripts/install-python-client.sh"], { timeoutMs: 600_000 });
       assert.equal(code, 0, `scripts/install-python-client.sh failed:\n${output}`);
     }
-    env = await createServicesEnv(CLIENT_FLOWS);
+    env = await createServicesEnv(CLIENT_FLOWS, { flowVersion: CLIENT_FLOW_VERSION });
     secured = await startSecuredServices(CLIENT_FLOWS);
   });
   after(async () => {

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import type { RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
 import { type RunningConsole, startConsole } from "../../services/console/src/console-server.ts";
+import type { RunnerEnvOptions } from "../support/runner-env.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -32,9 +33,16 @@ export interface ConsoleEnv {
   teardown(): Promise<void>;
 }
 
-/** Starts everything; the page is 1440×900 (a laptop) unless `viewport` says otherwise. */
-export async function createConsoleEnv(flows: readonly RegisteredFlow[], viewport = { width: 1440, height: 900 }): Promise<ConsoleEnv> {
-  const services = await createServicesEnv(flows);
+/**
+ * Starts everything; the page is 1440×900 (a laptop) unless `viewport` says
+ * otherwise; `runner` sets the runner's options (e.g. its flow version).
+ */
+export async function createConsoleEnv(
+  flows: readonly RegisteredFlow[],
+  viewport = { width: 1440, height: 900 },
+  runner: RunnerEnvOptions = {},
+): Promise<ConsoleEnv> {
+  const services = await createServicesEnv(flows, runner);
   const running = await startConsole({
     host: "127.0.0.1",
     port: 0,

@@ -30,15 +30,23 @@ export interface RunnerEnv {
   teardown(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
+/** Options of {@link createRunnerEnv}. */
+export interface RunnerEnvOptions {
+  /** Open this database again instead of a fresh one. */
+  readonly database?: string;
+  /** The flow version the runner serves (default: the registry's `unversioned`). */
+  readonly flowVersion?: string;
+}
+
 /** Starts a runner with `flows` on a fresh test database (or the named one, again). */
 export async function createRunnerEnv(
   flows: readonly RegisteredFlow[],
   scheduler: Partial<SchedulerOptions> = {},
-  options: { database?: string } = {},
+  options: RunnerEnvOptions = {},
 ): Promise<RunnerEnv> {
   const db = await testDatabase(options.database);
   const store = await db.open();
-  const registry = new FlowRegistry(flows);
+  const registry = new FlowRegistry(flows, { version: options.flowVersion });
   const quiet = { error: () => undefined, warn: () => undefined };
   const logger = process.env.KITARU_TEST_LOGS ? undefined : quiet;
   const runner = await startRunner({ store, flows: registry, scheduler: { ...testScheduler, ...scheduler }, ...(logger ? { logger } : {}) });

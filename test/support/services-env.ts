@@ -4,7 +4,7 @@ import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { ExecutionStatus, ExecutionView, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
 import { startPlanner, type RunningPlanner } from "../../services/planner/src/planner-server.ts";
-import { createRunnerEnv, eventually, type RunnerEnv } from "./runner-env.ts";
+import { createRunnerEnv, eventually, type RunnerEnv, type RunnerEnvOptions } from "./runner-env.ts";
 
 /** Runner and planner on a fresh (or given) database, with raw clients of both. */
 export interface ServicesEnv extends RunnerEnv {
@@ -13,7 +13,7 @@ export interface ServicesEnv extends RunnerEnv {
 }
 
 /** Starts a runner with `flows` and a planner pointed at it. */
-export async function createServicesEnv(flows: readonly RegisteredFlow[], options: { database?: string } = {}): Promise<ServicesEnv> {
+export async function createServicesEnv(flows: readonly RegisteredFlow[], options: RunnerEnvOptions = {}): Promise<ServicesEnv> {
   const runnerEnv = await createRunnerEnv(flows, {}, options);
   const quiet = { error: () => undefined, warn: () => undefined };
   const planner = await startPlanner({

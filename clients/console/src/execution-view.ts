@@ -11,6 +11,7 @@ import { callDetails, executionDetails } from "./call-details.ts";
 import { button, h, replaceChildren } from "./dom.ts";
 import { durationMs, durationText, statusBadge, timeText } from "./format.ts";
 import { executionHref } from "./executions-list.ts";
+import { executionVersions, versionHoldBanner } from "./flow-version.ts";
 import { LineageAndDiff } from "./lineage-diff.ts";
 import { ReplayComposer } from "./replay-composer.ts";
 import { errorLine, runner } from "./rpc.ts";
@@ -45,6 +46,7 @@ export function executionView(execId: string): View {
   const title = h("h1", { class: "mono" }, execId);
   const status = h("span", { class: "cell-status" });
   const facts = h("p", { class: "facts muted" });
+  const hold = h("div", { class: "hold-slot" });
   const message = h("p", { class: "message", role: "status" });
   const retryButton = button("Retry", () => act(() => runner.retryExecution({ execId })), { id: "execution-retry" });
   const cancelButton = button("Cancel", () => act(() => runner.cancelExecution({ execId })), { id: "execution-cancel", class: "danger" });
@@ -111,7 +113,14 @@ export function executionView(execId: string): View {
       : e.retryCount
         ? `retried ${e.retryCount}×`
         : "original";
-    replaceChildren(facts, `${e.flowName} · `, origin, ` · created ${timeText(e.createTime)} · ${durationText(durationMs(e.createTime, e.endTime))} · ${e.checkpointCount} calls`);
+    replaceChildren(
+      facts,
+      `${e.flowName} · `,
+      origin,
+      ` · created ${timeText(e.createTime)} · ${durationText(durationMs(e.createTime, e.endTime))} · ${e.checkpointCount} calls · `,
+      executionVersions(e),
+    );
+    replaceChildren(hold, versionHoldBanner(e));
     retryButton.hidden = !(s === "failed" || s === "cancelled");
     cancelButton.hidden = isTerminalStatus(s);
     tabs.waits.textContent = `Waits (${e.pendingWaits.length})`;
@@ -162,6 +171,7 @@ export function executionView(execId: string): View {
     { class: "execution" },
     h("div", { class: "execution-header" }, status, title, h("span", { class: "spacer" }), retryButton, cancelButton),
     facts,
+    hold,
     message,
     h(
       "div",

@@ -10,6 +10,7 @@ import { callStatusFromProto, executionStatusFromProto } from "#contract/status.
 import { button, h, replaceChildren } from "./dom.ts";
 import { jsonOf, shortJson, statusBadge, timeText } from "./format.ts";
 import { executionHref } from "./executions-list.ts";
+import { versionChange } from "./flow-version.ts";
 import { errorLine, runner } from "./rpc.ts";
 
 const KIND_LABEL: Readonly<Record<CallComparisonKind, string>> = {
@@ -84,6 +85,7 @@ export class LineageAndDiff {
           h("span", { class: "muted small" }, node.parentExecId ? `replay from ${node.replay?.from ?? "?"}` : "original"),
           node.retryCount ? h("span", { class: "muted small" }, `retried ${node.retryCount}×`) : null,
           h("span", { class: "muted small" }, timeText(node.createTime)),
+          node.flowVersion ? h("code", { class: "muted small", "data-lineage-version": node.flowVersion }, node.flowVersion) : null,
           node.parentExecId ? button("diff", () => this.compare(node.parentExecId, node.execId), { class: "small", title: `compare with ${node.parentExecId}` }) : null,
         ),
         children.length > 0 ? h("ul", {}, ...children.map(item)) : null,
@@ -104,6 +106,7 @@ export class LineageAndDiff {
       replaceChildren(
         this.#diff,
         h("p", { class: "diff-title" }, h("a", { href: executionHref(base), class: "mono" }, base), " → ", h("a", { href: executionHref(other), class: "mono" }, other)),
+        versionChange(comparison.baseFlowVersion, comparison.otherFlowVersion),
         h("p", { class: "muted" }, counts),
         comparison.inputChanges.length > 0 ? h("div", {}, h("h3", {}, "input"), changesList(comparison.inputChanges)) : null,
         h(

@@ -11,6 +11,7 @@ import type { ReplayPlan } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import { KitaruUsageError } from "#contract/errors/index.ts";
 import type { PlanMarks } from "./call-graph.ts";
 import { button, h, replaceChildren } from "./dom.ts";
+import { planVersionRows } from "./flow-version.ts";
 import { jsonOf, shortJson } from "./format.ts";
 import { kitaruError, planner, requestId } from "./rpc.ts";
 
@@ -53,6 +54,7 @@ function planSummary(plan: ReplayPlan): HTMLElement {
       h("dd", { class: "mono", "data-plan-reexecute": "" }, names(plan.reexecute)),
       h("dt", {}, "reused"),
       h("dd", { class: "mono", "data-plan-reuse": "" }, names(plan.reuse)),
+      ...planVersionRows(plan),
       ...plan.overrides.flatMap((o) => [
         h("dt", {}, o.key),
         h(

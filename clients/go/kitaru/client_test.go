@@ -134,17 +134,27 @@ func (f fakePlanner) ReplayExecution(ctx context.Context, req *plannerv1.ReplayE
 // serve starts both fake services on one port; returns the recorder and "127.0.0.1:port".
 func serve(t *testing.T, opts ...grpc.ServerOption) (*recorder, string) {
 	t.Helper()
+	r := &recorder{}
+	address := serveWith(t, func(server *grpc.Server) {
+		runnerv1.RegisterRunnerServiceServer(server, fakeRunner{r: r})
+		plannerv1.RegisterPlannerServiceServer(server, fakePlanner{r: r})
+	}, opts...)
+	return r, address
+}
+
+// serveWith starts a gRPC server with the services register adds, stopped at
+// the end of the test; returns "127.0.0.1:port".
+func serveWith(t *testing.T, register func(*grpc.Server), opts ...grpc.ServerOption) string {
+	t.Helper()
 	listener, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &recorder{}
 	server := grpc.NewServer(opts...)
-	runnerv1.RegisterRunnerServiceServer(server, fakeRunner{r: r})
-	plannerv1.RegisterPlannerServiceServer(server, fakePlanner{r: r})
+	register(server)
 	go func() { _ = server.Serve(listener) }()
 	t.Cleanup(server.Stop)
-	return r, listener.Addr().String()
+	return listener.Addr().String()
 }
 
 // clearEnv unsets the connection variables for one test.

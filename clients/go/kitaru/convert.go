@@ -42,6 +42,15 @@ var divergenceKinds = map[errorsv1.DivergenceKind]DivergenceKind{
 	errorsv1.DivergenceKind_DIVERGENCE_KIND_DEPENDS_ON_CHANGED_CALL: DivergenceDependsOnChangedCall,
 	errorsv1.DivergenceKind_DIVERGENCE_KIND_ORDER_CHANGED:           DivergenceOrderChanged,
 	errorsv1.DivergenceKind_DIVERGENCE_KIND_NAME_CHANGED:            DivergenceNameChanged,
+	errorsv1.DivergenceKind_DIVERGENCE_KIND_CALL_REPLACED:           DivergenceCallReplaced,
+	errorsv1.DivergenceKind_DIVERGENCE_KIND_WAIT_CHANGED:            DivergenceWaitChanged,
+}
+
+var verdicts = map[runnerv1.VerificationVerdict]VerificationVerdict{
+	runnerv1.VerificationVerdict_VERIFICATION_VERDICT_COMPATIBLE: VerdictCompatible,
+	runnerv1.VerificationVerdict_VERIFICATION_VERDICT_DIVERGED:   VerdictDiverged,
+	runnerv1.VerificationVerdict_VERIFICATION_VERDICT_FAILED:     VerdictFailed,
+	runnerv1.VerificationVerdict_VERIFICATION_VERDICT_SKIPPED:    VerdictSkipped,
 }
 
 var logLevels = map[runnerv1.LogLevel]LogLevel{
@@ -117,6 +126,10 @@ func divergenceFromProto(d *errorsv1.DivergenceDetail) *Divergence {
 		Seen:                 d.GetSeen(),
 		RecordedDependencies: d.GetRecordedDependencies(),
 		SeenDependencies:     d.GetSeenDependencies(),
+		RecordedFlowVersion:  d.GetRecordedFlowVersion(),
+		FlowVersion:          d.GetFlowVersion(),
+		ReplayCommand:        d.GetReplayCommand(),
+		ReplayFrom:           d.GetReplayFrom(),
 	}
 }
 
@@ -215,7 +228,11 @@ func executionFromProto(e *runnerv1.Execution) *Execution {
 	}
 	var replay *ReplayOrigin
 	if r := e.GetReplay(); r != nil {
-		replay = &ReplayOrigin{From: r.GetFrom(), Roots: r.GetRoots(), OverrideKeys: r.GetOverrideKeys()}
+		replay = &ReplayOrigin{From: r.GetFrom(), Roots: r.GetRoots(), OverrideKeys: r.GetOverrideKeys(), SourceFlowVersion: r.GetSourceFlowVersion()}
+	}
+	runs := make([]FlowVersionRun, 0, len(e.GetFlowVersionRuns()))
+	for _, r := range e.GetFlowVersionRuns() {
+		runs = append(runs, FlowVersionRun{FlowVersion: r.GetFlowVersion(), StartedAt: timeOf(r.GetStartTime())})
 	}
 	return &Execution{
 		ExecID:          e.GetExecId(),
@@ -235,6 +252,21 @@ func executionFromProto(e *runnerv1.Execution) *Execution {
 		UpdatedAt:       timeOf(e.GetUpdateTime()),
 		EndedAt:         timeOf(e.GetEndTime()),
 		OmittedValues:   omittedValuesFromProto(e.GetOmittedValues()),
+		FlowVersion:     e.GetFlowVersion(),
+		FlowVersionRuns: runs,
+		VersionHold:     versionHoldFromProto(e.GetVersionHold()),
+		Waits:           waitsFromProto(e.GetWaits()),
+	}
+}
+
+func versionHoldFromProto(h *runnerv1.VersionHold) *VersionHold {
+	if h == nil {
+		return nil
+	}
+	return &VersionHold{
+		RequiredFlowVersion: h.GetRequiredFlowVersion(),
+		Divergence:          divergenceFromProto(h.GetDivergence()),
+		CreatedAt:           timeOf(h.GetCreateTime()),
 	}
 }
 
@@ -272,15 +304,17 @@ func replayPlanFromProto(p *runnerv1.ReplayPlan) *ReplayPlan {
 		})
 	}
 	return &ReplayPlan{
-		SourceExecID: p.GetSourceExecId(),
-		FlowName:     p.GetFlowName(),
-		From:         p.GetFrom(),
-		FromCall:     from,
-		Roots:        plannedCallsFromProto(p.GetRoots()),
-		Reexecute:    plannedCallsFromProto(p.GetReexecute()),
-		Reuse:        plannedCallsFromProto(p.GetReuse()),
-		Overrides:    overrides,
-		Input:        jsonObject(p.GetInput()),
+		SourceExecID:      p.GetSourceExecId(),
+		FlowName:          p.GetFlowName(),
+		From:              p.GetFrom(),
+		FromCall:          from,
+		Roots:             plannedCallsFromProto(p.GetRoots()),
+		Reexecute:         plannedCallsFromProto(p.GetReexecute()),
+		Reuse:             plannedCallsFromProto(p.GetReuse()),
+		Overrides:         overrides,
+		Input:             jsonObject(p.GetInput()),
+		SourceFlowVersion: p.GetSourceFlowVersion(),
+		FlowVersion:       p.GetFlowVersion(),
 	}
 }
 
@@ -300,10 +334,12 @@ func logEntryFromProto(e *runnerv1.LogEntry) LogEntry {
 
 func statusChangeFromProto(s *runnerv1.StatusChange) *StatusChange {
 	return &StatusChange{
-		Status:   executionStatusFromProto(s.GetStatus()),
-		Result:   jsonValue(s.GetResult()),
-		Failure:  failureFromProto(s.GetFailure()),
-		Metadata: jsonObject(s.GetMetadata()),
+		Status:      executionStatusFromProto(s.GetStatus()),
+		Result:      jsonValue(s.GetResult()),
+		Failure:     failureFromProto(s.GetFailure()),
+		Metadata:    jsonObject(s.GetMetadata()),
+		FlowVersion: s.GetFlowVersion(),
+		VersionHold: versionHoldFromProto(s.GetVersionHold()),
 	}
 }
 
@@ -340,4 +376,20 @@ func eventFromProto(e *runnerv1.ExecutionEvent) (Event, bool) {
 		return ev, true
 	}
 	return Event{}, false
+}
+
+// verificationFromProto is the plain Verification; a verdict this client does
+// not know (a newer server) reads as skipped (not checked here).
+func verificationFromProto(v *runnerv1.ExecutionVerification) Verification {
+	return Verification{
+		ExecID:              v.GetExecId(),
+		FlowName:            v.GetFlowName(),
+		Status:              executionStatusFromProto(v.GetStatus()),
+		RecordedFlowVersion: v.GetRecordedFlowVersion(),
+		Verdict:             lookup(verdicts, v.GetVerdict(), VerdictSkipped),
+		Divergence:          divergenceFromProto(v.GetDivergence()),
+		Outcome:             v.GetOutcome(),
+		MatchedCalls:        int(v.GetMatchedCalls()),
+		RecordedCalls:       int(v.GetRecordedCalls()),
+	}
 }

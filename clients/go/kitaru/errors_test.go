@@ -281,6 +281,26 @@ func TestExecutionAndDivergenceDetailsBecomeFields(t *testing.T) {
 	}
 }
 
+func TestAResumeDivergenceNamesBothVersionsAndTheReplayThatContinuesIt(t *testing.T) {
+	for _, kind := range []errorsv1.DivergenceKind{errorsv1.DivergenceKind_DIVERGENCE_KIND_CALL_REPLACED, errorsv1.DivergenceKind_DIVERGENCE_KIND_WAIT_CHANGED} {
+		detail := &errorsv1.DivergenceDetail{
+			ExecId: "kr-3", SourceExecId: "kr-3", InvocationId: "write_draft", Kind: kind,
+			RecordedFlowVersion: "v1", FlowVersion: "v2",
+			ReplayCommand: "kitaru executions replay kr-3 --from write_draft", ReplayFrom: "write_draft",
+		}
+		k := decode(t, grpcError(t, codes.FailedPrecondition, "m", info(kitaru.ReasonDivergence, nil),
+			&errorsv1.ExecutionStateDetail{ExecId: "kr-3", Status: "failed"}, detail))
+		d, ok := k.(*kitaru.DivergenceError)
+		if !ok {
+			t.Fatalf("got %T", k)
+		}
+		if d.Detail.GetKind() != kind || d.Detail.GetRecordedFlowVersion() != "v1" || d.Detail.GetFlowVersion() != "v2" ||
+			d.Detail.GetReplayCommand() != "kitaru executions replay kr-3 --from write_draft" || d.Detail.GetReplayFrom() != "write_draft" {
+			t.Errorf("detail = %v", d.Detail)
+		}
+	}
+}
+
 func TestWithoutKitaruDetailsTheCodeDecides(t *testing.T) {
 	cases := []struct {
 		code     codes.Code

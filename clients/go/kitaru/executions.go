@@ -22,6 +22,10 @@ const (
 	maxLogPageSize = 1000
 )
 
+// DefaultVerifyLimit is how many executions Verify checks by a filter when
+// VerifyOptions.Limit is 0.
+const DefaultVerifyLimit = 20
+
 // ExecutionsClient reads, steers, replays and follows executions:
 // Client.Executions. Replay and Plan go to the PlannerService, everything
 // else to the RunnerService. Every error is a KitaruError (match it with
@@ -63,6 +67,15 @@ type ReplayOptions struct {
 // execution waits for input (by default it ends there).
 type WatchOptions struct {
 	FollowWaits bool
+}
+
+// VerifyOptions selects the executions Verify checks: ExecIDs (at most 200),
+// or else the newest Limit executions (0: DefaultVerifyLimit) matching the
+// Filter. IDs with a filter, or a negative Limit, is a *UsageError.
+type VerifyOptions struct {
+	ExecIDs []string
+	Filter
+	Limit int
 }
 
 // LogsOptions configures Logs and FollowLogs: Checkpoint keeps the lines of
@@ -208,6 +221,58 @@ func (e *ExecutionsClient) Latest(ctx context.Context, filter Filter) (*Executio
 		return nil, &NotFoundError{StateError: StateError{BaseError: clientError(message, ReasonNotFound, metadata)}, ResourceType: "execution"}
 	}
 	return e.Get(ctx, newest[0].ExecID)
+}
+
+// Verify checks recorded executions against the flow code the runner serves,
+// without running a checkpoint or writing anything (`kitaru executions
+// verify`): per execution, whether that code would continue it
+// (VerdictCompatible), diverges from its record (VerdictDiverged, with the
+// Divergence), would fail, or was skipped. A filter is paged up to the limit.
+func (e *ExecutionsClient) Verify(ctx context.Context, opts VerifyOptions) (*VerifyResult, error) {
+	if len(opts.ExecIDs) > 0 {
+		if opts.Flow != "" || opts.Status != "" || opts.Limit != 0 {
+			return nil, usageError("Give execution IDs or a filter (Flow, Status, Limit), not both.", nil)
+		}
+		res, err := e.runner.VerifyExecutions(ctx, &runnerv1.VerifyExecutionsRequest{ExecIds: opts.ExecIDs})
+		if err != nil {
+			return nil, err
+		}
+		return &VerifyResult{FlowVersion: res.GetFlowVersion(), Results: verificationsFromProto(res.GetResults())}, nil
+	}
+	status, err := statusFilter(opts.Status)
+	if err != nil {
+		return nil, err
+	}
+	if err := notNegative("Limit", opts.Limit); err != nil {
+		return nil, err
+	}
+	limit := opts.Limit
+	if limit == 0 {
+		limit = DefaultVerifyLimit
+	}
+	result := &VerifyResult{}
+	result.Results, err = collectPages(limit, maxPageSize, func(size int32, token string) ([]Verification, string, error) {
+		res, err := e.runner.VerifyExecutions(ctx, &runnerv1.VerifyExecutionsRequest{
+			FlowName: opts.Flow, Status: status, PageSize: size, PageToken: token,
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		result.FlowVersion = res.GetFlowVersion()
+		return verificationsFromProto(res.GetResults()), res.GetNextPageToken(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return result, nil
+}
+
+func verificationsFromProto(vs []*runnerv1.ExecutionVerification) []Verification {
+	out := make([]Verification, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, verificationFromProto(v))
+	}
+	return out
 }
 
 // PendingWaits returns the pending waits of an execution, oldest first.

@@ -34,7 +34,7 @@ func (f *FlowsClient) Run(ctx context.Context, flowName string, input map[string
 }
 
 // List returns the flows the runner serves, sorted by name, with the JSON
-// Schema of their input.
+// Schema of their input and the flow version the runner serves them with.
 func (f *FlowsClient) List(ctx context.Context) ([]Flow, error) {
 	res, err := f.runner.ListFlows(ctx, &runnerv1.ListFlowsRequest{})
 	if err != nil {
@@ -42,7 +42,7 @@ func (f *FlowsClient) List(ctx context.Context) ([]Flow, error) {
 	}
 	flows := make([]Flow, 0, len(res.GetFlows()))
 	for _, flow := range res.GetFlows() {
-		flows = append(flows, Flow{Name: flow.GetFlowName(), InputSchema: optionalObject(flow.GetInputSchema())})
+		flows = append(flows, Flow{Name: flow.GetFlowName(), InputSchema: optionalObject(flow.GetInputSchema()), FlowVersion: res.GetFlowVersion()})
 	}
 	return flows, nil
 }

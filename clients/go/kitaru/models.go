@@ -71,6 +71,14 @@ const (
 	DivergenceDependsOnChangedCall DivergenceKind = "depends_on_changed_call"
 	DivergenceOrderChanged         DivergenceKind = "order_changed"
 	DivergenceNameChanged          DivergenceKind = "name_changed"
+	// DivergenceCallReplaced: on a resume by code of another flow version, a
+	// call the record does not hold was issued where the record holds another
+	// (a renamed or inserted checkpoint).
+	DivergenceCallReplaced DivergenceKind = "call_replaced"
+	// DivergenceWaitChanged: on a resume by code of another flow version, a
+	// wait the record does not hold was reached while recorded waits were not
+	// reached yet.
+	DivergenceWaitChanged DivergenceKind = "wait_changed"
 )
 
 // LogLevel is the severity of a log line.
@@ -112,6 +120,17 @@ type Divergence struct {
 	Seen                 string         `json:"seen"`
 	RecordedDependencies []string       `json:"recorded_dependencies"`
 	SeenDependencies     []string       `json:"seen_dependencies"`
+	// RecordedFlowVersion is the flow version that recorded the calls
+	// compared against; "" when unknown or the same.
+	RecordedFlowVersion string `json:"recorded_flow_version"`
+	// FlowVersion is the flow version of the code that diverged; "" when unknown.
+	FlowVersion string `json:"flow_version"`
+	// ReplayCommand is, on a resume by code of another flow version, the
+	// command that continues the work on that code (e.g. `kitaru executions
+	// replay kr-... --from write_draft`); "" otherwise.
+	ReplayCommand string `json:"replay_command"`
+	// ReplayFrom is the From of that replay (an invocation ID of ExecID).
+	ReplayFrom string `json:"replay_from"`
 }
 
 // Failure says why an execution, a checkpoint call or one attempt failed.
@@ -197,6 +216,27 @@ type ReplayOrigin struct {
 	From         string   `json:"from"`
 	Roots        []string `json:"roots"`
 	OverrideKeys []string `json:"override_keys"`
+	// SourceFlowVersion is the flow version that had last run the source when
+	// the replay was created ("" when unknown); the replay runs on
+	// Execution.FlowVersion.
+	SourceFlowVersion string `json:"source_flow_version"`
+}
+
+// FlowVersionRun is one flow version that ran an execution's body, from when
+// it took the body over.
+type FlowVersionRun struct {
+	FlowVersion string    `json:"flow_version"`
+	StartedAt   time.Time `json:"started_at"`
+}
+
+// VersionHold keeps an execution for runners of one flow version: code of
+// another version resumed it and does not issue the recorded calls the
+// recorded way. Divergence.ReplayCommand continues the work on that code.
+type VersionHold struct {
+	// RequiredFlowVersion: only a runner serving it continues the execution.
+	RequiredFlowVersion string      `json:"required_flow_version"`
+	Divergence          *Divergence `json:"divergence"`
+	CreatedAt           time.Time   `json:"created_at"`
 }
 
 // Execution is one run of a flow. Checkpoints is filled by Get and Latest,
@@ -224,6 +264,19 @@ type Execution struct {
 	// OmittedValues lists the values this response left out: empty from
 	// Get, which reads them; read one of a List result with ReadValue.
 	OmittedValues []OmittedValue `json:"omitted_values"`
+	// FlowVersion is the version of the flow code that created it (the
+	// runner's --flow-version, by default a digest of its flows module); ""
+	// for executions recorded before flow versions.
+	FlowVersion string `json:"flow_version"`
+	// FlowVersionRuns are the flow versions that ran its body, in the order
+	// they took it over; the last ran it most recently.
+	FlowVersionRuns []FlowVersionRun `json:"flow_version_runs"`
+	// VersionHold is set while it waits for a runner of one flow version
+	// (Status stays running).
+	VersionHold *VersionHold `json:"version_hold"`
+	// Waits holds every wait the body reached, in the order reached, with
+	// its status and answer (Get and Latest only).
+	Waits []Wait `json:"waits"`
 }
 
 // PlannedCall names one call of the source execution in a replay plan.
@@ -258,6 +311,10 @@ type ReplayPlan struct {
 	Overrides    []PlannedOverride `json:"overrides"`
 	// Input is the new execution's input: the source's, shallow-merged with Args.
 	Input map[string]any `json:"input"`
+	// SourceFlowVersion is the flow version that last ran the source; "" when unknown.
+	SourceFlowVersion string `json:"source_flow_version"`
+	// FlowVersion is the flow version the replay would run on (the runner's).
+	FlowVersion string `json:"flow_version"`
 }
 
 // LogEntry is one line checkpoint code wrote (console.* or the authoring API's logger).
@@ -279,6 +336,9 @@ type Flow struct {
 	Name string `json:"name"`
 	// InputSchema is the JSON Schema of its input; nil when it has none.
 	InputSchema map[string]any `json:"input_schema"`
+	// FlowVersion is the flow version of the code the runner serves it with
+	// (--flow-version, or a digest of its flows module).
+	FlowVersion string `json:"flow_version"`
 }
 
 // StatusChange is an execution's new status, with its result (completed) or
@@ -288,6 +348,11 @@ type StatusChange struct {
 	Result   any             `json:"result"`
 	Failure  *Failure        `json:"failure"`
 	Metadata map[string]any  `json:"metadata"`
+	// FlowVersion is the flow version that ran (or runs) the body as of this
+	// change; "" when unknown.
+	FlowVersion string `json:"flow_version"`
+	// VersionHold is set when the execution is held for runners of one flow version.
+	VersionHold *VersionHold `json:"version_hold"`
 }
 
 // Event is one thing that happened to an execution, as Executions.Watch
@@ -307,4 +372,48 @@ type Event struct {
 type LogEvent struct {
 	Entry        *LogEntry     `json:"entry,omitempty"`
 	StatusChange *StatusChange `json:"status_change,omitempty"`
+}
+
+// VerificationVerdict is what checking a recorded execution against flow code found.
+type VerificationVerdict string
+
+// The verdicts of Executions.Verify.
+const (
+	// VerdictCompatible: the code issues every recorded call and wait the
+	// recorded way; it would continue the execution.
+	VerdictCompatible VerificationVerdict = "compatible"
+	// VerdictDiverged: the code diverges from the record (Divergence says where).
+	VerdictDiverged VerificationVerdict = "diverged"
+	// VerdictFailed: the flow body threw before it reached the end of the record.
+	VerdictFailed VerificationVerdict = "failed"
+	// VerdictSkipped: not checked (the flow is not served by the code, or nothing ran yet).
+	VerdictSkipped VerificationVerdict = "skipped"
+)
+
+// Verification is the result of checking one recorded execution against flow
+// code, without running a checkpoint or writing anything.
+type Verification struct {
+	ExecID   string          `json:"exec_id"`
+	FlowName string          `json:"flow_name"`
+	Status   ExecutionStatus `json:"status"`
+	// RecordedFlowVersion is the flow version that last ran its body; "" when unknown.
+	RecordedFlowVersion string              `json:"recorded_flow_version"`
+	Verdict             VerificationVerdict `json:"verdict"`
+	// Divergence is the evidence, when diverged.
+	Divergence *Divergence `json:"divergence,omitempty"`
+	// Outcome says in words where the check stopped: "would wait at
+	// 'approve'", "would complete", the error it would fail with, or why it
+	// was skipped.
+	Outcome string `json:"outcome"`
+	// MatchedCalls is how many recorded calls the code issued the recorded way.
+	MatchedCalls int `json:"matched_calls"`
+	// RecordedCalls is how many checkpoint calls the execution has recorded.
+	RecordedCalls int `json:"recorded_calls"`
+}
+
+// VerifyResult is what Executions.Verify found.
+type VerifyResult struct {
+	// FlowVersion is the flow version of the code checked: the runner's.
+	FlowVersion string         `json:"flow_version"`
+	Results     []Verification `json:"results"`
 }

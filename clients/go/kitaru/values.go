@@ -14,8 +14,8 @@ import (
 // OmittedValue names a value a response left out to stay small (a response
 // carries at most 8 MiB of values); read it with Executions.ReadValue.
 type OmittedValue struct {
-	// Path is "input", "result", "checkpoints/<invocation_id>/output" or
-	// "checkpoints/<invocation_id>/override_value".
+	// Path is "input", "result", "checkpoints/<invocation_id>/output",
+	// "checkpoints/<invocation_id>/override_value" or "waits/<name>/value".
 	Path string `json:"path"`
 	// Bytes is its size as JSON text.
 	Bytes int64 `json:"bytes"`
@@ -89,6 +89,15 @@ func placeValue(execution *Execution, path string, value any) bool {
 		return true
 	}
 	parts := strings.Split(path, "/")
+	if len(parts) == 3 && parts[0] == "waits" && parts[2] == "value" {
+		for i := range execution.Waits {
+			if execution.Waits[i].Name == parts[1] {
+				execution.Waits[i].Value = value
+				return true
+			}
+		}
+		return false
+	}
 	if len(parts) != 3 || parts[0] != "checkpoints" {
 		return false
 	}

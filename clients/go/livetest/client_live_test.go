@@ -603,3 +603,122 @@ func TestLiveClientLineageAndCompare(t *testing.T) {
 		t.Errorf("unknown other = %v, want *NotFoundError", err)
 	}
 }
+
+// servedFlowVersion is the flow version the runner serves, as ListFlows says
+// (and as the test's runner was started with: KITARU_TEST_FLOW_VERSION).
+func servedFlowVersion(t *testing.T, c *kitaru.Client, ctx context.Context) string {
+	t.Helper()
+	flows := must(c.Flows.List(ctx)).ok(t)
+	version := flows[0].FlowVersion
+	for _, f := range flows {
+		if f.FlowVersion != version {
+			t.Fatalf("flows of two versions: %+v", flows)
+		}
+	}
+	if want := os.Getenv("KITARU_TEST_FLOW_VERSION"); version == "" || (want != "" && version != want) {
+		t.Fatalf("the runner serves flow version %q, want %q", version, want)
+	}
+	return version
+}
+
+func TestLiveClientFlowVersionsEveryWaitAndVerify(t *testing.T) {
+	c, ctx := live(t)
+	version := servedFlowVersion(t, c, ctx)
+	execution := run(t, c, ctx, "approval", map[string]any{"topic": "versions"})
+	if execution.FlowVersion != version {
+		t.Errorf("started with flow version %q, want %q", execution.FlowVersion, version)
+	}
+	waiting := settle(t, c, ctx, execution.ExecID)
+	if waiting.Status != kitaru.StatusWaiting || waiting.VersionHold != nil || waiting.FlowVersion != version {
+		t.Fatalf("waiting = %s hold %+v version %q", waiting.Status, waiting.VersionHold, waiting.FlowVersion)
+	}
+	if runs := waiting.FlowVersionRuns; len(runs) != 1 || runs[0].FlowVersion != version || runs[0].StartedAt.Before(waiting.StartedAt) {
+		t.Errorf("runs = %+v (started %v)", runs, waiting.StartedAt)
+	}
+	if len(waiting.Waits) != 1 || waiting.Waits[0].Name != "approve" || waiting.Waits[0].Status != kitaru.WaitPending || waiting.Waits[0].Value != nil {
+		t.Errorf("waits = %+v", waiting.Waits)
+	}
+
+	// The runner's own code would continue it: it waits at the same place again, having issued the recorded call.
+	check := must(c.Executions.Verify(ctx, kitaru.VerifyOptions{ExecIDs: []string{execution.ExecID}})).ok(t)
+	if check.FlowVersion != version || len(check.Results) != 1 {
+		t.Fatalf("verify = %+v", check)
+	}
+	want := kitaru.Verification{
+		ExecID: execution.ExecID, FlowName: "approval", Status: kitaru.StatusWaiting, RecordedFlowVersion: version,
+		Verdict: kitaru.VerdictCompatible, Outcome: "would wait at 'approve'", MatchedCalls: 1, RecordedCalls: 1,
+	}
+	if !reflect.DeepEqual(check.Results[0], want) {
+		t.Errorf("verification = %+v, want %+v", check.Results[0], want)
+	}
+
+	answer := map[string]any{"approved": true, "reviewer": "vera"}
+	must(c.Executions.Input(ctx, execution.ExecID, "approve", answer)).ok(t)
+	if result := must(c.Executions.Result(ctx, execution.ExecID)).ok(t); result != "published 'draft about versions', approved by vera" {
+		t.Errorf("result = %v", result)
+	}
+	done := must(c.Executions.Get(ctx, execution.ExecID)).ok(t)
+	// Every wait of the full view, with its answer; the same version resumed it: still one run.
+	if len(done.Waits) != 1 || done.Waits[0].Status != kitaru.WaitResolved || !reflect.DeepEqual(done.Waits[0].Value, answer) ||
+		done.Waits[0].ResolvedAt.IsZero() || len(done.PendingWaits) != 0 {
+		t.Errorf("waits = %+v, pending %+v", done.Waits, done.PendingWaits)
+	}
+	if len(done.FlowVersionRuns) != 1 || done.FlowVersionRuns[0].FlowVersion != version {
+		t.Errorf("runs after the answer = %+v", done.FlowVersionRuns)
+	}
+
+	completed := must(c.Executions.Verify(ctx, kitaru.VerifyOptions{ExecIDs: []string{execution.ExecID}})).ok(t).Results[0]
+	if completed.Verdict != kitaru.VerdictCompatible || completed.Outcome != "would complete" || completed.MatchedCalls != 2 || completed.RecordedCalls != 2 {
+		t.Errorf("verification of the completed one = %+v", completed)
+	}
+	byFilter := must(c.Executions.Verify(ctx, kitaru.VerifyOptions{Filter: kitaru.Filter{Flow: "approval", Status: kitaru.StatusCompleted}, Limit: 2})).ok(t)
+	if byFilter.FlowVersion != version || len(byFilter.Results) < 1 || len(byFilter.Results) > 2 {
+		t.Fatalf("verify by filter = %+v", byFilter)
+	}
+	for _, r := range byFilter.Results {
+		if r.FlowName != "approval" || r.Status != kitaru.StatusCompleted || r.Verdict != kitaru.VerdictCompatible {
+			t.Errorf("verification by filter = %+v", r)
+		}
+	}
+
+	// Status changes say which version ran the body.
+	changes := 0
+	for event, err := range c.Executions.Watch(ctx, execution.ExecID, kitaru.WatchOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if event.StatusChange != nil {
+			changes++
+			if event.StatusChange.FlowVersion != version || event.StatusChange.VersionHold != nil {
+				t.Errorf("status change = %+v", event.StatusChange)
+			}
+		}
+	}
+	if changes == 0 {
+		t.Errorf("no status change watched")
+	}
+}
+
+func TestLiveClientReplayPlansLineageAndDiffsCarryFlowVersions(t *testing.T) {
+	c, ctx := live(t)
+	version := servedFlowVersion(t, c, ctx)
+	source := settle(t, c, ctx, run(t, c, ctx, "content_pipeline", map[string]any{"topic": "versioned family"}).ExecID)
+	plan := must(c.Executions.Plan(ctx, source.ExecID, kitaru.ReplayOptions{From: "publish"})).ok(t)
+	if plan.SourceFlowVersion != version || plan.FlowVersion != version {
+		t.Errorf("plan versions = %q → %q", plan.SourceFlowVersion, plan.FlowVersion)
+	}
+	replayed := must(c.Executions.Replay(ctx, source.ExecID, kitaru.ReplayOptions{From: "publish"})).ok(t)
+	if replayed.FlowVersion != version || replayed.Replay == nil || replayed.Replay.SourceFlowVersion != version {
+		t.Errorf("replayed = %q from %+v", replayed.FlowVersion, replayed.Replay)
+	}
+	settle(t, c, ctx, replayed.ExecID)
+	for _, node := range must(c.Executions.Lineage(ctx, replayed.ExecID)).ok(t).GetNodes() {
+		if node.GetFlowVersion() != version {
+			t.Errorf("lineage node %s has flow version %q", node.GetExecId(), node.GetFlowVersion())
+		}
+	}
+	comparison := must(c.Executions.Compare(ctx, source.ExecID, replayed.ExecID)).ok(t)
+	if comparison.GetBaseFlowVersion() != version || comparison.GetOtherFlowVersion() != version {
+		t.Errorf("comparison versions = %q → %q", comparison.GetBaseFlowVersion(), comparison.GetOtherFlowVersion())
+	}
+}

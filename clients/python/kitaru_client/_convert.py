@@ -37,9 +37,11 @@ from .models import (
     Execution,
     ExecutionEvent,
     ExecutionStatus,
+    ExecutionVerification,
     Failure,
     FailureOrigin,
     Flow,
+    FlowVersionRun,
     LogEntry,
     LogLevel,
     PendingWait,
@@ -48,6 +50,8 @@ from .models import (
     ReplayOrigin,
     ReplayPlan,
     StatusChange,
+    VerificationVerdict,
+    VersionHold,
     WaitStatus,
 )
 
@@ -94,6 +98,15 @@ _DIVERGENCE_KIND: Dict[int, DivergenceKind] = {
     errors_pb2.DIVERGENCE_KIND_DEPENDS_ON_CHANGED_CALL: DivergenceKind.DEPENDS_ON_CHANGED_CALL,
     errors_pb2.DIVERGENCE_KIND_ORDER_CHANGED: DivergenceKind.ORDER_CHANGED,
     errors_pb2.DIVERGENCE_KIND_NAME_CHANGED: DivergenceKind.NAME_CHANGED,
+    errors_pb2.DIVERGENCE_KIND_CALL_REPLACED: DivergenceKind.CALL_REPLACED,
+    errors_pb2.DIVERGENCE_KIND_WAIT_CHANGED: DivergenceKind.WAIT_CHANGED,
+}
+
+_VERDICT: Dict[int, VerificationVerdict] = {
+    pb.VERIFICATION_VERDICT_COMPATIBLE: VerificationVerdict.COMPATIBLE,
+    pb.VERIFICATION_VERDICT_DIVERGED: VerificationVerdict.DIVERGED,
+    pb.VERIFICATION_VERDICT_FAILED: VerificationVerdict.FAILED,
+    pb.VERIFICATION_VERDICT_SKIPPED: VerificationVerdict.SKIPPED,
 }
 
 _LOG_LEVEL: Dict[int, LogLevel] = {
@@ -137,6 +150,10 @@ def divergence_from_proto(detail: errors_pb2.DivergenceDetail) -> DivergenceDeta
         seen=detail.seen,
         recorded_dependencies=list(detail.recorded_dependencies),
         seen_dependencies=list(detail.seen_dependencies),
+        recorded_flow_version=_text(detail.recorded_flow_version),
+        flow_version=_text(detail.flow_version),
+        replay_command=_text(detail.replay_command),
+        replay_from=_text(detail.replay_from),
     )
 
 
@@ -228,12 +245,37 @@ def execution_from_proto(execution: pb.Execution) -> Execution:
         updated_at=datetime_from_timestamp(execution, "update_time"),
         ended_at=datetime_from_timestamp(execution, "end_time"),
         omitted_values=[(value.path, value.bytes) for value in execution.omitted_values],
+        flow_version=execution.flow_version,
+        flow_version_runs=[
+            FlowVersionRun(flow_version=run.flow_version, started_at=datetime_from_timestamp(run, "start_time"))
+            for run in execution.flow_version_runs
+        ],
+        version_hold=_optional_hold(execution),
+        waits=[wait_from_proto(w) for w in execution.waits],
     )
+
+
+def version_hold_from_proto(hold: pb.VersionHold) -> VersionHold:
+    """The plain :class:`VersionHold` of a ``kitaru.runner.v1.VersionHold``."""
+    return VersionHold(
+        required_flow_version=hold.required_flow_version,
+        divergence=divergence_from_proto(hold.divergence) if hold.HasField("divergence") else None,
+        created_at=datetime_from_timestamp(hold, "create_time"),
+    )
+
+
+def _optional_hold(message: Union[pb.Execution, pb.StatusChange]) -> Optional[VersionHold]:
+    return version_hold_from_proto(message.version_hold) if message.HasField("version_hold") else None
 
 
 def _replay_origin(replay: pb.ReplayOrigin) -> ReplayOrigin:
     # `from` is a Python keyword: the generated field is only reachable with getattr.
-    return ReplayOrigin(from_=getattr(replay, "from"), roots=list(replay.roots), override_keys=list(replay.override_keys))
+    return ReplayOrigin(
+        from_=getattr(replay, "from"),
+        roots=list(replay.roots),
+        override_keys=list(replay.override_keys),
+        source_flow_version=_text(replay.source_flow_version),
+    )
 
 
 def _planned_call(call: replay_plan_pb2.PlannedCall) -> PlannedCall:
@@ -262,6 +304,8 @@ def replay_plan_from_proto(plan: replay_plan_pb2.ReplayPlan) -> ReplayPlan:
         reuse=[_planned_call(c) for c in plan.reuse],
         overrides=[_planned_override(o) for o in plan.overrides],
         input=struct_field(plan, "input"),
+        source_flow_version=plan.source_flow_version,
+        flow_version=plan.flow_version,
     )
 
 
@@ -280,9 +324,9 @@ def log_entry_from_proto(entry: pb.LogEntry) -> LogEntry:
     )
 
 
-def flow_from_proto(flow: pb.Flow) -> Flow:
-    """The plain :class:`Flow` of a ``kitaru.runner.v1.Flow``."""
-    return Flow(name=flow.flow_name, input_schema=optional_struct(flow, "input_schema"))
+def flow_from_proto(flow: pb.Flow, flow_version: str = "") -> Flow:
+    """The plain :class:`Flow` of a ``kitaru.runner.v1.Flow`` served as ``flow_version``."""
+    return Flow(name=flow.flow_name, input_schema=optional_struct(flow, "input_schema"), flow_version=flow_version)
 
 
 def status_change_from_proto(change: pb.StatusChange) -> StatusChange:
@@ -292,6 +336,8 @@ def status_change_from_proto(change: pb.StatusChange) -> StatusChange:
         result=optional_value(change, "result"),
         failure=_optional_failure(change),
         metadata=struct_field(change, "metadata"),
+        flow_version=_text(change.flow_version),
+        version_hold=_optional_hold(change),
     )
 
 
@@ -349,6 +395,7 @@ def _lineage_node(node: lineage_pb2.LineageNode) -> LineageNode:
         checkpoint_count=node.checkpoint_count,
         started_at=datetime_from_timestamp(node, "create_time"),
         updated_at=datetime_from_timestamp(node, "update_time"),
+        flow_version=node.flow_version,
     )
 
 
@@ -361,6 +408,8 @@ def comparison_from_proto(comparison: lineage_pb2.ExecutionComparison) -> Execut
         input_changes=[_json_change(change) for change in comparison.input_changes],
         result_changes=[_json_change(change) for change in comparison.result_changes],
         counts=dict(comparison.counts),
+        base_flow_version=comparison.base_flow_version,
+        other_flow_version=comparison.other_flow_version,
     )
 
 
@@ -382,4 +431,19 @@ def _json_change(change: lineage_pb2.JsonChange) -> JsonChange:
         kind=lineage_pb2.JsonChangeKind.Name(change.kind)[len(_CHANGE_PREFIX) :].lower(),
         before=optional_value(change, "before"),
         after=optional_value(change, "after"),
+    )
+
+
+def verification_from_proto(result: pb.ExecutionVerification) -> ExecutionVerification:
+    """The plain :class:`ExecutionVerification`; a verdict this client does not know (a newer server) reads as skipped."""
+    return ExecutionVerification(
+        exec_id=result.exec_id,
+        flow_name=result.flow_name,
+        status=execution_status_from_proto(result.status),
+        verdict=_VERDICT.get(result.verdict, VerificationVerdict.SKIPPED),
+        outcome=result.outcome,
+        matched_calls=result.matched_calls,
+        recorded_calls=result.recorded_calls,
+        divergence=divergence_from_proto(result.divergence) if result.HasField("divergence") else None,
+        recorded_flow_version=_text(result.recorded_flow_version),
     )

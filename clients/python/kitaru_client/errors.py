@@ -273,7 +273,10 @@ class KitaruDivergenceError(KitaruExecutionError):
     ``detail`` (:class:`~kitaru_client.models.DivergenceDetail`) says at which
     invocation ID, what was recorded and what was seen; None if none was sent.
     Check that the flow still issues reused checkpoints in the same order with
-    the same inputs, or replay from an earlier checkpoint.
+    the same inputs, or replay from an earlier checkpoint. When code of another
+    flow version resumed the execution, ``detail`` also names both versions
+    (``recorded_flow_version``, ``flow_version``) and the replay that continues
+    the work on the new code (``replay_command``, ``replay_from``).
     """
 
     default_reason = ErrorReason.DIVERGENCE

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import grpc
 
@@ -25,6 +25,7 @@ from ._convert import (
     log_entry_from_proto,
     log_event_from_proto,
     replay_plan_from_proto,
+    verification_from_proto,
     wait_from_proto,
 )
 from .errors import (
@@ -48,11 +49,13 @@ from .models import (
     ExecutionEvent,
     ExecutionLineage,
     ExecutionStatus,
+    ExecutionVerification,
     FailureOrigin,
     LogEntry,
     PendingWait,
     ReplayPlan,
     StatusChange,
+    VerifyExecutionsResult,
 )
 from .services import PlannerClient, RunnerClient
 
@@ -60,6 +63,8 @@ from .services import PlannerClient, RunnerClient
 MAX_PAGE_SIZE = 200
 #: The most lines one ListExecutionLogs page holds.
 MAX_LOG_PAGE_SIZE = 1000
+#: How many executions ``verify()`` checks by a filter unless given a ``limit``.
+DEFAULT_VERIFY_LIMIT = 20
 
 _STATUSES = ", ".join(s.value for s in ExecutionStatus)
 
@@ -148,7 +153,8 @@ class ExecutionsClient:
 
     def read_value(self, exec_id: str, path: str, *, timeout: Optional[float] = None) -> Any:
         """One value of an execution by its path (``"input"``, ``"result"``,
-        ``"checkpoints/<invocation_id>/output"``, ``"checkpoints/<invocation_id>/override_value"``).
+        ``"checkpoints/<invocation_id>/output"``, ``"checkpoints/<invocation_id>/override_value"``,
+        ``"waits/<name>/value"``).
 
         ``get()`` already reads what a response left out; this reads the values
         ``list()`` results name in ``omitted_values``. No such value →
@@ -219,6 +225,48 @@ class ExecutionsClient:
     def pending_waits(self, exec_id: str, *, timeout: Optional[float] = None) -> List[PendingWait]:
         """The pending waits of an execution, oldest first."""
         return [wait_from_proto(w) for w in self._runner.list_pending_waits(exec_id, timeout=timeout)]
+
+    def verify(
+        self,
+        exec_ids: Optional[Sequence[str]] = None,
+        *,
+        flow: Optional[str] = None,
+        status: Union[ExecutionStatus, str, None] = None,
+        limit: int = DEFAULT_VERIFY_LIMIT,
+        timeout: Optional[float] = None,
+    ) -> VerifyExecutionsResult:
+        """Checks recorded executions against the flow code the runner serves, running and writing nothing
+        (``kitaru executions verify``): per execution, whether that code would continue it (``compatible``),
+        diverges from its record (``diverged``, with ``divergence``), would fail, or was skipped.
+
+        ``exec_ids`` (at most 200) selects by ID; otherwise ``flow`` and ``status``
+        select the newest ``limit`` executions (default 20), paging as needed.
+        IDs with a filter, ``limit`` below 1 or an unknown ``status`` → :class:`KitaruUsageError`.
+        """
+        ids = list(exec_ids or [])
+        if ids:
+            if flow is not None or status is not None:
+                raise KitaruUsageError(
+                    "Give execution IDs or a filter (`flow`, `status`), not both.", metadata={"count": str(len(ids))}
+                )
+            response = self._runner.verify_executions(exec_ids=ids, timeout=timeout)
+            return VerifyExecutionsResult(
+                flow_version=response.flow_version, results=[verification_from_proto(r) for r in response.results]
+            )
+        wanted = _status_filter(status)
+        checked = _positive("limit", limit)
+        status_pb = execution_status_to_proto(wanted) if wanted else execution_pb2.EXECUTION_STATUS_UNSPECIFIED
+        versions: List[str] = []
+
+        def fetch(page_size: int, token: str) -> Tuple[List[ExecutionVerification], str]:
+            response = self._runner.verify_executions(
+                flow_name=flow or "", status=status_pb, page_size=page_size, page_token=token, timeout=timeout
+            )
+            versions.append(response.flow_version)
+            return [verification_from_proto(r) for r in response.results], response.next_page_token
+
+        results = _collect_pages(fetch, checked, MAX_PAGE_SIZE)
+        return VerifyExecutionsResult(flow_version=versions[-1] if versions else "", results=results)
 
     # --- steering ----------------------------------------------------------
 

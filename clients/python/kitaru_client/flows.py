@@ -40,5 +40,6 @@ class FlowsClient:
         return execution_from_proto(execution)
 
     def list(self, *, timeout: Optional[float] = None) -> List[Flow]:
-        """The flows the runner serves, sorted by name, with the JSON Schema of their input."""
-        return [flow_from_proto(f) for f in self._runner.list_flows(timeout=timeout)]
+        """The flows the runner serves, sorted by name, with the JSON Schema of their input and the runner's flow version."""
+        response = self._runner.list_flows_response(timeout=timeout)
+        return [flow_from_proto(f, response.flow_version) for f in response.flows]

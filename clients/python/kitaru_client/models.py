@@ -81,6 +81,12 @@ class DivergenceKind(_StrEnum):
     DEPENDS_ON_CHANGED_CALL = "depends_on_changed_call"
     ORDER_CHANGED = "order_changed"
     NAME_CHANGED = "name_changed"
+    #: On a resume by code of another flow version: a call the record does not
+    #: hold was issued where the record holds another (a renamed or inserted checkpoint).
+    CALL_REPLACED = "call_replaced"
+    #: On a resume by code of another flow version: a wait the record does not
+    #: hold was reached while recorded waits were not reached yet.
+    WAIT_CHANGED = "wait_changed"
 
 
 class LogLevel(_StrEnum):
@@ -120,6 +126,15 @@ class DivergenceDetail:
     seen: str
     recorded_dependencies: List[str] = field(default_factory=list)
     seen_dependencies: List[str] = field(default_factory=list)
+    #: The flow version that recorded the calls compared against; ``None`` when unknown or the same.
+    recorded_flow_version: Optional[str] = None
+    #: The flow version of the code that diverged; ``None`` when unknown.
+    flow_version: Optional[str] = None
+    #: On a resume by code of another flow version: the command that continues
+    #: the work on that code, e.g. ``kitaru executions replay kr-... --from write_draft``.
+    replay_command: Optional[str] = None
+    #: The ``from_`` of that replay (an invocation ID of ``exec_id``).
+    replay_from: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -235,6 +250,32 @@ class ReplayOrigin:
     roots: List[str] = field(default_factory=list)
     #: Override keys as given, e.g. ``checkpoint.research``.
     override_keys: List[str] = field(default_factory=list)
+    #: The flow version that had last run the source when the replay was
+    #: created; ``None`` when unknown. The replay runs on ``Execution.flow_version``.
+    source_flow_version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class FlowVersionRun:
+    """One flow version that ran an execution's body, from when it took the body over."""
+
+    flow_version: str
+    started_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class VersionHold:
+    """An execution kept for runners of one flow version.
+
+    Code of another version resumed it and does not issue the recorded calls
+    the recorded way; ``divergence.replay_command`` continues the work on that code.
+    """
+
+    #: Only a runner serving this flow version continues the execution.
+    required_flow_version: str
+    #: Where the other version's code diverged, with both versions.
+    divergence: Optional[DivergenceDetail] = None
+    created_at: Optional[datetime] = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +317,17 @@ class Execution:
     #: values), as ``(path, bytes)``: empty from ``get()``, which reads them;
     #: read one from a ``list()`` result with ``executions.read_value()``.
     omitted_values: List[Tuple[str, int]] = field(default_factory=list)
+    #: The flow version of the code that created it (``--flow-version``, by
+    #: default a digest of the flows module); ``""`` for executions recorded
+    #: before flow versions.
+    flow_version: str = ""
+    #: The flow versions that ran its body, in the order they took it over;
+    #: the last ran it most recently.
+    flow_version_runs: List[FlowVersionRun] = field(default_factory=list)
+    #: Set while it waits for a runner of one flow version (``status`` stays ``running``).
+    version_hold: Optional[VersionHold] = None
+    #: Every wait the body reached, in the order reached, with its status and answer (``get()`` only).
+    waits: List[PendingWait] = field(default_factory=list)
 
     @property
     def pending_wait(self) -> Optional[PendingWait]:
@@ -329,6 +381,10 @@ class ReplayPlan:
     overrides: List[PlannedOverride] = field(default_factory=list)
     #: The new execution's input: the source input shallow-merged with the given inputs.
     input: Dict[str, Any] = field(default_factory=dict)
+    #: The flow version that last ran the source; ``""`` when unknown.
+    source_flow_version: str = ""
+    #: The flow version the replay would run on (the runner's).
+    flow_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -361,6 +417,8 @@ class Flow:
     name: str
     #: JSON Schema of the flow's input; ``None`` when its schema has no JSON Schema form.
     input_schema: Optional[Dict[str, Any]] = None
+    #: The flow version of the code the runner serves it with (``--flow-version``, or a digest of its flows module).
+    flow_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -372,6 +430,10 @@ class StatusChange:
     failure: Optional[Failure] = None
     #: The execution's metadata as of this change.
     metadata: Dict[str, Any] = field(default_factory=dict)
+    #: The flow version that ran (or runs) the body as of this change; ``None`` when unknown.
+    flow_version: Optional[str] = None
+    #: Set when the execution is held for runners of one flow version.
+    version_hold: Optional[VersionHold] = None
 
 
 @dataclass(frozen=True)
@@ -414,6 +476,8 @@ class LineageNode:
     checkpoint_count: int = 0
     started_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
+    #: The flow version that last ran it (or created it); ``""`` when unknown.
+    flow_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -472,3 +536,49 @@ class ExecutionComparison:
     result_changes: List[JsonChange] = field(default_factory=list)
     #: How many calls of each kind (every kind present, zero included).
     counts: Dict[str, int] = field(default_factory=dict)
+    #: The flow versions that last ran the two executions; ``""`` when unknown.
+    #: They differ when the code changed between them.
+    base_flow_version: str = ""
+    other_flow_version: str = ""
+
+
+class VerificationVerdict(_StrEnum):
+    """What checking a recorded execution against flow code found."""
+
+    #: The code issues every recorded call and wait the recorded way: it would continue the execution.
+    COMPATIBLE = "compatible"
+    #: The code diverges from the record (``divergence`` says where).
+    DIVERGED = "diverged"
+    #: The flow body threw before it reached the end of the record.
+    FAILED = "failed"
+    #: Not checked: the flow is not served by the code, or nothing ran yet.
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class ExecutionVerification:
+    """The result of checking one recorded execution against flow code, without running anything."""
+
+    exec_id: str
+    flow_name: str
+    status: ExecutionStatus
+    verdict: VerificationVerdict
+    #: Where the check stopped, in words: "would wait at 'approve'", "would complete", ...
+    outcome: str
+    #: Recorded calls the code issued the recorded way.
+    matched_calls: int = 0
+    #: Recorded checkpoint calls of the execution.
+    recorded_calls: int = 0
+    #: The evidence, when ``diverged``.
+    divergence: Optional[DivergenceDetail] = None
+    #: The flow version that last ran its body; ``None`` when unknown.
+    recorded_flow_version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class VerifyExecutionsResult:
+    """What ``executions.verify()`` found: one result per execution, and the code checked."""
+
+    #: The flow version of the code checked: the runner's.
+    flow_version: str
+    results: List[ExecutionVerification] = field(default_factory=list)

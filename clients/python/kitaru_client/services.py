@@ -25,7 +25,7 @@ import json
 import random
 import time
 import uuid
-from typing import Any, Callable, ClassVar, Iterator, List, Mapping, Optional, TypeVar
+from typing import Any, Callable, ClassVar, Iterator, List, Mapping, Optional, Sequence, TypeVar
 
 import grpc
 from google.protobuf import struct_pb2
@@ -74,6 +74,22 @@ def json_value(option: str, data: Any) -> Any:
         return value_from_python(data)
     except (TypeError, ValueError) as e:
         raise KitaruUsageError(f"`{option}` must be a JSON value: {e}.", metadata={"option": option}) from e
+
+
+def _place_value(execution: execution_pb2.Execution, path: str, value: Any) -> None:
+    """Puts a value read by its path (``omitted_values``) where the response left it out."""
+    parts = path.split("/")
+    if len(parts) == 3 and parts[0] == "waits" and parts[2] == "value":
+        wait = next((w for w in execution.waits if w.name == parts[1]), None)
+        if wait is not None:
+            wait.value.CopyFrom(value_from_python(value))
+            return
+    if len(parts) == 3 and parts[0] == "checkpoints" and parts[2] in ("output", "override_value"):
+        call = next((c for c in execution.checkpoints if c.invocation_id == parts[1]), None)
+        if call is not None:
+            getattr(call, parts[2]).CopyFrom(value_from_python(value))
+            return
+    raise KitaruInternalError(f"The server left out a value at {path!r}, which names no value of the execution.")
 
 
 _Client = TypeVar("_Client", bound="_ServiceClient")
@@ -205,8 +221,9 @@ class RunnerClient(_ServiceClient):
     def read_execution_value(self, exec_id: str, path: str, *, timeout: Optional[float] = None) -> Any:
         """ReadExecutionValue: one value of an execution by its path, joined from its chunks and parsed.
 
-        ``path`` is ``"input"``, ``"result"``, ``"checkpoints/<invocation_id>/output"`` or
-        ``"checkpoints/<invocation_id>/override_value"``, as ``Execution.omitted_values`` names them.
+        ``path`` is ``"input"``, ``"result"``, ``"checkpoints/<invocation_id>/output"``,
+        ``"checkpoints/<invocation_id>/override_value"`` or ``"waits/<name>/value"``, as
+        ``Execution.omitted_values`` names them.
         """
         request = runner_service_pb2.ReadExecutionValueRequest(exec_id=exec_id, path=path)
         chunks: List[bytes] = []
@@ -231,11 +248,7 @@ class RunnerClient(_ServiceClient):
             if omitted.path == "result":
                 execution.result.CopyFrom(value_from_python(value))
                 continue
-            _, invocation_id, kind = (omitted.path.split("/") + ["", "", ""])[:3]
-            call = next((c for c in execution.checkpoints if c.invocation_id == invocation_id), None)
-            if call is None or kind not in ("output", "override_value"):
-                raise KitaruInternalError(f"The server left out a value at {omitted.path!r}, which names no value of the execution.")
-            getattr(call, kind).CopyFrom(value_from_python(value))
+            _place_value(execution, omitted.path, value)
         del execution.omitted_values[:]
 
     def list_executions(
@@ -338,10 +351,35 @@ class RunnerClient(_ServiceClient):
 
     def list_flows(self, *, timeout: Optional[float] = None) -> List[execution_pb2.Flow]:
         """ListFlows: the flows this runner serves, sorted by name."""
+        return list(self.list_flows_response(timeout=timeout).flows)
+
+    def list_flows_response(self, *, timeout: Optional[float] = None) -> runner_service_pb2.ListFlowsResponse:
+        """ListFlows, the whole response: the flows and the ``flow_version`` of the code this runner serves."""
         response: runner_service_pb2.ListFlowsResponse = self._unary(
             self.stub.ListFlows, runner_service_pb2.ListFlowsRequest(), timeout
         )
-        return list(response.flows)
+        return response
+
+    def verify_executions(
+        self,
+        *,
+        exec_ids: Sequence[str] = (),
+        flow_name: str = "",
+        status: execution_pb2.ExecutionStatus = execution_pb2.EXECUTION_STATUS_UNSPECIFIED,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Optional[float] = None,
+    ) -> runner_service_pb2.VerifyExecutionsResponse:
+        """VerifyExecutions: checks executions against the code this runner serves, running and writing nothing.
+
+        By ``exec_ids`` (at most 200; the filter fields must then be empty), or one
+        page of a filter, newest first.
+        """
+        request = runner_service_pb2.VerifyExecutionsRequest(
+            exec_ids=list(exec_ids), flow_name=flow_name, status=status, page_size=page_size, page_token=page_token
+        )
+        response: runner_service_pb2.VerifyExecutionsResponse = self._unary(self.stub.VerifyExecutions, request, timeout)
+        return response
 
     def get_call_graph(self, exec_id: str, *, timeout: Optional[float] = None) -> replay_plan_pb2.CallGraph:
         """GetCallGraph (RunnerInternalService, the planner's call): the lineage of an execution's calls, without outputs."""

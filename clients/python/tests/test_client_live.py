@@ -4,6 +4,7 @@ The flows are registered by test/clients/python-client.test.ts:
 content_pipeline, approval, chatty, always_flaky, sleeping, fails_once, ordered.
 """
 
+import os
 import threading
 import uuid
 from datetime import datetime
@@ -36,6 +37,7 @@ from kitaru_client import (
     LogEntry,
     LogLevel,
     StatusChange,
+    VerificationVerdict,
     WaitStatus,
 )
 
@@ -398,3 +400,71 @@ def test_lineage_and_compare_of_a_replay_family(client):
     assert comparison.input_changes == []
     with pytest.raises(KitaruNotFoundError):
         client.executions.lineage("kr-aaaaaaaaaaaaaaaa")
+
+
+def served_flow_version(client: KitaruClient) -> str:
+    """The flow version the runner serves, as ListFlows says (and as the test's runner was started with)."""
+    versions = {f.flow_version for f in client.flows.list()}
+    assert len(versions) == 1, versions
+    (version,) = versions
+    assert version != "" and version == os.environ.get("KITARU_TEST_FLOW_VERSION", version)
+    return version
+
+
+def test_flow_versions_every_wait_and_verify_from_the_runner(client):
+    version = served_flow_version(client)
+    execution = client.flows.run("approval", topic="versions")
+    assert execution.flow_version == version
+    waiting = settle(client, execution.exec_id)
+    assert waiting.status is ExecutionStatus.WAITING and waiting.version_hold is None
+    assert waiting.flow_version == version
+    (run,) = waiting.flow_version_runs
+    assert run.flow_version == version and run.started_at is not None and waiting.started_at is not None
+    assert run.started_at >= waiting.started_at
+    assert [(w.name, w.status, w.value) for w in waiting.waits] == [("approve", WaitStatus.PENDING, None)]
+
+    # The runner's own code would continue it: it waits at the same place again, having issued the recorded call.
+    check = client.executions.verify([execution.exec_id])
+    assert check.flow_version == version
+    (pending,) = check.results
+    assert pending.exec_id == execution.exec_id and pending.verdict is VerificationVerdict.COMPATIBLE
+    assert pending.status is ExecutionStatus.WAITING and pending.outcome == "would wait at 'approve'"
+    assert (pending.matched_calls, pending.recorded_calls) == (1, 1)
+    assert pending.recorded_flow_version == version and pending.divergence is None
+
+    answer = {"approved": True, "reviewer": "vera"}
+    client.executions.input(execution.exec_id, wait="approve", value=answer)
+    assert client.executions.result(execution.exec_id, timeout=20) == "published 'draft about versions', approved by vera"
+    done = client.executions.get(execution.exec_id)
+    # Every wait of the full view, with its answer; the same version resumed it: still one run.
+    (approve,) = done.waits
+    assert (approve.name, approve.status, approve.value) == ("approve", WaitStatus.RESOLVED, answer)
+    assert approve.resolved_at is not None and done.pending_waits == []
+    assert [r.flow_version for r in done.flow_version_runs] == [version]
+
+    (completed,) = client.executions.verify([execution.exec_id]).results
+    assert completed.verdict is VerificationVerdict.COMPATIBLE and completed.outcome == "would complete"
+    assert (completed.matched_calls, completed.recorded_calls) == (2, 2)
+    by_filter = client.executions.verify(flow="approval", status="completed", limit=2)
+    assert by_filter.flow_version == version and 1 <= len(by_filter.results) <= 2
+    assert all(r.flow_name == "approval" and r.status is ExecutionStatus.COMPLETED for r in by_filter.results)
+    assert all(r.verdict is VerificationVerdict.COMPATIBLE for r in by_filter.results)
+
+    # Status changes say which version ran the body.
+    changes = [e.status_change for e in client.executions.watch(execution.exec_id) if e.status_change is not None]
+    assert changes and all(c.flow_version == version and c.version_hold is None for c in changes)
+
+
+def test_replay_plans_lineage_and_diffs_carry_flow_versions(client):
+    version = served_flow_version(client)
+    source = run_to_end(client, "content_pipeline", topic="versioned family")
+    plan = client.executions.plan(source.exec_id, from_="publish")
+    assert (plan.source_flow_version, plan.flow_version) == (version, version)
+    replayed = client.executions.replay(source.exec_id, from_="publish")
+    assert replayed.flow_version == version
+    assert replayed.replay is not None and replayed.replay.source_flow_version == version
+    settle(client, replayed.exec_id)
+    lineage = client.executions.lineage(replayed.exec_id)
+    assert [n.flow_version for n in lineage.nodes] == [version, version]
+    comparison = client.executions.compare(source.exec_id, replayed.exec_id)
+    assert (comparison.base_flow_version, comparison.other_flow_version) == (version, version)

@@ -84,6 +84,31 @@ def test_wait_validation_and_divergence_details_become_attributes():
     assert e.detail.kind is DivergenceKind.ORDER_CHANGED
     assert e.failure is not None and e.failure.divergence == e.detail
     assert e.failure_origin is FailureOrigin.DIVERGENCE
+    assert e.detail.flow_version is None and e.detail.replay_command is None
+
+
+def test_a_resume_divergence_names_both_versions_and_the_replay_that_continues_it():
+    for kind, public in (
+        (errors_pb2.DIVERGENCE_KIND_CALL_REPLACED, DivergenceKind.CALL_REPLACED),
+        (errors_pb2.DIVERGENCE_KIND_WAIT_CHANGED, DivergenceKind.WAIT_CHANGED),
+    ):
+        detail = errors_pb2.DivergenceDetail(
+            exec_id="kr-3",
+            source_exec_id="kr-3",
+            invocation_id="write_draft",
+            kind=kind,
+            recorded_flow_version="v1",
+            flow_version="v2",
+            replay_command="kitaru executions replay kr-3 --from write_draft",
+            replay_from="write_draft",
+        )
+        status = status_pb2.Status(code=9, message="m", details=pack(info("KITARU_DIVERGENCE_ERROR"), detail))
+        e = error_from_status(grpc.StatusCode.FAILED_PRECONDITION, "m", status)
+        assert isinstance(e, KitaruDivergenceError) and e.detail is not None
+        assert e.detail.kind is public
+        assert (e.detail.recorded_flow_version, e.detail.flow_version) == ("v1", "v2")
+        assert e.detail.replay_command == "kitaru executions replay kr-3 --from write_draft"
+        assert e.detail.replay_from == "write_draft"
 
 
 def test_foreign_domain_is_not_trusted():
