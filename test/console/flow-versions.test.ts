@@ -70,8 +70,8 @@ describe("flow versions in the console", { timeout: 120_000 }, () => {
     assert.match(banner, /^Held: waiting for a runner of flow version v1\./);
     assert.match(banner, /Code of version v2 diverged at write_draft \(call replaced\)/);
     assert.match(banner, /write_draft_v2/);
-    assert.match(banner, /Start a runner of flow version v1 to finish it as recorded, or cancel it and continue the work on the new code: /);
-    assert.equal(await textOf(env, "[data-replay-command]"), `kitaru executions replay ${execId} --from write_draft`);
+    assert.match(banner, /Start a runner of flow version v1 to finish it as recorded, or move its work to the new code: /);
+    assert.equal(await textOf(env, "[data-replay-command]"), `kitaru executions cancel ${execId} && kitaru executions replay ${execId} --from write_draft`);
     await env.screenshot("10-version-hold");
 
     // The replay the banner names, composed on the page: v1's record, replayed on v2's code. A replay needs a

@@ -29,8 +29,8 @@ export function executionVersions(execution: Execution): HTMLElement {
 
 /**
  * The banner of a held execution: which runner it waits for, where the other
- * code diverged, and the two ways out (a replay needs a source that is not
- * running, hence the cancel before it).
+ * code diverged, and the two ways out (the hold's command cancels it before
+ * replaying it: a replay needs a source that is not running).
  */
 export function versionHoldBanner(execution: Execution): HTMLElement | null {
   const hold = execution.versionHold;
@@ -57,7 +57,7 @@ export function versionHoldBanner(execution: Execution): HTMLElement | null {
       "Start a runner of flow version ",
       versionText(hold.requiredFlowVersion),
       " to finish it as recorded",
-      ...(divergence?.replayCommand ? [", or cancel it and continue the work on the new code: ", h("code", { class: "replay-command", "data-replay-command": "" }, divergence.replayCommand)] : []),
+      ...(divergence?.replayCommand ? [", or move its work to the new code: ", h("code", { class: "replay-command", "data-replay-command": "" }, divergence.replayCommand)] : []),
       ".",
     ),
   );
