@@ -11,6 +11,12 @@ import { PollPause } from "./poll-pause.ts";
 export interface WatchOptions {
   /** Keep watching while the execution waits for input (default: end the stream at `waiting`). */
   readonly followWaits?: boolean;
+  /**
+   * Only status changes, starting with the current status: no history, no
+   * call or wait events (what waiting for the end needs; the runner reads
+   * the execution's state only).
+   */
+  readonly statusOnly?: boolean;
   /** Ends the stream when aborted (client went away, deadline). */
   readonly signal: AbortSignal;
 }
@@ -27,6 +33,7 @@ const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "
 
 /** One watcher: its queue of events not yet taken, and how to wake it. */
 interface Watcher {
+  readonly statusOnly: boolean;
   readonly queue: KeyedEvent[];
   overflowed: boolean;
   wake(): void;
@@ -83,21 +90,21 @@ export class ExecutionFeed {
    * events only from this process's runs.
    */
   async *watch(ref: ExecutionRef, options: WatchOptions): AsyncGenerator<ExecutionEvent> {
-    const first = await this.#commands.require(ref);
-    const { execId } = first;
-    const watcher: Watcher = { queue: [], overflowed: false, wake: () => undefined };
-    const channel = this.#join(execId, watcher);
+    const statusOnly = options.statusOnly === true;
+    const watcher: Watcher = { statusOnly, queue: [], overflowed: false, wake: () => undefined };
+    // Joined before the first read: nothing falls between what is read and what is live.
+    const channel = this.#join(ref.execId, watcher);
     const sent = new Set<string>();
     let lastStatus: ExecutionStatus | undefined;
     try {
-      // This watcher's own history, read after it joined: nothing falls between history and live.
-      const history = await this.#read(first);
+      const first = await this.#commands.require(ref);
+      const history = statusOnly ? [statusEvent(first)] : await this.#read(first.execId, first);
       for (;;) {
         const batch = history.splice(0).concat(watcher.queue.splice(0));
         if (watcher.overflowed) {
           throw new KitaruBackendError(
-            `This watch of execution '${execId}' fell more than ${this.#bufferLimit} events behind and was closed. Watch again: the history comes first.`,
-            { metadata: { execId, bufferLimit: String(this.#bufferLimit) } },
+            `This watch of execution '${ref.execId}' fell more than ${this.#bufferLimit} events behind and was closed. Watch again: the history comes first.`,
+            { metadata: { execId: ref.execId, bufferLimit: String(this.#bufferLimit) } },
           );
         }
         for (const { key, event } of batch) {
@@ -132,13 +139,10 @@ export class ExecutionFeed {
     }
   }
 
-  /** The durable events the store holds for `execution` now, ending with its status. */
-  async #read(execution: ExecutionRecord): Promise<KeyedEvent[]> {
-    const { execId } = execution;
+  /** The durable events the store holds for an execution now, ending with its status (as of `known` when it is gone). */
+  async #read(execId: string, known: ExecutionRecord): Promise<KeyedEvent[]> {
     const [current, calls, waits] = await Promise.all([this.#store.getExecution(execId), this.#store.listCalls(execId), this.#store.listWaits(execId)]);
-    const state = (current ?? execution).state;
-    const status: KeyedEvent = { key: eventKey.status(state.seq), event: { kind: "status_changed", execId, at: state.at, state } };
-    return [...durableEvents(execId, calls, waits), status];
+    return [...durableEvents(execId, calls, waits), statusEvent(current ?? known)];
   }
 
   #join(execId: string, watcher: Watcher): Channel {
@@ -181,7 +185,9 @@ export class ExecutionFeed {
       try {
         const execution = await this.#store.getExecution(channel.execId);
         if (execution === undefined) continue;
-        const events = await this.#read(execution);
+        // Watchers that want status changes only cost one point read per poll.
+        const wantHistory = [...channel.watchers].some((w) => !w.statusOnly);
+        const events = wantHistory ? await this.#read(channel.execId, execution) : [statusEvent(execution)];
         this.#fanOut(
           channel,
           events.filter(({ key }) => !channel.seen.has(key)),
@@ -195,10 +201,19 @@ export class ExecutionFeed {
 
   #fanOut(channel: Channel, events: readonly KeyedEvent[]): void {
     if (events.length === 0) return;
+    const statuses = events.filter(({ event }) => event.kind === "status_changed");
     for (const watcher of channel.watchers) {
-      if (watcher.queue.length + events.length > this.#bufferLimit) watcher.overflowed = true;
-      else watcher.queue.push(...events);
+      const wanted = watcher.statusOnly ? statuses : events;
+      if (wanted.length === 0) continue;
+      if (watcher.queue.length + wanted.length > this.#bufferLimit) watcher.overflowed = true;
+      else watcher.queue.push(...wanted);
       watcher.wake();
     }
   }
+}
+
+/** The event of an execution's current status. */
+function statusEvent(execution: ExecutionRecord): KeyedEvent {
+  const { execId, state } = execution;
+  return { key: eventKey.status(state.seq), event: { kind: "status_changed", execId, at: state.at, state } };
 }
