@@ -1,6 +1,15 @@
 import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
-import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
+import type {
+  CallLineage,
+  ExecutionPageQuery,
+  ExecutionStore,
+  ListCallsOptions,
+  LogChunkQuery,
+  NewExecution,
+  ReusableCall,
+  StoreCallOptions,
+} from "./execution-store.ts";
 import { createdState } from "./execution-store.ts";
 import { logOrderKey } from "./log-order.ts";
 import type {
@@ -362,9 +371,13 @@ export class MongoExecutionStore implements ExecutionStore {
     return docs as unknown as ReusableCall[];
   }
 
-  async listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
+  async listCalls(execId: string, options?: ListCallsOptions): Promise<CallRecord[]> {
     options?.signal?.throwIfAborted();
-    const docs = await this.#calls.find({ execId }, { signal: options?.signal }).sort({ sequence: 1 }).toArray();
+    const range: { $gt?: number; $lte?: number } = {};
+    if (options?.afterSequence !== undefined) range.$gt = options.afterSequence;
+    if (options?.throughSequence !== undefined) range.$lte = options.throughSequence;
+    const filter = Object.keys(range).length === 0 ? { execId } : { execId, sequence: range };
+    const docs = await this.#calls.find(filter, { signal: options?.signal }).sort({ sequence: 1 }).toArray();
     return docs.map(toCallRecord);
   }
 

@@ -1,5 +1,14 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
+import type {
+  CallLineage,
+  ExecutionPageQuery,
+  ExecutionStore,
+  ListCallsOptions,
+  LogChunkQuery,
+  NewExecution,
+  ReusableCall,
+  StoreCallOptions,
+} from "./execution-store.ts";
 import { createdState } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
@@ -42,7 +51,9 @@ const SQL = {
   // One JSON array of an execution's reused entries, in sequence order (reused-call-entry.ts merges it with the calls).
   listReused:
     "SELECT '[' || COALESCE(group_concat(entry, ','), '') || ']' AS entries FROM (SELECT entry FROM reused_calls WHERE exec_id = ? ORDER BY sequence)",
-  listCalls: `SELECT ${CALL_RECORD} AS record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid`,
+  listCalls: `SELECT ${CALL_RECORD} AS record FROM calls WHERE exec_id = ? AND sequence > ? AND sequence <= ? ORDER BY sequence, rowid`,
+  listReusedRange: `SELECT '[' || COALESCE(group_concat(entry, ','), '') || ']' AS entries FROM (
+    SELECT entry FROM reused_calls WHERE exec_id = ? AND sequence > ? AND sequence <= ? ORDER BY sequence)`,
   // One JSON array built by SQLite: one parse instead of one per call.
   listCallLineage:
     "SELECT '[' || COALESCE(group_concat(lineage, ','), '') || ']' AS lineage FROM (SELECT lineage FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)",
@@ -284,14 +295,16 @@ export class SqliteExecutionStore implements ExecutionStore {
     );
   }
 
-  listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
+  listCalls(execId: string, options?: ListCallsOptions): Promise<CallRecord[]> {
+    const after = options?.afterSequence ?? Number.MIN_SAFE_INTEGER;
+    const through = options?.throughSequence ?? Number.MAX_SAFE_INTEGER;
     return this.#connection.read(options?.signal, () =>
       withReusedRecords(
         execId,
         this.#sql(SQL.listCalls)
-          .all(execId)
+          .all(execId, after, through)
           .map((row) => decodeCallRecord(row.record as string)),
-        this.#reusedEntries(execId),
+        this.#sql(SQL.listReusedRange).get(execId, after, through)?.entries as string | undefined,
       ),
     );
   }
