@@ -101,6 +101,11 @@ export interface WatchExecutionOptions {
    * call or wait events (the cheapest way to learn when it ends).
    */
   readonly statusOnly?: boolean | undefined;
+  /**
+   * Start the history after this call sequence number (resume a watch that
+   * broke off: the highest sequence up to which every call's end was seen).
+   */
+  readonly afterSequence?: number | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -309,7 +314,7 @@ export class ExecutionsClient {
    * live events until it reaches a terminal status (or waits, unless `followWaits`).
    */
   async *watch(execId: string, options: WatchExecutionOptions = {}): AsyncGenerator<ExecutionEvent, void, undefined> {
-    const request = { execId, followWaits: options.followWaits ?? false, statusOnly: options.statusOnly ?? false };
+    const request = { execId, followWaits: options.followWaits ?? false, statusOnly: options.statusOnly ?? false, afterSequence: options.afterSequence ?? 0 };
     const stream = streamRpc(() => this.#runner.watchExecution(request, options.signal ? { signal: options.signal } : {}));
     for await (const response of stream) {
       if (response.event === undefined) continue;

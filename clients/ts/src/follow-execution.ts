@@ -12,7 +12,7 @@ import { isSettled } from "./execution-outcome.ts";
 /** The two reads following needs; `ExecutionsClient` provides them. */
 export interface ExecutionReader {
   get(execId: string, options?: { view?: "basic" | "full"; signal?: AbortSignal }): Promise<Execution>;
-  watch(execId: string, options?: { followWaits?: boolean; statusOnly?: boolean; signal?: AbortSignal }): AsyncIterable<ExecutionEvent>;
+  watch(execId: string, options?: { followWaits?: boolean; statusOnly?: boolean; afterSequence?: number; signal?: AbortSignal }): AsyncIterable<ExecutionEvent>;
 }
 
 /** Options of {@link followExecution}. */
@@ -46,8 +46,9 @@ function eventKey(event: ExecutionEvent): string {
  * waits) and returns it as last read.
  *
  * A watch stream that ends early (a restarted runner, a proxy timeout) is
- * re-opened; events already delivered are not delivered again. Without
- * `onEvent` the stream carries status changes only.
+ * re-opened from where it broke off (after the calls whose ends it saw);
+ * events already delivered are not delivered again. Without `onEvent` the
+ * stream carries status changes only.
  */
 export async function followExecution(reader: ExecutionReader, execId: string, options: FollowOptions = {}): Promise<Execution> {
   const end = await follow(reader, execId, options, false);
@@ -68,16 +69,23 @@ export function followToEnd(reader: ExecutionReader, execId: string, options: Fo
 
 async function follow(reader: ExecutionReader, execId: string, options: FollowOptions, acceptCompleted: boolean): Promise<FollowEnd> {
   const { signal, onEvent } = options;
-  const watchOptions = { statusOnly: onEvent === undefined, ...(signal === undefined ? {} : { signal }) };
   const seen = new Set<string>();
+  // The highest sequence up to which every call's end was seen: a re-opened watch starts after it.
+  const ended = new Set<number>();
+  let settled = 0;
   let quietRounds = 0;
   for (;;) {
     let fresh = 0;
+    const watchOptions = { statusOnly: onEvent === undefined, afterSequence: settled, ...(signal === undefined ? {} : { signal }) };
     for await (const event of reader.watch(execId, watchOptions)) {
       const key = eventKey(event);
       if (seen.has(key)) continue;
       seen.add(key);
       fresh += 1;
+      if ("call" in event && event.kind !== "callStarted" && event.call.sequence > settled) {
+        ended.add(event.call.sequence);
+        while (ended.delete(settled + 1)) settled += 1;
+      }
       await onEvent?.(event);
       if (acceptCompleted && event.kind === "statusChanged" && event.status === "completed") return { kind: "completed", result: event.result };
     }

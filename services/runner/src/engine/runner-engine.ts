@@ -142,7 +142,10 @@ export class RunnerEngine {
   }
 
   /** The execution's history (unless `statusOnly`), then its live events, with the values they carry. */
-  async *watch(ref: ExecutionRef, options: { followWaits: boolean; statusOnly?: boolean; signal: AbortSignal }): AsyncGenerator<WatchedEvent> {
+  async *watch(
+    ref: ExecutionRef,
+    options: { followWaits: boolean; statusOnly?: boolean; afterSequence?: number; signal: AbortSignal },
+  ): AsyncGenerator<WatchedEvent> {
     for await (const event of this.#feed.watch(ref, options)) {
       yield { event, value: await this.#eventValue(event, options.signal) };
     }

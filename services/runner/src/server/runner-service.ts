@@ -70,6 +70,7 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
       for await (const { event, value } of engine.watch(executionRef(request, ctx), {
         followWaits: request.followWaits,
         statusOnly: request.statusOnly,
+        afterSequence: request.afterSequence,
         signal: ctx.signal,
       })) {
         yield { event: eventToProto(event, value) };
