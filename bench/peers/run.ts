@@ -21,7 +21,7 @@
  *
  *   bash bench/peers/install.sh     # once: PostgreSQL 15 (Debian), bench/peers/node_modules
  *   node --conditions=kitaru-source --import tsx bench/peers/run.ts [--rounds 3] [--systems kitaru,dbos,restate]
- *     [--one-runs 30] [--hundred-runs 5] [--count 1000] [--steps 5] [--dir <directory>]
+ *     [--one-runs 30] [--hundred-runs 5] [--count 1000] [--steps 5] [--workloads step,one,throughput] [--dir <directory>]
  *
  * `--systems` may also name kitaru variants, measured in the same rotation:
  * `kitaru-2` (two `kitaru runner` processes on one file, workflows started
@@ -48,6 +48,8 @@ const HUNDRED_RUNS = intFlag("hundred-runs", 5);
 const COUNT = intFlag("count", 1000);
 const STEPS = intFlag("steps", 5);
 const SYSTEMS = stringFlag("systems", "kitaru,dbos,restate").split(",");
+/** Which workloads to measure (default all): step, one, throughput. */
+const ONLY = stringFlag("workloads", "step,one,throughput").split(",");
 const KNOWN = ["kitaru", "kitaru-2", "kitaru-nogc", "dbos", "restate"];
 for (const name of SYSTEMS) if (!KNOWN.includes(name)) throw new Error(`--systems: unknown '${name}' (known: ${KNOWN.join(", ")})`);
 const PG_BIN = "/usr/lib/postgresql/15/bin";
@@ -288,7 +290,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const order = drivers.map((_, i) => drivers[(i + round) % drivers.length]!);
       console.log(`\nround ${round + 1} (order ${order.map((d) => d.name).join(", ")})`);
-      for (const workload of WORKLOADS) {
+      for (const workload of WORKLOADS.filter((w) => ONLY.includes(w.key))) {
         const lines: string[] = [];
         for (const driver of order) {
           const figure = await measure(driver, workload.key, dir);
@@ -304,7 +306,7 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\nmedians of ${ROUNDS} rounds (each ratio: the median of the rounds' ratios; load and fsync: range over the rounds)`);
-    for (const workload of WORKLOADS) {
+    for (const workload of WORKLOADS.filter((w) => ONLY.includes(w.key))) {
       console.log(`  ${workload.title}`);
       for (const driver of drivers) {
         const all = figures.get(`${workload.key}:${driver.name}`) ?? [];
