@@ -136,6 +136,9 @@ export class SqliteExecutionStore implements ExecutionStore {
   }
 
   async ping(options?: StoreCallOptions): Promise<void> {
+    // A store whose writer thread stopped cannot write: health says so.
+    const stopped = this.#writer?.failure;
+    if (stopped !== undefined) throw stopped;
     await this.#connection.read(options?.signal, () => this.#sql("SELECT 1").get());
   }
 

@@ -81,6 +81,11 @@ export class SqliteWriter {
     return new SqliteWriter(worker, file, options.failure);
   }
 
+  /** Why the writer thread stopped, when it did (every write fails with it). */
+  get failure(): Error | undefined {
+    return this.#broken;
+  }
+
   /** Transactions and writes so far (for benches and tests). */
   get stats(): GroupCommitStats {
     return { ...this.#stats };
