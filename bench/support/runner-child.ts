@@ -6,6 +6,7 @@
  *
  *   node --conditions=kitaru-source --import tsx bench/support/runner-child.ts <store file>
  *   node --conditions=kitaru-source --import tsx bench/support/runner-child.ts <mongodb:// URI> <database>   # the MongoDB store
+ *   node --conditions=kitaru-source --import tsx bench/support/runner-child.ts <store file> --no-group-commit  # one commit per write
  *
  * - on start it prints `{"ready": {address, runnerId, pid}}`;
  * - `reset` (stdin) zeroes its counters and CPU baseline; `stats` prints
@@ -22,12 +23,14 @@ import { SqliteExecutionStore } from "../../services/runner/src/store/sqlite-exe
 import { benchFlows } from "../flows.ts";
 import type { RunnerStats } from "./runner-process.ts";
 
-const [where, database] = process.argv.slice(2);
+const positional = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+const groupCommit = !process.argv.includes("--no-group-commit");
+const [where, database] = positional;
 if (!where) throw new Error("usage: runner-child.ts <store file> | <mongodb:// URI> <database>");
 
 const store: ExecutionStore = /^mongodb(\+srv)?:\/\//.test(where)
   ? await MongoExecutionStore.connect({ uri: where, database: database ?? "kitaru" })
-  : await SqliteExecutionStore.open({ path: where });
+  : await SqliteExecutionStore.open({ path: where, groupCommit });
 /** Per store method: calls, and time spent inside them synchronously (better-sqlite3 runs the SQL, commit fsync and lock waits included, before the promise returns). */
 const storeCalls = new Map<string, { calls: number; syncMs: number }>();
 const measured = new Proxy(store, {

@@ -58,10 +58,26 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
  * Starts `node --conditions=kitaru-source --import tsx runner-child.ts <where> [database]`
  * (the condition resolves `#gen/*` and `#contract/*` to the sources) and waits
  * until its runner serves: `where` is an SQLite file, or a `mongodb://` URI
- * with the `database` to use.
+ * with the `database` to use; `groupCommit: false` commits each write of the
+ * embedded store on its own (the A/B baseline of group commit); `nodeArgs`
+ * go to Node before the rest (e.g. `--cpu-prof`).
  */
-export async function spawnRunner(where: string, database?: string): Promise<RunnerProcess> {
-  const args = ["--conditions=kitaru-source", "--import", "tsx", CHILD, where, ...(database === undefined ? [] : [database])];
+export async function spawnRunner(
+  where: string,
+  database?: string,
+  options: { groupCommit?: boolean; nodeArgs?: readonly string[] } = {},
+): Promise<RunnerProcess> {
+  const flags = options.groupCommit === false ? ["--no-group-commit"] : [];
+  const args = [
+    ...(options.nodeArgs ?? []),
+    "--conditions=kitaru-source",
+    "--import",
+    "tsx",
+    CHILD,
+    where,
+    ...(database === undefined ? [] : [database]),
+    ...flags,
+  ];
   const child: ChildProcess = spawn(process.execPath, args, { cwd: REPO, stdio: ["pipe", "pipe", "inherit"] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const next = async <K extends "ready" | "stats">(key: K): Promise<Record<K, unknown>[K]> => {

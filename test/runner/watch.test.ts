@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ExecutionStatus, ExecutionView, type ExecutionEvent } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { commitBurst } from "../fixtures/flows/commit-burst.ts";
 import { releaseAnalyze, watchedFlow } from "../fixtures/flows/watched-pipeline.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";
@@ -142,5 +143,48 @@ describe("watching an execution", () => {
       "callCompleted:report",
       "status:COMPLETED",
     ]);
+  });
+});
+
+describe("watching a long execution", () => {
+  const STEPS = 2500;
+  let env: RunnerEnv;
+  let execId: string;
+  before(async () => {
+    env = await createRunnerEnv([commitBurst]);
+    const { execution } = await env.client.startExecution({ flowName: "commit_burst", input: { steps: STEPS, marker: "/dev/null" } });
+    execId = execution!.execId;
+    await eventually(
+      async () => (await env.client.getExecution({ execId })).execution!,
+      (e) => e.status === ExecutionStatus.COMPLETED,
+      TIMEOUT,
+    );
+  });
+  after(async () => {
+    await env?.teardown();
+    await stopTestServer();
+  });
+
+  const read = async (request: { statusOnly?: boolean; afterSequence?: number }) => {
+    const seen: string[] = [];
+    for await (const { event } of env.client.watchExecution({ execId, ...request }, { signal: AbortSignal.timeout(TIMEOUT) })) seen.push(label(event));
+    return seen;
+  };
+  const invocation = (k: number) => `callCompleted:${k === 1 ? "step" : `step_${k}`}`;
+
+  it("streams a history longer than a page, every call once and in issue order, then the status", async () => {
+    assert.deepEqual(await read({}), [...Array.from({ length: STEPS }, (_, i) => invocation(i + 1)), "status:COMPLETED"]);
+  });
+
+  it("starts the history after a call sequence number", async () => {
+    assert.deepEqual(await read({ afterSequence: STEPS - 3 }), [invocation(STEPS - 2), invocation(STEPS - 1), invocation(STEPS), "status:COMPLETED"]);
+  });
+
+  it("sends only the current status to a status-only watch, with the result", async () => {
+    const events: ExecutionEvent[] = [];
+    for await (const { event } of env.client.watchExecution({ execId, statusOnly: true })) events.push(event!);
+    assert.deepEqual(events.map(label), ["status:COMPLETED"]);
+    const change = events[0]!.kind;
+    assert.equal(change.case === "statusChanged" ? plainJson(change.value.result) : undefined, STEPS);
   });
 });

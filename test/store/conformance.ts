@@ -352,6 +352,21 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         assert.deepEqual(await store.listCalls("nobody"), []);
       });
 
+      it("lists the calls in a range of sequence numbers, with every record of each sequence and reused calls among them", async () => {
+        await store.recordCall(call("e1", "a", 1));
+        await store.recordCall(call("e1", "b", 2, { status: "failed", callId: "call-b-failed" }));
+        await store.recordCall(call("e1", "b", 2, { generation: 1 }));
+        await store.recordCalls([call("e1", "c", 3, { status: "reused" }), call("e1", "d", 4, { status: "reused" })]);
+        await store.recordCall(call("e1", "e", 5));
+        const ids = async (range: { afterSequence?: number; throughSequence?: number }) =>
+          (await store.listCalls("e1", range)).map((c) => `${c.invocationId}:${c.status}`);
+        assert.deepEqual(await ids({ afterSequence: 1, throughSequence: 3 }), ["b:failed", "b:completed", "c:reused"]);
+        assert.deepEqual(await ids({ afterSequence: 3 }), ["d:reused", "e:completed"]);
+        assert.deepEqual(await ids({ throughSequence: 1 }), ["a:completed"]);
+        assert.deepEqual(await ids({ afterSequence: 5 }), []);
+        assert.equal((await ids({})).length, 6);
+      });
+
       it("records many calls in one write and keeps calls that exist already", async () => {
         const kept = call("e1", "a", 0, { callId: "call-original" });
         await store.recordCall(kept);

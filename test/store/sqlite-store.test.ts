@@ -80,6 +80,40 @@ describe("SqliteExecutionStore file", () => {
   });
 });
 
+describe("SqliteExecutionStore group commit", () => {
+  it("commits concurrent writes together, and a write that fails in a group fails alone", async () => {
+    const file = freshFile();
+    const store = await SqliteExecutionStore.open({ path: file });
+    try {
+      await store.writeBlob("taken", [new Uint8Array([1])]);
+      const before = store.groupCommits!;
+      const inserts = Array.from({ length: 100 }, (_, i) => store.insertExecution(newExecution(`e${i}`)));
+      const clash = store.writeBlob("taken", [new Uint8Array([2])]); // chunk 0 of "taken" exists: a primary-key violation
+      const repeat = store.insertExecution(newExecution("e0")); // in the same group as the first insert of e0
+      assert.deepEqual(await Promise.all(inserts), Array(100).fill(true));
+      assert.equal(await repeat, false, "the second insert of e0 saw the first one, in the same transaction");
+      await assert.rejects(clash, (error: unknown) => error instanceof Database.SqliteError && /CONSTRAINT/.test(error.code));
+      const after = store.groupCommits!;
+      assert.equal(after.writes - before.writes, 102);
+      assert.ok(after.commits - before.commits < 10, `102 concurrent writes took ${after.commits - before.commits} commits`);
+      assert.deepEqual([...((await store.readBlob("taken", 1))[0] ?? [])], [1], "the failed write changed nothing");
+    } finally {
+      await store.close();
+    }
+    const reopened = await SqliteExecutionStore.open({ path: file, groupCommit: false });
+    assert.equal((await reopened.listExecutions({ limit: 0 })).length, 100, "every acknowledged insert is in the file");
+    await reopened.close();
+  });
+
+  it("answers writes made before close, and refuses later ones with StoreUnavailableError", async () => {
+    const store = await SqliteExecutionStore.open({ path: freshFile() });
+    const pending = store.insertExecution(newExecution("e1"));
+    await store.close();
+    assert.equal(await pending, true);
+    await assert.rejects(store.insertExecution(newExecution("e2")), unavailable);
+  });
+});
+
 describe("SqliteExecutionStore call texts", () => {
   it("stores each call as the generic record text (its payloads apart) and its lineage fields, whatever fields the record has", async () => {
     const at = new Date("2026-01-02T03:04:05.678Z");

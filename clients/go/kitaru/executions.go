@@ -64,9 +64,12 @@ type ReplayOptions struct {
 }
 
 // WatchOptions configures Watch: FollowWaits keeps the stream open while the
-// execution waits for input (by default it ends there).
+// execution waits for input (by default it ends there); StatusOnly streams
+// status changes only, starting with the current status, without the history
+// (the cheapest way to learn when an execution ends).
 type WatchOptions struct {
 	FollowWaits bool
+	StatusOnly  bool
 }
 
 // VerifyOptions selects the executions Verify checks: ExecIDs (at most 200),
@@ -382,7 +385,7 @@ func replayInputs(opts ReplayOptions) (args, overrides *structpb.Struct, err err
 //	}
 func (e *ExecutionsClient) Watch(ctx context.Context, execID string, opts WatchOptions) iter.Seq2[Event, error] {
 	open := func(ctx context.Context) (receiver[*runnerv1.WatchExecutionResponse], error) {
-		return e.runner.WatchExecution(ctx, &runnerv1.WatchExecutionRequest{ExecId: execID, FollowWaits: opts.FollowWaits})
+		return e.runner.WatchExecution(ctx, &runnerv1.WatchExecutionRequest{ExecId: execID, FollowWaits: opts.FollowWaits, StatusOnly: opts.StatusOnly})
 	}
 	return streamSeq(ctx, open, func(res *runnerv1.WatchExecutionResponse) (Event, bool) {
 		return eventFromProto(res.GetEvent())

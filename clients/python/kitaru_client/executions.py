@@ -417,8 +417,8 @@ class ExecutionsClient:
         :class:`KitaruExecutionError` (failed otherwise, or cancelled),
         :class:`KitaruPendingWaitError` when it stops at pending waits (answer
         them, then call again), :class:`KitaruTimeoutError` after ``timeout``
-        seconds (the execution is left alone). Follows the watch stream, and
-        opens it again if it ends early.
+        seconds (the execution is left alone). Follows the watch stream (status
+        changes only), and opens it again if it ends early.
         """
         started = time.monotonic()
         last: Optional[Execution] = None
@@ -429,7 +429,7 @@ class ExecutionsClient:
                 raise self._timed_out(exec_id, timeout, started, last)
             seen = 0
             try:
-                for _ in self._runner.watch_execution(exec_id, timeout=remaining):
+                for _ in self._runner.watch_execution(exec_id, status_only=True, timeout=remaining):
                     seen += 1
             except KitaruBackendError as e:
                 if e.code != grpc.StatusCode.DEADLINE_EXCEEDED or remaining is None:

@@ -298,10 +298,11 @@ class RunnerClient(_ServiceClient):
         return response.execution
 
     def watch_execution(
-        self, exec_id: str, *, follow_waits: bool = False, timeout: Optional[float] = None
+        self, exec_id: str, *, follow_waits: bool = False, status_only: bool = False, timeout: Optional[float] = None
     ) -> Iterator[execution_pb2.ExecutionEvent]:
-        """WatchExecution: the history, then live events until terminal (or waiting, unless ``follow_waits``)."""
-        request = runner_service_pb2.WatchExecutionRequest(exec_id=exec_id, follow_waits=follow_waits)
+        """WatchExecution: the history (unless ``status_only``: status changes only, from the
+        current one), then live events until terminal (or waiting, unless ``follow_waits``)."""
+        request = runner_service_pb2.WatchExecutionRequest(exec_id=exec_id, follow_waits=follow_waits, status_only=status_only)
         response: runner_service_pb2.WatchExecutionResponse
         for response in self._stream(self.stub.WatchExecution, request, timeout):
             yield response.event

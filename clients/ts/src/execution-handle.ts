@@ -7,7 +7,7 @@ import type { JsonValue } from "@bufbuild/protobuf";
 import type { ExecutionEvent } from "./convert/event.ts";
 import type { Execution } from "./convert/execution.ts";
 import { executionOutcomeError } from "./execution-outcome.ts";
-import { followExecution, type ExecutionReader } from "./follow-execution.ts";
+import { followToEnd, type ExecutionReader } from "./follow-execution.ts";
 
 /** Options of {@link ExecutionHandle.wait}. */
 export interface WaitOptions {
@@ -55,7 +55,10 @@ export class ExecutionHandle<TResult = JsonValue> {
    * then call `wait()` again.
    */
   async wait(options: WaitOptions = {}): Promise<TResult> {
-    const execution = await followExecution(this.#reader, this.execId, options);
+    // Without onEvent: one stream of status changes, and a completion's result taken from it.
+    const end = await followToEnd(this.#reader, this.execId, options);
+    if (end.kind === "completed") return (end.result ?? null) as TResult;
+    const execution = end.execution;
     const error = executionOutcomeError(execution);
     if (error !== undefined) throw error;
     // The flow's declared output type is the caller's promise; the runner

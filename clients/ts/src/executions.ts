@@ -114,6 +114,16 @@ export type LogFollowEvent = { readonly kind: "log"; readonly entry: LogEntry } 
 export interface WatchExecutionOptions {
   /** Keep streaming while the execution waits for input; by default the stream ends when it waits. */
   readonly followWaits?: boolean | undefined;
+  /**
+   * Only status changes, starting with the current status: no history and no
+   * call or wait events (the cheapest way to learn when it ends).
+   */
+  readonly statusOnly?: boolean | undefined;
+  /**
+   * Start the history after this call sequence number (resume a watch that
+   * broke off: the highest sequence up to which every call's end was seen).
+   */
+  readonly afterSequence?: number | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -368,13 +378,12 @@ export class ExecutionsClient {
   }
 
   /**
-   * The events of an execution: its history first, then live events until it
-   * reaches a terminal status (or waits, unless `followWaits`).
+   * The events of an execution: its history first (unless `statusOnly`), then
+   * live events until it reaches a terminal status (or waits, unless `followWaits`).
    */
   async *watch(execId: string, options: WatchExecutionOptions = {}): AsyncGenerator<ExecutionEvent, void, undefined> {
-    const stream = streamRpc(() =>
-      this.#runner.watchExecution({ execId, followWaits: options.followWaits ?? false }, options.signal ? { signal: options.signal } : {}),
-    );
+    const request = { execId, followWaits: options.followWaits ?? false, statusOnly: options.statusOnly ?? false, afterSequence: options.afterSequence ?? 0 };
+    const stream = streamRpc(() => this.#runner.watchExecution(request, options.signal ? { signal: options.signal } : {}));
     for await (const response of stream) {
       if (response.event === undefined) continue;
       const event = executionEventFromProto(response.event);

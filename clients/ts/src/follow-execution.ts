@@ -4,6 +4,7 @@
  * @module
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import type { JsonValue } from "@bufbuild/protobuf";
 import type { ExecutionEvent } from "./convert/event.ts";
 import type { Execution } from "./convert/execution.ts";
 import { isSettled } from "./execution-outcome.ts";
@@ -11,7 +12,7 @@ import { isSettled } from "./execution-outcome.ts";
 /** The two reads following needs; `ExecutionsClient` provides them. */
 export interface ExecutionReader {
   get(execId: string, options?: { view?: "basic" | "full"; signal?: AbortSignal }): Promise<Execution>;
-  watch(execId: string, options?: { followWaits?: boolean; signal?: AbortSignal }): AsyncIterable<ExecutionEvent>;
+  watch(execId: string, options?: { followWaits?: boolean; statusOnly?: boolean; afterSequence?: number; signal?: AbortSignal }): AsyncIterable<ExecutionEvent>;
 }
 
 /** Options of {@link followExecution}. */
@@ -45,23 +46,51 @@ function eventKey(event: ExecutionEvent): string {
  * waits) and returns it as last read.
  *
  * A watch stream that ends early (a restarted runner, a proxy timeout) is
- * re-opened; events already delivered are not delivered again.
+ * re-opened from where it broke off (after the calls whose ends it saw);
+ * events already delivered are not delivered again. Without `onEvent` the
+ * stream carries status changes only.
  */
 export async function followExecution(reader: ExecutionReader, execId: string, options: FollowOptions = {}): Promise<Execution> {
+  const end = await follow(reader, execId, options, false);
+  if (end.kind === "completed") throw new Error("unreachable: completion is read back when not accepted from the stream");
+  return end.execution;
+}
+
+/**
+ * How following an execution ended: completed, with the result its last
+ * status change carried (nothing read back), or settled otherwise, as read.
+ */
+export type FollowEnd = { readonly kind: "completed"; readonly result: JsonValue | undefined } | { readonly kind: "settled"; readonly execution: Execution };
+
+/** {@link followExecution}, except that a completion seen on the stream ends it without reading the execution back. */
+export function followToEnd(reader: ExecutionReader, execId: string, options: FollowOptions = {}): Promise<FollowEnd> {
+  return follow(reader, execId, options, true);
+}
+
+async function follow(reader: ExecutionReader, execId: string, options: FollowOptions, acceptCompleted: boolean): Promise<FollowEnd> {
   const { signal, onEvent } = options;
   const seen = new Set<string>();
+  // The highest sequence up to which every call's end was seen: a re-opened watch starts after it.
+  const ended = new Set<number>();
+  let settled = 0;
   let quietRounds = 0;
   for (;;) {
     let fresh = 0;
-    for await (const event of reader.watch(execId, signal === undefined ? {} : { signal })) {
+    const watchOptions = { statusOnly: onEvent === undefined, afterSequence: settled, ...(signal === undefined ? {} : { signal }) };
+    for await (const event of reader.watch(execId, watchOptions)) {
       const key = eventKey(event);
       if (seen.has(key)) continue;
       seen.add(key);
       fresh += 1;
+      if ("call" in event && event.kind !== "callStarted" && event.call.sequence > settled) {
+        ended.add(event.call.sequence);
+        while (ended.delete(settled + 1)) settled += 1;
+      }
       await onEvent?.(event);
+      if (acceptCompleted && event.kind === "statusChanged" && event.status === "completed") return { kind: "completed", result: event.result };
     }
     const execution = await reader.get(execId, { view: options.view ?? "basic", ...(signal ? { signal } : {}) });
-    if (isSettled(execution)) return execution;
+    if (isSettled(execution)) return { kind: "settled", execution };
     // The stream ended while the execution still runs: back off so a server
     // that keeps closing streams is not hammered.
     quietRounds = fresh === 0 ? quietRounds + 1 : 0;

@@ -147,8 +147,11 @@ export class RunnerEngine {
     return this.#queries.readValue(ref, path);
   }
 
-  /** The execution's history, then its live events, with the values they carry. */
-  async *watch(ref: ExecutionRef, options: { followWaits: boolean; signal: AbortSignal }): AsyncGenerator<WatchedEvent> {
+  /** The execution's history (unless `statusOnly`), then its live events, with the values they carry. */
+  async *watch(
+    ref: ExecutionRef,
+    options: { followWaits: boolean; statusOnly?: boolean; afterSequence?: number; signal: AbortSignal },
+  ): AsyncGenerator<WatchedEvent> {
     for await (const event of this.#feed.watch(ref, options)) {
       yield { event, value: await this.#eventValue(event, options.signal) };
     }

@@ -157,13 +157,13 @@ export class Scheduler {
     if (this.#polling || this.#stopped) return;
     this.#polling = true;
     try {
-      const capacity = this.#options.maxConcurrent - this.#active.size;
+      const capacity = this.#options.maxConcurrent - this.#active.size - this.#claiming.size;
       if (capacity > 0) {
-        const ids = await this.#store.findClaimable(new Date(), capacity + this.#active.size, { flowVersion: this.#flows.version });
-        for (const execId of ids) {
-          if (this.#active.size >= this.#options.maxConcurrent) break;
-          await this.#tryClaim(execId);
-        }
+        const ids = await this.#store.findClaimable(new Date(), capacity + this.#active.size + this.#claiming.size, { flowVersion: this.#flows.version });
+        // Claimed together, not one after the other: on the embedded store their claims share a
+        // commit. In random order, so that runners polling one store do not all race for the oldest.
+        const candidates = shuffled(ids.filter((id) => !this.#active.has(id) && !this.#claiming.has(id))).slice(0, capacity);
+        await Promise.all(candidates.map((execId) => this.#tryClaim(execId)));
       }
       if (Date.now() >= this.#nextSweepAt) {
         this.#nextSweepAt = Number.POSITIVE_INFINITY;
@@ -180,7 +180,7 @@ export class Scheduler {
   }
 
   async #tryClaim(execId: string): Promise<void> {
-    if (this.#active.has(execId) || this.#claiming.has(execId) || this.#active.size >= this.#options.maxConcurrent) return;
+    if (this.#active.has(execId) || this.#claiming.has(execId) || this.#active.size + this.#claiming.size >= this.#options.maxConcurrent) return;
     this.#claiming.add(execId);
     try {
       const execution = await this.#store.getExecution(execId);
@@ -456,4 +456,15 @@ function describeOutcome(execution: ExecutionRecord, claim: ExecutionState, outc
     case "stopped":
       return `${subject} stopped on this runner (${outcome.reason.replaceAll("_", " ")})`;
   }
+}
+
+/** `items` in random order (Fisher-Yates). */
+function shuffled<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const item = items[i] as T;
+    items[i] = items[j] as T;
+    items[j] = item;
+  }
+  return items;
 }

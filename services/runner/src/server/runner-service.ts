@@ -68,7 +68,12 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
     },
 
     async *watchExecution(request, ctx) {
-      for await (const { event, value } of engine.watch(executionRef(request, ctx), { followWaits: request.followWaits, signal: ctx.signal })) {
+      for await (const { event, value } of engine.watch(executionRef(request, ctx), {
+        followWaits: request.followWaits,
+        statusOnly: request.statusOnly,
+        afterSequence: request.afterSequence,
+        signal: ctx.signal,
+      })) {
         yield { event: eventToProto(event, value) };
       }
     },

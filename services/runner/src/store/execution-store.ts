@@ -15,6 +15,14 @@ export interface ClaimableOptions extends StoreCallOptions {
   readonly flowVersion?: string | undefined;
 }
 
+/** Options of `listCalls`: a range of sequence numbers, for reading a long execution's calls in pages. */
+export interface ListCallsOptions extends StoreCallOptions {
+  /** Only calls whose sequence number is greater than this. */
+  readonly afterSequence?: number | undefined;
+  /** Only calls whose sequence number is at most this. */
+  readonly throughSequence?: number | undefined;
+}
+
 /** The part of a call record that says where it sits in the execution's lineage. */
 export type CallLineage = Pick<
   CallRecord,
@@ -130,8 +138,12 @@ export interface ExecutionStore {
    * order: what running a replay of it needs, read without the rest of each record.
    */
   listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]>;
-  /** All recorded calls of an execution, in issue order. */
-  listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]>;
+  /**
+   * The recorded calls of an execution, in issue order: all of them, or
+   * those in a range of sequence numbers (every record of each sequence in
+   * it: failed attempts, and the records of later generations after a retry).
+   */
+  listCalls(execId: string, options?: ListCallsOptions): Promise<CallRecord[]>;
   /**
    * For each execution, how many distinct invocation IDs it has recorded
    * calls for (any status); executions without calls map to 0. One query.

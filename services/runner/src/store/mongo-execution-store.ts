@@ -5,6 +5,7 @@ import type {
   ClaimableOptions,
   ExecutionPageQuery,
   ExecutionStore,
+  ListCallsOptions,
   LogChunkQuery,
   NewExecution,
   ReusableCall,
@@ -390,9 +391,13 @@ export class MongoExecutionStore implements ExecutionStore {
     return docs as unknown as ReusableCall[];
   }
 
-  async listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
+  async listCalls(execId: string, options?: ListCallsOptions): Promise<CallRecord[]> {
     options?.signal?.throwIfAborted();
-    const docs = await this.#calls.find({ execId }, { signal: options?.signal }).sort({ sequence: 1 }).toArray();
+    const range: { $gt?: number; $lte?: number } = {};
+    if (options?.afterSequence !== undefined) range.$gt = options.afterSequence;
+    if (options?.throughSequence !== undefined) range.$lte = options.throughSequence;
+    const filter = Object.keys(range).length === 0 ? { execId } : { execId, sequence: range };
+    const docs = await this.#calls.find(filter, { signal: options?.signal }).sort({ sequence: 1 }).toArray();
     return docs.map(toCallRecord);
   }
 

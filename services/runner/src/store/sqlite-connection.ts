@@ -96,6 +96,28 @@ export class SqliteConnection {
     return this.#attempt(signal, () => this.#transaction.immediate(work) as T);
   }
 
+  /**
+   * What a driver error of a write made elsewhere (the group-commit writer's
+   * thread, which retries a lock for `lockRetryMs` itself) means for the
+   * caller: {@link StoreUnavailableError} for infrastructure failures and a
+   * lock held too long, the error itself otherwise.
+   */
+  writeFailure(error: Error): Error {
+    const code = sqliteCode(error);
+    if (INFRASTRUCTURE.test(code)) {
+      return new StoreUnavailableError(`The SQLite database ${this.#file} failed (${describe(error)})`, { cause: error });
+    }
+    if (BUSY.test(code)) {
+      return new StoreUnavailableError(`The SQLite database ${this.#file} stayed locked for ${this.#lockRetryMs} ms (${describe(error)})`, { cause: error });
+    }
+    return error;
+  }
+
+  /** How long a write keeps trying for a lock another process holds. */
+  get lockRetryMs(): number {
+    return this.#lockRetryMs;
+  }
+
   /** Closes the database; later operations fail with {@link StoreUnavailableError}. Idempotent. */
   close(): void {
     if (this.db.open) this.db.close();

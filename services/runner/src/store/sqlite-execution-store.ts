@@ -4,6 +4,7 @@ import type {
   ClaimableOptions,
   ExecutionPageQuery,
   ExecutionStore,
+  ListCallsOptions,
   LogChunkQuery,
   NewExecution,
   ReusableCall,
@@ -12,30 +13,29 @@ import type {
 import { createdState } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
-import {
-  type CallTexts,
-  decodeCallRecord,
-  decodeExecutionRecord,
-  decodeExecutionState,
-  decodeRecord,
-  encodeCall,
-  encodeExecutionRecord,
-  encodeRecord,
-} from "./record-json.ts";
+import { decodeCallRecord, decodeExecutionRecord, decodeExecutionState, decodeRecord, encodeCall, encodeExecutionRecord, encodeRecord } from "./record-json.ts";
 import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, WaitRecord, WaitResolution } from "./records.ts";
 import { decodeReusedEntry, encodeReusedEntry, fitsReusedEntry, withReusedLineage, withReusedOutputs, withReusedRecords } from "./reused-call-entry.ts";
 import { SqliteConnection, type SqliteLockOptions } from "./sqlite-connection.ts";
+import { applyWrite, type CallRow, type ExistingCall, type WriteOp, type WriteOutcome, WriteStatements } from "./sqlite-write-ops.ts";
+import { type GroupCommitStats, SqliteWriter } from "./sqlite-writer.ts";
 
 /** Options of {@link SqliteExecutionStore.open}. */
 export interface SqliteStoreOptions extends SqliteLockOptions {
   /** The database file; created, with its parent directory, when missing. */
   readonly path: string;
+  /**
+   * Commit the writes of concurrent executions together, in a writer thread
+   * (default true): one transaction and one fsync for every write waiting
+   * when the writer is free, each acknowledged once that commit is durable.
+   * `false` commits each write on its own, on the caller's thread.
+   */
+  readonly groupCommit?: boolean;
 }
 
 type Row = Record<string, unknown>;
 type Stmt = BetterSqlite3.Statement<unknown[], Row>;
 
-/** The SQL of every statement the store runs (list pages are built per filter, see `#listStatement`). */
 /**
  * A call row's record text: `record` with the `payloads` members spliced in
  * before its last brace (rows written before schema version 6 hold them in
@@ -43,30 +43,20 @@ type Stmt = BetterSqlite3.Statement<unknown[], Row>;
  */
 const CALL_RECORD = "CASE WHEN payloads IS NULL THEN record ELSE substr(record, 1, length(record) - 1) || ',' || payloads || '}' END";
 
+/** The SQL of every read the store runs (list pages are built per filter, see `#listStatement`; writes: sqlite-write-ops.ts). */
 const SQL = {
-  insertExecution: `INSERT INTO executions (exec_id, namespace, flow_name, created_at, status, seq, lease_expires_at, record, state, original_exec_id)
-    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
   getExecution: "SELECT record, state FROM executions WHERE exec_id = ?",
   // INDEXED BY: without statistics the planner would pick executions_by_status and filter every running row.
   // A version hold is read from the cached state of the (few) expired rows only: no column or index for it.
   findClaimable: `SELECT exec_id FROM executions INDEXED BY executions_claimable WHERE status = 'running' AND lease_expires_at < ?
     AND (json_extract(state, '$.versionHold') IS NULL OR json_extract(state, '$.versionHold.requiredFlowVersion') = ?) LIMIT ?`,
-  insertTransition: "INSERT INTO transitions (exec_id, seq, state) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-  updateCache: "UPDATE executions SET state = ?, status = ?, seq = ?, lease_expires_at = ? WHERE exec_id = ? AND seq < ?",
-  renewLease: `INSERT INTO leases (exec_id, epoch, runner_id, expires_at) VALUES (?, ?, ?, ?)
-    ON CONFLICT (exec_id, epoch) DO UPDATE SET runner_id = excluded.runner_id, expires_at = excluded.expires_at`,
   leaseExpiry: "SELECT expires_at FROM leases WHERE exec_id = ? AND epoch = ?",
-  insertCall: "INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage, payloads) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-  // A call's outcome (attempt ''), unless a reused entry of the invocation came first.
-  insertOutcome: `INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage, payloads) SELECT ?, ?, ?, ?, ?, ?, ?
-    WHERE NOT EXISTS (SELECT 1 FROM reused_calls WHERE exec_id = ? AND invocation_id = ?) ON CONFLICT DO NOTHING`,
-  getCall: `SELECT ${CALL_RECORD} AS record FROM calls WHERE exec_id = ? AND invocation_id = ? AND attempt = ?`,
-  insertReused: "INSERT INTO reused_calls (exec_id, invocation_id, sequence, entry) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-  getReused: "SELECT entry FROM reused_calls WHERE exec_id = ? AND invocation_id = ?",
   // One JSON array of an execution's reused entries, in sequence order (reused-call-entry.ts merges it with the calls).
   listReused:
     "SELECT '[' || COALESCE(group_concat(entry, ','), '') || ']' AS entries FROM (SELECT entry FROM reused_calls WHERE exec_id = ? ORDER BY sequence)",
-  listCalls: `SELECT ${CALL_RECORD} AS record FROM calls WHERE exec_id = ? ORDER BY sequence, rowid`,
+  listCalls: `SELECT ${CALL_RECORD} AS record FROM calls WHERE exec_id = ? AND sequence > ? AND sequence <= ? ORDER BY sequence, rowid`,
+  listReusedRange: `SELECT '[' || COALESCE(group_concat(entry, ','), '') || ']' AS entries FROM (
+    SELECT entry FROM reused_calls WHERE exec_id = ? AND sequence > ? AND sequence <= ? ORDER BY sequence)`,
   // One JSON array built by SQLite: one parse instead of one per call.
   listCallLineage:
     "SELECT '[' || COALESCE(group_concat(lineage, ','), '') || ']' AS lineage FROM (SELECT lineage FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)",
@@ -77,15 +67,10 @@ const SQL = {
         COALESCE(',"output":' || json_extract(record, '$.output'), '') || COALESCE(',"overrideValue":' || json_extract(record, '$.overrideValue'), '')
       END || '}' AS call
     FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)`,
-  insertBlobChunk: "INSERT INTO blobs (blob_id, chunk, data) VALUES (?, ?, ?)",
   blobChunks: "SELECT chunk, data FROM blobs WHERE blob_id = ? ORDER BY chunk",
-  insertWait: "INSERT INTO waits (exec_id, name, created_at, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
   listWaits: `SELECT w.record AS wait, r.record AS resolution FROM waits w
     LEFT JOIN wait_resolutions r ON r.exec_id = w.exec_id AND r.name = w.name
     WHERE w.exec_id = ? ORDER BY w.created_at, w.rowid`,
-  insertResolution: "INSERT INTO wait_resolutions (exec_id, name, record) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-  insertLogChunk: `INSERT INTO call_logs (exec_id, order_key, call_id, invocation_id, name, record)
-    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   listLogs: "SELECT record FROM call_logs WHERE exec_id = ? AND order_key >= ? ORDER BY order_key, call_id LIMIT ?",
   listCheckpointLogs: `SELECT record FROM call_logs WHERE exec_id = ? AND order_key >= ? AND (name = ? OR invocation_id = ? OR call_id = ?)
     ORDER BY order_key, call_id LIMIT ?`,
@@ -102,18 +87,34 @@ const SQL = {
  * Several runner processes may share one file: every operation retries while
  * another process holds the lock (see {@link SqliteConnection}); infrastructure
  * failures surface as `StoreUnavailableError`.
+ *
+ * Reads run on the caller's thread. Writes go, by default, to a writer thread
+ * (`sqlite-writer.ts`) that commits the writes of concurrent executions
+ * together (group commit); each resolves once the commit holding it is durable.
  */
 export class SqliteExecutionStore implements ExecutionStore {
   readonly #connection: SqliteConnection;
+  readonly #writer: SqliteWriter | undefined;
   readonly #statements = new Map<string, Stmt>();
+  readonly #writes: WriteStatements;
 
-  private constructor(connection: SqliteConnection) {
+  private constructor(connection: SqliteConnection, writer: SqliteWriter | undefined) {
     this.#connection = connection;
+    this.#writer = writer;
+    this.#writes = new WriteStatements(connection.db);
   }
 
   /** Opens (or creates) the store in `options.path`. */
   static async open(options: SqliteStoreOptions): Promise<SqliteExecutionStore> {
-    return new SqliteExecutionStore(await SqliteConnection.open(options.path, options));
+    const connection = await SqliteConnection.open(options.path, options);
+    if (options.groupCommit === false) return new SqliteExecutionStore(connection, undefined);
+    try {
+      const writer = await SqliteWriter.start(connection.file, { lockRetryMs: connection.lockRetryMs, failure: (error) => connection.writeFailure(error) });
+      return new SqliteExecutionStore(connection, writer);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
   }
 
   /** The absolute path of the database file. */
@@ -121,11 +122,26 @@ export class SqliteExecutionStore implements ExecutionStore {
     return this.#connection.file;
   }
 
+  /** Transactions committed by the group-commit writer and the writes they held; undefined without it. */
+  get groupCommits(): GroupCommitStats | undefined {
+    return this.#writer?.stats;
+  }
+
   async close(): Promise<void> {
+    await this.#writer?.close();
     this.#connection.close();
   }
 
+  /** One write: to the group-commit writer, or in a transaction of its own on this thread. */
+  #write(op: WriteOp, options: StoreCallOptions | undefined): Promise<WriteOutcome> {
+    if (this.#writer !== undefined) return this.#writer.write(op, options?.signal);
+    return this.#connection.write(options?.signal, () => applyWrite(this.#writes, op));
+  }
+
   async ping(options?: StoreCallOptions): Promise<void> {
+    // A store whose writer thread stopped cannot write: health says so.
+    const stopped = this.#writer?.failure;
+    if (stopped !== undefined) throw stopped;
     await this.#connection.read(options?.signal, () => this.#sql("SELECT 1").get());
   }
 
@@ -141,26 +157,24 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   // ---------------------------------------------------------------- executions
 
-  insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean> {
+  async insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean> {
     const state = createdState(execution);
-    const stateJson = encodeRecord(state);
-    const recordJson = encodeExecutionRecord(execution);
-    return this.#connection.write(options?.signal, () => {
-      const inserted = this.#sql(SQL.insertExecution).run(
-        execution.execId,
-        execution.namespace ?? DEFAULT_NAMESPACE,
-        execution.flowName,
-        execution.createdAt.getTime(),
-        state.status,
-        state.seq,
-        recordJson,
-        stateJson,
-        execution.originalExecId ?? null,
-      );
-      if (inserted.changes === 0) return false;
-      this.#sql(SQL.insertTransition).run(execution.execId, state.seq, stateJson);
-      return true;
-    });
+    const inserted = await this.#write(
+      {
+        kind: "insertExecution",
+        execId: execution.execId,
+        namespace: execution.namespace ?? DEFAULT_NAMESPACE,
+        flowName: execution.flowName,
+        createdAt: execution.createdAt.getTime(),
+        status: state.status,
+        seq: state.seq,
+        record: encodeExecutionRecord(execution),
+        state: encodeRecord(state),
+        originalExecId: execution.originalExecId ?? null,
+      },
+      options,
+    );
+    return inserted === true;
   }
 
   getExecution(execId: string, options?: StoreCallOptions): Promise<ExecutionRecord | undefined> {
@@ -213,7 +227,7 @@ export class SqliteExecutionStore implements ExecutionStore {
     );
   }
 
-  appendTransition(
+  async appendTransition(
     execId: string,
     expected: ExecutionState,
     next: Omit<ExecutionState, "seq">,
@@ -222,18 +236,15 @@ export class SqliteExecutionStore implements ExecutionStore {
     const seq = expected.seq + 1;
     const stateJson = encodeRecord({ ...next, seq });
     const state = decodeExecutionState(stateJson);
-    return this.#connection.write(options?.signal, () => {
-      if (this.#sql(SQL.insertTransition).run(execId, seq, stateJson).changes === 0) return undefined;
-      // Same transaction: the cached state is the latest transition, always.
-      this.#sql(SQL.updateCache).run(stateJson, state.status, seq, state.claim?.expiresAt.getTime() ?? 0, execId, seq);
-      return state;
-    });
+    const leaseExpiresAt = state.claim?.expiresAt.getTime() ?? 0;
+    const appended = await this.#write({ kind: "appendTransition", execId, seq, state: stateJson, status: state.status, leaseExpiresAt }, options);
+    return appended === true ? state : undefined;
   }
 
   // -------------------------------------------------------------------- leases
 
   async renewLease(execId: string, epoch: number, runnerId: string, expiresAt: Date, options?: StoreCallOptions): Promise<void> {
-    await this.#connection.write(options?.signal, () => this.#sql(SQL.renewLease).run(execId, epoch, runnerId, expiresAt.getTime()));
+    await this.#write({ kind: "renewLease", execId, epoch, runnerId, expiresAt: expiresAt.getTime() }, options);
   }
 
   leaseExpiry(execId: string, epoch: number, options?: StoreCallOptions): Promise<Date | undefined> {
@@ -245,54 +256,26 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   // --------------------------------------------------------------------- calls
 
-  recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined> {
-    const attempt = callAttempt(call);
-    if (fitsReusedEntry(call)) {
-      const entry = encodeReusedEntry(call);
-      return this.#connection.write(options?.signal, () => {
-        const outcome = this.#sql(SQL.getCall).get(call.execId, call.invocationId, "");
-        if (outcome !== undefined) return decodeCallRecord(outcome.record as string);
-        if (this.#sql(SQL.insertReused).run(call.execId, call.invocationId, call.sequence, entry).changes === 1) return undefined;
-        return this.#reusedEntry(call.execId, call.invocationId);
-      });
-    }
-    const texts = encodeCall(call);
-    return this.#connection.write(options?.signal, () => {
-      if (this.#insertRow(call, attempt, texts)) return undefined;
-      const existing = this.#sql(SQL.getCall).get(call.execId, call.invocationId, attempt);
-      if (existing !== undefined) return decodeCallRecord(existing.record as string);
-      return attempt === "" ? this.#reusedEntry(call.execId, call.invocationId) : undefined;
-    });
+  async recordCall(call: CallRecord, options?: StoreCallOptions): Promise<CallRecord | undefined> {
+    const { execId, invocationId, sequence } = call;
+    const op: WriteOp = fitsReusedEntry(call)
+      ? { kind: "recordReused", row: { execId, invocationId, sequence, entry: encodeReusedEntry(call) } }
+      : { kind: "recordCall", row: callRow(call) };
+    const existing = (await this.#write(op, options)) as ExistingCall | undefined;
+    if (existing === undefined) return undefined;
+    return "record" in existing ? decodeCallRecord(existing.record) : decodeReusedEntry(execId, existing.entry);
   }
 
   async recordCalls(calls: readonly CallRecord[], options?: StoreCallOptions): Promise<void> {
     if (calls.length === 0) return;
     // Encoded before the write transaction, which blocks other writers while it lasts.
-    const rows = calls.map((call) => (fitsReusedEntry(call) ? { call, entry: encodeReusedEntry(call) } : { call, texts: encodeCall(call) }));
-    await this.#connection.write(options?.signal, () => {
-      const insertReused = this.#sql(SQL.insertReused);
-      for (const row of rows) {
-        // An existing call is kept (an entry behind an outcome row of its invocation is never read).
-        if (row.entry !== undefined) insertReused.run(row.call.execId, row.call.invocationId, row.call.sequence, row.entry);
-        else this.#insertRow(row.call, callAttempt(row.call), row.texts);
-      }
-    });
-  }
-
-  /** Inserts a call's row in `calls`; false when a record of its key (or, for an outcome, a reused entry of its invocation) exists. */
-  #insertRow(call: CallRecord, attempt: string, texts: CallTexts): boolean {
-    const { execId, invocationId, sequence } = call;
-    const inserted =
-      attempt === ""
-        ? this.#sql(SQL.insertOutcome).run(execId, invocationId, attempt, sequence, texts.record, texts.lineage, texts.payloads ?? null, execId, invocationId)
-        : this.#sql(SQL.insertCall).run(execId, invocationId, attempt, sequence, texts.record, texts.lineage, texts.payloads ?? null);
-    return inserted.changes === 1;
-  }
-
-  /** The reused entry of an invocation, as a call record. */
-  #reusedEntry(execId: string, invocationId: string): CallRecord | undefined {
-    const row = this.#sql(SQL.getReused).get(execId, invocationId);
-    return row === undefined ? undefined : decodeReusedEntry(execId, row.entry as string);
+    const reused = [];
+    const rows = [];
+    for (const call of calls) {
+      if (fitsReusedEntry(call)) reused.push({ execId: call.execId, invocationId: call.invocationId, sequence: call.sequence, entry: encodeReusedEntry(call) });
+      else rows.push(callRow(call));
+    }
+    await this.#write({ kind: "recordCalls", reused, rows }, options);
   }
 
   /** The JSON array of an execution's reused entries. */
@@ -318,14 +301,16 @@ export class SqliteExecutionStore implements ExecutionStore {
     );
   }
 
-  listCalls(execId: string, options?: StoreCallOptions): Promise<CallRecord[]> {
+  listCalls(execId: string, options?: ListCallsOptions): Promise<CallRecord[]> {
+    const after = options?.afterSequence ?? Number.MIN_SAFE_INTEGER;
+    const through = options?.throughSequence ?? Number.MAX_SAFE_INTEGER;
     return this.#connection.read(options?.signal, () =>
       withReusedRecords(
         execId,
         this.#sql(SQL.listCalls)
-          .all(execId)
+          .all(execId, after, through)
           .map((row) => decodeCallRecord(row.record as string)),
-        this.#reusedEntries(execId),
+        this.#sql(SQL.listReusedRange).get(execId, after, through)?.entries as string | undefined,
       ),
     );
   }
@@ -351,11 +336,15 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   async appendLogs(chunks: readonly LogChunkRecord[], options?: StoreCallOptions): Promise<void> {
     if (chunks.length === 0) return;
-    const rows = chunks.map((c) => [c.execId, logOrderKey(c), c.callId, c.invocationId, c.name, encodeRecord(c)] as const);
-    await this.#connection.write(options?.signal, () => {
-      const insert = this.#sql(SQL.insertLogChunk);
-      for (const row of rows) insert.run(...row); // a chunk stored already is kept
-    });
+    const rows = chunks.map((c) => ({
+      execId: c.execId,
+      orderKey: logOrderKey(c),
+      callId: c.callId,
+      invocationId: c.invocationId,
+      name: c.name,
+      record: encodeRecord(c),
+    }));
+    await this.#write({ kind: "appendLogs", rows }, options);
   }
 
   listLogs(execId: string, query: LogChunkQuery, options?: StoreCallOptions): Promise<LogChunkRecord[]> {
@@ -373,10 +362,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   // ------------------------------------------------------------------ payloads
 
   async writeBlob(blobId: string, chunks: readonly Uint8Array[], options?: StoreCallOptions): Promise<void> {
-    await this.#connection.write(options?.signal, () => {
-      const insert = this.#sql(SQL.insertBlobChunk);
-      for (const [i, data] of chunks.entries()) insert.run(blobId, i, data);
-    });
+    await this.#write({ kind: "writeBlob", blobId, chunks }, options);
   }
 
   async readBlob(blobId: string, count: number, options?: StoreCallOptions): Promise<(Uint8Array | undefined)[]> {
@@ -389,8 +375,7 @@ export class SqliteExecutionStore implements ExecutionStore {
   // --------------------------------------------------------------------- waits
 
   async recordWait(wait: Omit<WaitRecord, "resolution">, options?: StoreCallOptions): Promise<void> {
-    const recordJson = encodeRecord(wait);
-    await this.#connection.write(options?.signal, () => this.#sql(SQL.insertWait).run(wait.execId, wait.name, wait.createdAt.getTime(), recordJson));
+    await this.#write({ kind: "recordWait", execId: wait.execId, name: wait.name, createdAt: wait.createdAt.getTime(), record: encodeRecord(wait) }, options);
   }
 
   listWaits(execId: string, options?: StoreCallOptions): Promise<WaitRecord[]> {
@@ -404,9 +389,8 @@ export class SqliteExecutionStore implements ExecutionStore {
     );
   }
 
-  resolveWait(execId: string, name: string, resolution: WaitResolution, options?: StoreCallOptions): Promise<boolean> {
-    const recordJson = encodeRecord(resolution);
-    return this.#connection.write(options?.signal, () => this.#sql(SQL.insertResolution).run(execId, name, recordJson).changes === 1);
+  async resolveWait(execId: string, name: string, resolution: WaitResolution, options?: StoreCallOptions): Promise<boolean> {
+    return (await this.#write({ kind: "resolveWait", execId, name, record: encodeRecord(resolution) }, options)) === true;
   }
 }
 
@@ -418,6 +402,20 @@ export class SqliteExecutionStore implements ExecutionStore {
  */
 function callAttempt(call: CallRecord): string {
   return call.status === "completed" || call.status === "reused" ? "" : `${call.status}:${call.generation}`;
+}
+
+/** A call's row in `calls`, its texts encoded. */
+function callRow(call: CallRecord): CallRow {
+  const texts = encodeCall(call);
+  return {
+    execId: call.execId,
+    invocationId: call.invocationId,
+    attempt: callAttempt(call),
+    sequence: call.sequence,
+    record: texts.record,
+    lineage: texts.lineage,
+    payloads: texts.payloads ?? null,
+  };
 }
 
 function toExecutionRecord(row: Row): ExecutionRecord {

@@ -583,7 +583,19 @@ type WatchExecutionRequest struct {
 	ExecId string `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
 	// Keep streaming while the execution waits for input (default: the stream
 	// ends when the execution is waiting, completed, failed or cancelled).
-	FollowWaits   bool `protobuf:"varint,2,opt,name=follow_waits,json=followWaits,proto3" json:"follow_waits,omitempty"`
+	FollowWaits bool `protobuf:"varint,2,opt,name=follow_waits,json=followWaits,proto3" json:"follow_waits,omitempty"`
+	// Only status changes: the stream starts with the execution's current
+	// status instead of its recorded history, and carries no call or wait
+	// events. The cheapest way to wait for an execution's end: the runner reads
+	// the execution's state, not its calls (the clients' `wait()` and
+	// `result()` use it).
+	StatusOnly bool `protobuf:"varint,3,opt,name=status_only,json=statusOnly,proto3" json:"status_only,omitempty"`
+	// Start the history after this call sequence number: the calls issued
+	// after it (every record of each), then every wait and the current status.
+	// A watch that broke off resumes with the highest sequence up to which it
+	// has seen every call end, instead of receiving the whole history again.
+	// 0: the whole history.
+	AfterSequence uint32 `protobuf:"varint,4,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -630,6 +642,20 @@ func (x *WatchExecutionRequest) GetFollowWaits() bool {
 		return x.FollowWaits
 	}
 	return false
+}
+
+func (x *WatchExecutionRequest) GetStatusOnly() bool {
+	if x != nil {
+		return x.StatusOnly
+	}
+	return false
+}
+
+func (x *WatchExecutionRequest) GetAfterSequence() uint32 {
+	if x != nil {
+		return x.AfterSequence
+	}
+	return 0
 }
 
 // ListExecutionLogsRequest names the execution and pages its log lines.
@@ -1815,10 +1841,13 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x15RetryExecutionRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\"1\n" +
 	"\x16CancelExecutionRequest\x12\x17\n" +
-	"\aexec_id\x18\x01 \x01(\tR\x06execId\"S\n" +
+	"\aexec_id\x18\x01 \x01(\tR\x06execId\"\x9b\x01\n" +
 	"\x15WatchExecutionRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12!\n" +
-	"\ffollow_waits\x18\x02 \x01(\bR\vfollowWaits\"\x8f\x01\n" +
+	"\ffollow_waits\x18\x02 \x01(\bR\vfollowWaits\x12\x1f\n" +
+	"\vstatus_only\x18\x03 \x01(\bR\n" +
+	"statusOnly\x12%\n" +
+	"\x0eafter_sequence\x18\x04 \x01(\rR\rafterSequence\"\x8f\x01\n" +
 	"\x18ListExecutionLogsRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x1e\n" +
 	"\n" +

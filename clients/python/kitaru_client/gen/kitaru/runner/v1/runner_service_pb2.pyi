@@ -90,12 +90,16 @@ class CancelExecutionRequest(_message.Message):
     def __init__(self, exec_id: _Optional[str] = ...) -> None: ...
 
 class WatchExecutionRequest(_message.Message):
-    __slots__ = ("exec_id", "follow_waits")
+    __slots__ = ("exec_id", "follow_waits", "status_only", "after_sequence")
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_WAITS_FIELD_NUMBER: _ClassVar[int]
+    STATUS_ONLY_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     exec_id: str
     follow_waits: bool
-    def __init__(self, exec_id: _Optional[str] = ..., follow_waits: bool = ...) -> None: ...
+    status_only: bool
+    after_sequence: int
+    def __init__(self, exec_id: _Optional[str] = ..., follow_waits: bool = ..., status_only: bool = ..., after_sequence: _Optional[int] = ...) -> None: ...
 
 class ListExecutionLogsRequest(_message.Message):
     __slots__ = ("exec_id", "checkpoint", "page_size", "page_token")

@@ -1,0 +1,357 @@
+/**
+ * kitaru side by side with DBOS Transact and Restate on this machine, the
+ * systems taking turns within one run, each through its own client as
+ * deployed:
+ *
+ * - kitaru: `kitaru runner` (bench/flows.ts) in a process of its own on an
+ *   embedded store file, a client process using the public TS client
+ *   (`run` + `handle.wait()`);
+ * - DBOS 5.3: the application process (DBOS runs workflows where they are
+ *   started) on PostgreSQL 15 from Debian, a cluster of its own in a temp dir;
+ * - Restate 1.7: the server from its npm package, the service in an SDK
+ *   endpoint process, a client process calling it through the ingress.
+ *
+ * Workloads, the same for all: a workflow of N sequential durable steps, each
+ * returning a small JSON object from the previous one's:
+ *   - per durable step = (101-step − 1-step start→completed, medians) / 100
+ *   - 1-step workflow start→completed as the client sees it (median)
+ *   - 1,000 workflows of 5 steps started at once: completed per second
+ * Every workload line prints the load average and the fsync latency measured
+ * right before it (4 KiB write + fsync, median of 50, on the stores' disk).
+ *
+ *   bash bench/peers/install.sh     # once: PostgreSQL 15 (Debian), bench/peers/node_modules
+ *   node --conditions=kitaru-source --import tsx bench/peers/run.ts [--rounds 3] [--systems kitaru,dbos,restate]
+ *     [--one-runs 30] [--hundred-runs 5] [--count 1000] [--steps 5] [--workloads step,one,throughput] [--dir <directory>]
+ *
+ * `--systems` may also name kitaru variants, measured in the same rotation:
+ * `kitaru-2` (two `kitaru runner` processes on one file, workflows started
+ * round robin over them) and `kitaru-nogc` (one runner whose store commits
+ * each write on its own: the baseline of group commit). See bench/README.md.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { chmodSync, closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { startChildService, type ChildService } from "../../test/support/child-service.ts";
+import { intFlag, median, quantile, runBench, stringFlag } from "../support/common.ts";
+import { spawnRunner, type RunnerProcess } from "../support/runner-process.ts";
+import type { DriverCommand, LatencyAnswer, ThroughputAnswer } from "./driver.ts";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, "..", "..");
+const ROUNDS = intFlag("rounds", 3);
+const ONE_RUNS = intFlag("one-runs", 30);
+const HUNDRED_RUNS = intFlag("hundred-runs", 5);
+const COUNT = intFlag("count", 1000);
+const STEPS = intFlag("steps", 5);
+const SYSTEMS = stringFlag("systems", "kitaru,dbos,restate").split(",");
+/** Which workloads to measure (default all): step, one, throughput. */
+const ONLY = stringFlag("workloads", "step,one,throughput").split(",");
+const KNOWN = ["kitaru", "kitaru-2", "kitaru-nogc", "dbos", "restate"];
+for (const name of SYSTEMS) if (!KNOWN.includes(name)) throw new Error(`--systems: unknown '${name}' (known: ${KNOWN.join(", ")})`);
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+const RESTATE_SERVER = path.join(HERE, "node_modules/@restatedev/restate-server-linux-x64/bin/restate-server");
+
+/** Everything started, stopped in reverse order at the end. */
+const cleanups: (() => Promise<void> | void)[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A background process whose output goes to a log file; killed at the end. */
+function background(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; log: string }): ChildProcess {
+  const log = openSync(options.log, "a");
+  const child = spawn(command, args, { cwd: options.cwd ?? REPO, env: options.env ?? process.env, stdio: ["ignore", log, log] });
+  closeSync(log);
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    child.kill("SIGKILL");
+  });
+  return child;
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > giveUpAt) throw new Error(`${what} did not come up within ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+// ------------------------------------------------------------------ systems
+
+/** PostgreSQL 15 (Debian's binaries), a cluster of its own in `dir`, on a loopback port; the URL of DBOS's system database. */
+async function startPostgres(dir: string): Promise<string> {
+  const data = path.join(dir, "pg");
+  mkdirSync(data, { mode: 0o700 });
+  // initdb refuses to run as root: the cluster belongs to Debian's `postgres` user then.
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) execFileSync("chown", ["postgres:postgres", data]);
+  const run = (binary: string, args: string[]) =>
+    execFileSync(asRoot ? "runuser" : path.join(PG_BIN, binary), asRoot ? ["-u", "postgres", "--", path.join(PG_BIN, binary), ...args] : args, {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+  run("initdb", ["-D", data, "-A", "trust", "-U", "postgres"]);
+  const port = await freePort();
+  // Defaults otherwise (fsync on, synchronous_commit on, full_page_writes on): durable commits, as DBOS expects.
+  run("pg_ctl", ["-D", data, "-l", path.join(data, "server.log"), "-w", "-o", `-p ${port} -k ${data} -c listen_addresses=127.0.0.1`, "start"]);
+  cleanups.push(() => void run("pg_ctl", ["-D", data, "-m", "fast", "-w", "stop"]));
+  return `postgresql://postgres@127.0.0.1:${port}/dbos_peers`;
+}
+
+/** The Restate server (its data in `dir`) and the `steps` service's endpoint, registered with it; the ingress URL. */
+async function startRestate(dir: string): Promise<string> {
+  const [ingress, admin, fabric, endpoint] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    RESTATE_INGRESS__BIND_PORT: String(ingress),
+    RESTATE_ADMIN__BIND_PORT: String(admin),
+    RESTATE_BIND_PORT: String(fabric),
+    RESTATE_DISABLE_TELEMETRY: "true",
+    RESTATE_LOG_FILTER: "warn",
+  };
+  const base = path.join(dir, "restate");
+  mkdirSync(base);
+  background(RESTATE_SERVER, ["--no-logo", "--base-dir", base, "--listen-mode", "tcp", "--bind-ip", "127.0.0.1", "--node-name", "peers"], {
+    env,
+    log: path.join(dir, "restate.log"),
+  });
+  await until("the Restate server", async () => (await fetch(`http://127.0.0.1:${ingress}/restate/health`)).ok);
+  await until("the Restate admin API", async () => (await fetch(`http://127.0.0.1:${admin}/health`)).ok);
+  background(process.execPath, ["--import", "tsx", path.join(HERE, "restate-service.ts"), String(endpoint)], { log: path.join(dir, "restate-service.log") });
+  await until("the Restate service endpoint", async () => {
+    const response = await fetch(`http://127.0.0.1:${admin}/deployments`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ uri: `http://127.0.0.1:${endpoint}`, force: true }),
+    });
+    return response.ok;
+  });
+  return `http://127.0.0.1:${ingress}`;
+}
+
+/** `kitaru runner` processes on one store file; their addresses. */
+async function startKitaruRunners(file: string, count: number): Promise<string[]> {
+  const runners: ChildService[] = [];
+  for (let i = 0; i < count; i++) {
+    const runner = await startChildService("runner", ["--db-path", file, "--port", "0", "--flows", "bench/flows.ts"]);
+    cleanups.push(() => runner.kill("SIGTERM"));
+    runners.push(runner);
+  }
+  return runners.map((r) => r.address);
+}
+
+/** A runner process whose store commits each write on its own (no group commit). */
+async function startUngroupedRunner(file: string): Promise<string> {
+  const runner: RunnerProcess = await spawnRunner(file, undefined, { groupCommit: false });
+  cleanups.push(async () => void (await runner.stop()));
+  return runner.address;
+}
+
+// ------------------------------------------------------------------ drivers
+
+interface Driver {
+  readonly name: string;
+  ask<K extends "latency" | "throughput">(command: DriverCommand, key: K): Promise<K extends "latency" ? LatencyAnswer : ThroughputAnswer>;
+}
+
+async function startDriver(name: string, script: string, args: string[], dir: string): Promise<Driver> {
+  const child = spawn(process.execPath, ["--conditions=kitaru-source", "--import", "tsx", path.join(HERE, "drivers", script), ...args], {
+    cwd: REPO,
+    stdio: ["pipe", "pipe", openSync(path.join(dir, `${name}-driver.log`), "a")],
+  });
+  cleanups.push(() => void child.stdin!.write(`${JSON.stringify({ op: "stop" })}\n`));
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => {
+    for (;;) {
+      const { value, done } = await lines.next();
+      if (done) throw new Error(`the ${name} driver exited (code ${child.exitCode}); see ${dir}/${name}-driver.log`);
+      if (value.startsWith("{")) return JSON.parse(value) as Record<string, unknown>;
+    }
+  };
+  await next(); // ready
+  return {
+    name,
+    async ask(command, key) {
+      child.stdin!.write(`${JSON.stringify(command)}\n`);
+      const answer = await next();
+      if ("error" in answer) throw new Error(`${name}: ${String(answer.error)}`);
+      return answer[key] as never;
+    },
+  };
+}
+
+async function startSystem(name: string, dir: string): Promise<Driver> {
+  switch (name) {
+    case "kitaru":
+      return startDriver(name, "kitaru.ts", [(await startKitaruRunners(path.join(dir, "kitaru", "kitaru.db"), 1)).join(",")], dir);
+    case "kitaru-2":
+      return startDriver(name, "kitaru.ts", [(await startKitaruRunners(path.join(dir, "kitaru-2", "kitaru.db"), 2)).join(",")], dir);
+    case "kitaru-nogc":
+      mkdirSync(path.join(dir, "kitaru-nogc"));
+      return startDriver(name, "kitaru.ts", [await startUngroupedRunner(path.join(dir, "kitaru-nogc", "kitaru.db"))], dir);
+    case "dbos":
+      return startDriver(name, "dbos.ts", [await startPostgres(dir)], dir);
+    default:
+      return startDriver(name, "restate.ts", [await startRestate(dir)], dir);
+  }
+}
+
+// ------------------------------------------------------------------ measuring
+
+/** fsync latency on the stores' disk: 4 KiB written and fsynced, median of 50 (ms). */
+function fsyncMs(dir: string): number {
+  const file = path.join(dir, "fsync-probe");
+  const fd = openSync(file, "w");
+  const block = Buffer.alloc(4096, 7);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now();
+      writeSync(fd, block, 0, block.length, 0);
+      fsyncSync(fd);
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
+  return median(times);
+}
+
+const load = () => os.loadavg()[0]!.toFixed(2);
+const f = (value: number, digits = 2) => value.toFixed(digits);
+
+interface Figure {
+  readonly value: number;
+  readonly load: string;
+  readonly fsync: number;
+}
+
+type Workload = "step" | "one" | "throughput";
+const WORKLOADS: readonly { key: Workload; title: string; unit: string; better: "lower" | "higher" }[] = [
+  { key: "step", title: "per durable step (101-step − 1-step, medians, /100)", unit: "ms", better: "lower" },
+  { key: "one", title: `1-step workflow start→completed (median of ${ONE_RUNS})`, unit: "ms", better: "lower" },
+  { key: "throughput", title: `${COUNT} workflows of ${STEPS} steps started at once`, unit: "/s", better: "higher" },
+];
+
+async function measure(driver: Driver, workload: Workload, dir: string): Promise<Figure & { detail: string }> {
+  const fsync = fsyncMs(dir);
+  const before = load();
+  if (workload === "throughput") {
+    const answer = await driver.ask({ op: "throughput", count: COUNT, steps: STEPS }, "throughput");
+    const detail = `wall ${f(answer.wallMs / 1000)} s, start→completed p50 ${f(quantile(answer.ms, 0.5), 0)} ms, p99 ${f(quantile(answer.ms, 0.99), 0)} ms`;
+    return { value: answer.perSecond, load: before, fsync, detail };
+  }
+  if (workload === "one") {
+    const { ms } = await driver.ask({ op: "latency", steps: 1, runs: ONE_RUNS }, "latency");
+    return { value: median(ms), load: before, fsync, detail: `p90 ${f(quantile(ms, 0.9))} ms` };
+  }
+  const one = median((await driver.ask({ op: "latency", steps: 1, runs: Math.max(5, HUNDRED_RUNS) }, "latency")).ms);
+  const hundred = median((await driver.ask({ op: "latency", steps: 101, runs: HUNDRED_RUNS }, "latency")).ms);
+  return { value: (hundred - one) / 100, load: before, fsync, detail: `101-step ${f(hundred, 1)} ms, 1-step ${f(one)} ms` };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dir = mkdtempSync(path.join(stringFlag("dir", "") || os.tmpdir(), "kitaru-peers-"));
+  chmodSync(dir, 0o755); // the PostgreSQL cluster's user must reach its directory
+  console.log(
+    `peers: ${SYSTEMS.join(", ")}; ${ROUNDS} rounds, the systems taking turns (order rotated each round); node ${process.version}; ` +
+      `load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join("/")} on ${os.cpus().length} cores; stores in ${dir}`,
+  );
+  const drivers: Driver[] = [];
+  try {
+    for (const name of SYSTEMS) drivers.push(await startSystem(name, dir));
+    // Warm-up: every process loads and compiles its code paths, every store creates its tables.
+    for (const driver of drivers) {
+      await driver.ask({ op: "latency", steps: 1, runs: 10 }, "latency");
+      await driver.ask({ op: "latency", steps: 101, runs: 2 }, "latency");
+      await driver.ask({ op: "throughput", count: Math.min(200, COUNT), steps: STEPS }, "throughput");
+    }
+    const figures = new Map<string, Figure[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = drivers.map((_, i) => drivers[(i + round) % drivers.length]!);
+      console.log(`\nround ${round + 1} (order ${order.map((d) => d.name).join(", ")})`);
+      for (const workload of WORKLOADS.filter((w) => ONLY.includes(w.key))) {
+        const lines: string[] = [];
+        for (const driver of order) {
+          const figure = await measure(driver, workload.key, dir);
+          const key = `${workload.key}:${driver.name}`;
+          figures.set(key, [...(figures.get(key) ?? []), figure]);
+          lines.push(
+            `    ${driver.name.padEnd(12)} ${f(figure.value).padStart(8)} ${workload.unit}   (load ${figure.load}, fsync ${f(figure.fsync, 3)} ms; ${figure.detail})`,
+          );
+        }
+        console.log(`  ${workload.title}`);
+        for (const line of lines) console.log(line);
+        console.log(`    ${ratioText((name) => figures.get(`${workload.key}:${name}`)?.at(-1))}`);
+      }
+    }
+    console.log(`\nmedians of ${ROUNDS} rounds (each ratio: the median of the rounds' ratios; load and fsync: range over the rounds)`);
+    for (const workload of WORKLOADS.filter((w) => ONLY.includes(w.key))) {
+      console.log(`  ${workload.title}`);
+      for (const driver of drivers) {
+        const all = figures.get(`${workload.key}:${driver.name}`) ?? [];
+        console.log(
+          `    ${driver.name.padEnd(12)} ${f(median(all.map((x) => x.value))).padStart(8)} ${workload.unit}   (rounds ${all.map((x) => f(x.value)).join(", ")}; ` +
+            `load ${all.map((x) => x.load).join("/")}; fsync ${f(Math.min(...all.map((x) => x.fsync)), 3)}–${f(Math.max(...all.map((x) => x.fsync)), 3)} ms)`,
+        );
+      }
+      const perRound = (name: string, round: number) => figures.get(`${workload.key}:${name}`)?.[round];
+      const ratios = Array.from({ length: ROUNDS }, (_, round) => ratioValues((name) => perRound(name, round)));
+      const names = Object.keys(ratios[0] ?? {});
+      console.log(`    ${names.map((n) => `${n} ${f(median(ratios.map((r) => r[n]!)))}× (${ratios.map((r) => f(r[n]!)).join(", ")})`).join(";  ")}`);
+    }
+    console.log(
+      `\nafter: load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join("/")}; took ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** kitaru (and its variants) against every peer, and each variant against kitaru: the ratio of their figures (for times lower is better, for throughput higher). */
+function ratioValues(figure: (name: string) => Figure | undefined): Record<string, number> {
+  const ratios: Record<string, number> = {};
+  const ours = SYSTEMS.filter((s) => s.startsWith("kitaru"));
+  const peers = SYSTEMS.filter((s) => !s.startsWith("kitaru"));
+  for (const a of ours) {
+    for (const b of [...peers, ...(a === "kitaru" ? [] : ["kitaru"])]) {
+      const x = figure(a)?.value;
+      const y = figure(b)?.value;
+      if (x !== undefined && y !== undefined && SYSTEMS.includes(b)) ratios[`${a}/${b}`] = x / y;
+    }
+  }
+  return ratios;
+}
+
+function ratioText(figure: (name: string) => Figure | undefined): string {
+  const ratios = ratioValues(figure);
+  return Object.entries(ratios)
+    .map(([name, value]) => `${name} ${f(value)}×`)
+    .join(",  ");
+}
+
+runBench(main);
