@@ -23,7 +23,7 @@
 import type { DescMessage, DescMethod, MessageInitShape } from "@bufbuild/protobuf";
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { bidiStreamingCallHandler, serverStreamingCallHandler, unaryCallHandler } from "./call-handlers.ts";
-import type { EncodedMessage } from "./encoded-message.ts";
+import type { EncodedMessage } from "#contract/wire/encoded-message.ts";
 import { applyInterceptors, type Interceptor, type Next } from "./interceptor.ts";
 import { consoleLogger, type TransportLogger } from "./logger.ts";
 import { checkListenAddress, listenErrorFromBind } from "./listen-errors.ts";

@@ -3,8 +3,8 @@ import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
 import type { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import type { HandlerContext, ServiceHandlers } from "../../../transport/src/index.ts";
 import { planReplay, type JsonValue } from "../core/index.ts";
+import { encodePlanReplayResponse } from "#contract/wire/plan-encoder.ts";
 import { planHeadToProto, planToProto } from "./convert.ts";
-import { encodePlanReplayResponse } from "./plan-wire.ts";
 import type { RunnerClient } from "./runner-client.ts";
 
 interface ReplayRequestMessage {
@@ -41,7 +41,7 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
       // Encoded before the wait, the plan's objects are garbage before the runner's work makes the collector run.
       let response: ReturnType<typeof encodePlanReplayResponse> | { plan: ReturnType<typeof planToProto> };
       try {
-        response = encodePlanReplayResponse(replayPlan) ?? { plan: planToProto(replayPlan) };
+        response = encodePlanReplayResponse(planHeadToProto(replayPlan), replayPlan.reexecute, replayPlan.reuse) ?? { plan: planToProto(replayPlan) };
       } catch (err) {
         await validated.catch(() => undefined);
         throw err;

@@ -22,10 +22,12 @@ import { callStatusToProto, executionStatusFromProto, executionStatusToProto } f
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../engine/execution-events.ts";
 import type { CallLineage as CallLineageMessage } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import type { GetCallGraphResponseSchema } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
+import type { CallGraphHead } from "#contract/wire/call-graph-encoder.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
 import type { ReplayDraft } from "../engine/replay-start.ts";
 import type { CallLineage } from "../store/execution-store.ts";
-import type { AttemptRecord, CallRecord, ExecutionState, ExecutionStatus as Status, ThrownRecord, WaitRecord } from "../store/records.ts";
+import type { AttemptRecord, CallRecord, ExecutionRecord, ExecutionState, ExecutionStatus as Status, ThrownRecord, WaitRecord } from "../store/records.ts";
 
 // Converters from the engine's records to the wire messages. One direction
 // only: requests are read field by field in the handlers. The contract's
@@ -97,7 +99,7 @@ export function callToProto(call: CallRecord, values: CallValues = {}): MessageI
  * message itself (every field set, as `create` would set it), so that encoding a call graph of
  * thousands of calls does not copy each one through `create` first.
  */
-export function lineageToProto(call: CallLineage): CallLineageMessage {
+function lineageToProto(call: CallLineage): CallLineageMessage {
   return {
     $typeName: "kitaru.runner.v1.CallLineage",
     invocationId: call.invocationId ?? "",
@@ -110,6 +112,29 @@ export function lineageToProto(call: CallLineage): CallLineageMessage {
     loadDependencies: (call.loadDependencies ?? []) as string[],
     outputNames: (call.outputNames ?? []) as string[],
   };
+}
+
+/** What GetCallGraph answers with: the engine's `callGraph`. */
+export interface CallGraphRead {
+  readonly execution: ExecutionRecord;
+  readonly input: JsonValue;
+  readonly calls: readonly CallLineage[];
+}
+
+/** The graph's fields other than `lineage` (the thousands: `encodeCallGraphResponse` writes them from the records). */
+export function callGraphHeadToProto(graph: CallGraphRead): CallGraphHead {
+  return {
+    execId: graph.execution.execId,
+    flowName: graph.execution.flowName,
+    status: executionStatusToProto(graph.execution.state.status),
+    input: graph.input as ProtoJsonObject,
+    version: BigInt(graph.execution.state.seq),
+  };
+}
+
+/** The GetCallGraph response, the generic way. */
+export function callGraphResponseToProto(graph: CallGraphRead): MessageInitShape<typeof GetCallGraphResponseSchema> {
+  return { graph: { ...callGraphHeadToProto(graph), lineage: graph.calls.map(lineageToProto) } };
 }
 
 function startedCallToProto(call: StartedCall): MessageInitShape<typeof CheckpointCallSchema> {

@@ -1,17 +1,18 @@
 /**
- * The PlanReplay response encoded directly from the core's plan
- * (services/planner/src/server/plan-wire.ts) is byte for byte what
- * protobuf-es writes for `{ plan: planToProto(plan) }`; plans it does not
- * cover are left to protobuf-es.
+ * The PlanReplay response written from the core's plan
+ * (#contract/wire/plan-encoder.ts) is byte for byte what protobuf-es writes
+ * for `{ plan: planToProto(plan) }`, and the client reads the plan back from
+ * it; plans it does not cover are left to protobuf-es.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { PlanReplayResponseSchema } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { PlannedCallSchema, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import { encodePlanReplayResponse } from "#contract/wire/plan-encoder.ts";
+import { replayPlanFromProto } from "../../clients/ts/src/convert/replay-plan.ts";
 import type { PlannedCall, ReplayPlan } from "../../services/planner/src/core/index.ts";
-import { planToProto } from "../../services/planner/src/server/convert.ts";
-import { encodePlanReplayResponse } from "../../services/planner/src/server/plan-wire.ts";
+import { planHeadToProto, planToProto } from "../../services/planner/src/server/convert.ts";
 
 const planned = (k: number, overrides: Partial<PlannedCall> = {}): PlannedCall => ({
   invocationId: k === 1 ? "step" : `step_${k}`,
@@ -37,8 +38,10 @@ function plan(overrides: Partial<ReplayPlan> = {}): ReplayPlan {
   };
 }
 
+const encode = (p: ReplayPlan) => encodePlanReplayResponse(planHeadToProto(p), p.reexecute, p.reuse);
+
 function assertSameBytes(p: ReplayPlan): void {
-  const encoded = encodePlanReplayResponse(p);
+  const encoded = encode(p);
   assert.ok(encoded, "the encoder covers this plan");
   assert.equal(encoded.schema, PlanReplayResponseSchema);
   const expected = toBinary(PlanReplayResponseSchema, create(PlanReplayResponseSchema, { plan: planToProto(p) }));
@@ -52,12 +55,12 @@ describe("PlanReplay response encoded from the plan", () => {
       PlannedCallSchema.fields.map((f) => `${f.number} ${f.name}`),
       ["1 invocation_id", "2 call_id", "3 name", "4 sequence"],
     );
-    // Fields 1-5 and 8-10 are written by protobuf-es around the two lists.
-    assert.deepEqual(
-      ReplayPlanSchema.fields.map((f) => f.number),
-      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
-    );
+    // The plan's other fields are written by protobuf-es around the two lists, each copied as a plain field.
     assert.deepEqual([ReplayPlanSchema.field.reexecute.number, ReplayPlanSchema.field.reuse.number], [6, 7]);
+    assert.deepEqual(
+      ReplayPlanSchema.members.filter((m) => m.kind === "oneof"),
+      [],
+    );
     assert.deepEqual(
       PlanReplayResponseSchema.fields.map((f) => `${f.number} ${f.name}`),
       ["1 plan"],
@@ -125,8 +128,20 @@ describe("PlanReplay response encoded from the plan", () => {
       planned(1, { sequence: 2 ** 53 }),
       planned(1, { name: 5 as unknown as string }),
     ]) {
-      assert.equal(encodePlanReplayResponse(plan({ reuse: [planned(2), bad] })), undefined, JSON.stringify(bad));
-      assert.equal(encodePlanReplayResponse(plan({ reexecute: [bad] })), undefined, JSON.stringify(bad));
+      assert.equal(encode(plan({ reuse: [planned(2), bad] })), undefined, JSON.stringify(bad));
+      assert.equal(encode(plan({ reexecute: [bad] })), undefined, JSON.stringify(bad));
     }
+  });
+
+  it("round trip: the client reads the plan back as the planner made it", () => {
+    const p = plan({
+      reuse: [planned(1, { invocationId: "é😀" }), planned(2, { sequence: 2 ** 32 + 1 })],
+      overrides: [{ key: "checkpoint.step_2", selector: "step_2", target: planned(2), value: { a: [1, null] }, consumerInvocationIds: ["step_3"] }],
+    });
+    const encoded = encode(p);
+    assert.ok(encoded);
+    const read = replayPlanFromProto(fromBinary(PlanReplayResponseSchema, encoded.bytes).plan ?? create(ReplayPlanSchema));
+    const { sourceVersion: _, ...rest } = p;
+    assert.deepEqual(read, rest);
   });
 });
