@@ -39,4 +39,3 @@ export type { PlannedCall, ReplayPlan } from "./replay-plan.ts";
 export { parseOverrideKey, parseOverrides } from "./override-keys.ts";
 export { createSelectorIndex, resolveSelector } from "./resolve-selector.ts";
 export { buildLineageGraph, descendantsMask, directConsumers, producersOf } from "./lineage-graph.ts";
-export { describeJsonType, isPlainObject, jsonViolations } from "./json-value.ts";
