@@ -27,6 +27,7 @@ import type { CallGraphHead } from "#contract/wire/call-graph-encoder.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
 import type { ReplayDraft } from "../engine/replay-start.ts";
 import type { CallLineage } from "../store/execution-store.ts";
+import { ValueCodec } from "../store/value-codec.ts";
 import type { AttemptRecord, CallRecord, ExecutionRecord, ExecutionState, ExecutionStatus as Status, ThrownRecord, WaitRecord } from "../store/records.ts";
 
 // Converters from the engine's records to the wire messages. One direction
@@ -47,9 +48,17 @@ function valueToProto(value: JsonValue) {
   return fromJson(ValueSchema, value);
 }
 
-function objectOrUndefined(text: string): ProtoJsonObject | undefined {
-  if (text === "") return undefined;
-  const value = JSON.parse(text) as JsonValue;
+/** Metadata kept inside a record, read by the value codec; undefined when there is none (or it is no object). */
+function metadataToProto(text: string | undefined): ProtoJsonObject | undefined {
+  return objectOrUndefined(ValueCodec.decodeInline(text));
+}
+
+/** A wait's JSON Schema (JSON text the engine wrote from the flow's zod schema); undefined when it has none. */
+function schemaToProto(text: string): ProtoJsonObject | undefined {
+  return text === "" ? undefined : objectOrUndefined(JSON.parse(text) as JsonValue);
+}
+
+function objectOrUndefined(value: JsonValue | undefined): ProtoJsonObject | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as ProtoJsonObject) : undefined;
 }
 
@@ -83,7 +92,7 @@ export function callToProto(call: CallRecord, values: CallValues = {}): MessageI
     failure: call.failure ? thrownToProto(call.failure, call.invocationId) : undefined,
     startTime: timestampFromDate(call.startedAt),
     endTime: timestampFromDate(call.endedAt),
-    metadata: call.metadata ? objectOrUndefined(call.metadata) : undefined,
+    metadata: metadataToProto(call.metadata),
     attemptHistory: (call.attemptHistory ?? []).map((attempt) => ({
       number: attempt.number,
       status: attemptStatusToProto[attempt.status],
@@ -158,8 +167,8 @@ export function waitToProto(wait: WaitRecord, value?: JsonValue): MessageInitSha
     waitId: wait.waitId,
     name: wait.name,
     question: wait.question,
-    schema: objectOrUndefined(wait.schema),
-    metadata: objectOrUndefined(wait.metadata),
+    schema: schemaToProto(wait.schema),
+    metadata: metadataToProto(wait.metadata),
     status: resolution === undefined ? WaitStatus.PENDING : resolution.kind === "abort" ? WaitStatus.ABORTED : WaitStatus.RESOLVED,
     value: value === undefined ? undefined : valueToProto(value),
     createTime: timestampFromDate(wait.createdAt),
@@ -191,7 +200,7 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     createTime: timestampFromDate(execution.createdAt),
     updateTime: timestampFromDate(state.at),
     endTime: state.endedAt ? timestampFromDate(state.endedAt) : undefined,
-    metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
+    metadata: metadataToProto(state.metadata),
     omittedValues: view.omitted.map((value) => ({ path: value.path, bytes: BigInt(value.bytes) })),
   };
 }
@@ -243,7 +252,7 @@ export function statusChangeToProto(state: ExecutionState, result?: JsonValue): 
     status: executionStatusToProto(state.status),
     result: result === undefined ? undefined : valueToProto(result),
     failure: state.failure ? failureToProto(state.failure) : undefined,
-    metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
+    metadata: metadataToProto(state.metadata),
   };
 }
 
