@@ -10,15 +10,21 @@
  * planned from their last call: `--warm` times each untimed, then `--plans`
  * times each, the two sizes taking turns run by run.
  *
+ * `--trees <dir>,<dir>...` is an A/B in one run: a runner and a planner from
+ * each of those checkouts (another commit's tree, its `node_modules` linked
+ * in) besides this one's, on the same file; every run plans each size once on
+ * every pair, the order turning from run to run, and the report gives each
+ * pair's medians and their ratio to this checkout's.
+ *
  *   node --conditions=kitaru-source --import tsx bench/plan-replay-deployed.ts [--calls 10000] [--large 100000] [--plans 9] [--warm 5]
- *     [--dir <directory>]
+ *     [--dir <directory>] [--trees <dir>,...]
  *
  * See bench/README.md.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createClient } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { SqliteExecutionStore } from "../services/runner/src/store/sqlite-execution-store.ts";
@@ -27,12 +33,52 @@ import { type Source, writeSource } from "./support/chain-source.ts";
 import { planTargetLines } from "./support/plan-targets.ts";
 import { intFlag, machineLoad, median, now, runBench, startBenchEnvOn, stringFlag } from "./support/common.ts";
 import { runFlow } from "./support/flow-run.ts";
+import { processCpuMs } from "./support/history-fill.ts";
 import { benchFlows, invocationIdOf } from "./flows.ts";
 
 const N = intFlag("calls", 10_000);
 const LARGE = intFlag("large", 100_000);
 const PLANS = intFlag("plans", 9);
 const WARM = intFlag("warm", 5);
+/** Checkouts to compare with this one (A/B), each with a runner and planner of its own. */
+const TREES = stringFlag("trees", "")
+  .split(",")
+  .filter((dir) => dir !== "")
+  .map((dir) => path.resolve(dir));
+
+/** CPU time so far of a pair's runner and planner processes together (ms, in 10 ms ticks; summed over many runs the rounding evens out). */
+function pairCpuMs(pair: ServicePair): number {
+  return pair.children.reduce((sum, child) => sum + (processCpuMs(child.process.pid ?? 0) ?? Number.NaN), 0);
+}
+
+/** A runner and a planner started from one checkout, and a PlannerService client of the planner. */
+interface ServicePair {
+  readonly label: string;
+  readonly children: readonly ChildService[];
+  readonly session: Http2SessionManager;
+  readonly client: Client<typeof PlannerService>;
+}
+
+async function startPair(label: string, file: string, root: string | undefined): Promise<ServicePair> {
+  const options = root === undefined ? {} : { root };
+  const runner = await startChildService("runner", ["--db-path", file, "--port", "0", "--flows", "bench/flows.ts"], options);
+  const planner = await startChildService(
+    "planner",
+    ["--runner-url", `http://${runner.address}`, "--port", "0", "--runner-timeout-ms", "120000"],
+    options,
+  ).catch(async (err: unknown) => {
+    await runner.kill("SIGTERM");
+    throw err;
+  });
+  const session = new Http2SessionManager(`http://${planner.address}`);
+  const client = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
+  return { label, children: [runner, planner], session, client };
+}
+
+async function stopPair(pair: ServicePair): Promise<void> {
+  pair.session.abort();
+  for (const child of [...pair.children].reverse()) await child.kill("SIGTERM");
+}
 
 /** Writes the two sources into `file` through a store (and a runner, for the template records) of this process, then closes it. */
 async function writeSources(file: string): Promise<[Source, Source]> {
@@ -49,45 +95,54 @@ async function main(): Promise<void> {
   const started = Date.now();
   const dir = mkdtempSync(path.join(stringFlag("dir", "") || tmpdir(), "kitaru-bench-plan-deployed-"));
   const file = path.join(dir, "kitaru.db");
-  const children: ChildService[] = [];
-  let session: Http2SessionManager | undefined;
+  const pairs: ServicePair[] = [];
   try {
     const sources = await writeSources(file);
-    const runner = await startChildService("runner", ["--db-path", file, "--port", "0", "--flows", "bench/flows.ts"]);
-    children.push(runner);
-    const planner = await startChildService("planner", ["--runner-url", `http://${runner.address}`, "--port", "0", "--runner-timeout-ms", "120000"]);
-    children.push(planner);
-    session = new Http2SessionManager(`http://${planner.address}`);
-    const client = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
-    const plan = async (source: Source) => {
-      const { plan } = await client.planReplay({ execId: source.execId, from: invocationIdOf(source.calls) });
+    pairs.push(await startPair("this checkout", file, undefined));
+    for (const root of TREES) pairs.push(await startPair(root, file, root));
+    const plan = async (pair: ServicePair, source: Source) => {
+      const { plan } = await pair.client.planReplay({ execId: source.execId, from: invocationIdOf(source.calls) });
       if (plan?.reuse.length !== source.calls - 1 || plan.reexecute.length !== 1)
         throw new Error(`plan reuses ${plan?.reuse.length}, re-executes ${plan?.reexecute.length}`);
     };
     console.log(
-      `plan-replay-deployed: client, planner and runner in three processes; ${N}- and ${LARGE}-call sources; node ${process.version}; ${machineLoad()}`,
+      `plan-replay-deployed: client, planner and runner in three processes${pairs.length > 1 ? ` (${pairs.length} runner/planner pairs, A/B)` : ""}; ${N}- and ${LARGE}-call sources; node ${process.version}; ${machineLoad()}`,
     );
-    for (let w = 0; w < WARM; w++) for (const source of sources) await plan(source);
-    const runs = sources.map((): number[] => []);
+    for (let w = 0; w < WARM; w++) for (const pair of pairs) for (const source of sources) await plan(pair, source);
+    // runs[pair][size], and the pair's CPU over them (runner + planner: what its code does; the machine's other load counts less there)
+    const runs = pairs.map(() => sources.map((): number[] => []));
+    const cpu = pairs.map(() => sources.map(() => 0));
     for (let r = 0; r < PLANS; r++) {
       for (const [i, source] of sources.entries()) {
-        const t0 = now();
-        await plan(source);
-        runs[i]?.push(now() - t0);
+        for (let k = 0; k < pairs.length; k++) {
+          const p = (k + r) % pairs.length;
+          const cpu0 = pairCpuMs(pairs[p]!);
+          const t0 = now();
+          await plan(pairs[p]!, source);
+          runs[p]![i]!.push(now() - t0);
+          cpu[p]![i]! += pairCpuMs(pairs[p]!) - cpu0;
+        }
       }
     }
     const loadAfter = machineLoad();
-    const [small, large] = runs.map((times) => median(times)) as [number, number];
-    for (const [i, source] of sources.entries()) {
-      console.log(
-        `PlanReplay of ${source.calls} calls from the last: median ${(i === 0 ? small : large).toFixed(1)} ms (runs ${runs[i]?.map((t) => t.toFixed(1)).join(", ")})`,
-      );
+    const medians = runs.map((bySize) => bySize.map((times) => median(times)));
+    for (const [p, pair] of pairs.entries()) {
+      if (pairs.length > 1) console.log(`${pair.label}:`);
+      for (const [i, source] of sources.entries()) {
+        const m = medians[p]![i]!;
+        const perPlan = cpu[p]![i]! / PLANS;
+        const ratio =
+          p === 0 ? "" : ` (${((m / medians[0]![i]!) * 100).toFixed(1)} %, CPU ${((perPlan / (cpu[0]![i]! / PLANS)) * 100).toFixed(1)} % of this checkout's)`;
+        console.log(
+          `  PlanReplay of ${source.calls} calls from the last: median ${m.toFixed(1)} ms, runner + planner CPU ${perPlan.toFixed(1)} ms per plan${ratio} (runs ${runs[p]![i]!.map((t) => t.toFixed(1)).join(", ")})`,
+        );
+      }
+      const [small, large] = medians[p] as [number, number];
+      for (const line of planTargetLines(N, small, LARGE, large)) console.log(`    ${line}`);
     }
-    for (const line of planTargetLines(N, small, LARGE, large)) console.log(`  ${line}`);
     console.log(`after: ${loadAfter}; took ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
-    session?.abort();
-    for (const child of children.reverse()) await child.kill("SIGTERM");
+    for (const pair of pairs.reverse()) await stopPair(pair);
     rmSync(dir, { recursive: true, force: true });
   }
 }
