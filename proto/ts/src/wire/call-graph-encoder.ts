@@ -5,20 +5,31 @@
  * The graph's other fields go through protobuf-es; `lineage` is the graph's
  * last field, so its elements follow them, each written field by field with
  * protobuf-es's `BinaryWriter`. The bytes are exactly `toBinary`'s for the
- * same message (test/contract/wire-codecs.test.ts compares them). A record
- * this encoder does not cover (a value protobuf-es would convert or refuse)
- * makes it answer undefined, and the caller sends the message the generic way.
+ * same message (test/contract/call-graph-wire.test.ts compares them). A
+ * record this encoder does not cover (a value protobuf-es would convert or
+ * refuse) makes it answer undefined, and the caller sends the message the
+ * generic way.
+ *
+ * Why it exists (CONTRIBUTING.md, "When a hand-written path may stay"):
+ * PlanReplay as deployed (`bench/plan-replay-deployed.ts --trees`, runner +
+ * planner CPU per plan, this encoder against `toBinary` of the message, two
+ * runs, load 13-18 on 2 cores): 10 000 calls +5 % and +58 % CPU without it,
+ * 100 000 calls +16 % and +4 %; the encoding alone (CPU, one process) 4.1
+ * against 7.0 ms for 10 000 calls, 37 against 86 ms for 100 000, of a
+ * PlanReplay's ~55 and ~680 ms. Its first version wrote the bytes with a
+ * buffer, varints and UTF-8 of its own: 2.8 and 29 ms alone, but PlanReplay
+ * with all three such hand loops used 99-179 % of the CPU it uses with
+ * protobuf-es's writer and reader (four runs), so it was dropped.
  *
  * @module
  */
-import { create, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
+import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { CallGraphSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import { GetCallGraphResponseSchema } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import type { RecordedCall } from "../recorded-call.ts";
 import { callStatusToProto } from "../status.ts";
 import { EncodedMessage } from "./encoded-message.ts";
-import { writeString, writeUint64 } from "./scalars.ts";
 
 /** A `CallGraph`'s fields other than `lineage`. */
 export type CallGraphHead = Omit<MessageInitShape<typeof CallGraphSchema>, "lineage" | "$typeName">;
@@ -53,6 +64,28 @@ function writeLineage(writer: BinaryWriter, call: RecordedCall): boolean {
     strings(writer, 7, call.loadDependencies) &&
     strings(writer, 8, call.outputNames)
   );
+}
+
+/** A `string` field (undefined reads as ""); false for a value that is no string. */
+function writeString(writer: BinaryWriter, fieldNo: number, value: string | undefined): boolean {
+  if (value === undefined || value === "") return true;
+  if (typeof value !== "string") return false;
+  writer.tag(fieldNo, WireType.LengthDelimited).string(value);
+  return true;
+}
+
+/**
+ * A `uint64` field held as a number; false for one that is no safe
+ * non-negative integer. Below 2^32 its varint is a uint32's, written without
+ * the 64-bit conversion `uint64()` makes of every value.
+ */
+function writeUint64(writer: BinaryWriter, fieldNo: number, value: number): boolean {
+  if (!(Number.isSafeInteger(value) && value >= 0)) return false;
+  if (value === 0) return true;
+  writer.tag(fieldNo, WireType.Varint);
+  if (value <= 0xffffffff) writer.uint32(value);
+  else writer.uint64(value);
+  return true;
 }
 
 /** A repeated string field: every element, empty ones too. */

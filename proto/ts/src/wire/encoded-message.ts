@@ -5,10 +5,10 @@
  * encodes it with protobuf-es. For a message of thousands of elements (the
  * runner's call graph, the planner's plan) that costs a message object per
  * element and a generic walk of each; a handler may instead return an
- * {@link EncodedMessage}: the bytes, written from its own records by one of
- * the encoders beside this module. Those write exactly what protobuf-es
- * writes for the same message (test/contract/wire-codecs.test.ts compares
- * them), so nothing on the wire changes.
+ * {@link EncodedMessage}: the bytes, written from its own records
+ * (`call-graph-encoder.ts`: exactly what protobuf-es writes for the same
+ * message) or encoded by protobuf-es at a moment of its choosing (the
+ * planner encodes a plan while the runner validates it).
  *
  * @module
  */

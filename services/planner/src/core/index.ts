@@ -32,7 +32,7 @@ export type {
   ReplayRequest,
   SourceExecution,
 } from "./source-execution.ts";
-export type { PlannedCall, ReplayPlan } from "./replay-plan.ts";
+export type { ReplayPlan } from "./replay-plan.ts";
 
 // Building blocks, for the server layer (e.g. validating keys before loading
 // a source) and for tests.

@@ -2,7 +2,6 @@ import { fromBinary, fromJson, type JsonObject as ProtoJsonObject, type MessageI
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { plannedCallToProto } from "#contract/replay-plan.ts";
 import { decodeCallGraph } from "#contract/wire/call-graph-decoder.ts";
-import type { ReplayPlanHead } from "#contract/wire/plan-encoder.ts";
 import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { type CallGraph, type CallLineage, CallGraphSchema, type ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { ExecutionStatus as CoreStatus, RecordedCall, ReplayPlan, SourceExecution } from "../core/index.ts";
@@ -72,8 +71,8 @@ export function planToProto(plan: ReplayPlan): MessageInitShape<typeof ReplayPla
   return { ...planHeadToProto(plan), reexecute: plan.reexecute.map(plannedCallToProto), reuse: plan.reuse.map(plannedCallToProto) };
 }
 
-/** The wire form of a plan without its two call lists (`reexecute`, `reuse`: the thousands; `encodePlanReplayResponse` writes them). */
-export function planHeadToProto(plan: ReplayPlan): ReplayPlanHead {
+/** The wire form of a plan without its two call lists (`reexecute`, `reuse`: the thousands), for a `validate_only` StartReplay. */
+export function planHeadToProto(plan: ReplayPlan) {
   return {
     sourceExecId: plan.sourceExecId,
     flowName: plan.flowName,
