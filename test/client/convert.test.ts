@@ -187,7 +187,7 @@ describe("replayPlanFromProto", () => {
       selector: "research",
       target: { invocationId: "research", callId: "c-research", name: "research", sequence: 1 },
       value: "Edited notes",
-      consumers: ["write_draft"],
+      consumerInvocationIds: ["write_draft"],
     });
     assert.deepEqual(plan.input, { topic: "New topic" });
   });

@@ -10,7 +10,7 @@ import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { ExecutionSchema, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { GetExecutionResponseSchema, RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { ErrorReason, errorFromConnectError, errorFromStatus, INTERNAL_ERROR_MESSAGE, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
-import { EncodedMessage } from "../../services/transport/src/encoded-message.ts";
+import { EncodedMessage } from "#contract/wire/encoded-message.ts";
 import { createGrpcServer, startGrpcServer, type RunningGrpcServer } from "../../services/transport/src/grpc-host.ts";
 import type { Interceptor } from "../../services/transport/src/interceptor.ts";
 import type { TransportLogger } from "../../services/transport/src/logger.ts";

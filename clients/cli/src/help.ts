@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { defaultServiceUrl } from "#contract/service-addresses.ts";
 
 /** The version `kitaru --version` prints (package.json `version`). */
 export const VERSION = "0.1.0";
@@ -40,15 +41,15 @@ Commands:
   executions <subcommand>      Inspect, answer, replay and follow executions
   runner [options]             Start the runner service
   planner [options]            Start the planner service
-  console [options]            Serve the browser console (http://127.0.0.1:50053)
+  console [options]            Serve the browser console (${defaultServiceUrl("console")})
 
 Options:
   -h, --help                   Show help (also: kitaru <group> --help)
   -V, --version                Show the version
 
 Environment:
-  KITARU_RUNNER_URL            Runner URL (default http://127.0.0.1:50051)
-  KITARU_PLANNER_URL           Planner URL (default http://127.0.0.1:50052)
+  KITARU_RUNNER_URL            Runner URL (default ${defaultServiceUrl("runner")})
+  KITARU_PLANNER_URL           Planner URL (default ${defaultServiceUrl("planner")})
   KITARU_TOKEN                 Bearer token sent to both services`,
 
   executions: `Usage: kitaru executions <subcommand> [options]

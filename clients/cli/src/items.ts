@@ -166,8 +166,8 @@ export function planItem(plan: ReplayPlan): JsonObject {
   const overrides: JsonObject = {};
   for (const override of plan.overrides) {
     overrides[override.key] = {
-      target: override.target?.invocationId ?? null,
-      consumers: [...override.consumers],
+      target: override.target.invocationId || null,
+      consumers: [...override.consumerInvocationIds],
       value: override.value,
     };
   }

@@ -154,8 +154,8 @@ export function renderPlan(plan: ReplayPlan): string[] {
   else {
     lines.push("  Overrides:");
     for (const o of plan.overrides) {
-      const target = o.target?.invocationId ?? o.selector;
-      lines.push(`    ${o.key} → ${target}, consumers: ${o.consumers.join(", ") || "none"}, value: ${compactJson(o.value)}`);
+      const target = o.target.invocationId || o.selector;
+      lines.push(`    ${o.key} → ${target}, consumers: ${o.consumerInvocationIds.join(", ") || "none"}, value: ${compactJson(o.value)}`);
     }
   }
   lines.push(`  Input: ${compactJson(plan.input)}`, "Nothing was created (dry run). Run without --plan to replay.");

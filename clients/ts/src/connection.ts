@@ -7,12 +7,13 @@ import { readFileSync } from "node:fs";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
+import { defaultServiceUrl } from "#contract/service-addresses.ts";
 import { explainConnectionFailures } from "./connection-failures.ts";
 
 /** The runner URL used when neither the option nor `KITARU_RUNNER_URL` is set. */
-export const DEFAULT_RUNNER_URL = "http://127.0.0.1:50051";
+export const DEFAULT_RUNNER_URL = defaultServiceUrl("runner");
 /** The planner URL used when neither the option nor `KITARU_PLANNER_URL` is set. */
-export const DEFAULT_PLANNER_URL = "http://127.0.0.1:50052";
+export const DEFAULT_PLANNER_URL = defaultServiceUrl("planner");
 
 /** Where a client connects and how it authenticates. */
 export interface KitaruClientOptions {

@@ -13,15 +13,18 @@ import {
 import { plannerServiceHandlers } from "./server/planner-service.ts";
 import { RunnerClient, type RunnerConnectionOptions } from "./server/runner-client.ts";
 
+/** The cap on every call to the runner when none is given (`--runner-timeout-ms`). */
+export const DEFAULT_RUNNER_TIMEOUT_MS = 10_000;
+
 /** Options of {@link startPlanner}. */
 export interface StartPlannerOptions {
   /** The runner's URL, e.g. "http://127.0.0.1:50051". */
   readonly runnerUrl: string;
-  /** Default "127.0.0.1". */
+  /** Default `DEFAULT_HOST` (loopback). */
   readonly host?: string;
   /** Default 0 (any free port). */
   readonly port?: number;
-  /** Upper bound of every call to the runner, in milliseconds; default 10000. */
+  /** Upper bound of every call to the runner, in milliseconds; default {@link DEFAULT_RUNNER_TIMEOUT_MS}. */
   readonly runnerTimeoutMs?: number;
   /** How the planner authenticates to the runner, and trusts its certificate. */
   readonly runnerConnection?: Omit<RunnerConnectionOptions, "runnerUrl" | "timeoutMs">;
@@ -48,13 +51,13 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
   const runner = new RunnerClient({
     ...options.runnerConnection,
     runnerUrl: options.runnerUrl,
-    timeoutMs: options.runnerTimeoutMs ?? 10_000,
+    timeoutMs: options.runnerTimeoutMs ?? DEFAULT_RUNNER_TIMEOUT_MS,
     onConnectionProblem: (message) => logger.warn(`warning: ${message}`, {}),
   });
   const health = new HealthStatus({ "": "SERVING", [PlannerService.typeName]: "SERVING" });
   const services = [defineService(PlannerService, plannerServiceHandlers(runner)), createHealthService(health)];
   const server = await startGrpcServer({
-    host: options.host ?? "127.0.0.1",
+    host: options.host,
     port: options.port ?? 0,
     logger,
     ...(options.credentials ? { credentials: options.credentials } : {}),

@@ -1,15 +1,16 @@
 import { z } from "zod";
+import { DEFAULT_HOST, DEFAULT_PORTS } from "#contract/service-addresses.ts";
+import { defaultSchedulerOptions } from "./engine/scheduler.ts";
 import { securitySettings } from "../../transport/src/server-security.ts";
 import { defineSettings, portSchema, positiveMsSchema } from "../../transport/src/settings-table.ts";
 
-/** The runner's settings: flag, variable, schema with its default, and what each does. */
+/** The runner's settings: flag, variable, schema, default, and what each does. */
 export const runnerSettings = defineSettings({
   flows: {
     flag: "flows",
     env: "KITARU_FLOWS",
     schema: z.string().min(1, "give the flows module with --flows <path> or KITARU_FLOWS"),
     arg: "<path>",
-    shown: "",
     doc: "the module exporting flow(...) objects (required)",
   },
   flowVersion: {
@@ -34,25 +35,25 @@ export const runnerSettings = defineSettings({
   host: {
     flag: "host",
     env: "KITARU_RUNNER_HOST",
-    schema: z.string().min(1).default("127.0.0.1"),
+    schema: z.string().min(1),
+    default: DEFAULT_HOST,
     arg: "<host>",
-    shown: "127.0.0.1",
     doc: "interface to listen on (0.0.0.0 to accept remote calls: needs tokens)",
   },
   port: {
     flag: "port",
     env: "KITARU_RUNNER_PORT",
-    schema: portSchema.default(50051),
+    schema: portSchema,
+    default: DEFAULT_PORTS.runner,
     arg: "<port>",
-    shown: "50051",
     doc: "port to listen on (0: any free port)",
   },
   dbPath: {
     flag: "db-path",
     env: "KITARU_DB_PATH",
-    schema: z.string().min(1).default(".kitaru/kitaru.db"),
+    schema: z.string().min(1),
+    default: ".kitaru/kitaru.db",
     arg: "<file>",
-    shown: ".kitaru/kitaru.db",
     doc: "the embedded store's file (relative to the working directory), used without a MongoDB URI",
   },
   mongodbUri: {
@@ -63,50 +64,46 @@ export const runnerSettings = defineSettings({
       .regex(/^mongodb(\+srv)?:\/\//, "must start with mongodb:// or mongodb+srv://")
       .optional(),
     arg: "<uri>",
-    shown: "",
     doc: "use MongoDB instead of the embedded store",
   },
   database: {
     flag: "database",
     env: "KITARU_DATABASE",
-    schema: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,63}$/, "letters, digits, _ and - only (at most 63)")
-      .default("kitaru"),
+    schema: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, "letters, digits, _ and - only (at most 63)"),
+    default: "kitaru",
     arg: "<name>",
-    shown: "kitaru",
     doc: "the MongoDB database",
   },
   leaseTtlMs: {
     flag: "lease-ttl-ms",
     env: "KITARU_LEASE_TTL_MS",
-    schema: positiveMsSchema.default(15_000),
+    schema: positiveMsSchema,
+    default: defaultSchedulerOptions.leaseTtlMs,
     arg: "<ms>",
-    shown: "15000",
     doc: "how long a claim lasts unrenewed; another runner takes over after it",
   },
   heartbeatMs: {
     flag: "heartbeat-ms",
     env: "KITARU_HEARTBEAT_MS",
-    schema: positiveMsSchema.default(3_000),
+    schema: positiveMsSchema,
+    default: defaultSchedulerOptions.heartbeatMs,
     arg: "<ms>",
-    shown: "3000",
     doc: "how often a claim is renewed (and cancels are seen)",
   },
   pollMs: {
     flag: "poll-ms",
     env: "KITARU_POLL_MS",
-    schema: positiveMsSchema.default(250),
+    schema: positiveMsSchema,
+    default: defaultSchedulerOptions.pollMs,
     arg: "<ms>",
-    shown: "250",
     doc: "how often the store is polled for executions to run",
   },
   maxConcurrent: {
     flag: "max-concurrent",
     env: "KITARU_MAX_CONCURRENT",
-    schema: z.coerce.number().int().positive().default(64),
+    schema: z.coerce.number().int().positive(),
+    default: defaultSchedulerOptions.maxConcurrent,
     arg: "<n>",
-    shown: "64",
     doc: "executions this runner runs at once",
   },
   ...securitySettings,

@@ -26,7 +26,7 @@ import type { ExecutionStore } from "./store/execution-store.ts";
 export interface StartRunnerOptions {
   readonly store: ExecutionStore;
   readonly flows: FlowRegistry;
-  /** Default "127.0.0.1". */
+  /** Default `DEFAULT_HOST` (loopback). */
   readonly host?: string;
   /** Default 0 (any free port). */
   readonly port?: number;
@@ -79,7 +79,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     createHealthService(health),
   ];
   const server = await startGrpcServer({
-    host: options.host ?? "127.0.0.1",
+    host: options.host,
     port: options.port ?? 0,
     logger,
     ...(options.credentials ? { credentials: options.credentials } : {}),

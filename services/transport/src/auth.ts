@@ -13,18 +13,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { KitaruAuthError, KitaruPermissionError, KitaruUsageError } from "#contract/errors/index.ts";
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN } from "#contract/namespaces.ts";
-import type { HandlerContext } from "./handler-context.ts";
+import type { HandlerContext, Principal } from "./handler-context.ts";
 import type { Interceptor } from "./interceptor.ts";
-
-/** Who is calling, as the services act on it. */
-export interface Principal {
-  /** The namespace the call acts in: its executions, request IDs and waits. */
-  readonly namespace: string;
-  /** `token`: a namespace token; `service`: the planner for a caller; `anonymous`: authentication is off. */
-  readonly kind: "token" | "service" | "anonymous";
-}
-
-export { DEFAULT_NAMESPACE };
 
 /** The header a service token names the caller's namespace in. */
 export const NAMESPACE_HEADER = "x-kitaru-namespace";

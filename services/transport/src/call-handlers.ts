@@ -18,7 +18,7 @@ import {
 import { Code } from "#gen/google/rpc/code_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { errorToStatus, KitaruInternalError, KitaruUsageError } from "#contract/errors/index.ts";
-import { EncodedMessage } from "./encoded-message.ts";
+import { EncodedMessage } from "#contract/wire/encoded-message.ts";
 import { createCallScope, type CallScope, type HandlerContext } from "./handler-context.ts";
 import { checkRequestHeaders, checkRequestLimits, REQUEST_LIMITS } from "./request-limits.ts";
 import type { Next } from "./interceptor.ts";

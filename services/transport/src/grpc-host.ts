@@ -23,7 +23,8 @@
 import type { DescMessage, DescMethod, MessageInitShape } from "@bufbuild/protobuf";
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { bidiStreamingCallHandler, serverStreamingCallHandler, unaryCallHandler } from "./call-handlers.ts";
-import type { EncodedMessage } from "./encoded-message.ts";
+import { DEFAULT_HOST } from "#contract/service-addresses.ts";
+import type { EncodedMessage } from "#contract/wire/encoded-message.ts";
 import { applyInterceptors, type Interceptor, type Next } from "./interceptor.ts";
 import { consoleLogger, type TransportLogger } from "./logger.ts";
 import { checkListenAddress, listenErrorFromBind } from "./listen-errors.ts";
@@ -62,8 +63,8 @@ export interface GrpcServerOptions {
 
 /** Options of {@link startGrpcServer}. */
 export interface StartGrpcServerOptions extends GrpcServerOptions {
-  /** Interface to bind; defaults to "127.0.0.1". Use "0.0.0.0" or "::" to accept remote calls. */
-  readonly host?: string;
+  /** Interface to bind; defaults to `DEFAULT_HOST` (loopback). Use "0.0.0.0" or "::" to accept remote calls. */
+  readonly host?: string | undefined;
   /** Port to bind; 0 (the default) picks a free one, reported as `port`. */
   readonly port?: number;
   /** Defaults to insecure (plain HTTP/2). */
@@ -133,7 +134,7 @@ export function createGrpcServer(options: GrpcServerOptions): Server {
  * the host and port (taken, privileged, not an address of this machine).
  */
 export async function startGrpcServer(options: StartGrpcServerOptions): Promise<RunningGrpcServer> {
-  const host = options.host ?? "127.0.0.1";
+  const host = options.host ?? DEFAULT_HOST;
   // A taken port (or a host that is no address here) is a ListenAddressError naming it, before grpc-js logs its own line.
   await checkListenAddress(host, options.port ?? 0);
   const server = createGrpcServer(options);

@@ -6,10 +6,18 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { EventEmitter } from "node:events";
 import type { Metadata, ServerUnaryCall } from "@grpc/grpc-js";
-import { DEFAULT_NAMESPACE, type Principal } from "./auth.ts";
+import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 
 /** What every grpc-js server call (unary or streaming) offers; grpc-js does not export this type. */
 type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "cancelled" | "getPeer" | "getDeadline"> & EventEmitter;
+
+/** Who is calling, as the services act on it: set by the `authenticate` interceptor (auth.ts). */
+export interface Principal {
+  /** The namespace the call acts in: its executions, request IDs and waits. */
+  readonly namespace: string;
+  /** `token`: a namespace token; `service`: the planner for a caller; `anonymous`: authentication is off. */
+  readonly kind: "token" | "service" | "anonymous";
+}
 
 /**
  * What a handler knows about the call it serves; read-only.

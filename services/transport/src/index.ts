@@ -18,7 +18,6 @@
  * @module
  */
 export { startGrpcServer } from "./grpc-host.ts";
-export { EncodedMessage, WireType, WireWriter } from "./encoded-message.ts";
 export { defineService } from "./service-handlers.ts";
 export type { ServiceHandlers } from "./service-handlers.ts";
 export type { HandlerContext } from "./handler-context.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 import type { DescMessage, Message, MessageInitShape } from "@bufbuild/protobuf";
-import type { EncodedMessage } from "./encoded-message.ts";
+import type { EncodedMessage } from "#contract/wire/encoded-message.ts";
 import type { HandlerContext } from "./handler-context.ts";
 
 /**

@@ -20,7 +20,6 @@ export const securitySettings = {
     env: "KITARU_TOKENS",
     schema: z.string().optional(),
     arg: "<list>",
-    shown: "",
     doc: "accepted bearer tokens, `namespace=token,...` (`*=token`: a service token); unset: no authentication",
   },
   tokensFile: {
@@ -28,7 +27,6 @@ export const securitySettings = {
     env: "KITARU_TOKENS_FILE",
     schema: z.string().optional(),
     arg: "<file>",
-    shown: "",
     doc: "accepted tokens from a file, one `namespace token` per line (# comments)",
   },
   tlsCert: {
@@ -36,16 +34,14 @@ export const securitySettings = {
     env: "KITARU_TLS_CERT",
     schema: z.string().optional(),
     arg: "<file>",
-    shown: "",
     doc: "serve TLS with this certificate chain (PEM)",
   },
-  tlsKey: { flag: "tls-key", env: "KITARU_TLS_KEY", schema: z.string().optional(), arg: "<file>", shown: "", doc: "the certificate's private key (PEM)" },
+  tlsKey: { flag: "tls-key", env: "KITARU_TLS_KEY", schema: z.string().optional(), arg: "<file>", doc: "the certificate's private key (PEM)" },
   tlsClientCa: {
     flag: "tls-client-ca",
     env: "KITARU_TLS_CLIENT_CA",
     schema: z.string().optional(),
     arg: "<file>",
-    shown: "",
     doc: "require client certificates signed by this CA (mTLS)",
   },
   allowUnauthenticated: {
@@ -53,7 +49,6 @@ export const securitySettings = {
     env: "KITARU_ALLOW_UNAUTHENTICATED",
     schema: z.enum(["true", "false"], { error: "must be true or false" }).optional(),
     arg: "",
-    shown: "",
     doc: "listen beyond loopback without tokens (only when a proxy in front authenticates every call)",
     boolean: true,
   },

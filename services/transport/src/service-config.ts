@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import type { z } from "zod";
 import { KitaruUsageError } from "#contract/errors/index.ts";
+import { formatViolations } from "#contract/errors/kitaru-error.ts";
 
 /**
  * Builds a service configuration from flags (which win) and environment
@@ -34,7 +35,7 @@ function resolveConfig<S extends z.ZodType>(
     const source = settings[key];
     return { field: source ? `--${source.flag} / ${source.env}` : key, description: issue.message };
   });
-  throw new KitaruUsageError(`Invalid configuration: ${violations.map((v) => `${v.field}: ${v.description}`).join("; ")}.`, { violations });
+  throw new KitaruUsageError(`Invalid configuration: ${formatViolations(violations)}.`, { violations });
 }
 
 /** What a service's command line asked for. */

@@ -15,12 +15,12 @@ import type {
   MessageInitShape,
   MessageShape,
 } from "@bufbuild/protobuf";
-import type { EncodedMessage } from "./encoded-message.ts";
+import type { EncodedMessage } from "#contract/wire/encoded-message.ts";
 import type { HandlerContext } from "./handler-context.ts";
 
 /**
  * A unary method's handler: one request in, one response out (a message, or one it encoded itself, see
- * encoded-message.ts). Throw kitaru errors to fail.
+ * `#contract/wire/encoded-message.ts`). Throw kitaru errors to fail.
  */
 export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,

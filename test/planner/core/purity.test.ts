@@ -1,7 +1,7 @@
 /**
  * The planner core must stay pure: same source and request, same plan or
  * error, on any machine, at any time. So its modules may import only each
- * other, the shared error classes and (type-only) the contract's shared types,
+ * other, the shared error classes and JSON checks and (type-only) the contract's shared types,
  * and may not read the clock, randomness or the process environment. This
  * test reads the source files themselves; test/architecture/import-directions
  * checks who imports whom across the whole tree.
@@ -15,8 +15,9 @@ import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const coreDir = join(repoRoot, "services/planner/src/core");
-// Only the error classes themselves: the errors index also loads the wire mapping (protobuf, connect).
-const ERRORS_IMPORT = "#contract/errors/kitaru-error.ts";
+// Contract modules the core may load: the error classes themselves (the errors index also loads the
+// wire mapping: protobuf, connect) and the JSON checks (plain functions over values).
+const PURE_CONTRACT_IMPORTS = ["#contract/errors/kitaru-error.ts", "#contract/json-value.ts"];
 
 const forbiddenImports: readonly { readonly test: (spec: string) => boolean; readonly why: string }[] = [
   { test: (s) => s.startsWith("node:") || builtinModules.includes(s), why: "Node built-ins do I/O or read the environment" },
@@ -61,9 +62,9 @@ function purityViolations(file: string, source: string): string[] {
     const rule = forbiddenImports.find((r) => r.test(spec));
     if (rule) {
       problems.push(`${file} imports '${spec}', but the planner core must stay pure because ${rule.why}; move that code to services/planner/src/server/.`);
-    } else if (!(spec.startsWith("./") && spec.endsWith(".ts")) && spec !== ERRORS_IMPORT) {
+    } else if (!(spec.startsWith("./") && spec.endsWith(".ts")) && !PURE_CONTRACT_IMPORTS.includes(spec)) {
       problems.push(
-        `${file} imports '${spec}', but the planner core may import only its own modules ('./x.ts'), '${ERRORS_IMPORT}' and types from '#contract/', so that it stays free of I/O.`,
+        `${file} imports '${spec}', but the planner core may import only its own modules ('./x.ts'), ${PURE_CONTRACT_IMPORTS.map((m) => `'${m}'`).join(", ")} and types from '#contract/', so that it stays free of I/O.`,
       );
     }
   }
@@ -110,7 +111,8 @@ describe("planner core purity", () => {
     for (const line of bad) assert.equal(purityViolations("x.ts", line).length, 1, line);
     const fine = [
       'import { a } from "./a.ts";',
-      `import { KitaruUsageError } from "${ERRORS_IMPORT}";`,
+      'import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";',
+      'import { jsonViolations } from "#contract/json-value.ts";',
       'import type { ExecutionStatus } from "#contract/status.ts";',
       "// Date.now() is forbidden",
       "/* process */",

@@ -11,6 +11,7 @@ import {
   type CheckpointCall as CheckpointCallPb,
 } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { failureFromProto } from "#contract/failure.ts";
+import type { RecordedCall } from "#contract/recorded-call.ts";
 import { dateFromTimestamp, jsonFromValue, objectFromStruct } from "./json.ts";
 import { callStatusFromProto, type CheckpointCallStatus } from "#contract/status.ts";
 
@@ -31,24 +32,9 @@ export interface CallAttempt {
  * A call reused by a replay has status `reused`, zero attempts and names the
  * source call in `reusedFromCallId`.
  */
-export interface CheckpointCall {
-  /** Globally unique ID of this call. */
-  readonly callId: string;
-  /** Deterministic ID within the execution: `name`, `name_2`, ... or the flow's explicit `id`. */
-  readonly invocationId: string;
-  /** The checkpoint name. */
-  readonly name: string;
-  readonly status: CheckpointCallStatus;
+export interface CheckpointCall extends RecordedCall<CheckpointCallStatus> {
   /** Attempts made (1 without retries); 0 for a reused call. */
   readonly attempts: number;
-  /** Issue order within the execution, from 1. */
-  readonly sequence: number;
-  /** Invocation IDs whose output handles were passed in this call's arguments. */
-  readonly dataDependencies: readonly string[];
-  /** Invocation IDs the flow body loaded between the previous call and this one. */
-  readonly loadDependencies: readonly string[];
-  /** Output names of a multi-output checkpoint; empty for a single output. */
-  readonly outputNames: readonly string[];
   /**
    * The call's own output: what it returned, or for a reused call what its
    * source recorded. `undefined` when not recorded yet or not requested.

@@ -4,11 +4,15 @@
  *
  * @module
  */
-import type { JsonValue } from "@bufbuild/protobuf";
+import {
+  callComparisonKindFromProto,
+  type ExecutionComparison as ComparisonOf,
+  countByKind,
+  type JsonChange,
+  jsonChangeKindFromProto,
+} from "#contract/comparison.ts";
 import { executionStatusFromProto, type ExecutionStatus } from "#contract/status.ts";
 import {
-  CallComparisonKind as CallComparisonKindPb,
-  JsonChangeKind as JsonChangeKindPb,
   LineageEdgeKind as LineageEdgeKindPb,
   type ExecutionComparison as ExecutionComparisonPb,
   type ExecutionLineage as ExecutionLineagePb,
@@ -47,61 +51,13 @@ export interface ExecutionLineage {
   readonly truncated: boolean;
 }
 
-/** One difference between two JSON values. */
-export interface JsonChange {
-  /** A path like `items[2].title`; `""` for the whole value. */
-  readonly path: string;
-  readonly kind: "added" | "removed" | "changed";
-  readonly before: JsonValue | undefined;
-  readonly after: JsonValue | undefined;
-}
+export type { CallComparisonKind, JsonChange } from "#contract/comparison.ts";
 
-/** How one call differs between two executions. */
-export type CallComparisonKind = "reused" | "same_output" | "changed_output" | "overridden" | "new" | "not_reached";
+/** One invocation ID in two executions; its calls have their values left out. */
+export type CallComparison = ExecutionComparison["calls"][number];
 
-/** One invocation ID in two executions. */
-export interface CallComparison {
-  readonly invocationId: string;
-  readonly name: string;
-  readonly kind: CallComparisonKind;
-  /** The call in the base execution (values left out); undefined when it has none. */
-  readonly base: CheckpointCall | undefined;
-  /** The call in the other execution (values left out); undefined when it has none. */
-  readonly other: CheckpointCall | undefined;
-  /** What the flow saw, base → other. */
-  readonly changes: readonly JsonChange[];
-}
-
-/** Two executions compared call by call. */
-export interface ExecutionComparison {
-  readonly baseExecId: string;
-  readonly otherExecId: string;
-  readonly calls: readonly CallComparison[];
-  readonly inputChanges: readonly JsonChange[];
-  readonly resultChanges: readonly JsonChange[];
-  /** Calls per kind. */
-  readonly counts: Readonly<Record<CallComparisonKind, number>>;
-  /** The flow versions of the two executions' code; `""` when unknown. They differ when the code changed between them. */
-  readonly baseFlowVersion: string;
-  readonly otherFlowVersion: string;
-}
-
-const kindByPb: Record<CallComparisonKindPb, CallComparisonKind> = {
-  [CallComparisonKindPb.UNSPECIFIED]: "changed_output",
-  [CallComparisonKindPb.REUSED]: "reused",
-  [CallComparisonKindPb.SAME_OUTPUT]: "same_output",
-  [CallComparisonKindPb.CHANGED_OUTPUT]: "changed_output",
-  [CallComparisonKindPb.OVERRIDDEN]: "overridden",
-  [CallComparisonKindPb.NEW]: "new",
-  [CallComparisonKindPb.NOT_REACHED]: "not_reached",
-};
-
-const changeKindByPb: Record<JsonChangeKindPb, JsonChange["kind"]> = {
-  [JsonChangeKindPb.UNSPECIFIED]: "changed",
-  [JsonChangeKindPb.ADDED]: "added",
-  [JsonChangeKindPb.REMOVED]: "removed",
-  [JsonChangeKindPb.CHANGED]: "changed",
-};
+/** Two executions compared call by call (the contract's shape, over the client's calls). */
+export type ExecutionComparison = ComparisonOf<CheckpointCall>;
 
 /** The plain {@link ExecutionLineage} of a `kitaru.runner.v1.ExecutionLineage`. */
 export function lineageFromProto(lineage: ExecutionLineagePb): ExecutionLineage {
@@ -127,15 +83,16 @@ export function lineageFromProto(lineage: ExecutionLineagePb): ExecutionLineage 
 
 /** The plain {@link ExecutionComparison} of a `kitaru.runner.v1.ExecutionComparison`. */
 export function comparisonFromProto(comparison: ExecutionComparisonPb): ExecutionComparison {
-  const counts: Record<CallComparisonKind, number> = { reused: 0, same_output: 0, changed_output: 0, overridden: 0, new: 0, not_reached: 0 };
-  for (const [kind, count] of Object.entries(comparison.counts)) if (kind in counts) counts[kind as CallComparisonKind] = count;
+  // The runner's counts, every kind present (0 for one it did not send).
+  const counts = countByKind([]);
+  for (const [kind, count] of Object.entries(comparison.counts)) if (kind in counts) counts[kind as keyof typeof counts] = count;
   return {
     baseExecId: comparison.baseExecId,
     otherExecId: comparison.otherExecId,
     calls: comparison.calls.map((call) => ({
       invocationId: call.invocationId,
       name: call.name,
-      kind: kindByPb[call.kind] ?? "changed_output",
+      kind: callComparisonKindFromProto(call.kind),
       base: call.base === undefined ? undefined : checkpointCallFromProto(call.base),
       other: call.other === undefined ? undefined : checkpointCallFromProto(call.other),
       changes: call.changes.map(changeFromProto),
@@ -149,5 +106,5 @@ export function comparisonFromProto(comparison: ExecutionComparisonPb): Executio
 }
 
 function changeFromProto(change: JsonChangePb): JsonChange {
-  return { path: change.path, kind: changeKindByPb[change.kind] ?? "changed", before: jsonFromValue(change.before), after: jsonFromValue(change.after) };
+  return { path: change.path, kind: jsonChangeKindFromProto(change.kind), before: jsonFromValue(change.before), after: jsonFromValue(change.after) };
 }

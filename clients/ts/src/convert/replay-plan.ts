@@ -3,36 +3,12 @@
  *
  * @module
  */
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import type {
-  CheckpointOverride as CheckpointOverridePb,
-  PlannedCall as PlannedCallPb,
-  ReplayPlan as ReplayPlanPb,
-} from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import type { JsonObject } from "@bufbuild/protobuf";
+import { plannedCallFromProto, type PlannedCall, type PlannedOverride } from "#contract/replay-plan.ts";
+import type { CheckpointOverride as CheckpointOverridePb, ReplayPlan as ReplayPlanPb } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import { jsonFromValue, objectFromStruct } from "./json.ts";
 
-/** One call of the source execution, as named in a plan. */
-export interface PlannedCall {
-  readonly invocationId: string;
-  readonly callId: string;
-  readonly name: string;
-  /** Issue order in the source execution. */
-  readonly sequence: number;
-}
-
-/** One `checkpoint.<selector>` override: the call it targets and the consumers that receive the value. */
-export interface PlannedOverride {
-  /** The key as given, e.g. `checkpoint.research`. */
-  readonly key: string;
-  /** The selector part of the key, trimmed. */
-  readonly selector: string;
-  /** The call the selector resolved to. */
-  readonly target: PlannedCall | undefined;
-  /** The value the new execution sees instead of the recorded output. */
-  readonly value: JsonValue;
-  /** Invocation IDs of the direct consumers (they are replay roots). */
-  readonly consumers: readonly string[];
-}
+export type { PlannedCall, PlannedOverride } from "#contract/replay-plan.ts";
 
 /**
  * What a replay would re-execute and reuse, computed without creating anything.
@@ -60,17 +36,13 @@ export interface ReplayPlan {
   readonly flowVersion: string;
 }
 
-function plannedCallFromProto(call: PlannedCallPb): PlannedCall {
-  return { invocationId: call.invocationId, callId: call.callId, name: call.name, sequence: Number(call.sequence) };
-}
-
 function plannedOverrideFromProto(override: CheckpointOverridePb): PlannedOverride {
   return {
     key: override.key,
     selector: override.selector,
-    target: override.target === undefined ? undefined : plannedCallFromProto(override.target),
+    target: plannedCallFromProto(override.target),
     value: jsonFromValue(override.value) ?? null,
-    consumers: [...override.consumerInvocationIds],
+    consumerInvocationIds: [...override.consumerInvocationIds],
   };
 }
 

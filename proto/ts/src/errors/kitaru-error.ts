@@ -56,6 +56,11 @@ export interface FieldViolation {
   readonly description: string;
 }
 
+/** Violations as one line of a message: `topic: must be …; items.0: must be …` (a violation of the root: its description alone). */
+export function formatViolations(violations: readonly FieldViolation[]): string {
+  return violations.map((v) => (v.field === "" ? v.description : `${v.field}: ${v.description}`)).join("; ");
+}
+
 /** One recorded checkpoint call, named in selector errors. */
 export interface CallCandidate {
   readonly name: string;

@@ -32,11 +32,10 @@ export type {
   ReplayRequest,
   SourceExecution,
 } from "./source-execution.ts";
-export type { PlannedCall, ReplayPlan } from "./replay-plan.ts";
+export type { ReplayPlan } from "./replay-plan.ts";
 
 // Building blocks, for the server layer (e.g. validating keys before loading
 // a source) and for tests.
 export { parseOverrideKey, parseOverrides } from "./override-keys.ts";
 export { createSelectorIndex, resolveSelector } from "./resolve-selector.ts";
 export { buildLineageGraph, descendantsMask, directConsumers, producersOf } from "./lineage-graph.ts";
-export { describeJsonType, isPlainObject, jsonViolations } from "./json-value.ts";

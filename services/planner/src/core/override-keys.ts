@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
-import { formatViolations, jsonViolations } from "./json-value.ts";
+import { formatViolations, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
+import { jsonViolations } from "#contract/json-value.ts";
 import type { JsonValue } from "./source-execution.ts";
 
 /** The only accepted key prefix. */

@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { KitaruStateError, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
-import { describeJsonType, formatViolations, isPlainObject, jsonViolations } from "./json-value.ts";
+import { formatViolations, KitaruStateError, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
+import { describeJsonType, isPlainObject, jsonViolations } from "#contract/json-value.ts";
 import { buildLineageGraph, descendantsMask } from "./lineage-graph.ts";
 import type { LineageGraph } from "./lineage-graph.ts";
 import { parseOverrides } from "./override-keys.ts";

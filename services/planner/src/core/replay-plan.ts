@@ -5,33 +5,11 @@
  *
  * @module
  */
-import type { JsonObject, JsonValue } from "./source-execution.ts";
+import type { PlannedCall, PlannedOverride } from "#contract/replay-plan.ts";
+import type { JsonObject } from "./source-execution.ts";
 
-/** One call of the source execution, named in a plan. */
-export interface PlannedCall {
-  readonly invocationId: string;
-  readonly callId: string;
-  readonly name: string;
-  /** Issue order in the source execution. */
-  readonly sequence: number;
-}
-
-/**
- * One `checkpoint.<selector>` override. Its value replaces the target's output
- * at every direct consumer; the target itself is not forced to re-execute.
- */
-export interface PlannedOverride {
-  /** The key as given, e.g. `checkpoint.research`. */
-  readonly key: string;
-  /** The selector part of the key, trimmed. */
-  readonly selector: string;
-  /** The call the selector resolved to. */
-  readonly target: PlannedCall;
-  /** The value the new execution sees instead of the recorded output. */
-  readonly value: JsonValue;
-  /** Invocation IDs of the target's direct consumers, in issue order (all are replay roots). */
-  readonly consumerInvocationIds: readonly string[];
-}
+// The calls and overrides a plan names are the contract's shapes, shared with the client.
+export type { PlannedCall, PlannedOverride } from "#contract/replay-plan.ts";
 
 /**
  * A replay plan. Every list is in issue order; `reexecute` and `reuse`

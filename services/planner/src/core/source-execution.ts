@@ -9,42 +9,18 @@
  */
 
 import type { JsonObject } from "#contract/json-value.ts";
+import type { RecordedCall as RecordedCallOf } from "#contract/recorded-call.ts";
 import type { ExecutionStatus } from "#contract/status.ts";
 
 export type { JsonObject, JsonValue } from "#contract/json-value.ts";
 export type { ExecutionStatus } from "#contract/status.ts";
 
 /**
- * One recorded checkpoint call of the source execution.
- *
- * Dependencies name invocation IDs. A dependency that names no call issued
- * earlier in the same execution creates no lineage edge (see `lineage-graph.ts`).
+ * One recorded checkpoint call of the source execution (the contract's
+ * shape). A `failed` or `cancelled` call has no output to reuse: a replay
+ * always re-executes it.
  */
-export interface RecordedCall {
-  /** Deterministic within the execution: `research`, `research_2`, ... or an explicit id. */
-  readonly invocationId: string;
-  /** Globally unique ID of this call. */
-  readonly callId: string;
-  /** The checkpoint name. */
-  readonly name: string;
-  /** Issue order, from 1; strictly increasing along `SourceExecution.calls`. */
-  readonly sequence: number;
-  /** Invocation IDs whose output handles were passed to this call (data edges). */
-  readonly dataDependencies: readonly string[];
-  /**
-   * Invocation IDs the flow body loaded (awaited) after the previous call was
-   * issued and before this one: a delta. The full load set of a call is the
-   * union of the deltas of that call and of every call issued before it.
-   */
-  readonly loadDependencies: readonly string[];
-  /** Names of the outputs of a multi-output checkpoint; empty for a single output. */
-  readonly outputNames: readonly string[];
-  /**
-   * How the call ended in the source execution. A `failed` or `cancelled`
-   * call has no output to reuse: a replay always re-executes it.
-   */
-  readonly status: "completed" | "failed" | "reused" | "cancelled";
-}
+export type RecordedCall = RecordedCallOf<"completed" | "failed" | "reused" | "cancelled">;
 
 /** The execution a replay starts from. */
 export interface SourceExecution {

@@ -1,8 +1,10 @@
-import { fromJson, type JsonObject as ProtoJsonObject, type MessageInitShape } from "@bufbuild/protobuf";
+import { fromBinary, fromJson, type JsonObject as ProtoJsonObject, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
+import { plannedCallToProto } from "#contract/replay-plan.ts";
+import { decodeCallGraph } from "#contract/wire/call-graph-decoder.ts";
 import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import type { CallGraph, CallLineage, PlannedCall as PlannedCallMessage, ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
-import type { ExecutionStatus as CoreStatus, PlannedCall, RecordedCall, ReplayPlan, SourceExecution } from "../core/index.ts";
+import { type CallGraph, type CallLineage, CallGraphSchema, type ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import type { ExecutionStatus as CoreStatus, RecordedCall, ReplayPlan, SourceExecution } from "../core/index.ts";
 
 // Converters between the wire messages and the planning core's plain data.
 
@@ -28,7 +30,7 @@ function callFromProto(call: CallLineage): RecordedCall {
   };
 }
 
-export function callStatusFromProto(status: CheckpointCallStatus): RecordedCall["status"] {
+function callStatusFromProto(status: CheckpointCallStatus): RecordedCall["status"] {
   switch (status) {
     case CheckpointCallStatus.REUSED:
       return "reused";
@@ -41,7 +43,7 @@ export function callStatusFromProto(status: CheckpointCallStatus): RecordedCall[
   }
 }
 
-/** The source execution the core plans over, from the runner's call graph (call-graph-wire.ts reads it from its bytes, the same way). */
+/** The source execution the core plans over, from the runner's call graph. */
 export function sourceFromCallGraph(graph: CallGraph): SourceExecution {
   return {
     execId: graph.execId,
@@ -53,9 +55,15 @@ export function sourceFromCallGraph(graph: CallGraph): SourceExecution {
   };
 }
 
-/** The message itself (every field set), so that `create` passes the thousands of a plan through without copying them. */
-function plannedCallToProto(call: PlannedCall): PlannedCallMessage {
-  return { $typeName: "kitaru.runner.v1.PlannedCall", invocationId: call.invocationId, callId: call.callId, name: call.name, sequence: BigInt(call.sequence) };
+/**
+ * The source execution from the call graph's bytes: its calls read straight
+ * into the core's records (`decodeCallGraph`), or, for bytes that reader does
+ * not cover, the generic way (`fromBinary`, then {@link sourceFromCallGraph}).
+ */
+export function sourceFromCallGraphBytes(bytes: Uint8Array): SourceExecution {
+  const decoded = decodeCallGraph(bytes, callStatusFromProto);
+  if (decoded === undefined) return sourceFromCallGraph(fromBinary(CallGraphSchema, bytes));
+  return { ...sourceFromCallGraph(decoded.graph), calls: decoded.calls };
 }
 
 /**
@@ -74,7 +82,7 @@ export function planToProto(plan: ReplayPlan, versions: PlanFlowVersions = NO_VE
   return { ...planHeadToProto(plan, versions), reexecute: plan.reexecute.map(plannedCallToProto), reuse: plan.reuse.map(plannedCallToProto) };
 }
 
-/** The wire form of a plan without its two call lists (`reexecute`, `reuse`: the thousands; plan-wire.ts writes them). */
+/** The wire form of a plan without its two call lists (`reexecute`, `reuse`: the thousands), for a `validate_only` StartReplay. */
 export function planHeadToProto(plan: ReplayPlan, versions: PlanFlowVersions = NO_VERSIONS) {
   return {
     sourceExecId: plan.sourceExecId,

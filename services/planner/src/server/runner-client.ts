@@ -8,8 +8,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { NAMESPACE_HEADER } from "../../../transport/src/auth.ts";
 import type { SourceExecution } from "../core/index.ts";
-import { callGraphBytes, GET_CALL_GRAPH_BYTES, sourceFromCallGraphBytes } from "./call-graph-wire.ts";
-import type { PlanFlowVersions } from "./convert.ts";
+import { callGraphBytes, GET_CALL_GRAPH_BYTES } from "#contract/wire/call-graph-decoder.ts";
+import { type PlanFlowVersions, sourceFromCallGraphBytes } from "./convert.ts";
 import { RunnerConnectionProblems } from "./runner-connection-problems.ts";
 
 /** Attempts of StartReplay in all, while the caller's deadline leaves time. */
@@ -93,7 +93,7 @@ export class RunnerClient {
 
   /** The source execution's call graph, ready for the planning core, with the flow versions a plan shows. */
   async sourceExecution(execId: string, options: RunnerCallOptions): Promise<{ source: SourceExecution; versions: PlanFlowVersions }> {
-    // GetCallGraph with the graph left as bytes, decoded straight into the core's records (call-graph-wire.ts).
+    // GetCallGraph with the graph left as bytes, decoded straight into the core's records.
     const response = await this.#call(() => {
       const { signal, timeoutMs, headers } = this.#callOptions(options);
       return this.#transport.unary(GET_CALL_GRAPH_BYTES, signal, timeoutMs, headers, { execId });

@@ -11,7 +11,8 @@ import type { ExecutionTransitions } from "./execution-transitions.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
 import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
-import { describeViolations, jsonSchemaViolations, violationsOf } from "./schema-violations.ts";
+import { jsonSchemaViolations, violationsOf } from "./schema-violations.ts";
+import { formatViolations } from "#contract/errors/kitaru-error.ts";
 import { selectPendingWait } from "./wait-selection.ts";
 
 /**
@@ -95,7 +96,7 @@ export class ExecutionCommands {
     const parsed = flow.inputSchema.safeParse(request.input);
     if (!parsed.success) {
       const violations = violationsOf(parsed.error);
-      throw new KitaruUsageError(`Invalid input for flow '${flow.name}': ${describeViolations(violations)}.`, {
+      throw new KitaruUsageError(`Invalid input for flow '${flow.name}': ${formatViolations(violations)}.`, {
         violations,
         metadata: { flowName: flow.name },
       });
@@ -190,7 +191,7 @@ export class ExecutionCommands {
     const encoded = this.#values.encode(value, "The wait value");
     const violations = jsonSchemaViolations(wait.schema, encoded.value);
     if (violations.length > 0) {
-      throw new KitaruWaitValidationError(`Wait input failed validation for '${wait.name}' on execution '${execId}': ${describeViolations(violations)}.`, {
+      throw new KitaruWaitValidationError(`Wait input failed validation for '${wait.name}' on execution '${execId}': ${formatViolations(violations)}.`, {
         execId,
         waitName: wait.name,
         waitId: wait.waitId,

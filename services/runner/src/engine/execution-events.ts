@@ -1,16 +1,10 @@
 import { EventEmitter } from "node:events";
+import type { RecordedCall } from "#contract/recorded-call.ts";
 import type { CallRecord, ExecutionState, LogChunkRecord, LogLineRecord, WaitRecord } from "../store/records.ts";
 
 /** A call that started executing (not persisted: the call is written once, when it ends). */
-export interface StartedCall {
+export interface StartedCall extends Omit<RecordedCall, "status"> {
   readonly execId: string;
-  readonly invocationId: string;
-  readonly callId: string;
-  readonly name: string;
-  readonly sequence: number;
-  readonly dataDependencies: readonly string[];
-  readonly loadDependencies: readonly string[];
-  readonly outputNames: readonly string[];
   readonly startedAt: Date;
 }
 

@@ -5,13 +5,14 @@
  *
  * @module
  */
+import { type CallComparison, countByKind, type ExecutionComparison as ComparisonOf } from "#contract/comparison.ts";
 import { KitaruUsageError } from "#contract/errors/index.ts";
 import type { ExecutionRecord, CallRecord } from "../store/records.ts";
 import { hasOutput, recordedFlowVersion, seenOutput } from "../store/records.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { namespaceOf, type ExecutionCommands, type ExecutionRef } from "./execution-commands.ts";
 import { latestCalls } from "./execution-queries.ts";
-import { jsonDiff, jsonEqual, type JsonChange } from "./json-diff.ts";
+import { jsonDiff, jsonEqual } from "./json-diff.ts";
 
 /** One execution of a family, with its place in the tree. */
 export interface FamilyMember {
@@ -30,32 +31,8 @@ export interface ExecutionFamily {
   readonly truncated: boolean;
 }
 
-/** How one call differs between two executions. */
-export type CallComparisonKind = "reused" | "same_output" | "changed_output" | "overridden" | "new" | "not_reached";
-
-/** One invocation ID in two executions. */
-export interface CallComparison {
-  readonly invocationId: string;
-  readonly name: string;
-  readonly kind: CallComparisonKind;
-  readonly base: CallRecord | undefined;
-  readonly other: CallRecord | undefined;
-  /** What the flow saw, base → other (for changed_output and overridden). */
-  readonly changes: readonly JsonChange[];
-}
-
-/** Two executions compared call by call. */
-export interface ExecutionComparison {
-  readonly baseExecId: string;
-  readonly otherExecId: string;
-  readonly calls: readonly CallComparison[];
-  readonly inputChanges: readonly JsonChange[];
-  readonly resultChanges: readonly JsonChange[];
-  readonly counts: Readonly<Record<CallComparisonKind, number>>;
-  /** The flow versions of the two executions' code (recordedFlowVersion); undefined when unknown. */
-  readonly baseFlowVersion: string | undefined;
-  readonly otherFlowVersion: string | undefined;
-}
+/** Two executions compared call by call (the contract's shape), over the engine's call records. */
+export type ExecutionComparison = ComparisonOf<CallRecord>;
 
 const DEFAULT_MAX_NODES = 200;
 const MAX_NODES = 1000;
@@ -142,7 +119,7 @@ export class ExecutionFamilies {
     const baseByInvocation = new Map(baseInOrder.map((call) => [call.invocationId, call]));
     const otherInOrder = latestCalls(otherCalls);
     const load = (call: CallRecord) => values.loadOptional(seenOutput(call), options);
-    const calls: CallComparison[] = [];
+    const calls: CallComparison<CallRecord>[] = [];
     for (const call of otherInOrder) {
       const source = baseByInvocation.get(call.invocationId);
       const entry = { invocationId: call.invocationId, name: call.name, base: source, other: call };
@@ -166,8 +143,6 @@ export class ExecutionFamilies {
       if (!reached.has(source.invocationId))
         calls.push({ invocationId: source.invocationId, name: source.name, kind: "not_reached", base: source, other: undefined, changes: [] });
     }
-    const counts: Record<CallComparisonKind, number> = { reused: 0, same_output: 0, changed_output: 0, overridden: 0, new: 0, not_reached: 0 };
-    for (const call of calls) counts[call.kind] += 1;
     const [baseInput, otherInput] = await Promise.all([values.load(base.input, options), values.load(other.input, options)]);
     const [baseResult, otherResult] = await Promise.all([values.loadOptional(base.state.result, options), values.loadOptional(other.state.result, options)]);
     return {
@@ -176,9 +151,9 @@ export class ExecutionFamilies {
       calls,
       inputChanges: jsonDiff(baseInput, otherInput),
       resultChanges: baseResult === undefined || otherResult === undefined ? [] : jsonDiff(baseResult, otherResult),
-      counts,
-      baseFlowVersion: recordedFlowVersion(base),
-      otherFlowVersion: recordedFlowVersion(other),
+      counts: countByKind(calls),
+      baseFlowVersion: recordedFlowVersion(base) ?? "",
+      otherFlowVersion: recordedFlowVersion(other) ?? "",
     };
   }
 }

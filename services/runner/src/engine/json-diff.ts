@@ -4,15 +4,8 @@
  *
  * @module
  */
+import type { JsonChange } from "#contract/comparison.ts";
 import type { JsonValue } from "#contract/json-value.ts";
-
-/** One difference at a path (`items[2].title`; "" for the whole value). */
-export interface JsonChange {
-  readonly path: string;
-  readonly kind: "added" | "removed" | "changed";
-  readonly before?: JsonValue | undefined;
-  readonly after?: JsonValue | undefined;
-}
 
 /** At most this many changes per comparison; the rest are not listed. */
 const MAX_CHANGES = 50;

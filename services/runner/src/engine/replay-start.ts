@@ -5,7 +5,8 @@ import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionCommands } from "./execution-commands.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
 import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
-import { describeViolations, violationsOf } from "./schema-violations.ts";
+import { violationsOf } from "./schema-violations.ts";
+import { formatViolations } from "#contract/errors/kitaru-error.ts";
 
 /** The runner's view of a replay plan (computed by the planner). */
 export interface ReplayPlanInput {
@@ -67,7 +68,7 @@ export async function startReplay(
   const parsed = flow.inputSchema.safeParse(plan.input);
   if (!parsed.success) {
     const violations = violationsOf(parsed.error);
-    throw new KitaruUsageError(`Invalid replay input for flow '${flow.name}': ${describeViolations(violations)}.`, {
+    throw new KitaruUsageError(`Invalid replay input for flow '${flow.name}': ${formatViolations(violations)}.`, {
       violations,
       metadata: { flowName: flow.name, execId: source.execId },
     });

@@ -6,7 +6,7 @@
  * @module
  */
 import type { JsonObject } from "#contract/json-value.ts";
-import type { ValueCodec } from "../store/value-codec.ts";
+import { ValueCodec } from "../store/value-codec.ts";
 
 /** Metadata kept per execution and per call (it travels with every state transition). */
 export const METADATA_LIMIT_BYTES = 64 * 1024;
@@ -22,7 +22,7 @@ export class RunMetadata {
   /** Starts from the execution's metadata as its last state recorded it. */
   constructor(values: ValueCodec, recorded: string | undefined) {
     this.#values = values;
-    this.#flow = (values.decodeInline(recorded) ?? {}) as JsonObject;
+    this.#flow = (ValueCodec.decodeInline(recorded) ?? {}) as JsonObject;
   }
 
   /** Merges `metadata` into the execution's (or the call's); past the limit → `KitaruContextError`, nothing changed. */

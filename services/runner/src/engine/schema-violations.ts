@@ -6,11 +6,6 @@ export function violationsOf(error: z.ZodError): FieldViolation[] {
   return error.issues.map((issue) => ({ field: issue.path.map(String).join("."), description: issue.message }));
 }
 
-/** One line listing the violations, for error messages. */
-export function describeViolations(violations: readonly FieldViolation[]): string {
-  return violations.map((v) => (v.field === "" ? v.description : `${v.field}: ${v.description}`)).join("; ");
-}
-
 /**
  * Validates `value` against a stored JSON Schema (as JSON text; empty accepts
  * anything). Returns the violations; none means valid. The schema came from

@@ -24,13 +24,18 @@ import { callStatusToProto, executionStatusFromProto, executionStatusToProto } f
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../engine/execution-events.ts";
 import type { CallLineage as CallLineageMessage } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import type { GetCallGraphResponseSchema } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
+import type { CallGraphHead, CallGraphVersions } from "#contract/wire/call-graph-encoder.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
 import type { ReplayDraft } from "../engine/replay-start.ts";
 import type { CallLineage } from "../store/execution-store.ts";
+import { ValueCodec } from "../store/value-codec.ts";
 import {
   lastFlowVersion,
+  recordedFlowVersion,
   type AttemptRecord,
   type CallRecord,
+  type ExecutionRecord,
   type ExecutionState,
   type ExecutionStatus as Status,
   type ReplayRecord,
@@ -57,9 +62,17 @@ function valueToProto(value: JsonValue) {
   return fromJson(ValueSchema, value);
 }
 
-function objectOrUndefined(text: string): ProtoJsonObject | undefined {
-  if (text === "") return undefined;
-  const value = JSON.parse(text) as JsonValue;
+/** Metadata kept inside a record, read by the value codec; undefined when there is none (or it is no object). */
+function metadataToProto(text: string | undefined): ProtoJsonObject | undefined {
+  return objectOrUndefined(ValueCodec.decodeInline(text));
+}
+
+/** A wait's JSON Schema (JSON text the engine wrote from the flow's zod schema); undefined when it has none. */
+function schemaToProto(text: string): ProtoJsonObject | undefined {
+  return text === "" ? undefined : objectOrUndefined(JSON.parse(text) as JsonValue);
+}
+
+function objectOrUndefined(value: JsonValue | undefined): ProtoJsonObject | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as ProtoJsonObject) : undefined;
 }
 
@@ -93,7 +106,7 @@ export function callToProto(call: CallRecord, values: CallValues = {}): MessageI
     failure: call.failure ? thrownToProto(call.failure, call.invocationId) : undefined,
     startTime: timestampFromDate(call.startedAt),
     endTime: timestampFromDate(call.endedAt),
-    metadata: call.metadata ? objectOrUndefined(call.metadata) : undefined,
+    metadata: metadataToProto(call.metadata),
     attemptHistory: (call.attemptHistory ?? []).map((attempt) => ({
       number: attempt.number,
       status: attemptStatusToProto[attempt.status],
@@ -109,7 +122,7 @@ export function callToProto(call: CallRecord, values: CallValues = {}): MessageI
  * message itself (every field set, as `create` would set it), so that encoding a call graph of
  * thousands of calls does not copy each one through `create` first.
  */
-export function lineageToProto(call: CallLineage): CallLineageMessage {
+function lineageToProto(call: CallLineage): CallLineageMessage {
   return {
     $typeName: "kitaru.runner.v1.CallLineage",
     invocationId: call.invocationId ?? "",
@@ -122,6 +135,36 @@ export function lineageToProto(call: CallLineage): CallLineageMessage {
     loadDependencies: (call.loadDependencies ?? []) as string[],
     outputNames: (call.outputNames ?? []) as string[],
   };
+}
+
+/** What GetCallGraph answers with: the engine's `callGraph`. */
+export interface CallGraphRead {
+  readonly execution: ExecutionRecord;
+  readonly input: JsonValue;
+  readonly calls: readonly CallLineage[];
+  /** The flow version this runner serves (a replay it creates runs on it). */
+  readonly flowVersion: string;
+}
+
+/** The response's flow versions: the one that last ran the graph's execution, and this runner's. */
+export function callGraphVersions(graph: CallGraphRead): CallGraphVersions {
+  return { sourceFlowVersion: recordedFlowVersion(graph.execution) ?? "", flowVersion: graph.flowVersion };
+}
+
+/** The graph's fields other than `lineage` (the thousands: `encodeCallGraphResponse` writes them from the records). */
+export function callGraphHeadToProto(graph: CallGraphRead): CallGraphHead {
+  return {
+    execId: graph.execution.execId,
+    flowName: graph.execution.flowName,
+    status: executionStatusToProto(graph.execution.state.status),
+    input: graph.input as ProtoJsonObject,
+    version: BigInt(graph.execution.state.seq),
+  };
+}
+
+/** The GetCallGraph response, the generic way. */
+export function callGraphResponseToProto(graph: CallGraphRead): MessageInitShape<typeof GetCallGraphResponseSchema> {
+  return { graph: { ...callGraphHeadToProto(graph), lineage: graph.calls.map(lineageToProto) }, ...callGraphVersions(graph) };
 }
 
 function startedCallToProto(call: StartedCall): MessageInitShape<typeof CheckpointCallSchema> {
@@ -145,8 +188,8 @@ export function waitToProto(wait: WaitRecord, value?: JsonValue): MessageInitSha
     waitId: wait.waitId,
     name: wait.name,
     question: wait.question,
-    schema: objectOrUndefined(wait.schema),
-    metadata: objectOrUndefined(wait.metadata),
+    schema: schemaToProto(wait.schema),
+    metadata: metadataToProto(wait.metadata),
     status: resolution === undefined ? WaitStatus.PENDING : resolution.kind === "abort" ? WaitStatus.ABORTED : WaitStatus.RESOLVED,
     value: value === undefined ? undefined : valueToProto(value),
     createTime: timestampFromDate(wait.createdAt),
@@ -176,7 +219,7 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
     createTime: timestampFromDate(execution.createdAt),
     updateTime: timestampFromDate(state.at),
     endTime: state.endedAt ? timestampFromDate(state.endedAt) : undefined,
-    metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
+    metadata: metadataToProto(state.metadata),
     omittedValues: view.omitted.map((value) => ({ path: value.path, bytes: BigInt(value.bytes) })),
     flowVersion: execution.flowVersion ?? "",
     flowVersionRuns: (state.flowVersionRuns ?? []).map((run) => ({ flowVersion: run.flowVersion, startTime: timestampFromDate(run.at) })),
@@ -245,7 +288,7 @@ export function statusChangeToProto(state: ExecutionState, result?: JsonValue): 
     status: executionStatusToProto(state.status),
     result: result === undefined ? undefined : valueToProto(result),
     failure: state.failure ? failureToProto(state.failure) : undefined,
-    metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
+    metadata: metadataToProto(state.metadata),
     flowVersion: lastFlowVersion(state) ?? "",
     versionHold: state.versionHold ? versionHoldToProto(state.versionHold) : undefined,
   };

@@ -8,36 +8,14 @@ import { fromJson, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
 import type { JsonValue } from "#contract/json-value.ts";
 import { executionStatusToProto } from "#contract/status.ts";
-import {
-  CallComparisonKind,
-  JsonChangeKind,
-  LineageEdgeKind,
-  type ExecutionComparisonSchema,
-  type ExecutionLineageSchema,
-  type JsonChangeSchema,
-} from "#gen/kitaru/runner/v1/lineage_pb.ts";
-import type { CallComparisonKind as Kind, ExecutionComparison, ExecutionFamily } from "../engine/execution-family.ts";
-import type { JsonChange } from "../engine/json-diff.ts";
+import { callComparisonKindToProto, type JsonChange, jsonChangeKindToProto } from "#contract/comparison.ts";
+import { LineageEdgeKind, type ExecutionComparisonSchema, type ExecutionLineageSchema, type JsonChangeSchema } from "#gen/kitaru/runner/v1/lineage_pb.ts";
+import type { ExecutionComparison, ExecutionFamily } from "../engine/execution-family.ts";
 import { recordedFlowVersion } from "../store/records.ts";
 import { callToProto, replayOriginToProto } from "./convert.ts";
 
 /** A changed value over this many bytes of JSON is replaced by a summary: a diff is for reading. */
 const CHANGE_VALUE_BYTES = 4096;
-
-const kindToProto: Record<Kind, CallComparisonKind> = {
-  reused: CallComparisonKind.REUSED,
-  same_output: CallComparisonKind.SAME_OUTPUT,
-  changed_output: CallComparisonKind.CHANGED_OUTPUT,
-  overridden: CallComparisonKind.OVERRIDDEN,
-  new: CallComparisonKind.NEW,
-  not_reached: CallComparisonKind.NOT_REACHED,
-};
-
-const changeKindToProto: Record<JsonChange["kind"], JsonChangeKind> = {
-  added: JsonChangeKind.ADDED,
-  removed: JsonChangeKind.REMOVED,
-  changed: JsonChangeKind.CHANGED,
-};
 
 /** The wire form of a family. */
 export function familyToProto(family: ExecutionFamily): MessageInitShape<typeof ExecutionLineageSchema> {
@@ -69,7 +47,7 @@ export function comparisonToProto(comparison: ExecutionComparison): MessageInitS
     calls: comparison.calls.map((call) => ({
       invocationId: call.invocationId,
       name: call.name,
-      kind: kindToProto[call.kind],
+      kind: callComparisonKindToProto(call.kind),
       base: call.base === undefined ? undefined : callToProto(call.base),
       other: call.other === undefined ? undefined : callToProto(call.other),
       changes: call.changes.map(changeToProto),
@@ -85,7 +63,7 @@ export function comparisonToProto(comparison: ExecutionComparison): MessageInitS
 function changeToProto(change: JsonChange): MessageInitShape<typeof JsonChangeSchema> {
   return {
     path: change.path,
-    kind: changeKindToProto[change.kind],
+    kind: jsonChangeKindToProto(change.kind),
     before: change.before === undefined ? undefined : bounded(change.before),
     after: change.after === undefined ? undefined : bounded(change.after),
   };

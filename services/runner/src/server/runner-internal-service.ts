@@ -4,8 +4,8 @@ import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import type { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import type { ServiceHandlers } from "../../../transport/src/index.ts";
 import type { RunnerEngine } from "../engine/runner-engine.ts";
-import { callGraphResponseInit, encodeCallGraphResponse } from "./call-graph-wire.ts";
-import { draftToProto, executionToProto } from "./convert.ts";
+import { encodeCallGraphResponse } from "#contract/wire/call-graph-encoder.ts";
+import { callGraphHeadToProto, callGraphResponseToProto, callGraphVersions, draftToProto, executionToProto } from "./convert.ts";
 import { executionRef } from "./runner-service.ts";
 
 /**
@@ -16,8 +16,8 @@ export function runnerInternalServiceHandlers(engine: RunnerEngine): ServiceHand
   return {
     async getCallGraph(request, ctx) {
       const graph = { ...(await engine.callGraph(executionRef(request, ctx))), flowVersion: engine.flowVersion };
-      // Thousands of calls: encoded directly from the records (the same bytes), else the generic way.
-      return encodeCallGraphResponse(graph) ?? callGraphResponseInit(graph);
+      // Thousands of calls: written from the records (the same bytes), else the generic way.
+      return encodeCallGraphResponse(callGraphHeadToProto(graph), graph.calls, callGraphVersions(graph)) ?? callGraphResponseToProto(graph);
     },
 
     async startReplay(request, ctx) {

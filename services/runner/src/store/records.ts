@@ -4,6 +4,7 @@
  */
 
 import type { DivergenceDetail, ExecutionFailure } from "#contract/failure.ts";
+import type { RecordedCall } from "#contract/recorded-call.ts";
 import type { CheckpointCallStatus, ExecutionStatus } from "#contract/status.ts";
 
 export type { ExecutionStatus } from "#contract/status.ts";
@@ -153,18 +154,10 @@ export interface AttemptRecord {
   readonly failure?: ThrownRecord | undefined;
 }
 
-/** One recorded checkpoint call. */
-export interface CallRecord {
+/** One recorded checkpoint call: its lineage (the contract's shape) and what it recorded. */
+export interface CallRecord extends RecordedCall<CallStatus> {
   readonly execId: string;
-  readonly invocationId: string;
-  readonly callId: string;
-  readonly name: string;
-  readonly status: CallStatus;
   readonly attempts: number;
-  readonly sequence: number;
-  readonly dataDependencies: readonly string[];
-  readonly loadDependencies: readonly string[];
-  readonly outputNames: readonly string[];
   /** What the call returned, or for a reused call what its source recorded the flow saw. */
   readonly output?: Payload | undefined;
   readonly reusedFromCallId?: string | undefined;

@@ -124,8 +124,14 @@ export class ValueCodec {
     return text;
   }
 
-  /** A value {@link encodeInline} wrote; undefined for none (`undefined` or `""`). */
-  decodeInline(text: string | undefined): JsonValue | undefined {
+  /**
+   * A value {@link encodeInline} wrote; undefined for none (`undefined` or
+   * `""`); text that is not JSON → `StoreDataLossError`. Static: reading one
+   * needs nothing but its text, so the gRPC layer's converters read metadata
+   * here too (a codec that encrypted values would make this an instance
+   * method and hand the engine's codec to them).
+   */
+  static decodeInline(text: string | undefined): JsonValue | undefined {
     return text === undefined || text === "" ? undefined : parse(text, "an inline value");
   }
 }

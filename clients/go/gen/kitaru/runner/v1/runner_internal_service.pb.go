@@ -245,6 +245,75 @@ func (x *GetCallGraphResponse) GetFlowVersion() string {
 	return ""
 }
 
+// GetCallGraphResponseBytes is GetCallGraphResponse with its graph left
+// encoded: the same wire form, so a caller may read GetCallGraph's response
+// as this message and decode the graph itself (the planner reads the
+// thousands of `lineage` elements straight into its own records). `graph` is
+// repeated because a message field sent in parts merges into one message:
+// the parts, concatenated in order, are one encoded CallGraph.
+type GetCallGraphResponseBytes struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The encoded CallGraph, in the parts it arrived in.
+	Graph [][]byte `protobuf:"bytes,1,rep,name=graph,proto3" json:"graph,omitempty"`
+	// As in GetCallGraphResponse: the flow version that last ran the execution.
+	SourceFlowVersion string `protobuf:"bytes,2,opt,name=source_flow_version,json=sourceFlowVersion,proto3" json:"source_flow_version,omitempty"`
+	// As in GetCallGraphResponse: the flow version the runner serves.
+	FlowVersion   string `protobuf:"bytes,3,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCallGraphResponseBytes) Reset() {
+	*x = GetCallGraphResponseBytes{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCallGraphResponseBytes) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCallGraphResponseBytes) ProtoMessage() {}
+
+func (x *GetCallGraphResponseBytes) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCallGraphResponseBytes.ProtoReflect.Descriptor instead.
+func (*GetCallGraphResponseBytes) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetCallGraphResponseBytes) GetGraph() [][]byte {
+	if x != nil {
+		return x.Graph
+	}
+	return nil
+}
+
+func (x *GetCallGraphResponseBytes) GetSourceFlowVersion() string {
+	if x != nil {
+		return x.SourceFlowVersion
+	}
+	return ""
+}
+
+func (x *GetCallGraphResponseBytes) GetFlowVersion() string {
+	if x != nil {
+		return x.FlowVersion
+	}
+	return ""
+}
+
 var File_kitaru_runner_v1_runner_internal_service_proto protoreflect.FileDescriptor
 
 const file_kitaru_runner_v1_runner_internal_service_proto_rawDesc = "" +
@@ -261,6 +330,10 @@ const file_kitaru_runner_v1_runner_internal_service_proto_rawDesc = "" +
 	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"\x9c\x01\n" +
 	"\x14GetCallGraphResponse\x121\n" +
 	"\x05graph\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.CallGraphR\x05graph\x12.\n" +
+	"\x13source_flow_version\x18\x02 \x01(\tR\x11sourceFlowVersion\x12!\n" +
+	"\fflow_version\x18\x03 \x01(\tR\vflowVersion\"\x84\x01\n" +
+	"\x19GetCallGraphResponseBytes\x12\x14\n" +
+	"\x05graph\x18\x01 \x03(\fR\x05graph\x12.\n" +
 	"\x13source_flow_version\x18\x02 \x01(\tR\x11sourceFlowVersion\x12!\n" +
 	"\fflow_version\x18\x03 \x01(\tR\vflowVersion2\xd2\x01\n" +
 	"\x15RunnerInternalService\x12]\n" +
@@ -280,20 +353,21 @@ func file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP() []byte {
 	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescData
 }
 
-var file_kitaru_runner_v1_runner_internal_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_kitaru_runner_v1_runner_internal_service_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_kitaru_runner_v1_runner_internal_service_proto_goTypes = []any{
-	(*GetCallGraphRequest)(nil),  // 0: kitaru.runner.v1.GetCallGraphRequest
-	(*StartReplayRequest)(nil),   // 1: kitaru.runner.v1.StartReplayRequest
-	(*StartReplayResponse)(nil),  // 2: kitaru.runner.v1.StartReplayResponse
-	(*GetCallGraphResponse)(nil), // 3: kitaru.runner.v1.GetCallGraphResponse
-	(*ReplayPlan)(nil),           // 4: kitaru.runner.v1.ReplayPlan
-	(*Execution)(nil),            // 5: kitaru.runner.v1.Execution
-	(*CallGraph)(nil),            // 6: kitaru.runner.v1.CallGraph
+	(*GetCallGraphRequest)(nil),       // 0: kitaru.runner.v1.GetCallGraphRequest
+	(*StartReplayRequest)(nil),        // 1: kitaru.runner.v1.StartReplayRequest
+	(*StartReplayResponse)(nil),       // 2: kitaru.runner.v1.StartReplayResponse
+	(*GetCallGraphResponse)(nil),      // 3: kitaru.runner.v1.GetCallGraphResponse
+	(*GetCallGraphResponseBytes)(nil), // 4: kitaru.runner.v1.GetCallGraphResponseBytes
+	(*ReplayPlan)(nil),                // 5: kitaru.runner.v1.ReplayPlan
+	(*Execution)(nil),                 // 6: kitaru.runner.v1.Execution
+	(*CallGraph)(nil),                 // 7: kitaru.runner.v1.CallGraph
 }
 var file_kitaru_runner_v1_runner_internal_service_proto_depIdxs = []int32{
-	4, // 0: kitaru.runner.v1.StartReplayRequest.plan:type_name -> kitaru.runner.v1.ReplayPlan
-	5, // 1: kitaru.runner.v1.StartReplayResponse.execution:type_name -> kitaru.runner.v1.Execution
-	6, // 2: kitaru.runner.v1.GetCallGraphResponse.graph:type_name -> kitaru.runner.v1.CallGraph
+	5, // 0: kitaru.runner.v1.StartReplayRequest.plan:type_name -> kitaru.runner.v1.ReplayPlan
+	6, // 1: kitaru.runner.v1.StartReplayResponse.execution:type_name -> kitaru.runner.v1.Execution
+	7, // 2: kitaru.runner.v1.GetCallGraphResponse.graph:type_name -> kitaru.runner.v1.CallGraph
 	0, // 3: kitaru.runner.v1.RunnerInternalService.GetCallGraph:input_type -> kitaru.runner.v1.GetCallGraphRequest
 	1, // 4: kitaru.runner.v1.RunnerInternalService.StartReplay:input_type -> kitaru.runner.v1.StartReplayRequest
 	3, // 5: kitaru.runner.v1.RunnerInternalService.GetCallGraph:output_type -> kitaru.runner.v1.GetCallGraphResponse
@@ -318,7 +392,7 @@ func file_kitaru_runner_v1_runner_internal_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_runner_internal_service_proto_rawDesc), len(file_kitaru_runner_v1_runner_internal_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/runner_internal_service.proto.
  */
 export const file_kitaru_runner_v1_runner_internal_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci5raXRhcnUvcnVubmVyL3YxL3J1bm5lcl9pbnRlcm5hbF9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxIiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJrChJTdGFydFJlcGxheVJlcXVlc3QSKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbhISCgpyZXF1ZXN0X2lkGAIgASgJEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiRQoTU3RhcnRSZXBsYXlSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJ1ChRHZXRDYWxsR3JhcGhSZXNwb25zZRIqCgVncmFwaBgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuQ2FsbEdyYXBoEhsKE3NvdXJjZV9mbG93X3ZlcnNpb24YAiABKAkSFAoMZmxvd192ZXJzaW9uGAMgASgJMtIBChVSdW5uZXJJbnRlcm5hbFNlcnZpY2USXQoMR2V0Q2FsbEdyYXBoEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXNwb25zZRJaCgtTdGFydFJlcGxheRIkLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXF1ZXN0GiUua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlc3BvbnNlYgZwcm90bzM", [file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("Ci5raXRhcnUvcnVubmVyL3YxL3J1bm5lcl9pbnRlcm5hbF9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxIiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJrChJTdGFydFJlcGxheVJlcXVlc3QSKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbhISCgpyZXF1ZXN0X2lkGAIgASgJEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiRQoTU3RhcnRSZXBsYXlSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJ1ChRHZXRDYWxsR3JhcGhSZXNwb25zZRIqCgVncmFwaBgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuQ2FsbEdyYXBoEhsKE3NvdXJjZV9mbG93X3ZlcnNpb24YAiABKAkSFAoMZmxvd192ZXJzaW9uGAMgASgJIl0KGUdldENhbGxHcmFwaFJlc3BvbnNlQnl0ZXMSDQoFZ3JhcGgYASADKAwSGwoTc291cmNlX2Zsb3dfdmVyc2lvbhgCIAEoCRIUCgxmbG93X3ZlcnNpb24YAyABKAky0gEKFVJ1bm5lckludGVybmFsU2VydmljZRJdCgxHZXRDYWxsR3JhcGgSJS5raXRhcnUucnVubmVyLnYxLkdldENhbGxHcmFwaFJlcXVlc3QaJi5raXRhcnUucnVubmVyLnYxLkdldENhbGxHcmFwaFJlc3BvbnNlEloKC1N0YXJ0UmVwbGF5EiQua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlcXVlc3QaJS5raXRhcnUucnVubmVyLnYxLlN0YXJ0UmVwbGF5UmVzcG9uc2ViBnByb3RvMw", [file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
 
 /**
  * GetCallGraphRequest names the execution.
@@ -131,6 +131,46 @@ export type GetCallGraphResponse = Message<"kitaru.runner.v1.GetCallGraphRespons
  */
 export const GetCallGraphResponseSchema: GenMessage<GetCallGraphResponse> = /*@__PURE__*/
   messageDesc(file_kitaru_runner_v1_runner_internal_service, 3);
+
+/**
+ * GetCallGraphResponseBytes is GetCallGraphResponse with its graph left
+ * encoded: the same wire form, so a caller may read GetCallGraph's response
+ * as this message and decode the graph itself (the planner reads the
+ * thousands of `lineage` elements straight into its own records). `graph` is
+ * repeated because a message field sent in parts merges into one message:
+ * the parts, concatenated in order, are one encoded CallGraph.
+ *
+ * @generated from message kitaru.runner.v1.GetCallGraphResponseBytes
+ */
+export type GetCallGraphResponseBytes = Message<"kitaru.runner.v1.GetCallGraphResponseBytes"> & {
+  /**
+   * The encoded CallGraph, in the parts it arrived in.
+   *
+   * @generated from field: repeated bytes graph = 1;
+   */
+  graph: Uint8Array[];
+
+  /**
+   * As in GetCallGraphResponse: the flow version that last ran the execution.
+   *
+   * @generated from field: string source_flow_version = 2;
+   */
+  sourceFlowVersion: string;
+
+  /**
+   * As in GetCallGraphResponse: the flow version the runner serves.
+   *
+   * @generated from field: string flow_version = 3;
+   */
+  flowVersion: string;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.GetCallGraphResponseBytes.
+ * Use `create(GetCallGraphResponseBytesSchema)` to create a new message.
+ */
+export const GetCallGraphResponseBytesSchema: GenMessage<GetCallGraphResponseBytes> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 4);
 
 /**
  * RunnerInternalService is called by the planner, service to service, to plan

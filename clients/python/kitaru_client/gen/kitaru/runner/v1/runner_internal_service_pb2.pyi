@@ -1,8 +1,9 @@
 from kitaru_client.gen.kitaru.runner.v1 import execution_pb2 as _execution_pb2
 from kitaru_client.gen.kitaru.runner.v1 import replay_plan_pb2 as _replay_plan_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -38,3 +39,13 @@ class GetCallGraphResponse(_message.Message):
     source_flow_version: str
     flow_version: str
     def __init__(self, graph: _Optional[_Union[_replay_plan_pb2.CallGraph, _Mapping]] = ..., source_flow_version: _Optional[str] = ..., flow_version: _Optional[str] = ...) -> None: ...
+
+class GetCallGraphResponseBytes(_message.Message):
+    __slots__ = ("graph", "source_flow_version", "flow_version")
+    GRAPH_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    graph: _containers.RepeatedScalarFieldContainer[bytes]
+    source_flow_version: str
+    flow_version: str
+    def __init__(self, graph: _Optional[_Iterable[bytes]] = ..., source_flow_version: _Optional[str] = ..., flow_version: _Optional[str] = ...) -> None: ...
