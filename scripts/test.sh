@@ -341,8 +341,8 @@ mongo_files=(
   test/runner/waits.test.ts
   test/runner/concurrent-input.test.ts
   test/runner/crash-recovery.test.ts
-  test/chaos/crash-points.test.ts
-  test/chaos/missed-input.test.ts
+  test/faults/crash-points.test.ts
+  test/faults/missed-input.test.ts
   test/replay/replay-e2e.test.ts
   test/engine/override-wins.test.ts
   test/runner/observability.test.ts

@@ -32,7 +32,7 @@ import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { startFerretDB, type LocalFerretDB } from "../../scripts/ferretdb/start.mjs";
 import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
-import { CHAOS_FLOWS, sleep } from "../chaos/chaos-support.ts";
+import { CHAOS_FLOWS, sleep } from "./chaos-support.ts";
 import { chaosPipelineResult, markerRuns, pipelineIds } from "../fixtures/flows/chaos-flows.ts";
 import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";

@@ -43,7 +43,7 @@ import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { ERROR_DOMAIN } from "#contract/errors/index.ts";
-import { seededRandom, sleep } from "../chaos/chaos-support.ts";
+import { seededRandom, sleep } from "./chaos-support.ts";
 import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
 import { startChildPlanner, type ChildPlanner } from "../support/child-planner.ts";

@@ -18,7 +18,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { sleep } from "../chaos/chaos-support.ts";
+import { sleep } from "./chaos-support.ts";
 import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
 import { stopTestServer, testDatabase, type TestDatabase } from "../support/database.ts";

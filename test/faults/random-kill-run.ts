@@ -1,6 +1,6 @@
 /**
- * The random-kill run shared by test/chaos/random-kills.test.ts and
- * test/faults/runner-kills.test.ts: two `kitaru runner` children on one
+ * The random-kill run of test/faults/runner-kills.test.ts (kept apart from
+ * it so the scenario reads on its own): two `kitaru runner` children on one
  * database run `chaos_pipeline` (8 checkpoints of 20–80 ms and one wait the
  * driver answers), 6 executions in flight at any time; a random runner is
  * SIGKILLed at a random moment and restarted, `kills` times. It asserts (and
