@@ -1,3 +1,4 @@
+// @tier unit
 /**
  * Who may import whom, for the whole tree. Each source file belongs to one
  * layer (by its path); a layer may import its own modules and the layers

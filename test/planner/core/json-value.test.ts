@@ -1,3 +1,4 @@
+// @tier unit
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { describeJsonType, isPlainObject, jsonViolations } from "../../../services/planner/src/core/index.ts";
