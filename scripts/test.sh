@@ -41,7 +41,9 @@
 #                (they measure timings and CPU), then its crash-point files on
 #                MongoDB; prints the line `faults: ...`.
 #   release      test/package/ (the packed package installed in a project of
-#                its own), test/deploy/ (docker-compose's commands),
+#                its own; `npm pack` runs once for the tier, and the install
+#                reuses the repository's better-sqlite3 binary instead of
+#                compiling it), test/deploy/ (docker-compose's commands),
 #                test/clients/ (the Python and Go clients, their generated
 #                code), test/console/ (the page in a browser).
 #
@@ -153,18 +155,35 @@ need() { # need <step>...: runs the set-up steps not yet done in this run
       go) timed "Go client" quiet bash scripts/install-go-client.sh ;;
       # Debian's chromium, for the console's browser tests (test/console/); apt-get only when missing.
       chromium) timed "Chromium" quiet bash scripts/install-chromium.sh ;;
+      # The npm package, packed once for the release tier's files (test/support/installed-package.ts installs it).
+      package) timed "npm pack" pack_once ;;
       *) die "unknown set-up step $step" ;;
     esac
   done
 }
 quiet() { "$@" >/dev/null; }
+pack_once() {
+  local dir log
+  dir="$(mktemp -d "${TMPDIR:-/tmp}/kitaru-pack.XXXXXX")" log="$dir/pack.log"
+  pack_dirs+=("$dir")
+  # As a user's shell would (no kitaru-source condition); prepack builds dist/ first.
+  if ! env -u NODE_OPTIONS npm pack --pack-destination "$dir" >"$log" 2>&1; then
+    cat "$log"
+    note "npm pack failed: the release tier's tests pack themselves (and report it)"
+    return 0
+  fi
+  export KITARU_TEST_PACKAGE_TARBALL
+  KITARU_TEST_PACKAGE_TARBALL="$(find "$dir" -name 'kitaru-*.tgz' | head -n 1)"
+  note "$(basename "$KITARU_TEST_PACKAGE_TARBALL") ($(du -k "$KITARU_TEST_PACKAGE_TARBALL" | cut -f1) KiB)"
+}
+pack_dirs=()
 ALL_STEPS=(node ferretdb grpcurl python go chromium)
 steps_for_tier() { # the set-up steps a tier's tests need
   case "$1" in
     unit) echo node ;;
     integration) echo node ferretdb grpcurl ;;
     faults) echo node ferretdb ;;
-    release) echo node ferretdb python go chromium ;;
+    release) echo node ferretdb python go chromium package ;;
   esac
 }
 
@@ -173,7 +192,7 @@ steps_for_tier() { # the set-up steps a tier's tests need
 # (A second reporter writing to a file loses its end under --test-force-exit:
 # file streams are asynchronous, pipes and terminals are not.)
 logs=()
-trap 'rm -f "${logs[@]}"' EXIT
+trap 'rm -rf "${logs[@]}" "${pack_dirs[@]}"' EXIT
 color=()
 [[ -t 1 ]] && color=(env FORCE_COLOR=1) # keep colors on a terminal despite the pipe
 
