@@ -1,31 +1,14 @@
 /**
- * Helpers of the chaos suite: runner children with crash points armed, and a
- * seeded random source so a failing run can be repeated.
+ * Helpers of the chaos scenarios: the flows module their runner processes
+ * load (test/support/killable-runners.ts starts them, crash points armed or
+ * not), and a seeded random source so a failing run can be repeated.
  *
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
 
 /** The flows module the chaos children load. */
 export const CHAOS_FLOWS = fileURLToPath(new URL("../fixtures/flows/chaos-flows.ts", import.meta.url));
-
-/**
- * Starts a `kitaru runner` child with `KITARU_CRASH_POINTS=crashPoints` (empty:
- * none armed, even when the test process itself has the variable set).
- * `startChildRunner` spawns synchronously, before its first await, so the
- * variable is set for that one spawn only and restored before anything else runs.
- */
-export function startArmedChild(options: Omit<Parameters<typeof startChildRunner>[0], "flowsModule">, crashPoints = ""): Promise<ChildRunner> {
-  const saved = process.env.KITARU_CRASH_POINTS;
-  process.env.KITARU_CRASH_POINTS = crashPoints;
-  try {
-    return startChildRunner({ flowsModule: CHAOS_FLOWS, ...options });
-  } finally {
-    if (saved === undefined) delete process.env.KITARU_CRASH_POINTS;
-    else process.env.KITARU_CRASH_POINTS = saved;
-  }
-}
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same kill schedule choices. */
 export function seededRandom(seed: number): () => number {
