@@ -17,6 +17,7 @@
  *   runner          the runner's gRPC layer and process
  *   client          the typed TS client (`kitaru/client`)
  *   console         services/console: the `kitaru console` process (serves the page, bridges its RPCs)
+ *   page-state      clients/console/src/state: the page's state, no DOM (unit-tested in Node)
  *   page            clients/console: the console's browser page (no Node built-ins)
  *   cli             the `kitaru` command
  *
@@ -45,6 +46,7 @@ type Layer =
   | "runner"
   | "client"
   | "console"
+  | "page-state"
   | "page"
   | "cli"
   | "free";
@@ -60,6 +62,7 @@ const LAYER_OF: readonly (readonly [string, Layer])[] = [
   ["services/runner/src/engine/", "engine"],
   ["services/runner/", "runner"],
   ["services/console/", "console"],
+  ["clients/console/src/state/", "page-state"],
   ["clients/console/", "page"],
   ["clients/ts/", "client"],
   ["clients/cli/", "cli"],
@@ -92,7 +95,8 @@ const RULES: Readonly<Record<Exclude<Layer, "free">, Rule>> = {
   runner: { layers: ["engine", "store", "authoring", "transport", "contract"], packages: [...PROTOBUF, "@grpc/grpc-js", "zod", "tsx"] },
   client: { layers: ["contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-node"] },
   console: { layers: ["transport", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-node", "zod", "esbuild"] },
-  page: { layers: ["contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-web", "@dagrejs/dagre"] },
+  "page-state": { layers: ["contract"], packages: PROTOBUF },
+  page: { layers: ["page-state", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-web", "@dagrejs/dagre"] },
   // The CLI starts the services: it may load their process entry points (lazily, see bin/kitaru.mjs).
   cli: { layers: ["client", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "zod", "tsx"] },
 };
@@ -156,7 +160,7 @@ export function importViolations(file: string, source: string): string[] {
     const target = resolve(file, site.spec);
     if ("builtin" in target) {
       if (layer === "planner-core") problems.push(`${file} (planner-core) imports '${site.spec}': the planner core does no I/O.`);
-      if (layer === "page") problems.push(`${file} (page) imports '${site.spec}': the page runs in a browser.`);
+      if (layer === "page" || layer === "page-state") problems.push(`${file} (${layer}) imports '${site.spec}': the page runs in a browser.`);
       continue;
     }
     if ("pkg" in target) {
@@ -215,6 +219,10 @@ describe("import directions", () => {
       ["clients/cli/src/x.ts", 'import { startRunner } from "../../../services/runner/src/runner-server.ts";'],
       ["clients/console/src/x.ts", 'import { readFileSync } from "node:fs";'],
       ["clients/console/src/x.ts", 'import { KitaruClient } from "../../ts/src/client.ts";'],
+      ["clients/console/src/state/x.ts", 'import { h } from "../dom.ts";'],
+      ["clients/console/src/state/x.ts", 'import { runner } from "../rpc.ts";'],
+      ["clients/console/src/state/x.ts", 'import { createConnectTransport } from "@connectrpc/connect-web";'],
+      ["clients/console/src/state/x.ts", 'import { EventEmitter } from "node:events";'],
       ["services/console/src/x.ts", 'import { startRunner } from "../../runner/src/runner-server.ts";'],
     ];
     for (const [file, line] of forbidden) assert.equal(importViolations(file, line).length, 1, `${file}: ${line}`);
@@ -223,6 +231,7 @@ describe("import directions", () => {
       ["services/runner/src/authoring/x.ts", 'const m = await import("kitaru/client");'],
       ["services/runner/src/engine/x.ts", 'import { KitaruUsageError } from "#contract/errors/index.ts";'],
       ["clients/cli/src/x.ts", 'const { main } = await import("../../../services/runner/src/main.ts");'],
+      ["clients/console/src/x.ts", 'import { graphModel } from "./state/graph-model.ts";'],
       ["test/x.ts", 'import { startRunner } from "../services/runner/src/runner-server.ts";'],
     ];
     for (const [file, line] of allowed) assert.deepEqual(importViolations(file, line), [], `${file}: ${line}`);
