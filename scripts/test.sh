@@ -59,7 +59,7 @@
 # nothing); the other stages still run. The end is a table of the passes
 # (tests passed, failed, skipped, seconds) and one line, prefixed `FAILED: `
 # when anything failed (the reasons are listed above it):
-#   `N passed, N failed[, N skipped] (unit N, integration N, ..., checks ok) in Ns`.
+#   `N passed, N failed[, N skipped] (setup ok, checks ok, unit N, integration N, ...) in Ns`.
 #
 # Concurrency: KITARU_TEST_CONCURRENCY test files at once, default 2 (the
 # unit tier: 4, its files being short and half timers; the fault suite: 1). Each file uses its own SQLite files (or FerretDB) and
@@ -198,10 +198,9 @@ color=()
 
 problems=()
 pass_rows=()     # "label|passed|failed|skipped|seconds" per pass, for the table
-tier_counts=()   # "tier N" per tier, for the last line
+stage_notes=()   # "setup ok", "checks ok", "unit N", ... in the order the stages ran, for the last line
 passed_total=0 failed_total=0 skipped_total=0
 fault_lines=()
-checks_result=""  # ok or FAILED once the checks ran
 tests_ran=0
 
 tiers_of() { node --import tsx scripts/test-tiers.ts "$@"; }
@@ -365,11 +364,11 @@ run_checks() {
   check "biome (format, lint)" biome_check
   check "dead exports" dead_exports
   if [[ ${#failed_checks[@]} -eq 0 ]]; then
-    checks_result=ok
+    stage_notes+=("checks ok")
     pass_rows+=("checks|ok|||$((SECONDS - t0))")
   else
     problems+=("checks failed: $(IFS=,; echo "${failed_checks[*]}" | sed 's/,/, /g')")
-    checks_result=FAILED
+    stage_notes+=("checks FAILED")
     pass_rows+=("checks|FAILED|||$((SECONDS - t0))")
   fi
 }
@@ -416,7 +415,7 @@ run_tier() { # run_tier <tier>: its set-up, its files, and its MongoDB pass
     KITARU_TEST_STORE=mongo run_tests "$tier on MongoDB" "$concurrency" 0 "${mongo_files[@]}"
     tier_passed=$((tier_passed + last_passed))
   fi
-  tier_counts+=("$tier $tier_passed")
+  stage_notes+=("$tier $tier_passed")
   note "$tier tier: $((SECONDS - t0))s"
 }
 
@@ -466,7 +465,12 @@ if [[ ${#given_files[@]} -gt 0 ]]; then
 else
   for stage in "${stages[@]}"; do
     case "$stage" in
-      setup) t0=$SECONDS; need "${ALL_STEPS[@]}"; pass_rows+=("setup|ok|||$((SECONDS - t0))") ;;
+      setup)
+        t0=$SECONDS
+        need "${ALL_STEPS[@]}"
+        pass_rows+=("setup|ok|||$((SECONDS - t0))")
+        stage_notes+=("setup ok")
+        ;;
       check) need node; run_checks ;;
       *) run_tier "$stage" ;;
     esac
@@ -482,8 +486,7 @@ for row in "${pass_rows[@]}"; do
 done
 [[ ${#fault_lines[@]} -eq 0 ]] || printf '%s\n' "${fault_lines[@]}"
 for p in "${problems[@]}"; do printf 'FAILED: %s\n' "$p"; done
-details=("${tier_counts[@]}")
-[[ -z "$checks_result" ]] || details+=("checks $checks_result")
+details=("${stage_notes[@]}")
 if [[ $tests_ran -eq 1 ]]; then
   summary="$passed_total passed, $failed_total failed"
   [[ $skipped_total -eq 0 ]] || summary+=", $skipped_total skipped"
