@@ -62,8 +62,9 @@
 #   `N passed, N failed[, N skipped] (setup ok, checks ok, unit N, integration N, ...) in Ns`.
 #
 # Concurrency: KITARU_TEST_CONCURRENCY test files at once, default 2 (the
-# unit tier: 4, its files being short and half timers; the fault suite: 1). Each file uses its own SQLite files (or FerretDB) and
-# servers on port 0, so files do not collide. Measured on 2 cores (37 files):
+# unit tier: 4, its files being short and half timers; the fault suite: 1).
+# Each file uses its own SQLite files (or FerretDB) and servers on port 0,
+# so files do not collide. Measured on 2 cores (37 files, before the tiers):
 # 1 → 73 s, 2 → 59 s, 3 → 55 s, 4 → 58 s; 2 keeps most of the gain and
 # leaves CPU headroom for the timing-sensitive tests (lease takeover, crash
 # recovery). Time limits: KITARU_TEST_TIMEOUT_MS per test (default 600000),
@@ -135,10 +136,11 @@ export NODE_OPTIONS="--conditions=kitaru-source${NODE_OPTIONS:+ $NODE_OPTIONS}"
 # --- set-up steps (each at most once per run) --------------------------------
 done_steps=" "
 need() { # need <step>...: runs the set-up steps not yet done in this run
-  local step
-  for step in "$@"; do
-    [[ "$done_steps" == *" $step "* ]] && continue
-    [[ "$done_steps" == " " ]] && section "Set-up (each step cached; skipped when already done)"
+  local step new=()
+  for step in "$@"; do [[ "$done_steps" == *" $step "* ]] || new+=("$step"); done
+  [[ ${#new[@]} -gt 0 ]] || return 0
+  section "Set-up: ${new[*]} (each step cached: quick when already done)"
+  for step in "${new[@]}"; do
     done_steps+="$step "
     case "$step" in
       node)
