@@ -217,8 +217,9 @@ run_tests() { # run_tests <label> <concurrency> <guard 0|1> <file...>: one test 
   tests_ran=1
   log="$(mktemp "${TMPDIR:-/tmp}/kitaru-tests.XXXXXX.log")"
   logs+=("$log")
-  local preload=()
-  [[ $guard -eq 1 ]] && preload=(--import ./test/support/no-processes.ts)
+  local preload=() tier_env=()
+  # The guard, and KITARU_TEST_TIER=unit so test/architecture/no-processes.test.ts can check it was preloaded.
+  [[ $guard -eq 1 ]] && preload=(--import ./test/support/no-processes.ts) tier_env=(env KITARU_TEST_TIER=unit)
   # --test-force-exit: a test file whose tests are done exits even if a failed
   # test left a handle open (a server, a client, a timer); without it Node
   # waits for that file forever.
@@ -230,7 +231,7 @@ run_tests() { # run_tests <label> <concurrency> <guard 0|1> <file...>: one test 
   fi
   t0=$SECONDS
   set +e
-  "${color[@]}" "${cmd[@]}" </dev/null | tee "$log"
+  "${color[@]}" "${tier_env[@]}" "${cmd[@]}" </dev/null | tee "$log"
   status=${PIPESTATUS[0]}
   set -e
   local seconds=$((SECONDS - t0))

@@ -10,7 +10,10 @@ import childProcess, { spawnSync } from "node:child_process";
 import cluster from "node:cluster";
 import { before, describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
-import { forbidProcesses, ProcessStartedInUnitTier } from "../support/no-processes.ts";
+import { forbidProcesses, ProcessStartedInUnitTier, processesForbidden } from "../support/no-processes.ts";
+
+/** Whether the guard was there before this file's own code ran (scripts/test.sh preloads it for unit files). */
+const preloaded = processesForbidden();
 
 function throwsNaming(start: () => unknown, what: RegExp): void {
   assert.throws(start, (e: unknown) => e instanceof ProcessStartedInUnitTier && what.test(e.what) && /may not start a process/.test(e.message));
@@ -19,6 +22,10 @@ function throwsNaming(start: () => unknown, what: RegExp): void {
 describe("the unit tier's guard against processes", () => {
   // The unit tier preloads the guard; installing it again is harmless, and lets this file run on its own.
   before(() => forbidProcesses());
+
+  it("is preloaded by scripts/test.sh in the unit tier", { skip: process.env["KITARU_TEST_TIER"] === "unit" ? false : "not run by the unit tier" }, () => {
+    assert.ok(preloaded, "scripts/test.sh ran this unit file without --import ./test/support/no-processes.ts");
+  });
 
   it("makes child_process's functions throw, naming the command", () => {
     throwsNaming(() => childProcess.spawn("git", ["status"]), /^child_process\.spawn\(git status\)$/);

@@ -50,8 +50,16 @@ function describeCall(name: string, args: readonly unknown[]): string {
   return `child_process.${name}(${[String(command), ...argv].join(" ").slice(0, 200)})`;
 }
 
+let forbidden = false;
+
+/** Whether {@link forbidProcesses} ran in this process (the unit tier preloads it). */
+export function processesForbidden(): boolean {
+  return forbidden;
+}
+
 /** Replaces the process-starting functions with ones that throw; idempotent. */
 export function forbidProcesses(): void {
+  forbidden = true;
   const cp = childProcess as unknown as Record<string, unknown>;
   for (const name of CHILD_PROCESS_FUNCTIONS) {
     cp[name] = (...args: unknown[]) => {
