@@ -27,10 +27,11 @@
 #                scripts/dead-exports.baseline. All run; failures are reported
 #                together.
 #   unit         test files whose first line is `// @tier unit`: no process
-#                started (test/support/no-processes.ts is preloaded and makes
-#                spawn, exec, fork and worker threads throw), on the embedded
-#                store, the files dealt into 4 test processes (below); about
-#                15 s of CPU in all (the target: 60 s on 2 cores).
+#                started (test/support/unit-tier-preload.ts installs the
+#                guard of no-processes.ts: spawn, exec, fork and worker
+#                threads throw), on the embedded store, the files dealt into
+#                4 test processes (below); about 15 s of CPU in all (the
+#                target: 60 s on 2 cores).
 #   integration  every other test file outside the directories below (the
 #                default tier of a new file): services in-process and in child
 #                processes, the CLI, the store conformance suite on both stores;
@@ -219,7 +220,7 @@ run_tests() { # run_tests <label> <concurrency> <guard 0|1> <file...>: one test 
   logs+=("$log")
   local preload=() tier_env=()
   # The guard, and KITARU_TEST_TIER=unit so test/architecture/no-processes.test.ts can check it was preloaded.
-  [[ $guard -eq 1 ]] && preload=(--import ./test/support/no-processes.ts) tier_env=(env KITARU_TEST_TIER=unit)
+  [[ $guard -eq 1 ]] && preload=(--import ./test/support/unit-tier-preload.ts) tier_env=(env KITARU_TEST_TIER=unit)
   # --test-force-exit: a test file whose tests are done exits even if a failed
   # test left a handle open (a server, a client, a timer); without it Node
   # waits for that file forever.

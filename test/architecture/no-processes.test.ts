@@ -24,7 +24,7 @@ describe("the unit tier's guard against processes", () => {
   before(() => forbidProcesses());
 
   it("is preloaded by scripts/test.sh in the unit tier", { skip: process.env["KITARU_TEST_TIER"] === "unit" ? false : "not run by the unit tier" }, () => {
-    assert.ok(preloaded, "scripts/test.sh ran this unit file without --import ./test/support/no-processes.ts");
+    assert.ok(preloaded, "scripts/test.sh ran this unit file without --import ./test/support/unit-tier-preload.ts");
   });
 
   it("makes child_process's functions throw, naming the command", () => {

@@ -1,9 +1,9 @@
 /**
- * The unit tier's guard: loaded before a unit test file (scripts/test.sh runs
- * the unit tier with `--import ./test/support/no-processes.ts`), it makes
- * every way of starting a process or a thread throw: `child_process`'s
- * spawn, fork, exec and execFile (and their Sync forms), `cluster.fork` and
- * `worker_threads.Worker`. A unit test that reaches one of them fails with
+ * The unit tier's guard: installed before any unit test file loads
+ * (scripts/test.sh runs the unit tier with `--import
+ * ./test/support/unit-tier-preload.ts`), it makes every way of starting a
+ * process or a thread throw: `child_process`'s spawn, fork, exec and execFile
+ * (and their Sync forms), `cluster.fork` and `worker_threads.Worker`. A unit test that reaches one of them fails with
  * {@link ProcessStartedInUnitTier}, naming what it tried to start.
  *
  * Why: the unit tier is the one-minute loop (CONTRIBUTING.md, "Test tiers").
@@ -12,11 +12,9 @@
  * depend on more than its code; such a test belongs in the integration tier
  * (no `// @tier unit` line).
  *
- * Not installed in the `node --test` parent process (its argv has `--test`):
- * that process starts the test files' processes. One thread is let through:
- * esbuild's, which tsx starts to compile a CommonJS TypeScript file (that
- * thread runs esbuild's compiler as a process of its own, so the guard is
- * installed in the main thread only).
+ * One thread is let through: esbuild's, which tsx starts to compile a
+ * CommonJS TypeScript file (that thread runs esbuild's compiler as a process
+ * of its own, so the guard is installed in the main thread only).
  *
  * @module
  */
@@ -76,5 +74,3 @@ export function forbidProcesses(): void {
   // Named ESM imports of built-ins (`import { spawn } from "node:child_process"`) see the new functions too.
   syncBuiltinESMExports();
 }
-
-if (workerThreads.isMainThread && !process.execArgv.includes("--test")) forbidProcesses();
