@@ -1,7 +1,9 @@
+// @tier unit
 /**
- * No export of product code that nothing imports (scripts/dead-exports.ts has
- * the rules: what counts as a use, the entry points, `@public`, the baseline of
- * known dead exports). Exports used only by tests are fine.
+ * The dead-export analysis (scripts/dead-exports.ts: what counts as a use, the
+ * entry points, `@public`, the baseline of known dead exports) on trees made
+ * for the purpose. Whether the repository has a new dead export is the
+ * `dead exports` check of scripts/test.sh (`npm run check`), not a test.
  */
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -27,24 +29,11 @@ function kitaruReport(extra: Readonly<Record<string, string>> = {}): ExportRepor
 }
 
 describe("dead exports", () => {
-  it("finds none in product code beyond the known ones in scripts/dead-exports.baseline", () => {
-    const report = kitaruReport();
-    assert.ok(report.total > 300, `only ${report.total} exports found`);
-    const { added, stale } = compareWithBaseline(report, readBaseline());
-    assert.deepEqual(
-      names(added),
-      [],
-      "nothing imports these exports: remove them (or their `export`), or tag them /** @public <why> */ " +
-        "(node --conditions=kitaru-source --import tsx scripts/dead-exports.ts lists them)",
-    );
-    assert.deepEqual(stale, [], "no longer dead: delete these lines from scripts/dead-exports.baseline (or run scripts/dead-exports.ts --prune-baseline)");
-  });
-
   it("reports an export added to the tree that nothing imports (self-check)", () => {
     const fixture = "services/runner/src/engine/zz-dead-export-fixture.ts";
     const report = kitaruReport({ [fixture]: "export function nobodyCallsThis(): void {}\n" });
     const { added } = compareWithBaseline(report, readBaseline());
-    assert.deepEqual(names(added), [`${fixture} nobodyCallsThis`]);
+    assert.ok(names(added).includes(`${fixture} nobodyCallsThis`), names(added).join("\n"));
   });
 
   it("tells dead, test-only, local-type and @public exports apart on an in-memory tree (self-check)", () => {

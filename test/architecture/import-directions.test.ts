@@ -1,3 +1,4 @@
+// @tier unit
 /**
  * Who may import whom, for the whole tree. Each source file belongs to one
  * layer (by its path); a layer may import its own modules and the layers
@@ -16,6 +17,7 @@
  *   runner          the runner's gRPC layer and process
  *   client          the typed TS client (`kitaru/client`)
  *   console         services/console: the `kitaru console` process (serves the page, bridges its RPCs)
+ *   page-state      clients/console/src/state: the page's state, no DOM (unit-tested in Node)
  *   page            clients/console: the console's browser page (no Node built-ins)
  *   cli             the `kitaru` command
  *
@@ -44,6 +46,7 @@ type Layer =
   | "runner"
   | "client"
   | "console"
+  | "page-state"
   | "page"
   | "cli"
   | "free";
@@ -59,6 +62,7 @@ const LAYER_OF: readonly (readonly [string, Layer])[] = [
   ["services/runner/src/engine/", "engine"],
   ["services/runner/", "runner"],
   ["services/console/", "console"],
+  ["clients/console/src/state/", "page-state"],
   ["clients/console/", "page"],
   ["clients/ts/", "client"],
   ["clients/cli/", "cli"],
@@ -92,7 +96,8 @@ const RULES: Readonly<Record<Exclude<Layer, "free">, Rule>> = {
   runner: { layers: ["engine", "store", "authoring", "transport", "contract"], packages: [...PROTOBUF, "@grpc/grpc-js", "zod", "tsx", "esbuild"] },
   client: { layers: ["contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-node"] },
   console: { layers: ["transport", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-node", "zod", "esbuild"] },
-  page: { layers: ["contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-web", "@dagrejs/dagre"] },
+  "page-state": { layers: ["contract"], packages: PROTOBUF },
+  page: { layers: ["page-state", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "@connectrpc/connect-web", "@dagrejs/dagre"] },
   // The CLI starts the services: it may load their process entry points (lazily, see bin/kitaru.mjs).
   cli: { layers: ["client", "contract"], packages: [...PROTOBUF, "@connectrpc/connect", "zod", "tsx"] },
 };
@@ -161,7 +166,7 @@ export function importViolations(file: string, source: string): string[] {
     const target = resolve(file, site.spec);
     if ("builtin" in target) {
       if (layer === "planner-core") problems.push(`${file} (planner-core) imports '${site.spec}': the planner core does no I/O.`);
-      if (layer === "page") problems.push(`${file} (page) imports '${site.spec}': the page runs in a browser.`);
+      if (layer === "page" || layer === "page-state") problems.push(`${file} (${layer}) imports '${site.spec}': the page runs in a browser.`);
       continue;
     }
     if ("pkg" in target) {
@@ -220,6 +225,10 @@ describe("import directions", () => {
       ["clients/cli/src/x.ts", 'import { startRunner } from "../../../services/runner/src/runner-server.ts";'],
       ["clients/console/src/x.ts", 'import { readFileSync } from "node:fs";'],
       ["clients/console/src/x.ts", 'import { KitaruClient } from "../../ts/src/client.ts";'],
+      ["clients/console/src/state/x.ts", 'import { h } from "../dom.ts";'],
+      ["clients/console/src/state/x.ts", 'import { runner } from "../rpc.ts";'],
+      ["clients/console/src/state/x.ts", 'import { createConnectTransport } from "@connectrpc/connect-web";'],
+      ["clients/console/src/state/x.ts", 'import { EventEmitter } from "node:events";'],
       ["services/console/src/x.ts", 'import { startRunner } from "../../runner/src/runner-server.ts";'],
     ];
     for (const [file, line] of forbidden) assert.equal(importViolations(file, line).length, 1, `${file}: ${line}`);
@@ -228,6 +237,7 @@ describe("import directions", () => {
       ["services/runner/src/authoring/x.ts", 'const m = await import("kitaru/client");'],
       ["services/runner/src/engine/x.ts", 'import { KitaruUsageError } from "#contract/errors/index.ts";'],
       ["clients/cli/src/x.ts", 'const { main } = await import("../../../services/runner/src/main.ts");'],
+      ["clients/console/src/x.ts", 'import { graphModel } from "./state/graph-model.ts";'],
       ["test/x.ts", 'import { startRunner } from "../services/runner/src/runner-server.ts";'],
     ];
     for (const [file, line] of allowed) assert.deepEqual(importViolations(file, line), [], `${file}: ${line}`);

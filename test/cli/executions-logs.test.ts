@@ -1,3 +1,4 @@
+// @tier unit
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { LogEntry, LogFollowEvent } from "../../clients/ts/src/index.ts";

@@ -1,3 +1,4 @@
+// @tier unit
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CheckpointCallStatus, WaitStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";

@@ -1,3 +1,4 @@
+// @tier unit
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { parseJsonObjectOption, parseJsonOption } from "../../clients/cli/src/json-option.ts";

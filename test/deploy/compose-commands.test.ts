@@ -28,7 +28,7 @@ import { after, before, describe, it } from "node:test";
 import { freshDatabaseName, stopTestServer, testServerUri } from "../support/database.ts";
 import { composeServices, interpolate, parseComposeYaml, type ComposeService } from "./compose-file.ts";
 import { KitaruAuthError, KitaruClient } from "../../clients/ts/src/index.ts";
-import { userProject } from "../support/installed-package.ts";
+import { installPackage, PACKAGE_TIMEOUT_MS, userProject } from "../support/installed-package.ts";
 
 /** The variables a user exports before `docker compose up` (docker-compose.yml requires them). */
 const COMPOSE_VARIABLES = { KITARU_TOKEN: "compose-user-token-0123456789", KITARU_SERVICE_TOKEN: "compose-service-token-0123456789" };
@@ -171,6 +171,9 @@ async function stop(started: Started | undefined): Promise<{ code: number | null
 }
 
 describe("docker-compose.yml", () => {
+  // The package is packed and installed once, with its own time limit ("timed out after N s" if it hits it).
+  before(() => installPackage(), { timeout: 2 * PACKAGE_TIMEOUT_MS + 300_000 });
+
   it("wires MongoDB 7, runner and planner with health-gated start order", () => {
     const mongo = service("mongo");
     assert.equal(mongo.image, "mongo:7");

@@ -1,3 +1,4 @@
+// @tier unit
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import type { DivergenceDetail } from "#contract/failure.ts";

@@ -1,3 +1,4 @@
+// @tier unit
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { stopTestServer } from "../support/database.ts";

@@ -1,3 +1,4 @@
+// @tier unit
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { VALUE_LIMITS } from "#contract/value-limits.ts";

@@ -25,16 +25,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { startFerretDB, type LocalFerretDB } from "../../scripts/ferretdb/start.mjs";
 import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execution-store.ts";
-import { CHAOS_FLOWS, sleep } from "../chaos/chaos-support.ts";
+import { CHAOS_FLOWS, sleep } from "./chaos-support.ts";
 import { chaosPipelineResult, markerRuns, pipelineIds } from "../fixtures/flows/chaos-flows.ts";
-import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
+import { type ChildRunner, KillableRunners } from "../support/killable-runners.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
 import { freshDatabaseName } from "../support/database.ts";
 import { envCount, reportFigures } from "./faults-support.ts";
@@ -90,29 +90,23 @@ describe("faults: the database killed and restarted under load", () => {
     const name = freshDatabaseName("kitaru_faults_db");
     const runnerArgs = ["--mongodb-uri", server.uri, "--database", name];
 
-    const children: ChildRunner[] = [];
-    const sessions: Http2SessionManager[] = [];
+    const runners = new KillableRunners({ flowsModule: CHAOS_FLOWS });
+    const clients = new ClientSessions();
     // KITARU_FAULTS_LOG_DIR: each runner's log is written there at the end (with MONGODB_LOG_TOPOLOGY=debug
     // MONGODB_LOG_PATH=stderr as well to see the driver's view).
     const logDir = process.env.KITARU_FAULTS_LOG_DIR;
     if (logDir) {
       t.after(() => {
-        for (const [i, child] of children.entries()) writeFileSync(path.join(logDir, `database-restarts-runner-${i}.log`), child.stderr());
+        for (const [i, child] of runners.children.entries()) writeFileSync(path.join(logDir, `database-restarts-runner-${i}.log`), child.stderr());
       });
     }
     cleanups.push(async () => {
-      for (const session of sessions) session.abort();
-      for (const child of children) {
-        child.close();
-        await child.kill("SIGKILL");
-      }
+      clients.close();
+      await runners.teardown();
     });
-    for (let i = 0; i < RUNNERS; i++) children.push(await startChildRunner({ flowsModule: CHAOS_FLOWS, db: { runnerArgs }, leaseTtlMs: LEASE_TTL_MS }));
-    const health: Client<typeof Health>[] = children.map((child) => {
-      const session = new Http2SessionManager(`http://${child.address}`);
-      sessions.push(session);
-      return createClient(Health, createGrpcTransport({ baseUrl: `http://${child.address}`, sessionManager: session }));
-    });
+    const children: ChildRunner[] = [];
+    for (let i = 0; i < RUNNERS; i++) children.push(await runners.startChild({ runnerArgs }, { leaseTtlMs: LEASE_TTL_MS }));
+    const health: Client<typeof Health>[] = children.map((child) => clients.client(Health, child.address));
     const status = (i: number) =>
       health[i]!.check({ service: "" }, { timeoutMs: 2000 }).then(
         (r) => r.status,

@@ -3,8 +3,8 @@
  * for the suite's one summary line, and small timing helpers.
  *
  * Each scenario calls {@link reportFigures} once, after its assertions
- * passed. With `KITARU_FAULTS_REPORT` set (scripts/faults.sh and
- * scripts/test.sh set it to a temporary file) it appends one JSON line to
+ * passed. With `KITARU_FAULTS_REPORT` set (scripts/test.sh sets it to a
+ * temporary file) it appends one JSON line to
  * that file, and test/faults/summary.ts turns the file into the line
  * `faults: ...`. Without it (a file run on its own) the figures are printed
  * as the test's diagnostic instead.

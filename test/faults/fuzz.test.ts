@@ -33,8 +33,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { fromBinary, type DescMethod } from "@bufbuild/protobuf";
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "#gen/google/rpc/error_details_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
@@ -43,7 +42,7 @@ import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { ERROR_DOMAIN } from "#contract/errors/index.ts";
-import { seededRandom, sleep } from "../chaos/chaos-support.ts";
+import { seededRandom, sleep } from "./chaos-support.ts";
 import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
 import { startChildPlanner, type ChildPlanner } from "../support/child-planner.ts";
@@ -53,6 +52,7 @@ import { eventually } from "../support/runner-env.ts";
 import { envCount, mib, reportFigures } from "./faults-support.ts";
 import { FAULTS_FLOWS } from "./faults-flows.ts";
 import { RequestFuzzer, type FuzzPool, type FuzzRequest } from "./fuzz-requests.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 const REQUESTS = envCount("KITARU_FAULTS_FUZZ_REQUESTS", 10_000);
 const SEED = Number(process.env.KITARU_FAULTS_FUZZ_SEED || Date.now() % 1_000_000_000);
@@ -101,7 +101,7 @@ describe("faults: fuzzed requests to both services", () => {
   let database: TestDatabase;
   let runner: ChildRunner;
   let planner: ChildPlanner;
-  const sessions: Http2SessionManager[] = [];
+  const sessions = new ClientSessions();
   const clients: grpc.Client[] = [];
 
   before(async () => {
@@ -111,7 +111,7 @@ describe("faults: fuzzed requests to both services", () => {
   });
   after(async () => {
     for (const client of clients) client.close();
-    for (const session of sessions) session.abort();
+    sessions.close();
     planner?.close();
     await planner?.kill("SIGTERM");
     runner?.close();
@@ -407,14 +407,9 @@ function judge(request: FuzzRequest, code: grpc.status, trailers: grpc.Metadata 
 }
 
 /** Plain calls to both services every 100 ms on their own connections, until stopped. */
-function startBystander(runner: ChildRunner, planner: ChildPlanner, pool: FuzzPool, sessions: Http2SessionManager[]) {
-  const open = <S extends typeof RunnerService | typeof PlannerService>(service: S, address: string): Client<S> => {
-    const session = new Http2SessionManager(`http://${address}`);
-    sessions.push(session);
-    return createClient(service, createGrpcTransport({ baseUrl: `http://${address}`, sessionManager: session }));
-  };
-  const runnerClient = open(RunnerService, runner.address);
-  const plannerClient = open(PlannerService, planner.address);
+function startBystander(runner: ChildRunner, planner: ChildPlanner, pool: FuzzPool, sessions: ClientSessions) {
+  const runnerClient: Client<typeof RunnerService> = sessions.client(RunnerService, runner.address);
+  const plannerClient: Client<typeof PlannerService> = sessions.client(PlannerService, planner.address);
   const failures: string[] = [];
   let calls = 0;
   let maxMs = 0;
@@ -444,9 +439,7 @@ function startBystander(runner: ChildRunner, planner: ChildPlanner, pool: FuzzPo
   };
 }
 
-async function servingStatus(address: string, sessions: Http2SessionManager[]): Promise<Serving> {
-  const session = new Http2SessionManager(`http://${address}`);
-  sessions.push(session);
-  const health = createClient(Health, createGrpcTransport({ baseUrl: `http://${address}`, sessionManager: session }));
+async function servingStatus(address: string, sessions: ClientSessions): Promise<Serving> {
+  const health = sessions.client(Health, address);
   return (await health.check({ service: "" }, { timeoutMs: 5000 })).status;
 }

@@ -31,7 +31,7 @@ import { after, before, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ExecutionStatus, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruBackendError, KitaruClient } from "../../clients/ts/src/index.ts";
-import { CHAOS_FLOWS, sleep } from "../chaos/chaos-support.ts";
+import { CHAOS_FLOWS, sleep } from "./chaos-support.ts";
 import { chaosStepsResult } from "../fixtures/flows/chaos-flows.ts";
 import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue, plainJson } from "../runner/rpc-helpers.ts";

@@ -15,8 +15,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { errorFromConnectError, KitaruStateError } from "#contract/errors/index.ts";
@@ -26,6 +25,7 @@ import { stopTestServer, testDatabase, type TestDatabase, type TestStoreKind } f
 import { eventually } from "../support/runner-env.ts";
 import { envCount, quantile, reportFigures } from "./faults-support.ts";
 import { FAULTS_FLOWS } from "./faults-flows.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 const BACKGROUND = envCount("KITARU_FAULTS_BACKGROUND", 300);
 const RACERS = envCount("KITARU_FAULTS_RACERS", 1000);
@@ -35,10 +35,10 @@ const DEADLINE_MS = 10_000;
 describe("faults: racing inputs to one wait, with hundreds of executions in the database", () => {
   const children: ChildRunner[] = [];
   const databases: TestDatabase[] = [];
-  const sessions: Http2SessionManager[] = [];
+  const sessions = new ClientSessions();
   const parts: { kind: TestStoreKind; winnerMs: number; p50Ms: number; maxMs: number }[] = [];
   after(async () => {
-    for (const session of sessions) session.abort();
+    sessions.close();
     for (const child of children) {
       child.close();
       await child.kill("SIGTERM");
@@ -81,11 +81,7 @@ describe("faults: racing inputs to one wait, with hundreds of executions in the 
       );
       assert.equal(waiting, ExecutionStatus.WAITING);
 
-      const clients: Client<typeof RunnerService>[] = Array.from({ length: CONNECTIONS }, () => {
-        const session = new Http2SessionManager(`http://${runner.address}`);
-        sessions.push(session);
-        return createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
-      });
+      const clients: Client<typeof RunnerService>[] = Array.from({ length: CONNECTIONS }, () => sessions.client(RunnerService, runner.address));
       // Connections open first, so the inputs race on the server rather than on connection set-up.
       await Promise.all(clients.map((c) => c.listPendingWaits({ execId })));
 

@@ -1,13 +1,13 @@
 /**
  * Fault suite, runner SIGKILLs: the chaos suite's random-kill run
- * (test/chaos/random-kill-run.ts) at a CI-sized count. Two runner children on
+ * (random-kill-run.ts) at a CI-sized count. Two runner children on
  * one database, 6 executions of an 8-checkpoint flow with a wait in flight;
  * a random runner is SIGKILLed and restarted `KITARU_FAULTS_RUNNER_KILLS`
  * times (default 10). Asserts 0 lost executions, each checkpoint recorded
  * exactly once, and no re-run outside a killed process.
  */
 import { after, describe, it } from "node:test";
-import { runRandomKills } from "../chaos/random-kill-run.ts";
+import { runRandomKills } from "./random-kill-run.ts";
 import { stopTestServer } from "../support/database.ts";
 import { envCount, reportFigures } from "./faults-support.ts";
 

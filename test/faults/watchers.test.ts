@@ -14,17 +14,17 @@ import assert from "node:assert/strict";
 import { setMaxListeners } from "node:events";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { sleep } from "../chaos/chaos-support.ts";
+import { sleep } from "./chaos-support.ts";
 import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
 import { stopTestServer, testDatabase, type TestDatabase } from "../support/database.ts";
 import { eventually } from "../support/runner-env.ts";
 import { envCount, quantile, reportFigures } from "./faults-support.ts";
 import { FAULTS_FLOWS } from "./faults-flows.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 const WATCHERS = envCount("KITARU_FAULTS_WATCHERS", 500);
 const CONNECTIONS = 10;
@@ -50,13 +50,13 @@ async function cpuShare(pid: number, ms: number): Promise<number> {
 describe("faults: hundreds of watchers of one execution", () => {
   let database: TestDatabase;
   let runner: ChildRunner;
-  const sessions: Http2SessionManager[] = [];
+  const sessions = new ClientSessions();
   before(async () => {
     database = await testDatabase();
     runner = await startChildRunner({ flowsModule: FAULTS_FLOWS, db: database });
   });
   after(async () => {
-    for (const session of sessions) session.abort();
+    sessions.close();
     runner?.close();
     await runner?.kill("SIGTERM");
     database?.remove();
@@ -75,11 +75,7 @@ describe("faults: hundreds of watchers of one execution", () => {
     await sleep(500);
     const idle = await cpuShare(pid, CPU_WINDOW_MS);
 
-    const clients: Client<typeof RunnerService>[] = Array.from({ length: CONNECTIONS }, () => {
-      const session = new Http2SessionManager(`http://${runner.address}`);
-      sessions.push(session);
-      return createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
-    });
+    const clients: Client<typeof RunnerService>[] = Array.from({ length: CONNECTIONS }, () => sessions.client(RunnerService, runner.address));
     const controller = new AbortController();
     setMaxListeners(WATCHERS + 10, controller.signal); // one per stream
     let joined = 0;

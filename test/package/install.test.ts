@@ -11,14 +11,17 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { readmeCode } from "../clients/client-process.ts";
-import { REPO_ROOT, runCommand, userEnv, userProject } from "../support/installed-package.ts";
+import { installPackage, PACKAGE_TIMEOUT_MS, REPO_ROOT, runCommand, userEnv, userProject } from "../support/installed-package.ts";
 
 const children: ChildProcess[] = [];
 after(() => {
   for (const child of children) child.kill("SIGTERM");
 });
+
+/** How long a service of the installed package may take to start (a loaded machine is slow, a broken package never starts). */
+const START_TIMEOUT_S = 180;
 
 /** Starts `npx kitaru <args>` in `cwd` and resolves with the URL it serves on. */
 async function startService(cwd: string, args: readonly string[]): Promise<{ url: string; output: () => string; child: ChildProcess }> {
@@ -26,7 +29,10 @@ async function startService(cwd: string, args: readonly string[]): Promise<{ url
   children.push(child);
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kitaru ${args[0]} did not start within 60 s:\n${output}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`kitaru ${args[0]} timed out after ${START_TIMEOUT_S} s, not started:\n${output}`)),
+      START_TIMEOUT_S * 1000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /serving \S+ on (https?:\/\/\S+)/.exec(output);
@@ -52,7 +58,10 @@ async function services(project: string, flows: string): Promise<NodeJS.ProcessE
   return userEnv({ KITARU_RUNNER_URL: runner.url, KITARU_PLANNER_URL: planner.url });
 }
 
-describe("the npm package, installed into a project of the user's own", { timeout: 600_000 }, () => {
+describe("the npm package, installed into a project of the user's own", () => {
+  // Pack and install once, with the package's own time limit (each step says "timed out after N s" if it hits it).
+  before(() => installPackage(), { timeout: 2 * PACKAGE_TIMEOUT_MS + 300_000 });
+
   it("packs compiled JavaScript with declarations and a bin, and no sources or dev tools", async () => {
     const project = await userProject();
     const pkg = path.join(project, "node_modules/kitaru");
@@ -80,7 +89,7 @@ describe("the npm package, installed into a project of the user's own", { timeou
   it("serves TypeScript flows of an ESM project and completes a replay with overrides through the installed client", async () => {
     const project = await userProject();
     const env = await services(project, "./flows.ts");
-    const replay = await runCommand(process.execPath, ["replay.mjs"], { cwd: project, env, timeoutMs: 120_000 });
+    const replay = await runCommand(process.execPath, ["replay.mjs"], { cwd: project, env });
     assert.equal(replay.code, 0, replay.output);
     const outcome = JSON.parse(replay.output.trim().split("\n").at(-1)!) as Record<string, unknown>;
     assert.deepEqual(outcome, {
@@ -106,7 +115,7 @@ describe("the npm package, installed into a project of the user's own", { timeou
     const env = await services(project, "./pipeline.ts");
     const source = await runCommand("npx", ["kitaru", "flows", "run", "content_pipeline", "--args", '{"topic":"agents"}', "--wait"], { cwd: project, env });
     assert.equal(source.code, 0, source.output);
-    const example = await runCommand(process.execPath, ["readme.mjs"], { cwd: project, env, timeoutMs: 120_000 });
+    const example = await runCommand(process.execPath, ["readme.mjs"], { cwd: project, env });
     assert.equal(example.code, 0, example.output);
     const lines = example.output.trim().split("\n");
     assert.match(lines[0]!, /^reuses \[ 'research' \] re-executes \[ 'write_draft', 'publish' \]$/);
@@ -136,10 +145,10 @@ describe("the npm package, installed into a project of the user's own", { timeou
     });
     // flows.ts in a package without "type": "module" loads as CommonJS (what failed before: "Cannot require() ES Module ... in a cycle").
     const typescriptFlows = await services(project, "./flows.ts");
-    const replay = await runCommand(process.execPath, ["replay.mjs"], { cwd: project, env: typescriptFlows, timeoutMs: 120_000 });
+    const replay = await runCommand(process.execPath, ["replay.mjs"], { cwd: project, env: typescriptFlows });
     assert.equal(replay.code, 0, replay.output);
     const javascriptFlows = await services(project, "./more-flows.cjs");
-    const client = await runCommand(process.execPath, ["client.cjs"], { cwd: project, env: javascriptFlows, timeoutMs: 120_000 });
+    const client = await runCommand(process.execPath, ["client.cjs"], { cwd: project, env: javascriptFlows });
     assert.equal(client.code, 0, client.output);
     assert.deepEqual(JSON.parse(client.output.trim().split("\n").at(-1)!), { result: "HELLO", flows: ["shouting"] });
   });

@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, describe, it } from "node:test";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { serveRunnerInternal } from "../client/fake-services.ts";
 import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { startPlanner } from "../../services/planner/src/planner-server.ts";
-
-const quiet = { error: () => undefined, warn: () => undefined };
+import { testLogger } from "../support/test-logger.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -20,9 +19,9 @@ async function freePort(): Promise<number> {
 }
 
 async function replayThrough(runnerUrl: string, runnerTimeoutMs: number): Promise<{ error: ConnectError; elapsedMs: number }> {
-  const planner = await startPlanner({ runnerUrl, runnerTimeoutMs, logger: quiet });
-  const session = new Http2SessionManager(`http://${planner.address}`);
-  const client = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
+  const planner = await startPlanner({ runnerUrl, runnerTimeoutMs, ...testLogger() });
+  const clients = new ClientSessions();
+  const client = clients.client(PlannerService, planner.address);
   const started = Date.now();
   try {
     await client.replayExecution({ execId: "kr-aaaaaaaaaaaaaaaa", from: "research" });
@@ -31,7 +30,7 @@ async function replayThrough(runnerUrl: string, runnerTimeoutMs: number): Promis
     assert.ok(error instanceof ConnectError);
     return { error, elapsedMs: Date.now() - started };
   } finally {
-    session.abort();
+    clients.close();
     await planner.stop();
   }
 }
@@ -94,9 +93,9 @@ describe("planner when the runner answers StartReplay late", () => {
 
   it("asks again with the same request ID and answers with the one execution", async () => {
     const { runner, requestIds, created } = await lateRunner(1500);
-    const planner = await startPlanner({ runnerUrl: runner.url, runnerTimeoutMs: 400, logger: quiet });
-    const session = new Http2SessionManager(`http://${planner.address}`);
-    const client = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
+    const planner = await startPlanner({ runnerUrl: runner.url, runnerTimeoutMs: 400, ...testLogger() });
+    const clients = new ClientSessions();
+    const client = clients.client(PlannerService, planner.address);
     try {
       const { execution } = await client.replayExecution({ execId: graph.execId, from: "write_draft" });
       assert.ok(requestIds.length >= 2, `the planner asked ${requestIds.length} time(s)`);
@@ -104,7 +103,7 @@ describe("planner when the runner answers StartReplay late", () => {
       assert.equal(created.size, 1);
       assert.equal(execution?.execId, `kr-from-${requestIds[0]}`);
     } finally {
-      session.abort();
+      clients.close();
       await planner.stop();
       await runner.close();
     }
@@ -113,9 +112,9 @@ describe("planner when the runner answers StartReplay late", () => {
   it("when the caller's deadline runs out first, says the replay may exist and names the request ID to repeat", async () => {
     const mode = { every: true };
     const { runner, requestIds } = await lateRunner(1500, mode);
-    const planner = await startPlanner({ runnerUrl: runner.url, runnerTimeoutMs: 300, logger: quiet });
-    const session = new Http2SessionManager(`http://${planner.address}`);
-    const client = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
+    const planner = await startPlanner({ runnerUrl: runner.url, runnerTimeoutMs: 300, ...testLogger() });
+    const clients = new ClientSessions();
+    const client = clients.client(PlannerService, planner.address);
     try {
       const error = await client.replayExecution({ execId: graph.execId, from: "write_draft", requestId: "caller-7" }, { timeoutMs: 900 }).then(
         () => assert.fail("expected a failure"),
@@ -137,7 +136,7 @@ describe("planner when the runner answers StartReplay late", () => {
       const { execution } = await client.replayExecution({ execId: graph.execId, from: "write_draft", requestId: "caller-7" }, { timeoutMs: 10_000 });
       assert.equal(execution?.execId, "kr-from-caller-7");
     } finally {
-      session.abort();
+      clients.close();
       await planner.stop();
       await runner.close();
     }

@@ -4,31 +4,25 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import { CheckpointCallStatus, ExecutionStatus, ExecutionView } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
-import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
-import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
+import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import type { RunningRunner } from "../../services/runner/src/runner-server.ts";
 import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { crashPipeline, markerCounts } from "../fixtures/flows/crash-pipeline.ts";
 import { bigText, digest } from "../fixtures/flows/large-output.ts";
 import { stopTestServer, testDatabase, type TestDatabase } from "../support/database.ts";
-import { eventually, testScheduler } from "../support/runner-env.ts";
-import { startChildRunner, type ChildRunner } from "./child-runner.ts";
+import { type ChildRunner, KillableRunners } from "../support/killable-runners.ts";
+import { eventually } from "../support/runner-env.ts";
 
 const FLOWS_MODULE = fileURLToPath(new URL("../fixtures/flows/crash-pipeline.ts", import.meta.url));
 const TIMEOUT = 60_000;
-const quiet = { error: () => undefined, warn: () => undefined };
 /** Resolves with `value` after `ms`, without keeping the process alive. */
 const later = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms).unref());
 
 describe("recovery of executions from a runner that went away", () => {
   let scratch: string;
-  const stores: ExecutionStore[] = [];
-  const runners: RunningRunner[] = [];
-  const children: ChildRunner[] = [];
-  const sessions: Http2SessionManager[] = [];
+  const runners = new KillableRunners({ flowsModule: FLOWS_MODULE, flows: [crashPipeline] });
   const markers: string[] = [];
 
   before(async () => {
@@ -36,35 +30,15 @@ describe("recovery of executions from a runner that went away", () => {
   });
   after(async () => {
     for (const marker of markers) writeFileSync(`${marker}.release`, ""); // lets orphaned checkpoint loops end
-    for (const session of sessions) session.abort();
-    for (const child of children) {
-      child.close();
-      await child.kill("SIGKILL");
-    }
-    await Promise.all(runners.map((r) => r.stop()));
-    await Promise.all(stores.map((s) => s.close()));
+    await runners.teardown();
     rmSync(scratch, { recursive: true, force: true });
     await stopTestServer();
   });
 
-  async function openStore(database: TestDatabase): Promise<ExecutionStore> {
-    const store = await database.open();
-    stores.push(store);
-    return store;
-  }
-
+  const openStore = (database: TestDatabase): Promise<ExecutionStore> => runners.openStore(database);
   /** An in-process runner with the crash pipeline on `store`'s database. */
-  async function inProcessRunner(store: ExecutionStore, leaseTtlMs = testScheduler.leaseTtlMs!): Promise<RunningRunner> {
-    const runner = await startRunner({ store, flows: new FlowRegistry([crashPipeline]), scheduler: { ...testScheduler, leaseTtlMs }, logger: quiet });
-    runners.push(runner);
-    return runner;
-  }
-
-  function clientOf(address: string): Client<typeof RunnerService> {
-    const session = new Http2SessionManager(`http://${address}`);
-    sessions.push(session);
-    return createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${address}`, sessionManager: session, readMaxBytes: 256 << 20 }));
-  }
+  const inProcessRunner = (store: ExecutionStore, leaseTtlMs?: number): Promise<RunningRunner> => runners.startInProcess(store, { leaseTtlMs });
+  const clientOf = (address: string): Client<typeof RunnerService> => runners.client(address, { readMaxBytes: 256 << 20 });
 
   function newMarker(name: string): string {
     const marker = path.join(scratch, `${name}.log`);
@@ -77,11 +51,7 @@ describe("recovery of executions from a runner that went away", () => {
   const full = async (client: Client<typeof RunnerService>, execId: string) => (await client.getExecution({ execId, view: ExecutionView.FULL })).execution!;
 
   /** Starts a runner child on `database` (lease `leaseTtlMs`). */
-  async function child(database: TestDatabase, leaseTtlMs?: number): Promise<ChildRunner> {
-    const started = await startChildRunner({ flowsModule: FLOWS_MODULE, db: database, ...(leaseTtlMs ? { leaseTtlMs } : {}) });
-    children.push(started);
-    return started;
-  }
+  const child = (database: TestDatabase, leaseTtlMs?: number): Promise<ChildRunner> => runners.startChild(database, { leaseTtlMs });
 
   /** Starts the crash pipeline on `runner` and resolves once it ran fetch and parse and is blocked inside slow_step. */
   async function startBlocked(runner: ChildRunner, marker: string, mib = 0): Promise<string> {

@@ -3,8 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
@@ -15,6 +14,8 @@ import { MongoExecutionStore } from "../../services/runner/src/store/mongo-execu
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { eventually, testScheduler } from "../support/runner-env.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
+import { testLogger } from "../support/test-logger.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 describe("a runner whose database goes away", () => {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -28,12 +29,11 @@ describe("a runner whose database goes away", () => {
     cleanups.push(() => database.stop());
     const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_down", serverSelectionTimeoutMS: 1000 });
     cleanups.push(() => store.close());
-    const quiet = { error: () => undefined, warn: () => undefined };
-    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, logger: quiet });
+    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, ...testLogger() });
     cleanups.push(() => runner.stop());
-    const session = new Http2SessionManager(`http://${runner.address}`);
-    cleanups.push(() => session.abort());
-    const client = createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
+    const clients = new ClientSessions();
+    cleanups.push(() => clients.close());
+    const client = clients.client(RunnerService, runner.address);
 
     const { execution } = await client.startExecution({ flowName: "content_pipeline", input: { topic: "db" } });
     await database.stop();
@@ -64,14 +64,12 @@ describe("health and fast failure while the database is down", () => {
     cleanups.push(() => database.stop());
     const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_health", serverSelectionTimeoutMS: 1000 });
     cleanups.push(() => store.close());
-    const quiet = { error: () => undefined, warn: () => undefined };
-    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, logger: quiet, databaseCheckMs: 200 });
+    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, ...testLogger(), databaseCheckMs: 200 });
     cleanups.push(() => runner.stop());
-    const session = new Http2SessionManager(`http://${runner.address}`);
-    cleanups.push(() => session.abort());
-    const transport = createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session });
-    const client = createClient(RunnerService, transport);
-    const health = createClient(Health, transport);
+    const clients = new ClientSessions();
+    cleanups.push(() => clients.close());
+    const client = clients.client(RunnerService, runner.address);
+    const health = clients.client(Health, runner.address);
     assert.equal((await health.check({ service: "" })).status, Serving.SERVING);
     const { execution } = await client.startExecution({ flowName: "content_pipeline", input: { topic: "health" } });
 

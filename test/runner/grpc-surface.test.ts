@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";
 import { grpcurlPath } from "../support/grpcurl.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 const run = promisify(execFile);
 
@@ -24,13 +23,13 @@ interface ExecutionJson {
 describe("the runner's gRPC surface for generic tools", () => {
   let env: RunnerEnv;
   let grpcurl: string;
-  let health: Http2SessionManager;
+  const clients = new ClientSessions();
   before(async () => {
     grpcurl = await grpcurlPath();
     env = await createRunnerEnv([contentPipeline]);
   });
   after(async () => {
-    health?.abort();
+    clients.close();
     await env?.teardown();
     await stopTestServer();
   });
@@ -45,8 +44,7 @@ describe("the runner's gRPC surface for generic tools", () => {
   }
 
   it("answers grpc.health.v1 Check with SERVING, overall and for RunnerService", async () => {
-    health = new Http2SessionManager(`http://${env.runner.address}`);
-    const client = createClient(Health, createGrpcTransport({ baseUrl: `http://${env.runner.address}`, sessionManager: health }));
+    const client = clients.client(Health, env.runner.address);
     assert.equal((await client.check({ service: "" })).status, Serving.SERVING);
     assert.equal((await client.check({ service: RunnerService.typeName })).status, Serving.SERVING);
     assert.deepEqual(JSON.parse(await grpcurlRun("grpc.health.v1.Health/Check")), { status: "SERVING" });

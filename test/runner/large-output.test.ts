@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import { CheckpointCallStatus, ExecutionStatus, ExecutionView } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { bigText, digest, executions, largeOutputFlow } from "../fixtures/flows/large-output.ts";
 import { stopTestServer } from "../support/database.ts";
 import { jsonValue, plainJson } from "./rpc-helpers.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";
 
 const MIB = 20;
@@ -14,18 +14,14 @@ const MAX_BYTES = 256 * 1024 * 1024;
 
 describe("a checkpoint output larger than a MongoDB document (16 MiB)", () => {
   let env: RunnerEnv;
-  let session: Http2SessionManager;
+  const clients = new ClientSessions();
   let client: Client<typeof RunnerService>;
   before(async () => {
     env = await createRunnerEnv([largeOutputFlow]);
-    session = new Http2SessionManager(`http://${env.runner.address}`);
-    client = createClient(
-      RunnerService,
-      createGrpcTransport({ baseUrl: `http://${env.runner.address}`, sessionManager: session, readMaxBytes: MAX_BYTES, writeMaxBytes: MAX_BYTES }),
-    );
+    client = clients.client(RunnerService, env.runner.address, { readMaxBytes: MAX_BYTES, writeMaxBytes: MAX_BYTES });
   });
   after(async () => {
-    session?.abort();
+    clients.close();
     await env?.teardown();
     await stopTestServer();
   });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Code, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Code, type Client } from "@connectrpc/connect";
 import { ExecutionStatus, ExecutionView } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { KitaruClient, KitaruNotFoundError, KitaruUsageError } from "../../clients/ts/src/index.ts";
@@ -10,6 +9,7 @@ import { bigText, digest, manyLargeOutputsFlow } from "../fixtures/flows/large-o
 import { stopTestServer } from "../support/database.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";
 import { expectRpcError, plainJson } from "./rpc-helpers.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 const MIB = 20;
 const PARTS = 4;
@@ -19,14 +19,13 @@ const DEFAULT_CLIENT_LIMIT = 4 * 1024 * 1024;
 
 describe("an execution holding more values than one response carries stays readable", () => {
   let env: RunnerEnv;
-  let session: Http2SessionManager;
+  const clients = new ClientSessions();
   let raw: Client<typeof RunnerService>;
   let execId: string;
   const note = bigText(9);
   before(async () => {
     env = await createRunnerEnv([manyLargeOutputsFlow]);
-    session = new Http2SessionManager(`http://${env.runner.address}`);
-    raw = createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${env.runner.address}`, sessionManager: session }));
+    raw = clients.client(RunnerService, env.runner.address);
     const { execution } = await raw.startExecution({ flowName: manyLargeOutputsFlow.name, input: { mib: MIB, parts: PARTS, note } });
     execId = execution!.execId;
     // The 9 MiB input alone is past the budget: even the start response leaves it out.
@@ -43,16 +42,13 @@ describe("an execution holding more values than one response carries stays reada
     assert.equal(done.status, ExecutionStatus.COMPLETED, done.failure?.message);
   });
   after(async () => {
-    session?.abort();
+    clients.close();
     await env?.teardown();
     await stopTestServer();
   });
 
   it("GetExecution FULL answers within a default client's limit and names each value it left out", async () => {
-    const limited = createClient(
-      RunnerService,
-      createGrpcTransport({ baseUrl: `http://${env.runner.address}`, sessionManager: session, readMaxBytes: DEFAULT_CLIENT_LIMIT }),
-    );
+    const limited = clients.client(RunnerService, env.runner.address, { readMaxBytes: DEFAULT_CLIENT_LIMIT });
     const { execution } = await limited.getExecution({ execId, view: ExecutionView.FULL });
     const omitted = execution!.omittedValues.map((v) => v.path);
     assert.deepEqual(omitted, ["input", ...execution!.checkpoints.map((c) => `checkpoints/${c.invocationId}/output`)]);

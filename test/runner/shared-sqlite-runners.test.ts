@@ -13,7 +13,7 @@ import { ExecutionStatus, ExecutionView } from "#gen/kitaru/runner/v1/execution_
 import { errorFromConnectError, KitaruStateError } from "#contract/errors/index.ts";
 import { freshDatabaseName, testDatabase, type TestDatabase } from "../support/database.ts";
 import { eventually } from "../support/runner-env.ts";
-import { startChildRunner, type ChildRunner } from "./child-runner.ts";
+import { type ChildRunner, KillableRunners } from "../support/killable-runners.ts";
 import { jsonValue } from "./rpc-helpers.ts";
 
 const FLOWS = path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/flows/approval.ts");
@@ -21,6 +21,7 @@ const EXECUTIONS = 45;
 
 describe("three runner processes sharing one SQLite file", () => {
   let db: TestDatabase;
+  const processes = new KillableRunners({ flowsModule: FLOWS });
   const runners: ChildRunner[] = [];
   before(async () => {
     const previous = process.env["KITARU_TEST_STORE"];
@@ -31,13 +32,10 @@ describe("three runner processes sharing one SQLite file", () => {
       if (previous === undefined) delete process.env["KITARU_TEST_STORE"];
       else process.env["KITARU_TEST_STORE"] = previous;
     }
-    for (let i = 0; i < 3; i++) runners.push(await startChildRunner({ flowsModule: FLOWS, db }));
+    for (let i = 0; i < 3; i++) runners.push(await processes.startChild(db));
   });
   after(async () => {
-    for (const runner of runners) {
-      runner.close();
-      await runner.kill("SIGTERM");
-    }
+    await processes.teardown("SIGTERM");
     db.remove();
   });
 

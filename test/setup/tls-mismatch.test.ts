@@ -13,8 +13,7 @@ import { startPlanner } from "../../services/planner/src/planner-server.ts";
 import { createRunnerEnv, type RunnerEnv } from "../support/runner-env.ts";
 import { startSecuredServices, TEST_TOKENS, type SecuredServices } from "../support/secured-services.ts";
 import { runKitaru } from "./kitaru-process.ts";
-
-const quiet = { error: () => undefined, warn: () => undefined };
+import { testLogger } from "../support/test-logger.ts";
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   return await promise.then(
@@ -89,7 +88,7 @@ describe("http:// and https:// mixed up", () => {
 
   describe("the planner's --runner-url", () => {
     async function replayThrough(runnerUrl: string): Promise<unknown> {
-      const planner = await startPlanner({ runnerUrl, runnerConnection: { token: TEST_TOKENS.service }, logger: quiet });
+      const planner = await startPlanner({ runnerUrl, runnerConnection: { token: TEST_TOKENS.service }, ...testLogger() });
       try {
         await using client = new KitaruClient({ plannerUrl: `http://${planner.address}`, runnerUrl: "http://127.0.0.1:9" });
         return await failure(client.executions.replay("kr-aaaaaaaaaaaaaaaa", { from: "research" }));

@@ -13,8 +13,7 @@ import { serveRunnerInternal, type FakeServer } from "../client/fake-services.ts
 import { createRunnerEnv, type RunnerEnv } from "../support/runner-env.ts";
 import { startSecuredServices, TEST_TOKENS, tlsFile, type SecuredServices } from "../support/secured-services.ts";
 import { runKitaru } from "./kitaru-process.ts";
-
-const quiet = { error: () => undefined, warn: () => undefined };
+import { testLogger } from "../support/test-logger.ts";
 
 /** The error `promise` rejects with. */
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -32,7 +31,7 @@ describe("a client whose URL points at the other kitaru service", () => {
   before(async () => {
     env = await createRunnerEnv([]);
     runnerUrl = `http://${env.runner.address}`;
-    planner = await startPlanner({ runnerUrl, logger: quiet });
+    planner = await startPlanner({ runnerUrl, ...testLogger() });
     plannerUrl = `http://${planner.address}`;
   });
   after(async () => {
@@ -132,7 +131,7 @@ describe("a planner whose --runner-url points at a planner", () => {
   let planner: RunningPlanner;
   const warnings: string[] = [];
   before(async () => {
-    target = await startPlanner({ runnerUrl: "http://127.0.0.1:9", logger: quiet });
+    target = await startPlanner({ runnerUrl: "http://127.0.0.1:9", ...testLogger() });
     planner = await startPlanner({ runnerUrl: `http://${target.address}`, logger: { error: () => undefined, warn: (message) => warnings.push(message) } });
   });
   after(async () => {

@@ -3,10 +3,10 @@
  *
  * @module
  */
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { startChildService, type ChildService, type ChildServiceOptions } from "./child-service.ts";
+import { ClientSessions } from "./grpc-clients.ts";
 
 /** A planner process and a client connected to it. */
 export interface ChildPlanner extends ChildService {
@@ -23,10 +23,10 @@ export interface ChildPlanner extends ChildService {
 export async function startChildPlanner(options: { runnerUrl: string; port?: number; args?: readonly string[] } & ChildServiceOptions): Promise<ChildPlanner> {
   const args = ["--runner-url", options.runnerUrl, "--port", String(options.port ?? 0), ...(options.args ?? [])];
   const child = await startChildService("planner", args, options);
-  const session = new Http2SessionManager(`http://${child.address}`);
+  const clients = new ClientSessions();
   return {
     ...child,
-    client: createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${child.address}`, sessionManager: session })),
-    close: () => session.abort(),
+    client: clients.client(PlannerService, child.address),
+    close: () => clients.close(),
   };
 }

@@ -1,5 +1,4 @@
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { FlowRegistry, type RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
@@ -7,6 +6,8 @@ import type { SchedulerOptions } from "../../services/runner/src/engine/schedule
 import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
 import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { testDatabase, type TestDatabase } from "./database.ts";
+import { ClientSessions } from "./grpc-clients.ts";
+import { testLogger } from "./test-logger.ts";
 
 /** Fast timing for tests: short leases so takeovers happen within a second or two. */
 export const testScheduler: Partial<SchedulerOptions> = { leaseTtlMs: 1500, heartbeatMs: 300, pollMs: 50 };
@@ -47,32 +48,25 @@ export async function createRunnerEnv(
   const db = await testDatabase(options.database);
   const store = await db.open();
   const registry = new FlowRegistry(flows, { version: options.flowVersion });
-  const quiet = { error: () => undefined, warn: () => undefined };
-  const logger = process.env.KITARU_TEST_LOGS ? undefined : quiet;
-  const runner = await startRunner({ store, flows: registry, scheduler: { ...testScheduler, ...scheduler }, ...(logger ? { logger } : {}) });
-  const sessions: Http2SessionManager[] = [];
+  const runner = await startRunner({ store, flows: registry, scheduler: { ...testScheduler, ...scheduler }, ...testLogger() });
+  const clients = new ClientSessions();
   const runners: RunningRunner[] = [runner];
-  const transport = () => {
-    const session = new Http2SessionManager(`http://${runner.address}`);
-    sessions.push(session);
-    return createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session });
-  };
-  const newClient = () => createClient(RunnerService, transport());
+  const newClient = () => clients.client(RunnerService, runner.address);
   return {
     db,
     database: db.name,
     store,
     runner,
     client: newClient(),
-    internalClient: createClient(RunnerInternalService, transport()),
+    internalClient: clients.client(RunnerInternalService, runner.address),
     newClient,
     async startAnotherRunner() {
-      const another = await startRunner({ store, flows: registry, scheduler: { ...testScheduler, ...scheduler }, ...(logger ? { logger } : {}) });
+      const another = await startRunner({ store, flows: registry, scheduler: { ...testScheduler, ...scheduler }, ...testLogger() });
       runners.push(another);
       return another;
     },
     async teardown(teardownOptions = {}) {
-      for (const session of sessions) session.abort();
+      clients.close();
       await Promise.all(runners.map((r) => r.stop()));
       await store.close();
       if (!teardownOptions.keepDatabase) db.remove();

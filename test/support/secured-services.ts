@@ -13,6 +13,7 @@ import type { ExecutionStore } from "../../services/runner/src/store/execution-s
 import { serverSecurity } from "../../services/transport/src/server-security.ts";
 import { testDatabase, type TestDatabase } from "./database.ts";
 import { testScheduler } from "./runner-env.ts";
+import { testLogger } from "./test-logger.ts";
 
 const TLS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/tls");
 
@@ -45,7 +46,6 @@ export async function startSecuredServices(flows: readonly RegisteredFlow[]): Pr
   const db = await testDatabase();
   const store = await db.open();
   const security = (tokens: string) => serverSecurity({ tokens, tlsCert: tlsFile("server.pem"), tlsKey: tlsFile("server.key") }, "127.0.0.1");
-  const quiet = { error: () => undefined, warn: () => undefined };
   const runnerSecurity = security(`team-a=${TEST_TOKENS.teamA},team-b=${TEST_TOKENS.teamB},*=${TEST_TOKENS.service}`);
   const runner = await startRunner({
     store,
@@ -53,7 +53,7 @@ export async function startSecuredServices(flows: readonly RegisteredFlow[]): Pr
     scheduler: testScheduler,
     tokens: runnerSecurity.tokens,
     credentials: runnerSecurity.credentials,
-    logger: quiet,
+    ...testLogger(),
   });
   const plannerSecurity = security(`team-a=${TEST_TOKENS.teamA},team-b=${TEST_TOKENS.teamB}`);
   const planner = await startPlanner({
@@ -61,7 +61,7 @@ export async function startSecuredServices(flows: readonly RegisteredFlow[]): Pr
     tokens: plannerSecurity.tokens,
     credentials: plannerSecurity.credentials,
     runnerConnection: { token: TEST_TOKENS.service, ca: readFileSync(tlsFile("ca.pem"), "utf8") },
-    logger: quiet,
+    ...testLogger(),
   });
   return {
     db,

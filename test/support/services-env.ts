@@ -1,10 +1,11 @@
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { Client } from "@connectrpc/connect";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { ExecutionStatus, ExecutionView, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { RegisteredFlow } from "../../services/runner/src/engine/flow-registry.ts";
 import { startPlanner, type RunningPlanner } from "../../services/planner/src/planner-server.ts";
+import { ClientSessions } from "./grpc-clients.ts";
 import { createRunnerEnv, eventually, type RunnerEnv, type RunnerEnvOptions } from "./runner-env.ts";
+import { testLogger } from "./test-logger.ts";
 
 /** Runner and planner on a fresh (or given) database, with raw clients of both. */
 export interface ServicesEnv extends RunnerEnv {
@@ -15,19 +16,15 @@ export interface ServicesEnv extends RunnerEnv {
 /** Starts a runner with `flows` and a planner pointed at it. */
 export async function createServicesEnv(flows: readonly RegisteredFlow[], options: RunnerEnvOptions = {}): Promise<ServicesEnv> {
   const runnerEnv = await createRunnerEnv(flows, {}, options);
-  const quiet = { error: () => undefined, warn: () => undefined };
-  const planner = await startPlanner({
-    runnerUrl: `http://${runnerEnv.runner.address}`,
-    ...(process.env.KITARU_TEST_LOGS ? {} : { logger: quiet }),
-  });
-  const session = new Http2SessionManager(`http://${planner.address}`);
-  const plannerClient = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
+  const planner = await startPlanner({ runnerUrl: `http://${runnerEnv.runner.address}`, ...testLogger() });
+  const clients = new ClientSessions();
+  const plannerClient = clients.client(PlannerService, planner.address);
   return {
     ...runnerEnv,
     planner,
     plannerClient,
     async teardown(teardownOptions) {
-      session.abort();
+      clients.close();
       await planner.stop();
       await runnerEnv.teardown(teardownOptions);
     },

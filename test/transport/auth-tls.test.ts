@@ -3,8 +3,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { Code, createClient } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Code } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { KitaruAuthError, KitaruClient, KitaruNotFoundError, KitaruPermissionError, KitaruUsageError } from "../../clients/ts/src/index.ts";
@@ -20,11 +19,12 @@ import { startSecuredServices, TEST_TOKENS, tlsFile, type SecuredServices } from
 import { testScheduler } from "../support/runner-env.ts";
 import { expectRpcError } from "../runner/rpc-helpers.ts";
 import { grpcurlPath } from "../support/grpcurl.ts";
+import { testLogger } from "../support/test-logger.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 const execFileAsync = promisify(execFile);
 
 const { teamA: TEAM_A, teamB: TEAM_B } = TEST_TOKENS;
-const quiet = { error: () => undefined, warn: () => undefined };
 
 describe("bearer tokens and TLS on both services", () => {
   let services: SecuredServices;
@@ -133,26 +133,26 @@ describe("bearer tokens and TLS on both services", () => {
   });
 
   it("answers health checks without a token", async () => {
-    const session = new Http2SessionManager(`https://${runner.address}`, undefined, { ca: readFileSync(tlsFile("ca.pem"), "utf8") });
+    const sessions = new ClientSessions();
     try {
-      const health = createClient(Health, createGrpcTransport({ baseUrl: `https://${runner.address}`, sessionManager: session }));
+      const health = sessions.client(Health, runner.address, { ca: readFileSync(tlsFile("ca.pem"), "utf8") });
       assert.equal((await health.check({ service: "" })).status, Serving.SERVING);
     } finally {
-      session.abort();
+      sessions.close();
     }
   });
 
   it("refuses a namespace token acting for another namespace with PERMISSION_DENIED", async () => {
-    const session = new Http2SessionManager(`https://${runner.address}`, undefined, { ca: readFileSync(tlsFile("ca.pem"), "utf8") });
+    const sessions = new ClientSessions();
     try {
-      const raw = createClient(RunnerService, createGrpcTransport({ baseUrl: `https://${runner.address}`, sessionManager: session }));
+      const raw = sessions.client(RunnerService, runner.address, { ca: readFileSync(tlsFile("ca.pem"), "utf8") });
       await expectRpcError(
         raw.listExecutions({}, { headers: { authorization: `Bearer ${TEAM_A}`, "x-kitaru-namespace": "team-b" } }),
         Code.PermissionDenied,
         KitaruPermissionError,
       );
     } finally {
-      session.abort();
+      sessions.close();
     }
   });
 
@@ -169,7 +169,7 @@ describe("bearer tokens and TLS on both services", () => {
       flows: new FlowRegistry([contentPipeline]),
       scheduler: testScheduler,
       credentials: mtls.credentials,
-      logger: quiet,
+      ...testLogger(),
     });
     try {
       const without = client({ runnerUrl: `https://${strict.address}`, caFile: tlsFile("ca.pem") });

@@ -2,8 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "#gen/google/rpc/error_details_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
@@ -16,6 +15,7 @@ import type { Interceptor } from "../../services/transport/src/interceptor.ts";
 import type { TransportLogger } from "../../services/transport/src/logger.ts";
 import { definePartialService } from "../../services/transport/src/service-handlers.ts";
 import { createTestRunner, KNOWN_EXEC_ID, type RunnerProbe } from "./runner-fixture.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 /** A logger that keeps what it was given. */
 function recordingLogger() {
@@ -26,10 +26,8 @@ function recordingLogger() {
 
 /** A connect client of RunnerService over gRPC, and the session to close after the tests. */
 function connectClient(address: string): { client: Client<typeof RunnerService>; close: () => void } {
-  const baseUrl = `http://${address}`;
-  const sessionManager = new Http2SessionManager(baseUrl);
-  const client = createClient(RunnerService, createGrpcTransport({ baseUrl, sessionManager }));
-  return { client, close: () => sessionManager.abort() };
+  const sessions = new ClientSessions();
+  return { client: sessions.client(RunnerService, address), close: () => sessions.close() };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ConnectError> {

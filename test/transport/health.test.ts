@@ -1,26 +1,25 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
 import { errorFromConnectError, KitaruNotFoundError } from "#contract/errors/index.ts";
 import { startGrpcServer, type RunningGrpcServer } from "../../services/transport/src/grpc-host.ts";
 import { createHealthService, HealthStatus } from "../../services/transport/src/health.ts";
+import { ClientSessions } from "../support/grpc-clients.ts";
 
 describe("grpc.health.v1.Health", () => {
   const health = new HealthStatus();
   let host: RunningGrpcServer;
-  let sessions: Http2SessionManager;
+  const sessions = new ClientSessions();
   let client: Client<typeof Health>;
 
   before(async () => {
     host = await startGrpcServer({ port: 0, services: [createHealthService(health)] });
-    sessions = new Http2SessionManager(`http://${host.address}`);
-    client = createClient(Health, createGrpcTransport({ baseUrl: `http://${host.address}`, sessionManager: sessions }));
+    client = sessions.client(Health, host.address);
   });
 
   after(async () => {
-    sessions.abort();
+    sessions.close();
     await host.shutdown();
   });
 

@@ -1,10 +1,10 @@
 /** One call in detail: status, attempts, timing, reuse and override, output, metadata and logs. */
 import type { CheckpointCall, Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { LogLevel } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { callStatusFromProto } from "#contract/status.ts";
 import { h, replaceChildren } from "./dom.ts";
-import { durationMs, durationText, jsonBlock, jsonOf, statusBadge, timeText } from "./format.ts";
 import { errorLine, runner } from "./rpc.ts";
+import { durationMs, durationText, jsonOf, logLine, timeText } from "./state/format.ts";
+import { jsonBlock, statusBadge } from "./value-elements.ts";
 
 function row(label: string, value: Node | string): HTMLElement[] {
   return [h("dt", {}, label), h("dd", {}, value)];
@@ -19,11 +19,7 @@ export function callDetails(execution: Execution, call: CheckpointCall): HTMLEle
         logs,
         response.entries.length === 0
           ? h("p", { class: "muted" }, "No log lines.")
-          : h(
-              "pre",
-              { class: "log-lines" },
-              response.entries.map((e) => `${timeText(e.time)} ${LogLevel[e.level].padEnd(5)} [attempt ${e.attempt}] ${e.message}`).join("\n"),
-            ),
+          : h("pre", { class: "log-lines" }, response.entries.map(logLine).join("\n")),
       ),
     (error) => replaceChildren(logs, h("p", { class: "form-error" }, errorLine(error))),
   );
@@ -33,7 +29,12 @@ export function callDetails(execution: Execution, call: CheckpointCall): HTMLEle
           "ol",
           { class: "attempts" },
           ...call.attemptHistory.map((a) =>
-            h("li", {}, `#${a.number} ${durationText(durationMs(a.startTime, a.endTime))}`, a.failure ? ` — ${a.failure.exceptionType}: ${a.failure.message}` : ""),
+            h(
+              "li",
+              {},
+              `#${a.number} ${durationText(durationMs(a.startTime, a.endTime))}`,
+              a.failure ? ` — ${a.failure.exceptionType}: ${a.failure.message}` : "",
+            ),
           ),
         )
       : String(call.attempts);

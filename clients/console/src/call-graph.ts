@@ -5,69 +5,13 @@
  * redone only when nodes or edges change. A replay plan can be drawn over it.
  */
 import { Graph, layout } from "@dagrejs/dagre";
-import { CheckpointCallStatus, type CheckpointCall } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { callStatusFromProto } from "#contract/status.ts";
+import type { CheckpointCall } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { button, h, replaceChildren, svg } from "./dom.ts";
-import { durationMs, durationText } from "./format.ts";
-import { type GraphModel, type GraphNode, graphModel } from "./graph-model.ts";
+import { type GraphModel, type GraphNode, graphModel, nodePaint, type PlanMarks } from "./state/graph-model.ts";
+import { centredBox, fitBox, movedBox, type ViewBox, zoomBox } from "./state/view-box.ts";
 
 const NODE_WIDTH = 210;
 const NODE_HEIGHT = 58;
-
-/** A replay plan as marks on the graph's nodes, by invocation ID. */
-export interface PlanMarks {
-  readonly from: string;
-  readonly roots: ReadonlySet<string>;
-  readonly reexecute: ReadonlySet<string>;
-  readonly reuse: ReadonlySet<string>;
-  /** Override key by the invocation ID it lands on. */
-  readonly overrideTargets: ReadonlyMap<string, string>;
-  readonly consumers: ReadonlySet<string>;
-}
-
-interface ViewBox {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-/** The words of a node's plan marks, e.g. ["root", "re-executed"]. */
-function planWords(ids: readonly string[], marks: PlanMarks | undefined): string[] {
-  if (!marks) return [];
-  const any = (set: ReadonlySet<string> | ReadonlyMap<string, string>) => ids.some((id) => set.has(id));
-  const words: string[] = [];
-  if (ids.includes(marks.from)) words.push("from");
-  if (any(marks.roots)) words.push("root");
-  if (any(marks.reexecute)) words.push("re-executed");
-  if (any(marks.reuse)) words.push("reused");
-  if (any(marks.overrideTargets)) words.push("override");
-  if (any(marks.consumers)) words.push("consumer");
-  return words;
-}
-
-/** The status a group shows: failed or running before the others, else the most common. */
-function groupStatus(calls: readonly CheckpointCall[]): string {
-  const statuses = calls.map((c) => callStatusFromProto(c.status));
-  for (const urgent of ["failed", "running", "cancelled"]) if (statuses.includes(urgent as never)) return urgent;
-  return statuses.every((s) => s === "reused") ? "reused" : "completed";
-}
-
-function nodeSubtitle(node: GraphNode): string {
-  if (node.group) {
-    const counts = new Map<string, number>();
-    for (const c of node.calls) {
-      const s = callStatusFromProto(c.status);
-      counts.set(s, (counts.get(s) ?? 0) + 1);
-    }
-    return [...counts].map(([s, n]) => `${n} ${s}`).join(" · ");
-  }
-  const call = node.calls[0]!;
-  const parts: string[] = [callStatusFromProto(call.status)];
-  if (call.attempts > 1) parts.push(`${call.attempts} attempts`);
-  if (call.status !== CheckpointCallStatus.REUSED) parts.push(durationText(durationMs(call.startTime, call.endTime)));
-  return parts.join(" · ");
-}
 
 /** The checkpoint graph of one execution. */
 export class CallGraph {
@@ -99,7 +43,11 @@ export class CallGraph {
       svg(
         "defs",
         {},
-        svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-head" })),
+        svg(
+          "marker",
+          { id: "arrow", viewBox: "0 0 10 10", refX: "10", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" },
+          svg("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-head" }),
+        ),
       ),
       this.#edgeLayer,
       this.#nodeLayer,
@@ -159,9 +107,7 @@ export class CallGraph {
   #showAtFullSize(nodeId: string): void {
     const at = this.#positions.get(nodeId);
     if (!at) return;
-    const w = this.#svg.clientWidth || 800;
-    const h2 = this.#svg.clientHeight || 400;
-    this.#box = { x: at.x - w / 2, y: at.y - h2 / 2, w, h: h2 };
+    this.#box = centredBox(at, this.#viewport());
     this.#apply();
   }
 
@@ -209,7 +155,8 @@ export class CallGraph {
 
   #nodeElement(node: GraphNode, x: number, y: number): SVGGElement {
     const activate = () => {
-      if (node.group) this.expand(node.calls[0]!.name);
+      const [first] = node.calls;
+      if (node.group && first) this.expand(first.name);
       else this.#onSelect(node.id);
     };
     const g = svg(
@@ -249,28 +196,14 @@ export class CallGraph {
     for (const g of this.#nodeLayer.querySelectorAll<SVGGElement>("g.node")) {
       const node = byId.get(g.dataset.node ?? "");
       if (!node) continue;
-      const ids = node.calls.map((c) => c.invocationId);
-      const status = node.group ? groupStatus(node.calls) : callStatusFromProto(node.calls[0]!.status);
-      const plan = planWords(ids, this.#marks);
-      const markers: string[] = [];
-      if (node.calls.some((c) => c.reusedFromCallId)) markers.push("reused");
-      if (node.calls.some((c) => c.overridden)) markers.push("overridden");
-      g.setAttribute(
-        "class",
-        ["node", `status-${status}`, node.group ? "group" : "", node.id === this.#selected ? "selected" : "", ...plan.map((w) => `plan-${w}`), ...markers.map((m) => `marker-${m}`)]
-          .filter(Boolean)
-          .join(" "),
-      );
-      g.dataset.status = status;
-      g.dataset.plan = plan.join(" ");
+      const paint = nodePaint(node, this.#marks, this.#selected);
+      g.setAttribute("class", paint.classes);
+      g.dataset.status = paint.status;
+      g.dataset.plan = paint.plan.join(" ");
       const sub = g.querySelector(".node-sub");
-      if (sub) sub.textContent = nodeSubtitle(node);
-      const planText = g.querySelector(".node-plan");
-      if (planText) {
-        const overrideKey = ids.map((id) => this.#marks?.overrideTargets.get(id)).find(Boolean);
-        const words = [...markers.map((m) => (m === "reused" ? "↺ reused" : "✎ overridden")), ...plan.map((w) => (w === "override" && overrideKey ? `◆ ${overrideKey}` : w))];
-        planText.textContent = words.join(" · ");
-      }
+      if (sub) sub.textContent = paint.subtitle;
+      const marks = g.querySelector(".node-plan");
+      if (marks) marks.textContent = paint.marks;
     }
   }
 
@@ -281,22 +214,19 @@ export class CallGraph {
     this.#svg.setAttribute("viewBox", `${b.x} ${b.y} ${b.w} ${b.h}`);
   }
 
+  #viewport(): { width: number; height: number } {
+    return { width: this.#svg.clientWidth, height: this.#svg.clientHeight };
+  }
+
   /** Shows the whole graph. */
   fit(): void {
-    const e = this.#extent;
-    // Never larger than life: a small graph keeps its size, centred.
-    const w = Math.max(e.w + 20, this.#svg.clientWidth || 800);
-    const h2 = Math.max(e.h + 20, this.#svg.clientHeight || 400);
-    this.#box = { x: e.x + e.w / 2 - w / 2, y: e.y + e.h / 2 - h2 / 2, w, h: h2 };
+    this.#box = fitBox(this.#extent, this.#viewport());
     this.#apply();
   }
 
   /** Zooms by `factor` (below 1: in) around the point at fractions (fx, fy) of the view. */
   zoom(factor: number, fx = 0.5, fy = 0.5): void {
-    const b = this.#box;
-    const w = Math.min(Math.max(b.w * factor, 100), Math.max(this.#extent.w, this.#extent.h) * 4 + 400);
-    const h2 = (w / b.w) * b.h;
-    this.#box = { x: b.x + (b.w - w) * fx, y: b.y + (b.h - h2) * fy, w, h: h2 };
+    this.#box = zoomBox(this.#box, this.#extent, factor, fx, fy);
     this.#apply();
   }
 
@@ -325,7 +255,7 @@ export class CallGraph {
       drag.moved = true;
       const rect = canvas.getBoundingClientRect();
       const scale = Math.max(drag.box.w / rect.width, drag.box.h / rect.height);
-      this.#box = { ...drag.box, x: drag.box.x - dx * scale, y: drag.box.y - dy * scale };
+      this.#box = movedBox(drag.box, -dx * scale, -dy * scale);
       this.#apply();
     });
     const end = (event: PointerEvent) => {
@@ -344,7 +274,7 @@ export class CallGraph {
       const move = moves[event.key];
       if (move) {
         event.preventDefault();
-        this.#box = { ...this.#box, x: this.#box.x + move[0], y: this.#box.y + move[1] };
+        this.#box = movedBox(this.#box, move[0], move[1]);
         this.#apply();
       } else if (event.key === "+" || event.key === "=") this.zoom(0.8);
       else if (event.key === "-") this.zoom(1.25);

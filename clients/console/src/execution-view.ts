@@ -5,43 +5,30 @@
  * WatchExecution: each event reads the execution again (batched).
  */
 import { type Execution, ExecutionView } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { executionStatusFromProto, isTerminalStatus } from "#contract/status.ts";
 import { CallGraph } from "./call-graph.ts";
 import { callDetails, executionDetails } from "./call-details.ts";
 import { button, h, replaceChildren } from "./dom.ts";
-import { durationMs, durationText, statusBadge, timeText } from "./format.ts";
-import { executionHref } from "./executions-list.ts";
 import { executionVersions, versionHoldBanner } from "./flow-version.ts";
 import { LineageAndDiff } from "./lineage-diff.ts";
 import { ReplayComposer } from "./replay-composer.ts";
 import { errorLine, runner } from "./rpc.ts";
+import { ended, ExecutionPageState, followExecution, header, type Tab } from "./state/execution-page.ts";
+import { executionHref } from "./state/executions-list.ts";
+import { durationMs, durationText, timeText } from "./state/format.ts";
+import { statusBadge } from "./value-elements.ts";
 import type { View } from "./view.ts";
 import { waitsPanel } from "./wait-form.ts";
 
-type Tab = "call" | "waits" | "replay";
 const REFRESH_BATCH_MS = 250;
 const POLL_MS = 3000;
-
-/**
- * What the call panel shows of `execution`: the selected call's state, or the
- * execution's own when no call is selected. Equal keys, same panel.
- */
-function callPanelKey(execution: Execution, selected: string | undefined): string {
-  const call = execution.checkpoints.find((c) => c.invocationId === selected);
-  if (call === undefined) return `execution:${execution.status}:${execution.updateTime?.seconds ?? ""}:${execution.updateTime?.nanos ?? ""}`;
-  return `call:${call.callId}:${call.status}:${call.attempts}:${call.attemptHistory.length}:${call.endTime?.seconds ?? ""}:${call.endTime?.nanos ?? ""}`;
-}
 
 /** The view of execution `execId`. */
 export function executionView(execId: string): View {
   const abort = new AbortController();
+  const state = new ExecutionPageState();
   let execution: Execution | undefined;
-  let selected: string | undefined;
-  let tab: Tab = "call";
   let composer: ReplayComposer | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  let lastStatus = "";
-  let lastCallPanel = "";
 
   const title = h("h1", { class: "mono" }, execId);
   const status = h("span", { class: "cell-status" });
@@ -51,8 +38,8 @@ export function executionView(execId: string): View {
   const retryButton = button("Retry", () => act(() => runner.retryExecution({ execId })), { id: "execution-retry" });
   const cancelButton = button("Cancel", () => act(() => runner.cancelExecution({ execId })), { id: "execution-cancel", class: "danger" });
   const graph = new CallGraph((invocationId) => {
-    if (tab === "replay" && composer) composer.setFrom(invocationId);
-    else select(invocationId);
+    if (state.graphClick(invocationId) === "replay-from") composer?.setFrom(invocationId);
+    else show("call");
     graph.setSelected(invocationId);
   });
   const lineage = new LineageAndDiff(execId);
@@ -74,13 +61,8 @@ export function executionView(execId: string): View {
     }
   }
 
-  function select(invocationId: string): void {
-    selected = invocationId;
-    show("call");
-  }
-
   function show(name: Tab): void {
-    tab = name;
+    state.tab = name;
     for (const [key, element] of Object.entries(tabs)) element.setAttribute("aria-selected", String(key === name));
     renderPanel();
     if (name !== "replay") graph.setMarks(undefined);
@@ -88,12 +70,15 @@ export function executionView(execId: string): View {
 
   function renderPanel(): void {
     if (!execution) return;
-    if (tab === "call") {
-      const call = execution.checkpoints.find((c) => c.invocationId === selected);
+    if (state.tab === "call") {
+      const call = execution.checkpoints.find((c) => c.invocationId === state.selected);
       replaceChildren(panelBody, call ? callDetails(execution, call) : executionDetails(execution));
-      lastCallPanel = callPanelKey(execution, selected);
-    } else if (tab === "waits") {
-      replaceChildren(panelBody, waitsPanel(execId, execution.pendingWaits, () => void refresh()));
+      state.callPanelDrawn(execution);
+    } else if (state.tab === "waits") {
+      replaceChildren(
+        panelBody,
+        waitsPanel(execId, execution.pendingWaits, () => void refresh()),
+      );
     } else {
       composer ??= new ReplayComposer(execution, {
         onPlan: (marks) => graph.setMarks(marks),
@@ -106,45 +91,47 @@ export function executionView(execId: string): View {
   }
 
   function renderHeader(e: Execution): void {
-    const s = executionStatusFromProto(e.status);
-    replaceChildren(status, statusBadge(s));
-    const origin = e.replay?.from
-      ? h("span", {}, "replay of ", h("a", { href: executionHref(e.originalExecId), class: "mono" }, e.originalExecId), ` from ${e.replay.from}`)
-      : e.retryCount
-        ? `retried ${e.retryCount}×`
-        : "original";
+    const shown = header(e);
+    replaceChildren(status, statusBadge(shown.status));
+    const { origin } = shown;
+    const originElement =
+      origin.kind === "replay"
+        ? h("span", {}, "replay of ", h("a", { href: executionHref(origin.source), class: "mono" }, origin.source), ` from ${origin.from}`)
+        : origin.kind === "retried"
+          ? `retried ${origin.times}×`
+          : "original";
     replaceChildren(
       facts,
       `${e.flowName} · `,
-      origin,
+      originElement,
       ` · created ${timeText(e.createTime)} · ${durationText(durationMs(e.createTime, e.endTime))} · ${e.checkpointCount} calls · `,
       executionVersions(e),
     );
     replaceChildren(hold, versionHoldBanner(e));
-    retryButton.hidden = !(s === "failed" || s === "cancelled");
-    cancelButton.hidden = isTerminalStatus(s);
-    tabs.waits.textContent = `Waits (${e.pendingWaits.length})`;
+    retryButton.hidden = !shown.canRetry;
+    cancelButton.hidden = !shown.canCancel;
+    tabs.waits.textContent = shown.waitsLabel;
   }
 
   async function refresh(): Promise<void> {
     clearTimeout(refreshTimer);
+    let read: Execution | undefined;
     try {
-      const response = await runner.getExecution({ execId, view: ExecutionView.FULL }, { signal: abort.signal });
-      execution = response.execution!;
+      read = (await runner.getExecution({ execId, view: ExecutionView.FULL }, { signal: abort.signal })).execution;
     } catch (error) {
       if (abort.signal.aborted) return;
       message.textContent = errorLine(error);
       return;
     }
+    if (read === undefined) return;
+    execution = read;
     renderHeader(execution);
     graph.setCalls(execution.checkpoints);
     // The panel is redrawn when what it shows may have changed, never under a form being filled in
     // (and a call's logs are read again only when the call itself changed).
-    if (tab === "call" && callPanelKey(execution, selected) !== lastCallPanel) renderPanel();
-    const statusNow = `${execution.status}:${execution.pendingWaits.map((w) => w.waitId).join(",")}`;
-    if (tab === "waits" && statusNow !== lastStatus) renderPanel();
-    if (statusNow !== lastStatus) void lineage.refresh();
-    lastStatus = statusNow;
+    const redraw = state.received(execution);
+    if (redraw.panel) renderPanel();
+    if (redraw.lineage) void lineage.refresh();
   }
 
   function refreshSoon(): void {
@@ -152,18 +139,18 @@ export function executionView(execId: string): View {
     refreshTimer = setTimeout(() => void refresh(), REFRESH_BATCH_MS);
   }
 
-  /** Follows the execution until it ends: a watch while one is possible, polling otherwise. */
-  async function follow(): Promise<void> {
-    while (!abort.signal.aborted) {
-      try {
-        for await (const _event of runner.watchExecution({ execId, followWaits: true }, { signal: abort.signal })) refreshSoon();
-      } catch {
-        if (abort.signal.aborted) return;
-      }
-      await refresh();
-      if (execution && isTerminalStatus(executionStatusFromProto(execution.status))) return;
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
+  /** Follows the execution until it ends (state/execution-page.ts). */
+  function follow(): Promise<void> {
+    return followExecution(
+      {
+        watch: () => runner.watchExecution({ execId, followWaits: true }, { signal: abort.signal }),
+        changed: refreshSoon,
+        read: refresh,
+        ended: () => execution !== undefined && ended(execution),
+        pause: () => new Promise((resolve) => setTimeout(resolve, POLL_MS)),
+      },
+      abort.signal,
+    );
   }
 
   const element = h(

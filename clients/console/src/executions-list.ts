@@ -3,20 +3,16 @@
  * and refreshes the shown page every few seconds (rows are updated in place,
  * so nothing moves when a status changes).
  */
-import { ExecutionStatus, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { EXECUTION_STATUSES, executionStatusFromProto, executionStatusToProto, isExecutionStatus } from "#contract/status.ts";
+import type { Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { EXECUTION_STATUSES, executionStatusFromProto } from "#contract/status.ts";
 import { button, h, replaceChildren } from "./dom.ts";
-import { statusBadge, timeText } from "./format.ts";
 import { errorLine, runner } from "./rpc.ts";
+import { ExecutionsListState, executionHref, originText } from "./state/executions-list.ts";
+import { timeText } from "./state/format.ts";
+import { statusBadge } from "./value-elements.ts";
 import type { View } from "./view.ts";
 
-const PAGE_SIZE = 25;
 const REFRESH_MS = 2500;
-
-/** The link to one execution's view. */
-export function executionHref(execId: string): string {
-  return `#/executions/${encodeURIComponent(execId)}`;
-}
 
 function row(execution: Execution): HTMLTableRowElement {
   const status = executionStatusFromProto(execution.status);
@@ -27,20 +23,15 @@ function row(execution: Execution): HTMLTableRowElement {
     h("td", { class: "mono" }, h("a", { href: executionHref(execution.execId) }, execution.execId)),
     h("td", {}, execution.flowName),
     h("td", { class: "num" }, execution.checkpointCount),
-    h("td", { class: "mono small" }, execution.replay?.from ? `replay of ${execution.originalExecId} from ${execution.replay.from}` : execution.retryCount ? `retry ${execution.retryCount}` : ""),
+    h("td", { class: "mono small" }, originText(execution)),
     h("td", { class: "time" }, timeText(execution.createTime)),
     h("td", { class: "time" }, timeText(execution.updateTime)),
   );
 }
 
-/** The list of executions, filtered by `flow` and `status` when given. */
-export function executionsList(params: URLSearchParams): View {
-  let flow = params.get("flow") ?? "";
-  let status = params.get("status") ?? "";
-  /** Tokens of the pages before the shown one ("" for the first), and the shown page's. */
-  const previous: string[] = [];
-  let pageToken = "";
-  let nextToken = "";
+/** The list of executions, filtered by the query's `flow` and `status` when given. */
+export function executionsList(query: URLSearchParams): View {
+  const state = new ExecutionsListState(query);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let disposed = false;
 
@@ -51,29 +42,21 @@ export function executionsList(params: URLSearchParams): View {
     h("option", { value: "" }, "any status"),
     ...EXECUTION_STATUSES.map((s) => h("option", { value: s }, s)),
   );
-  statusSelect.value = status;
+  statusSelect.value = state.status;
   const message = h("p", { class: "message", role: "status" });
   const body = h("tbody");
   const pageLabel = h("span", { class: "page-label" });
   const prevButton = button("← Newer", () => {
-    pageToken = previous.pop() ?? "";
+    state.newer();
     return load();
   });
   const nextButton = button("Older →", () => {
-    previous.push(pageToken);
-    pageToken = nextToken;
+    state.older();
     return load();
   });
 
   const filtersChanged = () => {
-    flow = flowSelect.value;
-    status = statusSelect.value;
-    const query = new URLSearchParams();
-    if (flow) query.set("flow", flow);
-    if (status) query.set("status", status);
-    history.replaceState(null, "", `#/executions${query.size ? `?${query}` : ""}`);
-    previous.length = 0;
-    pageToken = "";
+    history.replaceState(null, "", state.filter(flowSelect.value, statusSelect.value));
     void load();
   };
   flowSelect.addEventListener("change", filtersChanged);
@@ -82,23 +65,18 @@ export function executionsList(params: URLSearchParams): View {
   async function load(): Promise<void> {
     clearTimeout(timer);
     try {
-      const response = await runner.listExecutions({
-        flowName: flow,
-        status: isExecutionStatus(status) ? executionStatusToProto(status) : ExecutionStatus.UNSPECIFIED,
-        pageSize: PAGE_SIZE,
-        pageToken,
-      });
+      const response = await runner.listExecutions(state.request());
       if (disposed) return;
-      nextToken = response.nextPageToken;
+      state.received(response.nextPageToken);
       render(response.executions);
       message.textContent = response.executions.length === 0 ? "No executions match." : "";
     } catch (error) {
       if (disposed) return;
       message.textContent = errorLine(error);
     }
-    prevButton.disabled = previous.length === 0;
-    nextButton.disabled = nextToken === "";
-    pageLabel.textContent = `page ${previous.length + 1}`;
+    prevButton.disabled = !state.hasNewer;
+    nextButton.disabled = !state.hasOlder;
+    pageLabel.textContent = state.pageLabel;
     if (!disposed) timer = setTimeout(load, REFRESH_MS);
   }
 
@@ -117,7 +95,7 @@ export function executionsList(params: URLSearchParams): View {
   void runner.listFlows({}).then(
     (response) => {
       for (const f of response.flows) flowSelect.append(h("option", { value: f.flowName }, f.flowName));
-      flowSelect.value = flow;
+      flowSelect.value = state.flow;
     },
     () => undefined,
   );
@@ -127,7 +105,16 @@ export function executionsList(params: URLSearchParams): View {
     "section",
     { class: "executions-list", "aria-labelledby": "executions-title" },
     h("h1", { id: "executions-title" }, "Executions"),
-    h("div", { class: "toolbar" }, h("label", {}, "Flow ", flowSelect), h("label", {}, "Status ", statusSelect), h("span", { class: "spacer" }), prevButton, pageLabel, nextButton),
+    h(
+      "div",
+      { class: "toolbar" },
+      h("label", {}, "Flow ", flowSelect),
+      h("label", {}, "Status ", statusSelect),
+      h("span", { class: "spacer" }),
+      prevButton,
+      pageLabel,
+      nextButton,
+    ),
     message,
     h(
       "table",

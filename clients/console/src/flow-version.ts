@@ -57,7 +57,9 @@ export function versionHoldBanner(execution: Execution): HTMLElement | null {
       "Start a runner of flow version ",
       versionText(hold.requiredFlowVersion),
       " to finish it as recorded",
-      ...(divergence?.replayCommand ? [", or move its work to the new code: ", h("code", { class: "replay-command", "data-replay-command": "" }, divergence.replayCommand)] : []),
+      ...(divergence?.replayCommand
+        ? [", or move its work to the new code: ", h("code", { class: "replay-command", "data-replay-command": "" }, divergence.replayCommand)]
+        : []),
       ".",
     ),
   );

@@ -5,15 +5,16 @@
  * on the graph, with the errors a replay would get. Replay starts it (with a
  * request ID, so a repeated click starts one execution) and opens it.
  */
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import type { JsonValue } from "@bufbuild/protobuf";
 import type { Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { ReplayPlan } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import { KitaruUsageError } from "#contract/errors/index.ts";
-import type { PlanMarks } from "./call-graph.ts";
 import { button, h, replaceChildren } from "./dom.ts";
 import { planVersionRows } from "./flow-version.ts";
-import { jsonOf, shortJson } from "./format.ts";
 import { kitaruError, planner, requestId } from "./rpc.ts";
+import { jsonOf, shortJson } from "./state/format.ts";
+import type { PlanMarks } from "./state/graph-model.ts";
+import { planMarks, ReplayDraft, type ReplayRequest, replayRequest } from "./state/replay-draft.ts";
 
 const PLAN_DELAY_MS = 300;
 
@@ -23,18 +24,6 @@ export interface ComposerEvents {
   onPlan(marks: PlanMarks | undefined): void;
   /** The replay started: open it. */
   onReplay(execId: string): void;
-}
-
-/** The marks a plan draws on the graph. */
-function planMarks(plan: ReplayPlan): PlanMarks {
-  const ids = (calls: readonly { invocationId: string }[]) => new Set(calls.map((c) => c.invocationId));
-  const overrideTargets = new Map<string, string>();
-  const consumers = new Set<string>();
-  for (const override of plan.overrides) {
-    if (override.target) overrideTargets.set(override.target.invocationId, override.key);
-    for (const consumer of override.consumerInvocationIds) consumers.add(consumer);
-  }
-  return { from: plan.fromCall?.invocationId ?? plan.from, roots: ids(plan.roots), reexecute: ids(plan.reexecute), reuse: ids(plan.reuse), overrideTargets, consumers };
 }
 
 function planSummary(plan: ReplayPlan): HTMLElement {
@@ -100,10 +89,7 @@ export class ReplayComposer {
   readonly #result: HTMLElement;
   readonly #replayButton: HTMLButtonElement;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #generation = 0;
-  #planned = false;
-  /** One request ID per composed replay: a second click is the same replay. */
-  #requestId = requestId();
+  readonly #draft = new ReplayDraft(requestId);
 
   constructor(execution: Execution, events: ComposerEvents) {
     this.#execution = execution;
@@ -142,8 +128,20 @@ export class ReplayComposer {
   /** Adds an override row for `key` (e.g. `checkpoint.research`) with a JSON value. */
   addOverride(key: string, value: JsonValue | undefined = undefined): void {
     const index = this.#rows.length;
-    const keyInput = h("input", { type: "text", class: "mono override-key", placeholder: "checkpoint.<invocation ID>", "aria-label": `override ${index + 1} key`, autocomplete: "off" });
-    const valueInput = h("textarea", { class: "mono override-value", rows: "2", spellcheck: "false", placeholder: "JSON value", "aria-label": `override ${index + 1} value` });
+    const keyInput = h("input", {
+      type: "text",
+      class: "mono override-key",
+      placeholder: "checkpoint.<invocation ID>",
+      "aria-label": `override ${index + 1} key`,
+      autocomplete: "off",
+    });
+    const valueInput = h("textarea", {
+      class: "mono override-value",
+      rows: "2",
+      spellcheck: "false",
+      placeholder: "JSON value",
+      "aria-label": `override ${index + 1} value`,
+    });
     keyInput.value = key;
     valueInput.value = value === undefined ? "" : JSON.stringify(value);
     const row: OverrideRow = {
@@ -169,30 +167,16 @@ export class ReplayComposer {
   }
 
   /** The request as composed, or a message saying which field is not JSON. */
-  #request(): { from: string; args: JsonObject; overrides: JsonObject } | string {
-    let args: JsonValue;
-    try {
-      args = this.#input.value.trim() === "" ? {} : (JSON.parse(this.#input.value) as JsonValue);
-    } catch {
-      return "input: not valid JSON";
-    }
-    if (args === null || typeof args !== "object" || Array.isArray(args)) return "input: must be a JSON object";
-    const overrides: JsonObject = {};
-    for (const row of this.#rows) {
-      const key = row.key.value.trim();
-      if (key === "") continue;
-      try {
-        overrides[key] = JSON.parse(row.value.value) as JsonValue;
-      } catch {
-        return `${key}: the value is not valid JSON`;
-      }
-    }
-    return { from: this.#from.value.trim(), args, overrides };
+  #request(): ReplayRequest | string {
+    return replayRequest({
+      from: this.#from.value,
+      input: this.#input.value,
+      overrides: this.#rows.map((row) => ({ key: row.key.value, value: row.value.value })),
+    });
   }
 
   #changed(): void {
-    this.#requestId = requestId();
-    this.#planned = false;
+    this.#draft.changed();
     this.#replayButton.disabled = true;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => void this.#plan(), PLAN_DELAY_MS);
@@ -200,7 +184,7 @@ export class ReplayComposer {
 
   async #plan(): Promise<void> {
     clearTimeout(this.#timer);
-    const generation = ++this.#generation;
+    const ticket = this.#draft.planning();
     const request = this.#request();
     if (typeof request === "string") {
       replaceChildren(this.#result, h("div", { class: "plan-error", role: "alert" }, request));
@@ -214,16 +198,13 @@ export class ReplayComposer {
     }
     replaceChildren(this.#result, h("p", { class: "muted" }, "planning…"));
     try {
-      const response = await planner.planReplay({ execId: this.#execution.execId, ...request });
-      if (generation !== this.#generation) return;
-      const plan = response.plan!;
-      this.#planned = true;
+      const { plan } = await planner.planReplay({ execId: this.#execution.execId, ...request });
+      if (!this.#draft.answered(ticket, plan !== undefined) || plan === undefined) return;
       this.#replayButton.disabled = false;
       replaceChildren(this.#result, planSummary(plan));
       this.#events.onPlan(planMarks(plan));
     } catch (error) {
-      if (generation !== this.#generation) return;
-      this.#planned = false;
+      if (!this.#draft.answered(ticket, false)) return;
       this.#replayButton.disabled = true;
       replaceChildren(this.#result, failureBlock(error));
       this.#events.onPlan(undefined);
@@ -232,10 +213,10 @@ export class ReplayComposer {
 
   async #replay(): Promise<void> {
     const request = this.#request();
-    if (typeof request === "string" || !this.#planned) return;
+    if (typeof request === "string" || !this.#draft.canReplay) return;
     try {
-      const response = await planner.replayExecution({ execId: this.#execution.execId, ...request, requestId: this.#requestId });
-      this.#events.onReplay(response.execution!.execId);
+      const { execution } = await planner.replayExecution({ execId: this.#execution.execId, ...request, requestId: this.#draft.requestId });
+      if (execution) this.#events.onReplay(execution.execId);
     } catch (error) {
       replaceChildren(this.#result, failureBlock(error));
     }

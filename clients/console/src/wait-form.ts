@@ -4,107 +4,68 @@
  * JSON for nested values), anything else one field. The runner validates the
  * answer; its field violations are shown beside the fields they name.
  */
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import type { JsonValue } from "@bufbuild/protobuf";
 import type { Wait } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { KitaruWaitValidationError } from "#contract/errors/index.ts";
 import { button, h, replaceChildren } from "./dom.ts";
-import { jsonBlock, valueOf } from "./format.ts";
 import { errorLine, kitaruError, runner } from "./rpc.ts";
+import { protoValue } from "./state/format.ts";
+import { answerValue, type FieldInput, FieldInputError, type FieldSpec, fieldSpecs, placeViolations } from "./state/wait-fields.ts";
+import { jsonBlock } from "./value-elements.ts";
 
-/** One generated field: its element and how to read its value. */
+/** One drawn field: its element, where its error goes, and what was typed into it. */
 interface Field {
-  /** Dotted path of the value ("" for the root). */
-  readonly path: string;
+  readonly spec: FieldSpec;
   readonly element: HTMLElement;
   readonly error: HTMLElement;
-  read(): JsonValue | undefined;
+  input(): FieldInput;
 }
 
 let fieldCounter = 0;
 
-function schemaType(schema: JsonObject): string {
-  const type = schema["type"];
-  if (Array.isArray(schema["enum"])) return "enum";
-  return typeof type === "string" ? type : "json";
+/** The input element for `spec`, and how to read it. */
+function control(spec: FieldSpec, id: string): { element: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement; input: () => FieldInput } {
+  const name = spec.path;
+  switch (spec.kind) {
+    case "boolean": {
+      const box = h("input", { id, type: "checkbox", name });
+      return { element: box, input: () => box.checked };
+    }
+    case "enum": {
+      const select = h("select", { id, name }, ...spec.options.map((o, i) => h("option", { value: String(i) }, JSON.stringify(o))));
+      return { element: select, input: () => select.value };
+    }
+    case "number":
+    case "integer": {
+      const number = h("input", { id, type: "number", name, step: spec.kind === "integer" ? "1" : "any" });
+      return { element: number, input: () => number.value };
+    }
+    case "string": {
+      const text = h("input", { id, type: "text", name, autocomplete: "off" });
+      return { element: text, input: () => text.value };
+    }
+    case "json": {
+      const area = h("textarea", { id, name, rows: "3", spellcheck: "false", placeholder: "JSON" });
+      return { element: area, input: () => area.value };
+    }
+  }
 }
 
-/** A field for a value of `schema` at `path`. */
-function field(path: string, label: string, schema: JsonObject, required: boolean): Field {
+/** A drawn field for `spec`. */
+function field(spec: FieldSpec): Field {
   const id = `wait-field-${++fieldCounter}`;
-  const error = h("p", { class: "field-error", role: "alert", "data-error-for": path });
-  const type = schemaType(schema);
-  let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
-  let read: () => JsonValue | undefined;
-  if (type === "boolean") {
-    const box = h("input", { id, type: "checkbox", name: path });
-    input = box;
-    read = () => box.checked;
-  } else if (type === "enum") {
-    const options = schema["enum"] as JsonValue[];
-    const select = h("select", { id, name: path }, ...options.map((o, i) => h("option", { value: String(i) }, JSON.stringify(o))));
-    input = select;
-    read = () => options[Number(select.value)];
-  } else if (type === "number" || type === "integer") {
-    const number = h("input", { id, type: "number", name: path, step: type === "integer" ? "1" : "any" });
-    input = number;
-    read = () => (number.value === "" ? undefined : Number(number.value));
-  } else if (type === "string") {
-    const text = h("input", { id, type: "text", name: path, autocomplete: "off" });
-    input = text;
-    read = () => text.value;
-  } else {
-    const area = h("textarea", { id, name: path, rows: "3", spellcheck: "false", placeholder: "JSON" });
-    input = area;
-    read = () => {
-      if (area.value.trim() === "") return undefined;
-      try {
-        return JSON.parse(area.value) as JsonValue;
-      } catch {
-        throw new FieldInputError(path, "not valid JSON");
-      }
-    };
-  }
+  const error = h("p", { class: "field-error", role: "alert", "data-error-for": spec.path, id: `${id}-error` });
+  const { element: input, input: read } = control(spec, id);
   input.setAttribute("aria-describedby", `${id}-error`);
-  error.id = `${id}-error`;
-  const description = typeof schema["description"] === "string" ? h("span", { class: "hint" }, schema["description"]) : null;
-  const element = h("div", { class: `field field-${type}` }, h("label", { for: id }, label, required ? " *" : ""), input, description, error);
-  return { path, element, error, read };
-}
-
-/** A field whose text cannot be read as a value. */
-class FieldInputError extends Error {
-  constructor(
-    readonly path: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The fields for `schema`: one per property of an object, else one for the whole value. */
-function fieldsFor(schema: JsonObject): Field[] {
-  const properties = schema["properties"];
-  if (schemaType(schema) === "object" && properties && typeof properties === "object" && !Array.isArray(properties)) {
-    const required = new Set(Array.isArray(schema["required"]) ? (schema["required"] as string[]) : []);
-    return Object.entries(properties as JsonObject).map(([name, sub]) => field(name, name, (sub ?? {}) as JsonObject, required.has(name)));
-  }
-  return [field("", "answer", schema, true)];
-}
-
-/** The value of the fields: an object of the properties given, or the single field's value. */
-function readValue(fields: readonly Field[]): JsonValue {
-  if (fields.length === 1 && fields[0]!.path === "") return fields[0]!.read() ?? null;
-  const value: JsonObject = {};
-  for (const f of fields) {
-    const v = f.read();
-    if (v !== undefined) value[f.path] = v;
-  }
-  return value;
+  const description = spec.description === undefined ? null : h("span", { class: "hint" }, spec.description);
+  const element = h("div", { class: `field field-${spec.kind}` }, h("label", { for: id }, spec.label, spec.required ? " *" : ""), input, description, error);
+  return { spec, element, error, input: read };
 }
 
 /** The form answering (or aborting) one pending wait; `onDone` after it was answered or aborted. */
 function waitForm(execId: string, wait: Wait, onDone: () => void): HTMLElement {
-  const fields = fieldsFor(wait.schema ?? {});
+  const fields = fieldSpecs(wait.schema ?? {}).map(field);
+  const submit = h("button", { type: "submit", class: "primary" }, "Answer");
   const formError = h("p", { class: "form-error", role: "alert" });
   const clearErrors = () => {
     formError.textContent = "";
@@ -120,7 +81,7 @@ function waitForm(execId: string, wait: Wait, onDone: () => void): HTMLElement {
     h(
       "div",
       { class: "actions" },
-      h("button", { type: "submit", class: "primary" }, "Answer"),
+      submit,
       button(
         "Abort wait",
         async () => {
@@ -143,19 +104,18 @@ function waitForm(execId: string, wait: Wait, onDone: () => void): HTMLElement {
     clearErrors();
     let value: JsonValue;
     try {
-      value = readValue(fields);
+      value = answerValue(fields.map((f) => ({ spec: f.spec, input: f.input() })));
     } catch (error) {
       if (error instanceof FieldInputError) {
-        const target = fields.find((f) => f.path === error.path);
+        const target = fields.find((f) => f.spec.path === error.path);
         if (target) target.error.textContent = error.message;
         return;
       }
       throw error;
     }
-    const submit = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
     submit.disabled = true;
     try {
-      await runner.resolveWait({ execId, wait: wait.name, value: valueOf(value) });
+      await runner.resolveWait({ execId, wait: wait.name, value: protoValue(value) });
       onDone();
     } catch (error) {
       const failure = kitaruError(error);
@@ -168,16 +128,15 @@ function waitForm(execId: string, wait: Wait, onDone: () => void): HTMLElement {
 
   /** Each violation beside the field it names (the closest enclosing field), the rest under the form. */
   function showViolations(violations: readonly { field: string; description: string }[]): void {
-    const unplaced: string[] = [];
-    for (const violation of violations) {
-      const target =
-        fields.find((f) => f.path === violation.field) ??
-        fields.find((f) => f.path !== "" && violation.field.startsWith(`${f.path}.`)) ??
-        fields.find((f) => f.path === "");
-      if (target) target.error.textContent = [target.error.textContent, violation.description].filter(Boolean).join("; ");
-      else unplaced.push(`${violation.field}: ${violation.description}`);
+    const placed = placeViolations(
+      fields.map((f) => f.spec),
+      violations,
+    );
+    for (const f of fields) {
+      const text = placed.byField.get(f.spec.path);
+      if (text !== undefined) f.error.textContent = text;
     }
-    if (unplaced.length > 0) formError.append(h("br"), unplaced.join("; "));
+    if (placed.unplaced.length > 0) formError.append(h("br"), placed.unplaced.join("; "));
   }
   return form;
 }

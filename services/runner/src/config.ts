@@ -21,15 +21,14 @@ export const runnerSettings = defineSettings({
       .regex(/^[A-Za-z0-9][A-Za-z0-9._:+/@-]{0,127}$/, "1 to 128 letters, digits and . _ : + / @ - (starting with a letter or digit), e.g. a git SHA")
       .optional(),
     arg: "<version>",
-    shown: "",
     doc: "the version of the flow code (e.g. the deploy's git SHA); default: a digest of the flows module and its project imports",
   },
   onResumeDivergence: {
     flag: "on-resume-divergence",
     env: "KITARU_ON_RESUME_DIVERGENCE",
-    schema: z.enum(["hold", "fail"]).default("hold"),
+    schema: z.enum(["hold", "fail"]),
+    default: "hold",
     arg: "hold|fail",
-    shown: "hold",
     doc: "when this runner's code diverges from an execution another flow version recorded: hold it for a runner of that version, or fail it",
   },
   host: {

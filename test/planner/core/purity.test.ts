@@ -1,3 +1,4 @@
+// @tier unit
 /**
  * The planner core must stay pure: same source and request, same plan or
  * error, on any machine, at any time. So its modules may import only each

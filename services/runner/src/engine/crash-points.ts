@@ -11,7 +11,7 @@
  *     KITARU_CRASH_POINTS=after-claim:2,after-wait-resolution
  *
  * An unknown name fails the import, so a typo cannot silently arm nothing.
- * See docs/chaos.md and test/chaos/.
+ * See docs/chaos.md and test/faults/.
  *
  * @module
  */
@@ -19,7 +19,7 @@ import { writeSync } from "node:fs";
 
 /**
  * Where a runner can be made to crash, each at the worst moment of a write.
- * What recovery must do after each is asserted by test/chaos/crash-points.test.ts.
+ * What recovery must do after each is asserted by test/faults/crash-points.test.ts.
  */
 const POINTS = {
   /**

@@ -12,24 +12,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { CheckpointCallStatus, ExecutionStatus, ExecutionView } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import type { CrashPointName } from "../../services/runner/src/engine/crash-points.ts";
 import { crashPointNames } from "../../services/runner/src/engine/crash-points.ts";
-import { FlowRegistry } from "../../services/runner/src/engine/flow-registry.ts";
-import { startRunner, type RunningRunner } from "../../services/runner/src/runner-server.ts";
-import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { chaosRace, chaosSteps, chaosStepsResult, markerRuns, runCounts, stepValue } from "../fixtures/flows/chaos-flows.ts";
 import { stopTestServer, testDatabase } from "../support/database.ts";
-import { eventually, testScheduler } from "../support/runner-env.ts";
-import type { ChildRunner } from "../runner/child-runner.ts";
+import { KillableRunners } from "../support/killable-runners.ts";
+import { eventually } from "../support/runner-env.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
-import { startArmedChild, within } from "./chaos-support.ts";
+import { CHAOS_FLOWS, within } from "./chaos-support.ts";
 
 const TIMEOUT = 60_000;
-const quiet = { error: () => undefined, warn: () => undefined };
 const SEED = 11;
 const ADD = 5;
 
@@ -120,22 +113,13 @@ const cases: readonly Case[] = [
 
 describe("crash points: a runner killed at each named point loses nothing", () => {
   let scratch: string;
-  const children: ChildRunner[] = [];
-  const runners: RunningRunner[] = [];
-  const stores: ExecutionStore[] = [];
-  const sessions: Http2SessionManager[] = [];
+  const runners = new KillableRunners({ flowsModule: CHAOS_FLOWS, flows: [chaosSteps, chaosRace] });
 
   before(async () => {
     scratch = mkdtempSync(path.join(tmpdir(), "kitaru-crash-points-"));
   });
   after(async () => {
-    for (const session of sessions) session.abort();
-    for (const child of children) {
-      child.close();
-      await child.kill("SIGKILL");
-    }
-    await Promise.all(runners.map((r) => r.stop()));
-    await Promise.all(stores.map((s) => s.close()));
+    await runners.teardown();
     rmSync(scratch, { recursive: true, force: true });
     await stopTestServer();
   });
@@ -144,17 +128,10 @@ describe("crash points: a runner killed at each named point loses nothing", () =
     assert.deepEqual([...new Set(cases.map((c) => c.point))].sort(), [...crashPointNames].sort());
   });
 
-  function clientOf(address: string): Client<typeof RunnerService> {
-    const session = new Http2SessionManager(`http://${address}`);
-    sessions.push(session);
-    return createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${address}`, sessionManager: session }));
-  }
-
   for (const c of cases) {
     it(`${c.point}:${c.at} (${c.flow}): ${c.title}`, async () => {
       const database = await testDatabase();
-      const store = await database.open();
-      stores.push(store);
+      const store = await runners.openStore(database);
       const marker = path.join(scratch, `${c.point}-${c.flow}.log`);
       writeFileSync(marker, "");
       const runs = () => runCounts(markerRuns(readFileSync(marker, "utf8")));
@@ -162,8 +139,7 @@ describe("crash points: a runner killed at each named point loses nothing", () =
       const value = jsonValue({ add: ADD });
 
       // 1. The armed runner runs the flow (answering the wait when it is its turn) until it kills itself.
-      const armed = await startArmedChild({ db: database }, `${c.point}:${c.at}`);
-      children.push(armed);
+      const armed = await runners.startChild(database, { crashPoints: `${c.point}:${c.at}` });
       const { execution } = await armed.client.startExecution({ flowName: c.flow, input });
       const execId = execution!.execId;
       let inputOutcome: "none" | "answered" | "failed" = "none";
@@ -210,9 +186,8 @@ describe("crash points: a runner killed at each named point loses nothing", () =
       assert.deepEqual(runs(), c.atCrash.runs);
 
       // 3. Another runner on the same database finishes it.
-      const survivor = await startRunner({ store, flows: new FlowRegistry([chaosSteps, chaosRace]), scheduler: testScheduler, logger: quiet });
-      runners.push(survivor);
-      const client = clientOf(survivor.address);
+      const survivor = await runners.startInProcess(store);
+      const client = runners.client(survivor.address);
       const done = await eventually(
         async () => {
           const current = (await client.getExecution({ execId, view: ExecutionView.FULL })).execution!;

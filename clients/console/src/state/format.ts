@@ -1,7 +1,7 @@
-/** How values read on the page: statuses, times, durations, JSON. */
+/** How values read on the page, as text: times, durations, JSON (no DOM: value-elements.ts draws them). */
 import { fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { type Timestamp, timestampDate, type Value, ValueSchema } from "@bufbuild/protobuf/wkt";
-import { h } from "./dom.ts";
+import { type LogEntry, LogLevel } from "#gen/kitaru/runner/v1/execution_pb.ts";
 
 /** A timestamp as local date and time, or "–". */
 export function timeText(timestamp: Timestamp | undefined): string {
@@ -29,14 +29,9 @@ export function shortJson(value: unknown, max = 80): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** A JSON value as an indented block. */
-export function jsonBlock(value: unknown): HTMLPreElement {
-  return h("pre", { class: "json" }, value === undefined ? "∅" : JSON.stringify(value, null, 2));
-}
-
-/** A status as a fixed-width badge (the same size for every status, so live updates do not move the layout). */
-export function statusBadge(status: string): HTMLSpanElement {
-  return h("span", { class: `status status-${status}`, "data-status": status }, status);
+/** A JSON value as an indented block's text. */
+export function jsonText(value: unknown): string {
+  return value === undefined ? "∅" : JSON.stringify(value, null, 2);
 }
 
 /** A `google.protobuf.Value` as plain JSON (undefined stays undefined). */
@@ -45,6 +40,11 @@ export function jsonOf(value: Value | undefined): JsonValue | undefined {
 }
 
 /** Plain JSON as a `google.protobuf.Value`. */
-export function valueOf(json: JsonValue): Value {
+export function protoValue(json: JsonValue): Value {
   return fromJson(ValueSchema, json);
+}
+
+/** A call's log line: time, level, attempt, message. */
+export function logLine(entry: LogEntry): string {
+  return `${timeText(entry.time)} ${LogLevel[entry.level].padEnd(5)} [attempt ${entry.attempt}] ${entry.message}`;
 }

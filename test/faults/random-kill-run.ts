@@ -1,6 +1,6 @@
 /**
- * The random-kill run shared by test/chaos/random-kills.test.ts and
- * test/faults/runner-kills.test.ts: two `kitaru runner` children on one
+ * The random-kill run of test/faults/runner-kills.test.ts (kept apart from
+ * it so the scenario reads on its own): two `kitaru runner` children on one
  * database run `chaos_pipeline` (8 checkpoints of 20–80 ms and one wait the
  * driver answers), 6 executions in flight at any time; a random runner is
  * SIGKILLed at a random moment and restarted, `kills` times. It asserts (and
@@ -16,11 +16,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
 import { chaosPipelineResult, markerRuns, pipelineIds } from "../fixtures/flows/chaos-flows.ts";
 import { testDatabase } from "../support/database.ts";
-import { seededRandom, sleep, startArmedChild } from "./chaos-support.ts";
+import { type ChildRunner, KillableRunners } from "../support/killable-runners.ts";
+import { CHAOS_FLOWS, seededRandom, sleep } from "./chaos-support.ts";
 import { ValueCodec } from "../../services/runner/src/store/value-codec.ts";
 
 /** Options of {@link runRandomKills}. */
@@ -73,17 +73,13 @@ export async function runRandomKills(options: RandomKillOptions): Promise<Random
   assert.ok(Number.isInteger(KILLS) && KILLS >= 1, "the number of kills must be a positive integer");
   const KILL_PHASE_MS = Math.max(60_000, KILLS * 3_000);
   const scratch = mkdtempSync(path.join(tmpdir(), "kitaru-chaos-"));
-  const children: ChildRunner[] = [];
+  const runners = new KillableRunners({ flowsModule: CHAOS_FLOWS });
   const database = await testDatabase();
-  const db = await database.open();
+  const db = await runners.openStore(database);
   let halted = false; // set when the run ends, so a failed run's driver stops too
   try {
     const random = seededRandom(SEED); // the kill schedule only, so the seed repeats it
-    const startChild = async () => {
-      const child = await startArmedChild({ db: database, leaseTtlMs: LEASE_TTL_MS });
-      children.push(child);
-      return child;
-    };
+    const startChild = () => runners.startChild(database, { leaseTtlMs: LEASE_TTL_MS });
     const slots: (ChildRunner | undefined)[] = await Promise.all(Array.from({ length: RUNNERS }, startChild));
     const killedPids = new Set<number>();
     const tracked: Tracked[] = [];
@@ -215,11 +211,7 @@ export async function runRandomKills(options: RandomKillOptions): Promise<Random
     return { kills, seed: SEED, killPhaseMs, settleMs, executions: tracked.length, calls, runs, reruns, failedInputs };
   } finally {
     halted = true;
-    for (const child of children) {
-      child.close();
-      await child.kill("SIGKILL");
-    }
-    await db.close();
+    await runners.teardown();
     database.remove();
     rmSync(scratch, { recursive: true, force: true });
   }
