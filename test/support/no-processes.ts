@@ -38,7 +38,10 @@ export class ProcessStartedInUnitTier extends Error {
  * The threads allowed, part of this process's work, not another program: esbuild's compiler service (tsx
  * compiling a CommonJS TypeScript file) and the embedded store's writer (its group commits, off the event loop).
  */
-const IN_PROCESS_THREADS = [/[\\/]node_modules[\\/]esbuild[\\/]lib[\\/]main\.js$/, /[\\/]services[\\/]runner[\\/]src[\\/]store[\\/]sqlite-writer-worker\.[jt]s\b/];
+const IN_PROCESS_THREADS = [
+  /[\\/]node_modules[\\/]esbuild[\\/]lib[\\/]main\.js$/,
+  /[\\/]services[\\/]runner[\\/]src[\\/]store[\\/]sqlite-writer-worker\.[jt]s\b/,
+];
 
 /** The real worker class, for the tooling thread (captured before {@link forbidProcesses} replaces it). */
 const { Worker } = workerThreads;
