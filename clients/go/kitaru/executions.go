@@ -50,13 +50,18 @@ type ListOptions struct {
 // ReplayOptions says what to replay: the From selector (checkpoint name,
 // invocation ID or call ID; required), Args (flow input fields,
 // shallow-merged onto the source's input), Overrides ("checkpoint.<selector>"
-// keys to the output the new execution sees instead) and RequestID (a new
-// UUID when ""; the same ID returns the same replay).
+// keys to the output the new execution sees instead), RequestID (a new
+// UUID when ""; the same ID returns the same replay) and
+// AllowOverrideTypeChange (accept an override value of another type than the
+// output it replaces: without it, a value that does not fit the checkpoint's
+// declared output schema, or the JSON type of its recorded output, is a
+// *UsageError and nothing is created).
 type ReplayOptions struct {
-	From      string
-	Args      map[string]any
-	Overrides map[string]any
-	RequestID string
+	From                    string
+	Args                    map[string]any
+	Overrides               map[string]any
+	RequestID               string
+	AllowOverrideTypeChange bool
 }
 
 // WatchOptions configures Watch: FollowWaits keeps the stream open while the
@@ -276,6 +281,7 @@ func (e *ExecutionsClient) Replay(ctx context.Context, execID string, opts Repla
 	}
 	res, err := e.planner.ReplayExecution(ctx, &plannerv1.ReplayExecutionRequest{
 		ExecId: execID, From: opts.From, Args: args, Overrides: overrides, RequestId: opts.RequestID,
+		AllowOverrideTypeChange: opts.AllowOverrideTypeChange,
 	})
 	if err != nil {
 		return nil, err
@@ -290,7 +296,10 @@ func (e *ExecutionsClient) Plan(ctx context.Context, execID string, opts ReplayO
 	if err != nil {
 		return nil, err
 	}
-	res, err := e.planner.PlanReplay(ctx, &plannerv1.PlanReplayRequest{ExecId: execID, From: opts.From, Args: args, Overrides: overrides})
+	res, err := e.planner.PlanReplay(ctx, &plannerv1.PlanReplayRequest{
+		ExecId: execID, From: opts.From, Args: args, Overrides: overrides,
+		AllowOverrideTypeChange: opts.AllowOverrideTypeChange,
+	})
 	if err != nil {
 		return nil, err
 	}

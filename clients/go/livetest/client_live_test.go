@@ -239,6 +239,15 @@ func TestLiveClientReplayWithOverridesAndPlan(t *testing.T) {
 	if _, err := c.Executions.Replay(ctx, source.ExecID, kitaru.ReplayOptions{From: "research", Overrides: map[string]any{"wait.approve": true}}); !errors.As(err, &u) {
 		t.Errorf("a wait override = %v, want *UsageError", err)
 	}
+	// An override of another type than the recorded output (a string) is refused, unless allowed.
+	misfit := kitaru.ReplayOptions{From: "publish", Overrides: map[string]any{"checkpoint.write_draft": 42}}
+	if _, err := c.Executions.Plan(ctx, source.ExecID, misfit); !errors.As(err, &u) || u.Metadata["expected"] != "string" || u.Metadata["given"] != "number" {
+		t.Errorf("an override of another type = %v, want *UsageError expecting a string", err)
+	}
+	misfit.AllowOverrideTypeChange = true
+	if plan, err := c.Executions.Plan(ctx, source.ExecID, misfit); err != nil || len(plan.Overrides) != 1 || plan.Overrides[0].Value != float64(42) {
+		t.Errorf("with AllowOverrideTypeChange: plan = %+v, err = %v", plan, err)
+	}
 }
 
 func TestLiveClientWaitsInputValidationAndAbort(t *testing.T) {

@@ -254,6 +254,7 @@ class ExecutionsClient:
         request_id: Optional[str] = None,
         timeout: Optional[float] = None,
         inputs: Optional[Mapping[str, Any]] = None,
+        allow_override_type_change: bool = False,
         **flow_inputs: Any,
     ) -> Execution:
         """Replays an execution as a new one from checkpoint ``from_``; the source never changes.
@@ -265,6 +266,9 @@ class ExecutionsClient:
         when None) and is retried with it on UNAVAILABLE/DEADLINE_EXCEEDED, so
         one call creates one execution. Bad selectors or keys →
         :class:`KitaruUsageError`/:class:`KitaruStateError`, nothing created.
+        An override value must fit the checkpoint's declared output schema (or
+        the JSON type of its recorded output), else :class:`KitaruUsageError`;
+        ``allow_override_type_change=True`` lets a change of type through.
         """
         return execution_from_proto(
             self._planner.replay_execution(
@@ -274,6 +278,7 @@ class ExecutionsClient:
                 overrides=overrides,
                 request_id=request_id,
                 timeout=timeout,
+                allow_override_type_change=allow_override_type_change,
             )
         )
 
@@ -285,12 +290,18 @@ class ExecutionsClient:
         overrides: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
         inputs: Optional[Mapping[str, Any]] = None,
+        allow_override_type_change: bool = False,
         **flow_inputs: Any,
     ) -> ReplayPlan:
         """The plan :meth:`replay` would follow, computed without creating anything; the same errors."""
         return replay_plan_from_proto(
             self._planner.plan_replay(
-                exec_id, from_, args=merge_inputs(inputs, flow_inputs), overrides=overrides, timeout=timeout
+                exec_id,
+                from_,
+                args=merge_inputs(inputs, flow_inputs),
+                overrides=overrides,
+                timeout=timeout,
+                allow_override_type_change=allow_override_type_change,
             )
         )
 

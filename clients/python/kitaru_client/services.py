@@ -394,10 +394,14 @@ class PlannerClient(_ServiceClient):
         args: Optional[Mapping[str, Any]] = None,
         overrides: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
+        allow_override_type_change: bool = False,
     ) -> replay_plan_pb2.ReplayPlan:
         """PlanReplay: the plan of a replay, creating nothing; the same errors as :meth:`replay_execution`."""
         request = planner_service_pb2.PlanReplayRequest(
-            exec_id=exec_id, args=json_struct("args", args), overrides=json_struct("overrides", overrides)
+            exec_id=exec_id,
+            args=json_struct("args", args),
+            overrides=json_struct("overrides", overrides),
+            allow_override_type_change=allow_override_type_change,
         )
         setattr(request, "from", from_)  # `from` is a Python keyword
         response: planner_service_pb2.PlanReplayResponse = self._unary(self.stub.PlanReplay, request, timeout)
@@ -412,6 +416,7 @@ class PlannerClient(_ServiceClient):
         overrides: Optional[Mapping[str, Any]] = None,
         request_id: Optional[str] = None,
         timeout: Optional[float] = None,
+        allow_override_type_change: bool = False,
     ) -> execution_pb2.Execution:
         """ReplayExecution: plans a replay and starts the new execution.
 
@@ -423,6 +428,7 @@ class PlannerClient(_ServiceClient):
             args=json_struct("args", args),
             overrides=json_struct("overrides", overrides),
             request_id=request_id or new_request_id(),
+            allow_override_type_change=allow_override_type_change,
         )
         setattr(request, "from", from_)
         response: planner_service_pb2.ReplayExecutionResponse = self._retried(

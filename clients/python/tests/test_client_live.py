@@ -182,6 +182,18 @@ def test_replay_and_plan_errors_are_typed(client):
         client.executions.replay(source.exec_id, from_="research", overrides={"wait.approve": True})
     with pytest.raises(KitaruNotFoundError):
         client.executions.replay("kr-aaaaaaaaaaaaaaaa", from_="research")
+    # An override of another type than the recorded output (a string) is refused, unless allowed.
+    with pytest.raises(KitaruUsageError) as misfit:
+        client.executions.plan(source.exec_id, from_="publish", overrides={"checkpoint.write_draft": 42})
+    assert misfit.value.metadata["expected"] == "string" and misfit.value.metadata["given"] == "number"
+    plan = client.executions.plan(
+        source.exec_id, from_="publish", overrides={"checkpoint.write_draft": 42}, allow_override_type_change=True
+    )
+    assert plan.overrides[0].value == 42
+    # An input field the flow does not know is refused, not dropped.
+    with pytest.raises(KitaruUsageError) as unknown:
+        client.executions.replay(source.exec_id, from_="research", topc="typo")
+    assert "topc: unknown field (known fields: topic)" in str(unknown.value)
 
 
 def test_waits_pending_input_validation_and_abort(client):

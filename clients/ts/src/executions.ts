@@ -65,6 +65,13 @@ export interface PlanReplayOptions {
   readonly args?: JsonObject | undefined;
   /** Output overrides keyed `checkpoint.<selector>`. */
   readonly overrides?: JsonObject | undefined;
+  /**
+   * Accept override values of another type than the output they replace.
+   * Without it, a value that does not fit the checkpoint's `outputSchema`
+   * (or the JSON type of its recorded output) is a `KitaruUsageError` and
+   * nothing is created.
+   */
+  readonly allowOverrideTypeChange?: boolean | undefined;
 }
 
 /** {@link PlanReplayOptions} plus an idempotency key. */
@@ -284,15 +291,13 @@ export class ExecutionsClient {
    */
   async replay(execId: string, options: ReplayOptions): Promise<Execution> {
     const requestId = options.requestId ?? randomUUID();
-    const response = await retryUnderRequestId(requestId, () =>
-      callRpc(() => this.#planner.replayExecution({ execId, from: options.from, args: options.args, overrides: options.overrides, requestId })),
-    );
+    const response = await retryUnderRequestId(requestId, () => callRpc(() => this.#planner.replayExecution({ ...replayRequest(execId, options), requestId })));
     return requireExecution(response.execution, "ReplayExecution");
   }
 
   /** The plan a replay would follow, computed without creating anything (dry run); same errors as `replay()`. */
   async planReplay(execId: string, options: PlanReplayOptions): Promise<ReplayPlan> {
-    const response = await callRpc(() => this.#planner.planReplay({ execId, from: options.from, args: options.args, overrides: options.overrides }));
+    const response = await callRpc(() => this.#planner.planReplay(replayRequest(execId, options)));
     if (response.plan === undefined) {
       throw new KitaruInternalError("The server answered PlanReplay without a plan.", { metadata: { method: "PlanReplay" } });
     }
@@ -365,4 +370,15 @@ export class ExecutionsClient {
   handle<TResult = JsonValue>(execId: string): ExecutionHandle<TResult> {
     return new ExecutionHandle<TResult>(this, execId);
   }
+}
+
+/** The fields PlanReplay and ReplayExecution requests share. */
+function replayRequest(execId: string, options: PlanReplayOptions) {
+  return {
+    execId,
+    from: options.from,
+    args: options.args,
+    overrides: options.overrides,
+    allowOverrideTypeChange: options.allowOverrideTypeChange ?? false,
+  };
 }

@@ -15,6 +15,39 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** A JSON object (flow inputs, wait metadata, overrides). */
 export type JsonObject = { [key: string]: JsonValue };
 
+/** The six JSON types. */
+export type JsonType = "string" | "number" | "boolean" | "null" | "array" | "object";
+
+/** The JSON type of a value. */
+export function jsonTypeOf(value: JsonValue): JsonType {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value as "string" | "number" | "boolean" | "object";
+}
+
+/**
+ * The JSON type of a value's JSON text, from its first character (the text
+ * need not be whole: the first chunk of a large value is enough).
+ */
+export function jsonTypeOfText(text: string): JsonType {
+  const first = text.trimStart()[0];
+  switch (first) {
+    case '"':
+      return "string";
+    case "{":
+      return "object";
+    case "[":
+      return "array";
+    case "t":
+    case "f":
+      return "boolean";
+    case "n":
+      return "null";
+    default:
+      return "number";
+  }
+}
+
 /**
  * Checks that `value` is JSON-able and returns it as a {@link JsonValue}.
  *

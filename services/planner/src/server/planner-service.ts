@@ -12,6 +12,7 @@ interface ReplayRequestMessage {
   readonly from: string;
   readonly args?: ProtoJsonObject | undefined;
   readonly overrides?: ProtoJsonObject | undefined;
+  readonly allowOverrideTypeChange: boolean;
 }
 
 /**
@@ -36,7 +37,7 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
     async planReplay(request, ctx) {
       const { replayPlan, call } = await plan(request, ctx);
       // The runner checks the source version and the new input: the call lists are not needed for that.
-      const validated = runner.startReplay(planHeadToProto(replayPlan), { validateOnly: true }, call);
+      const validated = runner.startReplay(planHeadToProto(replayPlan), { validateOnly: true, allowOverrideTypeChange: request.allowOverrideTypeChange }, call);
       // Meanwhile the answer: thousands of calls, encoded directly from the plan (the same bytes), else the generic way.
       // Encoded before the wait, the plan's objects are garbage before the runner's work makes the collector run.
       let response: ReturnType<typeof encodePlanReplayResponse> | { plan: ReturnType<typeof planToProto> };
@@ -55,7 +56,9 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
       // Always under a request ID, so that the planner (and a caller told to) can safely ask again.
       const requestId = request.requestId || ctx.requestId || `planner-${randomUUID()}`;
       // The runner reuses what `reuse` lists and runs everything else: `reexecute` would only be sent back and forth.
-      const execution = await runner.startReplayOnce({ ...planToProto(replayPlan), reexecute: [] }, requestId, call);
+      const execution = await runner.startReplayOnce({ ...planToProto(replayPlan), reexecute: [] }, requestId, call, {
+        allowOverrideTypeChange: request.allowOverrideTypeChange,
+      });
       return { execution };
     },
   };

@@ -110,13 +110,18 @@ export class RunnerClient {
    * `KitaruBackendError` says the replay may exist and names the request ID
    * that fetches it.
    */
-  async startReplayOnce(plan: MessageInitShape<typeof ReplayPlanSchema>, requestId: string, options: RunnerCallOptions): Promise<Execution> {
+  async startReplayOnce(
+    plan: MessageInitShape<typeof ReplayPlanSchema>,
+    requestId: string,
+    options: RunnerCallOptions,
+    replay: { allowOverrideTypeChange?: boolean } = {},
+  ): Promise<Execution> {
     let attempts = 0;
     let delayMs = 100;
     for (;;) {
       attempts += 1;
       try {
-        return await this.startReplay(plan, { requestId }, options);
+        return await this.startReplay(plan, { ...replay, requestId }, options);
       } catch (error) {
         if (!(error instanceof KitaruBackendError)) throw error;
         const remaining = options.deadline ? options.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
@@ -137,13 +142,16 @@ export class RunnerClient {
   /** Asks the runner to create (or, with `validateOnly`, just validate) the replayed execution. */
   async startReplay(
     plan: MessageInitShape<typeof ReplayPlanSchema>,
-    request: { requestId?: string; validateOnly?: boolean },
+    request: { requestId?: string; validateOnly?: boolean; allowOverrideTypeChange?: boolean },
     options: RunnerCallOptions,
   ): Promise<Execution> {
-    const response = await this.#call(
-      () => this.#client.startReplay({ plan, requestId: request.requestId ?? "", validateOnly: request.validateOnly ?? false }, this.#callOptions(options)),
-      options.signal,
-    );
+    const message = {
+      plan,
+      requestId: request.requestId ?? "",
+      validateOnly: request.validateOnly ?? false,
+      allowOverrideTypeChange: request.allowOverrideTypeChange ?? false,
+    };
+    const response = await this.#call(() => this.#client.startReplay(message, this.#callOptions(options)), options.signal);
     if (response.execution === undefined) throw new Error("runner returned no execution");
     return response.execution;
   }

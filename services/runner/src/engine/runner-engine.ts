@@ -189,7 +189,7 @@ export class RunnerEngine {
   /** Creates the execution of a planned replay, or with `validateOnly` checks it and returns what it would be. */
   async startReplay(
     plan: ReplayPlanInput,
-    options: { namespace: string; requestId?: string; validateOnly?: boolean; signal?: AbortSignal },
+    options: { namespace: string; requestId?: string; validateOnly?: boolean; allowOverrideTypeChange?: boolean; signal?: AbortSignal },
   ): Promise<ReplayOutcome> {
     const outcome = await startReplay(this.context, this.#commands, plan, options);
     return outcome.kind === "created" ? { kind: "created", view: await this.#basic(outcome.execution, options.signal) } : outcome;

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/runner_internal_service.proto.
  */
 export const file_kitaru_runner_v1_runner_internal_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci5raXRhcnUvcnVubmVyL3YxL3J1bm5lcl9pbnRlcm5hbF9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxIiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJrChJTdGFydFJlcGxheVJlcXVlc3QSKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbhISCgpyZXF1ZXN0X2lkGAIgASgJEhUKDXZhbGlkYXRlX29ubHkYAyABKAgiRQoTU3RhcnRSZXBsYXlSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJCChRHZXRDYWxsR3JhcGhSZXNwb25zZRIqCgVncmFwaBgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuQ2FsbEdyYXBoMtIBChVSdW5uZXJJbnRlcm5hbFNlcnZpY2USXQoMR2V0Q2FsbEdyYXBoEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXNwb25zZRJaCgtTdGFydFJlcGxheRIkLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXF1ZXN0GiUua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlc3BvbnNlYgZwcm90bzM", [file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("Ci5raXRhcnUvcnVubmVyL3YxL3J1bm5lcl9pbnRlcm5hbF9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxIiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSKPAQoSU3RhcnRSZXBsYXlSZXF1ZXN0EioKBHBsYW4YASABKAsyHC5raXRhcnUucnVubmVyLnYxLlJlcGxheVBsYW4SEgoKcmVxdWVzdF9pZBgCIAEoCRIVCg12YWxpZGF0ZV9vbmx5GAMgASgIEiIKGmFsbG93X292ZXJyaWRlX3R5cGVfY2hhbmdlGAQgASgIIkUKE1N0YXJ0UmVwbGF5UmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iQgoUR2V0Q2FsbEdyYXBoUmVzcG9uc2USKgoFZ3JhcGgYASABKAsyGy5raXRhcnUucnVubmVyLnYxLkNhbGxHcmFwaDLSAQoVUnVubmVySW50ZXJuYWxTZXJ2aWNlEl0KDEdldENhbGxHcmFwaBIlLmtpdGFydS5ydW5uZXIudjEuR2V0Q2FsbEdyYXBoUmVxdWVzdBomLmtpdGFydS5ydW5uZXIudjEuR2V0Q2FsbEdyYXBoUmVzcG9uc2USWgoLU3RhcnRSZXBsYXkSJC5raXRhcnUucnVubmVyLnYxLlN0YXJ0UmVwbGF5UmVxdWVzdBolLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXNwb25zZWIGcHJvdG8z", [file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
 
 /**
  * GetCallGraphRequest names the execution.
@@ -67,6 +67,14 @@ export type StartReplayRequest = Message<"kitaru.runner.v1.StartReplayRequest"> 
    * @generated from field: bool validate_only = 3;
    */
   validateOnly: boolean;
+
+  /**
+   * Accept override values of another type than the recorded outputs (or the
+   * declared output schemas) of the checkpoints they override.
+   *
+   * @generated from field: bool allow_override_type_change = 4;
+   */
+  allowOverrideTypeChange: boolean;
 };
 
 /**
