@@ -105,7 +105,8 @@ function convert(value: unknown, what: string, path: string, seen: Set<object>):
         const out: { [key: string]: JsonValue } = {};
         for (const [key, item] of Object.entries(value)) {
           if (item === undefined) continue;
-          out[key] = convert(item, what, join(path, key), seen);
+          // Defined, not assigned: `out["__proto__"] = x` would set the prototype and lose the key.
+          Object.defineProperty(out, key, { value: convert(item, what, join(path, key), seen), enumerable: true, writable: true, configurable: true });
         }
         return out;
       } finally {
