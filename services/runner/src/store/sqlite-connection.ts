@@ -2,8 +2,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
-import { applySchema, configureConnection } from "./sqlite-schema.ts";
-import { StoreUnavailableError } from "./store-errors.ts";
+import { applySchema, configureConnection, foreignTables } from "./sqlite-schema.ts";
+import { ForeignStoreFileError, StoreUnavailableError } from "./store-errors.ts";
 
 /** Timing of a {@link SqliteConnection}'s lock handling. */
 export interface SqliteLockOptions {
@@ -67,6 +67,9 @@ export class SqliteConnection {
     }
     const connection = new SqliteConnection(db, absolute, options.lockRetryMs ?? 30_000);
     try {
+      // Another application's file is refused before anything in it changes (WAL would be the first change).
+      const foreign = await connection.#attempt(undefined, () => foreignTables(db));
+      if (foreign !== undefined) throw new ForeignStoreFileError(absolute, foreign);
       await connection.#attempt(undefined, () => configureConnection(db));
       await connection.#attempt(undefined, () => applySchema(db));
     } catch (error) {
