@@ -28,6 +28,8 @@ export interface RunnerConnectionOptions {
   readonly clientKey?: string | undefined;
   /** Told (once per distinct problem, see runner-connection-problems.ts) when the runner cannot be used at its URL. */
   readonly onConnectionProblem?: ((message: string) => void) | undefined;
+  /** Told once when the runner answers again after a connection problem was found (at start or on a call). */
+  readonly onRunnerAnswers?: ((message: string) => void) | undefined;
 }
 
 /** Per-call limits for calls to the runner. */
@@ -77,7 +79,7 @@ export class RunnerClient {
     });
     this.#client = createClient(RunnerInternalService, this.#transport);
     const probe = createGrpcTransport({ baseUrl: options.runnerUrl, sessionManager: this.#session, interceptors: auth });
-    this.#problems = new RunnerConnectionProblems(options.runnerUrl, probe, options.onConnectionProblem);
+    this.#problems = new RunnerConnectionProblems(options.runnerUrl, probe, options.onConnectionProblem, options.onRunnerAnswers);
     this.#timeoutMs = options.timeoutMs;
   }
 
@@ -172,7 +174,9 @@ export class RunnerClient {
 
   async #call<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await call();
+      const answer = await call();
+      this.#problems.answered();
+      return answer;
     } catch (error) {
       // A connection problem (nothing there, another service, http/https) names the URL and --runner-url.
       throw (await this.#problems.explain(error, signal)) ?? (error instanceof ConnectError ? errorFromConnectError(error) : error);
