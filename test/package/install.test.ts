@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import { readmeCode } from "../clients/client-process.ts";
@@ -138,9 +138,36 @@ describe("the npm package, installed into a project of the user's own", { timeou
     const typescriptFlows = await services(project, "./flows.ts");
     const replay = await runCommand(process.execPath, ["replay.mjs"], { cwd: project, env: typescriptFlows, timeoutMs: 120_000 });
     assert.equal(replay.code, 0, replay.output);
+    // Issue 19 item 8: a failed checkpoint's traceback names the TypeScript source, `.ts` in this CommonJS project as `.mts`
+    // (was: 3.6 KB of the URL-encoded compiled module, no flows.ts:line:col).
+    for (const file of ["failing-flows.ts", "failing-flows.mts"]) {
+      writeFileSync(path.join(project, file), FAILING_FLOWS);
+      const runner = await startService(project, ["runner", "--flows", `./${file}`, "--port", "0", "--db-path", `.kitaru/${file}.db`]);
+      const env = userEnv({ KITARU_RUNNER_URL: runner.url });
+      const failed = await runCommand("npx", ["kitaru", "flows", "run", "failing", "--args", '{"topic":"x"}', "--wait", "-o", "json"], { cwd: project, env });
+      assert.equal(failed.code, 1, failed.output);
+      const latest = await runCommand("npx", ["kitaru", "executions", "latest", "-o", "json"], { cwd: project, env });
+      const traceback = String((JSON.parse(latest.output) as { item: { failure: { traceback: string } } }).item.failure.traceback);
+      assert.match(traceback, new RegExp(`^Error: no notes on x\\n\\s+at .*\\(${path.join(project, file).replace(/[.]/g, "\\.")}:5:9\\)`), traceback);
+      assert.doesNotMatch(traceback, /data:text\/javascript/);
+      runner.child.kill("SIGTERM");
+    }
     const javascriptFlows = await services(project, "./more-flows.cjs");
     const client = await runCommand(process.execPath, ["client.cjs"], { cwd: project, env: javascriptFlows, timeoutMs: 120_000 });
     assert.equal(client.code, 0, client.output);
     assert.deepEqual(JSON.parse(client.output.trim().split("\n").at(-1)!), { result: "HELLO", flows: ["shouting"] });
   });
 });
+
+/** A flow whose checkpoint throws at line 5, column 9 (the `new Error`). */
+const FAILING_FLOWS = [
+  'import { z } from "zod";',
+  'import { checkpoint, flow } from "kitaru";',
+  "",
+  'const explode = checkpoint("explode", async (topic: string) => {',
+  '  throw new Error("no notes on " + topic);',
+  "});",
+  "",
+  'export const failing = flow("failing", { input: z.object({ topic: z.string() }) }, async ({ topic }) => await explode(topic));',
+  "",
+].join("\n");
