@@ -156,6 +156,13 @@ export interface ExecutionStore {
 
   /** Resolves when the database answers a trivial request; rejects (StoreUnavailableError) when it does not. */
   ping(options?: StoreCallOptions): Promise<void>;
+  /**
+   * Resolves when the database takes a write that needs new space (a
+   * 16 KiB value, written and removed at once); rejects with a
+   * `StoreUnavailableError` (`diskFull` when it is full) when it does not.
+   * How the runner sees that a full disk has space again.
+   */
+  checkWritable(options?: StoreCallOptions): Promise<void>;
   /** Closes the connection. */
   close(): Promise<void>;
 }

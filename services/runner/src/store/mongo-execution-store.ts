@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter } from "mongodb";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { CallLineage, ExecutionPageQuery, ExecutionStore, LogChunkQuery, NewExecution, ReusableCall, StoreCallOptions } from "./execution-store.ts";
@@ -181,6 +182,13 @@ export class MongoExecutionStore implements ExecutionStore {
 
   async close(): Promise<void> {
     await this.#client.close();
+  }
+
+  async checkWritable(options?: StoreCallOptions): Promise<void> {
+    options?.signal?.throwIfAborted();
+    const _id = `kitaru-write-check:${randomBytes(8).toString("hex")}`;
+    await this.#blobs.insertOne({ _id, data: new Binary(Buffer.alloc(16 * 1024)) });
+    await this.#blobs.deleteOne({ _id });
   }
 
   async ping(options?: StoreCallOptions): Promise<void> {

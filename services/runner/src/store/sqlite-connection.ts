@@ -99,6 +99,18 @@ export class SqliteConnection {
     return this.#attempt(signal, () => this.#transaction.immediate(work) as T);
   }
 
+  /**
+   * Caps the file at about `bytes` (`PRAGMA max_page_count` of this
+   * connection), or lifts the cap (undefined): beyond it, writes fail as on a
+   * full disk. For operators who want a bound on the file, and for tests of
+   * a full disk. Returns the cap in pages now in force.
+   */
+  capFileSize(bytes: number | undefined): number {
+    const pageSize = this.db.pragma("page_size", { simple: true }) as number;
+    const pages = bytes === undefined ? 0xfffffffe : Math.max(1, Math.floor(bytes / pageSize));
+    return this.db.pragma(`max_page_count = ${pages}`, { simple: true }) as number;
+  }
+
   /** Closes the database; later operations fail with {@link StoreUnavailableError}. Idempotent. */
   close(): void {
     if (this.db.open) this.db.close();
@@ -116,7 +128,10 @@ export class SqliteConnection {
       } catch (error) {
         const code = sqliteCode(error);
         if (INFRASTRUCTURE.test(code)) {
-          throw new StoreUnavailableError(`The SQLite database ${this.#file} failed (${describe(error)})`, { cause: error });
+          throw new StoreUnavailableError(`The SQLite database ${this.#file} failed (${describe(error)})`, {
+            cause: error,
+            diskFull: code.startsWith("SQLITE_FULL"),
+          });
         }
         if (!BUSY.test(code)) throw error;
         if (Date.now() >= giveUpAt) {

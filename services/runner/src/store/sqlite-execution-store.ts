@@ -114,6 +114,19 @@ export class SqliteExecutionStore implements ExecutionStore {
     this.#connection.close();
   }
 
+  /** See {@link SqliteConnection.capFileSize}: caps (or, with undefined, uncaps) the file's size. */
+  capFileSize(bytes: number | undefined): number {
+    return this.#connection.capFileSize(bytes);
+  }
+
+  async checkWritable(options?: StoreCallOptions): Promise<void> {
+    // A row larger than a page needs new pages (none are free when the file is full); committed, so a full disk shows.
+    await this.#connection.write(options?.signal, () => {
+      this.#sql("INSERT OR REPLACE INTO blobs (blob_id, chunk, data) VALUES ('kitaru-write-check', 0, zeroblob(16384))").run();
+      this.#sql("DELETE FROM blobs WHERE blob_id = 'kitaru-write-check'").run();
+    });
+  }
+
   async ping(options?: StoreCallOptions): Promise<void> {
     await this.#connection.read(options?.signal, () => this.#sql("SELECT 1").get());
   }

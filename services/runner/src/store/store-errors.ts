@@ -26,6 +26,17 @@ abstract class StoreError extends Error {
 /** The store's backend is out of reach or failing; the caller may retry later. */
 export class StoreUnavailableError extends StoreError {
   override readonly name = "StoreUnavailableError";
+  /**
+   * The database's disk (or file) is full: writes fail while reads still
+   * work, until space is freed (SQLite `SQLITE_FULL`, MongoDB
+   * `OutOfDiskSpace`). The runner's health reports it.
+   */
+  readonly diskFull: boolean;
+
+  constructor(message: string, options?: { readonly cause?: unknown; readonly diskFull?: boolean }) {
+    super(message, options);
+    this.diskFull = options?.diskFull ?? false;
+  }
 }
 
 /** Stored data is missing or unreadable. */
