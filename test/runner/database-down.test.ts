@@ -111,6 +111,42 @@ describe("health and fast failure while the database is down", () => {
   });
 });
 
+describe("the first call after MongoDB goes away (issue 19 item 6)", () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it("fails within a moment, not after the driver's 5 s server selection timeout", async () => {
+    // Deployed defaults: serverSelectionTimeoutMS 5000, a ping every 2 s.
+    const database = await startFerretDB();
+    cleanups.push(() => database.stop());
+    const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_first_call" });
+    cleanups.push(() => store.close());
+    const quiet = { error: () => undefined, warn: () => undefined };
+    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, logger: quiet });
+    cleanups.push(() => runner.stop());
+    const session = new Http2SessionManager(`http://${runner.address}`);
+    cleanups.push(() => session.abort());
+    const client = createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
+    const { execution } = await client.startExecution({ flowName: "content_pipeline", input: { topic: "first call" } });
+
+    await database.stop();
+    // Long enough for the driver to have dropped its connections, before the 2 s ping could say so: the call used to
+    // wait for a server for 5 s (5391 ms measured) while later ones failed in 2-15 ms.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const started = Date.now();
+    const error = await client.getExecution({ execId: execution!.execId }, { timeoutMs: 30_000 }).then(
+      () => assert.fail("the read should fail while the database is down"),
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(error instanceof ConnectError && error.code === Code.Unavailable, String(error));
+    assert.ok(errorFromConnectError(error) instanceof KitaruBackendError);
+    assert.ok(elapsed < 2500, `failed in ${elapsed} ms`);
+  });
+});
+
 describe("a database connection that goes silent", () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   after(async () => {

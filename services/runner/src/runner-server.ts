@@ -65,6 +65,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
   };
   const database = new DatabaseMonitor({
     ping: () => options.store.ping(),
+    watch: options.store.watchAvailability?.bind(options.store),
     intervalMs: options.databaseCheckMs ?? 2000,
     onChange(outage) {
       updateHealth();

@@ -163,6 +163,15 @@ export interface ExecutionStore {
    * How the runner sees that a full disk has space again.
    */
   checkWritable(options?: StoreCallOptions): Promise<void>;
+  /**
+   * Optional: subscribes to the driver's own view of the database, for a
+   * store whose driver knows at once when no server can take its writes
+   * (MongoDB's topology monitoring): `listener` gets the reason when that
+   * happens and `undefined` when a server can again. Returns the
+   * unsubscribe function. Lets the runner fail calls at once instead of
+   * after the driver's server selection timeout.
+   */
+  watchAvailability?(listener: (problem: string | undefined) => void): () => void;
   /** Closes the connection. */
   close(): Promise<void>;
 }
