@@ -121,7 +121,14 @@ export function executionView(execId: string): View {
     clearTimeout(refreshTimer);
     try {
       const response = await runner.getExecution({ execId, view: ExecutionView.FULL }, { signal: abort.signal });
-      execution = response.execution!;
+      const read = response.execution!;
+      // A long execution's calls come in several responses: read on to the last.
+      for (let token = read.checkpointsNextPageToken; token !== ""; ) {
+        const next = (await runner.getExecution({ execId, view: ExecutionView.FULL, checkpointsPageToken: token }, { signal: abort.signal })).execution!;
+        read.checkpoints.push(...next.checkpoints);
+        token = next.checkpointsNextPageToken;
+      }
+      execution = read;
     } catch (error) {
       if (abort.signal.aborted) return;
       message.textContent = errorLine(error);

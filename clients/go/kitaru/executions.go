@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,13 +111,33 @@ func jsonStruct(option string, m map[string]any) (*structpb.Struct, error) {
 // Get returns one execution with its checkpoint calls (outputs included).
 // An unknown ID is a *NotFoundError.
 func (e *ExecutionsClient) Get(ctx context.Context, execID string) (*Execution, error) {
-	res, err := e.runner.GetExecution(ctx, &runnerv1.GetExecutionRequest{ExecId: execID, View: runnerv1.ExecutionView_EXECUTION_VIEW_FULL})
+	read := func(token string) (*Execution, string, error) {
+		res, err := e.runner.GetExecution(ctx, &runnerv1.GetExecutionRequest{
+			ExecId: execID, View: runnerv1.ExecutionView_EXECUTION_VIEW_FULL, CheckpointsPageToken: token,
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		return executionFromProto(res.GetExecution()), res.GetExecution().GetCheckpointsNextPageToken(), nil
+	}
+	execution, token, err := read("")
 	if err != nil {
 		return nil, err
 	}
-	execution := executionFromProto(res.GetExecution())
 	if err := e.fillOmittedValues(ctx, execution); err != nil {
 		return nil, err
+	}
+	// A long execution's calls come in several responses (each within the response bound): read on to the last.
+	for token != "" {
+		var page *Execution
+		if page, token, err = read(token); err != nil {
+			return nil, err
+		}
+		page.OmittedValues = slices.DeleteFunc(page.OmittedValues, func(o OmittedValue) bool { return !strings.HasPrefix(o.Path, "checkpoints/") })
+		if err := e.fillOmittedValues(ctx, page); err != nil {
+			return nil, err
+		}
+		execution.Checkpoints = append(execution.Checkpoints, page.Checkpoints...)
 	}
 	return execution, nil
 }
@@ -329,7 +350,9 @@ func (e *ExecutionsClient) Watch(ctx context.Context, execID string, opts WatchO
 		return e.runner.WatchExecution(ctx, &runnerv1.WatchExecutionRequest{ExecId: execID, FollowWaits: opts.FollowWaits})
 	}
 	return streamSeq(ctx, open, func(res *runnerv1.WatchExecutionResponse) (Event, bool) {
-		return eventFromProto(res.GetEvent())
+		event, ok := eventFromProto(res.GetEvent())
+		e.fillOmittedEventValue(ctx, res.GetEvent(), &event)
+		return event, ok
 	})
 }
 
@@ -402,7 +425,9 @@ func (e *ExecutionsClient) FollowLogs(ctx context.Context, execID string, opts L
 			entry := logEntryFromProto(k.Entry)
 			return LogEvent{Entry: &entry}, true
 		case *runnerv1.WatchExecutionLogsResponse_StatusChanged:
-			return LogEvent{StatusChange: statusChangeFromProto(k.StatusChanged)}, true
+			change := statusChangeFromProto(k.StatusChanged)
+			e.fillOmittedResult(ctx, execID, change, k.StatusChanged.GetOmittedValues())
+			return LogEvent{StatusChange: change}, true
 		}
 		return LogEvent{}, false // a kind this client does not know (a newer server)
 	})

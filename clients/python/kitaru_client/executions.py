@@ -142,13 +142,12 @@ class ExecutionsClient:
 
     def get(self, exec_id: str, *, timeout: Optional[float] = None) -> Execution:
         """One execution with its checkpoint calls (outputs included). Unknown ID → :class:`KitaruNotFoundError`."""
-        execution = self._runner.get_execution(exec_id, full=True, timeout=timeout)
-        self._runner.fill_omitted_values(execution, timeout=timeout)
-        return execution_from_proto(execution)
+        return execution_from_proto(self._runner.get_whole_execution(exec_id, timeout=timeout))
 
     def read_value(self, exec_id: str, path: str, *, timeout: Optional[float] = None) -> Any:
         """One value of an execution by its path (``"input"``, ``"result"``,
-        ``"checkpoints/<invocation_id>/output"``, ``"checkpoints/<invocation_id>/override_value"``).
+        ``"checkpoints/<invocation_id>/output"``, ``"checkpoints/<invocation_id>/override_value"``,
+        ``"waits/<name>/value"``).
 
         ``get()`` already reads what a response left out; this reads the values
         ``list()`` results name in ``omitted_values``. No such value →
@@ -315,6 +314,7 @@ class ExecutionsClient:
         Stop early with ``break`` (or close the iterator): the stream is cancelled.
         """
         for event in self._runner.watch_execution(exec_id, follow_waits=follow_waits, timeout=timeout):
+            self._runner.fill_omitted_event_value(event, timeout=timeout)
             plain = event_from_proto(event)
             if plain is not None:
                 yield plain
@@ -358,6 +358,8 @@ class ExecutionsClient:
         """
         with _log_retrieval(exec_id):
             for response in self._runner.watch_execution_logs(exec_id, checkpoint=checkpoint or "", timeout=timeout):
+                if response.HasField("status_changed"):
+                    self._runner.fill_omitted_status_result(exec_id, response.status_changed, timeout=timeout)
                 item = log_event_from_proto(response)
                 if item is not None:
                     yield item

@@ -21,7 +21,7 @@ import { EXECUTION_STATUSES, executionStatusFromProto, executionStatusToProto, i
 import { waitFromProto, type Wait } from "./convert/wait.ts";
 import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import { ExecutionHandle } from "./execution-handle.ts";
-import { fillOmittedValues, readExecutionValue } from "./execution-values.ts";
+import { fillOmittedEventValue, fillOmittedStatusResult, fillOmittedValues, readExecutionValue } from "./execution-values.ts";
 import { retryUnderRequestId } from "./retry-backend.ts";
 import { callRpc, streamRpc } from "./rpc-error.ts";
 
@@ -154,9 +154,24 @@ export class ExecutionsClient {
   /** One execution, with its checkpoint calls unless `view` is `basic`. Unknown ID → `KitaruNotFoundError`. */
   async get(execId: string, options: GetExecutionOptions = {}): Promise<Execution> {
     const view = options.view === "basic" ? ExecutionView.BASIC : ExecutionView.FULL;
-    const response = await callRpc(() => this.#runner.getExecution({ execId, view }, options.signal ? { signal: options.signal } : {}));
-    if (response.execution !== undefined) await fillOmittedValues(this.#runner, response.execution, options.signal);
-    return requireExecution(response.execution, "GetExecution");
+    const read = (checkpointsPageToken: string) =>
+      callRpc(() => this.#runner.getExecution({ execId, view, checkpointsPageToken }, options.signal ? { signal: options.signal } : {}));
+    const response = await read("");
+    const execution = response.execution;
+    if (execution !== undefined) {
+      await fillOmittedValues(this.#runner, execution, options.signal);
+      // A long execution's calls come in several responses (each within the response bound): read on to the last.
+      for (let token = execution.checkpointsNextPageToken; token !== ""; ) {
+        const next = (await read(token)).execution;
+        if (next === undefined) return requireExecution(next, "GetExecution");
+        next.omittedValues = next.omittedValues.filter((omitted) => omitted.path.startsWith("checkpoints/"));
+        await fillOmittedValues(this.#runner, next, options.signal);
+        execution.checkpoints.push(...next.checkpoints);
+        token = next.checkpointsNextPageToken;
+      }
+      execution.checkpointsNextPageToken = "";
+    }
+    return requireExecution(execution, "GetExecution");
   }
 
   /**
@@ -185,8 +200,8 @@ export class ExecutionsClient {
 
   /**
    * One value of an execution, by its path: `input`, `result`,
-   * `checkpoints/<invocation_id>/output` or
-   * `checkpoints/<invocation_id>/override_value`. `get()` already reads the
+   * `checkpoints/<invocation_id>/output`,
+   * `checkpoints/<invocation_id>/override_value` or `waits/<name>/value`. `get()` already reads the
    * values a response left out; this reads those of `list()` results
    * (`execution.omittedValues`). No such value → `KitaruNotFoundError`.
    */
@@ -314,6 +329,7 @@ export class ExecutionsClient {
     );
     for await (const response of stream) {
       if (response.event === undefined) continue;
+      await fillOmittedEventValue(this.#runner, response.event, options.signal);
       const event = executionEventFromProto(response.event);
       if (event !== undefined) yield event;
     }
@@ -354,6 +370,7 @@ export class ExecutionsClient {
       if (kind.case === "entry") {
         yield { kind: "log", entry: logEntryFromProto(kind.value) };
       } else if (kind.case === "statusChanged") {
+        await fillOmittedStatusResult(this.#runner, execId, kind.value, options.signal);
         const failure = failureFromProto(kind.value.failure);
         yield {
           kind: "statusChanged",

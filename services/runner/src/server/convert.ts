@@ -24,6 +24,7 @@ import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../e
 import type { CallLineage as CallLineageMessage } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
 import type { ReplayDraft } from "../engine/replay-start.ts";
+import type { OmittedValue } from "../engine/value-budget.ts";
 import type { CallLineage } from "../store/execution-store.ts";
 import type { AttemptRecord, CallRecord, ExecutionState, ExecutionStatus as Status, ThrownRecord, WaitRecord } from "../store/records.ts";
 
@@ -126,8 +127,13 @@ function startedCallToProto(call: StartedCall): MessageInitShape<typeof Checkpoi
   };
 }
 
-/** The wire form of a wait; the value is included once resolved. */
-export function waitToProto(wait: WaitRecord, value?: JsonValue): MessageInitShape<typeof WaitSchema> {
+/** An omitted value's wire form. */
+function omittedToProto(omitted: OmittedValue | undefined) {
+  return omitted === undefined ? [] : [{ path: omitted.path, bytes: BigInt(omitted.bytes) }];
+}
+
+/** The wire form of a wait; the value is included once resolved (or named in `omittedValues` when it was left out). */
+export function waitToProto(wait: WaitRecord, value?: JsonValue, omitted?: OmittedValue): MessageInitShape<typeof WaitSchema> {
   const resolution = wait.resolution;
   return {
     waitId: wait.waitId,
@@ -140,6 +146,7 @@ export function waitToProto(wait: WaitRecord, value?: JsonValue): MessageInitSha
     createTime: timestampFromDate(wait.createdAt),
     resolveTime: resolution ? timestampFromDate(resolution.at) : undefined,
     execId: wait.execId,
+    omittedValues: omittedToProto(omitted),
   };
 }
 
@@ -187,8 +194,11 @@ export function draftToProto(draft: ReplayDraft): MessageInitShape<typeof Execut
   };
 }
 
-/** The wire form of an execution event; `value` is a resolved wait's value or a completed execution's result. */
-export function eventToProto(event: ExecutionEvent, value?: JsonValue): MessageInitShape<typeof ExecutionEventSchema> {
+/**
+ * The wire form of an execution event; `value` is a resolved wait's value or
+ * a completed execution's result, or `omitted` names it when it was left out.
+ */
+export function eventToProto(event: ExecutionEvent, value?: JsonValue, omitted?: OmittedValue): MessageInitShape<typeof ExecutionEventSchema> {
   const base = { execId: event.execId, time: timestampFromDate(event.at) };
   switch (event.kind) {
     case "call_started":
@@ -204,21 +214,22 @@ export function eventToProto(event: ExecutionEvent, value?: JsonValue): MessageI
     case "wait_pending":
       return { ...base, kind: { case: "waitPending", value: { ...waitToProto(event.wait), status: WaitStatus.PENDING, resolveTime: undefined } } };
     case "wait_resolved":
-      return { ...base, kind: { case: "waitResolved", value: waitToProto(event.wait, value) } };
+      return { ...base, kind: { case: "waitResolved", value: waitToProto(event.wait, value, omitted) } };
     case "status_changed":
-      return { ...base, kind: { case: "statusChanged", value: statusChangeToProto(event.state, value) } };
+      return { ...base, kind: { case: "statusChanged", value: statusChangeToProto(event.state, value, omitted) } };
     case "log_line":
       throw new Error("log lines are streamed by WatchExecutionLogs, not as execution events");
   }
 }
 
-/** The wire form of an execution's new state; `result` is the loaded result, when completed. */
-export function statusChangeToProto(state: ExecutionState, result?: JsonValue): MessageInitShape<typeof StatusChangeSchema> {
+/** The wire form of an execution's new state; `result` is the loaded result, when completed (or `omitted` names it). */
+export function statusChangeToProto(state: ExecutionState, result?: JsonValue, omitted?: OmittedValue): MessageInitShape<typeof StatusChangeSchema> {
   return {
     status: executionStatusToProto(state.status),
     result: result === undefined ? undefined : valueToProto(result),
     failure: state.failure ? failureToProto(state.failure) : undefined,
     metadata: state.metadata ? objectOrUndefined(state.metadata) : undefined,
+    omittedValues: omittedToProto(omitted),
   };
 }
 

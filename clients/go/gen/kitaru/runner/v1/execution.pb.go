@@ -580,11 +580,16 @@ type Execution struct {
 	// Output only. Metadata the flow body attached with `log()`.
 	Metadata *structpb.Struct `protobuf:"bytes,17,opt,name=metadata,proto3" json:"metadata,omitempty"`
 	// Output only. Values left out of this response to keep it small (a
-	// response holds at most 8 MiB of values): read each with
-	// `ReadExecutionValue`. Their fields here are unset.
+	// response holds at most 2 MiB of values, counted as encoded here): read
+	// each with `ReadExecutionValue`. Their fields here are unset.
 	OmittedValues []*OmittedValue `protobuf:"bytes,18,rep,name=omitted_values,json=omittedValues,proto3" json:"omitted_values,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Output only. EXECUTION_VIEW_FULL: set when `checkpoints` holds only the
+	// first calls (the response would otherwise exceed kitaru's response
+	// bound); pass it as `GetExecutionRequest.checkpoints_page_token` to read
+	// the next ones. Empty when `checkpoints` goes to the last call.
+	CheckpointsNextPageToken string `protobuf:"bytes,19,opt,name=checkpoints_next_page_token,json=checkpointsNextPageToken,proto3" json:"checkpoints_next_page_token,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *Execution) Reset() {
@@ -743,11 +748,18 @@ func (x *Execution) GetOmittedValues() []*OmittedValue {
 	return nil
 }
 
+func (x *Execution) GetCheckpointsNextPageToken() string {
+	if x != nil {
+		return x.CheckpointsNextPageToken
+	}
+	return ""
+}
+
 // OmittedValue names a value an Execution response left out.
 type OmittedValue struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Which value: "input", "result", "checkpoints/<invocation_id>/output" or
-	// "checkpoints/<invocation_id>/override_value".
+	// Which value: "input", "result", "checkpoints/<invocation_id>/output",
+	// "checkpoints/<invocation_id>/override_value" or "waits/<name>/value".
 	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	// Its size as JSON text (UTF-8 bytes).
 	Bytes         uint64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
@@ -1177,7 +1189,10 @@ type Wait struct {
 	// When it was resolved or aborted.
 	ResolveTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=resolve_time,json=resolveTime,proto3" json:"resolve_time,omitempty"`
 	// The execution it belongs to.
-	ExecId        string `protobuf:"bytes,10,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	ExecId string `protobuf:"bytes,10,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	// Output only. `value` when it was left out of this message (beyond a
+	// response's value budget): read it with `ReadExecutionValue`.
+	OmittedValues []*OmittedValue `protobuf:"bytes,11,rep,name=omitted_values,json=omittedValues,proto3" json:"omitted_values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1280,6 +1295,13 @@ func (x *Wait) GetExecId() string {
 		return x.ExecId
 	}
 	return ""
+}
+
+func (x *Wait) GetOmittedValues() []*OmittedValue {
+	if x != nil {
+		return x.OmittedValues
+	}
+	return nil
 }
 
 // ExecutionEvent is one thing that happened to an execution, as streamed by
@@ -1502,7 +1524,10 @@ type StatusChange struct {
 	Failure *Failure `protobuf:"bytes,3,opt,name=failure,proto3" json:"failure,omitempty"`
 	// The execution's metadata (attached with `log()` in the flow body) as of
 	// this change.
-	Metadata      *structpb.Struct `protobuf:"bytes,4,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Metadata *structpb.Struct `protobuf:"bytes,4,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// Output only. `result` when it was left out of this message (beyond a
+	// response's value budget): read it with `ReadExecutionValue`.
+	OmittedValues []*OmittedValue `protobuf:"bytes,5,rep,name=omitted_values,json=omittedValues,proto3" json:"omitted_values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1561,6 +1586,13 @@ func (x *StatusChange) GetFailure() *Failure {
 func (x *StatusChange) GetMetadata() *structpb.Struct {
 	if x != nil {
 		return x.Metadata
+	}
+	return nil
+}
+
+func (x *StatusChange) GetOmittedValues() []*OmittedValue {
+	if x != nil {
+		return x.OmittedValues
 	}
 	return nil
 }
@@ -1761,7 +1793,7 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\n" +
 	"divergence\x18\x05 \x01(\v2\".kitaru.errors.v1.DivergenceDetailR\n" +
 	"divergence\x12\x1c\n" +
-	"\ttraceback\x18\x06 \x01(\tR\ttraceback\"\x80\a\n" +
+	"\ttraceback\x18\x06 \x01(\tR\ttraceback\"\xbf\a\n" +
 	"\tExecution\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x17\n" +
 	"\aexec_id\x18\x02 \x01(\tR\x06execId\x12\x1b\n" +
@@ -1784,7 +1816,8 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"updateTime\x125\n" +
 	"\bend_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x123\n" +
 	"\bmetadata\x18\x11 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12E\n" +
-	"\x0eomitted_values\x18\x12 \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\"8\n" +
+	"\x0eomitted_values\x18\x12 \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\x12=\n" +
+	"\x1bcheckpoints_next_page_token\x18\x13 \x01(\tR\x18checkpointsNextPageToken\"8\n" +
 	"\fOmittedValue\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
 	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"]\n" +
@@ -1821,7 +1854,7 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x123\n" +
-	"\afailure\x18\x05 \x01(\v2\x19.kitaru.runner.v1.FailureR\afailure\"\xae\x03\n" +
+	"\afailure\x18\x05 \x01(\v2\x19.kitaru.runner.v1.FailureR\afailure\"\xf5\x03\n" +
 	"\x04Wait\x12\x17\n" +
 	"\await_id\x18\x01 \x01(\tR\x06waitId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -1834,7 +1867,8 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"createTime\x12=\n" +
 	"\fresolve_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\x12\x17\n" +
 	"\aexec_id\x18\n" +
-	" \x01(\tR\x06execId\"\x8d\x05\n" +
+	" \x01(\tR\x06execId\x12E\n" +
+	"\x0eomitted_values\x18\v \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\"\x8d\x05\n" +
 	"\x0eExecutionEvent\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12E\n" +
@@ -1849,12 +1883,13 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\x0estatus_changed\x18\t \x01(\v2\x1e.kitaru.runner.v1.StatusChangeH\x00R\rstatusChanged\x12I\n" +
 	"\x0ecall_cancelled\x18\n" +
 	" \x01(\v2 .kitaru.runner.v1.CheckpointCallH\x00R\rcallCancelledB\x06\n" +
-	"\x04kind\"\xe3\x01\n" +
+	"\x04kind\"\xaa\x02\n" +
 	"\fStatusChange\x129\n" +
 	"\x06status\x18\x01 \x01(\x0e2!.kitaru.runner.v1.ExecutionStatusR\x06status\x12.\n" +
 	"\x06result\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x06result\x123\n" +
 	"\afailure\x18\x03 \x01(\v2\x19.kitaru.runner.v1.FailureR\afailure\x123\n" +
-	"\bmetadata\x18\x04 \x01(\v2\x17.google.protobuf.StructR\bmetadata\"\xb8\x02\n" +
+	"\bmetadata\x18\x04 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12E\n" +
+	"\x0eomitted_values\x18\x05 \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\"\xb8\x02\n" +
 	"\bLogEntry\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12#\n" +
 	"\rinvocation_id\x18\x02 \x01(\tR\finvocationId\x12'\n" +
@@ -1984,27 +2019,29 @@ var file_kitaru_runner_v1_execution_proto_depIdxs = []int32{
 	20, // 29: kitaru.runner.v1.Wait.value:type_name -> google.protobuf.Value
 	21, // 30: kitaru.runner.v1.Wait.create_time:type_name -> google.protobuf.Timestamp
 	21, // 31: kitaru.runner.v1.Wait.resolve_time:type_name -> google.protobuf.Timestamp
-	21, // 32: kitaru.runner.v1.ExecutionEvent.time:type_name -> google.protobuf.Timestamp
-	11, // 33: kitaru.runner.v1.ExecutionEvent.call_started:type_name -> kitaru.runner.v1.CheckpointCall
-	11, // 34: kitaru.runner.v1.ExecutionEvent.call_completed:type_name -> kitaru.runner.v1.CheckpointCall
-	11, // 35: kitaru.runner.v1.ExecutionEvent.call_reused:type_name -> kitaru.runner.v1.CheckpointCall
-	11, // 36: kitaru.runner.v1.ExecutionEvent.call_failed:type_name -> kitaru.runner.v1.CheckpointCall
-	13, // 37: kitaru.runner.v1.ExecutionEvent.wait_pending:type_name -> kitaru.runner.v1.Wait
-	13, // 38: kitaru.runner.v1.ExecutionEvent.wait_resolved:type_name -> kitaru.runner.v1.Wait
-	15, // 39: kitaru.runner.v1.ExecutionEvent.status_changed:type_name -> kitaru.runner.v1.StatusChange
-	11, // 40: kitaru.runner.v1.ExecutionEvent.call_cancelled:type_name -> kitaru.runner.v1.CheckpointCall
-	0,  // 41: kitaru.runner.v1.StatusChange.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	20, // 42: kitaru.runner.v1.StatusChange.result:type_name -> google.protobuf.Value
-	7,  // 43: kitaru.runner.v1.StatusChange.failure:type_name -> kitaru.runner.v1.Failure
-	19, // 44: kitaru.runner.v1.StatusChange.metadata:type_name -> google.protobuf.Struct
-	21, // 45: kitaru.runner.v1.LogEntry.time:type_name -> google.protobuf.Timestamp
-	6,  // 46: kitaru.runner.v1.LogEntry.level:type_name -> kitaru.runner.v1.LogLevel
-	19, // 47: kitaru.runner.v1.Flow.input_schema:type_name -> google.protobuf.Struct
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	9,  // 32: kitaru.runner.v1.Wait.omitted_values:type_name -> kitaru.runner.v1.OmittedValue
+	21, // 33: kitaru.runner.v1.ExecutionEvent.time:type_name -> google.protobuf.Timestamp
+	11, // 34: kitaru.runner.v1.ExecutionEvent.call_started:type_name -> kitaru.runner.v1.CheckpointCall
+	11, // 35: kitaru.runner.v1.ExecutionEvent.call_completed:type_name -> kitaru.runner.v1.CheckpointCall
+	11, // 36: kitaru.runner.v1.ExecutionEvent.call_reused:type_name -> kitaru.runner.v1.CheckpointCall
+	11, // 37: kitaru.runner.v1.ExecutionEvent.call_failed:type_name -> kitaru.runner.v1.CheckpointCall
+	13, // 38: kitaru.runner.v1.ExecutionEvent.wait_pending:type_name -> kitaru.runner.v1.Wait
+	13, // 39: kitaru.runner.v1.ExecutionEvent.wait_resolved:type_name -> kitaru.runner.v1.Wait
+	15, // 40: kitaru.runner.v1.ExecutionEvent.status_changed:type_name -> kitaru.runner.v1.StatusChange
+	11, // 41: kitaru.runner.v1.ExecutionEvent.call_cancelled:type_name -> kitaru.runner.v1.CheckpointCall
+	0,  // 42: kitaru.runner.v1.StatusChange.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	20, // 43: kitaru.runner.v1.StatusChange.result:type_name -> google.protobuf.Value
+	7,  // 44: kitaru.runner.v1.StatusChange.failure:type_name -> kitaru.runner.v1.Failure
+	19, // 45: kitaru.runner.v1.StatusChange.metadata:type_name -> google.protobuf.Struct
+	9,  // 46: kitaru.runner.v1.StatusChange.omitted_values:type_name -> kitaru.runner.v1.OmittedValue
+	21, // 47: kitaru.runner.v1.LogEntry.time:type_name -> google.protobuf.Timestamp
+	6,  // 48: kitaru.runner.v1.LogEntry.level:type_name -> kitaru.runner.v1.LogLevel
+	19, // 49: kitaru.runner.v1.Flow.input_schema:type_name -> google.protobuf.Struct
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_execution_proto_init() }
