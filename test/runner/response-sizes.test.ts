@@ -105,7 +105,7 @@ describe("every RunnerService response fits a default client's 4 MiB limit", { t
     await using client = new KitaruClient({ runnerUrl: `http://${env.runner.address}`, plannerUrl: "http://127.0.0.1:9" });
     const whole = await client.executions.get(zerosId);
     assert.equal((whole.input["zeros"] as number[]).length, ZEROS);
-    assert.equal((whole.checkpoints[0]?.output as number[]).length, ZEROS);
+    assert.equal((whole.checkpoints[0]!.output as number[]).length, ZEROS);
     assert.equal(((whole.result as { answer: number[] }).answer as number[]).length, ZEROS);
     assert.deepEqual(await client.executions.readValue(zerosId, "waits/more_zeros/value"), zeros);
   });
