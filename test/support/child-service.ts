@@ -49,6 +49,8 @@ export interface ChildServiceOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Preload {@link MEMORY_PROBE} with `--expose-gc`, so {@link ChildService.memory} works. */
   readonly memoryProbe?: boolean;
+  /** Another checkout of kitaru to run the service from (a bench's baseline); default this one. */
+  readonly checkout?: string;
 }
 
 /**
@@ -62,7 +64,11 @@ export async function startChildService(service: "runner" | "planner", args: rea
     if (value === undefined) delete env[name];
     else env[name] = value;
   }
-  const child = spawn(process.execPath, [...nodeArgs, "bin/kitaru.mjs", service, ...args], { cwd: repoRoot, env, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, "bin/kitaru.mjs", service, ...args], {
+    cwd: options.checkout ?? repoRoot,
+    env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   const listeners = new Set<() => void>();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
