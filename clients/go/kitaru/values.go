@@ -12,7 +12,7 @@ import (
 )
 
 // OmittedValue names a value a response left out to stay small (a response
-// carries at most 8 MiB of values); read it with Executions.ReadValue.
+// carries at most 2 MiB of values, as encoded); read it with Executions.ReadValue.
 type OmittedValue struct {
 	// Path is "input", "result", "checkpoints/<invocation_id>/output" or
 	// "checkpoints/<invocation_id>/override_value".
