@@ -16,25 +16,33 @@ import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { eventually, testScheduler } from "../support/runner-env.ts";
 import { startTcpProxy } from "../support/tcp-proxy.ts";
 
+type Cleanups = (() => Promise<void> | void)[];
+
+/**
+ * A FerretDB of its own (stopping it cannot disturb other tests), a runner
+ * on it and a RunnerService client of that runner; `cleanups` stops them.
+ */
+async function runnerOnOwnDatabase(cleanups: Cleanups, database: string, serverSelectionTimeoutMS?: number) {
+  const server = await startFerretDB();
+  cleanups.push(() => server.stop());
+  const store = await MongoExecutionStore.connect({ uri: server.uri, database, ...(serverSelectionTimeoutMS ? { serverSelectionTimeoutMS } : {}) });
+  cleanups.push(() => store.close());
+  const quiet = { error: () => undefined, warn: () => undefined };
+  const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, logger: quiet });
+  cleanups.push(() => runner.stop());
+  const session = new Http2SessionManager(`http://${runner.address}`);
+  cleanups.push(() => session.abort());
+  return { server, client: createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session })) };
+}
+
 describe("a runner whose database goes away", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: Cleanups = [];
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
   it("answers UNAVAILABLE with backend details, not INTERNAL", async () => {
-    // Its own server, so stopping it cannot disturb other tests.
-    const database = await startFerretDB();
-    cleanups.push(() => database.stop());
-    const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_down", serverSelectionTimeoutMS: 1000 });
-    cleanups.push(() => store.close());
-    const quiet = { error: () => undefined, warn: () => undefined };
-    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, logger: quiet });
-    cleanups.push(() => runner.stop());
-    const session = new Http2SessionManager(`http://${runner.address}`);
-    cleanups.push(() => session.abort());
-    const client = createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
-
+    const { server: database, client } = await runnerOnOwnDatabase(cleanups, "kitaru_down", 1000);
     const { execution } = await client.startExecution({ flowName: "content_pipeline", input: { topic: "db" } });
     await database.stop();
 
@@ -112,23 +120,14 @@ describe("health and fast failure while the database is down", () => {
 });
 
 describe("the first call after MongoDB goes away (issue 19 item 6)", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: Cleanups = [];
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
   it("fails within a moment, not after the driver's 5 s server selection timeout", async () => {
     // Deployed defaults: serverSelectionTimeoutMS 5000, a ping every 2 s.
-    const database = await startFerretDB();
-    cleanups.push(() => database.stop());
-    const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_first_call" });
-    cleanups.push(() => store.close());
-    const quiet = { error: () => undefined, warn: () => undefined };
-    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, logger: quiet });
-    cleanups.push(() => runner.stop());
-    const session = new Http2SessionManager(`http://${runner.address}`);
-    cleanups.push(() => session.abort());
-    const client = createClient(RunnerService, createGrpcTransport({ baseUrl: `http://${runner.address}`, sessionManager: session }));
+    const { server: database, client } = await runnerOnOwnDatabase(cleanups, "kitaru_first_call");
     const { execution } = await client.startExecution({ flowName: "content_pipeline", input: { topic: "first call" } });
 
     await database.stop();
