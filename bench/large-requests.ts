@@ -6,9 +6,11 @@
  * Each burst is `--burst` StartExecution requests at once, each with a flow
  * input past the 32 MiB value limit made of 7 million two-letter strings
  * (35 MB of JSON, 42 MB on the wire: what is costly to decode; one long
- * string decodes in milliseconds), then `--small` GetExecution calls 50 ms
- * later; reported: the small calls' latencies and the time until the last
- * large request was refused, with the machine's load. The requests are
+ * string decodes in milliseconds); meanwhile a GetExecution call goes out
+ * every `--every-ms` (one at a time) until the last large request is
+ * refused. Reported: those small calls' latencies (a decode holds the one
+ * thread, so the longest one is what a bystander waits) and the time until
+ * the last large request was refused, with the machine's load. The requests are
  * encoded once and sent as bytes (grpc-js), so the client's own encoding
  * costs nothing during a burst. With `--baseline <checkout>` (another working
  * tree of kitaru, e.g. `git worktree add /tmp/kitaru-base <commit>` with
@@ -16,7 +18,7 @@
  * burst by burst (which goes first alternates), and the ratios of the two are
  * printed.
  *
- *   node --conditions=kitaru-source --import tsx bench/large-requests.ts [--burst 6] [--small 5] [--runs 2] [--baseline <checkout>]
+ *   node --conditions=kitaru-source --import tsx bench/large-requests.ts [--burst 6] [--every-ms 250] [--runs 2] [--baseline <checkout>]
  *
  * See bench/README.md.
  */
@@ -32,7 +34,7 @@ import { startChildService, type ChildService } from "../test/support/child-serv
 import { intFlag, machineLoad, median, now, quantile, runBench, stringFlag } from "./support/common.ts";
 
 const BURST = intFlag("burst", 6);
-const SMALL = intFlag("small", 5);
+const EVERY_MS = intFlag("every-ms", 250);
 const RUNS = intFlag("runs", 2);
 const BASELINE = stringFlag("baseline", "");
 
@@ -88,21 +90,23 @@ async function main(): Promise<void> {
     }
     console.log(
       `large-requests: ${targets.map((t) => t.name).join(" and ")}, a runner process each; bursts of ${BURST} requests of 33 MiB of JSON, ` +
-        `${SMALL} GetExecution calls during each; request ${LARGE.length} bytes; node ${process.version}; ${machineLoad()}`,
+        `a GetExecution every ${EVERY_MS} ms during each; request ${LARGE.length} bytes; node ${process.version}; ${machineLoad()}`,
     );
     for (let run = 0; run < RUNS; run++) {
       for (const target of run % 2 === 0 ? targets : [...targets].reverse()) {
         const small = client(target.runner);
         const t0 = now();
-        const burst = Array.from({ length: BURST }, () => sendLarge(target.runner.address, t0));
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        const smalls = Array.from({ length: SMALL }, async () => {
+        let done = false;
+        const burst = Promise.all(Array.from({ length: BURST }, () => sendLarge(target.runner.address, t0))).finally(() => {
+          done = true;
+        });
+        while (!done) {
           const s0 = now();
           await small.getExecution({ execId: target.execId });
-          return now() - s0;
-        });
-        target.small.push(...(await Promise.all(smalls)));
-        target.burst.push(Math.max(...(await Promise.all(burst))));
+          target.small.push(now() - s0);
+          await new Promise((resolve) => setTimeout(resolve, EVERY_MS));
+        }
+        target.burst.push(Math.max(...(await burst)));
       }
     }
     for (const { name, small, burst } of targets) {
