@@ -347,6 +347,8 @@ mongo_files=(
   test/engine/override-wins.test.ts
   test/runner/observability.test.ts
   test/runner/operator-keys.test.ts
+  test/runner/odd-keys.test.ts
+  test/replay/override-types-e2e.test.ts
 )
 if [[ $full_run -eq 1 && "$store" != "mongo" ]]; then
   section "Tests again on the MongoDB store: ${#mongo_files[@]} integration file(s)"
