@@ -7,7 +7,7 @@ import type { HandlerContext, ServiceHandlers } from "../../../transport/src/ind
 import type { ExecutionRef, RunnerEngine } from "../engine/runner-engine.ts";
 import { eventToProto, executionToProto, logEntryToProto, statusChangeToProto, statusFromProto, waitToProto } from "./convert.ts";
 import { comparisonToProto, familyToProto } from "./family-convert.ts";
-import { boundedExecution, boundedExecutionPage, boundedLogPage } from "./response-bounds.ts";
+import { boundedExecutionPage, boundedExecutionResponse, boundedLogPage } from "./response-bounds.ts";
 
 /** The most bytes of a value one `ReadExecutionValue` message carries. */
 const VALUE_CHUNK_BYTES = 1024 * 1024;
@@ -33,7 +33,7 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
     async getExecution(request, ctx) {
       const full = request.view === ViewOption.FULL;
       const view = await engine.getExecution(executionRef(request, ctx), { full, checkpointsPageToken: full ? request.checkpointsPageToken : "" });
-      return { execution: boundedExecution(view) };
+      return boundedExecutionResponse(view);
     },
 
     async listExecutions(request, ctx) {
