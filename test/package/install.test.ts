@@ -17,12 +17,26 @@ import { REPO_ROOT, runCommand, userEnv, userProject } from "../support/installe
 
 const children: ChildProcess[] = [];
 after(() => {
-  for (const child of children) child.kill("SIGTERM");
+  for (const child of children) stopService(child);
 });
 
-/** Starts `npx kitaru <args>` in `cwd` and resolves with the URL it serves on. */
+/**
+ * Stops a service `startService` started: its whole process group, since
+ * `npx` runs `kitaru` as a child of its own, which a signal to `npx` alone
+ * would leave running.
+ */
+function stopService(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+}
+
+/** Starts `npx kitaru <args>` in `cwd` (in a process group of its own) and resolves with the URL it serves on. */
 async function startService(cwd: string, args: readonly string[]): Promise<{ url: string; output: () => string; child: ChildProcess }> {
-  const child = spawn("npx", ["kitaru", ...args], { cwd, env: userEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("npx", ["kitaru", ...args], { cwd, env: userEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
   children.push(child);
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
@@ -150,7 +164,7 @@ describe("the npm package, installed into a project of the user's own", { timeou
       const traceback = String((JSON.parse(latest.output) as { item: { failure: { traceback: string } } }).item.failure.traceback);
       assert.match(traceback, new RegExp(`^Error: no notes on x\\n\\s+at .*\\(${path.join(project, file).replace(/[.]/g, "\\.")}:5:9\\)`), traceback);
       assert.doesNotMatch(traceback, /data:text\/javascript/);
-      runner.child.kill("SIGTERM");
+      stopService(runner.child);
     }
     const javascriptFlows = await services(project, "./more-flows.cjs");
     const client = await runCommand(process.execPath, ["client.cjs"], { cwd: project, env: javascriptFlows, timeoutMs: 120_000 });
