@@ -129,7 +129,7 @@ describe("kitaru executions logs", () => {
             status: "failed",
             result: undefined,
             metadata: {},
-            failure: { origin: "user_code", message: "boom", exceptionType: "Error", invocationId: "research" },
+            failure: { origin: "user_code", message: "boom", exceptionType: "Error", invocationId: "research", traceback: TRACEBACK },
           },
         ]),
     });
@@ -143,9 +143,56 @@ describe("kitaru executions logs", () => {
         ["executions.logs", "terminal"],
       ],
     );
-    assert.deepEqual(lines[1]!["item"], { status: "failed", message: "boom", recovery_command: "kitaru executions retry kr-1" });
+    // Issue 19 item 13: the failure's type, origin, call and traceback are in the last line, as Kitaru's stream ends.
+    assert.deepEqual(lines[1]!["item"], {
+      status: "failed",
+      message: "boom",
+      exception_type: "Error",
+      origin: "user_code",
+      invocation_id: "research",
+      traceback: TRACEBACK,
+      recovery_command: "kitaru executions retry kr-1",
+    });
+  });
+
+  it("--follow ends a failed execution with its failure and traceback in text too (issue 19 item 13)", async () => {
+    const failed: LogFollowEvent = {
+      kind: "statusChanged",
+      status: "failed",
+      result: undefined,
+      metadata: {},
+      failure: { origin: "user_code", message: "boom", exceptionType: "Error", invocationId: "research", traceback: TRACEBACK },
+    };
+    const { code, stdout } = await cli(
+      ["executions", "logs", "kr-1", "--follow"],
+      fakeClient({ followLogs: () => events([{ kind: "log", entry: entries[0]! }, failed]) }),
+    );
+    assert.equal(code, 1);
+    assert.equal(
+      stdout,
+      [
+        "searching",
+        "[Execution failed: Error: boom (checkpoint 'research')]",
+        "  Error: boom",
+        "      at research (/app/flows.ts:7:11)",
+        "Retry it with: kitaru executions retry kr-1",
+      ].join("\n"),
+    );
+  });
+
+  it("accepts Kitaru's --no-follow and --exec-id (issue 19 item 13)", async () => {
+    const client = fakeClient({ logs: async () => entries, followLogs: () => events([]) });
+    assert.equal((await cli(["executions", "logs", "--exec-id", "kr-1", "--no-follow"], client)).stdout, "searching\nodd result\ndrafting");
+    assert.deepEqual(client.calls[0], ["logs", "kr-1", { checkpoint: undefined, limit: undefined }]);
+    assert.equal((await cli(["executions", "logs", "kr-1", "--follow", "--no-follow"], client)).code, 0);
+    assert.deepEqual(client.calls[1]?.[0], "logs", "the last of --follow and --no-follow wins");
+    const both = await cli(["executions", "logs", "kr-1", "--exec-id", "kr-2"], client);
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /Give the execution ID once: as an argument \('kr-1'\) or with `--exec-id` \('kr-2'\)/);
   });
 });
+
+const TRACEBACK = "Error: boom\n    at research (/app/flows.ts:7:11)\n";
 
 describe("kitaru flows list", () => {
   const flows = [

@@ -44,6 +44,7 @@ describe("kitaru executions get", () => {
     assert.equal(item["result"], "final text");
     assert.equal(item["failure"], null);
     assert.deepEqual(item["pending_waits"], []);
+    assert.equal(item["pending_wait"], null);
     const [first] = item["checkpoints"] as Record<string, unknown>[];
     assert.deepEqual(
       {
@@ -79,6 +80,22 @@ describe("kitaru executions get", () => {
     assert.equal(failure["invocation_id"], "write_draft");
     assert.equal((failure["divergence"] as Record<string, unknown>)["source_exec_id"], "kr-old");
     assert.deepEqual(item["pending_waits"], [{ wait_id: "w-approve-1", name: "approve", question: "Publish the draft?", schema: { type: "boolean" } }]);
+    // Issue 19 item 13: Kitaru's field name and shape, beside kitaru's list.
+    assert.deepEqual(item["pending_wait"], {
+      wait_id: "w-approve-1",
+      name: "approve",
+      question: "Publish the draft?",
+      schema: { type: "boolean" },
+      metadata: {},
+      entered_waiting_at: "2026-03-01T10:00:00.000Z",
+    });
+  });
+
+  it("takes the execution ID as Kitaru's --exec-id too (issue 19 item 13)", async () => {
+    const client = fakeClient({ get: async () => replayed });
+    const { code, stdout } = await cli(["executions", "get", "--exec-id", "kr-new", "-o", "json"], client);
+    assert.equal(code, 0, stdout);
+    assert.deepEqual(client.calls[0], ["get", "kr-new"]);
   });
 
   it("shows execution and checkpoint metadata, the stack trace and earlier attempts' errors", async () => {

@@ -106,6 +106,7 @@ describe("parseArgs: executions replay", () => {
         from: "write_draft",
         args: { topic: "New topic" },
         overrides: { "checkpoint.research": "Edited notes" },
+        allowOverrideTypeChange: false,
         plan: false,
         wait: true,
         requestId: "r-1",

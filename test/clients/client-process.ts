@@ -15,11 +15,12 @@ import { chattyFlow, flakyFlow, sleepingFlow } from "../fixtures/flows/observabi
 import { eventually, type RunnerEnv } from "../support/runner-env.ts";
 import { TEST_TOKENS, tlsFile, type SecuredServices } from "../support/secured-services.ts";
 import { bigOutputsFlow, failsOnceFlow, orderedFlow } from "./fixtures/client-flows.ts";
+import { heavyFlow } from "../fixtures/flows/response-sizes.ts";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** The flows the live client suites use (clients/python/tests, clients/go/livetest). */
-export const CLIENT_FLOWS = [contentPipeline, approvalFlow, chattyFlow, flakyFlow, sleepingFlow, failsOnceFlow, orderedFlow, bigOutputsFlow];
+export const CLIENT_FLOWS = [contentPipeline, approvalFlow, chattyFlow, flakyFlow, sleepingFlow, failsOnceFlow, orderedFlow, bigOutputsFlow, heavyFlow];
 
 /** The flow version the suites' runner serves; they read it as KITARU_TEST_FLOW_VERSION. */
 export const CLIENT_FLOW_VERSION = "clients-v1";

@@ -39,6 +39,7 @@ const LIVE_TESTS = [
   "TestLiveClientRunGetAndPlainResults",
   "TestLiveClientRunIsIdempotentOnItsRequestID",
   "TestLiveClientFlowsList",
+  "TestLiveClientGetReadsEveryCallOfALongExecution",
   "TestLiveClientGetReadsTheValuesAResponseLeftOut",
   "TestLiveClientLineageAndCompare",
   "TestLiveClientListLatestPagingAndFilters",

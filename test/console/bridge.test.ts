@@ -6,7 +6,10 @@
  * site could make through a browser (foreign Host, foreign Origin) are refused.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -16,6 +19,8 @@ import { errorFromConnectError, KitaruAuthError, KitaruNotFoundError } from "#co
 import { type RunningConsole, startConsole } from "../../services/console/src/console-server.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { startSecuredServices, type SecuredServices, TEST_TOKENS, tlsFile } from "../support/secured-services.ts";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** The page's clients, over HTTP/1.1 and the Connect protocol as in a browser. */
 function pageClients(console: RunningConsole) {
@@ -103,6 +108,26 @@ describe("kitaru console's bridge", () => {
     const page = await fetch(teamA.url);
     assert.equal(page.status, 200);
     assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+  });
+
+  it("answers the HTTP routes docs/console.md lists, as it says (issue 19: they were not documented)", async () => {
+    const doc = readFileSync(path.join(REPO_ROOT, "docs/console.md"), "utf8");
+    const section = doc.slice(doc.indexOf("## Routes"), doc.indexOf("## Security"));
+    const documented = [...section.matchAll(/^\| `(GET|POST) ([^`]+)`/gm)].map((m) => `${m[1]} ${m[2]}`);
+    assert.deepEqual(documented, [
+      "GET /",
+      "GET /console.js",
+      "POST /kitaru.runner.v1.RunnerService/<Method>",
+      "POST /kitaru.planner.v1.PlannerService/<Method>",
+    ]);
+    for (const asset of ["", "console.js", "console.css"]) assert.equal((await fetch(`${teamA.url}${asset}`)).status, 200, `GET /${asset}`);
+    const rpc = (service: string, method: string) =>
+      fetch(`${teamA.url}${service}/${method}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    assert.equal((await rpc("kitaru.runner.v1.RunnerService", "ListFlows")).status, 200);
+    assert.equal((await rpc("kitaru.planner.v1.PlannerService", "PlanReplay")).status, 400, "forwarded: the planner refuses the empty request");
+    for (const other of ["grpc.health.v1.Health/Check", "grpc.reflection.v1.ServerReflection/ServerReflectionInfo", "executions"]) {
+      assert.equal((await fetch(`${teamA.url}${other}`, { method: other.includes("/") ? "POST" : "GET" })).status, 404, other);
+    }
   });
 
   it("refuses requests for another host name (DNS rebinding) and from other sites", async () => {

@@ -12,7 +12,8 @@
  * - no answer is UNKNOWN or INTERNAL, and no service logs an internal error;
  * - every error answer the services make carries a kitaru ErrorInfo, and
  *   every OK answer decodes as the method's response type and is at most
- *   9 MiB (8 MiB of values, one execution in the pool holding 12 MiB);
+ *   RESPONSE_MESSAGE_BYTES (3.5 MiB: under the 4 MiB default of gRPC
+ *   clients, one execution in the pool holding 12 MiB of values);
  * - a request breaking a bound checked before any handler (a string beyond
  *   1024 characters, a JSON value not set, not finite or nested too deep, an
  *   `x-request-id` header beyond 1024 characters, more than 16 KiB of
@@ -42,6 +43,7 @@ import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { ERROR_DOMAIN } from "#contract/errors/index.ts";
+import { RESPONSE_MESSAGE_BYTES } from "../../services/runner/src/server/response-bounds.ts";
 import { seededRandom, sleep } from "./chaos-support.ts";
 import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
 import { jsonValue } from "../runner/rpc-helpers.ts";
@@ -78,7 +80,7 @@ const STREAM_READ_MS = 300;
  * - RSS, 192 MiB: only a gross native leak (above ~20 KiB per request).
  *   RSS also counts what the C allocator keeps after freeing. glibc's main
  *   arena grows to the peak of the transient buffers (16 calls in flight,
- *   GetExecution of the 12 MiB execution building ~8 MiB responses, requests
+ *   GetExecution of the 12 MiB execution building responses, requests
  *   up to 85 MiB received in 16 KiB chunks) and hands memory back only from
  *   its top: measured +25 to +137 MiB of RSS after a run depending on the
  *   seed, while the V8 heap grew +2 MiB and `external` +0, with the runner's
@@ -366,16 +368,14 @@ function send(client: grpc.Client, request: FuzzRequest): Promise<Outcome> {
 }
 
 /**
- * The largest response message allowed: a response carries at most 8 MiB of
- * values (RESPONSE_VALUE_BUDGET_BYTES; the rest is named in `omitted_values`
- * and read with ReadExecutionValue, 1 MiB a message), plus room for
- * everything else in it. The pool holds an execution with 12 MiB of values.
+ * The largest response message allowed (RESPONSE_MESSAGE_BYTES, 3.5 MiB): a
+ * response carries at most 2 MiB of values as encoded (the rest is named in
+ * `omitted_values` and read with ReadExecutionValue, 1 MiB a message), and
+ * lists end early to stay within it. The pool holds an execution with
+ * 12 MiB of values.
  */
-const RESPONSE_BYTES_BOUND = 9 * 1024 * 1024;
-
-/** Why a response message is wrong (does not decode, or is too large); undefined when it is fine. */
 function undecodable(method: DescMethod, bytes: Buffer): string | undefined {
-  if (bytes.length > RESPONSE_BYTES_BOUND) return `a response of ${bytes.length} bytes: more than 8 MiB of values`;
+  if (bytes.length > RESPONSE_MESSAGE_BYTES) return `a response of ${bytes.length} bytes: more than the ${RESPONSE_MESSAGE_BYTES} bytes a response may hold`;
   try {
     fromBinary(method.output, bytes);
     return undefined;

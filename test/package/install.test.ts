@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readmeCode } from "../clients/client-process.ts";
@@ -17,15 +17,29 @@ import { installPackage, PACKAGE_TIMEOUT_MS, REPO_ROOT, runCommand, userEnv, use
 
 const children: ChildProcess[] = [];
 after(() => {
-  for (const child of children) child.kill("SIGTERM");
+  for (const child of children) stopService(child);
 });
 
 /** How long a service of the installed package may take to start (a loaded machine is slow, a broken package never starts). */
 const START_TIMEOUT_S = 180;
 
-/** Starts `npx kitaru <args>` in `cwd` and resolves with the URL it serves on. */
+/**
+ * Stops a service `startService` started: its whole process group, since
+ * `npx` runs `kitaru` as a child of its own, which a signal to `npx` alone
+ * would leave running.
+ */
+function stopService(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+}
+
+/** Starts `npx kitaru <args>` in `cwd` (in a process group of its own) and resolves with the URL it serves on. */
 async function startService(cwd: string, args: readonly string[]): Promise<{ url: string; output: () => string; child: ChildProcess }> {
-  const child = spawn("npx", ["kitaru", ...args], { cwd, env: userEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("npx", ["kitaru", ...args], { cwd, env: userEnv(), stdio: ["ignore", "pipe", "pipe"], detached: true });
   children.push(child);
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
@@ -147,9 +161,36 @@ describe("the npm package, installed into a project of the user's own", () => {
     const typescriptFlows = await services(project, "./flows.ts");
     const replay = await runCommand(process.execPath, ["replay.mjs"], { cwd: project, env: typescriptFlows });
     assert.equal(replay.code, 0, replay.output);
+    // Issue 19 item 8: a failed checkpoint's traceback names the TypeScript source, `.ts` in this CommonJS project as `.mts`
+    // (was: 3.6 KB of the URL-encoded compiled module, no flows.ts:line:col).
+    for (const file of ["failing-flows.ts", "failing-flows.mts"]) {
+      writeFileSync(path.join(project, file), FAILING_FLOWS);
+      const runner = await startService(project, ["runner", "--flows", `./${file}`, "--port", "0", "--db-path", `.kitaru/${file}.db`]);
+      const env = userEnv({ KITARU_RUNNER_URL: runner.url });
+      const failed = await runCommand("npx", ["kitaru", "flows", "run", "failing", "--args", '{"topic":"x"}', "--wait", "-o", "json"], { cwd: project, env });
+      assert.equal(failed.code, 1, failed.output);
+      const latest = await runCommand("npx", ["kitaru", "executions", "latest", "-o", "json"], { cwd: project, env });
+      const traceback = String((JSON.parse(latest.output) as { item: { failure: { traceback: string } } }).item.failure.traceback);
+      assert.match(traceback, new RegExp(`^Error: no notes on x\\n\\s+at .*\\(${path.join(project, file).replace(/[.]/g, "\\.")}:5:9\\)`), traceback);
+      assert.doesNotMatch(traceback, /data:text\/javascript/);
+      stopService(runner.child);
+    }
     const javascriptFlows = await services(project, "./more-flows.cjs");
     const client = await runCommand(process.execPath, ["client.cjs"], { cwd: project, env: javascriptFlows });
     assert.equal(client.code, 0, client.output);
     assert.deepEqual(JSON.parse(client.output.trim().split("\n").at(-1)!), { result: "HELLO", flows: ["shouting"] });
   });
 });
+
+/** A flow whose checkpoint throws at line 5, column 9 (the `new Error`). */
+const FAILING_FLOWS = [
+  'import { z } from "zod";',
+  'import { checkpoint, flow } from "kitaru";',
+  "",
+  'const explode = checkpoint("explode", async (topic: string) => {',
+  '  throw new Error("no notes on " + topic);',
+  "});",
+  "",
+  'export const failing = flow("failing", { input: z.object({ topic: z.string() }) }, async ({ topic }) => await explode(topic));',
+  "",
+].join("\n");

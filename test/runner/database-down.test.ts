@@ -17,24 +17,32 @@ import { startTcpProxy } from "../support/tcp-proxy.ts";
 import { testLogger } from "../support/test-logger.ts";
 import { ClientSessions } from "../support/grpc-clients.ts";
 
+type Cleanups = (() => Promise<void> | void)[];
+
+/**
+ * A FerretDB of its own (stopping it cannot disturb other tests), a runner
+ * on it and a RunnerService client of that runner; `cleanups` stops them.
+ */
+async function runnerOnOwnDatabase(cleanups: Cleanups, database: string, serverSelectionTimeoutMS?: number) {
+  const server = await startFerretDB();
+  cleanups.push(() => server.stop());
+  const store = await MongoExecutionStore.connect({ uri: server.uri, database, ...(serverSelectionTimeoutMS ? { serverSelectionTimeoutMS } : {}) });
+  cleanups.push(() => store.close());
+  const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, ...testLogger() });
+  cleanups.push(() => runner.stop());
+  const clients = new ClientSessions();
+  cleanups.push(() => clients.close());
+  return { server, client: clients.client(RunnerService, runner.address) };
+}
+
 describe("a runner whose database goes away", () => {
-  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanups: Cleanups = [];
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
   it("answers UNAVAILABLE with backend details, not INTERNAL", async () => {
-    // Its own server, so stopping it cannot disturb other tests.
-    const database = await startFerretDB();
-    cleanups.push(() => database.stop());
-    const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_down", serverSelectionTimeoutMS: 1000 });
-    cleanups.push(() => store.close());
-    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, ...testLogger() });
-    cleanups.push(() => runner.stop());
-    const clients = new ClientSessions();
-    cleanups.push(() => clients.close());
-    const client = clients.client(RunnerService, runner.address);
-
+    const { server: database, client } = await runnerOnOwnDatabase(cleanups, "kitaru_down", 1000);
     const { execution } = await client.startExecution({ flowName: "content_pipeline", input: { topic: "db" } });
     await database.stop();
 
@@ -106,6 +114,33 @@ describe("health and fast failure while the database is down", () => {
     );
     const { execution: read } = await client.getExecution({ execId: execution!.execId });
     assert.equal(read?.execId, execution!.execId);
+  });
+});
+
+describe("the first call after MongoDB goes away (issue 19 item 6)", () => {
+  const cleanups: Cleanups = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it("fails within a moment, not after the driver's 5 s server selection timeout", async () => {
+    // Deployed defaults: serverSelectionTimeoutMS 5000, a ping every 2 s.
+    const { server: database, client } = await runnerOnOwnDatabase(cleanups, "kitaru_first_call");
+    const { execution } = await client.startExecution({ flowName: "content_pipeline", input: { topic: "first call" } });
+
+    await database.stop();
+    // Long enough for the driver to have dropped its connections, before the 2 s ping could say so: the call used to
+    // wait for a server for 5 s (5391 ms measured) while later ones failed in 2-15 ms.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const started = Date.now();
+    const error = await client.getExecution({ execId: execution!.execId }, { timeoutMs: 30_000 }).then(
+      () => assert.fail("the read should fail while the database is down"),
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(error instanceof ConnectError && error.code === Code.Unavailable, String(error));
+    assert.ok(errorFromConnectError(error) instanceof KitaruBackendError);
+    assert.ok(elapsed < 2500, `failed in ${elapsed} ms`);
   });
 });
 

@@ -5,6 +5,9 @@
  * UNAVAILABLE (KitaruBackendError) with the same words, which the CLI prints.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { KitaruBackendError, KitaruClient } from "../../clients/ts/src/index.ts";
 import { startPlanner } from "../../services/planner/src/planner-server.ts";
@@ -46,6 +49,26 @@ describe("kitaru planner whose runner is not running", () => {
     assert.deepEqual(JSON.parse(json.stderr)["error"], { message, type: "KitaruBackendError" });
     // The start-up warning covers the first minute: the replays did not repeat it.
     assert.equal(planner.stderr().match(/warning: /g)?.length, 1, planner.stderr());
+  });
+});
+
+describe("kitaru planner whose runner starts after it (issue 19 item 9)", () => {
+  it("logs that the runner answers once it does, without waiting for a replay (was: never, though docs/deployment.md said so)", async () => {
+    const port = await closedPort();
+    const runnerUrl = `http://127.0.0.1:${port}`;
+    const dir = mkdtempSync(path.join(tmpdir(), "kitaru-late-runner-"));
+    const planner = await startKitaruService(["planner", "--port", "0", "--runner-url", runnerUrl]);
+    let runner: ServiceProcess | undefined;
+    try {
+      await planner.waitFor(/\[kitaru planner\] warning: .*\n/);
+      runner = await startKitaruService(["runner", "--flows", "examples/replay/flows.ts", "--port", String(port), "--db-path", path.join(dir, "k.db")]);
+      assert.equal(await planner.waitFor(/\[kitaru planner\] the runner .*\n/, 30_000), `[kitaru planner] the runner at ${runnerUrl} answers\n`);
+      assert.equal(planner.stderr().match(/the runner at .* answers/g)?.length, 1, "said once");
+    } finally {
+      await runner?.stop();
+      await planner.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -663,11 +663,18 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         assert.equal(await store.appendTransition("e1", created, { kind: "cancelled", status: "cancelled", generation: 0, at: at(2) }), undefined);
       });
 
+      it("takes a write check (how a full disk is seen to have space again) and keeps nothing of it", async () => {
+        await store.checkWritable();
+        await store.checkWritable();
+        assert.deepEqual(await store.readBlob("kitaru-write-check", 1), [undefined]);
+      });
+
       it("fails operations after close with StoreUnavailableError", async () => {
         await inserted("e1");
         await store.close();
         await assert.rejects(store.getExecution("e1"), (error: unknown) => error instanceof StoreUnavailableError, "a read");
         await assert.rejects(store.insertExecution(execution("e2")), (error: unknown) => error instanceof StoreUnavailableError, "a write");
+        await assert.rejects(store.checkWritable(), (error: unknown) => error instanceof StoreUnavailableError && !error.diskFull, "a write check");
       });
     });
   });

@@ -23,6 +23,20 @@ describe("MongoDB store errors", () => {
     assert.ok(storeError(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" })) instanceof StoreUnavailableError);
   });
 
+  it("marks a write the server refused for lack of disk space as diskFull (issue 19 item 3), and nothing else", () => {
+    const full = [
+      new MongoServerError({ message: "Cannot write: out of disk space", code: 14031, codeName: "OutOfDiskSpace" }),
+      new MongoServerError({ message: "write failed: No space left on device", code: 1 }),
+    ];
+    for (const error of full) {
+      const reported = storeError(error);
+      assert.ok(reported instanceof StoreUnavailableError && reported.diskFull, error.message);
+    }
+    const other = storeError(new MongoServerError({ message: "not primary", code: 10107 }));
+    assert.ok(other instanceof StoreUnavailableError && !other.diskFull);
+    assert.ok(!(storeError(new MongoNetworkError("closed")) as StoreUnavailableError).diskFull);
+  });
+
   it("passes anything else through: the caller giving up, a bug", () => {
     const abort = new DOMException("The operation was aborted", "AbortError");
     assert.equal(storeError(abort), abort);

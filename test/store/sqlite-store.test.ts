@@ -4,7 +4,7 @@
  * handling and error mapping.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
@@ -13,7 +13,7 @@ import { encodeRecord } from "../../services/runner/src/store/record-json.ts";
 import type { CallRecord } from "../../services/runner/src/store/records.ts";
 import { SqliteExecutionStore } from "../../services/runner/src/store/sqlite-execution-store.ts";
 import { SCHEMA_VERSION } from "../../services/runner/src/store/sqlite-schema.ts";
-import { StoreUnavailableError } from "../../services/runner/src/store/store-errors.ts";
+import { ForeignStoreFileError, StoreUnavailableError } from "../../services/runner/src/store/store-errors.ts";
 import { describeStoreConformance } from "./conformance.ts";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "kitaru-sqlite-store-"));
@@ -52,6 +52,45 @@ describe("SqliteExecutionStore file", () => {
     writeFileSync(garbage, "this is not an SQLite database, just some text that is long enough to have a header".repeat(100));
     await assert.rejects(SqliteExecutionStore.open({ path: garbage }), unavailable);
     await assert.rejects(SqliteExecutionStore.open({ path: path.join(garbage, "below-a-file.db") }), unavailable);
+  });
+
+  it("refuses another application's SQLite file, naming it and its tables, and changes nothing in it (issue 19 item 7)", async () => {
+    // Was: the journal switched to WAL, then "no such column: status" without the file's name.
+    const cases: [string, (db: Database.Database) => void, string[]][] = [
+      [
+        "tables without a version",
+        (db) => db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE orders (id INTEGER)"),
+        ["orders", "users"],
+      ],
+      ["an executions table of its own", (db) => db.exec("CREATE TABLE executions (id INTEGER PRIMARY KEY, command TEXT)"), ["executions"]],
+      [
+        "a version of its own",
+        (db) => {
+          db.exec("CREATE TABLE settings (key TEXT, value TEXT)");
+          db.pragma("user_version = 3");
+        },
+        ["settings"],
+      ],
+    ];
+    for (const [label, create, tables] of cases) {
+      const file = freshFile();
+      mkdirSync(path.dirname(file), { recursive: true });
+      const theirs = new Database(file);
+      create(theirs);
+      const version = theirs.pragma("user_version", { simple: true });
+      theirs.close();
+      const before = readFileSync(file);
+      await assert.rejects(SqliteExecutionStore.open({ path: file }), (error: unknown) => {
+        assert.ok(error instanceof ForeignStoreFileError, `${label}: ${String(error)}`);
+        assert.equal(error.message, `The SQLite file ${file} is not a kitaru database: it holds another application's tables (${tables.join(", ")}).`);
+        return true;
+      });
+      assert.ok(readFileSync(file).equals(before), `${label}: the file is unchanged`);
+      const after = new Database(file, { readonly: true });
+      assert.equal(after.pragma("journal_mode", { simple: true }), "delete", `${label}: still in its own journal mode`);
+      assert.equal(after.pragma("user_version", { simple: true }), version);
+      after.close();
+    }
   });
 
   it("waits for a lock another connection holds instead of failing, and gives up with StoreUnavailableError only after lockRetryMs", async () => {

@@ -49,7 +49,7 @@ export interface ChildServiceOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Preload {@link MEMORY_PROBE} with `--expose-gc`, so {@link ChildService.memory} works. */
   readonly memoryProbe?: boolean;
-  /** The checkout whose `bin/kitaru.mjs` to run (a bench's A/B against another commit); default this one. */
+  /** The checkout whose `bin/kitaru.mjs` to run (a bench's A/B against another commit, its baseline); default this one. */
   readonly root?: string;
 }
 

@@ -35,10 +35,16 @@ describe("service configuration from flags and environment", () => {
   });
 
   it("requires the flows module and a heartbeat shorter than the lease", () => {
-    assert.throws(
-      () => runner([]),
-      (e: unknown) => e instanceof KitaruUsageError && /--flows \/ KITARU_FLOWS/.test(e.message),
-    );
+    // Issue 19 item 10: "is required", naming the flag and the variable (was: zod's "expected string, received undefined").
+    for (const argv of [[], ["--flows", ""]]) {
+      assert.throws(
+        () => runner(argv),
+        (e: unknown) =>
+          e instanceof KitaruUsageError &&
+          e.message ===
+            "Invalid configuration: --flows / KITARU_FLOWS is required: give the module that exports your flow(...) objects, e.g. --flows ./flows.ts.",
+      );
+    }
     assert.throws(
       () => runner(["--flows", "f.ts", "--lease-ttl-ms", "1000", "--heartbeat-ms", "1000"]),
       (e: unknown) => e instanceof KitaruUsageError && /heartbeat-ms.*shorter than the lease/.test(e.message),

@@ -159,7 +159,7 @@ Show the newest execution matching the filters.
 ${OUTPUT}`,
 
   "executions.replay": `Usage: kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON]
-                                [--plan | --wait] [--request-id ID] [-o text|json]
+                                [--allow-override-type-change] [--plan | --wait] [--request-id ID] [-o text|json]
 
 Replay an execution as a new one. Calls before the replay point (and not
 downstream of an override) are reused; the rest run again.
@@ -167,6 +167,9 @@ downstream of an override) are reused; the rest run again.
   --from SELECTOR          Checkpoint name, invocation ID or call ID (required)
   --args JSON              Flow input fields merged onto the source input, e.g. '{"topic":"AI"}'
   --overrides JSON         Checkpoint outputs to replace, e.g. '{"checkpoint.research":"Edited notes"}'
+  --allow-override-type-change
+                           Accept an override of another type than the output it replaces
+                           (else refused: it must fit the checkpoint's outputSchema or JSON type)
   --plan                   Show what would be re-executed and reused; create nothing
   --wait                   Follow the new execution to its end, showing progress
   --request-id ID          Idempotency key: the same ID returns the same execution

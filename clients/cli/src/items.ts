@@ -79,6 +79,13 @@ function waitItem(wait: Wait): JsonObject {
   };
 }
 
+/** Kitaru's `pending_wait`: `wait_id`, `name`, `question`, `schema`, `metadata`, `entered_waiting_at`; null when none. */
+function pendingWaitItem(wait: Wait | undefined): JsonObject | null {
+  if (wait === undefined) return null;
+  const { wait_id, name, question, schema, metadata } = waitItem(wait);
+  return { wait_id, name, question, schema, metadata, entered_waiting_at: iso(wait.createTime) } as JsonObject;
+}
+
 /** One attempt of a call: `attempt`, `status`, `started_at`, `ended_at`, `failure` (Kitaru's attempt shape). */
 function attemptItem(attempt: CallAttempt): JsonObject {
   return {
@@ -129,6 +136,9 @@ export function executionItem(execution: Execution): JsonObject {
     result: execution.result ?? null,
     failure: failureItem(execution.failure),
     retry_count: execution.retryCount,
+    // Kitaru's field: the wait the execution is waiting on (the first pending one), or null.
+    pending_wait: pendingWaitItem(execution.pendingWaits[0]),
+    // kitaru's own: every pending wait (an execution may wait on several at once).
     pending_waits: execution.pendingWaits.map((wait) => ({
       wait_id: wait.waitId,
       name: wait.name,

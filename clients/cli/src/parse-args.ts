@@ -69,6 +69,8 @@ export type Command =
       readonly from: string;
       readonly args: JsonObject | undefined;
       readonly overrides: JsonObject | undefined;
+      /** `--allow-override-type-change`: accept overrides of another type than the outputs they replace. */
+      readonly allowOverrideTypeChange: boolean;
       readonly plan: boolean;
       readonly wait: boolean;
       readonly requestId: string | undefined;
@@ -159,12 +161,13 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
   },
   "executions.replay": {
     name: "executions.replay",
-    usage: "kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON] [--plan | --wait]",
+    usage: "kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON] [--allow-override-type-change] [--plan | --wait]",
     positionals: ["exec_id"],
     options: {
       from: { type: "string" },
       args: { type: "string" },
       overrides: { type: "string" },
+      "allow-override-type-change": { type: "boolean" },
       plan: { type: "boolean" },
       wait: { type: "boolean" },
       "request-id": { type: "string" },
@@ -435,6 +438,7 @@ function buildReplay(execId: string, values: Values, output: OutputFormat, optio
     from,
     args: jsonObject("args", str(values, "args"), '{"topic": "AI"}', options),
     overrides: jsonObject("overrides", str(values, "overrides"), '{"checkpoint.research": "Edited notes"}', options),
+    allowOverrideTypeChange: flag(values, "allow-override-type-change"),
     plan,
     wait: flag(values, "wait"),
     requestId: str(values, "request-id"),
@@ -479,14 +483,49 @@ function inputMode(execId: string | undefined, values: Values, output: OutputFor
   return { kind: "value", value: json("value", value, options) as JsonValue };
 }
 
+/**
+ * Kitaru's spellings (its CLI is built with cyclopts): every boolean flag
+ * also as `--no-<flag>` (the default, off), and a command's execution ID
+ * also as `--exec-id ID`. Returns the arguments without the `--no-` forms.
+ */
+function kitaruSpellings(args: readonly string[], options: Readonly<Record<string, OptionSpec>>): string[] {
+  const out: string[] = [];
+  for (const [index, arg] of args.entries()) {
+    if (arg === "--") {
+      out.push(...args.slice(index));
+      break;
+    }
+    const negated = /^--no-(.+)$/.exec(arg)?.[1];
+    if (negated !== undefined && options[negated]?.type === "boolean" && negated !== "help") {
+      // The last of `--x` and `--no-x` wins, as in Kitaru.
+      for (let at = out.indexOf(`--${negated}`); at >= 0; at = out.indexOf(`--${negated}`)) out.splice(at, 1);
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+/** The positionals with `--exec-id` in front, when given; it and an execution ID argument must agree. */
+function withExecIdOption(spec: CommandSpec, values: Values, positionals: readonly string[]): string[] {
+  const execId = str(values, "exec-id");
+  if (execId === undefined) return [...positionals];
+  const [first] = positionals;
+  if (first !== undefined && first !== execId) {
+    throw new ParseError(`Give the execution ID once: as an argument ('${first}') or with \`--exec-id\` ('${execId}'). Usage: ${spec.usage}`);
+  }
+  return [execId, ...positionals.slice(first === undefined ? 0 : 1)];
+}
+
 function parseCommand(spec: CommandSpec, args: readonly string[], parseOptions: ParseOptions): ParseResult {
-  const options = { ...common, ...spec.options };
+  const takesExecId = spec.positionals[0]?.startsWith("exec_id") === true;
+  const options: Record<string, OptionSpec> = { ...common, ...spec.options, ...(takesExecId ? { "exec-id": { type: "string" } } : {}) };
   const fallbackOutput = scanOutput(args);
   let values: Values;
   let positionals: string[];
   try {
     ({ values, positionals } = parseNodeArgs({
-      args: joinStringValues(args, options),
+      args: joinStringValues(kitaruSpellings(args, options), options),
       options,
       allowPositionals: true,
       strict: true,
@@ -496,6 +535,7 @@ function parseCommand(spec: CommandSpec, args: readonly string[], parseOptions: 
   }
   if (values["help"] === true) return { ok: true, command: { kind: "help", topic: spec.name } };
   try {
+    if (takesExecId) positionals = withExecIdOption(spec, values, positionals);
     const output = readOutput(str(values, "output"));
     const required = spec.positionals.filter((p) => !p.endsWith("?") && !p.endsWith("*"));
     if (positionals.length < required.length) {

@@ -118,6 +118,13 @@ export function executionView(execId: string): View {
     let read: Execution | undefined;
     try {
       read = (await runner.getExecution({ execId, view: ExecutionView.FULL }, { signal: abort.signal })).execution;
+      // A long execution's calls come in several responses: read on to the last.
+      for (let token = read?.checkpointsNextPageToken ?? ""; read !== undefined && token !== ""; ) {
+        const next = (await runner.getExecution({ execId, view: ExecutionView.FULL, checkpointsPageToken: token }, { signal: abort.signal })).execution;
+        if (next === undefined) break;
+        read.checkpoints.push(...next.checkpoints);
+        token = next.checkpointsNextPageToken;
+      }
     } catch (error) {
       if (abort.signal.aborted) return;
       message.textContent = errorLine(error);

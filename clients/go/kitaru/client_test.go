@@ -210,6 +210,7 @@ func TestBadURLsAndTLSOptionsAreUsageErrors(t *testing.T) {
 		{RunnerURL: "https://h:1", CAFile: "/no/such/ca.pem"},
 		{TLSConfig: &tls.Config{}, CAFile: "ca.pem"},
 		{MaxAttempts: -1},
+		{Token: strings.Repeat("t", 300_000)}, // past what a request header carries
 	}
 	for _, opts := range cases {
 		_, err := kitaru.NewClient(opts)

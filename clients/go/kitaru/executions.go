@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,13 +55,18 @@ type ListOptions struct {
 // ReplayOptions says what to replay: the From selector (checkpoint name,
 // invocation ID or call ID; required), Args (flow input fields,
 // shallow-merged onto the source's input), Overrides ("checkpoint.<selector>"
-// keys to the output the new execution sees instead) and RequestID (a new
-// UUID when ""; the same ID returns the same replay).
+// keys to the output the new execution sees instead), RequestID (a new
+// UUID when ""; the same ID returns the same replay) and
+// AllowOverrideTypeChange (accept an override value of another type than the
+// output it replaces: without it, a value that does not fit the checkpoint's
+// declared output schema, or the JSON type of its recorded output, is a
+// *UsageError and nothing is created).
 type ReplayOptions struct {
-	From      string
-	Args      map[string]any
-	Overrides map[string]any
-	RequestID string
+	From                    string
+	Args                    map[string]any
+	Overrides               map[string]any
+	RequestID               string
+	AllowOverrideTypeChange bool
 }
 
 // WatchOptions configures Watch: FollowWaits keeps the stream open while the
@@ -121,13 +127,33 @@ func jsonStruct(option string, m map[string]any) (*structpb.Struct, error) {
 // Get returns one execution with its checkpoint calls (outputs included).
 // An unknown ID is a *NotFoundError.
 func (e *ExecutionsClient) Get(ctx context.Context, execID string) (*Execution, error) {
-	res, err := e.runner.GetExecution(ctx, &runnerv1.GetExecutionRequest{ExecId: execID, View: runnerv1.ExecutionView_EXECUTION_VIEW_FULL})
+	read := func(token string) (*Execution, string, error) {
+		res, err := e.runner.GetExecution(ctx, &runnerv1.GetExecutionRequest{
+			ExecId: execID, View: runnerv1.ExecutionView_EXECUTION_VIEW_FULL, CheckpointsPageToken: token,
+		})
+		if err != nil {
+			return nil, "", err
+		}
+		return executionFromProto(res.GetExecution()), res.GetExecution().GetCheckpointsNextPageToken(), nil
+	}
+	execution, token, err := read("")
 	if err != nil {
 		return nil, err
 	}
-	execution := executionFromProto(res.GetExecution())
 	if err := e.fillOmittedValues(ctx, execution); err != nil {
 		return nil, err
+	}
+	// A long execution's calls come in several responses (each within the response bound): read on to the last.
+	for token != "" {
+		var page *Execution
+		if page, token, err = read(token); err != nil {
+			return nil, err
+		}
+		page.OmittedValues = slices.DeleteFunc(page.OmittedValues, func(o OmittedValue) bool { return !strings.HasPrefix(o.Path, "checkpoints/") })
+		if err := e.fillOmittedValues(ctx, page); err != nil {
+			return nil, err
+		}
+		execution.Checkpoints = append(execution.Checkpoints, page.Checkpoints...)
 	}
 	return execution, nil
 }
@@ -344,6 +370,7 @@ func (e *ExecutionsClient) Replay(ctx context.Context, execID string, opts Repla
 	}
 	res, err := e.planner.ReplayExecution(ctx, &plannerv1.ReplayExecutionRequest{
 		ExecId: execID, From: opts.From, Args: args, Overrides: overrides, RequestId: opts.RequestID,
+		AllowOverrideTypeChange: opts.AllowOverrideTypeChange,
 	})
 	if err != nil {
 		return nil, err
@@ -358,7 +385,10 @@ func (e *ExecutionsClient) Plan(ctx context.Context, execID string, opts ReplayO
 	if err != nil {
 		return nil, err
 	}
-	res, err := e.planner.PlanReplay(ctx, &plannerv1.PlanReplayRequest{ExecId: execID, From: opts.From, Args: args, Overrides: overrides})
+	res, err := e.planner.PlanReplay(ctx, &plannerv1.PlanReplayRequest{
+		ExecId: execID, From: opts.From, Args: args, Overrides: overrides,
+		AllowOverrideTypeChange: opts.AllowOverrideTypeChange,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -388,7 +418,9 @@ func (e *ExecutionsClient) Watch(ctx context.Context, execID string, opts WatchO
 		return e.runner.WatchExecution(ctx, &runnerv1.WatchExecutionRequest{ExecId: execID, FollowWaits: opts.FollowWaits, StatusOnly: opts.StatusOnly})
 	}
 	return streamSeq(ctx, open, func(res *runnerv1.WatchExecutionResponse) (Event, bool) {
-		return eventFromProto(res.GetEvent())
+		event, ok := eventFromProto(res.GetEvent())
+		e.fillOmittedEventValue(ctx, res.GetEvent(), &event)
+		return event, ok
 	})
 }
 
@@ -461,7 +493,9 @@ func (e *ExecutionsClient) FollowLogs(ctx context.Context, execID string, opts L
 			entry := logEntryFromProto(k.Entry)
 			return LogEvent{Entry: &entry}, true
 		case *runnerv1.WatchExecutionLogsResponse_StatusChanged:
-			return LogEvent{StatusChange: statusChangeFromProto(k.StatusChanged)}, true
+			change := statusChangeFromProto(k.StatusChanged)
+			e.fillOmittedResult(ctx, execID, change, k.StatusChanged.GetOmittedValues())
+			return LogEvent{StatusChange: change}, true
 		}
 		return LogEvent{}, false // a kind this client does not know (a newer server)
 	})

@@ -143,6 +143,15 @@ func resolve(o Options) (*settings, error) {
 	if s.maxAttempts == 0 {
 		s.maxAttempts = DefaultMaxAttempts
 	}
+	if len(s.token) > maxTokenChars {
+		// The services refuse request headers above 16 KiB; beyond ~64 KiB HTTP/2 closes the connection unexplained.
+		option := "KITARU_TOKEN"
+		if o.Token != "" {
+			option = "Token"
+		}
+		return nil, usageError(fmt.Sprintf("`%s` is %d characters; a token is at most %d (it travels in a request header, and the services refuse headers above 16 KiB).",
+			option, len(s.token), maxTokenChars), map[string]string{"option": option, "chars": fmt.Sprint(len(s.token))})
+	}
 	if s.maxAttempts < 0 {
 		return nil, usageError("`MaxAttempts` must be >= 1.", map[string]string{"maxAttempts": fmt.Sprint(o.MaxAttempts)})
 	}
@@ -193,6 +202,9 @@ func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 	}
 	return config, nil
 }
+
+// maxTokenChars is the longest token sent (it travels in the authorization header).
+const maxTokenChars = 8192
 
 // bearerToken sends "authorization: Bearer <token>" on every call, over
 // plaintext too (a TLS-terminating proxy in front of an http:// service).

@@ -12,7 +12,7 @@ import (
 )
 
 // OmittedValue names a value a response left out to stay small (a response
-// carries at most 8 MiB of values); read it with Executions.ReadValue.
+// carries at most 2 MiB of values, as encoded); read it with Executions.ReadValue.
 type OmittedValue struct {
 	// Path is "input", "result", "checkpoints/<invocation_id>/output",
 	// "checkpoints/<invocation_id>/override_value" or "waits/<name>/value".
@@ -124,4 +124,29 @@ func omittedValuesFromProto(values []*runnerv1.OmittedValue) []OmittedValue {
 		omitted = append(omitted, OmittedValue{Path: v.GetPath(), Bytes: int64(v.GetBytes())})
 	}
 	return omitted
+}
+
+// fillOmittedEventValue reads the result or the wait's answer a watch event
+// left out (beyond one message's value budget) into event. A value that
+// cannot be read stays nil; the stream goes on.
+func (e *ExecutionsClient) fillOmittedEventValue(ctx context.Context, source *runnerv1.ExecutionEvent, event *Event) {
+	switch k := source.GetKind().(type) {
+	case *runnerv1.ExecutionEvent_StatusChanged:
+		e.fillOmittedResult(ctx, source.GetExecId(), event.StatusChange, k.StatusChanged.GetOmittedValues())
+	case *runnerv1.ExecutionEvent_WaitResolved:
+		for _, omitted := range k.WaitResolved.GetOmittedValues() {
+			if value, err := e.ReadValue(ctx, source.GetExecId(), omitted.GetPath()); err == nil && event.Wait != nil {
+				event.Wait.Value = value
+			}
+		}
+	}
+}
+
+// fillOmittedResult reads the result a status change left out into change.
+func (e *ExecutionsClient) fillOmittedResult(ctx context.Context, execID string, change *StatusChange, omitted []*runnerv1.OmittedValue) {
+	for _, o := range omitted {
+		if value, err := e.ReadValue(ctx, execID, o.GetPath()); err == nil && change != nil {
+			change.Result = value
+		}
+	}
 }

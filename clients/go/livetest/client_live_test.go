@@ -239,6 +239,15 @@ func TestLiveClientReplayWithOverridesAndPlan(t *testing.T) {
 	if _, err := c.Executions.Replay(ctx, source.ExecID, kitaru.ReplayOptions{From: "research", Overrides: map[string]any{"wait.approve": true}}); !errors.As(err, &u) {
 		t.Errorf("a wait override = %v, want *UsageError", err)
 	}
+	// An override of another type than the recorded output (a string) is refused, unless allowed.
+	misfit := kitaru.ReplayOptions{From: "publish", Overrides: map[string]any{"checkpoint.write_draft": 42}}
+	if _, err := c.Executions.Plan(ctx, source.ExecID, misfit); !errors.As(err, &u) || u.Metadata["expected"] != "string" || u.Metadata["given"] != "number" {
+		t.Errorf("an override of another type = %v, want *UsageError expecting a string", err)
+	}
+	misfit.AllowOverrideTypeChange = true
+	if plan, err := c.Executions.Plan(ctx, source.ExecID, misfit); err != nil || len(plan.Overrides) != 1 || plan.Overrides[0].Value != float64(42) {
+		t.Errorf("with AllowOverrideTypeChange: plan = %+v, err = %v", plan, err)
+	}
 }
 
 func TestLiveClientWaitsInputValidationAndAbort(t *testing.T) {
@@ -345,7 +354,7 @@ func TestLiveClientWatchEventsAndFollowWaits(t *testing.T) {
 func TestLiveClientGetReadsTheValuesAResponseLeftOut(t *testing.T) {
 	c, ctx := live(t)
 	const mib = 1024 * 1024
-	// Three 4 MiB outputs are past the 8 MiB of values one response carries.
+	// Three 4 MiB outputs are past the 2 MiB of values (as encoded) one response carries.
 	done := settle(t, c, ctx, run(t, c, ctx, "big_outputs", map[string]any{"mib": 4, "parts": 3}).ExecID)
 	if done.Status != kitaru.StatusCompleted || len(done.OmittedValues) != 0 || len(done.Checkpoints) != 3 {
 		t.Fatalf("done = %s, omitted %v, %d checkpoints", done.Status, done.OmittedValues, len(done.Checkpoints))
@@ -361,7 +370,11 @@ func TestLiveClientGetReadsTheValuesAResponseLeftOut(t *testing.T) {
 	for _, v := range raw.GetOmittedValues() {
 		omitted = append(omitted, fmt.Sprintf("%s %d", v.GetPath(), v.GetBytes()))
 	}
-	want := []string{fmt.Sprintf("checkpoints/big_part_2/output %d", 4*mib+2), fmt.Sprintf("checkpoints/big_part_3/output %d", 4*mib+2)}
+	want := []string{
+		fmt.Sprintf("checkpoints/big_part/output %d", 4*mib+2),
+		fmt.Sprintf("checkpoints/big_part_2/output %d", 4*mib+2),
+		fmt.Sprintf("checkpoints/big_part_3/output %d", 4*mib+2),
+	}
 	if !slices.Equal(omitted, want) || raw.GetCheckpoints()[2].GetOutput() != nil {
 		t.Errorf("omitted = %v", omitted)
 	}
@@ -376,6 +389,23 @@ func TestLiveClientGetReadsTheValuesAResponseLeftOut(t *testing.T) {
 	var usage *kitaru.UsageError
 	if _, err := c.Executions.ReadValue(ctx, done.ExecID, "outputs"); !errors.As(err, &usage) {
 		t.Errorf("bad path: %v", err)
+	}
+}
+
+func TestLiveClientGetReadsEveryCallOfALongExecution(t *testing.T) {
+	c, ctx := live(t)
+	// Twelve calls with ~330 KB of metadata each (as encoded): more than one response's 3.5 MiB.
+	done := settle(t, c, ctx, run(t, c, ctx, "heavy_metadata", map[string]any{"calls": 12, "numbers": 30000}).ExecID)
+	var outputs []any
+	for _, call := range done.Checkpoints {
+		outputs = append(outputs, call.Output)
+	}
+	if len(outputs) != 12 || outputs[0] != float64(0) || outputs[11] != float64(11) {
+		t.Errorf("outputs = %v", outputs)
+	}
+	first := must(c.Runner.GetExecution(ctx, done.ExecID, true)).ok(t)
+	if n := len(first.GetCheckpoints()); n == 0 || n >= 12 || first.GetCheckpointsNextPageToken() == "" {
+		t.Errorf("the first response holds %d calls, next page token %q", n, first.GetCheckpointsNextPageToken())
 	}
 }
 

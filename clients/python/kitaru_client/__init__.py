@@ -87,7 +87,7 @@ from .models import (
 )
 from .services import PlannerClient, RunnerClient, new_request_id
 
-__version__ = "0.2.0"
+__version__ = "0.1.0"
 
 __all__ = [
     "LineageNode",

@@ -176,6 +176,10 @@ def first_set(value: Optional[str], name: str, env: Mapping[str, str]) -> Option
     return env_value(name, env)
 
 
+#: The longest token sent (it travels in the ``authorization`` header).
+MAX_TOKEN_CHARS = 8192
+
+
 @dataclass(frozen=True)
 class ConnectionSettings:
     """The connection options of a :class:`~kitaru_client.KitaruClient`, every default applied."""
@@ -220,5 +224,14 @@ class ConnectionSettings:
                 client_cert=first_set(client_cert, "KITARU_CLIENT_CERT", env),
                 client_key=first_set(client_key, "KITARU_CLIENT_KEY", env),
             )
-        return cls(runner=runner, planner=planner, token=first_set(token, "KITARU_TOKEN", env), credentials=credentials)
+        resolved_token = first_set(token, "KITARU_TOKEN", env)
+        if resolved_token is not None and len(resolved_token) > MAX_TOKEN_CHARS:
+            option = "token" if token else "KITARU_TOKEN"
+            # The services refuse request headers above 16 KiB; beyond ~64 KiB HTTP/2 closes the connection unexplained.
+            raise KitaruUsageError(
+                f"`{option}` is {len(resolved_token)} characters; a token is at most {MAX_TOKEN_CHARS} "
+                "(it travels in a request header, and the services refuse headers above 16 KiB).",
+                metadata={"option": option, "chars": str(len(resolved_token))},
+            )
+        return cls(runner=runner, planner=planner, token=resolved_token, credentials=credentials)
 

@@ -147,9 +147,7 @@ class ExecutionsClient:
 
     def get(self, exec_id: str, *, timeout: Optional[float] = None) -> Execution:
         """One execution with its checkpoint calls (outputs included). Unknown ID → :class:`KitaruNotFoundError`."""
-        execution = self._runner.get_execution(exec_id, full=True, timeout=timeout)
-        self._runner.fill_omitted_values(execution, timeout=timeout)
-        return execution_from_proto(execution)
+        return execution_from_proto(self._runner.get_whole_execution(exec_id, timeout=timeout))
 
     def read_value(self, exec_id: str, path: str, *, timeout: Optional[float] = None) -> Any:
         """One value of an execution by its path (``"input"``, ``"result"``,
@@ -302,6 +300,7 @@ class ExecutionsClient:
         request_id: Optional[str] = None,
         timeout: Optional[float] = None,
         inputs: Optional[Mapping[str, Any]] = None,
+        allow_override_type_change: bool = False,
         **flow_inputs: Any,
     ) -> Execution:
         """Replays an execution as a new one from checkpoint ``from_``; the source never changes.
@@ -313,6 +312,9 @@ class ExecutionsClient:
         when None) and is retried with it on UNAVAILABLE/DEADLINE_EXCEEDED, so
         one call creates one execution. Bad selectors or keys →
         :class:`KitaruUsageError`/:class:`KitaruStateError`, nothing created.
+        An override value must fit the checkpoint's declared output schema (or
+        the JSON type of its recorded output), else :class:`KitaruUsageError`;
+        ``allow_override_type_change=True`` lets a change of type through.
         """
         return execution_from_proto(
             self._planner.replay_execution(
@@ -322,6 +324,7 @@ class ExecutionsClient:
                 overrides=overrides,
                 request_id=request_id,
                 timeout=timeout,
+                allow_override_type_change=allow_override_type_change,
             )
         )
 
@@ -333,12 +336,18 @@ class ExecutionsClient:
         overrides: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
         inputs: Optional[Mapping[str, Any]] = None,
+        allow_override_type_change: bool = False,
         **flow_inputs: Any,
     ) -> ReplayPlan:
         """The plan :meth:`replay` would follow, computed without creating anything; the same errors."""
         return replay_plan_from_proto(
             self._planner.plan_replay(
-                exec_id, from_, args=merge_inputs(inputs, flow_inputs), overrides=overrides, timeout=timeout
+                exec_id,
+                from_,
+                args=merge_inputs(inputs, flow_inputs),
+                overrides=overrides,
+                timeout=timeout,
+                allow_override_type_change=allow_override_type_change,
             )
         )
 
@@ -352,6 +361,7 @@ class ExecutionsClient:
         Stop early with ``break`` (or close the iterator): the stream is cancelled.
         """
         for event in self._runner.watch_execution(exec_id, follow_waits=follow_waits, timeout=timeout):
+            self._runner.fill_omitted_event_value(event, timeout=timeout)
             plain = event_from_proto(event)
             if plain is not None:
                 yield plain
@@ -395,6 +405,8 @@ class ExecutionsClient:
         """
         with _log_retrieval(exec_id):
             for response in self._runner.watch_execution_logs(exec_id, checkpoint=checkpoint or "", timeout=timeout):
+                if response.HasField("status_changed"):
+                    self._runner.fill_omitted_status_result(exec_id, response.status_changed, timeout=timeout)
                 item = log_event_from_proto(response)
                 if item is not None:
                     yield item

@@ -313,8 +313,8 @@ class Execution:
     updated_at: Optional[datetime] = None
     #: When it reached a terminal status.
     ended_at: Optional[datetime] = None
-    #: Values this response left out (a response carries at most 8 MiB of
-    #: values), as ``(path, bytes)``: empty from ``get()``, which reads them;
+    #: Values this response left out (a response carries at most 2 MiB of
+    #: values, as encoded), as ``(path, bytes)``: empty from ``get()``, which reads them;
     #: read one from a ``list()`` result with ``executions.read_value()``.
     omitted_values: List[Tuple[str, int]] = field(default_factory=list)
     #: The flow version of the code that created it (``--flow-version``, by

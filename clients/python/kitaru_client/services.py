@@ -211,12 +211,35 @@ class RunnerClient(_ServiceClient):
         )
         return response.execution
 
-    def get_execution(self, exec_id: str, *, full: bool = False, timeout: Optional[float] = None) -> execution_pb2.Execution:
-        """GetExecution; ``full=True`` includes the checkpoint calls and their outputs."""
+    def get_execution(
+        self, exec_id: str, *, full: bool = False, checkpoints_page_token: str = "", timeout: Optional[float] = None
+    ) -> execution_pb2.Execution:
+        """GetExecution; ``full=True`` includes the checkpoint calls and their outputs.
+
+        A long execution's calls come in several responses (each within the
+        response bound): ``checkpoints_next_page_token`` of one, given as
+        ``checkpoints_page_token``, reads the next.
+        """
         view = execution_pb2.EXECUTION_VIEW_FULL if full else execution_pb2.EXECUTION_VIEW_BASIC
-        request = runner_service_pb2.GetExecutionRequest(exec_id=exec_id, view=view)
+        request = runner_service_pb2.GetExecutionRequest(exec_id=exec_id, view=view, checkpoints_page_token=checkpoints_page_token)
         response: runner_service_pb2.GetExecutionResponse = self._unary(self.stub.GetExecution, request, timeout)
         return response.execution
+
+    def get_whole_execution(self, exec_id: str, *, timeout: Optional[float] = None) -> execution_pb2.Execution:
+        """GetExecution (full view) read to the last checkpoint call, with every value a response left out read and put in place."""
+        execution = self.get_execution(exec_id, full=True, timeout=timeout)
+        self.fill_omitted_values(execution, timeout=timeout)
+        token = execution.checkpoints_next_page_token
+        while token:
+            page = self.get_execution(exec_id, full=True, checkpoints_page_token=token, timeout=timeout)
+            kept = [omitted for omitted in page.omitted_values if omitted.path.startswith("checkpoints/")]
+            del page.omitted_values[:]
+            page.omitted_values.extend(kept)
+            self.fill_omitted_values(page, timeout=timeout)
+            execution.checkpoints.extend(page.checkpoints)
+            token = page.checkpoints_next_page_token
+        execution.checkpoints_next_page_token = ""
+        return execution
 
     def read_execution_value(self, exec_id: str, path: str, *, timeout: Optional[float] = None) -> Any:
         """ReadExecutionValue: one value of an execution by its path, joined from its chunks and parsed.
@@ -250,6 +273,25 @@ class RunnerClient(_ServiceClient):
                 continue
             _place_value(execution, omitted.path, value)
         del execution.omitted_values[:]
+
+    def fill_omitted_status_result(
+        self, exec_id: str, change: execution_pb2.StatusChange, *, timeout: Optional[float] = None
+    ) -> None:
+        """Reads the result a streamed status change left out (beyond one message's value budget) and puts it in place."""
+        for omitted in list(change.omitted_values):
+            change.result.CopyFrom(value_from_python(self.read_execution_value(exec_id, omitted.path, timeout=timeout)))
+        del change.omitted_values[:]
+
+    def fill_omitted_event_value(self, event: execution_pb2.ExecutionEvent, *, timeout: Optional[float] = None) -> None:
+        """Reads the result or the wait's answer a watch event left out and puts it in place."""
+        kind = event.WhichOneof("kind")
+        if kind == "status_changed":
+            self.fill_omitted_status_result(event.exec_id, event.status_changed, timeout=timeout)
+        elif kind == "wait_resolved":
+            wait = event.wait_resolved
+            for omitted in list(wait.omitted_values):
+                wait.value.CopyFrom(value_from_python(self.read_execution_value(event.exec_id, omitted.path, timeout=timeout)))
+            del wait.omitted_values[:]
 
     def list_executions(
         self,
@@ -433,10 +475,14 @@ class PlannerClient(_ServiceClient):
         args: Optional[Mapping[str, Any]] = None,
         overrides: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
+        allow_override_type_change: bool = False,
     ) -> replay_plan_pb2.ReplayPlan:
         """PlanReplay: the plan of a replay, creating nothing; the same errors as :meth:`replay_execution`."""
         request = planner_service_pb2.PlanReplayRequest(
-            exec_id=exec_id, args=json_struct("args", args), overrides=json_struct("overrides", overrides)
+            exec_id=exec_id,
+            args=json_struct("args", args),
+            overrides=json_struct("overrides", overrides),
+            allow_override_type_change=allow_override_type_change,
         )
         setattr(request, "from", from_)  # `from` is a Python keyword
         response: planner_service_pb2.PlanReplayResponse = self._unary(self.stub.PlanReplay, request, timeout)
@@ -451,6 +497,7 @@ class PlannerClient(_ServiceClient):
         overrides: Optional[Mapping[str, Any]] = None,
         request_id: Optional[str] = None,
         timeout: Optional[float] = None,
+        allow_override_type_change: bool = False,
     ) -> execution_pb2.Execution:
         """ReplayExecution: plans a replay and starts the new execution.
 
@@ -462,6 +509,7 @@ class PlannerClient(_ServiceClient):
             args=json_struct("args", args),
             overrides=json_struct("overrides", overrides),
             request_id=request_id or new_request_id(),
+            allow_override_type_change=allow_override_type_change,
         )
         setattr(request, "from", from_)
         response: planner_service_pb2.ReplayExecutionResponse = self._retried(

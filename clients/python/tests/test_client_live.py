@@ -184,6 +184,18 @@ def test_replay_and_plan_errors_are_typed(client):
         client.executions.replay(source.exec_id, from_="research", overrides={"wait.approve": True})
     with pytest.raises(KitaruNotFoundError):
         client.executions.replay("kr-aaaaaaaaaaaaaaaa", from_="research")
+    # An override of another type than the recorded output (a string) is refused, unless allowed.
+    with pytest.raises(KitaruUsageError) as misfit:
+        client.executions.plan(source.exec_id, from_="publish", overrides={"checkpoint.write_draft": 42})
+    assert misfit.value.metadata["expected"] == "string" and misfit.value.metadata["given"] == "number"
+    plan = client.executions.plan(
+        source.exec_id, from_="publish", overrides={"checkpoint.write_draft": 42}, allow_override_type_change=True
+    )
+    assert plan.overrides[0].value == 42
+    # An input field the flow does not know is refused, not dropped.
+    with pytest.raises(KitaruUsageError) as unknown:
+        client.executions.replay(source.exec_id, from_="research", topc="typo")
+    assert "topc: unknown field (known fields: topic)" in str(unknown.value)
 
 
 def test_waits_pending_input_validation_and_abort(client):
@@ -265,7 +277,7 @@ def test_watch_yields_typed_events_and_follows_waits(client):
 
 
 def test_get_reads_the_values_a_response_left_out(client):
-    # Three 4 MiB outputs are past the 8 MiB of values one response carries.
+    # Three 4 MiB outputs are past the 2 MiB of values (as encoded) one response carries.
     done = run_to_end(client, "big_outputs", mib=4, parts=3)
     assert done.status is ExecutionStatus.COMPLETED and done.result == 3 * 4 * 1024 * 1024
     assert done.omitted_values == []
@@ -273,9 +285,9 @@ def test_get_reads_the_values_a_response_left_out(client):
     assert [(o[:2], len(o)) for o in outputs] == [(f"{i}:", 4 * 1024 * 1024) for i in range(3)]
 
     raw = client.runner.get_execution(done.exec_id, full=True)
-    # The first output fits; the next two (each 4 MiB + 2 bytes of JSON quotes) do not.
+    # None fits (each is 4 MiB + 2 bytes of JSON quotes).
     omitted = [(v.path, v.bytes) for v in raw.omitted_values]
-    assert omitted == [("checkpoints/big_part_2/output", 4 * 1024 * 1024 + 2), ("checkpoints/big_part_3/output", 4 * 1024 * 1024 + 2)]
+    assert omitted == [(f"checkpoints/big_part{suffix}/output", 4 * 1024 * 1024 + 2) for suffix in ("", "_2", "_3")]
     assert not raw.checkpoints[2].HasField("output")
     value = client.executions.read_value(done.exec_id, "checkpoints/big_part_3/output")
     assert isinstance(value, str) and value.startswith("2:") and len(value) == 4 * 1024 * 1024
@@ -283,6 +295,14 @@ def test_get_reads_the_values_a_response_left_out(client):
         client.executions.read_value(done.exec_id, "checkpoints/nope/output")
     with pytest.raises(KitaruUsageError):
         client.executions.read_value(done.exec_id, "outputs")
+
+
+def test_get_reads_every_call_of_an_execution_one_response_cannot_hold(client):
+    # Twelve calls with ~330 KB of metadata each (as encoded): more than one response's 3.5 MiB.
+    done = run_to_end(client, "heavy_metadata", calls=12, numbers=30000)
+    assert [c.output for c in done.checkpoints] == list(range(12))
+    first = client.runner.get_execution(done.exec_id, full=True)
+    assert 0 < len(first.checkpoints) < 12 and first.checkpoints_next_page_token
 
 
 def test_logs_and_follow_logs(client):

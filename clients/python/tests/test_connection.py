@@ -150,6 +150,12 @@ def test_tls_options_are_checked():
         KitaruClient(tls=grpc.ssl_channel_credentials(), ca_file="ca.pem")
 
 
+def test_a_token_too_long_for_a_request_header_is_refused_before_any_call():
+    # The services refuse headers above 16 KiB; past ~64 KiB HTTP/2 would close the connection unexplained.
+    with pytest.raises(KitaruUsageError, match="`token` is 300000 characters; a token is at most 8192"):
+        KitaruClient(token="t" * 300_000)
+
+
 # --- token, deadlines, retries -----------------------------------------------
 
 

@@ -66,12 +66,31 @@ function checkUrl(option: string, url: string): string {
   return url;
 }
 
+/**
+ * The longest token sent: the services refuse request headers above 16 KiB
+ * with details, and beyond ~64 KiB the HTTP/2 layer closes the connection
+ * before any gRPC code sees the call (the client then reports only
+ * "RST_STREAM"), so a longer token is refused here, naming the setting.
+ */
+const MAX_TOKEN_CHARS = 8192;
+
+function checkToken(token: string | undefined, option: string): string | undefined {
+  if (token === undefined || token.length <= MAX_TOKEN_CHARS) return token;
+  throw new KitaruUsageError(
+    `\`${option}\` is ${token.length} characters; a token is at most ${MAX_TOKEN_CHARS} (it travels in a request header, and the services refuse headers above 16 KiB).`,
+    {
+      metadata: { option, chars: String(token.length) },
+      violations: [{ field: option, description: `must be at most ${MAX_TOKEN_CHARS} characters; got ${token.length}` }],
+    },
+  );
+}
+
 /** Applies the defaults: explicit option, then environment variable, then the local default. */
 export function resolveConnection(options: KitaruClientOptions = {}, env: Readonly<Record<string, string | undefined>> = process.env): ResolvedConnection {
   return {
     plannerUrl: checkUrl("plannerUrl", nonEmpty(options.plannerUrl) ?? nonEmpty(env["KITARU_PLANNER_URL"]) ?? DEFAULT_PLANNER_URL),
     runnerUrl: checkUrl("runnerUrl", nonEmpty(options.runnerUrl) ?? nonEmpty(env["KITARU_RUNNER_URL"]) ?? DEFAULT_RUNNER_URL),
-    token: nonEmpty(options.token) ?? nonEmpty(env["KITARU_TOKEN"]),
+    token: checkToken(nonEmpty(options.token) ?? nonEmpty(env["KITARU_TOKEN"]), nonEmpty(options.token) ? "token" : "KITARU_TOKEN"),
     tls: {
       caFile: nonEmpty(options.caFile) ?? nonEmpty(env["KITARU_CA_FILE"]),
       clientCertFile: nonEmpty(options.clientCertFile) ?? nonEmpty(env["KITARU_CLIENT_CERT"]),

@@ -6,7 +6,7 @@
  */
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
-import type { Execution as ExecutionPb } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import type { Execution as ExecutionPb, ExecutionEvent as ExecutionEventPb, StatusChange } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { valueFromJson } from "./convert/json.ts";
 import { KitaruInternalError } from "#contract/errors/kitaru-error.ts";
@@ -63,4 +63,23 @@ function placeValue(execution: ExecutionPb, path: string, value: JsonValue): voi
   }
   if (match[2] === "output") call.output = valueFromJson(value);
   else call.overrideValue = valueFromJson(value);
+}
+
+/**
+ * Reads the value a streamed status change left out (a result beyond one
+ * message's value budget) and puts it in place.
+ */
+export async function fillOmittedStatusResult(runner: Client<typeof RunnerService>, execId: string, change: StatusChange, signal?: AbortSignal): Promise<void> {
+  for (const omitted of change.omittedValues) change.result = valueFromJson(await readExecutionValue(runner, execId, omitted.path, signal));
+  change.omittedValues = [];
+}
+
+/** Reads the value a watch event left out (a result, a wait's answer) and puts it in place. */
+export async function fillOmittedEventValue(runner: Client<typeof RunnerService>, event: ExecutionEventPb, signal?: AbortSignal): Promise<void> {
+  const kind = event.kind;
+  if (kind.case === "statusChanged") await fillOmittedStatusResult(runner, event.execId, kind.value, signal);
+  if (kind.case === "waitResolved") {
+    for (const omitted of kind.value.omittedValues) kind.value.value = valueFromJson(await readExecutionValue(runner, event.execId, omitted.path, signal));
+    kind.value.omittedValues = [];
+  }
 }

@@ -21,7 +21,7 @@ import { EXECUTION_STATUSES, executionStatusToProto, isExecutionStatus, type Exe
 import { waitFromProto, type Wait } from "./convert/wait.ts";
 import { KitaruInternalError, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import { ExecutionHandle } from "./execution-handle.ts";
-import { fillOmittedValues, readExecutionValue } from "./execution-values.ts";
+import { fillOmittedEventValue, fillOmittedStatusResult, fillOmittedValues, readExecutionValue } from "./execution-values.ts";
 import { retryUnderRequestId } from "./retry-backend.ts";
 import { callRpc, streamRpc } from "./rpc-error.ts";
 
@@ -65,6 +65,13 @@ export interface PlanReplayOptions {
   readonly args?: JsonObject | undefined;
   /** Output overrides keyed `checkpoint.<selector>`. */
   readonly overrides?: JsonObject | undefined;
+  /**
+   * Accept override values of another type than the output they replace.
+   * Without it, a value that does not fit the checkpoint's `outputSchema`
+   * (or the JSON type of its recorded output) is a `KitaruUsageError` and
+   * nothing is created.
+   */
+  readonly allowOverrideTypeChange?: boolean | undefined;
 }
 
 /** {@link PlanReplayOptions} plus an idempotency key. */
@@ -175,9 +182,26 @@ export class ExecutionsClient {
   /** One execution, with its checkpoint calls unless `view` is `basic`. Unknown ID → `KitaruNotFoundError`. */
   async get(execId: string, options: GetExecutionOptions = {}): Promise<Execution> {
     const view = options.view === "basic" ? ExecutionView.BASIC : ExecutionView.FULL;
-    const response = await callRpc(() => this.#runner.getExecution({ execId, view }, options.signal ? { signal: options.signal } : {}));
-    if (response.execution !== undefined) await fillOmittedValues(this.#runner, response.execution, options.signal);
-    return requireExecution(response.execution, "GetExecution");
+    return requireExecution(await this.#read(execId, view, options.signal), "GetExecution");
+  }
+
+  /** One execution with every value its responses left out read and put in place, and all its calls (a long one's come in several responses). */
+  async #read(execId: string, view: ExecutionView, signal: AbortSignal | undefined): Promise<ExecutionPb | undefined> {
+    const read = (checkpointsPageToken: string) => callRpc(() => this.#runner.getExecution({ execId, view, checkpointsPageToken }, signal ? { signal } : {}));
+    const execution = (await read("")).execution;
+    if (execution === undefined) return undefined;
+    await fillOmittedValues(this.#runner, execution, signal);
+    // Each response stays within the response bound: read on to the last call.
+    for (let token = execution.checkpointsNextPageToken; token !== ""; ) {
+      const next = (await read(token)).execution;
+      if (next === undefined) return undefined;
+      next.omittedValues = next.omittedValues.filter((omitted) => omitted.path.startsWith("checkpoints/"));
+      await fillOmittedValues(this.#runner, next, signal);
+      execution.checkpoints.push(...next.checkpoints);
+      token = next.checkpointsNextPageToken;
+    }
+    execution.checkpointsNextPageToken = "";
+    return execution;
   }
 
   /**
@@ -186,10 +210,9 @@ export class ExecutionsClient {
    * saw, every wait with its answer (values left out of the response are read).
    */
   async history(execId: string, options: { signal?: AbortSignal } = {}): Promise<ExecutionHistory> {
-    const response = await callRpc(() => this.#runner.getExecution({ execId, view: ExecutionView.FULL }, options.signal ? { signal: options.signal } : {}));
-    if (response.execution === undefined) throw new KitaruInternalError("The server answered GetExecution without an execution.", { metadata: { execId } });
-    await fillOmittedValues(this.#runner, response.execution, options.signal);
-    return executionHistoryFromProto(response.execution);
+    const execution = await this.#read(execId, ExecutionView.FULL, options.signal);
+    if (execution === undefined) throw new KitaruInternalError("The server answered GetExecution without an execution.", { metadata: { execId } });
+    return executionHistoryFromProto(execution);
   }
 
   /**
@@ -256,8 +279,8 @@ export class ExecutionsClient {
 
   /**
    * One value of an execution, by its path: `input`, `result`,
-   * `checkpoints/<invocation_id>/output` or
-   * `checkpoints/<invocation_id>/override_value`. `get()` already reads the
+   * `checkpoints/<invocation_id>/output`,
+   * `checkpoints/<invocation_id>/override_value` or `waits/<name>/value`. `get()` already reads the
    * values a response left out; this reads those of `list()` results
    * (`execution.omittedValues`). No such value → `KitaruNotFoundError`.
    */
@@ -362,15 +385,13 @@ export class ExecutionsClient {
    */
   async replay(execId: string, options: ReplayOptions): Promise<Execution> {
     const requestId = options.requestId ?? randomUUID();
-    const response = await retryUnderRequestId(requestId, () =>
-      callRpc(() => this.#planner.replayExecution({ execId, from: options.from, args: options.args, overrides: options.overrides, requestId })),
-    );
+    const response = await retryUnderRequestId(requestId, () => callRpc(() => this.#planner.replayExecution({ ...replayRequest(execId, options), requestId })));
     return requireExecution(response.execution, "ReplayExecution");
   }
 
   /** The plan a replay would follow, computed without creating anything (dry run); same errors as `replay()`. */
   async planReplay(execId: string, options: PlanReplayOptions): Promise<ReplayPlan> {
-    const response = await callRpc(() => this.#planner.planReplay({ execId, from: options.from, args: options.args, overrides: options.overrides }));
+    const response = await callRpc(() => this.#planner.planReplay(replayRequest(execId, options)));
     if (response.plan === undefined) {
       throw new KitaruInternalError("The server answered PlanReplay without a plan.", { metadata: { method: "PlanReplay" } });
     }
@@ -386,6 +407,7 @@ export class ExecutionsClient {
     const stream = streamRpc(() => this.#runner.watchExecution(request, options.signal ? { signal: options.signal } : {}));
     for await (const response of stream) {
       if (response.event === undefined) continue;
+      await fillOmittedEventValue(this.#runner, response.event, options.signal);
       const event = executionEventFromProto(response.event);
       if (event !== undefined) yield event;
     }
@@ -426,6 +448,7 @@ export class ExecutionsClient {
       if (kind.case === "entry") {
         yield { kind: "log", entry: logEntryFromProto(kind.value) };
       } else if (kind.case === "statusChanged") {
+        await fillOmittedStatusResult(this.#runner, execId, kind.value, options.signal);
         yield statusChangeFromProto(kind.value);
       }
     }
@@ -435,4 +458,15 @@ export class ExecutionsClient {
   handle<TResult = JsonValue>(execId: string): ExecutionHandle<TResult> {
     return new ExecutionHandle<TResult>(this, execId);
   }
+}
+
+/** The fields PlanReplay and ReplayExecution requests share. */
+function replayRequest(execId: string, options: PlanReplayOptions) {
+  return {
+    execId,
+    from: options.from,
+    args: options.args,
+    overrides: options.overrides,
+    allowOverrideTypeChange: options.allowOverrideTypeChange ?? false,
+  };
 }

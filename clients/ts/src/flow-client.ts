@@ -26,6 +26,8 @@ export interface FlowReplayOptions<TInput> {
   readonly args?: Partial<TInput> | undefined;
   /** Output overrides keyed `checkpoint.<selector>`. */
   readonly overrides?: JsonObject | undefined;
+  /** Accept override values of another type than the outputs they replace (see `PlanReplayOptions`). */
+  readonly allowOverrideTypeChange?: boolean | undefined;
   /** Idempotency key. */
   readonly requestId?: string | undefined;
 }
@@ -83,6 +85,7 @@ export function flowClient<TInput = JsonObject, TResult = JsonValue>(flowName: s
         from: replay.from,
         args: replay.args as JsonObject | undefined,
         overrides: replay.overrides,
+        allowOverrideTypeChange: replay.allowOverrideTypeChange,
         requestId: replay.requestId,
       });
       return executions.handle<TResult>(execution.execId);

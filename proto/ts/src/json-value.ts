@@ -15,6 +15,74 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** A JSON object (flow inputs, wait metadata, overrides). */
 export type JsonObject = { [key: string]: JsonValue };
 
+/** The six JSON types. */
+export type JsonType = "string" | "number" | "boolean" | "null" | "array" | "object";
+
+/** The JSON type of a value. */
+export function jsonTypeOf(value: JsonValue): JsonType {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value as "string" | "number" | "boolean" | "object";
+}
+
+/**
+ * The JSON type of a value's JSON text, from its first character (the text
+ * need not be whole: the first chunk of a large value is enough).
+ */
+export function jsonTypeOfText(text: string): JsonType {
+  const first = text.trimStart()[0];
+  switch (first) {
+    case '"':
+      return "string";
+    case "{":
+      return "object";
+    case "[":
+      return "array";
+    case "t":
+    case "f":
+      return "boolean";
+    case "n":
+      return "null";
+    default:
+      return "number";
+  }
+}
+
+/** Bytes of a varint holding `n` (a non-negative length). */
+function varintBytes(n: number): number {
+  let bytes = 1;
+  for (let rest = n; rest > 0x7f; rest = Math.floor(rest / 128)) bytes++;
+  return bytes;
+}
+
+/** Bytes of a length-delimited field of `length` bytes with a one-byte tag. */
+function delimited(length: number): number {
+  return 1 + varintBytes(length) + length;
+}
+
+/**
+ * The size of `value` encoded as a `google.protobuf.Value`, in bytes: what
+ * it costs in a response, where a number takes 9 bytes (11 in a list) and
+ * an object key its UTF-8 bytes plus 4 to 6, whatever its JSON text took.
+ * Exact for what protobuf-es writes; a `Struct` field (a flow input) is the
+ * same less its 2 to 6 bytes of `Value` wrapping.
+ */
+export function valueWireBytes(value: JsonValue): number {
+  if (value === null || typeof value === "boolean") return 2;
+  if (typeof value === "number") return 9;
+  if (typeof value === "string") return delimited(Buffer.byteLength(value, "utf8"));
+  let content = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) content += delimited(valueWireBytes(item));
+  } else {
+    for (const key of Object.keys(value)) {
+      const entry = delimited(Buffer.byteLength(key, "utf8")) + delimited(valueWireBytes(value[key] as JsonValue));
+      content += delimited(entry);
+    }
+  }
+  return delimited(content);
+}
+
 /**
  * Checks that `value` is JSON-able and returns it as a {@link JsonValue}: a
  * value a flow produced (the walk's "copy" mode).
@@ -158,12 +226,12 @@ function walkJson(value: unknown, mode: JsonWalkMode, onProblem: (problem: JsonP
     let problem: JsonProblem["kind"] | undefined;
     let found = "";
     if (v === null || typeof v === "string" || typeof v === "boolean") {
-      (into as Record<string, JsonValue>)[key] = v;
+      put(into, key, v);
     } else if (typeof v === "number") {
-      if (Number.isFinite(v)) (into as Record<string, JsonValue>)[key] = v;
+      if (Number.isFinite(v)) put(into, key, v);
       else [problem, found] = ["not-finite", String(v)];
     } else if (v === undefined && copying) {
-      (into as Record<string, JsonValue>)[key] = null;
+      put(into, key, null);
     } else if (!Array.isArray(v) && !isPlainObject(v)) {
       [problem, found] = ["not-json", describeJsonType(v)];
     } else if (onPath.has(v)) {
@@ -178,6 +246,15 @@ function walkJson(value: unknown, mode: JsonWalkMode, onProblem: (problem: JsonP
   return root[0];
 }
 
+/**
+ * Puts `value` at `key` of a copy. Defined, not assigned: `copy["__proto__"] =
+ * x` would set the copy's prototype and lose the key (issue 19).
+ */
+function put(into: Record<string, JsonValue> | JsonValue[], key: string | number, value: JsonValue): void {
+  if (key === "__proto__") Object.defineProperty(into, key, { value, enumerable: true, writable: true, configurable: true });
+  else (into as Record<string, JsonValue>)[key] = value;
+}
+
 /** Opens a container: its copy put in place, the end of its visit and then its children (last first) pushed. */
 function pushChildren(visit: Visit, container: object, copying: boolean, onPath: Set<object>, stack: Visit[]): void {
   const { into, key } = visit;
@@ -186,12 +263,12 @@ function pushChildren(visit: Visit, container: object, copying: boolean, onPath:
   stack.push({ value: undefined, parent: undefined, key, depth, into, leave: container });
   if (Array.isArray(container)) {
     const copy = new Array<JsonValue>(container.length);
-    (into as Record<string, JsonValue>)[key] = copy;
+    put(into, key, copy);
     for (let i = container.length - 1; i >= 0; i--) stack.push({ value: container[i], parent: visit, key: i, depth, into: copy });
     return;
   }
   const copy: Record<string, JsonValue> = {};
-  (into as Record<string, JsonValue>)[key] = copy;
+  put(into, key, copy);
   const keys = Object.keys(container);
   for (let i = keys.length - 1; i >= 0; i--) {
     const name = keys[i] as string;

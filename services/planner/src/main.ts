@@ -55,7 +55,10 @@ export async function main(argv: readonly string[]): Promise<void> {
               ? `the runner at ${config.runnerUrl} answers`
               : `the runner at ${config.runnerUrl} answers NOT_SERVING (its database cannot be reached)`,
           ),
-        (error: Error) => log(`warning: ${error.message} Replays fail with UNAVAILABLE until a runner answers there.`),
+        (error: Error) => {
+          log(`warning: ${error.message} Replays fail with UNAVAILABLE until a runner answers there.`);
+          planner.watchRunner(); // logs "the runner at <url> answers" once it does
+        },
       );
       return planner;
     },

@@ -42,6 +42,13 @@ export interface RunningPlanner {
   readonly address: string;
   /** The runner's health now; a `KitaruBackendError` naming `--runner-url` when no runner answers at its URL. */
   checkRunner(): Promise<"SERVING" | "NOT_SERVING">;
+  /**
+   * Checks the runner every `intervalMs` (default 2000) until it answers,
+   * in the background: after a warning at start, the log then says
+   * `the runner at <url> answers` without waiting for a replay. Stops with
+   * the planner.
+   */
+  watchRunner(intervalMs?: number): void;
   stop(): Promise<void>;
 }
 
@@ -53,6 +60,7 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
     runnerUrl: options.runnerUrl,
     timeoutMs: options.runnerTimeoutMs ?? DEFAULT_RUNNER_TIMEOUT_MS,
     onConnectionProblem: (message) => logger.warn(`warning: ${message}`, {}),
+    onRunnerAnswers: (message) => logger.info?.(message),
   });
   const health = new HealthStatus({ "": "SERVING", [PlannerService.typeName]: "SERVING" });
   const services = [defineService(PlannerService, plannerServiceHandlers(runner)), createHealthService(health)];
@@ -65,12 +73,23 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
     services: [...services, ...createReflectionServices(services.map((s) => s.service))],
   });
   let stopping: Promise<void> | undefined;
+  let watch: NodeJS.Timeout | undefined;
   return {
     port: server.port,
     address: server.address,
     checkRunner: () => runner.checkRunner(),
+    watchRunner(intervalMs = 2000) {
+      const again = () => {
+        watch = setTimeout(() => {
+          if (stopping === undefined) void runner.checkRunner().catch(again);
+        }, intervalMs);
+        watch.unref();
+      };
+      again();
+    },
     stop: () =>
       (stopping ??= (async () => {
+        clearTimeout(watch);
         health.setAll("NOT_SERVING");
         await server.shutdown();
         runner.close();

@@ -9,7 +9,9 @@ export const runnerSettings = defineSettings({
   flows: {
     flag: "flows",
     env: "KITARU_FLOWS",
-    schema: z.string().min(1, "give the flows module with --flows <path> or KITARU_FLOWS"),
+    schema: z
+      .string({ error: "is required: give the module that exports your flow(...) objects, e.g. --flows ./flows.ts" })
+      .min(1, "is required: give the module that exports your flow(...) objects, e.g. --flows ./flows.ts"),
     arg: "<path>",
     doc: "the module exporting flow(...) objects (required)",
   },

@@ -4,18 +4,24 @@
  * was thrown, the syntax error's location, the import that is missing) and
  * what to check; never only a stack of kitaru's internals.
  *
- * A JavaScript module loads with `import()`; a TypeScript one (`.ts`, `.mts`,
- * `.cts`, `.tsx`) with tsx's `tsImport`, which compiles it in a loader
- * namespace of its own, so it loads the same way in an ES module project and
- * in a CommonJS one (where a plain `import()` of a `.ts` file that `require`s
- * this package ends in "Cannot require() ES Module ... in a cycle").
+ * A JavaScript module loads with `import()`. A TypeScript one loads as its
+ * project says: an ES module (`.mts`, or `.ts`/`.tsx` in a `"type": "module"`
+ * package) with tsx's `tsImport`, which compiles it in a loader namespace of
+ * its own; a CommonJS one (`.cts`, or `.ts`/`.tsx` in any other package, as
+ * `npm init -y` makes them) with tsx's `require`, as Node loads CommonJS. Both
+ * keep the module's own file name and source map, so a stack trace names
+ * `flows.ts:line:col` (through `tsImport`, a CommonJS module ran as a
+ * `data:` URL of its compiled code: its frames were 3.6 KB of that URL). A
+ * plain `import()` of a CommonJS `.ts` file that `require`s this package
+ * ended in "Cannot require() ES Module ... in a cycle".
  *
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { require as tsxRequire } from "tsx/cjs/api";
 import { tsImport } from "tsx/esm/api";
 import { KitaruError, KitaruUsageError } from "#contract/errors/index.ts";
 import { FlowRegistry } from "./engine/flow-registry.ts";
@@ -64,8 +70,27 @@ export async function loadFlowsModule(modulePath: string, options: { flowVersion
 const TYPESCRIPT = /\.(c|m)?tsx?$/;
 
 /** Imports the flows module at `url` (a `file:` URL). */
-function importFlowsModule(url: string): Promise<unknown> {
-  return TYPESCRIPT.test(new URL(url).pathname) ? tsImport(url, import.meta.url) : import(url);
+async function importFlowsModule(url: string): Promise<unknown> {
+  const file = fileURLToPath(url);
+  if (!TYPESCRIPT.test(file)) return import(url);
+  return isCommonJs(file) ? tsxRequire(file, import.meta.url) : tsImport(url, import.meta.url);
+}
+
+/** True when Node would load this TypeScript file as CommonJS: `.cts`, or `.ts`/`.tsx` outside a `"type": "module"` package. */
+function isCommonJs(file: string): boolean {
+  if (file.endsWith(".cts")) return true;
+  if (file.endsWith(".mts")) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown }).type !== "module";
+      } catch {
+        return true; // an unreadable package.json: Node would refuse it too; the require says why
+      }
+    }
+    if (path.dirname(dir) === dir) return true;
+  }
 }
 
 /** The usage error for a module whose import threw `error`. */
@@ -75,7 +100,9 @@ function explainImportFailure(error: unknown, shown: string, resolved: string, m
   let summary: string;
   let details: string[];
   let check: string;
-  const missing = /Cannot find (?:package|module) '([^']+)' imported from (.+)$/m.exec(e.message);
+  // ES modules say "imported from <file>"; CommonJS says "Require stack:" and then the requiring file.
+  const missing =
+    /Cannot find (?:package|module) '([^']+)' imported from (.+)$/m.exec(e.message) ?? /Cannot find module '([^']+)'\nRequire stack:\n- (.+)$/m.exec(e.message);
   if ((code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") && missing) {
     const what = missing[1] ?? "";
     const from = missing[2] ?? "";

@@ -4,7 +4,7 @@ import { runServiceProcess } from "../../transport/src/service-process.ts";
 import { RunnerConfigSchema, runnerSettings, type RunnerConfig } from "./config.ts";
 import { loadFlowsModule } from "./flows-module.ts";
 import { startRunner } from "./runner-server.ts";
-import { explainStoreConnectError } from "./store-setup-errors.ts";
+import { explainSqliteOpenError, explainStoreConnectError } from "./store-setup-errors.ts";
 import type { ExecutionStore } from "./store/execution-store.ts";
 import { MongoExecutionStore } from "./store/mongo-execution-store.ts";
 
@@ -28,7 +28,9 @@ async function openStore(config: RunnerConfig): Promise<{ store: ExecutionStore;
   }
   // Imported here: a runner on MongoDB never loads the native SQLite module.
   const { SqliteExecutionStore } = await import("./store/sqlite-execution-store.ts");
-  const store = await SqliteExecutionStore.open({ path: path.resolve(config.dbPath) });
+  const store = await SqliteExecutionStore.open({ path: path.resolve(config.dbPath) }).catch((error: unknown) => {
+    throw explainSqliteOpenError(error);
+  });
   return { store, description: `embedded SQLite store ${store.path}` };
 }
 

@@ -16,8 +16,9 @@ import type { FlowRegistry } from "./engine/flow-registry.ts";
 import { newRunnerId } from "./engine/ids.ts";
 import { defaultSchedulerOptions, type SchedulerOptions } from "./engine/scheduler.ts";
 import { RunnerEngine } from "./engine/runner-engine.ts";
-import { databaseErrors } from "./server/database-errors.ts";
+import { databaseErrors, observeCallErrors } from "./server/database-errors.ts";
 import { DatabaseMonitor, failFastWhileDatabaseDown } from "./server/database-monitor.ts";
+import { DiskFullWatch } from "./server/disk-full-watch.ts";
 import { runnerInternalServiceHandlers } from "./server/runner-internal-service.ts";
 import { runnerServiceHandlers } from "./server/runner-service.ts";
 import type { ExecutionStore } from "./store/execution-store.ts";
@@ -55,23 +56,48 @@ export interface RunningRunner {
 export async function startRunner(options: StartRunnerOptions): Promise<RunningRunner> {
   const logger = options.logger ?? serviceLogger("runner");
   const runnerId = options.scheduler?.runnerId ?? newRunnerId();
+  const health = new HealthStatus({ "": "SERVING", [RunnerService.typeName]: "SERVING" });
+  // SERVING while the database answers and takes writes.
+  const updateHealth = () => {
+    const serving = database.outage === undefined && diskFull.state === undefined ? "SERVING" : "NOT_SERVING";
+    health.set("", serving);
+    health.set(RunnerService.typeName, serving);
+  };
+  const database = new DatabaseMonitor({
+    ping: () => options.store.ping(),
+    watch: options.store.watchAvailability?.bind(options.store),
+    intervalMs: options.databaseCheckMs ?? 2000,
+    onChange(outage) {
+      updateHealth();
+      if (outage) logger.error("the database cannot be reached: health is NOT_SERVING, calls fail with UNAVAILABLE", { reason: outage.reason });
+      else logger.info?.("the database answers again: health is SERVING");
+    },
+  });
+  const diskFull = new DiskFullWatch({
+    checkWritable: () => options.store.checkWritable(),
+    intervalMs: options.databaseCheckMs ?? 2000,
+    onChange(full, ended) {
+      updateHealth();
+      if (full) {
+        logger.error(
+          "the database's disk is full: writes fail, running executions wait; health is NOT_SERVING until a write goes through again (failed writes are counted, not logged)",
+          { reason: full.reason },
+        );
+      } else if (ended) {
+        const seconds = Math.round((Date.now() - ended.since.getTime()) / 100) / 10;
+        logger.info?.(`the database takes writes again after ${seconds} s with a full disk (${ended.failedWrites} writes failed meanwhile): health is SERVING`);
+      }
+    },
+  });
   const engine = new RunnerEngine({
     store: options.store,
     flows: options.flows,
     scheduler: { ...defaultSchedulerOptions, ...options.scheduler, runnerId },
-    onError: (message, error) => logger.error(message, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) }),
-    onInfo: (message) => logger.info?.(message),
-  });
-  const health = new HealthStatus({ "": "SERVING", [RunnerService.typeName]: "SERVING" });
-  const database = new DatabaseMonitor({
-    ping: () => options.store.ping(),
-    intervalMs: options.databaseCheckMs ?? 2000,
-    onChange(outage) {
-      health.set("", outage ? "NOT_SERVING" : "SERVING");
-      health.set(RunnerService.typeName, outage ? "NOT_SERVING" : "SERVING");
-      if (outage) logger.error("the database cannot be reached: health is NOT_SERVING, calls fail with UNAVAILABLE", { reason: outage.reason });
-      else logger.info?.("the database answers again: health is SERVING");
+    onError: (message, error) => {
+      if (diskFull.report(error)) return; // said once, then counted
+      logger.error(message, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     },
+    onInfo: (message) => logger.info?.(message),
   });
   const services = [
     defineService(RunnerService, runnerServiceHandlers(engine)),
@@ -86,6 +112,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     interceptors: [
       authenticate({ tokens: options.tokens, exempt: isHealthMethod, serviceOnly: (method) => method.parent.typeName === RunnerInternalService.typeName }),
       failFastOnDatabaseServices(database),
+      observeCallErrors((error) => diskFull.report(error)),
       databaseErrors,
     ],
     services: [...services, ...createReflectionServices(services.map((s) => s.service))],
@@ -101,6 +128,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     stop: () =>
       (stopping ??= (async () => {
         database.stop();
+        diskFull.stop();
         health.set("", "NOT_SERVING");
         health.set(RunnerService.typeName, "NOT_SERVING");
         await engine.stop();

@@ -8,6 +8,7 @@
  */
 import { KitaruBackendError, KitaruUsageError, type KitaruError } from "#contract/errors/index.ts";
 import { StoreConnectError } from "./store/mongo-connect-error.ts";
+import { ForeignStoreFileError } from "./store/store-errors.ts";
 
 const URI_SETTING = "--mongodb-uri / MONGODB_URI";
 
@@ -53,4 +54,18 @@ export function explainStoreConnectError(error: unknown): unknown {
   const explained: KitaruError =
     error.problem === "uri" || error.problem === "auth" ? new KitaruUsageError(message, options) : new KitaruBackendError(message, options);
   return explained;
+}
+
+/**
+ * `error` as the runner reports it when its SQLite file cannot be used: a
+ * {@link ForeignStoreFileError} becomes a usage error naming the file, what
+ * is in it and the setting; anything else is returned as is.
+ */
+export function explainSqliteOpenError(error: unknown): unknown {
+  if (!(error instanceof ForeignStoreFileError)) return error;
+  return new KitaruUsageError(
+    `${error.message} kitaru changed nothing in it. Give the runner a file of its own with --db-path / KITARU_DB_PATH ` +
+      "(a new path: kitaru creates it), or --mongodb-uri / MONGODB_URI for MongoDB.",
+    { metadata: { dbPath: error.file, tables: error.tables.join(",") }, cause: error },
+  );
 }

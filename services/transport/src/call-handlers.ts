@@ -19,6 +19,8 @@ import { Code } from "#gen/google/rpc/code_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
 import { errorToStatus, KitaruInternalError, KitaruUsageError } from "#contract/errors/index.ts";
 import { EncodedMessage } from "#contract/wire/encoded-message.ts";
+import { refuseOversizedValues } from "./encoded-value-sizes.ts";
+import { LARGE_REQUEST_BYTES, LargeRequestGate } from "./large-request-gate.ts";
 import { createCallScope, type CallScope, type HandlerContext } from "./handler-context.ts";
 import { checkRequestHeaders, checkRequestLimits, REQUEST_LIMITS } from "./request-limits.ts";
 import type { Next } from "./interceptor.ts";
@@ -27,12 +29,17 @@ import type { TransportLogger } from "./logger.ts";
 /** The trailer that carries the serialized `google.rpc.Status`. */
 const STATUS_DETAILS_KEY = "grpc-status-details-bin";
 
+/** The process's large requests, worked on a few at a time (large-request-gate.ts). */
+const largeRequests = new LargeRequestGate();
+
 /** Creates the grpc-js handler of a unary method; `invoke` is the intercepted handler. */
 export function unaryCallHandler(method: DescMethod, invoke: Next, logger: TransportLogger): handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
     const scope = createCallScope(call, method);
     const run = async () => {
+      let release: (() => void) | undefined;
       try {
+        if (call.request.length > LARGE_REQUEST_BYTES) release = await largeRequests.enter(scope.context.signal);
         const request = decodeRequest(method, call.request, call.metadata);
         const response = await firstOf(invoke(request, scope.context));
         if (response === undefined) throw new KitaruInternalError(`${path(method)} returned no response`);
@@ -40,6 +47,7 @@ export function unaryCallHandler(method: DescMethod, invoke: Next, logger: Trans
       } catch (err) {
         callback(statusFor(err, scope.context, logger));
       } finally {
+        release?.();
         scope.dispose();
       }
     };
@@ -104,6 +112,8 @@ function decodeRequest(method: DescMethod, bytes: Buffer, metadata?: Metadata): 
       violations: [{ field: "", description: `must be at most ${REQUEST_LIMITS.messageBytes} bytes; got ${bytes.length}` }],
     });
   }
+  // A value too large to accept is found in the bytes, before decoding them takes seconds.
+  if (bytes.length * 2 > REQUEST_LIMITS.valueBytes) refuseOversizedValues(method.input, bytes, REQUEST_LIMITS.valueBytes);
   let message: Message;
   try {
     message = fromBinary(method.input, bytes);

@@ -167,7 +167,9 @@ function jsonOfValue(value: Value, path: string, out: FieldViolation[]): JsonVal
         const object: JsonObject = {};
         assign(object);
         for (const [key, child] of Object.entries(kind.value.fields)) {
-          stack.push({ source: child, assign: (v) => (object[key] = v), depth: depth + 1 });
+          // Defined, not assigned: a "__proto__" key is data like any other.
+          const assign = (v: JsonValue) => Object.defineProperty(object, key, { value: v, enumerable: true, writable: true, configurable: true });
+          stack.push({ source: child, assign, depth: depth + 1 });
         }
         break;
       }

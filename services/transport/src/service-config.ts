@@ -28,7 +28,8 @@ function resolveConfig<S extends z.ZodType>(
     const value = flag === true ? "true" : flag === false ? undefined : (flag ?? env[source.env]);
     if (value !== undefined && value !== "") raw[key] = value;
   }
-  const parsed = schema.safeParse(raw);
+  // A setting given neither way is "required", not zod's "expected string, received undefined" (a schema's own message wins).
+  const parsed = schema.safeParse(raw, { error: (issue) => (issue.code === "invalid_type" && issue.input === undefined ? "is required" : undefined) });
   if (parsed.success) return parsed.data;
   const violations = parsed.error.issues.map((issue) => {
     const key = issue.path.map(String).join(".");

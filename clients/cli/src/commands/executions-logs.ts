@@ -124,11 +124,24 @@ async function statusLine(
       else io.out("[Execution completed successfully]");
       return 0;
     case "failed": {
-      const message = event.failure?.message ?? "execution failed";
+      // As Kitaru's stream ends: the failure and its traceback, then how to retry.
+      const failure = event.failure;
+      const message = failure?.message ?? "execution failed";
       const recovery = `kitaru executions retry ${command.execId}`;
-      if (json) emit("terminal", { status: "failed", message, recovery_command: recovery });
-      else {
-        io.out(`[Execution failed: ${message}]`);
+      if (json) {
+        emit("terminal", {
+          status: "failed",
+          message,
+          exception_type: failure?.exceptionType || null,
+          origin: failure?.origin ?? null,
+          invocation_id: failure?.invocationId || null,
+          traceback: failure?.traceback || null,
+          recovery_command: recovery,
+        });
+      } else {
+        const where = failure?.invocationId ? ` (checkpoint '${failure.invocationId}')` : "";
+        io.out(`[Execution failed: ${failure?.exceptionType ? `${failure.exceptionType}: ` : ""}${message}${where}]`);
+        if (failure?.traceback) for (const line of failure.traceback.trimEnd().split("\n")) io.out(`  ${line}`);
         io.out(`Retry it with: ${recovery}`);
       }
       return 1;

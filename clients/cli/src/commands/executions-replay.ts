@@ -1,5 +1,5 @@
 /**
- * `kitaru executions replay <exec_id> --from SEL [--args] [--overrides] [--plan | --wait]`.
+ * `kitaru executions replay <exec_id> --from SEL [--args] [--overrides] [--allow-override-type-change] [--plan | --wait]`.
  *
  * @module
  */
@@ -16,7 +16,12 @@ import { followToEnd } from "./follow-to-end.ts";
  */
 export const runExecutionsReplay: CommandRunner<"executions.replay"> = async (command, context) => {
   const { io, client } = context;
-  const request = { from: command.from, args: command.args, overrides: command.overrides };
+  const request = {
+    from: command.from,
+    args: command.args,
+    overrides: command.overrides,
+    ...(command.allowOverrideTypeChange ? { allowOverrideTypeChange: true } : {}),
+  };
   if (command.plan) {
     const plan = await client.executions.planReplay(command.execId, request);
     if (command.output === "json") printItem(io, command.kind, planItem(plan));

@@ -58,7 +58,8 @@ export interface FieldViolation {
 
 /** Violations as one line of a message: `topic: must be …; items.0: must be …` (a violation of the root: its description alone). */
 export function formatViolations(violations: readonly FieldViolation[]): string {
-  return violations.map((v) => (v.field === "" ? v.description : `${v.field}: ${v.description}`)).join("; ");
+  // "topic is required (string)" reads as a sentence; other descriptions follow the field after a colon.
+  return violations.map((v) => (v.field === "" ? v.description : `${v.field}${v.description.startsWith("is ") ? " " : ": "}${v.description}`)).join("; ");
 }
 
 /** One recorded checkpoint call, named in selector errors. */

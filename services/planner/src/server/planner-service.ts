@@ -12,6 +12,7 @@ interface ReplayRequestMessage {
   readonly from: string;
   readonly args?: ProtoJsonObject | undefined;
   readonly overrides?: ProtoJsonObject | undefined;
+  readonly allowOverrideTypeChange: boolean;
 }
 
 /**
@@ -36,7 +37,11 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
     async planReplay(request, ctx) {
       const { replayPlan, versions, call } = await plan(request, ctx);
       // The runner checks the source version and the new input: the call lists are not needed for that.
-      const validated = runner.startReplay(planHeadToProto(replayPlan, versions), { validateOnly: true }, call);
+      const validated = runner.startReplay(
+        planHeadToProto(replayPlan, versions),
+        { validateOnly: true, allowOverrideTypeChange: request.allowOverrideTypeChange },
+        call,
+      );
       // Meanwhile the answer, encoded here rather than by the transport after the wait: the plan's thousands of
       // objects are garbage before the runner's work makes the collector run. By protobuf-es: a codec of its own
       // for the two call lists (on BinaryWriter) did not show a steady 5 % on PlanReplay as deployed (runner +
@@ -60,7 +65,9 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
       // Always under a request ID, so that the planner (and a caller told to) can safely ask again.
       const requestId = request.requestId || ctx.requestId || `planner-${randomUUID()}`;
       // The runner reuses what `reuse` lists and runs everything else: `reexecute` would only be sent back and forth.
-      const execution = await runner.startReplayOnce({ ...planToProto(replayPlan, versions), reexecute: [] }, requestId, call);
+      const execution = await runner.startReplayOnce({ ...planToProto(replayPlan, versions), reexecute: [] }, requestId, call, {
+        allowOverrideTypeChange: request.allowOverrideTypeChange,
+      });
       return { execution };
     },
   };

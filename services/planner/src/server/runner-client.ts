@@ -29,6 +29,8 @@ export interface RunnerConnectionOptions {
   readonly clientKey?: string | undefined;
   /** Told (once per distinct problem, see runner-connection-problems.ts) when the runner cannot be used at its URL. */
   readonly onConnectionProblem?: ((message: string) => void) | undefined;
+  /** Told once when the runner answers again after a connection problem was found (at start or on a call). */
+  readonly onRunnerAnswers?: ((message: string) => void) | undefined;
 }
 
 /** Per-call limits for calls to the runner. */
@@ -78,7 +80,7 @@ export class RunnerClient {
     });
     this.#client = createClient(RunnerInternalService, this.#transport);
     const probe = createGrpcTransport({ baseUrl: options.runnerUrl, sessionManager: this.#session, interceptors: auth });
-    this.#problems = new RunnerConnectionProblems(options.runnerUrl, probe, options.onConnectionProblem);
+    this.#problems = new RunnerConnectionProblems(options.runnerUrl, probe, options.onConnectionProblem, options.onRunnerAnswers);
     this.#timeoutMs = options.timeoutMs;
   }
 
@@ -112,13 +114,18 @@ export class RunnerClient {
    * `KitaruBackendError` says the replay may exist and names the request ID
    * that fetches it.
    */
-  async startReplayOnce(plan: MessageInitShape<typeof ReplayPlanSchema>, requestId: string, options: RunnerCallOptions): Promise<Execution> {
+  async startReplayOnce(
+    plan: MessageInitShape<typeof ReplayPlanSchema>,
+    requestId: string,
+    options: RunnerCallOptions,
+    replay: { allowOverrideTypeChange?: boolean } = {},
+  ): Promise<Execution> {
     let attempts = 0;
     let delayMs = 100;
     for (;;) {
       attempts += 1;
       try {
-        return await this.startReplay(plan, { requestId }, options);
+        return await this.startReplay(plan, { ...replay, requestId }, options);
       } catch (error) {
         if (!(error instanceof KitaruBackendError)) throw error;
         const remaining = options.deadline ? options.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
@@ -139,13 +146,16 @@ export class RunnerClient {
   /** Asks the runner to create (or, with `validateOnly`, just validate) the replayed execution. */
   async startReplay(
     plan: MessageInitShape<typeof ReplayPlanSchema>,
-    request: { requestId?: string; validateOnly?: boolean },
+    request: { requestId?: string; validateOnly?: boolean; allowOverrideTypeChange?: boolean },
     options: RunnerCallOptions,
   ): Promise<Execution> {
-    const response = await this.#call(
-      () => this.#client.startReplay({ plan, requestId: request.requestId ?? "", validateOnly: request.validateOnly ?? false }, this.#callOptions(options)),
-      options.signal,
-    );
+    const message = {
+      plan,
+      requestId: request.requestId ?? "",
+      validateOnly: request.validateOnly ?? false,
+      allowOverrideTypeChange: request.allowOverrideTypeChange ?? false,
+    };
+    const response = await this.#call(() => this.#client.startReplay(message, this.#callOptions(options)), options.signal);
     if (response.execution === undefined) throw new Error("runner returned no execution");
     return response.execution;
   }
@@ -166,7 +176,9 @@ export class RunnerClient {
 
   async #call<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
-      return await call();
+      const answer = await call();
+      this.#problems.answered();
+      return answer;
     } catch (error) {
       // A connection problem (nothing there, another service, http/https) names the URL and --runner-url.
       throw (await this.#problems.explain(error, signal)) ?? (error instanceof ConnectError ? errorFromConnectError(error) : error);

@@ -25,13 +25,29 @@ export class RunnerConnectionProblems {
   readonly #url: string;
   readonly #probe: Transport;
   readonly #report: ((message: string) => void) | undefined;
+  readonly #reportAnswers: ((message: string) => void) | undefined;
   #lastReported = { message: "", at: 0 };
+  /** A problem was found and the runner has not answered since. */
+  #troubled = false;
 
-  /** `probe`: a transport to the runner's URL with the planner's credentials, for the probes. */
-  constructor(url: string, probe: Transport, report?: (message: string) => void) {
+  /**
+   * `probe`: a transport to the runner's URL with the planner's credentials,
+   * for the probes; `report` hears of each problem, `reportAnswers` of the
+   * runner answering again after one.
+   */
+  constructor(url: string, probe: Transport, report?: (message: string) => void, reportAnswers?: (message: string) => void) {
     this.#url = url;
     this.#probe = probe;
     this.#report = report;
+    this.#reportAnswers = reportAnswers;
+  }
+
+  /** The runner answered (a call or a health check): said once after a problem, as the docs promise. */
+  answered(): void {
+    if (!this.#troubled) return;
+    this.#troubled = false;
+    this.#lastReported = { message: "", at: 0 };
+    this.#reportAnswers?.(`the runner at ${this.#url} answers`);
   }
 
   /** The error to answer instead of `error` (a failed call to the runner), or undefined when the connection is not the problem. */
@@ -44,6 +60,7 @@ export class RunnerConnectionProblems {
   async checkHealth(timeoutMs: number): Promise<"SERVING" | "NOT_SERVING"> {
     try {
       const { status } = await createClient(Health, this.#probe).check({ service: RunnerService.typeName }, { timeoutMs });
+      this.answered();
       return status === HealthCheckResponse_ServingStatus.SERVING ? "SERVING" : "NOT_SERVING";
     } catch (error) {
       // A gRPC server that does not serve RunnerService answers NOT_FOUND: which one is it?
@@ -63,6 +80,7 @@ export class RunnerConnectionProblems {
 
   /** The error for `failure`; reported unless `report` is false (the caller logs it: it counts as reported). */
   #failed(failure: ConnectionFailure, error: unknown, report = true): KitaruBackendError {
+    this.#troubled = true;
     const message = describeConnectionFailure(failure, SETTINGS);
     const now = Date.now();
     if (message !== this.#lastReported.message || now - this.#lastReported.at >= REPORT_EVERY_MS) {

@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { KitaruUsageError } from "#contract/errors/index.ts";
 import { currentFlowRuntime, type CallOptions } from "./flow-runtime.ts";
 import type { OutputHandle, Resolvable } from "./output-handle.ts";
@@ -18,6 +19,15 @@ export interface CheckpointOptions {
    * selects one. Omit for a single output.
    */
   readonly outputs?: readonly string[];
+  /**
+   * The zod schema of what the checkpoint returns. Each output is checked
+   * against it when the function returns (a mismatch fails the call, not
+   * retried), and a replay's override of the checkpoint must fit it, or the
+   * replay is refused before anything is created (unless the request allows
+   * a type change). Without it, an override must have the JSON type of the
+   * output it replaces.
+   */
+  readonly outputSchema?: z.ZodType;
 }
 
 /** The resolved settings of a checkpoint. @private */
@@ -29,6 +39,7 @@ export interface CheckpointDefinition {
   readonly backoffFactor: number;
   readonly maxRetryDelayMs: number;
   readonly outputs: readonly string[];
+  readonly outputSchema: z.ZodType | undefined;
 }
 
 /**
@@ -96,5 +107,30 @@ function defineCheckpoint(name: string, fn: (...args: unknown[]) => unknown, opt
     backoffFactor: Math.max(1, nonNegative(options.backoffFactor, 2, "backoffFactor")),
     maxRetryDelayMs: nonNegative(options.maxRetryDelayMs, 60_000, "maxRetryDelayMs"),
     outputs,
+    outputSchema: declareOutput(name, options.outputSchema),
   };
+}
+
+/** The output schemas declared by the checkpoints defined in this process, by checkpoint name. */
+const declaredOutputs = new Map<string, Set<z.ZodType>>();
+
+function declareOutput(name: string, schema: z.ZodType | undefined): z.ZodType | undefined {
+  if (schema === undefined) return undefined;
+  if (typeof (schema as { safeParse?: unknown }).safeParse !== "function") {
+    throw new KitaruUsageError(`Checkpoint '${name}': \`output\` must be a zod schema, e.g. z.string().`);
+  }
+  const schemas = declaredOutputs.get(name) ?? new Set();
+  schemas.add(schema);
+  declaredOutputs.set(name, schemas);
+  return schema;
+}
+
+/**
+ * The output schemas that checkpoints named `name` declared with
+ * `checkpoint(name, fn, { outputSchema })` in this process (the runner's flows
+ * module): none when no checkpoint of that name declared one. A replay's
+ * override value must fit each. @private
+ */
+export function declaredOutputSchemas(name: string): readonly z.ZodType[] {
+  return [...(declaredOutputs.get(name) ?? [])];
 }

@@ -15,6 +15,8 @@ export interface FlowReplayOptions {
   readonly args?: JsonObject;
   /** Overrides keyed `checkpoint.<selector>`; values are JSON. */
   readonly overrides?: JsonObject;
+  /** Accept override values of another type than the outputs they replace. */
+  readonly allowOverrideTypeChange?: boolean;
   /** Idempotency key. */
   readonly requestId?: string;
 }

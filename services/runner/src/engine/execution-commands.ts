@@ -11,7 +11,8 @@ import type { ExecutionTransitions } from "./execution-transitions.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
 import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
-import { jsonSchemaViolations, violationsOf } from "./schema-violations.ts";
+import { checkFlowInput } from "./flow-input.ts";
+import { jsonSchemaViolations } from "./schema-violations.ts";
 import { formatViolations } from "#contract/errors/kitaru-error.ts";
 import { selectPendingWait } from "./wait-selection.ts";
 
@@ -93,14 +94,7 @@ export class ExecutionCommands {
       throw new KitaruUsageError("`flow_name` must name a registered flow.");
     }
     const flow = this.#flows.get(request.flowName);
-    const parsed = flow.inputSchema.safeParse(request.input);
-    if (!parsed.success) {
-      const violations = violationsOf(parsed.error);
-      throw new KitaruUsageError(`Invalid input for flow '${flow.name}': ${formatViolations(violations)}.`, {
-        violations,
-        metadata: { flowName: flow.name },
-      });
-    }
+    checkFlowInput(flow, request.input, { what: `Invalid input for flow '${flow.name}'`, metadata: { flowName: flow.name } });
     const { namespace } = request;
     const execId = request.requestId ? execIdForRequest("start", namespace, request.requestId) : newExecId();
     const fingerprint = request.requestId ? requestFingerprint({ flowName: flow.name, input: request.input }) : undefined;

@@ -10,6 +10,8 @@ import { PollPause } from "./poll-pause.ts";
 export interface LogPage {
   readonly entries: readonly LogEntry[];
   readonly nextPageToken: string;
+  /** The token that continues after each entry, for a response that carries only the first ones. */
+  readonly pageTokens: readonly string[];
 }
 
 /** What a log follower receives: a line, or a status change of the execution. */
@@ -70,7 +72,7 @@ export async function listExecutionLogs(
     from = { ...last, chunk: last.chunk + 1 };
   }
   const lastEntry = entries.at(-1);
-  return { entries, nextPageToken: more && lastEntry ? encodeCursor(lastEntry) : "" };
+  return { entries, nextPageToken: more && lastEntry ? encodeCursor(lastEntry) : "", pageTokens: entries.map(encodeCursor) };
 }
 
 /**

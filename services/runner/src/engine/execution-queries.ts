@@ -5,7 +5,7 @@ import type { ValueCodec } from "../store/value-codec.ts";
 import type { EngineContext } from "./engine-context.ts";
 import { hasOutput, type CallRecord, type ExecutionRecord, type ExecutionStatus, type Payload, type WaitRecord } from "../store/records.ts";
 import type { ExecutionCommands, ExecutionRef } from "./execution-commands.ts";
-import { formatValuePath, parseValuePath, ValueBudget, type OmittedValue, type ValuePath } from "./value-budget.ts";
+import { parseValuePath, ValueBudget, type OmittedValue, type ValuePath } from "./value-budget.ts";
 import { pendingWaits } from "./wait-selection.ts";
 
 /** An execution with what a read returns alongside it. */
@@ -19,7 +19,7 @@ export interface ExecutionView {
   readonly pendingWaits: readonly WaitRecord[];
   /** How many calls are recorded (distinct invocation IDs). */
   readonly callCount: number;
-  /** Calls in issue order (full view only). */
+  /** Calls in issue order (full view only; after `checkpointsAfter` when given). */
   readonly calls: readonly CallRecord[];
   /** Output and override values by invocation ID (full view only). */
   readonly values: ReadonlyMap<string, CallValues>;
@@ -39,6 +39,8 @@ export interface CallValues {
 export interface ExecutionPage {
   readonly executions: readonly ExecutionView[];
   readonly nextPageToken: string;
+  /** The token that continues after each execution, for a response that carries only the first ones. */
+  readonly pageTokens: readonly string[];
 }
 
 const DEFAULT_PAGE_SIZE = 20;
@@ -56,8 +58,12 @@ export class ExecutionQueries {
     this.#values = context.values;
   }
 
-  /** One execution; `full` adds its calls with their outputs. */
-  async get(ref: ExecutionRef, options: { full: boolean }): Promise<ExecutionView> {
+  /**
+   * One execution; `full` adds its calls with their outputs, from the call
+   * after sequence `checkpointsAfter` when given (the rest of a response
+   * that carried only the first calls).
+   */
+  async get(ref: ExecutionRef, options: { full: boolean; checkpointsAfter?: number | undefined }): Promise<ExecutionView> {
     return this.view(await this.#commands.require(ref), { ...options, signal: ref.signal });
   }
 
@@ -70,51 +76,52 @@ export class ExecutionQueries {
    */
   async view(
     execution: ExecutionRecord,
-    options: { full: boolean; summary?: { callCount: number }; budget?: ValueBudget; signal?: AbortSignal | undefined },
+    options: {
+      full: boolean;
+      checkpointsAfter?: number | undefined;
+      summary?: { callCount: number };
+      budget?: ValueBudget;
+      signal?: AbortSignal | undefined;
+    },
   ): Promise<ExecutionView> {
     const { signal } = options;
     const budget = options.budget ?? new ValueBudget();
     const omitted: OmittedValue[] = [];
-    const admit = (path: ValuePath, payload: Payload | undefined): Payload | undefined => {
-      if (payload === undefined) return undefined;
-      const bytes = this.#values.bytes(payload);
-      if (budget.take(bytes)) return payload;
-      omitted.push({ path: formatValuePath(path), bytes });
-      return undefined;
-    };
-    const load = (payload: Payload | undefined) => this.#values.loadOptional(payload, { signal });
+    const admit = (path: ValuePath, payload: Payload | undefined) => budget.admit(this.#values, payload, path, (value) => omitted.push(value));
     // Input and result are admitted before the first await, so a list page's
     // shared budget goes to its executions in page order.
-    const input = load(admit({ kind: "input" }, execution.input));
-    const result = load(admit({ kind: "result" }, execution.state.result));
+    const input = admit({ kind: "input" }, execution.input);
+    const result = admit({ kind: "result" }, execution.state.result);
     const [calls, waits] = await Promise.all([
       options.summary ? Promise.resolve([]) : this.#store.listCalls(execution.execId, { signal }),
       this.#store.listWaits(execution.execId, { signal }),
     ]);
     const visible = latestCalls(calls);
+    const after = options.checkpointsAfter;
+    const shown = after === undefined ? visible : visible.filter((call) => call.sequence > after);
     const values = new Map<string, CallValues>();
     const waitValues = new Map<string, JsonValue>();
     if (options.full) {
-      for (const call of visible) {
+      for (const call of shown) {
         const { invocationId } = call;
         const output = admit({ kind: "output", invocationId }, call.output);
         const overrideValue = admit({ kind: "override_value", invocationId }, call.overrideValue);
-        values.set(invocationId, { output: await load(output), overrideValue: await load(overrideValue) });
+        values.set(invocationId, { output, overrideValue });
       }
       for (const wait of waits) {
         if (wait.resolution?.kind !== "value") continue;
-        const answer = await load(admit({ kind: "wait_value", waitName: wait.name }, wait.resolution.value));
+        const answer = admit({ kind: "wait_value", wait: wait.name }, wait.resolution.value);
         if (answer !== undefined) waitValues.set(wait.name, answer);
       }
     }
     return {
       execution,
-      input: await input,
-      result: await result,
+      input,
+      result,
       omitted,
       pendingWaits: pendingWaits(execution, waits),
       callCount: options.summary ? options.summary.callCount : visible.length,
-      calls: options.full ? visible : [],
+      calls: options.full ? shown : [],
       values,
       waits: options.full ? waits : [],
       waitValues,
@@ -152,7 +159,7 @@ export class ExecutionQueries {
     if (path.kind === "input") return execution.input;
     if (path.kind === "result") return execution.state.result;
     if (path.kind === "wait_value") {
-      const resolution = (await this.#store.listWaits(execution.execId, { signal })).find((w) => w.name === path.waitName)?.resolution;
+      const resolution = (await this.#store.listWaits(execution.execId, { signal })).find((wait) => wait.name === path.wait)?.resolution;
       return resolution?.kind === "value" ? resolution.value : undefined;
     }
     const call = latestCalls(await this.#store.listCalls(execution.execId, { signal })).find((c) => c.invocationId === path.invocationId);
@@ -180,6 +187,7 @@ export class ExecutionQueries {
         page.map((record) => this.view(record, { full: false, budget, signal, summary: { callCount: counts.get(record.execId) ?? 0 } })),
       ),
       nextPageToken,
+      pageTokens: page.map(encodePageToken),
     };
   }
 
@@ -237,6 +245,25 @@ function outcomesInOrder(calls: readonly CallLineage[]): boolean {
     sequence = call.sequence;
   }
   return true;
+}
+
+/** The token of a full view's checkpoint calls after the call with `sequence` (`Execution.checkpoints_next_page_token`). */
+export function checkpointsPageToken(sequence: number): string {
+  return Buffer.from(JSON.stringify({ after: sequence })).toString("base64url");
+}
+
+/** The sequence a {@link checkpointsPageToken} continues after; a usage error for anything else. */
+export function checkpointsAfter(token: string): number {
+  try {
+    const after = (JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { after?: unknown }).after;
+    if (typeof after === "number" && Number.isSafeInteger(after) && after >= 0) return after;
+  } catch {
+    // not JSON: refused below
+  }
+  throw new KitaruUsageError("`checkpoints_page_token` is not a token returned by GetExecution.", {
+    metadata: { checkpointsPageToken: token.slice(0, 100) },
+    violations: [{ field: "checkpoints_page_token", description: "not a token returned by GetExecution" }],
+  });
 }
 
 function encodePageToken(record: ExecutionRecord): string {

@@ -1,12 +1,13 @@
-import { KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
+import { KitaruStateError } from "#contract/errors/index.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import { recordedFlowVersion, type ExecutionRecord, type ReplayRecord } from "../store/records.ts";
 import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionCommands } from "./execution-commands.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
 import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
-import { violationsOf } from "./schema-violations.ts";
-import { formatViolations } from "#contract/errors/kitaru-error.ts";
+import { checkFlowInput } from "./flow-input.ts";
+import { checkOverridesFit } from "./override-fit.ts";
+import { jsonEqual } from "./json-diff.ts";
 
 /** The runner's view of a replay plan (computed by the planner). */
 export interface ReplayPlanInput {
@@ -47,7 +48,7 @@ export async function startReplay(
   context: EngineContext,
   commands: ExecutionCommands,
   plan: ReplayPlanInput,
-  options: { namespace: string; requestId?: string; validateOnly?: boolean; signal?: AbortSignal | undefined },
+  options: { namespace: string; requestId?: string; validateOnly?: boolean; allowOverrideTypeChange?: boolean; signal?: AbortSignal | undefined },
 ): Promise<ReplayStart> {
   const { store, flows, values, transitions } = context;
   const { namespace, signal } = options;
@@ -65,14 +66,13 @@ export async function startReplay(
     });
   }
   const flow = flows.get(source.flowName);
-  const parsed = flow.inputSchema.safeParse(plan.input);
-  if (!parsed.success) {
-    const violations = violationsOf(parsed.error);
-    throw new KitaruUsageError(`Invalid replay input for flow '${flow.name}': ${formatViolations(violations)}.`, {
-      violations,
-      metadata: { flowName: flow.name, execId: source.execId },
-    });
-  }
+  // §2 item 8: the merged input fits the flow's schema; a field the caller sent that the schema does not know is refused.
+  const sourceInput = await values.load(source.input, { signal });
+  checkFlowInput(flow, plan.input, {
+    what: `Invalid replay input for flow '${flow.name}'`,
+    metadata: { flowName: flow.name, execId: source.execId },
+    sentByCaller: (key) => !Object.hasOwn(sourceInput as object, key) || !jsonEqual(plan.input[key], (sourceInput as JsonObject)[key]),
+  });
   if (plan.sourceVersion > 0) {
     // Calls are recorded only while an execution runs, and every run changes its state:
     // the same version means the same calls as when the plan was made.
@@ -82,8 +82,11 @@ export async function startReplay(
         { metadata: { execId: source.execId, plannedVersion: String(plan.sourceVersion), version: String(source.state.seq) } },
       );
     }
-  } else {
-    const recorded = new Map((await store.listCalls(source.execId, { signal })).filter((c) => c.status !== "failed").map((c) => [c.invocationId, c.callId]));
+  }
+  // Read once for the checks below that need the recorded calls (never for a replay without overrides of a known version).
+  const sourceCalls = plan.sourceVersion > 0 && plan.overrides.length === 0 ? [] : await store.listCalls(source.execId, { signal });
+  if (plan.sourceVersion <= 0) {
+    const recorded = new Map(sourceCalls.filter((c) => c.status !== "failed").map((c) => [c.invocationId, c.callId]));
     const stale = plan.reuse.find((entry) => recorded.get(entry.invocationId) !== entry.callId);
     if (stale !== undefined) {
       throw new KitaruStateError(
@@ -92,6 +95,8 @@ export async function startReplay(
       );
     }
   }
+  // §2 item 9: each override value fits what its consumers expect, unless the request allows a change of type.
+  if (!options.allowOverrideTypeChange) await checkOverridesFit(plan.overrides, sourceCalls, values, { signal });
   // Checked (and serialized) before anything is written, in a dry run too.
   const input = values.encode(plan.input, "The replay input");
   const overrides = plan.overrides.map((o) => ({ invocationId: o.invocationId, value: values.encode(o.value, `The override '${o.key}'`) }));

@@ -12,18 +12,19 @@
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import { captureCheckpointConsole } from "../authoring/console-capture.ts";
 import type { CallLineage, ExecutionStore } from "../store/execution-store.ts";
-import type { ExecutionRecord, ExecutionState, WaitRecord } from "../store/records.ts";
+import type { ExecutionRecord, ExecutionState, Payload, WaitRecord } from "../store/records.ts";
 import { createEngineContext, type EngineContext } from "./engine-context.ts";
 import { ExecutionCommands, type ExecutionRef } from "./execution-commands.ts";
 import type { ExecutionEvent, LogEntry } from "./execution-events.ts";
 import { ExecutionFamilies, type ExecutionComparison, type ExecutionFamily } from "./execution-family.ts";
 import { ExecutionFeed } from "./execution-feed.ts";
 import { followExecutionLogs, listExecutionLogs, type LogPage } from "./execution-logs.ts";
-import { ExecutionQueries, type ExecutionPage, type ExecutionView } from "./execution-queries.ts";
+import { checkpointsAfter, ExecutionQueries, type ExecutionPage, type ExecutionView } from "./execution-queries.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 import { startReplay, type ReplayDraft, type ReplayPlanInput } from "./replay-start.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { verifyExecutions, type VerificationPage, type VerificationSelection } from "./execution-verifier.ts";
+import { ValueBudget, type OmittedValue, type ValuePath } from "./value-budget.ts";
 
 export type { ExecutionRef } from "./execution-commands.ts";
 
@@ -31,12 +32,14 @@ export type { ExecutionRef } from "./execution-commands.ts";
 export interface WatchedEvent {
   readonly event: ExecutionEvent;
   readonly value?: JsonValue | undefined;
+  /** The value, when it was left out (beyond a response's value budget): its path and size. */
+  readonly omitted?: OmittedValue | undefined;
 }
 
 /** What a log follower receives: a line, or the execution's new state (with its result once completed). */
 export type FollowedLog =
   | { readonly kind: "entry"; readonly entry: LogEntry }
-  | { readonly kind: "status"; readonly state: ExecutionState; readonly result?: JsonValue | undefined };
+  | { readonly kind: "status"; readonly state: ExecutionState; readonly result?: JsonValue | undefined; readonly omitted?: OmittedValue | undefined };
 
 /** The outcome of {@link RunnerEngine.startReplay}: the new execution, or with `validateOnly` what it would be. */
 export type ReplayOutcome = { readonly kind: "created"; readonly view: ExecutionView } | { readonly kind: "validated"; readonly draft: ReplayDraft };
@@ -107,9 +110,13 @@ export class RunnerEngine {
     return this.#basic(await this.#commands.start(request), request.signal);
   }
 
-  /** One execution; `full` adds its calls with their outputs. */
-  getExecution(ref: ExecutionRef, options: { full: boolean }): Promise<ExecutionView> {
-    return this.#queries.get(ref, options);
+  /**
+   * One execution; `full` adds its calls with their outputs, after the call a
+   * `checkpointsPageToken` (from `checkpointsPageToken()`) names when given.
+   */
+  getExecution(ref: ExecutionRef, options: { full: boolean; checkpointsPageToken?: string }): Promise<ExecutionView> {
+    const token = options.checkpointsPageToken;
+    return this.#queries.get(ref, { full: options.full, checkpointsAfter: token ? checkpointsAfter(token) : undefined });
   }
 
   /** Executions of a namespace, newest first, paged. */
@@ -153,7 +160,7 @@ export class RunnerEngine {
     options: { followWaits: boolean; statusOnly?: boolean; afterSequence?: number; signal: AbortSignal },
   ): AsyncGenerator<WatchedEvent> {
     for await (const event of this.#feed.watch(ref, options)) {
-      yield { event, value: await this.#eventValue(event, options.signal) };
+      yield { event, ...this.#eventValue(event) };
     }
   }
 
@@ -168,7 +175,8 @@ export class RunnerEngine {
       if (item.kind === "entry") {
         yield item;
       } else {
-        yield { kind: "status", state: item.state, result: await this.context.values.loadOptional(item.state.result, { signal: options.signal }) };
+        const { value, omitted } = this.#admit(item.state.result, { kind: "result" });
+        yield { kind: "status", state: item.state, result: value, omitted };
       }
     }
   }
@@ -206,7 +214,7 @@ export class RunnerEngine {
   /** Creates the execution of a planned replay, or with `validateOnly` checks it and returns what it would be. */
   async startReplay(
     plan: ReplayPlanInput,
-    options: { namespace: string; requestId?: string; validateOnly?: boolean; signal?: AbortSignal },
+    options: { namespace: string; requestId?: string; validateOnly?: boolean; allowOverrideTypeChange?: boolean; signal?: AbortSignal },
   ): Promise<ReplayOutcome> {
     const outcome = await startReplay(this.context, this.#commands, plan, options);
     return outcome.kind === "created" ? { kind: "created", view: await this.#basic(outcome.execution, options.signal) } : outcome;
@@ -218,9 +226,20 @@ export class RunnerEngine {
     return this.#queries.view(execution, { full: false, signal });
   }
 
-  async #eventValue(event: ExecutionEvent, signal: AbortSignal): Promise<JsonValue | undefined> {
-    if (event.kind === "wait_resolved" && event.wait.resolution?.kind === "value") return this.context.values.load(event.wait.resolution.value, { signal });
-    if (event.kind === "status_changed") return this.context.values.loadOptional(event.state.result, { signal });
-    return undefined;
+  /** The value an event carries (a wait's answer, a result), within one message's value budget. */
+  #eventValue(event: ExecutionEvent): { value?: JsonValue | undefined; omitted?: OmittedValue | undefined } {
+    if (event.kind === "wait_resolved" && event.wait.resolution?.kind === "value")
+      return this.#admit(event.wait.resolution.value, { kind: "wait_value", wait: event.wait.name });
+    if (event.kind === "status_changed") return this.#admit(event.state.result, { kind: "result" });
+    return {};
+  }
+
+  /** A stored value for one streamed message: itself, or (beyond the value budget) what names it. */
+  #admit(payload: Payload | undefined, path: ValuePath): { value?: JsonValue | undefined; omitted?: OmittedValue | undefined } {
+    let omitted: OmittedValue | undefined;
+    const value = new ValueBudget().admit(this.context.values, payload, path, (left) => {
+      omitted = left;
+    });
+    return { value, omitted };
   }
 }

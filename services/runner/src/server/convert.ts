@@ -28,6 +28,7 @@ import type { GetCallGraphResponseSchema } from "#gen/kitaru/runner/v1/runner_in
 import type { CallGraphHead, CallGraphVersions } from "#contract/wire/call-graph-encoder.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
 import type { ReplayDraft } from "../engine/replay-start.ts";
+import type { OmittedValue } from "../engine/value-budget.ts";
 import type { CallLineage } from "../store/execution-store.ts";
 import { ValueCodec } from "../store/value-codec.ts";
 import {
@@ -181,8 +182,13 @@ function startedCallToProto(call: StartedCall): MessageInitShape<typeof Checkpoi
   };
 }
 
-/** The wire form of a wait; the value is included once resolved. */
-export function waitToProto(wait: WaitRecord, value?: JsonValue): MessageInitShape<typeof WaitSchema> {
+/** An omitted value's wire form. */
+function omittedToProto(omitted: OmittedValue | undefined) {
+  return omitted === undefined ? [] : [{ path: omitted.path, bytes: BigInt(omitted.bytes) }];
+}
+
+/** The wire form of a wait; the value is included once resolved (or named in `omittedValues` when it was left out). */
+export function waitToProto(wait: WaitRecord, value?: JsonValue, omitted?: OmittedValue): MessageInitShape<typeof WaitSchema> {
   const resolution = wait.resolution;
   return {
     waitId: wait.waitId,
@@ -195,6 +201,7 @@ export function waitToProto(wait: WaitRecord, value?: JsonValue): MessageInitSha
     createTime: timestampFromDate(wait.createdAt),
     resolveTime: resolution ? timestampFromDate(resolution.at) : undefined,
     execId: wait.execId,
+    omittedValues: omittedToProto(omitted),
   };
 }
 
@@ -257,8 +264,11 @@ export function draftToProto(draft: ReplayDraft): MessageInitShape<typeof Execut
   };
 }
 
-/** The wire form of an execution event; `value` is a resolved wait's value or a completed execution's result. */
-export function eventToProto(event: ExecutionEvent, value?: JsonValue): MessageInitShape<typeof ExecutionEventSchema> {
+/**
+ * The wire form of an execution event; `value` is a resolved wait's value or
+ * a completed execution's result, or `omitted` names it when it was left out.
+ */
+export function eventToProto(event: ExecutionEvent, value?: JsonValue, omitted?: OmittedValue): MessageInitShape<typeof ExecutionEventSchema> {
   const base = { execId: event.execId, time: timestampFromDate(event.at) };
   switch (event.kind) {
     case "call_started":
@@ -274,16 +284,16 @@ export function eventToProto(event: ExecutionEvent, value?: JsonValue): MessageI
     case "wait_pending":
       return { ...base, kind: { case: "waitPending", value: { ...waitToProto(event.wait), status: WaitStatus.PENDING, resolveTime: undefined } } };
     case "wait_resolved":
-      return { ...base, kind: { case: "waitResolved", value: waitToProto(event.wait, value) } };
+      return { ...base, kind: { case: "waitResolved", value: waitToProto(event.wait, value, omitted) } };
     case "status_changed":
-      return { ...base, kind: { case: "statusChanged", value: statusChangeToProto(event.state, value) } };
+      return { ...base, kind: { case: "statusChanged", value: statusChangeToProto(event.state, value, omitted) } };
     case "log_line":
       throw new Error("log lines are streamed by WatchExecutionLogs, not as execution events");
   }
 }
 
-/** The wire form of an execution's new state; `result` is the loaded result, when completed. */
-export function statusChangeToProto(state: ExecutionState, result?: JsonValue): MessageInitShape<typeof StatusChangeSchema> {
+/** The wire form of an execution's new state; `result` is the loaded result, when completed (or `omitted` names it). */
+export function statusChangeToProto(state: ExecutionState, result?: JsonValue, omitted?: OmittedValue): MessageInitShape<typeof StatusChangeSchema> {
   return {
     status: executionStatusToProto(state.status),
     result: result === undefined ? undefined : valueToProto(result),
@@ -291,6 +301,7 @@ export function statusChangeToProto(state: ExecutionState, result?: JsonValue): 
     metadata: metadataToProto(state.metadata),
     flowVersion: lastFlowVersion(state) ?? "",
     versionHold: state.versionHold ? versionHoldToProto(state.versionHold) : undefined,
+    omittedValues: omittedToProto(omitted),
   };
 }
 

@@ -26,3 +26,16 @@ export const databaseErrors: Interceptor = (next) =>
       throw error;
     }
   };
+
+/** Shows `observe` every error a call fails with (the runner counts a full disk's failed writes), then passes it on. */
+export function observeCallErrors(observe: (error: unknown) => void): Interceptor {
+  return (next) =>
+    async function* (input, ctx) {
+      try {
+        yield* next(input, ctx);
+      } catch (error) {
+        observe(error);
+        throw error;
+      }
+    };
+}

@@ -17,6 +17,12 @@ export interface DatabaseMonitorOptions {
   readonly timeoutMs?: number;
   /** Called when the database goes down or comes back. */
   readonly onChange: (outage: DatabaseOutage | undefined) => void;
+  /**
+   * The store's own, immediate view (`ExecutionStore.watchAvailability`),
+   * when it has one: a problem it reports is an outage at once; when it
+   * reports none, a ping confirms before the outage ends.
+   */
+  readonly watch?: ((listener: (problem: string | undefined) => void) => () => void) | undefined;
 }
 
 /**
@@ -26,10 +32,13 @@ export interface DatabaseMonitorOptions {
  * One ping at a time; a ping that hangs counts as failed after `timeoutMs`.
  */
 export class DatabaseMonitor {
-  readonly #options: Required<DatabaseMonitorOptions>;
+  readonly #options: Required<Omit<DatabaseMonitorOptions, "watch">> & Pick<DatabaseMonitorOptions, "watch">;
   #outage: DatabaseOutage | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = true;
+  #unwatch: (() => void) | undefined;
+  /** Told when an outage starts (calls in flight waiting on the database). */
+  readonly #outageListeners = new Set<(outage: DatabaseOutage) => void>();
 
   constructor(options: DatabaseMonitorOptions) {
     this.#options = { intervalMs: 2000, timeoutMs: 2000, ...options };
@@ -40,17 +49,33 @@ export class DatabaseMonitor {
     return this.#outage;
   }
 
-  /** Starts pinging (the first ping at once). */
+  /** Starts pinging (the first ping at once), and watching the store's own view when it has one. */
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#unwatch = this.#options.watch?.((problem) => {
+      if (problem !== undefined) this.#set(this.#outage ?? { since: new Date(), reason: problem });
+      else void this.check();
+    });
     void this.#tick();
   }
 
-  /** Stops pinging. */
+  /** Stops pinging and watching. */
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    this.#unwatch?.();
+    this.#unwatch = undefined;
+  }
+
+  /** Calls `listener` when the next outage starts (once); returns the unsubscribe function. */
+  onNextOutage(listener: (outage: DatabaseOutage) => void): () => void {
+    const once = (outage: DatabaseOutage) => {
+      this.#outageListeners.delete(once);
+      listener(outage);
+    };
+    this.#outageListeners.add(once);
+    return () => this.#outageListeners.delete(once);
   }
 
   /** Pings once now and updates the state; resolves with the outage, if any. */
@@ -80,24 +105,48 @@ export class DatabaseMonitor {
   #set(outage: DatabaseOutage | undefined): void {
     const changed = (outage === undefined) !== (this.#outage === undefined);
     this.#outage = outage;
-    if (changed) this.#options.onChange(outage);
+    if (!changed) return;
+    this.#options.onChange(outage);
+    if (outage !== undefined) for (const listener of [...this.#outageListeners]) listener(outage);
   }
+}
+
+function unavailable(outage: DatabaseOutage, method: string): KitaruBackendError {
+  return new KitaruBackendError(`The runner's database cannot be reached (since ${outage.since.toISOString()}: ${outage.reason.slice(0, 300)}). Retry later.`, {
+    metadata: { method, databaseDownSince: outage.since.toISOString() },
+  });
 }
 
 /**
  * Fails a call at once with `KitaruBackendError` (UNAVAILABLE, with when and
- * why in its metadata) while the monitor says the database cannot be reached.
+ * why in its metadata) while the monitor says the database cannot be
+ * reached, and a call in flight as soon as it says so: a call that was
+ * waiting on the database would otherwise wait out the driver's own timeout
+ * (MongoDB's server selection, 5 s). What the abandoned handler does next is
+ * discarded, as for any UNAVAILABLE answer (retry with the same request ID).
  */
 export function failFastWhileDatabaseDown(monitor: DatabaseMonitor): Interceptor {
   return (next) =>
     async function* (input, ctx) {
-      const outage = monitor.outage;
-      if (outage !== undefined) {
-        throw new KitaruBackendError(
-          `The runner's database cannot be reached (since ${outage.since.toISOString()}: ${outage.reason.slice(0, 300)}). Retry later.`,
-          { metadata: { method: ctx.method.name, databaseDownSince: outage.since.toISOString() } },
-        );
+      const current = monitor.outage;
+      if (current !== undefined) throw unavailable(current, ctx.method.name);
+      let stopWaiting: () => void = () => undefined;
+      const down = new Promise<DatabaseOutage>((resolve) => {
+        stopWaiting = monitor.onNextOutage(resolve);
+      });
+      const iterator = next(input, ctx)[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const step = await Promise.race([iterator.next(), down.then((outage) => ({ outage }))]);
+          if ("outage" in step) {
+            void iterator.return?.(undefined).catch(() => undefined); // the handler's own error, if any, is moot now
+            throw unavailable(step.outage, ctx.method.name);
+          }
+          if (step.done) return;
+          yield step.value;
+        }
+      } finally {
+        stopWaiting();
       }
-      yield* next(input, ctx);
     };
 }

@@ -37,7 +37,13 @@ export function runnerInternalServiceHandlers(engine: RunnerEngine): ServiceHand
           input: (plan?.input ?? {}) as JsonObject,
           sourceVersion: Number(plan?.sourceVersion ?? 0n),
         },
-        { namespace: ctx.principal.namespace, requestId: request.requestId || ctx.requestId, validateOnly: request.validateOnly, signal: ctx.signal },
+        {
+          namespace: ctx.principal.namespace,
+          requestId: request.requestId || ctx.requestId,
+          validateOnly: request.validateOnly,
+          allowOverrideTypeChange: request.allowOverrideTypeChange,
+          signal: ctx.signal,
+        },
       );
       return { execution: outcome.kind === "created" ? executionToProto(outcome.view) : draftToProto(outcome.draft) };
     },

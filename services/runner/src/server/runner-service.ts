@@ -8,6 +8,7 @@ import type { ExecutionRef, RunnerEngine } from "../engine/runner-engine.ts";
 import { eventToProto, executionToProto, logEntryToProto, statusChangeToProto, statusFromProto, waitToProto } from "./convert.ts";
 import { comparisonToProto, familyToProto } from "./family-convert.ts";
 import { verificationToProto } from "#contract/execution-verification.ts";
+import { boundedExecutionPage, boundedExecutionResponse, boundedLogPage } from "./response-bounds.ts";
 
 /** The most bytes of a value one `ReadExecutionValue` message carries. */
 const VALUE_CHUNK_BYTES = 1024 * 1024;
@@ -31,7 +32,9 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
     },
 
     async getExecution(request, ctx) {
-      return { execution: executionToProto(await engine.getExecution(executionRef(request, ctx), { full: request.view === ViewOption.FULL })) };
+      const full = request.view === ViewOption.FULL;
+      const view = await engine.getExecution(executionRef(request, ctx), { full, checkpointsPageToken: full ? request.checkpointsPageToken : "" });
+      return boundedExecutionResponse(view);
     },
 
     async listExecutions(request, ctx) {
@@ -43,7 +46,7 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
         pageToken: request.pageToken,
         signal: ctx.signal,
       });
-      return { executions: page.executions.map(executionToProto), nextPageToken: page.nextPageToken };
+      return boundedExecutionPage(page);
     },
 
     async listPendingWaits(request, ctx) {
@@ -68,13 +71,13 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
     },
 
     async *watchExecution(request, ctx) {
-      for await (const { event, value } of engine.watch(executionRef(request, ctx), {
+      for await (const { event, value, omitted } of engine.watch(executionRef(request, ctx), {
         followWaits: request.followWaits,
         statusOnly: request.statusOnly,
         afterSequence: request.afterSequence,
         signal: ctx.signal,
       })) {
-        yield { event: eventToProto(event, value) };
+        yield { event: eventToProto(event, value, omitted) };
       }
     },
 
@@ -84,14 +87,14 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
         pageSize: request.pageSize,
         pageToken: request.pageToken,
       });
-      return { entries: page.entries.map(logEntryToProto), nextPageToken: page.nextPageToken };
+      return boundedLogPage(page);
     },
 
     async *watchExecutionLogs(request, ctx) {
       for await (const item of engine.followLogs(executionRef(request, ctx), { checkpoint: request.checkpoint, signal: ctx.signal })) {
         yield item.kind === "entry"
           ? { kind: { case: "entry", value: logEntryToProto(item.entry) } }
-          : { kind: { case: "statusChanged", value: statusChangeToProto(item.state, item.result) } };
+          : { kind: { case: "statusChanged", value: statusChangeToProto(item.state, item.result, item.omitted) } };
       }
     },
 

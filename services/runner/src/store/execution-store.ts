@@ -180,6 +180,22 @@ export interface ExecutionStore {
 
   /** Resolves when the database answers a trivial request; rejects (StoreUnavailableError) when it does not. */
   ping(options?: StoreCallOptions): Promise<void>;
+  /**
+   * Resolves when the database takes a write that needs new space (a
+   * 16 KiB value, written and removed at once); rejects with a
+   * `StoreUnavailableError` (`diskFull` when it is full) when it does not.
+   * How the runner sees that a full disk has space again.
+   */
+  checkWritable(options?: StoreCallOptions): Promise<void>;
+  /**
+   * Optional: subscribes to the driver's own view of the database, for a
+   * store whose driver knows at once when no server can take its writes
+   * (MongoDB's topology monitoring): `listener` gets the reason when that
+   * happens and `undefined` when a server can again. Returns the
+   * unsubscribe function. Lets the runner fail calls at once instead of
+   * after the driver's server selection timeout.
+   */
+  watchAvailability?(listener: (problem: string | undefined) => void): () => void;
   /** Closes the connection. */
   close(): Promise<void>;
 }

@@ -1,4 +1,14 @@
-import { Binary, MongoClient, MongoServerError, type Collection, type Db, type Filter, type MongoClientOptions } from "mongodb";
+import { randomBytes } from "node:crypto";
+import {
+  Binary,
+  MongoClient,
+  MongoServerError,
+  type Collection,
+  type Db,
+  type Filter,
+  type MongoClientOptions,
+  type TopologyDescriptionChangedEvent,
+} from "mongodb";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type {
   CallLineage,
@@ -46,7 +56,7 @@ function reportUnavailable(store: object): void {
   const prototype = Object.getPrototypeOf(store) as Record<string, unknown>;
   for (const name of Object.getOwnPropertyNames(prototype)) {
     const method = prototype[name];
-    if (name === "constructor" || typeof method !== "function") continue;
+    if (name === "constructor" || typeof method !== "function" || SYNCHRONOUS_METHODS.has(name)) continue;
     const guarded = async (...args: unknown[]) => {
       try {
         return await (method as (...a: unknown[]) => Promise<unknown>).apply(store, args);
@@ -57,6 +67,9 @@ function reportUnavailable(store: object): void {
     Object.defineProperty(store, name, { value: guarded, configurable: true, writable: true });
   }
 }
+
+/** Methods that talk to no server and return no promise: not wrapped by {@link reportUnavailable}. */
+const SYNCHRONOUS_METHODS: ReadonlySet<string> = new Set(["watchAvailability"]);
 
 /** Options of {@link MongoExecutionStore.connect}. */
 export interface MongoStoreOptions {
@@ -207,6 +220,29 @@ export class MongoExecutionStore implements ExecutionStore {
 
   async close(): Promise<void> {
     await this.#client.close();
+  }
+
+  watchAvailability(listener: (problem: string | undefined) => void): () => void {
+    // The driver's monitor sees a server go away (its connection closes or a heartbeat fails) before any operation waits
+    // out serverSelectionTimeoutMS for it: no writable server is the moment calls cannot succeed.
+    let down = false;
+    const onChange = (event: TopologyDescriptionChangedEvent) => {
+      const servers = [...event.newDescription.servers.values()];
+      const writable = servers.some((server) => server.isWritable);
+      if (writable === !down) return;
+      down = !writable;
+      const error = servers.find((server) => server.error)?.error;
+      listener(down ? `no MongoDB server can take writes${error ? ` (${error.message})` : ""}` : undefined);
+    };
+    this.#client.on("topologyDescriptionChanged", onChange);
+    return () => this.#client.off("topologyDescriptionChanged", onChange);
+  }
+
+  async checkWritable(options?: StoreCallOptions): Promise<void> {
+    options?.signal?.throwIfAborted();
+    const _id = `kitaru-write-check:${randomBytes(8).toString("hex")}`;
+    await this.#blobs.insertOne({ _id, data: new Binary(Buffer.alloc(16 * 1024)) });
+    await this.#blobs.deleteOne({ _id });
   }
 
   async ping(options?: StoreCallOptions): Promise<void> {

@@ -30,10 +30,24 @@ const CONNECTION_LOST_CODES: ReadonlySet<string> = new Set([
  * get here; anything else (an AbortError: the caller gave up) passes through.
  */
 export function storeError(error: unknown): unknown {
-  if (error instanceof MongoError) return new StoreUnavailableError(`MongoDB failed (${error.name}: ${error.message})`, { cause: error });
+  if (error instanceof MongoError) {
+    return new StoreUnavailableError(`MongoDB failed (${error.name}: ${error.message})`, { cause: error, diskFull: isDiskFull(error) });
+  }
   const code = (error as { code?: unknown } | null)?.code;
   if (error instanceof Error && typeof code === "string" && CONNECTION_LOST_CODES.has(code)) {
     return new StoreUnavailableError(`MongoDB connection lost (${code}: ${error.message})`, { cause: error });
   }
   return error;
+}
+
+/** MongoDB's code for a write refused because its disk is full (`OutOfDiskSpace`). */
+const OUT_OF_DISK_SPACE = 14031;
+
+/** A server that could not write for lack of space: its code, or the operating system's words in the message. */
+function isDiskFull(error: MongoError): boolean {
+  return (
+    error.code === OUT_OF_DISK_SPACE ||
+    (error as { codeName?: unknown }).codeName === "OutOfDiskSpace" ||
+    /no space left on device|disk is full|database or disk is full/i.test(error.message)
+  );
 }

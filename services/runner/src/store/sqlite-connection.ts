@@ -2,8 +2,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
-import { applySchema, configureConnection } from "./sqlite-schema.ts";
-import { StoreUnavailableError } from "./store-errors.ts";
+import { applySchema, configureConnection, foreignTables } from "./sqlite-schema.ts";
+import { ForeignStoreFileError, StoreUnavailableError } from "./store-errors.ts";
 
 /** Timing of a {@link SqliteConnection}'s lock handling. */
 export interface SqliteLockOptions {
@@ -67,6 +67,9 @@ export class SqliteConnection {
     }
     const connection = new SqliteConnection(db, absolute, options.lockRetryMs ?? 30_000);
     try {
+      // Another application's file is refused before anything in it changes (WAL would be the first change).
+      const foreign = await connection.#attempt(undefined, () => foreignTables(db));
+      if (foreign !== undefined) throw new ForeignStoreFileError(absolute, foreign);
       await connection.#attempt(undefined, () => configureConnection(db));
       await connection.#attempt(undefined, () => applySchema(db));
     } catch (error) {
@@ -105,7 +108,10 @@ export class SqliteConnection {
   writeFailure(error: Error): Error {
     const code = sqliteCode(error);
     if (INFRASTRUCTURE.test(code)) {
-      return new StoreUnavailableError(`The SQLite database ${this.#file} failed (${describe(error)})`, { cause: error });
+      return new StoreUnavailableError(`The SQLite database ${this.#file} failed (${describe(error)})`, {
+        cause: error,
+        diskFull: code.startsWith("SQLITE_FULL"),
+      });
     }
     if (BUSY.test(code)) {
       return new StoreUnavailableError(`The SQLite database ${this.#file} stayed locked for ${this.#lockRetryMs} ms (${describe(error)})`, { cause: error });
@@ -116,6 +122,18 @@ export class SqliteConnection {
   /** How long a write keeps trying for a lock another process holds. */
   get lockRetryMs(): number {
     return this.#lockRetryMs;
+  }
+
+  /**
+   * Caps the file at about `bytes` (`PRAGMA max_page_count` of this
+   * connection), or lifts the cap (undefined): beyond it, writes fail as on a
+   * full disk. For operators who want a bound on the file, and for tests of
+   * a full disk. Returns the cap in pages now in force.
+   */
+  capFileSize(bytes: number | undefined): number {
+    const pageSize = this.db.pragma("page_size", { simple: true }) as number;
+    const pages = bytes === undefined ? 0xfffffffe : Math.max(1, Math.floor(bytes / pageSize));
+    return this.db.pragma(`max_page_count = ${pages}`, { simple: true }) as number;
   }
 
   /** Closes the database; later operations fail with {@link StoreUnavailableError}. Idempotent. */
@@ -135,7 +153,10 @@ export class SqliteConnection {
       } catch (error) {
         const code = sqliteCode(error);
         if (INFRASTRUCTURE.test(code)) {
-          throw new StoreUnavailableError(`The SQLite database ${this.#file} failed (${describe(error)})`, { cause: error });
+          throw new StoreUnavailableError(`The SQLite database ${this.#file} failed (${describe(error)})`, {
+            cause: error,
+            diskFull: code.startsWith("SQLITE_FULL"),
+          });
         }
         if (!BUSY.test(code)) throw error;
         if (Date.now() >= giveUpAt) {

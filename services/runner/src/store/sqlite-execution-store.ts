@@ -138,6 +138,25 @@ export class SqliteExecutionStore implements ExecutionStore {
     return this.#connection.write(options?.signal, () => applyWrite(this.#writes, op));
   }
 
+  /**
+   * See {@link SqliteConnection.capFileSize}: caps (or, with undefined,
+   * uncaps) the file's size, on this thread's connection and on the
+   * group-commit writer's, which makes the writes.
+   */
+  async capFileSize(bytes: number | undefined): Promise<number> {
+    const pages = this.#connection.capFileSize(bytes);
+    if (this.#writer !== undefined) await this.#writer.write({ kind: "capPages", pages }, undefined);
+    return pages;
+  }
+
+  async checkWritable(options?: StoreCallOptions): Promise<void> {
+    // A row larger than a page needs new pages (none are free when the file is full); committed, so a full disk shows.
+    await this.#connection.write(options?.signal, () => {
+      this.#sql("INSERT OR REPLACE INTO blobs (blob_id, chunk, data) VALUES ('kitaru-write-check', 0, zeroblob(16384))").run();
+      this.#sql("DELETE FROM blobs WHERE blob_id = 'kitaru-write-check'").run();
+    });
+  }
+
   async ping(options?: StoreCallOptions): Promise<void> {
     // A store whose writer thread stopped cannot write: health says so.
     const stopped = this.#writer?.failure;

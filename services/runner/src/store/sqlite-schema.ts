@@ -136,6 +136,29 @@ CREATE INDEX IF NOT EXISTS executions_by_namespace_status ON executions (namespa
 CREATE INDEX IF NOT EXISTS executions_by_namespace_flow_status ON executions (namespace, flow_name, status, created_at DESC, exec_id DESC);
 `;
 
+/** Columns every kitaru file's `executions` table has had since version 1. */
+const KITARU_EXECUTION_COLUMNS = ["exec_id", "flow_name", "status", "record", "state"];
+
+/**
+ * The tables of another application in the file, when it is not a kitaru
+ * database: reads only, so call it before {@link configureConnection} (which
+ * switches the journal to WAL, a change to the file). A kitaru file is empty
+ * (new) or has a `user_version` and kitaru's `executions` table; anything
+ * else (tables without a version, or a version with someone else's tables)
+ * is foreign. Returns undefined for an empty or kitaru file; else up to 5
+ * table names, sorted.
+ */
+export function foreignTables(db: BetterSqlite3.Database): string[] | undefined {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map(
+    (row) => row.name,
+  );
+  if (tables.length === 0) return undefined;
+  const version = db.pragma("user_version", { simple: true }) as number;
+  const columns = new Set((db.prepare("SELECT name FROM pragma_table_info('executions')").all() as { name: string }[]).map((c) => c.name));
+  const ours = version > 0 && KITARU_EXECUTION_COLUMNS.every((column) => columns.has(column));
+  return ours ? undefined : tables.slice(0, 5);
+}
+
 /**
  * Sets the connection's durability settings. Call once per connection,
  * before anything else:

@@ -70,7 +70,9 @@ export type WriteOp =
   | { readonly kind: "appendLogs"; readonly rows: readonly LogRow[] }
   | { readonly kind: "writeBlob"; readonly blobId: string; readonly chunks: readonly Uint8Array[] }
   | { readonly kind: "recordWait"; readonly execId: string; readonly name: string; readonly createdAt: number; readonly record: string }
-  | { readonly kind: "resolveWait"; readonly execId: string; readonly name: string; readonly record: string };
+  | { readonly kind: "resolveWait"; readonly execId: string; readonly name: string; readonly record: string }
+  /** Caps the file at `pages` pages on the writing connection (`SqliteExecutionStore.capFileSize`). */
+  | { readonly kind: "capPages"; readonly pages: number };
 
 /** A call recorded before the one being written: its whole record text, or its reused entry. */
 export type ExistingCall = { readonly record: string } | { readonly entry: string };
@@ -116,6 +118,11 @@ export class WriteStatements {
     this.#db = db;
   }
 
+  /** Sets this connection's `max_page_count`: writes beyond it fail as on a full disk. */
+  capPages(pages: number): void {
+    this.#db.pragma(`max_page_count = ${Math.floor(pages)}`);
+  }
+
   get(name: keyof typeof SQL): BetterSqlite3.Statement<unknown[], Row> {
     let statement = this.#prepared.get(name);
     if (statement === undefined) {
@@ -144,6 +151,9 @@ export function applyWrite(sql: WriteStatements, op: WriteOp): WriteOutcome {
       return true;
     case "renewLease":
       sql.get("renewLease").run(op.execId, op.epoch, op.runnerId, op.expiresAt);
+      return undefined;
+    case "capPages":
+      sql.capPages(op.pages);
       return undefined;
     case "recordReused": {
       const { execId, invocationId, sequence, entry } = op.row;

@@ -13,7 +13,7 @@
  * @module
  */
 import { randomBytes } from "node:crypto";
-import { storableJson, toJsonValue, type JsonValue } from "#contract/json-value.ts";
+import { jsonTypeOfText, storableJson, toJsonValue, type JsonType, type JsonValue } from "#contract/json-value.ts";
 import { KitaruContextError } from "#contract/errors/index.ts";
 import type { ExecutionStore, StoreCallOptions } from "./execution-store.ts";
 import type { Payload } from "./records.ts";
@@ -102,6 +102,14 @@ export class ValueCodec {
   /** A stored value, or undefined for none. */
   async loadOptional(payload: Payload | undefined, options?: StoreCallOptions): Promise<JsonValue | undefined> {
     return payload === undefined ? undefined : this.load(payload, options);
+  }
+
+  /** The JSON type of a stored value, read from its start (a large value's first chunk only). */
+  async jsonType(payload: Payload, options?: StoreCallOptions): Promise<JsonType> {
+    if (payload.kind === "inline") return jsonTypeOfText(payload.json);
+    const [first] = await this.#blobs.readBlob(payload.blobId, 1, options);
+    if (first === undefined) throw new StoreDataLossError(`Chunk 0 of stored value ${payload.blobId} is missing.`);
+    return jsonTypeOfText(Buffer.from(first.buffer, first.byteOffset, Math.min(first.byteLength, 64)).toString("utf8"));
   }
 
   /** The size of a stored value's JSON text, known without loading it. */

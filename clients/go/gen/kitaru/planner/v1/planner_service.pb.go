@@ -35,9 +35,14 @@ type PlanReplayRequest struct {
 	// Flow input fields, shallow-merged onto the source input.
 	Args *structpb.Struct `protobuf:"bytes,3,opt,name=args,proto3" json:"args,omitempty"`
 	// Overrides keyed "checkpoint.<selector>".
-	Overrides     *structpb.Struct `protobuf:"bytes,4,opt,name=overrides,proto3" json:"overrides,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Overrides *structpb.Struct `protobuf:"bytes,4,opt,name=overrides,proto3" json:"overrides,omitempty"`
+	// Allow an override value of another type than its checkpoint's output:
+	// without it, a value that does not fit the overridden checkpoint's
+	// declared output schema (or, without one, the JSON type of its recorded
+	// output) is refused with INVALID_ARGUMENT before anything is created.
+	AllowOverrideTypeChange bool `protobuf:"varint,5,opt,name=allow_override_type_change,json=allowOverrideTypeChange,proto3" json:"allow_override_type_change,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *PlanReplayRequest) Reset() {
@@ -98,6 +103,13 @@ func (x *PlanReplayRequest) GetOverrides() *structpb.Struct {
 	return nil
 }
 
+func (x *PlanReplayRequest) GetAllowOverrideTypeChange() bool {
+	if x != nil {
+		return x.AllowOverrideTypeChange
+	}
+	return false
+}
+
 // PlanReplayResponse is the plan.
 type PlanReplayResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -156,9 +168,14 @@ type ReplayExecutionRequest struct {
 	// Overrides keyed "checkpoint.<selector>".
 	Overrides *structpb.Struct `protobuf:"bytes,4,opt,name=overrides,proto3" json:"overrides,omitempty"`
 	// Optional. A client-chosen ID making the request idempotent.
-	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	RequestId string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Allow an override value of another type than its checkpoint's output:
+	// without it, a value that does not fit the overridden checkpoint's
+	// declared output schema (or, without one, the JSON type of its recorded
+	// output) is refused with INVALID_ARGUMENT before anything is created.
+	AllowOverrideTypeChange bool `protobuf:"varint,6,opt,name=allow_override_type_change,json=allowOverrideTypeChange,proto3" json:"allow_override_type_change,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *ReplayExecutionRequest) Reset() {
@@ -226,6 +243,13 @@ func (x *ReplayExecutionRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *ReplayExecutionRequest) GetAllowOverrideTypeChange() bool {
+	if x != nil {
+		return x.AllowOverrideTypeChange
+	}
+	return false
+}
+
 // ReplayExecutionResponse holds the new execution.
 type ReplayExecutionResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -276,21 +300,23 @@ var File_kitaru_planner_v1_planner_service_proto protoreflect.FileDescriptor
 
 const file_kitaru_planner_v1_planner_service_proto_rawDesc = "" +
 	"\n" +
-	"'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\xa4\x01\n" +
+	"'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\xe1\x01\n" +
 	"\x11PlanReplayRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12+\n" +
 	"\x04args\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04args\x125\n" +
-	"\toverrides\x18\x04 \x01(\v2\x17.google.protobuf.StructR\toverrides\"F\n" +
+	"\toverrides\x18\x04 \x01(\v2\x17.google.protobuf.StructR\toverrides\x12;\n" +
+	"\x1aallow_override_type_change\x18\x05 \x01(\bR\x17allowOverrideTypeChange\"F\n" +
 	"\x12PlanReplayResponse\x120\n" +
-	"\x04plan\x18\x01 \x01(\v2\x1c.kitaru.runner.v1.ReplayPlanR\x04plan\"\xc8\x01\n" +
+	"\x04plan\x18\x01 \x01(\v2\x1c.kitaru.runner.v1.ReplayPlanR\x04plan\"\x85\x02\n" +
 	"\x16ReplayExecutionRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12+\n" +
 	"\x04args\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04args\x125\n" +
 	"\toverrides\x18\x04 \x01(\v2\x17.google.protobuf.StructR\toverrides\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x05 \x01(\tR\trequestId\"T\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\x12;\n" +
+	"\x1aallow_override_type_change\x18\x06 \x01(\bR\x17allowOverrideTypeChange\"T\n" +
 	"\x17ReplayExecutionResponse\x129\n" +
 	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution2\xd5\x01\n" +
 	"\x0ePlannerService\x12Y\n" +

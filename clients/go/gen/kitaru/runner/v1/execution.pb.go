@@ -643,8 +643,8 @@ type Execution struct {
 	// Output only. Metadata the flow body attached with `log()`.
 	Metadata *structpb.Struct `protobuf:"bytes,17,opt,name=metadata,proto3" json:"metadata,omitempty"`
 	// Output only. Values left out of this response to keep it small (a
-	// response holds at most 8 MiB of values): read each with
-	// `ReadExecutionValue`. Their fields here are unset.
+	// response holds at most 2 MiB of values, counted as encoded here): read
+	// each with `ReadExecutionValue`. Their fields here are unset.
 	OmittedValues []*OmittedValue `protobuf:"bytes,18,rep,name=omitted_values,json=omittedValues,proto3" json:"omitted_values,omitempty"`
 	// Output only. The version of the flow code that created this execution:
 	// the `--flow-version` of the runner that started it (or created the
@@ -661,9 +661,14 @@ type Execution struct {
 	VersionHold *VersionHold `protobuf:"bytes,21,opt,name=version_hold,json=versionHold,proto3" json:"version_hold,omitempty"`
 	// Output only. Every wait the body reached, in the order reached, with its
 	// status and answer (EXECUTION_VIEW_FULL only).
-	Waits         []*Wait `protobuf:"bytes,22,rep,name=waits,proto3" json:"waits,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Waits []*Wait `protobuf:"bytes,22,rep,name=waits,proto3" json:"waits,omitempty"`
+	// Output only. EXECUTION_VIEW_FULL: set when `checkpoints` holds only the
+	// first calls (the response would otherwise exceed kitaru's response
+	// bound); pass it as `GetExecutionRequest.checkpoints_page_token` to read
+	// the next ones. Empty when `checkpoints` goes to the last call.
+	CheckpointsNextPageToken string `protobuf:"bytes,23,opt,name=checkpoints_next_page_token,json=checkpointsNextPageToken,proto3" json:"checkpoints_next_page_token,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *Execution) Reset() {
@@ -850,6 +855,13 @@ func (x *Execution) GetWaits() []*Wait {
 	return nil
 }
 
+func (x *Execution) GetCheckpointsNextPageToken() string {
+	if x != nil {
+		return x.CheckpointsNextPageToken
+	}
+	return ""
+}
+
 // FlowVersionRun is one flow version that ran an execution's body.
 type FlowVersionRun struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -975,8 +987,8 @@ func (x *VersionHold) GetCreateTime() *timestamppb.Timestamp {
 // OmittedValue names a value an Execution response left out.
 type OmittedValue struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Which value: "input", "result", "checkpoints/<invocation_id>/output" or
-	// "checkpoints/<invocation_id>/override_value".
+	// Which value: "input", "result", "checkpoints/<invocation_id>/output",
+	// "checkpoints/<invocation_id>/override_value" or "waits/<name>/value".
 	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	// Its size as JSON text (UTF-8 bytes).
 	Bytes         uint64 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
@@ -1417,7 +1429,10 @@ type Wait struct {
 	// When it was resolved or aborted.
 	ResolveTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=resolve_time,json=resolveTime,proto3" json:"resolve_time,omitempty"`
 	// The execution it belongs to.
-	ExecId        string `protobuf:"bytes,10,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	ExecId string `protobuf:"bytes,10,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
+	// Output only. `value` when it was left out of this message (beyond a
+	// response's value budget): read it with `ReadExecutionValue`.
+	OmittedValues []*OmittedValue `protobuf:"bytes,11,rep,name=omitted_values,json=omittedValues,proto3" json:"omitted_values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1520,6 +1535,13 @@ func (x *Wait) GetExecId() string {
 		return x.ExecId
 	}
 	return ""
+}
+
+func (x *Wait) GetOmittedValues() []*OmittedValue {
+	if x != nil {
+		return x.OmittedValues
+	}
+	return nil
 }
 
 // ExecutionEvent is one thing that happened to an execution, as streamed by
@@ -1747,7 +1769,10 @@ type StatusChange struct {
 	// as of this change; empty when unknown.
 	FlowVersion string `protobuf:"bytes,5,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
 	// Set when the execution is held for runners of one flow version.
-	VersionHold   *VersionHold `protobuf:"bytes,6,opt,name=version_hold,json=versionHold,proto3" json:"version_hold,omitempty"`
+	VersionHold *VersionHold `protobuf:"bytes,6,opt,name=version_hold,json=versionHold,proto3" json:"version_hold,omitempty"`
+	// Output only. `result` when it was left out of this message (beyond a
+	// response's value budget): read it with `ReadExecutionValue`.
+	OmittedValues []*OmittedValue `protobuf:"bytes,7,rep,name=omitted_values,json=omittedValues,proto3" json:"omitted_values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1820,6 +1845,13 @@ func (x *StatusChange) GetFlowVersion() string {
 func (x *StatusChange) GetVersionHold() *VersionHold {
 	if x != nil {
 		return x.VersionHold
+	}
+	return nil
+}
+
+func (x *StatusChange) GetOmittedValues() []*OmittedValue {
+	if x != nil {
+		return x.OmittedValues
 	}
 	return nil
 }
@@ -2141,7 +2173,7 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\n" +
 	"divergence\x18\x05 \x01(\v2\".kitaru.errors.v1.DivergenceDetailR\n" +
 	"divergence\x12\x1c\n" +
-	"\ttraceback\x18\x06 \x01(\tR\ttraceback\"\xe1\b\n" +
+	"\ttraceback\x18\x06 \x01(\tR\ttraceback\"\xa0\t\n" +
 	"\tExecution\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x17\n" +
 	"\aexec_id\x18\x02 \x01(\tR\x06execId\x12\x1b\n" +
@@ -2168,7 +2200,8 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\fflow_version\x18\x13 \x01(\tR\vflowVersion\x12L\n" +
 	"\x11flow_version_runs\x18\x14 \x03(\v2 .kitaru.runner.v1.FlowVersionRunR\x0fflowVersionRuns\x12@\n" +
 	"\fversion_hold\x18\x15 \x01(\v2\x1d.kitaru.runner.v1.VersionHoldR\vversionHold\x12,\n" +
-	"\x05waits\x18\x16 \x03(\v2\x16.kitaru.runner.v1.WaitR\x05waits\"n\n" +
+	"\x05waits\x18\x16 \x03(\v2\x16.kitaru.runner.v1.WaitR\x05waits\x12=\n" +
+	"\x1bcheckpoints_next_page_token\x18\x17 \x01(\tR\x18checkpointsNextPageToken\"n\n" +
 	"\x0eFlowVersionRun\x12!\n" +
 	"\fflow_version\x18\x01 \x01(\tR\vflowVersion\x129\n" +
 	"\n" +
@@ -2217,7 +2250,7 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x123\n" +
-	"\afailure\x18\x05 \x01(\v2\x19.kitaru.runner.v1.FailureR\afailure\"\xae\x03\n" +
+	"\afailure\x18\x05 \x01(\v2\x19.kitaru.runner.v1.FailureR\afailure\"\xf5\x03\n" +
 	"\x04Wait\x12\x17\n" +
 	"\await_id\x18\x01 \x01(\tR\x06waitId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -2230,7 +2263,8 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"createTime\x12=\n" +
 	"\fresolve_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\x12\x17\n" +
 	"\aexec_id\x18\n" +
-	" \x01(\tR\x06execId\"\x8d\x05\n" +
+	" \x01(\tR\x06execId\x12E\n" +
+	"\x0eomitted_values\x18\v \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\"\x8d\x05\n" +
 	"\x0eExecutionEvent\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12E\n" +
@@ -2245,14 +2279,15 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\x0estatus_changed\x18\t \x01(\v2\x1e.kitaru.runner.v1.StatusChangeH\x00R\rstatusChanged\x12I\n" +
 	"\x0ecall_cancelled\x18\n" +
 	" \x01(\v2 .kitaru.runner.v1.CheckpointCallH\x00R\rcallCancelledB\x06\n" +
-	"\x04kind\"\xc8\x02\n" +
+	"\x04kind\"\x8f\x03\n" +
 	"\fStatusChange\x129\n" +
 	"\x06status\x18\x01 \x01(\x0e2!.kitaru.runner.v1.ExecutionStatusR\x06status\x12.\n" +
 	"\x06result\x18\x02 \x01(\v2\x16.google.protobuf.ValueR\x06result\x123\n" +
 	"\afailure\x18\x03 \x01(\v2\x19.kitaru.runner.v1.FailureR\afailure\x123\n" +
 	"\bmetadata\x18\x04 \x01(\v2\x17.google.protobuf.StructR\bmetadata\x12!\n" +
 	"\fflow_version\x18\x05 \x01(\tR\vflowVersion\x12@\n" +
-	"\fversion_hold\x18\x06 \x01(\v2\x1d.kitaru.runner.v1.VersionHoldR\vversionHold\"\xb8\x02\n" +
+	"\fversion_hold\x18\x06 \x01(\v2\x1d.kitaru.runner.v1.VersionHoldR\vversionHold\x12E\n" +
+	"\x0eomitted_values\x18\a \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\"\xb8\x02\n" +
 	"\bLogEntry\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12#\n" +
 	"\rinvocation_id\x18\x02 \x01(\tR\finvocationId\x12'\n" +
@@ -2410,31 +2445,33 @@ var file_kitaru_runner_v1_execution_proto_depIdxs = []int32{
 	24, // 35: kitaru.runner.v1.Wait.value:type_name -> google.protobuf.Value
 	25, // 36: kitaru.runner.v1.Wait.create_time:type_name -> google.protobuf.Timestamp
 	25, // 37: kitaru.runner.v1.Wait.resolve_time:type_name -> google.protobuf.Timestamp
-	25, // 38: kitaru.runner.v1.ExecutionEvent.time:type_name -> google.protobuf.Timestamp
-	14, // 39: kitaru.runner.v1.ExecutionEvent.call_started:type_name -> kitaru.runner.v1.CheckpointCall
-	14, // 40: kitaru.runner.v1.ExecutionEvent.call_completed:type_name -> kitaru.runner.v1.CheckpointCall
-	14, // 41: kitaru.runner.v1.ExecutionEvent.call_reused:type_name -> kitaru.runner.v1.CheckpointCall
-	14, // 42: kitaru.runner.v1.ExecutionEvent.call_failed:type_name -> kitaru.runner.v1.CheckpointCall
-	16, // 43: kitaru.runner.v1.ExecutionEvent.wait_pending:type_name -> kitaru.runner.v1.Wait
-	16, // 44: kitaru.runner.v1.ExecutionEvent.wait_resolved:type_name -> kitaru.runner.v1.Wait
-	18, // 45: kitaru.runner.v1.ExecutionEvent.status_changed:type_name -> kitaru.runner.v1.StatusChange
-	14, // 46: kitaru.runner.v1.ExecutionEvent.call_cancelled:type_name -> kitaru.runner.v1.CheckpointCall
-	0,  // 47: kitaru.runner.v1.StatusChange.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	24, // 48: kitaru.runner.v1.StatusChange.result:type_name -> google.protobuf.Value
-	8,  // 49: kitaru.runner.v1.StatusChange.failure:type_name -> kitaru.runner.v1.Failure
-	23, // 50: kitaru.runner.v1.StatusChange.metadata:type_name -> google.protobuf.Struct
-	11, // 51: kitaru.runner.v1.StatusChange.version_hold:type_name -> kitaru.runner.v1.VersionHold
-	25, // 52: kitaru.runner.v1.LogEntry.time:type_name -> google.protobuf.Timestamp
-	6,  // 53: kitaru.runner.v1.LogEntry.level:type_name -> kitaru.runner.v1.LogLevel
-	23, // 54: kitaru.runner.v1.Flow.input_schema:type_name -> google.protobuf.Struct
-	0,  // 55: kitaru.runner.v1.ExecutionVerification.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	7,  // 56: kitaru.runner.v1.ExecutionVerification.verdict:type_name -> kitaru.runner.v1.VerificationVerdict
-	22, // 57: kitaru.runner.v1.ExecutionVerification.divergence:type_name -> kitaru.errors.v1.DivergenceDetail
-	58, // [58:58] is the sub-list for method output_type
-	58, // [58:58] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	12, // 38: kitaru.runner.v1.Wait.omitted_values:type_name -> kitaru.runner.v1.OmittedValue
+	25, // 39: kitaru.runner.v1.ExecutionEvent.time:type_name -> google.protobuf.Timestamp
+	14, // 40: kitaru.runner.v1.ExecutionEvent.call_started:type_name -> kitaru.runner.v1.CheckpointCall
+	14, // 41: kitaru.runner.v1.ExecutionEvent.call_completed:type_name -> kitaru.runner.v1.CheckpointCall
+	14, // 42: kitaru.runner.v1.ExecutionEvent.call_reused:type_name -> kitaru.runner.v1.CheckpointCall
+	14, // 43: kitaru.runner.v1.ExecutionEvent.call_failed:type_name -> kitaru.runner.v1.CheckpointCall
+	16, // 44: kitaru.runner.v1.ExecutionEvent.wait_pending:type_name -> kitaru.runner.v1.Wait
+	16, // 45: kitaru.runner.v1.ExecutionEvent.wait_resolved:type_name -> kitaru.runner.v1.Wait
+	18, // 46: kitaru.runner.v1.ExecutionEvent.status_changed:type_name -> kitaru.runner.v1.StatusChange
+	14, // 47: kitaru.runner.v1.ExecutionEvent.call_cancelled:type_name -> kitaru.runner.v1.CheckpointCall
+	0,  // 48: kitaru.runner.v1.StatusChange.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	24, // 49: kitaru.runner.v1.StatusChange.result:type_name -> google.protobuf.Value
+	8,  // 50: kitaru.runner.v1.StatusChange.failure:type_name -> kitaru.runner.v1.Failure
+	23, // 51: kitaru.runner.v1.StatusChange.metadata:type_name -> google.protobuf.Struct
+	11, // 52: kitaru.runner.v1.StatusChange.version_hold:type_name -> kitaru.runner.v1.VersionHold
+	12, // 53: kitaru.runner.v1.StatusChange.omitted_values:type_name -> kitaru.runner.v1.OmittedValue
+	25, // 54: kitaru.runner.v1.LogEntry.time:type_name -> google.protobuf.Timestamp
+	6,  // 55: kitaru.runner.v1.LogEntry.level:type_name -> kitaru.runner.v1.LogLevel
+	23, // 56: kitaru.runner.v1.Flow.input_schema:type_name -> google.protobuf.Struct
+	0,  // 57: kitaru.runner.v1.ExecutionVerification.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	7,  // 58: kitaru.runner.v1.ExecutionVerification.verdict:type_name -> kitaru.runner.v1.VerificationVerdict
+	22, // 59: kitaru.runner.v1.ExecutionVerification.divergence:type_name -> kitaru.errors.v1.DivergenceDetail
+	60, // [60:60] is the sub-list for method output_type
+	60, // [60:60] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_execution_proto_init() }

@@ -79,9 +79,12 @@ type StartReplayRequest struct {
 	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// Validate the plan and the new input, create nothing, and return the
 	// execution that would be created (AIP-163).
-	ValidateOnly  bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ValidateOnly bool `protobuf:"varint,3,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// Accept override values of another type than the recorded outputs (or the
+	// declared output schemas) of the checkpoints they override.
+	AllowOverrideTypeChange bool `protobuf:"varint,4,opt,name=allow_override_type_change,json=allowOverrideTypeChange,proto3" json:"allow_override_type_change,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *StartReplayRequest) Reset() {
@@ -131,6 +134,13 @@ func (x *StartReplayRequest) GetRequestId() string {
 func (x *StartReplayRequest) GetValidateOnly() bool {
 	if x != nil {
 		return x.ValidateOnly
+	}
+	return false
+}
+
+func (x *StartReplayRequest) GetAllowOverrideTypeChange() bool {
+	if x != nil {
+		return x.AllowOverrideTypeChange
 	}
 	return false
 }
@@ -320,12 +330,13 @@ const file_kitaru_runner_v1_runner_internal_service_proto_rawDesc = "" +
 	"\n" +
 	".kitaru/runner/v1/runner_internal_service.proto\x12\x10kitaru.runner.v1\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\".\n" +
 	"\x13GetCallGraphRequest\x12\x17\n" +
-	"\aexec_id\x18\x01 \x01(\tR\x06execId\"\x8a\x01\n" +
+	"\aexec_id\x18\x01 \x01(\tR\x06execId\"\xc7\x01\n" +
 	"\x12StartReplayRequest\x120\n" +
 	"\x04plan\x18\x01 \x01(\v2\x1c.kitaru.runner.v1.ReplayPlanR\x04plan\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x02 \x01(\tR\trequestId\x12#\n" +
-	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\"P\n" +
+	"\rvalidate_only\x18\x03 \x01(\bR\fvalidateOnly\x12;\n" +
+	"\x1aallow_override_type_change\x18\x04 \x01(\bR\x17allowOverrideTypeChange\"P\n" +
 	"\x13StartReplayResponse\x129\n" +
 	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"\x9c\x01\n" +
 	"\x14GetCallGraphResponse\x121\n" +

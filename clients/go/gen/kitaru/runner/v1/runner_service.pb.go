@@ -96,9 +96,13 @@ type GetExecutionRequest struct {
 	// Required. The execution ID.
 	ExecId string `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
 	// How much to return; defaults to EXECUTION_VIEW_BASIC.
-	View          ExecutionView `protobuf:"varint,2,opt,name=view,proto3,enum=kitaru.runner.v1.ExecutionView" json:"view,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	View ExecutionView `protobuf:"varint,2,opt,name=view,proto3,enum=kitaru.runner.v1.ExecutionView" json:"view,omitempty"`
+	// EXECUTION_VIEW_FULL only: an `Execution.checkpoints_next_page_token`
+	// from a previous response, to read the checkpoint calls after the ones it
+	// held. Empty: from the first call.
+	CheckpointsPageToken string `protobuf:"bytes,3,opt,name=checkpoints_page_token,json=checkpointsPageToken,proto3" json:"checkpoints_page_token,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *GetExecutionRequest) Reset() {
@@ -145,6 +149,13 @@ func (x *GetExecutionRequest) GetView() ExecutionView {
 	return ExecutionView_EXECUTION_VIEW_UNSPECIFIED
 }
 
+func (x *GetExecutionRequest) GetCheckpointsPageToken() string {
+	if x != nil {
+		return x.CheckpointsPageToken
+	}
+	return ""
+}
+
 // ListExecutionsRequest filters and pages executions.
 type ListExecutionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -152,7 +163,9 @@ type ListExecutionsRequest struct {
 	FlowName string `protobuf:"bytes,1,opt,name=flow_name,json=flowName,proto3" json:"flow_name,omitempty"`
 	// Only executions in this status.
 	Status ExecutionStatus `protobuf:"varint,2,opt,name=status,proto3,enum=kitaru.runner.v1.ExecutionStatus" json:"status,omitempty"`
-	// Maximum results per page; default 20, at most 200.
+	// Maximum results per page; default 20, at most 200. A page holds fewer
+	// when more would make the response larger than kitaru's response bound
+	// (docs/limits.md); `next_page_token` then continues after the last one.
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// A `next_page_token` from a previous response.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -665,7 +678,8 @@ type ListExecutionLogsRequest struct {
 	ExecId string `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
 	// Only lines of this checkpoint (a name, invocation ID or call ID).
 	Checkpoint string `protobuf:"bytes,2,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
-	// Maximum lines per page; default 200, at most 1000.
+	// Maximum lines per page; default 200, at most 1000. A page holds fewer
+	// when more would make the response larger than kitaru's response bound.
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// A `next_page_token` from a previous response.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -934,7 +948,9 @@ type ReadExecutionValueRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Required. The execution ID.
 	ExecId string `protobuf:"bytes,1,opt,name=exec_id,json=execId,proto3" json:"exec_id,omitempty"`
-	// Required. The value's path, as in `OmittedValue.path`.
+	// Required. The value's path, as in `OmittedValue.path`: "input",
+	// "result", "checkpoints/<invocation_id>/output",
+	// "checkpoints/<invocation_id>/override_value" or "waits/<name>/value".
 	Path          string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1812,10 +1828,11 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\tflow_name\x18\x01 \x01(\tR\bflowName\x12-\n" +
 	"\x05input\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x05input\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"c\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\x99\x01\n" +
 	"\x13GetExecutionRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x123\n" +
-	"\x04view\x18\x02 \x01(\x0e2\x1f.kitaru.runner.v1.ExecutionViewR\x04view\"\xab\x01\n" +
+	"\x04view\x18\x02 \x01(\x0e2\x1f.kitaru.runner.v1.ExecutionViewR\x04view\x124\n" +
+	"\x16checkpoints_page_token\x18\x03 \x01(\tR\x14checkpointsPageToken\"\xab\x01\n" +
 	"\x15ListExecutionsRequest\x12\x1b\n" +
 	"\tflow_name\x18\x01 \x01(\tR\bflowName\x129\n" +
 	"\x06status\x18\x02 \x01(\x0e2!.kitaru.runner.v1.ExecutionStatusR\x06status\x12\x1b\n" +

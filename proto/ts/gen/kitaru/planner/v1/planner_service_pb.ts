@@ -17,7 +17,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/planner/v1/planner_service.proto.
  */
 export const file_kitaru_planner_v1_planner_service: GenFile = /*@__PURE__*/
-  fileDesc("CidraXRhcnUvcGxhbm5lci92MS9wbGFubmVyX3NlcnZpY2UucHJvdG8SEWtpdGFydS5wbGFubmVyLnYxIoUBChFQbGFuUmVwbGF5UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBGZyb20YAiABKAkSJQoEYXJncxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJb3ZlcnJpZGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJAChJQbGFuUmVwbGF5UmVzcG9uc2USKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbiKeAQoWUmVwbGF5RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBGZyb20YAiABKAkSJQoEYXJncxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJb3ZlcnJpZGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAUgASgJIkkKF1JlcGxheUV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uMtUBCg5QbGFubmVyU2VydmljZRJZCgpQbGFuUmVwbGF5EiQua2l0YXJ1LnBsYW5uZXIudjEuUGxhblJlcGxheVJlcXVlc3QaJS5raXRhcnUucGxhbm5lci52MS5QbGFuUmVwbGF5UmVzcG9uc2USaAoPUmVwbGF5RXhlY3V0aW9uEikua2l0YXJ1LnBsYW5uZXIudjEuUmVwbGF5RXhlY3V0aW9uUmVxdWVzdBoqLmtpdGFydS5wbGFubmVyLnYxLlJlcGxheUV4ZWN1dGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("CidraXRhcnUvcGxhbm5lci92MS9wbGFubmVyX3NlcnZpY2UucHJvdG8SEWtpdGFydS5wbGFubmVyLnYxIqkBChFQbGFuUmVwbGF5UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBGZyb20YAiABKAkSJQoEYXJncxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJb3ZlcnJpZGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIiChphbGxvd19vdmVycmlkZV90eXBlX2NoYW5nZRgFIAEoCCJAChJQbGFuUmVwbGF5UmVzcG9uc2USKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbiLCAQoWUmVwbGF5RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBGZyb20YAiABKAkSJQoEYXJncxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJb3ZlcnJpZGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAUgASgJEiIKGmFsbG93X292ZXJyaWRlX3R5cGVfY2hhbmdlGAYgASgIIkkKF1JlcGxheUV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uMtUBCg5QbGFubmVyU2VydmljZRJZCgpQbGFuUmVwbGF5EiQua2l0YXJ1LnBsYW5uZXIudjEuUGxhblJlcGxheVJlcXVlc3QaJS5raXRhcnUucGxhbm5lci52MS5QbGFuUmVwbGF5UmVzcG9uc2USaAoPUmVwbGF5RXhlY3V0aW9uEikua2l0YXJ1LnBsYW5uZXIudjEuUmVwbGF5RXhlY3V0aW9uUmVxdWVzdBoqLmtpdGFydS5wbGFubmVyLnYxLlJlcGxheUV4ZWN1dGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
 
 /**
  * PlanReplayRequest is a replay request to plan without running it.
@@ -52,6 +52,16 @@ export type PlanReplayRequest = Message<"kitaru.planner.v1.PlanReplayRequest"> &
    * @generated from field: google.protobuf.Struct overrides = 4;
    */
   overrides?: JsonObject | undefined;
+
+  /**
+   * Allow an override value of another type than its checkpoint's output:
+   * without it, a value that does not fit the overridden checkpoint's
+   * declared output schema (or, without one, the JSON type of its recorded
+   * output) is refused with INVALID_ARGUMENT before anything is created.
+   *
+   * @generated from field: bool allow_override_type_change = 5;
+   */
+  allowOverrideTypeChange: boolean;
 };
 
 /**
@@ -122,6 +132,16 @@ export type ReplayExecutionRequest = Message<"kitaru.planner.v1.ReplayExecutionR
    * @generated from field: string request_id = 5;
    */
   requestId: string;
+
+  /**
+   * Allow an override value of another type than its checkpoint's output:
+   * without it, a value that does not fit the overridden checkpoint's
+   * declared output schema (or, without one, the JSON type of its recorded
+   * output) is refused with INVALID_ARGUMENT before anything is created.
+   *
+   * @generated from field: bool allow_override_type_change = 6;
+   */
+  allowOverrideTypeChange: boolean;
 };
 
 /**

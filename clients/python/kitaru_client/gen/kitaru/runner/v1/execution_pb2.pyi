@@ -131,7 +131,7 @@ class Failure(_message.Message):
     def __init__(self, origin: _Optional[_Union[FailureOrigin, str]] = ..., message: _Optional[str] = ..., exception_type: _Optional[str] = ..., invocation_id: _Optional[str] = ..., divergence: _Optional[_Union[_errors_pb2.DivergenceDetail, _Mapping]] = ..., traceback: _Optional[str] = ...) -> None: ...
 
 class Execution(_message.Message):
-    __slots__ = ("name", "exec_id", "flow_name", "status", "input", "result", "failure", "original_exec_id", "retry_count", "pending_waits", "checkpoints", "checkpoint_count", "replay", "create_time", "update_time", "end_time", "metadata", "omitted_values", "flow_version", "flow_version_runs", "version_hold", "waits")
+    __slots__ = ("name", "exec_id", "flow_name", "status", "input", "result", "failure", "original_exec_id", "retry_count", "pending_waits", "checkpoints", "checkpoint_count", "replay", "create_time", "update_time", "end_time", "metadata", "omitted_values", "flow_version", "flow_version_runs", "version_hold", "waits", "checkpoints_next_page_token")
     NAME_FIELD_NUMBER: _ClassVar[int]
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +154,7 @@ class Execution(_message.Message):
     FLOW_VERSION_RUNS_FIELD_NUMBER: _ClassVar[int]
     VERSION_HOLD_FIELD_NUMBER: _ClassVar[int]
     WAITS_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINTS_NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     name: str
     exec_id: str
     flow_name: str
@@ -176,7 +177,8 @@ class Execution(_message.Message):
     flow_version_runs: _containers.RepeatedCompositeFieldContainer[FlowVersionRun]
     version_hold: VersionHold
     waits: _containers.RepeatedCompositeFieldContainer[Wait]
-    def __init__(self, name: _Optional[str] = ..., exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., original_exec_id: _Optional[str] = ..., retry_count: _Optional[int] = ..., pending_waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ..., checkpoints: _Optional[_Iterable[_Union[CheckpointCall, _Mapping]]] = ..., checkpoint_count: _Optional[int] = ..., replay: _Optional[_Union[ReplayOrigin, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., omitted_values: _Optional[_Iterable[_Union[OmittedValue, _Mapping]]] = ..., flow_version: _Optional[str] = ..., flow_version_runs: _Optional[_Iterable[_Union[FlowVersionRun, _Mapping]]] = ..., version_hold: _Optional[_Union[VersionHold, _Mapping]] = ..., waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ...) -> None: ...
+    checkpoints_next_page_token: str
+    def __init__(self, name: _Optional[str] = ..., exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., status: _Optional[_Union[ExecutionStatus, str]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., original_exec_id: _Optional[str] = ..., retry_count: _Optional[int] = ..., pending_waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ..., checkpoints: _Optional[_Iterable[_Union[CheckpointCall, _Mapping]]] = ..., checkpoint_count: _Optional[int] = ..., replay: _Optional[_Union[ReplayOrigin, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., omitted_values: _Optional[_Iterable[_Union[OmittedValue, _Mapping]]] = ..., flow_version: _Optional[str] = ..., flow_version_runs: _Optional[_Iterable[_Union[FlowVersionRun, _Mapping]]] = ..., version_hold: _Optional[_Union[VersionHold, _Mapping]] = ..., waits: _Optional[_Iterable[_Union[Wait, _Mapping]]] = ..., checkpoints_next_page_token: _Optional[str] = ...) -> None: ...
 
 class FlowVersionRun(_message.Message):
     __slots__ = ("flow_version", "start_time")
@@ -270,7 +272,7 @@ class CallAttempt(_message.Message):
     def __init__(self, number: _Optional[int] = ..., status: _Optional[_Union[CallAttemptStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
 
 class Wait(_message.Message):
-    __slots__ = ("wait_id", "name", "question", "schema", "metadata", "status", "value", "create_time", "resolve_time", "exec_id")
+    __slots__ = ("wait_id", "name", "question", "schema", "metadata", "status", "value", "create_time", "resolve_time", "exec_id", "omitted_values")
     WAIT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     QUESTION_FIELD_NUMBER: _ClassVar[int]
@@ -281,6 +283,7 @@ class Wait(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     RESOLVE_TIME_FIELD_NUMBER: _ClassVar[int]
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    OMITTED_VALUES_FIELD_NUMBER: _ClassVar[int]
     wait_id: str
     name: str
     question: str
@@ -291,7 +294,8 @@ class Wait(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     resolve_time: _timestamp_pb2.Timestamp
     exec_id: str
-    def __init__(self, wait_id: _Optional[str] = ..., name: _Optional[str] = ..., question: _Optional[str] = ..., schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., status: _Optional[_Union[WaitStatus, str]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exec_id: _Optional[str] = ...) -> None: ...
+    omitted_values: _containers.RepeatedCompositeFieldContainer[OmittedValue]
+    def __init__(self, wait_id: _Optional[str] = ..., name: _Optional[str] = ..., question: _Optional[str] = ..., schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., status: _Optional[_Union[WaitStatus, str]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exec_id: _Optional[str] = ..., omitted_values: _Optional[_Iterable[_Union[OmittedValue, _Mapping]]] = ...) -> None: ...
 
 class ExecutionEvent(_message.Message):
     __slots__ = ("exec_id", "time", "call_started", "call_completed", "call_reused", "call_failed", "wait_pending", "wait_resolved", "status_changed", "call_cancelled")
@@ -318,20 +322,22 @@ class ExecutionEvent(_message.Message):
     def __init__(self, exec_id: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., call_started: _Optional[_Union[CheckpointCall, _Mapping]] = ..., call_completed: _Optional[_Union[CheckpointCall, _Mapping]] = ..., call_reused: _Optional[_Union[CheckpointCall, _Mapping]] = ..., call_failed: _Optional[_Union[CheckpointCall, _Mapping]] = ..., wait_pending: _Optional[_Union[Wait, _Mapping]] = ..., wait_resolved: _Optional[_Union[Wait, _Mapping]] = ..., status_changed: _Optional[_Union[StatusChange, _Mapping]] = ..., call_cancelled: _Optional[_Union[CheckpointCall, _Mapping]] = ...) -> None: ...
 
 class StatusChange(_message.Message):
-    __slots__ = ("status", "result", "failure", "metadata", "flow_version", "version_hold")
+    __slots__ = ("status", "result", "failure", "metadata", "flow_version", "version_hold", "omitted_values")
     STATUS_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
     VERSION_HOLD_FIELD_NUMBER: _ClassVar[int]
+    OMITTED_VALUES_FIELD_NUMBER: _ClassVar[int]
     status: ExecutionStatus
     result: _struct_pb2.Value
     failure: Failure
     metadata: _struct_pb2.Struct
     flow_version: str
     version_hold: VersionHold
-    def __init__(self, status: _Optional[_Union[ExecutionStatus, str]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., flow_version: _Optional[str] = ..., version_hold: _Optional[_Union[VersionHold, _Mapping]] = ...) -> None: ...
+    omitted_values: _containers.RepeatedCompositeFieldContainer[OmittedValue]
+    def __init__(self, status: _Optional[_Union[ExecutionStatus, str]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., flow_version: _Optional[str] = ..., version_hold: _Optional[_Union[VersionHold, _Mapping]] = ..., omitted_values: _Optional[_Iterable[_Union[OmittedValue, _Mapping]]] = ...) -> None: ...
 
 class LogEntry(_message.Message):
     __slots__ = ("exec_id", "invocation_id", "checkpoint_name", "call_id", "attempt", "time", "level", "message", "source")

@@ -26,7 +26,7 @@ from kitaru_client.gen.kitaru.runner.v1 import execution_pb2 as kitaru_dot_runne
 from kitaru_client.gen.kitaru.runner.v1 import replay_plan_pb2 as kitaru_dot_runner_dot_v1_dot_replay__plan__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.kitaru/runner/v1/runner_internal_service.proto\x12\x10kitaru.runner.v1\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"&\n\x13GetCallGraphRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\"k\n\x12StartReplayRequest\x12*\n\x04plan\x18\x01 \x01(\x0b\x32\x1c.kitaru.runner.v1.ReplayPlan\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\"E\n\x13StartReplayResponse\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.Execution\"u\n\x14GetCallGraphResponse\x12*\n\x05graph\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.CallGraph\x12\x1b\n\x13source_flow_version\x18\x02 \x01(\t\x12\x14\n\x0c\x66low_version\x18\x03 \x01(\t\"]\n\x19GetCallGraphResponseBytes\x12\r\n\x05graph\x18\x01 \x03(\x0c\x12\x1b\n\x13source_flow_version\x18\x02 \x01(\t\x12\x14\n\x0c\x66low_version\x18\x03 \x01(\t2\xd2\x01\n\x15RunnerInternalService\x12]\n\x0cGetCallGraph\x12%.kitaru.runner.v1.GetCallGraphRequest\x1a&.kitaru.runner.v1.GetCallGraphResponse\x12Z\n\x0bStartReplay\x12$.kitaru.runner.v1.StartReplayRequest\x1a%.kitaru.runner.v1.StartReplayResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.kitaru/runner/v1/runner_internal_service.proto\x12\x10kitaru.runner.v1\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"&\n\x13GetCallGraphRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\"\x8f\x01\n\x12StartReplayRequest\x12*\n\x04plan\x18\x01 \x01(\x0b\x32\x1c.kitaru.runner.v1.ReplayPlan\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\x12\"\n\x1a\x61llow_override_type_change\x18\x04 \x01(\x08\"E\n\x13StartReplayResponse\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.Execution\"u\n\x14GetCallGraphResponse\x12*\n\x05graph\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.CallGraph\x12\x1b\n\x13source_flow_version\x18\x02 \x01(\t\x12\x14\n\x0c\x66low_version\x18\x03 \x01(\t\"]\n\x19GetCallGraphResponseBytes\x12\r\n\x05graph\x18\x01 \x03(\x0c\x12\x1b\n\x13source_flow_version\x18\x02 \x01(\t\x12\x14\n\x0c\x66low_version\x18\x03 \x01(\t2\xd2\x01\n\x15RunnerInternalService\x12]\n\x0cGetCallGraph\x12%.kitaru.runner.v1.GetCallGraphRequest\x1a&.kitaru.runner.v1.GetCallGraphResponse\x12Z\n\x0bStartReplay\x12$.kitaru.runner.v1.StartReplayRequest\x1a%.kitaru.runner.v1.StartReplayResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,14 +35,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETCALLGRAPHREQUEST']._serialized_start=138
   _globals['_GETCALLGRAPHREQUEST']._serialized_end=176
-  _globals['_STARTREPLAYREQUEST']._serialized_start=178
-  _globals['_STARTREPLAYREQUEST']._serialized_end=285
-  _globals['_STARTREPLAYRESPONSE']._serialized_start=287
-  _globals['_STARTREPLAYRESPONSE']._serialized_end=356
-  _globals['_GETCALLGRAPHRESPONSE']._serialized_start=358
-  _globals['_GETCALLGRAPHRESPONSE']._serialized_end=475
-  _globals['_GETCALLGRAPHRESPONSEBYTES']._serialized_start=477
-  _globals['_GETCALLGRAPHRESPONSEBYTES']._serialized_end=570
-  _globals['_RUNNERINTERNALSERVICE']._serialized_start=573
-  _globals['_RUNNERINTERNALSERVICE']._serialized_end=783
+  _globals['_STARTREPLAYREQUEST']._serialized_start=179
+  _globals['_STARTREPLAYREQUEST']._serialized_end=322
+  _globals['_STARTREPLAYRESPONSE']._serialized_start=324
+  _globals['_STARTREPLAYRESPONSE']._serialized_end=393
+  _globals['_GETCALLGRAPHRESPONSE']._serialized_start=395
+  _globals['_GETCALLGRAPHRESPONSE']._serialized_end=512
+  _globals['_GETCALLGRAPHRESPONSEBYTES']._serialized_start=514
+  _globals['_GETCALLGRAPHRESPONSEBYTES']._serialized_end=607
+  _globals['_RUNNERINTERNALSERVICE']._serialized_start=610
+  _globals['_RUNNERINTERNALSERVICE']._serialized_end=820
 # @@protoc_insertion_point(module_scope)

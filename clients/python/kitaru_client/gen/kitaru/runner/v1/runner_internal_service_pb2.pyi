@@ -15,14 +15,16 @@ class GetCallGraphRequest(_message.Message):
     def __init__(self, exec_id: _Optional[str] = ...) -> None: ...
 
 class StartReplayRequest(_message.Message):
-    __slots__ = ("plan", "request_id", "validate_only")
+    __slots__ = ("plan", "request_id", "validate_only", "allow_override_type_change")
     PLAN_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_OVERRIDE_TYPE_CHANGE_FIELD_NUMBER: _ClassVar[int]
     plan: _replay_plan_pb2.ReplayPlan
     request_id: str
     validate_only: bool
-    def __init__(self, plan: _Optional[_Union[_replay_plan_pb2.ReplayPlan, _Mapping]] = ..., request_id: _Optional[str] = ..., validate_only: bool = ...) -> None: ...
+    allow_override_type_change: bool
+    def __init__(self, plan: _Optional[_Union[_replay_plan_pb2.ReplayPlan, _Mapping]] = ..., request_id: _Optional[str] = ..., validate_only: bool = ..., allow_override_type_change: bool = ...) -> None: ...
 
 class StartReplayResponse(_message.Message):
     __slots__ = ("execution",)

@@ -20,12 +20,14 @@ class StartExecutionRequest(_message.Message):
     def __init__(self, flow_name: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetExecutionRequest(_message.Message):
-    __slots__ = ("exec_id", "view")
+    __slots__ = ("exec_id", "view", "checkpoints_page_token")
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     VIEW_FIELD_NUMBER: _ClassVar[int]
+    CHECKPOINTS_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     exec_id: str
     view: _execution_pb2.ExecutionView
-    def __init__(self, exec_id: _Optional[str] = ..., view: _Optional[_Union[_execution_pb2.ExecutionView, str]] = ...) -> None: ...
+    checkpoints_page_token: str
+    def __init__(self, exec_id: _Optional[str] = ..., view: _Optional[_Union[_execution_pb2.ExecutionView, str]] = ..., checkpoints_page_token: _Optional[str] = ...) -> None: ...
 
 class ListExecutionsRequest(_message.Message):
     __slots__ = ("flow_name", "status", "page_size", "page_token")
