@@ -679,7 +679,12 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
     });
 
     describe("replay jobs", () => {
-      const job = (jobId: string, namespace: string, createdAt: Date) => ({ jobId, namespace, createdAt, job: { proto: `spec of ${jobId}`, args: { "a.b": 1, $x: [1] } } });
+      const job = (jobId: string, namespace: string, createdAt: Date) => ({
+        jobId,
+        namespace,
+        createdAt,
+        job: { proto: `spec of ${jobId}`, args: { "a.b": 1, $x: [1] } },
+      });
 
       it("inserts a job once: a repeated insert is refused and keeps the first", async () => {
         assert.equal(await store.insertReplayJob(job("rj-1", "default", at(1))), true);

@@ -36,7 +36,10 @@ export class ReplayJobRecords {
   }
 
   /** Stores a job in the caller's namespace; a job stored under the ID already is returned as it is. */
-  async store(job: Omit<ReplayJobRecord, "namespace" | "cancelledAt" | "endedAt">, caller: ReplayJobCaller): Promise<{ job: ReplayJobRecord; created: boolean }> {
+  async store(
+    job: Omit<ReplayJobRecord, "namespace" | "cancelledAt" | "endedAt">,
+    caller: ReplayJobCaller,
+  ): Promise<{ job: ReplayJobRecord; created: boolean }> {
     if (!job.jobId) throw new KitaruUsageError("`job.job_id` is required.");
     const created = await this.#store.insertReplayJob({ ...job, namespace: caller.namespace }, { signal: caller.signal });
     return { job: await this.get(job.jobId, caller), created };

@@ -427,7 +427,13 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   async insertReplayJob(job: ReplayJobRecord, options?: StoreCallOptions): Promise<boolean> {
     const { cancelledAt: _cancelled, endedAt: _ended, ...fields } = job;
-    const op: WriteOp = { kind: "insertReplayJob", jobId: job.jobId, namespace: job.namespace, createdAt: job.createdAt.getTime(), record: encodeRecord(fields) };
+    const op: WriteOp = {
+      kind: "insertReplayJob",
+      jobId: job.jobId,
+      namespace: job.namespace,
+      createdAt: job.createdAt.getTime(),
+      record: encodeRecord(fields),
+    };
     return (await this.#write(op, options)) === true;
   }
 
@@ -467,7 +473,10 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   async putReplayJobItems(items: readonly ReplayJobItemRecord[], options?: StoreCallOptions): Promise<void> {
     if (items.length === 0) return;
-    await this.#write({ kind: "putReplayJobItems", rows: items.map((item) => ({ jobId: item.jobId, index: item.index, record: encodeRecord(item.item) })) }, options);
+    await this.#write(
+      { kind: "putReplayJobItems", rows: items.map((item) => ({ jobId: item.jobId, index: item.index, record: encodeRecord(item.item) })) },
+      options,
+    );
   }
 
   listReplayJobItems(jobId: string, fromIndex: number, limit: number, options?: StoreCallOptions): Promise<ReplayJobItemRecord[]> {
