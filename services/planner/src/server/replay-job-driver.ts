@@ -4,9 +4,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { errorToStatus, KitaruBackendError } from "#contract/errors/index.ts";
 import { replayJobItemStateFromProto, replayJobItemStateToProto } from "#contract/replay-job.ts";
 import { executionStatusFromProto } from "#contract/status.ts";
-import { CallComparisonKind } from "#gen/kitaru/runner/v1/lineage_pb.ts";
+import { callComparisonKindFromProto } from "#contract/comparison.ts";
 import { type ReplayJob, type ReplayJobItem, ReplayJobItemSchema } from "#gen/kitaru/runner/v1/replay_job_pb.ts";
-import { type CallComparisonKind as CoreKind, countComparison, jobReplayRequestId, replaySettled, resultChanged } from "../core/index.ts";
+import { countComparison, jobReplayRequestId, replaySettled, resultChanged } from "../core/index.ts";
 import type { RunnerClient } from "./runner-client.ts";
 import type { ReplayJobStore } from "./replay-job-store.ts";
 import { startSourceReplay } from "./source-replay.ts";
@@ -15,14 +15,6 @@ import { startSourceReplay } from "./source-replay.ts";
 const WATCH_TIMEOUT_MS = 60_000;
 /** How often a running job re-reads its stored cancel time (a cancel through another planner). */
 const CANCEL_POLL_MS = 1000;
-
-const kindNames: Partial<Record<CallComparisonKind, CoreKind>> = {
-  [CallComparisonKind.REUSED]: "reused",
-  [CallComparisonKind.SAME_OUTPUT]: "same_output",
-  [CallComparisonKind.CHANGED_OUTPUT]: "changed_output",
-  [CallComparisonKind.OVERRIDDEN]: "overridden",
-  [CallComparisonKind.NEW]: "new",
-};
 
 /** What a job's driver needs. */
 export interface ReplayJobDriverContext {
@@ -172,7 +164,7 @@ export class ReplayJobDriver {
       ]),
     );
     const compared = comparison.comparison;
-    const counts = countComparison((compared?.calls ?? []).flatMap((c) => kindNames[c.kind] ?? []));
+    const counts = countComparison((compared?.calls ?? []).map((c) => callComparisonKindFromProto(c.kind)));
     const replayStatus = executionStatusFromProto(replay.status);
     const sourceStatus = source.execution ? executionStatusFromProto(source.execution.status) : "completed";
     await this.#put(
