@@ -13,6 +13,8 @@ import { startSourceReplay } from "./source-replay.ts";
 
 /** How long one watch of a replay may last before it is asked again (a replay may run for long). */
 const WATCH_TIMEOUT_MS = 60_000;
+/** How often a replay's state is read when its status stream cannot be watched. */
+const POLL_MS = 200;
 /** How often a running job re-reads its stored cancel time (a cancel through another planner). */
 const CANCEL_POLL_MS = 1000;
 
@@ -146,14 +148,21 @@ export class ReplayJobDriver {
         const execution = response.execution;
         if (execution === undefined || replaySettled(executionStatusFromProto(execution.status))) return execution;
         // The stream ends when the replay completes, fails, is cancelled or waits.
-        await runner.call(
-          async (s, o) => {
-            for await (const _event of s.public.watchExecution({ execId: started.replayExecId, statusOnly: true }, o)) {
-              // status events only: the state is read again above
-            }
-          },
-          { ...call, timeoutMs: WATCH_TIMEOUT_MS },
-        );
+        try {
+          await runner.call(
+            async (s, o) => {
+              for await (const _event of s.public.watchExecution({ execId: started.replayExecId, statusOnly: true }, o)) {
+                // status events only: the state is read again above
+              }
+            },
+            { ...call, timeoutMs: WATCH_TIMEOUT_MS },
+          );
+        } catch (error) {
+          // A runner that is down: asked again by #answered. Any other failure of the stream (a proxy that
+          // passes unary calls only): the state is polled instead.
+          if (error instanceof KitaruBackendError) throw error;
+          await sleep(POLL_MS, undefined, { signal: this.#context.signal });
+        }
       }
     });
     if (replay === undefined || this.#context.signal.aborted) return;
