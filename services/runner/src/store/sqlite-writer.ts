@@ -150,7 +150,9 @@ export class SqliteWriter {
       if ("error" in result) pending.reject(this.#failure(driverError(result.error)));
       else pending.resolve(result.value);
     }
-    if (this.#pending.size === 0) this.#worker.unref();
+    // Not while closing: close() holds the thread referenced until it says it closed (unreferenced here, a
+    // process with nothing else to do could end before that answer, leaving close() pending).
+    if (this.#pending.size === 0 && this.#closed === undefined) this.#worker.unref();
   }
 
   /** The thread died: every write waiting fails, and so does every later one. */
