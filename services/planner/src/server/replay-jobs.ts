@@ -184,7 +184,7 @@ export class ReplayJobs {
 }
 
 /** A job's ID from its namespace and request ID: the same request always names the same job. */
-export function replayJobId(namespace: string, requestId: string): string {
+function replayJobId(namespace: string, requestId: string): string {
   const digest = createHash("sha256").update(`${namespace}\n${requestId}`).digest();
   const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
   let id = "";
