@@ -209,7 +209,8 @@ describe("every RunnerService response fits a default client's 4 MiB limit", { t
     assert.equal(answer.execution.status, "EXECUTION_STATUS_COMPLETED");
     assert.deepEqual(
       answer.execution.omittedValues.map((value) => value.path),
-      ["input", "result", "checkpoints/zeros_copy/output"],
+      ["input", "result", "checkpoints/zeros_copy/output", "waits/more_zeros/value"],
+      "every value past the budget is named, the wait's answer too (the full view carries waits)",
     );
   });
 });
