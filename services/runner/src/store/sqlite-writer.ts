@@ -150,7 +150,9 @@ export class SqliteWriter {
       if ("error" in result) pending.reject(this.#failure(driverError(result.error)));
       else pending.resolve(result.value);
     }
-    if (this.#pending.size === 0) this.#worker.unref();
+    // While closing, the thread stays referenced until it says it has closed: else a
+    // process with nothing else to do would exit between the last answer and that.
+    if (this.#pending.size === 0 && this.#closed === undefined) this.#worker.unref();
   }
 
   /** The thread died: every write waiting fails, and so does every later one. */
