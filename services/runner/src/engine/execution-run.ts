@@ -304,7 +304,8 @@ export class ExecutionRun implements FlowRuntime {
     if (fromSource) {
       this.#track(this.#answerFromSource(recorded ?? this.#newWait(name, request), recorded !== undefined)).then(
         () => undefined,
-        () => undefined,
+        // A database failure has stopped the run already (#track); anything else leaves the wait to an input.
+        (error: unknown) => this.#init.onError(`execution ${this.#execId}: answering wait '${name}' from the replay source failed`, error),
       );
     } else if (recorded === undefined) {
       const wait = this.#newWait(name, request);
