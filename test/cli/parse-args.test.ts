@@ -107,12 +107,20 @@ describe("parseArgs: executions replay", () => {
         args: { topic: "New topic" },
         overrides: { "checkpoint.research": "Edited notes" },
         allowOverrideTypeChange: false,
+        answerWaitsFromSource: [],
         plan: false,
         wait: true,
         requestId: "r-1",
         output: "json",
       },
     );
+  });
+
+  it("splits --answer-waits-from-source at commas, keeping each name as given", () => {
+    const parsed = command(["executions", "replay", "kr-1", "--from", "a", "--answer-waits-from-source", "approve,review_2"]);
+    assert.ok(parsed.kind === "executions.replay");
+    assert.deepEqual(parsed.answerWaitsFromSource, ["approve", "review_2"]);
+    assert.match(failure(["executions", "replay", "kr-1", "--from", "a", "--answer-waits-from-source", ",a"]).errorMessage, /none blank/);
   });
 
   it("requires --from", () => {

@@ -44,6 +44,7 @@ const LIVE_TESTS = [
   "TestLiveClientLineageAndCompare",
   "TestLiveClientListLatestPagingAndFilters",
   "TestLiveClientReplayWithOverridesAndPlan",
+  "TestLiveClientReplayAnswersOptedInWaitsFromItsSource",
   "TestLiveClientWaitsInputValidationAndAbort",
   "TestLiveClientWatchEventsAndFollowWaits",
   "TestLiveClientLogsAndFollowLogs",

@@ -617,6 +617,18 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         assert.ok(veto!.resolution!.at instanceof Date);
       });
 
+      it("keeps a wait's source-answer note and an answer's source execution (replays answering from their source)", async () => {
+        await store.recordWait({ ...wait("e1", "approve", at(1)), sourceAnswerNote: "Not answered from execution e0: never answered." });
+        await store.recordWait(wait("e1", "review", at(2)));
+        const copied = { kind: "value" as const, value: { kind: "inline" as const, json: "true" }, at: at(5), copiedFromExecId: "e0" };
+        assert.equal(await store.resolveWait("e1", "review", copied), true);
+        const [approve, review] = await store.listWaits("e1");
+        assert.equal(approve?.sourceAnswerNote, "Not answered from execution e0: never answered.");
+        assert.equal(approve?.resolution, undefined);
+        assert.deepEqual(review?.resolution, copied);
+        assert.equal(review?.sourceAnswerNote, undefined);
+      });
+
       it("lets exactly one of 50 concurrent resolvers win", async () => {
         await store.recordWait(wait("e1", "race", at(1)));
         const outcomes = await Promise.all(

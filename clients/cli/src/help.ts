@@ -159,7 +159,8 @@ Show the newest execution matching the filters.
 ${OUTPUT}`,
 
   "executions.replay": `Usage: kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON]
-                                [--allow-override-type-change] [--plan | --wait] [--request-id ID] [-o text|json]
+                                [--allow-override-type-change] [--answer-waits-from-source NAME[,NAME]]
+                                [--plan | --wait] [--request-id ID] [-o text|json]
 
 Replay an execution as a new one. Calls before the replay point (and not
 downstream of an override) are reused; the rest run again.
@@ -170,6 +171,10 @@ downstream of an override) are reused; the rest run again.
   --allow-override-type-change
                            Accept an override of another type than the output it replaces
                            (else refused: it must fit the checkpoint's outputSchema or JSON type)
+  --answer-waits-from-source NAME[,NAME]
+                           Answer these waits (names given to wait()) with the source's recorded
+                           answers, recorded as copied from it; a wait the source never answered
+                           waits for input as usual (default: every wait asks again)
   --plan                   Show what would be re-executed and reused; create nothing
   --wait                   Follow the new execution to its end, showing progress
   --request-id ID          Idempotency key: the same ID returns the same execution

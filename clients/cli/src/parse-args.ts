@@ -71,6 +71,8 @@ export type Command =
       readonly overrides: JsonObject | undefined;
       /** `--allow-override-type-change`: accept overrides of another type than the outputs they replace. */
       readonly allowOverrideTypeChange: boolean;
+      /** `--answer-waits-from-source NAME[,NAME]`: waits answered with the source's recorded answers. */
+      readonly answerWaitsFromSource: readonly string[];
       readonly plan: boolean;
       readonly wait: boolean;
       readonly requestId: string | undefined;
@@ -161,13 +163,15 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
   },
   "executions.replay": {
     name: "executions.replay",
-    usage: "kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON] [--allow-override-type-change] [--plan | --wait]",
+    usage:
+      "kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON] [--allow-override-type-change] [--answer-waits-from-source NAME[,NAME]] [--plan | --wait]",
     positionals: ["exec_id"],
     options: {
       from: { type: "string" },
       args: { type: "string" },
       overrides: { type: "string" },
       "allow-override-type-change": { type: "boolean" },
+      "answer-waits-from-source": { type: "string" },
       plan: { type: "boolean" },
       wait: { type: "boolean" },
       "request-id": { type: "string" },
@@ -439,11 +443,22 @@ function buildReplay(execId: string, values: Values, output: OutputFormat, optio
     args: jsonObject("args", str(values, "args"), '{"topic": "AI"}', options),
     overrides: jsonObject("overrides", str(values, "overrides"), '{"checkpoint.research": "Edited notes"}', options),
     allowOverrideTypeChange: flag(values, "allow-override-type-change"),
+    answerWaitsFromSource: waitNames(str(values, "answer-waits-from-source")),
     plan,
     wait: flag(values, "wait"),
     requestId: str(values, "request-id"),
     output,
   };
+}
+
+/** `--answer-waits-from-source approve,review`: wait names, none blank. */
+function waitNames(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const names = text.split(",");
+  if (names.some((name) => name.trim() === "")) {
+    throw new ParseError(`\`--answer-waits-from-source\` takes wait names separated by commas, none blank, e.g. approve,review. Received: '${text}'.`);
+  }
+  return names;
 }
 
 function buildVerify(execIds: readonly string[], values: Values, output: OutputFormat): Command {

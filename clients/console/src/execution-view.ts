@@ -77,7 +77,12 @@ export function executionView(execId: string): View {
     } else if (state.tab === "waits") {
       replaceChildren(
         panelBody,
-        waitsPanel(execId, execution.pendingWaits, () => void refresh()),
+        waitsPanel(
+          execId,
+          execution.pendingWaits,
+          () => void refresh(),
+          execution.waits.filter((w) => w.answeredBy !== ""),
+        ),
       );
     } else {
       composer ??= new ReplayComposer(execution, {

@@ -222,6 +222,9 @@ def wait_from_proto(wait: pb.Wait) -> PendingWait:
         value=optional_value(wait, "value"),
         created_at=datetime_from_timestamp(wait, "create_time"),
         resolved_at=datetime_from_timestamp(wait, "resolve_time"),
+        answered_by=_text(wait.answered_by),
+        answer_source_exec_id=_text(wait.answer_source_exec_id),
+        source_answer_note=_text(wait.source_answer_note),
     )
 
 
@@ -275,6 +278,7 @@ def _replay_origin(replay: pb.ReplayOrigin) -> ReplayOrigin:
         roots=list(replay.roots),
         override_keys=list(replay.override_keys),
         source_flow_version=_text(replay.source_flow_version),
+        answer_waits_from_source=list(replay.answer_waits_from_source),
     )
 
 
@@ -306,6 +310,7 @@ def replay_plan_from_proto(plan: replay_plan_pb2.ReplayPlan) -> ReplayPlan:
         input=struct_field(plan, "input"),
         source_flow_version=plan.source_flow_version,
         flow_version=plan.flow_version,
+        answer_waits_from_source=list(plan.answer_waits_from_source),
     )
 
 

@@ -233,6 +233,13 @@ class PendingWait:
     value: Any = None
     created_at: Optional[datetime] = None
     resolved_at: Optional[datetime] = None
+    #: Who or what answered, when it was not an input: ``copied from execution <id>``
+    #: for an answer a replay copied from its source; ``None`` otherwise.
+    answered_by: Optional[str] = None
+    #: The execution whose recorded answer was copied; ``None`` unless copied.
+    answer_source_exec_id: Optional[str] = None
+    #: Why a wait the replay was asked to answer from its source waits for input instead.
+    source_answer_note: Optional[str] = None
 
     @property
     def entered_waiting_at(self) -> Optional[datetime]:
@@ -253,6 +260,8 @@ class ReplayOrigin:
     #: The flow version that had last run the source when the replay was
     #: created; ``None`` when unknown. The replay runs on ``Execution.flow_version``.
     source_flow_version: Optional[str] = None
+    #: Wait names the replay answers from the source's recorded answers.
+    answer_waits_from_source: List[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -385,6 +394,8 @@ class ReplayPlan:
     source_flow_version: str = ""
     #: The flow version the replay would run on (the runner's).
     flow_version: str = ""
+    #: Wait names the replay would answer from the source's recorded answers.
+    answer_waits_from_source: List[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -476,6 +476,7 @@ class PlannerClient(_ServiceClient):
         overrides: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
         allow_override_type_change: bool = False,
+        answer_waits_from_source: Sequence[str] = (),
     ) -> replay_plan_pb2.ReplayPlan:
         """PlanReplay: the plan of a replay, creating nothing; the same errors as :meth:`replay_execution`."""
         request = planner_service_pb2.PlanReplayRequest(
@@ -483,6 +484,7 @@ class PlannerClient(_ServiceClient):
             args=json_struct("args", args),
             overrides=json_struct("overrides", overrides),
             allow_override_type_change=allow_override_type_change,
+            answer_waits_from_source=list(answer_waits_from_source),
         )
         setattr(request, "from", from_)  # `from` is a Python keyword
         response: planner_service_pb2.PlanReplayResponse = self._unary(self.stub.PlanReplay, request, timeout)
@@ -498,6 +500,7 @@ class PlannerClient(_ServiceClient):
         request_id: Optional[str] = None,
         timeout: Optional[float] = None,
         allow_override_type_change: bool = False,
+        answer_waits_from_source: Sequence[str] = (),
     ) -> execution_pb2.Execution:
         """ReplayExecution: plans a replay and starts the new execution.
 
@@ -510,6 +513,7 @@ class PlannerClient(_ServiceClient):
             overrides=json_struct("overrides", overrides),
             request_id=request_id or new_request_id(),
             allow_override_type_change=allow_override_type_change,
+            answer_waits_from_source=list(answer_waits_from_source),
         )
         setattr(request, "from", from_)
         response: planner_service_pb2.ReplayExecutionResponse = self._retried(

@@ -1,5 +1,6 @@
 /**
- * `kitaru executions replay <exec_id> --from SEL [--args] [--overrides] [--allow-override-type-change] [--plan | --wait]`.
+ * `kitaru executions replay <exec_id> --from SEL [--args] [--overrides] [--allow-override-type-change]
+ * [--answer-waits-from-source NAME[,NAME]] [--plan | --wait]`.
  *
  * @module
  */
@@ -21,6 +22,7 @@ export const runExecutionsReplay: CommandRunner<"executions.replay"> = async (co
     args: command.args,
     overrides: command.overrides,
     ...(command.allowOverrideTypeChange ? { allowOverrideTypeChange: true } : {}),
+    ...(command.answerWaitsFromSource.length > 0 ? { answerWaitsFromSource: command.answerWaitsFromSource } : {}),
   };
   if (command.plan) {
     const plan = await client.executions.planReplay(command.execId, request);

@@ -13,6 +13,7 @@ interface ReplayRequestMessage {
   readonly args?: ProtoJsonObject | undefined;
   readonly overrides?: ProtoJsonObject | undefined;
   readonly allowOverrideTypeChange: boolean;
+  readonly answerWaitsFromSource: readonly string[];
 }
 
 /**
@@ -29,6 +30,7 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
       from: request.from,
       args: request.args,
       overrides: request.overrides as Record<string, JsonValue> | undefined,
+      answerWaitsFromSource: request.answerWaitsFromSource,
     });
     return { replayPlan, versions, call };
   }

@@ -1,4 +1,4 @@
-import { KitaruNotFoundError, KitaruStateError, KitaruUsageError, KitaruWaitValidationError } from "#contract/errors/index.ts";
+import { KitaruNotFoundError, KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import type { ExecutionStore } from "../store/execution-store.ts";
@@ -12,9 +12,8 @@ import type { FlowRegistry } from "./flow-registry.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
 import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
 import { checkFlowInput } from "./flow-input.ts";
-import { jsonSchemaViolations } from "./schema-violations.ts";
-import { formatViolations } from "#contract/errors/kitaru-error.ts";
 import { selectPendingWait } from "./wait-selection.ts";
+import { recordWaitAnswer } from "./wait-answers.ts";
 
 /**
  * An execution as a caller names it: its ID, in the caller's namespace, with
@@ -182,21 +181,8 @@ export class ExecutionCommands {
     signal: AbortSignal | undefined,
   ): Promise<InputOutcome> {
     const { execId } = execution;
-    const encoded = this.#values.encode(value, "The wait value");
-    const violations = jsonSchemaViolations(wait.schema, encoded.value);
-    if (violations.length > 0) {
-      throw new KitaruWaitValidationError(`Wait input failed validation for '${wait.name}' on execution '${execId}': ${formatViolations(violations)}.`, {
-        execId,
-        waitName: wait.name,
-        waitId: wait.waitId,
-        violations,
-        metadata: { execId, wait: wait.name, waitId: wait.waitId },
-      });
-    }
-    const at = new Date();
-    const resolution = { kind: "value" as const, value: await this.#values.store(encoded, { signal }), at };
-    const won = await this.#store.resolveWait(execId, wait.name, resolution, { signal });
-    const resolved: WaitRecord = { ...wait, resolution };
+    const { won, resolved } = await recordWaitAnswer({ store: this.#store, values: this.#values }, wait, value, { signal });
+    const at = resolved.resolution?.at ?? new Date();
     const after = waits.map((w) => (w.name === wait.name ? resolved : w));
     // Lost to an input in another process: the wait is settled all the same (its value is not known here).
     if (!won) return { won: false, execution, waits: after, settled: wait };

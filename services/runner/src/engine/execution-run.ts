@@ -28,6 +28,8 @@ import {
 } from "../store/records.ts";
 import { CallLog } from "./call-log.ts";
 import { ReusedCallWriter } from "./reused-call-writer.ts";
+import { SourceWaitAnswers } from "./source-wait-answers.ts";
+import { recordWaitAnswer } from "./wait-answers.ts";
 import { METADATA_LIMIT_BYTES, RunMetadata } from "./run-metadata.ts";
 import { runAttempts } from "./checkpoint-attempts.ts";
 import { crashPoint } from "./crash-points.ts";
@@ -136,6 +138,7 @@ export class ExecutionRun implements FlowRuntime {
   #logFlush: NodeJS.Timeout | undefined;
   readonly #metadata: RunMetadata;
   readonly #reused: ReusedCallWriter;
+  readonly #sourceAnswers: SourceWaitAnswers | undefined;
   #sequence = 0;
   #inFlight = 0;
   #suspendCheck: NodeJS.Immediate | undefined;
@@ -151,6 +154,7 @@ export class ExecutionRun implements FlowRuntime {
     for (const wait of init.waits) this.#waits.set(wait.name, wait);
     this.#metadata = new RunMetadata(init.context.values, init.claim.metadata);
     this.#reused = new ReusedCallWriter(init.context.store);
+    this.#sourceAnswers = SourceWaitAnswers.of(init.context, init.execution);
     this.#ending = new Promise((resolve) => {
       this.#endWith = resolve;
     });
@@ -295,18 +299,16 @@ export class ExecutionRun implements FlowRuntime {
     const promise = new Promise<JsonValue>((resolve) => {
       this.#pendingWaits.set(name, { resolve, schema: request.schema });
     });
-    if (recorded === undefined) {
-      const wait: WaitRecord = {
-        execId: this.#execId,
-        name,
-        baseName: request.name,
-        waitId: waitIdFor(this.#execId, name),
-        question: request.question ?? "",
-        schema: request.schema === undefined ? "" : JSON.stringify(z.toJSONSchema(request.schema, { unrepresentable: "any" })),
-        metadata:
-          request.metadata === undefined ? "" : this.#init.context.values.encodeInline(request.metadata, `Metadata of wait '${name}'`, METADATA_LIMIT_BYTES),
-        createdAt: new Date(),
-      };
+    // A replay asked to answer this wait from its source: unless an earlier run found nothing to copy (its note says why).
+    const fromSource = this.#sourceAnswers?.covers({ baseName: request.name, name }) === true && recorded?.sourceAnswerNote === undefined;
+    if (fromSource) {
+      this.#track(this.#answerFromSource(recorded ?? this.#newWait(name, request), recorded !== undefined)).then(
+        () => undefined,
+        // A database failure has stopped the run already (#track); anything else leaves the wait to an input.
+        (error: unknown) => this.#init.onError(`execution ${this.#execId}: answering wait '${name}' from the replay source failed`, error),
+      );
+    } else if (recorded === undefined) {
+      const wait = this.#newWait(name, request);
       this.#waits.set(name, wait);
       this.#track(this.#init.context.store.recordWait(wait).then(() => crashPoint("after-wait-recorded"))).then(
         () => this.#publish({ kind: "wait_pending", execId: this.#execId, at: new Date(), wait }),
@@ -315,6 +317,51 @@ export class ExecutionRun implements FlowRuntime {
     }
     this.#maybeSuspend();
     return promise;
+  }
+
+  /** The record of a wait the body reached for the first time. */
+  #newWait(name: string, request: WaitRequest): WaitRecord {
+    return {
+      execId: this.#execId,
+      name,
+      baseName: request.name,
+      waitId: waitIdFor(this.#execId, name),
+      question: request.question ?? "",
+      schema: request.schema === undefined ? "" : JSON.stringify(z.toJSONSchema(request.schema, { unrepresentable: "any" })),
+      metadata:
+        request.metadata === undefined ? "" : this.#init.context.values.encodeInline(request.metadata, `Metadata of wait '${name}'`, METADATA_LIMIT_BYTES),
+      createdAt: new Date(),
+    };
+  }
+
+  /**
+   * Answers a wait with the replay source's recorded answer, through the path
+   * inputs take (one answer wins: a racing input may be it). Without an answer
+   * to copy, records the wait with a note saying why and leaves it to an input.
+   */
+  async #answerFromSource(wait: WaitRecord, recordedAlready: boolean): Promise<void> {
+    const sources = this.#sourceAnswers as SourceWaitAnswers;
+    const found = await sources.find(wait, this.#abort.signal);
+    const pending = found.kind === "none" ? { ...wait, sourceAnswerNote: found.note } : wait;
+    if (!recordedAlready) {
+      this.#waits.set(wait.name, pending);
+      await this.#init.context.store.recordWait(pending);
+      crashPoint("after-wait-recorded");
+      this.#publish({ kind: "wait_pending", execId: this.#execId, at: new Date(), wait: pending });
+    }
+    if (found.kind === "none") {
+      this.#init.onFlowLog?.("info", `wait '${wait.name}' waits for an input. ${found.note}`);
+      return;
+    }
+    const { won, resolved } = await recordWaitAnswer(this.#init.context, pending, found.value, { copiedFromExecId: sources.sourceExecId });
+    let resolution = resolved.resolution;
+    if (won) {
+      this.#publish({ kind: "wait_resolved", execId: this.#execId, at: resolved.resolution?.at ?? new Date(), wait: resolved });
+    } else {
+      // An input won the race: the body gets that answer.
+      resolution = (await this.#init.context.store.listWaits(this.#execId)).find((w) => w.name === wait.name)?.resolution;
+    }
+    if (resolution !== undefined) this.deliverResolution(wait.name, resolution);
   }
 
   log(metadata: JsonObject, invocationId?: string): void {

@@ -504,7 +504,7 @@ export class MongoExecutionStore implements ExecutionStore {
   async recordWait(wait: Omit<WaitRecord, "resolution">, options?: StoreCallOptions): Promise<void> {
     options?.signal?.throwIfAborted();
     try {
-      await this.#waits.insertOne({ _id: `${wait.execId}:${wait.name}`, ...wait });
+      await this.#waits.insertOne(stripUndefined({ _id: `${wait.execId}:${wait.name}`, ...wait }));
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
@@ -528,6 +528,7 @@ export class MongoExecutionStore implements ExecutionStore {
         schema: doc.schema,
         metadata: doc.metadata,
         createdAt: doc.createdAt,
+        sourceAnswerNote: doc.sourceAnswerNote,
         resolution: resolution === undefined ? undefined : toResolution(resolution),
       });
     });
@@ -546,7 +547,8 @@ export class MongoExecutionStore implements ExecutionStore {
 }
 
 function toResolution(doc: WaitResolutionDocument): WaitResolution {
-  return doc.kind === "abort" || doc.value === undefined ? { kind: "abort", at: doc.at } : { kind: "value", value: doc.value, at: doc.at };
+  if (doc.kind === "abort" || doc.value === undefined) return { kind: "abort", at: doc.at };
+  return stripUndefined({ kind: "value" as const, value: doc.value, at: doc.at, copiedFromExecId: doc.copiedFromExecId });
 }
 
 function toExecutionRecord(doc: ExecutionDocument, state: ExecutionState): ExecutionRecord {

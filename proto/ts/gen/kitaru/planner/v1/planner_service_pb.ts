@@ -17,7 +17,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/planner/v1/planner_service.proto.
  */
 export const file_kitaru_planner_v1_planner_service: GenFile = /*@__PURE__*/
-  fileDesc("CidraXRhcnUvcGxhbm5lci92MS9wbGFubmVyX3NlcnZpY2UucHJvdG8SEWtpdGFydS5wbGFubmVyLnYxIqkBChFQbGFuUmVwbGF5UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBGZyb20YAiABKAkSJQoEYXJncxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJb3ZlcnJpZGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIiChphbGxvd19vdmVycmlkZV90eXBlX2NoYW5nZRgFIAEoCCJAChJQbGFuUmVwbGF5UmVzcG9uc2USKgoEcGxhbhgBIAEoCzIcLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5UGxhbiLCAQoWUmVwbGF5RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBGZyb20YAiABKAkSJQoEYXJncxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJb3ZlcnJpZGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAUgASgJEiIKGmFsbG93X292ZXJyaWRlX3R5cGVfY2hhbmdlGAYgASgIIkkKF1JlcGxheUV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uMtUBCg5QbGFubmVyU2VydmljZRJZCgpQbGFuUmVwbGF5EiQua2l0YXJ1LnBsYW5uZXIudjEuUGxhblJlcGxheVJlcXVlc3QaJS5raXRhcnUucGxhbm5lci52MS5QbGFuUmVwbGF5UmVzcG9uc2USaAoPUmVwbGF5RXhlY3V0aW9uEikua2l0YXJ1LnBsYW5uZXIudjEuUmVwbGF5RXhlY3V0aW9uUmVxdWVzdBoqLmtpdGFydS5wbGFubmVyLnYxLlJlcGxheUV4ZWN1dGlvblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("CidraXRhcnUvcGxhbm5lci92MS9wbGFubmVyX3NlcnZpY2UucHJvdG8SEWtpdGFydS5wbGFubmVyLnYxIssBChFQbGFuUmVwbGF5UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBGZyb20YAiABKAkSJQoEYXJncxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJb3ZlcnJpZGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIiChphbGxvd19vdmVycmlkZV90eXBlX2NoYW5nZRgFIAEoCBIgChhhbnN3ZXJfd2FpdHNfZnJvbV9zb3VyY2UYBiADKAkiQAoSUGxhblJlcGxheVJlc3BvbnNlEioKBHBsYW4YASABKAsyHC5raXRhcnUucnVubmVyLnYxLlJlcGxheVBsYW4i5AEKFlJlcGxheUV4ZWN1dGlvblJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRIMCgRmcm9tGAIgASgJEiUKBGFyZ3MYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EioKCW92ZXJyaWRlcxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKcmVxdWVzdF9pZBgFIAEoCRIiChphbGxvd19vdmVycmlkZV90eXBlX2NoYW5nZRgGIAEoCBIgChhhbnN3ZXJfd2FpdHNfZnJvbV9zb3VyY2UYByADKAkiSQoXUmVwbGF5RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24y1QEKDlBsYW5uZXJTZXJ2aWNlElkKClBsYW5SZXBsYXkSJC5raXRhcnUucGxhbm5lci52MS5QbGFuUmVwbGF5UmVxdWVzdBolLmtpdGFydS5wbGFubmVyLnYxLlBsYW5SZXBsYXlSZXNwb25zZRJoCg9SZXBsYXlFeGVjdXRpb24SKS5raXRhcnUucGxhbm5lci52MS5SZXBsYXlFeGVjdXRpb25SZXF1ZXN0Gioua2l0YXJ1LnBsYW5uZXIudjEuUmVwbGF5RXhlY3V0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
 
 /**
  * PlanReplayRequest is a replay request to plan without running it.
@@ -62,6 +62,19 @@ export type PlanReplayRequest = Message<"kitaru.planner.v1.PlanReplayRequest"> &
    * @generated from field: bool allow_override_type_change = 5;
    */
   allowOverrideTypeChange: boolean;
+
+  /**
+   * Wait names (the `name` given to `wait()`) a replay answers from the
+   * source execution's recorded answers instead of stopping: the replay's
+   * wait `name` (and its n-th occurrence, `name_2`, ...) takes the source's
+   * answer to the wait of the same occurrence, recorded as copied from the
+   * source. A wait the source never answered stops the replay as usual.
+   * Empty (the default): every wait asks again. A blank name is
+   * INVALID_ARGUMENT.
+   *
+   * @generated from field: repeated string answer_waits_from_source = 6;
+   */
+  answerWaitsFromSource: string[];
 };
 
 /**
@@ -142,6 +155,19 @@ export type ReplayExecutionRequest = Message<"kitaru.planner.v1.ReplayExecutionR
    * @generated from field: bool allow_override_type_change = 6;
    */
   allowOverrideTypeChange: boolean;
+
+  /**
+   * Wait names (the `name` given to `wait()`) a replay answers from the
+   * source execution's recorded answers instead of stopping: the replay's
+   * wait `name` (and its n-th occurrence, `name_2`, ...) takes the source's
+   * answer to the wait of the same occurrence, recorded as copied from the
+   * source. A wait the source never answered stops the replay as usual.
+   * Empty (the default): every wait asks again. A blank name is
+   * INVALID_ARGUMENT.
+   *
+   * @generated from field: repeated string answer_waits_from_source = 7;
+   */
+  answerWaitsFromSource: string[];
 };
 
 /**

@@ -27,7 +27,7 @@ from kitaru_client.gen.kitaru.runner.v1 import execution_pb2 as kitaru_dot_runne
 from kitaru_client.gen.kitaru.runner.v1 import replay_plan_pb2 as kitaru_dot_runner_dot_v1_dot_replay__plan__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\xa9\x01\n\x11PlanReplayRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12%\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\toverrides\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\"\n\x1a\x61llow_override_type_change\x18\x05 \x01(\x08\"@\n\x12PlanReplayResponse\x12*\n\x04plan\x18\x01 \x01(\x0b\x32\x1c.kitaru.runner.v1.ReplayPlan\"\xc2\x01\n\x16ReplayExecutionRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12%\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\toverrides\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\"\n\x1a\x61llow_override_type_change\x18\x06 \x01(\x08\"I\n\x17ReplayExecutionResponse\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.Execution2\xd5\x01\n\x0ePlannerService\x12Y\n\nPlanReplay\x12$.kitaru.planner.v1.PlanReplayRequest\x1a%.kitaru.planner.v1.PlanReplayResponse\x12h\n\x0fReplayExecution\x12).kitaru.planner.v1.ReplayExecutionRequest\x1a*.kitaru.planner.v1.ReplayExecutionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\xcb\x01\n\x11PlanReplayRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12%\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\toverrides\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\"\n\x1a\x61llow_override_type_change\x18\x05 \x01(\x08\x12 \n\x18\x61nswer_waits_from_source\x18\x06 \x03(\t\"@\n\x12PlanReplayResponse\x12*\n\x04plan\x18\x01 \x01(\x0b\x32\x1c.kitaru.runner.v1.ReplayPlan\"\xe4\x01\n\x16ReplayExecutionRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12%\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\toverrides\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\"\n\x1a\x61llow_override_type_change\x18\x06 \x01(\x08\x12 \n\x18\x61nswer_waits_from_source\x18\x07 \x03(\t\"I\n\x17ReplayExecutionResponse\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.Execution2\xd5\x01\n\x0ePlannerService\x12Y\n\nPlanReplay\x12$.kitaru.planner.v1.PlanReplayRequest\x1a%.kitaru.planner.v1.PlanReplayResponse\x12h\n\x0fReplayExecution\x12).kitaru.planner.v1.ReplayExecutionRequest\x1a*.kitaru.planner.v1.ReplayExecutionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,13 +35,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kitaru.planner.v1.planner_s
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PLANREPLAYREQUEST']._serialized_start=163
-  _globals['_PLANREPLAYREQUEST']._serialized_end=332
-  _globals['_PLANREPLAYRESPONSE']._serialized_start=334
-  _globals['_PLANREPLAYRESPONSE']._serialized_end=398
-  _globals['_REPLAYEXECUTIONREQUEST']._serialized_start=401
-  _globals['_REPLAYEXECUTIONREQUEST']._serialized_end=595
-  _globals['_REPLAYEXECUTIONRESPONSE']._serialized_start=597
-  _globals['_REPLAYEXECUTIONRESPONSE']._serialized_end=670
-  _globals['_PLANNERSERVICE']._serialized_start=673
-  _globals['_PLANNERSERVICE']._serialized_end=886
+  _globals['_PLANREPLAYREQUEST']._serialized_end=366
+  _globals['_PLANREPLAYRESPONSE']._serialized_start=368
+  _globals['_PLANREPLAYRESPONSE']._serialized_end=432
+  _globals['_REPLAYEXECUTIONREQUEST']._serialized_start=435
+  _globals['_REPLAYEXECUTIONREQUEST']._serialized_end=663
+  _globals['_REPLAYEXECUTIONRESPONSE']._serialized_start=665
+  _globals['_REPLAYEXECUTIONRESPONSE']._serialized_end=738
+  _globals['_PLANNERSERVICE']._serialized_start=741
+  _globals['_PLANNERSERVICE']._serialized_end=954
 # @@protoc_insertion_point(module_scope)
