@@ -1,7 +1,7 @@
 import { KitaruNotFoundError, KitaruStateError, KitaruUsageError, KitaruWaitValidationError } from "#contract/errors/index.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
-import type { ExecutionStore } from "../store/execution-store.ts";
+import type { ExecutionStore, NewExecution, StoreCallOptions } from "../store/execution-store.ts";
 import type { ValueCodec } from "../store/value-codec.ts";
 import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionRecord, ExecutionState, ExecutionStatus, WaitRecord } from "../store/records.ts";
@@ -31,6 +31,13 @@ export function namespaceOf(execution: ExecutionRecord): string {
   return execution.namespace ?? DEFAULT_NAMESPACE;
 }
 
+/**
+ * How a start inserts its execution: by default through
+ * `ExecutionTransitions.create`; a runner's engine passes its scheduler's
+ * `create`, which inserts the execution claimed when it can run it at once.
+ */
+export type CreateExecution = (execution: NewExecution, options: StoreCallOptions) => Promise<ExecutionRecord | undefined>;
+
 /** Attempts at a compare-and-set transition before giving up under contention. */
 const TRANSITION_ATTEMPTS = 20;
 
@@ -56,12 +63,15 @@ export class ExecutionCommands {
    */
   readonly #inputs = new Map<string, Promise<InputOutcome>>();
 
-  constructor(context: EngineContext) {
+  readonly #create: CreateExecution;
+
+  constructor(context: EngineContext, options?: { create?: CreateExecution }) {
     this.#store = context.store;
     this.#bus = context.bus;
     this.#flows = context.flows;
     this.#values = context.values;
     this.#transitions = context.transitions;
+    this.#create = options?.create ?? ((execution, storeOptions) => context.transitions.create(execution, storeOptions));
   }
 
   /**
@@ -98,7 +108,7 @@ export class ExecutionCommands {
     const { namespace } = request;
     const execId = request.requestId ? execIdForRequest("start", namespace, request.requestId) : newExecId();
     const fingerprint = request.requestId ? requestFingerprint({ flowName: flow.name, input: request.input }) : undefined;
-    const created = await this.#transitions.create(
+    const created = await this.#create(
       {
         execId,
         namespace,
