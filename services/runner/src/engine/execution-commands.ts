@@ -95,6 +95,15 @@ export class ExecutionCommands {
   }
 
   /**
+   * Inserts a new execution (a start's or a replay's) and announces it;
+   * through the runner's scheduler, which creates it claimed when it can run
+   * it at once. `undefined` when one with its ID exists already.
+   */
+  create(execution: NewExecution, options: StoreCallOptions): Promise<ExecutionRecord | undefined> {
+    return this.#create(execution, options);
+  }
+
+  /**
    * Starts an execution of `flowName`. The input is validated by the flow's
    * schema first. With a `requestId` the execution ID is derived from it, so
    * the same request twice returns the same execution.
@@ -108,7 +117,7 @@ export class ExecutionCommands {
     const { namespace } = request;
     const execId = request.requestId ? execIdForRequest("start", namespace, request.requestId) : newExecId();
     const fingerprint = request.requestId ? requestFingerprint({ flowName: flow.name, input: request.input }) : undefined;
-    const created = await this.#create(
+    const created = await this.create(
       {
         execId,
         namespace,
