@@ -250,7 +250,7 @@ export class Scheduler {
   }
 
   async #tryClaim(execId: string): Promise<void> {
-    if (this.#active.has(execId) || this.#claiming.has(execId) || this.#active.size + this.#claiming.size >= this.#options.maxConcurrent) return;
+    if (!this.#hasSlotFor(execId)) return;
     this.#claiming.add(execId);
     try {
       const execution = await this.#store.getExecution(execId);
