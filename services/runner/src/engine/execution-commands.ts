@@ -1,7 +1,7 @@
 import { KitaruNotFoundError, KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
-import type { ExecutionStore } from "../store/execution-store.ts";
+import type { ExecutionStore, NewExecution, StoreCallOptions } from "../store/execution-store.ts";
 import type { ValueCodec } from "../store/value-codec.ts";
 import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionRecord, ExecutionState, ExecutionStatus, WaitRecord } from "../store/records.ts";
@@ -30,6 +30,13 @@ export function namespaceOf(execution: ExecutionRecord): string {
   return execution.namespace ?? DEFAULT_NAMESPACE;
 }
 
+/**
+ * How a start inserts its execution: by default through
+ * `ExecutionTransitions.create`; a runner's engine passes its scheduler's
+ * `create`, which inserts the execution claimed when it can run it at once.
+ */
+export type CreateExecution = (execution: NewExecution, options: StoreCallOptions) => Promise<ExecutionRecord | undefined>;
+
 /** Attempts at a compare-and-set transition before giving up under contention. */
 const TRANSITION_ATTEMPTS = 20;
 
@@ -55,12 +62,15 @@ export class ExecutionCommands {
    */
   readonly #inputs = new Map<string, Promise<InputOutcome>>();
 
-  constructor(context: EngineContext) {
+  readonly #create: CreateExecution;
+
+  constructor(context: EngineContext, options?: { create?: CreateExecution }) {
     this.#store = context.store;
     this.#bus = context.bus;
     this.#flows = context.flows;
     this.#values = context.values;
     this.#transitions = context.transitions;
+    this.#create = options?.create ?? ((execution, storeOptions) => context.transitions.create(execution, storeOptions));
   }
 
   /**
@@ -84,6 +94,15 @@ export class ExecutionCommands {
   }
 
   /**
+   * Inserts a new execution (a start's or a replay's) and announces it;
+   * through the runner's scheduler, which creates it claimed when it can run
+   * it at once. `undefined` when one with its ID exists already.
+   */
+  create(execution: NewExecution, options: StoreCallOptions): Promise<ExecutionRecord | undefined> {
+    return this.#create(execution, options);
+  }
+
+  /**
    * Starts an execution of `flowName`. The input is validated by the flow's
    * schema first. With a `requestId` the execution ID is derived from it, so
    * the same request twice returns the same execution.
@@ -97,7 +116,7 @@ export class ExecutionCommands {
     const { namespace } = request;
     const execId = request.requestId ? execIdForRequest("start", namespace, request.requestId) : newExecId();
     const fingerprint = request.requestId ? requestFingerprint({ flowName: flow.name, input: request.input }) : undefined;
-    const created = await this.#transitions.create(
+    const created = await this.create(
       {
         execId,
         namespace,

@@ -124,9 +124,16 @@ interface ExecutingCall {
  * when it is stopped (fenced by another runner, cancelled, shutting down).
  */
 export class ExecutionRun implements FlowRuntime {
-  readonly #init: RunInit;
+  /** The run's inputs, but the journal and waits: those are indexed below and not kept twice. */
+  readonly #init: Omit<RunInit, "journal" | "waits">;
   readonly #execId: string;
   readonly #generation: number;
+  /**
+   * The recorded calls the body has not reached yet, by invocation ID. Each
+   * is taken out when the body issues its ID (IDs are unique in a run), and
+   * calls this run records are not added: nothing reads them again, and on a
+   * long execution they were most of the runner's memory (bench/results.md).
+   */
   readonly #journal = new Map<string, CallRecord>();
   readonly #waits = new Map<string, WaitRecord>();
   readonly #checkpointIds = new InvocationIds("checkpoint");
@@ -147,11 +154,12 @@ export class ExecutionRun implements FlowRuntime {
   readonly #ending: Promise<Ending>;
 
   constructor(init: RunInit) {
-    this.#init = init;
+    const { journal, waits, ...kept } = init;
+    this.#init = kept;
     this.#execId = init.execution.execId;
     this.#generation = init.claim.generation;
-    for (const call of init.journal) if (hasOutput(call)) this.#journal.set(call.invocationId, call);
-    for (const wait of init.waits) this.#waits.set(wait.name, wait);
+    for (const call of journal) if (hasOutput(call)) this.#journal.set(call.invocationId, call);
+    for (const wait of waits) this.#waits.set(wait.name, wait);
     this.#metadata = new RunMetadata(init.context.values, init.claim.metadata);
     this.#reused = new ReusedCallWriter(init.context.store);
     this.#sourceAnswers = SourceWaitAnswers.of(init.context, init.execution);
@@ -261,6 +269,7 @@ export class ExecutionRun implements FlowRuntime {
       }
     } else {
       const recorded = this.#journal.get(invocationId);
+      this.#journal.delete(invocationId);
       // An overridden call outside the reused set still runs (it is `from`, or downstream of a root),
       // but the flow and its consumers see the override, never its fresh output (docs/replay-contract.md §3).
       const override = replay?.overrideFor(invocationId);
@@ -396,7 +405,7 @@ export class ExecutionRun implements FlowRuntime {
       startedAt: now,
       endedAt: now,
     };
-    if (!this.#journal.has(issue.invocationId)) this.#reused.add(record);
+    if (!this.#journal.delete(issue.invocationId)) this.#reused.add(record); // recorded before a crash: not again
     this.#publish({ kind: "call_reused", execId: this.#execId, at: now, call: record });
     return output.override ?? output.payload;
   }
@@ -499,7 +508,6 @@ export class ExecutionRun implements FlowRuntime {
       return this.#load(seenOutput(existing));
     }
     crashPoint("after-checkpoint-commit");
-    this.#journal.set(invocationId, record);
     this.#publish({ kind: "call_completed", execId: this.#execId, at: record.endedAt, call: record });
     return value;
   }

@@ -52,7 +52,7 @@ export async function startReplay(
   plan: ReplayPlanInput,
   options: { namespace: string; requestId?: string; validateOnly?: boolean; allowOverrideTypeChange?: boolean; signal?: AbortSignal | undefined },
 ): Promise<ReplayStart> {
-  const { store, flows, values, transitions } = context;
+  const { store, flows, values } = context;
   const { namespace, signal } = options;
   // The source must be the caller's: a replay lives in the source's namespace.
   const source = await commands.require({ execId: plan.sourceExecId, namespace, signal });
@@ -141,7 +141,7 @@ export async function startReplay(
     reuse: plan.reuse,
     overrides: await Promise.all(overrides.map(async (o) => ({ invocationId: o.invocationId, value: await values.store(o.value, { signal }) }))),
   };
-  const created = await transitions.create(
+  const created = await commands.create(
     {
       execId,
       namespace,
