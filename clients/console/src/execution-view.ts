@@ -22,13 +22,14 @@ import { waitsPanel } from "./wait-form.ts";
 const REFRESH_BATCH_MS = 250;
 const POLL_MS = 3000;
 
-/** The view of execution `execId`. */
-export function executionView(execId: string): View {
+/** The view of execution `execId`; `diff` scrolls to its diff once it is drawn. */
+export function executionView(execId: string, options: { readonly diff?: boolean } = {}): View {
   const abort = new AbortController();
   const state = new ExecutionPageState();
   let execution: Execution | undefined;
   let composer: ReplayComposer | undefined;
   let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  let scrollToDiff = options.diff === true;
 
   const title = h("h1", { class: "mono" }, execId);
   const status = h("span", { class: "cell-status" });
@@ -138,7 +139,12 @@ export function executionView(execId: string): View {
     // (and a call's logs are read again only when the call itself changed).
     const redraw = state.received(execution);
     if (redraw.panel) renderPanel();
-    if (redraw.lineage) void lineage.refresh();
+    if (redraw.lineage) {
+      void lineage.refresh().then(() => {
+        if (scrollToDiff) lineage.element.scrollIntoView({ block: "start" });
+        scrollToDiff = false;
+      });
+    }
   }
 
   function refreshSoon(): void {
