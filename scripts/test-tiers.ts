@@ -63,7 +63,7 @@ export const MONGODB_PASS: Readonly<Partial<Record<Tier, readonly string[]>>> = 
     "test/replay/override-types-e2e.test.ts",
     "test/replay/replay-jobs-e2e.test.ts",
   ],
-  faults: ["test/faults/crash-points.test.ts", "test/faults/missed-input.test.ts"],
+  faults: ["test/faults/crash-points.test.ts", "test/faults/missed-input.test.ts", "test/faults/replay-job-kills.test.ts"],
 };
 
 /** A `@tier` line that cannot be followed. */

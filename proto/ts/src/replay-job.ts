@@ -6,7 +6,28 @@
  *
  * @module
  */
-import { ReplayJobItemState as ItemStatePb, ReplayJobState as JobStatePb, type ReplayJobTotals } from "#gen/kitaru/runner/v1/replay_job_pb.ts";
+import { ReplayJobItemState as ItemStatePb, ReplayJobState as JobStatePb } from "#gen/kitaru/runner/v1/replay_job_pb.ts";
+
+/** A job's sources counted by outcome (the planner counts them; the clients show them). */
+export interface ReplayJobTotals {
+  readonly sources: number;
+  /** Not started yet. */
+  readonly pending: number;
+  /** Replay started, not settled yet. */
+  readonly running: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  /** Replay stopped at a wait. */
+  readonly waiting: number;
+  /** The plan cannot apply to the source: see its item's error. */
+  readonly refused: number;
+  /** Not started: the job was cancelled first. */
+  readonly skipped: number;
+  /** Planned by a plan-only request. */
+  readonly planned: number;
+  readonly resultsChanged: number;
+}
 
 /** Where one source of a job stands. */
 export type ReplayJobItemStateName = "pending" | "started" | "settled" | "refused" | "skipped" | "planned";
@@ -55,7 +76,7 @@ export function replayJobStateFromProto(state: JobStatePb): ReplayJobStateName {
  * A job's totals as one line, e.g. "41 completed, 3 failed, 17 results
  * changed": counts that are 0 are left out, the changed results always shown.
  */
-export function replayJobTotalsLine(totals: Omit<ReplayJobTotals, "$typeName" | "$unknown">): string {
+export function replayJobTotalsLine(totals: ReplayJobTotals): string {
   const parts: [number, string][] = [
     [totals.completed, "completed"],
     [totals.failed, "failed"],

@@ -7,7 +7,8 @@
  * @module
  */
 import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
-import type { ReplayJobItemStateName, ReplayJobStateName } from "#contract/replay-job.ts";
+import type { CallComparisonKind } from "#contract/comparison.ts";
+import type { ReplayJobItemStateName, ReplayJobStateName, ReplayJobTotals } from "#contract/replay-job.ts";
 import type { ExecutionStatus, JsonValue } from "./source-execution.ts";
 
 /** The most sources one job holds; a selection without `limit` that matches more is refused. */
@@ -115,9 +116,6 @@ export interface ReplayComparisonCounts {
   readonly added: number;
 }
 
-/** The kinds of the runner's call comparison (`CallComparisonKind`), by name. */
-export type CallComparisonKind = "reused" | "same_output" | "changed_output" | "overridden" | "new" | "not_reached";
-
 /** Counts a comparison's calls: reused, run again with the same output, changed (another output or an override), new. */
 export function countComparison(kinds: readonly CallComparisonKind[]): ReplayComparisonCounts {
   let reused = 0;
@@ -171,20 +169,8 @@ export interface JobItemSummary {
   readonly resultChanged: boolean;
 }
 
-/** A job's sources counted by outcome. */
-export interface JobTotals {
-  readonly sources: number;
-  readonly pending: number;
-  readonly running: number;
-  readonly completed: number;
-  readonly failed: number;
-  readonly cancelled: number;
-  readonly waiting: number;
-  readonly refused: number;
-  readonly skipped: number;
-  readonly planned: number;
-  readonly resultsChanged: number;
-}
+/** A job's sources counted by outcome (the contract's shape). */
+export type JobTotals = ReplayJobTotals;
 
 /** Counts a job's items; sources without a stored item are pending. */
 export function jobTotals(sourceCount: number, items: readonly JobItemSummary[]): JobTotals {

@@ -4,25 +4,19 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { errorToStatus, KitaruBackendError } from "#contract/errors/index.ts";
 import { replayJobItemStateFromProto, replayJobItemStateToProto } from "#contract/replay-job.ts";
 import { executionStatusFromProto } from "#contract/status.ts";
-import { CallComparisonKind } from "#gen/kitaru/runner/v1/lineage_pb.ts";
+import { callComparisonKindFromProto } from "#contract/comparison.ts";
 import { type ReplayJob, type ReplayJobItem, ReplayJobItemSchema } from "#gen/kitaru/runner/v1/replay_job_pb.ts";
-import { type CallComparisonKind as CoreKind, countComparison, jobReplayRequestId, replaySettled, resultChanged } from "../core/index.ts";
+import { countComparison, jobReplayRequestId, replaySettled, resultChanged } from "../core/index.ts";
 import type { RunnerClient } from "./runner-client.ts";
 import type { ReplayJobStore } from "./replay-job-store.ts";
 import { startSourceReplay } from "./source-replay.ts";
 
 /** How long one watch of a replay may last before it is asked again (a replay may run for long). */
 const WATCH_TIMEOUT_MS = 60_000;
+/** How often a replay's state is read when its status stream cannot be watched. */
+const POLL_MS = 200;
 /** How often a running job re-reads its stored cancel time (a cancel through another planner). */
 const CANCEL_POLL_MS = 1000;
-
-const kindNames: Partial<Record<CallComparisonKind, CoreKind>> = {
-  [CallComparisonKind.REUSED]: "reused",
-  [CallComparisonKind.SAME_OUTPUT]: "same_output",
-  [CallComparisonKind.CHANGED_OUTPUT]: "changed_output",
-  [CallComparisonKind.OVERRIDDEN]: "overridden",
-  [CallComparisonKind.NEW]: "new",
-};
 
 /** What a job's driver needs. */
 export interface ReplayJobDriverContext {
@@ -154,14 +148,21 @@ export class ReplayJobDriver {
         const execution = response.execution;
         if (execution === undefined || replaySettled(executionStatusFromProto(execution.status))) return execution;
         // The stream ends when the replay completes, fails, is cancelled or waits.
-        await runner.call(
-          async (s, o) => {
-            for await (const _event of s.public.watchExecution({ execId: started.replayExecId, statusOnly: true }, o)) {
-              // status events only: the state is read again above
-            }
-          },
-          { ...call, timeoutMs: WATCH_TIMEOUT_MS },
-        );
+        try {
+          await runner.call(
+            async (s, o) => {
+              for await (const _event of s.public.watchExecution({ execId: started.replayExecId, statusOnly: true }, o)) {
+                // status events only: the state is read again above
+              }
+            },
+            { ...call, timeoutMs: WATCH_TIMEOUT_MS },
+          );
+        } catch (error) {
+          // A runner that is down: asked again by #answered. Any other failure of the stream (a proxy that
+          // passes unary calls only): the state is polled instead.
+          if (error instanceof KitaruBackendError) throw error;
+          await sleep(POLL_MS, undefined, { signal: this.#context.signal });
+        }
       }
     });
     if (replay === undefined || this.#context.signal.aborted) return;
@@ -172,7 +173,7 @@ export class ReplayJobDriver {
       ]),
     );
     const compared = comparison.comparison;
-    const counts = countComparison((compared?.calls ?? []).flatMap((c) => kindNames[c.kind] ?? []));
+    const counts = countComparison((compared?.calls ?? []).map((c) => callComparisonKindFromProto(c.kind)));
     const replayStatus = executionStatusFromProto(replay.status);
     const sourceStatus = source.execution ? executionStatusFromProto(source.execution.status) : "completed";
     await this.#put(
