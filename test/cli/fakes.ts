@@ -36,7 +36,9 @@ export function fakeIo(input: (string | null)[] = [], interactive = true): FakeI
 /** Methods a test gives the fake client; calling any other one fails the test. */
 export type FakeMethods = {
   [K in keyof CliClient["executions"]]?: CliClient["executions"][K];
-} & { run?: CliClient["flows"]["run"]; listFlows?: CliClient["flows"]["list"] };
+} & { run?: CliClient["flows"]["run"]; listFlows?: CliClient["flows"]["list"] } & {
+  [K in keyof CliClient["replayJobs"] as `jobs.${K}`]?: CliClient["replayJobs"][K];
+};
 
 /** Records every call as `[method, ...args]`. */
 export interface FakeClient extends CliClient {
@@ -79,6 +81,9 @@ export function fakeClient(methods: FakeMethods = {}): FakeClient {
     closed: false,
     executions,
     flows: { run: method("run") as CliClient["flows"]["run"], list: method("listFlows") as CliClient["flows"]["list"] },
+    replayJobs: Object.fromEntries(
+      ["start", "plan", "get", "list", "items", "cancel", "watch"].map((name) => [name, method(`jobs.${name}`)]),
+    ) as unknown as CliClient["replayJobs"],
     async close() {
       client.closed = true;
     },

@@ -103,6 +103,8 @@ describe("parseArgs: executions replay", () => {
       {
         kind: "executions.replay",
         execId: "kr-a8f3c2",
+        selection: undefined,
+        concurrency: undefined,
         from: "write_draft",
         args: { topic: "New topic" },
         overrides: { "checkpoint.research": "Edited notes" },
@@ -148,6 +150,97 @@ describe("parseArgs: executions replay", () => {
       failure(["executions", "replay", "kr-1", "--from", "a", "--overrides", "{bad}"]).errorMessage,
       /^Invalid JSON for `--overrides`: .* \(line 1, column 2\)\.$/,
     );
+  });
+});
+
+describe("parseArgs: executions replay of many (a replay job)", () => {
+  const now = new Date("2026-12-07T12:00:00.000Z");
+  const parsed = (argv: string[]) => {
+    const result = parseArgs(argv, { now: () => now });
+    assert.ok(result.ok, result.ok ? "" : result.errorMessage);
+    return result.command;
+  };
+
+  it("reads the selection: flow, statuses, window (times and durations), labels, IDs, limit", () => {
+    const replay = parsed([
+      "executions",
+      "replay",
+      "--flow",
+      "content_pipeline",
+      "--status",
+      "failed,cancelled",
+      "--status",
+      "waiting",
+      "--since",
+      "2h",
+      "--until",
+      "2026-12-07T11:30:00Z",
+      "--label",
+      "team=growth",
+      "--label",
+      "tier=a=b",
+      "--limit",
+      "50",
+      "--from",
+      "write_draft",
+      "--overrides",
+      '{"checkpoint.research":"x"}',
+      "--concurrency",
+      "8",
+      "--answer-waits-from-source",
+      "approve,review",
+      "--wait",
+    ]);
+    assert.equal(replay.kind, "executions.replay");
+    if (replay.kind !== "executions.replay") return;
+    assert.equal(replay.execId, undefined);
+    assert.deepEqual(replay.selection, {
+      flow: "content_pipeline",
+      statuses: ["failed", "cancelled", "waiting"],
+      since: new Date("2026-12-07T10:00:00.000Z"),
+      until: new Date("2026-12-07T11:30:00.000Z"),
+      labels: { team: "growth", tier: "a=b" },
+      execIds: [],
+      limit: 50,
+    });
+    assert.deepEqual([replay.concurrency, replay.answerWaitsFromSource, replay.wait], [8, ["approve", "review"], true]);
+    const byIds = parsed(["executions", "replay", "--ids", "kr-1,kr-2", "--ids", "kr-3", "--from", "a", "--plan"]);
+    assert.deepEqual(byIds.kind === "executions.replay" ? [byIds.selection?.execIds, byIds.plan] : [], [["kr-1", "kr-2", "kr-3"], true]);
+  });
+
+  it("refuses an ID with a selection, neither, a bad window, and job options on a single replay", () => {
+    assert.match(failure(["executions", "replay", "kr-1", "--flow", "f", "--from", "a"]).errorMessage, /^Give one execution ID, or select executions/);
+    assert.match(failure(["executions", "replay", "--from", "a"]).errorMessage, /^Missing execution ID\. Give one, or select executions with `--flow NAME`/);
+    assert.match(
+      failure(["executions", "replay", "--status", "failed", "--from", "a"]).errorMessage,
+      /^Select the executions to replay with `--flow NAME` or `--ids/,
+    );
+    assert.match(failure(["executions", "replay", "--flow", "f", "--since", "yesterday", "--from", "a"]).errorMessage, /^`--since` must be an ISO 8601 time/);
+    assert.equal(
+      failure(["executions", "replay", "--flow", "f", "--since", "1h", "--until", "2h", "--from", "a"]).errorMessage,
+      "`--since` must be before `--until`.",
+    );
+    assert.equal(failure(["executions", "replay", "--flow", "f", "--label", "team", "--from", "a"]).errorMessage, "`--label` takes KEY=VALUE; got 'team'.");
+    assert.match(failure(["executions", "replay", "kr-1", "--from", "a", "--concurrency", "2"]).errorMessage, /apply to a replay job/);
+    assert.equal(
+      failure(["executions", "replay", "--flow", "f", "--from", "a", "--concurrency", "0"]).errorMessage,
+      "`--concurrency` must be between 1 and 64.",
+    );
+  });
+});
+
+describe("parseArgs: jobs", () => {
+  it("parses get, list, diff, cancel and watch", () => {
+    assert.deepEqual(command(["jobs", "get", "rj-1", "-o", "json"]), { kind: "jobs.get", jobId: "rj-1", output: "json" });
+    assert.deepEqual(command(["jobs", "list"]), { kind: "jobs.list", limit: 20, output: "text" });
+    assert.deepEqual(command(["jobs", "diff", "rj-1", "--changed"]), { kind: "jobs.diff", jobId: "rj-1", changedOnly: true, output: "text" });
+    assert.deepEqual(command(["jobs", "cancel", "rj-1"]), { kind: "jobs.cancel", jobId: "rj-1", output: "text" });
+    assert.deepEqual(command(["jobs", "watch", "rj-1"]), { kind: "jobs.watch", jobId: "rj-1", output: "text" });
+  });
+
+  it("asks for the job ID and refuses unknown subcommands", () => {
+    assert.equal(failure(["jobs", "get"]).errorMessage, "Missing job ID. Usage: kitaru jobs get <job_id>");
+    assert.equal(failure(["jobs", "start"]).errorMessage, "Unknown jobs subcommand 'start'. Expected one of: get, list, diff, cancel, watch.");
   });
 });
 

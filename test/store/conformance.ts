@@ -711,5 +711,49 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         await assert.rejects(store.checkWritable(), (error: unknown) => error instanceof StoreUnavailableError && !error.diskFull, "a write check");
       });
     });
+
+    describe("replay jobs", () => {
+      const job = (jobId: string, namespace: string, createdAt: Date) => ({
+        jobId,
+        namespace,
+        createdAt,
+        job: { proto: `spec of ${jobId}`, args: { "a.b": 1, $x: [1] } },
+      });
+
+      it("inserts a job once: a repeated insert is refused and keeps the first", async () => {
+        assert.equal(await store.insertReplayJob(job("rj-1", "default", at(1))), true);
+        assert.equal(await store.insertReplayJob({ ...job("rj-1", "default", at(2)), job: { proto: "another" } }), false);
+        assert.deepEqual(await store.getReplayJob("rj-1"), job("rj-1", "default", at(1)));
+        assert.equal(await store.getReplayJob("rj-none"), undefined);
+      });
+
+      it("lists jobs of a namespace newest first, keyset-paged, and the unfinished ones of every namespace", async () => {
+        for (const [i, namespace] of ["default", "default", "team", "default"].entries()) await store.insertReplayJob(job(`rj-${i}`, namespace, at(i)));
+        const ids = (jobs: { jobId: string }[]) => jobs.map((j) => j.jobId);
+        assert.deepEqual(ids(await store.listReplayJobs({ namespace: "default", limit: 2 })), ["rj-3", "rj-1"]);
+        assert.deepEqual(ids(await store.listReplayJobs({ namespace: "default", limit: 2, after: { createdAt: at(1), jobId: "rj-1" } })), ["rj-0"]);
+        await store.markReplayJob("rj-1", { endedAt: at(10) });
+        assert.deepEqual(ids(await store.listReplayJobs({ unfinishedOnly: true, limit: 10 })), ["rj-3", "rj-2", "rj-0"]);
+      });
+
+      it("keeps the first cancel and end times", async () => {
+        await store.insertReplayJob(job("rj-1", "default", at(1)));
+        assert.deepEqual((await store.markReplayJob("rj-1", { cancelledAt: at(5) }))?.cancelledAt, at(5));
+        const after = await store.markReplayJob("rj-1", { cancelledAt: at(6), endedAt: at(7) });
+        assert.deepEqual([after?.cancelledAt, after?.endedAt], [at(5), at(7)]);
+        assert.deepEqual((await store.markReplayJob("rj-1", { endedAt: at(8) }))?.endedAt, at(7));
+        assert.equal(await store.markReplayJob("rj-none", { endedAt: at(8) }), undefined);
+      });
+
+      it("replaces items by index and lists them in index order from an index", async () => {
+        await store.insertReplayJob(job("rj-1", "default", at(1)));
+        const item = (index: number, state: string) => ({ jobId: "rj-1", index, item: { state, "key.with.dots": { $weird: index } } });
+        await store.putReplayJobItems([item(2, "pending"), item(0, "pending"), item(1, "pending"), item(10, "pending")]);
+        await store.putReplayJobItems([item(1, "settled")]);
+        assert.deepEqual(await store.listReplayJobItems("rj-1", 0, 0), [item(0, "pending"), item(1, "settled"), item(2, "pending"), item(10, "pending")]);
+        assert.deepEqual(await store.listReplayJobItems("rj-1", 1, 2), [item(1, "settled"), item(2, "pending")]);
+        assert.deepEqual(await store.listReplayJobItems("rj-other", 0, 0), []);
+      });
+    });
   });
 }

@@ -17,6 +17,7 @@ import { runExecutionsTree } from "./commands/executions-tree.ts";
 import { verifyCommand, type LocalVerifierLoader } from "./commands/executions-verify.ts";
 import { runExecutionsWatch } from "./commands/executions-watch.ts";
 import { runFlowsList } from "./commands/flows-list.ts";
+import { runJobsCancel, runJobsDiff, runJobsGet, runJobsList, runJobsWatch } from "./commands/jobs.ts";
 import { runFlowsRun } from "./commands/flows-run.ts";
 import type { ClientFactory, CommandContext } from "./commands/context.ts";
 import { helpText, VERSION } from "./help.ts";
@@ -65,6 +66,16 @@ function run(command: Command, context: CommandContext, deps: CliDependencies): 
       return runExecutionsDiff(command, context);
     case "executions.verify":
       return verifyCommand(deps.loadVerifier ?? noLocalVerifier)(command, context);
+    case "jobs.get":
+      return runJobsGet(command, context);
+    case "jobs.list":
+      return runJobsList(command, context);
+    case "jobs.diff":
+      return runJobsDiff(command, context);
+    case "jobs.cancel":
+      return runJobsCancel(command, context);
+    case "jobs.watch":
+      return runJobsWatch(command, context);
     case "flows.run":
       return runFlowsRun(command, context);
     case "flows.list":

@@ -26,7 +26,13 @@ export type HelpTopic =
   | "executions.diff"
   | "executions.verify"
   | "flows.run"
-  | "flows.list";
+  | "flows.list"
+  | "jobs"
+  | "jobs.get"
+  | "jobs.list"
+  | "jobs.diff"
+  | "jobs.cancel"
+  | "jobs.watch";
 
 const OUTPUT = "  -o, --output text|json   Output format (default text); JSON goes to stdout, errors to stderr";
 
@@ -39,6 +45,7 @@ Commands:
   flows run <flow>             Start an execution of a registered flow
   flows list                   List the flows the runner serves
   executions <subcommand>      Inspect, answer, replay and follow executions
+  jobs <subcommand>            Follow, compare and cancel replay jobs (bulk replays)
   runner [options]             Start the runner service
   planner [options]            Start the planner service
   console [options]            Serve the browser console (${defaultServiceUrl("console")})
@@ -59,6 +66,7 @@ Subcommands:
   list                         List executions, newest first
   latest                       Show the newest execution
   replay <exec_id>             Replay an execution as a new one (or --plan it)
+  replay --flow NAME ...       Replay every execution selected, as one replay job
   input [exec_id]              Answer a pending wait (--value, --abort, --interactive)
   retry <exec_id>              Retry a failed execution
   cancel <exec_id>             Cancel a running or waiting execution
@@ -161,9 +169,19 @@ ${OUTPUT}`,
   "executions.replay": `Usage: kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON]
                                 [--allow-override-type-change] [--answer-waits-from-source NAME[,NAME]]
                                 [--plan | --wait] [--request-id ID] [-o text|json]
+       kitaru executions replay --flow NAME [--status S] [--since T] [--until T] [--label K=V]
+                                [--ids ID,...] [--limit N] --from SELECTOR [--args JSON] [--overrides JSON]
+                                [--concurrency N] [--answer-waits-from-source NAME[,NAME]]
+                                [--plan | --wait] [--request-id ID] [-o text|json]
 
 Replay an execution as a new one. Calls before the replay point (and not
 downstream of an override) are reused; the rest run again.
+
+With --flow or --ids instead of an execution ID, replay every execution
+selected with the same --from, --args and --overrides, as one replay job
+(\`kitaru jobs\`): the sources are fixed when the job starts, a source the
+replay cannot apply to is reported with its error while the others proceed,
+and a repeated --request-id never replays a source twice.
 
   --from SELECTOR          Checkpoint name, invocation ID or call ID (required)
   --args JSON              Flow input fields merged onto the source input, e.g. '{"topic":"AI"}'
@@ -176,8 +194,19 @@ downstream of an override) are reused; the rest run again.
                            answers, recorded as copied from it; a wait the source never answered
                            waits for input as usual (default: every wait asks again)
   --plan                   Show what would be re-executed and reused; create nothing
-  --wait                   Follow the new execution to its end, showing progress
-  --request-id ID          Idempotency key: the same ID returns the same execution
+  --wait                   Follow the new execution (or the job, with a progress line) to its end
+  --request-id ID          Idempotency key: the same ID returns the same execution (or job)
+
+Selecting executions (a replay job; every option given must hold):
+  --flow NAME              Executions of this flow
+  --status STATUS          completed, failed, cancelled or waiting (repeat or comma-separate;
+                           default all four)
+  --since T, --until T     Created in this window: an ISO 8601 time or a duration before
+                           now (30m, 2h, 7d)
+  --label KEY=VALUE        Whose metadata (logged by the flow) holds this value (repeatable)
+  --ids ID,...             These executions
+  --limit N                At most N, newest first (default all, at most 10000)
+  --concurrency N          Replays running at once (default the planner's, 4)
 ${OUTPUT}`,
 
   "executions.input": `Usage: kitaru executions input <exec_id> --value JSON [-o text|json]
@@ -227,6 +256,56 @@ Start an execution of a registered flow.
   --wait                   Follow the execution to its end, showing progress
   --request-id ID          Idempotency key: the same ID returns the same execution
 ${OUTPUT}`,
+
+  jobs: `Usage: kitaru jobs <subcommand> [options]
+
+Replay jobs replay many executions at once (\`kitaru executions replay --flow ...\`).
+
+Subcommands:
+  get <job_id>                 Show a job: what it replays and its totals
+  list                         List jobs, newest first
+  diff <job_id>                Each source → its replay: status, result changed, calls reused / re-run / changed
+  cancel <job_id>              Stop starting replays (started ones run on)
+  watch <job_id>               Follow a job's progress until it ends`,
+
+  "jobs.get": `Usage: kitaru jobs get <job_id> [-o text|json]
+
+Show a replay job: its state, what it selected and asked for, and its totals
+("41 completed, 3 failed, 17 results changed").
+
+${OUTPUT}`,
+
+  "jobs.list": `Usage: kitaru jobs list [--limit N] [-o text|json]
+
+List replay jobs, newest first, with their totals.
+
+  --limit N                At most N jobs (1 to 1000, default 20)
+${OUTPUT}`,
+
+  "jobs.diff": `Usage: kitaru jobs diff <job_id> [--changed] [-o text|json]
+
+Compare every replay of a job with its source: the replay, its status,
+whether its result changed (and how), and its calls reused, run again with
+the same output, and changed. A source the replay could not apply to shows
+its error. Ends with the totals. Exit code 1 when a replay failed or a
+source was refused.
+
+  --changed                Only the sources whose result changed
+${OUTPUT}`,
+
+  "jobs.cancel": `Usage: kitaru jobs cancel <job_id> [-o text|json]
+
+Cancel a replay job: no replay is started after it; replays started before
+run on and are compared as usual.
+
+${OUTPUT}`,
+
+  "jobs.watch": `Usage: kitaru jobs watch <job_id> [-o text|json]
+
+Follow a replay job: a progress line whenever its totals change, until it
+ends. Exit code 1 when a replay failed or a source was refused.
+
+${OUTPUT} (JSON: one {"command","event"} line per report)`,
 };
 
 /** The help text of a topic. */

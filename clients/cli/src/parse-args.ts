@@ -65,13 +65,18 @@ export type Command =
     })
   | (Base & {
       readonly kind: "executions.replay";
-      readonly execId: string;
+      /** The one execution to replay; undefined for a replay job (`selection`). */
+      readonly execId: string | undefined;
+      /** `--flow`/`--status`/`--since`/`--until`/`--label`/`--ids`/`--limit`: replay every execution selected (a replay job). */
+      readonly selection: ReplaySelection | undefined;
+      /** `--concurrency N`: replays of the job at once. */
+      readonly concurrency: number | undefined;
       readonly from: string;
       readonly args: JsonObject | undefined;
       readonly overrides: JsonObject | undefined;
       /** `--allow-override-type-change`: accept overrides of another type than the outputs they replace. */
       readonly allowOverrideTypeChange: boolean;
-      /** `--answer-waits-from-source NAME[,NAME]`: waits answered with the source's recorded answers. */
+      /** `--answer-waits-from-source NAME[,NAME]`: waits answered with the source's recorded answers (each replay's, in a job). */
       readonly answerWaitsFromSource: readonly string[];
       readonly plan: boolean;
       readonly wait: boolean;
@@ -81,6 +86,11 @@ export type Command =
   | (Base & { readonly kind: "executions.retry"; readonly execId: string })
   | (Base & { readonly kind: "executions.cancel"; readonly execId: string })
   | (Base & { readonly kind: "executions.watch"; readonly execId: string; readonly followWaits: boolean })
+  | (Base & { readonly kind: "jobs.get"; readonly jobId: string })
+  | (Base & { readonly kind: "jobs.list"; readonly limit: number })
+  | (Base & { readonly kind: "jobs.diff"; readonly jobId: string; readonly changedOnly: boolean })
+  | (Base & { readonly kind: "jobs.cancel"; readonly jobId: string })
+  | (Base & { readonly kind: "jobs.watch"; readonly jobId: string })
   | (Base & { readonly kind: "flows.list" })
   | (Base & {
       readonly kind: "flows.run";
@@ -89,6 +99,17 @@ export type Command =
       readonly wait: boolean;
       readonly requestId: string | undefined;
     });
+
+/** Which executions `executions replay` replays as a job. */
+export interface ReplaySelection {
+  readonly flow: string | undefined;
+  readonly statuses: readonly string[];
+  readonly since: Date | undefined;
+  readonly until: Date | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly execIds: readonly string[];
+  readonly limit: number | undefined;
+}
 
 /** Anything `kitaru` can be asked to do: a client command, help, the version, or starting a service. */
 export type Invocation =
@@ -118,6 +139,8 @@ type OptionSpec = { readonly type: "string" | "boolean"; readonly short?: string
 export interface ParseOptions {
   /** Reads a file as UTF-8 text; throws (any error) when it cannot. */
   readonly readFile?: ((path: string) => string) | undefined;
+  /** The clock for durations such as `--since 1h`; default the system's. */
+  readonly now?: (() => Date) | undefined;
 }
 
 interface CommandSpec {
@@ -164,14 +187,22 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
   "executions.replay": {
     name: "executions.replay",
     usage:
-      "kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON] [--allow-override-type-change] [--answer-waits-from-source NAME[,NAME]] [--plan | --wait]",
-    positionals: ["exec_id"],
+      "kitaru executions replay <exec_id> | --flow NAME [--status S] [--since T] [--until T] [--label K=V] [--ids ID,...] [--limit N] --from SELECTOR [--args JSON] [--overrides JSON] [--allow-override-type-change] [--answer-waits-from-source NAME[,NAME]] [--plan | --wait]",
+    positionals: ["exec_id?"],
     options: {
+      flow: { type: "string" },
+      status: { type: "string", multiple: true },
+      since: { type: "string" },
+      until: { type: "string" },
+      label: { type: "string", multiple: true },
+      ids: { type: "string", multiple: true },
+      limit: { type: "string" },
+      concurrency: { type: "string" },
+      "answer-waits-from-source": { type: "string", multiple: true },
       from: { type: "string" },
       args: { type: "string" },
       overrides: { type: "string" },
       "allow-override-type-change": { type: "boolean" },
-      "answer-waits-from-source": { type: "string" },
       plan: { type: "boolean" },
       wait: { type: "boolean" },
       "request-id": { type: "string" },
@@ -215,6 +246,16 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
       "flow-version": { type: "string" },
     },
   },
+  "jobs.get": { name: "jobs.get", usage: "kitaru jobs get <job_id>", positionals: ["job_id"], options: {} },
+  "jobs.list": { name: "jobs.list", usage: "kitaru jobs list [--limit N]", positionals: [], options: { limit: { type: "string" } } },
+  "jobs.diff": {
+    name: "jobs.diff",
+    usage: "kitaru jobs diff <job_id> [--changed]",
+    positionals: ["job_id"],
+    options: { changed: { type: "boolean" } },
+  },
+  "jobs.cancel": { name: "jobs.cancel", usage: "kitaru jobs cancel <job_id>", positionals: ["job_id"], options: {} },
+  "jobs.watch": { name: "jobs.watch", usage: "kitaru jobs watch <job_id>", positionals: ["job_id"], options: {} },
   "flows.list": { name: "flows.list", usage: "kitaru flows list", positionals: [], options: {} },
   "flows.run": {
     name: "flows.run",
@@ -227,11 +268,12 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
 const groups: Readonly<Record<string, readonly string[]>> = {
   executions: ["get", "list", "latest", "replay", "input", "retry", "cancel", "watch", "logs", "tree", "diff", "verify"],
   flows: ["run", "list"],
+  jobs: ["get", "list", "diff", "cancel", "watch"],
 };
 
 class ParseError extends Error {}
 
-type Values = Record<string, string | boolean | boolean[] | undefined>;
+type Values = Record<string, string | boolean | boolean[] | string[] | undefined>;
 
 /**
  * Rewrites `--opt value` into `--opt=value` for string options, so values
@@ -282,6 +324,16 @@ function readOutput(value: string | undefined): OutputFormat {
 function str(values: Values, name: string): string | undefined {
   const value = values[name];
   return typeof value === "string" ? value : undefined;
+}
+
+/** Every value of a repeatable option, each also split at commas (`--ids a,b --ids c`). */
+function list(values: Values, name: string): string[] {
+  const value = values[name];
+  const given = Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : typeof value === "string" ? [value] : [];
+  return given
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter((v) => v !== "");
 }
 
 function flag(values: Values, name: string): boolean {
@@ -411,7 +463,18 @@ function build(spec: CommandSpec, values: Values, positionals: readonly string[]
     case "executions.latest":
       return { kind: spec.name, flow: str(values, "flow"), status: str(values, "status"), output };
     case "executions.replay":
-      return buildReplay(target as string, values, output, options);
+      return buildReplay(target, values, output, options);
+    case "jobs.get":
+    case "jobs.cancel":
+    case "jobs.watch":
+      return { kind: spec.name, jobId: target as string, output };
+    case "jobs.diff":
+      return { kind: spec.name, jobId: target as string, changedOnly: flag(values, "changed"), output };
+    case "jobs.list": {
+      const limit = integer("limit", str(values, "limit")) ?? 20;
+      if (limit < 1 || limit > 1000) throw new ParseError("`--limit` must be between 1 and 1000.");
+      return { kind: spec.name, limit, output };
+    }
     case "executions.input":
       return { kind: spec.name, execId: target, mode: inputMode(target, values, output, options), output };
     case "flows.run":
@@ -426,7 +489,59 @@ function build(spec: CommandSpec, values: Values, positionals: readonly string[]
   }
 }
 
-function buildReplay(execId: string, values: Values, output: OutputFormat, options: ParseOptions): Command {
+/** The options that make `executions replay` a replay job. */
+const SELECTION_OPTIONS = ["flow", "status", "since", "until", "label", "ids", "limit"] as const;
+
+/**
+ * A time option: an ISO 8601 time, or a duration before `now` (`30m`, `2h`,
+ * `7d`), as in "everything that failed in the last hour" (`--since 1h`).
+ */
+function time(flagName: string, text: string | undefined, now: Date): Date | undefined {
+  if (text === undefined) return undefined;
+  const ago = /^(\d+)\s*(s|m|h|d)$/.exec(text.trim());
+  if (ago) {
+    const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as "s" | "m" | "h" | "d"];
+    return new Date(now.getTime() - Number(ago[1]) * unit);
+  }
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) {
+    throw new ParseError(`\`--${flagName}\` must be an ISO 8601 time (2026-12-07T10:00:00Z) or a duration before now (30m, 2h, 7d); got '${text}'.`);
+  }
+  return date;
+}
+
+function selection(values: Values, now: Date): ReplaySelection | undefined {
+  if (!SELECTION_OPTIONS.some((name) => values[name] !== undefined)) return undefined;
+  const labels: Record<string, string> = {};
+  for (const label of list(values, "label")) {
+    const at = label.indexOf("=");
+    if (at <= 0) throw new ParseError(`\`--label\` takes KEY=VALUE; got '${label}'.`);
+    labels[label.slice(0, at)] = label.slice(at + 1);
+  }
+  const execIds = list(values, "ids");
+  const flow = str(values, "flow");
+  if (flow === undefined && execIds.length === 0) throw new ParseError("Select the executions to replay with `--flow NAME` or `--ids ID,...`.");
+  const limit = integer("limit", str(values, "limit"));
+  if (limit !== undefined && (limit < 1 || limit > 10_000)) throw new ParseError("`--limit` must be between 1 and 10000.");
+  const since = time("since", str(values, "since"), now);
+  const until = time("until", str(values, "until"), now);
+  if (since !== undefined && until !== undefined && since >= until) throw new ParseError("`--since` must be before `--until`.");
+  return { flow, statuses: list(values, "status"), since, until, labels, execIds, limit };
+}
+
+function buildReplay(execId: string | undefined, values: Values, output: OutputFormat, options: ParseOptions): Command {
+  const chosen = selection(values, options.now?.() ?? new Date());
+  if (execId !== undefined && chosen !== undefined) {
+    throw new ParseError("Give one execution ID, or select executions with `--flow`/`--ids` (a replay job), not both.");
+  }
+  if (execId === undefined && chosen === undefined) {
+    throw new ParseError("Missing execution ID. Give one, or select executions with `--flow NAME` or `--ids ID,...` to replay them all.");
+  }
+  const concurrency = integer("concurrency", str(values, "concurrency"));
+  if (concurrency !== undefined && (concurrency < 1 || concurrency > 64)) throw new ParseError("`--concurrency` must be between 1 and 64.");
+  if (chosen === undefined && concurrency !== undefined) {
+    throw new ParseError("`--concurrency` applies to a replay job: select executions with `--flow` or `--ids`.");
+  }
   const from = str(values, "from");
   if (from === undefined) {
     throw new ParseError("`--from` is required: a checkpoint name, invocation ID or call ID to replay from.");
@@ -439,11 +554,13 @@ function buildReplay(execId: string, values: Values, output: OutputFormat, optio
   return {
     kind: "executions.replay",
     execId,
+    selection: chosen,
+    concurrency,
     from,
     args: jsonObject("args", str(values, "args"), '{"topic": "AI"}', options),
     overrides: jsonObject("overrides", str(values, "overrides"), '{"checkpoint.research": "Edited notes"}', options),
     allowOverrideTypeChange: flag(values, "allow-override-type-change"),
-    answerWaitsFromSource: waitNames(str(values, "answer-waits-from-source")),
+    answerWaitsFromSource: waitNames(values["answer-waits-from-source"]),
     plan,
     wait: flag(values, "wait"),
     requestId: str(values, "request-id"),
@@ -451,14 +568,16 @@ function buildReplay(execId: string, values: Values, output: OutputFormat, optio
   };
 }
 
-/** `--answer-waits-from-source approve,review`: wait names, none blank. */
-function waitNames(text: string | undefined): string[] {
-  if (text === undefined) return [];
-  const names = text.split(",");
-  if (names.some((name) => name.trim() === "")) {
-    throw new ParseError(`\`--answer-waits-from-source\` takes wait names separated by commas, none blank, e.g. approve,review. Received: '${text}'.`);
-  }
-  return names;
+/** `--answer-waits-from-source approve,review` (the option repeatable): wait names, none blank. */
+function waitNames(given: Values[string]): string[] {
+  const texts = Array.isArray(given) ? given.filter((v): v is string => typeof v === "string") : typeof given === "string" ? [given] : [];
+  return texts.flatMap((text) => {
+    const names = text.split(",");
+    if (names.some((name) => name.trim() === "")) {
+      throw new ParseError(`\`--answer-waits-from-source\` takes wait names separated by commas, none blank, e.g. approve,review. Received: '${text}'.`);
+    }
+    return names;
+  });
 }
 
 function buildVerify(execIds: readonly string[], values: Values, output: OutputFormat): Command {
@@ -554,7 +673,8 @@ function parseCommand(spec: CommandSpec, args: readonly string[], parseOptions: 
     const output = readOutput(str(values, "output"));
     const required = spec.positionals.filter((p) => !p.endsWith("?") && !p.endsWith("*"));
     if (positionals.length < required.length) {
-      const missing = required[positionals.length] === "flow" ? "flow name" : "execution ID";
+      const name = required[positionals.length];
+      const missing = name === "flow" ? "flow name" : name === "job_id" ? "job ID" : "execution ID";
       throw new ParseError(`Missing ${missing}. Usage: ${spec.usage}`);
     }
     const extra = spec.positionals.at(-1)?.endsWith("*") ? undefined : positionals[spec.positionals.length];
@@ -585,7 +705,7 @@ export function parseArgs(argv: readonly string[], parseOptions: ParseOptions = 
   if (subcommands === undefined) {
     return {
       ok: false,
-      errorMessage: `Unknown command '${group}'. Expected one of: flows, executions, runner, planner, console. Run \`kitaru --help\`.`,
+      errorMessage: `Unknown command '${group}'. Expected one of: flows, executions, jobs, runner, planner, console. Run \`kitaru --help\`.`,
       output: scanOutput(argv),
     };
   }

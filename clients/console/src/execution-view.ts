@@ -22,9 +22,9 @@ import { waitsPanel } from "./wait-form.ts";
 const REFRESH_BATCH_MS = 250;
 const POLL_MS = 3000;
 
-/** The view of execution `execId`. */
-export function executionView(execId: string): View {
-  return new ExecutionPage(execId);
+/** The view of execution `execId`; `diff` scrolls to its diff once it is drawn. */
+export function executionView(execId: string, options: { readonly diff?: boolean } = {}): View {
+  return new ExecutionPage(execId, options.diff === true);
 }
 
 /** The execution page: its elements, the execution last read, and what redraws them. */
@@ -36,6 +36,8 @@ class ExecutionPage implements View {
   #execution: Execution | undefined;
   #composer: ReplayComposer | undefined;
   #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Scroll to the diff once it is first drawn (`#/executions/<id>?diff`). */
+  #scrollToDiff: boolean;
 
   readonly #status = h("span", { class: "cell-status" });
   readonly #facts = h("p", { class: "facts muted" });
@@ -52,8 +54,9 @@ class ExecutionPage implements View {
     replay: h("button", { type: "button", role: "tab", id: "tab-replay" }, "Replay"),
   };
 
-  constructor(execId: string) {
+  constructor(execId: string, scrollToDiff: boolean) {
     this.#execId = execId;
+    this.#scrollToDiff = scrollToDiff;
     this.#retryButton = button("Retry", () => this.#act(() => runner.retryExecution({ execId })), { id: "execution-retry" });
     this.#cancelButton = button("Cancel", () => this.#act(() => runner.cancelExecution({ execId })), { id: "execution-cancel", class: "danger" });
     this.#graph = new CallGraph((invocationId) => this.#graphClicked(invocationId));
@@ -200,7 +203,12 @@ class ExecutionPage implements View {
     // (and a call's logs are read again only when the call itself changed).
     const redraw = this.#state.received(read);
     if (redraw.panel) this.#renderPanel();
-    if (redraw.lineage) void this.#lineage.refresh();
+    if (redraw.lineage) {
+      void this.#lineage.refresh().then(() => {
+        if (this.#scrollToDiff) this.#lineage.element.scrollIntoView({ block: "start" });
+        this.#scrollToDiff = false;
+      });
+    }
   }
 
   #refreshSoon(): void {

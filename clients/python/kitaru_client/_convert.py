@@ -410,8 +410,8 @@ def comparison_from_proto(comparison: lineage_pb2.ExecutionComparison) -> Execut
         base_exec_id=comparison.base_exec_id,
         other_exec_id=comparison.other_exec_id,
         calls=[_call_comparison(call) for call in comparison.calls],
-        input_changes=[_json_change(change) for change in comparison.input_changes],
-        result_changes=[_json_change(change) for change in comparison.result_changes],
+        input_changes=[json_change_from_proto(change) for change in comparison.input_changes],
+        result_changes=[json_change_from_proto(change) for change in comparison.result_changes],
         counts=dict(comparison.counts),
         base_flow_version=comparison.base_flow_version,
         other_flow_version=comparison.other_flow_version,
@@ -426,11 +426,12 @@ def _call_comparison(call: lineage_pb2.CallComparison) -> CallComparison:
         kind=CallComparisonKind(kind),
         base=checkpoint_from_proto(call.base) if call.HasField("base") else None,
         other=checkpoint_from_proto(call.other) if call.HasField("other") else None,
-        changes=[_json_change(change) for change in call.changes],
+        changes=[json_change_from_proto(change) for change in call.changes],
     )
 
 
-def _json_change(change: lineage_pb2.JsonChange) -> JsonChange:
+def json_change_from_proto(change: lineage_pb2.JsonChange) -> JsonChange:
+    """The plain :class:`JsonChange` of a ``kitaru.runner.v1.JsonChange``."""
     return JsonChange(
         path=change.path,
         kind=lineage_pb2.JsonChangeKind.Name(change.kind)[len(_CHANGE_PREFIX) :].lower(),

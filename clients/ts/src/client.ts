@@ -10,6 +10,7 @@ import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { openGrpcConnection, resolveConnection, type GrpcConnection, type KitaruClientOptions } from "./connection.ts";
 import { ExecutionsClient } from "./executions.ts";
 import { FlowsClient } from "./flows.ts";
+import { ReplayJobsClient } from "./replay-jobs.ts";
 
 /**
  * A connection to a kitaru runner and planner, over gRPC on HTTP/2.
@@ -31,6 +32,8 @@ export class KitaruClient implements AsyncDisposable {
   readonly executions: ExecutionsClient;
   /** Start executions of registered flows. */
   readonly flows: FlowsClient;
+  /** Replay many executions at once and compare the results. */
+  readonly replayJobs: ReplayJobsClient;
   /** The RunnerService base URL in use. */
   readonly runnerUrl: string;
   /** The PlannerService base URL in use. */
@@ -45,7 +48,9 @@ export class KitaruClient implements AsyncDisposable {
     const planner = openGrpcConnection("planner", resolved.plannerUrl, resolved.token, resolved.tls);
     this.#connections = [runner, planner];
     const runnerClient = createClient(RunnerService, runner.transport);
-    this.executions = new ExecutionsClient(runnerClient, createClient(PlannerService, planner.transport));
+    const plannerClient = createClient(PlannerService, planner.transport);
+    this.executions = new ExecutionsClient(runnerClient, plannerClient);
+    this.replayJobs = new ReplayJobsClient(plannerClient);
     this.flows = new FlowsClient(runnerClient);
   }
 

@@ -48,6 +48,11 @@ export type {
   VerifyExecutionsResult,
 } from "./executions.ts";
 export { FlowsClient } from "./flows.ts";
+export { ReplayJobsClient } from "./replay-jobs.ts";
+export type { ReplayJobPlans, ReplayJobProgress, StartReplayJobOptions } from "./replay-jobs.ts";
+export type { ReplayJob, ReplayJobItem, ReplayJobSelection, ReplayJobTotals } from "./convert/replay-job.ts";
+export type { ReplayJobItemStateName, ReplayJobStateName } from "#contract/replay-job.ts";
+export { replayJobTotalsLine } from "#contract/replay-job.ts";
 export type { FlowInfo, RunFlowOptions } from "./flows.ts";
 export { ExecutionHandle } from "./execution-handle.ts";
 export type { HandleWatchOptions, WaitOptions } from "./execution-handle.ts";

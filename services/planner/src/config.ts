@@ -3,6 +3,7 @@ import { DEFAULT_HOST, DEFAULT_PORTS, defaultServiceUrl } from "#contract/servic
 import { securitySettings } from "../../transport/src/server-security.ts";
 import { defineSettings, portSchema, serviceUrlSchema } from "../../transport/src/settings-table.ts";
 import { DEFAULT_RUNNER_TIMEOUT_MS } from "./planner-server.ts";
+import { DEFAULT_REPLAY_JOB_CONCURRENCY } from "./server/replay-jobs.ts";
 
 /** The planner's settings: flag, variable, schema, default, and what each does. */
 export const plannerSettings = defineSettings({
@@ -37,6 +38,14 @@ export const plannerSettings = defineSettings({
     default: DEFAULT_RUNNER_TIMEOUT_MS,
     arg: "<ms>",
     doc: "cap on every call to the runner (the caller's deadline applies too)",
+  },
+  replayJobConcurrency: {
+    flag: "replay-job-concurrency",
+    env: "KITARU_REPLAY_JOB_CONCURRENCY",
+    schema: z.coerce.number().int().min(1).max(64),
+    default: DEFAULT_REPLAY_JOB_CONCURRENCY,
+    arg: "<n>",
+    doc: "replays of one replay job running at once, when the job does not say (1-64)",
   },
   runnerToken: {
     flag: "runner-token",

@@ -36,6 +36,7 @@ export async function main(argv: readonly string[]): Promise<void> {
         host: config.host,
         port: config.port,
         runnerTimeoutMs: config.runnerTimeoutMs,
+        replayJobConcurrency: config.replayJobConcurrency,
         tokens: security.tokens,
         credentials: security.credentials,
         runnerConnection: {

@@ -11,6 +11,7 @@ import {
   type TransportLogger,
 } from "../../transport/src/index.ts";
 import { plannerServiceHandlers } from "./server/planner-service.ts";
+import { ReplayJobs } from "./server/replay-jobs.ts";
 import { RunnerClient, type RunnerConnectionOptions } from "./server/runner-client.ts";
 
 /** The cap on every call to the runner when none is given (`--runner-timeout-ms`). */
@@ -33,6 +34,8 @@ export interface StartPlannerOptions {
   /** TLS; default plaintext. */
   readonly credentials?: ServerCredentials | undefined;
   readonly logger?: TransportLogger;
+  /** Replays of one job running at once when the job does not say; default `DEFAULT_REPLAY_JOB_CONCURRENCY`. */
+  readonly replayJobConcurrency?: number | undefined;
 }
 
 /** A running planner. */
@@ -63,7 +66,12 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
     onRunnerAnswers: (message) => logger.info?.(message),
   });
   const health = new HealthStatus({ "": "SERVING", [PlannerService.typeName]: "SERVING" });
-  const services = [defineService(PlannerService, plannerServiceHandlers(runner)), createHealthService(health)];
+  const jobs = new ReplayJobs({
+    runner,
+    concurrency: options.replayJobConcurrency,
+    onError: (message, error) => logger.warn(`warning: ${message}: ${(error as Error)?.message ?? String(error)}`, {}),
+  });
+  const services = [defineService(PlannerService, plannerServiceHandlers(runner, jobs)), createHealthService(health)];
   const server = await startGrpcServer({
     host: options.host,
     port: options.port ?? 0,
@@ -74,6 +82,20 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
   });
   let stopping: Promise<void> | undefined;
   let watch: NodeJS.Timeout | undefined;
+  // Unfinished jobs resume now, or as soon as the runner answers (it may start after the planner).
+  const resume = (delayMs: number) => {
+    if (stopping !== undefined) return;
+    jobs.resumeUnfinished().then(
+      (count) => {
+        if (count > 0) logger.info?.(`resumed ${count} unfinished replay job${count === 1 ? "" : "s"}`);
+      },
+      () => {
+        const again = setTimeout(() => resume(Math.min(delayMs * 2, 5000)), delayMs);
+        again.unref();
+      },
+    );
+  };
+  resume(250);
   return {
     port: server.port,
     address: server.address,
@@ -92,6 +114,7 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
         clearTimeout(watch);
         health.setAll("NOT_SERVING");
         await server.shutdown();
+        await jobs.stop();
         runner.close();
       })()),
   };

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ExecutionsClient, FlowsClient } from "../../../ts/src/index.ts";
+import type { ExecutionsClient, FlowsClient, ReplayJobsClient } from "../../../ts/src/index.ts";
 import type { CliIo } from "../io.ts";
 import type { Command } from "../parse-args.ts";
 
@@ -30,6 +30,7 @@ export interface CliClient {
     | "history"
   >;
   readonly flows: Pick<FlowsClient, "run" | "list">;
+  readonly replayJobs: Pick<ReplayJobsClient, "start" | "plan" | "get" | "list" | "items" | "cancel" | "watch">;
   close(): Promise<void>;
 }
 

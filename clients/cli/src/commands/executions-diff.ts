@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import type { CallComparisonKind, ExecutionComparison, JsonChange } from "../../../ts/src/index.ts";
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { CallComparisonKind, ExecutionComparison } from "../../../ts/src/index.ts";
+import { changeItem, changeLine } from "../json-changes.ts";
 import { printItem } from "../output.ts";
 import type { CommandRunner } from "./context.ts";
 
@@ -17,13 +18,6 @@ const KIND_LABEL: Readonly<Record<CallComparisonKind, string>> = {
   new: "new",
   not_reached: "not reached",
 };
-
-const changeItem = (change: JsonChange): JsonObject => ({
-  path: change.path,
-  kind: change.kind,
-  before: change.before ?? null,
-  after: change.after ?? null,
-});
 
 /** The comparison as JSON. */
 function comparisonItem(comparison: ExecutionComparison): JsonObject {
@@ -47,20 +41,6 @@ function comparisonItem(comparison: ExecutionComparison): JsonObject {
     other_flow_version: comparison.otherFlowVersion || null,
     code_version_changed: comparison.baseFlowVersion !== comparison.otherFlowVersion,
   };
-}
-
-/** A value as one short line of JSON. */
-function short(value: JsonValue | undefined): string {
-  if (value === undefined) return "∅";
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text;
-}
-
-function changeLine(change: JsonChange): string {
-  const where = change.path === "" ? "" : `${change.path}: `;
-  if (change.kind === "added") return `${where}+ ${short(change.after)}`;
-  if (change.kind === "removed") return `${where}- ${short(change.before)}`;
-  return `${where}${short(change.before)} → ${short(change.after)}`;
 }
 
 /** The comparison as text: a table of calls, then input, result and counts. */

@@ -1,6 +1,7 @@
 /**
  * `kitaru executions replay <exec_id> --from SEL [--args] [--overrides] [--allow-override-type-change]
- * [--answer-waits-from-source NAME[,NAME]] [--plan | --wait]`.
+ * [--answer-waits-from-source NAME[,NAME]] [--plan | --wait]` (with `--flow`/`--ids` instead of an ID: a
+ * replay job, `replay-job-start.ts`).
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { printItem } from "../output.ts";
 import { renderPlan, renderReplaySummary } from "../text.ts";
 import type { CommandRunner } from "./context.ts";
 import { followToEnd } from "./follow-to-end.ts";
+import { runReplayJob } from "./replay-job-start.ts";
 
 /**
  * Replays (PlannerService) and prints `Replayed execution: <new id>`, the
@@ -16,7 +18,9 @@ import { followToEnd } from "./follow-to-end.ts";
  * what was reused and re-executed. `--plan` prints the dry run instead.
  */
 export const runExecutionsReplay: CommandRunner<"executions.replay"> = async (command, context) => {
+  if (command.execId === undefined) return await runReplayJob(command, context);
   const { io, client } = context;
+  const execId = command.execId;
   const request = {
     from: command.from,
     args: command.args,
@@ -25,12 +29,12 @@ export const runExecutionsReplay: CommandRunner<"executions.replay"> = async (co
     ...(command.answerWaitsFromSource.length > 0 ? { answerWaitsFromSource: command.answerWaitsFromSource } : {}),
   };
   if (command.plan) {
-    const plan = await client.executions.planReplay(command.execId, request);
+    const plan = await client.executions.planReplay(execId, request);
     if (command.output === "json") printItem(io, command.kind, planItem(plan));
     else for (const line of renderPlan(plan)) io.out(line);
     return 0;
   }
-  const execution = await client.executions.replay(command.execId, { ...request, requestId: command.requestId });
+  const execution = await client.executions.replay(execId, { ...request, requestId: command.requestId });
   if (command.output === "text") {
     io.out(
       `Replayed execution: ${execution.execId}\n` + `  Original execution: ${execution.originalExecId || command.execId}\n` + `  Status: ${execution.status}`,

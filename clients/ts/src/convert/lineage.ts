@@ -105,6 +105,7 @@ export function comparisonFromProto(comparison: ExecutionComparisonPb): Executio
   };
 }
 
-function changeFromProto(change: JsonChangePb): JsonChange {
+/** The plain {@link JsonChange} of a `kitaru.runner.v1.JsonChange`. */
+export function changeFromProto(change: JsonChangePb): JsonChange {
   return { path: change.path, kind: jsonChangeKindFromProto(change.kind), before: jsonFromValue(change.before), after: jsonFromValue(change.after) };
 }

@@ -39,3 +39,20 @@ export type { ReplayPlan } from "./replay-plan.ts";
 export { parseOverrideKey, parseOverrides } from "./override-keys.ts";
 export { createSelectorIndex, resolveSelector } from "./resolve-selector.ts";
 export { buildLineageGraph, descendantsMask, directConsumers, producersOf } from "./lineage-graph.ts";
+
+// Replay jobs: selection, per-source request IDs, comparison counts, totals.
+export {
+  checkSelection,
+  countComparison,
+  jobReplayRequestId,
+  jobState,
+  jobTotals,
+  matchesSelection,
+  MAX_JOB_SOURCES,
+  olderThanWindow,
+  replaySettled,
+  resultChanged,
+  selectedStatuses,
+  sourceLimit,
+} from "./replay-job.ts";
+export type { JobItemState, JobItemSummary, JobSelection, JobTotals, ReplayComparisonCounts, SourceCandidate } from "./replay-job.ts";

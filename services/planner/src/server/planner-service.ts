@@ -1,20 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { create, type JsonObject as ProtoJsonObject, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { PlanReplayResponseSchema, type PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import type { HandlerContext, ServiceHandlers } from "../../../transport/src/index.ts";
-import { planReplay, type JsonValue } from "../core/index.ts";
 import { EncodedMessage } from "#contract/wire/encoded-message.ts";
 import { planHeadToProto, planToProto } from "./convert.ts";
+import { replayJobHandlers } from "./replay-job-handlers.ts";
+import type { ReplayJobs } from "./replay-jobs.ts";
 import type { RunnerClient } from "./runner-client.ts";
-
-interface ReplayRequestMessage {
-  readonly execId: string;
-  readonly from: string;
-  readonly args?: ProtoJsonObject | undefined;
-  readonly overrides?: ProtoJsonObject | undefined;
-  readonly allowOverrideTypeChange: boolean;
-  readonly answerWaitsFromSource: readonly string[];
-}
+import { planSourceReplay, type SourceReplayRequest, startSourceReplay } from "./source-replay.ts";
 
 /**
  * The PlannerService handlers. A plan is computed by the pure core over the
@@ -22,17 +15,10 @@ interface ReplayRequestMessage {
  * new input against the flow's schema (docs/replay-contract.md §2 item 8) — so a dry run
  * reports exactly the errors a real replay would.
  */
-export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<typeof PlannerService> {
-  async function plan(request: ReplayRequestMessage, ctx: HandlerContext) {
+export function plannerServiceHandlers(runner: RunnerClient, jobs: ReplayJobs): ServiceHandlers<typeof PlannerService> {
+  async function plan(request: SourceReplayRequest, ctx: HandlerContext) {
     const call = { signal: ctx.signal, deadline: ctx.deadline, namespace: ctx.principal.namespace };
-    const { source, versions } = await runner.sourceExecution(request.execId, call);
-    const replayPlan = planReplay(source, {
-      from: request.from,
-      args: request.args,
-      overrides: request.overrides as Record<string, JsonValue> | undefined,
-      answerWaitsFromSource: request.answerWaitsFromSource,
-    });
-    return { replayPlan, versions, call };
+    return { ...(await planSourceReplay(runner, request, call)), call };
   }
 
   return {
@@ -63,14 +49,12 @@ export function plannerServiceHandlers(runner: RunnerClient): ServiceHandlers<ty
     },
 
     async replayExecution(request, ctx) {
-      const { replayPlan, versions, call } = await plan(request, ctx);
+      const call = { signal: ctx.signal, deadline: ctx.deadline, namespace: ctx.principal.namespace };
       // Always under a request ID, so that the planner (and a caller told to) can safely ask again.
       const requestId = request.requestId || ctx.requestId || `planner-${randomUUID()}`;
-      // The runner reuses what `reuse` lists and runs everything else: `reexecute` would only be sent back and forth.
-      const execution = await runner.startReplayOnce({ ...planToProto(replayPlan, versions), reexecute: [] }, requestId, call, {
-        allowOverrideTypeChange: request.allowOverrideTypeChange,
-      });
-      return { execution };
+      return { execution: await startSourceReplay(runner, request, requestId, call) };
     },
+
+    ...replayJobHandlers(jobs),
   };
 }

@@ -4,6 +4,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ReplayPlanSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
+import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { errorFromConnectError, KitaruBackendError } from "#contract/errors/index.ts";
 import { NAMESPACE_HEADER } from "../../../transport/src/auth.ts";
@@ -33,6 +34,19 @@ export interface RunnerConnectionOptions {
   readonly onRunnerAnswers?: ((message: string) => void) | undefined;
 }
 
+/** The runner's two services, as {@link RunnerClient.call} hands them out. */
+export interface RunnerServices {
+  readonly internal: Client<typeof RunnerInternalService>;
+  readonly public: Client<typeof RunnerService>;
+}
+
+/** What {@link RunnerClient.call} passes to each RPC: signal, timeout and the namespace header. */
+export interface RunnerRpcOptions {
+  readonly signal?: AbortSignal | undefined;
+  readonly timeoutMs: number;
+  readonly headers: Record<string, string>;
+}
+
 /** Per-call limits for calls to the runner. */
 export interface RunnerCallOptions {
   /** Aborts the call (the planner's own caller went away). */
@@ -54,6 +68,7 @@ export interface RunnerCallOptions {
 export class RunnerClient {
   readonly #session: Http2SessionManager;
   readonly #client: Client<typeof RunnerInternalService>;
+  readonly #services: RunnerServices;
   readonly #transport: Transport;
   readonly #timeoutMs: number;
   readonly #problems: RunnerConnectionProblems;
@@ -79,6 +94,7 @@ export class RunnerClient {
       interceptors: auth,
     });
     this.#client = createClient(RunnerInternalService, this.#transport);
+    this.#services = { internal: this.#client, public: createClient(RunnerService, this.#transport) };
     const probe = createGrpcTransport({ baseUrl: options.runnerUrl, sessionManager: this.#session, interceptors: auth });
     this.#problems = new RunnerConnectionProblems(options.runnerUrl, probe, options.onConnectionProblem, options.onRunnerAnswers);
     this.#timeoutMs = options.timeoutMs;
@@ -160,17 +176,29 @@ export class RunnerClient {
     return response.execution;
   }
 
+  /**
+   * Calls one RPC of the runner's public or internal service with this
+   * client's limits (the caller's deadline capped by `timeoutMs`, or
+   * `timeoutMs` given here for a long watch) and error mapping (failures are
+   * `KitaruError`s, a connection problem names `--runner-url`).
+   */
+  async call<T>(rpc: (services: RunnerServices, options: RunnerRpcOptions) => Promise<T>, options: RunnerCallOptions & { timeoutMs?: number }): Promise<T> {
+    const callOptions = this.#callOptions(options);
+    const rpcOptions = options.timeoutMs === undefined ? callOptions : { ...callOptions, timeoutMs: options.timeoutMs };
+    return await this.#call(() => rpc(this.#services, rpcOptions), options.signal);
+  }
+
   /** Closes the HTTP/2 connection. */
   close(): void {
     this.#session.abort();
   }
 
-  #callOptions(options: RunnerCallOptions) {
+  #callOptions(options: RunnerCallOptions): RunnerRpcOptions {
     const remaining = options.deadline ? options.deadline.getTime() - Date.now() : Number.POSITIVE_INFINITY;
     return {
       signal: options.signal,
       timeoutMs: Math.max(1, Math.min(this.#timeoutMs, remaining)),
-      headers: options.namespace === undefined ? {} : { [NAMESPACE_HEADER]: options.namespace },
+      headers: options.namespace === undefined ? {} : ({ [NAMESPACE_HEADER]: options.namespace } as Record<string, string>),
     };
   }
 

@@ -21,6 +21,7 @@ import { ExecutionFeed } from "./execution-feed.ts";
 import { followExecutionLogs, listExecutionLogs, type LogPage } from "./execution-logs.ts";
 import { checkpointsAfter, ExecutionQueries, type ExecutionPage, type ExecutionView } from "./execution-queries.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
+import { ReplayJobRecords } from "./replay-job-records.ts";
 import { startReplay, type ReplayDraft, type ReplayPlanInput } from "./replay-start.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { verifyExecutions, type VerificationPage, type VerificationSelection } from "./execution-verifier.ts";
@@ -59,6 +60,8 @@ export class RunnerEngine {
   readonly #feed: ExecutionFeed;
   readonly #families: ExecutionFamilies;
   readonly #scheduler: Scheduler;
+  /** The replay jobs the planner stores here (RunnerInternalService); the runner keeps them, the planner runs them. */
+  readonly replayJobs: ReplayJobRecords;
 
   constructor(init: {
     store: ExecutionStore;
@@ -74,6 +77,7 @@ export class RunnerEngine {
     this.#queries = new ExecutionQueries(this.context, this.#commands);
     this.#feed = new ExecutionFeed(this.context, this.#commands);
     this.#families = new ExecutionFamilies(this.context, this.#commands);
+    this.replayJobs = new ReplayJobRecords(init.store);
   }
 
   // ----------------------------------------------------------------- lifecycle

@@ -75,9 +75,9 @@ export function boundedExecutionResponse(
   const nextToken = last === undefined ? "" : checkpointsPageToken(last.sequence);
   const sent = calls.slice(0, kept);
   // The values left out of calls this response does not send are named by the response that sends those calls.
-  const sentIds = new Set(sent.map((call) => call.invocationId));
+  const sentIds = new Set(sent.map((call) => call.invocationId ?? ""));
   const omittedValues = (execution.omittedValues ?? []).filter((value) => {
-    const invocationId = /^checkpoints\/([^/]+)\//.exec(value.path)?.[1];
+    const invocationId = /^checkpoints\/([^/]+)\//.exec(value.path ?? "")?.[1];
     return invocationId === undefined || sentIds.has(invocationId);
   });
   return {

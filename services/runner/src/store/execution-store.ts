@@ -1,4 +1,14 @@
-import type { CallRecord, ExecutionRecord, ExecutionState, ExecutionStatus, LogChunkRecord, WaitRecord, WaitResolution } from "./records.ts";
+import type {
+  CallRecord,
+  ExecutionRecord,
+  ExecutionState,
+  ExecutionStatus,
+  LogChunkRecord,
+  ReplayJobItemRecord,
+  ReplayJobRecord,
+  WaitRecord,
+  WaitResolution,
+} from "./records.ts";
 
 /** Options a store call takes. */
 export interface StoreCallOptions {
@@ -60,6 +70,23 @@ export interface ExecutionPageQuery {
   readonly limit: number;
   /** Keyset cursor: return executions strictly older than this one. */
   readonly after?: { readonly createdAt: Date; readonly execId: string } | undefined;
+}
+
+/** A page of replay jobs, newest first. */
+export interface ReplayJobPageQuery {
+  /** Only jobs of this namespace; all when undefined (a restarted planner resuming every job). */
+  readonly namespace?: string | undefined;
+  /** Only jobs without `endedAt`. */
+  readonly unfinishedOnly?: boolean | undefined;
+  readonly limit: number;
+  /** Keyset cursor: return jobs strictly older than this one. */
+  readonly after?: { readonly createdAt: Date; readonly jobId: string } | undefined;
+}
+
+/** What `markReplayJob` sets; each time is kept once set (the first cancel, the first end win). */
+export interface ReplayJobMarks {
+  readonly cancelledAt?: Date | undefined;
+  readonly endedAt?: Date | undefined;
 }
 
 /** The position of a log chunk in listing order: (sequence, generation, attempt, chunk). */
@@ -189,6 +216,21 @@ export interface ExecutionStore {
   listWaits(execId: string, options?: StoreCallOptions): Promise<WaitRecord[]>;
   /** Resolves a wait; `false` when it was resolved already (exactly one wins). */
   resolveWait(execId: string, name: string, resolution: WaitResolution, options?: StoreCallOptions): Promise<boolean>;
+
+  // --------------------------------------------------------------- replay jobs
+
+  /** Inserts a replay job; `false` when one with that ID exists already (the request was repeated). */
+  insertReplayJob(job: ReplayJobRecord, options?: StoreCallOptions): Promise<boolean>;
+  /** A replay job by ID, of any namespace (the caller checks it). */
+  getReplayJob(jobId: string, options?: StoreCallOptions): Promise<ReplayJobRecord | undefined>;
+  /** A page of replay jobs, newest first. */
+  listReplayJobs(query: ReplayJobPageQuery, options?: StoreCallOptions): Promise<ReplayJobRecord[]>;
+  /** Sets the times given that are not set yet; returns the job after it, undefined when there is none. */
+  markReplayJob(jobId: string, marks: ReplayJobMarks, options?: StoreCallOptions): Promise<ReplayJobRecord | undefined>;
+  /** Writes items of a job; each replaces the stored item of its index (only the job's one driver writes them). */
+  putReplayJobItems(items: readonly ReplayJobItemRecord[], options?: StoreCallOptions): Promise<void>;
+  /** The stored items of a job whose index is at least `fromIndex`, in index order, at most `limit`. */
+  listReplayJobItems(jobId: string, fromIndex: number, limit: number, options?: StoreCallOptions): Promise<ReplayJobItemRecord[]>;
 
   // ------------------------------------------------------------------ lifecycle
 

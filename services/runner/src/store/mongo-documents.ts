@@ -115,3 +115,26 @@ export interface BlobDocument {
   _id: string;
   data: Binary;
 }
+
+/**
+ * `replay_jobs`: `_id` = the job ID. `job` is JSON text: it holds user values
+ * (args, overrides), which are never stored as document keys.
+ */
+export interface ReplayJobDocument {
+  _id: string;
+  namespace: string;
+  createdAt: Date;
+  cancelledAt?: Date | undefined;
+  endedAt?: Date | undefined;
+  /** True once `endedAt` is set: the unfinished jobs' index filters on it. */
+  ended: boolean;
+  job: string;
+}
+
+/** `replay_job_items`: `_id` = `<jobId>:<index>`; `item` is JSON text (it holds result diffs). */
+export interface ReplayJobItemDocument {
+  _id: string;
+  jobId: string;
+  index: number;
+  item: string;
+}

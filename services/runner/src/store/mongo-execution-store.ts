@@ -19,6 +19,8 @@ import type {
   ListCallsOptions,
   LogChunkQuery,
   NewExecution,
+  ReplayJobMarks,
+  ReplayJobPageQuery,
   ReusableCall,
   StoreCallOptions,
 } from "./execution-store.ts";
@@ -30,11 +32,23 @@ import type {
   ExecutionDocument,
   LeaseDocument,
   LogChunkDocument,
+  ReplayJobDocument,
+  ReplayJobItemDocument,
   TransitionDocument,
   WaitDocument,
   WaitResolutionDocument,
 } from "./mongo-documents.ts";
-import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, LogLineRecord, WaitRecord, WaitResolution } from "./records.ts";
+import type {
+  CallRecord,
+  ExecutionRecord,
+  ExecutionState,
+  LogChunkRecord,
+  LogLineRecord,
+  ReplayJobItemRecord,
+  ReplayJobRecord,
+  WaitRecord,
+  WaitResolution,
+} from "./records.ts";
 import { mongoConnectError } from "./mongo-connect-error.ts";
 import { storeError } from "./mongo-store-error.ts";
 
@@ -155,6 +169,8 @@ export class MongoExecutionStore implements ExecutionStore {
   readonly #resolutions: Collection<WaitResolutionDocument>;
   readonly #blobs: Collection<BlobDocument>;
   readonly #logs: Collection<LogChunkDocument>;
+  readonly #replayJobs: Collection<ReplayJobDocument>;
+  readonly #replayJobItems: Collection<ReplayJobItemDocument>;
   readonly #db: Db;
 
   private constructor(client: MongoClient, db: Db) {
@@ -168,6 +184,8 @@ export class MongoExecutionStore implements ExecutionStore {
     this.#resolutions = db.collection("wait_resolutions");
     this.#blobs = db.collection("blobs");
     this.#logs = db.collection("call_logs");
+    this.#replayJobs = db.collection("replay_jobs");
+    this.#replayJobItems = db.collection("replay_job_items");
     reportUnavailable(this);
   }
 
@@ -217,6 +235,10 @@ export class MongoExecutionStore implements ExecutionStore {
     await this.#waits.createIndex({ execId: 1, createdAt: 1 });
     await this.#resolutions.createIndex({ execId: 1 });
     await this.#logs.createIndex({ execId: 1, order: 1 });
+    // listReplayJobs of a namespace, newest first; the unfinished ones a restarted planner resumes; a job's items.
+    await this.#replayJobs.createIndex({ namespace: 1, createdAt: -1, _id: -1 });
+    await this.#replayJobs.createIndex({ ended: 1, createdAt: -1, _id: -1 });
+    await this.#replayJobItems.createIndex({ jobId: 1, index: 1 });
   }
 
   async close(): Promise<void> {
@@ -557,6 +579,82 @@ export class MongoExecutionStore implements ExecutionStore {
       throw error;
     }
   }
+
+  // --------------------------------------------------------------- replay jobs
+
+  async insertReplayJob(job: ReplayJobRecord, options?: StoreCallOptions): Promise<boolean> {
+    options?.signal?.throwIfAborted();
+    try {
+      await this.#replayJobs.insertOne({ _id: job.jobId, namespace: job.namespace, createdAt: job.createdAt, ended: false, job: JSON.stringify(job.job) });
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  async getReplayJob(jobId: string, options?: StoreCallOptions): Promise<ReplayJobRecord | undefined> {
+    options?.signal?.throwIfAborted();
+    const doc = await this.#replayJobs.findOne({ _id: jobId }, { signal: options?.signal });
+    return doc === null ? undefined : toReplayJobRecord(doc);
+  }
+
+  async listReplayJobs(query: ReplayJobPageQuery, options?: StoreCallOptions): Promise<ReplayJobRecord[]> {
+    options?.signal?.throwIfAborted();
+    const filter: Filter<ReplayJobDocument> = {};
+    if (query.namespace !== undefined) filter.namespace = query.namespace;
+    if (query.unfinishedOnly) filter.ended = false;
+    if (query.after) {
+      filter.$or = [{ createdAt: { $lt: query.after.createdAt } }, { createdAt: query.after.createdAt, _id: { $lt: query.after.jobId } }];
+    }
+    const docs = await this.#replayJobs.find(filter, { signal: options?.signal }).sort({ createdAt: -1, _id: -1 }).limit(query.limit).toArray();
+    return docs.map(toReplayJobRecord);
+  }
+
+  async markReplayJob(jobId: string, marks: ReplayJobMarks, options?: StoreCallOptions): Promise<ReplayJobRecord | undefined> {
+    options?.signal?.throwIfAborted();
+    // Each time is set only where it is missing, so the first cancel and the first end are kept.
+    if (marks.cancelledAt !== undefined) {
+      await this.#replayJobs.updateOne({ _id: jobId, cancelledAt: { $exists: false } }, { $set: { cancelledAt: marks.cancelledAt } });
+    }
+    if (marks.endedAt !== undefined) {
+      await this.#replayJobs.updateOne({ _id: jobId, endedAt: { $exists: false } }, { $set: { endedAt: marks.endedAt, ended: true } });
+    }
+    return await this.getReplayJob(jobId, options);
+  }
+
+  async putReplayJobItems(items: readonly ReplayJobItemRecord[], options?: StoreCallOptions): Promise<void> {
+    options?.signal?.throwIfAborted();
+    if (items.length === 0) return;
+    await this.#replayJobItems.bulkWrite(
+      items.map((item) => {
+        const doc: ReplayJobItemDocument = { _id: `${item.jobId}:${item.index}`, jobId: item.jobId, index: item.index, item: JSON.stringify(item.item) };
+        return { replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } };
+      }),
+      { ordered: false },
+    );
+  }
+
+  async listReplayJobItems(jobId: string, fromIndex: number, limit: number, options?: StoreCallOptions): Promise<ReplayJobItemRecord[]> {
+    options?.signal?.throwIfAborted();
+    const docs = await this.#replayJobItems
+      .find({ jobId, index: { $gte: fromIndex } }, { signal: options?.signal })
+      .sort({ jobId: 1, index: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => ({ jobId, index: doc.index, item: JSON.parse(doc.item) as ReplayJobItemRecord["item"] }));
+  }
+}
+
+function toReplayJobRecord(doc: ReplayJobDocument): ReplayJobRecord {
+  return stripUndefined({
+    jobId: doc._id,
+    namespace: doc.namespace,
+    createdAt: doc.createdAt,
+    cancelledAt: doc.cancelledAt,
+    endedAt: doc.endedAt,
+    job: JSON.parse(doc.job) as ReplayJobRecord["job"],
+  });
 }
 
 function toResolution(doc: WaitResolutionDocument): WaitResolution {

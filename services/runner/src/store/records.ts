@@ -251,3 +251,27 @@ export function answeredBy(resolution: WaitResolution | undefined): string | und
   if (resolution?.kind !== "value" || resolution.copiedFromExecId === undefined) return undefined;
   return `copied from execution ${resolution.copiedFromExecId}`;
 }
+
+/**
+ * A replay job as the planner stores it on the runner (RunnerInternalService):
+ * the runner keeps it and never interprets `job` (the planner's
+ * `kitaru.runner.v1.ReplayJob` in its protobuf JSON form, totals left out).
+ */
+export interface ReplayJobRecord {
+  readonly jobId: string;
+  readonly namespace: string;
+  readonly createdAt: Date;
+  /** Set once, by the first cancel. */
+  readonly cancelledAt?: Date | undefined;
+  /** Set once, when the planner saw every replay of the job settle. */
+  readonly endedAt?: Date | undefined;
+  readonly job: { readonly [key: string]: unknown };
+}
+
+/** One source of a replay job, as the planner last wrote it (`kitaru.runner.v1.ReplayJobItem`, protobuf JSON). */
+export interface ReplayJobItemRecord {
+  readonly jobId: string;
+  /** The source's position in the job; the item's key with `jobId`. */
+  readonly index: number;
+  readonly item: { readonly [key: string]: unknown };
+}

@@ -8,6 +8,8 @@ import type {
   ListCallsOptions,
   LogChunkQuery,
   NewExecution,
+  ReplayJobMarks,
+  ReplayJobPageQuery,
   ReusableCall,
   StoreCallOptions,
 } from "./execution-store.ts";
@@ -15,7 +17,16 @@ import { createdState } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import { logOrderKey } from "./log-order.ts";
 import { decodeCallRecord, decodeExecutionRecord, decodeExecutionState, decodeRecord, encodeCall, encodeExecutionRecord, encodeRecord } from "./record-json.ts";
-import type { CallRecord, ExecutionRecord, ExecutionState, LogChunkRecord, WaitRecord, WaitResolution } from "./records.ts";
+import type {
+  CallRecord,
+  ExecutionRecord,
+  ExecutionState,
+  LogChunkRecord,
+  ReplayJobItemRecord,
+  ReplayJobRecord,
+  WaitRecord,
+  WaitResolution,
+} from "./records.ts";
 import { decodeReusedEntry, encodeReusedEntry, fitsReusedEntry, withReusedLineage, withReusedOutputs, withReusedRecords } from "./reused-call-entry.ts";
 import { SqliteConnection, type SqliteLockOptions } from "./sqlite-connection.ts";
 import { applyWrite, type CallRow, type ExistingCall, type WriteOp, type WriteOutcome, WriteStatements } from "./sqlite-write-ops.ts";
@@ -414,6 +425,79 @@ export class SqliteExecutionStore implements ExecutionStore {
   async resolveWait(execId: string, name: string, resolution: WaitResolution, options?: StoreCallOptions): Promise<boolean> {
     return (await this.#write({ kind: "resolveWait", execId, name, record: encodeRecord(resolution) }, options)) === true;
   }
+
+  // --------------------------------------------------------------- replay jobs
+
+  async insertReplayJob(job: ReplayJobRecord, options?: StoreCallOptions): Promise<boolean> {
+    const { cancelledAt: _cancelled, endedAt: _ended, ...fields } = job;
+    const op: WriteOp = {
+      kind: "insertReplayJob",
+      jobId: job.jobId,
+      namespace: job.namespace,
+      createdAt: job.createdAt.getTime(),
+      record: encodeRecord(fields),
+    };
+    return (await this.#write(op, options)) === true;
+  }
+
+  getReplayJob(jobId: string, options?: StoreCallOptions): Promise<ReplayJobRecord | undefined> {
+    return this.#connection.read(options?.signal, () => {
+      const row = this.#sql("SELECT record, cancelled_at, ended_at FROM replay_jobs WHERE job_id = ?").get(jobId);
+      return row === undefined ? undefined : toReplayJobRecord(row);
+    });
+  }
+
+  listReplayJobs(query: ReplayJobPageQuery, options?: StoreCallOptions): Promise<ReplayJobRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.namespace !== undefined) {
+      where.push("namespace = ?");
+      params.push(query.namespace);
+    }
+    if (query.unfinishedOnly) where.push("ended_at IS NULL");
+    if (query.after) {
+      where.push("(created_at, job_id) < (?, ?)");
+      params.push(query.after.createdAt.getTime(), query.after.jobId);
+    }
+    params.push(query.limit > 0 ? query.limit : -1);
+    const filter = where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`;
+    return this.#connection.read(options?.signal, () =>
+      this.#sql(`SELECT record, cancelled_at, ended_at FROM replay_jobs${filter} ORDER BY created_at DESC, job_id DESC LIMIT ?`)
+        .all(...params)
+        .map(toReplayJobRecord),
+    );
+  }
+
+  async markReplayJob(jobId: string, marks: ReplayJobMarks, options?: StoreCallOptions): Promise<ReplayJobRecord | undefined> {
+    const op: WriteOp = { kind: "markReplayJob", jobId, cancelledAt: marks.cancelledAt?.getTime() ?? null, endedAt: marks.endedAt?.getTime() ?? null };
+    await this.#write(op, options);
+    return await this.getReplayJob(jobId, options);
+  }
+
+  async putReplayJobItems(items: readonly ReplayJobItemRecord[], options?: StoreCallOptions): Promise<void> {
+    if (items.length === 0) return;
+    await this.#write(
+      { kind: "putReplayJobItems", rows: items.map((item) => ({ jobId: item.jobId, index: item.index, record: encodeRecord(item.item) })) },
+      options,
+    );
+  }
+
+  listReplayJobItems(jobId: string, fromIndex: number, limit: number, options?: StoreCallOptions): Promise<ReplayJobItemRecord[]> {
+    return this.#connection.read(options?.signal, () =>
+      this.#sql("SELECT idx, record FROM replay_job_items WHERE job_id = ? AND idx >= ? ORDER BY idx LIMIT ?")
+        .all(jobId, fromIndex, limit > 0 ? limit : -1)
+        .map((row) => ({ jobId, index: row.idx as number, item: decodeRecord<ReplayJobItemRecord["item"]>(row.record as string) })),
+    );
+  }
+}
+
+function toReplayJobRecord(row: Row): ReplayJobRecord {
+  const fields = decodeRecord<Omit<ReplayJobRecord, "cancelledAt" | "endedAt">>(row.record as string);
+  return {
+    ...fields,
+    ...(row.cancelled_at === null ? {} : { cancelledAt: new Date(row.cancelled_at as number) }),
+    ...(row.ended_at === null ? {} : { endedAt: new Date(row.ended_at as number) }),
+  };
 }
 
 /**

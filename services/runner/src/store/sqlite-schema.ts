@@ -22,9 +22,12 @@ import type BetterSqlite3 from "better-sqlite3";
 //   blobs        (blob_id, chunk) PK
 //   call_logs    (exec_id, order_key, call_id) PK: listLogs from a position;
 //                countCalls uses the calls and reused_calls PKs (exec_id prefix)
+//   replay_jobs  job_id PK; list pages of a namespace (keyset on created_at
+//                desc, job_id desc); unfinished jobs (partial index)
+//   replay_job_items (job_id, idx) PK: a job's items in index order
 
 /** The schema version this code writes (`PRAGMA user_version`). */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS executions (
@@ -123,6 +126,26 @@ CREATE TABLE IF NOT EXISTS call_logs (
   record        TEXT NOT NULL,
   PRIMARY KEY (exec_id, order_key, call_id)
 );
+
+-- Version 7: replay jobs the planner stores (the runner never interprets
+-- record), and their items, one per source.
+CREATE TABLE IF NOT EXISTS replay_jobs (
+  job_id       TEXT    NOT NULL PRIMARY KEY,
+  namespace    TEXT    NOT NULL,
+  created_at   INTEGER NOT NULL,
+  cancelled_at INTEGER,
+  ended_at     INTEGER,
+  record       TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replay_jobs_by_namespace ON replay_jobs (namespace, created_at DESC, job_id DESC);
+CREATE INDEX IF NOT EXISTS replay_jobs_unfinished ON replay_jobs (created_at DESC, job_id DESC) WHERE ended_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS replay_job_items (
+  job_id TEXT    NOT NULL,
+  idx    INTEGER NOT NULL,
+  record TEXT    NOT NULL,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
 `;
 
 /** Version 3: list pages per namespace (the `namespace` column is added to older files first). */

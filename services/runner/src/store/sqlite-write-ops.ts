@@ -73,6 +73,15 @@ export type WriteOp =
   | { readonly kind: "writeBlob"; readonly blobId: string; readonly chunks: readonly Uint8Array[] }
   | { readonly kind: "recordWait"; readonly execId: string; readonly name: string; readonly createdAt: number; readonly record: string }
   | { readonly kind: "resolveWait"; readonly execId: string; readonly name: string; readonly record: string }
+  | {
+      readonly kind: "insertReplayJob";
+      readonly jobId: string;
+      readonly namespace: string;
+      readonly createdAt: number;
+      readonly record: string;
+    }
+  | { readonly kind: "markReplayJob"; readonly jobId: string; readonly cancelledAt: number | null; readonly endedAt: number | null }
+  | { readonly kind: "putReplayJobItems"; readonly rows: readonly { readonly jobId: string; readonly index: number; readonly record: string }[] }
   /** Caps the file at `pages` pages on the writing connection (`SqliteExecutionStore.capFileSize`). */
   | { readonly kind: "capPages"; readonly pages: number };
 
@@ -80,8 +89,8 @@ export type WriteOp =
 export type ExistingCall = { readonly record: string } | { readonly entry: string };
 
 /**
- * What a write returns: `insertExecution`, `appendTransition` and
- * `resolveWait` whether they inserted; `recordCall` and `recordReused` the
+ * What a write returns: `insertExecution`, `appendTransition`,
+ * `resolveWait` and `insertReplayJob` whether they inserted; `recordCall` and `recordReused` the
  * call recorded first, if any; the others nothing.
  */
 export type WriteOutcome = boolean | ExistingCall | undefined;
@@ -107,6 +116,10 @@ const SQL = {
   insertResolution: "INSERT INTO wait_resolutions (exec_id, name, record) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   insertLogChunk: `INSERT INTO call_logs (exec_id, order_key, call_id, invocation_id, name, record)
     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+  insertReplayJob: "INSERT INTO replay_jobs (job_id, namespace, created_at, record) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  // The first cancel and the first end are kept.
+  markReplayJob: "UPDATE replay_jobs SET cancelled_at = coalesce(cancelled_at, ?), ended_at = coalesce(ended_at, ?) WHERE job_id = ?",
+  putReplayJobItem: "INSERT INTO replay_job_items (job_id, idx, record) VALUES (?, ?, ?) ON CONFLICT (job_id, idx) DO UPDATE SET record = excluded.record",
 } as const;
 
 type Row = Record<string, unknown>;
@@ -196,6 +209,16 @@ export function applyWrite(sql: WriteStatements, op: WriteOp): WriteOutcome {
       return undefined;
     case "resolveWait":
       return sql.get("insertResolution").run(op.execId, op.name, op.record).changes === 1;
+    case "insertReplayJob":
+      return sql.get("insertReplayJob").run(op.jobId, op.namespace, op.createdAt, op.record).changes === 1;
+    case "markReplayJob":
+      sql.get("markReplayJob").run(op.cancelledAt, op.endedAt, op.jobId);
+      return undefined;
+    case "putReplayJobItems": {
+      const put = sql.get("putReplayJobItem");
+      for (const row of op.rows) put.run(row.jobId, row.index, row.record);
+      return undefined;
+    }
   }
 }
 

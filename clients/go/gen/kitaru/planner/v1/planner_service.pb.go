@@ -326,11 +326,647 @@ func (x *ReplayExecutionResponse) GetExecution() *v1.Execution {
 	return nil
 }
 
+// StartReplayJobRequest asks for a replay of many executions.
+type StartReplayJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What to replay and how (selection, `from`, args, overrides, plan_only, concurrency).
+	Spec *v1.ReplayJobSpec `protobuf:"bytes,1,opt,name=spec,proto3" json:"spec,omitempty"`
+	// Optional. A client-chosen ID making the request idempotent: the same ID
+	// returns the same job (and never replays a source twice); with another
+	// spec it is refused (INVALID_ARGUMENT).
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartReplayJobRequest) Reset() {
+	*x = StartReplayJobRequest{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartReplayJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartReplayJobRequest) ProtoMessage() {}
+
+func (x *StartReplayJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartReplayJobRequest.ProtoReflect.Descriptor instead.
+func (*StartReplayJobRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *StartReplayJobRequest) GetSpec() *v1.ReplayJobSpec {
+	if x != nil {
+		return x.Spec
+	}
+	return nil
+}
+
+func (x *StartReplayJobRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// StartReplayJobResponse holds the job, or the plans of a plan-only request.
+type StartReplayJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job (state RUNNING, or ended already). For `plan_only` it is not
+	// stored: `job_id` is empty and its totals count the plans.
+	Job *v1.ReplayJob `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	// `plan_only` only: every source with its plan (PLANNED) or its error (REFUSED).
+	Items         []*v1.ReplayJobItem `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartReplayJobResponse) Reset() {
+	*x = StartReplayJobResponse{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartReplayJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartReplayJobResponse) ProtoMessage() {}
+
+func (x *StartReplayJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartReplayJobResponse.ProtoReflect.Descriptor instead.
+func (*StartReplayJobResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *StartReplayJobResponse) GetJob() *v1.ReplayJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *StartReplayJobResponse) GetItems() []*v1.ReplayJobItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// GetReplayJobRequest names the job.
+type GetReplayJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The job ID.
+	JobId         string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReplayJobRequest) Reset() {
+	*x = GetReplayJobRequest{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReplayJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReplayJobRequest) ProtoMessage() {}
+
+func (x *GetReplayJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReplayJobRequest.ProtoReflect.Descriptor instead.
+func (*GetReplayJobRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetReplayJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+// GetReplayJobResponse holds the job.
+type GetReplayJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job with its totals.
+	Job           *v1.ReplayJob `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReplayJobResponse) Reset() {
+	*x = GetReplayJobResponse{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReplayJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReplayJobResponse) ProtoMessage() {}
+
+func (x *GetReplayJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReplayJobResponse.ProtoReflect.Descriptor instead.
+func (*GetReplayJobResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetReplayJobResponse) GetJob() *v1.ReplayJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// ListReplayJobsRequest asks for a page of jobs.
+type ListReplayJobsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Maximum results per page; default 20, at most 200.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A `next_page_token` from a previous response.
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReplayJobsRequest) Reset() {
+	*x = ListReplayJobsRequest{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReplayJobsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReplayJobsRequest) ProtoMessage() {}
+
+func (x *ListReplayJobsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReplayJobsRequest.ProtoReflect.Descriptor instead.
+func (*ListReplayJobsRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListReplayJobsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReplayJobsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// ListReplayJobsResponse is one page of jobs.
+type ListReplayJobsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The jobs, newest first, with their totals.
+	Jobs []*v1.ReplayJob `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReplayJobsResponse) Reset() {
+	*x = ListReplayJobsResponse{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReplayJobsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReplayJobsResponse) ProtoMessage() {}
+
+func (x *ListReplayJobsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReplayJobsResponse.ProtoReflect.Descriptor instead.
+func (*ListReplayJobsResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListReplayJobsResponse) GetJobs() []*v1.ReplayJob {
+	if x != nil {
+		return x.Jobs
+	}
+	return nil
+}
+
+func (x *ListReplayJobsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ListReplayJobItemsRequest asks for a page of a job's items.
+type ListReplayJobItemsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The job ID.
+	JobId string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Maximum results per page; default 100, at most 1000.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A `next_page_token` from a previous response.
+	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only items whose replay result changed.
+	ChangedOnly   bool `protobuf:"varint,4,opt,name=changed_only,json=changedOnly,proto3" json:"changed_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReplayJobItemsRequest) Reset() {
+	*x = ListReplayJobItemsRequest{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReplayJobItemsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReplayJobItemsRequest) ProtoMessage() {}
+
+func (x *ListReplayJobItemsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReplayJobItemsRequest.ProtoReflect.Descriptor instead.
+func (*ListReplayJobItemsRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListReplayJobItemsRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *ListReplayJobItemsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReplayJobItemsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListReplayJobItemsRequest) GetChangedOnly() bool {
+	if x != nil {
+		return x.ChangedOnly
+	}
+	return false
+}
+
+// ListReplayJobItemsResponse is one page of items.
+type ListReplayJobItemsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The items, in the job's order.
+	Items []*v1.ReplayJobItem `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReplayJobItemsResponse) Reset() {
+	*x = ListReplayJobItemsResponse{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReplayJobItemsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReplayJobItemsResponse) ProtoMessage() {}
+
+func (x *ListReplayJobItemsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReplayJobItemsResponse.ProtoReflect.Descriptor instead.
+func (*ListReplayJobItemsResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListReplayJobItemsResponse) GetItems() []*v1.ReplayJobItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *ListReplayJobItemsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// CancelReplayJobRequest names the job.
+type CancelReplayJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The job ID.
+	JobId         string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelReplayJobRequest) Reset() {
+	*x = CancelReplayJobRequest{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelReplayJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelReplayJobRequest) ProtoMessage() {}
+
+func (x *CancelReplayJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelReplayJobRequest.ProtoReflect.Descriptor instead.
+func (*CancelReplayJobRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CancelReplayJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+// CancelReplayJobResponse holds the job.
+type CancelReplayJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job after the cancel, with its totals.
+	Job           *v1.ReplayJob `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelReplayJobResponse) Reset() {
+	*x = CancelReplayJobResponse{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelReplayJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelReplayJobResponse) ProtoMessage() {}
+
+func (x *CancelReplayJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelReplayJobResponse.ProtoReflect.Descriptor instead.
+func (*CancelReplayJobResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CancelReplayJobResponse) GetJob() *v1.ReplayJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// WatchReplayJobRequest names the job.
+type WatchReplayJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The job ID.
+	JobId         string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchReplayJobRequest) Reset() {
+	*x = WatchReplayJobRequest{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchReplayJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchReplayJobRequest) ProtoMessage() {}
+
+func (x *WatchReplayJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchReplayJobRequest.ProtoReflect.Descriptor instead.
+func (*WatchReplayJobRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *WatchReplayJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+// WatchReplayJobResponse is one progress report.
+type WatchReplayJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job with its totals now.
+	Job *v1.ReplayJob `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	// Items that changed since the previous report (all items in the first).
+	Items         []*v1.ReplayJobItem `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchReplayJobResponse) Reset() {
+	*x = WatchReplayJobResponse{}
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchReplayJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchReplayJobResponse) ProtoMessage() {}
+
+func (x *WatchReplayJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_planner_v1_planner_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchReplayJobResponse.ProtoReflect.Descriptor instead.
+func (*WatchReplayJobResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_planner_v1_planner_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *WatchReplayJobResponse) GetJob() *v1.ReplayJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *WatchReplayJobResponse) GetItems() []*v1.ReplayJobItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
 var File_kitaru_planner_v1_planner_service_proto protoreflect.FileDescriptor
 
 const file_kitaru_planner_v1_planner_service_proto_rawDesc = "" +
 	"\n" +
-	"'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\x9a\x02\n" +
+	"'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a!kitaru/runner/v1/replay_job.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\x9a\x02\n" +
 	"\x11PlanReplayRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12+\n" +
@@ -350,11 +986,53 @@ const file_kitaru_planner_v1_planner_service_proto_rawDesc = "" +
 	"\x1aallow_override_type_change\x18\x06 \x01(\bR\x17allowOverrideTypeChange\x127\n" +
 	"\x18answer_waits_from_source\x18\a \x03(\tR\x15answerWaitsFromSource\"T\n" +
 	"\x17ReplayExecutionResponse\x129\n" +
-	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution2\xd5\x01\n" +
+	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"k\n" +
+	"\x15StartReplayJobRequest\x123\n" +
+	"\x04spec\x18\x01 \x01(\v2\x1f.kitaru.runner.v1.ReplayJobSpecR\x04spec\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"~\n" +
+	"\x16StartReplayJobResponse\x12-\n" +
+	"\x03job\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ReplayJobR\x03job\x125\n" +
+	"\x05items\x18\x02 \x03(\v2\x1f.kitaru.runner.v1.ReplayJobItemR\x05items\",\n" +
+	"\x13GetReplayJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"E\n" +
+	"\x14GetReplayJobResponse\x12-\n" +
+	"\x03job\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ReplayJobR\x03job\"S\n" +
+	"\x15ListReplayJobsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"q\n" +
+	"\x16ListReplayJobsResponse\x12/\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x1b.kitaru.runner.v1.ReplayJobR\x04jobs\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x01\n" +
+	"\x19ListReplayJobItemsRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\x12!\n" +
+	"\fchanged_only\x18\x04 \x01(\bR\vchangedOnly\"{\n" +
+	"\x1aListReplayJobItemsResponse\x125\n" +
+	"\x05items\x18\x01 \x03(\v2\x1f.kitaru.runner.v1.ReplayJobItemR\x05items\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"/\n" +
+	"\x16CancelReplayJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"H\n" +
+	"\x17CancelReplayJobResponse\x12-\n" +
+	"\x03job\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ReplayJobR\x03job\".\n" +
+	"\x15WatchReplayJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"~\n" +
+	"\x16WatchReplayJobResponse\x12-\n" +
+	"\x03job\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ReplayJobR\x03job\x125\n" +
+	"\x05items\x18\x02 \x03(\v2\x1f.kitaru.runner.v1.ReplayJobItemR\x05items2\xca\x06\n" +
 	"\x0ePlannerService\x12Y\n" +
 	"\n" +
 	"PlanReplay\x12$.kitaru.planner.v1.PlanReplayRequest\x1a%.kitaru.planner.v1.PlanReplayResponse\x12h\n" +
-	"\x0fReplayExecution\x12).kitaru.planner.v1.ReplayExecutionRequest\x1a*.kitaru.planner.v1.ReplayExecutionResponseB\xdb\x01\n" +
+	"\x0fReplayExecution\x12).kitaru.planner.v1.ReplayExecutionRequest\x1a*.kitaru.planner.v1.ReplayExecutionResponse\x12e\n" +
+	"\x0eStartReplayJob\x12(.kitaru.planner.v1.StartReplayJobRequest\x1a).kitaru.planner.v1.StartReplayJobResponse\x12_\n" +
+	"\fGetReplayJob\x12&.kitaru.planner.v1.GetReplayJobRequest\x1a'.kitaru.planner.v1.GetReplayJobResponse\x12e\n" +
+	"\x0eListReplayJobs\x12(.kitaru.planner.v1.ListReplayJobsRequest\x1a).kitaru.planner.v1.ListReplayJobsResponse\x12q\n" +
+	"\x12ListReplayJobItems\x12,.kitaru.planner.v1.ListReplayJobItemsRequest\x1a-.kitaru.planner.v1.ListReplayJobItemsResponse\x12h\n" +
+	"\x0fCancelReplayJob\x12).kitaru.planner.v1.CancelReplayJobRequest\x1a*.kitaru.planner.v1.CancelReplayJobResponse\x12g\n" +
+	"\x0eWatchReplayJob\x12(.kitaru.planner.v1.WatchReplayJobRequest\x1a).kitaru.planner.v1.WatchReplayJobResponse0\x01B\xdb\x01\n" +
 	"\x15com.kitaru.planner.v1B\x13PlannerServiceProtoP\x01ZGgithub.com/kitaru-dev/kitaru/clients/go/gen/kitaru/planner/v1;plannerv1\xa2\x02\x03KPX\xaa\x02\x11Kitaru.Planner.V1\xca\x02\x11Kitaru\\Planner\\V1\xe2\x02\x1dKitaru\\Planner\\V1\\GPBMetadata\xea\x02\x13Kitaru::Planner::V1b\x06proto3"
 
 var (
@@ -369,32 +1047,68 @@ func file_kitaru_planner_v1_planner_service_proto_rawDescGZIP() []byte {
 	return file_kitaru_planner_v1_planner_service_proto_rawDescData
 }
 
-var file_kitaru_planner_v1_planner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_kitaru_planner_v1_planner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_kitaru_planner_v1_planner_service_proto_goTypes = []any{
-	(*PlanReplayRequest)(nil),       // 0: kitaru.planner.v1.PlanReplayRequest
-	(*PlanReplayResponse)(nil),      // 1: kitaru.planner.v1.PlanReplayResponse
-	(*ReplayExecutionRequest)(nil),  // 2: kitaru.planner.v1.ReplayExecutionRequest
-	(*ReplayExecutionResponse)(nil), // 3: kitaru.planner.v1.ReplayExecutionResponse
-	(*structpb.Struct)(nil),         // 4: google.protobuf.Struct
-	(*v1.ReplayPlan)(nil),           // 5: kitaru.runner.v1.ReplayPlan
-	(*v1.Execution)(nil),            // 6: kitaru.runner.v1.Execution
+	(*PlanReplayRequest)(nil),          // 0: kitaru.planner.v1.PlanReplayRequest
+	(*PlanReplayResponse)(nil),         // 1: kitaru.planner.v1.PlanReplayResponse
+	(*ReplayExecutionRequest)(nil),     // 2: kitaru.planner.v1.ReplayExecutionRequest
+	(*ReplayExecutionResponse)(nil),    // 3: kitaru.planner.v1.ReplayExecutionResponse
+	(*StartReplayJobRequest)(nil),      // 4: kitaru.planner.v1.StartReplayJobRequest
+	(*StartReplayJobResponse)(nil),     // 5: kitaru.planner.v1.StartReplayJobResponse
+	(*GetReplayJobRequest)(nil),        // 6: kitaru.planner.v1.GetReplayJobRequest
+	(*GetReplayJobResponse)(nil),       // 7: kitaru.planner.v1.GetReplayJobResponse
+	(*ListReplayJobsRequest)(nil),      // 8: kitaru.planner.v1.ListReplayJobsRequest
+	(*ListReplayJobsResponse)(nil),     // 9: kitaru.planner.v1.ListReplayJobsResponse
+	(*ListReplayJobItemsRequest)(nil),  // 10: kitaru.planner.v1.ListReplayJobItemsRequest
+	(*ListReplayJobItemsResponse)(nil), // 11: kitaru.planner.v1.ListReplayJobItemsResponse
+	(*CancelReplayJobRequest)(nil),     // 12: kitaru.planner.v1.CancelReplayJobRequest
+	(*CancelReplayJobResponse)(nil),    // 13: kitaru.planner.v1.CancelReplayJobResponse
+	(*WatchReplayJobRequest)(nil),      // 14: kitaru.planner.v1.WatchReplayJobRequest
+	(*WatchReplayJobResponse)(nil),     // 15: kitaru.planner.v1.WatchReplayJobResponse
+	(*structpb.Struct)(nil),            // 16: google.protobuf.Struct
+	(*v1.ReplayPlan)(nil),              // 17: kitaru.runner.v1.ReplayPlan
+	(*v1.Execution)(nil),               // 18: kitaru.runner.v1.Execution
+	(*v1.ReplayJobSpec)(nil),           // 19: kitaru.runner.v1.ReplayJobSpec
+	(*v1.ReplayJob)(nil),               // 20: kitaru.runner.v1.ReplayJob
+	(*v1.ReplayJobItem)(nil),           // 21: kitaru.runner.v1.ReplayJobItem
 }
 var file_kitaru_planner_v1_planner_service_proto_depIdxs = []int32{
-	4, // 0: kitaru.planner.v1.PlanReplayRequest.args:type_name -> google.protobuf.Struct
-	4, // 1: kitaru.planner.v1.PlanReplayRequest.overrides:type_name -> google.protobuf.Struct
-	5, // 2: kitaru.planner.v1.PlanReplayResponse.plan:type_name -> kitaru.runner.v1.ReplayPlan
-	4, // 3: kitaru.planner.v1.ReplayExecutionRequest.args:type_name -> google.protobuf.Struct
-	4, // 4: kitaru.planner.v1.ReplayExecutionRequest.overrides:type_name -> google.protobuf.Struct
-	6, // 5: kitaru.planner.v1.ReplayExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	0, // 6: kitaru.planner.v1.PlannerService.PlanReplay:input_type -> kitaru.planner.v1.PlanReplayRequest
-	2, // 7: kitaru.planner.v1.PlannerService.ReplayExecution:input_type -> kitaru.planner.v1.ReplayExecutionRequest
-	1, // 8: kitaru.planner.v1.PlannerService.PlanReplay:output_type -> kitaru.planner.v1.PlanReplayResponse
-	3, // 9: kitaru.planner.v1.PlannerService.ReplayExecution:output_type -> kitaru.planner.v1.ReplayExecutionResponse
-	8, // [8:10] is the sub-list for method output_type
-	6, // [6:8] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	16, // 0: kitaru.planner.v1.PlanReplayRequest.args:type_name -> google.protobuf.Struct
+	16, // 1: kitaru.planner.v1.PlanReplayRequest.overrides:type_name -> google.protobuf.Struct
+	17, // 2: kitaru.planner.v1.PlanReplayResponse.plan:type_name -> kitaru.runner.v1.ReplayPlan
+	16, // 3: kitaru.planner.v1.ReplayExecutionRequest.args:type_name -> google.protobuf.Struct
+	16, // 4: kitaru.planner.v1.ReplayExecutionRequest.overrides:type_name -> google.protobuf.Struct
+	18, // 5: kitaru.planner.v1.ReplayExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	19, // 6: kitaru.planner.v1.StartReplayJobRequest.spec:type_name -> kitaru.runner.v1.ReplayJobSpec
+	20, // 7: kitaru.planner.v1.StartReplayJobResponse.job:type_name -> kitaru.runner.v1.ReplayJob
+	21, // 8: kitaru.planner.v1.StartReplayJobResponse.items:type_name -> kitaru.runner.v1.ReplayJobItem
+	20, // 9: kitaru.planner.v1.GetReplayJobResponse.job:type_name -> kitaru.runner.v1.ReplayJob
+	20, // 10: kitaru.planner.v1.ListReplayJobsResponse.jobs:type_name -> kitaru.runner.v1.ReplayJob
+	21, // 11: kitaru.planner.v1.ListReplayJobItemsResponse.items:type_name -> kitaru.runner.v1.ReplayJobItem
+	20, // 12: kitaru.planner.v1.CancelReplayJobResponse.job:type_name -> kitaru.runner.v1.ReplayJob
+	20, // 13: kitaru.planner.v1.WatchReplayJobResponse.job:type_name -> kitaru.runner.v1.ReplayJob
+	21, // 14: kitaru.planner.v1.WatchReplayJobResponse.items:type_name -> kitaru.runner.v1.ReplayJobItem
+	0,  // 15: kitaru.planner.v1.PlannerService.PlanReplay:input_type -> kitaru.planner.v1.PlanReplayRequest
+	2,  // 16: kitaru.planner.v1.PlannerService.ReplayExecution:input_type -> kitaru.planner.v1.ReplayExecutionRequest
+	4,  // 17: kitaru.planner.v1.PlannerService.StartReplayJob:input_type -> kitaru.planner.v1.StartReplayJobRequest
+	6,  // 18: kitaru.planner.v1.PlannerService.GetReplayJob:input_type -> kitaru.planner.v1.GetReplayJobRequest
+	8,  // 19: kitaru.planner.v1.PlannerService.ListReplayJobs:input_type -> kitaru.planner.v1.ListReplayJobsRequest
+	10, // 20: kitaru.planner.v1.PlannerService.ListReplayJobItems:input_type -> kitaru.planner.v1.ListReplayJobItemsRequest
+	12, // 21: kitaru.planner.v1.PlannerService.CancelReplayJob:input_type -> kitaru.planner.v1.CancelReplayJobRequest
+	14, // 22: kitaru.planner.v1.PlannerService.WatchReplayJob:input_type -> kitaru.planner.v1.WatchReplayJobRequest
+	1,  // 23: kitaru.planner.v1.PlannerService.PlanReplay:output_type -> kitaru.planner.v1.PlanReplayResponse
+	3,  // 24: kitaru.planner.v1.PlannerService.ReplayExecution:output_type -> kitaru.planner.v1.ReplayExecutionResponse
+	5,  // 25: kitaru.planner.v1.PlannerService.StartReplayJob:output_type -> kitaru.planner.v1.StartReplayJobResponse
+	7,  // 26: kitaru.planner.v1.PlannerService.GetReplayJob:output_type -> kitaru.planner.v1.GetReplayJobResponse
+	9,  // 27: kitaru.planner.v1.PlannerService.ListReplayJobs:output_type -> kitaru.planner.v1.ListReplayJobsResponse
+	11, // 28: kitaru.planner.v1.PlannerService.ListReplayJobItems:output_type -> kitaru.planner.v1.ListReplayJobItemsResponse
+	13, // 29: kitaru.planner.v1.PlannerService.CancelReplayJob:output_type -> kitaru.planner.v1.CancelReplayJobResponse
+	15, // 30: kitaru.planner.v1.PlannerService.WatchReplayJob:output_type -> kitaru.planner.v1.WatchReplayJobResponse
+	23, // [23:31] is the sub-list for method output_type
+	15, // [15:23] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_planner_v1_planner_service_proto_init() }
@@ -408,7 +1122,7 @@ func file_kitaru_planner_v1_planner_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_planner_v1_planner_service_proto_rawDesc), len(file_kitaru_planner_v1_planner_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

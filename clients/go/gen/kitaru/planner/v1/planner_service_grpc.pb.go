@@ -21,8 +21,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PlannerService_PlanReplay_FullMethodName      = "/kitaru.planner.v1.PlannerService/PlanReplay"
-	PlannerService_ReplayExecution_FullMethodName = "/kitaru.planner.v1.PlannerService/ReplayExecution"
+	PlannerService_PlanReplay_FullMethodName         = "/kitaru.planner.v1.PlannerService/PlanReplay"
+	PlannerService_ReplayExecution_FullMethodName    = "/kitaru.planner.v1.PlannerService/ReplayExecution"
+	PlannerService_StartReplayJob_FullMethodName     = "/kitaru.planner.v1.PlannerService/StartReplayJob"
+	PlannerService_GetReplayJob_FullMethodName       = "/kitaru.planner.v1.PlannerService/GetReplayJob"
+	PlannerService_ListReplayJobs_FullMethodName     = "/kitaru.planner.v1.PlannerService/ListReplayJobs"
+	PlannerService_ListReplayJobItems_FullMethodName = "/kitaru.planner.v1.PlannerService/ListReplayJobItems"
+	PlannerService_CancelReplayJob_FullMethodName    = "/kitaru.planner.v1.PlannerService/CancelReplayJob"
+	PlannerService_WatchReplayJob_FullMethodName     = "/kitaru.planner.v1.PlannerService/WatchReplayJob"
 )
 
 // PlannerServiceClient is the client API for PlannerService service.
@@ -37,6 +43,24 @@ type PlannerServiceClient interface {
 	// Plans a replay and starts the new execution on the runner.
 	// Idempotent on `request_id`.
 	ReplayExecution(ctx context.Context, in *ReplayExecutionRequest, opts ...grpc.CallOption) (*ReplayExecutionResponse, error)
+	// Starts a replay job: selects the sources, stores the job with them, and
+	// replays each with the same `from`, `args` and overrides (at most
+	// `concurrency` at once). Idempotent on `request_id`. With `plan_only` it
+	// plans every source and creates nothing.
+	StartReplayJob(ctx context.Context, in *StartReplayJobRequest, opts ...grpc.CallOption) (*StartReplayJobResponse, error)
+	// Returns a replay job with its totals.
+	GetReplayJob(ctx context.Context, in *GetReplayJobRequest, opts ...grpc.CallOption) (*GetReplayJobResponse, error)
+	// Lists replay jobs, newest first (AIP-158 paging).
+	ListReplayJobs(ctx context.Context, in *ListReplayJobsRequest, opts ...grpc.CallOption) (*ListReplayJobsResponse, error)
+	// Lists a job's sources with their replays and the comparison of each
+	// replay with its source, in the job's order (AIP-158 paging).
+	ListReplayJobItems(ctx context.Context, in *ListReplayJobItemsRequest, opts ...grpc.CallOption) (*ListReplayJobItemsResponse, error)
+	// Cancels a replay job: no replay is started after it; replays started
+	// before run on. Cancelling an ended job changes nothing.
+	CancelReplayJob(ctx context.Context, in *CancelReplayJobRequest, opts ...grpc.CallOption) (*CancelReplayJobResponse, error)
+	// Streams a job's progress: the job with its totals and the items that
+	// changed, whenever something changed, until the job ends.
+	WatchReplayJob(ctx context.Context, in *WatchReplayJobRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchReplayJobResponse], error)
 }
 
 type plannerServiceClient struct {
@@ -67,6 +91,75 @@ func (c *plannerServiceClient) ReplayExecution(ctx context.Context, in *ReplayEx
 	return out, nil
 }
 
+func (c *plannerServiceClient) StartReplayJob(ctx context.Context, in *StartReplayJobRequest, opts ...grpc.CallOption) (*StartReplayJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartReplayJobResponse)
+	err := c.cc.Invoke(ctx, PlannerService_StartReplayJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *plannerServiceClient) GetReplayJob(ctx context.Context, in *GetReplayJobRequest, opts ...grpc.CallOption) (*GetReplayJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReplayJobResponse)
+	err := c.cc.Invoke(ctx, PlannerService_GetReplayJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *plannerServiceClient) ListReplayJobs(ctx context.Context, in *ListReplayJobsRequest, opts ...grpc.CallOption) (*ListReplayJobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReplayJobsResponse)
+	err := c.cc.Invoke(ctx, PlannerService_ListReplayJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *plannerServiceClient) ListReplayJobItems(ctx context.Context, in *ListReplayJobItemsRequest, opts ...grpc.CallOption) (*ListReplayJobItemsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReplayJobItemsResponse)
+	err := c.cc.Invoke(ctx, PlannerService_ListReplayJobItems_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *plannerServiceClient) CancelReplayJob(ctx context.Context, in *CancelReplayJobRequest, opts ...grpc.CallOption) (*CancelReplayJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CancelReplayJobResponse)
+	err := c.cc.Invoke(ctx, PlannerService_CancelReplayJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *plannerServiceClient) WatchReplayJob(ctx context.Context, in *WatchReplayJobRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchReplayJobResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PlannerService_ServiceDesc.Streams[0], PlannerService_WatchReplayJob_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchReplayJobRequest, WatchReplayJobResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PlannerService_WatchReplayJobClient = grpc.ServerStreamingClient[WatchReplayJobResponse]
+
 // PlannerServiceServer is the server API for PlannerService service.
 // All implementations must embed UnimplementedPlannerServiceServer
 // for forward compatibility.
@@ -79,6 +172,24 @@ type PlannerServiceServer interface {
 	// Plans a replay and starts the new execution on the runner.
 	// Idempotent on `request_id`.
 	ReplayExecution(context.Context, *ReplayExecutionRequest) (*ReplayExecutionResponse, error)
+	// Starts a replay job: selects the sources, stores the job with them, and
+	// replays each with the same `from`, `args` and overrides (at most
+	// `concurrency` at once). Idempotent on `request_id`. With `plan_only` it
+	// plans every source and creates nothing.
+	StartReplayJob(context.Context, *StartReplayJobRequest) (*StartReplayJobResponse, error)
+	// Returns a replay job with its totals.
+	GetReplayJob(context.Context, *GetReplayJobRequest) (*GetReplayJobResponse, error)
+	// Lists replay jobs, newest first (AIP-158 paging).
+	ListReplayJobs(context.Context, *ListReplayJobsRequest) (*ListReplayJobsResponse, error)
+	// Lists a job's sources with their replays and the comparison of each
+	// replay with its source, in the job's order (AIP-158 paging).
+	ListReplayJobItems(context.Context, *ListReplayJobItemsRequest) (*ListReplayJobItemsResponse, error)
+	// Cancels a replay job: no replay is started after it; replays started
+	// before run on. Cancelling an ended job changes nothing.
+	CancelReplayJob(context.Context, *CancelReplayJobRequest) (*CancelReplayJobResponse, error)
+	// Streams a job's progress: the job with its totals and the items that
+	// changed, whenever something changed, until the job ends.
+	WatchReplayJob(*WatchReplayJobRequest, grpc.ServerStreamingServer[WatchReplayJobResponse]) error
 	mustEmbedUnimplementedPlannerServiceServer()
 }
 
@@ -94,6 +205,24 @@ func (UnimplementedPlannerServiceServer) PlanReplay(context.Context, *PlanReplay
 }
 func (UnimplementedPlannerServiceServer) ReplayExecution(context.Context, *ReplayExecutionRequest) (*ReplayExecutionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ReplayExecution not implemented")
+}
+func (UnimplementedPlannerServiceServer) StartReplayJob(context.Context, *StartReplayJobRequest) (*StartReplayJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartReplayJob not implemented")
+}
+func (UnimplementedPlannerServiceServer) GetReplayJob(context.Context, *GetReplayJobRequest) (*GetReplayJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReplayJob not implemented")
+}
+func (UnimplementedPlannerServiceServer) ListReplayJobs(context.Context, *ListReplayJobsRequest) (*ListReplayJobsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReplayJobs not implemented")
+}
+func (UnimplementedPlannerServiceServer) ListReplayJobItems(context.Context, *ListReplayJobItemsRequest) (*ListReplayJobItemsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReplayJobItems not implemented")
+}
+func (UnimplementedPlannerServiceServer) CancelReplayJob(context.Context, *CancelReplayJobRequest) (*CancelReplayJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelReplayJob not implemented")
+}
+func (UnimplementedPlannerServiceServer) WatchReplayJob(*WatchReplayJobRequest, grpc.ServerStreamingServer[WatchReplayJobResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchReplayJob not implemented")
 }
 func (UnimplementedPlannerServiceServer) mustEmbedUnimplementedPlannerServiceServer() {}
 func (UnimplementedPlannerServiceServer) testEmbeddedByValue()                        {}
@@ -152,6 +281,107 @@ func _PlannerService_ReplayExecution_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PlannerService_StartReplayJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartReplayJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PlannerServiceServer).StartReplayJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PlannerService_StartReplayJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PlannerServiceServer).StartReplayJob(ctx, req.(*StartReplayJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PlannerService_GetReplayJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReplayJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PlannerServiceServer).GetReplayJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PlannerService_GetReplayJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PlannerServiceServer).GetReplayJob(ctx, req.(*GetReplayJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PlannerService_ListReplayJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReplayJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PlannerServiceServer).ListReplayJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PlannerService_ListReplayJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PlannerServiceServer).ListReplayJobs(ctx, req.(*ListReplayJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PlannerService_ListReplayJobItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReplayJobItemsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PlannerServiceServer).ListReplayJobItems(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PlannerService_ListReplayJobItems_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PlannerServiceServer).ListReplayJobItems(ctx, req.(*ListReplayJobItemsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PlannerService_CancelReplayJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelReplayJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PlannerServiceServer).CancelReplayJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PlannerService_CancelReplayJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PlannerServiceServer).CancelReplayJob(ctx, req.(*CancelReplayJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PlannerService_WatchReplayJob_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchReplayJobRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PlannerServiceServer).WatchReplayJob(m, &grpc.GenericServerStream[WatchReplayJobRequest, WatchReplayJobResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PlannerService_WatchReplayJobServer = grpc.ServerStreamingServer[WatchReplayJobResponse]
+
 // PlannerService_ServiceDesc is the grpc.ServiceDesc for PlannerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -167,7 +397,33 @@ var PlannerService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ReplayExecution",
 			Handler:    _PlannerService_ReplayExecution_Handler,
 		},
+		{
+			MethodName: "StartReplayJob",
+			Handler:    _PlannerService_StartReplayJob_Handler,
+		},
+		{
+			MethodName: "GetReplayJob",
+			Handler:    _PlannerService_GetReplayJob_Handler,
+		},
+		{
+			MethodName: "ListReplayJobs",
+			Handler:    _PlannerService_ListReplayJobs_Handler,
+		},
+		{
+			MethodName: "ListReplayJobItems",
+			Handler:    _PlannerService_ListReplayJobItems_Handler,
+		},
+		{
+			MethodName: "CancelReplayJob",
+			Handler:    _PlannerService_CancelReplayJob_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchReplayJob",
+			Handler:       _PlannerService_WatchReplayJob_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "kitaru/planner/v1/planner_service.proto",
 }

@@ -11,6 +11,7 @@ package runnerv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -324,11 +325,646 @@ func (x *GetCallGraphResponseBytes) GetFlowVersion() string {
 	return ""
 }
 
+// StoreReplayJobRequest holds the job to store.
+type StoreReplayJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The job: `job_id`, `request_id`, `spec`, `source_exec_ids`,
+	// `create_time` set; stored in the caller's namespace.
+	Job           *ReplayJob `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoreReplayJobRequest) Reset() {
+	*x = StoreReplayJobRequest{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoreReplayJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoreReplayJobRequest) ProtoMessage() {}
+
+func (x *StoreReplayJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoreReplayJobRequest.ProtoReflect.Descriptor instead.
+func (*StoreReplayJobRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *StoreReplayJobRequest) GetJob() *ReplayJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// StoreReplayJobResponse holds the job as stored.
+type StoreReplayJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job as stored (an earlier one when the ID was taken).
+	Job *ReplayJob `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	// True when this request stored it.
+	Created       bool `protobuf:"varint,2,opt,name=created,proto3" json:"created,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoreReplayJobResponse) Reset() {
+	*x = StoreReplayJobResponse{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoreReplayJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoreReplayJobResponse) ProtoMessage() {}
+
+func (x *StoreReplayJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoreReplayJobResponse.ProtoReflect.Descriptor instead.
+func (*StoreReplayJobResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *StoreReplayJobResponse) GetJob() *ReplayJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *StoreReplayJobResponse) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
+// ReadReplayJobRequest names the job.
+type ReadReplayJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The job ID.
+	JobId         string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadReplayJobRequest) Reset() {
+	*x = ReadReplayJobRequest{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadReplayJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadReplayJobRequest) ProtoMessage() {}
+
+func (x *ReadReplayJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadReplayJobRequest.ProtoReflect.Descriptor instead.
+func (*ReadReplayJobRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ReadReplayJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+// ReadReplayJobResponse holds the job.
+type ReadReplayJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job as stored.
+	Job           *ReplayJob `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadReplayJobResponse) Reset() {
+	*x = ReadReplayJobResponse{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadReplayJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadReplayJobResponse) ProtoMessage() {}
+
+func (x *ReadReplayJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadReplayJobResponse.ProtoReflect.Descriptor instead.
+func (*ReadReplayJobResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReadReplayJobResponse) GetJob() *ReplayJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// ListStoredReplayJobsRequest asks for a page of stored jobs.
+type ListStoredReplayJobsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Maximum jobs per page; default 20, at most 200.
+	PageSize int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// A `next_page_token` from a previous response.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only jobs that have not ended (for a restarted planner to resume them).
+	UnfinishedOnly bool `protobuf:"varint,3,opt,name=unfinished_only,json=unfinishedOnly,proto3" json:"unfinished_only,omitempty"`
+	// Jobs of every namespace, not only the caller's (a restarted planner
+	// resumes all of them; needs a service token when tokens are required).
+	AllNamespaces bool `protobuf:"varint,4,opt,name=all_namespaces,json=allNamespaces,proto3" json:"all_namespaces,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStoredReplayJobsRequest) Reset() {
+	*x = ListStoredReplayJobsRequest{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStoredReplayJobsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStoredReplayJobsRequest) ProtoMessage() {}
+
+func (x *ListStoredReplayJobsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStoredReplayJobsRequest.ProtoReflect.Descriptor instead.
+func (*ListStoredReplayJobsRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListStoredReplayJobsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListStoredReplayJobsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListStoredReplayJobsRequest) GetUnfinishedOnly() bool {
+	if x != nil {
+		return x.UnfinishedOnly
+	}
+	return false
+}
+
+func (x *ListStoredReplayJobsRequest) GetAllNamespaces() bool {
+	if x != nil {
+		return x.AllNamespaces
+	}
+	return false
+}
+
+// ListStoredReplayJobsResponse is one page of jobs.
+type ListStoredReplayJobsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The jobs, newest first.
+	Jobs []*ReplayJob `protobuf:"bytes,1,rep,name=jobs,proto3" json:"jobs,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListStoredReplayJobsResponse) Reset() {
+	*x = ListStoredReplayJobsResponse{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListStoredReplayJobsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListStoredReplayJobsResponse) ProtoMessage() {}
+
+func (x *ListStoredReplayJobsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListStoredReplayJobsResponse.ProtoReflect.Descriptor instead.
+func (*ListStoredReplayJobsResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListStoredReplayJobsResponse) GetJobs() []*ReplayJob {
+	if x != nil {
+		return x.Jobs
+	}
+	return nil
+}
+
+func (x *ListStoredReplayJobsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// MarkReplayJobRequest sets a job's cancel or end time.
+type MarkReplayJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The job ID.
+	JobId string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// When it was cancelled; unset leaves the stored value.
+	CancelTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=cancel_time,json=cancelTime,proto3" json:"cancel_time,omitempty"`
+	// When it ended; unset leaves the stored value.
+	EndTime       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkReplayJobRequest) Reset() {
+	*x = MarkReplayJobRequest{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkReplayJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkReplayJobRequest) ProtoMessage() {}
+
+func (x *MarkReplayJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkReplayJobRequest.ProtoReflect.Descriptor instead.
+func (*MarkReplayJobRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *MarkReplayJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *MarkReplayJobRequest) GetCancelTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CancelTime
+	}
+	return nil
+}
+
+func (x *MarkReplayJobRequest) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+// MarkReplayJobResponse holds the job after the change.
+type MarkReplayJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job as stored now.
+	Job           *ReplayJob `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkReplayJobResponse) Reset() {
+	*x = MarkReplayJobResponse{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkReplayJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkReplayJobResponse) ProtoMessage() {}
+
+func (x *MarkReplayJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkReplayJobResponse.ProtoReflect.Descriptor instead.
+func (*MarkReplayJobResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *MarkReplayJobResponse) GetJob() *ReplayJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// StoreReplayJobItemsRequest holds items to write.
+type StoreReplayJobItemsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The job ID.
+	JobId string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// The items; each replaces the stored item of its `index`.
+	Items         []*ReplayJobItem `protobuf:"bytes,2,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoreReplayJobItemsRequest) Reset() {
+	*x = StoreReplayJobItemsRequest{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoreReplayJobItemsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoreReplayJobItemsRequest) ProtoMessage() {}
+
+func (x *StoreReplayJobItemsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoreReplayJobItemsRequest.ProtoReflect.Descriptor instead.
+func (*StoreReplayJobItemsRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StoreReplayJobItemsRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *StoreReplayJobItemsRequest) GetItems() []*ReplayJobItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// StoreReplayJobItemsResponse is empty.
+type StoreReplayJobItemsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StoreReplayJobItemsResponse) Reset() {
+	*x = StoreReplayJobItemsResponse{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StoreReplayJobItemsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StoreReplayJobItemsResponse) ProtoMessage() {}
+
+func (x *StoreReplayJobItemsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StoreReplayJobItemsResponse.ProtoReflect.Descriptor instead.
+func (*StoreReplayJobItemsResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{14}
+}
+
+// ReadReplayJobItemsRequest asks for a range of a job's items.
+type ReadReplayJobItemsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The job ID.
+	JobId string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Only items whose index is at least this.
+	FromIndex uint32 `protobuf:"varint,2,opt,name=from_index,json=fromIndex,proto3" json:"from_index,omitempty"`
+	// At most this many; 0: up to 1000.
+	Limit         uint32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadReplayJobItemsRequest) Reset() {
+	*x = ReadReplayJobItemsRequest{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadReplayJobItemsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadReplayJobItemsRequest) ProtoMessage() {}
+
+func (x *ReadReplayJobItemsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadReplayJobItemsRequest.ProtoReflect.Descriptor instead.
+func (*ReadReplayJobItemsRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ReadReplayJobItemsRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *ReadReplayJobItemsRequest) GetFromIndex() uint32 {
+	if x != nil {
+		return x.FromIndex
+	}
+	return 0
+}
+
+func (x *ReadReplayJobItemsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// ReadReplayJobItemsResponse holds the items, by index.
+type ReadReplayJobItemsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The items stored, in index order (indexes never stored are left out).
+	Items         []*ReplayJobItem `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadReplayJobItemsResponse) Reset() {
+	*x = ReadReplayJobItemsResponse{}
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadReplayJobItemsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadReplayJobItemsResponse) ProtoMessage() {}
+
+func (x *ReadReplayJobItemsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_internal_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadReplayJobItemsResponse.ProtoReflect.Descriptor instead.
+func (*ReadReplayJobItemsResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ReadReplayJobItemsResponse) GetItems() []*ReplayJobItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
 var File_kitaru_runner_v1_runner_internal_service_proto protoreflect.FileDescriptor
 
 const file_kitaru_runner_v1_runner_internal_service_proto_rawDesc = "" +
 	"\n" +
-	".kitaru/runner/v1/runner_internal_service.proto\x12\x10kitaru.runner.v1\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\".\n" +
+	".kitaru/runner/v1/runner_internal_service.proto\x12\x10kitaru.runner.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a kitaru/runner/v1/execution.proto\x1a!kitaru/runner/v1/replay_job.proto\x1a\"kitaru/runner/v1/replay_plan.proto\".\n" +
 	"\x13GetCallGraphRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\"\xc7\x01\n" +
 	"\x12StartReplayRequest\x120\n" +
@@ -346,10 +982,52 @@ const file_kitaru_runner_v1_runner_internal_service_proto_rawDesc = "" +
 	"\x19GetCallGraphResponseBytes\x12\x14\n" +
 	"\x05graph\x18\x01 \x03(\fR\x05graph\x12.\n" +
 	"\x13source_flow_version\x18\x02 \x01(\tR\x11sourceFlowVersion\x12!\n" +
-	"\fflow_version\x18\x03 \x01(\tR\vflowVersion2\xd2\x01\n" +
+	"\fflow_version\x18\x03 \x01(\tR\vflowVersion\"F\n" +
+	"\x15StoreReplayJobRequest\x12-\n" +
+	"\x03job\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ReplayJobR\x03job\"a\n" +
+	"\x16StoreReplayJobResponse\x12-\n" +
+	"\x03job\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ReplayJobR\x03job\x12\x18\n" +
+	"\acreated\x18\x02 \x01(\bR\acreated\"-\n" +
+	"\x14ReadReplayJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"F\n" +
+	"\x15ReadReplayJobResponse\x12-\n" +
+	"\x03job\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ReplayJobR\x03job\"\xa9\x01\n" +
+	"\x1bListStoredReplayJobsRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12'\n" +
+	"\x0funfinished_only\x18\x03 \x01(\bR\x0eunfinishedOnly\x12%\n" +
+	"\x0eall_namespaces\x18\x04 \x01(\bR\rallNamespaces\"w\n" +
+	"\x1cListStoredReplayJobsResponse\x12/\n" +
+	"\x04jobs\x18\x01 \x03(\v2\x1b.kitaru.runner.v1.ReplayJobR\x04jobs\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa1\x01\n" +
+	"\x14MarkReplayJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12;\n" +
+	"\vcancel_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"cancelTime\x125\n" +
+	"\bend_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\"F\n" +
+	"\x15MarkReplayJobResponse\x12-\n" +
+	"\x03job\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ReplayJobR\x03job\"j\n" +
+	"\x1aStoreReplayJobItemsRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x125\n" +
+	"\x05items\x18\x02 \x03(\v2\x1f.kitaru.runner.v1.ReplayJobItemR\x05items\"\x1d\n" +
+	"\x1bStoreReplayJobItemsResponse\"g\n" +
+	"\x19ReadReplayJobItemsRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1d\n" +
+	"\n" +
+	"from_index\x18\x02 \x01(\rR\tfromIndex\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\rR\x05limit\"S\n" +
+	"\x1aReadReplayJobItemsResponse\x125\n" +
+	"\x05items\x18\x01 \x03(\v2\x1f.kitaru.runner.v1.ReplayJobItemR\x05items2\xd7\x06\n" +
 	"\x15RunnerInternalService\x12]\n" +
 	"\fGetCallGraph\x12%.kitaru.runner.v1.GetCallGraphRequest\x1a&.kitaru.runner.v1.GetCallGraphResponse\x12Z\n" +
-	"\vStartReplay\x12$.kitaru.runner.v1.StartReplayRequest\x1a%.kitaru.runner.v1.StartReplayResponseB\xdb\x01\n" +
+	"\vStartReplay\x12$.kitaru.runner.v1.StartReplayRequest\x1a%.kitaru.runner.v1.StartReplayResponse\x12c\n" +
+	"\x0eStoreReplayJob\x12'.kitaru.runner.v1.StoreReplayJobRequest\x1a(.kitaru.runner.v1.StoreReplayJobResponse\x12`\n" +
+	"\rReadReplayJob\x12&.kitaru.runner.v1.ReadReplayJobRequest\x1a'.kitaru.runner.v1.ReadReplayJobResponse\x12u\n" +
+	"\x14ListStoredReplayJobs\x12-.kitaru.runner.v1.ListStoredReplayJobsRequest\x1a..kitaru.runner.v1.ListStoredReplayJobsResponse\x12`\n" +
+	"\rMarkReplayJob\x12&.kitaru.runner.v1.MarkReplayJobRequest\x1a'.kitaru.runner.v1.MarkReplayJobResponse\x12r\n" +
+	"\x13StoreReplayJobItems\x12,.kitaru.runner.v1.StoreReplayJobItemsRequest\x1a-.kitaru.runner.v1.StoreReplayJobItemsResponse\x12o\n" +
+	"\x12ReadReplayJobItems\x12+.kitaru.runner.v1.ReadReplayJobItemsRequest\x1a,.kitaru.runner.v1.ReadReplayJobItemsResponseB\xdb\x01\n" +
 	"\x14com.kitaru.runner.v1B\x1aRunnerInternalServiceProtoP\x01ZEgithub.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1;runnerv1\xa2\x02\x03KRX\xaa\x02\x10Kitaru.Runner.V1\xca\x02\x10Kitaru\\Runner\\V1\xe2\x02\x1cKitaru\\Runner\\V1\\GPBMetadata\xea\x02\x12Kitaru::Runner::V1b\x06proto3"
 
 var (
@@ -364,30 +1042,66 @@ func file_kitaru_runner_v1_runner_internal_service_proto_rawDescGZIP() []byte {
 	return file_kitaru_runner_v1_runner_internal_service_proto_rawDescData
 }
 
-var file_kitaru_runner_v1_runner_internal_service_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_kitaru_runner_v1_runner_internal_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_kitaru_runner_v1_runner_internal_service_proto_goTypes = []any{
-	(*GetCallGraphRequest)(nil),       // 0: kitaru.runner.v1.GetCallGraphRequest
-	(*StartReplayRequest)(nil),        // 1: kitaru.runner.v1.StartReplayRequest
-	(*StartReplayResponse)(nil),       // 2: kitaru.runner.v1.StartReplayResponse
-	(*GetCallGraphResponse)(nil),      // 3: kitaru.runner.v1.GetCallGraphResponse
-	(*GetCallGraphResponseBytes)(nil), // 4: kitaru.runner.v1.GetCallGraphResponseBytes
-	(*ReplayPlan)(nil),                // 5: kitaru.runner.v1.ReplayPlan
-	(*Execution)(nil),                 // 6: kitaru.runner.v1.Execution
-	(*CallGraph)(nil),                 // 7: kitaru.runner.v1.CallGraph
+	(*GetCallGraphRequest)(nil),          // 0: kitaru.runner.v1.GetCallGraphRequest
+	(*StartReplayRequest)(nil),           // 1: kitaru.runner.v1.StartReplayRequest
+	(*StartReplayResponse)(nil),          // 2: kitaru.runner.v1.StartReplayResponse
+	(*GetCallGraphResponse)(nil),         // 3: kitaru.runner.v1.GetCallGraphResponse
+	(*GetCallGraphResponseBytes)(nil),    // 4: kitaru.runner.v1.GetCallGraphResponseBytes
+	(*StoreReplayJobRequest)(nil),        // 5: kitaru.runner.v1.StoreReplayJobRequest
+	(*StoreReplayJobResponse)(nil),       // 6: kitaru.runner.v1.StoreReplayJobResponse
+	(*ReadReplayJobRequest)(nil),         // 7: kitaru.runner.v1.ReadReplayJobRequest
+	(*ReadReplayJobResponse)(nil),        // 8: kitaru.runner.v1.ReadReplayJobResponse
+	(*ListStoredReplayJobsRequest)(nil),  // 9: kitaru.runner.v1.ListStoredReplayJobsRequest
+	(*ListStoredReplayJobsResponse)(nil), // 10: kitaru.runner.v1.ListStoredReplayJobsResponse
+	(*MarkReplayJobRequest)(nil),         // 11: kitaru.runner.v1.MarkReplayJobRequest
+	(*MarkReplayJobResponse)(nil),        // 12: kitaru.runner.v1.MarkReplayJobResponse
+	(*StoreReplayJobItemsRequest)(nil),   // 13: kitaru.runner.v1.StoreReplayJobItemsRequest
+	(*StoreReplayJobItemsResponse)(nil),  // 14: kitaru.runner.v1.StoreReplayJobItemsResponse
+	(*ReadReplayJobItemsRequest)(nil),    // 15: kitaru.runner.v1.ReadReplayJobItemsRequest
+	(*ReadReplayJobItemsResponse)(nil),   // 16: kitaru.runner.v1.ReadReplayJobItemsResponse
+	(*ReplayPlan)(nil),                   // 17: kitaru.runner.v1.ReplayPlan
+	(*Execution)(nil),                    // 18: kitaru.runner.v1.Execution
+	(*CallGraph)(nil),                    // 19: kitaru.runner.v1.CallGraph
+	(*ReplayJob)(nil),                    // 20: kitaru.runner.v1.ReplayJob
+	(*timestamppb.Timestamp)(nil),        // 21: google.protobuf.Timestamp
+	(*ReplayJobItem)(nil),                // 22: kitaru.runner.v1.ReplayJobItem
 }
 var file_kitaru_runner_v1_runner_internal_service_proto_depIdxs = []int32{
-	5, // 0: kitaru.runner.v1.StartReplayRequest.plan:type_name -> kitaru.runner.v1.ReplayPlan
-	6, // 1: kitaru.runner.v1.StartReplayResponse.execution:type_name -> kitaru.runner.v1.Execution
-	7, // 2: kitaru.runner.v1.GetCallGraphResponse.graph:type_name -> kitaru.runner.v1.CallGraph
-	0, // 3: kitaru.runner.v1.RunnerInternalService.GetCallGraph:input_type -> kitaru.runner.v1.GetCallGraphRequest
-	1, // 4: kitaru.runner.v1.RunnerInternalService.StartReplay:input_type -> kitaru.runner.v1.StartReplayRequest
-	3, // 5: kitaru.runner.v1.RunnerInternalService.GetCallGraph:output_type -> kitaru.runner.v1.GetCallGraphResponse
-	2, // 6: kitaru.runner.v1.RunnerInternalService.StartReplay:output_type -> kitaru.runner.v1.StartReplayResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	17, // 0: kitaru.runner.v1.StartReplayRequest.plan:type_name -> kitaru.runner.v1.ReplayPlan
+	18, // 1: kitaru.runner.v1.StartReplayResponse.execution:type_name -> kitaru.runner.v1.Execution
+	19, // 2: kitaru.runner.v1.GetCallGraphResponse.graph:type_name -> kitaru.runner.v1.CallGraph
+	20, // 3: kitaru.runner.v1.StoreReplayJobRequest.job:type_name -> kitaru.runner.v1.ReplayJob
+	20, // 4: kitaru.runner.v1.StoreReplayJobResponse.job:type_name -> kitaru.runner.v1.ReplayJob
+	20, // 5: kitaru.runner.v1.ReadReplayJobResponse.job:type_name -> kitaru.runner.v1.ReplayJob
+	20, // 6: kitaru.runner.v1.ListStoredReplayJobsResponse.jobs:type_name -> kitaru.runner.v1.ReplayJob
+	21, // 7: kitaru.runner.v1.MarkReplayJobRequest.cancel_time:type_name -> google.protobuf.Timestamp
+	21, // 8: kitaru.runner.v1.MarkReplayJobRequest.end_time:type_name -> google.protobuf.Timestamp
+	20, // 9: kitaru.runner.v1.MarkReplayJobResponse.job:type_name -> kitaru.runner.v1.ReplayJob
+	22, // 10: kitaru.runner.v1.StoreReplayJobItemsRequest.items:type_name -> kitaru.runner.v1.ReplayJobItem
+	22, // 11: kitaru.runner.v1.ReadReplayJobItemsResponse.items:type_name -> kitaru.runner.v1.ReplayJobItem
+	0,  // 12: kitaru.runner.v1.RunnerInternalService.GetCallGraph:input_type -> kitaru.runner.v1.GetCallGraphRequest
+	1,  // 13: kitaru.runner.v1.RunnerInternalService.StartReplay:input_type -> kitaru.runner.v1.StartReplayRequest
+	5,  // 14: kitaru.runner.v1.RunnerInternalService.StoreReplayJob:input_type -> kitaru.runner.v1.StoreReplayJobRequest
+	7,  // 15: kitaru.runner.v1.RunnerInternalService.ReadReplayJob:input_type -> kitaru.runner.v1.ReadReplayJobRequest
+	9,  // 16: kitaru.runner.v1.RunnerInternalService.ListStoredReplayJobs:input_type -> kitaru.runner.v1.ListStoredReplayJobsRequest
+	11, // 17: kitaru.runner.v1.RunnerInternalService.MarkReplayJob:input_type -> kitaru.runner.v1.MarkReplayJobRequest
+	13, // 18: kitaru.runner.v1.RunnerInternalService.StoreReplayJobItems:input_type -> kitaru.runner.v1.StoreReplayJobItemsRequest
+	15, // 19: kitaru.runner.v1.RunnerInternalService.ReadReplayJobItems:input_type -> kitaru.runner.v1.ReadReplayJobItemsRequest
+	3,  // 20: kitaru.runner.v1.RunnerInternalService.GetCallGraph:output_type -> kitaru.runner.v1.GetCallGraphResponse
+	2,  // 21: kitaru.runner.v1.RunnerInternalService.StartReplay:output_type -> kitaru.runner.v1.StartReplayResponse
+	6,  // 22: kitaru.runner.v1.RunnerInternalService.StoreReplayJob:output_type -> kitaru.runner.v1.StoreReplayJobResponse
+	8,  // 23: kitaru.runner.v1.RunnerInternalService.ReadReplayJob:output_type -> kitaru.runner.v1.ReadReplayJobResponse
+	10, // 24: kitaru.runner.v1.RunnerInternalService.ListStoredReplayJobs:output_type -> kitaru.runner.v1.ListStoredReplayJobsResponse
+	12, // 25: kitaru.runner.v1.RunnerInternalService.MarkReplayJob:output_type -> kitaru.runner.v1.MarkReplayJobResponse
+	14, // 26: kitaru.runner.v1.RunnerInternalService.StoreReplayJobItems:output_type -> kitaru.runner.v1.StoreReplayJobItemsResponse
+	16, // 27: kitaru.runner.v1.RunnerInternalService.ReadReplayJobItems:output_type -> kitaru.runner.v1.ReadReplayJobItemsResponse
+	20, // [20:28] is the sub-list for method output_type
+	12, // [12:20] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_runner_internal_service_proto_init() }
@@ -396,6 +1110,7 @@ func file_kitaru_runner_v1_runner_internal_service_proto_init() {
 		return
 	}
 	file_kitaru_runner_v1_execution_proto_init()
+	file_kitaru_runner_v1_replay_job_proto_init()
 	file_kitaru_runner_v1_replay_plan_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -403,7 +1118,7 @@ func file_kitaru_runner_v1_runner_internal_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_runner_internal_service_proto_rawDesc), len(file_kitaru_runner_v1_runner_internal_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

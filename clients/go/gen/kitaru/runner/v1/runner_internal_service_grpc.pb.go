@@ -21,8 +21,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RunnerInternalService_GetCallGraph_FullMethodName = "/kitaru.runner.v1.RunnerInternalService/GetCallGraph"
-	RunnerInternalService_StartReplay_FullMethodName  = "/kitaru.runner.v1.RunnerInternalService/StartReplay"
+	RunnerInternalService_GetCallGraph_FullMethodName         = "/kitaru.runner.v1.RunnerInternalService/GetCallGraph"
+	RunnerInternalService_StartReplay_FullMethodName          = "/kitaru.runner.v1.RunnerInternalService/StartReplay"
+	RunnerInternalService_StoreReplayJob_FullMethodName       = "/kitaru.runner.v1.RunnerInternalService/StoreReplayJob"
+	RunnerInternalService_ReadReplayJob_FullMethodName        = "/kitaru.runner.v1.RunnerInternalService/ReadReplayJob"
+	RunnerInternalService_ListStoredReplayJobs_FullMethodName = "/kitaru.runner.v1.RunnerInternalService/ListStoredReplayJobs"
+	RunnerInternalService_MarkReplayJob_FullMethodName        = "/kitaru.runner.v1.RunnerInternalService/MarkReplayJob"
+	RunnerInternalService_StoreReplayJobItems_FullMethodName  = "/kitaru.runner.v1.RunnerInternalService/StoreReplayJobItems"
+	RunnerInternalService_ReadReplayJobItems_FullMethodName   = "/kitaru.runner.v1.RunnerInternalService/ReadReplayJobItems"
 )
 
 // RunnerInternalServiceClient is the client API for RunnerInternalService service.
@@ -40,6 +46,19 @@ type RunnerInternalServiceClient interface {
 	GetCallGraph(ctx context.Context, in *GetCallGraphRequest, opts ...grpc.CallOption) (*GetCallGraphResponse, error)
 	// Creates a new execution from a replay plan. Idempotent on `request_id`.
 	StartReplay(ctx context.Context, in *StartReplayRequest, opts ...grpc.CallOption) (*StartReplayResponse, error)
+	// Stores a new replay job, sources included; idempotent on the job ID: a
+	// job stored already is returned as stored (`created` false).
+	StoreReplayJob(ctx context.Context, in *StoreReplayJobRequest, opts ...grpc.CallOption) (*StoreReplayJobResponse, error)
+	// Reads a stored replay job (without totals: the planner counts its items).
+	ReadReplayJob(ctx context.Context, in *ReadReplayJobRequest, opts ...grpc.CallOption) (*ReadReplayJobResponse, error)
+	// Lists stored replay jobs, newest first.
+	ListStoredReplayJobs(ctx context.Context, in *ListStoredReplayJobsRequest, opts ...grpc.CallOption) (*ListStoredReplayJobsResponse, error)
+	// Sets a stored job's cancel time or end time.
+	MarkReplayJob(ctx context.Context, in *MarkReplayJobRequest, opts ...grpc.CallOption) (*MarkReplayJobResponse, error)
+	// Writes items of a stored job (each replaces the item of its index).
+	StoreReplayJobItems(ctx context.Context, in *StoreReplayJobItemsRequest, opts ...grpc.CallOption) (*StoreReplayJobItemsResponse, error)
+	// Reads the items of a stored job, by index.
+	ReadReplayJobItems(ctx context.Context, in *ReadReplayJobItemsRequest, opts ...grpc.CallOption) (*ReadReplayJobItemsResponse, error)
 }
 
 type runnerInternalServiceClient struct {
@@ -70,6 +89,66 @@ func (c *runnerInternalServiceClient) StartReplay(ctx context.Context, in *Start
 	return out, nil
 }
 
+func (c *runnerInternalServiceClient) StoreReplayJob(ctx context.Context, in *StoreReplayJobRequest, opts ...grpc.CallOption) (*StoreReplayJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StoreReplayJobResponse)
+	err := c.cc.Invoke(ctx, RunnerInternalService_StoreReplayJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *runnerInternalServiceClient) ReadReplayJob(ctx context.Context, in *ReadReplayJobRequest, opts ...grpc.CallOption) (*ReadReplayJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReadReplayJobResponse)
+	err := c.cc.Invoke(ctx, RunnerInternalService_ReadReplayJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *runnerInternalServiceClient) ListStoredReplayJobs(ctx context.Context, in *ListStoredReplayJobsRequest, opts ...grpc.CallOption) (*ListStoredReplayJobsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListStoredReplayJobsResponse)
+	err := c.cc.Invoke(ctx, RunnerInternalService_ListStoredReplayJobs_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *runnerInternalServiceClient) MarkReplayJob(ctx context.Context, in *MarkReplayJobRequest, opts ...grpc.CallOption) (*MarkReplayJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MarkReplayJobResponse)
+	err := c.cc.Invoke(ctx, RunnerInternalService_MarkReplayJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *runnerInternalServiceClient) StoreReplayJobItems(ctx context.Context, in *StoreReplayJobItemsRequest, opts ...grpc.CallOption) (*StoreReplayJobItemsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StoreReplayJobItemsResponse)
+	err := c.cc.Invoke(ctx, RunnerInternalService_StoreReplayJobItems_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *runnerInternalServiceClient) ReadReplayJobItems(ctx context.Context, in *ReadReplayJobItemsRequest, opts ...grpc.CallOption) (*ReadReplayJobItemsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReadReplayJobItemsResponse)
+	err := c.cc.Invoke(ctx, RunnerInternalService_ReadReplayJobItems_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RunnerInternalServiceServer is the server API for RunnerInternalService service.
 // All implementations must embed UnimplementedRunnerInternalServiceServer
 // for forward compatibility.
@@ -85,6 +164,19 @@ type RunnerInternalServiceServer interface {
 	GetCallGraph(context.Context, *GetCallGraphRequest) (*GetCallGraphResponse, error)
 	// Creates a new execution from a replay plan. Idempotent on `request_id`.
 	StartReplay(context.Context, *StartReplayRequest) (*StartReplayResponse, error)
+	// Stores a new replay job, sources included; idempotent on the job ID: a
+	// job stored already is returned as stored (`created` false).
+	StoreReplayJob(context.Context, *StoreReplayJobRequest) (*StoreReplayJobResponse, error)
+	// Reads a stored replay job (without totals: the planner counts its items).
+	ReadReplayJob(context.Context, *ReadReplayJobRequest) (*ReadReplayJobResponse, error)
+	// Lists stored replay jobs, newest first.
+	ListStoredReplayJobs(context.Context, *ListStoredReplayJobsRequest) (*ListStoredReplayJobsResponse, error)
+	// Sets a stored job's cancel time or end time.
+	MarkReplayJob(context.Context, *MarkReplayJobRequest) (*MarkReplayJobResponse, error)
+	// Writes items of a stored job (each replaces the item of its index).
+	StoreReplayJobItems(context.Context, *StoreReplayJobItemsRequest) (*StoreReplayJobItemsResponse, error)
+	// Reads the items of a stored job, by index.
+	ReadReplayJobItems(context.Context, *ReadReplayJobItemsRequest) (*ReadReplayJobItemsResponse, error)
 	mustEmbedUnimplementedRunnerInternalServiceServer()
 }
 
@@ -100,6 +192,24 @@ func (UnimplementedRunnerInternalServiceServer) GetCallGraph(context.Context, *G
 }
 func (UnimplementedRunnerInternalServiceServer) StartReplay(context.Context, *StartReplayRequest) (*StartReplayResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method StartReplay not implemented")
+}
+func (UnimplementedRunnerInternalServiceServer) StoreReplayJob(context.Context, *StoreReplayJobRequest) (*StoreReplayJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StoreReplayJob not implemented")
+}
+func (UnimplementedRunnerInternalServiceServer) ReadReplayJob(context.Context, *ReadReplayJobRequest) (*ReadReplayJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReadReplayJob not implemented")
+}
+func (UnimplementedRunnerInternalServiceServer) ListStoredReplayJobs(context.Context, *ListStoredReplayJobsRequest) (*ListStoredReplayJobsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListStoredReplayJobs not implemented")
+}
+func (UnimplementedRunnerInternalServiceServer) MarkReplayJob(context.Context, *MarkReplayJobRequest) (*MarkReplayJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MarkReplayJob not implemented")
+}
+func (UnimplementedRunnerInternalServiceServer) StoreReplayJobItems(context.Context, *StoreReplayJobItemsRequest) (*StoreReplayJobItemsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StoreReplayJobItems not implemented")
+}
+func (UnimplementedRunnerInternalServiceServer) ReadReplayJobItems(context.Context, *ReadReplayJobItemsRequest) (*ReadReplayJobItemsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReadReplayJobItems not implemented")
 }
 func (UnimplementedRunnerInternalServiceServer) mustEmbedUnimplementedRunnerInternalServiceServer() {}
 func (UnimplementedRunnerInternalServiceServer) testEmbeddedByValue()                               {}
@@ -158,6 +268,114 @@ func _RunnerInternalService_StartReplay_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RunnerInternalService_StoreReplayJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StoreReplayJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunnerInternalServiceServer).StoreReplayJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunnerInternalService_StoreReplayJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunnerInternalServiceServer).StoreReplayJob(ctx, req.(*StoreReplayJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RunnerInternalService_ReadReplayJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadReplayJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunnerInternalServiceServer).ReadReplayJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunnerInternalService_ReadReplayJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunnerInternalServiceServer).ReadReplayJob(ctx, req.(*ReadReplayJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RunnerInternalService_ListStoredReplayJobs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListStoredReplayJobsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunnerInternalServiceServer).ListStoredReplayJobs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunnerInternalService_ListStoredReplayJobs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunnerInternalServiceServer).ListStoredReplayJobs(ctx, req.(*ListStoredReplayJobsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RunnerInternalService_MarkReplayJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MarkReplayJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunnerInternalServiceServer).MarkReplayJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunnerInternalService_MarkReplayJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunnerInternalServiceServer).MarkReplayJob(ctx, req.(*MarkReplayJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RunnerInternalService_StoreReplayJobItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StoreReplayJobItemsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunnerInternalServiceServer).StoreReplayJobItems(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunnerInternalService_StoreReplayJobItems_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunnerInternalServiceServer).StoreReplayJobItems(ctx, req.(*StoreReplayJobItemsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RunnerInternalService_ReadReplayJobItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReadReplayJobItemsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RunnerInternalServiceServer).ReadReplayJobItems(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RunnerInternalService_ReadReplayJobItems_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RunnerInternalServiceServer).ReadReplayJobItems(ctx, req.(*ReadReplayJobItemsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RunnerInternalService_ServiceDesc is the grpc.ServiceDesc for RunnerInternalService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -172,6 +390,30 @@ var RunnerInternalService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "StartReplay",
 			Handler:    _RunnerInternalService_StartReplay_Handler,
+		},
+		{
+			MethodName: "StoreReplayJob",
+			Handler:    _RunnerInternalService_StoreReplayJob_Handler,
+		},
+		{
+			MethodName: "ReadReplayJob",
+			Handler:    _RunnerInternalService_ReadReplayJob_Handler,
+		},
+		{
+			MethodName: "ListStoredReplayJobs",
+			Handler:    _RunnerInternalService_ListStoredReplayJobs_Handler,
+		},
+		{
+			MethodName: "MarkReplayJob",
+			Handler:    _RunnerInternalService_MarkReplayJob_Handler,
+		},
+		{
+			MethodName: "StoreReplayJobItems",
+			Handler:    _RunnerInternalService_StoreReplayJobItems_Handler,
+		},
+		{
+			MethodName: "ReadReplayJobItems",
+			Handler:    _RunnerInternalService_ReadReplayJobItems_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -9,6 +9,8 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_google_protobuf_struct } from "@bufbuild/protobuf/wkt";
 import type { Execution } from "../../runner/v1/execution_pb.ts";
 import { file_kitaru_runner_v1_execution } from "../../runner/v1/execution_pb.ts";
+import type { ReplayJob, ReplayJobItem, ReplayJobSpec } from "../../runner/v1/replay_job_pb.ts";
+import { file_kitaru_runner_v1_replay_job } from "../../runner/v1/replay_job_pb.ts";
 import type { ReplayPlan } from "../../runner/v1/replay_plan_pb.ts";
 import { file_kitaru_runner_v1_replay_plan } from "../../runner/v1/replay_plan_pb.ts";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
@@ -17,7 +19,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/planner/v1/planner_service.proto.
  */
 export const file_kitaru_planner_v1_planner_service: GenFile = /*@__PURE__*/
-  fileDesc("CidraXRhcnUvcGxhbm5lci92MS9wbGFubmVyX3NlcnZpY2UucHJvdG8SEWtpdGFydS5wbGFubmVyLnYxIssBChFQbGFuUmVwbGF5UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBGZyb20YAiABKAkSJQoEYXJncxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJb3ZlcnJpZGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIiChphbGxvd19vdmVycmlkZV90eXBlX2NoYW5nZRgFIAEoCBIgChhhbnN3ZXJfd2FpdHNfZnJvbV9zb3VyY2UYBiADKAkiQAoSUGxhblJlcGxheVJlc3BvbnNlEioKBHBsYW4YASABKAsyHC5raXRhcnUucnVubmVyLnYxLlJlcGxheVBsYW4i5AEKFlJlcGxheUV4ZWN1dGlvblJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRIMCgRmcm9tGAIgASgJEiUKBGFyZ3MYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EioKCW92ZXJyaWRlcxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKcmVxdWVzdF9pZBgFIAEoCRIiChphbGxvd19vdmVycmlkZV90eXBlX2NoYW5nZRgGIAEoCBIgChhhbnN3ZXJfd2FpdHNfZnJvbV9zb3VyY2UYByADKAkiSQoXUmVwbGF5RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24y1QEKDlBsYW5uZXJTZXJ2aWNlElkKClBsYW5SZXBsYXkSJC5raXRhcnUucGxhbm5lci52MS5QbGFuUmVwbGF5UmVxdWVzdBolLmtpdGFydS5wbGFubmVyLnYxLlBsYW5SZXBsYXlSZXNwb25zZRJoCg9SZXBsYXlFeGVjdXRpb24SKS5raXRhcnUucGxhbm5lci52MS5SZXBsYXlFeGVjdXRpb25SZXF1ZXN0Gioua2l0YXJ1LnBsYW5uZXIudjEuUmVwbGF5RXhlY3V0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("CidraXRhcnUvcGxhbm5lci92MS9wbGFubmVyX3NlcnZpY2UucHJvdG8SEWtpdGFydS5wbGFubmVyLnYxIssBChFQbGFuUmVwbGF5UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBGZyb20YAiABKAkSJQoEYXJncxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKgoJb3ZlcnJpZGVzGAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIiChphbGxvd19vdmVycmlkZV90eXBlX2NoYW5nZRgFIAEoCBIgChhhbnN3ZXJfd2FpdHNfZnJvbV9zb3VyY2UYBiADKAkiQAoSUGxhblJlcGxheVJlc3BvbnNlEioKBHBsYW4YASABKAsyHC5raXRhcnUucnVubmVyLnYxLlJlcGxheVBsYW4i5AEKFlJlcGxheUV4ZWN1dGlvblJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRIMCgRmcm9tGAIgASgJEiUKBGFyZ3MYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EioKCW92ZXJyaWRlcxgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKcmVxdWVzdF9pZBgFIAEoCRIiChphbGxvd19vdmVycmlkZV90eXBlX2NoYW5nZRgGIAEoCBIgChhhbnN3ZXJfd2FpdHNfZnJvbV9zb3VyY2UYByADKAkiSQoXUmVwbGF5RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iWgoVU3RhcnRSZXBsYXlKb2JSZXF1ZXN0Ei0KBHNwZWMYASABKAsyHy5raXRhcnUucnVubmVyLnYxLlJlcGxheUpvYlNwZWMSEgoKcmVxdWVzdF9pZBgCIAEoCSJyChZTdGFydFJlcGxheUpvYlJlc3BvbnNlEigKA2pvYhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5Sm9iEi4KBWl0ZW1zGAIgAygLMh8ua2l0YXJ1LnJ1bm5lci52MS5SZXBsYXlKb2JJdGVtIiUKE0dldFJlcGxheUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIkAKFEdldFJlcGxheUpvYlJlc3BvbnNlEigKA2pvYhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5Sm9iIj4KFUxpc3RSZXBsYXlKb2JzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCSJcChZMaXN0UmVwbGF5Sm9ic1Jlc3BvbnNlEikKBGpvYnMYASADKAsyGy5raXRhcnUucnVubmVyLnYxLlJlcGxheUpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiaAoZTGlzdFJlcGxheUpvYkl0ZW1zUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSFAoMY2hhbmdlZF9vbmx5GAQgASgIImUKGkxpc3RSZXBsYXlKb2JJdGVtc1Jlc3BvbnNlEi4KBWl0ZW1zGAEgAygLMh8ua2l0YXJ1LnJ1bm5lci52MS5SZXBsYXlKb2JJdGVtEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoChZDYW5jZWxSZXBsYXlKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSJDChdDYW5jZWxSZXBsYXlKb2JSZXNwb25zZRIoCgNqb2IYASABKAsyGy5raXRhcnUucnVubmVyLnYxLlJlcGxheUpvYiInChVXYXRjaFJlcGxheUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJInIKFldhdGNoUmVwbGF5Sm9iUmVzcG9uc2USKAoDam9iGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5SZXBsYXlKb2ISLgoFaXRlbXMYAiADKAsyHy5raXRhcnUucnVubmVyLnYxLlJlcGxheUpvYkl0ZW0yygYKDlBsYW5uZXJTZXJ2aWNlElkKClBsYW5SZXBsYXkSJC5raXRhcnUucGxhbm5lci52MS5QbGFuUmVwbGF5UmVxdWVzdBolLmtpdGFydS5wbGFubmVyLnYxLlBsYW5SZXBsYXlSZXNwb25zZRJoCg9SZXBsYXlFeGVjdXRpb24SKS5raXRhcnUucGxhbm5lci52MS5SZXBsYXlFeGVjdXRpb25SZXF1ZXN0Gioua2l0YXJ1LnBsYW5uZXIudjEuUmVwbGF5RXhlY3V0aW9uUmVzcG9uc2USZQoOU3RhcnRSZXBsYXlKb2ISKC5raXRhcnUucGxhbm5lci52MS5TdGFydFJlcGxheUpvYlJlcXVlc3QaKS5raXRhcnUucGxhbm5lci52MS5TdGFydFJlcGxheUpvYlJlc3BvbnNlEl8KDEdldFJlcGxheUpvYhImLmtpdGFydS5wbGFubmVyLnYxLkdldFJlcGxheUpvYlJlcXVlc3QaJy5raXRhcnUucGxhbm5lci52MS5HZXRSZXBsYXlKb2JSZXNwb25zZRJlCg5MaXN0UmVwbGF5Sm9icxIoLmtpdGFydS5wbGFubmVyLnYxLkxpc3RSZXBsYXlKb2JzUmVxdWVzdBopLmtpdGFydS5wbGFubmVyLnYxLkxpc3RSZXBsYXlKb2JzUmVzcG9uc2UScQoSTGlzdFJlcGxheUpvYkl0ZW1zEiwua2l0YXJ1LnBsYW5uZXIudjEuTGlzdFJlcGxheUpvYkl0ZW1zUmVxdWVzdBotLmtpdGFydS5wbGFubmVyLnYxLkxpc3RSZXBsYXlKb2JJdGVtc1Jlc3BvbnNlEmgKD0NhbmNlbFJlcGxheUpvYhIpLmtpdGFydS5wbGFubmVyLnYxLkNhbmNlbFJlcGxheUpvYlJlcXVlc3QaKi5raXRhcnUucGxhbm5lci52MS5DYW5jZWxSZXBsYXlKb2JSZXNwb25zZRJnCg5XYXRjaFJlcGxheUpvYhIoLmtpdGFydS5wbGFubmVyLnYxLldhdGNoUmVwbGF5Sm9iUmVxdWVzdBopLmtpdGFydS5wbGFubmVyLnYxLldhdGNoUmVwbGF5Sm9iUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_job, file_kitaru_runner_v1_replay_plan]);
 
 /**
  * PlanReplayRequest is a replay request to plan without running it.
@@ -199,6 +201,324 @@ export const ReplayExecutionResponseSchema: GenMessage<ReplayExecutionResponse> 
   messageDesc(file_kitaru_planner_v1_planner_service, 3);
 
 /**
+ * StartReplayJobRequest asks for a replay of many executions.
+ *
+ * @generated from message kitaru.planner.v1.StartReplayJobRequest
+ */
+export type StartReplayJobRequest = Message<"kitaru.planner.v1.StartReplayJobRequest"> & {
+  /**
+   * What to replay and how (selection, `from`, args, overrides, plan_only, concurrency).
+   *
+   * @generated from field: kitaru.runner.v1.ReplayJobSpec spec = 1;
+   */
+  spec?: ReplayJobSpec | undefined;
+
+  /**
+   * Optional. A client-chosen ID making the request idempotent: the same ID
+   * returns the same job (and never replays a source twice); with another
+   * spec it is refused (INVALID_ARGUMENT).
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.StartReplayJobRequest.
+ * Use `create(StartReplayJobRequestSchema)` to create a new message.
+ */
+export const StartReplayJobRequestSchema: GenMessage<StartReplayJobRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 4);
+
+/**
+ * StartReplayJobResponse holds the job, or the plans of a plan-only request.
+ *
+ * @generated from message kitaru.planner.v1.StartReplayJobResponse
+ */
+export type StartReplayJobResponse = Message<"kitaru.planner.v1.StartReplayJobResponse"> & {
+  /**
+   * The job (state RUNNING, or ended already). For `plan_only` it is not
+   * stored: `job_id` is empty and its totals count the plans.
+   *
+   * @generated from field: kitaru.runner.v1.ReplayJob job = 1;
+   */
+  job?: ReplayJob | undefined;
+
+  /**
+   * `plan_only` only: every source with its plan (PLANNED) or its error (REFUSED).
+   *
+   * @generated from field: repeated kitaru.runner.v1.ReplayJobItem items = 2;
+   */
+  items: ReplayJobItem[];
+};
+
+/**
+ * Describes the message kitaru.planner.v1.StartReplayJobResponse.
+ * Use `create(StartReplayJobResponseSchema)` to create a new message.
+ */
+export const StartReplayJobResponseSchema: GenMessage<StartReplayJobResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 5);
+
+/**
+ * GetReplayJobRequest names the job.
+ *
+ * @generated from message kitaru.planner.v1.GetReplayJobRequest
+ */
+export type GetReplayJobRequest = Message<"kitaru.planner.v1.GetReplayJobRequest"> & {
+  /**
+   * Required. The job ID.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.GetReplayJobRequest.
+ * Use `create(GetReplayJobRequestSchema)` to create a new message.
+ */
+export const GetReplayJobRequestSchema: GenMessage<GetReplayJobRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 6);
+
+/**
+ * GetReplayJobResponse holds the job.
+ *
+ * @generated from message kitaru.planner.v1.GetReplayJobResponse
+ */
+export type GetReplayJobResponse = Message<"kitaru.planner.v1.GetReplayJobResponse"> & {
+  /**
+   * The job with its totals.
+   *
+   * @generated from field: kitaru.runner.v1.ReplayJob job = 1;
+   */
+  job?: ReplayJob | undefined;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.GetReplayJobResponse.
+ * Use `create(GetReplayJobResponseSchema)` to create a new message.
+ */
+export const GetReplayJobResponseSchema: GenMessage<GetReplayJobResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 7);
+
+/**
+ * ListReplayJobsRequest asks for a page of jobs.
+ *
+ * @generated from message kitaru.planner.v1.ListReplayJobsRequest
+ */
+export type ListReplayJobsRequest = Message<"kitaru.planner.v1.ListReplayJobsRequest"> & {
+  /**
+   * Maximum results per page; default 20, at most 200.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * A `next_page_token` from a previous response.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.ListReplayJobsRequest.
+ * Use `create(ListReplayJobsRequestSchema)` to create a new message.
+ */
+export const ListReplayJobsRequestSchema: GenMessage<ListReplayJobsRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 8);
+
+/**
+ * ListReplayJobsResponse is one page of jobs.
+ *
+ * @generated from message kitaru.planner.v1.ListReplayJobsResponse
+ */
+export type ListReplayJobsResponse = Message<"kitaru.planner.v1.ListReplayJobsResponse"> & {
+  /**
+   * The jobs, newest first, with their totals.
+   *
+   * @generated from field: repeated kitaru.runner.v1.ReplayJob jobs = 1;
+   */
+  jobs: ReplayJob[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.ListReplayJobsResponse.
+ * Use `create(ListReplayJobsResponseSchema)` to create a new message.
+ */
+export const ListReplayJobsResponseSchema: GenMessage<ListReplayJobsResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 9);
+
+/**
+ * ListReplayJobItemsRequest asks for a page of a job's items.
+ *
+ * @generated from message kitaru.planner.v1.ListReplayJobItemsRequest
+ */
+export type ListReplayJobItemsRequest = Message<"kitaru.planner.v1.ListReplayJobItemsRequest"> & {
+  /**
+   * Required. The job ID.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Maximum results per page; default 100, at most 1000.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * A `next_page_token` from a previous response.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only items whose replay result changed.
+   *
+   * @generated from field: bool changed_only = 4;
+   */
+  changedOnly: boolean;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.ListReplayJobItemsRequest.
+ * Use `create(ListReplayJobItemsRequestSchema)` to create a new message.
+ */
+export const ListReplayJobItemsRequestSchema: GenMessage<ListReplayJobItemsRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 10);
+
+/**
+ * ListReplayJobItemsResponse is one page of items.
+ *
+ * @generated from message kitaru.planner.v1.ListReplayJobItemsResponse
+ */
+export type ListReplayJobItemsResponse = Message<"kitaru.planner.v1.ListReplayJobItemsResponse"> & {
+  /**
+   * The items, in the job's order.
+   *
+   * @generated from field: repeated kitaru.runner.v1.ReplayJobItem items = 1;
+   */
+  items: ReplayJobItem[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.ListReplayJobItemsResponse.
+ * Use `create(ListReplayJobItemsResponseSchema)` to create a new message.
+ */
+export const ListReplayJobItemsResponseSchema: GenMessage<ListReplayJobItemsResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 11);
+
+/**
+ * CancelReplayJobRequest names the job.
+ *
+ * @generated from message kitaru.planner.v1.CancelReplayJobRequest
+ */
+export type CancelReplayJobRequest = Message<"kitaru.planner.v1.CancelReplayJobRequest"> & {
+  /**
+   * Required. The job ID.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.CancelReplayJobRequest.
+ * Use `create(CancelReplayJobRequestSchema)` to create a new message.
+ */
+export const CancelReplayJobRequestSchema: GenMessage<CancelReplayJobRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 12);
+
+/**
+ * CancelReplayJobResponse holds the job.
+ *
+ * @generated from message kitaru.planner.v1.CancelReplayJobResponse
+ */
+export type CancelReplayJobResponse = Message<"kitaru.planner.v1.CancelReplayJobResponse"> & {
+  /**
+   * The job after the cancel, with its totals.
+   *
+   * @generated from field: kitaru.runner.v1.ReplayJob job = 1;
+   */
+  job?: ReplayJob | undefined;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.CancelReplayJobResponse.
+ * Use `create(CancelReplayJobResponseSchema)` to create a new message.
+ */
+export const CancelReplayJobResponseSchema: GenMessage<CancelReplayJobResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 13);
+
+/**
+ * WatchReplayJobRequest names the job.
+ *
+ * @generated from message kitaru.planner.v1.WatchReplayJobRequest
+ */
+export type WatchReplayJobRequest = Message<"kitaru.planner.v1.WatchReplayJobRequest"> & {
+  /**
+   * Required. The job ID.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message kitaru.planner.v1.WatchReplayJobRequest.
+ * Use `create(WatchReplayJobRequestSchema)` to create a new message.
+ */
+export const WatchReplayJobRequestSchema: GenMessage<WatchReplayJobRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 14);
+
+/**
+ * WatchReplayJobResponse is one progress report.
+ *
+ * @generated from message kitaru.planner.v1.WatchReplayJobResponse
+ */
+export type WatchReplayJobResponse = Message<"kitaru.planner.v1.WatchReplayJobResponse"> & {
+  /**
+   * The job with its totals now.
+   *
+   * @generated from field: kitaru.runner.v1.ReplayJob job = 1;
+   */
+  job?: ReplayJob | undefined;
+
+  /**
+   * Items that changed since the previous report (all items in the first).
+   *
+   * @generated from field: repeated kitaru.runner.v1.ReplayJobItem items = 2;
+   */
+  items: ReplayJobItem[];
+};
+
+/**
+ * Describes the message kitaru.planner.v1.WatchReplayJobResponse.
+ * Use `create(WatchReplayJobResponseSchema)` to create a new message.
+ */
+export const WatchReplayJobResponseSchema: GenMessage<WatchReplayJobResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_planner_v1_planner_service, 15);
+
+/**
  * PlannerService plans replays of executions and starts them on the runner.
  *
  * @generated from service kitaru.planner.v1.PlannerService
@@ -225,6 +545,72 @@ export const PlannerService: GenService<{
     methodKind: "unary";
     input: typeof ReplayExecutionRequestSchema;
     output: typeof ReplayExecutionResponseSchema;
+  },
+  /**
+   * Starts a replay job: selects the sources, stores the job with them, and
+   * replays each with the same `from`, `args` and overrides (at most
+   * `concurrency` at once). Idempotent on `request_id`. With `plan_only` it
+   * plans every source and creates nothing.
+   *
+   * @generated from rpc kitaru.planner.v1.PlannerService.StartReplayJob
+   */
+  startReplayJob: {
+    methodKind: "unary";
+    input: typeof StartReplayJobRequestSchema;
+    output: typeof StartReplayJobResponseSchema;
+  },
+  /**
+   * Returns a replay job with its totals.
+   *
+   * @generated from rpc kitaru.planner.v1.PlannerService.GetReplayJob
+   */
+  getReplayJob: {
+    methodKind: "unary";
+    input: typeof GetReplayJobRequestSchema;
+    output: typeof GetReplayJobResponseSchema;
+  },
+  /**
+   * Lists replay jobs, newest first (AIP-158 paging).
+   *
+   * @generated from rpc kitaru.planner.v1.PlannerService.ListReplayJobs
+   */
+  listReplayJobs: {
+    methodKind: "unary";
+    input: typeof ListReplayJobsRequestSchema;
+    output: typeof ListReplayJobsResponseSchema;
+  },
+  /**
+   * Lists a job's sources with their replays and the comparison of each
+   * replay with its source, in the job's order (AIP-158 paging).
+   *
+   * @generated from rpc kitaru.planner.v1.PlannerService.ListReplayJobItems
+   */
+  listReplayJobItems: {
+    methodKind: "unary";
+    input: typeof ListReplayJobItemsRequestSchema;
+    output: typeof ListReplayJobItemsResponseSchema;
+  },
+  /**
+   * Cancels a replay job: no replay is started after it; replays started
+   * before run on. Cancelling an ended job changes nothing.
+   *
+   * @generated from rpc kitaru.planner.v1.PlannerService.CancelReplayJob
+   */
+  cancelReplayJob: {
+    methodKind: "unary";
+    input: typeof CancelReplayJobRequestSchema;
+    output: typeof CancelReplayJobResponseSchema;
+  },
+  /**
+   * Streams a job's progress: the job with its totals and the items that
+   * changed, whenever something changed, until the job ends.
+   *
+   * @generated from rpc kitaru.planner.v1.PlannerService.WatchReplayJob
+   */
+  watchReplayJob: {
+    methodKind: "server_streaming";
+    input: typeof WatchReplayJobRequestSchema;
+    output: typeof WatchReplayJobResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kitaru_planner_v1_planner_service, 0);

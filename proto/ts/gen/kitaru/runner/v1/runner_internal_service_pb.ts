@@ -6,8 +6,12 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Execution } from "./execution_pb.ts";
 import { file_kitaru_runner_v1_execution } from "./execution_pb.ts";
+import type { ReplayJob, ReplayJobItem } from "./replay_job_pb.ts";
+import { file_kitaru_runner_v1_replay_job } from "./replay_job_pb.ts";
 import type { CallGraph, ReplayPlan } from "./replay_plan_pb.ts";
 import { file_kitaru_runner_v1_replay_plan } from "./replay_plan_pb.ts";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/runner_internal_service.proto.
  */
 export const file_kitaru_runner_v1_runner_internal_service: GenFile = /*@__PURE__*/
-  fileDesc("Ci5raXRhcnUvcnVubmVyL3YxL3J1bm5lcl9pbnRlcm5hbF9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxIiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSKPAQoSU3RhcnRSZXBsYXlSZXF1ZXN0EioKBHBsYW4YASABKAsyHC5raXRhcnUucnVubmVyLnYxLlJlcGxheVBsYW4SEgoKcmVxdWVzdF9pZBgCIAEoCRIVCg12YWxpZGF0ZV9vbmx5GAMgASgIEiIKGmFsbG93X292ZXJyaWRlX3R5cGVfY2hhbmdlGAQgASgIIkUKE1N0YXJ0UmVwbGF5UmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24idQoUR2V0Q2FsbEdyYXBoUmVzcG9uc2USKgoFZ3JhcGgYASABKAsyGy5raXRhcnUucnVubmVyLnYxLkNhbGxHcmFwaBIbChNzb3VyY2VfZmxvd192ZXJzaW9uGAIgASgJEhQKDGZsb3dfdmVyc2lvbhgDIAEoCSJdChlHZXRDYWxsR3JhcGhSZXNwb25zZUJ5dGVzEg0KBWdyYXBoGAEgAygMEhsKE3NvdXJjZV9mbG93X3ZlcnNpb24YAiABKAkSFAoMZmxvd192ZXJzaW9uGAMgASgJMtIBChVSdW5uZXJJbnRlcm5hbFNlcnZpY2USXQoMR2V0Q2FsbEdyYXBoEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRDYWxsR3JhcGhSZXNwb25zZRJaCgtTdGFydFJlcGxheRIkLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXF1ZXN0GiUua2l0YXJ1LnJ1bm5lci52MS5TdGFydFJlcGxheVJlc3BvbnNlYgZwcm90bzM", [file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_plan]);
+  fileDesc("Ci5raXRhcnUvcnVubmVyL3YxL3J1bm5lcl9pbnRlcm5hbF9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxIiYKE0dldENhbGxHcmFwaFJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSKPAQoSU3RhcnRSZXBsYXlSZXF1ZXN0EioKBHBsYW4YASABKAsyHC5raXRhcnUucnVubmVyLnYxLlJlcGxheVBsYW4SEgoKcmVxdWVzdF9pZBgCIAEoCRIVCg12YWxpZGF0ZV9vbmx5GAMgASgIEiIKGmFsbG93X292ZXJyaWRlX3R5cGVfY2hhbmdlGAQgASgIIkUKE1N0YXJ0UmVwbGF5UmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24idQoUR2V0Q2FsbEdyYXBoUmVzcG9uc2USKgoFZ3JhcGgYASABKAsyGy5raXRhcnUucnVubmVyLnYxLkNhbGxHcmFwaBIbChNzb3VyY2VfZmxvd192ZXJzaW9uGAIgASgJEhQKDGZsb3dfdmVyc2lvbhgDIAEoCSJdChlHZXRDYWxsR3JhcGhSZXNwb25zZUJ5dGVzEg0KBWdyYXBoGAEgAygMEhsKE3NvdXJjZV9mbG93X3ZlcnNpb24YAiABKAkSFAoMZmxvd192ZXJzaW9uGAMgASgJIkEKFVN0b3JlUmVwbGF5Sm9iUmVxdWVzdBIoCgNqb2IYASABKAsyGy5raXRhcnUucnVubmVyLnYxLlJlcGxheUpvYiJTChZTdG9yZVJlcGxheUpvYlJlc3BvbnNlEigKA2pvYhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5Sm9iEg8KB2NyZWF0ZWQYAiABKAgiJgoUUmVhZFJlcGxheUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIkEKFVJlYWRSZXBsYXlKb2JSZXNwb25zZRIoCgNqb2IYASABKAsyGy5raXRhcnUucnVubmVyLnYxLlJlcGxheUpvYiJ1ChtMaXN0U3RvcmVkUmVwbGF5Sm9ic1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSFwoPdW5maW5pc2hlZF9vbmx5GAMgASgIEhYKDmFsbF9uYW1lc3BhY2VzGAQgASgIImIKHExpc3RTdG9yZWRSZXBsYXlKb2JzUmVzcG9uc2USKQoEam9icxgBIAMoCzIbLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5Sm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKFAQoUTWFya1JlcGxheUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJEi8KC2NhbmNlbF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQQoVTWFya1JlcGxheUpvYlJlc3BvbnNlEigKA2pvYhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5Sm9iIlwKGlN0b3JlUmVwbGF5Sm9iSXRlbXNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIuCgVpdGVtcxgCIAMoCzIfLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5Sm9iSXRlbSIdChtTdG9yZVJlcGxheUpvYkl0ZW1zUmVzcG9uc2UiTgoZUmVhZFJlcGxheUpvYkl0ZW1zUmVxdWVzdBIOCgZqb2JfaWQYASABKAkSEgoKZnJvbV9pbmRleBgCIAEoDRINCgVsaW1pdBgDIAEoDSJMChpSZWFkUmVwbGF5Sm9iSXRlbXNSZXNwb25zZRIuCgVpdGVtcxgBIAMoCzIfLmtpdGFydS5ydW5uZXIudjEuUmVwbGF5Sm9iSXRlbTLXBgoVUnVubmVySW50ZXJuYWxTZXJ2aWNlEl0KDEdldENhbGxHcmFwaBIlLmtpdGFydS5ydW5uZXIudjEuR2V0Q2FsbEdyYXBoUmVxdWVzdBomLmtpdGFydS5ydW5uZXIudjEuR2V0Q2FsbEdyYXBoUmVzcG9uc2USWgoLU3RhcnRSZXBsYXkSJC5raXRhcnUucnVubmVyLnYxLlN0YXJ0UmVwbGF5UmVxdWVzdBolLmtpdGFydS5ydW5uZXIudjEuU3RhcnRSZXBsYXlSZXNwb25zZRJjCg5TdG9yZVJlcGxheUpvYhInLmtpdGFydS5ydW5uZXIudjEuU3RvcmVSZXBsYXlKb2JSZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5TdG9yZVJlcGxheUpvYlJlc3BvbnNlEmAKDVJlYWRSZXBsYXlKb2ISJi5raXRhcnUucnVubmVyLnYxLlJlYWRSZXBsYXlKb2JSZXF1ZXN0Gicua2l0YXJ1LnJ1bm5lci52MS5SZWFkUmVwbGF5Sm9iUmVzcG9uc2USdQoUTGlzdFN0b3JlZFJlcGxheUpvYnMSLS5raXRhcnUucnVubmVyLnYxLkxpc3RTdG9yZWRSZXBsYXlKb2JzUmVxdWVzdBouLmtpdGFydS5ydW5uZXIudjEuTGlzdFN0b3JlZFJlcGxheUpvYnNSZXNwb25zZRJgCg1NYXJrUmVwbGF5Sm9iEiYua2l0YXJ1LnJ1bm5lci52MS5NYXJrUmVwbGF5Sm9iUmVxdWVzdBonLmtpdGFydS5ydW5uZXIudjEuTWFya1JlcGxheUpvYlJlc3BvbnNlEnIKE1N0b3JlUmVwbGF5Sm9iSXRlbXMSLC5raXRhcnUucnVubmVyLnYxLlN0b3JlUmVwbGF5Sm9iSXRlbXNSZXF1ZXN0Gi0ua2l0YXJ1LnJ1bm5lci52MS5TdG9yZVJlcGxheUpvYkl0ZW1zUmVzcG9uc2USbwoSUmVhZFJlcGxheUpvYkl0ZW1zEisua2l0YXJ1LnJ1bm5lci52MS5SZWFkUmVwbGF5Sm9iSXRlbXNSZXF1ZXN0Giwua2l0YXJ1LnJ1bm5lci52MS5SZWFkUmVwbGF5Sm9iSXRlbXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_replay_job, file_kitaru_runner_v1_replay_plan]);
 
 /**
  * GetCallGraphRequest names the execution.
@@ -181,6 +185,324 @@ export const GetCallGraphResponseBytesSchema: GenMessage<GetCallGraphResponseByt
   messageDesc(file_kitaru_runner_v1_runner_internal_service, 4);
 
 /**
+ * StoreReplayJobRequest holds the job to store.
+ *
+ * @generated from message kitaru.runner.v1.StoreReplayJobRequest
+ */
+export type StoreReplayJobRequest = Message<"kitaru.runner.v1.StoreReplayJobRequest"> & {
+  /**
+   * Required. The job: `job_id`, `request_id`, `spec`, `source_exec_ids`,
+   * `create_time` set; stored in the caller's namespace.
+   *
+   * @generated from field: kitaru.runner.v1.ReplayJob job = 1;
+   */
+  job?: ReplayJob | undefined;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.StoreReplayJobRequest.
+ * Use `create(StoreReplayJobRequestSchema)` to create a new message.
+ */
+export const StoreReplayJobRequestSchema: GenMessage<StoreReplayJobRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 5);
+
+/**
+ * StoreReplayJobResponse holds the job as stored.
+ *
+ * @generated from message kitaru.runner.v1.StoreReplayJobResponse
+ */
+export type StoreReplayJobResponse = Message<"kitaru.runner.v1.StoreReplayJobResponse"> & {
+  /**
+   * The job as stored (an earlier one when the ID was taken).
+   *
+   * @generated from field: kitaru.runner.v1.ReplayJob job = 1;
+   */
+  job?: ReplayJob | undefined;
+
+  /**
+   * True when this request stored it.
+   *
+   * @generated from field: bool created = 2;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.StoreReplayJobResponse.
+ * Use `create(StoreReplayJobResponseSchema)` to create a new message.
+ */
+export const StoreReplayJobResponseSchema: GenMessage<StoreReplayJobResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 6);
+
+/**
+ * ReadReplayJobRequest names the job.
+ *
+ * @generated from message kitaru.runner.v1.ReadReplayJobRequest
+ */
+export type ReadReplayJobRequest = Message<"kitaru.runner.v1.ReadReplayJobRequest"> & {
+  /**
+   * Required. The job ID.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ReadReplayJobRequest.
+ * Use `create(ReadReplayJobRequestSchema)` to create a new message.
+ */
+export const ReadReplayJobRequestSchema: GenMessage<ReadReplayJobRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 7);
+
+/**
+ * ReadReplayJobResponse holds the job.
+ *
+ * @generated from message kitaru.runner.v1.ReadReplayJobResponse
+ */
+export type ReadReplayJobResponse = Message<"kitaru.runner.v1.ReadReplayJobResponse"> & {
+  /**
+   * The job as stored.
+   *
+   * @generated from field: kitaru.runner.v1.ReplayJob job = 1;
+   */
+  job?: ReplayJob | undefined;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ReadReplayJobResponse.
+ * Use `create(ReadReplayJobResponseSchema)` to create a new message.
+ */
+export const ReadReplayJobResponseSchema: GenMessage<ReadReplayJobResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 8);
+
+/**
+ * ListStoredReplayJobsRequest asks for a page of stored jobs.
+ *
+ * @generated from message kitaru.runner.v1.ListStoredReplayJobsRequest
+ */
+export type ListStoredReplayJobsRequest = Message<"kitaru.runner.v1.ListStoredReplayJobsRequest"> & {
+  /**
+   * Maximum jobs per page; default 20, at most 200.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * A `next_page_token` from a previous response.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Only jobs that have not ended (for a restarted planner to resume them).
+   *
+   * @generated from field: bool unfinished_only = 3;
+   */
+  unfinishedOnly: boolean;
+
+  /**
+   * Jobs of every namespace, not only the caller's (a restarted planner
+   * resumes all of them; needs a service token when tokens are required).
+   *
+   * @generated from field: bool all_namespaces = 4;
+   */
+  allNamespaces: boolean;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ListStoredReplayJobsRequest.
+ * Use `create(ListStoredReplayJobsRequestSchema)` to create a new message.
+ */
+export const ListStoredReplayJobsRequestSchema: GenMessage<ListStoredReplayJobsRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 9);
+
+/**
+ * ListStoredReplayJobsResponse is one page of jobs.
+ *
+ * @generated from message kitaru.runner.v1.ListStoredReplayJobsResponse
+ */
+export type ListStoredReplayJobsResponse = Message<"kitaru.runner.v1.ListStoredReplayJobsResponse"> & {
+  /**
+   * The jobs, newest first.
+   *
+   * @generated from field: repeated kitaru.runner.v1.ReplayJob jobs = 1;
+   */
+  jobs: ReplayJob[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ListStoredReplayJobsResponse.
+ * Use `create(ListStoredReplayJobsResponseSchema)` to create a new message.
+ */
+export const ListStoredReplayJobsResponseSchema: GenMessage<ListStoredReplayJobsResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 10);
+
+/**
+ * MarkReplayJobRequest sets a job's cancel or end time.
+ *
+ * @generated from message kitaru.runner.v1.MarkReplayJobRequest
+ */
+export type MarkReplayJobRequest = Message<"kitaru.runner.v1.MarkReplayJobRequest"> & {
+  /**
+   * Required. The job ID.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * When it was cancelled; unset leaves the stored value.
+   *
+   * @generated from field: google.protobuf.Timestamp cancel_time = 2;
+   */
+  cancelTime?: Timestamp | undefined;
+
+  /**
+   * When it ended; unset leaves the stored value.
+   *
+   * @generated from field: google.protobuf.Timestamp end_time = 3;
+   */
+  endTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.MarkReplayJobRequest.
+ * Use `create(MarkReplayJobRequestSchema)` to create a new message.
+ */
+export const MarkReplayJobRequestSchema: GenMessage<MarkReplayJobRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 11);
+
+/**
+ * MarkReplayJobResponse holds the job after the change.
+ *
+ * @generated from message kitaru.runner.v1.MarkReplayJobResponse
+ */
+export type MarkReplayJobResponse = Message<"kitaru.runner.v1.MarkReplayJobResponse"> & {
+  /**
+   * The job as stored now.
+   *
+   * @generated from field: kitaru.runner.v1.ReplayJob job = 1;
+   */
+  job?: ReplayJob | undefined;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.MarkReplayJobResponse.
+ * Use `create(MarkReplayJobResponseSchema)` to create a new message.
+ */
+export const MarkReplayJobResponseSchema: GenMessage<MarkReplayJobResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 12);
+
+/**
+ * StoreReplayJobItemsRequest holds items to write.
+ *
+ * @generated from message kitaru.runner.v1.StoreReplayJobItemsRequest
+ */
+export type StoreReplayJobItemsRequest = Message<"kitaru.runner.v1.StoreReplayJobItemsRequest"> & {
+  /**
+   * Required. The job ID.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * The items; each replaces the stored item of its `index`.
+   *
+   * @generated from field: repeated kitaru.runner.v1.ReplayJobItem items = 2;
+   */
+  items: ReplayJobItem[];
+};
+
+/**
+ * Describes the message kitaru.runner.v1.StoreReplayJobItemsRequest.
+ * Use `create(StoreReplayJobItemsRequestSchema)` to create a new message.
+ */
+export const StoreReplayJobItemsRequestSchema: GenMessage<StoreReplayJobItemsRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 13);
+
+/**
+ * StoreReplayJobItemsResponse is empty.
+ *
+ * @generated from message kitaru.runner.v1.StoreReplayJobItemsResponse
+ */
+export type StoreReplayJobItemsResponse = Message<"kitaru.runner.v1.StoreReplayJobItemsResponse"> & {
+};
+
+/**
+ * Describes the message kitaru.runner.v1.StoreReplayJobItemsResponse.
+ * Use `create(StoreReplayJobItemsResponseSchema)` to create a new message.
+ */
+export const StoreReplayJobItemsResponseSchema: GenMessage<StoreReplayJobItemsResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 14);
+
+/**
+ * ReadReplayJobItemsRequest asks for a range of a job's items.
+ *
+ * @generated from message kitaru.runner.v1.ReadReplayJobItemsRequest
+ */
+export type ReadReplayJobItemsRequest = Message<"kitaru.runner.v1.ReadReplayJobItemsRequest"> & {
+  /**
+   * Required. The job ID.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Only items whose index is at least this.
+   *
+   * @generated from field: uint32 from_index = 2;
+   */
+  fromIndex: number;
+
+  /**
+   * At most this many; 0: up to 1000.
+   *
+   * @generated from field: uint32 limit = 3;
+   */
+  limit: number;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ReadReplayJobItemsRequest.
+ * Use `create(ReadReplayJobItemsRequestSchema)` to create a new message.
+ */
+export const ReadReplayJobItemsRequestSchema: GenMessage<ReadReplayJobItemsRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 15);
+
+/**
+ * ReadReplayJobItemsResponse holds the items, by index.
+ *
+ * @generated from message kitaru.runner.v1.ReadReplayJobItemsResponse
+ */
+export type ReadReplayJobItemsResponse = Message<"kitaru.runner.v1.ReadReplayJobItemsResponse"> & {
+  /**
+   * The items stored, in index order (indexes never stored are left out).
+   *
+   * @generated from field: repeated kitaru.runner.v1.ReplayJobItem items = 1;
+   */
+  items: ReplayJobItem[];
+};
+
+/**
+ * Describes the message kitaru.runner.v1.ReadReplayJobItemsResponse.
+ * Use `create(ReadReplayJobItemsResponseSchema)` to create a new message.
+ */
+export const ReadReplayJobItemsResponseSchema: GenMessage<ReadReplayJobItemsResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_internal_service, 16);
+
+/**
  * RunnerInternalService is called by the planner, service to service, to plan
  * and start replays; applications call the PlannerService instead. When the
  * runner requires tokens, only service tokens (`*=<token>`) may call it:
@@ -210,6 +532,67 @@ export const RunnerInternalService: GenService<{
     methodKind: "unary";
     input: typeof StartReplayRequestSchema;
     output: typeof StartReplayResponseSchema;
+  },
+  /**
+   * Stores a new replay job, sources included; idempotent on the job ID: a
+   * job stored already is returned as stored (`created` false).
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerInternalService.StoreReplayJob
+   */
+  storeReplayJob: {
+    methodKind: "unary";
+    input: typeof StoreReplayJobRequestSchema;
+    output: typeof StoreReplayJobResponseSchema;
+  },
+  /**
+   * Reads a stored replay job (without totals: the planner counts its items).
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerInternalService.ReadReplayJob
+   */
+  readReplayJob: {
+    methodKind: "unary";
+    input: typeof ReadReplayJobRequestSchema;
+    output: typeof ReadReplayJobResponseSchema;
+  },
+  /**
+   * Lists stored replay jobs, newest first.
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerInternalService.ListStoredReplayJobs
+   */
+  listStoredReplayJobs: {
+    methodKind: "unary";
+    input: typeof ListStoredReplayJobsRequestSchema;
+    output: typeof ListStoredReplayJobsResponseSchema;
+  },
+  /**
+   * Sets a stored job's cancel time or end time.
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerInternalService.MarkReplayJob
+   */
+  markReplayJob: {
+    methodKind: "unary";
+    input: typeof MarkReplayJobRequestSchema;
+    output: typeof MarkReplayJobResponseSchema;
+  },
+  /**
+   * Writes items of a stored job (each replaces the item of its index).
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerInternalService.StoreReplayJobItems
+   */
+  storeReplayJobItems: {
+    methodKind: "unary";
+    input: typeof StoreReplayJobItemsRequestSchema;
+    output: typeof StoreReplayJobItemsResponseSchema;
+  },
+  /**
+   * Reads the items of a stored job, by index.
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerInternalService.ReadReplayJobItems
+   */
+  readReplayJobItems: {
+    methodKind: "unary";
+    input: typeof ReadReplayJobItemsRequestSchema;
+    output: typeof ReadReplayJobItemsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kitaru_runner_v1_runner_internal_service, 0);

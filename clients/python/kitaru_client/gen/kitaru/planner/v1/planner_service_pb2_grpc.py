@@ -45,6 +45,36 @@ class PlannerServiceStub(object):
                 request_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ReplayExecutionRequest.SerializeToString,
                 response_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ReplayExecutionResponse.FromString,
                 _registered_method=True)
+        self.StartReplayJob = channel.unary_unary(
+                '/kitaru.planner.v1.PlannerService/StartReplayJob',
+                request_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.StartReplayJobRequest.SerializeToString,
+                response_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.StartReplayJobResponse.FromString,
+                _registered_method=True)
+        self.GetReplayJob = channel.unary_unary(
+                '/kitaru.planner.v1.PlannerService/GetReplayJob',
+                request_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.GetReplayJobRequest.SerializeToString,
+                response_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.GetReplayJobResponse.FromString,
+                _registered_method=True)
+        self.ListReplayJobs = channel.unary_unary(
+                '/kitaru.planner.v1.PlannerService/ListReplayJobs',
+                request_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobsRequest.SerializeToString,
+                response_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobsResponse.FromString,
+                _registered_method=True)
+        self.ListReplayJobItems = channel.unary_unary(
+                '/kitaru.planner.v1.PlannerService/ListReplayJobItems',
+                request_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobItemsRequest.SerializeToString,
+                response_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobItemsResponse.FromString,
+                _registered_method=True)
+        self.CancelReplayJob = channel.unary_unary(
+                '/kitaru.planner.v1.PlannerService/CancelReplayJob',
+                request_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.CancelReplayJobRequest.SerializeToString,
+                response_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.CancelReplayJobResponse.FromString,
+                _registered_method=True)
+        self.WatchReplayJob = channel.unary_stream(
+                '/kitaru.planner.v1.PlannerService/WatchReplayJob',
+                request_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.WatchReplayJobRequest.SerializeToString,
+                response_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.WatchReplayJobResponse.FromString,
+                _registered_method=True)
 
 
 class PlannerServiceServicer(object):
@@ -67,6 +97,54 @@ class PlannerServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartReplayJob(self, request, context):
+        """Starts a replay job: selects the sources, stores the job with them, and
+        replays each with the same `from`, `args` and overrides (at most
+        `concurrency` at once). Idempotent on `request_id`. With `plan_only` it
+        plans every source and creates nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReplayJob(self, request, context):
+        """Returns a replay job with its totals.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReplayJobs(self, request, context):
+        """Lists replay jobs, newest first (AIP-158 paging).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReplayJobItems(self, request, context):
+        """Lists a job's sources with their replays and the comparison of each
+        replay with its source, in the job's order (AIP-158 paging).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelReplayJob(self, request, context):
+        """Cancels a replay job: no replay is started after it; replays started
+        before run on. Cancelling an ended job changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchReplayJob(self, request, context):
+        """Streams a job's progress: the job with its totals and the items that
+        changed, whenever something changed, until the job ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PlannerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +157,36 @@ def add_PlannerServiceServicer_to_server(servicer, server):
                     servicer.ReplayExecution,
                     request_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ReplayExecutionRequest.FromString,
                     response_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ReplayExecutionResponse.SerializeToString,
+            ),
+            'StartReplayJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartReplayJob,
+                    request_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.StartReplayJobRequest.FromString,
+                    response_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.StartReplayJobResponse.SerializeToString,
+            ),
+            'GetReplayJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReplayJob,
+                    request_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.GetReplayJobRequest.FromString,
+                    response_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.GetReplayJobResponse.SerializeToString,
+            ),
+            'ListReplayJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReplayJobs,
+                    request_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobsRequest.FromString,
+                    response_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobsResponse.SerializeToString,
+            ),
+            'ListReplayJobItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReplayJobItems,
+                    request_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobItemsRequest.FromString,
+                    response_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobItemsResponse.SerializeToString,
+            ),
+            'CancelReplayJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelReplayJob,
+                    request_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.CancelReplayJobRequest.FromString,
+                    response_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.CancelReplayJobResponse.SerializeToString,
+            ),
+            'WatchReplayJob': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchReplayJob,
+                    request_deserializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.WatchReplayJobRequest.FromString,
+                    response_serializer=kitaru_dot_planner_dot_v1_dot_planner__service__pb2.WatchReplayJobResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -136,6 +244,168 @@ class PlannerService(object):
             '/kitaru.planner.v1.PlannerService/ReplayExecution',
             kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ReplayExecutionRequest.SerializeToString,
             kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ReplayExecutionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartReplayJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.planner.v1.PlannerService/StartReplayJob',
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.StartReplayJobRequest.SerializeToString,
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.StartReplayJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReplayJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.planner.v1.PlannerService/GetReplayJob',
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.GetReplayJobRequest.SerializeToString,
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.GetReplayJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReplayJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.planner.v1.PlannerService/ListReplayJobs',
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobsRequest.SerializeToString,
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReplayJobItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.planner.v1.PlannerService/ListReplayJobItems',
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobItemsRequest.SerializeToString,
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.ListReplayJobItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelReplayJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.planner.v1.PlannerService/CancelReplayJob',
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.CancelReplayJobRequest.SerializeToString,
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.CancelReplayJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchReplayJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/kitaru.planner.v1.PlannerService/WatchReplayJob',
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.WatchReplayJobRequest.SerializeToString,
+            kitaru_dot_planner_dot_v1_dot_planner__service__pb2.WatchReplayJobResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,27 +22,53 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from kitaru_client.gen.kitaru.runner.v1 import execution_pb2 as kitaru_dot_runner_dot_v1_dot_execution__pb2
+from kitaru_client.gen.kitaru.runner.v1 import replay_job_pb2 as kitaru_dot_runner_dot_v1_dot_replay__job__pb2
 from kitaru_client.gen.kitaru.runner.v1 import replay_plan_pb2 as kitaru_dot_runner_dot_v1_dot_replay__plan__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.kitaru/runner/v1/runner_internal_service.proto\x12\x10kitaru.runner.v1\x1a kitaru/runner/v1/execution.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"&\n\x13GetCallGraphRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\"\x8f\x01\n\x12StartReplayRequest\x12*\n\x04plan\x18\x01 \x01(\x0b\x32\x1c.kitaru.runner.v1.ReplayPlan\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\x12\"\n\x1a\x61llow_override_type_change\x18\x04 \x01(\x08\"E\n\x13StartReplayResponse\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.Execution\"u\n\x14GetCallGraphResponse\x12*\n\x05graph\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.CallGraph\x12\x1b\n\x13source_flow_version\x18\x02 \x01(\t\x12\x14\n\x0c\x66low_version\x18\x03 \x01(\t\"]\n\x19GetCallGraphResponseBytes\x12\r\n\x05graph\x18\x01 \x03(\x0c\x12\x1b\n\x13source_flow_version\x18\x02 \x01(\t\x12\x14\n\x0c\x66low_version\x18\x03 \x01(\t2\xd2\x01\n\x15RunnerInternalService\x12]\n\x0cGetCallGraph\x12%.kitaru.runner.v1.GetCallGraphRequest\x1a&.kitaru.runner.v1.GetCallGraphResponse\x12Z\n\x0bStartReplay\x12$.kitaru.runner.v1.StartReplayRequest\x1a%.kitaru.runner.v1.StartReplayResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.kitaru/runner/v1/runner_internal_service.proto\x12\x10kitaru.runner.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a kitaru/runner/v1/execution.proto\x1a!kitaru/runner/v1/replay_job.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"&\n\x13GetCallGraphRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\"\x8f\x01\n\x12StartReplayRequest\x12*\n\x04plan\x18\x01 \x01(\x0b\x32\x1c.kitaru.runner.v1.ReplayPlan\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x15\n\rvalidate_only\x18\x03 \x01(\x08\x12\"\n\x1a\x61llow_override_type_change\x18\x04 \x01(\x08\"E\n\x13StartReplayResponse\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.Execution\"u\n\x14GetCallGraphResponse\x12*\n\x05graph\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.CallGraph\x12\x1b\n\x13source_flow_version\x18\x02 \x01(\t\x12\x14\n\x0c\x66low_version\x18\x03 \x01(\t\"]\n\x19GetCallGraphResponseBytes\x12\r\n\x05graph\x18\x01 \x03(\x0c\x12\x1b\n\x13source_flow_version\x18\x02 \x01(\t\x12\x14\n\x0c\x66low_version\x18\x03 \x01(\t\"A\n\x15StoreReplayJobRequest\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\"S\n\x16StoreReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"&\n\x14ReadReplayJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"A\n\x15ReadReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\"u\n\x1bListStoredReplayJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x17\n\x0funfinished_only\x18\x03 \x01(\x08\x12\x16\n\x0e\x61ll_namespaces\x18\x04 \x01(\x08\"b\n\x1cListStoredReplayJobsResponse\x12)\n\x04jobs\x18\x01 \x03(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x85\x01\n\x14MarkReplayJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12/\n\x0b\x63\x61ncel_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x15MarkReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\"\\\n\x1aStoreReplayJobItemsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12.\n\x05items\x18\x02 \x03(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobItem\"\x1d\n\x1bStoreReplayJobItemsResponse\"N\n\x19ReadReplayJobItemsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\nfrom_index\x18\x02 \x01(\r\x12\r\n\x05limit\x18\x03 \x01(\r\"L\n\x1aReadReplayJobItemsResponse\x12.\n\x05items\x18\x01 \x03(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobItem2\xd7\x06\n\x15RunnerInternalService\x12]\n\x0cGetCallGraph\x12%.kitaru.runner.v1.GetCallGraphRequest\x1a&.kitaru.runner.v1.GetCallGraphResponse\x12Z\n\x0bStartReplay\x12$.kitaru.runner.v1.StartReplayRequest\x1a%.kitaru.runner.v1.StartReplayResponse\x12\x63\n\x0eStoreReplayJob\x12\'.kitaru.runner.v1.StoreReplayJobRequest\x1a(.kitaru.runner.v1.StoreReplayJobResponse\x12`\n\rReadReplayJob\x12&.kitaru.runner.v1.ReadReplayJobRequest\x1a\'.kitaru.runner.v1.ReadReplayJobResponse\x12u\n\x14ListStoredReplayJobs\x12-.kitaru.runner.v1.ListStoredReplayJobsRequest\x1a..kitaru.runner.v1.ListStoredReplayJobsResponse\x12`\n\rMarkReplayJob\x12&.kitaru.runner.v1.MarkReplayJobRequest\x1a\'.kitaru.runner.v1.MarkReplayJobResponse\x12r\n\x13StoreReplayJobItems\x12,.kitaru.runner.v1.StoreReplayJobItemsRequest\x1a-.kitaru.runner.v1.StoreReplayJobItemsResponse\x12o\n\x12ReadReplayJobItems\x12+.kitaru.runner.v1.ReadReplayJobItemsRequest\x1a,.kitaru.runner.v1.ReadReplayJobItemsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kitaru.runner.v1.runner_internal_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETCALLGRAPHREQUEST']._serialized_start=138
-  _globals['_GETCALLGRAPHREQUEST']._serialized_end=176
-  _globals['_STARTREPLAYREQUEST']._serialized_start=179
-  _globals['_STARTREPLAYREQUEST']._serialized_end=322
-  _globals['_STARTREPLAYRESPONSE']._serialized_start=324
-  _globals['_STARTREPLAYRESPONSE']._serialized_end=393
-  _globals['_GETCALLGRAPHRESPONSE']._serialized_start=395
-  _globals['_GETCALLGRAPHRESPONSE']._serialized_end=512
-  _globals['_GETCALLGRAPHRESPONSEBYTES']._serialized_start=514
-  _globals['_GETCALLGRAPHRESPONSEBYTES']._serialized_end=607
-  _globals['_RUNNERINTERNALSERVICE']._serialized_start=610
-  _globals['_RUNNERINTERNALSERVICE']._serialized_end=820
+  _globals['_GETCALLGRAPHREQUEST']._serialized_start=206
+  _globals['_GETCALLGRAPHREQUEST']._serialized_end=244
+  _globals['_STARTREPLAYREQUEST']._serialized_start=247
+  _globals['_STARTREPLAYREQUEST']._serialized_end=390
+  _globals['_STARTREPLAYRESPONSE']._serialized_start=392
+  _globals['_STARTREPLAYRESPONSE']._serialized_end=461
+  _globals['_GETCALLGRAPHRESPONSE']._serialized_start=463
+  _globals['_GETCALLGRAPHRESPONSE']._serialized_end=580
+  _globals['_GETCALLGRAPHRESPONSEBYTES']._serialized_start=582
+  _globals['_GETCALLGRAPHRESPONSEBYTES']._serialized_end=675
+  _globals['_STOREREPLAYJOBREQUEST']._serialized_start=677
+  _globals['_STOREREPLAYJOBREQUEST']._serialized_end=742
+  _globals['_STOREREPLAYJOBRESPONSE']._serialized_start=744
+  _globals['_STOREREPLAYJOBRESPONSE']._serialized_end=827
+  _globals['_READREPLAYJOBREQUEST']._serialized_start=829
+  _globals['_READREPLAYJOBREQUEST']._serialized_end=867
+  _globals['_READREPLAYJOBRESPONSE']._serialized_start=869
+  _globals['_READREPLAYJOBRESPONSE']._serialized_end=934
+  _globals['_LISTSTOREDREPLAYJOBSREQUEST']._serialized_start=936
+  _globals['_LISTSTOREDREPLAYJOBSREQUEST']._serialized_end=1053
+  _globals['_LISTSTOREDREPLAYJOBSRESPONSE']._serialized_start=1055
+  _globals['_LISTSTOREDREPLAYJOBSRESPONSE']._serialized_end=1153
+  _globals['_MARKREPLAYJOBREQUEST']._serialized_start=1156
+  _globals['_MARKREPLAYJOBREQUEST']._serialized_end=1289
+  _globals['_MARKREPLAYJOBRESPONSE']._serialized_start=1291
+  _globals['_MARKREPLAYJOBRESPONSE']._serialized_end=1356
+  _globals['_STOREREPLAYJOBITEMSREQUEST']._serialized_start=1358
+  _globals['_STOREREPLAYJOBITEMSREQUEST']._serialized_end=1450
+  _globals['_STOREREPLAYJOBITEMSRESPONSE']._serialized_start=1452
+  _globals['_STOREREPLAYJOBITEMSRESPONSE']._serialized_end=1481
+  _globals['_READREPLAYJOBITEMSREQUEST']._serialized_start=1483
+  _globals['_READREPLAYJOBITEMSREQUEST']._serialized_end=1561
+  _globals['_READREPLAYJOBITEMSRESPONSE']._serialized_start=1563
+  _globals['_READREPLAYJOBITEMSRESPONSE']._serialized_end=1639
+  _globals['_RUNNERINTERNALSERVICE']._serialized_start=1642
+  _globals['_RUNNERINTERNALSERVICE']._serialized_end=2497
 # @@protoc_insertion_point(module_scope)

@@ -50,6 +50,36 @@ class RunnerInternalServiceStub(object):
                 request_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StartReplayRequest.SerializeToString,
                 response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StartReplayResponse.FromString,
                 _registered_method=True)
+        self.StoreReplayJob = channel.unary_unary(
+                '/kitaru.runner.v1.RunnerInternalService/StoreReplayJob',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobResponse.FromString,
+                _registered_method=True)
+        self.ReadReplayJob = channel.unary_unary(
+                '/kitaru.runner.v1.RunnerInternalService/ReadReplayJob',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobResponse.FromString,
+                _registered_method=True)
+        self.ListStoredReplayJobs = channel.unary_unary(
+                '/kitaru.runner.v1.RunnerInternalService/ListStoredReplayJobs',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ListStoredReplayJobsRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ListStoredReplayJobsResponse.FromString,
+                _registered_method=True)
+        self.MarkReplayJob = channel.unary_unary(
+                '/kitaru.runner.v1.RunnerInternalService/MarkReplayJob',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.MarkReplayJobRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.MarkReplayJobResponse.FromString,
+                _registered_method=True)
+        self.StoreReplayJobItems = channel.unary_unary(
+                '/kitaru.runner.v1.RunnerInternalService/StoreReplayJobItems',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobItemsRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobItemsResponse.FromString,
+                _registered_method=True)
+        self.ReadReplayJobItems = channel.unary_unary(
+                '/kitaru.runner.v1.RunnerInternalService/ReadReplayJobItems',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobItemsRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobItemsResponse.FromString,
+                _registered_method=True)
 
 
 class RunnerInternalServiceServicer(object):
@@ -75,6 +105,49 @@ class RunnerInternalServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StoreReplayJob(self, request, context):
+        """Stores a new replay job, sources included; idempotent on the job ID: a
+        job stored already is returned as stored (`created` false).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadReplayJob(self, request, context):
+        """Reads a stored replay job (without totals: the planner counts its items).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListStoredReplayJobs(self, request, context):
+        """Lists stored replay jobs, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkReplayJob(self, request, context):
+        """Sets a stored job's cancel time or end time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StoreReplayJobItems(self, request, context):
+        """Writes items of a stored job (each replaces the item of its index).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadReplayJobItems(self, request, context):
+        """Reads the items of a stored job, by index.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunnerInternalServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -87,6 +160,36 @@ def add_RunnerInternalServiceServicer_to_server(servicer, server):
                     servicer.StartReplay,
                     request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StartReplayRequest.FromString,
                     response_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StartReplayResponse.SerializeToString,
+            ),
+            'StoreReplayJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.StoreReplayJob,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobResponse.SerializeToString,
+            ),
+            'ReadReplayJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadReplayJob,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobResponse.SerializeToString,
+            ),
+            'ListStoredReplayJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListStoredReplayJobs,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ListStoredReplayJobsRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ListStoredReplayJobsResponse.SerializeToString,
+            ),
+            'MarkReplayJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkReplayJob,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.MarkReplayJobRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.MarkReplayJobResponse.SerializeToString,
+            ),
+            'StoreReplayJobItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.StoreReplayJobItems,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobItemsRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobItemsResponse.SerializeToString,
+            ),
+            'ReadReplayJobItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadReplayJobItems,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobItemsRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobItemsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -149,6 +252,168 @@ class RunnerInternalService(object):
             '/kitaru.runner.v1.RunnerInternalService/StartReplay',
             kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StartReplayRequest.SerializeToString,
             kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StartReplayResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StoreReplayJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerInternalService/StoreReplayJob',
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadReplayJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerInternalService/ReadReplayJob',
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListStoredReplayJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerInternalService/ListStoredReplayJobs',
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ListStoredReplayJobsRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ListStoredReplayJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkReplayJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerInternalService/MarkReplayJob',
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.MarkReplayJobRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.MarkReplayJobResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StoreReplayJobItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerInternalService/StoreReplayJobItems',
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobItemsRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.StoreReplayJobItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadReplayJobItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerInternalService/ReadReplayJobItems',
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobItemsRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__internal__service__pb2.ReadReplayJobItemsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,201 @@
+import { createHash, randomUUID } from "node:crypto";
+import { create, equals } from "@bufbuild/protobuf";
+import { timestampNow } from "@bufbuild/protobuf/wkt";
+import { errorToStatus, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
+import { replayJobItemStateToProto } from "#contract/replay-job.ts";
+import {
+  type ReplayJob,
+  type ReplayJobItem,
+  ReplayJobItemSchema,
+  ReplayJobSchema,
+  type ReplayJobSpec,
+  ReplayJobSpecSchema,
+} from "#gen/kitaru/runner/v1/replay_job_pb.ts";
+import { selectionFromProto, selectSources } from "./job-sources.ts";
+import { ReplayJobDriver } from "./replay-job-driver.ts";
+import { ReplayJobStore, withTotals } from "./replay-job-store.ts";
+import type { RunnerClient } from "./runner-client.ts";
+import { checkSourceReplay } from "./source-replay.ts";
+
+/** The default of `--replay-job-concurrency`: replays of one job running at once. */
+export const DEFAULT_REPLAY_JOB_CONCURRENCY = 4;
+/** The most replays of one job at once, whatever the request asks. */
+const MAX_REPLAY_JOB_CONCURRENCY = 64;
+/** Jobs per page when a restarted planner lists the unfinished ones. */
+const RESUME_PAGE_SIZE = 200;
+
+/** Who asks: namespace, signal, deadline and the transport's request ID. */
+export interface JobCaller {
+  readonly namespace: string;
+  readonly signal?: AbortSignal | undefined;
+  readonly deadline?: Date | undefined;
+  readonly requestId?: string | undefined;
+}
+
+/** Options of {@link ReplayJobs}. */
+export interface ReplayJobsOptions {
+  readonly runner: RunnerClient;
+  /** Replays of one job at once when the request gives none; default {@link DEFAULT_REPLAY_JOB_CONCURRENCY}. */
+  readonly concurrency?: number | undefined;
+  readonly onError: (message: string, error: unknown) => void;
+}
+
+/**
+ * The planner's replay jobs: creates them (selection fixed and stored with
+ * the job on the runner), runs each with a {@link ReplayJobDriver}, resumes
+ * the unfinished ones when the planner starts, cancels them, and reads them
+ * back with their totals.
+ */
+export class ReplayJobs {
+  readonly store: ReplayJobStore;
+  readonly #runner: RunnerClient;
+  readonly #concurrency: number;
+  readonly #onError: ReplayJobsOptions["onError"];
+  readonly #drivers = new Map<string, { driver: ReplayJobDriver; done: Promise<void> }>();
+  readonly #stop = new AbortController();
+
+  constructor(options: ReplayJobsOptions) {
+    this.#runner = options.runner;
+    this.store = new ReplayJobStore(options.runner);
+    this.#concurrency = options.concurrency ?? DEFAULT_REPLAY_JOB_CONCURRENCY;
+    this.#onError = options.onError;
+  }
+
+  /**
+   * Starts a job, or returns the one its request ID made before (resuming it
+   * here if no driver runs it). With `plan_only`, plans every source and
+   * stores nothing.
+   */
+  async start(spec: ReplayJobSpec | undefined, requestId: string, caller: JobCaller): Promise<{ job: ReplayJob; items: ReplayJobItem[] }> {
+    if (spec === undefined) throw new KitaruUsageError("`spec` is required.", { metadata: { field: "spec" } });
+    if (spec.from.trim() === "")
+      throw new KitaruUsageError("`spec.from` is required: the checkpoint every source is replayed from.", { metadata: { field: "spec.from" } });
+    if (spec.concurrency > MAX_REPLAY_JOB_CONCURRENCY) {
+      throw new KitaruUsageError(`\`spec.concurrency\` is at most ${MAX_REPLAY_JOB_CONCURRENCY}.`, { metadata: { concurrency: String(spec.concurrency) } });
+    }
+    const call = { namespace: caller.namespace, signal: caller.signal, deadline: caller.deadline };
+    if (spec.planOnly) return await this.#plan(spec, call);
+
+    const givenId = requestId || caller.requestId || `planner-${randomUUID()}`;
+    const jobId = replayJobId(caller.namespace, givenId);
+    const existing = await this.store.read(jobId, caller.namespace, caller.signal).catch((error: unknown) => {
+      if (error instanceof KitaruNotFoundError) return undefined;
+      throw error;
+    });
+    if (existing !== undefined) return await this.#repeated(existing, spec, caller);
+
+    const sourceExecIds = await selectSources(this.#runner, selectionFromProto(spec.selection), call);
+    const job = create(ReplayJobSchema, { jobId, requestId: givenId, spec, sourceExecIds, createTime: timestampNow() });
+    const stored = await this.store.store(job, caller.namespace);
+    if (!stored.created) return await this.#repeated(stored.job, spec, caller);
+    this.#run(stored.job);
+    return { job: withTotals(stored.job, []), items: [] };
+  }
+
+  /** The same request again: the stored job, when it asked for the same. */
+  async #repeated(stored: ReplayJob, spec: ReplayJobSpec, caller: JobCaller) {
+    if (stored.spec === undefined || !equals(ReplayJobSpecSchema, stored.spec, spec)) {
+      throw new KitaruUsageError(`Request ID '${stored.requestId}' started replay job '${stored.jobId}' with another request; use a new request ID.`, {
+        metadata: { requestId: stored.requestId, jobId: stored.jobId },
+      });
+    }
+    if (stored.endTime === undefined) this.#run(stored);
+    const view = await this.store.view(stored.jobId, caller.namespace, caller.signal);
+    return { job: view.job, items: [] };
+  }
+
+  /** Plans every selected source, creating nothing: each plan, or each source's error. */
+  async #plan(spec: ReplayJobSpec, call: { namespace: string; signal?: AbortSignal | undefined; deadline?: Date | undefined }) {
+    const sourceExecIds = await selectSources(this.#runner, selectionFromProto(spec.selection), call);
+    const items: ReplayJobItem[] = new Array(sourceExecIds.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < sourceExecIds.length) {
+        const index = next++;
+        const sourceExecId = sourceExecIds[index] ?? "";
+        const request = {
+          execId: sourceExecId,
+          from: spec.from,
+          args: spec.args,
+          overrides: spec.overrides,
+          allowOverrideTypeChange: spec.allowOverrideTypeChange,
+        };
+        try {
+          const plan = await checkSourceReplay(this.#runner, request, call);
+          items[index] = create(ReplayJobItemSchema, { index, sourceExecId, state: replayJobItemStateToProto("planned"), plan });
+        } catch (error) {
+          if (call.signal?.aborted) throw error;
+          items[index] = create(ReplayJobItemSchema, { index, sourceExecId, state: replayJobItemStateToProto("refused"), error: errorToStatus(error).details });
+        }
+      }
+    };
+    const concurrency = Math.min(spec.concurrency || this.#concurrency, sourceExecIds.length);
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    const job = create(ReplayJobSchema, { spec, sourceExecIds, namespace: call.namespace, createTime: timestampNow() });
+    return { job: withTotals({ ...job, endTime: job.createTime }, items), items };
+  }
+
+  /** Cancels a job: no replay is started after it. */
+  async cancel(jobId: string, caller: JobCaller): Promise<ReplayJob> {
+    const before = await this.store.read(jobId, caller.namespace, caller.signal);
+    if (before.endTime === undefined) {
+      await this.store.mark(jobId, { cancel: true }, caller.namespace);
+      this.#drivers.get(jobId)?.driver.cancel();
+    }
+    return (await this.store.view(jobId, caller.namespace, caller.signal)).job;
+  }
+
+  /** Resumes every unfinished job of every namespace (a planner that starts). */
+  async resumeUnfinished(): Promise<number> {
+    let pageToken = "";
+    let resumed = 0;
+    do {
+      const page = await this.store.list({ pageSize: RESUME_PAGE_SIZE, pageToken, unfinishedOnly: true, allNamespaces: true }, undefined, this.#stop.signal);
+      for (const job of page.jobs) {
+        if (this.#run(job)) resumed += 1;
+      }
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return resumed;
+  }
+
+  /** Stops every driver where it is (the planner stops); a restarted planner resumes the jobs. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    await Promise.all([...this.#drivers.values()].map((d) => d.done));
+  }
+
+  /** Runs a job here unless a driver of this planner runs it; true when one was started. */
+  #run(job: ReplayJob): boolean {
+    if (this.#drivers.has(job.jobId) || this.#stop.signal.aborted) return false;
+    const driver = new ReplayJobDriver(
+      { runner: this.#runner, store: this.store, defaultConcurrency: this.#concurrency, signal: this.#stop.signal, onError: this.#onError },
+      job,
+    );
+    const done = driver
+      .run()
+      .catch((error: unknown) => {
+        if (!this.#stop.signal.aborted) this.#onError(`replay job ${job.jobId} stopped; it resumes when the planner restarts`, error);
+      })
+      .finally(() => this.#drivers.delete(job.jobId));
+    this.#drivers.set(job.jobId, { driver, done });
+    return true;
+  }
+}
+
+/** A job's ID from its namespace and request ID: the same request always names the same job. */
+export function replayJobId(namespace: string, requestId: string): string {
+  const digest = createHash("sha256").update(`${namespace}\n${requestId}`).digest();
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  let id = "";
+  for (let i = 0; i < 16; i++) id += alphabet[(digest[i] ?? 0) & 31];
+  return `rj-${id}`;
+}
+
+/** Every source of a job with its item: the stored one, else pending. */
+export function itemsOfEverySource(job: ReplayJob, stored: readonly ReplayJobItem[]): ReplayJobItem[] {
+  const byIndex = new Map(stored.map((item) => [item.index, item]));
+  return job.sourceExecIds.map(
+    (sourceExecId, index) => byIndex.get(index) ?? create(ReplayJobItemSchema, { index, sourceExecId, state: replayJobItemStateToProto("pending") }),
+  );
+}
