@@ -221,7 +221,7 @@ describe("parseArgs: executions replay of many (a replay job)", () => {
       "`--since` must be before `--until`.",
     );
     assert.equal(failure(["executions", "replay", "--flow", "f", "--label", "team", "--from", "a"]).errorMessage, "`--label` takes KEY=VALUE; got 'team'.");
-    assert.match(failure(["executions", "replay", "kr-1", "--from", "a", "--concurrency", "2"]).errorMessage, /apply to a replay job/);
+    assert.match(failure(["executions", "replay", "kr-1", "--from", "a", "--concurrency", "2"]).errorMessage, /applies to a replay job/);
     assert.equal(
       failure(["executions", "replay", "--flow", "f", "--from", "a", "--concurrency", "0"]).errorMessage,
       "`--concurrency` must be between 1 and 64.",
