@@ -5,7 +5,10 @@
  * 100,000) is started with the public client; at once `handle.wait()` waits
  * for it and `handle.watch()` streams all of its events, side by side.
  *
- *   node --conditions=kitaru-source --import tsx bench/wait-at-size.ts [--calls 100000] [--no-watch] [--dir <directory>]
+ *   node --conditions=kitaru-source --import tsx bench/wait-at-size.ts [--calls 100000] [--no-watch] [--dir <directory>] [--root <checkout>]
+ *
+ * `--root` runs the runner of another checkout (a worktree of a baseline
+ * commit), with this checkout's client: a before/after A/B of the runner.
  *
  * Reported: the runner's own time for the execution (created → completed as
  * it recorded them), when wait() returned and when the watch ended (from
@@ -25,6 +28,8 @@ import { boolFlag, intFlag, machineLoad, now, runBench, stringFlag } from "./sup
 const CALLS = intFlag("calls", 100_000);
 /** Only wait(), no watch beside it. */
 const NO_WATCH = boolFlag("no-watch");
+/** The checkout whose runner to run; this one by default. */
+const ROOT = stringFlag("root", "");
 
 /** Resident memory of a process, in MB (Linux). */
 function rssMb(pid: number): number {
@@ -34,7 +39,9 @@ function rssMb(pid: number): number {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(stringFlag("dir", "") || tmpdir(), "kitaru-bench-wait-"));
-  const runner = await startChildService("runner", ["--db-path", path.join(dir, "kitaru.db"), "--port", "0", "--flows", "bench/flows.ts"]);
+  const runner = await startChildService("runner", ["--db-path", path.join(dir, "kitaru.db"), "--port", "0", "--flows", "bench/flows.ts"], {
+    root: ROOT === "" ? undefined : path.resolve(ROOT),
+  });
   const client = new KitaruClient({ runnerUrl: `http://${runner.address}`, plannerUrl: "http://127.0.0.1:1" });
   try {
     const chain = flowClient<{ calls: number }, { i: number }>("bench_chain_await", { client });
@@ -43,7 +50,9 @@ async function main(): Promise<void> {
     const rssBefore = rssMb(pid);
     let rssPeak = rssBefore;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMb(pid))), 200);
-    console.log(`wait-at-size: ${CALLS}-call execution, runner in a process of its own; node ${process.version}; ${machineLoad()}`);
+    console.log(
+      `wait-at-size: ${CALLS}-call execution, runner in a process of its own${ROOT === "" ? "" : ` (of ${ROOT})`}; node ${process.version}; ${machineLoad()}`,
+    );
     const t0 = now();
     const handle = await chain.run({ calls: CALLS });
     let events = 0;
@@ -58,7 +67,7 @@ async function main(): Promise<void> {
     const watchedAt = await watching;
     clearInterval(sampler);
     if (result.i !== CALLS) throw new Error(`the execution returned ${JSON.stringify(result)}`);
-    const execution = await handle.get();
+    const execution = await client.executions.get(handle.execId, { view: "basic" }); // its times: not its 100,000 calls
     const runnerMs = (execution.endTime?.getTime() ?? Number.NaN) - execution.createTime.getTime();
     const waitMs = waitedAt - t0;
     const watchMs = watchedAt - t0;

@@ -61,6 +61,7 @@ export const MONGODB_PASS: Readonly<Partial<Record<Tier, readonly string[]>>> = 
     "test/runner/operator-keys.test.ts",
     "test/runner/odd-keys.test.ts",
     "test/replay/override-types-e2e.test.ts",
+    "test/engine/source-wait-answers.test.ts",
     "test/replay/replay-jobs-e2e.test.ts",
   ],
   faults: ["test/faults/crash-points.test.ts", "test/faults/missed-input.test.ts", "test/faults/replay-job-kills.test.ts"],

@@ -25,8 +25,10 @@
  *
  * `--systems` may also name kitaru variants, measured in the same rotation:
  * `kitaru-2` (two `kitaru runner` processes on one file, workflows started
- * round robin over them) and `kitaru-nogc` (one runner whose store commits
- * each write on its own: the baseline of group commit). See bench/README.md.
+ * round robin over them), `kitaru-nogc` (one runner whose store commits
+ * each write on its own: the baseline of group commit) and `kitaru-base`
+ * (the runner of another checkout, `--base-root <dir>`, e.g. a worktree of
+ * main: a before/after A/B of a change, same client). See bench/README.md.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
@@ -50,7 +52,10 @@ const STEPS = intFlag("steps", 5);
 const SYSTEMS = stringFlag("systems", "kitaru,dbos,restate").split(",");
 /** Which workloads to measure (default all): step, one, throughput. */
 const ONLY = stringFlag("workloads", "step,one,throughput").split(",");
-const KNOWN = ["kitaru", "kitaru-2", "kitaru-nogc", "dbos", "restate"];
+const KNOWN = ["kitaru", "kitaru-2", "kitaru-nogc", "kitaru-base", "dbos", "restate"];
+/** The checkout whose runner `kitaru-base` runs. */
+const BASE_ROOT = stringFlag("base-root", "");
+if (SYSTEMS.includes("kitaru-base") && BASE_ROOT === "") throw new Error("--systems kitaru-base needs --base-root <checkout of the baseline>");
 for (const name of SYSTEMS) if (!KNOWN.includes(name)) throw new Error(`--systems: unknown '${name}' (known: ${KNOWN.join(", ")})`);
 const PG_BIN = "/usr/lib/postgresql/15/bin";
 const RESTATE_SERVER = path.join(HERE, "node_modules/@restatedev/restate-server-linux-x64/bin/restate-server");
@@ -144,11 +149,11 @@ async function startRestate(dir: string): Promise<string> {
   return `http://127.0.0.1:${ingress}`;
 }
 
-/** `kitaru runner` processes on one store file; their addresses. */
-async function startKitaruRunners(file: string, count: number): Promise<string[]> {
+/** `kitaru runner` processes on one store file (of this checkout, or of `root`); their addresses. */
+async function startKitaruRunners(file: string, count: number, root?: string): Promise<string[]> {
   const runners: ChildService[] = [];
   for (let i = 0; i < count; i++) {
-    const runner = await startChildService("runner", ["--db-path", file, "--port", "0", "--flows", "bench/flows.ts"]);
+    const runner = await startChildService("runner", ["--db-path", file, "--port", "0", "--flows", "bench/flows.ts"], { root });
     cleanups.push(() => runner.kill("SIGTERM"));
     runners.push(runner);
   }
@@ -201,6 +206,13 @@ async function startSystem(name: string, dir: string): Promise<Driver> {
       return startDriver(name, "kitaru.ts", [(await startKitaruRunners(path.join(dir, "kitaru", "kitaru.db"), 1)).join(",")], dir);
     case "kitaru-2":
       return startDriver(name, "kitaru.ts", [(await startKitaruRunners(path.join(dir, "kitaru-2", "kitaru.db"), 2)).join(",")], dir);
+    case "kitaru-base":
+      return startDriver(
+        name,
+        "kitaru.ts",
+        [(await startKitaruRunners(path.join(dir, "kitaru-base", "kitaru.db"), 1, path.resolve(BASE_ROOT))).join(",")],
+        dir,
+      );
     case "kitaru-nogc":
       mkdirSync(path.join(dir, "kitaru-nogc"));
       return startDriver(name, "kitaru.ts", [await startUngroupedRunner(path.join(dir, "kitaru-nogc", "kitaru.db"))], dir);

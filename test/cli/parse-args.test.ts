@@ -105,17 +105,24 @@ describe("parseArgs: executions replay", () => {
         execId: "kr-a8f3c2",
         selection: undefined,
         concurrency: undefined,
-        answerWaitsFromSource: [],
         from: "write_draft",
         args: { topic: "New topic" },
         overrides: { "checkpoint.research": "Edited notes" },
         allowOverrideTypeChange: false,
+        answerWaitsFromSource: [],
         plan: false,
         wait: true,
         requestId: "r-1",
         output: "json",
       },
     );
+  });
+
+  it("splits --answer-waits-from-source at commas, keeping each name as given", () => {
+    const parsed = command(["executions", "replay", "kr-1", "--from", "a", "--answer-waits-from-source", "approve,review_2"]);
+    assert.ok(parsed.kind === "executions.replay");
+    assert.deepEqual(parsed.answerWaitsFromSource, ["approve", "review_2"]);
+    assert.match(failure(["executions", "replay", "kr-1", "--from", "a", "--answer-waits-from-source", ",a"]).errorMessage, /none blank/);
   });
 
   it("requires --from", () => {
@@ -214,7 +221,7 @@ describe("parseArgs: executions replay of many (a replay job)", () => {
       "`--since` must be before `--until`.",
     );
     assert.equal(failure(["executions", "replay", "--flow", "f", "--label", "team", "--from", "a"]).errorMessage, "`--label` takes KEY=VALUE; got 'team'.");
-    assert.match(failure(["executions", "replay", "kr-1", "--from", "a", "--concurrency", "2"]).errorMessage, /apply to a replay job/);
+    assert.match(failure(["executions", "replay", "kr-1", "--from", "a", "--concurrency", "2"]).errorMessage, /applies to a replay job/);
     assert.equal(
       failure(["executions", "replay", "--flow", "f", "--from", "a", "--concurrency", "0"]).errorMessage,
       "`--concurrency` must be between 1 and 64.",

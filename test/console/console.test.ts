@@ -166,4 +166,39 @@ describe("the console in a browser", { timeout: 120_000 }, () => {
     await env.screenshot("09-executions-large-screen");
     await page.setViewport({ width: 1440, height: 900 });
   });
+
+  it("the waits tab names the execution a replay copied a wait's answer from, and says why another waits", async () => {
+    const { page } = env;
+    const answered = (await env.services.client.startExecution({ flowName: "approval", input: { topic: "kelp" } })).execution!.execId;
+    await waitForStatus(answered, ExecutionStatus.WAITING);
+    const asked = { execId: answered, from: "draft", answerWaitsFromSource: ["approve"] };
+    await env.services.client.resolveWait({
+      execId: answered,
+      wait: "approve",
+      value: {
+        kind: {
+          case: "structValue",
+          value: { fields: { approved: { kind: { case: "boolValue", value: true } }, reviewer: { kind: { case: "stringValue", value: "ana" } } } },
+        },
+      },
+    });
+    await waitForStatus(answered, ExecutionStatus.COMPLETED);
+    const copied = (await env.services.plannerClient.replayExecution(asked)).execution!.execId;
+    await waitForStatus(copied, ExecutionStatus.COMPLETED);
+    await page.goto(`${env.console.url}#/executions/${copied}`);
+    await page.waitForSelector('.execution-header [data-status="completed"]');
+    await page.click("#tab-waits");
+    const line = await page.waitForSelector('.copied-answer[data-wait="approve"]');
+    assert.equal(await line!.evaluate((e) => e.textContent), `approve: answered, copied from execution ${answered}`);
+
+    // A source still waiting has no answer to copy: the replay waits too, and its form says why.
+    const waiting = (await env.services.client.startExecution({ flowName: "approval", input: { topic: "reefs" } })).execution!.execId;
+    await waitForStatus(waiting, ExecutionStatus.WAITING);
+    const stopped = (await env.services.plannerClient.replayExecution({ ...asked, execId: waiting })).execution!.execId;
+    await waitForStatus(stopped, ExecutionStatus.WAITING);
+    await page.goto(`${env.console.url}#/executions/${stopped}`);
+    const note = await page.waitForSelector('form[data-wait="approve"] .source-answer-note');
+    assert.equal(await note!.evaluate((e) => e.textContent), `Not answered from execution ${waiting}: its wait 'approve' was never answered.`);
+    await env.screenshot("10-wait-not-answered-from-source");
+  });
 });

@@ -37,6 +37,7 @@ describe("replay plan shapes", () => {
       ],
       input: { nested: { deep: [1, 2, { x: "y" }] }, s: "é" },
       sourceVersion: 12,
+      answerWaitsFromSource: ["approve", "é😀"],
     };
     const versions = { sourceFlowVersion: "v1", flowVersion: "v2-é" };
     const bytes = toBinary(PlanReplayResponseSchema, create(PlanReplayResponseSchema, { plan: planToProto(plan, versions) }));

@@ -47,6 +47,15 @@ const steps = { flow: "chaos_steps", result: chaosStepsResult(SEED, ADD) } as co
 const cases: readonly Case[] = [
   {
     ...steps,
+    point: "after-claimed-insert",
+    at: 1,
+    title: "inserted claimed by the runner that got the start, then died: the claim lapses, a retried start returns it, another runner runs it once",
+    answer: { wait: "go", via: "survivor" },
+    atCrash: { calls: [], status: "running", resolved: [], runs: {} },
+    runs: once,
+  },
+  {
+    ...steps,
     point: "before-checkpoint-commit",
     at: 2,
     title: "b ran but is not recorded: it runs again (at least once); a does not",
@@ -66,7 +75,7 @@ const cases: readonly Case[] = [
   {
     ...steps,
     point: "after-claim",
-    at: 2,
+    at: 1, // the start's claim is made with the insert (after-claimed-insert); this is the claim after the input
     title: "claimed after the input, then died: the claim lapses and another runner continues",
     answer: { wait: "go", via: "armed" },
     atCrash: { calls: ["a", "b"], status: "running", resolved: ["go"], runs: { a: 1, b: 1 } },
@@ -140,8 +149,17 @@ describe("crash points: a runner killed at each named point loses nothing", () =
 
       // 1. The armed runner runs the flow (answering the wait when it is its turn) until it kills itself.
       const armed = await runners.startChild(database, { crashPoints: `${c.point}:${c.at}` });
-      const { execution } = await armed.client.startExecution({ flowName: c.flow, input });
-      const execId = execution!.execId;
+      const requestId = `start-${c.point}-${c.flow}`;
+      const started = armed.client.startExecution({ flowName: c.flow, input, requestId });
+      let execId: string;
+      if (c.point === "after-claimed-insert") {
+        await assert.rejects(started, "the start RPC died with its process");
+        const created = await store.listExecutions({ limit: 10 });
+        assert.equal(created.length, 1);
+        execId = created[0]!.execId;
+      } else {
+        execId = (await started).execution!.execId;
+      }
       let inputOutcome: "none" | "answered" | "failed" = "none";
       const deadline = Date.now() + TIMEOUT;
       while (armed.process.exitCode === null && armed.process.signalCode === null) {
@@ -188,6 +206,8 @@ describe("crash points: a runner killed at each named point loses nothing", () =
       // 3. Another runner on the same database finishes it.
       const survivor = await runners.startInProcess(store);
       const client = runners.client(survivor.address);
+      const retried = await client.startExecution({ flowName: c.flow, input, requestId });
+      assert.equal(retried.execution?.execId, execId, "a retried start returns the execution, and starts no second run");
       const done = await eventually(
         async () => {
           const current = (await client.getExecution({ execId, view: ExecutionView.FULL })).execution!;
@@ -214,6 +234,7 @@ describe("crash points: a runner killed at each named point loses nothing", () =
         "exactly one record per call",
       );
       assert.deepEqual(runs(), c.runs, "function runs per checkpoint");
+      assert.equal((await store.listExecutions({ limit: 10 })).length, 1, "one execution");
     });
   }
 });

@@ -56,7 +56,7 @@ describe("group commit under a SIGKILL", () => {
   }, async () => {
     const db = await testDatabase();
     const marker = path.join(scratch, "runs");
-    const first = await startChildRunner({ flowsModule: FLOWS_MODULE, db, env: { KITARU_CRASH_POINTS: `after-checkpoint-commit:${KILL_AT}` } });
+    const first = await startChildRunner({ flowsModule: FLOWS_MODULE, db, crashPoints: `after-checkpoint-commit:${KILL_AT}` });
     children.push(first);
     const execIds = await Promise.all(
       Array.from({ length: EXECUTIONS }, async () => {

@@ -133,7 +133,7 @@ describe("replay overrides must fit the overridden checkpoint's output; unknown 
     );
     assert.equal(unknown.error.message, "Invalid input for flow 'typed_outputs': extra: unknown field (known fields: depth, topic).");
     const missing = await expectRpcError(env.client.startExecution({ flowName: "typed_outputs", input: {} }), Code.InvalidArgument, KitaruUsageError);
-    assert.equal(missing.error.message, "Invalid input for flow 'typed_outputs': topic: is required (string).");
+    assert.equal(missing.error.message, "Invalid input for flow 'typed_outputs': topic is required (string).");
     assert.doesNotMatch(missing.error.message, /received undefined/);
   });
 

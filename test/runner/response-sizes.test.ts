@@ -29,7 +29,7 @@ import {
 } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { KitaruClient } from "../../clients/ts/src/index.ts";
 import { RESPONSE_MESSAGE_BYTES } from "../../services/runner/src/server/response-bounds.ts";
-import { heavyFlow, zerosFlow } from "../fixtures/flows/response-sizes.ts";
+import { heavyFlow, wideFlow, zerosFlow } from "../fixtures/flows/response-sizes.ts";
 import { stopTestServer } from "../support/database.ts";
 import { grpcurlPath } from "../support/grpcurl.ts";
 import { createRunnerEnv, eventually, type RunnerEnv } from "../support/runner-env.ts";
@@ -39,6 +39,9 @@ const ZEROS = 1_400_000;
 const HEAVY_CALLS = 20;
 const LINES_PER_CALL = 25;
 const SERVICE = "/kitaru.runner.v1.RunnerService";
+/** 40 calls of 30,000 zeros (~330 KB each as encoded, past the value budget together) and ~66 KB of metadata each. */
+const WIDE_CALLS = 40;
+const WIDE_ZEROS = 30_000;
 
 describe("every RunnerService response fits a default client's 4 MiB limit", { timeout: 600_000 }, () => {
   let env: RunnerEnv;
@@ -46,6 +49,7 @@ describe("every RunnerService response fits a default client's 4 MiB limit", { t
   let plain: grpc.Client;
   let zerosId: string;
   let heavyId: string;
+  let wideId: string;
   const zeros = new Array<number>(ZEROS).fill(0);
 
   /** A unary call through the default grpc-js client: the response and its size on the wire. */
@@ -69,13 +73,16 @@ describe("every RunnerService response fits a default client's 4 MiB limit", { t
     );
 
   before(async () => {
-    env = await createRunnerEnv([zerosFlow, heavyFlow]);
+    env = await createRunnerEnv([zerosFlow, heavyFlow, wideFlow]);
     plain = new grpc.Client(env.runner.address, grpc.credentials.createInsecure());
     const started = await env.client.startExecution({ flowName: "zeros_echo", input: { zeros } });
     zerosId = started.execution!.execId;
     await settled(zerosId, ExecutionStatus.WAITING);
     await env.client.resolveWait({ execId: zerosId, wait: "more_zeros", value: jsonValue(zeros) });
     assert.equal(await settled(zerosId, ExecutionStatus.COMPLETED), ExecutionStatus.COMPLETED);
+    const wide = await env.client.startExecution({ flowName: "wide_outputs", input: { calls: WIDE_CALLS, zeros: WIDE_ZEROS } });
+    wideId = wide.execution!.execId;
+    assert.equal(await settled(wideId, ExecutionStatus.COMPLETED), ExecutionStatus.COMPLETED);
     // Twelve executions whose metadata is ~330 KB each as encoded (30,000 numbers: 60 KB of JSON).
     for (let i = 0; i < 12; i++) {
       const { execution } = await env.client.startExecution({ flowName: "heavy_metadata", input: { calls: i === 0 ? HEAVY_CALLS : 1, numbers: 30_000 } });
@@ -150,9 +157,9 @@ describe("every RunnerService response fits a default client's 4 MiB limit", { t
       pageToken = message.nextPageToken;
       pages++;
     } while (pageToken !== "");
-    assert.ok(pages >= 2, `${pages} pages for 13 executions of ~330 KB each`);
-    assert.equal(seen.length, 13);
-    assert.equal(new Set(seen).size, 13);
+    assert.ok(pages >= 2, `${pages} pages for 14 executions, 12 of them of ~330 KB each`);
+    assert.equal(seen.length, 14);
+    assert.equal(new Set(seen).size, 14);
   });
 
   it("GetExecution FULL of calls that do not fit in one response: the first ones, and a token for the next", async () => {
@@ -185,6 +192,28 @@ describe("every RunnerService response fits a default client's 4 MiB limit", { t
     );
   });
 
+  it("GetExecution FULL names only the left-out values of the calls it sends; the client reads every call's output", async () => {
+    const { message } = await unary("GetExecution", GetExecutionRequestSchema, GetExecutionResponseSchema, { execId: wideId, view: ExecutionView.FULL });
+    const first = message.execution!;
+    assert.ok(first.checkpointsNextPageToken !== "", "the calls take more than one response");
+    const sent = new Set(first.checkpoints.map((call) => call.invocationId));
+    const named = first.omittedValues.map((value) => value.path.split("/")[1]!);
+    assert.ok(named.length > 0, "some outputs are past the value budget");
+    assert.deepEqual(
+      named.filter((invocationId) => !sent.has(invocationId)),
+      [],
+      "a left-out value names a call of this response",
+    );
+    // Before the fix the TS client failed: "The server left out a value at 'checkpoints/wide_step_N/output', which names no value of the execution".
+    await using client = new KitaruClient({ runnerUrl: `http://${env.runner.address}`, plannerUrl: "http://127.0.0.1:9" });
+    const whole = await client.executions.get(wideId);
+    assert.equal(whole.checkpoints.length, WIDE_CALLS);
+    assert.deepEqual(
+      whole.checkpoints.map((call) => (call.output as number[]).length),
+      Array(WIDE_CALLS).fill(WIDE_ZEROS),
+    );
+  });
+
   it("ListExecutionLogs ends a page early when more lines would not fit; the client reads them all", async () => {
     const { bytes, message } = await unary("ListExecutionLogs", ListExecutionLogsRequestSchema, ListExecutionLogsResponseSchema, {
       execId: heavyId,
@@ -209,7 +238,8 @@ describe("every RunnerService response fits a default client's 4 MiB limit", { t
     assert.equal(answer.execution.status, "EXECUTION_STATUS_COMPLETED");
     assert.deepEqual(
       answer.execution.omittedValues.map((value) => value.path),
-      ["input", "result", "checkpoints/zeros_copy/output"],
+      ["input", "result", "checkpoints/zeros_copy/output", "waits/more_zeros/value"],
+      "every value past the budget is named, the wait's answer too (the full view carries waits)",
     );
   });
 });

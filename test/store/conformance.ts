@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import type { ExecutionStore, NewExecution } from "../../services/runner/src/store/execution-store.ts";
+import { createdState, type ExecutionStore, type NewExecution } from "../../services/runner/src/store/execution-store.ts";
 import type { CallRecord, ExecutionState, WaitRecord } from "../../services/runner/src/store/records.ts";
 import { StoreDataLossError, StoreUnavailableError } from "../../services/runner/src/store/store-errors.ts";
 import { ValueCodec } from "../../services/runner/src/store/value-codec.ts";
@@ -125,6 +125,28 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         assert.equal(await store.insertExecution(execution("e1", { flowName: "first" })), true);
         assert.equal(await store.insertExecution(execution("e1", { flowName: "second" })), false);
         assert.equal((await store.getExecution("e1"))!.flowName, "first");
+      });
+
+      it("inserts an execution claimed: its claimed state is the latest, held until the lease lapses, and fenced like a claim", async () => {
+        const record = execution("e1", { createdAt: at(5) });
+        const claimed = { ...claimedAfter(createdState(record), at(60)), flowVersionRuns: [{ flowVersion: "v1", at: at(45) }] };
+        assert.equal(await store.insertExecution(record, { claimed }), true);
+        const read = (await store.getExecution("e1"))!;
+        assert.deepEqual(read, { ...record, state: { ...claimed, seq: 1 } });
+        assert.equal(read.state.claim?.epoch, 1, "the claim's epoch is its transition's sequence number");
+        assert.deepEqual(await store.findClaimable(at(59), 10), [], "held until its lease lapses");
+        assert.deepEqual(await store.findClaimable(at(61), 10), ["e1"]);
+        assert.equal(
+          await store.appendTransition("e1", createdState(record), { kind: "cancelled", status: "cancelled", generation: 0, at: at(6) }),
+          undefined,
+          "an append after the first state loses: the claim is transition 1",
+        );
+        const next = await store.appendTransition("e1", read.state, claimedAfter(read.state, at(90)));
+        assert.equal(next?.claim?.epoch, 2, "another runner takes over with a newer claim");
+        assert.deepEqual((await store.getExecution("e1"))!.state, next);
+        assert.equal(await store.insertExecution(execution("e1", { flowName: "second" }), { claimed }), false, "a repeat writes nothing");
+        assert.deepEqual((await store.getExecution("e1"))!.state, next);
+        assert.equal((await store.getExecution("e1"))!.flowName, record.flowName);
       });
 
       it("lists newest first (ties broken by ID, descending) and pages by keyset without gaps or repeats", async () => {
@@ -615,6 +637,18 @@ export function describeStoreConformance(name: string, openStore: () => Promise<
         assert.deepEqual(approve?.resolution, value);
         assert.deepEqual(veto?.resolution, { kind: "abort", at: at(7) });
         assert.ok(veto!.resolution!.at instanceof Date);
+      });
+
+      it("keeps a wait's source-answer note and an answer's source execution (replays answering from their source)", async () => {
+        await store.recordWait({ ...wait("e1", "approve", at(1)), sourceAnswerNote: "Not answered from execution e0: never answered." });
+        await store.recordWait(wait("e1", "review", at(2)));
+        const copied = { kind: "value" as const, value: { kind: "inline" as const, json: "true" }, at: at(5), copiedFromExecId: "e0" };
+        assert.equal(await store.resolveWait("e1", "review", copied), true);
+        const [approve, review] = await store.listWaits("e1");
+        assert.equal(approve?.sourceAnswerNote, "Not answered from execution e0: never answered.");
+        assert.equal(approve?.resolution, undefined);
+        assert.deepEqual(review?.resolution, copied);
+        assert.equal(review?.sourceAnswerNote, undefined);
       });
 
       it("lets exactly one of 50 concurrent resolvers win", async () => {

@@ -117,6 +117,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[], options:
           overrides: planned.overrides.map((o) => ({ key: o.key, invocationId: o.target.invocationId, value: o.value as JsonValue })),
           input: planned.input,
           sourceVersion: planned.sourceVersion ?? 0,
+          answerWaitsFromSource: planned.answerWaitsFromSource,
         },
         { namespace: DEFAULT_NAMESPACE, ...(requestId ? { requestId } : {}) },
       );

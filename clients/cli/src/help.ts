@@ -167,10 +167,11 @@ Show the newest execution matching the filters.
 ${OUTPUT}`,
 
   "executions.replay": `Usage: kitaru executions replay <exec_id> --from SELECTOR [--args JSON] [--overrides JSON]
-                                [--allow-override-type-change] [--plan | --wait] [--request-id ID] [-o text|json]
+                                [--allow-override-type-change] [--answer-waits-from-source NAME[,NAME]]
+                                [--plan | --wait] [--request-id ID] [-o text|json]
        kitaru executions replay --flow NAME [--status S] [--since T] [--until T] [--label K=V]
                                 [--ids ID,...] [--limit N] --from SELECTOR [--args JSON] [--overrides JSON]
-                                [--concurrency N] [--answer-waits-from-source WAIT,...]
+                                [--concurrency N] [--answer-waits-from-source NAME[,NAME]]
                                 [--plan | --wait] [--request-id ID] [-o text|json]
 
 Replay an execution as a new one. Calls before the replay point (and not
@@ -188,6 +189,10 @@ and a repeated --request-id never replays a source twice.
   --allow-override-type-change
                            Accept an override of another type than the output it replaces
                            (else refused: it must fit the checkpoint's outputSchema or JSON type)
+  --answer-waits-from-source NAME[,NAME]
+                           Answer these waits (names given to wait()) with the source's recorded
+                           answers, recorded as copied from it; a wait the source never answered
+                           waits for input as usual (default: every wait asks again)
   --plan                   Show what would be re-executed and reused; create nothing
   --wait                   Follow the new execution (or the job, with a progress line) to its end
   --request-id ID          Idempotency key: the same ID returns the same execution (or job)
@@ -202,8 +207,6 @@ Selecting executions (a replay job; every option given must hold):
   --ids ID,...             These executions
   --limit N                At most N, newest first (default all, at most 10000)
   --concurrency N          Replays running at once (default the planner's, 4)
-  --answer-waits-from-source WAIT,...
-                           Answer these waits from each source's recorded answer
 ${OUTPUT}`,
 
   "executions.input": `Usage: kitaru executions input <exec_id> --value JSON [-o text|json]

@@ -76,6 +76,9 @@ function waitItem(wait: Wait): JsonObject {
     exec_id: wait.execId,
     create_time: iso(wait.createTime),
     resolve_time: iso(wait.resolveTime),
+    answered_by: wait.answeredBy ?? null,
+    answer_source_exec_id: wait.answerSourceExecId ?? null,
+    source_answer_note: wait.sourceAnswerNote ?? null,
   };
 }
 
@@ -155,6 +158,7 @@ export function executionItem(execution: Execution): JsonObject {
             roots: [...execution.replay.roots],
             override_keys: [...execution.replay.overrideKeys],
             source_flow_version: execution.replay.sourceFlowVersion ?? null,
+            answer_waits_from_source: [...(execution.replay.answerWaitsFromSource ?? [])],
           },
     flow_version: orNull(execution.flowVersion),
     flow_version_runs: execution.flowVersionRuns.map((run) => ({ flow_version: run.flowVersion, started_at: iso(run.startTime) })),
@@ -193,6 +197,7 @@ export function planItem(plan: ReplayPlan): JsonObject {
     input: plan.input,
     source_flow_version: orNull(plan.sourceFlowVersion),
     flow_version: orNull(plan.flowVersion),
+    answer_waits_from_source: [...plan.answerWaitsFromSource],
   };
 }
 

@@ -71,13 +71,13 @@ export type Command =
       readonly selection: ReplaySelection | undefined;
       /** `--concurrency N`: replays of the job at once. */
       readonly concurrency: number | undefined;
-      /** `--answer-waits-from-source NAME,...`: waits each replay of the job answers from its source. */
-      readonly answerWaitsFromSource: readonly string[];
       readonly from: string;
       readonly args: JsonObject | undefined;
       readonly overrides: JsonObject | undefined;
       /** `--allow-override-type-change`: accept overrides of another type than the outputs they replace. */
       readonly allowOverrideTypeChange: boolean;
+      /** `--answer-waits-from-source NAME[,NAME]`: waits answered with the source's recorded answers (each replay's, in a job). */
+      readonly answerWaitsFromSource: readonly string[];
       readonly plan: boolean;
       readonly wait: boolean;
       readonly requestId: string | undefined;
@@ -187,7 +187,7 @@ const specs: Readonly<Record<CommandName, CommandSpec>> = {
   "executions.replay": {
     name: "executions.replay",
     usage:
-      "kitaru executions replay <exec_id> | --flow NAME [--status S] [--since T] [--until T] [--label K=V] [--ids ID,...] [--limit N] --from SELECTOR [--args JSON] [--overrides JSON] [--plan | --wait]",
+      "kitaru executions replay <exec_id> | --flow NAME [--status S] [--since T] [--until T] [--label K=V] [--ids ID,...] [--limit N] --from SELECTOR [--args JSON] [--overrides JSON] [--allow-override-type-change] [--answer-waits-from-source NAME[,NAME]] [--plan | --wait]",
     positionals: ["exec_id?"],
     options: {
       flow: { type: "string" },
@@ -539,8 +539,8 @@ function buildReplay(execId: string | undefined, values: Values, output: OutputF
   }
   const concurrency = integer("concurrency", str(values, "concurrency"));
   if (concurrency !== undefined && (concurrency < 1 || concurrency > 64)) throw new ParseError("`--concurrency` must be between 1 and 64.");
-  if (chosen === undefined && (concurrency !== undefined || values["answer-waits-from-source"] !== undefined)) {
-    throw new ParseError("`--concurrency` and `--answer-waits-from-source` apply to a replay job: select executions with `--flow` or `--ids`.");
+  if (chosen === undefined && concurrency !== undefined) {
+    throw new ParseError("`--concurrency` applies to a replay job: select executions with `--flow` or `--ids`.");
   }
   const from = str(values, "from");
   if (from === undefined) {
@@ -556,16 +556,28 @@ function buildReplay(execId: string | undefined, values: Values, output: OutputF
     execId,
     selection: chosen,
     concurrency,
-    answerWaitsFromSource: list(values, "answer-waits-from-source"),
     from,
     args: jsonObject("args", str(values, "args"), '{"topic": "AI"}', options),
     overrides: jsonObject("overrides", str(values, "overrides"), '{"checkpoint.research": "Edited notes"}', options),
     allowOverrideTypeChange: flag(values, "allow-override-type-change"),
+    answerWaitsFromSource: waitNames(values["answer-waits-from-source"]),
     plan,
     wait: flag(values, "wait"),
     requestId: str(values, "request-id"),
     output,
   };
+}
+
+/** `--answer-waits-from-source approve,review` (the option repeatable): wait names, none blank. */
+function waitNames(given: Values[string]): string[] {
+  const texts = Array.isArray(given) ? given.filter((v): v is string => typeof v === "string") : typeof given === "string" ? [given] : [];
+  return texts.flatMap((text) => {
+    const names = text.split(",");
+    if (names.some((name) => name.trim() === "")) {
+      throw new ParseError(`\`--answer-waits-from-source\` takes wait names separated by commas, none blank, e.g. approve,review. Received: '${text}'.`);
+    }
+    return names;
+  });
 }
 
 function buildVerify(execIds: readonly string[], values: Values, output: OutputFormat): Command {

@@ -53,6 +53,8 @@ export function renderExecution(execution: Execution): string[] {
   lines.push(...versionLines(execution));
   if (execution.originalExecId) lines.push(`  Original execution: ${execution.originalExecId}`);
   if (execution.replay) lines.push(`  Replayed from: ${execution.replay.from}`);
+  const fromSource = execution.replay?.answerWaitsFromSource ?? [];
+  if (fromSource.length > 0) lines.push(`  Waits answered from the source: ${fromSource.join(", ")}`);
   if (execution.retryCount > 0) lines.push(`  Retries: ${execution.retryCount}`);
   lines.push(`  Started: ${time(execution.createTime)}`, `  Ended: ${time(execution.endTime)}`);
   lines.push(`  Input: ${compactJson(execution.input)}`);
@@ -60,8 +62,13 @@ export function renderExecution(execution: Execution): string[] {
   if (execution.pendingWaits.length === 0) lines.push("  Pending waits: none");
   else {
     lines.push(`  Pending waits (${execution.pendingWaits.length}):`);
-    for (const wait of execution.pendingWaits) lines.push(`    ${waitLine(wait)}`);
+    for (const wait of execution.pendingWaits) {
+      lines.push(`    ${waitLine(wait)}`);
+      const note = execution.waits.find((w) => w.waitId === wait.waitId)?.sourceAnswerNote ?? wait.sourceAnswerNote;
+      if (note) lines.push(`      ${note}`);
+    }
   }
+  for (const wait of execution.waits) if (wait.answeredBy) lines.push(`  Wait ${wait.name}: answered, ${wait.answeredBy}`);
   if (execution.failure) {
     const at = execution.failure.invocationId ? ` at ${execution.failure.invocationId}` : "";
     lines.push(`  Failure: ${execution.failure.origin}${at}: ${failureSummary(execution.failure)}`);
@@ -158,6 +165,8 @@ export function renderPlan(plan: ReplayPlan): string[] {
       lines.push(`    ${o.key} → ${target}, consumers: ${o.consumerInvocationIds.join(", ") || "none"}, value: ${compactJson(o.value)}`);
     }
   }
+  const fromSource = plan.answerWaitsFromSource.length === 0 ? "none (every wait asks again)" : plan.answerWaitsFromSource.join(", ");
+  lines.push(`  Waits answered from the source: ${fromSource}`);
   lines.push(`  Input: ${compactJson(plan.input)}`, "Nothing was created (dry run). Run without --plan to replay.");
   return lines;
 }

@@ -55,3 +55,25 @@ export function button(label: string, action: () => unknown, attributes: Attribu
   });
   return element;
 }
+
+/**
+ * Shows `rows` in `body`, keeping each row already shown (the same value of
+ * `key`, a `data-*` attribute) whose text did not change: a refresh then
+ * leaves alone what stayed the same (no flicker, focus and selection kept).
+ */
+export function updateRows(body: HTMLTableSectionElement, key: string, rows: readonly HTMLTableRowElement[]): void {
+  const shown = new Map<string, HTMLTableRowElement>();
+  for (const tr of body.querySelectorAll<HTMLTableRowElement>(`tr[${key}]`)) shown.set(tr.getAttribute(key) ?? "", tr);
+  replaceChildren(
+    body,
+    ...rows.map((fresh) => {
+      const old = shown.get(fresh.getAttribute(key) ?? "");
+      return old && old.textContent === fresh.textContent ? old : fresh;
+    }),
+  );
+}
+
+/** A table with one header row of column names (`scope="col"`) above `body`. */
+export function headedTable(className: string, columns: readonly string[], body: HTMLTableSectionElement): HTMLTableElement {
+  return h("table", { class: className }, h("thead", {}, h("tr", {}, ...columns.map((t) => h("th", { scope: "col" }, t)))), body);
+}

@@ -22,77 +22,136 @@ import { waitsPanel } from "./wait-form.ts";
 const REFRESH_BATCH_MS = 250;
 const POLL_MS = 3000;
 
-/** The view of execution `execId`. */
-export function executionView(execId: string): View {
-  const abort = new AbortController();
-  const state = new ExecutionPageState();
-  let execution: Execution | undefined;
-  let composer: ReplayComposer | undefined;
-  let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+/** The view of execution `execId`; `diff` scrolls to its diff once it is drawn. */
+export function executionView(execId: string, options: { readonly diff?: boolean } = {}): View {
+  return new ExecutionPage(execId, options.diff === true);
+}
 
-  const title = h("h1", { class: "mono" }, execId);
-  const status = h("span", { class: "cell-status" });
-  const facts = h("p", { class: "facts muted" });
-  const hold = h("div", { class: "hold-slot" });
-  const message = h("p", { class: "message", role: "status" });
-  const retryButton = button("Retry", () => act(() => runner.retryExecution({ execId })), { id: "execution-retry" });
-  const cancelButton = button("Cancel", () => act(() => runner.cancelExecution({ execId })), { id: "execution-cancel", class: "danger" });
-  const graph = new CallGraph((invocationId) => {
-    if (state.graphClick(invocationId) === "replay-from") composer?.setFrom(invocationId);
-    else show("call");
-    graph.setSelected(invocationId);
-  });
-  const lineage = new LineageAndDiff(execId);
-  const panelBody = h("div", { class: "panel-body", role: "tabpanel" });
-  const tabs: Record<Tab, HTMLButtonElement> = {
+/** The execution page: its elements, the execution last read, and what redraws them. */
+class ExecutionPage implements View {
+  readonly element: HTMLElement;
+  readonly #execId: string;
+  readonly #abort = new AbortController();
+  readonly #state = new ExecutionPageState();
+  #execution: Execution | undefined;
+  #composer: ReplayComposer | undefined;
+  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Scroll to the diff once it is first drawn (`#/executions/<id>?diff`). */
+  #scrollToDiff: boolean;
+
+  readonly #status = h("span", { class: "cell-status" });
+  readonly #facts = h("p", { class: "facts muted" });
+  readonly #hold = h("div", { class: "hold-slot" });
+  readonly #message = h("p", { class: "message", role: "status" });
+  readonly #retryButton: HTMLButtonElement;
+  readonly #cancelButton: HTMLButtonElement;
+  readonly #graph: CallGraph;
+  readonly #lineage: LineageAndDiff;
+  readonly #panelBody = h("div", { class: "panel-body", role: "tabpanel" });
+  readonly #tabs: Record<Tab, HTMLButtonElement> = {
     call: h("button", { type: "button", role: "tab", id: "tab-call" }, "Call"),
     waits: h("button", { type: "button", role: "tab", id: "tab-waits" }, "Waits"),
     replay: h("button", { type: "button", role: "tab", id: "tab-replay" }, "Replay"),
   };
-  for (const [name, element] of Object.entries(tabs) as [Tab, HTMLButtonElement][]) element.addEventListener("click", () => show(name));
 
-  async function act(action: () => Promise<unknown>): Promise<void> {
-    message.textContent = "";
+  constructor(execId: string, scrollToDiff: boolean) {
+    this.#execId = execId;
+    this.#scrollToDiff = scrollToDiff;
+    this.#retryButton = button("Retry", () => this.#act(() => runner.retryExecution({ execId })), { id: "execution-retry" });
+    this.#cancelButton = button("Cancel", () => this.#act(() => runner.cancelExecution({ execId })), { id: "execution-cancel", class: "danger" });
+    this.#graph = new CallGraph((invocationId) => this.#graphClicked(invocationId));
+    this.#lineage = new LineageAndDiff(execId);
+    for (const [name, tab] of Object.entries(this.#tabs) as [Tab, HTMLButtonElement][]) tab.addEventListener("click", () => this.#show(name));
+    this.element = this.#layout();
+    this.#show("call");
+    void this.#refresh().then(() => {
+      if (this.#execution && this.#execution.pendingWaits.length > 0) this.#show("waits");
+      void this.#follow();
+    });
+  }
+
+  dispose(): void {
+    this.#abort.abort();
+    clearTimeout(this.#refreshTimer);
+  }
+
+  #layout(): HTMLElement {
+    const { call, waits, replay } = this.#tabs;
+    return h(
+      "section",
+      { class: "execution" },
+      h(
+        "div",
+        { class: "execution-header" },
+        this.#status,
+        h("h1", { class: "mono" }, this.#execId),
+        h("span", { class: "spacer" }),
+        this.#retryButton,
+        this.#cancelButton,
+      ),
+      this.#facts,
+      this.#hold,
+      this.#message,
+      h(
+        "div",
+        { class: "execution-main" },
+        this.#graph.element,
+        h("aside", { class: "panel" }, h("div", { class: "tabs", role: "tablist" }, call, waits, replay), this.#panelBody),
+      ),
+      this.#lineage.element,
+    );
+  }
+
+  #graphClicked(invocationId: string): void {
+    if (this.#state.graphClick(invocationId) === "replay-from") this.#composer?.setFrom(invocationId);
+    else this.#show("call");
+    this.#graph.setSelected(invocationId);
+  }
+
+  async #act(action: () => Promise<unknown>): Promise<void> {
+    this.#message.textContent = "";
     try {
       await action();
-      await refresh();
+      await this.#refresh();
     } catch (error) {
-      message.textContent = errorLine(error);
+      this.#message.textContent = errorLine(error);
     }
   }
 
-  function show(name: Tab): void {
-    state.tab = name;
-    for (const [key, element] of Object.entries(tabs)) element.setAttribute("aria-selected", String(key === name));
-    renderPanel();
-    if (name !== "replay") graph.setMarks(undefined);
+  #show(name: Tab): void {
+    this.#state.tab = name;
+    for (const [key, tab] of Object.entries(this.#tabs)) tab.setAttribute("aria-selected", String(key === name));
+    this.#renderPanel();
+    if (name !== "replay") this.#graph.setMarks(undefined);
   }
 
-  function renderPanel(): void {
+  #renderPanel(): void {
+    const execution = this.#execution;
     if (!execution) return;
-    if (state.tab === "call") {
-      const call = execution.checkpoints.find((c) => c.invocationId === state.selected);
-      replaceChildren(panelBody, call ? callDetails(execution, call) : executionDetails(execution));
-      state.callPanelDrawn(execution);
-    } else if (state.tab === "waits") {
+    if (this.#state.tab === "call") {
+      const call = execution.checkpoints.find((c) => c.invocationId === this.#state.selected);
+      replaceChildren(this.#panelBody, call ? callDetails(execution, call) : executionDetails(execution));
+      this.#state.callPanelDrawn(execution);
+    } else if (this.#state.tab === "waits") {
+      const answered = execution.waits.filter((w) => w.answeredBy !== "");
       replaceChildren(
-        panelBody,
-        waitsPanel(execId, execution.pendingWaits, () => void refresh()),
+        this.#panelBody,
+        waitsPanel(this.#execId, execution.pendingWaits, () => void this.#refresh(), answered),
       );
     } else {
-      composer ??= new ReplayComposer(execution, {
-        onPlan: (marks) => graph.setMarks(marks),
+      this.#composer ??= new ReplayComposer(execution, {
+        onPlan: (marks) => this.#graph.setMarks(marks),
         onReplay: (newExecId) => {
           location.hash = executionHref(newExecId);
         },
       });
-      replaceChildren(panelBody, composer.element);
+      replaceChildren(this.#panelBody, this.#composer.element);
     }
   }
 
-  function renderHeader(e: Execution): void {
+  #renderHeader(e: Execution): void {
     const shown = header(e);
-    replaceChildren(status, statusBadge(shown.status));
+    replaceChildren(this.#status, statusBadge(shown.status));
     const { origin } = shown;
     const originElement =
       origin.kind === "replay"
@@ -101,90 +160,74 @@ export function executionView(execId: string): View {
           ? `retried ${origin.times}×`
           : "original";
     replaceChildren(
-      facts,
+      this.#facts,
       `${e.flowName} · `,
       originElement,
       ` · created ${timeText(e.createTime)} · ${durationText(durationMs(e.createTime, e.endTime))} · ${e.checkpointCount} calls · `,
       executionVersions(e),
     );
-    replaceChildren(hold, versionHoldBanner(e));
-    retryButton.hidden = !shown.canRetry;
-    cancelButton.hidden = !shown.canCancel;
-    tabs.waits.textContent = shown.waitsLabel;
+    replaceChildren(this.#hold, versionHoldBanner(e));
+    this.#retryButton.hidden = !shown.canRetry;
+    this.#cancelButton.hidden = !shown.canCancel;
+    this.#tabs.waits.textContent = shown.waitsLabel;
   }
 
-  async function refresh(): Promise<void> {
-    clearTimeout(refreshTimer);
+  /** The execution with all its calls: a long execution's calls come in several responses, read on to the last. */
+  async #read(): Promise<Execution | undefined> {
+    const signal = this.#abort.signal;
+    const execId = this.#execId;
+    const read = (await runner.getExecution({ execId, view: ExecutionView.FULL }, { signal })).execution;
+    for (let token = read?.checkpointsNextPageToken ?? ""; read !== undefined && token !== ""; ) {
+      const next = (await runner.getExecution({ execId, view: ExecutionView.FULL, checkpointsPageToken: token }, { signal })).execution;
+      if (next === undefined) break;
+      read.checkpoints.push(...next.checkpoints);
+      token = next.checkpointsNextPageToken;
+    }
+    return read;
+  }
+
+  async #refresh(): Promise<void> {
+    clearTimeout(this.#refreshTimer);
     let read: Execution | undefined;
     try {
-      read = (await runner.getExecution({ execId, view: ExecutionView.FULL }, { signal: abort.signal })).execution;
-      // A long execution's calls come in several responses: read on to the last.
-      for (let token = read?.checkpointsNextPageToken ?? ""; read !== undefined && token !== ""; ) {
-        const next = (await runner.getExecution({ execId, view: ExecutionView.FULL, checkpointsPageToken: token }, { signal: abort.signal })).execution;
-        if (next === undefined) break;
-        read.checkpoints.push(...next.checkpoints);
-        token = next.checkpointsNextPageToken;
-      }
+      read = await this.#read();
     } catch (error) {
-      if (abort.signal.aborted) return;
-      message.textContent = errorLine(error);
+      if (!this.#abort.signal.aborted) this.#message.textContent = errorLine(error);
       return;
     }
     if (read === undefined) return;
-    execution = read;
-    renderHeader(execution);
-    graph.setCalls(execution.checkpoints);
+    this.#execution = read;
+    this.#renderHeader(read);
+    this.#graph.setCalls(read.checkpoints);
     // The panel is redrawn when what it shows may have changed, never under a form being filled in
     // (and a call's logs are read again only when the call itself changed).
-    const redraw = state.received(execution);
-    if (redraw.panel) renderPanel();
-    if (redraw.lineage) void lineage.refresh();
+    const redraw = this.#state.received(read);
+    if (redraw.panel) this.#renderPanel();
+    if (redraw.lineage) {
+      void this.#lineage.refresh().then(() => {
+        if (this.#scrollToDiff) this.#lineage.element.scrollIntoView({ block: "start" });
+        this.#scrollToDiff = false;
+      });
+    }
   }
 
-  function refreshSoon(): void {
-    clearTimeout(refreshTimer);
-    refreshTimer = setTimeout(() => void refresh(), REFRESH_BATCH_MS);
+  #refreshSoon(): void {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = setTimeout(() => void this.#refresh(), REFRESH_BATCH_MS);
   }
 
   /** Follows the execution until it ends (state/execution-page.ts). */
-  function follow(): Promise<void> {
+  #follow(): Promise<void> {
+    const signal = this.#abort.signal;
     return followExecution(
       {
-        watch: () => runner.watchExecution({ execId, followWaits: true }, { signal: abort.signal }),
-        changed: refreshSoon,
-        read: refresh,
-        ended: () => execution !== undefined && ended(execution),
+        watch: () => runner.watchExecution({ execId: this.#execId, followWaits: true }, { signal }),
+        changed: () => this.#refreshSoon(),
+        read: () => this.#refresh(),
+        ended: () => this.#execution !== undefined && ended(this.#execution),
         pause: () => new Promise((resolve) => setTimeout(resolve, POLL_MS)),
       },
-      abort.signal,
+      signal,
     );
   }
-
-  const element = h(
-    "section",
-    { class: "execution" },
-    h("div", { class: "execution-header" }, status, title, h("span", { class: "spacer" }), retryButton, cancelButton),
-    facts,
-    hold,
-    message,
-    h(
-      "div",
-      { class: "execution-main" },
-      graph.element,
-      h("aside", { class: "panel" }, h("div", { class: "tabs", role: "tablist" }, tabs.call, tabs.waits, tabs.replay), panelBody),
-    ),
-    lineage.element,
-  );
-  show("call");
-  void refresh().then(() => {
-    if (execution && execution.pendingWaits.length > 0) show("waits");
-    void follow();
-  });
-  return {
-    element,
-    dispose() {
-      abort.abort();
-      clearTimeout(refreshTimer);
-    },
-  };
 }

@@ -5,7 +5,7 @@
  */
 import type { Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { EXECUTION_STATUSES, executionStatusFromProto } from "#contract/status.ts";
-import { button, h, replaceChildren } from "./dom.ts";
+import { button, h, headedTable, updateRows } from "./dom.ts";
 import { errorLine, runner } from "./rpc.ts";
 import { ExecutionsListState, executionHref, originText } from "./state/executions-list.ts";
 import { timeText } from "./state/format.ts";
@@ -82,14 +82,7 @@ export function executionsList(query: URLSearchParams): View {
 
   /** Rows for `executions`, reusing the row of an execution already shown when nothing changed. */
   function render(executions: readonly Execution[]): void {
-    const shown = new Map<string, HTMLTableRowElement>();
-    for (const tr of body.querySelectorAll<HTMLTableRowElement>("tr[data-exec-id]")) shown.set(tr.dataset.execId ?? "", tr);
-    const rows = executions.map((execution) => {
-      const fresh = row(execution);
-      const old = shown.get(execution.execId);
-      return old && old.textContent === fresh.textContent ? old : fresh;
-    });
-    replaceChildren(body, ...rows);
+    updateRows(body, "data-exec-id", executions.map(row));
   }
 
   void runner.listFlows({}).then(
@@ -116,12 +109,7 @@ export function executionsList(query: URLSearchParams): View {
       nextButton,
     ),
     message,
-    h(
-      "table",
-      { class: "executions" },
-      h("thead", {}, h("tr", {}, ...["Status", "Execution", "Flow", "Calls", "Origin", "Created", "Updated"].map((t) => h("th", { scope: "col" }, t)))),
-      body,
-    ),
+    headedTable("executions", ["Status", "Execution", "Flow", "Calls", "Origin", "Created", "Updated"], body),
   );
   return {
     element,

@@ -9,7 +9,10 @@ import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { errorFromConnectError, type KitaruError, KitaruError as KitaruErrorClass } from "#contract/errors/index.ts";
 
-const transport = createConnectTransport({ baseUrl: location.origin });
+// Binary: a message may hold a google.protobuf.Any (a refused replay job
+// source's google.rpc.Status details), which JSON could only encode with a
+// registry of every type it may hold.
+const transport = createConnectTransport({ baseUrl: location.origin, useBinaryFormat: true });
 
 /** RunnerService through the console. */
 export const runner: Client<typeof RunnerService> = createClient(RunnerService, transport);

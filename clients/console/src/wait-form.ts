@@ -76,6 +76,8 @@ function waitForm(execId: string, wait: Wait, onDone: () => void): HTMLElement {
     { class: "wait-form", novalidate: true, "data-wait": wait.name },
     h("h3", {}, wait.name),
     h("p", { class: "question" }, wait.question),
+    // A replay asked to answer this wait from its source found nothing to copy: say why it waits.
+    wait.sourceAnswerNote ? h("p", { class: "muted source-answer-note" }, wait.sourceAnswerNote) : null,
     ...fields.map((f) => f.element),
     formError,
     h(
@@ -142,9 +144,11 @@ function waitForm(execId: string, wait: Wait, onDone: () => void): HTMLElement {
 }
 
 /** The pending waits of an execution, each with its form. */
-export function waitsPanel(execId: string, waits: readonly Wait[], onDone: () => void): HTMLElement {
+export function waitsPanel(execId: string, waits: readonly Wait[], onDone: () => void, copied: readonly Wait[] = []): HTMLElement {
   const panel = h("div", { class: "waits" });
   if (waits.length === 0) replaceChildren(panel, h("p", { class: "muted" }, "No pending waits."));
   else replaceChildren(panel, ...waits.map((w) => waitForm(execId, w, onDone)));
+  // Waits a replay answered with its source's recorded answers, and from which execution.
+  for (const w of copied) panel.append(h("p", { class: "copied-answer", "data-wait": w.name }, `${w.name}: answered, ${w.answeredBy}`));
   return panel;
 }

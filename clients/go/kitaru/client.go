@@ -25,6 +25,8 @@ type Client struct {
 	Executions *ExecutionsClient
 	// Flows starts executions and lists the flows.
 	Flows *FlowsClient
+	// ReplayJobs replays many executions at once and compares each replay with its source.
+	ReplayJobs *ReplayJobsClient
 	// Runner is the lower layer: Runner.Stub is the generated RunnerService
 	// client, every RPC (Runner.Internal: the internal GetCallGraph and StartReplay), with the
 	// client's token, deadline, request IDs and retries, and KitaruErrors.
@@ -58,6 +60,7 @@ func NewClient(opts Options) (*Client, error) {
 	return &Client{
 		Executions: &ExecutionsClient{runner: runner.Stub, planner: planner.Stub},
 		Flows:      &FlowsClient{runner: runner.Stub},
+		ReplayJobs: &ReplayJobsClient{planner: planner.Stub},
 		Runner:     runner,
 		Planner:    planner,
 		RunnerURL:  s.runner.url,

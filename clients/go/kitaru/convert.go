@@ -210,6 +210,10 @@ func waitFromProto(w *runnerv1.Wait) Wait {
 		Value:      jsonValue(w.GetValue()),
 		CreatedAt:  timeOf(w.GetCreateTime()),
 		ResolvedAt: timeOf(w.GetResolveTime()),
+
+		AnsweredBy:         w.GetAnsweredBy(),
+		AnswerSourceExecID: w.GetAnswerSourceExecId(),
+		SourceAnswerNote:   w.GetSourceAnswerNote(),
 	}
 }
 
@@ -228,7 +232,8 @@ func executionFromProto(e *runnerv1.Execution) *Execution {
 	}
 	var replay *ReplayOrigin
 	if r := e.GetReplay(); r != nil {
-		replay = &ReplayOrigin{From: r.GetFrom(), Roots: r.GetRoots(), OverrideKeys: r.GetOverrideKeys(), SourceFlowVersion: r.GetSourceFlowVersion()}
+		replay = &ReplayOrigin{From: r.GetFrom(), Roots: r.GetRoots(), OverrideKeys: r.GetOverrideKeys(), SourceFlowVersion: r.GetSourceFlowVersion(),
+			AnswerWaitsFromSource: r.GetAnswerWaitsFromSource()}
 	}
 	runs := make([]FlowVersionRun, 0, len(e.GetFlowVersionRuns()))
 	for _, r := range e.GetFlowVersionRuns() {
@@ -315,6 +320,8 @@ func replayPlanFromProto(p *runnerv1.ReplayPlan) *ReplayPlan {
 		Input:             jsonObject(p.GetInput()),
 		SourceFlowVersion: p.GetSourceFlowVersion(),
 		FlowVersion:       p.GetFlowVersion(),
+
+		AnswerWaitsFromSource: p.GetAnswerWaitsFromSource(),
 	}
 }
 

@@ -60,13 +60,18 @@ type ListOptions struct {
 // AllowOverrideTypeChange (accept an override value of another type than the
 // output it replaces: without it, a value that does not fit the checkpoint's
 // declared output schema, or the JSON type of its recorded output, is a
-// *UsageError and nothing is created).
+// *UsageError and nothing is created). AnswerWaitsFromSource names waits
+// (the name given to wait()) the replay answers with the source's recorded
+// answer to the wait of the same occurrence, recorded as copied from the
+// source (Wait.AnsweredBy); a wait the source never answered waits for input
+// as usual (Wait.SourceAnswerNote says why). By default every wait asks again.
 type ReplayOptions struct {
 	From                    string
 	Args                    map[string]any
 	Overrides               map[string]any
 	RequestID               string
 	AllowOverrideTypeChange bool
+	AnswerWaitsFromSource   []string
 }
 
 // WatchOptions configures Watch: FollowWaits keeps the stream open while the
@@ -370,7 +375,7 @@ func (e *ExecutionsClient) Replay(ctx context.Context, execID string, opts Repla
 	}
 	res, err := e.planner.ReplayExecution(ctx, &plannerv1.ReplayExecutionRequest{
 		ExecId: execID, From: opts.From, Args: args, Overrides: overrides, RequestId: opts.RequestID,
-		AllowOverrideTypeChange: opts.AllowOverrideTypeChange,
+		AllowOverrideTypeChange: opts.AllowOverrideTypeChange, AnswerWaitsFromSource: opts.AnswerWaitsFromSource,
 	})
 	if err != nil {
 		return nil, err
@@ -387,7 +392,7 @@ func (e *ExecutionsClient) Plan(ctx context.Context, execID string, opts ReplayO
 	}
 	res, err := e.planner.PlanReplay(ctx, &plannerv1.PlanReplayRequest{
 		ExecId: execID, From: opts.From, Args: args, Overrides: overrides,
-		AllowOverrideTypeChange: opts.AllowOverrideTypeChange,
+		AllowOverrideTypeChange: opts.AllowOverrideTypeChange, AnswerWaitsFromSource: opts.AnswerWaitsFromSource,
 	})
 	if err != nil {
 		return nil, err

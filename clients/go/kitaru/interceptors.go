@@ -6,11 +6,11 @@ package kitaru
 // Planner.Stub. Outermost first:
 //
 //  1. decodeUnaryErrors / decodeStreamErrors: failures become KitaruErrors (FromStatus);
-//  2. retryCreating: StartExecution, StartReplay and ReplayExecution always
+//  2. retryCreating: StartExecution, StartReplay, ReplayExecution and StartReplayJob always
 //     carry a request ID (a new UUID when the request has none) and are sent
 //     again with that same ID on UNAVAILABLE or DEADLINE_EXCEEDED, at most
 //     maxAttempts times, with backoff; the services answer a repeated ID with
-//     the execution the first attempt created, so a retry never duplicates work;
+//     the execution (or job) the first attempt created, so a retry never duplicates work;
 //  3. defaultDeadline: a unary call whose context has no deadline gets the
 //     client's Timeout, per attempt.
 //
@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	plannerv1 "github.com/kitaru-dev/kitaru/clients/go/gen/kitaru/planner/v1"
 	runnerv1 "github.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1"
@@ -63,27 +64,20 @@ func decodeUnaryErrors(ctx context.Context, method string, req, reply any, cc *g
 // withRequestID returns req, or a copy carrying a new request ID when it is
 // one of the creating requests and has none; ok reports whether req is one.
 func withRequestID(req any) (out any, ok bool) {
-	switch r := req.(type) {
-	case *runnerv1.StartExecutionRequest:
-		if r.GetRequestId() == "" {
-			r = proto.CloneOf(r)
-			r.RequestId = NewRequestID()
-		}
-		return r, true
-	case *runnerv1.StartReplayRequest:
-		if r.GetRequestId() == "" {
-			r = proto.CloneOf(r)
-			r.RequestId = NewRequestID()
-		}
-		return r, true
-	case *plannerv1.ReplayExecutionRequest:
-		if r.GetRequestId() == "" {
-			r = proto.CloneOf(r)
-			r.RequestId = NewRequestID()
-		}
-		return r, true
+	switch req.(type) {
+	case *runnerv1.StartExecutionRequest, *runnerv1.StartReplayRequest,
+		*plannerv1.ReplayExecutionRequest, *plannerv1.StartReplayJobRequest:
+	default:
+		return req, false
 	}
-	return req, false
+	m := req.(proto.Message)
+	field := m.ProtoReflect().Descriptor().Fields().ByName("request_id")
+	if m.ProtoReflect().Get(field).String() != "" {
+		return req, true
+	}
+	m = proto.Clone(m)
+	m.ProtoReflect().Set(field, protoreflect.ValueOfString(NewRequestID()))
+	return m, true
 }
 
 func retryCreating(maxAttempts int) grpc.UnaryClientInterceptor {

@@ -209,6 +209,15 @@ type Wait struct {
 	Value      any            `json:"value"`
 	CreatedAt  time.Time      `json:"created_at"`
 	ResolvedAt time.Time      `json:"resolved_at"`
+	// AnsweredBy says who or what answered, when it was not an input:
+	// "copied from execution <id>" for an answer a replay copied from its
+	// source; "" otherwise.
+	AnsweredBy string `json:"answered_by"`
+	// AnswerSourceExecID is the execution whose recorded answer was copied; "" unless copied.
+	AnswerSourceExecID string `json:"answer_source_exec_id"`
+	// SourceAnswerNote says why a wait the replay was asked to answer from its
+	// source waits for input instead; "" otherwise.
+	SourceAnswerNote string `json:"source_answer_note"`
 }
 
 // ReplayOrigin is what the replay that created an execution asked for.
@@ -220,6 +229,8 @@ type ReplayOrigin struct {
 	// the replay was created ("" when unknown); the replay runs on
 	// Execution.FlowVersion.
 	SourceFlowVersion string `json:"source_flow_version"`
+	// AnswerWaitsFromSource names the waits the replay answers from the source's recorded answers.
+	AnswerWaitsFromSource []string `json:"answer_waits_from_source"`
 }
 
 // FlowVersionRun is one flow version that ran an execution's body, from when
@@ -315,6 +326,8 @@ type ReplayPlan struct {
 	SourceFlowVersion string `json:"source_flow_version"`
 	// FlowVersion is the flow version the replay would run on (the runner's).
 	FlowVersion string `json:"flow_version"`
+	// AnswerWaitsFromSource names the waits the replay would answer from the source's recorded answers.
+	AnswerWaitsFromSource []string `json:"answer_waits_from_source"`
 }
 
 // LogEntry is one line checkpoint code wrote (console.* or the authoring API's logger).

@@ -250,6 +250,41 @@ func TestLiveClientReplayWithOverridesAndPlan(t *testing.T) {
 	}
 }
 
+func TestLiveClientReplayAnswersOptedInWaitsFromItsSource(t *testing.T) {
+	c, ctx := live(t)
+	source := run(t, c, ctx, "approval", map[string]any{"topic": "copied"})
+	settle(t, c, ctx, source.ExecID)
+	must(c.Executions.Input(ctx, source.ExecID, "approve", map[string]any{"approved": true, "reviewer": "ada"})).ok(t)
+	want := "published 'draft about copied', approved by ada"
+	if result := must(c.Executions.Result(ctx, source.ExecID)).ok(t); result != want {
+		t.Fatalf("source result = %v", result)
+	}
+	opts := kitaru.ReplayOptions{From: "draft", AnswerWaitsFromSource: []string{"approve"}}
+	if plan := must(c.Executions.Plan(ctx, source.ExecID, opts)).ok(t); !slices.Equal(plan.AnswerWaitsFromSource, []string{"approve"}) {
+		t.Errorf("plan answers = %v", plan.AnswerWaitsFromSource)
+	}
+	replayed := must(c.Executions.Replay(ctx, source.ExecID, opts)).ok(t)
+	if result := must(c.Executions.Result(ctx, replayed.ExecID)).ok(t); result != want {
+		t.Errorf("replay result = %v", result)
+	}
+	done := must(c.Executions.Get(ctx, replayed.ExecID)).ok(t)
+	if done.Replay == nil || !slices.Equal(done.Replay.AnswerWaitsFromSource, []string{"approve"}) || len(done.Waits) != 1 {
+		t.Fatalf("replayed = %+v", done)
+	}
+	if w := done.Waits[0]; w.AnsweredBy != "copied from execution "+source.ExecID || w.AnswerSourceExecID != source.ExecID || w.SourceAnswerNote != "" {
+		t.Errorf("copied wait = %+v", w)
+	}
+	// Without the opt-in the replay stops at the wait, as before.
+	asked := must(c.Executions.Replay(ctx, source.ExecID, kitaru.ReplayOptions{From: "draft"})).ok(t)
+	if s := settle(t, c, ctx, asked.ExecID).Status; s != kitaru.StatusWaiting {
+		t.Errorf("replay without the opt-in: status = %s", s)
+	}
+	var u *kitaru.UsageError
+	if _, err := c.Executions.Plan(ctx, source.ExecID, kitaru.ReplayOptions{From: "draft", AnswerWaitsFromSource: []string{" "}}); !errors.As(err, &u) {
+		t.Errorf("a blank wait name = %v, want *UsageError", err)
+	}
+}
+
 func TestLiveClientWaitsInputValidationAndAbort(t *testing.T) {
 	c, ctx := live(t)
 	execution := run(t, c, ctx, "approval", map[string]any{"topic": "waits"})

@@ -9,8 +9,9 @@ Shaped like Kitaru's own Python client::
         replayed = client.executions.replay(source.exec_id, from_="write_draft", topic="New topic")
         print(client.executions.result(replayed.exec_id))
 
-- :class:`KitaruClient` with ``executions`` (:class:`ExecutionsClient`) and
-  ``flows`` (:class:`FlowsClient`); results are the dataclasses of
+- :class:`KitaruClient` with ``executions`` (:class:`ExecutionsClient`),
+  ``flows`` (:class:`FlowsClient`) and ``replay_jobs`` (:class:`ReplayJobsClient`);
+  results are the dataclasses of
   :mod:`kitaru_client.models`.
 - Errors: the :class:`KitaruError` hierarchy of :mod:`kitaru_client.errors`,
   decoded from the ``google.rpc.Status`` details alone.
@@ -77,6 +78,15 @@ from .models import (
     PendingWait,
     PlannedCall,
     PlannedOverride,
+    ReplayJob,
+    ReplayJobItem,
+    ReplayJobItemState,
+    ReplayJobPlans,
+    ReplayJobProgress,
+    ReplayJobSelection,
+    ReplayJobSpec,
+    ReplayJobState,
+    ReplayJobTotals,
     ReplayOrigin,
     ReplayPlan,
     StatusChange,
@@ -85,6 +95,7 @@ from .models import (
     VersionHold,
     WaitStatus,
 )
+from .replay_jobs import ReplayJobsClient
 from .services import PlannerClient, RunnerClient, new_request_id
 
 __version__ = "0.1.0"
@@ -145,6 +156,16 @@ __all__ = [
     "PlannedCall",
     "PlannedOverride",
     "PlannerClient",
+    "ReplayJob",
+    "ReplayJobItem",
+    "ReplayJobItemState",
+    "ReplayJobPlans",
+    "ReplayJobProgress",
+    "ReplayJobSelection",
+    "ReplayJobSpec",
+    "ReplayJobState",
+    "ReplayJobTotals",
+    "ReplayJobsClient",
     "ReplayOrigin",
     "ReplayPlan",
     "RunnerClient",

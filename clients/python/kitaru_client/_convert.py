@@ -222,6 +222,9 @@ def wait_from_proto(wait: pb.Wait) -> PendingWait:
         value=optional_value(wait, "value"),
         created_at=datetime_from_timestamp(wait, "create_time"),
         resolved_at=datetime_from_timestamp(wait, "resolve_time"),
+        answered_by=_text(wait.answered_by),
+        answer_source_exec_id=_text(wait.answer_source_exec_id),
+        source_answer_note=_text(wait.source_answer_note),
     )
 
 
@@ -275,6 +278,7 @@ def _replay_origin(replay: pb.ReplayOrigin) -> ReplayOrigin:
         roots=list(replay.roots),
         override_keys=list(replay.override_keys),
         source_flow_version=_text(replay.source_flow_version),
+        answer_waits_from_source=list(replay.answer_waits_from_source),
     )
 
 
@@ -306,6 +310,7 @@ def replay_plan_from_proto(plan: replay_plan_pb2.ReplayPlan) -> ReplayPlan:
         input=struct_field(plan, "input"),
         source_flow_version=plan.source_flow_version,
         flow_version=plan.flow_version,
+        answer_waits_from_source=list(plan.answer_waits_from_source),
     )
 
 
@@ -405,8 +410,8 @@ def comparison_from_proto(comparison: lineage_pb2.ExecutionComparison) -> Execut
         base_exec_id=comparison.base_exec_id,
         other_exec_id=comparison.other_exec_id,
         calls=[_call_comparison(call) for call in comparison.calls],
-        input_changes=[_json_change(change) for change in comparison.input_changes],
-        result_changes=[_json_change(change) for change in comparison.result_changes],
+        input_changes=[json_change_from_proto(change) for change in comparison.input_changes],
+        result_changes=[json_change_from_proto(change) for change in comparison.result_changes],
         counts=dict(comparison.counts),
         base_flow_version=comparison.base_flow_version,
         other_flow_version=comparison.other_flow_version,
@@ -421,11 +426,12 @@ def _call_comparison(call: lineage_pb2.CallComparison) -> CallComparison:
         kind=CallComparisonKind(kind),
         base=checkpoint_from_proto(call.base) if call.HasField("base") else None,
         other=checkpoint_from_proto(call.other) if call.HasField("other") else None,
-        changes=[_json_change(change) for change in call.changes],
+        changes=[json_change_from_proto(change) for change in call.changes],
     )
 
 
-def _json_change(change: lineage_pb2.JsonChange) -> JsonChange:
+def json_change_from_proto(change: lineage_pb2.JsonChange) -> JsonChange:
+    """The plain :class:`JsonChange` of a ``kitaru.runner.v1.JsonChange``."""
     return JsonChange(
         path=change.path,
         kind=lineage_pb2.JsonChangeKind.Name(change.kind)[len(_CHANGE_PREFIX) :].lower(),

@@ -9,6 +9,7 @@ import grpc
 from .connection import DEFAULT_TIMEOUT, ConnectionSettings
 from .executions import ExecutionsClient
 from .flows import FlowsClient
+from .replay_jobs import ReplayJobsClient
 from .services import DEFAULT_MAX_ATTEMPTS, PlannerClient, RunnerClient
 
 __all__ = ["KitaruClient", "PlannerClient", "RunnerClient"]
@@ -80,6 +81,8 @@ class KitaruClient:
         self.executions = ExecutionsClient(self.runner, self.planner)
         #: Start executions of registered flows, list the flows.
         self.flows = FlowsClient(self.runner)
+        #: Replay many executions at once and compare each replay with its source.
+        self.replay_jobs = ReplayJobsClient(self.planner)
 
     def close(self) -> None:
         """Closes both channels; calls in flight fail. Safe to call twice."""

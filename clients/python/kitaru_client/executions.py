@@ -301,6 +301,7 @@ class ExecutionsClient:
         timeout: Optional[float] = None,
         inputs: Optional[Mapping[str, Any]] = None,
         allow_override_type_change: bool = False,
+        answer_waits_from_source: Sequence[str] = (),
         **flow_inputs: Any,
     ) -> Execution:
         """Replays an execution as a new one from checkpoint ``from_``; the source never changes.
@@ -315,6 +316,11 @@ class ExecutionsClient:
         An override value must fit the checkpoint's declared output schema (or
         the JSON type of its recorded output), else :class:`KitaruUsageError`;
         ``allow_override_type_change=True`` lets a change of type through.
+        ``answer_waits_from_source`` names waits (the name given to ``wait()``)
+        the replay answers with the source's recorded answer to the wait of the
+        same occurrence, recorded as copied from the source (``Wait.answered_by``);
+        a wait the source never answered waits for input as usual
+        (``Wait.source_answer_note`` says why). By default every wait asks again.
         """
         return execution_from_proto(
             self._planner.replay_execution(
@@ -325,6 +331,7 @@ class ExecutionsClient:
                 request_id=request_id,
                 timeout=timeout,
                 allow_override_type_change=allow_override_type_change,
+                answer_waits_from_source=answer_waits_from_source,
             )
         )
 
@@ -337,6 +344,7 @@ class ExecutionsClient:
         timeout: Optional[float] = None,
         inputs: Optional[Mapping[str, Any]] = None,
         allow_override_type_change: bool = False,
+        answer_waits_from_source: Sequence[str] = (),
         **flow_inputs: Any,
     ) -> ReplayPlan:
         """The plan :meth:`replay` would follow, computed without creating anything; the same errors."""
@@ -348,6 +356,7 @@ class ExecutionsClient:
                 overrides=overrides,
                 timeout=timeout,
                 allow_override_type_change=allow_override_type_change,
+                answer_waits_from_source=answer_waits_from_source,
             )
         )
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+if TYPE_CHECKING:  # errors.py imports this module
+    from .errors import KitaruError
 
 
 class _StrEnum(str, Enum):
@@ -233,6 +236,13 @@ class PendingWait:
     value: Any = None
     created_at: Optional[datetime] = None
     resolved_at: Optional[datetime] = None
+    #: Who or what answered, when it was not an input: ``copied from execution <id>``
+    #: for an answer a replay copied from its source; ``None`` otherwise.
+    answered_by: Optional[str] = None
+    #: The execution whose recorded answer was copied; ``None`` unless copied.
+    answer_source_exec_id: Optional[str] = None
+    #: Why a wait the replay was asked to answer from its source waits for input instead.
+    source_answer_note: Optional[str] = None
 
     @property
     def entered_waiting_at(self) -> Optional[datetime]:
@@ -253,6 +263,8 @@ class ReplayOrigin:
     #: The flow version that had last run the source when the replay was
     #: created; ``None`` when unknown. The replay runs on ``Execution.flow_version``.
     source_flow_version: Optional[str] = None
+    #: Wait names the replay answers from the source's recorded answers.
+    answer_waits_from_source: List[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -385,6 +397,8 @@ class ReplayPlan:
     source_flow_version: str = ""
     #: The flow version the replay would run on (the runner's).
     flow_version: str = ""
+    #: Wait names the replay would answer from the source's recorded answers.
+    answer_waits_from_source: List[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -582,3 +596,184 @@ class VerifyExecutionsResult:
     #: The flow version of the code checked: the runner's.
     flow_version: str
     results: List[ExecutionVerification] = field(default_factory=list)
+
+
+class ReplayJobState(_StrEnum):
+    """Where a replay job stands."""
+
+    #: Starting replays, or waiting for started ones to settle.
+    RUNNING = "running"
+    #: Every source was replayed (or refused with its error) and every replay settled.
+    SUCCEEDED = "succeeded"
+    #: Cancelled: no replay was started after the cancel; those started before ran on.
+    CANCELLED = "cancelled"
+
+
+class ReplayJobItemState(_StrEnum):
+    """Where one source of a replay job stands."""
+
+    #: Not started yet.
+    PENDING = "pending"
+    #: Its replay was created and has not settled yet.
+    STARTED = "started"
+    #: Its replay settled (completed, failed, cancelled or waiting) and was compared with the source.
+    SETTLED = "settled"
+    #: The plan cannot apply to this source (``error`` says why); nothing was created.
+    REFUSED = "refused"
+    #: Not started: the job was cancelled first.
+    SKIPPED = "skipped"
+    #: Planned by a plan-only request (``plan`` holds the plan); nothing was created.
+    PLANNED = "planned"
+
+
+@dataclass(frozen=True)
+class ReplayJobSelection:
+    """Which executions a job replays; every field given must hold."""
+
+    #: Executions of this flow (``None`` when the job names its sources by ID).
+    flow: Optional[str] = None
+    #: Executions in one of these statuses; empty: completed, failed, cancelled and waiting.
+    statuses: List[ExecutionStatus] = field(default_factory=list)
+    #: Created at or after this time.
+    since: Optional[datetime] = None
+    #: Created before this time.
+    until: Optional[datetime] = None
+    #: Metadata keys (logged by the flow) that must hold these values.
+    labels: Dict[str, str] = field(default_factory=dict)
+    #: These executions, in this order.
+    exec_ids: List[str] = field(default_factory=list)
+    #: At most this many sources, newest first; ``None``: every match (a job holds at most 10 000).
+    limit: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ReplayJobSpec:
+    """What a job asks every source's replay for."""
+
+    selection: ReplayJobSelection
+    #: The checkpoint selector every replay starts from.
+    from_: str
+    #: Flow input fields shallow-merged onto each source's input.
+    args: Dict[str, Any] = field(default_factory=dict)
+    #: ``checkpoint.<selector>`` overrides applied to every source.
+    overrides: Dict[str, Any] = field(default_factory=dict)
+    allow_override_type_change: bool = False
+    #: Wait names each replay answers from its source's recorded answer instead of stopping there.
+    answer_waits_from_source: List[str] = field(default_factory=list)
+    plan_only: bool = False
+    #: Replays running at once; ``None``: the planner's ``--replay-job-concurrency``.
+    concurrency: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ReplayJobTotals:
+    """A job's sources counted by outcome."""
+
+    sources: int = 0
+    pending: int = 0
+    running: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    waiting: int = 0
+    refused: int = 0
+    skipped: int = 0
+    planned: int = 0
+    #: Settled replays whose result differs from their source's.
+    results_changed: int = 0
+
+    @property
+    def summary(self) -> str:
+        """One line as the CLI prints it, e.g. ``"41 completed, 3 failed, 17 results changed"``
+        (counts of 0 left out; the changed results always shown)."""
+        counts = [
+            (self.completed, "completed"),
+            (self.failed, "failed"),
+            (self.cancelled, "cancelled"),
+            (self.waiting, "waiting"),
+            (self.running, "running"),
+            (self.pending, "pending"),
+            (self.refused, "refused"),
+            (self.skipped, "skipped"),
+            (self.planned, "planned"),
+        ]
+        parts = [f"{count} {label}" for count, label in counts if count > 0]
+        changed = self.results_changed
+        parts.append(f"{changed} result{'' if changed == 1 else 's'} changed")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class ReplayJob:
+    """A bulk replay: many sources, one request, each replay compared with its source."""
+
+    #: ``rj-...``; ``""`` for the answer of a plan-only request (nothing is stored).
+    job_id: str
+    request_id: str
+    state: ReplayJobState
+    spec: ReplayJobSpec
+    #: The selected sources, in the order the job replays them (fixed at creation).
+    source_exec_ids: List[str] = field(default_factory=list)
+    totals: ReplayJobTotals = field(default_factory=ReplayJobTotals)
+    created_at: Optional[datetime] = None
+    cancelled_at: Optional[datetime] = None
+    #: When every replay settled; ``None`` while the job runs.
+    ended_at: Optional[datetime] = None
+    namespace: str = ""
+
+    @property
+    def ended(self) -> bool:
+        """True once every replay of the job settled (succeeded, or cancelled and settled)."""
+        return self.ended_at is not None
+
+
+@dataclass(frozen=True)
+class ReplayJobItem:
+    """One source of a job: its replay and how the two compare."""
+
+    #: Position of the source in the job, from 0.
+    index: int
+    source_exec_id: str
+    state: ReplayJobItemState
+    #: The replay's execution ID; ``None`` until it is created.
+    replay_exec_id: Optional[str] = None
+    #: The replay's status when it settled (or when last seen); ``None`` before it exists.
+    replay_status: Optional[ExecutionStatus] = None
+    #: ``refused``: the typed error a single replay of this source fails with
+    #: (a :class:`~kitaru_client.errors.KitaruError` subclass, not raised).
+    error: Optional[KitaruError] = None
+    #: ``settled``: whether the replay's result differs from the source's.
+    result_changed: bool = False
+    #: ``settled``: how the result differs (at most 50 changes).
+    result_changes: List[JsonChange] = field(default_factory=list)
+    #: ``settled``: calls the replay took from the source.
+    reused_calls: int = 0
+    #: ``settled``: calls run again with the same output.
+    reexecuted_calls: int = 0
+    #: ``settled``: calls run again with another output (or ending), or overridden.
+    changed_calls: int = 0
+    #: ``settled``: calls only the replay issued.
+    new_calls: int = 0
+    #: ``planned``: the plan of this source's replay.
+    plan: Optional[ReplayPlan] = None
+    updated_at: Optional[datetime] = None
+    #: Why the replay failed, when it settled failed.
+    replay_failure: Optional[Failure] = None
+
+
+@dataclass(frozen=True)
+class ReplayJobPlans:
+    """The answer of a plan-only request: the job as it would be (not stored) and every source's plan or error."""
+
+    job: ReplayJob
+    items: List[ReplayJobItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReplayJobProgress:
+    """One progress report of ``replay_jobs.watch()``."""
+
+    #: The job with its totals now.
+    job: ReplayJob
+    #: The items that changed since the previous report (every item in the first).
+    items: List[ReplayJobItem] = field(default_factory=list)

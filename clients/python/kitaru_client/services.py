@@ -5,7 +5,7 @@ Methods take plain arguments and return the generated messages
 :class:`~kitaru_client.errors.KitaruError`. Each unary call gets the client's
 ``timeout`` unless the call gives its own; streams have no deadline unless
 the call gives one. The idempotent creating calls (``start_execution``,
-``start_replay``, ``replay_execution``) always send a request ID (a new UUID
+``start_replay``, ``replay_execution``, ``start_replay_job``) always send a request ID (a new UUID
 when none is given) and are retried with that same ID on UNAVAILABLE or
 DEADLINE_EXCEEDED, so a retry never creates a second execution.
 
@@ -37,6 +37,7 @@ from .gen.kitaru.planner.v1 import planner_service_pb2, planner_service_pb2_grpc
 from .gen.kitaru.runner.v1 import (
     execution_pb2,
     lineage_pb2,
+    replay_job_pb2,
     replay_plan_pb2,
     runner_internal_service_pb2,
     runner_internal_service_pb2_grpc,
@@ -462,7 +463,7 @@ class RunnerClient(_ServiceClient):
 
 
 class PlannerClient(_ServiceClient):
-    """A client of ``kitaru.planner.v1.PlannerService``; ``max_attempts`` bounds ``replay_execution``."""
+    """A client of ``kitaru.planner.v1.PlannerService``; ``max_attempts`` bounds ``replay_execution`` and ``start_replay_job``."""
 
     _option = "planner_url"
     _stub_class = planner_service_pb2_grpc.PlannerServiceStub
@@ -476,6 +477,7 @@ class PlannerClient(_ServiceClient):
         overrides: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
         allow_override_type_change: bool = False,
+        answer_waits_from_source: Sequence[str] = (),
     ) -> replay_plan_pb2.ReplayPlan:
         """PlanReplay: the plan of a replay, creating nothing; the same errors as :meth:`replay_execution`."""
         request = planner_service_pb2.PlanReplayRequest(
@@ -483,6 +485,7 @@ class PlannerClient(_ServiceClient):
             args=json_struct("args", args),
             overrides=json_struct("overrides", overrides),
             allow_override_type_change=allow_override_type_change,
+            answer_waits_from_source=list(answer_waits_from_source),
         )
         setattr(request, "from", from_)  # `from` is a Python keyword
         response: planner_service_pb2.PlanReplayResponse = self._unary(self.stub.PlanReplay, request, timeout)
@@ -498,6 +501,7 @@ class PlannerClient(_ServiceClient):
         request_id: Optional[str] = None,
         timeout: Optional[float] = None,
         allow_override_type_change: bool = False,
+        answer_waits_from_source: Sequence[str] = (),
     ) -> execution_pb2.Execution:
         """ReplayExecution: plans a replay and starts the new execution.
 
@@ -510,9 +514,77 @@ class PlannerClient(_ServiceClient):
             overrides=json_struct("overrides", overrides),
             request_id=request_id or new_request_id(),
             allow_override_type_change=allow_override_type_change,
+            answer_waits_from_source=list(answer_waits_from_source),
         )
         setattr(request, "from", from_)
         response: planner_service_pb2.ReplayExecutionResponse = self._retried(
             lambda: self._unary(self.stub.ReplayExecution, request, timeout)
         )
         return response.execution
+
+    def start_replay_job(
+        self,
+        spec: replay_job_pb2.ReplayJobSpec,
+        *,
+        request_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> planner_service_pb2.StartReplayJobResponse:
+        """StartReplayJob: selects the sources, stores the job and starts replaying them; with
+        ``spec.plan_only`` it plans every source and creates nothing (the response's ``items``).
+
+        Idempotent on ``request_id`` (a new UUID when None or empty): the same ID returns the
+        same job and never replays a source twice; retried on UNAVAILABLE / DEADLINE_EXCEEDED
+        with that ID.
+        """
+        request = planner_service_pb2.StartReplayJobRequest(spec=spec, request_id=request_id or new_request_id())
+        response: planner_service_pb2.StartReplayJobResponse = self._retried(
+            lambda: self._unary(self.stub.StartReplayJob, request, timeout)
+        )
+        return response
+
+    def get_replay_job(self, job_id: str, *, timeout: Optional[float] = None) -> replay_job_pb2.ReplayJob:
+        """GetReplayJob: a job with its totals."""
+        request = planner_service_pb2.GetReplayJobRequest(job_id=job_id)
+        response: planner_service_pb2.GetReplayJobResponse = self._unary(self.stub.GetReplayJob, request, timeout)
+        return response.job
+
+    def list_replay_jobs(
+        self, *, page_size: int = 0, page_token: str = "", timeout: Optional[float] = None
+    ) -> planner_service_pb2.ListReplayJobsResponse:
+        """ListReplayJobs: one page of jobs, newest first (default 20, at most 200 per page)."""
+        request = planner_service_pb2.ListReplayJobsRequest(page_size=page_size, page_token=page_token)
+        response: planner_service_pb2.ListReplayJobsResponse = self._unary(self.stub.ListReplayJobs, request, timeout)
+        return response
+
+    def list_replay_job_items(
+        self,
+        job_id: str,
+        *,
+        changed_only: bool = False,
+        page_size: int = 0,
+        page_token: str = "",
+        timeout: Optional[float] = None,
+    ) -> planner_service_pb2.ListReplayJobItemsResponse:
+        """ListReplayJobItems: one page of a job's sources in the job's order (default 100, at most
+        1000 per page); ``changed_only``: those whose replay's result changed."""
+        request = planner_service_pb2.ListReplayJobItemsRequest(
+            job_id=job_id, changed_only=changed_only, page_size=page_size, page_token=page_token
+        )
+        response: planner_service_pb2.ListReplayJobItemsResponse = self._unary(
+            self.stub.ListReplayJobItems, request, timeout
+        )
+        return response
+
+    def cancel_replay_job(self, job_id: str, *, timeout: Optional[float] = None) -> replay_job_pb2.ReplayJob:
+        """CancelReplayJob: no replay is started after it; started ones run on. An ended job is left as it is."""
+        request = planner_service_pb2.CancelReplayJobRequest(job_id=job_id)
+        response: planner_service_pb2.CancelReplayJobResponse = self._unary(self.stub.CancelReplayJob, request, timeout)
+        return response.job
+
+    def watch_replay_job(
+        self, job_id: str, *, timeout: Optional[float] = None
+    ) -> Iterator[planner_service_pb2.WatchReplayJobResponse]:
+        """WatchReplayJob: the job and every item first, then the job and the changed items
+        whenever something changed, until the job ends."""
+        request = planner_service_pb2.WatchReplayJobRequest(job_id=job_id)
+        return self._stream(self.stub.WatchReplayJob, request, timeout)

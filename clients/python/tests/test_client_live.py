@@ -240,6 +240,29 @@ def test_waits_pending_input_validation_and_abort(client):
     assert cancelled.value.status is ExecutionStatus.CANCELLED
 
 
+def test_a_replay_answers_opted_in_waits_from_its_source(client):
+    source = client.flows.run("approval", topic="copied")
+    settle(client, source.exec_id)
+    client.executions.input(source.exec_id, wait="approve", value={"approved": True, "reviewer": "ada"})
+    assert client.executions.result(source.exec_id, timeout=20) == "published 'draft about copied', approved by ada"
+
+    plan = client.executions.plan(source.exec_id, from_="draft", answer_waits_from_source=["approve"])
+    assert plan.answer_waits_from_source == ["approve"]
+    replayed = client.executions.replay(source.exec_id, from_="draft", answer_waits_from_source=["approve"])
+    assert client.executions.result(replayed.exec_id, timeout=20) == "published 'draft about copied', approved by ada"
+    done = client.executions.get(replayed.exec_id)
+    assert done.replay is not None and done.replay.answer_waits_from_source == ["approve"]
+    (approve,) = done.waits
+    assert approve.answered_by == f"copied from execution {source.exec_id}"
+    assert approve.answer_source_exec_id == source.exec_id and approve.source_answer_note is None
+
+    # Without the opt-in the replay stops at the wait, as before.
+    asked = client.executions.replay(source.exec_id, from_="draft")
+    assert settle(client, asked.exec_id).status is ExecutionStatus.WAITING
+    with pytest.raises(KitaruUsageError):
+        client.executions.plan(source.exec_id, from_="draft", answer_waits_from_source=[" "])
+
+
 def test_watch_yields_typed_events_and_follows_waits(client):
     done = run_to_end(client, "content_pipeline", topic="watch")
     events = list(client.executions.watch(done.exec_id))

@@ -72,6 +72,15 @@ export interface PlanReplayOptions {
    * nothing is created.
    */
   readonly allowOverrideTypeChange?: boolean | undefined;
+  /**
+   * Wait names (the `name` given to `wait()`) the replay answers with the
+   * source execution's recorded answer to the wait of the same occurrence,
+   * instead of stopping there. Such an answer is recorded as copied from the
+   * source (`Wait.answeredBy`); a wait the source never answered waits for an
+   * input as usual (`Wait.sourceAnswerNote` says why). Default: none, every
+   * wait asks again.
+   */
+  readonly answerWaitsFromSource?: readonly string[] | undefined;
 }
 
 /** {@link PlanReplayOptions} plus an idempotency key. */
@@ -468,5 +477,6 @@ function replayRequest(execId: string, options: PlanReplayOptions) {
     args: options.args,
     overrides: options.overrides,
     allowOverrideTypeChange: options.allowOverrideTypeChange ?? false,
+    answerWaitsFromSource: [...(options.answerWaitsFromSource ?? [])],
   };
 }

@@ -28,6 +28,8 @@ export interface FlowReplayOptions<TInput> {
   readonly overrides?: JsonObject | undefined;
   /** Accept override values of another type than the outputs they replace (see `PlanReplayOptions`). */
   readonly allowOverrideTypeChange?: boolean | undefined;
+  /** Wait names answered from the source's recorded answers (see `PlanReplayOptions`). */
+  readonly answerWaitsFromSource?: readonly string[] | undefined;
   /** Idempotency key. */
   readonly requestId?: string | undefined;
 }
@@ -86,6 +88,7 @@ export function flowClient<TInput = JsonObject, TResult = JsonValue>(flowName: s
         args: replay.args as JsonObject | undefined,
         overrides: replay.overrides,
         allowOverrideTypeChange: replay.allowOverrideTypeChange,
+        answerWaitsFromSource: replay.answerWaitsFromSource,
         requestId: replay.requestId,
       });
       return executions.handle<TResult>(execution.execId);

@@ -61,7 +61,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     routes: bridge.routes,
     // The listener is HTTP/1.1 (node:http), so the fallback sees its request and response types.
     fallback: (request, response) => assets.serve(request as IncomingMessage, response as ServerResponse),
-    // The page sends JSON; binary is accepted too (gRPC-Web clients).
+    // The page sends binary Connect messages; JSON is accepted too (curl, other clients).
     readMaxBytes: 64 * 1024 * 1024,
   });
   const listed = typeof options.allowedHosts === "string" ? options.allowedHosts.split(",") : (options.allowedHosts ?? []);

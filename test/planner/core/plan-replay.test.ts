@@ -279,6 +279,7 @@ describe("planReplay plans", () => {
         },
       ],
       input: { topic: "New topic", audience: "engineers" },
+      answerWaitsFromSource: [],
     });
   });
 

@@ -1,6 +1,7 @@
 /**
- * `kitaru executions replay <exec_id> --from SEL [--args] [--overrides] [--allow-override-type-change] [--plan | --wait]`
- * (with `--flow`/`--ids` instead of an ID: a replay job, `replay-job-start.ts`).
+ * `kitaru executions replay <exec_id> --from SEL [--args] [--overrides] [--allow-override-type-change]
+ * [--answer-waits-from-source NAME[,NAME]] [--plan | --wait]` (with `--flow`/`--ids` instead of an ID: a
+ * replay job, `replay-job-start.ts`).
  *
  * @module
  */
@@ -25,6 +26,7 @@ export const runExecutionsReplay: CommandRunner<"executions.replay"> = async (co
     args: command.args,
     overrides: command.overrides,
     ...(command.allowOverrideTypeChange ? { allowOverrideTypeChange: true } : {}),
+    ...(command.answerWaitsFromSource.length > 0 ? { answerWaitsFromSource: command.answerWaitsFromSource } : {}),
   };
   if (command.plan) {
     const plan = await client.executions.planReplay(execId, request);

@@ -6,6 +6,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type Execution, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { ListExecutionsRequestSchema } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { executionStatusToProto, isExecutionStatus } from "#contract/status.ts";
+import { PageCursor } from "./page-cursor.ts";
 
 /** Executions per page. */
 const PAGE_SIZE = 25;
@@ -27,10 +28,7 @@ export class ExecutionsListState {
   flow: string;
   /** The status shown (an execution status name; "" for any). */
   status: string;
-  /** Tokens of the pages before the shown one ("" for the first). */
-  readonly #previous: string[] = [];
-  #pageToken = "";
-  #nextToken = "";
+  readonly #pages = new PageCursor();
 
   /** The filters of the address's query (`?flow=&status=`). */
   constructor(query: URLSearchParams) {
@@ -44,7 +42,7 @@ export class ExecutionsListState {
       flowName: this.flow,
       status: isExecutionStatus(this.status) ? executionStatusToProto(this.status) : ExecutionStatus.UNSPECIFIED,
       pageSize: PAGE_SIZE,
-      pageToken: this.#pageToken,
+      pageToken: this.#pages.token,
     };
   }
 
@@ -52,9 +50,7 @@ export class ExecutionsListState {
   filter(flow: string, status: string): string {
     this.flow = flow;
     this.status = status;
-    this.#previous.length = 0;
-    this.#pageToken = "";
-    this.#nextToken = "";
+    this.#pages.reset();
     const query = new URLSearchParams();
     if (flow) query.set("flow", flow);
     if (status) query.set("status", status);
@@ -63,31 +59,29 @@ export class ExecutionsListState {
 
   /** A page arrived; `nextPageToken` is where the next (older) one starts ("" at the end). */
   received(nextPageToken: string): void {
-    this.#nextToken = nextPageToken;
+    this.#pages.received(nextPageToken);
   }
 
   /** Goes one page back, to newer executions. */
   newer(): void {
-    this.#pageToken = this.#previous.pop() ?? "";
+    this.#pages.back();
   }
 
   /** Goes one page on, to older executions. */
   older(): void {
-    if (this.#nextToken === "") return;
-    this.#previous.push(this.#pageToken);
-    this.#pageToken = this.#nextToken;
+    this.#pages.forward();
   }
 
   get hasNewer(): boolean {
-    return this.#previous.length > 0;
+    return this.#pages.hasPrevious;
   }
 
   get hasOlder(): boolean {
-    return this.#nextToken !== "";
+    return this.#pages.hasNext;
   }
 
   /** "page N", counted from the newest. */
   get pageLabel(): string {
-    return `page ${this.#previous.length + 1}`;
+    return this.#pages.pageLabel;
   }
 }

@@ -22,6 +22,8 @@ export interface ReplayOrigin {
   readonly overrideKeys: readonly string[];
   /** The flow version that had last run the source when the replay was created; absent when unknown. */
   readonly sourceFlowVersion?: string | undefined;
+  /** Wait names the replay answers from the source's recorded answers; absent when every wait asks again. */
+  readonly answerWaitsFromSource?: readonly string[] | undefined;
 }
 
 /** One flow version that ran an execution's body, from when it took the body over. */
@@ -109,6 +111,7 @@ export function replayOriginFromProto(replay: ReplayOriginPb): ReplayOrigin {
     roots: [...replay.roots],
     overrideKeys: [...replay.overrideKeys],
     ...(replay.sourceFlowVersion === "" ? {} : { sourceFlowVersion: replay.sourceFlowVersion }),
+    ...(replay.answerWaitsFromSource.length === 0 ? {} : { answerWaitsFromSource: [...replay.answerWaitsFromSource] }),
   };
 }
 

@@ -34,6 +34,8 @@ export interface ReplayPlan {
   readonly sourceFlowVersion: string;
   /** The flow version the replay would run on (the runner's). */
   readonly flowVersion: string;
+  /** Wait names the replay would answer from the source's recorded answers; empty when every wait asks again. */
+  readonly answerWaitsFromSource: readonly string[];
 }
 
 function plannedOverrideFromProto(override: CheckpointOverridePb): PlannedOverride {
@@ -60,5 +62,6 @@ export function replayPlanFromProto(plan: ReplayPlanPb): ReplayPlan {
     input: objectFromStruct(plan.input),
     sourceFlowVersion: plan.sourceFlowVersion,
     flowVersion: plan.flowVersion,
+    answerWaitsFromSource: [...plan.answerWaitsFromSource],
   };
 }

@@ -34,6 +34,15 @@ export interface Wait {
   readonly resolveTime: Date | undefined;
   /** The execution it belongs to. */
   readonly execId: string;
+  /**
+   * Who or what answered, when it was not an input: `copied from execution
+   * <id>` for an answer a replay copied from its source. Absent otherwise.
+   */
+  readonly answeredBy?: string | undefined;
+  /** The execution whose recorded answer was copied; absent unless `answeredBy` says so. */
+  readonly answerSourceExecId?: string | undefined;
+  /** Why a wait the replay was asked to answer from its source waits for an input instead; absent otherwise. */
+  readonly sourceAnswerNote?: string | undefined;
 }
 
 /** The plain {@link Wait} of a `kitaru.runner.v1.Wait`. */
@@ -49,5 +58,8 @@ export function waitFromProto(wait: WaitPb): Wait {
     createTime: dateFromTimestamp(wait.createTime),
     resolveTime: dateFromTimestamp(wait.resolveTime),
     execId: wait.execId,
+    ...(wait.answeredBy === "" ? {} : { answeredBy: wait.answeredBy }),
+    ...(wait.answerSourceExecId === "" ? {} : { answerSourceExecId: wait.answerSourceExecId }),
+    ...(wait.sourceAnswerNote === "" ? {} : { sourceAnswerNote: wait.sourceAnswerNote }),
   };
 }

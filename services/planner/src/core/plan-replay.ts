@@ -14,6 +14,7 @@ import type { LineageGraph } from "./lineage-graph.ts";
 import { parseOverrides } from "./override-keys.ts";
 import type { ParsedOverride } from "./override-keys.ts";
 import { replayRoots } from "./replay-roots.ts";
+import { parseSourceWaitAnswers } from "./source-wait-answers.ts";
 import type { PlannedCall, PlannedOverride, ReplayPlan } from "./replay-plan.ts";
 import { createSelectorIndex, resolveSelector } from "./resolve-selector.ts";
 import type { SelectorIndex } from "./resolve-selector.ts";
@@ -27,7 +28,7 @@ import type { JsonObject, RecordedCall, ReplayRequest, SourceExecution } from ".
  * matching no call or several calls, override without consumer) or a
  * {@link KitaruUsageError} (blank `from`, bad override key or value,
  * multi-output override target, two overrides of one call, `args` not a JSON
- * object). Item 1 (unknown execution) is the caller's, and the merged input
+ * object, blank wait name in `answerWaitsFromSource`). Item 1 (unknown execution) is the caller's, and the merged input
  * is validated against the flow's schema later, by the runner.
  *
  * Runs in time linear in calls + lineage edges (plus the size of the plan).
@@ -69,6 +70,8 @@ export function planReplay(source: SourceExecution, request: ReplayRequest): Rep
   }
   // 5. Override keys and values, in the order given.
   const parsed = parseOverrides(request.overrides);
+  // 5b. The waits to answer from the source: names only (whether the source answered them is seen when reached).
+  const answerWaitsFromSource = parseSourceWaitAnswers(execId, request.answerWaitsFromSource);
   // 6. Resolve `from`.
   const index = createSelectorIndex(execId, source.calls);
   const fromIndex = resolveSelector(index, { selector: from, source: "from" });
@@ -113,6 +116,7 @@ export function planReplay(source: SourceExecution, request: ReplayRequest): Rep
     reuse,
     overrides,
     input,
+    answerWaitsFromSource,
     ...(source.version === undefined ? {} : { sourceVersion: source.version }),
   };
 }

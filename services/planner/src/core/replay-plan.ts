@@ -34,4 +34,6 @@ export interface ReplayPlan {
   readonly input: JsonObject;
   /** The source's state version the plan was made from (absent when the source had none). */
   readonly sourceVersion?: number | undefined;
+  /** Wait names the replay answers from the source's recorded answers, each once; empty when every wait asks again. */
+  readonly answerWaitsFromSource: readonly string[];
 }

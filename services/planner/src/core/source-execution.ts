@@ -48,4 +48,6 @@ export interface ReplayRequest {
   readonly args?: unknown;
   /** `checkpoint.<selector>` keys mapped to the output value the new execution sees. */
   readonly overrides?: Readonly<Record<string, unknown>>;
+  /** Wait names the replay answers from the source's recorded answers; none by default. */
+  readonly answerWaitsFromSource?: readonly unknown[];
 }

@@ -101,5 +101,6 @@ export function planHeadToProto(plan: ReplayPlan, versions: PlanFlowVersions = N
     input: plan.input as ProtoJsonObject,
     sourceFlowVersion: versions.sourceFlowVersion,
     flowVersion: versions.flowVersion,
+    answerWaitsFromSource: [...plan.answerWaitsFromSource],
   };
 }

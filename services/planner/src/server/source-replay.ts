@@ -11,11 +11,7 @@ export interface SourceReplayRequest {
   readonly args?: ProtoJsonObject | undefined;
   readonly overrides?: ProtoJsonObject | undefined;
   readonly allowOverrideTypeChange: boolean;
-  /**
-   * Wait names a replay answers from its source's recorded answer. A job
-   * passes its `answer_waits_from_source` here for every source; it reaches
-   * the runner once `StartReplayRequest` carries the field of that name.
-   */
+  /** Wait names the replay answers from its source's recorded answer (a job passes its own for every source). */
   readonly answerWaitsFromSource?: readonly string[] | undefined;
 }
 
@@ -30,6 +26,7 @@ export async function planSourceReplay(
     from: request.from,
     args: request.args,
     overrides: request.overrides as Record<string, JsonValue> | undefined,
+    answerWaitsFromSource: request.answerWaitsFromSource,
   });
   return { replayPlan, versions, sourceStatus: source.status };
 }

@@ -21,8 +21,9 @@ export interface WaitOptions<S extends z.ZodType | undefined> {
  * The execution becomes `waiting` and no runner holds it; an input accepted
  * through `ResolveWait` (client `executions.input`, CLI `executions input`)
  * lets it continue by itself. Inputs are validated against `schema` before
- * they are accepted. Waits are never pre-populated by a replay: a replayed
- * execution asks again. Aborting the wait cancels the execution. Waits create
+ * they are accepted. A replayed execution asks again, unless the replay
+ * opted in to answer this wait with the source's recorded answer
+ * (`answer_waits_from_source`). Aborting the wait cancels the execution. Waits create
  * no lineage edges.
  *
  * @example

@@ -23,6 +23,13 @@ import { writeSync } from "node:fs";
  */
 const POINTS = {
   /**
+   * A start on a runner with a free slot: the execution is inserted claimed
+   * by this runner (one commit), the run has not started. Like `after-claim`:
+   * held by a dead runner until its lease lapses; the start's caller got no
+   * answer, and a retried start with its request ID returns the execution.
+   */
+  "after-claimed-insert": "scheduler.ts, create: after the execution was inserted claimed, before the run starts",
+  /**
    * A checkpoint function returned (and a large output's blob chunks were
    * written) but its call is not recorded yet. Recovery runs the function
    * again: the at-least-once case.

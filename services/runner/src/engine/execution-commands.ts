@@ -1,7 +1,7 @@
-import { KitaruNotFoundError, KitaruStateError, KitaruUsageError, KitaruWaitValidationError } from "#contract/errors/index.ts";
+import { KitaruNotFoundError, KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
-import type { ExecutionStore } from "../store/execution-store.ts";
+import type { ExecutionStore, NewExecution, StoreCallOptions } from "../store/execution-store.ts";
 import type { ValueCodec } from "../store/value-codec.ts";
 import type { EngineContext } from "./engine-context.ts";
 import type { ExecutionRecord, ExecutionState, ExecutionStatus, WaitRecord } from "../store/records.ts";
@@ -12,9 +12,8 @@ import type { FlowRegistry } from "./flow-registry.ts";
 import { execIdForRequest, newExecId } from "./ids.ts";
 import { checkSameRequest, requestFingerprint } from "./request-fingerprint.ts";
 import { checkFlowInput } from "./flow-input.ts";
-import { jsonSchemaViolations } from "./schema-violations.ts";
-import { formatViolations } from "#contract/errors/kitaru-error.ts";
 import { selectPendingWait } from "./wait-selection.ts";
+import { recordWaitAnswer } from "./wait-answers.ts";
 
 /**
  * An execution as a caller names it: its ID, in the caller's namespace, with
@@ -30,6 +29,13 @@ export interface ExecutionRef {
 export function namespaceOf(execution: ExecutionRecord): string {
   return execution.namespace ?? DEFAULT_NAMESPACE;
 }
+
+/**
+ * How a start inserts its execution: by default through
+ * `ExecutionTransitions.create`; a runner's engine passes its scheduler's
+ * `create`, which inserts the execution claimed when it can run it at once.
+ */
+export type CreateExecution = (execution: NewExecution, options: StoreCallOptions) => Promise<ExecutionRecord | undefined>;
 
 /** Attempts at a compare-and-set transition before giving up under contention. */
 const TRANSITION_ATTEMPTS = 20;
@@ -56,12 +62,15 @@ export class ExecutionCommands {
    */
   readonly #inputs = new Map<string, Promise<InputOutcome>>();
 
-  constructor(context: EngineContext) {
+  readonly #create: CreateExecution;
+
+  constructor(context: EngineContext, options?: { create?: CreateExecution }) {
     this.#store = context.store;
     this.#bus = context.bus;
     this.#flows = context.flows;
     this.#values = context.values;
     this.#transitions = context.transitions;
+    this.#create = options?.create ?? ((execution, storeOptions) => context.transitions.create(execution, storeOptions));
   }
 
   /**
@@ -85,6 +94,15 @@ export class ExecutionCommands {
   }
 
   /**
+   * Inserts a new execution (a start's or a replay's) and announces it;
+   * through the runner's scheduler, which creates it claimed when it can run
+   * it at once. `undefined` when one with its ID exists already.
+   */
+  create(execution: NewExecution, options: StoreCallOptions): Promise<ExecutionRecord | undefined> {
+    return this.#create(execution, options);
+  }
+
+  /**
    * Starts an execution of `flowName`. The input is validated by the flow's
    * schema first. With a `requestId` the execution ID is derived from it, so
    * the same request twice returns the same execution.
@@ -98,7 +116,7 @@ export class ExecutionCommands {
     const { namespace } = request;
     const execId = request.requestId ? execIdForRequest("start", namespace, request.requestId) : newExecId();
     const fingerprint = request.requestId ? requestFingerprint({ flowName: flow.name, input: request.input }) : undefined;
-    const created = await this.#transitions.create(
+    const created = await this.create(
       {
         execId,
         namespace,
@@ -182,21 +200,8 @@ export class ExecutionCommands {
     signal: AbortSignal | undefined,
   ): Promise<InputOutcome> {
     const { execId } = execution;
-    const encoded = this.#values.encode(value, "The wait value");
-    const violations = jsonSchemaViolations(wait.schema, encoded.value);
-    if (violations.length > 0) {
-      throw new KitaruWaitValidationError(`Wait input failed validation for '${wait.name}' on execution '${execId}': ${formatViolations(violations)}.`, {
-        execId,
-        waitName: wait.name,
-        waitId: wait.waitId,
-        violations,
-        metadata: { execId, wait: wait.name, waitId: wait.waitId },
-      });
-    }
-    const at = new Date();
-    const resolution = { kind: "value" as const, value: await this.#values.store(encoded, { signal }), at };
-    const won = await this.#store.resolveWait(execId, wait.name, resolution, { signal });
-    const resolved: WaitRecord = { ...wait, resolution };
+    const { won, resolved } = await recordWaitAnswer({ store: this.#store, values: this.#values }, wait, value, { signal });
+    const at = resolved.resolution?.at ?? new Date();
     const after = waits.map((w) => (w.name === wait.name ? resolved : w));
     // Lost to an input in another process: the wait is settled all the same (its value is not known here).
     if (!won) return { won: false, execution, waits: after, settled: wait };

@@ -28,6 +28,8 @@ import {
 } from "../store/records.ts";
 import { CallLog } from "./call-log.ts";
 import { ReusedCallWriter } from "./reused-call-writer.ts";
+import { SourceWaitAnswers } from "./source-wait-answers.ts";
+import { recordWaitAnswer } from "./wait-answers.ts";
 import { METADATA_LIMIT_BYTES, RunMetadata } from "./run-metadata.ts";
 import { runAttempts } from "./checkpoint-attempts.ts";
 import { crashPoint } from "./crash-points.ts";
@@ -122,9 +124,16 @@ interface ExecutingCall {
  * when it is stopped (fenced by another runner, cancelled, shutting down).
  */
 export class ExecutionRun implements FlowRuntime {
-  readonly #init: RunInit;
+  /** The run's inputs, but the journal and waits: those are indexed below and not kept twice. */
+  readonly #init: Omit<RunInit, "journal" | "waits">;
   readonly #execId: string;
   readonly #generation: number;
+  /**
+   * The recorded calls the body has not reached yet, by invocation ID. Each
+   * is taken out when the body issues its ID (IDs are unique in a run), and
+   * calls this run records are not added: nothing reads them again, and on a
+   * long execution they were most of the runner's memory (bench/results.md).
+   */
   readonly #journal = new Map<string, CallRecord>();
   readonly #waits = new Map<string, WaitRecord>();
   readonly #checkpointIds = new InvocationIds("checkpoint");
@@ -136,6 +145,7 @@ export class ExecutionRun implements FlowRuntime {
   #logFlush: NodeJS.Timeout | undefined;
   readonly #metadata: RunMetadata;
   readonly #reused: ReusedCallWriter;
+  readonly #sourceAnswers: SourceWaitAnswers | undefined;
   #sequence = 0;
   #inFlight = 0;
   #suspendCheck: NodeJS.Immediate | undefined;
@@ -144,13 +154,15 @@ export class ExecutionRun implements FlowRuntime {
   readonly #ending: Promise<Ending>;
 
   constructor(init: RunInit) {
-    this.#init = init;
+    const { journal, waits, ...kept } = init;
+    this.#init = kept;
     this.#execId = init.execution.execId;
     this.#generation = init.claim.generation;
-    for (const call of init.journal) if (hasOutput(call)) this.#journal.set(call.invocationId, call);
-    for (const wait of init.waits) this.#waits.set(wait.name, wait);
+    for (const call of journal) if (hasOutput(call)) this.#journal.set(call.invocationId, call);
+    for (const wait of waits) this.#waits.set(wait.name, wait);
     this.#metadata = new RunMetadata(init.context.values, init.claim.metadata);
     this.#reused = new ReusedCallWriter(init.context.store);
+    this.#sourceAnswers = SourceWaitAnswers.of(init.context, init.execution);
     this.#ending = new Promise((resolve) => {
       this.#endWith = resolve;
     });
@@ -257,6 +269,7 @@ export class ExecutionRun implements FlowRuntime {
       }
     } else {
       const recorded = this.#journal.get(invocationId);
+      this.#journal.delete(invocationId);
       // An overridden call outside the reused set still runs (it is `from`, or downstream of a root),
       // but the flow and its consumers see the override, never its fresh output (docs/replay-contract.md §3).
       const override = replay?.overrideFor(invocationId);
@@ -295,18 +308,16 @@ export class ExecutionRun implements FlowRuntime {
     const promise = new Promise<JsonValue>((resolve) => {
       this.#pendingWaits.set(name, { resolve, schema: request.schema });
     });
-    if (recorded === undefined) {
-      const wait: WaitRecord = {
-        execId: this.#execId,
-        name,
-        baseName: request.name,
-        waitId: waitIdFor(this.#execId, name),
-        question: request.question ?? "",
-        schema: request.schema === undefined ? "" : JSON.stringify(z.toJSONSchema(request.schema, { unrepresentable: "any" })),
-        metadata:
-          request.metadata === undefined ? "" : this.#init.context.values.encodeInline(request.metadata, `Metadata of wait '${name}'`, METADATA_LIMIT_BYTES),
-        createdAt: new Date(),
-      };
+    // A replay asked to answer this wait from its source: unless an earlier run found nothing to copy (its note says why).
+    const fromSource = this.#sourceAnswers?.covers({ baseName: request.name, name }) === true && recorded?.sourceAnswerNote === undefined;
+    if (fromSource) {
+      this.#track(this.#answerFromSource(recorded ?? this.#newWait(name, request), recorded !== undefined)).then(
+        () => undefined,
+        // A database failure has stopped the run already (#track); anything else leaves the wait to an input.
+        (error: unknown) => this.#init.onError(`execution ${this.#execId}: answering wait '${name}' from the replay source failed`, error),
+      );
+    } else if (recorded === undefined) {
+      const wait = this.#newWait(name, request);
       this.#waits.set(name, wait);
       this.#track(this.#init.context.store.recordWait(wait).then(() => crashPoint("after-wait-recorded"))).then(
         () => this.#publish({ kind: "wait_pending", execId: this.#execId, at: new Date(), wait }),
@@ -315,6 +326,51 @@ export class ExecutionRun implements FlowRuntime {
     }
     this.#maybeSuspend();
     return promise;
+  }
+
+  /** The record of a wait the body reached for the first time. */
+  #newWait(name: string, request: WaitRequest): WaitRecord {
+    return {
+      execId: this.#execId,
+      name,
+      baseName: request.name,
+      waitId: waitIdFor(this.#execId, name),
+      question: request.question ?? "",
+      schema: request.schema === undefined ? "" : JSON.stringify(z.toJSONSchema(request.schema, { unrepresentable: "any" })),
+      metadata:
+        request.metadata === undefined ? "" : this.#init.context.values.encodeInline(request.metadata, `Metadata of wait '${name}'`, METADATA_LIMIT_BYTES),
+      createdAt: new Date(),
+    };
+  }
+
+  /**
+   * Answers a wait with the replay source's recorded answer, through the path
+   * inputs take (one answer wins: a racing input may be it). Without an answer
+   * to copy, records the wait with a note saying why and leaves it to an input.
+   */
+  async #answerFromSource(wait: WaitRecord, recordedAlready: boolean): Promise<void> {
+    const sources = this.#sourceAnswers as SourceWaitAnswers;
+    const found = await sources.find(wait, this.#abort.signal);
+    const pending = found.kind === "none" ? { ...wait, sourceAnswerNote: found.note } : wait;
+    if (!recordedAlready) {
+      this.#waits.set(wait.name, pending);
+      await this.#init.context.store.recordWait(pending);
+      crashPoint("after-wait-recorded");
+      this.#publish({ kind: "wait_pending", execId: this.#execId, at: new Date(), wait: pending });
+    }
+    if (found.kind === "none") {
+      this.#init.onFlowLog?.("info", `wait '${wait.name}' waits for an input. ${found.note}`);
+      return;
+    }
+    const { won, resolved } = await recordWaitAnswer(this.#init.context, pending, found.value, { copiedFromExecId: sources.sourceExecId });
+    let resolution = resolved.resolution;
+    if (won) {
+      this.#publish({ kind: "wait_resolved", execId: this.#execId, at: resolved.resolution?.at ?? new Date(), wait: resolved });
+    } else {
+      // An input won the race: the body gets that answer.
+      resolution = (await this.#init.context.store.listWaits(this.#execId)).find((w) => w.name === wait.name)?.resolution;
+    }
+    if (resolution !== undefined) this.deliverResolution(wait.name, resolution);
   }
 
   log(metadata: JsonObject, invocationId?: string): void {
@@ -349,7 +405,7 @@ export class ExecutionRun implements FlowRuntime {
       startedAt: now,
       endedAt: now,
     };
-    if (!this.#journal.has(issue.invocationId)) this.#reused.add(record);
+    if (!this.#journal.delete(issue.invocationId)) this.#reused.add(record); // recorded before a crash: not again
     this.#publish({ kind: "call_reused", execId: this.#execId, at: now, call: record });
     return output.override ?? output.payload;
   }
@@ -452,7 +508,6 @@ export class ExecutionRun implements FlowRuntime {
       return this.#load(seenOutput(existing));
     }
     crashPoint("after-checkpoint-commit");
-    this.#journal.set(invocationId, record);
     this.#publish({ kind: "call_completed", execId: this.#execId, at: record.endedAt, call: record });
     return value;
   }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createdState, type ExecutionStore, type NewExecution, type StoreCallOptions } from "../store/execution-store.ts";
+import { createdState, type ExecutionStore, type InsertExecutionOptions, type NewExecution, type StoreCallOptions } from "../store/execution-store.ts";
 import type { ExecutionRecord, ExecutionState } from "../store/records.ts";
 import type { ExecutionEventBus } from "./execution-events.ts";
 
@@ -20,16 +20,18 @@ export class ExecutionTransitions {
   }
 
   /**
-   * Inserts a new execution and announces its first state; `undefined` when
-   * one with that ID exists already (an idempotent repeat).
+   * Inserts a new execution and announces its latest state; `undefined` when
+   * one with that ID exists already (an idempotent repeat). With
+   * `options.claimed` the execution is created claimed (its first two
+   * transitions in one write) and the claimed state is its state.
    */
-  async create(execution: NewExecution, options?: StoreCallOptions): Promise<ExecutionRecord | undefined> {
+  async create(execution: NewExecution, options?: InsertExecutionOptions): Promise<ExecutionRecord | undefined> {
     if (!(await this.#store.insertExecution(execution, options))) return undefined;
     // What was inserted, not read back: a replay's record holds its whole plan (thousands of entries).
     // Undefined fields are left out, as a read would return them.
-    const created = { ...execution, state: createdState(execution) } as Record<string, unknown>;
-    for (const key of Object.keys(created)) if (created[key] === undefined) delete created[key];
-    const record = created as unknown as ExecutionRecord;
+    const first = createdState(execution);
+    const state = options?.claimed === undefined ? first : withoutUndefined({ ...options.claimed, seq: first.seq + 1 });
+    const record = withoutUndefined({ ...execution, state }) as ExecutionRecord;
     this.#announce(execution.execId, record.state);
     return record;
   }
@@ -57,4 +59,11 @@ export class ExecutionTransitions {
   #announce(execId: string, state: ExecutionState): void {
     this.#bus.publish({ kind: "status_changed", execId, at: state.at, state });
   }
+}
+
+/** `value` without its undefined members, as a read from the store returns it. */
+function withoutUndefined<T extends object>(value: T): T {
+  const copy = { ...value } as Record<string, unknown>;
+  for (const key of Object.keys(copy)) if (copy[key] === undefined) delete copy[key];
+  return copy as T;
 }

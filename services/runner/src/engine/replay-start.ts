@@ -20,6 +20,8 @@ export interface ReplayPlanInput {
   readonly input: JsonObject;
   /** The source's state version the plan was made from; 0 when unknown (the plan is then checked against the recorded calls). */
   readonly sourceVersion: number;
+  /** Wait names the replay answers from the source's recorded answers; none (every wait asks again) when absent or empty. */
+  readonly answerWaitsFromSource?: readonly string[] | undefined;
 }
 
 /** What a replay that was only validated would create (AIP-163 `validate_only`): nothing is stored. */
@@ -28,7 +30,7 @@ export interface ReplayDraft {
   readonly namespace: string;
   readonly input: JsonObject;
   readonly originalExecId: string;
-  readonly replay: Pick<ReplayRecord, "sourceExecId" | "sourceFlowVersion" | "from" | "roots" | "overrideKeys">;
+  readonly replay: Pick<ReplayRecord, "sourceExecId" | "sourceFlowVersion" | "from" | "roots" | "overrideKeys" | "answerWaitsFromSource">;
   readonly createdAt: Date;
   /** The flow version the replay would run on: this runner's. */
   readonly flowVersion: string;
@@ -50,7 +52,7 @@ export async function startReplay(
   plan: ReplayPlanInput,
   options: { namespace: string; requestId?: string; validateOnly?: boolean; allowOverrideTypeChange?: boolean; signal?: AbortSignal | undefined },
 ): Promise<ReplayStart> {
-  const { store, flows, values, transitions } = context;
+  const { store, flows, values } = context;
   const { namespace, signal } = options;
   // The source must be the caller's: a replay lives in the source's namespace.
   const source = await commands.require({ execId: plan.sourceExecId, namespace, signal });
@@ -106,6 +108,8 @@ export async function startReplay(
     from: plan.from,
     roots: plan.roots,
     overrideKeys: plan.overrides.map((o) => o.key),
+    // Absent rather than empty, so that records (and fingerprints) of replays without it stay as they were.
+    ...(plan.answerWaitsFromSource?.length ? { answerWaitsFromSource: [...plan.answerWaitsFromSource] } : {}),
   };
   if (options.validateOnly) {
     return {
@@ -124,14 +128,20 @@ export async function startReplay(
   const execId = options.requestId ? execIdForRequest("replay", namespace, options.requestId) : newExecId();
   // What the caller asked for (not the plan's call IDs, which a re-plan of the same request reproduces anyway).
   const fingerprint = options.requestId
-    ? requestFingerprint({ sourceExecId: source.execId, from: plan.from, overrides: plan.overrides.map((o) => [o.key, o.value]), input: plan.input })
+    ? requestFingerprint({
+        sourceExecId: source.execId,
+        from: plan.from,
+        overrides: plan.overrides.map((o) => [o.key, o.value]),
+        input: plan.input,
+        ...(origin.answerWaitsFromSource === undefined ? {} : { answerWaitsFromSource: [...origin.answerWaitsFromSource] }),
+      })
     : undefined;
   const replay: ReplayRecord = {
     ...origin,
     reuse: plan.reuse,
     overrides: await Promise.all(overrides.map(async (o) => ({ invocationId: o.invocationId, value: await values.store(o.value, { signal }) }))),
   };
-  const created = await transitions.create(
+  const created = await commands.create(
     {
       execId,
       namespace,
@@ -152,7 +162,7 @@ export async function startReplay(
     checkSameRequest(execution, {
       requestId: options.requestId,
       fingerprint,
-      what: "replay (source, from, overrides and input)",
+      what: "replay (source, from, overrides, input and waits answered from the source)",
       fallbackMatches: execution.originalExecId === source.execId,
     });
   }

@@ -71,12 +71,13 @@ export class RunnerEngine {
     onInfo?: (message: string) => void;
   }) {
     this.context = createEngineContext(init.store, init.flows);
-    this.#commands = new ExecutionCommands(this.context);
+    this.#scheduler = new Scheduler(this.context, { options: init.scheduler, onError: init.onError, onInfo: init.onInfo });
+    const scheduler = this.#scheduler;
+    this.#commands = new ExecutionCommands(this.context, { create: (execution, options) => scheduler.create(execution, options) });
     this.#queries = new ExecutionQueries(this.context, this.#commands);
     this.#feed = new ExecutionFeed(this.context, this.#commands);
     this.#families = new ExecutionFamilies(this.context, this.#commands);
     this.replayJobs = new ReplayJobRecords(init.store);
-    this.#scheduler = new Scheduler(this.context, { options: init.scheduler, onError: init.onError, onInfo: init.onInfo });
   }
 
   // ----------------------------------------------------------------- lifecycle

@@ -1,5 +1,5 @@
 import type { EngineContext } from "./engine-context.ts";
-import type { ExecutionStore } from "../store/execution-store.ts";
+import { createdState, type ExecutionStore, type NewExecution, type StoreCallOptions } from "../store/execution-store.ts";
 import { lastFlowVersion, type CallRecord, type ExecutionRecord, type ExecutionState, type FlowVersionRun, type WaitRecord } from "../store/records.ts";
 import { crashPoint } from "./crash-points.ts";
 import type { ExecutionEvent, ExecutionEventBus } from "./execution-events.ts";
@@ -179,8 +179,78 @@ export class Scheduler {
     }
   }
 
+  /**
+   * Creates an execution, claimed by this runner when it can run it now (it
+   * is running, has a free slot and serves the flow's version), and then
+   * starts its run at once: one commit for the insert and the claim, and no
+   * read back, instead of an insert, a read and a claim. Otherwise creates it
+   * unclaimed, for whichever runner claims it first. `undefined` when it
+   * exists already (an idempotent repeat): nothing more is written or run.
+   */
+  async create(execution: NewExecution, options: StoreCallOptions): Promise<ExecutionRecord | undefined> {
+    const { execId } = execution;
+    if (!this.#hasSlotFor(execId) || !this.#flows.has(execution.flowName) || execution.flowVersion !== this.#flows.version) {
+      return this.#context.transitions.create(execution, options);
+    }
+    options.signal?.throwIfAborted();
+    this.#claiming.add(execId);
+    const creating = this.#createClaimed(execution);
+    const forget = (): void => void this.#claims.delete(settled);
+    const settled: Promise<void> = creating.then(forget, forget);
+    this.#claims.add(settled); // stop() waits for it, as for a claim
+    return creating;
+  }
+
+  async #createClaimed(execution: NewExecution): Promise<ExecutionRecord | undefined> {
+    const { execId } = execution;
+    try {
+      const first = createdState(execution);
+      // Without the caller's signal: once handed to the store the insert is made, and this runner must
+      // learn that it was, or the execution would wait for its lease to lapse before anyone runs it.
+      const created = await this.#context.transitions.create(execution, { claimed: this.#claimAfter(first, new Date()) });
+      if (created === undefined) return undefined; // a repeat of an earlier start
+      crashPoint("after-claimed-insert");
+      // What a claim of the new execution would have read and appended.
+      const fresh: ExecutionRecord = { ...created, state: first };
+      this.#onInfo(describeClaim(fresh));
+      try {
+        await this.#run(fresh, created.state);
+      } catch (error) {
+        this.#onError(`starting execution ${execId} failed; another runner continues it once its lease lapses`, error);
+      }
+      return created;
+    } finally {
+      this.#claiming.delete(execId);
+    }
+  }
+
+  /** True when this runner may start claiming `execId` now. */
+  #hasSlotFor(execId: string): boolean {
+    if (this.#stopped || this.#active.has(execId) || this.#claiming.has(execId)) return false;
+    return this.#active.size + this.#claiming.size < this.#options.maxConcurrent;
+  }
+
+  /** The `claimed` transition this runner appends after `state`, at `now`: its sequence number is the fencing epoch. */
+  #claimAfter(state: ExecutionState, now: Date): Omit<ExecutionState, "seq"> {
+    return {
+      kind: "claimed",
+      status: "running",
+      generation: state.generation,
+      metadata: state.metadata,
+      at: now,
+      flowVersionRuns: withRun(state.flowVersionRuns, this.#flows.version, now),
+      ...(state.versionHold === undefined ? {} : { versionHold: undefined }),
+      claim: {
+        epoch: state.seq + 1,
+        runnerId: this.#options.runnerId,
+        at: now,
+        expiresAt: new Date(now.getTime() + this.#options.leaseTtlMs),
+      },
+    };
+  }
+
   async #tryClaim(execId: string): Promise<void> {
-    if (this.#active.has(execId) || this.#claiming.has(execId) || this.#active.size + this.#claiming.size >= this.#options.maxConcurrent) return;
+    if (!this.#hasSlotFor(execId)) return;
     this.#claiming.add(execId);
     try {
       const execution = await this.#store.getExecution(execId);
@@ -190,22 +260,7 @@ export class Scheduler {
       if (hold !== undefined && hold.requiredFlowVersion !== this.#flows.version) return; // held for runners of another version
       if (this.#leftToItsCreator(execution)) return;
       if (execution.state.claim && !(await this.#claimExpired(execution))) return;
-      const now = new Date();
-      const claim = await this.#context.transitions.append(execId, execution.state, {
-        kind: "claimed",
-        status: "running",
-        generation: execution.state.generation,
-        metadata: execution.state.metadata,
-        at: now,
-        flowVersionRuns: withRun(execution.state.flowVersionRuns, this.#flows.version, now),
-        ...(hold === undefined ? {} : { versionHold: undefined }),
-        claim: {
-          epoch: execution.state.seq + 1,
-          runnerId: this.#options.runnerId,
-          at: now,
-          expiresAt: new Date(now.getTime() + this.#options.leaseTtlMs),
-        },
-      });
+      const claim = await this.#context.transitions.append(execId, execution.state, this.#claimAfter(execution.state, new Date()));
       if (claim === undefined) return; // someone else changed it first
       crashPoint("after-claim");
       this.#onInfo(describeClaim(execution));

@@ -32,6 +32,7 @@ import type { OmittedValue } from "../engine/value-budget.ts";
 import type { CallLineage } from "../store/execution-store.ts";
 import { ValueCodec } from "../store/value-codec.ts";
 import {
+  answeredBy,
   lastFlowVersion,
   recordedFlowVersion,
   type AttemptRecord,
@@ -202,6 +203,9 @@ export function waitToProto(wait: WaitRecord, value?: JsonValue, omitted?: Omitt
     resolveTime: resolution ? timestampFromDate(resolution.at) : undefined,
     execId: wait.execId,
     omittedValues: omittedToProto(omitted),
+    answeredBy: answeredBy(resolution) ?? "",
+    answerSourceExecId: resolution?.kind === "value" ? (resolution.copiedFromExecId ?? "") : "",
+    sourceAnswerNote: wait.sourceAnswerNote ?? "",
   };
 }
 
@@ -237,9 +241,15 @@ export function executionToProto(view: ExecutionView): MessageInitShape<typeof E
 
 /** The wire form of what a replay asked for (an execution's `replay`). */
 export function replayOriginToProto(
-  replay: Pick<ReplayRecord, "from" | "roots" | "overrideKeys" | "sourceFlowVersion">,
+  replay: Pick<ReplayRecord, "from" | "roots" | "overrideKeys" | "sourceFlowVersion" | "answerWaitsFromSource">,
 ): MessageInitShape<typeof ReplayOriginSchema> {
-  return { from: replay.from, roots: [...replay.roots], overrideKeys: [...replay.overrideKeys], sourceFlowVersion: replay.sourceFlowVersion ?? "" };
+  return {
+    from: replay.from,
+    roots: [...replay.roots],
+    overrideKeys: [...replay.overrideKeys],
+    sourceFlowVersion: replay.sourceFlowVersion ?? "",
+    answerWaitsFromSource: [...(replay.answerWaitsFromSource ?? [])],
+  };
 }
 
 /** The wire form of a version hold. */

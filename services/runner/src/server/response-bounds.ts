@@ -73,7 +73,16 @@ export function boundedExecutionResponse(
   const kept = fitting(calls, (call) => encode(CheckpointCallSchema, call).length, room);
   const last = view.calls[kept - 1];
   const nextToken = last === undefined ? "" : checkpointsPageToken(last.sequence);
-  return { execution: { ...execution, checkpoints: calls.slice(0, kept), checkpointsNextPageToken: nextToken } as MessageInitShape<typeof ExecutionSchema> };
+  const sent = calls.slice(0, kept);
+  // The values left out of calls this response does not send are named by the response that sends those calls.
+  const sentIds = new Set(sent.map((call) => call.invocationId ?? ""));
+  const omittedValues = (execution.omittedValues ?? []).filter((value) => {
+    const invocationId = /^checkpoints\/([^/]+)\//.exec(value.path ?? "")?.[1];
+    return invocationId === undefined || sentIds.has(invocationId);
+  });
+  return {
+    execution: { ...execution, checkpoints: sent, omittedValues, checkpointsNextPageToken: nextToken } as MessageInitShape<typeof ExecutionSchema>,
+  };
 }
 
 /** A page of executions as a response: the first ones that fit, and the token after the last one sent. */

@@ -42,6 +42,7 @@ export function runnerInternalServiceHandlers(engine: RunnerEngine): ServiceHand
           })),
           input: (plan?.input ?? {}) as JsonObject,
           sourceVersion: Number(plan?.sourceVersion ?? 0n),
+          answerWaitsFromSource: plan?.answerWaitsFromSource ?? [],
         },
         {
           namespace: ctx.principal.namespace,

@@ -50,6 +50,17 @@ export function createdState(execution: NewExecution): ExecutionState {
   return { seq: 0, kind: "created", status: "running", generation: 0, at: execution.createdAt };
 }
 
+/** Options of `insertExecution`. */
+export interface InsertExecutionOptions extends StoreCallOptions {
+  /**
+   * The state after the execution's first transition (seq 1), written in the
+   * same commit as the insert: an execution created already claimed by the
+   * runner that will run it (scheduler.ts). Its claim's lease is the cached
+   * lease expiry, so no runner finds it claimable before the lease lapses.
+   */
+  readonly claimed?: Omit<ExecutionState, "seq"> | undefined;
+}
+
 /** A page of executions, newest first. */
 export interface ExecutionPageQuery {
   /** Only executions of this namespace; all when undefined (the scheduler's sweep). */
@@ -111,8 +122,11 @@ export interface ExecutionStore {
 
   // ---------------------------------------------------------------- executions
 
-  /** Inserts a new execution; `false` when one with that ID exists already. */
-  insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean>;
+  /**
+   * Inserts a new execution; `false` when one with that ID exists already
+   * (then nothing is written, `options.claimed` included).
+   */
+  insertExecution(execution: NewExecution, options?: InsertExecutionOptions): Promise<boolean>;
   /** Reads an execution with its latest state. */
   getExecution(execId: string, options?: StoreCallOptions): Promise<ExecutionRecord | undefined>;
   /** Lists executions newest first (state as of the last cache write). */

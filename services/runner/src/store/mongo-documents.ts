@@ -76,6 +76,7 @@ export interface WaitDocument {
   schema: string;
   metadata: string;
   createdAt: Date;
+  sourceAnswerNote?: string | undefined;
 }
 
 /** `wait_resolutions`: `_id` equals the wait's `_id`; the insert is what makes one input win. */
@@ -85,6 +86,7 @@ export interface WaitResolutionDocument {
   kind: "value" | "abort";
   value?: Payload | undefined;
   at: Date;
+  copiedFromExecId?: string | undefined;
 }
 
 /**

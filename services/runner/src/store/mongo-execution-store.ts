@@ -15,6 +15,7 @@ import type {
   ClaimableOptions,
   ExecutionPageQuery,
   ExecutionStore,
+  InsertExecutionOptions,
   ListCallsOptions,
   LogChunkQuery,
   NewExecution,
@@ -274,18 +275,30 @@ export class MongoExecutionStore implements ExecutionStore {
 
   // ---------------------------------------------------------------- executions
 
-  async insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean> {
+  async insertExecution(execution: NewExecution, options?: InsertExecutionOptions): Promise<boolean> {
     options?.signal?.throwIfAborted();
-    const state = createdState(execution);
+    const created = createdState(execution);
+    // The first state lives in the execution document only. An execution created claimed caches its
+    // claimed state there from the start, so nobody ever reads seq 0 (or appends after it).
+    const state: ExecutionState = options?.claimed === undefined ? created : stripUndefined({ ...options.claimed, seq: created.seq + 1 });
+    const { execId, ...fields } = execution;
     try {
       // Every field of the record is kept (a field added to ExecutionRecord needs no change here).
-      const { execId, ...fields } = execution;
-      await this.#executions.insertOne(stripUndefined({ _id: execId, ...fields, state, status: state.status, seq: 0, leaseExpiresAt: EPOCH_ZERO }));
-      return true;
+      await this.#executions.insertOne(
+        stripUndefined({ _id: execId, ...fields, state, status: state.status, seq: state.seq, leaseExpiresAt: state.claim?.expiresAt ?? EPOCH_ZERO }),
+      );
     } catch (error) {
       if (isDuplicateKey(error)) return false;
       throw error;
     }
+    if (state.seq > created.seq) {
+      // The claim's transition, after the insert that decided who created the execution: only this
+      // writer appends seq 1 (a duplicate is this insert's own retry by the driver).
+      await this.#transitions.insertOne({ _id: `${execId}:${state.seq}`, execId, seq: state.seq, state }).catch((error: unknown) => {
+        if (!isDuplicateKey(error)) throw error;
+      });
+    }
+    return true;
   }
 
   async getExecution(execId: string, options?: StoreCallOptions): Promise<ExecutionRecord | undefined> {
@@ -526,7 +539,7 @@ export class MongoExecutionStore implements ExecutionStore {
   async recordWait(wait: Omit<WaitRecord, "resolution">, options?: StoreCallOptions): Promise<void> {
     options?.signal?.throwIfAborted();
     try {
-      await this.#waits.insertOne({ _id: `${wait.execId}:${wait.name}`, ...wait });
+      await this.#waits.insertOne(stripUndefined({ _id: `${wait.execId}:${wait.name}`, ...wait }));
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
@@ -550,6 +563,7 @@ export class MongoExecutionStore implements ExecutionStore {
         schema: doc.schema,
         metadata: doc.metadata,
         createdAt: doc.createdAt,
+        sourceAnswerNote: doc.sourceAnswerNote,
         resolution: resolution === undefined ? undefined : toResolution(resolution),
       });
     });
@@ -644,7 +658,8 @@ function toReplayJobRecord(doc: ReplayJobDocument): ReplayJobRecord {
 }
 
 function toResolution(doc: WaitResolutionDocument): WaitResolution {
-  return doc.kind === "abort" || doc.value === undefined ? { kind: "abort", at: doc.at } : { kind: "value", value: doc.value, at: doc.at };
+  if (doc.kind === "abort" || doc.value === undefined) return { kind: "abort", at: doc.at };
+  return stripUndefined({ kind: "value" as const, value: doc.value, at: doc.at, copiedFromExecId: doc.copiedFromExecId });
 }
 
 function toExecutionRecord(doc: ExecutionDocument, state: ExecutionState): ExecutionRecord {

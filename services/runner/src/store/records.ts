@@ -109,6 +109,11 @@ export interface ReplayRecord {
   readonly reuse: readonly { readonly invocationId: string; readonly callId: string }[];
   /** Override values keyed by the overridden call's invocation ID. */
   readonly overrides: readonly { readonly invocationId: string; readonly value: Payload }[];
+  /**
+   * Wait names the replay answers from the source's recorded answers (the
+   * same occurrence: `name`, `name_2`, ...); absent when every wait asks again.
+   */
+  readonly answerWaitsFromSource?: readonly string[] | undefined;
 }
 
 /** An execution with its current state. */
@@ -221,11 +226,31 @@ export interface WaitRecord {
   /** Metadata, as JSON text; empty when none. */
   readonly metadata: string;
   readonly createdAt: Date;
+  /**
+   * Why a wait the replay was asked to answer from its source was left for an
+   * input instead (the source never answered it, has no such wait, ...);
+   * absent otherwise. Written with the wait, so it is there while it is pending.
+   */
+  readonly sourceAnswerNote?: string | undefined;
   readonly resolution?: WaitResolution | undefined;
 }
 
 /** How a wait was resolved. */
-export type WaitResolution = { readonly kind: "value"; readonly value: Payload; readonly at: Date } | { readonly kind: "abort"; readonly at: Date };
+export type WaitResolution =
+  | {
+      readonly kind: "value";
+      readonly value: Payload;
+      readonly at: Date;
+      /** Set when a replay copied the answer from its source execution's recorded answer: that execution. */
+      readonly copiedFromExecId?: string | undefined;
+    }
+  | { readonly kind: "abort"; readonly at: Date };
+
+/** Who or what answered a wait, in words ("copied from execution kr-…"); undefined for an input. */
+export function answeredBy(resolution: WaitResolution | undefined): string | undefined {
+  if (resolution?.kind !== "value" || resolution.copiedFromExecId === undefined) return undefined;
+  return `copied from execution ${resolution.copiedFromExecId}`;
+}
 
 /**
  * A replay job as the planner stores it on the runner (RunnerInternalService):

@@ -4,6 +4,7 @@ import type {
   ClaimableOptions,
   ExecutionPageQuery,
   ExecutionStore,
+  InsertExecutionOptions,
   ListCallsOptions,
   LogChunkQuery,
   NewExecution,
@@ -187,8 +188,10 @@ export class SqliteExecutionStore implements ExecutionStore {
 
   // ---------------------------------------------------------------- executions
 
-  async insertExecution(execution: NewExecution, options?: StoreCallOptions): Promise<boolean> {
-    const state = createdState(execution);
+  async insertExecution(execution: NewExecution, options?: InsertExecutionOptions): Promise<boolean> {
+    const created = createdState(execution);
+    const claimed = options?.claimed === undefined ? undefined : { ...options.claimed, seq: created.seq + 1 };
+    const latest = claimed ?? created;
     const inserted = await this.#write(
       {
         kind: "insertExecution",
@@ -196,11 +199,11 @@ export class SqliteExecutionStore implements ExecutionStore {
         namespace: execution.namespace ?? DEFAULT_NAMESPACE,
         flowName: execution.flowName,
         createdAt: execution.createdAt.getTime(),
-        status: state.status,
-        seq: state.seq,
         record: encodeExecutionRecord(execution),
-        state: encodeRecord(state),
         originalExecId: execution.originalExecId ?? null,
+        transitions: [created, ...(claimed === undefined ? [] : [claimed])].map((state) => ({ seq: state.seq, state: encodeRecord(state) })),
+        status: latest.status,
+        leaseExpiresAt: latest.claim?.expiresAt.getTime() ?? 0,
       },
       options,
     );

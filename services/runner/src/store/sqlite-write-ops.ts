@@ -49,11 +49,13 @@ export type WriteOp =
       readonly namespace: string;
       readonly flowName: string;
       readonly createdAt: number;
-      readonly status: string;
-      readonly seq: number;
       readonly record: string;
-      readonly state: string;
       readonly originalExecId: string | null;
+      /** The first state (seq 0), and with it the claimed one (seq 1) of an execution created claimed: the last is cached. */
+      readonly transitions: readonly { readonly seq: number; readonly state: string }[];
+      /** The cached status and lease expiry: the last transition's. */
+      readonly status: string;
+      readonly leaseExpiresAt: number;
     }
   | {
       readonly kind: "appendTransition";
@@ -95,7 +97,7 @@ export type WriteOutcome = boolean | ExistingCall | undefined;
 
 const SQL = {
   insertExecution: `INSERT INTO executions (exec_id, namespace, flow_name, created_at, status, seq, lease_expires_at, record, state, original_exec_id)
-    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   insertTransition: "INSERT INTO transitions (exec_id, seq, state) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
   updateCache: "UPDATE executions SET state = ?, status = ?, seq = ?, lease_expires_at = ? WHERE exec_id = ? AND seq < ?",
   renewLease: `INSERT INTO leases (exec_id, epoch, runner_id, expires_at) VALUES (?, ?, ?, ?)
@@ -150,11 +152,14 @@ export class WriteStatements {
 export function applyWrite(sql: WriteStatements, op: WriteOp): WriteOutcome {
   switch (op.kind) {
     case "insertExecution": {
+      const latest = op.transitions.at(-1);
+      if (latest === undefined) throw new Error("insertExecution without a first state");
       const inserted = sql
         .get("insertExecution")
-        .run(op.execId, op.namespace, op.flowName, op.createdAt, op.status, op.seq, op.record, op.state, op.originalExecId);
+        .run(op.execId, op.namespace, op.flowName, op.createdAt, op.status, latest.seq, op.leaseExpiresAt, op.record, latest.state, op.originalExecId);
       if (inserted.changes === 0) return false;
-      sql.get("insertTransition").run(op.execId, op.seq, op.state);
+      const insertTransition = sql.get("insertTransition");
+      for (const transition of op.transitions) insertTransition.run(op.execId, transition.seq, transition.state);
       return true;
     }
     case "appendTransition":

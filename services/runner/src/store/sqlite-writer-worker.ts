@@ -129,6 +129,9 @@ function commitGroup(group: readonly { id: number; op: WriteOp }[]): WriterReply
         results.push({ id, value: applyWrite(statements, op) });
         control.release.run();
       } catch (error) {
+        // SQLITE_FULL, SQLITE_IOERR and the like roll the whole transaction back by
+        // themselves: no savepoint is left to undo, and the group fails with that error.
+        if (!db.inTransaction) throw error;
         control.undo.run();
         control.release.run();
         results.push({ id, error: errorOf(error) });

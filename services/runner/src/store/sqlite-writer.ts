@@ -150,8 +150,8 @@ export class SqliteWriter {
       if ("error" in result) pending.reject(this.#failure(driverError(result.error)));
       else pending.resolve(result.value);
     }
-    // Not while closing: close() holds the thread referenced until it says it closed (unreferenced here, a
-    // process with nothing else to do could end before that answer, leaving close() pending).
+    // While closing, the thread stays referenced until it says it has closed: else a
+    // process with nothing else to do would exit between the last answer and that.
     if (this.#pending.size === 0 && this.#closed === undefined) this.#worker.unref();
   }
 

@@ -41,8 +41,16 @@ type PlanReplayRequest struct {
 	// declared output schema (or, without one, the JSON type of its recorded
 	// output) is refused with INVALID_ARGUMENT before anything is created.
 	AllowOverrideTypeChange bool `protobuf:"varint,5,opt,name=allow_override_type_change,json=allowOverrideTypeChange,proto3" json:"allow_override_type_change,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// Wait names (the `name` given to `wait()`) a replay answers from the
+	// source execution's recorded answers instead of stopping: the replay's
+	// wait `name` (and its n-th occurrence, `name_2`, ...) takes the source's
+	// answer to the wait of the same occurrence, recorded as copied from the
+	// source. A wait the source never answered stops the replay as usual.
+	// Empty (the default): every wait asks again. A blank name is
+	// INVALID_ARGUMENT.
+	AnswerWaitsFromSource []string `protobuf:"bytes,6,rep,name=answer_waits_from_source,json=answerWaitsFromSource,proto3" json:"answer_waits_from_source,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *PlanReplayRequest) Reset() {
@@ -110,6 +118,13 @@ func (x *PlanReplayRequest) GetAllowOverrideTypeChange() bool {
 	return false
 }
 
+func (x *PlanReplayRequest) GetAnswerWaitsFromSource() []string {
+	if x != nil {
+		return x.AnswerWaitsFromSource
+	}
+	return nil
+}
+
 // PlanReplayResponse is the plan.
 type PlanReplayResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -174,8 +189,16 @@ type ReplayExecutionRequest struct {
 	// declared output schema (or, without one, the JSON type of its recorded
 	// output) is refused with INVALID_ARGUMENT before anything is created.
 	AllowOverrideTypeChange bool `protobuf:"varint,6,opt,name=allow_override_type_change,json=allowOverrideTypeChange,proto3" json:"allow_override_type_change,omitempty"`
-	unknownFields           protoimpl.UnknownFields
-	sizeCache               protoimpl.SizeCache
+	// Wait names (the `name` given to `wait()`) a replay answers from the
+	// source execution's recorded answers instead of stopping: the replay's
+	// wait `name` (and its n-th occurrence, `name_2`, ...) takes the source's
+	// answer to the wait of the same occurrence, recorded as copied from the
+	// source. A wait the source never answered stops the replay as usual.
+	// Empty (the default): every wait asks again. A blank name is
+	// INVALID_ARGUMENT.
+	AnswerWaitsFromSource []string `protobuf:"bytes,7,rep,name=answer_waits_from_source,json=answerWaitsFromSource,proto3" json:"answer_waits_from_source,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *ReplayExecutionRequest) Reset() {
@@ -248,6 +271,13 @@ func (x *ReplayExecutionRequest) GetAllowOverrideTypeChange() bool {
 		return x.AllowOverrideTypeChange
 	}
 	return false
+}
+
+func (x *ReplayExecutionRequest) GetAnswerWaitsFromSource() []string {
+	if x != nil {
+		return x.AnswerWaitsFromSource
+	}
+	return nil
 }
 
 // ReplayExecutionResponse holds the new execution.
@@ -936,15 +966,16 @@ var File_kitaru_planner_v1_planner_service_proto protoreflect.FileDescriptor
 
 const file_kitaru_planner_v1_planner_service_proto_rawDesc = "" +
 	"\n" +
-	"'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a!kitaru/runner/v1/replay_job.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\xe1\x01\n" +
+	"'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a!kitaru/runner/v1/replay_job.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\x9a\x02\n" +
 	"\x11PlanReplayRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12+\n" +
 	"\x04args\x18\x03 \x01(\v2\x17.google.protobuf.StructR\x04args\x125\n" +
 	"\toverrides\x18\x04 \x01(\v2\x17.google.protobuf.StructR\toverrides\x12;\n" +
-	"\x1aallow_override_type_change\x18\x05 \x01(\bR\x17allowOverrideTypeChange\"F\n" +
+	"\x1aallow_override_type_change\x18\x05 \x01(\bR\x17allowOverrideTypeChange\x127\n" +
+	"\x18answer_waits_from_source\x18\x06 \x03(\tR\x15answerWaitsFromSource\"F\n" +
 	"\x12PlanReplayResponse\x120\n" +
-	"\x04plan\x18\x01 \x01(\v2\x1c.kitaru.runner.v1.ReplayPlanR\x04plan\"\x85\x02\n" +
+	"\x04plan\x18\x01 \x01(\v2\x1c.kitaru.runner.v1.ReplayPlanR\x04plan\"\xbe\x02\n" +
 	"\x16ReplayExecutionRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12+\n" +
@@ -952,7 +983,8 @@ const file_kitaru_planner_v1_planner_service_proto_rawDesc = "" +
 	"\toverrides\x18\x04 \x01(\v2\x17.google.protobuf.StructR\toverrides\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x05 \x01(\tR\trequestId\x12;\n" +
-	"\x1aallow_override_type_change\x18\x06 \x01(\bR\x17allowOverrideTypeChange\"T\n" +
+	"\x1aallow_override_type_change\x18\x06 \x01(\bR\x17allowOverrideTypeChange\x127\n" +
+	"\x18answer_waits_from_source\x18\a \x03(\tR\x15answerWaitsFromSource\"T\n" +
 	"\x17ReplayExecutionResponse\x129\n" +
 	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionR\texecution\"k\n" +
 	"\x15StartReplayJobRequest\x123\n" +

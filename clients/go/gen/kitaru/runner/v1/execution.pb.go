@@ -1053,8 +1053,11 @@ type ReplayOrigin struct {
 	// was created (empty when unknown); the replay itself runs on
 	// `Execution.flow_version`.
 	SourceFlowVersion string `protobuf:"bytes,4,opt,name=source_flow_version,json=sourceFlowVersion,proto3" json:"source_flow_version,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Wait names the replay answers from the source's recorded answers; empty
+	// when every wait asks again.
+	AnswerWaitsFromSource []string `protobuf:"bytes,5,rep,name=answer_waits_from_source,json=answerWaitsFromSource,proto3" json:"answer_waits_from_source,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *ReplayOrigin) Reset() {
@@ -1113,6 +1116,13 @@ func (x *ReplayOrigin) GetSourceFlowVersion() string {
 		return x.SourceFlowVersion
 	}
 	return ""
+}
+
+func (x *ReplayOrigin) GetAnswerWaitsFromSource() []string {
+	if x != nil {
+		return x.AnswerWaitsFromSource
+	}
+	return nil
 }
 
 // CheckpointCall is one recorded call of a checkpoint.
@@ -1433,8 +1443,20 @@ type Wait struct {
 	// Output only. `value` when it was left out of this message (beyond a
 	// response's value budget): read it with `ReadExecutionValue`.
 	OmittedValues []*OmittedValue `protobuf:"bytes,11,rep,name=omitted_values,json=omittedValues,proto3" json:"omitted_values,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Output only. Who or what answered the wait, when it was not an input
+	// (`ResolveWait`): "copied from execution <id>" for an answer a replay
+	// copied from its source. Empty otherwise.
+	AnsweredBy string `protobuf:"bytes,12,opt,name=answered_by,json=answeredBy,proto3" json:"answered_by,omitempty"`
+	// Output only. The execution whose recorded answer was copied (the replay's
+	// source); empty unless `answered_by` says it was copied.
+	AnswerSourceExecId string `protobuf:"bytes,13,opt,name=answer_source_exec_id,json=answerSourceExecId,proto3" json:"answer_source_exec_id,omitempty"`
+	// Output only. Why a wait the replay was asked to answer from its source
+	// was left for an input instead (the source never answered it, has no such
+	// wait, aborted it, or its answer does not fit this wait's schema); empty
+	// otherwise.
+	SourceAnswerNote string `protobuf:"bytes,14,opt,name=source_answer_note,json=sourceAnswerNote,proto3" json:"source_answer_note,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Wait) Reset() {
@@ -1542,6 +1564,27 @@ func (x *Wait) GetOmittedValues() []*OmittedValue {
 		return x.OmittedValues
 	}
 	return nil
+}
+
+func (x *Wait) GetAnsweredBy() string {
+	if x != nil {
+		return x.AnsweredBy
+	}
+	return ""
+}
+
+func (x *Wait) GetAnswerSourceExecId() string {
+	if x != nil {
+		return x.AnswerSourceExecId
+	}
+	return ""
+}
+
+func (x *Wait) GetSourceAnswerNote() string {
+	if x != nil {
+		return x.SourceAnswerNote
+	}
+	return ""
 }
 
 // ExecutionEvent is one thing that happened to an execution, as streamed by
@@ -2215,12 +2258,13 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"createTime\"8\n" +
 	"\fOmittedValue\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x14\n" +
-	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"\x8d\x01\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\"\xc6\x01\n" +
 	"\fReplayOrigin\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x14\n" +
 	"\x05roots\x18\x02 \x03(\tR\x05roots\x12#\n" +
 	"\roverride_keys\x18\x03 \x03(\tR\foverrideKeys\x12.\n" +
-	"\x13source_flow_version\x18\x04 \x01(\tR\x11sourceFlowVersion\"\xb9\x06\n" +
+	"\x13source_flow_version\x18\x04 \x01(\tR\x11sourceFlowVersion\x127\n" +
+	"\x18answer_waits_from_source\x18\x05 \x03(\tR\x15answerWaitsFromSource\"\xb9\x06\n" +
 	"\x0eCheckpointCall\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12#\n" +
 	"\rinvocation_id\x18\x02 \x01(\tR\finvocationId\x12\x12\n" +
@@ -2250,7 +2294,7 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\n" +
 	"start_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
 	"\bend_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x123\n" +
-	"\afailure\x18\x05 \x01(\v2\x19.kitaru.runner.v1.FailureR\afailure\"\xf5\x03\n" +
+	"\afailure\x18\x05 \x01(\v2\x19.kitaru.runner.v1.FailureR\afailure\"\xf7\x04\n" +
 	"\x04Wait\x12\x17\n" +
 	"\await_id\x18\x01 \x01(\tR\x06waitId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -2264,7 +2308,11 @@ const file_kitaru_runner_v1_execution_proto_rawDesc = "" +
 	"\fresolve_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vresolveTime\x12\x17\n" +
 	"\aexec_id\x18\n" +
 	" \x01(\tR\x06execId\x12E\n" +
-	"\x0eomitted_values\x18\v \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\"\x8d\x05\n" +
+	"\x0eomitted_values\x18\v \x03(\v2\x1e.kitaru.runner.v1.OmittedValueR\romittedValues\x12\x1f\n" +
+	"\vanswered_by\x18\f \x01(\tR\n" +
+	"answeredBy\x121\n" +
+	"\x15answer_source_exec_id\x18\r \x01(\tR\x12answerSourceExecId\x12,\n" +
+	"\x12source_answer_note\x18\x0e \x01(\tR\x10sourceAnswerNote\"\x8d\x05\n" +
 	"\x0eExecutionEvent\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12E\n" +

@@ -422,9 +422,13 @@ type ReplayPlan struct {
 	// The flow version that last ran the source's body; empty when unknown.
 	SourceFlowVersion string `protobuf:"bytes,11,opt,name=source_flow_version,json=sourceFlowVersion,proto3" json:"source_flow_version,omitempty"`
 	// The flow version the replay runs on: that of the runner creating it.
-	FlowVersion   string `protobuf:"bytes,12,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FlowVersion string `protobuf:"bytes,12,opt,name=flow_version,json=flowVersion,proto3" json:"flow_version,omitempty"`
+	// Wait names the replay answers from the source's recorded answers (the
+	// request's `answer_waits_from_source`, checked and without duplicates);
+	// empty when every wait asks again.
+	AnswerWaitsFromSource []string `protobuf:"bytes,13,rep,name=answer_waits_from_source,json=answerWaitsFromSource,proto3" json:"answer_waits_from_source,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *ReplayPlan) Reset() {
@@ -541,6 +545,13 @@ func (x *ReplayPlan) GetFlowVersion() string {
 	return ""
 }
 
+func (x *ReplayPlan) GetAnswerWaitsFromSource() []string {
+	if x != nil {
+		return x.AnswerWaitsFromSource
+	}
+	return nil
+}
+
 var File_kitaru_runner_v1_replay_plan_proto protoreflect.FileDescriptor
 
 const file_kitaru_runner_v1_replay_plan_proto_rawDesc = "" +
@@ -573,7 +584,7 @@ const file_kitaru_runner_v1_replay_plan_proto_rawDesc = "" +
 	"\bselector\x18\x02 \x01(\tR\bselector\x125\n" +
 	"\x06target\x18\x03 \x01(\v2\x1d.kitaru.runner.v1.PlannedCallR\x06target\x12,\n" +
 	"\x05value\x18\x04 \x01(\v2\x16.google.protobuf.ValueR\x05value\x126\n" +
-	"\x17consumer_invocation_ids\x18\x05 \x03(\tR\x15consumerInvocationIds\"\xb3\x04\n" +
+	"\x17consumer_invocation_ids\x18\x05 \x03(\tR\x15consumerInvocationIds\"\xec\x04\n" +
 	"\n" +
 	"ReplayPlan\x12$\n" +
 	"\x0esource_exec_id\x18\x01 \x01(\tR\fsourceExecId\x12\x1b\n" +
@@ -588,7 +599,8 @@ const file_kitaru_runner_v1_replay_plan_proto_rawDesc = "" +
 	"\x0esource_version\x18\n" +
 	" \x01(\x04R\rsourceVersion\x12.\n" +
 	"\x13source_flow_version\x18\v \x01(\tR\x11sourceFlowVersion\x12!\n" +
-	"\fflow_version\x18\f \x01(\tR\vflowVersionB\xd0\x01\n" +
+	"\fflow_version\x18\f \x01(\tR\vflowVersion\x127\n" +
+	"\x18answer_waits_from_source\x18\r \x03(\tR\x15answerWaitsFromSourceB\xd0\x01\n" +
 	"\x14com.kitaru.runner.v1B\x0fReplayPlanProtoP\x01ZEgithub.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1;runnerv1\xa2\x02\x03KRX\xaa\x02\x10Kitaru.Runner.V1\xca\x02\x10Kitaru\\Runner\\V1\xe2\x02\x1cKitaru\\Runner\\V1\\GPBMetadata\xea\x02\x12Kitaru::Runner::V1b\x06proto3"
 
 var (

@@ -28,7 +28,7 @@ from kitaru_client.gen.kitaru.runner.v1 import replay_job_pb2 as kitaru_dot_runn
 from kitaru_client.gen.kitaru.runner.v1 import replay_plan_pb2 as kitaru_dot_runner_dot_v1_dot_replay__plan__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a!kitaru/runner/v1/replay_job.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\xa9\x01\n\x11PlanReplayRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12%\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\toverrides\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\"\n\x1a\x61llow_override_type_change\x18\x05 \x01(\x08\"@\n\x12PlanReplayResponse\x12*\n\x04plan\x18\x01 \x01(\x0b\x32\x1c.kitaru.runner.v1.ReplayPlan\"\xc2\x01\n\x16ReplayExecutionRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12%\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\toverrides\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\"\n\x1a\x61llow_override_type_change\x18\x06 \x01(\x08\"I\n\x17ReplayExecutionResponse\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.Execution\"Z\n\x15StartReplayJobRequest\x12-\n\x04spec\x18\x01 \x01(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobSpec\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"r\n\x16StartReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\x12.\n\x05items\x18\x02 \x03(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobItem\"%\n\x13GetReplayJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"@\n\x14GetReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\">\n\x15ListReplayJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x16ListReplayJobsResponse\x12)\n\x04jobs\x18\x01 \x03(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"h\n\x19ListReplayJobItemsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x14\n\x0c\x63hanged_only\x18\x04 \x01(\x08\"e\n\x1aListReplayJobItemsResponse\x12.\n\x05items\x18\x01 \x03(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x16\x43\x61ncelReplayJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"C\n\x17\x43\x61ncelReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\"\'\n\x15WatchReplayJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"r\n\x16WatchReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\x12.\n\x05items\x18\x02 \x03(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobItem2\xca\x06\n\x0ePlannerService\x12Y\n\nPlanReplay\x12$.kitaru.planner.v1.PlanReplayRequest\x1a%.kitaru.planner.v1.PlanReplayResponse\x12h\n\x0fReplayExecution\x12).kitaru.planner.v1.ReplayExecutionRequest\x1a*.kitaru.planner.v1.ReplayExecutionResponse\x12\x65\n\x0eStartReplayJob\x12(.kitaru.planner.v1.StartReplayJobRequest\x1a).kitaru.planner.v1.StartReplayJobResponse\x12_\n\x0cGetReplayJob\x12&.kitaru.planner.v1.GetReplayJobRequest\x1a\'.kitaru.planner.v1.GetReplayJobResponse\x12\x65\n\x0eListReplayJobs\x12(.kitaru.planner.v1.ListReplayJobsRequest\x1a).kitaru.planner.v1.ListReplayJobsResponse\x12q\n\x12ListReplayJobItems\x12,.kitaru.planner.v1.ListReplayJobItemsRequest\x1a-.kitaru.planner.v1.ListReplayJobItemsResponse\x12h\n\x0f\x43\x61ncelReplayJob\x12).kitaru.planner.v1.CancelReplayJobRequest\x1a*.kitaru.planner.v1.CancelReplayJobResponse\x12g\n\x0eWatchReplayJob\x12(.kitaru.planner.v1.WatchReplayJobRequest\x1a).kitaru.planner.v1.WatchReplayJobResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'kitaru/planner/v1/planner_service.proto\x12\x11kitaru.planner.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a kitaru/runner/v1/execution.proto\x1a!kitaru/runner/v1/replay_job.proto\x1a\"kitaru/runner/v1/replay_plan.proto\"\xcb\x01\n\x11PlanReplayRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12%\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\toverrides\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\"\n\x1a\x61llow_override_type_change\x18\x05 \x01(\x08\x12 \n\x18\x61nswer_waits_from_source\x18\x06 \x03(\t\"@\n\x12PlanReplayResponse\x12*\n\x04plan\x18\x01 \x01(\x0b\x32\x1c.kitaru.runner.v1.ReplayPlan\"\xe4\x01\n\x16ReplayExecutionRequest\x12\x0f\n\x07\x65xec_id\x18\x01 \x01(\t\x12\x0c\n\x04\x66rom\x18\x02 \x01(\t\x12%\n\x04\x61rgs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12*\n\toverrides\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\"\n\x1a\x61llow_override_type_change\x18\x06 \x01(\x08\x12 \n\x18\x61nswer_waits_from_source\x18\x07 \x03(\t\"I\n\x17ReplayExecutionResponse\x12.\n\texecution\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.Execution\"Z\n\x15StartReplayJobRequest\x12-\n\x04spec\x18\x01 \x01(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobSpec\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"r\n\x16StartReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\x12.\n\x05items\x18\x02 \x03(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobItem\"%\n\x13GetReplayJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"@\n\x14GetReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\">\n\x15ListReplayJobsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x16ListReplayJobsResponse\x12)\n\x04jobs\x18\x01 \x03(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"h\n\x19ListReplayJobItemsRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x14\n\x0c\x63hanged_only\x18\x04 \x01(\x08\"e\n\x1aListReplayJobItemsResponse\x12.\n\x05items\x18\x01 \x03(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobItem\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"(\n\x16\x43\x61ncelReplayJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"C\n\x17\x43\x61ncelReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\"\'\n\x15WatchReplayJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"r\n\x16WatchReplayJobResponse\x12(\n\x03job\x18\x01 \x01(\x0b\x32\x1b.kitaru.runner.v1.ReplayJob\x12.\n\x05items\x18\x02 \x03(\x0b\x32\x1f.kitaru.runner.v1.ReplayJobItem2\xca\x06\n\x0ePlannerService\x12Y\n\nPlanReplay\x12$.kitaru.planner.v1.PlanReplayRequest\x1a%.kitaru.planner.v1.PlanReplayResponse\x12h\n\x0fReplayExecution\x12).kitaru.planner.v1.ReplayExecutionRequest\x1a*.kitaru.planner.v1.ReplayExecutionResponse\x12\x65\n\x0eStartReplayJob\x12(.kitaru.planner.v1.StartReplayJobRequest\x1a).kitaru.planner.v1.StartReplayJobResponse\x12_\n\x0cGetReplayJob\x12&.kitaru.planner.v1.GetReplayJobRequest\x1a\'.kitaru.planner.v1.GetReplayJobResponse\x12\x65\n\x0eListReplayJobs\x12(.kitaru.planner.v1.ListReplayJobsRequest\x1a).kitaru.planner.v1.ListReplayJobsResponse\x12q\n\x12ListReplayJobItems\x12,.kitaru.planner.v1.ListReplayJobItemsRequest\x1a-.kitaru.planner.v1.ListReplayJobItemsResponse\x12h\n\x0f\x43\x61ncelReplayJob\x12).kitaru.planner.v1.CancelReplayJobRequest\x1a*.kitaru.planner.v1.CancelReplayJobResponse\x12g\n\x0eWatchReplayJob\x12(.kitaru.planner.v1.WatchReplayJobRequest\x1a).kitaru.planner.v1.WatchReplayJobResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,37 +36,37 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'kitaru.planner.v1.planner_s
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PLANREPLAYREQUEST']._serialized_start=198
-  _globals['_PLANREPLAYREQUEST']._serialized_end=367
-  _globals['_PLANREPLAYRESPONSE']._serialized_start=369
-  _globals['_PLANREPLAYRESPONSE']._serialized_end=433
-  _globals['_REPLAYEXECUTIONREQUEST']._serialized_start=436
-  _globals['_REPLAYEXECUTIONREQUEST']._serialized_end=630
-  _globals['_REPLAYEXECUTIONRESPONSE']._serialized_start=632
-  _globals['_REPLAYEXECUTIONRESPONSE']._serialized_end=705
-  _globals['_STARTREPLAYJOBREQUEST']._serialized_start=707
-  _globals['_STARTREPLAYJOBREQUEST']._serialized_end=797
-  _globals['_STARTREPLAYJOBRESPONSE']._serialized_start=799
-  _globals['_STARTREPLAYJOBRESPONSE']._serialized_end=913
-  _globals['_GETREPLAYJOBREQUEST']._serialized_start=915
-  _globals['_GETREPLAYJOBREQUEST']._serialized_end=952
-  _globals['_GETREPLAYJOBRESPONSE']._serialized_start=954
-  _globals['_GETREPLAYJOBRESPONSE']._serialized_end=1018
-  _globals['_LISTREPLAYJOBSREQUEST']._serialized_start=1020
-  _globals['_LISTREPLAYJOBSREQUEST']._serialized_end=1082
-  _globals['_LISTREPLAYJOBSRESPONSE']._serialized_start=1084
-  _globals['_LISTREPLAYJOBSRESPONSE']._serialized_end=1176
-  _globals['_LISTREPLAYJOBITEMSREQUEST']._serialized_start=1178
-  _globals['_LISTREPLAYJOBITEMSREQUEST']._serialized_end=1282
-  _globals['_LISTREPLAYJOBITEMSRESPONSE']._serialized_start=1284
-  _globals['_LISTREPLAYJOBITEMSRESPONSE']._serialized_end=1385
-  _globals['_CANCELREPLAYJOBREQUEST']._serialized_start=1387
-  _globals['_CANCELREPLAYJOBREQUEST']._serialized_end=1427
-  _globals['_CANCELREPLAYJOBRESPONSE']._serialized_start=1429
-  _globals['_CANCELREPLAYJOBRESPONSE']._serialized_end=1496
-  _globals['_WATCHREPLAYJOBREQUEST']._serialized_start=1498
-  _globals['_WATCHREPLAYJOBREQUEST']._serialized_end=1537
-  _globals['_WATCHREPLAYJOBRESPONSE']._serialized_start=1539
-  _globals['_WATCHREPLAYJOBRESPONSE']._serialized_end=1653
-  _globals['_PLANNERSERVICE']._serialized_start=1656
-  _globals['_PLANNERSERVICE']._serialized_end=2498
+  _globals['_PLANREPLAYREQUEST']._serialized_end=401
+  _globals['_PLANREPLAYRESPONSE']._serialized_start=403
+  _globals['_PLANREPLAYRESPONSE']._serialized_end=467
+  _globals['_REPLAYEXECUTIONREQUEST']._serialized_start=470
+  _globals['_REPLAYEXECUTIONREQUEST']._serialized_end=698
+  _globals['_REPLAYEXECUTIONRESPONSE']._serialized_start=700
+  _globals['_REPLAYEXECUTIONRESPONSE']._serialized_end=773
+  _globals['_STARTREPLAYJOBREQUEST']._serialized_start=775
+  _globals['_STARTREPLAYJOBREQUEST']._serialized_end=865
+  _globals['_STARTREPLAYJOBRESPONSE']._serialized_start=867
+  _globals['_STARTREPLAYJOBRESPONSE']._serialized_end=981
+  _globals['_GETREPLAYJOBREQUEST']._serialized_start=983
+  _globals['_GETREPLAYJOBREQUEST']._serialized_end=1020
+  _globals['_GETREPLAYJOBRESPONSE']._serialized_start=1022
+  _globals['_GETREPLAYJOBRESPONSE']._serialized_end=1086
+  _globals['_LISTREPLAYJOBSREQUEST']._serialized_start=1088
+  _globals['_LISTREPLAYJOBSREQUEST']._serialized_end=1150
+  _globals['_LISTREPLAYJOBSRESPONSE']._serialized_start=1152
+  _globals['_LISTREPLAYJOBSRESPONSE']._serialized_end=1244
+  _globals['_LISTREPLAYJOBITEMSREQUEST']._serialized_start=1246
+  _globals['_LISTREPLAYJOBITEMSREQUEST']._serialized_end=1350
+  _globals['_LISTREPLAYJOBITEMSRESPONSE']._serialized_start=1352
+  _globals['_LISTREPLAYJOBITEMSRESPONSE']._serialized_end=1453
+  _globals['_CANCELREPLAYJOBREQUEST']._serialized_start=1455
+  _globals['_CANCELREPLAYJOBREQUEST']._serialized_end=1495
+  _globals['_CANCELREPLAYJOBRESPONSE']._serialized_start=1497
+  _globals['_CANCELREPLAYJOBRESPONSE']._serialized_end=1564
+  _globals['_WATCHREPLAYJOBREQUEST']._serialized_start=1566
+  _globals['_WATCHREPLAYJOBREQUEST']._serialized_end=1605
+  _globals['_WATCHREPLAYJOBRESPONSE']._serialized_start=1607
+  _globals['_WATCHREPLAYJOBRESPONSE']._serialized_end=1721
+  _globals['_PLANNERSERVICE']._serialized_start=1724
+  _globals['_PLANNERSERVICE']._serialized_end=2566
 # @@protoc_insertion_point(module_scope)

@@ -11,17 +11,19 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class PlanReplayRequest(_message.Message):
-    __slots__ = ("exec_id", "args", "overrides", "allow_override_type_change")
+    __slots__ = ("exec_id", "args", "overrides", "allow_override_type_change", "answer_waits_from_source")
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_FIELD_NUMBER: _ClassVar[int]
     ARGS_FIELD_NUMBER: _ClassVar[int]
     OVERRIDES_FIELD_NUMBER: _ClassVar[int]
     ALLOW_OVERRIDE_TYPE_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_WAITS_FROM_SOURCE_FIELD_NUMBER: _ClassVar[int]
     exec_id: str
     args: _struct_pb2.Struct
     overrides: _struct_pb2.Struct
     allow_override_type_change: bool
-    def __init__(self, exec_id: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., overrides: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., allow_override_type_change: bool = ..., **kwargs) -> None: ...
+    answer_waits_from_source: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, exec_id: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., overrides: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., allow_override_type_change: bool = ..., answer_waits_from_source: _Optional[_Iterable[str]] = ..., **kwargs) -> None: ...
 
 class PlanReplayResponse(_message.Message):
     __slots__ = ("plan",)
@@ -30,19 +32,21 @@ class PlanReplayResponse(_message.Message):
     def __init__(self, plan: _Optional[_Union[_replay_plan_pb2.ReplayPlan, _Mapping]] = ...) -> None: ...
 
 class ReplayExecutionRequest(_message.Message):
-    __slots__ = ("exec_id", "args", "overrides", "request_id", "allow_override_type_change")
+    __slots__ = ("exec_id", "args", "overrides", "request_id", "allow_override_type_change", "answer_waits_from_source")
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_FIELD_NUMBER: _ClassVar[int]
     ARGS_FIELD_NUMBER: _ClassVar[int]
     OVERRIDES_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     ALLOW_OVERRIDE_TYPE_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_WAITS_FROM_SOURCE_FIELD_NUMBER: _ClassVar[int]
     exec_id: str
     args: _struct_pb2.Struct
     overrides: _struct_pb2.Struct
     request_id: str
     allow_override_type_change: bool
-    def __init__(self, exec_id: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., overrides: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ..., allow_override_type_change: bool = ..., **kwargs) -> None: ...
+    answer_waits_from_source: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, exec_id: _Optional[str] = ..., args: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., overrides: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ..., allow_override_type_change: bool = ..., answer_waits_from_source: _Optional[_Iterable[str]] = ..., **kwargs) -> None: ...
 
 class ReplayExecutionResponse(_message.Message):
     __slots__ = ("execution",)

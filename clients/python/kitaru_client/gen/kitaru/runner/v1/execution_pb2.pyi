@@ -207,15 +207,17 @@ class OmittedValue(_message.Message):
     def __init__(self, path: _Optional[str] = ..., bytes: _Optional[int] = ...) -> None: ...
 
 class ReplayOrigin(_message.Message):
-    __slots__ = ("roots", "override_keys", "source_flow_version")
+    __slots__ = ("roots", "override_keys", "source_flow_version", "answer_waits_from_source")
     FROM_FIELD_NUMBER: _ClassVar[int]
     ROOTS_FIELD_NUMBER: _ClassVar[int]
     OVERRIDE_KEYS_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_WAITS_FROM_SOURCE_FIELD_NUMBER: _ClassVar[int]
     roots: _containers.RepeatedScalarFieldContainer[str]
     override_keys: _containers.RepeatedScalarFieldContainer[str]
     source_flow_version: str
-    def __init__(self, roots: _Optional[_Iterable[str]] = ..., override_keys: _Optional[_Iterable[str]] = ..., source_flow_version: _Optional[str] = ..., **kwargs) -> None: ...
+    answer_waits_from_source: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, roots: _Optional[_Iterable[str]] = ..., override_keys: _Optional[_Iterable[str]] = ..., source_flow_version: _Optional[str] = ..., answer_waits_from_source: _Optional[_Iterable[str]] = ..., **kwargs) -> None: ...
 
 class CheckpointCall(_message.Message):
     __slots__ = ("call_id", "invocation_id", "name", "status", "attempts", "sequence", "data_dependencies", "load_dependencies", "output_names", "output", "reused_from_call_id", "overridden", "failure", "start_time", "end_time", "metadata", "override_value", "attempt_history")
@@ -272,7 +274,7 @@ class CallAttempt(_message.Message):
     def __init__(self, number: _Optional[int] = ..., status: _Optional[_Union[CallAttemptStatus, str]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failure: _Optional[_Union[Failure, _Mapping]] = ...) -> None: ...
 
 class Wait(_message.Message):
-    __slots__ = ("wait_id", "name", "question", "schema", "metadata", "status", "value", "create_time", "resolve_time", "exec_id", "omitted_values")
+    __slots__ = ("wait_id", "name", "question", "schema", "metadata", "status", "value", "create_time", "resolve_time", "exec_id", "omitted_values", "answered_by", "answer_source_exec_id", "source_answer_note")
     WAIT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     QUESTION_FIELD_NUMBER: _ClassVar[int]
@@ -284,6 +286,9 @@ class Wait(_message.Message):
     RESOLVE_TIME_FIELD_NUMBER: _ClassVar[int]
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     OMITTED_VALUES_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_BY_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_SOURCE_EXEC_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_ANSWER_NOTE_FIELD_NUMBER: _ClassVar[int]
     wait_id: str
     name: str
     question: str
@@ -295,7 +300,10 @@ class Wait(_message.Message):
     resolve_time: _timestamp_pb2.Timestamp
     exec_id: str
     omitted_values: _containers.RepeatedCompositeFieldContainer[OmittedValue]
-    def __init__(self, wait_id: _Optional[str] = ..., name: _Optional[str] = ..., question: _Optional[str] = ..., schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., status: _Optional[_Union[WaitStatus, str]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exec_id: _Optional[str] = ..., omitted_values: _Optional[_Iterable[_Union[OmittedValue, _Mapping]]] = ...) -> None: ...
+    answered_by: str
+    answer_source_exec_id: str
+    source_answer_note: str
+    def __init__(self, wait_id: _Optional[str] = ..., name: _Optional[str] = ..., question: _Optional[str] = ..., schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., metadata: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., status: _Optional[_Union[WaitStatus, str]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resolve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exec_id: _Optional[str] = ..., omitted_values: _Optional[_Iterable[_Union[OmittedValue, _Mapping]]] = ..., answered_by: _Optional[str] = ..., answer_source_exec_id: _Optional[str] = ..., source_answer_note: _Optional[str] = ...) -> None: ...
 
 class ExecutionEvent(_message.Message):
     __slots__ = ("exec_id", "time", "call_started", "call_completed", "call_reused", "call_failed", "wait_pending", "wait_resolved", "status_changed", "call_cancelled")

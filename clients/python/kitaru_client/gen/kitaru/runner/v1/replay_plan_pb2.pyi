@@ -73,7 +73,7 @@ class CheckpointOverride(_message.Message):
     def __init__(self, key: _Optional[str] = ..., selector: _Optional[str] = ..., target: _Optional[_Union[PlannedCall, _Mapping]] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., consumer_invocation_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ReplayPlan(_message.Message):
-    __slots__ = ("source_exec_id", "flow_name", "from_call", "roots", "reexecute", "reuse", "overrides", "input", "source_version", "source_flow_version", "flow_version")
+    __slots__ = ("source_exec_id", "flow_name", "from_call", "roots", "reexecute", "reuse", "overrides", "input", "source_version", "source_flow_version", "flow_version", "answer_waits_from_source")
     SOURCE_EXEC_ID_FIELD_NUMBER: _ClassVar[int]
     FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
     FROM_FIELD_NUMBER: _ClassVar[int]
@@ -86,6 +86,7 @@ class ReplayPlan(_message.Message):
     SOURCE_VERSION_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
     FLOW_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_WAITS_FROM_SOURCE_FIELD_NUMBER: _ClassVar[int]
     source_exec_id: str
     flow_name: str
     from_call: PlannedCall
@@ -97,4 +98,5 @@ class ReplayPlan(_message.Message):
     source_version: int
     source_flow_version: str
     flow_version: str
-    def __init__(self, source_exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., from_call: _Optional[_Union[PlannedCall, _Mapping]] = ..., roots: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reexecute: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reuse: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[CheckpointOverride, _Mapping]]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source_version: _Optional[int] = ..., source_flow_version: _Optional[str] = ..., flow_version: _Optional[str] = ..., **kwargs) -> None: ...
+    answer_waits_from_source: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, source_exec_id: _Optional[str] = ..., flow_name: _Optional[str] = ..., from_call: _Optional[_Union[PlannedCall, _Mapping]] = ..., roots: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reexecute: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., reuse: _Optional[_Iterable[_Union[PlannedCall, _Mapping]]] = ..., overrides: _Optional[_Iterable[_Union[CheckpointOverride, _Mapping]]] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., source_version: _Optional[int] = ..., source_flow_version: _Optional[str] = ..., flow_version: _Optional[str] = ..., answer_waits_from_source: _Optional[_Iterable[str]] = ..., **kwargs) -> None: ...
