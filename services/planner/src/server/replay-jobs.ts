@@ -119,6 +119,7 @@ export class ReplayJobs {
           args: spec.args,
           overrides: spec.overrides,
           allowOverrideTypeChange: spec.allowOverrideTypeChange,
+          answerWaitsFromSource: spec.answerWaitsFromSource,
         };
         try {
           const plan = await checkSourceReplay(this.#runner, request, call);
