@@ -195,7 +195,8 @@ describe("replay jobs through the planner and the runner", () => {
     const sources: Execution[] = [];
     for (let i = 0; i < 12; i++) sources.push(await started(env, "publish_outage", { topic: `c${i}`, team: "cancel" }));
     const { job } = await env.plannerClient.startReplayJob({
-      spec: { selection: { flowName: "publish_outage", labels: { team: "cancel" } }, from: "publish", concurrency: 1 },
+      // Each replay's publish takes 150 ms: the cancel comes while most sources are still to start.
+      spec: { selection: { flowName: "publish_outage", labels: { team: "cancel" } }, from: "publish", args: { delayMs: 150 }, concurrency: 1 },
     });
     const reports: ReplayJob[] = [];
     const watching = (async () => {

@@ -30,6 +30,8 @@ export interface ReplayJobDriverContext {
   /** Aborted when the planner stops: the driver stops where it is; a restarted planner resumes the job. */
   readonly signal: AbortSignal;
   readonly onError: (message: string, error: unknown) => void;
+  /** Told after each write of the job's items or state (watchers read the job again only then). */
+  readonly onWritten?: (() => void) | undefined;
 }
 
 /**
@@ -90,6 +92,7 @@ export class ReplayJobDriver {
     if (this.#context.signal.aborted) return;
     await this.#flush();
     await this.#answered(() => this.#context.store.mark(jobId, { end: true }, namespace));
+    this.#context.onWritten?.();
   }
 
   async #checkCancelled(): Promise<void> {
