@@ -4,10 +4,12 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { errorFromStatus, KitaruNotFoundError, KitaruStateError } from "#contract/errors/index.ts";
 import { replayJobTotalsLine } from "#contract/replay-job.ts";
-import { type Execution, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
+import { type Execution, ExecutionStatus, ExecutionView } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { type ReplayJob, ReplayJobItemState, ReplayJobState } from "#gen/kitaru/runner/v1/replay_job_pb.ts";
+import { approvalFlow } from "../fixtures/flows/approval.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { outage, publishOutage } from "../fixtures/flows/publish-outage.ts";
+import { jsonValue } from "../runner/rpc-helpers.ts";
 import { stopTestServer } from "../support/database.ts";
 import { eventually } from "../support/runner-env.ts";
 import { createServicesEnv, finishedExecution, type ServicesEnv } from "../support/services-env.ts";
@@ -44,7 +46,7 @@ async function started(env: ServicesEnv, flowName: string, input: Record<string,
 describe("replay jobs through the planner and the runner", () => {
   let env: ServicesEnv;
   before(async () => {
-    env = await createServicesEnv([contentPipeline, publishOutage]);
+    env = await createServicesEnv([contentPipeline, publishOutage, approvalFlow]);
   });
   after(async () => {
     await env.teardown();
@@ -163,11 +165,38 @@ describe("replay jobs through the planner and the runner", () => {
     assert.equal((await executionsOf(env, "publish_outage")).filter((e) => e.originalExecId === otherFlow.execId).length, 0, "nothing half-started");
   });
 
+  it("answers a wait from each source's recorded answer when the job opts in, and stops there when it does not", async () => {
+    const sources: string[] = [];
+    for (const reviewer of ["ana", "bo"]) {
+      const { execution } = await env.client.startExecution({ flowName: "approval", input: { topic: `wait-${reviewer}` } });
+      const execId = execution!.execId;
+      await eventually(
+        async () => (await env.client.getExecution({ execId })).execution!,
+        (e) => e.status === ExecutionStatus.WAITING,
+      );
+      await env.client.resolveWait({ execId, wait: "approve", value: jsonValue({ approved: true, reviewer }) });
+      assert.equal((await finishedExecution(env, execId)).status, ExecutionStatus.COMPLETED);
+      sources.push(execId);
+    }
+    const spec = { selection: { execIds: sources }, from: "draft" };
+    const stopping = await ended(env, (await env.plannerClient.startReplayJob({ spec })).job!.jobId);
+    assert.equal(replayJobTotalsLine(stopping.totals!), "2 waiting, 2 results changed", "without the opt-in every replay stops at its wait");
+
+    const unattended = await ended(env, (await env.plannerClient.startReplayJob({ spec: { ...spec, answerWaitsFromSource: ["approve"] } })).job!.jobId);
+    assert.equal(replayJobTotalsLine(unattended.totals!), "2 completed, 0 results changed");
+    for (const item of await items(env, unattended.jobId)) {
+      const replay = await env.client.getExecution({ execId: item.replayExecId, view: ExecutionView.FULL });
+      const approve = replay.execution?.waits.find((w) => w.name === "approve");
+      assert.equal(approve?.answerSourceExecId, item.sourceExecId, "the answer is recorded as the source's");
+    }
+  });
+
   it("stops starting replays when cancelled, and streams progress until the job ends", async () => {
     const sources: Execution[] = [];
     for (let i = 0; i < 12; i++) sources.push(await started(env, "publish_outage", { topic: `c${i}`, team: "cancel" }));
     const { job } = await env.plannerClient.startReplayJob({
-      spec: { selection: { flowName: "publish_outage", labels: { team: "cancel" } }, from: "publish", concurrency: 1 },
+      // Each replay's publish takes 150 ms: the cancel comes while most sources are still to start.
+      spec: { selection: { flowName: "publish_outage", labels: { team: "cancel" } }, from: "publish", args: { delayMs: 150 }, concurrency: 1 },
     });
     const reports: ReplayJob[] = [];
     const watching = (async () => {

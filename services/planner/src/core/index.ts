@@ -55,4 +55,4 @@ export {
   selectedStatuses,
   sourceLimit,
 } from "./replay-job.ts";
-export type { JobItemState, JobItemSummary, JobSelection, JobTotals, ReplayComparisonCounts, SourceCandidate } from "./replay-job.ts";
+export type { JobSelection, SourceCandidate } from "./replay-job.ts";

@@ -15,7 +15,7 @@ import type { ExecutionStatus, JsonValue } from "./source-execution.ts";
 export const MAX_JOB_SOURCES = 10_000;
 
 /** The statuses a job selects when none is given: every status a replay accepts. */
-export const REPLAYABLE_STATUSES: readonly ExecutionStatus[] = ["completed", "failed", "cancelled", "waiting"];
+const REPLAYABLE_STATUSES: readonly ExecutionStatus[] = ["completed", "failed", "cancelled", "waiting"];
 
 /** Which executions a job replays; every field given must hold. */
 export interface JobSelection {

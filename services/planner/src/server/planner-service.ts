@@ -52,7 +52,7 @@ export function plannerServiceHandlers(runner: RunnerClient, jobs: ReplayJobs): 
       const call = { signal: ctx.signal, deadline: ctx.deadline, namespace: ctx.principal.namespace };
       // Always under a request ID, so that the planner (and a caller told to) can safely ask again.
       const requestId = request.requestId || ctx.requestId || `planner-${randomUUID()}`;
-      return { execution: await startSourceReplay(runner, request, requestId, call) };
+      return { execution: (await startSourceReplay(runner, request, requestId, call)).execution };
     },
 
     ...replayJobHandlers(jobs),

@@ -5,8 +5,9 @@ import { errorToStatus, KitaruBackendError } from "#contract/errors/index.ts";
 import { replayJobItemStateFromProto, replayJobItemStateToProto } from "#contract/replay-job.ts";
 import { executionStatusFromProto } from "#contract/status.ts";
 import { callComparisonKindFromProto } from "#contract/comparison.ts";
+import type { ExecutionStatus as ExecutionStatusPb, Failure } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { type ReplayJob, type ReplayJobItem, ReplayJobItemSchema } from "#gen/kitaru/runner/v1/replay_job_pb.ts";
-import { countComparison, jobReplayRequestId, replaySettled, resultChanged } from "../core/index.ts";
+import { countComparison, type ExecutionStatus, jobReplayRequestId, replaySettled, resultChanged } from "../core/index.ts";
 import type { RunnerClient } from "./runner-client.ts";
 import type { ReplayJobStore } from "./replay-job-store.ts";
 import { startSourceReplay } from "./source-replay.ts";
@@ -17,6 +18,8 @@ const WATCH_TIMEOUT_MS = 60_000;
 const POLL_MS = 200;
 /** How often a running job re-reads its stored cancel time (a cancel through another planner). */
 const CANCEL_POLL_MS = 1000;
+/** How long item changes gather before they are written together. */
+const FLUSH_MS = 100;
 
 /** What a job's driver needs. */
 export interface ReplayJobDriverContext {
@@ -27,6 +30,8 @@ export interface ReplayJobDriverContext {
   /** Aborted when the planner stops: the driver stops where it is; a restarted planner resumes the job. */
   readonly signal: AbortSignal;
   readonly onError: (message: string, error: unknown) => void;
+  /** Told after each write of the job's items or state (watchers read the job again only then). */
+  readonly onWritten?: (() => void) | undefined;
 }
 
 /**
@@ -43,6 +48,10 @@ export class ReplayJobDriver {
   readonly #context: ReplayJobDriverContext;
   readonly #job: ReplayJob;
   #cancelled: boolean;
+  /** Items changed and not written yet, by index. */
+  readonly #unwritten = new Map<number, ReplayJobItem>();
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
 
   constructor(context: ReplayJobDriverContext, job: ReplayJob) {
     this.#context = context;
@@ -77,9 +86,13 @@ export class ReplayJobDriver {
       await Promise.all(Array.from({ length: Math.min(concurrency, open.length) }, worker));
     } finally {
       clearInterval(watchCancel);
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
     }
     if (this.#context.signal.aborted) return;
+    await this.#flush();
     await this.#answered(() => this.#context.store.mark(jobId, { end: true }, namespace));
+    this.#context.onWritten?.();
   }
 
   async #checkCancelled(): Promise<void> {
@@ -93,20 +106,19 @@ export class ReplayJobDriver {
   }
 
   async #drive(current: ReplayJobItem): Promise<void> {
-    let started = current;
-    if (current.replayExecId === "") {
-      const outcome = await this.#start(current);
-      if (outcome === undefined) return;
-      started = outcome;
+    if (current.replayExecId !== "") {
+      await this.#settle(current, undefined); // started before a restart: the source's status is read again
+      return;
     }
-    await this.#settle(started);
+    const started = await this.#start(current);
+    if (started !== undefined) await this.#settle(started.item, started.sourceStatus);
   }
 
-  /** Starts the source's replay; the stored item, or undefined when the source is done (refused, skipped) or the planner stops. */
-  async #start(current: ReplayJobItem): Promise<ReplayJobItem | undefined> {
+  /** Starts the source's replay; its item and the source's status, or undefined when the source is done (refused, skipped) or the planner stops. */
+  async #start(current: ReplayJobItem): Promise<{ item: ReplayJobItem; sourceStatus: ExecutionStatus } | undefined> {
     const { jobId, namespace, spec } = this.#job;
     if (this.#cancelled) {
-      await this.#put(item(current.index, current.sourceExecId, { state: replayJobItemStateToProto("skipped") }));
+      this.#put(item(current.index, current.sourceExecId, { state: replayJobItemStateToProto("skipped") }));
       return undefined;
     }
     const request = {
@@ -119,70 +131,50 @@ export class ReplayJobDriver {
     };
     const requestId = jobReplayRequestId(jobId, current.sourceExecId);
     let next: ReplayJobItem;
+    let sourceStatus: ExecutionStatus;
     try {
-      const execution = await this.#answered(() => startSourceReplay(this.#context.runner, request, requestId, { namespace, signal: this.#context.signal }));
+      const started = await this.#answered(() => startSourceReplay(this.#context.runner, request, requestId, { namespace, signal: this.#context.signal }));
+      sourceStatus = started.sourceStatus;
       next = item(current.index, current.sourceExecId, {
         state: replayJobItemStateToProto("started"),
-        replayExecId: execution.execId,
-        replayStatus: execution.status,
+        replayExecId: started.execution.execId,
+        replayStatus: started.execution.status,
       });
     } catch (error) {
       if (this.#context.signal.aborted) return undefined;
       // Refused: the typed error a single replay of this source gives (usage, state, divergence, not found, ...).
       next = item(current.index, current.sourceExecId, { state: replayJobItemStateToProto("refused"), error: errorToStatus(error).details });
-      await this.#put(next);
+      this.#put(next);
       return undefined;
     }
-    await this.#put(next);
-    return next;
+    this.#put(next);
+    return { item: next, sourceStatus };
   }
 
   /** Waits for the replay to settle, compares it with its source and stores the outcome. */
-  async #settle(started: ReplayJobItem): Promise<void> {
-    const { namespace } = this.#job;
-    const call = { namespace, signal: this.#context.signal };
+  async #settle(started: ReplayJobItem, knownSourceStatus: ExecutionStatus | undefined): Promise<void> {
+    const call = { namespace: this.#job.namespace, signal: this.#context.signal };
     const runner = this.#context.runner;
-    const replay = await this.#answered(async () => {
-      for (;;) {
-        const response = await runner.call((s, o) => s.public.getExecution({ execId: started.replayExecId }, o), call);
-        const execution = response.execution;
-        if (execution === undefined || replaySettled(executionStatusFromProto(execution.status))) return execution;
-        // The stream ends when the replay completes, fails, is cancelled or waits.
-        try {
-          await runner.call(
-            async (s, o) => {
-              for await (const _event of s.public.watchExecution({ execId: started.replayExecId, statusOnly: true }, o)) {
-                // status events only: the state is read again above
-              }
-            },
-            { ...call, timeoutMs: WATCH_TIMEOUT_MS },
-          );
-        } catch (error) {
-          // A runner that is down: asked again by #answered. Any other failure of the stream (a proxy that
-          // passes unary calls only): the state is polled instead.
-          if (error instanceof KitaruBackendError) throw error;
-          await sleep(POLL_MS, undefined, { signal: this.#context.signal });
-        }
-      }
-    });
-    if (replay === undefined || this.#context.signal.aborted) return;
-    const [source, comparison] = await this.#answered(() =>
+    const replay = await this.#answered(() => this.#settled(started.replayExecId));
+    if (this.#context.signal.aborted) return;
+    const [sourceStatus, comparison] = await this.#answered(() =>
       Promise.all([
-        runner.call((s, o) => s.public.getExecution({ execId: started.sourceExecId }, o), call),
+        knownSourceStatus ??
+          runner
+            .call((s, o) => s.public.getExecution({ execId: started.sourceExecId }, o), call)
+            .then((response) => (response.execution ? executionStatusFromProto(response.execution.status) : "completed")),
         runner.call((s, o) => s.public.compareExecutions({ baseExecId: started.sourceExecId, otherExecId: started.replayExecId }, o), call),
       ]),
     );
     const compared = comparison.comparison;
     const counts = countComparison((compared?.calls ?? []).map((c) => callComparisonKindFromProto(c.kind)));
-    const replayStatus = executionStatusFromProto(replay.status);
-    const sourceStatus = source.execution ? executionStatusFromProto(source.execution.status) : "completed";
-    await this.#put(
+    this.#put(
       item(started.index, started.sourceExecId, {
         state: replayJobItemStateToProto("settled"),
         replayExecId: started.replayExecId,
         replayStatus: replay.status,
         ...(replay.failure ? { replayFailure: replay.failure } : {}),
-        resultChanged: resultChanged(sourceStatus, replayStatus, compared?.resultChanges.length ?? 0),
+        resultChanged: resultChanged(sourceStatus, executionStatusFromProto(replay.status), compared?.resultChanges.length ?? 0),
         resultChanges: compared?.resultChanges ?? [],
         reusedCalls: counts.reused,
         reexecutedCalls: counts.reexecuted,
@@ -192,8 +184,64 @@ export class ReplayJobDriver {
     );
   }
 
-  async #put(next: ReplayJobItem): Promise<void> {
-    await this.#answered(() => this.#context.store.putItems(this.#job.jobId, [next], this.#job.namespace));
+  /**
+   * The replay's status (and failure) once it settled: from its status
+   * stream, which starts with the current status and ends when the replay
+   * completes, fails, is cancelled or waits; polled when the stream cannot
+   * be watched (a proxy that passes unary calls only).
+   */
+  async #settled(execId: string): Promise<{ status: ExecutionStatusPb; failure?: Failure | undefined }> {
+    const call = { namespace: this.#job.namespace, signal: this.#context.signal };
+    const runner = this.#context.runner;
+    for (;;) {
+      let last: { status: ExecutionStatusPb; failure?: Failure | undefined } | undefined;
+      try {
+        await runner.call(
+          async (s, o) => {
+            for await (const response of s.public.watchExecution({ execId, statusOnly: true }, o)) {
+              const kind = response.event?.kind;
+              if (kind?.case === "statusChanged") last = { status: kind.value.status, failure: kind.value.failure };
+            }
+          },
+          { ...call, timeoutMs: WATCH_TIMEOUT_MS },
+        );
+      } catch {
+        // The stream broke (the runner went away, or a proxy passes unary calls only): the state is read
+        // instead; a runner that is down fails that read too, and #answered asks again.
+        const execution = (await runner.call((s, o) => s.public.getExecution({ execId }, o), call)).execution;
+        if (execution !== undefined && replaySettled(executionStatusFromProto(execution.status))) return execution;
+        await sleep(POLL_MS, undefined, { signal: this.#context.signal });
+        continue;
+      }
+      if (last !== undefined && replaySettled(executionStatusFromProto(last.status))) return last;
+    }
+  }
+
+  /**
+   * Stores an item, batched: the items that change within {@link FLUSH_MS}
+   * go to the runner in one write. An item lost with the planner is no harm:
+   * the resumed job starts that source again under the same request ID (the
+   * runner returns the replay it made) and compares it again.
+   */
+  #put(next: ReplayJobItem): void {
+    this.#unwritten.set(next.index, next);
+    this.#flushTimer ??= setTimeout(() => {
+      this.#flushTimer = undefined;
+      void this.#flush().catch((error: unknown) => this.#context.onError(`replay job ${this.#job.jobId}: items not stored`, error));
+    }, FLUSH_MS);
+  }
+
+  /** Writes the items not written yet (one write at a time, in order). */
+  #flush(): Promise<void> {
+    this.#flushing = this.#flushing
+      .catch(() => undefined)
+      .then(async () => {
+        if (this.#unwritten.size === 0) return;
+        const items = [...this.#unwritten.values()];
+        this.#unwritten.clear();
+        await this.#answered(() => this.#context.store.putItems(this.#job.jobId, items, this.#job.namespace));
+      });
+    return this.#flushing;
   }
 
   /**

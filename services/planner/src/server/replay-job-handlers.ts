@@ -78,7 +78,15 @@ export function replayJobHandlers(jobs: ReplayJobs): JobHandlers {
 
     async *watchReplayJob(request, ctx) {
       const seen = new Map<number, string>();
+      let readAt: number | undefined = -1;
       for (;;) {
+        // A job this planner drives is read again only after its driver wrote; any other job, every time.
+        const writes = jobs.localWrites(request.jobId);
+        if (writes !== undefined && writes === readAt) {
+          await sleep(WATCH_POLL_MS, undefined, { signal: ctx.signal });
+          continue;
+        }
+        readAt = writes;
         const view = await jobs.store.view(request.jobId, ctx.principal.namespace, ctx.signal);
         const items = itemsOfEverySource(view.job, view.items).filter((item) => seen.get(item.index) !== itemKey(item));
         for (const item of items) seen.set(item.index, itemKey(item));

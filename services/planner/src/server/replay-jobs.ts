@@ -51,7 +51,7 @@ export class ReplayJobs {
   readonly #runner: RunnerClient;
   readonly #concurrency: number;
   readonly #onError: ReplayJobsOptions["onError"];
-  readonly #drivers = new Map<string, { driver: ReplayJobDriver; done: Promise<void> }>();
+  readonly #drivers = new Map<string, { driver: ReplayJobDriver; done: Promise<void>; writes: number }>();
   readonly #stop = new AbortController();
 
   constructor(options: ReplayJobsOptions) {
@@ -119,6 +119,7 @@ export class ReplayJobs {
           args: spec.args,
           overrides: spec.overrides,
           allowOverrideTypeChange: spec.allowOverrideTypeChange,
+          answerWaitsFromSource: spec.answerWaitsFromSource,
         };
         try {
           const plan = await checkSourceReplay(this.#runner, request, call);
@@ -140,7 +141,9 @@ export class ReplayJobs {
     const before = await this.store.read(jobId, caller.namespace, caller.signal);
     if (before.endTime === undefined) {
       await this.store.mark(jobId, { cancel: true }, caller.namespace);
-      this.#drivers.get(jobId)?.driver.cancel();
+      const running = this.#drivers.get(jobId);
+      running?.driver.cancel();
+      if (running !== undefined) running.writes += 1;
     }
     return (await this.store.view(jobId, caller.namespace, caller.signal)).job;
   }
@@ -168,8 +171,12 @@ export class ReplayJobs {
   /** Runs a job here unless a driver of this planner runs it; true when one was started. */
   #run(job: ReplayJob): boolean {
     if (this.#drivers.has(job.jobId) || this.#stop.signal.aborted) return false;
+    const onWritten = () => {
+      const running = this.#drivers.get(job.jobId);
+      if (running !== undefined) running.writes += 1;
+    };
     const driver = new ReplayJobDriver(
-      { runner: this.#runner, store: this.store, defaultConcurrency: this.#concurrency, signal: this.#stop.signal, onError: this.#onError },
+      { runner: this.#runner, store: this.store, defaultConcurrency: this.#concurrency, signal: this.#stop.signal, onError: this.#onError, onWritten },
       job,
     );
     const done = driver
@@ -178,13 +185,23 @@ export class ReplayJobs {
         if (!this.#stop.signal.aborted) this.#onError(`replay job ${job.jobId} stopped; it resumes when the planner restarts`, error);
       })
       .finally(() => this.#drivers.delete(job.jobId));
-    this.#drivers.set(job.jobId, { driver, done });
+    this.#drivers.set(job.jobId, { driver, done, writes: 0 });
     return true;
+  }
+
+  /**
+   * How many times this planner's driver of the job has written its items
+   * or state; undefined when no driver of this planner runs it (another
+   * planner may: read the job to know). A watcher reads the job again only
+   * when this changed.
+   */
+  localWrites(jobId: string): number | undefined {
+    return this.#drivers.get(jobId)?.writes;
   }
 }
 
 /** A job's ID from its namespace and request ID: the same request always names the same job. */
-export function replayJobId(namespace: string, requestId: string): string {
+function replayJobId(namespace: string, requestId: string): string {
   const digest = createHash("sha256").update(`${namespace}\n${requestId}`).digest();
   const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
   let id = "";

@@ -1,6 +1,6 @@
 import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
 import type { Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
-import { planReplay, type JsonValue, type ReplayPlan } from "../core/index.ts";
+import { type ExecutionStatus, planReplay, type JsonValue, type ReplayPlan } from "../core/index.ts";
 import { type PlanFlowVersions, planHeadToProto, planToProto } from "./convert.ts";
 import type { RunnerCallOptions, RunnerClient } from "./runner-client.ts";
 
@@ -20,7 +20,7 @@ export async function planSourceReplay(
   runner: RunnerClient,
   request: SourceReplayRequest,
   call: RunnerCallOptions,
-): Promise<{ replayPlan: ReplayPlan; versions: PlanFlowVersions }> {
+): Promise<{ replayPlan: ReplayPlan; versions: PlanFlowVersions; sourceStatus: ExecutionStatus }> {
   const { source, versions } = await runner.sourceExecution(request.execId, call);
   const replayPlan = planReplay(source, {
     from: request.from,
@@ -28,7 +28,7 @@ export async function planSourceReplay(
     overrides: request.overrides as Record<string, JsonValue> | undefined,
     answerWaitsFromSource: request.answerWaitsFromSource,
   });
-  return { replayPlan, versions };
+  return { replayPlan, versions, sourceStatus: source.status };
 }
 
 /** Plans and has the runner validate the plan and the new input, creating nothing: the errors a replay would give. */
@@ -38,11 +38,21 @@ export async function checkSourceReplay(runner: RunnerClient, request: SourceRep
   return planToProto(replayPlan, versions);
 }
 
-/** Plans the replay and has the runner create it under `requestId` (the same ID never creates a second execution). */
-export async function startSourceReplay(runner: RunnerClient, request: SourceReplayRequest, requestId: string, call: RunnerCallOptions): Promise<Execution> {
-  const { replayPlan, versions } = await planSourceReplay(runner, request, call);
+/**
+ * Plans the replay and has the runner create it under `requestId` (the same
+ * ID never creates a second execution); with the source's status, as read
+ * for the plan.
+ */
+export async function startSourceReplay(
+  runner: RunnerClient,
+  request: SourceReplayRequest,
+  requestId: string,
+  call: RunnerCallOptions,
+): Promise<{ execution: Execution; sourceStatus: ExecutionStatus }> {
+  const { replayPlan, versions, sourceStatus } = await planSourceReplay(runner, request, call);
   // The runner reuses what `reuse` lists and runs everything else: `reexecute` would only be sent back and forth.
-  return await runner.startReplayOnce({ ...planToProto(replayPlan, versions), reexecute: [] }, requestId, call, {
+  const execution = await runner.startReplayOnce({ ...planToProto(replayPlan, versions), reexecute: [] }, requestId, call, {
     allowOverrideTypeChange: request.allowOverrideTypeChange,
   });
+  return { execution, sourceStatus };
 }
