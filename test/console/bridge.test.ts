@@ -18,6 +18,7 @@ import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
 import { errorFromConnectError, KitaruAuthError, KitaruNotFoundError } from "#contract/errors/index.ts";
 import { type RunningConsole, startConsole } from "../../services/console/src/console-server.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
+import { eventually } from "../support/runner-env.ts";
 import { startSecuredServices, type SecuredServices, TEST_TOKENS, tlsFile } from "../support/secured-services.ts";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -95,6 +96,29 @@ describe("kitaru console's bridge", () => {
     assert.equal(notFound.metadata.execId, "kr-aaaaaaaaaaaaaaaa");
     const unauthenticated = await failure(pageClients(anonymous).runner.listExecutions({}));
     assert.ok(unauthenticated instanceof KitaruAuthError, unauthenticated.name);
+  });
+
+  it("answers JSON requests too, a replay job's refused source with its typed error details (curl, other clients)", async () => {
+    const post = async (method: string, body: unknown) => {
+      const response = await fetch(`${teamA.url.replace(/\/$/, "")}/kitaru.planner.v1.PlannerService/${method}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const started = await post("StartReplayJob", { spec: { selection: { execIds: ["kr-aaaaaaaaaaaaaaab"] }, from: "publish" }, requestId: "bridge-json-1" });
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    const jobId = (started.body["job"] as { jobId: string }).jobId;
+    const items = await eventually(
+      async () => (await post("ListReplayJobItems", { jobId })).body,
+      (body) => JSON.stringify(body).includes("KitaruNotFoundError") || JSON.stringify(body).includes("NOT_FOUND"),
+    );
+    const [item] = items["items"] as { state: string; error: { code: number; details: { "@type": string }[] } }[];
+    assert.ok(
+      item?.error.details.some((detail) => detail["@type"] === "type.googleapis.com/google.rpc.ErrorInfo"),
+      JSON.stringify(item),
+    );
   });
 
   it("serves neither the runner's internal service nor anything but the page and the two public services", async () => {

@@ -6,7 +6,10 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createRegistry } from "@bufbuild/protobuf";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { file_google_rpc_error_details } from "#gen/google/rpc/error_details_pb.ts";
+import { file_kitaru_errors_v1_errors } from "#gen/kitaru/errors/v1/errors_pb.ts";
 import { isLoopback } from "../../transport/src/server-security.ts";
 import { type BridgeOptions, ConsoleBridge } from "./bridge.ts";
 import { PageAssets, pageDirectory } from "./page-assets.ts";
@@ -61,8 +64,11 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     routes: bridge.routes,
     // The listener is HTTP/1.1 (node:http), so the fallback sees its request and response types.
     fallback: (request, response) => assets.serve(request as IncomingMessage, response as ServerResponse),
-    // The page sends binary Connect messages; JSON is accepted too (curl, other clients).
+    // The page sends binary Connect messages; JSON is accepted too (curl, other clients). A
+    // google.rpc.Status inside a message (a replay job's refused source) carries kitaru's error
+    // details as Any: JSON needs their types to write them.
     readMaxBytes: 64 * 1024 * 1024,
+    jsonOptions: { registry: createRegistry(file_google_rpc_error_details, file_kitaru_errors_v1_errors) },
   });
   const listed = typeof options.allowedHosts === "string" ? options.allowedHosts.split(",") : (options.allowedHosts ?? []);
   const allowedHosts = new Set(listed.map((name) => name.trim().toLowerCase()).filter(Boolean));
