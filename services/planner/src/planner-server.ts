@@ -83,17 +83,22 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
   let stopping: Promise<void> | undefined;
   let watch: NodeJS.Timeout | undefined;
   // Unfinished jobs resume now, or as soon as the runner answers (it may start after the planner).
+  // The health check first: it fails quietly, where a call would log the runner's absence again
+  // (main.ts says it once, at start).
   const resume = (delayMs: number) => {
     if (stopping !== undefined) return;
-    jobs.resumeUnfinished().then(
-      (count) => {
-        if (count > 0) logger.info?.(`resumed ${count} unfinished replay job${count === 1 ? "" : "s"}`);
-      },
-      () => {
-        const again = setTimeout(() => resume(Math.min(delayMs * 2, 5000)), delayMs);
-        again.unref();
-      },
-    );
+    runner
+      .checkRunner()
+      .then(() => jobs.resumeUnfinished())
+      .then(
+        (count) => {
+          if (count > 0) logger.info?.(`resumed ${count} unfinished replay job${count === 1 ? "" : "s"}`);
+        },
+        () => {
+          const again = setTimeout(() => resume(Math.min(delayMs * 2, 5000)), delayMs);
+          again.unref();
+        },
+      );
   };
   resume(250);
   return {
