@@ -240,6 +240,7 @@ export class ReplayJobDriver {
         const items = [...this.#unwritten.values()];
         this.#unwritten.clear();
         await this.#answered(() => this.#context.store.putItems(this.#job.jobId, items, this.#job.namespace));
+        this.#context.onWritten?.();
       });
     return this.#flushing;
   }
