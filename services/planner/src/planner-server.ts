@@ -82,14 +82,13 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
   });
   let stopping: Promise<void> | undefined;
   let watch: NodeJS.Timeout | undefined;
-  // Unfinished jobs resume now, or as soon as the runner answers (it may start after the planner).
-  // The health check first: it fails quietly, where a call would log the runner's absence again
-  // (main.ts says it once, at start).
+  // Unfinished jobs resume now, or as soon as the runner serves (it may start after the planner).
+  // Waiting for it says nothing: what is wrong is logged at start (main.ts) and by the calls that fail.
   const resume = (delayMs: number) => {
     if (stopping !== undefined) return;
     runner
-      .checkRunner()
-      .then(() => jobs.resumeUnfinished())
+      .runnerServes()
+      .then((serves) => (serves ? jobs.resumeUnfinished() : Promise.reject(new Error("the runner does not serve yet"))))
       .then(
         (count) => {
           if (count > 0) logger.info?.(`resumed ${count} unfinished replay job${count === 1 ? "" : "s"}`);

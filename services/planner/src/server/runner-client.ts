@@ -109,6 +109,15 @@ export class RunnerClient {
     return await this.#problems.checkHealth(Math.min(this.#timeoutMs, 3000));
   }
 
+  /**
+   * True once the runner serves: for work waiting in the background for it
+   * (unfinished replay jobs). Its failures are neither logged nor taken as
+   * logged, so the next failed call still says what is wrong.
+   */
+  async runnerServes(): Promise<boolean> {
+    return await this.#problems.serves(Math.min(this.#timeoutMs, 3000));
+  }
+
   /** The source execution's call graph, ready for the planning core, with the flow versions a plan shows. */
   async sourceExecution(execId: string, options: RunnerCallOptions): Promise<{ source: SourceExecution; versions: PlanFlowVersions }> {
     // GetCallGraph with the graph left as bytes, decoded straight into the core's records.

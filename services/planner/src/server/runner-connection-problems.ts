@@ -78,6 +78,17 @@ export class RunnerConnectionProblems {
     }
   }
 
+  /** True when the runner answers its health check with SERVING; false on any failure, which is left unreported. */
+  async serves(timeoutMs: number): Promise<boolean> {
+    try {
+      const { status } = await createClient(Health, this.#probe).check({ service: RunnerService.typeName }, { timeoutMs });
+      this.answered();
+      return status === HealthCheckResponse_ServingStatus.SERVING;
+    } catch {
+      return false;
+    }
+  }
+
   /** The error for `failure`; reported unless `report` is false (the caller logs it: it counts as reported). */
   #failed(failure: ConnectionFailure, error: unknown, report = true): KitaruBackendError {
     this.#troubled = true;
