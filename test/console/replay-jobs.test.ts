@@ -149,9 +149,7 @@ describe("the console's replay jobs in a browser", { timeout: 180_000 }, () => {
     await page.type("#job-form-overrides", '["not", "an object"]');
     await page.click("#job-form-plan");
     await waitForText(page, "#job-form-message", 'overrides: must be a JSON object such as {"checkpoint.research": "Edited notes"}');
-    await page.$eval("#job-form-overrides", (area) => {
-      (area as HTMLTextAreaElement).value = "";
-    });
+    await page.evaluate(`document.querySelector("#job-form-overrides").value = ""`);
 
     await page.click("#job-form-plan");
     await waitForText(page, ".plan-headline", "3 sources: 3 planned, 0 refused");
