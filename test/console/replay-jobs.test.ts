@@ -4,7 +4,8 @@
  * each source's replay, result change (with the JSON diff), call counts and
  * the typed error of a source that could not be replayed; a row's links open
  * the replay's graph and its diff. A second job is followed live and
- * cancelled from the page. Screenshots go to test-output/console/.
+ * cancelled from the page. A third is planned and started from the list's
+ * form. Screenshots go to test-output/console/.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -131,5 +132,43 @@ describe("the console's replay jobs in a browser", { timeout: 180_000 }, () => {
     await waitForText(page, ".job-totals", "1 cancelled, 1 skipped, 0 results changed");
     await page.waitForSelector('.execution-header [data-status="cancelled"]');
     await page.waitForSelector('tr[data-job-item="1"][data-state="skipped"]');
+  });
+
+  it("plans a job from the list's form, a row per source, then starts it and follows it to its end", async () => {
+    const { page } = env;
+    // The three newest completed content_pipeline executions: limit 3 selects exactly these.
+    const sources = [await completed("rivers"), await completed("lakes"), await completed("seas")];
+    await page.goto(`${env.console.url}#/jobs`);
+    await page.click(".job-form summary");
+    await page.type("#job-form-flow", "content_pipeline");
+    await page.click("#job-form-status-completed");
+    await page.type("#job-form-limit", "3");
+    await page.type("#job-form-from", "write_draft");
+
+    // Overrides are checked before anything is sent.
+    await page.type("#job-form-overrides", '["not", "an object"]');
+    await page.click("#job-form-plan");
+    await waitForText(page, "#job-form-message", 'overrides: must be a JSON object such as {"checkpoint.research": "Edited notes"}');
+    await page.evaluate(`document.querySelector("#job-form-overrides").value = ""`);
+
+    await page.click("#job-form-plan");
+    await waitForText(page, ".plan-headline", "3 sources: 3 planned, 0 refused");
+    assert.deepEqual(
+      await page.$$eval("tr[data-plan-item]", (rows) =>
+        rows.map((r) => [r.getAttribute("data-source"), r.getAttribute("data-state"), ...[...r.querySelectorAll("td.num")].map((td) => td.textContent)]),
+      ),
+      // Newest first; write_draft and publish run again, research is reused.
+      [...sources].reverse().map((execId) => [execId, "planned", "2", "1"]),
+    );
+    assert.equal(await page.$eval("#job-form-message", (p) => p.textContent), "");
+    await env.screenshot("13-replay-job-form-plan");
+
+    await page.click("#job-form-start");
+    await page.waitForFunction(`/^#\\/jobs\\/[^/]+$/.test(location.hash)`, { timeout: 30_000 });
+    const jobId = decodeURIComponent((await page.evaluate("location.hash")) as string).slice("#/jobs/".length);
+    const { job } = await env.services.plannerClient.getReplayJob({ jobId });
+    assert.deepEqual([...job!.sourceExecIds].sort(), [...sources].sort());
+    await waitForText(page, ".job-totals", "3 completed, 0 results changed");
+    await page.waitForSelector('.execution-header [data-status="succeeded"]');
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { ReplayJob } from "#gen/kitaru/runner/v1/replay_job_pb.ts";
 import { button, h, headedTable, updateRows } from "./dom.ts";
+import { replayJobForm } from "./replay-job-form.ts";
 import { errorLine, planner } from "./rpc.ts";
 import { timeText } from "./state/format.ts";
 import { PageCursor } from "./state/page-cursor.ts";
@@ -54,7 +55,8 @@ export function replayJobsList(): View {
       if (disposed) return;
       pages.received(response.nextPageToken);
       updateRows(body, "data-job-id", response.jobs.map(row));
-      message.textContent = response.jobs.length === 0 ? "No replay jobs yet. Start one with `kitaru executions replay --flow <flow> --from <call>`." : "";
+      message.textContent =
+        response.jobs.length === 0 ? "No replay jobs yet. Start one above, or with `kitaru executions replay --flow <flow> --from <call>`." : "";
     } catch (error) {
       if (disposed) return;
       message.textContent = errorLine(error);
@@ -70,6 +72,7 @@ export function replayJobsList(): View {
     "section",
     { class: "jobs-list", "aria-labelledby": "jobs-title" },
     h("h1", { id: "jobs-title" }, "Replay jobs"),
+    replayJobForm(),
     h("div", { class: "toolbar" }, h("span", { class: "spacer" }), newerButton, pageLabel, olderButton),
     message,
     headedTable("jobs", ["State", "Job", "Sources", "From", "Done", "Totals", "Created"], body),
