@@ -84,22 +84,20 @@ export async function startPlanner(options: StartPlannerOptions): Promise<Runnin
   let watch: NodeJS.Timeout | undefined;
   // Unfinished jobs resume now, or as soon as the runner serves (it may start after the planner).
   // Waiting for it says nothing: what is wrong is logged at start (main.ts) and by the calls that fail.
-  const resume = (delayMs: number) => {
+  const resume = async (delayMs: number): Promise<void> => {
     if (stopping !== undefined) return;
-    runner
-      .runnerServes()
-      .then((serves) => (serves ? jobs.resumeUnfinished() : Promise.reject(new Error("the runner does not serve yet"))))
-      .then(
-        (count) => {
-          if (count > 0) logger.info?.(`resumed ${count} unfinished replay job${count === 1 ? "" : "s"}`);
-        },
-        () => {
-          const again = setTimeout(() => resume(Math.min(delayMs * 2, 5000)), delayMs);
-          again.unref();
-        },
-      );
+    try {
+      if (await runner.runnerServes()) {
+        const count = await jobs.resumeUnfinished();
+        if (count > 0) logger.info?.(`resumed ${count} unfinished replay job${count === 1 ? "" : "s"}`);
+        return;
+      }
+    } catch {
+      // the runner went away meanwhile: asked again below
+    }
+    setTimeout(() => void resume(Math.min(delayMs * 2, 5000)), delayMs).unref();
   };
-  resume(250);
+  void resume(250);
   return {
     port: server.port,
     address: server.address,

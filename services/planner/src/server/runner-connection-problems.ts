@@ -59,9 +59,7 @@ export class RunnerConnectionProblems {
   /** The runner's health (see `RunnerClient.checkRunner`). */
   async checkHealth(timeoutMs: number): Promise<"SERVING" | "NOT_SERVING"> {
     try {
-      const { status } = await createClient(Health, this.#probe).check({ service: RunnerService.typeName }, { timeoutMs });
-      this.answered();
-      return status === HealthCheckResponse_ServingStatus.SERVING ? "SERVING" : "NOT_SERVING";
+      return await this.#askHealth(timeoutMs);
     } catch (error) {
       // A gRPC server that does not serve RunnerService answers NOT_FOUND: which one is it?
       const options = { url: this.#url, expected: "runner" as const, probe: this.#probe };
@@ -80,13 +78,14 @@ export class RunnerConnectionProblems {
 
   /** True when the runner answers its health check with SERVING; false on any failure, which is left unreported. */
   async serves(timeoutMs: number): Promise<boolean> {
-    try {
-      const { status } = await createClient(Health, this.#probe).check({ service: RunnerService.typeName }, { timeoutMs });
-      this.answered();
-      return status === HealthCheckResponse_ServingStatus.SERVING;
-    } catch {
-      return false;
-    }
+    return (await this.#askHealth(timeoutMs).catch(() => undefined)) === "SERVING";
+  }
+
+  /** The runner's answer to a health check of RunnerService; the call's error when there is none. */
+  async #askHealth(timeoutMs: number): Promise<"SERVING" | "NOT_SERVING"> {
+    const { status } = await createClient(Health, this.#probe).check({ service: RunnerService.typeName }, { timeoutMs });
+    this.answered();
+    return status === HealthCheckResponse_ServingStatus.SERVING ? "SERVING" : "NOT_SERVING";
   }
 
   /** The error for `failure`; reported unless `report` is false (the caller logs it: it counts as reported). */
