@@ -1,13 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { KitaruUsageError } from "#contract/errors/index.ts";
 import type { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
-import type { ReplayJobItem } from "#gen/kitaru/runner/v1/replay_job_pb.ts";
 import type { HandlerContext, ServiceHandlers } from "../../../transport/src/index.ts";
-import { withTotals } from "./replay-job-store.ts";
-import { itemsOfEverySource, type JobCaller, type ReplayJobs } from "./replay-jobs.ts";
+import type { JobCaller, ReplayJobs } from "./replay-jobs.ts";
 
-/** How often a watch of a job reads it again. */
-const WATCH_POLL_MS = 250;
 const DEFAULT_JOB_PAGE_SIZE = 20;
 const MAX_JOB_PAGE_SIZE = 200;
 const DEFAULT_ITEM_PAGE_SIZE = 100;
@@ -36,11 +31,6 @@ function itemPageStart(token: string): number {
   return index;
 }
 
-/** What a watcher last saw of an item. */
-function itemKey(item: ReplayJobItem): string {
-  return `${item.state}:${item.replayExecId}:${item.replayStatus}:${item.updateTime?.seconds ?? 0}:${item.updateTime?.nanos ?? 0}`;
-}
-
 /** The PlannerService handlers of replay jobs: translation only, the work is in {@link ReplayJobs}. */
 export function replayJobHandlers(jobs: ReplayJobs): JobHandlers {
   return {
@@ -54,22 +44,14 @@ export function replayJobHandlers(jobs: ReplayJobs): JobHandlers {
 
     async listReplayJobs(request, ctx) {
       const size = pageSize(request.pageSize, DEFAULT_JOB_PAGE_SIZE, MAX_JOB_PAGE_SIZE);
-      const page = await jobs.store.list({ pageSize: size, pageToken: request.pageToken }, ctx.principal.namespace, ctx.signal);
-      const withCounts = await Promise.all(
-        page.jobs.map(async (job) => withTotals(job, await jobs.store.items(job.jobId, ctx.principal.namespace, ctx.signal))),
-      );
-      return { jobs: withCounts, nextPageToken: page.nextPageToken };
+      return await jobs.list({ pageSize: size, pageToken: request.pageToken }, caller(ctx));
     },
 
     async listReplayJobItems(request, ctx) {
       const size = pageSize(request.pageSize, DEFAULT_ITEM_PAGE_SIZE, MAX_ITEM_PAGE_SIZE);
-      const start = itemPageStart(request.pageToken);
-      const view = await jobs.store.view(request.jobId, ctx.principal.namespace, ctx.signal);
-      const matching = itemsOfEverySource(view.job, view.items).filter((item) => item.index >= start && (!request.changedOnly || item.resultChanged));
-      const items = matching.slice(0, size);
-      const last = items[items.length - 1];
-      const nextPageToken = matching.length > size && last ? Buffer.from(`i:${last.index + 1}`).toString("base64url") : "";
-      return { items, nextPageToken };
+      const page = { start: itemPageStart(request.pageToken), pageSize: size, changedOnly: request.changedOnly };
+      const { items, next } = await jobs.items(request.jobId, page, caller(ctx));
+      return { items, nextPageToken: next === undefined ? "" : Buffer.from(`i:${next}`).toString("base64url") };
     },
 
     async cancelReplayJob(request, ctx) {
@@ -77,23 +59,7 @@ export function replayJobHandlers(jobs: ReplayJobs): JobHandlers {
     },
 
     async *watchReplayJob(request, ctx) {
-      const seen = new Map<number, string>();
-      let readAt: number | undefined = -1;
-      for (;;) {
-        // A job this planner drives is read again only after its driver wrote; any other job, every time.
-        const writes = jobs.localWrites(request.jobId);
-        if (writes !== undefined && writes === readAt) {
-          await sleep(WATCH_POLL_MS, undefined, { signal: ctx.signal });
-          continue;
-        }
-        readAt = writes;
-        const view = await jobs.store.view(request.jobId, ctx.principal.namespace, ctx.signal);
-        const items = itemsOfEverySource(view.job, view.items).filter((item) => seen.get(item.index) !== itemKey(item));
-        for (const item of items) seen.set(item.index, itemKey(item));
-        if (items.length > 0 || view.job.endTime !== undefined) yield { job: view.job, items };
-        if (view.job.endTime !== undefined) return;
-        await sleep(WATCH_POLL_MS, undefined, { signal: ctx.signal });
-      }
+      yield* jobs.watch(request.jobId, caller(ctx));
     },
   };
 }

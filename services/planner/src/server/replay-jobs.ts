@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { create, equals } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { errorToStatus, KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
@@ -23,6 +24,8 @@ export const DEFAULT_REPLAY_JOB_CONCURRENCY = 4;
 const MAX_REPLAY_JOB_CONCURRENCY = 64;
 /** Jobs per page when a restarted planner lists the unfinished ones. */
 const RESUME_PAGE_SIZE = 200;
+/** How often a watch of a job reads it again. */
+const WATCH_POLL_MS = 250;
 
 /** Who asks: namespace, signal, deadline and the transport's request ID. */
 export interface JobCaller {
@@ -148,6 +151,55 @@ export class ReplayJobs {
     return (await this.store.view(jobId, caller.namespace, caller.signal)).job;
   }
 
+  /** A page of the caller's jobs, newest first, each with its totals. */
+  async list(page: { pageSize: number; pageToken: string }, caller: JobCaller): Promise<{ jobs: ReplayJob[]; nextPageToken: string }> {
+    const listed = await this.store.list(page, caller.namespace, caller.signal);
+    const jobs = await Promise.all(listed.jobs.map(async (job) => withTotals(job, await this.store.items(job.jobId, caller.namespace, caller.signal))));
+    return { jobs, nextPageToken: listed.nextPageToken };
+  }
+
+  /**
+   * Up to `pageSize` sources of a job from index `start` in the job's order
+   * (`changedOnly`: those whose replay's result changed), and the index the
+   * next page starts at (undefined after the last).
+   */
+  async items(
+    jobId: string,
+    page: { start: number; pageSize: number; changedOnly: boolean },
+    caller: JobCaller,
+  ): Promise<{ items: ReplayJobItem[]; next: number | undefined }> {
+    const view = await this.store.view(jobId, caller.namespace, caller.signal);
+    const matching = itemsOfEverySource(view.job, view.items).filter((item) => item.index >= page.start && (!page.changedOnly || item.resultChanged));
+    const items = matching.slice(0, page.pageSize);
+    const last = items[items.length - 1];
+    return { items, next: matching.length > page.pageSize && last ? last.index + 1 : undefined };
+  }
+
+  /**
+   * The job and every source, then the job and the sources that changed
+   * whenever something changed, until the job ends. A job this planner
+   * drives is read again only after its driver wrote; any other job, every
+   * {@link WATCH_POLL_MS}.
+   */
+  async *watch(jobId: string, caller: JobCaller): AsyncGenerator<{ job: ReplayJob; items: ReplayJobItem[] }> {
+    const seen = new Map<number, string>();
+    let readAt: number | undefined = -1;
+    for (;;) {
+      const writes = this.#drivers.get(jobId)?.writes;
+      if (writes !== undefined && writes === readAt) {
+        await sleep(WATCH_POLL_MS, undefined, { signal: caller.signal });
+        continue;
+      }
+      readAt = writes;
+      const view = await this.store.view(jobId, caller.namespace, caller.signal);
+      const items = itemsOfEverySource(view.job, view.items).filter((item) => seen.get(item.index) !== itemKey(item));
+      for (const item of items) seen.set(item.index, itemKey(item));
+      if (items.length > 0 || view.job.endTime !== undefined) yield { job: view.job, items };
+      if (view.job.endTime !== undefined) return;
+      await sleep(WATCH_POLL_MS, undefined, { signal: caller.signal });
+    }
+  }
+
   /** Resumes every unfinished job of every namespace (a planner that starts). */
   async resumeUnfinished(): Promise<number> {
     let pageToken = "";
@@ -188,16 +240,6 @@ export class ReplayJobs {
     this.#drivers.set(job.jobId, { driver, done, writes: 0 });
     return true;
   }
-
-  /**
-   * How many times this planner's driver of the job has written its items
-   * or state; undefined when no driver of this planner runs it (another
-   * planner may: read the job to know). A watcher reads the job again only
-   * when this changed.
-   */
-  localWrites(jobId: string): number | undefined {
-    return this.#drivers.get(jobId)?.writes;
-  }
 }
 
 /** A job's ID from its namespace and request ID: the same request always names the same job. */
@@ -209,8 +251,13 @@ function replayJobId(namespace: string, requestId: string): string {
   return `rj-${id}`;
 }
 
+/** What a watcher last saw of an item. */
+function itemKey(item: ReplayJobItem): string {
+  return `${item.state}:${item.replayExecId}:${item.replayStatus}:${item.updateTime?.seconds ?? 0}:${item.updateTime?.nanos ?? 0}`;
+}
+
 /** Every source of a job with its item: the stored one, else pending. */
-export function itemsOfEverySource(job: ReplayJob, stored: readonly ReplayJobItem[]): ReplayJobItem[] {
+function itemsOfEverySource(job: ReplayJob, stored: readonly ReplayJobItem[]): ReplayJobItem[] {
   const byIndex = new Map(stored.map((item) => [item.index, item]));
   return job.sourceExecIds.map(
     (sourceExecId, index) => byIndex.get(index) ?? create(ReplayJobItemSchema, { index, sourceExecId, state: replayJobItemStateToProto("pending") }),
