@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { CheckpointCallStatus, ExecutionStatus, ExecutionView, FailureOrigin, type Execution } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { DivergenceKind } from "#gen/kitaru/errors/v1/errors_pb.ts";
 import { errorFromConnectError, KitaruStateError, KitaruUsageError } from "#contract/errors/index.ts";
@@ -11,6 +11,7 @@ import { reviewedPipeline, runs } from "../fixtures/flows/reviewed-pipeline.ts";
 import { stopTestServer } from "../support/database.ts";
 import { eventually } from "../support/runner-env.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
+import { rejection } from "../support/grpc-clients.ts";
 
 async function finished(env: ServicesEnv, execId: string, statuses = [ExecutionStatus.COMPLETED, ExecutionStatus.FAILED]): Promise<Execution> {
   return eventually(
@@ -18,16 +19,6 @@ async function finished(env: ServicesEnv, execId: string, statuses = [ExecutionS
     (e) => statuses.includes(e.status),
     20_000,
   );
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ConnectError, `expected a ConnectError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected the call to fail");
 }
 
 describe("replay through the planner and the runner", () => {

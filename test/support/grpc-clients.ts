@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { createClient, type Client } from "@connectrpc/connect";
+import assert from "node:assert/strict";
+import { ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
 
@@ -38,4 +39,15 @@ export class ClientSessions {
   close(): void {
     for (const session of this.#sessions.splice(0)) session.abort();
   }
+}
+
+/** The ConnectError `promise` rejects with; fails the test when it resolves or rejects with anything else. */
+export async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ConnectError, `expected a ConnectError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected the call to fail");
 }

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import { Code, type Client } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "#gen/google/rpc/error_details_pb.ts";
 import { StatusSchema } from "#gen/google/rpc/status_pb.ts";
@@ -15,7 +15,7 @@ import type { Interceptor } from "../../services/transport/src/interceptor.ts";
 import type { TransportLogger } from "../../services/transport/src/logger.ts";
 import { definePartialService } from "../../services/transport/src/service-handlers.ts";
 import { createTestRunner, KNOWN_EXEC_ID, type RunnerProbe } from "./runner-fixture.ts";
-import { ClientSessions } from "../support/grpc-clients.ts";
+import { ClientSessions, rejection } from "../support/grpc-clients.ts";
 
 /** A logger that keeps what it was given. */
 function recordingLogger() {
@@ -28,16 +28,6 @@ function recordingLogger() {
 function connectClient(address: string): { client: Client<typeof RunnerService>; close: () => void } {
   const sessions = new ClientSessions();
   return { client: sessions.client(RunnerService, address), close: () => sessions.close() };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof ConnectError, `expected a ConnectError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail("expected the call to fail");
 }
 
 describe("grpc-host serving RunnerService", () => {

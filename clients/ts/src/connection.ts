@@ -8,6 +8,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { KitaruUsageError } from "#contract/errors/kitaru-error.ts";
 import { defaultServiceUrl } from "#contract/service-addresses.ts";
+import { createHttp2GrpcTransport } from "#contract/wire/grpc-http2-transport.ts";
 import { explainConnectionFailures } from "./connection-failures.ts";
 
 /** The runner URL used when neither the option nor `KITARU_RUNNER_URL` is set. */
@@ -132,6 +133,6 @@ export function openGrpcConnection(service: "runner" | "planner", baseUrl: strin
   const auth = token === undefined ? [] : [bearerAuth(token)];
   // The probes that explain a failed connection go over the same session, unexplained themselves.
   const probe = createGrpcTransport({ baseUrl, sessionManager, interceptors: auth });
-  const transport = createGrpcTransport({ baseUrl, sessionManager, interceptors: [explainConnectionFailures(service, baseUrl, probe), ...auth] });
+  const transport = createHttp2GrpcTransport({ baseUrl, sessionManager, interceptors: [explainConnectionFailures(service, baseUrl, probe), ...auth] });
   return { transport, close: () => sessionManager.abort() };
 }

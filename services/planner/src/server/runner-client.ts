@@ -10,6 +10,7 @@ import { errorFromConnectError, KitaruBackendError } from "#contract/errors/inde
 import { NAMESPACE_HEADER } from "../../../transport/src/auth.ts";
 import type { SourceExecution } from "../core/index.ts";
 import { callGraphBytes, GET_CALL_GRAPH_BYTES } from "#contract/wire/call-graph-decoder.ts";
+import { createHttp2GrpcTransport } from "#contract/wire/grpc-http2-transport.ts";
 import { type PlanFlowVersions, sourceFromCallGraphBytes } from "./convert.ts";
 import { RunnerConnectionProblems } from "./runner-connection-problems.ts";
 
@@ -86,7 +87,7 @@ export class RunnerClient {
               return next(request);
             },
           ];
-    this.#transport = createGrpcTransport({
+    this.#transport = createHttp2GrpcTransport({
       baseUrl: options.runnerUrl,
       sessionManager: this.#session,
       readMaxBytes: 256 * 1024 * 1024,
