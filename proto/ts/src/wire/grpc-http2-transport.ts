@@ -275,6 +275,8 @@ class GrpcExchange {
   #bufferedBytes = 0;
   readonly #messages: Uint8Array[] = [];
   #ended = false;
+  /** The server ended its side (END_STREAM), whatever the status. */
+  #remoteEnded = false;
   #failure: ConnectError | undefined;
   #wake: (() => void) | undefined;
 
@@ -364,9 +366,13 @@ class GrpcExchange {
     }
   }
 
-  /** Stops the call (RST_STREAM CANCEL) unless it already ended. */
+  /**
+   * Stops the call (RST_STREAM CANCEL) unless the server already ended its
+   * response: a reset per finished call would look like a rapid-reset
+   * attack to the server, which then closes the session (GOAWAY).
+   */
   cancel(): void {
-    if (!this.#stream.closed) this.#stream.close(http2.constants.NGHTTP2_CANCEL);
+    if (!this.#remoteEnded && !this.#stream.closed) this.#stream.close(http2.constants.NGHTTP2_CANCEL);
   }
 
   #abort(reason: unknown): void {
@@ -443,6 +449,7 @@ class GrpcExchange {
   }
 
   #onEnd(): void {
+    this.#remoteEnded = true;
     if (this.#failure !== undefined) return;
     if (this.#bufferedBytes > 0) {
       this.#fail(new ConnectError("protocol error: incomplete envelope", Code.Internal));
