@@ -94,7 +94,9 @@ runBench(async () => {
         entry.latencyMs.push(result.latencyMs);
         entry.cpuMs.push(result.cpuMs);
         figures.set(key, entry);
-        console.log(`  round ${round} ${key.padEnd(16)} ${result.latencyMs.toFixed(3)} ms median, client CPU ${result.cpuMs.toFixed(3)} ms per call (${machineLoad()})`);
+        console.log(
+          `  round ${round} ${key.padEnd(16)} ${result.latencyMs.toFixed(3)} ms median, client CPU ${result.cpuMs.toFixed(3)} ms per call (${machineLoad()})`,
+        );
       }
     }
   }
