@@ -52,13 +52,23 @@ import {
 } from "@connectrpc/connect";
 import { createMethodUrl } from "@connectrpc/connect/protocol";
 import { requestHeader, validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
-import type { Http2SessionManager } from "@connectrpc/connect-node";
+
+/**
+ * What the transport needs of an HTTP/2 session: connect-node's
+ * `Http2SessionManager` provides it (which connects lazily, keeps the
+ * session alive with pings and reconnects).
+ */
+export interface Http2Session {
+  request(method: string, path: string, headers: http2.OutgoingHttpHeaders, options: http2.ClientSessionRequestOptions): Promise<http2.ClientHttp2Stream>;
+  /** Told of every read, so the keep-alive logic knows the session is alive. */
+  notifyResponseByteRead(stream: http2.ClientHttp2Stream): void;
+}
 
 /** Options of {@link createHttp2GrpcTransport}. */
 export interface Http2GrpcTransportOptions {
   /** The service's base URL, e.g. `http://127.0.0.1:50051`; the session manager must be connected to its origin. */
   readonly baseUrl: string;
-  readonly sessionManager: Http2SessionManager;
+  readonly sessionManager: Http2Session;
   /** Wrappers around every call, the first outermost (connect's `Interceptor`). */
   readonly interceptors?: readonly Interceptor[] | undefined;
   /** The largest response message accepted (default 4 GiB − 1, as connect's). */
@@ -263,7 +273,7 @@ class CallSignal {
 class GrpcExchange {
   readonly trailer = new Headers();
   readonly #stream: http2.ClientHttp2Stream;
-  readonly #session: Http2SessionManager;
+  readonly #session: Http2Session;
   readonly #readMaxBytes: number;
   readonly #header: Promise<Headers>;
   #resolveHeader: ((header: Headers) => void) | undefined;
@@ -280,7 +290,7 @@ class GrpcExchange {
   #failure: ConnectError | undefined;
   #wake: (() => void) | undefined;
 
-  private constructor(stream: http2.ClientHttp2Stream, session: Http2SessionManager, readMaxBytes: number) {
+  private constructor(stream: http2.ClientHttp2Stream, session: Http2Session, readMaxBytes: number) {
     this.#stream = stream;
     this.#session = session;
     this.#readMaxBytes = readMaxBytes;
@@ -307,7 +317,7 @@ class GrpcExchange {
 
   /** Opens the stream for `request` and writes `messages` (already encoded); the request's signal cancels it. */
   static async open(
-    session: Http2SessionManager,
+    session: Http2Session,
     path: string,
     request: UnaryRequest | StreamRequest,
     limits: { readMaxBytes: number; writeMaxBytes: number },
