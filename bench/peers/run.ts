@@ -23,12 +23,16 @@
  *   node --conditions=kitaru-source --import tsx bench/peers/run.ts [--rounds 3] [--systems kitaru,dbos,restate]
  *     [--one-runs 30] [--hundred-runs 5] [--count 1000] [--steps 5] [--workloads step,one,throughput] [--dir <directory>]
  *
- * `--systems` may also name kitaru variants, measured in the same rotation:
- * `kitaru-2` (two `kitaru runner` processes on one file, workflows started
- * round robin over them), `kitaru-nogc` (one runner whose store commits
- * each write on its own: the baseline of group commit) and `kitaru-base`
- * (the runner of another checkout, `--base-root <dir>`, e.g. a worktree of
- * main: a before/after A/B of a change, same client). See bench/README.md.
+ * kitaru's client runs each workflow with `execute()` (one call); the
+ * variant `kitaru-run-wait` uses `run()` + `handle.wait()` (two calls).
+ * `--systems` may also name these kitaru variants, measured in the same
+ * rotation: `kitaru-2` (two `kitaru runner` processes on one file, workflows
+ * started round robin over them), `kitaru-nogc` (one runner whose store
+ * commits each write on its own: the baseline of group commit) and
+ * `kitaru-base` (the runner of another checkout, `--base-root <dir>`, e.g. a
+ * worktree of main: a before/after A/B of a change, same client, with
+ * `run()` + `wait()` since an older runner may not serve `execute()`'s
+ * call). See bench/README.md.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
@@ -52,7 +56,7 @@ const STEPS = intFlag("steps", 5);
 const SYSTEMS = stringFlag("systems", "kitaru,dbos,restate").split(",");
 /** Which workloads to measure (default all): step, one, throughput. */
 const ONLY = stringFlag("workloads", "step,one,throughput").split(",");
-const KNOWN = ["kitaru", "kitaru-2", "kitaru-nogc", "kitaru-base", "dbos", "restate"];
+const KNOWN = ["kitaru", "kitaru-run-wait", "kitaru-2", "kitaru-nogc", "kitaru-base", "dbos", "restate"];
 /** The checkout whose runner `kitaru-base` runs. */
 const BASE_ROOT = stringFlag("base-root", "");
 if (SYSTEMS.includes("kitaru-base") && BASE_ROOT === "") throw new Error("--systems kitaru-base needs --base-root <checkout of the baseline>");
@@ -204,13 +208,15 @@ async function startSystem(name: string, dir: string): Promise<Driver> {
   switch (name) {
     case "kitaru":
       return startDriver(name, "kitaru.ts", [(await startKitaruRunners(path.join(dir, "kitaru", "kitaru.db"), 1)).join(",")], dir);
+    case "kitaru-run-wait":
+      return startDriver(name, "kitaru.ts", [(await startKitaruRunners(path.join(dir, name, "kitaru.db"), 1)).join(","), "run-wait"], dir);
     case "kitaru-2":
       return startDriver(name, "kitaru.ts", [(await startKitaruRunners(path.join(dir, "kitaru-2", "kitaru.db"), 2)).join(",")], dir);
     case "kitaru-base":
       return startDriver(
         name,
         "kitaru.ts",
-        [(await startKitaruRunners(path.join(dir, "kitaru-base", "kitaru.db"), 1, path.resolve(BASE_ROOT))).join(",")],
+        [(await startKitaruRunners(path.join(dir, "kitaru-base", "kitaru.db"), 1, path.resolve(BASE_ROOT))).join(","), "run-wait"],
         dir,
       );
     case "kitaru-nogc":

@@ -3,11 +3,20 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { KitaruClient, KitaruDivergenceError, KitaruPendingWaitError, KitaruStateError } from "../../clients/ts/src/index.ts";
+import { randomUUID } from "node:crypto";
+import {
+  KitaruClient,
+  KitaruDivergenceError,
+  KitaruPendingWaitError,
+  KitaruStateError,
+  KitaruUsageError,
+  KitaruUserCodeError,
+} from "../../clients/ts/src/index.ts";
 import { contentPipeline } from "../fixtures/flows/content-pipeline.ts";
 import { contentPipeline as changedPipeline } from "../fixtures/flows/content-pipeline-with-validation.ts";
 import { reviewedPipeline } from "../fixtures/flows/reviewed-pipeline.ts";
 import { chattyFlow } from "../fixtures/flows/observability.ts";
+import { outage, publishOutage } from "../fixtures/flows/publish-outage.ts";
 import { stopTestServer } from "../support/database.ts";
 import { createServicesEnv, type ServicesEnv } from "../support/services-env.ts";
 
@@ -37,7 +46,7 @@ describe("the typed client and the CLI against the real services", () => {
   let env: ServicesEnv;
   let client: KitaruClient;
   before(async () => {
-    env = await createServicesEnv([contentPipeline, reviewedPipeline, chattyFlow]);
+    env = await createServicesEnv([contentPipeline, reviewedPipeline, chattyFlow, publishOutage]);
     client = new KitaruClient(urls(env));
   });
   after(async () => {
@@ -67,6 +76,28 @@ describe("the typed client and the CLI against the real services", () => {
         ["publish", "completed"],
       ],
     );
+  });
+
+  it("executes a flow to its end in one call, once per request ID, failing as wait() fails", async () => {
+    assert.equal(await contentPipeline.execute({ topic: "Once" }, { client }), "published: draft about Once from [notes on Once]");
+    const requestId = randomUUID();
+    const first = await client.flows.execute("content_pipeline", { topic: "Twice" }, { requestId });
+    const again = await client.flows.execute("content_pipeline", { topic: "Twice" }, { requestId });
+    assert.equal(first, "published: draft about Twice from [notes on Twice]");
+    assert.equal(again, first);
+    const twice = (await client.executions.list({ flow: "content_pipeline" })).filter((e) => (e.input as { topic?: string }).topic === "Twice");
+    assert.equal(twice.length, 1, "the repeated request ID started a second execution");
+    await assert.rejects(client.flows.execute("content_pipeline", { topic: 42 }), KitaruUsageError);
+    await assert.rejects(reviewedPipeline.execute({ topic: "Execute review" }, { client }), KitaruPendingWaitError);
+    outage.down = true;
+    try {
+      await assert.rejects(
+        publishOutage.execute({ topic: "Down" }, { client }),
+        (e: unknown) => e instanceof KitaruUserCodeError && /publish API unavailable/.test(e.message),
+      );
+    } finally {
+      outage.down = false;
+    }
   });
 
   it("stops handle.wait() at a pending wait with an error that says how to answer it", async () => {
@@ -148,7 +179,7 @@ describe("the typed client and the CLI against the real services", () => {
     assert.deepEqual(followed, ["starting e2e with 3 items", "from the logger { label: 'e2e' }", "careful", "something odd", "status completed"]);
     assert.deepEqual(
       (await client.flows.list()).map((f) => f.name),
-      ["chatty", "content_pipeline", "reviewed_pipeline"],
+      ["chatty", "content_pipeline", "publish_outage", "reviewed_pipeline"],
     );
 
     const logs = await kitaru(env, ["executions", "logs", handle.execId, "-v"]);

@@ -51,7 +51,7 @@ export class KitaruClient implements AsyncDisposable {
     const plannerClient = createClient(PlannerService, planner.transport);
     this.executions = new ExecutionsClient(runnerClient, plannerClient);
     this.replayJobs = new ReplayJobsClient(plannerClient);
-    this.flows = new FlowsClient(runnerClient);
+    this.flows = new FlowsClient(runnerClient, this.executions);
   }
 
   /** Closes both HTTP/2 sessions; calls still in flight fail. Safe to call twice. */

@@ -39,6 +39,8 @@ export interface FlowClient<TInput = JsonObject, TResult = JsonValue> {
   readonly flowName: string;
   /** Starts an execution; `await handle.wait()` for the result. */
   run(input: TInput, options?: { readonly requestId?: string | undefined }): Promise<ExecutionHandle<TResult>>;
+  /** Runs an execution to its end and resolves to its result, in one call (`client.flows.execute`); rejects as `handle.wait()` does. */
+  execute(input: TInput, options?: { readonly requestId?: string | undefined }): Promise<TResult>;
   /** Replays an execution of this flow as a new one. An execution of another flow → `KitaruUsageError`. */
   replay(options: FlowReplayOptions<TInput>): Promise<ExecutionHandle<TResult>>;
 }
@@ -72,6 +74,9 @@ export function flowClient<TInput = JsonObject, TResult = JsonValue>(flowName: s
       // Flow inputs are JSON objects by contract (zod-validated on the runner).
       const execution = await client().flows.run(flowName, input as unknown as JsonObject, runOptions);
       return client().executions.handle<TResult>(execution.execId);
+    },
+    execute(input, runOptions = {}) {
+      return client().flows.execute<TResult>(flowName, input as unknown as JsonObject, runOptions);
     },
     async replay(replay) {
       const executions = client().executions;

@@ -4,13 +4,16 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
-import type { JsonObject } from "@bufbuild/protobuf";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { executionEventFromProto } from "./convert/event.ts";
 import { executionFromProto, type Execution } from "./convert/execution.ts";
 import { KitaruInternalError } from "#contract/errors/kitaru-error.ts";
+import type { ExecutionsClient } from "./executions.ts";
+import { fillOmittedEventValue } from "./execution-values.ts";
 import { retryUnderRequestId } from "./retry-backend.ts";
-import { callRpc } from "./rpc-error.ts";
+import { callRpc, streamRpc } from "./rpc-error.ts";
 
 /** Options of {@link FlowsClient.run}. */
 export interface RunFlowOptions {
@@ -30,10 +33,12 @@ export interface FlowInfo {
 /** The flows API of a {@link KitaruClient}: `client.flows`. */
 export class FlowsClient {
   readonly #runner: Client<typeof RunnerService>;
+  readonly #executions: ExecutionsClient;
 
   /** @private Created by `KitaruClient`. */
-  constructor(runner: Client<typeof RunnerService>) {
+  constructor(runner: Client<typeof RunnerService>, executions: ExecutionsClient) {
     this.#runner = runner;
+    this.#executions = executions;
   }
 
   /** The flows the runner serves, sorted by name, with their input JSON schemas. */
@@ -61,5 +66,49 @@ export class FlowsClient {
       });
     }
     return executionFromProto(response.execution);
+  }
+
+  /**
+   * Runs a flow to its end and resolves to its result, in one call where
+   * `run()` + `handle.wait()` make two: the execution is started as
+   * {@link run} starts it (validated, idempotent, a `KitaruBackendError`
+   * retried under the same request ID, which starts nothing new and follows
+   * the same execution) and its status comes back on the same stream
+   * (`StartAndWatchExecution`).
+   *
+   * Rejects as `ExecutionHandle.wait()` does: `KitaruDivergenceError`,
+   * `KitaruUserCodeError` or `KitaruExecutionError` for an execution that
+   * failed or was cancelled, `KitaruPendingWaitError` for one that stopped at
+   * a wait (answer it, then `client.executions.handle(execId).wait()`).
+   */
+  async execute<TResult = JsonValue>(flowName: string, input: JsonObject = {}, options: RunFlowOptions = {}): Promise<TResult> {
+    const requestId = options.requestId ?? randomUUID();
+    const outcome = await retryUnderRequestId(requestId, () => this.#startAndFollow(flowName, input, requestId));
+    if (outcome.completed) return (outcome.result ?? null) as TResult;
+    // Failed, cancelled, waiting, or a stream that ended first: the handle reads the
+    // execution (following it on if it still runs) and raises what its end means.
+    return this.#executions.handle<TResult>(outcome.execId).wait();
+  }
+
+  async #startAndFollow(
+    flowName: string,
+    input: JsonObject,
+    requestId: string,
+  ): Promise<{ completed: true; result: JsonValue | undefined } | { completed: false; execId: string }> {
+    let execId: string | undefined;
+    for await (const response of streamRpc(() => this.#runner.startAndWatchExecution({ flowName, input, requestId }))) {
+      const kind = response.kind;
+      if (kind.case === "execution") execId = kind.value.execId;
+      if (kind.case !== "event") continue;
+      await fillOmittedEventValue(this.#runner, kind.value);
+      const event = executionEventFromProto(kind.value);
+      if (event?.kind !== "statusChanged" || event.status === "running") continue;
+      if (event.status === "completed") return { completed: true, result: event.result };
+      break;
+    }
+    if (execId === undefined) {
+      throw new KitaruInternalError("The server ended StartAndWatchExecution without an execution.", { metadata: { method: "StartAndWatchExecution" } });
+    }
+    return { completed: false, execId };
   }
 }

@@ -27,7 +27,7 @@ export interface FlowReplayOptions {
  * Export it from the module given to `kitaru runner --flows`; the runner
  * registers every exported flow. From a client process, `run()` and
  * `replay()` start executions through the services and return a handle whose
- * `wait()` gives the result.
+ * `wait()` gives the result; `execute()` runs one to its end in one call.
  */
 export interface Flow<I extends z.ZodType, R> {
   /** Marks flow objects among a module's exports. @private */
@@ -40,6 +40,8 @@ export interface Flow<I extends z.ZodType, R> {
   readonly body: (input: z.output<I>) => Promise<R>;
   /** Starts an execution through the runner service and returns its handle. */
   run(input: z.input<I>, options?: FlowCallOptions): Promise<ExecutionHandle<R>>;
+  /** Runs an execution to its end through the runner service, in one call, and resolves to its result (rejects as `handle.wait()` does). */
+  execute(input: z.input<I>, options?: FlowCallOptions): Promise<R>;
   /** Replays an earlier execution of this flow; returns the new execution's handle. */
   replay(options: FlowReplayOptions & FlowCallOptions): Promise<ExecutionHandle<R>>;
 }
@@ -81,6 +83,9 @@ export function flow<I extends z.ZodType, R>(name: string, options: { readonly i
     async run(input, runOptions = {}) {
       // Inputs are JSON objects by contract; the runner validates them with `inputSchema`.
       return (await bind(runOptions.client)).run(input as JsonObject, { requestId: runOptions.requestId });
+    },
+    async execute(input, runOptions = {}) {
+      return (await bind(runOptions.client)).execute(input as JsonObject, { requestId: runOptions.requestId });
     },
     async replay({ client, ...replayOptions }) {
       return (await bind(client)).replay(replayOptions);

@@ -21,14 +21,14 @@ const VALUE_CHUNK_BYTES = 1024 * 1024;
 export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typeof RunnerService> {
   return {
     async startExecution(request, ctx) {
-      const view = await engine.startExecution({
-        namespace: ctx.principal.namespace,
-        flowName: request.flowName,
-        input: (request.input ?? {}) as JsonObject,
-        requestId: request.requestId || ctx.requestId,
-        signal: ctx.signal,
-      });
-      return { execution: executionToProto(view) };
+      return { execution: executionToProto(await engine.startExecution(startRequest(request, ctx))) };
+    },
+
+    async *startAndWatchExecution(request, ctx) {
+      const started = await engine.startExecution(startRequest(request, ctx));
+      yield { kind: { case: "execution", value: executionToProto(started) } };
+      const watch = engine.watch(executionRef(started.execution, ctx), { followWaits: false, statusOnly: true, afterSequence: 0, signal: ctx.signal });
+      for await (const { event, value, omitted } of watch) yield { kind: { case: "event", value: eventToProto(event, value, omitted) } };
     },
 
     async getExecution(request, ctx) {
@@ -136,6 +136,17 @@ export function runnerServiceHandlers(engine: RunnerEngine): ServiceHandlers<typ
         flowVersion: engine.flowVersion,
       };
     },
+  };
+}
+
+/** A start request (StartExecution, StartAndWatchExecution) as the engine takes it, in the caller's namespace. */
+function startRequest(request: { flowName: string; input?: JsonObject | undefined; requestId: string }, ctx: HandlerContext) {
+  return {
+    namespace: ctx.principal.namespace,
+    flowName: request.flowName,
+    input: (request.input ?? {}) as JsonObject,
+    requestId: request.requestId || ctx.requestId,
+    signal: ctx.signal,
   };
 }
 

@@ -90,6 +90,162 @@ func (x *StartExecutionRequest) GetRequestId() string {
 	return ""
 }
 
+// StartAndWatchExecutionRequest is a StartExecutionRequest, for the call that
+// also streams the execution's status.
+type StartAndWatchExecutionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required. The registered flow name.
+	FlowName string `protobuf:"bytes,1,opt,name=flow_name,json=flowName,proto3" json:"flow_name,omitempty"`
+	// The flow input; validated by the flow's input schema.
+	Input *structpb.Struct `protobuf:"bytes,2,opt,name=input,proto3" json:"input,omitempty"`
+	// Optional. As in StartExecutionRequest: the same ID with the same flow and
+	// input starts nothing new and streams the status of the execution it
+	// started; with another flow or input it is refused (INVALID_ARGUMENT).
+	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartAndWatchExecutionRequest) Reset() {
+	*x = StartAndWatchExecutionRequest{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartAndWatchExecutionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartAndWatchExecutionRequest) ProtoMessage() {}
+
+func (x *StartAndWatchExecutionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartAndWatchExecutionRequest.ProtoReflect.Descriptor instead.
+func (*StartAndWatchExecutionRequest) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *StartAndWatchExecutionRequest) GetFlowName() string {
+	if x != nil {
+		return x.FlowName
+	}
+	return ""
+}
+
+func (x *StartAndWatchExecutionRequest) GetInput() *structpb.Struct {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *StartAndWatchExecutionRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// StartAndWatchExecutionResponse is one message of the stream: the execution
+// first, then its status changes.
+type StartAndWatchExecutionResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What this message carries.
+	//
+	// Types that are valid to be assigned to Kind:
+	//
+	//	*StartAndWatchExecutionResponse_Execution
+	//	*StartAndWatchExecutionResponse_Event
+	Kind          isStartAndWatchExecutionResponse_Kind `protobuf_oneof:"kind"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartAndWatchExecutionResponse) Reset() {
+	*x = StartAndWatchExecutionResponse{}
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartAndWatchExecutionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartAndWatchExecutionResponse) ProtoMessage() {}
+
+func (x *StartAndWatchExecutionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartAndWatchExecutionResponse.ProtoReflect.Descriptor instead.
+func (*StartAndWatchExecutionResponse) Descriptor() ([]byte, []int) {
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *StartAndWatchExecutionResponse) GetKind() isStartAndWatchExecutionResponse_Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return nil
+}
+
+func (x *StartAndWatchExecutionResponse) GetExecution() *Execution {
+	if x != nil {
+		if x, ok := x.Kind.(*StartAndWatchExecutionResponse_Execution); ok {
+			return x.Execution
+		}
+	}
+	return nil
+}
+
+func (x *StartAndWatchExecutionResponse) GetEvent() *ExecutionEvent {
+	if x != nil {
+		if x, ok := x.Kind.(*StartAndWatchExecutionResponse_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+type isStartAndWatchExecutionResponse_Kind interface {
+	isStartAndWatchExecutionResponse_Kind()
+}
+
+type StartAndWatchExecutionResponse_Execution struct {
+	// The first message: the execution started (or found, for a repeated
+	// `request_id`).
+	Execution *Execution `protobuf:"bytes,1,opt,name=execution,proto3,oneof"`
+}
+
+type StartAndWatchExecutionResponse_Event struct {
+	// Every later message: a status change (`ExecutionEvent.status_changed`).
+	Event *ExecutionEvent `protobuf:"bytes,2,opt,name=event,proto3,oneof"`
+}
+
+func (*StartAndWatchExecutionResponse_Execution) isStartAndWatchExecutionResponse_Kind() {}
+
+func (*StartAndWatchExecutionResponse_Event) isStartAndWatchExecutionResponse_Kind() {}
+
 // GetExecutionRequest names the execution to read.
 type GetExecutionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -107,7 +263,7 @@ type GetExecutionRequest struct {
 
 func (x *GetExecutionRequest) Reset() {
 	*x = GetExecutionRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[1]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -119,7 +275,7 @@ func (x *GetExecutionRequest) String() string {
 func (*GetExecutionRequest) ProtoMessage() {}
 
 func (x *GetExecutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[1]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -132,7 +288,7 @@ func (x *GetExecutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetExecutionRequest.ProtoReflect.Descriptor instead.
 func (*GetExecutionRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{1}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetExecutionRequest) GetExecId() string {
@@ -175,7 +331,7 @@ type ListExecutionsRequest struct {
 
 func (x *ListExecutionsRequest) Reset() {
 	*x = ListExecutionsRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[2]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -187,7 +343,7 @@ func (x *ListExecutionsRequest) String() string {
 func (*ListExecutionsRequest) ProtoMessage() {}
 
 func (x *ListExecutionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[2]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -200,7 +356,7 @@ func (x *ListExecutionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExecutionsRequest.ProtoReflect.Descriptor instead.
 func (*ListExecutionsRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{2}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListExecutionsRequest) GetFlowName() string {
@@ -244,7 +400,7 @@ type ListExecutionsResponse struct {
 
 func (x *ListExecutionsResponse) Reset() {
 	*x = ListExecutionsResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[3]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -256,7 +412,7 @@ func (x *ListExecutionsResponse) String() string {
 func (*ListExecutionsResponse) ProtoMessage() {}
 
 func (x *ListExecutionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[3]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -269,7 +425,7 @@ func (x *ListExecutionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExecutionsResponse.ProtoReflect.Descriptor instead.
 func (*ListExecutionsResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{3}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListExecutionsResponse) GetExecutions() []*Execution {
@@ -297,7 +453,7 @@ type ListPendingWaitsRequest struct {
 
 func (x *ListPendingWaitsRequest) Reset() {
 	*x = ListPendingWaitsRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[4]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -309,7 +465,7 @@ func (x *ListPendingWaitsRequest) String() string {
 func (*ListPendingWaitsRequest) ProtoMessage() {}
 
 func (x *ListPendingWaitsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[4]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -322,7 +478,7 @@ func (x *ListPendingWaitsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingWaitsRequest.ProtoReflect.Descriptor instead.
 func (*ListPendingWaitsRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{4}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListPendingWaitsRequest) GetExecId() string {
@@ -343,7 +499,7 @@ type ListPendingWaitsResponse struct {
 
 func (x *ListPendingWaitsResponse) Reset() {
 	*x = ListPendingWaitsResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[5]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -355,7 +511,7 @@ func (x *ListPendingWaitsResponse) String() string {
 func (*ListPendingWaitsResponse) ProtoMessage() {}
 
 func (x *ListPendingWaitsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[5]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -368,7 +524,7 @@ func (x *ListPendingWaitsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPendingWaitsResponse.ProtoReflect.Descriptor instead.
 func (*ListPendingWaitsResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{5}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListPendingWaitsResponse) GetWaits() []*Wait {
@@ -393,7 +549,7 @@ type ResolveWaitRequest struct {
 
 func (x *ResolveWaitRequest) Reset() {
 	*x = ResolveWaitRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[6]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -405,7 +561,7 @@ func (x *ResolveWaitRequest) String() string {
 func (*ResolveWaitRequest) ProtoMessage() {}
 
 func (x *ResolveWaitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[6]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -418,7 +574,7 @@ func (x *ResolveWaitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveWaitRequest.ProtoReflect.Descriptor instead.
 func (*ResolveWaitRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{6}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ResolveWaitRequest) GetExecId() string {
@@ -455,7 +611,7 @@ type AbortWaitRequest struct {
 
 func (x *AbortWaitRequest) Reset() {
 	*x = AbortWaitRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[7]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -467,7 +623,7 @@ func (x *AbortWaitRequest) String() string {
 func (*AbortWaitRequest) ProtoMessage() {}
 
 func (x *AbortWaitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[7]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -480,7 +636,7 @@ func (x *AbortWaitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortWaitRequest.ProtoReflect.Descriptor instead.
 func (*AbortWaitRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{7}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *AbortWaitRequest) GetExecId() string {
@@ -508,7 +664,7 @@ type RetryExecutionRequest struct {
 
 func (x *RetryExecutionRequest) Reset() {
 	*x = RetryExecutionRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[8]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -520,7 +676,7 @@ func (x *RetryExecutionRequest) String() string {
 func (*RetryExecutionRequest) ProtoMessage() {}
 
 func (x *RetryExecutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[8]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -533,7 +689,7 @@ func (x *RetryExecutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryExecutionRequest.ProtoReflect.Descriptor instead.
 func (*RetryExecutionRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{8}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RetryExecutionRequest) GetExecId() string {
@@ -554,7 +710,7 @@ type CancelExecutionRequest struct {
 
 func (x *CancelExecutionRequest) Reset() {
 	*x = CancelExecutionRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[9]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +722,7 @@ func (x *CancelExecutionRequest) String() string {
 func (*CancelExecutionRequest) ProtoMessage() {}
 
 func (x *CancelExecutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[9]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +735,7 @@ func (x *CancelExecutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelExecutionRequest.ProtoReflect.Descriptor instead.
 func (*CancelExecutionRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{9}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CancelExecutionRequest) GetExecId() string {
@@ -615,7 +771,7 @@ type WatchExecutionRequest struct {
 
 func (x *WatchExecutionRequest) Reset() {
 	*x = WatchExecutionRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[10]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +783,7 @@ func (x *WatchExecutionRequest) String() string {
 func (*WatchExecutionRequest) ProtoMessage() {}
 
 func (x *WatchExecutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[10]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +796,7 @@ func (x *WatchExecutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchExecutionRequest.ProtoReflect.Descriptor instead.
 func (*WatchExecutionRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{10}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WatchExecutionRequest) GetExecId() string {
@@ -689,7 +845,7 @@ type ListExecutionLogsRequest struct {
 
 func (x *ListExecutionLogsRequest) Reset() {
 	*x = ListExecutionLogsRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[11]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +857,7 @@ func (x *ListExecutionLogsRequest) String() string {
 func (*ListExecutionLogsRequest) ProtoMessage() {}
 
 func (x *ListExecutionLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[11]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +870,7 @@ func (x *ListExecutionLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExecutionLogsRequest.ProtoReflect.Descriptor instead.
 func (*ListExecutionLogsRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{11}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListExecutionLogsRequest) GetExecId() string {
@@ -758,7 +914,7 @@ type ListExecutionLogsResponse struct {
 
 func (x *ListExecutionLogsResponse) Reset() {
 	*x = ListExecutionLogsResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[12]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -770,7 +926,7 @@ func (x *ListExecutionLogsResponse) String() string {
 func (*ListExecutionLogsResponse) ProtoMessage() {}
 
 func (x *ListExecutionLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[12]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -783,7 +939,7 @@ func (x *ListExecutionLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExecutionLogsResponse.ProtoReflect.Descriptor instead.
 func (*ListExecutionLogsResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{12}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListExecutionLogsResponse) GetEntries() []*LogEntry {
@@ -813,7 +969,7 @@ type WatchExecutionLogsRequest struct {
 
 func (x *WatchExecutionLogsRequest) Reset() {
 	*x = WatchExecutionLogsRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[13]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -825,7 +981,7 @@ func (x *WatchExecutionLogsRequest) String() string {
 func (*WatchExecutionLogsRequest) ProtoMessage() {}
 
 func (x *WatchExecutionLogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[13]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -838,7 +994,7 @@ func (x *WatchExecutionLogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchExecutionLogsRequest.ProtoReflect.Descriptor instead.
 func (*WatchExecutionLogsRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{13}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchExecutionLogsRequest) GetExecId() string {
@@ -871,7 +1027,7 @@ type WatchExecutionLogsResponse struct {
 
 func (x *WatchExecutionLogsResponse) Reset() {
 	*x = WatchExecutionLogsResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[14]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +1039,7 @@ func (x *WatchExecutionLogsResponse) String() string {
 func (*WatchExecutionLogsResponse) ProtoMessage() {}
 
 func (x *WatchExecutionLogsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[14]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +1052,7 @@ func (x *WatchExecutionLogsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchExecutionLogsResponse.ProtoReflect.Descriptor instead.
 func (*WatchExecutionLogsResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{14}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WatchExecutionLogsResponse) GetKind() isWatchExecutionLogsResponse_Kind {
@@ -958,7 +1114,7 @@ type ReadExecutionValueRequest struct {
 
 func (x *ReadExecutionValueRequest) Reset() {
 	*x = ReadExecutionValueRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[15]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -970,7 +1126,7 @@ func (x *ReadExecutionValueRequest) String() string {
 func (*ReadExecutionValueRequest) ProtoMessage() {}
 
 func (x *ReadExecutionValueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[15]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -983,7 +1139,7 @@ func (x *ReadExecutionValueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadExecutionValueRequest.ProtoReflect.Descriptor instead.
 func (*ReadExecutionValueRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{15}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReadExecutionValueRequest) GetExecId() string {
@@ -1013,7 +1169,7 @@ type ReadExecutionValueResponse struct {
 
 func (x *ReadExecutionValueResponse) Reset() {
 	*x = ReadExecutionValueResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[16]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1025,7 +1181,7 @@ func (x *ReadExecutionValueResponse) String() string {
 func (*ReadExecutionValueResponse) ProtoMessage() {}
 
 func (x *ReadExecutionValueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[16]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1038,7 +1194,7 @@ func (x *ReadExecutionValueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReadExecutionValueResponse.ProtoReflect.Descriptor instead.
 func (*ReadExecutionValueResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{16}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ReadExecutionValueResponse) GetChunk() []byte {
@@ -1064,7 +1220,7 @@ type ListFlowsRequest struct {
 
 func (x *ListFlowsRequest) Reset() {
 	*x = ListFlowsRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[17]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1076,7 +1232,7 @@ func (x *ListFlowsRequest) String() string {
 func (*ListFlowsRequest) ProtoMessage() {}
 
 func (x *ListFlowsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[17]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1089,7 +1245,7 @@ func (x *ListFlowsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlowsRequest.ProtoReflect.Descriptor instead.
 func (*ListFlowsRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{17}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{19}
 }
 
 // ListFlowsResponse lists the flows.
@@ -1106,7 +1262,7 @@ type ListFlowsResponse struct {
 
 func (x *ListFlowsResponse) Reset() {
 	*x = ListFlowsResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[18]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1118,7 +1274,7 @@ func (x *ListFlowsResponse) String() string {
 func (*ListFlowsResponse) ProtoMessage() {}
 
 func (x *ListFlowsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[18]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1131,7 +1287,7 @@ func (x *ListFlowsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFlowsResponse.ProtoReflect.Descriptor instead.
 func (*ListFlowsResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{18}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListFlowsResponse) GetFlows() []*Flow {
@@ -1159,7 +1315,7 @@ type StartExecutionResponse struct {
 
 func (x *StartExecutionResponse) Reset() {
 	*x = StartExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1327,7 @@ func (x *StartExecutionResponse) String() string {
 func (*StartExecutionResponse) ProtoMessage() {}
 
 func (x *StartExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[19]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1340,7 @@ func (x *StartExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartExecutionResponse.ProtoReflect.Descriptor instead.
 func (*StartExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{19}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StartExecutionResponse) GetExecution() *Execution {
@@ -1205,7 +1361,7 @@ type GetExecutionResponse struct {
 
 func (x *GetExecutionResponse) Reset() {
 	*x = GetExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +1373,7 @@ func (x *GetExecutionResponse) String() string {
 func (*GetExecutionResponse) ProtoMessage() {}
 
 func (x *GetExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[20]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +1386,7 @@ func (x *GetExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetExecutionResponse.ProtoReflect.Descriptor instead.
 func (*GetExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{20}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetExecutionResponse) GetExecution() *Execution {
@@ -1251,7 +1407,7 @@ type ResolveWaitResponse struct {
 
 func (x *ResolveWaitResponse) Reset() {
 	*x = ResolveWaitResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1419,7 @@ func (x *ResolveWaitResponse) String() string {
 func (*ResolveWaitResponse) ProtoMessage() {}
 
 func (x *ResolveWaitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[21]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1276,7 +1432,7 @@ func (x *ResolveWaitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveWaitResponse.ProtoReflect.Descriptor instead.
 func (*ResolveWaitResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{21}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ResolveWaitResponse) GetExecution() *Execution {
@@ -1297,7 +1453,7 @@ type AbortWaitResponse struct {
 
 func (x *AbortWaitResponse) Reset() {
 	*x = AbortWaitResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1309,7 +1465,7 @@ func (x *AbortWaitResponse) String() string {
 func (*AbortWaitResponse) ProtoMessage() {}
 
 func (x *AbortWaitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[22]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1322,7 +1478,7 @@ func (x *AbortWaitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AbortWaitResponse.ProtoReflect.Descriptor instead.
 func (*AbortWaitResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{22}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *AbortWaitResponse) GetExecution() *Execution {
@@ -1343,7 +1499,7 @@ type RetryExecutionResponse struct {
 
 func (x *RetryExecutionResponse) Reset() {
 	*x = RetryExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1355,7 +1511,7 @@ func (x *RetryExecutionResponse) String() string {
 func (*RetryExecutionResponse) ProtoMessage() {}
 
 func (x *RetryExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[23]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1368,7 +1524,7 @@ func (x *RetryExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryExecutionResponse.ProtoReflect.Descriptor instead.
 func (*RetryExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{23}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RetryExecutionResponse) GetExecution() *Execution {
@@ -1389,7 +1545,7 @@ type CancelExecutionResponse struct {
 
 func (x *CancelExecutionResponse) Reset() {
 	*x = CancelExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1401,7 +1557,7 @@ func (x *CancelExecutionResponse) String() string {
 func (*CancelExecutionResponse) ProtoMessage() {}
 
 func (x *CancelExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[24]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1414,7 +1570,7 @@ func (x *CancelExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelExecutionResponse.ProtoReflect.Descriptor instead.
 func (*CancelExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{24}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CancelExecutionResponse) GetExecution() *Execution {
@@ -1435,7 +1591,7 @@ type WatchExecutionResponse struct {
 
 func (x *WatchExecutionResponse) Reset() {
 	*x = WatchExecutionResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1447,7 +1603,7 @@ func (x *WatchExecutionResponse) String() string {
 func (*WatchExecutionResponse) ProtoMessage() {}
 
 func (x *WatchExecutionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[25]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1460,7 +1616,7 @@ func (x *WatchExecutionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchExecutionResponse.ProtoReflect.Descriptor instead.
 func (*WatchExecutionResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{25}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WatchExecutionResponse) GetEvent() *ExecutionEvent {
@@ -1483,7 +1639,7 @@ type GetExecutionLineageRequest struct {
 
 func (x *GetExecutionLineageRequest) Reset() {
 	*x = GetExecutionLineageRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1651,7 @@ func (x *GetExecutionLineageRequest) String() string {
 func (*GetExecutionLineageRequest) ProtoMessage() {}
 
 func (x *GetExecutionLineageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[26]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1664,7 @@ func (x *GetExecutionLineageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetExecutionLineageRequest.ProtoReflect.Descriptor instead.
 func (*GetExecutionLineageRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{26}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetExecutionLineageRequest) GetExecId() string {
@@ -1536,7 +1692,7 @@ type GetExecutionLineageResponse struct {
 
 func (x *GetExecutionLineageResponse) Reset() {
 	*x = GetExecutionLineageResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1548,7 +1704,7 @@ func (x *GetExecutionLineageResponse) String() string {
 func (*GetExecutionLineageResponse) ProtoMessage() {}
 
 func (x *GetExecutionLineageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[27]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1561,7 +1717,7 @@ func (x *GetExecutionLineageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetExecutionLineageResponse.ProtoReflect.Descriptor instead.
 func (*GetExecutionLineageResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{27}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetExecutionLineageResponse) GetLineage() *ExecutionLineage {
@@ -1584,7 +1740,7 @@ type CompareExecutionsRequest struct {
 
 func (x *CompareExecutionsRequest) Reset() {
 	*x = CompareExecutionsRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1596,7 +1752,7 @@ func (x *CompareExecutionsRequest) String() string {
 func (*CompareExecutionsRequest) ProtoMessage() {}
 
 func (x *CompareExecutionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[28]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1609,7 +1765,7 @@ func (x *CompareExecutionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareExecutionsRequest.ProtoReflect.Descriptor instead.
 func (*CompareExecutionsRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{28}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CompareExecutionsRequest) GetBaseExecId() string {
@@ -1637,7 +1793,7 @@ type CompareExecutionsResponse struct {
 
 func (x *CompareExecutionsResponse) Reset() {
 	*x = CompareExecutionsResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1649,7 +1805,7 @@ func (x *CompareExecutionsResponse) String() string {
 func (*CompareExecutionsResponse) ProtoMessage() {}
 
 func (x *CompareExecutionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[29]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1662,7 +1818,7 @@ func (x *CompareExecutionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareExecutionsResponse.ProtoReflect.Descriptor instead.
 func (*CompareExecutionsResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{29}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CompareExecutionsResponse) GetComparison() *ExecutionComparison {
@@ -1692,7 +1848,7 @@ type VerifyExecutionsRequest struct {
 
 func (x *VerifyExecutionsRequest) Reset() {
 	*x = VerifyExecutionsRequest{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[30]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1704,7 +1860,7 @@ func (x *VerifyExecutionsRequest) String() string {
 func (*VerifyExecutionsRequest) ProtoMessage() {}
 
 func (x *VerifyExecutionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[30]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1717,7 +1873,7 @@ func (x *VerifyExecutionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyExecutionsRequest.ProtoReflect.Descriptor instead.
 func (*VerifyExecutionsRequest) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{30}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *VerifyExecutionsRequest) GetExecIds() []string {
@@ -1770,7 +1926,7 @@ type VerifyExecutionsResponse struct {
 
 func (x *VerifyExecutionsResponse) Reset() {
 	*x = VerifyExecutionsResponse{}
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[31]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1782,7 +1938,7 @@ func (x *VerifyExecutionsResponse) String() string {
 func (*VerifyExecutionsResponse) ProtoMessage() {}
 
 func (x *VerifyExecutionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[31]
+	mi := &file_kitaru_runner_v1_runner_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1795,7 +1951,7 @@ func (x *VerifyExecutionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyExecutionsResponse.ProtoReflect.Descriptor instead.
 func (*VerifyExecutionsResponse) Descriptor() ([]byte, []int) {
-	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{31}
+	return file_kitaru_runner_v1_runner_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *VerifyExecutionsResponse) GetFlowVersion() string {
@@ -1828,7 +1984,16 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\tflow_name\x18\x01 \x01(\tR\bflowName\x12-\n" +
 	"\x05input\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x05input\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tR\trequestId\"\x99\x01\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\x8a\x01\n" +
+	"\x1dStartAndWatchExecutionRequest\x12\x1b\n" +
+	"\tflow_name\x18\x01 \x01(\tR\bflowName\x12-\n" +
+	"\x05input\x18\x02 \x01(\v2\x17.google.protobuf.StructR\x05input\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\"\x9f\x01\n" +
+	"\x1eStartAndWatchExecutionResponse\x12;\n" +
+	"\texecution\x18\x01 \x01(\v2\x1b.kitaru.runner.v1.ExecutionH\x00R\texecution\x128\n" +
+	"\x05event\x18\x02 \x01(\v2 .kitaru.runner.v1.ExecutionEventH\x00R\x05eventB\x06\n" +
+	"\x04kind\"\x99\x01\n" +
 	"\x13GetExecutionRequest\x12\x17\n" +
 	"\aexec_id\x18\x01 \x01(\tR\x06execId\x123\n" +
 	"\x04view\x18\x02 \x01(\x0e2\x1f.kitaru.runner.v1.ExecutionViewR\x04view\x124\n" +
@@ -1933,9 +2098,10 @@ const file_kitaru_runner_v1_runner_service_proto_rawDesc = "" +
 	"\x18VerifyExecutionsResponse\x12!\n" +
 	"\fflow_version\x18\x01 \x01(\tR\vflowVersion\x12A\n" +
 	"\aresults\x18\x02 \x03(\v2'.kitaru.runner.v1.ExecutionVerificationR\aresults\x12&\n" +
-	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken2\x80\r\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken2\xff\r\n" +
 	"\rRunnerService\x12c\n" +
-	"\x0eStartExecution\x12'.kitaru.runner.v1.StartExecutionRequest\x1a(.kitaru.runner.v1.StartExecutionResponse\x12]\n" +
+	"\x0eStartExecution\x12'.kitaru.runner.v1.StartExecutionRequest\x1a(.kitaru.runner.v1.StartExecutionResponse\x12}\n" +
+	"\x16StartAndWatchExecution\x12/.kitaru.runner.v1.StartAndWatchExecutionRequest\x1a0.kitaru.runner.v1.StartAndWatchExecutionResponse0\x01\x12]\n" +
 	"\fGetExecution\x12%.kitaru.runner.v1.GetExecutionRequest\x1a&.kitaru.runner.v1.GetExecutionResponse\x12c\n" +
 	"\x0eListExecutions\x12'.kitaru.runner.v1.ListExecutionsRequest\x1a(.kitaru.runner.v1.ListExecutionsResponse\x12i\n" +
 	"\x10ListPendingWaits\x12).kitaru.runner.v1.ListPendingWaitsRequest\x1a*.kitaru.runner.v1.ListPendingWaitsResponse\x12Z\n" +
@@ -1965,113 +2131,120 @@ func file_kitaru_runner_v1_runner_service_proto_rawDescGZIP() []byte {
 	return file_kitaru_runner_v1_runner_service_proto_rawDescData
 }
 
-var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_kitaru_runner_v1_runner_service_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_kitaru_runner_v1_runner_service_proto_goTypes = []any{
-	(*StartExecutionRequest)(nil),       // 0: kitaru.runner.v1.StartExecutionRequest
-	(*GetExecutionRequest)(nil),         // 1: kitaru.runner.v1.GetExecutionRequest
-	(*ListExecutionsRequest)(nil),       // 2: kitaru.runner.v1.ListExecutionsRequest
-	(*ListExecutionsResponse)(nil),      // 3: kitaru.runner.v1.ListExecutionsResponse
-	(*ListPendingWaitsRequest)(nil),     // 4: kitaru.runner.v1.ListPendingWaitsRequest
-	(*ListPendingWaitsResponse)(nil),    // 5: kitaru.runner.v1.ListPendingWaitsResponse
-	(*ResolveWaitRequest)(nil),          // 6: kitaru.runner.v1.ResolveWaitRequest
-	(*AbortWaitRequest)(nil),            // 7: kitaru.runner.v1.AbortWaitRequest
-	(*RetryExecutionRequest)(nil),       // 8: kitaru.runner.v1.RetryExecutionRequest
-	(*CancelExecutionRequest)(nil),      // 9: kitaru.runner.v1.CancelExecutionRequest
-	(*WatchExecutionRequest)(nil),       // 10: kitaru.runner.v1.WatchExecutionRequest
-	(*ListExecutionLogsRequest)(nil),    // 11: kitaru.runner.v1.ListExecutionLogsRequest
-	(*ListExecutionLogsResponse)(nil),   // 12: kitaru.runner.v1.ListExecutionLogsResponse
-	(*WatchExecutionLogsRequest)(nil),   // 13: kitaru.runner.v1.WatchExecutionLogsRequest
-	(*WatchExecutionLogsResponse)(nil),  // 14: kitaru.runner.v1.WatchExecutionLogsResponse
-	(*ReadExecutionValueRequest)(nil),   // 15: kitaru.runner.v1.ReadExecutionValueRequest
-	(*ReadExecutionValueResponse)(nil),  // 16: kitaru.runner.v1.ReadExecutionValueResponse
-	(*ListFlowsRequest)(nil),            // 17: kitaru.runner.v1.ListFlowsRequest
-	(*ListFlowsResponse)(nil),           // 18: kitaru.runner.v1.ListFlowsResponse
-	(*StartExecutionResponse)(nil),      // 19: kitaru.runner.v1.StartExecutionResponse
-	(*GetExecutionResponse)(nil),        // 20: kitaru.runner.v1.GetExecutionResponse
-	(*ResolveWaitResponse)(nil),         // 21: kitaru.runner.v1.ResolveWaitResponse
-	(*AbortWaitResponse)(nil),           // 22: kitaru.runner.v1.AbortWaitResponse
-	(*RetryExecutionResponse)(nil),      // 23: kitaru.runner.v1.RetryExecutionResponse
-	(*CancelExecutionResponse)(nil),     // 24: kitaru.runner.v1.CancelExecutionResponse
-	(*WatchExecutionResponse)(nil),      // 25: kitaru.runner.v1.WatchExecutionResponse
-	(*GetExecutionLineageRequest)(nil),  // 26: kitaru.runner.v1.GetExecutionLineageRequest
-	(*GetExecutionLineageResponse)(nil), // 27: kitaru.runner.v1.GetExecutionLineageResponse
-	(*CompareExecutionsRequest)(nil),    // 28: kitaru.runner.v1.CompareExecutionsRequest
-	(*CompareExecutionsResponse)(nil),   // 29: kitaru.runner.v1.CompareExecutionsResponse
-	(*VerifyExecutionsRequest)(nil),     // 30: kitaru.runner.v1.VerifyExecutionsRequest
-	(*VerifyExecutionsResponse)(nil),    // 31: kitaru.runner.v1.VerifyExecutionsResponse
-	(*structpb.Struct)(nil),             // 32: google.protobuf.Struct
-	(ExecutionView)(0),                  // 33: kitaru.runner.v1.ExecutionView
-	(ExecutionStatus)(0),                // 34: kitaru.runner.v1.ExecutionStatus
-	(*Execution)(nil),                   // 35: kitaru.runner.v1.Execution
-	(*Wait)(nil),                        // 36: kitaru.runner.v1.Wait
-	(*structpb.Value)(nil),              // 37: google.protobuf.Value
-	(*LogEntry)(nil),                    // 38: kitaru.runner.v1.LogEntry
-	(*StatusChange)(nil),                // 39: kitaru.runner.v1.StatusChange
-	(*Flow)(nil),                        // 40: kitaru.runner.v1.Flow
-	(*ExecutionEvent)(nil),              // 41: kitaru.runner.v1.ExecutionEvent
-	(*ExecutionLineage)(nil),            // 42: kitaru.runner.v1.ExecutionLineage
-	(*ExecutionComparison)(nil),         // 43: kitaru.runner.v1.ExecutionComparison
-	(*ExecutionVerification)(nil),       // 44: kitaru.runner.v1.ExecutionVerification
+	(*StartExecutionRequest)(nil),          // 0: kitaru.runner.v1.StartExecutionRequest
+	(*StartAndWatchExecutionRequest)(nil),  // 1: kitaru.runner.v1.StartAndWatchExecutionRequest
+	(*StartAndWatchExecutionResponse)(nil), // 2: kitaru.runner.v1.StartAndWatchExecutionResponse
+	(*GetExecutionRequest)(nil),            // 3: kitaru.runner.v1.GetExecutionRequest
+	(*ListExecutionsRequest)(nil),          // 4: kitaru.runner.v1.ListExecutionsRequest
+	(*ListExecutionsResponse)(nil),         // 5: kitaru.runner.v1.ListExecutionsResponse
+	(*ListPendingWaitsRequest)(nil),        // 6: kitaru.runner.v1.ListPendingWaitsRequest
+	(*ListPendingWaitsResponse)(nil),       // 7: kitaru.runner.v1.ListPendingWaitsResponse
+	(*ResolveWaitRequest)(nil),             // 8: kitaru.runner.v1.ResolveWaitRequest
+	(*AbortWaitRequest)(nil),               // 9: kitaru.runner.v1.AbortWaitRequest
+	(*RetryExecutionRequest)(nil),          // 10: kitaru.runner.v1.RetryExecutionRequest
+	(*CancelExecutionRequest)(nil),         // 11: kitaru.runner.v1.CancelExecutionRequest
+	(*WatchExecutionRequest)(nil),          // 12: kitaru.runner.v1.WatchExecutionRequest
+	(*ListExecutionLogsRequest)(nil),       // 13: kitaru.runner.v1.ListExecutionLogsRequest
+	(*ListExecutionLogsResponse)(nil),      // 14: kitaru.runner.v1.ListExecutionLogsResponse
+	(*WatchExecutionLogsRequest)(nil),      // 15: kitaru.runner.v1.WatchExecutionLogsRequest
+	(*WatchExecutionLogsResponse)(nil),     // 16: kitaru.runner.v1.WatchExecutionLogsResponse
+	(*ReadExecutionValueRequest)(nil),      // 17: kitaru.runner.v1.ReadExecutionValueRequest
+	(*ReadExecutionValueResponse)(nil),     // 18: kitaru.runner.v1.ReadExecutionValueResponse
+	(*ListFlowsRequest)(nil),               // 19: kitaru.runner.v1.ListFlowsRequest
+	(*ListFlowsResponse)(nil),              // 20: kitaru.runner.v1.ListFlowsResponse
+	(*StartExecutionResponse)(nil),         // 21: kitaru.runner.v1.StartExecutionResponse
+	(*GetExecutionResponse)(nil),           // 22: kitaru.runner.v1.GetExecutionResponse
+	(*ResolveWaitResponse)(nil),            // 23: kitaru.runner.v1.ResolveWaitResponse
+	(*AbortWaitResponse)(nil),              // 24: kitaru.runner.v1.AbortWaitResponse
+	(*RetryExecutionResponse)(nil),         // 25: kitaru.runner.v1.RetryExecutionResponse
+	(*CancelExecutionResponse)(nil),        // 26: kitaru.runner.v1.CancelExecutionResponse
+	(*WatchExecutionResponse)(nil),         // 27: kitaru.runner.v1.WatchExecutionResponse
+	(*GetExecutionLineageRequest)(nil),     // 28: kitaru.runner.v1.GetExecutionLineageRequest
+	(*GetExecutionLineageResponse)(nil),    // 29: kitaru.runner.v1.GetExecutionLineageResponse
+	(*CompareExecutionsRequest)(nil),       // 30: kitaru.runner.v1.CompareExecutionsRequest
+	(*CompareExecutionsResponse)(nil),      // 31: kitaru.runner.v1.CompareExecutionsResponse
+	(*VerifyExecutionsRequest)(nil),        // 32: kitaru.runner.v1.VerifyExecutionsRequest
+	(*VerifyExecutionsResponse)(nil),       // 33: kitaru.runner.v1.VerifyExecutionsResponse
+	(*structpb.Struct)(nil),                // 34: google.protobuf.Struct
+	(*Execution)(nil),                      // 35: kitaru.runner.v1.Execution
+	(*ExecutionEvent)(nil),                 // 36: kitaru.runner.v1.ExecutionEvent
+	(ExecutionView)(0),                     // 37: kitaru.runner.v1.ExecutionView
+	(ExecutionStatus)(0),                   // 38: kitaru.runner.v1.ExecutionStatus
+	(*Wait)(nil),                           // 39: kitaru.runner.v1.Wait
+	(*structpb.Value)(nil),                 // 40: google.protobuf.Value
+	(*LogEntry)(nil),                       // 41: kitaru.runner.v1.LogEntry
+	(*StatusChange)(nil),                   // 42: kitaru.runner.v1.StatusChange
+	(*Flow)(nil),                           // 43: kitaru.runner.v1.Flow
+	(*ExecutionLineage)(nil),               // 44: kitaru.runner.v1.ExecutionLineage
+	(*ExecutionComparison)(nil),            // 45: kitaru.runner.v1.ExecutionComparison
+	(*ExecutionVerification)(nil),          // 46: kitaru.runner.v1.ExecutionVerification
 }
 var file_kitaru_runner_v1_runner_service_proto_depIdxs = []int32{
-	32, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
-	33, // 1: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
-	34, // 2: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	35, // 3: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
-	36, // 4: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
-	37, // 5: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
-	38, // 6: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
-	38, // 7: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
-	39, // 8: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
-	40, // 9: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
-	35, // 10: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	35, // 11: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	35, // 12: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	35, // 13: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
-	35, // 14: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	35, // 15: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
-	41, // 16: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
-	42, // 17: kitaru.runner.v1.GetExecutionLineageResponse.lineage:type_name -> kitaru.runner.v1.ExecutionLineage
-	43, // 18: kitaru.runner.v1.CompareExecutionsResponse.comparison:type_name -> kitaru.runner.v1.ExecutionComparison
-	34, // 19: kitaru.runner.v1.VerifyExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
-	44, // 20: kitaru.runner.v1.VerifyExecutionsResponse.results:type_name -> kitaru.runner.v1.ExecutionVerification
-	0,  // 21: kitaru.runner.v1.RunnerService.StartExecution:input_type -> kitaru.runner.v1.StartExecutionRequest
-	1,  // 22: kitaru.runner.v1.RunnerService.GetExecution:input_type -> kitaru.runner.v1.GetExecutionRequest
-	2,  // 23: kitaru.runner.v1.RunnerService.ListExecutions:input_type -> kitaru.runner.v1.ListExecutionsRequest
-	4,  // 24: kitaru.runner.v1.RunnerService.ListPendingWaits:input_type -> kitaru.runner.v1.ListPendingWaitsRequest
-	6,  // 25: kitaru.runner.v1.RunnerService.ResolveWait:input_type -> kitaru.runner.v1.ResolveWaitRequest
-	7,  // 26: kitaru.runner.v1.RunnerService.AbortWait:input_type -> kitaru.runner.v1.AbortWaitRequest
-	8,  // 27: kitaru.runner.v1.RunnerService.RetryExecution:input_type -> kitaru.runner.v1.RetryExecutionRequest
-	9,  // 28: kitaru.runner.v1.RunnerService.CancelExecution:input_type -> kitaru.runner.v1.CancelExecutionRequest
-	10, // 29: kitaru.runner.v1.RunnerService.WatchExecution:input_type -> kitaru.runner.v1.WatchExecutionRequest
-	11, // 30: kitaru.runner.v1.RunnerService.ListExecutionLogs:input_type -> kitaru.runner.v1.ListExecutionLogsRequest
-	13, // 31: kitaru.runner.v1.RunnerService.WatchExecutionLogs:input_type -> kitaru.runner.v1.WatchExecutionLogsRequest
-	15, // 32: kitaru.runner.v1.RunnerService.ReadExecutionValue:input_type -> kitaru.runner.v1.ReadExecutionValueRequest
-	17, // 33: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
-	26, // 34: kitaru.runner.v1.RunnerService.GetExecutionLineage:input_type -> kitaru.runner.v1.GetExecutionLineageRequest
-	28, // 35: kitaru.runner.v1.RunnerService.CompareExecutions:input_type -> kitaru.runner.v1.CompareExecutionsRequest
-	30, // 36: kitaru.runner.v1.RunnerService.VerifyExecutions:input_type -> kitaru.runner.v1.VerifyExecutionsRequest
-	19, // 37: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
-	20, // 38: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
-	3,  // 39: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
-	5,  // 40: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
-	21, // 41: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
-	22, // 42: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
-	23, // 43: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
-	24, // 44: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
-	25, // 45: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
-	12, // 46: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
-	14, // 47: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
-	16, // 48: kitaru.runner.v1.RunnerService.ReadExecutionValue:output_type -> kitaru.runner.v1.ReadExecutionValueResponse
-	18, // 49: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
-	27, // 50: kitaru.runner.v1.RunnerService.GetExecutionLineage:output_type -> kitaru.runner.v1.GetExecutionLineageResponse
-	29, // 51: kitaru.runner.v1.RunnerService.CompareExecutions:output_type -> kitaru.runner.v1.CompareExecutionsResponse
-	31, // 52: kitaru.runner.v1.RunnerService.VerifyExecutions:output_type -> kitaru.runner.v1.VerifyExecutionsResponse
-	37, // [37:53] is the sub-list for method output_type
-	21, // [21:37] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	34, // 0: kitaru.runner.v1.StartExecutionRequest.input:type_name -> google.protobuf.Struct
+	34, // 1: kitaru.runner.v1.StartAndWatchExecutionRequest.input:type_name -> google.protobuf.Struct
+	35, // 2: kitaru.runner.v1.StartAndWatchExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	36, // 3: kitaru.runner.v1.StartAndWatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
+	37, // 4: kitaru.runner.v1.GetExecutionRequest.view:type_name -> kitaru.runner.v1.ExecutionView
+	38, // 5: kitaru.runner.v1.ListExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	35, // 6: kitaru.runner.v1.ListExecutionsResponse.executions:type_name -> kitaru.runner.v1.Execution
+	39, // 7: kitaru.runner.v1.ListPendingWaitsResponse.waits:type_name -> kitaru.runner.v1.Wait
+	40, // 8: kitaru.runner.v1.ResolveWaitRequest.value:type_name -> google.protobuf.Value
+	41, // 9: kitaru.runner.v1.ListExecutionLogsResponse.entries:type_name -> kitaru.runner.v1.LogEntry
+	41, // 10: kitaru.runner.v1.WatchExecutionLogsResponse.entry:type_name -> kitaru.runner.v1.LogEntry
+	42, // 11: kitaru.runner.v1.WatchExecutionLogsResponse.status_changed:type_name -> kitaru.runner.v1.StatusChange
+	43, // 12: kitaru.runner.v1.ListFlowsResponse.flows:type_name -> kitaru.runner.v1.Flow
+	35, // 13: kitaru.runner.v1.StartExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 14: kitaru.runner.v1.GetExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 15: kitaru.runner.v1.ResolveWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 16: kitaru.runner.v1.AbortWaitResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 17: kitaru.runner.v1.RetryExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	35, // 18: kitaru.runner.v1.CancelExecutionResponse.execution:type_name -> kitaru.runner.v1.Execution
+	36, // 19: kitaru.runner.v1.WatchExecutionResponse.event:type_name -> kitaru.runner.v1.ExecutionEvent
+	44, // 20: kitaru.runner.v1.GetExecutionLineageResponse.lineage:type_name -> kitaru.runner.v1.ExecutionLineage
+	45, // 21: kitaru.runner.v1.CompareExecutionsResponse.comparison:type_name -> kitaru.runner.v1.ExecutionComparison
+	38, // 22: kitaru.runner.v1.VerifyExecutionsRequest.status:type_name -> kitaru.runner.v1.ExecutionStatus
+	46, // 23: kitaru.runner.v1.VerifyExecutionsResponse.results:type_name -> kitaru.runner.v1.ExecutionVerification
+	0,  // 24: kitaru.runner.v1.RunnerService.StartExecution:input_type -> kitaru.runner.v1.StartExecutionRequest
+	1,  // 25: kitaru.runner.v1.RunnerService.StartAndWatchExecution:input_type -> kitaru.runner.v1.StartAndWatchExecutionRequest
+	3,  // 26: kitaru.runner.v1.RunnerService.GetExecution:input_type -> kitaru.runner.v1.GetExecutionRequest
+	4,  // 27: kitaru.runner.v1.RunnerService.ListExecutions:input_type -> kitaru.runner.v1.ListExecutionsRequest
+	6,  // 28: kitaru.runner.v1.RunnerService.ListPendingWaits:input_type -> kitaru.runner.v1.ListPendingWaitsRequest
+	8,  // 29: kitaru.runner.v1.RunnerService.ResolveWait:input_type -> kitaru.runner.v1.ResolveWaitRequest
+	9,  // 30: kitaru.runner.v1.RunnerService.AbortWait:input_type -> kitaru.runner.v1.AbortWaitRequest
+	10, // 31: kitaru.runner.v1.RunnerService.RetryExecution:input_type -> kitaru.runner.v1.RetryExecutionRequest
+	11, // 32: kitaru.runner.v1.RunnerService.CancelExecution:input_type -> kitaru.runner.v1.CancelExecutionRequest
+	12, // 33: kitaru.runner.v1.RunnerService.WatchExecution:input_type -> kitaru.runner.v1.WatchExecutionRequest
+	13, // 34: kitaru.runner.v1.RunnerService.ListExecutionLogs:input_type -> kitaru.runner.v1.ListExecutionLogsRequest
+	15, // 35: kitaru.runner.v1.RunnerService.WatchExecutionLogs:input_type -> kitaru.runner.v1.WatchExecutionLogsRequest
+	17, // 36: kitaru.runner.v1.RunnerService.ReadExecutionValue:input_type -> kitaru.runner.v1.ReadExecutionValueRequest
+	19, // 37: kitaru.runner.v1.RunnerService.ListFlows:input_type -> kitaru.runner.v1.ListFlowsRequest
+	28, // 38: kitaru.runner.v1.RunnerService.GetExecutionLineage:input_type -> kitaru.runner.v1.GetExecutionLineageRequest
+	30, // 39: kitaru.runner.v1.RunnerService.CompareExecutions:input_type -> kitaru.runner.v1.CompareExecutionsRequest
+	32, // 40: kitaru.runner.v1.RunnerService.VerifyExecutions:input_type -> kitaru.runner.v1.VerifyExecutionsRequest
+	21, // 41: kitaru.runner.v1.RunnerService.StartExecution:output_type -> kitaru.runner.v1.StartExecutionResponse
+	2,  // 42: kitaru.runner.v1.RunnerService.StartAndWatchExecution:output_type -> kitaru.runner.v1.StartAndWatchExecutionResponse
+	22, // 43: kitaru.runner.v1.RunnerService.GetExecution:output_type -> kitaru.runner.v1.GetExecutionResponse
+	5,  // 44: kitaru.runner.v1.RunnerService.ListExecutions:output_type -> kitaru.runner.v1.ListExecutionsResponse
+	7,  // 45: kitaru.runner.v1.RunnerService.ListPendingWaits:output_type -> kitaru.runner.v1.ListPendingWaitsResponse
+	23, // 46: kitaru.runner.v1.RunnerService.ResolveWait:output_type -> kitaru.runner.v1.ResolveWaitResponse
+	24, // 47: kitaru.runner.v1.RunnerService.AbortWait:output_type -> kitaru.runner.v1.AbortWaitResponse
+	25, // 48: kitaru.runner.v1.RunnerService.RetryExecution:output_type -> kitaru.runner.v1.RetryExecutionResponse
+	26, // 49: kitaru.runner.v1.RunnerService.CancelExecution:output_type -> kitaru.runner.v1.CancelExecutionResponse
+	27, // 50: kitaru.runner.v1.RunnerService.WatchExecution:output_type -> kitaru.runner.v1.WatchExecutionResponse
+	14, // 51: kitaru.runner.v1.RunnerService.ListExecutionLogs:output_type -> kitaru.runner.v1.ListExecutionLogsResponse
+	16, // 52: kitaru.runner.v1.RunnerService.WatchExecutionLogs:output_type -> kitaru.runner.v1.WatchExecutionLogsResponse
+	18, // 53: kitaru.runner.v1.RunnerService.ReadExecutionValue:output_type -> kitaru.runner.v1.ReadExecutionValueResponse
+	20, // 54: kitaru.runner.v1.RunnerService.ListFlows:output_type -> kitaru.runner.v1.ListFlowsResponse
+	29, // 55: kitaru.runner.v1.RunnerService.GetExecutionLineage:output_type -> kitaru.runner.v1.GetExecutionLineageResponse
+	31, // 56: kitaru.runner.v1.RunnerService.CompareExecutions:output_type -> kitaru.runner.v1.CompareExecutionsResponse
+	33, // 57: kitaru.runner.v1.RunnerService.VerifyExecutions:output_type -> kitaru.runner.v1.VerifyExecutionsResponse
+	41, // [41:58] is the sub-list for method output_type
+	24, // [24:41] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_kitaru_runner_v1_runner_service_proto_init() }
@@ -2081,7 +2254,11 @@ func file_kitaru_runner_v1_runner_service_proto_init() {
 	}
 	file_kitaru_runner_v1_execution_proto_init()
 	file_kitaru_runner_v1_lineage_proto_init()
-	file_kitaru_runner_v1_runner_service_proto_msgTypes[14].OneofWrappers = []any{
+	file_kitaru_runner_v1_runner_service_proto_msgTypes[2].OneofWrappers = []any{
+		(*StartAndWatchExecutionResponse_Execution)(nil),
+		(*StartAndWatchExecutionResponse_Event)(nil),
+	}
+	file_kitaru_runner_v1_runner_service_proto_msgTypes[16].OneofWrappers = []any{
 		(*WatchExecutionLogsResponse_Entry)(nil),
 		(*WatchExecutionLogsResponse_StatusChanged)(nil),
 	}
@@ -2091,7 +2268,7 @@ func file_kitaru_runner_v1_runner_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_kitaru_runner_v1_runner_service_proto_rawDesc), len(file_kitaru_runner_v1_runner_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   32,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,22 +21,23 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RunnerService_StartExecution_FullMethodName      = "/kitaru.runner.v1.RunnerService/StartExecution"
-	RunnerService_GetExecution_FullMethodName        = "/kitaru.runner.v1.RunnerService/GetExecution"
-	RunnerService_ListExecutions_FullMethodName      = "/kitaru.runner.v1.RunnerService/ListExecutions"
-	RunnerService_ListPendingWaits_FullMethodName    = "/kitaru.runner.v1.RunnerService/ListPendingWaits"
-	RunnerService_ResolveWait_FullMethodName         = "/kitaru.runner.v1.RunnerService/ResolveWait"
-	RunnerService_AbortWait_FullMethodName           = "/kitaru.runner.v1.RunnerService/AbortWait"
-	RunnerService_RetryExecution_FullMethodName      = "/kitaru.runner.v1.RunnerService/RetryExecution"
-	RunnerService_CancelExecution_FullMethodName     = "/kitaru.runner.v1.RunnerService/CancelExecution"
-	RunnerService_WatchExecution_FullMethodName      = "/kitaru.runner.v1.RunnerService/WatchExecution"
-	RunnerService_ListExecutionLogs_FullMethodName   = "/kitaru.runner.v1.RunnerService/ListExecutionLogs"
-	RunnerService_WatchExecutionLogs_FullMethodName  = "/kitaru.runner.v1.RunnerService/WatchExecutionLogs"
-	RunnerService_ReadExecutionValue_FullMethodName  = "/kitaru.runner.v1.RunnerService/ReadExecutionValue"
-	RunnerService_ListFlows_FullMethodName           = "/kitaru.runner.v1.RunnerService/ListFlows"
-	RunnerService_GetExecutionLineage_FullMethodName = "/kitaru.runner.v1.RunnerService/GetExecutionLineage"
-	RunnerService_CompareExecutions_FullMethodName   = "/kitaru.runner.v1.RunnerService/CompareExecutions"
-	RunnerService_VerifyExecutions_FullMethodName    = "/kitaru.runner.v1.RunnerService/VerifyExecutions"
+	RunnerService_StartExecution_FullMethodName         = "/kitaru.runner.v1.RunnerService/StartExecution"
+	RunnerService_StartAndWatchExecution_FullMethodName = "/kitaru.runner.v1.RunnerService/StartAndWatchExecution"
+	RunnerService_GetExecution_FullMethodName           = "/kitaru.runner.v1.RunnerService/GetExecution"
+	RunnerService_ListExecutions_FullMethodName         = "/kitaru.runner.v1.RunnerService/ListExecutions"
+	RunnerService_ListPendingWaits_FullMethodName       = "/kitaru.runner.v1.RunnerService/ListPendingWaits"
+	RunnerService_ResolveWait_FullMethodName            = "/kitaru.runner.v1.RunnerService/ResolveWait"
+	RunnerService_AbortWait_FullMethodName              = "/kitaru.runner.v1.RunnerService/AbortWait"
+	RunnerService_RetryExecution_FullMethodName         = "/kitaru.runner.v1.RunnerService/RetryExecution"
+	RunnerService_CancelExecution_FullMethodName        = "/kitaru.runner.v1.RunnerService/CancelExecution"
+	RunnerService_WatchExecution_FullMethodName         = "/kitaru.runner.v1.RunnerService/WatchExecution"
+	RunnerService_ListExecutionLogs_FullMethodName      = "/kitaru.runner.v1.RunnerService/ListExecutionLogs"
+	RunnerService_WatchExecutionLogs_FullMethodName     = "/kitaru.runner.v1.RunnerService/WatchExecutionLogs"
+	RunnerService_ReadExecutionValue_FullMethodName     = "/kitaru.runner.v1.RunnerService/ReadExecutionValue"
+	RunnerService_ListFlows_FullMethodName              = "/kitaru.runner.v1.RunnerService/ListFlows"
+	RunnerService_GetExecutionLineage_FullMethodName    = "/kitaru.runner.v1.RunnerService/GetExecutionLineage"
+	RunnerService_CompareExecutions_FullMethodName      = "/kitaru.runner.v1.RunnerService/CompareExecutions"
+	RunnerService_VerifyExecutions_FullMethodName       = "/kitaru.runner.v1.RunnerService/VerifyExecutions"
 )
 
 // RunnerServiceClient is the client API for RunnerService service.
@@ -49,6 +50,13 @@ const (
 type RunnerServiceClient interface {
 	// Starts an execution of a flow. Idempotent on `request_id`.
 	StartExecution(ctx context.Context, in *StartExecutionRequest, opts ...grpc.CallOption) (*StartExecutionResponse, error)
+	// Starts an execution as StartExecution does (idempotent on `request_id`)
+	// and streams its status until it settles: the first message carries the
+	// execution as StartExecution returns it, the next ones its status changes
+	// (as WatchExecution with `status_only` sends them), the last one completed,
+	// failed, cancelled or waiting. One call where a client would otherwise
+	// make two (start, then watch); the clients' `execute()` uses it.
+	StartAndWatchExecution(ctx context.Context, in *StartAndWatchExecutionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StartAndWatchExecutionResponse], error)
 	// Gets one execution.
 	GetExecution(ctx context.Context, in *GetExecutionRequest, opts ...grpc.CallOption) (*GetExecutionResponse, error)
 	// Lists executions, newest first.
@@ -109,6 +117,25 @@ func (c *runnerServiceClient) StartExecution(ctx context.Context, in *StartExecu
 	}
 	return out, nil
 }
+
+func (c *runnerServiceClient) StartAndWatchExecution(ctx context.Context, in *StartAndWatchExecutionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[StartAndWatchExecutionResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &RunnerService_ServiceDesc.Streams[0], RunnerService_StartAndWatchExecution_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[StartAndWatchExecutionRequest, StartAndWatchExecutionResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RunnerService_StartAndWatchExecutionClient = grpc.ServerStreamingClient[StartAndWatchExecutionResponse]
 
 func (c *runnerServiceClient) GetExecution(ctx context.Context, in *GetExecutionRequest, opts ...grpc.CallOption) (*GetExecutionResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -182,7 +209,7 @@ func (c *runnerServiceClient) CancelExecution(ctx context.Context, in *CancelExe
 
 func (c *runnerServiceClient) WatchExecution(ctx context.Context, in *WatchExecutionRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchExecutionResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &RunnerService_ServiceDesc.Streams[0], RunnerService_WatchExecution_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &RunnerService_ServiceDesc.Streams[1], RunnerService_WatchExecution_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +238,7 @@ func (c *runnerServiceClient) ListExecutionLogs(ctx context.Context, in *ListExe
 
 func (c *runnerServiceClient) WatchExecutionLogs(ctx context.Context, in *WatchExecutionLogsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchExecutionLogsResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &RunnerService_ServiceDesc.Streams[1], RunnerService_WatchExecutionLogs_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &RunnerService_ServiceDesc.Streams[2], RunnerService_WatchExecutionLogs_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +257,7 @@ type RunnerService_WatchExecutionLogsClient = grpc.ServerStreamingClient[WatchEx
 
 func (c *runnerServiceClient) ReadExecutionValue(ctx context.Context, in *ReadExecutionValueRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ReadExecutionValueResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &RunnerService_ServiceDesc.Streams[2], RunnerService_ReadExecutionValue_FullMethodName, cOpts...)
+	stream, err := c.cc.NewStream(ctx, &RunnerService_ServiceDesc.Streams[3], RunnerService_ReadExecutionValue_FullMethodName, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +324,13 @@ func (c *runnerServiceClient) VerifyExecutions(ctx context.Context, in *VerifyEx
 type RunnerServiceServer interface {
 	// Starts an execution of a flow. Idempotent on `request_id`.
 	StartExecution(context.Context, *StartExecutionRequest) (*StartExecutionResponse, error)
+	// Starts an execution as StartExecution does (idempotent on `request_id`)
+	// and streams its status until it settles: the first message carries the
+	// execution as StartExecution returns it, the next ones its status changes
+	// (as WatchExecution with `status_only` sends them), the last one completed,
+	// failed, cancelled or waiting. One call where a client would otherwise
+	// make two (start, then watch); the clients' `execute()` uses it.
+	StartAndWatchExecution(*StartAndWatchExecutionRequest, grpc.ServerStreamingServer[StartAndWatchExecutionResponse]) error
 	// Gets one execution.
 	GetExecution(context.Context, *GetExecutionRequest) (*GetExecutionResponse, error)
 	// Lists executions, newest first.
@@ -350,6 +384,9 @@ type UnimplementedRunnerServiceServer struct{}
 
 func (UnimplementedRunnerServiceServer) StartExecution(context.Context, *StartExecutionRequest) (*StartExecutionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method StartExecution not implemented")
+}
+func (UnimplementedRunnerServiceServer) StartAndWatchExecution(*StartAndWatchExecutionRequest, grpc.ServerStreamingServer[StartAndWatchExecutionResponse]) error {
+	return status.Error(codes.Unimplemented, "method StartAndWatchExecution not implemented")
 }
 func (UnimplementedRunnerServiceServer) GetExecution(context.Context, *GetExecutionRequest) (*GetExecutionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetExecution not implemented")
@@ -434,6 +471,17 @@ func _RunnerService_StartExecution_Handler(srv interface{}, ctx context.Context,
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _RunnerService_StartAndWatchExecution_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(StartAndWatchExecutionRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(RunnerServiceServer).StartAndWatchExecution(m, &grpc.GenericServerStream[StartAndWatchExecutionRequest, StartAndWatchExecutionResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type RunnerService_StartAndWatchExecutionServer = grpc.ServerStreamingServer[StartAndWatchExecutionResponse]
 
 func _RunnerService_GetExecution_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetExecutionRequest)
@@ -745,6 +793,11 @@ var RunnerService_ServiceDesc = grpc.ServiceDesc{
 		},
 	},
 	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "StartAndWatchExecution",
+			Handler:       _RunnerService_StartAndWatchExecution_Handler,
+			ServerStreams: true,
+		},
 		{
 			StreamName:    "WatchExecution",
 			Handler:       _RunnerService_WatchExecution_Handler,

@@ -18,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file kitaru/runner/v1/runner_service.proto.
  */
 export const file_kitaru_runner_v1_runner_service: GenFile = /*@__PURE__*/
-  fileDesc("CiVraXRhcnUvcnVubmVyL3YxL3J1bm5lcl9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxImYKFVN0YXJ0RXhlY3V0aW9uUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSJgoFaW5wdXQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkidQoTR2V0RXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEi0KBHZpZXcYAiABKA4yHy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblZpZXcSHgoWY2hlY2twb2ludHNfcGFnZV90b2tlbhgDIAEoCSKEAQoVTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0EhEKCWZsb3dfbmFtZRgBIAEoCRIxCgZzdGF0dXMYAiABKA4yIS5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblN0YXR1cxIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCSJiChZMaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEi8KCmV4ZWN1dGlvbnMYASADKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoXTGlzdFBlbmRpbmdXYWl0c1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSJBChhMaXN0UGVuZGluZ1dhaXRzUmVzcG9uc2USJQoFd2FpdHMYASADKAsyFi5raXRhcnUucnVubmVyLnYxLldhaXQiWgoSUmVzb2x2ZVdhaXRSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkSDAoEd2FpdBgCIAEoCRIlCgV2YWx1ZRgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSIxChBBYm9ydFdhaXRSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkSDAoEd2FpdBgCIAEoCSIoChVSZXRyeUV4ZWN1dGlvblJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCSIpChZDYW5jZWxFeGVjdXRpb25SZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiawoVV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkSFAoMZm9sbG93X3dhaXRzGAIgASgIEhMKC3N0YXR1c19vbmx5GAMgASgIEhYKDmFmdGVyX3NlcXVlbmNlGAQgASgNImYKGExpc3RFeGVjdXRpb25Mb2dzUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhIKCmNoZWNrcG9pbnQYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYQoZTGlzdEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRIrCgdlbnRyaWVzGAEgAygLMhoua2l0YXJ1LnJ1bm5lci52MS5Mb2dFbnRyeRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiQAoZV2F0Y2hFeGVjdXRpb25Mb2dzUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhIKCmNoZWNrcG9pbnQYAiABKAkiiwEKGldhdGNoRXhlY3V0aW9uTG9nc1Jlc3BvbnNlEisKBWVudHJ5GAEgASgLMhoua2l0YXJ1LnJ1bm5lci52MS5Mb2dFbnRyeUgAEjgKDnN0YXR1c19jaGFuZ2VkGAIgASgLMh4ua2l0YXJ1LnJ1bm5lci52MS5TdGF0dXNDaGFuZ2VIAEIGCgRraW5kIjoKGVJlYWRFeGVjdXRpb25WYWx1ZVJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRIMCgRwYXRoGAIgASgJIkAKGlJlYWRFeGVjdXRpb25WYWx1ZVJlc3BvbnNlEg0KBWNodW5rGAEgASgMEhMKC3RvdGFsX2J5dGVzGAIgASgEIhIKEExpc3RGbG93c1JlcXVlc3QiUAoRTGlzdEZsb3dzUmVzcG9uc2USJQoFZmxvd3MYASADKAsyFi5raXRhcnUucnVubmVyLnYxLkZsb3cSFAoMZmxvd192ZXJzaW9uGAIgASgJIkgKFlN0YXJ0RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRgoUR2V0RXhlY3V0aW9uUmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iRQoTUmVzb2x2ZVdhaXRSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJDChFBYm9ydFdhaXRSZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJIChZSZXRyeUV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkkKF0NhbmNlbEV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkkKFldhdGNoRXhlY3V0aW9uUmVzcG9uc2USLwoFZXZlbnQYASABKAsyIC5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbkV2ZW50IkAKGkdldEV4ZWN1dGlvbkxpbmVhZ2VSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkSEQoJbWF4X25vZGVzGAIgASgNIlIKG0dldEV4ZWN1dGlvbkxpbmVhZ2VSZXNwb25zZRIzCgdsaW5lYWdlGAEgASgLMiIua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25MaW5lYWdlIkcKGENvbXBhcmVFeGVjdXRpb25zUmVxdWVzdBIUCgxiYXNlX2V4ZWNfaWQYASABKAkSFQoNb3RoZXJfZXhlY19pZBgCIAEoCSJWChlDb21wYXJlRXhlY3V0aW9uc1Jlc3BvbnNlEjkKCmNvbXBhcmlzb24YASABKAsyJS5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbkNvbXBhcmlzb24imAEKF1ZlcmlmeUV4ZWN1dGlvbnNSZXF1ZXN0EhAKCGV4ZWNfaWRzGAEgAygJEhEKCWZsb3dfbmFtZRgCIAEoCRIxCgZzdGF0dXMYAyABKA4yIS5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvblN0YXR1cxIRCglwYWdlX3NpemUYBCABKAUSEgoKcGFnZV90b2tlbhgFIAEoCSKDAQoYVmVyaWZ5RXhlY3V0aW9uc1Jlc3BvbnNlEhQKDGZsb3dfdmVyc2lvbhgBIAEoCRI4CgdyZXN1bHRzGAIgAygLMicua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25WZXJpZmljYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJMoANCg1SdW5uZXJTZXJ2aWNlEmMKDlN0YXJ0RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5TdGFydEV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlN0YXJ0RXhlY3V0aW9uUmVzcG9uc2USXQoMR2V0RXhlY3V0aW9uEiUua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXF1ZXN0GiYua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25SZXNwb25zZRJjCg5MaXN0RXhlY3V0aW9ucxInLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5MaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEmkKEExpc3RQZW5kaW5nV2FpdHMSKS5raXRhcnUucnVubmVyLnYxLkxpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Gioua2l0YXJ1LnJ1bm5lci52MS5MaXN0UGVuZGluZ1dhaXRzUmVzcG9uc2USWgoLUmVzb2x2ZVdhaXQSJC5raXRhcnUucnVubmVyLnYxLlJlc29sdmVXYWl0UmVxdWVzdBolLmtpdGFydS5ydW5uZXIudjEuUmVzb2x2ZVdhaXRSZXNwb25zZRJUCglBYm9ydFdhaXQSIi5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlcXVlc3QaIy5raXRhcnUucnVubmVyLnYxLkFib3J0V2FpdFJlc3BvbnNlEmMKDlJldHJ5RXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5SZXRyeUV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLlJldHJ5RXhlY3V0aW9uUmVzcG9uc2USZgoPQ2FuY2VsRXhlY3V0aW9uEigua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXF1ZXN0Gikua2l0YXJ1LnJ1bm5lci52MS5DYW5jZWxFeGVjdXRpb25SZXNwb25zZRJlCg5XYXRjaEV4ZWN1dGlvbhInLmtpdGFydS5ydW5uZXIudjEuV2F0Y2hFeGVjdXRpb25SZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5XYXRjaEV4ZWN1dGlvblJlc3BvbnNlMAESbAoRTGlzdEV4ZWN1dGlvbkxvZ3MSKi5raXRhcnUucnVubmVyLnYxLkxpc3RFeGVjdXRpb25Mb2dzUmVxdWVzdBorLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRJxChJXYXRjaEV4ZWN1dGlvbkxvZ3MSKy5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QaLC5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uTG9nc1Jlc3BvbnNlMAEScQoSUmVhZEV4ZWN1dGlvblZhbHVlEisua2l0YXJ1LnJ1bm5lci52MS5SZWFkRXhlY3V0aW9uVmFsdWVSZXF1ZXN0Giwua2l0YXJ1LnJ1bm5lci52MS5SZWFkRXhlY3V0aW9uVmFsdWVSZXNwb25zZTABElQKCUxpc3RGbG93cxIiLmtpdGFydS5ydW5uZXIudjEuTGlzdEZsb3dzUmVxdWVzdBojLmtpdGFydS5ydW5uZXIudjEuTGlzdEZsb3dzUmVzcG9uc2UScgoTR2V0RXhlY3V0aW9uTGluZWFnZRIsLmtpdGFydS5ydW5uZXIudjEuR2V0RXhlY3V0aW9uTGluZWFnZVJlcXVlc3QaLS5raXRhcnUucnVubmVyLnYxLkdldEV4ZWN1dGlvbkxpbmVhZ2VSZXNwb25zZRJsChFDb21wYXJlRXhlY3V0aW9ucxIqLmtpdGFydS5ydW5uZXIudjEuQ29tcGFyZUV4ZWN1dGlvbnNSZXF1ZXN0Gisua2l0YXJ1LnJ1bm5lci52MS5Db21wYXJlRXhlY3V0aW9uc1Jlc3BvbnNlEmkKEFZlcmlmeUV4ZWN1dGlvbnMSKS5raXRhcnUucnVubmVyLnYxLlZlcmlmeUV4ZWN1dGlvbnNSZXF1ZXN0Gioua2l0YXJ1LnJ1bm5lci52MS5WZXJpZnlFeGVjdXRpb25zUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_lineage]);
+  fileDesc("CiVraXRhcnUvcnVubmVyL3YxL3J1bm5lcl9zZXJ2aWNlLnByb3RvEhBraXRhcnUucnVubmVyLnYxImYKFVN0YXJ0RXhlY3V0aW9uUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSJgoFaW5wdXQYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnJlcXVlc3RfaWQYAyABKAkibgodU3RhcnRBbmRXYXRjaEV4ZWN1dGlvblJlcXVlc3QSEQoJZmxvd19uYW1lGAEgASgJEiYKBWlucHV0GAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBISCgpyZXF1ZXN0X2lkGAMgASgJIo0BCh5TdGFydEFuZFdhdGNoRXhlY3V0aW9uUmVzcG9uc2USMAoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25IABIxCgVldmVudBgCIAEoCzIgLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uRXZlbnRIAEIGCgRraW5kInUKE0dldEV4ZWN1dGlvblJlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRItCgR2aWV3GAIgASgOMh8ua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25WaWV3Eh4KFmNoZWNrcG9pbnRzX3BhZ2VfdG9rZW4YAyABKAkihAEKFUxpc3RFeGVjdXRpb25zUmVxdWVzdBIRCglmbG93X25hbWUYASABKAkSMQoGc3RhdHVzGAIgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiYgoWTGlzdEV4ZWN1dGlvbnNSZXNwb25zZRIvCgpleGVjdXRpb25zGAEgAygLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIioKF0xpc3RQZW5kaW5nV2FpdHNSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiQQoYTGlzdFBlbmRpbmdXYWl0c1Jlc3BvbnNlEiUKBXdhaXRzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5XYWl0IloKElJlc29sdmVXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkSJQoFdmFsdWUYAyABKAsyFi5nb29nbGUucHJvdG9idWYuVmFsdWUiMQoQQWJvcnRXYWl0UmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEgwKBHdhaXQYAiABKAkiKAoVUmV0cnlFeGVjdXRpb25SZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkiKQoWQ2FuY2VsRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJImsKFVdhdGNoRXhlY3V0aW9uUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhQKDGZvbGxvd193YWl0cxgCIAEoCBITCgtzdGF0dXNfb25seRgDIAEoCBIWCg5hZnRlcl9zZXF1ZW5jZRgEIAEoDSJmChhMaXN0RXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJImEKGUxpc3RFeGVjdXRpb25Mb2dzUmVzcG9uc2USKwoHZW50cmllcxgBIAMoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkAKGVdhdGNoRXhlY3V0aW9uTG9nc1JlcXVlc3QSDwoHZXhlY19pZBgBIAEoCRISCgpjaGVja3BvaW50GAIgASgJIosBChpXYXRjaEV4ZWN1dGlvbkxvZ3NSZXNwb25zZRIrCgVlbnRyeRgBIAEoCzIaLmtpdGFydS5ydW5uZXIudjEuTG9nRW50cnlIABI4Cg5zdGF0dXNfY2hhbmdlZBgCIAEoCzIeLmtpdGFydS5ydW5uZXIudjEuU3RhdHVzQ2hhbmdlSABCBgoEa2luZCI6ChlSZWFkRXhlY3V0aW9uVmFsdWVSZXF1ZXN0Eg8KB2V4ZWNfaWQYASABKAkSDAoEcGF0aBgCIAEoCSJAChpSZWFkRXhlY3V0aW9uVmFsdWVSZXNwb25zZRINCgVjaHVuaxgBIAEoDBITCgt0b3RhbF9ieXRlcxgCIAEoBCISChBMaXN0Rmxvd3NSZXF1ZXN0IlAKEUxpc3RGbG93c1Jlc3BvbnNlEiUKBWZsb3dzGAEgAygLMhYua2l0YXJ1LnJ1bm5lci52MS5GbG93EhQKDGZsb3dfdmVyc2lvbhgCIAEoCSJIChZTdGFydEV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkYKFEdldEV4ZWN1dGlvblJlc3BvbnNlEi4KCWV4ZWN1dGlvbhgBIAEoCzIbLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uIkUKE1Jlc29sdmVXYWl0UmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iQwoRQWJvcnRXYWl0UmVzcG9uc2USLgoJZXhlY3V0aW9uGAEgASgLMhsua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb24iSAoWUmV0cnlFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJJChdDYW5jZWxFeGVjdXRpb25SZXNwb25zZRIuCglleGVjdXRpb24YASABKAsyGy5raXRhcnUucnVubmVyLnYxLkV4ZWN1dGlvbiJJChZXYXRjaEV4ZWN1dGlvblJlc3BvbnNlEi8KBWV2ZW50GAEgASgLMiAua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25FdmVudCJAChpHZXRFeGVjdXRpb25MaW5lYWdlUmVxdWVzdBIPCgdleGVjX2lkGAEgASgJEhEKCW1heF9ub2RlcxgCIAEoDSJSChtHZXRFeGVjdXRpb25MaW5lYWdlUmVzcG9uc2USMwoHbGluZWFnZRgBIAEoCzIiLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uTGluZWFnZSJHChhDb21wYXJlRXhlY3V0aW9uc1JlcXVlc3QSFAoMYmFzZV9leGVjX2lkGAEgASgJEhUKDW90aGVyX2V4ZWNfaWQYAiABKAkiVgoZQ29tcGFyZUV4ZWN1dGlvbnNSZXNwb25zZRI5Cgpjb21wYXJpc29uGAEgASgLMiUua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25Db21wYXJpc29uIpgBChdWZXJpZnlFeGVjdXRpb25zUmVxdWVzdBIQCghleGVjX2lkcxgBIAMoCRIRCglmbG93X25hbWUYAiABKAkSMQoGc3RhdHVzGAMgASgOMiEua2l0YXJ1LnJ1bm5lci52MS5FeGVjdXRpb25TdGF0dXMSEQoJcGFnZV9zaXplGAQgASgFEhIKCnBhZ2VfdG9rZW4YBSABKAkigwEKGFZlcmlmeUV4ZWN1dGlvbnNSZXNwb25zZRIUCgxmbG93X3ZlcnNpb24YASABKAkSOAoHcmVzdWx0cxgCIAMoCzInLmtpdGFydS5ydW5uZXIudjEuRXhlY3V0aW9uVmVyaWZpY2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgDIAEoCTL/DQoNUnVubmVyU2VydmljZRJjCg5TdGFydEV4ZWN1dGlvbhInLmtpdGFydS5ydW5uZXIudjEuU3RhcnRFeGVjdXRpb25SZXF1ZXN0Gigua2l0YXJ1LnJ1bm5lci52MS5TdGFydEV4ZWN1dGlvblJlc3BvbnNlEn0KFlN0YXJ0QW5kV2F0Y2hFeGVjdXRpb24SLy5raXRhcnUucnVubmVyLnYxLlN0YXJ0QW5kV2F0Y2hFeGVjdXRpb25SZXF1ZXN0GjAua2l0YXJ1LnJ1bm5lci52MS5TdGFydEFuZFdhdGNoRXhlY3V0aW9uUmVzcG9uc2UwARJdCgxHZXRFeGVjdXRpb24SJS5raXRhcnUucnVubmVyLnYxLkdldEV4ZWN1dGlvblJlcXVlc3QaJi5raXRhcnUucnVubmVyLnYxLkdldEV4ZWN1dGlvblJlc3BvbnNlEmMKDkxpc3RFeGVjdXRpb25zEicua2l0YXJ1LnJ1bm5lci52MS5MaXN0RXhlY3V0aW9uc1JlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLkxpc3RFeGVjdXRpb25zUmVzcG9uc2USaQoQTGlzdFBlbmRpbmdXYWl0cxIpLmtpdGFydS5ydW5uZXIudjEuTGlzdFBlbmRpbmdXYWl0c1JlcXVlc3QaKi5raXRhcnUucnVubmVyLnYxLkxpc3RQZW5kaW5nV2FpdHNSZXNwb25zZRJaCgtSZXNvbHZlV2FpdBIkLmtpdGFydS5ydW5uZXIudjEuUmVzb2x2ZVdhaXRSZXF1ZXN0GiUua2l0YXJ1LnJ1bm5lci52MS5SZXNvbHZlV2FpdFJlc3BvbnNlElQKCUFib3J0V2FpdBIiLmtpdGFydS5ydW5uZXIudjEuQWJvcnRXYWl0UmVxdWVzdBojLmtpdGFydS5ydW5uZXIudjEuQWJvcnRXYWl0UmVzcG9uc2USYwoOUmV0cnlFeGVjdXRpb24SJy5raXRhcnUucnVubmVyLnYxLlJldHJ5RXhlY3V0aW9uUmVxdWVzdBooLmtpdGFydS5ydW5uZXIudjEuUmV0cnlFeGVjdXRpb25SZXNwb25zZRJmCg9DYW5jZWxFeGVjdXRpb24SKC5raXRhcnUucnVubmVyLnYxLkNhbmNlbEV4ZWN1dGlvblJlcXVlc3QaKS5raXRhcnUucnVubmVyLnYxLkNhbmNlbEV4ZWN1dGlvblJlc3BvbnNlEmUKDldhdGNoRXhlY3V0aW9uEicua2l0YXJ1LnJ1bm5lci52MS5XYXRjaEV4ZWN1dGlvblJlcXVlc3QaKC5raXRhcnUucnVubmVyLnYxLldhdGNoRXhlY3V0aW9uUmVzcG9uc2UwARJsChFMaXN0RXhlY3V0aW9uTG9ncxIqLmtpdGFydS5ydW5uZXIudjEuTGlzdEV4ZWN1dGlvbkxvZ3NSZXF1ZXN0Gisua2l0YXJ1LnJ1bm5lci52MS5MaXN0RXhlY3V0aW9uTG9nc1Jlc3BvbnNlEnEKEldhdGNoRXhlY3V0aW9uTG9ncxIrLmtpdGFydS5ydW5uZXIudjEuV2F0Y2hFeGVjdXRpb25Mb2dzUmVxdWVzdBosLmtpdGFydS5ydW5uZXIudjEuV2F0Y2hFeGVjdXRpb25Mb2dzUmVzcG9uc2UwARJxChJSZWFkRXhlY3V0aW9uVmFsdWUSKy5raXRhcnUucnVubmVyLnYxLlJlYWRFeGVjdXRpb25WYWx1ZVJlcXVlc3QaLC5raXRhcnUucnVubmVyLnYxLlJlYWRFeGVjdXRpb25WYWx1ZVJlc3BvbnNlMAESVAoJTGlzdEZsb3dzEiIua2l0YXJ1LnJ1bm5lci52MS5MaXN0Rmxvd3NSZXF1ZXN0GiMua2l0YXJ1LnJ1bm5lci52MS5MaXN0Rmxvd3NSZXNwb25zZRJyChNHZXRFeGVjdXRpb25MaW5lYWdlEiwua2l0YXJ1LnJ1bm5lci52MS5HZXRFeGVjdXRpb25MaW5lYWdlUmVxdWVzdBotLmtpdGFydS5ydW5uZXIudjEuR2V0RXhlY3V0aW9uTGluZWFnZVJlc3BvbnNlEmwKEUNvbXBhcmVFeGVjdXRpb25zEioua2l0YXJ1LnJ1bm5lci52MS5Db21wYXJlRXhlY3V0aW9uc1JlcXVlc3QaKy5raXRhcnUucnVubmVyLnYxLkNvbXBhcmVFeGVjdXRpb25zUmVzcG9uc2USaQoQVmVyaWZ5RXhlY3V0aW9ucxIpLmtpdGFydS5ydW5uZXIudjEuVmVyaWZ5RXhlY3V0aW9uc1JlcXVlc3QaKi5raXRhcnUucnVubmVyLnYxLlZlcmlmeUV4ZWN1dGlvbnNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_kitaru_runner_v1_execution, file_kitaru_runner_v1_lineage]);
 
 /**
  * StartExecutionRequest asks for a new execution.
@@ -58,6 +58,83 @@ export const StartExecutionRequestSchema: GenMessage<StartExecutionRequest> = /*
   messageDesc(file_kitaru_runner_v1_runner_service, 0);
 
 /**
+ * StartAndWatchExecutionRequest is a StartExecutionRequest, for the call that
+ * also streams the execution's status.
+ *
+ * @generated from message kitaru.runner.v1.StartAndWatchExecutionRequest
+ */
+export type StartAndWatchExecutionRequest = Message<"kitaru.runner.v1.StartAndWatchExecutionRequest"> & {
+  /**
+   * Required. The registered flow name.
+   *
+   * @generated from field: string flow_name = 1;
+   */
+  flowName: string;
+
+  /**
+   * The flow input; validated by the flow's input schema.
+   *
+   * @generated from field: google.protobuf.Struct input = 2;
+   */
+  input?: JsonObject | undefined;
+
+  /**
+   * Optional. As in StartExecutionRequest: the same ID with the same flow and
+   * input starts nothing new and streams the status of the execution it
+   * started; with another flow or input it is refused (INVALID_ARGUMENT).
+   *
+   * @generated from field: string request_id = 3;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message kitaru.runner.v1.StartAndWatchExecutionRequest.
+ * Use `create(StartAndWatchExecutionRequestSchema)` to create a new message.
+ */
+export const StartAndWatchExecutionRequestSchema: GenMessage<StartAndWatchExecutionRequest> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 1);
+
+/**
+ * StartAndWatchExecutionResponse is one message of the stream: the execution
+ * first, then its status changes.
+ *
+ * @generated from message kitaru.runner.v1.StartAndWatchExecutionResponse
+ */
+export type StartAndWatchExecutionResponse = Message<"kitaru.runner.v1.StartAndWatchExecutionResponse"> & {
+  /**
+   * What this message carries.
+   *
+   * @generated from oneof kitaru.runner.v1.StartAndWatchExecutionResponse.kind
+   */
+  kind: {
+    /**
+     * The first message: the execution started (or found, for a repeated
+     * `request_id`).
+     *
+     * @generated from field: kitaru.runner.v1.Execution execution = 1;
+     */
+    value: Execution;
+    case: "execution";
+  } | {
+    /**
+     * Every later message: a status change (`ExecutionEvent.status_changed`).
+     *
+     * @generated from field: kitaru.runner.v1.ExecutionEvent event = 2;
+     */
+    value: ExecutionEvent;
+    case: "event";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message kitaru.runner.v1.StartAndWatchExecutionResponse.
+ * Use `create(StartAndWatchExecutionResponseSchema)` to create a new message.
+ */
+export const StartAndWatchExecutionResponseSchema: GenMessage<StartAndWatchExecutionResponse> = /*@__PURE__*/
+  messageDesc(file_kitaru_runner_v1_runner_service, 2);
+
+/**
  * GetExecutionRequest names the execution to read.
  *
  * @generated from message kitaru.runner.v1.GetExecutionRequest
@@ -92,7 +169,7 @@ export type GetExecutionRequest = Message<"kitaru.runner.v1.GetExecutionRequest"
  * Use `create(GetExecutionRequestSchema)` to create a new message.
  */
 export const GetExecutionRequestSchema: GenMessage<GetExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 1);
+  messageDesc(file_kitaru_runner_v1_runner_service, 3);
 
 /**
  * ListExecutionsRequest filters and pages executions.
@@ -136,7 +213,7 @@ export type ListExecutionsRequest = Message<"kitaru.runner.v1.ListExecutionsRequ
  * Use `create(ListExecutionsRequestSchema)` to create a new message.
  */
 export const ListExecutionsRequestSchema: GenMessage<ListExecutionsRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 2);
+  messageDesc(file_kitaru_runner_v1_runner_service, 4);
 
 /**
  * ListExecutionsResponse is one page of executions.
@@ -164,7 +241,7 @@ export type ListExecutionsResponse = Message<"kitaru.runner.v1.ListExecutionsRes
  * Use `create(ListExecutionsResponseSchema)` to create a new message.
  */
 export const ListExecutionsResponseSchema: GenMessage<ListExecutionsResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 3);
+  messageDesc(file_kitaru_runner_v1_runner_service, 5);
 
 /**
  * ListPendingWaitsRequest names the execution.
@@ -185,7 +262,7 @@ export type ListPendingWaitsRequest = Message<"kitaru.runner.v1.ListPendingWaits
  * Use `create(ListPendingWaitsRequestSchema)` to create a new message.
  */
 export const ListPendingWaitsRequestSchema: GenMessage<ListPendingWaitsRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 4);
+  messageDesc(file_kitaru_runner_v1_runner_service, 6);
 
 /**
  * ListPendingWaitsResponse holds the pending waits.
@@ -206,7 +283,7 @@ export type ListPendingWaitsResponse = Message<"kitaru.runner.v1.ListPendingWait
  * Use `create(ListPendingWaitsResponseSchema)` to create a new message.
  */
 export const ListPendingWaitsResponseSchema: GenMessage<ListPendingWaitsResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 5);
+  messageDesc(file_kitaru_runner_v1_runner_service, 7);
 
 /**
  * ResolveWaitRequest answers a pending wait.
@@ -241,7 +318,7 @@ export type ResolveWaitRequest = Message<"kitaru.runner.v1.ResolveWaitRequest"> 
  * Use `create(ResolveWaitRequestSchema)` to create a new message.
  */
 export const ResolveWaitRequestSchema: GenMessage<ResolveWaitRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 6);
+  messageDesc(file_kitaru_runner_v1_runner_service, 8);
 
 /**
  * AbortWaitRequest aborts a pending wait.
@@ -269,7 +346,7 @@ export type AbortWaitRequest = Message<"kitaru.runner.v1.AbortWaitRequest"> & {
  * Use `create(AbortWaitRequestSchema)` to create a new message.
  */
 export const AbortWaitRequestSchema: GenMessage<AbortWaitRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 7);
+  messageDesc(file_kitaru_runner_v1_runner_service, 9);
 
 /**
  * RetryExecutionRequest names the failed execution to retry.
@@ -290,7 +367,7 @@ export type RetryExecutionRequest = Message<"kitaru.runner.v1.RetryExecutionRequ
  * Use `create(RetryExecutionRequestSchema)` to create a new message.
  */
 export const RetryExecutionRequestSchema: GenMessage<RetryExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 8);
+  messageDesc(file_kitaru_runner_v1_runner_service, 10);
 
 /**
  * CancelExecutionRequest names the execution to cancel.
@@ -311,7 +388,7 @@ export type CancelExecutionRequest = Message<"kitaru.runner.v1.CancelExecutionRe
  * Use `create(CancelExecutionRequestSchema)` to create a new message.
  */
 export const CancelExecutionRequestSchema: GenMessage<CancelExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 9);
+  messageDesc(file_kitaru_runner_v1_runner_service, 11);
 
 /**
  * WatchExecutionRequest names the execution to watch.
@@ -362,7 +439,7 @@ export type WatchExecutionRequest = Message<"kitaru.runner.v1.WatchExecutionRequ
  * Use `create(WatchExecutionRequestSchema)` to create a new message.
  */
 export const WatchExecutionRequestSchema: GenMessage<WatchExecutionRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 10);
+  messageDesc(file_kitaru_runner_v1_runner_service, 12);
 
 /**
  * ListExecutionLogsRequest names the execution and pages its log lines.
@@ -405,7 +482,7 @@ export type ListExecutionLogsRequest = Message<"kitaru.runner.v1.ListExecutionLo
  * Use `create(ListExecutionLogsRequestSchema)` to create a new message.
  */
 export const ListExecutionLogsRequestSchema: GenMessage<ListExecutionLogsRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 11);
+  messageDesc(file_kitaru_runner_v1_runner_service, 13);
 
 /**
  * ListExecutionLogsResponse is one page of log lines.
@@ -433,7 +510,7 @@ export type ListExecutionLogsResponse = Message<"kitaru.runner.v1.ListExecutionL
  * Use `create(ListExecutionLogsResponseSchema)` to create a new message.
  */
 export const ListExecutionLogsResponseSchema: GenMessage<ListExecutionLogsResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 12);
+  messageDesc(file_kitaru_runner_v1_runner_service, 14);
 
 /**
  * WatchExecutionLogsRequest names the execution to follow.
@@ -461,7 +538,7 @@ export type WatchExecutionLogsRequest = Message<"kitaru.runner.v1.WatchExecution
  * Use `create(WatchExecutionLogsRequestSchema)` to create a new message.
  */
 export const WatchExecutionLogsRequestSchema: GenMessage<WatchExecutionLogsRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 13);
+  messageDesc(file_kitaru_runner_v1_runner_service, 15);
 
 /**
  * WatchExecutionLogsResponse carries one log line or one status change.
@@ -499,7 +576,7 @@ export type WatchExecutionLogsResponse = Message<"kitaru.runner.v1.WatchExecutio
  * Use `create(WatchExecutionLogsResponseSchema)` to create a new message.
  */
 export const WatchExecutionLogsResponseSchema: GenMessage<WatchExecutionLogsResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 14);
+  messageDesc(file_kitaru_runner_v1_runner_service, 16);
 
 /**
  * ReadExecutionValueRequest names one value of an execution.
@@ -529,7 +606,7 @@ export type ReadExecutionValueRequest = Message<"kitaru.runner.v1.ReadExecutionV
  * Use `create(ReadExecutionValueRequestSchema)` to create a new message.
  */
 export const ReadExecutionValueRequestSchema: GenMessage<ReadExecutionValueRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 15);
+  messageDesc(file_kitaru_runner_v1_runner_service, 17);
 
 /**
  * ReadExecutionValueResponse is one chunk of a value's JSON text.
@@ -557,7 +634,7 @@ export type ReadExecutionValueResponse = Message<"kitaru.runner.v1.ReadExecution
  * Use `create(ReadExecutionValueResponseSchema)` to create a new message.
  */
 export const ReadExecutionValueResponseSchema: GenMessage<ReadExecutionValueResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 16);
+  messageDesc(file_kitaru_runner_v1_runner_service, 18);
 
 /**
  * ListFlowsRequest asks for the flows this runner serves.
@@ -572,7 +649,7 @@ export type ListFlowsRequest = Message<"kitaru.runner.v1.ListFlowsRequest"> & {
  * Use `create(ListFlowsRequestSchema)` to create a new message.
  */
 export const ListFlowsRequestSchema: GenMessage<ListFlowsRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 17);
+  messageDesc(file_kitaru_runner_v1_runner_service, 19);
 
 /**
  * ListFlowsResponse lists the flows.
@@ -601,7 +678,7 @@ export type ListFlowsResponse = Message<"kitaru.runner.v1.ListFlowsResponse"> & 
  * Use `create(ListFlowsResponseSchema)` to create a new message.
  */
 export const ListFlowsResponseSchema: GenMessage<ListFlowsResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 18);
+  messageDesc(file_kitaru_runner_v1_runner_service, 20);
 
 /**
  * StartExecutionResponse holds the execution.
@@ -622,7 +699,7 @@ export type StartExecutionResponse = Message<"kitaru.runner.v1.StartExecutionRes
  * Use `create(StartExecutionResponseSchema)` to create a new message.
  */
 export const StartExecutionResponseSchema: GenMessage<StartExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 19);
+  messageDesc(file_kitaru_runner_v1_runner_service, 21);
 
 /**
  * GetExecutionResponse holds the execution.
@@ -643,7 +720,7 @@ export type GetExecutionResponse = Message<"kitaru.runner.v1.GetExecutionRespons
  * Use `create(GetExecutionResponseSchema)` to create a new message.
  */
 export const GetExecutionResponseSchema: GenMessage<GetExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 20);
+  messageDesc(file_kitaru_runner_v1_runner_service, 22);
 
 /**
  * ResolveWaitResponse holds the execution.
@@ -664,7 +741,7 @@ export type ResolveWaitResponse = Message<"kitaru.runner.v1.ResolveWaitResponse"
  * Use `create(ResolveWaitResponseSchema)` to create a new message.
  */
 export const ResolveWaitResponseSchema: GenMessage<ResolveWaitResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 21);
+  messageDesc(file_kitaru_runner_v1_runner_service, 23);
 
 /**
  * AbortWaitResponse holds the execution.
@@ -685,7 +762,7 @@ export type AbortWaitResponse = Message<"kitaru.runner.v1.AbortWaitResponse"> & 
  * Use `create(AbortWaitResponseSchema)` to create a new message.
  */
 export const AbortWaitResponseSchema: GenMessage<AbortWaitResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 22);
+  messageDesc(file_kitaru_runner_v1_runner_service, 24);
 
 /**
  * RetryExecutionResponse holds the execution.
@@ -706,7 +783,7 @@ export type RetryExecutionResponse = Message<"kitaru.runner.v1.RetryExecutionRes
  * Use `create(RetryExecutionResponseSchema)` to create a new message.
  */
 export const RetryExecutionResponseSchema: GenMessage<RetryExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 23);
+  messageDesc(file_kitaru_runner_v1_runner_service, 25);
 
 /**
  * CancelExecutionResponse holds the execution.
@@ -727,7 +804,7 @@ export type CancelExecutionResponse = Message<"kitaru.runner.v1.CancelExecutionR
  * Use `create(CancelExecutionResponseSchema)` to create a new message.
  */
 export const CancelExecutionResponseSchema: GenMessage<CancelExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 24);
+  messageDesc(file_kitaru_runner_v1_runner_service, 26);
 
 /**
  * WatchExecutionResponse carries one event.
@@ -748,7 +825,7 @@ export type WatchExecutionResponse = Message<"kitaru.runner.v1.WatchExecutionRes
  * Use `create(WatchExecutionResponseSchema)` to create a new message.
  */
 export const WatchExecutionResponseSchema: GenMessage<WatchExecutionResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 25);
+  messageDesc(file_kitaru_runner_v1_runner_service, 27);
 
 /**
  * GetExecutionLineageRequest names an execution of the family.
@@ -776,7 +853,7 @@ export type GetExecutionLineageRequest = Message<"kitaru.runner.v1.GetExecutionL
  * Use `create(GetExecutionLineageRequestSchema)` to create a new message.
  */
 export const GetExecutionLineageRequestSchema: GenMessage<GetExecutionLineageRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 26);
+  messageDesc(file_kitaru_runner_v1_runner_service, 28);
 
 /**
  * GetExecutionLineageResponse holds the family.
@@ -797,7 +874,7 @@ export type GetExecutionLineageResponse = Message<"kitaru.runner.v1.GetExecution
  * Use `create(GetExecutionLineageResponseSchema)` to create a new message.
  */
 export const GetExecutionLineageResponseSchema: GenMessage<GetExecutionLineageResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 27);
+  messageDesc(file_kitaru_runner_v1_runner_service, 29);
 
 /**
  * CompareExecutionsRequest names the two executions.
@@ -825,7 +902,7 @@ export type CompareExecutionsRequest = Message<"kitaru.runner.v1.CompareExecutio
  * Use `create(CompareExecutionsRequestSchema)` to create a new message.
  */
 export const CompareExecutionsRequestSchema: GenMessage<CompareExecutionsRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 28);
+  messageDesc(file_kitaru_runner_v1_runner_service, 30);
 
 /**
  * CompareExecutionsResponse holds the comparison.
@@ -846,7 +923,7 @@ export type CompareExecutionsResponse = Message<"kitaru.runner.v1.CompareExecuti
  * Use `create(CompareExecutionsResponseSchema)` to create a new message.
  */
 export const CompareExecutionsResponseSchema: GenMessage<CompareExecutionsResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 29);
+  messageDesc(file_kitaru_runner_v1_runner_service, 31);
 
 /**
  * VerifyExecutionsRequest selects the executions to check: by ID, or by a
@@ -896,7 +973,7 @@ export type VerifyExecutionsRequest = Message<"kitaru.runner.v1.VerifyExecutions
  * Use `create(VerifyExecutionsRequestSchema)` to create a new message.
  */
 export const VerifyExecutionsRequestSchema: GenMessage<VerifyExecutionsRequest> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 30);
+  messageDesc(file_kitaru_runner_v1_runner_service, 32);
 
 /**
  * VerifyExecutionsResponse holds one result per execution.
@@ -931,7 +1008,7 @@ export type VerifyExecutionsResponse = Message<"kitaru.runner.v1.VerifyExecution
  * Use `create(VerifyExecutionsResponseSchema)` to create a new message.
  */
 export const VerifyExecutionsResponseSchema: GenMessage<VerifyExecutionsResponse> = /*@__PURE__*/
-  messageDesc(file_kitaru_runner_v1_runner_service, 31);
+  messageDesc(file_kitaru_runner_v1_runner_service, 33);
 
 /**
  * RunnerService starts, inspects and steers executions of the flows its
@@ -950,6 +1027,21 @@ export const RunnerService: GenService<{
     methodKind: "unary";
     input: typeof StartExecutionRequestSchema;
     output: typeof StartExecutionResponseSchema;
+  },
+  /**
+   * Starts an execution as StartExecution does (idempotent on `request_id`)
+   * and streams its status until it settles: the first message carries the
+   * execution as StartExecution returns it, the next ones its status changes
+   * (as WatchExecution with `status_only` sends them), the last one completed,
+   * failed, cancelled or waiting. One call where a client would otherwise
+   * make two (start, then watch); the clients' `execute()` uses it.
+   *
+   * @generated from rpc kitaru.runner.v1.RunnerService.StartAndWatchExecution
+   */
+  startAndWatchExecution: {
+    methodKind: "server_streaming";
+    input: typeof StartAndWatchExecutionRequestSchema;
+    output: typeof StartAndWatchExecutionResponseSchema;
   },
   /**
    * Gets one execution.

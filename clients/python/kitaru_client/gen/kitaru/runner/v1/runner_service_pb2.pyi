@@ -19,6 +19,24 @@ class StartExecutionRequest(_message.Message):
     request_id: str
     def __init__(self, flow_name: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
+class StartAndWatchExecutionRequest(_message.Message):
+    __slots__ = ("flow_name", "input", "request_id")
+    FLOW_NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    flow_name: str
+    input: _struct_pb2.Struct
+    request_id: str
+    def __init__(self, flow_name: _Optional[str] = ..., input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class StartAndWatchExecutionResponse(_message.Message):
+    __slots__ = ("execution", "event")
+    EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    execution: _execution_pb2.Execution
+    event: _execution_pb2.ExecutionEvent
+    def __init__(self, execution: _Optional[_Union[_execution_pb2.Execution, _Mapping]] = ..., event: _Optional[_Union[_execution_pb2.ExecutionEvent, _Mapping]] = ...) -> None: ...
+
 class GetExecutionRequest(_message.Message):
     __slots__ = ("exec_id", "view", "checkpoints_page_token")
     EXEC_ID_FIELD_NUMBER: _ClassVar[int]

@@ -42,6 +42,11 @@ class RunnerServiceStub(object):
                 request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartExecutionRequest.SerializeToString,
                 response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartExecutionResponse.FromString,
                 _registered_method=True)
+        self.StartAndWatchExecution = channel.unary_stream(
+                '/kitaru.runner.v1.RunnerService/StartAndWatchExecution',
+                request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartAndWatchExecutionRequest.SerializeToString,
+                response_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartAndWatchExecutionResponse.FromString,
+                _registered_method=True)
         self.GetExecution = channel.unary_unary(
                 '/kitaru.runner.v1.RunnerService/GetExecution',
                 request_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetExecutionRequest.SerializeToString,
@@ -127,6 +132,18 @@ class RunnerServiceServicer(object):
 
     def StartExecution(self, request, context):
         """Starts an execution of a flow. Idempotent on `request_id`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartAndWatchExecution(self, request, context):
+        """Starts an execution as StartExecution does (idempotent on `request_id`)
+        and streams its status until it settles: the first message carries the
+        execution as StartExecution returns it, the next ones its status changes
+        (as WatchExecution with `status_only` sends them), the last one completed,
+        failed, cancelled or waiting. One call where a client would otherwise
+        make two (start, then watch); the clients' `execute()` uses it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -256,6 +273,11 @@ def add_RunnerServiceServicer_to_server(servicer, server):
                     request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartExecutionRequest.FromString,
                     response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartExecutionResponse.SerializeToString,
             ),
+            'StartAndWatchExecution': grpc.unary_stream_rpc_method_handler(
+                    servicer.StartAndWatchExecution,
+                    request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartAndWatchExecutionRequest.FromString,
+                    response_serializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartAndWatchExecutionResponse.SerializeToString,
+            ),
             'GetExecution': grpc.unary_unary_rpc_method_handler(
                     servicer.GetExecution,
                     request_deserializer=kitaru_dot_runner_dot_v1_dot_runner__service__pb2.GetExecutionRequest.FromString,
@@ -362,6 +384,33 @@ class RunnerService(object):
             '/kitaru.runner.v1.RunnerService/StartExecution',
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartExecutionRequest.SerializeToString,
             kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartExecutionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartAndWatchExecution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/kitaru.runner.v1.RunnerService/StartAndWatchExecution',
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartAndWatchExecutionRequest.SerializeToString,
+            kitaru_dot_runner_dot_v1_dot_runner__service__pb2.StartAndWatchExecutionResponse.FromString,
             options,
             channel_credentials,
             insecure,
