@@ -46,6 +46,8 @@ export interface EngineEnvOptions {
   readonly onResumeDivergence?: "hold" | "fail";
   /** Recorded with its claims (default `runner-engine-test`). */
   readonly runnerId?: string;
+  /** Executions it runs at once (default the scheduler's). */
+  readonly maxConcurrent?: number;
 }
 
 /** Starts an engine with `flows` on a fresh database (or the one given). */
@@ -61,6 +63,7 @@ export async function createEngineEnv(flows: readonly RegisteredFlow[], options:
       ...defaultSchedulerOptions,
       ...testScheduler,
       runnerId: options.runnerId ?? "runner-engine-test",
+      ...(options.maxConcurrent === undefined ? {} : { maxConcurrent: options.maxConcurrent }),
       onResumeDivergence: options.onResumeDivergence,
     },
     onError: (message, error) => errors.push(`${message}: ${error instanceof Error ? error.message : String(error)}`),

@@ -36,6 +36,12 @@ export const defaultSchedulerOptions: Omit<SchedulerOptions, "runnerId"> = {
   maxConcurrent: 64,
 };
 
+/**
+ * How long a new execution a busy runner created unclaimed is left to that
+ * runner before another runner takes it (see `#leftToItsCreator`).
+ */
+const CREATOR_PREFERENCE_MS = 2000;
+
 /** Waiting executions checked per sweep for an input nobody acted on (see `#resumeMissedInputs`). */
 const SWEEP_PAGE = 50;
 
@@ -189,8 +195,11 @@ export class Scheduler {
    */
   async create(execution: NewExecution, options: StoreCallOptions): Promise<ExecutionRecord | undefined> {
     const { execId } = execution;
-    if (!this.#hasSlotFor(execId) || !this.#flows.has(execution.flowName) || execution.flowVersion !== this.#flows.version) {
-      return this.#context.transitions.create(execution, options);
+    const servesIt = !this.#stopped && this.#flows.has(execution.flowName) && execution.flowVersion === this.#flows.version;
+    if (!servesIt) return this.#context.transitions.create(execution, options);
+    if (!this.#hasSlotFor(execId)) {
+      // Busy: created unclaimed, and left to this runner a while (#leftToItsCreator), where its caller watches it.
+      return this.#context.transitions.create({ ...execution, createdByRunner: this.#options.runnerId }, options);
     }
     options.signal?.throwIfAborted();
     this.#claiming.add(execId);
@@ -273,14 +282,24 @@ export class Scheduler {
   }
 
   /**
-   * True for a new execution (or replay) that code of another flow version
-   * created less than a lease TTL ago: it runs on the version that created it
-   * unless no runner of that version claims it in that time.
+   * True for a new execution (or replay) left to the runner that created it:
+   *
+   * - one that code of another flow version created less than a lease TTL
+   *   ago: it runs on the version that created it unless no runner of that
+   *   version claims it in that time;
+   * - one that another runner created unclaimed less than
+   *   {@link CREATOR_PREFERENCE_MS} ago because all its slots were taken: that
+   *   runner's callers watch it there, where its events arrive at once (here,
+   *   its watchers would learn of them by polling the store), so it takes the
+   *   execution once a slot frees, unless it is still busy by then.
    */
   #leftToItsCreator(execution: ExecutionRecord): boolean {
-    const creator = execution.flowVersion;
-    if (execution.state.kind !== "created" || creator === undefined || creator === this.#flows.version) return false;
-    return Date.now() - execution.createdAt.getTime() < this.#options.leaseTtlMs;
+    if (execution.state.kind !== "created") return false;
+    const age = Date.now() - execution.createdAt.getTime();
+    const creatorVersion = execution.flowVersion;
+    if (creatorVersion !== undefined && creatorVersion !== this.#flows.version) return age < this.#options.leaseTtlMs;
+    const creatorRunner = execution.createdByRunner;
+    return creatorRunner !== undefined && creatorRunner !== this.#options.runnerId && age < CREATOR_PREFERENCE_MS;
   }
 
   async #claimExpired(execution: ExecutionRecord): Promise<boolean> {

@@ -127,6 +127,12 @@ export interface ExecutionRecord {
   readonly requestId?: string | undefined;
   /** The flow version of the runner that created it (a start or a replay); absent on records written before versions. */
   readonly flowVersion?: string | undefined;
+  /**
+   * The runner that created it unclaimed because all its slots were taken;
+   * other runners leave it to that one for a while (scheduler.ts). Absent
+   * when it was created claimed, or unclaimed for any runner.
+   */
+  readonly createdByRunner?: string | undefined;
   readonly originalExecId?: string | undefined;
   readonly replay?: ReplayRecord | undefined;
   /**
