@@ -93,6 +93,10 @@ const behaviours: Record<string, Behaviour> = {
   reset(stream) {
     stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
   },
+  // The server goes away mid-call (its process died): the connection closes with no answer.
+  "hang-up"(stream) {
+    stream.session?.destroy();
+  },
   silent() {
     // never answers: the caller's deadline or signal ends the call
   },
@@ -198,6 +202,9 @@ describe("the clients' gRPC transport over HTTP/2", () => {
       const reset = await rejection(client.getExecution({ execId: "reset" }));
       assert.equal(reset.code, Code.Unavailable);
       assert.match(reset.rawMessage, /REFUSED_STREAM/);
+      // A connection that closes without an answer is a backend failure to retry, not a protocol error.
+      const hangUp = await rejection(client.getExecution({ execId: "hang-up" }));
+      assert.ok([Code.Unavailable, Code.Canceled, Code.Aborted].includes(hangUp.code), `got ${Code[hangUp.code]}: ${hangUp.rawMessage}`);
       // Still usable after all that.
       assert.equal((await client.getExecution({ execId: "ok" })).execution?.execId, "kr-ok");
     } finally {

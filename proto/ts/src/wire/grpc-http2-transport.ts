@@ -311,7 +311,11 @@ class GrpcExchange {
       this.#fail(reset ?? connectErrorFromNode(error));
     });
     stream.on("close", () => {
-      if (!this.#ended) this.#fail(connectErrorFromResetCode(stream.rstCode) ?? new ConnectError("Premature close", Code.Internal));
+      if (this.#ended) return;
+      const reset = connectErrorFromResetCode(stream.rstCode);
+      if (reset !== undefined) this.#fail(reset);
+      else if (this.#receivedHeader === undefined) this.#fail(new ConnectError("the connection closed before the server answered", Code.Unavailable));
+      else this.#fail(new ConnectError("Premature close", Code.Internal));
     });
   }
 
@@ -466,10 +470,9 @@ class GrpcExchange {
       return;
     }
     const header = this.#receivedHeader;
-    if (header === undefined) {
-      this.#fail(new ConnectError("protocol error: missing response header", Code.Internal));
-      return;
-    }
+    // No response at all: the connection went away (the server's process died, say); the
+    // stream's close says how (its RST_STREAM code), as it does for connect-node.
+    if (header === undefined) return;
     if (!this.#statusInHeader) {
       try {
         validateTrailer(this.trailer, header);
