@@ -21,7 +21,7 @@
  *
  *   bash bench/peers/install.sh     # once: PostgreSQL 15 (Debian), bench/peers/node_modules
  *   node --conditions=kitaru-source --import tsx bench/peers/run.ts [--rounds 3] [--systems kitaru,dbos,restate]
- *     [--one-runs 30] [--hundred-runs 5] [--count 1000] [--steps 5] [--workloads step,one,throughput] [--dir <directory>]
+ *     [--one-runs 200] [--hundred-runs 5] [--count 1000] [--steps 5] [--workloads step,one,throughput] [--dir <directory>]
  *
  * kitaru's client runs each workflow with `execute()` (one call); the
  * variant `kitaru-run-wait` uses `run()` + `handle.wait()` (two calls).
@@ -49,7 +49,7 @@ import type { DriverCommand, LatencyAnswer, ThroughputAnswer } from "./driver.ts
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "..", "..");
 const ROUNDS = intFlag("rounds", 3);
-const ONE_RUNS = intFlag("one-runs", 30);
+const ONE_RUNS = intFlag("one-runs", 200);
 const HUNDRED_RUNS = intFlag("hundred-runs", 5);
 const COUNT = intFlag("count", 1000);
 const STEPS = intFlag("steps", 5);
@@ -300,7 +300,7 @@ async function main(): Promise<void> {
     for (const name of SYSTEMS) drivers.push(await startSystem(name, dir));
     // Warm-up: every process loads and compiles its code paths, every store creates its tables.
     for (const driver of drivers) {
-      await driver.ask({ op: "latency", steps: 1, runs: 10 }, "latency");
+      await driver.ask({ op: "latency", steps: 1, runs: 100 }, "latency");
       await driver.ask({ op: "latency", steps: 101, runs: 2 }, "latency");
       await driver.ask({ op: "throughput", count: Math.min(200, COUNT), steps: STEPS }, "throughput");
     }
