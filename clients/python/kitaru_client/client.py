@@ -80,7 +80,7 @@ class KitaruClient:
         #: Read, steer, replay and follow executions.
         self.executions = ExecutionsClient(self.runner, self.planner)
         #: Start executions of registered flows, list the flows.
-        self.flows = FlowsClient(self.runner)
+        self.flows = FlowsClient(self.runner, self.executions)
         #: Replay many executions at once and compare each replay with its source.
         self.replay_jobs = ReplayJobsClient(self.planner)
 

@@ -25,7 +25,7 @@ import json
 import random
 import time
 import uuid
-from typing import Any, Callable, ClassVar, Iterator, List, Mapping, Optional, Sequence, TypeVar
+from typing import Any, Callable, ClassVar, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar
 
 import grpc
 from google.protobuf import struct_pb2
@@ -211,6 +211,41 @@ class RunnerClient(_ServiceClient):
             lambda: self._unary(self.stub.StartExecution, request, timeout)
         )
         return response.execution
+
+    def start_and_watch_execution(
+        self,
+        flow_name: str,
+        input: Optional[Mapping[str, Any]] = None,
+        *,
+        request_id: Optional[str] = None,
+        timeout: Optional[float] = None,
+    ) -> Tuple[execution_pb2.Execution, List[execution_pb2.ExecutionEvent]]:
+        """StartAndWatchExecution: starts ``flow_name`` as :meth:`start_execution` does and reads
+        the status changes streamed on the same call until the execution settles (completed,
+        failed, cancelled or waiting); returns the execution as started and those events.
+
+        Idempotent on ``request_id`` (a new UUID when None or empty); retried on
+        UNAVAILABLE / DEADLINE_EXCEEDED with the same ID, which starts nothing new and
+        follows the same execution.
+        """
+        request = runner_service_pb2.StartAndWatchExecutionRequest(
+            flow_name=flow_name, input=json_struct("input", input), request_id=request_id or new_request_id()
+        )
+
+        def follow() -> Tuple[execution_pb2.Execution, List[execution_pb2.ExecutionEvent]]:
+            started: Optional[execution_pb2.Execution] = None
+            events: List[execution_pb2.ExecutionEvent] = []
+            response: runner_service_pb2.StartAndWatchExecutionResponse
+            for response in self._stream(self.stub.StartAndWatchExecution, request, self._deadline(timeout)):
+                if response.WhichOneof("kind") == "execution":
+                    started = response.execution
+                elif response.WhichOneof("kind") == "event":
+                    events.append(response.event)
+            if started is None:
+                raise KitaruInternalError("The server ended StartAndWatchExecution without an execution.")
+            return started, events
+
+        return self._retried(follow)
 
     def get_execution(
         self, exec_id: str, *, full: bool = False, checkpoints_page_token: str = "", timeout: Optional[float] = None

@@ -79,6 +79,23 @@ def test_flows_run_is_idempotent_on_its_request_id(client):
     assert client.flows.run("content_pipeline", topic="a").exec_id != client.flows.run("content_pipeline", topic="a").exec_id
 
 
+def test_flows_execute_runs_to_the_end_in_one_call(client):
+    assert client.flows.execute("content_pipeline", topic="executed") == "published: draft about executed from [notes on executed]"
+    request_id = f"py-{uuid.uuid4()}"
+    first = client.flows.execute("content_pipeline", request_id, topic="executed once")
+    assert client.flows.execute("content_pipeline", request_id=request_id, topic="executed once") == first
+    same = [e for e in client.executions.list(flow="content_pipeline", limit=200) if e.input == {"topic": "executed once"}]
+    assert len(same) == 1
+    with pytest.raises(KitaruPendingWaitError):
+        client.flows.execute("approval", topic="executed wait")
+    label = f"execute-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(KitaruUserCodeError) as raised:
+        client.flows.execute("fails_once", label=label)
+    assert raised.value.failure_origin is FailureOrigin.USER_CODE
+    with pytest.raises(KitaruUsageError):
+        client.flows.execute("content_pipeline", topic=42)
+
+
 def test_inputs_named_like_parameters_go_in_inputs(client):
     with pytest.raises(KitaruUsageError) as raised:
         client.flows.run("content_pipeline", inputs={"topic": "x"}, topic="y")
