@@ -42,6 +42,7 @@ const LIVE_TESTS = [
   "TestLiveClientReplayJobCancelStopsStartingReplays",
   "TestLiveClientReplayJobErrorsAreTyped",
   "TestLiveClientRunIsIdempotentOnItsRequestID",
+  "TestLiveClientExecuteRunsToTheEndInOneCall",
   "TestLiveClientFlowsList",
   "TestLiveClientGetReadsEveryCallOfALongExecution",
   "TestLiveClientGetReadsTheValuesAResponseLeftOut",

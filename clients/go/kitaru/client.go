@@ -57,9 +57,10 @@ func NewClient(opts Options) (*Client, error) {
 	timeout := max(s.timeout, 0)
 	runner := &RunnerClient{Stub: runnerv1.NewRunnerServiceClient(runnerConn), Internal: runnerv1.NewRunnerInternalServiceClient(runnerConn), Timeout: timeout, conn: runnerConn}
 	planner := &PlannerClient{Stub: plannerv1.NewPlannerServiceClient(plannerConn), conn: plannerConn}
+	executions := &ExecutionsClient{runner: runner.Stub, planner: planner.Stub}
 	return &Client{
-		Executions: &ExecutionsClient{runner: runner.Stub, planner: planner.Stub},
-		Flows:      &FlowsClient{runner: runner.Stub},
+		Executions: executions,
+		Flows:      &FlowsClient{runner: runner.Stub, executions: executions},
 		ReplayJobs: &ReplayJobsClient{planner: planner.Stub},
 		Runner:     runner,
 		Planner:    planner,

@@ -2,13 +2,19 @@ package kitaru
 
 import (
 	"context"
+	"errors"
+	"io"
+	"time"
 
 	runnerv1 "github.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // FlowsClient starts executions of the flows a runner serves: Client.Flows.
 type FlowsClient struct {
-	runner runnerv1.RunnerServiceClient
+	runner     runnerv1.RunnerServiceClient
+	executions *ExecutionsClient
 }
 
 // Run starts an execution of flowName with a JSON object as input (nil: {})
@@ -31,6 +37,78 @@ func (f *FlowsClient) Run(ctx context.Context, flowName string, input map[string
 		return nil, err
 	}
 	return executionFromProto(res.GetExecution()), nil
+}
+
+// Execute runs an execution of flowName to its end and returns the flow's
+// result (a JSON value), in one call where Run and then Executions.Result
+// make several: StartAndWatchExecution starts it as Run does (WithRequestID,
+// or a new UUID; retried with it on UNAVAILABLE or DEADLINE_EXCEEDED, which
+// starts nothing new and follows the same execution) and streams its status
+// until it settles; the settled execution is then read once. It returns the
+// errors Run and Result return (a *PendingWaitError for an execution that
+// stops at a wait: answer it, then call Executions.Result).
+func (f *FlowsClient) Execute(ctx context.Context, flowName string, input map[string]any, opts ...StartOption) (any, error) {
+	in, err := jsonStruct("input", input)
+	if err != nil {
+		return nil, err
+	}
+	start := &runnerv1.StartExecutionRequest{FlowName: flowName, Input: in}
+	for _, opt := range opts {
+		opt(start)
+	}
+	if start.GetRequestId() == "" {
+		start.RequestId = NewRequestID()
+	}
+	req := &runnerv1.StartAndWatchExecutionRequest{FlowName: flowName, Input: in, RequestId: start.GetRequestId()}
+	var execID string
+	var settled bool
+	for attempt := 1; ; attempt++ {
+		execID, settled, err = f.startAndWatch(ctx, req)
+		code := status.Code(err)
+		if err == nil || (code != codes.Unavailable && code != codes.DeadlineExceeded) || attempt >= 3 || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(initialBackoff << (attempt - 1)):
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !settled { // the stream ended first (a runner restarting): follow it as Result does
+		return f.executions.Result(ctx, execID)
+	}
+	res, err := f.runner.GetExecution(ctx, &runnerv1.GetExecutionRequest{ExecId: execID})
+	if err != nil {
+		return nil, err
+	}
+	return outcome(res.GetExecution())
+}
+
+// startAndWatch reads one StartAndWatchExecution stream to its end: the
+// execution's ID, and whether a settling status change came.
+func (f *FlowsClient) startAndWatch(ctx context.Context, req *runnerv1.StartAndWatchExecutionRequest) (execID string, settled bool, err error) {
+	stream, err := f.runner.StartAndWatchExecution(ctx, req)
+	if err != nil {
+		return "", false, err
+	}
+	for {
+		res, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return execID, settled, nil
+		}
+		if err != nil {
+			return execID, settled, err
+		}
+		if execution := res.GetExecution(); execution != nil {
+			execID = execution.GetExecId()
+		}
+		if change := res.GetEvent().GetStatusChanged(); change != nil {
+			s := executionStatusFromProto(change.GetStatus())
+			settled = settled || s.Terminal() || s == StatusWaiting
+		}
+	}
 }
 
 // List returns the flows the runner serves, sorted by name, with the JSON

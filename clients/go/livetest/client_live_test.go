@@ -131,6 +131,41 @@ func TestLiveClientRunIsIdempotentOnItsRequestID(t *testing.T) {
 	}
 }
 
+func TestLiveClientExecuteRunsToTheEndInOneCall(t *testing.T) {
+	c, ctx := live(t)
+	if result := must(c.Flows.Execute(ctx, "content_pipeline", map[string]any{"topic": "executed"})).ok(t); result != "published: draft about executed from [notes on executed]" {
+		t.Errorf("Execute = %v", result)
+	}
+	id := kitaru.NewRequestID()
+	first := must(c.Flows.Execute(ctx, "content_pipeline", map[string]any{"topic": "go executed once"}, kitaru.WithRequestID(id))).ok(t)
+	again := must(c.Flows.Execute(ctx, "content_pipeline", map[string]any{"topic": "go executed once"}, kitaru.WithRequestID(id))).ok(t)
+	if first != again {
+		t.Errorf("one request ID, two results: %v %v", first, again)
+	}
+	executions := must(c.Executions.List(ctx, kitaru.ListOptions{Filter: kitaru.Filter{Flow: "content_pipeline"}, Limit: 200})).ok(t)
+	same := 0
+	for _, e := range executions {
+		if e.Input["topic"] == "go executed once" {
+			same++
+		}
+	}
+	if same != 1 {
+		t.Errorf("one request ID started %d executions", same)
+	}
+	var pending *kitaru.PendingWaitError
+	if _, err := c.Flows.Execute(ctx, "approval", map[string]any{"topic": "go executed wait"}); !errors.As(err, &pending) {
+		t.Errorf("Execute of a flow that waits = %v", err)
+	}
+	var uc *kitaru.UserCodeError
+	if _, err := c.Flows.Execute(ctx, "fails_once", map[string]any{"label": "go-execute-" + kitaru.NewRequestID()[:8]}); !errors.As(err, &uc) {
+		t.Errorf("Execute of a failing flow = %v", err)
+	}
+	var usage *kitaru.UsageError
+	if _, err := c.Flows.Execute(ctx, "content_pipeline", map[string]any{"topic": 42}); !errors.As(err, &usage) {
+		t.Errorf("Execute with invalid input = %v", err)
+	}
+}
+
 func TestLiveClientFlowsList(t *testing.T) {
 	c, ctx := live(t)
 	flows := must(c.Flows.List(ctx)).ok(t)
