@@ -105,9 +105,16 @@ export class ExecutionCommands {
   /**
    * Starts an execution of `flowName`. The input is validated by the flow's
    * schema first. With a `requestId` the execution ID is derived from it, so
-   * the same request twice returns the same execution.
+   * the same request twice returns the same execution; `created` says
+   * whether this call created it.
    */
-  async start(request: { namespace: string; flowName: string; input: JsonObject; requestId?: string; signal?: AbortSignal }): Promise<ExecutionRecord> {
+  async start(request: {
+    namespace: string;
+    flowName: string;
+    input: JsonObject;
+    requestId?: string;
+    signal?: AbortSignal;
+  }): Promise<{ execution: ExecutionRecord; created: boolean }> {
     if (typeof request.flowName !== "string" || request.flowName.trim() === "") {
       throw new KitaruUsageError("`flow_name` must name a registered flow.");
     }
@@ -129,7 +136,7 @@ export class ExecutionCommands {
       },
       { signal: request.signal },
     );
-    if (created !== undefined) return created;
+    if (created !== undefined) return { execution: created, created: true };
     const execution = await this.require({ execId, namespace, signal: request.signal });
     if (request.requestId && fingerprint) {
       checkSameRequest(execution, {
@@ -139,7 +146,7 @@ export class ExecutionCommands {
         fallbackMatches: execution.flowName === flow.name,
       });
     }
-    return execution;
+    return { execution, created: false };
   }
 
   /**

@@ -80,6 +80,8 @@ export class ExecutionQueries {
       full: boolean;
       checkpointsAfter?: number | undefined;
       summary?: { callCount: number };
+      /** The record was created just now (by the start asking for this view): no calls or waits to read. */
+      created?: true;
       budget?: ValueBudget;
       signal?: AbortSignal | undefined;
     },
@@ -92,10 +94,12 @@ export class ExecutionQueries {
     // shared budget goes to its executions in page order.
     const input = admit({ kind: "input" }, execution.input);
     const result = admit({ kind: "result" }, execution.state.result);
-    const [calls, waits] = await Promise.all([
-      options.summary ? Promise.resolve([]) : this.#store.listCalls(execution.execId, { signal }),
-      this.#store.listWaits(execution.execId, { signal }),
-    ]);
+    const [calls, waits] = options.created
+      ? [[], []]
+      : await Promise.all([
+          options.summary ? Promise.resolve([]) : this.#store.listCalls(execution.execId, { signal }),
+          this.#store.listWaits(execution.execId, { signal }),
+        ]);
     const visible = latestCalls(calls);
     const after = options.checkpointsAfter;
     const shown = after === undefined ? visible : visible.filter((call) => call.sequence > after);

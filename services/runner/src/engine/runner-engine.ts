@@ -112,7 +112,9 @@ export class RunnerEngine {
 
   /** Starts an execution of a flow (idempotent on `requestId`). */
   async startExecution(request: { namespace: string; flowName: string; input: JsonObject; requestId?: string; signal?: AbortSignal }): Promise<ExecutionView> {
-    return this.#basic(await this.#commands.start(request), request.signal);
+    const { execution, created } = await this.#commands.start(request);
+    // One this call created has recorded nothing yet: its view needs no read (and the run's first step is not held up).
+    return this.#queries.view(execution, { full: false, signal: request.signal, ...(created ? { created: true } : {}) });
   }
 
   /**
