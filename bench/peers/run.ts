@@ -21,7 +21,7 @@
  *
  *   bash bench/peers/install.sh     # once: PostgreSQL 15 (Debian), bench/peers/node_modules
  *   node --conditions=kitaru-source --import tsx bench/peers/run.ts [--rounds 3] [--systems kitaru,dbos,restate]
- *     [--one-runs 200] [--hundred-runs 5] [--count 1000] [--steps 5] [--workloads step,one,throughput] [--dir <directory>]
+ *     [--one-runs 200] [--warmup-runs 1000] [--hundred-runs 5] [--count 1000] [--steps 5] [--workloads step,one,throughput] [--dir <directory>]
  *
  * kitaru's client runs each workflow with `execute()` (one call); the
  * variant `kitaru-run-wait` uses `run()` + `handle.wait()` (two calls).
@@ -51,6 +51,8 @@ const REPO = path.resolve(HERE, "..", "..");
 const ROUNDS = intFlag("rounds", 3);
 const ONE_RUNS = intFlag("one-runs", 200);
 const HUNDRED_RUNS = intFlag("hundred-runs", 5);
+/** 1-step workflows each system runs before the first round. */
+const WARMUP_RUNS = intFlag("warmup-runs", 1000);
 const COUNT = intFlag("count", 1000);
 const STEPS = intFlag("steps", 5);
 const SYSTEMS = stringFlag("systems", "kitaru,dbos,restate").split(",");
@@ -298,11 +300,13 @@ async function main(): Promise<void> {
   const drivers: Driver[] = [];
   try {
     for (const name of SYSTEMS) drivers.push(await startSystem(name, dir));
-    // Warm-up: every process loads and compiles its code paths, every store creates its tables.
+    // Warm-up: every process loads and compiles its code paths (a JIT needs thousands of runs to
+    // settle: kitaru's 1-step time fell over five rounds after a shorter one), every store creates
+    // its tables. The same for every system.
     for (const driver of drivers) {
-      await driver.ask({ op: "latency", steps: 1, runs: 100 }, "latency");
-      await driver.ask({ op: "latency", steps: 101, runs: 2 }, "latency");
-      await driver.ask({ op: "throughput", count: Math.min(200, COUNT), steps: STEPS }, "throughput");
+      await driver.ask({ op: "latency", steps: 1, runs: WARMUP_RUNS }, "latency");
+      await driver.ask({ op: "latency", steps: 101, runs: 5 }, "latency");
+      await driver.ask({ op: "throughput", count: COUNT, steps: STEPS }, "throughput");
     }
     const figures = new Map<string, Figure[]>();
     for (let round = 0; round < ROUNDS; round++) {
