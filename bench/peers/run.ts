@@ -21,7 +21,7 @@
  *
  *   bash bench/peers/install.sh     # once: PostgreSQL 15 (Debian), bench/peers/node_modules
  *   node --conditions=kitaru-source --import tsx bench/peers/run.ts [--rounds 3] [--systems kitaru,dbos,restate]
- *     [--one-runs 200] [--warmup-runs 1000] [--hundred-runs 5] [--count 1000] [--steps 5] [--workloads step,one,throughput] [--dir <directory>]
+ *     [--one-runs 200] [--warmup-runs 1000] [--slow-fsync] [--hundred-runs 5] [--count 1000] [--steps 5] [--workloads step,one,throughput] [--dir <directory>]
  *
  * kitaru's client runs each workflow with `execute()` (one call); the
  * variant `kitaru-run-wait` uses `run()` + `handle.wait()` (two calls).
@@ -42,7 +42,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { startChildService, type ChildService } from "../../test/support/child-service.ts";
-import { intFlag, median, quantile, runBench, stringFlag } from "../support/common.ts";
+import { boolFlag, intFlag, median, quantile, runBench, stringFlag } from "../support/common.ts";
 import { spawnRunner, type RunnerProcess } from "../support/runner-process.ts";
 import type { DriverCommand, LatencyAnswer, ThroughputAnswer } from "./driver.ts";
 
@@ -53,6 +53,8 @@ const ONE_RUNS = intFlag("one-runs", 200);
 const HUNDRED_RUNS = intFlag("hundred-runs", 5);
 /** 1-step workflows each system runs before the first round. */
 const WARMUP_RUNS = intFlag("warmup-runs", 1000);
+/** Slow fsync for every system: writers with O_DSYNC on the stores' disk for the whole run. */
+const SLOW_FSYNC = boolFlag("slow-fsync");
 const COUNT = intFlag("count", 1000);
 const STEPS = intFlag("steps", 5);
 const SYSTEMS = stringFlag("systems", "kitaru,dbos,restate").split(",");
@@ -286,6 +288,28 @@ async function measure(driver: Driver, workload: Workload, dir: string): Promise
   return { value: (hundred - one) / 100, load: before, fsync, detail: `101-step ${f(hundred, 1)} ms, 1-step ${f(one)} ms` };
 }
 
+/**
+ * Two loops of `dd oflag=dsync` writing to `dir`'s disk (16 × 1 MiB and 8 × 4 MiB at a time)
+ * until the run ends: every store's fsync then waits behind them (here: 0.1 ms → 0.5–1.2 ms
+ * median, p90 3.5 ms, as the fsync column shows).
+ */
+function startFsyncLoad(dir: string): void {
+  for (const [name, size, count] of [
+    ["fsync-load-1", "1M", 16],
+    ["fsync-load-2", "4M", 8],
+  ] as const) {
+    const file = path.join(dir, name);
+    const loop = spawn("sh", ["-c", `while true; do dd if=/dev/zero of='${file}' bs=${size} count=${count} oflag=dsync status=none; done`], {
+      stdio: "ignore",
+      detached: true,
+    });
+    cleanups.push(() => {
+      if (loop.pid !== undefined) process.kill(-loop.pid, "SIGKILL");
+      rmSync(file, { force: true });
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const dir = mkdtempSync(path.join(stringFlag("dir", "") || os.tmpdir(), "kitaru-peers-"));
@@ -299,6 +323,7 @@ async function main(): Promise<void> {
   );
   const drivers: Driver[] = [];
   try {
+    if (SLOW_FSYNC) startFsyncLoad(dir);
     for (const name of SYSTEMS) drivers.push(await startSystem(name, dir));
     // Warm-up: every process loads and compiles its code paths (a JIT needs thousands of runs to
     // settle: kitaru's 1-step time fell over five rounds after a shorter one), every store creates
