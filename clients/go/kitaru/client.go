@@ -60,7 +60,7 @@ func NewClient(opts Options) (*Client, error) {
 	executions := &ExecutionsClient{runner: runner.Stub, planner: planner.Stub}
 	return &Client{
 		Executions: executions,
-		Flows:      &FlowsClient{runner: runner.Stub, executions: executions},
+		Flows:      &FlowsClient{runner: runner.Stub, executions: executions, maxAttempts: s.maxAttempts},
 		ReplayJobs: &ReplayJobsClient{planner: planner.Stub},
 		Runner:     runner,
 		Planner:    planner,

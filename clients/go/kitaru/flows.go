@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"io"
-	"time"
 
 	runnerv1 "github.com/kitaru-dev/kitaru/clients/go/gen/kitaru/runner/v1"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // FlowsClient starts executions of the flows a runner serves: Client.Flows.
 type FlowsClient struct {
 	runner     runnerv1.RunnerServiceClient
 	executions *ExecutionsClient
+	// maxAttempts bounds Execute's attempts, as Options.MaxAttempts bounds the unary creating calls'.
+	maxAttempts int
 }
 
 // Run starts an execution of flowName with a JSON object as input (nil: {})
@@ -24,13 +23,9 @@ type FlowsClient struct {
 // returns the same execution. Input the flow's schema rejects is a
 // *UsageError with Violations; an unknown flow, a *NotFoundError.
 func (f *FlowsClient) Run(ctx context.Context, flowName string, input map[string]any, opts ...StartOption) (*Execution, error) {
-	in, err := jsonStruct("input", input)
+	req, err := startRequest(flowName, input, opts)
 	if err != nil {
 		return nil, err
-	}
-	req := &runnerv1.StartExecutionRequest{FlowName: flowName, Input: in}
-	for _, opt := range opts {
-		opt(req)
 	}
 	res, err := f.runner.StartExecution(ctx, req)
 	if err != nil {
@@ -42,37 +37,27 @@ func (f *FlowsClient) Run(ctx context.Context, flowName string, input map[string
 // Execute runs an execution of flowName to its end and returns the flow's
 // result (a JSON value), in one call where Run and then Executions.Result
 // make several: StartAndWatchExecution starts it as Run does (WithRequestID,
-// or a new UUID; retried with it on UNAVAILABLE or DEADLINE_EXCEEDED, which
-// starts nothing new and follows the same execution) and streams its status
+// or a new UUID; retried with it on UNAVAILABLE or DEADLINE_EXCEEDED up to
+// Options.MaxAttempts times, which starts nothing new and follows the same
+// execution) and streams its status
 // until it settles; the settled execution is then read once. It returns the
 // errors Run and Result return (a *PendingWaitError for an execution that
 // stops at a wait: answer it, then call Executions.Result).
 func (f *FlowsClient) Execute(ctx context.Context, flowName string, input map[string]any, opts ...StartOption) (any, error) {
-	in, err := jsonStruct("input", input)
+	start, err := startRequest(flowName, input, opts)
 	if err != nil {
 		return nil, err
-	}
-	start := &runnerv1.StartExecutionRequest{FlowName: flowName, Input: in}
-	for _, opt := range opts {
-		opt(start)
 	}
 	if start.GetRequestId() == "" {
 		start.RequestId = NewRequestID()
 	}
-	req := &runnerv1.StartAndWatchExecutionRequest{FlowName: flowName, Input: in, RequestId: start.GetRequestId()}
+	req := &runnerv1.StartAndWatchExecutionRequest{FlowName: start.GetFlowName(), Input: start.GetInput(), RequestId: start.GetRequestId()}
 	var execID string
 	var settled bool
-	for attempt := 1; ; attempt++ {
+	err = retryUnderRequestID(ctx, f.maxAttempts, func() (err error) {
 		execID, settled, err = f.startAndWatch(ctx, req)
-		code := status.Code(err)
-		if err == nil || (code != codes.Unavailable && code != codes.DeadlineExceeded) || attempt >= 3 || ctx.Err() != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(initialBackoff << (attempt - 1)):
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +69,20 @@ func (f *FlowsClient) Execute(ctx context.Context, flowName string, input map[st
 		return nil, err
 	}
 	return outcome(res.GetExecution())
+}
+
+// startRequest is the StartExecutionRequest of Run (and the fields Execute
+// sends): flowName, the input as a Struct, the options applied.
+func startRequest(flowName string, input map[string]any, opts []StartOption) (*runnerv1.StartExecutionRequest, error) {
+	in, err := jsonStruct("input", input)
+	if err != nil {
+		return nil, err
+	}
+	req := &runnerv1.StartExecutionRequest{FlowName: flowName, Input: in}
+	for _, opt := range opts {
+		opt(req)
+	}
+	return req, nil
 }
 
 // startAndWatch reads one StartAndWatchExecution stream to its end: the

@@ -86,19 +86,27 @@ func retryCreating(maxAttempts int) grpc.UnaryClientInterceptor {
 		if !creating {
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}
-		for attempt := 1; ; attempt++ {
-			err := invoker(ctx, method, req, reply, cc, opts...)
-			code := status.Code(err)
-			if err == nil || (code != codes.Unavailable && code != codes.DeadlineExceeded) || attempt >= maxAttempts || ctx.Err() != nil {
-				return err
-			}
-			pause := min(maxBackoff, initialBackoff<<(attempt-1))
-			pause = pause/2 + rand.N(pause/2+1)
-			select {
-			case <-ctx.Done():
-				return err
-			case <-time.After(pause):
-			}
+		return retryUnderRequestID(ctx, maxAttempts, func() error { return invoker(ctx, method, req, reply, cc, opts...) })
+	}
+}
+
+// retryUnderRequestID makes a creating call (one carrying its request ID) up
+// to maxAttempts times while it fails with UNAVAILABLE or DEADLINE_EXCEEDED,
+// with backoff: the services answer a repeated ID with what the first attempt
+// created. Unary calls get it from retryCreating, Flows.Execute's stream directly.
+func retryUnderRequestID(ctx context.Context, maxAttempts int, call func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := call()
+		code := status.Code(err)
+		if err == nil || (code != codes.Unavailable && code != codes.DeadlineExceeded) || attempt >= maxAttempts || ctx.Err() != nil {
+			return err
+		}
+		pause := min(maxBackoff, initialBackoff<<(attempt-1))
+		pause = pause/2 + rand.N(pause/2+1)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
 		}
 	}
 }
