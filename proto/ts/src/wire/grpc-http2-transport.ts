@@ -168,7 +168,7 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Tr
       input: MessageInitShape<I>,
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
-      const call = CallSignal.of(signal, timeoutMs);
+      const call = new CallSignal(signal, timeoutMs);
       try {
         const message = isMessage(input, method.input) ? input : create(method.input, input);
         const request: UnaryRequest<I, O> = { ...requestCommon(method, call, timeoutMs, header, contextValues), stream: false, method, message };
@@ -188,7 +188,7 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Tr
       input: AsyncIterable<MessageInitShape<I>>,
       contextValues?: ContextValues,
     ): Promise<StreamResponse<I, O>> {
-      const call = CallSignal.of(signal, timeoutMs);
+      const call = new CallSignal(signal, timeoutMs);
       let response: StreamResponse<I, O>;
       try {
         const message = normalized(method.input, input);
@@ -229,7 +229,7 @@ class CallSignal {
   readonly #onCallerAbort: (() => void) | undefined;
   readonly #timer: NodeJS.Timeout | undefined;
 
-  private constructor(caller: AbortSignal | undefined, timeoutMs: number | undefined) {
+  constructor(caller: AbortSignal | undefined, timeoutMs: number | undefined) {
     this.#caller = caller;
     if (caller !== undefined) {
       if (caller.aborted) this.#controller.abort(ConnectError.from(caller.reason, Code.Canceled));
@@ -245,15 +245,11 @@ class CallSignal {
     }
   }
 
-  static of(caller: AbortSignal | undefined, timeoutMs: number | undefined): CallSignal {
-    return new CallSignal(caller, timeoutMs);
-  }
-
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
-  /** The error the caller sees: the abort's reason once the call was aborted, else `error` as a ConnectError. */
+  /** The error the caller sees: the abort's reason (as a ConnectError) once the call was aborted, else `error` as it is. */
   failure(error: unknown): unknown {
     if (this.#controller.signal.aborted) return ConnectError.from(this.#controller.signal.reason, Code.Canceled);
     return error;
