@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { decodeCallGraph, callGraphBytes, GET_CALL_GRAPH_BYTES } from "#contract/wire/call-graph-decoder.ts";
-import { encodeCallGraphResponse } from "#contract/wire/call-graph-encoder.ts";
+import { encodeCallGraphResponse, encodeLineageEntry } from "#contract/wire/call-graph-encoder.ts";
 import { CheckpointCallStatus, ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import { CallGraphSchema, CallLineageSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import { GetCallGraphResponseBytesSchema, GetCallGraphResponseSchema, RunnerInternalService } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
@@ -50,7 +50,7 @@ function call(k: number, overrides: Partial<CallLineage> = {}): CallLineage {
 }
 
 /** A graph as the runner reads it; the runner's flow version is "v9" unless given. */
-type GraphRead = Omit<CallGraphRead, "flowVersion"> & { readonly flowVersion?: string };
+type GraphRead = Omit<CallGraphRead, "flowVersion" | "calls"> & { readonly calls: readonly CallLineage[]; readonly flowVersion?: string };
 
 const withVersion = (graph: GraphRead): CallGraphRead => ({ flowVersion: "v9", ...graph });
 
@@ -61,12 +61,33 @@ const encode = (graph: GraphRead) => {
   return encodeCallGraphResponse(callGraphHeadToProto(read), read.calls, callGraphVersions(read));
 };
 
+/** The graph's lineage as the embedded store keeps it: each call's entry, concatenated. */
+const storedEntries = (graph: GraphRead) => ({
+  lineageBytes: Buffer.concat(
+    graph.calls.map((c) => {
+      const entry = encodeLineageEntry(c);
+      assert.ok(entry, "the encoder covers this call");
+      return entry;
+    }),
+  ),
+});
+
+/** protobuf-es's bytes, from the records and from the entries the store keeps alike. */
 function assertSameBytes(graph: GraphRead): void {
+  const expected = Buffer.from(toBinary(GetCallGraphResponseSchema, create(GetCallGraphResponseSchema, callGraphResponseToProto(withVersion(graph)))));
   const encoded = encode(graph);
   assert.ok(encoded, "the encoder covers this graph");
   assert.equal(encoded.schema, GetCallGraphResponseSchema);
-  const expected = toBinary(GetCallGraphResponseSchema, create(GetCallGraphResponseSchema, callGraphResponseToProto(withVersion(graph))));
-  assert.deepEqual(Buffer.from(encoded.bytes), Buffer.from(expected));
+  assert.deepEqual(Buffer.from(encoded.bytes), expected);
+  const read = withVersion(graph);
+  const fromEntries = encodeCallGraphResponse(callGraphHeadToProto(read), storedEntries(graph), callGraphVersions(read));
+  assert.deepEqual(Buffer.from(fromEntries?.bytes ?? []), expected, "written from the stored entries");
+  const generic = callGraphResponseToProto({ ...read, calls: storedEntries(graph) });
+  assert.deepEqual(
+    Buffer.from(toBinary(GetCallGraphResponseSchema, create(GetCallGraphResponseSchema, generic))),
+    expected,
+    "the generic way, from the entries",
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -252,7 +273,10 @@ describe("call graph in its wire form", () => {
         call(1, { dataDependencies: [5 as unknown as string] }),
         call(1, { dataDependencies: null as unknown as string[] }),
       ];
-      for (const bad of cases) assert.equal(encode({ execution: execution(), input: {}, calls: [call(2), bad] }), undefined, JSON.stringify(bad));
+      for (const bad of cases) {
+        assert.equal(encode({ execution: execution(), input: {}, calls: [call(2), bad] }), undefined, JSON.stringify(bad));
+        assert.equal(encodeLineageEntry(bad), undefined, `no stored entry for ${JSON.stringify(bad)}`);
+      }
     });
   });
 

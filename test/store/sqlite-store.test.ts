@@ -9,6 +9,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, it } from "node:test";
 import Database from "better-sqlite3";
+import { fromBinary } from "@bufbuild/protobuf";
+import { encodeLineageEntry } from "#contract/wire/call-graph-encoder.ts";
+import { CallGraphSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import { encodeRecord } from "../../services/runner/src/store/record-json.ts";
 import type { CallRecord } from "../../services/runner/src/store/records.ts";
 import { SqliteExecutionStore } from "../../services/runner/src/store/sqlite-execution-store.ts";
@@ -403,5 +406,95 @@ describe("SqliteExecutionStore schema upgrades", () => {
     } finally {
       await upgraded.close();
     }
+  });
+});
+
+describe("SqliteExecutionStore encoded call lineage", () => {
+  const completed = (execId: string, k: number, extra: Partial<CallRecord> = {}): CallRecord => ({
+    execId,
+    invocationId: `step_${k}`,
+    callId: `call-${execId}-${k}`,
+    name: "step",
+    status: "completed",
+    attempts: 1,
+    sequence: k,
+    dataDependencies: k === 1 ? [] : [`step_${k - 1}`],
+    loadDependencies: k === 2 ? ["step_1"] : [],
+    outputNames: k === 3 ? ["a", "b"] : [],
+    output: { kind: "inline", json: `{"i":${k}}` },
+    generation: 0,
+    startedAt: new Date(k),
+    endedAt: new Date(k + 1),
+    ...extra,
+  });
+  /** The lineage entries of the calls `listCallLineage` reads, as GetCallGraph would write them from the records. */
+  const fromRecords = async (store: SqliteExecutionStore, execId: string) =>
+    Buffer.concat((await store.listCallLineage(execId)).map((call) => encodeLineageEntry(call)!));
+
+  it("gives an execution's calls as the call graph's lineage bytes, in issue order: what GetCallGraph sends from the records", async () => {
+    const store = await SqliteExecutionStore.open({ path: freshFile() });
+    try {
+      // Recorded out of issue order, one at a time and in a batch.
+      await store.recordCall(completed("e1", 3));
+      await store.recordCalls([completed("e1", 1), completed("e1", 4, { callId: "é".repeat(200) })]);
+      await store.recordCall(completed("e1", 2));
+      const bytes = await store.encodedCallLineage("e1");
+      assert.ok(bytes, "every call has its entry");
+      assert.deepEqual(Buffer.from(bytes), await fromRecords(store, "e1"));
+      const lineage = fromBinary(CallGraphSchema, bytes).lineage;
+      assert.deepEqual(
+        lineage.map((call) => [call.invocationId, Number(call.sequence), call.dataDependencies, call.loadDependencies, call.outputNames]),
+        [
+          ["step_1", 1, [], [], []],
+          ["step_2", 2, ["step_1"], ["step_1"], []],
+          ["step_3", 3, ["step_2"], [], ["a", "b"]],
+          ["step_4", 4, ["step_3"], [], []],
+        ],
+      );
+      assert.deepEqual(await store.encodedCallLineage("no-calls"), new Uint8Array(0), "an execution without calls: no bytes");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("leaves an execution with a failed attempt, a reused entry, a row without an entry or one of an older form to listCallLineage (undefined)", async () => {
+    const file = freshFile();
+    const store = await SqliteExecutionStore.open({ path: file });
+    try {
+      await store.recordCalls([completed("failed", 1), completed("failed", 2, { status: "failed", output: undefined })]);
+      await store.recordCalls([completed("reused", 1), completed("reused", 2, { status: "reused", attempts: 0, reusedFromCallId: "src-2" })]);
+      await store.recordCalls([completed("older", 1), completed("older", 2)]);
+      await store.recordCalls([completed("other-form", 1), completed("other-form", 2)]);
+      // As a runner of the previous release writes a call: no entry.
+      const raw = new Database(file);
+      raw.prepare("UPDATE calls SET lineage_entry = NULL, lineage_form = NULL WHERE exec_id = 'older' AND invocation_id = 'step_2'").run();
+      // As written before a field was added to CallLineage.
+      raw.prepare("UPDATE calls SET lineage_form = lineage_form + 1 WHERE exec_id = 'other-form' AND invocation_id = 'step_1'").run();
+      assert.deepEqual(raw.prepare("SELECT invocation_id FROM reused_calls WHERE exec_id = 'reused'").pluck().all(), ["step_2"], "the reused call is an entry");
+      raw.close();
+      for (const execId of ["failed", "reused", "older", "other-form"]) assert.equal(await store.encodedCallLineage(execId), undefined, execId);
+      assert.equal((await store.listCallLineage("reused")).length, 2, "the calls are there, read the other way");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("adds the entry columns to a version 7 file without them, keeping the version a runner of that release opens", async () => {
+    const file = freshFile();
+    await (await SqliteExecutionStore.open({ path: file })).close();
+    const old = new Database(file);
+    old.exec("ALTER TABLE calls DROP COLUMN lineage_entry");
+    old.exec("ALTER TABLE calls DROP COLUMN lineage_form");
+    old.close();
+    const store = await SqliteExecutionStore.open({ path: file });
+    try {
+      await store.recordCall(completed("e1", 1));
+      assert.ok(await store.encodedCallLineage("e1"));
+    } finally {
+      await store.close();
+    }
+    const raw = new Database(file, { readonly: true });
+    assert.equal(raw.pragma("user_version", { simple: true }), 7);
+    raw.close();
   });
 });

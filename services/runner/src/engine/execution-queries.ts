@@ -1,4 +1,5 @@
 import { KitaruNotFoundError, KitaruUsageError } from "#contract/errors/index.ts";
+import type { EncodedLineage } from "#contract/wire/call-graph-encoder.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { CallLineage, ExecutionStore } from "../store/execution-store.ts";
 import type { ValueCodec } from "../store/value-codec.ts";
@@ -174,6 +175,14 @@ export class ExecutionQueries {
   async callGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallLineage[] }> {
     const execution = await this.#commands.require(ref);
     const calls = latestCalls(await this.#store.listCallLineage(execution.execId, { signal: ref.signal }));
+    return { execution, input: await this.#values.load(execution.input, { signal: ref.signal }), calls };
+  }
+
+  /** {@link callGraph}, its calls as the store keeps them encoded for the wire when it does (the embedded store). */
+  async encodedCallGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallLineage[] | EncodedLineage }> {
+    const execution = await this.#commands.require(ref);
+    const lineageBytes = await this.#store.encodedCallLineage?.(execution.execId, { signal: ref.signal });
+    const calls = lineageBytes !== undefined ? { lineageBytes } : latestCalls(await this.#store.listCallLineage(execution.execId, { signal: ref.signal }));
     return { execution, input: await this.#values.load(execution.input, { signal: ref.signal }), calls };
   }
 

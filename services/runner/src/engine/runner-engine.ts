@@ -9,6 +9,7 @@
  *
  * @module
  */
+import type { EncodedLineage } from "#contract/wire/call-graph-encoder.ts";
 import type { JsonObject, JsonValue } from "#contract/json-value.ts";
 import { captureCheckpointConsole } from "../authoring/console-capture.ts";
 import type { CallLineage, ExecutionStore } from "../store/execution-store.ts";
@@ -216,6 +217,11 @@ export class RunnerEngine {
   /** The recorded calls of an execution (outputs left out), for planning a replay. */
   callGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallLineage[] }> {
     return this.#queries.callGraph(ref);
+  }
+
+  /** The same, the calls encoded for GetCallGraph when the store keeps them so. */
+  encodedCallGraph(ref: ExecutionRef): Promise<{ execution: ExecutionRecord; input: JsonValue; calls: CallLineage[] | EncodedLineage }> {
+    return this.#queries.encodedCallGraph(ref);
   }
 
   /** Creates the execution of a planned replay, or with `validateOnly` checks it and returns what it would be. */

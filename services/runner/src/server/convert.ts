@@ -1,4 +1,4 @@
-import { fromJson, type MessageInitShape } from "@bufbuild/protobuf";
+import { fromBinary, fromJson, type MessageInitShape } from "@bufbuild/protobuf";
 import type { JsonObject as ProtoJsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate, ValueSchema } from "@bufbuild/protobuf/wkt";
 import {
@@ -23,9 +23,9 @@ import { logLevelToProto } from "#contract/log-level.ts";
 import { callStatusToProto, executionStatusFromProto, executionStatusToProto } from "#contract/status.ts";
 import type { JsonValue } from "../authoring/json-value.ts";
 import type { ExecutionEvent, LogEntry as LogEntryView, StartedCall } from "../engine/execution-events.ts";
-import type { CallLineage as CallLineageMessage } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
+import { type CallLineage as CallLineageMessage, CallGraphSchema } from "#gen/kitaru/runner/v1/replay_plan_pb.ts";
 import type { GetCallGraphResponseSchema } from "#gen/kitaru/runner/v1/runner_internal_service_pb.ts";
-import type { CallGraphHead, CallGraphVersions } from "#contract/wire/call-graph-encoder.ts";
+import { type CallGraphHead, type CallGraphVersions, type EncodedLineage, isEncodedLineage } from "#contract/wire/call-graph-encoder.ts";
 import type { CallValues, ExecutionView } from "../engine/execution-queries.ts";
 import type { ReplayDraft } from "../engine/replay-start.ts";
 import type { OmittedValue } from "../engine/value-budget.ts";
@@ -143,7 +143,7 @@ function lineageToProto(call: CallLineage): CallLineageMessage {
 export interface CallGraphRead {
   readonly execution: ExecutionRecord;
   readonly input: JsonValue;
-  readonly calls: readonly CallLineage[];
+  readonly calls: readonly CallLineage[] | EncodedLineage;
   /** The flow version this runner serves (a replay it creates runs on it). */
   readonly flowVersion: string;
 }
@@ -166,7 +166,9 @@ export function callGraphHeadToProto(graph: CallGraphRead): CallGraphHead {
 
 /** The GetCallGraph response, the generic way. */
 export function callGraphResponseToProto(graph: CallGraphRead): MessageInitShape<typeof GetCallGraphResponseSchema> {
-  return { graph: { ...callGraphHeadToProto(graph), lineage: graph.calls.map(lineageToProto) }, ...callGraphVersions(graph) };
+  // Encoded calls are elements of CallGraph.lineage: read as a CallGraph, they are its lineage.
+  const lineage = isEncodedLineage(graph.calls) ? fromBinary(CallGraphSchema, graph.calls.lineageBytes).lineage : graph.calls.map(lineageToProto);
+  return { graph: { ...callGraphHeadToProto(graph), lineage }, ...callGraphVersions(graph) };
 }
 
 function startedCallToProto(call: StartedCall): MessageInitShape<typeof CheckpointCallSchema> {

@@ -21,7 +21,7 @@ function caller(ctx: HandlerContext) {
 export function runnerInternalServiceHandlers(engine: RunnerEngine): ServiceHandlers<typeof RunnerInternalService> {
   return {
     async getCallGraph(request, ctx) {
-      const graph = { ...(await engine.callGraph(executionRef(request, ctx))), flowVersion: engine.flowVersion };
+      const graph = { ...(await engine.encodedCallGraph(executionRef(request, ctx))), flowVersion: engine.flowVersion };
       // Thousands of calls: written from the records (the same bytes), else the generic way.
       return encodeCallGraphResponse(callGraphHeadToProto(graph), graph.calls, callGraphVersions(graph)) ?? callGraphResponseToProto(graph);
     },

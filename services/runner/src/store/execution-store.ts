@@ -175,6 +175,14 @@ export interface ExecutionStore {
    */
   listCallLineage(execId: string, options?: StoreCallOptions): Promise<CallLineage[]>;
   /**
+   * Optional: `listCallLineage`'s calls already encoded as the call graph's
+   * `lineage` (`encodeLineageEntry` of each, concatenated), or undefined
+   * when the store does not hold them for this execution; the caller then
+   * reads `listCallLineage`. The embedded store keeps them (planning a
+   * replay of 10,000 calls then parses nothing).
+   */
+  encodedCallLineage?(execId: string, options?: StoreCallOptions): Promise<Uint8Array | undefined>;
+  /**
    * The lineage and recorded outputs of every call of an execution, in issue
    * order: what running a replay of it needs, read without the rest of each record.
    */

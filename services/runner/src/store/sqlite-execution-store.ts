@@ -15,6 +15,7 @@ import type {
 } from "./execution-store.ts";
 import { createdState } from "./execution-store.ts";
 import { DEFAULT_NAMESPACE } from "#contract/namespaces.ts";
+import { encodeLineageEntry, LINEAGE_ENTRY_FORM } from "#contract/wire/call-graph-encoder.ts";
 import { logOrderKey } from "./log-order.ts";
 import { decodeCallRecord, decodeExecutionRecord, decodeExecutionState, decodeRecord, encodeCall, encodeExecutionRecord, encodeRecord } from "./record-json.ts";
 import type {
@@ -72,6 +73,11 @@ const SQL = {
   // One JSON array built by SQLite: one parse instead of one per call.
   listCallLineage:
     "SELECT '[' || COALESCE(group_concat(lineage, ','), '') || ']' AS lineage FROM (SELECT lineage FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)",
+  // Every row's stored lineage entry, concatenated in issue order (one run of bytes: group_concat keeps
+  // them as they are, CAST AS BLOB gives them back as bytes), and how many rows have one of the given form.
+  listLineageEntries: `SELECT count(*) AS calls, coalesce(sum(lineage_form = ?), 0) AS entries, CAST(group_concat(lineage_entry, '') AS BLOB) AS bytes
+    FROM (SELECT lineage_entry, lineage_form FROM calls WHERE exec_id = ? ORDER BY sequence, rowid)`,
+  hasReused: "SELECT 1 FROM reused_calls WHERE exec_id = ? LIMIT 1",
   // The lineage object with the payload members spliced in by SQLite, as one array (rows written before
   // version 6 hold the payloads in their records: json_extract parses those in C).
   listReusableCalls: `SELECT '[' || COALESCE(group_concat(call, ','), '') || ']' AS calls FROM (
@@ -325,6 +331,21 @@ export class SqliteExecutionStore implements ExecutionStore {
     );
   }
 
+  /**
+   * The execution's lineage as the call graph sends it, when every call of
+   * it is one outcome row with its entry stored in the current form (no
+   * failed attempt, no reused entry, no row of older code or of an older
+   * `CallLineage`): `listCallLineage`'s calls, encoded.
+   */
+  encodedCallLineage(execId: string, options?: StoreCallOptions): Promise<Uint8Array | undefined> {
+    return this.#connection.read(options?.signal, () => {
+      if (this.#sql(SQL.hasReused).get(execId) !== undefined) return undefined;
+      const read = this.#sql(SQL.listLineageEntries).get(LINEAGE_ENTRY_FORM, execId) as { calls: number; entries: number; bytes: Buffer | null };
+      if (read.entries !== read.calls) return undefined;
+      return read.bytes ?? new Uint8Array(0);
+    });
+  }
+
   listReusableCalls(execId: string, options?: StoreCallOptions): Promise<ReusableCall[]> {
     return this.#connection.read(options?.signal, () =>
       withReusedOutputs(
@@ -513,14 +534,18 @@ function callAttempt(call: CallRecord): string {
 /** A call's row in `calls`, its texts encoded. */
 function callRow(call: CallRecord): CallRow {
   const texts = encodeCall(call);
+  const attempt = callAttempt(call);
+  const entry = attempt === "" ? encodeLineageEntry(call) : undefined;
   return {
     execId: call.execId,
     invocationId: call.invocationId,
-    attempt: callAttempt(call),
+    attempt,
     sequence: call.sequence,
     record: texts.record,
     lineage: texts.lineage,
     payloads: texts.payloads ?? null,
+    lineageEntry: entry ?? null,
+    lineageForm: entry === undefined ? null : LINEAGE_ENTRY_FORM,
   };
 }
 

@@ -78,6 +78,14 @@ CREATE TABLE IF NOT EXISTS calls (
   -- records; NULL when it has none, and in rows written before (whose record
   -- holds them).
   payloads      TEXT,
+  -- The outcome's element of the call graph's lineage as GetCallGraph sends
+  -- it (call-graph-encoder.ts), so that planning reads the graph as one run
+  -- of bytes, and the form it was written in (LINEAGE_ENTRY_FORM, which
+  -- changes with the message's fields); NULL for other records and in rows
+  -- written before them. Added without a new version: code of version 7
+  -- leaves them NULL, which reads take as absent (see addLineageEntries).
+  lineage_entry BLOB,
+  lineage_form  INTEGER,
   PRIMARY KEY (exec_id, invocation_id, attempt)
 );
 CREATE INDEX IF NOT EXISTS calls_by_sequence ON calls (exec_id, sequence);
@@ -218,7 +226,10 @@ export function applySchema(db: BetterSqlite3.Database): void {
     if (version > SCHEMA_VERSION) {
       throw new Error(`The database has schema version ${version}; this kitaru knows up to ${SCHEMA_VERSION}. Use a newer kitaru.`);
     }
-    if (version === SCHEMA_VERSION) return;
+    if (version === SCHEMA_VERSION) {
+      addLineageEntries(db);
+      return;
+    }
     db.exec(SCHEMA);
     const columns = db.prepare("SELECT name FROM pragma_table_info('executions')").all() as { name: string }[];
     if (!columns.some((c) => c.name === "namespace")) db.exec("ALTER TABLE executions ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default'");
@@ -237,6 +248,19 @@ export function applySchema(db: BetterSqlite3.Database): void {
       db.exec("UPDATE executions SET original_exec_id = record ->> '$.originalExecId' WHERE record ->> '$.originalExecId' IS NOT NULL");
     }
     db.exec("CREATE INDEX IF NOT EXISTS executions_by_original ON executions (original_exec_id, created_at) WHERE original_exec_id IS NOT NULL");
+    addLineageEntries(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/**
+ * The `calls.lineage_entry` and `lineage_form` columns, added to a file that lacks them. A nullable
+ * column that older code neither reads nor writes, so no new version: a
+ * runner of the previous release keeps opening the file (a rolling upgrade
+ * runs both on it), and its rows' NULL sends planning to the lineage texts.
+ */
+function addLineageEntries(db: BetterSqlite3.Database): void {
+  const columns = db.prepare("SELECT name FROM pragma_table_info('calls')").all() as { name: string }[];
+  if (!columns.some((c) => c.name === "lineage_entry")) db.exec("ALTER TABLE calls ADD COLUMN lineage_entry BLOB");
+  if (!columns.some((c) => c.name === "lineage_form")) db.exec("ALTER TABLE calls ADD COLUMN lineage_form INTEGER");
 }

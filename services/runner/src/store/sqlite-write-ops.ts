@@ -21,6 +21,10 @@ export interface CallRow {
   readonly record: string;
   readonly lineage: string;
   readonly payloads: string | null;
+  /** An outcome's element of the call graph's `lineage` as sent (call-graph-encoder.ts); null for other records. */
+  readonly lineageEntry: Uint8Array | null;
+  /** The entry's form (`LINEAGE_ENTRY_FORM` when written); null without an entry. */
+  readonly lineageForm: number | null;
 }
 
 /** A reused call as a compact entry (`reused-call-entry.ts`). */
@@ -102,9 +106,11 @@ const SQL = {
   updateCache: "UPDATE executions SET state = ?, status = ?, seq = ?, lease_expires_at = ? WHERE exec_id = ? AND seq < ?",
   renewLease: `INSERT INTO leases (exec_id, epoch, runner_id, expires_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (exec_id, epoch) DO UPDATE SET runner_id = excluded.runner_id, expires_at = excluded.expires_at`,
-  insertCall: "INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage, payloads) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+  insertCall: `INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage, payloads, lineage_entry, lineage_form)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
   // A call's outcome (attempt ''), unless a reused entry of the invocation came first.
-  insertOutcome: `INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage, payloads) SELECT ?, ?, ?, ?, ?, ?, ?
+  insertOutcome: `INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage, payloads, lineage_entry, lineage_form)
+    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
     WHERE NOT EXISTS (SELECT 1 FROM reused_calls WHERE exec_id = ? AND invocation_id = ?) ON CONFLICT DO NOTHING`,
   // The same record text the store's reads build (payloads spliced back in).
   getCall: `SELECT CASE WHEN payloads IS NULL THEN record ELSE substr(record, 1, length(record) - 1) || ',' || payloads || '}' END AS record
@@ -224,11 +230,11 @@ export function applyWrite(sql: WriteStatements, op: WriteOp): WriteOutcome {
 
 /** Inserts a call's row in `calls`; false when a record of its key (or, for an outcome, a reused entry of its invocation) exists. */
 function insertCallRow(sql: WriteStatements, row: CallRow): boolean {
-  const { execId, invocationId, attempt, sequence, record, lineage, payloads } = row;
+  const { execId, invocationId, attempt, sequence, record, lineage, payloads, lineageEntry, lineageForm } = row;
   const inserted =
     attempt === ""
-      ? sql.get("insertOutcome").run(execId, invocationId, attempt, sequence, record, lineage, payloads, execId, invocationId)
-      : sql.get("insertCall").run(execId, invocationId, attempt, sequence, record, lineage, payloads);
+      ? sql.get("insertOutcome").run(execId, invocationId, attempt, sequence, record, lineage, payloads, lineageEntry, lineageForm, execId, invocationId)
+      : sql.get("insertCall").run(execId, invocationId, attempt, sequence, record, lineage, payloads, lineageEntry, lineageForm);
   return inserted.changes === 1;
 }
 
