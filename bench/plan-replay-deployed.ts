@@ -7,8 +7,10 @@
  *
  * A 10,000-call and a 100,000-call `bench_chain` execution are written
  * through the store API (from the records of a 200-call run), then both are
- * planned from their last call: `--warm` times each untimed, then `--plans`
- * times each, the two sizes taking turns run by run.
+ * planned from their last call through the public client
+ * (`client.executions.planReplay()`, the plan as its plain model): `--warm`
+ * times each untimed, then `--plans` times each, the two sizes taking turns
+ * run by run.
  *
  * Then the cost per reused call as deployed: `--replays` replays from the
  * last call of the 10,000-call source and of a 1-call one, the two taking
@@ -31,9 +33,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Client, createClient } from "@connectrpc/connect";
-import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { KitaruClient } from "../clients/ts/src/client.ts";
 import { SqliteExecutionStore } from "../services/runner/src/store/sqlite-execution-store.ts";
 import { startChildService, type ChildService } from "../test/support/child-service.ts";
@@ -62,12 +61,11 @@ function pairCpuMs(pair: ServicePair): number {
   return pair.children.reduce((sum, child) => sum + (processCpuMs(child.process.pid ?? 0) ?? Number.NaN), 0);
 }
 
-/** A runner and a planner started from one checkout, and a PlannerService client of the planner. */
+/** A runner and a planner started from one checkout, and the public client of the pair. */
 interface ServicePair {
   readonly label: string;
   readonly children: readonly ChildService[];
-  readonly session: Http2SessionManager;
-  readonly client: Client<typeof PlannerService>;
+  readonly client: KitaruClient;
 }
 
 async function startPair(label: string, file: string, root: string | undefined): Promise<ServicePair> {
@@ -81,47 +79,41 @@ async function startPair(label: string, file: string, root: string | undefined):
     await runner.kill("SIGTERM");
     throw err;
   });
-  const session = new Http2SessionManager(`http://${planner.address}`);
-  const client = createClient(PlannerService, createGrpcTransport({ baseUrl: `http://${planner.address}`, sessionManager: session }));
-  return { label, children: [runner, planner], session, client };
+  const client = new KitaruClient({ runnerUrl: `http://${runner.address}`, plannerUrl: `http://${planner.address}` });
+  return { label, children: [runner, planner], client };
 }
 
 /** Replays through the public client of `pair` (planner process, runner process): the cost per reused call. */
 async function replaysPerReusedCall(pair: ServicePair, small: Source, single: Source): Promise<void> {
-  const [runner, planner] = pair.children as [ChildService, ChildService];
-  const kitaru = new KitaruClient({ runnerUrl: `http://${runner.address}`, plannerUrl: `http://${planner.address}` });
-  try {
-    const replay = async (source: Source) => {
-      const t0 = now();
-      const execution = await kitaru.executions.replay(source.execId, { from: invocationIdOf(source.calls) });
-      const result = await kitaru.executions.handle(execution.execId).wait();
-      const took = now() - t0;
-      if (JSON.stringify({ kind: "inline", json: JSON.stringify(result) }) !== source.result) throw new Error(`replay returned ${JSON.stringify(result)}`);
-      return took;
-    };
-    await replay(single);
-    await replay(small);
-    const times: [number[], number[]] = [[], []];
-    for (let r = 0; r < REPLAYS; r++) {
-      times[0].push(await replay(small));
-      times[1].push(await replay(single));
-    }
-    const [tenK, one] = times.map((t) => median(t)) as [number, number];
-    const perReusedUs = ((tenK - one) / (N - 1)) * 1000;
-    console.log(
-      `ReplayExecution → wait() of the ${N}-call source from its last call: median ${tenK.toFixed(1)} ms (runs ${times[0].map((t) => t.toFixed(1)).join(", ")}); ` +
-        `of a 1-call source: ${one.toFixed(1)} ms (runs ${times[1].map((t) => t.toFixed(1)).join(", ")})`,
-    );
-    console.log(
-      `  per reused call (10k − 1-call) / ${N - 1}: ${perReusedUs.toFixed(1)} µs (≤ ${REUSED_TARGET_US} µs: ${perReusedUs <= REUSED_TARGET_US ? "met" : "MISSED"})`,
-    );
-  } finally {
-    await kitaru.close();
+  const kitaru = pair.client;
+  const replay = async (source: Source) => {
+    const t0 = now();
+    const execution = await kitaru.executions.replay(source.execId, { from: invocationIdOf(source.calls) });
+    const result = await kitaru.executions.handle(execution.execId).wait();
+    const took = now() - t0;
+    if (JSON.stringify({ kind: "inline", json: JSON.stringify(result) }) !== source.result) throw new Error(`replay returned ${JSON.stringify(result)}`);
+    return took;
+  };
+  await replay(single);
+  await replay(small);
+  const times: [number[], number[]] = [[], []];
+  for (let r = 0; r < REPLAYS; r++) {
+    times[0].push(await replay(small));
+    times[1].push(await replay(single));
   }
+  const [tenK, one] = times.map((t) => median(t)) as [number, number];
+  const perReusedUs = ((tenK - one) / (N - 1)) * 1000;
+  console.log(
+    `ReplayExecution → wait() of the ${N}-call source from its last call: median ${tenK.toFixed(1)} ms (runs ${times[0].map((t) => t.toFixed(1)).join(", ")}); ` +
+      `of a 1-call source: ${one.toFixed(1)} ms (runs ${times[1].map((t) => t.toFixed(1)).join(", ")})`,
+  );
+  console.log(
+    `  per reused call (10k − 1-call) / ${N - 1}: ${perReusedUs.toFixed(1)} µs (≤ ${REUSED_TARGET_US} µs: ${perReusedUs <= REUSED_TARGET_US ? "met" : "MISSED"})`,
+  );
 }
 
 async function stopPair(pair: ServicePair): Promise<void> {
-  pair.session.abort();
+  await pair.client.close();
   for (const child of [...pair.children].reverse()) await child.kill("SIGTERM");
 }
 
@@ -147,9 +139,9 @@ async function main(): Promise<void> {
     pairs.push(await startPair("this checkout", file, undefined));
     for (const root of TREES) pairs.push(await startPair(root, file, root));
     const plan = async (pair: ServicePair, source: Source) => {
-      const { plan } = await pair.client.planReplay({ execId: source.execId, from: invocationIdOf(source.calls) });
-      if (plan?.reuse.length !== source.calls - 1 || plan.reexecute.length !== 1)
-        throw new Error(`plan reuses ${plan?.reuse.length}, re-executes ${plan?.reexecute.length}`);
+      const plan = await pair.client.executions.planReplay(source.execId, { from: invocationIdOf(source.calls) });
+      if (plan.reuse.length !== source.calls - 1 || plan.reexecute.length !== 1)
+        throw new Error(`plan reuses ${plan.reuse.length}, re-executes ${plan.reexecute.length}`);
     };
     console.log(
       `plan-replay-deployed: client, planner and runner in three processes${pairs.length > 1 ? ` (${pairs.length} runner/planner pairs, A/B)` : ""}; ${N}- and ${LARGE}-call sources; node ${process.version}; ${machineLoad()}`,
