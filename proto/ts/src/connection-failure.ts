@@ -19,6 +19,7 @@ import { Health } from "#gen/grpc/health/v1/health_pb.ts";
 import { ServerReflection } from "#gen/grpc/reflection/v1/reflection_pb.ts";
 import { PlannerService } from "#gen/kitaru/planner/v1/planner_service_pb.ts";
 import { RunnerService } from "#gen/kitaru/runner/v1/runner_service_pb.ts";
+import { systemCodes } from "./system-codes.ts";
 
 /** The two kitaru services. */
 export type KitaruService = "runner" | "planner";
@@ -54,13 +55,9 @@ export interface DiagnosisOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-/** The system or OpenSSL code behind an error (its own or a cause's), e.g. ECONNREFUSED, ERR_SSL_WRONG_VERSION_NUMBER. */
+/** The first of `systemCodes`, e.g. ECONNREFUSED, ERR_SSL_WRONG_VERSION_NUMBER; "" when there is none. */
 function systemCode(error: unknown): string {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === "string" && code !== "") return code;
-  }
-  return "";
+  return systemCodes(error)[0] ?? "";
 }
 
 /** Certificate verification failures (Node's codes for OpenSSL's, and the host name check). */

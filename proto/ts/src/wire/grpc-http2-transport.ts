@@ -52,6 +52,7 @@ import {
 } from "@connectrpc/connect";
 import { createMethodUrl } from "@connectrpc/connect/protocol";
 import { requestHeader, validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
+import { systemCodes } from "../system-codes.ts";
 
 /**
  * What the transport needs of an HTTP/2 session: connect-node's
@@ -300,7 +301,7 @@ class GrpcExchange {
     stream.on("trailers", (trailers) => copyHeaders(trailers, this.trailer));
     stream.on("end", () => this.#onEnd());
     stream.on("error", (error: Error) => {
-      const codes = nodeErrorCodes(error);
+      const codes = systemCodes(error);
       if (stream.writableEnded && codes.includes("ERR_STREAM_WRITE_AFTER_END")) return;
       // A stream the server reset: its RST_STREAM code says what happened (REFUSED_STREAM: not processed, retry).
       const reset = codes.includes("ERR_HTTP2_STREAM_ERROR") ? connectErrorFromResetCode(stream.rstCode) : undefined;
@@ -518,20 +519,10 @@ function copyHeaders(source: http2.IncomingHttpHeaders, target: Headers): Header
   return target;
 }
 
-/** The `code` of `error` and of its causes (system and Node codes: ECONNREFUSED, ERR_HTTP2_…). */
-function nodeErrorCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === "string") codes.push(code);
-  }
-  return codes;
-}
-
 /** A socket or HTTP/2 error as connect-node reports it: the same codes for the same causes. */
 function connectErrorFromNode(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
-  const codes = nodeErrorCodes(error);
+  const codes = systemCodes(error);
   let code = Code.Internal;
   if (codes.includes("ERR_STREAM_WRITE_AFTER_END")) code = Code.Aborted;
   else if (codes.some((c) => c === "ERR_STREAM_DESTROYED" || c === "ERR_HTTP2_INVALID_STREAM" || c === "ECONNRESET")) code = Code.Aborted;
