@@ -339,9 +339,11 @@ export class SqliteExecutionStore implements ExecutionStore {
    */
   encodedCallLineage(execId: string, options?: StoreCallOptions): Promise<Uint8Array | undefined> {
     return this.#connection.read(options?.signal, () => {
-      if (this.#sql(SQL.hasReused).get(execId) !== undefined) return undefined;
       const read = this.#sql(SQL.listLineageEntries).get(LINEAGE_ENTRY_FORM, execId) as { calls: number; entries: number; bytes: Buffer | null };
       if (read.entries !== read.calls) return undefined;
+      // Asked after the calls were read (two statements, not one snapshot): a reused entry written
+      // before that read is seen here too (entries are never deleted), and the calls are read the other way.
+      if (this.#sql(SQL.hasReused).get(execId) !== undefined) return undefined;
       return read.bytes ?? new Uint8Array(0);
     });
   }
