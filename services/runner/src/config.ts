@@ -105,7 +105,7 @@ export const runnerSettings = defineSettings({
     schema: z.coerce.number().int().positive(),
     default: defaultSchedulerOptions.maxConcurrent,
     arg: "<n>",
-    doc: "executions this runner runs at once",
+    doc: "executions this runner runs at once (each keeps its flow's values in memory)",
   },
   ...securitySettings,
 });

@@ -18,7 +18,13 @@ export interface SchedulerOptions {
   readonly heartbeatMs: number;
   /** How often the database is polled for claimable executions. Default 250 ms. */
   readonly pollMs: number;
-  /** Executions run at once by this runner. Default 64. */
+  /**
+   * Executions run at once by this runner. Default 256: agent flows spend
+   * most of their time waiting on other services, and a burst's executions
+   * beyond it are created unclaimed and wait for a slot and a claim (a
+   * commit more each). Each running execution keeps its flow's values in
+   * memory: lower it for flows that hold large ones.
+   */
   readonly maxConcurrent: number;
   /**
    * What to do when this runner's code diverges from an execution's record
@@ -33,7 +39,7 @@ export const defaultSchedulerOptions: Omit<SchedulerOptions, "runnerId"> = {
   leaseTtlMs: 15_000,
   heartbeatMs: 3_000,
   pollMs: 250,
-  maxConcurrent: 64,
+  maxConcurrent: 256,
 };
 
 /**
