@@ -154,6 +154,23 @@ describe("SqliteExecutionStore group commit", () => {
     assert.equal(await pending, true);
     await assert.rejects(store.insertExecution(newExecution("e2")), unavailable);
   });
+
+  it("lifts a cap on the file even when the writes queued with it fail for lack of space", async () => {
+    const store = await SqliteExecutionStore.open({ path: freshFile() });
+    try {
+      await store.capFileSize(1); // no page beyond those the file has: a full disk
+      const bulky = new Uint8Array(256 * 1024);
+      // Queued together, so the writer takes them in one group: the blobs fail, the uncap must not.
+      const blobs = Array.from({ length: 3 }, (_, i) => store.writeBlob(`big-${i}`, [bulky]));
+      const uncapped = store.capFileSize(undefined);
+      for (const blob of blobs) await assert.rejects(blob, (error: unknown) => unavailable(error) && /SQLITE_FULL/.test(String(error)));
+      assert.ok((await uncapped) > 1_000_000, "the cap is lifted");
+      await store.writeBlob("big-after", [bulky]);
+      assert.equal((await store.readBlob("big-after", 1))[0]?.length, bulky.length, "writes go through once the cap is lifted");
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describe("SqliteExecutionStore call texts", () => {

@@ -98,8 +98,7 @@ function schedule(): void {
 function drain(): void {
   scheduled = false;
   if (queue.length > 0) {
-    const group = queue.splice(0, settings.maxGroup);
-    port.postMessage(commitGroup(group) satisfies WriterReply);
+    port.postMessage(commitGroup(nextGroup()) satisfies WriterReply);
   }
   if (queue.length > 0) schedule();
   else if (closing) {
@@ -109,8 +108,28 @@ function drain(): void {
   }
 }
 
+/**
+ * The next group: the writes queued before the next change of the
+ * connection's cap on the file (`capPages`), or that change alone. The cap
+ * is not a write: made on its own, outside any transaction, lifting it works
+ * while every write queued around it fails for lack of space.
+ */
+function nextGroup(): { id: number; op: WriteOp }[] {
+  const change = queue.findIndex(({ op }) => op.kind === "capPages");
+  return queue.splice(0, change === 0 ? 1 : Math.min(settings.maxGroup, change === -1 ? queue.length : change));
+}
+
 /** One transaction for the whole group; every write's result, or the error that failed it. */
 function commitGroup(group: readonly { id: number; op: WriteOp }[]): WriterReply {
+  const [first] = group;
+  if (group.length === 1 && first?.op.kind === "capPages") {
+    const { id, op } = first;
+    try {
+      return { results: [{ id, value: applyWrite(statements, op) }], group: 0, commitMs: 0 };
+    } catch (error) {
+      return { results: [{ id, error: errorOf(error) }], group: 0, commitMs: 0 };
+    }
+  }
   const failAll = (error: unknown) => ({ results: group.map(({ id }) => ({ id, error: errorOf(error) })), group: group.length, commitMs: 0 });
   try {
     takeWriteLock();

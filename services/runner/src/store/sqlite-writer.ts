@@ -140,7 +140,7 @@ export class SqliteWriter {
 
   #onReply(reply: WriterReply): void {
     if (!("results" in reply)) return;
-    this.#stats.commits += 1;
+    if (reply.group > 0) this.#stats.commits += 1; // a reply to settings changes alone committed nothing
     this.#stats.writes += reply.group;
     this.#stats.commitMs += reply.commitMs;
     for (const result of reply.results) {
