@@ -33,6 +33,9 @@ export interface ExecutionFeedOptions {
 
 const TERMINAL: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "cancelled"]);
 
+/** Why a channel's poll stops: no one watches the execution any more (made once: see RUN_ENDED in execution-run.ts). */
+const UNWATCHED = new DOMException("No one watches this execution any more.", "AbortError");
+
 /** Calls read from the store at a time for a watch's history (by sequence number); half the default buffer. */
 const HISTORY_PAGE = 500;
 
@@ -276,7 +279,7 @@ export class ExecutionFeed {
     channel.watchers.delete(watcher);
     if (channel.watchers.size > 0) return;
     channel.unsubscribe();
-    channel.stop.abort();
+    channel.stop.abort(UNWATCHED);
     this.#channels.delete(channel.execId);
   }
 

@@ -123,6 +123,13 @@ interface ExecutingCall {
  * when it is blocked on waits with nothing else in flight (it suspends), or
  * when it is stopped (fenced by another runner, cancelled, shutting down).
  */
+/**
+ * Why a run's own signal aborts: its run ended. Made once (a DOMException
+ * captures a stack trace, which `abort()` without a reason would do for
+ * every run).
+ */
+const RUN_ENDED = new DOMException("The execution's run ended.", "AbortError");
+
 export class ExecutionRun implements FlowRuntime {
   /** The run's inputs, but the journal and waits: those are indexed below and not kept twice. */
   readonly #init: Omit<RunInit, "journal" | "waits">;
@@ -645,7 +652,7 @@ export class ExecutionRun implements FlowRuntime {
   #end(ending: Ending): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#abort.abort();
+    this.#abort.abort(RUN_ENDED);
     if (this.#suspendCheck) clearImmediate(this.#suspendCheck);
     if (this.#logFlush) clearTimeout(this.#logFlush);
     this.#endWith(ending);

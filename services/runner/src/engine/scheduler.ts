@@ -361,6 +361,7 @@ export class Scheduler {
   async #afterRun(execution: ExecutionRecord, claim: ExecutionState, done: Promise<RunOutcome>, heartbeat: NodeJS.Timeout): Promise<void> {
     const { execId } = execution;
     let outcome: RunOutcome;
+    let wasFull = false;
     try {
       outcome = await done;
     } catch (error) {
@@ -368,13 +369,17 @@ export class Scheduler {
       outcome = { kind: "stopped", reason: "backend_error" };
     } finally {
       clearInterval(heartbeat);
+      wasFull = this.#active.size + this.#claiming.size >= this.#options.maxConcurrent;
       this.#active.delete(execId);
     }
     this.#onInfo(describeOutcome(execution, claim, outcome));
     if (outcome.kind === "stopped" && (outcome.reason === "shutdown" || outcome.reason === "backend_error")) {
       await this.#release(execId, claim);
     }
-    this.#schedulePoll(0);
+    // A slot freed while all were taken: executions created meanwhile wait unclaimed, so look
+    // for them now. With a slot free all along, a new one here was claimed when it was
+    // created, and the regular poll finds the others (a read per run saved).
+    if (wasFull) this.#schedulePoll(0);
   }
 
   async #replayGuard(execution: ExecutionRecord): Promise<ReplayGuard | undefined> {
