@@ -18,6 +18,12 @@
  *   - 1,000 workflows of 5 steps started at once: completed per second
  * Every workload line prints the load average and the fsync latency measured
  * right before it (4 KiB write + fsync, median of 50, on the stores' disk).
+ * Before each measurement (and after the warm-up) the run waits until the
+ * machine's CPU is back within a tenth of where it was before the systems
+ * started (up to 20 s; 60 s after the warm-up), so that what the previous
+ * system left running (PostgreSQL's checkpoint or vacuum after a burst,
+ * Restate's compaction, a runner's WAL checkpoint) is not charged to the next
+ * one; each line says how long that took.
  *
  *   bash bench/peers/install.sh     # once: PostgreSQL 15 (Debian), bench/peers/node_modules
  *   node --conditions=kitaru-source --import tsx bench/peers/run.ts [--rounds 3] [--systems kitaru,dbos,restate]
@@ -35,7 +41,7 @@
  * call). See bench/README.md.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -260,6 +266,35 @@ function fsyncMs(dir: string): number {
   return median(times);
 }
 
+/** The machine's CPU ticks, all cores: busy (not idle, not waiting on I/O) and in all (`/proc/stat`). */
+function cpuTicks(): { busy: number; total: number } {
+  const fields = (readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "").trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = fields.reduce((sum, ticks) => sum + ticks, 0);
+  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+}
+
+/** The share of the machine's CPU in use over the next `ms`. */
+async function busyShare(ms: number): Promise<number> {
+  const before = cpuTicks();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = cpuTicks();
+  return after.total > before.total ? (after.busy - before.busy) / (after.total - before.total) : 0;
+}
+
+/**
+ * Waits (up to `maxMs`) until the machine is about as busy as before the systems started (within
+ * a tenth of its CPU): what one system leaves running after its turn (a database's checkpoint or
+ * vacuum after a burst, a server's compaction) is then not charged to the one measured next.
+ */
+async function settle(baseline: number, maxMs: number): Promise<string> {
+  const started = Date.now();
+  for (;;) {
+    const busy = await busyShare(500);
+    const waited = Date.now() - started;
+    if (busy <= baseline + 0.1 || waited >= maxMs) return `settled ${f(waited / 1000, 1)} s to ${f(busy * 100, 0)} % busy`;
+  }
+}
+
 const load = () => os.loadavg()[0]!.toFixed(2);
 const f = (value: number, digits = 2) => value.toFixed(digits);
 
@@ -329,6 +364,8 @@ async function main(): Promise<void> {
   const drivers: Driver[] = [];
   try {
     if (SLOW_FSYNC) startFsyncLoad(dir);
+    const baseline = await busyShare(2000);
+    console.log(`CPU busy before the systems start: ${f(baseline * 100, 0)} % of ${os.cpus().length} cores`);
     for (const name of SYSTEMS) drivers.push(await startSystem(name, dir));
     // Warm-up: every process loads and compiles its code paths (a JIT needs thousands of runs to
     // settle: kitaru's 1-step time fell over five rounds after a shorter one), every store creates
@@ -342,6 +379,7 @@ async function main(): Promise<void> {
         await driver.ask({ op: "throughput", count: COUNT, steps: STEPS }, "throughput");
       }
     }
+    console.log(`after the warm-up: ${await settle(baseline, 60_000)}`);
     const figures = new Map<string, Figure[]>();
     for (let round = 0; round < ROUNDS; round++) {
       const order = drivers.map((_, i) => drivers[(i + round) % drivers.length]!);
@@ -351,12 +389,13 @@ async function main(): Promise<void> {
         for (const driver of order) {
           // Unmeasured, right before: a system idle while the others were measured (longest for the
           // first of round 1, after every warm-up) is not measured on its first call after the pause.
+          const settled = await settle(baseline, 20_000);
           await driver.ask({ op: "latency", steps: 1, runs: 20 }, "latency");
           const figure = await measure(driver, workload.key, dir);
           const key = `${workload.key}:${driver.name}`;
           figures.set(key, [...(figures.get(key) ?? []), figure]);
           lines.push(
-            `    ${driver.name.padEnd(12)} ${f(figure.value).padStart(8)} ${workload.unit}   (load ${figure.load}, fsync ${f(figure.fsync, 3)} ms; ${figure.detail})`,
+            `    ${driver.name.padEnd(12)} ${f(figure.value).padStart(8)} ${workload.unit}   (load ${figure.load}, fsync ${f(figure.fsync, 3)} ms; ${figure.detail}; ${settled})`,
           );
         }
         console.log(`  ${workload.title}`);
