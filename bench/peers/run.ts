@@ -302,6 +302,8 @@ interface Figure {
   readonly value: number;
   readonly load: string;
   readonly fsync: number;
+  /** Throughput: the p99 of the workflows' start→completed (ms). */
+  readonly p99?: number;
 }
 
 type Workload = "step" | "one" | "throughput";
@@ -317,7 +319,7 @@ async function measure(driver: Driver, workload: Workload, dir: string): Promise
   if (workload === "throughput") {
     const answer = await driver.ask({ op: "throughput", count: COUNT, steps: STEPS }, "throughput");
     const detail = `wall ${f(answer.wallMs / 1000)} s, start→completed p50 ${f(quantile(answer.ms, 0.5), 0)} ms, p99 ${f(quantile(answer.ms, 0.99), 0)} ms`;
-    return { value: answer.perSecond, load: before, fsync, detail };
+    return { value: answer.perSecond, load: before, fsync, detail, p99: quantile(answer.ms, 0.99) };
   }
   if (workload === "one") {
     const { ms } = await driver.ask({ op: "latency", steps: 1, runs: ONE_RUNS }, "latency");
@@ -417,6 +419,14 @@ async function main(): Promise<void> {
       const ratios = Array.from({ length: ROUNDS }, (_, round) => ratioValues((name) => perRound(name, round)));
       const names = Object.keys(ratios[0] ?? {});
       console.log(`    ${names.map((n) => `${n} ${f(median(ratios.map((r) => r[n]!)))}× (${ratios.map((r) => f(r[n]!)).join(", ")})`).join(";  ")}`);
+      if (workload.key === "throughput") {
+        // The tail as well as the rate: each system's p99 start→completed by round, and the median.
+        const tails = drivers.map((driver) => {
+          const p99s = (figures.get(`${workload.key}:${driver.name}`) ?? []).map((x) => x.p99 ?? Number.NaN);
+          return `${driver.name} ${f(median(p99s), 0)} ms (${p99s.map((p) => f(p, 0)).join(", ")})`;
+        });
+        console.log(`    p99 start→completed, median of the rounds: ${tails.join(";  ")}`);
+      }
     }
     console.log(
       `\nafter: load ${os
