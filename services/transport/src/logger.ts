@@ -30,8 +30,6 @@ export function serviceLogger(service: string): TransportLogger {
   return {
     error: (message, fields) => console.error(...line(message, fields)),
     warn: (message, fields) => console.warn(...line(message, fields)),
-    // Straight to stdout, as console.log would print it: a line per execution started or ended
-    // is written often, and console's formatting cost more than the write.
-    info: (message) => void process.stdout.write(`[kitaru ${service}] ${message}\n`),
+    info: (message) => console.log(`[kitaru ${service}] ${message}`),
   };
 }

@@ -114,6 +114,13 @@ interface ExecutingCall {
 }
 
 /**
+ * Why a run's own signal aborts: its run ended. Made once (a DOMException
+ * captures a stack trace, which `abort()` without a reason would do for
+ * every run).
+ */
+const RUN_ENDED = new DOMException("The execution's run ended.", "AbortError");
+
+/**
  * One attempt at running an execution's flow body on this runner.
  *
  * The body runs from the top. Each checkpoint call is answered from the
@@ -123,13 +130,6 @@ interface ExecutingCall {
  * when it is blocked on waits with nothing else in flight (it suspends), or
  * when it is stopped (fenced by another runner, cancelled, shutting down).
  */
-/**
- * Why a run's own signal aborts: its run ended. Made once (a DOMException
- * captures a stack trace, which `abort()` without a reason would do for
- * every run).
- */
-const RUN_ENDED = new DOMException("The execution's run ended.", "AbortError");
-
 export class ExecutionRun implements FlowRuntime {
   /** The run's inputs, but the journal and waits: those are indexed below and not kept twice. */
   readonly #init: Omit<RunInit, "journal" | "waits">;
