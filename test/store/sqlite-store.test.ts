@@ -30,6 +30,19 @@ describeStoreConformance("SqliteExecutionStore", async () => {
   return { store: await open(), reopen: open, cleanup: async () => rmSync(path.dirname(file), { recursive: true, force: true }) };
 });
 
+/** A file as an older release left it: today's schema, then `change` made to it directly. */
+async function olderFile(change: (db: Database.Database) => void): Promise<string> {
+  const file = freshFile();
+  await (await SqliteExecutionStore.open({ path: file })).close();
+  const db = new Database(file);
+  try {
+    change(db);
+  } finally {
+    db.close();
+  }
+  return file;
+}
+
 const newExecution = (execId: string) => ({ execId, flowName: "f", input: { kind: "inline" as const, json: "{}" }, createdAt: new Date() });
 const unavailable = (error: unknown) => error instanceof StoreUnavailableError;
 
@@ -305,32 +318,30 @@ describe("SqliteExecutionStore reused calls", () => {
   });
 
   it("opens a version 5 file (reused calls as rows of calls, payloads in the records) and reads its rows with the entries and rows written after", async () => {
-    const file = freshFile();
-    await (await SqliteExecutionStore.open({ path: file })).close();
-    // As version 5 wrote a reused call: a whole record (with its payloads) in calls; no reused_calls table, no payloads column.
-    const old = new Database(file);
-    old.exec("DROP TABLE reused_calls");
-    old.exec("ALTER TABLE calls DROP COLUMN payloads");
     const before = reused("a", 1);
-    old.prepare("INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage) VALUES (?, ?, '', ?, ?, ?)").run(
-      "r1",
-      "a",
-      1,
-      encodeRecord(before),
-      JSON.stringify({
-        invocationId: "a",
-        callId: "call-a",
-        name: "step",
-        status: "reused",
-        sequence: 1,
-        generation: 0,
-        dataDependencies: [],
-        loadDependencies: [],
-        outputNames: [],
-      }),
-    );
-    old.pragma("user_version = 5");
-    old.close();
+    // As version 5 wrote a reused call: a whole record (with its payloads) in calls; no reused_calls table, no payloads column.
+    const file = await olderFile((old) => {
+      old.exec("DROP TABLE reused_calls");
+      old.exec("ALTER TABLE calls DROP COLUMN payloads");
+      old.prepare("INSERT INTO calls (exec_id, invocation_id, attempt, sequence, record, lineage) VALUES (?, ?, '', ?, ?, ?)").run(
+        "r1",
+        "a",
+        1,
+        encodeRecord(before),
+        JSON.stringify({
+          invocationId: "a",
+          callId: "call-a",
+          name: "step",
+          status: "reused",
+          sequence: 1,
+          generation: 0,
+          dataDependencies: [],
+          loadDependencies: [],
+          outputNames: [],
+        }),
+      );
+      old.pragma("user_version = 5");
+    });
     const store = await SqliteExecutionStore.open({ path: file });
     try {
       const after = [reused("b", 2, { dataDependencies: ["a"] }), reused("a", 1, { callId: "call-again" })];
@@ -359,14 +370,11 @@ describe("SqliteExecutionStore reused calls", () => {
 
 describe("SqliteExecutionStore schema upgrades", () => {
   it("opens a version 1 file (before log chunks) and adds what version 2 needs", async () => {
-    const file = freshFile();
-    mkdirSync(path.dirname(file), { recursive: true });
     // A version 1 file: today's tables without call_logs.
-    await (await SqliteExecutionStore.open({ path: file })).close();
-    const old = new Database(file);
-    old.exec("DROP TABLE call_logs");
-    old.pragma("user_version = 1");
-    old.close();
+    const file = await olderFile((old) => {
+      old.exec("DROP TABLE call_logs");
+      old.pragma("user_version = 1");
+    });
     const store = await SqliteExecutionStore.open({ path: file });
     try {
       await store.appendLogs([{ execId: "e1", invocationId: "a", callId: "c", name: "a", sequence: 1, generation: 0, attempt: 1, chunk: 0, lines: [] }]);
@@ -497,12 +505,10 @@ describe("SqliteExecutionStore encoded call lineage", () => {
   });
 
   it("adds the entry columns to a version 7 file without them, keeping the version a runner of that release opens", async () => {
-    const file = freshFile();
-    await (await SqliteExecutionStore.open({ path: file })).close();
-    const old = new Database(file);
-    old.exec("ALTER TABLE calls DROP COLUMN lineage_entry");
-    old.exec("ALTER TABLE calls DROP COLUMN lineage_form");
-    old.close();
+    const file = await olderFile((old) => {
+      old.exec("ALTER TABLE calls DROP COLUMN lineage_entry");
+      old.exec("ALTER TABLE calls DROP COLUMN lineage_form");
+    });
     const store = await SqliteExecutionStore.open({ path: file });
     try {
       await store.recordCall(completed("e1", 1));
