@@ -107,11 +107,12 @@ describe("health and fast failure while the database is down", () => {
     // Back on the same port: SERVING again, and the execution can be read.
     const again = await startFerretDB({ port: database.port, dataDir });
     cleanups.push(() => again.stop());
-    await eventually(
+    const serving = await eventually(
       () => health.check({ service: "" }).then((r) => r.status),
       (s) => s === Serving.SERVING,
       15_000,
     );
+    assert.equal(serving, Serving.SERVING, "health is SERVING within 15 s of the database's restart");
     const { execution: read } = await client.getExecution({ execId: execution!.execId });
     assert.equal(read?.execId, execution!.execId);
   });
