@@ -9,6 +9,15 @@
  * before b210609, 10.3 % with 500 streams on SQLite, growing with the
  * streams); when the wait is answered every watcher sees it within 2 s;
  * after the streams are cancelled the runner is as idle as before.
+ *
+ * CPU is the median of several short windows, not one long one: an idle
+ * runner's steady cost is about 1 % of a core, but V8 collects garbage in a
+ * burst of 100-250 ms of CPU over all its threads some seconds after
+ * allocation stops (the "memory reducer": here after the 500 streams are set
+ * up), and one such burst in a single 3 s window reads as 7 % (the likely
+ * cause of a CI failure; windows measured under load: 1.3-3.3 %, and now and
+ * then one of 4.6-6.0 %).
+ * A cost per watcher shows in every window, so the median still catches it.
  */
 import assert from "node:assert/strict";
 import { setMaxListeners } from "node:events";
@@ -28,7 +37,8 @@ import { ClientSessions } from "../support/grpc-clients.ts";
 
 const WATCHERS = envCount("KITARU_FAULTS_WATCHERS", 500);
 const CONNECTIONS = 10;
-const CPU_WINDOW_MS = 3000;
+const CPU_WINDOW_MS = 1500;
+const CPU_WINDOWS = 5;
 const CPU_BOUND = 0.05;
 const SEEN_BOUND_MS = 2000;
 
@@ -45,6 +55,13 @@ async function cpuShare(pid: number, ms: number): Promise<number> {
   const started = performance.now();
   await sleep(ms);
   return (cpuSeconds(pid) - before) / ((performance.now() - started) / 1000);
+}
+
+/** The share of one core `pid` uses steadily: the median of {@link CPU_WINDOWS} consecutive windows. */
+async function steadyCpuShare(pid: number): Promise<number> {
+  const shares: number[] = [];
+  for (let n = 0; n < CPU_WINDOWS; n++) shares.push(await cpuShare(pid, CPU_WINDOW_MS));
+  return quantile(shares, 0.5);
 }
 
 describe("faults: hundreds of watchers of one execution", () => {
@@ -73,7 +90,7 @@ describe("faults: hundreds of watchers of one execution", () => {
     );
     const pid = runner.process.pid!;
     await sleep(500);
-    const idle = await cpuShare(pid, CPU_WINDOW_MS);
+    const idle = await steadyCpuShare(pid);
 
     const clients: Client<typeof RunnerService>[] = Array.from({ length: CONNECTIONS }, () => sessions.client(RunnerService, runner.address));
     const controller = new AbortController();
@@ -102,7 +119,7 @@ describe("faults: hundreds of watchers of one execution", () => {
     );
     assert.equal(allJoined, WATCHERS, "every watcher got the execution's history");
     await sleep(500);
-    const watched = await cpuShare(pid, CPU_WINDOW_MS);
+    const watched = await steadyCpuShare(pid);
     assert.ok(
       watched <= CPU_BOUND,
       `the runner used ${(watched * 100).toFixed(1)} % of a core while ${WATCHERS} watchers waited (idle: ${(idle * 100).toFixed(1)} %)`,
@@ -115,7 +132,7 @@ describe("faults: hundreds of watchers of one execution", () => {
     assert.equal(missed, 0, `${missed} of ${WATCHERS} watchers did not see the answer within ${SEEN_BOUND_MS} ms`);
     controller.abort();
     await sleep(1000);
-    const afterwards = await cpuShare(pid, CPU_WINDOW_MS);
+    const afterwards = await steadyCpuShare(pid);
     assert.ok(afterwards <= Math.max(CPU_BOUND, idle * 2), `the runner used ${(afterwards * 100).toFixed(1)} % of a core after the watchers left`);
 
     const p50 = quantile(seen, 0.5);
