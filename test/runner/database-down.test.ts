@@ -72,7 +72,12 @@ describe("health and fast failure while the database is down", () => {
     cleanups.push(() => database.stop());
     const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_health", serverSelectionTimeoutMS: 1000 });
     cleanups.push(() => store.close());
-    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, ...testLogger(), databaseCheckMs: 200 });
+    // What the runner says about the database, kept for the failure message of a runner that does not recover.
+    const said: string[] = [];
+    const remember = (level: string) => (message: string, fields?: Readonly<Record<string, unknown>>) =>
+      said.push(`${new Date().toISOString()} ${level} ${message}${fields ? ` ${JSON.stringify(fields).slice(0, 300)}` : ""}`);
+    const logger = { error: remember("error"), warn: remember("warn"), info: remember("info") };
+    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, logger, databaseCheckMs: 200 });
     cleanups.push(() => runner.stop());
     const clients = new ClientSessions();
     cleanups.push(() => clients.close());
@@ -106,13 +111,24 @@ describe("health and fast failure while the database is down", () => {
 
     // Back on the same port: SERVING again, and the execution can be read.
     const again = await startFerretDB({ port: database.port, dataDir });
+    const restartedAt = new Date().toISOString();
     cleanups.push(() => again.stop());
     const serving = await eventually(
       () => health.check({ service: "" }).then((r) => r.status),
       (s) => s === Serving.SERVING,
       15_000,
     );
-    assert.equal(serving, Serving.SERVING, "health is SERVING within 15 s of the database's restart");
+    if (serving !== Serving.SERVING) {
+      const ping = await store.ping().then(
+        () => "answers",
+        (e: unknown) => `fails: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      const aboutTheDatabase = said.filter((line) => !line.includes("execution ")).slice(-20);
+      assert.fail(
+        `health is not SERVING 15 s after the database's restart (at ${restartedAt}); a ping of the store now ${ping}; ` +
+          `the runner said:\n${aboutTheDatabase.join("\n")}`,
+      );
+    }
     const { execution: read } = await client.getExecution({ execId: execution!.execId });
     assert.equal(read?.execId, execution!.execId);
   });
