@@ -10,17 +10,23 @@
  * acknowledged. A new runner finishes the executions; then no acknowledged
  * checkpoint may have run again (its record survived the kill), every
  * execution holds each checkpoint exactly once, and every result is right.
+ * A start the kill cut off before its answer (under load the first executions
+ * can reach the crash point while others are still being started) is repeated
+ * on the new runner with its request ID, as a client would: still one
+ * execution per request.
  *
  * On MongoDB the same holds through the server's write acknowledgement (a
  * smaller run there: 10 executions of 15 checkpoints, killed at the 60th, as
  * every query scans on FerretDB).
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
+import { ConnectError } from "@connectrpc/connect";
 import { ExecutionStatus } from "#gen/kitaru/runner/v1/execution_pb.ts";
 import type { ExecutionStore } from "../../services/runner/src/store/execution-store.ts";
 import { startChildRunner, type ChildRunner } from "../runner/child-runner.ts";
@@ -53,16 +59,21 @@ describe("group commit under a SIGKILL", () => {
 
   it(`keeps every checkpoint acknowledged before the kill, and records each checkpoint once (${EXECUTIONS} × ${STEPS}, killed at ${KILL_AT})`, {
     timeout: 180_000,
-  }, async () => {
+  }, async (t) => {
     const db = await testDatabase();
     const marker = path.join(scratch, "runs");
     const first = await startChildRunner({ flowsModule: FLOWS_MODULE, db, crashPoints: `after-checkpoint-commit:${KILL_AT}` });
     children.push(first);
-    const execIds = await Promise.all(
-      Array.from({ length: EXECUTIONS }, async () => {
-        const { execution } = await first.client.startExecution({ flowName: "commit_burst", input: { steps: STEPS, marker } });
-        return execution!.execId;
-      }),
+    // Each start carries a request ID: the kill can come before the last starts are answered (under load, the first
+    // executions reach the 300th checkpoint while others are still being started), and such a start is repeated
+    // against the next runner with the same request ID, as a client would, which gives the one execution it made, if any.
+    const requestIds = Array.from({ length: EXECUTIONS }, (_, n) => `group-kill-${n}-${randomUUID()}`);
+    const start = async (runner: ChildRunner, requestId: string) => {
+      const { execution } = await runner.client.startExecution({ flowName: "commit_burst", input: { steps: STEPS, marker }, requestId });
+      return execution!.execId;
+    };
+    const startedFirst = await Promise.all(
+      requestIds.map((requestId) => start(first, requestId).catch((error: unknown) => (error instanceof ConnectError ? undefined : Promise.reject(error)))),
     );
     const killed = await first.exited;
     first.close();
@@ -87,6 +98,10 @@ describe("group commit under a SIGKILL", () => {
 
     const second = await startChildRunner({ flowsModule: FLOWS_MODULE, db });
     children.push(second);
+    const execIds = await Promise.all(requestIds.map((requestId, n) => startedFirst[n] ?? start(second, requestId)));
+    assert.equal(new Set(execIds).size, EXECUTIONS, "one execution per request ID");
+    const repeated = startedFirst.filter((execId) => execId === undefined).length;
+    if (repeated > 0) t.diagnostic(`${repeated} of ${EXECUTIONS} starts were cut by the kill and repeated on the next runner`);
     const states = await eventually(
       () => Promise.all(execIds.map(async (execId) => (await second.client.getExecution({ execId })).execution?.status)),
       (all) => all.every((status) => status === ExecutionStatus.COMPLETED),
