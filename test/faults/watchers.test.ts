@@ -3,21 +3,25 @@
  * (default 500, following waits) over 10 connections on one waiting
  * execution of a runner child.
  *
- * Asserted: while they all wait, the runner uses at most 5 % of a core (one
- * change feed per process reads a watched execution once per poll, whatever
- * the number of watchers: measured 0.7 %, as idle; with one poll per stream,
- * before b210609, 10.3 % with 500 streams on SQLite, growing with the
- * streams); when the wait is answered every watcher sees it within 2 s;
- * after the streams are cancelled the runner is as idle as before.
+ * Asserted: while they all wait, the runner uses at most 5 % of a core, or
+ * at most 3 points more than it did idle just before when the machine is so
+ * busy that idle alone reads near 5 % (one change feed per process reads a
+ * watched execution once per poll, whatever the number of watchers: measured
+ * 0.7 %, as idle; with one poll per stream, before b210609, 10.3 % with 500
+ * streams on SQLite, growing with the streams); when the wait is answered
+ * every watcher sees it within 2 s; after the streams are cancelled the
+ * runner is as idle as before, by the same bound.
  *
  * CPU is the median of several short windows, not one long one: an idle
- * runner's steady cost is about 1 % of a core, but V8 collects garbage in a
+ * runner's steady cost is about 1-2 % of a core, but V8 collects garbage in a
  * burst of 100-250 ms of CPU over all its threads some seconds after
  * allocation stops (the "memory reducer": here after the 500 streams are set
  * up), and one such burst in a single 3 s window reads as 7 % (the likely
- * cause of a CI failure; windows measured under load: 1.3-3.3 %, and now and
- * then one of 4.6-6.0 %).
- * A cost per watcher shows in every window, so the median still catches it.
+ * cause of a CI failure; windows measured under two busy loops: 1.3-3.3 %,
+ * and now and then one of 4.6-6.0 %). A cost per watcher shows in every
+ * window, so the median still catches it. Under heavier contention the
+ * medians rose together (idle 4.6 %, watched 5.3 %), hence the bound
+ * relative to idle.
  */
 import assert from "node:assert/strict";
 import { setMaxListeners } from "node:events";
@@ -40,6 +44,8 @@ const CONNECTIONS = 10;
 const CPU_WINDOW_MS = 1500;
 const CPU_WINDOWS = 5;
 const CPU_BOUND = 0.05;
+/** How much more than idle the runner may use, in share of a core, when idle alone is near {@link CPU_BOUND}. */
+const CPU_ADDED_BOUND = 0.03;
 const SEEN_BOUND_MS = 2000;
 
 /** CPU seconds (user + system) a process used so far, from /proc. */
@@ -120,9 +126,10 @@ describe("faults: hundreds of watchers of one execution", () => {
     assert.equal(allJoined, WATCHERS, "every watcher got the execution's history");
     await sleep(500);
     const watched = await steadyCpuShare(pid);
+    const bound = Math.max(CPU_BOUND, idle + CPU_ADDED_BOUND);
     assert.ok(
-      watched <= CPU_BOUND,
-      `the runner used ${(watched * 100).toFixed(1)} % of a core while ${WATCHERS} watchers waited (idle: ${(idle * 100).toFixed(1)} %)`,
+      watched <= bound,
+      `the runner used ${(watched * 100).toFixed(1)} % of a core while ${WATCHERS} watchers waited, over ${(bound * 100).toFixed(1)} % (idle: ${(idle * 100).toFixed(1)} %)`,
     );
 
     const answeredAt = performance.now();
@@ -133,7 +140,7 @@ describe("faults: hundreds of watchers of one execution", () => {
     controller.abort();
     await sleep(1000);
     const afterwards = await steadyCpuShare(pid);
-    assert.ok(afterwards <= Math.max(CPU_BOUND, idle * 2), `the runner used ${(afterwards * 100).toFixed(1)} % of a core after the watchers left`);
+    assert.ok(afterwards <= bound, `the runner used ${(afterwards * 100).toFixed(1)} % of a core after the watchers left, over ${(bound * 100).toFixed(1)} %`);
 
     const p50 = quantile(seen, 0.5);
     const max = Math.max(...seen);
