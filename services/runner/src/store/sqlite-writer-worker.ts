@@ -97,8 +97,10 @@ function schedule(): void {
 
 function drain(): void {
   scheduled = false;
-  if (queue.length > 0) {
-    port.postMessage(commitGroup(nextGroup()) satisfies WriterReply);
+  const group = nextGroup();
+  if (group.length > 0) {
+    const [first] = group;
+    port.postMessage((first?.op.kind === "capPages" ? changeCap(first) : commitGroup(group)) satisfies WriterReply);
   }
   if (queue.length > 0) schedule();
   else if (closing) {
@@ -115,21 +117,24 @@ function drain(): void {
  * while every write queued around it fails for lack of space.
  */
 function nextGroup(): { id: number; op: WriteOp }[] {
-  const change = queue.findIndex(({ op }) => op.kind === "capPages");
-  return queue.splice(0, change === 0 ? 1 : Math.min(settings.maxGroup, change === -1 ? queue.length : change));
+  if (queue[0]?.op.kind === "capPages") return queue.splice(0, 1);
+  // Only the group's own entries are looked at: the queue can hold thousands of writes under load.
+  let end = 0;
+  while (end < queue.length && end < settings.maxGroup && queue[end]?.op.kind !== "capPages") end++;
+  return queue.splice(0, end);
+}
+
+/** A change of the cap on the file, made alone and outside any transaction: a reply that committed nothing (group 0). */
+function changeCap({ id, op }: { id: number; op: WriteOp }): WriterReply {
+  try {
+    return { results: [{ id, value: applyWrite(statements, op) }], group: 0, commitMs: 0 };
+  } catch (error) {
+    return { results: [{ id, error: errorOf(error) }], group: 0, commitMs: 0 };
+  }
 }
 
 /** One transaction for the whole group; every write's result, or the error that failed it. */
 function commitGroup(group: readonly { id: number; op: WriteOp }[]): WriterReply {
-  const [first] = group;
-  if (group.length === 1 && first?.op.kind === "capPages") {
-    const { id, op } = first;
-    try {
-      return { results: [{ id, value: applyWrite(statements, op) }], group: 0, commitMs: 0 };
-    } catch (error) {
-      return { results: [{ id, error: errorOf(error) }], group: 0, commitMs: 0 };
-    }
-  }
   const failAll = (error: unknown) => ({ results: group.map(({ id }) => ({ id, error: errorOf(error) })), group: group.length, commitMs: 0 });
   try {
     takeWriteLock();
