@@ -60,8 +60,10 @@
 # A stage fails when a check fails, a test fails or is cancelled, no test file
 # is found, or zero tests passed in a pass (Node 20 exits 0 when it finds
 # nothing); the other stages still run. The end is a table of the passes
-# (tests passed, failed, skipped, seconds) and one line, prefixed `FAILED: `
-# when anything failed (the reasons are listed above it):
+# (tests passed, failed, skipped, seconds), a line `WHY: <pass>: <test>: <its
+# error>` per failed test (so the last lines of a CI log say why, not only
+# what), and one line, prefixed `FAILED: ` when anything failed (the reasons
+# are listed above it):
 #   `N passed, N failed[, N skipped] (setup ok, checks ok, unit N, integration N, ...) in Ns`.
 #
 # Concurrency: KITARU_TEST_CONCURRENCY test files at once, default 2 (the
@@ -204,11 +206,25 @@ color=()
 [[ -t 1 ]] && color=(env FORCE_COLOR=1) # keep colors on a terminal despite the pipe
 
 problems=()
+failure_reasons=() # "<pass>: <test>: <first lines of its error>" per failed test, repeated in the summary
 pass_rows=()     # "label|passed|failed|skipped|seconds" per pass, for the table
 stage_notes=()   # "setup ok", "checks ok", "unit N", ... in the order the stages ran, for the last line
 passed_total=0 failed_total=0 skipped_total=0
 fault_lines=()
 tests_ran=0
+
+failure_reasons_in() { # failure_reasons_in <log> <label>: one line per failed test of the spec reporter's "failing tests" list
+  # The test's name, then its error's lines up to the stack trace (at most
+  # three), so the summary's tail says why and not only what failed.
+  sed 's/\x1b\[[0-9;]*m//g' "$1" | awk -v label="$2" '
+    /^✖ failing tests:/ { listing = 1; next }
+    !listing { next }
+    /^✖ / { flush(); name = substr($0, 5); sub(/ \([0-9.]+m?s\)$/, "", name); lines = 0; why = ""; next }
+    name != "" && /^ +at / { flush(); next }
+    name != "" && lines < 3 && /[^ ]/ { line = $0; sub(/^ +/, "", line); why = why (lines ? " / " : "") line; lines++ }
+    function flush() { if (name != "") print label ": " name ": " substr(why, 1, 400); name = "" }
+    END { flush() }'
+}
 
 tiers_of() { node --import tsx scripts/test-tiers.ts "$@"; }
 
@@ -257,6 +273,7 @@ run_tests() { # run_tests <label> <concurrency> <guard 0|1> <file...>: one test 
   fi
   local failures=$((${failed:-0} + ${cancelled:-0}))
   [[ $failures -eq 0 ]] || problems+=("$label: $failures test(s) failed or were cancelled")
+  [[ $failures -eq 0 ]] || mapfile -t -O "${#failure_reasons[@]}" failure_reasons < <(failure_reasons_in "$log" "$label")
   [[ $status -eq 0 ]] || problems+=("$label: the test runner exited with $status")
   passed_total=$((passed_total + ${passed:-0}))
   failed_total=$((failed_total + failures))
@@ -512,6 +529,7 @@ for row in "${pass_rows[@]}"; do
   printf '    %-26s %8s %8s %8s %8s\n' "$label" "$passed" "$failed" "$skipped" "$seconds"
 done
 [[ ${#fault_lines[@]} -eq 0 ]] || printf '%s\n' "${fault_lines[@]}"
+for r in "${failure_reasons[@]}"; do printf 'WHY: %s\n' "$r"; done
 for p in "${problems[@]}"; do printf 'FAILED: %s\n' "$p"; done
 details=("${stage_notes[@]}")
 if [[ $tests_ran -eq 1 ]]; then
