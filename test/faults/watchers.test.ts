@@ -3,25 +3,23 @@
  * (default 500, following waits) over 10 connections on one waiting
  * execution of a runner child.
  *
- * Asserted: while they all wait, the runner uses at most 5 % of a core, or
- * at most 3 points more than it did idle just before when the machine is so
- * busy that idle alone reads near 5 % (one change feed per process reads a
- * watched execution once per poll, whatever the number of watchers: measured
- * 0.7 %, as idle; with one poll per stream, before b210609, 10.3 % with 500
- * streams on SQLite, growing with the streams); when the wait is answered
- * every watcher sees it within 2 s; after the streams are cancelled the
- * runner is as idle as before, by the same bound.
+ * Asserted: while they all wait, the runner's main thread uses at most 4
+ * points of a core more than it did idle just before (one change feed per
+ * process reads a watched execution once per poll, whatever the number of
+ * watchers; with one poll per stream, as before b210609, the main thread
+ * went from 2.7 % idle to 10.6 % with 500 streams on SQLite, growing with the
+ * streams); when the wait is answered every watcher sees it within 2 s;
+ * after the streams are cancelled the runner is as idle as before, by the
+ * same bound.
  *
- * CPU is the median of several short windows, not one long one: an idle
- * runner's steady cost is about 1-2 % of a core, but V8 collects garbage in a
- * burst of 100-250 ms of CPU over all its threads some seconds after
- * allocation stops (the "memory reducer": here after the 500 streams are set
- * up), and one such burst in a single 3 s window reads as 7 % (the likely
- * cause of a CI failure; windows measured under two busy loops: 1.3-3.3 %,
- * and now and then one of 4.6-6.0 %). A cost per watcher shows in every
- * window, so the median still catches it. Under heavier contention the
- * medians rose together (idle 4.6 %, watched 5.3 %), hence the bound
- * relative to idle.
+ * CPU is the main thread's, the median of several short windows. Reading a
+ * store and fanning events out to streams happen on the main thread, so a
+ * cost per watcher shows there in every window. The process as a whole is
+ * noisier: V8 collects garbage on helper threads in bursts of 100-250 ms
+ * some seconds after allocation stops (here after the 500 streams are set
+ * up), so one 1.5 s window of the process reads up to 8.6 % where the main
+ * thread reads 3-4 % (two CI failures came from bounds on the whole
+ * process). The process's figures are reported beside the main thread's.
  */
 import assert from "node:assert/strict";
 import { setMaxListeners } from "node:events";
@@ -43,32 +41,54 @@ const WATCHERS = envCount("KITARU_FAULTS_WATCHERS", 500);
 const CONNECTIONS = 10;
 const CPU_WINDOW_MS = 1500;
 const CPU_WINDOWS = 5;
-const CPU_BOUND = 0.05;
-/** How much more than idle the runner may use, in share of a core, when idle alone is near {@link CPU_BOUND}. */
-const CPU_ADDED_BOUND = 0.03;
+/** How much more than idle the runner's main thread may use while watched, in share of a core. */
+const CPU_ADDED_BOUND = 0.04;
 const SEEN_BOUND_MS = 2000;
 
-/** CPU seconds (user + system) a process used so far, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+/** CPU seconds (user + system) used so far by process `pid` as a whole or by its main thread, from /proc. */
+function cpuSeconds(pid: number, part: "process" | "main thread"): number {
+  const file = part === "main thread" ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
+  const fields = readFileSync(file, "utf8").split(") ")[1]!.split(" ");
   // After "pid (comm) ": state is field 3, so utime (14) and stime (15) are at 11 and 12.
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** The share of one core `pid` used over the next `ms`. */
-async function cpuShare(pid: number, ms: number): Promise<number> {
-  const before = cpuSeconds(pid);
-  const started = performance.now();
-  await sleep(ms);
-  return (cpuSeconds(pid) - before) / ((performance.now() - started) / 1000);
+/** Shares of one core: the main thread's and the whole process's. */
+interface CpuShare {
+  readonly mainThread: number;
+  readonly process: number;
 }
 
-/** The share of one core `pid` uses steadily: the median of {@link CPU_WINDOWS} consecutive windows. */
-async function steadyCpuShare(pid: number): Promise<number> {
-  const shares: number[] = [];
-  for (let n = 0; n < CPU_WINDOWS; n++) shares.push(await cpuShare(pid, CPU_WINDOW_MS));
-  return quantile(shares, 0.5);
+/** The shares of one core `pid` used over the next `ms`. */
+async function cpuShare(pid: number, ms: number): Promise<CpuShare> {
+  const mainThread = cpuSeconds(pid, "main thread");
+  const whole = cpuSeconds(pid, "process");
+  const started = performance.now();
+  await sleep(ms);
+  const seconds = (performance.now() - started) / 1000;
+  return { mainThread: (cpuSeconds(pid, "main thread") - mainThread) / seconds, process: (cpuSeconds(pid, "process") - whole) / seconds };
 }
+
+/** The shares of one core `pid` uses steadily: the medians of {@link CPU_WINDOWS} consecutive windows. */
+async function steadyCpuShare(pid: number): Promise<CpuShare> {
+  const shares: CpuShare[] = [];
+  for (let n = 0; n < CPU_WINDOWS; n++) shares.push(await cpuShare(pid, CPU_WINDOW_MS));
+  return {
+    mainThread: quantile(
+      shares.map((s) => s.mainThread),
+      0.5,
+    ),
+    process: quantile(
+      shares.map((s) => s.process),
+      0.5,
+    ),
+  };
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
+
+/** "main thread 3.3 % (process 4.0 %)". */
+const describeShare = (share: CpuShare) => `main thread ${percent(share.mainThread)} (process ${percent(share.process)})`;
 
 describe("faults: hundreds of watchers of one execution", () => {
   let database: TestDatabase;
@@ -126,10 +146,10 @@ describe("faults: hundreds of watchers of one execution", () => {
     assert.equal(allJoined, WATCHERS, "every watcher got the execution's history");
     await sleep(500);
     const watched = await steadyCpuShare(pid);
-    const bound = Math.max(CPU_BOUND, idle + CPU_ADDED_BOUND);
+    const bound = idle.mainThread + CPU_ADDED_BOUND;
     assert.ok(
-      watched <= bound,
-      `the runner used ${(watched * 100).toFixed(1)} % of a core while ${WATCHERS} watchers waited, over ${(bound * 100).toFixed(1)} % (idle: ${(idle * 100).toFixed(1)} %)`,
+      watched.mainThread <= bound,
+      `the runner used ${describeShare(watched)} of a core while ${WATCHERS} watchers waited, over ${percent(bound)} (idle: ${describeShare(idle)})`,
     );
 
     const answeredAt = performance.now();
@@ -140,16 +160,29 @@ describe("faults: hundreds of watchers of one execution", () => {
     controller.abort();
     await sleep(1000);
     const afterwards = await steadyCpuShare(pid);
-    assert.ok(afterwards <= bound, `the runner used ${(afterwards * 100).toFixed(1)} % of a core after the watchers left, over ${(bound * 100).toFixed(1)} %`);
+    assert.ok(
+      afterwards.mainThread <= bound,
+      `the runner used ${describeShare(afterwards)} of a core after the watchers left, over ${percent(bound)} (idle: ${describeShare(idle)})`,
+    );
 
     const p50 = quantile(seen, 0.5);
     const max = Math.max(...seen);
     reportFigures(t, {
       scenario: "watchers",
       text:
-        `watchers ${WATCHERS} on one wait → runner CPU ${(watched * 100).toFixed(1)} % of a core while they waited (idle ${(idle * 100).toFixed(1)} %), ` +
+        `watchers ${WATCHERS} on one wait → runner ${describeShare(watched)} of a core while they waited (idle ${describeShare(idle)}), ` +
         `all saw the answer in p50 ${p50.toFixed(0)} / max ${max.toFixed(0)} ms`,
-      figures: { watchers: WATCHERS, idleCpu: idle, watchedCpu: watched, afterCpu: afterwards, seenP50Ms: Math.round(p50), seenMaxMs: Math.round(max) },
+      figures: {
+        watchers: WATCHERS,
+        idleMainThreadCpu: idle.mainThread,
+        watchedMainThreadCpu: watched.mainThread,
+        afterMainThreadCpu: afterwards.mainThread,
+        idleProcessCpu: idle.process,
+        watchedProcessCpu: watched.process,
+        afterProcessCpu: afterwards.process,
+        seenP50Ms: Math.round(p50),
+        seenMaxMs: Math.round(max),
+      },
     });
   });
 });
