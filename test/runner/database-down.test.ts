@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "#gen/grpc/health/v1/health_pb.ts";
@@ -108,6 +110,13 @@ describe("health and fast failure while the database is down", () => {
     assert.ok(typed instanceof KitaruBackendError);
     assert.ok(typed.metadata["databaseDownSince"], "says since when");
     assert.ok(Date.now() - started < 500, `failed in ${Date.now() - started} ms`);
+    // What the runner logs of a long outage: the driver's own checks of the server, and how they fail.
+    const driverView = await eventually(
+      async () => store.describeConnection(),
+      (text) => text.includes("failed ("),
+      10_000,
+    );
+    assert.match(driverView, new RegExp(`^127\\.0\\.0\\.1:${database.port} Unknown .*last check started [0-9.]+ s ago, last ended [0-9.]+ s ago: failed \\(`));
 
     // Back on the same port: SERVING again, and the execution can be read.
     const again = await startFerretDB({ port: database.port, dataDir });
@@ -131,6 +140,7 @@ describe("health and fast failure while the database is down", () => {
     }
     const { execution: read } = await client.getExecution({ execId: execution!.execId });
     assert.equal(read?.execId, execution!.execId);
+    assert.match(store.describeConnection(), new RegExp(`^127\\.0\\.0\\.1:${database.port} Standalone, .*: ok \\(answered in \\d+ ms\\)$`));
   });
 });
 
@@ -206,3 +216,91 @@ describe("a database connection that goes silent", () => {
     assert.ok(unavailableMs < 8_000, `the store could not reach an answering database for ${unavailableMs} ms`);
   });
 });
+
+describe("a runner whose MongoDB driver stops checking its server", () => {
+  const cleanups: Cleanups = [];
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it("reconnects its client when a new client reaches the restarted database and its own does not", async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "kitaru-stuck-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const database = await startFerretDB({ dataDir });
+    cleanups.push(() => database.stop());
+    const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_stuck", serverSelectionTimeoutMS: 1000 });
+    cleanups.push(() => store.close());
+    const warnings: string[] = [];
+    const logger = { error: () => undefined, warn: (message: string) => warnings.push(message), info: () => undefined };
+    const runner = await startRunner({
+      store,
+      flows: new FlowRegistry([contentPipeline]),
+      scheduler: testScheduler,
+      logger,
+      databaseCheckMs: 200,
+      // After the restart (about 3 s into the outage) the test checks the client is still stuck (at about
+      // 6 s); the runner's first report of the outage and its reconnect come after that.
+      databaseStillDownMs: 8000,
+    });
+    cleanups.push(() => runner.stop());
+    const clients = new ClientSessions();
+    cleanups.push(() => clients.close());
+    const health = clients.client(Health, runner.address);
+
+    // The state seen twice in CI: the driver's monitor records no more checks, and an operation that
+    // loses its connection at the kill marks the server unknown; nothing marks it known again.
+    const restoreMonitors = stallDriverMonitors();
+    cleanups.push(restoreMonitors);
+    await sleep(2500); // the check each monitor had scheduled (every 2 s) happens, and none after it
+    const busy = Array.from({ length: 20 }, async () => {
+      for (const until = Date.now() + 1500; Date.now() < until; ) await store.ping().catch(() => sleep(20));
+    });
+    await sleep(300);
+    await database.kill("SIGKILL");
+    await Promise.all(busy);
+    const stuckView = store.describeConnection();
+    // Unknown by an operation's lost connection (its error), while the monitor's last check, before the kill, answered.
+    const [, lostConnection] = / Unknown \((.+)\), last check started [0-9.]+ s ago, last ended [0-9.]+ s ago: ok /.exec(stuckView) ?? [];
+    assert.ok(lostConnection, `the server is unknown since an operation lost its connection, not by a check: ${stuckView}`);
+    assert.equal(await store.reconnectIfStuck(), undefined, "nothing to do while a new client cannot reach the database either");
+
+    const again = await startFerretDB({ port: database.port, dataDir });
+    cleanups.push(() => again.stop());
+    await sleep(2500); // longer than the driver's 2 s between checks, had its monitor been checking
+    await assert.rejects(
+      store.ping(),
+      (error: Error) => error.message.includes(lostConnection),
+      "the stalled client does not find the database by itself: its operations fail with the error of the kill",
+    );
+    const serving = await eventually(
+      () => health.check({ service: "" }).then((r) => r.status),
+      (s) => s === Serving.SERVING,
+      10_000,
+    );
+    assert.equal(serving, Serving.SERVING, `health is SERVING again; the runner warned: ${warnings.join(" | ")}`);
+    assert.ok(
+      warnings.some((w) => w.startsWith("the database answered a new client but not the runner's") && w.endsWith("the client was reconnected")),
+      warnings.join(" | "),
+    );
+    await store.ping();
+    restoreMonitors();
+  });
+});
+
+/**
+ * Makes the MongoDB driver's server monitors, in this process, stop
+ * checking after the check they have scheduled (a new client's first check
+ * still happens); returns the function that undoes it.
+ */
+function stallDriverMonitors(): () => void {
+  const { MonitorInterval } = createRequire(import.meta.url)("mongodb/lib/sdam/monitor.js") as {
+    MonitorInterval: { prototype: { wake(): void; _reschedule(ms?: number): void } };
+  };
+  const { wake, _reschedule } = MonitorInterval.prototype;
+  MonitorInterval.prototype.wake = () => undefined;
+  MonitorInterval.prototype._reschedule = () => undefined;
+  return () => {
+    MonitorInterval.prototype.wake = wake;
+    MonitorInterval.prototype._reschedule = _reschedule;
+  };
+}

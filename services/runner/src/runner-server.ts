@@ -38,6 +38,8 @@ export interface StartRunnerOptions {
   readonly credentials?: ServerCredentials | undefined;
   /** How often the database is pinged for health; default 2000 ms. */
   readonly databaseCheckMs?: number;
+  /** How often a database outage is logged again, and the store asked to reconnect if stuck; default 10000 ms. */
+  readonly databaseStillDownMs?: number;
   readonly logger?: TransportLogger;
 }
 
@@ -72,6 +74,16 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
       if (outage) logger.error("the database cannot be reached: health is NOT_SERVING, calls fail with UNAVAILABLE", { reason: outage.reason });
       else logger.info?.("the database answers again: health is SERVING");
     },
+    onStillDown(outage, latestReason) {
+      const seconds = Math.round((Date.now() - outage.since.getTime()) / 1000);
+      logger.warn(`the database still cannot be reached after ${seconds} s: health is NOT_SERVING`, {
+        reason: latestReason,
+        ...(options.store.describeConnection ? { driver: options.store.describeConnection() } : {}),
+      });
+    },
+    reconnect: options.store.reconnectIfStuck?.bind(options.store),
+    onReconnected: (what) => logger.warn(what, {}),
+    stillDownEveryMs: options.databaseStillDownMs ?? 10_000,
   });
   const diskFull = new DiskFullWatch({
     checkWritable: () => options.store.checkWritable(),

@@ -18,6 +18,22 @@ export interface DatabaseMonitorOptions {
   /** Called when the database goes down or comes back. */
   readonly onChange: (outage: DatabaseOutage | undefined) => void;
   /**
+   * Called every `stillDownEveryMs` of an outage, with why the latest ping
+   * failed (the outage keeps the first reason): how a long outage shows in
+   * the log.
+   */
+  readonly onStillDown?: ((outage: DatabaseOutage, latestReason: string) => void) | undefined;
+  /** Time between two {@link onStillDown} calls; default 10000 ms. */
+  readonly stillDownEveryMs?: number;
+  /**
+   * Called with each {@link onStillDown} (one at a time): the store's
+   * `reconnectIfStuck`, for a client that cannot reach a database that is
+   * back. When it says what it did, that goes to `onReconnected` (so does
+   * its failure) and the database is pinged again at once.
+   */
+  readonly reconnect?: (() => Promise<string | undefined>) | undefined;
+  readonly onReconnected?: ((what: string) => void) | undefined;
+  /**
    * The store's own, immediate view (`ExecutionStore.watchAvailability`),
    * when it has one: a problem it reports is an outage at once; when it
    * reports none, a ping confirms before the outage ends.
@@ -32,8 +48,13 @@ export interface DatabaseMonitorOptions {
  * One ping at a time; a ping that hangs counts as failed after `timeoutMs`.
  */
 export class DatabaseMonitor {
-  readonly #options: Required<Omit<DatabaseMonitorOptions, "watch">> & Pick<DatabaseMonitorOptions, "watch">;
+  readonly #options: Required<Pick<DatabaseMonitorOptions, "ping" | "intervalMs" | "timeoutMs" | "onChange" | "stillDownEveryMs">> &
+    Pick<DatabaseMonitorOptions, "watch" | "onStillDown" | "reconnect" | "onReconnected">;
+  /** The running {@link DatabaseMonitorOptions.reconnect}, if any. */
+  #reconnecting: Promise<void> | undefined;
   #outage: DatabaseOutage | undefined;
+  /** When {@link DatabaseMonitorOptions.onStillDown} was last called in this outage (or when it started). */
+  #stillDownSaidAt = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = true;
   #unwatch: (() => void) | undefined;
@@ -41,7 +62,7 @@ export class DatabaseMonitor {
   readonly #outageListeners = new Set<(outage: DatabaseOutage) => void>();
 
   constructor(options: DatabaseMonitorOptions) {
-    this.#options = { intervalMs: 2000, timeoutMs: 2000, ...options };
+    this.#options = { intervalMs: 2000, timeoutMs: 2000, stillDownEveryMs: 10_000, ...options };
   }
 
   /** The current outage; undefined while the database answers. */
@@ -88,7 +109,9 @@ export class DatabaseMonitor {
       await Promise.race([this.#options.ping(), timeout]);
       this.#set(undefined);
     } catch (error) {
-      this.#set(this.#outage ?? { since: new Date(), reason: error instanceof Error ? error.message : String(error) });
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#set(this.#outage ?? { since: new Date(), reason });
+      this.#sayStillDown(reason);
     } finally {
       clearTimeout(timer);
     }
@@ -102,10 +125,33 @@ export class DatabaseMonitor {
     this.#timer.unref();
   }
 
+  #sayStillDown(latestReason: string): void {
+    const outage = this.#outage;
+    if (outage === undefined || Date.now() - this.#stillDownSaidAt < this.#options.stillDownEveryMs) return;
+    this.#stillDownSaidAt = Date.now();
+    this.#options.onStillDown?.(outage, latestReason);
+    const { reconnect } = this.#options;
+    if (reconnect === undefined || this.#reconnecting !== undefined) return;
+    this.#reconnecting = (async () => {
+      try {
+        const what = await reconnect();
+        if (what === undefined) return;
+        this.#options.onReconnected?.(what);
+        if (!this.#stopped) await this.check();
+      } catch (error) {
+        // The outage goes on, and the next report tries again.
+        this.#options.onReconnected?.(`reconnecting to the database failed: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        this.#reconnecting = undefined;
+      }
+    })();
+  }
+
   #set(outage: DatabaseOutage | undefined): void {
     const changed = (outage === undefined) !== (this.#outage === undefined);
     this.#outage = outage;
     if (!changed) return;
+    if (outage !== undefined) this.#stillDownSaidAt = Date.now();
     this.#options.onChange(outage);
     if (outage !== undefined) for (const listener of [...this.#outageListeners]) listener(outage);
   }

@@ -260,6 +260,20 @@ export interface ExecutionStore {
    * after the driver's server selection timeout.
    */
   watchAvailability?(listener: (problem: string | undefined) => void): () => void;
+  /**
+   * Optional: what the driver last did and saw of the database's servers
+   * (MongoDB: each server's type and error, when the monitor last checked it
+   * and with what result), logged while the database cannot be reached.
+   */
+  describeConnection?(): string;
+  /**
+   * Optional: called while the database has been unreachable for a while
+   * (every 10 s of an outage), for a store whose client can stay stuck after
+   * the database is back: when a new connection reaches the database, the
+   * store reconnects its client and says what it saw and did; otherwise it
+   * does nothing and resolves `undefined`.
+   */
+  reconnectIfStuck?(): Promise<string | undefined>;
   /** Closes the connection. */
   close(): Promise<void>;
 }

@@ -51,6 +51,7 @@ import type {
 } from "./records.ts";
 import { mongoConnectError } from "./mongo-connect-error.ts";
 import { storeError } from "./mongo-store-error.ts";
+import { MongoServerChecks } from "./mongo-server-checks.ts";
 
 const DUPLICATE_KEY = 11000;
 const EPOCH_ZERO = new Date(0);
@@ -84,7 +85,7 @@ function reportUnavailable(store: object): void {
 }
 
 /** Methods that talk to no server and return no promise: not wrapped by {@link reportUnavailable}. */
-const SYNCHRONOUS_METHODS: ReadonlySet<string> = new Set(["watchAvailability"]);
+const SYNCHRONOUS_METHODS: ReadonlySet<string> = new Set(["watchAvailability", "describeConnection"]);
 
 /** Options of {@link MongoExecutionStore.connect}. */
 export interface MongoStoreOptions {
@@ -112,6 +113,8 @@ export interface MongoStoreOptions {
 const CONNECT_TIMEOUT_MS = 5_000;
 /** The driver's `heartbeatFrequencyMS`: one check of the server every 2 s (a `hello`; the driver's default is 10 s). */
 const HEARTBEAT_MS = 2_000;
+/** How long {@link MongoExecutionStore.reconnectIfStuck}'s probe waits for the database (at most). */
+const PROBE_TIMEOUT_MS = 2_000;
 
 /**
  * The driver options of the store's client. They take precedence over the
@@ -172,9 +175,13 @@ export class MongoExecutionStore implements ExecutionStore {
   readonly #replayJobs: Collection<ReplayJobDocument>;
   readonly #replayJobItems: Collection<ReplayJobItemDocument>;
   readonly #db: Db;
+  readonly #serverChecks: MongoServerChecks;
+  readonly #options: MongoStoreOptions;
 
-  private constructor(client: MongoClient, db: Db) {
+  private constructor(client: MongoClient, db: Db, serverChecks: MongoServerChecks, options: MongoStoreOptions) {
     this.#client = client;
+    this.#serverChecks = serverChecks;
+    this.#options = options;
     this.#db = db;
     this.#executions = db.collection("executions");
     this.#transitions = db.collection("transitions");
@@ -204,8 +211,9 @@ export class MongoExecutionStore implements ExecutionStore {
       throw mongoConnectError(error, options.uri, timeoutMs, "uri"); // the driver parses the URI here
     }
     try {
+      const serverChecks = new MongoServerChecks(client); // before connect: the first checks count too
       await client.connect();
-      const store = new MongoExecutionStore(client, client.db(options.database));
+      const store = new MongoExecutionStore(client, client.db(options.database), serverChecks, options);
       await store.#ensureIndexes();
       return store;
     } catch (error) {
@@ -259,6 +267,40 @@ export class MongoExecutionStore implements ExecutionStore {
     };
     this.#client.on("topologyDescriptionChanged", onChange);
     return () => this.#client.off("topologyDescriptionChanged", onChange);
+  }
+
+  describeConnection(): string {
+    return this.#serverChecks.describe();
+  }
+
+  /**
+   * Reconnects this store's client when the database answers a new client
+   * but not it. The driver's monitor is what makes a server selectable
+   * again after an outage: an operation that loses its connection marks the
+   * server unknown, and only a check of the monitor's brings it back. Twice
+   * in CI a runner stayed unable to reach a restarted FerretDB for over
+   * 15 s, every operation failing with the error that had marked the server
+   * unknown at the kill, so the monitor had recorded no check since (why
+   * it stalled is not known). Closing and reopening the client (a new
+   * topology, a new monitor) made a client put in that state on purpose (its
+   * monitor stopped) reach the database again 18 ms later. The probe is a separate client with
+   * one connection, closed at once; when it cannot reach the database
+   * either, nothing is done.
+   */
+  async reconnectIfStuck(): Promise<string | undefined> {
+    const timeoutMs = Math.min(this.#options.serverSelectionTimeoutMS ?? CONNECT_TIMEOUT_MS, PROBE_TIMEOUT_MS);
+    const probe = new MongoClient(this.#options.uri, { ...storeClientOptions(timeoutMs), maxPoolSize: 1, appName: "kitaru-runner-probe" });
+    try {
+      await probe.db(this.#options.database).command({ ping: 1 });
+    } catch {
+      return undefined; // down for a new client too: the driver's own recovery is all there is to wait for
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
+    const driverView = this.#serverChecks.describe();
+    await this.#client.close();
+    await this.#client.connect();
+    return `the database answered a new client but not the runner's, whose driver saw: ${driverView}; the client was reconnected`;
   }
 
   async checkWritable(options?: StoreCallOptions): Promise<void> {
