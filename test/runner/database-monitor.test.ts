@@ -82,7 +82,7 @@ describe("database monitor", () => {
         attempts.push("attempt");
         return new Promise<string | undefined>((resolve) => (finishAttempt = resolve));
       },
-      onReconnected: (what) => reconnected.push(what),
+      onReconnect: (what) => reconnected.push(what),
       intervalMs: 60_000, // the test pings by itself
     });
     monitor.start(); // its first ping finds the outage

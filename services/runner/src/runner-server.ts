@@ -82,7 +82,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
       });
     },
     reconnect: options.store.reconnectIfStuck?.bind(options.store),
-    onReconnected: (what) => logger.warn(what, {}),
+    onReconnect: (what) => logger.warn(what, {}),
     stillDownEveryMs: options.databaseStillDownMs ?? 10_000,
   });
   const diskFull = new DiskFullWatch({

@@ -28,11 +28,11 @@ export interface DatabaseMonitorOptions {
   /**
    * Called with each {@link onStillDown} (one at a time): the store's
    * `reconnectIfStuck`, for a client that cannot reach a database that is
-   * back. When it says what it did, that goes to `onReconnected` (so does
-   * its failure) and the database is pinged again at once.
+   * back. When it says what it did, the database is pinged again at once.
    */
   readonly reconnect?: (() => Promise<string | undefined>) | undefined;
-  readonly onReconnected?: ((what: string) => void) | undefined;
+  /** Told what a {@link reconnect} did, or why it failed. */
+  readonly onReconnect?: ((what: string) => void) | undefined;
   /**
    * The store's own, immediate view (`ExecutionStore.watchAvailability`),
    * when it has one: a problem it reports is an outage at once; when it
@@ -49,7 +49,7 @@ export interface DatabaseMonitorOptions {
  */
 export class DatabaseMonitor {
   readonly #options: Required<Pick<DatabaseMonitorOptions, "ping" | "intervalMs" | "timeoutMs" | "onChange" | "stillDownEveryMs">> &
-    Pick<DatabaseMonitorOptions, "watch" | "onStillDown" | "reconnect" | "onReconnected">;
+    Pick<DatabaseMonitorOptions, "watch" | "onStillDown" | "reconnect" | "onReconnect">;
   /** The running {@link DatabaseMonitorOptions.reconnect}, if any. */
   #reconnecting: Promise<void> | undefined;
   #outage: DatabaseOutage | undefined;
@@ -136,11 +136,11 @@ export class DatabaseMonitor {
       try {
         const what = await reconnect();
         if (what === undefined) return;
-        this.#options.onReconnected?.(what);
+        this.#options.onReconnect?.(what);
         if (!this.#stopped) await this.check();
       } catch (error) {
         // The outage goes on, and the next report tries again.
-        this.#options.onReconnected?.(`reconnecting to the database failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.#options.onReconnect?.(`reconnecting to the database failed: ${error instanceof Error ? error.message : String(error)}`);
       } finally {
         this.#reconnecting = undefined;
       }

@@ -177,6 +177,8 @@ export class MongoExecutionStore implements ExecutionStore {
   readonly #db: Db;
   readonly #serverChecks: MongoServerChecks;
   readonly #options: MongoStoreOptions;
+  /** Set by {@link close}: a reconnect under way must not reopen the client. */
+  #closed = false;
 
   private constructor(client: MongoClient, db: Db, serverChecks: MongoServerChecks, options: MongoStoreOptions) {
     this.#client = client;
@@ -250,6 +252,7 @@ export class MongoExecutionStore implements ExecutionStore {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#client.close();
   }
 
@@ -275,17 +278,15 @@ export class MongoExecutionStore implements ExecutionStore {
 
   /**
    * Reconnects this store's client when the database answers a new client
-   * but not it. The driver's monitor is what makes a server selectable
-   * again after an outage: an operation that loses its connection marks the
-   * server unknown, and only a check of the monitor's brings it back. Twice
-   * in CI a runner stayed unable to reach a restarted FerretDB for over
-   * 15 s, every operation failing with the error that had marked the server
-   * unknown at the kill, so the monitor had recorded no check since (why
-   * it stalled is not known). Closing and reopening the client (a new
-   * topology, a new monitor) made a client put in that state on purpose (its
-   * monitor stopped) reach the database again 18 ms later. The probe is a separate client with
-   * one connection, closed at once; when it cannot reach the database
-   * either, nothing is done.
+   * but not it. Only a check by the driver's monitor makes a server that an
+   * operation marked unknown (its connection lost) selectable again. Twice
+   * in CI a runner could not reach a restarted FerretDB for over 15 s, every
+   * operation failing with the error of the kill: the monitor had recorded
+   * no check since (why is not known). Closing and reopening the client
+   * gives it a new topology and monitor; a client put in that state on
+   * purpose (its monitor stopped) reached the database 18 ms later. The
+   * probe is a separate client with one connection, closed at once; when it
+   * cannot reach the database either, nothing is done.
    */
   async reconnectIfStuck(): Promise<string | undefined> {
     const timeoutMs = Math.min(this.#options.serverSelectionTimeoutMS ?? CONNECT_TIMEOUT_MS, PROBE_TIMEOUT_MS);
@@ -297,9 +298,12 @@ export class MongoExecutionStore implements ExecutionStore {
     } finally {
       await probe.close().catch(() => undefined);
     }
+    if (this.#closed) return undefined;
     const driverView = this.#serverChecks.describe();
     await this.#client.close();
+    if (this.#closed) return undefined; // closed meanwhile: stays closed
     await this.#client.connect();
+    if (this.#closed) await this.#client.close();
     return `the database answered a new client but not the runner's, whose driver saw: ${driverView}; the client was reconnected`;
   }
 
