@@ -37,6 +37,44 @@ async function runnerOnOwnDatabase(cleanups: Cleanups, database: string, serverS
   return { server, client: clients.client(RunnerService, runner.address) };
 }
 
+/** One line the runner logged: its level, message, and the line with time and fields (for failure messages). */
+interface LoggedLine {
+  readonly level: "error" | "warn" | "info";
+  readonly message: string;
+  readonly line: string;
+}
+
+/**
+ * A FerretDB of its own on a data directory of its own (so the test can
+ * restart it on the same port and data), a store on it that waits 1 s for a
+ * server, and a runner pinging it every 200 ms whose log lines are kept in
+ * `said`; `cleanups` stops them.
+ */
+async function runnerOnRestartableDatabase(cleanups: Cleanups, database: string, runnerOptions: { databaseStillDownMs?: number } = {}) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `${database}-`));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const server = await startFerretDB({ dataDir });
+  cleanups.push(() => server.stop());
+  const store = await MongoExecutionStore.connect({ uri: server.uri, database, serverSelectionTimeoutMS: 1000 });
+  cleanups.push(() => store.close());
+  const said: LoggedLine[] = [];
+  const remember = (level: LoggedLine["level"]) => (message: string, fields?: Readonly<Record<string, unknown>>) =>
+    said.push({ level, message, line: `${new Date().toISOString()} ${level} ${message}${fields ? ` ${JSON.stringify(fields).slice(0, 300)}` : ""}` });
+  const logger = { error: remember("error"), warn: remember("warn"), info: remember("info") };
+  const runner = await startRunner({
+    store,
+    flows: new FlowRegistry([contentPipeline]),
+    scheduler: testScheduler,
+    logger,
+    databaseCheckMs: 200,
+    ...runnerOptions,
+  });
+  cleanups.push(() => runner.stop());
+  const clients = new ClientSessions();
+  cleanups.push(() => clients.close());
+  return { server, dataDir, store, said, client: clients.client(RunnerService, runner.address), health: clients.client(Health, runner.address) };
+}
+
 describe("a runner whose database goes away", () => {
   const cleanups: Cleanups = [];
   after(async () => {
@@ -68,23 +106,8 @@ describe("health and fast failure while the database is down", () => {
   });
 
   it("reports NOT_SERVING within a few seconds, fails calls at once with UNAVAILABLE, and recovers when the database is back", async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), "kitaru-health-"));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const database = await startFerretDB({ dataDir });
-    cleanups.push(() => database.stop());
-    const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_health", serverSelectionTimeoutMS: 1000 });
-    cleanups.push(() => store.close());
-    // What the runner says about the database, kept for the failure message of a runner that does not recover.
-    const said: string[] = [];
-    const remember = (level: string) => (message: string, fields?: Readonly<Record<string, unknown>>) =>
-      said.push(`${new Date().toISOString()} ${level} ${message}${fields ? ` ${JSON.stringify(fields).slice(0, 300)}` : ""}`);
-    const logger = { error: remember("error"), warn: remember("warn"), info: remember("info") };
-    const runner = await startRunner({ store, flows: new FlowRegistry([contentPipeline]), scheduler: testScheduler, logger, databaseCheckMs: 200 });
-    cleanups.push(() => runner.stop());
-    const clients = new ClientSessions();
-    cleanups.push(() => clients.close());
-    const client = clients.client(RunnerService, runner.address);
-    const health = clients.client(Health, runner.address);
+    // What the runner says about the database (`said`) goes into the failure message of a runner that does not recover.
+    const { server: database, dataDir, store, said, client, health } = await runnerOnRestartableDatabase(cleanups, "kitaru_health");
     assert.equal((await health.check({ service: "" })).status, Serving.SERVING);
     const { execution } = await client.startExecution({ flowName: "content_pipeline", input: { topic: "health" } });
 
@@ -132,7 +155,10 @@ describe("health and fast failure while the database is down", () => {
         () => "answers",
         (e: unknown) => `fails: ${e instanceof Error ? e.message : String(e)}`,
       );
-      const aboutTheDatabase = said.filter((line) => !line.includes("execution ")).slice(-20);
+      const aboutTheDatabase = said
+        .map(({ line }) => line)
+        .filter((line) => !line.includes("execution "))
+        .slice(-20);
       assert.fail(
         `health is not SERVING 15 s after the database's restart (at ${restartedAt}); a ping of the store now ${ping}; ` +
           `the runner said:\n${aboutTheDatabase.join("\n")}`,
@@ -224,28 +250,10 @@ describe("a runner whose MongoDB driver stops checking its server", () => {
   });
 
   it("reconnects its client when a new client reaches the restarted database and its own does not", async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), "kitaru-stuck-"));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const database = await startFerretDB({ dataDir });
-    cleanups.push(() => database.stop());
-    const store = await MongoExecutionStore.connect({ uri: database.uri, database: "kitaru_stuck", serverSelectionTimeoutMS: 1000 });
-    cleanups.push(() => store.close());
-    const warnings: string[] = [];
-    const logger = { error: () => undefined, warn: (message: string) => warnings.push(message), info: () => undefined };
-    const runner = await startRunner({
-      store,
-      flows: new FlowRegistry([contentPipeline]),
-      scheduler: testScheduler,
-      logger,
-      databaseCheckMs: 200,
-      // After the restart (about 3 s into the outage) the test checks the client is still stuck (at about
-      // 6 s); the runner's first report of the outage and its reconnect come after that.
-      databaseStillDownMs: 8000,
-    });
-    cleanups.push(() => runner.stop());
-    const clients = new ClientSessions();
-    cleanups.push(() => clients.close());
-    const health = clients.client(Health, runner.address);
+    // After the restart (about 3 s into the outage) the test checks the client is still stuck (at about
+    // 6 s); the runner's first report of the outage and its reconnect come after that.
+    const { server: database, dataDir, store, said, health } = await runnerOnRestartableDatabase(cleanups, "kitaru_stuck", { databaseStillDownMs: 8000 });
+    const warnings = () => said.filter(({ level }) => level === "warn").map(({ message }) => message);
 
     // The state seen twice in CI: the driver's monitor records no more checks, and an operation that
     // loses its connection at the kill marks the server unknown; nothing marks it known again.
@@ -277,10 +285,10 @@ describe("a runner whose MongoDB driver stops checking its server", () => {
       (s) => s === Serving.SERVING,
       10_000,
     );
-    assert.equal(serving, Serving.SERVING, `health is SERVING again; the runner warned: ${warnings.join(" | ")}`);
+    assert.equal(serving, Serving.SERVING, `health is SERVING again; the runner warned: ${warnings().join(" | ")}`);
     assert.ok(
-      warnings.some((w) => w.startsWith("the database answered a new client but not the runner's") && w.endsWith("the client was reconnected")),
-      warnings.join(" | "),
+      warnings().some((w) => w.startsWith("the database answered a new client but not the runner's") && w.endsWith("the client was reconnected")),
+      warnings().join(" | "),
     );
     await store.ping();
     restoreMonitors();
